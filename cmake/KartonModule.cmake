@@ -1,0 +1,95 @@
+# karton_embed_migrations(<target> <schema_dir> <output.inc>)
+#   Generates <output.inc> from <schema_dir>/*.sql at build time and adds it
+#   as a dependency of <target>.
+#
+# karton_add_module(<name>
+#     VERSION <semver>
+#     CLASS <C++ class implementing karton::kernel::Module>
+#     HEADER <header declaring CLASS, relative to the module's folder>
+#     SOURCES <files...>
+#     [DEPENDS <module>[>=<version>] ...]
+#     [SCHEMA_DIR <dir>]           default: <repo>/schema/<name>
+#     [OUTPUT_DIR <dir>]           default: build/lib/karton/modules
+#     [TARGET <cmake target>]      default: karton_module_<name>
+#     [FILE_NAME <stem>]           default: <name> (the file is <stem>.so)
+#     [LINK <libraries...>]
+#     [KERNEL_API_VERSION <n>])    tests only: build a deliberately wrong module
+#
+# Builds the module as a MODULE library with hidden visibility, exporting only
+# the generated entry point. The descriptor (name, version, dependencies,
+# migrations) is generated from this one call, so what the kernel reads can
+# never drift from what the build declares.
+
+set(KARTON_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+function(karton_embed_migrations target schema_dir output)
+  file(GLOB sql_files CONFIGURE_DEPENDS ${schema_dir}/*.sql)
+  add_custom_command(
+    OUTPUT ${output}
+    COMMAND ${CMAKE_COMMAND} "-DOUTPUT=${output}" "-DFILES=${sql_files}"
+            -P ${KARTON_CMAKE_DIR}/EmbedMigrations.cmake
+    DEPENDS ${sql_files} ${KARTON_CMAKE_DIR}/EmbedMigrations.cmake
+    COMMENT "embedding migrations of ${schema_dir}"
+    VERBATIM)
+  target_sources(${target} PRIVATE ${output})
+endfunction()
+
+function(karton_add_module name)
+  cmake_parse_arguments(ARG "" "VERSION;CLASS;HEADER;SCHEMA_DIR;OUTPUT_DIR;TARGET;FILE_NAME;KERNEL_API_VERSION"
+                        "SOURCES;DEPENDS;LINK" ${ARGN})
+  foreach(required VERSION CLASS HEADER SOURCES)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "karton_add_module(${name}): ${required} is required")
+    endif()
+  endforeach()
+  if(NOT ARG_SCHEMA_DIR)
+    set(ARG_SCHEMA_DIR ${PROJECT_SOURCE_DIR}/schema/${name})
+  endif()
+  if(NOT ARG_OUTPUT_DIR)
+    set(ARG_OUTPUT_DIR ${KARTON_MODULES_OUTPUT_DIR})
+  endif()
+  if(NOT ARG_TARGET)
+    set(ARG_TARGET karton_module_${name})
+  endif()
+  if(NOT ARG_FILE_NAME)
+    set(ARG_FILE_NAME ${name})
+  endif()
+  if(NOT ARG_KERNEL_API_VERSION)
+    set(ARG_KERNEL_API_VERSION KARTON_KERNEL_API_VERSION)
+  endif()
+
+  set(depends_initializers "")
+  foreach(dependency IN LISTS ARG_DEPENDS)
+    if(dependency MATCHES "^([a-z][a-z0-9_]*)>=(.+)$")
+      string(APPEND depends_initializers "    {\"${CMAKE_MATCH_1}\", \"${CMAKE_MATCH_2}\"},\n")
+    elseif(dependency MATCHES "^[a-z][a-z0-9_]*$")
+      string(APPEND depends_initializers "    {\"${dependency}\", \"\"},\n")
+    else()
+      message(FATAL_ERROR "karton_add_module(${name}): bad dependency '${dependency}'")
+    endif()
+  endforeach()
+  string(APPEND depends_initializers "    {nullptr, nullptr},\n")
+
+  set(generated_dir ${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}_generated)
+  set(KARTON_MODULE_NAME ${name})
+  set(KARTON_MODULE_VERSION ${ARG_VERSION})
+  set(KARTON_MODULE_CLASS ${ARG_CLASS})
+  set(KARTON_MODULE_HEADER ${ARG_HEADER})
+  set(KARTON_MODULE_API_VERSION ${ARG_KERNEL_API_VERSION})
+  set(KARTON_MODULE_DEPENDS ${depends_initializers})
+  configure_file(${KARTON_CMAKE_DIR}/module_entry.cpp.in ${generated_dir}/module_entry.cpp @ONLY)
+
+  add_library(${ARG_TARGET} MODULE ${ARG_SOURCES} ${generated_dir}/module_entry.cpp)
+  karton_embed_migrations(${ARG_TARGET} ${ARG_SCHEMA_DIR} ${generated_dir}/migrations.inc)
+  target_include_directories(${ARG_TARGET} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${generated_dir})
+  target_link_libraries(${ARG_TARGET} PRIVATE karton::kernel karton::proto karton::warnings
+                                              ${ARG_LINK})
+  set_target_properties(${ARG_TARGET} PROPERTIES
+    OUTPUT_NAME ${ARG_FILE_NAME}
+    PREFIX ""
+    LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  # Every symbol a module uses must resolve when it is linked, not at dlopen.
+  target_link_options(${ARG_TARGET} PRIVATE -Wl,--no-undefined)
+endfunction()

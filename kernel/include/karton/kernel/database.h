@@ -1,0 +1,78 @@
+// The shared PostgreSQL connection pool (SOCI over libpq).
+//
+// Every connection runs with TimeZone=UTC. Work is done on a leased session:
+//
+//   auto lease = context.Db().Acquire();
+//   soci::transaction tx(lease.Session());   // rolls back unless committed
+//   lease.Session() << kInsertNote, soci::use(text);
+//   tx.commit();
+//
+// Calls block: use the pool from gRPC handler threads and HTTP handlers, never
+// from an event loop.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+typedef struct pg_conn PGconn;
+
+namespace karton::kernel {
+
+class Database {
+ public:
+  // A session borrowed from the pool; returned when the lease is destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+    soci::session& Session() { return *session_; }
+    // The raw libpq connection, for COPY, LISTEN/NOTIFY and multi-statement
+    // scripts, which SOCI does not offer.
+    PGconn* RawConnection();
+
+   private:
+    friend class Database;
+    Lease(Database* owner, std::size_t position, soci::session* session)
+        : owner_(owner), position_(position), session_(session) {}
+    Database* owner_;
+    std::size_t position_;
+    soci::session* session_;
+  };
+
+  struct Stats {
+    std::size_t size = 0;
+    std::size_t in_use = 0;
+  };
+
+  // Opens `pool_size` connections to `connection_string` (a libpq conninfo or
+  // postgresql:// URL). Throws std::runtime_error naming the cause.
+  Database(const std::string& connection_string, std::size_t pool_size);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Waits up to `timeout` for a free session; throws std::runtime_error when
+  // none frees up in time.
+  Lease Acquire(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  Stats CurrentStats() const;
+  // True when a trivial query answers; used by /healthz.
+  bool Ping();
+
+ private:
+  std::size_t size_;
+  soci::connection_pool pool_;
+  std::atomic<std::size_t> in_use_{0};
+};
+
+// Turns a database error into one readable line: SQLSTATE and message for
+// PostgreSQL errors, what() for everything else.
+std::string DescribeDatabaseError(const std::exception& error);
+
+}  // namespace karton::kernel

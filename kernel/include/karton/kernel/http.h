@@ -1,0 +1,47 @@
+// The kernel's HTTP side as modules see it: plain request/response values and
+// handlers. No Boost.Beast here on purpose: Beast is heavy to compile and
+// lives only in the kernel's server implementation.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace karton::kernel {
+
+enum class HttpMethod { kGet, kPost, kPut, kPatch, kDelete };
+
+struct HttpRequest {
+  HttpMethod method = HttpMethod::kGet;
+  std::string path;                                // decoded path without the query, e.g. "/u/abc"
+  std::string query;                               // raw query string without '?'
+  std::map<std::string, std::string> headers;      // lower-case names
+  std::map<std::string, std::string> path_params;  // from "{name}" segments
+  std::string body;
+  std::string remote_address;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::map<std::string, std::string> headers;
+
+  static HttpResponse Json(int status, std::string body) {
+    return HttpResponse{status, "application/json", std::move(body), {}};
+  }
+  static HttpResponse Text(int status, std::string body) {
+    return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+  }
+};
+
+// Runs on an HTTP worker thread; may block on the database. An exception
+// becomes a 500 with a JSON body and is logged.
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Route patterns are absolute paths whose segments are literals or "{name}",
+// which matches one non-empty segment and lands in path_params["name"]:
+//   "/healthz", "/u/{token}", "/forms/{form_id}/submit".
+
+}  // namespace karton::kernel

@@ -1,0 +1,84 @@
+// What a module implements, and what the kernel hands it.
+//
+// Lifecycle, driven by the kernel in dependency order (reverse order for Stop):
+//   1. the kernel applies the module's migrations (schema/<module>/*.sql);
+//   2. construct: `create` from the generated entry point;
+//   3. Register(): add gRPC services and HTTP routes; the servers are not
+//      listening yet;
+//   4. Start(): the servers are listening; the module may call other modules
+//      through context.Channel();
+//   5. LoadDemoData(): only with `kartond --demo`, once per database;
+//   6. Stop(): new calls have been refused and in-flight calls drained.
+//   7. destroyed, before the library is unloaded.
+// A module keeps no global or static state that outlives Stop().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "karton/kernel/http.h"
+
+namespace grpc {
+class Channel;
+class Service;
+}  // namespace grpc
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::kernel {
+
+class Database;
+
+// What the kernel owns and lends to a module for its whole life. Every
+// reference stays valid until the module's Stop() returns.
+class ModuleContext {
+ public:
+  virtual ~ModuleContext() = default;
+
+  // The module's own name (also its schema and config section).
+  virtual std::string_view ModuleName() const = 0;
+  // The shared PostgreSQL pool. Blocking: call it from gRPC handler threads or
+  // HTTP handlers (both run on worker threads), never from an event loop.
+  virtual Database& Db() = 0;
+  // A channel to the kernel's own gRPC server, in process: the way a module
+  // calls another module's service. Valid from Start() on.
+  virtual std::shared_ptr<grpc::Channel> Channel() = 0;
+  // A logger named after the module.
+  virtual spdlog::logger& Log() = 0;
+};
+
+// Passed to Module::Register(): where services and routes are added.
+class Registrar {
+ public:
+  virtual ~Registrar() = default;
+  // Adds a gRPC service implementation. The module owns `service` and keeps it
+  // alive until Stop() returns. `full_name` is the proto service name
+  // ("karton.partners.v1.PartnerService"), used for per-service health.
+  virtual void AddGrpcService(grpc::Service& service, std::string_view full_name) = 0;
+  // Adds an HTTP route; see http.h for the pattern syntax.
+  virtual void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) = 0;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  // Adds the module's gRPC services and HTTP routes.
+  virtual void Register(ModuleContext& context, Registrar& registrar) = 0;
+  // Starts background work. Throwing aborts the server's start cleanly.
+  virtual void Start(ModuleContext& /*context*/) {}
+  // Loads the module's demo data inside `session`'s open transaction; the
+  // kernel commits it and records that this module's demo data is present.
+  virtual void LoadDemoData(ModuleContext& /*context*/, soci::session& /*session*/) {}
+  // Stops background work. Must not throw.
+  virtual void Stop() noexcept {}
+};
+
+}  // namespace karton::kernel

@@ -1,0 +1,166 @@
+#include "config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace karton::kernel {
+namespace {
+
+// "data-dir" -> "KARTON_DATA_DIR"
+std::string EnvironmentName(const std::string& option) {
+  std::string name = "KARTON_";
+  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+struct Definition {
+  std::string name;  // long option without dashes
+  bool is_flag = false;
+};
+
+std::string TomlValueToArgument(const std::string& key, const toml::node& node,
+                                const std::string& file) {
+  if (auto text = node.value<std::string>()) return *text;
+  if (auto boolean = node.value_exact<bool>()) return *boolean ? "true" : "false";
+  if (auto integer = node.value_exact<int64_t>()) return std::to_string(*integer);
+  if (auto number = node.value_exact<double>()) return fmt::format("{}", *number);
+  if (const auto* array = node.as_array()) {
+    std::string joined;
+    for (const auto& element : *array) {
+      auto text = element.value<std::string>();
+      if (!text)
+        throw ConfigError(fmt::format("config file {}: '{}' must be a list of strings", file, key));
+      joined += (joined.empty() ? "" : ",") + *text;
+    }
+    return joined;
+  }
+  throw ConfigError(fmt::format("config file {}: '{}' has an unsupported value type", file, key));
+}
+
+}  // namespace
+
+std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv) {
+  ServerOptions options;
+  std::string modules_list;
+  CLI::App app{
+      "kartond: the Karton server. Hosts the kernel and its modules, serves gRPC and HTTP.\n"
+      "Every option can also be set as a KARTON_* environment variable or in the TOML file given\n"
+      "by --config; a flag beats the environment, which beats the file.",
+      "kartond"};
+  app.get_formatter()->column_width(34);
+  std::vector<Definition> definitions;
+  auto add = [&](const std::string& name, auto& target,
+                 const std::string& description) -> CLI::Option* {
+    definitions.push_back({name, false});
+    return app.add_option("--" + name, target, description)
+        ->envname(EnvironmentName(name))
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  };
+  std::string config_file;
+  add("config", config_file, "TOML file with any of these options (keys as named here)");
+  add("data-dir", options.data_dir,
+      "Directory for kartond's state: the embedded PostgreSQL cluster, its log, the lock file");
+  add("database-url", options.database_url,
+      "Use this PostgreSQL (postgresql://... or a libpq conninfo) instead of the embedded one");
+  add("grpc-listen", options.grpc_listen, "Address for the gRPC server (port 0: any free port)");
+  add("http-listen", options.http_listen, "Address for the HTTP server (port 0: any free port)");
+  add("modules-dir", options.modules_dir,
+      "Directory with module libraries (default: <kartond dir>/../lib/karton/modules)");
+  add("modules", modules_list,
+      "Comma-separated modules to load, plus what they depend on (default: all)");
+  add("log-level", options.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  add("db-pool-size", options.db_pool_size, "Database connections kept open")
+      ->check(CLI::Range(1, 1000));
+  add("http-threads", options.http_threads, "Worker threads for HTTP handlers")
+      ->check(CLI::Range(1, 256));
+  add("shutdown-grace-seconds", options.shutdown_grace_seconds,
+      "How long in-flight calls may run on during shutdown")
+      ->check(CLI::Range(0.0, 3600.0));
+  add("postgres-bin-dir", options.postgres_bin_dir,
+      "Where initdb and postgres are, for the embedded cluster");
+  app.add_flag("--demo", options.demo,
+               "Load every module's demo data on first start (into an empty database)")
+      ->envname("KARTON_DEMO")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  definitions.push_back({"demo", true});
+
+  // Layer the sources by building one argument list: file first, then the
+  // environment, then the real command line. The last value wins, which
+  // gives flag > environment > file.
+  std::vector<std::string> arguments;
+  const std::vector<std::string> command_line(argv + 1, argv + argc);
+  std::string file_name;
+  for (std::size_t i = 0; i < command_line.size(); ++i) {
+    if (command_line[i] == "--config" && i + 1 < command_line.size())
+      file_name = command_line[i + 1];
+    if (command_line[i].rfind("--config=", 0) == 0) file_name = command_line[i].substr(9);
+  }
+  if (file_name.empty()) {
+    if (const char* from_env = std::getenv("KARTON_CONFIG")) file_name = from_env;
+  }
+  if (!file_name.empty()) {
+    toml::table table;
+    try {
+      table = toml::parse_file(file_name);
+    } catch (const toml::parse_error& error) {
+      std::ostringstream where;
+      where << error.source().begin;
+      throw ConfigError(
+          fmt::format("config file {}: {} ({})", file_name, error.description(), where.str()));
+    }
+    for (const auto& [key, node] : table) {
+      std::string name(key.str());
+      for (char& c : name) c = c == '_' ? '-' : c;
+      auto it = std::find_if(definitions.begin(), definitions.end(),
+                             [&](const Definition& d) { return d.name == name; });
+      if (it == definitions.end() || name == "config") {
+        throw ConfigError(fmt::format("config file {}: unknown option '{}'", file_name, key.str()));
+      }
+      const std::string value = TomlValueToArgument(name, node, file_name);
+      arguments.push_back(it->is_flag ? fmt::format("--{}={}", name, value) : "--" + name);
+      if (!it->is_flag) arguments.push_back(value);
+    }
+  }
+  for (const auto& definition : definitions) {
+    if (definition.name == "config") continue;
+    if (const char* value = std::getenv(EnvironmentName(definition.name).c_str())) {
+      if (definition.is_flag) {
+        arguments.push_back(fmt::format("--{}={}", definition.name, value));
+      } else {
+        arguments.push_back("--" + definition.name);
+        arguments.push_back(value);
+      }
+    }
+  }
+  arguments.insert(arguments.end(), command_line.begin(), command_line.end());
+
+  // CLI11 wants the arguments reversed when given as a vector.
+  std::vector<std::string> reversed(arguments.rbegin(), arguments.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return std::nullopt;
+  } catch (const CLI::ParseError& error) {
+    throw ConfigError(error.what());
+  }
+
+  options.config_file = config_file;
+  std::stringstream list(modules_list);
+  for (std::string name; std::getline(list, name, ',');) {
+    if (!name.empty()) options.modules.push_back(name);
+  }
+  return options;
+}
+
+}  // namespace karton::kernel

@@ -1,0 +1,39 @@
+// kartond's options: command line, KARTON_* environment, optional TOML file.
+// Precedence: flag > environment > file > default.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace karton::kernel {
+
+struct ServerOptions {
+  std::filesystem::path config_file;
+  std::filesystem::path data_dir = "var";
+  std::string database_url;  // empty: run the embedded PostgreSQL
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string http_listen = "127.0.0.1:8080";
+  std::filesystem::path modules_dir;  // empty: <kartond dir>/../lib/karton/modules
+  std::vector<std::string> modules;   // empty: every module found
+  bool demo = false;
+  std::string log_level = "info";
+  int db_pool_size = 8;
+  int http_threads = 4;
+  double shutdown_grace_seconds = 10;
+  std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+};
+
+// A bad option, environment variable or config file entry. The message names it.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses argv, the environment and the config file. Returns nullopt when
+// --help was asked for (the help has then been printed). Throws ConfigError.
+std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv);
+
+}  // namespace karton::kernel

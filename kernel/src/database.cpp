@@ -1,0 +1,108 @@
+#include "karton/kernel/database.h"
+
+#include <fmt/format.h>
+#include <soci/postgresql/soci-postgresql.h>
+
+#include <stdexcept>
+
+namespace karton::kernel {
+
+Database::Lease::Lease(Lease&& other) noexcept
+    : owner_(other.owner_), position_(other.position_), session_(other.session_) {
+  other.owner_ = nullptr;
+}
+
+Database::Lease::~Lease() {
+  if (owner_ == nullptr) return;
+  // A session given back mid-transaction would leak the transaction to the
+  // next borrower; roll back anything left open (a no-op otherwise).
+  if (PGconn* raw = RawConnection(); raw != nullptr && PQtransactionStatus(raw) != PQTRANS_IDLE) {
+    PQclear(PQexec(raw, "ROLLBACK"));
+  }
+  owner_->pool_.give_back(position_);
+  owner_->in_use_.fetch_sub(1);
+}
+
+PGconn* Database::Lease::RawConnection() {
+  // Every pool session is opened with the PostgreSQL backend. (SOCI does not
+  // export the backend's typeinfo, so dynamic_cast cannot be used here.)
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
+  return backend == nullptr ? nullptr : backend->conn_;
+}
+
+Database::Database(const std::string& connection_string, std::size_t pool_size)
+    : size_(pool_size), pool_(pool_size) {
+  if (pool_size == 0) throw std::invalid_argument("database pool size must be at least 1");
+  // UTC everywhere, so timestamptz never depends on the server's zone.
+  std::string options = connection_string;
+  const bool is_url =
+      options.rfind("postgres://", 0) == 0 || options.rfind("postgresql://", 0) == 0;
+  if (is_url) {
+    options += (options.find('?') == std::string::npos ? "?" : "&");
+    options += "options=-c%20TimeZone%3DUTC&application_name=kartond";
+  } else {
+    options += " options='-c TimeZone=UTC' application_name=kartond";
+  }
+  for (std::size_t i = 0; i < pool_size; ++i) {
+    try {
+      pool_.at(i).open(soci::postgresql, options);
+    } catch (const std::exception& error) {
+      throw std::runtime_error(
+          fmt::format("cannot connect to PostgreSQL: {}", DescribeDatabaseError(error)));
+    }
+  }
+}
+
+Database::~Database() = default;
+
+Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
+  std::size_t position = 0;
+  if (!pool_.try_lease(position, static_cast<int>(timeout.count()))) {
+    throw std::runtime_error(fmt::format("no database connection free within {} ms (pool size {})",
+                                         timeout.count(), size_));
+  }
+  in_use_.fetch_add(1);
+  Lease lease(this, position, &pool_.at(position));
+  // A connection the server closed (restart, failover, terminated backend)
+  // stays broken in libpq; replace it here so the pool heals by itself.
+  if (PGconn* raw = lease.RawConnection(); raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
+    try {
+      lease.Session().reconnect();
+    } catch (const std::exception& error) {
+      throw std::runtime_error(
+          fmt::format("database connection lost: {}", DescribeDatabaseError(error)));
+    }
+  }
+  return lease;
+}
+
+Database::Stats Database::CurrentStats() const { return Stats{size_, in_use_.load()}; }
+
+bool Database::Ping() {
+  try {
+    auto lease = Acquire(std::chrono::seconds(2));
+    int one = 0;
+    lease.Session() << "SELECT 1", soci::into(one);
+    return one == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string DescribeDatabaseError(const std::exception& error) {
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
+    std::string message = pg->get_error_message();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
+    return fmt::format("{} (SQLSTATE {})", message, pg->sqlstate());
+  }
+  if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&error)) {
+    std::string message = soci_error->get_error_message();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
+    return message;
+  }
+  return error.what();
+}
+
+}  // namespace karton::kernel

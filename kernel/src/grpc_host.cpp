@@ -1,0 +1,163 @@
+#include "grpc_host.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "metrics.h"
+
+namespace karton::kernel {
+namespace {
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// One instance per call: the constructor runs when the call arrives, the
+// status hook when its answer leaves, so together they time the call.
+class CallLogInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics)
+      : method_(info->method()),
+        peer_(info->server_context() != nullptr ? info->server_context()->peer() : ""),
+        metrics_(metrics),
+        started_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      const char* code = StatusCodeName(status.error_code());
+      metrics_.ObserveGrpcCall(method_, code, seconds);
+      // Health checks are polled constantly; logging each would drown the log.
+      if (method_.rfind("/grpc.health.v1.", 0) != 0) {
+        spdlog::info("grpc method={} status={} duration_ms={:.3f} peer={}{}", method_, code,
+                     seconds * 1000, peer_,
+                     status.ok() ? "" : fmt::format(" error=\"{}\"", status.error_message()));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  std::string peer_;
+  Metrics& metrics_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLogInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    // gRPC takes ownership of the returned interceptor.
+    return std::make_unique<CallLogInterceptor>(info, metrics_).release();
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace
+
+GrpcHost::GrpcHost(Metrics& metrics) : metrics_(metrics) {}
+
+GrpcHost::~GrpcHost() { Shutdown(std::chrono::milliseconds(0)); }
+
+void GrpcHost::AddService(grpc::Service& service, std::string full_name) {
+  if (server_) throw std::logic_error("gRPC services must be added before the server starts");
+  services_.emplace_back(&service, std::move(full_name));
+}
+
+void GrpcHost::Start(const std::string& listen_address) {
+  grpc::EnableDefaultHealthCheckService(true);
+  // Server reflection is added by linking gRPC's reflection library into
+  // kartond (it registers itself at load time). The kernel library does not
+  // link it, so test programs can define their own reflection client types
+  // without clashing descriptors.
+
+  grpc::ServerBuilder builder;
+  // gRPC enables SO_REUSEPORT by default, which would let a second kartond
+  // bind the same port silently and steal half the calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int bound_port = 0;
+  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  for (auto& [service, name] : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<CallLogInterceptorFactory>(metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+
+  server_ = builder.BuildAndStart();
+  if (!server_ || bound_port == 0) {
+    server_.reset();
+    throw std::runtime_error(
+        fmt::format("cannot listen for gRPC on {}: the address is in use or not available here",
+                    listen_address));
+  }
+  const auto colon = listen_address.rfind(':');
+  bound_address_ = fmt::format("{}:{}", listen_address.substr(0, colon), bound_port);
+
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const auto& [service, name] : services_) health->SetServingStatus(name, true);
+  in_process_channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+std::string GrpcHost::BoundAddress() const { return bound_address_; }
+
+std::shared_ptr<grpc::Channel> GrpcHost::InProcessChannel() { return in_process_channel_; }
+
+void GrpcHost::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  in_process_channel_.reset();
+  server_.reset();
+}
+
+}  // namespace karton::kernel

@@ -1,0 +1,43 @@
+#include "kernel_service.h"
+
+#include "module_host.h"
+
+namespace karton::kernel {
+namespace {
+
+v1::ModuleState ToProto(ModuleState state) {
+  switch (state) {
+    case ModuleState::kLoaded:
+      return v1::MODULE_STATE_LOADED;
+    case ModuleState::kStarted:
+      return v1::MODULE_STATE_STARTED;
+    case ModuleState::kStopped:
+      return v1::MODULE_STATE_STOPPED;
+    case ModuleState::kFailed:
+      return v1::MODULE_STATE_FAILED;
+  }
+  return v1::MODULE_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+grpc::Status KernelServiceImpl::ListModules(grpc::ServerContext* /*context*/,
+                                            const v1::ListModulesRequest* /*request*/,
+                                            v1::ListModulesResponse* response) {
+  for (const auto& status : modules_.Snapshot()) {
+    v1::Module* module = response->add_modules();
+    module->set_name(status.info.name);
+    module->set_version(status.info.version);
+    module->set_kernel_api_version(status.info.kernel_api_version);
+    module->set_state(ToProto(status.state));
+    module->set_path(status.info.path);
+    for (const auto& dependency : status.info.depends) {
+      v1::ModuleDependency* depends = module->add_depends();
+      depends->set_name(dependency.name);
+      depends->set_min_version(dependency.min_version);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace karton::kernel

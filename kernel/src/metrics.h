@@ -1,0 +1,53 @@
+// Prometheus metrics kept by the kernel: calls, errors and a latency histogram
+// per gRPC method and per HTTP route, and the database pool's use.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace karton::kernel {
+
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the latency histogram buckets.
+  static constexpr std::array<double, 14> kLatencyBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+  // `code` is the gRPC status name ("OK", "NOT_FOUND"); anything but OK counts as an error.
+  void ObserveGrpcCall(const std::string& method, const std::string& code, double seconds);
+  // `route` is the registered pattern ("/u/{token}"), never the raw path, so
+  // the number of series stays bounded.
+  void ObserveHttpRequest(const std::string& method, const std::string& route, int status,
+                          double seconds);
+  // Gauges read at scrape time (for example the database pool).
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
+
+  // The Prometheus text exposition format (version 0.0.4).
+  std::string RenderPrometheusText() const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kLatencyBuckets.size()> bucket_counts{};
+    std::uint64_t count = 0;
+    double sum = 0;
+    void Observe(double seconds);
+  };
+  struct Gauge {
+    std::string help;
+    std::function<double()> read;
+  };
+
+  mutable std::mutex mutex_;
+  // key: label set rendered as Prometheus labels, e.g. method="/a.B/C"
+  std::map<std::string, std::uint64_t> grpc_calls_;  // labels incl. code
+  std::map<std::string, Histogram> grpc_latency_;    // labels: method
+  std::map<std::string, std::uint64_t> http_requests_;
+  std::map<std::string, Histogram> http_latency_;
+  std::map<std::string, Gauge> gauges_;
+};
+
+}  // namespace karton::kernel

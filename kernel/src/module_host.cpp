@@ -1,0 +1,195 @@
+#include "module_host.h"
+
+#include <fmt/format.h>
+#include <grpcpp/channel.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "grpc_host.h"
+#include "http_server.h"
+#include "karton/kernel/database.h"
+#include "migrator.h"
+
+namespace karton::kernel {
+
+namespace {
+// Demo data bookkeeping lives in the kernel schema (schema/kernel).
+constexpr const char* kSelectDemoLoaded = "SELECT count(*) FROM kernel.demo_data WHERE module = :m";
+constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module) VALUES (:m)";
+}  // namespace
+
+class ModuleHost::Context : public ModuleContext {
+ public:
+  Context(std::string name, Database& database, GrpcHost& grpc_host)
+      : name_(std::move(name)),
+        database_(database),
+        grpc_host_(grpc_host),
+        logger_(spdlog::default_logger()->clone(name_)) {}
+
+  std::string_view ModuleName() const override { return name_; }
+  Database& Db() override { return database_; }
+  std::shared_ptr<grpc::Channel> Channel() override {
+    auto channel = grpc_host_.InProcessChannel();
+    if (!channel) throw std::logic_error("the in-process channel exists only from Start() on");
+    return channel;
+  }
+  spdlog::logger& Log() override { return *logger_; }
+
+ private:
+  std::string name_;
+  Database& database_;
+  GrpcHost& grpc_host_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// The instance was allocated by the module's code, so the module's own
+// destroy function frees it (see module_api.h).
+struct ModuleDeleter {
+  void (*destroy)(void*) noexcept = nullptr;
+  void operator()(Module* module) const noexcept { destroy(module); }
+};
+
+struct ModuleHost::Entry {
+  FoundModule found;
+  ModuleState state = ModuleState::kLoaded;
+  std::unique_ptr<Context> context;
+  std::unique_ptr<Module, ModuleDeleter> instance;
+};
+
+namespace {
+
+class RegistrarImpl : public Registrar {
+ public:
+  RegistrarImpl(GrpcHost& grpc_host, HttpRouter& router) : grpc_host_(grpc_host), router_(router) {}
+  void AddGrpcService(grpc::Service& service, std::string_view full_name) override {
+    grpc_host_.AddService(service, std::string(full_name));
+  }
+  void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) override {
+    router_.Add(method, std::move(pattern), std::move(handler));
+  }
+
+ private:
+  GrpcHost& grpc_host_;
+  HttpRouter& router_;
+};
+
+}  // namespace
+
+ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
+                       HttpRouter& http_router)
+    : database_(database), grpc_host_(grpc_host), http_router_(http_router) {
+  for (auto& found : ordered) {
+    auto entry = std::make_unique<Entry>();
+    entry->found = std::move(found);
+    entries_.push_back(std::move(entry));
+  }
+}
+
+ModuleHost::~ModuleHost() {
+  StopAll();
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) (*it)->instance.reset();
+}
+
+std::vector<ModuleMigrations> ModuleHost::Migrations() const {
+  std::vector<ModuleMigrations> all;
+  for (const auto& entry : entries_) {
+    ModuleMigrations module{entry->found.info.name, {}};
+    const auto& descriptor = *entry->found.descriptor;
+    for (std::size_t i = 0; i < descriptor.migrations_count; ++i) {
+      module.files.push_back(
+          MigrationFile{descriptor.migrations[i].file_name, descriptor.migrations[i].sql});
+    }
+    all.push_back(std::move(module));
+  }
+  return all;
+}
+
+void ModuleHost::CreateAndRegister() {
+  RegistrarImpl registrar(grpc_host_, http_router_);
+  for (auto& entry : entries_) {
+    const auto& descriptor = *entry->found.descriptor;
+    const std::string& name = entry->found.info.name;
+    void* created = descriptor.create();
+    if (created == nullptr) {
+      SetState(*entry, ModuleState::kFailed);
+      throw std::runtime_error(fmt::format("module '{}' could not be created", name));
+    }
+    // The generated entry point returns the Module* as void* (module_api.h).
+    entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
+                                                             ModuleDeleter{descriptor.destroy});
+    entry->context = std::make_unique<Context>(name, database_, grpc_host_);
+    try {
+      entry->instance->Register(*entry->context, registrar);
+    } catch (const std::exception& error) {
+      SetState(*entry, ModuleState::kFailed);
+      throw std::runtime_error(
+          fmt::format("module '{}' failed to register its services: {}", name, error.what()));
+    }
+  }
+}
+
+void ModuleHost::StartAll() {
+  for (auto& entry : entries_) {
+    try {
+      entry->instance->Start(*entry->context);
+      SetState(*entry, ModuleState::kStarted);
+      spdlog::info("module started name={} version={}", entry->found.info.name,
+                   entry->found.info.version);
+    } catch (const std::exception& error) {
+      SetState(*entry, ModuleState::kFailed);
+      StopAll();
+      throw std::runtime_error(
+          fmt::format("module '{}' failed to start: {}", entry->found.info.name, error.what()));
+    }
+  }
+}
+
+void ModuleHost::LoadDemoData() {
+  for (auto& entry : entries_) {
+    const std::string& name = entry->found.info.name;
+    try {
+      auto lease = database_.Acquire();
+      soci::session& session = lease.Session();
+      soci::transaction transaction(session);
+      // Serialises concurrent --demo starts on one database per module.
+      session << "SELECT pg_advisory_xact_lock(hashtext('karton.demo.' || :m))", soci::use(name);
+      long long loaded = 0;
+      session << kSelectDemoLoaded, soci::use(name), soci::into(loaded);
+      if (loaded > 0) continue;
+      entry->instance->LoadDemoData(*entry->context, session);
+      session << kInsertDemoLoaded, soci::use(name);
+      transaction.commit();
+      spdlog::info("demo data loaded module={}", name);
+    } catch (const std::exception& error) {
+      throw std::runtime_error(fmt::format("module '{}' failed to load its demo data: {}", name,
+                                           DescribeDatabaseError(error)));
+    }
+  }
+}
+
+void ModuleHost::StopAll() noexcept {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    Entry& entry = **it;
+    if (entry.state != ModuleState::kStarted) continue;
+    entry.instance->Stop();
+    SetState(entry, ModuleState::kStopped);
+    spdlog::info("module stopped name={}", entry.found.info.name);
+  }
+}
+
+void ModuleHost::SetState(Entry& entry, ModuleState state) {
+  std::lock_guard lock(state_mutex_);
+  entry.state = state;
+}
+
+std::vector<ModuleStatus> ModuleHost::Snapshot() const {
+  std::lock_guard lock(state_mutex_);
+  std::vector<ModuleStatus> statuses;
+  for (const auto& entry : entries_)
+    statuses.push_back(ModuleStatus{entry->found.info, entry->state});
+  return statuses;
+}
+
+}  // namespace karton::kernel

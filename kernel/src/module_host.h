@@ -1,0 +1,65 @@
+// Runs the loaded modules through their lifecycle and knows each one's state.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "karton/kernel/module.h"
+#include "module_loader.h"
+
+namespace karton::kernel {
+
+class Database;
+class GrpcHost;
+class HttpRouter;
+struct ModuleMigrations;
+
+enum class ModuleState { kLoaded, kStarted, kStopped, kFailed };
+
+struct ModuleStatus {
+  ModuleInfo info;
+  ModuleState state = ModuleState::kLoaded;
+};
+
+class ModuleHost {
+ public:
+  // `ordered` is the start order from ResolveStartOrder.
+  ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
+             HttpRouter& http_router);
+  // Destroys the instances in reverse order, before their libraries unload.
+  ~ModuleHost();
+  ModuleHost(const ModuleHost&) = delete;
+  ModuleHost& operator=(const ModuleHost&) = delete;
+
+  // The migrations every module ships, in start order.
+  std::vector<ModuleMigrations> Migrations() const;
+  // Creates every module instance and lets it register services and routes.
+  void CreateAndRegister();
+  // Starts every module in order. If one throws, the ones already started
+  // are stopped in reverse and the error is rethrown naming the module.
+  void StartAll();
+  // For `kartond --demo`: each module whose demo data is not yet in the
+  // database loads it, in one transaction per module.
+  void LoadDemoData();
+  // Stops the started modules in reverse order. Idempotent.
+  void StopAll() noexcept;
+
+  std::vector<ModuleStatus> Snapshot() const;
+
+ private:
+  class Context;
+  struct Entry;
+
+  void SetState(Entry& entry, ModuleState state);
+
+  Database& database_;
+  GrpcHost& grpc_host_;
+  HttpRouter& http_router_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  mutable std::mutex state_mutex_;
+};
+
+}  // namespace karton::kernel

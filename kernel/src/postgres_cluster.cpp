@@ -1,0 +1,390 @@
+#include "postgres_cluster.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace karton::kernel {
+namespace {
+
+constexpr const char* kSuperuser = "karton";
+
+// Asks the kernel for a free loopback port. Another process could take it
+// before PostgreSQL binds; Start() retries once in that case.
+int PickFreeLoopbackPort() {
+  int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (socket_fd < 0) throw std::runtime_error("cannot create a socket to find a free port");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  const bool ok = ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(socket_fd);
+  if (!ok) throw std::runtime_error("cannot find a free loopback port for PostgreSQL");
+  return ntohs(address.sin_port);
+}
+
+void WriteAll(int fd, const char* text) {
+  const std::size_t length = std::strlen(text);
+  std::size_t written = 0;
+  while (written < length) {
+    ssize_t n = ::write(fd, text + written, length - written);
+    if (n <= 0) return;
+    written += static_cast<std::size_t>(n);
+  }
+}
+
+struct SpawnSpec {
+  std::vector<std::string> argv;
+  std::filesystem::path working_directory;
+  int output_fd = -1;  // stdout and stderr of the child
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  int parent_death_signal = 0;  // 0: none
+};
+
+// fork + exec with only async-signal-safe calls in the child. Everything the
+// child needs is prepared before fork() because kartond may have threads.
+pid_t Spawn(const SpawnSpec& spec) {
+  std::vector<char*> argv;
+  for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> environment_strings = {"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8",
+                                                  "LANG=C.UTF-8", "TZ=UTC"};
+  std::vector<char*> environment;
+  for (auto& entry : environment_strings) environment.push_back(entry.data());
+  environment.push_back(nullptr);
+  const std::string directory = spec.working_directory.string();
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
+  if (pid > 0) return pid;
+
+  // Child. kartond blocks SIGINT/SIGTERM in all threads to wait for them
+  // with sigwait(); a blocked mask survives exec, so unblock them here or
+  // PostgreSQL could never be shut down.
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+  if (spec.output_fd >= 0) {
+    ::dup2(spec.output_fd, STDOUT_FILENO);
+    ::dup2(spec.output_fd, STDERR_FILENO);
+  }
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+  if (spec.switch_user) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(spec.gid) != 0 || ::setuid(spec.uid) != 0) {
+      WriteAll(STDERR_FILENO, "karton: cannot switch to the postgres OS user\n");
+      ::_exit(126);
+    }
+  }
+  // Set after the user switch: changing credentials clears it.
+  if (spec.parent_death_signal != 0) {
+    ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
+    if (::getppid() != parent) ::_exit(1);
+  }
+  if (::chdir(directory.c_str()) != 0) {
+    WriteAll(STDERR_FILENO, "karton: the postgres OS user cannot enter the data directory ");
+    WriteAll(STDERR_FILENO, directory.c_str());
+    WriteAll(STDERR_FILENO, " (is a parent directory closed to other users?)\n");
+    ::_exit(126);
+  }
+  ::execve(argv[0], argv.data(), environment.data());
+  WriteAll(STDERR_FILENO, "karton: cannot execute ");
+  WriteAll(STDERR_FILENO, argv[0]);
+  WriteAll(STDERR_FILENO, "\n");
+  ::_exit(127);
+}
+
+int WaitForExit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+void ChangeOwner(const std::filesystem::path& path, uid_t uid, gid_t gid) {
+  if (::chown(path.c_str(), uid, gid) != 0) {
+    throw std::runtime_error(fmt::format("cannot hand {} to the postgres OS user: {}",
+                                         path.string(), std::strerror(errno)));
+  }
+}
+
+}  // namespace
+
+PostgresCluster::PostgresCluster(PostgresClusterOptions options) : options_(std::move(options)) {
+  cluster_directory_ = options_.data_directory / "postgres";
+  log_file_ = options_.data_directory / "postgres.log";
+  if (::geteuid() == 0) {
+    const passwd* user = ::getpwnam("postgres");
+    if (user == nullptr) {
+      throw std::runtime_error(
+          "running as root, but there is no 'postgres' OS user to run PostgreSQL as "
+          "(install postgresql-15, or run kartond as an ordinary user)");
+    }
+    switch_user_ = true;
+    run_as_uid_ = user->pw_uid;
+    run_as_gid_ = user->pw_gid;
+  }
+}
+
+PostgresCluster::~PostgresCluster() { Stop(); }
+
+std::string PostgresCluster::ConnectionString() const {
+  return ConnectionString(options_.database);
+}
+
+std::string PostgresCluster::ConnectionString(const std::string& database) const {
+  return fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}", port_, kSuperuser,
+                     password_, database);
+}
+
+std::string PostgresCluster::LogTail() const {
+  std::string log = ReadFile(log_file_);
+  std::vector<std::string> lines;
+  std::istringstream stream(log);
+  for (std::string line; std::getline(stream, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  // The last error-looking line is the one that explains a failed start.
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->find("FATAL") != std::string::npos || it->find("ERROR") != std::string::npos ||
+        it->find("karton:") != std::string::npos || it->find("initdb:") != std::string::npos) {
+      return *it;
+    }
+  }
+  return lines.empty() ? "no output" : lines.back();
+}
+
+void PostgresCluster::Start() {
+  if (Running()) return;
+  std::error_code error;
+  std::filesystem::create_directories(options_.data_directory, error);
+  if (error) {
+    throw std::runtime_error(fmt::format("cannot create data directory {}: {}",
+                                         options_.data_directory.string(), error.message()));
+  }
+  const auto password_file = options_.data_directory / "postgres.password";
+  if (!std::filesystem::exists(cluster_directory_ / "PG_VERSION")) {
+    InitializeCluster();
+  }
+  password_ = ReadFile(password_file);
+  while (!password_.empty() && (password_.back() == '\n' || password_.back() == ' ')) {
+    password_.pop_back();
+  }
+  if (password_.empty()) {
+    throw std::runtime_error(fmt::format(
+        "the embedded cluster's password file {} is missing or empty", password_file.string()));
+  }
+  for (int attempt = 1;; ++attempt) {
+    try {
+      StartServer();
+      WaitUntilReady();
+      break;
+    } catch (const std::exception&) {
+      Stop();
+      // A lost race for the port is the one failure worth a second try.
+      if (attempt >= 2 || LogTail().find("could not bind") == std::string::npos) throw;
+    }
+  }
+  CreateDatabaseIfMissing();
+}
+
+void PostgresCluster::InitializeCluster() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  unsigned char random_bytes[24];
+  randombytes_buf(random_bytes, sizeof random_bytes);
+  char password[sizeof random_bytes * 2 + 1];
+  sodium_bin2hex(password, sizeof password, random_bytes, sizeof random_bytes);
+
+  // Kept for kartond (root-readable only); initdb gets its own copy that the
+  // postgres user can read, deleted right after.
+  const auto password_file = options_.data_directory / "postgres.password";
+  {
+    std::ofstream out(password_file, std::ios::trunc);
+    out << password << '\n';
+    if (!out) {
+      throw std::runtime_error(
+          fmt::format("data directory {} is not writable", options_.data_directory.string()));
+    }
+  }
+  std::filesystem::permissions(
+      password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  std::filesystem::remove_all(cluster_directory_);
+  std::filesystem::create_directories(cluster_directory_);
+  std::filesystem::permissions(cluster_directory_, std::filesystem::perms::owner_all);
+  const auto initdb_password_file = options_.data_directory / ".initdb-password";
+  {
+    std::ofstream out(initdb_password_file, std::ios::trunc);
+    out << password << '\n';
+  }
+  if (switch_user_) {
+    ChangeOwner(cluster_directory_, run_as_uid_, run_as_gid_);
+    ChangeOwner(initdb_password_file, run_as_uid_, run_as_gid_);
+  }
+
+  const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) {
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
+  }
+  SpawnSpec spec;
+  spec.argv = {(options_.bin_directory / "initdb").string(),
+               "--pgdata=" + cluster_directory_.string(),
+               "--username=" + std::string(kSuperuser),
+               "--pwfile=" + initdb_password_file.string(),
+               "--auth=scram-sha-256",
+               "--encoding=UTF8",
+               "--locale=C.UTF-8",
+               "--no-instructions"};
+  if (!options_.durable) spec.argv.push_back("--no-sync");
+  spec.working_directory = cluster_directory_;
+  spec.output_fd = log_fd;
+  spec.switch_user = switch_user_;
+  spec.uid = run_as_uid_;
+  spec.gid = run_as_gid_;
+  spec.parent_death_signal = SIGKILL;
+  const pid_t pid = Spawn(spec);
+  ::close(log_fd);
+  const int exit_code = WaitForExit(pid);
+  std::filesystem::remove(initdb_password_file);
+  if (exit_code != 0) {
+    throw std::runtime_error(fmt::format("initdb failed (exit {}): {} (see {})", exit_code,
+                                         LogTail(), log_file_.string()));
+  }
+}
+
+void PostgresCluster::StartServer() {
+  port_ = PickFreeLoopbackPort();
+  const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) {
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
+  }
+  SpawnSpec spec;
+  spec.argv = {(options_.bin_directory / "postgres").string(),
+               "-D",
+               cluster_directory_.string(),
+               "-c",
+               fmt::format("port={}", port_),
+               "-c",
+               "listen_addresses=127.0.0.1",
+               "-c",
+               "unix_socket_directories=",
+               "-c",
+               "TimeZone=UTC",
+               "-c",
+               "log_timezone=UTC"};
+  if (!options_.durable) {
+    for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+      spec.argv.push_back("-c");
+      spec.argv.push_back(setting);
+    }
+  }
+  spec.working_directory = cluster_directory_;
+  spec.output_fd = log_fd;
+  spec.switch_user = switch_user_;
+  spec.uid = run_as_uid_;
+  spec.gid = run_as_gid_;
+  // SIGINT is PostgreSQL's fast shutdown: if kartond dies, the server rolls
+  // back open transactions, checkpoints and exits instead of lingering.
+  spec.parent_death_signal = SIGINT;
+  server_pid_ = Spawn(spec);
+  ::close(log_fd);
+}
+
+void PostgresCluster::WaitUntilReady() {
+  const std::string conninfo =
+      fmt::format("host=127.0.0.1 port={} dbname=postgres connect_timeout=2", port_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (PQping(conninfo.c_str()) == PQPING_OK) return;
+    int status = 0;
+    if (::waitpid(server_pid_, &status, WNOHANG) == server_pid_) {
+      server_pid_ = -1;
+      throw std::runtime_error(fmt::format("PostgreSQL exited during start: {} (see {})", LogTail(),
+                                           log_file_.string()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error(
+      fmt::format("PostgreSQL did not answer within 60 s (see {})", log_file_.string()));
+}
+
+void PostgresCluster::CreateDatabaseIfMissing() {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> connection(
+      PQconnectdb(ConnectionString("postgres").c_str()), &PQfinish);
+  if (PQstatus(connection.get()) != CONNECTION_OK) {
+    throw std::runtime_error(fmt::format("cannot connect to the embedded PostgreSQL: {}",
+                                         PQerrorMessage(connection.get())));
+  }
+  const char* params[] = {options_.database.c_str()};
+  std::unique_ptr<PGresult, decltype(&PQclear)> exists(
+      PQexecParams(connection.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
+                   params, nullptr, nullptr, 0),
+      &PQclear);
+  if (PQntuples(exists.get()) > 0) return;
+  // CREATE DATABASE takes no parameters; the name is quoted as an identifier.
+  std::unique_ptr<char, decltype(&PQfreemem)> quoted(
+      PQescapeIdentifier(connection.get(), options_.database.c_str(), options_.database.size()),
+      &PQfreemem);
+  std::unique_ptr<PGresult, decltype(&PQclear)> created(
+      PQexec(connection.get(), fmt::format("CREATE DATABASE {}", quoted.get()).c_str()), &PQclear);
+  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
+    throw std::runtime_error(fmt::format("cannot create database {}: {}", options_.database,
+                                         PQresultErrorMessage(created.get())));
+  }
+}
+
+void PostgresCluster::Stop() noexcept {
+  if (server_pid_ <= 0) return;
+  ::kill(server_pid_, SIGINT);
+  // Fast shutdown normally takes well under a second; escalate if it hangs.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int status = 0;
+  while (::waitpid(server_pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(server_pid_, SIGQUIT);
+      ::waitpid(server_pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server_pid_ = -1;
+}
+
+}  // namespace karton::kernel

@@ -1,0 +1,236 @@
+#include "server.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <ranges>
+
+#include "grpc_host.h"
+#include "http_server.h"
+#include "karton/kernel/database.h"
+#include "kernel_migrations.h"
+#include "kernel_service.h"
+#include "metrics.h"
+#include "migrator.h"
+#include "module_host.h"
+#include "postgres_cluster.h"
+
+namespace karton::kernel {
+namespace {
+
+// Holds an exclusive lock on <data-dir>/kartond.lock for the process's life:
+// two kartond on one data directory would fight over the embedded cluster.
+class DataDirectoryLock {
+ public:
+  explicit DataDirectoryLock(const std::filesystem::path& data_dir) {
+    std::error_code error;
+    std::filesystem::create_directories(data_dir, error);
+    if (error) {
+      throw std::runtime_error(
+          fmt::format("cannot create data directory {}: {}", data_dir.string(), error.message()));
+    }
+    const auto path = data_dir / "kartond.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      throw std::runtime_error(fmt::format("data directory {} is not writable: {}",
+                                           data_dir.string(), std::strerror(errno)));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw std::runtime_error(
+          fmt::format("data directory {} is in use by another kartond (lock file {})",
+                      data_dir.string(), path.string()));
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::write(fd_, pid.data(), pid.size()) < 0) {
+      spdlog::warn("cannot write the pid into {}", path.string());
+    }
+  }
+  ~DataDirectoryLock() { ::close(fd_); }
+  DataDirectoryLock(const DataDirectoryLock&) = delete;
+  DataDirectoryLock& operator=(const DataDirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::filesystem::path DefaultModulesDirectory(const std::filesystem::path& executable) {
+  std::error_code error;
+  auto resolved = std::filesystem::canonical("/proc/self/exe", error);
+  if (error) resolved = std::filesystem::absolute(executable);
+  return resolved.parent_path().parent_path() / "lib" / "karton" / "modules";
+}
+
+HttpResponse HealthResponse(Database& database, const ModuleHost& modules) {
+  boost::json::object body;
+  boost::json::object module_states;
+  std::string reason;
+  for (const auto& status : modules.Snapshot()) {
+    const char* state = status.state == ModuleState::kStarted   ? "started"
+                        : status.state == ModuleState::kStopped ? "stopped"
+                        : status.state == ModuleState::kFailed  ? "failed"
+                                                                : "loaded";
+    module_states[status.info.name] = state;
+    if (status.state != ModuleState::kStarted && reason.empty()) {
+      reason = fmt::format("module {} is {}", status.info.name, state);
+    }
+  }
+  const bool database_ok = database.Ping();
+  if (!database_ok) reason = "the database does not answer";
+  body["status"] = reason.empty() ? "ok" : "unavailable";
+  body["database"] = database_ok ? "ok" : "unavailable";
+  body["modules"] = std::move(module_states);
+  if (!reason.empty()) body["reason"] = reason;
+  return HttpResponse::Json(reason.empty() ? 200 : 503, boost::json::serialize(body) + "\n");
+}
+
+sigset_t ShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+}  // namespace
+
+int RunServer(const ServerOptions& options, const std::filesystem::path& executable,
+              std::ostream& out) {
+  // Block the shutdown signals before any thread exists, so every thread
+  // inherits the mask and only the sigwait() below receives them. A signal
+  // that arrives during start-up waits, and shutdown begins right after.
+  const sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Declared in start order; destroyed in reverse, so any failure unwinds
+  // exactly what was started: modules, servers, pool, embedded PostgreSQL.
+  std::optional<DataDirectoryLock> data_lock;
+  std::optional<PostgresCluster> embedded;
+  std::optional<Database> database;
+  Metrics metrics;
+  // Destruction runs bottom-up, which encodes three rules: the services
+  // (owned by modules and kernel_service) outlive the gRPC server; the HTTP
+  // handlers outlive the HTTP server; and the router, whose handlers hold
+  // code from module libraries, is gone before those libraries unload.
+  std::optional<ModuleHost> modules;
+  std::optional<KernelServiceImpl> kernel_service;
+  std::optional<HttpRouter> router_storage{std::in_place};
+  HttpRouter& router = *router_storage;
+  std::optional<GrpcHost> grpc_host;
+  std::optional<HttpServer> http_server;
+
+  try {
+    // Modules first: a broken module set is reported before anything starts.
+    const auto modules_dir =
+        options.modules_dir.empty() ? DefaultModulesDirectory(executable) : options.modules_dir;
+    auto found = ScanModulesDirectory(modules_dir);
+    std::vector<ModuleInfo> infos;
+    for (const auto& module : found) infos.push_back(module.info);
+    const auto order = ResolveStartOrder(infos, options.modules);
+    std::vector<FoundModule> ordered;
+    for (const auto& info : order) {
+      auto it = std::find_if(found.begin(), found.end(),
+                             [&](const FoundModule& f) { return f.info.name == info.name; });
+      ordered.push_back(std::move(*it));
+    }
+    found.clear();  // unselected modules are unloaded here
+    spdlog::info("modules resolved dir={} order=[{}]", modules_dir.string(),
+                 fmt::join(order | std::views::transform(&ModuleInfo::name), ","));
+
+    data_lock.emplace(options.data_dir);
+    std::string connection_string = options.database_url;
+    if (connection_string.empty()) {
+      embedded.emplace(PostgresClusterOptions{std::filesystem::absolute(options.data_dir),
+                                              options.postgres_bin_dir, true, "karton"});
+      embedded->Start();
+      connection_string = embedded->ConnectionString();
+      spdlog::info("embedded PostgreSQL started port={} log={}", embedded->Port(),
+                   embedded->LogFile().string());
+    }
+    database.emplace(connection_string, static_cast<std::size_t>(options.db_pool_size));
+    metrics.AddGauge("karton_db_pool_connections_in_use", "Database connections lent out now.",
+                     [&database] { return static_cast<double>(database->CurrentStats().in_use); });
+    metrics.AddGauge("karton_db_pool_connections_idle", "Database connections free now.",
+                     [&database] {
+                       const auto stats = database->CurrentStats();
+                       return static_cast<double>(stats.size - stats.in_use);
+                     });
+
+    grpc_host.emplace(metrics);
+    modules.emplace(std::move(ordered), *database, *grpc_host, router);
+
+    std::vector<ModuleMigrations> migrations{KernelMigrations()};
+    for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
+    const int applied = Migrator(*database).Apply(migrations);
+    spdlog::info("migrations up to date applied_now={}", applied);
+
+    kernel_service.emplace(*modules);
+    grpc_host->AddService(*kernel_service, karton::kernel::v1::KernelService::service_full_name());
+    router.Add(HttpMethod::kGet, "/healthz",
+               [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
+    router.Add(HttpMethod::kGet, "/metrics", [&](const HttpRequest&) {
+      return HttpResponse{
+          200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheusText(), {}};
+    });
+    modules->CreateAndRegister();
+
+    grpc_host->Start(options.grpc_listen);
+    http_server.emplace(options.http_listen, router, metrics,
+                        static_cast<std::size_t>(options.http_threads));
+    http_server->Start();
+    modules->StartAll();
+    if (options.demo) modules->LoadDemoData();
+  } catch (const std::exception& error) {
+    spdlog::critical("start failed: {}", error.what());
+    std::cerr << "kartond: error: " << error.what() << std::endl;
+    return 1;
+  }
+
+  out << "kartond is ready\n"
+      << "  gRPC:      " << grpc_host->BoundAddress() << "\n"
+      << "  HTTP:      http://" << http_server->BoundAddress() << "\n"
+      << "  modules:   " << modules->Snapshot().size() << " started\n"
+      << "  data dir:  " << std::filesystem::absolute(options.data_dir).string() << "\n"
+      << "  database:  "
+      << (embedded ? fmt::format("embedded PostgreSQL on 127.0.0.1:{}", embedded->Port())
+                   : std::string("external (--database-url)"))
+      << "\n"
+      << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
+  spdlog::info("ready grpc={} http={}", grpc_host->BoundAddress(), http_server->BoundAddress());
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("shutting down signal={}", strsignal(received));
+
+  const auto grace =
+      std::chrono::milliseconds(static_cast<long long>(options.shutdown_grace_seconds * 1000));
+  // Stop taking work, drain what is in flight, then stop the modules in
+  // reverse order; the destructors release the pool and the cluster.
+  http_server->Stop(options.shutdown_grace_seconds);
+  grpc_host->Shutdown(grace);
+  modules->StopAll();
+  http_server.reset();
+  grpc_host.reset();
+  router_storage.reset();
+  modules.reset();
+  database.reset();
+  if (embedded) {
+    embedded->Stop();
+    spdlog::info("embedded PostgreSQL stopped");
+  }
+  spdlog::info("shutdown complete");
+  return 0;
+}
+
+}  // namespace karton::kernel

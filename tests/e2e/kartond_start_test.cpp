@@ -1,0 +1,376 @@
+// Black-box tests of kartond: the real binary on a throwaway PostgreSQL,
+// reached over real gRPC and HTTP sockets.
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <signal.h>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "karton/kernel/v1/kernel_service.grpc.pb.h"
+#include "karton/notes/v1/notes_service.grpc.pb.h"
+#include "kartond_process.h"
+#include "throwaway_postgres.h"
+
+namespace karton::testing {
+namespace {
+
+using kernel::v1::KernelService;
+using notes::v1::NotesService;
+using notes::v1::NoteStatsService;
+
+std::shared_ptr<grpc::Channel> Connect(const KartondProcess& kartond) {
+  return grpc::CreateChannel(kartond.GrpcAddress(), grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  return context;
+}
+
+class KartondTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+  }
+  std::vector<std::string> Arguments(std::vector<std::string> extra = {}) {
+    std::vector<std::string> arguments = {"--database-url", conninfo_,
+                                          "--data-dir",     data_dir_.Path().string(),
+                                          "--modules-dir",  TestModulesDirectory("good").string()};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return arguments;
+  }
+
+  std::string conninfo_;
+  TemporaryDirectory data_dir_;
+};
+
+TEST_F(KartondTest, ListsModulesInDependencyOrder) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  auto stub = KernelService::NewStub(Connect(kartond));
+  kernel::v1::ListModulesResponse response;
+  ASSERT_TRUE(stub->ListModules(Context().get(), {}, &response).ok());
+  ASSERT_EQ(response.modules_size(), 3);
+  EXPECT_EQ(response.modules(0).name(), "alpha");
+  EXPECT_EQ(response.modules(1).name(), "notes");
+  EXPECT_EQ(response.modules(1).version(), "1.2.0");
+  EXPECT_EQ(response.modules(2).name(), "note_stats");
+  ASSERT_EQ(response.modules(2).depends_size(), 1);
+  EXPECT_EQ(response.modules(2).depends(0).name(), "notes");
+  EXPECT_EQ(response.modules(2).depends(0).min_version(), "1.1.0");
+  for (const auto& module : response.modules()) {
+    EXPECT_EQ(module.state(), kernel::v1::MODULE_STATE_STARTED) << module.name();
+    EXPECT_EQ(module.kernel_api_version(), 1u);
+  }
+}
+
+TEST_F(KartondTest, ServesModuleServicesAndCallsBetweenModulesInProcess) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  auto notes = NotesService::NewStub(Connect(kartond));
+  notes::v1::CreateNoteRequest request;
+  request.mutable_note()->set_text("Hívja vissza Szegedről");
+  notes::v1::Note created;
+  ASSERT_TRUE(notes->CreateNote(Context().get(), request, &created).ok());
+  EXPECT_GT(created.id(), 0);
+
+  notes::v1::Note refused;
+  request.mutable_note()->clear_text();
+  const grpc::Status invalid = notes->CreateNote(Context().get(), request, &refused);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(invalid.error_message().find("note.text"), std::string::npos);
+
+  // note_stats answers by calling NotesService through the in-process channel.
+  auto stats = NoteStatsService::NewStub(Connect(kartond));
+  notes::v1::CountNotesResponse counted;
+  ASSERT_TRUE(stats->CountNotes(Context().get(), {}, &counted).ok());
+  EXPECT_EQ(counted.count(), 1);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT text FROM notes.note"), "Hívja vissza Szegedről");
+}
+
+TEST_F(KartondTest, AnswersHealthOverallAndPerService) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  auto health = grpc::health::v1::Health::NewStub(Connect(kartond));
+  for (const std::string service :
+       {"", "karton.kernel.v1.KernelService", "karton.notes.v1.NotesService"}) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(Context().get(), request, &response).ok()) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  grpc::health::v1::HealthCheckRequest unknown;
+  unknown.set_service("karton.nothing.v1.NothingService");
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_EQ(health->Check(Context().get(), unknown, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(KartondTest, OffersServerReflection) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(Connect(kartond));
+  auto context = Context();
+  auto stream = reflection->ServerReflectionInfo(context.get());
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("*");
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> names;
+  for (const auto& service : response.list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "karton.kernel.v1.KernelService"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "karton.notes.v1.NotesService"), names.end());
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(KartondTest, ServesHealthzMetricsAndModuleRoutesOverHttp) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  std::string body;
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/healthz", body), 200);
+  EXPECT_NE(body.find("\"status\":\"ok\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"note_stats\":\"started\""), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/notes/count", body), 200);
+  EXPECT_EQ(body, "{\"count\":0}");
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/no/such/page", body), 404);
+
+  auto stub = KernelService::NewStub(Connect(kartond));
+  kernel::v1::ListModulesResponse response;
+  ASSERT_TRUE(stub->ListModules(Context().get(), {}, &response).ok());
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/metrics", body), 200);
+  EXPECT_NE(body.find("karton_grpc_calls_total{method=\"/karton.kernel.v1.KernelService/"
+                      "ListModules\",code=\"OK\"} 1"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("karton_http_requests_total{method=\"GET\",route=\"/notes/count\","
+                      "status=\"200\"} 1"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("karton_db_pool_connections_idle"), std::string::npos) << body;
+}
+
+TEST_F(KartondTest, HealthzIs503WhenTheDatabaseIsGone) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  // Cut kartond's connections off from the server side.
+  QueryScalar(SharedPostgres().AdminConnectionString(),
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                  DatabaseNameForCurrentTest() + "' AND application_name = 'kartond'");
+  std::string body;
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/healthz", body), 503);
+  EXPECT_NE(body.find("\"reason\":\"the database does not answer\""), std::string::npos) << body;
+  // Broken connections are replaced on their next use: the server recovers.
+  std::string recovered;
+  int status = 0;
+  for (int attempt = 0; attempt < 20 && status != 200; ++attempt) {
+    status = HttpGet(kartond.HttpAddress(), "/healthz", recovered);
+  }
+  EXPECT_EQ(status, 200) << recovered;
+}
+
+TEST_F(KartondTest, StopsModulesInReverseOrderOnSigtermAndExitsZero) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  EXPECT_EQ(kartond.StopWith(SIGTERM), 0) << kartond.Stderr();
+  const std::string log = kartond.Stderr();
+  const auto note_stats = log.find("module stopped name=note_stats");
+  const auto notes = log.find("module stopped name=notes");
+  const auto alpha = log.find("module stopped name=alpha");
+  ASSERT_NE(note_stats, std::string::npos) << log;
+  ASSERT_NE(notes, std::string::npos) << log;
+  ASSERT_NE(alpha, std::string::npos) << log;
+  EXPECT_LT(note_stats, notes);
+  EXPECT_LT(notes, alpha);
+  EXPECT_NE(log.find("shutdown complete"), std::string::npos) << log;
+}
+
+TEST_F(KartondTest, SigintIsACleanShutdownToo) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  EXPECT_EQ(kartond.StopWith(SIGINT), 0) << kartond.Stderr();
+}
+
+TEST_F(KartondTest, LogsOneLinePerCall) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  auto notes = NotesService::NewStub(Connect(kartond));
+  notes::v1::CreateNoteRequest request;
+  notes::v1::Note note;
+  (void)notes->CreateNote(Context().get(), request, &note);
+  kartond.StopWith(SIGTERM);
+  const std::string log = kartond.Stderr();
+  EXPECT_NE(log.find("grpc method=/karton.notes.v1.NotesService/CreateNote "
+                     "status=INVALID_ARGUMENT duration_ms="),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(KartondTest, LoadsASubsetWithItsDependencies) {
+  KartondProcess kartond(Arguments({"--modules", "note_stats"}));
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  kernel::v1::ListModulesResponse response;
+  ASSERT_TRUE(
+      KernelService::NewStub(Connect(kartond))->ListModules(Context().get(), {}, &response).ok());
+  ASSERT_EQ(response.modules_size(), 2);
+  EXPECT_EQ(response.modules(0).name(), "notes");
+  EXPECT_EQ(response.modules(1).name(), "note_stats");
+}
+
+TEST_F(KartondTest, LoadsDemoDataOnlyOnce) {
+  for (int start = 0; start < 2; ++start) {
+    KartondProcess kartond(Arguments({"--demo"}));
+    ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+    EXPECT_EQ(kartond.StopWith(SIGTERM), 0);
+  }
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM notes.note"), "3");
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT string_agg(module, ',' ORDER BY module) "
+                        "FROM kernel.demo_data"),
+            "alpha,note_stats,notes");
+}
+
+TEST_F(KartondTest, TwoServersStartingAtOnceMigrateOnce) {
+  TemporaryDirectory second_data_dir;
+  KartondProcess first(Arguments());
+  auto second_arguments = Arguments();
+  second_arguments[3] = second_data_dir.Path().string();
+  KartondProcess second(second_arguments);
+  ASSERT_TRUE(first.WaitUntilReady()) << first.Stderr();
+  ASSERT_TRUE(second.WaitUntilReady()) << second.Stderr();
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(*) FROM kernel.schema_migration "
+                        "WHERE module = 'notes'"),
+            "1");
+}
+
+TEST_F(KartondTest, RefusesToStartWhenAnAppliedMigrationChanged) {
+  {
+    KartondProcess kartond(Arguments());
+    ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  }
+  // As if schema/notes/0001_create_note.sql had been edited after release.
+  QueryScalar(conninfo_,
+              "UPDATE kernel.schema_migration SET checksum = 'abc' WHERE module = 'notes'");
+  KartondProcess kartond(Arguments());
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  EXPECT_NE(kartond.Stderr().find("kartond: error: migration schema/notes/0001_create_note.sql "
+                                  "was changed after it was applied"),
+            std::string::npos)
+      << kartond.Stderr();
+}
+
+TEST_F(KartondTest, FailedMigrationIsRolledBackAndNamed) {
+  auto arguments = Arguments();
+  arguments[5] = TestModulesDirectory("badmigration").string();
+  KartondProcess kartond(arguments);
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  const std::string log = kartond.Stderr();
+  EXPECT_NE(log.find("kartond: error: migration schema/broken/0002_fail_half_way.sql failed and "
+                     "was rolled back: ERROR:  duplicate key"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT to_regclass('broken.first_table') IS NOT NULL"), "t");
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT to_regclass('broken.second_table') IS NULL"), "t");
+}
+
+TEST_F(KartondTest, RefusesAPortInUse) {
+  KartondProcess first(Arguments());
+  ASSERT_TRUE(first.WaitUntilReady()) << first.Stderr();
+  TemporaryDirectory other_data_dir;
+  auto grpc_clash = Arguments({"--grpc-listen", first.GrpcAddress()});
+  grpc_clash[3] = other_data_dir.Path().string();
+  KartondProcess second(grpc_clash);
+  EXPECT_EQ(second.WaitForExit(), 1);
+  EXPECT_NE(
+      second.Stderr().find("kartond: error: cannot listen for gRPC on " + first.GrpcAddress()),
+      std::string::npos)
+      << second.Stderr();
+
+  auto http_clash = Arguments({"--http-listen", first.HttpAddress()});
+  http_clash[3] = other_data_dir.Path().string();
+  KartondProcess third(http_clash);
+  EXPECT_EQ(third.WaitForExit(), 1);
+  EXPECT_NE(third.Stderr().find("kartond: error: cannot listen for HTTP on " + first.HttpAddress()),
+            std::string::npos)
+      << third.Stderr();
+}
+
+TEST_F(KartondTest, RefusesAnUnreachableDatabase) {
+  KartondProcess kartond({"--database-url", "host=127.0.0.1 port=1 dbname=x connect_timeout=2",
+                          "--data-dir", data_dir_.Path().string(), "--modules-dir",
+                          TestModulesDirectory("good").string()});
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  EXPECT_NE(kartond.Stderr().find("kartond: error: cannot connect to PostgreSQL"),
+            std::string::npos)
+      << kartond.Stderr();
+}
+
+TEST_F(KartondTest, RefusesAnUnwritableDataDirectory) {
+  KartondProcess kartond({"--database-url", conninfo_, "--data-dir", "/proc/karton-cannot-be-here",
+                          "--modules-dir", TestModulesDirectory("good").string()});
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  EXPECT_NE(kartond.Stderr().find("kartond: error: cannot create data directory /proc/karton"),
+            std::string::npos)
+      << kartond.Stderr();
+}
+
+TEST_F(KartondTest, RefusesAnUnknownOption) {
+  KartondProcess kartond({"--colour", "blue"});
+  EXPECT_EQ(kartond.WaitForExit(), 2);
+  EXPECT_NE(kartond.Stderr().find("--colour"), std::string::npos) << kartond.Stderr();
+}
+
+TEST(KartondEmbedded, RunsItsOwnPostgresAndStopsItOnShutdown) {
+  TemporaryDirectory data_dir;
+  int port = 0;
+  {
+    KartondProcess kartond({"--data-dir", data_dir.Path().string(), "--modules-dir",
+                            TestModulesDirectory("good").string(), "--demo"});
+    ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+    const std::string out = kartond.Stdout();
+    const auto at = out.find("embedded PostgreSQL on 127.0.0.1:");
+    ASSERT_NE(at, std::string::npos) << out;
+    port = std::stoi(out.substr(at + std::string("embedded PostgreSQL on 127.0.0.1:").size()));
+    kernel::v1::ListModulesResponse response;
+    ASSERT_TRUE(
+        KernelService::NewStub(Connect(kartond))->ListModules(Context().get(), {}, &response).ok());
+    EXPECT_EQ(response.modules_size(), 3);
+    EXPECT_EQ(kartond.StopWith(SIGTERM), 0) << kartond.Stderr();
+    EXPECT_NE(kartond.Stderr().find("embedded PostgreSQL stopped"), std::string::npos);
+  }
+  const std::string conninfo = fmt::format("host=127.0.0.1 port={} dbname=postgres", port);
+  EXPECT_EQ(PQping(conninfo.c_str()), PQPING_NO_RESPONSE);
+
+  // The second start reuses the cluster: the demo notes are still there.
+  KartondProcess again({"--data-dir", data_dir.Path().string(), "--modules-dir",
+                        TestModulesDirectory("good").string(), "--demo"});
+  ASSERT_TRUE(again.WaitUntilReady()) << again.Stderr();
+  auto stats = NoteStatsService::NewStub(Connect(again));
+  notes::v1::CountNotesResponse counted;
+  ASSERT_TRUE(stats->CountNotes(Context().get(), {}, &counted).ok());
+  EXPECT_EQ(counted.count(), 3);
+  EXPECT_EQ(again.StopWith(SIGTERM), 0);
+}
+
+TEST(KartondEmbedded, RefusesASecondServerOnTheSameDataDirectory) {
+  TemporaryDirectory data_dir;
+  KartondProcess first({"--data-dir", data_dir.Path().string(), "--modules-dir",
+                        TestModulesDirectory("good").string()});
+  ASSERT_TRUE(first.WaitUntilReady()) << first.Stderr();
+  KartondProcess second({"--data-dir", data_dir.Path().string(), "--modules-dir",
+                         TestModulesDirectory("good").string()});
+  EXPECT_EQ(second.WaitForExit(), 1);
+  EXPECT_NE(second.Stderr().find("is in use by another kartond"), std::string::npos)
+      << second.Stderr();
+}
+
+}  // namespace
+}  // namespace karton::testing

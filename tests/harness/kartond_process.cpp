@@ -1,0 +1,175 @@
+#include "kartond_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace karton::testing {
+
+std::filesystem::path KartondBinary() { return KARTON_TEST_BINARY_DIR "/bin/kartond"; }
+
+std::filesystem::path TestModulesDirectory(const std::string& scenario) {
+  return std::filesystem::path(KARTON_TEST_BINARY_DIR "/tests/modules") / scenario;
+}
+
+std::filesystem::path ProductModulesDirectory() {
+  return KARTON_TEST_BINARY_DIR "/lib/karton/modules";
+}
+
+TemporaryDirectory::TemporaryDirectory() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "karton-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+  // kartond's embedded PostgreSQL runs as another user and must pass through.
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_all |
+                                          std::filesystem::perms::group_exec |
+                                          std::filesystem::perms::others_exec);
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+KartondProcess::KartondProcess(std::vector<std::string> arguments) {
+  auto has = [&](const std::string& option) {
+    for (const auto& argument : arguments) {
+      if (argument == option || argument.rfind(option + "=", 0) == 0) return true;
+    }
+    return false;
+  };
+  if (!has("--grpc-listen")) arguments.insert(arguments.end(), {"--grpc-listen", "127.0.0.1:0"});
+  if (!has("--http-listen")) arguments.insert(arguments.end(), {"--http-listen", "127.0.0.1:0"});
+  arguments.insert(arguments.begin(), KartondBinary().string());
+
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  const std::string stderr_path = (log_directory_.Path() / "stderr.log").string();
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    const int stderr_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  stdout_fd_ = pipe_fds[0];
+}
+
+KartondProcess::~KartondProcess() {
+  if (exit_code_ < 0 && pid_ > 0) StopWith(SIGTERM, std::chrono::seconds(30));
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+bool KartondProcess::ReadStdoutUntil(const std::string& marker,
+                                     std::chrono::steady_clock::time_point deadline) {
+  while (stdout_.find(marker) == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd poll_fd{stdout_fd_, POLLIN, 0};
+    if (::poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::read(stdout_fd_, buffer, sizeof buffer);
+    if (n <= 0) return false;  // kartond closed stdout: it exited
+    stdout_.append(buffer, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool KartondProcess::WaitUntilReady(std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!ReadStdoutUntil("Stop with", deadline)) return false;
+  std::smatch match;
+  if (std::regex_search(stdout_, match, std::regex(R"(gRPC:\s+(\S+))"))) grpc_address_ = match[1];
+  if (std::regex_search(stdout_, match, std::regex(R"(HTTP:\s+http://(\S+))")))
+    http_address_ = match[1];
+  return !grpc_address_.empty() && !http_address_.empty();
+}
+
+int KartondProcess::WaitForExit(std::chrono::seconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
+}
+
+int KartondProcess::StopWith(int signal, std::chrono::seconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  ::kill(pid_, signal);
+  return WaitForExit(timeout);
+}
+
+std::string KartondProcess::Stderr() const {
+  std::ifstream in(log_directory_.Path() / "stderr.log");
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+int HttpGet(const std::string& host_port, const std::string& target, std::string& body) {
+  const auto colon = host_port.rfind(':');
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &address.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    throw std::runtime_error(fmt::format("cannot connect to {}", host_port));
+  }
+  const std::string request =
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", target, host_port);
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    throw std::runtime_error("short write");
+  }
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto header_end = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) {
+    throw std::runtime_error("malformed HTTP response: " + response.substr(0, 80));
+  }
+  body = response.substr(header_end + 4);
+  return std::stoi(response.substr(9, 3));
+}
+
+}  // namespace karton::testing

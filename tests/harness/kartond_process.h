@@ -1,0 +1,72 @@
+// Runs the real kartond binary as a child process for black-box tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace karton::testing {
+
+// Paths of the build tree, compiled in by tests/CMakeLists.txt.
+std::filesystem::path KartondBinary();
+std::filesystem::path TestModulesDirectory(const std::string& scenario);
+std::filesystem::path ProductModulesDirectory();
+
+// A fresh temporary directory, deleted with the object.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory();
+  ~TemporaryDirectory();
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::filesystem::path& Path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class KartondProcess {
+ public:
+  // Starts kartond with `arguments` (plus --grpc-listen/--http-listen on
+  // port 0 unless given). stdout is read for the ready block; stderr goes
+  // to a file readable with Stderr(). The child gets SIGKILL if the test
+  // process dies, so a crashing test leaves no server behind.
+  explicit KartondProcess(std::vector<std::string> arguments);
+  // Stops the server (SIGTERM, then SIGKILL after 30 s) if still running.
+  ~KartondProcess();
+  KartondProcess(const KartondProcess&) = delete;
+  KartondProcess& operator=(const KartondProcess&) = delete;
+
+  // Waits until kartond prints its ready block (true) or exits (false).
+  bool WaitUntilReady(std::chrono::seconds timeout = std::chrono::seconds(120));
+  // Sends `signal` and waits for the exit code (128+n for a signal death).
+  int StopWith(int signal, std::chrono::seconds timeout = std::chrono::seconds(60));
+  // Waits for kartond to exit on its own and returns the exit code.
+  int WaitForExit(std::chrono::seconds timeout = std::chrono::seconds(120));
+
+  const std::string& GrpcAddress() const { return grpc_address_; }
+  const std::string& HttpAddress() const { return http_address_; }  // host:port
+  const std::string& Stdout() const { return stdout_; }
+  std::string Stderr() const;
+  pid_t Pid() const { return pid_; }
+
+ private:
+  bool ReadStdoutUntil(const std::string& marker, std::chrono::steady_clock::time_point deadline);
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  int exit_code_ = -1;
+  TemporaryDirectory log_directory_;
+  std::string stdout_;
+  std::string grpc_address_;
+  std::string http_address_;
+};
+
+// A minimal HTTP/1.1 client over loopback for tests: returns the status and
+// fills `body`. Throws std::runtime_error when the server cannot be reached.
+int HttpGet(const std::string& host_port, const std::string& target, std::string& body);
+
+}  // namespace karton::testing

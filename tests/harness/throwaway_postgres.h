@@ -1,0 +1,46 @@
+// A PostgreSQL cluster that exists for one test program: made in a fresh
+// temporary directory, started on a free loopback port, stopped and deleted
+// when the object goes away. If the test process crashes, the server gets a
+// signal from the kernel (parent-death signal) and shuts itself down.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace karton::kernel {
+class PostgresCluster;
+}
+
+namespace karton::testing {
+
+class ThrowawayPostgres {
+ public:
+  ThrowawayPostgres();
+  ~ThrowawayPostgres();
+  ThrowawayPostgres(const ThrowawayPostgres&) = delete;
+  ThrowawayPostgres& operator=(const ThrowawayPostgres&) = delete;
+
+  // Creates a new, empty database and returns its libpq conninfo. Each test
+  // gets its own database, so tests never see each other's rows.
+  std::string CreateDatabase(const std::string& name);
+  // conninfo of the maintenance database "postgres".
+  std::string AdminConnectionString() const;
+  int Port() const;
+
+ private:
+  std::filesystem::path directory_;
+  std::unique_ptr<kernel::PostgresCluster> cluster_;
+};
+
+// The one cluster shared by every test in this process, started on first use.
+ThrowawayPostgres& SharedPostgres();
+
+// A per-test database name derived from the running GoogleTest's name.
+std::string DatabaseNameForCurrentTest();
+
+// Runs SQL on `conninfo` and returns the first column of the first row (or
+// "" when there is none). Throws std::runtime_error on an SQL error.
+std::string QueryScalar(const std::string& conninfo, const std::string& sql);
+
+}  // namespace karton::testing

@@ -1,0 +1,85 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+namespace karton::kernel {
+namespace {
+
+// Environment variables are process-wide: each test sets and clears its own.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnvironment() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+ServerOptions Parse(std::vector<const char*> arguments) {
+  arguments.insert(arguments.begin(), "kartond");
+  auto options = ParseServerOptions(static_cast<int>(arguments.size()), arguments.data());
+  if (!options) throw std::runtime_error("help was printed");
+  return *options;
+}
+
+std::string WriteConfig(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/karton-config-test.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ServerOptions, DefaultsMatchTheDocumentedOnes) {
+  const auto options = Parse({});
+  EXPECT_EQ(options.grpc_listen, "127.0.0.1:50051");
+  EXPECT_EQ(options.http_listen, "127.0.0.1:8080");
+  EXPECT_EQ(options.data_dir, "var");
+  EXPECT_TRUE(options.database_url.empty());
+  EXPECT_FALSE(options.demo);
+}
+
+TEST(ServerOptions, FlagBeatsEnvironmentBeatsFile) {
+  const std::string file = WriteConfig(
+      "grpc-listen = \"127.0.0.1:1001\"\nhttp_listen = \"127.0.0.1:2001\"\n"
+      "data-dir = \"/from/file\"\nmodules = [\"crm\", \"partners\"]\ndemo = true\n");
+  ScopedEnvironment grpc("KARTON_GRPC_LISTEN", "127.0.0.1:1002");
+  ScopedEnvironment http("KARTON_HTTP_LISTEN", "127.0.0.1:2002");
+  const auto options = Parse({"--config", file.c_str(), "--grpc-listen", "127.0.0.1:1003"});
+  EXPECT_EQ(options.grpc_listen, "127.0.0.1:1003");  // flag
+  EXPECT_EQ(options.http_listen, "127.0.0.1:2002");  // environment
+  EXPECT_EQ(options.data_dir, "/from/file");         // file
+  EXPECT_EQ(options.modules, (std::vector<std::string>{"crm", "partners"}));
+  EXPECT_TRUE(options.demo);
+}
+
+TEST(ServerOptions, UnknownFlagIsNamed) {
+  try {
+    Parse({"--no-such-option", "1"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("--no-such-option"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(ServerOptions, UnknownFileKeyIsNamed) {
+  const std::string file = WriteConfig("grpc-listen = \"x:1\"\ncolour = \"blue\"\n");
+  try {
+    Parse({"--config", file.c_str()});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("unknown option 'colour'"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(ServerOptions, BadValueIsRefused) {
+  EXPECT_THROW(Parse({"--db-pool-size", "0"}), ConfigError);
+  EXPECT_THROW(Parse({"--log-level", "chatty"}), ConfigError);
+  EXPECT_THROW(Parse({"--config", "/no/such/file.toml"}), ConfigError);
+}
+
+}  // namespace
+}  // namespace karton::kernel

@@ -37,11 +37,16 @@ Database::Database(const std::string& connection_string, std::size_t pool_size)
   std::string options = connection_string;
   const bool is_url =
       options.rfind("postgres://", 0) == 0 || options.rfind("postgresql://", 0) == 0;
+  // A bounded connect, so an unreachable server is reported instead of
+  // hanging the start (the caller may set its own connect_timeout).
+  const bool has_timeout = options.find("connect_timeout") != std::string::npos;
   if (is_url) {
     options += (options.find('?') == std::string::npos ? "?" : "&");
     options += "options=-c%20TimeZone%3DUTC&application_name=kartond";
+    if (!has_timeout) options += "&connect_timeout=10";
   } else {
     options += " options='-c TimeZone=UTC' application_name=kartond";
+    if (!has_timeout) options += " connect_timeout=10";
   }
   for (std::size_t i = 0; i < pool_size; ++i) {
     try {

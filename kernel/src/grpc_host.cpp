@@ -6,7 +6,9 @@
 #include <grpcpp/support/server_interceptor.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "metrics.h"
 
@@ -58,11 +60,17 @@ const char* StatusCodeName(grpc::StatusCode code) {
 // status hook when its answer leaves, so together they time the call.
 class CallLogInterceptor : public grpc::experimental::Interceptor {
  public:
-  CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics)
+  CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics,
+                     std::atomic<int>& in_flight)
       : method_(info->method()),
         peer_(info->server_context() != nullptr ? info->server_context()->peer() : ""),
         metrics_(metrics),
-        started_(std::chrono::steady_clock::now()) {}
+        in_flight_(in_flight),
+        started_(std::chrono::steady_clock::now()) {
+    in_flight_.fetch_add(1);
+  }
+  // gRPC destroys the interceptor when the call is over.
+  ~CallLogInterceptor() override { in_flight_.fetch_sub(1); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
@@ -86,20 +94,23 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   std::string method_;
   std::string peer_;
   Metrics& metrics_;
+  std::atomic<int>& in_flight_;
   std::chrono::steady_clock::time_point started_;
 };
 
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallLogInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  CallLogInterceptorFactory(Metrics& metrics, std::atomic<int>& in_flight)
+      : metrics_(metrics), in_flight_(in_flight) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     // gRPC takes ownership of the returned interceptor.
-    return std::make_unique<CallLogInterceptor>(info, metrics_).release();
+    return std::make_unique<CallLogInterceptor>(info, metrics_, in_flight_).release();
   }
 
  private:
   Metrics& metrics_;
+  std::atomic<int>& in_flight_;
 };
 
 }  // namespace
@@ -128,7 +139,7 @@ void GrpcHost::Start(const std::string& listen_address) {
   builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &bound_port);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(std::make_unique<CallLogInterceptorFactory>(metrics_));
+  factories.push_back(std::make_unique<CallLogInterceptorFactory>(metrics_, in_flight_calls_));
   builder.experimental().SetInterceptorCreators(std::move(factories));
 
   server_ = builder.BuildAndStart();
@@ -141,10 +152,15 @@ void GrpcHost::Start(const std::string& listen_address) {
   const auto colon = listen_address.rfind(':');
   bound_address_ = fmt::format("{}:{}", listen_address.substr(0, colon), bound_port);
 
-  auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus(true);
-  for (const auto& [service, name] : services_) health->SetServingStatus(name, true);
+  SetServing(false);
   in_process_channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void GrpcHost::SetServing(bool serving) {
+  if (!server_) return;
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  for (const auto& [service, name] : services_) health->SetServingStatus(name, serving);
 }
 
 std::string GrpcHost::BoundAddress() const { return bound_address_; }
@@ -152,12 +168,21 @@ std::string GrpcHost::BoundAddress() const { return bound_address_; }
 std::shared_ptr<grpc::Channel> GrpcHost::InProcessChannel() { return in_process_channel_; }
 
 void GrpcHost::Shutdown(std::chrono::milliseconds grace) {
-  if (!server_) return;
+  if (!server_ || shut_down_) return;
+  shut_down_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   server_->GetHealthCheckService()->Shutdown();
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  // grpc::Server::Shutdown cancels in-process calls at once (the in-process
+  // transport treats the server's GOAWAY as a close), so drain first: a call
+  // in flight may itself be waiting on a call to another module.
+  while (in_flight_calls_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto left = std::max(deadline - std::chrono::steady_clock::now(),
+                             std::chrono::steady_clock::duration::zero());
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
   server_->Wait();
-  in_process_channel_.reset();
-  server_.reset();
 }
 
 }  // namespace karton::kernel

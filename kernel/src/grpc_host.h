@@ -3,6 +3,7 @@
 // and measured by an interceptor.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -33,16 +34,27 @@ class GrpcHost {
   // "host:port" with the port actually bound.
   std::string BoundAddress() const;
   // An in-process channel to this server (no socket, same services, same
-  // interceptors). Valid after Start().
+  // interceptors). Set by Start() and kept until the host is destroyed, so
+  // it is safe to use from any thread; after Shutdown() calls on it fail
+  // with UNAVAILABLE.
   std::shared_ptr<grpc::Channel> InProcessChannel();
-  // Marks everything NOT_SERVING, stops accepting calls, lets in-flight calls
-  // finish until `grace` has passed, then cancels the rest. Idempotent.
+  // Health for the whole server and every service: NOT_SERVING from Start()
+  // until the kernel says every module has started.
+  void SetServing(bool serving);
+  // Marks everything NOT_SERVING, waits up to `grace` for the calls in
+  // flight to finish (new ones are still taken meanwhile, so module-to-module
+  // calls of a draining call succeed), then stops the server and cancels
+  // whatever still runs. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
+  // Calls being handled right now.
+  int InFlightCalls() const { return in_flight_calls_.load(); }
 
  private:
   Metrics& metrics_;
+  std::atomic<int> in_flight_calls_{0};
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;
+  bool shut_down_ = false;
   std::string bound_address_;
   std::shared_ptr<grpc::Channel> in_process_channel_;
 };

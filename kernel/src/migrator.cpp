@@ -103,14 +103,25 @@ int Migrator::Apply(const std::vector<ModuleMigrations>& modules) {
   PGconn* connection = lease.RawConnection();
 
   // Session-level lock: held across the per-file transactions and released
-  // explicitly below (or by PostgreSQL if this process dies).
-  Exec(connection, fmt::format("SELECT pg_advisory_lock({})", kMigrationLockKey).c_str());
+  // explicitly below (or by PostgreSQL if this process dies). The wait is
+  // bounded, since start-up cannot be interrupted by a signal.
+  Exec(connection, "SET lock_timeout = '120s'");
+  try {
+    Exec(connection, fmt::format("SELECT pg_advisory_lock({})", kMigrationLockKey).c_str());
+  } catch (const MigrationError& error) {
+    PQclear(PQexec(connection, "RESET lock_timeout"));
+    throw MigrationError(
+        fmt::format("another kartond has been applying migrations to this database for 120 s ({})",
+                    error.what()));
+  }
   struct Unlock {
     PGconn* connection;
     ~Unlock() {
       PQclear(PQexec(connection, "ROLLBACK"));
       PQclear(PQexec(connection,
                      fmt::format("SELECT pg_advisory_unlock({})", kMigrationLockKey).c_str()));
+      PQclear(PQexec(connection, "RESET lock_timeout"));
+      PQclear(PQexec(connection, "RESET client_min_messages"));
     }
   } unlock{connection};
 

@@ -53,6 +53,11 @@ bool operator<(const SemanticVersion& a, const SemanticVersion& b) {
 
 bool IsValidModuleName(const std::string& name) {
   if (name.empty() || name.size() > 63 || name[0] < 'a' || name[0] > 'z') return false;
+  // Schemas a module must never own: the kernel's and PostgreSQL's own.
+  if (name == "kernel" || name == "public" || name == "information_schema" ||
+      name.rfind("pg_", 0) == 0) {
+    return false;
+  }
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });

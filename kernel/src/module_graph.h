@@ -42,7 +42,8 @@ struct ModuleInfo {
 };
 
 // True when `name` is usable as a module name: [a-z][a-z0-9_]{0,62}, since it
-// also names a PostgreSQL schema and a proto package.
+// also names a PostgreSQL schema and a proto package; "kernel", "public",
+// "information_schema" and "pg_*" are taken.
 bool IsValidModuleName(const std::string& name);
 
 // Returns the modules to start, dependencies first. With `wanted` empty every

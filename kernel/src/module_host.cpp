@@ -138,8 +138,8 @@ void ModuleHost::StartAll() {
       spdlog::info("module started name={} version={}", entry->found.info.name,
                    entry->found.info.version);
     } catch (const std::exception& error) {
+      // The caller stops the servers first, then the modules already started.
       SetState(*entry, ModuleState::kFailed);
-      StopAll();
       throw std::runtime_error(
           fmt::format("module '{}' failed to start: {}", entry->found.info.name, error.what()));
     }

@@ -38,8 +38,9 @@ class ModuleHost {
   std::vector<ModuleMigrations> Migrations() const;
   // Creates every module instance and lets it register services and routes.
   void CreateAndRegister();
-  // Starts every module in order. If one throws, the ones already started
-  // are stopped in reverse and the error is rethrown naming the module.
+  // Starts every module in order. If one throws, it is marked failed and the
+  // error rethrown naming it; the caller then stops the servers and calls
+  // StopAll(), which stops the modules already started, in reverse.
   void StartAll();
   // For `kartond --demo`: each module whose demo data is not yet in the
   // database loads it, in one transaction per module.

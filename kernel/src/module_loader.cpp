@@ -29,7 +29,8 @@ ModuleInfo ReadDescriptor(const KartonModuleDescriptor& descriptor,
   info.version = descriptor.version == nullptr ? "" : descriptor.version;
   if (!IsValidModuleName(info.name)) {
     throw ModuleError(
-        fmt::format("module file {} declares the invalid name '{}' (expected [a-z][a-z0-9_]*)",
+        fmt::format("module file {} declares the invalid name '{}' (expected [a-z][a-z0-9_]*, not "
+                    "kernel, public, information_schema or pg_*)",
                     path.string(), info.name));
   }
   if (!SemanticVersion::Parse(info.version)) {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -91,6 +92,10 @@ pid_t Spawn(const SpawnSpec& spec) {
   sigset_t no_signals;
   sigemptyset(&no_signals);
   ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+  // A session of its own: Ctrl-C in kartond's terminal signals the whole
+  // foreground process group, and PostgreSQL must hear about shutdown from
+  // kartond (in order, after the calls drained), not from the terminal.
+  ::setsid();
   if (spec.output_fd >= 0) {
     ::dup2(spec.output_fd, STDOUT_FILENO);
     ::dup2(spec.output_fd, STDERR_FILENO);
@@ -136,6 +141,46 @@ std::string ReadFile(const std::filesystem::path& path) {
   return content.str();
 }
 
+// Creates (or truncates) `path` with mode 0600 from the start, so a secret is
+// never readable by others, not even for a moment.
+void WriteSecretFile(const std::filesystem::path& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("data directory {} is not writable: cannot create {}: {}",
+                                         path.parent_path().string(), path.filename().string(),
+                                         std::strerror(errno)));
+  }
+  const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, content.data(), content.size()) ==
+                                                 static_cast<ssize_t>(content.size());
+  ::close(fd);
+  if (!ok) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+// Closes a file descriptor on every path out of a scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int Get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// PostgreSQL's messages end in a newline and may carry DETAIL/HINT lines;
+// kartond's errors are one line.
+std::string OneLine(std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  return message;
+}
+
 void ChangeOwner(const std::filesystem::path& path, uid_t uid, gid_t gid) {
   if (::chown(path.c_str(), uid, gid) != 0) {
     throw std::runtime_error(fmt::format("cannot hand {} to the postgres OS user: {}",
@@ -174,6 +219,7 @@ std::string PostgresCluster::ConnectionString(const std::string& database) const
 
 std::string PostgresCluster::LogTail() const {
   std::string log = ReadFile(log_file_);
+  log.erase(0, std::min<std::size_t>(log_offset_, log.size()));
   std::vector<std::string> lines;
   std::istringstream stream(log);
   for (std::string line; std::getline(stream, line);) {
@@ -198,9 +244,7 @@ void PostgresCluster::Start() {
                                          options_.data_directory.string(), error.message()));
   }
   const auto password_file = options_.data_directory / "postgres.password";
-  if (!std::filesystem::exists(cluster_directory_ / "PG_VERSION")) {
-    InitializeCluster();
-  }
+  if (!std::filesystem::exists(cluster_directory_ / "PG_VERSION")) InitializeCluster();
   password_ = ReadFile(password_file);
   while (!password_.empty() && (password_.back() == '\n' || password_.back() == ' ')) {
     password_.pop_back();
@@ -217,7 +261,10 @@ void PostgresCluster::Start() {
     } catch (const std::exception&) {
       Stop();
       // A lost race for the port is the one failure worth a second try.
-      if (attempt >= 2 || LogTail().find("could not bind") == std::string::npos) throw;
+      const std::string log = ReadFile(log_file_).substr(
+          std::min<std::size_t>(log_offset_, std::filesystem::file_size(log_file_)));
+      const bool port_taken = log.find("Address already in use") != std::string::npos;
+      if (attempt >= 2 || !port_taken) throw;
     }
   }
   CreateDatabaseIfMissing();
@@ -230,41 +277,38 @@ void PostgresCluster::InitializeCluster() {
   char password[sizeof random_bytes * 2 + 1];
   sodium_bin2hex(password, sizeof password, random_bytes, sizeof random_bytes);
 
-  // Kept for kartond (root-readable only); initdb gets its own copy that the
-  // postgres user can read, deleted right after.
-  const auto password_file = options_.data_directory / "postgres.password";
-  {
-    std::ofstream out(password_file, std::ios::trunc);
-    out << password << '\n';
-    if (!out) {
-      throw std::runtime_error(
-          fmt::format("data directory {} is not writable", options_.data_directory.string()));
-    }
-  }
-  std::filesystem::permissions(
-      password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-
-  std::filesystem::remove_all(cluster_directory_);
-  std::filesystem::create_directories(cluster_directory_);
-  std::filesystem::permissions(cluster_directory_, std::filesystem::perms::owner_all);
+  // initdb writes into a scratch directory that is renamed into place only
+  // when it succeeded: an interrupted initdb (kill, power loss) must never
+  // leave a half-made cluster that later starts mistake for a real one.
+  const auto scratch = options_.data_directory / "postgres.initdb";
+  std::filesystem::remove_all(scratch);
+  std::filesystem::create_directories(scratch);
+  std::filesystem::permissions(scratch, std::filesystem::perms::owner_all);
+  // kartond keeps one copy of the password (root-readable only); initdb gets
+  // a copy the postgres user can read, deleted whatever happens.
   const auto initdb_password_file = options_.data_directory / ".initdb-password";
-  {
-    std::ofstream out(initdb_password_file, std::ios::trunc);
-    out << password << '\n';
-  }
+  struct RemoveOnExit {
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } remove_initdb_password{initdb_password_file};
+  WriteSecretFile(initdb_password_file, std::string(password) + "\n");
   if (switch_user_) {
-    ChangeOwner(cluster_directory_, run_as_uid_, run_as_gid_);
+    ChangeOwner(scratch, run_as_uid_, run_as_gid_);
     ChangeOwner(initdb_password_file, run_as_uid_, run_as_gid_);
   }
 
-  const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log_fd < 0) {
+  FileDescriptor log_fd(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (log_fd.Get() < 0) {
     throw std::runtime_error(
         fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
   }
+  log_offset_ = static_cast<std::uintmax_t>(::lseek(log_fd.Get(), 0, SEEK_END));
   SpawnSpec spec;
   spec.argv = {(options_.bin_directory / "initdb").string(),
-               "--pgdata=" + cluster_directory_.string(),
+               "--pgdata=" + scratch.string(),
                "--username=" + std::string(kSuperuser),
                "--pwfile=" + initdb_password_file.string(),
                "--auth=scram-sha-256",
@@ -272,29 +316,33 @@ void PostgresCluster::InitializeCluster() {
                "--locale=C.UTF-8",
                "--no-instructions"};
   if (!options_.durable) spec.argv.push_back("--no-sync");
-  spec.working_directory = cluster_directory_;
-  spec.output_fd = log_fd;
+  spec.working_directory = scratch;
+  spec.output_fd = log_fd.Get();
   spec.switch_user = switch_user_;
   spec.uid = run_as_uid_;
   spec.gid = run_as_gid_;
   spec.parent_death_signal = SIGKILL;
-  const pid_t pid = Spawn(spec);
-  ::close(log_fd);
-  const int exit_code = WaitForExit(pid);
-  std::filesystem::remove(initdb_password_file);
+  const int exit_code = WaitForExit(Spawn(spec));
   if (exit_code != 0) {
     throw std::runtime_error(fmt::format("initdb failed (exit {}): {} (see {})", exit_code,
                                          LogTail(), log_file_.string()));
   }
+  // The rename is the commit point: the password is in place before it, so
+  // a cluster directory never exists without its password.
+  WriteSecretFile(options_.data_directory / "postgres.password", std::string(password) + "\n");
+  std::filesystem::remove_all(cluster_directory_);
+  std::filesystem::rename(scratch, cluster_directory_);
 }
 
 void PostgresCluster::StartServer() {
   port_ = PickFreeLoopbackPort();
-  const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log_fd < 0) {
+  FileDescriptor log_fd(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (log_fd.Get() < 0) {
     throw std::runtime_error(
         fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
   }
+  // Everything logged from here on belongs to this attempt.
+  log_offset_ = static_cast<std::uintmax_t>(::lseek(log_fd.Get(), 0, SEEK_END));
   SpawnSpec spec;
   spec.argv = {(options_.bin_directory / "postgres").string(),
                "-D",
@@ -316,7 +364,7 @@ void PostgresCluster::StartServer() {
     }
   }
   spec.working_directory = cluster_directory_;
-  spec.output_fd = log_fd;
+  spec.output_fd = log_fd.Get();
   spec.switch_user = switch_user_;
   spec.uid = run_as_uid_;
   spec.gid = run_as_gid_;
@@ -324,25 +372,33 @@ void PostgresCluster::StartServer() {
   // back open transactions, checkpoints and exits instead of lingering.
   spec.parent_death_signal = SIGINT;
   server_pid_ = Spawn(spec);
-  ::close(log_fd);
 }
 
 void PostgresCluster::WaitUntilReady() {
-  const std::string conninfo =
-      fmt::format("host=127.0.0.1 port={} dbname=postgres connect_timeout=2", port_);
+  // Readiness is read from postmaster.pid, which our own server writes: its
+  // first line is the server's pid and its eighth the status, "ready" once
+  // it accepts connections. A ping on the port could be answered by another
+  // server that took the port first.
+  const auto pid_file = cluster_directory_ / "postmaster.pid";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (PQping(conninfo.c_str()) == PQPING_OK) return;
     int status = 0;
     if (::waitpid(server_pid_, &status, WNOHANG) == server_pid_) {
       server_pid_ = -1;
       throw std::runtime_error(fmt::format("PostgreSQL exited during start: {} (see {})", LogTail(),
                                            log_file_.string()));
     }
+    std::ifstream in(pid_file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() >= 8 && lines[0] == std::to_string(server_pid_) &&
+        lines[7].rfind("ready", 0) == 0) {
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   throw std::runtime_error(
-      fmt::format("PostgreSQL did not answer within 60 s (see {})", log_file_.string()));
+      fmt::format("PostgreSQL did not get ready within 60 s (see {})", log_file_.string()));
 }
 
 void PostgresCluster::CreateDatabaseIfMissing() {
@@ -350,13 +406,17 @@ void PostgresCluster::CreateDatabaseIfMissing() {
       PQconnectdb(ConnectionString("postgres").c_str()), &PQfinish);
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     throw std::runtime_error(fmt::format("cannot connect to the embedded PostgreSQL: {}",
-                                         PQerrorMessage(connection.get())));
+                                         OneLine(PQerrorMessage(connection.get()))));
   }
   const char* params[] = {options_.database.c_str()};
   std::unique_ptr<PGresult, decltype(&PQclear)> exists(
       PQexecParams(connection.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
                    params, nullptr, nullptr, 0),
       &PQclear);
+  if (PQresultStatus(exists.get()) != PGRES_TUPLES_OK) {
+    throw std::runtime_error(fmt::format("cannot look up database {}: {}", options_.database,
+                                         OneLine(PQresultErrorMessage(exists.get()))));
+  }
   if (PQntuples(exists.get()) > 0) return;
   // CREATE DATABASE takes no parameters; the name is quoted as an identifier.
   std::unique_ptr<char, decltype(&PQfreemem)> quoted(
@@ -366,7 +426,7 @@ void PostgresCluster::CreateDatabaseIfMissing() {
       PQexec(connection.get(), fmt::format("CREATE DATABASE {}", quoted.get()).c_str()), &PQclear);
   if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
     throw std::runtime_error(fmt::format("cannot create database {}: {}", options_.database,
-                                         PQresultErrorMessage(created.get())));
+                                         OneLine(PQresultErrorMessage(created.get()))));
   }
 }
 

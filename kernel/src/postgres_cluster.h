@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -64,6 +65,8 @@ class PostgresCluster {
   bool switch_user_ = false;
   pid_t server_pid_ = -1;
   int port_ = 0;
+  // Where the log of the current start attempt begins.
+  std::uintmax_t log_offset_ = 0;
 };
 
 }  // namespace karton::kernel

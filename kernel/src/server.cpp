@@ -130,6 +130,17 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<GrpcHost> grpc_host;
   std::optional<HttpServer> http_server;
 
+  const auto grace =
+      std::chrono::milliseconds(static_cast<long long>(options.shutdown_grace_seconds * 1000));
+  // Stop taking work, drain what is in flight, then stop the modules in
+  // reverse order: module Stop() runs only after calls are refused, on a
+  // failed start exactly as on a normal shutdown.
+  auto stop_serving = [&] {
+    if (http_server) http_server->Stop(options.shutdown_grace_seconds);
+    if (grpc_host) grpc_host->Shutdown(grace);
+    if (modules) modules->StopAll();
+  };
+
   try {
     // Modules first: a broken module set is reported before anything starts.
     const auto modules_dir =
@@ -168,6 +179,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                      });
 
     grpc_host.emplace(metrics);
+    metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
+                     [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
     modules.emplace(std::move(ordered), *database, *grpc_host, router);
 
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
@@ -191,8 +204,10 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     http_server->Start();
     modules->StartAll();
     if (options.demo) modules->LoadDemoData();
+    grpc_host->SetServing(true);
   } catch (const std::exception& error) {
     spdlog::critical("start failed: {}", error.what());
+    stop_serving();
     std::cerr << "kartond: error: " << error.what() << std::endl;
     return 1;
   }
@@ -213,13 +228,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   sigwait(&signals, &received);
   spdlog::info("shutting down signal={}", strsignal(received));
 
-  const auto grace =
-      std::chrono::milliseconds(static_cast<long long>(options.shutdown_grace_seconds * 1000));
-  // Stop taking work, drain what is in flight, then stop the modules in
-  // reverse order; the destructors release the pool and the cluster.
-  http_server->Stop(options.shutdown_grace_seconds);
-  grpc_host->Shutdown(grace);
-  modules->StopAll();
+  stop_serving();
+  // Then release in the order the destructors would, logging the last steps.
   http_server.reset();
   grpc_host.reset();
   router_storage.reset();

@@ -6,6 +6,9 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include <future>
+#include <thread>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
@@ -190,6 +193,32 @@ TEST_F(KartondTest, StopsModulesInReverseOrderOnSigtermAndExitsZero) {
   EXPECT_LT(note_stats, notes);
   EXPECT_LT(notes, alpha);
   EXPECT_NE(log.find("shutdown complete"), std::string::npos) << log;
+}
+
+TEST_F(KartondTest, DrainsCallsInFlightOnSigterm) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  // A slow call that, after its delay, calls the notes module in process.
+  auto stats = NoteStatsService::NewStub(Connect(kartond));
+  notes::v1::CountNotesRequest request;
+  request.set_delay_ms(1500);
+  notes::v1::CountNotesResponse counted;
+  auto context = Context();
+  std::future<grpc::Status> call = std::async(
+      std::launch::async, [&] { return stats->CountNotes(context.get(), request, &counted); });
+  // Wait until kartond reports the call in flight, then ask it to stop.
+  std::string metrics;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    HttpGet(kartond.HttpAddress(), "/metrics", metrics);
+    if (metrics.find("karton_grpc_calls_in_flight 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(metrics.find("karton_grpc_calls_in_flight 1"), std::string::npos) << metrics;
+  ::kill(kartond.Pid(), SIGTERM);
+  const grpc::Status status = call.get();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(counted.count(), 0);
+  EXPECT_EQ(kartond.WaitForExit(), 0) << kartond.Stderr();
 }
 
 TEST_F(KartondTest, SigintIsACleanShutdownToo) {

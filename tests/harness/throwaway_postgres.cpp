@@ -25,8 +25,16 @@ ThrowawayPostgres::ThrowawayPostgres() {
   options.data_directory = directory_;
   options.durable = false;
   options.database = "postgres";
-  cluster_ = std::make_unique<kernel::PostgresCluster>(options);
-  cluster_->Start();
+  try {
+    cluster_ = std::make_unique<kernel::PostgresCluster>(options);
+    cluster_->Start();
+  } catch (...) {
+    // The destructor does not run for a half-made object.
+    cluster_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+    throw;
+  }
 }
 
 ThrowawayPostgres::~ThrowawayPostgres() {

@@ -95,6 +95,9 @@ TEST(IsValidModuleName, AcceptsSchemaSafeNamesOnly) {
   EXPECT_FALSE(IsValidModuleName("2fa"));
   EXPECT_FALSE(IsValidModuleName("crm;drop"));
   EXPECT_FALSE(IsValidModuleName(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidModuleName("kernel"));
+  EXPECT_FALSE(IsValidModuleName("public"));
+  EXPECT_FALSE(IsValidModuleName("pg_catalog"));
 }
 
 }  // namespace

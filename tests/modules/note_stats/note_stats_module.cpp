@@ -2,6 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "karton/notes/v1/notes_service.grpc.pb.h"
 
 namespace karton::note_stats {
@@ -10,8 +14,12 @@ class NoteStatsServiceImpl final : public notes::v1::NoteStatsService::Service {
  public:
   explicit NoteStatsServiceImpl(kernel::ModuleContext& context) : context_(context) {}
 
-  grpc::Status CountNotes(grpc::ServerContext* server_context, const notes::v1::CountNotesRequest*,
+  grpc::Status CountNotes(grpc::ServerContext* server_context,
+                          const notes::v1::CountNotesRequest* request,
                           notes::v1::CountNotesResponse* response) override {
+    if (request->delay_ms() > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(request->delay_ms(), 60000)));
+    }
     auto notes = notes::v1::NotesService::NewStub(context_.Channel());
     grpc::ClientContext client_context;
     client_context.set_deadline(server_context->deadline());

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -355,6 +357,46 @@ TEST_F(KartondTest, RefusesAnUnknownOption) {
   KartondProcess kartond({"--colour", "blue"});
   EXPECT_EQ(kartond.WaitForExit(), 2);
   EXPECT_NE(kartond.Stderr().find("--colour"), std::string::npos) << kartond.Stderr();
+}
+
+// Runs a command and returns its exit code and stdout.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(KartondTest, CommandLineClientListsModules) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  const std::string karton =
+      std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton --server " + kartond.GrpcAddress();
+
+  const auto [table_exit, table] = RunCommand(karton + " modules");
+  EXPECT_EQ(table_exit, 0);
+  EXPECT_NE(table.find("NAME"), std::string::npos) << table;
+  EXPECT_NE(table.find("note_stats"), std::string::npos) << table;
+  EXPECT_NE(table.find("notes>=1.1.0"), std::string::npos) << table;
+
+  const auto [json_exit, json] = RunCommand(karton + " --output json modules");
+  EXPECT_EQ(json_exit, 0);
+  EXPECT_NE(json.find("\"name\": \"notes\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"state\": \"MODULE_STATE_STARTED\""), std::string::npos) << json;
+
+  kartond.StopWith(SIGTERM);
+  const auto [down_exit, down] = RunCommand(karton + " --timeout 2 modules 2>&1");
+  EXPECT_EQ(down_exit, 3) << down;
+}
+
+TEST(KartonCli, RefusesBadUsage) {
+  const std::string karton = std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton";
+  EXPECT_EQ(RunCommand(karton + " --output yaml modules 2>&1").first, 2);
+  EXPECT_EQ(RunCommand(karton + " no-such-command 2>&1").first, 2);
 }
 
 TEST(KartondEmbedded, RunsItsOwnPostgresAndStopsItOnShutdown) {

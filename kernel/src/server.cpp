@@ -136,8 +136,14 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   // reverse order: module Stop() runs only after calls are refused, on a
   // failed start exactly as on a normal shutdown.
   auto stop_serving = [&] {
-    if (http_server) http_server->Stop(options.shutdown_grace_seconds);
-    if (grpc_host) grpc_host->Shutdown(grace);
+    if (http_server) {
+      http_server->Stop(options.shutdown_grace_seconds);
+      spdlog::info("HTTP server stopped");
+    }
+    if (grpc_host) {
+      grpc_host->Shutdown(grace);
+      spdlog::info("gRPC server stopped");
+    }
     if (modules) modules->StopAll();
   };
 

@@ -238,10 +238,13 @@ TEST_F(KartondTest, LogsOneLinePerCall) {
   (void)notes->CreateNote(Context().get(), request, &note);
   kartond.StopWith(SIGTERM);
   const std::string log = kartond.Stderr();
-  EXPECT_NE(log.find("grpc method=/karton.notes.v1.NotesService/CreateNote "
-                     "status=INVALID_ARGUMENT duration_ms="),
-            std::string::npos)
-      << log;
+  const auto line_start = log.find(
+      "grpc method=/karton.notes.v1.NotesService/CreateNote "
+      "status=INVALID_ARGUMENT duration_ms=");
+  ASSERT_NE(line_start, std::string::npos) << log;
+  const std::string line = log.substr(line_start, log.find('\n', line_start) - line_start);
+  EXPECT_NE(line.find(" peer=ipv4:127.0.0.1:"), std::string::npos) << line;
+  EXPECT_NE(line.find("error=\"note.text: must not be empty\""), std::string::npos) << line;
 }
 
 TEST_F(KartondTest, LoadsASubsetWithItsDependencies) {

@@ -24,10 +24,46 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace karton::kernel {
+namespace internal {
+
+// Owns a file descriptor: closed on every path out of a scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int Get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct SpawnSpec {
+  std::vector<std::string> argv;
+  std::filesystem::path working_directory;
+  FileDescriptor output;  // stdout and stderr of the child
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  int parent_death_signal = 0;  // 0: none
+};
+
+}  // namespace internal
+
 namespace {
+
+using internal::FileDescriptor;
+using internal::SpawnSpec;
 
 constexpr const char* kSuperuser = "karton";
 
@@ -58,16 +94,6 @@ void WriteAll(int fd, const char* text) {
   }
 }
 
-struct SpawnSpec {
-  std::vector<std::string> argv;
-  std::filesystem::path working_directory;
-  int output_fd = -1;  // stdout and stderr of the child
-  bool switch_user = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  int parent_death_signal = 0;  // 0: none
-};
-
 // fork + exec with only async-signal-safe calls in the child. Everything the
 // child needs is prepared before fork() because kartond may have threads.
 pid_t Spawn(const SpawnSpec& spec) {
@@ -96,9 +122,9 @@ pid_t Spawn(const SpawnSpec& spec) {
   // foreground process group, and PostgreSQL must hear about shutdown from
   // kartond (in order, after the calls drained), not from the terminal.
   ::setsid();
-  if (spec.output_fd >= 0) {
-    ::dup2(spec.output_fd, STDOUT_FILENO);
-    ::dup2(spec.output_fd, STDERR_FILENO);
+  if (spec.output.Get() >= 0) {
+    ::dup2(spec.output.Get(), STDOUT_FILENO);
+    ::dup2(spec.output.Get(), STDERR_FILENO);
   }
   const int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
@@ -155,21 +181,6 @@ void WriteSecretFile(const std::filesystem::path& path, const std::string& conte
   ::close(fd);
   if (!ok) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
 }
-
-// Closes a file descriptor on every path out of a scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int Get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // PostgreSQL's messages end in a newline and may carry DETAIL/HINT lines;
 // kartond's errors are one line.
@@ -270,6 +281,24 @@ void PostgresCluster::Start() {
   CreateDatabaseIfMissing();
 }
 
+internal::SpawnSpec PostgresCluster::ChildSpec(const std::filesystem::path& working_directory) {
+  // Returned by value into the caller's scope, which closes the log when done.
+  const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) {
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
+  }
+  // Everything logged from here on belongs to this attempt (see LogTail).
+  log_offset_ = static_cast<std::uintmax_t>(::lseek(log_fd, 0, SEEK_END));
+  SpawnSpec spec;
+  spec.working_directory = working_directory;
+  spec.output = FileDescriptor(log_fd);
+  spec.switch_user = switch_user_;
+  spec.uid = run_as_uid_;
+  spec.gid = run_as_gid_;
+  return spec;
+}
+
 void PostgresCluster::InitializeCluster() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   unsigned char random_bytes[24];
@@ -300,13 +329,7 @@ void PostgresCluster::InitializeCluster() {
     ChangeOwner(initdb_password_file, run_as_uid_, run_as_gid_);
   }
 
-  FileDescriptor log_fd(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (log_fd.Get() < 0) {
-    throw std::runtime_error(
-        fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
-  }
-  log_offset_ = static_cast<std::uintmax_t>(::lseek(log_fd.Get(), 0, SEEK_END));
-  SpawnSpec spec;
+  SpawnSpec spec = ChildSpec(scratch);
   spec.argv = {(options_.bin_directory / "initdb").string(),
                "--pgdata=" + scratch.string(),
                "--username=" + std::string(kSuperuser),
@@ -316,11 +339,6 @@ void PostgresCluster::InitializeCluster() {
                "--locale=C.UTF-8",
                "--no-instructions"};
   if (!options_.durable) spec.argv.push_back("--no-sync");
-  spec.working_directory = scratch;
-  spec.output_fd = log_fd.Get();
-  spec.switch_user = switch_user_;
-  spec.uid = run_as_uid_;
-  spec.gid = run_as_gid_;
   spec.parent_death_signal = SIGKILL;
   const int exit_code = WaitForExit(Spawn(spec));
   if (exit_code != 0) {
@@ -336,14 +354,7 @@ void PostgresCluster::InitializeCluster() {
 
 void PostgresCluster::StartServer() {
   port_ = PickFreeLoopbackPort();
-  FileDescriptor log_fd(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (log_fd.Get() < 0) {
-    throw std::runtime_error(
-        fmt::format("cannot write {}: {}", log_file_.string(), std::strerror(errno)));
-  }
-  // Everything logged from here on belongs to this attempt.
-  log_offset_ = static_cast<std::uintmax_t>(::lseek(log_fd.Get(), 0, SEEK_END));
-  SpawnSpec spec;
+  SpawnSpec spec = ChildSpec(cluster_directory_);
   spec.argv = {(options_.bin_directory / "postgres").string(),
                "-D",
                cluster_directory_.string(),
@@ -363,11 +374,6 @@ void PostgresCluster::StartServer() {
       spec.argv.push_back(setting);
     }
   }
-  spec.working_directory = cluster_directory_;
-  spec.output_fd = log_fd.Get();
-  spec.switch_user = switch_user_;
-  spec.uid = run_as_uid_;
-  spec.gid = run_as_gid_;
   // SIGINT is PostgreSQL's fast shutdown: if kartond dies, the server rolls
   // back open transactions, checkpoints and exits instead of lingering.
   spec.parent_death_signal = SIGINT;

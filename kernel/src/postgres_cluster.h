@@ -10,6 +10,10 @@
 
 namespace karton::kernel {
 
+namespace internal {
+struct SpawnSpec;
+}
+
 struct PostgresClusterOptions {
   // Holds the cluster ("postgres/"), its log ("postgres.log") and the
   // generated superuser password ("postgres.password", mode 0600).
@@ -50,6 +54,9 @@ class PostgresCluster {
   const std::filesystem::path& LogFile() const { return log_file_; }
 
  private:
+  // Settings shared by every child (initdb, postgres): the user to run as,
+  // the working directory, stdout/stderr appended to the log.
+  internal::SpawnSpec ChildSpec(const std::filesystem::path& working_directory);
   void InitializeCluster();
   void StartServer();
   void WaitUntilReady();

@@ -8,25 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "temporary_directory.h"
+
 namespace karton::testing {
 
 // Paths of the build tree, compiled in by tests/CMakeLists.txt.
 std::filesystem::path KartondBinary();
 std::filesystem::path TestModulesDirectory(const std::string& scenario);
 std::filesystem::path ProductModulesDirectory();
-
-// A fresh temporary directory, deleted with the object.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory();
-  ~TemporaryDirectory();
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  const std::filesystem::path& Path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 class KartondProcess {
  public:

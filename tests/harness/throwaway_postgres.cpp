@@ -13,35 +13,22 @@
 namespace karton::testing {
 
 ThrowawayPostgres::ThrowawayPostgres() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "karton-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  directory_ = pattern;
-  // The temp dir is root's; PostgreSQL (as the postgres user) only needs to
-  // pass through it to its own subdirectory.
-  std::filesystem::permissions(directory_, std::filesystem::perms::owner_all |
-                                               std::filesystem::perms::group_exec |
-                                               std::filesystem::perms::others_exec);
   kernel::PostgresClusterOptions options;
-  options.data_directory = directory_;
+  options.data_directory = directory_.Path();
   options.durable = false;
   options.database = "postgres";
   try {
     cluster_ = std::make_unique<kernel::PostgresCluster>(options);
     cluster_->Start();
   } catch (...) {
-    // The destructor does not run for a half-made object.
+    // Stop a half-started server before directory_ (a member) removes its files.
     cluster_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
     throw;
   }
 }
 
-ThrowawayPostgres::~ThrowawayPostgres() {
-  cluster_.reset();
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
-}
+// The cluster stops before directory_ removes its files (member order).
+ThrowawayPostgres::~ThrowawayPostgres() = default;
 
 std::string ThrowawayPostgres::AdminConnectionString() const {
   return cluster_->ConnectionString("postgres");

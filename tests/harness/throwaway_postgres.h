@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "temporary_directory.h"
+
 namespace karton::kernel {
 class PostgresCluster;
 }
@@ -29,7 +31,7 @@ class ThrowawayPostgres {
   int Port() const;
 
  private:
-  std::filesystem::path directory_;
+  TemporaryDirectory directory_;
   std::unique_ptr<kernel::PostgresCluster> cluster_;
 };
 

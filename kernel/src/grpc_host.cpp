@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -61,8 +63,9 @@ const char* StatusCodeName(grpc::StatusCode code) {
 class CallLogInterceptor : public grpc::experimental::Interceptor {
  public:
   CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics,
-                     std::atomic<int>& in_flight)
-      : info_(info),
+                     std::atomic<int>& in_flight, const GrpcHost::CallerResolver& caller_for_token)
+      : caller_for_token_(caller_for_token),
+        info_(info),
         method_(info->method()),
         metrics_(metrics),
         in_flight_(in_flight),
@@ -74,6 +77,10 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      AttachCaller(methods->GetRecvInitialMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const double seconds =
@@ -82,8 +89,8 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       metrics_.ObserveGrpcCall(method_, code, seconds);
       // Health checks are polled constantly; logging each would drown the log.
       if (method_.rfind("/grpc.health.v1.", 0) != 0) {
-        spdlog::info("grpc method={} status={} duration_ms={:.3f} peer={}{}", method_, code,
-                     seconds * 1000, Peer(),
+        spdlog::info("grpc method={} status={} duration_ms={:.3f} user={} peer={}{}", method_, code,
+                     seconds * 1000, User(), Peer(),
                      status.ok() ? "" : fmt::format(" error=\"{}\"", status.error_message()));
       }
     }
@@ -97,6 +104,33 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     return info_->server_context() != nullptr ? info_->server_context()->peer() : "";
   }
 
+  // A network call that passed the token check gets its caller as
+  // karton-caller metadata, which is where CallerOf reads it. (The auth
+  // context cannot carry it: gRPC shares that per connection.)
+  void AttachCaller(std::multimap<grpc::string_ref, grpc::string_ref>* metadata) {
+    if (metadata == nullptr || info_->server_context() == nullptr) return;
+    const auto network =
+        info_->server_context()->auth_context()->FindPropertyValues("karton.network");
+    if (network.empty()) return;  // in-process: the forwarded caller stays
+    const auto authorization = metadata->find("authorization");
+    if (authorization == metadata->end()) return;  // health, reflection
+    auto caller = caller_for_token_(
+        std::string_view(authorization->second.data(), authorization->second.size()));
+    if (!caller) return;
+    caller_value_ = std::move(*caller);
+    metadata->emplace(grpc::string_ref(kCallerKey), grpc::string_ref(caller_value_));
+    user_ = caller_value_.substr(0, caller_value_.find(';'));
+  }
+
+  // "-" for calls with no user (health, in-process calls of kartond itself).
+  std::string User() const { return user_.empty() ? "-" : user_; }
+
+  static constexpr const char* kCallerKey = "karton-caller";
+  const GrpcHost::CallerResolver& caller_for_token_;
+  // Owned here: the metadata map only refers to it, for the call's life.
+  std::string caller_value_;
+  std::string user_;
+
   grpc::experimental::ServerRpcInfo* info_;
   std::string method_;
   Metrics& metrics_;
@@ -106,17 +140,20 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
 
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  CallLogInterceptorFactory(Metrics& metrics, std::atomic<int>& in_flight)
-      : metrics_(metrics), in_flight_(in_flight) {}
+  CallLogInterceptorFactory(Metrics& metrics, std::atomic<int>& in_flight,
+                            const GrpcHost::CallerResolver& caller_for_token)
+      : metrics_(metrics), in_flight_(in_flight), caller_for_token_(caller_for_token) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     // gRPC takes ownership of the returned interceptor.
-    return std::make_unique<CallLogInterceptor>(info, metrics_, in_flight_).release();
+    return std::make_unique<CallLogInterceptor>(info, metrics_, in_flight_, caller_for_token_)
+        .release();
   }
 
  private:
   Metrics& metrics_;
   std::atomic<int>& in_flight_;
+  const GrpcHost::CallerResolver& caller_for_token_;
 };
 
 }  // namespace
@@ -130,7 +167,18 @@ void GrpcHost::AddService(grpc::Service& service, std::string full_name) {
   services_.emplace_back(&service, std::move(full_name));
 }
 
-void GrpcHost::Start(const std::string& listen_address) {
+void GrpcHost::Start(const std::string& listen_address,
+                     std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
+                     CallerResolver caller_for_token) {
+  caller_for_token_ = std::move(caller_for_token);
+  const auto colon_at = listen_address.rfind(':');
+  const std::string host = listen_address.substr(0, colon_at);
+  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host.rfind("127.", 0) != 0) {
+    throw std::runtime_error(fmt::format(
+        "--grpc-listen {}: without TLS kartond serves gRPC on loopback addresses only, so bearer "
+        "tokens never cross a network in clear text (put a TLS-terminating proxy in front)",
+        listen_address));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   // Server reflection is added by linking gRPC's reflection library into
   // kartond (it registers itself at load time). The kernel library does not
@@ -142,10 +190,16 @@ void GrpcHost::Start(const std::string& listen_address) {
   // bind the same port silently and steal half the calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int bound_port = 0;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  // Local credentials: plaintext on the wire like insecure ones (any plain
+  // gRPC client connects), but unlike them they run an auth metadata
+  // processor, and they refuse peers that are not on this machine.
+  auto credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  credentials->SetAuthMetadataProcessor(std::move(authenticator));
+  builder.AddListeningPort(listen_address, credentials, &bound_port);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(std::make_unique<CallLogInterceptorFactory>(metrics_, in_flight_calls_));
+  factories.push_back(
+      std::make_unique<CallLogInterceptorFactory>(metrics_, in_flight_calls_, caller_for_token_));
   builder.experimental().SetInterceptorCreators(std::move(factories));
 
   server_ = builder.BuildAndStart();

@@ -5,11 +5,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace grpc {
+class AuthMetadataProcessor;
 class Channel;
 class Server;
 class Service;
@@ -28,9 +32,18 @@ class GrpcHost {
 
   // Before Start() only. The caller keeps `service` alive until Shutdown().
   void AddService(grpc::Service& service, std::string full_name);
-  // Binds "host:port" (port 0 picks a free one) and starts serving. Throws
-  // std::runtime_error naming the address when it cannot be bound.
-  void Start(const std::string& listen_address);
+  // Binds "host:port" (port 0 picks a free one) and starts serving; every
+  // call from the network passes `authenticator` first. Without TLS the
+  // port accepts loopback peers only (gRPC local credentials), so bearer
+  // tokens never cross a network in clear text. Throws std::runtime_error
+  // naming the address when it cannot be bound or is not a loopback address.
+  //
+  // `caller_for_token` turns the accepted `authorization` value of a network
+  // call into the karton-caller metadata the handler reads (CallerOf).
+  using CallerResolver = std::function<std::optional<std::string>(std::string_view)>;
+  void Start(const std::string& listen_address,
+             std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
+             CallerResolver caller_for_token);
   // "host:port" with the port actually bound.
   std::string BoundAddress() const;
   // An in-process channel to this server (no socket, same services, same
@@ -52,6 +65,7 @@ class GrpcHost {
  private:
   Metrics& metrics_;
   std::atomic<int> in_flight_calls_{0};
+  CallerResolver caller_for_token_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "access_control.h"
 #include "grpc_host.h"
 #include "http_server.h"
 #include "karton/kernel/database.h"
@@ -62,8 +63,11 @@ namespace {
 
 class RegistrarImpl : public Registrar {
  public:
-  RegistrarImpl(GrpcHost& grpc_host, HttpRouter& router) : grpc_host_(grpc_host), router_(router) {}
-  void AddGrpcService(grpc::Service& service, std::string_view full_name) override {
+  RegistrarImpl(GrpcHost& grpc_host, HttpRouter& router, AccessControl& access)
+      : grpc_host_(grpc_host), router_(router), access_(access) {}
+  void AddGrpcService(grpc::Service& service, std::string_view full_name,
+                      const MethodRoles& roles) override {
+    access_.DeclareService(std::string(full_name), roles);
     grpc_host_.AddService(service, std::string(full_name));
   }
   void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) override {
@@ -73,6 +77,7 @@ class RegistrarImpl : public Registrar {
  private:
   GrpcHost& grpc_host_;
   HttpRouter& router_;
+  AccessControl& access_;
 };
 
 }  // namespace
@@ -106,8 +111,8 @@ std::vector<ModuleMigrations> ModuleHost::Migrations() const {
   return all;
 }
 
-void ModuleHost::CreateAndRegister() {
-  RegistrarImpl registrar(grpc_host_, http_router_);
+void ModuleHost::CreateAndRegister(AccessControl& access) {
+  RegistrarImpl registrar(grpc_host_, http_router_, access);
   for (auto& entry : entries_) {
     const auto& descriptor = *entry->found.descriptor;
     const std::string& name = entry->found.info.name;

@@ -12,6 +12,7 @@
 
 namespace karton::kernel {
 
+class AccessControl;
 class Database;
 class GrpcHost;
 class HttpRouter;
@@ -36,8 +37,9 @@ class ModuleHost {
 
   // The migrations every module ships, in start order.
   std::vector<ModuleMigrations> Migrations() const;
-  // Creates every module instance and lets it register services and routes.
-  void CreateAndRegister();
+  // Creates every module instance and lets it register services (with the
+  // roles allowed per method, recorded in `access`) and routes.
+  void CreateAndRegister(AccessControl& access);
   // Starts every module in order. If one throws, it is marked failed and the
   // error rethrown naming it; the caller then stops the servers and calls
   // StopAll(), which stops the modules already started, in reverse.

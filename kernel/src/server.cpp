@@ -16,8 +16,10 @@
 #include <optional>
 #include <ranges>
 
+#include "access_control.h"
 #include "grpc_host.h"
 #include "http_server.h"
+#include "identity_service.h"
 #include "karton/kernel/database.h"
 #include "kernel_migrations.h"
 #include "kernel_service.h"
@@ -124,7 +126,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   // handlers outlive the HTTP server; and the router, whose handlers hold
   // code from module libraries, is gone before those libraries unload.
   std::optional<ModuleHost> modules;
+  std::optional<AccessControl> access;
   std::optional<KernelServiceImpl> kernel_service;
+  std::optional<IdentityServiceImpl> identity_service;
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
@@ -194,17 +198,32 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     const int applied = Migrator(*database).Apply(migrations);
     spdlog::info("migrations up to date applied_now={}", applied);
 
+    const auto admin_token_file = std::filesystem::absolute(options.data_dir) / "admin.token";
+    if (BootstrapAdmin(*database, admin_token_file)) {
+      spdlog::info("first start: created the admin user; its API token is in {}",
+                   admin_token_file.string());
+    }
+
+    access.emplace(*database);
     kernel_service.emplace(*modules);
-    grpc_host->AddService(*kernel_service, karton::kernel::v1::KernelService::service_full_name());
+    access->DeclareService(v1::KernelService::service_full_name(),
+                           {{"ListModules", {std::string(kAnyRole)}}});
+    grpc_host->AddService(*kernel_service, v1::KernelService::service_full_name());
+    identity_service.emplace(*database);
+    access->DeclareService(v1::IdentityService::service_full_name(), IdentityServiceImpl::Roles());
+    grpc_host->AddService(*identity_service, v1::IdentityService::service_full_name());
     router.Add(HttpMethod::kGet, "/healthz",
                [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
     router.Add(HttpMethod::kGet, "/metrics", [&](const HttpRequest&) {
       return HttpResponse{
           200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheusText(), {}};
     });
-    modules->CreateAndRegister();
+    modules->CreateAndRegister(*access);
 
-    grpc_host->Start(options.grpc_listen);
+    grpc_host->Start(options.grpc_listen, access->MakeProcessor(),
+                     [&access](std::string_view authorization) {
+                       return access->SerializedCallerFor(authorization);
+                     });
     http_server.emplace(options.http_listen, router, metrics,
                         static_cast<std::size_t>(options.http_threads));
     http_server->Start();
@@ -223,6 +242,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       << "  HTTP:      http://" << http_server->BoundAddress() << "\n"
       << "  modules:   " << modules->Snapshot().size() << " started\n"
       << "  data dir:  " << std::filesystem::absolute(options.data_dir).string() << "\n"
+      << "  admin token: "
+      << (std::filesystem::exists(std::filesystem::absolute(options.data_dir) / "admin.token")
+              ? (std::filesystem::absolute(options.data_dir) / "admin.token").string()
+              : std::string(
+                    "(not in this data dir: the admin user was created by another kartond)"))
+      << "\n"
       << "  database:  "
       << (embedded ? fmt::format("embedded PostgreSQL on 127.0.0.1:{}", embedded->Port())
                    : std::string("external (--database-url)"))

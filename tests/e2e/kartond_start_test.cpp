@@ -29,10 +29,17 @@ std::shared_ptr<grpc::Channel> Connect(const KartondProcess& kartond) {
   return grpc::CreateChannel(kartond.GrpcAddress(), grpc::InsecureChannelCredentials());
 }
 
-std::unique_ptr<grpc::ClientContext> Context() {
+// A call context with a deadline and, when given, a bearer token.
+std::unique_ptr<grpc::ClientContext> Context(const std::string& token = "") {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   return context;
+}
+
+// As the admin user kartond created at its first start.
+std::unique_ptr<grpc::ClientContext> Context(const KartondProcess& kartond) {
+  return Context(kartond.AdminToken());
 }
 
 class KartondTest : public ::testing::Test {
@@ -57,7 +64,7 @@ TEST_F(KartondTest, ListsModulesInDependencyOrder) {
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   auto stub = KernelService::NewStub(Connect(kartond));
   kernel::v1::ListModulesResponse response;
-  ASSERT_TRUE(stub->ListModules(Context().get(), {}, &response).ok());
+  ASSERT_TRUE(stub->ListModules(Context(kartond).get(), {}, &response).ok());
   ASSERT_EQ(response.modules_size(), 3);
   EXPECT_EQ(response.modules(0).name(), "alpha");
   EXPECT_EQ(response.modules(1).name(), "notes");
@@ -79,19 +86,19 @@ TEST_F(KartondTest, ServesModuleServicesAndCallsBetweenModulesInProcess) {
   notes::v1::CreateNoteRequest request;
   request.mutable_note()->set_text("Hívja vissza Szegedről");
   notes::v1::Note created;
-  ASSERT_TRUE(notes->CreateNote(Context().get(), request, &created).ok());
+  ASSERT_TRUE(notes->CreateNote(Context(kartond).get(), request, &created).ok());
   EXPECT_GT(created.id(), 0);
 
   notes::v1::Note refused;
   request.mutable_note()->clear_text();
-  const grpc::Status invalid = notes->CreateNote(Context().get(), request, &refused);
+  const grpc::Status invalid = notes->CreateNote(Context(kartond).get(), request, &refused);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(invalid.error_message().find("note.text"), std::string::npos);
 
   // note_stats answers by calling NotesService through the in-process channel.
   auto stats = NoteStatsService::NewStub(Connect(kartond));
   notes::v1::CountNotesResponse counted;
-  ASSERT_TRUE(stats->CountNotes(Context().get(), {}, &counted).ok());
+  ASSERT_TRUE(stats->CountNotes(Context(kartond).get(), {}, &counted).ok());
   EXPECT_EQ(counted.count(), 1);
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT text FROM notes.note"), "Hívja vissza Szegedről");
 }
@@ -105,13 +112,13 @@ TEST_F(KartondTest, AnswersHealthOverallAndPerService) {
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(health->Check(Context().get(), request, &response).ok()) << service;
+    ASSERT_TRUE(health->Check(Context(kartond).get(), request, &response).ok()) << service;
     EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
   }
   grpc::health::v1::HealthCheckRequest unknown;
   unknown.set_service("karton.nothing.v1.NothingService");
   grpc::health::v1::HealthCheckResponse response;
-  EXPECT_EQ(health->Check(Context().get(), unknown, &response).error_code(),
+  EXPECT_EQ(health->Check(Context(kartond).get(), unknown, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
@@ -119,7 +126,7 @@ TEST_F(KartondTest, OffersServerReflection) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(Connect(kartond));
-  auto context = Context();
+  auto context = Context(kartond);
   auto stream = reflection->ServerReflectionInfo(context.get());
   grpc::reflection::v1alpha::ServerReflectionRequest request;
   request.set_list_services("*");
@@ -149,7 +156,7 @@ TEST_F(KartondTest, ServesHealthzMetricsAndModuleRoutesOverHttp) {
 
   auto stub = KernelService::NewStub(Connect(kartond));
   kernel::v1::ListModulesResponse response;
-  ASSERT_TRUE(stub->ListModules(Context().get(), {}, &response).ok());
+  ASSERT_TRUE(stub->ListModules(Context(kartond).get(), {}, &response).ok());
   EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/metrics", body), 200);
   EXPECT_NE(body.find("karton_grpc_calls_total{method=\"/karton.kernel.v1.KernelService/"
                       "ListModules\",code=\"OK\"} 1"),
@@ -205,7 +212,7 @@ TEST_F(KartondTest, DrainsCallsInFlightOnSigterm) {
   notes::v1::CountNotesRequest request;
   request.set_delay_ms(1500);
   notes::v1::CountNotesResponse counted;
-  auto context = Context();
+  auto context = Context(kartond);
   std::future<grpc::Status> call = std::async(
       std::launch::async, [&] { return stats->CountNotes(context.get(), request, &counted); });
   // Wait until kartond reports the call in flight, then ask it to stop.
@@ -235,7 +242,7 @@ TEST_F(KartondTest, LogsOneLinePerCall) {
   auto notes = NotesService::NewStub(Connect(kartond));
   notes::v1::CreateNoteRequest request;
   notes::v1::Note note;
-  (void)notes->CreateNote(Context().get(), request, &note);
+  (void)notes->CreateNote(Context(kartond).get(), request, &note);
   kartond.StopWith(SIGTERM);
   const std::string log = kartond.Stderr();
   const auto line_start = log.find(
@@ -251,8 +258,9 @@ TEST_F(KartondTest, LoadsASubsetWithItsDependencies) {
   KartondProcess kartond(Arguments({"--modules", "note_stats"}));
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   kernel::v1::ListModulesResponse response;
-  ASSERT_TRUE(
-      KernelService::NewStub(Connect(kartond))->ListModules(Context().get(), {}, &response).ok());
+  ASSERT_TRUE(KernelService::NewStub(Connect(kartond))
+                  ->ListModules(Context(kartond).get(), {}, &response)
+                  .ok());
   ASSERT_EQ(response.modules_size(), 2);
   EXPECT_EQ(response.modules(0).name(), "notes");
   EXPECT_EQ(response.modules(1).name(), "note_stats");
@@ -377,8 +385,9 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
 TEST_F(KartondTest, CommandLineClientListsModules) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
-  const std::string karton =
-      std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton --server " + kartond.GrpcAddress();
+  const std::string karton = std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton --server " +
+                             kartond.GrpcAddress() + " --data-dir " +
+                             data_dir_.Path().string();  // where it finds the admin token
 
   const auto [table_exit, table] = RunCommand(karton + " modules");
   EXPECT_EQ(table_exit, 0);
@@ -414,8 +423,9 @@ TEST(KartondEmbedded, RunsItsOwnPostgresAndStopsItOnShutdown) {
     ASSERT_NE(at, std::string::npos) << out;
     port = std::stoi(out.substr(at + std::string("embedded PostgreSQL on 127.0.0.1:").size()));
     kernel::v1::ListModulesResponse response;
-    ASSERT_TRUE(
-        KernelService::NewStub(Connect(kartond))->ListModules(Context().get(), {}, &response).ok());
+    ASSERT_TRUE(KernelService::NewStub(Connect(kartond))
+                    ->ListModules(Context(kartond).get(), {}, &response)
+                    .ok());
     EXPECT_EQ(response.modules_size(), 3);
     EXPECT_EQ(kartond.StopWith(SIGTERM), 0) << kartond.Stderr();
     EXPECT_NE(kartond.Stderr().find("embedded PostgreSQL stopped"), std::string::npos);
@@ -429,7 +439,7 @@ TEST(KartondEmbedded, RunsItsOwnPostgresAndStopsItOnShutdown) {
   ASSERT_TRUE(again.WaitUntilReady()) << again.Stderr();
   auto stats = NoteStatsService::NewStub(Connect(again));
   notes::v1::CountNotesResponse counted;
-  ASSERT_TRUE(stats->CountNotes(Context().get(), {}, &counted).ok());
+  ASSERT_TRUE(stats->CountNotes(Context(again).get(), {}, &counted).ok());
   EXPECT_EQ(counted.count(), 3);
   EXPECT_EQ(again.StopWith(SIGTERM), 0);
 }

@@ -38,6 +38,9 @@ KartondProcess::KartondProcess(std::vector<std::string> arguments) {
     }
     return false;
   };
+  for (std::size_t i = 0; i + 1 < arguments.size(); ++i) {
+    if (arguments[i] == "--data-dir") data_dir_ = arguments[i + 1];
+  }
   if (!has("--grpc-listen")) arguments.insert(arguments.end(), {"--grpc-listen", "127.0.0.1:0"});
   if (!has("--http-listen")) arguments.insert(arguments.end(), {"--http-listen", "127.0.0.1:0"});
   arguments.insert(arguments.begin(), KartondBinary().string());
@@ -122,6 +125,13 @@ int KartondProcess::StopWith(int signal, std::chrono::seconds timeout) {
   if (exit_code_ >= 0) return exit_code_;
   ::kill(pid_, signal);
   return WaitForExit(timeout);
+}
+
+std::string KartondProcess::AdminToken() const {
+  std::ifstream in(data_dir_ / "admin.token");
+  std::string token;
+  std::getline(in, token);
+  return token;
 }
 
 std::string KartondProcess::Stderr() const {

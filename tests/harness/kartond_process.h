@@ -40,11 +40,14 @@ class KartondProcess {
   const std::string& HttpAddress() const { return http_address_; }  // host:port
   const std::string& Stdout() const { return stdout_; }
   std::string Stderr() const;
+  // The admin token kartond wrote into its --data-dir at first start.
+  std::string AdminToken() const;
   pid_t Pid() const { return pid_; }
 
  private:
   bool ReadStdoutUntil(const std::string& marker, std::chrono::steady_clock::time_point deadline);
 
+  std::filesystem::path data_dir_;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int exit_code_ = -1;

@@ -62,6 +62,9 @@ std::string QueryScalar(const std::string& conninfo, const std::string& sql) {
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     throw std::runtime_error(fmt::format("connect: {}", PQerrorMessage(connection.get())));
   }
+  // NOTICEs ("database ... does not exist, skipping") are not test output.
+  PQsetNoticeProcessor(
+      connection.get(), [](void*, const char*) {}, nullptr);
   std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(connection.get(), sql.c_str()),
                                                        &PQclear);
   const auto status = PQresultStatus(result.get());

@@ -48,7 +48,26 @@ std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options) {
 }
 
 int ReportError(const grpc::Status& status, const GlobalOptions& options) {
-  std::cerr << fmt::format("karton: {} from {}: {}\n", static_cast<int>(status.error_code()),
+  static const char* const kCodeNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const auto code = static_cast<std::size_t>(status.error_code());
+  std::cerr << fmt::format("karton: {} from {}: {}\n",
+                           code < std::size(kCodeNames) ? kCodeNames[code] : "UNKNOWN",
                            options.server, status.error_message());
   return status.error_code() == grpc::StatusCode::UNAVAILABLE ? 3 : 1;
 }

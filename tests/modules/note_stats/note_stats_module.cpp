@@ -23,6 +23,8 @@ class NoteStatsServiceImpl final : public notes::v1::NoteStatsService::Service {
     auto notes = notes::v1::NotesService::NewStub(context_.Channel());
     grpc::ClientContext client_context;
     client_context.set_deadline(server_context->deadline());
+    // Count what the caller may see, not what kartond may see.
+    kernel::ForwardCaller(*server_context, client_context);
     notes::v1::ListNotesResponse listed;
     grpc::Status status = notes->ListNotes(&client_context, {}, &listed);
     if (!status.ok()) return status;
@@ -39,7 +41,8 @@ NoteStatsModule::~NoteStatsModule() = default;
 
 void NoteStatsModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   service_ = std::make_unique<NoteStatsServiceImpl>(context);
-  registrar.AddGrpcService(*service_, notes::v1::NoteStatsService::service_full_name());
+  registrar.AddGrpcService(*service_, notes::v1::NoteStatsService::service_full_name(),
+                           {{"CountNotes", {std::string(kernel::kAnyRole)}}});
 }
 
 }  // namespace karton::note_stats

@@ -12,7 +12,11 @@ namespace {
 // SQL lives in named constants, with tables qualified by the module's schema.
 constexpr const char* kInsertNote = "INSERT INTO notes.note (text) VALUES (:text) RETURNING id";
 constexpr const char* kInsertDemoNote = "INSERT INTO notes.note (text) VALUES (:text)";
-constexpr const char* kSelectNotes = "SELECT id, text FROM notes.note ORDER BY id";
+// External partners see only the notes shared with them (kernel.record_grant).
+constexpr const char* kSelectNotes =
+    "SELECT id, text FROM notes.note n "
+    "WHERE (:external = 0 OR kernel.is_shared_with('notes.note', n.id, :user_id)) ORDER BY id";
+constexpr const char* kNoteExists = "SELECT count(*) FROM notes.note WHERE id = :id";
 constexpr const char* kCountNotes = "SELECT count(*) FROM notes.note";
 
 }  // namespace
@@ -34,15 +38,34 @@ class NotesServiceImpl final : public v1::NotesService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListNotes(grpc::ServerContext*, const v1::ListNotesRequest*,
+  grpc::Status ListNotes(grpc::ServerContext* context, const v1::ListNotesRequest*,
                          v1::ListNotesResponse* response) override {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    const int external = caller.IsExternalPartner() ? 1 : 0;
+    long long user_id = caller.user_id;
     auto lease = database_.Acquire();
-    soci::rowset<soci::row> rows = (lease.Session().prepare << kSelectNotes);
+    soci::rowset<soci::row> rows =
+        (lease.Session().prepare << kSelectNotes, soci::use(external), soci::use(user_id));
     for (const auto& row : rows) {
       v1::Note* note = response->add_notes();
       note->set_id(row.get<long long>(0));
       note->set_text(row.get<std::string>(1));
     }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ShareNote(grpc::ServerContext* context, const v1::ShareNoteRequest* request,
+                         v1::ShareNoteResponse*) override {
+    if (request->user_id() <= 0)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "user_id: is required"};
+    auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
+    long long id = request->note_id(), found = 0;
+    lease.Session() << kNoteExists, soci::use(id), soci::into(found);
+    if (found == 0) return {grpc::StatusCode::NOT_FOUND, "no such note"};
+    kernel::ShareRecord(lease.Session(), "notes.note", id, {.user_id = request->user_id()},
+                        kernel::CallerOf(*context).user_id);
+    transaction.commit();
     return grpc::Status::OK;
   }
 
@@ -55,7 +78,12 @@ NotesModule::~NotesModule() = default;
 
 void NotesModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   service_ = std::make_unique<NotesServiceImpl>(context.Db());
-  registrar.AddGrpcService(*service_, v1::NotesService::service_full_name());
+  const std::vector<std::string> writers = {std::string(kernel::kRoleSales),
+                                            std::string(kernel::kRoleSalesManager)};
+  registrar.AddGrpcService(*service_, v1::NotesService::service_full_name(),
+                           {{"CreateNote", writers},
+                            {"ListNotes", {std::string(kernel::kAnyRole)}},
+                            {"ShareNote", writers}});
   kernel::Database& database = context.Db();
   registrar.AddHttpRoute(
       kernel::HttpMethod::kGet, "/notes/count", [&database](const kernel::HttpRequest&) {

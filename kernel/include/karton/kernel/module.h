@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
 
 namespace grpc {
@@ -60,8 +61,11 @@ class Registrar {
   virtual ~Registrar() = default;
   // Adds a gRPC service implementation. The module owns `service` and keeps it
   // alive until Stop() returns. `full_name` is the proto service name
-  // ("karton.partners.v1.PartnerService"), used for per-service health.
-  virtual void AddGrpcService(grpc::Service& service, std::string_view full_name) = 0;
+  // ("karton.partners.v1.PartnerService"). `roles` says which roles may call
+  // each of its methods; every method must be listed (see access.h), and the
+  // kernel enforces it before any handler runs.
+  virtual void AddGrpcService(grpc::Service& service, std::string_view full_name,
+                              const MethodRoles& roles) = 0;
   // Adds an HTTP route; see http.h for the pattern syntax.
   virtual void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) = 0;
 };

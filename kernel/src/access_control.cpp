@@ -1,0 +1,310 @@
+#include "access_control.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/auth_metadata_processor.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "karton/kernel/database.h"
+
+namespace karton::kernel {
+namespace {
+
+// Connection-level auth-context property the processor sets.
+constexpr const char* kNetworkProperty = "karton.network";
+// Metadata that carries a forwarded caller on in-process calls only.
+constexpr const char* kCallerMetadata = "karton-caller";
+
+constexpr const char* kSelectTokenOwner = R"sql(
+SELECT t.id, t.user_id, u.disabled::int,
+       (t.revoke_time IS NOT NULL)::int,
+       (t.expire_time IS NOT NULL AND t.expire_time <= now())::int,
+       array_to_string(u.roles, ','),
+       coalesce((SELECT string_agg(m.team_id::text, ',') FROM kernel.team_member m
+                 WHERE m.user_id = u.id), '')
+FROM kernel.api_token t JOIN kernel.user_account u ON u.id = t.user_id
+WHERE t.secret_hash = decode(:hash, 'hex'))sql";
+
+constexpr const char* kInsertGrant = R"sql(
+INSERT INTO kernel.record_grant (resource_type, resource_id, user_id, team_id, granted_by)
+VALUES (:type, :id, nullif(:user_id, 0), nullif(:team_id, 0), nullif(:granted_by, 0))
+ON CONFLICT DO NOTHING)sql";
+
+std::vector<std::string> Split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, separator);) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::string ToString(grpc::string_ref ref) { return std::string(ref.data(), ref.size()); }
+
+// Extracts the token from "Bearer <token>"; empty when malformed.
+std::string BearerToken(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size()) return "";
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return "";
+  }
+  return std::string(value.substr(kScheme.size()));
+}
+
+// How long a verified caller is remembered for SerializedCallerFor. It is
+// only read by the interceptor of the very call the processor just checked.
+constexpr auto kCallerCacheLifetime = std::chrono::seconds(30);
+
+}  // namespace
+
+class TokenProcessor final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit TokenProcessor(AccessControl& access) : access_(access) {}
+
+  // The token lookup queries the database: gRPC then runs us on its own
+  // thread pool rather than on a transport thread.
+  bool IsBlocking() const override { return true; }
+
+  // Note: `context` belongs to the connection, not the call (properties
+  // added here pile up across calls), so the caller is not stored in it;
+  // the call's interceptor attaches it as karton-caller metadata instead.
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context,
+                       OutputMetadata* /*consumed*/, OutputMetadata* /*response*/) override {
+    const auto path_it = metadata.find(":path");
+    const std::string path = path_it == metadata.end() ? "" : ToString(path_it->second);
+    if (path.rfind("/grpc.health.v1.Health/", 0) == 0 || path.rfind("/grpc.reflection.", 0) == 0) {
+      return grpc::Status::OK;
+    }
+    if (metadata.find(kCallerMetadata) != metadata.end()) {
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "the karton-caller metadata is reserved for calls inside kartond"};
+    }
+    const auto header = metadata.find("authorization");
+    if (header == metadata.end()) {
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "missing metadata 'authorization: Bearer <token>'"};
+    }
+    const std::string token = BearerToken(ToString(header->second));
+    if (token.empty()) {
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "the authorization metadata must be 'Bearer <token>'"};
+    }
+    AccessControl::Verdict verdict = access_.Verify(TokenHashHex(token));
+    if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
+
+    const Caller& caller = verdict.caller;
+    if (const auto* allowed = access_.AllowedRoles(path); allowed != nullptr && !caller.IsAdmin()) {
+      const bool permitted = std::any_of(
+          allowed->begin(), allowed->end(),
+          [&](const std::string& role) { return role == kAnyRole || caller.HasRole(role); });
+      if (!permitted) {
+        return {
+            grpc::StatusCode::PERMISSION_DENIED,
+            fmt::format(
+                "{} may be called by the roles {}; this user has {}", path,
+                fmt::join(*allowed, ", "),
+                caller.roles.empty() ? "none" : fmt::format("{}", fmt::join(caller.roles, ", ")))};
+      }
+    }
+    // A connection-level marker: this connection comes through the network
+    // port (in-process connections never pass here).
+    if (context->FindPropertyValues(kNetworkProperty).empty()) {
+      context->AddProperty(kNetworkProperty, "1");
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  AccessControl& access_;
+};
+
+namespace {}  // namespace
+
+std::vector<std::string> StaffRoles() {
+  return {std::string(kRoleAdmin), std::string(kRoleSales), std::string(kRoleSalesManager),
+          std::string(kRoleAccounting), std::string(kRoleSupport)};
+}
+
+bool IsKnownRole(std::string_view role) {
+  return role == kRoleAdmin || role == kRoleSales || role == kRoleSalesManager ||
+         role == kRoleAccounting || role == kRoleSupport || role == kRoleExternalPartner;
+}
+
+bool Caller::HasRole(std::string_view role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+bool Caller::IsExternalPartner() const { return HasRole(kRoleExternalPartner) && !IsAdmin(); }
+
+std::string SerializeCaller(const Caller& caller) {
+  return fmt::format("{};{};{};{}", caller.user_id, fmt::join(caller.roles, ","),
+                     fmt::join(caller.team_ids, ","), caller.api_token_id);
+}
+
+Caller CallerOf(const grpc::ServerContext& context) {
+  // Network calls get karton-caller from the kernel's interceptor after the
+  // token was verified (a client-sent one is refused); in-process calls
+  // carry the one their module forwarded, or none (kartond itself).
+  Caller caller;
+  const auto& metadata = context.client_metadata();
+  const auto forwarded = metadata.find(kCallerMetadata);
+  if (forwarded == metadata.end()) return caller;
+  std::vector<std::string> fields(4);
+  std::stringstream stream(ToString(forwarded->second));
+  for (auto& field : fields) std::getline(stream, field, ';');
+  try {
+    caller.user_id = fields[0].empty() ? 0 : std::stoll(fields[0]);
+    caller.roles = Split(fields[1], ',');
+    for (const auto& team : Split(fields[2], ',')) caller.team_ids.push_back(std::stoll(team));
+    caller.api_token_id = fields[3].empty() ? 0 : std::stoll(fields[3]);
+  } catch (const std::exception&) {
+    return Caller{};
+  }
+  return caller;
+}
+
+void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to) {
+  to.AddMetadata(kCallerMetadata, SerializeCaller(CallerOf(from)));
+}
+
+void ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
+                 ShareWith with, std::int64_t granted_by) {
+  const bool well_formed =
+      !resource_type.empty() && std::all_of(resource_type.begin(), resource_type.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+      });
+  if (!well_formed) throw std::invalid_argument("resource type must look like module.resource");
+  if ((with.user_id == 0) == (with.team_id == 0)) {
+    throw std::invalid_argument("share with exactly one of a user and a team");
+  }
+  const std::string type(resource_type);
+  long long id = resource_id, user_id = with.user_id, team_id = with.team_id, by = granted_by;
+  session << kInsertGrant, soci::use(type), soci::use(id), soci::use(user_id), soci::use(team_id),
+      soci::use(by);
+}
+
+NewTokenSecret GenerateTokenSecret() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  unsigned char random_bytes[32];
+  randombytes_buf(random_bytes, sizeof random_bytes);
+  char encoded[sodium_base64_ENCODED_LEN(sizeof random_bytes,
+                                         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(encoded, sizeof encoded, random_bytes, sizeof random_bytes,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  NewTokenSecret token;
+  token.secret = std::string("karton_") + encoded;
+  token.hash_hex = TokenHashHex(token.secret);
+  token.prefix = token.secret.substr(0, 12);
+  return token;
+}
+
+std::string TokenHashHex(const std::string& secret) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+void AccessControl::DeclareService(const std::string& full_name, const MethodRoles& roles) {
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
+  if (service == nullptr) {
+    throw std::invalid_argument(fmt::format("no proto service named {} is linked in", full_name));
+  }
+  std::set<std::string> methods;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string& method = service->method(i)->name();
+    methods.insert(method);
+    const auto declared = roles.find(method);
+    if (declared == roles.end()) {
+      throw std::invalid_argument(fmt::format(
+          "{}/{} declares no roles: every method must say who may call it", full_name, method));
+    }
+    for (const auto& role : declared->second) {
+      if (role != kAnyRole && !IsKnownRole(role)) {
+        throw std::invalid_argument(
+            fmt::format("{}/{} names the unknown role '{}'", full_name, method, role));
+      }
+    }
+    roles_by_path_[fmt::format("/{}/{}", full_name, method)] = declared->second;
+  }
+  for (const auto& [method, unused] : roles) {
+    if (methods.count(method) == 0) {
+      throw std::invalid_argument(fmt::format(
+          "roles are declared for {}/{}, which the service does not have", full_name, method));
+    }
+  }
+}
+
+AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
+  long long token_id = 0, user_id = 0;
+  int disabled = 0, revoked = 0, expired = 0;
+  std::string roles_text, teams_text;
+  soci::indicator found = soci::i_null;
+  try {
+    auto lease = database_.Acquire(std::chrono::seconds(10));
+    lease.Session() << kSelectTokenOwner, soci::use(token_hash), soci::into(token_id, found),
+        soci::into(user_id), soci::into(disabled), soci::into(revoked), soci::into(expired),
+        soci::into(roles_text), soci::into(teams_text);
+  } catch (const std::exception& error) {
+    spdlog::error("token check failed: {}", DescribeDatabaseError(error));
+    return {grpc::StatusCode::UNAVAILABLE, "cannot check the API token now; try again", {}};
+  }
+  if (found != soci::i_ok) return {grpc::StatusCode::UNAUTHENTICATED, "unknown API token", {}};
+  if (revoked) return {grpc::StatusCode::UNAUTHENTICATED, "the API token was revoked", {}};
+  if (expired) return {grpc::StatusCode::UNAUTHENTICATED, "the API token has expired", {}};
+  if (disabled) return {grpc::StatusCode::UNAUTHENTICATED, "the user is disabled", {}};
+  Verdict verdict{grpc::StatusCode::OK, "", {}};
+  verdict.caller.user_id = user_id;
+  verdict.caller.roles = Split(roles_text, ',');
+  for (const auto& team : Split(teams_text, ','))
+    verdict.caller.team_ids.push_back(std::stoll(team));
+  verdict.caller.api_token_id = token_id;
+  std::lock_guard lock(cache_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  // Keep the cache small: drop stale entries whenever it grows.
+  if (callers_by_token_hash_.size() > 10000) {
+    std::erase_if(callers_by_token_hash_, [&](const auto& entry) {
+      return now - entry.second.verified_at > kCallerCacheLifetime;
+    });
+  }
+  callers_by_token_hash_[token_hash] = CachedCaller{verdict.caller, now};
+  return verdict;
+}
+
+std::optional<std::string> AccessControl::SerializedCallerFor(std::string_view authorization) {
+  const std::string token = BearerToken(authorization);
+  if (token.empty()) return std::nullopt;
+  const std::string hash = TokenHashHex(token);
+  {
+    std::lock_guard lock(cache_mutex_);
+    const auto it = callers_by_token_hash_.find(hash);
+    if (it != callers_by_token_hash_.end() &&
+        std::chrono::steady_clock::now() - it->second.verified_at < kCallerCacheLifetime) {
+      return SerializeCaller(it->second.caller);
+    }
+  }
+  const Verdict verdict = Verify(hash);
+  if (verdict.code != grpc::StatusCode::OK) return std::nullopt;
+  return SerializeCaller(verdict.caller);
+}
+
+const std::vector<std::string>* AccessControl::AllowedRoles(const std::string& path) const {
+  const auto it = roles_by_path_.find(path);
+  return it == roles_by_path_.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<grpc::AuthMetadataProcessor> AccessControl::MakeProcessor() {
+  return std::make_shared<TokenProcessor>(*this);
+}
+
+}  // namespace karton::kernel

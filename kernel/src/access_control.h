@@ -1,0 +1,85 @@
+// Authentication and role checks for every network gRPC call, in one place.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "karton/kernel/access.h"
+
+namespace grpc {
+class AuthMetadataProcessor;
+}  // namespace grpc
+
+namespace karton::kernel {
+
+class Database;
+
+// A new API token: the secret (shown once) and what is stored of it.
+struct NewTokenSecret {
+  std::string secret;    // "karton_" + 43 base64url characters (256 bits)
+  std::string hash_hex;  // SHA-256 of the secret, hex
+  std::string prefix;    // first 12 characters, for recognising it in lists
+};
+NewTokenSecret GenerateTokenSecret();
+std::string TokenHashHex(const std::string& secret);
+
+class AccessControl {
+ public:
+  explicit AccessControl(Database& database) : database_(database) {}
+
+  // Records who may call each method of `full_name`. Throws
+  // std::invalid_argument when a method of the service (as its descriptor
+  // lists them) has no declaration, a declared method does not exist, or a
+  // role is unknown.
+  void DeclareService(const std::string& full_name, const MethodRoles& roles);
+
+  // The processor the gRPC port runs for every incoming call: it checks the
+  // bearer token and the caller's roles, and stores the caller in the call's
+  // auth context (read back by CallerOf). Health and reflection pass freely.
+  std::shared_ptr<grpc::AuthMetadataProcessor> MakeProcessor();
+
+  // The caller behind an `authorization` metadata value the processor has
+  // accepted, serialized for the karton-caller metadata of the call (see
+  // CallerOf). Answered from a short-lived cache the processor fills, so a
+  // call costs one token lookup; nullopt if the token is not valid (now).
+  std::optional<std::string> SerializedCallerFor(std::string_view authorization);
+
+  // The roles allowed for "/pkg.Service/Method"; nullptr if undeclared.
+  const std::vector<std::string>* AllowedRoles(const std::string& path) const;
+  Database& Db() { return database_; }
+
+ private:
+  friend class TokenProcessor;
+  struct Verdict {
+    grpc::StatusCode code;  // OK or UNAUTHENTICATED/UNAVAILABLE
+    std::string message;
+    Caller caller;
+  };
+  // Checks a token against the database (never cached: revocation is
+  // immediate) and remembers the caller for SerializedCallerFor.
+  Verdict Verify(const std::string& token_hash);
+
+  Database& database_;
+  std::unordered_map<std::string, std::vector<std::string>> roles_by_path_;
+  std::mutex cache_mutex_;
+  struct CachedCaller {
+    Caller caller;
+    std::chrono::steady_clock::time_point verified_at;
+  };
+  std::unordered_map<std::string, CachedCaller> callers_by_token_hash_;
+};
+
+// "user_id;role,role;team,team;token_id": the karton-caller metadata value.
+std::string SerializeCaller(const Caller& caller);
+
+// Every role name the kernel knows.
+bool IsKnownRole(std::string_view role);
+
+}  // namespace karton::kernel

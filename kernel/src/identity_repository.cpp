@@ -1,0 +1,238 @@
+#include "identity_repository.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <soci/soci.h>
+
+#include <sstream>
+
+namespace karton::kernel::identity {
+namespace {
+
+// Timestamps travel as epoch microseconds: exact, and independent of the
+// session time zone.
+#define KARTON_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
+
+constexpr const char* kUserColumns =
+    "u.id, u.name, u.email, array_to_string(u.roles, ','), u.disabled::int, "
+    "coalesce((SELECT string_agg(m.team_id::text, ',' ORDER BY m.team_id) "
+    "FROM kernel.team_member m WHERE m.user_id = u.id), ''), " KARTON_US(
+        "u.create_time") ", " KARTON_US("u.update_time") ", u.version";
+
+constexpr const char* kTeamColumns =
+    "t.id, t.name, coalesce((SELECT string_agg(m.user_id::text, ',' ORDER BY m.user_id) "
+    "FROM kernel.team_member m WHERE m.team_id = t.id), ''), " KARTON_US("t.create_time");
+
+constexpr const char* kTokenColumns = "t.id, t.user_id, t.display_name, t.prefix, " KARTON_US(
+    "t.create_time") ", " KARTON_US("t.expire_time") ", " KARTON_US("t.revoke_time");
+
+std::vector<std::string> SplitText(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::vector<std::int64_t> SplitIds(const std::string& text) {
+  std::vector<std::int64_t> ids;
+  for (const auto& part : SplitText(text)) ids.push_back(std::stoll(part));
+  return ids;
+}
+
+// PostgreSQL text[] literal from role names (roles are validated against a
+// fixed list before they get here, so no quoting is needed beyond this).
+std::string RolesArray(const std::vector<std::string>& roles) {
+  return fmt::format("{{{}}}", fmt::join(roles, ","));
+}
+
+UserRow ReadUser(const soci::row& row) {
+  UserRow user;
+  user.id = row.get<long long>(0);
+  user.name = row.get<std::string>(1);
+  user.email = row.get<std::string>(2);
+  user.roles = SplitText(row.get<std::string>(3));
+  user.disabled = row.get<int>(4) != 0;
+  user.team_ids = SplitIds(row.get<std::string>(5));
+  user.create_time_us = row.get<long long>(6);
+  user.update_time_us = row.get<long long>(7);
+  user.version = row.get<long long>(8);
+  return user;
+}
+
+TeamRow ReadTeam(const soci::row& row) {
+  TeamRow team;
+  team.id = row.get<long long>(0);
+  team.name = row.get<std::string>(1);
+  team.member_user_ids = SplitIds(row.get<std::string>(2));
+  team.create_time_us = row.get<long long>(3);
+  return team;
+}
+
+TokenRow ReadToken(const soci::row& row) {
+  TokenRow token;
+  token.id = row.get<long long>(0);
+  token.user_id = row.get<long long>(1);
+  token.display_name = row.get<std::string>(2);
+  token.prefix = row.get<std::string>(3);
+  token.create_time_us = row.get<long long>(4);
+  if (row.get_indicator(5) == soci::i_ok) token.expire_time_us = row.get<long long>(5);
+  if (row.get_indicator(6) == soci::i_ok) token.revoke_time_us = row.get<long long>(6);
+  return token;
+}
+
+template <typename Row, typename Read>
+std::optional<Row> SelectOne(soci::session& session, const std::string& sql, long long id,
+                             Read read) {
+  soci::row row;
+  session << sql, soci::use(id), soci::into(row);
+  if (!session.got_data()) return std::nullopt;
+  return read(row);
+}
+
+}  // namespace
+
+UserRow InsertUser(soci::session& session, const NewUser& user) {
+  const std::string roles = RolesArray(user.roles);
+  soci::indicator password_null = user.password_hash.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator request_null = user.request_id.empty() ? soci::i_null : soci::i_ok;
+  long long id = 0;
+  soci::indicator inserted = soci::i_null;
+  session << "INSERT INTO kernel.user_account (name, email, password_hash, roles, request_id) "
+             "VALUES (:name, :email, :password, cast(:roles AS text[]), :request_id) "
+             "ON CONFLICT (request_id) DO NOTHING RETURNING id",
+      soci::use(user.name), soci::use(user.email), soci::use(user.password_hash, password_null),
+      soci::use(roles), soci::use(user.request_id, request_null), soci::into(id, inserted);
+  if (!session.got_data() || inserted != soci::i_ok) {
+    session << "SELECT id FROM kernel.user_account WHERE request_id = :request_id",
+        soci::use(user.request_id), soci::into(id);
+  }
+  return *FindUser(session, id);
+}
+
+std::optional<UserRow> FindUser(soci::session& session, std::int64_t id) {
+  return SelectOne<UserRow>(
+      session, fmt::format("SELECT {} FROM kernel.user_account u WHERE u.id = :id", kUserColumns),
+      id, ReadUser);
+}
+
+std::vector<UserRow> ListUsers(soci::session& session, std::int64_t after_id, int limit) {
+  long long after = after_id;
+  soci::rowset<soci::row> rows =
+      (session.prepare << fmt::format("SELECT {} FROM kernel.user_account u WHERE u.id > :after "
+                                      "ORDER BY u.id LIMIT :limit",
+                                      kUserColumns),
+       soci::use(after), soci::use(limit));
+  std::vector<UserRow> users;
+  for (const auto& row : rows) users.push_back(ReadUser(row));
+  return users;
+}
+
+bool AnyAdminExists(soci::session& session) {
+  int count = 0;
+  session << "SELECT count(*) FROM kernel.user_account WHERE 'admin' = ANY(roles)",
+      soci::into(count);
+  return count > 0;
+}
+
+std::optional<UserRow> UpdateUser(soci::session& session, std::int64_t id,
+                                  std::int64_t expected_version, const UserChanges& changes) {
+  // Unchanged fields are bound as NULL and kept with coalesce, so the
+  // statement text never depends on the request.
+  const std::string roles = changes.roles ? RolesArray(*changes.roles) : "";
+  soci::indicator name_null = changes.name ? soci::i_ok : soci::i_null;
+  soci::indicator email_null = changes.email ? soci::i_ok : soci::i_null;
+  soci::indicator roles_null = changes.roles ? soci::i_ok : soci::i_null;
+  soci::indicator disabled_null = changes.disabled ? soci::i_ok : soci::i_null;
+  const std::string name = changes.name.value_or("");
+  const std::string email = changes.email.value_or("");
+  const int disabled = changes.disabled.value_or(false) ? 1 : 0;
+  long long user_id = id, version = expected_version, updated = 0;
+  soci::indicator updated_null = soci::i_null;
+  session << "UPDATE kernel.user_account SET "
+             "name = coalesce(:name, name), email = coalesce(:email, email), "
+             "roles = coalesce(cast(:roles AS text[]), roles), "
+             "disabled = coalesce(cast(:disabled AS int)::boolean, disabled), "
+             "update_time = now(), version = version + 1 "
+             "WHERE id = :id AND version = :version RETURNING id",
+      soci::use(name, name_null), soci::use(email, email_null), soci::use(roles, roles_null),
+      soci::use(disabled, disabled_null), soci::use(user_id), soci::use(version),
+      soci::into(updated, updated_null);
+  if (!session.got_data() || updated_null != soci::i_ok) return std::nullopt;
+  return FindUser(session, id);
+}
+
+TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id) {
+  soci::indicator request_null = request_id.empty() ? soci::i_null : soci::i_ok;
+  long long id = 0;
+  soci::indicator inserted = soci::i_null;
+  session << "INSERT INTO kernel.team (name, request_id) VALUES (:name, :request_id) "
+             "ON CONFLICT (request_id) DO NOTHING RETURNING id",
+      soci::use(name), soci::use(request_id, request_null), soci::into(id, inserted);
+  if (!session.got_data() || inserted != soci::i_ok) {
+    session << "SELECT id FROM kernel.team WHERE request_id = :request_id", soci::use(request_id),
+        soci::into(id);
+  }
+  return *FindTeam(session, id);
+}
+
+std::optional<TeamRow> FindTeam(soci::session& session, std::int64_t id) {
+  return SelectOne<TeamRow>(
+      session, fmt::format("SELECT {} FROM kernel.team t WHERE t.id = :id", kTeamColumns), id,
+      ReadTeam);
+}
+
+std::vector<TeamRow> ListTeams(soci::session& session, std::int64_t after_id, int limit) {
+  long long after = after_id;
+  soci::rowset<soci::row> rows =
+      (session.prepare << fmt::format(
+           "SELECT {} FROM kernel.team t WHERE t.id > :after ORDER BY t.id LIMIT :limit",
+           kTeamColumns),
+       soci::use(after), soci::use(limit));
+  std::vector<TeamRow> teams;
+  for (const auto& row : rows) teams.push_back(ReadTeam(row));
+  return teams;
+}
+
+void AddTeamMember(soci::session& session, std::int64_t team_id, std::int64_t user_id) {
+  long long team = team_id, user = user_id;
+  session << "INSERT INTO kernel.team_member (team_id, user_id) VALUES (:team, :user) "
+             "ON CONFLICT DO NOTHING",
+      soci::use(team), soci::use(user);
+}
+
+void RemoveTeamMember(soci::session& session, std::int64_t team_id, std::int64_t user_id) {
+  long long team = team_id, user = user_id;
+  session << "DELETE FROM kernel.team_member WHERE team_id = :team AND user_id = :user",
+      soci::use(team), soci::use(user);
+}
+
+TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::string& display_name,
+                     const std::string& hash_hex, const std::string& prefix,
+                     std::optional<std::int64_t> ttl_seconds) {
+  long long user = user_id, ttl = ttl_seconds.value_or(0), id = 0;
+  soci::indicator ttl_null = ttl_seconds ? soci::i_ok : soci::i_null;
+  session << "INSERT INTO kernel.api_token (user_id, display_name, secret_hash, prefix, "
+             "expire_time) VALUES (:user, :name, decode(:hash, 'hex'), :prefix, "
+             "now() + make_interval(secs => :ttl)) RETURNING id",
+      soci::use(user), soci::use(display_name), soci::use(hash_hex), soci::use(prefix),
+      soci::use(ttl, ttl_null), soci::into(id);
+  return *FindToken(session, id);
+}
+
+std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id) {
+  return SelectOne<TokenRow>(
+      session, fmt::format("SELECT {} FROM kernel.api_token t WHERE t.id = :id", kTokenColumns), id,
+      ReadToken);
+}
+
+std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id) {
+  long long token = id;
+  session << "UPDATE kernel.api_token SET revoke_time = coalesce(revoke_time, now()) "
+             "WHERE id = :id",
+      soci::use(token);
+  return FindToken(session, id);
+}
+
+}  // namespace karton::kernel::identity

@@ -1,0 +1,85 @@
+// SQL for users, teams and API tokens (schema/kernel/0002_create_identity.sql).
+// Every function runs on the session it is given, inside the caller's
+// transaction when there is one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace karton::kernel::identity {
+
+struct UserRow {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;
+  std::vector<std::string> roles;
+  bool disabled = false;
+  std::vector<std::int64_t> team_ids;
+  std::int64_t create_time_us = 0;
+  std::int64_t update_time_us = 0;
+  std::int64_t version = 0;
+};
+
+struct TeamRow {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<std::int64_t> member_user_ids;
+  std::int64_t create_time_us = 0;
+};
+
+struct TokenRow {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string display_name;
+  std::string prefix;
+  std::int64_t create_time_us = 0;
+  std::optional<std::int64_t> expire_time_us;
+  std::optional<std::int64_t> revoke_time_us;
+};
+
+struct NewUser {
+  std::string name;
+  std::string email;
+  std::vector<std::string> roles;
+  std::string password_hash;  // empty: none
+  std::string request_id;     // empty: none
+};
+
+// Returns the new user, or the one created earlier with the same request_id.
+// Throws soci errors (23505 on a duplicate email).
+UserRow InsertUser(soci::session& session, const NewUser& user);
+std::optional<UserRow> FindUser(soci::session& session, std::int64_t id);
+std::vector<UserRow> ListUsers(soci::session& session, std::int64_t after_id, int limit);
+bool AnyAdminExists(soci::session& session);
+
+struct UserChanges {
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<bool> disabled;
+};
+// nullopt when no user has `id` at `expected_version` (the caller tells
+// NOT_FOUND from ABORTED with FindUser).
+std::optional<UserRow> UpdateUser(soci::session& session, std::int64_t id,
+                                  std::int64_t expected_version, const UserChanges& changes);
+
+TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id);
+std::optional<TeamRow> FindTeam(soci::session& session, std::int64_t id);
+std::vector<TeamRow> ListTeams(soci::session& session, std::int64_t after_id, int limit);
+void AddTeamMember(soci::session& session, std::int64_t team_id, std::int64_t user_id);
+void RemoveTeamMember(soci::session& session, std::int64_t team_id, std::int64_t user_id);
+
+TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::string& display_name,
+                     const std::string& hash_hex, const std::string& prefix,
+                     std::optional<std::int64_t> ttl_seconds);
+std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id);
+// Sets revoke_time once; revoking again keeps the first time.
+std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id);
+
+}  // namespace karton::kernel::identity

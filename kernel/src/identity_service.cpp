@@ -1,0 +1,437 @@
+#include "identity_service.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "access_control.h"
+#include "identity_repository.h"
+#include "karton/kernel/database.h"
+
+namespace karton::kernel {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+const std::pair<v1::Role, std::string_view> kRoleNames[] = {
+    {v1::ROLE_ADMIN, kRoleAdmin},
+    {v1::ROLE_SALES, kRoleSales},
+    {v1::ROLE_SALES_MANAGER, kRoleSalesManager},
+    {v1::ROLE_ACCOUNTING, kRoleAccounting},
+    {v1::ROLE_SUPPORT, kRoleSupport},
+    {v1::ROLE_EXTERNAL_PARTNER, kRoleExternalPartner},
+};
+
+std::string RoleName(v1::Role role) {
+  for (const auto& [value, name] : kRoleNames) {
+    if (value == role) return std::string(name);
+  }
+  return "";
+}
+
+v1::Role RoleValue(const std::string& name) {
+  for (const auto& [value, role_name] : kRoleNames) {
+    if (role_name == name) return value;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+grpc::Status Invalid(const std::string& field, const std::string& problem) {
+  return {grpc::StatusCode::INVALID_ARGUMENT, fmt::format("{}: {}", field, problem)};
+}
+
+// Turns what the database refused into the status a client can act on.
+grpc::Status FromDatabaseError(const std::exception& error, const std::string& what) {
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
+    const std::string state = pg->sqlstate();
+    if (state == "23505") return {grpc::StatusCode::ALREADY_EXISTS, what + " already exists"};
+    if (state == "23503")
+      return {grpc::StatusCode::NOT_FOUND, what + " refers to a missing record"};
+  }
+  spdlog::error("identity: {}", DescribeDatabaseError(error));
+  return {grpc::StatusCode::INTERNAL, "internal error"};
+}
+
+void ToProto(const identity::UserRow& row, v1::User* user) {
+  user->set_id(row.id);
+  user->set_name(row.name);
+  user->set_email(row.email);
+  for (const auto& role : row.roles) user->add_roles(RoleValue(role));
+  user->set_disabled(row.disabled);
+  for (auto team : row.team_ids) user->add_team_ids(team);
+  *user->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+  *user->mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
+  user->set_etag(std::to_string(row.version));
+}
+
+void ToProto(const identity::TeamRow& row, v1::Team* team) {
+  team->set_id(row.id);
+  team->set_name(row.name);
+  for (auto member : row.member_user_ids) team->add_member_user_ids(member);
+  *team->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+}
+
+void ToProto(const identity::TokenRow& row, v1::ApiToken* token) {
+  token->set_id(row.id);
+  token->set_user_id(row.user_id);
+  token->set_display_name(row.display_name);
+  token->set_prefix(row.prefix);
+  *token->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+  if (row.expire_time_us) {
+    *token->mutable_expire_time() = TimeUtil::MicrosecondsToTimestamp(*row.expire_time_us);
+  }
+  if (row.revoke_time_us) {
+    *token->mutable_revoke_time() = TimeUtil::MicrosecondsToTimestamp(*row.revoke_time_us);
+  }
+}
+
+grpc::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles,
+                           std::vector<std::string>& names) {
+  if (roles.empty()) return Invalid("user.roles", "at least one role is required");
+  for (int role : roles) {
+    const std::string name = RoleName(static_cast<v1::Role>(role));
+    if (name.empty()) return Invalid("user.roles", fmt::format("unknown role {}", role));
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ValidateEmail(const std::string& email) {
+  const auto at = email.find('@');
+  if (email.empty()) return Invalid("user.email", "is required");
+  if (at == std::string::npos || at == 0 || at + 1 == email.size() ||
+      email.find_first_of(" \t\r\n") != std::string::npos) {
+    return Invalid("user.email", fmt::format("'{}' is not an email address", email));
+  }
+  return grpc::Status::OK;
+}
+
+// Page tokens are opaque to clients: "u<id>" base64url-encoded.
+std::string EncodePageToken(char kind, std::int64_t last_id) {
+  const std::string raw = fmt::format("{}{}", kind, last_id);
+  std::string encoded(
+      sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(),
+                    reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  encoded.resize(std::strlen(encoded.c_str()));
+  return encoded;
+}
+
+bool DecodePageToken(const std::string& token, char kind, std::int64_t& last_id) {
+  if (token.empty()) {
+    last_id = 0;
+    return true;
+  }
+  std::string raw(token.size(), '\0');
+  std::size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), token.c_str(),
+                        token.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      length < 2 || raw[0] != kind) {
+    return false;
+  }
+  try {
+    last_id = std::stoll(raw.substr(1, length - 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return last_id > 0;
+}
+
+grpc::Status PageSize(int requested, int& size) {
+  if (requested < 0) return Invalid("page_size", "must not be negative");
+  size = requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+MethodRoles IdentityServiceImpl::Roles() {
+  const std::vector<std::string> admin = {std::string(kRoleAdmin)};
+  const std::vector<std::string> staff = StaffRoles();
+  const std::vector<std::string> anyone = {std::string(kAnyRole)};
+  return {{"CreateUser", admin},      {"GetUser", staff},          {"ListUsers", staff},
+          {"UpdateUser", admin},      {"CreateTeam", admin},       {"ListTeams", staff},
+          {"AddTeamMember", admin},   {"RemoveTeamMember", admin}, {"CreateApiToken", anyone},
+          {"RevokeApiToken", anyone}, {"WhoAmI", anyone}};
+}
+
+grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext*,
+                                             const v1::CreateUserRequest* request,
+                                             v1::User* response) {
+  const v1::User& user = request->user();
+  if (user.name().empty()) return Invalid("user.name", "is required");
+  if (auto status = ValidateEmail(user.email()); !status.ok()) return status;
+  identity::NewUser row{user.name(), user.email(), {}, "", request->request_id()};
+  if (auto status = ValidateRoles(user.roles(), row.roles); !status.ok()) return status;
+  if (!request->password().empty()) {
+    if (request->password().size() < 10)
+      return Invalid("password", "must be at least 10 characters");
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, request->password().c_str(), request->password().size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, "not enough memory to hash the password"};
+    }
+    row.password_hash = hash;
+  }
+  try {
+    auto lease = database_.Acquire();
+    ToProto(identity::InsertUser(lease.Session(), row), response);
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error, fmt::format("user.email: a user with email {}", user.email()));
+  }
+}
+
+grpc::Status IdentityServiceImpl::GetUser(grpc::ServerContext*, const v1::GetUserRequest* request,
+                                          v1::User* response) {
+  if (request->id() <= 0) return Invalid("id", "must be a user id");
+  auto lease = database_.Acquire();
+  auto user = identity::FindUser(lease.Session(), request->id());
+  if (!user) return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", request->id())};
+  ToProto(*user, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::ListUsers(grpc::ServerContext*,
+                                            const v1::ListUsersRequest* request,
+                                            v1::ListUsersResponse* response) {
+  int size = 0;
+  if (auto status = PageSize(request->page_size(), size); !status.ok()) return status;
+  std::int64_t after = 0;
+  if (!DecodePageToken(request->page_token(), 'u', after))
+    return Invalid("page_token", "is not valid");
+  auto lease = database_.Acquire();
+  auto rows = identity::ListUsers(lease.Session(), after, size + 1);
+  const bool more = static_cast<int>(rows.size()) > size;
+  if (more) rows.pop_back();
+  for (const auto& row : rows) ToProto(row, response->add_users());
+  if (more) response->set_next_page_token(EncodePageToken('u', rows.back().id));
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext*,
+                                             const v1::UpdateUserRequest* request,
+                                             v1::User* response) {
+  const v1::User& user = request->user();
+  if (user.id() <= 0) return Invalid("user.id", "must be a user id");
+  if (request->update_mask().paths().empty()) return Invalid("update_mask", "names no field");
+  std::int64_t expected_version = 0;
+  try {
+    expected_version = std::stoll(user.etag());
+  } catch (const std::exception&) {
+    return Invalid("user.etag", "is required: send the etag of the user you read");
+  }
+  identity::UserChanges changes;
+  for (const auto& path : request->update_mask().paths()) {
+    if (path == "name") {
+      if (user.name().empty()) return Invalid("user.name", "must not be empty");
+      changes.name = user.name();
+    } else if (path == "email") {
+      if (auto status = ValidateEmail(user.email()); !status.ok()) return status;
+      changes.email = user.email();
+    } else if (path == "roles") {
+      std::vector<std::string> roles;
+      if (auto status = ValidateRoles(user.roles(), roles); !status.ok()) return status;
+      changes.roles = roles;
+    } else if (path == "disabled") {
+      changes.disabled = user.disabled();
+    } else {
+      return Invalid(
+          "update_mask",
+          fmt::format("'{}' cannot be updated (name, email, roles, disabled can)", path));
+    }
+  }
+  try {
+    auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
+    auto updated = identity::UpdateUser(lease.Session(), user.id(), expected_version, changes);
+    if (!updated) {
+      if (!identity::FindUser(lease.Session(), user.id())) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", user.id())};
+      }
+      return {grpc::StatusCode::ABORTED,
+              "user.etag: the user was changed since you read it; read it again"};
+    }
+    transaction.commit();
+    ToProto(*updated, response);
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error, fmt::format("user.email: a user with email {}", user.email()));
+  }
+}
+
+grpc::Status IdentityServiceImpl::CreateTeam(grpc::ServerContext*,
+                                             const v1::CreateTeamRequest* request,
+                                             v1::Team* response) {
+  if (request->team().name().empty()) return Invalid("team.name", "is required");
+  try {
+    auto lease = database_.Acquire();
+    ToProto(identity::InsertTeam(lease.Session(), request->team().name(), request->request_id()),
+            response);
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error,
+                             fmt::format("team.name: a team named {}", request->team().name()));
+  }
+}
+
+grpc::Status IdentityServiceImpl::ListTeams(grpc::ServerContext*,
+                                            const v1::ListTeamsRequest* request,
+                                            v1::ListTeamsResponse* response) {
+  int size = 0;
+  if (auto status = PageSize(request->page_size(), size); !status.ok()) return status;
+  std::int64_t after = 0;
+  if (!DecodePageToken(request->page_token(), 't', after))
+    return Invalid("page_token", "is not valid");
+  auto lease = database_.Acquire();
+  auto rows = identity::ListTeams(lease.Session(), after, size + 1);
+  const bool more = static_cast<int>(rows.size()) > size;
+  if (more) rows.pop_back();
+  for (const auto& row : rows) ToProto(row, response->add_teams());
+  if (more) response->set_next_page_token(EncodePageToken('t', rows.back().id));
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext*,
+                                                const v1::AddTeamMemberRequest* request,
+                                                v1::Team* response) {
+  if (request->team_id() <= 0) return Invalid("team_id", "must be a team id");
+  if (request->user_id() <= 0) return Invalid("user_id", "must be a user id");
+  try {
+    auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
+    if (!identity::FindTeam(lease.Session(), request->team_id())) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no team with id {}", request->team_id())};
+    }
+    if (!identity::FindUser(lease.Session(), request->user_id())) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", request->user_id())};
+    }
+    identity::AddTeamMember(lease.Session(), request->team_id(), request->user_id());
+    ToProto(*identity::FindTeam(lease.Session(), request->team_id()), response);
+    transaction.commit();
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error, "the membership");
+  }
+}
+
+grpc::Status IdentityServiceImpl::RemoveTeamMember(grpc::ServerContext*,
+                                                   const v1::RemoveTeamMemberRequest* request,
+                                                   v1::Team* response) {
+  if (request->team_id() <= 0) return Invalid("team_id", "must be a team id");
+  auto lease = database_.Acquire();
+  soci::transaction transaction(lease.Session());
+  identity::RemoveTeamMember(lease.Session(), request->team_id(), request->user_id());
+  auto team = identity::FindTeam(lease.Session(), request->team_id());
+  if (!team)
+    return {grpc::StatusCode::NOT_FOUND, fmt::format("no team with id {}", request->team_id())};
+  transaction.commit();
+  ToProto(*team, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::CreateApiToken(grpc::ServerContext* context,
+                                                 const v1::CreateApiTokenRequest* request,
+                                                 v1::CreateApiTokenResponse* response) {
+  const Caller caller = CallerOf(*context);
+  const std::int64_t owner = request->user_id() == 0 ? caller.user_id : request->user_id();
+  if (owner != caller.user_id && !caller.IsAdmin()) {
+    return {grpc::StatusCode::PERMISSION_DENIED, "only an admin may create tokens for other users"};
+  }
+  if (owner <= 0) return Invalid("user_id", "is required for calls without a user");
+  std::optional<std::int64_t> ttl_seconds;
+  if (request->has_ttl()) {
+    const auto seconds = request->ttl().seconds();
+    if (seconds <= 0) return Invalid("ttl", "must be positive");
+    ttl_seconds = seconds;
+  }
+  const NewTokenSecret secret = GenerateTokenSecret();
+  try {
+    auto lease = database_.Acquire();
+    if (!identity::FindUser(lease.Session(), owner)) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", owner)};
+    }
+    ToProto(identity::InsertToken(lease.Session(), owner, request->display_name(), secret.hash_hex,
+                                  secret.prefix, ttl_seconds),
+            response->mutable_api_token());
+    response->set_token(secret.secret);
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error, "the token");
+  }
+}
+
+grpc::Status IdentityServiceImpl::RevokeApiToken(grpc::ServerContext* context,
+                                                 const v1::RevokeApiTokenRequest* request,
+                                                 v1::ApiToken* response) {
+  if (request->id() <= 0) return Invalid("id", "must be a token id");
+  const Caller caller = CallerOf(*context);
+  auto lease = database_.Acquire();
+  soci::transaction transaction(lease.Session());
+  auto token = identity::FindToken(lease.Session(), request->id());
+  // Someone else's token is reported as missing: its existence is not theirs to learn.
+  if (!token || (token->user_id != caller.user_id && !caller.IsAdmin())) {
+    return {grpc::StatusCode::NOT_FOUND, fmt::format("no token with id {}", request->id())};
+  }
+  ToProto(*identity::RevokeToken(lease.Session(), request->id()), response);
+  transaction.commit();
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
+                                         v1::WhoAmIResponse* response) {
+  const Caller caller = CallerOf(*context);
+  if (caller.user_id == 0) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "this call was made by kartond itself, not a user"};
+  }
+  auto lease = database_.Acquire();
+  auto user = identity::FindUser(lease.Session(), caller.user_id);
+  if (!user) return {grpc::StatusCode::NOT_FOUND, "the caller's user no longer exists"};
+  ToProto(*user, response->mutable_user());
+  response->set_api_token_id(caller.api_token_id);
+  return grpc::Status::OK;
+}
+
+bool BootstrapAdmin(Database& database, const std::filesystem::path& token_file) {
+  auto lease = database.Acquire();
+  soci::session& session = lease.Session();
+  soci::transaction transaction(session);
+  // Two kartond starting at once on an empty database create one admin.
+  session << "SELECT pg_advisory_xact_lock(hashtext('karton.bootstrap_admin'))";
+  if (identity::AnyAdminExists(session)) return false;
+  identity::NewUser admin{"Administrator", "admin@localhost", {std::string(kRoleAdmin)}, "", ""};
+  const auto user = identity::InsertUser(session, admin);
+  const NewTokenSecret secret = GenerateTokenSecret();
+  identity::InsertToken(session, user.id, "created at first start", secret.hash_hex, secret.prefix,
+                        std::nullopt);
+  // Written before the commit: if the file cannot be written, no admin
+  // exists whose token nobody knows.
+  const int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("cannot write the admin token to {}: {}",
+                                         token_file.string(), std::strerror(errno)));
+  }
+  const std::string line = secret.secret + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) throw std::runtime_error(fmt::format("cannot write {}", token_file.string()));
+  transaction.commit();
+  return true;
+}
+
+}  // namespace karton::kernel

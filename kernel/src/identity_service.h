@@ -1,0 +1,47 @@
+// karton.kernel.v1.IdentityService and the first-start admin bootstrap.
+#pragma once
+
+#include <filesystem>
+
+#include "karton/kernel/access.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+
+namespace karton::kernel {
+
+class Database;
+
+class IdentityServiceImpl final : public v1::IdentityService::Service {
+ public:
+  explicit IdentityServiceImpl(Database& database) : database_(database) {}
+
+  // Who may call what (enforced by AccessControl before any handler runs).
+  static MethodRoles Roles();
+
+  grpc::Status CreateUser(grpc::ServerContext*, const v1::CreateUserRequest*, v1::User*) override;
+  grpc::Status GetUser(grpc::ServerContext*, const v1::GetUserRequest*, v1::User*) override;
+  grpc::Status ListUsers(grpc::ServerContext*, const v1::ListUsersRequest*,
+                         v1::ListUsersResponse*) override;
+  grpc::Status UpdateUser(grpc::ServerContext*, const v1::UpdateUserRequest*, v1::User*) override;
+  grpc::Status CreateTeam(grpc::ServerContext*, const v1::CreateTeamRequest*, v1::Team*) override;
+  grpc::Status ListTeams(grpc::ServerContext*, const v1::ListTeamsRequest*,
+                         v1::ListTeamsResponse*) override;
+  grpc::Status AddTeamMember(grpc::ServerContext*, const v1::AddTeamMemberRequest*,
+                             v1::Team*) override;
+  grpc::Status RemoveTeamMember(grpc::ServerContext*, const v1::RemoveTeamMemberRequest*,
+                                v1::Team*) override;
+  grpc::Status CreateApiToken(grpc::ServerContext*, const v1::CreateApiTokenRequest*,
+                              v1::CreateApiTokenResponse*) override;
+  grpc::Status RevokeApiToken(grpc::ServerContext*, const v1::RevokeApiTokenRequest*,
+                              v1::ApiToken*) override;
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::WhoAmIResponse*) override;
+
+ private:
+  Database& database_;
+};
+
+// On a database without any admin: creates the user "admin" with a token
+// that never expires and writes the token to `token_file` (mode 0600).
+// Returns true when it did. Safe against two kartond starting at once.
+bool BootstrapAdmin(Database& database, const std::filesystem::path& token_file);
+
+}  // namespace karton::kernel

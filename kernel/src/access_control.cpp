@@ -214,7 +214,7 @@ std::string TokenHashHex(const std::string& secret) {
   return hex;
 }
 
-void AccessControl::DeclareService(const std::string& full_name, const MethodRoles& roles) {
+void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& roles) {
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
   if (service == nullptr) {
@@ -298,7 +298,7 @@ std::optional<std::string> AccessControl::SerializedCallerFor(std::string_view a
   return SerializeCaller(verdict.caller);
 }
 
-const std::vector<std::string>* AccessControl::AllowedRoles(const std::string& path) const {
+const std::vector<std::string>* MethodRoleTable::Allowed(const std::string& path) const {
   const auto it = roles_by_path_.find(path);
   return it == roles_by_path_.end() ? nullptr : &it->second;
 }

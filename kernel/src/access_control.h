@@ -30,15 +30,30 @@ struct NewTokenSecret {
 NewTokenSecret GenerateTokenSecret();
 std::string TokenHashHex(const std::string& secret);
 
+// Which roles may call each declared method, by gRPC path. Filled while
+// modules register (one thread), read-only once the server runs.
+class MethodRoleTable {
+ public:
+  // Records who may call each method of `full_name`. Throws
+  // std::invalid_argument when a method of the service (as its descriptor
+  // lists them) has no declaration, a declared method does not exist, a role
+  // is unknown, or the service is not linked in.
+  void Declare(const std::string& full_name, const MethodRoles& roles);
+  // The roles allowed for "/pkg.Service/Method"; nullptr if undeclared.
+  const std::vector<std::string>* Allowed(const std::string& path) const;
+
+ private:
+  std::unordered_map<std::string, std::vector<std::string>> roles_by_path_;
+};
+
 class AccessControl {
  public:
   explicit AccessControl(Database& database) : database_(database) {}
 
-  // Records who may call each method of `full_name`. Throws
-  // std::invalid_argument when a method of the service (as its descriptor
-  // lists them) has no declaration, a declared method does not exist, or a
-  // role is unknown.
-  void DeclareService(const std::string& full_name, const MethodRoles& roles);
+  // See MethodRoleTable::Declare.
+  void DeclareService(const std::string& full_name, const MethodRoles& roles) {
+    method_roles_.Declare(full_name, roles);
+  }
 
   // The processor the gRPC port runs for every incoming call: it checks the
   // bearer token and the caller's roles, and stores the caller in the call's
@@ -51,9 +66,9 @@ class AccessControl {
   // call costs one token lookup; nullopt if the token is not valid (now).
   std::optional<std::string> SerializedCallerFor(std::string_view authorization);
 
-  // The roles allowed for "/pkg.Service/Method"; nullptr if undeclared.
-  const std::vector<std::string>* AllowedRoles(const std::string& path) const;
-  Database& Db() { return database_; }
+  const std::vector<std::string>* AllowedRoles(const std::string& path) const {
+    return method_roles_.Allowed(path);
+  }
 
  private:
   friend class TokenProcessor;
@@ -67,7 +82,7 @@ class AccessControl {
   Verdict Verify(const std::string& token_hash);
 
   Database& database_;
-  std::unordered_map<std::string, std::vector<std::string>> roles_by_path_;
+  MethodRoleTable method_roles_;
   std::mutex cache_mutex_;
   struct CachedCaller {
     Caller caller;

@@ -400,6 +400,16 @@ TEST_F(KartondTest, CommandLineClientListsModules) {
   EXPECT_NE(json.find("\"name\": \"notes\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"state\": \"MODULE_STATE_STARTED\""), std::string::npos) << json;
 
+  const auto [whoami_exit, whoami] = RunCommand(karton + " whoami");
+  EXPECT_EQ(whoami_exit, 0);
+  EXPECT_NE(whoami.find("user:  Administrator <admin@localhost> (id 1)"), std::string::npos)
+      << whoami;
+  EXPECT_NE(whoami.find("roles: admin"), std::string::npos) << whoami;
+
+  const auto [bad_exit, bad] = RunCommand(karton + " --token nope whoami 2>&1");
+  EXPECT_EQ(bad_exit, 1);
+  EXPECT_NE(bad.find("karton: UNAUTHENTICATED from"), std::string::npos) << bad;
+
   kartond.StopWith(SIGTERM);
   const auto [down_exit, down] = RunCommand(karton + " --timeout 2 modules 2>&1");
   EXPECT_EQ(down_exit, 3) << down;

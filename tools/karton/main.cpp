@@ -1,6 +1,7 @@
 // karton: command-line client for kartond.
 //
 //   karton modules                      list the loaded modules
+//   karton whoami                       the user and roles behind the token
 //   karton --output json modules        the same as JSON, for scripts
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <string>
 
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 
 namespace {
@@ -121,6 +123,31 @@ int ListModules(const GlobalOptions& options) {
   return 0;
 }
 
+int WhoAmI(const GlobalOptions& options) {
+  auto channel = grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  auto stub = karton::kernel::v1::IdentityService::NewStub(channel);
+  karton::kernel::v1::WhoAmIResponse response;
+  auto context = MakeContext(options);
+  const grpc::Status status = stub->WhoAmI(context.get(), {}, &response);
+  if (!status.ok()) return ReportError(status, options);
+  if (options.output == "json") {
+    std::cout << ToJson(response);
+    return 0;
+  }
+  std::string roles;
+  for (int role : response.user().roles()) {
+    if (!roles.empty()) roles += ", ";
+    std::string name = karton::kernel::v1::Role_Name(role);
+    name = name.substr(std::string("ROLE_").size());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    roles += name;
+  }
+  std::cout << fmt::format("user:  {} <{}> (id {})\nroles: {}\ntoken: id {}\n",
+                           response.user().name(), response.user().email(), response.user().id(),
+                           roles, response.api_token_id());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,6 +172,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   app.add_subcommand("modules", "List the modules kartond has loaded, in start order")
       ->callback([&] { exit_code = ListModules(options); });
+  app.add_subcommand("whoami", "Show the user and roles the token stands for")->callback([&] {
+    exit_code = WhoAmI(options);
+  });
 
   try {
     app.parse(argc, argv);

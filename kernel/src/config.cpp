@@ -88,6 +88,15 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->check(CLI::Range(0.0, 3600.0));
   add("postgres-bin-dir", options.postgres_bin_dir,
       "Where initdb and postgres are, for the embedded cluster");
+  add("job-workers", options.job_workers, "Threads running durable jobs")->check(CLI::Range(1, 64));
+  add("job-poll-ms", options.job_poll_ms,
+      "How often idle job workers look for due jobs, in milliseconds")
+      ->check(CLI::Range(10, 600000));
+  app.add_flag("--test-clock", options.test_clock,
+               "Tests only: let KernelService/AdvanceClock move the server's clock")
+      ->envname("KARTON_TEST_CLOCK")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  definitions.push_back({"test-clock", true});
   app.add_flag("--demo", options.demo,
                "Load every module's demo data on first start (into an empty database)")
       ->envname("KARTON_DEMO")

@@ -24,6 +24,9 @@ struct ServerOptions {
   int http_threads = 4;
   double shutdown_grace_seconds = 10;
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  int job_workers = 2;
+  int job_poll_ms = 1000;
+  bool test_clock = false;
 };
 
 // A bad option, environment variable or config file entry. The message names it.

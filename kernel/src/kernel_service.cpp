@@ -1,5 +1,8 @@
 #include "kernel_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
+#include "job_queue.h"
 #include "module_host.h"
 
 namespace karton::kernel {
@@ -37,6 +40,22 @@ grpc::Status KernelServiceImpl::ListModules(grpc::ServerContext* /*context*/,
       depends->set_min_version(dependency.min_version);
     }
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status KernelServiceImpl::AdvanceClock(grpc::ServerContext*,
+                                             const v1::AdvanceClockRequest* request,
+                                             v1::AdvanceClockResponse* response) {
+  using google::protobuf::util::TimeUtil;
+  if (!clock_.Movable()) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "the clock can only be moved when kartond runs with --test-clock"};
+  }
+  const auto micros = TimeUtil::DurationToMicroseconds(request->duration());
+  if (micros <= 0) return {grpc::StatusCode::INVALID_ARGUMENT, "duration: must be positive"};
+  clock_.Advance(std::chrono::microseconds(micros));
+  response->set_jobs_run(jobs_.RunDueNow());
+  *response->mutable_now() = TimeUtil::MicrosecondsToTimestamp(ToEpochMicros(clock_.Now()));
   return grpc::Status::OK;
 }
 

@@ -5,18 +5,26 @@
 
 namespace karton::kernel {
 
+class JobQueue;
+class KernelClock;
 class ModuleHost;
 
 class KernelServiceImpl final : public karton::kernel::v1::KernelService::Service {
  public:
-  explicit KernelServiceImpl(const ModuleHost& modules) : modules_(modules) {}
+  KernelServiceImpl(const ModuleHost& modules, KernelClock& clock, JobQueue& jobs)
+      : modules_(modules), clock_(clock), jobs_(jobs) {}
 
   grpc::Status ListModules(grpc::ServerContext* context,
                            const karton::kernel::v1::ListModulesRequest* request,
                            karton::kernel::v1::ListModulesResponse* response) override;
+  grpc::Status AdvanceClock(grpc::ServerContext* context,
+                            const karton::kernel::v1::AdvanceClockRequest* request,
+                            karton::kernel::v1::AdvanceClockResponse* response) override;
 
  private:
   const ModuleHost& modules_;
+  KernelClock& clock_;
+  JobQueue& jobs_;
 };
 
 }  // namespace karton::kernel

@@ -10,6 +10,7 @@
 #include "access_control.h"
 #include "grpc_host.h"
 #include "http_server.h"
+#include "job_queue.h"
 #include "karton/kernel/database.h"
 #include "migrator.h"
 
@@ -23,10 +24,13 @@ constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module)
 
 class ModuleHost::Context : public ModuleContext {
  public:
-  Context(std::string name, Database& database, GrpcHost& grpc_host)
+  Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
+          kernel::JobQueue& jobs)
       : name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
+        clock_(clock),
+        jobs_(jobs.ForModule(name_)),
         logger_(spdlog::default_logger()->clone(name_)) {}
 
   std::string_view ModuleName() const override { return name_; }
@@ -37,11 +41,15 @@ class ModuleHost::Context : public ModuleContext {
     return channel;
   }
   spdlog::logger& Log() override { return *logger_; }
+  const Clock& Time() override { return clock_; }
+  Jobs& JobQueue() override { return *jobs_; }
 
  private:
   std::string name_;
   Database& database_;
   GrpcHost& grpc_host_;
+  const Clock& clock_;
+  std::unique_ptr<Jobs> jobs_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
@@ -83,8 +91,12 @@ class RegistrarImpl : public Registrar {
 }  // namespace
 
 ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-                       HttpRouter& http_router)
-    : database_(database), grpc_host_(grpc_host), http_router_(http_router) {
+                       HttpRouter& http_router, const Clock& clock, JobQueue& jobs)
+    : database_(database),
+      grpc_host_(grpc_host),
+      http_router_(http_router),
+      clock_(clock),
+      jobs_(jobs) {
   for (auto& found : ordered) {
     auto entry = std::make_unique<Entry>();
     entry->found = std::move(found);
@@ -124,7 +136,7 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context = std::make_unique<Context>(name, database_, grpc_host_);
+    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

@@ -13,8 +13,10 @@
 namespace karton::kernel {
 
 class AccessControl;
+class Clock;
 class Database;
 class GrpcHost;
+class JobQueue;
 class HttpRouter;
 struct ModuleMigrations;
 
@@ -29,7 +31,7 @@ class ModuleHost {
  public:
   // `ordered` is the start order from ResolveStartOrder.
   ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-             HttpRouter& http_router);
+             HttpRouter& http_router, const Clock& clock, JobQueue& jobs);
   // Destroys the instances in reverse order, before their libraries unload.
   ~ModuleHost();
   ModuleHost(const ModuleHost&) = delete;
@@ -61,6 +63,8 @@ class ModuleHost {
   Database& database_;
   GrpcHost& grpc_host_;
   HttpRouter& http_router_;
+  const Clock& clock_;
+  JobQueue& jobs_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;
 };

@@ -20,6 +20,8 @@
 #include "grpc_host.h"
 #include "http_server.h"
 #include "identity_service.h"
+#include "job_queue.h"
+#include "job_service.h"
 #include "karton/kernel/database.h"
 #include "kernel_migrations.h"
 #include "kernel_service.h"
@@ -121,14 +123,19 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<PostgresCluster> embedded;
   std::optional<Database> database;
   Metrics metrics;
+  KernelClock clock(options.test_clock);
   // Destruction runs bottom-up, which encodes three rules: the services
   // (owned by modules and kernel_service) outlive the gRPC server; the HTTP
   // handlers outlive the HTTP server; and the router, whose handlers hold
   // code from module libraries, is gone before those libraries unload.
   std::optional<ModuleHost> modules;
+  // Holds job handlers (code from module libraries) and runs them: it is
+  // destroyed before the modules, like the router.
+  std::optional<JobQueue> job_queue;
   std::optional<AccessControl> access;
   std::optional<KernelServiceImpl> kernel_service;
   std::optional<IdentityServiceImpl> identity_service;
+  std::optional<JobServiceImpl> job_service;
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
@@ -148,6 +155,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       grpc_host->Shutdown(grace);
       spdlog::info("gRPC server stopped");
     }
+    if (job_queue) job_queue->Stop();
     if (modules) modules->StopAll();
   };
 
@@ -188,10 +196,14 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                        return static_cast<double>(stats.size - stats.in_use);
                      });
 
+    job_queue.emplace(
+        *database, clock,
+        JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
+                        std::chrono::seconds(300)});
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
-    modules.emplace(std::move(ordered), *database, *grpc_host, router);
+    modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue);
 
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
@@ -205,13 +217,17 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     }
 
     access.emplace(*database);
-    kernel_service.emplace(*modules);
-    access->DeclareService(v1::KernelService::service_full_name(),
-                           {{"ListModules", {std::string(kAnyRole)}}});
+    kernel_service.emplace(*modules, clock, *job_queue);
+    access->DeclareService(
+        v1::KernelService::service_full_name(),
+        {{"ListModules", {std::string(kAnyRole)}}, {"AdvanceClock", {std::string(kRoleAdmin)}}});
     grpc_host->AddService(*kernel_service, v1::KernelService::service_full_name());
     identity_service.emplace(*database);
     access->DeclareService(v1::IdentityService::service_full_name(), IdentityServiceImpl::Roles());
     grpc_host->AddService(*identity_service, v1::IdentityService::service_full_name());
+    job_service.emplace(*database, clock);
+    access->DeclareService(v1::JobService::service_full_name(), JobServiceImpl::Roles());
+    grpc_host->AddService(*job_service, v1::JobService::service_full_name());
     router.Add(HttpMethod::kGet, "/healthz",
                [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
     router.Add(HttpMethod::kGet, "/metrics", [&](const HttpRequest&) {
@@ -228,6 +244,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                         static_cast<std::size_t>(options.http_threads));
     http_server->Start();
     modules->StartAll();
+    job_queue->Start();
     if (options.demo) modules->LoadDemoData();
     grpc_host->SetServing(true);
   } catch (const std::exception& error) {
@@ -253,7 +270,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                    : std::string("external (--database-url)"))
       << "\n"
       << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
-  spdlog::info("ready grpc={} http={}", grpc_host->BoundAddress(), http_server->BoundAddress());
+  spdlog::info("ready grpc={} http={}{}", grpc_host->BoundAddress(), http_server->BoundAddress(),
+               options.test_clock ? " test_clock=on" : "");
 
   int received = 0;
   sigwait(&signals, &received);
@@ -264,6 +282,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   http_server.reset();
   grpc_host.reset();
   router_storage.reset();
+  job_queue.reset();
   modules.reset();
   database.reset();
   if (embedded) {

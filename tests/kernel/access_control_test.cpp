@@ -17,7 +17,8 @@ std::string DeclareError(const std::string& service, const MethodRoles& roles) {
 
 TEST(MethodRoleTable, RecordsRolesByPath) {
   MethodRoleTable table;
-  table.Declare("karton.kernel.v1.KernelService", {{"ListModules", {"sales", "*"}}});
+  table.Declare("karton.kernel.v1.KernelService",
+                {{"ListModules", {"sales", "*"}}, {"AdvanceClock", {"admin"}}});
   const auto* allowed = table.Allowed("/karton.kernel.v1.KernelService/ListModules");
   ASSERT_NE(allowed, nullptr);
   EXPECT_EQ(*allowed, (std::vector<std::string>{"sales", "*"}));
@@ -31,10 +32,12 @@ TEST(MethodRoleTable, EveryMethodMustSayWhoMayCallIt) {
 }
 
 TEST(MethodRoleTable, RefusesUnknownRolesMethodsAndServices) {
-  EXPECT_EQ(DeclareError("karton.kernel.v1.KernelService", {{"ListModules", {"janitor"}}}),
-            "karton.kernel.v1.KernelService/ListModules names the unknown role 'janitor'");
   EXPECT_EQ(DeclareError("karton.kernel.v1.KernelService",
-                         {{"ListModules", {"*"}}, {"DropEverything", {"admin"}}}),
+                         {{"ListModules", {"janitor"}}, {"AdvanceClock", {"admin"}}}),
+            "karton.kernel.v1.KernelService/ListModules names the unknown role 'janitor'");
+  EXPECT_EQ(DeclareError("karton.kernel.v1.KernelService", {{"ListModules", {"*"}},
+                                                            {"AdvanceClock", {"admin"}},
+                                                            {"DropEverything", {"admin"}}}),
             "roles are declared for karton.kernel.v1.KernelService/DropEverything, which the "
             "service does not have");
   EXPECT_EQ(DeclareError("karton.nothing.v1.NothingService", {}),

@@ -18,7 +18,9 @@
 #include <string_view>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/clock.h"
 #include "karton/kernel/http.h"
+#include "karton/kernel/jobs.h"
 
 namespace grpc {
 class Channel;
@@ -53,6 +55,10 @@ class ModuleContext {
   virtual std::shared_ptr<grpc::Channel> Channel() = 0;
   // A logger named after the module.
   virtual spdlog::logger& Log() = 0;
+  // The kernel clock: the only source of business time.
+  virtual const Clock& Time() = 0;
+  // The durable job queue, for this module's jobs.
+  virtual Jobs& JobQueue() = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

@@ -1,0 +1,295 @@
+#include "job_queue.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <regex>
+#include <set>
+#include <stdexcept>
+
+#include "karton/kernel/database.h"
+
+namespace karton::kernel {
+namespace {
+
+// Claims the oldest due job of the modules this kartond runs. SKIP LOCKED:
+// two kartond never claim the same row, and never wait for each other.
+constexpr const char* kClaimJob = R"sql(
+UPDATE kernel.job j
+SET state = 'running', attempts = j.attempts + 1, claimed_by = :node,
+    claim_until = to_timestamp(:claim_until_us / 1e6)
+WHERE j.id = (SELECT id FROM kernel.job
+              WHERE state = 'scheduled' AND run_at <= to_timestamp(:now_us / 1e6)
+                AND module = ANY(string_to_array(:modules, ','))
+              ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING j.id, j.module, j.kind, j.payload, j.attempts, j.max_attempts,
+          (extract(epoch from j.run_at) * 1000000)::bigint, coalesce(j.recurrence, ''))sql";
+
+// Claims whose kartond died (the lease ran out) go back to the queue.
+constexpr const char* kReleaseExpiredClaims = R"sql(
+UPDATE kernel.job SET state = 'scheduled', claimed_by = NULL, claim_until = NULL
+WHERE state = 'running' AND claim_until < to_timestamp(:now_us / 1e6))sql";
+
+constexpr const char* kFinishDone = R"sql(
+UPDATE kernel.job SET state = 'done', finish_time = to_timestamp(:now_us / 1e6),
+       claimed_by = NULL, claim_until = NULL, last_error = ''
+WHERE id = :id AND claimed_by = :node)sql";
+
+constexpr const char* kReschedule = R"sql(
+UPDATE kernel.job SET state = 'scheduled', run_at = to_timestamp(:run_at_us / 1e6),
+       attempts = :attempts, last_error = :error, claimed_by = NULL, claim_until = NULL
+WHERE id = :id AND claimed_by = :node)sql";
+
+constexpr const char* kFinishDead = R"sql(
+UPDATE kernel.job SET state = 'dead', finish_time = to_timestamp(:now_us / 1e6),
+       last_error = :error, claimed_by = NULL, claim_until = NULL
+WHERE id = :id AND claimed_by = :node)sql";
+
+constexpr const char* kInsertJob = R"sql(
+INSERT INTO kernel.job (module, kind, payload, run_at, recurrence, max_attempts, unique_key,
+                        create_time)
+VALUES (:module, :kind, :payload, to_timestamp(:run_at_us / 1e6), :recurrence, :max_attempts,
+        :unique_key, to_timestamp(:now_us / 1e6))
+ON CONFLICT (unique_key) DO NOTHING
+RETURNING id)sql";
+
+constexpr const char* kSelectJobByKey = "SELECT id FROM kernel.job WHERE unique_key = :key";
+
+TimePoint FromMicros(long long micros) { return TimePoint(std::chrono::microseconds(micros)); }
+
+std::string MakeNodeId() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, ::getpid());
+}
+
+}  // namespace
+
+bool IsValidRecurrence(const std::string& recurrence) {
+  const auto now = std::chrono::system_clock::now();
+  return recurrence.empty() || NextOccurrence(recurrence, now, now).has_value();
+}
+
+std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint scheduled_for,
+                                        TimePoint after) {
+  static const std::regex kEvery(R"(every (\d{1,9})s)");
+  static const std::regex kDaily(R"(daily ([01]\d|2[0-3]):([0-5]\d))");
+  std::smatch match;
+  if (std::regex_match(recurrence, match, kEvery)) {
+    const auto period = std::chrono::seconds(std::stoll(match[1]));
+    if (period.count() < 1) return std::nullopt;
+    // Skip the runs missed while nobody ran the queue: one run, then on rhythm.
+    auto next = scheduled_for + period;
+    if (next <= after) {
+      const auto missed = (after - scheduled_for) / period;
+      next = scheduled_for + period * (missed + 1);
+    }
+    return next;
+  }
+  if (std::regex_match(recurrence, match, kDaily)) {
+    const auto day = std::chrono::floor<std::chrono::days>(after);
+    const auto time_of_day =
+        std::chrono::hours(std::stoi(match[1])) + std::chrono::minutes(std::stoi(match[2]));
+    TimePoint next = day + time_of_day;
+    if (next <= after) next += std::chrono::days(1);
+    return next;
+  }
+  return std::nullopt;
+}
+
+std::chrono::seconds RetryDelay(int attempt) {
+  const int exponent = std::clamp(attempt - 1, 0, 12);
+  return std::min(std::chrono::seconds(1LL << exponent), std::chrono::seconds(3600));
+}
+
+class JobQueue::ModuleJobs final : public Jobs {
+ public:
+  ModuleJobs(JobQueue& queue, std::string module) : queue_(queue), module_(std::move(module)) {}
+
+  void Handle(std::string kind, JobHandler handler) override {
+    if (!queue_.workers_.empty())
+      throw std::logic_error("job handlers are registered in Register()");
+    if (kind.empty() || !handler)
+      throw std::invalid_argument("a job handler needs a kind and code");
+    queue_.handlers_[{module_, std::move(kind)}] = std::move(handler);
+    std::set<std::string> modules;
+    for (const auto& [key, unused] : queue_.handlers_) modules.insert(key.first);
+    queue_.modules_with_handlers_ = fmt::format("{}", fmt::join(modules, ","));
+  }
+
+  std::int64_t Schedule(soci::session& session, const JobSpec& spec) override {
+    if (queue_.handlers_.count({module_, spec.kind}) == 0) {
+      throw std::invalid_argument(
+          fmt::format("module {} has no job handler '{}'", module_, spec.kind));
+    }
+    if (!IsValidRecurrence(spec.recurrence)) {
+      throw std::invalid_argument(fmt::format(
+          "recurrence '{}' is neither 'every <n>s' nor 'daily HH:MM'", spec.recurrence));
+    }
+    if (spec.max_attempts < 1) throw std::invalid_argument("max_attempts must be at least 1");
+    const long long run_at_us = ToEpochMicros(spec.run_at);
+    const long long now_us = ToEpochMicros(queue_.clock_.Now());
+    soci::indicator recurrence_null = spec.recurrence.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator key_null = spec.unique_key.empty() ? soci::i_null : soci::i_ok;
+    long long id = 0;
+    soci::indicator inserted = soci::i_null;
+    session << kInsertJob, soci::use(module_), soci::use(spec.kind), soci::use(spec.payload),
+        soci::use(run_at_us), soci::use(spec.recurrence, recurrence_null),
+        soci::use(spec.max_attempts), soci::use(spec.unique_key, key_null), soci::use(now_us),
+        soci::into(id, inserted);
+    if (!session.got_data() || inserted != soci::i_ok) {
+      session << kSelectJobByKey, soci::use(spec.unique_key), soci::into(id);
+    }
+    queue_.wake_.notify_one();
+    return id;
+  }
+
+ private:
+  JobQueue& queue_;
+  std::string module_;
+};
+
+JobQueue::JobQueue(Database& database, const Clock& clock, JobQueueOptions options)
+    : database_(database), clock_(clock), options_(options), node_id_(MakeNodeId()) {}
+
+JobQueue::~JobQueue() { Stop(); }
+
+std::unique_ptr<Jobs> JobQueue::ForModule(const std::string& module) {
+  return std::make_unique<ModuleJobs>(*this, module);
+}
+
+void JobQueue::Start() {
+  if (handlers_.empty()) return;  // nothing to run here
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void JobQueue::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+void JobQueue::WorkerLoop() {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    bool ran = false;
+    try {
+      ran = RunOne();
+    } catch (const std::exception& error) {
+      // The database is away; try again after the poll interval.
+      spdlog::warn("job queue: {}", DescribeDatabaseError(error));
+    }
+    if (!ran) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    }
+  }
+}
+
+int JobQueue::RunDueNow(std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int ran = 0;
+  while (std::chrono::steady_clock::now() < deadline && !handlers_.empty() && RunOne()) ++ran;
+  // A worker thread may have claimed some of them: wait until they are
+  // through, so the caller sees every due job finished (or failed).
+  const long long now_us = ToEpochMicros(clock_.Now());
+  while (std::chrono::steady_clock::now() < deadline) {
+    long long running = 0;
+    {
+      auto lease = database_.Acquire();
+      lease.Session() << "SELECT count(*) FROM kernel.job WHERE state = 'running' "
+                         "AND run_at <= to_timestamp(:now_us / 1e6)",
+          soci::use(now_us), soci::into(running);
+    }
+    if (running == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ran;
+}
+
+bool JobQueue::RunOne() {
+  const long long now_us = ToEpochMicros(clock_.Now());
+  const long long claim_until_us = ToEpochMicros(
+      clock_.Now() + std::chrono::duration_cast<std::chrono::microseconds>(options_.claim_lease));
+  JobRun run;
+  std::string module, recurrence;
+  int max_attempts = 0;
+  {
+    auto lease = database_.Acquire();
+    soci::session& session = lease.Session();
+    session << kReleaseExpiredClaims, soci::use(now_us);
+    soci::row row;
+    session << kClaimJob, soci::use(node_id_), soci::use(claim_until_us), soci::use(now_us),
+        soci::use(modules_with_handlers_), soci::into(row);
+    if (!session.got_data()) return false;
+    run.id = row.get<long long>(0);
+    module = row.get<std::string>(1);
+    run.kind = row.get<std::string>(2);
+    run.payload = row.get<std::string>(3);
+    run.attempt = row.get<int>(4);
+    max_attempts = row.get<int>(5);
+    run.scheduled_for = FromMicros(row.get<long long>(6));
+    recurrence = row.get<std::string>(7);
+  }
+
+  std::string error;
+  const auto handler = handlers_.find({module, run.kind});
+  if (handler == handlers_.end()) {
+    error = fmt::format("module {} has no handler for job kind '{}'", module, run.kind);
+  } else {
+    try {
+      handler->second(run);
+    } catch (const std::exception& failure) {
+      error = failure.what();
+    } catch (...) {
+      error = "the handler threw something that is not a std::exception";
+    }
+  }
+
+  const auto now = clock_.Now();
+  const long long finished_us = ToEpochMicros(now);
+  long long id = run.id;
+  auto lease = database_.Acquire();
+  soci::session& session = lease.Session();
+  if (error.empty()) {
+    if (auto next = recurrence.empty() ? std::nullopt
+                                       : NextOccurrence(recurrence, run.scheduled_for, now)) {
+      const long long next_us = ToEpochMicros(*next);
+      const int attempts = 0;
+      const std::string no_error;
+      session << kReschedule, soci::use(next_us), soci::use(attempts), soci::use(no_error),
+          soci::use(id), soci::use(node_id_);
+    } else {
+      session << kFinishDone, soci::use(finished_us), soci::use(id), soci::use(node_id_);
+    }
+    return true;
+  }
+  if (run.attempt >= max_attempts) {
+    spdlog::error("job dead id={} module={} kind={} attempts={} error=\"{}\"", run.id, module,
+                  run.kind, run.attempt, error);
+    session << kFinishDead, soci::use(finished_us), soci::use(error), soci::use(id),
+        soci::use(node_id_);
+  } else {
+    spdlog::warn("job failed id={} module={} kind={} attempt={} error=\"{}\"", run.id, module,
+                 run.kind, run.attempt, error);
+    const long long retry_us = ToEpochMicros(now + RetryDelay(run.attempt));
+    const int attempts = run.attempt;
+    session << kReschedule, soci::use(retry_us), soci::use(attempts), soci::use(error),
+        soci::use(id), soci::use(node_id_);
+  }
+  return true;
+}
+
+}  // namespace karton::kernel

@@ -1,0 +1,95 @@
+// The kernel side of durable jobs: the queue table's runner and the
+// per-module Jobs facade (karton/kernel/jobs.h).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "karton/kernel/clock.h"
+#include "karton/kernel/jobs.h"
+
+namespace karton::kernel {
+
+class Database;
+
+// The production clock, or with --test-clock one that tests move forward.
+class KernelClock final : public Clock {
+ public:
+  explicit KernelClock(bool movable) : movable_(movable) {}
+  TimePoint Now() const override {
+    return std::chrono::system_clock::now() + std::chrono::microseconds(offset_us_.load());
+  }
+  bool Movable() const { return movable_; }
+  // Only when Movable(); moves every later Now() forward by `by`.
+  void Advance(std::chrono::microseconds by) { offset_us_.fetch_add(by.count()); }
+
+ private:
+  const bool movable_;
+  std::atomic<long long> offset_us_{0};
+};
+
+// The next run of a recurring job after `after`, counted from the time it
+// was scheduled for (so "every 60s" keeps its rhythm); nullopt if
+// `recurrence` is not "every <n>s" or "daily HH:MM".
+std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint scheduled_for,
+                                        TimePoint after);
+bool IsValidRecurrence(const std::string& recurrence);
+// 1 s, 2 s, 4 s, ... for attempt 1, 2, 3, ..., capped at one hour.
+std::chrono::seconds RetryDelay(int attempt);
+
+struct JobQueueOptions {
+  int workers = 2;
+  std::chrono::milliseconds poll_interval{1000};
+  // How long a claim holds before another kartond may take the job over.
+  std::chrono::seconds claim_lease{300};
+};
+
+class JobQueue {
+ public:
+  JobQueue(Database& database, const Clock& clock, JobQueueOptions options);
+  ~JobQueue();  // Stop()
+  JobQueue(const JobQueue&) = delete;
+  JobQueue& operator=(const JobQueue&) = delete;
+
+  // The facade a module uses; handlers are registered under its name.
+  std::unique_ptr<Jobs> ForModule(const std::string& module);
+
+  // Starts the worker threads (after every module registered its handlers).
+  void Start();
+  // Stops claiming, lets running jobs finish, joins the workers. Idempotent.
+  void Stop();
+  // Runs every job due now on the calling thread until none is left (or
+  // `limit` passed); returns how many ran. AdvanceClock uses it.
+  int RunDueNow(std::chrono::seconds limit = std::chrono::seconds(60));
+
+  const std::string& NodeId() const { return node_id_; }
+
+ private:
+  class ModuleJobs;
+  // Claims one due job and runs it; false when none was due.
+  bool RunOne();
+  void WorkerLoop();
+
+  Database& database_;
+  const Clock& clock_;
+  JobQueueOptions options_;
+  std::string node_id_;
+  // (module, kind) -> handler; filled before Start(), read-only after.
+  std::map<std::pair<std::string, std::string>, JobHandler> handlers_;
+  std::string modules_with_handlers_;  // comma-separated, for the claim query
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace karton::kernel

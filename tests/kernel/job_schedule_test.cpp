@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include "job_queue.h"
+
+namespace karton::kernel {
+namespace {
+
+using namespace std::chrono_literals;
+
+TimePoint At(int day, int hour, int minute) {
+  return TimePoint(std::chrono::days(20000 + day) + std::chrono::hours(hour) +
+                   std::chrono::minutes(minute));
+}
+
+TEST(NextOccurrence, EveryKeepsItsRhythmAndSkipsMissedRuns) {
+  const TimePoint scheduled = At(0, 10, 0);
+  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 10, 1)), At(0, 11, 0));
+  // Down for five hours: one run now, then back on the hour.
+  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 15, 30)), At(0, 16, 0));
+}
+
+TEST(NextOccurrence, DailyIsTheNextSuchTimeInUtc) {
+  EXPECT_EQ(NextOccurrence("daily 08:00", At(0, 8, 0), At(0, 8, 0)), At(1, 8, 0));
+  EXPECT_EQ(NextOccurrence("daily 23:59", At(0, 8, 0), At(0, 9, 0)), At(0, 23, 59));
+}
+
+TEST(NextOccurrence, RejectsWhatItCannotRead) {
+  for (const char* bad :
+       {"every 0s", "every s", "hourly", "daily 24:00", "daily 8:00", "every -5s"}) {
+    EXPECT_FALSE(NextOccurrence(bad, At(0, 0, 0), At(0, 0, 0)).has_value()) << bad;
+    EXPECT_FALSE(IsValidRecurrence(bad)) << bad;
+  }
+  EXPECT_TRUE(IsValidRecurrence(""));
+}
+
+TEST(RetryDelay, DoublesUpToAnHour) {
+  EXPECT_EQ(RetryDelay(1), 1s);
+  EXPECT_EQ(RetryDelay(2), 2s);
+  EXPECT_EQ(RetryDelay(5), 16s);
+  EXPECT_EQ(RetryDelay(13), 3600s);
+  EXPECT_EQ(RetryDelay(1000), 3600s);
+}
+
+TEST(KernelClock, MovesOnlyWhenAsked) {
+  KernelClock clock(true);
+  const auto before = clock.Now();
+  clock.Advance(std::chrono::hours(24 * 180));
+  EXPECT_GE(clock.Now() - before, std::chrono::hours(24 * 180));
+}
+
+}  // namespace
+}  // namespace karton::kernel

@@ -93,7 +93,7 @@ std::optional<Row> SelectOne(soci::session& session, const std::string& sql, lon
 
 }  // namespace
 
-UserRow InsertUser(soci::session& session, const NewUser& user) {
+UserRow InsertUser(soci::session& session, const NewUser& user, bool* was_inserted) {
   const std::string roles = RolesArray(user.roles);
   soci::indicator password_null = user.password_hash.empty() ? soci::i_null : soci::i_ok;
   soci::indicator request_null = user.request_id.empty() ? soci::i_null : soci::i_ok;
@@ -104,7 +104,9 @@ UserRow InsertUser(soci::session& session, const NewUser& user) {
              "ON CONFLICT (request_id) DO NOTHING RETURNING id",
       soci::use(user.name), soci::use(user.email), soci::use(user.password_hash, password_null),
       soci::use(roles), soci::use(user.request_id, request_null), soci::into(id, inserted);
-  if (!session.got_data() || inserted != soci::i_ok) {
+  const bool made = session.got_data() && inserted == soci::i_ok;
+  if (was_inserted != nullptr) *was_inserted = made;
+  if (!made) {
     session << "SELECT id FROM kernel.user_account WHERE request_id = :request_id",
         soci::use(user.request_id), soci::into(id);
   }
@@ -163,14 +165,17 @@ std::optional<UserRow> UpdateUser(soci::session& session, std::int64_t id,
   return FindUser(session, id);
 }
 
-TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id) {
+TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id,
+                   bool* was_inserted) {
   soci::indicator request_null = request_id.empty() ? soci::i_null : soci::i_ok;
   long long id = 0;
   soci::indicator inserted = soci::i_null;
   session << "INSERT INTO kernel.team (name, request_id) VALUES (:name, :request_id) "
              "ON CONFLICT (request_id) DO NOTHING RETURNING id",
       soci::use(name), soci::use(request_id, request_null), soci::into(id, inserted);
-  if (!session.got_data() || inserted != soci::i_ok) {
+  const bool made = session.got_data() && inserted == soci::i_ok;
+  if (was_inserted != nullptr) *was_inserted = made;
+  if (!made) {
     session << "SELECT id FROM kernel.team WHERE request_id = :request_id", soci::use(request_id),
         soci::into(id);
   }

@@ -53,7 +53,8 @@ struct NewUser {
 
 // Returns the new user, or the one created earlier with the same request_id.
 // Throws soci errors (23505 on a duplicate email).
-UserRow InsertUser(soci::session& session, const NewUser& user);
+// `inserted` (optional) tells whether a new row was made.
+UserRow InsertUser(soci::session& session, const NewUser& user, bool* inserted = nullptr);
 std::optional<UserRow> FindUser(soci::session& session, std::int64_t id);
 std::vector<UserRow> ListUsers(soci::session& session, std::int64_t after_id, int limit);
 bool AnyAdminExists(soci::session& session);
@@ -69,7 +70,8 @@ struct UserChanges {
 std::optional<UserRow> UpdateUser(soci::session& session, std::int64_t id,
                                   std::int64_t expected_version, const UserChanges& changes);
 
-TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id);
+TeamRow InsertTeam(soci::session& session, const std::string& name, const std::string& request_id,
+                   bool* inserted = nullptr);
 std::optional<TeamRow> FindTeam(soci::session& session, std::int64_t id);
 std::vector<TeamRow> ListTeams(soci::session& session, std::int64_t after_id, int limit);
 void AddTeamMember(soci::session& session, std::int64_t team_id, std::int64_t user_id);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <google/protobuf/util/time_util.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <sodium.h>
@@ -96,6 +97,35 @@ void ToProto(const identity::TokenRow& row, v1::ApiToken* token) {
   }
 }
 
+std::string RolesJson(const std::vector<std::string>& roles) {
+  std::string json = "[";
+  for (const auto& role : roles) json += (json.size() > 1 ? "," : "") + JsonString(role);
+  return json + "]";
+}
+
+std::string IdsJson(const std::vector<std::int64_t>& ids) {
+  return fmt::format("[{}]", fmt::join(ids, ","));
+}
+
+// Field-level differences between two versions of a user, for the audit.
+std::vector<FieldChange> UserChanges(const identity::UserRow* before,
+                                     const identity::UserRow& after) {
+  auto field = [&](std::string name, std::optional<std::string> old_json, std::string new_json) {
+    return FieldChange{std::move(name), std::move(old_json), std::move(new_json)};
+  };
+  return {
+      field("name", before ? std::optional(JsonString(before->name)) : std::nullopt,
+            JsonString(after.name)),
+      field("email", before ? std::optional(JsonString(before->email)) : std::nullopt,
+            JsonString(after.email)),
+      field("roles", before ? std::optional(RolesJson(before->roles)) : std::nullopt,
+            RolesJson(after.roles)),
+      field("disabled",
+            before ? std::optional<std::string>(before->disabled ? "true" : "false") : std::nullopt,
+            after.disabled ? "true" : "false"),
+  };
+}
+
 grpc::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles,
                            std::vector<std::string>& names) {
   if (roles.empty()) return Invalid("user.roles", "at least one role is required");
@@ -168,7 +198,7 @@ MethodRoles IdentityServiceImpl::Roles() {
           {"RevokeApiToken", anyone}, {"WhoAmI", anyone}};
 }
 
-grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext*,
+grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext* context,
                                              const v1::CreateUserRequest* request,
                                              v1::User* response) {
   const v1::User& user = request->user();
@@ -189,7 +219,15 @@ grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext*,
   }
   try {
     auto lease = database_.Acquire();
-    ToProto(identity::InsertUser(lease.Session(), row), response);
+    soci::transaction transaction(lease.Session());
+    bool inserted = false;
+    const auto created = identity::InsertUser(lease.Session(), row, &inserted);
+    if (inserted) {
+      audit_.Record(lease.Session(), CallerOf(*context), AuditAction::kCreate, "kernel.user",
+                    created.id, UserChanges(nullptr, created));
+    }
+    transaction.commit();
+    ToProto(created, response);
     return grpc::Status::OK;
   } catch (const std::exception& error) {
     return FromDatabaseError(error, fmt::format("user.email: a user with email {}", user.email()));
@@ -223,7 +261,7 @@ grpc::Status IdentityServiceImpl::ListUsers(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext*,
+grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
                                              const v1::UpdateUserRequest* request,
                                              v1::User* response) {
   const v1::User& user = request->user();
@@ -258,14 +296,15 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext*,
   try {
     auto lease = database_.Acquire();
     soci::transaction transaction(lease.Session());
+    const auto before = identity::FindUser(lease.Session(), user.id());
+    if (!before) return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", user.id())};
     auto updated = identity::UpdateUser(lease.Session(), user.id(), expected_version, changes);
     if (!updated) {
-      if (!identity::FindUser(lease.Session(), user.id())) {
-        return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", user.id())};
-      }
       return {grpc::StatusCode::ABORTED,
               "user.etag: the user was changed since you read it; read it again"};
     }
+    audit_.Record(lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.user",
+                  updated->id, UserChanges(&*before, *updated));
     transaction.commit();
     ToProto(*updated, response);
     return grpc::Status::OK;
@@ -274,14 +313,22 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext*,
   }
 }
 
-grpc::Status IdentityServiceImpl::CreateTeam(grpc::ServerContext*,
+grpc::Status IdentityServiceImpl::CreateTeam(grpc::ServerContext* context,
                                              const v1::CreateTeamRequest* request,
                                              v1::Team* response) {
   if (request->team().name().empty()) return Invalid("team.name", "is required");
   try {
     auto lease = database_.Acquire();
-    ToProto(identity::InsertTeam(lease.Session(), request->team().name(), request->request_id()),
-            response);
+    soci::transaction transaction(lease.Session());
+    bool inserted = false;
+    const auto team = identity::InsertTeam(lease.Session(), request->team().name(),
+                                           request->request_id(), &inserted);
+    if (inserted) {
+      audit_.Record(lease.Session(), CallerOf(*context), AuditAction::kCreate, "kernel.team",
+                    team.id, {FieldChange::Created("name", team.name)});
+    }
+    transaction.commit();
+    ToProto(team, response);
     return grpc::Status::OK;
   } catch (const std::exception& error) {
     return FromDatabaseError(error,
@@ -306,7 +353,7 @@ grpc::Status IdentityServiceImpl::ListTeams(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext*,
+grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext* context,
                                                 const v1::AddTeamMemberRequest* request,
                                                 v1::Team* response) {
   if (request->team_id() <= 0) return Invalid("team_id", "must be a team id");
@@ -314,14 +361,19 @@ grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext*,
   try {
     auto lease = database_.Acquire();
     soci::transaction transaction(lease.Session());
-    if (!identity::FindTeam(lease.Session(), request->team_id())) {
+    const auto before = identity::FindTeam(lease.Session(), request->team_id());
+    if (!before) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no team with id {}", request->team_id())};
     }
     if (!identity::FindUser(lease.Session(), request->user_id())) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", request->user_id())};
     }
     identity::AddTeamMember(lease.Session(), request->team_id(), request->user_id());
-    ToProto(*identity::FindTeam(lease.Session(), request->team_id()), response);
+    const auto after = identity::FindTeam(lease.Session(), request->team_id());
+    audit_.Record(
+        lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.team", after->id,
+        {{"member_user_ids", IdsJson(before->member_user_ids), IdsJson(after->member_user_ids)}});
+    ToProto(*after, response);
     transaction.commit();
     return grpc::Status::OK;
   } catch (const std::exception& error) {
@@ -329,16 +381,21 @@ grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext*,
   }
 }
 
-grpc::Status IdentityServiceImpl::RemoveTeamMember(grpc::ServerContext*,
+grpc::Status IdentityServiceImpl::RemoveTeamMember(grpc::ServerContext* context,
                                                    const v1::RemoveTeamMemberRequest* request,
                                                    v1::Team* response) {
   if (request->team_id() <= 0) return Invalid("team_id", "must be a team id");
   auto lease = database_.Acquire();
   soci::transaction transaction(lease.Session());
+  const auto before = identity::FindTeam(lease.Session(), request->team_id());
+  if (!before) {
+    return {grpc::StatusCode::NOT_FOUND, fmt::format("no team with id {}", request->team_id())};
+  }
   identity::RemoveTeamMember(lease.Session(), request->team_id(), request->user_id());
   auto team = identity::FindTeam(lease.Session(), request->team_id());
-  if (!team)
-    return {grpc::StatusCode::NOT_FOUND, fmt::format("no team with id {}", request->team_id())};
+  audit_.Record(
+      lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.team", team->id,
+      {{"member_user_ids", IdsJson(before->member_user_ids), IdsJson(team->member_user_ids)}});
   transaction.commit();
   ToProto(*team, response);
   return grpc::Status::OK;
@@ -362,12 +419,19 @@ grpc::Status IdentityServiceImpl::CreateApiToken(grpc::ServerContext* context,
   const NewTokenSecret secret = GenerateTokenSecret();
   try {
     auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
     if (!identity::FindUser(lease.Session(), owner)) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", owner)};
     }
-    ToProto(identity::InsertToken(lease.Session(), owner, request->display_name(), secret.hash_hex,
-                                  secret.prefix, ttl_seconds),
-            response->mutable_api_token());
+    const auto token = identity::InsertToken(lease.Session(), owner, request->display_name(),
+                                             secret.hash_hex, secret.prefix, ttl_seconds);
+    // The secret is never audited: only who got a token, and its prefix.
+    audit_.Record(lease.Session(), caller, AuditAction::kCreate, "kernel.api_token", token.id,
+                  {{"user_id", std::nullopt, std::to_string(owner)},
+                   FieldChange::Created("display_name", token.display_name),
+                   FieldChange::Created("prefix", token.prefix)});
+    transaction.commit();
+    ToProto(token, response->mutable_api_token());
     response->set_token(secret.secret);
     return grpc::Status::OK;
   } catch (const std::exception& error) {
@@ -387,7 +451,12 @@ grpc::Status IdentityServiceImpl::RevokeApiToken(grpc::ServerContext* context,
   if (!token || (token->user_id != caller.user_id && !caller.IsAdmin())) {
     return {grpc::StatusCode::NOT_FOUND, fmt::format("no token with id {}", request->id())};
   }
-  ToProto(*identity::RevokeToken(lease.Session(), request->id()), response);
+  const auto revoked = identity::RevokeToken(lease.Session(), request->id());
+  if (!token->revoke_time_us) {
+    audit_.Record(lease.Session(), caller, AuditAction::kUpdate, "kernel.api_token", revoked->id,
+                  {{"revoked", "false", "true"}});
+  }
+  ToProto(*revoked, response);
   transaction.commit();
   return grpc::Status::OK;
 }
@@ -407,7 +476,7 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* context, const v1:
   return grpc::Status::OK;
 }
 
-bool BootstrapAdmin(Database& database, const std::filesystem::path& token_file) {
+bool BootstrapAdmin(Database& database, AuditLog& audit, const std::filesystem::path& token_file) {
   auto lease = database.Acquire();
   soci::session& session = lease.Session();
   soci::transaction transaction(session);
@@ -416,6 +485,8 @@ bool BootstrapAdmin(Database& database, const std::filesystem::path& token_file)
   if (identity::AnyAdminExists(session)) return false;
   identity::NewUser admin{"Administrator", "admin@localhost", {std::string(kRoleAdmin)}, "", ""};
   const auto user = identity::InsertUser(session, admin);
+  audit.Record(session, Caller{}, AuditAction::kCreate, "kernel.user", user.id,
+               UserChanges(nullptr, user));
   const NewTokenSecret secret = GenerateTokenSecret();
   identity::InsertToken(session, user.id, "created at first start", secret.hash_hex, secret.prefix,
                         std::nullopt);

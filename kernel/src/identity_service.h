@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/audit.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 
 namespace karton::kernel {
@@ -12,7 +13,7 @@ class Database;
 
 class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
-  explicit IdentityServiceImpl(Database& database) : database_(database) {}
+  IdentityServiceImpl(Database& database, AuditLog& audit) : database_(database), audit_(audit) {}
 
   // Who may call what (enforced by AccessControl before any handler runs).
   static MethodRoles Roles();
@@ -37,11 +38,12 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
 
  private:
   Database& database_;
+  AuditLog& audit_;
 };
 
 // On a database without any admin: creates the user "admin" with a token
 // that never expires and writes the token to `token_file` (mode 0600).
 // Returns true when it did. Safe against two kartond starting at once.
-bool BootstrapAdmin(Database& database, const std::filesystem::path& token_file);
+bool BootstrapAdmin(Database& database, AuditLog& audit, const std::filesystem::path& token_file);
 
 }  // namespace karton::kernel

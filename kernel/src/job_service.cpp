@@ -22,7 +22,7 @@ constexpr const char* kJobColumns =
 // statement text never depends on the request.
 constexpr const char* kListJobs =
     "SELECT {} FROM kernel.job WHERE (:module1 = '' OR module = :module2) "
-    "AND (:state1 = '' OR state = :state2) AND (:before1 = 0 OR id < :before2) "
+    "AND (:state1 = '' OR state = :state2) AND (cast(:before1 AS bigint) = 0 OR id < :before2) "
     "ORDER BY id DESC LIMIT :limit";
 
 constexpr const char* kRetryJob =

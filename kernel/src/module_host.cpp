@@ -25,12 +25,13 @@ constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module)
 class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
-          kernel::JobQueue& jobs)
+          kernel::JobQueue& jobs, AuditLog& audit)
       : name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
         clock_(clock),
         jobs_(jobs.ForModule(name_)),
+        audit_(audit),
         logger_(spdlog::default_logger()->clone(name_)) {}
 
   std::string_view ModuleName() const override { return name_; }
@@ -43,6 +44,7 @@ class ModuleHost::Context : public ModuleContext {
   spdlog::logger& Log() override { return *logger_; }
   const Clock& Time() override { return clock_; }
   Jobs& JobQueue() override { return *jobs_; }
+  AuditLog& Audit() override { return audit_; }
 
  private:
   std::string name_;
@@ -50,6 +52,7 @@ class ModuleHost::Context : public ModuleContext {
   GrpcHost& grpc_host_;
   const Clock& clock_;
   std::unique_ptr<Jobs> jobs_;
+  AuditLog& audit_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
@@ -91,12 +94,13 @@ class RegistrarImpl : public Registrar {
 }  // namespace
 
 ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-                       HttpRouter& http_router, const Clock& clock, JobQueue& jobs)
+                       HttpRouter& http_router, const Clock& clock, JobQueue& jobs, AuditLog& audit)
     : database_(database),
       grpc_host_(grpc_host),
       http_router_(http_router),
       clock_(clock),
-      jobs_(jobs) {
+      jobs_(jobs),
+      audit_(audit) {
   for (auto& found : ordered) {
     auto entry = std::make_unique<Entry>();
     entry->found = std::move(found);
@@ -136,7 +140,7 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_);
+    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, audit_);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

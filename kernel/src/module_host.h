@@ -31,7 +31,7 @@ class ModuleHost {
  public:
   // `ordered` is the start order from ResolveStartOrder.
   ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-             HttpRouter& http_router, const Clock& clock, JobQueue& jobs);
+             HttpRouter& http_router, const Clock& clock, JobQueue& jobs, AuditLog& audit);
   // Destroys the instances in reverse order, before their libraries unload.
   ~ModuleHost();
   ModuleHost(const ModuleHost&) = delete;
@@ -65,6 +65,7 @@ class ModuleHost {
   HttpRouter& http_router_;
   const Clock& clock_;
   JobQueue& jobs_;
+  AuditLog& audit_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;
 };

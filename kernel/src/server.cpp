@@ -17,6 +17,7 @@
 #include <ranges>
 
 #include "access_control.h"
+#include "audit_log.h"
 #include "grpc_host.h"
 #include "http_server.h"
 #include "identity_service.h"
@@ -124,6 +125,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<Database> database;
   Metrics metrics;
   KernelClock clock(options.test_clock);
+  KernelAuditLog audit(clock);
   // Destruction runs bottom-up, which encodes three rules: the services
   // (owned by modules and kernel_service) outlive the gRPC server; the HTTP
   // handlers outlive the HTTP server; and the router, whose handlers hold
@@ -136,6 +138,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<KernelServiceImpl> kernel_service;
   std::optional<IdentityServiceImpl> identity_service;
   std::optional<JobServiceImpl> job_service;
+  std::optional<AuditServiceImpl> audit_service;
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
@@ -203,7 +206,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
-    modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue);
+    modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue, audit);
 
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
@@ -211,7 +214,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     spdlog::info("migrations up to date applied_now={}", applied);
 
     const auto admin_token_file = std::filesystem::absolute(options.data_dir) / "admin.token";
-    if (BootstrapAdmin(*database, admin_token_file)) {
+    if (BootstrapAdmin(*database, audit, admin_token_file)) {
       spdlog::info("first start: created the admin user; its API token is in {}",
                    admin_token_file.string());
     }
@@ -222,9 +225,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         v1::KernelService::service_full_name(),
         {{"ListModules", {std::string(kAnyRole)}}, {"AdvanceClock", {std::string(kRoleAdmin)}}});
     grpc_host->AddService(*kernel_service, v1::KernelService::service_full_name());
-    identity_service.emplace(*database);
+    identity_service.emplace(*database, audit);
     access->DeclareService(v1::IdentityService::service_full_name(), IdentityServiceImpl::Roles());
     grpc_host->AddService(*identity_service, v1::IdentityService::service_full_name());
+    audit_service.emplace(*database);
+    access->DeclareService(v1::AuditService::service_full_name(), AuditServiceImpl::Roles());
+    grpc_host->AddService(*audit_service, v1::AuditService::service_full_name());
     job_service.emplace(*database, clock);
     access->DeclareService(v1::JobService::service_full_name(), JobServiceImpl::Roles());
     grpc_host->AddService(*job_service, v1::JobService::service_full_name());

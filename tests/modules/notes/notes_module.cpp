@@ -23,16 +23,22 @@ constexpr const char* kCountNotes = "SELECT count(*) FROM notes.note";
 
 class NotesServiceImpl final : public v1::NotesService::Service {
  public:
-  explicit NotesServiceImpl(kernel::Database& database) : database_(database) {}
+  NotesServiceImpl(kernel::Database& database, kernel::AuditLog& audit)
+      : database_(database), audit_(audit) {}
 
-  grpc::Status CreateNote(grpc::ServerContext*, const v1::CreateNoteRequest* request,
+  grpc::Status CreateNote(grpc::ServerContext* context, const v1::CreateNoteRequest* request,
                           v1::Note* response) override {
     if (request->note().text().empty()) {
       return {grpc::StatusCode::INVALID_ARGUMENT, "note.text: must not be empty"};
     }
+    // One request, one transaction: the note and its audit entry together.
     auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
     long long id = 0;
     lease.Session() << kInsertNote, soci::use(request->note().text()), soci::into(id);
+    audit_.Record(lease.Session(), kernel::CallerOf(*context), kernel::AuditAction::kCreate,
+                  "notes.note", id, {kernel::FieldChange::Created("text", request->note().text())});
+    transaction.commit();
     response->set_id(id);
     response->set_text(request->note().text());
     return grpc::Status::OK;
@@ -71,13 +77,14 @@ class NotesServiceImpl final : public v1::NotesService::Service {
 
  private:
   kernel::Database& database_;
+  kernel::AuditLog& audit_;
 };
 
 NotesModule::NotesModule() = default;
 NotesModule::~NotesModule() = default;
 
 void NotesModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
-  service_ = std::make_unique<NotesServiceImpl>(context.Db());
+  service_ = std::make_unique<NotesServiceImpl>(context.Db(), context.Audit());
   const std::vector<std::string> writers = {std::string(kernel::kRoleSales),
                                             std::string(kernel::kRoleSalesManager)};
   registrar.AddGrpcService(*service_, v1::NotesService::service_full_name(),

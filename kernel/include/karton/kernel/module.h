@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/audit.h"
 #include "karton/kernel/clock.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/jobs.h"
@@ -59,6 +60,8 @@ class ModuleContext {
   virtual const Clock& Time() = 0;
   // The durable job queue, for this module's jobs.
   virtual Jobs& JobQueue() = 0;
+  // The audit trail: record every create, update and delete (audit.h).
+  virtual AuditLog& Audit() = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

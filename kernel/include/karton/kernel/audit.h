@@ -1,0 +1,57 @@
+// The audit trail: every create, update and delete a module makes records
+// who (the caller), when (the kernel clock), what (resource type and id) and
+// the field-level old and new values, in the same transaction as the change:
+//
+//   soci::transaction tx(session);
+//   ... UPDATE partners.partner ...
+//   context.Audit().Record(session, kernel::CallerOf(*server_context),
+//                          kernel::AuditAction::kUpdate, "partners.partner", id,
+//                          {kernel::FieldChange::Of("city", old_city, new_city)});
+//   tx.commit();
+//
+// AuditService/ListAuditEntries reads it back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karton/kernel/access.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::kernel {
+
+enum class AuditAction { kCreate, kUpdate, kDelete };
+
+// Old and new values as JSON text ("\"Szeged\"", "42", "true", "null").
+struct FieldChange {
+  std::string field;
+  std::optional<std::string> old_json;
+  std::optional<std::string> new_json;
+
+  // Helpers that encode the values as JSON.
+  static FieldChange Of(std::string field, std::string_view old_text, std::string_view new_text);
+  static FieldChange Of(std::string field, std::int64_t old_number, std::int64_t new_number);
+  static FieldChange Of(std::string field, bool old_flag, bool new_flag);
+  static FieldChange Created(std::string field, std::string_view text);
+};
+
+// JSON string literal for `text` (quoted and escaped).
+std::string JsonString(std::string_view text);
+
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  // Inserts one entry inside `session`'s transaction. An update with no
+  // changed field records nothing.
+  virtual void Record(soci::session& session, const Caller& actor, AuditAction action,
+                      std::string_view resource_type, std::int64_t resource_id,
+                      const std::vector<FieldChange>& changes) = 0;
+};
+
+}  // namespace karton::kernel

@@ -1,0 +1,167 @@
+#include "audit_log.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+#include "karton/kernel/database.h"
+
+namespace karton::kernel {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr const char* kInsertEntry =
+    "INSERT INTO kernel.audit_entry (occurred_at, actor_user_id, action, resource_type, "
+    "resource_id, changes) VALUES (to_timestamp(:at_us / 1e6), nullif(:actor, 0), :action, "
+    ":resource_type, :resource_id, cast(:changes AS jsonb))";
+
+// Filters are bound and switch themselves off when unset: the statement text
+// never depends on the request.
+constexpr const char* kListEntries =
+    "SELECT id, (extract(epoch from occurred_at) * 1000000)::bigint, coalesce(actor_user_id, 0), "
+    "action, resource_type, resource_id, changes::text FROM kernel.audit_entry "
+    "WHERE (:type1 = '' OR resource_type = :type2) "
+    "AND (cast(:id1 AS bigint) = 0 OR resource_id = :id2) "
+    "AND (cast(:actor1 AS bigint) = 0 OR actor_user_id = :actor2) "
+    "AND (cast(:start1 AS bigint) = 0 OR occurred_at >= to_timestamp(:start2 / 1e6)) "
+    "AND (cast(:end1 AS bigint) = 0 OR occurred_at < to_timestamp(:end2 / 1e6)) "
+    "AND (cast(:before1 AS bigint) = 0 OR id < :before2) "
+    "ORDER BY id DESC LIMIT :limit";
+
+const char* ActionName(AuditAction action) {
+  switch (action) {
+    case AuditAction::kCreate:
+      return "create";
+    case AuditAction::kUpdate:
+      return "update";
+    case AuditAction::kDelete:
+      return "delete";
+  }
+  return "update";
+}
+
+v1::AuditAction ActionValue(const std::string& name) {
+  if (name == "create") return v1::AUDIT_ACTION_CREATE;
+  if (name == "update") return v1::AUDIT_ACTION_UPDATE;
+  if (name == "delete") return v1::AUDIT_ACTION_DELETE;
+  return v1::AUDIT_ACTION_UNSPECIFIED;
+}
+
+bool IsValidResourceType(std::string_view type) {
+  return !type.empty() && std::all_of(type.begin(), type.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
+std::string JsonString(std::string_view text) {
+  return boost::json::serialize(boost::json::string(text));
+}
+
+FieldChange FieldChange::Of(std::string field, std::string_view old_text,
+                            std::string_view new_text) {
+  return {std::move(field), JsonString(old_text), JsonString(new_text)};
+}
+
+FieldChange FieldChange::Of(std::string field, std::int64_t old_number, std::int64_t new_number) {
+  return {std::move(field), std::to_string(old_number), std::to_string(new_number)};
+}
+
+FieldChange FieldChange::Of(std::string field, bool old_flag, bool new_flag) {
+  return {std::move(field), old_flag ? "true" : "false", new_flag ? "true" : "false"};
+}
+
+FieldChange FieldChange::Created(std::string field, std::string_view text) {
+  return {std::move(field), std::nullopt, JsonString(text)};
+}
+
+void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAction action,
+                            std::string_view resource_type, std::int64_t resource_id,
+                            const std::vector<FieldChange>& changes) {
+  if (!IsValidResourceType(resource_type)) {
+    throw std::invalid_argument(
+        fmt::format("audit: resource type '{}' is not <module>.<resource>", resource_type));
+  }
+  boost::json::array entries;
+  for (const auto& change : changes) {
+    if (action == AuditAction::kUpdate && change.old_json == change.new_json) continue;
+    boost::json::object entry;
+    entry["field"] = change.field;
+    // Values arrive as JSON text; parse them so they are stored as JSON,
+    // not as strings holding JSON.
+    if (change.old_json) entry["old"] = boost::json::parse(*change.old_json);
+    if (change.new_json) entry["new"] = boost::json::parse(*change.new_json);
+    entries.push_back(std::move(entry));
+  }
+  if (action == AuditAction::kUpdate && entries.empty()) return;
+  const long long at_us = ToEpochMicros(clock_.Now());
+  const long long actor_id = actor.user_id;
+  const std::string action_name = ActionName(action);
+  const std::string type(resource_type);
+  const long long id = resource_id;
+  const std::string json = boost::json::serialize(entries);
+  session << kInsertEntry, soci::use(at_us), soci::use(actor_id), soci::use(action_name),
+      soci::use(type), soci::use(id), soci::use(json);
+}
+
+MethodRoles AuditServiceImpl::Roles() {
+  return {{"ListAuditEntries", {std::string(kRoleAdmin), std::string(kRoleAccounting)}}};
+}
+
+grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
+                                                const v1::ListAuditEntriesRequest* request,
+                                                v1::ListAuditEntriesResponse* response) {
+  if (request->page_size() < 0) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "page_size: must not be negative"};
+  }
+  const int size = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
+  long long before = 0;
+  if (!request->page_token().empty()) {
+    try {
+      before = std::stoll(request->page_token());
+    } catch (const std::exception&) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token: is not valid"};
+    }
+  }
+  const std::string type = request->resource_type();
+  const long long id = request->resource_id(), actor = request->actor_user_id();
+  const long long start =
+      request->has_start_time() ? TimeUtil::TimestampToMicroseconds(request->start_time()) : 0;
+  const long long end =
+      request->has_end_time() ? TimeUtil::TimestampToMicroseconds(request->end_time()) : 0;
+  const int limit = size + 1;
+  auto lease = database_.Acquire();
+  soci::rowset<soci::row> rows =
+      (lease.Session().prepare << kListEntries, soci::use(type), soci::use(type), soci::use(id),
+       soci::use(id), soci::use(actor), soci::use(actor), soci::use(start), soci::use(start),
+       soci::use(end), soci::use(end), soci::use(before), soci::use(before), soci::use(limit));
+  for (const auto& row : rows) {
+    if (response->audit_entries_size() == size) {
+      response->set_next_page_token(std::to_string(response->audit_entries(size - 1).id()));
+      break;
+    }
+    v1::AuditEntry* entry = response->add_audit_entries();
+    entry->set_id(row.get<long long>(0));
+    *entry->mutable_time() = TimeUtil::MicrosecondsToTimestamp(row.get<long long>(1));
+    entry->set_actor_user_id(row.get<long long>(2));
+    entry->set_action(ActionValue(row.get<std::string>(3)));
+    entry->set_resource_type(row.get<std::string>(4));
+    entry->set_resource_id(row.get<long long>(5));
+    const boost::json::value changes = boost::json::parse(row.get<std::string>(6));
+    for (const auto& value : changes.as_array()) {
+      const auto& object = value.as_object();
+      v1::FieldChange* change = entry->add_changes();
+      change->set_field(std::string(object.at("field").as_string()));
+      if (object.contains("old")) change->set_old_value(boost::json::serialize(object.at("old")));
+      if (object.contains("new")) change->set_new_value(boost::json::serialize(object.at("new")));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace karton::kernel

@@ -92,28 +92,11 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
       return {grpc::StatusCode::UNAUTHENTICATED,
               "missing metadata 'authorization: Bearer <token>'"};
     }
-    const std::string token = BearerToken(ToString(header->second));
-    if (token.empty()) {
-      return {grpc::StatusCode::UNAUTHENTICATED,
-              "the authorization metadata must be 'Bearer <token>'"};
+    Caller caller;
+    if (auto status = access_.Authenticate(ToString(header->second), caller); !status.ok()) {
+      return status;
     }
-    AccessControl::Verdict verdict = access_.Verify(TokenHashHex(token));
-    if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
-
-    const Caller& caller = verdict.caller;
-    if (const auto* allowed = access_.AllowedRoles(path); allowed != nullptr && !caller.IsAdmin()) {
-      const bool permitted = std::any_of(
-          allowed->begin(), allowed->end(),
-          [&](const std::string& role) { return role == kAnyRole || caller.HasRole(role); });
-      if (!permitted) {
-        return {
-            grpc::StatusCode::PERMISSION_DENIED,
-            fmt::format(
-                "{} may be called by the roles {}; this user has {}", path,
-                fmt::join(*allowed, ", "),
-                caller.roles.empty() ? "none" : fmt::format("{}", fmt::join(caller.roles, ", ")))};
-      }
-    }
+    if (auto status = access_.Authorize(caller, path); !status.ok()) return status;
     // A connection-level marker: this connection comes through the network
     // port (in-process connections never pass here).
     if (context->FindPropertyValues(kNetworkProperty).empty()) {
@@ -279,6 +262,31 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
   }
   callers_by_token_hash_[token_hash] = CachedCaller{verdict.caller, now};
   return verdict;
+}
+
+grpc::Status AccessControl::Authenticate(std::string_view authorization, Caller& caller) {
+  const std::string token = BearerToken(authorization);
+  if (token.empty()) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "the authorization metadata must be 'Bearer <token>'"};
+  }
+  Verdict verdict = Verify(TokenHashHex(token));
+  if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
+  caller = std::move(verdict.caller);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessControl::Authorize(const Caller& caller, const std::string& path) const {
+  const auto* allowed = AllowedRoles(path);
+  if (allowed == nullptr || caller.IsAdmin()) return grpc::Status::OK;
+  const bool permitted = std::any_of(
+      allowed->begin(), allowed->end(),
+      [&](const std::string& role) { return role == kAnyRole || caller.HasRole(role); });
+  if (permitted) return grpc::Status::OK;
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          fmt::format(
+              "{} may be called by the roles {}; this user has {}", path, fmt::join(*allowed, ", "),
+              caller.roles.empty() ? "none" : fmt::format("{}", fmt::join(caller.roles, ", ")))};
 }
 
 std::optional<std::string> AccessControl::SerializedCallerFor(std::string_view authorization) {

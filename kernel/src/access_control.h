@@ -66,6 +66,12 @@ class AccessControl {
   // call costs one token lookup; nullopt if the token is not valid (now).
   std::optional<std::string> SerializedCallerFor(std::string_view authorization);
 
+  // The two checks the processor makes, for other front doors (the JSON
+  // gateway): the "Bearer <token>" value against the database, then the
+  // caller's roles against the method at `path` ("/pkg.Service/Method").
+  grpc::Status Authenticate(std::string_view authorization, Caller& caller);
+  grpc::Status Authorize(const Caller& caller, const std::string& path) const;
+
   const std::vector<std::string>* AllowedRoles(const std::string& path) const {
     return method_roles_.Allowed(path);
   }

@@ -23,6 +23,7 @@
 #include "identity_service.h"
 #include "job_queue.h"
 #include "job_service.h"
+#include "json_gateway.h"
 #include "karton/kernel/database.h"
 #include "kernel_migrations.h"
 #include "kernel_service.h"
@@ -139,6 +140,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<IdentityServiceImpl> identity_service;
   std::optional<JobServiceImpl> job_service;
   std::optional<AuditServiceImpl> audit_service;
+  std::optional<JsonGateway> gateway;
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
@@ -234,6 +236,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_service.emplace(*database, clock);
     access->DeclareService(v1::JobService::service_full_name(), JobServiceImpl::Roles());
     grpc_host->AddService(*job_service, v1::JobService::service_full_name());
+    gateway.emplace(*access, [&grpc_host] { return grpc_host->InProcessChannel(); });
+    router.Add(HttpMethod::kPost, "/api/{service}/{method}",
+               [&gateway](const HttpRequest& request) { return gateway->Handle(request); });
     router.Add(HttpMethod::kGet, "/healthz",
                [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
     router.Add(HttpMethod::kGet, "/metrics", [&](const HttpRequest&) {

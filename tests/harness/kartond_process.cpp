@@ -142,6 +142,12 @@ std::string KartondProcess::Stderr() const {
 }
 
 int HttpGet(const std::string& host_port, const std::string& target, std::string& body) {
+  return HttpCall(host_port, "GET", target, {}, "", body);
+}
+
+int HttpCall(const std::string& host_port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             const std::string& request_body, std::string& body) {
   const auto colon = host_port.rfind(':');
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -157,8 +163,11 @@ int HttpGet(const std::string& host_port, const std::string& target, std::string
     ::close(fd);
     throw std::runtime_error(fmt::format("cannot connect to {}", host_port));
   }
-  const std::string request =
-      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", target, host_port);
+  std::string request =
+      fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, target, host_port);
+  for (const auto& [name, value] : headers) request += fmt::format("{}: {}\r\n", name, value);
+  if (method != "GET") request += fmt::format("Content-Length: {}\r\n", request_body.size());
+  request += "\r\n" + request_body;
   if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     throw std::runtime_error("short write");

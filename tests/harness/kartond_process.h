@@ -60,5 +60,9 @@ class KartondProcess {
 // A minimal HTTP/1.1 client over loopback for tests: returns the status and
 // fills `body`. Throws std::runtime_error when the server cannot be reached.
 int HttpGet(const std::string& host_port, const std::string& target, std::string& body);
+// The same for any method, with extra headers and a request body.
+int HttpCall(const std::string& host_port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             const std::string& request_body, std::string& body);
 
 }  // namespace karton::testing

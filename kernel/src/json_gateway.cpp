@@ -1,0 +1,165 @@
+#include "json_gateway.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/rpc_method.h>
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <regex>
+
+#include "access_control.h"
+
+namespace karton::kernel {
+namespace {
+
+constexpr auto kGatewayDeadline = std::chrono::seconds(60);
+
+// Connect's lower-case code names, indexed by grpc::StatusCode.
+constexpr const char* kCodeNames[] = {
+    "ok",        "canceled",       "unknown",           "invalid_argument",   "deadline_exceeded",
+    "not_found", "already_exists", "permission_denied", "resource_exhausted", "failed_precondition",
+    "aborted",   "out_of_range",   "unimplemented",     "internal",           "unavailable",
+    "data_loss", "unauthenticated"};
+
+// Handlers name the field a message is about as "<field.path>: <problem>"
+// (docs/api.md); that prefix becomes a field violation in `details`.
+boost::json::array FieldDetails(const std::string& message) {
+  static const std::regex kFieldMessage(R"(^([a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*): (.+)$)");
+  boost::json::array details;
+  std::smatch match;
+  if (std::regex_match(message, match, kFieldMessage)) {
+    details.push_back(
+        {{"type", "google.rpc.BadRequest"},
+         {"debug",
+          {{"fieldViolations",
+            boost::json::array{{{"field", match[1].str()}, {"description", match[3].str()}}}}}}});
+  }
+  return details;
+}
+
+HttpResponse Error(grpc::StatusCode code, const std::string& message) {
+  const auto index = static_cast<std::size_t>(code);
+  boost::json::object body;
+  body["code"] = index < std::size(kCodeNames) ? kCodeNames[index] : "unknown";
+  body["message"] = message;
+  body["details"] = FieldDetails(message);
+  return HttpResponse::Json(HttpStatusForGrpcCode(static_cast<int>(code)),
+                            boost::json::serialize(body));
+}
+
+}  // namespace
+
+int HttpStatusForGrpcCode(int code) {
+  switch (static_cast<grpc::StatusCode>(code)) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return 400;
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    default:
+      return 500;
+  }
+}
+
+HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
+  const std::string& service_name = request.path_params.at("service");
+  const std::string& method_name = request.path_params.at("method");
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+  const auto* method = service == nullptr ? nullptr : service->FindMethodByName(method_name);
+  const std::string path = fmt::format("/{}/{}", service_name, method_name);
+  if (method == nullptr || access_.AllowedRoles(path) == nullptr) {
+    return Error(grpc::StatusCode::NOT_FOUND, fmt::format("no method {}", path));
+  }
+  if (method->client_streaming() || method->server_streaming()) {
+    return Error(grpc::StatusCode::UNIMPLEMENTED,
+                 fmt::format("{} streams; the JSON gateway serves unary methods only", path));
+  }
+  const auto content_type = request.headers.find("content-type");
+  if (content_type != request.headers.end() &&
+      content_type->second.rfind("application/json", 0) != 0) {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT, "the body must be application/json");
+  }
+
+  // The same two checks as on the gRPC port.
+  const auto authorization = request.headers.find("authorization");
+  if (authorization == request.headers.end()) {
+    return Error(grpc::StatusCode::UNAUTHENTICATED,
+                 "missing header 'Authorization: Bearer <token>'");
+  }
+  Caller caller;
+  if (auto status = access_.Authenticate(authorization->second, caller); !status.ok()) {
+    return Error(status.error_code(), status.error_message());
+  }
+  if (auto status = access_.Authorize(caller, path); !status.ok()) {
+    return Error(status.error_code(), status.error_message());
+  }
+
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<google::protobuf::Message> input(
+      factory->GetPrototype(method->input_type())->New());
+  std::unique_ptr<google::protobuf::Message> output(
+      factory->GetPrototype(method->output_type())->New());
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  const std::string body = request.body.empty() ? "{}" : request.body;
+  if (auto parsed = google::protobuf::util::JsonStringToMessage(body, input.get(), parse);
+      !parsed.ok()) {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT,
+                 fmt::format("the body is not a valid {}: {}", method->input_type()->full_name(),
+                             std::string(parsed.message())));
+  }
+
+  // Into the kernel's own server over the in-process channel, as the
+  // caller: the interceptors, metrics and the module's handler see a
+  // normal call.
+  auto channel = channel_();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kGatewayDeadline);
+  context.AddMetadata("karton-caller", SerializeCaller(caller));
+  const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
+  const grpc::Status status =
+      grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message>(
+          channel.get(), rpc, &context, *input, output.get());
+  if (!status.ok()) return Error(status.error_code(), status.error_message());
+
+  google::protobuf::util::JsonPrintOptions print;
+  print.always_print_primitive_fields = false;
+  std::string json;
+  if (auto printed = google::protobuf::util::MessageToJsonString(*output, &json, print);
+      !printed.ok()) {
+    return Error(grpc::StatusCode::INTERNAL, "the answer could not be turned into JSON");
+  }
+  return HttpResponse::Json(200, json);
+}
+
+}  // namespace karton::kernel

@@ -1,0 +1,38 @@
+// The JSON gateway: every unary gRPC method of the kernel and every loaded
+// module, as POST /api/<package>.<Service>/<Method> with a JSON body (the
+// protobuf JSON mapping) and the same bearer token. Generic over the
+// descriptors: a method added to a .proto needs no gateway code. Requests
+// and errors follow the Connect protocol's unary JSON form.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "karton/kernel/http.h"
+
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
+namespace karton::kernel {
+
+class AccessControl;
+
+class JsonGateway {
+ public:
+  // `channel` returns the in-process channel (it exists once gRPC started).
+  JsonGateway(AccessControl& access, std::function<std::shared_ptr<grpc::Channel>()> channel)
+      : access_(access), channel_(std::move(channel)) {}
+
+  // The handler for POST /api/{service}/{method}.
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  AccessControl& access_;
+  std::function<std::shared_ptr<grpc::Channel>()> channel_;
+};
+
+// The HTTP status the Connect protocol gives a gRPC status code.
+int HttpStatusForGrpcCode(int code);
+
+}  // namespace karton::kernel

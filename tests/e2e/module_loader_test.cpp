@@ -99,10 +99,7 @@ TEST_F(ModuleLoaderTest, FileThatIsNotASharedLibrary) {
 }
 
 TEST_F(ModuleLoaderTest, SharedLibraryWithoutEntryPoint) {
-  TemporaryDirectory modules;
-  std::filesystem::copy_file(KARTON_TEST_BINARY_DIR "/lib/libkarton_proto.so",
-                             modules.Path() / "lookalike.so");
-  const auto failure = Start(modules.Path());
+  const auto failure = Start(TestModulesDirectory("noentry"));
   EXPECT_EQ(failure.exit_code, 1);
   EXPECT_NE(ErrorLine(failure).find("lookalike.so is not a Karton module: it has no "
                                     "karton_module_descriptor symbol"),

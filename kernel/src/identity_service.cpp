@@ -16,6 +16,7 @@
 #include "access_control.h"
 #include "identity_repository.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
 
 namespace karton::kernel {
 namespace {
@@ -49,7 +50,7 @@ v1::Role RoleValue(const std::string& name) {
 }
 
 grpc::Status Invalid(const std::string& field, const std::string& problem) {
-  return {grpc::StatusCode::INVALID_ARGUMENT, fmt::format("{}: {}", field, problem)};
+  return InvalidField(field, problem);
 }
 
 // Turns what the database refused into the status a client can act on.

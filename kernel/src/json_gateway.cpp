@@ -8,12 +8,16 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
+#include <sodium.h>
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstring>
 #include <regex>
 
 #include "access_control.h"
+#include "google/rpc/error_details.pb.h"
+#include "karton/kernel/errors.h"
 
 namespace karton::kernel {
 namespace {
@@ -27,30 +31,55 @@ constexpr const char* kCodeNames[] = {
     "aborted",   "out_of_range",   "unimplemented",     "internal",           "unavailable",
     "data_loss", "unauthenticated"};
 
-// Handlers name the field a message is about as "<field.path>: <problem>"
-// (docs/api.md); that prefix becomes a field violation in `details`.
-boost::json::array FieldDetails(const std::string& message) {
-  static const std::regex kFieldMessage(R"(^([a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*): (.+)$)");
-  boost::json::array details;
-  std::smatch match;
-  if (std::regex_match(message, match, kFieldMessage)) {
-    details.push_back(
-        {{"type", "google.rpc.BadRequest"},
-         {"debug",
-          {{"fieldViolations",
-            boost::json::array{{{"field", match[1].str()}, {"description", match[3].str()}}}}}}});
+// Connect's error detail: the type, the serialized message (base64), and a
+// readable rendering under "debug".
+boost::json::array FieldDetails(const grpc::Status& status) {
+  std::vector<FieldViolation> violations = FieldViolationsOf(status);
+  if (violations.empty()) {
+    // Handlers that only set the message still name the field first:
+    // "<field.path>: <problem>" (docs/api.md).
+    static const std::regex kFieldMessage(R"(^([a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*): (.+)$)");
+    std::smatch match;
+    const std::string message = status.error_message();
+    if (std::regex_match(message, match, kFieldMessage)) {
+      violations.push_back({match[1].str(), match[3].str()});
+    }
   }
+  boost::json::array details;
+  if (violations.empty()) return details;
+  google::rpc::BadRequest bad_request;
+  boost::json::array rendered;
+  for (const auto& violation : violations) {
+    auto* added = bad_request.add_field_violations();
+    added->set_field(violation.field);
+    added->set_description(violation.description);
+    rendered.push_back({{"field", violation.field}, {"description", violation.description}});
+  }
+  const std::string bytes = bad_request.SerializeAsString();
+  std::string encoded(
+      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(),
+                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  encoded.resize(std::strlen(encoded.c_str()));
+  details.push_back({{"type", "google.rpc.BadRequest"},
+                     {"value", encoded},
+                     {"debug", {{"fieldViolations", std::move(rendered)}}}});
   return details;
 }
 
-HttpResponse Error(grpc::StatusCode code, const std::string& message) {
-  const auto index = static_cast<std::size_t>(code);
+HttpResponse Error(const grpc::Status& status) {
+  const auto index = static_cast<std::size_t>(status.error_code());
   boost::json::object body;
   body["code"] = index < std::size(kCodeNames) ? kCodeNames[index] : "unknown";
-  body["message"] = message;
-  body["details"] = FieldDetails(message);
-  return HttpResponse::Json(HttpStatusForGrpcCode(static_cast<int>(code)),
+  body["message"] = status.error_message();
+  body["details"] = FieldDetails(status);
+  return HttpResponse::Json(HttpStatusForGrpcCode(static_cast<int>(status.error_code())),
                             boost::json::serialize(body));
+}
+
+HttpResponse Error(grpc::StatusCode code, const std::string& message) {
+  return Error(grpc::Status(code, message));
 }
 
 }  // namespace
@@ -118,11 +147,9 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
   }
   Caller caller;
   if (auto status = access_.Authenticate(authorization->second, caller); !status.ok()) {
-    return Error(status.error_code(), status.error_message());
+    return Error(status);
   }
-  if (auto status = access_.Authorize(caller, path); !status.ok()) {
-    return Error(status.error_code(), status.error_message());
-  }
+  if (auto status = access_.Authorize(caller, path); !status.ok()) return Error(status);
 
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<google::protobuf::Message> input(
@@ -150,7 +177,7 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
   const grpc::Status status =
       grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message>(
           channel.get(), rpc, &context, *input, output.get());
-  if (!status.ok()) return Error(status.error_code(), status.error_message());
+  if (!status.ok()) return Error(status);
 
   google::protobuf::util::JsonPrintOptions print;
   print.always_print_primitive_fields = false;

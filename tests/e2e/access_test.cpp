@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
@@ -223,6 +225,16 @@ TEST_F(AccessTest, UserWritesAreValidatedIdempotentAndOptimistic) {
   const grpc::Status invalid = identity_->CreateUser(As(admin_token_).get(), create, &user);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(invalid.error_message(), "user.email: 'not-an-email' is not an email address");
+  // The field also travels as standard google.rpc.BadRequest details.
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(invalid.error_details()));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "user.email");
+  EXPECT_EQ(bad_request.field_violations(0).description(),
+            "'not-an-email' is not an email address");
 
   create.mutable_user()->set_email("anna@example.com");
   create.set_request_id("import-17");

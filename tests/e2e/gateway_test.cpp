@@ -75,8 +75,10 @@ TEST_F(GatewayTest, ErrorsAreConnectJsonWithFieldDetails) {
   const auto& object = error.as_object();
   EXPECT_EQ(object.at("code").as_string(), "invalid_argument");
   EXPECT_EQ(object.at("message").as_string(), "user.email: 'nope' is not an email address");
-  const auto& violation =
-      object.at("details").as_array()[0].at("debug").at("fieldViolations").as_array()[0];
+  const auto& detail = object.at("details").as_array()[0];
+  EXPECT_EQ(detail.at("type").as_string(), "google.rpc.BadRequest");
+  EXPECT_FALSE(detail.at("value").as_string().empty());  // the serialized BadRequest, base64
+  const auto& violation = detail.at("debug").at("fieldViolations").as_array()[0];
   EXPECT_EQ(violation.at("field").as_string(), "user.email");
   EXPECT_EQ(violation.at("description").as_string(), "'nope' is not an email address");
 }

@@ -1,0 +1,30 @@
+// Errors that name the field: INVALID_ARGUMENT with the standard
+// google.rpc.BadRequest details, which gRPC clients read from the status's
+// error details and the JSON gateway turns into Connect error details.
+//
+//   if (email.empty()) return kernel::InvalidField("user.email", "is required");
+//
+// The message reads "user.email: is required" for clients that only look at
+// the text.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace karton::kernel {
+
+struct FieldViolation {
+  std::string field;        // path in the request, e.g. "user.addresses[0].city"
+  std::string description;  // what is wrong, for a person
+};
+
+grpc::Status InvalidField(std::string field, std::string description);
+// Several fields at once; the message names the first.
+grpc::Status InvalidFields(std::vector<FieldViolation> violations);
+// The violations carried by `status` (empty when it has none).
+std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status);
+
+}  // namespace karton::kernel

@@ -1,0 +1,47 @@
+#include "karton/kernel/errors.h"
+
+#include <fmt/format.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace karton::kernel {
+
+grpc::Status InvalidField(std::string field, std::string description) {
+  return InvalidFields({FieldViolation{std::move(field), std::move(description)}});
+}
+
+grpc::Status InvalidFields(std::vector<FieldViolation> violations) {
+  if (violations.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "invalid request"};
+  const std::string message =
+      fmt::format("{}: {}", violations.front().field, violations.front().description);
+  google::rpc::BadRequest bad_request;
+  for (auto& violation : violations) {
+    auto* added = bad_request.add_field_violations();
+    added->set_field(std::move(violation.field));
+    added->set_description(std::move(violation.description));
+  }
+  google::rpc::Status status;
+  status.set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  status.set_message(message);
+  status.add_details()->PackFrom(bad_request);
+  return {grpc::StatusCode::INVALID_ARGUMENT, message, status.SerializeAsString()};
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status) {
+  std::vector<FieldViolation> violations;
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return violations;
+  }
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.UnpackTo(&bad_request)) continue;
+    for (const auto& violation : bad_request.field_violations()) {
+      violations.push_back({violation.field(), violation.description()});
+    }
+  }
+  return violations;
+}
+
+}  // namespace karton::kernel

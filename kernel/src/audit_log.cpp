@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "karton/kernel/database.h"
+#include "karton/kernel/pagination.h"
 
 namespace karton::kernel {
 namespace {
@@ -116,18 +117,13 @@ MethodRoles AuditServiceImpl::Roles() {
 grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
                                                 const v1::ListAuditEntriesRequest* request,
                                                 v1::ListAuditEntriesResponse* response) {
-  if (request->page_size() < 0) {
-    return {grpc::StatusCode::INVALID_ARGUMENT, "page_size: must not be negative"};
+  Page page;
+  if (auto status = ReadPage(request->page_size(), request->page_token(), 'a', page);
+      !status.ok()) {
+    return status;
   }
-  const int size = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
-  long long before = 0;
-  if (!request->page_token().empty()) {
-    try {
-      before = std::stoll(request->page_token());
-    } catch (const std::exception&) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token: is not valid"};
-    }
-  }
+  const int size = page.size;
+  const long long before = page.cursor_id;  // newest first: ids below it
   const std::string type = request->resource_type();
   const long long id = request->resource_id(), actor = request->actor_user_id();
   const long long start =
@@ -142,7 +138,7 @@ grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
        soci::use(end), soci::use(end), soci::use(before), soci::use(before), soci::use(limit));
   for (const auto& row : rows) {
     if (response->audit_entries_size() == size) {
-      response->set_next_page_token(std::to_string(response->audit_entries(size - 1).id()));
+      response->set_next_page_token(PageToken('a', response->audit_entries(size - 1).id()));
       break;
     }
     v1::AuditEntry* entry = response->add_audit_entries();

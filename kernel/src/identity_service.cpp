@@ -17,14 +17,12 @@
 #include "identity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/pagination.h"
 
 namespace karton::kernel {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 
 const std::pair<v1::Role, std::string_view> kRoleNames[] = {
     {v1::ROLE_ADMIN, kRoleAdmin},
@@ -148,45 +146,6 @@ grpc::Status ValidateEmail(const std::string& email) {
   return grpc::Status::OK;
 }
 
-// Page tokens are opaque to clients: "u<id>" base64url-encoded.
-std::string EncodePageToken(char kind, std::int64_t last_id) {
-  const std::string raw = fmt::format("{}{}", kind, last_id);
-  std::string encoded(
-      sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(encoded.data(), encoded.size(),
-                    reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  encoded.resize(std::strlen(encoded.c_str()));
-  return encoded;
-}
-
-bool DecodePageToken(const std::string& token, char kind, std::int64_t& last_id) {
-  if (token.empty()) {
-    last_id = 0;
-    return true;
-  }
-  std::string raw(token.size(), '\0');
-  std::size_t length = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), token.c_str(),
-                        token.size(), nullptr, &length, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      length < 2 || raw[0] != kind) {
-    return false;
-  }
-  try {
-    last_id = std::stoll(raw.substr(1, length - 1));
-  } catch (const std::exception&) {
-    return false;
-  }
-  return last_id > 0;
-}
-
-grpc::Status PageSize(int requested, int& size) {
-  if (requested < 0) return Invalid("page_size", "must not be negative");
-  size = requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
-  return grpc::Status::OK;
-}
-
 }  // namespace
 
 MethodRoles IdentityServiceImpl::Roles() {
@@ -248,17 +207,19 @@ grpc::Status IdentityServiceImpl::GetUser(grpc::ServerContext*, const v1::GetUse
 grpc::Status IdentityServiceImpl::ListUsers(grpc::ServerContext*,
                                             const v1::ListUsersRequest* request,
                                             v1::ListUsersResponse* response) {
-  int size = 0;
-  if (auto status = PageSize(request->page_size(), size); !status.ok()) return status;
-  std::int64_t after = 0;
-  if (!DecodePageToken(request->page_token(), 'u', after))
-    return Invalid("page_token", "is not valid");
+  Page page;
+  if (auto status = ReadPage(request->page_size(), request->page_token(), 'u', page);
+      !status.ok()) {
+    return status;
+  }
+  const int size = page.size;
+  const std::int64_t after = page.cursor_id;
   auto lease = database_.Acquire();
   auto rows = identity::ListUsers(lease.Session(), after, size + 1);
   const bool more = static_cast<int>(rows.size()) > size;
   if (more) rows.pop_back();
   for (const auto& row : rows) ToProto(row, response->add_users());
-  if (more) response->set_next_page_token(EncodePageToken('u', rows.back().id));
+  if (more) response->set_next_page_token(PageToken('u', rows.back().id));
   return grpc::Status::OK;
 }
 
@@ -340,17 +301,19 @@ grpc::Status IdentityServiceImpl::CreateTeam(grpc::ServerContext* context,
 grpc::Status IdentityServiceImpl::ListTeams(grpc::ServerContext*,
                                             const v1::ListTeamsRequest* request,
                                             v1::ListTeamsResponse* response) {
-  int size = 0;
-  if (auto status = PageSize(request->page_size(), size); !status.ok()) return status;
-  std::int64_t after = 0;
-  if (!DecodePageToken(request->page_token(), 't', after))
-    return Invalid("page_token", "is not valid");
+  Page page;
+  if (auto status = ReadPage(request->page_size(), request->page_token(), 't', page);
+      !status.ok()) {
+    return status;
+  }
+  const int size = page.size;
+  const std::int64_t after = page.cursor_id;
   auto lease = database_.Acquire();
   auto rows = identity::ListTeams(lease.Session(), after, size + 1);
   const bool more = static_cast<int>(rows.size()) > size;
   if (more) rows.pop_back();
   for (const auto& row : rows) ToProto(row, response->add_teams());
-  if (more) response->set_next_page_token(EncodePageToken('t', rows.back().id));
+  if (more) response->set_next_page_token(PageToken('t', rows.back().id));
   return grpc::Status::OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "karton/kernel/clock.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/pagination.h"
 
 namespace karton::kernel {
 namespace {
@@ -64,18 +65,13 @@ MethodRoles JobServiceImpl::Roles() {
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
-  if (request->page_size() < 0) {
-    return {grpc::StatusCode::INVALID_ARGUMENT, "page_size: must not be negative"};
+  Page page;
+  if (auto status = ReadPage(request->page_size(), request->page_token(), 'j', page);
+      !status.ok()) {
+    return status;
   }
-  const int size = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
-  long long before = 0;
-  if (!request->page_token().empty()) {
-    try {
-      before = std::stoll(request->page_token());
-    } catch (const std::exception&) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token: is not valid"};
-    }
-  }
+  const int size = page.size;
+  const long long before = page.cursor_id;  // newest first: ids below it
   std::string state;
   for (const auto& [value, name] : kStates) {
     if (request->state() == value) state = name;
@@ -89,7 +85,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRe
   long long last_id = 0;
   for (const auto& row : rows) {
     if (response->jobs_size() == size) {
-      response->set_next_page_token(std::to_string(last_id));
+      response->set_next_page_token(PageToken('j', last_id));
       break;
     }
     ToProto(row, response->add_jobs());

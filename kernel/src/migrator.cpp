@@ -107,7 +107,7 @@ int Migrator::Apply(const std::vector<ModuleMigrations>& modules) {
   // bounded, since start-up cannot be interrupted by a signal.
   Exec(connection, "SET lock_timeout = '120s'");
   try {
-    Exec(connection, fmt::format("SELECT pg_advisory_lock({})", kMigrationLockKey).c_str());
+    ExecParams(connection, "SELECT pg_advisory_lock($1::bigint)", {kMigrationLockKey});
   } catch (const MigrationError& error) {
     PQclear(PQexec(connection, "RESET lock_timeout"));
     throw MigrationError(
@@ -118,8 +118,9 @@ int Migrator::Apply(const std::vector<ModuleMigrations>& modules) {
     PGconn* connection;
     ~Unlock() {
       PQclear(PQexec(connection, "ROLLBACK"));
-      PQclear(PQexec(connection,
-                     fmt::format("SELECT pg_advisory_unlock({})", kMigrationLockKey).c_str()));
+      const char* key[] = {kMigrationLockKey};
+      PQclear(PQexecParams(connection, "SELECT pg_advisory_unlock($1::bigint)", 1, nullptr, key,
+                           nullptr, nullptr, 0));
       PQclear(PQexec(connection, "RESET lock_timeout"));
       PQclear(PQexec(connection, "RESET client_min_messages"));
     }

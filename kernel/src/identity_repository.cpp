@@ -13,18 +13,32 @@ namespace {
 // session time zone.
 #define KARTON_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
 
-constexpr const char* kUserColumns =
-    "u.id, u.name, u.email, array_to_string(u.roles, ','), u.disabled::int, "
-    "coalesce((SELECT string_agg(m.team_id::text, ',' ORDER BY m.team_id) "
-    "FROM kernel.team_member m WHERE m.user_id = u.id), ''), " KARTON_US(
-        "u.create_time") ", " KARTON_US("u.update_time") ", u.version";
+// Column lists are macros so every statement below is one string literal:
+// named, constant SQL with bound values only.
+#define KARTON_USER_COLUMNS                                                 \
+  "u.id, u.name, u.email, array_to_string(u.roles, ','), u.disabled::int, " \
+  "coalesce((SELECT string_agg(m.team_id::text, ',' ORDER BY m.team_id) "   \
+  "FROM kernel.team_member m WHERE m.user_id = u.id), ''), " KARTON_US(     \
+      "u.create_time") ", " KARTON_US("u.update_time") ", u.version"
+#define KARTON_TEAM_COLUMNS                                                             \
+  "t.id, t.name, coalesce((SELECT string_agg(m.user_id::text, ',' ORDER BY m.user_id) " \
+  "FROM kernel.team_member m WHERE m.team_id = t.id), ''), " KARTON_US("t.create_time")
+#define KARTON_TOKEN_COLUMNS                                                               \
+  "t.id, t.user_id, t.display_name, t.prefix, " KARTON_US("t.create_time") ", " KARTON_US( \
+      "t.expire_time") ", " KARTON_US("t.revoke_time")
 
-constexpr const char* kTeamColumns =
-    "t.id, t.name, coalesce((SELECT string_agg(m.user_id::text, ',' ORDER BY m.user_id) "
-    "FROM kernel.team_member m WHERE m.team_id = t.id), ''), " KARTON_US("t.create_time");
-
-constexpr const char* kTokenColumns = "t.id, t.user_id, t.display_name, t.prefix, " KARTON_US(
-    "t.create_time") ", " KARTON_US("t.expire_time") ", " KARTON_US("t.revoke_time");
+constexpr const char* kSelectUser =
+    "SELECT " KARTON_USER_COLUMNS " FROM kernel.user_account u WHERE u.id = :id";
+constexpr const char* kListUsers = "SELECT " KARTON_USER_COLUMNS
+                                   " FROM kernel.user_account u WHERE u.id > :after "
+                                   "ORDER BY u.id LIMIT :limit";
+constexpr const char* kSelectTeam =
+    "SELECT " KARTON_TEAM_COLUMNS " FROM kernel.team t WHERE t.id = :id";
+constexpr const char* kListTeams =
+    "SELECT " KARTON_TEAM_COLUMNS
+    " FROM kernel.team t WHERE t.id > :after ORDER BY t.id LIMIT :limit";
+constexpr const char* kSelectToken =
+    "SELECT " KARTON_TOKEN_COLUMNS " FROM kernel.api_token t WHERE t.id = :id";
 
 std::vector<std::string> SplitText(const std::string& text) {
   std::vector<std::string> parts;
@@ -114,18 +128,13 @@ UserRow InsertUser(soci::session& session, const NewUser& user, bool* was_insert
 }
 
 std::optional<UserRow> FindUser(soci::session& session, std::int64_t id) {
-  return SelectOne<UserRow>(
-      session, fmt::format("SELECT {} FROM kernel.user_account u WHERE u.id = :id", kUserColumns),
-      id, ReadUser);
+  return SelectOne<UserRow>(session, kSelectUser, id, ReadUser);
 }
 
 std::vector<UserRow> ListUsers(soci::session& session, std::int64_t after_id, int limit) {
   long long after = after_id;
   soci::rowset<soci::row> rows =
-      (session.prepare << fmt::format("SELECT {} FROM kernel.user_account u WHERE u.id > :after "
-                                      "ORDER BY u.id LIMIT :limit",
-                                      kUserColumns),
-       soci::use(after), soci::use(limit));
+      (session.prepare << kListUsers, soci::use(after), soci::use(limit));
   std::vector<UserRow> users;
   for (const auto& row : rows) users.push_back(ReadUser(row));
   return users;
@@ -183,18 +192,13 @@ TeamRow InsertTeam(soci::session& session, const std::string& name, const std::s
 }
 
 std::optional<TeamRow> FindTeam(soci::session& session, std::int64_t id) {
-  return SelectOne<TeamRow>(
-      session, fmt::format("SELECT {} FROM kernel.team t WHERE t.id = :id", kTeamColumns), id,
-      ReadTeam);
+  return SelectOne<TeamRow>(session, kSelectTeam, id, ReadTeam);
 }
 
 std::vector<TeamRow> ListTeams(soci::session& session, std::int64_t after_id, int limit) {
   long long after = after_id;
   soci::rowset<soci::row> rows =
-      (session.prepare << fmt::format(
-           "SELECT {} FROM kernel.team t WHERE t.id > :after ORDER BY t.id LIMIT :limit",
-           kTeamColumns),
-       soci::use(after), soci::use(limit));
+      (session.prepare << kListTeams, soci::use(after), soci::use(limit));
   std::vector<TeamRow> teams;
   for (const auto& row : rows) teams.push_back(ReadTeam(row));
   return teams;
@@ -227,9 +231,7 @@ TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::st
 }
 
 std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id) {
-  return SelectOne<TokenRow>(
-      session, fmt::format("SELECT {} FROM kernel.api_token t WHERE t.id = :id", kTokenColumns), id,
-      ReadToken);
+  return SelectOne<TokenRow>(session, kSelectToken, id, ReadToken);
 }
 
 std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id) {

@@ -13,16 +13,20 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr const char* kJobColumns =
-    "id, module, kind, payload, state, (extract(epoch from run_at) * 1000000)::bigint, "
-    "coalesce(recurrence, ''), attempts, max_attempts, last_error, "
-    "(extract(epoch from create_time) * 1000000)::bigint, "
-    "(extract(epoch from finish_time) * 1000000)::bigint";
+// A macro so every statement below is one constant literal.
+#define KARTON_JOB_COLUMNS                                                             \
+  "id, module, kind, payload, state, (extract(epoch from run_at) * 1000000)::bigint, " \
+  "coalesce(recurrence, ''), attempts, max_attempts, last_error, "                     \
+  "(extract(epoch from create_time) * 1000000)::bigint, "                              \
+  "(extract(epoch from finish_time) * 1000000)::bigint"
+
+constexpr const char* kSelectJob = "SELECT " KARTON_JOB_COLUMNS " FROM kernel.job WHERE id = :id";
 
 // Filters are bound parameters that switch themselves off when empty, so the
 // statement text never depends on the request.
 constexpr const char* kListJobs =
-    "SELECT {} FROM kernel.job WHERE (:module1 = '' OR module = :module2) "
+    "SELECT " KARTON_JOB_COLUMNS
+    " FROM kernel.job WHERE (:module1 = '' OR module = :module2) "
     "AND (:state1 = '' OR state = :state2) AND (cast(:before1 AS bigint) = 0 OR id < :before2) "
     "ORDER BY id DESC LIMIT :limit";
 
@@ -79,7 +83,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRe
   const int limit = size + 1;
   auto lease = database_.Acquire();
   soci::rowset<soci::row> rows =
-      (lease.Session().prepare << fmt::format(kListJobs, kJobColumns), soci::use(request->module()),
+      (lease.Session().prepare << kListJobs, soci::use(request->module()),
        soci::use(request->module()), soci::use(state), soci::use(state), soci::use(before),
        soci::use(before), soci::use(limit));
   long long last_id = 0;
@@ -104,8 +108,7 @@ grpc::Status JobServiceImpl::RetryJob(grpc::ServerContext*, const v1::RetryJobRe
   soci::indicator found = soci::i_null;
   session << kRetryJob, soci::use(now_us), soci::use(id), soci::into(retried, found);
   soci::row row;
-  session << fmt::format("SELECT {} FROM kernel.job WHERE id = :id", kJobColumns), soci::use(id),
-      soci::into(row);
+  session << kSelectJob, soci::use(id), soci::into(row);
   if (!session.got_data())
     return {grpc::StatusCode::NOT_FOUND, fmt::format("no job with id {}", id)};
   if (found != soci::i_ok) {

@@ -229,7 +229,16 @@ bool JobQueue::RunOne() {
   {
     auto lease = database_.Acquire();
     soci::session& session = lease.Session();
-    session << kReleaseExpiredClaims, soci::use(now_us);
+    // Expired claims only come from crashed processes: looking for them
+    // once per poll interval is enough, not before every claim.
+    const auto now_steady = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_claim_release_.load();
+    if (now_steady - last >=
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.poll_interval)
+                .count() &&
+        last_claim_release_.compare_exchange_strong(last, now_steady)) {
+      session << kReleaseExpiredClaims, soci::use(now_us);
+    }
     soci::row row;
     session << kClaimJob, soci::use(node_id_), soci::use(claim_until_us), soci::use(now_us),
         soci::use(modules_with_handlers_), soci::into(row);

@@ -85,6 +85,8 @@ class JobQueue {
   // (module, kind) -> handler; filled before Start(), read-only after.
   std::map<std::pair<std::string, std::string>, JobHandler> handlers_;
   std::string modules_with_handlers_;  // comma-separated, for the claim query
+  // steady_clock ticks of the last look for expired claims (0: never).
+  std::atomic<std::chrono::steady_clock::rep> last_claim_release_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

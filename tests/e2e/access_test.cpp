@@ -13,8 +13,7 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 #include "karton/notes/v1/notes_service.grpc.pb.h"
-#include "kartond_process.h"
-#include "throwaway_postgres.h"
+#include "kartond_fixture.h"
 
 namespace karton::testing {
 namespace {
@@ -24,24 +23,12 @@ using kernel::v1::KernelService;
 using notes::v1::NotesService;
 using notes::v1::NoteStatsService;
 
-class AccessTest : public ::testing::Test {
+class AccessTest : public RunningKartondTest {
  protected:
   void SetUp() override {
-    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
-        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
-        TestModulesDirectory("good").string()});
-    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
-    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    RunningKartondTest::SetUp();
+    if (HasFatalFailure()) return;
     identity_ = IdentityService::NewStub(channel_);
-    admin_token_ = kartond_->AdminToken();
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-    return context;
   }
 
   // Creates a user with `roles` and returns {user id, a token for them}.
@@ -68,12 +55,7 @@ class AccessTest : public ::testing::Test {
     return KernelService::NewStub(channel_)->ListModules(As(token).get(), {}, &response);
   }
 
-  std::string conninfo_;
-  TemporaryDirectory data_dir_;
-  std::unique_ptr<KartondProcess> kartond_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<IdentityService::Stub> identity_;
-  std::string admin_token_;
 };
 
 TEST_F(AccessTest, FirstStartWritesAnAdminTokenOnlyIntoAPrivateFile) {

@@ -7,8 +7,7 @@
 #include "karton/kernel/v1/audit_service.grpc.pb.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/notes/v1/notes_service.grpc.pb.h"
-#include "kartond_process.h"
-#include "throwaway_postgres.h"
+#include "kartond_fixture.h"
 
 namespace karton::testing {
 namespace {
@@ -17,38 +16,15 @@ using google::protobuf::util::TimeUtil;
 using kernel::v1::AuditService;
 using kernel::v1::IdentityService;
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public RunningKartondTest {
  protected:
-  void SetUp() override {
-    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
-        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
-        TestModulesDirectory("good").string()});
-    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
-    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
-    admin_ = kartond_->AdminToken();
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  }
-
   kernel::v1::ListAuditEntriesResponse List(const kernel::v1::ListAuditEntriesRequest& request) {
     kernel::v1::ListAuditEntriesResponse response;
-    const grpc::Status status =
-        AuditService::NewStub(channel_)->ListAuditEntries(As(admin_).get(), request, &response);
+    const grpc::Status status = AuditService::NewStub(channel_)->ListAuditEntries(
+        As(admin_token_).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
-
-  std::string conninfo_;
-  TemporaryDirectory data_dir_;
-  std::unique_ptr<KartondProcess> kartond_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::string admin_;
 };
 
 TEST_F(AuditTest, RecordsWhoChangedWhatWithOldAndNewValues) {
@@ -58,16 +34,16 @@ TEST_F(AuditTest, RecordsWhoChangedWhatWithOldAndNewValues) {
   create.mutable_user()->set_email("peter@example.com");
   create.mutable_user()->add_roles(kernel::v1::ROLE_SALES);
   kernel::v1::User user;
-  ASSERT_TRUE(identity->CreateUser(As(admin_).get(), create, &user).ok());
+  ASSERT_TRUE(identity->CreateUser(As(admin_token_).get(), create, &user).ok());
   kernel::v1::UpdateUserRequest update;
   *update.mutable_user() = user;
   update.mutable_user()->set_name("Szabó Péter Pál");
   update.mutable_update_mask()->add_paths("name");
   kernel::v1::User updated;
-  ASSERT_TRUE(identity->UpdateUser(As(admin_).get(), update, &updated).ok());
+  ASSERT_TRUE(identity->UpdateUser(As(admin_token_).get(), update, &updated).ok());
   // A stale update commits nothing, so it records nothing.
   update.mutable_user()->set_name("Never");
-  ASSERT_FALSE(identity->UpdateUser(As(admin_).get(), update, &updated).ok());
+  ASSERT_FALSE(identity->UpdateUser(As(admin_token_).get(), update, &updated).ok());
 
   kernel::v1::ListAuditEntriesRequest request;
   request.set_resource_type("kernel.user");
@@ -96,11 +72,11 @@ TEST_F(AuditTest, ModulesAuditThroughTheKernelAndSecretsStayOut) {
   create.mutable_user()->set_email("seller@example.com");
   create.mutable_user()->add_roles(kernel::v1::ROLE_SALES);
   kernel::v1::User seller;
-  ASSERT_TRUE(identity->CreateUser(As(admin_).get(), create, &seller).ok());
+  ASSERT_TRUE(identity->CreateUser(As(admin_token_).get(), create, &seller).ok());
   kernel::v1::CreateApiTokenRequest token_request;
   token_request.set_user_id(seller.id());
   kernel::v1::CreateApiTokenResponse token;
-  ASSERT_TRUE(identity->CreateApiToken(As(admin_).get(), token_request, &token).ok());
+  ASSERT_TRUE(identity->CreateApiToken(As(admin_token_).get(), token_request, &token).ok());
 
   const auto before = TimeUtil::GetCurrentTime();
   auto notes = notes::v1::NotesService::NewStub(channel_);
@@ -138,7 +114,7 @@ TEST_F(AuditTest, PagesNewestFirst) {
     notes::v1::CreateNoteRequest request;
     request.mutable_note()->set_text("note " + std::to_string(i));
     notes::v1::Note note;
-    ASSERT_TRUE(notes->CreateNote(As(admin_).get(), request, &note).ok());
+    ASSERT_TRUE(notes->CreateNote(As(admin_token_).get(), request, &note).ok());
   }
   kernel::v1::ListAuditEntriesRequest request;
   request.set_resource_type("notes.note");

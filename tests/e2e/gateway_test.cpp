@@ -3,22 +3,13 @@
 
 #include <boost/json.hpp>
 
-#include "kartond_process.h"
-#include "throwaway_postgres.h"
+#include "kartond_fixture.h"
 
 namespace karton::testing {
 namespace {
 
-class GatewayTest : public ::testing::Test {
+class GatewayTest : public RunningKartondTest {
  protected:
-  void SetUp() override {
-    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
-        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
-        TestModulesDirectory("good").string()});
-    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
-  }
-
   // POSTs `json` to /api/<method_path> and returns {status, parsed body}.
   std::pair<int, boost::json::value> Post(const std::string& method_path, const std::string& json,
                                           const std::string& token) {
@@ -33,17 +24,13 @@ class GatewayTest : public ::testing::Test {
     EXPECT_FALSE(error) << body;
     return {status, parsed};
   }
-
-  std::string conninfo_;
-  TemporaryDirectory data_dir_;
-  std::unique_ptr<KartondProcess> kartond_;
 };
 
 TEST_F(GatewayTest, RoundTripsNestedMessagesEnumsAndTimestamps) {
   const auto [status, created] = Post("karton.kernel.v1.IdentityService/CreateUser",
                                       R"({"user": {"name": "Nagy Éva", "email": "eva@example.com",
                    "roles": ["ROLE_SALES", "ROLE_SUPPORT"]}, "requestId": "gw-1"})",
-                                      kartond_->AdminToken());
+                                      admin_token_);
   ASSERT_EQ(status, 200) << created;
   const auto& user = created.as_object();
   EXPECT_EQ(user.at("name").as_string(), "Nagy Éva");
@@ -56,9 +43,8 @@ TEST_F(GatewayTest, RoundTripsNestedMessagesEnumsAndTimestamps) {
   EXPECT_EQ(create_time.size() >= 20, true) << create_time;
 
   // The module's service through the gateway too, as the same caller.
-  const auto [note_status, note] =
-      Post("karton.notes.v1.NotesService/CreateNote", R"({"note": {"text": "via JSON"}})",
-           kartond_->AdminToken());
+  const auto [note_status, note] = Post("karton.notes.v1.NotesService/CreateNote",
+                                        R"({"note": {"text": "via JSON"}})", admin_token_);
   ASSERT_EQ(note_status, 200) << note;
   EXPECT_EQ(QueryScalar(conninfo_,
                         "SELECT actor_user_id FROM kernel.audit_entry "
@@ -69,8 +55,7 @@ TEST_F(GatewayTest, RoundTripsNestedMessagesEnumsAndTimestamps) {
 TEST_F(GatewayTest, ErrorsAreConnectJsonWithFieldDetails) {
   const auto [status, error] =
       Post("karton.kernel.v1.IdentityService/CreateUser",
-           R"({"user": {"name": "X", "email": "nope", "roles": ["ROLE_SALES"]}})",
-           kartond_->AdminToken());
+           R"({"user": {"name": "X", "email": "nope", "roles": ["ROLE_SALES"]}})", admin_token_);
   EXPECT_EQ(status, 400);
   const auto& object = error.as_object();
   EXPECT_EQ(object.at("code").as_string(), "invalid_argument");
@@ -86,30 +71,26 @@ TEST_F(GatewayTest, ErrorsAreConnectJsonWithFieldDetails) {
 TEST_F(GatewayTest, AuthAndBadRequestsGetTheRightStatus) {
   EXPECT_EQ(Post("karton.kernel.v1.KernelService/ListModules", "{}", "").first, 401);
   EXPECT_EQ(Post("karton.kernel.v1.KernelService/ListModules", "{}", "karton_bad").first, 401);
-  EXPECT_EQ(Post("karton.kernel.v1.KernelService/ListModules", "{}", kartond_->AdminToken()).first,
-            200);
-  EXPECT_EQ(Post("karton.kernel.v1.KernelService/NoSuchMethod", "{}", kartond_->AdminToken()).first,
-            404);
-  EXPECT_EQ(Post("karton.nothing.v1.Nothing/Do", "{}", kartond_->AdminToken()).first, 404);
+  EXPECT_EQ(Post("karton.kernel.v1.KernelService/ListModules", "{}", admin_token_).first, 200);
+  EXPECT_EQ(Post("karton.kernel.v1.KernelService/NoSuchMethod", "{}", admin_token_).first, 404);
+  EXPECT_EQ(Post("karton.nothing.v1.Nothing/Do", "{}", admin_token_).first, 404);
   const auto [bad_json, body] =
-      Post("karton.kernel.v1.IdentityService/GetUser", "{not json", kartond_->AdminToken());
+      Post("karton.kernel.v1.IdentityService/GetUser", "{not json", admin_token_);
   EXPECT_EQ(bad_json, 400);
   EXPECT_EQ(body.at("code").as_string(), "invalid_argument");
   EXPECT_EQ(
-      Post("karton.kernel.v1.IdentityService/GetUser", R"({"id": "999"})", kartond_->AdminToken())
-          .first,
+      Post("karton.kernel.v1.IdentityService/GetUser", R"({"id": "999"})", admin_token_).first,
       404);
 
   // A user without the role is refused before anything runs.
   const auto [created_status, created] = Post(
       "karton.kernel.v1.IdentityService/CreateUser",
       R"({"user": {"name": "Books", "email": "books@example.com", "roles": ["ROLE_ACCOUNTING"]}})",
-      kartond_->AdminToken());
+      admin_token_);
   ASSERT_EQ(created_status, 200);
   const auto [token_status, token] =
       Post("karton.kernel.v1.IdentityService/CreateApiToken",
-           R"({"userId": ")" + std::string(created.at("id").as_string()) + R"("})",
-           kartond_->AdminToken());
+           R"({"userId": ")" + std::string(created.at("id").as_string()) + R"("})", admin_token_);
   ASSERT_EQ(token_status, 200);
   const std::string secret(token.at("token").as_string());
   const auto [denied, denial] =

@@ -13,6 +13,7 @@ find_package(GTest CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 
 # CLI11 (Debian 2.1.2) is header-only; its CMake config is not always shipped.
 if(NOT TARGET CLI11::CLI11)

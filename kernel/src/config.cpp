@@ -92,6 +92,27 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("job-poll-ms", options.job_poll_ms,
       "How often idle job workers look for due jobs, in milliseconds")
       ->check(CLI::Range(10, 600000));
+  add("event-workers", options.event_workers,
+      "Threads delivering domain events to module subscribers and webhooks")
+      ->check(CLI::Range(1, 64));
+  add("event-poll-ms", options.event_poll_ms,
+      "How often to look for new events when no notification came, in milliseconds")
+      ->check(CLI::Range(10, 600000));
+  add("event-max-attempts", options.event_max_attempts,
+      "Attempts at one event before a module subscriber's event is parked")
+      ->check(CLI::Range(1, 100));
+  add("event-retention-days", options.event_retention_days,
+      "Days the event log keeps events for Subscribe and replays (0: forever)")
+      ->check(CLI::Range(0, 36500));
+  add("webhook-max-failures", options.webhook_max_failures,
+      "Failed deliveries in a row before a webhook is disabled")
+      ->check(CLI::Range(1, 1000));
+  add("webhook-timeout-seconds", options.webhook_timeout_seconds,
+      "How long one webhook delivery may take")
+      ->check(CLI::Range(1, 300));
+  add("event-claim-seconds", options.event_claim_seconds,
+      "How long a kartond that stopped answering keeps a subscription before another takes it")
+      ->check(CLI::Range(1, 3600));
   app.add_flag("--test-clock", options.test_clock,
                "Tests only: let KernelService/AdvanceClock move the server's clock")
       ->envname("KARTON_TEST_CLOCK")

@@ -26,6 +26,13 @@ struct ServerOptions {
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int job_workers = 2;
   int job_poll_ms = 1000;
+  int event_workers = 2;
+  int event_poll_ms = 1000;
+  int event_max_attempts = 5;
+  int event_retention_days = 30;
+  int webhook_max_failures = 20;
+  int webhook_timeout_seconds = 10;
+  int event_claim_seconds = 30;
   bool test_clock = false;
 };
 

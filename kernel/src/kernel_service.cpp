@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "event_bus.h"
 #include "job_queue.h"
 #include "module_host.h"
 
@@ -54,6 +55,8 @@ grpc::Status KernelServiceImpl::AdvanceClock(grpc::ServerContext*,
   const auto micros = TimeUtil::DurationToMicroseconds(request->duration());
   if (micros <= 0) return {grpc::StatusCode::INVALID_ARGUMENT, "duration: must be positive"};
   clock_.Advance(std::chrono::microseconds(micros));
+  // Webhook and subscriber backoffs are measured on this clock too.
+  events_.Refresh();
   response->set_jobs_run(jobs_.RunDueNow());
   *response->mutable_now() = TimeUtil::MicrosecondsToTimestamp(ToEpochMicros(clock_.Now()));
   return grpc::Status::OK;

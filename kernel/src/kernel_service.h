@@ -5,14 +5,15 @@
 
 namespace karton::kernel {
 
+class EventBus;
 class JobQueue;
 class KernelClock;
 class ModuleHost;
 
 class KernelServiceImpl final : public karton::kernel::v1::KernelService::Service {
  public:
-  KernelServiceImpl(const ModuleHost& modules, KernelClock& clock, JobQueue& jobs)
-      : modules_(modules), clock_(clock), jobs_(jobs) {}
+  KernelServiceImpl(const ModuleHost& modules, KernelClock& clock, JobQueue& jobs, EventBus& events)
+      : modules_(modules), clock_(clock), jobs_(jobs), events_(events) {}
 
   grpc::Status ListModules(grpc::ServerContext* context,
                            const karton::kernel::v1::ListModulesRequest* request,
@@ -25,6 +26,7 @@ class KernelServiceImpl final : public karton::kernel::v1::KernelService::Servic
   const ModuleHost& modules_;
   KernelClock& clock_;
   JobQueue& jobs_;
+  EventBus& events_;
 };
 
 }  // namespace karton::kernel

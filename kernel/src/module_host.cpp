@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "access_control.h"
+#include "event_bus.h"
 #include "grpc_host.h"
 #include "http_server.h"
 #include "job_queue.h"
@@ -25,12 +26,13 @@ constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module)
 class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
-          kernel::JobQueue& jobs, AuditLog& audit)
+          kernel::JobQueue& jobs, EventBus& events, AuditLog& audit)
       : name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
         clock_(clock),
         jobs_(jobs.ForModule(name_)),
+        events_(events.ForModule(name_)),
         audit_(audit),
         logger_(spdlog::default_logger()->clone(name_)) {}
 
@@ -45,6 +47,7 @@ class ModuleHost::Context : public ModuleContext {
   const Clock& Time() override { return clock_; }
   Jobs& JobQueue() override { return *jobs_; }
   AuditLog& Audit() override { return audit_; }
+  DomainEvents& Events() override { return *events_; }
 
  private:
   std::string name_;
@@ -52,6 +55,7 @@ class ModuleHost::Context : public ModuleContext {
   GrpcHost& grpc_host_;
   const Clock& clock_;
   std::unique_ptr<Jobs> jobs_;
+  std::unique_ptr<DomainEvents> events_;
   AuditLog& audit_;
   std::shared_ptr<spdlog::logger> logger_;
 };
@@ -94,12 +98,14 @@ class RegistrarImpl : public Registrar {
 }  // namespace
 
 ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-                       HttpRouter& http_router, const Clock& clock, JobQueue& jobs, AuditLog& audit)
+                       HttpRouter& http_router, const Clock& clock, JobQueue& jobs,
+                       EventBus& events, AuditLog& audit)
     : database_(database),
       grpc_host_(grpc_host),
       http_router_(http_router),
       clock_(clock),
       jobs_(jobs),
+      events_(events),
       audit_(audit) {
   for (auto& found : ordered) {
     auto entry = std::make_unique<Entry>();
@@ -140,7 +146,8 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, audit_);
+    entry->context =
+        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

@@ -15,6 +15,7 @@ namespace karton::kernel {
 class AccessControl;
 class Clock;
 class Database;
+class EventBus;
 class GrpcHost;
 class JobQueue;
 class HttpRouter;
@@ -31,7 +32,8 @@ class ModuleHost {
  public:
   // `ordered` is the start order from ResolveStartOrder.
   ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
-             HttpRouter& http_router, const Clock& clock, JobQueue& jobs, AuditLog& audit);
+             HttpRouter& http_router, const Clock& clock, JobQueue& jobs, EventBus& events,
+             AuditLog& audit);
   // Destroys the instances in reverse order, before their libraries unload.
   ~ModuleHost();
   ModuleHost(const ModuleHost&) = delete;
@@ -65,6 +67,7 @@ class ModuleHost {
   HttpRouter& http_router_;
   const Clock& clock_;
   JobQueue& jobs_;
+  EventBus& events_;
   AuditLog& audit_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;

@@ -18,6 +18,8 @@
 
 #include "access_control.h"
 #include "audit_log.h"
+#include "event_bus.h"
+#include "event_service.h"
 #include "grpc_host.h"
 #include "http_server.h"
 #include "identity_service.h"
@@ -31,6 +33,7 @@
 #include "migrator.h"
 #include "module_host.h"
 #include "postgres_cluster.h"
+#include "webhook_sender.h"
 
 namespace karton::kernel {
 namespace {
@@ -119,6 +122,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   const sigset_t signals = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // libcurl's global state (webhook deliveries), before any thread exists.
+  CurlGlobalScope curl;
   // Declared in start order; destroyed in reverse, so any failure unwinds
   // exactly what was started: modules, servers, pool, embedded PostgreSQL.
   std::optional<DataDirectoryLock> data_lock;
@@ -135,11 +140,17 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   // Holds job handlers (code from module libraries) and runs them: it is
   // destroyed before the modules, like the router.
   std::optional<JobQueue> job_queue;
+  // Holds event handlers (module code) too, and uses the job queue's node id.
+  std::optional<EventBus> event_bus;
+  // The kernel's own jobs (event retention).
+  std::unique_ptr<Jobs> kernel_jobs;
   std::optional<AccessControl> access;
   std::optional<KernelServiceImpl> kernel_service;
   std::optional<IdentityServiceImpl> identity_service;
   std::optional<JobServiceImpl> job_service;
   std::optional<AuditServiceImpl> audit_service;
+  std::optional<EventServiceImpl> event_service;
+  std::optional<WebhookServiceImpl> webhook_service;
   std::optional<JsonGateway> gateway;
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
@@ -152,6 +163,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   // reverse order: module Stop() runs only after calls are refused, on a
   // failed start exactly as on a normal shutdown.
   auto stop_serving = [&] {
+    // Subscribe streams never end by themselves: close them first, so the
+    // gRPC server can drain the other calls.
+    if (event_bus) event_bus->CloseStreams();
     if (http_server) {
       http_server->Stop(options.shutdown_grace_seconds);
       spdlog::info("HTTP server stopped");
@@ -161,6 +175,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       spdlog::info("gRPC server stopped");
     }
     if (job_queue) job_queue->Stop();
+    if (event_bus) event_bus->Stop();
     if (modules) modules->StopAll();
   };
 
@@ -205,10 +220,19 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
                         std::chrono::seconds(300)});
+    event_bus.emplace(
+        *database, connection_string, clock, job_queue->NodeId(),
+        EventBusOptions{options.event_workers, std::chrono::milliseconds(options.event_poll_ms),
+                        options.event_max_attempts, options.webhook_max_failures,
+                        std::chrono::seconds(options.webhook_timeout_seconds),
+                        options.event_retention_days, options.event_claim_seconds});
+    kernel_jobs = job_queue->ForModule("kernel");
+    kernel_jobs->Handle("purge_events", [&event_bus](const JobRun&) { event_bus->PurgeExpired(); });
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
-    modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue, audit);
+    modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue,
+                    *event_bus, audit);
 
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
@@ -221,8 +245,19 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                    admin_token_file.string());
     }
 
+    {
+      // Hourly, once across every kartond on the database (unique key).
+      auto lease = database->Acquire();
+      kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = "purge_events",
+                                                     .payload = "",
+                                                     .run_at = clock.Now() + std::chrono::hours(1),
+                                                     .recurrence = "every 3600s",
+                                                     .max_attempts = 5,
+                                                     .unique_key = "kernel.purge_events"});
+    }
+
     access.emplace(*database);
-    kernel_service.emplace(*modules, clock, *job_queue);
+    kernel_service.emplace(*modules, clock, *job_queue, *event_bus);
     access->DeclareService(
         v1::KernelService::service_full_name(),
         {{"ListModules", {std::string(kAnyRole)}}, {"AdvanceClock", {std::string(kRoleAdmin)}}});
@@ -236,6 +271,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_service.emplace(*database, clock);
     access->DeclareService(v1::JobService::service_full_name(), JobServiceImpl::Roles());
     grpc_host->AddService(*job_service, v1::JobService::service_full_name());
+    event_service.emplace(*database, *event_bus);
+    access->DeclareService(v1::EventService::service_full_name(), EventServiceImpl::Roles());
+    grpc_host->AddService(*event_service, v1::EventService::service_full_name());
+    webhook_service.emplace(*database, *event_bus, audit, clock);
+    access->DeclareService(v1::WebhookService::service_full_name(), WebhookServiceImpl::Roles());
+    grpc_host->AddService(*webhook_service, v1::WebhookService::service_full_name());
     gateway.emplace(*access, [&grpc_host] { return grpc_host->InProcessChannel(); });
     router.Add(HttpMethod::kPost, "/api/{service}/{method}",
                [&gateway](const HttpRequest& request) { return gateway->Handle(request); });
@@ -255,6 +296,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                         static_cast<std::size_t>(options.http_threads));
     http_server->Start();
     modules->StartAll();
+    event_bus->Start();
     job_queue->Start();
     if (options.demo) modules->LoadDemoData();
     grpc_host->SetServing(true);
@@ -293,6 +335,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   http_server.reset();
   grpc_host.reset();
   router_storage.reset();
+  event_bus.reset();
   job_queue.reset();
   modules.reset();
   database.reset();

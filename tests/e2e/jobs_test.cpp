@@ -71,6 +71,10 @@ class JobsTest : public ::testing::Test {
   }
 
   std::string Runs() { return QueryScalar(conninfo_, "SELECT count(*) FROM chores.run"); }
+  // The fixture's own jobs; the kernel schedules its own too (event retention).
+  std::string ChoresJobs(const std::string& what) {
+    return QueryScalar(conninfo_, "SELECT " + what + " FROM kernel.job WHERE module = 'chores'");
+  }
 
   std::string conninfo_;
   std::string token_;
@@ -87,7 +91,8 @@ TEST_F(JobsTest, TwoServersRunEachOfAThousandJobsExactlyOnce) {
   std::string done;
   for (int attempt = 0; attempt < 1200 && done != "1000"; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    done = QueryScalar(conninfo_, "SELECT count(*) FROM kernel.job WHERE state = 'done'");
+    done = QueryScalar(
+        conninfo_, "SELECT count(*) FROM kernel.job WHERE module = 'chores' AND state = 'done'");
   }
   ASSERT_EQ(done, "1000");
   EXPECT_EQ(Runs(), "1000");
@@ -123,7 +128,7 @@ TEST_F(JobsTest, AFailingJobIsRetriedWithBackoffThenDeadAndCanBeRetried) {
   EXPECT_TRUE(dead.has_finish_time());
   // It stays dead: no fourth attempt however far the clock moves.
   Advance(*kartond, std::chrono::hours(24));
-  EXPECT_EQ(QueryScalar(conninfo_, "SELECT attempts FROM kernel.job"), "3");
+  EXPECT_EQ(ChoresJobs("attempts"), "3");
 
   kernel::v1::RetryJobRequest retry;
   retry.set_id(ids[0]);
@@ -144,17 +149,18 @@ TEST_F(JobsTest, MovingTheTestClockRunsAJobSixMonthsAheadEvenAfterARestart) {
     auto kartond = Start(data_dir, {"--test-clock"});
     token_ = kartond->AdminToken();
     Schedule(*kartond, 1, "record", std::chrono::hours(24 * 182));
-    EXPECT_EQ(Advance(*kartond, std::chrono::hours(24 * 30)).jobs_run(), 0);
+    Advance(*kartond, std::chrono::hours(24 * 30));
     EXPECT_EQ(Runs(), "0");
     EXPECT_EQ(kartond->StopWith(SIGTERM), 0);
   }
   // A new process starts with the real time again; the job waited in the table.
   auto kartond = Start(data_dir, {"--test-clock"});
-  EXPECT_EQ(Advance(*kartond, std::chrono::hours(24 * 100)).jobs_run(), 0);
+  Advance(*kartond, std::chrono::hours(24 * 100));
   EXPECT_EQ(Runs(), "0");
-  EXPECT_EQ(Advance(*kartond, std::chrono::hours(24 * 100)).jobs_run(), 1);
+  // The kernel's hourly retention job runs too, so at least this one.
+  EXPECT_GE(Advance(*kartond, std::chrono::hours(24 * 100)).jobs_run(), 1);
   EXPECT_EQ(Runs(), "1");
-  EXPECT_EQ(QueryScalar(conninfo_, "SELECT state FROM kernel.job"), "done");
+  EXPECT_EQ(ChoresJobs("state"), "done");
 }
 
 TEST_F(JobsTest, RecurringJobsRunOncePerPeriod) {
@@ -165,7 +171,7 @@ TEST_F(JobsTest, RecurringJobsRunOncePerPeriod) {
   Advance(*kartond, std::chrono::hours(1));
   Advance(*kartond, std::chrono::hours(1));
   EXPECT_EQ(Runs(), "2");
-  EXPECT_EQ(QueryScalar(conninfo_, "SELECT state FROM kernel.job"), "scheduled");
+  EXPECT_EQ(ChoresJobs("state"), "scheduled");
 }
 
 TEST_F(JobsTest, BadSchedulesAndAClockThatMayNotMoveAreRefused) {
@@ -186,7 +192,7 @@ TEST_F(JobsTest, BadSchedulesAndAClockThatMayNotMoveAreRefused) {
   request.set_kind("unknown");
   EXPECT_EQ(chores->ScheduleChores(Context().get(), request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.job"), "0");
+  EXPECT_EQ(ChoresJobs("count(*)"), "0");
 
   auto stub = kernel::v1::KernelService::NewStub(
       grpc::CreateChannel(kartond->GrpcAddress(), grpc::InsecureChannelCredentials()));

@@ -20,6 +20,7 @@
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/clock.h"
+#include "karton/kernel/events.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/jobs.h"
 
@@ -62,6 +63,9 @@ class ModuleContext {
   virtual Jobs& JobQueue() = 0;
   // The audit trail: record every create, update and delete (audit.h).
   virtual AuditLog& Audit() = 0;
+  // Domain events: declare and publish this module's topics, subscribe to
+  // others' (events.h).
+  virtual DomainEvents& Events() = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

@@ -1,0 +1,108 @@
+// Domain events (docs/events.md): every business change publishes an event
+// in the same transaction, so an event exists if and only if the change
+// committed; modules and outside systems follow them.
+//
+// In Register(), a module declares the topics it publishes, with their
+// payload message, and subscribes to the topics it reacts to:
+//
+//   context.Events().DeclareTopic<v1::Partner>("partners.partner.created");
+//   context.Events().Subscribe("lead_matcher", {"partners.partner.*"},
+//       [this](const kernel::Event& event, soci::session& session) {
+//         v1::Partner partner;
+//         if (!event.ParsePayload(partner)) return;   // not the expected type
+//         ...   // work in `session`: it commits together with the cursor
+//       });
+//
+// and publishes inside the transaction of the change, after the write:
+//
+//   soci::transaction tx(session);
+//   ... INSERT INTO partners.partner ...
+//   context.Events().Publish(session, "partners.partner.created", id, partner,
+//                            kernel::CallerOf(*server_context));
+//   tx.commit();
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "karton/kernel/access.h"
+#include "karton/kernel/clock.h"
+
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::kernel {
+
+// One committed event, as a subscriber receives it.
+struct Event {
+  std::int64_t id = 0;  // position in the event log; increasing, not contiguous
+  std::string topic;    // "<module>.<resource>.<verb>"
+  std::int64_t aggregate_id = 0;
+  std::string module;        // the publisher
+  std::string payload_type;  // full protobuf name of the payload message
+  std::string payload;       // the payload, serialized
+  TimePoint publish_time;    // kernel clock
+  std::int64_t actor_user_id = 0;
+
+  // Parses the payload into `message` if it is of that type.
+  template <class Message>
+  bool ParsePayload(Message& message) const {
+    return payload_type == Message::descriptor()->full_name() && message.ParseFromString(payload);
+  }
+};
+
+// Runs on a kernel delivery thread with `session` inside an open
+// transaction. The kernel commits it together with the subscriber's cursor,
+// so what the handler writes through `session` happens exactly once per
+// event. Throwing rolls it all back and fails the attempt: the event is
+// retried with backoff (1 s, 2 s, 4 s, ...) and, after --event-max-attempts,
+// parked (EventService/ListParkedEvents), so the events after it flow on;
+// later events of the same aggregate are parked behind it. Work done outside
+// `session` (calls to other modules, messages) may be repeated after a
+// crash: make it idempotent.
+using EventHandler = std::function<void(const Event& event, soci::session& session)>;
+
+struct SubscriptionOptions {
+  // Where a subscription starts the first time it is ever registered: with
+  // the next event (default), or with the oldest event the log still keeps.
+  bool from_oldest = false;
+};
+
+class DomainEvents {
+ public:
+  virtual ~DomainEvents() = default;
+
+  // Register() only. Topics are "<this module>.<resource>.<verb>", lower
+  // case ([a-z][a-z0-9_]*), each published with one payload message type.
+  // Throws std::invalid_argument for a malformed or foreign topic.
+  template <class Message>
+  void DeclareTopic(std::string topic) {
+    DeclareTopic(std::move(topic), Message::descriptor()->full_name());
+  }
+  virtual void DeclareTopic(std::string topic, std::string payload_type) = 0;
+
+  // Writes the event into the outbox inside `session`'s open transaction.
+  // Publish after the write it describes: concurrent changes of one
+  // aggregate then reach subscribers in commit order. Throws
+  // std::invalid_argument for an undeclared topic or a payload of another
+  // type than declared (programming errors).
+  virtual void Publish(soci::session& session, std::string_view topic, std::int64_t aggregate_id,
+                       const google::protobuf::Message& payload, const Caller& actor) = 0;
+
+  // Register() only. `name` ([a-z][a-z0-9_]*) is unique within the module;
+  // the cursor is kept under "<module>.<name>" and survives restarts.
+  // `topics` are patterns: "partners.partner.created", "partners.partner.*",
+  // "partners.*" or "*".
+  virtual void Subscribe(std::string name, std::vector<std::string> topics, EventHandler handler,
+                         SubscriptionOptions options = {}) = 0;
+};
+
+}  // namespace karton::kernel

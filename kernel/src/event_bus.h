@@ -1,0 +1,149 @@
+// The kernel side of domain events (docs/events.md): the per-module
+// DomainEvents facade, the sequencer that turns committed outbox rows into
+// the numbered event log, and the deliverers that walk each subscription's
+// durable cursor (in-process handlers and webhooks).
+//
+// Threads:
+// - one listener: LISTENs on its own connection; on a notification or every
+//   poll interval it runs the sequencer, refreshes the log head and the
+//   subscription list, and wakes the deliverers and the streams;
+// - --event-workers deliverers: each takes a due subscription, claims it in
+//   the database (so one kartond at a time delivers it), and delivers a
+//   batch in order.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "event_store.h"
+#include "karton/kernel/clock.h"
+#include "karton/kernel/events.h"
+
+namespace karton::kernel {
+
+class Database;
+
+struct EventBusOptions {
+  int workers = 2;
+  std::chrono::milliseconds poll_interval{1000};
+  // In-process handlers: attempts at one event before it is parked.
+  int max_attempts = 5;
+  // Webhooks: failed deliveries in a row before the webhook is disabled.
+  int webhook_max_failures = 20;
+  std::chrono::seconds webhook_timeout{10};
+  // How long the log keeps events; 0 keeps them forever.
+  int retention_days = 30;
+  // How long a delivery claim holds before another kartond may take over;
+  // every delivered event renews it.
+  int claim_lease_seconds = 30;
+};
+
+struct DeclaredTopic {
+  std::string name;
+  std::string module;
+  std::string payload_type;
+};
+
+class EventBus {
+ public:
+  // `connection_string` opens the listener's own connection (LISTEN needs a
+  // session that is not lent out).
+  EventBus(Database& database, std::string connection_string, const Clock& clock,
+           std::string node_id, EventBusOptions options);
+  ~EventBus();  // Stop()
+  EventBus(const EventBus&) = delete;
+  EventBus& operator=(const EventBus&) = delete;
+
+  // The facade a module uses; topics and subscriptions carry its name.
+  std::unique_ptr<DomainEvents> ForModule(const std::string& module);
+
+  // Every declared topic, by name. Read-only once Start() ran.
+  std::vector<DeclaredTopic> Topics() const;
+  // True when `pattern` matches at least one declared topic.
+  bool MatchesSomeTopic(const std::string& pattern) const;
+
+  // Records the module subscriptions in the database (creating their
+  // cursors on first registration) and starts the threads.
+  void Start();
+  // Ends every Subscribe stream (they answer UNAVAILABLE), so the gRPC
+  // server can drain; deliveries go on until Stop().
+  void CloseStreams();
+  // Stops the threads after the deliveries in progress. Idempotent.
+  void Stop();
+
+  // Something changed that the deliverers should look at now: a webhook
+  // was created or enabled, parked events were queued, the clock moved.
+  void Refresh();
+
+  // For Subscribe streams: waits until an event after `after` may exist,
+  // or `timeout` passed. False once streams are closing.
+  bool WaitForEventsAfter(std::int64_t after, std::chrono::milliseconds timeout);
+  bool StreamsClosing() const { return streams_closing_.load(); }
+
+  // Deletes what retention no longer keeps (the kernel's hourly job).
+  long long PurgeExpired();
+  const EventBusOptions& Options() const { return options_; }
+
+ private:
+  class ModuleEvents;
+  struct Subscription;
+
+  void ListenLoop();
+  void WorkerLoop();
+  // The next subscription with work, marked busy; nullptr if none.
+  // Call with mutex_ held; `wait` shrinks to the earliest backoff end.
+  std::shared_ptr<Subscription> TakeDueSubscription(std::chrono::milliseconds& wait);
+  void RunRound(Subscription& subscription);
+  // Both deliver one batch after the claimed cursor, in order, and stop at
+  // the first failure (after recording it).
+  void DeliverToModule(Subscription& subscription, soci::session& session,
+                       const event_store::SubscriptionRow& claimed);
+  void DeliverToWebhook(Subscription& subscription, soci::session& session,
+                        const event_store::SubscriptionRow& claimed);
+  // Parked events queued by RetryParkedEvents, once each, in order.
+  void RetryParked(Subscription& subscription, soci::session& session);
+  // Records what a round learned, for the next TakeDueSubscription.
+  void Note(Subscription& subscription, std::int64_t cursor,
+            std::optional<TimePoint> retry_at = std::nullopt);
+  bool Stopping() const;
+  // Moves committed outbox rows into the log until none is left.
+  void Sequence();
+  void ReloadSubscriptions();
+  void RaiseHead(std::int64_t head);
+
+  Database& database_;
+  std::string connection_string_;
+  const Clock& clock_;
+  std::string node_id_;
+  EventBusOptions options_;
+
+  // Filled during Register(), read-only after Start().
+  std::map<std::string, DeclaredTopic> topics_;
+  std::vector<std::shared_ptr<Subscription>> module_subscriptions_;
+  std::string module_subscription_names_;  // comma-separated, for SQL
+  bool started_ = false;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // head moved, subscriptions changed, stopping
+  std::vector<std::shared_ptr<Subscription>> subscriptions_;  // module + webhooks
+  std::int64_t head_ = 0;
+  bool stopping_ = false;
+  bool reload_requested_ = false;
+  std::atomic<bool> streams_closing_{false};
+  std::size_t next_pick_ = 0;  // round-robin position
+
+  int wake_fd_ = -1;  // eventfd that interrupts the listener's wait
+  std::thread listener_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace karton::kernel

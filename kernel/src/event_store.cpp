@@ -1,0 +1,589 @@
+#include "event_store.h"
+
+#include <soci/soci.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "event_topics.h"
+
+namespace karton::kernel::event_store {
+namespace {
+
+// A macro so each statement below stays one constant literal. Payloads
+// travel as base64: SOCI binds text parameters, which cannot hold the NUL
+// bytes of serialized protobuf.
+#define KARTON_EVENT_COLUMNS(e)                               \
+  e ".id, " e ".module, " e ".topic, " e ".aggregate_id, " e  \
+    ".payload_type, "                                         \
+    "encode(" e ".payload, 'base64'), (extract(epoch from " e \
+    ".publish_time) * 1000000)::bigint, "                     \
+    "coalesce(" e ".actor_user_id, 0)"
+constexpr int kEventColumnCount = 8;
+
+constexpr const char* kInsertOutbox = R"sql(
+INSERT INTO kernel.event_outbox (module, topic, aggregate_id, payload_type, payload,
+                                 publish_time, actor_user_id)
+VALUES (:module, :topic, :aggregate_id, :payload_type, decode(:payload, 'base64'),
+        to_timestamp(:publish_us / 1e6), nullif(cast(:actor AS bigint), 0)))sql";
+
+// Sent at commit, once per transaction however many events it published
+// (PostgreSQL folds identical notifications of one transaction).
+constexpr const char* kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
+
+// Any constant both sides agree on; "karton.ev" in ASCII.
+constexpr const char* kTakeSequencerLock =
+    "SELECT pg_try_advisory_xact_lock(7021735117657446) :: int";
+
+// INSERT ... SELECT ... ORDER BY numbers the rows in that order, so the log
+// keeps the outbox order among the rows moved together.
+constexpr const char* kMoveOutboxToLog = R"sql(
+WITH moved AS (
+  DELETE FROM kernel.event_outbox
+  WHERE id IN (SELECT id FROM kernel.event_outbox ORDER BY id LIMIT :limit)
+  RETURNING *),
+inserted AS (
+  INSERT INTO kernel.event (module, topic, aggregate_id, payload_type, payload, publish_time,
+                            actor_user_id)
+  SELECT module, topic, aggregate_id, payload_type, payload, publish_time, actor_user_id
+  FROM moved ORDER BY id
+  RETURNING id)
+SELECT count(*), coalesce(max(id), 0) FROM inserted)sql";
+
+constexpr const char* kNotifyLog = "SELECT pg_notify('karton_events', 'log ' || :head)";
+
+constexpr const char* kHead = "SELECT coalesce(max(id), 0) FROM kernel.event";
+constexpr const char* kPurgedThrough = "SELECT purged_through FROM kernel.event_retention";
+
+// One statement, one snapshot: the head is exactly what the batch query saw.
+constexpr const char* kReadBatch =
+    "SELECT h.head, " KARTON_EVENT_COLUMNS("e") " FROM "
+    "(SELECT coalesce(max(id), 0) AS head FROM kernel.event) h LEFT JOIN LATERAL "
+    "(SELECT * FROM kernel.event WHERE id > :after "
+    "AND topic LIKE ANY (string_to_array(:patterns, ',')) ORDER BY id LIMIT :limit) e ON true "
+    "ORDER BY e.id";
+
+#define KARTON_SUBSCRIPTION_COLUMNS                                                            \
+  "s.id, s.name, s.kind, s.topics, s.cursor, s.active::int, s.disabled_reason, "               \
+  "s.consecutive_failures, s.last_error, (extract(epoch from s.retry_at) * 1000000)::bigint, " \
+  "(extract(epoch from s.last_success_at) * 1000000)::bigint, s.parked_count, "                \
+  "(SELECT count(*) FROM kernel.event_parked p WHERE p.subscription_id = s.id "                \
+  "AND p.state = 'retrying'), (extract(epoch from s.create_time) * 1000000)::bigint, "         \
+  "coalesce(w.id, 0), coalesce(w.url, ''), coalesce(w.secret, '')"
+#define KARTON_SUBSCRIPTION_FROM \
+  " FROM kernel.event_subscription s LEFT JOIN kernel.webhook w ON w.subscription_id = s.id "
+
+constexpr const char* kRegisterModuleSubscription = R"sql(
+INSERT INTO kernel.event_subscription (name, kind, topics, cursor, registered_at, create_time)
+VALUES (:name, 'module', :topics,
+        CASE WHEN :from_oldest = 1 THEN (SELECT purged_through FROM kernel.event_retention)
+             ELSE (SELECT coalesce(max(id), 0) FROM kernel.event) END,
+        now(), to_timestamp(:now / 1e6))
+ON CONFLICT (name) DO UPDATE SET topics = EXCLUDED.topics, registered_at = EXCLUDED.registered_at
+RETURNING id)sql";
+
+constexpr const char* kTouchModuleSubscriptions =
+    "UPDATE kernel.event_subscription SET registered_at = now() "
+    "WHERE kind = 'module' AND name = ANY (string_to_array(:names, ','))";
+
+constexpr const char* kLoadSubscriptions =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
+    "WHERE s.kind = 'webhook' OR s.name = ANY (string_to_array(:names, ',')) ORDER BY s.id";
+
+constexpr const char* kListAllSubscriptions =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "ORDER BY s.name";
+
+constexpr const char* kFindSubscription =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.name = :name";
+
+constexpr const char* kFindWebhook =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE w.id = :id";
+
+constexpr const char* kListWebhooks = "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
+                                      "WHERE w.id > :after ORDER BY w.id LIMIT :limit";
+
+constexpr const char* kClaim = R"sql(
+UPDATE kernel.event_subscription
+SET claimed_by = :node1, claim_until = clock_timestamp() + make_interval(secs => :lease)
+WHERE id = :id AND active
+  AND (claimed_by IS NULL OR claimed_by = :node2 OR claim_until < clock_timestamp())
+  AND (retry_at IS NULL OR retry_at <= to_timestamp(:now / 1e6))
+RETURNING id)sql";
+
+constexpr const char* kSelectSubscriptionById =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.id = :id";
+
+constexpr const char* kRelease =
+    "UPDATE kernel.event_subscription SET claimed_by = NULL, claim_until = NULL "
+    "WHERE id = :id AND claimed_by = :node";
+
+constexpr const char* kAdvanceCursor = R"sql(
+UPDATE kernel.event_subscription
+SET cursor = :to, consecutive_failures = 0, last_error = '', retry_at = NULL,
+    last_success_at = to_timestamp(:now / 1e6),
+    claim_until = clock_timestamp() + make_interval(secs => :lease)
+WHERE id = :id AND claimed_by = :node AND cursor = :from
+RETURNING id)sql";
+
+constexpr const char* kRecordFailure = R"sql(
+UPDATE kernel.event_subscription
+SET consecutive_failures = :failures, last_error = :error, retry_at = to_timestamp(:retry / 1e6)
+WHERE id = :id AND claimed_by = :node)sql";
+
+constexpr const char* kDisable = R"sql(
+UPDATE kernel.event_subscription
+SET active = false, disabled_reason = :reason, consecutive_failures = :failures,
+    last_error = :error, retry_at = NULL, claimed_by = NULL, claim_until = NULL
+WHERE id = :id)sql";
+
+constexpr const char* kParkedAggregates =
+    "SELECT aggregate_type, aggregate_id, min(event_id) FROM kernel.event_parked "
+    "WHERE subscription_id = :id GROUP BY aggregate_type, aggregate_id";
+
+constexpr const char* kPark = R"sql(
+INSERT INTO kernel.event_parked (subscription_id, event_id, aggregate_type, aggregate_id, attempts,
+                                 last_error, blocked_by_event_id, park_time)
+VALUES (:subscription, :event, :aggregate_type, :aggregate_id, :attempts, :error,
+        nullif(cast(:blocked_by AS bigint), 0), to_timestamp(:now / 1e6))
+ON CONFLICT DO NOTHING)sql";
+
+constexpr const char* kCountParked =
+    "UPDATE kernel.event_subscription SET parked_count = "
+    "(SELECT count(*) FROM kernel.event_parked WHERE subscription_id = :id1) WHERE id = :id2";
+
+constexpr const char* kRetryingEvents =
+    "SELECT " KARTON_EVENT_COLUMNS("e") ", p.attempts FROM kernel.event_parked p "
+    "JOIN kernel.event e ON e.id = p.event_id "
+    "WHERE p.subscription_id = :id AND p.state = 'retrying' ORDER BY p.event_id";
+
+constexpr const char* kUnpark =
+    "DELETE FROM kernel.event_parked WHERE subscription_id = :subscription AND event_id = :event";
+
+constexpr const char* kRepark = R"sql(
+UPDATE kernel.event_parked
+SET state = 'parked',
+    attempts = attempts + CASE WHEN :error1 = '' THEN 0 ELSE 1 END,
+    last_error = CASE WHEN :error2 = '' THEN last_error ELSE :error3 END
+WHERE subscription_id = :subscription AND event_id = :event)sql";
+
+constexpr const char* kQueueParkedForRetry =
+    "UPDATE kernel.event_parked SET state = 'retrying' "
+    "WHERE subscription_id = :id AND state = 'parked' RETURNING event_id";
+
+constexpr const char* kListParked =
+    "SELECT " KARTON_EVENT_COLUMNS("e") ", s.name, p.attempts, p.last_error, "
+    "(extract(epoch from p.park_time) * 1000000)::bigint, coalesce(p.blocked_by_event_id, 0) "
+    "FROM kernel.event_parked p JOIN kernel.event e ON e.id = p.event_id "
+    "JOIN kernel.event_subscription s ON s.id = p.subscription_id "
+    "WHERE (:name1 = '' OR s.name = :name2) AND p.event_id > :after "
+    "ORDER BY p.event_id, s.name LIMIT :limit";
+
+constexpr const char* kFindWebhookByRequest =
+    "SELECT id FROM kernel.webhook WHERE request_id = :request_id";
+
+constexpr const char* kInsertWebhookSubscription = R"sql(
+INSERT INTO kernel.event_subscription (name, kind, topics, cursor, create_time)
+VALUES ('webhook.' || gen_random_uuid(), 'webhook', :topics,
+        CASE WHEN cast(:after1 AS bigint) < 0 THEN (SELECT coalesce(max(id), 0) FROM kernel.event) ELSE cast(:after2 AS bigint) END,
+        to_timestamp(:now / 1e6))
+RETURNING id)sql";
+
+constexpr const char* kInsertWebhook = R"sql(
+INSERT INTO kernel.webhook (subscription_id, url, secret, request_id, create_time)
+VALUES (:subscription, :url, :secret, nullif(:request_id, ''), to_timestamp(:now / 1e6))
+RETURNING id)sql";
+
+// The subscription is named after the webhook once its id is known.
+constexpr const char* kNameWebhookSubscription =
+    "UPDATE kernel.event_subscription SET name = 'webhook.' || :webhook WHERE id = :subscription";
+
+constexpr const char* kDeleteWebhook = R"sql(
+WITH gone AS (DELETE FROM kernel.webhook WHERE id = :id RETURNING subscription_id)
+DELETE FROM kernel.event_subscription WHERE id IN (SELECT subscription_id FROM gone)
+RETURNING id)sql";
+
+constexpr const char* kEnableWebhook = R"sql(
+UPDATE kernel.event_subscription
+SET active = true, disabled_reason = '', consecutive_failures = 0, retry_at = NULL
+WHERE id = (SELECT subscription_id FROM kernel.webhook WHERE id = :id)
+RETURNING id)sql";
+
+constexpr const char* kReplayWebhook = R"sql(
+UPDATE kernel.event_subscription
+SET cursor = :after, consecutive_failures = 0, last_error = '', retry_at = NULL
+WHERE id = (SELECT subscription_id FROM kernel.webhook WHERE id = :id)
+RETURNING id)sql";
+
+// Retention never deletes past the cursor of a live subscriber (an active
+// webhook, or a module subscription some kartond registered within the
+// retention period, by the database's clock: liveness is about processes,
+// so a moved test clock does not orphan anyone), nor a parked event.
+constexpr const char* kPurgeEvents = R"sql(
+WITH horizon AS (
+  SELECT coalesce(max(id), 0) AS id FROM kernel.event
+  WHERE publish_time < to_timestamp(:cutoff / 1e6)),
+keep_from AS (
+  SELECT least((SELECT id FROM horizon),
+               coalesce((SELECT min(cursor) FROM kernel.event_subscription
+                         WHERE active AND (kind = 'webhook'
+                                           OR registered_at >= now() - make_interval(days => :days))),
+                        (SELECT id FROM horizon))) AS id),
+deleted AS (
+  DELETE FROM kernel.event e
+  WHERE e.id <= (SELECT id FROM keep_from)
+    AND NOT EXISTS (SELECT 1 FROM kernel.event_parked p WHERE p.event_id = e.id)
+  RETURNING 1)
+UPDATE kernel.event_retention
+SET purged_through = greatest(purged_through, (SELECT id FROM keep_from))
+RETURNING (SELECT count(*) FROM deleted))sql";
+
+TimePoint FromMicros(long long micros) { return TimePoint(std::chrono::microseconds(micros)); }
+
+std::string ToBase64(const std::string& bytes) {
+  std::string encoded(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL),
+                      '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(),
+                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  encoded.resize(std::strlen(encoded.c_str()));
+  return encoded;
+}
+
+// PostgreSQL's encode(..., 'base64') breaks lines every 76 characters.
+std::string FromBase64(const std::string& text) {
+  std::string bytes(text.size(), '\0');
+  std::size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
+                        text.size(), "\n\r", &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    throw std::runtime_error("an event payload in the database is not valid base64");
+  }
+  bytes.resize(length);
+  return bytes;
+}
+
+Event EventFromRow(const soci::row& row, std::size_t first) {
+  Event event;
+  event.id = row.get<long long>(first);
+  event.module = row.get<std::string>(first + 1);
+  event.topic = row.get<std::string>(first + 2);
+  event.aggregate_id = row.get<long long>(first + 3);
+  event.payload_type = row.get<std::string>(first + 4);
+  event.payload = FromBase64(row.get<std::string>(first + 5));
+  event.publish_time = FromMicros(row.get<long long>(first + 6));
+  event.actor_user_id = row.get<long long>(first + 7);
+  return event;
+}
+
+std::optional<TimePoint> OptionalTime(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
+  return FromMicros(row.get<long long>(column));
+}
+
+SubscriptionRow SubscriptionFromRow(const soci::row& row) {
+  SubscriptionRow s;
+  s.id = row.get<long long>(0);
+  s.name = row.get<std::string>(1);
+  s.kind = row.get<std::string>(2);
+  s.topics = row.get<std::string>(3);
+  s.cursor = row.get<long long>(4);
+  s.active = row.get<int>(5) != 0;
+  s.disabled_reason = row.get<std::string>(6);
+  s.consecutive_failures = row.get<int>(7);
+  s.last_error = row.get<std::string>(8);
+  s.retry_at = OptionalTime(row, 9);
+  s.last_success_at = OptionalTime(row, 10);
+  s.parked_count = row.get<int>(11);
+  s.retrying_count = static_cast<int>(row.get<long long>(12));
+  s.create_time = OptionalTime(row, 13);
+  s.webhook_id = row.get<long long>(14);
+  s.url = row.get<std::string>(15);
+  s.secret = row.get<std::string>(16);
+  return s;
+}
+
+std::vector<SubscriptionRow> SubscriptionsFrom(soci::rowset<soci::row>& rows) {
+  std::vector<SubscriptionRow> subscriptions;
+  for (const auto& row : rows) subscriptions.push_back(SubscriptionFromRow(row));
+  return subscriptions;
+}
+
+std::optional<SubscriptionRow> OneSubscription(soci::session& session, const char* sql,
+                                               long long key) {
+  soci::row row;
+  session << sql, soci::use(key), soci::into(row);
+  if (!session.got_data()) return std::nullopt;
+  return SubscriptionFromRow(row);
+}
+
+}  // namespace
+
+void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
+  const std::string payload = ToBase64(entry.payload);
+  long long aggregate_id = entry.aggregate_id;
+  long long publish_us = ToEpochMicros(entry.publish_time);
+  long long actor = entry.actor_user_id;
+  session << kInsertOutbox, soci::use(entry.module), soci::use(entry.topic),
+      soci::use(aggregate_id), soci::use(entry.payload_type), soci::use(payload),
+      soci::use(publish_us), soci::use(actor);
+  session << kNotifyOutbox;
+}
+
+SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
+  SequenceResult result;
+  soci::transaction transaction(session);
+  int locked = 0;
+  session << kTakeSequencerLock, soci::into(locked);
+  if (locked == 0) {
+    result.locked_out = true;
+    return result;  // rolled back: another sequencer is at work
+  }
+  long long moved = 0, head = 0;
+  session << kMoveOutboxToLog, soci::use(limit), soci::into(moved), soci::into(head);
+  result.moved = static_cast<int>(moved);
+  if (moved > 0) {
+    const std::string head_text = std::to_string(head);
+    session << kNotifyLog, soci::use(head_text);
+  }
+  transaction.commit();
+  result.head = moved > 0 ? head : Head(session);
+  return result;
+}
+
+std::int64_t Head(soci::session& session) {
+  long long head = 0;
+  session << kHead, soci::into(head);
+  return head;
+}
+
+std::int64_t PurgedThrough(soci::session& session) {
+  long long purged = 0;
+  session << kPurgedThrough, soci::into(purged);
+  return purged;
+}
+
+Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& like_patterns,
+                int limit) {
+  Batch batch;
+  long long after_id = after;
+  soci::rowset<soci::row> rows = (session.prepare << kReadBatch, soci::use(after_id),
+                                  soci::use(like_patterns), soci::use(limit));
+  for (const auto& row : rows) {
+    batch.head = row.get<long long>(0);
+    if (row.get_indicator(1) != soci::i_ok) continue;  // the head-only row
+    batch.events.push_back(EventFromRow(row, 1));
+  }
+  return batch;
+}
+
+std::int64_t RegisterModuleSubscription(soci::session& session, const std::string& name,
+                                        const std::string& topics, bool from_oldest,
+                                        TimePoint now) {
+  const int oldest = from_oldest ? 1 : 0;
+  long long now_us = ToEpochMicros(now), id = 0;
+  session << kRegisterModuleSubscription, soci::use(name), soci::use(topics), soci::use(oldest),
+      soci::use(now_us), soci::into(id);
+  return id;
+}
+
+void TouchModuleSubscriptions(soci::session& session, const std::string& names) {
+  session << kTouchModuleSubscriptions, soci::use(names);
+}
+
+std::vector<SubscriptionRow> LoadSubscriptions(soci::session& session, const std::string& names) {
+  soci::rowset<soci::row> rows = (session.prepare << kLoadSubscriptions, soci::use(names));
+  return SubscriptionsFrom(rows);
+}
+
+std::vector<SubscriptionRow> ListAllSubscriptions(soci::session& session) {
+  soci::rowset<soci::row> rows = (session.prepare << kListAllSubscriptions);
+  return SubscriptionsFrom(rows);
+}
+
+std::optional<SubscriptionRow> FindSubscription(soci::session& session, const std::string& name) {
+  soci::row row;
+  session << kFindSubscription, soci::use(name), soci::into(row);
+  if (!session.got_data()) return std::nullopt;
+  return SubscriptionFromRow(row);
+}
+
+std::optional<SubscriptionRow> Claim(soci::session& session, std::int64_t id,
+                                     const std::string& node, int lease_seconds, TimePoint now) {
+  long long subscription = id, now_us = ToEpochMicros(now), claimed = 0;
+  soci::indicator got = soci::i_null;
+  session << kClaim, soci::use(node), soci::use(lease_seconds), soci::use(subscription),
+      soci::use(node), soci::use(now_us), soci::into(claimed, got);
+  if (!session.got_data() || got != soci::i_ok) return std::nullopt;
+  return OneSubscription(session, kSelectSubscriptionById, subscription);
+}
+
+void Release(soci::session& session, std::int64_t id, const std::string& node) {
+  long long subscription = id;
+  session << kRelease, soci::use(subscription), soci::use(node);
+}
+
+bool AdvanceCursor(soci::session& session, std::int64_t id, const std::string& node,
+                   std::int64_t from, std::int64_t to, TimePoint now, int lease_seconds) {
+  long long subscription = id, from_id = from, to_id = to, now_us = ToEpochMicros(now), moved = 0;
+  soci::indicator got = soci::i_null;
+  session << kAdvanceCursor, soci::use(to_id), soci::use(now_us), soci::use(lease_seconds),
+      soci::use(subscription), soci::use(node), soci::use(from_id), soci::into(moved, got);
+  return session.got_data() && got == soci::i_ok;
+}
+
+void RecordFailure(soci::session& session, std::int64_t id, const std::string& node, int failures,
+                   const std::string& error, TimePoint retry_at) {
+  long long subscription = id, retry_us = ToEpochMicros(retry_at);
+  session << kRecordFailure, soci::use(failures), soci::use(error), soci::use(retry_us),
+      soci::use(subscription), soci::use(node);
+}
+
+void DisableSubscription(soci::session& session, std::int64_t id, const std::string& reason,
+                         int failures, const std::string& error) {
+  long long subscription = id;
+  session << kDisable, soci::use(reason), soci::use(failures), soci::use(error),
+      soci::use(subscription);
+}
+
+std::map<std::pair<std::string, std::int64_t>, std::int64_t> ParkedAggregates(
+    soci::session& session, std::int64_t subscription_id) {
+  long long id = subscription_id;
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> parked;
+  soci::rowset<soci::row> rows = (session.prepare << kParkedAggregates, soci::use(id));
+  for (const auto& row : rows) {
+    parked[{row.get<std::string>(0), row.get<long long>(1)}] = row.get<long long>(2);
+  }
+  return parked;
+}
+
+void Park(soci::session& session, std::int64_t subscription_id, const Event& event, int attempts,
+          const std::string& error, std::int64_t blocked_by, TimePoint now) {
+  long long subscription = subscription_id, event_id = event.id, aggregate_id = event.aggregate_id,
+            blocked = blocked_by, now_us = ToEpochMicros(now);
+  const std::string aggregate_type = AggregateTypeOf(event.topic);
+  session << kPark, soci::use(subscription), soci::use(event_id), soci::use(aggregate_type),
+      soci::use(aggregate_id), soci::use(attempts), soci::use(error), soci::use(blocked),
+      soci::use(now_us);
+  session << kCountParked, soci::use(subscription), soci::use(subscription);
+}
+
+std::vector<std::pair<Event, int>> RetryingEvents(soci::session& session,
+                                                  std::int64_t subscription_id) {
+  long long id = subscription_id;
+  std::vector<std::pair<Event, int>> events;
+  soci::rowset<soci::row> rows = (session.prepare << kRetryingEvents, soci::use(id));
+  for (const auto& row : rows) {
+    events.emplace_back(EventFromRow(row, 0), row.get<int>(kEventColumnCount));
+  }
+  return events;
+}
+
+void Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id) {
+  long long subscription = subscription_id, event = event_id;
+  session << kUnpark, soci::use(subscription), soci::use(event);
+  session << kCountParked, soci::use(subscription), soci::use(subscription);
+}
+
+void Repark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id,
+            const std::string& error) {
+  long long subscription = subscription_id, event = event_id;
+  session << kRepark, soci::use(error), soci::use(error), soci::use(error), soci::use(subscription),
+      soci::use(event);
+}
+
+int QueueParkedForRetry(soci::session& session, std::int64_t subscription_id) {
+  long long id = subscription_id;
+  soci::rowset<long long> rows = (session.prepare << kQueueParkedForRetry, soci::use(id));
+  int queued = 0;
+  for (auto it = rows.begin(); it != rows.end(); ++it) ++queued;
+  return queued;
+}
+
+std::vector<ParkedRow> ListParked(soci::session& session, const std::string& subscription,
+                                  std::int64_t after_event_id, int limit) {
+  long long after = after_event_id;
+  std::vector<ParkedRow> parked;
+  soci::rowset<soci::row> rows = (session.prepare << kListParked, soci::use(subscription),
+                                  soci::use(subscription), soci::use(after), soci::use(limit));
+  for (const auto& row : rows) {
+    ParkedRow entry;
+    entry.event = EventFromRow(row, 0);
+    entry.subscription = row.get<std::string>(kEventColumnCount);
+    entry.attempts = row.get<int>(kEventColumnCount + 1);
+    entry.last_error = row.get<std::string>(kEventColumnCount + 2);
+    entry.park_time = FromMicros(row.get<long long>(kEventColumnCount + 3));
+    entry.blocked_by = row.get<long long>(kEventColumnCount + 4);
+    parked.push_back(std::move(entry));
+  }
+  return parked;
+}
+
+SubscriptionRow CreateWebhook(soci::session& session, const NewWebhook& webhook, TimePoint now,
+                              bool& created) {
+  created = false;
+  if (!webhook.request_id.empty()) {
+    // Serialises two creates with one request_id; the loser finds the winner's.
+    session << "SELECT pg_advisory_xact_lock(hashtext('karton.webhook.' || :r))",
+        soci::use(webhook.request_id);
+    long long existing = 0;
+    session << kFindWebhookByRequest, soci::use(webhook.request_id), soci::into(existing);
+    if (session.got_data()) return *FindWebhook(session, existing);
+  }
+  long long after = webhook.after_event_id, now_us = ToEpochMicros(now), subscription = 0,
+            webhook_id = 0;
+  session << kInsertWebhookSubscription, soci::use(webhook.topics), soci::use(after),
+      soci::use(after), soci::use(now_us), soci::into(subscription);
+  session << kInsertWebhook, soci::use(subscription), soci::use(webhook.url),
+      soci::use(webhook.secret), soci::use(webhook.request_id), soci::use(now_us),
+      soci::into(webhook_id);
+  const std::string webhook_text = std::to_string(webhook_id);
+  session << kNameWebhookSubscription, soci::use(webhook_text), soci::use(subscription);
+  created = true;
+  return *FindWebhook(session, webhook_id);
+}
+
+std::optional<SubscriptionRow> FindWebhook(soci::session& session, std::int64_t webhook_id) {
+  return OneSubscription(session, kFindWebhook, webhook_id);
+}
+
+std::vector<SubscriptionRow> ListWebhooks(soci::session& session, std::int64_t after_id,
+                                          int limit) {
+  long long after = after_id;
+  soci::rowset<soci::row> rows =
+      (session.prepare << kListWebhooks, soci::use(after), soci::use(limit));
+  return SubscriptionsFrom(rows);
+}
+
+namespace {
+bool ReturnsRow(soci::session& session, const char* sql, long long first, long long second = -1) {
+  long long id = 0;
+  soci::indicator got = soci::i_null;
+  if (second < 0) {
+    session << sql, soci::use(first), soci::into(id, got);
+  } else {
+    session << sql, soci::use(first), soci::use(second), soci::into(id, got);
+  }
+  return session.got_data() && got == soci::i_ok;
+}
+}  // namespace
+
+bool DeleteWebhook(soci::session& session, std::int64_t webhook_id) {
+  return ReturnsRow(session, kDeleteWebhook, webhook_id);
+}
+
+bool EnableWebhook(soci::session& session, std::int64_t webhook_id) {
+  return ReturnsRow(session, kEnableWebhook, webhook_id);
+}
+
+bool ReplayWebhook(soci::session& session, std::int64_t webhook_id, std::int64_t after_event_id) {
+  return ReturnsRow(session, kReplayWebhook, after_event_id, webhook_id);
+}
+
+long long PurgeEvents(soci::session& session, TimePoint cutoff, int retention_days) {
+  long long cutoff_us = ToEpochMicros(cutoff), deleted = 0;
+  session << kPurgeEvents, soci::use(cutoff_us), soci::use(retention_days), soci::into(deleted);
+  return deleted;
+}
+
+}  // namespace karton::kernel::event_store

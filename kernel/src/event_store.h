@@ -1,0 +1,186 @@
+// Every SQL statement of domain events: the outbox, the sequencer that
+// moves committed outbox rows into the event log, reads of the log,
+// subscription cursors, parked events, webhooks and retention.
+// (schema/kernel/0005_create_event.sql has the tables and why.)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "karton/kernel/clock.h"
+#include "karton/kernel/events.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::kernel::event_store {
+
+// NOTIFY channel: publishers ("outbox") wake the sequencers, sequencers
+// ("log <head>") wake the deliverers of every kartond on the database.
+inline constexpr const char* kNotifyChannel = "karton_events";
+
+struct OutboxEntry {
+  std::string module;
+  std::string topic;
+  std::int64_t aggregate_id = 0;
+  std::string payload_type;
+  std::string payload;  // serialized protobuf
+  TimePoint publish_time;
+  std::int64_t actor_user_id = 0;
+};
+// Inside the caller's open transaction; also queues the NOTIFY that is sent
+// when (and only if) that transaction commits.
+void AppendToOutbox(soci::session& session, const OutboxEntry& entry);
+
+// Moves up to `limit` committed outbox rows into the log, in one transaction
+// under an advisory lock, so only one sequencer in the whole cluster numbers
+// events at a time. Returns how many moved (0 when another sequencer holds
+// the lock), and the log's head after the move.
+struct SequenceResult {
+  int moved = 0;
+  std::int64_t head = 0;
+  bool locked_out = false;
+};
+SequenceResult MoveOutboxToLog(soci::session& session, int limit);
+
+std::int64_t Head(soci::session& session);
+// The highest event id retention has deleted (0: none).
+std::int64_t PurgedThrough(soci::session& session);
+
+// Up to `limit` events after `after` whose topic matches `like_patterns`
+// (event_topics.h LikePatterns), and the log's head read in the same
+// snapshot: when fewer than `limit` came back, nothing matching lies
+// between the last of them and `head`.
+struct Batch {
+  std::vector<Event> events;
+  std::int64_t head = 0;
+};
+Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& like_patterns,
+                int limit);
+
+// --- subscriptions --------------------------------------------------------
+
+struct SubscriptionRow {
+  std::int64_t id = 0;
+  std::string name;
+  std::string kind;  // "module" | "webhook"
+  std::string topics;
+  std::int64_t cursor = 0;
+  bool active = true;
+  std::string disabled_reason;
+  int consecutive_failures = 0;
+  std::string last_error;
+  std::optional<TimePoint> retry_at;
+  std::optional<TimePoint> last_success_at;
+  int parked_count = 0;
+  int retrying_count = 0;
+  std::optional<TimePoint> create_time;
+  // Webhooks only.
+  std::int64_t webhook_id = 0;
+  std::string url;
+  std::string secret;
+};
+
+// Creates a module subscription the first time (cursor at the log's head,
+// or at the retention horizon when `from_oldest`); later only refreshes its
+// topics and registered_at (database clock). Returns the id.
+std::int64_t RegisterModuleSubscription(soci::session& session, const std::string& name,
+                                        const std::string& topics, bool from_oldest, TimePoint now);
+// Marks the module subscriptions `names` (comma-separated) as alive now, so
+// retention keeps what they have not yet read.
+void TouchModuleSubscriptions(soci::session& session, const std::string& names);
+// Every webhook plus the module subscriptions named (comma-separated).
+std::vector<SubscriptionRow> LoadSubscriptions(soci::session& session, const std::string& names);
+// Every subscription, for EventService/ListSubscriptions.
+std::vector<SubscriptionRow> ListAllSubscriptions(soci::session& session);
+std::optional<SubscriptionRow> FindSubscription(soci::session& session, const std::string& name);
+
+// Takes the delivery claim for this node until the lease ends (database
+// clock), if the subscription is active, not claimed by a live other node,
+// and not backing off at `now` (kernel clock). Returns the fresh row.
+std::optional<SubscriptionRow> Claim(soci::session& session, std::int64_t id,
+                                     const std::string& node, int lease_seconds, TimePoint now);
+void Release(soci::session& session, std::int64_t id, const std::string& node);
+
+// Moves the cursor from `from` to `to`, clears the failure state and
+// renews the claim for `lease_seconds`, only while this node holds the
+// claim and nobody moved the cursor meanwhile. False when that no longer
+// holds: the caller rolls back.
+bool AdvanceCursor(soci::session& session, std::int64_t id, const std::string& node,
+                   std::int64_t from, std::int64_t to, TimePoint now, int lease_seconds);
+// One more failed attempt at the event after the cursor; retry at `retry_at`.
+void RecordFailure(soci::session& session, std::int64_t id, const std::string& node, int failures,
+                   const std::string& error, TimePoint retry_at);
+// A webhook that must stop: a 410, or too many failures in a row.
+void DisableSubscription(soci::session& session, std::int64_t id, const std::string& reason,
+                         int failures, const std::string& error);
+
+// --- parked events --------------------------------------------------------
+
+// The parked aggregates of a subscription: (aggregate type, id) -> the
+// oldest parked event of it.
+std::map<std::pair<std::string, std::int64_t>, std::int64_t> ParkedAggregates(
+    soci::session& session, std::int64_t subscription_id);
+// Inside the caller's transaction, together with AdvanceCursor.
+void Park(soci::session& session, std::int64_t subscription_id, const Event& event, int attempts,
+          const std::string& error, std::int64_t blocked_by, TimePoint now);
+// Parked events queued for another attempt (RetryParkedEvents), in order.
+std::vector<std::pair<Event, int>> RetryingEvents(soci::session& session,
+                                                  std::int64_t subscription_id);
+// Inside the handler's transaction: the retried event is done.
+void Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id);
+// The retried event failed again (`error` empty: not attempted, because an
+// earlier event of its aggregate failed): back to parked.
+void Repark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id,
+            const std::string& error);
+// Queues every parked event of the subscription for another attempt;
+// returns how many.
+int QueueParkedForRetry(soci::session& session, std::int64_t subscription_id);
+
+struct ParkedRow {
+  Event event;
+  std::string subscription;
+  int attempts = 0;
+  std::string last_error;
+  TimePoint park_time;
+  std::int64_t blocked_by = 0;
+};
+// Oldest first, after (subscription id, event id) keyset position `after`.
+std::vector<ParkedRow> ListParked(soci::session& session, const std::string& subscription,
+                                  std::int64_t after_event_id, int limit);
+
+// --- webhooks -------------------------------------------------------------
+
+struct NewWebhook {
+  std::string url;
+  std::string topics;
+  std::string secret;
+  std::string request_id;            // "" for none
+  std::int64_t after_event_id = -1;  // -1: start at the log's head
+};
+// Creates the webhook and its subscription inside the caller's open
+// transaction; with a request_id seen before, returns the existing webhook
+// instead (`created` false).
+SubscriptionRow CreateWebhook(soci::session& session, const NewWebhook& webhook, TimePoint now,
+                              bool& created);
+std::optional<SubscriptionRow> FindWebhook(soci::session& session, std::int64_t webhook_id);
+std::vector<SubscriptionRow> ListWebhooks(soci::session& session, std::int64_t after_id, int limit);
+bool DeleteWebhook(soci::session& session, std::int64_t webhook_id);
+// Active again, failures cleared, due now.
+bool EnableWebhook(soci::session& session, std::int64_t webhook_id);
+// Cursor back to `after_event_id`, failures cleared, due now.
+bool ReplayWebhook(soci::session& session, std::int64_t webhook_id, std::int64_t after_event_id);
+
+// --- retention ------------------------------------------------------------
+
+// Deletes events published before `cutoff` (kernel clock), but never one a
+// live subscriber (registered within `retention_days`) has not read yet,
+// nor a parked one. Returns how many.
+long long PurgeEvents(soci::session& session, TimePoint cutoff, int retention_days);
+
+}  // namespace karton::kernel::event_store

@@ -350,5 +350,45 @@ TEST_F(EventsTest, RetentionDeletesOldEventsButNeverUnreadOnes) {
   EXPECT_EQ(Query("SELECT count(*) FROM kernel.event"), "0");
 }
 
+TEST_F(EventsTest, CommandLineClientShowsTopicsSubscribersAndTailsTheStream) {
+  TemporaryDirectory data_dir;
+  auto kartond = Start(data_dir);
+  const std::string karton = KartonCommand(*kartond, data_dir.Path());
+  const auto parcel = CreateParcel(*kartond, "for the cli");
+  ASSERT_TRUE(WaitFor(kArrivalsCount, "1"));
+
+  const auto [topics_exit, topics] = RunCommand(karton + " events topics");
+  EXPECT_EQ(topics_exit, 0);
+  EXPECT_NE(topics.find("parcels.parcel.moved"), std::string::npos) << topics;
+  EXPECT_NE(topics.find("karton.parcels.v1.Parcel"), std::string::npos) << topics;
+
+  const auto [subscriptions_exit, subscriptions] = RunCommand(karton + " events subscriptions");
+  EXPECT_EQ(subscriptions_exit, 0);
+  EXPECT_NE(subscriptions.find("tracking.history"), std::string::npos) << subscriptions;
+
+  // The stream as JSON lines. The CLI is not built with the fixture's
+  // protos, so it shows the payload by its type.
+  const auto [tail_exit, tail] =
+      RunCommand(karton + " --output json events tail --topic 'parcels.*' --count 1");
+  EXPECT_EQ(tail_exit, 0);
+  EXPECT_NE(tail.find("\"topic\":\"parcels.parcel.created\""), std::string::npos) << tail;
+  EXPECT_NE(tail.find(fmt::format("\"aggregate_id\":\"{}\"", parcel.id())), std::string::npos)
+      << tail;
+  EXPECT_NE(tail.find("type.googleapis.com/karton.parcels.v1.Parcel"), std::string::npos) << tail;
+
+  const auto [bad_exit, bad] = RunCommand(karton + " events tail --topic 'nothing.*' 2>&1");
+  EXPECT_EQ(bad_exit, 1);
+  EXPECT_NE(bad.find("INVALID_ARGUMENT"), std::string::npos) << bad;
+
+  const auto [create_exit, created] = RunCommand(
+      karton + " webhooks create --url http://127.0.0.1:9/hook --topic parcels.parcel.created");
+  EXPECT_EQ(create_exit, 0) << created;
+  EXPECT_NE(created.find("secret (shown only now): whsec_"), std::string::npos) << created;
+  const auto [list_exit, listed] = RunCommand(karton + " webhooks list");
+  EXPECT_EQ(list_exit, 0);
+  EXPECT_NE(listed.find("http://127.0.0.1:9/hook"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("whsec_"), std::string::npos) << listed;
+}
+
 }  // namespace
 }  // namespace karton::testing

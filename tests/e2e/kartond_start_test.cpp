@@ -370,18 +370,6 @@ TEST_F(KartondTest, RefusesAnUnknownOption) {
   EXPECT_NE(kartond.Stderr().find("--colour"), std::string::npos) << kartond.Stderr();
 }
 
-// Runs a command and returns its exit code and stdout.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-    output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 TEST_F(KartondTest, CommandLineClientListsModules) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();

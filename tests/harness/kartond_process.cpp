@@ -186,4 +186,20 @@ int HttpCall(const std::string& host_port, const std::string& method, const std:
   return std::stoi(response.substr(9, 3));
 }
 
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string KartonCommand(const KartondProcess& kartond, const std::filesystem::path& data_dir) {
+  return std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton --server " + kartond.GrpcAddress() +
+         " --data-dir " + data_dir.string();
+}
+
 }  // namespace karton::testing

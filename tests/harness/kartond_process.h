@@ -57,6 +57,12 @@ class KartondProcess {
   std::string http_address_;
 };
 
+// Runs a shell command and returns its exit code and stdout.
+std::pair<int, std::string> RunCommand(const std::string& command);
+// The karton command-line client of this build, talking to `kartond` with
+// the admin token of `data_dir`.
+std::string KartonCommand(const KartondProcess& kartond, const std::filesystem::path& data_dir);
+
 // A minimal HTTP/1.1 client over loopback for tests: returns the status and
 // fills `body`. Throws std::runtime_error when the server cannot be reached.
 int HttpGet(const std::string& host_port, const std::string& target, std::string& body);

@@ -1,0 +1,144 @@
+// The event bus against a real PostgreSQL, without a server: publishers in
+// concurrent transactions, two buses on one database standing in for two
+// kartond, and a subscriber that writes through its handler's session. Runs
+// in the sanitizer build too, which is where its threads get checked.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <atomic>
+#include <thread>
+
+#include "event_bus.h"
+#include "job_queue.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/v1/event_service.pb.h"
+#include "kernel_migrations.h"
+#include "throwaway_postgres.h"
+
+namespace karton::kernel {
+namespace {
+
+using testing::QueryScalar;
+using testing::SharedPostgres;
+
+// Any message of the kernel's own protos does as a payload here.
+using Payload = v1::Topic;
+
+class EventBusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(testing::DatabaseNameForCurrentTest());
+    database_ = std::make_unique<Database>(conninfo_, 8);
+    Migrator(*database_).Apply({KernelMigrations()});
+    QueryScalar(conninfo_, "CREATE TABLE seen (event_id bigint PRIMARY KEY, name text NOT NULL)");
+  }
+
+  // A bus as one kartond would run it, with the "shop" module's topic and
+  // its "recorder" subscription registered.
+  std::unique_ptr<EventBus> MakeBus(const std::string& node, std::atomic<int>* handled = nullptr) {
+    auto bus =
+        std::make_unique<EventBus>(*database_, conninfo_, clock_, node,
+                                   EventBusOptions{.workers = 2,
+                                                   .poll_interval = std::chrono::milliseconds(50),
+                                                   .max_attempts = 2,
+                                                   .claim_lease_seconds = 5});
+    auto shop = bus->ForModule("shop");
+    shop->DeclareTopic<Payload>("shop.item.created");
+    shop->Subscribe("recorder", {"shop.item.*"},
+                    [handled](const Event& event, soci::session& session) {
+                      Payload payload;
+                      if (!event.ParsePayload(payload)) throw std::runtime_error("bad payload");
+                      long long id = event.id;
+                      session << "INSERT INTO seen (event_id, name) VALUES (:id, :name)",
+                          soci::use(id), soci::use(payload.name());
+                      if (handled != nullptr) ++*handled;
+                    });
+    facades_.push_back(std::move(shop));
+    return bus;
+  }
+
+  bool WaitFor(const std::string& sql, const std::string& expected) {
+    for (int i = 0; i < 600; ++i) {
+      if (QueryScalar(conninfo_, sql) == expected) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  KernelClock clock_{false};
+  std::string conninfo_;
+  std::unique_ptr<Database> database_;
+  std::vector<std::unique_ptr<DomainEvents>> facades_;
+};
+
+TEST_F(EventBusTest, TwoBusesDeliverEveryCommittedEventExactlyOnceAndNoRolledBackOne) {
+  std::atomic<int> handled_a{0}, handled_b{0};
+  auto bus_a = MakeBus("node-a", &handled_a);
+  auto bus_b = MakeBus("node-b", &handled_b);
+  bus_a->Start();
+  bus_b->Start();
+
+  // Four publishers; every fifth transaction rolls back after publishing.
+  std::vector<std::thread> publishers;
+  for (int writer = 0; writer < 4; ++writer) {
+    publishers.emplace_back([&, writer] {
+      for (int i = 0; i < 50; ++i) {
+        auto lease = database_->Acquire();
+        soci::transaction transaction(lease.Session());
+        Payload payload;
+        payload.set_name(fmt::format("{}-{}", writer, i));
+        facades_[writer % 2]->Publish(lease.Session(), "shop.item.created", writer * 100 + i,
+                                      payload, Caller{});
+        if (i % 5 != 4) transaction.commit();
+      }
+    });
+  }
+  for (auto& publisher : publishers) publisher.join();
+
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "160"));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event"), "160");
+  EXPECT_EQ(
+      QueryScalar(conninfo_, "SELECT count(*) FROM seen WHERE name LIKE '%-4' OR name LIKE '%-9'"),
+      "0");
+  // Each event exactly once (the primary key would have refused a second
+  // insert, and that delivery would have ended parked).
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
+  EXPECT_EQ(handled_a.load() + handled_b.load(), 160);
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+                        "kernel.event_subscription WHERE name = 'shop.recorder'"),
+            "t");
+  bus_a->Stop();
+  bus_b->Stop();
+}
+
+TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {
+  EventBus bus(*database_, conninfo_, clock_, "node", EventBusOptions{});
+  auto shop = bus.ForModule("shop");
+  EXPECT_THROW(shop->DeclareTopic<Payload>("billing.invoice.created"), std::invalid_argument);
+  EXPECT_THROW(shop->DeclareTopic<Payload>("shop.item"), std::invalid_argument);
+  EXPECT_THROW(shop->DeclareTopic("shop.item.created", "no.such.Message"), std::invalid_argument);
+  shop->DeclareTopic<Payload>("shop.item.created");
+  EXPECT_THROW(shop->DeclareTopic<v1::Event>("shop.item.created"), std::invalid_argument);
+  EXPECT_THROW(shop->Subscribe("Bad-Name", {"shop.*"}, [](const Event&, soci::session&) {}),
+               std::invalid_argument);
+  EXPECT_THROW(shop->Subscribe("ok", {"shop.item"}, [](const Event&, soci::session&) {}),
+               std::invalid_argument);
+
+  auto lease = database_->Acquire();
+  soci::transaction transaction(lease.Session());
+  v1::Event wrong_type;
+  EXPECT_THROW(shop->Publish(lease.Session(), "shop.item.created", 1, wrong_type, Caller{}),
+               std::invalid_argument);
+  EXPECT_THROW(shop->Publish(lease.Session(), "shop.item.deleted", 1, Payload{}, Caller{}),
+               std::invalid_argument);
+  auto other = bus.ForModule("billing");
+  EXPECT_THROW(other->Publish(lease.Session(), "shop.item.created", 1, Payload{}, Caller{}),
+               std::invalid_argument);
+  EXPECT_TRUE(bus.MatchesSomeTopic("shop.*"));
+  EXPECT_FALSE(bus.MatchesSomeTopic("billing.*"));
+}
+
+}  // namespace
+}  // namespace karton::kernel

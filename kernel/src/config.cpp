@@ -95,6 +95,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("event-workers", options.event_workers,
       "Threads delivering domain events to module subscribers and webhooks")
       ->check(CLI::Range(1, 64));
+  add("webhook-workers", options.webhook_workers,
+      "Threads delivering webhooks (apart from module subscribers: a slow endpoint stalls only "
+      "these)")
+      ->check(CLI::Range(1, 64));
   add("event-poll-ms", options.event_poll_ms,
       "How often to look for new events when no notification came, in milliseconds")
       ->check(CLI::Range(10, 600000));
@@ -185,6 +189,14 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     throw ConfigError(error.what());
   }
 
+  // Each module-subscriber worker holds a connection while its handler runs,
+  // and a handler may need another one (a call into another module).
+  if (options.event_workers >= options.db_pool_size) {
+    throw ConfigError(fmt::format(
+        "--event-workers ({}) must be smaller than --db-pool-size ({}): each delivering worker "
+        "holds a database connection",
+        options.event_workers, options.db_pool_size));
+  }
   options.config_file = config_file;
   std::stringstream list(modules_list);
   for (std::string name; std::getline(list, name, ',');) {

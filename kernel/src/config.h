@@ -27,6 +27,7 @@ struct ServerOptions {
   int job_workers = 2;
   int job_poll_ms = 1000;
   int event_workers = 2;
+  int webhook_workers = 2;
   int event_poll_ms = 1000;
   int event_max_attempts = 5;
   int event_retention_days = 30;

@@ -94,6 +94,12 @@ bool Database::Ping() {
   }
 }
 
+bool InTransaction(soci::session& session) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  return backend != nullptr && backend->conn_ != nullptr &&
+         PQtransactionStatus(backend->conn_) != PQTRANS_IDLE;
+}
+
 std::string DescribeDatabaseError(const std::exception& error) {
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
     std::string message = pg->get_error_message();

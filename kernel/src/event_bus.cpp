@@ -47,6 +47,29 @@ std::string DescribeFailure(std::exception_ptr failure) {
 
 using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
+// The listener's own connection: a bounded connect, so an unreachable
+// server cannot hang the thread (or shutdown), and TCP keepalives, so a
+// silently dropped LISTEN socket is noticed. Given before the caller's
+// conninfo, which may override them.
+Connection ConnectListener(const std::string& connection_string, std::string& error) {
+  const char* const keywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "application_name", "dbname",          nullptr};
+  const char* const values[] = {
+      "10", "1", "30", "10", "3", "kartond-events", connection_string.c_str(), nullptr};
+  Connection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1), &PQfinish);
+  bool listening = PQstatus(connection.get()) == CONNECTION_OK;
+  if (listening) {
+    PGresult* result = PQexec(connection.get(), "LISTEN karton_events");
+    listening = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+  }
+  if (listening) return connection;
+  error = connection ? PQerrorMessage(connection.get()) : "out of memory";
+  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  return Connection(nullptr, &PQfinish);
+}
+
 }  // namespace
 
 struct EventBus::Subscription {
@@ -64,7 +87,7 @@ struct EventBus::Subscription {
   std::optional<TimePoint> retry_at;
   int retrying = 0;
   bool busy = false;               // a worker of this process is delivering it
-  bool claimed_elsewhere = false;  // skip until the next reload
+  bool skip_until_reload = false;  // no progress last time: wait for news
 };
 
 class EventBus::ModuleEvents final : public DomainEvents {
@@ -101,6 +124,13 @@ class EventBus::ModuleEvents final : public DomainEvents {
     if (it == bus_.topics_.end() || it->second.module != module_) {
       throw std::invalid_argument(
           fmt::format("module {} did not declare the event topic '{}'", module_, topic));
+    }
+    // Outside a transaction the event would commit on its own, whatever
+    // happens to the change it describes.
+    if (!InTransaction(session)) {
+      throw std::logic_error(fmt::format(
+          "module {} published '{}' outside a transaction: publish inside the change's own",
+          module_, topic));
     }
     if (payload.GetDescriptor()->full_name() != it->second.payload_type) {
       throw std::invalid_argument(fmt::format("topic '{}' carries {}, not {}", topic,
@@ -156,9 +186,15 @@ EventBus::EventBus(Database& database, std::string connection_string, const Cloc
       connection_string_(std::move(connection_string)),
       clock_(clock),
       node_id_(std::move(node_id)),
-      options_(options) {}
+      options_(options),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (wake_fd_ < 0) throw std::runtime_error("cannot create the event bus's eventfd");
+}
 
-EventBus::~EventBus() { Stop(); }
+EventBus::~EventBus() {
+  Stop();
+  ::close(wake_fd_);
+}
 
 std::unique_ptr<DomainEvents> EventBus::ForModule(const std::string& module) {
   return std::make_unique<ModuleEvents>(*this, module);
@@ -200,10 +236,11 @@ void EventBus::Start() {
     }
   }
   ReloadSubscriptions();
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) throw std::runtime_error("cannot create the event bus's eventfd");
   listener_ = std::thread([this] { ListenLoop(); });
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(false); });
+  for (int i = 0; i < options_.webhook_workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(true); });
+  }
 }
 
 void EventBus::CloseStreams() {
@@ -219,17 +256,15 @@ void EventBus::Stop() {
   }
   streams_closing_ = true;
   changed_.notify_all();
-  if (wake_fd_ >= 0) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
-  }
+  WakeListener();
   if (listener_.joinable()) listener_.join();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
-  if (wake_fd_ >= 0) {
-    ::close(wake_fd_);
-    wake_fd_ = -1;
-  }
+}
+
+void EventBus::WakeListener() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
 }
 
 void EventBus::Refresh() {
@@ -238,10 +273,7 @@ void EventBus::Refresh() {
     reload_requested_ = true;
   }
   changed_.notify_all();
-  if (wake_fd_ >= 0) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
-  }
+  WakeListener();
 }
 
 bool EventBus::WaitForEventsAfter(std::int64_t after, std::chrono::milliseconds timeout) {
@@ -257,11 +289,21 @@ bool EventBus::Stopping() const {
 
 long long EventBus::PurgeExpired() {
   if (options_.retention_days <= 0) return 0;
+  constexpr int kDeleteBatch = 10000;
   const TimePoint cutoff = clock_.Now() - std::chrono::days(options_.retention_days);
   auto lease = database_.Acquire();
-  const long long deleted =
-      event_store::PurgeEvents(lease.Session(), cutoff, options_.retention_days);
-  if (deleted > 0) spdlog::info("event retention deleted={}", deleted);
+  // The horizon is recorded first, so readers learn of the gap even if the
+  // deletion below stops half-way; the rows go in batches of bounded size.
+  const std::int64_t horizon =
+      event_store::AdvanceRetentionHorizon(lease.Session(), cutoff, options_.retention_days);
+  long long deleted = 0;
+  while (true) {
+    const long long batch =
+        event_store::DeleteEventsThrough(lease.Session(), horizon, kDeleteBatch);
+    deleted += batch;
+    if (batch < kDeleteBatch || Stopping()) break;
+  }
+  if (deleted > 0) spdlog::info("event retention deleted={} through={}", deleted, horizon);
   return deleted;
 }
 
@@ -278,7 +320,7 @@ void EventBus::Sequence() {
   while (true) {
     const auto result = event_store::MoveOutboxToLog(lease.Session(), kSequenceBatch);
     // Locked out: another kartond is numbering events; its NOTIFY brings
-    // the new head, and the next notification or poll tries again.
+    // the news, and the next notification or poll tries again.
     if (result.locked_out) return;
     RaiseHead(result.head);
     if (result.moved < kSequenceBatch) return;
@@ -316,7 +358,7 @@ void EventBus::ReloadSubscriptions() {
     subscription->active = row.active;
     subscription->retry_at = row.retry_at;
     subscription->retrying = row.retrying_count;
-    subscription->claimed_elsewhere = false;
+    subscription->skip_until_reload = false;
     next.push_back(std::move(subscription));
   }
   subscriptions_ = std::move(next);
@@ -326,31 +368,33 @@ void EventBus::ReloadSubscriptions() {
 
 void EventBus::ListenLoop() {
   Connection connection(nullptr, &PQfinish);
-  bool listen_failure_logged = false;
   bool sequence_now = true;
-  auto last_poll = std::chrono::steady_clock::time_point{};
-  auto last_touch = std::chrono::steady_clock::now();
+  bool read_head_now = false;
+  bool database_down = false;
+  auto next_poll = std::chrono::steady_clock::now();
+  auto next_connect = next_poll;
+  auto last_touch = next_poll;
+  const auto retry_pause =
+      std::max<std::chrono::milliseconds>(options_.poll_interval, std::chrono::seconds(1));
   while (!Stopping()) {
-    if (!connection) {
-      Connection fresh(PQconnectdb(connection_string_.c_str()), &PQfinish);
-      bool listening = PQstatus(fresh.get()) == CONNECTION_OK;
-      if (listening) {
-        PGresult* result = PQexec(fresh.get(), "LISTEN karton_events");
-        listening = PQresultStatus(result) == PGRES_COMMAND_OK;
-        PQclear(result);
-      }
-      if (listening) {
-        connection = std::move(fresh);
-        listen_failure_logged = false;
+    auto now = std::chrono::steady_clock::now();
+    if (!connection && now >= next_connect) {
+      std::string error;
+      connection = ConnectListener(connection_string_, error);
+      if (connection) {
         sequence_now = true;  // anything published while we were deaf
-      } else if (!listen_failure_logged) {
-        spdlog::warn("events: cannot LISTEN, polling every {} ms meanwhile: {}",
-                     options_.poll_interval.count(), PQerrorMessage(fresh.get()));
-        listen_failure_logged = true;
+        spdlog::info("events: listening for notifications");
+      } else {
+        // Polling goes on meanwhile; try LISTEN again after a pause.
+        next_connect = std::chrono::steady_clock::now() + retry_pause;
+        if (!database_down) spdlog::warn("events: cannot LISTEN, polling meanwhile: {}", error);
       }
+      now = std::chrono::steady_clock::now();
     }
-    const auto now = std::chrono::steady_clock::now();
-    const bool poll_due = now - last_poll >= options_.poll_interval;
+    const bool poll_due = now >= next_poll;
+    // Set before the work below, so a database outage costs one attempt
+    // per poll interval instead of a busy loop.
+    if (poll_due) next_poll = now + options_.poll_interval;
     bool reload = poll_due;
     {
       std::lock_guard lock(mutex_);
@@ -364,22 +408,35 @@ void EventBus::ListenLoop() {
       }
       if (reload) {
         ReloadSubscriptions();
-        if (poll_due) last_poll = now;
+      } else if (read_head_now) {
+        // A notification says the log moved. Its text is not trusted (any
+        // database role may NOTIFY); the head is read from the table.
+        auto lease = database_.Acquire();
+        RaiseHead(event_store::Head(lease.Session()));
       }
+      read_head_now = false;
       if (now - last_touch >= kTouchInterval && !module_subscription_names_.empty()) {
         auto lease = database_.Acquire();
         event_store::TouchModuleSubscriptions(lease.Session(), module_subscription_names_);
         last_touch = now;
       }
+      if (database_down) {
+        spdlog::info("events: the database answers again");
+        database_down = false;
+      }
     } catch (const std::exception& error) {
-      spdlog::warn("events: {}", DescribeDatabaseError(error));
+      if (!database_down) spdlog::warn("events: {}", DescribeDatabaseError(error));
+      database_down = true;
+      sequence_now = true;  // at the next poll
     }
 
-    const auto until_poll = std::chrono::duration_cast<std::chrono::milliseconds>(
-        last_poll + options_.poll_interval - std::chrono::steady_clock::now());
+    auto wake_at = next_poll;
+    if (!connection) wake_at = std::min(wake_at, next_connect);
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        wake_at - std::chrono::steady_clock::now());
     pollfd waits[2] = {{wake_fd_, POLLIN, 0},
                        {connection ? PQsocket(connection.get()) : -1, POLLIN, 0}};
-    ::poll(waits, 2, static_cast<int>(std::clamp<long long>(until_poll.count(), 0, 60000)));
+    ::poll(waits, 2, static_cast<int>(std::clamp<long long>(timeout.count(), 0, 60000)));
     if ((waits[0].revents & POLLIN) != 0) {
       std::uint64_t count = 0;
       [[maybe_unused]] auto got = ::read(wake_fd_, &count, sizeof count);
@@ -388,19 +445,16 @@ void EventBus::ListenLoop() {
       if (PQconsumeInput(connection.get()) == 0) {
         spdlog::warn("events: the LISTEN connection broke: {}", PQerrorMessage(connection.get()));
         connection.reset();
+        next_connect = std::chrono::steady_clock::now();
         continue;
       }
       while (PGnotify* notification = PQnotifies(connection.get())) {
-        const std::string extra = notification->extra;
+        const std::string kind = notification->extra;
         PQfreemem(notification);
-        if (extra == "outbox") {
+        if (kind == "outbox") {
           sequence_now = true;
-        } else if (extra.rfind("log ", 0) == 0) {
-          try {
-            RaiseHead(std::stoll(extra.substr(4)));
-          } catch (const std::exception&) {
-            // Not ours to interpret; the next poll reads the head anyway.
-          }
+        } else {
+          read_head_now = true;
         }
       }
     }
@@ -408,13 +462,13 @@ void EventBus::ListenLoop() {
 }
 
 std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
-    std::chrono::milliseconds& wait) {
+    bool webhooks, std::chrono::milliseconds& wait) {
   const TimePoint now = clock_.Now();
   const std::size_t count = subscriptions_.size();
   for (std::size_t i = 0; i < count; ++i) {
     auto& subscription = subscriptions_[(next_pick_ + i) % count];
-    if (!subscription->active || subscription->busy || subscription->claimed_elsewhere ||
-        subscription->id == 0) {
+    if ((subscription->kind == "webhook") != webhooks || !subscription->active ||
+        subscription->busy || subscription->skip_until_reload || subscription->id == 0) {
       continue;
     }
     if (subscription->cursor >= head_ && subscription->retrying == 0) continue;
@@ -431,28 +485,30 @@ std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
   return nullptr;
 }
 
-void EventBus::WorkerLoop() {
+void EventBus::WorkerLoop(bool webhooks) {
   while (true) {
     std::shared_ptr<Subscription> due;
     {
       std::unique_lock lock(mutex_);
       if (stopping_) return;
       auto wait = options_.poll_interval;
-      due = TakeDueSubscription(wait);
+      due = TakeDueSubscription(webhooks, wait);
       if (!due) {
         changed_.wait_for(lock, wait);
         continue;
       }
     }
+    bool progressed = false;
     try {
-      RunRound(*due);
+      progressed = RunRound(*due);
     } catch (const std::exception& error) {
       spdlog::warn("events: delivering {}: {}", due->name, DescribeDatabaseError(error));
-      std::lock_guard lock(mutex_);
-      due->claimed_elsewhere = true;  // look again after the next reload, not in a hot loop
     }
     std::lock_guard lock(mutex_);
     due->busy = false;
+    // Nothing moved (claimed elsewhere, backing off, failed, or nothing to
+    // do after all): look again after the next reload, not in a hot loop.
+    if (!progressed) due->skip_until_reload = true;
   }
 }
 
@@ -463,79 +519,123 @@ void EventBus::Note(Subscription& subscription, std::int64_t cursor,
   subscription.retry_at = retry_at;
 }
 
-void EventBus::RunRound(Subscription& subscription) {
-  auto lease = database_.Acquire();
-  soci::session& session = lease.Session();
-  const auto claimed = event_store::Claim(session, subscription.id, node_id_,
-                                          options_.claim_lease_seconds, clock_.Now());
-  if (!claimed) {
-    // Another kartond delivers it, or it backs off or was disabled there:
-    // the next reload tells.
-    std::lock_guard lock(mutex_);
-    subscription.claimed_elsewhere = true;
-    return;
+bool EventBus::RunRound(Subscription& subscription) {
+  std::optional<event_store::SubscriptionRow> claimed;
+  {
+    auto lease = database_.Acquire();
+    claimed = event_store::Claim(lease.Session(), subscription.id, node_id_,
+                                 options_.claim_lease_seconds, clock_.Now());
   }
+  // Not claimed: another kartond delivers it, or it backs off or was
+  // disabled there. The next reload tells.
+  if (!claimed) return false;
   {
     std::lock_guard lock(mutex_);
     subscription.cursor = claimed->cursor;
     subscription.retrying = 0;
   }
+  bool progressed = false;
   try {
-    if (subscription.kind == "module") {
-      DeliverToModule(subscription, session, *claimed);
-    } else {
-      DeliverToWebhook(subscription, session, *claimed);
-    }
+    progressed = subscription.kind == "module" ? DeliverToModule(subscription, *claimed)
+                                               : DeliverToWebhook(subscription, *claimed);
   } catch (...) {
     try {
-      event_store::Release(session, subscription.id, node_id_);
+      auto lease = database_.Acquire();
+      event_store::Release(lease.Session(), subscription.id, node_id_);
     } catch (const std::exception&) {
       // The claim runs out by itself.
     }
     throw;
   }
-  event_store::Release(session, subscription.id, node_id_);
+  auto lease = database_.Acquire();
+  event_store::Release(lease.Session(), subscription.id, node_id_);
+  return progressed;
 }
 
-void EventBus::RetryParked(Subscription& subscription, soci::session& session) {
-  std::set<std::pair<std::string, std::int64_t>> failed_aggregates;
-  for (const auto& [event, attempts] : event_store::RetryingEvents(session, subscription.id)) {
+bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
+  bool progressed = false;
+  // Aggregates whose earlier event failed again in this pass -> that event.
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> failed;
+  for (const auto& retrying : event_store::RetryingEvents(session, subscription.id)) {
+    if (Stopping()) break;
+    const Event& event = retrying.event;
     const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
-    if (failed_aggregates.count(key) > 0) {
-      // An earlier event of this aggregate failed again: keep the order.
-      event_store::Repark(session, subscription.id, event.id, "");
+    std::int64_t blocked_by = retrying.blocked_by;
+    if (const auto it = failed.find(key); it != failed.end()) blocked_by = it->second;
+    if (blocked_by != 0) {
+      // Keep the aggregate's order: an earlier event of it is still parked.
+      soci::transaction transaction(session);
+      if (!event_store::RenewClaim(session, subscription.id, node_id_,
+                                   options_.claim_lease_seconds)) {
+        return progressed;
+      }
+      event_store::Repark(session, subscription.id, event.id, "", blocked_by);
+      transaction.commit();
+      failed.emplace(key, blocked_by);
       continue;
     }
     std::exception_ptr failure;
     {
       soci::transaction transaction(session);
+      // Renewing locks the subscription row until this transaction ends:
+      // no other kartond can claim it and run this handler meanwhile.
+      if (!event_store::RenewClaim(session, subscription.id, node_id_,
+                                   options_.claim_lease_seconds)) {
+        return progressed;
+      }
       try {
         subscription.handler(event, session);
       } catch (...) {
         failure = std::current_exception();
       }
       if (!failure) {
-        event_store::Unpark(session, subscription.id, event.id);
+        if (!event_store::Unpark(session, subscription.id, event.id)) continue;  // rolls back
         transaction.commit();
       }
     }
-    if (failure) {
-      const std::string error = DescribeFailure(failure);
-      spdlog::warn("parked event failed again subscription={} event={} attempts={} error=\"{}\"",
-                   subscription.name, event.id, attempts + 1, error);
-      event_store::Repark(session, subscription.id, event.id, error);
-      failed_aggregates.insert(key);
-    } else {
+    if (!failure) {
+      progressed = true;
       spdlog::info("parked event delivered subscription={} event={}", subscription.name, event.id);
+      continue;
     }
+    if (Stopping()) break;  // a failure during shutdown is not the handler's
+    const std::string error = DescribeFailure(failure);
+    spdlog::warn("parked event failed again subscription={} event={} attempts={} error=\"{}\"",
+                 subscription.name, event.id, retrying.attempts + 1, error);
+    soci::transaction transaction(session);
+    if (!event_store::RenewClaim(session, subscription.id, node_id_,
+                                 options_.claim_lease_seconds)) {
+      return progressed;
+    }
+    event_store::Repark(session, subscription.id, event.id, error, 0);
+    transaction.commit();
+    failed.emplace(key, event.id);
   }
+  return progressed;
 }
 
-void EventBus::DeliverToModule(Subscription& subscription, soci::session& session,
+bool EventBus::DeliverToModule(Subscription& subscription,
                                const event_store::SubscriptionRow& claimed) {
+  auto lease = database_.Acquire();
+  soci::session& session = lease.Session();
   std::int64_t cursor = claimed.cursor;
   int failures = claimed.consecutive_failures;
-  if (claimed.retrying_count > 0) RetryParked(subscription, session);
+  bool progressed = false;
+  if (cursor < claimed.purged_through) {
+    // Away longer than retention keeps events: what was deleted is gone.
+    // Say so loudly and go on from what is kept.
+    const std::string note =
+        fmt::format("events {} to {} were deleted by retention before this subscriber read them",
+                    cursor + 1, claimed.purged_through);
+    if (!event_store::SkipDeletedEvents(session, subscription.id, node_id_, cursor,
+                                        claimed.purged_through, note)) {
+      return false;
+    }
+    spdlog::error("event subscription {}: {}", subscription.name, note);
+    cursor = claimed.purged_through;
+    progressed = true;
+  }
+  if (claimed.retrying_count > 0) progressed = RetryParked(subscription, session) || progressed;
   auto parked = claimed.parked_count > 0 || claimed.retrying_count > 0
                     ? event_store::ParkedAggregates(session, subscription.id)
                     : std::map<std::pair<std::string, std::int64_t>, std::int64_t>{};
@@ -545,26 +645,33 @@ void EventBus::DeliverToModule(Subscription& subscription, soci::session& sessio
   for (const Event& event : batch.events) {
     if (Stopping()) {
       Note(subscription, cursor);
-      return;
+      return progressed;
     }
     const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
     if (const auto blocking = parked.find(key); blocking != parked.end()) {
       // Per-aggregate order: never deliver past a parked event of the same
       // aggregate; park this one behind it.
       soci::transaction transaction(session);
-      event_store::Park(session, subscription.id, event, 0, "", blocking->second, clock_.Now());
-      if (!event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
-                                      clock_.Now(), options_.claim_lease_seconds)) {
-        return;  // the claim was lost; the other kartond carries on
+      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+        return progressed;  // the claim was lost; the other kartond carries on
       }
+      event_store::Park(session, subscription.id, event, 0, "", blocking->second, clock_.Now());
+      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id, clock_.Now(),
+                                 options_.claim_lease_seconds);
       transaction.commit();
       cursor = event.id;
+      progressed = true;
       continue;
     }
 
     std::exception_ptr failure;
     {
       soci::transaction transaction(session);
+      // Locks the subscription row: while this handler runs, no other
+      // kartond can claim the subscription, even if the lease runs out.
+      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+        return progressed;
+      }
       try {
         subscription.handler(event, session);
       } catch (...) {
@@ -572,34 +679,36 @@ void EventBus::DeliverToModule(Subscription& subscription, soci::session& sessio
       }
       if (!failure) {
         // The handler's writes and the cursor commit together: exactly once.
-        if (!event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
-                                        clock_.Now(), options_.claim_lease_seconds)) {
-          return;
-        }
+        event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
+                                   clock_.Now(), options_.claim_lease_seconds);
         transaction.commit();
       }
     }
     if (!failure) {
       cursor = event.id;
       failures = 0;
+      progressed = true;
       continue;
     }
+    if (Stopping()) break;  // a failure during shutdown is not the handler's
 
     const std::string error = DescribeFailure(failure);
     ++failures;
     if (failures >= options_.max_attempts) {
       soci::transaction transaction(session);
-      event_store::Park(session, subscription.id, event, failures, error, 0, clock_.Now());
-      if (!event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
-                                      clock_.Now(), options_.claim_lease_seconds)) {
-        return;
+      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+        return progressed;
       }
+      event_store::Park(session, subscription.id, event, failures, error, 0, clock_.Now());
+      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id, clock_.Now(),
+                                 options_.claim_lease_seconds);
       transaction.commit();
       spdlog::error("event parked subscription={} event={} topic={} attempts={} error=\"{}\"",
                     subscription.name, event.id, event.topic, failures, error);
       parked[key] = event.id;
       cursor = event.id;
       failures = 0;
+      progressed = true;
       continue;
     }
     const TimePoint retry_at = clock_.Now() + RetryDelay(failures);
@@ -607,28 +716,62 @@ void EventBus::DeliverToModule(Subscription& subscription, soci::session& sessio
                  subscription.name, event.id, failures, error);
     event_store::RecordFailure(session, subscription.id, node_id_, failures, error, retry_at);
     Note(subscription, cursor, retry_at);
-    return;
+    return progressed;
   }
   // Nothing matching lies between the last event and the head this batch
   // saw: move past it, so the next read starts there.
-  if (batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) && batch.head > cursor &&
+  if (!Stopping() && batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) &&
+      batch.head > cursor &&
       event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, batch.head,
                                  clock_.Now(), options_.claim_lease_seconds)) {
     cursor = batch.head;
+    progressed = true;
   }
   Note(subscription, cursor);
+  return progressed;
 }
 
-void EventBus::DeliverToWebhook(Subscription& subscription, soci::session& session,
+bool EventBus::DeliverToWebhook(Subscription& subscription,
                                 const event_store::SubscriptionRow& claimed) {
   std::int64_t cursor = claimed.cursor;
   int failures = claimed.consecutive_failures;
-  const auto batch =
-      event_store::ReadBatch(session, cursor, subscription.like_patterns, kDeliveryBatch);
+  bool progressed = false;
+  // The claim must outlast one POST: renewed before each, for the timeout
+  // plus the usual lease.
+  const int post_lease =
+      options_.claim_lease_seconds + static_cast<int>(options_.webhook_timeout.count());
+  // No database connection is held during a POST: a slow endpoint must not
+  // take one from everybody else.
+  auto disable = [&](soci::session& session, const std::string& reason, const std::string& error) {
+    event_store::DisableSubscription(session, subscription.id, node_id_, reason, failures, error);
+    spdlog::error("webhook disabled subscription={} url={} reason=\"{}\" last_error=\"{}\"",
+                  subscription.name, claimed.url, reason, error);
+    std::lock_guard lock(mutex_);
+    subscription.active = false;
+    subscription.cursor = cursor;
+  };
+  if (cursor < claimed.purged_through) {
+    auto lease = database_.Acquire();
+    disable(lease.Session(),
+            fmt::format("events {} to {} were deleted by retention before they were delivered; "
+                        "ReplayWebhook from {} to go on without them",
+                        cursor + 1, claimed.purged_through, claimed.purged_through),
+            "");
+    return false;
+  }
+  event_store::Batch batch;
+  {
+    auto lease = database_.Acquire();
+    batch =
+        event_store::ReadBatch(lease.Session(), cursor, subscription.like_patterns, kDeliveryBatch);
+  }
   for (const Event& event : batch.events) {
-    if (Stopping()) {
-      Note(subscription, cursor);
-      return;
+    if (Stopping()) break;
+    {
+      auto lease = database_.Acquire();
+      if (!event_store::RenewClaim(lease.Session(), subscription.id, node_id_, post_lease)) {
+        return progressed;
+      }
     }
     WebhookOutcome outcome;
     try {
@@ -637,27 +780,26 @@ void EventBus::DeliverToWebhook(Subscription& subscription, soci::session& sessi
     } catch (const std::exception& error) {
       outcome.error = error.what();
     }
+    auto lease = database_.Acquire();
+    soci::session& session = lease.Session();
     if (outcome.delivered) {
       if (!event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
                                       clock_.Now(), options_.claim_lease_seconds)) {
-        return;
+        return progressed;
       }
       cursor = event.id;
       failures = 0;
+      progressed = true;
       continue;
     }
+    if (Stopping()) break;  // the POST was cut short by the shutdown
     ++failures;
     if (outcome.gone || failures >= options_.webhook_max_failures) {
-      const std::string reason = outcome.gone
-                                     ? "the endpoint answered 410 Gone"
-                                     : fmt::format("{} failed deliveries in a row", failures);
-      event_store::DisableSubscription(session, subscription.id, reason, failures, outcome.error);
-      spdlog::error("webhook disabled subscription={} url={} reason=\"{}\" last_error=\"{}\"",
-                    subscription.name, claimed.url, reason, outcome.error);
-      std::lock_guard lock(mutex_);
-      subscription.active = false;
-      subscription.cursor = cursor;
-      return;
+      disable(session,
+              outcome.gone ? "the endpoint answered 410 Gone"
+                           : fmt::format("{} failed deliveries in a row", failures),
+              outcome.error);
+      return progressed;
     }
     const TimePoint retry_at = clock_.Now() + RetryDelay(failures);
     spdlog::warn("webhook delivery failed subscription={} event={} attempt={} error=\"{}\"",
@@ -665,14 +807,19 @@ void EventBus::DeliverToWebhook(Subscription& subscription, soci::session& sessi
     event_store::RecordFailure(session, subscription.id, node_id_, failures, outcome.error,
                                retry_at);
     Note(subscription, cursor, retry_at);
-    return;
+    return progressed;
   }
-  if (batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) && batch.head > cursor &&
-      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, batch.head,
-                                 clock_.Now(), options_.claim_lease_seconds)) {
-    cursor = batch.head;
+  if (!Stopping() && batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) &&
+      batch.head > cursor) {
+    auto lease = database_.Acquire();
+    if (event_store::AdvanceCursor(lease.Session(), subscription.id, node_id_, cursor, batch.head,
+                                   clock_.Now(), options_.claim_lease_seconds)) {
+      cursor = batch.head;
+      progressed = true;
+    }
   }
   Note(subscription, cursor);
+  return progressed;
 }
 
 }  // namespace karton::kernel

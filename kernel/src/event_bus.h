@@ -7,9 +7,11 @@
 // - one listener: LISTENs on its own connection; on a notification or every
 //   poll interval it runs the sequencer, refreshes the log head and the
 //   subscription list, and wakes the deliverers and the streams;
-// - --event-workers deliverers: each takes a due subscription, claims it in
-//   the database (so one kartond at a time delivers it), and delivers a
-//   batch in order.
+// - --event-workers deliverers for module subscriptions and
+//   --webhook-workers for webhooks (kept apart, so a slow endpoint never
+//   holds up a module): each takes a due subscription, claims it in the
+//   database (so one kartond at a time delivers it), and delivers a batch
+//   in order.
 #pragma once
 
 #include <atomic>
@@ -33,7 +35,8 @@ namespace karton::kernel {
 class Database;
 
 struct EventBusOptions {
-  int workers = 2;
+  int workers = 2;  // for module subscriptions
+  int webhook_workers = 2;
   std::chrono::milliseconds poll_interval{1000};
   // In-process handlers: attempts at one event before it is parked.
   int max_attempts = 5;
@@ -98,19 +101,21 @@ class EventBus {
   struct Subscription;
 
   void ListenLoop();
-  void WorkerLoop();
-  // The next subscription with work, marked busy; nullptr if none.
-  // Call with mutex_ held; `wait` shrinks to the earliest backoff end.
-  std::shared_ptr<Subscription> TakeDueSubscription(std::chrono::milliseconds& wait);
-  void RunRound(Subscription& subscription);
+  // Delivers module subscriptions, or (`webhooks`) webhooks only.
+  void WorkerLoop(bool webhooks);
+  // The next subscription of that kind with work, marked busy; nullptr if
+  // none. Call with mutex_ held; `wait` shrinks to the earliest backoff end.
+  std::shared_ptr<Subscription> TakeDueSubscription(bool webhooks, std::chrono::milliseconds& wait);
+  // Claims, delivers, releases. True when the cursor moved or a parked
+  // event was handled; a round without progress makes the subscription
+  // wait for the next reload instead of being picked again at once.
+  bool RunRound(Subscription& subscription);
   // Both deliver one batch after the claimed cursor, in order, and stop at
   // the first failure (after recording it).
-  void DeliverToModule(Subscription& subscription, soci::session& session,
-                       const event_store::SubscriptionRow& claimed);
-  void DeliverToWebhook(Subscription& subscription, soci::session& session,
-                        const event_store::SubscriptionRow& claimed);
+  bool DeliverToModule(Subscription& subscription, const event_store::SubscriptionRow& claimed);
+  bool DeliverToWebhook(Subscription& subscription, const event_store::SubscriptionRow& claimed);
   // Parked events queued by RetryParkedEvents, once each, in order.
-  void RetryParked(Subscription& subscription, soci::session& session);
+  bool RetryParked(Subscription& subscription, soci::session& session);
   // Records what a round learned, for the next TakeDueSubscription.
   void Note(Subscription& subscription, std::int64_t cursor,
             std::optional<TimePoint> retry_at = std::nullopt);
@@ -119,6 +124,8 @@ class EventBus {
   void Sequence();
   void ReloadSubscriptions();
   void RaiseHead(std::int64_t head);
+  // Wakes the listener out of its poll().
+  void WakeListener();
 
   Database& database_;
   std::string connection_string_;
@@ -141,7 +148,9 @@ class EventBus {
   std::atomic<bool> streams_closing_{false};
   std::size_t next_pick_ = 0;  // round-robin position
 
-  int wake_fd_ = -1;  // eventfd that interrupts the listener's wait
+  // eventfd that interrupts the listener's wait; made in the constructor,
+  // since Refresh() may come from a gRPC call before Start().
+  int wake_fd_ = -1;
   std::thread listener_;
   std::vector<std::thread> workers_;
 };

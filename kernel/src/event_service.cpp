@@ -64,7 +64,9 @@ grpc::Status ValidatePatterns(const google::protobuf::RepeatedPtrField<std::stri
 }
 
 // Where a reader asking for the events after `after` can start, or
-// OUT_OF_RANGE when retention already deleted some of them.
+// OUT_OF_RANGE when retention already deleted some of them, or when no
+// event with that id exists yet (resuming from an id of another database
+// would otherwise skip everything up to it in silence).
 grpc::Status StartingPoint(soci::session& session, std::int64_t after, const std::string& field,
                            std::int64_t& start) {
   if (after < 0) return InvalidField(field, "must not be negative");
@@ -72,6 +74,10 @@ grpc::Status StartingPoint(soci::session& session, std::int64_t after, const std
   if (after == 0) {
     start = purged;
     return grpc::Status::OK;
+  }
+  if (const std::int64_t head = event_store::Head(session); after > head) {
+    return {grpc::StatusCode::OUT_OF_RANGE,
+            fmt::format("{}: there is no event {} yet; the newest is {}", field, after, head)};
   }
   if (after < purged) {
     return {grpc::StatusCode::OUT_OF_RANGE,
@@ -146,17 +152,16 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* context,
     v1::Event message;
     while (!context->IsCancelled() && !bus_.StreamsClosing()) {
       event_store::Batch batch;
-      std::int64_t purged = 0;
       {
         auto lease = database_.Acquire();
         batch = event_store::ReadBatch(lease.Session(), cursor, like, kStreamBatch);
-        purged = event_store::PurgedThrough(lease.Session());
       }
-      // A stream that fell behind retention must not skip silently.
-      if (cursor < purged) {
-        return {
-            grpc::StatusCode::OUT_OF_RANGE,
-            fmt::format("this stream fell behind retention: events up to {} were deleted", purged)};
+      // A stream that fell behind retention must not skip silently. (The
+      // horizon comes from the same snapshot as the batch.)
+      if (cursor < batch.purged_through) {
+        return {grpc::StatusCode::OUT_OF_RANGE,
+                fmt::format("this stream fell behind retention: events up to {} were deleted",
+                            batch.purged_through)};
       }
       for (const Event& event : batch.events) {
         message.Clear();
@@ -390,9 +395,15 @@ grpc::Status WebhookServiceImpl::EnableWebhook(grpc::ServerContext* context,
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto before = event_store::FindWebhook(session, request->id());
-    if (!before || !event_store::EnableWebhook(session, request->id())) {
-      return NoWebhook(request->id());
+    if (!before) return NoWebhook(request->id());
+    if (before->cursor < before->purged_through) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("events {} to {} were deleted by retention while webhook {} was "
+                          "disabled; ReplayWebhook with after_event_id {} (or later) to go on",
+                          before->cursor + 1, before->purged_through, request->id(),
+                          before->purged_through)};
     }
+    if (!event_store::EnableWebhook(session, request->id())) return NoWebhook(request->id());
     audit_.Record(session, CallerOf(*context), AuditAction::kUpdate, "kernel.webhook",
                   request->id(), {FieldChange::Of("active", before->active, true)});
     transaction.commit();

@@ -51,15 +51,24 @@ inserted AS (
   RETURNING id)
 SELECT count(*), coalesce(max(id), 0) FROM inserted)sql";
 
+// A sequencer that stalls must not hold the lock (and every kartond's
+// events) for long.
+constexpr const char* kBoundSequencer =
+    "SET LOCAL statement_timeout = '30s'; SET LOCAL idle_in_transaction_session_timeout = '60s'";
+
 constexpr const char* kNotifyLog = "SELECT pg_notify('karton_events', 'log ' || :head)";
 
-constexpr const char* kHead = "SELECT coalesce(max(id), 0) FROM kernel.event";
+#define KARTON_EVENT_HEAD \
+  "greatest(coalesce(max(id), 0), (SELECT purged_through FROM kernel.event_retention))"
+constexpr const char* kHead = "SELECT " KARTON_EVENT_HEAD " FROM kernel.event";
 constexpr const char* kPurgedThrough = "SELECT purged_through FROM kernel.event_retention";
 
 // One statement, one snapshot: the head is exactly what the batch query saw.
 constexpr const char* kReadBatch =
-    "SELECT h.head, " KARTON_EVENT_COLUMNS("e") " FROM "
-    "(SELECT coalesce(max(id), 0) AS head FROM kernel.event) h LEFT JOIN LATERAL "
+    "SELECT h.head, h.purged, " KARTON_EVENT_COLUMNS("e") " FROM "
+    "(SELECT " KARTON_EVENT_HEAD " AS head, "
+    "(SELECT purged_through FROM kernel.event_retention) AS purged FROM kernel.event) h "
+    "LEFT JOIN LATERAL "
     "(SELECT * FROM kernel.event WHERE id > :after "
     "AND topic LIKE ANY (string_to_array(:patterns, ',')) ORDER BY id LIMIT :limit) e ON true "
     "ORDER BY e.id";
@@ -70,7 +79,8 @@ constexpr const char* kReadBatch =
   "(extract(epoch from s.last_success_at) * 1000000)::bigint, s.parked_count, "                \
   "(SELECT count(*) FROM kernel.event_parked p WHERE p.subscription_id = s.id "                \
   "AND p.state = 'retrying'), (extract(epoch from s.create_time) * 1000000)::bigint, "         \
-  "coalesce(w.id, 0), coalesce(w.url, ''), coalesce(w.secret, '')"
+  "coalesce(w.id, 0), coalesce(w.url, ''), coalesce(w.secret, ''), "                           \
+  "(SELECT purged_through FROM kernel.event_retention)"
 #define KARTON_SUBSCRIPTION_FROM \
   " FROM kernel.event_subscription s LEFT JOIN kernel.webhook w ON w.subscription_id = s.id "
 
@@ -78,7 +88,7 @@ constexpr const char* kRegisterModuleSubscription = R"sql(
 INSERT INTO kernel.event_subscription (name, kind, topics, cursor, registered_at, create_time)
 VALUES (:name, 'module', :topics,
         CASE WHEN :from_oldest = 1 THEN (SELECT purged_through FROM kernel.event_retention)
-             ELSE (SELECT coalesce(max(id), 0) FROM kernel.event) END,
+             ELSE (SELECT )sql" KARTON_EVENT_HEAD R"sql( FROM kernel.event) END,
         now(), to_timestamp(:now / 1e6))
 ON CONFLICT (name) DO UPDATE SET topics = EXCLUDED.topics, registered_at = EXCLUDED.registered_at
 RETURNING id)sql";
@@ -114,6 +124,19 @@ RETURNING id)sql";
 constexpr const char* kSelectSubscriptionById =
     "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.id = :id";
 
+constexpr const char* kLockClaimed =
+    "SELECT id FROM kernel.event_subscription "
+    "WHERE id = :id AND claimed_by = :node AND cursor = :cursor FOR UPDATE";
+
+constexpr const char* kRenewClaim =
+    "UPDATE kernel.event_subscription "
+    "SET claim_until = clock_timestamp() + make_interval(secs => :lease) "
+    "WHERE id = :id AND claimed_by = :node RETURNING id";
+
+constexpr const char* kSkipDeleted =
+    "UPDATE kernel.event_subscription SET cursor = :to, last_error = :note "
+    "WHERE id = :id AND claimed_by = :node AND cursor = :from RETURNING id";
+
 constexpr const char* kRelease =
     "UPDATE kernel.event_subscription SET claimed_by = NULL, claim_until = NULL "
     "WHERE id = :id AND claimed_by = :node";
@@ -135,7 +158,7 @@ constexpr const char* kDisable = R"sql(
 UPDATE kernel.event_subscription
 SET active = false, disabled_reason = :reason, consecutive_failures = :failures,
     last_error = :error, retry_at = NULL, claimed_by = NULL, claim_until = NULL
-WHERE id = :id)sql";
+WHERE id = :id AND claimed_by = :node)sql";
 
 constexpr const char* kParkedAggregates =
     "SELECT aggregate_type, aggregate_id, min(event_id) FROM kernel.event_parked "
@@ -153,18 +176,23 @@ constexpr const char* kCountParked =
     "(SELECT count(*) FROM kernel.event_parked WHERE subscription_id = :id1) WHERE id = :id2";
 
 constexpr const char* kRetryingEvents =
-    "SELECT " KARTON_EVENT_COLUMNS("e") ", p.attempts FROM kernel.event_parked p "
-    "JOIN kernel.event e ON e.id = p.event_id "
+    "SELECT " KARTON_EVENT_COLUMNS("e") ", p.attempts, "
+    "coalesce((SELECT min(q.event_id) FROM kernel.event_parked q "
+    "WHERE q.subscription_id = p.subscription_id AND q.aggregate_type = p.aggregate_type "
+    "AND q.aggregate_id = p.aggregate_id AND q.state = 'parked' AND q.event_id < p.event_id), 0) "
+    "FROM kernel.event_parked p JOIN kernel.event e ON e.id = p.event_id "
     "WHERE p.subscription_id = :id AND p.state = 'retrying' ORDER BY p.event_id";
 
 constexpr const char* kUnpark =
-    "DELETE FROM kernel.event_parked WHERE subscription_id = :subscription AND event_id = :event";
+    "DELETE FROM kernel.event_parked WHERE subscription_id = :subscription AND event_id = :event "
+    "AND state = 'retrying' RETURNING event_id";
 
 constexpr const char* kRepark = R"sql(
 UPDATE kernel.event_parked
 SET state = 'parked',
     attempts = attempts + CASE WHEN :error1 = '' THEN 0 ELSE 1 END,
-    last_error = CASE WHEN :error2 = '' THEN last_error ELSE :error3 END
+    last_error = CASE WHEN :error2 = '' THEN last_error ELSE :error3 END,
+    blocked_by_event_id = nullif(cast(:blocked_by AS bigint), 0)
 WHERE subscription_id = :subscription AND event_id = :event)sql";
 
 constexpr const char* kQueueParkedForRetry =
@@ -185,7 +213,9 @@ constexpr const char* kFindWebhookByRequest =
 constexpr const char* kInsertWebhookSubscription = R"sql(
 INSERT INTO kernel.event_subscription (name, kind, topics, cursor, create_time)
 VALUES ('webhook.' || gen_random_uuid(), 'webhook', :topics,
-        CASE WHEN cast(:after1 AS bigint) < 0 THEN (SELECT coalesce(max(id), 0) FROM kernel.event) ELSE cast(:after2 AS bigint) END,
+        CASE WHEN cast(:after1 AS bigint) < 0
+             THEN (SELECT )sql" KARTON_EVENT_HEAD R"sql( FROM kernel.event)
+             ELSE cast(:after2 AS bigint) END,
         to_timestamp(:now / 1e6))
 RETURNING id)sql";
 
@@ -205,7 +235,8 @@ RETURNING id)sql";
 
 constexpr const char* kEnableWebhook = R"sql(
 UPDATE kernel.event_subscription
-SET active = true, disabled_reason = '', consecutive_failures = 0, retry_at = NULL
+SET active = true, disabled_reason = '', consecutive_failures = 0, last_error = '',
+    retry_at = NULL
 WHERE id = (SELECT subscription_id FROM kernel.webhook WHERE id = :id)
 RETURNING id)sql";
 
@@ -215,11 +246,11 @@ SET cursor = :after, consecutive_failures = 0, last_error = '', retry_at = NULL
 WHERE id = (SELECT subscription_id FROM kernel.webhook WHERE id = :id)
 RETURNING id)sql";
 
-// Retention never deletes past the cursor of a live subscriber (an active
+// The horizon never passes the cursor of a live subscriber (an active
 // webhook, or a module subscription some kartond registered within the
 // retention period, by the database's clock: liveness is about processes,
-// so a moved test clock does not orphan anyone), nor a parked event.
-constexpr const char* kPurgeEvents = R"sql(
+// so a moved test clock does not orphan anyone).
+constexpr const char* kAdvanceRetentionHorizon = R"sql(
 WITH horizon AS (
   SELECT coalesce(max(id), 0) AS id FROM kernel.event
   WHERE publish_time < to_timestamp(:cutoff / 1e6)),
@@ -228,15 +259,20 @@ keep_from AS (
                coalesce((SELECT min(cursor) FROM kernel.event_subscription
                          WHERE active AND (kind = 'webhook'
                                            OR registered_at >= now() - make_interval(days => :days))),
-                        (SELECT id FROM horizon))) AS id),
-deleted AS (
-  DELETE FROM kernel.event e
-  WHERE e.id <= (SELECT id FROM keep_from)
-    AND NOT EXISTS (SELECT 1 FROM kernel.event_parked p WHERE p.event_id = e.id)
-  RETURNING 1)
+                        (SELECT id FROM horizon))) AS id)
 UPDATE kernel.event_retention
 SET purged_through = greatest(purged_through, (SELECT id FROM keep_from))
-RETURNING (SELECT count(*) FROM deleted))sql";
+RETURNING purged_through)sql";
+
+// Parked events stay: they are still to be delivered.
+constexpr const char* kDeleteEventsThrough = R"sql(
+WITH doomed AS (
+  SELECT e.id FROM kernel.event e
+  WHERE e.id <= :through
+    AND NOT EXISTS (SELECT 1 FROM kernel.event_parked p WHERE p.event_id = e.id)
+  ORDER BY e.id LIMIT :limit),
+deleted AS (DELETE FROM kernel.event WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+SELECT count(*) FROM deleted)sql";
 
 TimePoint FromMicros(long long micros) { return TimePoint(std::chrono::microseconds(micros)); }
 
@@ -300,6 +336,7 @@ SubscriptionRow SubscriptionFromRow(const soci::row& row) {
   s.webhook_id = row.get<long long>(14);
   s.url = row.get<std::string>(15);
   s.secret = row.get<std::string>(16);
+  s.purged_through = row.get<long long>(17);
   return s;
 }
 
@@ -339,6 +376,7 @@ SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
     result.locked_out = true;
     return result;  // rolled back: another sequencer is at work
   }
+  session << kBoundSequencer;
   long long moved = 0, head = 0;
   session << kMoveOutboxToLog, soci::use(limit), soci::into(moved), soci::into(head);
   result.moved = static_cast<int>(moved);
@@ -371,8 +409,9 @@ Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& l
                                   soci::use(like_patterns), soci::use(limit));
   for (const auto& row : rows) {
     batch.head = row.get<long long>(0);
-    if (row.get_indicator(1) != soci::i_ok) continue;  // the head-only row
-    batch.events.push_back(EventFromRow(row, 1));
+    batch.purged_through = row.get<long long>(1);
+    if (row.get_indicator(2) != soci::i_ok) continue;  // the head-only row
+    batch.events.push_back(EventFromRow(row, 2));
   }
   return batch;
 }
@@ -423,6 +462,33 @@ void Release(soci::session& session, std::int64_t id, const std::string& node) {
   session << kRelease, soci::use(subscription), soci::use(node);
 }
 
+bool LockClaimed(soci::session& session, std::int64_t id, const std::string& node,
+                 std::int64_t cursor) {
+  long long subscription = id, at = cursor, locked = 0;
+  soci::indicator got = soci::i_null;
+  session << kLockClaimed, soci::use(subscription), soci::use(node), soci::use(at),
+      soci::into(locked, got);
+  return session.got_data() && got == soci::i_ok;
+}
+
+bool RenewClaim(soci::session& session, std::int64_t id, const std::string& node,
+                int lease_seconds) {
+  long long subscription = id, renewed = 0;
+  soci::indicator got = soci::i_null;
+  session << kRenewClaim, soci::use(lease_seconds), soci::use(subscription), soci::use(node),
+      soci::into(renewed, got);
+  return session.got_data() && got == soci::i_ok;
+}
+
+bool SkipDeletedEvents(soci::session& session, std::int64_t id, const std::string& node,
+                       std::int64_t from, std::int64_t to, const std::string& note) {
+  long long subscription = id, from_id = from, to_id = to, moved = 0;
+  soci::indicator got = soci::i_null;
+  session << kSkipDeleted, soci::use(to_id), soci::use(note), soci::use(subscription),
+      soci::use(node), soci::use(from_id), soci::into(moved, got);
+  return session.got_data() && got == soci::i_ok;
+}
+
 bool AdvanceCursor(soci::session& session, std::int64_t id, const std::string& node,
                    std::int64_t from, std::int64_t to, TimePoint now, int lease_seconds) {
   long long subscription = id, from_id = from, to_id = to, now_us = ToEpochMicros(now), moved = 0;
@@ -439,11 +505,11 @@ void RecordFailure(soci::session& session, std::int64_t id, const std::string& n
       soci::use(subscription), soci::use(node);
 }
 
-void DisableSubscription(soci::session& session, std::int64_t id, const std::string& reason,
-                         int failures, const std::string& error) {
+void DisableSubscription(soci::session& session, std::int64_t id, const std::string& node,
+                         const std::string& reason, int failures, const std::string& error) {
   long long subscription = id;
   session << kDisable, soci::use(reason), soci::use(failures), soci::use(error),
-      soci::use(subscription);
+      soci::use(subscription), soci::use(node);
 }
 
 std::map<std::pair<std::string, std::int64_t>, std::int64_t> ParkedAggregates(
@@ -468,28 +534,31 @@ void Park(soci::session& session, std::int64_t subscription_id, const Event& eve
   session << kCountParked, soci::use(subscription), soci::use(subscription);
 }
 
-std::vector<std::pair<Event, int>> RetryingEvents(soci::session& session,
-                                                  std::int64_t subscription_id) {
+std::vector<RetryingEvent> RetryingEvents(soci::session& session, std::int64_t subscription_id) {
   long long id = subscription_id;
-  std::vector<std::pair<Event, int>> events;
+  std::vector<RetryingEvent> events;
   soci::rowset<soci::row> rows = (session.prepare << kRetryingEvents, soci::use(id));
   for (const auto& row : rows) {
-    events.emplace_back(EventFromRow(row, 0), row.get<int>(kEventColumnCount));
+    events.push_back({EventFromRow(row, 0), row.get<int>(kEventColumnCount),
+                      row.get<long long>(kEventColumnCount + 1)});
   }
   return events;
 }
 
-void Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id) {
-  long long subscription = subscription_id, event = event_id;
-  session << kUnpark, soci::use(subscription), soci::use(event);
+bool Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id) {
+  long long subscription = subscription_id, event = event_id, removed = 0;
+  soci::indicator got = soci::i_null;
+  session << kUnpark, soci::use(subscription), soci::use(event), soci::into(removed, got);
+  if (!session.got_data() || got != soci::i_ok) return false;
   session << kCountParked, soci::use(subscription), soci::use(subscription);
+  return true;
 }
 
 void Repark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id,
-            const std::string& error) {
-  long long subscription = subscription_id, event = event_id;
-  session << kRepark, soci::use(error), soci::use(error), soci::use(error), soci::use(subscription),
-      soci::use(event);
+            const std::string& error, std::int64_t blocked_by) {
+  long long subscription = subscription_id, event = event_id, blocked = blocked_by;
+  session << kRepark, soci::use(error), soci::use(error), soci::use(error), soci::use(blocked),
+      soci::use(subscription), soci::use(event);
 }
 
 int QueueParkedForRetry(soci::session& session, std::int64_t subscription_id) {
@@ -580,9 +649,16 @@ bool ReplayWebhook(soci::session& session, std::int64_t webhook_id, std::int64_t
   return ReturnsRow(session, kReplayWebhook, after_event_id, webhook_id);
 }
 
-long long PurgeEvents(soci::session& session, TimePoint cutoff, int retention_days) {
-  long long cutoff_us = ToEpochMicros(cutoff), deleted = 0;
-  session << kPurgeEvents, soci::use(cutoff_us), soci::use(retention_days), soci::into(deleted);
+std::int64_t AdvanceRetentionHorizon(soci::session& session, TimePoint cutoff, int retention_days) {
+  long long cutoff_us = ToEpochMicros(cutoff), horizon = 0;
+  session << kAdvanceRetentionHorizon, soci::use(cutoff_us), soci::use(retention_days),
+      soci::into(horizon);
+  return horizon;
+}
+
+long long DeleteEventsThrough(soci::session& session, std::int64_t through, int limit) {
+  long long upper = through, deleted = 0;
+  session << kDeleteEventsThrough, soci::use(upper), soci::use(limit), soci::into(deleted);
   return deleted;
 }
 

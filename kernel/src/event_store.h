@@ -48,6 +48,8 @@ struct SequenceResult {
 };
 SequenceResult MoveOutboxToLog(soci::session& session, int limit);
 
+// The highest event id that exists or existed: never lower than what
+// retention deleted, so it does not go back when the log is emptied.
 std::int64_t Head(soci::session& session);
 // The highest event id retention has deleted (0: none).
 std::int64_t PurgedThrough(soci::session& session);
@@ -59,6 +61,7 @@ std::int64_t PurgedThrough(soci::session& session);
 struct Batch {
   std::vector<Event> events;
   std::int64_t head = 0;
+  std::int64_t purged_through = 0;  // read in the same snapshot
 };
 Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& like_patterns,
                 int limit);
@@ -80,6 +83,9 @@ struct SubscriptionRow {
   int parked_count = 0;
   int retrying_count = 0;
   std::optional<TimePoint> create_time;
+  // Retention's horizon when the row was read: a cursor below it has lost
+  // events it never saw.
+  std::int64_t purged_through = 0;
   // Webhooks only.
   std::int64_t webhook_id = 0;
   std::string url;
@@ -106,6 +112,16 @@ std::optional<SubscriptionRow> FindSubscription(soci::session& session, const st
 std::optional<SubscriptionRow> Claim(soci::session& session, std::int64_t id,
                                      const std::string& node, int lease_seconds, TimePoint now);
 void Release(soci::session& session, std::int64_t id, const std::string& node);
+// Inside a delivery transaction, before the handler runs: locks the row if
+// this node still holds the claim at `cursor`. The lock keeps another
+// kartond from claiming the subscription until this transaction ends, so
+// one event is never handled by two processes at once.
+bool LockClaimed(soci::session& session, std::int64_t id, const std::string& node,
+                 std::int64_t cursor);
+// Extends this node's claim (and locks the row when inside a transaction);
+// false when the claim was lost.
+bool RenewClaim(soci::session& session, std::int64_t id, const std::string& node,
+                int lease_seconds);
 
 // Moves the cursor from `from` to `to`, clears the failure state and
 // renews the claim for `lease_seconds`, only while this node holds the
@@ -116,9 +132,14 @@ bool AdvanceCursor(soci::session& session, std::int64_t id, const std::string& n
 // One more failed attempt at the event after the cursor; retry at `retry_at`.
 void RecordFailure(soci::session& session, std::int64_t id, const std::string& node, int failures,
                    const std::string& error, TimePoint retry_at);
-// A webhook that must stop: a 410, or too many failures in a row.
-void DisableSubscription(soci::session& session, std::int64_t id, const std::string& reason,
-                         int failures, const std::string& error);
+// A webhook that must stop: a 410, too many failures in a row, or events
+// lost to retention. Only while this node holds the claim.
+void DisableSubscription(soci::session& session, std::int64_t id, const std::string& node,
+                         const std::string& reason, int failures, const std::string& error);
+// A module subscription whose cursor fell behind retention: moves it to
+// `to` and leaves `note` as its last error. False if the claim was lost.
+bool SkipDeletedEvents(soci::session& session, std::int64_t id, const std::string& node,
+                       std::int64_t from, std::int64_t to, const std::string& note);
 
 // --- parked events --------------------------------------------------------
 
@@ -130,14 +151,22 @@ std::map<std::pair<std::string, std::int64_t>, std::int64_t> ParkedAggregates(
 void Park(soci::session& session, std::int64_t subscription_id, const Event& event, int attempts,
           const std::string& error, std::int64_t blocked_by, TimePoint now);
 // Parked events queued for another attempt (RetryParkedEvents), in order.
-std::vector<std::pair<Event, int>> RetryingEvents(soci::session& session,
-                                                  std::int64_t subscription_id);
-// Inside the handler's transaction: the retried event is done.
-void Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id);
-// The retried event failed again (`error` empty: not attempted, because an
-// earlier event of its aggregate failed): back to parked.
+struct RetryingEvent {
+  Event event;
+  int attempts = 0;
+  // An older event of the same aggregate still parked (not queued): this
+  // one must wait behind it. 0 when none.
+  std::int64_t blocked_by = 0;
+};
+std::vector<RetryingEvent> RetryingEvents(soci::session& session, std::int64_t subscription_id);
+// Inside the handler's transaction: the retried event is done. False when
+// it was no longer queued (another kartond got there first).
+bool Unpark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id);
+// The retried event failed again (`error`), or was not attempted because an
+// earlier event of its aggregate is parked (`error` empty, `blocked_by`
+// that event): back to parked.
 void Repark(soci::session& session, std::int64_t subscription_id, std::int64_t event_id,
-            const std::string& error);
+            const std::string& error, std::int64_t blocked_by);
 // Queues every parked event of the subscription for another attempt;
 // returns how many.
 int QueueParkedForRetry(soci::session& session, std::int64_t subscription_id);
@@ -178,9 +207,14 @@ bool ReplayWebhook(soci::session& session, std::int64_t webhook_id, std::int64_t
 
 // --- retention ------------------------------------------------------------
 
-// Deletes events published before `cutoff` (kernel clock), but never one a
-// live subscriber (registered within `retention_days`) has not read yet,
-// nor a parked one. Returns how many.
-long long PurgeEvents(soci::session& session, TimePoint cutoff, int retention_days);
+// Retention in two steps. First the horizon: the newest event published
+// before `cutoff` (kernel clock) that every live subscriber (an active
+// webhook, or a module subscription registered within `retention_days`)
+// has read. It is recorded as purged_through before anything is deleted, so
+// a reader is told about a gap even if the deletion stops half-way.
+std::int64_t AdvanceRetentionHorizon(soci::session& session, TimePoint cutoff, int retention_days);
+// Then up to `limit` events at or below `through` that are not parked;
+// returns how many (call again until it returns less than `limit`).
+long long DeleteEventsThrough(soci::session& session, std::int64_t through, int limit);
 
 }  // namespace karton::kernel::event_store

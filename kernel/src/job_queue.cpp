@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <soci/soci.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -62,10 +63,13 @@ constexpr const char* kSelectJobByKey = "SELECT id FROM kernel.job WHERE unique_
 
 TimePoint FromMicros(long long micros) { return TimePoint(std::chrono::microseconds(micros)); }
 
+// host:pid plus a random part: two containers can share a host name and
+// both be pid 1, and claims must never mistake one kartond for another.
 std::string MakeNodeId() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  return fmt::format("{}:{}", host, ::getpid());
+  return fmt::format("{}:{}:{:08x}", host, ::getpid(), randombytes_random());
 }
 
 }  // namespace

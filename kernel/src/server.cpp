@@ -170,12 +170,15 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       http_server->Stop(options.shutdown_grace_seconds);
       spdlog::info("HTTP server stopped");
     }
+    // Background work ends while the gRPC server still answers, since a job
+    // or an event handler may call another module over the in-process
+    // channel; they finish what they run and take nothing new.
+    if (job_queue) job_queue->Stop();
+    if (event_bus) event_bus->Stop();
     if (grpc_host) {
       grpc_host->Shutdown(grace);
       spdlog::info("gRPC server stopped");
     }
-    if (job_queue) job_queue->Stop();
-    if (event_bus) event_bus->Stop();
     if (modules) modules->StopAll();
   };
 
@@ -220,12 +223,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
                         std::chrono::seconds(300)});
-    event_bus.emplace(
-        *database, connection_string, clock, job_queue->NodeId(),
-        EventBusOptions{options.event_workers, std::chrono::milliseconds(options.event_poll_ms),
-                        options.event_max_attempts, options.webhook_max_failures,
-                        std::chrono::seconds(options.webhook_timeout_seconds),
-                        options.event_retention_days, options.event_claim_seconds});
+    event_bus.emplace(*database, connection_string, clock, job_queue->NodeId(),
+                      EventBusOptions{options.event_workers, options.webhook_workers,
+                                      std::chrono::milliseconds(options.event_poll_ms),
+                                      options.event_max_attempts, options.webhook_max_failures,
+                                      std::chrono::seconds(options.webhook_timeout_seconds),
+                                      options.event_retention_days, options.event_claim_seconds});
     kernel_jobs = job_queue->ForModule("kernel");
     kernel_jobs->Handle("purge_events", [&event_bus](const JobRun&) { event_bus->PurgeExpired(); });
     grpc_host.emplace(metrics);

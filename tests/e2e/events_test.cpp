@@ -348,6 +348,25 @@ TEST_F(EventsTest, RetentionDeletesOldEventsButNeverUnreadOnes) {
   ASSERT_TRUE(WaitFor(kHistoryCount, "4"));
   AdvanceClock(*kartond, std::chrono::hours(48));
   EXPECT_EQ(Query("SELECT count(*) FROM kernel.event"), "0");
+
+  // An emptied log does not send anyone back to the start: nothing is due,
+  // lag is zero, and the next event flows as usual.
+  kernel::v1::ListSubscriptionsResponse subscriptions;
+  ASSERT_TRUE(events->ListSubscriptions(Context().get(), {}, &subscriptions).ok());
+  for (const auto& subscription : subscriptions.subscriptions()) {
+    EXPECT_EQ(subscription.lag(), 0) << subscription.name();
+  }
+  request.set_after_event_id(999);  // an id that does not exist yet
+  {
+    auto context = Context();
+    auto reader = events->Subscribe(context.get(), request);
+    kernel::v1::Event event;
+    EXPECT_FALSE(reader->Read(&event));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  }
+  CreateParcel(*kartond, "after the purge");
+  ASSERT_TRUE(WaitFor(kHistoryCount, "5"));
+  EXPECT_EQ(Query("SELECT min(id) > 4 FROM kernel.event"), "t");
 }
 
 TEST_F(EventsTest, CommandLineClientShowsTopicsSubscribersAndTailsTheStream) {
@@ -388,6 +407,71 @@ TEST_F(EventsTest, CommandLineClientShowsTopicsSubscribersAndTailsTheStream) {
   EXPECT_EQ(list_exit, 0);
   EXPECT_NE(listed.find("http://127.0.0.1:9/hook"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("whsec_"), std::string::npos) << listed;
+}
+
+TEST_F(EventsTest, RetryingParkedEventsOnTwoServersRunsEachHandlerOnceEvenPastTheClaim) {
+  TemporaryDirectory first_dir, second_dir;
+  const std::vector<std::string> options = {"--event-max-attempts", "1"};
+  auto first = Start(first_dir, options);
+  auto second = Start(second_dir, options);
+  const auto parcel = CreateParcel(*first, "slow", "poison-hold");
+  ASSERT_TRUE(
+      WaitFor("SELECT parked_count FROM kernel.event_subscription "
+              "WHERE name = 'tracking.history'",
+              "1"))
+      << first->Stderr();
+
+  // Cured, retried: the handler now stalls far longer than the 2 s claim.
+  Query("INSERT INTO tracking.cure VALUES (true)");
+  kernel::v1::RetryParkedEventsRequest retry;
+  retry.set_subscription("tracking.history");
+  kernel::v1::RetryParkedEventsResponse queued;
+  ASSERT_TRUE(EventService::NewStub(ChannelTo(*first))
+                  ->RetryParkedEvents(Context().get(), retry, &queued)
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  // However long it runs, the other server does not start the same work.
+  EXPECT_EQ(Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND pid <> pg_backend_pid() AND query LIKE '%tracking.release%'"),
+            "1");
+  Query("INSERT INTO tracking.release VALUES (true)");
+  ASSERT_TRUE(WaitFor(kHistoryCount, "1")) << first->Stderr() << second->Stderr();
+  EXPECT_TRUE(
+      WaitFor("SELECT parked_count FROM kernel.event_subscription "
+              "WHERE name = 'tracking.history'",
+              "0"));
+  EXPECT_EQ(Query("SELECT count(*) FROM kernel.event_parked"), "0");
+  EXPECT_EQ(
+      Query(fmt::format("SELECT location FROM tracking.seen WHERE parcel_id = {}", parcel.id())),
+      "poison-hold");
+}
+
+TEST_F(EventsTest, ADatabaseOutageIsRiddenOutQuietlyAndDeliveryResumes) {
+  TemporaryDirectory data_dir;
+  auto kartond = Start(data_dir);
+  CreateParcel(*kartond, "before");
+  ASSERT_TRUE(WaitFor(kArrivalsCount, "1"));
+  const std::string admin = SharedPostgres().AdminConnectionString();
+  const std::string database = DatabaseNameForCurrentTest();
+  QueryScalar(admin, "ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+  QueryScalar(admin,
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+              "WHERE datname = '" +
+                  database + "' AND application_name LIKE 'kartond%'");
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // ten poll intervals
+  QueryScalar(admin, "ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+
+  // One warning for the outage, not one per attempt (the listener polls every
+  // 200 ms and reconnects once a second here).
+  const std::string log = kartond->Stderr();
+  std::size_t warnings = 0;
+  for (auto at = log.find("events: "); at != std::string::npos; at = log.find("events: ", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_LE(warnings, 4u) << log;
+  CreateParcel(*kartond, "after");
+  ASSERT_TRUE(WaitFor(kArrivalsCount, "2")) << kartond->Stderr();
+  ASSERT_TRUE(WaitFor(kHistoryCount, "2"));
 }
 
 }  // namespace

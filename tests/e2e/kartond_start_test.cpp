@@ -172,18 +172,25 @@ TEST_F(KartondTest, ServesHealthzMetricsAndModuleRoutesOverHttp) {
 TEST_F(KartondTest, HealthzIs503WhenTheDatabaseIsGone) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
-  // Cut kartond's connections off from the server side.
-  QueryScalar(SharedPostgres().AdminConnectionString(),
+  // The database goes away: new connections are refused and kartond's are
+  // cut off from the server side. (Refusing new ones matters: kartond's
+  // background work would otherwise heal the pool before /healthz looks.)
+  const std::string admin = SharedPostgres().AdminConnectionString();
+  const std::string database = DatabaseNameForCurrentTest();
+  QueryScalar(admin, "ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+  QueryScalar(admin,
               "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
-                  DatabaseNameForCurrentTest() + "' AND application_name = 'kartond'");
+                  database + "' AND application_name LIKE 'kartond%'");
   std::string body;
   EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/healthz", body), 503);
   EXPECT_NE(body.find("\"reason\":\"the database does not answer\""), std::string::npos) << body;
   // Broken connections are replaced on their next use: the server recovers.
+  QueryScalar(admin, "ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
   std::string recovered;
   int status = 0;
-  for (int attempt = 0; attempt < 20 && status != 200; ++attempt) {
+  for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {
     status = HttpGet(kartond.HttpAddress(), "/healthz", recovered);
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, 200) << recovered;
 }

@@ -253,5 +253,54 @@ TEST_F(WebhooksTest, CreateValidatesNamesTheFieldAndIsIdempotent) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(WebhooksTest, EventsLostToRetentionWhileDisabledAreNotSkippedSilently) {
+  TemporaryDirectory data_dir;
+  HttpRecorder receiver;
+  auto kartond = Start(data_dir, {"--test-clock", "--event-retention-days", "1"});
+  const auto webhook = Create(*kartond, receiver.Url());
+  receiver.AnswerNext({410});
+  CreateParcel(*kartond, "refused");
+  ASSERT_TRUE(receiver.WaitForRequests(1, std::chrono::seconds(20))) << kartond->Stderr();
+  ASSERT_TRUE(WaitFor(fmt::format("SELECT active::text FROM kernel.event_subscription "
+                                  "WHERE name = 'webhook.{}'",
+                                  webhook.id()),
+                      "false"));
+  CreateParcel(*kartond, "while disabled");
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM tracking.seen WHERE subscription = 'arrivals'", "2"));
+  SkipBackoff(*kartond);  // two hours: not yet old enough
+  kernel::v1::AdvanceClockRequest two_days;
+  *two_days.mutable_duration() = google::protobuf::util::TimeUtil::SecondsToDuration(2 * 86400);
+  kernel::v1::AdvanceClockResponse moved;
+  ASSERT_TRUE(kernel::v1::KernelService::NewStub(ChannelTo(*kartond))
+                  ->AdvanceClock(Context().get(), two_days, &moved)
+                  .ok());
+  ASSERT_EQ(Query("SELECT count(*) FROM kernel.event"), "0");
+
+  auto webhooks = WebhookService::NewStub(ChannelTo(*kartond));
+  kernel::v1::EnableWebhookRequest enable;
+  enable.set_id(webhook.id());
+  kernel::v1::Webhook enabled;
+  const grpc::Status refused = webhooks->EnableWebhook(Context().get(), enable, &enabled);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("ReplayWebhook with after_event_id 2"), std::string::npos)
+      << refused.error_message();
+
+  // Accepting the gap explicitly: replay from the horizon, then it delivers on.
+  kernel::v1::ReplayWebhookRequest replay;
+  replay.set_id(webhook.id());
+  replay.set_after_event_id(2);
+  kernel::v1::Webhook replayed;
+  ASSERT_TRUE(webhooks->ReplayWebhook(Context().get(), replay, &replayed).ok());
+  ASSERT_TRUE(webhooks->EnableWebhook(Context().get(), enable, &enabled).ok());
+  EXPECT_TRUE(enabled.last_error().empty());
+  CreateParcel(*kartond, "after");
+  ASSERT_TRUE(receiver.WaitForRequests(2, std::chrono::seconds(20))) << kartond->Stderr();
+  EXPECT_EQ(receiver.Requests()[1].headers.at("karton-event-id"), "3");
+
+  // A webhook created on the emptied log starts with the next event.
+  const auto late = Create(*kartond, receiver.Url("/late"));
+  EXPECT_EQ(late.cursor(), 3);
+}
+
 }  // namespace
 }  // namespace karton::testing

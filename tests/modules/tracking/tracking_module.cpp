@@ -42,10 +42,11 @@ void TrackingModule::Register(kernel::ModuleContext& context, kernel::Registrar&
       "history", {"parcels.parcel.*"}, [](const kernel::Event& event, soci::session& session) {
         parcels::v1::Parcel parcel;
         event.ParsePayload(parcel);
-        if (parcel.location() == "poison" && !Exists(session, kCured)) {
+        const bool poison = parcel.location() == "poison" || parcel.location() == "poison-hold";
+        if (poison && !Exists(session, kCured)) {
           throw std::runtime_error("poison parcel " + std::to_string(parcel.id()));
         }
-        if (parcel.location() == "hold") {
+        if (parcel.location() == "hold" || parcel.location() == "poison-hold") {
           // Stalls mid-delivery, transaction open, until a test releases it.
           const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
           while (!Exists(session, kReleased)) {

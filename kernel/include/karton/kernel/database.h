@@ -71,6 +71,9 @@ class Database {
   std::atomic<std::size_t> in_use_{0};
 };
 
+// True while `session` (a pool session) is inside an open transaction.
+bool InTransaction(soci::session& session);
+
 // Turns a database error into one readable line: SQLSTATE and message for
 // PostgreSQL errors, what() for everything else.
 std::string DescribeDatabaseError(const std::exception& error);

@@ -174,7 +174,7 @@ void ShareRecord(soci::session& session, std::string_view resource_type, std::in
       soci::use(by);
 }
 
-NewTokenSecret GenerateTokenSecret() {
+std::string RandomSecret(std::string_view prefix) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   unsigned char random_bytes[32];
   randombytes_buf(random_bytes, sizeof random_bytes);
@@ -182,8 +182,12 @@ NewTokenSecret GenerateTokenSecret() {
                                          sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   sodium_bin2base64(encoded, sizeof encoded, random_bytes, sizeof random_bytes,
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return std::string(prefix) + encoded;
+}
+
+NewTokenSecret GenerateTokenSecret() {
   NewTokenSecret token;
-  token.secret = std::string("karton_") + encoded;
+  token.secret = RandomSecret("karton_");
   token.hash_hex = TokenHashHex(token.secret);
   token.prefix = token.secret.substr(0, 12);
   return token;

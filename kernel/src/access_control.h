@@ -28,6 +28,9 @@ struct NewTokenSecret {
   std::string prefix;    // first 12 characters, for recognising it in lists
 };
 NewTokenSecret GenerateTokenSecret();
+// `prefix` + 43 base64url characters: 256 random bits from libsodium. API
+// tokens ("karton_") and webhook signing keys ("whsec_") are made this way.
+std::string RandomSecret(std::string_view prefix);
 std::string TokenHashHex(const std::string& secret);
 
 // Which roles may call each declared method, by gRPC path. Filled while

@@ -45,6 +45,17 @@ std::string DescribeFailure(std::exception_ptr failure) {
   }
 }
 
+// Runs a module's handler; what it throws comes back instead.
+std::exception_ptr RunHandler(const EventHandler& handler, const Event& event,
+                              soci::session& session) {
+  try {
+    handler(event, session);
+    return nullptr;
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
 // The listener's own connection: a bounded connect, so an unreachable
@@ -583,11 +594,7 @@ bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
                                    options_.claim_lease_seconds)) {
         return progressed;
       }
-      try {
-        subscription.handler(event, session);
-      } catch (...) {
-        failure = std::current_exception();
-      }
+      failure = RunHandler(subscription.handler, event, session);
       if (!failure) {
         if (!event_store::Unpark(session, subscription.id, event.id)) continue;  // rolls back
         transaction.commit();
@@ -672,11 +679,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
       if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
         return progressed;
       }
-      try {
-        subscription.handler(event, session);
-      } catch (...) {
-        failure = std::current_exception();
-      }
+      failure = RunHandler(subscription.handler, event, session);
       if (!failure) {
         // The handler's writes and the cursor commit together: exactly once.
         event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,

@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
-
+#include "access_control.h"
 #include "event_bus.h"
 #include "event_proto.h"
 #include "event_store.h"
@@ -86,16 +84,6 @@ grpc::Status StartingPoint(soci::session& session, std::int64_t after, const std
   }
   start = after;
   return grpc::Status::OK;
-}
-
-std::string NewWebhookSecret() {
-  unsigned char random_bytes[32];
-  randombytes_buf(random_bytes, sizeof random_bytes);
-  char encoded[sodium_base64_ENCODED_LEN(sizeof random_bytes,
-                                         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(encoded, sizeof encoded, random_bytes, sizeof random_bytes,
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return std::string("whsec_") + encoded;
 }
 
 void ToProto(const event_store::SubscriptionRow& row, bool with_secret, v1::Webhook* webhook) {
@@ -316,7 +304,7 @@ grpc::Status WebhookServiceImpl::CreateWebhook(grpc::ServerContext* context,
     }
     const event_store::NewWebhook row{
         webhook.url(), JoinTopics(patterns),
-        webhook.secret().empty() ? NewWebhookSecret() : webhook.secret(), request->request_id(),
+        webhook.secret().empty() ? RandomSecret("whsec_") : webhook.secret(), request->request_id(),
         after};
     soci::transaction transaction(session);
     bool created = false;

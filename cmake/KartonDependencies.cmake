@@ -14,6 +14,21 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
+
+# libphonenumber: the runtime library from Debian's libphonenumber8, the
+# headers unpacked by tools/setup into .deps/ (its -dev package conflicts
+# with the Boost 1.81 -dev packages; see tools/setup). A system that has the
+# -dev package installed works too.
+find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h
+          HINTS ${PROJECT_SOURCE_DIR}/.deps/libphonenumber/usr/include REQUIRED)
+find_library(PHONENUMBER_LIBRARY NAMES phonenumber libphonenumber.so.8 REQUIRED)
+find_package(absl CONFIG REQUIRED)
+add_library(Phonenumber::phonenumber SHARED IMPORTED)
+set_target_properties(Phonenumber::phonenumber PROPERTIES IMPORTED_LOCATION ${PHONENUMBER_LIBRARY}
+                      INTERFACE_INCLUDE_DIRECTORIES ${PHONENUMBER_INCLUDE_DIR})
+target_link_libraries(Phonenumber::phonenumber INTERFACE protobuf::libprotobuf absl::node_hash_set
+                                                         absl::node_hash_map)
 
 # CLI11 (Debian 2.1.2) is header-only; its CMake config is not always shipped.
 if(NOT TARGET CLI11::CLI11)

@@ -50,5 +50,6 @@ std::string EnumWord(const std::string& value_name, const std::string& prefix);
 // Where the command groups plug in; `exit_code` receives the result.
 void AddKernelCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

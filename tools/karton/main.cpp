@@ -2,6 +2,7 @@
 //
 //   karton modules                      list the loaded modules
 //   karton whoami                       the user and roles behind the token
+//   karton partners search kovacs       find partners (accents do not matter)
 //   karton events tail --topic 'partners.*'   follow domain events as JSON lines
 //   karton webhooks create --url ... --topic ...
 //   karton --output json modules        any command's answer as JSON, for scripts
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   karton::cli::AddKernelCommands(app, options, exit_code);
   karton::cli::AddEventCommands(app, options, exit_code);
+  karton::cli::AddPartnerCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

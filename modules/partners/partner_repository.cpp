@@ -1,0 +1,434 @@
+#include "partner_repository.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+namespace karton::partners::repository {
+
+using kernel::ToEpochMicros;
+
+namespace {
+
+// One row of partners.partner (alias p) as protobuf JSON of v1.Partner.
+#define KARTON_PARTNER_JSON                                                                        \
+  "jsonb_build_object("                                                                            \
+  "'id', p.id::text, "                                                                             \
+  "'kind', CASE p.kind WHEN 'organization' THEN 'PARTNER_KIND_ORGANIZATION' "                      \
+  "ELSE 'PARTNER_KIND_PERSON' END, "                                                               \
+  "'displayName', p.display_name, 'legalName', p.legal_name, 'taxNumber', p.tax_number, "          \
+  "'euVatNumber', p.eu_vat_number, 'registrationNumber', p.registration_number, "                  \
+  "'addresses', p.addresses, 'emails', to_jsonb(p.emails), 'phones', to_jsonb(p.phones), "         \
+  "'website', p.website, 'tags', to_jsonb(p.tags), "                                               \
+  "'ownerUserId', coalesce(p.owner_user_id, 0)::text, 'customFields', p.custom_fields, "           \
+  "'creditLimit', CASE WHEN p.credit_limit_minor IS NULL THEN NULL ELSE jsonb_build_object("       \
+  "'currencyCode', p.credit_limit_currency, 'minorUnits', p.credit_limit_minor::text) END, "       \
+  "'riskClass', CASE WHEN p.risk_class = '' THEN 'RISK_CLASS_UNSPECIFIED' "                        \
+  "ELSE 'RISK_CLASS_' || upper(p.risk_class) END, "                                                \
+  "'birthday', CASE WHEN p.birthday IS NULL THEN NULL ELSE jsonb_build_object("                    \
+  "'year', extract(year FROM p.birthday)::int, 'month', extract(month FROM p.birthday)::int, "     \
+  "'day', extract(day FROM p.birthday)::int) END, "                                                \
+  "'nameDay', p.name_day, 'bankAccounts', p.bank_accounts, "                                       \
+  "'externalIds', coalesce((SELECT jsonb_object_agg(x.source, x.key) "                             \
+  "FROM partners.partner_external_id x WHERE x.partner_id = p.id), '{}'::jsonb), "                 \
+  "'archived', p.archived, "                                                                       \
+  "'createTime', to_char(p.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+  "'updateTime', to_char(p.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+  "'etag', p.version::text)::text"
+
+// External partners see only what is shared with them (kernel.record_grant).
+#define KARTON_PARTNER_VISIBLE                            \
+  "(cast(:external AS int) = 0 OR kernel.is_shared_with(" \
+  "'partners.partner', p.id, cast(:user_id AS bigint)))"
+
+#define KARTON_STORED_COLUMNS                                                        \
+  "kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, " \
+  "addresses, emails, phones, website, tags, owner_user_id, custom_fields, "         \
+  "credit_limit_currency, credit_limit_minor, risk_class, birthday, name_day, bank_accounts"
+#define KARTON_STORED_VALUES                                                          \
+  "r.kind, r.display_name, r.legal_name, r.tax_number, r.eu_vat_number, "             \
+  "r.registration_number, r.addresses, r.emails, r.phones, r.website, r.tags, "       \
+  "r.owner_user_id, r.custom_fields, r.credit_limit_currency, r.credit_limit_minor, " \
+  "r.risk_class, r.birthday, r.name_day, r.bank_accounts"
+
+constexpr const char* kFindPartner =
+    "SELECT " KARTON_PARTNER_JSON
+    " FROM partners.partner p WHERE p.id = :id AND " KARTON_PARTNER_VISIBLE;
+constexpr const char* kFindPartnerForUpdate =
+    "SELECT " KARTON_PARTNER_JSON
+    " FROM partners.partner p WHERE p.id = :id AND " KARTON_PARTNER_VISIBLE " FOR UPDATE OF p";
+
+constexpr const char* kFindByRequestId =
+    "SELECT id FROM partners.partner WHERE request_id = :request_id";
+constexpr const char* kLockRequestId =
+    "SELECT pg_advisory_xact_lock(hashtext('partners.partner.request.' || :request_id))";
+
+constexpr const char* kInsertPartner =
+    "INSERT INTO partners.partner (" KARTON_STORED_COLUMNS
+    ", search_text, request_id, create_time, update_time) "
+    "SELECT " KARTON_STORED_VALUES
+    ", kernel.fold(r.search_text), nullif(:request_id, ''), to_timestamp(:now1 / 1e6), "
+    "to_timestamp(:now2 / 1e6) "
+    "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r RETURNING id";
+
+constexpr const char* kUpdatePartner =
+    "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
+    ", search_text, update_time, version) = (SELECT " KARTON_STORED_VALUES
+    ", kernel.fold(r.search_text), to_timestamp(:now / 1e6), p.version + 1 "
+    "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r) "
+    "WHERE p.id = :id";
+
+constexpr const char* kSetArchived =
+    "UPDATE partners.partner SET archived = cast(:archived AS boolean), "
+    "update_time = to_timestamp(:now / 1e6), version = version + 1 WHERE id = :id";
+
+constexpr const char* kDeletePartner = "DELETE FROM partners.partner WHERE id = :id RETURNING id";
+
+constexpr const char* kDeleteExternalIds =
+    "DELETE FROM partners.partner_external_id WHERE partner_id = :id";
+constexpr const char* kInsertExternalId =
+    "INSERT INTO partners.partner_external_id (source, key, partner_id) "
+    "VALUES (:source, :key, :id)";
+constexpr const char* kFindByExternalId =
+    "SELECT partner_id FROM partners.partner_external_id WHERE source = :source AND key = :key";
+
+#define KARTON_DEFINITION_JSON                                                      \
+  "jsonb_build_object('key', d.key, 'label', d.label, "                             \
+  "'type', 'CUSTOM_FIELD_TYPE_' || upper(d.type), 'choices', to_jsonb(d.choices), " \
+  "'required', d.required, 'etag', d.version::text)::text"
+
+constexpr const char* kListDefinitions =
+    "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d ORDER BY d.key";
+constexpr const char* kFindDefinition =
+    "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d WHERE d.key = :key";
+constexpr const char* kFindDefinitionForUpdate =
+    "SELECT " KARTON_DEFINITION_JSON
+    " FROM partners.custom_field_definition d WHERE d.key = :key FOR UPDATE";
+constexpr const char* kInsertDefinition =
+    "INSERT INTO partners.custom_field_definition "
+    "(key, label, type, choices, required, create_time, update_time) "
+    "SELECT :key, :label, :type, ARRAY(SELECT jsonb_array_elements_text(cast(:choices AS jsonb))), "
+    "cast(:required AS boolean), to_timestamp(:now1 / 1e6), to_timestamp(:now2 / 1e6) "
+    "RETURNING id";
+constexpr const char* kDefinitionId =
+    "SELECT id FROM partners.custom_field_definition WHERE key = :key";
+constexpr const char* kUpdateDefinition =
+    "UPDATE partners.custom_field_definition SET label = :label, "
+    "choices = ARRAY(SELECT jsonb_array_elements_text(cast(:choices AS jsonb))), "
+    "required = cast(:required AS boolean), update_time = to_timestamp(:now / 1e6), "
+    "version = version + 1 WHERE key = :key";
+constexpr const char* kCountCustomValue =
+    "SELECT count(*) FROM partners.partner "
+    "WHERE custom_fields @> jsonb_build_object(cast(:key AS text), cast(:value AS text))";
+
+template <class Message>
+Message FromJson(const std::string& json) {
+  Message message;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &message);
+  if (!status.ok()) {
+    throw std::runtime_error("a stored row does not read back as " +
+                             Message::descriptor()->full_name() + ": " +
+                             std::string(status.message()));
+  }
+  return message;
+}
+
+boost::json::value ProtoJson(const google::protobuf::Message& message) {
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json);
+  return boost::json::parse(json);
+}
+
+const char* RiskWord(v1::RiskClass risk) {
+  switch (risk) {
+    case v1::RISK_CLASS_LOW:
+      return "low";
+    case v1::RISK_CLASS_MEDIUM:
+      return "medium";
+    case v1::RISK_CLASS_HIGH:
+      return "high";
+    case v1::RISK_CLASS_BLOCKED:
+      return "blocked";
+    default:
+      return "";
+  }
+}
+
+// The document jsonb_populate_record spreads onto the columns. `partner` has
+// been validated and normalised by the service.
+std::string StorageJson(const v1::Partner& partner) {
+  boost::json::object doc;
+  doc["kind"] = partner.kind() == v1::PARTNER_KIND_PERSON ? "person" : "organization";
+  doc["display_name"] = partner.display_name();
+  doc["legal_name"] = partner.legal_name();
+  doc["tax_number"] = partner.tax_number();
+  doc["eu_vat_number"] = partner.eu_vat_number();
+  doc["registration_number"] = partner.registration_number();
+  boost::json::array addresses;
+  for (const auto& address : partner.addresses()) addresses.push_back(ProtoJson(address));
+  doc["addresses"] = std::move(addresses);
+  doc["emails"] = boost::json::array(partner.emails().begin(), partner.emails().end());
+  doc["phones"] = boost::json::array(partner.phones().begin(), partner.phones().end());
+  doc["website"] = partner.website();
+  doc["tags"] = boost::json::array(partner.tags().begin(), partner.tags().end());
+  if (partner.owner_user_id() != 0) {
+    doc["owner_user_id"] = partner.owner_user_id();
+  } else {
+    doc["owner_user_id"] = nullptr;
+  }
+  boost::json::object custom;
+  for (const auto& [key, value] : partner.custom_fields()) custom[key] = value;
+  doc["custom_fields"] = std::move(custom);
+  if (partner.has_credit_limit()) {
+    doc["credit_limit_currency"] = partner.credit_limit().currency_code();
+    doc["credit_limit_minor"] = partner.credit_limit().minor_units();
+  } else {
+    doc["credit_limit_currency"] = "";
+    doc["credit_limit_minor"] = nullptr;
+  }
+  doc["risk_class"] = RiskWord(partner.risk_class());
+  if (partner.has_birthday()) {
+    doc["birthday"] = fmt::format("{:04}-{:02}-{:02}", partner.birthday().year(),
+                                  partner.birthday().month(), partner.birthday().day());
+  } else {
+    doc["birthday"] = nullptr;
+  }
+  doc["name_day"] = partner.name_day();
+  boost::json::array accounts;
+  for (const auto& account : partner.bank_accounts()) accounts.push_back(ProtoJson(account));
+  doc["bank_accounts"] = std::move(accounts);
+  // What SearchPartners matches; folded by kernel.fold in SQL.
+  std::string search = partner.display_name() + " " + partner.legal_name() + " " +
+                       partner.tax_number() + " " + partner.eu_vat_number() + " " +
+                       partner.registration_number();
+  for (const auto& email : partner.emails()) search += " " + email;
+  for (const auto& phone : partner.phones()) search += " " + phone;
+  doc["search_text"] = search;
+  return boost::json::serialize(doc);
+}
+
+std::optional<std::string> OptionalJson(soci::session& session, const char* sql, long long id,
+                                        const Visibility& visibility) {
+  std::string json;
+  const int external = visibility.external ? 1 : 0;
+  long long user_id = visibility.user_id;
+  session << sql, soci::use(id), soci::use(external), soci::use(user_id), soci::into(json);
+  if (!session.got_data()) return std::nullopt;
+  return json;
+}
+
+// Runs `sql` with text parameters bound in order, reading (json, key) rows.
+std::vector<Listed> QueryListed(soci::session& session, const std::string& sql,
+                                const std::vector<std::string>& params) {
+  auto prepared = (session.prepare << sql);
+  for (const auto& param : params) prepared, soci::use(param);
+  soci::rowset<soci::row> rows(prepared);
+  std::vector<Listed> listed;
+  for (const auto& row : rows) {
+    listed.push_back({FromJson<v1::Partner>(row.get<std::string>(0)), row.get<std::string>(1)});
+  }
+  return listed;
+}
+
+}  // namespace
+
+std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
+                                       const Visibility& visibility, bool lock) {
+  const auto json =
+      OptionalJson(session, lock ? kFindPartnerForUpdate : kFindPartner, id, visibility);
+  if (!json) return std::nullopt;
+  return FromJson<v1::Partner>(*json);
+}
+
+std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
+                                                   const std::string& request_id) {
+  long long id = 0;
+  session << kFindByRequestId, soci::use(request_id), soci::into(id);
+  if (!session.got_data()) return std::nullopt;
+  return id;
+}
+
+void LockRequestId(soci::session& session, const std::string& request_id) {
+  session << kLockRequestId, soci::use(request_id);
+}
+
+std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
+                           const std::string& request_id, TimePoint now) {
+  const std::string doc = StorageJson(partner);
+  long long now_us = ToEpochMicros(now), id = 0;
+  session << kInsertPartner, soci::use(request_id), soci::use(now_us), soci::use(now_us),
+      soci::use(doc), soci::into(id);
+  return id;
+}
+
+void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
+  const std::string doc = StorageJson(partner);
+  long long now_us = ToEpochMicros(now), id = partner.id();
+  session << kUpdatePartner, soci::use(now_us), soci::use(doc), soci::use(id);
+}
+
+void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now) {
+  const std::string flag = archived ? "true" : "false";
+  long long now_us = ToEpochMicros(now), partner_id = id;
+  session << kSetArchived, soci::use(flag), soci::use(now_us), soci::use(partner_id);
+}
+
+bool DeletePartner(soci::session& session, std::int64_t id) {
+  long long partner_id = id, deleted = 0;
+  soci::indicator got = soci::i_null;
+  session << kDeletePartner, soci::use(partner_id), soci::into(deleted, got);
+  return session.got_data() && got == soci::i_ok;
+}
+
+void ReplaceExternalIds(soci::session& session, std::int64_t id,
+                        const google::protobuf::Map<std::string, std::string>& external_ids) {
+  long long partner_id = id;
+  session << kDeleteExternalIds, soci::use(partner_id);
+  for (const auto& [source, key] : external_ids) {
+    session << kInsertExternalId, soci::use(source), soci::use(key), soci::use(partner_id);
+  }
+}
+
+std::optional<std::int64_t> FindByExternalId(soci::session& session, const std::string& source,
+                                             const std::string& key) {
+  long long id = 0;
+  session << kFindByExternalId, soci::use(source), soci::use(key), soci::into(id);
+  if (!session.got_data()) return std::nullopt;
+  return id;
+}
+
+std::vector<Listed> ListPartners(soci::session& session, const ListQuery& query) {
+  // The statement is assembled from fixed pieces only: the column comes
+  // from the service's whitelist, the filter from ParseFilter; every value
+  // is a parameter, bound in the order the placeholders appear.
+  const std::string column = "p." + query.order_column;
+  const std::string key_text = query.order_column == "id" ? "''" : fmt::format("{}::text", column);
+  const char* direction = query.descending ? "DESC" : "ASC";
+  std::vector<std::string> params = {query.visibility.external ? "1" : "0",
+                                     std::to_string(query.visibility.user_id)};
+  std::string sql = fmt::format("SELECT {}, {} FROM partners.partner p WHERE {}",
+                                KARTON_PARTNER_JSON, key_text, KARTON_PARTNER_VISIBLE);
+  if (!query.include_archived) sql += " AND NOT p.archived";
+  if (!query.filter_where.empty()) {
+    sql += " AND " + query.filter_where;
+    params.insert(params.end(), query.filter_params.begin(), query.filter_params.end());
+  }
+  if (query.after_key) {
+    const char* cast = query.order_column == "display_name" ? "text" : "timestamptz";
+    if (query.order_column == "id") {
+      sql += fmt::format(" AND p.id {} cast(:after_id AS bigint)", query.descending ? "<" : ">");
+    } else {
+      sql += fmt::format(" AND ({}, p.id) {} (cast(:after_key AS {}), cast(:after_id AS bigint))",
+                         column, query.descending ? "<" : ">", cast);
+      params.push_back(*query.after_key);
+    }
+    params.push_back(std::to_string(query.after_id));
+  }
+  sql += fmt::format(" ORDER BY {} {}, p.id {} LIMIT cast(:limit AS int)", column, direction,
+                     direction);
+  params.push_back(std::to_string(query.limit));
+  return QueryListed(session, sql, params);
+}
+
+std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& query) {
+  // LIKE with escaped wildcards: the trigram index serves '%fragment%'.
+  auto like = [](const std::string& text) {
+    std::string escaped = "%";
+    for (char c : text) {
+      if (c == '%' || c == '_' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    return escaped + "%";
+  };
+  std::vector<std::string> params = {query.folded, query.visibility.external ? "1" : "0",
+                                     std::to_string(query.visibility.user_id), like(query.folded)};
+  std::string sql = fmt::format(
+      "SELECT {}, score::text FROM (SELECT p.*, kernel.similarity(p.search_text, "
+      "cast(:query AS text)) AS score FROM partners.partner p WHERE {} AND "
+      "(p.search_text LIKE cast(:pattern AS text)",
+      KARTON_PARTNER_JSON, KARTON_PARTNER_VISIBLE);
+  if (!query.digits.empty()) {
+    sql += " OR p.search_text LIKE cast(:digits AS text)";
+    params.push_back(like(query.digits));
+  }
+  sql += ")";
+  if (!query.include_archived) sql += " AND NOT p.archived";
+  sql += ") p";
+  if (query.after_score) {
+    sql +=
+        " WHERE (p.score < cast(:after_score AS real) OR (p.score = cast(:after_score2 AS real) "
+        "AND p.id > cast(:after_id AS bigint)))";
+    params.push_back(*query.after_score);
+    params.push_back(*query.after_score);
+    params.push_back(std::to_string(query.after_id));
+  }
+  sql += " ORDER BY p.score DESC, p.id LIMIT cast(:limit AS int)";
+  params.push_back(std::to_string(query.limit));
+  return QueryListed(session, sql, params);
+}
+
+std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session) {
+  std::vector<v1::CustomFieldDefinition> definitions;
+  soci::rowset<std::string> rows = (session.prepare << kListDefinitions);
+  for (const auto& json : rows) definitions.push_back(FromJson<v1::CustomFieldDefinition>(json));
+  return definitions;
+}
+
+std::optional<v1::CustomFieldDefinition> FindDefinition(soci::session& session,
+                                                        const std::string& key, bool lock) {
+  std::string json;
+  session << (lock ? kFindDefinitionForUpdate : kFindDefinition), soci::use(key), soci::into(json);
+  if (!session.got_data()) return std::nullopt;
+  return FromJson<v1::CustomFieldDefinition>(json);
+}
+
+namespace {
+std::string TypeWord(v1::CustomFieldType type) {
+  std::string word =
+      v1::CustomFieldType_Name(type).substr(std::string("CUSTOM_FIELD_TYPE_").size());
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return word;
+}
+std::string ChoicesJson(const v1::CustomFieldDefinition& definition) {
+  return boost::json::serialize(
+      boost::json::array(definition.choices().begin(), definition.choices().end()));
+}
+}  // namespace
+
+std::int64_t InsertDefinition(soci::session& session, const v1::CustomFieldDefinition& definition,
+                              TimePoint now) {
+  const std::string type = TypeWord(definition.type()), choices = ChoicesJson(definition);
+  const std::string required = definition.required() ? "true" : "false";
+  long long now_us = ToEpochMicros(now), id = 0;
+  session << kInsertDefinition, soci::use(definition.key()), soci::use(definition.label()),
+      soci::use(type), soci::use(choices), soci::use(required), soci::use(now_us),
+      soci::use(now_us), soci::into(id);
+  return id;
+}
+
+std::int64_t DefinitionId(soci::session& session, const std::string& key) {
+  long long id = 0;
+  session << kDefinitionId, soci::use(key), soci::into(id);
+  return id;
+}
+
+void UpdateDefinition(soci::session& session, const v1::CustomFieldDefinition& definition,
+                      TimePoint now) {
+  const std::string choices = ChoicesJson(definition);
+  const std::string required = definition.required() ? "true" : "false";
+  long long now_us = ToEpochMicros(now);
+  session << kUpdateDefinition, soci::use(definition.label()), soci::use(choices),
+      soci::use(required), soci::use(now_us), soci::use(definition.key());
+}
+
+long long CountCustomValue(soci::session& session, const std::string& key,
+                           const std::string& value) {
+  long long count = 0;
+  session << kCountCustomValue, soci::use(key), soci::use(value), soci::into(count);
+  return count;
+}
+
+}  // namespace karton::partners::repository

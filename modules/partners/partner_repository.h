@@ -1,0 +1,99 @@
+// Every SQL statement of the partners module. Rows come back as protobuf
+// messages: PostgreSQL builds each row's protobuf JSON (one expression per
+// resource), and writes go in as one JSON document spread onto the columns
+// with jsonb_populate_record, so the mapping between the API and the tables
+// lives in one place each way.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karton/kernel/clock.h"
+#include "karton/partners/v1/partner.pb.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::partners::repository {
+
+using kernel::TimePoint;
+
+// Who is reading: external partners see only partners shared with them.
+struct Visibility {
+  bool external = false;
+  std::int64_t user_id = 0;
+};
+
+// --- partners ---------------------------------------------------------------
+
+std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
+                                       const Visibility& visibility, bool lock = false);
+std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
+                                                   const std::string& request_id);
+// Serialises creates of one request_id until the transaction ends.
+void LockRequestId(soci::session& session, const std::string& request_id);
+// `partner` is validated and normalised; returns the new id.
+std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
+                           const std::string& request_id, TimePoint now);
+// Writes every stored field of `partner` and bumps the version.
+void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now);
+void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now);
+// Throws the database's foreign-key error while other records refer to it.
+bool DeletePartner(soci::session& session, std::int64_t id);
+// Replaces the partner's external ids; throws the unique violation when a
+// key of a source already belongs to another partner.
+void ReplaceExternalIds(soci::session& session, std::int64_t id,
+                        const google::protobuf::Map<std::string, std::string>& external_ids);
+// The partner that holds `key` of `source`, if any.
+std::optional<std::int64_t> FindByExternalId(soci::session& session, const std::string& source,
+                                             const std::string& key);
+
+struct ListQuery {
+  Visibility visibility;
+  std::string filter_where;  // from ParseFilter: conditions on "p", placeholders :f0...
+  std::vector<std::string> filter_params;
+  bool include_archived = false;
+  std::string order_column = "id";  // display_name | create_time | update_time | id
+  bool descending = false;
+  std::optional<std::string> after_key;  // keyset: the last row's key and id
+  std::int64_t after_id = 0;
+  int limit = 100;
+};
+struct Listed {
+  v1::Partner partner;
+  std::string key;  // its sort key as text, for the next page token
+};
+std::vector<Listed> ListPartners(soci::session& session, const ListQuery& query);
+
+struct SearchQuery {
+  Visibility visibility;
+  std::string folded;  // the query, lower case without accents
+  std::string digits;  // its digits when it looks like a phone or tax number; else ""
+  bool include_archived = false;
+  std::optional<std::string> after_score;
+  std::int64_t after_id = 0;
+  int limit = 20;
+};
+std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& query);
+
+// --- custom field definitions -------------------------------------------------
+
+std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session);
+std::optional<v1::CustomFieldDefinition> FindDefinition(soci::session& session,
+                                                        const std::string& key, bool lock);
+// Throws the unique violation when the key exists. Returns the definition's
+// number (what the audit trail and events name it by).
+std::int64_t InsertDefinition(soci::session& session, const v1::CustomFieldDefinition& definition,
+                              TimePoint now);
+std::int64_t DefinitionId(soci::session& session, const std::string& key);
+void UpdateDefinition(soci::session& session, const v1::CustomFieldDefinition& definition,
+                      TimePoint now);
+// How many partners hold `value` in custom field `key`.
+long long CountCustomValue(soci::session& session, const std::string& key,
+                           const std::string& value);
+
+}  // namespace karton::partners::repository

@@ -1,0 +1,342 @@
+#include "partner_rules.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <regex>
+#include <set>
+
+#include "validation.h"
+
+namespace karton::partners {
+namespace {
+
+constexpr int kMaxRepeated = 50;  // addresses, emails, phones, tags, accounts
+
+std::string Trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+class Checker {
+ public:
+  Checker(std::string prefix, std::vector<kernel::FieldViolation>& violations)
+      : prefix_(std::move(prefix)), violations_(violations) {}
+
+  void Fail(const std::string& path, std::string problem) {
+    violations_.push_back({prefix_ + "." + path, std::move(problem)});
+  }
+
+  // Trims and bounds a text field; false when it failed.
+  bool Text(const std::string& path, std::string* value, std::size_t max, bool required = false) {
+    *value = Trim(*value);
+    if (required && value->empty()) {
+      Fail(path, "is required");
+      return false;
+    }
+    if (!IsAcceptableText(*value, max)) {
+      Fail(path, fmt::format("must be valid UTF-8 of at most {} bytes", max));
+      return false;
+    }
+    return true;
+  }
+
+  template <class Normalizer>
+  void Normalize(const std::string& path, std::string* value, Normalizer normalize) {
+    if (value->empty()) return;
+    std::string problem;
+    if (auto normal = normalize(*value, problem)) {
+      *value = *normal;
+    } else {
+      Fail(path, problem);
+    }
+  }
+
+ private:
+  std::string prefix_;
+  std::vector<kernel::FieldViolation>& violations_;
+};
+
+// Normalises each element, drops empties and duplicates (keeping order).
+template <class Normalizer>
+void NormalizeList(Checker& check, const std::string& name,
+                   google::protobuf::RepeatedPtrField<std::string>* values, Normalizer normalize) {
+  if (values->size() > kMaxRepeated) {
+    check.Fail(name, fmt::format("at most {} entries", kMaxRepeated));
+    return;
+  }
+  std::vector<std::string> kept;
+  for (int i = 0; i < values->size(); ++i) {
+    std::string problem;
+    const std::string trimmed = Trim(values->Get(i));
+    if (trimmed.empty()) continue;
+    if (auto normal = normalize(trimmed, problem)) {
+      if (std::find(kept.begin(), kept.end(), *normal) == kept.end()) kept.push_back(*normal);
+    } else {
+      check.Fail(fmt::format("{}[{}]", name, i), problem);
+    }
+  }
+  values->Clear();
+  for (auto& value : kept) values->Add(std::move(value));
+}
+
+void CheckCustomValue(Checker& check, const std::string& key, std::string* value,
+                      const v1::CustomFieldDefinition& definition) {
+  const std::string path = fmt::format("custom_fields[{}]", key);
+  *value = Trim(*value);
+  switch (definition.type()) {
+    case v1::CUSTOM_FIELD_TYPE_NUMBER: {
+      static const std::regex kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
+      if (!std::regex_match(*value, kNumber)) check.Fail(path, "must be a number, e.g. 42 or -3.5");
+      break;
+    }
+    case v1::CUSTOM_FIELD_TYPE_DATE: {
+      static const std::regex kDate(R"((\d{4})-(\d{2})-(\d{2}))");
+      std::smatch match;
+      if (!std::regex_match(*value, match, kDate) ||
+          !IsValidDate(std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3]))) {
+        check.Fail(path, "must be a date, YYYY-MM-DD");
+      }
+      break;
+    }
+    case v1::CUSTOM_FIELD_TYPE_BOOL:
+      if (*value != "true" && *value != "false") check.Fail(path, "must be true or false");
+      break;
+    case v1::CUSTOM_FIELD_TYPE_CHOICE:
+      if (std::find(definition.choices().begin(), definition.choices().end(), *value) ==
+          definition.choices().end()) {
+        std::string choices;
+        for (const auto& choice : definition.choices()) {
+          choices += (choices.empty() ? "" : ", ") + choice;
+        }
+        check.Fail(path, fmt::format("'{}' is not one of: {}", *value, choices));
+      }
+      break;
+    default:
+      check.Text(path, value, kMaxLongText);
+      break;
+  }
+}
+
+const std::set<std::string> kUpdatable = {"kind",          "display_name",  "legal_name",
+                                          "tax_number",    "eu_vat_number", "registration_number",
+                                          "addresses",     "emails",        "phones",
+                                          "website",       "tags",          "owner_user_id",
+                                          "custom_fields", "credit_limit",  "risk_class",
+                                          "birthday",      "name_day",      "bank_accounts",
+                                          "external_ids"};
+
+}  // namespace
+
+bool IsUpdatableField(const std::string& path) {
+  if (path.rfind("custom_fields.", 0) == 0) return path.size() > 14;
+  return kUpdatable.count(path) > 0;
+}
+
+void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
+                      const std::string& prefix, std::vector<kernel::FieldViolation>& violations) {
+  Checker check(prefix, violations);
+  // Output only: whatever the client sent is not ours to store.
+  partner.clear_archived();
+  partner.clear_create_time();
+  partner.clear_update_time();
+  partner.clear_etag();
+
+  if (partner.kind() != v1::PARTNER_KIND_ORGANIZATION &&
+      partner.kind() != v1::PARTNER_KIND_PERSON) {
+    check.Fail("kind", "is required: PARTNER_KIND_ORGANIZATION or PARTNER_KIND_PERSON");
+  }
+  check.Text("display_name", partner.mutable_display_name(), kMaxShortText, true);
+  check.Text("legal_name", partner.mutable_legal_name(), kMaxShortText);
+  check.Text("registration_number", partner.mutable_registration_number(), 100);
+  check.Text("website", partner.mutable_website(), kMaxLongText);
+  if (check.Text("tax_number", partner.mutable_tax_number(), 50)) {
+    check.Normalize("tax_number", partner.mutable_tax_number(), NormalizeHungarianTaxNumber);
+  }
+  if (check.Text("eu_vat_number", partner.mutable_eu_vat_number(), 50)) {
+    check.Normalize("eu_vat_number", partner.mutable_eu_vat_number(), NormalizeEuVatNumber);
+  }
+
+  if (partner.addresses_size() > kMaxRepeated) {
+    check.Fail("addresses", fmt::format("at most {} entries", kMaxRepeated));
+  }
+  for (int i = 0; i < partner.addresses_size(); ++i) {
+    auto* address = partner.mutable_addresses(i);
+    const std::string path = fmt::format("addresses[{}]", i);
+    if (check.Text(path + ".country", address->mutable_country(), 2, true)) {
+      check.Normalize(path + ".country", address->mutable_country(), NormalizeCountryCode);
+    }
+    check.Text(path + ".postal_code", address->mutable_postal_code(), 20);
+    check.Text(path + ".city", address->mutable_city(), kMaxShortText);
+    check.Text(path + ".street", address->mutable_street(), kMaxShortText);
+    check.Text(path + ".extra", address->mutable_extra(), kMaxShortText);
+    check.Text(path + ".region", address->mutable_region(), kMaxShortText);
+  }
+  NormalizeList(check, "emails", partner.mutable_emails(),
+                [](const std::string& email, std::string& problem) {
+                  return NormalizeEmail(email, problem);
+                });
+  NormalizeList(check, "phones", partner.mutable_phones(),
+                [](const std::string& phone, std::string& problem) {
+                  return NormalizePhone(phone, problem);
+                });
+  NormalizeList(
+      check, "tags", partner.mutable_tags(),
+      [](const std::string& tag, std::string& problem) { return NormalizeTag(tag, problem); });
+
+  if (partner.owner_user_id() < 0) check.Fail("owner_user_id", "must not be negative");
+
+  for (auto& [key, value] : *partner.mutable_custom_fields()) {
+    value = Trim(value);
+    if (value.empty()) continue;  // "no value": dropped below
+    const auto definition = definitions.find(key);
+    if (definition == definitions.end()) {
+      check.Fail(fmt::format("custom_fields[{}]", key),
+                 "is not a defined custom field (see ListCustomFieldDefinitions)");
+      continue;
+    }
+    CheckCustomValue(check, key, &value, definition->second);
+  }
+  for (const auto& [key, definition] : definitions) {
+    if (!definition.required()) continue;
+    const auto value = partner.custom_fields().find(key);
+    if (value == partner.custom_fields().end() || value->second.empty()) {
+      check.Fail(fmt::format("custom_fields[{}]", key),
+                 fmt::format("is required ({})", definition.label()));
+    }
+  }
+  // An empty value means "no value": not stored.
+  for (auto it = partner.mutable_custom_fields()->begin();
+       it != partner.mutable_custom_fields()->end();) {
+    it = it->second.empty() ? partner.mutable_custom_fields()->erase(it) : std::next(it);
+  }
+
+  if (partner.has_credit_limit()) {
+    auto* limit = partner.mutable_credit_limit();
+    if (limit->minor_units() < 0) check.Fail("credit_limit.minor_units", "must not be negative");
+    check.Normalize("credit_limit.currency_code", limit->mutable_currency_code(),
+                    NormalizeCurrencyCode);
+    if (limit->currency_code().empty()) check.Fail("credit_limit.currency_code", "is required");
+  }
+  if (!v1::RiskClass_IsValid(partner.risk_class())) check.Fail("risk_class", "is not a risk class");
+
+  const bool person = partner.kind() == v1::PARTNER_KIND_PERSON;
+  if (partner.has_birthday()) {
+    const auto& day = partner.birthday();
+    if (!person) {
+      check.Fail("birthday", "only persons have a birthday");
+    } else if (!IsValidDate(day.year(), day.month(), day.day())) {
+      check.Fail("birthday", "must be a whole calendar date (year, month and day)");
+    }
+  }
+  partner.set_name_day(Trim(partner.name_day()));
+  if (!partner.name_day().empty()) {
+    if (!person) {
+      check.Fail("name_day", "only persons have a name day");
+    } else if (!IsValidMonthDay(partner.name_day())) {
+      check.Fail("name_day", "must be MM-DD, e.g. 03-15");
+    }
+  }
+
+  if (partner.bank_accounts_size() > kMaxRepeated) {
+    check.Fail("bank_accounts", fmt::format("at most {} entries", kMaxRepeated));
+  }
+  for (int i = 0; i < partner.bank_accounts_size(); ++i) {
+    auto* account = partner.mutable_bank_accounts(i);
+    const std::string path = fmt::format("bank_accounts[{}]", i);
+    if (check.Text(path + ".iban", account->mutable_iban(), 50, true)) {
+      check.Normalize(path + ".iban", account->mutable_iban(), NormalizeIban);
+    }
+    check.Text(path + ".bank_name", account->mutable_bank_name(), kMaxShortText);
+    check.Normalize(path + ".currency_code", account->mutable_currency_code(),
+                    NormalizeCurrencyCode);
+  }
+
+  static const std::regex kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
+  for (const auto& [source, key] : partner.external_ids()) {
+    const std::string path = fmt::format("external_ids[{}]", source);
+    if (!std::regex_match(source, kSource)) {
+      check.Fail(path, "the source system's name must be [a-z0-9][a-z0-9_.-]*, at most 63");
+    } else if (key.empty() || !IsAcceptableText(key, kMaxShortText)) {
+      check.Fail(path, fmt::format("the key must be 1 to {} bytes of UTF-8", kMaxShortText));
+    }
+  }
+}
+
+void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,
+                     std::vector<kernel::FieldViolation>& violations) {
+  Checker check(prefix, violations);
+  static const std::regex kKey(R"([a-z][a-z0-9_]{0,62})");
+  if (!std::regex_match(definition.key(), kKey)) {
+    check.Fail("key", "must be [a-z][a-z0-9_]*, at most 63 characters");
+  }
+  std::string label = definition.label();
+  check.Text("label", &label, kMaxShortText, true);
+  if (definition.type() == v1::CUSTOM_FIELD_TYPE_UNSPECIFIED ||
+      !v1::CustomFieldType_IsValid(definition.type())) {
+    check.Fail("type", "is required: TEXT, NUMBER, DATE, BOOL or CHOICE");
+  }
+  if (definition.type() == v1::CUSTOM_FIELD_TYPE_CHOICE) {
+    if (definition.choices().empty()) check.Fail("choices", "a CHOICE field needs choices");
+    std::set<std::string> seen;
+    for (int i = 0; i < definition.choices_size(); ++i) {
+      const std::string& choice = definition.choices(i);
+      if (choice.empty() || choice != Trim(choice) || !IsAcceptableText(choice, kMaxShortText)) {
+        check.Fail(fmt::format("choices[{}]", i), "must be 1 to 200 bytes without outer spaces");
+      } else if (!seen.insert(choice).second) {
+        check.Fail(fmt::format("choices[{}]", i), fmt::format("'{}' is listed twice", choice));
+      }
+    }
+  } else if (!definition.choices().empty()) {
+    check.Fail("choices", "only CHOICE fields have choices");
+  }
+}
+
+std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  auto as_object = [&options](const v1::Partner& partner) {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(partner, &json, options);
+    return boost::json::parse(json).as_object();
+  };
+  // An empty value (0, "", [], {}, false, absent message) counts as none.
+  auto empty = [](const boost::json::value& value) {
+    return value.is_null() || (value.is_string() && value.as_string().empty()) ||
+           (value.is_array() && value.as_array().empty()) ||
+           (value.is_object() && value.as_object().empty()) ||
+           (value.is_bool() && !value.as_bool()) || (value.is_int64() && value.as_int64() == 0) ||
+           (value.is_string() &&
+            (value.as_string() == "0" || value.as_string().ends_with("_UNSPECIFIED")));
+  };
+  const boost::json::object old_object =
+      before != nullptr ? as_object(*before) : boost::json::object{};
+  const boost::json::object new_object = as_object(after);
+  std::vector<FieldDiff> diffs;
+  for (const auto* field : {&new_object, &old_object}) {
+    for (const auto& [key, unused] : *field) {
+      if (key == "update_time" || key == "create_time" || key == "etag" || key == "id") continue;
+      if (std::any_of(diffs.begin(), diffs.end(),
+                      [&](const FieldDiff& d) { return d.field == key; })) {
+        continue;
+      }
+      const boost::json::value* old_value = old_object.if_contains(key);
+      const boost::json::value* new_value = new_object.if_contains(key);
+      const bool old_empty = old_value == nullptr || empty(*old_value);
+      const bool new_empty = new_value == nullptr || empty(*new_value);
+      if (old_empty && new_empty) continue;
+      if (!old_empty && !new_empty && *old_value == *new_value) continue;
+      FieldDiff diff{std::string(key), std::nullopt, std::nullopt};
+      if (!old_empty) diff.old_json = boost::json::serialize(*old_value);
+      if (!new_empty) diff.new_json = boost::json::serialize(*new_value);
+      diffs.push_back(std::move(diff));
+    }
+  }
+  return diffs;
+}
+
+}  // namespace karton::partners

@@ -1,0 +1,641 @@
+#include "partner_service.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/field_mask_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "page_token.h"
+#include "partner_filter.h"
+#include "partner_repository.h"
+#include "partner_rules.h"
+
+namespace karton::partners {
+namespace {
+
+using google::protobuf::util::FieldMaskUtil;
+
+constexpr const char* kPartnerResource = "partners.partner";
+constexpr const char* kDefinitionResource = "partners.custom_field_definition";
+
+constexpr const char* kTopicCreated = "partners.partner.created";
+constexpr const char* kTopicUpdated = "partners.partner.updated";
+constexpr const char* kTopicArchived = "partners.partner.archived";
+constexpr const char* kTopicRestored = "partners.partner.restored";
+constexpr const char* kTopicDeleted = "partners.partner.deleted";
+
+repository::Visibility VisibilityOf(const kernel::Caller& caller) {
+  return {caller.IsExternalPartner(), caller.user_id};
+}
+
+Definitions LoadDefinitions(soci::session& session) {
+  Definitions definitions;
+  for (auto& definition : repository::ListDefinitions(session)) {
+    definitions.emplace(definition.key(), std::move(definition));
+  }
+  return definitions;
+}
+
+std::string SqlState(const std::exception& error) {
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  return pg != nullptr ? pg->sqlstate() : "";
+}
+
+// Runs a handler body: database failures the client can act on become
+// their status; anything else is INTERNAL, logged with its cause.
+template <class Body>
+grpc::Status Guarded(kernel::ModuleContext& context, const char* method, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    const std::string state = SqlState(error);
+    if (state == "40001" || state == "40P01") {
+      return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
+    }
+    context.Log().error("{}: {}", method, kernel::DescribeDatabaseError(error));
+    return {grpc::StatusCode::INTERNAL, "internal error"};
+  }
+}
+
+grpc::Status NotFound(std::int64_t id) {
+  return {grpc::StatusCode::NOT_FOUND, fmt::format("no partner with id {}", id)};
+}
+
+grpc::Status StaleEtag(std::int64_t id, const std::string& sent, const std::string& current) {
+  return {grpc::StatusCode::ABORTED,
+          fmt::format("partner {} was changed meanwhile (etag {} is stale, it is now {}): reload "
+                      "it and apply the change again",
+                      id, sent, current)};
+}
+
+// The audit entry's field changes for a diff.
+std::vector<kernel::FieldChange> AuditChanges(const std::vector<FieldDiff>& diffs) {
+  std::vector<kernel::FieldChange> changes;
+  for (const auto& diff : diffs) changes.push_back({diff.field, diff.old_json, diff.new_json});
+  return changes;
+}
+
+v1::PartnerChanged ChangedPayload(const v1::Partner& partner, const std::vector<FieldDiff>& diffs) {
+  v1::PartnerChanged payload;
+  *payload.mutable_partner() = partner;
+  for (const auto& diff : diffs) payload.add_changed_fields(diff.field);
+  return payload;
+}
+
+// Before writing external ids: a key of a source may belong to one partner.
+grpc::Status CheckExternalIds(soci::session& session, const v1::Partner& partner) {
+  for (const auto& [source, key] : partner.external_ids()) {
+    const auto owner = repository::FindByExternalId(session, source, key);
+    if (owner && *owner != partner.id()) {
+      return {grpc::StatusCode::ALREADY_EXISTS,
+              fmt::format("partner.external_ids[{}]: key '{}' already belongs to partner {}",
+                          source, key, *owner)};
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// Maps what the database refused while writing a partner.
+std::optional<grpc::Status> WriteRefusal(const std::exception& error, const v1::Partner& partner) {
+  const std::string state = SqlState(error);
+  if (state == "23503") {
+    return kernel::InvalidField("partner.owner_user_id",
+                                fmt::format("there is no user {}", partner.owner_user_id()));
+  }
+  if (state == "23505") {
+    return grpc::Status{grpc::StatusCode::ALREADY_EXISTS,
+                        "partner.external_ids: a key is already taken by another partner"};
+  }
+  return std::nullopt;
+}
+
+// The stored fields of `request` that an update_mask (or, without one,
+// the request itself) names.
+grpc::Status MaskPaths(const v1::UpdatePartnerRequest& request, std::vector<std::string>& paths) {
+  if (request.has_update_mask() && request.update_mask().paths_size() > 0) {
+    for (const auto& path : request.update_mask().paths()) {
+      if (!IsUpdatableField(path)) {
+        return kernel::InvalidField("update_mask",
+                                    fmt::format("'{}' is not a field UpdatePartner changes", path));
+      }
+      paths.push_back(path);
+    }
+    return grpc::Status::OK;
+  }
+  const auto* reflection = request.partner().GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(request.partner(), &fields);
+  for (const auto* field : fields) {
+    if (IsUpdatableField(field->name())) paths.push_back(field->name());
+  }
+  if (paths.empty()) {
+    return kernel::InvalidField("update_mask", "names no field, and the request sets none");
+  }
+  return grpc::Status::OK;
+}
+
+// Copies the masked fields from `source` into `target`: a masked field that
+// is empty in `source` is cleared, "custom_fields.<key>" changes one key.
+void ApplyMask(const v1::Partner& source, const std::vector<std::string>& paths,
+               v1::Partner& target) {
+  google::protobuf::FieldMask whole_fields;
+  for (const auto& path : paths) {
+    if (path.rfind("custom_fields.", 0) == 0) {
+      const std::string key = path.substr(14);
+      const auto value = source.custom_fields().find(key);
+      if (value == source.custom_fields().end()) {
+        target.mutable_custom_fields()->erase(key);
+      } else {
+        (*target.mutable_custom_fields())[key] = value->second;
+      }
+    } else {
+      whole_fields.add_paths(path);
+    }
+  }
+  FieldMaskUtil::MergeOptions options;
+  options.set_replace_message_fields(true);
+  options.set_replace_repeated_fields(true);
+  FieldMaskUtil::MergeMessageTo(source, whole_fields, options, &target);
+}
+
+std::string DefinitionTypeWord(v1::CustomFieldType type) {
+  switch (type) {
+    case v1::CUSTOM_FIELD_TYPE_NUMBER:
+      return "number";
+    case v1::CUSTOM_FIELD_TYPE_DATE:
+      return "date";
+    case v1::CUSTOM_FIELD_TYPE_BOOL:
+      return "bool";
+    case v1::CUSTOM_FIELD_TYPE_CHOICE:
+      return "choice";
+    default:
+      return "text";
+  }
+}
+
+// order_by -> column and direction, from a whitelist.
+bool ParseOrderBy(const std::string& order_by, std::string& column, bool& descending) {
+  std::string text = order_by;
+  descending = false;
+  const auto space = text.find(' ');
+  if (space != std::string::npos) {
+    const std::string direction = text.substr(space + 1);
+    text = text.substr(0, space);
+    if (direction == "desc") {
+      descending = true;
+    } else if (direction != "asc") {
+      return false;
+    }
+  }
+  if (text.empty()) text = "id";
+  static const std::set<std::string> kColumns = {"id", "display_name", "create_time",
+                                                 "update_time"};
+  if (kColumns.count(text) == 0) return false;
+  column = text;
+  return true;
+}
+
+bool IsPhoneish(const std::string& query, std::string& digits) {
+  digits.clear();
+  for (char c : query) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digits += c;
+    } else if (std::string_view(" +-/().").find(c) == std::string_view::npos) {
+      digits.clear();
+      return false;
+    }
+  }
+  return digits.size() >= 3;
+}
+
+}  // namespace
+
+kernel::MethodRoles PartnerServiceImpl::Roles() {
+  const std::vector<std::string> readers = {std::string(kernel::kAnyRole)};
+  const std::vector<std::string> writers = {
+      std::string(kernel::kRoleSales), std::string(kernel::kRoleSalesManager),
+      std::string(kernel::kRoleAccounting), std::string(kernel::kRoleAdmin)};
+  const std::vector<std::string> admin = {std::string(kernel::kRoleAdmin)};
+  return {{"CreatePartner", writers},
+          {"GetPartner", readers},
+          {"UpdatePartner", writers},
+          {"ArchivePartner", writers},
+          {"RestorePartner", writers},
+          {"DeletePartner", writers},
+          {"ListPartners", readers},
+          {"SearchPartners", readers},
+          {"CreateCustomFieldDefinition", admin},
+          {"ListCustomFieldDefinitions", readers},
+          {"UpdateCustomFieldDefinition", admin}};
+}
+
+void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
+  for (const char* topic :
+       {kTopicCreated, kTopicUpdated, kTopicArchived, kTopicRestored, kTopicDeleted}) {
+    events.DeclareTopic<v1::PartnerChanged>(topic);
+  }
+}
+
+grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
+                                               const v1::CreatePartnerRequest* request,
+                                               v1::Partner* response) {
+  if (request->request_id().size() > 200) {
+    return kernel::InvalidField("request_id", "must be at most 200 bytes");
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "CreatePartner", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    if (!request->request_id().empty()) {
+      repository::LockRequestId(session, request->request_id());
+      if (const auto existing =
+              repository::FindPartnerByRequestId(session, request->request_id())) {
+        // The same request again: answer with what it created.
+        *response = *repository::FindPartner(session, *existing, {});
+        transaction.commit();
+        return grpc::Status::OK;
+      }
+    }
+    v1::Partner partner = request->partner();
+    partner.clear_id();
+    std::vector<kernel::FieldViolation> violations;
+    NormalizePartner(partner, LoadDefinitions(session), "partner", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    if (auto status = CheckExternalIds(session, partner); !status.ok()) return status;
+    try {
+      partner.set_id(repository::InsertPartner(session, partner, request->request_id(),
+                                               context_.Time().Now()));
+      repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
+    } catch (const std::exception& error) {
+      if (auto refusal = WriteRefusal(error, partner)) return *refusal;
+      throw;
+    }
+    *response = *repository::FindPartner(session, partner.id(), {});
+    const auto diffs = DiffPartners(nullptr, *response);
+    context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
+                            response->id(), AuditChanges(diffs));
+    context_.Events().Publish(session, kTopicCreated, response->id(),
+                              ChangedPayload(*response, diffs), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::GetPartner(grpc::ServerContext* context,
+                                            const v1::GetPartnerRequest* request,
+                                            v1::Partner* response) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "GetPartner", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto partner =
+        repository::FindPartner(lease.Session(), request->id(), VisibilityOf(caller));
+    if (!partner) return NotFound(request->id());
+    *response = *partner;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
+                                               const v1::UpdatePartnerRequest* request,
+                                               v1::Partner* response) {
+  std::vector<std::string> paths;
+  if (auto status = MaskPaths(*request, paths); !status.ok()) return status;
+  const std::int64_t id = request->partner().id();
+  if (id <= 0) return kernel::InvalidField("partner.id", "is required");
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "UpdatePartner", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
+    if (!existing) return NotFound(id);
+    const std::string& etag = request->partner().etag();
+    if (!etag.empty() && etag != existing->etag()) return StaleEtag(id, etag, existing->etag());
+
+    v1::Partner merged = *existing;
+    ApplyMask(request->partner(), paths, merged);
+    std::vector<kernel::FieldViolation> violations;
+    NormalizePartner(merged, LoadDefinitions(session), "partner", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    const auto diffs = DiffPartners(&*existing, merged);
+    if (diffs.empty()) {  // nothing changes: no write, no event
+      *response = *existing;
+      return grpc::Status::OK;
+    }
+    if (auto status = CheckExternalIds(session, merged); !status.ok()) return status;
+    try {
+      repository::UpdatePartner(session, merged, context_.Time().Now());
+      repository::ReplaceExternalIds(session, id, merged.external_ids());
+    } catch (const std::exception& error) {
+      if (auto refusal = WriteRefusal(error, merged)) return *refusal;
+      throw;
+    }
+    *response = *repository::FindPartner(session, id, {});
+    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
+                            AuditChanges(diffs));
+    context_.Events().Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::int64_t id,
+                                             const std::string& etag, bool archived,
+                                             v1::Partner* response) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, archived ? "ArchivePartner" : "RestorePartner", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
+    if (!existing) return NotFound(id);
+    if (!etag.empty() && etag != existing->etag()) {
+      return StaleEtag(id, etag, existing->etag());
+    }
+    if (existing->archived() == archived) {  // already so: nothing to do
+      *response = *existing;
+      return grpc::Status::OK;
+    }
+    repository::SetArchived(session, id, archived, context_.Time().Now());
+    *response = *repository::FindPartner(session, id, {});
+    const std::vector<FieldDiff> diffs = {
+        {"archived", archived ? "false" : "true", archived ? "true" : "false"}};
+    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
+                            AuditChanges(diffs));
+    context_.Events().Publish(session, archived ? kTopicArchived : kTopicRestored, id,
+                              ChangedPayload(*response, diffs), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ArchivePartner(grpc::ServerContext* context,
+                                                const v1::ArchivePartnerRequest* request,
+                                                v1::Partner* response) {
+  return SetArchived(context, request->id(), request->etag(), true, response);
+}
+
+grpc::Status PartnerServiceImpl::RestorePartner(grpc::ServerContext* context,
+                                                const v1::RestorePartnerRequest* request,
+                                                v1::Partner* response) {
+  return SetArchived(context, request->id(), request->etag(), false, response);
+}
+
+grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
+                                               const v1::DeletePartnerRequest* request,
+                                               v1::DeletePartnerResponse*) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  const std::int64_t id = request->id();
+  return Guarded(context_, "DeletePartner", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
+    if (!existing) return NotFound(id);
+    if (!request->etag().empty() && request->etag() != existing->etag()) {
+      return StaleEtag(id, request->etag(), existing->etag());
+    }
+    try {
+      // A savepoint, so a refused delete leaves the transaction usable.
+      session << "SAVEPOINT delete_partner";
+      repository::DeletePartner(session, id);
+    } catch (const std::exception& error) {
+      if (SqlState(error) != "23503") throw;
+      session << "ROLLBACK TO SAVEPOINT delete_partner";
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("partner {} is still referred to by other records ({}); archive it "
+                          "instead",
+                          id, kernel::DescribeDatabaseError(error))};
+    }
+    const auto diffs = DiffPartners(&*existing, v1::Partner{});
+    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,
+                            AuditChanges(diffs));
+    context_.Events().Publish(session, kTopicDeleted, id, ChangedPayload(*existing, {}), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
+                                              const v1::ListPartnersRequest* request,
+                                              v1::ListPartnersResponse* response) {
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return kernel::InvalidField("page_size", "must be 0 to 1000");
+  }
+  repository::ListQuery query;
+  query.visibility = VisibilityOf(kernel::CallerOf(*context));
+  query.limit = (request->page_size() == 0 ? 100 : request->page_size()) + 1;
+  if (!ParseOrderBy(request->order_by(), query.order_column, query.descending)) {
+    return kernel::InvalidField(
+        "order_by", "must be display_name, create_time, update_time or id, optionally with desc");
+  }
+  const std::string scope = request->filter() + "\n" + request->order_by();
+  if (!request->page_token().empty()) {
+    const auto cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) {
+      return kernel::InvalidField("page_token",
+                                  "is not a token of this list (same filter and order_by)");
+    }
+    query.after_key = cursor->key;
+    query.after_id = cursor->id;
+  }
+  return Guarded(context_, "ListPartners", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    CustomFieldTypes custom_types;
+    for (const auto& [key, definition] : LoadDefinitions(session)) {
+      custom_types[key] = DefinitionTypeWord(definition.type());
+    }
+    std::string problem;
+    const auto filter = ParseFilter(request->filter(), custom_types, problem);
+    if (!filter) return kernel::InvalidField("filter", problem);
+    query.filter_where = filter->where;
+    query.filter_params = filter->params;
+    query.include_archived = filter->mentions_archived;
+    auto rows = repository::ListPartners(session, query);
+    const auto page_size = static_cast<std::size_t>(query.limit - 1);
+    if (rows.size() > page_size) {
+      rows.resize(page_size);
+      response->set_next_page_token(
+          EncodePageToken({rows.back().key, rows.back().partner.id()}, scope));
+    }
+    for (auto& row : rows) *response->add_partners() = std::move(row.partner);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
+                                                const v1::SearchPartnersRequest* request,
+                                                v1::SearchPartnersResponse* response) {
+  std::string query_text = request->query();
+  query_text.erase(0, query_text.find_first_not_of(" \t"));
+  query_text.erase(query_text.find_last_not_of(" \t") + 1);
+  if (query_text.size() < 3) return kernel::InvalidField("query", "must be at least 3 characters");
+  if (query_text.size() > 200) return kernel::InvalidField("query", "must be at most 200 bytes");
+  if (request->page_size() < 0 || request->page_size() > 100) {
+    return kernel::InvalidField("page_size", "must be 0 to 100");
+  }
+  repository::SearchQuery query;
+  query.visibility = VisibilityOf(kernel::CallerOf(*context));
+  query.include_archived = request->include_archived();
+  query.limit = (request->page_size() == 0 ? 20 : request->page_size()) + 1;
+  IsPhoneish(query_text, query.digits);
+  const std::string scope = query_text + "\n" + (request->include_archived() ? "archived" : "");
+  if (!request->page_token().empty()) {
+    const auto cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this search");
+    query.after_score = cursor->key;
+    query.after_id = cursor->id;
+  }
+  return Guarded(context_, "SearchPartners", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    session << "SELECT kernel.fold(:query)", soci::use(query_text), soci::into(query.folded);
+    auto rows = repository::SearchPartners(session, query);
+    const auto page_size = static_cast<std::size_t>(query.limit - 1);
+    if (rows.size() > page_size) {
+      rows.resize(page_size);
+      response->set_next_page_token(
+          EncodePageToken({rows.back().key, rows.back().partner.id()}, scope));
+    }
+    for (auto& row : rows) *response->add_partners() = std::move(row.partner);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
+    grpc::ServerContext* context, const v1::CreateCustomFieldDefinitionRequest* request,
+    v1::CustomFieldDefinition* response) {
+  std::vector<kernel::FieldViolation> violations;
+  CheckDefinition(request->definition(), "definition", violations);
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "CreateCustomFieldDefinition", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    std::int64_t id = 0;
+    try {
+      session << "SAVEPOINT create_definition";
+      id = repository::InsertDefinition(session, request->definition(), context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (SqlState(error) != "23505") throw;
+      return {grpc::StatusCode::ALREADY_EXISTS,
+              fmt::format("definition.key: a custom field '{}' exists already",
+                          request->definition().key())};
+    }
+    *response = *repository::FindDefinition(session, request->definition().key(), false);
+    context_.Audit().Record(
+        session, caller, kernel::AuditAction::kCreate, kDefinitionResource, id,
+        {kernel::FieldChange::Created("key", response->key()),
+         kernel::FieldChange::Created("label", response->label()),
+         kernel::FieldChange::Created("type", v1::CustomFieldType_Name(response->type()))});
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListCustomFieldDefinitions(
+    grpc::ServerContext*, const v1::ListCustomFieldDefinitionsRequest*,
+    v1::ListCustomFieldDefinitionsResponse* response) {
+  return Guarded(context_, "ListCustomFieldDefinitions", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    for (auto& definition : repository::ListDefinitions(lease.Session())) {
+      *response->add_definitions() = std::move(definition);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
+    grpc::ServerContext* context, const v1::UpdateCustomFieldDefinitionRequest* request,
+    v1::CustomFieldDefinition* response) {
+  std::vector<std::string> paths(request->update_mask().paths().begin(),
+                                 request->update_mask().paths().end());
+  if (paths.empty()) {
+    if (!request->definition().label().empty()) paths.push_back("label");
+    if (!request->definition().choices().empty()) paths.push_back("choices");
+    if (request->definition().required()) paths.push_back("required");
+  }
+  for (const auto& path : paths) {
+    if (path != "label" && path != "choices" && path != "required") {
+      return kernel::InvalidField("update_mask",
+                                  fmt::format("'{}' cannot change (only label, choices and "
+                                              "required can)",
+                                              path));
+    }
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  const std::string& key = request->definition().key();
+  return Guarded(context_, "UpdateCustomFieldDefinition", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto existing = repository::FindDefinition(session, key, true);
+    if (!existing) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no custom field '{}'", key)};
+    }
+    const std::string& etag = request->definition().etag();
+    if (!etag.empty() && etag != existing->etag()) {
+      return {grpc::StatusCode::ABORTED,
+              fmt::format("custom field '{}' was changed meanwhile (etag {} is stale)", key, etag)};
+    }
+    v1::CustomFieldDefinition merged = *existing;
+    google::protobuf::FieldMask mask;
+    for (const auto& path : paths) mask.add_paths(path);
+    FieldMaskUtil::MergeOptions options;
+    options.set_replace_repeated_fields(true);
+    FieldMaskUtil::MergeMessageTo(request->definition(), mask, options, &merged);
+    std::vector<kernel::FieldViolation> violations;
+    CheckDefinition(merged, "definition", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    for (const auto& choice : existing->choices()) {
+      if (std::find(merged.choices().begin(), merged.choices().end(), choice) !=
+          merged.choices().end()) {
+        continue;
+      }
+      if (const long long users = repository::CountCustomValue(session, key, choice); users > 0) {
+        return {grpc::StatusCode::FAILED_PRECONDITION,
+                fmt::format("definition.choices: '{}' is still the value of {} partner(s); change "
+                            "them first",
+                            choice, users)};
+      }
+    }
+    repository::UpdateDefinition(session, merged, context_.Time().Now());
+    *response = *repository::FindDefinition(session, key, false);
+    std::vector<kernel::FieldChange> changes;
+    if (existing->label() != response->label()) {
+      changes.push_back(kernel::FieldChange::Of("label", existing->label(), response->label()));
+    }
+    if (!std::equal(existing->choices().begin(), existing->choices().end(),
+                    response->choices().begin(), response->choices().end())) {
+      auto as_json = [](const v1::CustomFieldDefinition& definition) {
+        std::string json = "[";
+        for (const auto& choice : definition.choices()) {
+          json += (json.size() > 1 ? "," : "") + kernel::JsonString(choice);
+        }
+        return json + "]";
+      };
+      changes.push_back({"choices", as_json(*existing), as_json(*response)});
+    }
+    if (existing->required() != response->required()) {
+      changes.push_back(
+          kernel::FieldChange::Of("required", existing->required(), response->required()));
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(*existing, *response)) {
+      context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kDefinitionResource,
+                              repository::DefinitionId(session, key), changes);
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

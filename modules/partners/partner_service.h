@@ -1,0 +1,53 @@
+// karton.partners.v1.PartnerService: the partner card (docs/partners.md).
+#pragma once
+
+#include "karton/kernel/access.h"
+#include "karton/kernel/module.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+
+namespace karton::partners {
+
+class PartnerServiceImpl final : public v1::PartnerService::Service {
+ public:
+  explicit PartnerServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  // Every role reads (external partners only what is shared with them);
+  // sales, sales_manager, accounting and admin write; admins define fields.
+  static kernel::MethodRoles Roles();
+  // The topics this service publishes, declared in Register().
+  static void DeclareTopics(kernel::DomainEvents& events);
+
+  grpc::Status CreatePartner(grpc::ServerContext*, const v1::CreatePartnerRequest*,
+                             v1::Partner*) override;
+  grpc::Status GetPartner(grpc::ServerContext*, const v1::GetPartnerRequest*,
+                          v1::Partner*) override;
+  grpc::Status UpdatePartner(grpc::ServerContext*, const v1::UpdatePartnerRequest*,
+                             v1::Partner*) override;
+  grpc::Status ArchivePartner(grpc::ServerContext*, const v1::ArchivePartnerRequest*,
+                              v1::Partner*) override;
+  grpc::Status RestorePartner(grpc::ServerContext*, const v1::RestorePartnerRequest*,
+                              v1::Partner*) override;
+  grpc::Status DeletePartner(grpc::ServerContext*, const v1::DeletePartnerRequest*,
+                             v1::DeletePartnerResponse*) override;
+  grpc::Status ListPartners(grpc::ServerContext*, const v1::ListPartnersRequest*,
+                            v1::ListPartnersResponse*) override;
+  grpc::Status SearchPartners(grpc::ServerContext*, const v1::SearchPartnersRequest*,
+                              v1::SearchPartnersResponse*) override;
+  grpc::Status CreateCustomFieldDefinition(grpc::ServerContext*,
+                                           const v1::CreateCustomFieldDefinitionRequest*,
+                                           v1::CustomFieldDefinition*) override;
+  grpc::Status ListCustomFieldDefinitions(grpc::ServerContext*,
+                                          const v1::ListCustomFieldDefinitionsRequest*,
+                                          v1::ListCustomFieldDefinitionsResponse*) override;
+  grpc::Status UpdateCustomFieldDefinition(grpc::ServerContext*,
+                                           const v1::UpdateCustomFieldDefinitionRequest*,
+                                           v1::CustomFieldDefinition*) override;
+
+ private:
+  // Archive and restore differ only in the flag and the topic.
+  grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
+                           bool archived, v1::Partner* response);
+
+  kernel::ModuleContext& context_;
+};
+
+}  // namespace karton::partners

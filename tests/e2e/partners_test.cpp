@@ -1,0 +1,509 @@
+// The partners module end to end: the real kartond with the product
+// modules on a fresh database, over gRPC.
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "karton/kernel/errors.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "kartond_process.h"
+#include "throwaway_postgres.h"
+
+namespace karton::testing {
+namespace {
+
+using partners::v1::Partner;
+using partners::v1::PartnerService;
+
+class PartnersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
+        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
+        ProductModulesDirectory().string(), "--modules", "partners"});
+    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
+    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    partners_ = PartnerService::NewStub(channel_);
+    admin_ = kartond_->AdminToken();
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  // A user with one role, and a token for them: {user id, token}.
+  std::pair<std::int64_t, std::string> User(const std::string& email, kernel::v1::Role role) {
+    auto identity = kernel::v1::IdentityService::NewStub(channel_);
+    kernel::v1::CreateUserRequest create;
+    create.mutable_user()->set_name(email);
+    create.mutable_user()->set_email(email);
+    create.mutable_user()->add_roles(role);
+    kernel::v1::User user;
+    EXPECT_TRUE(identity->CreateUser(As(admin_).get(), create, &user).ok());
+    kernel::v1::CreateApiTokenRequest token_request;
+    token_request.set_user_id(user.id());
+    kernel::v1::CreateApiTokenResponse token;
+    EXPECT_TRUE(identity->CreateApiToken(As(admin_).get(), token_request, &token).ok());
+    return {user.id(), token.token()};
+  }
+
+  static Partner Organization(const std::string& name) {
+    Partner partner;
+    partner.set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    partner.set_display_name(name);
+    return partner;
+  }
+
+  Partner Create(const Partner& partner, const std::string& request_id = "") {
+    partners::v1::CreatePartnerRequest request;
+    *request.mutable_partner() = partner;
+    request.set_request_id(request_id);
+    Partner created;
+    const grpc::Status status = partners_->CreatePartner(As(admin_).get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  grpc::Status Update(const Partner& partner, std::vector<std::string> paths, Partner* updated) {
+    partners::v1::UpdatePartnerRequest request;
+    *request.mutable_partner() = partner;
+    for (auto& path : paths) request.mutable_update_mask()->add_paths(std::move(path));
+    return partners_->UpdatePartner(As(admin_).get(), request, updated);
+  }
+
+  std::vector<std::string> List(const std::string& filter, const std::string& order_by = "",
+                                const std::string& token = "") {
+    partners::v1::ListPartnersRequest request;
+    request.set_filter(filter);
+    request.set_order_by(order_by);
+    partners::v1::ListPartnersResponse response;
+    const grpc::Status status =
+        partners_->ListPartners(As(token.empty() ? admin_ : token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& partner : response.partners()) names.push_back(partner.display_name());
+    return names;
+  }
+
+  std::vector<std::string> Search(const std::string& query, bool archived = false,
+                                  const std::string& token = "") {
+    partners::v1::SearchPartnersRequest request;
+    request.set_query(query);
+    request.set_include_archived(archived);
+    partners::v1::SearchPartnersResponse response;
+    const grpc::Status status =
+        partners_->SearchPartners(As(token.empty() ? admin_ : token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& partner : response.partners()) names.push_back(partner.display_name());
+    return names;
+  }
+
+  void Define(const std::string& key, partners::v1::CustomFieldType type,
+              std::vector<std::string> choices = {}, bool required = false) {
+    partners::v1::CreateCustomFieldDefinitionRequest request;
+    request.mutable_definition()->set_key(key);
+    request.mutable_definition()->set_label(key);
+    request.mutable_definition()->set_type(type);
+    request.mutable_definition()->set_required(required);
+    for (auto& choice : choices) request.mutable_definition()->add_choices(std::move(choice));
+    partners::v1::CustomFieldDefinition created;
+    const grpc::Status status =
+        partners_->CreateCustomFieldDefinition(As(admin_).get(), request, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  std::string Query(const std::string& sql) { return QueryScalar(conninfo_, sql); }
+
+  std::string conninfo_;
+  TemporaryDirectory data_dir_;
+  std::unique_ptr<KartondProcess> kartond_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<PartnerService::Stub> partners_;
+  std::string admin_;
+};
+
+TEST_F(PartnersTest, CreatesNormalisedPartnersAndUpdatesThemByMaskAndEtag) {
+  Partner input = Organization(" Kovács és Társa Kft. ");
+  input.set_tax_number("12345676242");
+  input.add_emails("Info@Kovacs.HU");
+  input.add_phones("06 30 123 4567");
+  input.add_tags("VIP");
+  input.add_tags("vip");
+  auto* address = input.add_addresses();
+  address->set_country("hu");
+  address->set_city("Szeged");
+  address->set_postal_code("6720");
+  input.add_bank_accounts()->set_iban("HU42 1177 3016 1111 1018 0000 0000");
+  (*input.mutable_external_ids())["legacy_erp"] = "C-1";
+  input.set_etag("ignored");
+  const Partner created = Create(input);
+  EXPECT_GT(created.id(), 0);
+  EXPECT_EQ(created.display_name(), "Kovács és Társa Kft.");
+  EXPECT_EQ(created.tax_number(), "12345676-2-42");
+  EXPECT_EQ(created.emails(0), "info@kovacs.hu");
+  EXPECT_EQ(created.phones(0), "+36301234567");
+  ASSERT_EQ(created.tags_size(), 1);
+  EXPECT_EQ(created.addresses(0).country(), "HU");
+  EXPECT_EQ(created.bank_accounts(0).iban(), "HU42117730161111101800000000");
+  EXPECT_EQ(created.external_ids().at("legacy_erp"), "C-1");
+  EXPECT_EQ(created.etag(), "1");
+  EXPECT_TRUE(created.has_create_time());
+
+  partners::v1::GetPartnerRequest get;
+  get.set_id(created.id());
+  Partner fetched;
+  ASSERT_TRUE(partners_->GetPartner(As(admin_).get(), get, &fetched).ok());
+  EXPECT_EQ(fetched.SerializeAsString(), created.SerializeAsString());
+
+  // Only the masked fields change; the others stay though the request
+  // leaves them empty.
+  Partner change;
+  change.set_id(created.id());
+  change.set_etag(created.etag());
+  change.set_website("https://kovacs.hu");
+  Partner updated;
+  ASSERT_TRUE(Update(change, {"website"}, &updated).ok());
+  EXPECT_EQ(updated.website(), "https://kovacs.hu");
+  EXPECT_EQ(updated.tax_number(), "12345676-2-42");
+  EXPECT_EQ(updated.etag(), "2");
+
+  // A stale etag changes nothing.
+  change.set_website("https://stale.example");
+  const grpc::Status stale = Update(change, {"website"}, &updated);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(Query(fmt::format("SELECT website FROM partners.partner WHERE id = {}", created.id())),
+            "https://kovacs.hu");
+
+  // Without a mask, what the request sets; clearing a list through the mask.
+  change.set_etag("2");
+  change.set_website("");
+  change.set_legal_name("Kovács és Társa Kereskedelmi Kft.");
+  ASSERT_TRUE(Update(change, {}, &updated).ok());
+  EXPECT_EQ(updated.legal_name(), "Kovács és Társa Kereskedelmi Kft.");
+  EXPECT_EQ(updated.website(), "https://kovacs.hu");
+  change.set_etag(updated.etag());
+  ASSERT_TRUE(Update(change, {"tags"}, &updated).ok());
+  EXPECT_EQ(updated.tags_size(), 0);
+  // The same values again: no new version, no event.
+  const std::string etag = updated.etag();
+  change.set_etag(etag);
+  ASSERT_TRUE(Update(change, {"tags"}, &updated).ok());
+  EXPECT_EQ(updated.etag(), etag);
+
+  EXPECT_EQ(Update(change, {"archived"}, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Query("SELECT string_agg(topic, ',' ORDER BY log, id) FROM (SELECT topic, 0 AS log, "
+                  "id FROM kernel.event UNION ALL SELECT topic, 1, id FROM kernel.event_outbox) e"),
+            "partners.partner.created,partners.partner.updated,partners.partner.updated,"
+            "partners.partner.updated");
+  EXPECT_EQ(Query("SELECT changes::text FROM kernel.audit_entry WHERE resource_type = "
+                  "'partners.partner' AND action = 'update' ORDER BY id LIMIT 1"),
+            R"([{"new": "https://kovacs.hu", "field": "website"}])");
+}
+
+TEST_F(PartnersTest, BadInputNamesEveryFieldAndWritesNothing) {
+  Partner input = Organization("");
+  input.set_tax_number("12345678-2-42");
+  input.set_eu_vat_number("HU1234");
+  input.add_emails("not-an-email");
+  input.add_phones("12");
+  input.add_addresses()->set_country("XX");
+  input.add_bank_accounts()->set_iban("HU43117730161111101800000000");
+  input.set_name_day("03-15");  // organisations have none
+  partners::v1::CreatePartnerRequest request;
+  *request.mutable_partner() = input;
+  Partner created;
+  const grpc::Status status = partners_->CreatePartner(As(admin_).get(), request, &created);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  std::vector<std::string> fields;
+  for (const auto& violation : kernel::FieldViolationsOf(status)) fields.push_back(violation.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{
+                        "partner.display_name", "partner.tax_number", "partner.eu_vat_number",
+                        "partner.addresses[0].country", "partner.emails[0]", "partner.phones[0]",
+                        "partner.name_day", "partner.bank_accounts[0].iban"}));
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM kernel.event_outbox"), "0");
+}
+
+TEST_F(PartnersTest, RequestIdAndExternalIdsMakeCreatesSafeToRepeat) {
+  std::vector<std::thread> clients;
+  std::vector<std::int64_t> ids(4);
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] { ids[i] = Create(Organization("Once"), "import-42").id(); });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_TRUE(std::all_of(ids.begin(), ids.end(), [&](auto id) { return id == ids[0]; }));
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "1");
+
+  Partner first = Organization("First");
+  (*first.mutable_external_ids())["crm"] = "A-1";
+  Create(first);
+  Partner second = Organization("Second");
+  (*second.mutable_external_ids())["crm"] = "A-1";
+  partners::v1::CreatePartnerRequest request;
+  *request.mutable_partner() = second;
+  Partner created;
+  const grpc::Status taken = partners_->CreatePartner(As(admin_).get(), request, &created);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(taken.error_message().find("partner.external_ids[crm]"), std::string::npos);
+}
+
+TEST_F(PartnersTest, CustomFieldsAreDefinedByAdminsValidatedAndFilterable) {
+  Define("industry", partners::v1::CUSTOM_FIELD_TYPE_CHOICE, {"retail", "it"});
+  Define("employees", partners::v1::CUSTOM_FIELD_TYPE_NUMBER);
+  const auto [sales_id, sales] = User("sales@example.com", kernel::v1::ROLE_SALES);
+  partners::v1::CreateCustomFieldDefinitionRequest define;
+  define.mutable_definition()->set_key("colour");
+  define.mutable_definition()->set_label("Colour");
+  define.mutable_definition()->set_type(partners::v1::CUSTOM_FIELD_TYPE_TEXT);
+  partners::v1::CustomFieldDefinition definition;
+  EXPECT_EQ(
+      partners_->CreateCustomFieldDefinition(As(sales).get(), define, &definition).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  Partner shop = Organization("Shop");
+  (*shop.mutable_custom_fields())["industry"] = "retail";
+  (*shop.mutable_custom_fields())["employees"] = "12";
+  shop = Create(shop);
+  Partner studio = Organization("Studio");
+  (*studio.mutable_custom_fields())["industry"] = "it";
+  (*studio.mutable_custom_fields())["employees"] = "3";
+  Create(studio);
+
+  Partner bad = Organization("Bad");
+  (*bad.mutable_custom_fields())["employees"] = "a dozen";
+  (*bad.mutable_custom_fields())["industry"] = "mining";
+  partners::v1::CreatePartnerRequest request;
+  *request.mutable_partner() = bad;
+  Partner created;
+  const grpc::Status refused = partners_->CreatePartner(As(sales).get(), request, &created);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(refused).size(), 2u);
+
+  EXPECT_EQ(List("custom.industry = \"retail\""), std::vector<std::string>{"Shop"});
+  EXPECT_EQ(List("custom.employees > 5"), std::vector<std::string>{"Shop"});
+  EXPECT_EQ(List("custom.employees <= 5 AND custom.industry != \"retail\""),
+            std::vector<std::string>{"Studio"});
+
+  // A choice still in use cannot go; an unused one can.
+  partners::v1::UpdateCustomFieldDefinitionRequest update;
+  update.mutable_definition()->set_key("industry");
+  update.mutable_definition()->add_choices("it");
+  update.mutable_update_mask()->add_paths("choices");
+  EXPECT_EQ(
+      partners_->UpdateCustomFieldDefinition(As(admin_).get(), update, &definition).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  update.mutable_definition()->add_choices("retail");
+  update.mutable_definition()->add_choices("services");
+  ASSERT_TRUE(partners_->UpdateCustomFieldDefinition(As(admin_).get(), update, &definition).ok());
+  EXPECT_EQ(definition.choices_size(), 3);
+  update.mutable_update_mask()->set_paths(0, "type");
+  EXPECT_EQ(
+      partners_->UpdateCustomFieldDefinition(As(admin_).get(), update, &definition).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Updating one custom key leaves the others.
+  Partner change;
+  change.set_id(shop.id());
+  (*change.mutable_custom_fields())["employees"] = "40";
+  Partner updated;
+  ASSERT_TRUE(Update(change, {"custom_fields.employees"}, &updated).ok());
+  EXPECT_EQ(updated.custom_fields().at("employees"), "40");
+  EXPECT_EQ(updated.custom_fields().at("industry"), "retail");
+}
+
+TEST_F(PartnersTest, ListsFilterSortTheHungarianWayAndPageWithoutGapsOrRepeats) {
+  std::vector<std::string> vip_in_szeged;
+  for (const char* name : {"Ősz Pékség Kft.", "Oszlop Bt.", "Zala Kft.", "Cukor Zrt.", "Csiga Kft.",
+                           "Ábel és Fiai Kft.", "Abroncs Kft."}) {
+    const bool szeged = std::string(name).find("Kft.") != std::string::npos;
+    const bool vip = std::string(name).find('a') != std::string::npos;
+    Partner partner = Organization(name);
+    auto* address = partner.add_addresses();
+    address->set_country("HU");
+    address->set_city(szeged ? "Szeged" : "Pécs");
+    partner.add_tags(vip ? "vip" : "prospect");
+    Create(partner);
+    if (szeged && vip) vip_in_szeged.push_back(name);
+  }
+  // Hungarian order: A/Á together, C before Cs, O before Ő.
+  EXPECT_EQ(List("", "display_name"),
+            (std::vector<std::string>{"Ábel és Fiai Kft.", "Abroncs Kft.", "Cukor Zrt.",
+                                      "Csiga Kft.", "Oszlop Bt.", "Ősz Pékség Kft.", "Zala Kft."}));
+  EXPECT_EQ(List("city = \"Pécs\"", "display_name desc"),
+            (std::vector<std::string>{"Oszlop Bt.", "Cukor Zrt."}));
+  EXPECT_EQ(List("city = \"Szeged\" AND tag = \"vip\" AND kind = \"organization\""), vip_in_szeged);
+  EXPECT_EQ(vip_in_szeged.size(), 3u);
+
+  // Page by page, two at a time, while a partner is added in between.
+  std::vector<std::string> seen;
+  std::string a_token;
+  partners::v1::ListPartnersRequest request;
+  request.set_page_size(2);
+  request.set_order_by("display_name");
+  do {
+    partners::v1::ListPartnersResponse response;
+    ASSERT_TRUE(partners_->ListPartners(As(admin_).get(), request, &response).ok());
+    for (const auto& partner : response.partners()) seen.push_back(partner.display_name());
+    request.set_page_token(response.next_page_token());
+    if (a_token.empty()) a_token = response.next_page_token();
+    if (seen.size() == 2) Create(Organization("Aaron Kft."));  // sorts before the cursor
+  } while (!request.page_token().empty());
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 7u);
+
+  request.set_order_by("create_time");
+  request.set_page_token(a_token);
+  partners::v1::ListPartnersResponse response;
+  const grpc::Status foreign = partners_->ListPartners(As(admin_).get(), request, &response);
+  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // token of another order
+  request.clear_page_token();
+  request.set_filter("tag = vip");
+  const grpc::Status bad = partners_->ListPartners(As(admin_).get(), request, &response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "filter: 'vip' at 7 is not a value: quote strings");
+  request.set_filter("");
+  request.set_order_by("tax_number");
+  EXPECT_EQ(partners_->ListPartners(As(admin_).get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PartnersTest, SearchIgnoresAccentsAndCaseMatchesPhonesAndTaxNumbers) {
+  Partner kovacs = Organization("Kovács és Társa Kft.");
+  kovacs.set_tax_number("12345676-2-42");
+  kovacs.add_phones("+36 30 123 4567");
+  Create(kovacs);
+  Create(Organization("Árvíztűrő Tükörfúrógép Zrt."));
+  Partner person;
+  person.set_kind(partners::v1::PARTNER_KIND_PERSON);
+  person.set_display_name("Kovacsics Anna");
+  person.add_emails("anna@example.hu");
+  Create(person);
+
+  EXPECT_EQ(Search("kovacs").size(), 2u);
+  EXPECT_EQ(Search("KOVÁCS ÉS").front(), "Kovács és Társa Kft.");
+  EXPECT_EQ(Search("arvizturo"), std::vector<std::string>{"Árvíztűrő Tükörfúrógép Zrt."});
+  EXPECT_EQ(Search("30/123-45"), std::vector<std::string>{"Kovács és Társa Kft."});
+  EXPECT_EQ(Search("12345676"), std::vector<std::string>{"Kovács és Társa Kft."});
+  EXPECT_EQ(Search("anna@example"), std::vector<std::string>{"Kovacsics Anna"});
+  EXPECT_TRUE(Search("50%_off").empty());  // wildcards are just characters
+
+  partners::v1::SearchPartnersRequest request;
+  request.set_query("ko");
+  partners::v1::SearchPartnersResponse response;
+  const grpc::Status status = partners_->SearchPartners(As(admin_).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "query: must be at least 3 characters");
+}
+
+TEST_F(PartnersTest, ArchiveHidesRestoreShowsAndDeleteIsRefusedWhileReferenced) {
+  const Partner kept = Create(Organization("Archivált Kft."));
+  const Partner other = Create(Organization("Másik Kft."));
+  partners::v1::ArchivePartnerRequest archive;
+  archive.set_id(kept.id());
+  Partner archived;
+  ASSERT_TRUE(partners_->ArchivePartner(As(admin_).get(), archive, &archived).ok());
+  EXPECT_TRUE(archived.archived());
+  EXPECT_EQ(List(""), std::vector<std::string>{"Másik Kft."});
+  EXPECT_EQ(List("archived = true"), std::vector<std::string>{"Archivált Kft."});
+  EXPECT_TRUE(Search("archivalt").empty());
+  EXPECT_EQ(Search("archivalt", true).size(), 1u);
+  partners::v1::RestorePartnerRequest restore;
+  restore.set_id(kept.id());
+  Partner restored;
+  ASSERT_TRUE(partners_->RestorePartner(As(admin_).get(), restore, &restored).ok());
+  EXPECT_FALSE(restored.archived());
+
+  // Another module's table refers to the partner: the delete is refused.
+  Query("CREATE TABLE public.invoice (partner_id bigint REFERENCES partners.partner (id))");
+  Query(fmt::format("INSERT INTO public.invoice VALUES ({})", kept.id()));
+  partners::v1::DeletePartnerRequest remove;
+  remove.set_id(kept.id());
+  partners::v1::DeletePartnerResponse removed;
+  const grpc::Status refused = partners_->DeletePartner(As(admin_).get(), remove, &removed);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("archive it instead"), std::string::npos);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "2");
+  remove.set_id(other.id());
+  ASSERT_TRUE(partners_->DeletePartner(As(admin_).get(), remove, &removed).ok());
+  EXPECT_EQ(partners_->DeletePartner(As(admin_).get(), remove, &removed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Query("SELECT string_agg(action, ',' ORDER BY id) FROM kernel.audit_entry "
+                  "WHERE resource_type = 'partners.partner'"),
+            "create,create,update,update,delete");
+}
+
+TEST_F(PartnersTest, ExternalPartnersSeeOnlySharedPartnersAndCannotWrite) {
+  const Partner shared = Create(Organization("Megosztott Kft."));
+  Create(Organization("Titkos Kft."));
+  const auto [reseller_id, reseller] =
+      User("reseller@example.com", kernel::v1::ROLE_EXTERNAL_PARTNER);
+  Query(
+      fmt::format("INSERT INTO kernel.record_grant (resource_type, resource_id, user_id) "
+                  "VALUES ('partners.partner', {}, {})",
+                  shared.id(), reseller_id));
+  EXPECT_EQ(List("", "", reseller), std::vector<std::string>{"Megosztott Kft."});
+  EXPECT_EQ(Search("kft", false, reseller), std::vector<std::string>{"Megosztott Kft."});
+  partners::v1::GetPartnerRequest get;
+  get.set_id(shared.id() + 1);
+  Partner hidden;
+  EXPECT_EQ(partners_->GetPartner(As(reseller).get(), get, &hidden).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  partners::v1::CreatePartnerRequest create;
+  *create.mutable_partner() = Organization("Nope");
+  EXPECT_EQ(partners_->CreatePartner(As(reseller).get(), create, &hidden).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(PartnersTest, CommandLineClientCreatesSearchesListsAndShowsPartners) {
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path());
+  const auto [create_exit, created] = RunCommand(
+      karton + R"( partners create '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács )"
+               R"(Kft.","taxNumber":"12345676242","tags":["VIP"]}')");
+  EXPECT_EQ(create_exit, 0) << created;
+  EXPECT_NE(created.find("tax number     12345676-2-42"), std::string::npos) << created;
+  const auto [search_exit, found] = RunCommand(karton + " partners search kovacs");
+  EXPECT_EQ(search_exit, 0);
+  EXPECT_NE(found.find("Kovács Kft."), std::string::npos) << found;
+  const auto [list_exit, listed] =
+      RunCommand(karton + " --output json partners list --filter 'tag = \"vip\"'");
+  EXPECT_EQ(list_exit, 0);
+  EXPECT_NE(listed.find("\"display_name\": \"Kovács Kft.\""), std::string::npos) << listed;
+  const auto [bad_exit, bad] =
+      RunCommand(karton + R"( partners create '{"kind":"PARTNER_KIND_PERSON"}' 2>&1)");
+  EXPECT_EQ(bad_exit, 1);
+  EXPECT_NE(bad.find("INVALID_ARGUMENT"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("partner.display_name: is required"), std::string::npos) << bad;
+}
+
+TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
+  const std::string conninfo = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+  TemporaryDirectory data_dir;
+  KartondProcess kartond({"--database-url", conninfo, "--data-dir", data_dir.Path().string(),
+                          "--modules-dir", ProductModulesDirectory().string(), "--modules",
+                          "partners", "--demo"});
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner"), "200");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) FROM partners.partner WHERE kind = 'person' "
+                        "AND name_day <> '' AND birthday IS NOT NULL"),
+            "62");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.custom_field_definition"), "4");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT (SELECT count(*) FROM kernel.event_outbox) + "
+                        "(SELECT count(*) FROM kernel.event)"),
+            "200");
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -1,0 +1,63 @@
+#include "partner_filter.h"
+
+#include <gtest/gtest.h>
+
+namespace karton::partners {
+namespace {
+
+const CustomFieldTypes kCustom = {
+    {"industry", "choice"}, {"employees", "number"}, {"since", "date"}, {"newsletter", "bool"}};
+
+TEST(PartnerFilter, TurnsFieldsIntoFixedSqlAndValuesIntoParameters) {
+  std::string problem;
+  const auto sql = ParseFilter(R"(tag = "VIP" AND city = "Szeged" AND custom.industry = "retail")",
+                               kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where,
+            "(p.tags @> ARRAY[cast(:f0 AS text)]) AND "
+            "(p.addresses @> jsonb_build_array(jsonb_build_object('city', cast(:f1 AS text)))) AND "
+            "(p.custom_fields @> jsonb_build_object(cast(:f2 AS text), cast(:f3 AS text)))");
+  EXPECT_EQ(sql->params, (std::vector<std::string>{"vip", "Szeged", "industry", "retail"}));
+  EXPECT_FALSE(sql->mentions_archived);
+}
+
+TEST(PartnerFilter, ValuesNeverBecomeSql) {
+  std::string problem;
+  const auto sql = ParseFilter(R"(display_name = "x' OR 1=1 --")", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where, "(p.display_name = cast(:f0 AS text))");
+  EXPECT_EQ(sql->params.front(), "x' OR 1=1 --");
+}
+
+TEST(PartnerFilter, TypedComparisons) {
+  std::string problem;
+  auto sql = ParseFilter(R"(custom.employees >= 10 AND create_time < "2026-01-01T00:00:00Z")",
+                         kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_NE(sql->where.find("AS numeric) >= cast(:f1 AS numeric)"), std::string::npos);
+  EXPECT_NE(sql->where.find("p.create_time < cast(:f2 AS timestamptz)"), std::string::npos);
+  sql = ParseFilter("archived = true and kind = \"person\"", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_TRUE(sql->mentions_archived);
+  EXPECT_TRUE(ParseFilter("", kCustom, problem)->where.empty());
+}
+
+TEST(PartnerFilter, RefusesWhatItCannotReadNamingWhere) {
+  std::string problem;
+  EXPECT_FALSE(ParseFilter("password = \"x\"", kCustom, problem));
+  EXPECT_NE(problem.find("'password' is not a field"), std::string::npos) << problem;
+  EXPECT_FALSE(ParseFilter("tag = vip", kCustom, problem));
+  EXPECT_NE(problem.find("quote strings"), std::string::npos) << problem;
+  EXPECT_FALSE(ParseFilter("tag > \"a\"", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("tag = \"a\" OR city = \"b\"", kCustom, problem));
+  EXPECT_EQ(problem, "expected AND at 11");
+  EXPECT_FALSE(ParseFilter("custom.colour = \"red\"", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("custom.employees = \"many\"", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("city = \"Szeged", kCustom, problem));
+  EXPECT_NE(problem.find("no closing quote"), std::string::npos);
+  EXPECT_FALSE(ParseFilter("kind = \"robot\"", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("create_time > \"yesterday\"", kCustom, problem));
+}
+
+}  // namespace
+}  // namespace karton::partners

@@ -1,0 +1,124 @@
+#include "partner_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "page_token.h"
+
+namespace karton::partners {
+namespace {
+
+Definitions SomeDefinitions() {
+  Definitions definitions;
+  v1::CustomFieldDefinition industry;
+  industry.set_key("industry");
+  industry.set_label("Iparág");
+  industry.set_type(v1::CUSTOM_FIELD_TYPE_CHOICE);
+  industry.add_choices("retail");
+  industry.add_choices("it");
+  industry.set_required(true);
+  definitions["industry"] = industry;
+  v1::CustomFieldDefinition employees;
+  employees.set_key("employees");
+  employees.set_label("Létszám");
+  employees.set_type(v1::CUSTOM_FIELD_TYPE_NUMBER);
+  definitions["employees"] = employees;
+  return definitions;
+}
+
+TEST(NormalizePartner, PutsAValidPartnerIntoNormalForm) {
+  v1::Partner partner;
+  partner.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  partner.set_display_name("  Kovács Kft. ");
+  partner.set_tax_number("12345676242");
+  partner.add_emails("Info@Kovacs.hu");
+  partner.add_emails("info@kovacs.hu");
+  partner.add_phones("06 30 123 4567");
+  partner.add_tags(" VIP");
+  partner.add_tags("vip");
+  partner.add_addresses()->set_country("hu");
+  (*partner.mutable_custom_fields())["industry"] = "it";
+  (*partner.mutable_custom_fields())["employees"] = "";
+  partner.set_etag("whatever the client sent");
+  std::vector<kernel::FieldViolation> violations;
+  NormalizePartner(partner, SomeDefinitions(), "partner", violations);
+  ASSERT_TRUE(violations.empty()) << violations.front().field << ": "
+                                  << violations.front().description;
+  EXPECT_EQ(partner.display_name(), "Kovács Kft.");
+  EXPECT_EQ(partner.tax_number(), "12345676-2-42");
+  EXPECT_EQ(partner.emails_size(), 1);
+  EXPECT_EQ(partner.phones(0), "+36301234567");
+  EXPECT_EQ(partner.tags_size(), 1);
+  EXPECT_EQ(partner.tags(0), "vip");
+  EXPECT_EQ(partner.addresses(0).country(), "HU");
+  EXPECT_EQ(partner.custom_fields().count("employees"), 0u);  // empty means none
+  EXPECT_TRUE(partner.etag().empty());
+}
+
+TEST(NormalizePartner, NamesEveryProblem) {
+  v1::Partner partner;
+  partner.set_display_name(std::string(300, 'x'));
+  partner.mutable_birthday()->set_year(1980);
+  partner.add_bank_accounts()->set_iban("HU00 1234");
+  (*partner.mutable_custom_fields())["industry"] = "mining";
+  (*partner.mutable_custom_fields())["colour"] = "red";
+  std::vector<kernel::FieldViolation> violations;
+  NormalizePartner(partner, SomeDefinitions(), "partner", violations);
+  std::vector<std::string> fields;
+  for (const auto& violation : violations) fields.push_back(violation.field);
+  std::sort(fields.begin(), fields.end());
+  EXPECT_EQ(fields, (std::vector<std::string>{"partner.bank_accounts[0].iban", "partner.birthday",
+                                              "partner.custom_fields[colour]",
+                                              "partner.custom_fields[industry]",
+                                              "partner.display_name", "partner.kind"}));
+}
+
+TEST(DiffPartners, ListsChangedFieldsWithJsonValues) {
+  v1::Partner before;
+  before.set_display_name("Old");
+  before.add_tags("a");
+  before.set_etag("1");
+  v1::Partner after = before;
+  after.set_display_name("New");
+  after.clear_tags();
+  after.set_website("https://example.hu");
+  after.set_etag("2");
+  const auto diffs = DiffPartners(&before, after);
+  ASSERT_EQ(diffs.size(), 3u);
+  EXPECT_EQ(diffs[0].field, "display_name");
+  EXPECT_EQ(*diffs[0].old_json, "\"Old\"");
+  EXPECT_EQ(*diffs[0].new_json, "\"New\"");
+  EXPECT_EQ(diffs[1].field, "website");
+  EXPECT_FALSE(diffs[1].old_json);
+  EXPECT_EQ(diffs[2].field, "tags");
+  EXPECT_FALSE(diffs[2].new_json);
+  EXPECT_TRUE(DiffPartners(&before, before).empty());
+}
+
+TEST(CheckDefinition, ChoicesBelongToChoiceFields) {
+  std::vector<kernel::FieldViolation> violations;
+  v1::CustomFieldDefinition definition;
+  definition.set_key("Bad Key");
+  definition.set_type(v1::CUSTOM_FIELD_TYPE_CHOICE);
+  definition.add_choices("a");
+  definition.add_choices("a");
+  CheckDefinition(definition, "definition", violations);
+  ASSERT_EQ(violations.size(), 3u);
+  EXPECT_EQ(violations[0].field, "definition.key");
+  EXPECT_EQ(violations[1].field, "definition.label");
+  EXPECT_EQ(violations[2].field, "definition.choices[1]");
+}
+
+TEST(PageToken, RoundTripsAndRefusesAnotherScope) {
+  const std::string token = EncodePageToken({"Kovács", 42}, "tag = \"vip\"\ndisplay_name");
+  const auto cursor = DecodePageToken(token, "tag = \"vip\"\ndisplay_name");
+  ASSERT_TRUE(cursor);
+  EXPECT_EQ(cursor->key, "Kovács");
+  EXPECT_EQ(cursor->id, 42);
+  EXPECT_FALSE(DecodePageToken(token, "tag = \"vip\"\ncreate_time"));
+  EXPECT_FALSE(DecodePageToken("not-a-token", ""));
+}
+
+}  // namespace
+}  // namespace karton::partners

@@ -1,0 +1,251 @@
+// karton partners ...: the partner card (docs/partners.md).
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "client.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+
+namespace karton::cli {
+namespace {
+
+using partners::v1::Partner;
+using partners::v1::PartnerService;
+
+std::string FirstCity(const Partner& partner) {
+  return partner.addresses().empty() ? "" : partner.addresses(0).city();
+}
+
+void PrintTable(const google::protobuf::RepeatedPtrField<Partner>& partners) {
+  std::cout << fmt::format("{:>6}  {:<40} {:<14} {:<16} {}\n", "ID", "NAME", "TAX NUMBER", "CITY",
+                           "TAGS");
+  for (const auto& partner : partners) {
+    std::string tags;
+    for (const auto& tag : partner.tags()) tags += (tags.empty() ? "" : ",") + tag;
+    std::cout << fmt::format("{:>6}  {:<40} {:<14} {:<16} {}{}\n", partner.id(),
+                             partner.display_name(),
+                             partner.tax_number().empty() ? "-" : partner.tax_number(),
+                             FirstCity(partner).empty() ? "-" : FirstCity(partner), tags,
+                             partner.archived() ? "  (archived)" : "");
+  }
+}
+
+void PrintCard(const Partner& partner) {
+  std::cout << fmt::format(
+      "{} (id {}, {})\n", partner.display_name(), partner.id(),
+      partner.kind() == partners::v1::PARTNER_KIND_PERSON ? "person" : "organization");
+  auto line = [](const char* label, const std::string& value) {
+    if (!value.empty()) std::cout << fmt::format("  {:<14} {}\n", label, value);
+  };
+  line("legal name", partner.legal_name());
+  line("tax number", partner.tax_number());
+  line("EU VAT", partner.eu_vat_number());
+  line("registration", partner.registration_number());
+  for (const auto& address : partner.addresses()) {
+    line("address", fmt::format("{} {} {}, {}", address.country(), address.postal_code(),
+                                address.city(), address.street()));
+  }
+  for (const auto& email : partner.emails()) line("email", email);
+  for (const auto& phone : partner.phones()) line("phone", phone);
+  line("website", partner.website());
+  std::string tags;
+  for (const auto& tag : partner.tags()) tags += (tags.empty() ? "" : ", ") + tag;
+  line("tags", tags);
+  for (const auto& [key, value] : partner.custom_fields()) line(key.c_str(), value);
+  for (const auto& [source, key] : partner.external_ids()) line(("id in " + source).c_str(), key);
+  if (partner.archived()) line("archived", "yes");
+  line("etag", partner.etag());
+}
+
+// The answer of every call that returns one Partner.
+int ShowPartner(const GlobalOptions& options, const grpc::Status& status, const Partner& partner) {
+  if (!status.ok()) return ReportError(status, options);
+  if (options.output == "json") {
+    std::cout << ToJson(partner);
+  } else {
+    PrintCard(partner);
+  }
+  return 0;
+}
+
+// A Partner from JSON (protobuf's JSON mapping), e.g.
+//   '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács Kft."}'
+bool ParsePartner(const std::string& json, Partner& partner) {
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &partner);
+  if (!status.ok()) {
+    std::cerr << "karton: the partner JSON does not parse: " << status.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* partners =
+      app.add_subcommand("partners", "The partner card: customers, suppliers, prospects");
+  partners->require_subcommand(1);
+
+  struct ListOptions {
+    std::string filter, order_by;
+    int page_size = 50;
+    std::string page_token;
+  };
+  auto list_options = std::make_shared<ListOptions>();
+  auto* list = partners->add_subcommand("list", "Partners matching a filter (docs/partners.md)");
+  list->add_option("--filter", list_options->filter, "e.g. 'tag = \"vip\" AND city = \"Szeged\"'");
+  list->add_option("--order-by", list_options->order_by, "display_name, create_time, ... [desc]");
+  list->add_option("--page-size", list_options->page_size, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", list_options->page_token, "From the previous page");
+  list->callback([&, list_options] {
+    partners::v1::ListPartnersRequest request;
+    request.set_filter(list_options->filter);
+    request.set_order_by(list_options->order_by);
+    request.set_page_size(list_options->page_size);
+    request.set_page_token(list_options->page_token);
+    partners::v1::ListPartnersResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListPartners(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      PrintTable(response.partners());
+      if (!response.next_page_token().empty()) {
+        std::cout << "more: --page-token " << response.next_page_token() << "\n";
+      }
+    }
+  });
+
+  auto query = std::make_shared<std::string>();
+  auto archived = std::make_shared<bool>(false);
+  auto* search = partners->add_subcommand("search",
+                                          "Find partners by a fragment of name, email, "
+                                          "phone or tax number (accents do not matter)");
+  search->add_option("query", *query)->required();
+  search->add_flag("--archived", *archived, "Include archived partners");
+  search->callback([&, query, archived] {
+    partners::v1::SearchPartnersRequest request;
+    request.set_query(*query);
+    request.set_include_archived(*archived);
+    request.set_page_size(50);
+    partners::v1::SearchPartnersResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->SearchPartners(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      PrintTable(response.partners());
+    }
+  });
+
+  auto id = std::make_shared<std::int64_t>(0);
+  auto* get = partners->add_subcommand("get", "One partner card");
+  get->add_option("id", *id)->required();
+  get->callback([&, id] {
+    partners::v1::GetPartnerRequest request;
+    request.set_id(*id);
+    Partner partner;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->GetPartner(MakeContext(options).get(), request, &partner);
+    exit_code = ShowPartner(options, status, partner);
+  });
+
+  auto json = std::make_shared<std::string>();
+  auto request_id = std::make_shared<std::string>();
+  auto* create = partners->add_subcommand("create", "Create a partner from JSON");
+  create
+      ->add_option("json", *json,
+                   R"(e.g. '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács Kft."}')")
+      ->required();
+  create->add_option("--request-id", *request_id, "Makes the create idempotent");
+  create->callback([&, json, request_id] {
+    partners::v1::CreatePartnerRequest request;
+    if (!ParsePartner(*json, *request.mutable_partner())) {
+      exit_code = 2;
+      return;
+    }
+    request.set_request_id(*request_id);
+    Partner partner;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->CreatePartner(MakeContext(options).get(), request, &partner);
+    exit_code = ShowPartner(options, status, partner);
+  });
+
+  auto fields = std::make_shared<std::vector<std::string>>();
+  auto etag = std::make_shared<std::string>();
+  auto* update = partners->add_subcommand("update", "Change fields of a partner");
+  update->add_option("id", *id)->required();
+  update->add_option("json", *json, R"(the new values, e.g. '{"website":"https://kovacs.hu"}')")
+      ->required();
+  update->add_option("--field", *fields,
+                     "A field to change (repeatable; default: the fields the JSON sets)");
+  update->add_option("--etag", *etag, "Refuse the change if the partner changed since");
+  update->callback([&, id, json, fields, etag] {
+    partners::v1::UpdatePartnerRequest request;
+    if (!ParsePartner(*json, *request.mutable_partner())) {
+      exit_code = 2;
+      return;
+    }
+    request.mutable_partner()->set_id(*id);
+    request.mutable_partner()->set_etag(*etag);
+    for (const auto& field : *fields) request.mutable_update_mask()->add_paths(field);
+    Partner partner;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->UpdatePartner(MakeContext(options).get(), request, &partner);
+    exit_code = ShowPartner(options, status, partner);
+  });
+
+  for (const bool archiving : {true, false}) {
+    auto* command = partners->add_subcommand(
+        archiving ? "archive" : "restore",
+        archiving ? "Hide a partner from lists and searches" : "Bring an archived partner back");
+    command->add_option("id", *id)->required();
+    command->callback([&, id, archiving] {
+      Partner partner;
+      auto stub = PartnerService::NewStub(ChannelFor(options));
+      grpc::Status status;
+      if (archiving) {
+        partners::v1::ArchivePartnerRequest request;
+        request.set_id(*id);
+        status = stub->ArchivePartner(MakeContext(options).get(), request, &partner);
+      } else {
+        partners::v1::RestorePartnerRequest request;
+        request.set_id(*id);
+        status = stub->RestorePartner(MakeContext(options).get(), request, &partner);
+      }
+      exit_code = ShowPartner(options, status, partner);
+    });
+  }
+
+  partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {
+    partners::v1::ListCustomFieldDefinitionsResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListCustomFieldDefinitions(MakeContext(options).get(), {}, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", "KEY", "TYPE", "REQUIRED", "LABEL",
+                               "CHOICES");
+      for (const auto& definition : response.definitions()) {
+        std::string choices;
+        for (const auto& choice : definition.choices()) {
+          choices += (choices.empty() ? "" : ",") + choice;
+        }
+        std::cout << fmt::format(
+            "{:<20} {:<8} {:<9} {:<24} {}\n", definition.key(),
+            EnumWord(partners::v1::CustomFieldType_Name(definition.type()), "CUSTOM_FIELD_TYPE_"),
+            definition.required() ? "yes" : "no", definition.label(), choices);
+      }
+    }
+  });
+}
+
+}  // namespace karton::cli

@@ -196,6 +196,23 @@ constexpr const char* kCounties[] = {"02", "03", "05", "06", "07", "08", "09", "
                                      "13", "14", "15", "16", "17", "18", "19", "20", "22",
                                      "24", "33", "41", "42", "43", "44", "51"};
 constexpr const char* kMobilePrefixes[] = {"+3620", "+3630", "+3670", "+3631"};
+constexpr const char* kRoles[] = {"Ügyvezető",    "Beszerző",  "Pénzügy",       "Értékesítés",
+                                  "Raktárvezető", "Titkárság", "Műszaki vezető"};
+struct DemoInteraction {
+  v1::InteractionChannel channel;
+  v1::InteractionDirection direction;
+  const char* subject;
+};
+constexpr DemoInteraction kInteractions[] = {
+    {v1::INTERACTION_CHANNEL_CALL, v1::INTERACTION_DIRECTION_OUTBOUND, "Bemutatkozó hívás"},
+    {v1::INTERACTION_CHANNEL_EMAIL, v1::INTERACTION_DIRECTION_OUTBOUND, "Árajánlat elküldve"},
+    {v1::INTERACTION_CHANNEL_MEETING, v1::INTERACTION_DIRECTION_OUTBOUND, "Személyes egyeztetés"},
+    {v1::INTERACTION_CHANNEL_EMAIL, v1::INTERACTION_DIRECTION_INBOUND,
+     "Kérdés a szállítási határidőről"},
+    {v1::INTERACTION_CHANNEL_NOTE, v1::INTERACTION_DIRECTION_INTERNAL, "Nyári szünet augusztusban"},
+    {v1::INTERACTION_CHANNEL_CALL, v1::INTERACTION_DIRECTION_INBOUND, "Reklamáció: sérült csomag"},
+    {v1::INTERACTION_CHANNEL_LETTER, v1::INTERACTION_DIRECTION_OUTBOUND, "Szerződés postázva"},
+};
 
 std::string Ascii(std::string text) {
   // Good enough for the demo's email addresses: the accents of the lists.
@@ -240,6 +257,55 @@ void Define(kernel::ModuleContext& context, soci::session& session, const char* 
   definition.set_type(type);
   for (auto& choice : choices) definition.add_choices(std::move(choice));
   repository::InsertDefinition(session, definition, context.Time().Now());
+}
+
+// One to three contacts (the first primary) and up to three timeline
+// entries from the last year. Written through the repository directly:
+// demo contacts carry no events of their own, the partner's is enough.
+void AddContactsAndTimeline(kernel::ModuleContext& context, soci::session& session, Dice& dice,
+                            const v1::Partner& partner) {
+  const auto now = context.Time().Now();
+  std::vector<std::int64_t> contact_ids;
+  const std::size_t contacts = 1 + dice.Below(3);
+  for (std::size_t i = 0; i < contacts; ++i) {
+    const char* surname = dice.Pick(kSurnames);
+    const GivenName& given = dice.Pick(kGivenNames);
+    v1::Contact contact;
+    contact.set_name(fmt::format("{} {}", surname, given.name));
+    contact.set_role(dice.Pick(kRoles));
+    const std::string domain = partner.emails().empty()
+                                   ? std::string("example.hu")
+                                   : partner.emails(0).substr(partner.emails(0).find('@') + 1);
+    contact.add_emails(fmt::format("{}.{}@{}", Ascii(given.name), Ascii(surname), domain));
+    if (partner.addresses(0).country() == "HU") {
+      contact.add_phones(dice.Pick(kMobilePrefixes) + dice.Digits(7));
+    }
+    contact.set_name_day(given.name_day);
+    contact.set_primary(i == 0);
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeContact(contact, "contact", violations);
+    if (!violations.empty()) {
+      throw std::runtime_error(fmt::format("demo contact '{}' is invalid: {}: {}", contact.name(),
+                                           violations.front().field,
+                                           violations.front().description));
+    }
+    contact_ids.push_back(repository::InsertContact(session, partner.id(), contact, "", now));
+  }
+  const std::size_t entries = dice.Below(4);
+  for (std::size_t i = 0; i < entries; ++i) {
+    const DemoInteraction& demo = dice.Pick(kInteractions);
+    v1::Interaction interaction;
+    interaction.set_partner_id(partner.id());
+    interaction.set_contact_id(contact_ids[dice.Below(contact_ids.size())]);
+    interaction.set_channel(demo.channel);
+    interaction.set_direction(demo.direction);
+    interaction.set_subject(demo.subject);
+    interaction.set_source_module("partners");
+    interaction.mutable_occur_time()->set_seconds(
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() -
+        static_cast<std::int64_t>(dice.Below(365 * 24)) * 3600);
+    repository::InsertInteraction(session, interaction, now);
+  }
 }
 
 }  // namespace
@@ -371,6 +437,8 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     context.Audit().Record(session, kartond, kernel::AuditAction::kCreate, "partners.partner",
                            stored.id(), changes);
     context.Events().Publish(session, "partners.partner.created", stored.id(), payload, kartond);
+    if (stored.kind() == v1::PARTNER_KIND_ORGANIZATION)
+      AddContactsAndTimeline(context, session, dice, stored);
   }
 }
 

@@ -255,6 +255,10 @@ void LockRequestId(soci::session& session, const std::string& request_id) {
   session << kLockRequestId, soci::use(request_id);
 }
 
+void LockKey(soci::session& session, const std::string& key) {
+  session << "SELECT pg_advisory_xact_lock(hashtext(:key))", soci::use(key);
+}
+
 std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
                            const std::string& request_id, TimePoint now) {
   const std::string doc = StorageJson(partner);

@@ -80,6 +80,55 @@ struct SearchQuery {
 };
 std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& query);
 
+// Serialises writers of one key (a request_id) until the transaction ends.
+void LockKey(soci::session& session, const std::string& key);
+
+// --- contacts (contact_repository.cpp) --------------------------------------
+
+std::optional<v1::Contact> FindContact(soci::session& session, std::int64_t id,
+                                       const Visibility& visibility, bool lock = false);
+std::optional<std::int64_t> FindContactByRequestId(soci::session& session,
+                                                   const std::string& request_id);
+std::int64_t InsertContact(soci::session& session, std::int64_t partner_id,
+                           const v1::Contact& contact, const std::string& request_id,
+                           TimePoint now);
+void UpdateContact(soci::session& session, const v1::Contact& contact, TimePoint now);
+// Clears the primary flag of the partner's other contacts.
+void ClearOtherPrimaryContacts(soci::session& session, std::int64_t partner_id,
+                               std::int64_t keep_contact_id, TimePoint now);
+bool DeleteContact(soci::session& session, std::int64_t id);
+void ReplaceContactExternalIds(soci::session& session, std::int64_t id,
+                               const google::protobuf::Map<std::string, std::string>& external_ids);
+std::optional<std::int64_t> FindContactByExternalId(soci::session& session,
+                                                    const std::string& source,
+                                                    const std::string& key);
+struct ListedContact {
+  v1::Contact contact;
+  std::string key;  // "<0|1><name>": not-primary flag and name, for the page token
+};
+// The primary contact first, then by name; after the keyset position.
+std::vector<ListedContact> ListContacts(soci::session& session, std::int64_t partner_id,
+                                        const std::optional<std::string>& after_key,
+                                        std::int64_t after_id, int limit);
+
+// --- the timeline (timeline_repository.cpp) ---------------------------------
+
+std::optional<v1::Interaction> FindInteraction(soci::session& session, std::int64_t id);
+std::optional<std::int64_t> FindInteractionByReference(soci::session& session,
+                                                       const std::string& source_module,
+                                                       const std::string& reference);
+// `interaction` is validated; source_module and occur_time are set.
+std::int64_t InsertInteraction(soci::session& session, const v1::Interaction& interaction,
+                               TimePoint now);
+struct ListedInteraction {
+  v1::Interaction interaction;
+  std::string key;  // occur_time as text, for the page token
+};
+// Newest first, after the keyset position.
+std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t partner_id,
+                                            const std::optional<std::string>& after_time,
+                                            std::int64_t after_id, int limit);
+
 // --- custom field definitions -------------------------------------------------
 
 std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session);

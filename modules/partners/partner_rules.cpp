@@ -131,6 +131,76 @@ const std::set<std::string> kUpdatable = {"kind",          "display_name",  "leg
 
 }  // namespace
 
+bool IsUpdatableContactField(const std::string& path) {
+  static const std::set<std::string> kContactFields = {
+      "name", "role", "emails", "phones", "birthday", "name_day", "primary", "external_ids"};
+  return kContactFields.count(path) > 0;
+}
+
+void NormalizeContact(v1::Contact& contact, const std::string& prefix,
+                      std::vector<kernel::FieldViolation>& violations) {
+  Checker check(prefix, violations);
+  contact.clear_create_time();
+  contact.clear_update_time();
+  contact.clear_etag();
+  check.Text("name", contact.mutable_name(), kMaxShortText, true);
+  check.Text("role", contact.mutable_role(), kMaxShortText);
+  NormalizeList(check, "emails", contact.mutable_emails(),
+                [](const std::string& email, std::string& problem) {
+                  return NormalizeEmail(email, problem);
+                });
+  NormalizeList(check, "phones", contact.mutable_phones(),
+                [](const std::string& phone, std::string& problem) {
+                  return NormalizePhone(phone, problem);
+                });
+  if (contact.has_birthday()) {
+    const auto& day = contact.birthday();
+    if (!IsValidDate(day.year(), day.month(), day.day())) {
+      check.Fail("birthday", "must be a whole calendar date (year, month and day)");
+    }
+  }
+  contact.set_name_day(Trim(contact.name_day()));
+  if (!contact.name_day().empty() && !IsValidMonthDay(contact.name_day())) {
+    check.Fail("name_day", "must be MM-DD, e.g. 03-15");
+  }
+  static const std::regex kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
+  for (const auto& [source, key] : contact.external_ids()) {
+    const std::string path = fmt::format("external_ids[{}]", source);
+    if (!std::regex_match(source, kSource)) {
+      check.Fail(path, "the source system's name must be [a-z0-9][a-z0-9_.-]*, at most 63");
+    } else if (key.empty() || !IsAcceptableText(key, kMaxShortText)) {
+      check.Fail(path, fmt::format("the key must be 1 to {} bytes of UTF-8", kMaxShortText));
+    }
+  }
+}
+
+void NormalizeInteraction(v1::Interaction& interaction, const std::string& prefix,
+                          std::vector<kernel::FieldViolation>& violations) {
+  Checker check(prefix, violations);
+  interaction.clear_id();
+  interaction.clear_create_time();
+  if (interaction.partner_id() <= 0) check.Fail("partner_id", "is required");
+  if (interaction.contact_id() < 0) check.Fail("contact_id", "must not be negative");
+  if (interaction.channel() == v1::INTERACTION_CHANNEL_UNSPECIFIED ||
+      !v1::InteractionChannel_IsValid(interaction.channel())) {
+    check.Fail("channel", "is required: CALL, EMAIL, MEETING, LETTER, SMS or NOTE");
+  }
+  if (interaction.direction() == v1::INTERACTION_DIRECTION_UNSPECIFIED &&
+      interaction.channel() == v1::INTERACTION_CHANNEL_NOTE) {
+    interaction.set_direction(v1::INTERACTION_DIRECTION_INTERNAL);  // a note is kept, not sent
+  }
+  if (interaction.direction() == v1::INTERACTION_DIRECTION_UNSPECIFIED ||
+      !v1::InteractionDirection_IsValid(interaction.direction())) {
+    check.Fail("direction", "is required: INBOUND, OUTBOUND or INTERNAL");
+  }
+  check.Text("subject", interaction.mutable_subject(), 500);
+  if (!IsAcceptableText(interaction.body(), 100000)) {
+    check.Fail("body", "must be valid UTF-8 of at most 100000 bytes");
+  }
+  check.Text("source_reference", interaction.mutable_source_reference(), kMaxShortText);
+  if (interaction.user_id() < 0) check.Fail("user_id", "must not be negative");
+}
+
 bool IsUpdatableField(const std::string& path) {
   if (path.rfind("custom_fields.", 0) == 0) return path.size() > 14;
   return kUpdatable.count(path) > 0;
@@ -295,13 +365,14 @@ void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::str
   }
 }
 
-std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
+std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
+                                    const google::protobuf::Message& after) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
-  auto as_object = [&options](const v1::Partner& partner) {
+  auto as_object = [&options](const google::protobuf::Message& message) {
     std::string json;
-    (void)google::protobuf::util::MessageToJsonString(partner, &json, options);
+    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
     return boost::json::parse(json).as_object();
   };
   // An empty value (0, "", [], {}, false, absent message) counts as none.

@@ -27,7 +27,16 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
 void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,
                      std::vector<kernel::FieldViolation>& violations);
 
-// One field that differs between two versions of a partner, with both
+// Checks and normalises a contact in place (name, emails, phones, dates,
+// external ids), like NormalizePartner.
+void NormalizeContact(v1::Contact& contact, const std::string& prefix,
+                      std::vector<kernel::FieldViolation>& violations);
+
+// Checks a timeline entry: channel, direction, bounded texts.
+void NormalizeInteraction(v1::Interaction& interaction, const std::string& prefix,
+                          std::vector<kernel::FieldViolation>& violations);
+
+// One field that differs between two versions of a resource, with both
 // values as JSON (absent: the field was empty).
 struct FieldDiff {
   std::string field;  // proto field name
@@ -35,10 +44,16 @@ struct FieldDiff {
   std::optional<std::string> new_json;
 };
 // The fields of `after` that differ from `before` (every non-empty field
-// when `before` is null), leaving out the bookkeeping ones (times, etag).
-std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after);
+// when `before` is null), leaving out the bookkeeping ones (id, times,
+// etag). `before` and `after` are of one message type.
+std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
+                                    const google::protobuf::Message& after);
+inline std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
+  return DiffMessages(before, after);
+}
 
 // The fields an update_mask may name; "custom_fields.<key>" changes one key.
 bool IsUpdatableField(const std::string& path);
+bool IsUpdatableContactField(const std::string& path);
 
 }  // namespace karton::partners

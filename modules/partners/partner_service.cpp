@@ -15,6 +15,7 @@
 #include "partner_filter.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
+#include "service_support.h"
 
 namespace karton::partners {
 namespace {
@@ -30,10 +31,6 @@ constexpr const char* kTopicArchived = "partners.partner.archived";
 constexpr const char* kTopicRestored = "partners.partner.restored";
 constexpr const char* kTopicDeleted = "partners.partner.deleted";
 
-repository::Visibility VisibilityOf(const kernel::Caller& caller) {
-  return {caller.IsExternalPartner(), caller.user_id};
-}
-
 Definitions LoadDefinitions(soci::session& session) {
   Definitions definitions;
   for (auto& definition : repository::ListDefinitions(session)) {
@@ -42,43 +39,8 @@ Definitions LoadDefinitions(soci::session& session) {
   return definitions;
 }
 
-std::string SqlState(const std::exception& error) {
-  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
-  return pg != nullptr ? pg->sqlstate() : "";
-}
-
-// Runs a handler body: database failures the client can act on become
-// their status; anything else is INTERNAL, logged with its cause.
-template <class Body>
-grpc::Status Guarded(kernel::ModuleContext& context, const char* method, Body&& body) {
-  try {
-    return body();
-  } catch (const std::exception& error) {
-    const std::string state = SqlState(error);
-    if (state == "40001" || state == "40P01") {
-      return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
-    }
-    context.Log().error("{}: {}", method, kernel::DescribeDatabaseError(error));
-    return {grpc::StatusCode::INTERNAL, "internal error"};
-  }
-}
-
 grpc::Status NotFound(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no partner with id {}", id)};
-}
-
-grpc::Status StaleEtag(std::int64_t id, const std::string& sent, const std::string& current) {
-  return {grpc::StatusCode::ABORTED,
-          fmt::format("partner {} was changed meanwhile (etag {} is stale, it is now {}): reload "
-                      "it and apply the change again",
-                      id, sent, current)};
-}
-
-// The audit entry's field changes for a diff.
-std::vector<kernel::FieldChange> AuditChanges(const std::vector<FieldDiff>& diffs) {
-  std::vector<kernel::FieldChange> changes;
-  for (const auto& diff : diffs) changes.push_back({diff.field, diff.old_json, diff.new_json});
-  return changes;
 }
 
 v1::PartnerChanged ChangedPayload(const v1::Partner& partner, const std::vector<FieldDiff>& diffs) {
@@ -115,31 +77,6 @@ std::optional<grpc::Status> WriteRefusal(const std::exception& error, const v1::
   return std::nullopt;
 }
 
-// The stored fields of `request` that an update_mask (or, without one,
-// the request itself) names.
-grpc::Status MaskPaths(const v1::UpdatePartnerRequest& request, std::vector<std::string>& paths) {
-  if (request.has_update_mask() && request.update_mask().paths_size() > 0) {
-    for (const auto& path : request.update_mask().paths()) {
-      if (!IsUpdatableField(path)) {
-        return kernel::InvalidField("update_mask",
-                                    fmt::format("'{}' is not a field UpdatePartner changes", path));
-      }
-      paths.push_back(path);
-    }
-    return grpc::Status::OK;
-  }
-  const auto* reflection = request.partner().GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(request.partner(), &fields);
-  for (const auto* field : fields) {
-    if (IsUpdatableField(field->name())) paths.push_back(field->name());
-  }
-  if (paths.empty()) {
-    return kernel::InvalidField("update_mask", "names no field, and the request sets none");
-  }
-  return grpc::Status::OK;
-}
-
 // Copies the masked fields from `source` into `target`: a masked field that
 // is empty in `source` is cleared, "custom_fields.<key>" changes one key.
 void ApplyMask(const v1::Partner& source, const std::vector<std::string>& paths,
@@ -158,10 +95,7 @@ void ApplyMask(const v1::Partner& source, const std::vector<std::string>& paths,
       whole_fields.add_paths(path);
     }
   }
-  FieldMaskUtil::MergeOptions options;
-  options.set_replace_message_fields(true);
-  options.set_replace_repeated_fields(true);
-  FieldMaskUtil::MergeMessageTo(source, whole_fields, options, &target);
+  MergeFields(source, {whole_fields.paths().begin(), whole_fields.paths().end()}, target);
 }
 
 std::string DefinitionTypeWord(v1::CustomFieldType type) {
@@ -216,6 +150,10 @@ bool IsPhoneish(const std::string& query, std::string& digits) {
 
 }  // namespace
 
+void LogFailure(kernel::ModuleContext& context, const char* method, const std::exception& error) {
+  context.Log().error("{}: {}", method, kernel::DescribeDatabaseError(error));
+}
+
 kernel::MethodRoles PartnerServiceImpl::Roles() {
   const std::vector<std::string> readers = {std::string(kernel::kAnyRole)};
   const std::vector<std::string> writers = {
@@ -232,7 +170,15 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"SearchPartners", readers},
           {"CreateCustomFieldDefinition", admin},
           {"ListCustomFieldDefinitions", readers},
-          {"UpdateCustomFieldDefinition", admin}};
+          {"UpdateCustomFieldDefinition", admin},
+          {"CreateContact", writers},
+          {"GetContact", readers},
+          {"UpdateContact", writers},
+          {"DeleteContact", writers},
+          {"ListContacts", readers},
+          // Support logs calls too; external partners do not write.
+          {"LogInteraction", kernel::StaffRoles()},
+          {"ListTimeline", readers}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -240,6 +186,11 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
        {kTopicCreated, kTopicUpdated, kTopicArchived, kTopicRestored, kTopicDeleted}) {
     events.DeclareTopic<v1::PartnerChanged>(topic);
   }
+  for (const char* topic :
+       {"partners.contact.created", "partners.contact.updated", "partners.contact.deleted"}) {
+    events.DeclareTopic<v1::ContactChanged>(topic);
+  }
+  events.DeclareTopic<v1::Interaction>("partners.interaction.logged");
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
@@ -306,7 +257,11 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
                                                const v1::UpdatePartnerRequest* request,
                                                v1::Partner* response) {
   std::vector<std::string> paths;
-  if (auto status = MaskPaths(*request, paths); !status.ok()) return status;
+  if (auto status = UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
+                                request->partner(), IsUpdatableField, paths);
+      !status.ok()) {
+    return status;
+  }
   const std::int64_t id = request->partner().id();
   if (id <= 0) return kernel::InvalidField("partner.id", "is required");
   const kernel::Caller caller = kernel::CallerOf(*context);
@@ -317,7 +272,8 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     const std::string& etag = request->partner().etag();
-    if (!etag.empty() && etag != existing->etag()) return StaleEtag(id, etag, existing->etag());
+    if (!etag.empty() && etag != existing->etag())
+      return StaleEtag("partner", id, etag, existing->etag());
 
     v1::Partner merged = *existing;
     ApplyMask(request->partner(), paths, merged);
@@ -357,7 +313,7 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     if (!etag.empty() && etag != existing->etag()) {
-      return StaleEtag(id, etag, existing->etag());
+      return StaleEtag("partner", id, etag, existing->etag());
     }
     if (existing->archived() == archived) {  // already so: nothing to do
       *response = *existing;
@@ -400,7 +356,7 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     if (!request->etag().empty() && request->etag() != existing->etag()) {
-      return StaleEtag(id, request->etag(), existing->etag());
+      return StaleEtag("partner", id, request->etag(), existing->etag());
     }
     try {
       // A savepoint, so a refused delete leaves the transaction usable.

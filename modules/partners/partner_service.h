@@ -42,6 +42,24 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                                            const v1::UpdateCustomFieldDefinitionRequest*,
                                            v1::CustomFieldDefinition*) override;
 
+  // contact_service.cpp
+  grpc::Status CreateContact(grpc::ServerContext*, const v1::CreateContactRequest*,
+                             v1::Contact*) override;
+  grpc::Status GetContact(grpc::ServerContext*, const v1::GetContactRequest*,
+                          v1::Contact*) override;
+  grpc::Status UpdateContact(grpc::ServerContext*, const v1::UpdateContactRequest*,
+                             v1::Contact*) override;
+  grpc::Status DeleteContact(grpc::ServerContext*, const v1::DeleteContactRequest*,
+                             v1::DeleteContactResponse*) override;
+  grpc::Status ListContacts(grpc::ServerContext*, const v1::ListContactsRequest*,
+                            v1::ListContactsResponse*) override;
+
+  // timeline_service.cpp
+  grpc::Status LogInteraction(grpc::ServerContext*, const v1::LogInteractionRequest*,
+                              v1::Interaction*) override;
+  grpc::Status ListTimeline(grpc::ServerContext*, const v1::ListTimelineRequest*,
+                            v1::ListTimelineResponse*) override;
+
  private:
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

@@ -479,11 +479,171 @@ TEST_F(PartnersTest, CommandLineClientCreatesSearchesListsAndShowsPartners) {
       RunCommand(karton + " --output json partners list --filter 'tag = \"vip\"'");
   EXPECT_EQ(list_exit, 0);
   EXPECT_NE(listed.find("\"display_name\": \"Kovács Kft.\""), std::string::npos) << listed;
+  const auto [log_exit, logged] = RunCommand(
+      karton + " partners log 1 --channel call --direction outbound --subject 'Hívás az ajánlatról'");
+  EXPECT_EQ(log_exit, 0) << logged;
+  const auto [timeline_exit, timeline] = RunCommand(karton + " partners timeline 1");
+  EXPECT_EQ(timeline_exit, 0);
+  EXPECT_NE(timeline.find("call     outbound  Hívás az ajánlatról"), std::string::npos) << timeline;
+  const auto [bad_log_exit, bad_log] =
+      RunCommand(karton + " partners log 1 --channel fax --subject x 2>&1");
+  EXPECT_EQ(bad_log_exit, 2) << bad_log;
   const auto [bad_exit, bad] =
       RunCommand(karton + R"( partners create '{"kind":"PARTNER_KIND_PERSON"}' 2>&1)");
   EXPECT_EQ(bad_exit, 1);
   EXPECT_NE(bad.find("INVALID_ARGUMENT"), std::string::npos) << bad;
   EXPECT_NE(bad.find("partner.display_name: is required"), std::string::npos) << bad;
+}
+
+TEST_F(PartnersTest, ContactsBelongToTheirPartnerWithOnePrimaryPagedAndAudited) {
+  const Partner partner = Create(Organization("Kontakt Kft."));
+  auto create_contact = [&](const std::string& name, bool primary,
+                            const std::string& email = "") -> partners::v1::Contact {
+    partners::v1::CreateContactRequest request;
+    request.set_partner_id(partner.id());
+    request.mutable_contact()->set_name(name);
+    request.mutable_contact()->set_primary(primary);
+    if (!email.empty()) request.mutable_contact()->add_emails(email);
+    partners::v1::Contact contact;
+    const grpc::Status status = partners_->CreateContact(As(admin_).get(), request, &contact);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return contact;
+  };
+  const auto zoltan = create_contact("Zoltán Kiss", true, "Zoltan@Kontakt.hu");
+  EXPECT_EQ(zoltan.emails(0), "zoltan@kontakt.hu");
+  EXPECT_EQ(zoltan.partner_id(), partner.id());
+  create_contact("Anna Nagy", false);
+  const auto eva = create_contact("Éva Tóth", true);  // takes the primary flag over
+
+  // Primary first, then by name; one at a time without gaps or repeats.
+  std::vector<std::string> names;
+  partners::v1::ListContactsRequest list;
+  list.set_partner_id(partner.id());
+  list.set_page_size(1);
+  do {
+    partners::v1::ListContactsResponse page;
+    ASSERT_TRUE(partners_->ListContacts(As(admin_).get(), list, &page).ok());
+    for (const auto& contact : page.contacts()) {
+      names.push_back(contact.name() + (contact.primary() ? "*" : ""));
+    }
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  EXPECT_EQ(names, (std::vector<std::string>{"Éva Tóth*", "Anna Nagy", "Zoltán Kiss"}));
+
+  partners::v1::UpdateContactRequest update;
+  update.mutable_contact()->set_id(zoltan.id());
+  update.mutable_contact()->set_role("Beszerző");
+  update.mutable_contact()->set_etag(zoltan.etag());  // stale: losing primary changed it
+  update.mutable_update_mask()->add_paths("role");
+  partners::v1::Contact updated;
+  EXPECT_EQ(partners_->UpdateContact(As(admin_).get(), update, &updated).error_code(),
+            grpc::StatusCode::ABORTED);
+  update.mutable_contact()->clear_etag();
+  ASSERT_TRUE(partners_->UpdateContact(As(admin_).get(), update, &updated).ok());
+  EXPECT_EQ(updated.role(), "Beszerző");
+  EXPECT_EQ(updated.emails(0), "zoltan@kontakt.hu");
+
+  partners::v1::CreateContactRequest bad;
+  bad.set_partner_id(partner.id());
+  bad.mutable_contact()->add_emails("nope");
+  partners::v1::Contact unused;
+  const grpc::Status refused = partners_->CreateContact(As(admin_).get(), bad, &unused);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(refused).size(), 2u);  // contact.name, contact.emails[0]
+  bad.set_partner_id(987654);
+  bad.mutable_contact()->set_name("Nobody");
+  bad.mutable_contact()->clear_emails();
+  EXPECT_EQ(partners_->CreateContact(As(admin_).get(), bad, &unused).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  partners::v1::DeleteContactRequest remove;
+  remove.set_id(eva.id());
+  partners::v1::DeleteContactResponse removed;
+  ASSERT_TRUE(partners_->DeleteContact(As(admin_).get(), remove, &removed).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.contact"), "2");
+  EXPECT_EQ(Query("SELECT string_agg(action, ',' ORDER BY id) FROM kernel.audit_entry "
+                  "WHERE resource_type = 'partners.contact'"),
+            "create,create,create,update,delete");
+  EXPECT_EQ(Query("SELECT count(*) FROM (SELECT topic FROM kernel.event UNION ALL SELECT topic "
+                  "FROM kernel.event_outbox) e WHERE topic LIKE 'partners.contact.%'"),
+            "5");
+
+  // Deleting the partner takes its contacts with it.
+  partners::v1::DeletePartnerRequest delete_partner;
+  delete_partner.set_id(partner.id());
+  partners::v1::DeletePartnerResponse deleted;
+  ASSERT_TRUE(partners_->DeletePartner(As(admin_).get(), delete_partner, &deleted).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.contact"), "0");
+}
+
+TEST_F(PartnersTest, TimelineIsNewestFirstAndOneEntryPerSourceReference) {
+  const Partner partner = Create(Organization("Idővonal Kft."));
+  const Partner other = Create(Organization("Másik Kft."));
+  auto log = [&](partners::v1::InteractionChannel channel, std::int64_t seconds_ago,
+                 const std::string& subject, const std::string& module = "",
+                 const std::string& reference = "") {
+    partners::v1::LogInteractionRequest request;
+    auto* interaction = request.mutable_interaction();
+    interaction->set_partner_id(partner.id());
+    interaction->set_channel(channel);
+    interaction->set_direction(partners::v1::INTERACTION_DIRECTION_OUTBOUND);
+    interaction->set_subject(subject);
+    interaction->set_source_module(module);
+    interaction->set_source_reference(reference);
+    interaction->mutable_occur_time()->set_seconds(
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count() -
+        seconds_ago);
+    partners::v1::Interaction logged;
+    const grpc::Status status = partners_->LogInteraction(As(admin_).get(), request, &logged);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return logged;
+  };
+  log(partners::v1::INTERACTION_CHANNEL_CALL, 3600, "Called about the offer");
+  const auto email =
+      log(partners::v1::INTERACTION_CHANNEL_EMAIL, 60, "Offer sent", "messaging", "msg-17");
+  log(partners::v1::INTERACTION_CHANNEL_MEETING, 86400, "First meeting");
+  // The messaging module retries its delivery report: still one entry.
+  const auto again =
+      log(partners::v1::INTERACTION_CHANNEL_EMAIL, 60, "Offer sent", "messaging", "msg-17");
+  EXPECT_EQ(again.id(), email.id());
+  EXPECT_EQ(email.source_module(), "messaging");
+  EXPECT_EQ(email.user_id(), 1);  // the caller, the first admin
+
+  partners::v1::ListTimelineRequest list;
+  list.set_partner_id(partner.id());
+  list.set_page_size(2);
+  partners::v1::ListTimelineResponse page;
+  ASSERT_TRUE(partners_->ListTimeline(As(admin_).get(), list, &page).ok());
+  ASSERT_EQ(page.interactions_size(), 2);
+  EXPECT_EQ(page.interactions(0).subject(), "Offer sent");
+  EXPECT_EQ(page.interactions(1).subject(), "Called about the offer");
+  list.set_page_token(page.next_page_token());
+  ASSERT_TRUE(partners_->ListTimeline(As(admin_).get(), list, &page).ok());
+  ASSERT_EQ(page.interactions_size(), 1);
+  EXPECT_EQ(page.interactions(0).subject(), "First meeting");
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // A contact of another partner, or no channel: refused, naming the field.
+  partners::v1::CreateContactRequest create_contact;
+  create_contact.set_partner_id(other.id());
+  create_contact.mutable_contact()->set_name("Idegen Ilona");
+  partners::v1::Contact stranger;
+  ASSERT_TRUE(partners_->CreateContact(As(admin_).get(), create_contact, &stranger).ok());
+  partners::v1::LogInteractionRequest wrong;
+  wrong.mutable_interaction()->set_partner_id(partner.id());
+  wrong.mutable_interaction()->set_contact_id(stranger.id());
+  wrong.mutable_interaction()->set_channel(partners::v1::INTERACTION_CHANNEL_NOTE);
+  partners::v1::Interaction unused;
+  grpc::Status refused = partners_->LogInteraction(As(admin_).get(), wrong, &unused);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("interaction.contact_id"), std::string::npos);
+  wrong.mutable_interaction()->clear_contact_id();
+  wrong.mutable_interaction()->clear_channel();
+  refused = partners_->LogInteraction(As(admin_).get(), wrong, &unused);
+  EXPECT_EQ(refused.error_message().rfind("interaction.channel", 0), 0u);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.interaction"), "3");
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
@@ -499,6 +659,12 @@ TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
                         "AND name_day <> '' AND birthday IS NOT NULL"),
             "62");
   EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.custom_field_definition"), "4");
+  // Every organisation has contacts, exactly one of them primary.
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(DISTINCT partner_id) FROM partners.contact "
+                        "WHERE is_primary"),
+            "138");
+  EXPECT_NE(QueryScalar(conninfo, "SELECT count(*) FROM partners.interaction"), "0");
   EXPECT_EQ(QueryScalar(conninfo,
                         "SELECT (SELECT count(*) FROM kernel.event_outbox) + "
                         "(SELECT count(*) FROM kernel.event)"),

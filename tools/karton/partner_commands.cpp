@@ -1,6 +1,7 @@
 // karton partners ...: the partner card (docs/partners.md).
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -222,6 +223,103 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
       exit_code = ShowPartner(options, status, partner);
     });
   }
+
+  auto* contacts = partners->add_subcommand("contacts", "A partner's contacts, primary first");
+  contacts->add_option("id", *id, "The partner")->required();
+  contacts->callback([&, id] {
+    partners::v1::ListContactsRequest request;
+    request.set_partner_id(*id);
+    request.set_page_size(1000);
+    partners::v1::ListContactsResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListContacts(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      std::cout << fmt::format("{:>6}  {:<28} {:<18} {:<32} {}\n", "ID", "NAME", "ROLE", "EMAIL",
+                               "PHONE");
+      for (const auto& contact : response.contacts()) {
+        std::cout << fmt::format("{:>6}  {:<28} {:<18} {:<32} {}\n", contact.id(),
+                                 contact.name() + (contact.primary() ? " *" : ""), contact.role(),
+                                 contact.emails().empty() ? "-" : contact.emails(0),
+                                 contact.phones().empty() ? "-" : contact.phones(0));
+      }
+    }
+  });
+
+  auto* timeline = partners->add_subcommand("timeline", "A partner's interactions, newest first");
+  timeline->add_option("id", *id, "The partner")->required();
+  timeline->callback([&, id] {
+    partners::v1::ListTimelineRequest request;
+    request.set_partner_id(*id);
+    request.set_page_size(100);
+    partners::v1::ListTimelineResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListTimeline(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      for (const auto& entry : response.interactions()) {
+        std::cout << fmt::format(
+            "{}  {:<8} {:<9} {}\n",
+            google::protobuf::util::TimeUtil::ToString(entry.occur_time()).substr(0, 16),
+            EnumWord(partners::v1::InteractionChannel_Name(entry.channel()),
+                     "INTERACTION_CHANNEL_"),
+            EnumWord(partners::v1::InteractionDirection_Name(entry.direction()),
+                     "INTERACTION_DIRECTION_"),
+            entry.subject());
+      }
+    }
+  });
+
+  struct LogOptions {
+    std::string channel = "note", direction, subject, body;
+    std::int64_t contact_id = 0;
+  };
+  auto log_options = std::make_shared<LogOptions>();
+  auto* log = partners->add_subcommand("log", "Add an entry to a partner's timeline");
+  log->add_option("id", *id, "The partner")->required();
+  log->add_option("--channel", log_options->channel, "call, email, meeting, letter, sms, note")
+      ->capture_default_str();
+  log->add_option("--direction", log_options->direction, "inbound, outbound, internal");
+  log->add_option("--subject", log_options->subject)->required();
+  log->add_option("--body", log_options->body);
+  log->add_option("--contact", log_options->contact_id, "The contact it was with");
+  log->callback([&, id, log_options] {
+    partners::v1::LogInteractionRequest request;
+    auto* interaction = request.mutable_interaction();
+    interaction->set_partner_id(*id);
+    interaction->set_contact_id(log_options->contact_id);
+    std::string channel = log_options->channel, direction = log_options->direction;
+    for (char& c : channel) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : direction) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    partners::v1::InteractionChannel channel_value{};
+    partners::v1::InteractionDirection direction_value{};
+    if (!partners::v1::InteractionChannel_Parse("INTERACTION_CHANNEL_" + channel, &channel_value) ||
+        (!direction.empty() && !partners::v1::InteractionDirection_Parse(
+                                   "INTERACTION_DIRECTION_" + direction, &direction_value))) {
+      std::cerr << "karton: --channel or --direction is not one of the listed words\n";
+      exit_code = 2;
+      return;
+    }
+    interaction->set_channel(channel_value);
+    interaction->set_direction(direction_value);
+    interaction->set_subject(log_options->subject);
+    interaction->set_body(log_options->body);
+    partners::v1::Interaction logged;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->LogInteraction(MakeContext(options).get(), request, &logged);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else {
+      std::cout << (options.output == "json" ? ToJson(logged)
+                                             : fmt::format("logged (id {})\n", logged.id()));
+    }
+  });
 
   partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {
     partners::v1::ListCustomFieldDefinitionsResponse response;

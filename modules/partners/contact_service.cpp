@@ -1,0 +1,218 @@
+// PartnerService's contact methods (A2): people at a partner.
+#include <fmt/format.h>
+#include <soci/soci.h>
+
+#include "page_token.h"
+#include "partner_service.h"
+#include "service_support.h"
+
+namespace karton::partners {
+namespace {
+
+constexpr const char* kContactResource = "partners.contact";
+
+grpc::Status NoContact(std::int64_t id) {
+  return {grpc::StatusCode::NOT_FOUND, fmt::format("no contact with id {}", id)};
+}
+
+v1::ContactChanged ChangedPayload(const v1::Contact& contact, const std::vector<FieldDiff>& diffs) {
+  v1::ContactChanged payload;
+  *payload.mutable_contact() = contact;
+  for (const auto& diff : diffs) payload.add_changed_fields(diff.field);
+  return payload;
+}
+
+grpc::Status CheckContactExternalIds(soci::session& session, const v1::Contact& contact) {
+  for (const auto& [source, key] : contact.external_ids()) {
+    const auto owner = repository::FindContactByExternalId(session, source, key);
+    if (owner && *owner != contact.id()) {
+      return {grpc::StatusCode::ALREADY_EXISTS,
+              fmt::format("contact.external_ids[{}]: key '{}' already belongs to contact {}",
+                          source, key, *owner)};
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
+                                               const v1::CreateContactRequest* request,
+                                               v1::Contact* response) {
+  if (request->partner_id() <= 0) return kernel::InvalidField("partner_id", "is required");
+  if (request->request_id().size() > 200) {
+    return kernel::InvalidField("request_id", "must be at most 200 bytes");
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "CreateContact", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    if (!request->request_id().empty()) {
+      repository::LockKey(session, "partners.contact.request." + request->request_id());
+      if (const auto existing =
+              repository::FindContactByRequestId(session, request->request_id())) {
+        *response = *repository::FindContact(session, *existing, {});
+        transaction.commit();
+        return grpc::Status::OK;
+      }
+    }
+    // Locking the partner serialises the writers of its contacts (the
+    // primary flag) and checks that the caller may see it.
+    if (!repository::FindPartner(session, request->partner_id(), VisibilityOf(caller), true)) {
+      return {grpc::StatusCode::NOT_FOUND,
+              fmt::format("partner_id: no partner with id {}", request->partner_id())};
+    }
+    v1::Contact contact = request->contact();
+    contact.clear_id();
+    contact.set_partner_id(request->partner_id());
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeContact(contact, "contact", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    if (auto status = CheckContactExternalIds(session, contact); !status.ok()) return status;
+    const auto now = context_.Time().Now();
+    // Before the insert: the unique index allows one primary per partner.
+    if (contact.primary()) {
+      repository::ClearOtherPrimaryContacts(session, contact.partner_id(), 0, now);
+    }
+    contact.set_id(repository::InsertContact(session, request->partner_id(), contact,
+                                             request->request_id(), now));
+    repository::ReplaceContactExternalIds(session, contact.id(), contact.external_ids());
+    *response = *repository::FindContact(session, contact.id(), {});
+    const auto diffs = DiffMessages(nullptr, *response);
+    context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kContactResource,
+                            response->id(), AuditChanges(diffs));
+    context_.Events().Publish(session, "partners.contact.created", response->id(),
+                              ChangedPayload(*response, diffs), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::GetContact(grpc::ServerContext* context,
+                                            const v1::GetContactRequest* request,
+                                            v1::Contact* response) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "GetContact", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto contact =
+        repository::FindContact(lease.Session(), request->id(), VisibilityOf(caller));
+    if (!contact) return NoContact(request->id());
+    *response = *contact;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
+                                               const v1::UpdateContactRequest* request,
+                                               v1::Contact* response) {
+  std::vector<std::string> paths;
+  if (auto status = UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
+                                request->contact(), IsUpdatableContactField, paths);
+      !status.ok()) {
+    return status;
+  }
+  const std::int64_t id = request->contact().id();
+  if (id <= 0) return kernel::InvalidField("contact.id", "is required");
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "UpdateContact", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto unlocked = repository::FindContact(session, id, VisibilityOf(caller));
+    if (!unlocked) return NoContact(id);
+    // The partner first, then the contact: the same lock order as creates.
+    repository::FindPartner(session, unlocked->partner_id(), {}, true);
+    const auto existing = repository::FindContact(session, id, {}, true);
+    if (!existing) return NoContact(id);
+    const std::string& etag = request->contact().etag();
+    if (!etag.empty() && etag != existing->etag()) {
+      return StaleEtag("contact", id, etag, existing->etag());
+    }
+    v1::Contact merged = *existing;
+    MergeFields(request->contact(), paths, merged);
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeContact(merged, "contact", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    const auto diffs = DiffMessages(&*existing, merged);
+    if (diffs.empty()) {
+      *response = *existing;
+      return grpc::Status::OK;
+    }
+    if (auto status = CheckContactExternalIds(session, merged); !status.ok()) return status;
+    const auto now = context_.Time().Now();
+    if (merged.primary()) {
+      repository::ClearOtherPrimaryContacts(session, merged.partner_id(), id, now);
+    }
+    repository::UpdateContact(session, merged, now);
+    repository::ReplaceContactExternalIds(session, id, merged.external_ids());
+    *response = *repository::FindContact(session, id, {});
+    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kContactResource, id,
+                            AuditChanges(diffs));
+    context_.Events().Publish(session, "partners.contact.updated", id,
+                              ChangedPayload(*response, diffs), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
+                                               const v1::DeleteContactRequest* request,
+                                               v1::DeleteContactResponse*) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  const std::int64_t id = request->id();
+  return Guarded(context_, "DeleteContact", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto existing = repository::FindContact(session, id, VisibilityOf(caller), true);
+    if (!existing) return NoContact(id);
+    if (!request->etag().empty() && request->etag() != existing->etag()) {
+      return StaleEtag("contact", id, request->etag(), existing->etag());
+    }
+    repository::DeleteContact(session, id);
+    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kContactResource, id,
+                            AuditChanges(DiffMessages(&*existing, v1::Contact{})));
+    context_.Events().Publish(session, "partners.contact.deleted", id,
+                              ChangedPayload(*existing, {}), caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListContacts(grpc::ServerContext* context,
+                                              const v1::ListContactsRequest* request,
+                                              v1::ListContactsResponse* response) {
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return kernel::InvalidField("page_size", "must be 0 to 1000");
+  }
+  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+  const std::string scope = "contacts\n" + std::to_string(request->partner_id());
+  std::optional<PageCursor> cursor;
+  if (!request->page_token().empty()) {
+    cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "ListContacts", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    if (!repository::FindPartner(session, request->partner_id(), VisibilityOf(caller))) {
+      return {grpc::StatusCode::NOT_FOUND,
+              fmt::format("partner_id: no partner with id {}", request->partner_id())};
+    }
+    auto rows =
+        repository::ListContacts(session, request->partner_id(),
+                                 cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
+                                 cursor ? cursor->id : 0, page_size + 1);
+    if (rows.size() > static_cast<std::size_t>(page_size)) {
+      rows.resize(static_cast<std::size_t>(page_size));
+      response->set_next_page_token(
+          EncodePageToken({rows.back().key, rows.back().contact.id()}, scope));
+    }
+    for (auto& row : rows) *response->add_contacts() = std::move(row.contact);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

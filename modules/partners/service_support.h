@@ -1,0 +1,105 @@
+// What every handler of PartnerService shares: error mapping, who may see
+// what, audit changes from field diffs, update masks.
+#pragma once
+
+#include <fmt/format.h>
+#include <google/protobuf/util/field_mask_util.h>
+#include <soci/postgresql/soci-postgresql.h>
+
+#include <string>
+#include <vector>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/module.h"
+#include "partner_repository.h"
+#include "partner_rules.h"
+
+namespace karton::partners {
+
+inline repository::Visibility VisibilityOf(const kernel::Caller& caller) {
+  return {caller.IsExternalPartner(), caller.user_id};
+}
+
+// The SQLSTATE of a PostgreSQL error, "" for anything else.
+inline std::string SqlState(const std::exception& error) {
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  return pg != nullptr ? pg->sqlstate() : "";
+}
+
+// Logs an unexpected failure of `method` with its cause (in
+// partner_service.cpp, which keeps spdlog out of this header).
+void LogFailure(kernel::ModuleContext& context, const char* method, const std::exception& error);
+
+// Runs a handler body: a serialization failure or deadlock is ABORTED (the
+// client may retry); anything else unexpected is INTERNAL, logged with its
+// cause, which the client does not need to see.
+template <class Body>
+grpc::Status Guarded(kernel::ModuleContext& context, const char* method, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    const std::string state = SqlState(error);
+    if (state == "40001" || state == "40P01") {
+      return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
+    }
+    LogFailure(context, method, error);
+    return {grpc::StatusCode::INTERNAL, "internal error"};
+  }
+}
+
+inline grpc::Status StaleEtag(const char* what, std::int64_t id, const std::string& sent,
+                              const std::string& current) {
+  return {grpc::StatusCode::ABORTED,
+          fmt::format("{} {} was changed meanwhile (etag {} is stale, it is now {}): reload it "
+                      "and apply the change again",
+                      what, id, sent, current)};
+}
+
+inline std::vector<kernel::FieldChange> AuditChanges(const std::vector<FieldDiff>& diffs) {
+  std::vector<kernel::FieldChange> changes;
+  for (const auto& diff : diffs) changes.push_back({diff.field, diff.old_json, diff.new_json});
+  return changes;
+}
+
+// Copies the fields `paths` names from `source` into `target`: a named field
+// that is empty in `source` is cleared; repeated fields and maps are
+// replaced whole.
+inline void MergeFields(const google::protobuf::Message& source,
+                        const std::vector<std::string>& paths, google::protobuf::Message& target) {
+  google::protobuf::FieldMask mask;
+  for (const auto& path : paths) mask.add_paths(path);
+  google::protobuf::util::FieldMaskUtil::MergeOptions options;
+  options.set_replace_message_fields(true);
+  options.set_replace_repeated_fields(true);
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(source, mask, options, &target);
+}
+
+// The paths of an update: the mask's, each one allowed by `updatable`, or
+// without a mask every updatable field `message` sets.
+template <class Updatable>
+grpc::Status UpdatePaths(const google::protobuf::FieldMask* mask,
+                         const google::protobuf::Message& message, Updatable updatable,
+                         std::vector<std::string>& paths) {
+  if (mask != nullptr && mask->paths_size() > 0) {
+    for (const auto& path : mask->paths()) {
+      if (!updatable(path)) {
+        return kernel::InvalidField("update_mask",
+                                    fmt::format("'{}' is not a field this update changes", path));
+      }
+      paths.push_back(path);
+    }
+    return grpc::Status::OK;
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (updatable(field->name())) paths.push_back(field->name());
+  }
+  if (paths.empty()) {
+    return kernel::InvalidField("update_mask", "names no field, and the request sets none");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace karton::partners

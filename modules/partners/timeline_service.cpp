@@ -1,0 +1,122 @@
+// PartnerService's timeline (A5): every interaction with a partner, logged
+// by people through the API and by other modules (messaging, crm) through
+// the in-process channel.
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <soci/soci.h>
+
+#include <regex>
+
+#include "page_token.h"
+#include "partner_service.h"
+#include "service_support.h"
+
+namespace karton::partners {
+
+grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
+                                                const v1::LogInteractionRequest* request,
+                                                v1::Interaction* response) {
+  using google::protobuf::util::TimeUtil;
+  v1::Interaction interaction = request->interaction();
+  std::vector<kernel::FieldViolation> violations;
+  NormalizeInteraction(interaction, "interaction", violations);
+  static const std::regex kModule(R"([a-z][a-z0-9_]{0,62})");
+  if (interaction.source_module().empty()) interaction.set_source_module("partners");
+  if (!std::regex_match(interaction.source_module(), kModule)) {
+    violations.push_back({"interaction.source_module", "must be a module name, [a-z][a-z0-9_]*"});
+  }
+  // The range RFC 3339 can write: years 1 to 9999.
+  if (interaction.has_occur_time() &&
+      (interaction.occur_time().seconds() < TimeUtil::kTimestampMinSeconds ||
+       interaction.occur_time().seconds() > TimeUtil::kTimestampMaxSeconds ||
+       interaction.occur_time().nanos() < 0 || interaction.occur_time().nanos() > 999999999)) {
+    violations.push_back({"interaction.occur_time", "is not a valid time"});
+  }
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  if (interaction.user_id() == 0) interaction.set_user_id(caller.user_id);
+  if (!interaction.has_occur_time()) {
+    *interaction.mutable_occur_time() =
+        TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(context_.Time().Now()));
+  }
+  return Guarded(context_, "LogInteraction", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    if (!interaction.source_reference().empty()) {
+      repository::LockKey(session, "partners.interaction." + interaction.source_module() + "." +
+                                       interaction.source_reference());
+      if (const auto existing = repository::FindInteractionByReference(
+              session, interaction.source_module(), interaction.source_reference())) {
+        // Logged before (a retried delivery): one entry, not two.
+        *response = *repository::FindInteraction(session, *existing);
+        transaction.commit();
+        return grpc::Status::OK;
+      }
+    }
+    if (!repository::FindPartner(session, interaction.partner_id(), VisibilityOf(caller))) {
+      return kernel::InvalidField("interaction.partner_id",
+                                  fmt::format("no partner with id {}", interaction.partner_id()));
+    }
+    if (interaction.contact_id() != 0) {
+      const auto contact = repository::FindContact(session, interaction.contact_id(), {});
+      if (!contact || contact->partner_id() != interaction.partner_id()) {
+        return kernel::InvalidField(
+            "interaction.contact_id",
+            fmt::format("{} is not a contact of partner {}", interaction.contact_id(),
+                        interaction.partner_id()));
+      }
+    }
+    try {
+      session << "SAVEPOINT log_interaction";
+      interaction.set_id(
+          repository::InsertInteraction(session, interaction, context_.Time().Now()));
+    } catch (const std::exception& error) {
+      if (SqlState(error) != "23503") throw;
+      return kernel::InvalidField("interaction.user_id",
+                                  fmt::format("there is no user {}", interaction.user_id()));
+    }
+    *response = *repository::FindInteraction(session, interaction.id());
+    context_.Events().Publish(session, "partners.interaction.logged", response->partner_id(),
+                              *response, caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListTimeline(grpc::ServerContext* context,
+                                              const v1::ListTimelineRequest* request,
+                                              v1::ListTimelineResponse* response) {
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return kernel::InvalidField("page_size", "must be 0 to 1000");
+  }
+  const int page_size = request->page_size() == 0 ? 50 : request->page_size();
+  const std::string scope = "timeline\n" + std::to_string(request->partner_id());
+  std::optional<PageCursor> cursor;
+  if (!request->page_token().empty()) {
+    cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this timeline");
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "ListTimeline", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    if (!repository::FindPartner(session, request->partner_id(), VisibilityOf(caller))) {
+      return {grpc::StatusCode::NOT_FOUND,
+              fmt::format("partner_id: no partner with id {}", request->partner_id())};
+    }
+    auto rows =
+        repository::ListTimeline(session, request->partner_id(),
+                                 cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
+                                 cursor ? cursor->id : 0, page_size + 1);
+    if (rows.size() > static_cast<std::size_t>(page_size)) {
+      rows.resize(static_cast<std::size_t>(page_size));
+      response->set_next_page_token(
+          EncodePageToken({rows.back().key, rows.back().interaction.id()}, scope));
+    }
+    for (auto& row : rows) *response->add_interactions() = std::move(row.interaction);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace karton::kernel {
@@ -50,6 +51,7 @@ std::string TomlValueToArgument(const std::string& key, const toml::node& node,
 std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv) {
   ServerOptions options;
   std::string modules_list;
+  std::vector<std::string> module_option_list;
   CLI::App app{
       "kartond: the Karton server. Hosts the kernel and its modules, serves gRPC and HTTP.\n"
       "Every option can also be set as a KARTON_* environment variable or in the TOML file given\n"
@@ -117,6 +119,14 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("event-claim-seconds", options.event_claim_seconds,
       "How long a kartond that stopped answering keeps a subscription before another takes it")
       ->check(CLI::Range(1, 3600));
+  // Repeatable: every source adds to the list, and a key given twice keeps
+  // its last value (so a flag still beats the environment and the file).
+  app.add_option("--module-option", module_option_list,
+                 "A module's setting, <module>.<key>=<value> (repeatable; see the module's docs)")
+      ->envname("KARTON_MODULE_OPTION")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  definitions.push_back({"module-option", false});
   app.add_flag("--test-clock", options.test_clock,
                "Tests only: let KernelService/AdvanceClock move the server's clock")
       ->envname("KARTON_TEST_CLOCK")
@@ -196,6 +206,16 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
         "--event-workers ({}) must be smaller than --db-pool-size ({}): each delivering worker "
         "holds a database connection",
         options.event_workers, options.db_pool_size));
+  }
+  static const std::regex kModuleOption(R"(([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)=(.*))");
+  for (const auto& entry : module_option_list) {
+    std::smatch match;
+    if (!std::regex_match(entry, match, kModuleOption)) {
+      throw ConfigError(fmt::format(
+          "--module-option '{}' is not <module>.<key>=<value> (e.g. partners.document_max_mib=50)",
+          entry));
+    }
+    options.module_options[match[1]][match[2]] = match[3];
   }
   options.config_file = config_file;
   std::stringstream list(modules_list);

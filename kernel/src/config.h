@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,8 @@ struct ServerOptions {
   int webhook_timeout_seconds = 10;
   int event_claim_seconds = 30;
   bool test_clock = false;
+  // --module-option <module>.<key>=<value>: module -> key -> value.
+  std::map<std::string, std::map<std::string, std::string>> module_options;
 };
 
 // A bad option, environment variable or config file entry. The message names it.

@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "access_control.h"
@@ -26,8 +27,10 @@ constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module)
 class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
-          kernel::JobQueue& jobs, EventBus& events, AuditLog& audit)
-      : name_(std::move(name)),
+          kernel::JobQueue& jobs, EventBus& events, AuditLog& audit,
+          std::map<std::string, std::string> options)
+      : options_(std::move(options)),
+        name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
         clock_(clock),
@@ -48,8 +51,24 @@ class ModuleHost::Context : public ModuleContext {
   Jobs& JobQueue() override { return *jobs_; }
   AuditLog& Audit() override { return audit_; }
   DomainEvents& Events() override { return *events_; }
+  std::optional<std::string> Option(std::string_view key) override {
+    asked_.insert(std::string(key));
+    const auto it = options_.find(std::string(key));
+    if (it == options_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Options given for this module that it never asked for.
+  std::vector<std::string> UnknownOptions() const {
+    std::vector<std::string> unknown;
+    for (const auto& [key, value] : options_) {
+      if (asked_.count(key) == 0) unknown.push_back(key);
+    }
+    return unknown;
+  }
 
  private:
+  std::map<std::string, std::string> options_;
+  std::set<std::string> asked_;
   std::string name_;
   Database& database_;
   GrpcHost& grpc_host_;
@@ -99,14 +118,16 @@ class RegistrarImpl : public Registrar {
 
 ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
                        HttpRouter& http_router, const Clock& clock, JobQueue& jobs,
-                       EventBus& events, AuditLog& audit)
+                       EventBus& events, AuditLog& audit,
+                       std::map<std::string, std::map<std::string, std::string>> module_options)
     : database_(database),
       grpc_host_(grpc_host),
       http_router_(http_router),
       clock_(clock),
       jobs_(jobs),
       events_(events),
-      audit_(audit) {
+      audit_(audit),
+      module_options_(std::move(module_options)) {
   for (auto& found : ordered) {
     auto entry = std::make_unique<Entry>();
     entry->found = std::move(found);
@@ -147,13 +168,19 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
     entry->context =
-        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_);
+        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_,
+                                  module_options_[name]);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {
       SetState(*entry, ModuleState::kFailed);
       throw std::runtime_error(
           fmt::format("module '{}' failed to register its services: {}", name, error.what()));
+    }
+    if (const auto unknown = entry->context->UnknownOptions(); !unknown.empty()) {
+      SetState(*entry, ModuleState::kFailed);
+      throw std::runtime_error(fmt::format("--module-option {}.{}: module '{}' has no such option",
+                                           name, unknown.front(), name));
     }
   }
 }

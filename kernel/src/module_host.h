@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +34,8 @@ class ModuleHost {
   // `ordered` is the start order from ResolveStartOrder.
   ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
              HttpRouter& http_router, const Clock& clock, JobQueue& jobs, EventBus& events,
-             AuditLog& audit);
+             AuditLog& audit,
+             std::map<std::string, std::map<std::string, std::string>> module_options = {});
   // Destroys the instances in reverse order, before their libraries unload.
   ~ModuleHost();
   ModuleHost(const ModuleHost&) = delete;
@@ -69,6 +71,7 @@ class ModuleHost {
   JobQueue& jobs_;
   EventBus& events_;
   AuditLog& audit_;
+  std::map<std::string, std::map<std::string, std::string>> module_options_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;
 };

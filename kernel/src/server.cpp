@@ -197,6 +197,13 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       ordered.push_back(std::move(*it));
     }
     found.clear();  // unselected modules are unloaded here
+    for (const auto& [module, unused] : options.module_options) {
+      if (std::none_of(order.begin(), order.end(),
+                       [&](const ModuleInfo& info) { return info.name == module; })) {
+        throw std::runtime_error(
+            fmt::format("--module-option {}.*: no module '{}' is loaded", module, module));
+      }
+    }
     spdlog::info("modules resolved dir={} order=[{}]", modules_dir.string(),
                  fmt::join(order | std::views::transform(&ModuleInfo::name), ","));
 
@@ -235,7 +242,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
     modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue,
-                    *event_bus, audit);
+                    *event_bus, audit, options.module_options);
 
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));

@@ -377,6 +377,21 @@ TEST_F(KartondTest, RefusesAnUnknownOption) {
   EXPECT_NE(kartond.Stderr().find("--colour"), std::string::npos) << kartond.Stderr();
 }
 
+TEST_F(KartondTest, RefusesModuleOptionsNoLoadedModuleAsksFor) {
+  KartondProcess unknown_key(Arguments({"--module-option", "notes.colour=blue"}));
+  EXPECT_EQ(unknown_key.WaitForExit(), 1);
+  EXPECT_NE(unknown_key.Stderr().find(
+                "--module-option notes.colour: module 'notes' has no such option"),
+            std::string::npos)
+      << unknown_key.Stderr();
+  KartondProcess unknown_module(Arguments({"--module-option", "billing.rate=5"}));
+  EXPECT_EQ(unknown_module.WaitForExit(), 1);
+  EXPECT_NE(unknown_module.Stderr().find("no module 'billing' is loaded"), std::string::npos)
+      << unknown_module.Stderr();
+  KartondProcess malformed(Arguments({"--module-option", "notes"}));
+  EXPECT_EQ(malformed.WaitForExit(), 2);
+}
+
 TEST_F(KartondTest, CommandLineClientListsModules) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();

@@ -81,5 +81,17 @@ TEST(ServerOptions, BadValueIsRefused) {
   EXPECT_THROW(Parse({"--config", "/no/such/file.toml"}), ConfigError);
 }
 
+TEST(ServerOptions, ModuleOptionsComeFromEverySourceLastOneWinning) {
+  const std::string file = WriteConfig("module-option = [\"partners.document_max_mib=10\", "
+                                       "\"partners.other=x\"]\n");
+  ScopedEnvironment environment("KARTON_MODULE_OPTION", "crm.region=HU");
+  const auto options = Parse({"--config", file.c_str(), "--module-option",
+                              "partners.document_max_mib=20"});
+  EXPECT_EQ(options.module_options.at("partners").at("document_max_mib"), "20");
+  EXPECT_EQ(options.module_options.at("partners").at("other"), "x");
+  EXPECT_EQ(options.module_options.at("crm").at("region"), "HU");
+  EXPECT_THROW(Parse({"--module-option", "no-dot"}), ConfigError);
+}
+
 }  // namespace
 }  // namespace karton::kernel

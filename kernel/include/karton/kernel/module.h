@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,11 @@ class ModuleContext {
   // Domain events: declare and publish this module's topics, subscribe to
   // others' (events.h).
   virtual DomainEvents& Events() = 0;
+  // A setting given to kartond as --module-option <module>.<key>=<value>
+  // (or KARTON_MODULE_OPTION, or module-option in the config file), nullopt
+  // when not given. Ask in Register(): an option the module never asks for
+  // stops the start, so a mistyped key is reported, not ignored.
+  virtual std::optional<std::string> Option(std::string_view key) = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

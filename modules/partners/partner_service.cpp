@@ -178,7 +178,12 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"ListContacts", readers},
           // Support logs calls too; external partners do not write.
           {"LogInteraction", kernel::StaffRoles()},
-          {"ListTimeline", readers}};
+          {"ListTimeline", readers},
+          // Documents attach to any record, helpdesk tickets too: all staff.
+          {"UploadDocument", kernel::StaffRoles()},
+          {"DownloadDocument", readers},
+          {"ListDocuments", readers},
+          {"DeleteDocument", kernel::StaffRoles()}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -191,6 +196,8 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
     events.DeclareTopic<v1::ContactChanged>(topic);
   }
   events.DeclareTopic<v1::Interaction>("partners.interaction.logged");
+  events.DeclareTopic<v1::Document>("partners.document.uploaded");
+  events.DeclareTopic<v1::Document>("partners.document.deleted");
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
@@ -361,6 +368,7 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     try {
       // A savepoint, so a refused delete leaves the transaction usable.
       session << "SAVEPOINT delete_partner";
+      repository::DeleteDocumentsOfPartner(session, id);
       repository::DeletePartner(session, id);
     } catch (const std::exception& error) {
       if (SqlState(error) != "23503") throw;

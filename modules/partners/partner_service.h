@@ -7,9 +7,16 @@
 
 namespace karton::partners {
 
+// The module's settings (--module-option partners.<key>=<value>).
+struct PartnerServiceOptions {
+  // partners.document_max_mib: the largest document an upload may carry.
+  std::int64_t document_max_bytes = 50LL * 1024 * 1024;
+};
+
 class PartnerServiceImpl final : public v1::PartnerService::Service {
  public:
-  explicit PartnerServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  PartnerServiceImpl(kernel::ModuleContext& context, PartnerServiceOptions options)
+      : context_(context), options_(options) {}
   // Every role reads (external partners only what is shared with them);
   // sales, sales_manager, accounting and admin write; admins define fields.
   static kernel::MethodRoles Roles();
@@ -60,12 +67,23 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status ListTimeline(grpc::ServerContext*, const v1::ListTimelineRequest*,
                             v1::ListTimelineResponse*) override;
 
+  // document_service.cpp
+  grpc::Status UploadDocument(grpc::ServerContext*, grpc::ServerReader<v1::UploadDocumentRequest>*,
+                              v1::Document*) override;
+  grpc::Status DownloadDocument(grpc::ServerContext*, const v1::DownloadDocumentRequest*,
+                                grpc::ServerWriter<v1::DownloadDocumentResponse>*) override;
+  grpc::Status ListDocuments(grpc::ServerContext*, const v1::ListDocumentsRequest*,
+                             v1::ListDocumentsResponse*) override;
+  grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest*,
+                              v1::DeleteDocumentResponse*) override;
+
  private:
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
                            bool archived, v1::Partner* response);
 
   kernel::ModuleContext& context_;
+  PartnerServiceOptions options_;
 };
 
 }  // namespace karton::partners

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -20,17 +22,78 @@ namespace {
 using partners::v1::Partner;
 using partners::v1::PartnerService;
 
+std::string RandomBytes(std::size_t size) {
+  std::string bytes(size, '\0');
+  randombytes_buf(bytes.data(), bytes.size());
+  return bytes;
+}
+
+std::string Sha256Hex(const std::string& bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
 class PartnersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
-        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
-        ProductModulesDirectory().string(), "--modules", "partners"});
+    Restart();
+  }
+
+  // (Re)starts kartond on the test's database with `extra` options.
+  void Restart(std::vector<std::string> extra = {}) {
+    kartond_.reset();
+    std::vector<std::string> arguments = {"--database-url", conninfo_,
+                                          "--data-dir",     data_dir_.Path().string(),
+                                          "--modules-dir",  ProductModulesDirectory().string(),
+                                          "--modules",      "partners"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    kartond_ = std::make_unique<KartondProcess>(arguments);
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
     channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
     partners_ = PartnerService::NewStub(channel_);
     admin_ = kartond_->AdminToken();
+  }
+
+  // Uploads `content` in chunks of `chunk_size` bytes.
+  grpc::Status Upload(const std::string& resource_type, std::int64_t resource_id,
+                      const std::string& name, const std::string& content,
+                      partners::v1::Document* uploaded, std::size_t chunk_size = 65536,
+                      const std::string& token = "") {
+    auto context = As(token.empty() ? admin_ : token);
+    auto writer = partners_->UploadDocument(context.get(), uploaded);
+    partners::v1::UploadDocumentRequest message;
+    message.mutable_document()->set_resource_type(resource_type);
+    message.mutable_document()->set_resource_id(resource_id);
+    message.mutable_document()->set_name(name);
+    message.mutable_document()->set_content_type("application/pdf");
+    if (writer->Write(message)) {
+      for (std::size_t at = 0; at < content.size(); at += chunk_size) {
+        message.Clear();
+        message.set_chunk(content.substr(at, chunk_size));
+        if (!writer->Write(message)) break;
+      }
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  grpc::Status Download(std::int64_t id, partners::v1::Document* document, std::string* content,
+                        const std::string& token = "") {
+    auto context = As(token.empty() ? admin_ : token);
+    partners::v1::DownloadDocumentRequest request;
+    request.set_id(id);
+    auto reader = partners_->DownloadDocument(context.get(), request);
+    partners::v1::DownloadDocumentResponse message;
+    content->clear();
+    while (reader->Read(&message)) {
+      if (message.has_document()) *document = message.document();
+      *content += message.chunk();
+    }
+    return reader->Finish();
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
@@ -480,11 +543,24 @@ TEST_F(PartnersTest, CommandLineClientCreatesSearchesListsAndShowsPartners) {
   EXPECT_EQ(list_exit, 0);
   EXPECT_NE(listed.find("\"display_name\": \"Kovács Kft.\""), std::string::npos) << listed;
   const auto [log_exit, logged] = RunCommand(
-      karton + " partners log 1 --channel call --direction outbound --subject 'Hívás az ajánlatról'");
+      karton +
+      " partners log 1 --channel call --direction outbound --subject 'Hívás az ajánlatról'");
   EXPECT_EQ(log_exit, 0) << logged;
   const auto [timeline_exit, timeline] = RunCommand(karton + " partners timeline 1");
   EXPECT_EQ(timeline_exit, 0);
   EXPECT_NE(timeline.find("call     outbound  Hívás az ajánlatról"), std::string::npos) << timeline;
+  TemporaryDirectory files;
+  const auto original = files.Path() / "ajánlat.pdf";
+  std::ofstream(original, std::ios::binary) << RandomBytes(1'234'567);
+  const auto [upload_exit, uploaded] =
+      RunCommand(karton + " documents upload partners.partner:1 '" + original.string() + "'");
+  EXPECT_EQ(upload_exit, 0) << uploaded;
+  EXPECT_NE(uploaded.find("ajánlat.pdf version 1, 1234567 bytes"), std::string::npos) << uploaded;
+  const auto copy = files.Path() / "copy.pdf";
+  const auto [download_exit, downloaded] =
+      RunCommand(karton + " documents download 1 -o '" + copy.string() + "'");
+  EXPECT_EQ(download_exit, 0) << downloaded;
+  EXPECT_EQ(RunCommand("cmp '" + original.string() + "' '" + copy.string() + "'").first, 0);
   const auto [bad_log_exit, bad_log] =
       RunCommand(karton + " partners log 1 --channel fax --subject x 2>&1");
   EXPECT_EQ(bad_log_exit, 2) << bad_log;
@@ -644,6 +720,105 @@ TEST_F(PartnersTest, TimelineIsNewestFirstAndOneEntryPerSourceReference) {
   refused = partners_->LogInteraction(As(admin_).get(), wrong, &unused);
   EXPECT_EQ(refused.error_message().rfind("interaction.channel", 0), 0u);
   EXPECT_EQ(Query("SELECT count(*) FROM partners.interaction"), "3");
+}
+
+TEST_F(PartnersTest, DocumentsStreamInAndOutVersionedAndChecksummed) {
+  const Partner partner = Create(Organization("Dokumentum Kft."));
+  const std::string first = RandomBytes(2'500'000), second = RandomBytes(300'000);
+  partners::v1::Document v1_doc, v2_doc;
+  ASSERT_TRUE(Upload("partners.partner", partner.id(), "szerződés.pdf", first, &v1_doc).ok());
+  EXPECT_EQ(v1_doc.version(), 1);
+  EXPECT_EQ(v1_doc.size_bytes(), 2'500'000);
+  EXPECT_EQ(v1_doc.sha256(), Sha256Hex(first));
+  EXPECT_EQ(v1_doc.uploaded_by_user_id(), 1);
+  // Stored in 1 MiB chunks whatever the client sent.
+  EXPECT_EQ(Query(fmt::format("SELECT count(*) FROM partners.document_chunk WHERE document_id = {}",
+                              v1_doc.id())),
+            "3");
+  ASSERT_TRUE(
+      Upload("partners.partner", partner.id(), "szerződés.pdf", second, &v2_doc, 7777).ok());
+  EXPECT_EQ(v2_doc.version(), 2);
+
+  partners::v1::ListDocumentsRequest list;
+  list.set_resource_type("partners.partner");
+  list.set_resource_id(partner.id());
+  partners::v1::ListDocumentsResponse listed;
+  ASSERT_TRUE(partners_->ListDocuments(As(admin_).get(), list, &listed).ok());
+  ASSERT_EQ(listed.documents_size(), 1);
+  EXPECT_EQ(listed.documents(0).version(), 2);
+  list.set_all_versions(true);
+  ASSERT_TRUE(partners_->ListDocuments(As(admin_).get(), list, &listed).ok());
+  EXPECT_EQ(listed.documents_size(), 2);
+
+  partners::v1::Document downloaded;
+  std::string content;
+  ASSERT_TRUE(Download(v1_doc.id(), &downloaded, &content).ok());
+  EXPECT_EQ(downloaded.name(), "szerződés.pdf");
+  EXPECT_EQ(content.size(), first.size());
+  EXPECT_TRUE(content == first);
+
+  // Any module's record may carry documents.
+  partners::v1::Document other;
+  ASSERT_TRUE(Upload("crm.opportunity", 5, "ajánlat.docx", "offer", &other).ok());
+  EXPECT_EQ(other.sha256(), Sha256Hex("offer"));
+
+  partners::v1::DeleteDocumentRequest remove;
+  remove.set_id(v2_doc.id());
+  partners::v1::DeleteDocumentResponse removed;
+  ASSERT_TRUE(partners_->DeleteDocument(As(admin_).get(), remove, &removed).ok());
+  EXPECT_EQ(Download(v2_doc.id(), &downloaded, &content).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Query("SELECT string_agg(action, ',' ORDER BY id) FROM kernel.audit_entry WHERE "
+                  "resource_type = 'partners.document'"),
+            "create,create,create,delete");
+
+  // The partner's documents go with it.
+  partners::v1::DeletePartnerRequest delete_partner;
+  delete_partner.set_id(partner.id());
+  partners::v1::DeletePartnerResponse deleted;
+  ASSERT_TRUE(partners_->DeletePartner(As(admin_).get(), delete_partner, &deleted).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.document"), "1");  // only the opportunity's
+}
+
+TEST_F(PartnersTest, DocumentUploadsAreCheckedAndAnOversizedOneLeavesNoTrace) {
+  Restart({"--module-option", "partners.document_max_mib=1"});
+  const Partner partner = Create(Organization("Limit Kft."));
+  partners::v1::Document uploaded;
+  const grpc::Status too_big =
+      Upload("partners.partner", partner.id(), "big.bin", RandomBytes(1'500'000), &uploaded);
+  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(too_big.error_message(), "chunk: the document is larger than the limit of 1 MiB");
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.document"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.document_chunk"), "0");
+
+  EXPECT_EQ(Upload("partners.partner", 987654, "a.pdf", "x", &uploaded).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Upload("partners.partner", partner.id(), "../etc/passwd", "x", &uploaded).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Upload("Partners", partner.id(), "a.pdf", "x", &uploaded).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Upload("partners.partner", partner.id(), "empty.txt", "", &uploaded).ok());
+  EXPECT_EQ(uploaded.size_bytes(), 0);
+
+  // External partners see no documents of partners not shared with them.
+  const auto [reseller_id, reseller] =
+      User("reseller@example.com", kernel::v1::ROLE_EXTERNAL_PARTNER);
+  partners::v1::Document downloaded;
+  std::string content;
+  EXPECT_EQ(Download(uploaded.id(), &downloaded, &content, reseller).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  Query(
+      fmt::format("INSERT INTO kernel.record_grant (resource_type, resource_id, user_id) "
+                  "VALUES ('partners.partner', {}, {})",
+                  partner.id(), reseller_id));
+  EXPECT_TRUE(Download(uploaded.id(), &downloaded, &content, reseller).ok());
+
+  kartond_.reset();
+  KartondProcess refused({"--database-url", conninfo_, "--data-dir", data_dir_.Path().string(),
+                          "--modules-dir", ProductModulesDirectory().string(), "--module-option",
+                          "partners.document_max_mib=0"});
+  EXPECT_EQ(refused.WaitForExit(), 1);
+  EXPECT_NE(refused.Stderr().find("partners.document_max_mib must be 1 to 1024"), std::string::npos)
+      << refused.Stderr();
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {

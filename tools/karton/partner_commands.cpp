@@ -4,6 +4,8 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "client.h"
@@ -319,6 +321,141 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
       std::cout << (options.output == "json" ? ToJson(logged)
                                              : fmt::format("logged (id {})\n", logged.id()));
     }
+  });
+
+  // Documents attach to any record; "partners.partner:17" names one.
+  auto* documents = app.add_subcommand("documents", "Files attached to partners and other records");
+  documents->require_subcommand(1);
+  auto record = std::make_shared<std::string>();
+  auto parse_record = [](const std::string& text, std::string& type, std::int64_t& record_id) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) return false;
+    type = text.substr(0, colon);
+    try {
+      record_id = std::stoll(text.substr(colon + 1));
+    } catch (const std::exception&) {
+      return false;
+    }
+    return true;
+  };
+  auto file = std::make_shared<std::string>();
+  auto* upload =
+      documents->add_subcommand("upload", "Attach a file (a new version if the name exists)");
+  upload->add_option("record", *record, "<resource type>:<id>, e.g. partners.partner:17")
+      ->required();
+  upload->add_option("file", *file)->required()->check(CLI::ExistingFile);
+  upload->callback([&, record, file, parse_record] {
+    partners::v1::UploadDocumentRequest message;
+    std::int64_t record_id = 0;
+    std::string type;
+    if (!parse_record(*record, type, record_id)) {
+      std::cerr << "karton: the record is <resource type>:<id>, e.g. partners.partner:17\n";
+      exit_code = 2;
+      return;
+    }
+    std::ifstream in(*file, std::ios::binary);
+    auto context = MakeContext(options, /*streaming=*/true);
+    partners::v1::Document uploaded;
+    auto writer =
+        PartnerService::NewStub(ChannelFor(options))->UploadDocument(context.get(), &uploaded);
+    message.mutable_document()->set_resource_type(type);
+    message.mutable_document()->set_resource_id(record_id);
+    message.mutable_document()->set_name(std::filesystem::path(*file).filename().string());
+    bool open = writer->Write(message);
+    std::string buffer(1024 * 1024, '\0');
+    while (open && in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (in.gcount() <= 0) break;
+      message.Clear();
+      message.set_chunk(buffer.substr(0, static_cast<std::size_t>(in.gcount())));
+      open = writer->Write(message);
+    }
+    writer->WritesDone();
+    const auto status = writer->Finish();
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(uploaded);
+    } else {
+      std::cout << fmt::format("document {}: {} version {}, {} bytes, sha256 {}\n", uploaded.id(),
+                               uploaded.name(), uploaded.version(), uploaded.size_bytes(),
+                               uploaded.sha256());
+    }
+  });
+  auto document_id = std::make_shared<std::int64_t>(0);
+  auto output_file = std::make_shared<std::string>();
+  auto* download = documents->add_subcommand("download", "Save a document to a file");
+  download->add_option("id", *document_id)->required();
+  download->add_option("-o,--out", *output_file, "Where to save it (default: its name)");
+  download->callback([&, document_id, output_file] {
+    partners::v1::DownloadDocumentRequest request;
+    request.set_id(*document_id);
+    auto context = MakeContext(options, /*streaming=*/true);
+    auto reader =
+        PartnerService::NewStub(ChannelFor(options))->DownloadDocument(context.get(), request);
+    partners::v1::DownloadDocumentResponse message;
+    std::ofstream out;
+    std::string path = *output_file;
+    while (reader->Read(&message)) {
+      if (message.has_document()) {
+        if (path.empty())
+          path = std::filesystem::path(message.document().name()).filename().string();
+        out.open(path, std::ios::binary | std::ios::trunc);
+      } else {
+        out.write(message.chunk().data(), static_cast<std::streamsize>(message.chunk().size()));
+      }
+    }
+    const auto status = reader->Finish();
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else {
+      std::cout << "saved " << path << "\n";
+    }
+  });
+  auto all_versions = std::make_shared<bool>(false);
+  auto* list_documents = documents->add_subcommand("list", "The documents of a record");
+  list_documents->add_option("record", *record, "<resource type>:<id>")->required();
+  list_documents->add_flag("--all-versions", *all_versions);
+  list_documents->callback([&, record, all_versions, parse_record] {
+    partners::v1::ListDocumentsRequest request;
+    std::int64_t record_id = 0;
+    std::string type;
+    if (!parse_record(*record, type, record_id)) {
+      std::cerr << "karton: the record is <resource type>:<id>, e.g. partners.partner:17\n";
+      exit_code = 2;
+      return;
+    }
+    request.set_resource_type(type);
+    request.set_resource_id(record_id);
+    request.set_all_versions(*all_versions);
+    request.set_page_size(1000);
+    partners::v1::ListDocumentsResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListDocuments(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      std::cout << fmt::format("{:>6}  {:<36} {:>4} {:>10}  {}\n", "ID", "NAME", "VER", "BYTES",
+                               "UPLOADED");
+      for (const auto& document : response.documents()) {
+        std::cout << fmt::format(
+            "{:>6}  {:<36} {:>4} {:>10}  {}\n", document.id(), document.name(), document.version(),
+            document.size_bytes(),
+            google::protobuf::util::TimeUtil::ToString(document.create_time()).substr(0, 16));
+      }
+    }
+  });
+  auto* delete_document = documents->add_subcommand("delete", "Delete one version of a document");
+  delete_document->add_option("id", *document_id)->required();
+  delete_document->callback([&, document_id] {
+    partners::v1::DeleteDocumentRequest request;
+    request.set_id(*document_id);
+    partners::v1::DeleteDocumentResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->DeleteDocument(MakeContext(options).get(), request, &response);
+    exit_code = status.ok() ? 0 : ReportError(status, options);
   });
 
   partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {

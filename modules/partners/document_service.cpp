@@ -1,0 +1,235 @@
+// PartnerService's documents (A4): files attached to any record, streamed
+// in and out in chunks, versioned by name, checksummed (SHA-256).
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <sodium.h>
+
+#include <regex>
+
+#include "page_token.h"
+#include "partner_service.h"
+#include "service_support.h"
+#include "validation.h"
+
+namespace karton::partners {
+namespace {
+
+constexpr const char* kDocumentResource = "partners.document";
+// Chunks are stored (and sent) at this size, whatever size the client sends.
+constexpr std::size_t kChunkBytes = 1024 * 1024;
+
+grpc::Status NoDocument(std::int64_t id) {
+  return {grpc::StatusCode::NOT_FOUND, fmt::format("no document with id {}", id)};
+}
+
+// Checks the first message of an upload.
+void CheckDocument(v1::Document& document, std::vector<kernel::FieldViolation>& violations) {
+  static const std::regex kResourceType(R"([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)");
+  if (!std::regex_match(document.resource_type(), kResourceType)) {
+    violations.push_back(
+        {"document.resource_type", "must be <module>.<resource>, e.g. partners.partner"});
+  }
+  if (document.resource_id() <= 0) violations.push_back({"document.resource_id", "is required"});
+  const std::string& name = document.name();
+  if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos || name == "." || name == ".." ||
+      !IsAcceptableText(name, 255)) {
+    violations.push_back(
+        {"document.name", "must be a file name of 1 to 255 bytes without / or \\"});
+  }
+  if (document.content_type().empty()) document.set_content_type("application/octet-stream");
+  static const std::regex kContentType(R"([a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+(;.{0,80})?)",
+                                       std::regex::icase);
+  if (document.content_type().size() > 120 ||
+      !std::regex_match(document.content_type(), kContentType)) {
+    violations.push_back({"document.content_type", "must be a media type, e.g. application/pdf"});
+  }
+}
+
+// Whether the record a document is for exists and the caller may see it.
+// The kernel cannot know other modules' records: for those, the module that
+// owns the record is responsible for offering only ids that exist.
+bool RecordVisible(soci::session& session, const v1::Document& document,
+                   const repository::Visibility& visibility) {
+  if (document.resource_type() == "partners.partner") {
+    return repository::FindPartner(session, document.resource_id(), visibility).has_value();
+  }
+  if (document.resource_type() == "partners.contact") {
+    return repository::FindContact(session, document.resource_id(), visibility).has_value();
+  }
+  return true;
+}
+
+std::string HexDigest(crypto_hash_sha256_state& state) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::UploadDocument(
+    grpc::ServerContext* context, grpc::ServerReader<v1::UploadDocumentRequest>* reader,
+    v1::Document* response) {
+  v1::UploadDocumentRequest message;
+  if (!reader->Read(&message) || !message.has_document()) {
+    return kernel::InvalidField("document", "the first message must carry the document");
+  }
+  v1::Document document = message.document();
+  std::vector<kernel::FieldViolation> violations;
+  CheckDocument(document, violations);
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "UploadDocument", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    // One upload, one transaction: a broken or oversized upload leaves no
+    // trace. (The transaction stays open while the client sends.)
+    soci::transaction transaction(session);
+    if (!RecordVisible(session, document, VisibilityOf(caller))) {
+      return kernel::InvalidField(
+          "document.resource_id",
+          fmt::format("there is no {} {}", document.resource_type(), document.resource_id()));
+    }
+    repository::LockKey(session, fmt::format("partners.document.{}.{}.{}", document.resource_type(),
+                                             document.resource_id(), document.name()));
+    const int version = repository::NextDocumentVersion(session, document.resource_type(),
+                                                        document.resource_id(), document.name());
+    const std::int64_t id = repository::InsertDocument(session, document, version, caller.user_id,
+                                                       context_.Time().Now());
+    crypto_hash_sha256_state hash;
+    crypto_hash_sha256_init(&hash);
+    std::int64_t size = 0;
+    int seq = 0;
+    std::string pending;
+    auto flush = [&](bool all) {
+      while (pending.size() >= kChunkBytes || (all && !pending.empty())) {
+        const std::size_t take = std::min(pending.size(), kChunkBytes);
+        repository::InsertDocumentChunk(lease.RawConnection(), id, seq++,
+                                        std::string_view(pending).substr(0, take));
+        pending.erase(0, take);
+      }
+    };
+    while (reader->Read(&message)) {
+      if (!message.has_chunk() && message.has_document()) {
+        return kernel::InvalidField("document", "only the first message carries the document");
+      }
+      const std::string& chunk = message.chunk();
+      size += static_cast<std::int64_t>(chunk.size());
+      if (size > options_.document_max_bytes) {
+        return kernel::InvalidField("chunk",
+                                    fmt::format("the document is larger than the limit of {} MiB",
+                                                options_.document_max_bytes / (1024 * 1024)));
+      }
+      crypto_hash_sha256_update(&hash, reinterpret_cast<const unsigned char*>(chunk.data()),
+                                chunk.size());
+      pending += chunk;
+      flush(false);
+    }
+    if (context->IsCancelled()) {
+      return {grpc::StatusCode::CANCELLED, "the upload was cancelled; nothing was stored"};
+    }
+    flush(true);
+    const std::string sha256 = HexDigest(hash);
+    repository::FinishDocument(session, id, size, sha256);
+    *response = *repository::FindDocument(session, id, {});
+    context_.Audit().Record(
+        session, caller, kernel::AuditAction::kCreate, kDocumentResource, id,
+        {kernel::FieldChange::Created("name", response->name()),
+         kernel::FieldChange::Created("resource_type", response->resource_type()),
+         {"resource_id", std::nullopt, std::to_string(response->resource_id())},
+         {"version", std::nullopt, std::to_string(response->version())},
+         {"size_bytes", std::nullopt, std::to_string(size)},
+         kernel::FieldChange::Created("sha256", sha256)});
+    context_.Events().Publish(session, "partners.document.uploaded", id, *response, caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::DownloadDocument(
+    grpc::ServerContext* context, const v1::DownloadDocumentRequest* request,
+    grpc::ServerWriter<v1::DownloadDocumentResponse>* writer) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "DownloadDocument", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    // One snapshot for the whole download: a concurrent delete cannot cut
+    // the content off half-way.
+    soci::transaction transaction(session);
+    session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+    const auto document = repository::FindDocument(session, request->id(), VisibilityOf(caller));
+    if (!document) return NoDocument(request->id());
+    v1::DownloadDocumentResponse message;
+    *message.mutable_document() = *document;
+    if (!writer->Write(message)) return grpc::Status::OK;  // the client went away
+    const int chunks = repository::DocumentChunkCount(session, request->id());
+    for (int seq = 0; seq < chunks && !context->IsCancelled(); ++seq) {
+      auto chunk = repository::ReadDocumentChunk(lease.RawConnection(), request->id(), seq);
+      if (!chunk) return {grpc::StatusCode::DATA_LOSS, "a chunk of the document is missing"};
+      message.Clear();
+      message.set_chunk(std::move(*chunk));
+      if (!writer->Write(message)) break;
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
+                                               const v1::ListDocumentsRequest* request,
+                                               v1::ListDocumentsResponse* response) {
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return kernel::InvalidField("page_size", "must be 0 to 1000");
+  }
+  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+  const std::string scope = fmt::format("documents\n{}\n{}\n{}", request->resource_type(),
+                                        request->resource_id(), request->all_versions());
+  std::optional<PageCursor> cursor;
+  if (!request->page_token().empty()) {
+    cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "ListDocuments", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows = repository::ListDocuments(
+        lease.Session(), request->resource_type(), request->resource_id(), request->all_versions(),
+        VisibilityOf(caller), cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
+        cursor ? static_cast<int>(cursor->id) : 0, page_size + 1);
+    if (rows.size() > static_cast<std::size_t>(page_size)) {
+      rows.resize(static_cast<std::size_t>(page_size));
+      response->set_next_page_token(
+          EncodePageToken({rows.back().document.name(), rows.back().document.version()}, scope));
+    }
+    for (auto& row : rows) *response->add_documents() = std::move(row.document);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::DeleteDocument(grpc::ServerContext* context,
+                                                const v1::DeleteDocumentRequest* request,
+                                                v1::DeleteDocumentResponse*) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "DeleteDocument", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto document = repository::FindDocument(session, request->id(), VisibilityOf(caller));
+    if (!document || !repository::DeleteDocument(session, request->id())) {
+      return NoDocument(request->id());
+    }
+    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kDocumentResource,
+                            request->id(),
+                            {{"name", kernel::JsonString(document->name()), std::nullopt},
+                             {"sha256", kernel::JsonString(document->sha256()), std::nullopt}});
+    context_.Events().Publish(session, "partners.document.deleted", request->id(), *document,
+                              caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

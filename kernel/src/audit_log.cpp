@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "karton/kernel/copy.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/pagination.h"
 
@@ -73,21 +74,16 @@ FieldChange FieldChange::Of(std::string field, std::int64_t old_number, std::int
   return {std::move(field), std::to_string(old_number), std::to_string(new_number)};
 }
 
-FieldChange FieldChange::Of(std::string field, bool old_flag, bool new_flag) {
-  return {std::move(field), old_flag ? "true" : "false", new_flag ? "true" : "false"};
-}
-
 FieldChange FieldChange::Created(std::string field, std::string_view text) {
   return {std::move(field), std::nullopt, JsonString(text)};
 }
 
-void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAction action,
-                            std::string_view resource_type, std::int64_t resource_id,
-                            const std::vector<FieldChange>& changes) {
-  if (!IsValidResourceType(resource_type)) {
-    throw std::invalid_argument(
-        fmt::format("audit: resource type '{}' is not <module>.<resource>", resource_type));
-  }
+namespace {
+
+// The stored form of an entry's changes; nullopt for an update that changed
+// nothing (which is not recorded).
+std::optional<std::string> ChangesJson(AuditAction action,
+                                       const std::vector<FieldChange>& changes) {
   boost::json::array entries;
   for (const auto& change : changes) {
     if (action == AuditAction::kUpdate && change.old_json == change.new_json) continue;
@@ -99,13 +95,59 @@ void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAc
     if (change.new_json) entry["new"] = boost::json::parse(*change.new_json);
     entries.push_back(std::move(entry));
   }
-  if (action == AuditAction::kUpdate && entries.empty()) return;
+  if (action == AuditAction::kUpdate && entries.empty()) return std::nullopt;
+  return boost::json::serialize(entries);
+}
+
+void CheckResourceType(std::string_view resource_type) {
+  if (!IsValidResourceType(resource_type)) {
+    throw std::invalid_argument(
+        fmt::format("audit: resource type '{}' is not <module>.<resource>", resource_type));
+  }
+}
+
+}  // namespace
+
+void KernelAuditLog::RecordMany(soci::session& session, const Caller& actor, AuditAction action,
+                                std::string_view resource_type, const Entries& entries) {
+  CheckResourceType(resource_type);
+  if (entries.empty()) return;
+  // The kernel clock's time as PostgreSQL reads it back, in UTC.
+  const std::string at =
+      TimeUtil::ToString(TimeUtil::MicrosecondsToTimestamp(ToEpochMicros(clock_.Now())));
+  CopyIn copy(session,
+              "COPY kernel.audit_entry (occurred_at, actor_user_id, action, resource_type, "
+              "resource_id, changes) FROM STDIN");
+  for (const auto& [resource_id, changes] : entries) {
+    const auto json = ChangesJson(action, changes);
+    if (!json) continue;
+    copy.Field(at);
+    if (actor.user_id == 0) {
+      copy.Null();
+    } else {
+      copy.Field(actor.user_id);
+    }
+    copy.Field(ActionName(action));
+    copy.Field(resource_type);
+    copy.Field(resource_id);
+    copy.Field(*json);
+    copy.EndRow();
+  }
+  copy.Finish();
+}
+
+void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAction action,
+                            std::string_view resource_type, std::int64_t resource_id,
+                            const std::vector<FieldChange>& changes) {
+  CheckResourceType(resource_type);
+  const auto changes_json = ChangesJson(action, changes);
+  if (!changes_json) return;
   const long long at_us = ToEpochMicros(clock_.Now());
   const long long actor_id = actor.user_id;
   const std::string action_name = ActionName(action);
   const std::string type(resource_type);
   const long long id = resource_id;
-  const std::string json = boost::json::serialize(entries);
+  const std::string& json = *changes_json;
   session << kInsertEntry, soci::use(at_us), soci::use(actor_id), soci::use(action_name),
       soci::use(type), soci::use(id), soci::use(json);
 }

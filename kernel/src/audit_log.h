@@ -15,6 +15,8 @@ class KernelAuditLog final : public AuditLog {
   void Record(soci::session& session, const Caller& actor, AuditAction action,
               std::string_view resource_type, std::int64_t resource_id,
               const std::vector<FieldChange>& changes) override;
+  void RecordMany(soci::session& session, const Caller& actor, AuditAction action,
+                  std::string_view resource_type, const Entries& entries) override;
 
  private:
   const Clock& clock_;

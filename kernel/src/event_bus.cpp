@@ -153,6 +153,33 @@ class EventBus::ModuleEvents final : public DomainEvents {
                                  payload.SerializeAsString(), bus_.clock_.Now(), actor.user_id});
   }
 
+  void PublishMany(soci::session& session, std::string_view topic, const Batch& events,
+                   const Caller& actor) override {
+    const auto it = bus_.topics_.find(std::string(topic));
+    if (it == bus_.topics_.end() || it->second.module != module_) {
+      throw std::invalid_argument(
+          fmt::format("module {} did not declare the event topic '{}'", module_, topic));
+    }
+    if (!InTransaction(session)) {
+      throw std::logic_error(fmt::format(
+          "module {} published '{}' outside a transaction: publish inside the change's own",
+          module_, topic));
+    }
+    std::vector<event_store::OutboxEntry> entries;
+    entries.reserve(events.size());
+    const TimePoint now = bus_.clock_.Now();
+    for (const auto& [aggregate_id, payload] : events) {
+      if (payload->GetDescriptor()->full_name() != it->second.payload_type) {
+        throw std::invalid_argument(fmt::format("topic '{}' carries {}, not {}", topic,
+                                                it->second.payload_type,
+                                                payload->GetDescriptor()->full_name()));
+      }
+      entries.push_back({module_, std::string(topic), aggregate_id, it->second.payload_type,
+                         payload->SerializeAsString(), now, actor.user_id});
+    }
+    event_store::AppendManyToOutbox(session, entries);
+  }
+
   void Subscribe(std::string name, std::vector<std::string> topics, EventHandler handler,
                  SubscriptionOptions options) override {
     if (bus_.started_) throw std::logic_error("event subscriptions are made in Register()");

@@ -1,5 +1,6 @@
 #include "event_store.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 #include <sodium.h>
 
@@ -7,6 +8,7 @@
 #include <stdexcept>
 
 #include "event_topics.h"
+#include "karton/kernel/copy.h"
 
 namespace karton::kernel::event_store {
 namespace {
@@ -364,6 +366,31 @@ void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
   session << kInsertOutbox, soci::use(entry.module), soci::use(entry.topic),
       soci::use(aggregate_id), soci::use(entry.payload_type), soci::use(payload),
       soci::use(publish_us), soci::use(actor);
+  session << kNotifyOutbox;
+}
+
+void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries) {
+  if (entries.empty()) return;
+  CopyIn copy(session,
+              "COPY kernel.event_outbox (module, topic, aggregate_id, payload_type, payload, "
+              "publish_time, actor_user_id) FROM STDIN");
+  for (const auto& entry : entries) {
+    copy.Field(entry.module);
+    copy.Field(entry.topic);
+    copy.Field(entry.aggregate_id);
+    copy.Field(entry.payload_type);
+    copy.Bytes(entry.payload);
+    copy.Field(google::protobuf::util::TimeUtil::ToString(
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+            ToEpochMicros(entry.publish_time))));
+    if (entry.actor_user_id == 0) {
+      copy.Null();
+    } else {
+      copy.Field(entry.actor_user_id);
+    }
+    copy.EndRow();
+  }
+  copy.Finish();
   session << kNotifyOutbox;
 }
 

@@ -36,6 +36,8 @@ struct OutboxEntry {
 // Inside the caller's open transaction; also queues the NOTIFY that is sent
 // when (and only if) that transaction commits.
 void AppendToOutbox(soci::session& session, const OutboxEntry& entry);
+// Many entries with one COPY (and one NOTIFY).
+void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries);
 
 // Moves up to `limit` committed outbox rows into the log, in one transaction
 // under an advisory lock, so only one sequencer in the whole cluster numbers

@@ -167,9 +167,8 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context =
-        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_,
-                                  module_options_[name]);
+    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_,
+                                               audit_, module_options_[name]);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

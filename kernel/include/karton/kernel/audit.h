@@ -12,10 +12,12 @@
 // AuditService/ListAuditEntries reads it back.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "karton/kernel/access.h"
@@ -37,7 +39,13 @@ struct FieldChange {
   // Helpers that encode the values as JSON.
   static FieldChange Of(std::string field, std::string_view old_text, std::string_view new_text);
   static FieldChange Of(std::string field, std::int64_t old_number, std::int64_t new_number);
-  static FieldChange Of(std::string field, bool old_flag, bool new_flag);
+  // Only real bools: string literals would otherwise convert to bool (a
+  // standard conversion beats the one to string_view) and land here.
+  template <class Flag>
+  requires std::same_as<Flag, bool>
+  static FieldChange Of(std::string field, Flag old_flag, Flag new_flag) {
+    return {std::move(field), old_flag ? "true" : "false", new_flag ? "true" : "false"};
+  }
   static FieldChange Created(std::string field, std::string_view text);
 };
 
@@ -52,6 +60,12 @@ class AuditLog {
   virtual void Record(soci::session& session, const Caller& actor, AuditAction action,
                       std::string_view resource_type, std::int64_t resource_id,
                       const std::vector<FieldChange>& changes) = 0;
+
+  // Many entries of one action and resource type at once (bulk imports), in
+  // one COPY inside `session`'s transaction: resource id -> its changes.
+  using Entries = std::vector<std::pair<std::int64_t, std::vector<FieldChange>>>;
+  virtual void RecordMany(soci::session& session, const Caller& actor, AuditAction action,
+                          std::string_view resource_type, const Entries& entries) = 0;
 };
 
 }  // namespace karton::kernel

@@ -26,6 +26,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "karton/kernel/access.h"
@@ -96,6 +97,12 @@ class DomainEvents {
   // type than declared (programming errors).
   virtual void Publish(soci::session& session, std::string_view topic, std::int64_t aggregate_id,
                        const google::protobuf::Message& payload, const Caller& actor) = 0;
+
+  // Many events of one topic at once (bulk imports), written with one COPY
+  // inside `session`'s transaction: aggregate id -> payload, in order.
+  using Batch = std::vector<std::pair<std::int64_t, const google::protobuf::Message*>>;
+  virtual void PublishMany(soci::session& session, std::string_view topic, const Batch& events,
+                           const Caller& actor) = 0;
 
   // Register() only. `name` ([a-z][a-z0-9_]*) is unique within the module;
   // the cursor is kept under "<module>.<name>" and survives restarts.

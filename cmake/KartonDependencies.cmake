@@ -15,6 +15,9 @@ pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
+# libcsv: RFC 4180 parsing for the partners' CSV import.
+find_path(CSV_INCLUDE_DIR csv.h REQUIRED)
+find_library(CSV_LIBRARY csv REQUIRED)
 
 # libphonenumber: the runtime library from Debian's libphonenumber8, the
 # headers unpacked by tools/setup into .deps/ (its -dev package conflicts

@@ -68,7 +68,9 @@ constexpr const char* kInsertContactExternalId =
 constexpr const char* kFindContactByExternalId =
     "SELECT contact_id FROM partners.contact_external_id WHERE source = :source AND key = :key";
 
-std::string StorageJson(const v1::Contact& contact) {
+}  // namespace
+
+std::string ContactStorageJson(const v1::Contact& contact) {
   boost::json::object doc;
   doc["name"] = contact.name();
   doc["role"] = contact.role();
@@ -84,6 +86,8 @@ std::string StorageJson(const v1::Contact& contact) {
   doc["is_primary"] = contact.primary();
   return boost::json::serialize(doc);
 }
+
+namespace {
 
 v1::Contact ContactFromJson(const std::string& json) {
   v1::Contact contact;
@@ -120,7 +124,7 @@ std::optional<std::int64_t> FindContactByRequestId(soci::session& session,
 std::int64_t InsertContact(soci::session& session, std::int64_t partner_id,
                            const v1::Contact& contact, const std::string& request_id,
                            TimePoint now) {
-  const std::string doc = StorageJson(contact), partner = std::to_string(partner_id);
+  const std::string doc = ContactStorageJson(contact), partner = std::to_string(partner_id);
   long long now_us = ToEpochMicros(now), id = 0;
   session << kInsertContact, soci::use(partner), soci::use(request_id), soci::use(now_us),
       soci::use(now_us), soci::use(doc), soci::into(id);
@@ -128,7 +132,7 @@ std::int64_t InsertContact(soci::session& session, std::int64_t partner_id,
 }
 
 void UpdateContact(soci::session& session, const v1::Contact& contact, TimePoint now) {
-  const std::string doc = StorageJson(contact);
+  const std::string doc = ContactStorageJson(contact);
   long long now_us = ToEpochMicros(now), id = contact.id();
   session << kUpdateContact, soci::use(now_us), soci::use(doc), soci::use(id);
 }

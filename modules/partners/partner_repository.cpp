@@ -7,37 +7,13 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "partner_sql.h"
+
 namespace karton::partners::repository {
 
 using kernel::ToEpochMicros;
 
 namespace {
-
-// One row of partners.partner (alias p) as protobuf JSON of v1.Partner.
-#define KARTON_PARTNER_JSON                                                                        \
-  "jsonb_build_object("                                                                            \
-  "'id', p.id::text, "                                                                             \
-  "'kind', CASE p.kind WHEN 'organization' THEN 'PARTNER_KIND_ORGANIZATION' "                      \
-  "ELSE 'PARTNER_KIND_PERSON' END, "                                                               \
-  "'displayName', p.display_name, 'legalName', p.legal_name, 'taxNumber', p.tax_number, "          \
-  "'euVatNumber', p.eu_vat_number, 'registrationNumber', p.registration_number, "                  \
-  "'addresses', p.addresses, 'emails', to_jsonb(p.emails), 'phones', to_jsonb(p.phones), "         \
-  "'website', p.website, 'tags', to_jsonb(p.tags), "                                               \
-  "'ownerUserId', coalesce(p.owner_user_id, 0)::text, 'customFields', p.custom_fields, "           \
-  "'creditLimit', CASE WHEN p.credit_limit_minor IS NULL THEN NULL ELSE jsonb_build_object("       \
-  "'currencyCode', p.credit_limit_currency, 'minorUnits', p.credit_limit_minor::text) END, "       \
-  "'riskClass', CASE WHEN p.risk_class = '' THEN 'RISK_CLASS_UNSPECIFIED' "                        \
-  "ELSE 'RISK_CLASS_' || upper(p.risk_class) END, "                                                \
-  "'birthday', CASE WHEN p.birthday IS NULL THEN NULL ELSE jsonb_build_object("                    \
-  "'year', extract(year FROM p.birthday)::int, 'month', extract(month FROM p.birthday)::int, "     \
-  "'day', extract(day FROM p.birthday)::int) END, "                                                \
-  "'nameDay', p.name_day, 'bankAccounts', p.bank_accounts, "                                       \
-  "'externalIds', coalesce((SELECT jsonb_object_agg(x.source, x.key) "                             \
-  "FROM partners.partner_external_id x WHERE x.partner_id = p.id), '{}'::jsonb), "                 \
-  "'archived', p.archived, "                                                                       \
-  "'createTime', to_char(p.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'updateTime', to_char(p.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'etag', p.version::text)::text"
 
 // External partners see only what is shared with them (kernel.record_grant).
 #define KARTON_PARTNER_VISIBLE                            \
@@ -70,14 +46,14 @@ constexpr const char* kInsertPartner =
     "INSERT INTO partners.partner (" KARTON_STORED_COLUMNS
     ", search_text, request_id, create_time, update_time) "
     "SELECT " KARTON_STORED_VALUES
-    ", kernel.fold(r.search_text), nullif(:request_id, ''), to_timestamp(:now1 / 1e6), "
+    ", kernel.fold(partners.search_source(r)), nullif(:request_id, ''), to_timestamp(:now1 / 1e6), "
     "to_timestamp(:now2 / 1e6) "
     "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r RETURNING id";
 
 constexpr const char* kUpdatePartner =
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
     ", search_text, update_time, version) = (SELECT " KARTON_STORED_VALUES
-    ", kernel.fold(r.search_text), to_timestamp(:now / 1e6), p.version + 1 "
+    ", kernel.fold(partners.search_source(r)), to_timestamp(:now / 1e6), p.version + 1 "
     "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r) "
     "WHERE p.id = :id";
 
@@ -159,7 +135,7 @@ const char* RiskWord(v1::RiskClass risk) {
 
 // The document jsonb_populate_record spreads onto the columns. `partner` has
 // been validated and normalised by the service.
-std::string StorageJson(const v1::Partner& partner) {
+boost::json::object StorageObject(const v1::Partner& partner) {
   boost::json::object doc;
   doc["kind"] = partner.kind() == v1::PARTNER_KIND_PERSON ? "person" : "organization";
   doc["display_name"] = partner.display_name();
@@ -200,15 +176,22 @@ std::string StorageJson(const v1::Partner& partner) {
   boost::json::array accounts;
   for (const auto& account : partner.bank_accounts()) accounts.push_back(ProtoJson(account));
   doc["bank_accounts"] = std::move(accounts);
-  // What SearchPartners matches; folded by kernel.fold in SQL.
-  std::string search = partner.display_name() + " " + partner.legal_name() + " " +
-                       partner.tax_number() + " " + partner.eu_vat_number() + " " +
-                       partner.registration_number();
-  for (const auto& email : partner.emails()) search += " " + email;
-  for (const auto& phone : partner.phones()) search += " " + phone;
-  doc["search_text"] = search;
-  return boost::json::serialize(doc);
+  return doc;
 }
+
+}  // namespace
+
+std::string StorageJson(const v1::Partner& partner, const std::vector<std::string>* columns) {
+  boost::json::object doc = StorageObject(partner);
+  if (columns == nullptr) return boost::json::serialize(doc);
+  boost::json::object only;
+  for (const auto& column : *columns) {
+    if (const auto* value = doc.if_contains(column)) only[column] = *value;
+  }
+  return boost::json::serialize(only);
+}
+
+namespace {
 
 std::optional<std::string> OptionalJson(soci::session& session, const char* sql, long long id,
                                         const Visibility& visibility) {
@@ -241,6 +224,23 @@ std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
       OptionalJson(session, lock ? kFindPartnerForUpdate : kFindPartner, id, visibility);
   if (!json) return std::nullopt;
   return FromJson<v1::Partner>(*json);
+}
+
+std::vector<v1::Partner> FindPartners(soci::session& session,
+                                      const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  std::string list = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+  list += "}";
+  std::vector<v1::Partner> partners;
+  soci::rowset<std::string> rows =
+      (session.prepare << "SELECT " KARTON_PARTNER_JSON
+                          " FROM unnest(cast(:ids AS bigint[])) "
+                          "WITH ORDINALITY AS wanted(id, position) "
+                          "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position",
+       soci::use(list));
+  for (const auto& json : rows) partners.push_back(FromJson<v1::Partner>(json));
+  return partners;
 }
 
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,

@@ -33,6 +33,13 @@ struct Visibility {
 
 // --- partners ---------------------------------------------------------------
 
+// The document jsonb_populate_record spreads onto partners.partner's
+// columns; with `columns`, only those keys.
+std::string StorageJson(const v1::Partner& partner,
+                        const std::vector<std::string>* columns = nullptr);
+// Partners by id, in the order asked (missing ones left out).
+std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids);
+
 std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
@@ -88,6 +95,8 @@ void LockKey(soci::session& session, const std::string& key);
 
 // --- contacts (contact_repository.cpp) --------------------------------------
 
+// The document jsonb_populate_record spreads onto partners.contact.
+std::string ContactStorageJson(const v1::Contact& contact);
 std::optional<v1::Contact> FindContact(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);
 std::optional<std::int64_t> FindContactByRequestId(soci::session& session,

@@ -207,7 +207,8 @@ bool IsUpdatableField(const std::string& path) {
 }
 
 void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
-                      const std::string& prefix, std::vector<kernel::FieldViolation>& violations) {
+                      const std::string& prefix, std::vector<kernel::FieldViolation>& violations,
+                      bool partial) {
   Checker check(prefix, violations);
   // Output only: whatever the client sent is not ours to store.
   partner.clear_archived();
@@ -219,7 +220,7 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
       partner.kind() != v1::PARTNER_KIND_PERSON) {
     check.Fail("kind", "is required: PARTNER_KIND_ORGANIZATION or PARTNER_KIND_PERSON");
   }
-  check.Text("display_name", partner.mutable_display_name(), kMaxShortText, true);
+  check.Text("display_name", partner.mutable_display_name(), kMaxShortText, !partial);
   check.Text("legal_name", partner.mutable_legal_name(), kMaxShortText);
   check.Text("registration_number", partner.mutable_registration_number(), 100);
   check.Text("website", partner.mutable_website(), kMaxLongText);
@@ -271,7 +272,7 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
     CheckCustomValue(check, key, &value, definition->second);
   }
   for (const auto& [key, definition] : definitions) {
-    if (!definition.required()) continue;
+    if (!definition.required() || partial) continue;
     const auto value = partner.custom_fields().find(key);
     if (value == partner.custom_fields().end() || value->second.empty()) {
       check.Fail(fmt::format("custom_fields[{}]", key),

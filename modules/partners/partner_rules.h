@@ -19,9 +19,12 @@ using Definitions = std::map<std::string, v1::CustomFieldDefinition>;
 // normalised tax and VAT numbers, IBANs, emails, E.164 phones, lower-case
 // unique tags, upper-case country codes). Output-only fields are cleared.
 // Every problem is added to `violations` with its path under `prefix`
-// ("partner.emails[1]").
+// ("partner.emails[1]"). `partial` (imports updating existing partners)
+// skips what only a complete card needs: a display name and the required
+// custom fields.
 void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
-                      const std::string& prefix, std::vector<kernel::FieldViolation>& violations);
+                      const std::string& prefix, std::vector<kernel::FieldViolation>& violations,
+                      bool partial = false);
 
 // Checks a custom field definition (key, label, type, choices).
 void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,

@@ -31,14 +31,6 @@ constexpr const char* kTopicArchived = "partners.partner.archived";
 constexpr const char* kTopicRestored = "partners.partner.restored";
 constexpr const char* kTopicDeleted = "partners.partner.deleted";
 
-Definitions LoadDefinitions(soci::session& session) {
-  Definitions definitions;
-  for (auto& definition : repository::ListDefinitions(session)) {
-    definitions.emplace(definition.key(), std::move(definition));
-  }
-  return definitions;
-}
-
 grpc::Status NotFound(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no partner with id {}", id)};
 }
@@ -113,28 +105,6 @@ std::string DefinitionTypeWord(v1::CustomFieldType type) {
   }
 }
 
-// order_by -> column and direction, from a whitelist.
-bool ParseOrderBy(const std::string& order_by, std::string& column, bool& descending) {
-  std::string text = order_by;
-  descending = false;
-  const auto space = text.find(' ');
-  if (space != std::string::npos) {
-    const std::string direction = text.substr(space + 1);
-    text = text.substr(0, space);
-    if (direction == "desc") {
-      descending = true;
-    } else if (direction != "asc") {
-      return false;
-    }
-  }
-  if (text.empty()) text = "id";
-  static const std::set<std::string> kColumns = {"id", "display_name", "create_time",
-                                                 "update_time"};
-  if (kColumns.count(text) == 0) return false;
-  column = text;
-  return true;
-}
-
 bool IsPhoneish(const std::string& query, std::string& digits) {
   digits.clear();
   for (char c : query) {
@@ -183,7 +153,12 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"UploadDocument", kernel::StaffRoles()},
           {"DownloadDocument", readers},
           {"ListDocuments", readers},
-          {"DeleteDocument", kernel::StaffRoles()}};
+          {"DeleteDocument", kernel::StaffRoles()},
+          {"ImportPartners", writers},
+          {"GetImport", writers},
+          {"ListImportErrors", writers},
+          // A whole customer list leaves the building: staff only.
+          {"ExportPartners", kernel::StaffRoles()}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {

@@ -77,6 +77,16 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest*,
                               v1::DeleteDocumentResponse*) override;
 
+  // import_service.cpp
+  grpc::Status ImportPartners(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::ImportPartnersResponse, v1::ImportPartnersRequest>*) override;
+  grpc::Status GetImport(grpc::ServerContext*, const v1::GetImportRequest*, v1::Import*) override;
+  grpc::Status ListImportErrors(grpc::ServerContext*, const v1::ListImportErrorsRequest*,
+                                v1::ListImportErrorsResponse*) override;
+  grpc::Status ExportPartners(grpc::ServerContext*, const v1::ExportPartnersRequest*,
+                              grpc::ServerWriter<v1::ExportPartnersResponse>*) override;
+
  private:
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

@@ -1,8 +1,12 @@
 #include "partners_module.h"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 
 #include "demo_data.h"
+#include "import_repository.h"
+#include "karton/kernel/database.h"
 #include "partner_service.h"
 
 namespace karton::partners {
@@ -29,6 +33,17 @@ void PartnersModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   partner_service_ = std::make_unique<PartnerServiceImpl>(context, options);
   registrar.AddGrpcService(*partner_service_, v1::PartnerService::service_full_name(),
                            PartnerServiceImpl::Roles());
+}
+
+void PartnersModule::Start(kernel::ModuleContext& context) {
+  auto lease = context.Db().Acquire();
+  if (const int failed =
+          import_repository::FailAbandonedImports(lease.Session(), context.Time().Now())) {
+    context.Log().warn(
+        "{} import(s) were interrupted by a stop and are marked failed; nothing of "
+        "them was applied",
+        failed);
+  }
 }
 
 void PartnersModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

@@ -16,6 +16,8 @@ class PartnersModule final : public kernel::Module {
   PartnersModule();
   ~PartnersModule() override;
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  // Marks imports whose kartond stopped as FAILED (nothing of them applied).
+  void Start(kernel::ModuleContext& context) override;
   void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
 
  private:

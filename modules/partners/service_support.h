@@ -6,6 +6,7 @@
 #include <google/protobuf/util/field_mask_util.h>
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@
 #include "partner_rules.h"
 
 namespace karton::partners {
+
+inline Definitions LoadDefinitions(soci::session& session) {
+  Definitions definitions;
+  for (auto& definition : repository::ListDefinitions(session)) {
+    definitions.emplace(definition.key(), std::move(definition));
+  }
+  return definitions;
+}
 
 inline repository::Visibility VisibilityOf(const kernel::Caller& caller) {
   return {caller.IsExternalPartner(), caller.user_id};
@@ -100,6 +109,28 @@ grpc::Status UpdatePaths(const google::protobuf::FieldMask* mask,
     return kernel::InvalidField("update_mask", "names no field, and the request sets none");
   }
   return grpc::Status::OK;
+}
+
+// order_by -> column and direction, from a whitelist.
+inline bool ParseOrderBy(const std::string& order_by, std::string& column, bool& descending) {
+  std::string text = order_by;
+  descending = false;
+  const auto space = text.find(' ');
+  if (space != std::string::npos) {
+    const std::string direction = text.substr(space + 1);
+    text = text.substr(0, space);
+    if (direction == "desc") {
+      descending = true;
+    } else if (direction != "asc") {
+      return false;
+    }
+  }
+  if (text.empty()) text = "id";
+  static const std::set<std::string> kColumns = {"id", "display_name", "create_time",
+                                                 "update_time"};
+  if (kColumns.count(text) == 0) return false;
+  column = text;
+  return true;
 }
 
 }  // namespace karton::partners

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -186,6 +187,47 @@ class PartnersTest : public ::testing::Test {
   }
 
   std::string Query(const std::string& sql) { return QueryScalar(conninfo_, sql); }
+
+  struct ImportRun {
+    grpc::Status status;
+    partners::v1::Import import;  // the last message
+    int messages = 0;
+  };
+  ImportRun RunImport(const std::string& csv, partners::v1::ImportSettings settings,
+                      std::size_t chunk_size = 4096) {
+    ImportRun run;
+    auto context = As(admin_);
+    auto stream = partners_->ImportPartners(context.get());
+    partners::v1::ImportPartnersRequest message;
+    *message.mutable_settings() = settings;
+    if (stream->Write(message)) {
+      for (std::size_t at = 0; at < csv.size(); at += chunk_size) {
+        message.Clear();
+        message.set_csv_chunk(csv.substr(at, chunk_size));
+        if (!stream->Write(message)) break;
+      }
+    }
+    stream->WritesDone();
+    partners::v1::ImportPartnersResponse response;
+    while (stream->Read(&response)) {
+      run.import = response.import();
+      ++run.messages;
+    }
+    run.status = stream->Finish();
+    return run;
+  }
+
+  std::string Export(const std::string& filter = "") {
+    partners::v1::ExportPartnersRequest request;
+    request.set_filter(filter);
+    auto context = As(admin_);
+    auto reader = partners_->ExportPartners(context.get(), request);
+    partners::v1::ExportPartnersResponse chunk;
+    std::string csv;
+    while (reader->Read(&chunk)) csv += chunk.csv_chunk();
+    EXPECT_TRUE(reader->Finish().ok());
+    return csv;
+  }
 
   std::string conninfo_;
   TemporaryDirectory data_dir_;
@@ -819,6 +861,195 @@ TEST_F(PartnersTest, DocumentUploadsAreCheckedAndAnOversizedOneLeavesNoTrace) {
   EXPECT_EQ(refused.WaitForExit(), 1);
   EXPECT_NE(refused.Stderr().find("partners.document_max_mib must be 1 to 1024"), std::string::npos)
       << refused.Stderr();
+}
+
+// A Hungarian spreadsheet export: semicolons, its own column names, a row
+// per contact (two for Tisza Fém), one bad tax number.
+const char* const kProspects =
+    "ERP kód;Cégnév;Adószám;Város;Email;Kapcsolattartó;Telefon\n"
+    "E-1;Tisza Fém Kft.;12345676-2-42;Szeged;info@tiszafem.hu;Kiss Anna;06 30 111 2222\n"
+    "E-1;Tisza Fém Kft.;12345676-2-42;Szeged;;Nagy Béla;06 30 333 4444\n"
+    "E-2;Duna Logisztika Zrt.;;Budapest;iroda@duna.hu;;\n"
+    "E-3;Rossz Adó Bt.;12345678-2-42;Pécs;;;\n"
+    "E-4;Mátra Építő Kft.;;Eger;;Tóth Éva;\n";
+
+partners::v1::ImportSettings ProspectSettings() {
+  partners::v1::ImportSettings settings;
+  settings.set_delimiter(";");
+  auto& mapping = *settings.mutable_column_mapping();
+  mapping["ERP kód"] = "external_id.erp";
+  mapping["Cégnév"] = "display_name";
+  mapping["Adószám"] = "tax_number";
+  mapping["Város"] = "address.city";
+  mapping["Email"] = "email";
+  mapping["Kapcsolattartó"] = "contact.name";
+  mapping["Telefon"] = "contact.phone";
+  return settings;
+}
+
+TEST_F(PartnersTest, ImportCreatesOncePerKeyAndRunningItAgainChangesNothing) {
+  const auto first = RunImport(kProspects, ProspectSettings(), 50);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  EXPECT_GE(first.messages, 3);  // the id at once, applying, the outcome
+  EXPECT_EQ(first.import.state(), partners::v1::IMPORT_STATE_DONE);
+  EXPECT_EQ(first.import.rows_read(), 5);
+  EXPECT_EQ(first.import.rows_valid(), 4);
+  EXPECT_EQ(first.import.rows_invalid(), 1);
+  EXPECT_EQ(first.import.partners_created(), 3);
+  EXPECT_EQ(first.import.duplicates(), 1);  // Tisza Fém's second row
+  EXPECT_EQ(first.import.contacts_created(), 3);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "3");
+  EXPECT_EQ(Query("SELECT string_agg(c.name, ',' ORDER BY c.name) FROM partners.contact c "
+                  "JOIN partners.partner p ON p.id = c.partner_id "
+                  "WHERE p.display_name = 'Tisza Fém Kft.'"),
+            "Kiss Anna,Nagy Béla");
+
+  partners::v1::ListImportErrorsRequest list;
+  list.set_import_id(first.import.id());
+  partners::v1::ListImportErrorsResponse errors;
+  ASSERT_TRUE(partners_->ListImportErrors(As(admin_).get(), list, &errors).ok());
+  ASSERT_EQ(errors.errors_size(), 1);
+  EXPECT_EQ(errors.errors(0).row(), 4);
+  EXPECT_EQ(errors.errors(0).column(), "Adószám");
+  EXPECT_EQ(errors.errors(0).field(), "partner.tax_number");
+
+  // Every created partner and contact has its event and its audit entry.
+  EXPECT_EQ(Query("SELECT count(*) FROM (SELECT topic FROM kernel.event UNION ALL SELECT topic "
+                  "FROM kernel.event_outbox) e WHERE topic = 'partners.partner.created'"),
+            "3");
+  EXPECT_EQ(Query("SELECT count(*) FROM kernel.audit_entry WHERE resource_type = "
+                  "'partners.contact' AND changes @> '[{\"field\": \"import\"}]'"),
+            "3");
+
+  // The same file again: everything matches, nothing is added or changed.
+  const auto again = RunImport(kProspects, ProspectSettings(), 4096);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.import.partners_created(), 0);
+  EXPECT_EQ(again.import.partners_updated(), 0);
+  EXPECT_EQ(again.import.contacts_created(), 0);
+  EXPECT_EQ(again.import.duplicates(), 4);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "3");
+
+  // A changed file updates what changed, matched by the ERP key.
+  std::string changed = kProspects;
+  changed.replace(changed.find("iroda@duna.hu"), 13, "info@duna.hu");
+  const auto update = RunImport(changed, ProspectSettings());
+  EXPECT_EQ(update.import.partners_updated(), 1);
+  EXPECT_EQ(Query("SELECT array_to_string(emails, ',') FROM partners.partner "
+                  "WHERE display_name = 'Duna Logisztika Zrt.'"),
+            "iroda@duna.hu,info@duna.hu");  // emails are added to, not replaced
+}
+
+TEST_F(PartnersTest, ImportModesDryRunsAndBadFilesWriteNothingTheyShouldNot) {
+  auto settings = ProspectSettings();
+  settings.set_dry_run(true);
+  const auto dry = RunImport(kProspects, settings);
+  ASSERT_TRUE(dry.status.ok()) << dry.status.error_message();
+  EXPECT_EQ(dry.import.partners_created(), 3);
+  EXPECT_TRUE(dry.import.dry_run());
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM kernel.event_outbox"), "0");
+
+  settings.set_dry_run(false);
+  settings.set_mode(partners::v1::IMPORT_MODE_UPDATE_ONLY);
+  const auto update_only = RunImport(kProspects, settings);
+  EXPECT_EQ(update_only.import.partners_created(), 0);
+  EXPECT_EQ(update_only.import.rows_skipped(), 4);
+  settings.set_mode(partners::v1::IMPORT_MODE_UPSERT);
+  RunImport(kProspects, settings);
+  settings.set_mode(partners::v1::IMPORT_MODE_CREATE_ONLY);
+  const auto create_only = RunImport(kProspects, settings);
+  EXPECT_EQ(create_only.import.partners_created(), 0);
+  EXPECT_EQ(create_only.import.rows_skipped(), 4);
+
+  // A column nobody knows: refused, the import is FAILED, nothing written.
+  const auto unknown = RunImport("display_name,colour\nX Kft.,red\n", {});
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(unknown.status.error_message().find("column 'colour'"), std::string::npos);
+  partners::v1::GetImportRequest get;
+  get.set_id(unknown.import.id());
+  partners::v1::Import failed;
+  ASSERT_TRUE(partners_->GetImport(As(admin_).get(), get, &failed).ok());
+  EXPECT_EQ(failed.state(), partners::v1::IMPORT_STATE_FAILED);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner WHERE display_name = 'X Kft.'"), "0");
+
+  // A row without any key can only create: it needs a name.
+  const auto nameless = RunImport("display_name,email\n,a@b.hu\n", {});
+  EXPECT_EQ(nameless.import.rows_invalid(), 1);
+}
+
+TEST_F(PartnersTest, AnImportInterruptedByAKillIsFailedWholeAfterTheRestart) {
+  auto context = As(admin_);
+  auto stream = partners_->ImportPartners(context.get());
+  partners::v1::ImportPartnersRequest message;
+  *message.mutable_settings() = ProspectSettings();
+  ASSERT_TRUE(stream->Write(message));
+  message.Clear();
+  message.set_csv_chunk(std::string(kProspects).substr(0, 120));
+  ASSERT_TRUE(stream->Write(message));
+  partners::v1::ImportPartnersResponse first;
+  ASSERT_TRUE(stream->Read(&first));
+  const std::int64_t id = first.import().id();
+  EXPECT_EQ(first.import().state(), partners::v1::IMPORT_STATE_RECEIVING);
+
+  EXPECT_EQ(kartond_->StopWith(SIGKILL), 128 + SIGKILL);
+  stream.reset();
+  context.reset();
+  Restart();
+  partners::v1::GetImportRequest get;
+  get.set_id(id);
+  partners::v1::Import import;
+  ASSERT_TRUE(partners_->GetImport(As(admin_).get(), get, &import).ok());
+  EXPECT_EQ(import.state(), partners::v1::IMPORT_STATE_FAILED);
+  EXPECT_NE(import.error().find("interrupted"), std::string::npos) << import.error();
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.import_row"), "0");
+}
+
+TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
+  Define("industry", partners::v1::CUSTOM_FIELD_TYPE_CHOICE, {"retail", "it"});
+  Partner kovacs = Organization("Kovács, \"Társa\" Kft.");
+  kovacs.set_tax_number("12345676-2-42");
+  kovacs.add_emails("info@kovacs.hu");
+  kovacs.add_emails("sales@kovacs.hu");
+  kovacs.add_tags("vip");
+  auto* address = kovacs.add_addresses();
+  address->set_type(common::v1::ADDRESS_TYPE_BILLING);
+  address->set_country("HU");
+  address->set_city("Szeged");
+  address->set_street("Kossuth utca 1.\nII. emelet");
+  (*kovacs.mutable_custom_fields())["industry"] = "retail";
+  (*kovacs.mutable_external_ids())["erp"] = "K-1";
+  kovacs.mutable_credit_limit()->set_currency_code("HUF");
+  kovacs.mutable_credit_limit()->set_minor_units(150000050);
+  Create(kovacs);
+  Partner person;
+  person.set_kind(partners::v1::PARTNER_KIND_PERSON);
+  person.set_display_name("Nagy Anna");
+  person.mutable_birthday()->set_year(1980);
+  person.mutable_birthday()->set_month(3);
+  person.mutable_birthday()->set_day(15);
+  person.set_name_day("07-26");
+  Create(person);
+
+  const std::string csv = Export();
+  EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
+            "id,kind,display_name,legal_name,tax_number,eu_vat_number,registration_number,email,"
+            "phone,website,tag,address.country,address.postal_code,address.city,address.street,"
+            "address.extra,address.region,owner_user_id,risk_class,credit_limit,"
+            "credit_limit_currency,birthday,name_day,custom.industry,external_id.erp");
+  EXPECT_NE(csv.find("\"Kovács, \"\"Társa\"\" Kft.\""), std::string::npos) << csv;
+  EXPECT_NE(csv.find("info@kovacs.hu;sales@kovacs.hu"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("1500000.50,HUF"), std::string::npos) << csv;
+
+  const auto back = RunImport(csv, {});
+  ASSERT_TRUE(back.status.ok()) << back.status.error_message();
+  EXPECT_EQ(back.import.rows_invalid(), 0) << back.import.ShortDebugString();
+  EXPECT_EQ(back.import.partners_created(), 0);
+  EXPECT_EQ(back.import.partners_updated(), 0);
+  EXPECT_EQ(back.import.duplicates(), 2);
+  EXPECT_EQ(Export(), csv);
+  EXPECT_EQ(Export("tag = \"vip\"").find("Nagy Anna"), std::string::npos);
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {

@@ -1,0 +1,385 @@
+#include "import_repository.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "karton/kernel/copy.h"
+#include "partner_sql.h"
+
+namespace karton::partners::import_repository {
+namespace {
+
+using kernel::ToEpochMicros;
+
+#define KARTON_IMPORT_JSON                                                                         \
+  "jsonb_build_object('id', i.id::text, 'state', 'IMPORT_STATE_' || upper(i.state), "              \
+  "'mode', 'IMPORT_MODE_' || upper(i.mode), 'dryRun', i.dry_run, "                                 \
+  "'rowsRead', i.rows_read::text, 'rowsValid', i.rows_valid::text, "                               \
+  "'rowsInvalid', i.rows_invalid::text, 'duplicates', i.duplicates::text, "                        \
+  "'partnersCreated', i.partners_created::text, 'partnersUpdated', i.partners_updated::text, "     \
+  "'rowsSkipped', i.rows_skipped::text, 'contactsCreated', i.contacts_created::text, "             \
+  "'error', i.error, 'userId', coalesce(i.user_id, 0)::text, "                                     \
+  "'createTime', to_char(i.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+  "'finishTime', CASE WHEN i.finish_time IS NULL THEN NULL ELSE to_char(i.finish_time AT TIME "    \
+  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END)::text"
+
+constexpr const char* kCreateImport =
+    "INSERT INTO partners.import (state, mode, dry_run, request_id, user_id, create_time) "
+    "VALUES ('receiving', :mode, cast(:dry_run AS boolean), nullif(:request_id, ''), "
+    "nullif(cast(:user_id AS bigint), 0), to_timestamp(:now / 1e6)) RETURNING id";
+constexpr const char* kFindByRequestId =
+    "SELECT id FROM partners.import WHERE request_id = :request_id";
+constexpr const char* kFindImport =
+    "SELECT " KARTON_IMPORT_JSON " FROM partners.import i WHERE i.id = :id";
+constexpr const char* kHoldLock =
+    "SELECT pg_advisory_xact_lock(hashtext('partners.import'), cast(:id AS int))";
+// The two-key form: the import id in the second key (an import id beyond
+// 2^31 wraps, which at worst delays noticing an abandoned import).
+constexpr const char* kFailAbandoned = R"sql(
+UPDATE partners.import i
+SET state = 'failed', finish_time = to_timestamp(:now / 1e6),
+    error = 'interrupted: the kartond running it stopped; nothing was applied, and running the file again is safe'
+WHERE i.state IN ('receiving', 'applying')
+  AND pg_try_advisory_xact_lock(hashtext('partners.import'), cast(i.id AS int))
+RETURNING i.id)sql";
+constexpr const char* kSaveProgress = R"sql(
+UPDATE partners.import SET state = :state, rows_read = :read, rows_valid = :valid,
+  rows_invalid = :invalid, heartbeat_at = now() WHERE id = :id)sql";
+constexpr const char* kFinishImport = R"sql(
+UPDATE partners.import SET state = :state, rows_read = :read, rows_valid = :valid,
+  rows_invalid = :invalid, duplicates = :duplicates, partners_created = :created,
+  partners_updated = :updated, rows_skipped = :skipped, contacts_created = :contacts,
+  error = :error, finish_time = to_timestamp(:now / 1e6), heartbeat_at = now()
+WHERE id = :id)sql";
+constexpr const char* kListErrors =
+    "SELECT id, row_number, column_name, field, problem FROM partners.import_error "
+    "WHERE import_id = :import AND id > :after ORDER BY id LIMIT :limit";
+
+// --- applying (each statement on the rows of one import, :import) ----------
+
+constexpr const char* kMatchById = R"sql(
+UPDATE partners.import_row r SET match_id = p.id FROM partners.partner p
+WHERE r.import_id = :import AND r.karton_id = p.id)sql";
+
+constexpr const char* kRefuseUnknownIds = R"sql(
+DELETE FROM partners.import_row r
+WHERE r.import_id = :import AND r.karton_id IS NOT NULL AND r.match_id IS NULL
+RETURNING r.row_number, r.karton_id)sql";
+
+// Exploded first, so a hash join can serve a file of a million rows.
+constexpr const char* kMatchByExternalId = R"sql(
+UPDATE partners.import_row r SET match_id = m.partner_id FROM (
+  SELECT DISTINCT ON (s.row_number) s.row_number, x.partner_id
+  FROM partners.import_row s
+  CROSS JOIN LATERAL jsonb_each_text(s.external_ids) e
+  JOIN partners.partner_external_id x ON x.source = e.key AND x.key = e.value
+  WHERE s.import_id = :import1 AND s.match_id IS NULL
+  ORDER BY s.row_number) m
+WHERE r.import_id = :import2 AND r.row_number = m.row_number)sql";
+
+constexpr const char* kMatchByTaxNumber = R"sql(
+UPDATE partners.import_row r SET match_id = m.id FROM (
+  SELECT tax_number, min(id) AS id FROM partners.partner WHERE tax_number <> ''
+  GROUP BY tax_number) m
+WHERE r.import_id = :import AND r.match_id IS NULL AND r.tax_number <> ''
+  AND m.tax_number = r.tax_number)sql";
+
+// Rows of one partner: those that matched the same partner, or share a key
+// in the file. The first of them leads (its data makes the partner).
+constexpr const char* kGroupRows = R"sql(
+UPDATE partners.import_row r SET leader_row = g.leader FROM (
+  SELECT row_number, min(row_number) OVER (PARTITION BY coalesce('p:' || match_id::text,
+         partner_key, 'row:' || row_number::text)) AS leader
+  FROM partners.import_row WHERE import_id = :import1) g
+WHERE r.import_id = :import2 AND r.row_number = g.row_number)sql";
+
+constexpr const char* kCountDuplicates = R"sql(
+SELECT count(*) FROM partners.import_row
+WHERE import_id = :import AND (match_id IS NOT NULL OR row_number <> leader_row))sql";
+
+// CREATE_ONLY leaves existing partners alone; UPDATE_ONLY new ones.
+constexpr const char* kSkipByMode = R"sql(
+DELETE FROM partners.import_row
+WHERE import_id = :import AND ((:mode1 = 'create_only' AND match_id IS NOT NULL)
+                            OR (:mode2 = 'update_only' AND match_id IS NULL))
+RETURNING row_number)sql";
+
+// A new partner needs a name and the required custom fields.
+constexpr const char* kRefuseUncreatable = R"sql(
+DELETE FROM partners.import_row r
+WHERE r.import_id = :import1 AND r.match_id IS NULL AND r.leader_row IN (
+  SELECT row_number FROM partners.import_row
+  WHERE import_id = :import2 AND match_id IS NULL AND row_number = leader_row AND NOT creatable)
+RETURNING r.row_number, (r.row_number = r.leader_row)::int)sql";
+
+constexpr const char* kInsertPartners = R"sql(
+INSERT INTO partners.partner (kind, display_name, legal_name, tax_number, eu_vat_number,
+  registration_number, addresses, emails, phones, website, tags, owner_user_id, custom_fields,
+  credit_limit_currency, credit_limit_minor, risk_class, birthday, name_day, bank_accounts,
+  search_text, request_id, create_time, update_time)
+SELECT n.kind, n.display_name, n.legal_name, n.tax_number, n.eu_vat_number,
+  n.registration_number, n.addresses, n.emails, n.phones, n.website, n.tags, n.owner_user_id,
+  n.custom_fields, n.credit_limit_currency, n.credit_limit_minor, n.risk_class, n.birthday,
+  n.name_day, '[]', kernel.fold(partners.search_source(n)),
+  'import.' || r.import_id || '.' || r.row_number, to_timestamp(:now1 / 1e6),
+  to_timestamp(:now2 / 1e6)
+FROM partners.import_row r,
+     jsonb_populate_record(NULL::partners.partner, cast(:defaults AS jsonb) || r.doc) n
+WHERE r.import_id = :import AND r.match_id IS NULL AND r.row_number = r.leader_row)sql";
+
+constexpr const char* kMarkCreated = R"sql(
+UPDATE partners.import_row r SET partner_id = p.id, created = (r.row_number = r.leader_row)
+FROM partners.partner p
+WHERE r.import_id = :import AND r.match_id IS NULL
+  AND p.request_id = 'import.' || r.import_id || '.' || r.leader_row)sql";
+
+constexpr const char* kRememberBefore =
+    "UPDATE partners.import_row r SET partner_id = r.match_id, before = " KARTON_PARTNER_JSON
+    " FROM partners.partner p WHERE r.import_id = :import AND r.match_id = p.id";
+
+// The new row is the old one with the file's fields laid over it: scalars
+// replace, emails, phones and tags are added to, the address of the same
+// type is replaced, custom fields are merged. Only rows that change are
+// written (and bumped, and reported).
+constexpr const char* kUpdatePartners = R"sql(
+WITH incoming AS (
+  SELECT p.id, p AS old_row, jsonb_populate_record(p, r.doc || jsonb_build_object(
+    'emails', to_jsonb(p.emails || ARRAY(SELECT e FROM jsonb_array_elements_text(
+        coalesce(r.doc->'emails', '[]')) e WHERE e <> ALL (p.emails))),
+    'phones', to_jsonb(p.phones || ARRAY(SELECT e FROM jsonb_array_elements_text(
+        coalesce(r.doc->'phones', '[]')) e WHERE e <> ALL (p.phones))),
+    'tags', to_jsonb(p.tags || ARRAY(SELECT e FROM jsonb_array_elements_text(
+        coalesce(r.doc->'tags', '[]')) e WHERE e <> ALL (p.tags))),
+    'addresses', CASE WHEN r.doc ? 'addresses' THEN
+        (SELECT coalesce(jsonb_agg(a ORDER BY o), '[]'::jsonb)
+         FROM jsonb_array_elements(p.addresses) WITH ORDINALITY x(a, o)
+         WHERE a->>'type' IS DISTINCT FROM r.doc->'addresses'->0->>'type') || (r.doc->'addresses')
+      ELSE p.addresses END,
+    'custom_fields', p.custom_fields || coalesce(r.doc->'custom_fields', '{}'))) AS n
+  FROM partners.import_row r JOIN partners.partner p ON p.id = r.match_id
+  WHERE r.import_id = :import1 AND r.row_number = r.leader_row),
+changed AS (
+  UPDATE partners.partner p
+  SET (kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, addresses,
+       emails, phones, website, tags, owner_user_id, custom_fields, credit_limit_currency,
+       credit_limit_minor, risk_class, birthday, name_day, search_text, update_time, version) =
+      ((i.n).kind, (i.n).display_name, (i.n).legal_name, (i.n).tax_number, (i.n).eu_vat_number,
+       (i.n).registration_number, (i.n).addresses, (i.n).emails, (i.n).phones, (i.n).website,
+       (i.n).tags, (i.n).owner_user_id, (i.n).custom_fields, (i.n).credit_limit_currency,
+       (i.n).credit_limit_minor, (i.n).risk_class, (i.n).birthday, (i.n).name_day,
+       kernel.fold(partners.search_source(i.n)), to_timestamp(:now / 1e6), p.version + 1)
+  FROM incoming i WHERE p.id = i.id AND i.n IS DISTINCT FROM i.old_row
+  RETURNING p.id)
+UPDATE partners.import_row r SET updated = true FROM changed c
+WHERE r.import_id = :import2 AND r.row_number = r.leader_row AND r.match_id = c.id)sql";
+
+// Keys from the file that the partner does not have yet. A source the
+// partner already has a (different) key for keeps its key.
+constexpr const char* kAddExternalIds = R"sql(
+INSERT INTO partners.partner_external_id (source, key, partner_id)
+SELECT e.key, e.value, r.partner_id
+FROM partners.import_row r CROSS JOIN LATERAL jsonb_each_text(r.external_ids) e
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.partner_id IS NOT NULL
+ON CONFLICT DO NOTHING)sql";
+
+// A contact per name and partner: one the partner has already is not added
+// again, so running a file twice adds nobody twice.
+constexpr const char* kInsertContacts = R"sql(
+WITH candidates AS (
+  SELECT DISTINCT ON (r.partner_id, lower(r.contact->>'name'))
+         r.partner_id, r.row_number, r.contact
+  FROM partners.import_row r
+  WHERE r.import_id = :import AND r.contact IS NOT NULL AND r.partner_id IS NOT NULL
+  ORDER BY r.partner_id, lower(r.contact->>'name'), r.row_number)
+INSERT INTO partners.contact (partner_id, name, role, emails, phones, birthday, name_day,
+                              is_primary, request_id, create_time, update_time)
+SELECT c.partner_id, n.name, coalesce(n.role, ''), coalesce(n.emails, '{}'),
+       coalesce(n.phones, '{}'), n.birthday, coalesce(n.name_day, ''), false,
+       'import.' || :import2 || '.' || c.row_number, to_timestamp(:now1 / 1e6),
+       to_timestamp(:now2 / 1e6)
+FROM candidates c, jsonb_populate_record(NULL::partners.contact, c.contact) n
+WHERE NOT EXISTS (SELECT 1 FROM partners.contact k
+                  WHERE k.partner_id = c.partner_id AND lower(k.name) = lower(n.name))
+RETURNING id)sql";
+
+constexpr const char* kCreatedIds =
+    "SELECT partner_id FROM partners.import_row WHERE import_id = :import AND created "
+    "ORDER BY row_number";
+constexpr const char* kUpdatedRows =
+    "SELECT partner_id, before FROM partners.import_row WHERE import_id = :import AND updated "
+    "ORDER BY row_number";
+constexpr const char* kDropRows = "DELETE FROM partners.import_row WHERE import_id = :import";
+
+}  // namespace
+
+std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
+                          const std::string& request_id, std::int64_t user_id, TimePoint now) {
+  const std::string flag = dry_run ? "true" : "false", user = std::to_string(user_id);
+  long long now_us = ToEpochMicros(now), id = 0;
+  session << kCreateImport, soci::use(mode), soci::use(flag), soci::use(request_id),
+      soci::use(user), soci::use(now_us), soci::into(id);
+  return id;
+}
+
+std::optional<std::int64_t> FindImportByRequestId(soci::session& session,
+                                                  const std::string& request_id) {
+  long long id = 0;
+  session << kFindByRequestId, soci::use(request_id), soci::into(id);
+  if (!session.got_data()) return std::nullopt;
+  return id;
+}
+
+std::optional<v1::Import> FindImport(soci::session& session, std::int64_t id) {
+  long long import_id = id;
+  std::string json;
+  session << kFindImport, soci::use(import_id), soci::into(json);
+  if (!session.got_data()) return std::nullopt;
+  v1::Import import;
+  if (!google::protobuf::util::JsonStringToMessage(json, &import).ok()) {
+    throw std::runtime_error("a stored import does not read back");
+  }
+  return import;
+}
+
+void HoldImportLock(soci::session& session, std::int64_t id) {
+  const std::string import_id = std::to_string(id);
+  session << kHoldLock, soci::use(import_id);
+}
+
+int FailAbandonedImports(soci::session& session, TimePoint now) {
+  soci::transaction transaction(session);
+  long long now_us = ToEpochMicros(now);
+  soci::rowset<long long> rows = (session.prepare << kFailAbandoned, soci::use(now_us));
+  int failed = 0;
+  for (auto it = rows.begin(); it != rows.end(); ++it) ++failed;
+  transaction.commit();  // and with it the probing locks are let go
+  return failed;
+}
+
+void SaveProgress(soci::session& session, const v1::Import& import, const std::string& state) {
+  long long read = import.rows_read(), valid = import.rows_valid(), invalid = import.rows_invalid(),
+            id = import.id();
+  session << kSaveProgress, soci::use(state), soci::use(read), soci::use(valid), soci::use(invalid),
+      soci::use(id);
+}
+
+void FinishImport(soci::session& session, const v1::Import& import, const std::string& state,
+                  const std::string& error, TimePoint now) {
+  long long read = import.rows_read(), valid = import.rows_valid(), invalid = import.rows_invalid(),
+            duplicates = import.duplicates(), created = import.partners_created(),
+            updated = import.partners_updated(), skipped = import.rows_skipped(),
+            contacts = import.contacts_created(), now_us = ToEpochMicros(now), id = import.id();
+  session << kFinishImport, soci::use(state), soci::use(read), soci::use(valid), soci::use(invalid),
+      soci::use(duplicates), soci::use(created), soci::use(updated), soci::use(skipped),
+      soci::use(contacts), soci::use(error), soci::use(now_us), soci::use(id);
+}
+
+void InsertErrors(soci::session& session, std::int64_t import_id,
+                  const std::vector<RowError>& errors) {
+  if (errors.empty()) return;
+  kernel::CopyIn copy(session,
+                      "COPY partners.import_error (import_id, row_number, column_name, field, "
+                      "problem) FROM STDIN");
+  for (const auto& error : errors) {
+    copy.Field(import_id);
+    copy.Field(error.row);
+    copy.Field(error.column);
+    copy.Field(error.field);
+    copy.Field(error.problem);
+    copy.EndRow();
+  }
+  copy.Finish();
+}
+
+std::vector<std::pair<std::int64_t, RowError>> ListErrors(soci::session& session,
+                                                          std::int64_t import_id,
+                                                          std::int64_t after_id, int limit) {
+  long long id = import_id, after = after_id;
+  std::vector<std::pair<std::int64_t, RowError>> errors;
+  soci::rowset<soci::row> rows =
+      (session.prepare << kListErrors, soci::use(id), soci::use(after), soci::use(limit));
+  for (const auto& row : rows) {
+    errors.emplace_back(row.get<long long>(0),
+                        RowError{row.get<long long>(1), row.get<std::string>(2),
+                                 row.get<std::string>(3), row.get<std::string>(4)});
+  }
+  return errors;
+}
+
+ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
+                        const std::string& defaults_json, const std::string& id_column,
+                        TimePoint now) {
+  ApplyResult result;
+  long long id = import_id, now_us = ToEpochMicros(now);
+  const std::string import_text = std::to_string(import_id);
+
+  session << kMatchById, soci::use(id);
+  {
+    soci::rowset<soci::row> rows = (session.prepare << kRefuseUnknownIds, soci::use(id));
+    for (const auto& row : rows) {
+      result.errors.push_back({row.get<long long>(0), id_column, "id",
+                               fmt::format("there is no partner {}", row.get<long long>(1))});
+    }
+  }
+  session << kMatchByExternalId, soci::use(id), soci::use(id);
+  session << kMatchByTaxNumber, soci::use(id);
+  session << kGroupRows, soci::use(id), soci::use(id);
+  long long duplicates = 0;
+  session << kCountDuplicates, soci::use(id), soci::into(duplicates);
+  result.counts.duplicates = duplicates;
+  {
+    soci::rowset<long long> rows =
+        (session.prepare << kSkipByMode, soci::use(id), soci::use(mode), soci::use(mode));
+    for (auto it = rows.begin(); it != rows.end(); ++it) ++result.counts.skipped;
+  }
+  {
+    soci::rowset<soci::row> rows =
+        (session.prepare << kRefuseUncreatable, soci::use(id), soci::use(id));
+    for (const auto& row : rows) {
+      const bool leader = row.get<int>(1) != 0;
+      result.errors.push_back(
+          {row.get<long long>(0), "", "partner",
+           leader ? "creating a partner needs display_name and every required custom field"
+                  : "its partner (an earlier row) could not be created"});
+    }
+  }
+  session << kInsertPartners, soci::use(now_us), soci::use(now_us), soci::use(defaults_json),
+      soci::use(id);
+  session << kMarkCreated, soci::use(id);
+  session << kRememberBefore, soci::use(id);
+  session << kUpdatePartners, soci::use(id), soci::use(now_us), soci::use(id);
+  session << kAddExternalIds, soci::use(id);
+  {
+    soci::rowset<long long> rows = (session.prepare << kInsertContacts, soci::use(id),
+                                    soci::use(import_text), soci::use(now_us), soci::use(now_us));
+    for (const auto contact_id : rows) result.contact_ids.push_back(contact_id);
+  }
+  {
+    soci::rowset<long long> rows = (session.prepare << kCreatedIds, soci::use(id));
+    for (const auto partner_id : rows) result.created_ids.push_back(partner_id);
+  }
+  {
+    soci::rowset<soci::row> rows = (session.prepare << kUpdatedRows, soci::use(id));
+    for (const auto& row : rows) {
+      result.updated.emplace_back(row.get<long long>(0), row.get<std::string>(1));
+    }
+  }
+  result.counts.created = static_cast<std::int64_t>(result.created_ids.size());
+  result.counts.updated = static_cast<std::int64_t>(result.updated.size());
+  result.counts.contacts_created = static_cast<std::int64_t>(result.contact_ids.size());
+  session << kDropRows, soci::use(id);
+  return result;
+}
+
+std::vector<std::string> ExternalSources(soci::session& session) {
+  std::vector<std::string> sources;
+  soci::rowset<std::string> rows =
+      (session.prepare << "SELECT DISTINCT source FROM partners.partner_external_id ORDER BY 1");
+  for (const auto& source : rows) sources.push_back(source);
+  return sources;
+}
+
+}  // namespace karton::partners::import_repository

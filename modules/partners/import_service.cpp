@@ -1,0 +1,472 @@
+// PartnerService's CSV import and export (A7).
+//
+// An import reads the file as it streams in (libcsv), checks every row
+// (import_rows.cpp) and loads the valid ones with COPY into the unlogged
+// staging table; then a few set-based statements match them to existing
+// partners (Karton id, external key, tax number), create and update
+// partners, add contacts, and the events and audit entries go in as batches.
+// All of that is ONE transaction, holding the import's advisory lock: an
+// import is applied whole or not at all, and one whose kartond died is
+// recognised by its free lock and marked FAILED. Progress and the error
+// report are written on a second connection, outside that transaction, so
+// they can be watched and outlive a failure.
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+#include <optional>
+
+#include "csv_io.h"
+#include "import_repository.h"
+#include "import_rows.h"
+#include "karton/kernel/copy.h"
+#include "page_token.h"
+#include "partner_filter.h"
+#include "partner_service.h"
+#include "service_support.h"
+#include "validation.h"
+
+namespace karton::partners {
+namespace {
+
+// Errors kept for the report; past this many only the count grows.
+constexpr std::size_t kMaxReportedErrors = 100000;
+constexpr std::size_t kEventBatch = 2000;
+constexpr auto kProgressEvery = std::chrono::milliseconds(500);
+constexpr std::size_t kExportFlushBytes = 64 * 1024;
+
+std::string ModeWord(v1::ImportMode mode) {
+  switch (mode) {
+    case v1::IMPORT_MODE_CREATE_ONLY:
+      return "create_only";
+    case v1::IMPORT_MODE_UPDATE_ONLY:
+      return "update_only";
+    default:
+      return "upsert";
+  }
+}
+
+// Stored columns a new partner gets when its row leaves them out.
+std::string CreateDefaults(v1::PartnerKind kind) {
+  return boost::json::serialize(
+      boost::json::object{{"kind", kind == v1::PARTNER_KIND_PERSON ? "person" : "organization"},
+                          {"legal_name", ""},
+                          {"tax_number", ""},
+                          {"eu_vat_number", ""},
+                          {"registration_number", ""},
+                          {"addresses", boost::json::array{}},
+                          {"emails", boost::json::array{}},
+                          {"phones", boost::json::array{}},
+                          {"website", ""},
+                          {"tags", boost::json::array{}},
+                          {"custom_fields", boost::json::object{}},
+                          {"credit_limit_currency", ""},
+                          {"risk_class", ""},
+                          {"name_day", ""},
+                          {"bank_accounts", boost::json::array{}}});
+}
+
+// The import stopped on bad input: the status for the client, also kept
+// as the import's error.
+struct ImportRefused {
+  grpc::Status status;
+};
+
+// Publishes the events and records the audit entries of an applied
+// import, in batches, inside its transaction.
+void ReportApplied(kernel::ModuleContext& context, soci::session& session,
+                   const kernel::Caller& caller, std::int64_t import_id,
+                   const import_repository::ApplyResult& applied) {
+  const kernel::FieldChange marker{"import", std::nullopt, std::to_string(import_id)};
+  for (std::size_t start = 0; start < applied.created_ids.size(); start += kEventBatch) {
+    const std::vector<std::int64_t> ids(
+        applied.created_ids.begin() + static_cast<std::ptrdiff_t>(start),
+        applied.created_ids.begin() +
+            static_cast<std::ptrdiff_t>(std::min(applied.created_ids.size(), start + kEventBatch)));
+    const auto partners = repository::FindPartners(session, ids);
+    std::vector<v1::PartnerChanged> payloads(partners.size());
+    kernel::AuditLog::Entries entries;
+    kernel::DomainEvents::Batch batch;
+    for (std::size_t i = 0; i < partners.size(); ++i) {
+      const auto diffs = DiffPartners(nullptr, partners[i]);
+      *payloads[i].mutable_partner() = partners[i];
+      for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
+      auto changes = AuditChanges(diffs);
+      changes.push_back(marker);
+      entries.emplace_back(partners[i].id(), std::move(changes));
+      batch.emplace_back(partners[i].id(), &payloads[i]);
+    }
+    context.Events().PublishMany(session, "partners.partner.created", batch, caller);
+    context.Audit().RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.partner",
+                               entries);
+  }
+  for (std::size_t start = 0; start < applied.updated.size(); start += kEventBatch) {
+    const std::size_t end = std::min(applied.updated.size(), start + kEventBatch);
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = start; i < end; ++i) ids.push_back(applied.updated[i].first);
+    const auto partners = repository::FindPartners(session, ids);
+    std::vector<v1::PartnerChanged> payloads(partners.size());
+    kernel::AuditLog::Entries entries;
+    kernel::DomainEvents::Batch batch;
+    for (std::size_t i = 0; i < partners.size(); ++i) {
+      v1::Partner before;
+      (void)google::protobuf::util::JsonStringToMessage(applied.updated[start + i].second, &before);
+      const auto diffs = DiffPartners(&before, partners[i]);
+      *payloads[i].mutable_partner() = partners[i];
+      for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
+      auto changes = AuditChanges(diffs);
+      changes.push_back(marker);
+      entries.emplace_back(partners[i].id(), std::move(changes));
+      batch.emplace_back(partners[i].id(), &payloads[i]);
+    }
+    context.Events().PublishMany(session, "partners.partner.updated", batch, caller);
+    context.Audit().RecordMany(session, caller, kernel::AuditAction::kUpdate, "partners.partner",
+                               entries);
+  }
+  std::vector<v1::ContactChanged> contacts;
+  contacts.reserve(applied.contact_ids.size());
+  kernel::AuditLog::Entries contact_entries;
+  for (const auto contact_id : applied.contact_ids) {
+    const auto contact = repository::FindContact(session, contact_id, {});
+    if (!contact) continue;
+    v1::ContactChanged payload;
+    *payload.mutable_contact() = *contact;
+    auto changes = AuditChanges(DiffMessages(nullptr, *contact));
+    for (const auto& change : changes) payload.add_changed_fields(change.field);
+    changes.push_back(marker);
+    contact_entries.emplace_back(contact_id, std::move(changes));
+    contacts.push_back(std::move(payload));
+  }
+  kernel::DomainEvents::Batch contact_batch;
+  for (const auto& payload : contacts) contact_batch.emplace_back(payload.contact().id(), &payload);
+  context.Events().PublishMany(session, "partners.contact.created", contact_batch, caller);
+  context.Audit().RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
+                             contact_entries);
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::ImportPartners(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::ImportPartnersResponse, v1::ImportPartnersRequest>* stream) {
+  v1::ImportPartnersRequest message;
+  if (!stream->Read(&message) || !message.has_settings()) {
+    return kernel::InvalidField("settings", "the first message must carry the settings");
+  }
+  const v1::ImportSettings settings = message.settings();
+  std::vector<kernel::FieldViolation> violations;
+  const std::string delimiter = settings.delimiter().empty() ? "," : settings.delimiter();
+  if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n" || delimiter == "\r") {
+    violations.push_back({"settings.delimiter", "must be one character, e.g. , or ; or a tab"});
+  }
+  if (!v1::ImportMode_IsValid(settings.mode())) {
+    violations.push_back({"settings.mode", "is not an import mode"});
+  }
+  ImportDefaults defaults;
+  if (settings.default_kind() == v1::PARTNER_KIND_PERSON) defaults.kind = v1::PARTNER_KIND_PERSON;
+  if (!settings.default_country().empty()) {
+    std::string problem;
+    if (auto country = NormalizeCountryCode(settings.default_country(), problem)) {
+      defaults.country = *country;
+    } else {
+      violations.push_back({"settings.default_country", problem});
+    }
+  }
+  if (settings.request_id().size() > 200) {
+    violations.push_back({"settings.request_id", "must be at most 200 bytes"});
+  }
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  const std::string mode = ModeWord(settings.mode());
+  const std::map<std::string, std::string> mapping(settings.column_mapping().begin(),
+                                                   settings.column_mapping().end());
+  const kernel::Caller caller = kernel::CallerOf(*context);
+
+  return Guarded(context_, "ImportPartners", [&]() -> grpc::Status {
+    // Autocommit: the import's record, its progress and its error report.
+    auto progress_lease = context_.Db().Acquire();
+    soci::session& progress = progress_lease.Session();
+    v1::ImportPartnersResponse reply;
+    if (!settings.request_id().empty()) {
+      if (const auto existing =
+              import_repository::FindImportByRequestId(progress, settings.request_id())) {
+        import_repository::FailAbandonedImports(progress, context_.Time().Now());
+        *reply.mutable_import() = *import_repository::FindImport(progress, *existing);
+        stream->Write(reply);
+        return grpc::Status::OK;
+      }
+    }
+    std::int64_t import_id = 0;
+    try {
+      import_id =
+          import_repository::CreateImport(progress, mode, settings.dry_run(), settings.request_id(),
+                                          caller.user_id, context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (SqlState(error) != "23505") throw;
+      return {grpc::StatusCode::ABORTED,
+              "an import with this request_id started just now; ask GetImport for it"};
+    }
+    v1::Import& import = *reply.mutable_import();
+    import.set_id(import_id);
+    import.set_state(v1::IMPORT_STATE_RECEIVING);
+    import.set_mode(settings.mode() == v1::IMPORT_MODE_UNSPECIFIED ? v1::IMPORT_MODE_UPSERT
+                                                                   : settings.mode());
+    import.set_dry_run(settings.dry_run());
+    import.set_user_id(caller.user_id);
+    std::vector<import_repository::RowError> errors;
+    stream->Write(reply);  // the client learns the import's id at once
+
+    auto finish_failed = [&](const std::string& why) {
+      import.set_state(v1::IMPORT_STATE_FAILED);
+      import.set_error(why);
+      import_repository::FinishImport(progress, import, "failed", why, context_.Time().Now());
+      import_repository::InsertErrors(progress, import_id, errors);
+      stream->Write(reply);
+    };
+
+    try {
+      auto lease = context_.Db().Acquire();
+      soci::session& session = lease.Session();
+      soci::transaction transaction(session);
+      import_repository::HoldImportLock(session, import_id);
+      const Definitions definitions = LoadDefinitions(session);
+      std::optional<ColumnPlan> plan;
+      std::string id_column;
+      std::int64_t row_number = 0;
+      std::optional<ImportRefused> refused;
+      std::optional<kernel::CopyIn> copy;
+      copy.emplace(session, import_repository::kCopyRows);
+
+      CsvReader reader(delimiter[0], [&](std::vector<std::string>& cells) {
+        if (refused) return;
+        if (!plan) {
+          std::string problem;
+          plan = PlanColumns(cells, mapping, definitions, problem);
+          if (!plan) {
+            refused = ImportRefused{kernel::InvalidField("settings.column_mapping", problem)};
+            return;
+          }
+          for (std::size_t i = 0; i < plan->targets.size(); ++i) {
+            if (plan->targets[i] == "id") id_column = plan->headers[i];
+          }
+          return;
+        }
+        ++row_number;
+        import.set_rows_read(import.rows_read() + 1);
+        ImportRow row = BuildImportRow(*plan, cells, defaults, definitions);
+        if (!row.problems.empty()) {
+          import.set_rows_invalid(import.rows_invalid() + 1);
+          for (auto& problem : row.problems) {
+            if (errors.size() >= kMaxReportedErrors) break;
+            errors.push_back({row_number, problem.column, problem.field, problem.problem});
+          }
+          return;
+        }
+        import.set_rows_valid(import.rows_valid() + 1);
+        copy->Field(import_id);
+        copy->Field(row_number);
+        if (row.karton_id > 0) {
+          copy->Field(row.karton_id);
+        } else {
+          copy->Null();
+        }
+        boost::json::object external_ids;
+        for (const auto& [source, key] : row.partner.external_ids()) external_ids[source] = key;
+        copy->Field(boost::json::serialize(external_ids));
+        copy->Field(row.partner.tax_number());
+        if (row.partner_key.empty()) {
+          copy->Null();
+        } else {
+          copy->Field(row.partner_key);
+        }
+        copy->Field(repository::StorageJson(row.partner, &row.fields));
+        copy->Field(row.creatable ? "t" : "f");
+        if (row.contact) {
+          copy->Field(repository::ContactStorageJson(*row.contact));
+        } else {
+          copy->Null();
+        }
+        copy->EndRow();
+      });
+
+      auto last_progress = std::chrono::steady_clock::now();
+      while (!refused && stream->Read(&message)) {
+        if (!message.has_csv_chunk()) {
+          refused = ImportRefused{
+              kernel::InvalidField("settings", "only the first message carries the settings")};
+          break;
+        }
+        if (!reader.Feed(message.csv_chunk())) {
+          refused = ImportRefused{kernel::InvalidField(
+              "csv_chunk",
+              fmt::format("the file is not CSV after row {}: {}", row_number, reader.Error()))};
+          break;
+        }
+        if (std::chrono::steady_clock::now() - last_progress >= kProgressEvery) {
+          last_progress = std::chrono::steady_clock::now();
+          import_repository::SaveProgress(progress, import, "receiving");
+          stream->Write(reply);
+        }
+      }
+      if (!refused && context->IsCancelled()) {
+        refused = ImportRefused{{grpc::StatusCode::CANCELLED, "the client cancelled the import"}};
+      }
+      if (!refused && !reader.Finish()) {
+        refused = ImportRefused{kernel::InvalidField(
+            "csv_chunk", fmt::format("the file is not CSV at its end: {}", reader.Error()))};
+      }
+      if (!refused && !plan) {
+        refused = ImportRefused{kernel::InvalidField("csv_chunk", "the file has no header row")};
+      }
+      if (refused) {
+        copy.reset();  // aborts the COPY; the transaction rolls back below
+        finish_failed(refused->status.error_message());
+        return refused->status;
+      }
+      copy->Finish();
+      copy.reset();
+
+      import.set_state(v1::IMPORT_STATE_APPLYING);
+      import_repository::SaveProgress(progress, import, "applying");
+      stream->Write(reply);
+      const auto applied =
+          import_repository::ApplyImport(session, import_id, mode, CreateDefaults(defaults.kind),
+                                         id_column, context_.Time().Now());
+      for (const auto& error : applied.errors) {
+        if (errors.size() < kMaxReportedErrors) errors.push_back(error);
+      }
+      const auto refused_rows = static_cast<std::int64_t>(applied.errors.size());
+      import.set_rows_valid(import.rows_valid() - refused_rows);
+      import.set_rows_invalid(import.rows_invalid() + refused_rows);
+      import.set_duplicates(applied.counts.duplicates);
+      import.set_rows_skipped(applied.counts.skipped);
+      import.set_partners_created(applied.counts.created);
+      import.set_partners_updated(applied.counts.updated);
+      import.set_contacts_created(applied.counts.contacts_created);
+      if (!settings.dry_run()) {
+        ReportApplied(context_, session, caller, import_id, applied);
+        transaction.commit();
+      }  // a dry run rolls everything back here: counted, nothing written
+    } catch (const std::exception& error) {
+      LogFailure(context_, "ImportPartners", error);
+      finish_failed("the import failed on the server; nothing was applied");
+      return {grpc::StatusCode::INTERNAL, "the import failed; nothing was applied"};
+    }
+    import.set_state(v1::IMPORT_STATE_DONE);
+    import_repository::FinishImport(progress, import, "done", "", context_.Time().Now());
+    import_repository::InsertErrors(progress, import_id, errors);
+    *reply.mutable_import() = *import_repository::FindImport(progress, import_id);
+    stream->Write(reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::GetImport(grpc::ServerContext*,
+                                           const v1::GetImportRequest* request,
+                                           v1::Import* response) {
+  return Guarded(context_, "GetImport", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    import_repository::FailAbandonedImports(lease.Session(), context_.Time().Now());
+    const auto import = import_repository::FindImport(lease.Session(), request->id());
+    if (!import) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no import with id {}", request->id())};
+    }
+    *response = *import;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ListImportErrors(grpc::ServerContext*,
+                                                  const v1::ListImportErrorsRequest* request,
+                                                  v1::ListImportErrorsResponse* response) {
+  if (request->page_size() < 0 || request->page_size() > 1000) {
+    return kernel::InvalidField("page_size", "must be 0 to 1000");
+  }
+  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+  const std::string scope = fmt::format("import-errors\n{}", request->import_id());
+  std::int64_t after = 0;
+  if (!request->page_token().empty()) {
+    const auto cursor = DecodePageToken(request->page_token(), scope);
+    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
+    after = cursor->id;
+  }
+  return Guarded(context_, "ListImportErrors", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    if (!import_repository::FindImport(lease.Session(), request->import_id())) {
+      return {grpc::StatusCode::NOT_FOUND,
+              fmt::format("no import with id {}", request->import_id())};
+    }
+    auto errors =
+        import_repository::ListErrors(lease.Session(), request->import_id(), after, page_size + 1);
+    if (errors.size() > static_cast<std::size_t>(page_size)) {
+      errors.resize(static_cast<std::size_t>(page_size));
+      response->set_next_page_token(EncodePageToken({"", errors.back().first}, scope));
+    }
+    for (const auto& [number, error] : errors) {
+      auto* added = response->add_errors();
+      added->set_row(error.row);
+      added->set_column(error.column);
+      added->set_field(error.field);
+      added->set_problem(error.problem);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ExportPartners(
+    grpc::ServerContext* context, const v1::ExportPartnersRequest* request,
+    grpc::ServerWriter<v1::ExportPartnersResponse>* writer) {
+  const std::string delimiter = request->delimiter().empty() ? "," : request->delimiter();
+  if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\n") {
+    return kernel::InvalidField("delimiter", "must be one character, e.g. , or ;");
+  }
+  repository::ListQuery query;
+  query.visibility = VisibilityOf(kernel::CallerOf(*context));
+  query.limit = 1000;
+  if (!ParseOrderBy(request->order_by(), query.order_column, query.descending)) {
+    return kernel::InvalidField(
+        "order_by", "must be display_name, create_time, update_time or id, optionally with desc");
+  }
+  return Guarded(context_, "ExportPartners", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    // One snapshot for the whole file.
+    soci::transaction transaction(session);
+    session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const Definitions definitions = LoadDefinitions(session);
+    CustomFieldTypes custom_types;
+    for (const auto& [key, definition] : definitions) {
+      custom_types[key] = definition.type() == v1::CUSTOM_FIELD_TYPE_NUMBER ? "number"
+                          : definition.type() == v1::CUSTOM_FIELD_TYPE_DATE ? "date"
+                          : definition.type() == v1::CUSTOM_FIELD_TYPE_BOOL ? "bool"
+                                                                            : "text";
+    }
+    std::string problem;
+    const auto filter = ParseFilter(request->filter(), custom_types, problem);
+    if (!filter) return kernel::InvalidField("filter", problem);
+    query.filter_where = filter->where;
+    query.filter_params = filter->params;
+    query.include_archived = filter->mentions_archived;
+    const auto header = ExportHeader(definitions, import_repository::ExternalSources(session));
+    v1::ExportPartnersResponse chunk;
+    std::string& out = *chunk.mutable_csv_chunk();
+    AppendCsvRecord(header, delimiter[0], out);
+    while (!context->IsCancelled()) {
+      const auto rows = repository::ListPartners(session, query);
+      for (const auto& row : rows) {
+        AppendCsvRecord(ExportCells(row.partner, header), delimiter[0], out);
+        if (out.size() >= kExportFlushBytes) {
+          if (!writer->Write(chunk)) return grpc::Status::OK;
+          out.clear();
+        }
+      }
+      if (rows.size() < static_cast<std::size_t>(query.limit)) break;
+      query.after_key = rows.back().key;
+      query.after_id = rows.back().partner.id();
+    }
+    if (!out.empty()) writer->Write(chunk);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

@@ -1,0 +1,28 @@
+// SQL pieces more than one repository file of the partners module uses.
+#pragma once
+
+// One row of partners.partner (alias p) as protobuf JSON of v1.Partner.
+#define KARTON_PARTNER_JSON                                                                        \
+  "jsonb_build_object("                                                                            \
+  "'id', p.id::text, "                                                                             \
+  "'kind', CASE p.kind WHEN 'organization' THEN 'PARTNER_KIND_ORGANIZATION' "                      \
+  "ELSE 'PARTNER_KIND_PERSON' END, "                                                               \
+  "'displayName', p.display_name, 'legalName', p.legal_name, 'taxNumber', p.tax_number, "          \
+  "'euVatNumber', p.eu_vat_number, 'registrationNumber', p.registration_number, "                  \
+  "'addresses', p.addresses, 'emails', to_jsonb(p.emails), 'phones', to_jsonb(p.phones), "         \
+  "'website', p.website, 'tags', to_jsonb(p.tags), "                                               \
+  "'ownerUserId', coalesce(p.owner_user_id, 0)::text, 'customFields', p.custom_fields, "           \
+  "'creditLimit', CASE WHEN p.credit_limit_minor IS NULL THEN NULL ELSE jsonb_build_object("       \
+  "'currencyCode', p.credit_limit_currency, 'minorUnits', p.credit_limit_minor::text) END, "       \
+  "'riskClass', CASE WHEN p.risk_class = '' THEN 'RISK_CLASS_UNSPECIFIED' "                        \
+  "ELSE 'RISK_CLASS_' || upper(p.risk_class) END, "                                                \
+  "'birthday', CASE WHEN p.birthday IS NULL THEN NULL ELSE jsonb_build_object("                    \
+  "'year', extract(year FROM p.birthday)::int, 'month', extract(month FROM p.birthday)::int, "     \
+  "'day', extract(day FROM p.birthday)::int) END, "                                                \
+  "'nameDay', p.name_day, 'bankAccounts', p.bank_accounts, "                                       \
+  "'externalIds', coalesce((SELECT jsonb_object_agg(x.source, x.key) "                             \
+  "FROM partners.partner_external_id x WHERE x.partner_id = p.id), '{}'::jsonb), "                 \
+  "'archived', p.archived, "                                                                       \
+  "'createTime', to_char(p.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+  "'updateTime', to_char(p.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
+  "'etag', p.version::text)::text"

@@ -1,0 +1,127 @@
+#include "import_rows.h"
+
+#include <gtest/gtest.h>
+
+#include "csv_io.h"
+
+namespace karton::partners {
+namespace {
+
+Definitions SomeDefinitions() {
+  Definitions definitions;
+  v1::CustomFieldDefinition industry;
+  industry.set_key("industry");
+  industry.set_type(v1::CUSTOM_FIELD_TYPE_CHOICE);
+  industry.add_choices("retail");
+  industry.set_required(true);
+  definitions["industry"] = industry;
+  return definitions;
+}
+
+std::vector<std::vector<std::string>> ReadAll(const std::string& csv, char delimiter,
+                                              std::size_t piece) {
+  std::vector<std::vector<std::string>> rows;
+  CsvReader reader(delimiter, [&](std::vector<std::string>& cells) { rows.push_back(cells); });
+  for (std::size_t at = 0; at < csv.size(); at += piece) {
+    EXPECT_TRUE(reader.Feed(csv.substr(at, piece))) << reader.Error();
+  }
+  EXPECT_TRUE(reader.Finish()) << reader.Error();
+  return rows;
+}
+
+TEST(Csv, ReadsQuotesLineBreaksAndABomWhateverTheChunks) {
+  const std::string csv =
+      "\xEF\xBB\xBF"
+      "Cégnév;Megjegyzés\r\n\"Kovács; Társa\";\"két\nsor, \"\"idézet\"\"\"\r\nNagy;\n";
+  for (const std::size_t piece : {1u, 3u, 1000u}) {
+    const auto rows = ReadAll(csv, ';', piece);
+    ASSERT_EQ(rows.size(), 3u) << piece;
+    EXPECT_EQ(rows[0][0], "Cégnév");
+    EXPECT_EQ(rows[1][0], "Kovács; Társa");
+    EXPECT_EQ(rows[1][1], "két\nsor, \"idézet\"");
+    EXPECT_EQ(rows[2][0], "Nagy");
+  }
+}
+
+TEST(Csv, WritesWhatItReads) {
+  std::string out;
+  const std::vector<std::string> record = {"plain",      "with,comma", "with \"quote\"",
+                                           "two\nlines", " padded ",   ""};
+  AppendCsvRecord(record, ',', out);
+  EXPECT_EQ(out, "plain,\"with,comma\",\"with \"\"quote\"\"\",\"two\nlines\",\" padded \",\r\n");
+  const auto rows = ReadAll(out, ',', 7);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][2], "with \"quote\"");
+  EXPECT_EQ(rows[0][3], "two\nlines");
+}
+
+TEST(PlanColumns, MapsHeadersAndRefusesUnknownFields) {
+  std::string problem;
+  const auto plan =
+      PlanColumns({"Cégnév", "Adószám", "Email", "Ignored"},
+                  {{"Cégnév", "display_name"}, {"Adószám", "tax_number"}, {"Email", "email"}},
+                  SomeDefinitions(), problem);
+  ASSERT_TRUE(plan) << problem;
+  EXPECT_EQ(plan->targets, (std::vector<std::string>{"display_name", "tax_number", "email", ""}));
+  EXPECT_FALSE(PlanColumns({"display_name", "colour"}, {}, SomeDefinitions(), problem));
+  EXPECT_NE(problem.find("column 'colour'"), std::string::npos) << problem;
+  EXPECT_FALSE(PlanColumns({"custom.size"}, {}, SomeDefinitions(), problem));
+  EXPECT_FALSE(PlanColumns({"display_name", "display_name"}, {}, SomeDefinitions(), problem));
+  EXPECT_FALSE(PlanColumns({"a"}, {{"b", "display_name"}}, SomeDefinitions(), problem));
+  EXPECT_NE(problem.find("'b'"), std::string::npos);
+}
+
+TEST(BuildImportRow, ReadsCellsIntoANormalisedPartnerWithItsKey) {
+  std::string problem;
+  const auto plan = PlanColumns(
+      {"display_name", "tax_number", "email", "email", "tag", "address.city", "credit_limit",
+       "custom.industry", "external_id.erp", "contact.name", "contact.phone"},
+      {}, SomeDefinitions(), problem);
+  ASSERT_TRUE(plan) << problem;
+  const auto row = BuildImportRow(
+      *plan,
+      {"Kovács Kft.", "12345676242", "Info@Kovacs.hu", "sales@kovacs.hu; info@kovacs.hu",
+       "VIP;export", "Szeged", "1 500 000,5", "retail", "C-17", "Kiss Anna", "06 30 123 4567"},
+      {}, SomeDefinitions());
+  ASSERT_TRUE(row.problems.empty())
+      << row.problems.front().field << ": " << row.problems.front().problem;
+  EXPECT_EQ(row.partner.tax_number(), "12345676-2-42");
+  EXPECT_EQ(row.partner.emails_size(), 2);
+  EXPECT_EQ(row.partner.tags(0), "vip");
+  EXPECT_EQ(row.partner.addresses(0).country(), "HU");  // the default
+  EXPECT_EQ(row.partner.credit_limit().minor_units(), 150000050);
+  EXPECT_EQ(row.partner_key, "ext:erp:C-17");
+  EXPECT_TRUE(row.creatable);
+  ASSERT_TRUE(row.contact);
+  EXPECT_EQ(row.contact->phones(0), "+36301234567");
+  EXPECT_EQ(row.fields, (std::vector<std::string>{"addresses", "credit_limit_currency",
+                                                  "credit_limit_minor", "custom_fields",
+                                                  "display_name", "emails", "tags", "tax_number"}));
+}
+
+TEST(BuildImportRow, NamesTheColumnOfEachProblemAndChecksKeylessRowsInFull) {
+  std::string problem;
+  const auto plan =
+      PlanColumns({"Név", "Adószám", "Telefon"},
+                  {{"Név", "display_name"}, {"Adószám", "tax_number"}, {"Telefon", "phone"}},
+                  SomeDefinitions(), problem);
+  ASSERT_TRUE(plan) << problem;
+  const auto bad = BuildImportRow(*plan, {"X Kft.", "12345678-2-42", "12"}, {}, SomeDefinitions());
+  ASSERT_EQ(bad.problems.size(), 2u);
+  EXPECT_EQ(bad.problems[0].column, "Adószám");
+  EXPECT_EQ(bad.problems[1].column, "Telefon");
+  // Without any key the row can only create, so the required custom field
+  // is required now.
+  const auto keyless = BuildImportRow(*plan, {"Y Kft.", "", ""}, {}, SomeDefinitions());
+  ASSERT_EQ(keyless.problems.size(), 1u);
+  EXPECT_EQ(keyless.problems[0].field, "partner.custom_fields[industry]");
+  // With a tax number it may update an existing partner: no name needed.
+  const auto update =
+      BuildImportRow(*plan, {"", "12345676-2-42", "+36301234567"}, {}, SomeDefinitions());
+  EXPECT_TRUE(update.problems.empty());
+  EXPECT_EQ(update.partner_key, "tax:12345676-2-42");
+  EXPECT_FALSE(update.creatable);
+}
+
+}  // namespace
+}  // namespace karton::partners

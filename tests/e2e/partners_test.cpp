@@ -37,6 +37,8 @@ std::string Sha256Hex(const std::string& bytes) {
   return hex;
 }
 
+extern const char* const kProspects;
+
 class PartnersTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -603,6 +605,21 @@ TEST_F(PartnersTest, CommandLineClientCreatesSearchesListsAndShowsPartners) {
       RunCommand(karton + " documents download 1 -o '" + copy.string() + "'");
   EXPECT_EQ(download_exit, 0) << downloaded;
   EXPECT_EQ(RunCommand("cmp '" + original.string() + "' '" + copy.string() + "'").first, 0);
+  const auto prospects = files.Path() / "prospects.csv";
+  std::ofstream(prospects) << kProspects;
+  const auto [import_exit, imported] = RunCommand(
+      karton + " partners import '" + prospects.string() +
+      "' --delimiter ';' --map 'ERP kód=external_id.erp' --map 'Cégnév=display_name' "
+      "--map 'Adószám=tax_number' --map 'Város=address.city' 2>/dev/null");
+  EXPECT_EQ(import_exit, 0) << imported;
+  EXPECT_NE(imported.find("rows 5 read, 4 valid, 1 invalid"), std::string::npos) << imported;
+  EXPECT_NE(imported.find("karton partners import-errors"), std::string::npos) << imported;
+  const auto [errors_exit, errors] = RunCommand(karton + " partners import-errors 1");
+  EXPECT_EQ(errors_exit, 0);
+  EXPECT_NE(errors.find("4,\"Adószám\",\"partner.tax_number\""), std::string::npos) << errors;
+  const auto [export_exit, exported] = RunCommand(karton + " partners export --filter 'city = \"Szeged\"'");
+  EXPECT_EQ(export_exit, 0);
+  EXPECT_NE(exported.find("Tisza Fém Kft."), std::string::npos) << exported;
   const auto [bad_log_exit, bad_log] =
       RunCommand(karton + " partners log 1 --channel fax --subject x 2>&1");
   EXPECT_EQ(bad_log_exit, 2) << bad_log;
@@ -865,6 +882,7 @@ TEST_F(PartnersTest, DocumentUploadsAreCheckedAndAnOversizedOneLeavesNoTrace) {
 
 // A Hungarian spreadsheet export: semicolons, its own column names, a row
 // per contact (two for Tisza Fém), one bad tax number.
+extern const char* const kProspects;
 const char* const kProspects =
     "ERP kód;Cégnév;Adószám;Város;Email;Kapcsolattartó;Telefon\n"
     "E-1;Tisza Fém Kft.;12345676-2-42;Szeged;info@tiszafem.hu;Kiss Anna;06 30 111 2222\n"

@@ -25,8 +25,12 @@ ServerOptions Parse(std::vector<const char*> arguments) {
   return *options;
 }
 
+// One file per test: ctest runs the tests of this binary as parallel
+// processes, which must not write each other's config.
 std::string WriteConfig(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/karton-config-test.toml";
+  const std::string path = ::testing::TempDir() + "/karton-config-test-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                           ".toml";
   std::ofstream(path) << text;
   return path;
 }

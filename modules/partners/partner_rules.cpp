@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -212,6 +213,7 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
   Checker check(prefix, violations);
   // Output only: whatever the client sent is not ours to store.
   partner.clear_archived();
+  partner.clear_merged_into_id();
   partner.clear_create_time();
   partner.clear_update_time();
   partner.clear_etag();
@@ -409,6 +411,66 @@ std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
     }
   }
   return diffs;
+}
+
+std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
+  auto diffs = DiffMessages(before, after);
+  std::erase_if(diffs, [](const FieldDiff& diff) {
+    return diff.field == "archived" || diff.field == "merged_into_id";
+  });
+  return diffs;
+}
+
+v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {
+  v1::Partner card = keep;
+  auto fill = [](std::string* target, const std::string& source) {
+    if (target->empty()) *target = source;
+  };
+  fill(card.mutable_legal_name(), merged.legal_name());
+  fill(card.mutable_tax_number(), merged.tax_number());
+  fill(card.mutable_eu_vat_number(), merged.eu_vat_number());
+  fill(card.mutable_registration_number(), merged.registration_number());
+  fill(card.mutable_website(), merged.website());
+  if (card.owner_user_id() == 0) card.set_owner_user_id(merged.owner_user_id());
+  if (!card.has_credit_limit() && merged.has_credit_limit()) {
+    *card.mutable_credit_limit() = merged.credit_limit();
+  }
+  if (card.risk_class() == v1::RISK_CLASS_UNSPECIFIED) card.set_risk_class(merged.risk_class());
+  if (card.kind() == v1::PARTNER_KIND_PERSON) {
+    if (!card.has_birthday() && merged.has_birthday()) *card.mutable_birthday() = merged.birthday();
+    fill(card.mutable_name_day(), merged.name_day());
+  }
+
+  auto unite = [](google::protobuf::RepeatedPtrField<std::string>* target,
+                  const google::protobuf::RepeatedPtrField<std::string>& source) {
+    for (const auto& value : source) {
+      if (std::find(target->begin(), target->end(), value) == target->end()) {
+        target->Add(std::string(value));
+      }
+    }
+  };
+  unite(card.mutable_emails(), merged.emails());
+  unite(card.mutable_phones(), merged.phones());
+  unite(card.mutable_tags(), merged.tags());
+  for (const auto& address : merged.addresses()) {
+    const bool known =
+        std::any_of(card.addresses().begin(), card.addresses().end(), [&](const auto& existing) {
+          return google::protobuf::util::MessageDifferencer::Equals(existing, address);
+        });
+    if (!known) *card.add_addresses() = address;
+  }
+  for (const auto& account : merged.bank_accounts()) {
+    const bool known =
+        std::any_of(card.bank_accounts().begin(), card.bank_accounts().end(),
+                    [&](const auto& existing) { return existing.iban() == account.iban(); });
+    if (!known) *card.add_bank_accounts() = account;
+  }
+  for (const auto& [key, value] : merged.custom_fields())
+    card.mutable_custom_fields()->insert({key, value});
+  for (const auto& [source, key] : merged.external_ids()) {
+    card.mutable_external_ids()->insert({source, key});
+  }
+  return card;
 }
 
 }  // namespace karton::partners

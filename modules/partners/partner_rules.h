@@ -51,9 +51,18 @@ struct FieldDiff {
 // etag). `before` and `after` are of one message type.
 std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
                                     const google::protobuf::Message& after);
-inline std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
-  return DiffMessages(before, after);
-}
+// Between two versions of a card, leaving out what only archiving and
+// merging change (they name those changes themselves): NormalizePartner
+// clears them, so an update of an archived card would otherwise report
+// "archived" as changed.
+std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after);
+
+// The card of `keep` after `merged` is merged into it (A8): keep's values
+// win; its empty fields take merged's (persons-only fields only when keep is
+// a person); emails, phones, tags, addresses and bank accounts (by IBAN)
+// are united; custom fields and external ids keep lacks are added. The
+// result still has to pass NormalizePartner (entry limits).
+v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged);
 
 // The fields an update_mask may name; "custom_fields.<key>" changes one key.
 bool IsUpdatableField(const std::string& path);

@@ -22,37 +22,10 @@ namespace {
 
 using google::protobuf::util::FieldMaskUtil;
 
-constexpr const char* kPartnerResource = "partners.partner";
 constexpr const char* kDefinitionResource = "partners.custom_field_definition";
-
-constexpr const char* kTopicCreated = "partners.partner.created";
-constexpr const char* kTopicUpdated = "partners.partner.updated";
-constexpr const char* kTopicArchived = "partners.partner.archived";
-constexpr const char* kTopicRestored = "partners.partner.restored";
-constexpr const char* kTopicDeleted = "partners.partner.deleted";
 
 grpc::Status NotFound(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no partner with id {}", id)};
-}
-
-v1::PartnerChanged ChangedPayload(const v1::Partner& partner, const std::vector<FieldDiff>& diffs) {
-  v1::PartnerChanged payload;
-  *payload.mutable_partner() = partner;
-  for (const auto& diff : diffs) payload.add_changed_fields(diff.field);
-  return payload;
-}
-
-// Before writing external ids: a key of a source may belong to one partner.
-grpc::Status CheckExternalIds(soci::session& session, const v1::Partner& partner) {
-  for (const auto& [source, key] : partner.external_ids()) {
-    const auto owner = repository::FindByExternalId(session, source, key);
-    if (owner && *owner != partner.id()) {
-      return {grpc::StatusCode::ALREADY_EXISTS,
-              fmt::format("partner.external_ids[{}]: key '{}' already belongs to partner {}",
-                          source, key, *owner)};
-    }
-  }
-  return grpc::Status::OK;
 }
 
 // Maps what the database refused while writing a partner.
@@ -158,7 +131,9 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"GetImport", writers},
           {"ListImportErrors", writers},
           // A whole customer list leaves the building: staff only.
-          {"ExportPartners", kernel::StaffRoles()}};
+          {"ExportPartners", kernel::StaffRoles()},
+          {"FindDuplicates", writers},
+          {"MergePartners", writers}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -173,6 +148,7 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Interaction>("partners.interaction.logged");
   events.DeclareTopic<v1::Document>("partners.document.uploaded");
   events.DeclareTopic<v1::Document>("partners.document.deleted");
+  events.DeclareTopic<v1::PartnersMerged>(kTopicMerged);
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
@@ -296,6 +272,11 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
     if (!existing) return NotFound(id);
     if (!etag.empty() && etag != existing->etag()) {
       return StaleEtag("partner", id, etag, existing->etag());
+    }
+    if (!archived && existing->merged_into_id() != 0) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("partner {} was merged into partner {} and stays archived", id,
+                          existing->merged_into_id())};
     }
     if (existing->archived() == archived) {  // already so: nothing to do
       *response = *existing;

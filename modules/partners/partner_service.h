@@ -87,6 +87,12 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status ExportPartners(grpc::ServerContext*, const v1::ExportPartnersRequest*,
                               grpc::ServerWriter<v1::ExportPartnersResponse>*) override;
 
+  // merge_service.cpp
+  grpc::Status FindDuplicates(grpc::ServerContext*, const v1::FindDuplicatesRequest*,
+                              v1::FindDuplicatesResponse*) override;
+  grpc::Status MergePartners(grpc::ServerContext*, const v1::MergePartnersRequest*,
+                             v1::Partner*) override;
+
  private:
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

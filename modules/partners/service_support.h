@@ -18,6 +18,36 @@
 
 namespace karton::partners {
 
+inline constexpr const char* kPartnerResource = "partners.partner";
+
+inline constexpr const char* kTopicCreated = "partners.partner.created";
+inline constexpr const char* kTopicUpdated = "partners.partner.updated";
+inline constexpr const char* kTopicArchived = "partners.partner.archived";
+inline constexpr const char* kTopicRestored = "partners.partner.restored";
+inline constexpr const char* kTopicDeleted = "partners.partner.deleted";
+inline constexpr const char* kTopicMerged = "partners.partner.merged";
+
+inline v1::PartnerChanged ChangedPayload(const v1::Partner& partner,
+                                         const std::vector<FieldDiff>& diffs) {
+  v1::PartnerChanged payload;
+  *payload.mutable_partner() = partner;
+  for (const auto& diff : diffs) payload.add_changed_fields(diff.field);
+  return payload;
+}
+
+// Before writing external ids: a key of a source may belong to one partner.
+inline grpc::Status CheckExternalIds(soci::session& session, const v1::Partner& partner) {
+  for (const auto& [source, key] : partner.external_ids()) {
+    const auto owner = repository::FindByExternalId(session, source, key);
+    if (owner && *owner != partner.id()) {
+      return {grpc::StatusCode::ALREADY_EXISTS,
+              fmt::format("partner.external_ids[{}]: key '{}' already belongs to partner {}",
+                          source, key, *owner)};
+    }
+  }
+  return grpc::Status::OK;
+}
+
 inline Definitions LoadDefinitions(soci::session& session) {
   Definitions definitions;
   for (auto& definition : repository::ListDefinitions(session)) {

@@ -96,6 +96,70 @@ TEST(DiffPartners, ListsChangedFieldsWithJsonValues) {
   EXPECT_TRUE(DiffPartners(&before, before).empty());
 }
 
+TEST(DiffPartners, LeavesOutWhatOnlyArchivingAndMergingChange) {
+  v1::Partner before;
+  before.set_display_name("Same");
+  before.set_archived(true);
+  before.set_merged_into_id(7);
+  v1::Partner after;
+  after.set_display_name("Same");
+  EXPECT_TRUE(DiffPartners(&before, after).empty());
+}
+
+TEST(MergeCards, KeepsKeptValuesFillsGapsAndUnitesLists) {
+  v1::Partner keep;
+  keep.set_id(1);
+  keep.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  keep.set_display_name("Példa Kft.");
+  keep.set_website("https://pelda.hu");
+  keep.add_emails("a@pelda.hu");
+  keep.add_bank_accounts()->set_iban("HU42117730161111101800000000");
+  keep.add_addresses()->set_city("Szeged");
+  (*keep.mutable_custom_fields())["industry"] = "it";
+  (*keep.mutable_external_ids())["erp"] = "K-1";
+  v1::Partner merged;
+  merged.set_id(2);
+  merged.set_kind(v1::PARTNER_KIND_PERSON);
+  merged.set_display_name("Pelda");
+  merged.set_website("https://other.hu");
+  merged.set_tax_number("12345676-2-42");
+  merged.set_owner_user_id(5);
+  merged.set_risk_class(v1::RISK_CLASS_HIGH);
+  merged.mutable_birthday()->set_year(1980);  // a person's, and keep is no person
+  merged.set_name_day("03-15");
+  merged.add_emails("b@pelda.hu");
+  merged.add_emails("a@pelda.hu");
+  merged.add_bank_accounts()->set_iban("HU42117730161111101800000000");
+  merged.add_bank_accounts()->set_iban("HU90101000000000000000000000");
+  merged.add_addresses()->set_city("Szeged");
+  merged.add_addresses()->set_city("Pécs");
+  (*merged.mutable_custom_fields())["industry"] = "retail";
+  (*merged.mutable_custom_fields())["size"] = "12";
+  (*merged.mutable_external_ids())["erp"] = "M-1";
+  (*merged.mutable_external_ids())["shop"] = "W-1";
+
+  const v1::Partner card = MergeCards(keep, merged);
+  EXPECT_EQ(card.id(), 1);
+  EXPECT_EQ(card.kind(), v1::PARTNER_KIND_ORGANIZATION);
+  EXPECT_EQ(card.display_name(), "Példa Kft.");
+  EXPECT_EQ(card.website(), "https://pelda.hu");
+  EXPECT_EQ(card.tax_number(), "12345676-2-42");
+  EXPECT_EQ(card.owner_user_id(), 5);
+  EXPECT_EQ(card.risk_class(), v1::RISK_CLASS_HIGH);
+  EXPECT_FALSE(card.has_birthday());
+  EXPECT_TRUE(card.name_day().empty());
+  EXPECT_EQ(std::vector<std::string>(card.emails().begin(), card.emails().end()),
+            (std::vector<std::string>{"a@pelda.hu", "b@pelda.hu"}));
+  ASSERT_EQ(card.bank_accounts_size(), 2);
+  EXPECT_EQ(card.bank_accounts(1).iban(), "HU90101000000000000000000000");
+  ASSERT_EQ(card.addresses_size(), 2);
+  EXPECT_EQ(card.addresses(1).city(), "Pécs");
+  EXPECT_EQ(card.custom_fields().at("industry"), "it");
+  EXPECT_EQ(card.custom_fields().at("size"), "12");
+  EXPECT_EQ(card.external_ids().at("erp"), "K-1");
+  EXPECT_EQ(card.external_ids().at("shop"), "W-1");
+}
+
 TEST(CheckDefinition, ChoicesBelongToChoiceFields) {
   std::vector<kernel::FieldViolation> violations;
   v1::CustomFieldDefinition definition;

@@ -63,6 +63,7 @@ void PrintCard(const Partner& partner) {
   for (const auto& [key, value] : partner.custom_fields()) line(key.c_str(), value);
   for (const auto& [source, key] : partner.external_ids()) line(("id in " + source).c_str(), key);
   if (partner.archived()) line("archived", "yes");
+  if (partner.merged_into_id() != 0) line("merged into", std::to_string(partner.merged_into_id()));
   line("etag", partner.etag());
 }
 
@@ -471,176 +472,231 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     std::string request_id;
   };
   auto import_options = std::make_shared<ImportOptions>();
-  auto* import = partners->add_subcommand(
+  auto* import_command = partners->add_subcommand(
       "import", "Import partners from a CSV file (docs/partners.md: fields, matching, modes)");
-  import->add_option("file", import_options->file)->required()->check(CLI::ExistingFile);
-  import->add_option("--map", import_options->mappings,
-                     "COLUMN=FIELD, repeatable (default: the header names the fields)");
-  import->add_option("--delimiter", import_options->delimiter, "One character; \\t for a tab")
+  import_command->add_option("file", import_options->file)->required()->check(CLI::ExistingFile);
+  import_command->add_option("--map", import_options->mappings,
+                             "COLUMN=FIELD, repeatable (default: the header names the fields)");
+  import_command
+      ->add_option("--delimiter", import_options->delimiter, "One character; \\t for a tab")
       ->capture_default_str();
-  import->add_option("--mode", import_options->mode, "create_only, upsert or update_only")
+  import_command->add_option("--mode", import_options->mode, "create_only, upsert or update_only")
       ->check(CLI::IsMember({"create_only", "upsert", "update_only"}))
       ->capture_default_str();
-  import->add_flag("--dry-run", import_options->dry_run, "Check and count, write nothing");
-  import->add_option("--request-id", import_options->request_id,
-                     "Makes a repeated run of this command one import");
-  import->callback([&, import_options] {
+  import_command->add_flag("--dry-run", import_options->dry_run, "Check and count, write nothing");
+  import_command->add_option("--request-id", import_options->request_id,
+                             "Makes a repeated run of this command one import");
+  import_command->callback([&, import_options] {
     partners::v1::ImportPartnersRequest message;
-  auto* settings = message.mutable_settings();
-  for (const auto& mapping : import_options->mappings) {
-    const auto equals = mapping.rfind('=');
-    if (equals == std::string::npos) {
-      std::cerr << "karton: --map takes COLUMN=FIELD, not '" << mapping << "'\n";
-      exit_code = 2;
-      return;
-    }
-    (*settings->mutable_column_mapping())[mapping.substr(0, equals)] = mapping.substr(equals + 1);
-  }
-  settings->set_delimiter(import_options->delimiter == "\\t" ? "\t" : import_options->delimiter);
-  settings->set_mode(import_options->mode == "create_only"   ? partners::v1::IMPORT_MODE_CREATE_ONLY
-                     : import_options->mode == "update_only" ? partners::v1::IMPORT_MODE_UPDATE_ONLY
-                                                             : partners::v1::IMPORT_MODE_UPSERT);
-  settings->set_dry_run(import_options->dry_run);
-  settings->set_request_id(import_options->request_id);
-
-  std::ifstream in(import_options->file, std::ios::binary);
-  const auto total = static_cast<double>(std::filesystem::file_size(import_options->file));
-  auto context = MakeContext(options, /*streaming=*/true);
-  auto stream = PartnerService::NewStub(ChannelFor(options))->ImportPartners(context.get());
-  // Progress arrives while the file is still going out: read it on a
-  // thread of its own (gRPC allows one reader and one writer at once).
-  std::mutex shown_mutex;
-  partners::v1::Import shown;
-  std::atomic<std::int64_t> sent{0};
-  const bool tty = isatty(2) != 0;
-  auto draw = [&] {
-    std::lock_guard lock(shown_mutex);
-    const int percent =
-        total > 0 ? static_cast<int>(100.0 * static_cast<double>(sent) / total) : 100;
-    const std::string bar(static_cast<std::size_t>(percent / 5), '#');
-    std::cerr << fmt::format("{}[{:<20}] {:>3}%  rows {} (valid {}, invalid {})", tty ? "\r" : "",
-                             bar, percent, shown.rows_read(), shown.rows_valid(),
-                             shown.rows_invalid())
-              << (tty ? "" : "\n") << std::flush;
-  };
-  std::thread reader([&] {
-    partners::v1::ImportPartnersResponse response;
-    while (stream->Read(&response)) {
-      {
-        std::lock_guard lock(shown_mutex);
-        shown = response.import();
+    auto* settings = message.mutable_settings();
+    for (const auto& mapping : import_options->mappings) {
+      const auto equals = mapping.rfind('=');
+      if (equals == std::string::npos) {
+        std::cerr << "karton: --map takes COLUMN=FIELD, not '" << mapping << "'\n";
+        exit_code = 2;
+        return;
       }
-      if (options.output == "table") draw();
+      (*settings->mutable_column_mapping())[mapping.substr(0, equals)] = mapping.substr(equals + 1);
     }
-  });
-  bool open = stream->Write(message);
-  std::string buffer(256 * 1024, '\0');
-  while (open && in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() <= 0) break;
-    message.Clear();
-    message.set_csv_chunk(buffer.substr(0, static_cast<std::size_t>(in.gcount())));
-    open = stream->Write(message);
-    sent += in.gcount();
-  }
-  stream->WritesDone();
-  reader.join();
-  const auto status = stream->Finish();
-  if (options.output == "table") std::cerr << "\n";
-  if (options.output == "json") {
-    std::cout << ToJson(shown);
-  } else {
-    std::cout << fmt::format(
-        "import {}: {}{}\n  rows {} read, {} valid, {} invalid; {} duplicates\n"
-        "  partners {} created, {} updated; {} rows skipped; contacts {} created\n",
-        shown.id(), EnumWord(partners::v1::ImportState_Name(shown.state()), "IMPORT_STATE_"),
-        shown.dry_run() ? " (dry run: nothing written)" : "", shown.rows_read(), shown.rows_valid(),
-        shown.rows_invalid(), shown.duplicates(), shown.partners_created(),
-        shown.partners_updated(), shown.rows_skipped(), shown.contacts_created());
-    if (shown.rows_invalid() > 0) {
-      std::cout << fmt::format("  the refused rows: karton partners import-errors {}\n",
-                               shown.id());
-    }
-  }
-  exit_code = status.ok() ? 0 : ReportError(status, options);
-});
+    settings->set_delimiter(import_options->delimiter == "\\t" ? "\t" : import_options->delimiter);
+    settings->set_mode(import_options->mode == "create_only" ? partners::v1::IMPORT_MODE_CREATE_ONLY
+                       : import_options->mode == "update_only"
+                           ? partners::v1::IMPORT_MODE_UPDATE_ONLY
+                           : partners::v1::IMPORT_MODE_UPSERT);
+    settings->set_dry_run(import_options->dry_run);
+    settings->set_request_id(import_options->request_id);
 
-auto import_id = std::make_shared<std::int64_t>(0);
-auto* import_errors = partners->add_subcommand(
-    "import-errors", "The rows an import refused, as CSV (row,column,field,problem)");
-import_errors->add_option("id", *import_id, "The import")->required();
-import_errors->callback([&, import_id] {
-  partners::v1::ListImportErrorsRequest request;
-  request.set_import_id(*import_id);
-  request.set_page_size(1000);
-  auto stub = PartnerService::NewStub(ChannelFor(options));
-  std::cout << "row,column,field,problem\n";
-  do {
-    partners::v1::ListImportErrorsResponse response;
-    const auto status = stub->ListImportErrors(MakeContext(options).get(), request, &response);
+    std::ifstream in(import_options->file, std::ios::binary);
+    const auto total = static_cast<double>(std::filesystem::file_size(import_options->file));
+    auto context = MakeContext(options, /*streaming=*/true);
+    auto stream = PartnerService::NewStub(ChannelFor(options))->ImportPartners(context.get());
+    // Progress arrives while the file is still going out: read it on a
+    // thread of its own (gRPC allows one reader and one writer at once).
+    std::mutex shown_mutex;
+    partners::v1::Import shown;
+    std::atomic<std::int64_t> sent{0};
+    const bool tty = isatty(2) != 0;
+    auto draw = [&] {
+      std::lock_guard lock(shown_mutex);
+      const int percent =
+          total > 0 ? static_cast<int>(100.0 * static_cast<double>(sent) / total) : 100;
+      const std::string bar(static_cast<std::size_t>(percent / 5), '#');
+      std::cerr << fmt::format("{}[{:<20}] {:>3}%  rows {} (valid {}, invalid {})", tty ? "\r" : "",
+                               bar, percent, shown.rows_read(), shown.rows_valid(),
+                               shown.rows_invalid())
+                << (tty ? "" : "\n") << std::flush;
+    };
+    std::thread reader([&] {
+      partners::v1::ImportPartnersResponse response;
+      while (stream->Read(&response)) {
+        {
+          std::lock_guard lock(shown_mutex);
+          shown = response.import();
+        }
+        if (options.output == "table") draw();
+      }
+    });
+    bool open = stream->Write(message);
+    std::string buffer(256 * 1024, '\0');
+    while (open && in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (in.gcount() <= 0) break;
+      message.Clear();
+      message.set_csv_chunk(buffer.substr(0, static_cast<std::size_t>(in.gcount())));
+      open = stream->Write(message);
+      sent += in.gcount();
+    }
+    stream->WritesDone();
+    reader.join();
+    const auto status = stream->Finish();
+    if (options.output == "table") std::cerr << "\n";
+    if (options.output == "json") {
+      std::cout << ToJson(shown);
+    } else {
+      std::cout << fmt::format(
+          "import {}: {}{}\n  rows {} read, {} valid, {} invalid; {} duplicates\n"
+          "  partners {} created, {} updated; {} rows skipped; contacts {} created\n",
+          shown.id(), EnumWord(partners::v1::ImportState_Name(shown.state()), "IMPORT_STATE_"),
+          shown.dry_run() ? " (dry run: nothing written)" : "", shown.rows_read(),
+          shown.rows_valid(), shown.rows_invalid(), shown.duplicates(), shown.partners_created(),
+          shown.partners_updated(), shown.rows_skipped(), shown.contacts_created());
+      if (shown.rows_invalid() > 0) {
+        std::cout << fmt::format("  the refused rows: karton partners import-errors {}\n",
+                                 shown.id());
+      }
+    }
+    exit_code = status.ok() ? 0 : ReportError(status, options);
+  });
+
+  auto import_id = std::make_shared<std::int64_t>(0);
+  auto* import_errors = partners->add_subcommand(
+      "import-errors", "The rows an import refused, as CSV (row,column,field,problem)");
+  import_errors->add_option("id", *import_id, "The import")->required();
+  import_errors->callback([&, import_id] {
+    partners::v1::ListImportErrorsRequest request;
+    request.set_import_id(*import_id);
+    request.set_page_size(1000);
+    auto stub = PartnerService::NewStub(ChannelFor(options));
+    std::cout << "row,column,field,problem\n";
+    do {
+      partners::v1::ListImportErrorsResponse response;
+      const auto status = stub->ListImportErrors(MakeContext(options).get(), request, &response);
+      if (!status.ok()) {
+        exit_code = ReportError(status, options);
+        return;
+      }
+      for (const auto& error : response.errors()) {
+        auto quote = [](const std::string& text) {
+          std::string quoted = "\"";
+          for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+          return quoted + "\"";
+        };
+        std::cout << error.row() << "," << quote(error.column()) << "," << quote(error.field())
+                  << "," << quote(error.problem()) << "\n";
+      }
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+  });
+
+  struct ExportOptions {
+    std::string filter, order_by, delimiter = ",";
+  };
+  auto export_options = std::make_shared<ExportOptions>();
+  auto* export_command =
+      partners->add_subcommand("export", "Partners as CSV on standard output (imports back)");
+  export_command->add_option("--filter", export_options->filter);
+  export_command->add_option("--order-by", export_options->order_by);
+  export_command->add_option("--delimiter", export_options->delimiter)->capture_default_str();
+  export_command->callback([&, export_options] {
+    partners::v1::ExportPartnersRequest request;
+    request.set_filter(export_options->filter);
+    request.set_order_by(export_options->order_by);
+    request.set_delimiter(export_options->delimiter);
+    auto context = MakeContext(options, /*streaming=*/true);
+    auto reader =
+        PartnerService::NewStub(ChannelFor(options))->ExportPartners(context.get(), request);
+    partners::v1::ExportPartnersResponse chunk;
+    while (reader->Read(&chunk)) std::cout << chunk.csv_chunk();
+    const auto status = reader->Finish();
+    exit_code = status.ok() ? 0 : ReportError(status, options);
+  });
+
+  partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {
+    partners::v1::ListCustomFieldDefinitionsResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ListCustomFieldDefinitions(MakeContext(options).get(), {}, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
-      return;
-    }
-    for (const auto& error : response.errors()) {
-      auto quote = [](const std::string& text) {
-        std::string quoted = "\"";
-        for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return quoted + "\"";
-      };
-      std::cout << error.row() << "," << quote(error.column()) << "," << quote(error.field()) << ","
-                << quote(error.problem()) << "\n";
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-});
-
-struct ExportOptions {
-  std::string filter, order_by, delimiter = ",";
-};
-auto export_options = std::make_shared<ExportOptions>();
-auto* export_command =
-    partners->add_subcommand("export", "Partners as CSV on standard output (imports back)");
-export_command->add_option("--filter", export_options->filter);
-export_command->add_option("--order-by", export_options->order_by);
-export_command->add_option("--delimiter", export_options->delimiter)->capture_default_str();
-export_command->callback([&, export_options] {
-  partners::v1::ExportPartnersRequest request;
-  request.set_filter(export_options->filter);
-  request.set_order_by(export_options->order_by);
-  request.set_delimiter(export_options->delimiter);
-  auto context = MakeContext(options, /*streaming=*/true);
-  auto reader =
-      PartnerService::NewStub(ChannelFor(options))->ExportPartners(context.get(), request);
-  partners::v1::ExportPartnersResponse chunk;
-  while (reader->Read(&chunk)) std::cout << chunk.csv_chunk();
-  const auto status = reader->Finish();
-  exit_code = status.ok() ? 0 : ReportError(status, options);
-});
-
-partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {
-  partners::v1::ListCustomFieldDefinitionsResponse response;
-  const auto status = PartnerService::NewStub(ChannelFor(options))
-                          ->ListCustomFieldDefinitions(MakeContext(options).get(), {}, &response);
-  if (!status.ok()) {
-    exit_code = ReportError(status, options);
-  } else if (options.output == "json") {
-    std::cout << ToJson(response);
-  } else {
-    std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", "KEY", "TYPE", "REQUIRED", "LABEL",
-                             "CHOICES");
-    for (const auto& definition : response.definitions()) {
-      std::string choices;
-      for (const auto& choice : definition.choices()) {
-        choices += (choices.empty() ? "" : ",") + choice;
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", "KEY", "TYPE", "REQUIRED", "LABEL",
+                               "CHOICES");
+      for (const auto& definition : response.definitions()) {
+        std::string choices;
+        for (const auto& choice : definition.choices()) {
+          choices += (choices.empty() ? "" : ",") + choice;
+        }
+        std::cout << fmt::format(
+            "{:<20} {:<8} {:<9} {:<24} {}\n", definition.key(),
+            EnumWord(partners::v1::CustomFieldType_Name(definition.type()), "CUSTOM_FIELD_TYPE_"),
+            definition.required() ? "yes" : "no", definition.label(), choices);
       }
-      std::cout << fmt::format(
-          "{:<20} {:<8} {:<9} {:<24} {}\n", definition.key(),
-          EnumWord(partners::v1::CustomFieldType_Name(definition.type()), "CUSTOM_FIELD_TYPE_"),
-          definition.required() ? "yes" : "no", definition.label(), choices);
     }
-  }
-});
-}  // namespace karton::cli
+  });
+
+  auto* duplicates = partners->add_subcommand(
+      "duplicates", "Partners that look like one: of one partner, or all pairs");
+  duplicates->add_option("id", *id, "The partner (default: scan all partners)");
+  duplicates->callback([&, id] {
+    partners::v1::FindDuplicatesRequest request;
+    request.set_partner_id(*id);
+    request.set_page_size(500);
+    auto stub = PartnerService::NewStub(ChannelFor(options));
+    if (options.output != "json") {
+      std::cout << fmt::format("{:>6} {:<32} {:>6} {:<32} {}\n", "ID", "NAME", "ID", "DUPLICATE",
+                               "WHY");
+    }
+    do {
+      partners::v1::FindDuplicatesResponse response;
+      const auto status = stub->FindDuplicates(MakeContext(options).get(), request, &response);
+      if (!status.ok()) {
+        exit_code = ReportError(status, options);
+        return;
+      }
+      for (const auto& pair : response.pairs()) {
+        if (options.output == "json") {
+          std::cout << ToJson(pair);
+          continue;
+        }
+        std::string why;
+        for (int reason : pair.reasons()) {
+          why += (why.empty() ? "" : ", ") +
+                 EnumWord(partners::v1::DuplicateReason_Name(reason), "DUPLICATE_REASON_");
+        }
+        std::cout << fmt::format("{:>6} {:<32} {:>6} {:<32} {} (names {:.0f}% alike)\n",
+                                 pair.partner_id(), pair.partner().display_name(),
+                                 pair.duplicate_id(), pair.duplicate().display_name(), why,
+                                 pair.name_similarity() * 100);
+      }
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+  });
+
+  auto merge_ids = std::make_shared<std::pair<std::int64_t, std::int64_t>>();
+  auto* merge = partners->add_subcommand(
+      "merge", "Merge a duplicate into the partner to keep (contacts, documents, timeline move)");
+  merge->add_option("keep", merge_ids->first, "The partner that stays")->required();
+  merge->add_option("merge", merge_ids->second, "The duplicate, archived afterwards")->required();
+  merge->callback([&, merge_ids] {
+    partners::v1::MergePartnersRequest request;
+    request.set_keep_partner_id(merge_ids->first);
+    request.set_merge_partner_id(merge_ids->second);
+    Partner partner;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->MergePartners(MakeContext(options).get(), request, &partner);
+    exit_code = ShowPartner(options, status, partner);
+  });
+}
 
 }  // namespace karton::cli

@@ -34,6 +34,24 @@ constexpr const char* kListEntries =
     "AND (cast(:before1 AS bigint) = 0 OR id < :before2) "
     "ORDER BY id DESC LIMIT :limit";
 
+constexpr const char* kHistory =
+    "SELECT id, (extract(epoch from occurred_at) * 1000000)::bigint, coalesce(actor_user_id, 0), "
+    "action, resource_type, resource_id, changes::text FROM kernel.audit_entry "
+    "WHERE resource_type = :type AND resource_id = cast(:id AS bigint) ORDER BY id";
+
+// Each change of a named field (every field when the list is empty) keeps
+// its "field" and loses its values to "[erased]"; the order stays.
+constexpr const char* kEraseValues =
+    "UPDATE kernel.audit_entry e SET changes = (SELECT coalesce(jsonb_agg(CASE "
+    "WHEN jsonb_array_length(cast(:fields1 AS jsonb)) = 0 "
+    "OR cast(:fields2 AS jsonb) ? (c.value->>'field') "
+    "THEN c.value - 'old' - 'new' "
+    "|| CASE WHEN c.value ? 'old' THEN '{\"old\": \"[erased]\"}'::jsonb ELSE '{}' END "
+    "|| CASE WHEN c.value ? 'new' THEN '{\"new\": \"[erased]\"}'::jsonb ELSE '{}' END "
+    "ELSE c.value END ORDER BY c.ordinality), '[]'::jsonb) "
+    "FROM jsonb_array_elements(e.changes) WITH ORDINALITY AS c) "
+    "WHERE e.resource_type = :type AND e.resource_id = cast(:id AS bigint)";
+
 const char* ActionName(AuditAction action) {
   switch (action) {
     case AuditAction::kCreate:
@@ -42,6 +60,8 @@ const char* ActionName(AuditAction action) {
       return "update";
     case AuditAction::kDelete:
       return "delete";
+    case AuditAction::kErase:
+      return "erase";
   }
   return "update";
 }
@@ -50,6 +70,7 @@ v1::AuditAction ActionValue(const std::string& name) {
   if (name == "create") return v1::AUDIT_ACTION_CREATE;
   if (name == "update") return v1::AUDIT_ACTION_UPDATE;
   if (name == "delete") return v1::AUDIT_ACTION_DELETE;
+  if (name == "erase") return v1::AUDIT_ACTION_ERASE;
   return v1::AUDIT_ACTION_UNSPECIFIED;
 }
 
@@ -99,6 +120,24 @@ std::optional<std::string> ChangesJson(AuditAction action,
   return boost::json::serialize(entries);
 }
 
+// A row of kHistory or kListEntries.
+void ReadEntry(const soci::row& row, v1::AuditEntry& entry) {
+  entry.set_id(row.get<long long>(0));
+  *entry.mutable_time() = TimeUtil::MicrosecondsToTimestamp(row.get<long long>(1));
+  entry.set_actor_user_id(row.get<long long>(2));
+  entry.set_action(ActionValue(row.get<std::string>(3)));
+  entry.set_resource_type(row.get<std::string>(4));
+  entry.set_resource_id(row.get<long long>(5));
+  const boost::json::value changes = boost::json::parse(row.get<std::string>(6));
+  for (const auto& value : changes.as_array()) {
+    const auto& object = value.as_object();
+    v1::FieldChange* change = entry.add_changes();
+    change->set_field(std::string(object.at("field").as_string()));
+    if (object.contains("old")) change->set_old_value(boost::json::serialize(object.at("old")));
+    if (object.contains("new")) change->set_new_value(boost::json::serialize(object.at("new")));
+  }
+}
+
 void CheckResourceType(std::string_view resource_type) {
   if (!IsValidResourceType(resource_type)) {
     throw std::invalid_argument(
@@ -134,6 +173,29 @@ void KernelAuditLog::RecordMany(soci::session& session, const Caller& actor, Aud
     copy.EndRow();
   }
   copy.Finish();
+}
+
+std::vector<v1::AuditEntry> KernelAuditLog::History(soci::session& session,
+                                                    std::string_view resource_type,
+                                                    std::int64_t resource_id) {
+  const std::string type(resource_type);
+  long long id = resource_id;
+  soci::rowset<soci::row> rows = (session.prepare << kHistory, soci::use(type), soci::use(id));
+  std::vector<v1::AuditEntry> entries;
+  for (const auto& row : rows) ReadEntry(row, entries.emplace_back());
+  return entries;
+}
+
+void KernelAuditLog::EraseValues(soci::session& session, std::string_view resource_type,
+                                 std::int64_t resource_id, const std::vector<std::string>& fields) {
+  CheckResourceType(resource_type);
+  boost::json::array names;
+  for (const auto& field : fields) names.emplace_back(field);
+  const std::string fields_json = boost::json::serialize(names);
+  const std::string type(resource_type);
+  long long id = resource_id;
+  session << kEraseValues, soci::use(fields_json), soci::use(fields_json), soci::use(type),
+      soci::use(id);
 }
 
 void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAction action,
@@ -183,21 +245,7 @@ grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
       response->set_next_page_token(PageToken('a', response->audit_entries(size - 1).id()));
       break;
     }
-    v1::AuditEntry* entry = response->add_audit_entries();
-    entry->set_id(row.get<long long>(0));
-    *entry->mutable_time() = TimeUtil::MicrosecondsToTimestamp(row.get<long long>(1));
-    entry->set_actor_user_id(row.get<long long>(2));
-    entry->set_action(ActionValue(row.get<std::string>(3)));
-    entry->set_resource_type(row.get<std::string>(4));
-    entry->set_resource_id(row.get<long long>(5));
-    const boost::json::value changes = boost::json::parse(row.get<std::string>(6));
-    for (const auto& value : changes.as_array()) {
-      const auto& object = value.as_object();
-      v1::FieldChange* change = entry->add_changes();
-      change->set_field(std::string(object.at("field").as_string()));
-      if (object.contains("old")) change->set_old_value(boost::json::serialize(object.at("old")));
-      if (object.contains("new")) change->set_new_value(boost::json::serialize(object.at("new")));
-    }
+    ReadEntry(row, *response->add_audit_entries());
   }
   return grpc::Status::OK;
 }

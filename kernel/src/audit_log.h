@@ -17,6 +17,10 @@ class KernelAuditLog final : public AuditLog {
               const std::vector<FieldChange>& changes) override;
   void RecordMany(soci::session& session, const Caller& actor, AuditAction action,
                   std::string_view resource_type, const Entries& entries) override;
+  std::vector<v1::AuditEntry> History(soci::session& session, std::string_view resource_type,
+                                      std::int64_t resource_id) override;
+  void EraseValues(soci::session& session, std::string_view resource_type,
+                   std::int64_t resource_id, const std::vector<std::string>& fields) override;
 
  private:
   const Clock& clock_;

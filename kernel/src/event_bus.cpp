@@ -180,6 +180,18 @@ class EventBus::ModuleEvents final : public DomainEvents {
     event_store::AppendManyToOutbox(session, entries);
   }
 
+  void ErasePayloads(soci::session& session, const std::vector<std::string>& topics,
+                     std::int64_t aggregate_id) override {
+    for (const auto& topic : topics) {
+      const auto it = bus_.topics_.find(topic);
+      if (it == bus_.topics_.end() || it->second.module != module_) {
+        throw std::invalid_argument(
+            fmt::format("module {} did not declare the event topic '{}'", module_, topic));
+      }
+    }
+    event_store::ErasePayloads(session, module_, topics, aggregate_id);
+  }
+
   void Subscribe(std::string name, std::vector<std::string> topics, EventHandler handler,
                  SubscriptionOptions options) override {
     if (bus_.started_) throw std::logic_error("event subscriptions are made in Register()");

@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
+#include <boost/json.hpp>
 #include <cstring>
 #include <stdexcept>
 
@@ -367,6 +368,28 @@ void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
       soci::use(aggregate_id), soci::use(entry.payload_type), soci::use(payload),
       soci::use(publish_us), soci::use(actor);
   session << kNotifyOutbox;
+}
+
+#define KARTON_ERASE_PAYLOADS(table)                                                  \
+  "UPDATE " table                                                                     \
+  " SET payload = ''::bytea WHERE module = :module "                                  \
+  "AND cast(:topics AS jsonb) ? topic AND aggregate_id = cast(:aggregate AS bigint) " \
+  "AND payload <> ''::bytea"
+constexpr const char* kErasePayloads = KARTON_ERASE_PAYLOADS("kernel.event");
+constexpr const char* kEraseOutboxPayloads = KARTON_ERASE_PAYLOADS("kernel.event_outbox");
+#undef KARTON_ERASE_PAYLOADS
+
+void ErasePayloads(soci::session& session, const std::string& module,
+                   const std::vector<std::string>& topics, std::int64_t aggregate_id) {
+  boost::json::array names;
+  for (const auto& topic : topics) names.emplace_back(topic);
+  const std::string topics_json = boost::json::serialize(names);
+  long long aggregate = aggregate_id;
+  // No index serves (module, topic, aggregate): erasures are rare and
+  // manual, and an index would cost every publish.
+  for (const char* sql : {kErasePayloads, kEraseOutboxPayloads}) {
+    session << sql, soci::use(module), soci::use(topics_json), soci::use(aggregate);
+  }
 }
 
 void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries) {

@@ -38,6 +38,10 @@ struct OutboxEntry {
 void AppendToOutbox(soci::session& session, const OutboxEntry& entry);
 // Many entries with one COPY (and one NOTIFY).
 void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries);
+// Empties the payloads of `module`'s events of `topics` about `aggregate_id`,
+// in the log and the outbox (personal data erasure).
+void ErasePayloads(soci::session& session, const std::string& module,
+                   const std::vector<std::string>& topics, std::int64_t aggregate_id);
 
 // Moves up to `limit` committed outbox rows into the log, in one transaction
 // under an advisory lock, so only one sequencer in the whole cluster numbers

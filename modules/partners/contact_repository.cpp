@@ -25,7 +25,9 @@ using kernel::ToEpochMicros;
   "FROM partners.contact_external_id x WHERE x.contact_id = c.id), '{}'::jsonb), "                 \
   "'createTime', to_char(c.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
   "'updateTime', to_char(c.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'etag', c.version::text)::text"
+  "'etag', c.version::text, "                                                                      \
+  "'eraseTime', to_char(c.erase_time AT TIME ZONE 'UTC', "                                         \
+  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"
 
 // A contact is visible where its partner is (record sharing is per partner).
 #define KARTON_CONTACT_VISIBLE                            \

@@ -218,6 +218,22 @@ void MoveToPartner(soci::session& session, std::int64_t merged_id, std::int64_t 
 void MarkMerged(soci::session& session, std::int64_t merged_id, std::int64_t keep_id,
                 TimePoint now);
 
+// --- personal data erasure (personal_data_repository.cpp) ---------------------
+
+// Sets erase_time (and archives the partner): the anonymised values are
+// written with UpdatePartner / UpdateContact first.
+void MarkPartnerErased(soci::session& session, std::int64_t id, TimePoint now);
+void MarkContactErased(soci::session& session, std::int64_t id, TimePoint now);
+std::vector<std::int64_t> ContactIdsOf(soci::session& session, std::int64_t partner_id);
+// The partners merged into this one, directly or through others.
+std::vector<std::int64_t> MergedInto(soci::session& session, std::int64_t partner_id);
+// Blanks subject and body of the partner's timeline entries.
+void EraseInteractionTexts(soci::session& session, std::int64_t partner_id);
+// Deletes every version of every document of the record; returns their ids.
+std::vector<std::int64_t> DeleteDocumentsOf(soci::session& session,
+                                            const std::string& resource_type,
+                                            std::int64_t resource_id);
+
 // --- custom field definitions -------------------------------------------------
 
 std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session);

@@ -144,6 +144,7 @@ void NormalizeContact(v1::Contact& contact, const std::string& prefix,
   contact.clear_create_time();
   contact.clear_update_time();
   contact.clear_etag();
+  contact.clear_erase_time();
   check.Text("name", contact.mutable_name(), kMaxShortText, true);
   check.Text("role", contact.mutable_role(), kMaxShortText);
   NormalizeList(check, "emails", contact.mutable_emails(),
@@ -214,6 +215,7 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
   // Output only: whatever the client sent is not ours to store.
   partner.clear_archived();
   partner.clear_merged_into_id();
+  partner.clear_erase_time();
   partner.clear_create_time();
   partner.clear_update_time();
   partner.clear_etag();
@@ -393,7 +395,10 @@ std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
   std::vector<FieldDiff> diffs;
   for (const auto* field : {&new_object, &old_object}) {
     for (const auto& [key, unused] : *field) {
-      if (key == "update_time" || key == "create_time" || key == "etag" || key == "id") continue;
+      if (key == "update_time" || key == "create_time" || key == "etag" || key == "id" ||
+          key == "erase_time") {
+        continue;
+      }
       if (std::any_of(diffs.begin(), diffs.end(),
                       [&](const FieldDiff& d) { return d.field == key; })) {
         continue;
@@ -471,6 +476,39 @@ v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {
     card.mutable_external_ids()->insert({source, key});
   }
   return card;
+}
+
+const std::vector<std::string>& PersonalPartnerFields() {
+  static const std::vector<std::string> kFields = {
+      "display_name", "legal_name", "tax_number",   "eu_vat_number", "registration_number",
+      "addresses",    "emails",     "phones",       "website",       "custom_fields",
+      "birthday",     "name_day",   "bank_accounts"};
+  return kFields;
+}
+
+void AnonymisePartner(v1::Partner& partner) {
+  partner.set_display_name(fmt::format("Erased partner {}", partner.id()));
+  partner.clear_legal_name();
+  partner.clear_tax_number();
+  partner.clear_eu_vat_number();
+  partner.clear_registration_number();
+  partner.clear_addresses();
+  partner.clear_emails();
+  partner.clear_phones();
+  partner.clear_website();
+  partner.clear_custom_fields();
+  partner.clear_birthday();
+  partner.clear_name_day();
+  partner.clear_bank_accounts();
+}
+
+void AnonymiseContact(v1::Contact& contact) {
+  contact.set_name(fmt::format("Erased contact {}", contact.id()));
+  contact.clear_role();
+  contact.clear_emails();
+  contact.clear_phones();
+  contact.clear_birthday();
+  contact.clear_name_day();
 }
 
 }  // namespace karton::partners

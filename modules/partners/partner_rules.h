@@ -64,6 +64,16 @@ std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner
 // result still has to pass NormalizePartner (entry limits).
 v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged);
 
+// Personal data erasure (A10). The fields of a partner that can identify a
+// person: AnonymisePartner clears them (the name becomes "Erased partner
+// <id>"); kind, tags, owner, credit limit, risk class and external ids stay,
+// as do the ids other records refer to.
+const std::vector<std::string>& PersonalPartnerFields();
+void AnonymisePartner(v1::Partner& partner);
+// Every field of a contact but its primary flag and external ids; the name
+// becomes "Erased contact <id>".
+void AnonymiseContact(v1::Contact& contact);
+
 // The fields an update_mask may name; "custom_fields.<key>" changes one key.
 bool IsUpdatableField(const std::string& path);
 bool IsUpdatableContactField(const std::string& path);

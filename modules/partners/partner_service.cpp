@@ -133,7 +133,10 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           // A whole customer list leaves the building: staff only.
           {"ExportPartners", kernel::StaffRoles()},
           {"FindDuplicates", writers},
-          {"MergePartners", writers}};
+          {"MergePartners", writers},
+          // Data protection is the administrators' duty.
+          {"ExportPersonalData", admin},
+          {"ErasePersonalData", admin}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -149,6 +152,8 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Document>("partners.document.uploaded");
   events.DeclareTopic<v1::Document>("partners.document.deleted");
   events.DeclareTopic<v1::PartnersMerged>(kTopicMerged);
+  events.DeclareTopic<v1::PartnerChanged>(kTopicErased);
+  events.DeclareTopic<v1::ContactChanged>("partners.contact.erased");
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,

@@ -93,6 +93,12 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status MergePartners(grpc::ServerContext*, const v1::MergePartnersRequest*,
                              v1::Partner*) override;
 
+  // personal_data_service.cpp
+  grpc::Status ExportPersonalData(grpc::ServerContext*, const v1::ExportPersonalDataRequest*,
+                                  v1::PersonalData*) override;
+  grpc::Status ErasePersonalData(grpc::ServerContext*, const v1::ErasePersonalDataRequest*,
+                                 v1::ErasePersonalDataResponse*) override;
+
  private:
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

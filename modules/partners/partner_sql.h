@@ -25,4 +25,6 @@
   "'archived', p.archived, "                                                                       \
   "'createTime', to_char(p.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
   "'updateTime', to_char(p.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'etag', p.version::text, 'mergedIntoId', coalesce(p.merged_into_id, 0)::text)::text"
+  "'etag', p.version::text, 'mergedIntoId', coalesce(p.merged_into_id, 0)::text, "                 \
+  "'eraseTime', to_char(p.erase_time AT TIME ZONE 'UTC', "                                         \
+  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"

@@ -26,6 +26,7 @@ inline constexpr const char* kTopicArchived = "partners.partner.archived";
 inline constexpr const char* kTopicRestored = "partners.partner.restored";
 inline constexpr const char* kTopicDeleted = "partners.partner.deleted";
 inline constexpr const char* kTopicMerged = "partners.partner.merged";
+inline constexpr const char* kTopicErased = "partners.partner.erased";
 
 inline v1::PartnerChanged ChangedPayload(const v1::Partner& partner,
                                          const std::vector<FieldDiff>& diffs) {

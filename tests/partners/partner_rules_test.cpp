@@ -160,6 +160,53 @@ TEST(MergeCards, KeepsKeptValuesFillsGapsAndUnitesLists) {
   EXPECT_EQ(card.external_ids().at("shop"), "W-1");
 }
 
+TEST(AnonymisePartner, ClearsEveryPersonalFieldAndKeepsTheRest) {
+  v1::Partner partner;
+  partner.set_id(9);
+  partner.set_kind(v1::PARTNER_KIND_PERSON);
+  partner.set_display_name("Kiss Anna");
+  partner.set_legal_name("Kiss Anna e.v.");
+  partner.set_tax_number("12345676-2-42");
+  partner.set_eu_vat_number("HU12345676");
+  partner.set_registration_number("ev-123");
+  partner.set_website("https://kissanna.hu");
+  partner.add_emails("anna@kiss.hu");
+  partner.add_phones("+36301112233");
+  partner.add_addresses()->set_city("Szeged");
+  partner.mutable_birthday()->set_year(1985);
+  partner.set_name_day("07-26");
+  partner.add_bank_accounts()->set_iban("HU42117730161111101800000000");
+  (*partner.mutable_custom_fields())["note"] = "likes tea";
+  partner.add_tags("vip");
+  partner.set_owner_user_id(3);
+  (*partner.mutable_external_ids())["shop"] = "U-1";
+  v1::Partner before = partner;
+  AnonymisePartner(partner);
+  EXPECT_EQ(partner.display_name(), "Erased partner 9");
+  // Exactly the fields PersonalPartnerFields names changed.
+  std::vector<std::string> changed;
+  for (const auto& diff : DiffPartners(&before, partner)) changed.push_back(diff.field);
+  std::vector<std::string> personal = PersonalPartnerFields();
+  std::sort(changed.begin(), changed.end());
+  std::sort(personal.begin(), personal.end());
+  EXPECT_EQ(changed, personal);
+  EXPECT_EQ(partner.tags(0), "vip");
+  EXPECT_EQ(partner.owner_user_id(), 3);
+  EXPECT_EQ(partner.external_ids().at("shop"), "U-1");
+
+  v1::Contact contact;
+  contact.set_id(4);
+  contact.set_name("Kiss Béla");
+  contact.set_role("husband");
+  contact.add_emails("bela@kiss.hu");
+  contact.set_primary(true);
+  AnonymiseContact(contact);
+  EXPECT_EQ(contact.name(), "Erased contact 4");
+  EXPECT_TRUE(contact.role().empty());
+  EXPECT_TRUE(contact.emails().empty());
+  EXPECT_TRUE(contact.primary());
+}
+
 TEST(CheckDefinition, ChoicesBelongToChoiceFields) {
   std::vector<kernel::FieldViolation> violations;
   v1::CustomFieldDefinition definition;

@@ -697,6 +697,68 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                             ->MergePartners(MakeContext(options).get(), request, &partner);
     exit_code = ShowPartner(options, status, partner);
   });
+
+  // Personal data (A10): administrators only.
+  struct SubjectOptions {
+    std::int64_t partner_id = 0, contact_id = 0;
+    std::string reason;
+  };
+  auto subject = std::make_shared<SubjectOptions>();
+  auto* personal = partners->add_subcommand(
+      "personal-data", "Everything held about a person, or its erasure (administrators)");
+  personal->require_subcommand(1);
+  auto add_subject = [&](CLI::App* command) {
+    command->add_option("--partner", subject->partner_id, "A partner's id")
+        ->excludes(command->add_option("--contact", subject->contact_id, "A contact's id"));
+  };
+  // The request's subject; false (and exit code 2) when none is named.
+  auto subject_given = [&, subject] {
+    if (subject->partner_id != 0 || subject->contact_id != 0) return true;
+    std::cerr << "karton: name the person: --partner ID or --contact ID\n";
+    exit_code = 2;
+    return false;
+  };
+  auto* export_personal =
+      personal->add_subcommand("export", "One JSON document with everything held");
+  add_subject(export_personal);
+  export_personal->callback([&, subject, subject_given] {
+    if (!subject_given()) return;
+    partners::v1::ExportPersonalDataRequest request;
+    if (subject->partner_id != 0) request.set_partner_id(subject->partner_id);
+    if (subject->contact_id != 0) request.set_contact_id(subject->contact_id);
+    partners::v1::PersonalData data;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ExportPersonalData(MakeContext(options).get(), request, &data);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    std::cout << ToJson(data);
+  });
+  auto* erase = personal->add_subcommand(
+      "erase", "Anonymise a partner (with its contacts) or a contact; ids stay");
+  add_subject(erase);
+  erase->add_option("--reason", subject->reason, "Why: the request's reference")->required();
+  erase->callback([&, subject, subject_given] {
+    if (!subject_given()) return;
+    partners::v1::ErasePersonalDataRequest request;
+    if (subject->partner_id != 0) request.set_partner_id(subject->partner_id);
+    if (subject->contact_id != 0) request.set_contact_id(subject->contact_id);
+    request.set_reason(subject->reason);
+    partners::v1::ErasePersonalDataResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->ErasePersonalData(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else if (response.has_partner()) {
+      PrintCard(response.partner());
+    } else {
+      std::cout << fmt::format("{} (contact {} of partner {}): erased\n", response.contact().name(),
+                               response.contact().id(), response.contact().partner_id());
+    }
+  });
 }
 
 }  // namespace karton::cli

@@ -28,7 +28,12 @@ class session;
 
 namespace karton::kernel {
 
-enum class AuditAction { kCreate, kUpdate, kDelete };
+namespace v1 {
+class AuditEntry;
+}  // namespace v1
+
+// kErase: personal data was erased on request (A10); see EraseValues.
+enum class AuditAction { kCreate, kUpdate, kDelete, kErase };
 
 // Old and new values as JSON text ("\"Szeged\"", "42", "true", "null").
 struct FieldChange {
@@ -66,6 +71,20 @@ class AuditLog {
   using Entries = std::vector<std::pair<std::int64_t, std::vector<FieldChange>>>;
   virtual void RecordMany(soci::session& session, const Caller& actor, AuditAction action,
                           std::string_view resource_type, const Entries& entries) = 0;
+
+  // The resource's entries, oldest first: what a personal data export
+  // shows of a record's history. (Include audit_service.pb.h to call it.)
+  virtual std::vector<v1::AuditEntry> History(soci::session& session,
+                                              std::string_view resource_type,
+                                              std::int64_t resource_id) = 0;
+
+  // Personal data erasure: replaces the old and new values of `fields`
+  // (every field when empty) in the resource's entries with "[erased]",
+  // inside `session`'s transaction. Who changed which field when stays.
+  // The only change entries ever get: the law's right to erasure beats the
+  // trail's append-only rule. Record a kErase entry with it.
+  virtual void EraseValues(soci::session& session, std::string_view resource_type,
+                           std::int64_t resource_id, const std::vector<std::string>& fields) = 0;
 };
 
 }  // namespace karton::kernel

@@ -104,6 +104,15 @@ class DomainEvents {
   virtual void PublishMany(soci::session& session, std::string_view topic, const Batch& events,
                            const Caller& actor) = 0;
 
+  // Personal data erasure (A10): empties the payloads of this module's
+  // events of `topics` about `aggregate_id`, in the log and in the outbox,
+  // inside `session`'s transaction. The events stay (id, topic, aggregate,
+  // time), so cursors and per-aggregate order are untouched; a subscriber
+  // that has not read them yet gets the payload type's empty message.
+  // Throws std::invalid_argument for a topic the module did not declare.
+  virtual void ErasePayloads(soci::session& session, const std::vector<std::string>& topics,
+                             std::int64_t aggregate_id) = 0;
+
   // Register() only. `name` ([a-z][a-z0-9_]*) is unique within the module;
   // the cursor is kept under "<module>.<name>" and survives restarts.
   // `topics` are patterns: "partners.partner.created", "partners.partner.*",

@@ -1,0 +1,249 @@
+// ExportPersonalData and ErasePersonalData (A10; docs/partners.md,
+// "Personal data").
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <soci/soci.h>
+
+#include "karton/kernel/v1/audit_service.pb.h"
+#include "partner_service.h"
+#include "service_support.h"
+
+namespace karton::partners {
+namespace {
+
+constexpr const char* kContactResource = "partners.contact";
+constexpr const char* kDocumentResource = "partners.document";
+constexpr int kBatch = 1000;
+
+// Every topic whose events about a partner (aggregate: the partner id)
+// carry its data.
+const std::vector<std::string> kPartnerTopics = {kTopicCreated,
+                                                 kTopicUpdated,
+                                                 kTopicArchived,
+                                                 kTopicRestored,
+                                                 kTopicDeleted,
+                                                 kTopicMerged,
+                                                 "partners.interaction.logged"};
+const std::vector<std::string> kContactTopics = {
+    "partners.contact.created", "partners.contact.updated", "partners.contact.deleted"};
+const std::vector<std::string> kDocumentTopics = {"partners.document.uploaded",
+                                                  "partners.document.deleted"};
+
+std::vector<v1::Contact> AllContacts(soci::session& session, std::int64_t partner_id) {
+  std::vector<v1::Contact> contacts;
+  std::optional<std::string> after_key;
+  std::int64_t after_id = 0;
+  while (true) {
+    auto page = repository::ListContacts(session, partner_id, after_key, after_id, kBatch);
+    for (auto& listed : page) contacts.push_back(std::move(listed.contact));
+    if (static_cast<int>(page.size()) < kBatch) return contacts;
+    after_key = page.back().key;
+    after_id = contacts.back().id();
+  }
+}
+
+std::vector<v1::Interaction> AllInteractions(soci::session& session, std::int64_t partner_id) {
+  std::vector<v1::Interaction> interactions;
+  std::optional<std::string> after_time;
+  std::int64_t after_id = 0;
+  while (true) {
+    auto page = repository::ListTimeline(session, partner_id, after_time, after_id, kBatch);
+    for (auto& listed : page) interactions.push_back(std::move(listed.interaction));
+    if (static_cast<int>(page.size()) < kBatch) return interactions;
+    after_time = page.back().key;
+    after_id = interactions.back().id();
+  }
+}
+
+void AddDocuments(soci::session& session, const std::string& resource_type,
+                  std::int64_t resource_id, v1::PersonalData& data) {
+  std::optional<std::string> after_name;
+  int after_version = 0;
+  while (true) {
+    auto page = repository::ListDocuments(session, resource_type, resource_id, true, {}, after_name,
+                                          after_version, kBatch);
+    for (auto& listed : page) *data.add_documents() = std::move(listed.document);
+    if (static_cast<int>(page.size()) < kBatch) return;
+    after_name = data.documents(data.documents_size() - 1).name();
+    after_version = data.documents(data.documents_size() - 1).version();
+  }
+}
+
+void AddHistory(kernel::AuditLog& audit, soci::session& session, const char* resource_type,
+                std::int64_t id, v1::PersonalData& data) {
+  for (auto& entry : audit.History(session, resource_type, id)) {
+    *data.add_history() = std::move(entry);
+  }
+}
+
+grpc::Status NoSubject() {
+  return kernel::InvalidField("subject", "name a partner_id or a contact_id");
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
+                                                    const v1::ExportPersonalDataRequest* request,
+                                                    v1::PersonalData* response) {
+  const bool by_partner = request->subject_case() == v1::ExportPersonalDataRequest::kPartnerId;
+  const std::int64_t id = by_partner ? request->partner_id() : request->contact_id();
+  if (request->subject_case() == v1::ExportPersonalDataRequest::SUBJECT_NOT_SET) return NoSubject();
+  if (id <= 0) {
+    return kernel::InvalidField(by_partner ? "partner_id" : "contact_id", "must be positive");
+  }
+  return Guarded(context_, "ExportPersonalData", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    // One snapshot: the parts of the document agree with each other.
+    soci::transaction transaction(session);
+    session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    *response->mutable_export_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+        kernel::ToEpochMicros(context_.Time().Now()));
+    auto& audit = context_.Audit();
+    if (by_partner) {
+      auto partner = repository::FindPartner(session, id, {});
+      if (!partner) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
+      }
+      *response->mutable_partner() = std::move(*partner);
+      AddHistory(audit, session, kPartnerResource, id, *response);
+      AddDocuments(session, kPartnerResource, id, *response);
+      for (auto& contact : AllContacts(session, id)) {
+        AddHistory(audit, session, kContactResource, contact.id(), *response);
+        AddDocuments(session, kContactResource, contact.id(), *response);
+        *response->add_contacts() = std::move(contact);
+      }
+      for (auto& interaction : AllInteractions(session, id)) {
+        *response->add_interactions() = std::move(interaction);
+      }
+      // Duplicates merged into it: their cards stay behind, archived.
+      for (const auto merged_id : repository::MergedInto(session, id)) {
+        AddHistory(audit, session, kPartnerResource, merged_id, *response);
+        *response->add_merged_partners() = *repository::FindPartner(session, merged_id, {});
+      }
+    } else {
+      auto contact = repository::FindContact(session, id, {});
+      if (!contact) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("contact_id: no contact with id {}", id)};
+      }
+      const auto partner = repository::FindPartner(session, contact->partner_id(), {});
+      response->mutable_contact_partner()->set_id(partner->id());
+      response->mutable_contact_partner()->set_display_name(partner->display_name());
+      AddHistory(audit, session, kContactResource, id, *response);
+      AddDocuments(session, kContactResource, id, *response);
+      for (auto& interaction : AllInteractions(session, contact->partner_id())) {
+        if (interaction.contact_id() == id) *response->add_interactions() = std::move(interaction);
+      }
+      *response->mutable_contact() = std::move(*contact);
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
+                                                   const v1::ErasePersonalDataRequest* request,
+                                                   v1::ErasePersonalDataResponse* response) {
+  const bool by_partner = request->subject_case() == v1::ErasePersonalDataRequest::kPartnerId;
+  const std::int64_t id = by_partner ? request->partner_id() : request->contact_id();
+  std::vector<kernel::FieldViolation> violations;
+  if (request->subject_case() == v1::ErasePersonalDataRequest::SUBJECT_NOT_SET) {
+    violations.push_back({"subject", "name a partner_id or a contact_id"});
+  } else if (id <= 0) {
+    violations.push_back({by_partner ? "partner_id" : "contact_id", "must be positive"});
+  }
+  std::string reason = request->reason();
+  reason.erase(0, reason.find_first_not_of(" \t\r\n"));
+  reason.erase(reason.find_last_not_of(" \t\r\n") + 1);
+  if (reason.empty()) {
+    violations.push_back({"reason", "is required: why the data is erased (the request's number)"});
+  } else if (reason.size() > 500) {
+    violations.push_back({"reason", "at most 500 bytes"});
+  }
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(context_, "ErasePersonalData", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto now = context_.Time().Now();
+    auto& audit = context_.Audit();
+    auto& events = context_.Events();
+    const std::vector<kernel::FieldChange> erase_entry = {
+        {"reason", std::nullopt, kernel::JsonString(reason)}};
+
+    // A contact: its card and documents; the timeline entries that name it
+    // are its partner's record and stay (the contact they name is erased).
+    auto erase_contact = [&](v1::Contact contact) {
+      for (const auto document_id :
+           repository::DeleteDocumentsOf(session, kContactResource, contact.id())) {
+        audit.EraseValues(session, kDocumentResource, document_id, {});
+        events.ErasePayloads(session, kDocumentTopics, document_id);
+      }
+      AnonymiseContact(contact);
+      repository::UpdateContact(session, contact, now);
+      repository::MarkContactErased(session, contact.id(), now);
+      audit.EraseValues(session, kContactResource, contact.id(), {});
+      audit.Record(session, caller, kernel::AuditAction::kErase, kContactResource, contact.id(),
+                   erase_entry);
+      events.ErasePayloads(session, kContactTopics, contact.id());
+      v1::ContactChanged payload;
+      *payload.mutable_contact() = *repository::FindContact(session, contact.id(), {});
+      events.Publish(session, "partners.contact.erased", contact.id(), payload, caller);
+    };
+
+    if (!by_partner) {
+      auto contact = repository::FindContact(session, id, {}, true);
+      if (!contact) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("contact_id: no contact with id {}", id)};
+      }
+      erase_contact(std::move(*contact));
+      *response->mutable_contact() = *repository::FindContact(session, id, {});
+      transaction.commit();
+      return grpc::Status::OK;
+    }
+
+    // A partner: its card, its contacts, its documents, the texts of its
+    // timeline; and the duplicates merged into it, which are the same
+    // person's records.
+    auto erase_partner = [&](v1::Partner partner) {
+      const std::int64_t partner_id = partner.id();
+      for (const auto contact_id : repository::ContactIdsOf(session, partner_id)) {
+        erase_contact(*repository::FindContact(session, contact_id, {}, true));
+      }
+      for (const auto document_id :
+           repository::DeleteDocumentsOf(session, kPartnerResource, partner_id)) {
+        audit.EraseValues(session, kDocumentResource, document_id, {});
+        events.ErasePayloads(session, kDocumentTopics, document_id);
+      }
+      repository::EraseInteractionTexts(session, partner_id);
+      AnonymisePartner(partner);
+      repository::UpdatePartner(session, partner, now);
+      repository::MarkPartnerErased(session, partner_id, now);
+      audit.EraseValues(session, kPartnerResource, partner_id, PersonalPartnerFields());
+      audit.Record(session, caller, kernel::AuditAction::kErase, kPartnerResource, partner_id,
+                   erase_entry);
+      // Earlier events would still carry the data; the erased event that
+      // follows tells subscribers to erase their copies.
+      events.ErasePayloads(session, kPartnerTopics, partner_id);
+      v1::PartnerChanged payload;
+      *payload.mutable_partner() = *repository::FindPartner(session, partner_id, {});
+      for (const auto& field : PersonalPartnerFields()) payload.add_changed_fields(field);
+      events.Publish(session, kTopicErased, partner_id, payload, caller);
+    };
+
+    auto partner = repository::FindPartner(session, id, {}, true);
+    if (!partner) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
+    }
+    erase_partner(std::move(*partner));
+    for (const auto merged_id : repository::MergedInto(session, id)) {
+      erase_partner(*repository::FindPartner(session, merged_id, {}, true));
+    }
+    *response->mutable_partner() = *repository::FindPartner(session, id, {});
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::partners

@@ -34,6 +34,10 @@ Database::Database(const std::string& connection_string, std::size_t pool_size)
     : size_(pool_size), pool_(pool_size) {
   if (pool_size == 0) throw std::invalid_argument("database pool size must be at least 1");
   // UTC everywhere, so timestamptz never depends on the server's zone.
+  // No JIT: kartond's statements are short OLTP queries, and a cost
+  // estimate gone stale inside a long transaction (an import) made
+  // PostgreSQL spend 170 ms compiling a query that runs in 40
+  // (bench/README.md).
   std::string options = connection_string;
   const bool is_url =
       options.rfind("postgres://", 0) == 0 || options.rfind("postgresql://", 0) == 0;
@@ -42,10 +46,10 @@ Database::Database(const std::string& connection_string, std::size_t pool_size)
   const bool has_timeout = options.find("connect_timeout") != std::string::npos;
   if (is_url) {
     options += (options.find('?') == std::string::npos ? "?" : "&");
-    options += "options=-c%20TimeZone%3DUTC&application_name=kartond";
+    options += "options=-c%20TimeZone%3DUTC%20-c%20jit%3Doff&application_name=kartond";
     if (!has_timeout) options += "&connect_timeout=10";
   } else {
-    options += " options='-c TimeZone=UTC' application_name=kartond";
+    options += " options='-c TimeZone=UTC -c jit=off' application_name=kartond";
     if (!has_timeout) options += " connect_timeout=10";
   }
   for (std::size_t i = 0; i < pool_size; ++i) {

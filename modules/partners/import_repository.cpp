@@ -315,6 +315,12 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
   ApplyResult result;
   long long id = import_id, now_us = ToEpochMicros(now);
   const std::string import_text = std::to_string(import_id);
+  // Most of an import's time goes into the trigram GIN indexes of the new
+  // rows. A larger pending list (and the memory to merge it) lets
+  // PostgreSQL insert their entries in sorted batches: about a quarter
+  // faster on 100,000 rows (bench/README.md). Only for this transaction.
+  session << "SET LOCAL work_mem = '256MB'";
+  session << "SET LOCAL gin_pending_list_limit = '64MB'";
 
   session << kMatchById, soci::use(id);
   {

@@ -373,8 +373,10 @@ void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::str
 std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
                                     const google::protobuf::Message& after) {
   google::protobuf::util::JsonPrintOptions options;
+  // Only the fields that are set: a field missing on one side counts as
+  // empty there, and printing every default (always_print_primitive_fields)
+  // was most of an import's event-and-audit time.
   options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
   auto as_object = [&options](const google::protobuf::Message& message) {
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(message, &json, options);

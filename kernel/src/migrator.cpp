@@ -117,7 +117,9 @@ int Migrator::Apply(const std::vector<ModuleMigrations>& modules) {
   struct Unlock {
     PGconn* connection;
     ~Unlock() {
-      PQclear(PQexec(connection, "ROLLBACK"));
+      // Only after a failed file (a ROLLBACK outside a transaction makes
+      // PostgreSQL print a warning on every start).
+      if (PQtransactionStatus(connection) != PQTRANS_IDLE) PQclear(PQexec(connection, "ROLLBACK"));
       const char* key[] = {kMigrationLockKey};
       PQclear(PQexecParams(connection, "SELECT pg_advisory_unlock($1::bigint)", 1, nullptr, key,
                            nullptr, nullptr, 0));

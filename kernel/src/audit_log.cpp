@@ -105,19 +105,29 @@ namespace {
 // nothing (which is not recorded).
 std::optional<std::string> ChangesJson(AuditAction action,
                                        const std::vector<FieldChange>& changes) {
-  boost::json::array entries;
+  // Values arrive as JSON text and go in as they are, so they are stored as
+  // JSON rather than as strings holding JSON. No parse here: the jsonb column
+  // refuses text that is not JSON, failing the caller's transaction, and an
+  // import records a million of these.
+  std::string json = "[";
   for (const auto& change : changes) {
     if (action == AuditAction::kUpdate && change.old_json == change.new_json) continue;
-    boost::json::object entry;
-    entry["field"] = change.field;
-    // Values arrive as JSON text; parse them so they are stored as JSON,
-    // not as strings holding JSON.
-    if (change.old_json) entry["old"] = boost::json::parse(*change.old_json);
-    if (change.new_json) entry["new"] = boost::json::parse(*change.new_json);
-    entries.push_back(std::move(entry));
+    if (json.size() > 1) json += ',';
+    json += "{\"field\":";
+    json += JsonString(change.field);
+    if (change.old_json) {
+      json += ",\"old\":";
+      json += *change.old_json;
+    }
+    if (change.new_json) {
+      json += ",\"new\":";
+      json += *change.new_json;
+    }
+    json += '}';
   }
-  if (action == AuditAction::kUpdate && entries.empty()) return std::nullopt;
-  return boost::json::serialize(entries);
+  if (action == AuditAction::kUpdate && json.size() == 1) return std::nullopt;
+  json += ']';
+  return json;
 }
 
 // A row of kHistory or kListEntries.

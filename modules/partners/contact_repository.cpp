@@ -1,12 +1,12 @@
 // The SQL of contacts (partner_repository.h has the declarations and the
 // approach: rows come back as protobuf JSON built by PostgreSQL).
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "karton/kernel/proto_json.h"
 #include "partner_repository.h"
 
 namespace karton::partners::repository {
@@ -93,10 +93,10 @@ namespace {
 
 v1::Contact ContactFromJson(const std::string& json) {
   v1::Contact contact;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &contact);
-  if (!status.ok()) {
-    throw std::runtime_error("a stored contact does not read back: " +
-                             std::string(status.message()));
+  try {
+    kernel::ParseProtoJson(json, contact);
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error("a stored contact does not read back: " + std::string(error.what()));
   }
   return contact;
 }

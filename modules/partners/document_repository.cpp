@@ -1,11 +1,11 @@
 // The SQL of documents (partner_repository.h has the declarations).
-#include <google/protobuf/util/json_util.h>
 #include <libpq-fe.h>
 #include <soci/soci.h>
 
 #include <memory>
 #include <stdexcept>
 
+#include "karton/kernel/proto_json.h"
 #include "partner_repository.h"
 
 namespace karton::partners::repository {
@@ -55,10 +55,10 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 v1::Document DocumentFromJson(const std::string& json) {
   v1::Document document;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &document);
-  if (!status.ok()) {
-    throw std::runtime_error("a stored document does not read back: " +
-                             std::string(status.message()));
+  try {
+    kernel::ParseProtoJson(json, document);
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error("a stored document does not read back: " + std::string(error.what()));
   }
   return document;
 }

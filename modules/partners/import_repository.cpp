@@ -1,12 +1,12 @@
 #include "import_repository.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 #include <soci/soci.h>
 
 #include <stdexcept>
 
 #include "karton/kernel/copy.h"
+#include "karton/kernel/proto_json.h"
 #include "partner_sql.h"
 
 namespace karton::partners::import_repository {
@@ -238,8 +238,10 @@ std::optional<v1::Import> FindImport(soci::session& session, std::int64_t id) {
   session << kFindImport, soci::use(import_id), soci::into(json);
   if (!session.got_data()) return std::nullopt;
   v1::Import import;
-  if (!google::protobuf::util::JsonStringToMessage(json, &import).ok()) {
-    throw std::runtime_error("a stored import does not read back");
+  try {
+    kernel::ParseProtoJson(json, import);
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error(std::string("a stored import does not read back: ") + error.what());
   }
   return import;
 }

@@ -11,7 +11,6 @@
 // report are written on a second connection, outside that transaction, so
 // they can be watched and outlive a failure.
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
@@ -22,6 +21,7 @@
 #include "import_repository.h"
 #include "import_rows.h"
 #include "karton/kernel/copy.h"
+#include "karton/kernel/proto_json.h"
 #include "page_token.h"
 #include "partner_filter.h"
 #include "partner_service.h"
@@ -112,7 +112,7 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
     kernel::DomainEvents::Batch batch;
     for (std::size_t i = 0; i < partners.size(); ++i) {
       v1::Partner before;
-      (void)google::protobuf::util::JsonStringToMessage(applied.updated[start + i].second, &before);
+      kernel::ParseProtoJson(applied.updated[start + i].second, before);
       const auto diffs = DiffPartners(&before, partners[i]);
       *payloads[i].mutable_partner() = partners[i];
       for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);

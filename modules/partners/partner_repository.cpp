@@ -1,12 +1,12 @@
 #include "partner_repository.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "karton/kernel/proto_json.h"
 #include "partner_sql.h"
 
 namespace karton::partners::repository {
@@ -103,19 +103,17 @@ constexpr const char* kCountCustomValue =
 template <class Message>
 Message FromJson(const std::string& json) {
   Message message;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &message);
-  if (!status.ok()) {
+  try {
+    kernel::ParseProtoJson(json, message);
+  } catch (const std::invalid_argument& error) {
     throw std::runtime_error("a stored row does not read back as " +
-                             Message::descriptor()->full_name() + ": " +
-                             std::string(status.message()));
+                             Message::descriptor()->full_name() + ": " + error.what());
   }
   return message;
 }
 
 boost::json::value ProtoJson(const google::protobuf::Message& message) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json);
-  return boost::json::parse(json);
+  return boost::json::parse(kernel::PrintProtoJson(message, kernel::ProtoJsonNames::kJson));
 }
 
 const char* RiskWord(v1::RiskClass risk) {

@@ -1,7 +1,6 @@
 #include "partner_rules.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "karton/kernel/proto_json.h"
 #include "validation.h"
 
 namespace karton::partners {
@@ -372,49 +372,36 @@ void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::str
 
 std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
                                     const google::protobuf::Message& after) {
-  google::protobuf::util::JsonPrintOptions options;
-  // Only the fields that are set: a field missing on one side counts as
-  // empty there, and printing every default (always_print_primitive_fields)
-  // was most of an import's event-and-audit time.
-  options.preserve_proto_field_names = true;
-  auto as_object = [&options](const google::protobuf::Message& message) {
-    std::string json;
-    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-    return boost::json::parse(json).as_object();
+  // Both sides print with the kernel's codec, which prints only set fields
+  // and sorts map keys, so equal values print equal text. A message field
+  // that is present but empty counts as not set.
+  static constexpr std::string_view kBookkeeping[] = {"id", "etag", "create_time", "update_time",
+                                                      "erase_time"};
+  auto set_fields = [](const google::protobuf::Message& message) {
+    auto fields = kernel::SetFieldsAsJson(message, kBookkeeping);
+    std::erase_if(fields, [](const kernel::ProtoFieldJson& field) { return field.json == "{}"; });
+    return fields;
   };
-  // An empty value (0, "", [], {}, false, absent message) counts as none.
-  auto empty = [](const boost::json::value& value) {
-    return value.is_null() || (value.is_string() && value.as_string().empty()) ||
-           (value.is_array() && value.as_array().empty()) ||
-           (value.is_object() && value.as_object().empty()) ||
-           (value.is_bool() && !value.as_bool()) || (value.is_int64() && value.as_int64() == 0) ||
-           (value.is_string() &&
-            (value.as_string() == "0" || value.as_string().ends_with("_UNSPECIFIED")));
+  const auto old_fields =
+      before != nullptr ? set_fields(*before) : std::vector<kernel::ProtoFieldJson>{};
+  const auto new_fields = set_fields(after);
+  auto find = [](const std::vector<kernel::ProtoFieldJson>& fields,
+                 const std::string& name) -> const std::string* {
+    for (const auto& field : fields) {
+      if (field.field == name) return &field.json;
+    }
+    return nullptr;
   };
-  const boost::json::object old_object =
-      before != nullptr ? as_object(*before) : boost::json::object{};
-  const boost::json::object new_object = as_object(after);
   std::vector<FieldDiff> diffs;
-  for (const auto* field : {&new_object, &old_object}) {
-    for (const auto& [key, unused] : *field) {
-      if (key == "update_time" || key == "create_time" || key == "etag" || key == "id" ||
-          key == "erase_time") {
-        continue;
-      }
-      if (std::any_of(diffs.begin(), diffs.end(),
-                      [&](const FieldDiff& d) { return d.field == key; })) {
-        continue;
-      }
-      const boost::json::value* old_value = old_object.if_contains(key);
-      const boost::json::value* new_value = new_object.if_contains(key);
-      const bool old_empty = old_value == nullptr || empty(*old_value);
-      const bool new_empty = new_value == nullptr || empty(*new_value);
-      if (old_empty && new_empty) continue;
-      if (!old_empty && !new_empty && *old_value == *new_value) continue;
-      FieldDiff diff{std::string(key), std::nullopt, std::nullopt};
-      if (!old_empty) diff.old_json = boost::json::serialize(*old_value);
-      if (!new_empty) diff.new_json = boost::json::serialize(*new_value);
-      diffs.push_back(std::move(diff));
+  for (const auto& field : new_fields) {
+    const std::string* old_json = find(old_fields, field.field);
+    if (old_json != nullptr && *old_json == field.json) continue;
+    diffs.push_back(
+        {field.field, old_json ? std::optional<std::string>(*old_json) : std::nullopt, field.json});
+  }
+  for (const auto& field : old_fields) {
+    if (find(new_fields, field.field) == nullptr) {
+      diffs.push_back({field.field, field.json, std::nullopt});
     }
   }
   return diffs;

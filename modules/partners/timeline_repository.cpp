@@ -1,10 +1,10 @@
 // The SQL of the timeline (partner_repository.h has the declarations).
-#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 
 #include <stdexcept>
 
+#include "karton/kernel/proto_json.h"
 #include "partner_repository.h"
 
 namespace karton::partners::repository {
@@ -43,10 +43,11 @@ std::string Word(const std::string& enum_name, const std::string& prefix) {
 
 v1::Interaction InteractionFromJson(const std::string& json) {
   v1::Interaction interaction;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &interaction);
-  if (!status.ok()) {
+  try {
+    kernel::ParseProtoJson(json, interaction);
+  } catch (const std::invalid_argument& error) {
     throw std::runtime_error("a stored interaction does not read back: " +
-                             std::string(status.message()));
+                             std::string(error.what()));
   }
   return interaction;
 }

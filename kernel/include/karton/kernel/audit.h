@@ -35,7 +35,8 @@ class AuditEntry;
 // kErase: personal data was erased on request (A10); see EraseValues.
 enum class AuditAction { kCreate, kUpdate, kDelete, kErase };
 
-// Old and new values as JSON text ("\"Szeged\"", "42", "true", "null").
+// Old and new values as JSON text ("\"Szeged\"", "42", "true", "null"),
+// stored as given: text that is not JSON fails the recording transaction.
 struct FieldChange {
   std::string field;
   std::optional<std::string> old_json;

@@ -32,6 +32,7 @@
 #include <tuple>
 #include <utility>
 
+#include "karton/kernel/audit.h"
 #include "metrics.h"
 
 namespace karton::kernel {
@@ -120,34 +121,9 @@ bool MoreSpecific(const std::vector<std::string>& a, const std::vector<std::stri
 // --- HTTP helpers ------------------------------------------------------------
 
 std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+  // The body of a JSON string literal: JsonString's quotes taken off.
+  const std::string quoted = JsonString(text);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 HttpResponse ErrorResponse(int code, std::string_view message) {

@@ -37,66 +37,68 @@ struct CallSettings {
   std::int64_t serial_base = 10000000;
 };
 
-CallFactory FactoryFor(const CallSettings& settings) {
-  // Each call makes its own stub: stubs are cheap, and the channel is shared.
-  auto stub = [](const std::shared_ptr<grpc::Channel>& channel) {
-    return std::shared_ptr<pv1::PartnerService::Stub>(pv1::PartnerService::NewStub(channel));
+// A factory of unary calls: `request_for(sequence)` builds each request,
+// `method` is the stub's PrepareAsync<Method>.
+template <class Request, class Response>
+CallFactory UnaryFactory(std::function<Request(std::int64_t)> request_for,
+                         std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (
+                             pv1::PartnerService::Stub::*method)(grpc::ClientContext*,
+                                                                 const Request&,
+                                                                 grpc::CompletionQueue*)) {
+  return [request_for, method](const std::shared_ptr<grpc::Channel>& channel,
+                               std::unique_ptr<grpc::ClientContext> context,
+                               std::int64_t sequence) -> std::unique_ptr<PendingCall> {
+    // Stubs are cheap; the channel (the connection) is what is shared.
+    std::shared_ptr<pv1::PartnerService::Stub> stub = pv1::PartnerService::NewStub(channel);
+    return std::make_unique<UnaryCall<Response>>(
+        std::move(context), [stub, method, request = request_for(sequence)](
+                                grpc::ClientContext* c, grpc::CompletionQueue* q) {
+          return ((*stub).*method)(c, request, q);
+        });
   };
+}
+
+CallFactory FactoryFor(const CallSettings& settings) {
+  using Stub = pv1::PartnerService::Stub;
   if (settings.scenario == "create") {
-    return [=](const std::shared_ptr<grpc::Channel>& channel,
-               std::unique_ptr<grpc::ClientContext> context,
-               std::int64_t sequence) -> std::unique_ptr<PendingCall> {
-      pv1::CreatePartnerRequest request;
-      *request.mutable_partner() = SyntheticPartner(settings.serial_base + sequence);
-      auto service = stub(channel);
-      return std::make_unique<UnaryCall<pv1::Partner>>(
-          std::move(context), [service, request](grpc::ClientContext* c, grpc::CompletionQueue* q) {
-            return service->PrepareAsyncCreatePartner(c, request, q);
-          });
-    };
+    return UnaryFactory<pv1::CreatePartnerRequest, pv1::Partner>(
+        [base = settings.serial_base](std::int64_t sequence) {
+          pv1::CreatePartnerRequest request;
+          *request.mutable_partner() = SyntheticPartner(base + sequence);
+          return request;
+        },
+        &Stub::PrepareAsyncCreatePartner);
   }
   if (settings.scenario == "get") {
     auto dice = std::make_shared<std::mt19937_64>(7);
-    return [=](const std::shared_ptr<grpc::Channel>& channel,
-               std::unique_ptr<grpc::ClientContext> context,
-               std::int64_t) -> std::unique_ptr<PendingCall> {
-      pv1::GetPartnerRequest request;
-      request.set_id(
-          1 + static_cast<std::int64_t>((*dice)() % static_cast<std::uint64_t>(settings.max_id)));
-      auto service = stub(channel);
-      return std::make_unique<UnaryCall<pv1::Partner>>(
-          std::move(context), [service, request](grpc::ClientContext* c, grpc::CompletionQueue* q) {
-            return service->PrepareAsyncGetPartner(c, request, q);
-          });
-    };
+    return UnaryFactory<pv1::GetPartnerRequest, pv1::Partner>(
+        [dice, max_id = settings.max_id](std::int64_t) {
+          pv1::GetPartnerRequest request;
+          request.set_id(1 +
+                         static_cast<std::int64_t>((*dice)() % static_cast<std::uint64_t>(max_id)));
+          return request;
+        },
+        &Stub::PrepareAsyncGetPartner);
   }
   if (settings.scenario == "list") {
-    return [=](const std::shared_ptr<grpc::Channel>& channel,
-               std::unique_ptr<grpc::ClientContext> context,
-               std::int64_t) -> std::unique_ptr<PendingCall> {
-      pv1::ListPartnersRequest request;
-      request.set_page_size(50);
-      auto service = stub(channel);
-      return std::make_unique<UnaryCall<pv1::ListPartnersResponse>>(
-          std::move(context), [service, request](grpc::ClientContext* c, grpc::CompletionQueue* q) {
-            return service->PrepareAsyncListPartners(c, request, q);
-          });
-    };
+    return UnaryFactory<pv1::ListPartnersRequest, pv1::ListPartnersResponse>(
+        [](std::int64_t) {
+          pv1::ListPartnersRequest request;
+          request.set_page_size(50);
+          return request;
+        },
+        &Stub::PrepareAsyncListPartners);
   }
   if (settings.scenario == "search") {
-    return [=](const std::shared_ptr<grpc::Channel>& channel,
-               std::unique_ptr<grpc::ClientContext> context,
-               std::int64_t sequence) -> std::unique_ptr<PendingCall> {
-      const auto fragments = SearchFragments();
-      pv1::SearchPartnersRequest request;
-      request.set_query(
-          std::string(fragments[static_cast<std::size_t>(sequence) % fragments.size()]));
-      auto service = stub(channel);
-      return std::make_unique<UnaryCall<pv1::SearchPartnersResponse>>(
-          std::move(context), [service, request](grpc::ClientContext* c, grpc::CompletionQueue* q) {
-            return service->PrepareAsyncSearchPartners(c, request, q);
-          });
-    };
+    return UnaryFactory<pv1::SearchPartnersRequest, pv1::SearchPartnersResponse>(
+        [](std::int64_t sequence) {
+          const auto fragments = SearchFragments();
+          pv1::SearchPartnersRequest request;
+          request.set_query(
+              std::string(fragments[static_cast<std::size_t>(sequence) % fragments.size()]));
+          return request;
+        },
+        &Stub::PrepareAsyncSearchPartners);
   }
   throw CLI::ValidationError("--scenario", "one of create, get, list, search");
 }

@@ -27,6 +27,7 @@ constexpr const char* kSelectTokenOwner = R"sql(
 SELECT t.id, t.user_id, u.disabled::int,
        (t.revoke_time IS NOT NULL)::int,
        (t.expire_time IS NOT NULL AND t.expire_time <= now())::int,
+       coalesce((extract(epoch FROM t.expire_time) * 1000000)::bigint, 0),
        array_to_string(u.roles, ','),
        coalesce((SELECT string_agg(m.team_id::text, ',') FROM kernel.team_member m
                  WHERE m.user_id = u.id), '')
@@ -59,9 +60,11 @@ std::string BearerToken(std::string_view value) {
   return std::string(value.substr(kScheme.size()));
 }
 
-// How long a verified caller is remembered for SerializedCallerFor. It is
-// only read by the interceptor of the very call the processor just checked.
-constexpr auto kCallerCacheLifetime = std::chrono::seconds(30);
+// How long a verified token is believed without asking the database again.
+// Changes made through this kartond's IdentityService forget every verified
+// caller at once; the lifetime bounds how long a change made elsewhere (another
+// kartond on the same database, or SQL by hand) takes to reach this one.
+constexpr auto kVerifiedCallerLifetime = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -232,8 +235,38 @@ void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& r
   }
 }
 
+std::optional<Caller> AccessControl::RecentlyVerified(const std::string& token_hash) {
+  std::lock_guard lock(cache_mutex_);
+  const auto it = callers_by_token_hash_.find(token_hash);
+  if (it == callers_by_token_hash_.end()) return std::nullopt;
+  const CachedCaller& cached = it->second;
+  const bool fresh =
+      std::chrono::steady_clock::now() - cached.verified_at < kVerifiedCallerLifetime;
+  const bool unexpired =
+      !cached.expire_time || std::chrono::system_clock::now() < *cached.expire_time;
+  if (!fresh || !unexpired) {
+    callers_by_token_hash_.erase(it);
+    return std::nullopt;
+  }
+  return cached.caller;
+}
+
+void AccessControl::ForgetVerifiedCallers() {
+  std::lock_guard lock(cache_mutex_);
+  ++cache_generation_;
+  callers_by_token_hash_.clear();
+}
+
 AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
-  long long token_id = 0, user_id = 0;
+  if (auto caller = RecentlyVerified(token_hash)) {
+    return {grpc::StatusCode::OK, "", std::move(*caller)};
+  }
+  std::uint64_t generation_before = 0;
+  {
+    std::lock_guard lock(cache_mutex_);
+    generation_before = cache_generation_;
+  }
+  long long token_id = 0, user_id = 0, expire_time_us = 0;
   int disabled = 0, revoked = 0, expired = 0;
   std::string roles_text, teams_text;
   soci::indicator found = soci::i_null;
@@ -241,7 +274,7 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
     auto lease = database_.Acquire(std::chrono::seconds(10));
     lease.Session() << kSelectTokenOwner, soci::use(token_hash), soci::into(token_id, found),
         soci::into(user_id), soci::into(disabled), soci::into(revoked), soci::into(expired),
-        soci::into(roles_text), soci::into(teams_text);
+        soci::into(expire_time_us), soci::into(roles_text), soci::into(teams_text);
   } catch (const std::exception& error) {
     spdlog::error("token check failed: {}", DescribeDatabaseError(error));
     return {grpc::StatusCode::UNAVAILABLE, "cannot check the API token now; try again", {}};
@@ -256,15 +289,22 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
   for (const auto& team : Split(teams_text, ','))
     verdict.caller.team_ids.push_back(std::stoll(team));
   verdict.caller.api_token_id = token_id;
+  CachedCaller cached{verdict.caller, std::chrono::steady_clock::now(), std::nullopt};
+  if (expire_time_us != 0) {
+    cached.expire_time = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::microseconds(expire_time_us)));
+  }
   std::lock_guard lock(cache_mutex_);
-  const auto now = std::chrono::steady_clock::now();
+  // A change that committed while we read would make this answer stale.
+  if (cache_generation_ != generation_before) return verdict;
   // Keep the cache small: drop stale entries whenever it grows.
   if (callers_by_token_hash_.size() > 10000) {
     std::erase_if(callers_by_token_hash_, [&](const auto& entry) {
-      return now - entry.second.verified_at > kCallerCacheLifetime;
+      return cached.verified_at - entry.second.verified_at > kVerifiedCallerLifetime;
     });
   }
-  callers_by_token_hash_[token_hash] = CachedCaller{verdict.caller, now};
+  callers_by_token_hash_[token_hash] = std::move(cached);
   return verdict;
 }
 
@@ -296,16 +336,7 @@ grpc::Status AccessControl::Authorize(const Caller& caller, const std::string& p
 std::optional<std::string> AccessControl::SerializedCallerFor(std::string_view authorization) {
   const std::string token = BearerToken(authorization);
   if (token.empty()) return std::nullopt;
-  const std::string hash = TokenHashHex(token);
-  {
-    std::lock_guard lock(cache_mutex_);
-    const auto it = callers_by_token_hash_.find(hash);
-    if (it != callers_by_token_hash_.end() &&
-        std::chrono::steady_clock::now() - it->second.verified_at < kCallerCacheLifetime) {
-      return SerializeCaller(it->second.caller);
-    }
-  }
-  const Verdict verdict = Verify(hash);
+  const Verdict verdict = Verify(TokenHashHex(token));
   if (verdict.code != grpc::StatusCode::OK) return std::nullopt;
   return SerializeCaller(verdict.caller);
 }

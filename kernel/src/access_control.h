@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,9 +66,15 @@ class AccessControl {
 
   // The caller behind an `authorization` metadata value the processor has
   // accepted, serialized for the karton-caller metadata of the call (see
-  // CallerOf). Answered from a short-lived cache the processor fills, so a
-  // call costs one token lookup; nullopt if the token is not valid (now).
+  // CallerOf); nullopt if the token is not valid (now). Answered from the
+  // verified-caller cache the processor just filled.
   std::optional<std::string> SerializedCallerFor(std::string_view authorization);
+
+  // Drops every remembered verification, so the next call of each token asks
+  // the database again. IdentityService calls it after each committed change
+  // to tokens, users or teams: revocation, disabling and role changes take
+  // effect on the very next call.
+  void ForgetVerifiedCallers();
 
   // The two checks the processor makes, for other front doors (the JSON
   // gateway): the "Bearer <token>" value against the database, then the
@@ -86,9 +93,11 @@ class AccessControl {
     std::string message;
     Caller caller;
   };
-  // Checks a token against the database (never cached: revocation is
-  // immediate) and remembers the caller for SerializedCallerFor.
+  // Checks a token: from the verified-caller cache when it was verified less
+  // than a few seconds ago (see kVerifiedCallerLifetime) and has not expired
+  // since, otherwise against the database, remembering a valid answer.
   Verdict Verify(const std::string& token_hash);
+  std::optional<Caller> RecentlyVerified(const std::string& token_hash);
 
   Database& database_;
   MethodRoleTable method_roles_;
@@ -96,8 +105,12 @@ class AccessControl {
   struct CachedCaller {
     Caller caller;
     std::chrono::steady_clock::time_point verified_at;
+    std::optional<std::chrono::system_clock::time_point> expire_time;
   };
   std::unordered_map<std::string, CachedCaller> callers_by_token_hash_;
+  // Bumped by ForgetVerifiedCallers, so a lookup that raced a change does not
+  // put its stale answer back.
+  std::uint64_t cache_generation_ = 0;
 };
 
 // "user_id;role,role;team,team;token_id": the karton-caller metadata value.

@@ -10,16 +10,18 @@
 #include "karton/kernel/copy.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/prepared_query.h"
 
 namespace karton::kernel {
 namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr const char* kInsertEntry =
+// Every audited write runs it: prepared once per connection (RunPrepared).
+const std::string kInsertEntry =
     "INSERT INTO kernel.audit_entry (occurred_at, actor_user_id, action, resource_type, "
-    "resource_id, changes) VALUES (to_timestamp(:at_us / 1e6), nullif(:actor, 0), :action, "
-    ":resource_type, :resource_id, cast(:changes AS jsonb))";
+    "resource_id, changes) VALUES (to_timestamp(cast($1 AS bigint) / 1e6), "
+    "nullif(cast($2 AS bigint), 0), $3, $4, $5, cast($6 AS jsonb))";
 
 // Filters are bound and switch themselves off when unset: the statement text
 // never depends on the request.
@@ -214,14 +216,12 @@ void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAc
   CheckResourceType(resource_type);
   const auto changes_json = ChangesJson(action, changes);
   if (!changes_json) return;
-  const long long at_us = ToEpochMicros(clock_.Now());
-  const long long actor_id = actor.user_id;
+  const std::string at_us = std::to_string(ToEpochMicros(clock_.Now()));
+  const std::string actor_id = std::to_string(actor.user_id);
   const std::string action_name = ActionName(action);
-  const std::string type(resource_type);
-  const long long id = resource_id;
-  const std::string& json = *changes_json;
-  session << kInsertEntry, soci::use(at_us), soci::use(actor_id), soci::use(action_name),
-      soci::use(type), soci::use(id), soci::use(json);
+  const std::string id = std::to_string(resource_id);
+  RunPrepared(session, kInsertEntry,
+              {at_us, actor_id, action_name, resource_type, id, *changes_json});
 }
 
 MethodRoles AuditServiceImpl::Roles() {

@@ -433,6 +433,7 @@ void EventBus::ListenLoop() {
       connection = ConnectListener(connection_string_, error);
       if (connection) {
         sequence_now = true;  // anything published while we were deaf
+        if (credentials_changed_) credentials_changed_();
         spdlog::info("events: listening for notifications");
       } else {
         // Polling goes on meanwhile; try LISTEN again after a pause.
@@ -503,6 +504,8 @@ void EventBus::ListenLoop() {
         PQfreemem(notification);
         if (kind == "outbox") {
           sequence_now = true;
+        } else if (kind == event_store::kCredentialsChangedNotification) {
+          if (credentials_changed_) credentials_changed_();
         } else {
           read_head_now = true;
         }

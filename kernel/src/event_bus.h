@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -83,6 +84,13 @@ class EventBus {
   // Stops the threads after the deliveries in progress. Idempotent.
   void Stop();
 
+  // Runs `forget` whenever some kartond on this database announces a change
+  // of credentials (AnnounceCredentialsChanged), and after the listener
+  // (re)connects, since it may have missed one. Call before Start().
+  void OnCredentialsChanged(std::function<void()> forget) {
+    credentials_changed_ = std::move(forget);
+  }
+
   // Something changed that the deliverers should look at now: a webhook
   // was created or enabled, parked events were queued, the clock moved.
   void Refresh();
@@ -98,6 +106,7 @@ class EventBus {
 
  private:
   class ModuleEvents;
+  std::function<void()> credentials_changed_;
   struct Subscription;
 
   void ListenLoop();

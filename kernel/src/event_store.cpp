@@ -10,6 +10,7 @@
 
 #include "event_topics.h"
 #include "karton/kernel/copy.h"
+#include "karton/kernel/prepared_query.h"
 
 namespace karton::kernel::event_store {
 namespace {
@@ -25,15 +26,16 @@ namespace {
     "coalesce(" e ".actor_user_id, 0)"
 constexpr int kEventColumnCount = 8;
 
-constexpr const char* kInsertOutbox = R"sql(
+// Every publish runs it: prepared once per connection (RunPrepared).
+const std::string kInsertOutbox = R"sql(
 INSERT INTO kernel.event_outbox (module, topic, aggregate_id, payload_type, payload,
                                  publish_time, actor_user_id)
-VALUES (:module, :topic, :aggregate_id, :payload_type, decode(:payload, 'base64'),
-        to_timestamp(:publish_us / 1e6), nullif(cast(:actor AS bigint), 0)))sql";
+VALUES ($1, $2, $3, $4, decode($5, 'base64'),
+        to_timestamp(cast($6 AS bigint) / 1e6), nullif(cast($7 AS bigint), 0)))sql";
 
 // Sent at commit, once per transaction however many events it published
 // (PostgreSQL folds identical notifications of one transaction).
-constexpr const char* kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
+const std::string kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
 
 // Any constant both sides agree on; "karton.ev" in ASCII.
 constexpr const char* kTakeSequencerLock =
@@ -361,13 +363,18 @@ std::optional<SubscriptionRow> OneSubscription(soci::session& session, const cha
 
 void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
   const std::string payload = ToBase64(entry.payload);
-  long long aggregate_id = entry.aggregate_id;
-  long long publish_us = ToEpochMicros(entry.publish_time);
-  long long actor = entry.actor_user_id;
-  session << kInsertOutbox, soci::use(entry.module), soci::use(entry.topic),
-      soci::use(aggregate_id), soci::use(entry.payload_type), soci::use(payload),
-      soci::use(publish_us), soci::use(actor);
-  session << kNotifyOutbox;
+  const std::string aggregate_id = std::to_string(entry.aggregate_id);
+  const std::string publish_us = std::to_string(ToEpochMicros(entry.publish_time));
+  const std::string actor = std::to_string(entry.actor_user_id);
+  RunPrepared(
+      session, kInsertOutbox,
+      {entry.module, entry.topic, aggregate_id, entry.payload_type, payload, publish_us, actor});
+  RunPrepared(session, kNotifyOutbox, {});
+}
+
+void AnnounceCredentialsChanged(soci::session& session) {
+  const std::string kind = kCredentialsChangedNotification;
+  session << "SELECT pg_notify('karton_events', :kind)", soci::use(kind);
 }
 
 #define KARTON_ERASE_PAYLOADS(table)                                                  \

@@ -36,6 +36,12 @@ struct OutboxEntry {
 // Inside the caller's open transaction; also queues the NOTIFY that is sent
 // when (and only if) that transaction commits.
 void AppendToOutbox(soci::session& session, const OutboxEntry& entry);
+
+// The karton_events notification that says API tokens, users or teams changed.
+inline constexpr const char* kCredentialsChangedNotification = "credentials";
+// Tells every kartond on this database, when the session's transaction
+// commits, to forget the callers it verified (see AccessControl).
+void AnnounceCredentialsChanged(soci::session& session);
 // Many entries with one COPY (and one NOTIFY).
 void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries);
 // Empties the payloads of `module`'s events of `topics` about `aggregate_id`,

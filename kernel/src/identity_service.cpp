@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "access_control.h"
+#include "event_store.h"
 #include "identity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -267,7 +268,9 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
     }
     audit_.Record(lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.user",
                   updated->id, UserChanges(&*before, *updated));
+    event_store::AnnounceCredentialsChanged(lease.Session());
     transaction.commit();
+    credentials_changed_();
     ToProto(*updated, response);
     return grpc::Status::OK;
   } catch (const std::exception& error) {
@@ -338,7 +341,9 @@ grpc::Status IdentityServiceImpl::AddTeamMember(grpc::ServerContext* context,
         lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.team", after->id,
         {{"member_user_ids", IdsJson(before->member_user_ids), IdsJson(after->member_user_ids)}});
     ToProto(*after, response);
+    event_store::AnnounceCredentialsChanged(lease.Session());
     transaction.commit();
+    credentials_changed_();
     return grpc::Status::OK;
   } catch (const std::exception& error) {
     return FromDatabaseError(error, "the membership");
@@ -360,7 +365,9 @@ grpc::Status IdentityServiceImpl::RemoveTeamMember(grpc::ServerContext* context,
   audit_.Record(
       lease.Session(), CallerOf(*context), AuditAction::kUpdate, "kernel.team", team->id,
       {{"member_user_ids", IdsJson(before->member_user_ids), IdsJson(team->member_user_ids)}});
+  event_store::AnnounceCredentialsChanged(lease.Session());
   transaction.commit();
+  credentials_changed_();
   ToProto(*team, response);
   return grpc::Status::OK;
 }
@@ -421,7 +428,9 @@ grpc::Status IdentityServiceImpl::RevokeApiToken(grpc::ServerContext* context,
                   {{"revoked", "false", "true"}});
   }
   ToProto(*revoked, response);
+  event_store::AnnounceCredentialsChanged(lease.Session());
   transaction.commit();
+  credentials_changed_();
   return grpc::Status::OK;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
@@ -13,7 +14,11 @@ class Database;
 
 class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
-  IdentityServiceImpl(Database& database, AuditLog& audit) : database_(database), audit_(audit) {}
+  // `credentials_changed` runs after every committed change that can alter
+  // what a token may do (revocation, user disabled, roles, team membership).
+  IdentityServiceImpl(Database& database, AuditLog& audit,
+                      std::function<void()> credentials_changed)
+      : database_(database), audit_(audit), credentials_changed_(std::move(credentials_changed)) {}
 
   // Who may call what (enforced by AccessControl before any handler runs).
   static MethodRoles Roles();
@@ -39,6 +44,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
  private:
   Database& database_;
   AuditLog& audit_;
+  std::function<void()> credentials_changed_;
 };
 
 // On a database without any admin: creates the user "admin" with a token

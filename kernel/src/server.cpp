@@ -272,7 +272,10 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         v1::KernelService::service_full_name(),
         {{"ListModules", {std::string(kAnyRole)}}, {"AdvanceClock", {std::string(kRoleAdmin)}}});
     grpc_host->AddService(*kernel_service, v1::KernelService::service_full_name());
-    identity_service.emplace(*database, audit);
+    // Changes made here take effect at once; changes made by another kartond
+    // arrive as a notification through the event bus's listener.
+    identity_service.emplace(*database, audit, [&access] { access->ForgetVerifiedCallers(); });
+    event_bus->OnCredentialsChanged([&access] { access->ForgetVerifiedCallers(); });
     access->DeclareService(v1::IdentityService::service_full_name(), IdentityServiceImpl::Roles());
     grpc_host->AddService(*identity_service, v1::IdentityService::service_full_name());
     audit_service.emplace(*database);

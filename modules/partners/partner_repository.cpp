@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 #include "partner_sql.h"
 
@@ -16,9 +17,12 @@ using kernel::ToEpochMicros;
 namespace {
 
 // External partners see only what is shared with them (kernel.record_grant).
-#define KARTON_PARTNER_VISIBLE                            \
-  "(cast(:external AS int) = 0 OR kernel.is_shared_with(" \
-  "'partners.partner', p.id, cast(:user_id AS bigint)))"
+// The placeholders differ: SOCI statements name theirs, RunPrepared numbers them.
+#define KARTON_PARTNER_VISIBLE_TO(external, user_id) \
+  "(cast(" external                                  \
+  " AS int) = 0 OR kernel.is_shared_with("           \
+  "'partners.partner', p.id, cast(" user_id " AS bigint)))"
+#define KARTON_PARTNER_VISIBLE KARTON_PARTNER_VISIBLE_TO(":external", ":user_id")
 
 #define KARTON_STORED_COLUMNS                                                        \
   "kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, " \
@@ -30,32 +34,32 @@ namespace {
   "r.owner_user_id, r.custom_fields, r.credit_limit_currency, r.credit_limit_minor, " \
   "r.risk_class, r.birthday, r.name_day, r.bank_accounts"
 
-constexpr const char* kFindPartner =
+// Run with RunPrepared: reading one partner is the hottest path there is.
+const std::string kFindPartner =
     "SELECT " KARTON_PARTNER_JSON
-    " FROM partners.partner p WHERE p.id = :id AND " KARTON_PARTNER_VISIBLE;
-constexpr const char* kFindPartnerForUpdate =
-    "SELECT " KARTON_PARTNER_JSON
-    " FROM partners.partner p WHERE p.id = :id AND " KARTON_PARTNER_VISIBLE " FOR UPDATE OF p";
+    " FROM partners.partner p WHERE p.id = $1 AND " KARTON_PARTNER_VISIBLE_TO("$2", "$3");
+const std::string kFindPartnerForUpdate = kFindPartner + " FOR UPDATE OF p";
 
 constexpr const char* kFindByRequestId =
     "SELECT id FROM partners.partner WHERE request_id = :request_id";
 constexpr const char* kLockRequestId =
     "SELECT pg_advisory_xact_lock(hashtext('partners.partner.request.' || :request_id))";
 
-constexpr const char* kInsertPartner =
+// Creates and updates run prepared (RunPrepared), like the read.
+const std::string kInsertPartner =
     "INSERT INTO partners.partner (" KARTON_STORED_COLUMNS
     ", search_text, request_id, create_time, update_time) "
     "SELECT " KARTON_STORED_VALUES
-    ", kernel.fold(partners.search_source(r)), nullif(:request_id, ''), to_timestamp(:now1 / 1e6), "
-    "to_timestamp(:now2 / 1e6) "
-    "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r RETURNING id";
+    ", kernel.fold(partners.search_source(r)), nullif($1, ''), "
+    "to_timestamp(cast($2 AS bigint) / 1e6), to_timestamp(cast($2 AS bigint) / 1e6) "
+    "FROM jsonb_populate_record(NULL::partners.partner, cast($3 AS jsonb)) r RETURNING id";
 
-constexpr const char* kUpdatePartner =
+const std::string kUpdatePartner =
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
     ", search_text, update_time, version) = (SELECT " KARTON_STORED_VALUES
-    ", kernel.fold(partners.search_source(r)), to_timestamp(:now / 1e6), p.version + 1 "
-    "FROM jsonb_populate_record(NULL::partners.partner, cast(:doc AS jsonb)) r) "
-    "WHERE p.id = :id";
+    ", kernel.fold(partners.search_source(r)), to_timestamp(cast($1 AS bigint) / 1e6), "
+    "p.version + 1 FROM jsonb_populate_record(NULL::partners.partner, cast($2 AS jsonb)) r) "
+    "WHERE p.id = $3";
 
 constexpr const char* kSetArchived =
     "UPDATE partners.partner SET archived = cast(:archived AS boolean), "
@@ -76,7 +80,8 @@ constexpr const char* kFindByExternalId =
   "'type', 'CUSTOM_FIELD_TYPE_' || upper(d.type), 'choices', to_jsonb(d.choices), " \
   "'required', d.required, 'etag', d.version::text)::text"
 
-constexpr const char* kListDefinitions =
+// Every partner write checks custom fields against these: run prepared.
+const std::string kListDefinitions =
     "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d ORDER BY d.key";
 constexpr const char* kFindDefinition =
     "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d WHERE d.key = :key";
@@ -191,14 +196,14 @@ std::string StorageJson(const v1::Partner& partner, const std::vector<std::strin
 
 namespace {
 
-std::optional<std::string> OptionalJson(soci::session& session, const char* sql, long long id,
-                                        const Visibility& visibility) {
-  std::string json;
-  const int external = visibility.external ? 1 : 0;
-  long long user_id = visibility.user_id;
-  session << sql, soci::use(id), soci::use(external), soci::use(user_id), soci::into(json);
-  if (!session.got_data()) return std::nullopt;
-  return json;
+std::optional<std::string> OptionalJson(soci::session& session, const std::string& sql,
+                                        std::int64_t id, const Visibility& visibility) {
+  const std::string id_text = std::to_string(id);
+  const std::string user_id = std::to_string(visibility.user_id);
+  const auto rows =
+      kernel::RunPrepared(session, sql, {id_text, visibility.external ? "1" : "0", user_id});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::string(rows.Text(0, 0));
 }
 
 // Runs `sql` with text parameters bound in order, reading (json, key) rows.
@@ -260,16 +265,16 @@ void LockKey(soci::session& session, const std::string& key) {
 std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
                            const std::string& request_id, TimePoint now) {
   const std::string doc = StorageJson(partner);
-  long long now_us = ToEpochMicros(now), id = 0;
-  session << kInsertPartner, soci::use(request_id), soci::use(now_us), soci::use(now_us),
-      soci::use(doc), soci::into(id);
-  return id;
+  const std::string now_us = std::to_string(ToEpochMicros(now));
+  const auto rows = kernel::RunPrepared(session, kInsertPartner, {request_id, now_us, doc});
+  return std::stoll(std::string(rows.Text(0, 0)));
 }
 
 void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
   const std::string doc = StorageJson(partner);
-  long long now_us = ToEpochMicros(now), id = partner.id();
-  session << kUpdatePartner, soci::use(now_us), soci::use(doc), soci::use(id);
+  const std::string now_us = std::to_string(ToEpochMicros(now));
+  const std::string id = std::to_string(partner.id());
+  kernel::RunPrepared(session, kUpdatePartner, {now_us, doc, id});
 }
 
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now) {
@@ -374,8 +379,10 @@ std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& qu
 
 std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session) {
   std::vector<v1::CustomFieldDefinition> definitions;
-  soci::rowset<std::string> rows = (session.prepare << kListDefinitions);
-  for (const auto& json : rows) definitions.push_back(FromJson<v1::CustomFieldDefinition>(json));
+  const auto rows = kernel::RunPrepared(session, kListDefinitions, {});
+  for (int row = 0; row < rows.Count(); ++row) {
+    definitions.push_back(FromJson<v1::CustomFieldDefinition>(std::string(rows.Text(row, 0))));
+  }
   return definitions;
 }
 

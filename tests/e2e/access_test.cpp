@@ -147,6 +147,26 @@ TEST_F(AccessTest, RolesDecideWhichMethodsAUserMayCall) {
   kernel::v1::User user;
   EXPECT_EQ(identity_->CreateUser(As(seller).get(), create, &user).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+
+  // A role change applies to the very next call, though the token was just
+  // verified (and is remembered for a few seconds).
+  kernel::v1::User accountant_user;
+  kernel::v1::GetUserRequest get;
+  get.set_id(accountant_id);
+  ASSERT_TRUE(identity_->GetUser(As(admin_token_).get(), get, &accountant_user).ok());
+  kernel::v1::UpdateUserRequest update;
+  *update.mutable_user() = accountant_user;
+  update.mutable_user()->add_roles(kernel::v1::ROLE_SALES);
+  update.mutable_update_mask()->add_paths("roles");
+  kernel::v1::User updated;
+  ASSERT_TRUE(identity_->UpdateUser(As(admin_token_).get(), update, &updated).ok());
+  EXPECT_TRUE(notes->CreateNote(As(accountant).get(), request, &note).ok());
+  update.mutable_user()->clear_roles();
+  update.mutable_user()->add_roles(kernel::v1::ROLE_ACCOUNTING);
+  update.mutable_user()->set_etag(updated.etag());
+  ASSERT_TRUE(identity_->UpdateUser(As(admin_token_).get(), update, &updated).ok());
+  EXPECT_EQ(notes->CreateNote(As(accountant).get(), request, &note).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AccessTest, ExternalPartnersSeeOnlyWhatIsSharedWithThem) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "event_bus.h"
+#include "event_store.h"
 #include "job_queue.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/v1/event_service.pb.h"
@@ -138,6 +139,45 @@ TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {
                std::invalid_argument);
   EXPECT_TRUE(bus.MatchesSomeTopic("shop.*"));
   EXPECT_FALSE(bus.MatchesSomeTopic("billing.*"));
+}
+
+TEST_F(EventBusTest, ACredentialsAnnouncementReachesEveryBusAfterCommitOnly) {
+  std::atomic<int> forgotten_a{0}, forgotten_b{0};
+  auto bus_a = MakeBus("node-a");
+  auto bus_b = MakeBus("node-b");
+  bus_a->OnCredentialsChanged([&] { ++forgotten_a; });
+  bus_b->OnCredentialsChanged([&] { ++forgotten_b; });
+  bus_a->Start();
+  bus_b->Start();
+  // Connecting the listener counts as one: a change may have been missed.
+  auto wait_until = [](const std::atomic<int>& counter, int at_least) {
+    for (int i = 0; i < 200 && counter.load() < at_least; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return counter.load() >= at_least;
+  };
+  ASSERT_TRUE(wait_until(forgotten_a, 1));
+  ASSERT_TRUE(wait_until(forgotten_b, 1));
+  const int before_a = forgotten_a.load(), before_b = forgotten_b.load();
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    event_store::AnnounceCredentialsChanged(lease.Session());
+    // Rolled back: nobody hears it.
+  }
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    event_store::AnnounceCredentialsChanged(lease.Session());
+    transaction.commit();
+  }
+  EXPECT_TRUE(wait_until(forgotten_a, before_a + 1));
+  EXPECT_TRUE(wait_until(forgotten_b, before_b + 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(forgotten_a.load(), before_a + 1);
+  EXPECT_EQ(forgotten_b.load(), before_b + 1);
+  bus_a->Stop();
+  bus_b->Stop();
 }
 
 }  // namespace

@@ -1,0 +1,130 @@
+#include "karton/kernel/prepared_query.h"
+
+#include <fmt/format.h>
+#include <libpq-events.h>
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+namespace karton::kernel {
+namespace {
+
+// The statements prepared on one connection. libpq keeps it with the
+// connection (PQsetInstanceData) and tells us when the connection is reset or
+// closed, which is exactly when PostgreSQL forgets its prepared statements, so
+// the bookkeeping can never disagree with the server.
+struct PreparedOnConnection {
+  std::unordered_map<std::string, std::string> name_by_sql;
+};
+
+int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_through*/) {
+  switch (event) {
+    case PGEVT_CONNRESET: {
+      auto* info = static_cast<PGEventConnReset*>(event_info);
+      if (auto* prepared = static_cast<PreparedOnConnection*>(
+              PQinstanceData(info->conn, PreparedStatementEvents))) {
+        prepared->name_by_sql.clear();
+      }
+      return 1;
+    }
+    case PGEVT_CONNDESTROY: {
+      auto* info = static_cast<PGEventConnDestroy*>(event_info);
+      delete static_cast<PreparedOnConnection*>(
+          PQinstanceData(info->conn, PreparedStatementEvents));
+      return 1;
+    }
+    default:
+      return 1;
+  }
+}
+
+PGconn* ConnectionOf(soci::session& session) {
+  // Every pool session is opened with the PostgreSQL backend.
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  if (backend == nullptr || backend->conn_ == nullptr) {
+    throw std::runtime_error("RunPrepared needs an open PostgreSQL session");
+  }
+  return backend->conn_;
+}
+
+PreparedOnConnection& PreparedOn(PGconn* connection) {
+  if (auto* prepared =
+          static_cast<PreparedOnConnection*>(PQinstanceData(connection, PreparedStatementEvents))) {
+    return *prepared;
+  }
+  if (PQregisterEventProc(connection, PreparedStatementEvents, "karton.prepared", nullptr) == 0) {
+    throw std::runtime_error("libpq refused to track prepared statements on a connection");
+  }
+  auto owned = std::make_unique<PreparedOnConnection>();
+  if (PQsetInstanceData(connection, PreparedStatementEvents, owned.get()) == 0) {
+    throw std::runtime_error("libpq refused to track prepared statements on a connection");
+  }
+  // From here on libpq owns it: PGEVT_CONNDESTROY deletes it.
+  return *owned.release();
+}
+
+[[noreturn]] void ThrowFailure(PGconn* connection, PGresult* result) {
+  const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  std::string message =
+      result == nullptr ? PQerrorMessage(connection) : PQresultErrorMessage(result);
+  if (result != nullptr) PQclear(result);
+  throw soci::postgresql_soci_error(message, state == nullptr ? "08006" : state);
+}
+
+}  // namespace
+
+QueryRows::QueryRows(PGresult* result) : result_(result) {}
+
+void QueryRows::Clear::operator()(PGresult* result) const { PQclear(result); }
+
+int QueryRows::Count() const { return PQntuples(result_.get()); }
+
+bool QueryRows::IsNull(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string_view QueryRows::Text(int row, int column) const {
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+}
+
+QueryRows RunPrepared(soci::session& session, const std::string& sql,
+                      std::span<const QueryParam> params) {
+  PGconn* connection = ConnectionOf(session);
+  PreparedOnConnection& prepared = PreparedOn(connection);
+  auto known = prepared.name_by_sql.find(sql);
+  if (known == prepared.name_by_sql.end()) {
+    std::string name = fmt::format("karton_{}", prepared.name_by_sql.size() + 1);
+    PGresult* made = PQprepare(connection, name.c_str(), sql.c_str(), 0, nullptr);
+    if (made == nullptr || PQresultStatus(made) != PGRES_COMMAND_OK) {
+      ThrowFailure(connection, made);
+    }
+    PQclear(made);
+    known = prepared.name_by_sql.emplace(sql, std::move(name)).first;
+  }
+  // libpq wants NUL-terminated texts.
+  std::vector<std::string> texts;
+  std::vector<const char*> values;
+  texts.reserve(params.size());
+  values.reserve(params.size());
+  for (const auto& param : params) {
+    if (!param) {
+      values.push_back(nullptr);
+      continue;
+    }
+    texts.emplace_back(*param);
+    values.push_back(texts.back().c_str());
+  }
+  PGresult* result =
+      PQexecPrepared(connection, known->second.c_str(), static_cast<int>(values.size()),
+                     values.data(), nullptr, nullptr, 0);
+  const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowFailure(connection, result);
+  return QueryRows(result);
+}
+
+}  // namespace karton::kernel

@@ -119,6 +119,13 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("event-claim-seconds", options.event_claim_seconds,
       "How long a kartond that stopped answering keeps a subscription before another takes it")
       ->check(CLI::Range(1, 3600));
+  // Shorthands for the messaging module's settings (names fixed by the API
+  // contract); the same as --module-option messaging.smtp_url=... etc.
+  std::string smtp_url, mail_from;
+  add("smtp-url", smtp_url,
+      "Messaging: the SMTP server, smtp://[user:password@]host:port (STARTTLS when offered) or "
+      "smtps://...");
+  add("mail-from", mail_from, "Messaging: the sender of email, \"Name <address>\" or an address");
   // Repeatable: every source adds to the list, and a key given twice keeps
   // its last value (so a flag still beats the environment and the file).
   app.add_option("--module-option", module_option_list,
@@ -217,6 +224,8 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     }
     options.module_options[match[1]][match[2]] = match[3];
   }
+  if (!smtp_url.empty()) options.module_options["messaging"]["smtp_url"] = smtp_url;
+  if (!mail_from.empty()) options.module_options["messaging"]["mail_from"] = mail_from;
   options.config_file = config_file;
   std::stringstream list(modules_list);
   for (std::string name; std::getline(list, name, ',');) {

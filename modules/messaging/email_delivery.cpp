@@ -1,0 +1,158 @@
+#include "email_delivery.h"
+
+#include <curl/curl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+namespace karton::messaging {
+namespace {
+
+constexpr const char* kCrlf = "\r\n";
+
+bool IsAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && c != '\r' && c != '\n';
+  });
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// RFC 2047 encoded words of at most 75 characters, split between whole UTF-8
+// characters; ASCII text without line breaks goes as it is.
+std::string EncodedWords(std::string_view text) {
+  if (IsAscii(text)) return std::string(text);
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = std::min(text.size(), start + 45);  // 45 bytes -> 60 base64 characters
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + Base64(text.substr(start, end - start)) + "?=";
+    start = end;
+  }
+  return out;
+}
+
+// Base64 in lines of 76 characters, as MIME wants.
+std::string Base64Lines(std::string_view bytes) {
+  const std::string encoded = Base64(bytes);
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); i += 76) {
+    out += encoded.substr(i, 76);
+    out += kCrlf;
+  }
+  return out;
+}
+
+std::string Mailbox(const std::string& mailbox) {
+  const auto open = mailbox.rfind('<');
+  if (open == std::string::npos || open == 0) return mailbox;
+  std::string name = mailbox.substr(0, open);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+    name = name.substr(1, name.size() - 2);
+  }
+  return fmt::format("{} {}", IsAscii(name) ? fmt::format("\"{}\"", name) : EncodedWords(name),
+                     mailbox.substr(open));
+}
+
+struct Upload {
+  const std::string& data;
+  std::size_t sent = 0;
+};
+
+std::size_t ReadUpload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  const std::size_t n = std::min(size * count, upload->data.size() - upload->sent);
+  std::memcpy(buffer, upload->data.data() + upload->sent, n);
+  upload->sent += n;
+  return n;
+}
+
+}  // namespace
+
+std::string AddressOf(const std::string& mailbox) {
+  const auto open = mailbox.rfind('<');
+  const auto close = mailbox.rfind('>');
+  if (open == std::string::npos || close == std::string::npos || close < open) return mailbox;
+  return mailbox.substr(open + 1, close - open - 1);
+}
+
+std::string BuildMime(const Email& email, const std::string& from,
+                      std::chrono::system_clock::time_point date) {
+  std::string mime;
+  mime += fmt::format("Date: {:%a, %d %b %Y %H:%M:%S} +0000{}",
+                      std::chrono::floor<std::chrono::seconds>(date), kCrlf);
+  mime += fmt::format("From: {}{}", Mailbox(from), kCrlf);
+  mime += fmt::format("To: <{}>{}", email.to, kCrlf);
+  mime += fmt::format("Subject: {}{}", EncodedWords(email.subject), kCrlf);
+  mime += fmt::format("Message-ID: <{}>{}", email.message_id, kCrlf);
+  if (!email.unsubscribe_url.empty()) {
+    // RFC 8058: mail clients may offer a one-click opt-out.
+    mime += fmt::format("List-Unsubscribe: <{}>{}", email.unsubscribe_url, kCrlf);
+    mime += fmt::format("List-Unsubscribe-Post: List-Unsubscribe=One-Click{}", kCrlf);
+  }
+  mime += fmt::format("MIME-Version: 1.0{}", kCrlf);
+  const auto text_part = [&](const char* type, const std::string& body) {
+    return fmt::format("Content-Type: {}; charset=UTF-8{}Content-Transfer-Encoding: base64{}{}{}",
+                       type, kCrlf, kCrlf, kCrlf, Base64Lines(body));
+  };
+  if (email.html_body.empty()) return mime + text_part("text/plain", email.text_body);
+  // The boundary must not occur in the parts: base64 never contains "=_".
+  // (Message ids are "<hex>@<domain>"; '@' may not be in a boundary.)
+  const std::string boundary = "=_karton_" + email.message_id.substr(0, email.message_id.find('@'));
+  mime += fmt::format("Content-Type: multipart/alternative; boundary=\"{}\"{}{}", boundary, kCrlf,
+                      kCrlf);
+  mime += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/plain", email.text_body));
+  mime += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/html", email.html_body));
+  mime += fmt::format("--{}--{}", boundary, kCrlf);
+  return mime;
+}
+
+DeliveryOutcome SendEmail(const SmtpSettings& settings, const std::string& to,
+                          const std::string& mime) {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
+  if (!handle) return {DeliveryOutcome::Kind::kTemporaryFailure, "libcurl could not start"};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
+      curl_slist_append(nullptr, fmt::format("<{}>", to).c_str()), &curl_slist_free_all);
+  const std::string envelope_from = fmt::format("<{}>", AddressOf(settings.from));
+  Upload upload{mime};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  CURL* curl = handle.get();
+  curl_easy_setopt(curl, CURLOPT_URL, settings.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  // STARTTLS whenever the server offers it; smtps:// is TLS throughout.
+  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, envelope_from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients.get());
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mime.size()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // required with threads
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  const CURLcode result = curl_easy_perform(curl);
+  long reply = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
+  if (result == CURLE_OK) return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply)};
+  const std::string detail =
+      fmt::format("{} (SMTP reply {}): {}", curl_easy_strerror(result), reply,
+                  error_buffer[0] != '\0' ? error_buffer : "no detail");
+  if (reply >= 500 && reply < 600) return {DeliveryOutcome::Kind::kPermanentFailure, detail};
+  return {DeliveryOutcome::Kind::kTemporaryFailure, detail};
+}
+
+}  // namespace karton::messaging

@@ -1,0 +1,226 @@
+// The messaging module end to end: kartond with messaging and partners on a
+// throwaway database, email delivered to a real SMTP server on loopback
+// (aiosmtpd, tests/harness/smtp_sink.py).
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <thread>
+
+#include "karton/kernel/errors.h"
+#include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "kartond_process.h"
+#include "smtp_sink.h"
+#include "throwaway_postgres.h"
+
+namespace karton::testing {
+namespace {
+
+namespace mv1 = messaging::v1;
+
+std::string DecodeEncodedWords(const std::string& header) {
+  std::string decoded;
+  for (std::size_t at = 0; (at = header.find("=?UTF-8?B?", at)) != std::string::npos;) {
+    const auto end = header.find("?=", at + 10);
+    const std::string base64 = header.substr(at + 10, end - at - 10);
+    std::string bytes(base64.size(), '\0');
+    std::size_t length = 0;
+    sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), base64.data(),
+                      base64.size(), nullptr, &length, nullptr, sodium_base64_VARIANT_ORIGINAL);
+    decoded += bytes.substr(0, length);
+    at = end;
+  }
+  return decoded;
+}
+
+class MessagingTest : public ::testing::Test {
+ protected:
+  void Start(int temporary_failures = 0) {
+    sink_ = std::make_unique<SmtpSink>(temporary_failures);
+    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
+        "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
+        ProductModulesDirectory().string(), "--modules", "messaging", "--job-poll-ms", "100",
+        "--smtp-url", sink_->Url(), "--mail-from", "Karton Értesítő <noreply@karton.example>"});
+    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
+    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    messaging_ = mv1::MessagingService::NewStub(channel_);
+    partners_ = partners::v1::PartnerService::NewStub(channel_);
+    admin_ = kartond_->AdminToken();
+  }
+
+  std::unique_ptr<grpc::ClientContext> Call() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context->AddMetadata("authorization", "Bearer " + admin_);
+    return context;
+  }
+
+  mv1::Message WaitForStatus(std::int64_t id, mv1::MessageStatus status) {
+    mv1::GetMessageRequest request;
+    request.set_id(id);
+    mv1::Message message;
+    for (int i = 0; i < 300; ++i) {
+      EXPECT_TRUE(messaging_->GetMessage(Call().get(), request, &message).ok());
+      if (message.status() == status) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return message;
+  }
+
+  mv1::Message SendInline(const std::string& address, const std::string& key = "") {
+    mv1::SendMessageRequest request;
+    request.set_channel(mv1::CHANNEL_EMAIL);
+    request.set_category(mv1::CATEGORY_TRANSACTIONAL);
+    request.mutable_recipient()->set_address(address);
+    request.set_subject("Számla");
+    request.set_text_body("A számla mellékelve.");
+    request.set_idempotency_key(key);
+    mv1::Message message;
+    const auto status = messaging_->SendMessage(Call().get(), request, &message);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return message;
+  }
+
+  std::unique_ptr<SmtpSink> sink_;
+  std::string conninfo_;
+  TemporaryDirectory data_dir_;
+  std::unique_ptr<KartondProcess> kartond_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<mv1::MessagingService::Stub> messaging_;
+  std::unique_ptr<partners::v1::PartnerService::Stub> partners_;
+  std::string admin_;
+};
+
+TEST_F(MessagingTest, ATemplatedEmailReachesThePartnerOnceWithItsUtf8Subject) {
+  Start();
+  partners::v1::CreatePartnerRequest create_partner;
+  create_partner.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+  create_partner.mutable_partner()->set_display_name("Kovács és Társa Kft.");
+  create_partner.mutable_partner()->add_emails("iroda@kovacs.example");
+  partners::v1::Partner partner;
+  ASSERT_TRUE(partners_->CreatePartner(Call().get(), create_partner, &partner).ok());
+
+  mv1::CreateTemplateRequest create_template;
+  auto* tmpl = create_template.mutable_template_();
+  tmpl->set_name("offer");
+  tmpl->set_language("hu");
+  tmpl->set_channel(mv1::CHANNEL_EMAIL);
+  tmpl->set_subject("Őszi ajánlat: {{partner.displayName}}");
+  tmpl->set_text_body("Kedves {{partner.displayName}}!\n{{#items}}- {{name}}\n{{/items}}");
+  tmpl->set_html_body("<p>Kedves {{partner.displayName}}!</p>");
+  mv1::Template stored;
+  ASSERT_TRUE(messaging_->CreateTemplate(Call().get(), create_template, &stored).ok());
+
+  mv1::SendMessageRequest send;
+  send.set_channel(mv1::CHANNEL_EMAIL);
+  send.set_category(mv1::CATEGORY_TRANSACTIONAL);
+  send.mutable_recipient()->set_partner_id(partner.id());
+  send.set_template_name("offer");
+  send.set_language("hu");
+  (*send.mutable_variables()->mutable_fields())["items"]
+      .mutable_list_value()
+      ->add_values()
+      ->mutable_struct_value()
+      ->mutable_fields()
+      ->
+      operator[]("name")
+      .set_string_value("Ablakcsere");
+  send.set_idempotency_key("offer-2026-11-" + std::to_string(partner.id()));
+  mv1::Message queued;
+  const auto sent = messaging_->SendMessage(Call().get(), send, &queued);
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+  EXPECT_EQ(queued.address(), "iroda@kovacs.example");
+  EXPECT_EQ(queued.subject(), "Őszi ajánlat: Kovács és Társa Kft.");
+  EXPECT_EQ(queued.text_body(), "Kedves Kovács és Társa Kft.!\n- Ablakcsere\n");
+  EXPECT_EQ(queued.html_body(), "<p>Kedves Kovács és Társa Kft.!</p>");
+
+  const mv1::Message done = WaitForStatus(queued.id(), mv1::MESSAGE_STATUS_SENT);
+  EXPECT_EQ(done.status(), mv1::MESSAGE_STATUS_SENT) << done.last_error();
+  EXPECT_EQ(done.attempts(), 1);
+  EXPECT_TRUE(done.has_sent_time());
+  ASSERT_TRUE(sink_->WaitForMessages(1, std::chrono::seconds(5)));
+  const ReceivedMail mail = sink_->Messages().at(0);
+  EXPECT_EQ(mail.recipients, std::vector<std::string>{"iroda@kovacs.example"});
+  EXPECT_EQ(DecodeEncodedWords(mail.Header("Subject")), "Őszi ajánlat: Kovács és Társa Kft.");
+  EXPECT_EQ(mail.Header("Message-ID"), "<" + done.provider_message_id() + ">");
+  EXPECT_NE(mail.Header("Content-Type").find("multipart/alternative"), std::string::npos);
+  EXPECT_EQ(DecodeEncodedWords(mail.Header("From")), "Karton Értesítő");
+
+  // The same idempotency key again: the same message, nothing new sent.
+  mv1::Message again;
+  ASSERT_TRUE(messaging_->SendMessage(Call().get(), send, &again).ok());
+  EXPECT_EQ(again.id(), queued.id());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(sink_->Messages().size(), 1u);
+
+  mv1::ListMessagesRequest list;
+  list.set_partner_id(partner.id());
+  mv1::ListMessagesResponse listed;
+  ASSERT_TRUE(messaging_->ListMessages(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.messages_size(), 1);
+  EXPECT_EQ(listed.messages(0).id(), queued.id());
+}
+
+TEST_F(MessagingTest, TemporaryFailuresAreRetriedAndPermanentOnesStop) {
+  Start(/*temporary_failures=*/2);
+  const mv1::Message retried = SendInline("anna@example.com");
+  const mv1::Message done = WaitForStatus(retried.id(), mv1::MESSAGE_STATUS_SENT);
+  EXPECT_EQ(done.status(), mv1::MESSAGE_STATUS_SENT) << done.last_error();
+  EXPECT_EQ(done.attempts(), 3);
+  ASSERT_TRUE(sink_->WaitForMessages(1, std::chrono::seconds(5)));
+  EXPECT_EQ(sink_->Messages().size(), 1u);
+
+  const mv1::Message refused = SendInline("nobody@rejected.example");
+  const mv1::Message failed = WaitForStatus(refused.id(), mv1::MESSAGE_STATUS_FAILED);
+  EXPECT_EQ(failed.status(), mv1::MESSAGE_STATUS_FAILED);
+  EXPECT_EQ(failed.attempts(), 1);
+  EXPECT_NE(failed.last_error().find("550"), std::string::npos) << failed.last_error();
+}
+
+TEST_F(MessagingTest, BadInputNamesTheFieldAndQueuesNothing) {
+  Start();
+  mv1::CreateTemplateRequest create;
+  auto* tmpl = create.mutable_template_();
+  tmpl->set_name("broken");
+  tmpl->set_language("en");
+  tmpl->set_channel(mv1::CHANNEL_EMAIL);
+  tmpl->set_subject("Hello");
+  tmpl->set_text_body("Dear {{name}},\nyour order {{#items}}{{name}}");
+  mv1::Template stored;
+  const auto broken = messaging_->CreateTemplate(Call().get(), create, &stored);
+  EXPECT_EQ(broken.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const auto violations = kernel::FieldViolationsOf(broken);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "template.text_body");
+  EXPECT_NE(violations[0].description.find("line 2, column 12"), std::string::npos)
+      << violations[0].description;
+
+  mv1::SendMessageRequest send;
+  send.set_channel(mv1::CHANNEL_EMAIL);
+  send.mutable_recipient()->set_address("a@example.com");
+  send.set_subject("s");
+  send.set_text_body("t");
+  mv1::Message message;
+  auto status = messaging_->SendMessage(Call().get(), send, &message);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "category");
+  send.set_category(mv1::CATEGORY_MARKETING);
+  send.mutable_recipient()->set_address("not an address");
+  status = messaging_->SendMessage(Call().get(), send, &message);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "recipient.address");
+  send.mutable_recipient()->set_address("");
+  send.mutable_recipient()->set_partner_id(424242);
+  status = messaging_->SendMessage(Call().get(), send, &message);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "recipient.partner_id");
+
+  mv1::ListMessagesResponse listed;
+  ASSERT_TRUE(messaging_->ListMessages(Call().get(), {}, &listed).ok());
+  EXPECT_EQ(listed.messages_size(), 0);
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +12,7 @@
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/proto_json.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -25,25 +25,8 @@ namespace {
 constexpr const char* kTemplateResource = "messaging.template";
 constexpr const char* kMessageResource = "messaging.message";
 
-std::string SqlState(const std::exception& error) {
-  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
-  return pg != nullptr ? pg->sqlstate() : "";
-}
-
-// Unexpected failures are INTERNAL and logged; conflicts may be retried.
-template <class Body>
-grpc::Status Guarded(kernel::ModuleContext& context, const char* method, Body&& body) {
-  try {
-    return body();
-  } catch (const std::exception& error) {
-    const std::string state = SqlState(error);
-    if (state == "40001" || state == "40P01") {
-      return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
-    }
-    context.Log().error("{}: {}", method, kernel::DescribeDatabaseError(error));
-    return {grpc::StatusCode::INTERNAL, "internal error"};
-  }
-}
+using kernel::Guarded;
+using kernel::SqlState;
 
 // Each text of a template must compile; the error names field, line, column.
 grpc::Status CheckTexts(const v1::Template& tmpl, const std::string& prefix) {
@@ -387,9 +370,9 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     *message.mutable_recipient() = recipient;
     message.set_address(resolved.email);
     message.set_idempotency_key(request->idempotency_key());
+    const std::string sender = AddressOf(smtp_->from);
     message.set_provider_message_id(
-        fmt::format("{}@{}", RandomHex(16),
-                    AddressOf(smtp_->from).substr(AddressOf(smtp_->from).find('@') + 1)));
+        fmt::format("{}@{}", RandomHex(16), sender.substr(sender.find('@') + 1)));
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     if (templated) {

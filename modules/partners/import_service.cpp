@@ -362,7 +362,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
           seconds(received, matched_and_written),
           seconds(matched_and_written, std::chrono::steady_clock::now()));
     } catch (const std::exception& error) {
-      LogFailure(context_, "ImportPartners", error);
+      context_.Log().error("ImportPartners: {}", kernel::DescribeDatabaseError(error));
       finish_failed("the import failed on the server; nothing was applied");
       return {grpc::StatusCode::INTERNAL, "the import failed; nothing was applied"};
     }

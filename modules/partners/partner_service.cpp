@@ -93,10 +93,6 @@ bool IsPhoneish(const std::string& query, std::string& digits) {
 
 }  // namespace
 
-void LogFailure(kernel::ModuleContext& context, const char* method, const std::exception& error) {
-  context.Log().error("{}: {}", method, kernel::DescribeDatabaseError(error));
-}
-
 kernel::MethodRoles PartnerServiceImpl::Roles() {
   const std::vector<std::string> readers = {std::string(kernel::kAnyRole)};
   const std::vector<std::string> writers = {

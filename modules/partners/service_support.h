@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/field_mask_util.h>
-#include <soci/postgresql/soci-postgresql.h>
 
 #include <set>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
 #include "karton/kernel/module.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
@@ -61,32 +61,9 @@ inline repository::Visibility VisibilityOf(const kernel::Caller& caller) {
   return {caller.IsExternalPartner(), caller.user_id};
 }
 
-// The SQLSTATE of a PostgreSQL error, "" for anything else.
-inline std::string SqlState(const std::exception& error) {
-  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
-  return pg != nullptr ? pg->sqlstate() : "";
-}
-
-// Logs an unexpected failure of `method` with its cause (in
-// partner_service.cpp, which keeps spdlog out of this header).
-void LogFailure(kernel::ModuleContext& context, const char* method, const std::exception& error);
-
-// Runs a handler body: a serialization failure or deadlock is ABORTED (the
-// client may retry); anything else unexpected is INTERNAL, logged with its
-// cause, which the client does not need to see.
-template <class Body>
-grpc::Status Guarded(kernel::ModuleContext& context, const char* method, Body&& body) {
-  try {
-    return body();
-  } catch (const std::exception& error) {
-    const std::string state = SqlState(error);
-    if (state == "40001" || state == "40P01") {
-      return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
-    }
-    LogFailure(context, method, error);
-    return {grpc::StatusCode::INTERNAL, "internal error"};
-  }
-}
+// The kernel's handler guard and SQLSTATE reader (karton/kernel/guarded.h).
+using kernel::Guarded;
+using kernel::SqlState;
 
 inline grpc::Status StaleEtag(const char* what, std::int64_t id, const std::string& sent,
                               const std::string& current) {

@@ -1,0 +1,26 @@
+#include "karton/kernel/guarded.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <spdlog/spdlog.h>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/module.h"
+
+namespace karton::kernel {
+
+std::string SqlState(const std::exception& error) {
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  return pg != nullptr ? pg->sqlstate() : "";
+}
+
+grpc::Status UnexpectedFailure(ModuleContext& context, const char* method,
+                               const std::exception& error) {
+  const std::string state = SqlState(error);
+  if (state == "40001" || state == "40P01") {
+    return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
+  }
+  context.Log().error("{}: {}", method, DescribeDatabaseError(error));
+  return {grpc::StatusCode::INTERNAL, "internal error"};
+}
+
+}  // namespace karton::kernel

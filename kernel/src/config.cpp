@@ -75,6 +75,9 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "Use this PostgreSQL (postgresql://... or a libpq conninfo) instead of the embedded one");
   add("grpc-listen", options.grpc_listen, "Address for the gRPC server (port 0: any free port)");
   add("http-listen", options.http_listen, "Address for the HTTP server (port 0: any free port)");
+  add("public-url", options.public_url,
+      "The HTTP side's address as the outside world sees it, for links in messages and feeds "
+      "(https://crm.example.com behind a proxy; default: http://<http-listen>)");
   add("modules-dir", options.modules_dir,
       "Directory with module libraries (default: <kartond dir>/../lib/karton/modules)");
   add("modules", modules_list,
@@ -94,6 +97,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("job-poll-ms", options.job_poll_ms,
       "How often idle job workers look for due jobs, in milliseconds")
       ->check(CLI::Range(10, 600000));
+  add("job-claim-seconds", options.job_claim_seconds,
+      "How long a kartond that died keeps the jobs it was running before another kartond takes "
+      "them over")
+      ->check(CLI::Range(1, 86400));
   add("event-workers", options.event_workers,
       "Threads delivering domain events to module subscribers and webhooks")
       ->check(CLI::Range(1, 64));
@@ -213,6 +220,16 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
         "--event-workers ({}) must be smaller than --db-pool-size ({}): each delivering worker "
         "holds a database connection",
         options.event_workers, options.db_pool_size));
+  }
+  if (!options.public_url.empty()) {
+    static const std::regex kPublicUrl(R"(https?://[^/\s?#]+(/[^\s?#]*)?)");
+    if (!std::regex_match(options.public_url, kPublicUrl)) {
+      throw ConfigError(
+          fmt::format("--public-url '{}' must be an http:// or https:// URL without query (e.g. "
+                      "https://crm.example.com)",
+                      options.public_url));
+    }
+    while (options.public_url.back() == '/') options.public_url.pop_back();
   }
   static const std::regex kModuleOption(R"(([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)=(.*))");
   for (const auto& entry : module_option_list) {

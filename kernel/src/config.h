@@ -17,6 +17,8 @@ struct ServerOptions {
   std::string database_url;  // empty: run the embedded PostgreSQL
   std::string grpc_listen = "127.0.0.1:50051";
   std::string http_listen = "127.0.0.1:8080";
+  // How the outside world reaches the HTTP side; empty: http://<http_listen>.
+  std::string public_url;
   std::filesystem::path modules_dir;  // empty: <kartond dir>/../lib/karton/modules
   std::vector<std::string> modules;   // empty: every module found
   bool demo = false;
@@ -27,6 +29,7 @@ struct ServerOptions {
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int job_workers = 2;
   int job_poll_ms = 1000;
+  int job_claim_seconds = 300;
   int event_workers = 2;
   int webhook_workers = 2;
   int event_poll_ms = 1000;

@@ -28,8 +28,9 @@ class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
           kernel::JobQueue& jobs, EventBus& events, AuditLog& audit,
-          std::map<std::string, std::string> options)
+          std::map<std::string, std::string> options, const std::string& public_url)
       : options_(std::move(options)),
+        public_url_(public_url),
         name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
@@ -57,6 +58,10 @@ class ModuleHost::Context : public ModuleContext {
     if (it == options_.end()) return std::nullopt;
     return it->second;
   }
+  std::string PublicUrl() const override {
+    if (public_url_.empty()) throw std::logic_error("the public URL is known only from Start() on");
+    return public_url_;
+  }
   // Options given for this module that it never asked for.
   std::vector<std::string> UnknownOptions() const {
     std::vector<std::string> unknown;
@@ -69,6 +74,7 @@ class ModuleHost::Context : public ModuleContext {
  private:
   std::map<std::string, std::string> options_;
   std::set<std::string> asked_;
+  const std::string& public_url_;  // ModuleHost's, set before StartAll()
   std::string name_;
   Database& database_;
   GrpcHost& grpc_host_;
@@ -168,7 +174,7 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
     entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_,
-                                               audit_, module_options_[name]);
+                                               audit_, module_options_[name], public_url_);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

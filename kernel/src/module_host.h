@@ -46,6 +46,9 @@ class ModuleHost {
   // Creates every module instance and lets it register services (with the
   // roles allowed per method, recorded in `access`) and routes.
   void CreateAndRegister(AccessControl& access);
+  // What ModuleContext::PublicUrl() answers; set once the HTTP server is
+  // bound, before StartAll().
+  void SetPublicUrl(std::string url) { public_url_ = std::move(url); }
   // Starts every module in order. If one throws, it is marked failed and the
   // error rethrown naming it; the caller then stops the servers and calls
   // StopAll(), which stops the modules already started, in reverse.
@@ -72,6 +75,7 @@ class ModuleHost {
   EventBus& events_;
   AuditLog& audit_;
   std::map<std::string, std::map<std::string, std::string>> module_options_;
+  std::string public_url_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;
 };

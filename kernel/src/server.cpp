@@ -229,7 +229,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_queue.emplace(
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
-                        std::chrono::seconds(300)});
+                        std::chrono::seconds(options.job_claim_seconds)});
     event_bus.emplace(*database, connection_string, clock, job_queue->NodeId(),
                       EventBusOptions{options.event_workers, options.webhook_workers,
                                       std::chrono::milliseconds(options.event_poll_ms),
@@ -308,6 +308,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     http_server.emplace(options.http_listen, router, metrics,
                         static_cast<std::size_t>(options.http_threads));
     http_server->Start();
+    modules->SetPublicUrl(options.public_url.empty() ? "http://" + http_server->BoundAddress()
+                                                     : options.public_url);
     modules->StartAll();
     event_bus->Start();
     job_queue->Start();

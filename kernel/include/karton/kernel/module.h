@@ -72,6 +72,11 @@ class ModuleContext {
   // when not given. Ask in Register(): an option the module never asks for
   // stops the start, so a mistyped key is reported, not ignored.
   virtual std::optional<std::string> Option(std::string_view key) = 0;
+  // Where people and other systems reach kartond's HTTP side, without a
+  // trailing slash: kartond's --public-url, or http://<bound HTTP address>.
+  // For links that leave the server (unsubscribe links, calendar feeds, web
+  // forms). Valid from Start() on.
+  virtual std::string PublicUrl() const = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

@@ -1,17 +1,77 @@
 #include "delivery_job.h"
 
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
+#include "addresses.h"
 #include "karton/kernel/database.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "letters.h"
 #include "message_repository.h"
 
 namespace karton::messaging {
+namespace {
 
-void EmailDelivery::Run(const kernel::JobRun& run, int max_attempts) {
+namespace pv1 = partners::v1;
+
+kernel::TimePoint TimeOf(const google::protobuf::Timestamp& timestamp) {
+  return kernel::TimePoint(std::chrono::microseconds(
+      google::protobuf::util::TimeUtil::TimestampToMicroseconds(timestamp)));
+}
+
+// A failed call to another module: worth retrying unless the request itself
+// was refused.
+DeliveryOutcome OutcomeOf(const grpc::Status& status, const std::string& what) {
+  const std::string detail = fmt::format("{}: {}", what, status.error_message());
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return DeliveryOutcome::Permanent(detail);
+    default:
+      return DeliveryOutcome::Temporary(detail);
+  }
+}
+
+}  // namespace
+
+const char* DeliveryJobFor(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_SMS:
+      return kDeliverSmsJob;
+    case v1::CHANNEL_LETTER:
+      return kDeliverLetterJob;
+    default:
+      return kDeliverEmailJob;
+  }
+}
+
+std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeTokens& tokens,
+                           std::int64_t message_id) {
+  return fmt::format("{}/u/{}", public_url, tokens.Sign(message_id));
+}
+
+Delivery::Delivery(kernel::ModuleContext& context, const ChannelSettings& settings,
+                   const UnsubscribeTokens& tokens)
+    : context_(context),
+      settings_(settings),
+      tokens_(tokens),
+      email_rate_(settings.email_per_second),
+      sms_rate_(settings.sms_per_second) {}
+
+void Delivery::Run(const kernel::JobRun& run) {
   const std::int64_t id = std::stoll(run.payload);
+  // Pace before SENDING is committed, so the window for a duplicate stays
+  // as short as the hand-over itself.
+  if (run.kind == kDeliverEmailJob) email_rate_.Acquire();
+  if (run.kind == kDeliverSmsJob) sms_rate_.Acquire();
+  const kernel::Caller system;  // the delivery is the system's doing
   v1::Message message;
   {
     auto lease = context_.Db().Acquire();
@@ -23,37 +83,62 @@ void EmailDelivery::Run(const kernel::JobRun& run, int max_attempts) {
         status == v1::MESSAGE_STATUS_SUPPRESSED) {
       return;  // a repeated run of a finished job
     }
+    // An opt-out may have arrived while the message waited.
+    if (found->category() == v1::CATEGORY_MARKETING &&
+        repository::IsSuppressed(lease.Session(), repository::ChannelName(found->channel()),
+                                 SuppressionKeysOf(*found))) {
+      repository::MarkSuppressed(lease.Session(), id, "the recipient opted out");
+      context_.Events().Publish(lease.Session(), "messaging.message.suppressed", id,
+                                *repository::FindMessage(lease.Session(), id, false), system);
+      transaction.commit();
+      return;
+    }
     repository::MarkSending(lease.Session(), id);
     transaction.commit();
     message = *found;
   }
-  Email email{.to = message.address(),
-              .subject = message.subject(),
-              .text_body = message.text_body(),
-              .html_body = message.html_body(),
-              .message_id = message.provider_message_id(),
-              .unsubscribe_url = ""};
-  const std::string mime = BuildMime(email, smtp_.from, context_.Time().Now());
-  const DeliveryOutcome outcome = SendEmail(smtp_, message.address(), mime);
+
+  DeliveryOutcome outcome;
+  switch (message.channel()) {
+    case v1::CHANNEL_EMAIL:
+      outcome = HandOverEmail(message);
+      break;
+    case v1::CHANNEL_SMS:
+      outcome = HandOverSms(message);
+      break;
+    case v1::CHANNEL_LETTER:
+      outcome = StoreLetter(message);
+      break;
+    default:
+      outcome = DeliveryOutcome::Permanent("the message has no channel");
+  }
 
   auto lease = context_.Db().Acquire();
   soci::transaction transaction(lease.Session());
+  const auto publish = [&](const char* topic) {
+    context_.Events().Publish(lease.Session(), topic, id,
+                              *repository::FindMessage(lease.Session(), id, false), system);
+  };
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kSent:
-      repository::MarkSent(lease.Session(), id, context_.Time().Now());
+      repository::MarkSent(lease.Session(), id, context_.Time().Now(), outcome.provider_message_id,
+                           outcome.document_id);
+      publish("messaging.message.sent");
       transaction.commit();
       return;
     case DeliveryOutcome::Kind::kPermanentFailure:
       repository::MarkFailed(lease.Session(), id, outcome.detail);
+      publish("messaging.message.failed");
       transaction.commit();
       context_.Log().warn("message {} to {} failed for good: {}", id, message.address(),
                           outcome.detail);
       return;
     case DeliveryOutcome::Kind::kTemporaryFailure:
-      if (run.attempt >= max_attempts) {
+      if (run.attempt >= kDeliveryAttempts) {
         repository::MarkFailed(
             lease.Session(), id,
             fmt::format("gave up after {} attempts: {}", run.attempt, outcome.detail));
+        publish("messaging.message.failed");
         transaction.commit();
         return;
       }
@@ -63,6 +148,67 @@ void EmailDelivery::Run(const kernel::JobRun& run, int max_attempts) {
       throw std::runtime_error(
           fmt::format("message {}: temporary failure, will retry: {}", id, outcome.detail));
   }
+}
+
+DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
+  if (!settings_.smtp) {
+    return DeliveryOutcome::Temporary("email is not configured on this server (--smtp-url)");
+  }
+  Email email{.to = message.address(),
+              .subject = message.subject(),
+              .text_body = message.text_body(),
+              .html_body = message.html_body(),
+              .message_id = message.provider_message_id(),
+              .unsubscribe_url = ""};
+  if (message.category() == v1::CATEGORY_MARKETING) {
+    email.unsubscribe_url = UnsubscribeUrl(context_.PublicUrl(), tokens_, message.id());
+  }
+  const std::string mime = BuildMime(email, settings_.smtp->from, context_.Time().Now());
+  return SendEmail(*settings_.smtp, message.address(), mime);
+}
+
+DeliveryOutcome Delivery::HandOverSms(const v1::Message& message) {
+  if (!settings_.sms) {
+    return DeliveryOutcome::Temporary("SMS is not configured on this server (messaging.sms_url)");
+  }
+  return SendSms(*settings_.sms, message.address(), message.text_body(), message.id());
+}
+
+DeliveryOutcome Delivery::StoreLetter(const v1::Message& message) {
+  const Letter letter{.sender = settings_.letter.sender,
+                      .recipient = message.address(),
+                      .place_date = LetterDate(TimeOf(message.create_time()), message.language(),
+                                               settings_.letter.place),
+                      .subject = message.subject(),
+                      .body = message.text_body()};
+  const std::string pdf = RenderLetterPdf(letter);
+
+  // The PDF goes where documents live (A4): on the partner, as the system.
+  auto partners = pv1::PartnerService::NewStub(context_.Channel());
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  pv1::Document stored;
+  auto upload = partners->UploadDocument(&call, &stored);
+  pv1::UploadDocumentRequest part;
+  auto* document = part.mutable_document();
+  document->set_resource_type("partners.partner");
+  document->set_resource_id(message.recipient().partner_id());
+  document->set_name(fmt::format("letter-{}.pdf", message.id()));
+  document->set_content_type("application/pdf");
+  bool written = upload->Write(part);
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t at = 0; written && at < pdf.size(); at += kChunk) {
+    part.Clear();
+    part.set_chunk(pdf.substr(at, kChunk));
+    written = upload->Write(part);
+  }
+  upload->WritesDone();
+  const grpc::Status status = upload->Finish();
+  if (!status.ok()) return OutcomeOf(status, "storing the letter's PDF on the partner");
+  DeliveryOutcome sent;
+  sent.detail = fmt::format("PDF stored as document {}", stored.id());
+  sent.document_id = stored.id();
+  return sent;
 }
 
 }  // namespace karton::messaging

@@ -1,28 +1,78 @@
-// The durable job that hands one queued email to the SMTP server.
+// The durable jobs that deliver queued messages, one job per message:
+// "deliver_email" (SMTP), "deliver_sms" (the provider's HTTP API) and
+// "deliver_letter" (a PDF stored on the partner, ready for the print batch).
 //
-// Crash safety: the message is marked SENDING (committed) before the SMTP
-// transaction and SENT (committed) after the server's final 250. A crash in
-// between leaves it SENDING; the job runs again once its claim expires and
-// sends it again with the same Message-ID — the one window where a receiver
-// can get a duplicate (docs/messaging.md).
+// Crash safety: a message is marked SENDING (committed) before it leaves
+// and SENT (committed, with its event) after the receiving side confirmed
+// it. A crash in between leaves it SENDING; the job runs again once its
+// claim expires and hands the message over again, with the same Message-ID
+// or Idempotency-Key, so the receiver can recognise the repeat. That is the
+// only window for a duplicate (docs/messaging.md).
 #pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "email_delivery.h"
 #include "karton/kernel/module.h"
+#include "karton/messaging/v1/message.pb.h"
+#include "rate_limiter.h"
+#include "sms_delivery.h"
+#include "unsubscribe_token.h"
 
 namespace karton::messaging {
 
-class EmailDelivery {
+inline constexpr const char* kDeliverEmailJob = "deliver_email";
+inline constexpr const char* kDeliverSmsJob = "deliver_sms";
+inline constexpr const char* kDeliverLetterJob = "deliver_letter";
+// Attempts at one message; the backoff doubles from 1 s: about 68 minutes in all.
+inline constexpr int kDeliveryAttempts = 12;
+
+// The job kind that delivers messages of `channel`.
+const char* DeliveryJobFor(v1::Channel channel);
+
+// How letters look: the sender block (top left) and the place on the date line.
+struct LetterSettings {
+  std::string sender;  // lines separated by '\n'
+  std::string place;   // "Budapest", or empty
+};
+
+// What the module was configured with; a channel without settings refuses
+// messages up front (SendMessage) and fails jobs queued while it was on.
+struct ChannelSettings {
+  std::optional<SmtpSettings> smtp;
+  std::optional<SmsSettings> sms;
+  LetterSettings letter;
+  double email_per_second = 0;
+  double sms_per_second = 0;
+};
+
+// The unsubscribe link of a marketing message: <public URL>/u/<token>.
+std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeTokens& tokens,
+                           std::int64_t message_id);
+
+class Delivery {
  public:
-  EmailDelivery(kernel::ModuleContext& context, SmtpSettings smtp)
-      : context_(context), smtp_(std::move(smtp)) {}
-  // One attempt at message `run.payload`; throws to have the kernel retry
-  // it later (temporary failures), returns when the message is final.
-  void Run(const kernel::JobRun& run, int max_attempts);
+  Delivery(kernel::ModuleContext& context, const ChannelSettings& settings,
+           const UnsubscribeTokens& tokens);
+
+  // The handler of all three job kinds: one attempt at message
+  // `run.payload`. Throws to have the kernel retry later (temporary
+  // failures); returns when the message is final.
+  void Run(const kernel::JobRun& run);
 
  private:
+  DeliveryOutcome HandOverEmail(const v1::Message& message);
+  DeliveryOutcome HandOverSms(const v1::Message& message);
+  // Renders the PDF and stores it on the partner (A4).
+  DeliveryOutcome StoreLetter(const v1::Message& message);
+
   kernel::ModuleContext& context_;
-  SmtpSettings smtp_;
+  const ChannelSettings& settings_;
+  const UnsubscribeTokens& tokens_;
+  RateLimiter email_rate_;
+  RateLimiter sms_rate_;
 };
 
 }  // namespace karton::messaging

@@ -123,7 +123,7 @@ std::string BuildMime(const Email& email, const std::string& from,
 DeliveryOutcome SendEmail(const SmtpSettings& settings, const std::string& to,
                           const std::string& mime) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
-  if (!handle) return {DeliveryOutcome::Kind::kTemporaryFailure, "libcurl could not start"};
+  if (!handle) return DeliveryOutcome::Temporary("libcurl could not start");
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
       curl_slist_append(nullptr, fmt::format("<{}>", to).c_str()), &curl_slist_free_all);
   const std::string envelope_from = fmt::format("<{}>", AddressOf(settings.from));
@@ -147,12 +147,12 @@ DeliveryOutcome SendEmail(const SmtpSettings& settings, const std::string& to,
   const CURLcode result = curl_easy_perform(curl);
   long reply = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
-  if (result == CURLE_OK) return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply)};
+  if (result == CURLE_OK) return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply), "", 0};
   const std::string detail =
       fmt::format("{} (SMTP reply {}): {}", curl_easy_strerror(result), reply,
                   error_buffer[0] != '\0' ? error_buffer : "no detail");
-  if (reply >= 500 && reply < 600) return {DeliveryOutcome::Kind::kPermanentFailure, detail};
-  return {DeliveryOutcome::Kind::kTemporaryFailure, detail};
+  if (reply >= 500 && reply < 600) return DeliveryOutcome::Permanent(detail);
+  return DeliveryOutcome::Temporary(detail);
 }
 
 }  // namespace karton::messaging

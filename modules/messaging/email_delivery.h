@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "delivery_outcome.h"
+
 namespace karton::messaging {
 
 struct SmtpSettings {
@@ -33,13 +35,6 @@ std::string BuildMime(const Email& email, const std::string& from,
 
 // The address part of "Name <address>" (or the text itself).
 std::string AddressOf(const std::string& mailbox);
-
-struct DeliveryOutcome {
-  enum class Kind { kSent, kTemporaryFailure, kPermanentFailure };
-  Kind kind = Kind::kSent;
-  // The server's reply or the transport error, for the message's last_error.
-  std::string detail;
-};
 
 // Hands `mime` to the SMTP server for `to`. A 5xx reply is permanent; a 4xx
 // reply, a refused connection or a timeout is temporary (try again later).

@@ -1,6 +1,7 @@
 #include "message_repository.h"
 
 #include <soci/soci.h>
+#include <sodium.h>
 
 #include <stdexcept>
 
@@ -32,7 +33,15 @@ using kernel::ToEpochMicros;
   "'lastError', m.last_error, 'providerMessageId', m.provider_message_id, "                   \
   "'idempotencyKey', m.idempotency_key, "                                                     \
   "'createTime', " KARTON_TIME_JSON("m.create_time") ", "                                     \
-  "'sentTime', " KARTON_TIME_JSON("m.sent_time") "))::text"
+  "'sentTime', " KARTON_TIME_JSON("m.sent_time") ", "                                         \
+  "'documentId', m.document_id::text, 'senderUserId', m.actor_user_id::text, "                \
+  "'recipientName', m.recipient_name, 'postalAddress', m.postal_address))::text"
+
+#define KARTON_SUPPRESSION_JSON                                                          \
+  "jsonb_build_object('channel', 'CHANNEL_' || upper(s.channel), 'address', s.address, " \
+  "'source', 'SUPPRESSION_SOURCE_' || upper(s.source), 'reason', s.reason, "             \
+  "'messageId', coalesce(s.message_id, 0)::text, "                                       \
+  "'createTime', " KARTON_TIME_JSON("s.create_time") ")::text"
 
 template <class Message>
 Message FromJson(std::string_view json) {
@@ -74,12 +83,16 @@ const std::string kListTemplates =
     " FROM messaging.template t "
     "WHERE ($1 = '' OR t.name = $1) AND t.id > cast($2 AS bigint) ORDER BY t.id LIMIT $3";
 
+const std::string kNextMessageId =
+    "SELECT nextval(pg_get_serial_sequence('messaging.message', 'id'))";
 const std::string kInsertMessage =
-    "INSERT INTO messaging.message (channel, category, partner_id, contact_id, address, "
+    "INSERT INTO messaging.message (id, channel, category, partner_id, contact_id, address, "
     "template_name, language, subject, text_body, html_body, provider_message_id, "
-    "idempotency_key, actor_user_id, create_time) VALUES ($1, $2, nullif(cast($3 AS bigint), 0), "
-    "nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), "
-    "nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6)) "
+    "idempotency_key, actor_user_id, create_time, status, last_error, recipient_name, "
+    "postal_address) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS bigint), $1, $2, "
+    "nullif(cast($3 AS bigint), 0), nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, "
+    "nullif($12, ''), nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6), "
+    "$16, $17, $18, cast(nullif($19, '') AS jsonb)) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 const std::string kFindMessage =
     "SELECT " KARTON_MESSAGE_JSON " FROM messaging.message m WHERE m.id = $1";
@@ -92,7 +105,23 @@ const std::string kListMessages =
     "AND ($2 = '' OR m.status = $2) AND ($3 = '' OR m.category = $3) "
     "AND (cast($4 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($4 AS bigint) / 1e6)) "
     "AND (cast($5 AS bigint) = 0 OR m.create_time < to_timestamp(cast($5 AS bigint) / 1e6)) "
-    "AND (cast($6 AS bigint) = 0 OR m.id < cast($6 AS bigint)) ORDER BY m.id DESC LIMIT $7";
+    "AND (cast($6 AS bigint) = 0 OR m.id < cast($6 AS bigint)) "
+    "AND ($8 = '' OR m.channel = $8) "
+    "AND (cast($9 AS bigint) = 0 OR m.contact_id = cast($9 AS bigint)) "
+    "ORDER BY m.id DESC LIMIT $7";
+const std::string kListLetters =
+    "SELECT " KARTON_MESSAGE_JSON
+    " FROM messaging.message m "
+    "WHERE m.channel = 'letter' AND m.status = 'sent' "
+    "AND ($1 = '' OR m.category = $1) "
+    "AND (cast($2 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($2 AS bigint) / 1e6)) "
+    "AND (cast($3 AS bigint) = 0 OR m.create_time < to_timestamp(cast($3 AS bigint) / 1e6)) "
+    "AND m.id > cast($4 AS bigint) ORDER BY m.id LIMIT $5";
+
+// What erasure blanks: everything that names or reaches the person.
+#define KARTON_ERASED_MESSAGE_SET                                                 \
+  "SET address = '[erased]', recipient_name = '', subject = '', text_body = '', " \
+  "html_body = '', postal_address = NULL, last_error = '' "
 
 }  // namespace
 
@@ -142,8 +171,17 @@ std::vector<v1::Template> ListTemplates(soci::session& session, const std::strin
       session, kListTemplates, {name, std::to_string(after_id), std::to_string(limit)}));
 }
 
-std::optional<std::int64_t> InsertMessage(soci::session& session, const v1::Message& message,
-                                          std::int64_t actor_user_id, TimePoint now) {
+std::int64_t NextMessageId(soci::session& session) {
+  return std::stoll(std::string(kernel::RunPrepared(session, kNextMessageId, {}).Text(0, 0)));
+}
+
+bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint now) {
+  const std::string status =
+      message.status() == v1::MESSAGE_STATUS_SUPPRESSED ? "suppressed" : "queued";
+  const std::string postal =
+      message.has_postal_address()
+          ? kernel::PrintProtoJson(message.postal_address(), kernel::ProtoJsonNames::kJson)
+          : "";
   const auto rows = kernel::RunPrepared(
       session, kInsertMessage,
       {ChannelName(message.channel()),
@@ -151,10 +189,11 @@ std::optional<std::int64_t> InsertMessage(soci::session& session, const v1::Mess
        std::to_string(message.recipient().partner_id()),
        std::to_string(message.recipient().contact_id()), message.address(), message.template_name(),
        message.language(), message.subject(), message.text_body(), message.html_body(),
-       message.provider_message_id(), message.idempotency_key(), std::to_string(actor_user_id),
-       std::to_string(ToEpochMicros(now))});
-  if (rows.Count() == 0) return std::nullopt;
-  return std::stoll(std::string(rows.Text(0, 0)));
+       message.provider_message_id(), message.idempotency_key(),
+       std::to_string(message.sender_user_id()), std::to_string(ToEpochMicros(now)),
+       std::to_string(message.id()), status, message.last_error(), message.recipient_name(),
+       postal});
+  return rows.Count() == 1;
 }
 
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock) {
@@ -169,11 +208,19 @@ std::optional<v1::Message> FindMessageByKey(soci::session& session, const std::s
 
 std::vector<v1::Message> ListMessages(soci::session& session, const MessageFilter& filter,
                                       std::int64_t before_id, int limit) {
-  return AllFromJson<v1::Message>(
-      kernel::RunPrepared(session, kListMessages,
-                          {std::to_string(filter.partner_id), filter.status, filter.category,
-                           std::to_string(filter.start_us), std::to_string(filter.end_us),
-                           std::to_string(before_id), std::to_string(limit)}));
+  return AllFromJson<v1::Message>(kernel::RunPrepared(
+      session, kListMessages,
+      {std::to_string(filter.partner_id), filter.status, filter.category,
+       std::to_string(filter.start_us), std::to_string(filter.end_us), std::to_string(before_id),
+       std::to_string(limit), filter.channel, std::to_string(filter.contact_id)}));
+}
+
+std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter& filter,
+                                     std::int64_t after_id, int limit) {
+  return AllFromJson<v1::Message>(kernel::RunPrepared(
+      session, kListLetters,
+      {filter.category, std::to_string(filter.start_us), std::to_string(filter.end_us),
+       std::to_string(after_id), std::to_string(limit)}));
 }
 
 void MarkSending(soci::session& session, std::int64_t id) {
@@ -183,11 +230,22 @@ void MarkSending(soci::session& session, std::int64_t id) {
                       {std::to_string(id)});
 }
 
-void MarkSent(soci::session& session, std::int64_t id, TimePoint now) {
+void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
+              const std::string& provider_message_id, std::int64_t document_id) {
   kernel::RunPrepared(session,
                       "UPDATE messaging.message SET status = 'sent', last_error = '', "
-                      "sent_time = to_timestamp(cast($2 AS bigint) / 1e6) WHERE id = $1",
-                      {std::to_string(id), std::to_string(ToEpochMicros(now))});
+                      "sent_time = to_timestamp(cast($2 AS bigint) / 1e6), "
+                      "provider_message_id = coalesce(nullif($3, ''), provider_message_id), "
+                      "document_id = nullif(cast($4 AS bigint), 0) WHERE id = $1",
+                      {std::to_string(id), std::to_string(ToEpochMicros(now)), provider_message_id,
+                       std::to_string(document_id)});
+}
+
+void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& reason) {
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.message SET status = 'suppressed', last_error = $2 "
+                      "WHERE id = $1",
+                      {std::to_string(id), reason});
 }
 
 void MarkFailed(soci::session& session, std::int64_t id, const std::string& error) {
@@ -202,6 +260,127 @@ void RecordAttemptError(soci::session& session, std::int64_t id, const std::stri
                       "UPDATE messaging.message SET status = 'queued', last_error = $2 "
                       "WHERE id = $1",
                       {std::to_string(id), error});
+}
+
+namespace {
+std::vector<std::int64_t> Ids(const kernel::QueryRows& rows) {
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row) {
+    ids.push_back(std::stoll(std::string(rows.Text(row, 0))));
+  }
+  return ids;
+}
+}  // namespace
+
+std::vector<std::int64_t> EraseMessagesOfPartner(soci::session& session, std::int64_t partner_id) {
+  return Ids(kernel::RunPrepared(session,
+                                 "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
+                                 "WHERE partner_id = $1 RETURNING id",
+                                 {std::to_string(partner_id)}));
+}
+
+std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::int64_t contact_id) {
+  return Ids(kernel::RunPrepared(session,
+                                 "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
+                                 "WHERE contact_id = $1 RETURNING id",
+                                 {std::to_string(contact_id)}));
+}
+
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
+  kernel::RunPrepared(session, "UPDATE messaging.message SET partner_id = $2 WHERE partner_id = $1",
+                      {std::to_string(merged_id), std::to_string(kept_id)});
+}
+
+bool IsSuppressed(soci::session& session, const std::string& channel,
+                  const std::vector<std::string>& addresses) {
+  for (const auto& address : addresses) {
+    if (address.empty()) continue;
+    if (kernel::RunPrepared(
+            session, "SELECT 1 FROM messaging.suppression WHERE channel = $1 AND address = $2",
+            {channel, address})
+            .Count() > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::int64_t> InsertSuppression(soci::session& session,
+                                              const v1::Suppression& suppression,
+                                              std::int64_t actor_user_id, TimePoint now) {
+  const std::string source = suppression.source() == v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK
+                                 ? "unsubscribe_link"
+                                 : "manual";
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO messaging.suppression (channel, address, source, reason, message_id, "
+      "actor_user_id, create_time) VALUES ($1, $2, $3, $4, nullif(cast($5 AS bigint), 0), "
+      "nullif(cast($6 AS bigint), 0), to_timestamp(cast($7 AS bigint) / 1e6)) "
+      "ON CONFLICT (channel, address) DO NOTHING RETURNING id",
+      {ChannelName(suppression.channel()), suppression.address(), source, suppression.reason(),
+       std::to_string(suppression.message_id()), std::to_string(actor_user_id),
+       std::to_string(ToEpochMicros(now))});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+std::optional<v1::Suppression> FindSuppression(soci::session& session, const std::string& channel,
+                                               const std::string& address) {
+  return FirstFromJson<v1::Suppression>(
+      kernel::RunPrepared(session,
+                          "SELECT " KARTON_SUPPRESSION_JSON
+                          " FROM messaging.suppression s WHERE s.channel = $1 AND s.address = $2",
+                          {channel, address}));
+}
+
+std::vector<std::pair<std::int64_t, v1::Suppression>> ListSuppressions(soci::session& session,
+                                                                       const std::string& channel,
+                                                                       const std::string& address,
+                                                                       std::int64_t after_id,
+                                                                       int limit) {
+  const auto rows =
+      kernel::RunPrepared(session,
+                          "SELECT s.id, " KARTON_SUPPRESSION_JSON
+                          " FROM messaging.suppression s "
+                          "WHERE ($1 = '' OR s.channel = $1) AND ($2 = '' OR s.address = $2) "
+                          "AND s.id > cast($3 AS bigint) ORDER BY s.id LIMIT $4",
+                          {channel, address, std::to_string(after_id), std::to_string(limit)});
+  std::vector<std::pair<std::int64_t, v1::Suppression>> entries;
+  for (int row = 0; row < rows.Count(); ++row) {
+    entries.emplace_back(std::stoll(std::string(rows.Text(row, 0))),
+                         FromJson<v1::Suppression>(rows.Text(row, 1)));
+  }
+  return entries;
+}
+
+std::optional<std::int64_t> DeleteSuppression(soci::session& session, const std::string& channel,
+                                              const std::string& address) {
+  const auto rows = kernel::RunPrepared(
+      session, "DELETE FROM messaging.suppression WHERE channel = $1 AND address = $2 RETURNING id",
+      {channel, address});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+std::string SigningKey(soci::session& session, const std::string& fresh) {
+  std::string hex(fresh.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(fresh.data()),
+                 fresh.size());
+  hex.pop_back();
+  kernel::RunPrepared(session,
+                      "INSERT INTO messaging.signing_key (name, key) "
+                      "VALUES ('unsubscribe', decode($1, 'hex')) ON CONFLICT (name) DO NOTHING",
+                      {hex});
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT encode(key, 'hex') FROM messaging.signing_key WHERE name = 'unsubscribe'",
+      {});
+  const std::string_view stored = rows.Text(0, 0);
+  std::string key(stored.size() / 2, '\0');
+  std::size_t length = 0;
+  sodium_hex2bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), stored.data(),
+                 stored.size(), nullptr, &length, nullptr);
+  key.resize(length);
+  return key;
 }
 
 }  // namespace karton::messaging::repository

@@ -33,14 +33,19 @@ void UpdateTemplate(soci::session& session, const v1::Template& tmpl, TimePoint 
 std::vector<v1::Template> ListTemplates(soci::session& session, const std::string& name,
                                         std::int64_t after_id, int limit);
 
-// Inserts a QUEUED message; nullopt when its idempotency key is taken.
-std::optional<std::int64_t> InsertMessage(soci::session& session, const v1::Message& message,
-                                          std::int64_t actor_user_id, TimePoint now);
+// The id the next message will get: taken before rendering, so the
+// unsubscribe link inside the text can name it.
+std::int64_t NextMessageId(soci::session& session);
+// Inserts `message` with its id and status (QUEUED or SUPPRESSED); false
+// when its idempotency key is taken.
+bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint now);
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock);
 std::optional<v1::Message> FindMessageByKey(soci::session& session, const std::string& key);
 
 struct MessageFilter {
   std::int64_t partner_id = 0;
+  std::int64_t contact_id = 0;
+  std::string channel;                 // "" for any
   std::string status;                  // "" for any
   std::string category;                // "" for any
   long long start_us = 0, end_us = 0;  // 0 for open
@@ -49,10 +54,52 @@ struct MessageFilter {
 std::vector<v1::Message> ListMessages(soci::session& session, const MessageFilter& filter,
                                       std::int64_t before_id, int limit);
 
+// Letters whose PDF exists (SENT), oldest first, after `after_id`.
+std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter& filter,
+                                     std::int64_t after_id, int limit);
+
 // Status changes of delivery.
 void MarkSending(soci::session& session, std::int64_t id);
-void MarkSent(soci::session& session, std::int64_t id, TimePoint now);
+// `provider_message_id` replaces the stored one when not empty; a
+// `document_id` of 0 leaves none.
+void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
+              const std::string& provider_message_id, std::int64_t document_id);
 void MarkFailed(soci::session& session, std::int64_t id, const std::string& error);
+void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& reason);
 void RecordAttemptError(soci::session& session, std::int64_t id, const std::string& error);
+
+// Personal data erasure (partners.partner.erased, partners.contact.erased):
+// addresses, names and texts of the person's messages are blanked; ids,
+// channel, status and times stay. Returns the erased messages' ids.
+std::vector<std::int64_t> EraseMessagesOfPartner(soci::session& session, std::int64_t partner_id);
+std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::int64_t contact_id);
+// A merge (partners.partner.merged): the merged partner's messages follow.
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
+
+// The suppression list.
+// Whether any of `addresses` is listed on `channel`.
+bool IsSuppressed(soci::session& session, const std::string& channel,
+                  const std::vector<std::string>& addresses);
+// Adds an entry and returns its number; nullopt when the address was
+// listed already (kept as it was).
+std::optional<std::int64_t> InsertSuppression(soci::session& session,
+                                              const v1::Suppression& suppression,
+                                              std::int64_t actor_user_id, TimePoint now);
+std::optional<v1::Suppression> FindSuppression(soci::session& session, const std::string& channel,
+                                               const std::string& address);
+// Oldest first, after the entry numbered `after_id`; each with its number
+// (the page cursor).
+std::vector<std::pair<std::int64_t, v1::Suppression>> ListSuppressions(soci::session& session,
+                                                                       const std::string& channel,
+                                                                       const std::string& address,
+                                                                       std::int64_t after_id,
+                                                                       int limit);
+// The deleted entry's number; nullopt when there was none.
+std::optional<std::int64_t> DeleteSuppression(soci::session& session, const std::string& channel,
+                                              const std::string& address);
+
+// The key that signs unsubscribe links: the stored one, or `fresh` when
+// there was none yet (whichever kartond inserts first wins).
+std::string SigningKey(soci::session& session, const std::string& fresh);
 
 }  // namespace karton::messaging::repository

@@ -1,11 +1,14 @@
 #include "messaging_module.h"
 
-#include <fmt/format.h>
+#include <soci/soci.h>
 
-#include <stdexcept>
-
-#include "delivery_job.h"
+#include "consent.h"
+#include "demo_data.h"
+#include "event_handlers.h"
+#include "karton/kernel/database.h"
+#include "message_repository.h"
 #include "messaging_service.h"
+#include "settings.h"
 
 namespace karton::messaging {
 
@@ -13,31 +16,48 @@ MessagingModule::MessagingModule() = default;
 MessagingModule::~MessagingModule() = default;
 
 void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
-  std::optional<SmtpSettings> smtp;
-  const auto url = context.Option("smtp_url");
-  const auto from = context.Option("mail_from");
-  if (url && !url->empty()) {
-    if (url->rfind("smtp://", 0) != 0 && url->rfind("smtps://", 0) != 0) {
-      throw std::invalid_argument(
-          fmt::format("--smtp-url '{}' must start with smtp:// or smtps://", *url));
-    }
-    if (!from || AddressOf(*from).find('@') == std::string::npos) {
-      throw std::invalid_argument(
-          "--mail-from must be an address (\"Name <address>\" or \"address\") when --smtp-url "
-          "is given");
-    }
-    smtp = SmtpSettings{.url = *url, .from = *from};
-    delivery_ = std::make_unique<EmailDelivery>(context, *smtp);
+  settings_ = ReadChannelSettings(context);
+  {
+    // Migrations have run; every kartond on the database shares one key.
+    auto lease = context.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    tokens_.emplace(repository::SigningKey(lease.Session(), NewSigningKey()));
+    transaction.commit();
   }
-  // The handler exists even without SMTP, so jobs queued while it was
-  // configured are not dropped as unknown: they wait, failing, for it.
-  context.JobQueue().Handle(kDeliverEmailJob, [this](const kernel::JobRun& run) {
-    if (!delivery_) throw std::runtime_error("email is not configured (--smtp-url)");
-    delivery_->Run(run, kDeliveryAttempts);
-  });
-  service_ = std::make_unique<MessagingServiceImpl>(context, smtp);
+  MessagingServiceImpl::DeclareTopics(context.Events());
+
+  delivery_ = std::make_unique<Delivery>(context, settings_, *tokens_);
+  // Handlers exist even for channels not configured now, so jobs queued
+  // while one was are not dropped as unknown: they wait, failing, for it.
+  for (const char* kind : {kDeliverEmailJob, kDeliverSmsJob, kDeliverLetterJob}) {
+    context.JobQueue().Handle(kind, [this](const kernel::JobRun& run) { delivery_->Run(run); });
+  }
+
+  context.Events().Subscribe("timeline", {"messaging.message.sent"},
+                             [&context](const kernel::Event& event, soci::session&) {
+                               v1::Message message;
+                               if (event.ParsePayload(message)) LogOnTimeline(context, message);
+                             });
+  context.Events().Subscribe("erasure", {"partners.partner.erased", "partners.contact.erased"},
+                             [&context](const kernel::Event& event, soci::session& session) {
+                               EraseMessagesOfPerson(context, event, session);
+                             });
+  context.Events().Subscribe("merge", {"partners.partner.merged"}, FollowMerge);
+
+  service_ = std::make_unique<MessagingServiceImpl>(context, settings_, *tokens_);
   registrar.AddGrpcService(*service_, v1::MessagingService::service_full_name(),
                            MessagingServiceImpl::Roles());
+  unsubscribe_pages_ = std::make_unique<UnsubscribePages>(context, *tokens_);
+  registrar.AddHttpRoute(
+      kernel::HttpMethod::kGet, "/u/{token}",
+      [this](const kernel::HttpRequest& request) { return unsubscribe_pages_->Ask(request); });
+  registrar.AddHttpRoute(
+      kernel::HttpMethod::kPost, "/u/{token}",
+      [this](const kernel::HttpRequest& request) { return unsubscribe_pages_->Confirm(request); });
+}
+
+void MessagingModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {
+  LoadMessagingDemoData(context, session);
 }
 
 }  // namespace karton::messaging

@@ -1,22 +1,25 @@
 #include "messaging_service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <sodium.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
 #include <regex>
 
+#include "addresses.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
-#include "karton/kernel/proto_json.h"
-#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "letters.h"
 #include "message_repository.h"
+#include "recipient.h"
+#include "sms_delivery.h"
 #include "template_engine.h"
 
 namespace karton::messaging {
@@ -24,6 +27,10 @@ namespace {
 
 constexpr const char* kTemplateResource = "messaging.template";
 constexpr const char* kMessageResource = "messaging.message";
+// Beyond ten SMS segments providers refuse or bill absurdly.
+constexpr std::size_t kMaxSmsCharacters = 1530;
+constexpr std::size_t kMaxSubjectBytes = 500;
+constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
 using kernel::Guarded;
 using kernel::SqlState;
@@ -44,30 +51,37 @@ grpc::Status CheckTexts(const v1::Template& tmpl, const std::string& prefix) {
 
 grpc::Status CheckTemplateFields(const v1::Template& tmpl) {
   static const std::regex kName("[a-z0-9][a-z0-9_.-]*");
-  if (!std::regex_match(tmpl.name(), kName)) {
+  if (tmpl.name().size() > 200 || !std::regex_match(tmpl.name(), kName)) {
     return kernel::InvalidField("template.name",
                                 "is required: lower-case letters, digits, '_', '.', '-'");
   }
   static const std::regex kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
-  if (!std::regex_match(tmpl.language(), kLanguage)) {
+  if (tmpl.language().size() > 35 || !std::regex_match(tmpl.language(), kLanguage)) {
     return kernel::InvalidField("template.language", "is required: a BCP 47 tag such as hu or en");
   }
-  if (tmpl.channel() == v1::CHANNEL_UNSPECIFIED) {
+  if (tmpl.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(tmpl.channel())) {
     return kernel::InvalidField("template.channel", "is required: EMAIL, SMS or LETTER");
   }
   if (tmpl.channel() == v1::CHANNEL_EMAIL && tmpl.subject().empty()) {
     return kernel::InvalidField("template.subject", "is required for email");
   }
+  if (tmpl.channel() == v1::CHANNEL_SMS && !tmpl.subject().empty()) {
+    return kernel::InvalidField("template.subject", "an SMS has no subject");
+  }
+  if (tmpl.subject().size() > kMaxSubjectBytes) {
+    return kernel::InvalidField("template.subject",
+                                fmt::format("is longer than {} bytes", kMaxSubjectBytes));
+  }
   if (tmpl.text_body().empty()) return kernel::InvalidField("template.text_body", "is required");
+  if (tmpl.text_body().size() > kMaxBodyBytes || tmpl.html_body().size() > kMaxBodyBytes) {
+    return kernel::InvalidField(
+        tmpl.text_body().size() > kMaxBodyBytes ? "template.text_body" : "template.html_body",
+        fmt::format("is longer than {} bytes", kMaxBodyBytes));
+  }
   if (tmpl.channel() != v1::CHANNEL_EMAIL && !tmpl.html_body().empty()) {
     return kernel::InvalidField("template.html_body", "is for email only");
   }
   return CheckTexts(tmpl, "template.");
-}
-
-bool LooksLikeEmail(const std::string& address) {
-  static const std::regex kEmail(R"([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)");
-  return address.size() <= 254 && std::regex_match(address, kEmail);
 }
 
 std::string RandomHex(std::size_t bytes) {
@@ -78,62 +92,6 @@ std::string RandomHex(std::size_t bytes) {
                  random.size());
   hex.pop_back();
   return hex;
-}
-
-// The recipient's cards and address, read through PartnerService as the
-// caller (so a caller sees only the partners it may see).
-struct ResolvedRecipient {
-  boost::json::object data;  // "partner", "contact"
-  std::string email;
-  grpc::Status status;
-};
-
-ResolvedRecipient Resolve(kernel::ModuleContext& context, const grpc::ServerContext& caller,
-                          const v1::Recipient& recipient) {
-  ResolvedRecipient resolved;
-  auto partners = partners::v1::PartnerService::NewStub(context.Channel());
-  std::int64_t partner_id = recipient.partner_id();
-  if (recipient.contact_id() != 0) {
-    grpc::ClientContext call;
-    kernel::ForwardCaller(caller, call);
-    partners::v1::GetContactRequest request;
-    request.set_id(recipient.contact_id());
-    partners::v1::Contact contact;
-    if (auto status = partners->GetContact(&call, request, &contact); !status.ok()) {
-      resolved.status = status.error_code() == grpc::StatusCode::NOT_FOUND
-                            ? kernel::InvalidField("recipient.contact_id", status.error_message())
-                            : status;
-      return resolved;
-    }
-    if (partner_id != 0 && partner_id != contact.partner_id()) {
-      resolved.status = kernel::InvalidField(
-          "recipient.contact_id", fmt::format("contact {} belongs to partner {}, not to partner {}",
-                                              contact.id(), contact.partner_id(), partner_id));
-      return resolved;
-    }
-    partner_id = contact.partner_id();
-    if (contact.emails_size() > 0) resolved.email = contact.emails(0);
-    resolved.data["contact"] =
-        boost::json::parse(kernel::PrintProtoJson(contact, kernel::ProtoJsonNames::kJson));
-  }
-  if (partner_id != 0) {
-    grpc::ClientContext call;
-    kernel::ForwardCaller(caller, call);
-    partners::v1::GetPartnerRequest request;
-    request.set_id(partner_id);
-    partners::v1::Partner partner;
-    if (auto status = partners->GetPartner(&call, request, &partner); !status.ok()) {
-      resolved.status = status.error_code() == grpc::StatusCode::NOT_FOUND
-                            ? kernel::InvalidField("recipient.partner_id", status.error_message())
-                            : status;
-      return resolved;
-    }
-    if (resolved.email.empty() && partner.emails_size() > 0) resolved.email = partner.emails(0);
-    resolved.data["partner"] =
-        boost::json::parse(kernel::PrintProtoJson(partner, kernel::ProtoJsonNames::kJson));
-  }
-  if (!recipient.address().empty()) resolved.email = recipient.address();
-  return resolved;
 }
 
 // The template data: the recipient's cards, then the caller's variables.
@@ -153,15 +111,183 @@ void Render(const v1::Template& tmpl, const boost::json::object& data, std::stri
   html_body = RenderTemplate(tmpl.html_body(), data, Escaping::kHtml);
 }
 
+// Characters, not bytes: what an SMS's length is counted in.
+std::size_t Utf8Length(const std::string& text) {
+  std::size_t count = 0;
+  for (const char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
+// Marketing messages carry their unsubscribe link (consent): templates
+// place it with {{unsubscribe_url}}; where they did not, a line is added.
+void EnsureUnsubscribeLink(v1::Message& message, const std::string& url) {
+  const bool hungarian = message.language().rfind("hu", 0) == 0;
+  const char* label = hungarian ? "Leiratkozás" : "Unsubscribe";
+  if (message.text_body().find(url) == std::string::npos) {
+    message.set_text_body(fmt::format("{}\n\n{}: {}", message.text_body(), label, url));
+  }
+  if (!message.html_body().empty() && message.html_body().find(url) == std::string::npos) {
+    const std::string link =
+        fmt::format("<p style=\"font-size:small\"><a href=\"{}\">{}</a></p>", url, label);
+    std::string html = message.html_body();
+    const auto body_end = html.rfind("</body>");
+    html.insert(body_end == std::string::npos ? html.size() : body_end, link);
+    message.set_html_body(std::move(html));
+  }
+}
+
+grpc::Status CheckSendRequest(const v1::SendMessageRequest& request,
+                              const ChannelSettings& settings) {
+  if (request.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(request.channel())) {
+    return kernel::InvalidField("channel", "is required: EMAIL, SMS or LETTER");
+  }
+  if (request.channel() == v1::CHANNEL_EMAIL && !settings.smtp) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "channel: email is not configured on this server (start kartond with --smtp-url and "
+            "--mail-from)"};
+  }
+  if (request.channel() == v1::CHANNEL_SMS && !settings.sms) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "channel: SMS is not configured on this server (--module-option "
+            "messaging.sms_url=...; see docs/messaging.md)"};
+  }
+  if (request.category() == v1::CATEGORY_UNSPECIFIED || !v1::Category_IsValid(request.category())) {
+    return kernel::InvalidField("category", "is required: TRANSACTIONAL or MARKETING");
+  }
+  if (request.idempotency_key().size() > 200) {
+    return kernel::InvalidField("idempotency_key", "is longer than 200 characters");
+  }
+  const v1::Recipient& recipient = request.recipient();
+  if (recipient.partner_id() < 0 || recipient.contact_id() < 0) {
+    return kernel::InvalidField(
+        recipient.partner_id() < 0 ? "recipient.partner_id" : "recipient.contact_id",
+        "must not be negative");
+  }
+  if (recipient.partner_id() == 0 && recipient.contact_id() == 0 && recipient.address().empty()) {
+    return kernel::InvalidField("recipient", "give a partner_id, a contact_id or an address");
+  }
+  if (!recipient.address().empty()) {
+    if (request.channel() == v1::CHANNEL_EMAIL && !LooksLikeEmail(recipient.address())) {
+      return kernel::InvalidField("recipient.address", "is not an email address");
+    }
+    if (request.channel() == v1::CHANNEL_SMS && !NormalizeSmsAddress(recipient.address())) {
+      return kernel::InvalidField("recipient.address",
+                                  "is not a phone number with its country code, e.g. +36301234567");
+    }
+    if (request.channel() == v1::CHANNEL_LETTER) {
+      return kernel::InvalidField("recipient.address",
+                                  "letters go to a partner or contact (their postal address is "
+                                  "printed and the PDF is kept on the partner)");
+    }
+  }
+  const bool templated = !request.template_name().empty();
+  if (templated && (!request.subject().empty() || !request.text_body().empty() ||
+                    !request.html_body().empty())) {
+    return kernel::InvalidField("template_name",
+                                "give either a template or inline subject and body, not both");
+  }
+  if (!templated) {
+    if (request.channel() == v1::CHANNEL_EMAIL && request.subject().empty()) {
+      return kernel::InvalidField("subject", "is required without a template_name");
+    }
+    if (request.text_body().empty()) {
+      return kernel::InvalidField("text_body", "is required without a template_name");
+    }
+    if (request.channel() == v1::CHANNEL_SMS && !request.subject().empty()) {
+      return kernel::InvalidField("subject", "an SMS has no subject");
+    }
+    if (request.channel() != v1::CHANNEL_EMAIL && !request.html_body().empty()) {
+      return kernel::InvalidField("html_body", "is for email only");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// The message's address on its channel, and its name and postal address.
+grpc::Status Address(const v1::SendMessageRequest& request, const ResolvedRecipient& resolved,
+                     v1::Message& message) {
+  const std::string& raw = request.recipient().address();
+  message.set_recipient_name(resolved.name);
+  switch (request.channel()) {
+    case v1::CHANNEL_EMAIL:
+      message.set_address(raw.empty() ? resolved.email : raw);
+      if (message.address().empty()) {
+        return kernel::InvalidField("recipient", "the partner or contact has no email address");
+      }
+      return grpc::Status::OK;
+    case v1::CHANNEL_SMS:
+      message.set_address(raw.empty() ? resolved.phone : *NormalizeSmsAddress(raw));
+      if (message.address().empty()) {
+        return kernel::InvalidField("recipient", "the partner or contact has no phone number");
+      }
+      if (!NormalizeSmsAddress(message.address())) {
+        return kernel::InvalidField(
+            "recipient",
+            fmt::format("'{}' cannot take SMS: not an E.164 phone number", message.address()));
+      }
+      return grpc::Status::OK;
+    default: {
+      if (!resolved.postal_address || resolved.postal_address->city().empty()) {
+        return kernel::InvalidField(
+            "recipient",
+            fmt::format("partner {} has no postal address with a city", resolved.partner_id));
+      }
+      const bool to_contact = !resolved.organisation.empty();
+      const auto lines = AddressLines(to_contact ? resolved.organisation : resolved.name,
+                                      to_contact ? resolved.name : "", *resolved.postal_address);
+      message.set_address(fmt::format("{}", fmt::join(lines, "\n")));
+      *message.mutable_postal_address() = *resolved.postal_address;
+      return grpc::Status::OK;
+    }
+  }
+}
+
+// What is checked after rendering: the sizes a channel can carry.
+grpc::Status CheckRendered(const v1::Message& message) {
+  if (message.subject().size() > kMaxSubjectBytes) {
+    return kernel::InvalidField("subject",
+                                fmt::format("is longer than {} bytes", kMaxSubjectBytes));
+  }
+  if (message.text_body().size() > kMaxBodyBytes || message.html_body().size() > kMaxBodyBytes) {
+    return kernel::InvalidField("text_body", fmt::format("is longer than {} bytes", kMaxBodyBytes));
+  }
+  if (message.channel() == v1::CHANNEL_SMS && Utf8Length(message.text_body()) > kMaxSmsCharacters) {
+    return kernel::InvalidField(
+        "text_body", fmt::format("an SMS holds at most {} characters (ten segments); this one "
+                                 "has {}",
+                                 kMaxSmsCharacters, Utf8Length(message.text_body())));
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
+
+std::string StatusName(v1::MessageStatus status) {
+  std::string name = v1::MessageStatus_Name(status).substr(15);  // MESSAGE_STATUS_
+  return LowerAscii(std::move(name));
+}
+
+long long MicrosOf(const google::protobuf::Timestamp& timestamp) {
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(timestamp);
+}
 
 kernel::MethodRoles MessagingServiceImpl::Roles() {
   const std::vector<std::string> staff = kernel::StaffRoles();
   const std::vector<std::string> editors = {std::string(kernel::kRoleAdmin),
                                             std::string(kernel::kRoleSalesManager)};
-  return {{"CreateTemplate", editors}, {"UpdateTemplate", editors}, {"GetTemplate", staff},
-          {"ListTemplates", staff},    {"RenderTemplate", staff},   {"SendMessage", staff},
-          {"GetMessage", staff},       {"ListMessages", staff}};
+  return {
+      {"CreateTemplate", editors},  {"UpdateTemplate", editors}, {"GetTemplate", staff},
+      {"ListTemplates", staff},     {"RenderTemplate", staff},   {"SendMessage", staff},
+      {"GetMessage", staff},        {"ListMessages", staff},     {"ExportLetters", staff},
+      {"CreateSuppression", staff}, {"ListSuppressions", staff}, {"DeleteSuppression", editors}};
+}
+
+void MessagingServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
+  for (const char* topic :
+       {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}) {
+    events.DeclareTopic<v1::Message>(topic);
+  }
+  events.DeclareTopic<v1::Suppression>("messaging.consent.withdrawn");
 }
 
 grpc::Status MessagingServiceImpl::CreateTemplate(grpc::ServerContext* context,
@@ -290,12 +416,17 @@ grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
     v1::Template tmpl;
     if (request->template_id() != 0 || !request->template_name().empty()) {
       auto lease = context_.Db().Acquire();
+      const v1::Channel channel =
+          request->channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_EMAIL : request->channel();
       std::optional<v1::Template> found =
           request->template_id() != 0
               ? repository::FindTemplate(lease.Session(), request->template_id(), false)
-              : repository::FindTemplateByName(lease.Session(), request->template_name(),
-                                               v1::CHANNEL_EMAIL, request->language());
-      if (!found) return kernel::InvalidField("template_id", "names no template");
+              : repository::FindTemplateByName(lease.Session(), request->template_name(), channel,
+                                               request->language());
+      if (!found) {
+        return kernel::InvalidField(request->template_id() != 0 ? "template_id" : "template_name",
+                                    "names no template");
+      }
       tmpl = *found;
     } else if (request->has_template_()) {
       tmpl = request->template_();
@@ -303,9 +434,12 @@ grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
     } else {
       return kernel::InvalidField("template", "give template_id, template_name or a template");
     }
-    auto recipient = Resolve(context_, *context, request->recipient());
+    auto recipient = ResolveRecipient(context_, context, request->recipient());
     if (!recipient.status.ok()) return recipient.status;
-    const auto data = TemplateData(std::move(recipient.data), request->variables());
+    auto data = TemplateData(std::move(recipient.data), request->variables());
+    if (!data.contains("unsubscribe_url")) {
+      data["unsubscribe_url"] = context_.PublicUrl() + "/u/preview";
+    }
     Render(tmpl, data, *response->mutable_subject(), *response->mutable_text_body(),
            *response->mutable_html_body());
     return grpc::Status::OK;
@@ -315,41 +449,7 @@ grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
 grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
                                                const v1::SendMessageRequest* request,
                                                v1::Message* response) {
-  if (request->channel() == v1::CHANNEL_UNSPECIFIED) {
-    return kernel::InvalidField("channel", "is required: EMAIL, SMS or LETTER");
-  }
-  if (request->channel() != v1::CHANNEL_EMAIL) {
-    return {grpc::StatusCode::UNIMPLEMENTED,
-            "channel: only EMAIL is delivered so far; SMS and LETTER are not built yet"};
-  }
-  if (!smtp_) {
-    return {grpc::StatusCode::FAILED_PRECONDITION,
-            "channel: email is not configured on this server (start kartond with --smtp-url and "
-            "--mail-from)"};
-  }
-  if (request->category() == v1::CATEGORY_UNSPECIFIED) {
-    return kernel::InvalidField("category", "is required: TRANSACTIONAL or MARKETING");
-  }
-  if (request->idempotency_key().size() > 200) {
-    return kernel::InvalidField("idempotency_key", "is longer than 200 characters");
-  }
-  const v1::Recipient& recipient = request->recipient();
-  if (recipient.partner_id() == 0 && recipient.contact_id() == 0 && recipient.address().empty()) {
-    return kernel::InvalidField("recipient", "give a partner_id, a contact_id or an address");
-  }
-  if (!recipient.address().empty() && !LooksLikeEmail(recipient.address())) {
-    return kernel::InvalidField("recipient.address", "is not an email address");
-  }
-  const bool templated = !request->template_name().empty();
-  if (templated && (!request->subject().empty() || !request->text_body().empty() ||
-                    !request->html_body().empty())) {
-    return kernel::InvalidField("template_name",
-                                "give either a template or inline subject and body, not both");
-  }
-  if (!templated && (request->subject().empty() || request->text_body().empty())) {
-    return kernel::InvalidField(request->subject().empty() ? "subject" : "text_body",
-                                "is required without a template_name");
-  }
+  if (auto status = CheckSendRequest(*request, settings_); !status.ok()) return status;
   return Guarded(context_, "SendMessage", [&]() -> grpc::Status {
     if (!request->idempotency_key().empty()) {
       auto lease = context_.Db().Acquire();
@@ -359,23 +459,38 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
         return grpc::Status::OK;
       }
     }
-    auto resolved = Resolve(context_, *context, recipient);
-    if (!resolved.status.ok()) return resolved.status;
-    if (resolved.email.empty()) {
-      return kernel::InvalidField("recipient", "the partner or contact has no email address");
+    const v1::Recipient& recipient = request->recipient();
+    ResolvedRecipient resolved;
+    if (recipient.partner_id() != 0 || recipient.contact_id() != 0) {
+      resolved = ResolveRecipient(context_, context, recipient);
+      if (!resolved.status.ok()) return resolved.status;
     }
+    const kernel::Caller caller = kernel::CallerOf(*context);
     v1::Message message;
     message.set_channel(request->channel());
     message.set_category(request->category());
-    *message.mutable_recipient() = recipient;
-    message.set_address(resolved.email);
+    message.mutable_recipient()->set_partner_id(resolved.partner_id);
+    message.mutable_recipient()->set_contact_id(resolved.contact_id);
+    message.mutable_recipient()->set_address(recipient.address());
     message.set_idempotency_key(request->idempotency_key());
-    const std::string sender = AddressOf(smtp_->from);
-    message.set_provider_message_id(
-        fmt::format("{}@{}", RandomHex(16), sender.substr(sender.find('@') + 1)));
+    message.set_sender_user_id(caller.user_id);
+    if (auto status = Address(*request, resolved, message); !status.ok()) return status;
+
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
-    if (templated) {
+    message.set_id(repository::NextMessageId(lease.Session()));
+    if (request->channel() == v1::CHANNEL_EMAIL) {
+      // Chosen now, so every attempt carries the same Message-ID.
+      const std::string sender = AddressOf(settings_.smtp->from);
+      message.set_provider_message_id(
+          fmt::format("{}@{}", RandomHex(16), sender.substr(sender.find('@') + 1)));
+    }
+    const bool marketing = request->category() == v1::CATEGORY_MARKETING;
+    const std::string unsubscribe_url =
+        marketing && request->channel() != v1::CHANNEL_LETTER
+            ? UnsubscribeUrl(context_.PublicUrl(), tokens_, message.id())
+            : "";
+    if (!request->template_name().empty()) {
       const auto tmpl = repository::FindTemplateByName(lease.Session(), request->template_name(),
                                                        request->channel(), request->language());
       if (!tmpl) {
@@ -386,32 +501,47 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       }
       message.set_template_name(tmpl->name());
       message.set_language(tmpl->language());
-      const auto data = TemplateData(std::move(resolved.data), request->variables());
+      auto data = TemplateData(std::move(resolved.data), request->variables());
+      data["unsubscribe_url"] = unsubscribe_url;
       Render(*tmpl, data, *message.mutable_subject(), *message.mutable_text_body(),
              *message.mutable_html_body());
     } else {
+      message.set_language(request->language());
       message.set_subject(request->subject());
       message.set_text_body(request->text_body());
       message.set_html_body(request->html_body());
     }
-    const kernel::Caller caller = kernel::CallerOf(*context);
-    const auto id =
-        repository::InsertMessage(lease.Session(), message, caller.user_id, context_.Time().Now());
-    if (!id) {
+    if (!unsubscribe_url.empty()) EnsureUnsubscribeLink(message, unsubscribe_url);
+    if (auto status = CheckRendered(message); !status.ok()) return status;
+
+    const bool suppressed =
+        marketing &&
+        repository::IsSuppressed(lease.Session(), repository::ChannelName(message.channel()),
+                                 SuppressionKeysOf(message));
+    if (suppressed) {
+      message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
+      message.set_last_error("the recipient opted out of marketing on this channel");
+    }
+    if (!repository::InsertMessage(lease.Session(), message, context_.Time().Now())) {
       // The same key raced in from another call: answer with that message.
       transaction.rollback();
       *response = *repository::FindMessageByKey(lease.Session(), request->idempotency_key());
       return grpc::Status::OK;
     }
-    context_.JobQueue().Schedule(lease.Session(), {.kind = kDeliverEmailJob,
-                                                   .payload = std::to_string(*id),
-                                                   .run_at = context_.Time().Now(),
-                                                   .recurrence = "",
-                                                   .max_attempts = kDeliveryAttempts,
-                                                   .unique_key = ""});
-    *response = *repository::FindMessage(lease.Session(), *id, false);
+    *response = *repository::FindMessage(lease.Session(), message.id(), false);
+    if (suppressed) {
+      context_.Events().Publish(lease.Session(), "messaging.message.suppressed", message.id(),
+                                *response, caller);
+    } else {
+      context_.JobQueue().Schedule(lease.Session(), {.kind = DeliveryJobFor(message.channel()),
+                                                     .payload = std::to_string(message.id()),
+                                                     .run_at = context_.Time().Now(),
+                                                     .recurrence = "",
+                                                     .max_attempts = kDeliveryAttempts,
+                                                     .unique_key = ""});
+    }
     context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kCreate, kMessageResource,
-                            *id,
+                            message.id(),
                             {kernel::FieldChange::Created("address", response->address()),
                              kernel::FieldChange::Created("subject", response->subject())});
     transaction.commit();
@@ -443,21 +573,24 @@ grpc::Status MessagingServiceImpl::ListMessages(grpc::ServerContext*,
   }
   repository::MessageFilter filter;
   filter.partner_id = request->partner_id();
+  filter.contact_id = request->contact_id();
   if (request->status() != v1::MESSAGE_STATUS_UNSPECIFIED) {
-    std::string name = v1::MessageStatus_Name(request->status()).substr(15);  // MESSAGE_STATUS_
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    filter.status = name;
+    if (!v1::MessageStatus_IsValid(request->status())) {
+      return kernel::InvalidField("status", "is not a message status");
+    }
+    filter.status = StatusName(request->status());
   }
   if (request->category() != v1::CATEGORY_UNSPECIFIED) {
     filter.category = request->category() == v1::CATEGORY_MARKETING ? "marketing" : "transactional";
   }
-  if (request->has_start_time()) {
-    filter.start_us =
-        request->start_time().seconds() * 1000000LL + request->start_time().nanos() / 1000;
+  if (request->channel() != v1::CHANNEL_UNSPECIFIED) {
+    if (!v1::Channel_IsValid(request->channel())) {
+      return kernel::InvalidField("channel", "is not a channel");
+    }
+    filter.channel = repository::ChannelName(request->channel());
   }
-  if (request->has_end_time()) {
-    filter.end_us = request->end_time().seconds() * 1000000LL + request->end_time().nanos() / 1000;
-  }
+  if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
+  if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
   return Guarded(context_, "ListMessages", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     auto rows = repository::ListMessages(lease.Session(), filter, page.cursor_id, page.size + 1);

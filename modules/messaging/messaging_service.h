@@ -1,28 +1,27 @@
-// karton.messaging.v1.MessagingService: templates, queueing, status.
+// karton.messaging.v1.MessagingService: templates, queueing, status,
+// letters for print, the suppression list.
 #pragma once
 
-#include <memory>
-#include <optional>
 #include <string>
 
-#include "email_delivery.h"
+#include "delivery_job.h"
 #include "karton/kernel/module.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "unsubscribe_token.h"
 
 namespace karton::messaging {
 
-inline constexpr const char* kDeliverEmailJob = "deliver_email";
-// Attempts at one email; the backoff doubles from 1 s: about 68 minutes in all.
-inline constexpr int kDeliveryAttempts = 12;
-
 class MessagingServiceImpl final : public v1::MessagingService::Service {
  public:
-  // `smtp` is nullopt when kartond has no --smtp-url: email is then refused
-  // up front instead of failing later.
-  MessagingServiceImpl(kernel::ModuleContext& context, std::optional<SmtpSettings> smtp)
-      : context_(context), smtp_(std::move(smtp)) {}
+  // `settings` says which channels are configured: a message for one that
+  // is not is refused up front instead of failing later.
+  MessagingServiceImpl(kernel::ModuleContext& context, const ChannelSettings& settings,
+                       const UnsubscribeTokens& tokens)
+      : context_(context), settings_(settings), tokens_(tokens) {}
 
   static kernel::MethodRoles Roles();
+  // The topics this service and the delivery jobs publish.
+  static void DeclareTopics(kernel::DomainEvents& events);
 
   grpc::Status CreateTemplate(grpc::ServerContext*, const v1::CreateTemplateRequest*,
                               v1::Template*) override;
@@ -40,10 +39,26 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
                           v1::Message*) override;
   grpc::Status ListMessages(grpc::ServerContext*, const v1::ListMessagesRequest*,
                             v1::ListMessagesResponse*) override;
+  // letter_export.cpp
+  grpc::Status ExportLetters(grpc::ServerContext*, const v1::ExportLettersRequest*,
+                             grpc::ServerWriter<v1::ExportLettersResponse>*) override;
+  // consent.cpp
+  grpc::Status CreateSuppression(grpc::ServerContext*, const v1::CreateSuppressionRequest*,
+                                 v1::Suppression*) override;
+  grpc::Status ListSuppressions(grpc::ServerContext*, const v1::ListSuppressionsRequest*,
+                                v1::ListSuppressionsResponse*) override;
+  grpc::Status DeleteSuppression(grpc::ServerContext*, const v1::DeleteSuppressionRequest*,
+                                 v1::DeleteSuppressionResponse*) override;
 
  private:
   kernel::ModuleContext& context_;
-  std::optional<SmtpSettings> smtp_;
+  const ChannelSettings& settings_;
+  const UnsubscribeTokens& tokens_;
 };
+
+// The status name in the database ("queued") for an API status.
+std::string StatusName(v1::MessageStatus status);
+// Microseconds since the epoch of a request's timestamp, 0 when unset.
+long long MicrosOf(const google::protobuf::Timestamp& timestamp);
 
 }  // namespace karton::messaging

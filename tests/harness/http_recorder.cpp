@@ -50,6 +50,12 @@ void HttpRecorder::SetDefaultStatus(int status) {
   default_status_ = status;
 }
 
+void HttpRecorder::SetResponseBody(
+    std::function<std::string(const RecordedRequest&, std::size_t)> body_for) {
+  std::lock_guard lock(mutex_);
+  body_for_ = std::move(body_for);
+}
+
 std::vector<RecordedRequest> HttpRecorder::Requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
@@ -119,6 +125,7 @@ void HttpRecorder::HandleConnection(int connection) {
   }
   request.body = data.substr(header_end + 4, content_length);
   int status = 0;
+  std::string body;
   {
     std::lock_guard lock(mutex_);
     status = default_status_;
@@ -128,10 +135,12 @@ void HttpRecorder::HandleConnection(int connection) {
     }
     request.answered_status = status;
     requests_.push_back(request);
+    if (body_for_) body = body_for_(request, requests_.size());
   }
   arrived_.notify_all();
   const std::string response = "HTTP/1.1 " + std::to_string(status) +
-                               " Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                               " Scripted\r\nContent-Type: application/json\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   [[maybe_unused]] auto written = ::write(connection, response.data(), response.size());
 }
 

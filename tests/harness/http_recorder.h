@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +34,9 @@ class HttpRecorder {
   // The next requests get these statuses, in order; then the default.
   void AnswerNext(std::vector<int> statuses);
   void SetDefaultStatus(int status);
+  // Answers carry this body (application/json): what `body_for` returns for
+  // the request, numbered from 1 in arrival order. Default: an empty body.
+  void SetResponseBody(std::function<std::string(const RecordedRequest&, std::size_t)> body_for);
   std::vector<RecordedRequest> Requests() const;
   // True once at least `count` requests arrived.
   bool WaitForRequests(std::size_t count, std::chrono::seconds timeout) const;
@@ -48,6 +52,7 @@ class HttpRecorder {
   std::vector<RecordedRequest> requests_;
   std::deque<int> scripted_;
   int default_status_ = 200;
+  std::function<std::string(const RecordedRequest&, std::size_t)> body_for_;
   bool stopping_ = false;
   std::thread server_;
 };

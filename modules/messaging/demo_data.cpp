@@ -1,0 +1,56 @@
+#include "demo_data.h"
+
+#include "karton/kernel/module.h"
+#include "message_repository.h"
+
+namespace karton::messaging {
+
+void LoadMessagingDemoData(kernel::ModuleContext& context, soci::session& session) {
+  struct Demo {
+    const char* name;
+    const char* language;
+    v1::Channel channel;
+    const char* subject;
+    const char* text_body;
+    const char* html_body;
+  };
+  const Demo demos[] = {
+      {"order_confirmation", "hu", v1::CHANNEL_EMAIL, "Rendelését megkaptuk: {{order.number}}",
+       "Kedves {{#contact}}{{contact.name}}{{/contact}}{{^contact}}{{partner.displayName}}"
+       "{{/contact}}!\n\nKöszönjük rendelését ({{order.number}}).\n{{#items}}- {{name}}: "
+       "{{quantity}} db\n{{/items}}\nÜdvözlettel:\nKarton Kft.\n",
+       "<p>Kedves {{partner.displayName}}!</p><p>Köszönjük rendelését "
+       "(<strong>{{order.number}}</strong>).</p><ul>{{#items}}<li>{{name}}: {{quantity}} "
+       "db</li>{{/items}}</ul>"},
+      {"order_confirmation", "en", v1::CHANNEL_EMAIL, "We received your order {{order.number}}",
+       "Dear {{partner.displayName}},\n\nThank you for your order ({{order.number}}).\n"
+       "{{#items}}- {{name}}: {{quantity}}\n{{/items}}\nKind regards,\nKarton Ltd.\n",
+       ""},
+      {"newsletter", "hu", v1::CHANNEL_EMAIL, "Őszi ajánlataink",
+       "Kedves {{partner.displayName}}!\n\nŐszi akciónk november 30-ig tart: minden "
+       "ablakcserére 10% kedvezmény.\n\nHa nem kér több hírlevelet: {{unsubscribe_url}}\n",
+       "<p>Kedves {{partner.displayName}}!</p><p>Őszi akciónk november 30-ig tart: minden "
+       "ablakcserére <strong>10% kedvezmény</strong>.</p><p><a href=\"{{unsubscribe_url}}\">"
+       "Leiratkozás</a></p>"},
+      {"appointment_reminder", "hu", v1::CHANNEL_SMS, "",
+       "Emlékeztető: holnap {{time}} órakor várjuk ({{place}}). Karton", ""},
+      {"payment_reminder", "hu", v1::CHANNEL_LETTER, "Fizetési emlékeztető",
+       "Tisztelt {{partner.displayName}}!\n\nNyilvántartásunk szerint a(z) {{invoice.number}} "
+       "számú számla ({{invoice.amount}}) {{invoice.due}} napon lejárt. Kérjük, rendezze "
+       "tartozását 8 napon belül.\n\nHa időközben fizetett, levelünket tekintse "
+       "tárgytalannak.\n\nTisztelettel:\nKarton Kft. pénzügy\n",
+       ""},
+  };
+  for (const Demo& demo : demos) {
+    v1::Template tmpl;
+    tmpl.set_name(demo.name);
+    tmpl.set_language(demo.language);
+    tmpl.set_channel(demo.channel);
+    tmpl.set_subject(demo.subject);
+    tmpl.set_text_body(demo.text_body);
+    tmpl.set_html_body(demo.html_body);
+    repository::InsertTemplate(session, tmpl, "", context.Time().Now());
+  }
+}
+
+}  // namespace karton::messaging

@@ -1,0 +1,92 @@
+#include "event_handlers.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "message_repository.h"
+
+namespace karton::messaging {
+namespace {
+
+namespace pv1 = partners::v1;
+
+pv1::InteractionChannel TimelineChannel(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_SMS:
+      return pv1::INTERACTION_CHANNEL_SMS;
+    case v1::CHANNEL_LETTER:
+      return pv1::INTERACTION_CHANNEL_LETTER;
+    default:
+      return pv1::INTERACTION_CHANNEL_EMAIL;
+  }
+}
+
+// At most `bytes` bytes, cut between whole UTF-8 characters.
+std::string Utf8Prefix(const std::string& text, std::size_t bytes) {
+  if (text.size() <= bytes) return text;
+  while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
+  return text.substr(0, bytes);
+}
+
+}  // namespace
+
+void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
+  if (message.recipient().partner_id() == 0) return;  // a raw address: no partner
+  pv1::LogInteractionRequest request;
+  auto* entry = request.mutable_interaction();
+  entry->set_partner_id(message.recipient().partner_id());
+  entry->set_contact_id(message.recipient().contact_id());
+  entry->set_channel(TimelineChannel(message.channel()));
+  entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+  *entry->mutable_occur_time() = message.sent_time();
+  entry->set_user_id(message.sender_user_id());
+  entry->set_subject(Utf8Prefix(message.subject().empty()
+                                    ? message.text_body().substr(0, message.text_body().find('\n'))
+                                    : message.subject(),
+                                200));
+  entry->set_body(Utf8Prefix(message.text_body(), 100000));
+  entry->set_source_module("messaging");
+  entry->set_source_reference(std::to_string(message.id()));
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  pv1::Interaction logged;
+  const auto status =
+      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(&call, request, &logged);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    // The partner is gone (deleted or erased): nothing to log it on.
+    context.Log().warn("message {} not logged on partner {}'s timeline: {}", message.id(),
+                       message.recipient().partner_id(), status.error_message());
+    return;
+  }
+  if (!status.ok()) {
+    throw std::runtime_error(fmt::format("logging message {} on the timeline: {}", message.id(),
+                                         status.error_message()));
+  }
+}
+
+void EraseMessagesOfPerson(kernel::ModuleContext& context, const kernel::Event& event,
+                           soci::session& session) {
+  const bool partner = event.topic == "partners.partner.erased";
+  const auto erased = partner ? repository::EraseMessagesOfPartner(session, event.aggregate_id)
+                              : repository::EraseMessagesOfContact(session, event.aggregate_id);
+  for (const std::int64_t id : erased) {
+    context.Events().ErasePayloads(
+        session,
+        {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}, id);
+  }
+  context.Log().info("erased {} message(s) of {} {}", erased.size(),
+                     partner ? "partner" : "contact", event.aggregate_id);
+}
+
+void FollowMerge(const kernel::Event& event, soci::session& session) {
+  pv1::PartnersMerged merged;
+  if (!event.ParsePayload(merged)) return;
+  repository::RepointPartner(session, merged.merged_partner_id(), merged.kept_partner_id());
+}
+
+}  // namespace karton::messaging

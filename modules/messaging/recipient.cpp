@@ -1,0 +1,98 @@
+#include "recipient.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include <boost/json/parse.hpp>
+
+#include "karton/kernel/errors.h"
+#include "karton/kernel/module.h"
+#include "karton/kernel/proto_json.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+
+namespace karton::messaging {
+namespace {
+
+namespace pv1 = partners::v1;
+
+std::unique_ptr<grpc::ClientContext> CallFor(const grpc::ServerContext* caller) {
+  auto call = std::make_unique<grpc::ClientContext>();
+  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (caller != nullptr) kernel::ForwardCaller(*caller, *call);
+  return call;
+}
+
+grpc::Status FieldOrStatus(const grpc::Status& status, const char* field) {
+  return status.error_code() == grpc::StatusCode::NOT_FOUND
+             ? kernel::InvalidField(field, status.error_message())
+             : status;
+}
+
+std::optional<common::v1::Address> PostalAddress(
+    const google::protobuf::RepeatedPtrField<common::v1::Address>& addresses) {
+  for (const auto type : {common::v1::ADDRESS_TYPE_POSTAL, common::v1::ADDRESS_TYPE_BILLING,
+                          common::v1::ADDRESS_TYPE_HOME}) {
+    for (const auto& address : addresses) {
+      if (address.type() == type) return address;
+    }
+  }
+  if (addresses.empty()) return std::nullopt;
+  return addresses[0];
+}
+
+}  // namespace
+
+ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
+                                   const grpc::ServerContext* caller,
+                                   const messaging::v1::Recipient& recipient) {
+  ResolvedRecipient resolved;
+  auto partners = pv1::PartnerService::NewStub(context.Channel());
+  resolved.partner_id = recipient.partner_id();
+  if (recipient.contact_id() != 0) {
+    pv1::GetContactRequest request;
+    request.set_id(recipient.contact_id());
+    pv1::Contact contact;
+    if (auto status = partners->GetContact(CallFor(caller).get(), request, &contact);
+        !status.ok()) {
+      resolved.status = FieldOrStatus(status, "recipient.contact_id");
+      return resolved;
+    }
+    if (resolved.partner_id != 0 && resolved.partner_id != contact.partner_id()) {
+      resolved.status = kernel::InvalidField(
+          "recipient.contact_id",
+          fmt::format("contact {} belongs to partner {}, not to partner {}", contact.id(),
+                      contact.partner_id(), resolved.partner_id));
+      return resolved;
+    }
+    resolved.partner_id = contact.partner_id();
+    resolved.contact_id = contact.id();
+    resolved.name = contact.name();
+    if (contact.emails_size() > 0) resolved.email = contact.emails(0);
+    if (contact.phones_size() > 0) resolved.phone = contact.phones(0);
+    resolved.data["contact"] =
+        boost::json::parse(kernel::PrintProtoJson(contact, kernel::ProtoJsonNames::kJson));
+  }
+  if (resolved.partner_id != 0) {
+    pv1::GetPartnerRequest request;
+    request.set_id(resolved.partner_id);
+    pv1::Partner partner;
+    if (auto status = partners->GetPartner(CallFor(caller).get(), request, &partner);
+        !status.ok()) {
+      resolved.status = FieldOrStatus(status, "recipient.partner_id");
+      return resolved;
+    }
+    if (resolved.contact_id == 0) {
+      resolved.name = partner.display_name();
+    } else if (partner.kind() == pv1::PARTNER_KIND_ORGANIZATION) {
+      resolved.organisation = partner.display_name();
+    }
+    if (resolved.email.empty() && partner.emails_size() > 0) resolved.email = partner.emails(0);
+    if (resolved.phone.empty() && partner.phones_size() > 0) resolved.phone = partner.phones(0);
+    resolved.postal_address = PostalAddress(partner.addresses());
+    resolved.data["partner"] =
+        boost::json::parse(kernel::PrintProtoJson(partner, kernel::ProtoJsonNames::kJson));
+  }
+  return resolved;
+}
+
+}  // namespace karton::messaging

@@ -1,0 +1,50 @@
+// Who a message goes to, read through PartnerService as the caller: a
+// caller can only write to partners it may see, and partner data is read
+// where it is owned, never copied in advance.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "karton/common/v1/address.pb.h"
+#include "karton/messaging/v1/message.pb.h"
+
+namespace grpc {
+class ServerContext;
+}  // namespace grpc
+
+namespace karton::kernel {
+class ModuleContext;
+}  // namespace karton::kernel
+
+namespace karton::messaging {
+
+struct ResolvedRecipient {
+  // For templates: "partner" and "contact", the cards with JSON field names.
+  boost::json::object data;
+  std::int64_t partner_id = 0;
+  std::int64_t contact_id = 0;
+  // The partner's display name; for a contact, the contact's name.
+  std::string name;
+  // A contact's organisation, printed above the contact's name on letters.
+  std::string organisation;
+  std::string email;  // the first one; the contact's before the partner's
+  std::string phone;  // likewise, E.164 as the partners module stores it
+  // The address letters go to: POSTAL, then BILLING, then HOME, then any.
+  std::optional<common::v1::Address> postal_address;
+  // Not OK when the partner or contact cannot be read; NOT_FOUND comes back
+  // as INVALID_ARGUMENT naming recipient.partner_id or recipient.contact_id.
+  grpc::Status status;
+};
+
+// `caller` is forwarded, so the partners module applies the caller's
+// visibility; pass nullptr for system work (delivery jobs).
+ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
+                                   const grpc::ServerContext* caller,
+                                   const messaging::v1::Recipient& recipient);
+
+}  // namespace karton::messaging

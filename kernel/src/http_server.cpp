@@ -173,6 +173,8 @@ std::optional<HttpMethod> ToHttpMethod(http::verb verb) {
       return HttpMethod::kPatch;
     case http::verb::delete_:
       return HttpMethod::kDelete;
+    case http::verb::options:
+      return HttpMethod::kOptions;
     default:
       return std::nullopt;
   }
@@ -354,6 +356,8 @@ const char* HttpMethodName(HttpMethod method) {
       return "PATCH";
     case HttpMethod::kDelete:
       return "DELETE";
+    case HttpMethod::kOptions:
+      return "OPTIONS";
   }
   return "UNKNOWN";
 }

@@ -17,32 +17,6 @@ namespace {
 
 constexpr const char* kSuppressionResource = "messaging.suppression";
 
-std::string HtmlEscaped(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // "k•••@kovacs.example": enough for its owner to recognise, little for
 // anyone the link was forwarded to.
 std::string Masked(const std::string& address) {
@@ -137,13 +111,13 @@ kernel::HttpResponse UnsubscribePages::Ask(const kernel::HttpRequest& request) {
   }
   const Words& words = WordsFor(message->language(), request);
   const char* channel = message->channel() == v1::CHANNEL_SMS ? words.sms : words.email;
-  return Page(
-      200, words,
-      fmt::format("<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button>"
-                  "</form>",
-                  fmt::format(fmt::runtime(words.question), channel,
-                              "<strong>" + HtmlEscaped(Masked(message->address())) + "</strong>"),
-                  words.button));
+  return Page(200, words,
+              fmt::format("<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button>"
+                          "</form>",
+                          fmt::format(fmt::runtime(words.question), channel,
+                                      "<strong>" + kernel::HtmlEscaped(Masked(message->address())) +
+                                          "</strong>"),
+                          words.button));
 }
 
 kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& request) {
@@ -171,7 +145,7 @@ kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& reques
   const char* channel = message->channel() == v1::CHANNEL_SMS ? words.sms : words.email;
   const std::string done =
       fmt::format(fmt::runtime(words.done), channel,
-                  "<strong>" + HtmlEscaped(Masked(message->address())) + "</strong>");
+                  "<strong>" + kernel::HtmlEscaped(Masked(message->address())) + "</strong>");
   return Page(200, words,
               recorded ? fmt::format("<p>{}</p>", done)
                        : fmt::format("<p>{}</p><p>{}</p>", words.already, done));

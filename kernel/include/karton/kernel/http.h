@@ -6,11 +6,13 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace karton::kernel {
 
-enum class HttpMethod { kGet, kPost, kPut, kPatch, kDelete };
+// kOptions is for CORS preflight requests of public endpoints (web forms).
+enum class HttpMethod { kGet, kPost, kPut, kPatch, kDelete, kOptions };
 
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
@@ -39,6 +41,11 @@ struct HttpResponse {
 // Runs on an HTTP worker thread; may block on the database. An exception
 // becomes a 500 with a JSON body and is logged.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// `text` with & < > " ' replaced by character references: safe inside HTML
+// text and quoted attribute values. Every page a module renders from data
+// (web forms, unsubscribe pages) escapes with it.
+std::string HtmlEscaped(std::string_view text);
 
 // Route patterns are absolute paths whose segments are literals or "{name}",
 // which matches one non-empty segment and lands in path_params["name"]:

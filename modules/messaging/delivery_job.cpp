@@ -63,7 +63,9 @@ Delivery::Delivery(kernel::ModuleContext& context, const ChannelSettings& settin
       settings_(settings),
       tokens_(tokens),
       email_rate_(settings.email_per_second),
-      sms_rate_(settings.sms_per_second) {}
+      sms_rate_(settings.sms_per_second) {
+  if (settings.smtp) smtp_.emplace(*settings.smtp);
+}
 
 void Delivery::Run(const kernel::JobRun& run) {
   const std::int64_t id = std::stoll(run.payload);
@@ -151,7 +153,7 @@ void Delivery::Run(const kernel::JobRun& run) {
 }
 
 DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
-  if (!settings_.smtp) {
+  if (!smtp_) {
     return DeliveryOutcome::Temporary("email is not configured on this server (--smtp-url)");
   }
   Email email{.to = message.address(),
@@ -164,7 +166,7 @@ DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
     email.unsubscribe_url = UnsubscribeUrl(context_.PublicUrl(), tokens_, message.id());
   }
   const std::string mime = BuildMime(email, settings_.smtp->from, context_.Time().Now());
-  return SendEmail(*settings_.smtp, message.address(), mime);
+  return smtp_->Send(message.address(), mime);
 }
 
 DeliveryOutcome Delivery::HandOverSms(const v1::Message& message) {

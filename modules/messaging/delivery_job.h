@@ -71,6 +71,7 @@ class Delivery {
   kernel::ModuleContext& context_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;
+  std::optional<SmtpSender> smtp_;
   RateLimiter email_rate_;
   RateLimiter sms_rate_;
 };

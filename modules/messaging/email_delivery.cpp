@@ -120,17 +120,42 @@ std::string BuildMime(const Email& email, const std::string& from,
   return mime;
 }
 
-DeliveryOutcome SendEmail(const SmtpSettings& settings, const std::string& to,
-                          const std::string& mime) {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
-  if (!handle) return DeliveryOutcome::Temporary("libcurl could not start");
+struct SmtpSender::Connection {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle{curl_easy_init(), &curl_easy_cleanup};
+};
+
+SmtpSender::SmtpSender(SmtpSettings settings) : settings_(std::move(settings)) {}
+SmtpSender::~SmtpSender() = default;
+
+std::unique_ptr<SmtpSender::Connection> SmtpSender::Borrow() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+  }
+  return std::make_unique<Connection>();
+}
+
+void SmtpSender::GiveBack(std::unique_ptr<Connection> connection) {
+  // A few spare connections are plenty: one per job worker.
+  constexpr std::size_t kMaxIdle = 16;
+  std::lock_guard lock(mutex_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(connection));
+}
+
+DeliveryOutcome SmtpSender::Send(const std::string& to, const std::string& mime) {
+  auto connection = Borrow();
+  CURL* curl = connection->handle.get();
+  if (curl == nullptr) return DeliveryOutcome::Temporary("libcurl could not start");
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
       curl_slist_append(nullptr, fmt::format("<{}>", to).c_str()), &curl_slist_free_all);
-  const std::string envelope_from = fmt::format("<{}>", AddressOf(settings.from));
+  const std::string envelope_from = fmt::format("<{}>", AddressOf(settings_.from));
   Upload upload{mime};
   char error_buffer[CURL_ERROR_SIZE] = {};
-  CURL* curl = handle.get();
-  curl_easy_setopt(curl, CURLOPT_URL, settings.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   // STARTTLS whenever the server offers it; smtps:// is TLS throughout.
   curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
@@ -141,13 +166,22 @@ DeliveryOutcome SendEmail(const SmtpSettings& settings, const std::string& to,
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mime.size()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // required with threads
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  // Servers drop idle sessions after a few minutes; do not lean on older ones.
+  curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN, 60L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   const CURLcode result = curl_easy_perform(curl);
   long reply = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
-  if (result == CURLE_OK) return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply), "", 0};
+  // The handle keeps pointers to these locals: clear them before it idles.
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, nullptr);
+  curl_easy_setopt(curl, CURLOPT_READDATA, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  if (result == CURLE_OK) {
+    GiveBack(std::move(connection));
+    return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply), "", 0};
+  }
   const std::string detail =
       fmt::format("{} (SMTP reply {}): {}", curl_easy_strerror(result), reply,
                   error_buffer[0] != '\0' ? error_buffer : "no detail");

@@ -5,6 +5,7 @@
 // SENT not yet committed) — one per job worker at the moment of the kill.
 #include <csignal>
 #include <map>
+#include <mutex>
 
 #include "messaging_fixture.h"
 
@@ -14,28 +15,43 @@ namespace {
 TEST_F(MessagingTest, ASigkillInTheMiddleOfABatchLosesNothing) {
   constexpr int kMessages = 1000;
   constexpr int kJobWorkers = 2;
-  // Paced, so the batch is still being delivered when the kill comes; a
-  // short claim, so the restarted server takes over the killed one's jobs.
-  Start(0, {"--module-option", "messaging.email_per_second=150", "--job-claim-seconds", "2",
+  // Paced (1,000 take 20 s), so the batch is still being delivered when the
+  // kill comes; a short claim, so the restarted server takes over the
+  // killed one's jobs.
+  Start(0, {"--module-option", "messaging.email_per_second=50", "--job-claim-seconds", "2",
             "--job-workers", std::to_string(kJobWorkers)});
   std::map<std::string, std::int64_t> message_of_id;  // Message-ID -> message
-  for (int i = 0; i < kMessages; ++i) {
-    mv1::SendMessageRequest request;
-    request.set_channel(mv1::CHANNEL_EMAIL);
-    request.set_category(mv1::CATEGORY_TRANSACTIONAL);
-    request.mutable_recipient()->set_address("customer" + std::to_string(i) + "@example.com");
-    request.set_subject("Számla " + std::to_string(i));
-    request.set_text_body("A számla mellékelve.");
-    mv1::Message message;
-    const auto status = messaging_->SendMessage(Call().get(), request, &message);
-    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
-    message_of_id["<" + message.provider_message_id() + ">"] = message.id();
+  // Queued from several threads, so the whole batch is accepted quickly,
+  // well before the paced delivery could finish it.
+  constexpr int kSenders = 8;
+  std::mutex mutex;
+  std::vector<std::thread> senders;
+  for (int sender = 0; sender < kSenders; ++sender) {
+    senders.emplace_back([&, sender] {
+      for (int i = sender; i < kMessages; i += kSenders) {
+        mv1::SendMessageRequest request;
+        request.set_channel(mv1::CHANNEL_EMAIL);
+        request.set_category(mv1::CATEGORY_TRANSACTIONAL);
+        request.mutable_recipient()->set_address("customer" + std::to_string(i) + "@example.com");
+        request.set_subject("Számla " + std::to_string(i));
+        request.set_text_body("A számla mellékelve.");
+        mv1::Message message;
+        const auto status = messaging_->SendMessage(Call().get(), request, &message);
+        std::lock_guard lock(mutex);
+        EXPECT_TRUE(status.ok()) << i << ": " << status.error_message();
+        message_of_id["<" + message.provider_message_id() + ">"] = message.id();
+      }
+    });
   }
+  for (auto& sender : senders) sender.join();
+  ASSERT_EQ(message_of_id.size(), static_cast<std::size_t>(kMessages));
   const std::size_t before_kill = sink_->Messages().size();
   ASSERT_LT(before_kill, static_cast<std::size_t>(kMessages))
       << "the batch was delivered before the kill: nothing was tested";
   EXPECT_EQ(kartond_->StopWith(SIGKILL), 128 + SIGKILL);
 
+  // The rest at full speed.
+  extra_ = {"--job-claim-seconds", "2", "--job-workers", std::to_string(kJobWorkers)};
   Restart();
   ASSERT_TRUE(sink_->WaitForMessages(kMessages, std::chrono::seconds(120)))
       << "only " << sink_->Messages().size() << " of " << kMessages << " arrived";

@@ -1,6 +1,8 @@
 // The messaging module end to end: kartond with messaging and partners on a
 // throwaway database, email delivered to a real SMTP server on loopback
 // (aiosmtpd, tests/harness/smtp_sink.py).
+#include <set>
+
 #include "messaging_fixture.h"
 
 namespace karton::testing {
@@ -90,6 +92,17 @@ TEST_F(MessagingTest, TemporaryFailuresAreRetriedAndPermanentOnesStop) {
   EXPECT_EQ(failed.status(), mv1::MESSAGE_STATUS_FAILED);
   EXPECT_EQ(failed.attempts(), 1);
   EXPECT_NE(failed.last_error().find("550"), std::string::npos) << failed.last_error();
+}
+
+TEST_F(MessagingTest, ConnectionsToTheSmtpServerAreReusedAcrossMessages) {
+  Start();
+  constexpr int kMessages = 20;
+  for (int i = 0; i < kMessages; ++i) SendInline("reuse" + std::to_string(i) + "@example.com");
+  ASSERT_TRUE(sink_->WaitForMessages(kMessages, std::chrono::seconds(30)));
+  std::set<std::string> connections;
+  for (const ReceivedMail& mail : sink_->Messages()) connections.insert(mail.peer);
+  // One connection per job worker (two by default) at most, not one per message.
+  EXPECT_LE(connections.size(), 2u);
 }
 
 TEST_F(MessagingTest, BadInputNamesTheFieldAndQueuesNothing) {

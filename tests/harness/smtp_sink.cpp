@@ -103,6 +103,7 @@ std::vector<ReceivedMail> SmtpSink::Messages() const {
     if (!std::filesystem::exists(eml)) break;
     ReceivedMail mail;
     mail.data = ReadFile(eml);
+    mail.peer = ReadFile(directory_.Path() / fmt::format("{}.peer", n));
     std::istringstream recipients(ReadFile(directory_.Path() / fmt::format("{}.rcpt", n)));
     for (std::string line; std::getline(recipients, line);) {
       if (!line.empty()) mail.recipients.push_back(line);

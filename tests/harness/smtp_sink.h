@@ -15,6 +15,7 @@ namespace karton::testing {
 struct ReceivedMail {
   std::vector<std::string> recipients;  // the envelope's RCPT TO
   std::string data;                     // the message as received after DATA
+  std::string peer;                     // the client's "address:port": one per connection
   // The value of header `name` (first occurrence, folded lines joined).
   std::string Header(const std::string& name) const;
 };

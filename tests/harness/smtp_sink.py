@@ -1,8 +1,9 @@
-#!/usr/bin/env python3
+#!/ usr / bin / env python3
 """A local SMTP server for the messaging tests (aiosmtpd).
 
-Writes every accepted message to <dir>/<n>.eml (the DATA as received) and
-<dir>/<n>.rcpt (the envelope recipients, one per line); the port it listens
+Writes every accepted message to <dir>/<n>.eml (the DATA as received),
+<dir>/<n>.rcpt (the envelope recipients, one per line) and <dir>/<n>.peer
+(the client's address and port: one per connection); the port it listens
 on goes to <dir>/port once it accepts connections.
 
 --temporary-failures N answers the first N DATA commands with 451 (try
@@ -37,6 +38,8 @@ class Sink:
         base = os.path.join(self.directory, str(self.count))
         with open(base + ".rcpt.tmp", "w") as recipients:
             recipients.write("\n".join(envelope.rcpt_tos) + "\n")
+        with open(base + ".peer", "w") as peer:
+            peer.write("%s:%d" % session.peer[:2])
         os.rename(base + ".rcpt.tmp", base + ".rcpt")
         with open(base + ".eml.tmp", "wb") as message:
             message.write(envelope.original_content)

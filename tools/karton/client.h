@@ -51,5 +51,6 @@ std::string EnumWord(const std::string& value_name, const std::string& prefix);
 void AddKernelCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

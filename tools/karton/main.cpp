@@ -5,6 +5,10 @@
 //   karton partners search kovacs       find partners (accents do not matter)
 //   karton events tail --topic 'partners.*'   follow domain events as JSON lines
 //   karton webhooks create --url ... --topic ...
+//   karton messages send --channel email --category transactional --partner 12
+//       --template order_confirmation --var number=A-17 --wait   send, wait for delivery
+//   karton messages list --status failed        messages that did not go out
+//   karton messages letters export --format pdf --duplex --out letters.pdf
 //   karton --output json modules        any command's answer as JSON, for scripts
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
@@ -36,6 +40,7 @@ int main(int argc, char** argv) {
   karton::cli::AddKernelCommands(app, options, exit_code);
   karton::cli::AddEventCommands(app, options, exit_code);
   karton::cli::AddPartnerCommands(app, options, exit_code);
+  karton::cli::AddMessageCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,27 @@
+// What the CRM does when events arrive (subscriptions in crm_module.cpp).
+// Each runs inside the event's delivery transaction and is safe to repeat:
+// messages carry idempotency keys, database changes are plain updates.
+#pragma once
+
+#include "karton/kernel/events.h"
+#include "karton/kernel/module.h"
+
+namespace karton::crm {
+
+// crm.lead.created: a web form lead's confirmation to the submitter
+// (the form's confirmation template, through messaging).
+void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
+                      soci::session& session);
+
+// crm.lead.assigned: tells the assignee by email (messaging).
+void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event);
+
+// partners.partner.merged: leads and opportunities follow the kept partner.
+void FollowMerge(const kernel::Event& event, soci::session& session);
+
+// partners.partner.erased: the person's details on matched leads go, and
+// the payloads of those leads' events.
+void EraseLeadsOfPartner(kernel::ModuleContext& context, const kernel::Event& event,
+                         soci::session& session);
+
+}  // namespace karton::crm

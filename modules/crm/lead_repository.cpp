@@ -1,0 +1,205 @@
+#include "lead_repository.h"
+
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+#include "crm_sql.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/proto_json.h"
+
+namespace karton::crm::lead_repository {
+namespace {
+
+using kernel::ToEpochMicros;
+
+#define KARTON_LEAD_JSON \
+  "jsonb_build_object('id', l.id::text, 'title', l.title, 'contactName', l.contact_name, "   \
+  "'email', l.email, 'phone', l.phone, 'companyName', l.company_name, "                      \
+  "'taxNumber', l.tax_number, 'country', l.country, 'postalCode', l.postal_code, "           \
+  "'city', l.city, 'message', l.message, 'source', 'LEAD_SOURCE_' || upper(l.source), "      \
+  "'category', l.category, 'assignedUserId', coalesce(l.assigned_user_id, 0)::text, "        \
+  "'teamId', coalesce(l.team_id, 0)::text, 'status', 'LEAD_STATUS_' || upper(l.status), "    \
+  "'disqualifyReason', l.disqualify_reason, 'partnerId', coalesce(l.partner_id, 0)::text, "  \
+  "'opportunityId', coalesce(l.opportunity_id, 0)::text, "                                   \
+  "'webFormId', coalesce(l.web_form_id, 0)::text, 'customFields', l.custom_fields, "         \
+  "'statusHistory', l.status_history, "                                                      \
+  "'createTime', " KARTON_CRM_TIME("l.create_time") ", "                                     \
+  "'updateTime', " KARTON_CRM_TIME("l.update_time") ", 'etag', l.version::text)::text"
+
+const std::string kInsert =
+    "INSERT INTO crm.lead (title, contact_name, email, phone, company_name, tax_number, "
+    "country, postal_code, city, message, source, category, assigned_user_id, team_id, "
+    "web_form_id, custom_fields, status_history, request_id, create_time, update_time) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+    "nullif(cast($13 AS bigint), 0), nullif(cast($14 AS bigint), 0), "
+    "nullif(cast($15 AS bigint), 0), cast($16 AS jsonb), "
+    "jsonb_build_array(jsonb_build_object('status', 'LEAD_STATUS_NEW', 'changeTime', "
+    "to_char(" KARTON_CRM_AT("$19") " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "'userId', cast($18 AS text), 'note', 'created')), nullif($17, ''), " KARTON_CRM_AT("$19") ", "
+    KARTON_CRM_AT("$19") ") "
+    "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
+    // xmax is 0 for a row this statement inserted, not for one it updated.
+    "RETURNING id, (xmax = 0)";
+
+const std::string kFind = "SELECT " KARTON_LEAD_JSON
+                          " FROM crm.lead l WHERE l.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
+                              "l", "assigned_user_id", "crm.lead");
+
+const std::string kUpdate =
+    "UPDATE crm.lead SET title = $2, contact_name = $3, email = $4, phone = $5, "
+    "company_name = $6, tax_number = $7, country = $8, postal_code = $9, city = $10, "
+    "message = $11, category = $12, assigned_user_id = nullif(cast($13 AS bigint), 0), "
+    "team_id = nullif(cast($14 AS bigint), 0), custom_fields = cast($15 AS jsonb), "
+    "update_time = " KARTON_CRM_AT("$16") ", version = version + 1 WHERE id = $1";
+
+const std::string kSetStatus =
+    "UPDATE crm.lead SET status = $2, disqualify_reason = CASE WHEN $2 = 'disqualified' "
+    "THEN $3 ELSE disqualify_reason END, status_history = status_history || "
+    "jsonb_build_object('status', 'LEAD_STATUS_' || upper($2), 'changeTime', "
+    "to_char(" KARTON_CRM_AT("$5") " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "'userId', cast($4 AS text), 'note', cast($3 AS text)), update_time = " KARTON_CRM_AT("$5") ", version = version + 1 "
+    "WHERE id = $1";
+
+const std::string kList =
+    "SELECT " KARTON_LEAD_JSON " FROM crm.lead l WHERE "
+    KARTON_CRM_SCOPE("l", "assigned_user_id", "crm.lead")
+    " AND ($4 = '' OR l.status = $4) AND ($5 = '' OR l.source = $5) "
+    "AND ($6 = '' OR l.category = $6) "
+    "AND (cast($7 AS bigint) = 0 OR l.assigned_user_id = cast($7 AS bigint)) "
+    "AND (cast($8 AS bigint) = 0 OR l.team_id = cast($8 AS bigint)) "
+    "AND (cast($9 AS bigint) = 0 OR l.create_time >= " KARTON_CRM_AT("$9") ") "
+    "AND (cast($10 AS bigint) = 0 OR l.create_time < " KARTON_CRM_AT("$10") ") "
+    "AND (cast($11 AS bigint) = 0 OR l.id < cast($11 AS bigint)) "
+    "ORDER BY l.id DESC LIMIT $12";
+
+v1::Lead FromJson(std::string_view json) {
+  v1::Lead lead;
+  kernel::ParseProtoJson(json, lead);
+  return lead;
+}
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+std::string CustomFieldsJson(const v1::Lead& lead) {
+  boost::json::object fields;
+  for (const auto& [key, value] : lead.custom_fields()) fields[key] = value;
+  return boost::json::serialize(fields);
+}
+
+}  // namespace
+
+std::string SourceName(v1::LeadSource source) {
+  switch (source) {
+    case v1::LEAD_SOURCE_MANUAL:
+      return "manual";
+    case v1::LEAD_SOURCE_WEB_FORM:
+      return "web_form";
+    case v1::LEAD_SOURCE_IMPORT:
+      return "import";
+    case v1::LEAD_SOURCE_EMAIL:
+      return "email";
+    case v1::LEAD_SOURCE_API:
+      return "api";
+    default:
+      throw std::invalid_argument("no lead source");
+  }
+}
+
+std::string StatusName(v1::LeadStatus status) {
+  switch (status) {
+    case v1::LEAD_STATUS_NEW:
+      return "new";
+    case v1::LEAD_STATUS_QUALIFIED:
+      return "qualified";
+    case v1::LEAD_STATUS_DISQUALIFIED:
+      return "disqualified";
+    default:
+      throw std::invalid_argument("no lead status");
+  }
+}
+
+std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lead,
+                                     const std::string& request_id, std::int64_t actor_user_id,
+                                     TimePoint now) {
+  const auto rows = kernel::RunPrepared(
+      session, kInsert,
+      {lead.title(), lead.contact_name(), lead.email(), lead.phone(), lead.company_name(),
+       lead.tax_number(), lead.country(), lead.postal_code(), lead.city(), lead.message(),
+       SourceName(lead.source()), lead.category(), Text(lead.assigned_user_id()),
+       Text(lead.team_id()), Text(lead.web_form_id()), CustomFieldsJson(lead), request_id,
+       Text(actor_user_id), Text(ToEpochMicros(now))});
+  return {std::stoll(std::string(rows.Text(0, 0))), rows.Text(0, 1) == "t"};
+}
+
+std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id) {
+  const auto rows =
+      kernel::RunPrepared(session, "SELECT id FROM crm.lead WHERE request_id = $1", {request_id});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
+                             bool lock) {
+  static const std::string kLocked = kFind + " FOR UPDATE OF l";
+  const auto rows =
+      kernel::RunPrepared(session, lock ? kLocked : kFind,
+                          {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
+  if (rows.Count() == 0) return std::nullopt;
+  return FromJson(rows.Text(0, 0));
+}
+
+void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {
+  kernel::RunPrepared(
+      session, kUpdate,
+      {Text(lead.id()), lead.title(), lead.contact_name(), lead.email(), lead.phone(),
+       lead.company_name(), lead.tax_number(), lead.country(), lead.postal_code(), lead.city(),
+       lead.message(), lead.category(), Text(lead.assigned_user_id()), Text(lead.team_id()),
+       CustomFieldsJson(lead), Text(ToEpochMicros(now))});
+}
+
+void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
+               const std::string& note, std::int64_t user_id, TimePoint now) {
+  kernel::RunPrepared(
+      session, kSetStatus,
+      {Text(id), StatusName(status), note, Text(user_id), Text(ToEpochMicros(now))});
+}
+
+void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,
+                  std::int64_t opportunity_id) {
+  kernel::RunPrepared(session,
+                      "UPDATE crm.lead SET partner_id = $2, opportunity_id = $3 WHERE id = $1",
+                      {Text(id), Text(partner_id), Text(opportunity_id)});
+}
+
+std::vector<v1::Lead> List(soci::session& session, const Scope& scope, const ListFilter& filter,
+                           std::int64_t before_id, int limit) {
+  const auto rows = kernel::RunPrepared(
+      session, kList,
+      {scope.Name(), Text(scope.user_id), scope.team_ids, filter.status, filter.source,
+       filter.category, Text(filter.assigned_user_id), Text(filter.team_id), Text(filter.start_us),
+       Text(filter.end_us), Text(before_id), Text(limit)});
+  std::vector<v1::Lead> leads;
+  for (int row = 0; row < rows.Count(); ++row) leads.push_back(FromJson(rows.Text(row, 0)));
+  return leads;
+}
+
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
+  kernel::RunPrepared(session, "UPDATE crm.lead SET partner_id = $2 WHERE partner_id = $1",
+                      {Text(merged_id), Text(kept_id)});
+}
+
+std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t partner_id) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
+      "custom_fields = '{}', version = version + 1 WHERE partner_id = $1 RETURNING id",
+      {Text(partner_id)});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row)
+    ids.push_back(std::stoll(std::string(rows.Text(row, 0))));
+  return ids;
+}
+
+}  // namespace karton::crm::lead_repository

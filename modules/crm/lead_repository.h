@@ -1,0 +1,59 @@
+// SQL of leads (schema/crm): the only place that reads and writes crm.lead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karton/crm/v1/crm.pb.h"
+#include "karton/kernel/clock.h"
+#include "scope.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::crm::lead_repository {
+
+namespace v1 = karton::crm::v1;
+using kernel::TimePoint;
+
+// "manual", "web_form", ... and back.
+std::string SourceName(v1::LeadSource source);
+std::string StatusName(v1::LeadStatus status);
+
+// Inserts `lead` (its status NEW, the history's first entry) and returns
+// its id and true, or the earlier lead's id and false when `request_id` was
+// used before.
+std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lead,
+                                     const std::string& request_id, std::int64_t actor_user_id,
+                                     TimePoint now);
+// The lead created with `request_id`, if any.
+std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id);
+std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
+                             bool lock);
+// Writes every field of `lead` that an update may change, bumps the version.
+void Update(soci::session& session, const v1::Lead& lead, TimePoint now);
+// A status change with its history entry.
+void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
+               const std::string& note, std::int64_t user_id, TimePoint now);
+void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,
+                  std::int64_t opportunity_id);
+
+struct ListFilter {
+  std::string status, source, category;
+  std::int64_t assigned_user_id = 0, team_id = 0;
+  long long start_us = 0, end_us = 0;
+};
+// Newest first, before `before_id` (0: from the newest).
+std::vector<v1::Lead> List(soci::session& session, const Scope& scope, const ListFilter& filter,
+                           std::int64_t before_id, int limit);
+
+// Merges and erasure (partners' events).
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
+// Blanks the person's details on leads matched to `partner_id`; returns
+// their ids.
+std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t partner_id);
+
+}  // namespace karton::crm::lead_repository

@@ -1,0 +1,115 @@
+#include "lead_rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+namespace karton::crm {
+namespace {
+
+// The length of the UTF-8 sequence starting with `lead`, 0 if invalid.
+int SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) return lead >= 0xC2 ? 2 : 0;
+  if ((lead & 0xF0) == 0xE0) return 3;
+  if ((lead & 0xF8) == 0xF0) return lead <= 0xF4 ? 4 : 0;
+  return 0;
+}
+
+}  // namespace
+
+std::string Trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+bool IsAcceptableText(const std::string& text, std::size_t max_bytes) {
+  if (text.size() > max_bytes) return false;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const int length = SequenceLength(c);
+    if (length == 0 || i + length > text.size()) return false;
+    for (int k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    if (length == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+    if (c == 0x7F) return false;
+    i += length;
+  }
+  return true;
+}
+
+bool LooksLikeEmail(const std::string& text) {
+  static const std::regex kEmail(R"([^@\s<>(),;:"]+@[^@\s<>(),;:"]+\.[^@\s<>(),;:"]+)");
+  return text.size() <= 254 && std::regex_match(text, kEmail);
+}
+
+bool LooksLikePhone(const std::string& text) {
+  static const std::regex kPhone(R"(\+?[0-9 ()./-]{6,30})");
+  const auto digits =
+      std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits >= 6 && std::regex_match(text, kPhone);
+}
+
+void NormalizeLead(v1::Lead& lead, const std::string& prefix,
+                   std::vector<kernel::FieldViolation>& violations) {
+  const auto check = [&](const char* field, std::string* value, std::size_t max) {
+    *value = Trimmed(*value);
+    if (!IsAcceptableText(*value, max)) {
+      violations.push_back({prefix + field, fmt::format("must be text of at most {} bytes", max)});
+    }
+  };
+  check("title", lead.mutable_title(), kMaxShortText);
+  check("contact_name", lead.mutable_contact_name(), kMaxShortText);
+  check("email", lead.mutable_email(), 254);
+  check("phone", lead.mutable_phone(), 30);
+  check("company_name", lead.mutable_company_name(), kMaxShortText);
+  check("tax_number", lead.mutable_tax_number(), 30);
+  check("country", lead.mutable_country(), 2);
+  check("postal_code", lead.mutable_postal_code(), 20);
+  check("city", lead.mutable_city(), kMaxShortText);
+  check("message", lead.mutable_message(), kMaxMessage);
+  check("category", lead.mutable_category(), 64);
+  if (!lead.email().empty()) {
+    if (!LooksLikeEmail(lead.email())) {
+      violations.push_back({prefix + "email", "is not an email address"});
+    } else {
+      const auto at = lead.email().find('@');
+      std::string domain = lead.email().substr(at + 1);
+      std::transform(domain.begin(), domain.end(), domain.begin(),
+                     [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
+      lead.set_email(lead.email().substr(0, at + 1) + domain);
+    }
+  }
+  if (!lead.phone().empty() && !LooksLikePhone(lead.phone())) {
+    violations.push_back({prefix + "phone", "is not a phone number"});
+  }
+  if (!lead.country().empty()) {
+    std::string country = lead.country();
+    std::transform(country.begin(), country.end(), country.begin(),
+                   [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; });
+    if (country.size() != 2 || !std::isupper(static_cast<unsigned char>(country[0])) ||
+        !std::isupper(static_cast<unsigned char>(country[1]))) {
+      violations.push_back({prefix + "country", "is not an ISO 3166 country code (HU, AT, ...)"});
+    }
+    lead.set_country(country);
+  }
+  if (lead.email().empty() && lead.phone().empty()) {
+    violations.push_back({prefix + "email", "give an email address or a phone number"});
+  }
+  if (lead.custom_fields_size() > 50) {
+    violations.push_back({prefix + "custom_fields", "at most 50 entries"});
+  }
+  for (const auto& [key, value] : lead.custom_fields()) {
+    if (key.empty() || !IsAcceptableText(key, 64) || !IsAcceptableText(value, 2000)) {
+      violations.push_back(
+          {prefix + "custom_fields", "keys are 1 to 64 bytes, values at most 2000 bytes of text"});
+      break;
+    }
+  }
+}
+
+}  // namespace karton::crm

@@ -1,0 +1,217 @@
+#include "lead_service.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <soci/soci.h>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/pagination.h"
+#include "lead_repository.h"
+#include "lead_rules.h"
+
+namespace karton::crm {
+namespace {
+
+using kernel::Guarded;
+
+long long MicrosOf(const google::protobuf::Timestamp& timestamp) {
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(timestamp);
+}
+
+}  // namespace
+
+std::vector<std::string> CrmWriters() {
+  return {std::string(kernel::kRoleSales), std::string(kernel::kRoleSalesManager)};
+}
+
+std::vector<std::string> CrmReaders() { return {std::string(kernel::kAnyRole)}; }
+
+std::vector<std::string> CrmManagers() { return {std::string(kernel::kRoleSalesManager)}; }
+
+kernel::MethodRoles LeadServiceImpl::Roles() {
+  return {{"CreateLead", CrmWriters()},  {"GetLead", CrmReaders()},
+          {"UpdateLead", CrmWriters()},  {"ListLeads", CrmReaders()},
+          {"QualifyLead", CrmWriters()}, {"DisqualifyLead", CrmWriters()}};
+}
+
+grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
+                                         const v1::CreateLeadRequest* request, v1::Lead* response) {
+  v1::Lead lead = request->lead();
+  std::vector<kernel::FieldViolation> violations;
+  NormalizeLead(lead, "lead.", violations);
+  if (lead.source() == v1::LEAD_SOURCE_UNSPECIFIED) lead.set_source(v1::LEAD_SOURCE_MANUAL);
+  if (!v1::LeadSource_IsValid(lead.source()) || lead.source() == v1::LEAD_SOURCE_WEB_FORM) {
+    violations.push_back(
+        {"lead.source", "MANUAL, IMPORT, EMAIL or API (WEB_FORM is set by forms)"});
+  }
+  if (lead.assigned_user_id() < 0 || lead.team_id() < 0) {
+    violations.push_back({"lead.assigned_user_id", "must not be negative"});
+  }
+  if (request->request_id().size() > 200) {
+    violations.push_back({"request_id", "is longer than 200 characters"});
+  }
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  // What the caller may not set.
+  lead.clear_id();
+  lead.clear_status();
+  lead.clear_disqualify_reason();
+  lead.clear_partner_id();
+  lead.clear_opportunity_id();
+  lead.clear_web_form_id();
+  lead.clear_status_history();
+  return Guarded(context_, "CreateLead", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    try {
+      lease.Session() << "SAVEPOINT create_lead";
+      *response = intake_.Accept(lease.Session(), lead, request->request_id(),
+                                 kernel::CallerOf(*context), nullptr);
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23503") throw;
+      return kernel::InvalidField(
+          lead.assigned_user_id() != 0 ? "lead.assigned_user_id" : "lead.team_id",
+          "names no user or team");
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
+                                      const v1::GetLeadRequest* request, v1::Lead* response) {
+  return Guarded(context_, "GetLead", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto found = lead_repository::Find(lease.Session(), request->id(),
+                                             ScopeOf(kernel::CallerOf(*context)), false);
+    if (!found) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
+    }
+    *response = *found;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
+                                         const v1::UpdateLeadRequest* request, v1::Lead* response) {
+  const v1::Lead& change = request->lead();
+  if (change.id() <= 0) return kernel::InvalidField("lead.id", "is required");
+  if (change.etag().empty()) return kernel::InvalidField("lead.etag", "is required");
+  if (request->update_mask().paths().empty()) {
+    return kernel::InvalidField("update_mask", "names no field");
+  }
+  return Guarded(context_, "UpdateLead", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored = lead_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
+    if (!stored)
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", change.id())};
+    if (stored->etag() != change.etag()) {
+      return {grpc::StatusCode::ABORTED,
+              fmt::format("lead {} was changed meanwhile (etag {} is stale, it is now {})",
+                          change.id(), change.etag(), stored->etag())};
+    }
+    v1::Lead updated = *stored;
+    for (const auto& path : request->update_mask().paths()) {
+      const google::protobuf::FieldDescriptor* field =
+          v1::Lead::descriptor()->FindFieldByName(path);
+      static const std::set<std::string> kWritable = {
+          "title",      "contact_name",     "email",       "phone",        "company_name",
+          "tax_number", "country",          "postal_code", "city",         "message",
+          "category",   "assigned_user_id", "team_id",     "custom_fields"};
+      if (field == nullptr || kWritable.count(path) == 0) {
+        return kernel::InvalidField("update_mask",
+                                    fmt::format("'{}' cannot be updated on a lead", path));
+      }
+      updated.GetReflection()->ClearField(&updated, field);
+      if (field->is_map()) {
+        *updated.mutable_custom_fields() = change.custom_fields();
+      } else {
+        const auto* reflection = change.GetReflection();
+        if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+          updated.GetReflection()->SetInt64(&updated, field, reflection->GetInt64(change, field));
+        } else {
+          updated.GetReflection()->SetString(&updated, field, reflection->GetString(change, field));
+        }
+      }
+    }
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeLead(updated, "lead.", violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    try {
+      lease.Session() << "SAVEPOINT update_lead";
+      lead_repository::Update(lease.Session(), updated, context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23503") throw;
+      return kernel::InvalidField("lead.assigned_user_id", "names no user or team");
+    }
+    *response = *lead_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
+    std::vector<kernel::FieldChange> changes;
+    for (const auto& path : request->update_mask().paths()) {
+      if (path == "custom_fields") continue;
+      const auto* field = v1::Lead::descriptor()->FindFieldByName(path);
+      const auto* reflection = response->GetReflection();
+      if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+        const auto before = reflection->GetInt64(*stored, field);
+        const auto after = reflection->GetInt64(*response, field);
+        if (before != after) changes.push_back(kernel::FieldChange::Of(path, before, after));
+      } else {
+        const auto before = reflection->GetString(*stored, field);
+        const auto after = reflection->GetString(*response, field);
+        if (before != after) changes.push_back(kernel::FieldChange::Of(path, before, after));
+      }
+    }
+    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
+                            change.id(), changes);
+    if (response->assigned_user_id() != stored->assigned_user_id() ||
+        response->team_id() != stored->team_id()) {
+      context_.Events().Publish(lease.Session(), "crm.lead.assigned", change.id(), *response,
+                                caller);
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
+                                        const v1::ListLeadsRequest* request,
+                                        v1::ListLeadsResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'l', page);
+      !status.ok()) {
+    return status;
+  }
+  lead_repository::ListFilter filter;
+  if (request->status() != v1::LEAD_STATUS_UNSPECIFIED) {
+    if (!v1::LeadStatus_IsValid(request->status())) {
+      return kernel::InvalidField("status", "is not a lead status");
+    }
+    filter.status = lead_repository::StatusName(request->status());
+  }
+  if (request->source() != v1::LEAD_SOURCE_UNSPECIFIED) {
+    if (!v1::LeadSource_IsValid(request->source())) {
+      return kernel::InvalidField("source", "is not a lead source");
+    }
+    filter.source = lead_repository::SourceName(request->source());
+  }
+  filter.category = request->category();
+  filter.assigned_user_id = request->assigned_user_id();
+  filter.team_id = request->team_id();
+  if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
+  if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
+  return Guarded(context_, "ListLeads", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows = lead_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)), filter,
+                                      page.cursor_id, page.size + 1);
+    const bool more = static_cast<int>(rows.size()) > page.size;
+    if (more) rows.pop_back();
+    for (auto& row : rows) *response->add_leads() = std::move(row);
+    if (more) response->set_next_page_token(kernel::PageToken('l', rows.back().id()));
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::crm

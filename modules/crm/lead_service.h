@@ -1,0 +1,39 @@
+// karton.crm.v1.LeadService: leads (C1), their routing (C3) and
+// qualification into opportunities (C4).
+#pragma once
+
+#include "karton/crm/v1/lead_service.grpc.pb.h"
+#include "karton/kernel/module.h"
+#include "lead_intake.h"
+
+namespace karton::crm {
+
+class LeadServiceImpl final : public v1::LeadService::Service {
+ public:
+  LeadServiceImpl(kernel::ModuleContext& context, LeadIntake& intake)
+      : context_(context), intake_(intake) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status CreateLead(grpc::ServerContext*, const v1::CreateLeadRequest*, v1::Lead*) override;
+  grpc::Status GetLead(grpc::ServerContext*, const v1::GetLeadRequest*, v1::Lead*) override;
+  grpc::Status UpdateLead(grpc::ServerContext*, const v1::UpdateLeadRequest*, v1::Lead*) override;
+  grpc::Status ListLeads(grpc::ServerContext*, const v1::ListLeadsRequest*,
+                         v1::ListLeadsResponse*) override;
+  // qualification.cpp
+  grpc::Status QualifyLead(grpc::ServerContext*, const v1::QualifyLeadRequest*,
+                           v1::QualifyLeadResponse*) override;
+  grpc::Status DisqualifyLead(grpc::ServerContext*, const v1::DisqualifyLeadRequest*,
+                              v1::Lead*) override;
+
+ private:
+  kernel::ModuleContext& context_;
+  LeadIntake& intake_;
+};
+
+// The roles that change CRM records, and those that read them.
+std::vector<std::string> CrmWriters();
+std::vector<std::string> CrmReaders();
+std::vector<std::string> CrmManagers();
+
+}  // namespace karton::crm

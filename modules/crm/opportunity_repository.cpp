@@ -1,0 +1,151 @@
+#include "opportunity_repository.h"
+
+#include <soci/soci.h>
+
+#include "crm_sql.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/proto_json.h"
+
+namespace karton::crm::opportunity_repository {
+namespace {
+
+using kernel::ToEpochMicros;
+
+#define KARTON_OPPORTUNITY_JSON \
+  "jsonb_build_object('id', o.id::text, 'name', o.name, 'partnerId', o.partner_id::text, "      \
+  "'pipelineId', o.pipeline_id::text, 'stageId', o.stage_id::text, "                            \
+  "'status', 'OPPORTUNITY_STATUS_' || upper(o.status), "                                        \
+  "'expectedRevenue', CASE WHEN o.expected_revenue_currency <> '' THEN jsonb_build_object("     \
+  "'currencyCode', o.expected_revenue_currency, 'minorUnits', "                                 \
+  "o.expected_revenue_minor::text) END, "                                                       \
+  "'expectedCloseDate', CASE WHEN o.expected_close_date IS NOT NULL THEN jsonb_build_object("   \
+  "'year', extract(year FROM o.expected_close_date)::int, 'month', "                            \
+  "extract(month FROM o.expected_close_date)::int, 'day', "                                     \
+  "extract(day FROM o.expected_close_date)::int) END, "                                         \
+  "'ownerUserId', coalesce(o.owner_user_id, 0)::text, 'teamId', coalesce(o.team_id, 0)::text, " \
+  "'lostReason', o.lost_reason, 'leadId', coalesce(o.lead_id, 0)::text, "                       \
+  "'stageHistory', (SELECT coalesce(jsonb_agg(jsonb_build_object('stageId', c.stage_id::text, " \
+  "'stageName', s.name, 'changeTime', " KARTON_CRM_TIME("c.change_time") ", "                   \
+  "'userId', coalesce(c.user_id, 0)::text) ORDER BY c.id), '[]') "                              \
+  "FROM crm.opportunity_stage_change c JOIN crm.stage s ON s.id = c.stage_id "                  \
+  "WHERE c.opportunity_id = o.id), "                                                            \
+  "'createTime', " KARTON_CRM_TIME("o.create_time") ", "                                        \
+  "'updateTime', " KARTON_CRM_TIME("o.update_time") ", "                                        \
+  "'closeTime', CASE WHEN o.close_time IS NOT NULL THEN " KARTON_CRM_TIME("o.close_time")       \
+  " END, 'etag', o.version::text)::text"
+
+const std::string kFind =
+    "SELECT " KARTON_OPPORTUNITY_JSON
+    " FROM crm.opportunity o WHERE o.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
+        "o", "owner_user_id", "crm.opportunity");
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+std::string DateText(const v1::Opportunity& opportunity) {
+  if (!opportunity.has_expected_close_date()) return "";
+  const auto& date = opportunity.expected_close_date();
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", date.year(), date.month(), date.day());
+  return text;
+}
+
+void RecordStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
+                 std::int64_t actor_user_id, TimePoint now) {
+  kernel::RunPrepared(session,
+                      "INSERT INTO crm.opportunity_stage_change (opportunity_id, stage_id, "
+                      "change_time, user_id) VALUES ($1, $2, " KARTON_CRM_AT(
+                          "$3") ", nullif(cast($4 AS bigint), 0))",
+                      {Text(id), Text(stage_id), Text(ToEpochMicros(now)), Text(actor_user_id)});
+}
+
+}  // namespace
+
+std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Opportunity& opportunity,
+                                     const std::string& request_id, std::int64_t actor_user_id,
+                                     TimePoint now) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO crm.opportunity (name, partner_id, pipeline_id, stage_id, "
+      "expected_revenue_currency, expected_revenue_minor, expected_close_date, owner_user_id, "
+      "team_id, lead_id, request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, "
+      "cast($6 AS bigint), cast(nullif($7, '') AS date), nullif(cast($8 AS bigint), 0), "
+      "nullif(cast($9 AS bigint), 0), nullif(cast($10 AS bigint), 0), nullif($11, ''), "
+      KARTON_CRM_AT("$12") ", " KARTON_CRM_AT("$12") ") "
+      "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
+      "RETURNING id, (xmax = 0)",
+      {opportunity.name(), Text(opportunity.partner_id()), Text(opportunity.pipeline_id()),
+       Text(opportunity.stage_id()), opportunity.expected_revenue().currency_code(),
+       Text(opportunity.expected_revenue().minor_units()), DateText(opportunity),
+       Text(opportunity.owner_user_id()), Text(opportunity.team_id()), Text(opportunity.lead_id()),
+       request_id, Text(ToEpochMicros(now))});
+  const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
+  const bool inserted = rows.Text(0, 1) == "t";
+  if (inserted) RecordStage(session, id, opportunity.stage_id(), actor_user_id, now);
+  return {id, inserted};
+}
+
+std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, const Scope& scope,
+                                    bool lock) {
+  static const std::string kLocked = kFind + " FOR UPDATE OF o";
+  const auto rows =
+      kernel::RunPrepared(session, lock ? kLocked : kFind,
+                          {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
+  if (rows.Count() == 0) return std::nullopt;
+  v1::Opportunity opportunity;
+  kernel::ParseProtoJson(rows.Text(0, 0), opportunity);
+  return opportunity;
+}
+
+void Update(soci::session& session, const v1::Opportunity& opportunity, TimePoint now) {
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.opportunity SET name = $2, expected_revenue_currency = $3, "
+      "expected_revenue_minor = cast($4 AS bigint), expected_close_date = "
+      "cast(nullif($5, '') AS date), owner_user_id = nullif(cast($6 AS bigint), 0), "
+      "team_id = nullif(cast($7 AS bigint), 0), update_time = " KARTON_CRM_AT(
+          "$8") ", version = version + 1 WHERE id = $1",
+      {Text(opportunity.id()), opportunity.name(), opportunity.expected_revenue().currency_code(),
+       Text(opportunity.expected_revenue().minor_units()), DateText(opportunity),
+       Text(opportunity.owner_user_id()), Text(opportunity.team_id()), Text(ToEpochMicros(now))});
+}
+
+void SetStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
+              const std::string& status, const std::string& lost_reason, std::int64_t actor_user_id,
+              TimePoint now) {
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.opportunity SET stage_id = $2, status = $3, lost_reason = $4, "
+      "close_time = CASE WHEN $3 = 'open' THEN NULL ELSE " KARTON_CRM_AT("$5") " END, "
+      "update_time = " KARTON_CRM_AT("$5") ", version = version + 1 WHERE id = $1",
+      {Text(id), Text(stage_id), status, lost_reason, Text(ToEpochMicros(now))});
+  RecordStage(session, id, stage_id, actor_user_id, now);
+}
+
+std::vector<v1::Opportunity> List(soci::session& session, const Scope& scope,
+                                  const ListFilter& filter, std::int64_t before_id, int limit) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_OPPORTUNITY_JSON " FROM crm.opportunity o WHERE "
+      KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
+      " AND (cast($4 AS bigint) = 0 OR o.partner_id = cast($4 AS bigint)) "
+      "AND (cast($5 AS bigint) = 0 OR o.pipeline_id = cast($5 AS bigint)) "
+      "AND (cast($6 AS bigint) = 0 OR o.stage_id = cast($6 AS bigint)) "
+      "AND (cast($7 AS bigint) = 0 OR o.owner_user_id = cast($7 AS bigint)) "
+      "AND ($8 = '' OR o.status = $8) "
+      "AND (cast($9 AS bigint) = 0 OR o.id < cast($9 AS bigint)) ORDER BY o.id DESC LIMIT $10",
+      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(filter.partner_id),
+       Text(filter.pipeline_id), Text(filter.stage_id), Text(filter.owner_user_id), filter.status,
+       Text(before_id), Text(limit)});
+  std::vector<v1::Opportunity> opportunities;
+  for (int row = 0; row < rows.Count(); ++row) {
+    kernel::ParseProtoJson(rows.Text(row, 0), opportunities.emplace_back());
+  }
+  return opportunities;
+}
+
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
+  kernel::RunPrepared(session, "UPDATE crm.opportunity SET partner_id = $2 WHERE partner_id = $1",
+                      {Text(merged_id), Text(kept_id)});
+}
+
+}  // namespace karton::crm::opportunity_repository

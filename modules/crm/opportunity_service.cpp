@@ -1,0 +1,519 @@
+#include "opportunity_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <soci/soci.h>
+
+#include <set>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/pagination.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "lead_rules.h"
+#include "lead_service.h"
+#include "opportunity_repository.h"
+#include "pipeline_repository.h"
+
+namespace karton::crm {
+namespace {
+
+using kernel::Guarded;
+
+const v1::Stage* StageIn(const v1::Pipeline& pipeline, std::int64_t stage_id) {
+  for (const auto& stage : pipeline.stages()) {
+    if (stage.id() == stage_id) return &stage;
+  }
+  return nullptr;
+}
+
+grpc::Status CheckMoney(const v1::Opportunity& opportunity, const std::string& prefix) {
+  if (!opportunity.has_expected_revenue()) return grpc::Status::OK;
+  const auto& money = opportunity.expected_revenue();
+  if (money.currency_code().size() != 3 ||
+      !std::all_of(money.currency_code().begin(), money.currency_code().end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return kernel::InvalidField(prefix + "expected_revenue.currency_code",
+                                "is an ISO 4217 code such as HUF or EUR");
+  }
+  if (money.minor_units() < 0) {
+    return kernel::InvalidField(prefix + "expected_revenue.minor_units", "must not be negative");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CheckDate(const v1::Opportunity& opportunity, const std::string& prefix) {
+  if (!opportunity.has_expected_close_date()) return grpc::Status::OK;
+  const auto& date = opportunity.expected_close_date();
+  const std::chrono::year_month_day day{std::chrono::year(date.year()),
+                                        std::chrono::month(static_cast<unsigned>(date.month())),
+                                        std::chrono::day(static_cast<unsigned>(date.day()))};
+  if (date.year() < 1900 || date.year() > 9999 || !day.ok()) {
+    return kernel::InvalidField(prefix + "expected_close_date", "is not a calendar date");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CheckOpportunityFields(v1::Opportunity& opportunity, const std::string& prefix) {
+  opportunity.set_name(Trimmed(opportunity.name()));
+  if (opportunity.name().empty() || !IsAcceptableText(opportunity.name(), kMaxShortText)) {
+    return kernel::InvalidField(
+        prefix + "name", fmt::format("is required: text of at most {} bytes", kMaxShortText));
+  }
+  if (auto status = CheckMoney(opportunity, prefix); !status.ok()) return status;
+  return CheckDate(opportunity, prefix);
+}
+
+grpc::Status CheckPipeline(v1::Pipeline& pipeline) {
+  pipeline.set_name(Trimmed(pipeline.name()));
+  if (pipeline.name().empty() || !IsAcceptableText(pipeline.name(), kMaxShortText)) {
+    return kernel::InvalidField("pipeline.name", "is required");
+  }
+  if (pipeline.stages_size() < 3 || pipeline.stages_size() > 50) {
+    return kernel::InvalidField("pipeline.stages",
+                                "3 to 50 stages: at least one open, one won and one lost");
+  }
+  int won = 0, lost = 0;
+  std::set<std::string> names;
+  for (int i = 0; i < pipeline.stages_size(); ++i) {
+    auto* stage = pipeline.mutable_stages(i);
+    const std::string path = fmt::format("pipeline.stages[{}]", i);
+    stage->set_name(Trimmed(stage->name()));
+    if (stage->name().empty() || !IsAcceptableText(stage->name(), 100)) {
+      return kernel::InvalidField(path + ".name", "is required: at most 100 bytes");
+    }
+    if (!names.insert(stage->name()).second) {
+      return kernel::InvalidField(path + ".name", "is used by another stage of the pipeline");
+    }
+    if (stage->probability() < 0 || stage->probability() > 100) {
+      return kernel::InvalidField(path + ".probability", "is 0 to 100");
+    }
+    if (stage->won() && stage->lost()) {
+      return kernel::InvalidField(path + ".won", "a stage is won or lost, not both");
+    }
+    won += stage->won();
+    lost += stage->lost();
+  }
+  if (won != 1 || lost != 1) {
+    return kernel::InvalidField("pipeline.stages", "needs exactly one won and one lost stage");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status Stale(const char* what, std::int64_t id, const std::string& given,
+                   const std::string& current) {
+  return {grpc::StatusCode::ABORTED,
+          fmt::format("{} {} was changed meanwhile (etag {} is stale, it is now {})", what, id,
+                      given, current)};
+}
+
+}  // namespace
+
+grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& session,
+                             v1::Opportunity opportunity, const std::string& request_id,
+                             const kernel::Caller& caller, const std::string& prefix,
+                             v1::Opportunity& stored) {
+  if (auto status = CheckOpportunityFields(opportunity, prefix); !status.ok()) return status;
+  if (opportunity.partner_id() <= 0)
+    return kernel::InvalidField(prefix + "partner_id", "is required");
+  std::optional<v1::Pipeline> pipeline;
+  if (opportunity.pipeline_id() == 0) {
+    const auto all = pipeline_repository::List(session);
+    if (all.empty()) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "there is no pipeline yet: create one (PipelineService/CreatePipeline)"};
+    }
+    pipeline = all.front();
+  } else {
+    pipeline = pipeline_repository::Find(session, opportunity.pipeline_id(), false);
+    if (!pipeline) return kernel::InvalidField(prefix + "pipeline_id", "names no pipeline");
+  }
+  opportunity.set_pipeline_id(pipeline->id());
+  if (opportunity.stage_id() == 0) {
+    for (const auto& stage : pipeline->stages()) {
+      if (!stage.won() && !stage.lost()) {
+        opportunity.set_stage_id(stage.id());
+        break;
+      }
+    }
+  }
+  const v1::Stage* stage = StageIn(*pipeline, opportunity.stage_id());
+  if (stage == nullptr || stage->won() || stage->lost()) {
+    return kernel::InvalidField(prefix + "stage_id", "is not an open stage of the pipeline");
+  }
+  if (opportunity.owner_user_id() == 0) opportunity.set_owner_user_id(caller.user_id);
+  std::pair<std::int64_t, bool> inserted;
+  try {
+    session << "SAVEPOINT open_opportunity";
+    inserted = opportunity_repository::Insert(session, opportunity, request_id, caller.user_id,
+                                              context.Time().Now());
+    session << "RELEASE SAVEPOINT open_opportunity";
+  } catch (const std::exception& error) {
+    if (kernel::SqlState(error) != "23503") throw;
+    session << "ROLLBACK TO SAVEPOINT open_opportunity";
+    return kernel::InvalidField(prefix + "partner_id",
+                                "names no partner, or the owner or team does not exist");
+  }
+  stored = *opportunity_repository::Find(session, inserted.first, Scope::Everything(), false);
+  if (!inserted.second) return grpc::Status::OK;
+  context.Audit().Record(session, caller, kernel::AuditAction::kCreate, "crm.opportunity",
+                         stored.id(),
+                         {kernel::FieldChange::Created("name", stored.name()),
+                          kernel::FieldChange::Of("partner_id", 0, stored.partner_id()),
+                          kernel::FieldChange::Of("stage_id", 0, stored.stage_id())});
+  context.Events().Publish(session, "crm.opportunity.created", stored.id(), stored, caller);
+  return grpc::Status::OK;
+}
+
+kernel::MethodRoles OpportunityServiceImpl::Roles() {
+  return {{"CreateOpportunity", CrmWriters()}, {"GetOpportunity", CrmReaders()},
+          {"UpdateOpportunity", CrmWriters()}, {"ListOpportunities", CrmReaders()},
+          {"MoveStage", CrmWriters()},         {"MarkWon", CrmWriters()},
+          {"MarkLost", CrmWriters()}};
+}
+
+grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* context,
+                                                       const v1::CreateOpportunityRequest* request,
+                                                       v1::Opportunity* response) {
+  v1::Opportunity opportunity = request->opportunity();
+  opportunity.clear_id();
+  opportunity.clear_status();
+  opportunity.clear_lost_reason();
+  opportunity.clear_lead_id();
+  opportunity.clear_stage_history();
+  return Guarded(context_, "CreateOpportunity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    // The caller must see the partner (external partners only shared ones).
+    if (opportunity.partner_id() > 0) {
+      grpc::ClientContext call;
+      kernel::ForwardCaller(*context, call);
+      partners::v1::GetPartnerRequest get;
+      get.set_id(opportunity.partner_id());
+      partners::v1::Partner partner;
+      const auto status = partners::v1::PartnerService::NewStub(context_.Channel())
+                              ->GetPartner(&call, get, &partner);
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        return kernel::InvalidField("opportunity.partner_id", status.error_message());
+      }
+      if (!status.ok()) return status;
+    }
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    if (auto status = OpenOpportunity(context_, lease.Session(), opportunity, request->request_id(),
+                                      caller, "opportunity.", *response);
+        !status.ok()) {
+      return status;
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::GetOpportunity(grpc::ServerContext* context,
+                                                    const v1::GetOpportunityRequest* request,
+                                                    v1::Opportunity* response) {
+  return Guarded(context_, "GetOpportunity", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto found = opportunity_repository::Find(lease.Session(), request->id(),
+                                                    ScopeOf(kernel::CallerOf(*context)), false);
+    if (!found) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", request->id())};
+    }
+    *response = *found;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* context,
+                                                       const v1::UpdateOpportunityRequest* request,
+                                                       v1::Opportunity* response) {
+  const v1::Opportunity& change = request->opportunity();
+  if (change.id() <= 0) return kernel::InvalidField("opportunity.id", "is required");
+  if (change.etag().empty()) return kernel::InvalidField("opportunity.etag", "is required");
+  if (request->update_mask().paths().empty()) {
+    return kernel::InvalidField("update_mask", "names no field");
+  }
+  return Guarded(context_, "UpdateOpportunity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored =
+        opportunity_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
+    if (!stored) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", change.id())};
+    }
+    if (stored->etag() != change.etag()) {
+      return Stale("opportunity", change.id(), change.etag(), stored->etag());
+    }
+    v1::Opportunity updated = *stored;
+    for (const auto& path : request->update_mask().paths()) {
+      if (path == "name") {
+        updated.set_name(change.name());
+      } else if (path == "expected_revenue") {
+        *updated.mutable_expected_revenue() = change.expected_revenue();
+        if (!change.has_expected_revenue()) updated.clear_expected_revenue();
+      } else if (path == "expected_close_date") {
+        *updated.mutable_expected_close_date() = change.expected_close_date();
+        if (!change.has_expected_close_date()) updated.clear_expected_close_date();
+      } else if (path == "owner_user_id") {
+        updated.set_owner_user_id(change.owner_user_id());
+      } else if (path == "team_id") {
+        updated.set_team_id(change.team_id());
+      } else {
+        return kernel::InvalidField(
+            "update_mask",
+            fmt::format("'{}' cannot be updated (name, expected_revenue, expected_close_date, "
+                        "owner_user_id, team_id can; stages move with MoveStage)",
+                        path));
+      }
+    }
+    if (auto status = CheckOpportunityFields(updated, "opportunity."); !status.ok()) return status;
+    try {
+      lease.Session() << "SAVEPOINT update_opportunity";
+      opportunity_repository::Update(lease.Session(), updated, context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23503") throw;
+      return kernel::InvalidField("opportunity.owner_user_id", "names no user or team");
+    }
+    *response =
+        *opportunity_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
+    std::vector<kernel::FieldChange> changes;
+    if (stored->name() != response->name()) {
+      changes.push_back(kernel::FieldChange::Of("name", stored->name(), response->name()));
+    }
+    if (stored->owner_user_id() != response->owner_user_id()) {
+      changes.push_back(kernel::FieldChange::Of("owner_user_id", stored->owner_user_id(),
+                                                response->owner_user_id()));
+    }
+    if (stored->expected_revenue().minor_units() != response->expected_revenue().minor_units()) {
+      changes.push_back(kernel::FieldChange::Of("expected_revenue",
+                                                stored->expected_revenue().minor_units(),
+                                                response->expected_revenue().minor_units()));
+    }
+    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
+                            "crm.opportunity", change.id(), changes);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* context,
+                                                       const v1::ListOpportunitiesRequest* request,
+                                                       v1::ListOpportunitiesResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'o', page);
+      !status.ok()) {
+    return status;
+  }
+  opportunity_repository::ListFilter filter{.partner_id = request->partner_id(),
+                                            .pipeline_id = request->pipeline_id(),
+                                            .stage_id = request->stage_id(),
+                                            .owner_user_id = request->owner_user_id(),
+                                            .status = ""};
+  if (request->status() != v1::OPPORTUNITY_STATUS_UNSPECIFIED) {
+    if (!v1::OpportunityStatus_IsValid(request->status())) {
+      return kernel::InvalidField("status", "is not an opportunity status");
+    }
+    std::string name = v1::OpportunityStatus_Name(request->status()).substr(19);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    filter.status = name;
+  }
+  return Guarded(context_, "ListOpportunities", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows = opportunity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
+                                             filter, page.cursor_id, page.size + 1);
+    const bool more = static_cast<int>(rows.size()) > page.size;
+    if (more) rows.pop_back();
+    for (auto& row : rows) *response->add_opportunities() = std::move(row);
+    if (more) response->set_next_page_token(kernel::PageToken('o', rows.back().id()));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::ChangeStage(
+    grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
+    const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
+    const std::string& lost_reason, v1::Opportunity* response) {
+  if (id <= 0) return kernel::InvalidField("id", "is required");
+  if (etag.empty()) return kernel::InvalidField("etag", "is required");
+  return Guarded(context_, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored = opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
+    if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
+    if (stored->etag() != etag) return Stale("opportunity", id, etag, stored->etag());
+    if (stored->status() != v1::OPPORTUNITY_STATUS_OPEN) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("opportunity {} is closed ({})", id,
+                          v1::OpportunityStatus_Name(stored->status()))};
+    }
+    const auto pipeline = pipeline_repository::Find(lease.Session(), stored->pipeline_id(), false);
+    v1::Stage stage;
+    if (auto status = target(*pipeline, stage); !status.ok()) return status;
+    const std::string status_name = stage.won() ? "won" : stage.lost() ? "lost" : "open";
+    opportunity_repository::SetStage(lease.Session(), id, stage.id(), status_name, lost_reason,
+                                     caller.user_id, context_.Time().Now());
+    *response = *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
+                            "crm.opportunity", id,
+                            {kernel::FieldChange::Of("stage_id", stored->stage_id(), stage.id())});
+    const char* topic = stage.won()    ? "crm.opportunity.won"
+                        : stage.lost() ? "crm.opportunity.lost"
+                                       : "crm.opportunity.stage_changed";
+    context_.Events().Publish(lease.Session(), topic, id, *response, caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::MoveStage(grpc::ServerContext* context,
+                                               const v1::MoveStageRequest* request,
+                                               v1::Opportunity* response) {
+  return ChangeStage(
+      context, request->id(), request->etag(), "MoveStage",
+      [&](const v1::Pipeline& pipeline, v1::Stage& stage) -> grpc::Status {
+        const v1::Stage* found = StageIn(pipeline, request->stage_id());
+        if (found == nullptr || found->won() || found->lost()) {
+          return kernel::InvalidField("stage_id",
+                                      "is not an open stage of the opportunity's pipeline (use "
+                                      "MarkWon or MarkLost to close it)");
+        }
+        stage = *found;
+        return grpc::Status::OK;
+      },
+      "", response);
+}
+
+grpc::Status OpportunityServiceImpl::MarkWon(grpc::ServerContext* context,
+                                             const v1::MarkWonRequest* request,
+                                             v1::Opportunity* response) {
+  return ChangeStage(
+      context, request->id(), request->etag(), "MarkWon",
+      [](const v1::Pipeline& pipeline, v1::Stage& stage) -> grpc::Status {
+        for (const auto& candidate : pipeline.stages()) {
+          if (candidate.won()) stage = candidate;
+        }
+        return grpc::Status::OK;
+      },
+      "", response);
+}
+
+grpc::Status OpportunityServiceImpl::MarkLost(grpc::ServerContext* context,
+                                              const v1::MarkLostRequest* request,
+                                              v1::Opportunity* response) {
+  const std::string reason = Trimmed(request->reason());
+  if (reason.empty() || !IsAcceptableText(reason, 500)) {
+    return kernel::InvalidField("reason", "is required: why it was lost, at most 500 bytes");
+  }
+  return ChangeStage(
+      context, request->id(), request->etag(), "MarkLost",
+      [](const v1::Pipeline& pipeline, v1::Stage& stage) -> grpc::Status {
+        for (const auto& candidate : pipeline.stages()) {
+          if (candidate.lost()) stage = candidate;
+        }
+        return grpc::Status::OK;
+      },
+      reason, response);
+}
+
+kernel::MethodRoles PipelineServiceImpl::Roles() {
+  return {{"CreatePipeline", CrmManagers()},
+          {"GetPipeline", CrmReaders()},
+          {"ListPipelines", CrmReaders()},
+          {"UpdatePipeline", CrmManagers()}};
+}
+
+grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
+                                                 const v1::CreatePipelineRequest* request,
+                                                 v1::Pipeline* response) {
+  v1::Pipeline pipeline = request->pipeline();
+  for (auto& stage : *pipeline.mutable_stages()) stage.clear_id();
+  if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
+  return Guarded(context_, "CreatePipeline", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto id = pipeline_repository::Insert(lease.Session(), pipeline, request->request_id(),
+                                                context_.Time().Now());
+    *response = *pipeline_repository::Find(lease.Session(), id, false);
+    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
+                            kernel::AuditAction::kCreate, "crm.pipeline", id,
+                            {kernel::FieldChange::Created("name", response->name())});
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext*,
+                                              const v1::GetPipelineRequest* request,
+                                              v1::Pipeline* response) {
+  return Guarded(context_, "GetPipeline", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto found = pipeline_repository::Find(lease.Session(), request->id(), false);
+    if (!found) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no pipeline with id {}", request->id())};
+    }
+    *response = *found;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext*,
+                                                const v1::ListPipelinesRequest*,
+                                                v1::ListPipelinesResponse* response) {
+  return Guarded(context_, "ListPipelines", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    for (auto& pipeline : pipeline_repository::List(lease.Session())) {
+      *response->add_pipelines() = std::move(pipeline);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
+                                                 const v1::UpdatePipelineRequest* request,
+                                                 v1::Pipeline* response) {
+  v1::Pipeline pipeline = request->pipeline();
+  if (pipeline.id() <= 0) return kernel::InvalidField("pipeline.id", "is required");
+  if (pipeline.etag().empty()) return kernel::InvalidField("pipeline.etag", "is required");
+  if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
+  return Guarded(context_, "UpdatePipeline", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored = pipeline_repository::Find(lease.Session(), pipeline.id(), true);
+    if (!stored) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no pipeline with id {}", pipeline.id())};
+    }
+    if (stored->etag() != pipeline.etag()) {
+      return Stale("pipeline", pipeline.id(), pipeline.etag(), stored->etag());
+    }
+    std::set<std::int64_t> kept;
+    for (int i = 0; i < pipeline.stages_size(); ++i) {
+      const auto id = pipeline.stages(i).id();
+      if (id == 0) continue;
+      if (StageIn(*stored, id) == nullptr) {
+        return kernel::InvalidField(fmt::format("pipeline.stages[{}].id", i),
+                                    "is not a stage of this pipeline");
+      }
+      kept.insert(id);
+    }
+    for (const auto& stage : stored->stages()) {
+      if (kept.count(stage.id()) == 0 &&
+          pipeline_repository::OpenOpportunitiesIn(lease.Session(), stage.id()) > 0) {
+        return {grpc::StatusCode::FAILED_PRECONDITION,
+                fmt::format("stage '{}' still holds open opportunities: move them first",
+                            stage.name())};
+      }
+    }
+    pipeline_repository::Replace(lease.Session(), pipeline, context_.Time().Now());
+    *response = *pipeline_repository::Find(lease.Session(), pipeline.id(), false);
+    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
+                            kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(),
+                            {kernel::FieldChange::Of("name", stored->name(), response->name())});
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::crm

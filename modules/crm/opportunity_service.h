@@ -1,0 +1,74 @@
+// karton.crm.v1.OpportunityService and PipelineService: deals moving
+// through configurable stages (C5).
+#pragma once
+
+#include "karton/crm/v1/opportunity_service.grpc.pb.h"
+#include "karton/crm/v1/pipeline_service.grpc.pb.h"
+#include "karton/kernel/module.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::crm {
+
+// Opens an opportunity inside `session`'s transaction: the pipeline
+// defaults to the first one, the stage to the pipeline's first open stage,
+// the owner to the caller; then the audit entry and crm.opportunity.created.
+// Bad input comes back as a status naming the field under `prefix`.
+grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& session,
+                             v1::Opportunity opportunity, const std::string& request_id,
+                             const kernel::Caller& caller, const std::string& prefix,
+                             v1::Opportunity& stored);
+
+class OpportunityServiceImpl final : public v1::OpportunityService::Service {
+ public:
+  explicit OpportunityServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status CreateOpportunity(grpc::ServerContext*, const v1::CreateOpportunityRequest*,
+                                 v1::Opportunity*) override;
+  grpc::Status GetOpportunity(grpc::ServerContext*, const v1::GetOpportunityRequest*,
+                              v1::Opportunity*) override;
+  grpc::Status UpdateOpportunity(grpc::ServerContext*, const v1::UpdateOpportunityRequest*,
+                                 v1::Opportunity*) override;
+  grpc::Status ListOpportunities(grpc::ServerContext*, const v1::ListOpportunitiesRequest*,
+                                 v1::ListOpportunitiesResponse*) override;
+  grpc::Status MoveStage(grpc::ServerContext*, const v1::MoveStageRequest*,
+                         v1::Opportunity*) override;
+  grpc::Status MarkWon(grpc::ServerContext*, const v1::MarkWonRequest*, v1::Opportunity*) override;
+  grpc::Status MarkLost(grpc::ServerContext*, const v1::MarkLostRequest*,
+                        v1::Opportunity*) override;
+
+ private:
+  // The one path of MoveStage, MarkWon and MarkLost. `target` picks the
+  // stage from the pipeline.
+  grpc::Status ChangeStage(
+      grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
+      const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
+      const std::string& lost_reason, v1::Opportunity* response);
+
+  kernel::ModuleContext& context_;
+};
+
+class PipelineServiceImpl final : public v1::PipelineService::Service {
+ public:
+  explicit PipelineServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status CreatePipeline(grpc::ServerContext*, const v1::CreatePipelineRequest*,
+                              v1::Pipeline*) override;
+  grpc::Status GetPipeline(grpc::ServerContext*, const v1::GetPipelineRequest*,
+                           v1::Pipeline*) override;
+  grpc::Status ListPipelines(grpc::ServerContext*, const v1::ListPipelinesRequest*,
+                             v1::ListPipelinesResponse*) override;
+  grpc::Status UpdatePipeline(grpc::ServerContext*, const v1::UpdatePipelineRequest*,
+                              v1::Pipeline*) override;
+
+ private:
+  kernel::ModuleContext& context_;
+};
+
+}  // namespace karton::crm

@@ -1,0 +1,112 @@
+#include "pipeline_repository.h"
+
+#include <soci/soci.h>
+
+#include <set>
+
+#include "crm_sql.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/proto_json.h"
+
+namespace karton::crm::pipeline_repository {
+namespace {
+
+#define KARTON_PIPELINE_JSON \
+  "jsonb_build_object('id', p.id::text, 'name', p.name, 'stages', (SELECT coalesce(jsonb_agg(" \
+  "jsonb_build_object('id', s.id::text, 'name', s.name, 'probability', s.probability, "       \
+  "'won', s.won, 'lost', s.lost) ORDER BY s.position), '[]') FROM crm.stage s "               \
+  "WHERE s.pipeline_id = p.id AND NOT s.removed), "                                           \
+  "'createTime', " KARTON_CRM_TIME("p.create_time") ", "                                      \
+  "'updateTime', " KARTON_CRM_TIME("p.update_time") ", 'etag', p.version::text)::text"
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+void InsertStage(soci::session& session, std::int64_t pipeline_id, int position,
+                 const v1::Stage& stage) {
+  kernel::RunPrepared(session,
+                      "INSERT INTO crm.stage (pipeline_id, position, name, probability, won, lost) "
+                      "VALUES ($1, $2, $3, $4, cast($5 AS boolean), cast($6 AS boolean))",
+                      {Text(pipeline_id), Text(position), stage.name(), Text(stage.probability()),
+                       stage.won() ? "true" : "false", stage.lost() ? "true" : "false"});
+}
+
+}  // namespace
+
+std::int64_t Insert(soci::session& session, const v1::Pipeline& pipeline,
+                    const std::string& request_id, kernel::TimePoint now) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO crm.pipeline (name, request_id, create_time, update_time) VALUES ($1, "
+      "nullif($2, ''), " KARTON_CRM_AT("$3") ", " KARTON_CRM_AT("$3") ") "
+      "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
+      "RETURNING id, (xmax = 0)",
+      {pipeline.name(), request_id, Text(kernel::ToEpochMicros(now))});
+  const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
+  if (rows.Text(0, 1) == "t") {
+    for (int i = 0; i < pipeline.stages_size(); ++i)
+      InsertStage(session, id, i, pipeline.stages(i));
+  }
+  return id;
+}
+
+std::optional<v1::Pipeline> Find(soci::session& session, std::int64_t id, bool lock) {
+  static const std::string kFind =
+      "SELECT " KARTON_PIPELINE_JSON " FROM crm.pipeline p WHERE p.id = $1";
+  static const std::string kLocked = kFind + " FOR UPDATE OF p";
+  const auto rows = kernel::RunPrepared(session, lock ? kLocked : kFind, {Text(id)});
+  if (rows.Count() == 0) return std::nullopt;
+  v1::Pipeline pipeline;
+  kernel::ParseProtoJson(rows.Text(0, 0), pipeline);
+  return pipeline;
+}
+
+std::vector<v1::Pipeline> List(soci::session& session) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT " KARTON_PIPELINE_JSON " FROM crm.pipeline p ORDER BY p.id", {});
+  std::vector<v1::Pipeline> pipelines;
+  for (int row = 0; row < rows.Count(); ++row) {
+    kernel::ParseProtoJson(rows.Text(row, 0), pipelines.emplace_back());
+  }
+  return pipelines;
+}
+
+void Replace(soci::session& session, const v1::Pipeline& pipeline, kernel::TimePoint now) {
+  kernel::RunPrepared(session,
+                      "UPDATE crm.pipeline SET name = $2, update_time = " KARTON_CRM_AT(
+                          "$3") ", version = version + 1 WHERE id = $1",
+                      {Text(pipeline.id()), pipeline.name(), Text(kernel::ToEpochMicros(now))});
+  std::set<std::int64_t> kept;
+  for (const auto& stage : pipeline.stages()) {
+    if (stage.id() != 0) kept.insert(stage.id());
+  }
+  // Positions move out of the way first; every kept stage gets its new one.
+  kernel::RunPrepared(session,
+                      "UPDATE crm.stage SET position = position + 100000, removed = true "
+                      "WHERE pipeline_id = $1",
+                      {Text(pipeline.id())});
+  for (int i = 0; i < pipeline.stages_size(); ++i) {
+    const auto& stage = pipeline.stages(i);
+    if (stage.id() == 0) {
+      InsertStage(session, pipeline.id(), i, stage);
+      continue;
+    }
+    kernel::RunPrepared(
+        session,
+        "UPDATE crm.stage SET position = $3, name = $4, probability = $5, "
+        "won = cast($6 AS boolean), lost = cast($7 AS boolean), removed = false "
+        "WHERE id = $1 AND pipeline_id = $2",
+        {Text(stage.id()), Text(pipeline.id()), Text(i), stage.name(), Text(stage.probability()),
+         stage.won() ? "true" : "false", stage.lost() ? "true" : "false"});
+  }
+}
+
+int OpenOpportunitiesIn(soci::session& session, std::int64_t stage_id) {
+  return std::stoi(std::string(
+      kernel::RunPrepared(session,
+                          "SELECT count(*) FROM crm.opportunity WHERE stage_id = $1 AND "
+                          "status = 'open'",
+                          {Text(stage_id)})
+          .Text(0, 0)));
+}
+
+}  // namespace karton::crm::pipeline_repository

@@ -1,0 +1,60 @@
+// Who gets a new lead (C3): the web form category's team or user first,
+// then the assignment rules in ascending priority (a rule without
+// conditions is the fallback owner). A team target goes round-robin among
+// its active members: crm.team_rotation's row for the team is locked by the
+// assigning transaction, so concurrent submissions take turns and the split
+// stays even.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karton/crm/v1/crm.pb.h"
+#include "karton/kernel/module.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::crm {
+
+struct Assignment {
+  std::int64_t user_id = 0;
+  std::int64_t team_id = 0;
+  // What decided it, for the log and the lead's history: "category demo",
+  // "rule 3", "nobody".
+  std::string reason;
+};
+
+class Router {
+ public:
+  explicit Router(kernel::ModuleContext& context) : context_(context) {}
+
+  // Inside `session`'s transaction. `category` is the web form category the
+  // lead came with, if any.
+  Assignment Assign(soci::session& session, const v1::Lead& lead,
+                    const v1::WebFormCategory* category);
+
+  // Whether `rule` holds for `lead` (empty conditions always hold).
+  static bool Matches(const v1::AssignmentRule& rule, const v1::Lead& lead);
+
+ private:
+  // The team's active members in id order. Read through IdentityService
+  // and kept for a few seconds: membership changes rarely, leads arrive in
+  // bursts.
+  std::vector<std::int64_t> ActiveMembers(std::int64_t team_id);
+  Assignment ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
+                      std::string reason);
+
+  kernel::ModuleContext& context_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point members_read_{};
+  std::map<std::int64_t, std::vector<std::int64_t>> members_;
+};
+
+}  // namespace karton::crm

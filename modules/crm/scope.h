@@ -1,0 +1,40 @@
+// Who sees which CRM records (docs/crm.md, "Who sees what"):
+// - admins, sales managers, accounting and support: every record;
+// - sales: the records assigned to them or to one of their teams;
+// - external partners: the records shared with them (kernel RecordGrants).
+// Repositories turn a Scope into bound parameters of one SQL condition, so
+// a record outside the caller's scope is simply not found (NOT_FOUND, not
+// PERMISSION_DENIED: its existence is not disclosed either).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "karton/kernel/access.h"
+
+namespace karton::crm {
+
+struct Scope {
+  enum class Kind { kAll, kOwn, kShared };
+  Kind kind = Kind::kAll;
+  std::int64_t user_id = 0;
+  // The caller's teams as a PostgreSQL array literal, "{3,7}".
+  std::string team_ids = "{}";
+
+  // "all", "own" or "shared": the first parameter of every scoped query.
+  const char* Name() const;
+  // System work (jobs, event handlers, in-process calls without a caller).
+  static Scope Everything() { return {}; }
+};
+
+Scope ScopeOf(const kernel::Caller& caller);
+
+// The SQL condition for table alias `alias` of resource type `resource`
+// ("crm.lead"), with the scope's name, user and teams as parameters $1..$3.
+// Records carry assigned/owner user and team columns named by the caller.
+#define KARTON_CRM_SCOPE(alias, user_column, resource)                                       \
+  "($1 = 'all' OR ($1 = 'own' AND (" alias "." user_column " = cast($2 AS bigint) OR " alias \
+  ".team_id = ANY(cast($3 AS bigint[])))) OR ($1 = 'shared' AND "                            \
+  "kernel.is_shared_with('" resource "', " alias ".id, cast($2 AS bigint))))"
+
+}  // namespace karton::crm

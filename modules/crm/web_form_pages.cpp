@@ -1,0 +1,252 @@
+#include "web_form_pages.h"
+
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
+#include <optional>
+
+#include "karton/kernel/audit.h"
+#include "karton/kernel/database.h"
+#include "web_form_repository.h"
+#include "web_form_rules.h"
+
+namespace karton::crm {
+namespace {
+
+using kernel::HttpRequest;
+using kernel::HttpResponse;
+
+std::string Header(const HttpRequest& request, const std::string& name) {
+  const auto it = request.headers.find(name);
+  return it == request.headers.end() ? "" : it->second;
+}
+
+bool WantsJson(const HttpRequest& request) {
+  return Header(request, "content-type").rfind("application/json", 0) == 0;
+}
+
+// {"error": {"code": ..., "message": ..., "fields": [{"field", "description"}]}}
+HttpResponse JsonError(int status, const std::string& code, const std::string& message,
+                       const std::vector<kernel::FieldViolation>& fields = {}) {
+  std::string list;
+  for (const auto& field : fields) {
+    if (!list.empty()) list += ',';
+    list += fmt::format("{{\"field\":{},\"description\":{}}}", kernel::JsonString(field.field),
+                        kernel::JsonString(field.description));
+  }
+  return HttpResponse::Json(
+      status, fmt::format("{{\"error\":{{\"code\":{},\"message\":{},\"fields\":[{}]}}}}\n",
+                          kernel::JsonString(code), kernel::JsonString(message), list));
+}
+
+HttpResponse Html(int status, std::string body) {
+  HttpResponse response{status, "text/html; charset=utf-8", std::move(body), {}};
+  response.headers["cache-control"] = "no-store";
+  return response;
+}
+
+// The submission's fields, or a message saying why the body is unreadable.
+std::optional<std::map<std::string, std::string>> ReadFields(const HttpRequest& request, bool json,
+                                                             std::string& problem) {
+  std::map<std::string, std::string> fields;
+  constexpr std::size_t kMaxKeys = 100;
+  if (json) {
+    boost::system::error_code error;
+    const boost::json::value parsed = boost::json::parse(request.body, error);
+    if (error || !parsed.is_object()) {
+      problem = "the body is not a JSON object";
+      return std::nullopt;
+    }
+    for (const auto& [key, value] : parsed.as_object()) {
+      if (value.is_string()) {
+        fields[std::string(key)] = std::string(value.as_string());
+      } else if (value.is_bool() || value.is_number()) {
+        fields[std::string(key)] = boost::json::serialize(value);
+      } else if (!value.is_null()) {
+        problem = fmt::format("{}: is not a string, number or boolean", std::string(key));
+        return std::nullopt;
+      }
+    }
+  } else {
+    if (!boost::urls::parse_query(request.body)) {
+      problem = "the body is not application/x-www-form-urlencoded";
+      return std::nullopt;
+    }
+    for (const auto& param : boost::urls::params_view(request.body)) {
+      fields.emplace(param.key, param.value);  // the first of repeated keys counts
+    }
+  }
+  if (fields.size() > kMaxKeys) {
+    problem = fmt::format("more than {} fields", kMaxKeys);
+    return std::nullopt;
+  }
+  return fields;
+}
+
+// "https://crm.example.com/base" -> "https://crm.example.com"
+std::string OriginOf(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+}  // namespace
+
+bool WebFormPages::Admit(const std::string& address) {
+  if (limits_.posts_per_minute <= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(buckets_mutex_);
+  if (buckets_.size() > 100000) {
+    // Forget addresses that are back to a full bucket anyway.
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      it = now - it->second.updated > std::chrono::minutes(1) ? buckets_.erase(it) : std::next(it);
+    }
+  }
+  auto [it, fresh] = buckets_.try_emplace(address, Bucket{limits_.posts_per_minute, now});
+  Bucket& bucket = it->second;
+  if (!fresh) {
+    const double seconds = std::chrono::duration<double>(now - bucket.updated).count();
+    bucket.tokens = std::min(limits_.posts_per_minute,
+                             bucket.tokens + seconds * limits_.posts_per_minute / 60.0);
+    bucket.updated = now;
+  }
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+HttpResponse WebFormPages::Show(const HttpRequest& request) {
+  auto lease = context_.Db().Acquire();
+  const auto form =
+      web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
+  if (!form || form->disabled())
+    return Html(404, "<!doctype html><title>404</title><p>Not found</p>\n");
+  return Html(200, FormPage(*form, context_.PublicUrl() + "/forms/" + form->slug(), {}, {}));
+}
+
+HttpResponse WebFormPages::Embed(const HttpRequest& request) {
+  auto lease = context_.Db().Acquire();
+  const auto form =
+      web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
+  if (!form || form->disabled()) return HttpResponse::Text(404, "no such form\n");
+  HttpResponse response =
+      HttpResponse::Text(200, EmbedSnippet(*form, context_.PublicUrl() + "/forms/" + form->slug()));
+  response.content_type = "text/html; charset=utf-8";
+  return response;
+}
+
+HttpResponse WebFormPages::Thanks(const HttpRequest& request) {
+  auto lease = context_.Db().Acquire();
+  const auto form =
+      web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
+  if (!form || form->disabled())
+    return Html(404, "<!doctype html><title>404</title><p>Not found</p>\n");
+  return Html(200, ThanksPage(*form));
+}
+
+HttpResponse WebFormPages::Preflight(const HttpRequest& request) {
+  auto lease = context_.Db().Acquire();
+  const auto form =
+      web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
+  const std::string origin = Header(request, "origin");
+  if (!form || form->disabled() ||
+      std::find(form->allowed_origins().begin(), form->allowed_origins().end(), origin) ==
+          form->allowed_origins().end()) {
+    return JsonError(403, "permission_denied", "this origin may not post to the form");
+  }
+  HttpResponse response{204, "text/plain; charset=utf-8", "", {}};
+  response.headers["access-control-allow-origin"] = origin;
+  response.headers["access-control-allow-methods"] = "POST";
+  response.headers["access-control-allow-headers"] = "content-type";
+  response.headers["access-control-max-age"] = "86400";
+  response.headers["vary"] = "origin";
+  return response;
+}
+
+HttpResponse WebFormPages::Submit(const HttpRequest& request) {
+  const bool json = WantsJson(request);
+  const std::string type = Header(request, "content-type");
+  if (!json && type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return JsonError(415, "unsupported_media_type",
+                     "send application/x-www-form-urlencoded or application/json");
+  }
+  if (request.body.size() > limits_.max_body_bytes) {
+    return JsonError(413, "payload_too_large",
+                     fmt::format("the body is larger than {} bytes", limits_.max_body_bytes));
+  }
+  try {
+    std::optional<v1::WebForm> form;
+    {
+      auto lease = context_.Db().Acquire();
+      form = web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
+    }
+    if (!form || form->disabled()) return JsonError(404, "not_found", "no such form");
+    // Another site may post only when the form lists it (CORS).
+    const std::string origin = Header(request, "origin");
+    const bool own = origin.empty() || origin == OriginOf(context_.PublicUrl());
+    const bool listed = std::find(form->allowed_origins().begin(), form->allowed_origins().end(),
+                                  origin) != form->allowed_origins().end();
+    if (!own && !listed) {
+      return JsonError(403, "permission_denied",
+                       fmt::format("{} may not post to this form", origin));
+    }
+    const auto with_cors = [&](HttpResponse response) {
+      if (listed) {
+        response.headers["access-control-allow-origin"] = origin;
+        response.headers["vary"] = "origin";
+      }
+      return response;
+    };
+    if (!Admit(request.remote_address)) {
+      HttpResponse limited = JsonError(429, "resource_exhausted",
+                                       "too many submissions from this address; try again later");
+      limited.headers["retry-after"] = "60";
+      return with_cors(std::move(limited));
+    }
+    std::string problem;
+    const auto values = ReadFields(request, json, problem);
+    if (!values) return with_cors(JsonError(400, "invalid_argument", problem));
+    std::vector<kernel::FieldViolation> violations;
+    const v1::WebFormCategory* category = nullptr;
+    v1::Lead lead = LeadFromSubmission(*form, *values, violations, category);
+    const std::string action = context_.PublicUrl() + "/forms/" + form->slug();
+    if (!violations.empty()) {
+      if (json) {
+        return with_cors(JsonError(400, "invalid_argument",
+                                   violations.front().field + ": " + violations.front().description,
+                                   violations));
+      }
+      return with_cors(Html(400, FormPage(*form, action, *values, violations)));
+    }
+    v1::Lead stored;
+    {
+      auto lease = context_.Db().Acquire();
+      soci::transaction transaction(lease.Session());
+      stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller{}, category);
+      transaction.commit();
+    }
+    if (json) {
+      return with_cors(HttpResponse::Json(
+          201, fmt::format("{{\"lead_id\":\"{}\",\"status\":\"received\"}}\n", stored.id())));
+    }
+    HttpResponse see_other{303, "text/plain; charset=utf-8", "", {}};
+    see_other.headers["location"] =
+        form->redirect_url().empty() ? action + "/thanks" : form->redirect_url();
+    return with_cors(std::move(see_other));
+  } catch (const std::exception& error) {
+    // The database is away or overloaded: the visitor may try again, and
+    // nothing was written (the transaction rolled back).
+    context_.Log().error("web form submission failed: {}", error.what());
+    HttpResponse unavailable =
+        JsonError(503, "unavailable", "the form cannot take submissions right now; try again");
+    unavailable.headers["retry-after"] = "5";
+    return unavailable;
+  }
+}
+
+}  // namespace karton::crm

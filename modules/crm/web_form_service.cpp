@@ -1,0 +1,218 @@
+#include "web_form_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <soci/soci.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/pagination.h"
+#include "karton/kernel/proto_json.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "lead_service.h"
+#include "web_form_repository.h"
+#include "web_form_rules.h"
+
+namespace karton::crm {
+namespace {
+
+std::unique_ptr<grpc::ClientContext> Internal() {
+  auto call = std::make_unique<grpc::ClientContext>();
+  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return call;
+}
+
+}  // namespace
+
+kernel::MethodRoles WebFormServiceImpl::Roles() {
+  return {{"CreateWebForm", CrmManagers()},
+          {"GetWebForm", kernel::StaffRoles()},
+          {"ListWebForms", kernel::StaffRoles()},
+          {"UpdateWebForm", CrmManagers()}};
+}
+
+grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
+  auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
+  std::set<std::int64_t> teams;
+  kernel::v1::ListTeamsResponse listed;
+  if (auto status = identity->ListTeams(Internal().get(), {}, &listed); !status.ok()) return status;
+  for (const auto& team : listed.teams()) teams.insert(team.id());
+  for (int i = 0; i < form.categories_size(); ++i) {
+    const auto& category = form.categories(i);
+    if (category.team_id() != 0 && teams.count(category.team_id()) == 0) {
+      return kernel::InvalidField(fmt::format("web_form.categories[{}].team_id", i),
+                                  fmt::format("there is no team {}", category.team_id()));
+    }
+    if (category.user_id() != 0) {
+      kernel::v1::GetUserRequest get;
+      get.set_id(category.user_id());
+      kernel::v1::User user;
+      if (!identity->GetUser(Internal().get(), get, &user).ok()) {
+        return kernel::InvalidField(fmt::format("web_form.categories[{}].user_id", i),
+                                    fmt::format("there is no user {}", category.user_id()));
+      }
+    }
+  }
+  if (!form.confirmation_template().empty()) {
+    messaging::v1::ListTemplatesRequest request;
+    request.set_name(form.confirmation_template());
+    messaging::v1::ListTemplatesResponse templates;
+    auto status = messaging::v1::MessagingService::NewStub(context_.Channel())
+                      ->ListTemplates(Internal().get(), request, &templates);
+    if (!status.ok()) return status;
+    const bool email = std::any_of(
+        templates.templates().begin(), templates.templates().end(),
+        [](const auto& tmpl) { return tmpl.channel() == messaging::v1::CHANNEL_EMAIL; });
+    if (!email) {
+      return kernel::InvalidField(
+          "web_form.confirmation_template",
+          fmt::format("there is no email template named '{}'", form.confirmation_template()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
+                                               const v1::CreateWebFormRequest* request,
+                                               v1::WebForm* response) {
+  v1::WebForm form = request->web_form();
+  std::vector<kernel::FieldViolation> violations;
+  NormalizeWebForm(form, violations);
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+  return kernel::Guarded(context_, "CreateWebForm", [&]() -> grpc::Status {
+    if (auto status = CheckReferences(form); !status.ok()) return status;
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    std::int64_t id = 0;
+    try {
+      lease.Session() << "SAVEPOINT create_form";
+      id = web_form_repository::Insert(lease.Session(), form, request->request_id(),
+                                       context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23505") throw;
+      return {grpc::StatusCode::ALREADY_EXISTS,
+              fmt::format("web_form.slug: a form at /forms/{} exists already", form.slug())};
+    }
+    *response = *web_form_repository::Find(lease.Session(), id, false);
+    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
+                            kernel::AuditAction::kCreate, "crm.web_form", id,
+                            {kernel::FieldChange::Created("slug", response->slug())});
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status WebFormServiceImpl::GetWebForm(grpc::ServerContext*,
+                                            const v1::GetWebFormRequest* request,
+                                            v1::WebForm* response) {
+  return kernel::Guarded(context_, "GetWebForm", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto found = request->id() != 0
+                           ? web_form_repository::Find(lease.Session(), request->id(), false)
+                           : web_form_repository::FindBySlug(lease.Session(), request->slug());
+    if (!found) return {grpc::StatusCode::NOT_FOUND, "no such web form"};
+    *response = *found;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status WebFormServiceImpl::ListWebForms(grpc::ServerContext*,
+                                              const v1::ListWebFormsRequest* request,
+                                              v1::ListWebFormsResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'w', page);
+      !status.ok()) {
+    return status;
+  }
+  return kernel::Guarded(context_, "ListWebForms", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows = web_form_repository::List(lease.Session(), page.cursor_id, page.size + 1);
+    const bool more = static_cast<int>(rows.size()) > page.size;
+    if (more) rows.pop_back();
+    for (auto& row : rows) *response->add_web_forms() = std::move(row);
+    if (more) response->set_next_page_token(kernel::PageToken('w', rows.back().id()));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
+                                               const v1::UpdateWebFormRequest* request,
+                                               v1::WebForm* response) {
+  const v1::WebForm& change = request->web_form();
+  if (change.id() <= 0) return kernel::InvalidField("web_form.id", "is required");
+  if (change.etag().empty()) return kernel::InvalidField("web_form.etag", "is required");
+  if (request->update_mask().paths().empty()) {
+    return kernel::InvalidField("update_mask", "names no field");
+  }
+  return kernel::Guarded(context_, "UpdateWebForm", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored = web_form_repository::Find(lease.Session(), change.id(), true);
+    if (!stored) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no web form with id {}", change.id())};
+    }
+    if (stored->etag() != change.etag()) {
+      return {grpc::StatusCode::ABORTED,
+              fmt::format("web form {} was changed meanwhile (etag {} is stale, it is now {})",
+                          change.id(), change.etag(), stored->etag())};
+    }
+    static const std::set<std::string> kWritable = {
+        "title",    "description",     "fields",       "categories", "confirmation_template",
+        "language", "allowed_origins", "redirect_url", "disabled"};
+    v1::WebForm updated = *stored;
+    for (const auto& path : request->update_mask().paths()) {
+      const auto* field = v1::WebForm::descriptor()->FindFieldByName(path);
+      if (field == nullptr || kWritable.count(path) == 0) {
+        return kernel::InvalidField("update_mask",
+                                    fmt::format("'{}' cannot be updated on a web form", path));
+      }
+      const auto* reflection = updated.GetReflection();
+      reflection->ClearField(&updated, field);
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(change, field); ++i) {
+          if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+            reflection->AddString(&updated, field, reflection->GetRepeatedString(change, field, i));
+          } else {
+            reflection->AddMessage(&updated, field)
+                ->CopyFrom(reflection->GetRepeatedMessage(change, field, i));
+          }
+        }
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
+        reflection->SetBool(&updated, field, reflection->GetBool(change, field));
+      } else {
+        reflection->SetString(&updated, field, reflection->GetString(change, field));
+      }
+    }
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeWebForm(updated, violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    if (auto status = CheckReferences(updated); !status.ok()) return status;
+    web_form_repository::Update(lease.Session(), updated, context_.Time().Now());
+    *response = *web_form_repository::Find(lease.Session(), change.id(), false);
+    // Old and new values of every field that changed, as JSON.
+    std::map<std::string, std::string> before, after;
+    for (auto& field : kernel::SetFieldsAsJson(*stored)) before[field.field] = field.json;
+    for (auto& field : kernel::SetFieldsAsJson(*response)) after[field.field] = field.json;
+    std::vector<kernel::FieldChange> changes;
+    for (const auto& path : request->update_mask().paths()) {
+      const auto old_json = before.find(path), new_json = after.find(path);
+      const std::optional<std::string> old_value =
+          old_json == before.end() ? std::nullopt : std::optional(old_json->second);
+      const std::optional<std::string> new_value =
+          new_json == after.end() ? std::nullopt : std::optional(new_json->second);
+      if (old_value != new_value) changes.push_back({path, old_value, new_value});
+    }
+    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
+                            kernel::AuditAction::kUpdate, "crm.web_form", change.id(), changes);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::crm

@@ -1,0 +1,33 @@
+// karton.crm.v1.WebFormService: web form definitions (C2). The public side
+// (the pages and submissions) is web_form_pages.h.
+#pragma once
+
+#include "karton/crm/v1/web_form_service.grpc.pb.h"
+#include "karton/kernel/module.h"
+
+namespace karton::crm {
+
+class WebFormServiceImpl final : public v1::WebFormService::Service {
+ public:
+  explicit WebFormServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status CreateWebForm(grpc::ServerContext*, const v1::CreateWebFormRequest*,
+                             v1::WebForm*) override;
+  grpc::Status GetWebForm(grpc::ServerContext*, const v1::GetWebFormRequest*,
+                          v1::WebForm*) override;
+  grpc::Status ListWebForms(grpc::ServerContext*, const v1::ListWebFormsRequest*,
+                            v1::ListWebFormsResponse*) override;
+  grpc::Status UpdateWebForm(grpc::ServerContext*, const v1::UpdateWebFormRequest*,
+                             v1::WebForm*) override;
+
+ private:
+  // What the definition refers to must exist: the categories' users and
+  // teams, the confirmation template.
+  grpc::Status CheckReferences(const v1::WebForm& form);
+
+  kernel::ModuleContext& context_;
+};
+
+}  // namespace karton::crm

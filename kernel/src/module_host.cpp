@@ -28,9 +28,11 @@ class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
           kernel::JobQueue& jobs, EventBus& events, AuditLog& audit,
-          std::map<std::string, std::string> options, const std::string& public_url)
+          std::map<std::string, std::string> options, const std::string& public_url,
+          const std::multimap<std::string, ExtensionOffer>& extensions)
       : options_(std::move(options)),
         public_url_(public_url),
+        extensions_(extensions),
         name_(std::move(name)),
         database_(database),
         grpc_host_(grpc_host),
@@ -58,6 +60,12 @@ class ModuleHost::Context : public ModuleContext {
     if (it == options_.end()) return std::nullopt;
     return it->second;
   }
+  std::vector<ExtensionOffer> Extensions(std::string_view point) const override {
+    std::vector<ExtensionOffer> offers;
+    const auto [first, last] = extensions_.equal_range(std::string(point));
+    for (auto it = first; it != last; ++it) offers.push_back(it->second);
+    return offers;
+  }
   std::string PublicUrl() const override {
     if (public_url_.empty()) throw std::logic_error("the public URL is known only from Start() on");
     return public_url_;
@@ -75,6 +83,7 @@ class ModuleHost::Context : public ModuleContext {
   std::map<std::string, std::string> options_;
   std::set<std::string> asked_;
   const std::string& public_url_;  // ModuleHost's, set before StartAll()
+  const std::multimap<std::string, ExtensionOffer>& extensions_;  // ModuleHost's
   std::string name_;
   Database& database_;
   GrpcHost& grpc_host_;
@@ -103,8 +112,11 @@ namespace {
 
 class RegistrarImpl : public Registrar {
  public:
-  RegistrarImpl(GrpcHost& grpc_host, HttpRouter& router, AccessControl& access)
-      : grpc_host_(grpc_host), router_(router), access_(access) {}
+  RegistrarImpl(GrpcHost& grpc_host, HttpRouter& router, AccessControl& access,
+                std::multimap<std::string, ExtensionOffer>& extensions)
+      : grpc_host_(grpc_host), router_(router), access_(access), extensions_(extensions) {}
+  // The module whose Register() runs now: offers are made in its name.
+  void SetModule(std::string module) { module_ = std::move(module); }
   void AddGrpcService(grpc::Service& service, std::string_view full_name,
                       const MethodRoles& roles) override {
     access_.DeclareService(std::string(full_name), roles);
@@ -113,11 +125,22 @@ class RegistrarImpl : public Registrar {
   void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) override {
     router_.Add(method, std::move(pattern), std::move(handler));
   }
+  void OfferExtension(std::string point, std::string method) override {
+    if (point.empty() || method.size() < 4 || method.front() != '/' ||
+        method.find('/', 1) == std::string::npos) {
+      throw std::invalid_argument(
+          fmt::format("extension offer '{}' at '{}': the method is \"/package.Service/Method\"",
+                      method, point));
+    }
+    extensions_.emplace(std::move(point), ExtensionOffer{module_, std::move(method)});
+  }
 
  private:
   GrpcHost& grpc_host_;
   HttpRouter& router_;
   AccessControl& access_;
+  std::multimap<std::string, ExtensionOffer>& extensions_;
+  std::string module_;
 };
 
 }  // namespace
@@ -161,7 +184,7 @@ std::vector<ModuleMigrations> ModuleHost::Migrations() const {
 }
 
 void ModuleHost::CreateAndRegister(AccessControl& access) {
-  RegistrarImpl registrar(grpc_host_, http_router_, access);
+  RegistrarImpl registrar(grpc_host_, http_router_, access, extensions_);
   for (auto& entry : entries_) {
     const auto& descriptor = *entry->found.descriptor;
     const std::string& name = entry->found.info.name;
@@ -173,8 +196,10 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_,
-                                               audit_, module_options_[name], public_url_);
+    entry->context =
+        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_,
+                                  module_options_[name], public_url_, extensions_);
+    registrar.SetModule(name);
     try {
       entry->instance->Register(*entry->context, registrar);
     } catch (const std::exception& error) {

@@ -76,6 +76,8 @@ class ModuleHost {
   AuditLog& audit_;
   std::map<std::string, std::map<std::string, std::string>> module_options_;
   std::string public_url_;
+  // Extension offers, filled while modules register (read-only after).
+  std::multimap<std::string, ExtensionOffer> extensions_;
   std::vector<std::unique_ptr<Entry>> entries_;
   mutable std::mutex state_mutex_;
 };

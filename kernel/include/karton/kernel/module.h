@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
@@ -41,6 +42,12 @@ class session;
 namespace karton::kernel {
 
 class Database;
+
+// A module's offer at an extension point (see Registrar::OfferExtension).
+struct ExtensionOffer {
+  std::string module;  // who offers it
+  std::string method;  // the full gRPC method: "/karton.orders.v1.OrdersService/GetOverviewSection"
+};
 
 // What the kernel owns and lends to a module for its whole life. Every
 // reference stays valid until the module's Stop() returns.
@@ -77,6 +84,9 @@ class ModuleContext {
   // For links that leave the server (unsubscribe links, calendar feeds, web
   // forms). Valid from Start() on.
   virtual std::string PublicUrl() const = 0;
+  // Every offer made at extension point `point`, in module start order.
+  // Complete from Start() on; a module that is not loaded offers nothing.
+  virtual std::vector<ExtensionOffer> Extensions(std::string_view point) const = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.
@@ -92,6 +102,15 @@ class Registrar {
                               const MethodRoles& roles) = 0;
   // Adds an HTTP route; see http.h for the pattern syntax.
   virtual void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) = 0;
+  // Offers `method` (a unary method of one of this module's services, in
+  // gRPC's "/package.Service/Method" form) at the extension point `point`,
+  // so that another module can call it without knowing this one: the
+  // module that owns the point reads the offers with
+  // ModuleContext::Extensions() and calls each over Channel() (a generic
+  // call with the point's request and response messages). The point's
+  // owner documents those messages, e.g. "customer_overview.section" in
+  // proto/karton/common/v1/customer_overview.proto.
+  virtual void OfferExtension(std::string point, std::string method) = 0;
 };
 
 class Module {

@@ -15,6 +15,8 @@ pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
+# libical: the CRM's iCalendar feeds (RFC 5545).
+pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
 # cairo + pango: letters as PDF (messaging), with real text layout.
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 # libcsv: RFC 4180 parsing for the partners' CSV import.

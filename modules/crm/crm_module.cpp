@@ -1,12 +1,16 @@
 #include "crm_module.h"
 
 #include <fmt/format.h>
+#include <soci/soci.h>
 
 #include <stdexcept>
 
+#include "activity_service.h"
 #include "assignment_rule_service.h"
+#include "customer_overview_service.h"
 #include "demo_data.h"
 #include "event_handlers.h"
+#include "karton/kernel/database.h"
 #include "lead_service.h"
 #include "opportunity_service.h"
 #include "routing.h"
@@ -50,6 +54,18 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                             "crm.opportunity.won", "crm.opportunity.lost"}) {
     events.DeclareTopic<v1::Opportunity>(topic);
   }
+  for (const char* topic : {"crm.activity.created", "crm.activity.due", "crm.activity.completed",
+                            "crm.activity.canceled"}) {
+    events.DeclareTopic<v1::Activity>(topic);
+  }
+  events.Subscribe("activity_timeline", {"crm.activity.completed"},
+                   [&context](const kernel::Event& event, soci::session&) {
+                     LogActivityOnTimeline(context, event);
+                   });
+  events.Subscribe("activity_reminders", {"crm.activity.due"},
+                   [&context](const kernel::Event& event, soci::session&) {
+                     SendActivityReminder(context, event);
+                   });
   events.Subscribe("confirmations", {"crm.lead.created"},
                    [&context](const kernel::Event& event, soci::session& session) {
                      SendConfirmation(context, event, session);
@@ -63,11 +79,12 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                      EraseLeadsOfPartner(context, event, session);
                    });
 
-  router_ = std::make_unique<Router>(context);
+  teams_ = std::make_unique<TeamDirectory>(context);
+  router_ = std::make_unique<Router>(context, *teams_);
   intake_ = std::make_unique<LeadIntake>(context, *router_);
   leads_ = std::make_unique<LeadServiceImpl>(context, *intake_);
   registrar.AddGrpcService(*leads_, v1::LeadService::service_full_name(), LeadServiceImpl::Roles());
-  web_forms_ = std::make_unique<WebFormServiceImpl>(context);
+  web_forms_ = std::make_unique<WebFormServiceImpl>(context, *teams_);
   registrar.AddGrpcService(*web_forms_, v1::WebFormService::service_full_name(),
                            WebFormServiceImpl::Roles());
   assignment_rules_ = std::make_unique<AssignmentRuleServiceImpl>(context);
@@ -79,6 +96,18 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   opportunities_ = std::make_unique<OpportunityServiceImpl>(context);
   registrar.AddGrpcService(*opportunities_, v1::OpportunityService::service_full_name(),
                            OpportunityServiceImpl::Roles());
+
+  activities_ = std::make_unique<ActivityServiceImpl>(context, *teams_);
+  registrar.AddGrpcService(*activities_, v1::ActivityService::service_full_name(),
+                           ActivityServiceImpl::Roles());
+  overview_ = std::make_unique<CustomerOverviewServiceImpl>(context);
+  registrar.AddGrpcService(*overview_, v1::CustomerOverviewService::service_full_name(),
+                           CustomerOverviewServiceImpl::Roles());
+  context.JobQueue().Handle(kReminderJob,
+                            [this](const kernel::JobRun& run) { activities_->FireReminder(run); });
+  context.JobQueue().Handle(kStaleOpportunitiesJob, [&context](const kernel::JobRun&) {
+    RemindStaleOpportunityOwners(context);
+  });
 
   web_form_pages_ = std::make_unique<WebFormPages>(context, *intake_, ReadLimits(context));
   auto* pages = web_form_pages_.get();
@@ -94,6 +123,25 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                          [pages](const HttpRequest& request) { return pages->Submit(request); });
   registrar.AddHttpRoute(HttpMethod::kOptions, "/forms/{slug}",
                          [pages](const HttpRequest& request) { return pages->Preflight(request); });
+  auto* activities = activities_.get();
+  registrar.AddHttpRoute(
+      HttpMethod::kGet, "/calendar/{file}",
+      [activities](const HttpRequest& request) { return activities->Feed(request); });
+}
+
+void CrmModule::Start(kernel::ModuleContext& context) {
+  // Once across every kartond on the database (the unique key).
+  auto lease = context.Db().Acquire();
+  const auto now = context.Time().Now();
+  const auto today = std::chrono::floor<std::chrono::days>(now);
+  auto first = today + std::chrono::hours(7);
+  if (first <= now) first += std::chrono::hours(24);
+  context.JobQueue().Schedule(lease.Session(), {.kind = kStaleOpportunitiesJob,
+                                                .payload = "",
+                                                .run_at = first,
+                                                .recurrence = "daily 07:00",
+                                                .max_attempts = 5,
+                                                .unique_key = "crm.stale_opportunities"});
 }
 
 void CrmModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

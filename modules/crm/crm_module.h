@@ -9,6 +9,9 @@
 
 namespace karton::crm {
 
+class ActivityServiceImpl;
+class CustomerOverviewServiceImpl;
+class TeamDirectory;
 class Router;
 class LeadIntake;
 class LeadServiceImpl;
@@ -23,9 +26,12 @@ class CrmModule final : public kernel::Module {
   CrmModule();
   ~CrmModule() override;
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  // Schedules the daily stale-opportunity reminders (once per database).
+  void Start(kernel::ModuleContext& context) override;
   void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
 
  private:
+  std::unique_ptr<TeamDirectory> teams_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<LeadIntake> intake_;
   std::unique_ptr<LeadServiceImpl> leads_;
@@ -34,6 +40,8 @@ class CrmModule final : public kernel::Module {
   std::unique_ptr<AssignmentRuleServiceImpl> assignment_rules_;
   std::unique_ptr<PipelineServiceImpl> pipelines_;
   std::unique_ptr<OpportunityServiceImpl> opportunities_;
+  std::unique_ptr<ActivityServiceImpl> activities_;
+  std::unique_ptr<CustomerOverviewServiceImpl> overview_;
 };
 
 }  // namespace karton::crm

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include "activity_repository.h"
+#include "karton/crm/v1/activity.pb.h"
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
@@ -90,12 +93,91 @@ void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) 
   Send(context, request, fmt::format("the assignment notice of lead {}", lead.id()));
 }
 
+void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& event) {
+  v1::Activity activity;
+  if (!event.ParsePayload(activity) || activity.partner_id() == 0) return;
+  namespace pv1 = partners::v1;
+  pv1::LogInteractionRequest request;
+  auto* entry = request.mutable_interaction();
+  entry->set_partner_id(activity.partner_id());
+  entry->set_contact_id(activity.contact_id());
+  switch (activity.type()) {
+    case v1::ACTIVITY_TYPE_CALL:
+      entry->set_channel(pv1::INTERACTION_CHANNEL_CALL);
+      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    case v1::ACTIVITY_TYPE_MEETING:
+      entry->set_channel(pv1::INTERACTION_CHANNEL_MEETING);
+      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    case v1::ACTIVITY_TYPE_EMAIL:
+      entry->set_channel(pv1::INTERACTION_CHANNEL_EMAIL);
+      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    default:
+      entry->set_channel(pv1::INTERACTION_CHANNEL_NOTE);
+      entry->set_direction(pv1::INTERACTION_DIRECTION_INTERNAL);
+  }
+  *entry->mutable_occur_time() =
+      activity.has_start_time() ? activity.start_time() : activity.complete_time();
+  entry->set_user_id(activity.assigned_user_id());
+  entry->set_subject(activity.subject());
+  std::string body = activity.description();
+  if (!activity.outcome().empty()) body += (body.empty() ? "" : "\n\n") + activity.outcome();
+  entry->set_body(body);
+  entry->set_source_module("crm");
+  entry->set_source_reference(fmt::format("activity/{}", activity.id()));
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  pv1::Interaction logged;
+  const auto status =
+      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(&call, request, &logged);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    context.Log().warn("activity {} not logged on the timeline: {}", activity.id(),
+                       status.error_message());
+    return;
+  }
+  if (!status.ok()) {
+    throw std::runtime_error(fmt::format("logging activity {} on the timeline: {}", activity.id(),
+                                         status.error_message()));
+  }
+}
+
+void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& event) {
+  v1::Activity activity;
+  if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  kernel::v1::GetUserRequest get;
+  get.set_id(activity.assigned_user_id());
+  kernel::v1::User user;
+  const auto status =
+      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(&call, get, &user);
+  if (!status.ok() || user.email().empty() || user.disabled()) return;
+  const auto& when = activity.has_start_time() ? activity.start_time() : activity.due_time();
+  mv1::SendMessageRequest request;
+  request.set_channel(mv1::CHANNEL_EMAIL);
+  request.set_category(mv1::CATEGORY_TRANSACTIONAL);
+  request.mutable_recipient()->set_address(user.email());
+  request.set_language("hu");
+  request.set_subject(fmt::format("Emlékeztető: {}", activity.subject()));
+  request.set_text_body(
+      fmt::format("Kedves {}!\n\n{} (UTC): {}\n{}{}\n", user.name(),
+                  google::protobuf::util::TimeUtil::ToString(when), activity.subject(),
+                  activity.location().empty() ? "" : "Helyszín: " + activity.location() + "\n",
+                  activity.description()));
+  request.set_idempotency_key(fmt::format("crm.activity.{}.due.{}", activity.id(), event.id));
+  Send(context, request, fmt::format("the reminder of activity {}", activity.id()));
+}
+
 void FollowMerge(const kernel::Event& event, soci::session& session) {
   partners::v1::PartnersMerged merged;
   if (!event.ParsePayload(merged)) return;
   lead_repository::RepointPartner(session, merged.merged_partner_id(), merged.kept_partner_id());
   opportunity_repository::RepointPartner(session, merged.merged_partner_id(),
                                          merged.kept_partner_id());
+  activity_repository::RepointPartner(session, merged.merged_partner_id(),
+                                      merged.kept_partner_id());
 }
 
 void EraseLeadsOfPartner(kernel::ModuleContext& context, const kernel::Event& event,

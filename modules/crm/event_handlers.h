@@ -16,6 +16,13 @@ void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event
 // crm.lead.assigned: tells the assignee by email (messaging).
 void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event);
 
+// crm.activity.completed: the activity on the partner's timeline (A5),
+// once (the partners module keeps one entry per crm reference).
+void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& event);
+
+// crm.activity.due: the reminder email to the assignee.
+void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& event);
+
 // partners.partner.merged: leads and opportunities follow the kept partner.
 void FollowMerge(const kernel::Event& event, soci::session& session);
 

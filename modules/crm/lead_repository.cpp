@@ -72,6 +72,7 @@ const std::string kList =
     "AND (cast($9 AS bigint) = 0 OR l.create_time >= " KARTON_CRM_AT("$9") ") "
     "AND (cast($10 AS bigint) = 0 OR l.create_time < " KARTON_CRM_AT("$10") ") "
     "AND (cast($11 AS bigint) = 0 OR l.id < cast($11 AS bigint)) "
+    "AND (cast($13 AS bigint) = 0 OR l.partner_id = cast($13 AS bigint)) "
     "ORDER BY l.id DESC LIMIT $12";
 
 v1::Lead FromJson(std::string_view json) {
@@ -179,7 +180,33 @@ std::vector<v1::Lead> List(soci::session& session, const Scope& scope, const Lis
       session, kList,
       {scope.Name(), Text(scope.user_id), scope.team_ids, filter.status, filter.source,
        filter.category, Text(filter.assigned_user_id), Text(filter.team_id), Text(filter.start_us),
-       Text(filter.end_us), Text(before_id), Text(limit)});
+       Text(filter.end_us), Text(before_id), Text(limit), Text(filter.partner_id)});
+  std::vector<v1::Lead> leads;
+  for (int row = 0; row < rows.Count(); ++row) leads.push_back(FromJson(rows.Text(row, 0)));
+  return leads;
+}
+
+std::vector<v1::Lead> OpenForPartner(soci::session& session, const Scope& scope,
+                                     std::int64_t partner_id,
+                                     const std::vector<std::string>& emails, int limit) {
+  std::string array = "{";
+  for (const auto& email : emails) {
+    if (array.size() > 1) array += ',';
+    array += '"';
+    for (const char c : email) {
+      if (c == '"' || c == '\\') array += '\\';
+      array += c;
+    }
+    array += '"';
+  }
+  array += '}';
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_LEAD_JSON " FROM crm.lead l WHERE "
+      KARTON_CRM_SCOPE("l", "assigned_user_id", "crm.lead")
+      " AND l.status = 'new' AND (l.partner_id = cast($4 AS bigint) OR "
+      "lower(l.email) = ANY(cast($5 AS text[]))) ORDER BY l.id DESC LIMIT $6",
+      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), array, Text(limit)});
   std::vector<v1::Lead> leads;
   for (int row = 0; row < rows.Count(); ++row) leads.push_back(FromJson(rows.Text(row, 0)));
   return leads;

@@ -43,12 +43,18 @@ void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_
 
 struct ListFilter {
   std::string status, source, category;
-  std::int64_t assigned_user_id = 0, team_id = 0;
+  std::int64_t assigned_user_id = 0, team_id = 0, partner_id = 0;
   long long start_us = 0, end_us = 0;
 };
 // Newest first, before `before_id` (0: from the newest).
 std::vector<v1::Lead> List(soci::session& session, const Scope& scope, const ListFilter& filter,
                            std::int64_t before_id, int limit);
+
+// NEW leads of a customer: matched to `partner_id`, or written from one of
+// its `emails` (lower case) before anyone matched them; newest first.
+std::vector<v1::Lead> OpenForPartner(soci::session& session, const Scope& scope,
+                                     std::int64_t partner_id,
+                                     const std::vector<std::string>& emails, int limit);
 
 // Merges and erasure (partners' events).
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);

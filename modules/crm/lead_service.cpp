@@ -200,6 +200,7 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
   filter.category = request->category();
   filter.assigned_user_id = request->assigned_user_id();
   filter.team_id = request->team_id();
+  filter.partner_id = request->partner_id();
   if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
   return Guarded(context_, "ListLeads", [&]() -> grpc::Status {

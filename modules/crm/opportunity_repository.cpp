@@ -143,6 +143,26 @@ std::vector<v1::Opportunity> List(soci::session& session, const Scope& scope,
   return opportunities;
 }
 
+std::vector<v1::Opportunity> ListStale(soci::session& session, const Scope& scope,
+                                       std::int64_t owner_user_id, std::int64_t after_id,
+                                       int limit) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_OPPORTUNITY_JSON " FROM crm.opportunity o WHERE "
+      KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
+      " AND o.status = 'open' AND NOT EXISTS (SELECT 1 FROM crm.activity a "
+      "WHERE a.opportunity_id = o.id AND a.status = 'planned') "
+      "AND (cast($4 AS bigint) = 0 OR o.owner_user_id = cast($4 AS bigint)) "
+      "AND o.id > cast($5 AS bigint) ORDER BY o.id LIMIT $6",
+      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(owner_user_id), Text(after_id),
+       Text(limit)});
+  std::vector<v1::Opportunity> opportunities;
+  for (int row = 0; row < rows.Count(); ++row) {
+    kernel::ParseProtoJson(rows.Text(row, 0), opportunities.emplace_back());
+  }
+  return opportunities;
+}
+
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
   kernel::RunPrepared(session, "UPDATE crm.opportunity SET partner_id = $2 WHERE partner_id = $1",
                       {Text(merged_id), Text(kept_id)});

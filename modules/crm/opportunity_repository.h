@@ -45,6 +45,12 @@ struct ListFilter {
 std::vector<v1::Opportunity> List(soci::session& session, const Scope& scope,
                                   const ListFilter& filter, std::int64_t before_id, int limit);
 
+// Open opportunities with no planned activity ("no next step"), oldest
+// first, after `after_id`; only `owner_user_id`'s when it is not 0.
+std::vector<v1::Opportunity> ListStale(soci::session& session, const Scope& scope,
+                                       std::int64_t owner_user_id, std::int64_t after_id,
+                                       int limit);
+
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
 
 }  // namespace karton::crm::opportunity_repository

@@ -1,15 +1,20 @@
 #include "opportunity_service.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
+#include <spdlog/spdlog.h>
 
+#include <map>
 #include <set>
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "lead_rules.h"
 #include "lead_service.h"
@@ -170,7 +175,7 @@ kernel::MethodRoles OpportunityServiceImpl::Roles() {
   return {{"CreateOpportunity", CrmWriters()}, {"GetOpportunity", CrmReaders()},
           {"UpdateOpportunity", CrmWriters()}, {"ListOpportunities", CrmReaders()},
           {"MoveStage", CrmWriters()},         {"MarkWon", CrmWriters()},
-          {"MarkLost", CrmWriters()}};
+          {"MarkLost", CrmWriters()},          {"ListStaleOpportunities", CrmReaders()}};
 }
 
 grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* context,
@@ -416,6 +421,89 @@ grpc::Status OpportunityServiceImpl::MarkLost(grpc::ServerContext* context,
         return grpc::Status::OK;
       },
       reason, response);
+}
+
+grpc::Status OpportunityServiceImpl::ListStaleOpportunities(
+    grpc::ServerContext* context, const v1::ListStaleOpportunitiesRequest* request,
+    v1::ListStaleOpportunitiesResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 's', page);
+      !status.ok()) {
+    return status;
+  }
+  return Guarded(context_, "ListStaleOpportunities", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows =
+        opportunity_repository::ListStale(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
+                                          request->owner_user_id(), page.cursor_id, page.size + 1);
+    const bool more = static_cast<int>(rows.size()) > page.size;
+    if (more) rows.pop_back();
+    for (auto& row : rows) *response->add_opportunities() = std::move(row);
+    if (more) response->set_next_page_token(kernel::PageToken('s', rows.back().id()));
+    return grpc::Status::OK;
+  });
+}
+
+void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
+  std::map<std::int64_t, std::vector<v1::Opportunity>> by_owner;
+  {
+    auto lease = context.Db().Acquire();
+    std::int64_t after = 0;
+    for (;;) {
+      auto page =
+          opportunity_repository::ListStale(lease.Session(), Scope::Everything(), 0, after, 1000);
+      if (page.empty()) break;
+      after = page.back().id();
+      for (auto& opportunity : page) {
+        if (opportunity.owner_user_id() != 0) {
+          by_owner[opportunity.owner_user_id()].push_back(std::move(opportunity));
+        }
+      }
+    }
+  }
+  const auto today = std::chrono::floor<std::chrono::days>(context.Time().Now());
+  const std::string day = fmt::format("{:%Y-%m-%d}", std::chrono::sys_days(today));
+  auto identity = kernel::v1::IdentityService::NewStub(context.Channel());
+  auto messaging = messaging::v1::MessagingService::NewStub(context.Channel());
+  for (const auto& [owner, opportunities] : by_owner) {
+    grpc::ClientContext get_call;
+    get_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    kernel::v1::GetUserRequest get;
+    get.set_id(owner);
+    kernel::v1::User user;
+    if (!identity->GetUser(&get_call, get, &user).ok() || user.disabled() || user.email().empty()) {
+      continue;
+    }
+    std::string list;
+    for (const auto& opportunity : opportunities) {
+      list += fmt::format("- #{} {}\n", opportunity.id(), opportunity.name());
+    }
+    messaging::v1::SendMessageRequest send;
+    send.set_channel(messaging::v1::CHANNEL_EMAIL);
+    send.set_category(messaging::v1::CATEGORY_TRANSACTIONAL);
+    send.mutable_recipient()->set_address(user.email());
+    send.set_language("hu");
+    send.set_subject(fmt::format("{} lehetőségnek nincs következő lépése", opportunities.size()));
+    send.set_text_body(fmt::format(
+        "Kedves {}!\n\nEzekhez a nyitott lehetőségekhez nincs tervezett tevékenység:\n\n{}\n"
+        "Tervezzen hívást, találkozót vagy feladatot, hogy egyik se akadjon el.\n",
+        user.name(), list));
+    // One reminder per owner and day, however often the job runs.
+    send.set_idempotency_key(fmt::format("crm.stale.{}.{}", owner, day));
+    grpc::ClientContext send_call;
+    send_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    messaging::v1::Message message;
+    const auto status = messaging->SendMessage(&send_call, send, &message);
+    if (!status.ok()) {
+      if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        context.Log().warn("stale opportunity reminder to user {} not sent: {}", owner,
+                           status.error_message());
+        continue;
+      }
+      throw std::runtime_error("stale opportunity reminder: " + status.error_message());
+    }
+  }
+  context.Log().info("stale opportunities: {} owner(s) reminded", by_owner.size());
 }
 
 kernel::MethodRoles PipelineServiceImpl::Roles() {

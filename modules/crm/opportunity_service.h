@@ -40,6 +40,9 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
   grpc::Status MarkWon(grpc::ServerContext*, const v1::MarkWonRequest*, v1::Opportunity*) override;
   grpc::Status MarkLost(grpc::ServerContext*, const v1::MarkLostRequest*,
                         v1::Opportunity*) override;
+  grpc::Status ListStaleOpportunities(grpc::ServerContext*,
+                                      const v1::ListStaleOpportunitiesRequest*,
+                                      v1::ListStaleOpportunitiesResponse*) override;
 
  private:
   // The one path of MoveStage, MarkWon and MarkLost. `target` picks the
@@ -51,6 +54,12 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
 
   kernel::ModuleContext& context_;
 };
+
+// The daily job of C8 ("stale_opportunities", daily at 07:00 UTC): each
+// owner of open opportunities without a next step gets one email a day
+// listing them (idempotency key per owner and day).
+inline constexpr const char* kStaleOpportunitiesJob = "stale_opportunities";
+void RemindStaleOpportunityOwners(kernel::ModuleContext& context);
 
 class PipelineServiceImpl final : public v1::PipelineService::Service {
  public:

@@ -1,21 +1,14 @@
 #include "routing.h"
 
 #include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <set>
-
 #include "assignment_rule_repository.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/v1/identity_service.grpc.pb.h"
 
 namespace karton::crm {
 namespace {
-
-constexpr std::chrono::seconds kMembersFresh{5};
 
 std::string Upper(std::string text) {
   for (char& c : text) {
@@ -36,50 +29,10 @@ bool Router::Matches(const v1::AssignmentRule& rule, const v1::Lead& lead) {
   return true;
 }
 
-std::vector<std::int64_t> Router::ActiveMembers(std::int64_t team_id) {
-  std::lock_guard lock(mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - members_read_ > kMembersFresh) {
-    // In process and without a forwarded caller: the kernel's own read.
-    auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
-    std::set<std::int64_t> disabled;
-    kernel::v1::ListUsersRequest users;
-    users.set_page_size(1000);
-    for (;;) {
-      grpc::ClientContext call;
-      call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-      kernel::v1::ListUsersResponse page;
-      const auto status = identity->ListUsers(&call, users, &page);
-      if (!status.ok()) throw std::runtime_error("reading users: " + status.error_message());
-      for (const auto& user : page.users()) {
-        if (user.disabled()) disabled.insert(user.id());
-      }
-      if (page.next_page_token().empty()) break;
-      users.set_page_token(page.next_page_token());
-    }
-    grpc::ClientContext call;
-    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    kernel::v1::ListTeamsResponse teams;
-    const auto status = identity->ListTeams(&call, {}, &teams);
-    if (!status.ok()) throw std::runtime_error("reading teams: " + status.error_message());
-    members_.clear();
-    for (const auto& team : teams.teams()) {
-      auto& members = members_[team.id()];
-      for (const auto id : team.member_user_ids()) {
-        if (disabled.count(id) == 0) members.push_back(id);
-      }
-      std::sort(members.begin(), members.end());
-    }
-    members_read_ = now;
-  }
-  const auto it = members_.find(team_id);
-  return it == members_.end() ? std::vector<std::int64_t>{} : it->second;
-}
-
 Assignment Router::ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
                             std::string reason) {
   if (user_id != 0 || team_id == 0) return {user_id, team_id, std::move(reason)};
-  const auto members = ActiveMembers(team_id);
+  const auto members = teams_.ActiveMembers(team_id);
   if (members.empty()) {
     context_.Log().warn("team {} has no active member: the lead waits for the team ({})", team_id,
                         reason);

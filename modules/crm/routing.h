@@ -6,16 +6,12 @@
 // stays even.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/module.h"
+#include "team_directory.h"
 
 namespace soci {
 class session;
@@ -33,7 +29,7 @@ struct Assignment {
 
 class Router {
  public:
-  explicit Router(kernel::ModuleContext& context) : context_(context) {}
+  Router(kernel::ModuleContext& context, TeamDirectory& teams) : context_(context), teams_(teams) {}
 
   // Inside `session`'s transaction. `category` is the web form category the
   // lead came with, if any.
@@ -44,17 +40,11 @@ class Router {
   static bool Matches(const v1::AssignmentRule& rule, const v1::Lead& lead);
 
  private:
-  // The team's active members in id order. Read through IdentityService
-  // and kept for a few seconds: membership changes rarely, leads arrive in
-  // bursts.
-  std::vector<std::int64_t> ActiveMembers(std::int64_t team_id);
   Assignment ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
                       std::string reason);
 
   kernel::ModuleContext& context_;
-  std::mutex mutex_;
-  std::chrono::steady_clock::time_point members_read_{};
-  std::map<std::int64_t, std::vector<std::int64_t>> members_;
+  TeamDirectory& teams_;
 };
 
 }  // namespace karton::crm

@@ -39,13 +39,9 @@ kernel::MethodRoles WebFormServiceImpl::Roles() {
 
 grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
   auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
-  std::set<std::int64_t> teams;
-  kernel::v1::ListTeamsResponse listed;
-  if (auto status = identity->ListTeams(Internal().get(), {}, &listed); !status.ok()) return status;
-  for (const auto& team : listed.teams()) teams.insert(team.id());
   for (int i = 0; i < form.categories_size(); ++i) {
     const auto& category = form.categories(i);
-    if (category.team_id() != 0 && teams.count(category.team_id()) == 0) {
+    if (category.team_id() != 0 && !teams_.Exists(category.team_id())) {
       return kernel::InvalidField(fmt::format("web_form.categories[{}].team_id", i),
                                   fmt::format("there is no team {}", category.team_id()));
     }

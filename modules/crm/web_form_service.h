@@ -4,12 +4,14 @@
 
 #include "karton/crm/v1/web_form_service.grpc.pb.h"
 #include "karton/kernel/module.h"
+#include "team_directory.h"
 
 namespace karton::crm {
 
 class WebFormServiceImpl final : public v1::WebFormService::Service {
  public:
-  explicit WebFormServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  WebFormServiceImpl(kernel::ModuleContext& context, TeamDirectory& teams)
+      : context_(context), teams_(teams) {}
 
   static kernel::MethodRoles Roles();
 
@@ -28,6 +30,7 @@ class WebFormServiceImpl final : public v1::WebFormService::Service {
   grpc::Status CheckReferences(const v1::WebForm& form);
 
   kernel::ModuleContext& context_;
+  TeamDirectory& teams_;
 };
 
 }  // namespace karton::crm

@@ -1,0 +1,249 @@
+#include "activity_repository.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <google/protobuf/util/time_util.h>
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "crm_sql.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/proto_json.h"
+
+namespace karton::crm::activity_repository {
+namespace {
+
+using kernel::ToEpochMicros;
+
+#define KARTON_ACTIVITY_JSON \
+  "jsonb_build_object('id', a.id::text, 'type', 'ACTIVITY_TYPE_' || upper(a.type), "             \
+  "'subject', a.subject, 'description', a.description, 'location', a.location, "                 \
+  "'partnerId', coalesce(a.partner_id, 0)::text, 'contactId', coalesce(a.contact_id, 0)::text, " \
+  "'leadId', coalesce(a.lead_id, 0)::text, "                                                     \
+  "'opportunityId', coalesce(a.opportunity_id, 0)::text, "                                       \
+  "'relatedResourceType', a.related_resource_type, "                                             \
+  "'relatedResourceId', coalesce(a.related_resource_id, 0)::text, "                              \
+  "'assignedUserId', coalesce(a.assigned_user_id, 0)::text, "                                    \
+  "'teamId', coalesce(a.team_id, 0)::text, "                                                     \
+  "'startTime', CASE WHEN a.start_time IS NOT NULL THEN " KARTON_CRM_TIME("a.start_time")       \
+  " END, 'duration', CASE WHEN a.duration_seconds > 0 THEN a.duration_seconds || 's' END, "      \
+  "'dueTime', CASE WHEN a.due_time IS NOT NULL THEN " KARTON_CRM_TIME("a.due_time") " END, "    \
+  "'reminders', (SELECT coalesce(jsonb_agg(r || 's'), '[]') FROM unnest(a.reminders) r), "      \
+  "'status', 'ACTIVITY_STATUS_' || upper(a.status), 'outcome', a.outcome, "                      \
+  "'completeTime', CASE WHEN a.complete_time IS NOT NULL THEN "                                  \
+  KARTON_CRM_TIME("a.complete_time") " END, "                                                    \
+  "'createTime', " KARTON_CRM_TIME("a.create_time") ", "                                         \
+  "'updateTime', " KARTON_CRM_TIME("a.update_time") ", 'etag', a.version::text)::text"
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+std::string MicrosText(const google::protobuf::Timestamp& timestamp, bool set) {
+  return set ? Text(google::protobuf::util::TimeUtil::TimestampToMicroseconds(timestamp)) : "";
+}
+
+std::string RemindersArray(const v1::Activity& activity) {
+  std::vector<std::int64_t> seconds;
+  for (const auto& reminder : activity.reminders()) seconds.push_back(reminder.seconds());
+  return fmt::format("{{{}}}", fmt::join(seconds, ","));
+}
+
+std::vector<v1::Activity> All(const kernel::QueryRows& rows) {
+  std::vector<v1::Activity> activities;
+  for (int row = 0; row < rows.Count(); ++row) {
+    kernel::ParseProtoJson(rows.Text(row, 0), activities.emplace_back());
+  }
+  return activities;
+}
+
+// The columns Insert and Update write, as parameters $2..$17.
+std::vector<std::string> Columns(const v1::Activity& activity) {
+  return {TypeName(activity.type()),
+          activity.subject(),
+          activity.description(),
+          activity.location(),
+          Text(activity.partner_id()),
+          Text(activity.contact_id()),
+          Text(activity.lead_id()),
+          Text(activity.opportunity_id()),
+          activity.related_resource_type(),
+          Text(activity.related_resource_id()),
+          Text(activity.assigned_user_id()),
+          Text(activity.team_id()),
+          MicrosText(activity.start_time(), activity.has_start_time()),
+          Text(activity.duration().seconds()),
+          MicrosText(activity.due_time(), activity.has_due_time()),
+          RemindersArray(activity)};
+}
+
+std::vector<kernel::QueryParam> Params(const std::vector<std::string>& texts) {
+  return {texts.begin(), texts.end()};
+}
+
+}  // namespace
+
+std::string TypeName(v1::ActivityType type) {
+  switch (type) {
+    case v1::ACTIVITY_TYPE_CALL:
+      return "call";
+    case v1::ACTIVITY_TYPE_MEETING:
+      return "meeting";
+    case v1::ACTIVITY_TYPE_TASK:
+      return "task";
+    case v1::ACTIVITY_TYPE_EMAIL:
+      return "email";
+    default:
+      throw std::invalid_argument("no activity type");
+  }
+}
+
+std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Activity& activity,
+                                     const std::string& request_id, TimePoint now) {
+  std::vector<std::string> texts = Columns(activity);
+  texts.insert(texts.begin(), request_id);    // $1
+  texts.push_back(Text(ToEpochMicros(now)));  // $18
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO crm.activity (request_id, type, subject, description, location, partner_id, "
+      "contact_id, lead_id, opportunity_id, related_resource_type, related_resource_id, "
+      "assigned_user_id, team_id, start_time, duration_seconds, due_time, reminders, "
+      "create_time, update_time) VALUES (nullif($1, ''), $2, $3, $4, $5, "
+      "nullif(cast($6 AS bigint), 0), nullif(cast($7 AS bigint), 0), "
+      "nullif(cast($8 AS bigint), 0), nullif(cast($9 AS bigint), 0), $10, "
+      "nullif(cast($11 AS bigint), 0), nullif(cast($12 AS bigint), 0), "
+      "nullif(cast($13 AS bigint), 0), " KARTON_CRM_AT("nullif($14, '')") ", cast($15 AS bigint), "
+      KARTON_CRM_AT("nullif($16, '')") ", cast($17 AS bigint[]), " KARTON_CRM_AT("$18") ", "
+      KARTON_CRM_AT("$18") ") ON CONFLICT (request_id) DO UPDATE SET request_id = "
+      "EXCLUDED.request_id RETURNING id, (xmax = 0)",
+      Params(texts));
+  return {std::stoll(std::string(rows.Text(0, 0))), rows.Text(0, 1) == "t"};
+}
+
+std::optional<v1::Activity> Find(soci::session& session, std::int64_t id, const Scope& scope,
+                                 bool lock) {
+  static const std::string kFind =
+      "SELECT " KARTON_ACTIVITY_JSON
+      " FROM crm.activity a WHERE a.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
+          "a", "assigned_user_id", "crm.activity");
+  static const std::string kLocked = kFind + " FOR UPDATE OF a";
+  auto found =
+      All(kernel::RunPrepared(session, lock ? kLocked : kFind,
+                              {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)}));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+void Update(soci::session& session, const v1::Activity& activity, TimePoint now) {
+  std::vector<std::string> texts = Columns(activity);
+  texts.insert(texts.begin(), Text(activity.id()));  // $1
+  texts.push_back(Text(ToEpochMicros(now)));         // $18
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.activity SET type = $2, subject = $3, description = $4, location = $5, "
+      "partner_id = nullif(cast($6 AS bigint), 0), contact_id = nullif(cast($7 AS bigint), 0), "
+      "lead_id = nullif(cast($8 AS bigint), 0), opportunity_id = nullif(cast($9 AS bigint), 0), "
+      "related_resource_type = $10, related_resource_id = nullif(cast($11 AS bigint), 0), "
+      "assigned_user_id = nullif(cast($12 AS bigint), 0), team_id = nullif(cast($13 AS bigint), "
+      "0), start_time = " KARTON_CRM_AT("nullif($14, '')") ", duration_seconds = cast($15 AS "
+      "bigint), due_time = " KARTON_CRM_AT("nullif($16, '')") ", reminders = cast($17 AS "
+      "bigint[]), update_time = " KARTON_CRM_AT("$18") ", version = version + 1 WHERE id = "
+      "cast($1 AS bigint)",
+      Params(texts));
+}
+
+void Close(soci::session& session, std::int64_t id, const std::string& status,
+           const std::string& outcome, TimePoint now) {
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.activity SET status = $2, outcome = $3, complete_time = " KARTON_CRM_AT(
+          "$4") ", update_time = " KARTON_CRM_AT("$4") ", version = version + 1 WHERE id = $1",
+      {Text(id), status, outcome, Text(ToEpochMicros(now))});
+}
+
+std::vector<v1::Activity> List(soci::session& session, const Scope& scope, const ListFilter& filter,
+                               std::int64_t before_id, int limit) {
+  return All(kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_CRM_SCOPE(
+          "a", "assigned_user_id",
+          "crm.activity") " AND (cast($4 AS bigint) = 0 OR a.assigned_user_id = cast($4 AS "
+                          "bigint)) "
+                          "AND (cast($5 AS bigint) = 0 OR a.partner_id = cast($5 AS bigint)) "
+                          "AND (cast($6 AS bigint) = 0 OR a.lead_id = cast($6 AS bigint)) "
+                          "AND (cast($7 AS bigint) = 0 OR a.opportunity_id = cast($7 AS bigint)) "
+                          "AND ($8 = '' OR a.status = $8) "
+                          "AND (cast($9 AS bigint) = 0 OR a.id < cast($9 AS bigint)) ORDER BY a.id "
+                          "DESC LIMIT $10",
+      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(filter.assigned_user_id),
+       Text(filter.partner_id), Text(filter.lead_id), Text(filter.opportunity_id), filter.status,
+       Text(before_id), Text(limit)}));
+}
+
+std::vector<v1::Activity> Calendar(soci::session& session, const std::string& user_ids,
+                                   std::int64_t team_id, TimePoint start, TimePoint end,
+                                   bool with_canceled) {
+  return All(kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_ACTIVITY_JSON
+      " FROM crm.activity a "
+      "WHERE (a.assigned_user_id = ANY(cast($1 AS bigint[])) OR "
+      "(cast($2 AS bigint) <> 0 AND a.team_id = cast($2 AS bigint))) "
+      "AND coalesce(a.start_time, a.due_time) >= " KARTON_CRM_AT(
+          "$3") " "
+                "AND coalesce(a.start_time, a.due_time) < " KARTON_CRM_AT(
+                    "$4") " "
+                          "AND (cast($5 AS boolean) OR a.status <> 'canceled') "
+                          "ORDER BY coalesce(a.start_time, a.due_time), a.id LIMIT 10000",
+      {user_ids, Text(team_id), Text(ToEpochMicros(start)), Text(ToEpochMicros(end)),
+       with_canceled ? "true" : "false"}));
+}
+
+std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t partner_id,
+                                         const Scope& scope, int limit) {
+  return All(kernel::RunPrepared(
+      session,
+      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_CRM_SCOPE(
+          "a", "assigned_user_id",
+          "crm.activity") " AND a.partner_id = cast($4 AS bigint) AND a.status = 'planned' "
+                          "ORDER BY coalesce(a.start_time, a.due_time), a.id LIMIT $5",
+      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), Text(limit)}));
+}
+
+std::string FeedToken(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                      const std::string& fresh, TimePoint now) {
+  kernel::RunPrepared(session,
+                      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token, create_time) "
+                      "VALUES ($1, $2, $3, " KARTON_CRM_AT("$4") ") "
+                      "ON CONFLICT (owner_kind, owner_id) DO NOTHING",
+                      {kind, Text(owner_id), fresh, Text(ToEpochMicros(now))});
+  return std::string(kernel::RunPrepared(session,
+                                         "SELECT token FROM crm.calendar_feed WHERE "
+                                         "owner_kind = $1 AND owner_id = $2",
+                                         {kind, Text(owner_id)})
+                         .Text(0, 0));
+}
+
+void RotateFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                const std::string& fresh, TimePoint now) {
+  kernel::RunPrepared(session,
+                      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token, create_time) "
+                      "VALUES ($1, $2, $3, " KARTON_CRM_AT("$4") ") "
+                      "ON CONFLICT (owner_kind, owner_id) DO UPDATE SET token = EXCLUDED.token, "
+                      "create_time = EXCLUDED.create_time",
+                      {kind, Text(owner_id), fresh, Text(ToEpochMicros(now))});
+}
+
+std::optional<std::pair<std::string, std::int64_t>> FeedOwner(soci::session& session,
+                                                              const std::string& token) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT owner_kind, owner_id FROM crm.calendar_feed WHERE token = $1", {token});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::make_pair(std::string(rows.Text(0, 0)), std::stoll(std::string(rows.Text(0, 1))));
+}
+
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
+  kernel::RunPrepared(session, "UPDATE crm.activity SET partner_id = $2 WHERE partner_id = $1",
+                      {Text(merged_id), Text(kept_id)});
+}
+
+}  // namespace karton::crm::activity_repository

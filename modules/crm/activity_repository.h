@@ -1,0 +1,67 @@
+// SQL of activities (crm.activity) and calendar feeds (crm.calendar_feed).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "karton/crm/v1/activity.pb.h"
+#include "karton/kernel/clock.h"
+#include "scope.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::crm::activity_repository {
+
+namespace v1 = karton::crm::v1;
+using kernel::TimePoint;
+
+std::string TypeName(v1::ActivityType type);
+
+// Inserts a PLANNED activity; its id and true, or the earlier one's id and
+// false for a repeated `request_id`.
+std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Activity& activity,
+                                     const std::string& request_id, TimePoint now);
+std::optional<v1::Activity> Find(soci::session& session, std::int64_t id, const Scope& scope,
+                                 bool lock);
+// Writes every field an update may change and bumps the version.
+void Update(soci::session& session, const v1::Activity& activity, TimePoint now);
+// "done" or "canceled", with the outcome.
+void Close(soci::session& session, std::int64_t id, const std::string& status,
+           const std::string& outcome, TimePoint now);
+
+struct ListFilter {
+  std::int64_t assigned_user_id = 0, partner_id = 0, lead_id = 0, opportunity_id = 0;
+  std::string status;
+};
+// Newest first, before `before_id` (0: from the newest).
+std::vector<v1::Activity> List(soci::session& session, const Scope& scope, const ListFilter& filter,
+                               std::int64_t before_id, int limit);
+// Activities standing in [start, end) (start time, else due time), by time:
+// those assigned to one of `user_ids` or belonging to `team_id` (0: none).
+// `with_canceled` for feeds, which must tell clients what was cancelled.
+std::vector<v1::Activity> Calendar(soci::session& session, const std::string& user_ids,
+                                   std::int64_t team_id, TimePoint start, TimePoint end,
+                                   bool with_canceled);
+// PLANNED activities about `partner_id`, soonest first.
+std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t partner_id,
+                                         const Scope& scope, int limit);
+
+// Calendar feeds: the token of ("user"|"team", id), made with `fresh` when
+// there is none; Rotate replaces it.
+std::string FeedToken(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                      const std::string& fresh, TimePoint now);
+void RotateFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                const std::string& fresh, TimePoint now);
+// The owner of a feed token: ("user"|"team", id).
+std::optional<std::pair<std::string, std::int64_t>> FeedOwner(soci::session& session,
+                                                              const std::string& token);
+
+// Partners' events.
+void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
+
+}  // namespace karton::crm::activity_repository

@@ -1,0 +1,401 @@
+#include "activity_service.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "activity_repository.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/pagination.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "lead_repository.h"
+#include "lead_rules.h"
+#include "lead_service.h"
+#include "opportunity_repository.h"
+
+namespace karton::crm {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using kernel::Guarded;
+
+constexpr int kMaxReminders = 5;
+
+kernel::TimePoint TimeOf(const google::protobuf::Timestamp& timestamp) {
+  return kernel::TimePoint(std::chrono::microseconds(TimeUtil::TimestampToMicroseconds(timestamp)));
+}
+
+// The time reminders count back from: the start, else the due time.
+const google::protobuf::Timestamp& AnchorOf(const v1::Activity& activity) {
+  return activity.has_start_time() ? activity.start_time() : activity.due_time();
+}
+
+grpc::Status Stale(std::int64_t id, const std::string& given, const std::string& current) {
+  return {grpc::StatusCode::ABORTED,
+          fmt::format("activity {} was changed meanwhile (etag {} is stale, it is now {})", id,
+                      given, current)};
+}
+
+grpc::Status CheckFields(v1::Activity& activity) {
+  if (activity.type() == v1::ACTIVITY_TYPE_UNSPECIFIED ||
+      !v1::ActivityType_IsValid(activity.type())) {
+    return kernel::InvalidField("activity.type", "is required: CALL, MEETING, TASK or EMAIL");
+  }
+  activity.set_subject(Trimmed(activity.subject()));
+  if (activity.subject().empty() || !IsAcceptableText(activity.subject(), kMaxShortText)) {
+    return kernel::InvalidField("activity.subject", "is required: at most 200 bytes");
+  }
+  if (!IsAcceptableText(activity.description(), kMaxMessage)) {
+    return kernel::InvalidField("activity.description", "is at most 10000 bytes of text");
+  }
+  if (!IsAcceptableText(activity.location(), kMaxShortText)) {
+    return kernel::InvalidField("activity.location", "is at most 200 bytes");
+  }
+  if (!activity.has_start_time() && !activity.has_due_time()) {
+    return kernel::InvalidField("activity.start_time", "give a start_time or a due_time");
+  }
+  for (const auto* time : {&activity.start_time(), &activity.due_time()}) {
+    if (time->seconds() < TimeUtil::kTimestampMinSeconds ||
+        time->seconds() > TimeUtil::kTimestampMaxSeconds || time->nanos() < 0 ||
+        time->nanos() > 999999999) {
+      return kernel::InvalidField(
+          time == &activity.start_time() ? "activity.start_time" : "activity.due_time",
+          "is not a valid time");
+    }
+  }
+  if (activity.duration().seconds() < 0 || activity.duration().seconds() > 31 * 86400) {
+    return kernel::InvalidField("activity.duration", "is 0 to 31 days");
+  }
+  if (activity.reminders_size() > kMaxReminders) {
+    return kernel::InvalidField("activity.reminders", fmt::format("at most {}", kMaxReminders));
+  }
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < activity.reminders_size(); ++i) {
+    const auto seconds = activity.reminders(i).seconds();
+    if (seconds < 0 || seconds > 60 * 86400 || !seen.insert(seconds).second) {
+      return kernel::InvalidField(fmt::format("activity.reminders[{}]", i),
+                                  "is 0 to 60 days before, each different");
+    }
+  }
+  if (!activity.related_resource_type().empty() &&
+      !IsAcceptableText(activity.related_resource_type(), 64)) {
+    return kernel::InvalidField("activity.related_resource_type", "is <module>.<resource>");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+kernel::MethodRoles ActivityServiceImpl::Roles() {
+  const auto staff = kernel::StaffRoles();
+  return {{"CreateActivity", staff},    {"GetActivity", CrmReaders()},
+          {"UpdateActivity", staff},    {"ListActivities", CrmReaders()},
+          {"CompleteActivity", staff},  {"CancelActivity", staff},
+          {"ListCalendar", staff},      {"GetCalendarFeed", staff},
+          {"RotateCalendarFeed", staff}};
+}
+
+grpc::Status ActivityServiceImpl::Prepare(const grpc::ServerContext& caller, soci::session& session,
+                                          v1::Activity& activity) {
+  if (auto status = CheckFields(activity); !status.ok()) return status;
+  const Scope everything = Scope::Everything();
+  if (activity.opportunity_id() != 0) {
+    const auto opportunity =
+        opportunity_repository::Find(session, activity.opportunity_id(), everything, false);
+    if (!opportunity)
+      return kernel::InvalidField("activity.opportunity_id", "names no opportunity");
+    if (activity.partner_id() == 0) activity.set_partner_id(opportunity->partner_id());
+  }
+  if (activity.lead_id() != 0) {
+    const auto lead = lead_repository::Find(session, activity.lead_id(), everything, false);
+    if (!lead) return kernel::InvalidField("activity.lead_id", "names no lead");
+    if (activity.partner_id() == 0) activity.set_partner_id(lead->partner_id());
+  }
+  if (activity.contact_id() != 0) {
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    kernel::ForwardCaller(caller, call);
+    partners::v1::GetContactRequest get;
+    get.set_id(activity.contact_id());
+    partners::v1::Contact contact;
+    const auto status =
+        partners::v1::PartnerService::NewStub(context_.Channel())->GetContact(&call, get, &contact);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return kernel::InvalidField("activity.contact_id", status.error_message());
+    }
+    if (!status.ok()) return status;
+    if (activity.partner_id() == 0) activity.set_partner_id(contact.partner_id());
+    if (activity.partner_id() != contact.partner_id()) {
+      return kernel::InvalidField("activity.contact_id", "is a contact of another partner");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+void ActivityServiceImpl::ScheduleReminders(soci::session& session, const v1::Activity& activity) {
+  if (activity.status() != v1::ACTIVITY_STATUS_PLANNED) return;
+  const auto anchor = TimeOf(AnchorOf(activity));
+  const auto anchor_us = kernel::ToEpochMicros(anchor);
+  const auto now = context_.Time().Now();
+  for (const auto& reminder : activity.reminders()) {
+    const auto remind_at = anchor - std::chrono::seconds(reminder.seconds());
+    if (remind_at < now) continue;  // its moment has passed already
+    context_.JobQueue().Schedule(
+        session, {.kind = kReminderJob,
+                  .payload = fmt::format("{}:{}:{}", activity.id(), reminder.seconds(), anchor_us),
+                  .run_at = remind_at,
+                  .recurrence = "",
+                  .max_attempts = 10,
+                  .unique_key = fmt::format("crm.activity.{}.reminder.{}.{}", activity.id(),
+                                            reminder.seconds(), anchor_us)});
+  }
+}
+
+void ActivityServiceImpl::FireReminder(const kernel::JobRun& run) {
+  std::int64_t id = 0, seconds = 0;
+  long long anchor_us = 0;
+  if (std::sscanf(run.payload.c_str(), "%ld:%ld:%lld", &id, &seconds, &anchor_us) != 3) return;
+  auto lease = context_.Db().Acquire();
+  soci::transaction transaction(lease.Session());
+  const auto activity = activity_repository::Find(lease.Session(), id, Scope::Everything(), true);
+  if (!activity || activity->status() != v1::ACTIVITY_STATUS_PLANNED) return;
+  // Moved or changed since this reminder was scheduled: a newer job has it.
+  if (TimeUtil::TimestampToMicroseconds(AnchorOf(*activity)) != anchor_us) return;
+  if (std::none_of(activity->reminders().begin(), activity->reminders().end(),
+                   [&](const auto& reminder) { return reminder.seconds() == seconds; })) {
+    return;
+  }
+  // The email to the assignee follows from this event (event_handlers.h).
+  context_.Events().Publish(lease.Session(), "crm.activity.due", id, *activity, kernel::Caller{});
+  transaction.commit();
+}
+
+grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
+                                                 const v1::CreateActivityRequest* request,
+                                                 v1::Activity* response) {
+  v1::Activity activity = request->activity();
+  for (const int field :
+       {v1::Activity::kIdFieldNumber, v1::Activity::kStatusFieldNumber,
+        v1::Activity::kOutcomeFieldNumber, v1::Activity::kCompleteTimeFieldNumber}) {
+    activity.GetReflection()->ClearField(&activity,
+                                         v1::Activity::descriptor()->FindFieldByNumber(field));
+  }
+  return Guarded(context_, "CreateActivity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    if (activity.assigned_user_id() == 0 && activity.team_id() == 0) {
+      activity.set_assigned_user_id(caller.user_id);
+    }
+    auto lease = context_.Db().Acquire();
+    if (auto status = Prepare(*context, lease.Session(), activity); !status.ok()) return status;
+    soci::transaction transaction(lease.Session());
+    std::pair<std::int64_t, bool> inserted;
+    try {
+      lease.Session() << "SAVEPOINT create_activity";
+      inserted = activity_repository::Insert(lease.Session(), activity, request->request_id(),
+                                             context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23503") throw;
+      return kernel::InvalidField("activity.assigned_user_id",
+                                  "names no user, team or partner that exists");
+    }
+    *response =
+        *activity_repository::Find(lease.Session(), inserted.first, Scope::Everything(), false);
+    if (inserted.second) {
+      ScheduleReminders(lease.Session(), *response);
+      context_.Audit().Record(
+          lease.Session(), caller, kernel::AuditAction::kCreate, "crm.activity", response->id(),
+          {kernel::FieldChange::Created("subject", response->subject()),
+           kernel::FieldChange::Of("assigned_user_id", 0, response->assigned_user_id())});
+      context_.Events().Publish(lease.Session(), "crm.activity.created", response->id(), *response,
+                                caller);
+    }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ActivityServiceImpl::GetActivity(grpc::ServerContext* context,
+                                              const v1::GetActivityRequest* request,
+                                              v1::Activity* response) {
+  return Guarded(context_, "GetActivity", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    const auto found = activity_repository::Find(lease.Session(), request->id(),
+                                                 ScopeOf(kernel::CallerOf(*context)), false);
+    if (!found) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", request->id())};
+    }
+    *response = *found;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
+                                                 const v1::UpdateActivityRequest* request,
+                                                 v1::Activity* response) {
+  const v1::Activity& change = request->activity();
+  if (change.id() <= 0) return kernel::InvalidField("activity.id", "is required");
+  if (change.etag().empty()) return kernel::InvalidField("activity.etag", "is required");
+  if (request->update_mask().paths().empty()) {
+    return kernel::InvalidField("update_mask", "names no field");
+  }
+  static const std::set<std::string> kWritable = {
+      "type",       "subject",  "description",    "location",         "partner_id",
+      "contact_id", "lead_id",  "opportunity_id", "assigned_user_id", "team_id",
+      "start_time", "duration", "due_time",       "reminders"};
+  return Guarded(context_, "UpdateActivity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored =
+        activity_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
+    if (!stored) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", change.id())};
+    }
+    if (stored->etag() != change.etag()) return Stale(change.id(), change.etag(), stored->etag());
+    if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("activity {} is closed", change.id())};
+    }
+    v1::Activity updated = *stored;
+    const auto* reflection = updated.GetReflection();
+    for (const auto& path : request->update_mask().paths()) {
+      const auto* field = v1::Activity::descriptor()->FindFieldByName(path);
+      if (field == nullptr || kWritable.count(path) == 0) {
+        return kernel::InvalidField("update_mask",
+                                    fmt::format("'{}' cannot be updated on an activity", path));
+      }
+      reflection->ClearField(&updated, field);
+      if (field->is_repeated()) {
+        for (const auto& reminder : change.reminders()) *updated.add_reminders() = reminder;
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        if (change.GetReflection()->HasField(change, field)) {
+          reflection->MutableMessage(&updated, field)
+              ->CopyFrom(change.GetReflection()->GetMessage(change, field));
+        }
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+        reflection->SetInt64(&updated, field, change.GetReflection()->GetInt64(change, field));
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
+        reflection->SetEnumValue(&updated, field,
+                                 change.GetReflection()->GetEnumValue(change, field));
+      } else {
+        reflection->SetString(&updated, field, change.GetReflection()->GetString(change, field));
+      }
+    }
+    if (auto status = Prepare(*context, lease.Session(), updated); !status.ok()) return status;
+    try {
+      lease.Session() << "SAVEPOINT update_activity";
+      activity_repository::Update(lease.Session(), updated, context_.Time().Now());
+    } catch (const std::exception& error) {
+      if (kernel::SqlState(error) != "23503") throw;
+      return kernel::InvalidField("activity.assigned_user_id", "names no user, team or partner");
+    }
+    *response =
+        *activity_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
+    ScheduleReminders(lease.Session(), *response);
+    std::vector<kernel::FieldChange> changes;
+    if (stored->subject() != response->subject()) {
+      changes.push_back(kernel::FieldChange::Of("subject", stored->subject(), response->subject()));
+    }
+    if (stored->assigned_user_id() != response->assigned_user_id()) {
+      changes.push_back(kernel::FieldChange::Of("assigned_user_id", stored->assigned_user_id(),
+                                                response->assigned_user_id()));
+    }
+    const auto anchor_before = TimeUtil::ToString(AnchorOf(*stored));
+    const auto anchor_after = TimeUtil::ToString(AnchorOf(*response));
+    if (anchor_before != anchor_after) {
+      changes.push_back(kernel::FieldChange::Of("time", anchor_before, anchor_after));
+    }
+    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
+                            change.id(), changes);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* context,
+                                                 const v1::ListActivitiesRequest* request,
+                                                 v1::ListActivitiesResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'a', page);
+      !status.ok()) {
+    return status;
+  }
+  activity_repository::ListFilter filter{.assigned_user_id = request->assigned_user_id(),
+                                         .partner_id = request->partner_id(),
+                                         .lead_id = request->lead_id(),
+                                         .opportunity_id = request->opportunity_id(),
+                                         .status = ""};
+  if (request->status() != v1::ACTIVITY_STATUS_UNSPECIFIED) {
+    if (!v1::ActivityStatus_IsValid(request->status())) {
+      return kernel::InvalidField("status", "is not an activity status");
+    }
+    std::string name = v1::ActivityStatus_Name(request->status()).substr(16);  // ACTIVITY_STATUS_
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    filter.status = name;
+  }
+  return Guarded(context_, "ListActivities", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    auto rows = activity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
+                                          filter, page.cursor_id, page.size + 1);
+    const bool more = static_cast<int>(rows.size()) > page.size;
+    if (more) rows.pop_back();
+    for (auto& row : rows) *response->add_activities() = std::move(row);
+    if (more) response->set_next_page_token(kernel::PageToken('a', rows.back().id()));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64_t id,
+                                        const std::string& etag, const std::string& status,
+                                        const std::string& outcome, const char* method,
+                                        v1::Activity* response) {
+  if (id <= 0) return kernel::InvalidField("id", "is required");
+  if (etag.empty()) return kernel::InvalidField("etag", "is required");
+  const std::string text = Trimmed(outcome);
+  if (!IsAcceptableText(text, kMaxMessage)) {
+    return kernel::InvalidField(status == "done" ? "outcome" : "reason",
+                                "is at most 10000 bytes of text");
+  }
+  return Guarded(context_, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
+    if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
+    if (stored->etag() != etag) return Stale(id, etag, stored->etag());
+    if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};
+    }
+    activity_repository::Close(lease.Session(), id, status, text, context_.Time().Now());
+    *response = *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
+                            id, {kernel::FieldChange::Of("status", "planned", status)});
+    context_.Events().Publish(lease.Session(),
+                              status == "done" ? "crm.activity.completed" : "crm.activity.canceled",
+                              id, *response, caller);
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ActivityServiceImpl::CompleteActivity(grpc::ServerContext* context,
+                                                   const v1::CompleteActivityRequest* request,
+                                                   v1::Activity* response) {
+  return Close(context, request->id(), request->etag(), "done", request->outcome(),
+               "CompleteActivity", response);
+}
+
+grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* context,
+                                                 const v1::CancelActivityRequest* request,
+                                                 v1::Activity* response) {
+  return Close(context, request->id(), request->etag(), "canceled", request->reason(),
+               "CancelActivity", response);
+}
+
+}  // namespace karton::crm

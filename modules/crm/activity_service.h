@@ -1,0 +1,69 @@
+// karton.crm.v1.ActivityService: activities and their reminders (C6),
+// calendars and iCalendar feeds (C7).
+#pragma once
+
+#include <string>
+
+#include "karton/crm/v1/activity_service.grpc.pb.h"
+#include "karton/kernel/http.h"
+#include "karton/kernel/module.h"
+#include "team_directory.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::crm {
+
+// The job that fires one reminder: payload "<activity id>:<seconds before>:
+// <the activity's time in microseconds>"; a job whose activity has moved,
+// closed or dropped that reminder finds nothing to do.
+inline constexpr const char* kReminderJob = "activity_reminder";
+
+class ActivityServiceImpl final : public v1::ActivityService::Service {
+ public:
+  ActivityServiceImpl(kernel::ModuleContext& context, TeamDirectory& teams)
+      : context_(context), teams_(teams) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status CreateActivity(grpc::ServerContext*, const v1::CreateActivityRequest*,
+                              v1::Activity*) override;
+  grpc::Status GetActivity(grpc::ServerContext*, const v1::GetActivityRequest*,
+                           v1::Activity*) override;
+  grpc::Status UpdateActivity(grpc::ServerContext*, const v1::UpdateActivityRequest*,
+                              v1::Activity*) override;
+  grpc::Status ListActivities(grpc::ServerContext*, const v1::ListActivitiesRequest*,
+                              v1::ListActivitiesResponse*) override;
+  grpc::Status CompleteActivity(grpc::ServerContext*, const v1::CompleteActivityRequest*,
+                                v1::Activity*) override;
+  grpc::Status CancelActivity(grpc::ServerContext*, const v1::CancelActivityRequest*,
+                              v1::Activity*) override;
+  // calendar.cpp
+  grpc::Status ListCalendar(grpc::ServerContext*, const v1::ListCalendarRequest*,
+                            v1::ListCalendarResponse*) override;
+  grpc::Status GetCalendarFeed(grpc::ServerContext*, const v1::GetCalendarFeedRequest*,
+                               v1::CalendarFeed*) override;
+  grpc::Status RotateCalendarFeed(grpc::ServerContext*, const v1::RotateCalendarFeedRequest*,
+                                  v1::CalendarFeed*) override;
+
+  // GET /calendar/<secret>.ics (calendar.cpp).
+  kernel::HttpResponse Feed(const kernel::HttpRequest& request);
+  // The reminder job's handler.
+  void FireReminder(const kernel::JobRun& run);
+
+ private:
+  // Checks `activity` and fills its partner from the contact, lead or
+  // opportunity; the status names the field.
+  grpc::Status Prepare(const grpc::ServerContext& caller, soci::session& session,
+                       v1::Activity& activity);
+  void ScheduleReminders(soci::session& session, const v1::Activity& activity);
+  grpc::Status Close(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
+                     const std::string& status, const std::string& outcome, const char* method,
+                     v1::Activity* response);
+
+  kernel::ModuleContext& context_;
+  TeamDirectory& teams_;
+};
+
+}  // namespace karton::crm

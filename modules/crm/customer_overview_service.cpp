@@ -1,0 +1,163 @@
+#include "customer_overview_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "activity_repository.h"
+#include "karton/common/v1/customer_overview.pb.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "lead_repository.h"
+#include "lead_service.h"
+#include "opportunity_repository.h"
+
+namespace karton::crm {
+namespace {
+
+namespace pv1 = partners::v1;
+
+constexpr int kListed = 20;
+
+std::string Lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+std::unique_ptr<grpc::ClientContext> As(const grpc::ServerContext& caller) {
+  auto call = std::make_unique<grpc::ClientContext>();
+  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  kernel::ForwardCaller(caller, *call);
+  return call;
+}
+
+// One module's section, by a generic unary call of its offered method.
+grpc::Status CallSection(grpc::Channel& channel, const grpc::ServerContext& caller,
+                         const std::string& method, std::int64_t partner_id,
+                         common::v1::CustomerOverviewSection& section) {
+  common::v1::CustomerOverviewSectionRequest request;
+  request.set_partner_id(partner_id);
+  std::string serialized;
+  request.SerializeToString(&serialized);
+  grpc::Slice slice(serialized);
+  grpc::ByteBuffer request_bytes(&slice, 1);
+  grpc::ByteBuffer response_bytes;
+  grpc::GenericStub stub(channel.shared_from_this());
+  auto call = As(caller);
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  grpc::Status result;
+  stub.UnaryCall(call.get(), method, grpc::StubOptions(), &request_bytes, &response_bytes,
+                 [&](grpc::Status status) {
+                   std::lock_guard lock(mutex);
+                   result = std::move(status);
+                   finished = true;
+                   done.notify_one();
+                 });
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return finished; });
+  if (!result.ok()) return result;
+  std::vector<grpc::Slice> slices;
+  if (!response_bytes.Dump(&slices).ok()) return {grpc::StatusCode::INTERNAL, "unreadable answer"};
+  std::string bytes;
+  for (const auto& part : slices)
+    bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  if (!section.ParseFromString(bytes)) return {grpc::StatusCode::INTERNAL, "not a section"};
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+kernel::MethodRoles CustomerOverviewServiceImpl::Roles() {
+  return {{"GetCustomerOverview", CrmReaders()}};
+}
+
+grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
+    grpc::ServerContext* context, const v1::GetCustomerOverviewRequest* request,
+    v1::CustomerOverview* response) {
+  if (request->partner_id() <= 0) return kernel::InvalidField("partner_id", "is required");
+  return kernel::Guarded(context_, "GetCustomerOverview", [&]() -> grpc::Status {
+    auto channel = context_.Channel();
+    auto partners = pv1::PartnerService::NewStub(channel);
+    // The card decides: a partner the caller may not see has no overview.
+    pv1::GetPartnerRequest get;
+    get.set_id(request->partner_id());
+    if (auto status = partners->GetPartner(As(*context).get(), get, response->mutable_partner());
+        !status.ok()) {
+      return status;
+    }
+    pv1::ListContactsRequest contacts;
+    contacts.set_partner_id(request->partner_id());
+    contacts.set_page_size(100);
+    pv1::ListContactsResponse listed_contacts;
+    if (auto status = partners->ListContacts(As(*context).get(), contacts, &listed_contacts);
+        !status.ok()) {
+      return status;
+    }
+    *response->mutable_contacts() = listed_contacts.contacts();
+    pv1::ListTimelineRequest timeline;
+    timeline.set_partner_id(request->partner_id());
+    timeline.set_page_size(kListed);
+    pv1::ListTimelineResponse listed_timeline;
+    if (auto status = partners->ListTimeline(As(*context).get(), timeline, &listed_timeline);
+        !status.ok()) {
+      return status;
+    }
+    *response->mutable_recent_timeline() = listed_timeline.interactions();
+
+    {
+      const Scope scope = ScopeOf(kernel::CallerOf(*context));
+      auto lease = context_.Db().Acquire();
+      // Leads are matched to a partner when qualified; before that, the
+      // customer's own email finds what it wrote in.
+      std::vector<std::string> emails;
+      for (const auto& email : response->partner().emails()) emails.push_back(Lower(email));
+      for (const auto& contact : response->contacts()) {
+        for (const auto& email : contact.emails()) emails.push_back(Lower(email));
+      }
+      for (auto& lead : lead_repository::OpenForPartner(lease.Session(), scope,
+                                                        request->partner_id(), emails, kListed)) {
+        *response->add_open_leads() = std::move(lead);
+      }
+      opportunity_repository::ListFilter open_opportunities{.partner_id = request->partner_id(),
+                                                            .status = "open"};
+      for (auto& opportunity :
+           opportunity_repository::List(lease.Session(), scope, open_opportunities, 0, kListed)) {
+        *response->add_open_opportunities() = std::move(opportunity);
+      }
+      for (auto& activity : activity_repository::NextForPartner(
+               lease.Session(), request->partner_id(), scope, kListed)) {
+        *response->add_next_activities() = std::move(activity);
+      }
+    }
+
+    // Other modules' sections: whatever is loaded and answers.
+    for (const auto& offer : context_.Extensions(kOverviewSectionPoint)) {
+      common::v1::CustomerOverviewSection section;
+      const auto status =
+          CallSection(*channel, *context, offer.method, request->partner_id(), section);
+      if (!status.ok()) {
+        context_.Log().warn("customer overview: {}'s section left out: {}", offer.module,
+                            status.error_message());
+        response->add_unavailable_sections(offer.module);
+        continue;
+      }
+      section.set_module(offer.module);
+      *response->add_sections() = std::move(section);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::crm

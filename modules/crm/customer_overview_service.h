@@ -1,0 +1,28 @@
+// karton.crm.v1.CustomerOverviewService: Partner 360 (A6). Everything about
+// a customer in one call, gathered as the caller: the card, contacts and
+// timeline from PartnerService, the CRM's own leads, opportunities and
+// activities, and a section from every module offering one at the
+// extension point "customer_overview.section".
+#pragma once
+
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
+#include "karton/kernel/module.h"
+
+namespace karton::crm {
+
+inline constexpr const char* kOverviewSectionPoint = "customer_overview.section";
+
+class CustomerOverviewServiceImpl final : public v1::CustomerOverviewService::Service {
+ public:
+  explicit CustomerOverviewServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+
+  static kernel::MethodRoles Roles();
+
+  grpc::Status GetCustomerOverview(grpc::ServerContext*, const v1::GetCustomerOverviewRequest*,
+                                   v1::CustomerOverview*) override;
+
+ private:
+  kernel::ModuleContext& context_;
+};
+
+}  // namespace karton::crm

@@ -1,0 +1,293 @@
+// Activities, reminders, calendars and the customer overview end to end
+// (C6, C7, C8, A6), on kartond's test clock.
+#include <google/protobuf/util/time_util.h>
+#include <libical/ical.h>
+
+#include "crm_fixture.h"
+#include "karton/crm/v1/activity_service.grpc.pb.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
+#include "karton/kernel/v1/kernel_service.grpc.pb.h"
+#include "messaging_fixture.h"
+
+namespace karton::testing {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+class CrmActivitiesTest : public CrmTest {
+ protected:
+  void StartWithTestClock() {
+    Start({"--test-clock"});
+    activities_ = cv1::ActivityService::NewStub(channel_);
+  }
+
+  // The server's clock (AdvanceClock by one microsecond tells it).
+  google::protobuf::Timestamp Now() { return Advance(std::chrono::microseconds(1)); }
+
+  google::protobuf::Timestamp Advance(std::chrono::microseconds by) {
+    kv1::AdvanceClockRequest request;
+    *request.mutable_duration() = TimeUtil::MicrosecondsToDuration(by.count());
+    kv1::AdvanceClockResponse response;
+    const auto status =
+        kv1::KernelService::NewStub(channel_)->AdvanceClock(As().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.now();
+  }
+
+  cv1::Activity NewActivity(const std::string& token, cv1::ActivityType type,
+                            const std::string& subject, const google::protobuf::Timestamp& start,
+                            std::int64_t partner_id = 0, std::int64_t opportunity_id = 0) {
+    cv1::CreateActivityRequest request;
+    auto* activity = request.mutable_activity();
+    activity->set_type(type);
+    activity->set_subject(subject);
+    activity->set_location("Szeged, Kárász utca 5.");
+    *activity->mutable_start_time() = start;
+    activity->mutable_duration()->set_seconds(3600);
+    activity->add_reminders()->set_seconds(15 * 60);
+    activity->set_partner_id(partner_id);
+    activity->set_opportunity_id(opportunity_id);
+    cv1::Activity created;
+    const auto status = activities_->CreateActivity(As(token).get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  std::int64_t NewPartner(const std::string& name, const std::string& email = "") {
+    partners::v1::CreatePartnerRequest request;
+    request.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    request.mutable_partner()->set_display_name(name);
+    if (!email.empty()) request.mutable_partner()->add_emails(email);
+    partners::v1::Partner partner;
+    EXPECT_TRUE(partners_->CreatePartner(As().get(), request, &partner).ok());
+    return partner.id();
+  }
+
+  std::unique_ptr<cv1::ActivityService::Stub> activities_;
+};
+
+google::protobuf::Timestamp Plus(google::protobuf::Timestamp time, std::chrono::seconds by) {
+  time.set_seconds(time.seconds() + by.count());
+  time.set_nanos(0);
+  return time;
+}
+
+TEST_F(CrmActivitiesTest, AReminderFiresWhenTheClockPassesIt) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto meeting = NewActivity(anna.token, cv1::ACTIVITY_TYPE_MEETING,
+                                   "Bemutató a Zöld Kft.-nél", Plus(Now(), std::chrono::hours(2)));
+  EXPECT_EQ(meeting.assigned_user_id(), anna.id);
+  EXPECT_EQ(meeting.status(), cv1::ACTIVITY_STATUS_PLANNED);
+
+  // An hour on: not yet.
+  Advance(std::chrono::hours(1));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(sink_->Messages().empty());
+  // Past the reminder (15 minutes before the start): the email comes.
+  Advance(std::chrono::minutes(50));
+  ASSERT_TRUE(sink_->WaitForMessages(1, std::chrono::seconds(20)));
+  const ReceivedMail mail = sink_->Messages().at(0);
+  EXPECT_EQ(mail.recipients.at(0), "anna@karton.example");
+  EXPECT_EQ(DecodeEncodedWords(mail.Header("Subject")), "Emlékeztető: Bemutató a Zöld Kft.-nél");
+
+  // Moving the meeting moves the reminder; a cancelled one never fires.
+  const auto call = NewActivity(anna.token, cv1::ACTIVITY_TYPE_CALL, "Visszahívás",
+                                Plus(Now(), std::chrono::hours(3)));
+  cv1::CancelActivityRequest cancel;
+  cancel.set_id(call.id());
+  cancel.set_etag(call.etag());
+  cancel.set_reason("az ügyfél lemondta");
+  cv1::Activity canceled;
+  ASSERT_TRUE(activities_->CancelActivity(As(anna.token).get(), cancel, &canceled).ok());
+  EXPECT_EQ(canceled.status(), cv1::ACTIVITY_STATUS_CANCELED);
+  Advance(std::chrono::hours(4));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(sink_->Messages().size(), 1u);
+}
+
+TEST_F(CrmActivitiesTest, TheIcsFeedCarriesTheActivityAndRotationRetiresTheOldUrl) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto peter = NewColleague("peter@karton.example", kv1::ROLE_SALES);
+  const auto meeting =
+      NewActivity(anna.token, cv1::ACTIVITY_TYPE_MEETING, "Tárgyalás: Árvíztűrő Zrt.",
+                  Plus(Now(), std::chrono::hours(24)));
+  cv1::CalendarFeed feed;
+  ASSERT_TRUE(activities_->GetCalendarFeed(As(anna.token).get(), {}, &feed).ok());
+  EXPECT_EQ(feed.user_id(), anna.id);
+  const std::string prefix = "http://" + kartond_->HttpAddress();
+  ASSERT_EQ(feed.url().rfind(prefix + "/calendar/", 0), 0u) << feed.url();
+  const std::string path = feed.url().substr(prefix.size());
+  // The same URL again; nobody else's.
+  cv1::CalendarFeed again;
+  ASSERT_TRUE(activities_->GetCalendarFeed(As(anna.token).get(), {}, &again).ok());
+  EXPECT_EQ(again.url(), feed.url());
+  cv1::GetCalendarFeedRequest other;
+  other.set_user_id(anna.id);
+  EXPECT_EQ(activities_->GetCalendarFeed(As(peter.token).get(), other, &again).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  std::string ics;
+  ASSERT_EQ(HttpGet(kartond_->HttpAddress(), path, ics), 200);
+  std::unique_ptr<icalcomponent, decltype(&icalcomponent_free)> calendar(
+      icalparser_parse_string(ics.c_str()), &icalcomponent_free);
+  ASSERT_NE(calendar, nullptr) << ics;
+  ASSERT_EQ(icalcomponent_isa(calendar.get()), ICAL_VCALENDAR_COMPONENT);
+  icalcomponent* event = icalcomponent_get_first_component(calendar.get(), ICAL_VEVENT_COMPONENT);
+  ASSERT_NE(event, nullptr) << ics;
+  EXPECT_STREQ(icalcomponent_get_summary(event), "Tárgyalás: Árvíztűrő Zrt.");
+  EXPECT_STREQ(icalcomponent_get_location(event), "Szeged, Kárász utca 5.");
+  EXPECT_EQ(icaltime_as_timet(icalcomponent_get_dtstart(event)), meeting.start_time().seconds());
+  EXPECT_EQ(icaltime_as_timet(icalcomponent_get_dtend(event)),
+            meeting.start_time().seconds() + 3600);
+  EXPECT_NE(icalcomponent_get_first_component(event, ICAL_VALARM_COMPONENT), nullptr);
+  EXPECT_EQ(icalcomponent_count_errors(calendar.get()), 0);
+
+  // A change shows on the next fetch.
+  cv1::UpdateActivityRequest update;
+  update.mutable_activity()->set_id(meeting.id());
+  update.mutable_activity()->set_etag(meeting.etag());
+  update.mutable_activity()->set_subject("Tárgyalás (áthelyezve)");
+  update.mutable_update_mask()->add_paths("subject");
+  cv1::Activity updated;
+  ASSERT_TRUE(activities_->UpdateActivity(As(anna.token).get(), update, &updated).ok());
+  ASSERT_EQ(HttpGet(kartond_->HttpAddress(), path, ics), 200);
+  EXPECT_NE(ics.find("SUMMARY:Tárgyalás (áthelyezve)"), std::string::npos) << ics;
+
+  cv1::CalendarFeed rotated;
+  ASSERT_TRUE(activities_->RotateCalendarFeed(As(anna.token).get(), {}, &rotated).ok());
+  EXPECT_NE(rotated.url(), feed.url());
+  EXPECT_EQ(HttpGet(kartond_->HttpAddress(), path, ics), 404);
+  EXPECT_EQ(HttpGet(kartond_->HttpAddress(), rotated.url().substr(prefix.size()), ics), 200);
+
+  // ListCalendar: the same activity in its range.
+  cv1::ListCalendarRequest range;
+  *range.mutable_start_time() = Now();
+  *range.mutable_end_time() = Plus(Now(), std::chrono::hours(48));
+  cv1::ListCalendarResponse listed;
+  ASSERT_TRUE(activities_->ListCalendar(As(anna.token).get(), range, &listed).ok());
+  ASSERT_EQ(listed.activities_size(), 1);
+  EXPECT_EQ(listed.activities(0).id(), meeting.id());
+}
+
+TEST_F(CrmActivitiesTest, CompletingWritesTheTimelineAndTheStaleJobFlagsExactlyTheRightDeals) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  cv1::CreatePipelineRequest create_pipeline;
+  create_pipeline.mutable_pipeline()->set_name("Sales");
+  for (const char* name : {"New", "Offer"})
+    create_pipeline.mutable_pipeline()->add_stages()->set_name(name);
+  auto* won = create_pipeline.mutable_pipeline()->add_stages();
+  won->set_name("Won");
+  won->set_won(true);
+  auto* lost = create_pipeline.mutable_pipeline()->add_stages();
+  lost->set_name("Lost");
+  lost->set_lost(true);
+  cv1::Pipeline pipeline;
+  ASSERT_TRUE(pipelines_->CreatePipeline(As().get(), create_pipeline, &pipeline).ok());
+  const auto partner = NewPartner("Zöld Kft.");
+  std::vector<cv1::Opportunity> deals;
+  for (const char* name : {"with a next step", "only a finished call", "nothing planned"}) {
+    cv1::CreateOpportunityRequest create;
+    create.mutable_opportunity()->set_name(name);
+    create.mutable_opportunity()->set_partner_id(partner);
+    create.mutable_opportunity()->set_owner_user_id(anna.id);
+    cv1::Opportunity deal;
+    ASSERT_TRUE(opportunities_->CreateOpportunity(As().get(), create, &deal).ok());
+    deals.push_back(deal);
+  }
+  NewActivity(anna.token, cv1::ACTIVITY_TYPE_MEETING, "Ajánlat bemutatása",
+              Plus(Now(), std::chrono::hours(24 * 3)), 0, deals[0].id());
+  const auto call = NewActivity(anna.token, cv1::ACTIVITY_TYPE_CALL, "Igényfelmérő hívás",
+                                Plus(Now(), std::chrono::hours(1)), 0, deals[1].id());
+  EXPECT_EQ(call.partner_id(), partner);  // from the opportunity
+  cv1::CompleteActivityRequest complete;
+  complete.set_id(call.id());
+  complete.set_etag(call.etag());
+  complete.set_outcome("Ajánlatot kér jövő hétre");
+  cv1::Activity done;
+  ASSERT_TRUE(activities_->CompleteActivity(As(anna.token).get(), complete, &done).ok());
+  EXPECT_EQ(done.status(), cv1::ACTIVITY_STATUS_DONE);
+
+  // The call is on the partner's timeline.
+  partners::v1::ListTimelineRequest timeline;
+  timeline.set_partner_id(partner);
+  partners::v1::ListTimelineResponse entries;
+  for (int i = 0; i < 100 && entries.interactions_size() == 0; ++i) {
+    ASSERT_TRUE(partners_->ListTimeline(As().get(), timeline, &entries).ok());
+    if (entries.interactions_size() == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(entries.interactions_size(), 1);
+  EXPECT_EQ(entries.interactions(0).channel(), partners::v1::INTERACTION_CHANNEL_CALL);
+  EXPECT_EQ(entries.interactions(0).subject(), "Igényfelmérő hívás");
+  EXPECT_NE(entries.interactions(0).body().find("Ajánlatot kér jövő hétre"), std::string::npos);
+  EXPECT_EQ(entries.interactions(0).source_module(), "crm");
+
+  // Exactly the two deals without a planned activity are stale.
+  cv1::ListStaleOpportunitiesResponse stale;
+  ASSERT_TRUE(opportunities_->ListStaleOpportunities(As(anna.token).get(), {}, &stale).ok());
+  ASSERT_EQ(stale.opportunities_size(), 2);
+  EXPECT_EQ(stale.opportunities(0).id(), deals[1].id());
+  EXPECT_EQ(stale.opportunities(1).id(), deals[2].id());
+
+  // The daily job at 07:00 reminds Anna once, listing both.
+  Advance(std::chrono::hours(25));
+  ASSERT_TRUE(sink_->WaitForMessages(1, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  int stale_notices = 0;
+  for (const auto& mail : sink_->Messages()) {
+    if (mail.recipients.at(0) == "anna@karton.example" &&
+        DecodeEncodedWords(mail.Header("Subject")) == "2 lehetőségnek nincs következő lépése") {
+      ++stale_notices;
+    }
+  }
+  EXPECT_EQ(stale_notices, 1);
+  // The next day's run reminds again (the deals are still stale), once.
+  Advance(std::chrono::hours(24));
+  ASSERT_TRUE(sink_->WaitForMessages(2, std::chrono::seconds(20)));
+}
+
+TEST_F(CrmActivitiesTest, TheCustomerOverviewGathersCardContactsLeadsDealsActivitiesAndTimeline) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto partner = NewPartner("Fekete és Fia Kft.", "info@fekete.example");
+  partners::v1::CreateContactRequest contact;
+  contact.set_partner_id(partner);
+  contact.mutable_contact()->set_name("Fekete Anna");
+  contact.mutable_contact()->add_emails("anna@fekete.example");
+  partners::v1::Contact stored_contact;
+  ASSERT_TRUE(partners_->CreateContact(As().get(), contact, &stored_contact).ok());
+  // A lead the contact wrote in, not yet qualified.
+  cv1::CreateLeadRequest lead;
+  lead.mutable_lead()->set_contact_name("Fekete Anna");
+  lead.mutable_lead()->set_email("Anna@Fekete.example");
+  lead.mutable_lead()->set_assigned_user_id(anna.id);
+  cv1::Lead stored_lead;
+  ASSERT_TRUE(leads_->CreateLead(As().get(), lead, &stored_lead).ok());
+  NewActivity(anna.token, cv1::ACTIVITY_TYPE_CALL, "Bemutatkozó hívás",
+              Plus(Now(), std::chrono::hours(2)), partner);
+
+  cv1::GetCustomerOverviewRequest request;
+  request.set_partner_id(partner);
+  cv1::CustomerOverview overview;
+  auto status = cv1::CustomerOverviewService::NewStub(channel_)->GetCustomerOverview(
+      As(anna.token).get(), request, &overview);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(overview.partner().display_name(), "Fekete és Fia Kft.");
+  ASSERT_EQ(overview.contacts_size(), 1);
+  ASSERT_EQ(overview.open_leads_size(), 1);
+  EXPECT_EQ(overview.open_leads(0).id(), stored_lead.id());
+  ASSERT_EQ(overview.next_activities_size(), 1);
+  EXPECT_EQ(overview.next_activities(0).subject(), "Bemutatkozó hívás");
+  EXPECT_TRUE(overview.unavailable_sections().empty());
+
+  request.set_partner_id(987654);
+  status = cv1::CustomerOverviewService::NewStub(channel_)->GetCustomerOverview(As().get(), request,
+                                                                                &overview);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -1,6 +1,13 @@
 #include "closed_loop.h"
 
+#include <curl/curl.h>
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
 
 namespace karton::bench {
 
@@ -36,7 +43,10 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
     std::unique_ptr<PendingCall> call;
     Clock::time_point start;
   };
-  std::vector<Slot> slots(static_cast<std::size_t>(std::max(1, options.concurrency)));
+  const bool by_count = options.calls > 0;
+  std::int64_t in_parallel = std::max(1, options.concurrency);
+  if (by_count) in_parallel = std::min(in_parallel, options.calls);
+  std::vector<Slot> slots(static_cast<std::size_t>(in_parallel));
   grpc::CompletionQueue queue;
   std::int64_t sequence = 0;
   auto start_call = [&](std::size_t index) {
@@ -50,8 +60,10 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   };
 
   const Clock::time_point begin = Clock::now();
-  const Clock::time_point counted_from = begin + options.warmup;
-  const Clock::time_point end = counted_from + options.duration;
+  const Clock::time_point counted_from = by_count ? begin : begin + options.warmup;
+  const Clock::time_point end =
+      by_count ? Clock::time_point::max() : counted_from + options.duration;
+  Clock::time_point last_end = begin;
   for (std::size_t i = 0; i < slots.size(); ++i) start_call(i);
   std::size_t in_flight = slots.size();
 
@@ -62,6 +74,7 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   while (in_flight > 0 && queue.Next(&tag, &ok)) {
     const auto index = reinterpret_cast<std::size_t>(tag);
     const Clock::time_point now = Clock::now();
+    last_end = now;
     Slot& slot = slots[index];
     const bool counted = slot.start >= counted_from && now <= end;
     const grpc::Status& status = slot.call->status();
@@ -73,7 +86,7 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
     } else if (counted) {
       millis.push_back(std::chrono::duration<double, std::milli>(now - slot.start).count());
     }
-    if (now < end) {
+    if (by_count ? sequence < options.calls : now < end) {
       start_call(index);
     } else {
       slot.call.reset();
@@ -84,7 +97,93 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   while (queue.Next(&tag, &ok)) {
   }
   result.calls = static_cast<std::int64_t>(millis.size());
-  result.seconds = std::chrono::duration<double>(options.duration).count();
+  result.seconds = by_count ? std::chrono::duration<double>(last_end - begin).count()
+                            : std::chrono::duration<double>(options.duration).count();
+  Summarise(millis, result);
+  return result;
+}
+
+namespace {
+
+struct Upload {
+  const std::string* data = nullptr;
+  std::size_t sent = 0;
+};
+
+std::size_t ReadUpload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  const std::size_t n = std::min(size * count, upload->data->size() - upload->sent);
+  std::memcpy(buffer, upload->data->data() + upload->sent, n);
+  upload->sent += n;
+  return n;
+}
+
+}  // namespace
+
+LoadResult RunSmtpLoop(const SmtpOptions& options,
+                       const std::function<SmtpMessage(std::int64_t)>& message_for) {
+  std::atomic<std::int64_t> next{0};
+  std::mutex mutex;  // guards result and millis
+  LoadResult result;
+  std::vector<double> millis;
+  const std::string envelope_from = fmt::format("<{}>", options.from);
+
+  auto sender = [&] {
+    // One easy handle per thread: libcurl keeps its connection open between
+    // transfers to the same server, so each thread is one SMTP session.
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(),
+                                                               &curl_easy_cleanup);
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    CURL* curl = handle.get();
+    curl_easy_setopt(curl, CURLOPT_URL, options.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, envelope_from.c_str());
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    std::vector<double> mine;
+    for (;;) {
+      const std::int64_t sequence = next++;
+      if (sequence >= options.messages) break;
+      const SmtpMessage message = message_for(sequence);
+      std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
+          curl_slist_append(nullptr, fmt::format("<{}>", message.to).c_str()),
+          &curl_slist_free_all);
+      Upload upload{&message.mime};
+      curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients.get());
+      curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+      curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                       static_cast<curl_off_t>(message.mime.size()));
+      error_buffer[0] = '\0';
+      const Clock::time_point start = Clock::now();
+      const CURLcode code = curl_easy_perform(curl);
+      if (code == CURLE_OK) {
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        continue;
+      }
+      long reply = 0;
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
+      std::lock_guard lock(mutex);
+      ++result.errors;
+      auto& entry = result.errors_by_code[static_cast<int>(code)];
+      if (entry.first++ == 0) {
+        entry.second = fmt::format("{} (SMTP reply {}): {}", curl_easy_strerror(code), reply,
+                                   error_buffer[0] != '\0' ? error_buffer : "no detail");
+      }
+    }
+    std::lock_guard lock(mutex);
+    millis.insert(millis.end(), mine.begin(), mine.end());
+  };
+
+  const Clock::time_point begin = Clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, options.concurrency); ++i) threads.emplace_back(sender);
+  for (auto& thread : threads) thread.join();
+  // Each thread's QUIT is part of the time: the sink has every message once
+  // the threads are through.
+  result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  result.calls = static_cast<std::int64_t>(millis.size());
   Summarise(millis, result);
   return result;
 }

@@ -1,9 +1,17 @@
-// A closed-loop load driver over gRPC's async API: `concurrency` calls are
-// in flight at all times, spread over `connections` channels (each its own
-// TCP connection); a call that completes is replaced by the next at once.
-// The first `warmup` is not counted; then every call that starts and ends
-// within `duration` is. Every failed call is counted by status code and the
-// first message of each code is kept: errors are reported, never dropped.
+// Closed-loop load drivers: `concurrency` calls are in flight at all times
+// and a call that completes is replaced by the next at once.
+//
+// RunClosedLoop drives kartond over gRPC's async API, spread over
+// `connections` channels (each its own TCP connection). By time (the
+// default): the first `warmup` is not counted; then every call that starts
+// and ends within `duration` is. By count (`calls` > 0): exactly that many
+// calls, every one counted, timed from the first start to the last end.
+// Every failed call is counted by status code and the first message of each
+// code is kept: errors are reported, never dropped.
+//
+// RunSmtpLoop is the raw comparator of the email scenario: libcurl handing a
+// fixed number of messages straight to an SMTP server, one thread and one
+// reused connection per unit of concurrency.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -25,6 +33,8 @@ struct LoadOptions {
   int connections = 1;
   std::chrono::milliseconds warmup{2000};
   std::chrono::milliseconds duration{10000};
+  // > 0: run exactly this many calls instead of for `warmup` + `duration`.
+  std::int64_t calls = 0;
 };
 
 // One call in flight. Start() issues it on `queue` with `tag`; the driver
@@ -79,5 +89,26 @@ class UnaryCall : public PendingCall {
 
 // Latency percentiles of `millis` (sorted in place).
 void Summarise(std::vector<double>& millis, LoadResult& result);
+
+struct SmtpOptions {
+  std::string url;   // smtp://host:port
+  std::string from;  // the envelope sender, an address without brackets
+  int concurrency = 1;
+  std::int64_t messages = 1;
+};
+
+// Message number `sequence`: its envelope recipient and its text as sent
+// after DATA (headers and body, CRLF line ends).
+struct SmtpMessage {
+  std::string to;
+  std::string mime;
+};
+
+// Sends `options.messages` messages, `concurrency` at a time, each thread
+// keeping its connection for all its messages. `calls` in the result are
+// the messages the server accepted; failures are counted by libcurl's error
+// code (errors_by_code) with the first message of each.
+LoadResult RunSmtpLoop(const SmtpOptions& options,
+                       const std::function<SmtpMessage(std::int64_t)>& message_for);
 
 }  // namespace karton::bench

@@ -2,14 +2,21 @@
 //
 //   karton_load generate --rows 1000000 --out partners.csv
 //   karton_load call --scenario get --concurrency 16 --seconds 10 --max-id 1000000 ...
-//       a closed loop of CreatePartner, GetPartner, ListPartners (first page)
-//       or SearchPartners (3-letter fragments) over async gRPC
+//       a closed loop of CreatePartner, GetPartner, ListPartners (first page),
+//       SearchPartners (3-letter fragments) or SendMessage (send-email: a
+//       transactional email to bench<n>@example.com) over async gRPC; with
+//       --calls N exactly N calls instead of a duration
+//   karton_load smtp --url smtp://127.0.0.1:2525 --messages N --concurrency 16
+//       the raw side of the email scenario: the same emails handed straight
+//       to an SMTP server with libcurl, one reused connection per thread
 //   karton_load event-latency --samples 200 --after-event-id N ...
 //       CreatePartner, one at a time, to the partner's event arriving on a
 //       Subscribe stream
 //
 // Results go to stdout as one line of key=value pairs for the script; errors
 // go to stderr, by status code, and make the exit status 1.
+#include <curl/curl.h>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
@@ -23,6 +30,7 @@
 
 #include "closed_loop.h"
 #include "karton/kernel/v1/event_service.grpc.pb.h"
+#include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "partner_data.h"
 
@@ -30,6 +38,7 @@ namespace karton::bench {
 namespace {
 
 namespace pv1 = partners::v1;
+namespace mv1 = messaging::v1;
 
 struct CallSettings {
   std::string scenario;
@@ -38,24 +47,77 @@ struct CallSettings {
 };
 
 // A factory of unary calls: `request_for(sequence)` builds each request,
-// `method` is the stub's PrepareAsync<Method>.
-template <class Request, class Response>
+// `method` is the stub's PrepareAsync<Method> (of any service).
+template <class Request, class Response, class Stub>
 CallFactory UnaryFactory(std::function<Request(std::int64_t)> request_for,
-                         std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (
-                             pv1::PartnerService::Stub::*method)(grpc::ClientContext*,
-                                                                 const Request&,
-                                                                 grpc::CompletionQueue*)) {
+                         std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (Stub::*method)(
+                             grpc::ClientContext*, const Request&, grpc::CompletionQueue*)) {
   return [request_for, method](const std::shared_ptr<grpc::Channel>& channel,
                                std::unique_ptr<grpc::ClientContext> context,
                                std::int64_t sequence) -> std::unique_ptr<PendingCall> {
     // Stubs are cheap; the channel (the connection) is what is shared.
-    std::shared_ptr<pv1::PartnerService::Stub> stub = pv1::PartnerService::NewStub(channel);
+    auto stub = std::make_shared<Stub>(channel);
     return std::make_unique<UnaryCall<Response>>(
         std::move(context), [stub, method, request = request_for(sequence)](
                                 grpc::ClientContext* c, grpc::CompletionQueue* q) {
           return ((*stub).*method)(c, request, q);
         });
   };
+}
+
+// The email of the send-email scenario, number `serial`: a short
+// transactional text, as an order confirmation would be. Both sides of the
+// scenario send it (SendMessage inline, and the raw SMTP loop as MIME).
+struct BenchEmail {
+  std::string to;
+  std::string subject;
+  std::string text;
+};
+
+BenchEmail BenchEmailFor(std::int64_t serial) {
+  return {fmt::format("bench{}@example.com", serial),
+          fmt::format("Rendelés visszaigazolása: B-{}", serial),
+          fmt::format("Kedves Ügyfelünk!\n\nKöszönjük a rendelését (B-{}). A csomagot két "
+                      "munkanapon belül feladjuk,\na számlát e-mailben küldjük, amint "
+                      "elkészült.\n\nÜdvözlettel:\nPannon Gép Kft.\n",
+                      serial)};
+}
+
+std::string Base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const auto byte = [&](std::size_t at) {
+      return at < bytes.size() ? static_cast<unsigned>(static_cast<unsigned char>(bytes[at])) : 0U;
+    };
+    const unsigned group = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += kAlphabet[(group >> 18) & 63];
+    out += kAlphabet[(group >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
+  }
+  return out;
+}
+
+// The raw side's message: the shape kartond sends (an encoded-word subject,
+// a base64 text/plain body in lines of 76), so both move the same bytes.
+SmtpMessage BenchMime(std::int64_t serial, const std::string& from) {
+  const BenchEmail email = BenchEmailFor(serial);
+  std::string body;
+  const std::string encoded = Base64(email.text);
+  for (std::size_t i = 0; i < encoded.size(); i += 76) body += encoded.substr(i, 76) + "\r\n";
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return {email.to, fmt::format("Date: {:%a, %d %b %Y %H:%M:%S} +0000\r\n"
+                                "From: \"Bench\" <{}>\r\n"
+                                "To: <{}>\r\n"
+                                "Subject: =?UTF-8?B?{}?=\r\n"
+                                "Message-ID: <bench-{}@example.com>\r\n"
+                                "MIME-Version: 1.0\r\n"
+                                "Content-Type: text/plain; charset=UTF-8\r\n"
+                                "Content-Transfer-Encoding: base64\r\n\r\n{}",
+                                now, from, email.to, Base64(email.subject), serial, body)};
 }
 
 CallFactory FactoryFor(const CallSettings& settings) {
@@ -100,7 +162,21 @@ CallFactory FactoryFor(const CallSettings& settings) {
         },
         &Stub::PrepareAsyncSearchPartners);
   }
-  throw CLI::ValidationError("--scenario", "one of create, get, list, search");
+  if (settings.scenario == "send-email") {
+    return UnaryFactory<mv1::SendMessageRequest, mv1::Message>(
+        [base = settings.serial_base](std::int64_t sequence) {
+          const BenchEmail email = BenchEmailFor(base + sequence);
+          mv1::SendMessageRequest request;
+          request.set_channel(mv1::CHANNEL_EMAIL);
+          request.set_category(mv1::CATEGORY_TRANSACTIONAL);
+          request.mutable_recipient()->set_address(email.to);
+          request.set_subject(email.subject);
+          request.set_text_body(email.text);
+          return request;
+        },
+        &mv1::MessagingService::Stub::PrepareAsyncSendMessage);
+  }
+  throw CLI::ValidationError("--scenario", "one of create, get, list, search, send-email");
 }
 
 int ReportErrors(const LoadResult& result) {
@@ -114,11 +190,31 @@ int ReportErrors(const LoadResult& result) {
 int Call(const LoadOptions& options, const CallSettings& settings) {
   const LoadResult result = RunClosedLoop(options, FactoryFor(settings));
   std::cout << fmt::format(
-      "scenario={} concurrency={} connections={} seconds={:.1f} calls={} rate={:.1f} "
+      "scenario={} concurrency={} connections={} seconds={:.3f} calls={} rate={:.1f} "
       "p50_ms={:.3f} p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={}\n",
       settings.scenario, options.concurrency, options.connections, result.seconds, result.calls,
       result.rate(), result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms, result.errors);
   return ReportErrors(result);
+}
+
+// The raw side of the email scenario: the same emails straight to the SMTP
+// server.
+int Smtp(const SmtpOptions& options, std::int64_t serial_base) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const LoadResult result = RunSmtpLoop(options, [&](std::int64_t sequence) {
+    return BenchMime(serial_base + sequence, options.from);
+  });
+  curl_global_cleanup();
+  std::cout << fmt::format(
+      "scenario=smtp concurrency={} seconds={:.3f} calls={} rate={:.1f} p50_ms={:.3f} "
+      "p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={}\n",
+      options.concurrency, result.seconds, result.calls, result.rate(), result.p50_ms,
+      result.p95_ms, result.p99_ms, result.max_ms, result.errors);
+  for (const auto& [code, entry] : result.errors_by_code) {
+    std::cerr << fmt::format("karton_load: {} messages failed with libcurl error {}: {}\n",
+                             entry.first, code, entry.second);
+  }
+  return result.errors == 0 ? 0 : 1;
 }
 
 // Creates partners one at a time and times each until its
@@ -215,12 +311,28 @@ int main(int argc, char** argv) {
   };
   auto* call = app.add_subcommand("call", "A closed loop of one kind of call");
   add_connection_options(call);
-  call->add_option("--scenario", settings.scenario, "create, get, list or search")->required();
+  call->add_option("--scenario", settings.scenario, "create, get, list, search or send-email")
+      ->required();
   call->add_option("--concurrency", options.concurrency)->capture_default_str();
   call->add_option("--connections", options.connections)->capture_default_str();
   call->add_option("--warmup-seconds", warmup_seconds)->capture_default_str();
   call->add_option("--seconds", seconds)->capture_default_str();
   call->add_option("--max-id", settings.max_id, "GetPartner picks ids in 1..max-id")
+      ->capture_default_str();
+  call->add_option("--calls", options.calls,
+                   "Exactly this many calls, all counted, instead of warm-up and duration")
+      ->check(CLI::PositiveNumber);
+
+  SmtpOptions smtp_options;
+  smtp_options.from = "bench@example.com";
+  std::int64_t smtp_serial_base = 10000000;
+  auto* smtp = app.add_subcommand("smtp", "The same emails as send-email, straight to SMTP");
+  smtp->add_option("--url", smtp_options.url, "smtp://host:port")->required();
+  smtp->add_option("--from", smtp_options.from, "The envelope sender")->capture_default_str();
+  smtp->add_option("--messages", smtp_options.messages)->check(CLI::PositiveNumber)->required();
+  smtp->add_option("--concurrency", smtp_options.concurrency, "Threads, each one connection")
+      ->capture_default_str();
+  smtp->add_option("--serial-base", smtp_serial_base, "bench<n>@example.com counts from here")
       ->capture_default_str();
 
   int samples = 200;
@@ -241,6 +353,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (call->parsed()) return Call(options, settings);
+    if (smtp->parsed()) return Smtp(smtp_options, smtp_serial_base);
     return EventLatency(options, samples, after_event_id, settings.serial_base);
   } catch (const std::exception& error) {
     std::cerr << "karton_load: " << error.what() << "\n";

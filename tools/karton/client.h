@@ -52,5 +52,7 @@ void AddKernelCommands(CLI::App& app, const GlobalOptions& options, int& exit_co
 void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// leads, opps, pipelines, forms and rules (crm_commands.cpp, docs/crm.md).
+void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

@@ -9,6 +9,10 @@
 //       --template order_confirmation --var number=A-17 --wait   send, wait for delivery
 //   karton messages list --status failed        messages that did not go out
 //   karton messages letters export --format pdf --duplex --out letters.pdf
+//   karton leads list --status new --assignee 12   new leads of a colleague
+//   karton leads qualify 41 --etag ... --revenue '1250000 HUF'   lead to opportunity
+//   karton opps move 7 --etag ... --stage Offer     an opportunity to another stage
+//   karton forms create --file contact.json         a web form, served at /forms/<slug>
 //   karton --output json modules        any command's answer as JSON, for scripts
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
   karton::cli::AddEventCommands(app, options, exit_code);
   karton::cli::AddPartnerCommands(app, options, exit_code);
   karton::cli::AddMessageCommands(app, options, exit_code);
+  karton::cli::AddCrmCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,762 @@
+// karton leads|opps|pipelines|forms|rules ...: the CRM (docs/crm.md).
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <stdexcept>
+
+#include "client.h"
+#include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
+#include "karton/crm/v1/lead_service.grpc.pb.h"
+#include "karton/crm/v1/opportunity_service.grpc.pb.h"
+#include "karton/crm/v1/pipeline_service.grpc.pb.h"
+#include "karton/crm/v1/web_form_service.grpc.pb.h"
+
+namespace karton::cli {
+namespace {
+
+namespace cv1 = crm::v1;
+using google::protobuf::util::TimeUtil;
+using Leads = cv1::LeadService::Stub;
+using Opportunities = cv1::OpportunityService::Stub;
+using Pipelines = cv1::PipelineService::Stub;
+using Forms = cv1::WebFormService::Stub;
+using Rules = cv1::AssignmentRuleService::Stub;
+
+// Bad usage found after parsing: exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The server refused: reported, exit code 1 (3 when unreachable).
+struct ServerError {
+  grpc::Status status;
+};
+
+// A command's body; its result becomes the exit code.
+std::function<void()> Run(const GlobalOptions& options, int& exit_code, std::function<int()> body) {
+  return [&options, &exit_code, body = std::move(body)] {
+    try {
+      exit_code = body();
+    } catch (const UsageError& error) {
+      std::cerr << "karton: " << error.what() << "\n";
+      exit_code = 2;
+    } catch (const ServerError& error) {
+      exit_code = ReportError(error.status, options);
+    }
+  };
+}
+
+// One call on any of the CRM services; a refusal throws ServerError.
+template <typename Stub, typename Request, typename Response>
+Response Fetch(const GlobalOptions& options,
+               grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+               const Request& request) {
+  Stub stub(ChannelFor(options));
+  Response response;
+  const auto status = (stub.*method)(MakeContext(options).get(), request, &response);
+  if (!status.ok()) throw ServerError{status};
+  return response;
+}
+
+// The answer as JSON (--output json) or through `print`.
+template <typename Stub, typename Request, typename Response, typename Print>
+int Call(const GlobalOptions& options,
+         grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+         const Request& request, Print print) {
+  const Response response = Fetch(options, method, request);
+  if (options.output == "json") std::cout << ToJson(response);
+  if (options.output != "json") print(response);
+  return 0;
+}
+
+// "web_form" -> LEAD_SOURCE_WEB_FORM, "" -> the zero value (CLI11 has checked the word).
+template <typename Enum>
+Enum FromWord(std::string word, const std::string& prefix) {
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto* value = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByName(prefix + word);
+  return value == nullptr ? Enum{} : static_cast<Enum>(value->number());
+}
+
+template <typename Enum>
+std::string Word(Enum value, const std::string& prefix) {
+  const auto* named = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByNumber(value);
+  return named == nullptr ? std::to_string(static_cast<int>(value))
+                          : EnumWord(std::string(named->name()), prefix);
+}
+
+// Name, target, name, target, ...: plain text options.
+template <typename... More>
+void AddTexts(CLI::App* command, const char* name, std::string* target, More... more) {
+  command->add_option(name, *target, std::string("The lead's ") + (name + 2));
+  if constexpr (sizeof...(more) > 0) AddTexts(command, more...);
+}
+
+// An option taking one of `choices`; anything else is bad usage.
+CLI::Option* AddChoice(CLI::App* command, const std::string& name, std::string& word,
+                       const std::vector<std::string>& choices) {
+  std::string help;
+  for (const auto& one : choices) help += (help.empty() ? "" : "|") + one;
+  return command->add_option(name, word, help)->check(CLI::IsMember(choices));
+}
+
+std::string Time(const google::protobuf::Timestamp& time, std::size_t length = 16) {
+  return time.seconds() == 0 && time.nanos() == 0 ? "-"
+                                                  : TimeUtil::ToString(time).substr(0, length);
+}
+
+void ParseTime(const std::string& text, const char* option, google::protobuf::Timestamp* time) {
+  if (!TimeUtil::FromString(text, time)) {
+    throw UsageError(fmt::format("{} takes an RFC 3339 time such as 2026-11-02T08:00:00Z, not '{}'",
+                                 option, text));
+  }
+}
+
+// YYYY-MM-DD, a real calendar date.
+common::v1::Date ParseDate(const std::string& text) {
+  unsigned year = 0, month = 0, day = 0;
+  char tail = 0;
+  if (text.size() != 10 ||
+      std::sscanf(text.c_str(), "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 ||
+      !std::chrono::year_month_day(std::chrono::year(static_cast<int>(year)),
+                                   std::chrono::month(month), std::chrono::day(day))
+           .ok()) {
+    throw UsageError("--close-date takes a date as YYYY-MM-DD, not '" + text + "'");
+  }
+  common::v1::Date date;
+  date.set_year(static_cast<int>(year));
+  date.set_month(static_cast<int>(month));
+  date.set_day(static_cast<int>(day));
+  return date;
+}
+
+// The minor unit digits of an ISO 4217 currency: 0 for JPY, KRW and the
+// others without a minor unit, 3 for the dinars and rials of ISO's list, 2
+// for the rest, HUF included (the fillér is no longer coined, but ISO 4217
+// still gives HUF two digits).
+int MinorDigits(const std::string& currency) {
+  static const std::vector<std::string> kNone{"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                              "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                              "VND", "VUV", "XAF", "XOF", "XPF"};
+  static const std::vector<std::string> kThree{"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
+  if (std::find(kNone.begin(), kNone.end(), currency) != kNone.end()) return 0;
+  return std::find(kThree.begin(), kThree.end(), currency) != kThree.end() ? 3 : 2;
+}
+
+// "1250000 HUF", "1 250 000,00 HUF", "12.50 EUR", "1250000HUF" -> minor units
+// and currency. Spaces group digits; '.' or ',' (once) starts the decimals.
+common::v1::Money ParseMoney(const std::string& text) {
+  std::string whole, fraction, currency;
+  std::string* digits = &whole;
+  bool bad = false;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalpha(byte)) {
+      currency += static_cast<char>(std::toupper(byte));
+    } else if (std::isdigit(byte) && currency.empty()) {
+      digits->push_back(c);
+    } else if ((c == '.' || c == ',') && digits == &whole && currency.empty()) {
+      digits = &fraction;
+    } else {
+      bad = bad || c != ' ';
+    }
+  }
+  const auto minor_digits = static_cast<std::size_t>(MinorDigits(currency));
+  if (bad || currency.size() != 3 || whole.empty() || whole.size() > 15 ||
+      fraction.size() > minor_digits) {
+    throw UsageError(fmt::format(
+        "--revenue takes an amount and an ISO 4217 currency such as '1250000 HUF' or '12.50 "
+        "EUR' (at most {} decimal digits for {}), not '{}'",
+        minor_digits, currency.empty() ? "it" : currency, text));
+  }
+  fraction.resize(minor_digits, '0');
+  common::v1::Money money;
+  money.set_currency_code(currency);
+  money.set_minor_units(std::stoll(whole + fraction));
+  return money;
+}
+
+// 125000000 HUF -> "1 250 000,00 HUF" (Hungarian style: spaces group, a
+// comma before the decimals); "" when there is no amount.
+std::string FormatMoney(const common::v1::Money& money) {
+  if (money.currency_code().empty()) return "";
+  const int minor_digits = MinorDigits(money.currency_code());
+  auto digits =
+      std::to_string(money.minor_units() < 0 ? -money.minor_units() : money.minor_units());
+  if (digits.size() <= static_cast<std::size_t>(minor_digits)) {
+    digits.insert(0, static_cast<std::size_t>(minor_digits) + 1 - digits.size(), '0');
+  }
+  const auto point = digits.size() - static_cast<std::size_t>(minor_digits);
+  std::string text = money.minor_units() < 0 ? "-" : "";
+  for (std::size_t at = 0; at < point; ++at) {
+    if (at > 0 && (point - at) % 3 == 0) text += ' ';
+    text += digits[at];
+  }
+  if (minor_digits > 0) text += "," + digits.substr(point);
+  return text + " " + money.currency_code();
+}
+
+bool IsNumber(const std::string& text) {
+  return !text.empty() && text.size() <= 18 &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// A stage by id, or by name (any case) among the stages of `pipeline_id`,
+// or of every pipeline when 0: a name found in several is bad usage.
+std::int64_t StageId(const GlobalOptions& options, const std::string& stage,
+                     std::int64_t pipeline_id) {
+  if (stage.empty()) return 0;
+  if (IsNumber(stage)) return std::stoll(stage);
+  const auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::vector<std::int64_t> found;
+  const auto all = Fetch(options, &Pipelines::ListPipelines, cv1::ListPipelinesRequest{});
+  for (const auto& pipeline : all.pipelines()) {
+    for (const auto& candidate : pipeline.stages()) {
+      if ((pipeline_id == 0 || pipeline.id() == pipeline_id) &&
+          lower(candidate.name()) == lower(stage)) {
+        found.push_back(candidate.id());
+      }
+    }
+  }
+  if (found.size() == 1) return found.front();
+  throw UsageError(found.empty()
+                       ? fmt::format("no stage named '{}'", stage)
+                       : fmt::format("several pipelines have a stage '{}': give --pipeline or "
+                                     "the stage's id",
+                                     stage));
+}
+
+// One line of at most `width` characters, "…" where cut; "-" for nothing
+// in a table (`dash`). fmt pads by characters, so accents line up.
+std::string Cut(std::string text, std::size_t width, bool dash = true) {
+  if (text.empty() && dash) text = "-";
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  const auto continues = [&](std::size_t at) {
+    return at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
+  };
+  std::size_t characters = 0;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    if (continues(at) || ++characters < width) continue;
+    std::size_t next = at + 1;  // the last character fits only when nothing follows it
+    while (continues(next)) ++next;
+    return next == text.size() ? text : text.substr(0, at) + "…";
+  }
+  return text;
+}
+
+void Line(const std::string& label, const std::string& value) {
+  if (!value.empty()) std::cout << fmt::format("  {:<12} {}\n", label, value);
+}
+
+// Label, value, label, value, ...
+template <typename... More>
+void Lines(const std::string& label, const std::string& value, const More&... more) {
+  Line(label, value);
+  if constexpr (sizeof...(more) > 0) Lines(more...);
+}
+
+std::string Id(std::int64_t id) { return id == 0 ? "" : std::to_string(id); }
+
+std::string Who(std::int64_t user, std::int64_t team) {
+  if (user != 0 && team != 0) return fmt::format("user {}, team {}", user, team);
+  if (user != 0) return fmt::format("user {}", user);
+  return team != 0 ? fmt::format("team {}", team) : "";
+}
+
+void MorePages(const std::string& token) {
+  if (!token.empty()) std::cout << "more: --page-token " << token << "\n";
+}
+
+// --- output
+
+void PrintLeads(const cv1::ListLeadsResponse& response) {
+  constexpr auto kRow = "{:>6}  {:<12} {:<24} {:<32} {:<16} {}\n";
+  std::cout << fmt::format(kRow, "ID", "STATUS", "NAME", "TITLE", "ASSIGNEE", "CREATED");
+  for (const auto& lead : response.leads()) {
+    std::cout << fmt::format(kRow, lead.id(), Word(lead.status(), "LEAD_STATUS_"),
+                             Cut(lead.contact_name(), 24), Cut(lead.title(), 32),
+                             Cut(Who(lead.assigned_user_id(), lead.team_id()), 16),
+                             Time(lead.create_time()));
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintLead(const cv1::Lead& lead) {
+  std::cout << fmt::format("lead {}: {} ({})\n", lead.id(), Word(lead.status(), "LEAD_STATUS_"),
+                           Word(lead.source(), "LEAD_SOURCE_"));
+  std::string place = lead.country();
+  for (const auto* part : {&lead.postal_code(), &lead.city()}) {
+    if (!part->empty()) place += (place.empty() ? "" : " ") + *part;
+  }
+  Lines("title", lead.title(), "name", lead.contact_name(), "email", lead.email(), "phone",
+        lead.phone(), "company", lead.company_name(), "tax number", lead.tax_number(), "place",
+        place, "category", lead.category(), "assigned",
+        Who(lead.assigned_user_id(), lead.team_id()), "web form", Id(lead.web_form_id()), "partner",
+        Id(lead.partner_id()), "opportunity", Id(lead.opportunity_id()), "reason",
+        lead.disqualify_reason());
+  for (const auto& [key, value] : lead.custom_fields()) Line(key, value);
+  Lines("message", Cut(lead.message(), 200, false), "created", Time(lead.create_time()), "updated",
+        Time(lead.update_time()), "etag", lead.etag());
+  for (const auto& change : lead.status_history()) {
+    std::cout << fmt::format("  {}  {:<12} {:<10} {}\n", Time(change.change_time()),
+                             Word(change.status(), "LEAD_STATUS_"),
+                             change.user_id() == 0 ? "system" : Who(change.user_id(), 0),
+                             change.note());
+  }
+}
+
+// The current stage: the last of the history, which carries its name.
+std::string StageName(const cv1::Opportunity& opportunity) {
+  const auto& history = opportunity.stage_history();
+  return history.empty() ? std::to_string(opportunity.stage_id())
+                         : (history.end() - 1)->stage_name();
+}
+
+std::string DateText(const cv1::Opportunity& opportunity) {
+  const auto& date = opportunity.expected_close_date();
+  return opportunity.has_expected_close_date()
+             ? fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+             : "";
+}
+
+void PrintOpportunities(const cv1::ListOpportunitiesResponse& response) {
+  constexpr auto kRow = "{:>6}  {:<28} {:>7}  {:<14} {:<6} {:>20}  {:<10} {}\n";
+  std::cout << fmt::format(kRow, "ID", "NAME", "PARTNER", "STAGE", "STATUS", "AMOUNT", "OWNER",
+                           "CLOSE");
+  for (const auto& opportunity : response.opportunities()) {
+    std::cout << fmt::format(
+        kRow, opportunity.id(), Cut(opportunity.name(), 28), opportunity.partner_id(),
+        Cut(StageName(opportunity), 14), Word(opportunity.status(), "OPPORTUNITY_STATUS_"),
+        FormatMoney(opportunity.expected_revenue()), Cut(Who(opportunity.owner_user_id(), 0), 10),
+        Cut(DateText(opportunity), 10));
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintOpportunity(const cv1::Opportunity& opportunity) {
+  std::cout << fmt::format("opportunity {}: {}, stage {}\n", opportunity.id(),
+                           Word(opportunity.status(), "OPPORTUNITY_STATUS_"),
+                           StageName(opportunity));
+  Lines("name", opportunity.name(), "partner", Id(opportunity.partner_id()), "pipeline",
+        Id(opportunity.pipeline_id()), "revenue", FormatMoney(opportunity.expected_revenue()),
+        "close date", DateText(opportunity), "owner",
+        Who(opportunity.owner_user_id(), opportunity.team_id()), "lead", Id(opportunity.lead_id()),
+        "lost reason", opportunity.lost_reason(), "created", Time(opportunity.create_time()),
+        "closed", opportunity.has_close_time() ? Time(opportunity.close_time()) : "", "etag",
+        opportunity.etag());
+  for (const auto& change : opportunity.stage_history()) {
+    std::cout << fmt::format("  {}  {:<20} {}\n", Time(change.change_time()), change.stage_name(),
+                             change.user_id() == 0 ? "system" : Who(change.user_id(), 0));
+  }
+}
+
+std::string StageText(const cv1::Stage& stage) {
+  return fmt::format("{} {}%{}", stage.name(), stage.probability(),
+                     stage.won() ? " (won)" : (stage.lost() ? " (lost)" : ""));
+}
+
+void PrintPipelines(const cv1::ListPipelinesResponse& response) {
+  std::cout << fmt::format("{:>5}  {:<24} {}\n", "ID", "NAME", "STAGES");
+  for (const auto& pipeline : response.pipelines()) {
+    std::string stages;
+    for (const auto& stage : pipeline.stages()) {
+      stages += (stages.empty() ? "" : " → ") + StageText(stage);
+    }
+    std::cout << fmt::format("{:>5}  {:<24} {}\n", pipeline.id(), Cut(pipeline.name(), 24), stages);
+  }
+}
+
+void PrintPipeline(const cv1::Pipeline& pipeline) {
+  std::cout << fmt::format("pipeline {}: {}\n", pipeline.id(), pipeline.name());
+  for (const auto& stage : pipeline.stages()) {
+    std::cout << fmt::format("  {:>5}  {}\n", stage.id(), StageText(stage));
+  }
+  Lines("updated", Time(pipeline.update_time()), "etag", pipeline.etag());
+}
+
+void PrintForms(const cv1::ListWebFormsResponse& response) {
+  constexpr auto kRow = "{:>5}  {:<28} {:<32} {:>6} {:>10}  {}\n";
+  std::cout << fmt::format(kRow, "ID", "PAGE", "TITLE", "FIELDS", "CATEGORIES", "UPDATED");
+  for (const auto& form : response.web_forms()) {
+    std::cout << fmt::format(kRow, form.id(), Cut("/forms/" + form.slug(), 28),
+                             Cut(form.title() + (form.disabled() ? " (disabled)" : ""), 32),
+                             form.fields_size(), form.categories_size(), Time(form.update_time()));
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintForm(const cv1::WebForm& form) {
+  std::cout << fmt::format("form {}: {}{}\n", form.id(), form.title(),
+                           form.disabled() ? " (disabled)" : "");
+  Lines("page", "/forms/" + form.slug(), "embed", "/forms/" + form.slug() + "/embed");
+  for (const auto& field : form.fields()) {
+    Line("field",
+         fmt::format("{} ({}{}): {}", field.name(), Word(field.type(), "WEB_FORM_FIELD_TYPE_"),
+                     field.required() ? ", required" : "", field.label()));
+  }
+  for (const auto& category : form.categories()) {
+    Line("category", fmt::format("{} → {}: {}", category.key(),
+                                 Who(category.user_id(), category.team_id()), category.label()));
+  }
+  for (const auto& origin : form.allowed_origins()) Line("origin", origin);
+  Lines("confirmation", form.confirmation_template(), "language", form.language(), "redirect",
+        form.redirect_url(), "updated", Time(form.update_time()), "etag", form.etag());
+}
+
+void PrintRules(const cv1::ListAssignmentRulesResponse& response) {
+  constexpr auto kRow = "{:>5} {:>9}  {:<16} {:<7} {:<8} {:<16} {}\n";
+  std::cout << fmt::format(kRow, "ID", "PRIORITY", "CATEGORY", "COUNTRY", "POSTAL", "TO",
+                           "CREATED");
+  for (const auto& rule : response.assignment_rules()) {
+    std::cout << fmt::format(kRow, rule.id(), rule.priority(), Cut(rule.category(), 16),
+                             Cut(rule.country(), 7), Cut(rule.postal_code_prefix(), 8),
+                             Cut(Who(rule.user_id(), rule.team_id()), 16),
+                             Time(rule.create_time()));
+  }
+}
+
+const std::vector<std::string> kLeadStatuses{"new", "qualified", "disqualified"};
+const std::vector<std::string> kLeadSources{"manual", "web_form", "import", "email", "api"};
+const std::vector<std::string> kOpportunityStatuses{"open", "won", "lost"};
+
+// Options every command of a group may bind; each run parses one command.
+struct Options {
+  std::int64_t id = 0, user = 0, team = 0, partner = 0, pipeline = 0;
+  std::string etag, name, stage, revenue, reason, request_id, status, page_token, slug, file, date;
+  std::string source, since, until;
+  std::vector<std::string> fields;
+  int limit = 50, priority = 0;
+  cv1::Lead lead;
+  cv1::AssignmentRule rule;
+};
+
+// A request for the command's record: its id, and its etag when the request takes one.
+template <typename Request>
+Request For(const Options& bound) {
+  Request request;
+  request.set_id(bound.id);
+  if constexpr (requires { request.set_etag(bound.etag); }) request.set_etag(bound.etag);
+  return request;
+}
+
+CLI::App* WithId(CLI::App* command, Options& bound) {
+  command->add_option("id", bound.id)->required();
+  return command;
+}
+
+CLI::App* WithEtag(CLI::App* command, Options& bound) {
+  command->add_option("--etag", bound.etag, "From `get`; refused (ABORTED) when it changed since")
+      ->required();
+  return WithId(command, bound);
+}
+
+void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* leads = app.add_subcommand("leads", "Prospects: list, create, assign, qualify")
+                    ->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+  auto& lead = bound->lead;
+
+  auto* list = leads->add_subcommand("list", "Leads, newest first");
+  AddChoice(list, "--status", bound->status, kLeadStatuses);
+  AddChoice(list, "--source", bound->source, kLeadSources);
+  list->add_option("--category", *lead.mutable_category(), "A web form category or label");
+  list->add_option("--assignee", bound->user, "Assigned to this user");
+  list->add_option("--team", bound->team, "Assigned to this team");
+  list->add_option("--since", bound->since, "Created at or after (RFC 3339)");
+  list->add_option("--until", bound->until, "Created before (RFC 3339)");
+  list->add_option("--limit", bound->limit, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", bound->page_token, "From the previous page");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    cv1::ListLeadsRequest request;
+    request.set_status(FromWord<cv1::LeadStatus>(bound->status, "LEAD_STATUS_"));
+    request.set_source(FromWord<cv1::LeadSource>(bound->source, "LEAD_SOURCE_"));
+    request.set_category(bound->lead.category());
+    request.set_assigned_user_id(bound->user);
+    request.set_team_id(bound->team);
+    if (!bound->since.empty()) ParseTime(bound->since, "--since", request.mutable_start_time());
+    if (!bound->until.empty()) ParseTime(bound->until, "--until", request.mutable_end_time());
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Leads::ListLeads, request, PrintLeads);
+  }));
+
+  WithId(leads->add_subcommand("get", "One lead with its status history"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Leads::GetLead, For<cv1::GetLeadRequest>(*bound), PrintLead);
+      }));
+
+  auto* create = leads->add_subcommand("create", "A lead typed in; routed unless assigned");
+  create->add_option("--name", *lead.mutable_contact_name(), "The person")->required();
+  AddTexts(create, "--email", lead.mutable_email(), "--phone", lead.mutable_phone(), "--company",
+           lead.mutable_company_name(), "--title", lead.mutable_title(), "--tax-number",
+           lead.mutable_tax_number(), "--country", lead.mutable_country(), "--postal-code",
+           lead.mutable_postal_code(), "--city", lead.mutable_city(), "--message",
+           lead.mutable_message(), "--category", lead.mutable_category());
+  create->add_option("--assignee", bound->user, "A user's id (no routing then)");
+  create->add_option("--team", bound->team, "A team's id (no routing then)");
+  create->add_option("--field", bound->fields, "key=value into custom_fields, repeatable");
+  create->add_option("--request-id", bound->request_id, "The same id twice creates one lead");
+  create->callback(Run(options, exit_code, [&options, bound] {
+    cv1::CreateLeadRequest request;
+    *request.mutable_lead() = bound->lead;
+    if (request.lead().email().empty() && request.lead().phone().empty()) {
+      throw UsageError("give a way to reach the person: --email E or --phone P");
+    }
+    for (const auto& pair : bound->fields) {
+      const auto equals = pair.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        throw UsageError("--field takes key=value, not '" + pair + "'");
+      }
+      (*request.mutable_lead()->mutable_custom_fields())[pair.substr(0, equals)] =
+          pair.substr(equals + 1);
+    }
+    request.mutable_lead()->set_assigned_user_id(bound->user);
+    request.mutable_lead()->set_team_id(bound->team);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Leads::CreateLead, request, PrintLead);
+  }));
+
+  auto* assign = WithEtag(
+      leads->add_subcommand("assign", "Give a lead to a user or a team (or both)"), *bound);
+  assign->add_option("--user", bound->user, "The assignee (the team stays unless --team)");
+  assign->add_option("--team", bound->team, "The team (the assignee stays unless --user)");
+  assign->callback(Run(options, exit_code, [&options, bound, assign] {
+    cv1::UpdateLeadRequest request;
+    request.mutable_lead()->set_id(bound->id);
+    request.mutable_lead()->set_etag(bound->etag);
+    request.mutable_lead()->set_assigned_user_id(bound->user);
+    request.mutable_lead()->set_team_id(bound->team);
+    if (assign->count("--user") > 0) request.mutable_update_mask()->add_paths("assigned_user_id");
+    if (assign->count("--team") > 0) request.mutable_update_mask()->add_paths("team_id");
+    if (request.update_mask().paths().empty()) throw UsageError("give --user U or --team T");
+    return Call(options, &Leads::UpdateLead, request, PrintLead);
+  }));
+
+  auto* qualify = WithEtag(
+      leads->add_subcommand("qualify", "Match or create the partner and open an opportunity"),
+      *bound);
+  qualify->add_option("--partner", bound->partner, "This partner instead of matching one");
+  qualify->add_option("--pipeline", bound->pipeline, "Default: the first pipeline");
+  qualify->add_option("--name", bound->name, "The opportunity's name; default: the lead's title");
+  qualify->add_option("--revenue", bound->revenue, "Expected, e.g. '1250000 HUF', '12.50 EUR'");
+  qualify->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::QualifyLeadRequest>(*bound);
+    request.set_partner_id(bound->partner);
+    request.set_pipeline_id(bound->pipeline);
+    request.set_opportunity_name(bound->name);
+    if (!bound->revenue.empty()) *request.mutable_expected_revenue() = ParseMoney(bound->revenue);
+    return Call(options, &Leads::QualifyLead, request, [](const cv1::QualifyLeadResponse& done) {
+      std::cout << fmt::format("lead {} qualified: partner {} ({})\n", done.lead().id(),
+                               done.lead().partner_id(), done.partner_match());
+      PrintOpportunity(done.opportunity());
+    });
+  }));
+
+  auto* disqualify =
+      WithEtag(leads->add_subcommand("disqualify", "Close a lead with a reason"), *bound);
+  disqualify->add_option("--reason", bound->reason, "no budget, duplicate, spam, ...")->required();
+  disqualify->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::DisqualifyLeadRequest>(*bound);
+    request.set_reason(bound->reason);
+    return Call(options, &Leads::DisqualifyLead, request, PrintLead);
+  }));
+}
+
+void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* opps = app.add_subcommand("opps", "Opportunities: deals moving through a pipeline")
+                   ->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+  const std::string stage_help = "A stage's id or name";
+
+  auto* list = opps->add_subcommand("list", "Opportunities, newest first");
+  list->add_option("--partner", bound->partner, "Of this partner");
+  list->add_option("--pipeline", bound->pipeline, "In this pipeline");
+  list->add_option("--stage", bound->stage, stage_help);
+  AddChoice(list, "--status", bound->status, kOpportunityStatuses);
+  list->add_option("--owner", bound->user, "Owned by this user");
+  list->add_option("--limit", bound->limit, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", bound->page_token, "From the previous page");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    cv1::ListOpportunitiesRequest request;
+    request.set_partner_id(bound->partner);
+    request.set_pipeline_id(bound->pipeline);
+    request.set_stage_id(StageId(options, bound->stage, bound->pipeline));
+    request.set_status(FromWord<cv1::OpportunityStatus>(bound->status, "OPPORTUNITY_STATUS_"));
+    request.set_owner_user_id(bound->user);
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Opportunities::ListOpportunities, request, PrintOpportunities);
+  }));
+
+  WithId(opps->add_subcommand("get", "One opportunity with its stage history"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Opportunities::GetOpportunity,
+                    For<cv1::GetOpportunityRequest>(*bound), PrintOpportunity);
+      }));
+
+  auto* create = opps->add_subcommand("create", "An opportunity for a partner");
+  create->add_option("--name", bound->name, "What the deal is")->required();
+  create->add_option("--partner", bound->partner, "The customer's partner id")->required();
+  create->add_option("--pipeline", bound->pipeline, "Default: the first pipeline");
+  create->add_option("--stage", bound->stage, stage_help + "; default: the first");
+  create->add_option("--revenue", bound->revenue, "Expected, e.g. '1250000 HUF', '12.50 EUR'");
+  create->add_option("--close-date", bound->date, "Expected, YYYY-MM-DD");
+  create->add_option("--owner", bound->user, "Default: you");
+  create->add_option("--request-id", bound->request_id, "The same id twice creates one");
+  create->callback(Run(options, exit_code, [&options, bound] {
+    cv1::CreateOpportunityRequest request;
+    auto& opportunity = *request.mutable_opportunity();
+    opportunity.set_name(bound->name);
+    opportunity.set_partner_id(bound->partner);
+    opportunity.set_pipeline_id(bound->pipeline);
+    opportunity.set_owner_user_id(bound->user);
+    if (!bound->revenue.empty())
+      *opportunity.mutable_expected_revenue() = ParseMoney(bound->revenue);
+    if (!bound->date.empty()) *opportunity.mutable_expected_close_date() = ParseDate(bound->date);
+    opportunity.set_stage_id(StageId(options, bound->stage, bound->pipeline));
+    request.set_request_id(bound->request_id);
+    return Call(options, &Opportunities::CreateOpportunity, request, PrintOpportunity);
+  }));
+
+  auto* move = WithEtag(opps->add_subcommand("move", "To another open stage"), *bound);
+  move->add_option("--stage", bound->stage, stage_help + " in its pipeline")->required();
+  move->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::MoveStageRequest>(*bound);
+    const auto pipeline = IsNumber(bound->stage) ? 0
+                                                 : Fetch(options, &Opportunities::GetOpportunity,
+                                                         For<cv1::GetOpportunityRequest>(*bound))
+                                                       .pipeline_id();
+    request.set_stage_id(StageId(options, bound->stage, pipeline));
+    return Call(options, &Opportunities::MoveStage, request, PrintOpportunity);
+  }));
+
+  WithEtag(opps->add_subcommand("won", "Close it as won"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Opportunities::MarkWon, For<cv1::MarkWonRequest>(*bound),
+                    PrintOpportunity);
+      }));
+
+  auto* lost = WithEtag(opps->add_subcommand("lost", "Close it as lost, with a reason"), *bound);
+  lost->add_option("--reason", bound->reason, "price, went with a competitor, ...")->required();
+  lost->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::MarkLostRequest>(*bound);
+    request.set_reason(bound->reason);
+    return Call(options, &Opportunities::MarkLost, request, PrintOpportunity);
+  }));
+}
+
+void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto bound = std::make_shared<Options>();
+
+  auto* pipelines =
+      app.add_subcommand("pipelines", "Sales pipelines and their stages")->require_subcommand(1);
+  pipelines->add_subcommand("list", "Every pipeline, stages in order")
+      ->callback(Run(options, exit_code, [&options] {
+        return Call(options, &Pipelines::ListPipelines, cv1::ListPipelinesRequest{},
+                    PrintPipelines);
+      }));
+  WithId(pipelines->add_subcommand("get", "One pipeline: stage ids, probabilities"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Pipelines::GetPipeline, For<cv1::GetPipelineRequest>(*bound),
+                    PrintPipeline);
+      }));
+
+  auto* forms = app.add_subcommand("forms", "Lead-capture web forms served at /forms/<slug>")
+                    ->require_subcommand(1);
+  auto* list_forms = forms->add_subcommand("list", "Every web form");
+  list_forms->add_option("--page-token", bound->page_token, "From the previous page");
+  list_forms->callback(Run(options, exit_code, [&options, bound] {
+    cv1::ListWebFormsRequest request;
+    request.set_page_size(1000);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Forms::ListWebForms, request, PrintForms);
+  }));
+  auto* get_form = forms->add_subcommand("get", "One form: fields, categories, etag");
+  auto* by_id = get_form->add_option("id", bound->id, "The form's id");
+  get_form->add_option("--slug", bound->slug, "The form's slug instead")->excludes(by_id);
+  get_form->callback(Run(options, exit_code, [&options, bound] {
+    if (bound->id == 0 && bound->slug.empty()) throw UsageError("name the form: ID or --slug S");
+    auto request = For<cv1::GetWebFormRequest>(*bound);
+    request.set_slug(bound->slug);
+    return Call(options, &Forms::GetWebForm, request, PrintForm);
+  }));
+  auto* create_form = forms->add_subcommand(
+      "create", "A form from a file holding a WebForm as JSON (docs/crm.md); prints its page");
+  create_form->add_option("--file", bound->file, "FORM.json")->required();
+  create_form->add_option("--request-id", bound->request_id, "The same id twice creates one");
+  create_form->callback(Run(options, exit_code, [&options, bound] {
+    std::ifstream in(bound->file, std::ios::binary);
+    if (!in) throw UsageError("cannot read " + bound->file);
+    const std::string json{std::istreambuf_iterator<char>(in), {}};
+    cv1::CreateWebFormRequest request;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(json, request.mutable_web_form());
+    if (!parsed.ok()) {
+      throw UsageError(fmt::format("{} is not a WebForm in JSON: {}", bound->file,
+                                   std::string(parsed.message())));
+    }
+    request.set_request_id(bound->request_id);
+    return Call(options, &Forms::CreateWebForm, request, PrintForm);
+  }));
+
+  auto* rules = app.add_subcommand("rules", "Lead routing rules, tried in ascending priority")
+                    ->require_subcommand(1);
+  rules->add_subcommand("list", "The rules in the order they are tried")
+      ->callback(Run(options, exit_code, [&options] {
+        return Call(options, &Rules::ListAssignmentRules, cv1::ListAssignmentRulesRequest{},
+                    PrintRules);
+      }));
+  auto& rule = bound->rule;
+  auto* add = rules->add_subcommand(
+      "add", "A rule: leads matching every condition given go to the user or team");
+  add->add_option("--priority", bound->priority, "Lower goes first")->required();
+  add->add_option("--category", *rule.mutable_category(), "The lead's category");
+  add->add_option("--country", *rule.mutable_country(), "ISO 3166-1 alpha-2, e.g. HU");
+  add->add_option("--postal-prefix", *rule.mutable_postal_code_prefix(), "e.g. 67 (Szeged)");
+  auto* to_user = add->add_option("--user", bound->user, "To this user");
+  add->add_option("--team", bound->team, "To this team (round-robin)")->excludes(to_user);
+  add->callback(Run(options, exit_code, [&options, bound] {
+    if (bound->user == 0 && bound->team == 0) throw UsageError("give --user U or --team T");
+    cv1::CreateAssignmentRuleRequest request;
+    *request.mutable_assignment_rule() = bound->rule;
+    request.mutable_assignment_rule()->set_priority(bound->priority);
+    request.mutable_assignment_rule()->set_user_id(bound->user);
+    request.mutable_assignment_rule()->set_team_id(bound->team);
+    return Call(options, &Rules::CreateAssignmentRule, request,
+                [](const cv1::AssignmentRule& added) {
+                  cv1::ListAssignmentRulesResponse one;
+                  *one.add_assignment_rules() = added;
+                  PrintRules(one);
+                });
+  }));
+  WithId(rules->add_subcommand("remove", "Delete a rule"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Rules::DeleteAssignmentRule,
+                    For<cv1::DeleteAssignmentRuleRequest>(*bound),
+                    [](const cv1::DeleteAssignmentRuleResponse&) { std::cout << "removed\n"; });
+      }));
+}
+
+}  // namespace
+
+void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  AddLeadCommands(app, options, exit_code);
+  AddOpportunityCommands(app, options, exit_code);
+  AddSetupCommands(app, options, exit_code);
+  // `karton activities ...` (calls, meetings, tasks and reminders, C6) goes
+  // here as AddActivityCommands once the ActivityService API exists.
+}
+
+}  // namespace karton::cli

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "client.h"
+#include "command_support.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
 #include "karton/crm/v1/lead_service.grpc.pb.h"
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
@@ -79,21 +80,6 @@ int Call(const GlobalOptions& options,
   return 0;
 }
 
-// "web_form" -> LEAD_SOURCE_WEB_FORM, "" -> the zero value (CLI11 has checked the word).
-template <typename Enum>
-Enum FromWord(std::string word, const std::string& prefix) {
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const auto* value = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByName(prefix + word);
-  return value == nullptr ? Enum{} : static_cast<Enum>(value->number());
-}
-
-template <typename Enum>
-std::string Word(Enum value, const std::string& prefix) {
-  const auto* named = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByNumber(value);
-  return named == nullptr ? std::to_string(static_cast<int>(value))
-                          : EnumWord(std::string(named->name()), prefix);
-}
-
 // Name, target, name, target, ...: plain text options.
 template <typename... More>
 void AddTexts(CLI::App* command, const char* name, std::string* target, More... more) {
@@ -101,17 +87,8 @@ void AddTexts(CLI::App* command, const char* name, std::string* target, More... 
   if constexpr (sizeof...(more) > 0) AddTexts(command, more...);
 }
 
-// An option taking one of `choices`; anything else is bad usage.
-CLI::Option* AddChoice(CLI::App* command, const std::string& name, std::string& word,
-                       const std::vector<std::string>& choices) {
-  std::string help;
-  for (const auto& one : choices) help += (help.empty() ? "" : "|") + one;
-  return command->add_option(name, word, help)->check(CLI::IsMember(choices));
-}
-
 std::string Time(const google::protobuf::Timestamp& time, std::size_t length = 16) {
-  return time.seconds() == 0 && time.nanos() == 0 ? "-"
-                                                  : TimeUtil::ToString(time).substr(0, length);
+  return ShortTime(time, length);
 }
 
 void ParseTime(const std::string& text, const char* option, google::protobuf::Timestamp* time) {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "client.h"
+#include "command_support.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 
 namespace karton::cli {
@@ -92,39 +93,13 @@ int Call(const GlobalOptions& options, Method<Request, Response> method, const R
   return Show(options, status, response, print);
 }
 
-// "email" -> CHANNEL_EMAIL, "" -> the zero value (CLI11 has checked the word).
-template <typename Enum>
-Enum FromWord(std::string word, const std::string& prefix) {
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const auto* value = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByName(prefix + word);
-  return value == nullptr ? Enum{} : static_cast<Enum>(value->number());
-}
-
-template <typename Enum>
-std::string Word(Enum value, const std::string& prefix) {
-  const auto* named = google::protobuf::GetEnumDescriptor<Enum>()->FindValueByNumber(value);
-  return named == nullptr ? std::to_string(static_cast<int>(value))
-                          : EnumWord(std::string(named->name()), prefix);
-}
-
 constexpr std::array kChannels{"email", "sms", "letter"};
 constexpr std::array kCategories{"transactional", "marketing"};
 constexpr std::array kStatuses{"queued", "sending", "sent", "failed", "suppressed"};
 constexpr std::array kFormats{"pdf", "csv"};
 
-// An option taking one of `choices`; anything else is bad usage.
-template <std::size_t n>
-CLI::Option* AddChoice(CLI::App* command, const std::string& name, std::string& word,
-                       const std::array<const char*, n>& choices) {
-  const std::vector<std::string> words(choices.begin(), choices.end());
-  std::string help;
-  for (const auto& one : words) help += (help.empty() ? "" : "|") + one;
-  return command->add_option(name, word, help)->check(CLI::IsMember(words));
-}
-
 std::string Time(const google::protobuf::Timestamp& time, std::size_t length = 19) {
-  return time.seconds() == 0 && time.nanos() == 0 ? "-"
-                                                  : TimeUtil::ToString(time).substr(0, length);
+  return ShortTime(time, length);
 }
 
 // --since and --until: RFC 3339 times (2026-11-02T08:00:00Z) into a

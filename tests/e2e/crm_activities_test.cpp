@@ -3,6 +3,9 @@
 #include <google/protobuf/util/time_util.h>
 #include <libical/ical.h>
 
+#include <boost/json.hpp>
+#include <tuple>
+
 #include "crm_fixture.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
@@ -287,6 +290,49 @@ TEST_F(CrmActivitiesTest, TheCustomerOverviewGathersCardContactsLeadsDealsActivi
   status = cv1::CustomerOverviewService::NewStub(channel_)->GetCustomerOverview(As().get(), request,
                                                                                 &overview);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CrmActivitiesTest, CommandLineClientPlansCompletesAndShowsCalendarsFeedsAndOverviews) {
+  StartWithTestClock();
+  const auto partner = NewPartner("Kék Madár Bt.", "info@kekmadar.example");
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path());
+  const std::string start = TimeUtil::ToString(Plus(Now(), std::chrono::hours(5)));
+  auto [code, out] =
+      RunCommand(karton + " activities create --type meeting --subject 'Bemutató' --start " +
+                 start + " --duration 45m --remind 15m --remind 1d --partner " +
+                 std::to_string(partner) + " --location 'Pécs' 2>&1");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("reminders    15 min, 1440 min"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(karton + " --output json activities list");
+  ASSERT_EQ(code, 0) << out;
+  const auto listed = boost::json::parse(out).at("activities").as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  const std::string id(listed.at(0).at("id").as_string());
+  const std::string etag(listed.at(0).at("etag").as_string());
+  std::tie(code, out) = RunCommand(karton + " activities calendar --days 2");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Bemutató"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(karton + " activities feed");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("/calendar/"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(karton + " overview " + std::to_string(partner));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("next activities (1)"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(karton + " activities complete " + id + " --etag " + etag +
+                                   " --outcome 'Megrendeli' 2>&1");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("status       done"), std::string::npos) << out;
+  // The same etag again is stale; no start and no due is bad usage.
+  std::tie(code, out) =
+      RunCommand(karton + " activities complete " + id + " --etag " + etag + " 2>&1");
+  EXPECT_EQ(code, 1) << out;
+  std::tie(code, out) =
+      RunCommand(karton + " activities create --type task --subject 'Nothing' 2>&1");
+  EXPECT_EQ(code, 2) << out;
+  std::tie(code, out) =
+      RunCommand(karton + " activities create --type call --subject 'x' --start " + start +
+                 " --remind soon 2>&1");
+  EXPECT_EQ(code, 2) << out;
 }
 
 }  // namespace

@@ -16,7 +16,9 @@
 
 #include "client.h"
 #include "command_support.h"
+#include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 #include "karton/crm/v1/lead_service.grpc.pb.h"
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
@@ -32,6 +34,8 @@ using Opportunities = cv1::OpportunityService::Stub;
 using Pipelines = cv1::PipelineService::Stub;
 using Forms = cv1::WebFormService::Stub;
 using Rules = cv1::AssignmentRuleService::Stub;
+using Activities = cv1::ActivityService::Stub;
+using Overviews = cv1::CustomerOverviewService::Stub;
 
 // Bad usage found after parsing: exit code 2.
 struct UsageError : std::runtime_error {
@@ -404,6 +408,109 @@ void PrintRules(const cv1::ListAssignmentRulesResponse& response) {
   }
 }
 
+void PrintActivityRows(const google::protobuf::RepeatedPtrField<cv1::Activity>& activities) {
+  constexpr auto kRow = "{:>6}  {:<8} {:<9} {:<16} {:<32} {:<10} {}\n";
+  std::cout << fmt::format(kRow, "ID", "TYPE", "STATUS", "WHEN", "SUBJECT", "WHO", "PARTNER");
+  for (const auto& activity : activities) {
+    std::cout << fmt::format(
+        kRow, activity.id(), Word(activity.type(), "ACTIVITY_TYPE_"),
+        Word(activity.status(), "ACTIVITY_STATUS_"),
+        Time(activity.has_start_time() ? activity.start_time() : activity.due_time()),
+        Cut(activity.subject(), 32), Cut(Who(activity.assigned_user_id(), activity.team_id()), 10),
+        Cut(Id(activity.partner_id()), 8));
+  }
+}
+
+void PrintActivities(const cv1::ListActivitiesResponse& response) {
+  PrintActivityRows(response.activities());
+  MorePages(response.next_page_token());
+}
+
+void PrintActivity(const cv1::Activity& activity) {
+  std::cout << fmt::format("activity {}: {}\n", activity.id(), activity.subject());
+  std::string reminders;
+  for (const auto& reminder : activity.reminders()) {
+    reminders += (reminders.empty() ? "" : ", ") + std::to_string(reminder.seconds() / 60) + " min";
+  }
+  Lines("type", Word(activity.type(), "ACTIVITY_TYPE_"), "status",
+        Word(activity.status(), "ACTIVITY_STATUS_"), "start",
+        activity.has_start_time() ? Time(activity.start_time()) : "", "duration",
+        activity.duration().seconds() > 0
+            ? std::to_string(activity.duration().seconds() / 60) + " min"
+            : "",
+        "due", activity.has_due_time() ? Time(activity.due_time()) : "", "where",
+        activity.location(), "who", Who(activity.assigned_user_id(), activity.team_id()), "partner",
+        Id(activity.partner_id()), "contact", Id(activity.contact_id()), "lead",
+        Id(activity.lead_id()), "opportunity", Id(activity.opportunity_id()), "reminders",
+        reminders, "about", activity.description(), "outcome", activity.outcome(), "etag",
+        activity.etag());
+}
+
+void PrintOverview(const cv1::CustomerOverview& overview) {
+  const auto& partner = overview.partner();
+  std::cout << fmt::format("{} (partner {})\n", partner.display_name(), partner.id());
+  Lines("tax number", partner.tax_number(), "email",
+        partner.emails_size() > 0 ? partner.emails(0) : "", "phone",
+        partner.phones_size() > 0 ? partner.phones(0) : "");
+  std::cout << fmt::format("\ncontacts ({})\n", overview.contacts_size());
+  for (const auto& contact : overview.contacts()) {
+    std::cout << fmt::format("  {:<28} {}\n", Cut(contact.name(), 28),
+                             contact.emails_size() > 0 ? contact.emails(0) : "");
+  }
+  std::cout << fmt::format("\nopen leads ({})\n", overview.open_leads_size());
+  for (const auto& lead : overview.open_leads()) {
+    std::cout << fmt::format("  #{:<6} {}\n", lead.id(), Cut(lead.title(), 60));
+  }
+  std::cout << fmt::format("\nopen opportunities ({})\n", overview.open_opportunities_size());
+  for (const auto& deal : overview.open_opportunities()) {
+    std::cout << fmt::format("  #{:<6} {:<40} {}\n", deal.id(), Cut(deal.name(), 40),
+                             FormatMoney(deal.expected_revenue()));
+  }
+  std::cout << fmt::format("\nnext activities ({})\n", overview.next_activities_size());
+  for (const auto& activity : overview.next_activities()) {
+    std::cout << fmt::format(
+        "  {:<16} {:<8} {}\n",
+        Time(activity.has_start_time() ? activity.start_time() : activity.due_time()),
+        Word(activity.type(), "ACTIVITY_TYPE_"), Cut(activity.subject(), 50));
+  }
+  std::cout << fmt::format("\nrecent timeline ({})\n", overview.recent_timeline_size());
+  for (const auto& entry : overview.recent_timeline()) {
+    std::cout << fmt::format("  {:<16} {}\n", Time(entry.occur_time()), Cut(entry.subject(), 60));
+  }
+  for (const auto& section : overview.sections()) {
+    std::cout << fmt::format("\n{} ({})\n  (see --output json)\n", section.title(),
+                             section.module());
+  }
+  for (const auto& module : overview.unavailable_sections()) {
+    std::cout << fmt::format("\n{}: not available now\n", module);
+  }
+}
+
+// "90s", "30m", "2h", "1d" -> seconds; bad usage otherwise.
+std::int64_t ParseDuration(const std::string& text, const char* option) {
+  std::size_t used = 0;
+  long long amount = -1;
+  try {
+    amount = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = used > 0 ? text.substr(used) : "";
+  const long long scale = unit == "s"   ? 1
+                          : unit == "m" ? 60
+                          : unit == "h" ? 3600
+                          : unit == "d" ? 86400
+                                        : 0;
+  if (used == 0 || amount < 0 || scale == 0) {
+    throw UsageError(
+        fmt::format("{} takes a duration such as 90s, 30m, 2h or 1d, not '{}'", option, text));
+  }
+  return amount * scale;
+}
+
+const std::vector<std::string> kActivityTypes{"call", "meeting", "task", "email"};
+const std::vector<std::string> kActivityStatuses{"planned", "done", "canceled"};
+
 const std::vector<std::string> kLeadStatuses{"new", "qualified", "disqualified"};
 const std::vector<std::string> kLeadSources{"manual", "web_form", "import", "email", "api"};
 const std::vector<std::string> kOpportunityStatuses{"open", "won", "lost"};
@@ -413,7 +520,11 @@ struct Options {
   std::int64_t id = 0, user = 0, team = 0, partner = 0, pipeline = 0;
   std::string etag, name, stage, revenue, reason, request_id, status, page_token, slug, file, date;
   std::string source, since, until;
-  std::vector<std::string> fields;
+  std::int64_t contact = 0, lead_id = 0, opportunity = 0;
+  std::string type, start, due, duration, location, description, outcome;
+  std::vector<std::string> fields, reminders;
+  bool rotate = false;
+  int days = 7;
   int limit = 50, priority = 0;
   cv1::Lead lead;
   cv1::AssignmentRule rule;
@@ -726,14 +837,158 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
       }));
 }
 
+void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* activities =
+      app.add_subcommand("activities", "Calls, meetings, tasks, emails; calendars and feeds")
+          ->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+
+  auto* list = activities->add_subcommand("list", "Activities, newest first");
+  list->add_option("--assignee", bound->user, "Assigned to this user");
+  list->add_option("--partner", bound->partner, "About this partner");
+  list->add_option("--lead", bound->lead_id, "About this lead");
+  list->add_option("--opportunity", bound->opportunity, "About this opportunity");
+  AddChoice(list, "--status", bound->status, kActivityStatuses);
+  list->add_option("--limit", bound->limit, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", bound->page_token, "From the previous page");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    cv1::ListActivitiesRequest request;
+    request.set_assigned_user_id(bound->user);
+    request.set_partner_id(bound->partner);
+    request.set_lead_id(bound->lead_id);
+    request.set_opportunity_id(bound->opportunity);
+    request.set_status(FromWord<cv1::ActivityStatus>(bound->status, "ACTIVITY_STATUS_"));
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Activities::ListActivities, request, PrintActivities);
+  }));
+
+  WithId(activities->add_subcommand("get", "One activity"), *bound)
+      ->callback(Run(options, exit_code, [&options, bound] {
+        return Call(options, &Activities::GetActivity, For<cv1::GetActivityRequest>(*bound),
+                    PrintActivity);
+      }));
+
+  auto* create = activities->add_subcommand("create", "Plan a call, meeting, task or email");
+  AddChoice(create, "--type", bound->type, kActivityTypes)->required();
+  create->add_option("--subject", bound->name, "What it is")->required();
+  create->add_option("--start", bound->start, "When it starts (RFC 3339)");
+  create->add_option("--duration", bound->duration, "How long: 30m, 1h");
+  create->add_option("--due", bound->due, "When it is due (RFC 3339), for tasks");
+  create->add_option("--partner", bound->partner, "About this partner");
+  create->add_option("--contact", bound->contact, "With this contact");
+  create->add_option("--lead", bound->lead_id, "About this lead");
+  create->add_option("--opportunity", bound->opportunity, "About this opportunity");
+  create->add_option("--location", bound->location, "Where (meetings)");
+  create->add_option("--description", bound->description, "Notes");
+  create->add_option("--assignee", bound->user, "Who does it (default: you)");
+  create->add_option("--remind", bound->reminders,
+                     "A reminder this long before: 15m, 1d; repeatable");
+  create->add_option("--request-id", bound->request_id, "The same id twice creates one activity");
+  create->callback(Run(options, exit_code, [&options, bound] {
+    cv1::CreateActivityRequest request;
+    auto* activity = request.mutable_activity();
+    activity->set_type(FromWord<cv1::ActivityType>(bound->type, "ACTIVITY_TYPE_"));
+    activity->set_subject(bound->name);
+    if (bound->start.empty() && bound->due.empty()) throw UsageError("give --start or --due");
+    if (!bound->start.empty()) ParseTime(bound->start, "--start", activity->mutable_start_time());
+    if (!bound->due.empty()) ParseTime(bound->due, "--due", activity->mutable_due_time());
+    if (!bound->duration.empty()) {
+      activity->mutable_duration()->set_seconds(ParseDuration(bound->duration, "--duration"));
+    }
+    for (const auto& reminder : bound->reminders) {
+      activity->add_reminders()->set_seconds(ParseDuration(reminder, "--remind"));
+    }
+    activity->set_partner_id(bound->partner);
+    activity->set_contact_id(bound->contact);
+    activity->set_lead_id(bound->lead_id);
+    activity->set_opportunity_id(bound->opportunity);
+    activity->set_location(bound->location);
+    activity->set_description(bound->description);
+    activity->set_assigned_user_id(bound->user);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Activities::CreateActivity, request, PrintActivity);
+  }));
+
+  auto* complete =
+      WithEtag(activities->add_subcommand("complete", "Done, with what came of it"), *bound);
+  complete->add_option("--outcome", bound->outcome, "What came of it");
+  complete->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::CompleteActivityRequest>(*bound);
+    request.set_outcome(bound->outcome);
+    return Call(options, &Activities::CompleteActivity, request, PrintActivity);
+  }));
+
+  auto* cancel = WithEtag(activities->add_subcommand("cancel", "It will not happen"), *bound);
+  cancel->add_option("--reason", bound->reason, "Why");
+  cancel->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<cv1::CancelActivityRequest>(*bound);
+    request.set_reason(bound->reason);
+    return Call(options, &Activities::CancelActivity, request, PrintActivity);
+  }));
+
+  auto* calendar = activities->add_subcommand("calendar", "Your (or a user's, a team's) days");
+  calendar->add_option("--user", bound->user, "Whose calendar (default: yours)");
+  calendar->add_option("--team", bound->team, "A team's calendar");
+  calendar->add_option("--from", bound->since, "From (RFC 3339; default: now)");
+  calendar->add_option("--days", bound->days, "How many days")->capture_default_str();
+  calendar->callback(Run(options, exit_code, [&options, bound] {
+    cv1::ListCalendarRequest request;
+    request.set_user_id(bound->user);
+    request.set_team_id(bound->team);
+    if (bound->since.empty()) {
+      request.mutable_start_time()->set_seconds(
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count());
+    } else {
+      ParseTime(bound->since, "--from", request.mutable_start_time());
+    }
+    if (bound->days < 1 || bound->days > 400) throw UsageError("--days is 1 to 400");
+    request.mutable_end_time()->set_seconds(request.start_time().seconds() + bound->days * 86400LL);
+    return Call(options, &Activities::ListCalendar, request,
+                [](const cv1::ListCalendarResponse& response) {
+                  PrintActivityRows(response.activities());
+                });
+  }));
+
+  auto* feed =
+      activities->add_subcommand("feed", "The secret iCalendar URL for Outlook or Google Calendar");
+  feed->add_option("--user", bound->user, "Whose (default: yours)");
+  feed->add_option("--team", bound->team, "A team's");
+  feed->add_flag("--rotate", bound->rotate, "Replace the secret: the old URL stops working");
+  feed->callback(Run(options, exit_code, [&options, bound] {
+    const auto print = [](const cv1::CalendarFeed& answer) { std::cout << answer.url() << "\n"; };
+    if (bound->rotate) {
+      cv1::RotateCalendarFeedRequest request;
+      request.set_user_id(bound->user);
+      request.set_team_id(bound->team);
+      return Call(options, &Activities::RotateCalendarFeed, request, print);
+    }
+    cv1::GetCalendarFeedRequest request;
+    request.set_user_id(bound->user);
+    request.set_team_id(bound->team);
+    return Call(options, &Activities::GetCalendarFeed, request, print);
+  }));
+
+  auto* overview = app.add_subcommand(
+      "overview",
+      "Everything about a customer: card, contacts, leads, deals, activities, timeline");
+  overview->add_option("partner", bound->partner, "The partner's id")->required();
+  overview->callback(Run(options, exit_code, [&options, bound] {
+    cv1::GetCustomerOverviewRequest request;
+    request.set_partner_id(bound->partner);
+    return Call(options, &Overviews::GetCustomerOverview, request, PrintOverview);
+  }));
+}
+
 }  // namespace
 
 void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   AddLeadCommands(app, options, exit_code);
   AddOpportunityCommands(app, options, exit_code);
   AddSetupCommands(app, options, exit_code);
-  // `karton activities ...` (calls, meetings, tasks and reminders, C6) goes
-  // here as AddActivityCommands once the ActivityService API exists.
+  AddActivityCommands(app, options, exit_code);
 }
 
 }  // namespace karton::cli

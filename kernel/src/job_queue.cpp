@@ -36,6 +36,17 @@ constexpr const char* kReleaseExpiredClaims = R"sql(
 UPDATE kernel.job SET state = 'scheduled', claimed_by = NULL, claim_until = NULL
 WHERE state = 'running' AND claim_until < to_timestamp(:now_us / 1e6))sql";
 
+// The claim above is fast only when the planner knows how many jobs wait:
+// with statistics from an emptier queue (a fresh database, a burst of
+// 100,000 emails) it reads and sorts every waiting job instead of taking
+// the first from job_due_idx (measured: 14-22 ms a claim against 0.3 ms
+// with 4,000 waiting). Autovacuum catches up only after its next pause,
+// so the queue refreshes the statistics itself once much has changed.
+constexpr const char* kStatisticsStale = R"sql(
+SELECT count(*) FROM pg_stat_user_tables
+WHERE relid = 'kernel.job'::regclass AND n_mod_since_analyze > greatest(1000, n_live_tup / 5))sql";
+constexpr const char* kAnalyzeJobs = "ANALYZE kernel.job";
+
 constexpr const char* kFinishDone = R"sql(
 UPDATE kernel.job SET state = 'done', finish_time = to_timestamp(:now_us / 1e6),
        claimed_by = NULL, claim_until = NULL, last_error = ''
@@ -242,6 +253,9 @@ bool JobQueue::RunOne() {
                 .count() &&
         last_claim_release_.compare_exchange_strong(last, now_steady)) {
       session << kReleaseExpiredClaims, soci::use(now_us);
+      long long stale = 0;
+      session << kStatisticsStale, soci::into(stale);
+      if (stale > 0) session << kAnalyzeJobs;
     }
     soci::row row;
     session << kClaimJob, soci::use(node_id_), soci::use(claim_until_us), soci::use(now_us),

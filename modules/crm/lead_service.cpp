@@ -34,7 +34,8 @@ std::vector<std::string> CrmManagers() { return {std::string(kernel::kRoleSalesM
 kernel::MethodRoles LeadServiceImpl::Roles() {
   return {{"CreateLead", CrmWriters()},  {"GetLead", CrmReaders()},
           {"UpdateLead", CrmWriters()},  {"ListLeads", CrmReaders()},
-          {"QualifyLead", CrmWriters()}, {"DisqualifyLead", CrmWriters()}};
+          {"QualifyLead", CrmWriters()}, {"DisqualifyLead", CrmWriters()},
+          {"ShareLead", CrmWriters()}};
 }
 
 grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
@@ -171,6 +172,26 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
       context_.Events().Publish(lease.Session(), "crm.lead.assigned", change.id(), *response,
                                 caller);
     }
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status LeadServiceImpl::ShareLead(grpc::ServerContext* context,
+                                        const v1::ShareLeadRequest* request, v1::Lead* response) {
+  return Guarded(context_, "ShareLead", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
+    if (!lead)
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
+    if (auto status = ShareCrmRecord(context_, lease.Session(), caller, "crm.lead", lead->id(),
+                                     request->user_id(), request->team_id());
+        !status.ok()) {
+      return status;
+    }
+    *response = *lead;
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -175,7 +175,8 @@ kernel::MethodRoles OpportunityServiceImpl::Roles() {
   return {{"CreateOpportunity", CrmWriters()}, {"GetOpportunity", CrmReaders()},
           {"UpdateOpportunity", CrmWriters()}, {"ListOpportunities", CrmReaders()},
           {"MoveStage", CrmWriters()},         {"MarkWon", CrmWriters()},
-          {"MarkLost", CrmWriters()},          {"ListStaleOpportunities", CrmReaders()}};
+          {"MarkLost", CrmWriters()},          {"ListStaleOpportunities", CrmReaders()},
+          {"ShareOpportunity", CrmWriters()}};
 }
 
 grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* context,
@@ -421,6 +422,29 @@ grpc::Status OpportunityServiceImpl::MarkLost(grpc::ServerContext* context,
         return grpc::Status::OK;
       },
       reason, response);
+}
+
+grpc::Status OpportunityServiceImpl::ShareOpportunity(grpc::ServerContext* context,
+                                                      const v1::ShareOpportunityRequest* request,
+                                                      v1::Opportunity* response) {
+  return Guarded(context_, "ShareOpportunity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto opportunity =
+        opportunity_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
+    if (!opportunity) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", request->id())};
+    }
+    if (auto status = ShareCrmRecord(context_, lease.Session(), caller, "crm.opportunity",
+                                     opportunity->id(), request->user_id(), request->team_id());
+        !status.ok()) {
+      return status;
+    }
+    *response = *opportunity;
+    transaction.commit();
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status OpportunityServiceImpl::ListStaleOpportunities(

@@ -40,6 +40,8 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
   grpc::Status MarkWon(grpc::ServerContext*, const v1::MarkWonRequest*, v1::Opportunity*) override;
   grpc::Status MarkLost(grpc::ServerContext*, const v1::MarkLostRequest*,
                         v1::Opportunity*) override;
+  grpc::Status ShareOpportunity(grpc::ServerContext*, const v1::ShareOpportunityRequest*,
+                                v1::Opportunity*) override;
   grpc::Status ListStaleOpportunities(grpc::ServerContext*,
                                       const v1::ListStaleOpportunitiesRequest*,
                                       v1::ListStaleOpportunitiesResponse*) override;

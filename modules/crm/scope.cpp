@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <soci/soci.h>
+
+#include "karton/kernel/errors.h"
+#include "karton/kernel/guarded.h"
 
 namespace karton::crm {
 
@@ -29,6 +33,28 @@ Scope ScopeOf(const kernel::Caller& caller) {
     scope.kind = Scope::Kind::kOwn;
   }
   return scope;
+}
+
+grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+                            const kernel::Caller& caller, const char* resource_type,
+                            std::int64_t id, std::int64_t user_id, std::int64_t team_id) {
+  if ((user_id == 0) == (team_id == 0) || user_id < 0 || team_id < 0) {
+    return kernel::InvalidField("user_id", "give exactly one of user_id and team_id");
+  }
+  try {
+    session << "SAVEPOINT share_record";
+    kernel::ShareRecord(session, resource_type, id, {.user_id = user_id, .team_id = team_id},
+                        caller.user_id);
+  } catch (const std::exception& error) {
+    if (kernel::SqlState(error) != "23503") throw;
+    session << "ROLLBACK TO SAVEPOINT share_record";
+    return kernel::InvalidField(user_id != 0 ? "user_id" : "team_id", "names no user or team");
+  }
+  context.Audit().Record(
+      session, caller, kernel::AuditAction::kUpdate, resource_type, id,
+      {kernel::FieldChange::Of(user_id != 0 ? "shared_with_user" : "shared_with_team", 0,
+                               user_id != 0 ? user_id : team_id)});
+  return grpc::Status::OK;
 }
 
 }  // namespace karton::crm

@@ -7,10 +7,13 @@
 // PERMISSION_DENIED: its existence is not disclosed either).
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/module.h"
 
 namespace karton::crm {
 
@@ -28,6 +31,14 @@ struct Scope {
 };
 
 Scope ScopeOf(const kernel::Caller& caller);
+
+// Shares record `id` of `resource_type` ("crm.lead") with a user or team
+// inside `session`'s transaction, with its audit entry. The caller has
+// found the record in its own scope already. Bad targets come back as
+// INVALID_ARGUMENT naming user_id or team_id.
+grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+                            const kernel::Caller& caller, const char* resource_type,
+                            std::int64_t id, std::int64_t user_id, std::int64_t team_id);
 
 // The SQL condition for table alias `alias` of resource type `resource`
 // ("crm.lead"), with the scope's name, user and teams as parameters $1..$3.

@@ -280,5 +280,62 @@ TEST_F(CrmTest, OpportunitiesMoveThroughStagesAndCloseWithHistory) {
             "pipeline.stages");
 }
 
+TEST_F(CrmTest, ExternalPartnersSeeOnlyWhatIsSharedWithThemAndWriteNothing) {
+  Start();
+  const auto reseller = NewColleague("reseller@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto shared = NewLead(*leads_, As(), "Kiss Anna", "a@kiss.example");
+  NewLead(*leads_, As(), "Nagy Béla", "b@nagy.example");
+  EXPECT_TRUE(AllLeads(reseller.token).empty());
+
+  cv1::ShareLeadRequest share;
+  share.set_id(shared.id());
+  share.set_user_id(reseller.id);
+  cv1::Lead answer;
+  // Anna may not share a lead she does not see; the manager may.
+  EXPECT_EQ(leads_->ShareLead(As(anna.token).get(), share, &answer).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(leads_->ShareLead(As().get(), share, &answer).ok());
+  ASSERT_TRUE(leads_->ShareLead(As().get(), share, &answer).ok());  // twice: one grant
+  const auto seen = AllLeads(reseller.token);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].id(), shared.id());
+  share.set_user_id(0);
+  EXPECT_EQ(kernel::FieldViolationsOf(leads_->ShareLead(As().get(), share, &answer)).at(0).field,
+            "user_id");
+
+  // Reading only: every write is refused before any handler runs.
+  cv1::DisqualifyLeadRequest disqualify;
+  disqualify.set_id(shared.id());
+  disqualify.set_etag(shared.etag());
+  disqualify.set_reason("no");
+  EXPECT_EQ(leads_->DisqualifyLead(As(reseller.token).get(), disqualify, &answer).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Opportunities the same way.
+  NewPipeline(*this, *pipelines_, As());
+  partners::v1::CreatePartnerRequest create_partner;
+  create_partner.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+  create_partner.mutable_partner()->set_display_name("Kék Kft.");
+  partners::v1::Partner partner;
+  ASSERT_TRUE(partners_->CreatePartner(As().get(), create_partner, &partner).ok());
+  cv1::CreateOpportunityRequest create;
+  create.mutable_opportunity()->set_name("Közös ajánlat");
+  create.mutable_opportunity()->set_partner_id(partner.id());
+  cv1::Opportunity deal;
+  ASSERT_TRUE(opportunities_->CreateOpportunity(As().get(), create, &deal).ok());
+  cv1::GetOpportunityRequest get;
+  get.set_id(deal.id());
+  cv1::Opportunity read;
+  EXPECT_EQ(opportunities_->GetOpportunity(As(reseller.token).get(), get, &read).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  cv1::ShareOpportunityRequest share_deal;
+  share_deal.set_id(deal.id());
+  share_deal.set_user_id(reseller.id);
+  ASSERT_TRUE(opportunities_->ShareOpportunity(As().get(), share_deal, &read).ok());
+  ASSERT_TRUE(opportunities_->GetOpportunity(As(reseller.token).get(), get, &read).ok());
+  EXPECT_EQ(read.name(), "Közös ajánlat");
+}
+
 }  // namespace
 }  // namespace karton::testing

@@ -101,7 +101,27 @@ kernel::MethodRoles ActivityServiceImpl::Roles() {
           {"RotateCalendarFeed", staff}};
 }
 
-grpc::Status ActivityServiceImpl::Prepare(const grpc::ServerContext& caller, soci::session& session,
+grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& caller,
+                                                 std::int64_t contact_id,
+                                                 std::int64_t& partner_id) {
+  partner_id = 0;
+  if (contact_id == 0) return grpc::Status::OK;
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  kernel::ForwardCaller(caller, call);
+  partners::v1::GetContactRequest get;
+  get.set_id(contact_id);
+  partners::v1::Contact contact;
+  const auto status =
+      partners::v1::PartnerService::NewStub(context_.Channel())->GetContact(&call, get, &contact);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return kernel::InvalidField("activity.contact_id", status.error_message());
+  }
+  partner_id = contact.partner_id();
+  return status;
+}
+
+grpc::Status ActivityServiceImpl::Prepare(soci::session& session, std::int64_t contact_partner_id,
                                           v1::Activity& activity) {
   if (auto status = CheckFields(activity); !status.ok()) return status;
   const Scope everything = Scope::Everything();
@@ -118,20 +138,8 @@ grpc::Status ActivityServiceImpl::Prepare(const grpc::ServerContext& caller, soc
     if (activity.partner_id() == 0) activity.set_partner_id(lead->partner_id());
   }
   if (activity.contact_id() != 0) {
-    grpc::ClientContext call;
-    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    kernel::ForwardCaller(caller, call);
-    partners::v1::GetContactRequest get;
-    get.set_id(activity.contact_id());
-    partners::v1::Contact contact;
-    const auto status =
-        partners::v1::PartnerService::NewStub(context_.Channel())->GetContact(&call, get, &contact);
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      return kernel::InvalidField("activity.contact_id", status.error_message());
-    }
-    if (!status.ok()) return status;
-    if (activity.partner_id() == 0) activity.set_partner_id(contact.partner_id());
-    if (activity.partner_id() != contact.partner_id()) {
+    if (activity.partner_id() == 0) activity.set_partner_id(contact_partner_id);
+    if (activity.partner_id() != contact_partner_id) {
       return kernel::InvalidField("activity.contact_id", "is a contact of another partner");
     }
   }
@@ -191,8 +199,15 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
     if (activity.assigned_user_id() == 0 && activity.team_id() == 0) {
       activity.set_assigned_user_id(caller.user_id);
     }
+    std::int64_t contact_partner = 0;
+    if (auto status = ContactPartner(*context, activity.contact_id(), contact_partner);
+        !status.ok()) {
+      return status;
+    }
     auto lease = context_.Db().Acquire();
-    if (auto status = Prepare(*context, lease.Session(), activity); !status.ok()) return status;
+    if (auto status = Prepare(lease.Session(), contact_partner, activity); !status.ok()) {
+      return status;
+    }
     soci::transaction transaction(lease.Session());
     std::pair<std::int64_t, bool> inserted;
     try {
@@ -250,6 +265,16 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       "start_time", "duration", "due_time",       "reminders"};
   return Guarded(context_, "UpdateActivity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
+    // A new contact's partner, read before a connection is taken.
+    std::int64_t contact_partner = 0;
+    const auto& paths = request->update_mask().paths();
+    const bool new_contact = std::find(paths.begin(), paths.end(), "contact_id") != paths.end();
+    if (new_contact) {
+      if (auto status = ContactPartner(*context, change.contact_id(), contact_partner);
+          !status.ok()) {
+        return status;
+      }
+    }
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored =
@@ -287,7 +312,13 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
         reflection->SetString(&updated, field, change.GetReflection()->GetString(change, field));
       }
     }
-    if (auto status = Prepare(*context, lease.Session(), updated); !status.ok()) return status;
+    if (!new_contact && updated.contact_id() != 0) {
+      // The stored contact: its partner is the one the activity has.
+      contact_partner = stored->partner_id();
+    }
+    if (auto status = Prepare(lease.Session(), contact_partner, updated); !status.ok()) {
+      return status;
+    }
     try {
       lease.Session() << "SAVEPOINT update_activity";
       activity_repository::Update(lease.Session(), updated, context_.Time().Now());

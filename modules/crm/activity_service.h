@@ -53,9 +53,16 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   void FireReminder(const kernel::JobRun& run);
 
  private:
-  // Checks `activity` and fills its partner from the contact, lead or
-  // opportunity; the status names the field.
-  grpc::Status Prepare(const grpc::ServerContext& caller, soci::session& session,
+  // The partner of the activity's contact (0 without one), through
+  // PartnerService as the caller. Called before a connection is taken: a
+  // handler that held one while waiting for another could, many at once,
+  // exhaust the pool.
+  grpc::Status ContactPartner(const grpc::ServerContext& caller, std::int64_t contact_id,
+                              std::int64_t& partner_id);
+  // Checks `activity` and fills its partner from the contact (whose partner
+  // ContactPartner found), the lead or the opportunity; the status names
+  // the field.
+  grpc::Status Prepare(soci::session& session, std::int64_t contact_partner_id,
                        v1::Activity& activity);
   void ScheduleReminders(soci::session& session, const v1::Activity& activity);
   grpc::Status Close(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

@@ -167,6 +167,7 @@ grpc::Status ActivityServiceImpl::ListCalendar(grpc::ServerContext* context,
     return kernel::InvalidField("end_time", "is at most 400 days after start_time");
   }
   return kernel::Guarded(context_, "ListCalendar", [&]() -> grpc::Status {
+    teams_.Refresh();
     const std::string users = UsersOf(teams_, owner);
     auto lease = context_.Db().Acquire();
     for (auto& activity : activity_repository::Calendar(
@@ -187,6 +188,7 @@ grpc::Status ActivityServiceImpl::GetCalendarFeed(grpc::ServerContext* context,
     return status;
   }
   return kernel::Guarded(context_, "GetCalendarFeed", [&]() -> grpc::Status {
+    teams_.Refresh();
     if (owner.kind == "team" && !teams_.Exists(owner.id)) {
       return kernel::InvalidField("team_id", fmt::format("there is no team {}", owner.id));
     }
@@ -231,6 +233,7 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
   std::optional<std::pair<std::string, std::int64_t>> found;
   std::vector<v1::Activity> activities;
   try {
+    teams_.Refresh();
     auto lease = context_.Db().Acquire();
     found = activity_repository::FeedOwner(lease.Session(), token);
     if (!found) return kernel::HttpResponse::Text(404, "no such calendar\n");

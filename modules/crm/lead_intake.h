@@ -17,6 +17,9 @@ class LeadIntake {
  public:
   LeadIntake(kernel::ModuleContext& context, Router& router) : context_(context), router_(router) {}
 
+  // Call before taking the connection Accept() will run on.
+  void Prepare() { router_.Prepare(); }
+
   // `lead` is checked already (NormalizeLead). Returns the stored lead.
   v1::Lead Accept(soci::session& session, v1::Lead lead, const std::string& request_id,
                   const kernel::Caller& caller, const v1::WebFormCategory* category);

@@ -64,6 +64,7 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   lead.clear_web_form_id();
   lead.clear_status_history();
   return Guarded(context_, "CreateLead", [&]() -> grpc::Status {
+    intake_.Prepare();
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     try {

@@ -75,9 +75,11 @@ std::int64_t FirstWithFilter(pv1::PartnerService::Stub& partners, const grpc::Se
   return response.partners(0).id();
 }
 
-PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, soci::session& session,
-                                 const grpc::ServerContext& caller, const v1::Lead& lead,
-                                 std::int64_t given) {
+// Runs without a database connection of its own (PartnerService needs
+// one for each call): a handler that held one while waiting for another
+// could, many at once, exhaust the pool.
+PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::ServerContext& caller,
+                                 const v1::Lead& lead, std::int64_t given) {
   auto partners = pv1::PartnerService::NewStub(context.Channel());
   PartnerMatch match;
   if (given != 0) {
@@ -125,10 +127,11 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, soci::session& 
     match.status = partners->SearchPartners(As(caller).get(), request, &found);
     if (!match.status.ok()) return match;
     double best = 0;
+    auto lease = context.Db().Acquire();
     for (const auto& candidate : found.partners()) {
-      const auto rows =
-          kernel::RunPrepared(session, "SELECT kernel.similarity(kernel.fold($1), kernel.fold($2))",
-                              {name, candidate.display_name()});
+      const auto rows = kernel::RunPrepared(
+          lease.Session(), "SELECT kernel.similarity(kernel.fold($1), kernel.fold($2))",
+          {name, candidate.display_name()});
       const double similarity = std::stod(std::string(rows.Text(0, 0)));
       if (similarity >= kSimilarName && similarity > best) {
         best = similarity;
@@ -209,18 +212,23 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
   return kernel::Guarded(context_, "QualifyLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     const Scope scope = ScopeOf(caller);
-    auto lease = context_.Db().Acquire();
-    const auto lead = lead_repository::Find(lease.Session(), request->id(), scope, false);
-    if (!lead)
+    std::optional<v1::Lead> lead;
+    {
+      auto lease = context_.Db().Acquire();
+      lead = lead_repository::Find(lease.Session(), request->id(), scope, false);
+    }
+    if (!lead) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
+    }
     if (lead->status() != v1::LEAD_STATUS_NEW) return NotNew(*lead);
     if (lead->etag() != request->etag()) {
       return {grpc::StatusCode::ABORTED, fmt::format("lead {} was changed meanwhile", lead->id())};
     }
     const PartnerMatch match =
-        FindOrCreatePartner(context_, lease.Session(), *context, *lead, request->partner_id());
+        FindOrCreatePartner(context_, *context, *lead, request->partner_id());
     if (!match.status.ok()) return match.status;
 
+    auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const auto locked = lead_repository::Find(lease.Session(), request->id(), scope, true);
     if (!locked || locked->status() != v1::LEAD_STATUS_NEW || locked->etag() != request->etag()) {

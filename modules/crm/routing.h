@@ -31,6 +31,10 @@ class Router {
  public:
   Router(kernel::ModuleContext& context, TeamDirectory& teams) : context_(context), teams_(teams) {}
 
+  // Before taking the connection of the transaction Assign() runs in: reads
+  // team membership if it is old (team_directory.h).
+  void Prepare() { teams_.Refresh(); }
+
   // Inside `session`'s transaction. `category` is the web form category the
   // lead came with, if any.
   Assignment Assign(soci::session& session, const v1::Lead& lead,

@@ -21,9 +21,14 @@ std::unique_ptr<grpc::ClientContext> Call() {
 
 }  // namespace
 
-void TeamDirectory::RefreshIfOld() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - read_ <= kFresh) return;
+void TeamDirectory::Refresh() {
+  const auto fresh_enough = [this] {
+    std::lock_guard lock(mutex_);
+    return std::chrono::steady_clock::now() - read_ <= kFresh;
+  };
+  if (fresh_enough()) return;
+  std::lock_guard refreshing(refresh_mutex_);
+  if (fresh_enough()) return;  // another caller just did it
   // In process and without a forwarded caller: the kernel's own read.
   auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
   std::set<std::int64_t> disabled;
@@ -56,20 +61,19 @@ void TeamDirectory::RefreshIfOld() {
     if (page.next_page_token().empty()) break;
     teams.set_page_token(page.next_page_token());
   }
+  std::lock_guard lock(mutex_);
   members_ = std::move(members);
-  read_ = now;
+  read_ = std::chrono::steady_clock::now();
 }
 
 std::vector<std::int64_t> TeamDirectory::ActiveMembers(std::int64_t team_id) {
   std::lock_guard lock(mutex_);
-  RefreshIfOld();
   const auto it = members_.find(team_id);
   return it == members_.end() ? std::vector<std::int64_t>{} : it->second;
 }
 
 bool TeamDirectory::Exists(std::int64_t team_id) {
   std::lock_guard lock(mutex_);
-  RefreshIfOld();
   return members_.count(team_id) > 0;
 }
 

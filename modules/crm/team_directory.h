@@ -1,6 +1,13 @@
 // Teams and their active members, read through the kernel's
 // IdentityService and kept for a few seconds: membership changes rarely,
 // while leads (routing) and calendars ask often.
+//
+// Reading goes over gRPC, which needs a database connection of its own.
+// So it happens in Refresh(), which callers run before they take a
+// connection for their transaction: a handler that held one while it
+// waited for another could, with enough of them at once, exhaust the pool
+// (seen with --http-threads above the pool size). Inside a transaction,
+// ActiveMembers() and Exists() only read what is kept.
 #pragma once
 
 #include <chrono>
@@ -17,16 +24,18 @@ class TeamDirectory {
  public:
   explicit TeamDirectory(kernel::ModuleContext& context) : context_(context) {}
 
+  // Reads teams and users again when what is kept is older than a few
+  // seconds. Call it before taking a database connection.
+  void Refresh();
   // The team's members that are not disabled, in id order; empty for a
-  // team that does not exist.
+  // team that does not exist. No I/O.
   std::vector<std::int64_t> ActiveMembers(std::int64_t team_id);
   bool Exists(std::int64_t team_id);
 
  private:
-  void RefreshIfOld();
-
   kernel::ModuleContext& context_;
-  std::mutex mutex_;
+  std::mutex refresh_mutex_;  // one reader of IdentityService at a time
+  std::mutex mutex_;          // guards what is kept
   std::chrono::steady_clock::time_point read_{};
   std::map<std::int64_t, std::vector<std::int64_t>> members_;
 };

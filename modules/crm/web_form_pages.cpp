@@ -225,6 +225,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
     }
     v1::Lead stored;
     {
+      intake_.Prepare();
       auto lease = context_.Db().Acquire();
       soci::transaction transaction(lease.Session());
       stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller{}, category);

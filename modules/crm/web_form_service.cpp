@@ -82,6 +82,7 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
   NormalizeWebForm(form, violations);
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   return kernel::Guarded(context_, "CreateWebForm", [&]() -> grpc::Status {
+    teams_.Refresh();
     if (auto status = CheckReferences(form); !status.ok()) return status;
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
@@ -147,6 +148,7 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
     return kernel::InvalidField("update_mask", "names no field");
   }
   return kernel::Guarded(context_, "UpdateWebForm", [&]() -> grpc::Status {
+    teams_.Refresh();
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = web_form_repository::Find(lease.Session(), change.id(), true);

@@ -52,13 +52,15 @@ std::optional<TemplateError> CheckTemplate(const std::string& text) {
   if (compiled.is_valid()) return std::nullopt;
   // kainjow reports "<what> at <offset>"; people want a line and a column.
   TemplateError error;
-  error.reason = compiled.error_message();
+  // The match points into `message`, so it must outlive the reads below.
+  const std::string message = compiled.error_message();
+  error.reason = message;
   static const std::regex kAtOffset(R"((.*) at (\d+)$)");
   std::smatch match;
   std::size_t offset = 0;
-  if (std::regex_match(error.reason, match, kAtOffset)) {
-    error.reason = match[1];
-    offset = std::min<std::size_t>(std::stoull(match[2]), text.size());
+  if (std::regex_match(message, match, kAtOffset)) {
+    offset = std::min<std::size_t>(std::stoull(match[2].str()), text.size());
+    error.reason = match[1].str();
   }
   error.line = 1;
   error.column = 1;

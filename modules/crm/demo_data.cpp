@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "activity_repository.h"
 #include "assignment_rule_repository.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
@@ -164,6 +165,7 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
                          "Raktárrendszer bevezetése", "Webáruház fejlesztés",
                          "Flotta-nyomkövetés",        "Ablakcsere a székházban",
                          "Könyvelőprogram licenc",    "Napelemes rendszer"};
+  std::vector<std::pair<std::int64_t, std::int64_t>> opened;  // (opportunity, partner)
   for (int i = 0; i < partners.partners_size(); ++i) {
     v1::Opportunity opportunity;
     opportunity.set_name(deals[i % 8]);
@@ -174,7 +176,44 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
     opportunity.mutable_expected_revenue()->set_minor_units((i + 1) * 1'250'000'00LL);
     opportunity.set_owner_user_id(i % 2 == 0 ? anna : peter);
     opportunity.set_team_id(sales);
-    opportunity_repository::Insert(session, opportunity, "", manager, now);
+    opened.emplace_back(
+        opportunity_repository::Insert(session, opportunity, "", manager, now).first,
+        opportunity.partner_id());
+  }
+
+  // Next steps for most deals, planned over the coming days; the deals
+  // after the sixth have none, so they show up as stale (C8).
+  struct DemoActivity {
+    v1::ActivityType type;
+    const char* subject;
+    int hours_ahead;
+    const char* location;
+  };
+  const DemoActivity next_steps[] = {
+      {v1::ACTIVITY_TYPE_CALL, "Igényfelmérő hívás", 26, ""},
+      {v1::ACTIVITY_TYPE_MEETING, "Bemutató az ügyfélnél", 50, "Szeged, Kárász utca 5."},
+      {v1::ACTIVITY_TYPE_TASK, "Árajánlat elkészítése", 72, ""},
+      {v1::ACTIVITY_TYPE_EMAIL, "Szerződéstervezet kiküldése", 98, ""},
+      {v1::ACTIVITY_TYPE_MEETING, "Tárgyalás a beszerzővel", 122, "Budapest, Váci út 1."},
+      {v1::ACTIVITY_TYPE_CALL, "Visszahívás a döntés után", 146, ""},
+  };
+  const auto midnight = std::chrono::floor<std::chrono::days>(now);
+  for (std::size_t i = 0; i < opened.size() && i < std::size(next_steps); ++i) {
+    const DemoActivity& step = next_steps[i];
+    v1::Activity activity;
+    activity.set_type(step.type);
+    activity.set_subject(step.subject);
+    activity.set_location(step.location);
+    activity.set_opportunity_id(opened[i].first);
+    activity.set_partner_id(opened[i].second);
+    activity.set_assigned_user_id(i % 2 == 0 ? anna : peter);
+    const auto when = midnight + std::chrono::hours(8 + step.hours_ahead);
+    auto* time = step.type == v1::ACTIVITY_TYPE_TASK ? activity.mutable_due_time()
+                                                     : activity.mutable_start_time();
+    time->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch())
+                          .count());
+    if (step.type != v1::ACTIVITY_TYPE_TASK) activity.mutable_duration()->set_seconds(3600);
+    activity_repository::Insert(session, activity, "", now);
   }
 
   // A few leads as the form would have brought them.

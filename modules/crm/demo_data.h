@@ -1,8 +1,8 @@
 // The CRM's demo data (kartond --demo): a sales and a support team with
 // their colleagues, the "Contact us" form at /forms/contact (demo requests
 // to sales, support questions to support), a fallback routing rule, a
-// sales pipeline with sample opportunities on demo partners, and sample
-// leads.
+// sales pipeline with sample opportunities on demo partners and next
+// activities for most of them, and sample leads.
 #pragma once
 
 namespace soci {

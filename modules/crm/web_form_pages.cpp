@@ -97,6 +97,32 @@ std::string OriginOf(const std::string& url) {
 
 }  // namespace
 
+// A page read failing (the database away) answers 503, never a 500.
+HttpResponse WebFormPages::Guard(HttpResponse (WebFormPages::*page)(const HttpRequest&),
+                                 const HttpRequest& request) {
+  try {
+    return (this->*page)(request);
+  } catch (const std::exception& error) {
+    context_.Log().error("web form page failed: {}", error.what());
+    HttpResponse unavailable = HttpResponse::Text(503, "the form is not available right now\n");
+    unavailable.headers["retry-after"] = "5";
+    return unavailable;
+  }
+}
+
+HttpResponse WebFormPages::Show(const HttpRequest& request) {
+  return Guard(&WebFormPages::ServeForm, request);
+}
+HttpResponse WebFormPages::Embed(const HttpRequest& request) {
+  return Guard(&WebFormPages::ServeEmbed, request);
+}
+HttpResponse WebFormPages::Thanks(const HttpRequest& request) {
+  return Guard(&WebFormPages::ServeThanks, request);
+}
+HttpResponse WebFormPages::Preflight(const HttpRequest& request) {
+  return Guard(&WebFormPages::ServePreflight, request);
+}
+
 bool WebFormPages::Admit(const std::string& address) {
   if (limits_.posts_per_minute <= 0) return true;
   const auto now = std::chrono::steady_clock::now();
@@ -120,7 +146,7 @@ bool WebFormPages::Admit(const std::string& address) {
   return true;
 }
 
-HttpResponse WebFormPages::Show(const HttpRequest& request) {
+HttpResponse WebFormPages::ServeForm(const HttpRequest& request) {
   auto lease = context_.Db().Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
@@ -129,7 +155,7 @@ HttpResponse WebFormPages::Show(const HttpRequest& request) {
   return Html(200, FormPage(*form, context_.PublicUrl() + "/forms/" + form->slug(), {}, {}));
 }
 
-HttpResponse WebFormPages::Embed(const HttpRequest& request) {
+HttpResponse WebFormPages::ServeEmbed(const HttpRequest& request) {
   auto lease = context_.Db().Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
@@ -140,7 +166,7 @@ HttpResponse WebFormPages::Embed(const HttpRequest& request) {
   return response;
 }
 
-HttpResponse WebFormPages::Thanks(const HttpRequest& request) {
+HttpResponse WebFormPages::ServeThanks(const HttpRequest& request) {
   auto lease = context_.Db().Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
@@ -149,7 +175,7 @@ HttpResponse WebFormPages::Thanks(const HttpRequest& request) {
   return Html(200, ThanksPage(*form));
 }
 
-HttpResponse WebFormPages::Preflight(const HttpRequest& request) {
+HttpResponse WebFormPages::ServePreflight(const HttpRequest& request) {
   auto lease = context_.Db().Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));

@@ -45,6 +45,12 @@ class WebFormPages {
  private:
   // False when `address` has used up its submissions for now.
   bool Admit(const std::string& address);
+  kernel::HttpResponse Guard(kernel::HttpResponse (WebFormPages::*page)(const kernel::HttpRequest&),
+                             const kernel::HttpRequest& request);
+  kernel::HttpResponse ServeForm(const kernel::HttpRequest& request);
+  kernel::HttpResponse ServeEmbed(const kernel::HttpRequest& request);
+  kernel::HttpResponse ServeThanks(const kernel::HttpRequest& request);
+  kernel::HttpResponse ServePreflight(const kernel::HttpRequest& request);
 
   kernel::ModuleContext& context_;
   LeadIntake& intake_;

@@ -22,7 +22,6 @@ namespace {
   "(cast(" external                                  \
   " AS int) = 0 OR kernel.is_shared_with("           \
   "'partners.partner', p.id, cast(" user_id " AS bigint)))"
-#define KARTON_PARTNER_VISIBLE KARTON_PARTNER_VISIBLE_TO(":external", ":user_id")
 
 #define KARTON_STORED_COLUMNS                                                        \
   "kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, " \
@@ -106,7 +105,7 @@ constexpr const char* kCountCustomValue =
     "WHERE custom_fields @> jsonb_build_object(cast(:key AS text), cast(:value AS text))";
 
 template <class Message>
-Message FromJson(const std::string& json) {
+Message FromJson(std::string_view json) {
   Message message;
   try {
     kernel::ParseProtoJson(json, message);
@@ -206,17 +205,59 @@ std::optional<std::string> OptionalJson(soci::session& session, const std::strin
   return std::string(rows.Text(0, 0));
 }
 
-// Runs `sql` with text parameters bound in order, reading (json, key) rows.
+// A list statement's parameters, in the order its placeholders appear.
+// Statements built only from fixed pieces run prepared (kernel::RunPrepared,
+// "$1"); those with a client's filter in them vary without bound, so they
+// run unnamed through SOCI (":p1"), which ParseFilter's ":f0"... match.
+class StatementParams {
+ public:
+  explicit StatementParams(bool prepared) : prepared_(prepared) {}
+  bool Prepared() const { return prepared_; }
+  // The placeholder of `value`, the next parameter.
+  std::string Add(std::string value) {
+    values_.push_back(std::move(value));
+    return fmt::format("{}{}", prepared_ ? "$" : ":p", values_.size());
+  }
+  // Values whose placeholders the caller wrote (a parsed filter's).
+  void AddWritten(const std::vector<std::string>& values) {
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  const std::vector<std::string>& Values() const { return values_; }
+
+ private:
+  bool prepared_;
+  std::vector<std::string> values_;
+};
+
+// Runs `sql`, reading (json, key) rows.
 std::vector<Listed> QueryListed(soci::session& session, const std::string& sql,
-                                const std::vector<std::string>& params) {
-  auto prepared = (session.prepare << sql);
-  for (const auto& param : params) prepared, soci::use(param);
-  soci::rowset<soci::row> rows(prepared);
+                                const StatementParams& params) {
   std::vector<Listed> listed;
+  if (params.Prepared()) {
+    const std::vector<kernel::QueryParam> values(params.Values().begin(), params.Values().end());
+    const auto rows = kernel::RunPrepared(session, sql, values);
+    for (int row = 0; row < rows.Count(); ++row) {
+      listed.push_back({FromJson<v1::Partner>(rows.Text(row, 0)), std::string(rows.Text(row, 1))});
+    }
+    return listed;
+  }
+  auto prepared = (session.prepare << sql);
+  for (const auto& param : params.Values()) prepared, soci::use(param);
+  soci::rowset<soci::row> rows(prepared);
   for (const auto& row : rows) {
     listed.push_back({FromJson<v1::Partner>(row.get<std::string>(0)), row.get<std::string>(1)});
   }
   return listed;
+}
+
+// Who may see p: everybody staff, external partners what is shared.
+std::string VisibleCondition(const Visibility& visibility, StatementParams& params) {
+  const std::string external = params.Add(visibility.external ? "1" : "0");
+  const std::string user_id = params.Add(std::to_string(visibility.user_id));
+  return fmt::format(
+      "(cast({} AS int) = 0 OR kernel.is_shared_with('partners.partner', p.id, cast({} AS "
+      "bigint)))",
+      external, user_id);
 }
 
 }  // namespace
@@ -311,69 +352,142 @@ std::vector<Listed> ListPartners(soci::session& session, const ListQuery& query)
   // The statement is assembled from fixed pieces only: the column comes
   // from the service's whitelist, the filter from ParseFilter; every value
   // is a parameter, bound in the order the placeholders appear.
+  StatementParams params(query.filter_where.empty());
   const std::string column = "p." + query.order_column;
   const std::string key_text = query.order_column == "id" ? "''" : fmt::format("{}::text", column);
   const char* direction = query.descending ? "DESC" : "ASC";
-  std::vector<std::string> params = {query.visibility.external ? "1" : "0",
-                                     std::to_string(query.visibility.user_id)};
-  std::string sql = fmt::format("SELECT {}, {} FROM partners.partner p WHERE {}",
-                                KARTON_PARTNER_JSON, key_text, KARTON_PARTNER_VISIBLE);
+  std::string sql =
+      fmt::format("SELECT {}, {} FROM partners.partner p WHERE {}", KARTON_PARTNER_JSON, key_text,
+                  VisibleCondition(query.visibility, params));
   if (!query.include_archived) sql += " AND NOT p.archived";
   if (!query.filter_where.empty()) {
     sql += " AND " + query.filter_where;
-    params.insert(params.end(), query.filter_params.begin(), query.filter_params.end());
+    params.AddWritten(query.filter_params);
   }
   if (query.after_key) {
     const char* cast = query.order_column == "display_name" ? "text" : "timestamptz";
     if (query.order_column == "id") {
-      sql += fmt::format(" AND p.id {} cast(:after_id AS bigint)", query.descending ? "<" : ">");
+      sql += fmt::format(" AND p.id {} cast({} AS bigint)", query.descending ? "<" : ">",
+                         params.Add(std::to_string(query.after_id)));
     } else {
-      sql += fmt::format(" AND ({}, p.id) {} (cast(:after_key AS {}), cast(:after_id AS bigint))",
-                         column, query.descending ? "<" : ">", cast);
-      params.push_back(*query.after_key);
+      const std::string after_key = params.Add(*query.after_key);
+      sql += fmt::format(" AND ({}, p.id) {} (cast({} AS {}), cast({} AS bigint))", column,
+                         query.descending ? "<" : ">", after_key, cast,
+                         params.Add(std::to_string(query.after_id)));
     }
-    params.push_back(std::to_string(query.after_id));
   }
-  sql += fmt::format(" ORDER BY {} {}, p.id {} LIMIT cast(:limit AS int)", column, direction,
-                     direction);
-  params.push_back(std::to_string(query.limit));
+  sql += fmt::format(" ORDER BY {} {}, p.id {} LIMIT cast({} AS int)", column, direction, direction,
+                     params.Add(std::to_string(query.limit)));
   return QueryListed(session, sql, params);
 }
 
-std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& query) {
-  // LIKE with escaped wildcards: the trigram index serves '%fragment%'.
-  auto like = [](const std::string& text) {
-    std::string escaped = "%";
-    for (char c : text) {
-      if (c == '%' || c == '_' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
-    return escaped + "%";
-  };
-  std::vector<std::string> params = {query.folded, query.visibility.external ? "1" : "0",
-                                     std::to_string(query.visibility.user_id), like(query.folded)};
-  std::string sql = fmt::format(
-      "SELECT {}, score::text FROM (SELECT p.*, kernel.similarity(p.search_text, "
-      "cast(:query AS text)) AS score FROM partners.partner p WHERE {} AND "
-      "(p.search_text LIKE cast(:pattern AS text)",
-      KARTON_PARTNER_JSON, KARTON_PARTNER_VISIBLE);
+namespace {
+// LIKE with escaped wildcards: the trigram index serves '%fragment%'.
+std::string ContainsPattern(const std::string& text) {
+  std::string escaped = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return escaped + "%";
+}
+
+// "(<column> LIKE <pattern> [OR <column> LIKE <digits pattern>])
+// [AND NOT p.archived]". `column` is what is matched: the trigram index
+// serves p.search_text; an expression over it keeps the planner off that
+// index.
+std::string MatchCondition(const SearchQuery& query, std::string_view column,
+                           StatementParams& params) {
+  std::string sql =
+      fmt::format("({} LIKE cast({} AS text)", column, params.Add(ContainsPattern(query.folded)));
   if (!query.digits.empty()) {
-    sql += " OR p.search_text LIKE cast(:digits AS text)";
-    params.push_back(like(query.digits));
+    sql += fmt::format(" OR {} LIKE cast({} AS text)", column,
+                       params.Add(ContainsPattern(query.digits)));
   }
   sql += ")";
   if (!query.include_archived) sql += " AND NOT p.archived";
-  sql += ") p";
-  if (query.after_score) {
-    sql +=
-        " WHERE (p.score < cast(:after_score AS real) OR (p.score = cast(:after_score2 AS real) "
-        "AND p.id > cast(:after_id AS bigint)))";
-    params.push_back(*query.after_score);
-    params.push_back(*query.after_score);
-    params.push_back(std::to_string(query.after_id));
+  return sql;
+}
+}  // namespace
+
+void PlanSearch(soci::session& session) {
+  session << "SELECT set_config('enable_seqscan', 'off', true)";
+}
+
+std::int64_t EstimateMatches(soci::session& session, const SearchQuery& query) {
+  // The planner's row estimate for the match, from the column's statistics
+  // (it tests the pattern against a sample of search texts): the cost of
+  // planning, nothing of executing.
+  StatementParams params(false);
+  const std::string sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM partners.partner p WHERE " +
+                          MatchCondition(query, "p.search_text", params);
+  auto prepared = (session.prepare << sql);
+  for (const auto& param : params.Values()) prepared, soci::use(param);
+  std::string plan;
+  prepared, soci::into(plan);
+  soci::statement statement(prepared);
+  statement.execute(true);
+  boost::system::error_code error;
+  const boost::json::value parsed = boost::json::parse(plan, error);
+  if (!error && parsed.is_array() && !parsed.as_array().empty()) {
+    if (const auto* top = parsed.as_array()[0].as_object().if_contains("Plan")) {
+      if (const auto* rows = top->as_object().if_contains("Plan Rows")) {
+        return static_cast<std::int64_t>(rows->to_number<double>());
+      }
+    }
   }
-  sql += " ORDER BY p.score DESC, p.id LIMIT cast(:limit AS int)";
-  params.push_back(std::to_string(query.limit));
+  throw std::runtime_error("EXPLAIN (FORMAT JSON) gave no row estimate: " + plan);
+}
+
+std::int64_t CountMatchesUpTo(soci::session& session, const SearchQuery& query, std::int64_t cap) {
+  StatementParams params(true);
+  std::string sql = "SELECT count(*) FROM (SELECT 1 FROM partners.partner p WHERE " +
+                    MatchCondition(query, "p.search_text", params);
+  sql += fmt::format(" LIMIT cast({} AS bigint)) m", params.Add(std::to_string(cap)));
+  const std::vector<kernel::QueryParam> values(params.Values().begin(), params.Values().end());
+  const auto rows = kernel::RunPrepared(session, sql, values);
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+std::vector<Listed> SearchBySimilarity(soci::session& session, const SearchQuery& query) {
+  StatementParams params(true);
+  const std::string folded = params.Add(query.folded);
+  std::string sql = fmt::format(
+      "SELECT {}, score::text FROM (SELECT p.*, kernel.similarity(p.search_text, cast({} AS "
+      "text)) AS score FROM partners.partner p WHERE {} AND {}) p",
+      KARTON_PARTNER_JSON, folded, VisibleCondition(query.visibility, params),
+      MatchCondition(query, "p.search_text", params));
+  if (query.after_key) {
+    const std::string after_score = params.Add(*query.after_key);
+    sql += fmt::format(
+        " WHERE (p.score < cast({0} AS real) OR (p.score = cast({0} AS real) AND p.id > cast({1} "
+        "AS bigint)))",
+        after_score, params.Add(std::to_string(query.after_id)));
+  }
+  sql += fmt::format(" ORDER BY p.score DESC, p.id LIMIT cast({} AS int)",
+                     params.Add(std::to_string(query.limit)));
+  return QueryListed(session, sql, params);
+}
+
+std::vector<Listed> SearchRecentlyChanged(soci::session& session, const SearchQuery& query) {
+  // The plan that is fast for a broad query is a backward walk of
+  // partner_update_time_idx, testing each row, until `limit` match. The
+  // planner might instead collect every match through the trigram index
+  // and sort them (what this function exists to avoid); its LIKE estimates
+  // cannot tell it better. So the match is made on an expression that
+  // index does not serve (and PlanSearch has turned sequential scans off).
+  StatementParams params(true);
+  std::string sql =
+      fmt::format("SELECT {}, p.update_time::text FROM partners.partner p WHERE {} AND {}",
+                  KARTON_PARTNER_JSON, VisibleCondition(query.visibility, params),
+                  MatchCondition(query, "(p.search_text || '')", params));
+  if (query.after_key) {
+    const std::string after_time = params.Add(*query.after_key);
+    sql += fmt::format(" AND (p.update_time, p.id) < (cast({} AS timestamptz), cast({} AS bigint))",
+                       after_time, params.Add(std::to_string(query.after_id)));
+  }
+  sql += fmt::format(" ORDER BY p.update_time DESC, p.id DESC LIMIT cast({} AS int)",
+                     params.Add(std::to_string(query.limit)));
   return QueryListed(session, sql, params);
 }
 

@@ -84,11 +84,32 @@ struct SearchQuery {
   std::string folded;  // the query, lower case without accents
   std::string digits;  // its digits when it looks like a phone or tax number; else ""
   bool include_archived = false;
-  std::optional<std::string> after_score;
+  // keyset: the last row's key (its similarity, or its update_time as
+  // text) and id
+  std::optional<std::string> after_key;
   std::int64_t after_id = 0;
   int limit = 20;
 };
-std::vector<Listed> SearchPartners(soci::session& session, const SearchQuery& query);
+// Sets the planner up for the search statements below, for the rest of the
+// transaction: no sequential scans. A LIKE '%fragment%' estimate is a guess,
+// and a guess that a rare fragment is common would otherwise read the
+// whole table.
+void PlanSearch(soci::session& session);
+// PostgreSQL's estimate of how many partners match, from the statistics
+// ANALYZE keeps: good for common fragments (it tests the pattern against a
+// sample of rows), a small floor for the rest. Ignores visibility.
+std::int64_t EstimateMatches(soci::session& session, const SearchQuery& query);
+// How many partners match (archived ones only if the query includes them),
+// counting no further than `cap`: the cheap question "is this query too
+// broad to rank?". Ignores visibility; meant for staff callers.
+std::int64_t CountMatchesUpTo(soci::session& session, const SearchQuery& query, std::int64_t cap);
+// Matches by trigram similarity, best first, then by id. Computes the
+// similarity of every match, so its cost grows with their number.
+std::vector<Listed> SearchBySimilarity(soci::session& session, const SearchQuery& query);
+// Matches most recently changed first (update_time, id descending), walking
+// the update_time index and stopping at `limit`: its cost grows with how
+// rare the matches are, not with their number.
+std::vector<Listed> SearchRecentlyChanged(soci::session& session, const SearchQuery& query);
 
 // Serialises writers of one key (a request_id) until the transaction ends.
 void LockKey(soci::session& session, const std::string& key);

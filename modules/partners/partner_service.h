@@ -11,6 +11,11 @@ namespace karton::partners {
 struct PartnerServiceOptions {
   // partners.document_max_mib: the largest document an upload may carry.
   std::int64_t document_max_bytes = 50LL * 1024 * 1024;
+  // partners.search_ranked_matches: SearchPartners ranks at most this many
+  // matches by similarity; a broader query lists its matches most recently
+  // changed first. Ranking costs a few microseconds per match, so this
+  // bounds a search's time (docs/partners.md, Search).
+  std::int64_t search_ranked_matches = 2000;
 };
 
 class PartnerServiceImpl final : public v1::PartnerService::Service {

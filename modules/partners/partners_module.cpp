@@ -1,7 +1,9 @@
 #include "partners_module.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "demo_data.h"
@@ -15,19 +17,30 @@ PartnersModule::PartnersModule() = default;
 PartnersModule::~PartnersModule() = default;
 
 void PartnersModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
-  PartnerServiceOptions options;
-  if (const auto max_mib = context.Option("document_max_mib")) {
+  // --module-option partners.<key>=<integer from min to max>, if given.
+  auto integer_option = [&context](const char* key, long long min,
+                                   long long max) -> std::optional<long long> {
+    const auto text = context.Option(key);
+    if (!text) return std::nullopt;
     std::size_t parsed = 0;
-    long long mib = 0;
+    long long value = 0;
     try {
-      mib = std::stoll(*max_mib, &parsed);
+      value = std::stoll(*text, &parsed);
     } catch (const std::exception&) {
       parsed = 0;
     }
-    if (parsed != max_mib->size() || mib < 1 || mib > 1024) {
-      throw std::invalid_argument("--module-option partners.document_max_mib must be 1 to 1024");
+    if (parsed != text->size() || value < min || value > max) {
+      throw std::invalid_argument(
+          fmt::format("--module-option partners.{} must be {} to {}", key, min, max));
     }
-    options.document_max_bytes = mib * 1024 * 1024;
+    return value;
+  };
+  PartnerServiceOptions options;
+  if (const auto mib = integer_option("document_max_mib", 1, 1024)) {
+    options.document_max_bytes = *mib * 1024 * 1024;
+  }
+  if (const auto matches = integer_option("search_ranked_matches", 1, 1000000)) {
+    options.search_ranked_matches = *matches;
   }
   PartnerServiceImpl::DeclareTopics(context.Events());
   partner_service_ = std::make_unique<PartnerServiceImpl>(context, options);

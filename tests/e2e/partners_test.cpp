@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -293,6 +294,109 @@ TEST_F(PartnersTest, SearchIgnoresAccentsAndCaseMatchesPhonesAndTaxNumbers) {
   const grpc::Status status = partners_->SearchPartners(As(admin_).get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "query: must be at least 3 characters");
+}
+
+// A page token as the server makes it (page_token.cpp), for tokens a client
+// could forge.
+std::string HandMadeSearchToken(const std::string& key, const std::string& query) {
+  const std::string scope = query + "\n";
+  unsigned char hash[8];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(scope.data()),
+                     scope.size(), nullptr, 0);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  const std::string json = fmt::format(R"({{"k":"{}","i":1,"s":"{}"}})", key, hex);
+  std::string token(
+      sodium_base64_ENCODED_LEN(json.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(token.data(), token.size(), reinterpret_cast<const unsigned char*>(json.data()),
+                    json.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  token.resize(std::strlen(token.c_str()));
+  return token;
+}
+
+TEST_F(PartnersTest, SearchesTooBroadToRankListRecentlyChangedFirstAcrossEveryPage) {
+  Restart({"--module-option", "partners.search_ranked_matches=5"});
+  std::vector<Partner> shops;
+  for (int i = 1; i <= 12; ++i)
+    shops.push_back(Create(Organization(fmt::format("Bolt {:02} Kft.", i))));
+  Create(Organization("Kertész Bt."));
+  Create(Organization("Kertépítő Kft."));
+  Partner archived = Create(Organization("Bolt Archív Kft."));
+  partners::v1::ArchivePartnerRequest archive;
+  archive.set_id(archived.id());
+  ASSERT_TRUE(partners_->ArchivePartner(As(admin_).get(), archive, &archived).ok());
+  // Bolt 03 changes last: it comes first.
+  Partner change;
+  change.set_id(shops[2].id());
+  change.set_etag(shops[2].etag());
+  change.set_website("https://bolt03.example");
+  Partner changed;
+  ASSERT_TRUE(Update(change, {"website"}, &changed).ok());
+
+  auto search = [&](const std::string& query, const std::string& page_token,
+                    const std::string& token = "") {
+    partners::v1::SearchPartnersRequest request;
+    request.set_query(query);
+    request.set_page_size(5);
+    request.set_page_token(page_token);
+    partners::v1::SearchPartnersResponse response;
+    const grpc::Status status =
+        partners_->SearchPartners(As(token.empty() ? admin_ : token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+
+  // Two matches: ranked by similarity.
+  EXPECT_EQ(search("kert", "").ranking(), partners::v1::SEARCH_RANKING_SIMILARITY);
+  EXPECT_EQ(search("kert", "").partners_size(), 2);
+
+  // Twelve matches (the archived one is left out) are more than the five
+  // the server ranks: most recently changed first, every page the same way,
+  // each match exactly once.
+  std::vector<std::string> names;
+  std::string page_token;
+  int pages = 0;
+  do {
+    const auto response = search("bolt", page_token);
+    EXPECT_EQ(response.ranking(), partners::v1::SEARCH_RANKING_RECENTLY_CHANGED);
+    for (const auto& partner : response.partners()) names.push_back(partner.display_name());
+    page_token = response.next_page_token();
+  } while (!page_token.empty() && ++pages < 10);
+  std::vector<std::string> expected = {"Bolt 03 Kft."};
+  for (int i = 12; i >= 1; --i) {
+    if (i != 3) expected.push_back(fmt::format("Bolt {:02} Kft.", i));
+  }
+  EXPECT_EQ(names, expected);
+
+  // An external partner's search is always ranked: they see few partners.
+  const auto [reseller_id, reseller] =
+      User("bolt-reseller@example.com", kernel::v1::ROLE_EXTERNAL_PARTNER);
+  Query(
+      fmt::format("INSERT INTO kernel.record_grant (resource_type, resource_id, user_id) "
+                  "VALUES ('partners.partner', {}, {})",
+                  shops[0].id(), reseller_id));
+  const auto external = search("bolt", "", reseller);
+  EXPECT_EQ(external.ranking(), partners::v1::SEARCH_RANKING_SIMILARITY);
+  ASSERT_EQ(external.partners_size(), 1);
+  EXPECT_EQ(external.partners(0).display_name(), "Bolt 01 Kft.");
+
+  // Page tokens are not signed: a forged key is refused, never run.
+  for (const std::string key : {"recent:'; DROP TABLE x; --", "0.5 OR 1=1", ""}) {
+    partners::v1::SearchPartnersRequest request;
+    request.set_query("bolt");
+    request.set_page_token(HandMadeSearchToken(key, "bolt"));
+    partners::v1::SearchPartnersResponse response;
+    const grpc::Status status = partners_->SearchPartners(As(admin_).get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << key;
+    EXPECT_EQ(status.error_message(), "page_token: is not a token of this search") << key;
+  }
+  // A well-formed hand-made one pages like the server's own.
+  partners::v1::SearchPartnersRequest request;
+  request.set_query("bolt");
+  request.set_page_token(HandMadeSearchToken("recent:2999-01-01 00:00:00+00", "bolt"));
+  partners::v1::SearchPartnersResponse response;
+  ASSERT_TRUE(partners_->SearchPartners(As(admin_).get(), request, &response).ok());
+  EXPECT_EQ(response.partners_size(), 12);
 }
 
 TEST_F(PartnersTest, ArchiveHidesRestoreShowsAndDeleteIsRefusedWhileReferenced) {

@@ -149,6 +149,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
       std::cout << ToJson(response);
     } else {
       PrintTable(response.partners());
+      if (response.ranking() == partners::v1::SEARCH_RANKING_RECENTLY_CHANGED) {
+        std::cerr << "Too many matches to rank: the most recently changed come first. "
+                     "A longer query narrows them down.\n";
+      }
     }
   });
 

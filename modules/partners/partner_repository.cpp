@@ -254,10 +254,7 @@ std::vector<Listed> QueryListed(soci::session& session, const std::string& sql,
 std::string VisibleCondition(const Visibility& visibility, StatementParams& params) {
   const std::string external = params.Add(visibility.external ? "1" : "0");
   const std::string user_id = params.Add(std::to_string(visibility.user_id));
-  return fmt::format(
-      "(cast({} AS int) = 0 OR kernel.is_shared_with('partners.partner', p.id, cast({} AS "
-      "bigint)))",
-      external, user_id);
+  return fmt::format(KARTON_PARTNER_VISIBLE_TO("{}", "{}"), external, user_id);
 }
 
 }  // namespace
@@ -477,14 +474,19 @@ std::vector<Listed> SearchRecentlyChanged(soci::session& session, const SearchQu
   // cannot tell it better. So the match is made on an expression that
   // index does not serve (and PlanSearch has turned sequential scans off).
   StatementParams params(true);
-  std::string sql =
-      fmt::format("SELECT {}, p.update_time::text FROM partners.partner p WHERE {} AND {}",
-                  KARTON_PARTNER_JSON, VisibleCondition(query.visibility, params),
-                  MatchCondition(query, "(p.search_text || '')", params));
+  std::string sql = fmt::format(
+      "SELECT {}, (extract(epoch FROM p.update_time) * 1000000)::bigint::text "
+      "FROM partners.partner p WHERE {} AND {}",
+      KARTON_PARTNER_JSON, VisibleCondition(query.visibility, params),
+      MatchCondition(query, "(p.search_text || '')", params));
   if (query.after_key) {
-    const std::string after_time = params.Add(*query.after_key);
-    sql += fmt::format(" AND (p.update_time, p.id) < (cast({} AS timestamptz), cast({} AS bigint))",
-                       after_time, params.Add(std::to_string(query.after_id)));
+    // Exact to the microsecond (extract gives numeric; interval arithmetic
+    // is in microseconds), and the same whatever the session's DateStyle.
+    const std::string after_micros = params.Add(*query.after_key);
+    sql += fmt::format(
+        " AND (p.update_time, p.id) < (timestamptz 'epoch' + cast({} AS bigint) * interval '1 "
+        "microsecond', cast({} AS bigint))",
+        after_micros, params.Add(std::to_string(query.after_id)));
   }
   sql += fmt::format(" ORDER BY p.update_time DESC, p.id DESC LIMIT cast({} AS int)",
                      params.Add(std::to_string(query.limit)));

@@ -84,8 +84,8 @@ struct SearchQuery {
   std::string folded;  // the query, lower case without accents
   std::string digits;  // its digits when it looks like a phone or tax number; else ""
   bool include_archived = false;
-  // keyset: the last row's key (its similarity, or its update_time as
-  // text) and id
+  // keyset: the last row's key (its similarity, or its update_time in
+  // microseconds since 1970) and id
   std::optional<std::string> after_key;
   std::int64_t after_id = 0;
   int limit = 20;

@@ -7,6 +7,8 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+#include <cmath>
 #include <set>
 
 #include "karton/kernel/database.h"
@@ -410,7 +412,7 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
   IsPhoneish(query_text, query.digits);
   const std::string scope = query_text + "\n" + (request->include_archived() ? "archived" : "");
   // A search keeps the ranking its first page chose: the page token's key
-  // is a similarity, or kRecentKeyPrefix and an update_time.
+  // is a similarity, or kRecentKeyPrefix and an update_time in microseconds.
   static constexpr std::string_view kRecentKeyPrefix = "recent:";
   std::optional<v1::SearchRanking> ranking;
   if (!request->page_token().empty()) {
@@ -423,12 +425,22 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
       ranking = v1::SEARCH_RANKING_SIMILARITY;
       query.after_key = cursor->key;
     }
-    // Tokens are not signed: a hand-made key must not reach the SQL casts
-    // (to real; to timestamptz).
-    const char* key_characters =
-        *ranking == v1::SEARCH_RANKING_SIMILARITY ? "0123456789.eE+-" : "0123456789 :.+-";
-    const bool well_formed = !query.after_key->empty() && query.after_key->find_first_not_of(
-                                                              key_characters) == std::string::npos;
+    // Tokens are not signed: a hand-made key must not reach the SQL casts,
+    // so it must be a whole number (microseconds) or a plain decimal
+    // (similarity), nothing else.
+    const std::string& key = *query.after_key;
+    const char* const end = key.data() + key.size();
+    bool well_formed = false;
+    if (*ranking == v1::SEARCH_RANKING_RECENTLY_CHANGED) {
+      std::int64_t micros = 0;
+      const auto parsed = std::from_chars(key.data(), end, micros);
+      well_formed = !key.empty() && parsed.ec == std::errc() && parsed.ptr == end;
+    } else {
+      double score = 0;
+      const auto parsed = std::from_chars(key.data(), end, score);
+      well_formed =
+          !key.empty() && parsed.ec == std::errc() && parsed.ptr == end && std::isfinite(score);
+    }
     if (!well_formed) return kernel::InvalidField("page_token", "is not a token of this search");
     query.after_id = cursor->id;
   }

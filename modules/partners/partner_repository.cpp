@@ -407,6 +407,10 @@ std::string MatchCondition(const SearchQuery& query, std::string_view column,
 }
 }  // namespace
 
+void PreferGenericPlans(soci::session& session) {
+  session << "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+}
+
 void PlanSearch(soci::session& session) {
   session << "SELECT set_config('enable_seqscan', 'off', true)";
 }

@@ -90,6 +90,13 @@ struct SearchQuery {
   std::int64_t after_id = 0;
   int limit = 20;
 };
+// For the rest of the transaction, prepared statements run on their generic
+// plan. A LIMIT parameter makes PostgreSQL cost the generic plan of a list
+// as if it read a tenth of the table, so by default it plans such a
+// statement afresh at every call, for the same plan (a tenth of
+// PostgreSQL's time for ListPartners' first page). Only for statements whose
+// plan does not depend on their values.
+void PreferGenericPlans(soci::session& session);
 // Sets the planner up for the search statements below, for the rest of the
 // transaction: no sequential scans. A LIKE '%fragment%' estimate is a guess,
 // and a guess that a rare fragment is common would otherwise read the

@@ -372,9 +372,13 @@ grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
   return Guarded(context_, "ListPartners", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
+    // The definitions type custom.* conditions; most lists have no filter
+    // and need no read for them.
     CustomFieldTypes custom_types;
-    for (const auto& [key, definition] : LoadDefinitions(session)) {
-      custom_types[key] = DefinitionTypeWord(definition.type());
+    if (!request->filter().empty()) {
+      for (const auto& [key, definition] : LoadDefinitions(session)) {
+        custom_types[key] = DefinitionTypeWord(definition.type());
+      }
     }
     std::string problem;
     const auto filter = ParseFilter(request->filter(), custom_types, problem);
@@ -382,7 +386,16 @@ grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
     query.filter_where = filter->where;
     query.filter_params = filter->params;
     query.include_archived = filter->mentions_archived;
-    auto rows = repository::ListPartners(session, query);
+    // Without a filter the statement runs prepared, and its plan is the
+    // same for every page.
+    auto rows = [&] {
+      if (!query.filter_where.empty()) return repository::ListPartners(session, query);
+      soci::transaction transaction(session);
+      repository::PreferGenericPlans(session);
+      auto listed = repository::ListPartners(session, query);
+      transaction.commit();
+      return listed;
+    }();
     const auto page_size = static_cast<std::size_t>(query.limit - 1);
     if (rows.size() > page_size) {
       rows.resize(page_size);
@@ -457,10 +470,16 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
       // microsecond a match: 100 ms for a fragment in every partner);
       // otherwise the matches are counted, up to the limit.
       const std::int64_t limit = options_.search_ranked_matches;
-      const bool too_broad = !query.visibility.external &&
-                             (repository::EstimateMatches(session, query) > 10 * limit ||
-                              repository::CountMatchesUpTo(session, query, limit + 1) > limit);
+      const bool clearly_broad =
+          !query.visibility.external && repository::EstimateMatches(session, query) > 10 * limit;
+      // The estimate needed the values; the statements below do not.
+      repository::PreferGenericPlans(session);
+      const bool too_broad =
+          clearly_broad || (!query.visibility.external &&
+                            repository::CountMatchesUpTo(session, query, limit + 1) > limit);
       ranking = too_broad ? v1::SEARCH_RANKING_RECENTLY_CHANGED : v1::SEARCH_RANKING_SIMILARITY;
+    } else {
+      repository::PreferGenericPlans(session);
     }
     const bool recent = *ranking == v1::SEARCH_RANKING_RECENTLY_CHANGED;
     auto rows = recent ? repository::SearchRecentlyChanged(session, query)

@@ -6,35 +6,10 @@
 #include <fstream>
 
 #include "crm_fixture.h"
+#include "json_fields.h"
 
 namespace karton::testing {
 namespace {
-
-boost::json::object ParseObject(const std::string& text) {
-  boost::json::error_code error;
-  auto parsed = boost::json::parse(text, error);
-  if (error || !parsed.is_object()) {
-    ADD_FAILURE() << "not a JSON object: " << text;
-    return {};
-  }
-  return parsed.as_object();
-}
-
-// protobuf's JSON mapping writes int64 as a string.
-std::string Field(const boost::json::object& object, const char* name) {
-  const auto* value = object.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
-}
-
-boost::json::object Object(const boost::json::object& object, const char* name) {
-  const auto* value = object.if_contains(name);
-  return value != nullptr && value->is_object() ? value->as_object() : boost::json::object{};
-}
-
-std::size_t Count(const boost::json::object& object, const char* name) {
-  const auto* value = object.if_contains(name);
-  return value != nullptr && value->is_array() ? value->as_array().size() : 0;
-}
 
 TEST_F(CrmTest, CommandLineClientWorksLeadsOpportunitiesFormsAndRules) {
   Start();

@@ -5,26 +5,11 @@
 #include <boost/json.hpp>
 #include <fstream>
 
+#include "json_fields.h"
 #include "messaging_fixture.h"
 
 namespace karton::testing {
 namespace {
-
-boost::json::object ParseObject(const std::string& text) {
-  boost::json::error_code error;
-  auto parsed = boost::json::parse(text, error);
-  if (error || !parsed.is_object()) {
-    ADD_FAILURE() << "not a JSON object: " << text;
-    return {};
-  }
-  return parsed.as_object();
-}
-
-// protobuf's JSON mapping writes int64 as a string.
-std::string Field(const boost::json::object& object, const char* name) {
-  const auto* value = object.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
-}
 
 TEST_F(MessagingTest, CommandLineClientSendsListsAndManagesTemplatesAndSuppressions) {
   Start();

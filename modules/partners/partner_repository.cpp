@@ -223,6 +223,11 @@ class StatementParams {
     values_.insert(values_.end(), values.begin(), values.end());
   }
   const std::vector<std::string>& Values() const { return values_; }
+  // Runs `sql` prepared (kernel::RunPrepared) with these values.
+  kernel::QueryRows RunPrepared(soci::session& session, const std::string& sql) const {
+    const std::vector<kernel::QueryParam> values(values_.begin(), values_.end());
+    return kernel::RunPrepared(session, sql, values);
+  }
 
  private:
   bool prepared_;
@@ -234,8 +239,7 @@ std::vector<Listed> QueryListed(soci::session& session, const std::string& sql,
                                 const StatementParams& params) {
   std::vector<Listed> listed;
   if (params.Prepared()) {
-    const std::vector<kernel::QueryParam> values(params.Values().begin(), params.Values().end());
-    const auto rows = kernel::RunPrepared(session, sql, values);
+    const auto rows = params.RunPrepared(session, sql);
     for (int row = 0; row < rows.Count(); ++row) {
       listed.push_back({FromJson<v1::Partner>(rows.Text(row, 0)), std::string(rows.Text(row, 1))});
     }
@@ -445,8 +449,7 @@ std::int64_t CountMatchesUpTo(soci::session& session, const SearchQuery& query, 
   std::string sql = "SELECT count(*) FROM (SELECT 1 FROM partners.partner p WHERE " +
                     MatchCondition(query, "p.search_text", params);
   sql += fmt::format(" LIMIT cast({} AS bigint)) m", params.Add(std::to_string(cap)));
-  const std::vector<kernel::QueryParam> values(params.Values().begin(), params.Values().end());
-  const auto rows = kernel::RunPrepared(session, sql, values);
+  const auto rows = params.RunPrepared(session, sql);
   return std::stoll(std::string(rows.Text(0, 0)));
 }
 

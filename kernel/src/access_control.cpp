@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -50,6 +51,16 @@ std::vector<std::string> Split(const std::string& text, char separator) {
 
 std::string ToString(grpc::string_ref ref) { return std::string(ref.data(), ref.size()); }
 
+// A positive or zero decimal id, exactly; false for anything else.
+bool ParseId(std::string_view text, std::int64_t& id) {
+  if (text.empty()) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  return error == std::errc() && end == text.data() + text.size() && id >= 0;
+}
+
+// The karton-caller value of kartond's own calls (CallAsKernel).
+constexpr std::string_view kInternalCallerValue = "internal";
+
 // Extracts the token from "Bearer <token>"; empty when malformed.
 std::string BearerToken(std::string_view value) {
   constexpr std::string_view kScheme = "bearer ";
@@ -83,25 +94,29 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
                        OutputMetadata* /*consumed*/, OutputMetadata* /*response*/) override {
     const auto path_it = metadata.find(":path");
     const std::string path = path_it == metadata.end() ? "" : ToString(path_it->second);
-    if (path.rfind("/grpc.health.v1.Health/", 0) == 0 || path.rfind("/grpc.reflection.", 0) == 0) {
-      return grpc::Status::OK;
-    }
     if (metadata.find(kCallerMetadata) != metadata.end()) {
       return {grpc::StatusCode::UNAUTHENTICATED,
               "the karton-caller metadata is reserved for calls inside kartond"};
+    }
+    if (path.rfind("/grpc.health.v1.Health/", 0) == 0 || path.rfind("/grpc.reflection.", 0) == 0) {
+      return grpc::Status::OK;
     }
     const auto header = metadata.find("authorization");
     if (header == metadata.end()) {
       return {grpc::StatusCode::UNAUTHENTICATED,
               "missing metadata 'authorization: Bearer <token>'"};
     }
-    Caller caller;
-    if (auto status = access_.Authenticate(ToString(header->second), caller); !status.ok()) {
+    // The one decision about this call: who it acts for and whether that
+    // caller may call this method. The interceptor hands exactly this
+    // verdict to the handler (AdmittedCallerFor); it never decides again.
+    if (auto status = access_.AdmitNetworkCall(ToString(header->second), path); !status.ok()) {
       return status;
     }
-    if (auto status = access_.Authorize(caller, path); !status.ok()) return status;
     // A connection-level marker: this connection comes through the network
     // port (in-process connections never pass here).
+    // Calls of one connection are processed concurrently, and the
+    // connection's auth context has no lock of its own.
+    std::lock_guard lock(marker_mutex_);
     if (context->FindPropertyValues(kNetworkProperty).empty()) {
       context->AddProperty(kNetworkProperty, "1");
     }
@@ -110,9 +125,8 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
 
  private:
   AccessControl& access_;
+  std::mutex marker_mutex_;
 };
-
-namespace {}  // namespace
 
 std::vector<std::string> StaffRoles() {
   return {std::string(kRoleAdmin), std::string(kRoleSales), std::string(kRoleSalesManager),
@@ -124,42 +138,84 @@ bool IsKnownRole(std::string_view role) {
          role == kRoleAccounting || role == kRoleSupport || role == kRoleExternalPartner;
 }
 
+Caller Caller::Internal() {
+  Caller caller;
+  caller.internal = true;
+  return caller;
+}
+
 bool Caller::HasRole(std::string_view role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-bool Caller::IsExternalPartner() const { return HasRole(kRoleExternalPartner) && !IsAdmin(); }
+bool Caller::IsStaff() const {
+  if (internal) return true;
+  // Someone marked external is restricted whatever else they hold (the
+  // kernel refuses to combine the roles; this keeps old rows safe too).
+  if (user_id <= 0 || IsExternalPartner()) return false;
+  return std::any_of(roles.begin(), roles.end(), [](const std::string& role) {
+    return role != kRoleExternalPartner && IsKnownRole(role);
+  });
+}
+
+bool Caller::IsExternalPartner() const {
+  return !internal && user_id > 0 && HasRole(kRoleExternalPartner) && !IsAdmin();
+}
+
+std::int64_t ActorUserId(const Caller& caller) {
+  if (caller.IsInternal()) return 0;
+  if (caller.IsNobody()) {
+    throw NoCallerError("a change was attempted with no verified caller; nothing was written");
+  }
+  return caller.user_id;
+}
 
 std::string SerializeCaller(const Caller& caller) {
+  if (caller.internal) return std::string(kInternalCallerValue);
   return fmt::format("{};{};{};{}", caller.user_id, fmt::join(caller.roles, ","),
                      fmt::join(caller.team_ids, ","), caller.api_token_id);
 }
 
-Caller CallerOf(const grpc::ServerContext& context) {
-  // Network calls get karton-caller from the kernel's interceptor after the
-  // token was verified (a client-sent one is refused); in-process calls
-  // carry the one their module forwarded, or none (kartond itself).
-  Caller caller;
-  const auto& metadata = context.client_metadata();
-  const auto forwarded = metadata.find(kCallerMetadata);
-  if (forwarded == metadata.end()) return caller;
-  std::vector<std::string> fields(4);
-  std::stringstream stream(ToString(forwarded->second));
-  for (auto& field : fields) std::getline(stream, field, ';');
-  try {
-    caller.user_id = fields[0].empty() ? 0 : std::stoll(fields[0]);
-    caller.roles = Split(fields[1], ',');
-    for (const auto& team : Split(fields[2], ',')) caller.team_ids.push_back(std::stoll(team));
-    caller.api_token_id = fields[3].empty() ? 0 : std::stoll(fields[3]);
-  } catch (const std::exception&) {
-    return Caller{};
+std::optional<Caller> ParseCaller(std::string_view value) {
+  if (value == kInternalCallerValue) return Caller::Internal();
+  std::vector<std::string> fields;
+  for (std::size_t start = 0;;) {
+    const auto end = value.find(';', start);
+    fields.emplace_back(value.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
   }
+  if (fields.size() != 4) return std::nullopt;
+  Caller caller;
+  if (!ParseId(fields[0], caller.user_id) || caller.user_id <= 0) return std::nullopt;
+  caller.roles = Split(fields[1], ',');
+  for (const auto& team : Split(fields[2], ',')) {
+    if (!ParseId(team, caller.team_ids.emplace_back())) return std::nullopt;
+  }
+  if (!fields[3].empty() && !ParseId(fields[3], caller.api_token_id)) return std::nullopt;
   return caller;
 }
 
-void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to) {
-  to.AddMetadata(kCallerMetadata, SerializeCaller(CallerOf(from)));
+Caller CallerOf(const grpc::ServerContext& context) {
+  // Network calls get karton-caller from the kernel's interceptor, which
+  // hands on the verdict the token processor reached for this call (a
+  // client-sent one is refused); in-process calls carry the one their module
+  // forwarded, or kartond's own. No value, or a malformed one: nobody.
+  const auto& metadata = context.client_metadata();
+  const auto forwarded = metadata.find(kCallerMetadata);
+  if (forwarded == metadata.end()) return Caller{};
+  return ParseCaller(ToString(forwarded->second)).value_or(Caller{});
 }
+
+void ForwardCaller(const Caller& caller, grpc::ClientContext& to) {
+  to.AddMetadata(kCallerMetadata, SerializeCaller(caller));
+}
+
+void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to) {
+  ForwardCaller(CallerOf(from), to);
+}
+
+void CallAsKernel(grpc::ClientContext& to) { ForwardCaller(Caller::Internal(), to); }
 
 void ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
                  ShareWith with, std::int64_t granted_by) {
@@ -235,7 +291,8 @@ void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& r
   }
 }
 
-std::optional<Caller> AccessControl::RecentlyVerified(const std::string& token_hash) {
+std::optional<AccessControl::CachedCaller> AccessControl::RecentlyVerified(
+    const std::string& token_hash) {
   std::lock_guard lock(cache_mutex_);
   const auto it = callers_by_token_hash_.find(token_hash);
   if (it == callers_by_token_hash_.end()) return std::nullopt;
@@ -248,7 +305,7 @@ std::optional<Caller> AccessControl::RecentlyVerified(const std::string& token_h
     callers_by_token_hash_.erase(it);
     return std::nullopt;
   }
-  return cached.caller;
+  return cached;
 }
 
 void AccessControl::ForgetVerifiedCallers() {
@@ -258,8 +315,8 @@ void AccessControl::ForgetVerifiedCallers() {
 }
 
 AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
-  if (auto caller = RecentlyVerified(token_hash)) {
-    return {grpc::StatusCode::OK, "", std::move(*caller)};
+  if (auto cached = RecentlyVerified(token_hash)) {
+    return {grpc::StatusCode::OK, "", std::move(cached->caller), cached->verified_at};
   }
   std::uint64_t generation_before = 0;
   {
@@ -283,13 +340,13 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
   if (revoked) return {grpc::StatusCode::UNAUTHENTICATED, "the API token was revoked", {}};
   if (expired) return {grpc::StatusCode::UNAUTHENTICATED, "the API token has expired", {}};
   if (disabled) return {grpc::StatusCode::UNAUTHENTICATED, "the user is disabled", {}};
-  Verdict verdict{grpc::StatusCode::OK, "", {}};
+  Verdict verdict{grpc::StatusCode::OK, "", {}, std::chrono::steady_clock::now()};
   verdict.caller.user_id = user_id;
   verdict.caller.roles = Split(roles_text, ',');
   for (const auto& team : Split(teams_text, ','))
     verdict.caller.team_ids.push_back(std::stoll(team));
   verdict.caller.api_token_id = token_id;
-  CachedCaller cached{verdict.caller, std::chrono::steady_clock::now(), std::nullopt};
+  CachedCaller cached{verdict.caller, verdict.verified_at, std::nullopt};
   if (expire_time_us != 0) {
     cached.expire_time = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -321,8 +378,16 @@ grpc::Status AccessControl::Authenticate(std::string_view authorization, Caller&
 }
 
 grpc::Status AccessControl::Authorize(const Caller& caller, const std::string& path) const {
+  if (caller.IsNobody()) {
+    return {grpc::StatusCode::UNAUTHENTICATED, "the call has no verified caller"};
+  }
   const auto* allowed = AllowedRoles(path);
-  if (allowed == nullptr || caller.IsAdmin()) return grpc::Status::OK;
+  if (allowed == nullptr) {
+    // Fail closed: a method nobody declared roles for is callable by no one.
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            fmt::format("{} declares no roles, so no one may call it", path)};
+  }
+  if (caller.IsAdmin()) return grpc::Status::OK;
   const bool permitted = std::any_of(
       allowed->begin(), allowed->end(),
       [&](const std::string& role) { return role == kAnyRole || caller.HasRole(role); });
@@ -333,12 +398,54 @@ grpc::Status AccessControl::Authorize(const Caller& caller, const std::string& p
               caller.roles.empty() ? "none" : fmt::format("{}", fmt::join(caller.roles, ", ")))};
 }
 
-std::optional<std::string> AccessControl::SerializedCallerFor(std::string_view authorization) {
+grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
+                                             const std::string& path) {
+  const std::string token = BearerToken(authorization);
+  if (token.empty()) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "the authorization metadata must be 'Bearer <token>'"};
+  }
+  const std::string token_hash = TokenHashHex(token);
+  Verdict verdict = Verify(token_hash);
+  if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
+  if (auto status = Authorize(verdict.caller, path); !status.ok()) return status;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(admission_mutex_);
+  if (now - admissions_pruned_at_ > std::chrono::seconds(10)) {
+    std::erase_if(admissions_by_token_hash_, [&](const auto& entry) {
+      return now - entry.second.admitted_at > kAdmissionLifetime;
+    });
+    admissions_pruned_at_ = now;
+  }
+  auto [it, inserted] = admissions_by_token_hash_.try_emplace(
+      token_hash, Admission{verdict.caller, verdict.verified_at, now});
+  if (!inserted) {
+    it->second.admitted_at = now;
+    if (verdict.verified_at >= it->second.verified_at) {
+      it->second.caller = std::move(verdict.caller);
+      it->second.verified_at = verdict.verified_at;
+    }
+  }
+  return grpc::Status::OK;
+}
+
+std::optional<std::string> AccessControl::AdmittedCallerFor(std::string_view authorization,
+                                                            const std::string& path) const {
   const std::string token = BearerToken(authorization);
   if (token.empty()) return std::nullopt;
-  const Verdict verdict = Verify(TokenHashHex(token));
-  if (verdict.code != grpc::StatusCode::OK) return std::nullopt;
-  return SerializeCaller(verdict.caller);
+  const std::string token_hash = TokenHashHex(token);
+  std::optional<Caller> caller;
+  {
+    std::lock_guard lock(admission_mutex_);
+    const auto it = admissions_by_token_hash_.find(token_hash);
+    if (it == admissions_by_token_hash_.end()) return std::nullopt;
+    caller = it->second.caller;
+  }
+  // The newest admission of this token is at least as recent as this
+  // call's; should its roles no longer allow the method, the call gets
+  // nobody rather than a caller the method was not admitted for.
+  if (!Authorize(*caller, path).ok()) return std::nullopt;
+  return SerializeCaller(*caller);
 }
 
 const std::vector<std::string>* MethodRoleTable::Allowed(const std::string& path) const {

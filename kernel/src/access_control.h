@@ -64,11 +64,20 @@ class AccessControl {
   // auth context (read back by CallerOf). Health and reflection pass freely.
   std::shared_ptr<grpc::AuthMetadataProcessor> MakeProcessor();
 
-  // The caller behind an `authorization` metadata value the processor has
-  // accepted, serialized for the karton-caller metadata of the call (see
-  // CallerOf); nullopt if the token is not valid (now). Answered from the
-  // verified-caller cache the processor just filled.
-  std::optional<std::string> SerializedCallerFor(std::string_view authorization);
+  // The token processor's decision for one network call, made exactly once:
+  // authenticates `authorization` ("Bearer <token>"), authorizes the caller
+  // for `path`, and on success remembers the verdict as the token's latest
+  // admission, for the interceptor to hand to the handler.
+  grpc::Status AdmitNetworkCall(std::string_view authorization, const std::string& path);
+
+  // The admitted caller of a network call that AdmitNetworkCall let
+  // through, serialized for the karton-caller metadata (see CallerOf). It
+  // never asks the database: the token may have expired or been revoked
+  // since the call was admitted, and that does not undo the admission.
+  // nullopt only when no admission is known for the token, or the admitted
+  // roles no longer allow `path`; the call then runs as nobody.
+  std::optional<std::string> AdmittedCallerFor(std::string_view authorization,
+                                               const std::string& path) const;
 
   // Drops every remembered verification, so the next call of each token asks
   // the database again. IdentityService calls it after each committed change
@@ -92,12 +101,13 @@ class AccessControl {
     grpc::StatusCode code;  // OK or UNAUTHENTICATED/UNAVAILABLE
     std::string message;
     Caller caller;
+    // When the database confirmed it (a cached answer keeps its time).
+    std::chrono::steady_clock::time_point verified_at{};
   };
   // Checks a token: from the verified-caller cache when it was verified less
   // than a few seconds ago (see kVerifiedCallerLifetime) and has not expired
   // since, otherwise against the database, remembering a valid answer.
   Verdict Verify(const std::string& token_hash);
-  std::optional<Caller> RecentlyVerified(const std::string& token_hash);
 
   Database& database_;
   MethodRoleTable method_roles_;
@@ -108,13 +118,33 @@ class AccessControl {
     std::optional<std::chrono::system_clock::time_point> expire_time;
   };
   std::unordered_map<std::string, CachedCaller> callers_by_token_hash_;
+  std::optional<CachedCaller> RecentlyVerified(const std::string& token_hash);
+  // The latest admitted caller per token hash, kept for kAdmissionLifetime
+  // after the token's last admitted call: far longer than any admitted call
+  // waits for a handler thread. Not cleared by ForgetVerifiedCallers: a call
+  // that was admitted keeps its verdict; only new calls see a revocation.
+  // Of two verdicts for one token, the one the database confirmed later wins,
+  // so a slow thread cannot bring back roles that were just taken away.
+  static constexpr std::chrono::minutes kAdmissionLifetime{5};
+  struct Admission {
+    Caller caller;
+    std::chrono::steady_clock::time_point verified_at;
+    std::chrono::steady_clock::time_point admitted_at;
+  };
+  mutable std::mutex admission_mutex_;
+  std::unordered_map<std::string, Admission> admissions_by_token_hash_;
+  std::chrono::steady_clock::time_point admissions_pruned_at_{};
   // Bumped by ForgetVerifiedCallers, so a lookup that raced a change does not
   // put its stale answer back.
   std::uint64_t cache_generation_ = 0;
 };
 
-// "user_id;role,role;team,team;token_id": the karton-caller metadata value.
+// The karton-caller metadata value: "user_id;role,role;team,team;token_id"
+// for a user, "internal" for kartond itself.
 std::string SerializeCaller(const Caller& caller);
+// The reverse; nullopt for anything malformed (which CallerOf reads as
+// nobody).
+std::optional<Caller> ParseCaller(std::string_view value);
 
 // Every role name the kernel knows.
 bool IsKnownRole(std::string_view role);

@@ -162,6 +162,7 @@ void CheckResourceType(std::string_view resource_type) {
 void KernelAuditLog::RecordMany(soci::session& session, const Caller& actor, AuditAction action,
                                 std::string_view resource_type, const Entries& entries) {
   CheckResourceType(resource_type);
+  const std::int64_t actor_user_id = ActorUserId(actor);
   if (entries.empty()) return;
   // The kernel clock's time as PostgreSQL reads it back, in UTC.
   const std::string at =
@@ -173,10 +174,10 @@ void KernelAuditLog::RecordMany(soci::session& session, const Caller& actor, Aud
     const auto json = ChangesJson(action, changes);
     if (!json) continue;
     copy.Field(at);
-    if (actor.user_id == 0) {
+    if (actor_user_id == 0) {
       copy.Null();
     } else {
-      copy.Field(actor.user_id);
+      copy.Field(actor_user_id);
     }
     copy.Field(ActionName(action));
     copy.Field(resource_type);
@@ -214,10 +215,11 @@ void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAc
                             std::string_view resource_type, std::int64_t resource_id,
                             const std::vector<FieldChange>& changes) {
   CheckResourceType(resource_type);
+  const std::int64_t actor_user_id = ActorUserId(actor);
   const auto changes_json = ChangesJson(action, changes);
   if (!changes_json) return;
   const std::string at_us = std::to_string(ToEpochMicros(clock_.Now()));
-  const std::string actor_id = std::to_string(actor.user_id);
+  const std::string actor_id = std::to_string(actor_user_id);
   const std::string action_name = ActionName(action);
   const std::string id = std::to_string(resource_id);
   RunPrepared(session, kInsertEntry,

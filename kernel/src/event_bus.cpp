@@ -148,9 +148,9 @@ class EventBus::ModuleEvents final : public DomainEvents {
                                               it->second.payload_type,
                                               payload.GetDescriptor()->full_name()));
     }
-    event_store::AppendToOutbox(session,
-                                {module_, std::string(topic), aggregate_id, it->second.payload_type,
-                                 payload.SerializeAsString(), bus_.clock_.Now(), actor.user_id});
+    event_store::AppendToOutbox(
+        session, {module_, std::string(topic), aggregate_id, it->second.payload_type,
+                  payload.SerializeAsString(), bus_.clock_.Now(), ActorUserId(actor)});
   }
 
   void PublishMany(soci::session& session, std::string_view topic, const Batch& events,
@@ -165,6 +165,7 @@ class EventBus::ModuleEvents final : public DomainEvents {
           "module {} published '{}' outside a transaction: publish inside the change's own",
           module_, topic));
     }
+    const std::int64_t actor_user_id = ActorUserId(actor);
     std::vector<event_store::OutboxEntry> entries;
     entries.reserve(events.size());
     const TimePoint now = bus_.clock_.Now();
@@ -175,7 +176,7 @@ class EventBus::ModuleEvents final : public DomainEvents {
                                                 payload->GetDescriptor()->full_name()));
       }
       entries.push_back({module_, std::string(topic), aggregate_id, it->second.payload_type,
-                         payload->SerializeAsString(), now, actor.user_id});
+                         payload->SerializeAsString(), now, actor_user_id});
     }
     event_store::AppendManyToOutbox(session, entries);
   }

@@ -104,19 +104,35 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     return info_->server_context() != nullptr ? info_->server_context()->peer() : "";
   }
 
-  // A network call that passed the token check gets its caller as
-  // karton-caller metadata, which is where CallerOf reads it. (The auth
-  // context cannot carry it: gRPC shares that per connection.)
+  // A network call that the token processor admitted gets the caller of
+  // that verdict as karton-caller metadata, which is where CallerOf reads
+  // it. (The auth context cannot carry it: gRPC shares that per
+  // connection.) Fail closed: a call with no verdict to hand on keeps no
+  // caller, so its handler sees nobody, which has no rights, and the call is
+  // cancelled so that no answer leaves.
   void AttachCaller(std::multimap<grpc::string_ref, grpc::string_ref>* metadata) {
     if (metadata == nullptr || info_->server_context() == nullptr) return;
     const auto network =
         info_->server_context()->auth_context()->FindPropertyValues("karton.network");
     if (network.empty()) return;  // in-process: the forwarded caller stays
+    // Health and reflection pass the processor without a token.
+    if (method_.rfind("/grpc.health.v1.", 0) == 0 || method_.rfind("/grpc.reflection.", 0) == 0) {
+      return;
+    }
     const auto authorization = metadata->find("authorization");
-    if (authorization == metadata->end()) return;  // health, reflection
-    auto caller = caller_for_token_(
-        std::string_view(authorization->second.data(), authorization->second.size()));
-    if (!caller) return;
+    std::optional<std::string> caller;
+    if (authorization != metadata->end()) {
+      caller = caller_for_token_(
+          std::string_view(authorization->second.data(), authorization->second.size()), method_);
+    }
+    if (!caller) {
+      spdlog::warn(
+          "grpc method={} peer={}: no admitted caller to hand on; the call runs as "
+          "nobody and is cancelled",
+          method_, Peer());
+      info_->server_context()->TryCancel();
+      return;
+    }
     caller_value_ = std::move(*caller);
     metadata->emplace(grpc::string_ref(kCallerKey), grpc::string_ref(caller_value_));
     user_ = caller_value_.substr(0, caller_value_.find(';'));

@@ -38,9 +38,12 @@ class GrpcHost {
   // tokens never cross a network in clear text. Throws std::runtime_error
   // naming the address when it cannot be bound or is not a loopback address.
   //
-  // `caller_for_token` turns the accepted `authorization` value of a network
-  // call into the karton-caller metadata the handler reads (CallerOf).
-  using CallerResolver = std::function<std::optional<std::string>(std::string_view)>;
+  // `caller_for_token` hands the verdict `authenticator` reached for a
+  // network call (its `authorization` value and method path) to the
+  // handler, as the karton-caller metadata that CallerOf reads. When it has
+  // none, the call runs as nobody (no rights) and is cancelled.
+  using CallerResolver =
+      std::function<std::optional<std::string>(std::string_view, const std::string&)>;
   void Start(const std::string& listen_address,
              std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
              CallerResolver caller_for_token);

@@ -3,6 +3,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <spdlog/spdlog.h>
 
+#include "karton/kernel/access.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/module.h"
 
@@ -15,6 +16,10 @@ std::string SqlState(const std::exception& error) {
 
 grpc::Status UnexpectedFailure(ModuleContext& context, const char* method,
                                const std::exception& error) {
+  if (dynamic_cast<const NoCallerError*>(&error) != nullptr) {
+    context.Log().warn("{}: refused: {}", method, error.what());
+    return {grpc::StatusCode::PERMISSION_DENIED, "this call has no verified caller"};
+  }
   const std::string state = SqlState(error);
   if (state == "40001" || state == "40P01") {
     return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};

@@ -54,6 +54,9 @@ grpc::Status Invalid(const std::string& field, const std::string& problem) {
 
 // Turns what the database refused into the status a client can act on.
 grpc::Status FromDatabaseError(const std::exception& error, const std::string& what) {
+  if (dynamic_cast<const NoCallerError*>(&error) != nullptr) {
+    return {grpc::StatusCode::PERMISSION_DENIED, "this call has no verified caller"};
+  }
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
     const std::string state = pg->sqlstate();
     if (state == "23505") return {grpc::StatusCode::ALREADY_EXISTS, what + " already exists"};
@@ -437,10 +440,11 @@ grpc::Status IdentityServiceImpl::RevokeApiToken(grpc::ServerContext* context,
 grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
                                          v1::WhoAmIResponse* response) {
   const Caller caller = CallerOf(*context);
-  if (caller.user_id == 0) {
+  if (caller.IsInternal()) {
     return {grpc::StatusCode::FAILED_PRECONDITION,
             "this call was made by kartond itself, not a user"};
   }
+  if (caller.IsNobody()) return {grpc::StatusCode::UNAUTHENTICATED, "the call has no caller"};
   auto lease = database_.Acquire();
   auto user = identity::FindUser(lease.Session(), caller.user_id);
   if (!user) return {grpc::StatusCode::NOT_FOUND, "the caller's user no longer exists"};
@@ -458,7 +462,7 @@ bool BootstrapAdmin(Database& database, AuditLog& audit, const std::filesystem::
   if (identity::AnyAdminExists(session)) return false;
   identity::NewUser admin{"Administrator", "admin@localhost", {std::string(kRoleAdmin)}, "", ""};
   const auto user = identity::InsertUser(session, admin);
-  audit.Record(session, Caller{}, AuditAction::kCreate, "kernel.user", user.id,
+  audit.Record(session, Caller::Internal(), AuditAction::kCreate, "kernel.user", user.id,
                UserChanges(nullptr, user));
   const NewTokenSecret secret = GenerateTokenSecret();
   identity::InsertToken(session, user.id, "created at first start", secret.hash_hex, secret.prefix,

@@ -302,8 +302,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     modules->CreateAndRegister(*access);
 
     grpc_host->Start(options.grpc_listen, access->MakeProcessor(),
-                     [&access](std::string_view authorization) {
-                       return access->SerializedCallerFor(authorization);
+                     [&access](std::string_view authorization, const std::string& path) {
+                       return access->AdmittedCallerFor(authorization, path);
                      });
     http_server.emplace(options.http_listen, router, metrics,
                         static_cast<std::size_t>(options.http_threads));

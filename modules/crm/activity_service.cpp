@@ -180,7 +180,8 @@ void ActivityServiceImpl::FireReminder(const kernel::JobRun& run) {
     return;
   }
   // The email to the assignee follows from this event (event_handlers.h).
-  context_.Events().Publish(lease.Session(), "crm.activity.due", id, *activity, kernel::Caller{});
+  context_.Events().Publish(lease.Session(), "crm.activity.due", id, *activity,
+                            kernel::Caller::Internal());
   transaction.commit();
 }
 

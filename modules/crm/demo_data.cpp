@@ -24,6 +24,7 @@ namespace kv1 = kernel::v1;
 
 std::unique_ptr<grpc::ClientContext> Call() {
   auto call = std::make_unique<grpc::ClientContext>();
+  kernel::CallAsKernel(*call);
   call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   return call;
 }
@@ -210,8 +211,8 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
     const auto when = midnight + std::chrono::hours(8 + step.hours_ahead);
     auto* time = step.type == v1::ACTIVITY_TYPE_TASK ? activity.mutable_due_time()
                                                      : activity.mutable_start_time();
-    time->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch())
-                          .count());
+    time->set_seconds(
+        std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
     if (step.type != v1::ACTIVITY_TYPE_TASK) activity.mutable_duration()->set_seconds(3600);
     activity_repository::Insert(session, activity, "", now);
   }

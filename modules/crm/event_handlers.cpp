@@ -28,6 +28,7 @@ namespace mv1 = messaging::v1;
 void Send(kernel::ModuleContext& context, const mv1::SendMessageRequest& request,
           const std::string& what) {
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   mv1::Message message;
   const auto status =
@@ -70,6 +71,7 @@ void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) 
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) return;
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   kernel::v1::GetUserRequest get;
   get.set_id(lead.assigned_user_id());
@@ -128,6 +130,7 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
   entry->set_source_module("crm");
   entry->set_source_reference(fmt::format("activity/{}", activity.id()));
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =
@@ -147,6 +150,7 @@ void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& e
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   kernel::v1::GetUserRequest get;
   get.set_id(activity.assigned_user_id());

@@ -491,6 +491,7 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
   auto messaging = messaging::v1::MessagingService::NewStub(context.Channel());
   for (const auto& [owner, opportunities] : by_owner) {
     grpc::ClientContext get_call;
+    kernel::CallAsKernel(get_call);
     get_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     kernel::v1::GetUserRequest get;
     get.set_id(owner);
@@ -515,6 +516,7 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
     // One reminder per owner and day, however often the job runs.
     send.set_idempotency_key(fmt::format("crm.stale.{}.{}", owner, day));
     grpc::ClientContext send_call;
+    kernel::CallAsKernel(send_call);
     send_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     messaging::v1::Message message;
     const auto status = messaging->SendMessage(&send_call, send, &message);

@@ -11,27 +11,31 @@ namespace karton::crm {
 
 const char* Scope::Name() const {
   switch (kind) {
+    case Kind::kAll:
+      return "all";
     case Kind::kOwn:
       return "own";
     case Kind::kShared:
       return "shared";
-    default:
-      return "all";
+    case Kind::kNone:
+      break;
   }
+  return "none";
 }
 
 Scope ScopeOf(const kernel::Caller& caller) {
   Scope scope;
   scope.user_id = caller.user_id;
   scope.team_ids = fmt::format("{{{}}}", fmt::join(caller.team_ids, ","));
-  if (caller.user_id == 0 || caller.IsAdmin() || caller.HasRole(kernel::kRoleSalesManager) ||
+  if (caller.IsNobody()) return scope;  // kNone
+  if (caller.IsInternal() || caller.IsAdmin() || caller.HasRole(kernel::kRoleSalesManager) ||
       caller.HasRole(kernel::kRoleAccounting) || caller.HasRole(kernel::kRoleSupport)) {
     scope.kind = Scope::Kind::kAll;
   } else if (caller.IsExternalPartner()) {
     scope.kind = Scope::Kind::kShared;
-  } else {
+  } else if (caller.user_id > 0 && caller.HasRole(kernel::kRoleSales)) {
     scope.kind = Scope::Kind::kOwn;
-  }
+  }  // else nobody: kNone, which matches no record
   return scope;
 }
 

@@ -18,16 +18,24 @@
 namespace karton::crm {
 
 struct Scope {
-  enum class Kind { kAll, kOwn, kShared };
-  Kind kind = Kind::kAll;
+  // kNone: nothing at all, for a caller with no rights (nobody, or a user
+  // with no role the CRM knows). The default, so a forgotten scope hides.
+  enum class Kind { kNone, kAll, kOwn, kShared };
+  Kind kind = Kind::kNone;
   std::int64_t user_id = 0;
   // The caller's teams as a PostgreSQL array literal, "{3,7}".
   std::string team_ids = "{}";
 
-  // "all", "own" or "shared": the first parameter of every scoped query.
+  // "none", "all", "own" or "shared": the first parameter of every scoped
+  // query ("none" matches no branch of KARTON_CRM_SCOPE).
   const char* Name() const;
-  // System work (jobs, event handlers, in-process calls without a caller).
-  static Scope Everything() { return {}; }
+  // kartond's own work: jobs, event handlers, and reading back a record the
+  // handler has just written or already found in the caller's scope.
+  static Scope Everything() {
+    Scope scope;
+    scope.kind = Kind::kAll;
+    return scope;
+  }
 };
 
 Scope ScopeOf(const kernel::Caller& caller);

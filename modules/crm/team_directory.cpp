@@ -15,6 +15,7 @@ constexpr std::chrono::seconds kFresh{5};
 
 std::unique_ptr<grpc::ClientContext> Call() {
   auto call = std::make_unique<grpc::ClientContext>();
+  kernel::CallAsKernel(*call);
   call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return call;
 }

@@ -254,7 +254,8 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
       intake_.Prepare();
       auto lease = context_.Db().Acquire();
       soci::transaction transaction(lease.Session());
-      stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller{}, category);
+      stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller::Internal(),
+                              category);
       transaction.commit();
     }
     if (json) {

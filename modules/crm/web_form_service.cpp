@@ -24,6 +24,7 @@ namespace {
 
 std::unique_ptr<grpc::ClientContext> Internal() {
   auto call = std::make_unique<grpc::ClientContext>();
+  kernel::CallAsKernel(*call);
   call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return call;
 }

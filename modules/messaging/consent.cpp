@@ -140,7 +140,8 @@ kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& reques
   suppression.set_source(v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK);
   suppression.set_reason("unsubscribe link");
   suppression.set_message_id(message->id());
-  const bool recorded = RecordOptOut(context_, lease.Session(), suppression, kernel::Caller{});
+  const bool recorded =
+      RecordOptOut(context_, lease.Session(), suppression, kernel::Caller::Internal());
   transaction.commit();
   const char* channel = message->channel() == v1::CHANNEL_SMS ? words.sms : words.email;
   const std::string done =

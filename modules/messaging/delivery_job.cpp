@@ -73,7 +73,7 @@ void Delivery::Run(const kernel::JobRun& run) {
   // as short as the hand-over itself.
   if (run.kind == kDeliverEmailJob) email_rate_.Acquire();
   if (run.kind == kDeliverSmsJob) sms_rate_.Acquire();
-  const kernel::Caller system;  // the delivery is the system's doing
+  const kernel::Caller system = kernel::Caller::Internal();  // the delivery is the system's doing
   v1::Message message;
   {
     auto lease = context_.Db().Acquire();
@@ -188,6 +188,7 @@ DeliveryOutcome Delivery::StoreLetter(const v1::Message& message) {
   // The PDF goes where documents live (A4): on the partner, as the system.
   auto partners = pv1::PartnerService::NewStub(context_.Channel());
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   pv1::Document stored;
   auto upload = partners->UploadDocument(&call, &stored);

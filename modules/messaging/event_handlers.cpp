@@ -53,6 +53,7 @@ void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
   entry->set_source_module("messaging");
   entry->set_source_reference(std::to_string(message.id()));
   grpc::ClientContext call;
+  kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =

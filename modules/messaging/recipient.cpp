@@ -18,7 +18,11 @@ namespace pv1 = partners::v1;
 std::unique_ptr<grpc::ClientContext> CallFor(const grpc::ServerContext* caller) {
   auto call = std::make_unique<grpc::ClientContext>();
   call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (caller != nullptr) kernel::ForwardCaller(*caller, *call);
+  if (caller != nullptr) {
+    kernel::ForwardCaller(*caller, *call);
+  } else {
+    kernel::CallAsKernel(*call);
+  }
   return call;
 }
 

@@ -52,7 +52,8 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
       repository::LockKey(session, "partners.contact.request." + request->request_id());
       if (const auto existing =
               repository::FindContactByRequestId(session, request->request_id())) {
-        *response = *repository::FindContact(session, *existing, {});
+        *response =
+            *repository::FindContact(session, *existing, repository::Visibility::Everyone());
         transaction.commit();
         return grpc::Status::OK;
       }
@@ -78,7 +79,7 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
     contact.set_id(repository::InsertContact(session, request->partner_id(), contact,
                                              request->request_id(), now));
     repository::ReplaceContactExternalIds(session, contact.id(), contact.external_ids());
-    *response = *repository::FindContact(session, contact.id(), {});
+    *response = *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());
     const auto diffs = DiffMessages(nullptr, *response);
     context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kContactResource,
                             response->id(), AuditChanges(diffs));
@@ -122,8 +123,10 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
     const auto unlocked = repository::FindContact(session, id, VisibilityOf(caller));
     if (!unlocked) return NoContact(id);
     // The partner first, then the contact: the same lock order as creates.
-    repository::FindPartner(session, unlocked->partner_id(), {}, true);
-    const auto existing = repository::FindContact(session, id, {}, true);
+    repository::FindPartner(session, unlocked->partner_id(), repository::Visibility::Everyone(),
+                            true);
+    const auto existing =
+        repository::FindContact(session, id, repository::Visibility::Everyone(), true);
     if (!existing) return NoContact(id);
     const std::string& etag = request->contact().etag();
     if (!etag.empty() && etag != existing->etag()) {
@@ -146,7 +149,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
     }
     repository::UpdateContact(session, merged, now);
     repository::ReplaceContactExternalIds(session, id, merged.external_ids());
-    *response = *repository::FindContact(session, id, {});
+    *response = *repository::FindContact(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kContactResource, id,
                             AuditChanges(diffs));
     context_.Events().Publish(session, "partners.contact.updated", id,

@@ -414,7 +414,7 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     partners.push_back(std::move(partner));
   }
 
-  const kernel::Caller kartond;  // demo data is kartond's own work
+  const kernel::Caller kartond = kernel::Caller::Internal();  // demo data is kartond's own work
   for (auto& partner : partners) {
     std::vector<kernel::FieldViolation> violations;
     NormalizePartner(partner, definitions, "partner", violations);
@@ -425,7 +425,8 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     }
     partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now()));
     repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
-    const v1::Partner stored = *repository::FindPartner(session, partner.id(), {});
+    const v1::Partner stored =
+        *repository::FindPartner(session, partner.id(), repository::Visibility::Everyone());
     const auto diffs = DiffPartners(nullptr, stored);
     std::vector<kernel::FieldChange> changes;
     v1::PartnerChanged payload;

@@ -134,7 +134,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     flush(true);
     const std::string sha256 = HexDigest(hash);
     repository::FinishDocument(session, id, size, sha256);
-    *response = *repository::FindDocument(session, id, {});
+    *response = *repository::FindDocument(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(
         session, caller, kernel::AuditAction::kCreate, kDocumentResource, id,
         {kernel::FieldChange::Created("name", response->name()),

@@ -129,7 +129,8 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
   contacts.reserve(applied.contact_ids.size());
   kernel::AuditLog::Entries contact_entries;
   for (const auto contact_id : applied.contact_ids) {
-    const auto contact = repository::FindContact(session, contact_id, {});
+    const auto contact =
+        repository::FindContact(session, contact_id, repository::Visibility::Everyone());
     if (!contact) continue;
     v1::ContactChanged payload;
     *payload.mutable_contact() = *contact;

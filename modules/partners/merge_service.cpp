@@ -140,7 +140,7 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     // Locked in id order, so two merges of the same pair cannot deadlock.
-    const repository::Visibility everyone{};
+    const auto everyone = repository::Visibility::Everyone();
     std::optional<v1::Partner> keep, merged;
     if (keep_id < merge_id) {
       keep = repository::FindPartner(session, keep_id, everyone, true);

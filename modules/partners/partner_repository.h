@@ -25,10 +25,15 @@ namespace karton::partners::repository {
 
 using kernel::TimePoint;
 
-// Who is reading: external partners see only partners shared with them.
+// Who is reading. Restricted (external) readers see only what is shared with
+// user_id: an external partner its grants, nobody (user 0) nothing. The
+// default is restricted, so a forgotten visibility hides rather than shows;
+// staff and kartond's own reads say Everyone() (see VisibilityOf).
 struct Visibility {
-  bool external = false;
+  bool external = true;
   std::int64_t user_id = 0;
+
+  static Visibility Everyone() { return {false, 0}; }
 };
 
 // --- partners ---------------------------------------------------------------

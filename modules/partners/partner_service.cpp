@@ -170,7 +170,8 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
       if (const auto existing =
               repository::FindPartnerByRequestId(session, request->request_id())) {
         // The same request again: answer with what it created.
-        *response = *repository::FindPartner(session, *existing, {});
+        *response =
+            *repository::FindPartner(session, *existing, repository::Visibility::Everyone());
         transaction.commit();
         return grpc::Status::OK;
       }
@@ -189,7 +190,7 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
       if (auto refusal = WriteRefusal(error, partner)) return *refusal;
       throw;
     }
-    *response = *repository::FindPartner(session, partner.id(), {});
+    *response = *repository::FindPartner(session, partner.id(), repository::Visibility::Everyone());
     const auto diffs = DiffPartners(nullptr, *response);
     context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
                             response->id(), AuditChanges(diffs));
@@ -254,7 +255,7 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
       if (auto refusal = WriteRefusal(error, merged)) return *refusal;
       throw;
     }
-    *response = *repository::FindPartner(session, id, {});
+    *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
                             AuditChanges(diffs));
     context_.Events().Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
@@ -286,7 +287,7 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
       return grpc::Status::OK;
     }
     repository::SetArchived(session, id, archived, context_.Time().Now());
-    *response = *repository::FindPartner(session, id, {});
+    *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
     const std::vector<FieldDiff> diffs = {
         {"archived", archived ? "false" : "true", archived ? "true" : "false"}};
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,

@@ -60,7 +60,8 @@ void AddDocuments(soci::session& session, const std::string& resource_type,
   std::optional<std::string> after_name;
   int after_version = 0;
   while (true) {
-    auto page = repository::ListDocuments(session, resource_type, resource_id, true, {}, after_name,
+    auto page = repository::ListDocuments(session, resource_type, resource_id, true,
+                                          repository::Visibility::Everyone(), after_name,
                                           after_version, kBatch);
     for (auto& listed : page) *data.add_documents() = std::move(listed.document);
     if (static_cast<int>(page.size()) < kBatch) return;
@@ -101,7 +102,7 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
         kernel::ToEpochMicros(context_.Time().Now()));
     auto& audit = context_.Audit();
     if (by_partner) {
-      auto partner = repository::FindPartner(session, id, {});
+      auto partner = repository::FindPartner(session, id, repository::Visibility::Everyone());
       if (!partner) {
         return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
       }
@@ -119,14 +120,16 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
       // Duplicates merged into it: their cards stay behind, archived.
       for (const auto merged_id : repository::MergedInto(session, id)) {
         AddHistory(audit, session, kPartnerResource, merged_id, *response);
-        *response->add_merged_partners() = *repository::FindPartner(session, merged_id, {});
+        *response->add_merged_partners() =
+            *repository::FindPartner(session, merged_id, repository::Visibility::Everyone());
       }
     } else {
-      auto contact = repository::FindContact(session, id, {});
+      auto contact = repository::FindContact(session, id, repository::Visibility::Everyone());
       if (!contact) {
         return {grpc::StatusCode::NOT_FOUND, fmt::format("contact_id: no contact with id {}", id)};
       }
-      const auto partner = repository::FindPartner(session, contact->partner_id(), {});
+      const auto partner = repository::FindPartner(session, contact->partner_id(),
+                                                   repository::Visibility::Everyone());
       response->mutable_contact_partner()->set_id(partner->id());
       response->mutable_contact_partner()->set_display_name(partner->display_name());
       AddHistory(audit, session, kContactResource, id, *response);
@@ -188,17 +191,19 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
                    erase_entry);
       events.ErasePayloads(session, kContactTopics, contact.id());
       v1::ContactChanged payload;
-      *payload.mutable_contact() = *repository::FindContact(session, contact.id(), {});
+      *payload.mutable_contact() =
+          *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());
       events.Publish(session, "partners.contact.erased", contact.id(), payload, caller);
     };
 
     if (!by_partner) {
-      auto contact = repository::FindContact(session, id, {}, true);
+      auto contact = repository::FindContact(session, id, repository::Visibility::Everyone(), true);
       if (!contact) {
         return {grpc::StatusCode::NOT_FOUND, fmt::format("contact_id: no contact with id {}", id)};
       }
       erase_contact(std::move(*contact));
-      *response->mutable_contact() = *repository::FindContact(session, id, {});
+      *response->mutable_contact() =
+          *repository::FindContact(session, id, repository::Visibility::Everyone());
       transaction.commit();
       return grpc::Status::OK;
     }
@@ -209,7 +214,8 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
     auto erase_partner = [&](v1::Partner partner) {
       const std::int64_t partner_id = partner.id();
       for (const auto contact_id : repository::ContactIdsOf(session, partner_id)) {
-        erase_contact(*repository::FindContact(session, contact_id, {}, true));
+        erase_contact(*repository::FindContact(session, contact_id,
+                                               repository::Visibility::Everyone(), true));
       }
       for (const auto document_id :
            repository::DeleteDocumentsOf(session, kPartnerResource, partner_id)) {
@@ -227,20 +233,23 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
       // follows tells subscribers to erase their copies.
       events.ErasePayloads(session, kPartnerTopics, partner_id);
       v1::PartnerChanged payload;
-      *payload.mutable_partner() = *repository::FindPartner(session, partner_id, {});
+      *payload.mutable_partner() =
+          *repository::FindPartner(session, partner_id, repository::Visibility::Everyone());
       for (const auto& field : PersonalPartnerFields()) payload.add_changed_fields(field);
       events.Publish(session, kTopicErased, partner_id, payload, caller);
     };
 
-    auto partner = repository::FindPartner(session, id, {}, true);
+    auto partner = repository::FindPartner(session, id, repository::Visibility::Everyone(), true);
     if (!partner) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
     }
     erase_partner(std::move(*partner));
     for (const auto merged_id : repository::MergedInto(session, id)) {
-      erase_partner(*repository::FindPartner(session, merged_id, {}, true));
+      erase_partner(
+          *repository::FindPartner(session, merged_id, repository::Visibility::Everyone(), true));
     }
-    *response->mutable_partner() = *repository::FindPartner(session, id, {});
+    *response->mutable_partner() =
+        *repository::FindPartner(session, id, repository::Visibility::Everyone());
     transaction.commit();
     return grpc::Status::OK;
   });

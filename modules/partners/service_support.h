@@ -57,8 +57,11 @@ inline Definitions LoadDefinitions(soci::session& session) {
   return definitions;
 }
 
+// Staff (and kartond itself) see every partner; anyone else sees only what
+// is shared with them: an external partner their grants, nobody (user 0)
+// nothing at all.
 inline repository::Visibility VisibilityOf(const kernel::Caller& caller) {
-  return {caller.IsExternalPartner(), caller.user_id};
+  return {!caller.IsStaff(), caller.user_id};
 }
 
 // The kernel's handler guard and SQLSTATE reader (karton/kernel/guarded.h).

@@ -59,7 +59,8 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
                                   fmt::format("no partner with id {}", interaction.partner_id()));
     }
     if (interaction.contact_id() != 0) {
-      const auto contact = repository::FindContact(session, interaction.contact_id(), {});
+      const auto contact = repository::FindContact(session, interaction.contact_id(),
+                                                   repository::Visibility::Everyone());
       if (!contact || contact->partner_id() != interaction.partner_id()) {
         return kernel::InvalidField(
             "interaction.contact_id",

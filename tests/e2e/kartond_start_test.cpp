@@ -75,7 +75,7 @@ TEST_F(KartondTest, ListsModulesInDependencyOrder) {
   EXPECT_EQ(response.modules(2).depends(0).min_version(), "1.1.0");
   for (const auto& module : response.modules()) {
     EXPECT_EQ(module.state(), kernel::v1::MODULE_STATE_STARTED) << module.name();
-    EXPECT_EQ(module.kernel_api_version(), 1u);
+    EXPECT_EQ(module.kernel_api_version(), 2u);
   }
 }
 
@@ -380,9 +380,9 @@ TEST_F(KartondTest, RefusesAnUnknownOption) {
 TEST_F(KartondTest, RefusesModuleOptionsNoLoadedModuleAsksFor) {
   KartondProcess unknown_key(Arguments({"--module-option", "notes.colour=blue"}));
   EXPECT_EQ(unknown_key.WaitForExit(), 1);
-  EXPECT_NE(unknown_key.Stderr().find(
-                "--module-option notes.colour: module 'notes' has no such option"),
-            std::string::npos)
+  EXPECT_NE(
+      unknown_key.Stderr().find("--module-option notes.colour: module 'notes' has no such option"),
+      std::string::npos)
       << unknown_key.Stderr();
   KartondProcess unknown_module(Arguments({"--module-option", "billing.rate=5"}));
   EXPECT_EQ(unknown_module.WaitForExit(), 1);

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -457,6 +458,57 @@ TEST_F(PartnersTest, ExternalPartnersSeeOnlySharedPartnersAndCannotWrite) {
   *create.mutable_partner() = Organization("Nope");
   EXPECT_EQ(partners_->CreatePartner(As(reseller).get(), create, &hidden).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The security review's attack on the caller hand-off, replayed: an
+// external partner with nothing shared hammers ListPartners from 8 threads
+// with 1-second tokens it makes itself, so tokens keep expiring between the
+// token check and the handler. Before the fix such calls ran with an empty
+// caller, which partners treated as staff (800 rows in 20,870 calls).
+TEST_F(PartnersTest, AnExternalPartnerRacingItsOwnShortLivedTokensNeverSeesAnUnsharedPartner) {
+  for (const char* name : {"Titkos Kft.", "Bizalmas Bt.", "Belső Zrt."}) Create(Organization(name));
+  const auto [reseller_id, reseller] = User("racer@example.com", kernel::v1::ROLE_EXTERNAL_PARTNER);
+  std::atomic<int> calls{0}, expired{0}, rows{0}, other_errors{0};
+  const auto stop_at = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  std::vector<std::thread> racers;
+  for (int thread = 0; thread < 8; ++thread) {
+    racers.emplace_back([&, reseller = reseller] {
+      auto identity = kernel::v1::IdentityService::NewStub(channel_);
+      auto partners = PartnerService::NewStub(channel_);
+      while (std::chrono::steady_clock::now() < stop_at) {
+        kernel::v1::CreateApiTokenRequest mint;
+        mint.mutable_ttl()->set_seconds(1);
+        kernel::v1::CreateApiTokenResponse minted;
+        if (!identity->CreateApiToken(As(reseller).get(), mint, &minted).ok()) {
+          ++other_errors;
+          return;
+        }
+        for (;;) {
+          partners::v1::ListPartnersResponse listed;
+          const auto status = partners->ListPartners(As(minted.token()).get(), {}, &listed);
+          ++calls;
+          rows += listed.partners_size();
+          if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+            ++expired;
+            break;
+          }
+          // A call cancelled because its verdict could not be handed on, or
+          // refused while the token could not be checked, is fail-closed
+          // too; anything else is a failure of its own.
+          if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED &&
+              status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+            ++other_errors;
+          }
+          if (std::chrono::steady_clock::now() >= stop_at) break;
+        }
+      }
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  EXPECT_EQ(rows.load(), 0) << "an external partner received unshared partners";
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_GT(expired.load(), 8) << "tokens should have expired under the racers";
+  EXPECT_GT(calls.load(), 100);
 }
 
 TEST_F(PartnersTest, CommandLineClientCreatesSearchesListsAndShowsPartners) {

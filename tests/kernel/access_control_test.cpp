@@ -47,10 +47,62 @@ TEST(MethodRoleTable, RefusesUnknownRolesMethodsAndServices) {
 TEST(Caller, RolesAndExternalPartners) {
   Caller partner{7, {"external_partner"}, {}, 0};
   EXPECT_TRUE(partner.IsExternalPartner());
+  EXPECT_FALSE(partner.IsStaff());
   EXPECT_FALSE(partner.IsAdmin());
   Caller admin{1, {"admin", "external_partner"}, {}, 0};
   EXPECT_FALSE(admin.IsExternalPartner());  // an admin sees everything
+  EXPECT_TRUE(admin.IsStaff());
   EXPECT_EQ(SerializeCaller(Caller{5, {"sales", "support"}, {3, 4}, 9}), "5;sales,support;3,4;9");
+}
+
+// The fail-open hand-off (security review): a call whose caller could not be
+// established ran as Caller{}, which the CRM scoped as everything and
+// partners treated as staff. An empty caller is nobody now, with no rights.
+TEST(Caller, AnEmptyCallerIsNobodyAndHasNoRights) {
+  const Caller nobody;
+  EXPECT_TRUE(nobody.IsNobody());
+  EXPECT_FALSE(nobody.IsInternal());
+  EXPECT_FALSE(nobody.IsStaff());
+  EXPECT_FALSE(nobody.IsExternalPartner());
+  EXPECT_FALSE(nobody.IsAdmin());
+  EXPECT_THROW(ActorUserId(nobody), NoCallerError);
+  // Roles without a user behind them are no one's roles either.
+  const Caller roles_only{0, {"admin"}, {}, 0};
+  EXPECT_TRUE(roles_only.IsNobody());
+  EXPECT_FALSE(roles_only.IsStaff());
+
+  const Caller kartond = Caller::Internal();
+  EXPECT_TRUE(kartond.IsInternal());
+  EXPECT_FALSE(kartond.IsNobody());
+  EXPECT_TRUE(kartond.IsStaff());
+  EXPECT_EQ(ActorUserId(kartond), 0);
+  EXPECT_EQ(ActorUserId(Caller{5, {"sales"}, {}, 9}), 5);
+}
+
+TEST(Caller, TheCallerMetadataRoundTripsAndAnythingMalformedIsNobody) {
+  const Caller seller{5, {"sales", "support"}, {3, 4}, 9};
+  const auto parsed = ParseCaller(SerializeCaller(seller));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->user_id, 5);
+  EXPECT_EQ(parsed->roles, seller.roles);
+  EXPECT_EQ(parsed->team_ids, seller.team_ids);
+  EXPECT_EQ(parsed->api_token_id, 9);
+  EXPECT_FALSE(parsed->IsInternal());
+
+  EXPECT_EQ(SerializeCaller(Caller::Internal()), "internal");
+  ASSERT_TRUE(ParseCaller("internal").has_value());
+  EXPECT_TRUE(ParseCaller("internal")->IsInternal());
+
+  for (const char* malformed :
+       {"", "0;admin;;", "-1;admin;;", "x;admin;;", "5;sales", "5;sales;;", "5;sales;;9;extra",
+        "5;sales;3,x;9", "5 ;sales;;9", "99999999999999999999;admin;;", "Internal"}) {
+    if (std::string_view(malformed) == "5;sales;;") {
+      // Four fields, no token id: a well-formed forwarded user.
+      EXPECT_TRUE(ParseCaller(malformed).has_value()) << malformed;
+      continue;
+    }
+    EXPECT_FALSE(ParseCaller(malformed).has_value()) << "'" << malformed << "'";
+  }
 }
 
 TEST(TokenSecret, IsLongRandomAndStoredOnlyAsItsHash) {

@@ -45,14 +45,14 @@ TEST_F(BulkWritesTest, PublishManyKeepsEveryByteAndCommitsWithTheTransaction) {
   {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    shop->PublishMany(lease.Session(), "shop.item.created", batch, Caller{});
+    shop->PublishMany(lease.Session(), "shop.item.created", batch, Caller::Internal());
     // Rolled back: nothing stays.
   }
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_outbox"), "0");
   {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    shop->PublishMany(lease.Session(), "shop.item.created", batch, Caller{});
+    shop->PublishMany(lease.Session(), "shop.item.created", batch, Caller::Internal());
     transaction.commit();
   }
   auto lease = database_->Acquire();
@@ -77,7 +77,7 @@ TEST_F(BulkWritesTest, RecordManyWritesOneEntryPerResourceSkippingEmptyUpdates) 
   entries.push_back({3, {FieldChange::Of("city", "Pécs", "Szeged")}});
   auto lease = database_->Acquire();
   soci::transaction transaction(lease.Session());
-  audit.RecordMany(lease.Session(), Caller{}, AuditAction::kUpdate, "shop.item", entries);
+  audit.RecordMany(lease.Session(), Caller::Internal(), AuditAction::kUpdate, "shop.item", entries);
   transaction.commit();
   EXPECT_EQ(QueryScalar(conninfo_,
                         "SELECT string_agg(resource_id::text, ',' ORDER BY id) "

@@ -90,7 +90,7 @@ TEST_F(EventBusTest, TwoBusesDeliverEveryCommittedEventExactlyOnceAndNoRolledBac
         Payload payload;
         payload.set_name(fmt::format("{}-{}", writer, i));
         facades_[writer % 2]->Publish(lease.Session(), "shop.item.created", writer * 100 + i,
-                                      payload, Caller{});
+                                      payload, Caller::Internal());
         if (i % 5 != 4) transaction.commit();
       }
     });
@@ -130,13 +130,16 @@ TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {
   auto lease = database_->Acquire();
   soci::transaction transaction(lease.Session());
   v1::Event wrong_type;
-  EXPECT_THROW(shop->Publish(lease.Session(), "shop.item.created", 1, wrong_type, Caller{}),
-               std::invalid_argument);
-  EXPECT_THROW(shop->Publish(lease.Session(), "shop.item.deleted", 1, Payload{}, Caller{}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      shop->Publish(lease.Session(), "shop.item.created", 1, wrong_type, Caller::Internal()),
+      std::invalid_argument);
+  EXPECT_THROW(
+      shop->Publish(lease.Session(), "shop.item.deleted", 1, Payload{}, Caller::Internal()),
+      std::invalid_argument);
   auto other = bus.ForModule("billing");
-  EXPECT_THROW(other->Publish(lease.Session(), "shop.item.created", 1, Payload{}, Caller{}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      other->Publish(lease.Session(), "shop.item.created", 1, Payload{}, Caller::Internal()),
+      std::invalid_argument);
   EXPECT_TRUE(bus.MatchesSomeTopic("shop.*"));
   EXPECT_FALSE(bus.MatchesSomeTopic("billing.*"));
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,27 +42,62 @@ using MethodRoles = std::map<std::string, std::vector<std::string>>;
 // Every role except external_partner: the staff of the company itself.
 std::vector<std::string> StaffRoles();
 
+// Who a call acts for. There are exactly three kinds:
+// - a user, verified by the kernel from an API token (user_id > 0);
+// - kartond itself (Caller::Internal()): jobs, event handlers, start-up and
+//   the public pages, where no user is behind the work;
+// - nobody: a default-constructed Caller. It has no rights at all: it is
+//   neither staff nor an external partner, every scope built from it is
+//   empty, and the audit trail and the event bus refuse to record its writes
+//   (NoCallerError). A call whose caller could not be established runs as
+//   nobody, so a lost verdict can never widen what a call may do.
 struct Caller {
-  // 0 for kernel-internal work with no user behind it.
   std::int64_t user_id = 0;
   std::vector<std::string> roles;
   std::vector<std::int64_t> team_ids;
   // The API token the call came with (0 for in-process calls).
   std::int64_t api_token_id = 0;
+  // Set only by Internal().
+  bool internal = false;
+
+  static Caller Internal();
 
   bool HasRole(std::string_view role) const;
-  bool IsAdmin() const { return HasRole(kRoleAdmin); }
+  bool IsAdmin() const { return !internal && user_id > 0 && HasRole(kRoleAdmin); }
+  bool IsInternal() const { return internal; }
+  // Neither a user nor kartond: no rights.
+  bool IsNobody() const { return !internal && user_id <= 0; }
+  // kartond itself, or a user with at least one staff role.
+  bool IsStaff() const;
   // External partners see only records shared with them (RecordGrants).
   bool IsExternalPartner() const;
 };
 
-// The caller of the current call. For a call from another module over the
-// in-process channel, the user that module forwarded with ForwardCaller(),
-// or the internal caller (user_id 0) when it forwarded none.
+// Thrown when work that must name who did it (an audit entry, an event)
+// is attempted by nobody. Guarded() answers it with PERMISSION_DENIED.
+class NoCallerError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The user id to record as the author of a change (audit entries, events):
+// the user's, or 0 for kartond itself. Throws NoCallerError for nobody.
+std::int64_t ActorUserId(const Caller& caller);
+
+// The caller of the current call:
+// - a network call: the user the kernel verified for this very call;
+// - an in-process call from another module: the user that module forwarded
+//   with ForwardCaller(), or kartond when it called with CallAsKernel();
+// - anything else (a call that forwarded nothing, a malformed value):
+//   nobody, with no rights.
 Caller CallerOf(const grpc::ServerContext& context);
 
-// Makes an in-process call to another module act for the same user.
+// Makes an in-process call to another module act for the same caller.
 void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to);
+void ForwardCaller(const Caller& caller, grpc::ClientContext& to);
+// Makes an in-process call act for kartond itself (Caller::Internal()):
+// for jobs, event handlers and start-up work with no user behind them.
+void CallAsKernel(grpc::ClientContext& to);
 
 // Record-level sharing (collaborative CRM). A module shares a record with an
 // external partner user or a team inside its own transaction:

@@ -15,6 +15,9 @@ pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
+# RE2: every regular expression that meets outside input (linear time, no
+# recursion: GCC's std::regex recursed per character and crashed on 100 KB).
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # libical: the CRM's iCalendar feeds (RFC 5545).
 pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
 # cairo + pango: letters as PDF (messaging), with real text layout.

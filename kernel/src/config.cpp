@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
@@ -9,7 +10,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace karton::kernel {
@@ -222,8 +222,8 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
         options.event_workers, options.db_pool_size));
   }
   if (!options.public_url.empty()) {
-    static const std::regex kPublicUrl(R"(https?://[^/\s?#]+(/[^\s?#]*)?)");
-    if (!std::regex_match(options.public_url, kPublicUrl)) {
+    static const RE2 kPublicUrl(R"(https?://[^/\s?#]+(/[^\s?#]*)?)");
+    if (!RE2::FullMatch(options.public_url, kPublicUrl)) {
       throw ConfigError(
           fmt::format("--public-url '{}' must be an http:// or https:// URL without query (e.g. "
                       "https://crm.example.com)",
@@ -231,15 +231,15 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     }
     while (options.public_url.back() == '/') options.public_url.pop_back();
   }
-  static const std::regex kModuleOption(R"(([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)=(.*))");
+  static const RE2 kModuleOption(R"(([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)=(.*))");
   for (const auto& entry : module_option_list) {
-    std::smatch match;
-    if (!std::regex_match(entry, match, kModuleOption)) {
+    std::string module, key, value;
+    if (!RE2::FullMatch(entry, kModuleOption, &module, &key, &value)) {
       throw ConfigError(fmt::format(
           "--module-option '{}' is not <module>.<key>=<value> (e.g. partners.document_max_mib=50)",
           entry));
     }
-    options.module_options[match[1]][match[2]] = match[3];
+    options.module_options[module][key] = value;
   }
   if (!smtp_url.empty()) options.module_options["messaging"]["smtp_url"] = smtp_url;
   if (!mail_from.empty()) options.module_options["messaging"]["mail_from"] = mail_from;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <re2/re2.h>
 #include <soci/soci.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +10,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <regex>
 #include <set>
 #include <stdexcept>
 
@@ -92,11 +92,12 @@ bool IsValidRecurrence(const std::string& recurrence) {
 
 std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint scheduled_for,
                                         TimePoint after) {
-  static const std::regex kEvery(R"(every (\d{1,9})s)");
-  static const std::regex kDaily(R"(daily ([01]\d|2[0-3]):([0-5]\d))");
-  std::smatch match;
-  if (std::regex_match(recurrence, match, kEvery)) {
-    const auto period = std::chrono::seconds(std::stoll(match[1]));
+  static const RE2 kEvery(R"(every (\d{1,9})s)");
+  static const RE2 kDaily(R"(daily ([01]\d|2[0-3]):([0-5]\d))");
+  long long seconds = 0;
+  int hour = 0, minute = 0;
+  if (RE2::FullMatch(recurrence, kEvery, &seconds)) {
+    const auto period = std::chrono::seconds(seconds);
     if (period.count() < 1) return std::nullopt;
     // Skip the runs missed while nobody ran the queue: one run, then on rhythm.
     auto next = scheduled_for + period;
@@ -106,10 +107,9 @@ std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint
     }
     return next;
   }
-  if (std::regex_match(recurrence, match, kDaily)) {
+  if (RE2::FullMatch(recurrence, kDaily, &hour, &minute)) {
     const auto day = std::chrono::floor<std::chrono::days>(after);
-    const auto time_of_day =
-        std::chrono::hours(std::stoi(match[1])) + std::chrono::minutes(std::stoi(match[2]));
+    const auto time_of_day = std::chrono::hours(hour) + std::chrono::minutes(minute);
     TimePoint next = day + time_of_day;
     if (next <= after) next += std::chrono::days(1);
     return next;

@@ -8,12 +8,12 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
+#include <re2/re2.h>
 #include <sodium.h>
 
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstring>
-#include <regex>
 
 #include "access_control.h"
 #include "google/rpc/error_details.pb.h"
@@ -38,11 +38,11 @@ boost::json::array FieldDetails(const grpc::Status& status) {
   if (violations.empty()) {
     // Handlers that only set the message still name the field first:
     // "<field.path>: <problem>" (docs/api.md).
-    static const std::regex kFieldMessage(R"(^([a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*): (.+)$)");
-    std::smatch match;
+    static const RE2 kFieldMessage(R"(^([a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*): (.+)$)");
     const std::string message = status.error_message();
-    if (std::regex_match(message, match, kFieldMessage)) {
-      violations.push_back({match[1].str(), match[3].str()});
+    std::string field, problem;
+    if (RE2::FullMatch(message, kFieldMessage, &field, nullptr, &problem)) {
+      violations.push_back({field, problem});
     }
   }
   boost::json::array details;

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <re2/re2.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <map>
 #include <memory>
-#include <regex>
 
 #include "karton/kernel/database.h"
 
@@ -77,14 +77,14 @@ struct AppliedFile {
 };
 
 int VersionOf(const std::string& module, const std::string& file_name) {
-  static const std::regex kFileName(R"(^(\d{4})_[a-z0-9_]+\.sql$)");
-  std::smatch match;
-  if (!std::regex_match(file_name, match, kFileName)) {
+  static const RE2 kFileName(R"(^(\d{4})_[a-z0-9_]+\.sql$)");
+  int version = 0;
+  if (!RE2::FullMatch(file_name, kFileName, &version)) {
     throw MigrationError(
         fmt::format("migration schema/{}/{} is misnamed: expected NNNN_<what>.sql (lower case)",
                     module, file_name));
   }
-  return std::stoi(match[1].str());
+  return version;
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "lead_rules.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 namespace karton::crm {
 namespace {
@@ -43,15 +43,15 @@ bool IsAcceptableText(const std::string& text, std::size_t max_bytes) {
 }
 
 bool LooksLikeEmail(const std::string& text) {
-  static const std::regex kEmail(R"([^@\s<>(),;:"]+@[^@\s<>(),;:"]+\.[^@\s<>(),;:"]+)");
-  return text.size() <= 254 && std::regex_match(text, kEmail);
+  static const RE2 kEmail(R"([^@\s<>(),;:"]+@[^@\s<>(),;:"]+\.[^@\s<>(),;:"]+)");
+  return text.size() <= 254 && RE2::FullMatch(text, kEmail);
 }
 
 bool LooksLikePhone(const std::string& text) {
-  static const std::regex kPhone(R"(\+?[0-9 ()./-]{6,30})");
+  static const RE2 kPhone(R"(\+?[0-9 ()./-]{6,30})");
   const auto digits =
       std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  return digits >= 6 && std::regex_match(text, kPhone);
+  return digits >= 6 && RE2::FullMatch(text, kPhone);
 }
 
 void NormalizeLead(v1::Lead& lead, const std::string& prefix,

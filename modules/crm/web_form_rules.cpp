@@ -1,8 +1,8 @@
 #include "web_form_rules.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
-#include <regex>
 #include <set>
 
 #include "karton/kernel/http.h"
@@ -181,15 +181,15 @@ int MaxLength(const v1::WebFormField& field) {
 }
 
 void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& violations) {
-  static const std::regex kSlug("[a-z0-9][a-z0-9-]{0,62}");
-  static const std::regex kName("[a-z][a-z0-9_]{0,39}");
-  static const std::regex kOrigin(R"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)");
-  static const std::regex kUrl(R"(https?://[^\s<>"]+)");
-  static const std::regex kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
+  static const RE2 kSlug("[a-z0-9][a-z0-9-]{0,62}");
+  static const RE2 kName("[a-z][a-z0-9_]{0,39}");
+  static const RE2 kOrigin(R"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)");
+  static const RE2 kUrl(R"(https?://[^\s<>"]+)");
+  static const RE2 kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
   const auto fail = [&](std::string field, std::string description) {
     violations.push_back({"web_form." + std::move(field), std::move(description)});
   };
-  if (!std::regex_match(form.slug(), kSlug)) {
+  if (!RE2::FullMatch(form.slug(), kSlug)) {
     fail("slug", "is required: lower-case letters, digits and '-', at most 63");
   }
   form.set_title(Trimmed(form.title()));
@@ -198,7 +198,9 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
   }
   if (!IsAcceptableText(form.description(), 2000)) fail("description", "is at most 2000 bytes");
   if (form.language().empty()) form.set_language("hu");
-  if (!std::regex_match(form.language(), kLanguage)) fail("language", "is a BCP 47 tag: hu, en");
+  if (form.language().size() > 35 || !RE2::FullMatch(form.language(), kLanguage)) {
+    fail("language", "is a BCP 47 tag: hu, en");
+  }
   if (form.fields_size() == 0 || form.fields_size() > kMaxFields) {
     fail("fields", fmt::format("1 to {} fields", kMaxFields));
   }
@@ -207,7 +209,7 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
   for (int i = 0; i < form.fields_size(); ++i) {
     auto& field = *form.mutable_fields(i);
     const std::string path = fmt::format("fields[{}]", i);
-    if (!std::regex_match(field.name(), kName) || field.name() == kCategoryField) {
+    if (!RE2::FullMatch(field.name(), kName) || field.name() == kCategoryField) {
       fail(path + ".name", "is [a-z][a-z0-9_]*, at most 40, and not 'category'");
     } else if (!names.insert(field.name()).second) {
       fail(path + ".name", "is used by another field");
@@ -251,7 +253,7 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
   for (int i = 0; i < form.categories_size(); ++i) {
     auto& category = *form.mutable_categories(i);
     const std::string path = fmt::format("categories[{}]", i);
-    if (!std::regex_match(category.key(), kName)) {
+    if (!RE2::FullMatch(category.key(), kName)) {
       fail(path + ".key", "is [a-z][a-z0-9_]*, at most 40");
     } else if (!keys.insert(category.key()).second) {
       fail(path + ".key", "is used by another category");
@@ -266,13 +268,13 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
     }
   }
   for (int i = 0; i < form.allowed_origins_size(); ++i) {
-    if (!std::regex_match(form.allowed_origins(i), kOrigin)) {
+    if (form.allowed_origins(i).size() > 255 || !RE2::FullMatch(form.allowed_origins(i), kOrigin)) {
       fail(fmt::format("allowed_origins[{}]", i),
            "is an origin: scheme, host and port only, e.g. https://www.example.hu");
     }
   }
   if (!form.redirect_url().empty() &&
-      (form.redirect_url().size() > 2000 || !std::regex_match(form.redirect_url(), kUrl))) {
+      (form.redirect_url().size() > 2000 || !RE2::FullMatch(form.redirect_url(), kUrl))) {
     fail("redirect_url", "is an http:// or https:// URL");
   }
   if (!form.confirmation_template().empty() && names.count("email") == 0) {

@@ -1,16 +1,15 @@
 #include "addresses.h"
 
 #include <fmt/format.h>
-
-#include <regex>
+#include <re2/re2.h>
 
 #include "sms_delivery.h"
 
 namespace karton::messaging {
 
 bool LooksLikeEmail(const std::string& address) {
-  static const std::regex kEmail(R"([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)");
-  return address.size() <= 254 && std::regex_match(address, kEmail);
+  static const RE2 kEmail(R"([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)");
+  return address.size() <= 254 && RE2::FullMatch(address, kEmail);
 }
 
 std::string LowerAscii(std::string text) {
@@ -54,8 +53,8 @@ std::optional<std::string> NormalizeSuppressionAddress(v1::Channel channel,
       problem = "is not a phone number with its country code, e.g. +36301234567";
       return std::nullopt;
     case v1::CHANNEL_LETTER: {
-      static const std::regex kRecipient(R"((partners|contacts)/[1-9][0-9]{0,18})");
-      if (std::regex_match(address, kRecipient)) return address;
+      static const RE2 kRecipient(R"((partners|contacts)/[1-9][0-9]{0,18})");
+      if (RE2::FullMatch(address, kRecipient)) return address;
       problem = "names the recipient of letters: partners/<id> or contacts/<id>";
       return std::nullopt;
     }

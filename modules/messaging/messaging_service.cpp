@@ -5,11 +5,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <re2/re2.h>
 #include <soci/soci.h>
 #include <sodium.h>
 
 #include <boost/json.hpp>
-#include <regex>
 
 #include "addresses.h"
 #include "karton/kernel/database.h"
@@ -50,13 +50,13 @@ grpc::Status CheckTexts(const v1::Template& tmpl, const std::string& prefix) {
 }
 
 grpc::Status CheckTemplateFields(const v1::Template& tmpl) {
-  static const std::regex kName("[a-z0-9][a-z0-9_.-]*");
-  if (tmpl.name().size() > 200 || !std::regex_match(tmpl.name(), kName)) {
+  static const RE2 kName("[a-z0-9][a-z0-9_.-]*");
+  if (tmpl.name().size() > 200 || !RE2::FullMatch(tmpl.name(), kName)) {
     return kernel::InvalidField("template.name",
                                 "is required: lower-case letters, digits, '_', '.', '-'");
   }
-  static const std::regex kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
-  if (tmpl.language().size() > 35 || !std::regex_match(tmpl.language(), kLanguage)) {
+  static const RE2 kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
+  if (tmpl.language().size() > 35 || !RE2::FullMatch(tmpl.language(), kLanguage)) {
     return kernel::InvalidField("template.language", "is required: a BCP 47 tag such as hu or en");
   }
   if (tmpl.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(tmpl.channel())) {

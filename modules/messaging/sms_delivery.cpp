@@ -2,11 +2,11 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <boost/json.hpp>
 #include <memory>
 #include <optional>
-#include <regex>
 
 namespace karton::messaging {
 namespace {
@@ -98,8 +98,8 @@ std::optional<std::string> NormalizeSmsAddress(const std::string& text) {
   for (const char c : text) {
     if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') compact += c;
   }
-  static const std::regex kE164(R"(\+[1-9][0-9]{6,14})");
-  if (!std::regex_match(compact, kE164)) return std::nullopt;
+  static const RE2 kE164(R"(\+[1-9][0-9]{6,14})");
+  if (!RE2::FullMatch(compact, kE164)) return std::nullopt;
   return compact;
 }
 

@@ -1,10 +1,10 @@
 #include "template_engine.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <boost/json.hpp>
 #include <kainjow/mustache.hpp>
-#include <regex>
 #include <stdexcept>
 
 namespace karton::messaging {
@@ -55,12 +55,13 @@ std::optional<TemplateError> CheckTemplate(const std::string& text) {
   // The match points into `message`, so it must outlive the reads below.
   const std::string message = compiled.error_message();
   error.reason = message;
-  static const std::regex kAtOffset(R"((.*) at (\d+)$)");
-  std::smatch match;
+  static const RE2 kAtOffset(R"((.*) at (\d+)$)");
   std::size_t offset = 0;
-  if (std::regex_match(message, match, kAtOffset)) {
-    offset = std::min<std::size_t>(std::stoull(match[2].str()), text.size());
-    error.reason = match[1].str();
+  std::string reason;
+  std::uint64_t at = 0;
+  if (RE2::FullMatch(message, kAtOffset, &reason, &at)) {
+    offset = std::min<std::size_t>(at, text.size());
+    error.reason = reason;
   }
   error.line = 1;
   error.column = 1;

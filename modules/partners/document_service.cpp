@@ -1,10 +1,9 @@
 // PartnerService's documents (A4): files attached to any record, streamed
 // in and out in chunks, versioned by name, checksummed (SHA-256).
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <soci/soci.h>
 #include <sodium.h>
-
-#include <regex>
 
 #include "page_token.h"
 #include "partner_service.h"
@@ -24,10 +23,12 @@ grpc::Status NoDocument(std::int64_t id) {
 
 // Checks the first message of an upload.
 void CheckDocument(v1::Document& document, std::vector<kernel::FieldViolation>& violations) {
-  static const std::regex kResourceType(R"([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)");
-  if (!std::regex_match(document.resource_type(), kResourceType)) {
+  static const RE2 kResourceType(R"([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)");
+  if (document.resource_type().size() > 63 ||
+      !RE2::FullMatch(document.resource_type(), kResourceType)) {
     violations.push_back(
-        {"document.resource_type", "must be <module>.<resource>, e.g. partners.partner"});
+        {"document.resource_type",
+         "must be <module>.<resource> of at most 63 characters, e.g. partners.partner"});
   }
   if (document.resource_id() <= 0) violations.push_back({"document.resource_id", "is required"});
   const std::string& name = document.name();
@@ -38,10 +39,9 @@ void CheckDocument(v1::Document& document, std::vector<kernel::FieldViolation>& 
         {"document.name", "must be a file name of 1 to 255 bytes without / or \\"});
   }
   if (document.content_type().empty()) document.set_content_type("application/octet-stream");
-  static const std::regex kContentType(R"([a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+(;.{0,80})?)",
-                                       std::regex::icase);
+  static const RE2 kContentType(R"((?i)[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+(;.{0,80})?)");
   if (document.content_type().size() > 120 ||
-      !std::regex_match(document.content_type(), kContentType)) {
+      !RE2::FullMatch(document.content_type(), kContentType)) {
     violations.push_back({"document.content_type", "must be a media type, e.g. application/pdf"});
   }
 }
@@ -57,6 +57,8 @@ bool RecordVisible(soci::session& session, const v1::Document& document,
   if (document.resource_type() == "partners.contact") {
     return repository::FindContact(session, document.resource_id(), visibility).has_value();
   }
+  // The partners module has no other records to attach files to.
+  if (document.resource_type().rfind("partners.", 0) == 0) return false;
   return true;
 }
 

@@ -1,11 +1,11 @@
 #include "import_rows.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <unicode/ucurr.h>
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 #include <set>
 
 #include "validation.h"
@@ -82,8 +82,8 @@ bool IsTarget(const std::string& target, const Definitions& definitions, std::st
     return false;
   }
   if (target.rfind("external_id.", 0) == 0) {
-    static const std::regex kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
-    if (std::regex_match(target.substr(12), kSource)) return true;
+    static const RE2 kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
+    if (RE2::FullMatch(target.substr(12), kSource)) return true;
     problem =
         fmt::format("'{}' is not a source system name ([a-z0-9][a-z0-9_.-]*)", target.substr(12));
     return false;
@@ -109,12 +109,12 @@ std::string TargetOfField(const std::string& path) {
   for (const auto& [prefix, target] : kPrefixes) {
     if (path.rfind(prefix, 0) == 0) return target;
   }
-  static const std::regex kAddress(R"(partner\.addresses\[\d+\]\.(\w+))");
-  static const std::regex kKeyed(R"(partner\.(custom_fields|external_ids)\[(.+)\])");
-  std::smatch match;
-  if (std::regex_match(path, match, kAddress)) return "address." + match[1].str();
-  if (std::regex_match(path, match, kKeyed)) {
-    return (match[1] == "custom_fields" ? "custom." : "external_id.") + match[2].str();
+  static const RE2 kAddress(R"(partner\.addresses\[\d+\]\.(\w+))");
+  static const RE2 kKeyed(R"(partner\.(custom_fields|external_ids)\[(.+)\])");
+  std::string field, kind, key;
+  if (RE2::FullMatch(path, kAddress, &field)) return "address." + field;
+  if (RE2::FullMatch(path, kKeyed, &kind, &key)) {
+    return (kind == "custom_fields" ? "custom." : "external_id.") + key;
   }
   return path.rfind("partner.", 0) == 0 ? path.substr(8) : path;
 }
@@ -131,18 +131,28 @@ std::optional<std::int64_t> MinorUnits(const std::string& text, const std::strin
   for (auto at = number.find("\xC2\xA0"); at != std::string::npos; at = number.find("\xC2\xA0")) {
     number.erase(at, 2);
   }
-  static const std::regex kAmount(R"((\d{1,15})(?:\.(\d{1,4}))?)");
-  std::smatch match;
-  if (!std::regex_match(number, match, kAmount)) return std::nullopt;
+  static const RE2 kAmount(R"((\d{1,15})(?:\.(\d{1,4}))?)");
+  std::string whole, fraction;
+  if (!RE2::FullMatch(number, kAmount, &whole, &fraction)) return std::nullopt;
   UErrorCode status = U_ZERO_ERROR;
   const UChar code[4] = {static_cast<UChar>(currency[0]), static_cast<UChar>(currency[1]),
                          static_cast<UChar>(currency[2]), 0};
   const int digits = currency.size() == 3 ? ucurr_getDefaultFractionDigits(code, &status) : 2;
-  const std::string fraction = match[2].str();
   if (U_FAILURE(status) || static_cast<int>(fraction.size()) > digits) return std::nullopt;
-  std::int64_t minor = std::stoll(match[1].str());
+  // Fifteen whole digits in a currency with four decimals would pass
+  // int64's range: such an amount is refused, not wrapped.
+  std::int64_t minor = 0;
+  const auto add_digit = [&minor](int digit) {
+    return !__builtin_mul_overflow(minor, 10, &minor) &&
+           !__builtin_add_overflow(minor, digit, &minor);
+  };
+  for (char c : whole) {
+    if (!add_digit(c - '0')) return std::nullopt;
+  }
   for (int i = 0; i < digits; ++i) {
-    minor = minor * 10 + (static_cast<std::size_t>(i) < fraction.size() ? fraction[i] - '0' : 0);
+    if (!add_digit(static_cast<std::size_t>(i) < fraction.size() ? fraction[i] - '0' : 0)) {
+      return std::nullopt;
+    }
   }
   return minor;
 }
@@ -281,15 +291,15 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
       currency = cell;
       for (char& c : currency) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     } else if (target == "birthday") {
-      static const std::regex kDate(R"((\d{4})-(\d{2})-(\d{2}))");
-      std::smatch match;
-      if (!std::regex_match(cell, match, kDate)) {
+      static const RE2 kDate(R"((\d{4})-(\d{2})-(\d{2}))");
+      int year = 0, month = 0, day = 0;
+      if (!RE2::FullMatch(cell, kDate, &year, &month, &day)) {
         fail(target, "partner.birthday", "must be a date, YYYY-MM-DD");
         continue;
       }
-      partner.mutable_birthday()->set_year(std::stoi(match[1]));
-      partner.mutable_birthday()->set_month(std::stoi(match[2]));
-      partner.mutable_birthday()->set_day(std::stoi(match[3]));
+      partner.mutable_birthday()->set_year(year);
+      partner.mutable_birthday()->set_month(month);
+      partner.mutable_birthday()->set_day(day);
       fields.insert("birthday");
     } else if (target.rfind("custom.", 0) == 0) {
       (*partner.mutable_custom_fields())[target.substr(7)] = cell;

@@ -1,9 +1,9 @@
 #include "partner_filter.h"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <cctype>
-#include <regex>
 
 namespace karton::partners {
 namespace {
@@ -120,19 +120,19 @@ bool IsEquality(const std::string& op) { return op == "=" || op == "!="; }
 std::string SqlOperator(const std::string& op) { return op == "!=" ? "<>" : op; }
 
 bool IsNumber(const std::string& text) {
-  static const std::regex kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
-  return std::regex_match(text, kNumber);
+  static const RE2 kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
+  return RE2::FullMatch(text, kNumber);
 }
 
 bool IsTimestamp(const std::string& text) {
-  static const std::regex kTimestamp(
+  static const RE2 kTimestamp(
       R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?)");
-  return std::regex_match(text, kTimestamp);
+  return RE2::FullMatch(text, kTimestamp);
 }
 
 bool IsDate(const std::string& text) {
-  static const std::regex kDate(R"(\d{4}-\d{2}-\d{2})");
-  return std::regex_match(text, kDate);
+  static const RE2 kDate(R"(\d{4}-\d{2}-\d{2})");
+  return RE2::FullMatch(text, kDate);
 }
 
 std::string Lower(std::string text) {

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <regex>
 #include <set>
 
 #include "karton/kernel/proto_json.h"
@@ -90,15 +90,14 @@ void CheckCustomValue(Checker& check, const std::string& key, std::string* value
   *value = Trim(*value);
   switch (definition.type()) {
     case v1::CUSTOM_FIELD_TYPE_NUMBER: {
-      static const std::regex kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
-      if (!std::regex_match(*value, kNumber)) check.Fail(path, "must be a number, e.g. 42 or -3.5");
+      static const RE2 kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
+      if (!RE2::FullMatch(*value, kNumber)) check.Fail(path, "must be a number, e.g. 42 or -3.5");
       break;
     }
     case v1::CUSTOM_FIELD_TYPE_DATE: {
-      static const std::regex kDate(R"((\d{4})-(\d{2})-(\d{2}))");
-      std::smatch match;
-      if (!std::regex_match(*value, match, kDate) ||
-          !IsValidDate(std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3]))) {
+      static const RE2 kDate(R"((\d{4})-(\d{2})-(\d{2}))");
+      int year = 0, month = 0, day = 0;
+      if (!RE2::FullMatch(*value, kDate, &year, &month, &day) || !IsValidDate(year, month, day)) {
         check.Fail(path, "must be a date, YYYY-MM-DD");
       }
       break;
@@ -165,10 +164,10 @@ void NormalizeContact(v1::Contact& contact, const std::string& prefix,
   if (!contact.name_day().empty() && !IsValidMonthDay(contact.name_day())) {
     check.Fail("name_day", "must be MM-DD, e.g. 03-15");
   }
-  static const std::regex kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
+  static const RE2 kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
   for (const auto& [source, key] : contact.external_ids()) {
     const std::string path = fmt::format("external_ids[{}]", source);
-    if (!std::regex_match(source, kSource)) {
+    if (!RE2::FullMatch(source, kSource)) {
       check.Fail(path, "the source system's name must be [a-z0-9][a-z0-9_.-]*, at most 63");
     } else if (key.empty() || !IsAcceptableText(key, kMaxShortText)) {
       check.Fail(path, fmt::format("the key must be 1 to {} bytes of UTF-8", kMaxShortText));
@@ -330,10 +329,10 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
                     NormalizeCurrencyCode);
   }
 
-  static const std::regex kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
+  static const RE2 kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
   for (const auto& [source, key] : partner.external_ids()) {
     const std::string path = fmt::format("external_ids[{}]", source);
-    if (!std::regex_match(source, kSource)) {
+    if (!RE2::FullMatch(source, kSource)) {
       check.Fail(path, "the source system's name must be [a-z0-9][a-z0-9_.-]*, at most 63");
     } else if (key.empty() || !IsAcceptableText(key, kMaxShortText)) {
       check.Fail(path, fmt::format("the key must be 1 to {} bytes of UTF-8", kMaxShortText));
@@ -344,8 +343,8 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
 void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,
                      std::vector<kernel::FieldViolation>& violations) {
   Checker check(prefix, violations);
-  static const std::regex kKey(R"([a-z][a-z0-9_]{0,62})");
-  if (!std::regex_match(definition.key(), kKey)) {
+  static const RE2 kKey(R"([a-z][a-z0-9_]{0,62})");
+  if (!RE2::FullMatch(definition.key(), kKey)) {
     check.Fail("key", "must be [a-z][a-z0-9_]*, at most 63 characters");
   }
   std::string label = definition.label();

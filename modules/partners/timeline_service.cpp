@@ -3,9 +3,8 @@
 // the in-process channel.
 #include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
+#include <re2/re2.h>
 #include <soci/soci.h>
-
-#include <regex>
 
 #include "page_token.h"
 #include "partner_service.h"
@@ -20,9 +19,9 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
   v1::Interaction interaction = request->interaction();
   std::vector<kernel::FieldViolation> violations;
   NormalizeInteraction(interaction, "interaction", violations);
-  static const std::regex kModule(R"([a-z][a-z0-9_]{0,62})");
+  static const RE2 kModule(R"([a-z][a-z0-9_]{0,62})");
   if (interaction.source_module().empty()) interaction.set_source_module("partners");
-  if (!std::regex_match(interaction.source_module(), kModule)) {
+  if (!RE2::FullMatch(interaction.source_module(), kModule)) {
     violations.push_back({"interaction.source_module", "must be a module name, [a-z][a-z0-9_]*"});
   }
   // The range RFC 3339 can write: years 1 to 9999.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <re2/re2.h>
 #include <unicode/ucurr.h>
 #include <unicode/uloc.h>
 #include <unicode/utf8.h>
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
 #include <utility>
 
 namespace karton::partners {
@@ -145,7 +145,7 @@ std::optional<std::string> NormalizeEuVatNumber(std::string_view text, std::stri
   const std::string number = vat.substr(2);
   for (const auto& [prefix, format] : kVatFormats) {
     if (country != prefix) continue;
-    if (!std::regex_match(number, std::regex(format))) {
+    if (!RE2::FullMatch(number, RE2(format))) {
       problem = fmt::format("'{}' is not a {} VAT number", number, country);
       return std::nullopt;
     }
@@ -190,9 +190,9 @@ std::optional<std::string> NormalizeIban(std::string_view text, std::string& pro
 
 std::optional<std::string> NormalizeEmail(std::string_view text, std::string& problem) {
   const std::string email = Lower(Trimmed(text));
-  static const std::regex kEmail(
+  static const RE2 kEmail(
       R"([a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)");
-  if (email.size() > 254 || !std::regex_match(email, kEmail) ||
+  if (email.size() > 254 || !RE2::FullMatch(email, kEmail) ||
       email.find("..") != std::string::npos) {
     problem = fmt::format("'{}' is not an email address", std::string(text));
     return std::nullopt;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "lead_rules.h"
 #include "routing.h"
 
@@ -38,6 +40,24 @@ std::vector<std::string> Fields(const std::vector<kernel::FieldViolation>& viola
   std::vector<std::string> fields;
   for (const auto& violation : violations) fields.push_back(violation.field);
   return fields;
+}
+
+// Long values used to reach GCC's std::regex, which recursed once per
+// character and crashed kartond (security review); RE2 answers in linear time.
+TEST(WebFormRules, HugeValuesAreRefusedByNameWithoutCrashing) {
+  const std::string huge(1'000'000, 'a');
+  v1::WebForm form = ContactForm();
+  form.set_language(huge);
+  form.add_allowed_origins("https://" + huge);
+  form.set_slug(huge);
+  std::vector<kernel::FieldViolation> violations;
+  NormalizeWebForm(form, violations);
+  const auto fields = Fields(violations);
+  for (const char* field : {"web_form.slug", "web_form.language", "web_form.allowed_origins[0]"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), field), fields.end()) << field;
+  }
+  EXPECT_FALSE(LooksLikeEmail(huge + "@" + huge + ".hu"));
+  EXPECT_FALSE(LooksLikePhone(std::string(1'000'000, '1')));
 }
 
 TEST(WebFormRules, AGoodDefinitionPassesAndBadOnesNameTheField) {

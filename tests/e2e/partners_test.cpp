@@ -795,6 +795,12 @@ TEST_F(PartnersTest, DocumentUploadsAreCheckedAndAnOversizedOneLeavesNoTrace) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Upload("Partners", partner.id(), "a.pdf", "x", &uploaded).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // The security review's crash: a 100 KB resource type made GCC's
+  // std::regex recurse per character until kartond died of SIGSEGV.
+  const grpc::Status huge_type =
+      Upload("partners." + std::string(100'000, 'a'), partner.id(), "a.pdf", "x", &uploaded);
+  EXPECT_EQ(huge_type.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(huge_type.error_message().find("document.resource_type"), std::string::npos);
   ASSERT_TRUE(Upload("partners.partner", partner.id(), "empty.txt", "", &uploaded).ok());
   EXPECT_EQ(uploaded.size_bytes(), 0);
 

@@ -121,19 +121,18 @@ grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& call
   return status;
 }
 
-grpc::Status ActivityServiceImpl::Prepare(soci::session& session, std::int64_t contact_partner_id,
-                                          v1::Activity& activity) {
+grpc::Status ActivityServiceImpl::Prepare(soci::session& session, const Scope& scope,
+                                          std::int64_t contact_partner_id, v1::Activity& activity) {
   if (auto status = CheckFields(activity); !status.ok()) return status;
-  const Scope everything = Scope::Everything();
   if (activity.opportunity_id() != 0) {
     const auto opportunity =
-        opportunity_repository::Find(session, activity.opportunity_id(), everything, false);
+        opportunity_repository::Find(session, activity.opportunity_id(), scope, false);
     if (!opportunity)
       return kernel::InvalidField("activity.opportunity_id", "names no opportunity");
     if (activity.partner_id() == 0) activity.set_partner_id(opportunity->partner_id());
   }
   if (activity.lead_id() != 0) {
-    const auto lead = lead_repository::Find(session, activity.lead_id(), everything, false);
+    const auto lead = lead_repository::Find(session, activity.lead_id(), scope, false);
     if (!lead) return kernel::InvalidField("activity.lead_id", "names no lead");
     if (activity.partner_id() == 0) activity.set_partner_id(lead->partner_id());
   }
@@ -206,7 +205,8 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
       return status;
     }
     auto lease = context_.Db().Acquire();
-    if (auto status = Prepare(lease.Session(), contact_partner, activity); !status.ok()) {
+    if (auto status = Prepare(lease.Session(), ScopeOf(caller), contact_partner, activity);
+        !status.ok()) {
       return status;
     }
     soci::transaction transaction(lease.Session());
@@ -317,7 +317,8 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       // The stored contact: its partner is the one the activity has.
       contact_partner = stored->partner_id();
     }
-    if (auto status = Prepare(lease.Session(), contact_partner, updated); !status.ok()) {
+    if (auto status = Prepare(lease.Session(), ScopeOf(caller), contact_partner, updated);
+        !status.ok()) {
       return status;
     }
     try {

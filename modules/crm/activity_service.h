@@ -7,6 +7,7 @@
 #include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/module.h"
+#include "scope.h"
 #include "team_directory.h"
 
 namespace soci {
@@ -61,8 +62,9 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                               std::int64_t& partner_id);
   // Checks `activity` and fills its partner from the contact (whose partner
   // ContactPartner found), the lead or the opportunity; the status names
-  // the field.
-  grpc::Status Prepare(soci::session& session, std::int64_t contact_partner_id,
+  // the field. The lead and opportunity must be in `scope`, the caller's:
+  // nobody links an activity to a record they cannot see.
+  grpc::Status Prepare(soci::session& session, const Scope& scope, std::int64_t contact_partner_id,
                        v1::Activity& activity);
   void ScheduleReminders(soci::session& session, const v1::Activity& activity);
   grpc::Status Close(grpc::ServerContext* context, std::int64_t id, const std::string& etag,

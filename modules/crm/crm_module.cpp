@@ -13,6 +13,7 @@
 #include "karton/kernel/database.h"
 #include "lead_service.h"
 #include "opportunity_service.h"
+#include "record_access_service.h"
 #include "routing.h"
 #include "web_form_pages.h"
 #include "web_form_service.h"
@@ -103,6 +104,12 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   overview_ = std::make_unique<CustomerOverviewServiceImpl>(context);
   registrar.AddGrpcService(*overview_, v1::CustomerOverviewService::service_full_name(),
                            CustomerOverviewServiceImpl::Roles());
+  record_access_ = std::make_unique<RecordAccessServiceImpl>(context);
+  registrar.AddGrpcService(*record_access_, v1::RecordAccessService::service_full_name(),
+                           RecordAccessServiceImpl::Roles());
+  // Documents and timeline entries on leads, deals and activities are shown
+  // only to those who may see the record (karton/common/v1/record_access.proto).
+  registrar.OfferExtension("record_access", "/karton.crm.v1.RecordAccessService/CheckRecordAccess");
   context.JobQueue().Handle(kReminderJob,
                             [this](const kernel::JobRun& run) { activities_->FireReminder(run); });
   context.JobQueue().Handle(kStaleOpportunitiesJob, [&context](const kernel::JobRun&) {

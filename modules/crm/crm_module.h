@@ -11,6 +11,7 @@ namespace karton::crm {
 
 class ActivityServiceImpl;
 class CustomerOverviewServiceImpl;
+class RecordAccessServiceImpl;
 class TeamDirectory;
 class Router;
 class LeadIntake;
@@ -42,6 +43,7 @@ class CrmModule final : public kernel::Module {
   std::unique_ptr<OpportunityServiceImpl> opportunities_;
   std::unique_ptr<ActivityServiceImpl> activities_;
   std::unique_ptr<CustomerOverviewServiceImpl> overview_;
+  std::unique_ptr<RecordAccessServiceImpl> record_access_;
 };
 
 }  // namespace karton::crm

@@ -1,17 +1,13 @@
 #include "customer_overview_service.h"
 
 #include <fmt/format.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
-
 #include "activity_repository.h"
 #include "karton/common/v1/customer_overview.pb.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
@@ -35,46 +31,7 @@ std::string Lower(std::string text) {
 }
 
 std::unique_ptr<grpc::ClientContext> As(const grpc::ServerContext& caller) {
-  auto call = std::make_unique<grpc::ClientContext>();
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  kernel::ForwardCaller(caller, *call);
-  return call;
-}
-
-// One module's section, by a generic unary call of its offered method.
-grpc::Status CallSection(grpc::Channel& channel, const grpc::ServerContext& caller,
-                         const std::string& method, std::int64_t partner_id,
-                         common::v1::CustomerOverviewSection& section) {
-  common::v1::CustomerOverviewSectionRequest request;
-  request.set_partner_id(partner_id);
-  std::string serialized;
-  request.SerializeToString(&serialized);
-  grpc::Slice slice(serialized);
-  grpc::ByteBuffer request_bytes(&slice, 1);
-  grpc::ByteBuffer response_bytes;
-  grpc::GenericStub stub(channel.shared_from_this());
-  auto call = As(caller);
-  std::mutex mutex;
-  std::condition_variable done;
-  bool finished = false;
-  grpc::Status result;
-  stub.UnaryCall(call.get(), method, grpc::StubOptions(), &request_bytes, &response_bytes,
-                 [&](grpc::Status status) {
-                   std::lock_guard lock(mutex);
-                   result = std::move(status);
-                   finished = true;
-                   done.notify_one();
-                 });
-  std::unique_lock lock(mutex);
-  done.wait(lock, [&] { return finished; });
-  if (!result.ok()) return result;
-  std::vector<grpc::Slice> slices;
-  if (!response_bytes.Dump(&slices).ok()) return {grpc::StatusCode::INTERNAL, "unreadable answer"};
-  std::string bytes;
-  for (const auto& part : slices)
-    bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
-  if (!section.ParseFromString(bytes)) return {grpc::StatusCode::INTERNAL, "not a section"};
-  return grpc::Status::OK;
+  return kernel::CallContext(caller, std::chrono::seconds(5));
 }
 
 }  // namespace
@@ -145,8 +102,10 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     // Other modules' sections: whatever is loaded and answers.
     for (const auto& offer : context_.Extensions(kOverviewSectionPoint)) {
       common::v1::CustomerOverviewSection section;
-      const auto status =
-          CallSection(*channel, *context, offer.method, request->partner_id(), section);
+      common::v1::CustomerOverviewSectionRequest section_request;
+      section_request.set_partner_id(request->partner_id());
+      const auto status = kernel::CallExtension(*channel, *context, offer.method, section_request,
+                                                section, std::chrono::seconds(5));
       if (!status.ok()) {
         context_.Log().warn("customer overview: {}'s section left out: {}", offer.module,
                             status.error_message());

@@ -7,6 +7,7 @@
 
 #include "page_token.h"
 #include "partner_service.h"
+#include "record_access.h"
 #include "service_support.h"
 #include "validation.h"
 
@@ -46,20 +47,21 @@ void CheckDocument(v1::Document& document, std::vector<kernel::FieldViolation>& 
   }
 }
 
-// Whether the record a document is for exists and the caller may see it.
-// The kernel cannot know other modules' records: for those, the module that
-// owns the record is responsible for offering only ids that exist.
-bool RecordVisible(soci::session& session, const v1::Document& document,
-                   const repository::Visibility& visibility) {
+bool IsPartnersRecord(const std::string& resource_type) {
+  return resource_type.rfind("partners.", 0) == 0;
+}
+
+// Whether the partners record a document is for exists and the caller may
+// see it. (Other modules' records: CheckRecordAccess.)
+bool PartnersRecordVisible(soci::session& session, const v1::Document& document,
+                           const repository::Visibility& visibility) {
   if (document.resource_type() == "partners.partner") {
     return repository::FindPartner(session, document.resource_id(), visibility).has_value();
   }
   if (document.resource_type() == "partners.contact") {
     return repository::FindContact(session, document.resource_id(), visibility).has_value();
   }
-  // The partners module has no other records to attach files to.
-  if (document.resource_type().rfind("partners.", 0) == 0) return false;
-  return true;
+  return false;  // the partners module has no other records to attach files to
 }
 
 std::string HexDigest(crypto_hash_sha256_state& state) {
@@ -85,15 +87,32 @@ grpc::Status PartnerServiceImpl::UploadDocument(
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "UploadDocument", [&]() -> grpc::Status {
+    const grpc::Status no_record = kernel::InvalidField(
+        "document.resource_id",
+        fmt::format("there is no {} {}", document.resource_type(), document.resource_id()));
+    if (!IsPartnersRecord(document.resource_type())) {
+      // Asked before taking a connection: the owner needs one of its own.
+      RecordAccess access = RecordAccess::kHidden;
+      if (auto status = CheckRecordAccess(context_, *context, document.resource_type(),
+                                          document.resource_id(), access);
+          !status.ok()) {
+        return status;
+      }
+      if (access == RecordAccess::kNoModule) {
+        return kernel::InvalidField(
+            "document.resource_type",
+            fmt::format("no loaded module keeps {} records", document.resource_type()));
+      }
+      if (access == RecordAccess::kHidden) return no_record;
+    }
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     // One upload, one transaction: a broken or oversized upload leaves no
     // trace. (The transaction stays open while the client sends.)
     soci::transaction transaction(session);
-    if (!RecordVisible(session, document, VisibilityOf(caller))) {
-      return kernel::InvalidField(
-          "document.resource_id",
-          fmt::format("there is no {} {}", document.resource_type(), document.resource_id()));
+    if (IsPartnersRecord(document.resource_type()) &&
+        !PartnersRecordVisible(session, document, VisibilityOf(caller))) {
+      return no_record;
     }
     repository::LockKey(session, fmt::format("partners.document.{}.{}.{}", document.resource_type(),
                                              document.resource_id(), document.name()));
@@ -151,11 +170,31 @@ grpc::Status PartnerServiceImpl::UploadDocument(
   });
 }
 
+grpc::Status PartnerServiceImpl::CheckDocumentRecord(const grpc::ServerContext& caller,
+                                                     std::int64_t id) {
+  std::optional<v1::Document> document;
+  {
+    auto lease = context_.Db().Acquire();
+    document =
+        repository::FindDocument(lease.Session(), id, VisibilityOf(kernel::CallerOf(caller)));
+  }  // released: the owner of the record needs a connection of its own
+  if (!document) return NoDocument(id);
+  if (IsPartnersRecord(document->resource_type())) return grpc::Status::OK;
+  RecordAccess access = RecordAccess::kHidden;
+  if (auto status = CheckRecordAccess(context_, caller, document->resource_type(),
+                                      document->resource_id(), access);
+      !status.ok()) {
+    return status;
+  }
+  return access == RecordAccess::kVisible ? grpc::Status::OK : NoDocument(id);
+}
+
 grpc::Status PartnerServiceImpl::DownloadDocument(
     grpc::ServerContext* context, const v1::DownloadDocumentRequest* request,
     grpc::ServerWriter<v1::DownloadDocumentResponse>* writer) {
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "DownloadDocument", [&]() -> grpc::Status {
+    if (auto status = CheckDocumentRecord(*context, request->id()); !status.ok()) return status;
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     // One snapshot for the whole download: a concurrent delete cannot cut
@@ -196,6 +235,16 @@ grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "ListDocuments", [&]() -> grpc::Status {
+    if (!IsPartnersRecord(request->resource_type())) {
+      RecordAccess access = RecordAccess::kHidden;
+      if (auto status = CheckRecordAccess(context_, *context, request->resource_type(),
+                                          request->resource_id(), access);
+          !status.ok()) {
+        return status;
+      }
+      // Files of a record the caller may not see are not listed.
+      if (access != RecordAccess::kVisible) return grpc::Status::OK;
+    }
     auto lease = context_.Db().Acquire();
     auto rows = repository::ListDocuments(
         lease.Session(), request->resource_type(), request->resource_id(), request->all_versions(),
@@ -216,6 +265,7 @@ grpc::Status PartnerServiceImpl::DeleteDocument(grpc::ServerContext* context,
                                                 v1::DeleteDocumentResponse*) {
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "DeleteDocument", [&]() -> grpc::Status {
+    if (auto status = CheckDocumentRecord(*context, request->id()); !status.ok()) return status;
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);

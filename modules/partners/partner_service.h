@@ -108,6 +108,10 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
                            bool archived, v1::Partner* response);
+  // OK when document `id` exists and the caller may see the record it is
+  // on (asking the record's module for other modules' records); NOT_FOUND
+  // otherwise. Holds no connection while it asks.
+  grpc::Status CheckDocumentRecord(const grpc::ServerContext& caller, std::int64_t id);
 
   kernel::ModuleContext& context_;
   PartnerServiceOptions options_;

@@ -1,0 +1,161 @@
+// Who sees what across modules (security review): files on a deal follow the
+// deal's scope, however they are reached, and an activity cannot be linked
+// to a record its author cannot see.
+#include "crm_fixture.h"
+#include "karton/crm/v1/activity_service.grpc.pb.h"
+
+namespace karton::testing {
+namespace {
+
+class CrmAccessTest : public CrmTest {
+ protected:
+  void SetUp() override {
+    CrmTest::SetUp();
+    if (HasFatalFailure()) return;
+    Start();
+    activities_ = cv1::ActivityService::NewStub(channel_);
+    cv1::CreatePipelineRequest pipeline;
+    pipeline.mutable_pipeline()->set_name("Sales");
+    for (const char* name : {"New", "Offer"}) {
+      auto* stage = pipeline.mutable_pipeline()->add_stages();
+      stage->set_name(name);
+      stage->set_probability(30);
+    }
+    auto* won = pipeline.mutable_pipeline()->add_stages();
+    won->set_name("Won");
+    won->set_won(true);
+    won->set_probability(100);
+    auto* lost = pipeline.mutable_pipeline()->add_stages();
+    lost->set_name("Lost");
+    lost->set_lost(true);
+    cv1::Pipeline created;
+    ASSERT_TRUE(pipelines_->CreatePipeline(As().get(), pipeline, &created).ok());
+  }
+
+  cv1::Opportunity NewDeal(const std::string& token, const std::string& name) {
+    partners::v1::CreatePartnerRequest customer;
+    customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    customer.mutable_partner()->set_display_name(name + " Kft.");
+    partners::v1::Partner partner;
+    EXPECT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
+    cv1::CreateOpportunityRequest create;
+    create.mutable_opportunity()->set_name(name);
+    create.mutable_opportunity()->set_partner_id(partner.id());
+    cv1::Opportunity deal;
+    const auto status = opportunities_->CreateOpportunity(As(token).get(), create, &deal);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return deal;
+  }
+
+  grpc::Status Upload(const std::string& token, const std::string& resource_type,
+                      std::int64_t resource_id, partners::v1::Document* uploaded) {
+    auto context = As(token);
+    auto writer = partners_->UploadDocument(context.get(), uploaded);
+    partners::v1::UploadDocumentRequest message;
+    message.mutable_document()->set_resource_type(resource_type);
+    message.mutable_document()->set_resource_id(resource_id);
+    message.mutable_document()->set_name("ajánlat.pdf");
+    message.mutable_document()->set_content_type("application/pdf");
+    if (writer->Write(message)) {
+      message.Clear();
+      message.set_chunk("%PDF-1.4 offer");
+      writer->Write(message);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  grpc::Status Download(const std::string& token, std::int64_t id, std::string* content) {
+    auto context = As(token);
+    partners::v1::DownloadDocumentRequest request;
+    request.set_id(id);
+    auto reader = partners_->DownloadDocument(context.get(), request);
+    partners::v1::DownloadDocumentResponse message;
+    content->clear();
+    while (reader->Read(&message)) *content += message.chunk();
+    return reader->Finish();
+  }
+
+  int Listed(const std::string& token, std::int64_t deal_id) {
+    partners::v1::ListDocumentsRequest request;
+    request.set_resource_type("crm.opportunity");
+    request.set_resource_id(deal_id);
+    partners::v1::ListDocumentsResponse response;
+    const auto status = partners_->ListDocuments(As(token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.documents_size();
+  }
+
+  std::unique_ptr<cv1::ActivityService::Stub> activities_;
+};
+
+TEST_F(CrmAccessTest, FilesOnADealAreSeenOnlyByThoseWhoSeeTheDeal) {
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto bela = NewColleague("bela@karton.example", kv1::ROLE_SALES);
+  const auto manager = NewColleague("boss@karton.example", kv1::ROLE_SALES_MANAGER);
+  const auto reseller = NewColleague("reseller@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto deal = NewDeal(anna.token, "Anna's deal");
+
+  partners::v1::Document offer;
+  ASSERT_TRUE(Upload(anna.token, "crm.opportunity", deal.id(), &offer).ok());
+  std::string content;
+  ASSERT_TRUE(Download(anna.token, offer.id(), &content).ok());
+  EXPECT_EQ(content, "%PDF-1.4 offer");
+  EXPECT_EQ(Listed(anna.token, deal.id()), 1);
+  EXPECT_EQ(Listed(manager.token, deal.id()), 1);
+
+  // Another salesperson does not see Anna's deal, so not its files either:
+  // not listed, not downloaded, not deleted, and nothing added to it.
+  EXPECT_EQ(Listed(bela.token, deal.id()), 0);
+  EXPECT_EQ(Download(bela.token, offer.id(), &content).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(content.empty());
+  partners::v1::DeleteDocumentRequest remove;
+  remove.set_id(offer.id());
+  partners::v1::DeleteDocumentResponse removed;
+  EXPECT_EQ(partners_->DeleteDocument(As(bela.token).get(), remove, &removed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  partners::v1::Document sneaked;
+  const auto refused = Upload(bela.token, "crm.opportunity", deal.id(), &sneaked);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(refused).at(0).field, "document.resource_id");
+
+  // An external partner sees them once the deal is shared.
+  EXPECT_EQ(Download(reseller.token, offer.id(), &content).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  cv1::ShareOpportunityRequest share;
+  share.set_id(deal.id());
+  share.set_user_id(reseller.id);
+  cv1::Opportunity shared;
+  ASSERT_TRUE(opportunities_->ShareOpportunity(As().get(), share, &shared).ok());
+  EXPECT_TRUE(Download(reseller.token, offer.id(), &content).ok());
+  EXPECT_EQ(Listed(reseller.token, deal.id()), 1);
+
+  // Records that do not exist, and types no loaded module keeps.
+  const auto missing = Upload(anna.token, "crm.opportunity", 987654, &sneaked);
+  EXPECT_EQ(kernel::FieldViolationsOf(missing).at(0).field, "document.resource_id");
+  const auto unknown = Upload(anna.token, "orders.order", 1, &sneaked);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(unknown).at(0).field, "document.resource_type");
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM partners.document"), "1");
+}
+
+TEST_F(CrmAccessTest, AnActivityCannotBeLinkedToADealOrLeadItsAuthorCannotSee) {
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto bela = NewColleague("bela@karton.example", kv1::ROLE_SALES);
+  const auto deal = NewDeal(anna.token, "Anna's deal");
+  cv1::CreateActivityRequest create;
+  create.mutable_activity()->set_type(cv1::ACTIVITY_TYPE_CALL);
+  create.mutable_activity()->set_subject("Call about Anna's deal");
+  create.mutable_activity()->set_opportunity_id(deal.id());
+  create.mutable_activity()->mutable_due_time()->set_seconds(2000000000);
+  cv1::Activity created;
+  const auto refused = activities_->CreateActivity(As(bela.token).get(), create, &created);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(refused).at(0).field, "activity.opportunity_id");
+  const auto allowed = activities_->CreateActivity(As(anna.token).get(), create, &created);
+  EXPECT_TRUE(allowed.ok()) << allowed.error_message();
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM crm.activity"), "1");
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -129,6 +129,14 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
   entry->set_body(body);
   entry->set_source_module("crm");
   entry->set_source_reference(fmt::format("activity/{}", activity.id()));
+  // The deal or lead it was about decides who outside the company sees it.
+  if (activity.opportunity_id() != 0) {
+    entry->set_resource_type("crm.opportunity");
+    entry->set_resource_id(activity.opportunity_id());
+  } else if (activity.lead_id() != 0) {
+    entry->set_resource_type("crm.lead");
+    entry->set_resource_id(activity.lead_id());
+  }
   grpc::ClientContext call;
   kernel::CallAsKernel(call);
   call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

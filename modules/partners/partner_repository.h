@@ -169,8 +169,10 @@ struct ListedInteraction {
   v1::Interaction interaction;
   std::string key;  // occur_time as text, for the page token
 };
-// Newest first, after the keyset position.
+// Newest first, after the keyset position. Restricted readers see only
+// their own entries and those of records shared with them.
 std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t partner_id,
+                                            const Visibility& visibility,
                                             const std::optional<std::string>& after_time,
                                             std::int64_t after_id, int limit);
 

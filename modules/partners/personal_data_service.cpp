@@ -47,7 +47,8 @@ std::vector<v1::Interaction> AllInteractions(soci::session& session, std::int64_
   std::optional<std::string> after_time;
   std::int64_t after_id = 0;
   while (true) {
-    auto page = repository::ListTimeline(session, partner_id, after_time, after_id, kBatch);
+    auto page = repository::ListTimeline(session, partner_id, repository::Visibility::Everyone(),
+                                         after_time, after_id, kBatch);
     for (auto& listed : page) interactions.push_back(std::move(listed.interaction));
     if (static_cast<int>(page.size()) < kBatch) return interactions;
     after_time = page.back().key;

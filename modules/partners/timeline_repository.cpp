@@ -20,6 +20,8 @@ using kernel::ToEpochMicros;
   "'occurTime', to_char(i.occur_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
   "'userId', coalesce(i.user_id, 0)::text, 'subject', i.subject, 'body', i.body, "               \
   "'sourceModule', i.source_module, 'sourceReference', coalesce(i.source_reference, ''), "       \
+  "'resourceType', coalesce(i.resource_type, ''), 'resourceId', coalesce(i.resource_id, "        \
+  "0)::text, "                                                                                   \
   "'createTime', to_char(i.create_time AT TIME ZONE 'UTC', "                                     \
   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"
 
@@ -30,10 +32,12 @@ constexpr const char* kFindByReference =
     "source_reference = :reference";
 constexpr const char* kInsertInteraction =
     "INSERT INTO partners.interaction (partner_id, contact_id, channel, direction, occur_time, "
-    "user_id, subject, body, source_module, source_reference, create_time) VALUES ("
+    "user_id, subject, body, source_module, source_reference, create_time, resource_type, "
+    "resource_id) VALUES ("
     "cast(:partner_id AS bigint), nullif(cast(:contact_id AS bigint), 0), :channel, :direction, "
     "cast(:occur_time AS timestamptz), nullif(cast(:user_id AS bigint), 0), :subject, :body, "
-    ":module, nullif(:reference, ''), to_timestamp(:now / 1e6)) RETURNING id";
+    ":module, nullif(:reference, ''), to_timestamp(:now / 1e6), nullif(:resource_type, ''), "
+    "nullif(cast(:resource_id AS bigint), 0)) RETURNING id";
 
 std::string Word(const std::string& enum_name, const std::string& prefix) {
   std::string word = enum_name.substr(prefix.size());
@@ -82,22 +86,36 @@ std::int64_t InsertInteraction(soci::session& session, const v1::Interaction& in
   const std::string occur_time =
       google::protobuf::util::TimeUtil::ToString(interaction.occur_time());
   const std::string user = std::to_string(interaction.user_id());
+  const std::string resource_id = std::to_string(interaction.resource_id());
   long long now_us = ToEpochMicros(now), id = 0;
   session << kInsertInteraction, soci::use(partner), soci::use(contact), soci::use(channel),
       soci::use(direction), soci::use(occur_time), soci::use(user),
       soci::use(interaction.subject()), soci::use(interaction.body()),
       soci::use(interaction.source_module()), soci::use(interaction.source_reference()),
-      soci::use(now_us), soci::into(id);
+      soci::use(now_us), soci::use(interaction.resource_type()), soci::use(resource_id),
+      soci::into(id);
   return id;
 }
 
 std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t partner_id,
+                                            const Visibility& visibility,
                                             const std::optional<std::string>& after_time,
                                             std::int64_t after_id, int limit) {
   std::vector<std::string> params = {std::to_string(partner_id)};
   std::string sql = "SELECT " KARTON_INTERACTION_JSON
                     ", i.occur_time::text FROM partners.interaction i "
                     "WHERE i.partner_id = cast(:partner_id AS bigint)";
+  if (visibility.external) {
+    // What they logged themselves, and what belongs to a record shared with
+    // them; never a note among colleagues, a message's body or a call of
+    // another deal (security review).
+    sql +=
+        " AND ((i.source_module = 'partners' AND i.user_id = cast(:own_user AS bigint)) OR "
+        "(i.direction <> 'internal' AND i.resource_type IS NOT NULL AND "
+        "kernel.is_shared_with(i.resource_type, i.resource_id, cast(:shared_user AS bigint))))";
+    params.push_back(std::to_string(visibility.user_id));
+    params.push_back(std::to_string(visibility.user_id));
+  }
   if (after_time) {
     sql +=
         " AND (i.occur_time, i.id) < (cast(:after_time AS timestamptz), "

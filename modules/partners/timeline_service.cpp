@@ -24,6 +24,16 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
   if (!RE2::FullMatch(interaction.source_module(), kModule)) {
     violations.push_back({"interaction.source_module", "must be a module name, [a-z][a-z0-9_]*"});
   }
+  static const RE2 kResourceType(R"([a-z][a-z0-9_]{0,30}\.[a-z][a-z0-9_]{0,30})");
+  if (!interaction.resource_type().empty() &&
+      !RE2::FullMatch(interaction.resource_type(), kResourceType)) {
+    violations.push_back({"interaction.resource_type", "must be <module>.<resource>"});
+  }
+  if (interaction.resource_type().empty() != (interaction.resource_id() == 0) ||
+      interaction.resource_id() < 0) {
+    violations.push_back(
+        {"interaction.resource_id", "is given with resource_type, and only with it"});
+  }
   // The range RFC 3339 can write: years 1 to 9999.
   if (interaction.has_occur_time() &&
       (interaction.occur_time().seconds() < TimeUtil::kTimestampMinSeconds ||
@@ -106,7 +116,7 @@ grpc::Status PartnerServiceImpl::ListTimeline(grpc::ServerContext* context,
               fmt::format("partner_id: no partner with id {}", request->partner_id())};
     }
     auto rows =
-        repository::ListTimeline(session, request->partner_id(),
+        repository::ListTimeline(session, request->partner_id(), VisibilityOf(caller),
                                  cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
                                  cursor ? cursor->id : 0, page_size + 1);
     if (rows.size() > static_cast<std::size_t>(page_size)) {

@@ -3,6 +3,7 @@
 // to a record its author cannot see.
 #include "crm_fixture.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 
 namespace karton::testing {
 namespace {
@@ -155,6 +156,72 @@ TEST_F(CrmAccessTest, AnActivityCannotBeLinkedToADealOrLeadItsAuthorCannotSee) {
   const auto allowed = activities_->CreateActivity(As(anna.token).get(), create, &created);
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM crm.activity"), "1");
+}
+
+// The security review: completed activities and sent message bodies are
+// copied to the timeline, and an external partner who could see the partner
+// read all of them, through ListTimeline and GetCustomerOverview alike.
+TEST_F(CrmAccessTest, AnExternalPartnerSeesOnlyTheTimelineEntriesOfWhatIsSharedWithThem) {
+  const auto reseller = NewColleague("reseller@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto shared_deal = NewDeal("", "Közös ajánlat");
+  const auto other_deal = NewDeal("", "Belső ajánlat");
+  const std::int64_t partner = shared_deal.partner_id();
+  const auto log = [&](const char* subject, partners::v1::InteractionDirection direction,
+                       const std::string& module, std::int64_t deal_id) {
+    partners::v1::LogInteractionRequest request;
+    auto* entry = request.mutable_interaction();
+    entry->set_partner_id(partner);
+    entry->set_channel(partners::v1::INTERACTION_CHANNEL_CALL);
+    entry->set_direction(direction);
+    entry->set_subject(subject);
+    entry->set_source_module(module);
+    if (deal_id != 0) {
+      entry->set_resource_type("crm.opportunity");
+      entry->set_resource_id(deal_id);
+    }
+    partners::v1::Interaction logged;
+    const auto status = partners_->LogInteraction(As().get(), request, &logged);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  log("call about the shared deal", partners::v1::INTERACTION_DIRECTION_OUTBOUND, "crm",
+      shared_deal.id());
+  log("margin talk on the shared deal", partners::v1::INTERACTION_DIRECTION_INTERNAL, "crm",
+      shared_deal.id());
+  log("call about another deal", partners::v1::INTERACTION_DIRECTION_OUTBOUND, "crm",
+      other_deal.id());
+  log("an email's body", partners::v1::INTERACTION_DIRECTION_OUTBOUND, "messaging", 0);
+  log("a colleague's note", partners::v1::INTERACTION_DIRECTION_INTERNAL, "partners", 0);
+
+  QueryScalar(conninfo_,
+              "INSERT INTO kernel.record_grant (resource_type, resource_id, user_id) VALUES "
+              "('partners.partner', " +
+                  std::to_string(partner) + ", " + std::to_string(reseller.id) +
+                  ") RETURNING resource_id");
+  cv1::ShareOpportunityRequest share;
+  share.set_id(shared_deal.id());
+  share.set_user_id(reseller.id);
+  cv1::Opportunity shared;
+  ASSERT_TRUE(opportunities_->ShareOpportunity(As().get(), share, &shared).ok());
+
+  partners::v1::ListTimelineRequest timeline;
+  timeline.set_partner_id(partner);
+  partners::v1::ListTimelineResponse seen;
+  ASSERT_TRUE(partners_->ListTimeline(As(reseller.token).get(), timeline, &seen).ok());
+  ASSERT_EQ(seen.interactions_size(), 1);
+  EXPECT_EQ(seen.interactions(0).subject(), "call about the shared deal");
+  partners::v1::ListTimelineResponse everything;
+  ASSERT_TRUE(partners_->ListTimeline(As().get(), timeline, &everything).ok());
+  EXPECT_EQ(everything.interactions_size(), 5);
+
+  auto overview_service = cv1::CustomerOverviewService::NewStub(channel_);
+  cv1::GetCustomerOverviewRequest get;
+  get.set_partner_id(partner);
+  cv1::CustomerOverview overview;
+  const auto status =
+      overview_service->GetCustomerOverview(As(reseller.token).get(), get, &overview);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(overview.recent_timeline_size(), 1);
+  EXPECT_EQ(overview.recent_timeline(0).subject(), "call about the shared deal");
 }
 
 }  // namespace

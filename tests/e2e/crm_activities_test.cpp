@@ -227,6 +227,9 @@ TEST_F(CrmActivitiesTest, CompletingWritesTheTimelineAndTheStaleJobFlagsExactlyT
   EXPECT_EQ(entries.interactions(0).subject(), "Igényfelmérő hívás");
   EXPECT_NE(entries.interactions(0).body().find("Ajánlatot kér jövő hétre"), std::string::npos);
   EXPECT_EQ(entries.interactions(0).source_module(), "crm");
+  // It belongs to the deal: whoever the deal is shared with sees it.
+  EXPECT_EQ(entries.interactions(0).resource_type(), "crm.opportunity");
+  EXPECT_EQ(entries.interactions(0).resource_id(), deals[1].id());
 
   // Exactly the two deals without a planned activity are stale.
   cv1::ListStaleOpportunitiesResponse stale;

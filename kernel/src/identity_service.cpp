@@ -18,6 +18,7 @@
 #include "identity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/numbers.h"
 #include "karton/kernel/pagination.h"
 
 namespace karton::kernel {
@@ -233,12 +234,9 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
   const v1::User& user = request->user();
   if (user.id() <= 0) return Invalid("user.id", "must be a user id");
   if (request->update_mask().paths().empty()) return Invalid("update_mask", "names no field");
-  std::int64_t expected_version = 0;
-  try {
-    expected_version = std::stoll(user.etag());
-  } catch (const std::exception&) {
-    return Invalid("user.etag", "is required: send the etag of the user you read");
-  }
+  const auto etag = ParseInt64(user.etag());
+  if (!etag) return Invalid("user.etag", "is required: send the etag of the user you read");
+  const std::int64_t expected_version = *etag;
   identity::UserChanges changes;
   for (const auto& path : request->update_mask().paths()) {
     if (path == "name") {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "karton/kernel/errors.h"
+#include "karton/kernel/numbers.h"
 
 namespace karton::kernel {
 namespace {
@@ -37,11 +38,9 @@ grpc::Status ReadPage(int page_size, const std::string& page_token, char kind, P
                                  sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
                length >= 2 && raw[0] == kind;
   if (valid) {
-    try {
-      page.cursor_id = std::stoll(raw.substr(1, length - 1));
-    } catch (const std::exception&) {
-      valid = false;
-    }
+    const auto id = ParseInt64(std::string_view(raw).substr(1, length - 1));
+    valid = id.has_value();
+    page.cursor_id = id.value_or(0);
   }
   if (!valid || page.cursor_id <= 0) {
     return InvalidField("page_token", "is not a token this list gave out");

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "karton/kernel/numbers.h"
 #include "page_token.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -103,9 +104,11 @@ grpc::Status PartnerServiceImpl::FindDuplicates(grpc::ServerContext* context,
     }
 
     const std::int64_t after_partner = cursor ? cursor->id : 0;
-    const std::int64_t after_duplicate = cursor ? std::stoll(cursor->key) : 0;
-    auto scan =
-        repository::ScanDuplicates(session, after_partner, after_duplicate, kScanWindow, page_size);
+    const auto after_duplicate =
+        cursor ? kernel::ParseInt64(cursor->key) : std::optional<std::int64_t>(0);
+    if (!after_duplicate) return kernel::InvalidField("page_token", "is not a token of this list");
+    auto scan = repository::ScanDuplicates(session, after_partner, *after_duplicate, kScanWindow,
+                                           page_size);
     if (static_cast<int>(scan.matches.size()) == page_size) {
       // The page is full: go on after its last pair (the window may hold more).
       const auto& last = scan.matches.back();

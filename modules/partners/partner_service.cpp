@@ -333,10 +333,13 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     } catch (const std::exception& error) {
       if (SqlState(error) != "23503") throw;
       session << "ROLLBACK TO SAVEPOINT delete_partner";
+      // The database's text names tables and constraints: it stays in the
+      // log, the caller gets what to do.
+      context_.Log().info("DeletePartner {}: {}", id, kernel::DescribeDatabaseError(error));
       return {grpc::StatusCode::FAILED_PRECONDITION,
-              fmt::format("partner {} is still referred to by other records ({}); archive it "
-                          "instead",
-                          id, kernel::DescribeDatabaseError(error))};
+              fmt::format("partner {} is still referred to by other records (deals, leads, "
+                          "other modules' records); archive it instead",
+                          id)};
     }
     const auto diffs = DiffPartners(&*existing, v1::Partner{});
     context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,

@@ -140,6 +140,21 @@ TEST_F(CrmAccessTest, FilesOnADealAreSeenOnlyByThoseWhoSeeTheDeal) {
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM partners.document"), "1");
 }
 
+// The security review: a refused delete answered with the database's own
+// text (table and constraint names).
+TEST_F(CrmAccessTest, DeletingAPartnerThatADealReferencesSaysWhatToDoNotWhatTheDatabaseSaid) {
+  const auto deal = NewDeal("", "Hivatkozott");
+  partners::v1::DeletePartnerRequest remove;
+  remove.set_id(deal.partner_id());
+  partners::v1::DeletePartnerResponse removed;
+  const auto status = partners_->DeletePartner(As().get(), remove, &removed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            "partner " + std::to_string(deal.partner_id()) +
+                " is still referred to by other records (deals, leads, other modules' records); "
+                "archive it instead");
+}
+
 TEST_F(CrmAccessTest, AnActivityCannotBeLinkedToADealOrLeadItsAuthorCannotSee) {
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
   const auto bela = NewColleague("bela@karton.example", kv1::ROLE_SALES);

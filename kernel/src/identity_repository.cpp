@@ -230,6 +230,16 @@ TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::st
   return *FindToken(session, id);
 }
 
+std::optional<std::int64_t> TokenSecondsLeft(soci::session& session, std::int64_t id) {
+  long long token = id, seconds = 0;
+  soci::indicator has_expiry = soci::i_null;
+  session << "SELECT floor(extract(epoch FROM expire_time - now()))::bigint FROM kernel.api_token "
+             "WHERE id = :id",
+      soci::use(token), soci::into(seconds, has_expiry);
+  if (!session.got_data() || has_expiry != soci::i_ok) return std::nullopt;
+  return seconds;
+}
+
 std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id) {
   return SelectOne<TokenRow>(session, kSelectToken, id, ReadToken);
 }

@@ -81,6 +81,9 @@ TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::st
                      const std::string& hash_hex, const std::string& prefix,
                      std::optional<std::int64_t> ttl_seconds);
 std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id);
+// Whole seconds until token `id` expires (0 or less once it has); nullopt
+// for a token without expiry.
+std::optional<std::int64_t> TokenSecondsLeft(soci::session& session, std::int64_t id);
 // Sets revoke_time once; revoking again keeps the first time.
 std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id);
 

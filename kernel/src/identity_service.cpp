@@ -138,6 +138,14 @@ grpc::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles,
     if (name.empty()) return Invalid("user.roles", fmt::format("unknown role {}", role));
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
+  // An external partner sees only what is shared with them; a staff role
+  // beside it would make the user both, and every module would have to
+  // guess which one wins.
+  const bool external =
+      std::find(names.begin(), names.end(), std::string(kRoleExternalPartner)) != names.end();
+  if (external && names.size() > 1) {
+    return Invalid("user.roles", "external_partner cannot be combined with other roles");
+  }
   return grpc::Status::OK;
 }
 
@@ -394,6 +402,20 @@ grpc::Status IdentityServiceImpl::CreateApiToken(grpc::ServerContext* context,
     soci::transaction transaction(lease.Session());
     if (!identity::FindUser(lease.Session(), owner)) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", owner)};
+    }
+    // A token may not outlive the token that made it: otherwise a leaked
+    // short-lived token could mint a permanent one.
+    if (caller.api_token_id > 0) {
+      if (const auto left = identity::TokenSecondsLeft(lease.Session(), caller.api_token_id)) {
+        const std::int64_t limit = std::max<std::int64_t>(*left, 1);
+        if (!ttl_seconds) {
+          ttl_seconds = limit;
+        } else if (*ttl_seconds > limit) {
+          return Invalid("ttl", fmt::format("may be at most {} s: a token may not outlive the "
+                                            "token that creates it",
+                                            limit));
+        }
+      }
     }
     const auto token = identity::InsertToken(lease.Session(), owner, request->display_name(),
                                              secret.hash_hex, secret.prefix, ttl_seconds);

@@ -10,6 +10,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "karton/kernel/errors.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 #include "karton/notes/v1/notes_service.grpc.pb.h"
@@ -121,6 +122,47 @@ TEST_F(AccessTest, DisabledUsersTokensStopWorking) {
   ASSERT_TRUE(identity_->UpdateUser(As(admin_token_).get(), update, &updated).ok());
   EXPECT_TRUE(updated.disabled());
   EXPECT_EQ(ListModules(token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Security review: a short-lived token could mint a permanent one.
+TEST_F(AccessTest, ATokenCannotOutliveTheTokenThatMadeIt) {
+  auto [user_id, brief] = NewUser("brief@example.com", {kernel::v1::ROLE_SALES}, 60);
+  kernel::v1::CreateApiTokenRequest request;
+  request.set_display_name("child");
+  kernel::v1::CreateApiTokenResponse child;
+  ASSERT_TRUE(identity_->CreateApiToken(As(brief).get(), request, &child).ok());
+  ASSERT_TRUE(child.api_token().has_expire_time()) << "inherits its parent's expiry";
+  kernel::v1::WhoAmIResponse me;
+  ASSERT_TRUE(identity_->WhoAmI(As(brief).get(), {}, &me).ok());
+  const std::string parent_expiry = QueryScalar(
+      conninfo_,
+      "SELECT extract(epoch FROM expire_time)::bigint FROM kernel.api_token WHERE id = " +
+          std::to_string(me.api_token_id()));
+  EXPECT_LE(child.api_token().expire_time().seconds(), std::stoll(parent_expiry));
+
+  request.mutable_ttl()->set_seconds(3600);
+  const grpc::Status longer = identity_->CreateApiToken(As(brief).get(), request, &child);
+  EXPECT_EQ(longer.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(longer).at(0).field, "ttl");
+  request.mutable_ttl()->set_seconds(30);
+  EXPECT_TRUE(identity_->CreateApiToken(As(brief).get(), request, &child).ok());
+  // A token without expiry (the admin's) gives any.
+  request.set_user_id(user_id);
+  request.mutable_ttl()->set_seconds(86400 * 365);
+  EXPECT_TRUE(identity_->CreateApiToken(As(admin_token_).get(), request, &child).ok());
+}
+
+TEST_F(AccessTest, AnExternalPartnerIsNeverAlsoStaff) {
+  kernel::v1::CreateUserRequest create;
+  create.mutable_user()->set_name("Both");
+  create.mutable_user()->set_email("both@example.com");
+  create.mutable_user()->add_roles(kernel::v1::ROLE_EXTERNAL_PARTNER);
+  create.mutable_user()->add_roles(kernel::v1::ROLE_SALES);
+  kernel::v1::User user;
+  const grpc::Status refused = identity_->CreateUser(As(admin_token_).get(), create, &user);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "user.roles: external_partner cannot be combined with other roles");
 }
 
 TEST_F(AccessTest, RolesDecideWhichMethodsAUserMayCall) {

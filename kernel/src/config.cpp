@@ -86,8 +86,24 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   add("db-pool-size", options.db_pool_size, "Database connections kept open")
       ->check(CLI::Range(1, 1000));
-  add("http-threads", options.http_threads, "Worker threads for HTTP handlers")
+  add("http-threads", options.http_threads,
+      "Worker threads for HTTP pages (web forms, feeds, links, health)")
       ->check(CLI::Range(1, 256));
+  add("http-api-threads", options.http_api_threads,
+      "Worker threads for the JSON gateway (/api), apart from the pages'")
+      ->check(CLI::Range(1, 256));
+  add("http-page-queue", options.http_page_queue,
+      "HTTP page requests waiting or running at most; more are answered 503")
+      ->check(CLI::Range(1, 1000000));
+  add("http-api-queue", options.http_api_queue,
+      "JSON gateway requests waiting or running at most; more are answered 503")
+      ->check(CLI::Range(1, 1000000));
+  add("http-max-connections", options.http_max_connections,
+      "Open HTTP connections at most; more are closed at once")
+      ->check(CLI::Range(1, 1000000));
+  add("http-max-connections-per-address", options.http_max_connections_per_address,
+      "Open HTTP connections from one address at most")
+      ->check(CLI::Range(1, 1000000));
   add("shutdown-grace-seconds", options.shutdown_grace_seconds,
       "How long in-flight calls may run on during shutdown")
       ->check(CLI::Range(0.0, 3600.0));

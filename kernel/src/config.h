@@ -25,6 +25,11 @@ struct ServerOptions {
   std::string log_level = "info";
   int db_pool_size = 8;
   int http_threads = 4;
+  int http_api_threads = 4;
+  int http_page_queue = 256;
+  int http_api_queue = 64;
+  int http_max_connections = 1024;
+  int http_max_connections_per_address = 64;
   double shutdown_grace_seconds = 10;
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int job_workers = 2;

@@ -23,6 +23,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -45,11 +46,14 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kBodyLimit = 8 * 1024 * 1024;
-// Also the idle limit of a keep-alive connection between two requests.
-constexpr auto kHeaderTimeout = std::chrono::seconds(30);
-// Longer than the header timeout: 8 MiB must fit through slow uplinks.
-constexpr auto kBodyTimeout = std::chrono::seconds(120);
+// The whole request head must arrive within this; it is also the idle limit
+// of a keep-alive connection between two requests. (A client trickling
+// header bytes, Slowloris style, holds a connection no longer.)
+constexpr auto kHeaderTimeout = std::chrono::seconds(15);
+// A body must arrive at this rate at least, after a short allowance: the
+// deadline for N bytes is kBodyAllowance + N / kMinBodyBytesPerSecond.
+constexpr std::size_t kMinBodyBytesPerSecond = 16 * 1024;
+constexpr auto kBodyAllowance = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // How long Stop() lets connections unwind after closing them before it
 // abandons whatever is left to the io_context's destructor.
@@ -270,6 +274,12 @@ std::string RemoteAddress(const tcp::socket& socket) {
   return address.to_string();
 }
 
+bool IsLoopback(const std::string& address) {
+  boost::system::error_code error;
+  const asio::ip::address parsed = asio::ip::make_address(address, error);
+  return !error && parsed.is_loopback();
+}
+
 void LogDetachedFailure(const char* what, std::exception_ptr failure) {
   if (!failure) return;
   try {
@@ -285,7 +295,8 @@ void LogDetachedFailure(const char* what, std::exception_ptr failure) {
 
 // --- HttpRouter --------------------------------------------------------------
 
-void HttpRouter::Add(HttpMethod method, std::string pattern, HttpHandler handler) {
+void HttpRouter::Add(HttpMethod method, std::string pattern, HttpHandler handler,
+                     HttpRouteLimits limits) {
   const auto malformed = [&](std::string_view why) {
     return std::invalid_argument(
         fmt::format("malformed HTTP route pattern \"{}\": {}", pattern, why));
@@ -316,7 +327,9 @@ void HttpRouter::Add(HttpMethod method, std::string pattern, HttpHandler handler
                                               HttpMethodName(method), pattern, route.pattern));
     }
   }
-  routes_.push_back(Route{method, std::move(pattern), std::move(segments), std::move(handler)});
+  largest_body_limit_ = std::max(largest_body_limit_, limits.max_body_bytes);
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(segments), std::move(handler), limits});
 }
 
 std::optional<HttpRouter::Match> HttpRouter::Find(HttpMethod method, const std::string& path,
@@ -335,6 +348,7 @@ std::optional<HttpRouter::Match> HttpRouter::Find(HttpMethod method, const std::
   Match match;
   match.handler = &best->handler;
   match.pattern = &best->pattern;
+  match.limits = &best->limits;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (IsParameter(best->segments[i])) {
       match.path_params.emplace(std::string(ParameterName(best->segments[i])),
@@ -367,10 +381,14 @@ const char* HttpMethodName(HttpMethod method) {
 class HttpServer::Impl {
  public:
   Impl(const std::string& listen_address, const HttpRouter& router, Metrics& metrics,
-       std::size_t worker_threads)
+       HttpServerLimits limits)
       : router_(router),
         metrics_(metrics),
-        pool_(std::max<std::size_t>(worker_threads, 1)),
+        limits_(limits),
+        pages_{asio::thread_pool(std::max<std::size_t>(limits.page_threads, 1)),
+               std::max<std::size_t>(limits.page_queue, 1)},
+        api_{asio::thread_pool(std::max<std::size_t>(limits.api_threads, 1)),
+             std::max<std::size_t>(limits.api_queue, 1)},
         acceptor_(io_) {
     const tcp::endpoint endpoint = ParseListenAddress(listen_address);
     boost::system::error_code error;
@@ -435,7 +453,8 @@ class HttpServer::Impl {
     if (!started_) {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
-      pool_.join();
+      pages_.threads.join();
+      api_.threads.join();
       return;
     }
 
@@ -470,7 +489,8 @@ class HttpServer::Impl {
     });
     // Handlers already running cannot be interrupted; wait for them so that
     // nothing they reference disappears underneath them.
-    pool_.join();
+    pages_.threads.join();
+    api_.threads.join();
     work_.reset();
     if (io_finished_.wait_for(kUnwindTimeout) != std::future_status::ready) {
       spdlog::warn("HTTP server: connections did not unwind in time; stopping the event loop");
@@ -516,33 +536,67 @@ class HttpServer::Impl {
         continue;
       }
       boost::system::error_code ignored;
+      // Too many connections, in all or from one address: closed at once,
+      // before a byte is read, so a flood cannot starve real visitors.
+      // Loopback peers are exempt from the per-address cap: a proxy on this
+      // machine carries every visitor (cap them at the proxy).
+      const std::string remote_address = RemoteAddress(socket);
+      if (connections_.size() >= limits_.max_connections ||
+          (connections_by_address_[remote_address] >= limits_.max_connections_per_address &&
+           !IsLoopback(remote_address))) {
+        if (connections_by_address_[remote_address] == 0) {
+          connections_by_address_.erase(remote_address);
+        }
+        metrics_.ObserveHttpRequest("OTHER", "refused_connection", 503, 0.0);
+        socket.close(ignored);
+        continue;
+      }
       // Responses are written in one go; Nagle would only add latency.
       socket.set_option(tcp::no_delay(true), ignored);
-      asio::co_spawn(io_, Session(std::move(socket)),
+      asio::co_spawn(io_, Session(std::move(socket), remote_address),
                      [](std::exception_ptr failure) { LogDetachedFailure("connection", failure); });
     }
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
-    const std::string remote_address = RemoteAddress(socket);
+  asio::awaitable<void> Session(tcp::socket socket, std::string remote_address) {
     beast::tcp_stream stream(std::move(socket));
     Connection connection{&stream};
     connections_.insert(&connection);
+    ++connections_by_address_[remote_address];
     struct Unregister {
       std::set<Connection*>& registry;
+      std::map<std::string, std::size_t>& by_address;
       Connection* entry;
-      ~Unregister() { registry.erase(entry); }
-    } unregister{connections_, &connection};
+      const std::string& address;
+      ~Unregister() {
+        registry.erase(entry);
+        if (--by_address[address] == 0) by_address.erase(address);
+      }
+    } unregister{connections_, connections_by_address_, &connection, remote_address};
 
     beast::flat_buffer buffer;
     while (!stopping_) {
       connection.busy = false;
       http::request_parser<http::string_body> parser;
-      parser.body_limit(kBodyLimit);
+      // The largest body any route takes; the route's own limit follows.
+      parser.body_limit(router_.LargestBodyLimit());
       stream.expires_after(kHeaderTimeout);
       auto [read_error, header_bytes] = co_await http::async_read_header(
           stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (!read_error && !parser.is_done()) {
+      // The route decides how much body it takes. A request for no route is
+      // answered without reading its body, and the connection then closes.
+      const std::optional<std::size_t> route_body_limit =
+          read_error ? std::nullopt : BodyLimitOf(parser.get());
+      const std::size_t body_limit = route_body_limit.value_or(0);
+      parser.body_limit(body_limit);
+      // Beast weighs Content-Length against the limit while it parses the
+      // head, before the route is known: weigh it again here.
+      if (!read_error && route_body_limit && parser.content_length() &&
+          *parser.content_length() > body_limit) {
+        read_error = http::error::body_limit;
+      }
+      const bool body_left_unread = !read_error && !parser.is_done() && !route_body_limit;
+      if (!read_error && !parser.is_done() && route_body_limit) {
         const auto expect = parser.get()[http::field::expect];
         if (beast::iequals(expect, "100-continue")) {
           // curl and others pause before a large body until told to go on.
@@ -552,7 +606,10 @@ class HttpServer::Impl {
               co_await http::async_write(stream, proceed, asio::as_tuple(asio::use_awaitable));
           if (continue_error) break;
         }
-        stream.expires_after(kBodyTimeout);
+        const std::size_t expected =
+            std::min<std::size_t>(parser.content_length().value_or(body_limit), body_limit);
+        stream.expires_after(kBodyAllowance +
+                             std::chrono::seconds(expected / kMinBodyBytesPerSecond));
         auto [body_error, body_bytes] =
             co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         read_error = body_error;
@@ -576,7 +633,7 @@ class HttpServer::Impl {
       Outcome outcome = co_await Handle(std::move(message), remote_address);
       const int status = outcome.response.status;
       http::response<http::string_body> response = ToBeast(std::move(outcome.response), version);
-      response.keep_alive(keep_alive && !stopping_);
+      response.keep_alive(keep_alive && !stopping_ && !body_left_unread);
       stream.expires_after(kWriteTimeout);
       auto [write_error, written] =
           co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
@@ -650,6 +707,14 @@ class HttpServer::Impl {
       co_return outcome;
     }
     outcome.route = *match->pattern;
+    const HttpRouteLimits& limits = *match->limits;
+    if (limits.loopback_only && !IsLoopback(remote_address)) {
+      outcome.response = ErrorResponse(
+          403,
+          "this route answers callers on the same machine only: kartond serves plain HTTP, "
+          "so put a TLS-terminating proxy in front of it");
+      co_return outcome;
+    }
 
     for (const auto& field : message) {
       std::string name = ToLower(field.name_string());
@@ -666,13 +731,38 @@ class HttpServer::Impl {
 
     const HttpHandler& handler = *match->handler;
     const std::string& pattern = *match->pattern;
+    WorkerPool& pool = limits.pool == HttpPool::kApi ? api_ : pages_;
+    if (pool.queued.fetch_add(1) >= pool.queue_limit) {
+      pool.queued.fetch_sub(1);
+      outcome.response = ErrorResponse(503, "too many requests are waiting; try again shortly");
+      outcome.response.headers["Retry-After"] = "1";
+      co_return outcome;
+    }
+    struct Dequeue {
+      std::atomic<std::size_t>& queued;
+      ~Dequeue() { queued.fetch_sub(1); }
+    } dequeue{pool.queued};
     // Handlers may block on the database, so they leave the event loop; the
     // co_await brings this coroutine back onto the io_context afterwards.
     outcome.response = co_await asio::co_spawn(
-        pool_.get_executor(),
+        pool.threads.get_executor(),
         [&]() -> asio::awaitable<HttpResponse> { co_return RunHandler(handler, request, pattern); },
         asio::use_awaitable);
     co_return outcome;
+  }
+
+  // The body limit of the route a request head names; nullopt for a
+  // request that matches no route (answered 404/405 without its body).
+  std::optional<std::size_t> BodyLimitOf(const http::request<http::string_body>& head) const {
+    const std::optional<HttpMethod> method = ToHttpMethod(head.method());
+    const std::string_view target = head.target();
+    if (!method || target.empty() || target.front() != '/') return std::nullopt;
+    const std::optional<std::string> path = DecodePath(target.substr(0, target.find('?')));
+    if (!path) return std::nullopt;
+    bool path_known = false;
+    const auto match = router_.Find(*method, *path, path_known);
+    if (!match) return std::nullopt;
+    return match->limits->max_body_bytes;
   }
 
   HttpResponse RunHandler(const HttpHandler& handler, const HttpRequest& request,
@@ -717,18 +807,28 @@ class HttpServer::Impl {
     return response;
   }
 
+  // One HttpPool's worker threads and how many requests it holds.
+  struct WorkerPool {
+    asio::thread_pool threads;
+    std::size_t queue_limit;
+    std::atomic<std::size_t> queued{0};
+  };
+
   const HttpRouter& router_;
   Metrics& metrics_;
+  HttpServerLimits limits_;
   std::string bound_address_;
 
   // Declared before io_ on purpose: if Stop() ever has to abandon coroutines,
   // ~io_context destroys their frames, whose cleanup still touches these.
-  std::set<Connection*> connections_;  // event-loop thread only
+  std::set<Connection*> connections_;                          // event-loop thread only
+  std::map<std::string, std::size_t> connections_by_address_;  // event-loop thread only
   std::atomic<int> in_flight_{0};
   std::atomic<bool> abandon_{false};
   bool stopping_ = false;  // event-loop thread only
 
-  asio::thread_pool pool_;
+  WorkerPool pages_;
+  WorkerPool api_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
@@ -743,8 +843,8 @@ class HttpServer::Impl {
 // --- HttpServer --------------------------------------------------------------
 
 HttpServer::HttpServer(const std::string& listen_address, const HttpRouter& router,
-                       Metrics& metrics, std::size_t worker_threads)
-    : impl_(std::make_unique<Impl>(listen_address, router, metrics, worker_threads)) {}
+                       Metrics& metrics, HttpServerLimits limits)
+    : impl_(std::make_unique<Impl>(listen_address, router, metrics, limits)) {}
 
 HttpServer::~HttpServer() {
   try {

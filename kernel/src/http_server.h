@@ -21,16 +21,20 @@ class Metrics;
 class HttpRouter {
  public:
   // Throws std::invalid_argument for a malformed pattern or a duplicate route.
-  void Add(HttpMethod method, std::string pattern, HttpHandler handler);
+  void Add(HttpMethod method, std::string pattern, HttpHandler handler,
+           HttpRouteLimits limits = {});
 
   struct Match {
     const HttpHandler* handler = nullptr;
     const std::string* pattern = nullptr;  // for metrics labels
+    const HttpRouteLimits* limits = nullptr;
     std::map<std::string, std::string> path_params;
   };
   // The route for `method` and `path`, if any. When none matches,
   // `path_known` tells whether another method would have (405 vs 404).
   std::optional<Match> Find(HttpMethod method, const std::string& path, bool& path_known) const;
+  // The largest max_body_bytes of any route.
+  std::size_t LargestBodyLimit() const { return largest_body_limit_; }
 
  private:
   struct Route {
@@ -38,22 +42,37 @@ class HttpRouter {
     std::string pattern;
     std::vector<std::string> segments;  // "{name}" marks a parameter
     HttpHandler handler;
+    HttpRouteLimits limits;
   };
   std::vector<Route> routes_;
+  std::size_t largest_body_limit_ = 0;
 };
 
 const char* HttpMethodName(HttpMethod method);
 
+// How much the HTTP side takes on at once (docs/operations.md, "Limits").
+struct HttpServerLimits {
+  std::size_t page_threads = 4;  // HttpPool::kPages
+  std::size_t api_threads = 4;   // HttpPool::kApi
+  // Requests waiting for or running on a pool's threads; more get 503.
+  std::size_t page_queue = 256;
+  std::size_t api_queue = 64;
+  // Open connections; more are closed at once. The per-address cap does not
+  // apply to loopback peers: a proxy on this machine carries every visitor.
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;
+};
+
 // Serves the router over HTTP/1.1 with keep-alive. One event-loop thread does
-// the I/O; handlers run on a separate pool of worker threads, because they
-// may block on the database.
+// the I/O; handlers run on worker threads (one pool per HttpPool), because
+// they may block on the database.
 class HttpServer {
  public:
   // Binds and listens at once on "host:port" (port 0 picks a free one).
   // Throws std::runtime_error naming the address and the cause when the
   // address cannot be used (for example "address already in use").
   HttpServer(const std::string& listen_address, const HttpRouter& router, Metrics& metrics,
-             std::size_t worker_threads);
+             HttpServerLimits limits);
   ~HttpServer();  // Stop()s if still running
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

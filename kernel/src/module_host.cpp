@@ -122,8 +122,10 @@ class RegistrarImpl : public Registrar {
     access_.DeclareService(std::string(full_name), roles);
     grpc_host_.AddService(service, std::string(full_name));
   }
-  void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) override {
-    router_.Add(method, std::move(pattern), std::move(handler));
+  using Registrar::AddHttpRoute;
+  void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler,
+                    HttpRouteLimits limits) override {
+    router_.Add(method, std::move(pattern), std::move(handler), limits);
   }
   void OfferExtension(std::string point, std::string method) override {
     if (point.empty() || method.size() < 4 || method.front() != '/' ||

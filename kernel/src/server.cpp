@@ -291,22 +291,35 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     access->DeclareService(v1::WebhookService::service_full_name(), WebhookServiceImpl::Roles());
     grpc_host->AddService(*webhook_service, v1::WebhookService::service_full_name());
     gateway.emplace(*access, [&grpc_host] { return grpc_host->InProcessChannel(); });
+    // Bearer tokens and internals stay on this machine while kartond
+    // serves plain HTTP (the gRPC port refuses other peers the same way).
     router.Add(HttpMethod::kPost, "/api/{service}/{method}",
-               [&gateway](const HttpRequest& request) { return gateway->Handle(request); });
+               [&gateway](const HttpRequest& request) { return gateway->Handle(request); },
+               {.max_body_bytes = 1024 * 1024, .pool = HttpPool::kApi, .loopback_only = true});
     router.Add(HttpMethod::kGet, "/healthz",
                [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
-    router.Add(HttpMethod::kGet, "/metrics", [&](const HttpRequest&) {
-      return HttpResponse{
-          200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheusText(), {}};
-    });
+    router.Add(
+        HttpMethod::kGet, "/metrics",
+        [&](const HttpRequest&) {
+          return HttpResponse{
+              200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheusText(), {}};
+        },
+        {.max_body_bytes = 0, .loopback_only = true});
     modules->CreateAndRegister(*access);
 
     grpc_host->Start(options.grpc_listen, access->MakeProcessor(),
                      [&access](std::string_view authorization, const std::string& path) {
                        return access->AdmittedCallerFor(authorization, path);
                      });
-    http_server.emplace(options.http_listen, router, metrics,
-                        static_cast<std::size_t>(options.http_threads));
+    http_server.emplace(
+        options.http_listen, router, metrics,
+        HttpServerLimits{.page_threads = static_cast<std::size_t>(options.http_threads),
+                         .api_threads = static_cast<std::size_t>(options.http_api_threads),
+            .page_queue = static_cast<std::size_t>(options.http_page_queue),
+            .api_queue = static_cast<std::size_t>(options.http_api_queue),
+                         .max_connections = static_cast<std::size_t>(options.http_max_connections),
+                         .max_connections_per_address =
+                             static_cast<std::size_t>(options.http_max_connections_per_address)});
     http_server->Start();
     modules->SetPublicUrl(options.public_url.empty() ? "http://" + http_server->BoundAddress()
                                                      : options.public_url);

@@ -3,6 +3,7 @@
 // lives only in the kernel's server implementation.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -41,6 +42,26 @@ struct HttpResponse {
 // Runs on an HTTP worker thread; may block on the database. An exception
 // becomes a 500 with a JSON body and is logged.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Which worker threads run a route's handler. Each pool has its own
+// threads and its own queue limit (503 with Retry-After beyond it), so slow
+// calls of one kind cannot hold up the other.
+enum class HttpPool {
+  kPages,  // public pages: web forms, feeds, links in emails, health
+  kApi,    // the JSON gateway (/api/...): authenticated calls into gRPC
+};
+
+// What one route accepts, set where the route is added.
+struct HttpRouteLimits {
+  // The largest request body (413 beyond it); 0 takes none. Bodies must also
+  // arrive at a minimum rate, so a slow sender cannot hold a connection.
+  std::size_t max_body_bytes = 64 * 1024;
+  HttpPool pool = HttpPool::kPages;
+  // Answer only callers on this machine (403 otherwise): routes that take
+  // bearer tokens or show internals, while kartond serves plain HTTP. A
+  // TLS-terminating proxy on the same host is such a caller.
+  bool loopback_only = false;
+};
 
 // `text` with & < > " ' replaced by character references: safe inside HTML
 // text and quoted attribute values. Every page a module renders from data

@@ -100,8 +100,14 @@ class Registrar {
   // kernel enforces it before any handler runs.
   virtual void AddGrpcService(grpc::Service& service, std::string_view full_name,
                               const MethodRoles& roles) = 0;
-  // Adds an HTTP route; see http.h for the pattern syntax.
-  virtual void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) = 0;
+  // Adds an HTTP route; see http.h for the pattern syntax and the limits
+  // (body size, worker pool, loopback only). Without limits: a body of at
+  // most 64 KiB, on the pages pool.
+  virtual void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler,
+                            HttpRouteLimits limits) = 0;
+  void AddHttpRoute(HttpMethod method, std::string pattern, HttpHandler handler) {
+    AddHttpRoute(method, std::move(pattern), std::move(handler), HttpRouteLimits{});
+  }
   // Offers `method` (a unary method of one of this module's services, in
   // gRPC's "/package.Service/Method" form) at the extension point `point`,
   // so that another module can call it without knowing this one: the

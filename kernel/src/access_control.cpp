@@ -5,6 +5,7 @@
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -76,6 +77,9 @@ std::string BearerToken(std::string_view value) {
 // caller at once; the lifetime bounds how long a change made elsewhere (another
 // kartond on the same database, or SQL by hand) takes to reach this one.
 constexpr auto kVerifiedCallerLifetime = std::chrono::seconds(5);
+// Token checks retried on another connection after a lost one (the auth
+// pool has two).
+constexpr int kAuthRetries = 2;
 
 }  // namespace
 
@@ -327,14 +331,28 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
   int disabled = 0, revoked = 0, expired = 0;
   std::string roles_text, teams_text;
   soci::indicator found = soci::i_null;
-  try {
-    auto lease = database_.Acquire(std::chrono::seconds(10));
-    lease.Session() << kSelectTokenOwner, soci::use(token_hash), soci::into(token_id, found),
-        soci::into(user_id), soci::into(disabled), soci::into(revoked), soci::into(expired),
-        soci::into(expire_time_us), soci::into(roles_text), soci::into(teams_text);
-  } catch (const std::exception& error) {
-    spdlog::error("token check failed: {}", DescribeDatabaseError(error));
-    return {grpc::StatusCode::UNAVAILABLE, "cannot check the API token now; try again", {}};
+  // The auth pool's connections may sit idle through a database restart:
+  // libpq notices a connection the server closed only when it is used, and
+  // the pool replaces it on the next lease. So a lost connection is retried
+  // on the next one, once per connection of the pool.
+  for (int attempt = 0;; ++attempt) {
+    bool connection_lost = false;
+    try {
+      auto lease = database_.Acquire(std::chrono::seconds(10));
+      try {
+        lease.Session() << kSelectTokenOwner, soci::use(token_hash), soci::into(token_id, found),
+            soci::into(user_id), soci::into(disabled), soci::into(revoked), soci::into(expired),
+            soci::into(expire_time_us), soci::into(roles_text), soci::into(teams_text);
+        break;
+      } catch (const std::exception&) {
+        PGconn* raw = lease.RawConnection();
+        connection_lost = raw == nullptr || PQstatus(raw) != CONNECTION_OK;
+        if (!connection_lost || attempt >= kAuthRetries) throw;
+      }
+    } catch (const std::exception& error) {
+      spdlog::error("token check failed: {}", DescribeDatabaseError(error));
+      return {grpc::StatusCode::UNAVAILABLE, "cannot check the API token now; try again", {}};
+    }
   }
   if (found != soci::i_ok) return {grpc::StatusCode::UNAUTHENTICATED, "unknown API token", {}};
   if (revoked) return {grpc::StatusCode::UNAUTHENTICATED, "the API token was revoked", {}};

@@ -38,6 +38,9 @@
 namespace karton::kernel {
 namespace {
 
+// Connections of the token checks' own pool (see auth_database).
+constexpr std::size_t kAuthPoolSize = 2;
+
 // Holds an exclusive lock on <data-dir>/kartond.lock for the process's life:
 // two kartond on one data directory would fight over the embedded cluster.
 class DataDirectoryLock {
@@ -129,6 +132,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<DataDirectoryLock> data_lock;
   std::optional<PostgresCluster> embedded;
   std::optional<Database> database;
+  // Token checks have connections of their own: however many slow calls
+  // hold the main pool, a new call can still be let in or turned away.
+  std::optional<Database> auth_database;
   Metrics metrics;
   KernelClock clock(options.test_clock);
   KernelAuditLog audit(clock);
@@ -266,7 +272,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                                                      .unique_key = "kernel.purge_events"});
     }
 
-    access.emplace(*database);
+    auth_database.emplace(connection_string, kAuthPoolSize);
+    access.emplace(*auth_database);
     kernel_service.emplace(*modules, clock, *job_queue, *event_bus);
     access->DeclareService(
         v1::KernelService::service_full_name(),
@@ -315,8 +322,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         options.http_listen, router, metrics,
         HttpServerLimits{.page_threads = static_cast<std::size_t>(options.http_threads),
                          .api_threads = static_cast<std::size_t>(options.http_api_threads),
-            .page_queue = static_cast<std::size_t>(options.http_page_queue),
-            .api_queue = static_cast<std::size_t>(options.http_api_queue),
+                         .page_queue = static_cast<std::size_t>(options.http_page_queue),
+                         .api_queue = static_cast<std::size_t>(options.http_api_queue),
                          .max_connections = static_cast<std::size_t>(options.http_max_connections),
                          .max_connections_per_address =
                              static_cast<std::size_t>(options.http_max_connections_per_address)});

@@ -1,6 +1,7 @@
 #include "csv_io.h"
 
 #include <csv.h>
+#include <fmt/format.h>
 
 #include <stdexcept>
 
@@ -23,12 +24,16 @@ CsvReader::~CsvReader() { csv_free(parser_.get()); }
 
 void CsvReader::OnField(void* data, std::size_t length, void* self) {
   auto* reader = static_cast<CsvReader*>(self);
+  if (length > kMaxCellBytes || reader->cells_.size() >= kMaxCells) {
+    reader->over_limit_ = true;
+    return;
+  }
   reader->cells_.emplace_back(static_cast<const char*>(data), length);
 }
 
 void CsvReader::OnRowEnd(int, void* self) {
   auto* reader = static_cast<CsvReader*>(self);
-  reader->on_row_(reader->cells_);
+  if (!reader->over_limit_) reader->on_row_(reader->cells_);
   reader->cells_.clear();
 }
 
@@ -36,6 +41,14 @@ bool CsvReader::Parse(std::string_view bytes) {
   if (csv_parse(parser_.get(), bytes.data(), bytes.size(), OnField, OnRowEnd, this) !=
       bytes.size()) {
     error_ = csv_strerror(csv_error(parser_.get()));
+    return false;
+  }
+  // libcsv keeps a field it is still reading in memory: a cell without end
+  // would grow with the file. Checked after every piece fed.
+  if (over_limit_ || parser_->entry_pos > kMaxCellBytes) {
+    over_limit_ = true;
+    error_ = fmt::format("a row has a cell over {} KiB or more than {} cells", kMaxCellBytes / 1024,
+                         kMaxCells);
     return false;
   }
   return true;
@@ -65,6 +78,11 @@ bool CsvReader::Finish() {
   }
   if (csv_fini(parser_.get(), OnField, OnRowEnd, this) != 0) {
     error_ = csv_strerror(csv_error(parser_.get()));
+    return false;
+  }
+  if (over_limit_) {
+    error_ = fmt::format("a row has a cell over {} KiB or more than {} cells", kMaxCellBytes / 1024,
+                         kMaxCells);
     return false;
   }
   return true;

@@ -16,6 +16,10 @@ namespace karton::partners {
 
 class CsvReader {
  public:
+  // What one record may hold; more fails the file (Error() says so).
+  static constexpr std::size_t kMaxCellBytes = 64 * 1024;
+  static constexpr std::size_t kMaxCells = 512;
+
   // Called for every record, the header included; may move the cells away.
   using RowHandler = std::function<void(std::vector<std::string>& cells)>;
   CsvReader(char delimiter, RowHandler on_row);
@@ -41,6 +45,7 @@ class CsvReader {
   bool at_start_ = true;  // a UTF-8 byte order mark may come first...
   std::string head_;      // ...and be split across chunks
   std::string error_;
+  bool over_limit_ = false;
 };
 
 // Appends `cells` as one CSV record (with "\r\n", as RFC 4180 has it).

@@ -27,20 +27,25 @@ using kernel::ToEpochMicros;
   "kernel.is_shared_with('partners.partner', (SELECT c.partner_id FROM partners.contact c " \
   "WHERE c.id = d.resource_id), cast(:user_id2 AS bigint))))"
 
-constexpr const char* kFindDocument =
-    "SELECT " KARTON_DOCUMENT_JSON
-    " FROM partners.document d WHERE d.id = :id AND " KARTON_DOCUMENT_VISIBLE;
+constexpr const char* kFindDocument = "SELECT " KARTON_DOCUMENT_JSON
+                                      " FROM partners.document d WHERE d.id = :id AND "
+                                      "d.pending_since IS NULL AND " KARTON_DOCUMENT_VISIBLE;
 constexpr const char* kNextVersion =
     "SELECT coalesce(max(version), 0) + 1 FROM partners.document "
     "WHERE resource_type = :type AND resource_id = :id AND name = :name";
-constexpr const char* kInsertDocument =
+constexpr const char* kInsertPendingDocument =
     "INSERT INTO partners.document (resource_type, resource_id, name, content_type, version, "
-    "uploaded_by, create_time) VALUES (:type, :id, :name, :content_type, :version, "
-    "nullif(cast(:user AS bigint), 0), to_timestamp(:now / 1e6)) RETURNING id";
+    "pending_since, uploaded_by, create_time) VALUES (:type, :id, :name, :content_type, NULL, "
+    "to_timestamp(:now / 1e6), nullif(cast(:user AS bigint), 0), to_timestamp(:now2 / 1e6)) "
+    "RETURNING id";
+constexpr const char* kDeleteAbandonedUploads =
+    "DELETE FROM partners.document WHERE pending_since < to_timestamp(:before / 1e6)";
 constexpr const char* kInsertChunk =
     "INSERT INTO partners.document_chunk (document_id, seq, data) VALUES ($1::bigint, $2::int, $3)";
 constexpr const char* kFinishDocument =
-    "UPDATE partners.document SET size_bytes = :size, sha256 = :sha256 WHERE id = :id";
+    "UPDATE partners.document SET size_bytes = :size, sha256 = :sha256, version = :version, "
+    "pending_since = NULL, create_time = to_timestamp(:now / 1e6) WHERE id = :id AND "
+    "pending_since IS NOT NULL";
 constexpr const char* kChunkCount =
     "SELECT count(*) FROM partners.document_chunk WHERE document_id = :id";
 constexpr const char* kReadChunk =
@@ -85,14 +90,21 @@ int NextDocumentVersion(soci::session& session, const std::string& resource_type
   return version;
 }
 
-std::int64_t InsertDocument(soci::session& session, const v1::Document& document, int version,
-                            std::int64_t uploaded_by, TimePoint now) {
+std::int64_t InsertPendingDocument(soci::session& session, const v1::Document& document,
+                                   std::int64_t uploaded_by, TimePoint now) {
   long long resource_id = document.resource_id(), now_us = ToEpochMicros(now), id = 0;
   const std::string user = std::to_string(uploaded_by);
-  session << kInsertDocument, soci::use(document.resource_type()), soci::use(resource_id),
-      soci::use(document.name()), soci::use(document.content_type()), soci::use(version),
+  session << kInsertPendingDocument, soci::use(document.resource_type()), soci::use(resource_id),
+      soci::use(document.name()), soci::use(document.content_type()), soci::use(now_us),
       soci::use(user), soci::use(now_us), soci::into(id);
   return id;
+}
+
+int DeleteAbandonedUploads(soci::session& session, TimePoint before) {
+  long long before_us = ToEpochMicros(before);
+  soci::statement statement = (session.prepare << kDeleteAbandonedUploads, soci::use(before_us));
+  statement.execute(true);
+  return static_cast<int>(statement.get_affected_rows());
 }
 
 void InsertDocumentChunk(PGconn* connection, std::int64_t document_id, int seq,
@@ -109,10 +121,14 @@ void InsertDocumentChunk(PGconn* connection, std::int64_t document_id, int seq,
   }
 }
 
-void FinishDocument(soci::session& session, std::int64_t id, std::int64_t size_bytes,
-                    const std::string& sha256) {
-  long long document_id = id, size = size_bytes;
-  session << kFinishDocument, soci::use(size), soci::use(sha256), soci::use(document_id);
+bool FinishDocument(soci::session& session, std::int64_t id, int version, std::int64_t size_bytes,
+                    const std::string& sha256, TimePoint now) {
+  long long document_id = id, size = size_bytes, now_us = ToEpochMicros(now);
+  soci::statement statement =
+      (session.prepare << kFinishDocument, soci::use(size), soci::use(sha256), soci::use(version),
+       soci::use(now_us), soci::use(document_id));
+  statement.execute(true);
+  return statement.get_affected_rows() == 1;
 }
 
 int DocumentChunkCount(soci::session& session, std::int64_t id) {
@@ -161,7 +177,8 @@ std::vector<ListedDocument> ListDocuments(soci::session& session, const std::str
   std::string sql = std::string("SELECT ") + KARTON_DOCUMENT_JSON + " FROM (SELECT " +
                     (all_versions ? "" : "DISTINCT ON (name) ") +
                     "* FROM partners.document WHERE resource_type = cast(:type AS text) AND "
-                    "resource_id = cast(:id AS bigint) ORDER BY name, version DESC) d WHERE " +
+                    "resource_id = cast(:id AS bigint) AND pending_since IS NULL "
+                    "ORDER BY name, version DESC) d WHERE " +
                     KARTON_DOCUMENT_VISIBLE;
   if (after_name) {
     sql += " AND (d.name, -d.version) > (cast(:after_name AS text), -cast(:after_version AS int))";

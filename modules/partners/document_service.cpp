@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 #include <soci/soci.h>
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include "page_token.h"
 #include "partner_service.h"
@@ -17,6 +18,8 @@ namespace {
 constexpr const char* kDocumentResource = "partners.document";
 // Chunks are stored (and sent) at this size, whatever size the client sends.
 constexpr std::size_t kChunkBytes = 1024 * 1024;
+// A pending upload older than this belongs to a kartond that died.
+constexpr auto kAbandonedAfter = std::chrono::hours(1);
 
 grpc::Status NoDocument(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no document with id {}", id)};
@@ -86,6 +89,8 @@ grpc::Status PartnerServiceImpl::UploadDocument(
   CheckDocument(document, violations);
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
+  auto ticket = streams_.Enter(caller);
+  if (!ticket) return TooManyStreams();
   return Guarded(context_, "UploadDocument", [&]() -> grpc::Status {
     const grpc::Status no_record = kernel::InvalidField(
         "document.resource_id",
@@ -105,21 +110,40 @@ grpc::Status PartnerServiceImpl::UploadDocument(
       }
       if (access == RecordAccess::kHidden) return no_record;
     }
-    auto lease = context_.Db().Acquire();
-    soci::session& session = lease.Session();
-    // One upload, one transaction: a broken or oversized upload leaves no
-    // trace. (The transaction stays open while the client sends.)
-    soci::transaction transaction(session);
-    if (IsPartnersRecord(document.resource_type()) &&
-        !PartnersRecordVisible(session, document, VisibilityOf(caller))) {
-      return no_record;
+    // The upload is pending, invisible, while the client sends; every chunk
+    // is stored in a short statement of its own, so a slow sender holds no
+    // database connection (security review). Only the last transaction makes
+    // it a document, with its version, audit entry and event.
+    std::int64_t id = 0;
+    {
+      auto lease = context_.Db().Acquire();
+      soci::session& session = lease.Session();
+      if (IsPartnersRecord(document.resource_type()) &&
+          !PartnersRecordVisible(session, document, VisibilityOf(caller))) {
+        return no_record;
+      }
+      repository::DeleteAbandonedUploads(session, context_.Time().Now() - kAbandonedAfter);
+      id = repository::InsertPendingDocument(session, document, caller.user_id,
+                                             context_.Time().Now());
     }
-    repository::LockKey(session, fmt::format("partners.document.{}.{}.{}", document.resource_type(),
-                                             document.resource_id(), document.name()));
-    const int version = repository::NextDocumentVersion(session, document.resource_type(),
-                                                        document.resource_id(), document.name());
-    const std::int64_t id = repository::InsertDocument(session, document, version, caller.user_id,
-                                                       context_.Time().Now());
+    // Whatever ends the upload early takes its pending row and chunks along.
+    bool finished = false;
+    struct DropUnfinished {
+      kernel::ModuleContext& context;
+      const std::int64_t& id;
+      const bool& finished;
+      ~DropUnfinished() {
+        if (finished) return;
+        try {
+          auto lease = context.Db().Acquire();
+          repository::DeleteDocument(lease.Session(), id);
+        } catch (const std::exception& error) {
+          // Left for DeleteAbandonedUploads.
+          context.Log().warn("an unfinished upload {} stays for the sweep: {}", id, error.what());
+        }
+      }
+    } drop_unfinished{context_, id, finished};
+
     crypto_hash_sha256_state hash;
     crypto_hash_sha256_init(&hash);
     std::int64_t size = 0;
@@ -128,6 +152,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     auto flush = [&](bool all) {
       while (pending.size() >= kChunkBytes || (all && !pending.empty())) {
         const std::size_t take = std::min(pending.size(), kChunkBytes);
+        auto lease = context_.Db().Acquire();
         repository::InsertDocumentChunk(lease.RawConnection(), id, seq++,
                                         std::string_view(pending).substr(0, take));
         pending.erase(0, take);
@@ -154,7 +179,19 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     }
     flush(true);
     const std::string sha256 = HexDigest(hash);
-    repository::FinishDocument(session, id, size, sha256);
+
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    repository::LockKey(session, fmt::format("partners.document.{}.{}.{}", document.resource_type(),
+                                             document.resource_id(), document.name()));
+    const int version = repository::NextDocumentVersion(session, document.resource_type(),
+                                                        document.resource_id(), document.name());
+    if (!repository::FinishDocument(session, id, version, size, sha256, context_.Time().Now())) {
+      return {grpc::StatusCode::ABORTED,
+              "the upload was discarded meanwhile (its record was deleted, or it took over an "
+              "hour); send the document again"};
+    }
     *response = *repository::FindDocument(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(
         session, caller, kernel::AuditAction::kCreate, kDocumentResource, id,
@@ -166,6 +203,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
          kernel::FieldChange::Created("sha256", sha256)});
     context_.Events().Publish(session, "partners.document.uploaded", id, *response, caller);
     transaction.commit();
+    finished = true;
     return grpc::Status::OK;
   });
 }
@@ -193,30 +231,47 @@ grpc::Status PartnerServiceImpl::DownloadDocument(
     grpc::ServerContext* context, const v1::DownloadDocumentRequest* request,
     grpc::ServerWriter<v1::DownloadDocumentResponse>* writer) {
   const kernel::Caller caller = kernel::CallerOf(*context);
+  auto ticket = streams_.Enter(caller);
+  if (!ticket) return TooManyStreams();
   return Guarded(context_, "DownloadDocument", [&]() -> grpc::Status {
     if (auto status = CheckDocumentRecord(*context, request->id()); !status.ok()) return status;
-    auto lease = context_.Db().Acquire();
-    soci::session& session = lease.Session();
-    // One snapshot for the whole download: a concurrent delete cannot cut
-    // the content off half-way.
-    soci::transaction transaction(session);
-    session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
-    const auto document = repository::FindDocument(session, request->id(), VisibilityOf(caller));
+    // Each chunk is read in a short statement of its own and sent with no
+    // connection held, so a slow reader ties up nothing in the database.
+    // A version never changes once stored; only a delete can cut it short.
+    std::optional<v1::Document> document;
+    int chunks = 0;
+    {
+      auto lease = context_.Db().Acquire();
+      document = repository::FindDocument(lease.Session(), request->id(), VisibilityOf(caller));
+      if (document) chunks = repository::DocumentChunkCount(lease.Session(), request->id());
+    }
     if (!document) return NoDocument(request->id());
     v1::DownloadDocumentResponse message;
     *message.mutable_document() = *document;
     if (!writer->Write(message)) return grpc::Status::OK;  // the client went away
-    const int chunks = repository::DocumentChunkCount(session, request->id());
     for (int seq = 0; seq < chunks && !context->IsCancelled(); ++seq) {
-      auto chunk = repository::ReadDocumentChunk(lease.RawConnection(), request->id(), seq);
-      if (!chunk) return {grpc::StatusCode::DATA_LOSS, "a chunk of the document is missing"};
+      std::optional<std::string> chunk;
+      {
+        auto lease = context_.Db().Acquire();
+        chunk = repository::ReadDocumentChunk(lease.RawConnection(), request->id(), seq);
+      }
+      if (!chunk) {
+        return {grpc::StatusCode::ABORTED,
+                "the document was deleted while it was being downloaded"};
+      }
       message.Clear();
       message.set_chunk(std::move(*chunk));
       if (!writer->Write(message)) break;
     }
-    transaction.commit();
     return grpc::Status::OK;
   });
+}
+
+grpc::Status PartnerServiceImpl::TooManyStreams() const {
+  return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+          fmt::format("at most {} document uploads, downloads and imports may run at once per "
+                      "user; wait for one to finish",
+                      options_.streams_per_user)};
 }
 
 grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,

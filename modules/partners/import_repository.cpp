@@ -42,9 +42,15 @@ constexpr const char* kFailAbandoned = R"sql(
 UPDATE partners.import i
 SET state = 'failed', finish_time = to_timestamp(:now / 1e6),
     error = 'interrupted: the kartond running it stopped; nothing was applied, and running the file again is safe'
-WHERE i.state IN ('receiving', 'applying')
-  AND pg_try_advisory_xact_lock(hashtext('partners.import'), cast(i.id AS int))
+WHERE (i.state = 'applying'
+       AND pg_try_advisory_xact_lock(hashtext('partners.import'), cast(i.id AS int)))
+   -- The file arrives with no transaction open: the receiving lock of
+   -- ReceivingImports tells instead.
+   OR (i.state = 'receiving'
+       AND pg_try_advisory_xact_lock(hashtext('partners.import.receiving'), cast(i.id AS int)))
 RETURNING i.id)sql";
+constexpr const char* kStillReceiving =
+    "SELECT count(*) FROM partners.import WHERE id = :id AND state = 'receiving'";
 constexpr const char* kSaveProgress = R"sql(
 UPDATE partners.import SET state = :state, rows_read = :read, rows_valid = :valid,
   rows_invalid = :invalid, heartbeat_at = now() WHERE id = :id)sql";
@@ -246,6 +252,20 @@ std::optional<v1::Import> FindImport(soci::session& session, std::int64_t id) {
   return import;
 }
 
+void HoldReceivingLock(soci::session& session, std::int64_t id) {
+  const std::string import_id = std::to_string(id);
+  session << "SELECT pg_advisory_lock(hashtext('partners.import.receiving'), "
+             "cast(:id AS bigint)::int)",
+      soci::use(import_id);
+}
+
+void ReleaseReceivingLock(soci::session& session, std::int64_t id) {
+  const std::string import_id = std::to_string(id);
+  session << "SELECT pg_advisory_unlock(hashtext('partners.import.receiving'), "
+             "cast(:id AS bigint)::int)",
+      soci::use(import_id);
+}
+
 void HoldImportLock(soci::session& session, std::int64_t id) {
   const std::string import_id = std::to_string(id);
   session << kHoldLock, soci::use(import_id);
@@ -259,6 +279,12 @@ int FailAbandonedImports(soci::session& session, TimePoint now) {
   for (auto it = rows.begin(); it != rows.end(); ++it) ++failed;
   transaction.commit();  // and with it the probing locks are let go
   return failed;
+}
+
+bool StillReceiving(soci::session& session, std::int64_t import_id) {
+  long long id = import_id, count = 0;
+  session << kStillReceiving, soci::use(id), soci::into(count);
+  return count == 1;
 }
 
 void SaveProgress(soci::session& session, const v1::Import& import, const std::string& state) {

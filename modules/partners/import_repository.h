@@ -34,10 +34,16 @@ std::optional<v1::Import> FindImport(soci::session& session, std::int64_t id);
 // Holds the import's advisory lock until `session`'s transaction ends:
 // while it is held, the import is running.
 void HoldImportLock(soci::session& session, std::int64_t id);
+// Session-level: while held, the import's file is being received
+// (ReceivingImports).
+void HoldReceivingLock(soci::session& session, std::int64_t id);
+void ReleaseReceivingLock(soci::session& session, std::int64_t id);
 // Imports left RECEIVING or APPLYING whose lock nobody holds (their kartond
 // stopped): FAILED, with nothing applied. Returns how many.
 int FailAbandonedImports(soci::session& session, TimePoint now);
 // Progress and heartbeat (autocommit, outside the import's transaction).
+// Whether the import is still RECEIVING (not failed meanwhile as idle).
+bool StillReceiving(soci::session& session, std::int64_t import_id);
 void SaveProgress(soci::session& session, const v1::Import& import, const std::string& state);
 void FinishImport(soci::session& session, const v1::Import& import, const std::string& state,
                   const std::string& error, TimePoint now);

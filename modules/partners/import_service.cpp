@@ -1,15 +1,19 @@
 // PartnerService's CSV import and export (A7).
 //
-// An import reads the file as it streams in (libcsv), checks every row
+// An import first takes the whole file from the client into an anonymous
+// temporary file, holding no database connection (a slow sender would
+// otherwise hold one and an open transaction: security review), up to
+// partners.import_max_mib. Then it reads the file (libcsv), checks every row
 // (import_rows.cpp) and loads the valid ones with COPY into the unlogged
-// staging table; then a few set-based statements match them to existing
+// staging table; a few set-based statements match them to existing
 // partners (Karton id, external key, tax number), create and update
 // partners, add contacts, and the events and audit entries go in as batches.
 // All of that is ONE transaction, holding the import's advisory lock: an
 // import is applied whole or not at all, and one whose kartond died is
 // recognised by its free lock and marked FAILED. Progress and the error
-// report are written on a second connection, outside that transaction, so
-// they can be watched and outlive a failure.
+// report are written outside that transaction (while receiving, in short
+// statements; while applying, on a second connection), so they can be
+// watched and outlive a failure.
 #include <fmt/format.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
@@ -183,30 +187,40 @@ grpc::Status PartnerServiceImpl::ImportPartners(
   const std::map<std::string, std::string> mapping(settings.column_mapping().begin(),
                                                    settings.column_mapping().end());
   const kernel::Caller caller = kernel::CallerOf(*context);
+  auto ticket = streams_.Enter(caller);
+  if (!ticket) return TooManyStreams();
 
   return Guarded(context_, "ImportPartners", [&]() -> grpc::Status {
-    // Autocommit: the import's record, its progress and its error report.
-    auto progress_lease = context_.Db().Acquire();
-    soci::session& progress = progress_lease.Session();
     v1::ImportPartnersResponse reply;
-    if (!settings.request_id().empty()) {
-      if (const auto existing =
-              import_repository::FindImportByRequestId(progress, settings.request_id())) {
-        import_repository::FailAbandonedImports(progress, context_.Time().Now());
-        *reply.mutable_import() = *import_repository::FindImport(progress, *existing);
-        stream->Write(reply);
-        return grpc::Status::OK;
-      }
-    }
     std::int64_t import_id = 0;
-    try {
-      import_id =
-          import_repository::CreateImport(progress, mode, settings.dry_run(), settings.request_id(),
-                                          caller.user_id, context_.Time().Now());
-    } catch (const std::exception& error) {
-      if (SqlState(error) != "23505") throw;
-      return {grpc::StatusCode::ABORTED,
-              "an import with this request_id started just now; ask GetImport for it"};
+    std::optional<ReceivingImports::Claim> receiving;
+    {
+      // Autocommit: the import's record.
+      auto lease = context_.Db().Acquire();
+      soci::session& session = lease.Session();
+      if (!settings.request_id().empty()) {
+        if (const auto existing =
+                import_repository::FindImportByRequestId(session, settings.request_id())) {
+          import_repository::FailAbandonedImports(session, context_.Time().Now());
+          *reply.mutable_import() = *import_repository::FindImport(session, *existing);
+          stream->Write(reply);
+          return grpc::Status::OK;
+        }
+      }
+      // The receiving lock is taken before the import row commits, so no
+      // one ever sees it RECEIVING without its lock (and fails it).
+      soci::transaction transaction(session);
+      try {
+        import_id = import_repository::CreateImport(session, mode, settings.dry_run(),
+                                                    settings.request_id(), caller.user_id,
+                                                    context_.Time().Now());
+      } catch (const std::exception& error) {
+        if (SqlState(error) != "23505") throw;
+        return {grpc::StatusCode::ABORTED,
+                "an import with this request_id started just now; ask GetImport for it"};
+      }
+      receiving.emplace(receiving_imports_.Hold(import_id));
+      transaction.commit();
     }
     v1::Import& import = *reply.mutable_import();
     import.set_id(import_id);
@@ -218,25 +232,81 @@ grpc::Status PartnerServiceImpl::ImportPartners(
     std::vector<import_repository::RowError> errors;
     stream->Write(reply);  // the client learns the import's id at once
 
+    // Where progress and the error report go: a short statement of its own
+    // while the file arrives, the second connection while it is applied.
+    std::optional<kernel::Database::Lease> progress_lease;
+    auto with_progress = [&](auto&& write) {
+      if (progress_lease) return write(progress_lease->Session());
+      auto lease = context_.Db().Acquire();
+      return write(lease.Session());
+    };
     auto finish_failed = [&](const std::string& why) {
       import.set_state(v1::IMPORT_STATE_FAILED);
       import.set_error(why);
-      import_repository::FinishImport(progress, import, "failed", why, context_.Time().Now());
-      import_repository::InsertErrors(progress, import_id, errors);
+      with_progress([&](soci::session& progress) {
+        import_repository::FinishImport(progress, import, "failed", why, context_.Time().Now());
+        import_repository::InsertErrors(progress, import_id, errors);
+      });
       stream->Write(reply);
     };
 
     try {
       const auto started = std::chrono::steady_clock::now();
+      // 1. The file, into a temporary file that goes away when closed.
+      std::unique_ptr<FILE, decltype(&std::fclose)> spool(std::tmpfile(), &std::fclose);
+      if (!spool) throw std::runtime_error("no temporary file for the import");
+      std::int64_t received_bytes = 0;
+      std::optional<ImportRefused> refused;
+      auto last_progress = std::chrono::steady_clock::now();
+      while (stream->Read(&message)) {
+        if (!message.has_csv_chunk()) {
+          refused = ImportRefused{
+              kernel::InvalidField("settings", "only the first message carries the settings")};
+          break;
+        }
+        received_bytes += static_cast<std::int64_t>(message.csv_chunk().size());
+        if (received_bytes > options_.import_max_bytes) {
+          refused = ImportRefused{kernel::InvalidField(
+              "csv_chunk", fmt::format("the file is larger than the limit of {} MiB",
+                                       options_.import_max_bytes / (1024 * 1024)))};
+          break;
+        }
+        if (std::fwrite(message.csv_chunk().data(), 1, message.csv_chunk().size(), spool.get()) !=
+            message.csv_chunk().size()) {
+          throw std::runtime_error("the import's temporary file could not be written");
+        }
+        if (std::chrono::steady_clock::now() - last_progress >= kProgressEvery) {
+          last_progress = std::chrono::steady_clock::now();
+          with_progress([&](soci::session& progress) {
+            import_repository::SaveProgress(progress, import, "receiving");
+          });
+          stream->Write(reply);
+        }
+      }
+      if (!refused && context->IsCancelled()) {
+        refused = ImportRefused{{grpc::StatusCode::CANCELLED, "the client cancelled the import"}};
+      }
+      if (refused) {
+        finish_failed(refused->status.error_message());
+        return refused->status;
+      }
+      std::rewind(spool.get());
+
+      // 2. Checked and applied in one transaction.
+      progress_lease.emplace(context_.Db().Acquire());
+      soci::session& progress = progress_lease->Session();
       auto lease = context_.Db().Acquire();
       soci::session& session = lease.Session();
       soci::transaction transaction(session);
       import_repository::HoldImportLock(session, import_id);
+      if (!import_repository::StillReceiving(progress, import_id)) {
+        return {grpc::StatusCode::ABORTED,
+                "the import was failed meanwhile as interrupted; send the file again"};
+      }
       const Definitions definitions = LoadDefinitions(session);
       std::optional<ColumnPlan> plan;
       std::string id_column;
       std::int64_t row_number = 0;
-      std::optional<ImportRefused> refused;
       std::optional<kernel::CopyIn> copy;
       copy.emplace(session, import_repository::kCopyRows);
 
@@ -292,14 +362,11 @@ grpc::Status PartnerServiceImpl::ImportPartners(
         copy->EndRow();
       });
 
-      auto last_progress = std::chrono::steady_clock::now();
-      while (!refused && stream->Read(&message)) {
-        if (!message.has_csv_chunk()) {
-          refused = ImportRefused{
-              kernel::InvalidField("settings", "only the first message carries the settings")};
-          break;
-        }
-        if (!reader.Feed(message.csv_chunk())) {
+      std::string block(1024 * 1024, '\0');
+      while (!refused) {
+        const std::size_t got = std::fread(block.data(), 1, block.size(), spool.get());
+        if (got == 0) break;
+        if (!reader.Feed(std::string_view(block).substr(0, got))) {
           refused = ImportRefused{kernel::InvalidField(
               "csv_chunk",
               fmt::format("the file is not CSV after row {}: {}", row_number, reader.Error()))};
@@ -313,6 +380,9 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       }
       if (!refused && context->IsCancelled()) {
         refused = ImportRefused{{grpc::StatusCode::CANCELLED, "the client cancelled the import"}};
+      }
+      if (!refused && std::ferror(spool.get())) {
+        throw std::runtime_error("the import's temporary file could not be read");
       }
       if (!refused && !reader.Finish()) {
         refused = ImportRefused{kernel::InvalidField(
@@ -368,9 +438,11 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       return {grpc::StatusCode::INTERNAL, "the import failed; nothing was applied"};
     }
     import.set_state(v1::IMPORT_STATE_DONE);
-    import_repository::FinishImport(progress, import, "done", "", context_.Time().Now());
-    import_repository::InsertErrors(progress, import_id, errors);
-    *reply.mutable_import() = *import_repository::FindImport(progress, import_id);
+    with_progress([&](soci::session& progress) {
+      import_repository::FinishImport(progress, import, "done", "", context_.Time().Now());
+      import_repository::InsertErrors(progress, import_id, errors);
+      *reply.mutable_import() = *import_repository::FindImport(progress, import_id);
+    });
     stream->Write(reply);
     return grpc::Status::OK;
   });

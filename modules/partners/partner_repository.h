@@ -185,15 +185,20 @@ std::optional<v1::Document> FindDocument(soci::session& session, std::int64_t id
 // The next version number of `name` on the record; call under LockKey.
 int NextDocumentVersion(soci::session& session, const std::string& resource_type,
                         std::int64_t resource_id, const std::string& name);
-std::int64_t InsertDocument(soci::session& session, const v1::Document& document, int version,
-                            std::int64_t uploaded_by, TimePoint now);
+// A pending upload: invisible, without a version, until FinishDocument.
+std::int64_t InsertPendingDocument(soci::session& session, const v1::Document& document,
+                                   std::int64_t uploaded_by, TimePoint now);
+// Deletes pending uploads begun before `before` (their kartond died).
+int DeleteAbandonedUploads(soci::session& session, TimePoint before);
 // Chunks go through libpq in binary: SOCI binds text, which cannot carry
 // the NUL bytes of a file. `connection` is the session's own, so the
 // chunks are part of its transaction.
 void InsertDocumentChunk(PGconn* connection, std::int64_t document_id, int seq,
                          std::string_view data);
-void FinishDocument(soci::session& session, std::int64_t id, std::int64_t size_bytes,
-                    const std::string& sha256);
+// Makes pending upload `id` a visible document of `version`; false when it
+// is no longer pending (deleted as abandoned meanwhile).
+bool FinishDocument(soci::session& session, std::int64_t id, int version, std::int64_t size_bytes,
+                    const std::string& sha256, TimePoint now);
 int DocumentChunkCount(soci::session& session, std::int64_t id);
 // nullopt when the chunk does not exist (the document was deleted meanwhile).
 std::optional<std::string> ReadDocumentChunk(PGconn* connection, std::int64_t document_id, int seq);

@@ -4,6 +4,8 @@
 #include "karton/kernel/access.h"
 #include "karton/kernel/module.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "receiving_imports.h"
+#include "stream_gate.h"
 
 namespace karton::partners {
 
@@ -16,6 +18,11 @@ struct PartnerServiceOptions {
   // changed first. Ranking costs a few microseconds per match, so this
   // bounds a search's time (docs/partners.md, Search).
   std::int64_t search_ranked_matches = 2000;
+  // partners.streams_per_user: document uploads, downloads and imports one
+  // user may have open at once (RESOURCE_EXHAUSTED beyond).
+  int streams_per_user = 4;
+  // partners.import_max_mib: the largest CSV file an import takes.
+  std::int64_t import_max_bytes = 512LL * 1024 * 1024;
 };
 
 class PartnerServiceImpl final : public v1::PartnerService::Service {
@@ -113,8 +120,13 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   // otherwise. Holds no connection while it asks.
   grpc::Status CheckDocumentRecord(const grpc::ServerContext& caller, std::int64_t id);
 
+  // RESOURCE_EXHAUSTED naming the limit, for a caller with too many streams.
+  grpc::Status TooManyStreams() const;
+
   kernel::ModuleContext& context_;
   PartnerServiceOptions options_;
+  StreamGate streams_{options_.streams_per_user};
+  ReceivingImports receiving_imports_{context_.Db()};
 };
 
 }  // namespace karton::partners

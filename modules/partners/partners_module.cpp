@@ -42,6 +42,12 @@ void PartnersModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   if (const auto matches = integer_option("search_ranked_matches", 1, 1000000)) {
     options.search_ranked_matches = *matches;
   }
+  if (const auto streams = integer_option("streams_per_user", 1, 1000)) {
+    options.streams_per_user = static_cast<int>(*streams);
+  }
+  if (const auto mib = integer_option("import_max_mib", 1, 65536)) {
+    options.import_max_bytes = *mib * 1024 * 1024;
+  }
   PartnerServiceImpl::DeclareTopics(context.Events());
   partner_service_ = std::make_unique<PartnerServiceImpl>(context, options);
   registrar.AddGrpcService(*partner_service_, v1::PartnerService::service_full_name(),

@@ -92,6 +92,12 @@ std::string_view QueryRows::Text(int row, int column) const {
           static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
 }
 
+int QueryRows::Columns() const { return PQnfields(result_.get()); }
+
+std::string_view QueryRows::ColumnName(int column) const { return PQfname(result_.get(), column); }
+
+unsigned QueryRows::ColumnType(int column) const { return PQftype(result_.get(), column); }
+
 QueryRows RunPrepared(soci::session& session, const std::string& sql,
                       std::span<const QueryParam> params) {
   PGconn* connection = ConnectionOf(session);

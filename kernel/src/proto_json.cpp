@@ -160,6 +160,8 @@ int ReadEnum(const google::protobuf::EnumDescriptor* type, const boost::json::va
 }
 
 void ReadMessage(const boost::json::value& json, Message& message, const std::string& path);
+void ReadField(const boost::json::value& value, Message& message, const FieldDescriptor* field,
+               const std::string& field_path);
 
 // One value of a field (an element, for repeated fields), added or set.
 void ReadValue(const boost::json::value& json, Message& message, const FieldDescriptor* field,
@@ -360,20 +362,25 @@ void ReadMessage(const boost::json::value& json, Message& message, const std::st
         oneof != nullptr && reflection->HasOneof(message, oneof)) {
       Refuse(field_path, "a second field of the oneof " + oneof->name());
     }
-    if (field->is_map()) {
-      if (!value.is_object()) Refuse(field_path, "not an object");
-      for (const auto& [map_key, map_value] : value.get_object()) {
-        ReadMapEntry(map_key, map_value, message, field, field_path);
-      }
-    } else if (field->is_repeated()) {
-      if (!value.is_array()) Refuse(field_path, "not an array");
-      std::size_t index = 0;
-      for (const auto& item : value.get_array()) {
-        ReadValue(item, message, field, field_path + "[" + std::to_string(index++) + "]");
-      }
-    } else {
-      ReadValue(value, message, field, field_path);
+    ReadField(value, message, field, field_path);
+  }
+}
+
+void ReadField(const boost::json::value& value, Message& message, const FieldDescriptor* field,
+               const std::string& field_path) {
+  if (field->is_map()) {
+    if (!value.is_object()) Refuse(field_path, "not an object");
+    for (const auto& [map_key, map_value] : value.get_object()) {
+      ReadMapEntry(map_key, map_value, message, field, field_path);
     }
+  } else if (field->is_repeated()) {
+    if (!value.is_array()) Refuse(field_path, "not an array");
+    std::size_t index = 0;
+    for (const auto& item : value.get_array()) {
+      ReadValue(item, message, field, field_path + "[" + std::to_string(index++) + "]");
+    }
+  } else {
+    ReadValue(value, message, field, field_path);
   }
 }
 
@@ -693,6 +700,18 @@ void ParseProtoJson(std::string_view json, google::protobuf::Message& message) {
   const boost::json::value document = boost::json::parse(json, error, &memory);
   if (error) throw std::invalid_argument("not JSON: " + error.message());
   ReadMessage(document, message, "");
+}
+
+void ParseProtoJsonField(std::string_view json, google::protobuf::Message& message,
+                         const google::protobuf::FieldDescriptor* field) {
+  message.GetReflection()->ClearField(&message, field);
+  boost::json::error_code error;
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource memory(buffer);
+  const boost::json::value document = boost::json::parse(json, error, &memory);
+  if (error) throw std::invalid_argument(field->name() + ": not JSON: " + error.message());
+  if (document.is_null()) return;
+  ReadField(document, message, field, field->name());
 }
 
 std::string PrintProtoJson(const google::protobuf::Message& message, ProtoJsonNames names) {

@@ -44,6 +44,10 @@ class QueryRows {
   bool IsNull(int row, int column) const;
   // Empty for NULL; valid while this object lives.
   std::string_view Text(int row, int column) const;
+  int Columns() const;
+  std::string_view ColumnName(int column) const;
+  // The column's PostgreSQL type (its OID, as in pg_type).
+  unsigned ColumnType(int column) const;
 
  private:
   struct Clear {

@@ -22,6 +22,7 @@
 #include <vector>
 
 namespace google::protobuf {
+class FieldDescriptor;
 class Message;
 }  // namespace google::protobuf
 
@@ -35,6 +36,10 @@ namespace karton::kernel {
 // naming the field path (`addresses[0].city`) when the text is not JSON or
 // does not fit the message; unknown fields are refused.
 void ParseProtoJson(std::string_view json, google::protobuf::Message& message);
+// The same for one field of `message` (cleared first): a JSON object for a
+// message or map field, an array for a repeated one.
+void ParseProtoJsonField(std::string_view json, google::protobuf::Message& message,
+                         const google::protobuf::FieldDescriptor* field);
 
 enum class ProtoJsonNames {
   kProto,  // display_name: what audit entries and storage documents use

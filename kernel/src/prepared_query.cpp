@@ -18,8 +18,19 @@ namespace {
 // closed, which is exactly when PostgreSQL forgets its prepared statements, so
 // the bookkeeping can never disagree with the server.
 struct PreparedOnConnection {
-  std::unordered_map<std::string, std::string> name_by_sql;
+  struct Statement {
+    std::string name;
+    std::uint64_t last_use = 0;
+  };
+  std::unordered_map<std::string, Statement> by_sql;
+  std::uint64_t uses = 0;
+  std::uint64_t made = 0;
 };
+
+// Statements kept per connection. Fixed statements are a few dozen; lists
+// with a client's filter differ by the filter's shape (its values are
+// parameters), so the least recently used are let go beyond this.
+constexpr std::size_t kMaxPreparedPerConnection = 256;
 
 int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_through*/) {
   switch (event) {
@@ -27,7 +38,7 @@ int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_thro
       auto* info = static_cast<PGEventConnReset*>(event_info);
       if (auto* prepared = static_cast<PreparedOnConnection*>(
               PQinstanceData(info->conn, PreparedStatementEvents))) {
-        prepared->name_by_sql.clear();
+        prepared->by_sql.clear();
       }
       return 1;
     }
@@ -102,16 +113,27 @@ QueryRows RunPrepared(soci::session& session, const std::string& sql,
                       std::span<const QueryParam> params) {
   PGconn* connection = ConnectionOf(session);
   PreparedOnConnection& prepared = PreparedOn(connection);
-  auto known = prepared.name_by_sql.find(sql);
-  if (known == prepared.name_by_sql.end()) {
-    std::string name = fmt::format("karton_{}", prepared.name_by_sql.size() + 1);
+  auto known = prepared.by_sql.find(sql);
+  if (known == prepared.by_sql.end()) {
+    if (prepared.by_sql.size() >= kMaxPreparedPerConnection) {
+      auto oldest = prepared.by_sql.begin();
+      for (auto it = prepared.by_sql.begin(); it != prepared.by_sql.end(); ++it) {
+        if (it->second.last_use < oldest->second.last_use) oldest = it;
+      }
+      // Within a failed transaction this fails too; the statement then
+      // stays on the server until the connection goes, which is harmless.
+      PQclear(PQexec(connection, ("DEALLOCATE " + oldest->second.name).c_str()));
+      prepared.by_sql.erase(oldest);
+    }
+    std::string name = fmt::format("karton_{}", ++prepared.made);
     PGresult* made = PQprepare(connection, name.c_str(), sql.c_str(), 0, nullptr);
     if (made == nullptr || PQresultStatus(made) != PGRES_COMMAND_OK) {
       ThrowFailure(connection, made);
     }
     PQclear(made);
-    known = prepared.name_by_sql.emplace(sql, std::move(name)).first;
+    known = prepared.by_sql.emplace(sql, PreparedOnConnection::Statement{std::move(name), 0}).first;
   }
+  known->second.last_use = ++prepared.uses;
   // libpq wants NUL-terminated texts.
   std::vector<std::string> texts;
   std::vector<const char*> values;
@@ -126,7 +148,7 @@ QueryRows RunPrepared(soci::session& session, const std::string& sql,
     values.push_back(texts.back().c_str());
   }
   PGresult* result =
-      PQexecPrepared(connection, known->second.c_str(), static_cast<int>(values.size()),
+      PQexecPrepared(connection, known->second.name.c_str(), static_cast<int>(values.size()),
                      values.data(), nullptr, nullptr, 0);
   const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowFailure(connection, result);

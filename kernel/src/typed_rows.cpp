@@ -227,6 +227,7 @@ std::unique_ptr<RowPlan> RowPlan::Build(const QueryRows& rows, const Descriptor&
     Column column;
     column.index = index;
     column.name = std::string(rows.ColumnName(index));
+    if (column.name.rfind('_', 0) == 0) continue;  // the caller's own (a sort key)
     const unsigned pg_type = rows.ColumnType(index);
     const auto refuse = [&](std::string_view why) {
       return std::logic_error(
@@ -308,6 +309,7 @@ void RowPlan::Read(const QueryRows& rows, int row, Message& message) const {
         SetScalar(*target, field, text, column.name);
         break;
       case Decode::kEnum: {
+        if (text.empty()) break;  // '' stores "not set" in a NOT NULL column
         const auto word = column.enum_words.find(std::string(text));
         if (word == column.enum_words.end()) {
           throw std::runtime_error(fmt::format("column {}: '{}' is no value of {}", column.name,

@@ -8,6 +8,7 @@
 
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 #include "partner_sql.h"
 
 namespace karton::partners::repository {
@@ -33,11 +34,19 @@ namespace {
   "r.owner_user_id, r.custom_fields, r.credit_limit_currency, r.credit_limit_minor, " \
   "r.risk_class, r.birthday, r.name_day, r.bank_accounts"
 
-// Run with RunPrepared: reading one partner is the hottest path there is.
-const std::string kFindPartner =
-    "SELECT " KARTON_PARTNER_JSON
-    " FROM partners.partner p WHERE p.id = $1 AND " KARTON_PARTNER_VISIBLE_TO("$2", "$3");
-const std::string kFindPartnerForUpdate = kFindPartner + " FOR UPDATE OF p";
+// Reading one partner is the hottest path there is: prepared, typed columns.
+const kernel::TypedQuery<v1::Partner> kFindPartner(
+    "SELECT " KARTON_PARTNER_COLUMNS
+    " FROM partners.partner p WHERE p.id = $1 AND " KARTON_PARTNER_VISIBLE_TO("$2", "$3"));
+const kernel::TypedQuery<v1::Partner> kFindPartnerForUpdate(kFindPartner.Sql() +
+                                                            " FOR UPDATE OF p");
+const kernel::TypedQuery<v1::Partner> kFindPartnersById(
+    "SELECT " KARTON_PARTNER_COLUMNS
+    " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
+    "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position");
+// Every list and search reads the partner's columns and then its sort key
+// ("_key"), whatever its filter: one plan serves them all.
+const kernel::RowShape<v1::Partner> kListedShape;
 
 constexpr const char* kFindByRequestId =
     "SELECT id FROM partners.partner WHERE request_id = :request_id";
@@ -195,15 +204,6 @@ std::string StorageJson(const v1::Partner& partner, const std::vector<std::strin
 
 namespace {
 
-std::optional<std::string> OptionalJson(soci::session& session, const std::string& sql,
-                                        std::int64_t id, const Visibility& visibility) {
-  const std::string id_text = std::to_string(id);
-  const std::string user_id = std::to_string(visibility.user_id);
-  const auto rows =
-      kernel::RunPrepared(session, sql, {id_text, visibility.external ? "1" : "0", user_id});
-  if (rows.Count() == 0) return std::nullopt;
-  return std::string(rows.Text(0, 0));
-}
 
 // A list statement's parameters, in the order its placeholders appear.
 // Statements built only from fixed pieces run prepared (kernel::RunPrepared,
@@ -234,24 +234,35 @@ class StatementParams {
   std::vector<std::string> values_;
 };
 
-// Runs `sql`, reading (json, key) rows.
+// Runs `sql` (prepared), reading the partner's columns and its "_key".
 std::vector<Listed> QueryListed(soci::session& session, const std::string& sql,
                                 const StatementParams& params) {
-  std::vector<Listed> listed;
-  if (params.Prepared()) {
-    const auto rows = params.RunPrepared(session, sql);
-    for (int row = 0; row < rows.Count(); ++row) {
-      listed.push_back({FromJson<v1::Partner>(rows.Text(row, 0)), std::string(rows.Text(row, 1))});
-    }
-    return listed;
-  }
-  auto prepared = (session.prepare << sql);
-  for (const auto& param : params.Values()) prepared, soci::use(param);
-  soci::rowset<soci::row> rows(prepared);
-  for (const auto& row : rows) {
-    listed.push_back({FromJson<v1::Partner>(row.get<std::string>(0)), row.get<std::string>(1)});
+  const auto rows = params.RunPrepared(session, sql);
+  std::vector<Listed> listed(static_cast<std::size_t>(rows.Count()));
+  if (listed.empty()) return listed;
+  const kernel::RowPlan& plan = kListedShape.PlanFor(rows);
+  const int key_column = rows.Columns() - 1;
+  for (int row = 0; row < rows.Count(); ++row) {
+    auto& entry = listed[static_cast<std::size_t>(row)];
+    plan.Read(rows, row, entry.partner);
+    entry.key = std::string(rows.Text(row, key_column));
   }
   return listed;
+}
+
+// ParseFilter writes ":f0", ":f1", ...; a prepared statement numbers its
+// placeholders, and the filter's come after the first `before` ones.
+std::string NumberFilterPlaceholders(std::string where, std::size_t count, std::size_t before) {
+  // From the highest down, so ":f1" never eats the start of ":f10".
+  for (std::size_t i = count; i-- > 0;) {
+    const std::string from = fmt::format(":f{}", i);
+    const std::string to = fmt::format("${}", before + i + 1);
+    for (auto at = where.find(from); at != std::string::npos; at = where.find(from, at)) {
+      where.replace(at, from.size(), to);
+      at += to.size();
+    }
+  }
+  return where;
 }
 
 // Who may see p: everybody staff, external partners what is shared.
@@ -265,10 +276,10 @@ std::string VisibleCondition(const Visibility& visibility, StatementParams& para
 
 std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock) {
-  const auto json =
-      OptionalJson(session, lock ? kFindPartnerForUpdate : kFindPartner, id, visibility);
-  if (!json) return std::nullopt;
-  return FromJson<v1::Partner>(*json);
+  const std::string id_text = std::to_string(id);
+  const std::string user_id = std::to_string(visibility.user_id);
+  return (lock ? kFindPartnerForUpdate : kFindPartner)
+      .One(session, {id_text, visibility.external ? "1" : "0", user_id});
 }
 
 std::vector<v1::Partner> FindPartners(soci::session& session,
@@ -277,15 +288,7 @@ std::vector<v1::Partner> FindPartners(soci::session& session,
   std::string list = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
   list += "}";
-  std::vector<v1::Partner> partners;
-  soci::rowset<std::string> rows =
-      (session.prepare << "SELECT " KARTON_PARTNER_JSON
-                          " FROM unnest(cast(:ids AS bigint[])) "
-                          "WITH ORDINALITY AS wanted(id, position) "
-                          "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position",
-       soci::use(list));
-  for (const auto& json : rows) partners.push_back(FromJson<v1::Partner>(json));
-  return partners;
+  return kFindPartnersById.All(session, {list});
 }
 
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
@@ -353,16 +356,19 @@ std::vector<Listed> ListPartners(soci::session& session, const ListQuery& query)
   // The statement is assembled from fixed pieces only: the column comes
   // from the service's whitelist, the filter from ParseFilter; every value
   // is a parameter, bound in the order the placeholders appear.
-  StatementParams params(query.filter_where.empty());
+  // Filtered lists run prepared too: a filter's values are parameters, so
+  // its text differs only with its shape (docs/partners.md, Filters).
+  StatementParams params(true);
   const std::string column = "p." + query.order_column;
   const std::string key_text = query.order_column == "id" ? "''" : fmt::format("{}::text", column);
   const char* direction = query.descending ? "DESC" : "ASC";
   std::string sql =
-      fmt::format("SELECT {}, {} FROM partners.partner p WHERE {}", KARTON_PARTNER_JSON, key_text,
-                  VisibleCondition(query.visibility, params));
+      fmt::format("SELECT {}, {} AS _key FROM partners.partner p WHERE {}", KARTON_PARTNER_COLUMNS,
+                  key_text, VisibleCondition(query.visibility, params));
   if (!query.include_archived) sql += " AND NOT p.archived";
   if (!query.filter_where.empty()) {
-    sql += " AND " + query.filter_where;
+    sql += " AND " + NumberFilterPlaceholders(query.filter_where, query.filter_params.size(),
+                                              params.Values().size());
     params.AddWritten(query.filter_params);
   }
   if (query.after_key) {
@@ -457,9 +463,9 @@ std::vector<Listed> SearchBySimilarity(soci::session& session, const SearchQuery
   StatementParams params(true);
   const std::string folded = params.Add(query.folded);
   std::string sql = fmt::format(
-      "SELECT {}, score::text FROM (SELECT p.*, kernel.similarity(p.search_text, cast({} AS "
-      "text)) AS score FROM partners.partner p WHERE {} AND {}) p",
-      KARTON_PARTNER_JSON, folded, VisibleCondition(query.visibility, params),
+      "SELECT {}, score::text AS _key FROM (SELECT p.*, kernel.similarity(p.search_text, "
+      "cast({} AS text)) AS score FROM partners.partner p WHERE {} AND {}) p",
+      KARTON_PARTNER_COLUMNS, folded, VisibleCondition(query.visibility, params),
       MatchCondition(query, "p.search_text", params));
   if (query.after_key) {
     const std::string after_score = params.Add(*query.after_key);
@@ -482,9 +488,9 @@ std::vector<Listed> SearchRecentlyChanged(soci::session& session, const SearchQu
   // index does not serve (and PlanSearch has turned sequential scans off).
   StatementParams params(true);
   std::string sql = fmt::format(
-      "SELECT {}, (extract(epoch FROM p.update_time) * 1000000)::bigint::text "
+      "SELECT {}, (extract(epoch FROM p.update_time) * 1000000)::bigint::text AS _key "
       "FROM partners.partner p WHERE {} AND {}",
-      KARTON_PARTNER_JSON, VisibleCondition(query.visibility, params),
+      KARTON_PARTNER_COLUMNS, VisibleCondition(query.visibility, params),
       MatchCondition(query, "(p.search_text || '')", params));
   if (query.after_key) {
     // Exact to the microsecond (extract gives numeric; interval arithmetic

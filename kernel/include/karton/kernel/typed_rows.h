@@ -18,7 +18,9 @@
 // - text[], bigint[], integer[] for a repeated scalar field;
 // - json or jsonb for a message, a repeated message or a map field
 //   (proto3 JSON: the form the column holds anyway, such as addresses).
-// NULL leaves the field unset. The statement is prepared once per pool
+// NULL (and '' for an enum) leaves the field unset. A column whose name
+// begins with "_" is left to the caller (a list's sort key, say). The
+// statement is prepared once per pool
 // connection (RunPrepared) and its columns are matched to fields once, on
 // its first result: a column that names no field, or whose type cannot fill
 // it, throws std::logic_error naming the column. After that, reading a row
@@ -60,6 +62,22 @@ class RowPlan {
   std::vector<Column> columns_;
 };
 
+// The columns of results shaped alike (the same select list, whatever the
+// WHERE clause: a list with any filter) read as messages of type M. The plan
+// is made from the first result seen.
+template <class M>
+class RowShape {
+ public:
+  const RowPlan& PlanFor(const QueryRows& rows) const {
+    std::call_once(planned_, [&] { plan_ = RowPlan::Build(rows, *M::descriptor()); });
+    return *plan_;
+  }
+
+ private:
+  mutable std::once_flag planned_;
+  mutable std::unique_ptr<RowPlan> plan_;
+};
+
 // A statement whose rows are messages of type M.
 template <class M>
 class TypedQuery {
@@ -98,16 +116,11 @@ class TypedQuery {
     return messages;
   }
 
-  // The plan, made from the first result seen.
-  const RowPlan& PlanFor(const QueryRows& rows) const {
-    std::call_once(planned_, [&] { plan_ = RowPlan::Build(rows, *M::descriptor()); });
-    return *plan_;
-  }
+  const RowPlan& PlanFor(const QueryRows& rows) const { return shape_.PlanFor(rows); }
 
  private:
   std::string sql_;
-  mutable std::once_flag planned_;
-  mutable std::unique_ptr<RowPlan> plan_;
+  RowShape<M> shape_;
 };
 
 // A repeated text field as a PostgreSQL text[] literal, for parameters:

@@ -67,7 +67,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       : caller_for_token_(caller_for_token),
         info_(info),
         method_(info->method()),
-        metrics_(metrics),
+        stats_(metrics.GrpcMethod(method_)),
         in_flight_(in_flight),
         started_(std::chrono::steady_clock::now()) {
     in_flight_.fetch_add(1);
@@ -85,14 +85,8 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-      const char* code = StatusCodeName(status.error_code());
-      metrics_.ObserveGrpcCall(method_, code, seconds);
-      // Health checks are polled constantly; logging each would drown the log.
-      if (method_.rfind("/grpc.health.v1.", 0) != 0) {
-        spdlog::info("grpc method={} status={} duration_ms={:.3f} user={} peer={}{}", method_, code,
-                     seconds * 1000, User(), Peer(),
-                     status.ok() ? "" : fmt::format(" error=\"{}\"", status.error_message()));
-      }
+      stats_.Observe(static_cast<int>(status.error_code()), seconds);
+      Log(status, seconds);
     }
     methods->Proceed();
   }
@@ -141,6 +135,32 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   // "-" for calls with no user (health, in-process calls of kartond itself).
   std::string User() const { return user_.empty() ? "-" : user_; }
 
+  // One line per call that failed or took long (info; warn for the codes
+  // that mean a fault of ours), and per successful call at debug level.
+  // Nothing is formatted for a line the level leaves out: at the default
+  // level a successful call costs the log nothing.
+  void Log(const grpc::Status& status, double seconds) const {
+    const auto code = status.error_code();
+    const bool fault = code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+                       code == grpc::StatusCode::DATA_LOSS;
+    spdlog::level::level_enum level = spdlog::level::debug;
+    if (fault) {
+      level = spdlog::level::warn;
+    } else if (!status.ok() || seconds >= kSlowCallSeconds) {
+      level = spdlog::level::info;
+    }
+    // Health checks are polled constantly; logging each would drown the log.
+    if (!spdlog::default_logger_raw()->should_log(level) ||
+        method_.rfind("/grpc.health.v1.", 0) == 0) {
+      return;
+    }
+    spdlog::log(level, "grpc method={} status={} duration_ms={:.3f} user={} peer={}{}", method_,
+                StatusCodeName(code), seconds * 1000, User(), Peer(),
+                status.ok() ? "" : fmt::format(" error=\"{}\"", status.error_message()));
+  }
+
+  static constexpr double kSlowCallSeconds = 1.0;
+
   static constexpr const char* kCallerKey = "karton-caller";
   const GrpcHost::CallerResolver& caller_for_token_;
   // Owned here: the metadata map only refers to it, for the call's life.
@@ -149,7 +169,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
 
   grpc::experimental::ServerRpcInfo* info_;
   std::string method_;
-  Metrics& metrics_;
+  Metrics::GrpcMethodStats& stats_;
   std::atomic<int>& in_flight_;
   std::chrono::steady_clock::time_point started_;
 };

@@ -2,8 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace karton::kernel {
 namespace {
+
+// grpc::StatusCode's names, by number.
+constexpr std::array<const char*, 17> kGrpcCodeNames = {
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 // Label values may contain anything a client sends in a path pattern or
 // method name; Prometheus wants \, " and newlines escaped.
@@ -49,11 +59,36 @@ void Metrics::Histogram::Observe(double seconds) {
   sum += seconds;
 }
 
+void Metrics::GrpcMethodStats::Observe(int code, double seconds) {
+  if (code < 0 || code >= kCodes) code = 2;  // UNKNOWN
+  calls_by_code_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      bucket_counts_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_nanoseconds_.fetch_add(static_cast<std::uint64_t>(seconds * 1e9), std::memory_order_relaxed);
+}
+
+Metrics::GrpcMethodStats& Metrics::GrpcMethod(const std::string& method) {
+  {
+    std::shared_lock lock(grpc_mutex_);
+    if (const auto it = grpc_methods_.find(method); it != grpc_methods_.end()) return *it->second;
+  }
+  std::unique_lock lock(grpc_mutex_);
+  auto& stats = grpc_methods_[method];
+  if (!stats) stats = std::make_unique<GrpcMethodStats>();
+  return *stats;
+}
+
 void Metrics::ObserveGrpcCall(const std::string& method, const std::string& code, double seconds) {
-  const std::string method_label = fmt::format("method=\"{}\"", EscapeLabel(method));
-  std::lock_guard lock(mutex_);
-  ++grpc_calls_[fmt::format("{},code=\"{}\"", method_label, EscapeLabel(code))];
-  grpc_latency_[method_label].Observe(seconds);
+  int number = 2;  // UNKNOWN
+  for (int i = 0; i < GrpcMethodStats::kCodes; ++i) {
+    if (code == kGrpcCodeNames[static_cast<std::size_t>(i)]) number = i;
+  }
+  GrpcMethod(method).Observe(number, seconds);
 }
 
 void Metrics::ObserveHttpRequest(const std::string& method, const std::string& route, int status,
@@ -74,15 +109,38 @@ std::string Metrics::RenderPrometheusText() const {
   std::string out;
   std::lock_guard lock(mutex_);
 
-  out += "# HELP karton_grpc_calls_total gRPC calls handled, by method and status code.\n";
-  out += "# TYPE karton_grpc_calls_total counter\n";
-  for (const auto& [labels, count] : grpc_calls_) {
-    out += fmt::format("karton_grpc_calls_total{{{}}} {}\n", labels, count);
-  }
-  out += "# HELP karton_grpc_call_duration_seconds gRPC call latency, by method.\n";
-  out += "# TYPE karton_grpc_call_duration_seconds histogram\n";
-  for (const auto& [labels, histogram] : grpc_latency_) {
-    RenderHistogram(out, "karton_grpc_call_duration_seconds", labels, histogram);
+  {
+    std::shared_lock grpc_lock(grpc_mutex_);
+    // Codes in name order, as Prometheus tools list them anyway.
+    std::array<int, GrpcMethodStats::kCodes> by_name{};
+    for (int i = 0; i < GrpcMethodStats::kCodes; ++i) by_name[static_cast<std::size_t>(i)] = i;
+    std::sort(by_name.begin(), by_name.end(), [](int a, int b) {
+      return std::string_view(kGrpcCodeNames[static_cast<std::size_t>(a)]) <
+             std::string_view(kGrpcCodeNames[static_cast<std::size_t>(b)]);
+    });
+    out += "# HELP karton_grpc_calls_total gRPC calls handled, by method and status code.\n";
+    out += "# TYPE karton_grpc_calls_total counter\n";
+    for (const auto& [method, stats] : grpc_methods_) {
+      for (const int code : by_name) {
+        const auto count = stats->calls_by_code_[static_cast<std::size_t>(code)].load();
+        if (count == 0) continue;
+        out +=
+            fmt::format("karton_grpc_calls_total{{method=\"{}\",code=\"{}\"}} {}\n",
+                        EscapeLabel(method), kGrpcCodeNames[static_cast<std::size_t>(code)], count);
+      }
+    }
+    out += "# HELP karton_grpc_call_duration_seconds gRPC call latency, by method.\n";
+    out += "# TYPE karton_grpc_call_duration_seconds histogram\n";
+    for (const auto& [method, stats] : grpc_methods_) {
+      Histogram snapshot;
+      for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+        snapshot.bucket_counts[i] = stats->bucket_counts_[i].load();
+      }
+      snapshot.count = stats->count_.load();
+      snapshot.sum = static_cast<double>(stats->sum_nanoseconds_.load()) / 1e9;
+      RenderHistogram(out, "karton_grpc_call_duration_seconds",
+                      fmt::format("method=\"{}\"", EscapeLabel(method)), snapshot);
+    }
   }
 
   out += "# HELP karton_http_requests_total HTTP requests handled, by route and status.\n";

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 namespace karton::kernel {
@@ -16,6 +19,23 @@ class Metrics {
   // Upper bounds (seconds) of the latency histogram buckets.
   static constexpr std::array<double, 14> kLatencyBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+  // One gRPC method's counts, updated without a lock: the interceptor finds
+  // them once per call by the method's name and adds with atomics, so
+  // counting costs no formatting and no contended mutex on the hot path.
+  class GrpcMethodStats {
+   public:
+    void Observe(int code, double seconds);
+
+   private:
+    friend class Metrics;
+    static constexpr int kCodes = 17;  // grpc::StatusCode 0..16
+    std::array<std::atomic<std::uint64_t>, kCodes> calls_by_code_{};
+    std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> bucket_counts_{};
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> sum_nanoseconds_{0};
+  };
+  GrpcMethodStats& GrpcMethod(const std::string& method);
 
   // `code` is the gRPC status name ("OK", "NOT_FOUND"); anything but OK counts as an error.
   void ObserveGrpcCall(const std::string& method, const std::string& code, double seconds);
@@ -41,10 +61,10 @@ class Metrics {
     std::function<double()> read;
   };
 
+  mutable std::shared_mutex grpc_mutex_;  // guards the map, not the counts
+  std::map<std::string, std::unique_ptr<GrpcMethodStats>> grpc_methods_;
   mutable std::mutex mutex_;
   // key: label set rendered as Prometheus labels, e.g. method="/a.B/C"
-  std::map<std::string, std::uint64_t> grpc_calls_;  // labels incl. code
-  std::map<std::string, Histogram> grpc_latency_;    // labels: method
   std::map<std::string, std::uint64_t> http_requests_;
   std::map<std::string, Histogram> http_latency_;
   std::map<std::string, Gauge> gauges_;

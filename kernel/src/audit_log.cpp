@@ -11,6 +11,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
 
 namespace karton::kernel {
 namespace {
@@ -222,8 +223,9 @@ void KernelAuditLog::Record(soci::session& session, const Caller& actor, AuditAc
   const std::string actor_id = std::to_string(actor_user_id);
   const std::string action_name = ActionName(action);
   const std::string id = std::to_string(resource_id);
-  RunPrepared(session, kInsertEntry,
-              {at_us, actor_id, action_name, resource_type, id, *changes_json});
+  // Inside a kernel::Transaction it goes out with the COMMIT.
+  RunPreparedLater(session, kInsertEntry,
+                   {at_us, actor_id, action_name, resource_type, id, *changes_json});
 }
 
 MethodRoles AuditServiceImpl::Roles() {

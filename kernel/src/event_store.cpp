@@ -11,6 +11,7 @@
 #include "event_topics.h"
 #include "karton/kernel/copy.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
 
 namespace karton::kernel::event_store {
 namespace {
@@ -366,10 +367,12 @@ void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
   const std::string aggregate_id = std::to_string(entry.aggregate_id);
   const std::string publish_us = std::to_string(ToEpochMicros(entry.publish_time));
   const std::string actor = std::to_string(entry.actor_user_id);
-  RunPrepared(
+  // Inside a kernel::Transaction both go out with its COMMIT, the NOTIFY
+  // once however many events the transaction publishes.
+  RunPreparedLater(
       session, kInsertOutbox,
       {entry.module, entry.topic, aggregate_id, entry.payload_type, payload, publish_us, actor});
-  RunPrepared(session, kNotifyOutbox, {});
+  RunPreparedLater(session, kNotifyOutbox, {}, /*once=*/true);
 }
 
 void AnnounceCredentialsChanged(soci::session& session) {

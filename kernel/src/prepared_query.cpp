@@ -6,9 +6,13 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
+
+#include "karton/kernel/transaction.h"
 
 namespace karton::kernel {
 namespace {
@@ -25,6 +29,13 @@ struct PreparedOnConnection {
   std::unordered_map<std::string, Statement> by_sql;
   std::uint64_t uses = 0;
   std::uint64_t made = 0;
+  // A kernel::Transaction is open, and the writes it queued for its COMMIT.
+  struct Queued {
+    std::string sql;
+    std::vector<std::optional<std::string>> params;
+  };
+  bool in_transaction = false;
+  std::vector<Queued> queued;
 };
 
 // Statements kept per connection. Fixed statements are a few dozen; lists
@@ -39,6 +50,8 @@ int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_thro
       if (auto* prepared = static_cast<PreparedOnConnection*>(
               PQinstanceData(info->conn, PreparedStatementEvents))) {
         prepared->by_sql.clear();
+        prepared->queued.clear();
+        prepared->in_transaction = false;
       }
       return 1;
     }
@@ -153,6 +166,148 @@ QueryRows RunPrepared(soci::session& session, const std::string& sql,
   const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowFailure(connection, result);
   return QueryRows(result);
+}
+
+}  // namespace karton::kernel
+
+namespace karton::kernel {
+namespace {
+
+void Execute(PGconn* connection, const char* sql) {
+  PGresult* result = PQexec(connection, sql);
+  if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) {
+    ThrowFailure(connection, result);
+  }
+  PQclear(result);
+}
+
+}  // namespace
+
+Transaction::Transaction(soci::session& session) : session_(session) {
+  PGconn* connection = ConnectionOf(session_);
+  PreparedOnConnection& prepared = PreparedOn(connection);
+  if (prepared.in_transaction) {
+    throw std::logic_error("a kernel::Transaction is already open on this connection");
+  }
+  Execute(connection, "BEGIN");
+  prepared.in_transaction = true;
+  prepared.queued.clear();
+}
+
+Transaction::~Transaction() {
+  if (done_) return;
+  PGconn* connection = ConnectionOf(session_);
+  PreparedOnConnection& prepared = PreparedOn(connection);
+  prepared.in_transaction = false;
+  prepared.queued.clear();
+  // Nothing is thrown from here; a broken connection is replaced when the
+  // pool next lends it.
+  PQclear(PQexec(connection, "ROLLBACK"));
+}
+
+void Transaction::Commit() {
+  PGconn* connection = ConnectionOf(session_);
+  PreparedOnConnection& prepared = PreparedOn(connection);
+  done_ = true;
+  prepared.in_transaction = false;
+  std::vector<PreparedOnConnection::Queued> queued = std::move(prepared.queued);
+  prepared.queued.clear();
+  if (queued.empty()) {
+    Execute(connection, "COMMIT");
+    return;
+  }
+  if (PQenterPipelineMode(connection) != 1) ThrowFailure(connection, nullptr);
+  // What each result answers: a PREPARE (remember the name when it works),
+  // a queued write, or the COMMIT.
+  struct Sent {
+    const std::string* sql = nullptr;  // a PREPARE of this text
+    std::string name;
+  };
+  std::vector<Sent> sent;
+  for (const auto& write : queued) {
+    std::vector<const char*> values;
+    values.reserve(write.params.size());
+    for (const auto& param : write.params) values.push_back(param ? param->c_str() : nullptr);
+    const auto count = static_cast<int>(values.size());
+    auto known = prepared.by_sql.find(write.sql);
+    const bool pending_prepare = std::any_of(sent.begin(), sent.end(), [&](const Sent& earlier) {
+      return earlier.sql != nullptr && *earlier.sql == write.sql;
+    });
+    if (known != prepared.by_sql.end()) {
+      known->second.last_use = ++prepared.uses;
+      PQsendQueryPrepared(connection, known->second.name.c_str(), count, values.data(), nullptr,
+                          nullptr, 0);
+    } else if (pending_prepare) {
+      const auto earlier = std::find_if(sent.begin(), sent.end(), [&](const Sent& entry) {
+        return entry.sql != nullptr && *entry.sql == write.sql;
+      });
+      PQsendQueryPrepared(connection, earlier->name.c_str(), count, values.data(), nullptr, nullptr,
+                          0);
+    } else if (prepared.by_sql.size() < kMaxPreparedPerConnection) {
+      Sent prepare{&write.sql, fmt::format("karton_{}", ++prepared.made)};
+      PQsendPrepare(connection, prepare.name.c_str(), write.sql.c_str(), 0, nullptr);
+      PQsendQueryPrepared(connection, prepare.name.c_str(), count, values.data(), nullptr, nullptr,
+                          0);
+      sent.push_back(std::move(prepare));
+      sent.push_back({});
+      continue;
+    } else {
+      PQsendQueryParams(connection, write.sql.c_str(), count, nullptr, values.data(), nullptr,
+                        nullptr, 0);
+    }
+    sent.push_back({});
+  }
+  PQsendQueryParams(connection, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+  sent.push_back({});
+  PQpipelineSync(connection);
+
+  PGresult* failure = nullptr;
+  for (const Sent& entry : sent) {
+    PGresult* result = PQgetResult(connection);
+    const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (ok && entry.sql != nullptr) {
+      prepared.by_sql.emplace(*entry.sql,
+                              PreparedOnConnection::Statement{entry.name, ++prepared.uses});
+    }
+    if (!ok && failure == nullptr && status != PGRES_PIPELINE_ABORTED) {
+      failure = result;  // the first error says what went wrong
+    } else if (result != nullptr) {
+      PQclear(result);
+    }
+    if (result != nullptr) {
+      while (PGresult* rest = PQgetResult(connection)) PQclear(rest);  // up to the NULL
+    }
+  }
+  PQclear(PQgetResult(connection));  // PGRES_PIPELINE_SYNC
+  PQexitPipelineMode(connection);
+  if (failure != nullptr) {
+    // The COMMIT was skipped: the transaction is still open, failed.
+    PQclear(PQexec(connection, "ROLLBACK"));
+    ThrowFailure(connection, failure);
+  }
+}
+
+void RunPreparedLater(soci::session& session, const std::string& sql,
+                      std::span<const QueryParam> params, bool once) {
+  PGconn* connection = ConnectionOf(session);
+  PreparedOnConnection& prepared = PreparedOn(connection);
+  if (!prepared.in_transaction) {
+    RunPrepared(session, sql, params);
+    return;
+  }
+  PreparedOnConnection::Queued write;
+  write.sql = sql;
+  write.params.reserve(params.size());
+  for (const auto& param : params) {
+    write.params.push_back(param ? std::optional<std::string>(*param) : std::nullopt);
+  }
+  if (once) {
+    for (const auto& earlier : prepared.queued) {
+      if (earlier.sql == write.sql && earlier.params == write.params) return;
+    }
+  }
+  prepared.queued.push_back(std::move(write));
 }
 
 }  // namespace karton::kernel

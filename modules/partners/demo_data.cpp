@@ -423,7 +423,7 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
                                            partner.display_name(), violations.front().field,
                                            violations.front().description));
     }
-    partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now()));
+    partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now()).id());
     repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
     const v1::Partner stored =
         *repository::FindPartner(session, partner.id(), repository::Visibility::Everyone());

@@ -54,13 +54,15 @@ constexpr const char* kLockRequestId =
     "SELECT pg_advisory_xact_lock(hashtext('partners.partner.request.' || :request_id))";
 
 // Creates and updates run prepared (RunPrepared), like the read.
-const std::string kInsertPartner =
-    "INSERT INTO partners.partner (" KARTON_STORED_COLUMNS
+// The stored row comes back typed from the INSERT itself: no second read.
+const kernel::TypedQuery<v1::Partner> kInsertPartner(
+    "INSERT INTO partners.partner AS p (" KARTON_STORED_COLUMNS
     ", search_text, request_id, create_time, update_time) "
     "SELECT " KARTON_STORED_VALUES
     ", kernel.fold(partners.search_source(r)), nullif($1, ''), "
     "to_timestamp(cast($2 AS bigint) / 1e6), to_timestamp(cast($2 AS bigint) / 1e6) "
-    "FROM jsonb_populate_record(NULL::partners.partner, cast($3 AS jsonb)) r RETURNING id";
+    "FROM jsonb_populate_record(NULL::partners.partner, cast($3 AS jsonb)) r "
+    "RETURNING " KARTON_PARTNER_COLUMNS);
 
 const std::string kUpdatePartner =
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
@@ -204,7 +206,6 @@ std::string StorageJson(const v1::Partner& partner, const std::vector<std::strin
 
 namespace {
 
-
 // A list statement's parameters, in the order its placeholders appear.
 // Statements built only from fixed pieces run prepared (kernel::RunPrepared,
 // "$1"); those with a client's filter in them vary without bound, so they
@@ -307,12 +308,11 @@ void LockKey(soci::session& session, const std::string& key) {
   session << "SELECT pg_advisory_xact_lock(hashtext(:key))", soci::use(key);
 }
 
-std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
-                           const std::string& request_id, TimePoint now) {
+v1::Partner InsertPartner(soci::session& session, const v1::Partner& partner,
+                          const std::string& request_id, TimePoint now) {
   const std::string doc = StorageJson(partner);
   const std::string now_us = std::to_string(ToEpochMicros(now));
-  const auto rows = kernel::RunPrepared(session, kInsertPartner, {request_id, now_us, doc});
-  return std::stoll(std::string(rows.Text(0, 0)));
+  return *kInsertPartner.One(session, {request_id, now_us, doc});
 }
 
 void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
@@ -336,9 +336,10 @@ bool DeletePartner(soci::session& session, std::int64_t id) {
 }
 
 void ReplaceExternalIds(soci::session& session, std::int64_t id,
-                        const google::protobuf::Map<std::string, std::string>& external_ids) {
+                        const google::protobuf::Map<std::string, std::string>& external_ids,
+                        bool new_partner) {
   long long partner_id = id;
-  session << kDeleteExternalIds, soci::use(partner_id);
+  if (!new_partner) session << kDeleteExternalIds, soci::use(partner_id);
   for (const auto& [source, key] : external_ids) {
     session << kInsertExternalId, soci::use(source), soci::use(key), soci::use(partner_id);
   }

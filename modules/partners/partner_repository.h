@@ -51,18 +51,21 @@ std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
                                                    const std::string& request_id);
 // Serialises creates of one request_id until the transaction ends.
 void LockRequestId(soci::session& session, const std::string& request_id);
-// `partner` is validated and normalised; returns the new id.
-std::int64_t InsertPartner(soci::session& session, const v1::Partner& partner,
-                           const std::string& request_id, TimePoint now);
+// `partner` is validated and normalised; returns the stored row (without
+// external ids, which ReplaceExternalIds stores).
+v1::Partner InsertPartner(soci::session& session, const v1::Partner& partner,
+                          const std::string& request_id, TimePoint now);
 // Writes every stored field of `partner` and bumps the version.
 void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now);
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now);
 // Throws the database's foreign-key error while other records refer to it.
 bool DeletePartner(soci::session& session, std::int64_t id);
 // Replaces the partner's external ids; throws the unique violation when a
-// key of a source already belongs to another partner.
+// key of a source already belongs to another partner. A `new_partner` has
+// none to delete first.
 void ReplaceExternalIds(soci::session& session, std::int64_t id,
-                        const google::protobuf::Map<std::string, std::string>& external_ids);
+                        const google::protobuf::Map<std::string, std::string>& external_ids,
+                        bool new_partner = false);
 // The partner that holds `key` of `source`, if any.
 std::optional<std::int64_t> FindByExternalId(soci::session& session, const std::string& source,
                                              const std::string& key);

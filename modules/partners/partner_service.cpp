@@ -13,6 +13,7 @@
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/transaction.h"
 #include "page_token.h"
 #include "partner_filter.h"
 #include "partner_repository.h"
@@ -164,7 +165,8 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
   return Guarded(context_, "CreatePartner", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    // The audit entry and the event go out with the COMMIT (kernel::Transaction).
+    kernel::Transaction transaction(session);
     if (!request->request_id().empty()) {
       repository::LockRequestId(session, request->request_id());
       if (const auto existing =
@@ -172,7 +174,7 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
         // The same request again: answer with what it created.
         *response =
             *repository::FindPartner(session, *existing, repository::Visibility::Everyone());
-        transaction.commit();
+        transaction.Commit();
         return grpc::Status::OK;
       }
     }
@@ -183,20 +185,23 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     if (auto status = CheckExternalIds(session, partner); !status.ok()) return status;
     try {
-      partner.set_id(repository::InsertPartner(session, partner, request->request_id(),
-                                               context_.Time().Now()));
-      repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
+      *response =
+          repository::InsertPartner(session, partner, request->request_id(), context_.Time().Now());
+      if (!partner.external_ids().empty()) {
+        repository::ReplaceExternalIds(session, response->id(), partner.external_ids(),
+                                       /*new_partner=*/true);
+        *response->mutable_external_ids() = partner.external_ids();
+      }
     } catch (const std::exception& error) {
       if (auto refusal = WriteRefusal(error, partner)) return *refusal;
       throw;
     }
-    *response = *repository::FindPartner(session, partner.id(), repository::Visibility::Everyone());
     const auto diffs = DiffPartners(nullptr, *response);
     context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
                             response->id(), AuditChanges(diffs));
     context_.Events().Publish(session, kTopicCreated, response->id(),
                               ChangedPayload(*response, diffs), caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

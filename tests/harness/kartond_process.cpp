@@ -141,6 +141,15 @@ std::string KartondProcess::Stderr() const {
   return content.str();
 }
 
+bool KartondProcess::LogShows(std::string_view text, std::chrono::milliseconds timeout) const {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (Stderr().find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 int HttpGet(const std::string& host_port, const std::string& target, std::string& body) {
   return HttpCall(host_port, "GET", target, {}, "", body);
 }

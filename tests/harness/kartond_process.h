@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <string_view>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ class KartondProcess {
   const std::string& HttpAddress() const { return http_address_; }  // host:port
   const std::string& Stdout() const { return stdout_; }
   std::string Stderr() const;
+  // Whether `text` appears in the log within `timeout`: kartond writes its
+  // log from a thread of its own, so a line can trail the call it is about.
+  bool LogShows(std::string_view text,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   // The admin token kartond wrote into its --data-dir at first start.
   std::string AdminToken() const;
   pid_t Pid() const { return pid_; }

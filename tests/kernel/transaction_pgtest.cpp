@@ -1,0 +1,107 @@
+// kernel::Transaction against a real PostgreSQL: queued writes go out with
+// the COMMIT in one round trip, all or nothing, and outside a kernel
+// transaction the same writes run at once.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include "karton/kernel/database.h"
+#include "karton/kernel/transaction.h"
+#include "throwaway_postgres.h"
+
+namespace karton::kernel {
+namespace {
+
+using testing::QueryScalar;
+using testing::SharedPostgres;
+
+const std::string kInsertNote = "INSERT INTO note (id, body) VALUES ($1, $2)";
+const std::string kNotify = "SELECT pg_notify('karton_test', 'note')";
+
+class TransactionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(testing::DatabaseNameForCurrentTest());
+    database_ = std::make_unique<Database>(conninfo_, 1);
+    QueryScalar(conninfo_, "CREATE TABLE note (id bigint PRIMARY KEY, body text NOT NULL)");
+  }
+  std::string Count() { return QueryScalar(conninfo_, "SELECT count(*) FROM note"); }
+
+  std::string conninfo_;
+  std::unique_ptr<Database> database_;
+};
+
+TEST_F(TransactionTest, QueuedWritesGoOutWithTheCommit) {
+  auto lease = database_->Acquire();
+  {
+    Transaction transaction(lease.Session());
+    RunPrepared(lease.Session(), kInsertNote, {"1", "at once"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"2", "queued"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"3", "queued too"});
+    // Not sent yet: the table (from another connection) has nothing, and
+    // this connection sees only the write that went at once.
+    EXPECT_EQ(Count(), "0");
+    EXPECT_EQ(RunPrepared(lease.Session(), "SELECT count(*) FROM note", {}).Text(0, 0), "1");
+    transaction.Commit();
+  }
+  EXPECT_EQ(Count(), "3");
+  // The statement was prepared inside the pipeline and is reused after it.
+  EXPECT_EQ(
+      RunPrepared(lease.Session(),
+                  "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {kInsertNote})
+          .Text(0, 0),
+      "1");
+}
+
+TEST_F(TransactionTest, AFailingQueuedWriteKeepsNothingAndThrowsItsError) {
+  auto lease = database_->Acquire();
+  try {
+    Transaction transaction(lease.Session());
+    RunPrepared(lease.Session(), kInsertNote, {"1", "kept only with the rest"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"2", "fine"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"2", "a duplicate key"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"3", "after the failure"});
+    transaction.Commit();
+    FAIL() << "the commit of a failed write succeeded";
+  } catch (const soci::postgresql_soci_error& error) {
+    EXPECT_EQ(error.sqlstate(), "23505");
+  }
+  EXPECT_EQ(Count(), "0");
+  // The connection is usable afterwards, outside any transaction.
+  RunPreparedLater(lease.Session(), kInsertNote, {"9", "at once: no kernel transaction"});
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(TransactionTest, WithoutCommitNothingIsKept) {
+  auto lease = database_->Acquire();
+  {
+    Transaction transaction(lease.Session());
+    RunPrepared(lease.Session(), kInsertNote, {"1", "rolled back"});
+    RunPreparedLater(lease.Session(), kInsertNote, {"2", "dropped"});
+  }
+  EXPECT_EQ(Count(), "0");
+  Transaction again(lease.Session());  // the connection is free for the next
+  again.Commit();
+}
+
+TEST_F(TransactionTest, AWriteQueuedOnceGoesOutOnce) {
+  auto lease = database_->Acquire();
+  lease.Session() << "LISTEN karton_test";
+  {
+    Transaction transaction(lease.Session());
+    for (int i = 0; i < 3; ++i) RunPreparedLater(lease.Session(), kNotify, {}, /*once=*/true);
+    transaction.Commit();
+  }
+  PGconn* connection = lease.RawConnection();
+  PQconsumeInput(connection);
+  int notifications = 0;
+  while (PGnotify* notification = PQnotifies(connection)) {
+    ++notifications;
+    PQfreemem(notification);
+  }
+  EXPECT_EQ(notifications, 1);
+}
+
+}  // namespace
+}  // namespace karton::kernel

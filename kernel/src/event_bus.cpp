@@ -23,6 +23,9 @@ namespace karton::kernel {
 namespace {
 
 constexpr int kSequenceBatch = 1000;
+// How often a subscription whose cursor lags only behind events it does
+// not want is moved past them.
+constexpr auto kCatchUpInterval = std::chrono::seconds(30);
 constexpr int kDeliveryBatch = 100;
 // How often a kartond tells retention its module subscriptions are alive.
 constexpr auto kTouchInterval = std::chrono::hours(1);
@@ -99,6 +102,13 @@ struct EventBus::Subscription {
   int retrying = 0;
   bool busy = false;               // a worker of this process is delivering it
   bool skip_until_reload = false;  // no progress last time: wait for news
+  // The log's head when an event this subscription wants last arrived: it
+  // has work while its cursor is behind it. Events it does not want do not
+  // wake it (a create used to move every subscription's cursor, three
+  // writes each); a catch-up round now and then moves its cursor past them
+  // so reads stay short and retention can go on.
+  std::int64_t wanted_through = 0;
+  std::chrono::steady_clock::time_point catch_up_at{};
 };
 
 class EventBus::ModuleEvents final : public DomainEvents {
@@ -373,9 +383,44 @@ void EventBus::Sequence() {
     // Locked out: another kartond is numbering events; its NOTIFY brings
     // the news, and the next notification or poll tries again.
     if (result.locked_out) return;
-    RaiseHead(result.head);
+    if (result.moved > 0) {
+      std::lock_guard lock(mutex_);
+      if (result.head - result.moved <= matched_through_) {
+        // Only these events are new: their topics are all there is to match.
+        NoteNewEvents(result.head, result.topics);
+      }
+    }
+    // Anything else in between (sequenced elsewhere) is matched here.
+    RaiseHeadTo(lease.Session(), result.head);
     if (result.moved < kSequenceBatch) return;
   }
+}
+
+void EventBus::RaiseHeadTo(soci::session& session, std::int64_t head) {
+  std::int64_t matched_through = 0;
+  {
+    std::lock_guard lock(mutex_);
+    matched_through = matched_through_;
+  }
+  if (head > matched_through) {
+    const auto topics = event_store::TopicsBetween(session, matched_through, head);
+    std::lock_guard lock(mutex_);
+    NoteNewEvents(head, topics);
+  }
+  RaiseHead(head);
+}
+
+void EventBus::NoteNewEvents(std::int64_t head, const std::vector<std::string>& topics) {
+  if (head <= matched_through_) return;
+  for (const auto& subscription : subscriptions_) {
+    const bool wanted = std::any_of(topics.begin(), topics.end(), [&](const std::string& topic) {
+      return std::any_of(subscription->topics.begin(), subscription->topics.end(),
+                         [&](const std::string& pattern) { return TopicMatches(pattern, topic); });
+    });
+    if (wanted) subscription->wanted_through = std::max(subscription->wanted_through, head);
+  }
+  matched_through_ = head;
+  changed_.notify_all();
 }
 
 void EventBus::ReloadSubscriptions() {
@@ -385,6 +430,17 @@ void EventBus::ReloadSubscriptions() {
     auto lease = database_.Acquire();
     rows = event_store::LoadSubscriptions(lease.Session(), module_subscription_names_);
     head = event_store::Head(lease.Session());
+    // Events sequenced by another kartond since: whom they are for.
+    std::int64_t matched_through = 0;
+    {
+      std::lock_guard lock(mutex_);
+      matched_through = matched_through_;
+    }
+    if (matched_through > 0 && head > matched_through) {
+      const auto topics = event_store::TopicsBetween(lease.Session(), matched_through, head);
+      std::lock_guard lock(mutex_);
+      NoteNewEvents(head, topics);
+    }
   }
   std::lock_guard lock(mutex_);
   std::map<std::int64_t, std::shared_ptr<Subscription>> known;
@@ -406,6 +462,8 @@ void EventBus::ReloadSubscriptions() {
       continue;
     }
     if (!subscription->busy) subscription->cursor = row.cursor;
+    // New to this process: whatever lies after its cursor may be for it.
+    if (subscription->wanted_through == 0) subscription->wanted_through = head;
     subscription->active = row.active;
     subscription->retry_at = row.retry_at;
     subscription->retrying = row.retrying_count;
@@ -413,6 +471,7 @@ void EventBus::ReloadSubscriptions() {
     next.push_back(std::move(subscription));
   }
   subscriptions_ = std::move(next);
+  if (matched_through_ == 0) matched_through_ = head;  // the first load
   head_ = std::max(head_, head);
   changed_.notify_all();
 }
@@ -464,7 +523,7 @@ void EventBus::ListenLoop() {
         // A notification says the log moved. Its text is not trusted (any
         // database role may NOTIFY); the head is read from the table.
         auto lease = database_.Acquire();
-        RaiseHead(event_store::Head(lease.Session()));
+        RaiseHeadTo(lease.Session(), event_store::Head(lease.Session()));
       }
       read_head_now = false;
       if (now - last_touch >= kTouchInterval && !module_subscription_names_.empty()) {
@@ -526,6 +585,12 @@ std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
       continue;
     }
     if (subscription->cursor >= head_ && subscription->retrying == 0) continue;
+    // Behind the head only with events it does not want: a catch-up round
+    // now and then, not one per event.
+    const bool has_work = subscription->cursor < subscription->wanted_through ||
+                          subscription->retrying > 0 ||
+                          std::chrono::steady_clock::now() >= subscription->catch_up_at;
+    if (!has_work) continue;
     if (subscription->retry_at && *subscription->retry_at > now) {
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                                 *subscription->retry_at - now) +
@@ -534,6 +599,7 @@ std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
     }
     next_pick_ = (next_pick_ + i + 1) % count;
     subscription->busy = true;
+    subscription->catch_up_at = std::chrono::steady_clock::now() + kCatchUpInterval;
     return subscription;
   }
   return nullptr;

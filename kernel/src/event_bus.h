@@ -31,6 +31,10 @@
 #include "karton/kernel/clock.h"
 #include "karton/kernel/events.h"
 
+namespace soci {
+class session;
+}  // namespace soci
+
 namespace karton::kernel {
 
 class Database;
@@ -133,6 +137,13 @@ class EventBus {
   void Sequence();
   void ReloadSubscriptions();
   void RaiseHead(std::int64_t head);
+  // The log grew to `head` with events of `topics` (those after
+  // matched_through_): subscriptions that want any of them become due; the
+  // others are not woken at all. Call with mutex_ held.
+  void NoteNewEvents(std::int64_t head, const std::vector<std::string>& topics);
+  // Matches whatever the log holds up to `head` that was not matched yet,
+  // then raises the head.
+  void RaiseHeadTo(soci::session& session, std::int64_t head);
   // Wakes the listener out of its poll().
   void WakeListener();
 
@@ -152,6 +163,9 @@ class EventBus {
   std::condition_variable changed_;  // head moved, subscriptions changed, stopping
   std::vector<std::shared_ptr<Subscription>> subscriptions_;  // module + webhooks
   std::int64_t head_ = 0;
+  // Events up to here have had their topics matched against the
+  // subscriptions (NoteNewEvents), so each knows whether it has work.
+  std::int64_t matched_through_ = 0;
   bool stopping_ = false;
   bool reload_requested_ = false;
   std::atomic<bool> streams_closing_{false};

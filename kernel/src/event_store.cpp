@@ -54,8 +54,13 @@ inserted AS (
                             actor_user_id)
   SELECT module, topic, aggregate_id, payload_type, payload, publish_time, actor_user_id
   FROM moved ORDER BY id
-  RETURNING id)
-SELECT count(*), coalesce(max(id), 0) FROM inserted)sql";
+  RETURNING id, topic)
+SELECT count(*), coalesce(max(id), 0), coalesce(string_agg(DISTINCT topic, ','), '')
+FROM inserted)sql";
+
+constexpr const char* kTopicsBetween =
+    "SELECT coalesce(string_agg(DISTINCT topic, ','), '') FROM kernel.event "
+    "WHERE id > :after AND id <= :through";
 
 // A sequencer that stalls must not hold the lock (and every kartond's
 // events) for long.
@@ -427,6 +432,20 @@ void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& 
   session << kNotifyOutbox;
 }
 
+namespace {
+// "a.b,c.d" (topic names have no commas) -> {"a.b", "c.d"}.
+std::vector<std::string> SplitTopicList(const std::string& list) {
+  std::vector<std::string> topics;
+  for (std::size_t start = 0; start < list.size();) {
+    const auto comma = list.find(',', start);
+    const auto end = comma == std::string::npos ? list.size() : comma;
+    if (end > start) topics.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return topics;
+}
+}  // namespace
+
 SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
   SequenceResult result;
   soci::transaction transaction(session);
@@ -438,8 +457,11 @@ SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
   }
   session << kBoundSequencer;
   long long moved = 0, head = 0;
-  session << kMoveOutboxToLog, soci::use(limit), soci::into(moved), soci::into(head);
+  std::string topics;
+  session << kMoveOutboxToLog, soci::use(limit), soci::into(moved), soci::into(head),
+      soci::into(topics);
   result.moved = static_cast<int>(moved);
+  result.topics = SplitTopicList(topics);
   if (moved > 0) {
     const std::string head_text = std::to_string(head);
     session << kNotifyLog, soci::use(head_text);
@@ -447,6 +469,14 @@ SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
   transaction.commit();
   result.head = moved > 0 ? head : Head(session);
   return result;
+}
+
+std::vector<std::string> TopicsBetween(soci::session& session, std::int64_t after,
+                                       std::int64_t through) {
+  long long from = after, to = through;
+  std::string topics;
+  session << kTopicsBetween, soci::use(from), soci::use(to), soci::into(topics);
+  return SplitTopicList(topics);
 }
 
 std::int64_t Head(soci::session& session) {

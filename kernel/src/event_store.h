@@ -57,8 +57,12 @@ struct SequenceResult {
   int moved = 0;
   std::int64_t head = 0;
   bool locked_out = false;
+  std::vector<std::string> topics;  // of the events moved, each once
 };
 SequenceResult MoveOutboxToLog(soci::session& session, int limit);
+// The topics of the events after `after` up to `through`, each once.
+std::vector<std::string> TopicsBetween(soci::session& session, std::int64_t after,
+                                       std::int64_t through);
 
 // The highest event id that exists or existed: never lower than what
 // retention deleted, so it does not go back when the log is emptied.

@@ -119,7 +119,8 @@ sigset_t ShutdownSignals() {
 
 int RunServer(const ServerOptions& options, const std::filesystem::path& executable,
               std::ostream& out) {
-  // Block the shutdown signals before any thread exists, so every thread
+  // Block the shutdown signals before any thread exists (kartond's main
+  // blocks them before its log writer starts, too), so every thread
   // inherits the mask and only the sigwait() below receives them. A signal
   // that arrives during start-up waits, and shutdown begins right after.
   const sigset_t signals = ShutdownSignals();

@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "config.h"
@@ -17,6 +18,14 @@ int main(int argc, char** argv) {
   // builds (and the sanitizer build) keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+  // SIGINT and SIGTERM are taken by RunServer's sigwait(); every thread must
+  // have them blocked, the log writer started just below too (a thread
+  // with them open would die of them instead).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // Logs go to stderr, written by a thread of their own so that a handler
   // never waits for the terminal; stdout carries only the "ready" block
   // people read. A full queue makes the writer wait rather than drop lines.

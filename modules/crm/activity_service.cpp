@@ -9,6 +9,7 @@
 #include <set>
 
 #include "activity_repository.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
@@ -106,14 +107,12 @@ grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& call
                                                  std::int64_t& partner_id) {
   partner_id = 0;
   if (contact_id == 0) return grpc::Status::OK;
-  grpc::ClientContext call;
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  kernel::ForwardCaller(caller, call);
+  auto call = kernel::CallContext(caller);
   partners::v1::GetContactRequest get;
   get.set_id(contact_id);
   partners::v1::Contact contact;
-  const auto status =
-      partners::v1::PartnerService::NewStub(context_.Channel())->GetContact(&call, get, &contact);
+  const auto status = partners::v1::PartnerService::NewStub(context_.Channel())
+                          ->GetContact(call.get(), get, &contact);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return kernel::InvalidField("activity.contact_id", status.error_message());
   }

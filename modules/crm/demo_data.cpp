@@ -8,6 +8,7 @@
 
 #include "activity_repository.h"
 #include "assignment_rule_repository.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
@@ -23,10 +24,7 @@ namespace {
 namespace kv1 = kernel::v1;
 
 std::unique_ptr<grpc::ClientContext> Call() {
-  auto call = std::make_unique<grpc::ClientContext>();
-  kernel::CallAsKernel(*call);
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return call;
+  return kernel::KernelCallContext(std::chrono::seconds(30));
 }
 
 void Check(const grpc::Status& status, const std::string& what) {

@@ -10,6 +10,7 @@
 #include "activity_repository.h"
 #include "karton/crm/v1/activity.pb.h"
 #include "karton/crm/v1/crm.pb.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -27,12 +28,10 @@ namespace mv1 = messaging::v1;
 // failures throw, so the event is delivered again.
 void Send(kernel::ModuleContext& context, const mv1::SendMessageRequest& request,
           const std::string& what) {
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   mv1::Message message;
   const auto status =
-      mv1::MessagingService::NewStub(context.Channel())->SendMessage(&call, request, &message);
+      mv1::MessagingService::NewStub(context.Channel())->SendMessage(call.get(), request, &message);
   if (status.ok()) return;
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
@@ -70,14 +69,12 @@ void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event
 void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) return;
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = kernel::KernelCallContext();
   kernel::v1::GetUserRequest get;
   get.set_id(lead.assigned_user_id());
   kernel::v1::User user;
   const auto status =
-      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(&call, get, &user);
+      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(call.get(), get, &user);
   if (!status.ok() || user.email().empty() || user.disabled()) return;
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);
@@ -137,12 +134,10 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
     entry->set_resource_type("crm.lead");
     entry->set_resource_id(activity.lead_id());
   }
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =
-      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(&call, request, &logged);
+      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(call.get(), request, &logged);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     context.Log().warn("activity {} not logged on the timeline: {}", activity.id(),
                        status.error_message());
@@ -157,14 +152,12 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
 void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& event) {
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = kernel::KernelCallContext();
   kernel::v1::GetUserRequest get;
   get.set_id(activity.assigned_user_id());
   kernel::v1::User user;
   const auto status =
-      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(&call, get, &user);
+      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(call.get(), get, &user);
   if (!status.ok() || user.email().empty() || user.disabled()) return;
   const auto& when = activity.has_start_time() ? activity.start_time() : activity.due_time();
   mv1::SendMessageRequest request;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
@@ -192,13 +193,12 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* cont
     const kernel::Caller caller = kernel::CallerOf(*context);
     // The caller must see the partner (external partners only shared ones).
     if (opportunity.partner_id() > 0) {
-      grpc::ClientContext call;
-      kernel::ForwardCaller(*context, call);
+      auto call = kernel::CallContext(*context);
       partners::v1::GetPartnerRequest get;
       get.set_id(opportunity.partner_id());
       partners::v1::Partner partner;
       const auto status = partners::v1::PartnerService::NewStub(context_.Channel())
-                              ->GetPartner(&call, get, &partner);
+                              ->GetPartner(call.get(), get, &partner);
       if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
         return kernel::InvalidField("opportunity.partner_id", status.error_message());
       }
@@ -490,13 +490,12 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
   auto identity = kernel::v1::IdentityService::NewStub(context.Channel());
   auto messaging = messaging::v1::MessagingService::NewStub(context.Channel());
   for (const auto& [owner, opportunities] : by_owner) {
-    grpc::ClientContext get_call;
-    kernel::CallAsKernel(get_call);
-    get_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto get_call = kernel::KernelCallContext();
     kernel::v1::GetUserRequest get;
     get.set_id(owner);
     kernel::v1::User user;
-    if (!identity->GetUser(&get_call, get, &user).ok() || user.disabled() || user.email().empty()) {
+    if (!identity->GetUser(get_call.get(), get, &user).ok() || user.disabled() ||
+        user.email().empty()) {
       continue;
     }
     std::string list;
@@ -515,11 +514,9 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
         user.name(), list));
     // One reminder per owner and day, however often the job runs.
     send.set_idempotency_key(fmt::format("crm.stale.{}.{}", owner, day));
-    grpc::ClientContext send_call;
-    kernel::CallAsKernel(send_call);
-    send_call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto send_call = kernel::KernelCallContext(std::chrono::seconds(30));
     messaging::v1::Message message;
-    const auto status = messaging->SendMessage(&send_call, send, &message);
+    const auto status = messaging->SendMessage(send_call.get(), send, &message);
     if (!status.ok()) {
       if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
         context.Log().warn("stale opportunity reminder to user {} not sent: {}", owner,

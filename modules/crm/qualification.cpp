@@ -11,6 +11,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
@@ -37,10 +38,7 @@ struct PartnerMatch {
 };
 
 std::unique_ptr<grpc::ClientContext> As(const grpc::ServerContext& caller) {
-  auto call = std::make_unique<grpc::ClientContext>();
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  kernel::ForwardCaller(caller, *call);
-  return call;
+  return kernel::CallContext(caller, std::chrono::seconds(30));
 }
 
 // A value for the partners' filter grammar: quoted, with \ and " escaped.

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "karton/kernel/calls.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 
 namespace karton::crm {
@@ -13,12 +14,7 @@ namespace {
 
 constexpr std::chrono::seconds kFresh{5};
 
-std::unique_ptr<grpc::ClientContext> Call() {
-  auto call = std::make_unique<grpc::ClientContext>();
-  kernel::CallAsKernel(*call);
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return call;
-}
+std::unique_ptr<grpc::ClientContext> Call() { return kernel::KernelCallContext(); }
 
 }  // namespace
 

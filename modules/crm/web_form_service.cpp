@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
@@ -22,12 +23,7 @@
 namespace karton::crm {
 namespace {
 
-std::unique_ptr<grpc::ClientContext> Internal() {
-  auto call = std::make_unique<grpc::ClientContext>();
-  kernel::CallAsKernel(*call);
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return call;
-}
+std::unique_ptr<grpc::ClientContext> Internal() { return kernel::KernelCallContext(); }
 
 }  // namespace
 

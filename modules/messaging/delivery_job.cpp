@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "addresses.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters.h"
@@ -187,11 +188,9 @@ DeliveryOutcome Delivery::StoreLetter(const v1::Message& message) {
 
   // The PDF goes where documents live (A4): on the partner, as the system.
   auto partners = pv1::PartnerService::NewStub(context_.Channel());
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto call = kernel::KernelCallContext(std::chrono::seconds(60));
   pv1::Document stored;
-  auto upload = partners->UploadDocument(&call, &stored);
+  auto upload = partners->UploadDocument(call.get(), &stored);
   pv1::UploadDocumentRequest part;
   auto* document = part.mutable_document();
   document->set_resource_type("partners.partner");

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "karton/kernel/calls.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "message_repository.h"
 
@@ -52,12 +53,10 @@ void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
   entry->set_body(Utf8Prefix(message.text_body(), 100000));
   entry->set_source_module("messaging");
   entry->set_source_reference(std::to_string(message.id()));
-  grpc::ClientContext call;
-  kernel::CallAsKernel(call);
-  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =
-      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(&call, request, &logged);
+      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(call.get(), request, &logged);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // The partner is gone (deleted or erased): nothing to log it on.
     context.Log().warn("message {} not logged on partner {}'s timeline: {}", message.id(),

@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "karton/kernel/calls.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/proto_json.h"
@@ -16,14 +17,8 @@ namespace {
 namespace pv1 = partners::v1;
 
 std::unique_ptr<grpc::ClientContext> CallFor(const grpc::ServerContext* caller) {
-  auto call = std::make_unique<grpc::ClientContext>();
-  call->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (caller != nullptr) {
-    kernel::ForwardCaller(*caller, *call);
-  } else {
-    kernel::CallAsKernel(*call);
-  }
-  return call;
+  return caller != nullptr ? kernel::CallContext(*caller, std::chrono::seconds(30))
+                           : kernel::KernelCallContext(std::chrono::seconds(30));
 }
 
 grpc::Status FieldOrStatus(const grpc::Status& status, const char* field) {

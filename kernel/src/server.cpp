@@ -339,7 +339,11 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   } catch (const std::exception& error) {
     spdlog::critical("start failed: {}", error.what());
     stop_serving();
-    std::cerr << "kartond: error: " << error.what() << std::endl;
+    // One write of the whole line: the log thread writes to stderr too, and
+    // a line written in pieces could be split by one of its own.
+    const std::string line = std::string("kartond: error: ") + error.what() + "\n";
+    std::cerr.write(line.data(), static_cast<std::streamsize>(line.size()));
+    std::cerr.flush();
     return 1;
   }
 

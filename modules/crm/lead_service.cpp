@@ -9,6 +9,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "lead_repository.h"
 #include "lead_rules.h"
 
@@ -66,7 +67,8 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   return Guarded(context_, "CreateLead", [&]() -> grpc::Status {
     intake_.Prepare();
     auto lease = context_.Db().Acquire();
-    soci::transaction transaction(lease.Session());
+    // The audit entry and the events go out with the COMMIT.
+    kernel::Transaction transaction(lease.Session());
     try {
       lease.Session() << "SAVEPOINT create_lead";
       *response = intake_.Accept(lease.Session(), lead, request->request_id(),
@@ -77,7 +79,7 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
           lead.assigned_user_id() != 0 ? "lead.assigned_user_id" : "lead.team_id",
           "names no user or team");
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

@@ -11,6 +11,7 @@
 
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/transaction.h"
 #include "web_form_repository.h"
 #include "web_form_rules.h"
 
@@ -253,10 +254,12 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
     {
       intake_.Prepare();
       auto lease = context_.Db().Acquire();
-      soci::transaction transaction(lease.Session());
+      // One write transaction on the request path; the lead's audit entry
+      // and events go out with its COMMIT (the notices follow in jobs).
+      kernel::Transaction transaction(lease.Session());
       stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller::Internal(),
                               category);
-      transaction.commit();
+      transaction.Commit();
     }
     if (json) {
       return with_cors(HttpResponse::Json(

@@ -73,6 +73,8 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "Directory for kartond's state: the embedded PostgreSQL cluster, its log, the lock file");
   add("database-url", options.database_url,
       "Use this PostgreSQL (postgresql://... or a libpq conninfo) instead of the embedded one");
+  add("database-password-file", options.database_password_file,
+      "A file holding the password for --database-url, so that it is not on the command line");
   add("grpc-listen", options.grpc_listen, "Address for the gRPC server (port 0: any free port)");
   add("http-listen", options.http_listen, "Address for the HTTP server (port 0: any free port)");
   add("public-url", options.public_url,
@@ -104,6 +106,11 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("http-max-connections-per-address", options.http_max_connections_per_address,
       "Open HTTP connections from one address at most")
       ->check(CLI::Range(1, 1000000));
+  std::string trusted_proxies;
+  add("http-trusted-proxies", trusted_proxies,
+      "Comma-separated proxies (addresses or networks, like 10.0.0.0/8) whose X-Forwarded-For "
+      "names the visitor for per-visitor limits and logs (default: none, the socket's peer is "
+      "the visitor)");
   add("shutdown-grace-seconds", options.shutdown_grace_seconds,
       "How long in-flight calls may run on during shutdown")
       ->check(CLI::Range(0.0, 3600.0));
@@ -139,6 +146,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("webhook-timeout-seconds", options.webhook_timeout_seconds,
       "How long one webhook delivery may take")
       ->check(CLI::Range(1, 300));
+  std::string webhook_allow_cidrs;
+  add("webhook-allow-cidr", webhook_allow_cidrs,
+      "Comma-separated networks webhooks may reach although they are loopback, private or "
+      "link-local (default: none; such targets are refused)");
   add("event-claim-seconds", options.event_claim_seconds,
       "How long a kartond that stopped answering keeps a subscription before another takes it")
       ->check(CLI::Range(1, 3600));
@@ -148,6 +159,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("smtp-url", smtp_url,
       "Messaging: the SMTP server, smtp://[user:password@]host:port (STARTTLS when offered) or "
       "smtps://...");
+  std::string smtp_password_file;
+  add("smtp-password-file", smtp_password_file,
+      "Messaging: a file holding the SMTP password for the user in --smtp-url, so that it is "
+      "not on the command line");
   add("mail-from", mail_from, "Messaging: the sender of email, \"Name <address>\" or an address");
   // Repeatable: every source adds to the list, and a key given twice keeps
   // its last value (so a flag still beats the environment and the file).
@@ -259,7 +274,19 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   }
   if (!smtp_url.empty()) options.module_options["messaging"]["smtp_url"] = smtp_url;
   if (!mail_from.empty()) options.module_options["messaging"]["mail_from"] = mail_from;
+  if (!smtp_password_file.empty())
+    options.module_options["messaging"]["smtp_password_file"] = smtp_password_file;
   options.config_file = config_file;
+  try {
+    options.http_trusted_proxies = ParseIpNetworks(trusted_proxies);
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError(fmt::format("--http-trusted-proxies: {}", error.what()));
+  }
+  try {
+    options.webhook_allow_cidrs = ParseIpNetworks(webhook_allow_cidrs);
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError(fmt::format("--webhook-allow-cidr: {}", error.what()));
+  }
   std::stringstream list(modules_list);
   for (std::string name; std::getline(list, name, ',');) {
     if (!name.empty()) options.modules.push_back(name);

@@ -9,12 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "karton/kernel/network.h"
+
 namespace karton::kernel {
 
 struct ServerOptions {
   std::filesystem::path config_file;
   std::filesystem::path data_dir = "var";
   std::string database_url;  // empty: run the embedded PostgreSQL
+  // The database password, read from this file rather than given in the URL.
+  std::filesystem::path database_password_file;
   std::string grpc_listen = "127.0.0.1:50051";
   std::string http_listen = "127.0.0.1:8080";
   // How the outside world reaches the HTTP side; empty: http://<http_listen>.
@@ -30,6 +34,7 @@ struct ServerOptions {
   int http_api_queue = 64;
   int http_max_connections = 1024;
   int http_max_connections_per_address = 64;
+  std::vector<IpNetwork> http_trusted_proxies;
   double shutdown_grace_seconds = 10;
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int job_workers = 2;
@@ -42,6 +47,8 @@ struct ServerOptions {
   int event_retention_days = 30;
   int webhook_max_failures = 20;
   int webhook_timeout_seconds = 10;
+  // Inner networks webhooks may reach (loopback, private, ... are refused).
+  std::vector<IpNetwork> webhook_allow_cidrs;
   int event_claim_seconds = 30;
   bool test_clock = false;
   // --module-option <module>.<key>=<value>: module -> key -> value.

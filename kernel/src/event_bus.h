@@ -30,6 +30,7 @@
 #include "event_store.h"
 #include "karton/kernel/clock.h"
 #include "karton/kernel/events.h"
+#include "karton/kernel/network.h"
 
 namespace soci {
 class session;
@@ -53,6 +54,8 @@ struct EventBusOptions {
   // How long a delivery claim holds before another kartond may take over;
   // every delivered event renews it.
   int claim_lease_seconds = 30;
+  // Inner networks webhooks may reach all the same (--webhook-allow-cidr).
+  std::vector<IpNetwork> webhook_allowed_networks;
 };
 
 struct DeclaredTopic {

@@ -277,7 +277,8 @@ grpc::Status WebhookServiceImpl::CreateWebhook(grpc::ServerContext* context,
                                                v1::Webhook* response) {
   const v1::Webhook& webhook = request->webhook();
   if (webhook.url().empty()) return InvalidField("webhook.url", "is required");
-  if (auto problem = WebhookUrlProblem(webhook.url()); !problem.empty()) {
+  if (auto problem = WebhookUrlProblem(webhook.url(), bus_.Options().webhook_allowed_networks);
+      !problem.empty()) {
     return InvalidField("webhook.url", problem);
   }
   std::vector<std::string> patterns;

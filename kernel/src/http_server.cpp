@@ -728,6 +728,14 @@ class HttpServer::Impl {
     request.path_params = std::move(match->path_params);
     request.body = std::move(message.body());
     request.remote_address = remote_address;
+    if (limits_.trusted_proxies.empty()) {
+      request.client_address = remote_address;
+    } else {
+      const auto forwarded = request.headers.find("x-forwarded-for");
+      request.client_address = ForwardedClient(
+          remote_address, forwarded == request.headers.end() ? "" : forwarded->second,
+          limits_.trusted_proxies);
+    }
 
     const HttpHandler& handler = *match->handler;
     const std::string& pattern = *match->pattern;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "karton/kernel/http.h"
+#include "karton/kernel/network.h"
 
 namespace karton::kernel {
 
@@ -61,6 +62,8 @@ struct HttpServerLimits {
   // apply to loopback peers: a proxy on this machine carries every visitor.
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;
+  // Peers whose X-Forwarded-For is believed (HttpRequest::client_address).
+  std::vector<IpNetwork> trusted_proxies;
 };
 
 // Serves the router over HTTP/1.1 with keep-alive. One event-loop thread does

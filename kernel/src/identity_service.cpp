@@ -7,6 +7,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -488,11 +489,21 @@ bool BootstrapAdmin(Database& database, AuditLog& audit, const std::filesystem::
   identity::InsertToken(session, user.id, "created at first start", secret.hash_hex, secret.prefix,
                         std::nullopt);
   // Written before the commit: if the file cannot be written, no admin
-  // exists whose token nobody knows.
-  const int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // exists whose token nobody knows. A symbolic link planted in its place is
+  // not followed (the token would land wherever it points), and a file left
+  // there with wider permissions is narrowed to the owner before the secret
+  // goes in.
+  const int fd =
+      ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     throw std::runtime_error(fmt::format("cannot write the admin token to {}: {}",
                                          token_file.string(), std::strerror(errno)));
+  }
+  if (::fchmod(fd, 0600) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw std::runtime_error(fmt::format("cannot make {} private to its owner: {}",
+                                         token_file.string(), std::strerror(error)));
   }
   const std::string line = secret.secret + "\n";
   const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());

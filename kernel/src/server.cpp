@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "job_service.h"
 #include "json_gateway.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/secrets.h"
 #include "kernel_migrations.h"
 #include "kernel_service.h"
 #include "metrics.h"
@@ -76,6 +78,33 @@ class DataDirectoryLock {
  private:
   int fd_ = -1;
 };
+
+// `conninfo` (a postgresql:// URL or key=value pairs) with `password` set,
+// as key=value pairs: a URL and pairs cannot be mixed, so libpq parses it.
+std::string ConnectionStringWithPassword(const std::string& conninfo, const std::string& password) {
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> parsed(
+      PQconninfoParse(conninfo.c_str(), &error), &PQconninfoFree);
+  if (!parsed) {
+    const std::string reason = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    throw ConfigError("--database-url: " + reason);
+  }
+  const auto quoted = [](std::string_view value) {
+    std::string text = "'";
+    for (const char c : value) {
+      if (c == '\\' || c == '\'') text += '\\';
+      text += c;
+    }
+    return text + "'";
+  };
+  std::string pairs;
+  for (const PQconninfoOption* option = parsed.get(); option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || std::string_view(option->keyword) == "password") continue;
+    pairs += fmt::format("{}={} ", option->keyword, quoted(option->val));
+  }
+  return pairs + "password=" + quoted(password);
+}
 
 std::filesystem::path DefaultModulesDirectory(const std::filesystem::path& executable) {
   std::error_code error;
@@ -216,6 +245,15 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
 
     data_lock.emplace(options.data_dir);
     std::string connection_string = options.database_url;
+    if (!options.database_password_file.empty()) {
+      if (connection_string.empty()) {
+        throw ConfigError(
+            "--database-password-file needs --database-url: the embedded PostgreSQL takes no "
+            "password (it listens on loopback and trusts kartond's own user only)");
+      }
+      connection_string = ConnectionStringWithPassword(
+          connection_string, ReadSecretFile(options.database_password_file));
+    }
     if (connection_string.empty()) {
       embedded.emplace(PostgresClusterOptions{std::filesystem::absolute(options.data_dir),
                                               options.postgres_bin_dir, true, "karton"});
@@ -242,7 +280,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                                       std::chrono::milliseconds(options.event_poll_ms),
                                       options.event_max_attempts, options.webhook_max_failures,
                                       std::chrono::seconds(options.webhook_timeout_seconds),
-                                      options.event_retention_days, options.event_claim_seconds});
+                                      options.event_retention_days, options.event_claim_seconds,
+                                      options.webhook_allow_cidrs});
     kernel_jobs = job_queue->ForModule("kernel");
     kernel_jobs->Handle("purge_events", [&event_bus](const JobRun&) { event_bus->PurgeExpired(); });
     grpc_host.emplace(metrics);
@@ -327,7 +366,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                          .api_queue = static_cast<std::size_t>(options.http_api_queue),
                          .max_connections = static_cast<std::size_t>(options.http_max_connections),
                          .max_connections_per_address =
-                             static_cast<std::size_t>(options.http_max_connections_per_address)});
+                             static_cast<std::size_t>(options.http_max_connections_per_address),
+                         .trusted_proxies = options.http_trusted_proxies});
     http_server->Start();
     modules->SetPublicUrl(options.public_url.empty() ? "http://" + http_server->BoundAddress()
                                                      : options.public_url);

@@ -1,10 +1,17 @@
 #include "webhook_sender.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace karton::kernel {
@@ -18,6 +25,64 @@ struct CurlDeleter {
 
 // The receiver's answer body is not needed; read and drop it.
 std::size_t DiscardBody(char*, std::size_t size, std::size_t count, void*) { return size * count; }
+
+struct RefusedRange {
+  const char* network;
+  const char* kind;
+};
+// What a webhook may not reach unless allowed (webhook_sender.h).
+constexpr RefusedRange kRefusedRanges[] = {
+    {"0.0.0.0/8", "an unspecified"},
+    {"10.0.0.0/8", "a private"},
+    {"100.64.0.0/10", "a shared (CGNAT)"},
+    {"127.0.0.0/8", "a loopback"},
+    {"169.254.0.0/16", "a link-local"},
+    {"172.16.0.0/12", "a private"},
+    {"192.0.0.0/24", "a reserved"},
+    {"192.168.0.0/16", "a private"},
+    {"198.18.0.0/15", "a benchmarking"},
+    {"224.0.0.0/4", "a multicast"},
+    {"240.0.0.0/4", "a reserved"},
+    {"::/128", "an unspecified"},
+    {"::1/128", "a loopback"},
+    {"fc00::/7", "a private"},
+    {"fe80::/10", "a link-local"},
+    {"ff00::/8", "a multicast"},
+    {"64:ff9b::/96", "a translated (NAT64)"},
+};
+
+// What the connect callback found, for the delivery's error.
+struct ConnectGuard {
+  const std::vector<IpNetwork>* allowed = nullptr;
+  std::string refused;
+};
+
+// libcurl asks this for every socket it connects, after name resolution:
+// the one place that sees the address actually used.
+curl_socket_t OpenCheckedSocket(void* client, curlsocktype purpose, curl_sockaddr* target) {
+  auto& guard = *static_cast<ConnectGuard*>(client);
+  std::optional<IpAddress> address;
+  if (purpose == CURLSOCKTYPE_IPCXN && target->family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&target->addr);
+    IpAddress v4;
+    std::memcpy(v4.bytes.data(), &in->sin_addr, 4);
+    address = v4;
+  } else if (purpose == CURLSOCKTYPE_IPCXN && target->family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&target->addr);
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    address = IpAddress::Parse(text);  // reads IPv4-mapped addresses as IPv4
+  }
+  if (!address) {
+    guard.refused = "only IPv4 and IPv6 connections are made";
+    return CURL_SOCKET_BAD;
+  }
+  if (auto problem = WebhookAddressProblem(*address, *guard.allowed); !problem.empty()) {
+    guard.refused = std::move(problem);
+    return CURL_SOCKET_BAD;
+  }
+  return socket(target->family, target->socktype | SOCK_CLOEXEC, target->protocol);
+}
 
 }  // namespace
 
@@ -41,7 +106,23 @@ std::string WebhookSignature(std::string_view secret, std::string_view timestamp
   return std::string("v1=") + hex;
 }
 
-std::string WebhookUrlProblem(const std::string& url) {
+std::string WebhookAddressProblem(const IpAddress& address, const std::vector<IpNetwork>& allowed) {
+  if (std::any_of(allowed.begin(), allowed.end(),
+                  [&](const IpNetwork& network) { return network.Contains(address); })) {
+    return "";
+  }
+  for (const auto& range : kRefusedRanges) {
+    if (IpNetwork::Parse(range.network)->Contains(address)) {
+      return fmt::format(
+          "{} is {} address, which webhooks may not reach unless an admin allows it "
+          "(--webhook-allow-cidr)",
+          address.ToString(), range.kind);
+    }
+  }
+  return "";
+}
+
+std::string WebhookUrlProblem(const std::string& url, const std::vector<IpNetwork>& allowed) {
   std::unique_ptr<CURLU, CurlDeleter> parsed(curl_url());
   if (!parsed) return "cannot be parsed";
   if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
@@ -57,13 +138,23 @@ std::string WebhookUrlProblem(const std::string& url) {
     problem = "must start with http:// or https://";
   } else if (host == nullptr || *host == '\0') {
     problem = "has no host";
+  } else {
+    std::string host_text = host;
+    if (host_text.size() > 2 && host_text.front() == '[')
+      host_text = host_text.substr(1, host_text.size() - 2);
+    std::transform(host_text.begin(), host_text.end(), host_text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (host_text == "localhost" || host_text.ends_with(".localhost")) host_text = "127.0.0.1";
+    if (const auto literal = IpAddress::Parse(host_text))
+      problem = WebhookAddressProblem(*literal, allowed);
   }
   curl_free(scheme);
   curl_free(host);
   return problem;
 }
 
-WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout) {
+WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout,
+                           const std::vector<IpNetwork>& allowed) {
   WebhookOutcome outcome;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) {
@@ -105,10 +196,17 @@ WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout
   curl_easy_setopt(handle, CURLOPT_USERAGENT, "karton-webhooks/1");
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, DiscardBody);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  // An http_proxy in kartond's environment would hide the real target.
+  curl_easy_setopt(handle, CURLOPT_PROXY, "");
+  ConnectGuard guard{&allowed, {}};
+  curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, OpenCheckedSocket);
+  curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, &guard);
 
   const CURLcode result = curl_easy_perform(handle);
   if (result != CURLE_OK) {
-    outcome.error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(result);
+    outcome.error = !guard.refused.empty()    ? "not connected: " + guard.refused
+                    : error_buffer[0] != '\0' ? error_buffer
+                                              : curl_easy_strerror(result);
     return outcome;
   }
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &outcome.http_status);

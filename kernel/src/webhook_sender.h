@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "karton/kernel/network.h"
 
 namespace karton::kernel {
 
@@ -21,9 +24,19 @@ inline constexpr std::string_view kWebhookTopicHeader = "Karton-Event-Topic";
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,
                              std::string_view body);
 
-// "" when `url` is an absolute http:// or https:// URL with a host;
-// otherwise what is wrong with it.
-std::string WebhookUrlProblem(const std::string& url);
+// Webhooks are requests kartond makes on an admin's word to an address it
+// is given; pointed inwards they would reach what only kartond's machine can
+// reach (the embedded PostgreSQL's port, cloud metadata at 169.254.169.254,
+// services on the office network). So these are refused unless an admin
+// allows a range with --webhook-allow-cidr: loopback, private (RFC 1918,
+// fc00::/7), carrier-grade NAT, link-local, unspecified, multicast and
+// reserved addresses. "" when `address` may be reached; otherwise why not.
+std::string WebhookAddressProblem(const IpAddress& address, const std::vector<IpNetwork>& allowed);
+
+// "" when `url` is an absolute http:// or https:// URL with a host that is
+// not "localhost" nor a refused address literal; otherwise what is wrong
+// with it. Host names are checked again after every resolution, at delivery.
+std::string WebhookUrlProblem(const std::string& url, const std::vector<IpNetwork>& allowed);
 
 // libcurl's process-wide set-up and tear-down, for the life of kartond.
 class CurlGlobalScope {
@@ -50,8 +63,10 @@ struct WebhookOutcome {
 };
 
 // Blocking; safe to call from several threads at once. Redirects are not
-// followed (a webhook URL names its endpoint exactly) and only http/https
-// are spoken.
-WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout);
+// followed (a webhook URL names its endpoint exactly), only http/https are
+// spoken, no proxy from the environment is used, and every address the name
+// resolves to is checked with WebhookAddressProblem as it is connected to.
+WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout,
+                           const std::vector<IpNetwork>& allowed);
 
 }  // namespace karton::kernel

@@ -11,6 +11,7 @@
 #include "demo_data.h"
 #include "event_handlers.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/numbers.h"
 #include "lead_service.h"
 #include "opportunity_service.h"
 #include "record_access_service.h"
@@ -40,6 +41,17 @@ WebFormLimits ReadLimits(kernel::ModuleContext& context) {
   return limits;
 }
 
+int ReadConfirmationsPerRecipient(kernel::ModuleContext& context) {
+  const auto text = context.Option("form_confirmations_per_recipient");
+  if (!text) return 3;
+  const auto count = kernel::ParseInt64(*text);
+  if (!count || *count < 0 || *count > 1000) {
+    throw std::invalid_argument(
+        "--module-option crm.form_confirmations_per_recipient must be 0 (no cap) to 1000");
+  }
+  return static_cast<int>(*count);
+}
+
 }  // namespace
 
 CrmModule::CrmModule() = default;
@@ -67,10 +79,12 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                    [&context](const kernel::Event& event, soci::session&) {
                      SendActivityReminder(context, event);
                    });
-  events.Subscribe("confirmations", {"crm.lead.created"},
-                   [&context](const kernel::Event& event, soci::session& session) {
-                     SendConfirmation(context, event, session);
-                   });
+  const int confirmations_per_recipient = ReadConfirmationsPerRecipient(context);
+  events.Subscribe(
+      "confirmations", {"crm.lead.created"},
+      [&context, confirmations_per_recipient](const kernel::Event& event, soci::session& session) {
+        SendConfirmation(context, event, session, confirmations_per_recipient);
+      });
   events.Subscribe(
       "assignee_notices", {"crm.lead.assigned"},
       [&context](const kernel::Event& event, soci::session&) { NotifyAssignee(context, event); });

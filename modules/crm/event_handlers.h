@@ -9,9 +9,12 @@
 namespace karton::crm {
 
 // crm.lead.created: a web form lead's confirmation to the submitter
-// (the form's confirmation template, through messaging).
+// (the form's confirmation template, through messaging). An address that
+// form leads already named `max_per_recipient_per_day` times in the 24
+// hours before this lead gets none: forms must not become a way to mail
+// someone else over and over. 0: no cap.
 void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
-                      soci::session& session);
+                      soci::session& session, int max_per_recipient_per_day);
 
 // crm.lead.assigned: tells the assignee by email (messaging).
 void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event);

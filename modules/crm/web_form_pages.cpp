@@ -11,6 +11,7 @@
 
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/network.h"
 #include "karton/kernel/transaction.h"
 #include "web_form_repository.h"
 #include "web_form_rules.h"
@@ -124,29 +125,6 @@ HttpResponse WebFormPages::Preflight(const HttpRequest& request) {
   return Guard(&WebFormPages::ServePreflight, request);
 }
 
-bool WebFormPages::Admit(const std::string& address) {
-  if (limits_.posts_per_minute <= 0) return true;
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(buckets_mutex_);
-  if (buckets_.size() > 100000) {
-    // Forget addresses that are back to a full bucket anyway.
-    for (auto it = buckets_.begin(); it != buckets_.end();) {
-      it = now - it->second.updated > std::chrono::minutes(1) ? buckets_.erase(it) : std::next(it);
-    }
-  }
-  auto [it, fresh] = buckets_.try_emplace(address, Bucket{limits_.posts_per_minute, now});
-  Bucket& bucket = it->second;
-  if (!fresh) {
-    const double seconds = std::chrono::duration<double>(now - bucket.updated).count();
-    bucket.tokens = std::min(limits_.posts_per_minute,
-                             bucket.tokens + seconds * limits_.posts_per_minute / 60.0);
-    bucket.updated = now;
-  }
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
-}
-
 HttpResponse WebFormPages::ServeForm(const HttpRequest& request) {
   auto lease = context_.Db().Acquire();
   const auto form =
@@ -229,10 +207,11 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
       }
       return response;
     };
-    if (!Admit(request.remote_address)) {
+    if (const auto verdict = posts_.Take(kernel::AddressGroup(request.client_address));
+        !verdict.admitted) {
       HttpResponse limited = JsonError(429, "resource_exhausted",
                                        "too many submissions from this address; try again later");
-      limited.headers["retry-after"] = "60";
+      limited.headers["retry-after"] = std::to_string(verdict.retry_after.count());
       return with_cors(std::move(limited));
     }
     std::string problem;

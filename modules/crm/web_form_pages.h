@@ -13,28 +13,33 @@
 // form again with the errors marked), and creates nothing.
 #pragma once
 
-#include <chrono>
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "karton/kernel/http.h"
 #include "karton/kernel/module.h"
+#include "karton/kernel/rate_limit.h"
 #include "lead_intake.h"
 
 namespace karton::crm {
 
 struct WebFormLimits {
-  // Submissions per minute from one client address (a minute's worth may
-  // come at once); 0: no limit.
+  // Submissions per minute from one visitor (a minute's worth may come at
+  // once); 0: no limit. A visitor is the client's IPv4 address or IPv6 /64,
+  // read through trusted proxies (HttpRequest::client_address).
   double posts_per_minute = 10;
+  // Visitors whose recent posts are remembered; beyond it the one seen
+  // longest ago is forgotten, so a flood from many addresses stays bounded.
+  std::size_t max_tracked_visitors = 100000;
   std::size_t max_body_bytes = 64 * 1024;
 };
 
 class WebFormPages {
  public:
   WebFormPages(kernel::ModuleContext& context, LeadIntake& intake, WebFormLimits limits)
-      : context_(context), intake_(intake), limits_(limits) {}
+      : context_(context),
+        intake_(intake),
+        limits_(limits),
+        posts_({.per_minute = limits.posts_per_minute, .max_keys = limits.max_tracked_visitors}) {}
 
   kernel::HttpResponse Show(const kernel::HttpRequest& request);
   kernel::HttpResponse Embed(const kernel::HttpRequest& request);
@@ -43,8 +48,6 @@ class WebFormPages {
   kernel::HttpResponse Preflight(const kernel::HttpRequest& request);
 
  private:
-  // False when `address` has used up its submissions for now.
-  bool Admit(const std::string& address);
   kernel::HttpResponse Guard(kernel::HttpResponse (WebFormPages::*page)(const kernel::HttpRequest&),
                              const kernel::HttpRequest& request);
   kernel::HttpResponse ServeForm(const kernel::HttpRequest& request);
@@ -55,12 +58,7 @@ class WebFormPages {
   kernel::ModuleContext& context_;
   LeadIntake& intake_;
   WebFormLimits limits_;
-  struct Bucket {
-    double tokens = 0;
-    std::chrono::steady_clock::time_point updated;
-  };
-  std::mutex buckets_mutex_;
-  std::map<std::string, Bucket> buckets_;
+  kernel::RateLimiter posts_;  // per visitor
 };
 
 }  // namespace karton::crm

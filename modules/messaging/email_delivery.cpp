@@ -157,8 +157,15 @@ DeliveryOutcome SmtpSender::Send(const std::string& to, const std::string& mime)
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  // STARTTLS whenever the server offers it; smtps:// is TLS throughout.
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // STARTTLS whenever the server offers it, and no login without it;
+  // smtps:// is TLS throughout.
+  const bool logs_in = !settings_.username.empty();
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                   static_cast<long>(logs_in ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+  if (logs_in) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.password.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, envelope_from.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients.get());
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
@@ -181,6 +188,12 @@ DeliveryOutcome SmtpSender::Send(const std::string& to, const std::string& mime)
   if (result == CURLE_OK) {
     GiveBack(std::move(connection));
     return {DeliveryOutcome::Kind::kSent, fmt::format("{}", reply), "", 0};
+  }
+  if (result == CURLE_USE_SSL_FAILED) {
+    // Retried: the server (or something in the way) may offer TLS again.
+    return DeliveryOutcome::Temporary(
+        "the SMTP server did not offer STARTTLS, and the SMTP credentials are sent over TLS "
+        "only (use an smtps:// URL or a server with STARTTLS)");
   }
   const std::string detail =
       fmt::format("{} (SMTP reply {}): {}", curl_easy_strerror(result), reply,

@@ -12,9 +12,15 @@
 namespace karton::messaging {
 
 struct SmtpSettings {
-  // smtp://[user:password@]host:port (STARTTLS when the server offers it)
-  // or smtps://... (TLS from the first byte): kartond's --smtp-url.
+  // smtp://host:port (STARTTLS when the server offers it) or smtps://...
+  // (TLS from the first byte): kartond's --smtp-url without its user-info.
   std::string url;
+  // From --smtp-url's user-info; the password may instead come from
+  // --smtp-password-file. With a user set, an smtp:// session must turn to
+  // TLS (STARTTLS) before it logs in, or nothing is sent: credentials never
+  // cross the network in clear text.
+  std::string username;
+  std::string password;
   // "Name <address>" or "address": kartond's --mail-from.
   std::string from;
   std::chrono::seconds timeout{60};

@@ -1,8 +1,12 @@
 #include "settings.h"
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <memory>
 #include <stdexcept>
+
+#include "karton/kernel/secrets.h"
 
 namespace karton::messaging {
 namespace {
@@ -25,23 +29,60 @@ double RateOption(kernel::ModuleContext& context, const char* key, double fallba
   return rate;
 }
 
+// The URL libcurl is given carries no credentials: they go separately, so
+// that the URL may be logged and shown.
+SmtpSettings SplitSmtpUrl(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    throw std::invalid_argument(
+        fmt::format("--smtp-url '{}' is not a URL", kernel::RedactedUrl(url)));
+  }
+  SmtpSettings settings;
+  const auto take = [&](CURLUPart part, std::string& into) {
+    char* value = nullptr;
+    if (curl_url_get(parsed.get(), part, &value, CURLU_URLDECODE) == CURLUE_OK && value) {
+      into = value;
+    }
+    curl_free(value);
+    curl_url_set(parsed.get(), part, nullptr, 0);
+  };
+  take(CURLUPART_USER, settings.username);
+  take(CURLUPART_PASSWORD, settings.password);
+  char* without = nullptr;
+  curl_url_get(parsed.get(), CURLUPART_URL, &without, 0);
+  settings.url = without != nullptr ? without : url;
+  curl_free(without);
+  return settings;
+}
+
 }  // namespace
 
 ChannelSettings ReadChannelSettings(kernel::ModuleContext& context) {
   ChannelSettings settings;
   const auto url = context.Option("smtp_url");
   const auto from = context.Option("mail_from");
+  const auto password_file = context.Option("smtp_password_file");
   if (url && !url->empty()) {
     if (url->rfind("smtp://", 0) != 0 && url->rfind("smtps://", 0) != 0) {
-      throw std::invalid_argument(
-          fmt::format("--smtp-url '{}' must start with smtp:// or smtps://", *url));
+      throw std::invalid_argument(fmt::format("--smtp-url '{}' must start with smtp:// or smtps://",
+                                              kernel::RedactedUrl(*url)));
     }
     if (!from || AddressOf(*from).find('@') == std::string::npos) {
       throw std::invalid_argument(
           "--mail-from must be an address (\"Name <address>\" or \"address\") when --smtp-url "
           "is given");
     }
-    settings.smtp = SmtpSettings{.url = *url, .from = *from};
+    settings.smtp = SplitSmtpUrl(*url);
+    settings.smtp->from = *from;
+    if (password_file && !password_file->empty()) {
+      if (settings.smtp->username.empty()) {
+        throw std::invalid_argument(
+            "--smtp-password-file needs a user in --smtp-url (smtp://user@host:port)");
+      }
+      settings.smtp->password = kernel::ReadSecretFile(*password_file);
+    }
+  } else if (password_file && !password_file->empty()) {
+    throw std::invalid_argument("--smtp-password-file needs --smtp-url");
   }
   const auto sms_url = context.Option("sms_url");
   const auto sms_key = context.Option("sms_api_key");

@@ -204,5 +204,55 @@ TEST_F(CrmTest, ABurstLargerThanTheConnectionPoolIsServedWithoutStalls) {
   EXPECT_EQ(AllLeads().size(), static_cast<std::size_t>(kSubmissions));
 }
 
+TEST_F(CrmTest, BehindATrustedProxyEachVisitorHasItsOwnLimitAndAnAddressGetsFewConfirmations) {
+  Start({"--http-trusted-proxies", "127.0.0.1", "--module-option", "crm.form_posts_per_minute=2",
+         "--module-option", "crm.form_confirmations_per_recipient=2"});
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  messaging::v1::CreateTemplateRequest create_template;
+  auto* tmpl = create_template.mutable_template_();
+  tmpl->set_name("form_thanks");
+  tmpl->set_language("hu");
+  tmpl->set_channel(messaging::v1::CHANNEL_EMAIL);
+  tmpl->set_subject("Köszönjük!");
+  tmpl->set_text_body("Megkaptuk.");
+  messaging::v1::Template stored_template;
+  ASSERT_TRUE(messaging_->CreateTemplate(As().get(), create_template, &stored_template).ok());
+  NewContactForm(NewTeam("Sales", {anna.id}), anna.id, "form_thanks");
+
+  // Every post names the same victim's address, as a flood of confirmations would.
+  const auto post_from = [&](const std::string& visitor) {
+    std::string answer;
+    return HttpCall(
+        kartond_->HttpAddress(), "POST", "/forms/contact",
+        {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Forwarded-For", visitor}},
+        "name=Victim&email=victim%40example.hu&category=question", answer);
+  };
+  // Two a minute per visitor: the proxy's own address is not the bucket.
+  EXPECT_EQ(post_from("203.0.113.1"), 303);
+  EXPECT_EQ(post_from("203.0.113.1"), 303);
+  EXPECT_EQ(post_from("203.0.113.1"), 429);
+  EXPECT_EQ(post_from("203.0.113.2"), 303);
+  // A spoofed entry before the proxy's own does not make a new visitor.
+  EXPECT_EQ(post_from("198.51.100.7, 203.0.113.1"), 429);
+  // IPv6 visitors are counted by their /64.
+  EXPECT_EQ(post_from("2001:db8:1:2::1"), 303);
+  EXPECT_EQ(post_from("2001:db8:1:2::2"), 303);
+  EXPECT_EQ(post_from("2001:db8:1:2:ffff::3"), 429);
+  EXPECT_EQ(post_from("2001:db8:1:3::1"), 303);
+  ASSERT_EQ(AllLeads().size(), 6u);
+
+  // Six leads, six notices to Anna, but two confirmations to the address.
+  ASSERT_TRUE(sink_->WaitForMessages(8, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  int to_victim = 0, to_anna = 0;
+  for (const auto& mail : sink_->Messages()) {
+    to_victim += mail.recipients.at(0) == "victim@example.hu";
+    to_anna += mail.recipients.at(0) == "anna@karton.example";
+  }
+  EXPECT_EQ(to_victim, 2);
+  EXPECT_EQ(to_anna, 6);
+  EXPECT_TRUE(kartond_->LogShows("not sent: its address had 2 form confirmations"));
+}
+
 }  // namespace
 }  // namespace karton::testing

@@ -28,16 +28,12 @@ class EventsTestBase : public ::testing::Test {
   // fallbacks (NOTIFY wakes delivery; claims matter after a crash).
   std::unique_ptr<KartondProcess> Start(const TemporaryDirectory& data_dir,
                                         std::vector<std::string> extra = {}) {
-    std::vector<std::string> arguments = {"--database-url",
-                                          conninfo_,
-                                          "--data-dir",
-                                          data_dir.Path().string(),
-                                          "--modules-dir",
+    std::vector<std::string> arguments = {"--database-url", conninfo_, "--data-dir",
+                                          data_dir.Path().string(), "--modules-dir",
                                           TestModulesDirectory("events").string(),
-                                          "--event-poll-ms",
-                                          "200",
-                                          "--event-claim-seconds",
-                                          "2"};
+                                          "--event-poll-ms", "200", "--event-claim-seconds", "2",
+                                          // The receivers listen on loopback.
+                                          "--webhook-allow-cidr", "127.0.0.1/32"};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     auto kartond = std::make_unique<KartondProcess>(arguments);
     EXPECT_TRUE(kartond->WaitUntilReady()) << kartond->Stderr();

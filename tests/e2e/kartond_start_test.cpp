@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -75,7 +77,7 @@ TEST_F(KartondTest, ListsModulesInDependencyOrder) {
   EXPECT_EQ(response.modules(2).depends(0).min_version(), "1.1.0");
   for (const auto& module : response.modules()) {
     EXPECT_EQ(module.state(), kernel::v1::MODULE_STATE_STARTED) << module.name();
-    EXPECT_EQ(module.kernel_api_version(), 2u);
+    EXPECT_EQ(module.kernel_api_version(), 3u);
   }
 }
 
@@ -369,6 +371,84 @@ TEST_F(KartondTest, RefusesAnUnwritableDataDirectory) {
   EXPECT_NE(kartond.Stderr().find("kartond: error: cannot create data directory /proc/karton"),
             std::string::npos)
       << kartond.Stderr();
+}
+
+TEST_F(KartondTest, TheAdminTokenFileIsPrivateAndALinkInItsPlaceIsNotFollowed) {
+  // A file left in the data dir with wider permissions is narrowed first.
+  const auto token_file = data_dir_.Path() / "admin.token";
+  { std::ofstream(token_file) << "stale\n"; }
+  std::filesystem::permissions(token_file, std::filesystem::perms(0644));
+  {
+    KartondProcess kartond(Arguments());
+    ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  }
+  EXPECT_EQ(std::filesystem::status(token_file).permissions(), std::filesystem::perms(0600));
+  std::string token;
+  std::getline(std::ifstream(token_file), token);
+  EXPECT_NE(token, "stale");
+
+  // A symbolic link planted where the token goes: kartond does not write
+  // through it, and no admin is created whose token nobody has.
+  TemporaryDirectory elsewhere;
+  const auto target = elsewhere.Path() / "stolen";
+  { std::ofstream(target) << "untouched\n"; }
+  TemporaryDirectory data_dir;
+  std::filesystem::create_symlink(target, data_dir.Path() / "admin.token");
+  KartondProcess kartond({"--database-url",
+                          SharedPostgres().CreateDatabase("t_kartond_admin_token_link"),
+                          "--data-dir", data_dir.Path().string(), "--modules-dir",
+                          TestModulesDirectory("good").string()});
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  EXPECT_NE(kartond.Stderr().find("kartond: error: cannot write the admin token"),
+            std::string::npos)
+      << kartond.Stderr();
+  std::string content;
+  std::getline(std::ifstream(target), content);
+  EXPECT_EQ(content, "untouched");
+}
+
+TEST_F(KartondTest, TheDatabasePasswordMayComeFromAFile) {
+  // The throwaway cluster's conninfo ends in "password=<hex> dbname=<name>":
+  // take the password out of it and into a file.
+  const std::size_t at = conninfo_.find(" password=");
+  ASSERT_NE(at, std::string::npos) << conninfo_;
+  const std::size_t end = conninfo_.find(' ', at + 1);
+  const std::string password = conninfo_.substr(at + 10, end - at - 10);
+  const std::string without_password = conninfo_.substr(0, at) + conninfo_.substr(end);
+  const auto password_file = data_dir_.Path() / "db.password";
+  const auto start = [&](const std::string& url) {
+    return std::make_unique<KartondProcess>(std::vector<std::string>{
+        "--database-url", url, "--data-dir", data_dir_.Path().string(), "--modules-dir",
+        TestModulesDirectory("good").string(), "--database-password-file", password_file.string()});
+  };
+  { std::ofstream(password_file) << password << "\n"; }
+  {
+    auto kartond = start(without_password);
+    ASSERT_TRUE(kartond->WaitUntilReady()) << kartond->Stderr();
+  }
+  // The file's password wins over one in the URL, and shows nowhere.
+  { std::ofstream(password_file, std::ios::trunc) << "wrong-'pass\\word\n"; }
+  auto wrong = start(conninfo_);
+  EXPECT_EQ(wrong->WaitForExit(), 1);
+  EXPECT_NE(wrong->Stderr().find("password authentication failed"), std::string::npos)
+      << wrong->Stderr();
+  EXPECT_EQ(wrong->Stderr().find("wrong-"), std::string::npos) << wrong->Stderr();
+  EXPECT_EQ(wrong->Stderr().find(password), std::string::npos) << wrong->Stderr();
+
+  { std::ofstream(password_file, std::ios::trunc) << "\n"; }
+  auto empty = start(without_password);
+  EXPECT_EQ(empty->WaitForExit(), 1);
+  EXPECT_NE(empty->Stderr().find("the secret file " + password_file.string() + " is empty"),
+            std::string::npos)
+      << empty->Stderr();
+  TemporaryDirectory embedded_dir;
+  KartondProcess embedded({"--data-dir", embedded_dir.Path().string(), "--modules-dir",
+                           TestModulesDirectory("good").string(), "--database-password-file",
+                           password_file.string()});
+  EXPECT_EQ(embedded.WaitForExit(), 1);
+  EXPECT_NE(embedded.Stderr().find("--database-password-file needs --database-url"),
+            std::string::npos)
+      << embedded.Stderr();
 }
 
 TEST_F(KartondTest, RefusesAnUnknownOption) {

@@ -1,6 +1,7 @@
 // The messaging module end to end: kartond with messaging and partners on a
 // throwaway database, email delivered to a real SMTP server on loopback
 // (aiosmtpd, tests/harness/smtp_sink.py).
+#include <fstream>
 #include <set>
 
 #include "messaging_fixture.h"
@@ -144,6 +145,49 @@ TEST_F(MessagingTest, BadInputNamesTheFieldAndQueuesNothing) {
   mv1::ListMessagesResponse listed;
   ASSERT_TRUE(messaging_->ListMessages(Call().get(), {}, &listed).ok());
   EXPECT_EQ(listed.messages_size(), 0);
+}
+
+TEST_F(MessagingTest, SmtpCredentialsComeFromAFileAndAreNeverSentWithoutTls) {
+  Start();
+  // The sink offers no STARTTLS. With a user and password configured, no
+  // message may go out over it: the login would cross the wire in clear.
+  const std::string host_port = sink_->Url().substr(std::string("smtp://").size());
+  const auto password_file = data_dir_.Path() / "smtp.password";
+  { std::ofstream(password_file) << "pa55-in-a-file\n"; }
+  extra_ = {"--smtp-url",           "smtp://mailer@" + host_port,
+            "--smtp-password-file", password_file.string(),
+            "--log-level",          "debug"};
+  Restart();
+  const mv1::Message queued = SendInline("anna@example.com");
+  mv1::GetMessageRequest get;
+  get.set_id(queued.id());
+  mv1::Message message;
+  for (int i = 0; i < 200 && message.last_error().empty(); ++i) {
+    ASSERT_TRUE(messaging_->GetMessage(Call().get(), get, &message).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(message.last_error().find("over TLS only"), std::string::npos) << message.last_error();
+  EXPECT_NE(message.status(), mv1::MESSAGE_STATUS_SENT);
+  EXPECT_NE(message.status(), mv1::MESSAGE_STATUS_FAILED) << "it is kept to be tried again";
+  EXPECT_TRUE(sink_->Messages().empty());
+  // Neither the password nor the user-info shows in what kartond printed.
+  EXPECT_EQ(kartond_->Stderr().find("pa55-in-a-file"), std::string::npos);
+
+  // A missing password file is a start error that names the file, not a secret.
+  extra_ = {"--smtp-url", "smtp://mailer:pa55-on-the-line@" + host_port, "--smtp-password-file",
+            (data_dir_.Path() / "missing").string()};
+  kartond_.reset();
+  std::vector<std::string> arguments{"--database-url", conninfo_,
+                                     "--data-dir",     data_dir_.Path().string(),
+                                     "--modules-dir",  ProductModulesDirectory().string(),
+                                     "--modules",      "messaging",
+                                     "--mail-from",    "noreply@karton.example"};
+  arguments.insert(arguments.end(), extra_.begin(), extra_.end());
+  KartondProcess refused(arguments);
+  EXPECT_EQ(refused.WaitForExit(), 1);
+  EXPECT_NE(refused.Stderr().find("cannot read the secret file"), std::string::npos)
+      << refused.Stderr();
+  EXPECT_EQ(refused.Stderr().find("pa55-on-the-line"), std::string::npos) << refused.Stderr();
 }
 
 }  // namespace

@@ -227,6 +227,13 @@ TEST_F(WebhooksTest, CreateValidatesNamesTheFieldAndIsIdempotent) {
   request.mutable_webhook()->set_url("ftp://example.com/x");
   request.mutable_webhook()->add_topics("parcels.parcel.created");
   EXPECT_EQ(refused(request), "webhook.url: must start with http:// or https://");
+  // Inner addresses: only the loopback range the fixture allows is taken.
+  request.mutable_webhook()->set_url("http://169.254.169.254/latest/meta-data");
+  EXPECT_EQ(refused(request),
+            "webhook.url: 169.254.169.254 is a link-local address, which webhooks may not reach "
+            "unless an admin allows it (--webhook-allow-cidr)");
+  request.mutable_webhook()->set_url("http://[::1]:5432/");
+  EXPECT_NE(refused(request).find("::1 is a loopback address"), std::string::npos);
   request.mutable_webhook()->set_url(receiver.Url());
   request.mutable_webhook()->set_topics(0, "parcels.box.*");
   EXPECT_EQ(refused(request),

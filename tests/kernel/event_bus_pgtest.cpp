@@ -43,7 +43,8 @@ class EventBusTest : public ::testing::Test {
                                    EventBusOptions{.workers = 2,
                                                    .poll_interval = std::chrono::milliseconds(50),
                                                    .max_attempts = 2,
-                                                   .claim_lease_seconds = 5});
+                                                   .claim_lease_seconds = 5,
+                                                   .webhook_allowed_networks = {}});
     auto shop = bus->ForModule("shop");
     shop->DeclareTopic<Payload>("shop.item.created");
     shop->Subscribe("recorder", {"shop.item.*"},

@@ -60,12 +60,43 @@ TEST(WebhookSender, SignsTimestampDotBodyWithHmacSha256) {
 }
 
 TEST(WebhookSender, AcceptsOnlyAbsoluteHttpUrls) {
-  EXPECT_EQ(WebhookUrlProblem("https://erp.example.com/karton/events"), "");
-  EXPECT_EQ(WebhookUrlProblem("http://127.0.0.1:8081/hook"), "");
-  EXPECT_NE(WebhookUrlProblem("ftp://example.com/x"), "");
-  EXPECT_NE(WebhookUrlProblem("file:///etc/passwd"), "");
-  EXPECT_NE(WebhookUrlProblem("example.com/hook"), "");
-  EXPECT_NE(WebhookUrlProblem("not a url"), "");
+  EXPECT_EQ(WebhookUrlProblem("https://erp.example.com/karton/events", {}), "");
+  EXPECT_EQ(WebhookUrlProblem("http://203.0.113.5:8081/hook", {}), "");
+  EXPECT_NE(WebhookUrlProblem("ftp://example.com/x", {}), "");
+  EXPECT_NE(WebhookUrlProblem("file:///etc/passwd", {}), "");
+  EXPECT_NE(WebhookUrlProblem("example.com/hook", {}), "");
+  EXPECT_NE(WebhookUrlProblem("not a url", {}), "");
+}
+
+TEST(WebhookSender, InnerAddressesAreRefusedUnlessAllowed) {
+  for (const char* inner :
+       {"http://127.0.0.1:5432/", "http://localhost:8080/hook", "http://api.localhost/x",
+        "http://10.1.2.3/hook", "http://172.20.0.1/", "http://192.168.1.1/", "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/", "http://[fd00::5]/",
+        "http://0.0.0.0:8080/", "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/"}) {
+    EXPECT_NE(WebhookUrlProblem(inner, {}).find("--webhook-allow-cidr"), std::string::npos)
+        << inner;
+  }
+  const auto allowed = ParseIpNetworks("127.0.0.1/32,10.0.0.0/8");
+  EXPECT_EQ(WebhookUrlProblem("http://127.0.0.1:8081/hook", allowed), "");
+  EXPECT_EQ(WebhookUrlProblem("http://localhost:8081/hook", allowed), "");
+  EXPECT_EQ(WebhookUrlProblem("http://10.9.9.9/hook", allowed), "");
+  EXPECT_NE(WebhookUrlProblem("http://127.0.0.2/hook", allowed), "");
+  EXPECT_NE(WebhookUrlProblem("http://192.168.1.1/hook", allowed), "");
+  EXPECT_EQ(WebhookAddressProblem(*IpAddress::Parse("8.8.8.8"), {}), "");
+  EXPECT_EQ(WebhookAddressProblem(*IpAddress::Parse("2001:4860::8888"), {}), "");
+}
+
+TEST(WebhookSender, AHostNameThatResolvesInwardsIsRefusedAtConnect) {
+  // "localhost" resolves to loopback: the check at connect time stops it
+  // even when the URL check is bypassed, as a DNS name changing would.
+  const auto outcome =
+      PostWebhook({"http://localhost:9/hook", "a-secret-of-16-chars", "{}", 1, "t.x.y"},
+                  std::chrono::seconds(5), {});
+  EXPECT_FALSE(outcome.delivered);
+  EXPECT_NE(outcome.error.find("is a loopback address, which webhooks may not reach"),
+            std::string::npos)
+      << outcome.error;
 }
 
 }  // namespace

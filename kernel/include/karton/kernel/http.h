@@ -22,7 +22,14 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;      // lower-case names
   std::map<std::string, std::string> path_params;  // from "{name}" segments
   std::string body;
+  // The socket's peer: a proxy, when there is one. Loopback-only routes and
+  // connection caps go by it.
   std::string remote_address;
+  // The visitor: the peer, or when the peer is a trusted proxy
+  // (--http-trusted-proxies), the address it says it serves, read from
+  // X-Forwarded-For (kernel::ForwardedClient in network.h). Per-visitor
+  // limits and logs go by it.
+  std::string client_address;
 };
 
 struct HttpResponse {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "crm_sql.h"
+#include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 
@@ -209,34 +210,46 @@ std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t pa
       {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), Text(limit)}));
 }
 
-std::string FeedToken(soci::session& session, const std::string& kind, std::int64_t owner_id,
-                      const std::string& fresh, TimePoint now) {
-  kernel::RunPrepared(session,
-                      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token, create_time) "
-                      "VALUES ($1, $2, $3, " KARTON_CRM_AT("$4") ") "
-                      "ON CONFLICT (owner_kind, owner_id) DO NOTHING",
-                      {kind, Text(owner_id), fresh, Text(ToEpochMicros(now))});
-  return std::string(kernel::RunPrepared(session,
-                                         "SELECT token FROM crm.calendar_feed WHERE "
-                                         "owner_kind = $1 AND owner_id = $2",
-                                         {kind, Text(owner_id)})
-                         .Text(0, 0));
+// The stored form of a feed token (migration crm/0004 converted old ones).
+#define KARTON_FEED_HASH(param) "encode(sha256(convert_to(" param ", 'UTF8')), 'hex')"
+
+FeedState EnsureFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                     const std::string& fresh, TimePoint now) {
+  const auto inserted = kernel::RunPrepared(
+      session,
+      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token_hash, create_time) "
+      "VALUES ($1, $2, " KARTON_FEED_HASH("$3") ", " KARTON_CRM_AT("$4") ") "
+      "ON CONFLICT (owner_kind, owner_id) DO NOTHING RETURNING owner_id",
+      {kind, Text(owner_id), fresh, Text(ToEpochMicros(now))});
+  const auto stored = kernel::RunPrepared(
+      session,
+      "SELECT (extract(epoch FROM create_time) * 1000000)::bigint FROM crm.calendar_feed "
+      "WHERE owner_kind = $1 AND owner_id = $2",
+      {kind, Text(owner_id)});
+  FeedState state;
+  state.created = inserted.Count() == 1;
+  state.create_time = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      kernel::ParseInt64(stored.Text(0, 0)).value_or(0));
+  return state;
 }
 
 void RotateFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
                 const std::string& fresh, TimePoint now) {
   kernel::RunPrepared(session,
-                      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token, create_time) "
-                      "VALUES ($1, $2, $3, " KARTON_CRM_AT("$4") ") "
-                      "ON CONFLICT (owner_kind, owner_id) DO UPDATE SET token = EXCLUDED.token, "
-                      "create_time = EXCLUDED.create_time",
+                      "INSERT INTO crm.calendar_feed (owner_kind, owner_id, token_hash, create_time) "
+                      "VALUES ($1, $2, " KARTON_FEED_HASH("$3") ", " KARTON_CRM_AT("$4") ") "
+                      "ON CONFLICT (owner_kind, owner_id) DO UPDATE SET "
+                      "token_hash = EXCLUDED.token_hash, create_time = EXCLUDED.create_time",
                       {kind, Text(owner_id), fresh, Text(ToEpochMicros(now))});
 }
 
 std::optional<std::pair<std::string, std::int64_t>> FeedOwner(soci::session& session,
                                                               const std::string& token) {
   const auto rows = kernel::RunPrepared(
-      session, "SELECT owner_kind, owner_id FROM crm.calendar_feed WHERE token = $1", {token});
+      session,
+      "SELECT owner_kind, owner_id FROM crm.calendar_feed WHERE token_hash = " KARTON_FEED_HASH(
+          "$1"),
+      {token});
   if (rows.Count() == 0) return std::nullopt;
   return std::make_pair(std::string(rows.Text(0, 0)), std::stoll(std::string(rows.Text(0, 1))));
 }

@@ -51,10 +51,16 @@ std::vector<v1::Activity> Calendar(soci::session& session, const std::string& us
 std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t partner_id,
                                          const Scope& scope, int limit);
 
-// Calendar feeds: the token of ("user"|"team", id), made with `fresh` when
-// there is none; Rotate replaces it.
-std::string FeedToken(soci::session& session, const std::string& kind, std::int64_t owner_id,
-                      const std::string& fresh, TimePoint now);
+// Calendar feeds of ("user"|"team", id). Only a hash of each token is
+// stored. EnsureFeed stores `fresh` when the owner has no feed yet and says
+// whether it did, and when the current token was made; RotateFeed replaces
+// the token.
+struct FeedState {
+  bool created = false;  // `fresh` is now the feed's token
+  google::protobuf::Timestamp create_time;
+};
+FeedState EnsureFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
+                     const std::string& fresh, TimePoint now);
 void RotateFeed(soci::session& session, const std::string& kind, std::int64_t owner_id,
                 const std::string& fresh, TimePoint now);
 // The owner of a feed token: ("user"|"team", id).

@@ -70,10 +70,12 @@ std::string NewFeedToken() {
   return token;
 }
 
+// `token` is empty when the secret was made earlier: only its hash is kept.
 v1::CalendarFeed FeedFor(const std::string& public_url, const Owner& owner,
-                         const std::string& token) {
+                         const std::string& token, const google::protobuf::Timestamp& made) {
   v1::CalendarFeed feed;
-  feed.set_url(fmt::format("{}/calendar/{}.ics", public_url, token));
+  if (!token.empty()) feed.set_url(fmt::format("{}/calendar/{}.ics", public_url, token));
+  *feed.mutable_create_time() = made;
   if (owner.kind == "team") {
     feed.set_team_id(owner.id);
   } else {
@@ -193,9 +195,10 @@ grpc::Status ActivityServiceImpl::GetCalendarFeed(grpc::ServerContext* context,
       return kernel::InvalidField("team_id", fmt::format("there is no team {}", owner.id));
     }
     auto lease = context_.Db().Acquire();
-    const std::string token = activity_repository::FeedToken(lease.Session(), owner.kind, owner.id,
-                                                             NewFeedToken(), context_.Time().Now());
-    *response = FeedFor(context_.PublicUrl(), owner, token);
+    const std::string fresh = NewFeedToken();
+    const auto state = activity_repository::EnsureFeed(lease.Session(), owner.kind, owner.id, fresh,
+                                                       context_.Time().Now());
+    *response = FeedFor(context_.PublicUrl(), owner, state.created ? fresh : "", state.create_time);
     return grpc::Status::OK;
   });
 }
@@ -212,13 +215,15 @@ grpc::Status ActivityServiceImpl::RotateCalendarFeed(grpc::ServerContext* contex
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const std::string token = NewFeedToken();
-    activity_repository::RotateFeed(lease.Session(), owner.kind, owner.id, token,
-                                    context_.Time().Now());
+    const auto now = context_.Time().Now();
+    activity_repository::RotateFeed(lease.Session(), owner.kind, owner.id, token, now);
     context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
                             "crm.calendar_feed", owner.id,
                             {kernel::FieldChange::Of("rotated", owner.kind, "new secret")});
     transaction.commit();
-    *response = FeedFor(context_.PublicUrl(), owner, token);
+    *response = FeedFor(
+        context_.PublicUrl(), owner, token,
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(now)));
     return grpc::Status::OK;
   });
 }
@@ -238,6 +243,11 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
     found = activity_repository::FeedOwner(lease.Session(), token);
     if (!found) return kernel::HttpResponse::Text(404, "no such calendar\n");
     const Owner owner{found->first, found->second};
+    // A disabled user's calendar goes dark with the account: the URL may
+    // have been copied anywhere while they worked here.
+    if (owner.kind == "user" && teams_.IsDisabled(owner.id)) {
+      return kernel::HttpResponse::Text(404, "no such calendar\n");
+    }
     const auto now = context_.Time().Now();
     activities = activity_repository::Calendar(lease.Session(), UsersOf(teams_, owner),
                                                owner.kind == "team" ? owner.id : 0, now - kFeedPast,

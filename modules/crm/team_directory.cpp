@@ -60,6 +60,7 @@ void TeamDirectory::Refresh() {
   }
   std::lock_guard lock(mutex_);
   members_ = std::move(members);
+  disabled_ = std::move(disabled);
   read_ = std::chrono::steady_clock::now();
 }
 
@@ -67,6 +68,11 @@ std::vector<std::int64_t> TeamDirectory::ActiveMembers(std::int64_t team_id) {
   std::lock_guard lock(mutex_);
   const auto it = members_.find(team_id);
   return it == members_.end() ? std::vector<std::int64_t>{} : it->second;
+}
+
+bool TeamDirectory::IsDisabled(std::int64_t user_id) {
+  std::lock_guard lock(mutex_);
+  return disabled_.count(user_id) > 0;
 }
 
 bool TeamDirectory::Exists(std::int64_t team_id) {

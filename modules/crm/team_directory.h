@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "karton/kernel/module.h"
@@ -31,6 +32,8 @@ class TeamDirectory {
   // team that does not exist. No I/O.
   std::vector<std::int64_t> ActiveMembers(std::int64_t team_id);
   bool Exists(std::int64_t team_id);
+  // True for a user that was disabled when the users were last read.
+  bool IsDisabled(std::int64_t user_id);
 
  private:
   kernel::ModuleContext& context_;
@@ -38,6 +41,7 @@ class TeamDirectory {
   std::mutex mutex_;          // guards what is kept
   std::chrono::steady_clock::time_point read_{};
   std::map<std::int64_t, std::vector<std::int64_t>> members_;
+  std::set<std::int64_t> disabled_;
 };
 
 }  // namespace karton::crm

@@ -122,10 +122,17 @@ TEST_F(CrmActivitiesTest, TheIcsFeedCarriesTheActivityAndRotationRetiresTheOldUr
   const std::string prefix = "http://" + kartond_->HttpAddress();
   ASSERT_EQ(feed.url().rfind(prefix + "/calendar/", 0), 0u) << feed.url();
   const std::string path = feed.url().substr(prefix.size());
-  // The same URL again; nobody else's.
+  // Only a hash of the secret is kept: asked again, the feed is there
+  // without its URL; nobody else's can be asked for.
   cv1::CalendarFeed again;
   ASSERT_TRUE(activities_->GetCalendarFeed(As(anna.token).get(), {}, &again).ok());
-  EXPECT_EQ(again.url(), feed.url());
+  EXPECT_TRUE(again.url().empty()) << again.url();
+  EXPECT_EQ(again.user_id(), anna.id);
+  EXPECT_EQ(again.create_time().seconds(), feed.create_time().seconds());
+  const std::string secret = path.substr(std::string("/calendar/").size(), 43);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM crm.calendar_feed WHERE token_hash = '" +
+                                       secret + "' OR token_hash LIKE '%" + secret + "%'"),
+            "0");
   cv1::GetCalendarFeedRequest other;
   other.set_user_id(anna.id);
   EXPECT_EQ(activities_->GetCalendarFeed(As(peter.token).get(), other, &again).error_code(),
@@ -172,6 +179,22 @@ TEST_F(CrmActivitiesTest, TheIcsFeedCarriesTheActivityAndRotationRetiresTheOldUr
   ASSERT_TRUE(activities_->ListCalendar(As(anna.token).get(), range, &listed).ok());
   ASSERT_EQ(listed.activities_size(), 1);
   EXPECT_EQ(listed.activities(0).id(), meeting.id());
+
+  // Disabling Anna stops her feed (within the few seconds users are kept).
+  kv1::GetUserRequest get_anna;
+  get_anna.set_id(anna.id);
+  kv1::UpdateUserRequest disable;
+  ASSERT_TRUE(identity_->GetUser(As().get(), get_anna, disable.mutable_user()).ok());
+  disable.mutable_user()->set_disabled(true);
+  disable.mutable_update_mask()->add_paths("disabled");
+  kv1::User disabled;
+  ASSERT_TRUE(identity_->UpdateUser(As().get(), disable, &disabled).ok());
+  int status = 200;
+  for (int i = 0; i < 100 && status == 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = HttpGet(kartond_->HttpAddress(), rotated.url().substr(prefix.size()), ics);
+  }
+  EXPECT_EQ(status, 404);
 }
 
 TEST_F(CrmActivitiesTest, CompletingWritesTheTimelineAndTheStaleJobFlagsExactlyTheRightDeals) {

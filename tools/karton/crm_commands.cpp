@@ -958,7 +958,18 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   feed->add_option("--team", bound->team, "A team's");
   feed->add_flag("--rotate", bound->rotate, "Replace the secret: the old URL stops working");
   feed->callback(Run(options, exit_code, [&options, bound] {
-    const auto print = [](const cv1::CalendarFeed& answer) { std::cout << answer.url() << "\n"; };
+    const auto print = [](const cv1::CalendarFeed& answer) {
+      if (!answer.url().empty()) {
+        std::cout << answer.url() << "\n"
+                  << "Keep this URL secret: it is shown only now (karton keeps a hash of it).\n";
+        return;
+      }
+      std::cout << "The feed exists since "
+                << google::protobuf::util::TimeUtil::ToString(answer.create_time())
+                << "; its URL was shown when it was made and is not kept.\n"
+                << "karton activities feed --rotate makes a new URL (the old one stops "
+                   "working).\n";
+    };
     if (bound->rotate) {
       cv1::RotateCalendarFeedRequest request;
       request.set_user_id(bound->user);

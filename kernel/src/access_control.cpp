@@ -427,6 +427,7 @@ grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
   Verdict verdict = Verify(token_hash);
   if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
   if (auto status = Authorize(verdict.caller, path); !status.ok()) return status;
+  if (auto status = ChargeCall(verdict.caller); !status.ok()) return status;
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(admission_mutex_);
   if (now - admissions_pruned_at_ > std::chrono::seconds(10)) {
@@ -469,6 +470,33 @@ std::optional<std::string> AccessControl::AdmittedCallerFor(std::string_view aut
 const std::vector<std::string>* MethodRoleTable::Allowed(const std::string& path) const {
   const auto it = roles_by_path_.find(path);
   return it == roles_by_path_.end() ? nullptr : &it->second;
+}
+
+void AccessControl::SetCallRateLimits(const std::map<std::string, double>& per_minute_by_role) {
+  call_limiter_by_role_.clear();
+  for (const auto& [role, per_minute] : per_minute_by_role) {
+    if (per_minute <= 0) continue;
+    call_limiter_by_role_[role] =
+        std::make_unique<RateLimiter>(RateLimit{.per_minute = per_minute});
+  }
+}
+
+grpc::Status AccessControl::ChargeCall(const Caller& caller, std::chrono::seconds* retry_after) {
+  if (call_limiter_by_role_.empty() || caller.IsInternal() || caller.user_id <= 0) return {};
+  RateLimiter* limiter = nullptr;
+  for (const auto& role : caller.roles) {
+    const auto it = call_limiter_by_role_.find(role);
+    if (it == call_limiter_by_role_.end()) return {};  // a role without a limit
+    if (limiter == nullptr || it->second->Limit().per_minute > limiter->Limit().per_minute)
+      limiter = it->second.get();
+  }
+  if (limiter == nullptr) return {};
+  const auto verdict = limiter->Take(std::to_string(caller.user_id));
+  if (verdict.admitted) return {};
+  if (retry_after != nullptr) *retry_after = verdict.retry_after;
+  return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+          fmt::format("more than {:g} calls a minute from this user; retry in {} s",
+                      limiter->Limit().per_minute, verdict.retry_after.count())};
 }
 
 std::shared_ptr<grpc::AuthMetadataProcessor> AccessControl::MakeProcessor() {

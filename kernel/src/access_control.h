@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/rate_limit.h"
 
 namespace grpc {
 class AuthMetadataProcessor;
@@ -95,6 +97,19 @@ class AccessControl {
     return method_roles_.Allowed(path);
   }
 
+  // Calls per minute one user may make, by role (--calls-per-minute). A
+  // role not listed has no limit, and a user with several roles gets the
+  // most generous of them. Each user may spend a minute's worth at once.
+  // Set before the servers start.
+  void SetCallRateLimits(const std::map<std::string, double>& per_minute_by_role);
+
+  // Spends one call of `caller`'s budget: RESOURCE_EXHAUSTED saying how long
+  // to wait when none is left (and `retry_after` set to it). kartond itself
+  // and callers without a limited role are not counted. Both front doors
+  // charge once per call: AdmitNetworkCall for the gRPC port, the JSON
+  // gateway before it calls in.
+  grpc::Status ChargeCall(const Caller& caller, std::chrono::seconds* retry_after = nullptr);
+
  private:
   friend class TokenProcessor;
   struct Verdict {
@@ -137,6 +152,9 @@ class AccessControl {
   // Bumped by ForgetVerifiedCallers, so a lookup that raced a change does not
   // put its stale answer back.
   std::uint64_t cache_generation_ = 0;
+  // One bucket per user, in the limiter of the role that set the user's
+  // rate; written only before the servers start.
+  std::map<std::string, std::unique_ptr<RateLimiter>> call_limiter_by_role_;
 };
 
 // The karton-caller metadata value: "user_id;role,role;team,team;token_id"

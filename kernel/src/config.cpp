@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
+
+#include "karton/kernel/access.h"
 
 namespace karton::kernel {
 namespace {
@@ -44,6 +47,44 @@ std::string TomlValueToArgument(const std::string& key, const toml::node& node,
     return joined;
   }
   throw ConfigError(fmt::format("config file {}: '{}' has an unsupported value type", file, key));
+}
+
+// "external_partner=1200,sales=0" -> role -> calls per minute.
+std::map<std::string, double> ParseCallsPerMinute(const std::string& text) {
+  static const std::set<std::string> kRoles = {
+      std::string(kRoleAdmin),      std::string(kRoleSales),   std::string(kRoleSalesManager),
+      std::string(kRoleAccounting), std::string(kRoleSupport), std::string(kRoleExternalPartner)};
+  std::map<std::string, double> limits;
+  std::stringstream list(text);
+  for (std::string entry; std::getline(list, entry, ',');) {
+    entry.erase(0, entry.find_first_not_of(' '));
+    entry.erase(entry.find_last_not_of(' ') + 1);
+    if (entry.empty()) continue;
+    const auto equals = entry.find('=');
+    const std::string role = entry.substr(0, equals);
+    double rate = -1;
+    std::size_t parsed = 0;
+    if (equals != std::string::npos) {
+      try {
+        rate = std::stod(entry.substr(equals + 1), &parsed);
+      } catch (const std::exception&) {
+        parsed = 0;
+      }
+    }
+    if (kRoles.count(role) == 0) {
+      throw ConfigError(fmt::format(
+          "--calls-per-minute: '{}' names no role (admin, sales, sales_manager, accounting, "
+          "support, external_partner)",
+          role));
+    }
+    if (equals == std::string::npos || parsed == 0 || parsed != entry.size() - equals - 1 ||
+        rate < 0 || rate > 1e7) {
+      throw ConfigError(fmt::format(
+          "--calls-per-minute: '{}' must be role=<calls per minute, 0: no limit>", entry));
+    }
+    limits[role] = rate;
+  }
+  return limits;
 }
 
 }  // namespace
@@ -111,6 +152,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "Comma-separated proxies (addresses or networks, like 10.0.0.0/8) whose X-Forwarded-For "
       "names the visitor for per-visitor limits and logs (default: none, the socket's peer is "
       "the visitor)");
+  std::string calls_per_minute = "external_partner=1200";
+  add("calls-per-minute", calls_per_minute,
+      "Calls per minute one user may make, by role: comma-separated role=number (0 or a role "
+      "not listed: no limit); a user with several roles gets the most generous");
   add("shutdown-grace-seconds", options.shutdown_grace_seconds,
       "How long in-flight calls may run on during shutdown")
       ->check(CLI::Range(0.0, 3600.0));
@@ -282,6 +327,7 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   } catch (const std::invalid_argument& error) {
     throw ConfigError(fmt::format("--http-trusted-proxies: {}", error.what()));
   }
+  options.calls_per_minute_by_role = ParseCallsPerMinute(calls_per_minute);
   try {
     options.webhook_allow_cidrs = ParseIpNetworks(webhook_allow_cidrs);
   } catch (const std::invalid_argument& error) {

@@ -35,6 +35,9 @@ struct ServerOptions {
   int http_max_connections = 1024;
   int http_max_connections_per_address = 64;
   std::vector<IpNetwork> http_trusted_proxies;
+  // Calls per minute per user, by role (--calls-per-minute); a role not
+  // listed has no limit.
+  std::map<std::string, double> calls_per_minute_by_role{{"external_partner", 1200}};
   double shutdown_grace_seconds = 10;
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   int job_workers = 2;

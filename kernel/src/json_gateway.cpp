@@ -150,6 +150,12 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
     return Error(status);
   }
   if (auto status = access_.Authorize(caller, path); !status.ok()) return Error(status);
+  std::chrono::seconds retry_after{0};
+  if (auto status = access_.ChargeCall(caller, &retry_after); !status.ok()) {
+    HttpResponse limited = Error(status);
+    limited.headers["retry-after"] = std::to_string(retry_after.count());
+    return limited;
+  }
 
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<google::protobuf::Message> input(

@@ -248,8 +248,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     if (!options.database_password_file.empty()) {
       if (connection_string.empty()) {
         throw ConfigError(
-            "--database-password-file needs --database-url: the embedded PostgreSQL takes no "
-            "password (it listens on loopback and trusts kartond's own user only)");
+            "--database-password-file needs --database-url: the embedded PostgreSQL uses the "
+            "password kartond generated for it in the data directory");
       }
       connection_string = ConnectionStringWithPassword(
           connection_string, ReadSecretFile(options.database_password_file));
@@ -314,6 +314,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
 
     auth_database.emplace(connection_string, kAuthPoolSize);
     access.emplace(*auth_database);
+    access->SetCallRateLimits(options.calls_per_minute_by_role);
     kernel_service.emplace(*modules, clock, *job_queue, *event_bus);
     access->DeclareService(
         v1::KernelService::service_full_name(),

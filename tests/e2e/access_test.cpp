@@ -349,5 +349,48 @@ TEST_F(AccessTest, UsersPageAndTeamsShowInWhoAmI) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AccessTest, EachUserHasACallBudgetByRoleOnGrpcAndOnTheGateway) {
+  auto [partner_id, partner] = NewUser("reseller@example.com", {kernel::v1::ROLE_EXTERNAL_PARTNER});
+  auto [support_id, support] = NewUser("support@example.com", {kernel::v1::ROLE_SUPPORT});
+  kartond_.reset();
+  kartond_ = std::make_unique<KartondProcess>(
+      std::vector<std::string>{"--database-url", conninfo_, "--data-dir", data_dir_.Path().string(),
+                               "--modules-dir", TestModulesDirectory("good").string(),
+                               "--calls-per-minute", "external_partner=3, support=0"});
+  ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
+  channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+  auto notes = NotesService::NewStub(channel_);
+
+  int answered = 0;
+  grpc::Status limited;
+  for (int i = 0; i < 5; ++i) {
+    notes::v1::ListNotesResponse seen;
+    const grpc::Status status = notes->ListNotes(As(partner).get(), {}, &seen);
+    if (status.ok()) {
+      ++answered;
+    } else {
+      limited = status;
+    }
+  }
+  EXPECT_EQ(answered, 3) << "a minute's worth at once, then no more";
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(limited.error_message().find("more than 3 calls a minute from this user; retry in"),
+            std::string::npos)
+      << limited.error_message();
+  // Each user has their own budget, and 0 is no limit.
+  for (int i = 0; i < 20; ++i) {
+    notes::v1::ListNotesResponse seen;
+    ASSERT_TRUE(notes->ListNotes(As(support).get(), {}, &seen).ok()) << i;
+  }
+  // The gateway spends the same budget: 429 in JSON.
+  std::string body;
+  EXPECT_EQ(HttpCall(kartond_->HttpAddress(), "POST", "/api/karton.notes.v1.NotesService/ListNotes",
+                     {{"Authorization", "Bearer " + partner}, {"Content-Type", "application/json"}},
+                     "{}", body),
+            429)
+      << body;
+  EXPECT_NE(body.find("\"code\":\"resource_exhausted\""), std::string::npos) << body;
+}
+
 }  // namespace
 }  // namespace karton::testing

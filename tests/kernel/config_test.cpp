@@ -86,15 +86,32 @@ TEST(ServerOptions, BadValueIsRefused) {
 }
 
 TEST(ServerOptions, ModuleOptionsComeFromEverySourceLastOneWinning) {
-  const std::string file = WriteConfig("module-option = [\"partners.document_max_mib=10\", "
-                                       "\"partners.other=x\"]\n");
+  const std::string file = WriteConfig(
+      "module-option = [\"partners.document_max_mib=10\", "
+      "\"partners.other=x\"]\n");
   ScopedEnvironment environment("KARTON_MODULE_OPTION", "crm.region=HU");
-  const auto options = Parse({"--config", file.c_str(), "--module-option",
-                              "partners.document_max_mib=20"});
+  const auto options =
+      Parse({"--config", file.c_str(), "--module-option", "partners.document_max_mib=20"});
   EXPECT_EQ(options.module_options.at("partners").at("document_max_mib"), "20");
   EXPECT_EQ(options.module_options.at("partners").at("other"), "x");
   EXPECT_EQ(options.module_options.at("crm").at("region"), "HU");
   EXPECT_THROW(Parse({"--module-option", "no-dot"}), ConfigError);
+}
+
+TEST(ServerOptions, CallsPerMinuteAreByRoleAndNameWhatIsWrong) {
+  EXPECT_EQ(Parse({}).calls_per_minute_by_role,
+            (std::map<std::string, double>{{"external_partner", 1200}}));
+  EXPECT_EQ(Parse({"--calls-per-minute", "sales=600, external_partner=0"}).calls_per_minute_by_role,
+            (std::map<std::string, double>{{"sales", 600}, {"external_partner", 0}}));
+  EXPECT_TRUE(Parse({"--calls-per-minute", ""}).calls_per_minute_by_role.empty());
+  for (const char* bad : {"guest=5", "sales", "sales=fast", "sales=-1", "sales=5x"}) {
+    try {
+      Parse({"--calls-per-minute", bad});
+      ADD_FAILURE() << bad << " was taken";
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("--calls-per-minute"), std::string::npos) << bad;
+    }
+  }
 }
 
 }  // namespace

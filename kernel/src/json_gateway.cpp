@@ -78,6 +78,20 @@ HttpResponse Error(const grpc::Status& status) {
                             boost::json::serialize(body));
 }
 
+// A refused call budget: the body carries google.rpc.RetryInfo as the JSON
+// mapping writes it, and Retry-After says the same for HTTP clients.
+HttpResponse RetryLater(const grpc::Status& status, std::chrono::seconds retry_after) {
+  boost::json::object body;
+  body["code"] = "resource_exhausted";
+  body["message"] = status.error_message();
+  body["details"] =
+      boost::json::array{{{"type", "google.rpc.RetryInfo"},
+                          {"debug", {{"retryDelay", std::to_string(retry_after.count()) + "s"}}}}};
+  HttpResponse response = HttpResponse::Json(429, boost::json::serialize(body));
+  response.headers["retry-after"] = std::to_string(retry_after.count());
+  return response;
+}
+
 HttpResponse Error(grpc::StatusCode code, const std::string& message) {
   return Error(grpc::Status(code, message));
 }
@@ -152,9 +166,7 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
   if (auto status = access_.Authorize(caller, path); !status.ok()) return Error(status);
   std::chrono::seconds retry_after{0};
   if (auto status = access_.ChargeCall(caller, &retry_after); !status.ok()) {
-    HttpResponse limited = Error(status);
-    limited.headers["retry-after"] = std::to_string(retry_after.count());
-    return limited;
+    return RetryLater(status, retry_after);
   }
 
   auto* factory = google::protobuf::MessageFactory::generated_factory();

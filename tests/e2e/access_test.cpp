@@ -390,6 +390,8 @@ TEST_F(AccessTest, EachUserHasACallBudgetByRoleOnGrpcAndOnTheGateway) {
             429)
       << body;
   EXPECT_NE(body.find("\"code\":\"resource_exhausted\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"type\":\"google.rpc.RetryInfo\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"retryDelay\":\""), std::string::npos) << body;
 }
 
 }  // namespace

@@ -41,6 +41,37 @@ INSERT INTO kernel.record_grant (resource_type, resource_id, user_id, team_id, g
 VALUES (:type, :id, nullif(:user_id, 0), nullif(:team_id, 0), nullif(:granted_by, 0))
 ON CONFLICT DO NOTHING)sql";
 
+constexpr const char* kDeleteDirectGrant = R"sql(
+DELETE FROM kernel.record_grant
+WHERE resource_type = :type AND resource_id = :id AND via_resource_type IS NULL
+  AND (user_id = nullif(:user_id, 0) OR team_id = nullif(:team_id, 0)))sql";
+
+// Derived grants follow the direct ones of the via record: those no longer
+// backed (or pointing elsewhere) go, missing ones come.
+constexpr const char* kDeleteStaleLinkedGrants = R"sql(
+DELETE FROM kernel.record_grant d
+WHERE d.via_resource_type = :via_type AND d.via_resource_id = :via_id
+  AND (d.resource_type <> :linked_type OR d.resource_id <> :linked_id OR NOT EXISTS (
+    SELECT 1 FROM kernel.record_grant g
+    WHERE g.resource_type = :via_type2 AND g.resource_id = :via_id2
+      AND g.via_resource_type IS NULL
+      AND (g.user_id = d.user_id OR g.team_id = d.team_id))))sql";
+constexpr const char* kInsertLinkedGrants = R"sql(
+INSERT INTO kernel.record_grant
+  (resource_type, resource_id, user_id, team_id, granted_by, via_resource_type, via_resource_id)
+SELECT cast(:linked_type AS text), cast(:linked_id AS bigint), g.user_id, g.team_id, g.granted_by, g.resource_type, g.resource_id
+FROM kernel.record_grant g
+WHERE g.resource_type = :via_type AND g.resource_id = :via_id AND g.via_resource_type IS NULL
+  AND cast(:linked_id2 AS bigint) <> 0
+ON CONFLICT DO NOTHING)sql";
+
+bool IsResourceType(std::string_view resource_type) {
+  return !resource_type.empty() &&
+         std::all_of(resource_type.begin(), resource_type.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+         });
+}
+
 std::vector<std::string> Split(const std::string& text, char separator) {
   std::vector<std::string> parts;
   std::stringstream stream(text);
@@ -221,20 +252,52 @@ void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to) {
 
 void CallAsKernel(grpc::ClientContext& to) { ForwardCaller(Caller::Internal(), to); }
 
-void ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
+bool ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
                  ShareWith with, std::int64_t granted_by) {
-  const bool well_formed =
-      !resource_type.empty() && std::all_of(resource_type.begin(), resource_type.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-      });
-  if (!well_formed) throw std::invalid_argument("resource type must look like module.resource");
+  if (!IsResourceType(resource_type)) {
+    throw std::invalid_argument("resource type must look like module.resource");
+  }
   if ((with.user_id == 0) == (with.team_id == 0)) {
     throw std::invalid_argument("share with exactly one of a user and a team");
   }
   const std::string type(resource_type);
   long long id = resource_id, user_id = with.user_id, team_id = with.team_id, by = granted_by;
-  session << kInsertGrant, soci::use(type), soci::use(id), soci::use(user_id), soci::use(team_id),
-      soci::use(by);
+  soci::statement statement = (session.prepare << kInsertGrant, soci::use(type), soci::use(id),
+                               soci::use(user_id), soci::use(team_id), soci::use(by));
+  statement.execute(true);
+  return statement.get_affected_rows() > 0;
+}
+
+bool UnshareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
+                   ShareWith with) {
+  if (!IsResourceType(resource_type)) {
+    throw std::invalid_argument("resource type must look like module.resource");
+  }
+  if ((with.user_id == 0) == (with.team_id == 0)) {
+    throw std::invalid_argument("unshare with exactly one of a user and a team");
+  }
+  const std::string type(resource_type);
+  long long id = resource_id, user_id = with.user_id, team_id = with.team_id;
+  soci::statement statement =
+      (session.prepare << kDeleteDirectGrant, soci::use(type, "type"), soci::use(id, "id"),
+       soci::use(user_id, "user_id"), soci::use(team_id, "team_id"));
+  statement.execute(true);
+  return statement.get_affected_rows() > 0;
+}
+
+void SyncLinkedGrants(soci::session& session, std::string_view via_type, std::int64_t via_id,
+                      std::string_view linked_type, std::int64_t linked_id) {
+  if (!IsResourceType(via_type) || !IsResourceType(linked_type)) {
+    throw std::invalid_argument("resource type must look like module.resource");
+  }
+  const std::string via(via_type), linked(linked_type);
+  long long via_record = via_id, linked_record = linked_id;
+  session << kDeleteStaleLinkedGrants, soci::use(via, "via_type"), soci::use(via_record, "via_id"),
+      soci::use(linked, "linked_type"), soci::use(linked_record, "linked_id"),
+      soci::use(via, "via_type2"), soci::use(via_record, "via_id2");
+  session << kInsertLinkedGrants, soci::use(linked, "linked_type"),
+      soci::use(linked_record, "linked_id"), soci::use(via, "via_type"),
+      soci::use(via_record, "via_id"), soci::use(linked_record, "linked_id2");
 }
 
 std::string RandomSecret(std::string_view prefix) {

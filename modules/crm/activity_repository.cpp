@@ -37,6 +37,19 @@ using kernel::ToEpochMicros;
   "'createTime', " KARTON_CRM_TIME("a.create_time") ", "                                         \
   "'updateTime', " KARTON_CRM_TIME("a.update_time") ", 'etag', a.version::text)::text"
 
+// KARTON_CRM_SCOPE, except that an external partner sees, besides the
+// activities shared with them, those assigned to them and those of the
+// deals and leads shared with them ("tasks for external partners").
+#define KARTON_ACTIVITY_SCOPE                                                           \
+  "($1 = 'all' OR ($1 = 'own' AND (a.assigned_user_id = cast($2 AS bigint) OR "         \
+  "a.team_id = ANY(cast($3 AS bigint[])))) OR ($1 = 'shared' AND ("                     \
+  "a.assigned_user_id = cast($2 AS bigint) OR "                                         \
+  "kernel.is_shared_with('crm.activity', a.id, cast($2 AS bigint)) OR "                 \
+  "(a.opportunity_id IS NOT NULL AND "                                                  \
+  "kernel.is_shared_with('crm.opportunity', a.opportunity_id, cast($2 AS bigint))) OR " \
+  "(a.lead_id IS NOT NULL AND kernel.is_shared_with('crm.lead', a.lead_id, cast($2 AS " \
+  "bigint))))))"
+
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 std::string MicrosText(const google::protobuf::Timestamp& timestamp, bool set) {
@@ -124,8 +137,7 @@ std::optional<v1::Activity> Find(soci::session& session, std::int64_t id, const 
                                  bool lock) {
   static const std::string kFind =
       "SELECT " KARTON_ACTIVITY_JSON
-      " FROM crm.activity a WHERE a.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
-          "a", "assigned_user_id", "crm.activity");
+      " FROM crm.activity a WHERE a.id = cast($4 AS bigint) AND " KARTON_ACTIVITY_SCOPE;
   static const std::string kLocked = kFind + " FOR UPDATE OF a";
   auto found =
       All(kernel::RunPrepared(session, lock ? kLocked : kFind,
@@ -165,16 +177,15 @@ std::vector<v1::Activity> List(soci::session& session, const Scope& scope, const
                                std::int64_t before_id, int limit) {
   return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_CRM_SCOPE(
-          "a", "assigned_user_id",
-          "crm.activity") " AND (cast($4 AS bigint) = 0 OR a.assigned_user_id = cast($4 AS "
-                          "bigint)) "
-                          "AND (cast($5 AS bigint) = 0 OR a.partner_id = cast($5 AS bigint)) "
-                          "AND (cast($6 AS bigint) = 0 OR a.lead_id = cast($6 AS bigint)) "
-                          "AND (cast($7 AS bigint) = 0 OR a.opportunity_id = cast($7 AS bigint)) "
-                          "AND ($8 = '' OR a.status = $8) "
-                          "AND (cast($9 AS bigint) = 0 OR a.id < cast($9 AS bigint)) ORDER BY a.id "
-                          "DESC LIMIT $10",
+      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_ACTIVITY_SCOPE
+      " AND (cast($4 AS bigint) = 0 OR a.assigned_user_id = cast($4 AS "
+      "bigint)) "
+      "AND (cast($5 AS bigint) = 0 OR a.partner_id = cast($5 AS bigint)) "
+      "AND (cast($6 AS bigint) = 0 OR a.lead_id = cast($6 AS bigint)) "
+      "AND (cast($7 AS bigint) = 0 OR a.opportunity_id = cast($7 AS bigint)) "
+      "AND ($8 = '' OR a.status = $8) "
+      "AND (cast($9 AS bigint) = 0 OR a.id < cast($9 AS bigint)) ORDER BY a.id "
+      "DESC LIMIT $10",
       {scope.Name(), Text(scope.user_id), scope.team_ids, Text(filter.assigned_user_id),
        Text(filter.partner_id), Text(filter.lead_id), Text(filter.opportunity_id), filter.status,
        Text(before_id), Text(limit)}));
@@ -203,10 +214,9 @@ std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t pa
                                          const Scope& scope, int limit) {
   return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_CRM_SCOPE(
-          "a", "assigned_user_id",
-          "crm.activity") " AND a.partner_id = cast($4 AS bigint) AND a.status = 'planned' "
-                          "ORDER BY coalesce(a.start_time, a.due_time), a.id LIMIT $5",
+      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_ACTIVITY_SCOPE
+      " AND a.partner_id = cast($4 AS bigint) AND a.status = 'planned' "
+      "ORDER BY coalesce(a.start_time, a.due_time), a.id LIMIT $5",
       {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), Text(limit)}));
 }
 

@@ -91,15 +91,29 @@ grpc::Status CheckFields(v1::Activity& activity) {
   return grpc::Status::OK;
 }
 
+// An external partner sees the activities of the deals shared with them,
+// and changes only those assigned to them.
+grpc::Status RefuseOthersActivity(const kernel::Caller& caller, const v1::Activity& stored) {
+  if (!caller.IsExternalPartner() || stored.assigned_user_id() == caller.user_id) return {};
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          fmt::format("activity {} is assigned to someone else; an external partner changes "
+                      "only their own activities",
+                      stored.id())};
+}
+
 }  // namespace
 
 kernel::MethodRoles ActivityServiceImpl::Roles() {
-  const auto staff = kernel::StaffRoles();
-  return {{"CreateActivity", staff},    {"GetActivity", CrmReaders()},
-          {"UpdateActivity", staff},    {"ListActivities", CrmReaders()},
-          {"CompleteActivity", staff},  {"CancelActivity", staff},
-          {"ListCalendar", staff},      {"GetCalendarFeed", staff},
-          {"RotateCalendarFeed", staff}};
+  // Tasks for external partners (P7): they plan, update and close
+  // activities on the deals and leads shared with them, and keep their own
+  // calendar; Prepare and OwnerOf hold them to that.
+  auto workers = kernel::StaffRoles();
+  workers.emplace_back(kernel::kRoleExternalPartner);
+  return {{"CreateActivity", workers},    {"GetActivity", CrmReaders()},
+          {"UpdateActivity", workers},    {"ListActivities", CrmReaders()},
+          {"CompleteActivity", workers},  {"CancelActivity", workers},
+          {"ListCalendar", workers},      {"GetCalendarFeed", workers},
+          {"RotateCalendarFeed", workers}};
 }
 
 grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& caller,
@@ -123,17 +137,43 @@ grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& call
 grpc::Status ActivityServiceImpl::Prepare(soci::session& session, const Scope& scope,
                                           std::int64_t contact_partner_id, v1::Activity& activity) {
   if (auto status = CheckFields(activity); !status.ok()) return status;
+  if (scope.kind == Scope::Kind::kShared) {
+    // An external partner works on what is shared with them, as themselves:
+    // the deal or lead names the partner, and the activity is theirs.
+    if (activity.assigned_user_id() != scope.user_id) {
+      return kernel::InvalidField("activity.assigned_user_id",
+                                  "an external partner assigns activities to themselves");
+    }
+    if (activity.team_id() != 0) {
+      return kernel::InvalidField("activity.team_id",
+                                  "stays empty on an external partner's activity");
+    }
+    if (!activity.related_resource_type().empty()) {
+      return kernel::InvalidField("activity.related_resource_type",
+                                  "stays empty on an external partner's activity");
+    }
+  }
+  const std::int64_t named_partner = activity.partner_id();
+  std::int64_t linked_partner = 0;
   if (activity.opportunity_id() != 0) {
     const auto opportunity =
         opportunity_repository::Find(session, activity.opportunity_id(), scope, false);
     if (!opportunity)
       return kernel::InvalidField("activity.opportunity_id", "names no opportunity");
+    linked_partner = opportunity->partner_id();
     if (activity.partner_id() == 0) activity.set_partner_id(opportunity->partner_id());
   }
   if (activity.lead_id() != 0) {
     const auto lead = lead_repository::Find(session, activity.lead_id(), scope, false);
     if (!lead) return kernel::InvalidField("activity.lead_id", "names no lead");
+    if (linked_partner == 0) linked_partner = lead->partner_id();
     if (activity.partner_id() == 0) activity.set_partner_id(lead->partner_id());
+  }
+  // An external partner's activity lands on the shared deal's own partner,
+  // not on one they merely name.
+  if (scope.kind == Scope::Kind::kShared && named_partner != 0 && named_partner != linked_partner) {
+    return kernel::InvalidField("activity.partner_id",
+                                "is not the partner of the deal or lead shared with you");
   }
   if (activity.contact_id() != 0) {
     if (activity.partner_id() == 0) activity.set_partner_id(contact_partner_id);
@@ -202,6 +242,11 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
     if (auto status = ContactPartner(*context, activity.contact_id(), contact_partner);
         !status.ok()) {
       return status;
+    }
+    if (caller.IsExternalPartner() && activity.opportunity_id() == 0 && activity.lead_id() == 0) {
+      return kernel::InvalidField("activity.opportunity_id",
+                                  "an external partner's activity belongs to a deal or lead "
+                                  "shared with them");
     }
     auto lease = context_.Db().Acquire();
     if (auto status = Prepare(lease.Session(), ScopeOf(caller), contact_partner, activity);
@@ -282,6 +327,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", change.id())};
     }
+    if (auto refused = RefuseOthersActivity(caller, *stored); !refused.ok()) return refused;
     if (stored->etag() != change.etag()) return Stale(change.id(), change.etag(), stored->etag());
     if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -400,6 +446,7 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     soci::transaction transaction(lease.Session());
     const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
+    if (auto refused = RefuseOthersActivity(caller, *stored); !refused.ok()) return refused;
     if (stored->etag() != etag) return Stale(id, etag, stored->etag());
     if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
       return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};

@@ -41,6 +41,12 @@ grpc::Status OwnerOf(const kernel::Caller& caller, std::int64_t user_id, std::in
     return kernel::InvalidField("user_id", "give a user_id or a team_id, not both");
   }
   const bool manager = caller.IsAdmin() || caller.HasRole(kernel::kRoleSalesManager);
+  // A team may mix colleagues and outsiders: an external partner's calendar
+  // is what is assigned to them, nothing wider.
+  if (caller.IsExternalPartner() && (team_id != 0 || (user_id != 0 && user_id != caller.user_id))) {
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            "an external partner's calendar is their own (user_id and team_id stay empty)"};
+  }
   if (team_id != 0) {
     const bool member =
         std::find(caller.team_ids.begin(), caller.team_ids.end(), team_id) != caller.team_ids.end();

@@ -36,7 +36,7 @@ kernel::MethodRoles LeadServiceImpl::Roles() {
   return {{"CreateLead", CrmWriters()},  {"GetLead", CrmReaders()},
           {"UpdateLead", CrmWriters()},  {"ListLeads", CrmReaders()},
           {"QualifyLead", CrmWriters()}, {"DisqualifyLead", CrmWriters()},
-          {"ShareLead", CrmWriters()}};
+          {"ShareLead", CrmWriters()},   {"UnshareLead", CrmWriters()}};
 }
 
 grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
@@ -191,6 +191,27 @@ grpc::Status LeadServiceImpl::ShareLead(grpc::ServerContext* context,
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
     if (auto status = ShareCrmRecord(context_, lease.Session(), caller, "crm.lead", lead->id(),
                                      request->user_id(), request->team_id());
+        !status.ok()) {
+      return status;
+    }
+    *response = *lead;
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status LeadServiceImpl::UnshareLead(grpc::ServerContext* context,
+                                          const v1::UnshareLeadRequest* request,
+                                          v1::Lead* response) {
+  return Guarded(context_, "UnshareLead", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
+    if (!lead)
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
+    if (auto status = UnshareCrmRecord(context_, lease.Session(), caller, "crm.lead", lead->id(),
+                                       request->user_id(), request->team_id());
         !status.ok()) {
       return status;
     }

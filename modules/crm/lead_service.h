@@ -26,6 +26,7 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status DisqualifyLead(grpc::ServerContext*, const v1::DisqualifyLeadRequest*,
                               v1::Lead*) override;
   grpc::Status ShareLead(grpc::ServerContext*, const v1::ShareLeadRequest*, v1::Lead*) override;
+  grpc::Status UnshareLead(grpc::ServerContext*, const v1::UnshareLeadRequest*, v1::Lead*) override;
 
  private:
   kernel::ModuleContext& context_;

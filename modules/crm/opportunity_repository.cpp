@@ -166,6 +166,12 @@ std::vector<v1::Opportunity> ListStale(soci::session& session, const Scope& scop
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
   kernel::RunPrepared(session, "UPDATE crm.opportunity SET partner_id = $2 WHERE partner_id = $1",
                       {Text(merged_id), Text(kept_id)});
+  // The cards these deals showed follow them to the kept partner.
+  kernel::RunPrepared(session,
+                      "UPDATE kernel.record_grant SET resource_id = $2 "
+                      "WHERE resource_type = 'partners.partner' AND resource_id = $1 "
+                      "AND via_resource_type = 'crm.opportunity'",
+                      {Text(merged_id), Text(kept_id)});
 }
 
 }  // namespace karton::crm::opportunity_repository

@@ -177,7 +177,7 @@ kernel::MethodRoles OpportunityServiceImpl::Roles() {
           {"UpdateOpportunity", CrmWriters()}, {"ListOpportunities", CrmReaders()},
           {"MoveStage", CrmWriters()},         {"MarkWon", CrmWriters()},
           {"MarkLost", CrmWriters()},          {"ListStaleOpportunities", CrmReaders()},
-          {"ShareOpportunity", CrmWriters()}};
+          {"ShareOpportunity", CrmWriters()},  {"UnshareOpportunity", CrmWriters()}};
 }
 
 grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* context,
@@ -441,6 +441,31 @@ grpc::Status OpportunityServiceImpl::ShareOpportunity(grpc::ServerContext* conte
         !status.ok()) {
       return status;
     }
+    SyncDealPartnerCard(lease.Session(), opportunity->id(), opportunity->partner_id());
+    *response = *opportunity;
+    transaction.commit();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OpportunityServiceImpl::UnshareOpportunity(
+    grpc::ServerContext* context, const v1::UnshareOpportunityRequest* request,
+    v1::Opportunity* response) {
+  return Guarded(context_, "UnshareOpportunity", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = context_.Db().Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto opportunity =
+        opportunity_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
+    if (!opportunity) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", request->id())};
+    }
+    if (auto status = UnshareCrmRecord(context_, lease.Session(), caller, "crm.opportunity",
+                                       opportunity->id(), request->user_id(), request->team_id());
+        !status.ok()) {
+      return status;
+    }
+    SyncDealPartnerCard(lease.Session(), opportunity->id(), opportunity->partner_id());
     *response = *opportunity;
     transaction.commit();
     return grpc::Status::OK;

@@ -42,6 +42,8 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
                         v1::Opportunity*) override;
   grpc::Status ShareOpportunity(grpc::ServerContext*, const v1::ShareOpportunityRequest*,
                                 v1::Opportunity*) override;
+  grpc::Status UnshareOpportunity(grpc::ServerContext*, const v1::UnshareOpportunityRequest*,
+                                  v1::Opportunity*) override;
   grpc::Status ListStaleOpportunities(grpc::ServerContext*,
                                       const v1::ListStaleOpportunitiesRequest*,
                                       v1::ListStaleOpportunitiesResponse*) override;

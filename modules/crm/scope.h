@@ -48,6 +48,17 @@ grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& sessi
                             const kernel::Caller& caller, const char* resource_type,
                             std::int64_t id, std::int64_t user_id, std::int64_t team_id);
 
+// Takes such a share back, with its audit entry; nothing to take back is
+// fine (idempotent).
+grpc::Status UnshareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+                              const kernel::Caller& caller, const char* resource_type,
+                              std::int64_t id, std::int64_t user_id, std::int64_t team_id);
+
+// A deal shared with someone shows them its partner's card: call after every
+// change to the deal's shares or partner, in the same transaction.
+void SyncDealPartnerCard(soci::session& session, std::int64_t opportunity_id,
+                         std::int64_t partner_id);
+
 // The SQL condition for table alias `alias` of resource type `resource`
 // ("crm.lead"), with the scope's name, user and teams as parameters $1..$3.
 // Records carry assigned/owner user and team columns named by the caller.

@@ -21,11 +21,15 @@ using kernel::ToEpochMicros;
   "'createTime', to_char(d.create_time AT TIME ZONE 'UTC', "                           \
   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"
 
-#define KARTON_DOCUMENT_VISIBLE                                                             \
-  "(cast(:external AS int) = 0 OR kernel.is_shared_with(d.resource_type, d.resource_id, "   \
-  "cast(:user_id AS bigint)) OR (d.resource_type = 'partners.contact' AND "                 \
-  "kernel.is_shared_with('partners.partner', (SELECT c.partner_id FROM partners.contact c " \
-  "WHERE c.id = d.resource_id), cast(:user_id2 AS bigint))))"
+// A partner's (and its contacts') documents need the partner shared
+// directly: a shared deal shows its partner's card, not the papers on it.
+#define KARTON_DOCUMENT_VISIBLE                                                                   \
+  "(cast(:external AS int) = 0 OR (d.resource_type <> 'partners.partner' AND "                    \
+  "kernel.is_shared_with(d.resource_type, d.resource_id, cast(:user_id AS bigint))) OR "          \
+  "(d.resource_type = 'partners.partner' AND kernel.is_shared_directly_with('partners.partner', " \
+  "d.resource_id, cast(:user_id3 AS bigint))) OR (d.resource_type = 'partners.contact' AND "      \
+  "kernel.is_shared_directly_with('partners.partner', (SELECT c.partner_id FROM "                 \
+  "partners.contact c WHERE c.id = d.resource_id), cast(:user_id2 AS bigint))))"
 
 constexpr const char* kFindDocument = "SELECT " KARTON_DOCUMENT_JSON
                                       " FROM partners.document d WHERE d.id = :id AND "
@@ -76,7 +80,7 @@ std::optional<v1::Document> FindDocument(soci::session& session, std::int64_t id
   const int external = visibility.external ? 1 : 0;
   std::string json;
   session << kFindDocument, soci::use(document_id), soci::use(external), soci::use(user_id),
-      soci::use(user_id), soci::into(json);
+      soci::use(user_id), soci::use(user_id), soci::into(json);
   if (!session.got_data()) return std::nullopt;
   return DocumentFromJson(json);
 }
@@ -170,9 +174,12 @@ std::vector<ListedDocument> ListDocuments(soci::session& session, const std::str
                                           const Visibility& visibility,
                                           const std::optional<std::string>& after_name,
                                           int after_version, int limit) {
-  std::vector<std::string> params = {
-      resource_type, std::to_string(resource_id), visibility.external ? "1" : "0",
-      std::to_string(visibility.user_id), std::to_string(visibility.user_id)};
+  std::vector<std::string> params = {resource_type,
+                                     std::to_string(resource_id),
+                                     visibility.external ? "1" : "0",
+                                     std::to_string(visibility.user_id),
+                                     std::to_string(visibility.user_id),
+                                     std::to_string(visibility.user_id)};
   // The newest version of each name, or every version; by name, newest first.
   std::string sql = std::string("SELECT ") + KARTON_DOCUMENT_JSON + " FROM (SELECT " +
                     (all_versions ? "" : "DISTINCT ON (name) ") +

@@ -20,8 +20,9 @@ namespace {
 // External partners see only what is shared with them (kernel.record_grant):
 // the shared ids are gathered once per statement, not looked up per row.
 // The placeholders differ: SOCI statements name theirs, RunPrepared numbers them.
-#define KARTON_PARTNER_VISIBLE_TO(external, user_id)                           \
-  "(cast(" external " AS int) = 0 OR p.id IN (SELECT kernel.shared_ids("       \
+#define KARTON_PARTNER_VISIBLE_TO(external, user_id)   \
+  "(cast(" external                                    \
+  " AS int) = 0 OR p.id IN (SELECT kernel.shared_ids(" \
   "'partners.partner', cast(" user_id " AS bigint))))"
 
 #define KARTON_STORED_COLUMNS                                                        \
@@ -290,6 +291,15 @@ std::vector<v1::Partner> FindPartners(soci::session& session,
   for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
   list += "}";
   return kFindPartnersById.All(session, {list});
+}
+
+bool IsSharedDirectly(soci::session& session, std::int64_t partner_id, std::int64_t user_id) {
+  long long partner = partner_id, user = user_id;
+  int shared = 0;
+  session << "SELECT CASE WHEN kernel.is_shared_directly_with('partners.partner', "
+             "cast(:partner AS bigint), cast(:user AS bigint)) THEN 1 ELSE 0 END",
+      soci::use(partner), soci::use(user), soci::into(shared);
+  return shared == 1;
 }
 
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,

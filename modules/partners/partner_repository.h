@@ -47,6 +47,9 @@ std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<
 
 std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);
+// Whether the partner is shared with the user on the partner itself (or
+// through a team), not only shown as the card of a shared deal.
+bool IsSharedDirectly(soci::session& session, std::int64_t partner_id, std::int64_t user_id);
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
                                                    const std::string& request_id);
 // Serialises creates of one request_id until the transaction ends.

@@ -96,6 +96,12 @@ bool IsPhoneish(const std::string& query, std::string& digits) {
 
 }  // namespace
 
+static std::vector<std::string> StaffAndExternalPartners() {
+  auto roles = kernel::StaffRoles();
+  roles.emplace_back(kernel::kRoleExternalPartner);
+  return roles;
+}
+
 kernel::MethodRoles PartnerServiceImpl::Roles() {
   const std::vector<std::string> readers = {std::string(kernel::kAnyRole)};
   const std::vector<std::string> writers = {
@@ -118,8 +124,9 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"UpdateContact", writers},
           {"DeleteContact", writers},
           {"ListContacts", readers},
-          // Support logs calls too; external partners do not write.
-          {"LogInteraction", kernel::StaffRoles()},
+          // Support logs calls too; external partners on what is shared
+          // with them (collaborative CRM).
+          {"LogInteraction", StaffAndExternalPartners()},
           {"ListTimeline", readers},
           // Documents attach to any record, helpdesk tickets too: all staff.
           {"UploadDocument", kernel::StaffRoles()},
@@ -135,7 +142,9 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"MergePartners", writers},
           // Data protection is the administrators' duty.
           {"ExportPersonalData", admin},
-          {"ErasePersonalData", admin}};
+          {"ErasePersonalData", admin},
+          {"SharePartner", writers},
+          {"UnsharePartner", writers}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {

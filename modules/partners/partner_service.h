@@ -110,6 +110,10 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                                   v1::PersonalData*) override;
   grpc::Status ErasePersonalData(grpc::ServerContext*, const v1::ErasePersonalDataRequest*,
                                  v1::ErasePersonalDataResponse*) override;
+  grpc::Status SharePartner(grpc::ServerContext*, const v1::SharePartnerRequest*,
+                            v1::Partner*) override;
+  grpc::Status UnsharePartner(grpc::ServerContext*, const v1::UnsharePartnerRequest*,
+                              v1::Partner*) override;
 
  private:
   // Archive and restore differ only in the flag and the topic.

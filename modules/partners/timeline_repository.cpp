@@ -106,13 +106,22 @@ std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t
                     ", i.occur_time::text FROM partners.interaction i "
                     "WHERE i.partner_id = cast(:partner_id AS bigint)";
   if (visibility.external) {
-    // What they logged themselves, and what belongs to a record shared with
-    // them; never a note among colleagues, a message's body or a call of
-    // another deal (security review).
+    // What they logged themselves, what belongs to a record shared with
+    // them, and the calls and meetings people logged on the partner once the
+    // partner itself is shared with them (a shared deal shows the card, not
+    // these); never a note among colleagues, a message's body (messaging's
+    // copies belong to no shared record) or a call of another deal
+    // (security review).
     sql +=
         " AND ((i.source_module = 'partners' AND i.user_id = cast(:own_user AS bigint)) OR "
+        "(i.direction <> 'internal' AND i.source_module = 'partners' AND "
+        "(i.resource_type IS NULL OR i.resource_type = 'partners.partner') AND "
+        "kernel.is_shared_directly_with('partners.partner', i.partner_id, "
+        "cast(:direct_user AS bigint))) OR "
         "(i.direction <> 'internal' AND i.resource_type IS NOT NULL AND "
+        "i.resource_type <> 'partners.partner' AND "
         "kernel.is_shared_with(i.resource_type, i.resource_id, cast(:shared_user AS bigint))))";
+    params.push_back(std::to_string(visibility.user_id));
     params.push_back(std::to_string(visibility.user_id));
     params.push_back(std::to_string(visibility.user_id));
   }

@@ -8,6 +8,7 @@
 
 #include "page_token.h"
 #include "partner_service.h"
+#include "record_access.h"
 #include "service_support.h"
 
 namespace karton::partners {
@@ -41,9 +42,46 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
        interaction.occur_time().nanos() < 0 || interaction.occur_time().nanos() > 999999999)) {
     violations.push_back({"interaction.occur_time", "is not a valid time"});
   }
-  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
+  // An external partner logs as themselves, on the partner or on a record
+  // shared with them, and never names a module's reference (a reference
+  // already logged would answer with that entry).
+  const bool external = caller.IsExternalPartner();
+  if (external) {
+    if (interaction.user_id() != 0 && interaction.user_id() != caller.user_id) {
+      violations.push_back({"interaction.user_id", "an external partner logs as themselves"});
+    }
+    if (interaction.source_module() != "partners" || !interaction.source_reference().empty()) {
+      violations.push_back({"interaction.source_reference",
+                            "source_module and source_reference are for modules, not for "
+                            "external partners"});
+    }
+    if (interaction.resource_type().rfind("partners.", 0) == 0 &&
+        interaction.resource_type() != kPartnerResource) {
+      violations.push_back({"interaction.resource_type",
+                            "an external partner logs on the partner or on a record of another "
+                            "module shared with them"});
+    }
+  }
+  if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   if (interaction.user_id() == 0) interaction.set_user_id(caller.user_id);
+  if (external && !interaction.resource_type().empty() &&
+      interaction.resource_type() != kPartnerResource) {
+    // Asked of the owning module before a connection is held here: it
+    // needs one of its own.
+    RecordAccess access = RecordAccess::kHidden;
+    if (auto status = CheckRecordAccess(context_, *context, interaction.resource_type(),
+                                        interaction.resource_id(), access);
+        !status.ok()) {
+      return status;
+    }
+    if (access != RecordAccess::kVisible) {
+      return kernel::InvalidField(
+          "interaction.resource_id",
+          fmt::format("no {} with id {} is shared with you", interaction.resource_type(),
+                      interaction.resource_id()));
+    }
+  }
   if (!interaction.has_occur_time()) {
     *interaction.mutable_occur_time() =
         TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(context_.Time().Now()));
@@ -66,6 +104,16 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
     if (!repository::FindPartner(session, interaction.partner_id(), VisibilityOf(caller))) {
       return kernel::InvalidField("interaction.partner_id",
                                   fmt::format("no partner with id {}", interaction.partner_id()));
+    }
+    // On the partner itself only with the partner shared directly: a
+    // shared deal's card is for reading.
+    if (external &&
+        (interaction.resource_type().empty() || interaction.resource_type() == kPartnerResource) &&
+        !repository::IsSharedDirectly(session, interaction.partner_id(), caller.user_id)) {
+      return kernel::InvalidField("interaction.resource_type",
+                                  fmt::format("partner {} is not shared with you directly; log "
+                                              "on the deal shared with you",
+                                              interaction.partner_id()));
     }
     if (interaction.contact_id() != 0) {
       const auto contact = repository::FindContact(session, interaction.contact_id(),

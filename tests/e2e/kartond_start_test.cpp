@@ -77,7 +77,7 @@ TEST_F(KartondTest, ListsModulesInDependencyOrder) {
   EXPECT_EQ(response.modules(2).depends(0).min_version(), "1.1.0");
   for (const auto& module : response.modules()) {
     EXPECT_EQ(module.state(), kernel::v1::MODULE_STATE_STARTED) << module.name();
-    EXPECT_EQ(module.kernel_api_version(), 3u);
+    EXPECT_EQ(module.kernel_api_version(), 4u);
   }
 }
 

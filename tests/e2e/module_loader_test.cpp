@@ -68,7 +68,7 @@ TEST_F(ModuleLoaderTest, KernelApiMismatch) {
   const auto failure = Start(TestModulesDirectory("api"));
   EXPECT_EQ(failure.exit_code, 1);
   EXPECT_NE(ErrorLine(failure).find("future.so was built for kernel API version 999, this kernel "
-                                    "provides version 3"),
+                                    "provides version 4"),
             std::string::npos)
       << ErrorLine(failure);
   ExpectNothingStarted();

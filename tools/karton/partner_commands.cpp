@@ -235,6 +235,44 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     });
   }
 
+  // Collaborative CRM: a partner shared with an external partner user (a
+  // reseller, a subcontractor) or a team.
+  auto share_user = std::make_shared<std::int64_t>(0);
+  auto share_team = std::make_shared<std::int64_t>(0);
+  for (const bool sharing : {true, false}) {
+    auto* command = partners->add_subcommand(
+        sharing ? "share" : "unshare",
+        sharing ? "Let an external partner user or a team see the partner and its timeline"
+                : "Take a direct share of the partner back");
+    command->add_option("id", *id)->required();
+    command->add_option("--user", *share_user, "The user to share with");
+    command->add_option("--team", *share_team, "The team to share with");
+    command->callback([&, id, share_user, share_team, sharing] {
+      if ((*share_user == 0) == (*share_team == 0)) {
+        std::cerr << "give --user U or --team T\n";
+        exit_code = 2;
+        return;
+      }
+      Partner partner;
+      auto stub = PartnerService::NewStub(ChannelFor(options));
+      grpc::Status status;
+      if (sharing) {
+        partners::v1::SharePartnerRequest request;
+        request.set_id(*id);
+        request.set_user_id(*share_user);
+        request.set_team_id(*share_team);
+        status = stub->SharePartner(MakeContext(options).get(), request, &partner);
+      } else {
+        partners::v1::UnsharePartnerRequest request;
+        request.set_id(*id);
+        request.set_user_id(*share_user);
+        request.set_team_id(*share_team);
+        status = stub->UnsharePartner(MakeContext(options).get(), request, &partner);
+      }
+      exit_code = ShowPartner(options, status, partner);
+    });
+  }
+
   auto* contacts = partners->add_subcommand("contacts", "A partner's contacts, primary first");
   contacts->add_option("id", *id, "The partner")->required();
   contacts->callback([&, id] {

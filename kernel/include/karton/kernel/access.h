@@ -115,9 +115,27 @@ struct ShareWith {
   std::int64_t user_id = 0;  // exactly one of user_id and team_id
   std::int64_t team_id = 0;
 };
-// Idempotent: sharing twice keeps one grant. Throws std::invalid_argument
-// for a malformed resource type or when neither/both targets are given.
-void ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
+// Idempotent: sharing twice keeps one grant; returns whether the grant is
+// new (so the caller audits a change, not a repetition). Throws
+// std::invalid_argument for a malformed resource type or when neither/both
+// targets are given.
+bool ShareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
                  ShareWith with, std::int64_t granted_by);
+
+// Revokes the direct share of the record with that user or team; grants
+// other records derived from it stay (see SyncLinkedGrants). Returns
+// whether there was one.
+bool UnshareRecord(soci::session& session, std::string_view resource_type, std::int64_t resource_id,
+                   ShareWith with);
+
+// Whoever sees record `via_id` of `via_type` through a direct share also
+// sees the record it links to, `linked_type` `linked_id`: sharing a deal
+// shows its partner's card. Call it in the same transaction after every
+// change to the via record's shares or to its link; it makes the derived
+// grants match, and a `linked_id` of 0 removes them. Modules filter with
+// kernel.is_shared_with (direct or derived) or, where only a direct share
+// will do (a partner's whole timeline), kernel.is_shared_directly_with.
+void SyncLinkedGrants(soci::session& session, std::string_view via_type, std::int64_t via_id,
+                      std::string_view linked_type, std::int64_t linked_id);
 
 }  // namespace karton::kernel

@@ -269,4 +269,29 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
                       {Text(merged_id), Text(kept_id)});
 }
 
+std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                      const std::string& contact_ids, const std::string& lead_ids) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id FROM crm.activity WHERE (cast($1 AS bigint) <> 0 AND partner_id = cast($1 AS "
+      "bigint)) OR contact_id = ANY(cast($2 AS bigint[])) OR lead_id = ANY(cast($3 AS "
+      "bigint[])) ORDER BY id",
+      {Text(partner_id), contact_ids, lead_ids});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row)
+    ids.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
+  return ids;
+}
+
+void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + Text(id);
+  array += "}";
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.activity SET subject = '[erased]', description = '', location = "
+      "'', outcome = '', version = version + 1 WHERE id = ANY(cast($1 AS bigint[]))",
+      {array});
+}
+
 }  // namespace karton::crm::activity_repository

@@ -70,4 +70,12 @@ std::optional<std::pair<std::string, std::int64_t>> FeedOwner(soci::session& ses
 // Partners' events.
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
 
+// Personal data: the activities of a partner, of its contacts or of the
+// leads given (PostgreSQL array literals), oldest first; and blanking their
+// texts (subject, description, location, outcome), which name and describe
+// the person.
+std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                      const std::string& contact_ids, const std::string& lead_ids);
+void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids);
+
 }  // namespace karton::crm::activity_repository

@@ -14,6 +14,7 @@
 #include "karton/kernel/numbers.h"
 #include "lead_service.h"
 #include "opportunity_service.h"
+#include "personal_data_service.h"
 #include "record_access_service.h"
 #include "routing.h"
 #include "web_form_pages.h"
@@ -124,6 +125,15 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   // Documents and timeline entries on leads, deals and activities are shown
   // only to those who may see the record (karton/common/v1/record_access.proto).
   registrar.OfferExtension("record_access", "/karton.crm.v1.RecordAccessService/CheckRecordAccess");
+  // Leads and activities join partners' personal data export and erasure
+  // (karton/common/v1/personal_data.proto).
+  personal_data_ = std::make_unique<PersonalDataServiceImpl>(context);
+  registrar.AddGrpcService(*personal_data_, v1::PersonalDataService::service_full_name(),
+                           PersonalDataServiceImpl::Roles());
+  registrar.OfferExtension("personal_data_export",
+                           "/karton.crm.v1.PersonalDataService/ExportPersonalDataSection");
+  registrar.OfferExtension("personal_data_erase",
+                           "/karton.crm.v1.PersonalDataService/ErasePersonalDataSection");
   context.JobQueue().Handle(kReminderJob,
                             [this](const kernel::JobRun& run) { activities_->FireReminder(run); });
   context.JobQueue().Handle(kStaleOpportunitiesJob, [&context](const kernel::JobRun&) {

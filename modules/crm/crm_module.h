@@ -11,6 +11,7 @@ namespace karton::crm {
 
 class ActivityServiceImpl;
 class CustomerOverviewServiceImpl;
+class PersonalDataServiceImpl;
 class RecordAccessServiceImpl;
 class TeamDirectory;
 class Router;
@@ -44,6 +45,7 @@ class CrmModule final : public kernel::Module {
   std::unique_ptr<ActivityServiceImpl> activities_;
   std::unique_ptr<CustomerOverviewServiceImpl> overview_;
   std::unique_ptr<RecordAccessServiceImpl> record_access_;
+  std::unique_ptr<PersonalDataServiceImpl> personal_data_;
 };
 
 }  // namespace karton::crm

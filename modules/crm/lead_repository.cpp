@@ -229,4 +229,31 @@ std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t part
   return ids;
 }
 
+std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                      const std::string& emails, const std::string& phones) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id FROM crm.lead WHERE (cast($1 AS bigint) <> 0 AND partner_id = cast($1 AS "
+      "bigint)) OR (email <> '' AND lower(email) IN (SELECT "
+      "jsonb_array_elements_text(cast($2 AS jsonb)))) OR (phone <> '' AND phone IN (SELECT "
+      "jsonb_array_elements_text(cast($3 AS jsonb)))) ORDER BY id",
+      {Text(partner_id), emails, phones});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row)
+    ids.push_back(std::stoll(std::string(rows.Text(row, 0))));
+  return ids;
+}
+
+void EraseLeads(soci::session& session, const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + Text(id);
+  array += "}";
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
+      "custom_fields = '{}', version = version + 1 WHERE id = ANY(cast($1 AS "
+      "bigint[]))",
+      {array});
+}
+
 }  // namespace karton::crm::lead_repository

@@ -62,4 +62,13 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
 // their ids.
 std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t partner_id);
 
+// Personal data (karton/common/v1/personal_data.proto): the leads of a
+// partner, or that name one of the addresses or phone numbers (JSON
+// arrays of strings, '["a@b.hu"]': an address may hold any character),
+// oldest first; and blanking the person's
+// fields of given leads (as ErasePartner does), returning those changed.
+std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                      const std::string& emails, const std::string& phones);
+void EraseLeads(soci::session& session, const std::vector<std::int64_t>& ids);
+
 }  // namespace karton::crm::lead_repository

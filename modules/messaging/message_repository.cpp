@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 
@@ -381,6 +382,44 @@ std::string SigningKey(soci::session& session, const std::string& fresh) {
                  stored.size(), nullptr, &length, nullptr);
   key.resize(length);
   return key;
+}
+
+std::vector<std::int64_t> MessageIdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                             const std::string& contact_ids,
+                                             const std::string& emails, const std::string& phones) {
+  return Ids(kernel::RunPrepared(
+      session,
+      "SELECT id FROM messaging.message WHERE (cast($1 AS bigint) <> 0 AND partner_id = cast($1 "
+      "AS bigint)) OR contact_id = ANY(cast($2 AS bigint[])) OR lower(address) IN (SELECT "
+      "jsonb_array_elements_text(cast($3 AS jsonb))) OR address IN (SELECT "
+      "jsonb_array_elements_text(cast($4 AS jsonb))) ORDER BY id",
+      {std::to_string(partner_id), contact_ids, emails, phones}));
+}
+
+void EraseMessages(soci::session& session, const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
+  array += "}";
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
+                      "WHERE id = ANY(cast($1 AS bigint[]))",
+                      {array});
+}
+
+std::vector<SuppressionKey> SuppressionsOfPerson(soci::session& session, const std::string& emails,
+                                                 const std::string& phones) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id, channel, address FROM messaging.suppression WHERE lower(address) IN (SELECT "
+      "jsonb_array_elements_text(cast($1 AS jsonb))) OR address IN (SELECT "
+      "jsonb_array_elements_text(cast($2 AS jsonb))) ORDER BY id",
+      {emails, phones});
+  std::vector<SuppressionKey> keys;
+  for (int row = 0; row < rows.Count(); ++row) {
+    keys.push_back({kernel::ParseInt64(rows.Text(row, 0)).value_or(0),
+                    std::string(rows.Text(row, 1)), std::string(rows.Text(row, 2))});
+  }
+  return keys;
 }
 
 }  // namespace karton::messaging::repository

@@ -102,4 +102,20 @@ std::optional<std::int64_t> DeleteSuppression(soci::session& session, const std:
 // there was none yet (whichever kartond inserts first wins).
 std::string SigningKey(soci::session& session, const std::string& fresh);
 
+// Personal data (karton/common/v1/personal_data.proto): the messages to a
+// partner, to one of the contacts (a PostgreSQL array literal of ids), or
+// to one of the addresses or phone numbers (JSON arrays of strings),
+// oldest first; blanking them; and the suppression entries of those
+// addresses (number, channel, address).
+std::vector<std::int64_t> MessageIdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                             const std::string& contact_ids,
+                                             const std::string& emails, const std::string& phones);
+void EraseMessages(soci::session& session, const std::vector<std::int64_t>& ids);
+struct SuppressionKey {
+  std::int64_t id = 0;
+  std::string channel, address;
+};
+std::vector<SuppressionKey> SuppressionsOfPerson(soci::session& session, const std::string& emails,
+                                                 const std::string& phones);
+
 }  // namespace karton::messaging::repository

@@ -8,6 +8,7 @@
 #include "karton/kernel/database.h"
 #include "message_repository.h"
 #include "messaging_service.h"
+#include "personal_data_service.h"
 #include "settings.h"
 
 namespace karton::messaging {
@@ -47,6 +48,15 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   service_ = std::make_unique<MessagingServiceImpl>(context, settings_, *tokens_);
   registrar.AddGrpcService(*service_, v1::MessagingService::service_full_name(),
                            MessagingServiceImpl::Roles());
+  // Messages and suppressions join partners' personal data export and
+  // erasure (karton/common/v1/personal_data.proto).
+  personal_data_ = std::make_unique<PersonalDataServiceImpl>(context);
+  registrar.AddGrpcService(*personal_data_, v1::PersonalDataService::service_full_name(),
+                           PersonalDataServiceImpl::Roles());
+  registrar.OfferExtension("personal_data_export",
+                           "/karton.messaging.v1.PersonalDataService/ExportPersonalDataSection");
+  registrar.OfferExtension("personal_data_erase",
+                           "/karton.messaging.v1.PersonalDataService/ErasePersonalDataSection");
   unsubscribe_pages_ = std::make_unique<UnsubscribePages>(context, *tokens_);
   registrar.AddHttpRoute(
       kernel::HttpMethod::kGet, "/u/{token}",

@@ -14,6 +14,7 @@
 namespace karton::messaging {
 
 class MessagingServiceImpl;
+class PersonalDataServiceImpl;
 class UnsubscribePages;
 
 class MessagingModule final : public kernel::Module {
@@ -28,6 +29,7 @@ class MessagingModule final : public kernel::Module {
   std::optional<UnsubscribeTokens> tokens_;
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<MessagingServiceImpl> service_;
+  std::unique_ptr<PersonalDataServiceImpl> personal_data_;
   std::unique_ptr<UnsubscribePages> unsubscribe_pages_;
 };
 

@@ -4,6 +4,11 @@
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 
+#include <cctype>
+#include <chrono>
+
+#include "karton/common/v1/personal_data.pb.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/v1/audit_service.pb.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -79,21 +84,122 @@ void AddHistory(kernel::AuditLog& audit, soci::session& session, const char* res
 }
 
 grpc::Status NoSubject() {
-  return kernel::InvalidField("subject", "name a partner_id or a contact_id");
+  return kernel::InvalidField("subject", "name a partner_id, a contact_id or an email");
+}
+
+// Other modules answer for what they hold; they may take a while over a
+// long history.
+constexpr auto kModuleCallLimit = std::chrono::seconds(60);
+
+// The address as the modules store it, or empty when it is none.
+std::string NormalizedEmail(std::string email) {
+  email.erase(0, email.find_first_not_of(" \t\r\n"));
+  email.erase(email.find_last_not_of(" \t\r\n") + 1);
+  for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = email.find('@');
+  if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size()) {
+    return "";
+  }
+  return email;
+}
+
+// An address that a partner or contact has belongs to that record: the
+// export or erasure of the record covers it, the address alone would not
+// (FAILED_PRECONDITION naming it).
+grpc::Status CheckAddressIsNobodysCard(soci::session& session, const std::string& email) {
+  long long partner = 0, contact = 0;
+  session << "SELECT coalesce((SELECT id FROM partners.partner WHERE emails @> ARRAY[cast(:e AS "
+             "text)] ORDER BY id LIMIT 1), 0), coalesce((SELECT id FROM partners.contact WHERE "
+             "emails @> ARRAY[cast(:e2 AS text)] ORDER BY id LIMIT 1), 0)",
+      soci::use(email), soci::use(email), soci::into(partner), soci::into(contact);
+  if (partner != 0) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            fmt::format("email: the address belongs to partner {}: ask by partner_id, which "
+                        "covers the address too",
+                        partner)};
+  }
+  if (contact != 0) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            fmt::format("email: the address belongs to contact {}: ask by contact_id, which "
+                        "covers the address too",
+                        contact)};
+  }
+  return grpc::Status::OK;
+}
+
+void AddKeys(common::v1::PersonalDataSubject& subject,
+             const google::protobuf::RepeatedPtrField<std::string>& emails,
+             const google::protobuf::RepeatedPtrField<std::string>& phones) {
+  for (const auto& email : emails) {
+    if (auto normalized = NormalizedEmail(email); !normalized.empty()) {
+      *subject.add_emails() = std::move(normalized);
+    }
+  }
+  for (const auto& phone : phones) {
+    if (!phone.empty()) *subject.add_phones() = phone;
+  }
+}
+
+// Whom the other modules are asked about: the partner with its contacts,
+// the contact, or the address; with every address and number they carry.
+common::v1::PersonalDataSubject SubjectOfPartner(soci::session& session,
+                                                 const v1::Partner& partner) {
+  common::v1::PersonalDataSubject subject;
+  subject.set_partner_id(partner.id());
+  AddKeys(subject, partner.emails(), partner.phones());
+  for (const auto contact_id : repository::ContactIdsOf(session, partner.id())) {
+    subject.add_contact_ids(contact_id);
+    const auto contact =
+        repository::FindContact(session, contact_id, repository::Visibility::Everyone());
+    if (contact) AddKeys(subject, contact->emails(), contact->phones());
+  }
+  return subject;
+}
+
+common::v1::PersonalDataSubject SubjectOfContact(const v1::Contact& contact) {
+  common::v1::PersonalDataSubject subject;
+  subject.add_contact_ids(contact.id());
+  AddKeys(subject, contact.emails(), contact.phones());
+  return subject;
+}
+
+// Calls every module's offer at `point` with `request`, as the caller, and
+// collects their sections. Holds no database connection: each module takes
+// its own. The first module that fails fails the whole, named.
+template <typename Request, typename Response>
+grpc::Status AskEveryModule(
+    kernel::ModuleContext& context, const grpc::ServerContext& caller, const char* point,
+    const Request& request,
+    google::protobuf::RepeatedPtrField<common::v1::PersonalDataSection>& sections) {
+  for (const auto& offer : context.Extensions(point)) {
+    Response response;
+    const grpc::Status status = kernel::CallExtension(*context.Channel(), caller, offer.method,
+                                                      request, response, kModuleCallLimit);
+    if (!status.ok()) {
+      return {status.error_code(),
+              fmt::format("module {} could not answer: {}", offer.module, status.error_message())};
+    }
+    *sections.Add() = std::move(*response.mutable_section());
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace
 
-grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
+grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context,
                                                     const v1::ExportPersonalDataRequest* request,
                                                     v1::PersonalData* response) {
   const bool by_partner = request->subject_case() == v1::ExportPersonalDataRequest::kPartnerId;
+  const bool by_email = request->subject_case() == v1::ExportPersonalDataRequest::kEmail;
   const std::int64_t id = by_partner ? request->partner_id() : request->contact_id();
   if (request->subject_case() == v1::ExportPersonalDataRequest::SUBJECT_NOT_SET) return NoSubject();
-  if (id <= 0) {
+  const std::string email = by_email ? NormalizedEmail(request->email()) : "";
+  if (by_email && email.empty()) return kernel::InvalidField("email", "is not an email address");
+  if (!by_email && id <= 0) {
     return kernel::InvalidField(by_partner ? "partner_id" : "contact_id", "must be positive");
   }
-  return Guarded(context_, "ExportPersonalData", [&]() -> grpc::Status {
+  common::v1::PersonalDataSubject subject;
+  const auto status = Guarded(context_, "ExportPersonalData", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     // One snapshot: the parts of the document agree with each other.
@@ -102,7 +208,11 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
     *response->mutable_export_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
         kernel::ToEpochMicros(context_.Time().Now()));
     auto& audit = context_.Audit();
-    if (by_partner) {
+    if (by_email) {
+      if (auto refused = CheckAddressIsNobodysCard(session, email); !refused.ok()) return refused;
+      response->set_email(email);
+      *subject.add_emails() = email;
+    } else if (by_partner) {
       auto partner = repository::FindPartner(session, id, repository::Visibility::Everyone());
       if (!partner) {
         return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
@@ -124,6 +234,7 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
         *response->add_merged_partners() =
             *repository::FindPartner(session, merged_id, repository::Visibility::Everyone());
       }
+      subject = SubjectOfPartner(session, response->partner());
     } else {
       auto contact = repository::FindContact(session, id, repository::Visibility::Everyone());
       if (!contact) {
@@ -138,22 +249,38 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext*,
       for (auto& interaction : AllInteractions(session, contact->partner_id())) {
         if (interaction.contact_id() == id) *response->add_interactions() = std::move(interaction);
       }
+      subject = SubjectOfContact(*contact);
       *response->mutable_contact() = std::move(*contact);
     }
     transaction.commit();
     return grpc::Status::OK;
   });
+  if (!status.ok()) return status;
+  // What every other module holds about the same person.
+  return AskEveryModule<common::v1::ExportPersonalDataSectionRequest,
+                        common::v1::ExportPersonalDataSectionResponse>(
+      context_, *context, "personal_data_export",
+      [&] {
+        common::v1::ExportPersonalDataSectionRequest ask;
+        *ask.mutable_subject() = subject;
+        return ask;
+      }(),
+      *response->mutable_sections());
 }
 
 grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
                                                    const v1::ErasePersonalDataRequest* request,
                                                    v1::ErasePersonalDataResponse* response) {
   const bool by_partner = request->subject_case() == v1::ErasePersonalDataRequest::kPartnerId;
+  const bool by_email = request->subject_case() == v1::ErasePersonalDataRequest::kEmail;
   const std::int64_t id = by_partner ? request->partner_id() : request->contact_id();
+  const std::string email = by_email ? NormalizedEmail(request->email()) : "";
   std::vector<kernel::FieldViolation> violations;
   if (request->subject_case() == v1::ErasePersonalDataRequest::SUBJECT_NOT_SET) {
-    violations.push_back({"subject", "name a partner_id or a contact_id"});
-  } else if (id <= 0) {
+    violations.push_back({"subject", "name a partner_id, a contact_id or an email"});
+  } else if (by_email && email.empty()) {
+    violations.push_back({"email", "is not an email address"});
+  } else if (!by_email && id <= 0) {
     violations.push_back({by_partner ? "partner_id" : "contact_id", "must be positive"});
   }
   std::string reason = request->reason();
@@ -166,6 +293,45 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
   }
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
+
+  // The other modules erase first, each in its own transaction and
+  // idempotently: should one fail, nothing here is erased yet, and the
+  // whole request can simply be repeated. (The erased events published
+  // below reach them again as a safety net for what arrives meanwhile.)
+  common::v1::ErasePersonalDataSectionRequest ask;
+  ask.set_reason(reason);
+  const auto found = Guarded(context_, "ErasePersonalData", [&]() -> grpc::Status {
+    auto lease = context_.Db().Acquire();
+    soci::session& session = lease.Session();
+    if (by_email) {
+      if (auto refused = CheckAddressIsNobodysCard(session, email); !refused.ok()) return refused;
+      *ask.mutable_subject()->add_emails() = email;
+    } else if (by_partner) {
+      const auto partner = repository::FindPartner(session, id, repository::Visibility::Everyone());
+      if (!partner) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("partner_id: no partner with id {}", id)};
+      }
+      *ask.mutable_subject() = SubjectOfPartner(session, *partner);
+    } else {
+      const auto contact = repository::FindContact(session, id, repository::Visibility::Everyone());
+      if (!contact) {
+        return {grpc::StatusCode::NOT_FOUND, fmt::format("contact_id: no contact with id {}", id)};
+      }
+      *ask.mutable_subject() = SubjectOfContact(*contact);
+    }
+    return grpc::Status::OK;
+  });
+  if (!found.ok()) return found;
+  if (auto status = AskEveryModule<common::v1::ErasePersonalDataSectionRequest,
+                                   common::v1::ErasePersonalDataSectionResponse>(
+          context_, *context, "personal_data_erase", ask, *response->mutable_sections());
+      !status.ok()) {
+    return {status.error_code(), status.error_message() +
+                                     "; nothing on the partner card was erased yet, and the "
+                                     "request may be repeated"};
+  }
+  if (by_email) return grpc::Status::OK;
+
   return Guarded(context_, "ErasePersonalData", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();

@@ -177,9 +177,14 @@ int HttpCall(const std::string& host_port, const std::string& method, const std:
   for (const auto& [name, value] : headers) request += fmt::format("{}: {}\r\n", name, value);
   if (method != "GET") request += fmt::format("Content-Length: {}\r\n", request_body.size());
   request += "\r\n" + request_body;
-  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    throw std::runtime_error("short write");
+  // A server may answer (413, 404) and close before it has read a large
+  // body, as HTTP allows: then the rest cannot be sent, and the answer is
+  // what counts. MSG_NOSIGNAL: that closed socket must not raise SIGPIPE.
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
   }
   std::string response;
   char buffer[4096];
@@ -189,7 +194,8 @@ int HttpCall(const std::string& host_port, const std::string& method, const std:
   ::close(fd);
   const auto header_end = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) {
-    throw std::runtime_error("malformed HTTP response: " + response.substr(0, 80));
+    throw std::runtime_error(fmt::format("malformed HTTP response after sending {} of {} bytes: {}",
+                                         sent, request.size(), response.substr(0, 80)));
   }
   body = response.substr(header_end + 4);
   return std::stoi(response.substr(9, 3));

@@ -743,20 +743,26 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   // Personal data (A10): administrators only.
   struct SubjectOptions {
     std::int64_t partner_id = 0, contact_id = 0;
-    std::string reason;
+    std::string email, reason;
   };
   auto subject = std::make_shared<SubjectOptions>();
   auto* personal = partners->add_subcommand(
       "personal-data", "Everything held about a person, or its erasure (administrators)");
   personal->require_subcommand(1);
   auto add_subject = [&](CLI::App* command) {
-    command->add_option("--partner", subject->partner_id, "A partner's id")
-        ->excludes(command->add_option("--contact", subject->contact_id, "A contact's id"));
+    auto* partner = command->add_option("--partner", subject->partner_id, "A partner's id");
+    auto* contact = command->add_option("--contact", subject->contact_id, "A contact's id");
+    auto* email = command->add_option("--email", subject->email,
+                                      "An address alone: a prospect who is no partner or contact");
+    partner->excludes(contact)->excludes(email);
+    contact->excludes(email);
   };
   // The request's subject; false (and exit code 2) when none is named.
   auto subject_given = [&, subject] {
-    if (subject->partner_id != 0 || subject->contact_id != 0) return true;
-    std::cerr << "karton: name the person: --partner ID or --contact ID\n";
+    if (subject->partner_id != 0 || subject->contact_id != 0 || !subject->email.empty()) {
+      return true;
+    }
+    std::cerr << "karton: name the person: --partner ID, --contact ID or --email ADDRESS\n";
     exit_code = 2;
     return false;
   };
@@ -768,6 +774,7 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     partners::v1::ExportPersonalDataRequest request;
     if (subject->partner_id != 0) request.set_partner_id(subject->partner_id);
     if (subject->contact_id != 0) request.set_contact_id(subject->contact_id);
+    if (!subject->email.empty()) request.set_email(subject->email);
     partners::v1::PersonalData data;
     const auto status = PartnerService::NewStub(ChannelFor(options))
                             ->ExportPersonalData(MakeContext(options).get(), request, &data);
@@ -778,7 +785,7 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     std::cout << ToJson(data);
   });
   auto* erase = personal->add_subcommand(
-      "erase", "Anonymise a partner (with its contacts) or a contact; ids stay");
+      "erase", "Anonymise a partner (with its contacts), a contact or an address; ids stay");
   add_subject(erase);
   erase->add_option("--reason", subject->reason, "Why: the request's reference")->required();
   erase->callback([&, subject, subject_given] {
@@ -786,6 +793,7 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     partners::v1::ErasePersonalDataRequest request;
     if (subject->partner_id != 0) request.set_partner_id(subject->partner_id);
     if (subject->contact_id != 0) request.set_contact_id(subject->contact_id);
+    if (!subject->email.empty()) request.set_email(subject->email);
     request.set_reason(subject->reason);
     partners::v1::ErasePersonalDataResponse response;
     const auto status = PartnerService::NewStub(ChannelFor(options))
@@ -799,6 +807,14 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     } else {
       std::cout << fmt::format("{} (contact {} of partner {}): erased\n", response.contact().name(),
                                response.contact().id(), response.contact().partner_id());
+    }
+    if (status.ok() && options.output != "json") {
+      for (const auto& section : response.sections()) {
+        for (const auto& entry : section.records()) {
+          std::cout << fmt::format("{} {}: {}\n", entry.resource_type(), entry.resource_id(),
+                                   entry.outcome());
+        }
+      }
     }
   });
 }

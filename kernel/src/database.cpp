@@ -107,6 +107,12 @@ bool InTransaction(soci::session& session) {
 std::string DescribeDatabaseError(const std::exception& error) {
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
     std::string message = pg->get_error_message();
+    // PostgreSQL's DETAIL quotes the values of the row ("Key (email)=(...)",
+    // "Failing row contains (...)"): personal data that must not reach the
+    // log. The primary message names the constraint, which is what helps.
+    if (const auto detail = message.find("DETAIL:"); detail != std::string::npos) {
+      message.erase(detail);
+    }
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
       message.pop_back();
     return fmt::format("{} (SQLSTATE {})", message, pg->sqlstate());

@@ -856,8 +856,10 @@ bool EventBus::DeliverToWebhook(Subscription& subscription,
   // take one from everybody else.
   auto disable = [&](soci::session& session, const std::string& reason, const std::string& error) {
     event_store::DisableSubscription(session, subscription.id, node_id_, reason, failures, error);
-    spdlog::error("webhook disabled subscription={} url={} reason=\"{}\" last_error=\"{}\"",
-                  subscription.name, claimed.url, reason, error);
+    // The URL stays out of the log: its path or query often is the secret
+    // (GetWebhook shows it to admins).
+    spdlog::error("webhook disabled subscription={} reason=\"{}\" last_error=\"{}\"",
+                  subscription.name, reason, error);
     std::lock_guard lock(mutex_);
     subscription.active = false;
     subscription.cursor = cursor;

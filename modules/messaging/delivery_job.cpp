@@ -133,8 +133,10 @@ void Delivery::Run(const kernel::JobRun& run) {
       repository::MarkFailed(lease.Session(), id, outcome.detail);
       publish("messaging.message.failed");
       transaction.commit();
-      context_.Log().warn("message {} to {} failed for good: {}", id, message.address(),
-                          outcome.detail);
+      // The address stays out of the log (it is personal data); the
+      // server's answer, which may quote it, is the message's last_error.
+      context_.Log().warn("message {} ({}) failed for good; its last_error says why", id,
+                          repository::ChannelName(message.channel()));
       return;
     case DeliveryOutcome::Kind::kTemporaryFailure:
       if (run.attempt >= kDeliveryAttempts) {

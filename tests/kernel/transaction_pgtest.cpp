@@ -103,5 +103,24 @@ TEST_F(TransactionTest, AWriteQueuedOnceGoesOutOnce) {
   EXPECT_EQ(notifications, 1);
 }
 
+// What kartond logs of a database error names the constraint, never the
+// row's values: PostgreSQL's DETAIL quotes them ("Key (id)=(...)").
+TEST_F(TransactionTest, ADatabaseErrorIsDescribedWithoutTheRowsValues) {
+  QueryScalar(conninfo_, "CREATE UNIQUE INDEX note_body_key ON note (body)");
+  auto lease = database_->Acquire();
+  lease.Session() << "INSERT INTO note (id, body) VALUES (1, 'anna@kiss.hu')";
+  try {
+    lease.Session() << "INSERT INTO note (id, body) VALUES (2, 'anna@kiss.hu')";
+    FAIL() << "the duplicate was accepted";
+  } catch (const std::exception& error) {
+    ASSERT_NE(std::string(error.what()).find("anna@kiss.hu"), std::string::npos)
+        << "PostgreSQL no longer quotes the value: this test checks nothing";
+    const std::string described = DescribeDatabaseError(error);
+    EXPECT_NE(described.find("note_body_key"), std::string::npos) << described;
+    EXPECT_NE(described.find("SQLSTATE 23505"), std::string::npos) << described;
+    EXPECT_EQ(described.find("anna@kiss.hu"), std::string::npos) << described;
+  }
+}
+
 }  // namespace
 }  // namespace karton::kernel

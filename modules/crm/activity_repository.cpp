@@ -9,6 +9,7 @@
 
 #include "crm_sql.h"
 #include "karton/kernel/numbers.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 
@@ -284,9 +285,7 @@ std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partn
 }
 
 void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids) {
-  std::string array = "{";
-  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + Text(id);
-  array += "}";
+  const std::string array = kernel::BigintArrayLiteral(ids);
   kernel::RunPrepared(
       session,
       "UPDATE crm.activity SET subject = '[erased]', description = '', location = "

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "crm_sql.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 
@@ -245,9 +246,7 @@ std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partn
 }
 
 void EraseLeads(soci::session& session, const std::vector<std::int64_t>& ids) {
-  std::string array = "{";
-  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + Text(id);
-  array += "}";
+  const std::string array = kernel::BigintArrayLiteral(ids);
   kernel::RunPrepared(
       session,
       "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "

@@ -2,14 +2,13 @@
 
 #include <soci/soci.h>
 
-#include <boost/json.hpp>
-
 #include "activity_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/proto_json.h"
 #include "lead_repository.h"
 #include "scope.h"
@@ -26,39 +25,17 @@ const std::vector<std::string> kLeadTopics = {"crm.lead.created", "crm.lead.assi
 const std::vector<std::string> kActivityTopics = {
     "crm.activity.created", "crm.activity.due", "crm.activity.completed", "crm.activity.canceled"};
 
-std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  boost::json::array array;
-  for (const auto& value : values) array.emplace_back(value);
-  return boost::json::serialize(array);
-}
-
-template <typename Ids>
-std::string IdArray(const Ids& ids) {
-  std::string array = "{";
-  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
-  return array + "}";
-}
-
 struct Held {
   std::vector<std::int64_t> leads;
   std::vector<std::int64_t> activities;
 };
 
-Held Find(soci::session& session, const common::v1::PersonalDataSubject& subject) {
+Held Find(soci::session& session, const kernel::PersonalDataKeys& keys) {
   Held held;
-  held.leads = lead_repository::IdsOfPerson(
-      session, subject.partner_id(), JsonArray(subject.emails()), JsonArray(subject.phones()));
-  held.activities = activity_repository::IdsOfPerson(
-      session, subject.partner_id(), IdArray(subject.contact_ids()), IdArray(held.leads));
+  held.leads = lead_repository::IdsOfPerson(session, keys.partner_id, keys.emails, keys.phones);
+  held.activities = activity_repository::IdsOfPerson(session, keys.partner_id, keys.contact_ids,
+                                                     kernel::BigintArrayLiteral(held.leads));
   return held;
-}
-
-grpc::Status CheckSubject(const common::v1::PersonalDataSubject& subject) {
-  if (subject.partner_id() <= 0 && subject.contact_ids().empty() && subject.emails().empty() &&
-      subject.phones().empty()) {
-    return kernel::InvalidField("subject", "names no partner, contact, address or phone");
-  }
-  return grpc::Status::OK;
 }
 
 }  // namespace
@@ -71,13 +48,16 @@ kernel::MethodRoles PersonalDataServiceImpl::Roles() {
 grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
     grpc::ServerContext*, const common::v1::ExportPersonalDataSectionRequest* request,
     common::v1::ExportPersonalDataSectionResponse* response) {
-  if (auto status = CheckSubject(request->subject()); !status.ok()) return status;
+  kernel::PersonalDataKeys keys;
+  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
+    return status;
+  }
   return kernel::Guarded(context_, "ExportPersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    const Held held = Find(session, request->subject());
+    const Held held = Find(session, keys);
     auto* section = response->mutable_section();
     section->set_module("crm");
     for (const auto id : held.leads) {
@@ -104,14 +84,17 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
 grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     grpc::ServerContext* context, const common::v1::ErasePersonalDataSectionRequest* request,
     common::v1::ErasePersonalDataSectionResponse* response) {
-  if (auto status = CheckSubject(request->subject()); !status.ok()) return status;
+  kernel::PersonalDataKeys keys;
+  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
+    return status;
+  }
   if (request->reason().empty()) return kernel::InvalidField("reason", "is required");
   const kernel::Caller caller = kernel::CallerOf(*context);
   return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
-    const Held held = Find(session, request->subject());
+    const Held held = Find(session, keys);
     lead_repository::EraseLeads(session, held.leads);
     activity_repository::EraseTexts(session, held.activities);
     auto& audit = context_.Audit();

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "karton/kernel/numbers.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
 
@@ -397,13 +398,10 @@ std::vector<std::int64_t> MessageIdsOfPerson(soci::session& session, std::int64_
 }
 
 void EraseMessages(soci::session& session, const std::vector<std::int64_t>& ids) {
-  std::string array = "{";
-  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
-  array += "}";
   kernel::RunPrepared(session,
                       "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
                       "WHERE id = ANY(cast($1 AS bigint[]))",
-                      {array});
+                      {kernel::BigintArrayLiteral(ids)});
 }
 
 std::vector<SuppressionKey> SuppressionsOfPerson(soci::session& session, const std::string& emails,

@@ -2,13 +2,12 @@
 
 #include <soci/soci.h>
 
-#include <boost/json.hpp>
-
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/proto_json.h"
 #include "message_repository.h"
 
@@ -29,31 +28,9 @@ constexpr const char* kSuppressionKept =
     "kept: a suppression is the person's objection; without it the address could be written "
     "to again";
 
-std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  boost::json::array array;
-  for (const auto& value : values) array.emplace_back(value);
-  return boost::json::serialize(array);
-}
-
-std::string IdArray(const google::protobuf::RepeatedField<std::int64_t>& ids) {
-  std::string array = "{";
-  for (const auto id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
-  return array + "}";
-}
-
-std::vector<std::int64_t> MessagesOf(soci::session& session,
-                                     const common::v1::PersonalDataSubject& subject) {
-  return repository::MessageIdsOfPerson(session, subject.partner_id(),
-                                        IdArray(subject.contact_ids()), JsonArray(subject.emails()),
-                                        JsonArray(subject.phones()));
-}
-
-grpc::Status CheckSubject(const common::v1::PersonalDataSubject& subject) {
-  if (subject.partner_id() <= 0 && subject.contact_ids().empty() && subject.emails().empty() &&
-      subject.phones().empty()) {
-    return kernel::InvalidField("subject", "names no partner, contact, address or phone");
-  }
-  return grpc::Status::OK;
+std::vector<std::int64_t> MessagesOf(soci::session& session, const kernel::PersonalDataKeys& keys) {
+  return repository::MessageIdsOfPerson(session, keys.partner_id, keys.contact_ids, keys.emails,
+                                        keys.phones);
 }
 
 }  // namespace
@@ -66,7 +43,10 @@ kernel::MethodRoles PersonalDataServiceImpl::Roles() {
 grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
     grpc::ServerContext*, const common::v1::ExportPersonalDataSectionRequest* request,
     common::v1::ExportPersonalDataSectionResponse* response) {
-  if (auto status = CheckSubject(request->subject()); !status.ok()) return status;
+  kernel::PersonalDataKeys keys;
+  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
+    return status;
+  }
   return kernel::Guarded(context_, "ExportPersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
@@ -74,16 +54,14 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
     session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
     auto* section = response->mutable_section();
     section->set_module("messaging");
-    for (const auto id : MessagesOf(session, request->subject())) {
+    for (const auto id : MessagesOf(session, keys)) {
       auto* record = section->add_records();
       record->set_resource_type(kMessageResource);
       record->set_resource_id(id);
       record->set_json(kernel::PrintProtoJson(*repository::FindMessage(session, id, false),
                                               kernel::ProtoJsonNames::kJson));
     }
-    for (const auto& key :
-         repository::SuppressionsOfPerson(session, JsonArray(request->subject().emails()),
-                                          JsonArray(request->subject().phones()))) {
+    for (const auto& key : repository::SuppressionsOfPerson(session, keys.emails, keys.phones)) {
       auto* record = section->add_records();
       record->set_resource_type(kSuppressionResource);
       record->set_resource_id(key.id);
@@ -99,14 +77,17 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
 grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     grpc::ServerContext* context, const common::v1::ErasePersonalDataSectionRequest* request,
     common::v1::ErasePersonalDataSectionResponse* response) {
-  if (auto status = CheckSubject(request->subject()); !status.ok()) return status;
+  kernel::PersonalDataKeys keys;
+  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
+    return status;
+  }
   if (request->reason().empty()) return kernel::InvalidField("reason", "is required");
   const kernel::Caller caller = kernel::CallerOf(*context);
   return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
-    const auto messages = MessagesOf(session, request->subject());
+    const auto messages = MessagesOf(session, keys);
     repository::EraseMessages(session, messages);
     const std::vector<kernel::FieldChange> entry = {
         {"reason", std::nullopt, kernel::JsonString(request->reason())}};
@@ -122,9 +103,7 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
       record->set_resource_id(id);
       record->set_outcome("erased");
     }
-    for (const auto& key :
-         repository::SuppressionsOfPerson(session, JsonArray(request->subject().emails()),
-                                          JsonArray(request->subject().phones()))) {
+    for (const auto& key : repository::SuppressionsOfPerson(session, keys.emails, keys.phones)) {
       auto* record = section->add_records();
       record->set_resource_type(kSuppressionResource);
       record->set_resource_id(key.id);

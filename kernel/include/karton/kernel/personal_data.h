@@ -1,0 +1,42 @@
+// For modules that offer "personal_data_export" and "personal_data_erase"
+// (karton/common/v1/personal_data.proto; docs/module-guide.md): the
+// subject's keys in the shapes a bound SQL parameter takes, so every module
+// matches people the same way.
+//
+//   kernel::PersonalDataKeys keys;
+//   if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok())
+//     return status;
+//   RunPrepared(session, "SELECT id FROM orders.order WHERE partner_id = cast($1 AS bigint) "
+//               "OR lower(email) IN (SELECT jsonb_array_elements_text(cast($2 AS jsonb)))",
+//               {std::to_string(keys.partner_id), keys.emails});
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace karton::common::v1 {
+class PersonalDataSubject;
+}  // namespace karton::common::v1
+
+namespace karton::kernel {
+
+struct PersonalDataKeys {
+  std::int64_t partner_id = 0;  // 0: the subject is no partner
+  std::string contact_ids;      // PostgreSQL bigint[] literal: "{4,9}"
+  std::string emails;           // JSON array of strings (an address may hold any character)
+  std::string phones;           // JSON array of strings, E.164
+};
+
+// The keys of `subject`; INVALID_ARGUMENT on "subject" when it names
+// nobody (no partner, contact, address or number).
+grpc::Status ReadPersonalDataSubject(const common::v1::PersonalDataSubject& subject,
+                                     PersonalDataKeys& keys);
+
+// A PostgreSQL bigint[] literal of `ids`, "{1,2,3}", for the erasure of the
+// records found.
+std::string BigintArrayLiteral(const std::vector<std::int64_t>& ids);
+
+}  // namespace karton::kernel

@@ -1,0 +1,42 @@
+#include "karton/kernel/personal_data.h"
+
+#include <boost/json.hpp>
+
+#include "karton/common/v1/personal_data.pb.h"
+#include "karton/kernel/errors.h"
+
+namespace karton::kernel {
+namespace {
+
+std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  boost::json::array array;
+  for (const auto& value : values) array.emplace_back(value);
+  return boost::json::serialize(array);
+}
+
+}  // namespace
+
+grpc::Status ReadPersonalDataSubject(const common::v1::PersonalDataSubject& subject,
+                                     PersonalDataKeys& keys) {
+  if (subject.partner_id() <= 0 && subject.contact_ids().empty() && subject.emails().empty() &&
+      subject.phones().empty()) {
+    return InvalidField("subject", "names no partner, contact, address or phone");
+  }
+  keys.partner_id = std::max<std::int64_t>(subject.partner_id(), 0);
+  keys.contact_ids =
+      BigintArrayLiteral({subject.contact_ids().begin(), subject.contact_ids().end()});
+  keys.emails = JsonArray(subject.emails());
+  keys.phones = JsonArray(subject.phones());
+  return grpc::Status::OK;
+}
+
+std::string BigintArrayLiteral(const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (const auto id : ids) {
+    if (array.size() > 1) array += ',';
+    array += std::to_string(id);
+  }
+  return array + "}";
+}
+
+}  // namespace karton::kernel

@@ -15,37 +15,7 @@ class CrmAccessTest : public CrmTest {
     if (HasFatalFailure()) return;
     Start();
     activities_ = cv1::ActivityService::NewStub(channel_);
-    cv1::CreatePipelineRequest pipeline;
-    pipeline.mutable_pipeline()->set_name("Sales");
-    for (const char* name : {"New", "Offer"}) {
-      auto* stage = pipeline.mutable_pipeline()->add_stages();
-      stage->set_name(name);
-      stage->set_probability(30);
-    }
-    auto* won = pipeline.mutable_pipeline()->add_stages();
-    won->set_name("Won");
-    won->set_won(true);
-    won->set_probability(100);
-    auto* lost = pipeline.mutable_pipeline()->add_stages();
-    lost->set_name("Lost");
-    lost->set_lost(true);
-    cv1::Pipeline created;
-    ASSERT_TRUE(pipelines_->CreatePipeline(As().get(), pipeline, &created).ok());
-  }
-
-  cv1::Opportunity NewDeal(const std::string& token, const std::string& name) {
-    partners::v1::CreatePartnerRequest customer;
-    customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
-    customer.mutable_partner()->set_display_name(name + " Kft.");
-    partners::v1::Partner partner;
-    EXPECT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
-    cv1::CreateOpportunityRequest create;
-    create.mutable_opportunity()->set_name(name);
-    create.mutable_opportunity()->set_partner_id(partner.id());
-    cv1::Opportunity deal;
-    const auto status = opportunities_->CreateOpportunity(As(token).get(), create, &deal);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return deal;
+    NewSalesPipeline({"New", "Offer"});
   }
 
   grpc::Status Upload(const std::string& token, const std::string& resource_type,

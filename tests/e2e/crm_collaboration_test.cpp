@@ -18,35 +18,7 @@ class CrmCollaborationTest : public CrmTest {
     if (HasFatalFailure()) return;
     Start();
     activities_ = cv1::ActivityService::NewStub(channel_);
-    cv1::CreatePipelineRequest pipeline;
-    pipeline.mutable_pipeline()->set_name("Sales");
-    auto* open = pipeline.mutable_pipeline()->add_stages();
-    open->set_name("New");
-    open->set_probability(30);
-    auto* won = pipeline.mutable_pipeline()->add_stages();
-    won->set_name("Won");
-    won->set_won(true);
-    won->set_probability(100);
-    auto* lost = pipeline.mutable_pipeline()->add_stages();
-    lost->set_name("Lost");
-    lost->set_lost(true);
-    cv1::Pipeline created;
-    ASSERT_TRUE(pipelines_->CreatePipeline(As().get(), pipeline, &created).ok());
-  }
-
-  cv1::Opportunity NewDeal(const std::string& name) {
-    partners::v1::CreatePartnerRequest customer;
-    customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
-    customer.mutable_partner()->set_display_name(name + " Kft.");
-    partners::v1::Partner partner;
-    EXPECT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
-    cv1::CreateOpportunityRequest create;
-    create.mutable_opportunity()->set_name(name);
-    create.mutable_opportunity()->set_partner_id(partner.id());
-    cv1::Opportunity deal;
-    const auto status = opportunities_->CreateOpportunity(As().get(), create, &deal);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return deal;
+    NewSalesPipeline({"New"});
   }
 
   grpc::Status ShareDeal(std::int64_t deal, std::int64_t user, bool share = true) {
@@ -143,7 +115,7 @@ class CrmCollaborationTest : public CrmTest {
 TEST_F(CrmCollaborationTest, ASharedDealShowsThePartnerCardAndAPartnerShareShowsItsTimeline) {
   const auto reseller = NewColleague("reseller@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
-  const auto deal = NewDeal("Hőszivattyú csere");
+  const auto deal = NewDeal("", "Hőszivattyú csere");
   const std::int64_t partner = deal.partner_id();
   ASSERT_TRUE(Log("", partner, "call with the customer's buyer").ok());
   {
@@ -216,8 +188,8 @@ TEST_F(CrmCollaborationTest, ASharedDealShowsThePartnerCardAndAPartnerShareShows
 TEST_F(CrmCollaborationTest, AnExternalPartnerPlansLogsAndClosesTheirOwnWorkOnSharedDeals) {
   const auto reseller = NewColleague("reseller@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES_MANAGER);
-  const auto shared = NewDeal("Közös projekt");
-  const auto other = NewDeal("Belső projekt");
+  const auto shared = NewDeal("", "Közös projekt");
+  const auto other = NewDeal("", "Belső projekt");
   ASSERT_TRUE(ShareDeal(shared.id(), reseller.id).ok());
 
   // Planning on the shared deal, as themselves: the deal names the partner.

@@ -155,6 +155,44 @@ class CrmTest : public ::testing::Test {
     return HttpCall(kartond_->HttpAddress(), "POST", "/forms/contact", headers, body, answer);
   }
 
+  // A pipeline with the open stages named (30% each), then Won and Lost.
+  void NewSalesPipeline(const std::vector<std::string>& open_stages) {
+    cv1::CreatePipelineRequest pipeline;
+    pipeline.mutable_pipeline()->set_name("Sales");
+    for (const auto& name : open_stages) {
+      auto* stage = pipeline.mutable_pipeline()->add_stages();
+      stage->set_name(name);
+      stage->set_probability(30);
+    }
+    auto* won = pipeline.mutable_pipeline()->add_stages();
+    won->set_name("Won");
+    won->set_won(true);
+    won->set_probability(100);
+    auto* lost = pipeline.mutable_pipeline()->add_stages();
+    lost->set_name("Lost");
+    lost->set_lost(true);
+    cv1::Pipeline created;
+    const auto status = pipelines_->CreatePipeline(As().get(), pipeline, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // A new organisation (made by an admin) and a deal for it opened by
+  // `token`'s user (default: the admin).
+  cv1::Opportunity NewDeal(const std::string& token, const std::string& name) {
+    partners::v1::CreatePartnerRequest customer;
+    customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    customer.mutable_partner()->set_display_name(name + " Kft.");
+    partners::v1::Partner partner;
+    EXPECT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
+    cv1::CreateOpportunityRequest create;
+    create.mutable_opportunity()->set_name(name);
+    create.mutable_opportunity()->set_partner_id(partner.id());
+    cv1::Opportunity deal;
+    const auto status = opportunities_->CreateOpportunity(As(token).get(), create, &deal);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return deal;
+  }
+
   std::vector<cv1::Lead> AllLeads(const std::string& token = "") {
     cv1::ListLeadsRequest request;
     request.set_page_size(1000);

@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "karton/kernel/audit.h"
+#include "karton/kernel/database.h"
 #include "metrics.h"
 
 namespace karton::kernel {
@@ -779,8 +780,10 @@ class HttpServer::Impl {
     try {
       return handler(request);
     } catch (const std::exception& error) {
+      // DescribeDatabaseError, not what(): SOCI's what() quotes the bound
+      // values (an address a visitor typed), and DETAIL the row's.
       spdlog::error("HTTP handler {} {} failed: {}", HttpMethodName(request.method), pattern,
-                    error.what());
+                    DescribeDatabaseError(error));
     } catch (...) {
       spdlog::error("HTTP handler {} {} failed with a non-standard exception",
                     HttpMethodName(request.method), pattern);

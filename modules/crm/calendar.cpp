@@ -259,7 +259,7 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
                                                owner.kind == "team" ? owner.id : 0, now - kFeedPast,
                                                now + kFeedFuture, true);
   } catch (const std::exception& error) {
-    context_.Log().error("calendar feed failed: {}", error.what());
+    context_.Log().error("calendar feed failed: {}", kernel::DescribeDatabaseError(error));
     return kernel::HttpResponse::Text(503, "the calendar is not available right now\n");
   }
   std::string host = context_.PublicUrl();

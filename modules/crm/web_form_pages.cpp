@@ -105,7 +105,7 @@ HttpResponse WebFormPages::Guard(HttpResponse (WebFormPages::*page)(const HttpRe
   try {
     return (this->*page)(request);
   } catch (const std::exception& error) {
-    context_.Log().error("web form page failed: {}", error.what());
+    context_.Log().error("web form page failed: {}", kernel::DescribeDatabaseError(error));
     HttpResponse unavailable = HttpResponse::Text(503, "the form is not available right now\n");
     unavailable.headers["retry-after"] = "5";
     return unavailable;
@@ -251,7 +251,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
   } catch (const std::exception& error) {
     // The database is away or overloaded: the visitor may try again, and
     // nothing was written (the transaction rolled back).
-    context_.Log().error("web form submission failed: {}", error.what());
+    context_.Log().error("web form submission failed: {}", kernel::DescribeDatabaseError(error));
     HttpResponse unavailable =
         JsonError(503, "unavailable", "the form cannot take submissions right now; try again");
     unavailable.headers["retry-after"] = "5";

@@ -139,7 +139,8 @@ grpc::Status PartnerServiceImpl::UploadDocument(
           repository::DeleteDocument(lease.Session(), id);
         } catch (const std::exception& error) {
           // Left for DeleteAbandonedUploads.
-          context.Log().warn("an unfinished upload {} stays for the sweep: {}", id, error.what());
+          context.Log().warn("an unfinished upload {} stays for the sweep: {}", id,
+                             kernel::DescribeDatabaseError(error));
         }
       }
     } drop_unfinished{context_, id, finished};

@@ -65,7 +65,12 @@ namespace {
 using internal::FileDescriptor;
 using internal::SpawnSpec;
 
+// The cluster's superuser, made by initdb: it creates the application role
+// and database and is used for nothing else.
 constexpr const char* kSuperuser = "karton";
+// The role kartond works as: it owns the application database and every
+// schema in it, and has no other rights (see PrepareApplicationDatabase).
+constexpr const char* kApplicationRole = "kartond";
 
 // Asks the kernel for a free loopback port. Another process could take it
 // before PostgreSQL binds; Start() retries once in that case.
@@ -184,6 +189,25 @@ void WriteSecretFile(const std::filesystem::path& path, const std::string& conte
 
 // PostgreSQL's messages end in a newline and may carry DETAIL/HINT lines;
 // kartond's errors are one line.
+// 192 random bits as hex: a password nobody types.
+std::string RandomPassword() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  unsigned char random_bytes[24];
+  randombytes_buf(random_bytes, sizeof random_bytes);
+  char password[sizeof random_bytes * 2 + 1];
+  sodium_bin2hex(password, sizeof password, random_bytes, sizeof random_bytes);
+  return password;
+}
+
+// A password file's content without the trailing newline.
+std::string ReadPasswordFile(const std::filesystem::path& path) {
+  std::string password = ReadFile(path);
+  while (!password.empty() && (password.back() == '\n' || password.back() == ' ')) {
+    password.pop_back();
+  }
+  return password;
+}
+
 std::string OneLine(std::string message) {
   for (char& c : message) {
     if (c == '\n' || c == '\t') c = ' ';
@@ -224,9 +248,16 @@ std::string PostgresCluster::ConnectionString() const {
 }
 
 std::string PostgresCluster::ConnectionString(const std::string& database) const {
+  return fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}", port_,
+                     kApplicationRole, application_password_, database);
+}
+
+std::string PostgresCluster::AdminConnectionString(const std::string& database) const {
   return fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}", port_, kSuperuser,
                      password_, database);
 }
+
+const char* PostgresCluster::ApplicationRole() { return kApplicationRole; }
 
 std::string PostgresCluster::LogTail() const {
   std::string log = ReadFile(log_file_);
@@ -256,10 +287,7 @@ void PostgresCluster::Start() {
   }
   const auto password_file = options_.data_directory / "postgres.password";
   if (!std::filesystem::exists(cluster_directory_ / "PG_VERSION")) InitializeCluster();
-  password_ = ReadFile(password_file);
-  while (!password_.empty() && (password_.back() == '\n' || password_.back() == ' ')) {
-    password_.pop_back();
-  }
+  password_ = ReadPasswordFile(password_file);
   if (password_.empty()) {
     throw std::runtime_error(fmt::format(
         "the embedded cluster's password file {} is missing or empty", password_file.string()));
@@ -278,7 +306,18 @@ void PostgresCluster::Start() {
       if (attempt >= 2 || !port_taken) throw;
     }
   }
-  CreateDatabaseIfMissing();
+  // The application role's password is made on first use, also for a
+  // cluster made before kartond stopped working as the superuser.
+  const auto application_password_file = options_.data_directory / "postgres.kartond-password";
+  if (!std::filesystem::exists(application_password_file)) {
+    WriteSecretFile(application_password_file, RandomPassword() + "\n");
+  }
+  application_password_ = ReadPasswordFile(application_password_file);
+  if (application_password_.empty()) {
+    throw std::runtime_error(fmt::format("the application role's password file {} is empty",
+                                         application_password_file.string()));
+  }
+  PrepareApplicationDatabase();
 }
 
 internal::SpawnSpec PostgresCluster::ChildSpec(const std::filesystem::path& working_directory) {
@@ -300,11 +339,7 @@ internal::SpawnSpec PostgresCluster::ChildSpec(const std::filesystem::path& work
 }
 
 void PostgresCluster::InitializeCluster() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  unsigned char random_bytes[24];
-  randombytes_buf(random_bytes, sizeof random_bytes);
-  char password[sizeof random_bytes * 2 + 1];
-  sodium_bin2hex(password, sizeof password, random_bytes, sizeof random_bytes);
+  const std::string password = RandomPassword();
 
   // initdb writes into a scratch directory that is renamed into place only
   // when it succeeded: an interrupted initdb (kill, power loss) must never
@@ -407,33 +442,143 @@ void PostgresCluster::WaitUntilReady() {
       fmt::format("PostgreSQL did not get ready within 60 s (see {})", log_file_.string()));
 }
 
-void PostgresCluster::CreateDatabaseIfMissing() {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> connection(
-      PQconnectdb(ConnectionString("postgres").c_str()), &PQfinish);
+namespace {
+
+using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+Connection ConnectAsSuperuser(const std::string& conninfo) {
+  Connection connection(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     throw std::runtime_error(fmt::format("cannot connect to the embedded PostgreSQL: {}",
                                          OneLine(PQerrorMessage(connection.get()))));
   }
-  const char* params[] = {options_.database.c_str()};
-  std::unique_ptr<PGresult, decltype(&PQclear)> exists(
-      PQexecParams(connection.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
-                   params, nullptr, nullptr, 0),
-      &PQclear);
-  if (PQresultStatus(exists.get()) != PGRES_TUPLES_OK) {
-    throw std::runtime_error(fmt::format("cannot look up database {}: {}", options_.database,
-                                         OneLine(PQresultErrorMessage(exists.get()))));
+  return connection;
+}
+
+// Runs `sql` with text parameters; throws naming `what` unless it succeeded.
+Result Run(PGconn* connection, const std::string& sql, std::vector<const char*> parameters,
+           std::string_view what) {
+  Result result(PQexecParams(connection, sql.c_str(), static_cast<int>(parameters.size()), nullptr,
+                             parameters.data(), nullptr, nullptr, 0),
+                &PQclear);
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw std::runtime_error(
+        fmt::format("cannot {}: {}", what, OneLine(PQresultErrorMessage(result.get()))));
   }
-  if (PQntuples(exists.get()) > 0) return;
-  // CREATE DATABASE takes no parameters; the name is quoted as an identifier.
+  return result;
+}
+
+std::string QuoteIdentifier(PGconn* connection, const std::string& name) {
   std::unique_ptr<char, decltype(&PQfreemem)> quoted(
-      PQescapeIdentifier(connection.get(), options_.database.c_str(), options_.database.size()),
+      PQescapeIdentifier(connection, name.c_str(), name.size()), &PQfreemem);
+  if (!quoted) throw std::runtime_error("cannot quote identifier " + name);
+  return quoted.get();
+}
+
+// Hands every object the superuser made in the application schemas (by a
+// kartond from before the application role existed) to the application
+// role, so that its migrations can alter them. Objects that belong to an
+// extension stay with the extension's owner; sequences owned by a column
+// follow their table.
+constexpr const char* kHandOverObjects = R"sql(
+DO $hand_over$
+DECLARE
+  application text := current_setting('karton.application_role');
+  superuser oid := (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  item record;
+BEGIN
+  FOR item IN
+    SELECT n.nspname FROM pg_namespace n
+    WHERE n.nspowner = superuser AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+  LOOP
+    EXECUTE format('ALTER SCHEMA %I OWNER TO %I', item.nspname, application);
+  END LOOP;
+  FOR item IN
+    SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relowner = superuser AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                        AND d.objid = c.oid
+                        AND (d.deptype = 'e' OR (c.relkind = 'S' AND d.deptype IN ('a', 'i'))))
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO %I',
+                   CASE item.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                     WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                     ELSE 'TABLE' END,
+                   item.name, application);
+  END LOOP;
+  FOR item IN
+    SELECT p.oid::regprocedure AS name FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.proowner = superuser AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                        AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO %I', item.name, application);
+  END LOOP;
+  FOR item IN
+    SELECT t.oid::regtype AS name FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typowner = superuser AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+      AND t.typtype IN ('e', 'd', 'r') AND t.typelem = 0
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                        AND d.objid = t.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER TYPE %s OWNER TO %I', item.name, application);
+  END LOOP;
+END
+$hand_over$)sql";
+
+}  // namespace
+
+void PostgresCluster::PrepareApplicationDatabase() {
+  const auto admin = ConnectAsSuperuser(AdminConnectionString("postgres"));
+  const std::string role = QuoteIdentifier(admin.get(), kApplicationRole);
+  // The password travels and is stored as a SCRAM verifier, never in clear.
+  std::unique_ptr<char, decltype(&PQfreemem)> verifier(
+      PQencryptPasswordConn(admin.get(), application_password_.c_str(), kApplicationRole,
+                            "scram-sha-256"),
       &PQfreemem);
-  std::unique_ptr<PGresult, decltype(&PQclear)> created(
-      PQexec(connection.get(), fmt::format("CREATE DATABASE {}", quoted.get()).c_str()), &PQclear);
-  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
-    throw std::runtime_error(fmt::format("cannot create database {}: {}", options_.database,
-                                         OneLine(PQresultErrorMessage(created.get()))));
+  if (!verifier) {
+    throw std::runtime_error(fmt::format("cannot encrypt the application role's password: {}",
+                                         OneLine(PQerrorMessage(admin.get()))));
   }
+  std::unique_ptr<char, decltype(&PQfreemem)> verifier_literal(
+      PQescapeLiteral(admin.get(), verifier.get(), std::strlen(verifier.get())), &PQfreemem);
+  const auto exists = Run(admin.get(), "SELECT 1 FROM pg_roles WHERE rolname = $1",
+                          {kApplicationRole}, "look up the application role");
+  if (PQntuples(exists.get()) == 0) {
+    Run(admin.get(), fmt::format("CREATE ROLE {}", role), {}, "create the application role");
+  }
+  // Every start puts the role back to exactly these rights: it may log in
+  // and owns what it made, and nothing else.
+  Run(admin.get(),
+      fmt::format("ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                  "NOBYPASSRLS INHERIT PASSWORD {}",
+                  role, verifier_literal.get()),
+      {}, "set up the application role");
+  if (options_.database.empty()) return;
+
+  const auto owner =
+      Run(admin.get(), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1",
+          {options_.database.c_str()}, "look up database " + options_.database);
+  const std::string database = QuoteIdentifier(admin.get(), options_.database);
+  if (PQntuples(owner.get()) == 0) {
+    Run(admin.get(), fmt::format("CREATE DATABASE {} OWNER {}", database, role), {},
+        "create database " + options_.database);
+    return;
+  }
+  if (std::string_view(PQgetvalue(owner.get(), 0, 0)) != kApplicationRole) {
+    Run(admin.get(), fmt::format("ALTER DATABASE {} OWNER TO {}", database, role), {},
+        "hand database " + options_.database + " to the application role");
+  }
+  const auto in_database = ConnectAsSuperuser(AdminConnectionString(options_.database));
+  Run(in_database.get(), "SELECT set_config('karton.application_role', $1, false)",
+      {kApplicationRole}, "name the application role");
+  Run(in_database.get(), kHandOverObjects, {}, "hand the schemas to the application role");
 }
 
 void PostgresCluster::Stop() noexcept {

@@ -16,12 +16,15 @@ struct SpawnSpec;
 
 struct PostgresClusterOptions {
   // Holds the cluster ("postgres/"), its log ("postgres.log") and the
-  // generated superuser password ("postgres.password", mode 0600).
+  // generated passwords of the superuser ("postgres.password") and of the
+  // application role ("postgres.kartond-password"), mode 0600.
   std::filesystem::path data_directory;
   // Where initdb and postgres live.
   std::filesystem::path bin_directory = "/usr/lib/postgresql/15/bin";
   // false trades crash safety for speed (fsync off): tests only.
   bool durable = true;
+  // The application database, owned by the application role. Empty: none
+  // (the test harness makes one per test).
   std::string database = "karton";
 };
 
@@ -30,6 +33,11 @@ struct PostgresClusterOptions {
 // "postgres" OS user, since PostgreSQL refuses to run as root. The child is
 // told to shut down if its parent dies, so a crashed kartond or test never
 // leaves a server behind.
+//
+// Two roles: the superuser initdb made, used only to create the next one
+// and the database; and the application role kartond connects as, which
+// owns the application database and its schemas and is not a superuser (it
+// cannot read files, run programs or touch other databases' objects).
 class PostgresCluster {
  public:
   explicit PostgresCluster(PostgresClusterOptions options);
@@ -38,8 +46,10 @@ class PostgresCluster {
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
   // Creates the cluster on first use (initdb), starts the server, waits until
-  // it answers and creates the database if missing. Throws std::runtime_error
-  // with one line naming the cause (and the log file for details).
+  // it answers, and makes the application role and database if missing. A
+  // database from before the application role is handed to it, with every
+  // schema and object in it. Throws std::runtime_error with one line naming
+  // the cause (and the log file for details).
   void Start();
   // Fast shutdown (in-flight transactions are rolled back, data is flushed).
   // Idempotent; never throws.
@@ -47,10 +57,14 @@ class PostgresCluster {
 
   bool Running() const { return server_pid_ > 0; }
   int Port() const { return port_; }
-  // libpq conninfo for the cluster's database.
+  // libpq conninfo for the application database, as the application role.
   std::string ConnectionString() const;
-  // libpq conninfo for another database of the same cluster.
+  // The same for another database of the same cluster.
   std::string ConnectionString(const std::string& database) const;
+  // As the superuser: for creating and dropping databases (tests).
+  std::string AdminConnectionString(const std::string& database) const;
+  // The name of the role ConnectionString logs in as.
+  static const char* ApplicationRole();
   const std::filesystem::path& LogFile() const { return log_file_; }
 
  private:
@@ -60,13 +74,14 @@ class PostgresCluster {
   void InitializeCluster();
   void StartServer();
   void WaitUntilReady();
-  void CreateDatabaseIfMissing();
+  void PrepareApplicationDatabase();
   std::string LogTail() const;
 
   PostgresClusterOptions options_;
   std::filesystem::path cluster_directory_;
   std::filesystem::path log_file_;
-  std::string password_;
+  std::string password_;              // the superuser's
+  std::string application_password_;  // the application role's
   uid_t run_as_uid_ = 0;
   gid_t run_as_gid_ = 0;
   bool switch_user_ = false;

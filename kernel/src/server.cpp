@@ -263,6 +263,20 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                    embedded->LogFile().string());
     }
     database.emplace(connection_string, static_cast<std::size_t>(options.db_pool_size));
+    // A superuser can read the server's files and run programs on it: one
+    // injected statement would own the machine. The embedded cluster uses
+    // its application role; an external database should get one too.
+    bool connected_as_superuser = false;
+    {
+      auto lease = database->Acquire();
+      const char* superuser = PQparameterStatus(lease.RawConnection(), "is_superuser");
+      connected_as_superuser = superuser != nullptr && std::string_view(superuser) == "on";
+    }
+    if (connected_as_superuser) {
+      spdlog::warn(
+          "kartond is connected to PostgreSQL as a superuser: give it a role that owns the "
+          "database and nothing more (docs/operations.md, \"Embedded or external database\")");
+    }
     metrics.AddGauge("karton_db_pool_connections_in_use", "Database connections lent out now.",
                      [&database] { return static_cast<double>(database->CurrentStats().in_use); });
     metrics.AddGauge("karton_db_pool_connections_idle", "Database connections free now.",

@@ -16,7 +16,7 @@ ThrowawayPostgres::ThrowawayPostgres() {
   kernel::PostgresClusterOptions options;
   options.data_directory = directory_.Path();
   options.durable = false;
-  options.database = "postgres";
+  options.database = "";  // each test makes its own (CreateDatabase)
   try {
     cluster_ = std::make_unique<kernel::PostgresCluster>(options);
     cluster_->Start();
@@ -31,7 +31,7 @@ ThrowawayPostgres::ThrowawayPostgres() {
 ThrowawayPostgres::~ThrowawayPostgres() = default;
 
 std::string ThrowawayPostgres::AdminConnectionString() const {
-  return cluster_->ConnectionString("postgres");
+  return cluster_->AdminConnectionString("postgres");
 }
 
 int ThrowawayPostgres::Port() const { return cluster_->Port(); }
@@ -39,7 +39,10 @@ int ThrowawayPostgres::Port() const { return cluster_->Port(); }
 std::string ThrowawayPostgres::CreateDatabase(const std::string& name) {
   QueryScalar(AdminConnectionString(),
               fmt::format("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", name));
-  QueryScalar(AdminConnectionString(), fmt::format("CREATE DATABASE \"{}\"", name));
+  // Owned by the application role, as kartond's embedded database is: tests
+  // run with the rights kartond has in production, not a superuser's.
+  QueryScalar(AdminConnectionString(), fmt::format("CREATE DATABASE \"{}\" OWNER {}", name,
+                                                   kernel::PostgresCluster::ApplicationRole()));
   return cluster_->ConnectionString(name);
 }
 

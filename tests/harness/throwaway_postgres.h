@@ -23,10 +23,11 @@ class ThrowawayPostgres {
   ThrowawayPostgres(const ThrowawayPostgres&) = delete;
   ThrowawayPostgres& operator=(const ThrowawayPostgres&) = delete;
 
-  // Creates a new, empty database and returns its libpq conninfo. Each test
-  // gets its own database, so tests never see each other's rows.
+  // Creates a new, empty database owned by the application role and returns
+  // its libpq conninfo as that role (not a superuser, as in production). Each
+  // test gets its own database, so tests never see each other's rows.
   std::string CreateDatabase(const std::string& name);
-  // conninfo of the maintenance database "postgres".
+  // conninfo of the maintenance database "postgres", as the superuser.
   std::string AdminConnectionString() const;
   int Port() const;
 

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "karton/kernel/database.h"
 
 namespace karton::kernel {
@@ -143,7 +145,7 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
     }
     // The one decision about this call: who it acts for and whether that
     // caller may call this method. The interceptor hands exactly this
-    // verdict to the handler (AdmittedCallerFor); it never decides again.
+    // verdict to the handler (HandOffFor); it never decides again.
     if (auto status = access_.AdmitNetworkCall(ToString(header->second), path); !status.ok()) {
       return status;
     }
@@ -490,7 +492,7 @@ grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
   Verdict verdict = Verify(token_hash);
   if (verdict.code != grpc::StatusCode::OK) return {verdict.code, verdict.message};
   if (auto status = Authorize(verdict.caller, path); !status.ok()) return status;
-  if (auto status = ChargeCall(verdict.caller); !status.ok()) return status;
+  if (auto status = RefuseWhileWaiting(verdict.caller); !status.ok()) return status;
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(admission_mutex_);
   if (now - admissions_pruned_at_ > std::chrono::seconds(10)) {
@@ -511,23 +513,50 @@ grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
   return grpc::Status::OK;
 }
 
-std::optional<std::string> AccessControl::AdmittedCallerFor(std::string_view authorization,
-                                                            const std::string& path) const {
+AccessControl::HandOff AccessControl::HandOffFor(std::string_view authorization,
+                                                 const std::string& path) {
   const std::string token = BearerToken(authorization);
-  if (token.empty()) return std::nullopt;
+  if (token.empty()) return {};
   const std::string token_hash = TokenHashHex(token);
   std::optional<Caller> caller;
   {
     std::lock_guard lock(admission_mutex_);
     const auto it = admissions_by_token_hash_.find(token_hash);
-    if (it == admissions_by_token_hash_.end()) return std::nullopt;
+    if (it == admissions_by_token_hash_.end()) return {};
     caller = it->second.caller;
   }
   // The newest admission of this token is at least as recent as this
   // call's; should its roles no longer allow the method, the call gets
   // nobody rather than a caller the method was not admitted for.
-  if (!Authorize(*caller, path).ok()) return std::nullopt;
-  return SerializeCaller(*caller);
+  if (!Authorize(*caller, path).ok()) return {};
+  std::chrono::seconds retry_after{0};
+  if (auto refused = ChargeCall(*caller, &retry_after); !refused.ok()) {
+    {
+      std::lock_guard lock(waiting_mutex_);
+      waiting_until_by_user_[caller->user_id] = std::chrono::steady_clock::now() + retry_after;
+    }
+    google::rpc::RetryInfo retry;
+    retry.mutable_retry_delay()->set_seconds(retry_after.count());
+    google::rpc::Status details;
+    details.set_code(static_cast<int>(refused.error_code()));
+    details.set_message(refused.error_message());
+    details.add_details()->PackFrom(retry);
+    return {std::nullopt, grpc::Status(refused.error_code(), refused.error_message(),
+                                       details.SerializeAsString())};
+  }
+  return {SerializeCaller(*caller), grpc::Status::OK};
+}
+
+grpc::Status AccessControl::RefuseWhileWaiting(const Caller& caller) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(waiting_mutex_);
+  if (waiting_until_by_user_.empty()) return grpc::Status::OK;
+  std::erase_if(waiting_until_by_user_, [&](const auto& entry) { return entry.second <= now; });
+  const auto it = waiting_until_by_user_.find(caller.user_id);
+  if (it == waiting_until_by_user_.end()) return grpc::Status::OK;
+  const auto seconds_left = std::chrono::ceil<std::chrono::seconds>(it->second - now);
+  return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+          fmt::format("this user was told to wait: retry in {} s", seconds_left.count())};
 }
 
 const std::vector<std::string>* MethodRoleTable::Allowed(const std::string& path) const {

@@ -72,14 +72,27 @@ class AccessControl {
   // admission, for the interceptor to hand to the handler.
   grpc::Status AdmitNetworkCall(std::string_view authorization, const std::string& path);
 
-  // The admitted caller of a network call that AdmitNetworkCall let
-  // through, serialized for the karton-caller metadata (see CallerOf). It
-  // never asks the database: the token may have expired or been revoked
-  // since the call was admitted, and that does not undo the admission.
-  // nullopt only when no admission is known for the token, or the admitted
-  // roles no longer allow `path`; the call then runs as nobody.
-  std::optional<std::string> AdmittedCallerFor(std::string_view authorization,
-                                               const std::string& path) const;
+  // What the interceptor hands a network call that AdmitNetworkCall let
+  // through: the caller, serialized for the karton-caller metadata (see
+  // CallerOf), or a refusal to answer with instead.
+  struct HandOff {
+    // nullopt: the call runs as nobody.
+    std::optional<std::string> caller;
+    // Not OK: the answer the call gets, whatever its handler returns (the
+    // call budget, with google.rpc.RetryInfo in its details).
+    grpc::Status refusal;
+  };
+  // The hand-off for one admitted network call. It never asks the database:
+  // the token may have expired or been revoked since the call was admitted,
+  // and that does not undo the admission. No caller when no admission is
+  // known for the token, or the admitted roles no longer allow `path`.
+  //
+  // The call budget is charged here, once per call, because only here can a
+  // refusal carry details (the token processor's answer cannot): a refused
+  // call runs as nobody and answers RESOURCE_EXHAUSTED with RetryInfo. Its
+  // user's further calls within that delay are refused by AdmitNetworkCall
+  // at the door, before any handler, with the delay in the message only.
+  HandOff HandOffFor(std::string_view authorization, const std::string& path);
 
   // Drops every remembered verification, so the next call of each token asks
   // the database again. IdentityService calls it after each committed change
@@ -106,8 +119,8 @@ class AccessControl {
   // Spends one call of `caller`'s budget: RESOURCE_EXHAUSTED saying how long
   // to wait when none is left (and `retry_after` set to it). kartond itself
   // and callers without a limited role are not counted. Both front doors
-  // charge once per call: AdmitNetworkCall for the gRPC port, the JSON
-  // gateway before it calls in.
+  // charge once per call: HandOffFor for the gRPC port, the JSON gateway
+  // before it calls in.
   grpc::Status ChargeCall(const Caller& caller, std::chrono::seconds* retry_after = nullptr);
 
  private:
@@ -155,6 +168,11 @@ class AccessControl {
   // One bucket per user, in the limiter of the role that set the user's
   // rate; written only before the servers start.
   std::map<std::string, std::unique_ptr<RateLimiter>> call_limiter_by_role_;
+  // Users told to wait (HandOffFor), until when: their calls before then are
+  // refused at the door. Entries go when their time has passed.
+  std::mutex waiting_mutex_;
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> waiting_until_by_user_;
+  grpc::Status RefuseWhileWaiting(const Caller& caller);
 };
 
 // The karton-caller metadata value: "user_id;role,role;team,team;token_id"

@@ -82,6 +82,8 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      // A refused call's handler ran as nobody; its answer is the refusal.
+      if (refusal_) methods->ModifySendStatus(*refusal_);
       const grpc::Status status = methods->GetSendStatus();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -116,8 +118,15 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     const auto authorization = metadata->find("authorization");
     std::optional<std::string> caller;
     if (authorization != metadata->end()) {
-      caller = caller_for_token_(
+      auto hand_off = caller_for_token_(
           std::string_view(authorization->second.data(), authorization->second.size()), method_);
+      if (!hand_off.refusal.ok()) {
+        // Answered with the refusal, details and all; the handler cannot
+        // be skipped from here, so it runs as nobody, which has no rights.
+        refusal_ = std::move(hand_off.refusal);
+        return;
+      }
+      caller = std::move(hand_off.caller);
     }
     if (!caller) {
       spdlog::warn(
@@ -166,6 +175,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   // Owned here: the metadata map only refers to it, for the call's life.
   std::string caller_value_;
   std::string user_;
+  std::optional<grpc::Status> refusal_;
 
   grpc::experimental::ServerRpcInfo* info_;
   std::string method_;

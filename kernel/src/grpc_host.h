@@ -3,6 +3,8 @@
 // and measured by an interceptor.
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -41,9 +43,14 @@ class GrpcHost {
   // `caller_for_token` hands the verdict `authenticator` reached for a
   // network call (its `authorization` value and method path) to the
   // handler, as the karton-caller metadata that CallerOf reads. When it has
-  // none, the call runs as nobody (no rights) and is cancelled.
-  using CallerResolver =
-      std::function<std::optional<std::string>(std::string_view, const std::string&)>;
+  // no caller, the call runs as nobody (no rights); it is cancelled, unless
+  // it comes with a refusal, which is then the call's answer whatever the
+  // handler returns (the processor cannot send details; this can).
+  struct HandOff {
+    std::optional<std::string> caller;
+    grpc::Status refusal;
+  };
+  using CallerResolver = std::function<HandOff(std::string_view, const std::string&)>;
   void Start(const std::string& listen_address,
              std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
              CallerResolver caller_for_token);

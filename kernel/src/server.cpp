@@ -369,10 +369,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         {.max_body_bytes = 0, .loopback_only = true});
     modules->CreateAndRegister(*access);
 
-    grpc_host->Start(options.grpc_listen, access->MakeProcessor(),
-                     [&access](std::string_view authorization, const std::string& path) {
-                       return access->AdmittedCallerFor(authorization, path);
-                     });
+    grpc_host->Start(
+        options.grpc_listen, access->MakeProcessor(),
+        [&access](std::string_view authorization, const std::string& path) {
+          auto hand_off = access->HandOffFor(authorization, path);
+          return GrpcHost::HandOff{std::move(hand_off.caller), std::move(hand_off.refusal)};
+        });
     http_server.emplace(
         options.http_listen, router, metrics,
         HttpServerLimits{.page_threads = static_cast<std::size_t>(options.http_threads),

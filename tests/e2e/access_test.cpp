@@ -361,22 +361,32 @@ TEST_F(AccessTest, EachUserHasACallBudgetByRoleOnGrpcAndOnTheGateway) {
   channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
   auto notes = NotesService::NewStub(channel_);
 
-  int answered = 0;
-  grpc::Status limited;
+  std::vector<grpc::Status> answers;
   for (int i = 0; i < 5; ++i) {
     notes::v1::ListNotesResponse seen;
-    const grpc::Status status = notes->ListNotes(As(partner).get(), {}, &seen);
-    if (status.ok()) {
-      ++answered;
-    } else {
-      limited = status;
-    }
+    answers.push_back(notes->ListNotes(As(partner).get(), {}, &seen));
   }
-  EXPECT_EQ(answered, 3) << "a minute's worth at once, then no more";
+  // A minute's worth at once, then no more.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(answers[i].ok()) << i << answers[i].error_message();
+  // The first refusal says how long to wait, in the message and as
+  // google.rpc.RetryInfo in the details.
+  const grpc::Status& limited = answers[3];
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(limited.error_message().find("more than 3 calls a minute from this user; retry in"),
             std::string::npos)
       << limited.error_message();
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(limited.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(details.details(0).UnpackTo(&retry)) << details.details(0).type_url();
+  EXPECT_GT(retry.retry_delay().seconds(), 0);
+  EXPECT_LE(retry.retry_delay().seconds(), 20) << "one call's worth at 3 a minute";
+  // Calling again before the delay has passed is refused at the door.
+  EXPECT_EQ(answers[4].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(answers[4].error_message().find("retry in"), std::string::npos)
+      << answers[4].error_message();
   // Each user has their own budget, and 0 is no limit.
   for (int i = 0; i < 20; ++i) {
     notes::v1::ListNotesResponse seen;

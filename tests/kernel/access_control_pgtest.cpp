@@ -65,7 +65,7 @@ TEST_F(AccessControlTest, AnAdmittedCallKeepsItsVerdictWhenTheTokenIsRevokedBefo
   QueryScalar(conninfo_, "UPDATE kernel.api_token SET revoke_time = now() WHERE id = " + token_id +
                              " RETURNING id");
   access_->ForgetVerifiedCallers();
-  const auto handed_on = access_->AdmittedCallerFor(bearer, kListModules);
+  const auto handed_on = access_->HandOffFor(bearer, kListModules).caller;
   ASSERT_TRUE(handed_on.has_value());
   const auto caller = ParseCaller(*handed_on);
   ASSERT_TRUE(caller.has_value());
@@ -88,7 +88,7 @@ TEST_F(AccessControlTest, AnAdmittedCallKeepsItsVerdictWhenTheTokenExpiresBefore
               "WHERE id = " +
                   token_id + " RETURNING id");
   access_->ForgetVerifiedCallers();
-  const auto handed_on = access_->AdmittedCallerFor(bearer, kListModules);
+  const auto handed_on = access_->HandOffFor(bearer, kListModules).caller;
   ASSERT_TRUE(handed_on.has_value());
   const auto caller = ParseCaller(*handed_on);
   ASSERT_TRUE(caller.has_value());
@@ -101,15 +101,15 @@ TEST_F(AccessControlTest, AnAdmittedCallKeepsItsVerdictWhenTheTokenExpiresBefore
 TEST_F(AccessControlTest, WithoutAnAdmissionThereIsNoCallerToHandOn) {
   std::string token_id;
   const std::string never_admitted = NewToken("{sales}", token_id);
-  EXPECT_FALSE(access_->AdmittedCallerFor(never_admitted, kListModules).has_value());
-  EXPECT_FALSE(access_->AdmittedCallerFor("Bearer karton_unknown", kListModules).has_value());
-  EXPECT_FALSE(access_->AdmittedCallerFor("", kListModules).has_value());
+  EXPECT_FALSE(access_->HandOffFor(never_admitted, kListModules).caller.has_value());
+  EXPECT_FALSE(access_->HandOffFor("Bearer karton_unknown", kListModules).caller.has_value());
+  EXPECT_FALSE(access_->HandOffFor("", kListModules).caller.has_value());
 
   // Admitted for one method, its verdict is not handed to a method its
   // roles do not allow.
   ASSERT_TRUE(access_->AdmitNetworkCall(never_admitted, kListModules).ok());
-  EXPECT_TRUE(access_->AdmittedCallerFor(never_admitted, kListModules).has_value());
-  EXPECT_FALSE(access_->AdmittedCallerFor(never_admitted, kAdvanceClock).has_value());
+  EXPECT_TRUE(access_->HandOffFor(never_admitted, kListModules).caller.has_value());
+  EXPECT_FALSE(access_->HandOffFor(never_admitted, kAdvanceClock).caller.has_value());
 }
 
 TEST_F(AccessControlTest, UndeclaredMethodsAndCallersWithoutAUserAreRefused) {

@@ -1,6 +1,7 @@
 #include "grpc_host.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -9,9 +10,11 @@
 
 #include <algorithm>
 #include <map>
+#include <ranges>
 #include <stdexcept>
 #include <thread>
 
+#include "karton/kernel/errors.h"
 #include "metrics.h"
 
 namespace karton::kernel {
@@ -164,8 +167,34 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       return;
     }
     spdlog::log(level, "grpc method={} status={} duration_ms={:.3f} user={} peer={}{}", method_,
-                StatusCodeName(code), seconds * 1000, User(), Peer(),
-                status.ok() ? "" : fmt::format(" error=\"{}\"", status.error_message()));
+                StatusCodeName(code), seconds * 1000, User(), Peer(), ErrorForLog(status));
+  }
+
+  // What the log keeps of a failed call's answer. The messages of refusals
+  // about the request (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
+  // FAILED_PRECONDITION, OUT_OF_RANGE) may quote what the caller sent: an
+  // email address, an external id, a phone number. The caller has them in
+  // the answer; the log gets the fields an INVALID_ARGUMENT named, never the
+  // text. The other codes' messages are the kernel's or a fault's own words.
+  static std::string ErrorForLog(const grpc::Status& status) {
+    switch (status.error_code()) {
+      case grpc::StatusCode::OK:
+        return "";
+      case grpc::StatusCode::INVALID_ARGUMENT: {
+        const auto violations = FieldViolationsOf(status);
+        if (violations.empty()) return "";
+        return fmt::format(
+            " fields=\"{}\"",
+            fmt::join(violations | std::views::transform(&FieldViolation::field), ","));
+      }
+      case grpc::StatusCode::NOT_FOUND:
+      case grpc::StatusCode::ALREADY_EXISTS:
+      case grpc::StatusCode::FAILED_PRECONDITION:
+      case grpc::StatusCode::OUT_OF_RANGE:
+        return "";
+      default:
+        return fmt::format(" error=\"{}\"", status.error_message());
+    }
   }
 
   static constexpr double kSlowCallSeconds = 1.0;

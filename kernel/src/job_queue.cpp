@@ -279,7 +279,8 @@ bool JobQueue::RunOne() {
     try {
       handler->second(run);
     } catch (const std::exception& failure) {
-      error = failure.what();
+      // Logged and kept in last_error: no row values (see DescribeDatabaseError).
+      error = DescribeDatabaseError(failure);
     } catch (...) {
       error = "the handler threw something that is not a std::exception";
     }

@@ -221,9 +221,10 @@ grpc::Status Address(const v1::SendMessageRequest& request, const ResolvedRecipi
         return kernel::InvalidField("recipient", "the partner or contact has no phone number");
       }
       if (!NormalizeSmsAddress(message.address())) {
+        // Not quoted: a module that logs this answer must not log the number.
         return kernel::InvalidField(
             "recipient",
-            fmt::format("'{}' cannot take SMS: not an E.164 phone number", message.address()));
+            "the partner's or contact's phone number is not E.164: it cannot take SMS");
       }
       return grpc::Status::OK;
     default: {

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
 #include "karton/notes/v1/notes_service.grpc.pb.h"
 
 namespace karton::notes {
@@ -29,7 +30,7 @@ class NotesServiceImpl final : public v1::NotesService::Service {
   grpc::Status CreateNote(grpc::ServerContext* context, const v1::CreateNoteRequest* request,
                           v1::Note* response) override {
     if (request->note().text().empty()) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, "note.text: must not be empty"};
+      return kernel::InvalidField("note.text", "must not be empty");
     }
     // One request, one transaction: the note and its audit entry together.
     auto lease = database_.Acquire();

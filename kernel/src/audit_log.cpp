@@ -236,12 +236,11 @@ grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
                                                 const v1::ListAuditEntriesRequest* request,
                                                 v1::ListAuditEntriesResponse* response) {
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 'a', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
   const int size = page.size;
-  const long long before = page.cursor_id;  // newest first: ids below it
+  const long long before = page.AfterId();  // newest first: ids below it
   const std::string type = request->resource_type();
   const long long id = request->resource_id(), actor = request->actor_user_id();
   const long long start =
@@ -256,7 +255,8 @@ grpc::Status AuditServiceImpl::ListAuditEntries(grpc::ServerContext*,
        soci::use(end), soci::use(end), soci::use(before), soci::use(before), soci::use(limit));
   for (const auto& row : rows) {
     if (response->audit_entries_size() == size) {
-      response->set_next_page_token(PageToken('a', response->audit_entries(size - 1).id()));
+      response->set_next_page_token(
+          NextPageToken(page, PageCursor{"", response->audit_entries(size - 1).id()}));
       break;
     }
     ReadEntry(row, *response->add_audit_entries());

@@ -212,8 +212,7 @@ grpc::Status EventServiceImpl::ListParkedEvents(grpc::ServerContext*,
                                                 v1::ListParkedEventsResponse* response) {
   if (request->subscription().empty()) return InvalidField("subscription", "is required");
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 'k', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
   return Guarded("EventService/ListParkedEvents", [&]() -> grpc::Status {
@@ -223,11 +222,11 @@ grpc::Status EventServiceImpl::ListParkedEvents(grpc::ServerContext*,
               fmt::format("no subscription named '{}'", request->subscription())};
     }
     const auto rows = event_store::ListParked(lease.Session(), request->subscription(),
-                                              page.cursor_id, page.size + 1);
+                                              page.AfterId(), page.FetchLimit());
     for (const auto& row : rows) {
       if (response->parked_events_size() == page.size) {
         response->set_next_page_token(
-            PageToken('k', response->parked_events().rbegin()->event().id()));
+            NextPageToken(page, PageCursor{"", response->parked_events().rbegin()->event().id()}));
         break;
       }
       auto* parked = response->add_parked_events();
@@ -339,16 +338,16 @@ grpc::Status WebhookServiceImpl::ListWebhooks(grpc::ServerContext*,
                                               const v1::ListWebhooksRequest* request,
                                               v1::ListWebhooksResponse* response) {
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 'w', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
   return Guarded("WebhookService/ListWebhooks", [&]() -> grpc::Status {
     auto lease = database_.Acquire();
-    const auto rows = event_store::ListWebhooks(lease.Session(), page.cursor_id, page.size + 1);
+    const auto rows = event_store::ListWebhooks(lease.Session(), page.AfterId(), page.FetchLimit());
     for (const auto& row : rows) {
       if (response->webhooks_size() == page.size) {
-        response->set_next_page_token(PageToken('w', response->webhooks().rbegin()->id()));
+        response->set_next_page_token(
+            NextPageToken(page, PageCursor{"", response->webhooks().rbegin()->id()}));
         break;
       }
       ToProto(row, false, response->add_webhooks());

@@ -222,18 +222,15 @@ grpc::Status IdentityServiceImpl::ListUsers(grpc::ServerContext*,
                                             const v1::ListUsersRequest* request,
                                             v1::ListUsersResponse* response) {
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 'u', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
-  const int size = page.size;
-  const std::int64_t after = page.cursor_id;
   auto lease = database_.Acquire();
-  auto rows = identity::ListUsers(lease.Session(), after, size + 1);
-  const bool more = static_cast<int>(rows.size()) > size;
-  if (more) rows.pop_back();
+  auto rows = identity::ListUsers(lease.Session(), page.AfterId(), page.FetchLimit());
+  response->set_next_page_token(FinishPage(rows, page, [](const auto& row) {
+    return PageCursor{"", row.id};
+  }));
   for (const auto& row : rows) ToProto(row, response->add_users());
-  if (more) response->set_next_page_token(PageToken('u', rows.back().id));
   return grpc::Status::OK;
 }
 
@@ -315,18 +312,15 @@ grpc::Status IdentityServiceImpl::ListTeams(grpc::ServerContext*,
                                             const v1::ListTeamsRequest* request,
                                             v1::ListTeamsResponse* response) {
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 't', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
-  const int size = page.size;
-  const std::int64_t after = page.cursor_id;
   auto lease = database_.Acquire();
-  auto rows = identity::ListTeams(lease.Session(), after, size + 1);
-  const bool more = static_cast<int>(rows.size()) > size;
-  if (more) rows.pop_back();
+  auto rows = identity::ListTeams(lease.Session(), page.AfterId(), page.FetchLimit());
+  response->set_next_page_token(FinishPage(rows, page, [](const auto& row) {
+    return PageCursor{"", row.id};
+  }));
   for (const auto& row : rows) ToProto(row, response->add_teams());
-  if (more) response->set_next_page_token(PageToken('t', rows.back().id));
   return grpc::Status::OK;
 }
 

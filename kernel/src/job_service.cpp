@@ -70,12 +70,11 @@ MethodRoles JobServiceImpl::Roles() {
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
   Page page;
-  if (auto status = ReadPage(request->page_size(), request->page_token(), 'j', page);
-      !status.ok()) {
+  if (auto status = ReadPage(*request, page); !status.ok()) {
     return status;
   }
   const int size = page.size;
-  const long long before = page.cursor_id;  // newest first: ids below it
+  const long long before = page.AfterId();  // newest first: ids below it
   std::string state;
   for (const auto& [value, name] : kStates) {
     if (request->state() == value) state = name;
@@ -89,7 +88,7 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRe
   long long last_id = 0;
   for (const auto& row : rows) {
     if (response->jobs_size() == size) {
-      response->set_next_page_token(PageToken('j', last_id));
+      response->set_next_page_token(NextPageToken(page, PageCursor{"", last_id}));
       break;
     }
     ToProto(row, response->add_jobs());

@@ -400,10 +400,7 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* context,
                                                  const v1::ListActivitiesRequest* request,
                                                  v1::ListActivitiesResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'a', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   activity_repository::ListFilter filter{.assigned_user_id = request->assigned_user_id(),
                                          .partner_id = request->partner_id(),
                                          .lead_id = request->lead_id(),
@@ -420,11 +417,11 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* context,
   return Guarded(context_, "ListActivities", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     auto rows = activity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
-                                          filter, page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+                                          filter, page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_activities() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('a', rows.back().id()));
     return grpc::Status::OK;
   });
 }

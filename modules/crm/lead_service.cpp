@@ -225,10 +225,7 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
                                         const v1::ListLeadsRequest* request,
                                         v1::ListLeadsResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'l', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   lead_repository::ListFilter filter;
   if (request->status() != v1::LEAD_STATUS_UNSPECIFIED) {
     if (!v1::LeadStatus_IsValid(request->status())) {
@@ -251,11 +248,11 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
   return Guarded(context_, "ListLeads", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     auto rows = lead_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)), filter,
-                                      page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+                                      page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_leads() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('l', rows.back().id()));
     return grpc::Status::OK;
   });
 }

@@ -308,10 +308,7 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* cont
                                                        const v1::ListOpportunitiesRequest* request,
                                                        v1::ListOpportunitiesResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'o', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   opportunity_repository::ListFilter filter{.partner_id = request->partner_id(),
                                             .pipeline_id = request->pipeline_id(),
                                             .stage_id = request->stage_id(),
@@ -328,11 +325,11 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* cont
   return Guarded(context_, "ListOpportunities", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     auto rows = opportunity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
-                                             filter, page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+                                             filter, page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_opportunities() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('o', rows.back().id()));
     return grpc::Status::OK;
   });
 }
@@ -476,19 +473,16 @@ grpc::Status OpportunityServiceImpl::ListStaleOpportunities(
     grpc::ServerContext* context, const v1::ListStaleOpportunitiesRequest* request,
     v1::ListStaleOpportunitiesResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 's', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   return Guarded(context_, "ListStaleOpportunities", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
-    auto rows =
-        opportunity_repository::ListStale(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
-                                          request->owner_user_id(), page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+    auto rows = opportunity_repository::ListStale(
+        lease.Session(), ScopeOf(kernel::CallerOf(*context)), request->owner_user_id(),
+        page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_opportunities() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('s', rows.back().id()));
     return grpc::Status::OK;
   });
 }

@@ -120,17 +120,14 @@ grpc::Status WebFormServiceImpl::ListWebForms(grpc::ServerContext*,
                                               const v1::ListWebFormsRequest* request,
                                               v1::ListWebFormsResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'w', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   return kernel::Guarded(context_, "ListWebForms", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
-    auto rows = web_form_repository::List(lease.Session(), page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+    auto rows = web_form_repository::List(lease.Session(), page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_web_forms() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('w', rows.back().id()));
     return grpc::Status::OK;
   });
 }

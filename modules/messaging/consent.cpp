@@ -189,10 +189,7 @@ grpc::Status MessagingServiceImpl::ListSuppressions(grpc::ServerContext*,
                                                     const v1::ListSuppressionsRequest* request,
                                                     v1::ListSuppressionsResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 's', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   std::string channel, address;
   if (request->channel() != v1::CHANNEL_UNSPECIFIED) {
     if (!v1::Channel_IsValid(request->channel())) {
@@ -211,12 +208,12 @@ grpc::Status MessagingServiceImpl::ListSuppressions(grpc::ServerContext*,
   }
   return kernel::Guarded(context_, "ListSuppressions", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
-    auto rows = repository::ListSuppressions(lease.Session(), channel, address, page.cursor_id,
-                                             page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+    auto rows = repository::ListSuppressions(lease.Session(), channel, address, page.AfterId(),
+                                             page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.first};
+    }));
     for (auto& [id, suppression] : rows) *response->add_suppressions() = std::move(suppression);
-    if (more) response->set_next_page_token(kernel::PageToken('s', rows.back().first));
     return grpc::Status::OK;
   });
 }

@@ -394,18 +394,15 @@ grpc::Status MessagingServiceImpl::ListTemplates(grpc::ServerContext*,
                                                  const v1::ListTemplatesRequest* request,
                                                  v1::ListTemplatesResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 't', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   return Guarded(context_, "ListTemplates", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
-    auto rows =
-        repository::ListTemplates(lease.Session(), request->name(), page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+    auto rows = repository::ListTemplates(lease.Session(), request->name(), page.AfterId(),
+                                          page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_templates() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('t', rows.back().id()));
     return grpc::Status::OK;
   });
 }
@@ -568,10 +565,7 @@ grpc::Status MessagingServiceImpl::ListMessages(grpc::ServerContext*,
                                                 const v1::ListMessagesRequest* request,
                                                 v1::ListMessagesResponse* response) {
   kernel::Page page;
-  if (auto status = kernel::ReadPage(request->page_size(), request->page_token(), 'm', page);
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   repository::MessageFilter filter;
   filter.partner_id = request->partner_id();
   filter.contact_id = request->contact_id();
@@ -594,11 +588,12 @@ grpc::Status MessagingServiceImpl::ListMessages(grpc::ServerContext*,
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
   return Guarded(context_, "ListMessages", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
-    auto rows = repository::ListMessages(lease.Session(), filter, page.cursor_id, page.size + 1);
-    const bool more = static_cast<int>(rows.size()) > page.size;
-    if (more) rows.pop_back();
+    auto rows =
+        repository::ListMessages(lease.Session(), filter, page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
     for (auto& row : rows) *response->add_messages() = std::move(row);
-    if (more) response->set_next_page_token(kernel::PageToken('m', rows.back().id()));
     return grpc::Status::OK;
   });
 }

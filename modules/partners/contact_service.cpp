@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
-#include "page_token.h"
+#include "karton/kernel/pagination.h"
 #include "partner_service.h"
 #include "service_support.h"
 
@@ -186,16 +186,8 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
 grpc::Status PartnerServiceImpl::ListContacts(grpc::ServerContext* context,
                                               const v1::ListContactsRequest* request,
                                               v1::ListContactsResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return kernel::InvalidField("page_size", "must be 0 to 1000");
-  }
-  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
-  const std::string scope = "contacts\n" + std::to_string(request->partner_id());
-  std::optional<PageCursor> cursor;
-  if (!request->page_token().empty()) {
-    cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
-  }
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "ListContacts", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -204,15 +196,13 @@ grpc::Status PartnerServiceImpl::ListContacts(grpc::ServerContext* context,
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("partner_id: no partner with id {}", request->partner_id())};
     }
-    auto rows =
-        repository::ListContacts(session, request->partner_id(),
-                                 cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
-                                 cursor ? cursor->id : 0, page_size + 1);
-    if (rows.size() > static_cast<std::size_t>(page_size)) {
-      rows.resize(static_cast<std::size_t>(page_size));
-      response->set_next_page_token(
-          EncodePageToken({rows.back().key, rows.back().contact.id()}, scope));
-    }
+    auto rows = repository::ListContacts(
+        session, request->partner_id(),
+        page.after ? std::optional<std::string>(page.after->key) : std::nullopt, page.AfterId(),
+        page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{row.key, row.contact.id()};
+    }));
     for (auto& row : rows) *response->add_contacts() = std::move(row.contact);
     return grpc::Status::OK;
   });

@@ -6,7 +6,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include "page_token.h"
+#include "karton/kernel/pagination.h"
 #include "partner_service.h"
 #include "record_access.h"
 #include "service_support.h"
@@ -278,17 +278,8 @@ grpc::Status PartnerServiceImpl::TooManyStreams() const {
 grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
                                                const v1::ListDocumentsRequest* request,
                                                v1::ListDocumentsResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return kernel::InvalidField("page_size", "must be 0 to 1000");
-  }
-  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
-  const std::string scope = fmt::format("documents\n{}\n{}\n{}", request->resource_type(),
-                                        request->resource_id(), request->all_versions());
-  std::optional<PageCursor> cursor;
-  if (!request->page_token().empty()) {
-    cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
-  }
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "ListDocuments", [&]() -> grpc::Status {
     if (!IsPartnersRecord(request->resource_type())) {
@@ -304,13 +295,12 @@ grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
     auto lease = context_.Db().Acquire();
     auto rows = repository::ListDocuments(
         lease.Session(), request->resource_type(), request->resource_id(), request->all_versions(),
-        VisibilityOf(caller), cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
-        cursor ? static_cast<int>(cursor->id) : 0, page_size + 1);
-    if (rows.size() > static_cast<std::size_t>(page_size)) {
-      rows.resize(static_cast<std::size_t>(page_size));
-      response->set_next_page_token(
-          EncodePageToken({rows.back().document.name(), rows.back().document.version()}, scope));
-    }
+        VisibilityOf(caller),
+        page.after ? std::optional<std::string>(page.after->key) : std::nullopt,
+        static_cast<int>(page.AfterId()), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{row.document.name(), row.document.version()};
+    }));
     for (auto& row : rows) *response->add_documents() = std::move(row.document);
     return grpc::Status::OK;
   });

@@ -25,8 +25,8 @@
 #include "import_repository.h"
 #include "import_rows.h"
 #include "karton/kernel/copy.h"
+#include "karton/kernel/pagination.h"
 #include "karton/kernel/proto_json.h"
-#include "page_token.h"
 #include "partner_filter.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -466,29 +466,19 @@ grpc::Status PartnerServiceImpl::GetImport(grpc::ServerContext*,
 grpc::Status PartnerServiceImpl::ListImportErrors(grpc::ServerContext*,
                                                   const v1::ListImportErrorsRequest* request,
                                                   v1::ListImportErrorsResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return kernel::InvalidField("page_size", "must be 0 to 1000");
-  }
-  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
-  const std::string scope = fmt::format("import-errors\n{}", request->import_id());
-  std::int64_t after = 0;
-  if (!request->page_token().empty()) {
-    const auto cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this list");
-    after = cursor->id;
-  }
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   return Guarded(context_, "ListImportErrors", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
     if (!import_repository::FindImport(lease.Session(), request->import_id())) {
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("no import with id {}", request->import_id())};
     }
-    auto errors =
-        import_repository::ListErrors(lease.Session(), request->import_id(), after, page_size + 1);
-    if (errors.size() > static_cast<std::size_t>(page_size)) {
-      errors.resize(static_cast<std::size_t>(page_size));
-      response->set_next_page_token(EncodePageToken({"", errors.back().first}, scope));
-    }
+    auto errors = import_repository::ListErrors(lease.Session(), request->import_id(),
+                                                page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(errors, page, [](const auto& error) {
+      return kernel::PageCursor{"", error.first};
+    }));
     for (const auto& [number, error] : errors) {
       auto* added = response->add_errors();
       added->set_row(error.row);

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "karton/kernel/numbers.h"
-#include "page_token.h"
+#include "karton/kernel/pagination.h"
 #include "partner_service.h"
 #include "service_support.h"
 
@@ -22,7 +22,6 @@ constexpr int kMaxDuplicatePageSize = 500;
 // none, and still have a next page.
 constexpr int kScanWindow = 1000;
 // What a page token of the full scan is bound to.
-constexpr std::string_view kScanScope = "duplicates";
 
 v1::DuplicatePair PairOf(const repository::DuplicateMatch& match) {
   v1::DuplicatePair pair;
@@ -72,22 +71,19 @@ grpc::Status Refused(const std::string& message) {
 grpc::Status PartnerServiceImpl::FindDuplicates(grpc::ServerContext* context,
                                                 const v1::FindDuplicatesRequest* request,
                                                 v1::FindDuplicatesResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > kMaxDuplicatePageSize) {
-    return kernel::InvalidField("page_size", fmt::format("must be 0 to {}", kMaxDuplicatePageSize));
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(
+          *request, page,
+          {.default_size = kDefaultDuplicatePageSize, .max_size = kMaxDuplicatePageSize});
+      !status.ok()) {
+    return status;
   }
   if (request->partner_id() < 0) return kernel::InvalidField("partner_id", "must not be negative");
-  const int page_size =
-      request->page_size() == 0 ? kDefaultDuplicatePageSize : request->page_size();
-  std::optional<PageCursor> cursor;
-  if (!request->page_token().empty()) {
-    if (request->partner_id() != 0) {
-      return kernel::InvalidField("page_token", "the duplicates of one partner come on one page");
-    }
-    cursor = DecodePageToken(request->page_token(), kScanScope);
-    if (!cursor) {
-      return kernel::InvalidField("page_token", "is not a token of a duplicate scan");
-    }
+  if (page.after && request->partner_id() != 0) {
+    return kernel::InvalidField("page_token", "the duplicates of one partner come on one page");
   }
+  const int page_size = page.size;
+  const auto& cursor = page.after;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "FindDuplicates", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -113,12 +109,11 @@ grpc::Status PartnerServiceImpl::FindDuplicates(grpc::ServerContext* context,
       // The page is full: go on after its last pair (the window may hold more).
       const auto& last = scan.matches.back();
       response->set_next_page_token(
-          EncodePageToken({std::to_string(last.duplicate_id), last.partner_id}, kScanScope));
+          kernel::NextPageToken(page, {std::to_string(last.duplicate_id), last.partner_id}));
     } else if (scan.window_full) {
       // Every pair of the window is here; the next page starts after it.
-      response->set_next_page_token(EncodePageToken(
-          {std::to_string(std::numeric_limits<std::int64_t>::max()), scan.window_last_id},
-          kScanScope));
+      response->set_next_page_token(kernel::NextPageToken(
+          page, {std::to_string(std::numeric_limits<std::int64_t>::max()), scan.window_last_id}));
     }
     AttachCards(session, scan.matches, *response);
     return grpc::Status::OK;

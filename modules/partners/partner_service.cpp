@@ -13,8 +13,8 @@
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/pagination.h"
 #include "karton/kernel/transaction.h"
-#include "page_token.h"
 #include "partner_filter.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
@@ -367,25 +367,18 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
 grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
                                               const v1::ListPartnersRequest* request,
                                               v1::ListPartnersResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return kernel::InvalidField("page_size", "must be 0 to 1000");
-  }
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   repository::ListQuery query;
   query.visibility = VisibilityOf(kernel::CallerOf(*context));
-  query.limit = (request->page_size() == 0 ? 100 : request->page_size()) + 1;
+  query.limit = page.FetchLimit();
   if (!ParseOrderBy(request->order_by(), query.order_column, query.descending)) {
     return kernel::InvalidField(
         "order_by", "must be display_name, create_time, update_time or id, optionally with desc");
   }
-  const std::string scope = request->filter() + "\n" + request->order_by();
-  if (!request->page_token().empty()) {
-    const auto cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) {
-      return kernel::InvalidField("page_token",
-                                  "is not a token of this list (same filter and order_by)");
-    }
-    query.after_key = cursor->key;
-    query.after_id = cursor->id;
+  if (page.after) {
+    query.after_key = page.after->key;
+    query.after_id = page.after->id;
   }
   return Guarded(context_, "ListPartners", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -414,12 +407,9 @@ grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
       transaction.commit();
       return listed;
     }();
-    const auto page_size = static_cast<std::size_t>(query.limit - 1);
-    if (rows.size() > page_size) {
-      rows.resize(page_size);
-      response->set_next_page_token(
-          EncodePageToken({rows.back().key, rows.back().partner.id()}, scope));
-    }
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{row.key, row.partner.id()};
+    }));
     for (auto& row : rows) *response->add_partners() = std::move(row.partner);
     return grpc::Status::OK;
   });
@@ -433,22 +423,21 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
   query_text.erase(query_text.find_last_not_of(" \t") + 1);
   if (query_text.size() < 3) return kernel::InvalidField("query", "must be at least 3 characters");
   if (query_text.size() > 200) return kernel::InvalidField("query", "must be at most 200 bytes");
-  if (request->page_size() < 0 || request->page_size() > 100) {
-    return kernel::InvalidField("page_size", "must be 0 to 100");
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page, {.default_size = 20, .max_size = 100});
+      !status.ok()) {
+    return status;
   }
   repository::SearchQuery query;
   query.visibility = VisibilityOf(kernel::CallerOf(*context));
   query.include_archived = request->include_archived();
-  query.limit = (request->page_size() == 0 ? 20 : request->page_size()) + 1;
+  query.limit = page.FetchLimit();
   IsPhoneish(query_text, query.digits);
-  const std::string scope = query_text + "\n" + (request->include_archived() ? "archived" : "");
   // A search keeps the ranking its first page chose: the page token's key
   // is a similarity, or kRecentKeyPrefix and an update_time in microseconds.
   static constexpr std::string_view kRecentKeyPrefix = "recent:";
   std::optional<v1::SearchRanking> ranking;
-  if (!request->page_token().empty()) {
-    const auto cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this search");
+  if (const auto& cursor = page.after) {
     if (cursor->key.starts_with(kRecentKeyPrefix)) {
       ranking = v1::SEARCH_RANKING_RECENTLY_CHANGED;
       query.after_key = cursor->key.substr(kRecentKeyPrefix.size());
@@ -503,13 +492,10 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
     auto rows = recent ? repository::SearchRecentlyChanged(session, query)
                        : repository::SearchBySimilarity(session, query);
     transaction.commit();
-    const auto page_size = static_cast<std::size_t>(query.limit - 1);
-    if (rows.size() > page_size) {
-      rows.resize(page_size);
-      const std::string key =
-          recent ? std::string(kRecentKeyPrefix) + rows.back().key : rows.back().key;
-      response->set_next_page_token(EncodePageToken({key, rows.back().partner.id()}, scope));
-    }
+    response->set_next_page_token(kernel::FinishPage(rows, page, [&](const auto& row) {
+      return kernel::PageCursor{recent ? std::string(kRecentKeyPrefix) + row.key : row.key,
+                                row.partner.id()};
+    }));
     response->set_ranking(*ranking);
     for (auto& row : rows) *response->add_partners() = std::move(row.partner);
     return grpc::Status::OK;

@@ -6,7 +6,7 @@
 #include <re2/re2.h>
 #include <soci/soci.h>
 
-#include "page_token.h"
+#include "karton/kernel/pagination.h"
 #include "partner_service.h"
 #include "record_access.h"
 #include "service_support.h"
@@ -145,15 +145,10 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
 grpc::Status PartnerServiceImpl::ListTimeline(grpc::ServerContext* context,
                                               const v1::ListTimelineRequest* request,
                                               v1::ListTimelineResponse* response) {
-  if (request->page_size() < 0 || request->page_size() > 1000) {
-    return kernel::InvalidField("page_size", "must be 0 to 1000");
-  }
-  const int page_size = request->page_size() == 0 ? 50 : request->page_size();
-  const std::string scope = "timeline\n" + std::to_string(request->partner_id());
-  std::optional<PageCursor> cursor;
-  if (!request->page_token().empty()) {
-    cursor = DecodePageToken(request->page_token(), scope);
-    if (!cursor) return kernel::InvalidField("page_token", "is not a token of this timeline");
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page, {.default_size = 50, .max_size = 1000});
+      !status.ok()) {
+    return status;
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
   return Guarded(context_, "ListTimeline", [&]() -> grpc::Status {
@@ -163,15 +158,13 @@ grpc::Status PartnerServiceImpl::ListTimeline(grpc::ServerContext* context,
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("partner_id: no partner with id {}", request->partner_id())};
     }
-    auto rows =
-        repository::ListTimeline(session, request->partner_id(), VisibilityOf(caller),
-                                 cursor ? std::optional<std::string>(cursor->key) : std::nullopt,
-                                 cursor ? cursor->id : 0, page_size + 1);
-    if (rows.size() > static_cast<std::size_t>(page_size)) {
-      rows.resize(static_cast<std::size_t>(page_size));
-      response->set_next_page_token(
-          EncodePageToken({rows.back().key, rows.back().interaction.id()}, scope));
-    }
+    auto rows = repository::ListTimeline(
+        session, request->partner_id(), VisibilityOf(caller),
+        page.after ? std::optional<std::string>(page.after->key) : std::nullopt, page.AfterId(),
+        page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
+      return kernel::PageCursor{row.key, row.interaction.id()};
+    }));
     for (auto& row : rows) *response->add_interactions() = std::move(row.interaction);
     return grpc::Status::OK;
   });

@@ -15,6 +15,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "karton/kernel/module_api.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 #include "karton/notes/v1/notes_service.grpc.pb.h"
 #include "kartond_process.h"
@@ -77,7 +78,7 @@ TEST_F(KartondTest, ListsModulesInDependencyOrder) {
   EXPECT_EQ(response.modules(2).depends(0).min_version(), "1.1.0");
   for (const auto& module : response.modules()) {
     EXPECT_EQ(module.state(), kernel::v1::MODULE_STATE_STARTED) << module.name();
-    EXPECT_EQ(module.kernel_api_version(), 4u);
+    EXPECT_EQ(module.kernel_api_version(), KARTON_KERNEL_API_VERSION);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "karton/kernel/module_api.h"
 #include "kartond_process.h"
 #include "throwaway_postgres.h"
 
@@ -67,8 +68,9 @@ TEST_F(ModuleLoaderTest, MissingDependency) {
 TEST_F(ModuleLoaderTest, KernelApiMismatch) {
   const auto failure = Start(TestModulesDirectory("api"));
   EXPECT_EQ(failure.exit_code, 1);
-  EXPECT_NE(ErrorLine(failure).find("future.so was built for kernel API version 999, this kernel "
-                                    "provides version 4"),
+  EXPECT_NE(ErrorLine(failure).find(
+                "future.so was built for kernel API version 999, this kernel provides version " +
+                std::to_string(KARTON_KERNEL_API_VERSION)),
             std::string::npos)
       << ErrorLine(failure);
   ExpectNothingStarted();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "karton/kernel/errors.h"
+#include "karton/kernel/pagination.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "partners_fixture.h"
@@ -299,20 +300,14 @@ TEST_F(PartnersTest, SearchIgnoresAccentsAndCaseMatchesPhonesAndTaxNumbers) {
 
 // A page token as the server makes it (page_token.cpp), for tokens a client
 // could forge.
+// A token as a client could forge one: well-formed, bound to the search for
+// `query`, with any key.
 std::string HandMadeSearchToken(const std::string& key, const std::string& query) {
-  const std::string scope = query + "\n";
-  unsigned char hash[8];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(scope.data()),
-                     scope.size(), nullptr, 0);
-  char hex[sizeof hash * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  const std::string json = fmt::format(R"({{"k":"{}","i":1,"s":"{}"}})", key, hex);
-  std::string token(
-      sodium_base64_ENCODED_LEN(json.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(token.data(), token.size(), reinterpret_cast<const unsigned char*>(json.data()),
-                    json.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  token.resize(std::strlen(token.c_str()));
-  return token;
+  partners::v1::SearchPartnersRequest request;
+  request.set_query(query);
+  kernel::Page page;
+  EXPECT_TRUE(kernel::ReadPage(request, page).ok());
+  return kernel::NextPageToken(page, {key, 1});
 }
 
 TEST_F(PartnersTest, SearchesTooBroadToRankListRecentlyChangedFirstAcrossEveryPage) {

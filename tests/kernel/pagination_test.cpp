@@ -1,56 +1,94 @@
 #include "karton/kernel/pagination.h"
 
 #include <gtest/gtest.h>
-#include <sodium.h>
 
-#include <cstring>
+#include <stdexcept>
+#include <vector>
 
+#include "karton/crm/v1/activity_service.pb.h"
+#include "karton/crm/v1/opportunity_service.pb.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/numbers.h"
 
 namespace karton::kernel {
 namespace {
 
-TEST(Pagination, DefaultsCapsAndRoundTripsTokens) {
+TEST(Pagination, DefaultsLimitsAndRoundTripsTokens) {
+  crm::v1::ListActivitiesRequest request;
   Page page;
-  ASSERT_TRUE(ReadPage(0, "", 'u', page).ok());
+  ASSERT_TRUE(ReadPage(request, page).ok());
   EXPECT_EQ(page.size, 100);
-  EXPECT_EQ(page.cursor_id, 0);
-  ASSERT_TRUE(ReadPage(5000, PageToken('u', 42), 'u', page).ok());
-  EXPECT_EQ(page.size, 1000);
-  EXPECT_EQ(page.cursor_id, 42);
+  EXPECT_FALSE(page.after.has_value());
+  EXPECT_EQ(page.AfterId(), 0);
+  EXPECT_EQ(page.FetchLimit(), 101);
+  ASSERT_TRUE(ReadPage(request, page, {.default_size = 20, .max_size = 50}).ok());
+  EXPECT_EQ(page.size, 20);
+
+  request.set_page_size(3);
+  ASSERT_TRUE(ReadPage(request, page).ok());
+  std::vector<std::int64_t> rows{10, 11, 12, 13};  // FetchLimit() rows came back
+  const std::string token = FinishPage(rows, page, [](std::int64_t id) {
+    return PageCursor{"k" + std::to_string(id), id};
+  });
+  EXPECT_EQ(rows, (std::vector<std::int64_t>{10, 11, 12}));
+  ASSERT_FALSE(token.empty());
+  request.set_page_token(token);
+  ASSERT_TRUE(ReadPage(request, page).ok());
+  ASSERT_TRUE(page.after.has_value());
+  EXPECT_EQ(page.after->key, "k12");
+  EXPECT_EQ(page.AfterId(), 12);
+  // The page size may change between pages: it is not part of the scope.
+  request.set_page_size(50);
+  EXPECT_TRUE(ReadPage(request, page).ok());
+  // The last page gives no token.
+  std::vector<std::int64_t> last{14};
+  EXPECT_EQ(FinishPage(last, page, [](std::int64_t id) { return PageCursor{"", id}; }), "");
 }
 
-TEST(Pagination, RefusesForeignOrBrokenTokensNamingTheField) {
+TEST(Pagination, ATokenIsRefusedWithAnotherFilterOrOnAnotherList) {
+  crm::v1::ListActivitiesRequest request;
+  request.set_opportunity_id(7);
   Page page;
-  const grpc::Status foreign = ReadPage(10, PageToken('t', 42), 'u', page);
-  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  ASSERT_EQ(FieldViolationsOf(foreign).size(), 1u);
-  EXPECT_EQ(FieldViolationsOf(foreign)[0].field, "page_token");
-  EXPECT_FALSE(ReadPage(10, "!!!", 'u', page).ok());
-  EXPECT_FALSE(ReadPage(10, PageToken('u', -1), 'u', page).ok());
-  EXPECT_EQ(FieldViolationsOf(ReadPage(-1, "", 'u', page))[0].field, "page_size");
+  ASSERT_TRUE(ReadPage(request, page).ok());
+  const std::string token = NextPageToken(page, {"", 42});
+
+  request.set_page_token(token);
+  ASSERT_TRUE(ReadPage(request, page).ok());
+  EXPECT_EQ(page.AfterId(), 42);
+  request.set_opportunity_id(8);
+  const grpc::Status other_filter = ReadPage(request, page);
+  EXPECT_EQ(other_filter.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(FieldViolationsOf(other_filter).size(), 1u);
+  EXPECT_EQ(FieldViolationsOf(other_filter)[0].field, "page_token");
+  EXPECT_FALSE(page.after.has_value());
+
+  crm::v1::ListOpportunitiesRequest other_list;
+  other_list.set_page_token(token);
+  EXPECT_FALSE(ReadPage(other_list, page).ok());
 }
 
-// Tokens are not signed, so a client can forge one: "u5x" used to read as
-// 5 (std::stoll stops at the first non-digit) and a 20-digit id threw.
-TEST(Pagination, AForgedTokenIsRefusedWholeNotReadInPart) {
-  const auto forged = [](const std::string& raw) {
-    std::string encoded(
-        sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(encoded.data(), encoded.size(),
-                      reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    encoded.resize(std::strlen(encoded.c_str()));
-    return encoded;
-  };
+TEST(Pagination, RefusesBadSizesAndBrokenTokensNamingTheField) {
+  crm::v1::ListActivitiesRequest request;
   Page page;
-  ASSERT_TRUE(ReadPage(10, forged("u5"), 'u', page).ok());
-  EXPECT_EQ(page.cursor_id, 5);
-  for (const char* raw : {"u5x", "u 5", "u99999999999999999999", "u", "u+5", "u0x5"}) {
-    const auto status = ReadPage(10, forged(raw), 'u', page);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << raw;
+  request.set_page_size(-1);
+  EXPECT_EQ(FieldViolationsOf(ReadPage(request, page))[0].field, "page_size");
+  request.set_page_size(1001);
+  EXPECT_EQ(FieldViolationsOf(ReadPage(request, page))[0].field, "page_size");
+  request.set_page_size(51);
+  EXPECT_FALSE(ReadPage(request, page, {.default_size = 20, .max_size = 50}).ok());
+  request.set_page_size(10);
+  for (const std::string& token :
+       std::vector<std::string>{"!!!", "eyJrIjoiIn0", std::string(3000, 'a'), "a"}) {
+    request.set_page_token(token);
+    const auto status = ReadPage(request, page);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_EQ(FieldViolationsOf(status)[0].field, "page_token") << token;
   }
+}
+
+TEST(Pagination, AMessageWithoutPageFieldsIsAProgrammingError) {
+  Page page;
+  EXPECT_THROW((void)ReadPage(crm::v1::Activity(), page), std::logic_error);
 }
 
 TEST(Numbers, ParseInt64TakesTheWholeTextOrNothing) {

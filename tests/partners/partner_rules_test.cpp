@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "page_token.h"
-
 namespace karton::partners {
 namespace {
 
@@ -219,16 +217,6 @@ TEST(CheckDefinition, ChoicesBelongToChoiceFields) {
   EXPECT_EQ(violations[0].field, "definition.key");
   EXPECT_EQ(violations[1].field, "definition.label");
   EXPECT_EQ(violations[2].field, "definition.choices[1]");
-}
-
-TEST(PageToken, RoundTripsAndRefusesAnotherScope) {
-  const std::string token = EncodePageToken({"Kovács", 42}, "tag = \"vip\"\ndisplay_name");
-  const auto cursor = DecodePageToken(token, "tag = \"vip\"\ndisplay_name");
-  ASSERT_TRUE(cursor);
-  EXPECT_EQ(cursor->key, "Kovács");
-  EXPECT_EQ(cursor->id, 42);
-  EXPECT_FALSE(DecodePageToken(token, "tag = \"vip\"\ncreate_time"));
-  EXPECT_FALSE(DecodePageToken("not-a-token", ""));
 }
 
 }  // namespace

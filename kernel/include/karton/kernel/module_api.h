@@ -23,7 +23,7 @@
 
 // Bumped whenever the descriptor layout or the karton::kernel::Module
 // interface changes incompatibly. Modules built for another version are refused.
-#define KARTON_KERNEL_API_VERSION 4u
+#define KARTON_KERNEL_API_VERSION 5u
 
 #define KARTON_MODULE_ENTRY_POINT_NAME "karton_module_descriptor"
 

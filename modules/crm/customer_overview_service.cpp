@@ -100,20 +100,20 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     }
 
     // Other modules' sections: whatever is loaded and answers.
-    for (const auto& offer : context_.Extensions(kOverviewSectionPoint)) {
-      common::v1::CustomerOverviewSection section;
-      common::v1::CustomerOverviewSectionRequest section_request;
-      section_request.set_partner_id(request->partner_id());
-      const auto status = kernel::CallExtension(*channel, *context, offer.method, section_request,
-                                                section, std::chrono::seconds(5));
-      if (!status.ok()) {
-        context_.Log().warn("customer overview: {}'s section left out: {}", offer.module,
-                            status.error_message());
-        response->add_unavailable_sections(offer.module);
+    // All at once: the overview waits for the slowest, not for the sum.
+    common::v1::CustomerOverviewSectionRequest section_request;
+    section_request.set_partner_id(request->partner_id());
+    for (auto& answer : kernel::CallExtensions<common::v1::CustomerOverviewSection>(
+             channel, *context, context_.Extensions(kOverviewSectionPoint), section_request,
+             std::chrono::seconds(5))) {
+      if (!answer.status.ok()) {
+        context_.Log().warn("customer overview: {}'s section left out: {}", answer.module,
+                            answer.status.error_message());
+        response->add_unavailable_sections(answer.module);
         continue;
       }
-      section.set_module(offer.module);
-      *response->add_sections() = std::move(section);
+      answer.response.set_module(answer.module);
+      *response->add_sections() = std::move(answer.response);
     }
     return grpc::Status::OK;
   });

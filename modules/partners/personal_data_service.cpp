@@ -163,24 +163,25 @@ common::v1::PersonalDataSubject SubjectOfContact(const v1::Contact& contact) {
   return subject;
 }
 
-// Calls every module's offer at `point` with `request`, as the caller, and
-// collects their sections. Holds no database connection: each module takes
-// its own. The first module that fails fails the whole, named.
+// Calls every module's offer at `point` with `request`, as the caller, all
+// at once, and collects their sections in the order the modules offered
+// them. Holds no database connection: each module takes its own. A module
+// that fails fails the whole, named (the first of them in that order).
 template <typename Request, typename Response>
 grpc::Status AskEveryModule(
     kernel::ModuleContext& context, const grpc::ServerContext& caller, const char* point,
     const Request& request,
     google::protobuf::RepeatedPtrField<common::v1::PersonalDataSection>& sections) {
-  for (const auto& offer : context.Extensions(point)) {
-    Response response;
-    const grpc::Status status = kernel::CallExtension(*context.Channel(), caller, offer.method,
-                                                      request, response, kModuleCallLimit);
-    if (!status.ok()) {
-      return {status.error_code(),
-              fmt::format("module {} could not answer: {}", offer.module, status.error_message())};
+  auto answers = kernel::CallExtensions<Response>(
+      context.Channel(), caller, context.Extensions(point), request, kModuleCallLimit);
+  for (const auto& answer : answers) {
+    if (!answer.status.ok()) {
+      return {answer.status.error_code(),
+              fmt::format("module {} could not answer: {}", answer.module,
+                          answer.status.error_message())};
     }
-    *sections.Add() = std::move(*response.mutable_section());
   }
+  for (auto& answer : answers) *sections.Add() = std::move(*answer.response.mutable_section());
   return grpc::Status::OK;
 }
 

@@ -21,6 +21,7 @@
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/clock.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/http.h"
@@ -42,12 +43,6 @@ class session;
 namespace karton::kernel {
 
 class Database;
-
-// A module's offer at an extension point (see Registrar::OfferExtension).
-struct ExtensionOffer {
-  std::string module;  // who offers it
-  std::string method;  // the full gRPC method: "/karton.orders.v1.OrdersService/GetOverviewSection"
-};
 
 // What the kernel owns and lends to a module for its whole life. Every
 // reference stays valid until the module's Stop() returns.

@@ -118,22 +118,8 @@ TEST_F(CrmCollaborationTest, ASharedDealShowsThePartnerCardAndAPartnerShareShows
   const auto deal = NewDeal("", "Hőszivattyú csere");
   const std::int64_t partner = deal.partner_id();
   ASSERT_TRUE(Log("", partner, "call with the customer's buyer").ok());
-  {
-    auto context = As();
-    partners::v1::Document uploaded;
-    auto writer = partners_->UploadDocument(context.get(), &uploaded);
-    partners::v1::UploadDocumentRequest message;
-    message.mutable_document()->set_resource_type("partners.partner");
-    message.mutable_document()->set_resource_id(partner);
-    message.mutable_document()->set_name("keretszerződés.pdf");
-    message.mutable_document()->set_content_type("application/pdf");
-    ASSERT_TRUE(writer->Write(message));
-    message.Clear();
-    message.set_chunk("%PDF-1.4 frame contract");
-    ASSERT_TRUE(writer->Write(message));
-    writer->WritesDone();
-    ASSERT_TRUE(writer->Finish().ok());
-  }
+  UploadPartnerDocument(partner);
+  ASSERT_FALSE(HasFailure());
 
   // Nothing shared: not even the card.
   EXPECT_EQ(CardFor(reseller.token, partner), grpc::StatusCode::NOT_FOUND);

@@ -193,6 +193,27 @@ class CrmTest : public ::testing::Test {
     return deal;
   }
 
+  // A small PDF filed on partner `partner` by the admin (uploads are client
+  // streams); returns the document.
+  partners::v1::Document UploadPartnerDocument(std::int64_t partner) {
+    auto context = As();
+    partners::v1::Document uploaded;
+    auto writer = partners_->UploadDocument(context.get(), &uploaded);
+    partners::v1::UploadDocumentRequest message;
+    message.mutable_document()->set_resource_type("partners.partner");
+    message.mutable_document()->set_resource_id(partner);
+    message.mutable_document()->set_name("keretszerződés.pdf");
+    message.mutable_document()->set_content_type("application/pdf");
+    EXPECT_TRUE(writer->Write(message));
+    message.Clear();
+    message.set_chunk("%PDF-1.4 frame contract");
+    EXPECT_TRUE(writer->Write(message));
+    writer->WritesDone();
+    const auto status = writer->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return uploaded;
+  }
+
   std::vector<cv1::Lead> AllLeads(const std::string& token = "") {
     cv1::ListLeadsRequest request;
     request.set_page_size(1000);

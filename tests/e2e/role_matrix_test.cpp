@@ -225,6 +225,31 @@ std::string RenderTable(const std::string& matrix) {
   return table;
 }
 
+// The observed matrix against its file, and the file's rendering against
+// the table between `begin` and `end` in docs/security.md. With
+// KARTON_UPDATE_ROLE_MATRIX set, rewrites both from what was observed.
+void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string& matrix_path,
+                                  std::string_view begin_marker, std::string_view end_marker,
+                                  std::string (*render)(const std::string&)) {
+  const std::string docs = ReadFile(kDocsPath);
+  const auto begin = docs.find(begin_marker);
+  const auto end = docs.find(end_marker);
+  ASSERT_NE(begin, std::string::npos) << kDocsPath << " lacks " << begin_marker;
+  ASSERT_NE(end, std::string::npos) << kDocsPath << " lacks " << end_marker;
+  const std::size_t table_start = begin + begin_marker.size() + 1;
+  if (std::getenv("KARTON_UPDATE_ROLE_MATRIX") != nullptr) {
+    std::ofstream(matrix_path) << observed;
+    std::ofstream(kDocsPath) << docs.substr(0, table_start) << render(observed) << docs.substr(end);
+    GTEST_SKIP() << "rewrote " << matrix_path << " and its table in " << kDocsPath;
+  }
+  const std::string expected = ReadFile(matrix_path);
+  EXPECT_EQ(observed, expected)
+      << "the server differs from " << matrix_path
+      << " (on purpose? rerun with KARTON_UPDATE_ROLE_MATRIX=1 and review the diff)";
+  EXPECT_EQ(docs.substr(table_start, end - table_start), render(expected))
+      << "the table in " << kDocsPath << " is not the rendering of " << matrix_path;
+}
+
 class RoleMatrixTest : public CrmTest {};
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {
@@ -275,23 +300,7 @@ TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAn
   }
   EXPECT_GT(served, 100);
 
-  const std::string docs = ReadFile(kDocsPath);
-  const auto begin = docs.find(kDocsBegin);
-  const auto end = docs.find(kDocsEnd);
-  ASSERT_NE(begin, std::string::npos) << kDocsPath << " lacks " << kDocsBegin;
-  ASSERT_NE(end, std::string::npos) << kDocsPath << " lacks " << kDocsEnd;
-  const std::size_t table_start = begin + kDocsBegin.size() + 1;
-  if (std::getenv("KARTON_UPDATE_ROLE_MATRIX") != nullptr) {
-    std::ofstream(kMatrixPath) << observed;
-    std::ofstream(kDocsPath) << docs.substr(0, table_start) << RenderTable(observed)
-                             << docs.substr(end);
-    GTEST_SKIP() << "rewrote " << kMatrixPath << " and the table in " << kDocsPath;
-  }
-  EXPECT_EQ(observed, ReadFile(kMatrixPath))
-      << "the server's roles differ from " << kMatrixPath
-      << " (on purpose? rerun with KARTON_UPDATE_ROLE_MATRIX=1 and review the diff)";
-  EXPECT_EQ(docs.substr(table_start, end - table_start), RenderTable(ReadFile(kMatrixPath)))
-      << "docs/security.md's role matrix is not the rendering of " << kMatrixPath;
+  CompareWithMatrixFileAndDocs(observed, kMatrixPath, kDocsBegin, kDocsEnd, RenderTable);
 }
 
 // ---- The record matrix ----------------------------------------------------
@@ -341,25 +350,6 @@ class RecordMatrixTest : public CrmTest {
                : reflection->GetString(*message, field);
   }
 
-  // A document on `partner` (uploads are client streams).
-  std::string NewDocument(const std::string& partner) {
-    auto context = As();
-    partners::v1::Document uploaded;
-    auto writer = partners_->UploadDocument(context.get(), &uploaded);
-    partners::v1::UploadDocumentRequest message;
-    message.mutable_document()->set_resource_type("partners.partner");
-    message.mutable_document()->set_resource_id(std::stoll(partner));
-    message.mutable_document()->set_name("keretszerződés.pdf");
-    message.mutable_document()->set_content_type("application/pdf");
-    EXPECT_TRUE(writer->Write(message));
-    message.Clear();
-    message.set_chunk("%PDF-1.4 frame contract");
-    EXPECT_TRUE(writer->Write(message));
-    writer->WritesDone();
-    EXPECT_TRUE(writer->Finish().ok());
-    return std::to_string(uploaded.id());
-  }
-
   using Records = std::map<std::string, std::function<std::string()>>;
 
   // One record set: a partner shared directly, a deal (its own partner
@@ -386,7 +376,7 @@ class RecordMatrixTest : public CrmTest {
         "karton.partners.v1.PartnerService/LogInteraction",
         R"({"interaction": {"partner_id": ")" + partner +
             R"(", "channel": "INTERACTION_CHANNEL_CALL", "direction": "INTERACTION_DIRECTION_INBOUND", "subject": "first call"}})");
-    const std::string document = NewDocument(partner);
+    const std::string document = std::to_string(UploadPartnerDocument(std::stoll(partner)).id());
     const auto deal = NewDeal("", "Ügylet " + label);
     const std::string deal_id = std::to_string(deal.id());
     const std::string deal_partner = std::to_string(deal.partner_id());
@@ -397,7 +387,8 @@ class RecordMatrixTest : public CrmTest {
         "karton.partners.v1.PartnerService/LogInteraction",
         R"({"interaction": {"partner_id": ")" + deal_partner +
             R"(", "channel": "INTERACTION_CHANNEL_CALL", "direction": "INTERACTION_DIRECTION_INBOUND", "subject": "internal call"}})");
-    const std::string deal_partner_document = NewDocument(deal_partner);
+    const std::string deal_partner_document =
+        std::to_string(UploadPartnerDocument(deal.partner_id()).id());
     const std::string lead = Field(AsAdmin("karton.crm.v1.LeadService/CreateLead",
                                            R"({"lead": {"title": "Érdeklődés )" + label +
                                                R"(", "contact_name": "Szabó Éva", "email": "eva.)" +
@@ -532,23 +523,8 @@ TEST_F(RecordMatrixTest, AnExternalPartnerGetsWhatTheRecordMatrixSaysOnGrpcAndTh
   }
   EXPECT_GT(rows, 20);
 
-  const std::string docs = ReadFile(kDocsPath);
-  const auto begin = docs.find(kRecordDocsBegin);
-  const auto end = docs.find(kRecordDocsEnd);
-  ASSERT_NE(begin, std::string::npos) << kDocsPath << " lacks " << kRecordDocsBegin;
-  ASSERT_NE(end, std::string::npos) << kDocsPath << " lacks " << kRecordDocsEnd;
-  const std::size_t table_start = begin + kRecordDocsBegin.size() + 1;
-  if (std::getenv("KARTON_UPDATE_ROLE_MATRIX") != nullptr) {
-    std::ofstream(kRecordMatrixPath) << observed;
-    std::ofstream(kDocsPath) << docs.substr(0, table_start) << RenderRecordTable(observed)
-                             << docs.substr(end);
-    GTEST_SKIP() << "rewrote " << kRecordMatrixPath << " and its table in " << kDocsPath;
-  }
-  EXPECT_EQ(observed, expected)
-      << "the server's answers differ from " << kRecordMatrixPath
-      << " (on purpose? rerun with KARTON_UPDATE_ROLE_MATRIX=1 and review the diff)";
-  EXPECT_EQ(docs.substr(table_start, end - table_start), RenderRecordTable(expected))
-      << "docs/security.md's record matrix is not the rendering of " << kRecordMatrixPath;
+  CompareWithMatrixFileAndDocs(observed, kRecordMatrixPath, kRecordDocsBegin, kRecordDocsEnd,
+                               RenderRecordTable);
 }
 
 }  // namespace

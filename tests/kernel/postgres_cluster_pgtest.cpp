@@ -10,11 +10,17 @@
 namespace karton::kernel {
 namespace {
 
-TEST(PostgresCluster, CreatesOnceThenReusesTheSameData) {
-  testing::TemporaryDirectory directory;
+// A cluster in `directory`/data, without fsync (it is thrown away).
+PostgresClusterOptions ThrowawayOptions(const testing::TemporaryDirectory& directory) {
   PostgresClusterOptions options;
   options.data_directory = directory.Path() / "data";
   options.durable = false;
+  return options;
+}
+
+TEST(PostgresCluster, CreatesOnceThenReusesTheSameData) {
+  testing::TemporaryDirectory directory;
+  const PostgresClusterOptions options = ThrowawayOptions(directory);
   {
     PostgresCluster cluster(options);
     cluster.Start();
@@ -41,9 +47,7 @@ TEST(PostgresCluster, CreatesOnceThenReusesTheSameData) {
 
 TEST(PostgresCluster, KartondWorksAsANonSuperuserThatOwnsItsDatabase) {
   testing::TemporaryDirectory directory;
-  PostgresClusterOptions options;
-  options.data_directory = directory.Path() / "data";
-  options.durable = false;
+  const PostgresClusterOptions options = ThrowawayOptions(directory);
   PostgresCluster cluster(options);
   cluster.Start();
   const std::string app = cluster.ConnectionString();
@@ -81,9 +85,7 @@ TEST(PostgresCluster, KartondWorksAsANonSuperuserThatOwnsItsDatabase) {
 
 TEST(PostgresCluster, ADatabaseFromBeforeTheApplicationRoleIsHandedToIt) {
   testing::TemporaryDirectory directory;
-  PostgresClusterOptions options;
-  options.data_directory = directory.Path() / "data";
-  options.durable = false;
+  const PostgresClusterOptions options = ThrowawayOptions(directory);
   {
     PostgresCluster cluster(options);
     cluster.Start();

@@ -14,6 +14,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/updates.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "lead_repository.h"
 #include "lead_rules.h"
@@ -35,12 +36,6 @@ kernel::TimePoint TimeOf(const google::protobuf::Timestamp& timestamp) {
 // The time reminders count back from: the start, else the due time.
 const google::protobuf::Timestamp& AnchorOf(const v1::Activity& activity) {
   return activity.has_start_time() ? activity.start_time() : activity.due_time();
-}
-
-grpc::Status Stale(std::int64_t id, const std::string& given, const std::string& current) {
-  return {grpc::StatusCode::ABORTED,
-          fmt::format("activity {} was changed meanwhile (etag {} is stale, it is now {})", id,
-                      given, current)};
 }
 
 grpc::Status CheckFields(v1::Activity& activity) {
@@ -328,7 +323,10 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", change.id())};
     }
     if (auto refused = RefuseOthersActivity(caller, *stored); !refused.ok()) return refused;
-    if (stored->etag() != change.etag()) return Stale(change.id(), change.etag(), stored->etag());
+    if (auto status = kernel::CheckEtag("activity", change.id(), change.etag(), stored->etag());
+        !status.ok()) {
+      return status;
+    }
     if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("activity {} is closed", change.id())};
@@ -444,7 +442,9 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
     if (auto refused = RefuseOthersActivity(caller, *stored); !refused.ok()) return refused;
-    if (stored->etag() != etag) return Stale(id, etag, stored->etag());
+    if (auto stale = kernel::CheckEtag("activity", id, etag, stored->etag()); !stale.ok()) {
+      return stale;
+    }
     if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
       return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};
     }

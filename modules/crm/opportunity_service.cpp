@@ -14,6 +14,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/updates.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -105,13 +106,6 @@ grpc::Status CheckPipeline(v1::Pipeline& pipeline) {
     return kernel::InvalidField("pipeline.stages", "needs exactly one won and one lost stage");
   }
   return grpc::Status::OK;
-}
-
-grpc::Status Stale(const char* what, std::int64_t id, const std::string& given,
-                   const std::string& current) {
-  return {grpc::StatusCode::ABORTED,
-          fmt::format("{} {} was changed meanwhile (etag {} is stale, it is now {})", what, id,
-                      given, current)};
 }
 
 }  // namespace
@@ -236,9 +230,15 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
                                                        v1::Opportunity* response) {
   const v1::Opportunity& change = request->opportunity();
   if (change.id() <= 0) return kernel::InvalidField("opportunity.id", "is required");
-  if (change.etag().empty()) return kernel::InvalidField("opportunity.etag", "is required");
-  if (request->update_mask().paths().empty()) {
-    return kernel::InvalidField("update_mask", "names no field");
+  // Stages move with MoveStage, outcomes with Win/Lose: not here.
+  static const std::set<std::string> kUpdatable = {
+      "name", "expected_revenue", "expected_close_date", "owner_user_id", "team_id"};
+  std::vector<std::string> paths;
+  if (auto status = kernel::UpdatePaths(
+          request->has_update_mask() ? &request->update_mask() : nullptr, change,
+          [](const std::string& name) { return kUpdatable.contains(name); }, paths);
+      !status.ok()) {
+    return status;
   }
   return Guarded(context_, "UpdateOpportunity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
@@ -249,31 +249,12 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", change.id())};
     }
-    if (stored->etag() != change.etag()) {
-      return Stale("opportunity", change.id(), change.etag(), stored->etag());
+    if (auto status = kernel::CheckEtag("opportunity", change.id(), change.etag(), stored->etag());
+        !status.ok()) {
+      return status;
     }
     v1::Opportunity updated = *stored;
-    for (const auto& path : request->update_mask().paths()) {
-      if (path == "name") {
-        updated.set_name(change.name());
-      } else if (path == "expected_revenue") {
-        *updated.mutable_expected_revenue() = change.expected_revenue();
-        if (!change.has_expected_revenue()) updated.clear_expected_revenue();
-      } else if (path == "expected_close_date") {
-        *updated.mutable_expected_close_date() = change.expected_close_date();
-        if (!change.has_expected_close_date()) updated.clear_expected_close_date();
-      } else if (path == "owner_user_id") {
-        updated.set_owner_user_id(change.owner_user_id());
-      } else if (path == "team_id") {
-        updated.set_team_id(change.team_id());
-      } else {
-        return kernel::InvalidField(
-            "update_mask",
-            fmt::format("'{}' cannot be updated (name, expected_revenue, expected_close_date, "
-                        "owner_user_id, team_id can; stages move with MoveStage)",
-                        path));
-      }
-    }
+    kernel::ApplyUpdateMask(change, paths, updated);
     if (auto status = CheckOpportunityFields(updated, "opportunity."); !status.ok()) return status;
     try {
       lease.Session() << "SAVEPOINT update_opportunity";
@@ -284,19 +265,9 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
     }
     *response =
         *opportunity_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
-    std::vector<kernel::FieldChange> changes;
-    if (stored->name() != response->name()) {
-      changes.push_back(kernel::FieldChange::Of("name", stored->name(), response->name()));
-    }
-    if (stored->owner_user_id() != response->owner_user_id()) {
-      changes.push_back(kernel::FieldChange::Of("owner_user_id", stored->owner_user_id(),
-                                                response->owner_user_id()));
-    }
-    if (stored->expected_revenue().minor_units() != response->expected_revenue().minor_units()) {
-      changes.push_back(kernel::FieldChange::Of("expected_revenue",
-                                                stored->expected_revenue().minor_units(),
-                                                response->expected_revenue().minor_units()));
-    }
+    // Every field that changed, whichever the mask named (the close date,
+    // the team and the currency too).
+    const auto changes = kernel::DiffFields(&*stored, *response);
     context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
                             "crm.opportunity", change.id(), changes);
     transaction.commit();
@@ -346,7 +317,9 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
     soci::transaction transaction(lease.Session());
     const auto stored = opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
-    if (stored->etag() != etag) return Stale("opportunity", id, etag, stored->etag());
+    if (auto status = kernel::CheckEtag("opportunity", id, etag, stored->etag()); !status.ok()) {
+      return status;
+    }
     if (stored->status() != v1::OPPORTUNITY_STATUS_OPEN) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("opportunity {} is closed ({})", id,
@@ -615,8 +588,9 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no pipeline with id {}", pipeline.id())};
     }
-    if (stored->etag() != pipeline.etag()) {
-      return Stale("pipeline", pipeline.id(), pipeline.etag(), stored->etag());
+    if (auto status = kernel::CheckEtag("pipeline", pipeline.id(), pipeline.etag(), stored->etag());
+        !status.ok()) {
+      return status;
     }
     std::set<std::int64_t> kept;
     for (int i = 0; i < pipeline.stages_size(); ++i) {

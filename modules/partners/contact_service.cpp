@@ -15,7 +15,8 @@ grpc::Status NoContact(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no contact with id {}", id)};
 }
 
-v1::ContactChanged ChangedPayload(const v1::Contact& contact, const std::vector<FieldDiff>& diffs) {
+v1::ContactChanged ChangedPayload(const v1::Contact& contact,
+                                  const std::vector<kernel::FieldChange>& diffs) {
   v1::ContactChanged payload;
   *payload.mutable_contact() = contact;
   for (const auto& diff : diffs) payload.add_changed_fields(diff.field);
@@ -80,9 +81,9 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
                                              request->request_id(), now));
     repository::ReplaceContactExternalIds(session, contact.id(), contact.external_ids());
     *response = *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());
-    const auto diffs = DiffMessages(nullptr, *response);
+    const auto diffs = kernel::DiffFields(nullptr, *response);
     context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kContactResource,
-                            response->id(), AuditChanges(diffs));
+                            response->id(), diffs);
     context_.Events().Publish(session, "partners.contact.created", response->id(),
                               ChangedPayload(*response, diffs), caller);
     transaction.commit();
@@ -108,8 +109,9 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
                                                const v1::UpdateContactRequest* request,
                                                v1::Contact* response) {
   std::vector<std::string> paths;
-  if (auto status = UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
-                                request->contact(), IsUpdatableContactField, paths);
+  if (auto status =
+          kernel::UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
+                              request->contact(), IsUpdatableContactField, paths);
       !status.ok()) {
     return status;
   }
@@ -129,15 +131,15 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
         repository::FindContact(session, id, repository::Visibility::Everyone(), true);
     if (!existing) return NoContact(id);
     const std::string& etag = request->contact().etag();
-    if (!etag.empty() && etag != existing->etag()) {
-      return StaleEtag("contact", id, etag, existing->etag());
+    if (auto status = kernel::CheckEtag("contact", id, etag, existing->etag()); !status.ok()) {
+      return status;
     }
     v1::Contact merged = *existing;
-    MergeFields(request->contact(), paths, merged);
+    kernel::ApplyUpdateMask(request->contact(), paths, merged);
     std::vector<kernel::FieldViolation> violations;
     NormalizeContact(merged, "contact", violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
-    const auto diffs = DiffMessages(&*existing, merged);
+    const auto diffs = kernel::DiffFields(&*existing, merged);
     if (diffs.empty()) {
       *response = *existing;
       return grpc::Status::OK;
@@ -151,7 +153,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
     repository::ReplaceContactExternalIds(session, id, merged.external_ids());
     *response = *repository::FindContact(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kContactResource, id,
-                            AuditChanges(diffs));
+                            diffs);
     context_.Events().Publish(session, "partners.contact.updated", id,
                               ChangedPayload(*response, diffs), caller);
     transaction.commit();
@@ -170,12 +172,13 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
     soci::transaction transaction(session);
     const auto existing = repository::FindContact(session, id, VisibilityOf(caller), true);
     if (!existing) return NoContact(id);
-    if (!request->etag().empty() && request->etag() != existing->etag()) {
-      return StaleEtag("contact", id, request->etag(), existing->etag());
+    if (auto status = kernel::CheckEtag("contact", id, request->etag(), existing->etag());
+        !status.ok()) {
+      return status;
     }
     repository::DeleteContact(session, id);
     context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kContactResource, id,
-                            AuditChanges(DiffMessages(&*existing, v1::Contact{})));
+                            (kernel::DiffFields(&*existing, v1::Contact{})));
     context_.Events().Publish(session, "partners.contact.deleted", id,
                               ChangedPayload(*existing, {}), caller);
     transaction.commit();

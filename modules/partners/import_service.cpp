@@ -97,7 +97,7 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
       const auto diffs = DiffPartners(nullptr, partners[i]);
       *payloads[i].mutable_partner() = partners[i];
       for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
-      auto changes = AuditChanges(diffs);
+      auto changes = diffs;
       changes.push_back(marker);
       entries.emplace_back(partners[i].id(), std::move(changes));
       batch.emplace_back(partners[i].id(), &payloads[i]);
@@ -120,7 +120,7 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
       const auto diffs = DiffPartners(&before, partners[i]);
       *payloads[i].mutable_partner() = partners[i];
       for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
-      auto changes = AuditChanges(diffs);
+      auto changes = diffs;
       changes.push_back(marker);
       entries.emplace_back(partners[i].id(), std::move(changes));
       batch.emplace_back(partners[i].id(), &payloads[i]);
@@ -138,7 +138,7 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
     if (!contact) continue;
     v1::ContactChanged payload;
     *payload.mutable_contact() = *contact;
-    auto changes = AuditChanges(DiffMessages(nullptr, *contact));
+    auto changes = (kernel::DiffFields(nullptr, *contact));
     for (const auto& change : changes) payload.add_changed_fields(change.field);
     changes.push_back(marker);
     contact_entries.emplace_back(contact_id, std::move(changes));

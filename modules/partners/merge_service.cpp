@@ -149,15 +149,17 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     }
     if (!keep) return PartnerNotFound("keep_partner_id", keep_id);
     if (!merged) return PartnerNotFound("merge_partner_id", merge_id);
-    if (!request->keep_etag().empty() && request->keep_etag() != keep->etag()) {
-      return StaleEtag("partner", keep_id, request->keep_etag(), keep->etag());
+    if (auto status = kernel::CheckEtag("partner", keep_id, request->keep_etag(), keep->etag());
+        !status.ok()) {
+      return status;
     }
     if (merged->merged_into_id() == keep_id) {  // done before: the same answer again
       *response = *keep;
       return grpc::Status::OK;
     }
-    if (!request->merge_etag().empty() && request->merge_etag() != merged->etag()) {
-      return StaleEtag("partner", merge_id, request->merge_etag(), merged->etag());
+    if (auto status = kernel::CheckEtag("partner", merge_id, request->merge_etag(), merged->etag());
+        !status.ok()) {
+      return status;
     }
     if (merged->merged_into_id() != 0) {
       return Refused(fmt::format("partner {} was already merged into partner {}", merge_id,
@@ -196,13 +198,13 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
 
     *response = *repository::FindPartner(session, keep_id, everyone);
     const auto kept_diffs = DiffPartners(&*keep, *response);
-    std::vector<FieldDiff> merged_diffs = {
+    std::vector<kernel::FieldChange> merged_diffs = {
         {"merged_into_id", std::nullopt, fmt::format("\"{}\"", keep_id)}};
     if (!merged->archived()) merged_diffs.push_back({"archived", "false", "true"});
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                            keep_id, AuditChanges(kept_diffs));
+                            keep_id, kept_diffs);
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                            merge_id, AuditChanges(merged_diffs));
+                            merge_id, merged_diffs);
     if (!kept_diffs.empty()) {
       context_.Events().Publish(session, kTopicUpdated, keep_id,
                                 ChangedPayload(*response, kept_diffs), caller);

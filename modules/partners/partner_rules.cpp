@@ -9,6 +9,7 @@
 #include <set>
 
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/updates.h"
 #include "validation.h"
 
 namespace karton::partners {
@@ -369,49 +370,8 @@ void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::str
   }
 }
 
-std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
-                                    const google::protobuf::Message& after) {
-  // Both sides print with the kernel's codec, which prints only set fields
-  // and sorts map keys, so equal values print equal text. A message field
-  // that is present but empty counts as not set.
-  static constexpr std::string_view kBookkeeping[] = {"id", "etag", "create_time", "update_time",
-                                                      "erase_time"};
-  auto set_fields = [](const google::protobuf::Message& message) {
-    auto fields = kernel::SetFieldsAsJson(message, kBookkeeping);
-    std::erase_if(fields, [](const kernel::ProtoFieldJson& field) { return field.json == "{}"; });
-    return fields;
-  };
-  const auto old_fields =
-      before != nullptr ? set_fields(*before) : std::vector<kernel::ProtoFieldJson>{};
-  const auto new_fields = set_fields(after);
-  auto find = [](const std::vector<kernel::ProtoFieldJson>& fields,
-                 const std::string& name) -> const std::string* {
-    for (const auto& field : fields) {
-      if (field.field == name) return &field.json;
-    }
-    return nullptr;
-  };
-  std::vector<FieldDiff> diffs;
-  for (const auto& field : new_fields) {
-    const std::string* old_json = find(old_fields, field.field);
-    if (old_json != nullptr && *old_json == field.json) continue;
-    diffs.push_back(
-        {field.field, old_json ? std::optional<std::string>(*old_json) : std::nullopt, field.json});
-  }
-  for (const auto& field : old_fields) {
-    if (find(new_fields, field.field) == nullptr) {
-      diffs.push_back({field.field, field.json, std::nullopt});
-    }
-  }
-  return diffs;
-}
-
-std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
-  auto diffs = DiffMessages(before, after);
-  std::erase_if(diffs, [](const FieldDiff& diff) {
-    return diff.field == "archived" || diff.field == "merged_into_id";
-  });
-  return diffs;
+std::vector<kernel::FieldChange> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
+  return kernel::DiffFields(before, after, {"archived", "merged_into_id"});
 }
 
 v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "karton/kernel/audit.h"
 #include "karton/kernel/errors.h"
 #include "karton/partners/v1/partner.pb.h"
 
@@ -39,23 +40,11 @@ void NormalizeContact(v1::Contact& contact, const std::string& prefix,
 void NormalizeInteraction(v1::Interaction& interaction, const std::string& prefix,
                           std::vector<kernel::FieldViolation>& violations);
 
-// One field that differs between two versions of a resource, with both
-// values as JSON (absent: the field was empty).
-struct FieldDiff {
-  std::string field;  // proto field name
-  std::optional<std::string> old_json;
-  std::optional<std::string> new_json;
-};
-// The fields of `after` that differ from `before` (every non-empty field
-// when `before` is null), leaving out the bookkeeping ones (id, times,
-// etag). `before` and `after` are of one message type.
-std::vector<FieldDiff> DiffMessages(const google::protobuf::Message* before,
-                                    const google::protobuf::Message& after);
 // Between two versions of a card, leaving out what only archiving and
 // merging change (they name those changes themselves): NormalizePartner
 // clears them, so an update of an archived card would otherwise report
 // "archived" as changed.
-std::vector<FieldDiff> DiffPartners(const v1::Partner* before, const v1::Partner& after);
+std::vector<kernel::FieldChange> DiffPartners(const v1::Partner* before, const v1::Partner& after);
 
 // The card of `keep` after `merged` is merged into it (A8): keep's values
 // win; its empty fields take merged's (persons-only fields only when keep is

@@ -63,7 +63,8 @@ void ApplyMask(const v1::Partner& source, const std::vector<std::string>& paths,
       whole_fields.add_paths(path);
     }
   }
-  MergeFields(source, {whole_fields.paths().begin(), whole_fields.paths().end()}, target);
+  kernel::ApplyUpdateMask(source, {whole_fields.paths().begin(), whole_fields.paths().end()},
+                          target);
 }
 
 std::string DefinitionTypeWord(v1::CustomFieldType type) {
@@ -207,7 +208,7 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     }
     const auto diffs = DiffPartners(nullptr, *response);
     context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
-                            response->id(), AuditChanges(diffs));
+                            response->id(), diffs);
     context_.Events().Publish(session, kTopicCreated, response->id(),
                               ChangedPayload(*response, diffs), caller);
     transaction.Commit();
@@ -233,8 +234,9 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
                                                const v1::UpdatePartnerRequest* request,
                                                v1::Partner* response) {
   std::vector<std::string> paths;
-  if (auto status = UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
-                                request->partner(), IsUpdatableField, paths);
+  if (auto status =
+          kernel::UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
+                              request->partner(), IsUpdatableField, paths);
       !status.ok()) {
     return status;
   }
@@ -248,8 +250,9 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     const std::string& etag = request->partner().etag();
-    if (!etag.empty() && etag != existing->etag())
-      return StaleEtag("partner", id, etag, existing->etag());
+    if (auto status = kernel::CheckEtag("partner", id, etag, existing->etag()); !status.ok()) {
+      return status;
+    }
 
     v1::Partner merged = *existing;
     ApplyMask(request->partner(), paths, merged);
@@ -271,7 +274,7 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     }
     *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
-                            AuditChanges(diffs));
+                            diffs);
     context_.Events().Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
     transaction.commit();
     return grpc::Status::OK;
@@ -288,8 +291,8 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
     soci::transaction transaction(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
-    if (!etag.empty() && etag != existing->etag()) {
-      return StaleEtag("partner", id, etag, existing->etag());
+    if (auto status = kernel::CheckEtag("partner", id, etag, existing->etag()); !status.ok()) {
+      return status;
     }
     if (!archived && existing->merged_into_id() != 0) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -302,10 +305,10 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
     }
     repository::SetArchived(session, id, archived, context_.Time().Now());
     *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
-    const std::vector<FieldDiff> diffs = {
+    const std::vector<kernel::FieldChange> diffs = {
         {"archived", archived ? "false" : "true", archived ? "true" : "false"}};
     context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
-                            AuditChanges(diffs));
+                            diffs);
     context_.Events().Publish(session, archived ? kTopicArchived : kTopicRestored, id,
                               ChangedPayload(*response, diffs), caller);
     transaction.commit();
@@ -336,8 +339,9 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     soci::transaction transaction(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
-    if (!request->etag().empty() && request->etag() != existing->etag()) {
-      return StaleEtag("partner", id, request->etag(), existing->etag());
+    if (auto status = kernel::CheckEtag("partner", id, request->etag(), existing->etag());
+        !status.ok()) {
+      return status;
     }
     try {
       // A savepoint, so a refused delete leaves the transaction usable.
@@ -357,7 +361,7 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     }
     const auto diffs = DiffPartners(&*existing, v1::Partner{});
     context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,
-                            AuditChanges(diffs));
+                            diffs);
     context_.Events().Publish(session, kTopicDeleted, id, ChangedPayload(*existing, {}), caller);
     transaction.commit();
     return grpc::Status::OK;

@@ -1,6 +1,9 @@
 // Leads, routing rules, qualification and opportunities end to end (C1, C3,
 // C4, C5) against a real kartond.
+#include <set>
+
 #include "crm_fixture.h"
+#include "karton/kernel/v1/audit_service.grpc.pb.h"
 
 namespace karton::testing {
 namespace {
@@ -278,6 +281,63 @@ TEST_F(CrmTest, OpportunitiesMoveThroughStagesAndCloseWithHistory) {
                 .at(0)
                 .field,
             "pipeline.stages");
+}
+
+TEST_F(CrmTest, UpdatingAnOpportunityAuditsEveryFieldThatChangedAndGuardsItsEtag) {
+  Start();
+  NewSalesPipeline({"New"});
+  const auto team = NewTeam("Dél", {});
+  const auto deal = NewDeal("", "Napelem park");
+
+  cv1::UpdateOpportunityRequest update;
+  update.mutable_opportunity()->set_id(deal.id());
+  update.mutable_opportunity()->set_etag(deal.etag());
+  auto* revenue = update.mutable_opportunity()->mutable_expected_revenue();
+  revenue->set_currency_code("EUR");
+  revenue->set_minor_units(1'250'000);
+  auto* close = update.mutable_opportunity()->mutable_expected_close_date();
+  close->set_year(2027);
+  close->set_month(3);
+  close->set_day(31);
+  update.mutable_opportunity()->set_team_id(team);
+  update.mutable_opportunity()->set_name("ignored: not in the mask");
+  for (const char* path : {"expected_revenue", "expected_close_date", "team_id"}) {
+    update.mutable_update_mask()->add_paths(path);
+  }
+  cv1::Opportunity updated;
+  auto status = opportunities_->UpdateOpportunity(As().get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.name(), "Napelem park");
+  EXPECT_EQ(updated.expected_revenue().currency_code(), "EUR");
+  EXPECT_EQ(updated.expected_close_date().year(), 2027);
+  EXPECT_EQ(updated.team_id(), team);
+
+  kv1::ListAuditEntriesRequest audit;
+  audit.set_resource_type("crm.opportunity");
+  audit.set_resource_id(deal.id());
+  kv1::ListAuditEntriesResponse entries;
+  ASSERT_TRUE(
+      kv1::AuditService::NewStub(channel_)->ListAuditEntries(As().get(), audit, &entries).ok());
+  std::set<std::string> audited;
+  for (const auto& entry : entries.audit_entries()) {
+    if (entry.action() != kv1::AUDIT_ACTION_UPDATE) continue;
+    for (const auto& change : entry.changes()) audited.insert(change.field());
+  }
+  EXPECT_EQ(audited, (std::set<std::string>{"expected_close_date", "expected_revenue", "team_id"}));
+
+  // The etag it was read with is stale now; without one the update applies.
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("name");
+  EXPECT_EQ(opportunities_->UpdateOpportunity(As().get(), update, &updated).error_code(),
+            grpc::StatusCode::ABORTED);
+  update.mutable_opportunity()->clear_etag();
+  ASSERT_TRUE(opportunities_->UpdateOpportunity(As().get(), update, &updated).ok());
+  EXPECT_EQ(updated.name(), "ignored: not in the mask");
+  // Stages are not updated here.
+  update.mutable_update_mask()->add_paths("stage_id");
+  status = opportunities_->UpdateOpportunity(As().get(), update, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "update_mask");
 }
 
 TEST_F(CrmTest, ExternalPartnersSeeOnlyWhatIsSharedWithThemAndWriteNothing) {

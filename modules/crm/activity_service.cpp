@@ -295,19 +295,22 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
                                                  v1::Activity* response) {
   const v1::Activity& change = request->activity();
   if (change.id() <= 0) return kernel::InvalidField("activity.id", "is required");
-  if (change.etag().empty()) return kernel::InvalidField("activity.etag", "is required");
-  if (request->update_mask().paths().empty()) {
-    return kernel::InvalidField("update_mask", "names no field");
-  }
+  // Status moves with Complete/Cancel.
   static const std::set<std::string> kWritable = {
       "type",       "subject",  "description",    "location",         "partner_id",
       "contact_id", "lead_id",  "opportunity_id", "assigned_user_id", "team_id",
       "start_time", "duration", "due_time",       "reminders"};
+  std::vector<std::string> paths;
+  if (auto status = kernel::UpdatePaths(
+          request->has_update_mask() ? &request->update_mask() : nullptr, change,
+          [](const std::string& name) { return kWritable.contains(name); }, paths);
+      !status.ok()) {
+    return status;
+  }
   return Guarded(context_, "UpdateActivity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     // A new contact's partner, read before a connection is taken.
     std::int64_t contact_partner = 0;
-    const auto& paths = request->update_mask().paths();
     const bool new_contact = std::find(paths.begin(), paths.end(), "contact_id") != paths.end();
     if (new_contact) {
       if (auto status = ContactPartner(*context, change.contact_id(), contact_partner);
@@ -332,30 +335,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
               fmt::format("activity {} is closed", change.id())};
     }
     v1::Activity updated = *stored;
-    const auto* reflection = updated.GetReflection();
-    for (const auto& path : request->update_mask().paths()) {
-      const auto* field = v1::Activity::descriptor()->FindFieldByName(path);
-      if (field == nullptr || kWritable.count(path) == 0) {
-        return kernel::InvalidField("update_mask",
-                                    fmt::format("'{}' cannot be updated on an activity", path));
-      }
-      reflection->ClearField(&updated, field);
-      if (field->is_repeated()) {
-        for (const auto& reminder : change.reminders()) *updated.add_reminders() = reminder;
-      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-        if (change.GetReflection()->HasField(change, field)) {
-          reflection->MutableMessage(&updated, field)
-              ->CopyFrom(change.GetReflection()->GetMessage(change, field));
-        }
-      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
-        reflection->SetInt64(&updated, field, change.GetReflection()->GetInt64(change, field));
-      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
-        reflection->SetEnumValue(&updated, field,
-                                 change.GetReflection()->GetEnumValue(change, field));
-      } else {
-        reflection->SetString(&updated, field, change.GetReflection()->GetString(change, field));
-      }
-    }
+    kernel::ApplyUpdateMask(change, paths, updated);
     if (!new_contact && updated.contact_id() != 0) {
       // The stored contact: its partner is the one the activity has.
       contact_partner = stored->partner_id();
@@ -374,19 +354,8 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     *response =
         *activity_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
     ScheduleReminders(lease.Session(), *response);
-    std::vector<kernel::FieldChange> changes;
-    if (stored->subject() != response->subject()) {
-      changes.push_back(kernel::FieldChange::Of("subject", stored->subject(), response->subject()));
-    }
-    if (stored->assigned_user_id() != response->assigned_user_id()) {
-      changes.push_back(kernel::FieldChange::Of("assigned_user_id", stored->assigned_user_id(),
-                                                response->assigned_user_id()));
-    }
-    const auto anchor_before = TimeUtil::ToString(AnchorOf(*stored));
-    const auto anchor_after = TimeUtil::ToString(AnchorOf(*response));
-    if (anchor_before != anchor_after) {
-      changes.push_back(kernel::FieldChange::Of("time", anchor_before, anchor_after));
-    }
+    // Every field that changed: a reschedule shows its old and new times.
+    const auto changes = kernel::DiffFields(&*stored, *response);
     context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
                             change.id(), changes);
     transaction.commit();

@@ -10,6 +10,7 @@
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/transaction.h"
+#include "karton/kernel/updates.h"
 #include "lead_repository.h"
 #include "lead_rules.h"
 
@@ -102,9 +103,17 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
                                          const v1::UpdateLeadRequest* request, v1::Lead* response) {
   const v1::Lead& change = request->lead();
   if (change.id() <= 0) return kernel::InvalidField("lead.id", "is required");
-  if (change.etag().empty()) return kernel::InvalidField("lead.etag", "is required");
-  if (request->update_mask().paths().empty()) {
-    return kernel::InvalidField("update_mask", "names no field");
+  // Status moves with Qualify/Disqualify; the source is where it came from.
+  static const std::set<std::string> kUpdatable = {
+      "title",      "contact_name",     "email",       "phone",        "company_name",
+      "tax_number", "country",          "postal_code", "city",         "message",
+      "category",   "assigned_user_id", "team_id",     "custom_fields"};
+  std::vector<std::string> paths;
+  if (auto status = kernel::UpdatePaths(
+          request->has_update_mask() ? &request->update_mask() : nullptr, change,
+          [](const std::string& name) { return kUpdatable.contains(name); }, paths);
+      !status.ok()) {
+    return status;
   }
   return Guarded(context_, "UpdateLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
@@ -113,35 +122,12 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
     const auto stored = lead_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
     if (!stored)
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", change.id())};
-    if (stored->etag() != change.etag()) {
-      return {grpc::StatusCode::ABORTED,
-              fmt::format("lead {} was changed meanwhile (etag {} is stale, it is now {})",
-                          change.id(), change.etag(), stored->etag())};
+    if (auto status = kernel::CheckEtag("lead", change.id(), change.etag(), stored->etag());
+        !status.ok()) {
+      return status;
     }
     v1::Lead updated = *stored;
-    for (const auto& path : request->update_mask().paths()) {
-      const google::protobuf::FieldDescriptor* field =
-          v1::Lead::descriptor()->FindFieldByName(path);
-      static const std::set<std::string> kWritable = {
-          "title",      "contact_name",     "email",       "phone",        "company_name",
-          "tax_number", "country",          "postal_code", "city",         "message",
-          "category",   "assigned_user_id", "team_id",     "custom_fields"};
-      if (field == nullptr || kWritable.count(path) == 0) {
-        return kernel::InvalidField("update_mask",
-                                    fmt::format("'{}' cannot be updated on a lead", path));
-      }
-      updated.GetReflection()->ClearField(&updated, field);
-      if (field->is_map()) {
-        *updated.mutable_custom_fields() = change.custom_fields();
-      } else {
-        const auto* reflection = change.GetReflection();
-        if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
-          updated.GetReflection()->SetInt64(&updated, field, reflection->GetInt64(change, field));
-        } else {
-          updated.GetReflection()->SetString(&updated, field, reflection->GetString(change, field));
-        }
-      }
-    }
+    kernel::ApplyUpdateMask(change, paths, updated);
     std::vector<kernel::FieldViolation> violations;
     NormalizeLead(updated, "lead.", violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
@@ -153,21 +139,8 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
       return kernel::InvalidField("lead.assigned_user_id", "names no user or team");
     }
     *response = *lead_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
-    std::vector<kernel::FieldChange> changes;
-    for (const auto& path : request->update_mask().paths()) {
-      if (path == "custom_fields") continue;
-      const auto* field = v1::Lead::descriptor()->FindFieldByName(path);
-      const auto* reflection = response->GetReflection();
-      if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
-        const auto before = reflection->GetInt64(*stored, field);
-        const auto after = reflection->GetInt64(*response, field);
-        if (before != after) changes.push_back(kernel::FieldChange::Of(path, before, after));
-      } else {
-        const auto before = reflection->GetString(*stored, field);
-        const auto after = reflection->GetString(*response, field);
-        if (before != after) changes.push_back(kernel::FieldChange::Of(path, before, after));
-      }
-    }
+    // Every field that changed, custom fields too.
+    const auto changes = kernel::DiffFields(&*stored, *response);
     context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
                             change.id(), changes);
     if (response->assigned_user_id() != stored->assigned_user_id() ||

@@ -89,7 +89,7 @@ TEST_F(CrmTest, RulesRouteByRegionWithAFallbackAndSalesSeeOnlyTheirOwnLeads) {
   EXPECT_EQ(leads_->GetLead(As(anna.token).get(), get, &seen).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  // Reassigning needs the current etag.
+  // Reassigning with the etag it was read with; once stale, it is refused.
   cv1::UpdateLeadRequest update;
   update.mutable_lead()->set_id(in_pest.id());
   update.mutable_lead()->set_etag(in_pest.etag());

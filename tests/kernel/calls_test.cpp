@@ -1,6 +1,8 @@
 // kernel::CallExtensions: every offer is called at once, each answer comes
 // back with its own module and status, in the order of the offers. A real
-// gRPC server in this process answers, over its in-process channel.
+// gRPC server in this process answers, over its in-process channel. The
+// service is a product one (crm's overview) only because its generated code
+// is linked into every test; any unary method would do.
 #include "karton/kernel/calls.h"
 
 #include <grpcpp/grpcpp.h>
@@ -10,31 +12,30 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "karton/common/v1/customer_overview.pb.h"
-#include "karton/loyalty/v1/loyalty_service.grpc.pb.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 
 namespace karton::kernel {
 namespace {
 
-constexpr const char* kSection = "/karton.loyalty.v1.LoyaltyService/GetOverviewSection";
+constexpr const char* kSection = "/karton.crm.v1.CustomerOverviewService/GetCustomerOverview";
 
 // Each call waits until `expected` calls have arrived, for at most five
 // seconds. Called one after another, the first would wait in vain and fail;
 // called side by side, all of them meet and answer.
-class MeetingService final : public loyalty::v1::LoyaltyService::Service {
+class MeetingService final : public crm::v1::CustomerOverviewService::Service {
  public:
   explicit MeetingService(int expected) : expected_(expected) {}
 
-  grpc::Status GetOverviewSection(grpc::ServerContext*,
-                                  const common::v1::CustomerOverviewSectionRequest* request,
-                                  common::v1::CustomerOverviewSection* response) override {
+  grpc::Status GetCustomerOverview(grpc::ServerContext*,
+                                   const crm::v1::GetCustomerOverviewRequest* request,
+                                   crm::v1::CustomerOverview* response) override {
     std::unique_lock lock(mutex_);
     ++arrived_;
     arrivals_.notify_all();
     if (!arrivals_.wait_for(lock, std::chrono::seconds(5), [&] { return arrived_ >= expected_; })) {
       return {grpc::StatusCode::UNAVAILABLE, "the other calls never came"};
     }
-    response->set_title("partner " + std::to_string(request->partner_id()));
+    response->mutable_partner()->set_id(request->partner_id());
     return grpc::Status::OK;
   }
 
@@ -67,26 +68,25 @@ class CallExtensionsTest : public ::testing::Test {
 
 TEST_F(CallExtensionsTest, CallsEveryOfferAtOnce) {
   StartServer(3);
-  common::v1::CustomerOverviewSectionRequest request;
+  crm::v1::GetCustomerOverviewRequest request;
   request.set_partner_id(7);
-  const auto answers = CallExtensions<common::v1::CustomerOverviewSection>(
-      channel_, incoming_, {{"alpha", kSection}, {"beta", kSection}, {"gamma", kSection}},
-      request);
+  const auto answers = CallExtensions<crm::v1::CustomerOverview>(
+      channel_, incoming_, {{"alpha", kSection}, {"beta", kSection}, {"gamma", kSection}}, request);
   ASSERT_EQ(answers.size(), 3u);
   for (const auto& answer : answers) {
     EXPECT_TRUE(answer.status.ok()) << answer.module << ": " << answer.status.error_message();
-    EXPECT_EQ(answer.response.title(), "partner 7") << answer.module;
+    EXPECT_EQ(answer.response.partner().id(), 7) << answer.module;
   }
 }
 
 TEST_F(CallExtensionsTest, EachAnswerKeepsItsModuleAndStatusInTheOrderOfTheOffers) {
   StartServer(2);
-  common::v1::CustomerOverviewSectionRequest request;
+  crm::v1::GetCustomerOverviewRequest request;
   request.set_partner_id(8);
-  const auto answers = CallExtensions<common::v1::CustomerOverviewSection>(
+  const auto answers = CallExtensions<crm::v1::CustomerOverview>(
       channel_, incoming_,
       {{"alpha", kSection},
-       {"ghost", "/karton.loyalty.v1.LoyaltyService/NoSuchMethod"},
+       {"ghost", "/karton.crm.v1.CustomerOverviewService/NoSuchMethod"},
        {"beta", kSection}},
       request);
   ASSERT_EQ(answers.size(), 3u);
@@ -96,13 +96,13 @@ TEST_F(CallExtensionsTest, EachAnswerKeepsItsModuleAndStatusInTheOrderOfTheOffer
   EXPECT_EQ(answers[1].status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_EQ(answers[2].module, "beta");
   EXPECT_TRUE(answers[2].status.ok()) << answers[2].status.error_message();
-  EXPECT_EQ(answers[2].response.title(), "partner 8");
+  EXPECT_EQ(answers[2].response.partner().id(), 8);
 }
 
 TEST_F(CallExtensionsTest, NoOffersNoCalls) {
   StartServer(1);
-  EXPECT_TRUE(CallExtensions<common::v1::CustomerOverviewSection>(
-                  channel_, incoming_, {}, common::v1::CustomerOverviewSectionRequest())
+  EXPECT_TRUE(CallExtensions<crm::v1::CustomerOverview>(channel_, incoming_, {},
+                                                        crm::v1::GetCustomerOverviewRequest())
                   .empty());
 }
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 #include <toml++/toml.h>
 
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/numbers.h"
 
 namespace karton::kernel {
 namespace {
@@ -87,9 +89,95 @@ std::map<std::string, double> ParseCallsPerMinute(const std::string& text) {
   return limits;
 }
 
+// Where the modules are, read ahead of the real parse (whose flags depend
+// on them): --modules-dir, else KARTON_MODULES_DIR, else modules-dir in the
+// config file; empty for the default.
+std::filesystem::path ModulesDirectoryAhead(const std::vector<std::string>& command_line,
+                                            const std::string& config_file_name) {
+  std::filesystem::path directory;
+  for (std::size_t i = 0; i < command_line.size(); ++i) {
+    if (command_line[i] == "--modules-dir" && i + 1 < command_line.size()) {
+      directory = command_line[i + 1];
+    } else if (command_line[i].rfind("--modules-dir=", 0) == 0) {
+      directory = command_line[i].substr(14);
+    }
+  }
+  if (!directory.empty()) return directory;
+  if (const char* from_env = std::getenv("KARTON_MODULES_DIR")) return from_env;
+  if (config_file_name.empty()) return {};
+  try {
+    const auto table = toml::parse_file(config_file_name);
+    for (const char* key : {"modules-dir", "modules_dir"}) {
+      if (const auto value = table[key].value<std::string>()) return *value;
+    }
+  } catch (const toml::parse_error&) {
+    // Reported by the real parse.
+  }
+  return {};
+}
+
+// Whether `value` is of the declared `type` (module_api.h); why not, if not.
+std::optional<std::string> TypeMismatch(const std::string& type, const std::string& value) {
+  if (type == "integer" && !ParseInt64(value)) return "a whole number";
+  if (type == "number") {
+    std::size_t parsed = 0;
+    try {
+      (void)std::stod(value, &parsed);
+    } catch (const std::exception&) {
+      parsed = 0;
+    }
+    if (parsed == 0 || parsed != value.size()) return "a number";
+  }
+  if (type == "boolean" && value != "true" && value != "false") return "true or false";
+  if ((type == "file" || type == "url") && value.empty()) return "not empty";
+  return std::nullopt;
+}
+
+// The --help section listing every module's options.
+std::string ModuleOptionsHelp(const std::vector<ModuleInfo>& modules) {
+  std::string help =
+      "Module options: --module-option <module>.<key>=<value> (repeatable; comma-separated in\n"
+      "KARTON_MODULE_OPTION, a list in the config file). A key the module does not declare, or a\n"
+      "value not of its type, stops kartond before it starts.\n";
+  for (const auto& module : modules) {
+    if (module.options.empty()) continue;
+    help += fmt::format("\n  {} {}:\n", module.name, module.version);
+    for (const auto& option : module.options) {
+      help +=
+          fmt::format("    {}.{} ({}{}{}{})\n        {}\n", module.name, option.key, option.type,
+                      option.default_text.empty() ? "" : ", default: ", option.default_text,
+                      option.flag.empty() ? "" : ", also --" + option.flag, option.description);
+    }
+  }
+  return help;
+}
+
 }  // namespace
 
-std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv) {
+std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv,
+                                                const ModuleDeclarations& declarations) {
+  const std::vector<std::string> command_line(argv + 1, argv + argc);
+  std::string file_name;
+  for (std::size_t i = 0; i < command_line.size(); ++i) {
+    if (command_line[i] == "--config" && i + 1 < command_line.size())
+      file_name = command_line[i + 1];
+    if (command_line[i].rfind("--config=", 0) == 0) file_name = command_line[i].substr(9);
+  }
+  if (file_name.empty()) {
+    if (const char* from_env = std::getenv("KARTON_CONFIG")) file_name = from_env;
+  }
+  // The modules' declared options. When they cannot be read, the server's
+  // start reports why; parsing goes on without them.
+  std::vector<ModuleInfo> modules;
+  std::string modules_problem;
+  if (declarations) {
+    try {
+      modules = declarations(ModulesDirectoryAhead(command_line, file_name));
+    } catch (const std::exception& error) {
+      modules_problem = error.what();
+    }
+  }
+
   ServerOptions options;
   std::string modules_list;
   std::vector<std::string> module_option_list;
@@ -198,17 +286,31 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("event-claim-seconds", options.event_claim_seconds,
       "How long a kartond that stopped answering keeps a subscription before another takes it")
       ->check(CLI::Range(1, 3600));
-  // Shorthands for the messaging module's settings (names fixed by the API
-  // contract); the same as --module-option messaging.smtp_url=... etc.
-  std::string smtp_url, mail_from;
-  add("smtp-url", smtp_url,
-      "Messaging: the SMTP server, smtp://[user:password@]host:port (STARTTLS when offered) or "
-      "smtps://...");
-  std::string smtp_password_file;
-  add("smtp-password-file", smtp_password_file,
-      "Messaging: a file holding the SMTP password for the user in --smtp-url, so that it is "
-      "not on the command line");
-  add("mail-from", mail_from, "Messaging: the sender of email, \"Name <address>\" or an address");
+  // The flags modules declare for their everyday settings (messaging's
+  // --smtp-url): the same as --module-option <module>.<key>=<value>.
+  struct ModuleFlag {
+    std::string module, key, value;
+  };
+  std::vector<ModuleFlag> module_flags;
+  for (const auto& module : modules) {
+    for (const auto& option : module.options) {
+      if (!option.flag.empty()) module_flags.push_back({module.name, option.key, ""});
+    }
+  }
+  std::size_t next_flag = 0;
+  for (const auto& module : modules) {
+    for (const auto& option : module.options) {
+      if (option.flag.empty()) continue;
+      if (std::any_of(definitions.begin(), definitions.end(),
+                      [&](const Definition& d) { return d.name == option.flag; })) {
+        throw ConfigError(fmt::format("module {} declares the flag --{}, which is taken",
+                                      module.name, option.flag));
+      }
+      add(option.flag, module_flags[next_flag++].value,
+          fmt::format("{} ({}.{})", option.description, module.name, option.key))
+          ->group(fmt::format("Options of the module {}", module.name));
+    }
+  }
   // Repeatable: every source adds to the list, and a key given twice keeps
   // its last value (so a flag still beats the environment and the file).
   app.add_option("--module-option", module_option_list,
@@ -222,6 +324,7 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->envname("KARTON_TEST_CLOCK")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   definitions.push_back({"test-clock", true});
+  app.footer(ModuleOptionsHelp(modules));
   app.add_flag("--demo", options.demo,
                "Load every module's demo data on first start (into an empty database)")
       ->envname("KARTON_DEMO")
@@ -232,16 +335,6 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   // environment, then the real command line. The last value wins, which
   // gives flag > environment > file.
   std::vector<std::string> arguments;
-  const std::vector<std::string> command_line(argv + 1, argv + argc);
-  std::string file_name;
-  for (std::size_t i = 0; i < command_line.size(); ++i) {
-    if (command_line[i] == "--config" && i + 1 < command_line.size())
-      file_name = command_line[i + 1];
-    if (command_line[i].rfind("--config=", 0) == 0) file_name = command_line[i].substr(9);
-  }
-  if (file_name.empty()) {
-    if (const char* from_env = std::getenv("KARTON_CONFIG")) file_name = from_env;
-  }
   if (!file_name.empty()) {
     toml::table table;
     try {
@@ -286,6 +379,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     std::cout << app.help();
     return std::nullopt;
   } catch (const CLI::ParseError& error) {
+    if (!modules_problem.empty()) {
+      throw ConfigError(fmt::format("{} (the modules' own options are unknown: {})", error.what(),
+                                    modules_problem));
+    }
     throw ConfigError(error.what());
   }
 
@@ -317,10 +414,33 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     }
     options.module_options[module][key] = value;
   }
-  if (!smtp_url.empty()) options.module_options["messaging"]["smtp_url"] = smtp_url;
-  if (!mail_from.empty()) options.module_options["messaging"]["mail_from"] = mail_from;
-  if (!smtp_password_file.empty())
-    options.module_options["messaging"]["smtp_password_file"] = smtp_password_file;
+  for (const auto& flag : module_flags) {
+    if (!flag.value.empty()) options.module_options[flag.module][flag.key] = flag.value;
+  }
+  // Every key a loaded module declares, each value of its type. (A module
+  // that is not there is the start's to report: --modules may leave it out.)
+  for (const auto& [module_name, values] : options.module_options) {
+    const auto module = std::find_if(modules.begin(), modules.end(),
+                                     [&](const ModuleInfo& m) { return m.name == module_name; });
+    if (module == modules.end()) continue;
+    for (const auto& [key, value] : values) {
+      const auto option =
+          std::find_if(module->options.begin(), module->options.end(),
+                       [&](const ModuleOptionInfo& declared) { return declared.key == key; });
+      if (option == module->options.end()) {
+        std::vector<std::string> known;
+        for (const auto& declared : module->options) known.push_back(declared.key);
+        throw ConfigError(
+            fmt::format("--module-option {}.{}: the module {} has no option '{}' (it has: {})",
+                        module_name, key, module_name, key,
+                        known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+      }
+      if (const auto expected = TypeMismatch(option->type, value)) {
+        throw ConfigError(fmt::format("--module-option {}.{}: '{}' is not {}", module_name, key,
+                                      value, *expected));
+      }
+    }
+  }
   options.config_file = config_file;
   try {
     options.http_trusted_proxies = ParseIpNetworks(trusted_proxies);

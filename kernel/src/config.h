@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "karton/kernel/network.h"
+#include "module_graph.h"
 
 namespace karton::kernel {
 
@@ -64,8 +66,18 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The modules found in a modules directory (empty: the default one), for
+// their declared options. May throw ModuleError.
+using ModuleDeclarations =
+    std::function<std::vector<ModuleInfo>(const std::filesystem::path& modules_dir)>;
+
 // Parses argv, the environment and the config file. Returns nullopt when
 // --help was asked for (the help has then been printed). Throws ConfigError.
-std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv);
+// `declarations` gives the modules' options: their own flags (--smtp-url),
+// the --help listing, and the check of every --module-option's key and
+// value. Without it (or when the modules cannot be read) --module-option
+// values are taken as given and the server's start checks them.
+std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* argv,
+                                                const ModuleDeclarations& declarations = {});
 
 }  // namespace karton::kernel

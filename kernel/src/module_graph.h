@@ -33,12 +33,22 @@ struct ModuleDependencyInfo {
   std::string min_version;  // empty: any version
 };
 
+// A setting a module declares (KartonModuleOption in module_api.h).
+struct ModuleOptionInfo {
+  std::string key;
+  std::string type;  // text, integer, number, boolean, file, url
+  std::string description;
+  std::string default_text;
+  std::string flag;  // empty: only --module-option <module>.<key>=...
+};
+
 struct ModuleInfo {
   std::string name;
   std::string version;
   std::uint32_t kernel_api_version = 0;
   std::vector<ModuleDependencyInfo> depends;
   std::string path;  // the file it came from, for messages
+  std::vector<ModuleOptionInfo> options;
 };
 
 // True when `name` is usable as a module name: [a-z][a-z0-9_]{0,62}, since it

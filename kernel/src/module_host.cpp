@@ -5,7 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include <algorithm>
 #include <stdexcept>
 
 #include "access_control.h"
@@ -28,9 +28,11 @@ class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
           kernel::JobQueue& jobs, EventBus& events, AuditLog& audit,
-          std::map<std::string, std::string> options, const std::string& public_url,
+          std::map<std::string, std::string> options, std::vector<ModuleOptionInfo> declared,
+          const std::string& public_url,
           const std::multimap<std::string, ExtensionOffer>& extensions)
       : options_(std::move(options)),
+        declared_(std::move(declared)),
         public_url_(public_url),
         extensions_(extensions),
         name_(std::move(name)),
@@ -55,7 +57,10 @@ class ModuleHost::Context : public ModuleContext {
   AuditLog& Audit() override { return audit_; }
   DomainEvents& Events() override { return *events_; }
   std::optional<std::string> Option(std::string_view key) override {
-    asked_.insert(std::string(key));
+    if (!Declares(key)) {
+      throw std::logic_error(fmt::format(
+          "module {} reads the option '{}', which its kOptions do not declare", name_, key));
+    }
     const auto it = options_.find(std::string(key));
     if (it == options_.end()) return std::nullopt;
     return it->second;
@@ -70,18 +75,23 @@ class ModuleHost::Context : public ModuleContext {
     if (public_url_.empty()) throw std::logic_error("the public URL is known only from Start() on");
     return public_url_;
   }
-  // Options given for this module that it never asked for.
+  // Options given for this module that it does not declare.
   std::vector<std::string> UnknownOptions() const {
     std::vector<std::string> unknown;
     for (const auto& [key, value] : options_) {
-      if (asked_.count(key) == 0) unknown.push_back(key);
+      if (!Declares(key)) unknown.push_back(key);
     }
     return unknown;
   }
 
  private:
+  bool Declares(std::string_view key) const {
+    return std::any_of(declared_.begin(), declared_.end(),
+                       [&](const ModuleOptionInfo& option) { return option.key == key; });
+  }
+
   std::map<std::string, std::string> options_;
-  std::set<std::string> asked_;
+  std::vector<ModuleOptionInfo> declared_;
   const std::string& public_url_;  // ModuleHost's, set before StartAll()
   const std::multimap<std::string, ExtensionOffer>& extensions_;  // ModuleHost's
   std::string name_;
@@ -198,9 +208,14 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context =
-        std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_, audit_,
-                                  module_options_[name], public_url_, extensions_);
+    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_,
+                                               audit_, module_options_[name],
+                                               entry->found.info.options, public_url_, extensions_);
+    if (const auto unknown = entry->context->UnknownOptions(); !unknown.empty()) {
+      SetState(*entry, ModuleState::kFailed);
+      throw std::runtime_error(fmt::format("--module-option {}.{}: module '{}' has no such option",
+                                           name, unknown.front(), name));
+    }
     registrar.SetModule(name);
     try {
       entry->instance->Register(*entry->context, registrar);
@@ -208,11 +223,6 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
       SetState(*entry, ModuleState::kFailed);
       throw std::runtime_error(
           fmt::format("module '{}' failed to register its services: {}", name, error.what()));
-    }
-    if (const auto unknown = entry->context->UnknownOptions(); !unknown.empty()) {
-      SetState(*entry, ModuleState::kFailed);
-      throw std::runtime_error(fmt::format("--module-option {}.{}: module '{}' has no such option",
-                                           name, unknown.front(), name));
     }
   }
 }

@@ -2,8 +2,10 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <algorithm>
+#include <set>
 #include <system_error>
 
 namespace karton::kernel {
@@ -40,6 +42,32 @@ ModuleInfo ReadDescriptor(const KartonModuleDescriptor& descriptor,
   if (descriptor.create == nullptr || descriptor.destroy == nullptr) {
     throw ModuleError(
         fmt::format("module '{}' ({}) has no create/destroy functions", info.name, path.string()));
+  }
+  for (std::size_t i = 0; i < descriptor.options_count; ++i) {
+    const KartonModuleOption& declared = descriptor.options[i];
+    auto text = [](const char* value) { return std::string(value == nullptr ? "" : value); };
+    ModuleOptionInfo option{text(declared.key), text(declared.type), text(declared.description),
+                            text(declared.default_text), text(declared.flag)};
+    static const RE2 kKey("[a-z][a-z0-9_]{0,62}"), kFlag("[a-z][a-z0-9]*(-[a-z0-9]+)*");
+    static const std::set<std::string> kTypes{"text",    "integer", "number",
+                                              "boolean", "file",    "url"};
+    const auto bad = [&](const std::string& why) {
+      return ModuleError(fmt::format("module '{}' ({}) declares the option '{}': {}", info.name,
+                                     path.string(), option.key, why));
+    };
+    if (!RE2::FullMatch(option.key, kKey)) throw bad("a key is [a-z][a-z0-9_]*");
+    if (kTypes.count(option.type) == 0) {
+      throw bad(fmt::format("its type '{}' is not text, integer, number, boolean, file or url",
+                            option.type));
+    }
+    if (option.description.empty()) throw bad("it has no description");
+    if (!option.flag.empty() && !RE2::FullMatch(option.flag, kFlag)) {
+      throw bad(fmt::format("its flag '{}' is not lower-case words joined by '-'", option.flag));
+    }
+    for (const auto& earlier : info.options) {
+      if (earlier.key == option.key) throw bad("it is declared twice");
+    }
+    info.options.push_back(std::move(option));
   }
   for (std::size_t i = 0; i < descriptor.depends_count; ++i) {
     const KartonDependency& dependency = descriptor.depends[i];
@@ -86,6 +114,13 @@ std::vector<FoundModule> ScanModulesDirectory(const std::filesystem::path& direc
     found.push_back(FoundModule{ReadDescriptor(*descriptor, path), descriptor, std::move(library)});
   }
   return found;
+}
+
+std::filesystem::path DefaultModulesDirectory(const std::filesystem::path& executable) {
+  std::error_code error;
+  auto resolved = std::filesystem::canonical("/proc/self/exe", error);
+  if (error) resolved = std::filesystem::absolute(executable);
+  return resolved.parent_path().parent_path() / "lib" / "karton" / "modules";
 }
 
 }  // namespace karton::kernel

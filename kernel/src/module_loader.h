@@ -36,4 +36,8 @@ struct FoundModule {
 // bad name or version.
 std::vector<FoundModule> ScanModulesDirectory(const std::filesystem::path& directory);
 
+// <kartond's directory>/../lib/karton/modules, the modules directory of an
+// installation (and of the build tree).
+std::filesystem::path DefaultModulesDirectory(const std::filesystem::path& executable);
+
 }  // namespace karton::kernel

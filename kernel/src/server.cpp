@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "migrator.h"
 #include "module_host.h"
+#include "module_loader.h"
 #include "postgres_cluster.h"
 #include "webhook_sender.h"
 
@@ -106,13 +107,6 @@ std::string ConnectionStringWithPassword(const std::string& conninfo, const std:
   return pairs + "password=" + quoted(password);
 }
 
-std::filesystem::path DefaultModulesDirectory(const std::filesystem::path& executable) {
-  std::error_code error;
-  auto resolved = std::filesystem::canonical("/proc/self/exe", error);
-  if (error) resolved = std::filesystem::absolute(executable);
-  return resolved.parent_path().parent_path() / "lib" / "karton" / "modules";
-}
-
 HttpResponse HealthResponse(Database& database, const ModuleHost& modules) {
   boost::json::object body;
   boost::json::object module_states;
@@ -147,7 +141,7 @@ sigset_t ShutdownSignals() {
 }  // namespace
 
 int RunServer(const ServerOptions& options, const std::filesystem::path& executable,
-              std::ostream& out) {
+              std::ostream& out, std::vector<FoundModule> scanned) {
   // Block the shutdown signals before any thread exists (kartond's main
   // blocks them before its log writer starts, too), so every thread
   // inherits the mask and only the sigwait() below receives them. A signal
@@ -222,7 +216,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     // Modules first: a broken module set is reported before anything starts.
     const auto modules_dir =
         options.modules_dir.empty() ? DefaultModulesDirectory(executable) : options.modules_dir;
-    auto found = ScanModulesDirectory(modules_dir);
+    auto found = scanned.empty() ? ScanModulesDirectory(modules_dir) : std::move(scanned);
     std::vector<ModuleInfo> infos;
     for (const auto& module : found) infos.push_back(module.info);
     const auto order = ResolveStartOrder(infos, options.modules);
@@ -301,6 +295,11 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
+    metrics.AddGauge(
+        "karton_connection_hazards",
+        "In-process calls started while the calling thread held a database connection, since "
+        "start (karton/kernel/database.h); anything above 0 is a bug to fix.",
+        [&grpc_host] { return static_cast<double>(grpc_host->ConnectionHazards()); });
     modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue,
                     *event_bus, audit, options.module_options);
 

@@ -25,6 +25,16 @@ class OpportunityServiceImpl;
 
 class CrmModule final : public kernel::Module {
  public:
+  // --module-option crm.<key>=<value> (docs/crm.md, "Options").
+  static constexpr KartonModuleOption kOptions[] = {
+      {"form_posts_per_minute", "number",
+       "Web form submissions per minute from one visitor (IPv4 address or IPv6 /64); 0: no limit",
+       "10", ""},
+      {"form_confirmations_per_recipient", "integer",
+       "Confirmation mails to one address from form leads within a day, 0 (no cap) to 1000", "3",
+       ""},
+  };
+
   CrmModule();
   ~CrmModule() override;
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;

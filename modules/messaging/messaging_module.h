@@ -19,6 +19,30 @@ class UnsubscribePages;
 
 class MessagingModule final : public kernel::Module {
  public:
+  // --module-option messaging.<key>=<value> (docs/messaging.md, "Configuration").
+  static constexpr KartonModuleOption kOptions[] = {
+      {"smtp_url", "url",
+       "The SMTP server: smtp://[user@]host:port (STARTTLS when offered) or smtps://host:port",
+       "none: email is refused", "smtp-url"},
+      {"mail_from", "text", "The sender of email, \"Name <address>\" or an address",
+       "required with smtp_url", "mail-from"},
+      {"smtp_password_file", "file",
+       "A file holding the SMTP password of the user in smtp_url, so that it is not on the "
+       "command line",
+       "", "smtp-password-file"},
+      {"sms_url", "url", "The SMS provider's endpoint, https://...", "none: SMS is refused", ""},
+      {"sms_api_key", "text", "Sent to the SMS provider as Authorization: Bearer <key>", "", ""},
+      {"sms_sender", "text", "The sender id phones show, at most 16 characters",
+       "required with sms_url", ""},
+      {"email_per_second", "number",
+       "The most emails one kartond hands to the SMTP server per second; 0: no limit", "100", ""},
+      {"sms_per_second", "number", "The most SMS one kartond sends per second; 0: no limit", "10",
+       ""},
+      {"letter_sender", "text", "The sender block printed on letters; | separates lines",
+       "the name in mail_from, else Karton", ""},
+      {"letter_place", "text", "The place before the date on letters (Budapest)", "", ""},
+  };
+
   MessagingModule();
   ~MessagingModule() override;
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;

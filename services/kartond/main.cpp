@@ -6,9 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "config.h"
+#include "module_loader.h"
 #include "server.h"
 
 int main(int argc, char** argv) {
@@ -36,10 +39,22 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %n %v");
   int exit_code = 0;
   try {
-    auto options = karton::kernel::ParseServerOptions(argc, argv);
+    // The modules' declared options take part in the parse (their flags,
+    // --help, the check of --module-option). The libraries loaded for it
+    // are the ones the server runs: a module is loaded once.
+    std::vector<karton::kernel::FoundModule> scanned;
+    const auto module_declarations = [&scanned,
+                                      executable = argv[0]](const std::filesystem::path& dir) {
+      scanned = karton::kernel::ScanModulesDirectory(
+          dir.empty() ? karton::kernel::DefaultModulesDirectory(executable) : dir);
+      std::vector<karton::kernel::ModuleInfo> modules;
+      for (const auto& found : scanned) modules.push_back(found.info);
+      return modules;
+    };
+    auto options = karton::kernel::ParseServerOptions(argc, argv, module_declarations);
     if (options) {
       spdlog::set_level(spdlog::level::from_str(options->log_level));
-      exit_code = karton::kernel::RunServer(*options, argv[0], std::cout);
+      exit_code = karton::kernel::RunServer(*options, argv[0], std::cout, std::move(scanned));
     }
   } catch (const karton::kernel::ConfigError& error) {
     std::cerr << "kartond: error: " << error.what() << "\n"

@@ -461,12 +461,14 @@ TEST_F(KartondTest, RefusesAnUnknownOption) {
   EXPECT_NE(kartond.Stderr().find("--colour"), std::string::npos) << kartond.Stderr();
 }
 
-TEST_F(KartondTest, RefusesModuleOptionsNoLoadedModuleAsksFor) {
+TEST_F(KartondTest, RefusesModuleOptionsNoLoadedModuleDeclares) {
+  // Refused while reading the options, before anything starts.
   KartondProcess unknown_key(Arguments({"--module-option", "notes.colour=blue"}));
-  EXPECT_EQ(unknown_key.WaitForExit(), 1);
-  EXPECT_NE(
-      unknown_key.Stderr().find("--module-option notes.colour: module 'notes' has no such option"),
-      std::string::npos)
+  EXPECT_EQ(unknown_key.WaitForExit(), 2);
+  EXPECT_NE(unknown_key.Stderr().find(
+                "--module-option notes.colour: the module notes has no option 'colour' (it has: "
+                "none)"),
+            std::string::npos)
       << unknown_key.Stderr();
   KartondProcess unknown_module(Arguments({"--module-option", "billing.rate=5"}));
   EXPECT_EQ(unknown_module.WaitForExit(), 1);

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <fstream>
+
+#include "karton/kernel/module_api.h"
 
 namespace karton::kernel {
 namespace {
@@ -18,11 +21,23 @@ class ScopedEnvironment {
   const char* name_;
 };
 
-ServerOptions Parse(std::vector<const char*> arguments) {
+ServerOptions Parse(std::vector<const char*> arguments,
+                    const ModuleDeclarations& declarations = {}) {
   arguments.insert(arguments.begin(), "kartond");
-  auto options = ParseServerOptions(static_cast<int>(arguments.size()), arguments.data());
+  auto options =
+      ParseServerOptions(static_cast<int>(arguments.size()), arguments.data(), declarations);
   if (!options) throw std::runtime_error("help was printed");
   return *options;
+}
+
+std::string ConfigErrorOf(std::vector<const char*> arguments,
+                          const ModuleDeclarations& declarations = {}) {
+  try {
+    Parse(std::move(arguments), declarations);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(taken)";
 }
 
 // One file per test: ctest runs the tests of this binary as parallel
@@ -96,6 +111,57 @@ TEST(ServerOptions, ModuleOptionsComeFromEverySourceLastOneWinning) {
   EXPECT_EQ(options.module_options.at("partners").at("other"), "x");
   EXPECT_EQ(options.module_options.at("crm").at("region"), "HU");
   EXPECT_THROW(Parse({"--module-option", "no-dot"}), ConfigError);
+}
+
+// A module's declared options: its own flag, the --help listing, and the
+// check of each --module-option's key and value before anything starts.
+TEST(ServerOptions, ModulesDeclareTheirOptionsWhichAreCheckedBeforeTheStart) {
+  std::filesystem::path asked_dir = "(not asked)";
+  const ModuleDeclarations declarations = [&](const std::filesystem::path& dir) {
+    asked_dir = dir;
+    ModuleInfo mail{"mail", "1.2.0", KARTON_KERNEL_API_VERSION, {}, "/m/mail.so", {}};
+    mail.options = {{"relay_url", "url", "Where mail goes", "", "relay-url"},
+                    {"per_second", "number", "Mails per second", "100", ""},
+                    {"retries", "integer", "Attempts per mail", "5", ""}};
+    return std::vector<ModuleInfo>{mail};
+  };
+  auto options =
+      Parse({"--modules-dir", "/opt/karton/modules", "--relay-url", "smtp://relay:25",
+             "--module-option", "mail.per_second=2.5", "--module-option", "other.anything=x"},
+            declarations);
+  EXPECT_EQ(asked_dir, "/opt/karton/modules");
+  EXPECT_EQ(options.module_options.at("mail").at("relay_url"), "smtp://relay:25");
+  EXPECT_EQ(options.module_options.at("mail").at("per_second"), "2.5");
+  // A module that was not found is the start's to report (--modules may leave it out).
+  EXPECT_EQ(options.module_options.at("other").at("anything"), "x");
+  {
+    ScopedEnvironment environment("KARTON_RELAY_URL", "smtp://from-env:25");
+    EXPECT_EQ(Parse({}, declarations).module_options.at("mail").at("relay_url"),
+              "smtp://from-env:25");
+  }
+  EXPECT_EQ(asked_dir, "");  // the default directory
+
+  EXPECT_EQ(ConfigErrorOf({"--module-option", "mail.per_secnd=3"}, declarations),
+            "--module-option mail.per_secnd: the module mail has no option 'per_secnd' (it has: "
+            "relay_url, per_second, retries)");
+  EXPECT_EQ(ConfigErrorOf({"--module-option", "mail.retries=2.5"}, declarations),
+            "--module-option mail.retries: '2.5' is not a whole number");
+  EXPECT_EQ(ConfigErrorOf({"--module-option", "mail.per_second=fast"}, declarations),
+            "--module-option mail.per_second: 'fast' is not a number");
+  // Without the module, its flag is unknown, and the message says why.
+  EXPECT_NE(ConfigErrorOf({"--relay-url", "smtp://x"},
+                          [](const std::filesystem::path&) -> std::vector<ModuleInfo> {
+                            throw ModuleError("modules directory /x does not exist");
+                          })
+                .find("modules directory /x does not exist"),
+            std::string::npos);
+
+  ::testing::internal::CaptureStdout();
+  std::vector<const char*> help{"kartond", "--help"};
+  EXPECT_FALSE(ParseServerOptions(2, help.data(), declarations));
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("--relay-url"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("mail.per_second (number, default: 100)"), std::string::npos) << printed;
 }
 
 TEST(ServerOptions, CallsPerMinuteAreByRoleAndNameWhatIsWrong) {

@@ -26,6 +26,7 @@
 #include "karton/kernel/events.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/jobs.h"
+#include "karton/kernel/module_api.h"
 
 namespace grpc {
 class Channel;
@@ -70,9 +71,10 @@ class ModuleContext {
   // others' (events.h).
   virtual DomainEvents& Events() = 0;
   // A setting given to kartond as --module-option <module>.<key>=<value>
-  // (or KARTON_MODULE_OPTION, or module-option in the config file), nullopt
-  // when not given. Ask in Register(): an option the module never asks for
-  // stops the start, so a mistyped key is reported, not ignored.
+  // (or KARTON_MODULE_OPTION, or module-option in the config file, or the
+  // option's own flag), nullopt when not given. `key` must be one of the
+  // module class's kOptions (module_api.h), else std::logic_error; kartond
+  // has already checked the value against the declared type.
   virtual std::optional<std::string> Option(std::string_view key) = 0;
   // Where people and other systems reach kartond's HTTP side, without a
   // trailing slash: kartond's --public-url, or http://<bound HTTP address>.
@@ -114,6 +116,15 @@ class Registrar {
   virtual void OfferExtension(std::string point, std::string method) = 0;
 };
 
+// A module class is a Module; it may declare its settings as
+//
+//   static constexpr KartonModuleOption kOptions[] = {
+//       {"smtp_url", "url", "The SMTP server, smtp://host:port", "", "smtp-url"},
+//   };
+//
+// which karton_add_module's generated entry point hands to the kernel: kartond
+// --help lists them, and kartond refuses a key not declared or a value not of
+// its type before anything starts (module_api.h).
 class Module {
  public:
   virtual ~Module() = default;

@@ -21,9 +21,11 @@
 #include <cstddef>
 #include <cstdint>
 
-// Bumped whenever the descriptor layout or the karton::kernel::Module
-// interface changes incompatibly. Modules built for another version are refused.
-#define KARTON_KERNEL_API_VERSION 5u
+// Bumped whenever a public kernel header changes: the descriptor layout, the
+// karton::kernel::Module interface, anything a module compiles against.
+// Modules built for another version are refused. tools/check-kernel-api
+// (run by CI) fails when the headers changed and this did not.
+#define KARTON_KERNEL_API_VERSION 6u
 
 #define KARTON_MODULE_ENTRY_POINT_NAME "karton_module_descriptor"
 
@@ -42,6 +44,20 @@ struct KartonMigration {
   const char* sql;        // the file's exact bytes (its checksum is recorded)
 };
 
+// One setting the module takes: `kartond --module-option <module>.<key>=<value>`
+// (docs/module-guide.md, "Options"). kartond --help lists them by module, and
+// refuses an option a module does not declare, or a value not of its type,
+// before anything starts.
+struct KartonModuleOption {
+  const char* key;           // [a-z][a-z0-9_]*
+  const char* type;          // "text", "integer", "number", "boolean", "file" or "url"
+  const char* description;   // one line, for --help
+  const char* default_text;  // what applies when it is not given, for --help; "" none
+  // "" or a kartond flag of its own ("smtp-url": --smtp-url, KARTON_SMTP_URL,
+  // smtp-url in the config file), for the settings every installation sets.
+  const char* flag;
+};
+
 struct KartonModuleDescriptor {
   std::uint32_t kernel_api_version;  // must stay the first field
   const char* name;                  // [a-z][a-z0-9_]*: also the PostgreSQL schema
@@ -54,6 +70,8 @@ struct KartonModuleDescriptor {
   void* (*create)() noexcept;
   // Destroys an instance returned by `create`.
   void (*destroy)(void* module) noexcept;
+  const KartonModuleOption* options;  // the module class's kOptions
+  std::size_t options_count;
 };
 
 // The one symbol every module exports.

@@ -6,6 +6,19 @@
 #include <stdexcept>
 
 namespace karton::kernel {
+namespace {
+
+// Leases taken by this thread and not yet given back (see database.h).
+thread_local int leases_held_by_this_thread = 0;
+
+}  // namespace
+
+int ConnectionsHeldByThisThread() { return leases_held_by_this_thread; }
+
+Database::Lease::Lease(Database* owner, std::size_t position, soci::session* session)
+    : owner_(owner), position_(position), session_(session) {
+  ++leases_held_by_this_thread;
+}
 
 Database::Lease::Lease(Lease&& other) noexcept
     : owner_(other.owner_), position_(other.position_), session_(other.session_) {
@@ -21,6 +34,7 @@ Database::Lease::~Lease() {
   }
   owner_->pool_.give_back(position_);
   owner_->in_use_.fetch_sub(1);
+  --leases_held_by_this_thread;
 }
 
 PGconn* Database::Lease::RawConnection() {

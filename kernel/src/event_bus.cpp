@@ -59,6 +59,15 @@ std::exception_ptr RunHandler(const EventHandler& handler, const Event& event,
   }
 }
 
+std::exception_ptr RunCallingHandler(const CallingEventHandler& handler, const Event& event) {
+  try {
+    handler(event);
+    return nullptr;
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
 // The listener's own connection: a bounded connect, so an unreachable
@@ -92,7 +101,10 @@ struct EventBus::Subscription {
   std::string kind;  // "module" | "webhook"
   std::vector<std::string> topics;
   std::string like_patterns;
-  EventHandler handler;  // modules only
+  // Modules only: one of the two. A calling handler runs with no
+  // connection held, outside the transaction that moves the cursor.
+  EventHandler handler;
+  CallingEventHandler calling_handler;
   bool from_oldest = false;
   // What this process knows of the database row; guarded by the bus mutex.
   std::int64_t id = 0;
@@ -205,6 +217,23 @@ class EventBus::ModuleEvents final : public DomainEvents {
 
   void Subscribe(std::string name, std::vector<std::string> topics, EventHandler handler,
                  SubscriptionOptions options) override {
+    if (!handler) throw std::invalid_argument("an event subscription needs a handler");
+    auto subscription = std::make_shared<Subscription>();
+    subscription->handler = std::move(handler);
+    Add(std::move(subscription), std::move(name), std::move(topics), options);
+  }
+
+  void SubscribeCalling(std::string name, std::vector<std::string> topics,
+                        CallingEventHandler handler, SubscriptionOptions options) override {
+    if (!handler) throw std::invalid_argument("an event subscription needs a handler");
+    auto subscription = std::make_shared<Subscription>();
+    subscription->calling_handler = std::move(handler);
+    Add(std::move(subscription), std::move(name), std::move(topics), options);
+  }
+
+ private:
+  void Add(std::shared_ptr<Subscription> subscription, std::string name,
+           std::vector<std::string> topics, SubscriptionOptions options) {
     if (bus_.started_) throw std::logic_error("event subscriptions are made in Register()");
     if (!IsSubscriptionName(name)) {
       throw std::invalid_argument(
@@ -219,8 +248,6 @@ class EventBus::ModuleEvents final : public DomainEvents {
             "subscription '{}': '{}' is not a topic, '<prefix>.*' or '*'", name, pattern));
       }
     }
-    if (!handler) throw std::invalid_argument("an event subscription needs a handler");
-    auto subscription = std::make_shared<Subscription>();
     subscription->name = module_ + "." + name;
     for (const auto& existing : bus_.module_subscriptions_) {
       if (existing->name == subscription->name) {
@@ -231,12 +258,10 @@ class EventBus::ModuleEvents final : public DomainEvents {
     subscription->kind = "module";
     subscription->like_patterns = LikePatterns(topics);
     subscription->topics = std::move(topics);
-    subscription->handler = std::move(handler);
     subscription->from_oldest = options.from_oldest;
     bus_.module_subscriptions_.push_back(std::move(subscription));
   }
 
- private:
   EventBus& bus_;
   std::string module_;
 };
@@ -672,11 +697,15 @@ bool EventBus::RunRound(Subscription& subscription) {
   return progressed;
 }
 
-bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
+bool EventBus::RetryParked(Subscription& subscription, std::optional<Database::Lease>& lease) {
   bool progressed = false;
+  auto session = [&]() -> soci::session& {
+    if (!lease) lease.emplace(database_.Acquire());
+    return lease->Session();
+  };
   // Aggregates whose earlier event failed again in this pass -> that event.
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> failed;
-  for (const auto& retrying : event_store::RetryingEvents(session, subscription.id)) {
+  for (const auto& retrying : event_store::RetryingEvents(session(), subscription.id)) {
     if (Stopping()) break;
     const Event& event = retrying.event;
     const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
@@ -684,28 +713,41 @@ bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
     if (const auto it = failed.find(key); it != failed.end()) blocked_by = it->second;
     if (blocked_by != 0) {
       // Keep the aggregate's order: an earlier event of it is still parked.
-      soci::transaction transaction(session);
-      if (!event_store::RenewClaim(session, subscription.id, node_id_,
+      soci::transaction transaction(session());
+      if (!event_store::RenewClaim(session(), subscription.id, node_id_,
                                    options_.claim_lease_seconds)) {
         return progressed;
       }
-      event_store::Repark(session, subscription.id, event.id, "", blocked_by);
+      event_store::Repark(session(), subscription.id, event.id, "", blocked_by);
       transaction.commit();
       failed.emplace(key, blocked_by);
       continue;
     }
     std::exception_ptr failure;
-    {
-      soci::transaction transaction(session);
+    if (subscription.calling_handler) {
+      // Nothing held while it calls; then unparked if the claim is still ours.
+      lease.reset();
+      failure = RunCallingHandler(subscription.calling_handler, event);
+      if (!failure) {
+        soci::transaction transaction(session());
+        if (!event_store::RenewClaim(session(), subscription.id, node_id_,
+                                     options_.claim_lease_seconds)) {
+          return progressed;
+        }
+        if (!event_store::Unpark(session(), subscription.id, event.id)) continue;  // rolls back
+        transaction.commit();
+      }
+    } else {
+      soci::transaction transaction(session());
       // Renewing locks the subscription row until this transaction ends:
       // no other kartond can claim it and run this handler meanwhile.
-      if (!event_store::RenewClaim(session, subscription.id, node_id_,
+      if (!event_store::RenewClaim(session(), subscription.id, node_id_,
                                    options_.claim_lease_seconds)) {
         return progressed;
       }
-      failure = RunHandler(subscription.handler, event, session);
+      failure = RunHandler(subscription.handler, event, session());
       if (!failure) {
-        if (!event_store::Unpark(session, subscription.id, event.id)) continue;  // rolls back
+        if (!event_store::Unpark(session(), subscription.id, event.id)) continue;  // rolls back
         transaction.commit();
       }
     }
@@ -718,12 +760,12 @@ bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
     const std::string error = DescribeFailure(failure);
     spdlog::warn("parked event failed again subscription={} event={} attempts={} error=\"{}\"",
                  subscription.name, event.id, retrying.attempts + 1, error);
-    soci::transaction transaction(session);
-    if (!event_store::RenewClaim(session, subscription.id, node_id_,
+    soci::transaction transaction(session());
+    if (!event_store::RenewClaim(session(), subscription.id, node_id_,
                                  options_.claim_lease_seconds)) {
       return progressed;
     }
-    event_store::Repark(session, subscription.id, event.id, error, 0);
+    event_store::Repark(session(), subscription.id, event.id, error, 0);
     transaction.commit();
     failed.emplace(key, event.id);
   }
@@ -732,8 +774,12 @@ bool EventBus::RetryParked(Subscription& subscription, soci::session& session) {
 
 bool EventBus::DeliverToModule(Subscription& subscription,
                                const event_store::SubscriptionRow& claimed) {
-  auto lease = database_.Acquire();
-  soci::session& session = lease.Session();
+  // Taken again after a calling handler, which runs with no connection held.
+  std::optional<Database::Lease> lease(database_.Acquire());
+  auto session = [&]() -> soci::session& {
+    if (!lease) lease.emplace(database_.Acquire());
+    return lease->Session();
+  };
   std::int64_t cursor = claimed.cursor;
   int failures = claimed.consecutive_failures;
   bool progressed = false;
@@ -743,7 +789,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     const std::string note =
         fmt::format("events {} to {} were deleted by retention before this subscriber read them",
                     cursor + 1, claimed.purged_through);
-    if (!event_store::SkipDeletedEvents(session, subscription.id, node_id_, cursor,
+    if (!event_store::SkipDeletedEvents(session(), subscription.id, node_id_, cursor,
                                         claimed.purged_through, note)) {
       return false;
     }
@@ -751,13 +797,13 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     cursor = claimed.purged_through;
     progressed = true;
   }
-  if (claimed.retrying_count > 0) progressed = RetryParked(subscription, session) || progressed;
+  if (claimed.retrying_count > 0) progressed = RetryParked(subscription, lease) || progressed;
   auto parked = claimed.parked_count > 0 || claimed.retrying_count > 0
-                    ? event_store::ParkedAggregates(session, subscription.id)
+                    ? event_store::ParkedAggregates(session(), subscription.id)
                     : std::map<std::pair<std::string, std::int64_t>, std::int64_t>{};
 
   const auto batch =
-      event_store::ReadBatch(session, cursor, subscription.like_patterns, kDeliveryBatch);
+      event_store::ReadBatch(session(), cursor, subscription.like_patterns, kDeliveryBatch);
   for (const Event& event : batch.events) {
     if (Stopping()) {
       Note(subscription, cursor);
@@ -767,13 +813,13 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     if (const auto blocking = parked.find(key); blocking != parked.end()) {
       // Per-aggregate order: never deliver past a parked event of the same
       // aggregate; park this one behind it.
-      soci::transaction transaction(session);
-      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+      soci::transaction transaction(session());
+      if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
         return progressed;  // the claim was lost; the other kartond carries on
       }
-      event_store::Park(session, subscription.id, event, 0, "", blocking->second, clock_.Now());
-      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id, clock_.Now(),
-                                 options_.claim_lease_seconds);
+      event_store::Park(session(), subscription.id, event, 0, "", blocking->second, clock_.Now());
+      event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
+                                 clock_.Now(), options_.claim_lease_seconds);
       transaction.commit();
       cursor = event.id;
       progressed = true;
@@ -781,17 +827,31 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     }
 
     std::exception_ptr failure;
-    {
-      soci::transaction transaction(session);
+    if (subscription.calling_handler) {
+      // Nothing held while it calls; then the cursor moves if the claim is
+      // still ours (at least once: a kartond that took over may run it too).
+      lease.reset();
+      failure = RunCallingHandler(subscription.calling_handler, event);
+      if (!failure) {
+        soci::transaction transaction(session());
+        if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
+          return progressed;
+        }
+        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
+                                   clock_.Now(), options_.claim_lease_seconds);
+        transaction.commit();
+      }
+    } else {
+      soci::transaction transaction(session());
       // Locks the subscription row: while this handler runs, no other
       // kartond can claim the subscription, even if the lease runs out.
-      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+      if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
         return progressed;
       }
-      failure = RunHandler(subscription.handler, event, session);
+      failure = RunHandler(subscription.handler, event, session());
       if (!failure) {
         // The handler's writes and the cursor commit together: exactly once.
-        event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id,
+        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
                                    clock_.Now(), options_.claim_lease_seconds);
         transaction.commit();
       }
@@ -807,13 +867,13 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     const std::string error = DescribeFailure(failure);
     ++failures;
     if (failures >= options_.max_attempts) {
-      soci::transaction transaction(session);
-      if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+      soci::transaction transaction(session());
+      if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
         return progressed;
       }
-      event_store::Park(session, subscription.id, event, failures, error, 0, clock_.Now());
-      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, event.id, clock_.Now(),
-                                 options_.claim_lease_seconds);
+      event_store::Park(session(), subscription.id, event, failures, error, 0, clock_.Now());
+      event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
+                                 clock_.Now(), options_.claim_lease_seconds);
       transaction.commit();
       spdlog::error("event parked subscription={} event={} topic={} attempts={} error=\"{}\"",
                     subscription.name, event.id, event.topic, failures, error);
@@ -826,7 +886,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     const TimePoint retry_at = clock_.Now() + RetryDelay(failures);
     spdlog::warn("event handler failed subscription={} event={} attempt={} error=\"{}\"",
                  subscription.name, event.id, failures, error);
-    event_store::RecordFailure(session, subscription.id, node_id_, failures, error, retry_at);
+    event_store::RecordFailure(session(), subscription.id, node_id_, failures, error, retry_at);
     Note(subscription, cursor, retry_at);
     return progressed;
   }
@@ -834,7 +894,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
   // saw: move past it, so the next read starts there.
   if (!Stopping() && batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) &&
       batch.head > cursor &&
-      event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, batch.head,
+      event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, batch.head,
                                  clock_.Now(), options_.claim_lease_seconds)) {
     cursor = batch.head;
     progressed = true;

@@ -29,6 +29,7 @@
 
 #include "event_store.h"
 #include "karton/kernel/clock.h"
+#include "karton/kernel/database.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/network.h"
 
@@ -131,7 +132,7 @@ class EventBus {
   bool DeliverToModule(Subscription& subscription, const event_store::SubscriptionRow& claimed);
   bool DeliverToWebhook(Subscription& subscription, const event_store::SubscriptionRow& claimed);
   // Parked events queued by RetryParkedEvents, once each, in order.
-  bool RetryParked(Subscription& subscription, soci::session& session);
+  bool RetryParked(Subscription& subscription, std::optional<Database::Lease>& lease);
   // Records what a round learned, for the next TakeDueSubscription.
   void Note(Subscription& subscription, std::int64_t cursor,
             std::optional<TimePoint> retry_at = std::nullopt);

@@ -5,15 +5,19 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <ranges>
 #include <stdexcept>
 #include <thread>
 
+#include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "metrics.h"
 
@@ -213,6 +217,51 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point started_;
 };
 
+// Watches the in-process channel for connection hazards (database.h): a
+// call started by a thread that holds a pooled connection, which the callee
+// may need. It looks at each call as it starts and adds no interceptor.
+class ConnectionHazardDetector : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  ConnectionHazardDetector(std::atomic<std::uint64_t>& hazards, bool abort_on_hazard)
+      : hazards_(hazards), abort_on_hazard_(abort_on_hazard) {}
+
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* info) override {
+    const int held = ConnectionsHeldByThisThread();
+    if (held == 0) return nullptr;
+    hazards_.fetch_add(1);
+    const std::string message = fmt::format(
+        "connection hazard: {} was called by a thread that holds {} database connection(s); "
+        "release the lease before calling another module (karton/kernel/database.h)",
+        info->method(), held);
+    if (abort_on_hazard_) {
+      spdlog::critical("{}", message);
+      spdlog::default_logger()->flush();
+      std::fprintf(stderr, "%s\n", message.c_str());  // wherever the log goes
+      std::abort();
+    }
+    spdlog::error("{}", message);
+    return nullptr;
+  }
+
+ private:
+  std::atomic<std::uint64_t>& hazards_;
+  const bool abort_on_hazard_;
+};
+
+// Debug builds abort on a connection hazard; release builds count and log
+// it. KARTON_ABORT_ON_CONNECTION_HAZARD=1 aborts in any build (the test
+// suites set it), =0 only counts and logs.
+bool AbortOnConnectionHazard() {
+  const char* setting = std::getenv("KARTON_ABORT_ON_CONNECTION_HAZARD");
+  if (setting != nullptr && *setting != '\0') return std::string_view(setting) == "1";
+#ifndef NDEBUG
+  return true;
+#else
+  return false;
+#endif
+}
+
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   CallLogInterceptorFactory(Metrics& metrics, std::atomic<int>& in_flight,
@@ -288,7 +337,11 @@ void GrpcHost::Start(const std::string& listen_address,
   bound_address_ = fmt::format("{}:{}", listen_address.substr(0, colon), bound_port);
 
   SetServing(false);
-  in_process_channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> watchers;
+  watchers.push_back(
+      std::make_unique<ConnectionHazardDetector>(connection_hazards_, AbortOnConnectionHazard()));
+  in_process_channel_ = server_->experimental().InProcessChannelWithInterceptors(
+      grpc::ChannelArguments(), std::move(watchers));
 }
 
 void GrpcHost::SetServing(bool serving) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -71,10 +72,14 @@ class GrpcHost {
   void Shutdown(std::chrono::milliseconds grace);
   // Calls being handled right now.
   int InFlightCalls() const { return in_flight_calls_.load(); }
+  // In-process calls started by a thread that held a pooled database
+  // connection (a connection hazard, database.h), since start.
+  std::uint64_t ConnectionHazards() const { return connection_hazards_.load(); }
 
  private:
   Metrics& metrics_;
   std::atomic<int> in_flight_calls_{0};
+  std::atomic<std::uint64_t> connection_hazards_{0};
   CallerResolver caller_for_token_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;

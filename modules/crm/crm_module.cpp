@@ -72,23 +72,21 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                             "crm.activity.canceled"}) {
     events.DeclareTopic<v1::Activity>(topic);
   }
-  events.Subscribe("activity_timeline", {"crm.activity.completed"},
-                   [&context](const kernel::Event& event, soci::session&) {
-                     LogActivityOnTimeline(context, event);
-                   });
-  events.Subscribe("activity_reminders", {"crm.activity.due"},
-                   [&context](const kernel::Event& event, soci::session&) {
-                     SendActivityReminder(context, event);
-                   });
+  // These call partners and messaging: they hold no connection meanwhile.
+  events.SubscribeCalling(
+      "activity_timeline", {"crm.activity.completed"},
+      [&context](const kernel::Event& event) { LogActivityOnTimeline(context, event); });
+  events.SubscribeCalling(
+      "activity_reminders", {"crm.activity.due"},
+      [&context](const kernel::Event& event) { SendActivityReminder(context, event); });
   const int confirmations_per_recipient = ReadConfirmationsPerRecipient(context);
-  events.Subscribe(
-      "confirmations", {"crm.lead.created"},
-      [&context, confirmations_per_recipient](const kernel::Event& event, soci::session& session) {
-        SendConfirmation(context, event, session, confirmations_per_recipient);
-      });
-  events.Subscribe(
+  events.SubscribeCalling("confirmations", {"crm.lead.created"},
+                          [&context, confirmations_per_recipient](const kernel::Event& event) {
+                            SendConfirmation(context, event, confirmations_per_recipient);
+                          });
+  events.SubscribeCalling(
       "assignee_notices", {"crm.lead.assigned"},
-      [&context](const kernel::Event& event, soci::session&) { NotifyAssignee(context, event); });
+      [&context](const kernel::Event& event) { NotifyAssignee(context, event); });
   events.Subscribe("merge", {"partners.partner.merged"}, FollowMerge);
   events.Subscribe("erasure", {"partners.partner.erased"},
                    [&context](const kernel::Event& event, soci::session& session) {

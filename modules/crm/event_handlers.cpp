@@ -7,10 +7,13 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "activity_repository.h"
 #include "karton/crm/v1/activity.pb.h"
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/calls.h"
+#include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
@@ -43,35 +46,46 @@ void Send(kernel::ModuleContext& context, const mv1::SendMessageRequest& request
   throw std::runtime_error(fmt::format("{}: {}", what, status.error_message()));
 }
 
+// Earlier form leads to the same address within a day of this one (the
+// lead's own create time, so a redelivered event decides the same way).
+long long EarlierFormLeadsTo(soci::session& session, const v1::Lead& lead) {
+  const long long created_us =
+      google::protobuf::util::TimeUtil::TimestampToMicroseconds(lead.create_time());
+  const std::string lead_id = std::to_string(lead.id());
+  const std::string since_us = std::to_string(created_us - 24LL * 3600 * 1000000);
+  const auto earlier = kernel::RunPrepared(
+      session,
+      "SELECT count(*) FROM crm.lead WHERE web_form_id IS NOT NULL AND email <> '' "
+      "AND lower(email) = lower($1) AND create_time > to_timestamp($2::bigint / 1e6) "
+      "AND id < $3::bigint",
+      {lead.email(), since_us, lead_id});
+  return kernel::ParseInt64(earlier.Text(0, 0)).value_or(0);
+}
+
 }  // namespace
 
 void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
-                      soci::session& session, int max_per_recipient_per_day) {
+                      int max_per_recipient_per_day) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.web_form_id() == 0 || lead.email().empty()) return;
-  const auto form = web_form_repository::Find(session, lead.web_form_id(), false);
-  if (!form || form->confirmation_template().empty()) return;
-  if (max_per_recipient_per_day > 0) {
-    // Earlier form leads to the same address within a day of this one (the
-    // lead's own create time, so a redelivered event decides the same way).
-    const long long created_us =
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(lead.create_time());
-    const std::string lead_id = std::to_string(lead.id());
-    const std::string since_us = std::to_string(created_us - 24LL * 3600 * 1000000);
-    const auto earlier = kernel::RunPrepared(
-        session,
-        "SELECT count(*) FROM crm.lead WHERE web_form_id IS NOT NULL AND email <> '' "
-        "AND lower(email) = lower($1) AND create_time > to_timestamp($2::bigint / 1e6) "
-        "AND id < $3::bigint",
-        {lead.email(), since_us, lead_id});
-    const long long count = kernel::ParseInt64(earlier.Text(0, 0)).value_or(0);
-    if (count >= max_per_recipient_per_day) {
-      context.Log().info(
-          "the confirmation of lead {} not sent: its address had {} form confirmations in the "
-          "day before",
-          lead.id(), count);
-      return;
+  // What the decision needs is read first; the lease is given back before
+  // messaging is called (a call holding it could starve the pool).
+  std::optional<v1::WebForm> form;
+  long long earlier_confirmations = 0;
+  {
+    auto lease = context.Db().Acquire();
+    form = web_form_repository::Find(lease.Session(), lead.web_form_id(), false);
+    if (!form || form->confirmation_template().empty()) return;
+    if (max_per_recipient_per_day > 0) {
+      earlier_confirmations = EarlierFormLeadsTo(lease.Session(), lead);
     }
+  }
+  if (max_per_recipient_per_day > 0 && earlier_confirmations >= max_per_recipient_per_day) {
+    context.Log().info(
+        "the confirmation of lead {} not sent: its address had {} form confirmations in the day "
+        "before",
+        lead.id(), earlier_confirmations);
+    return;
   }
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);

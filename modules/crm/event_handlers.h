@@ -1,6 +1,7 @@
 // What the CRM does when events arrive (subscriptions in crm_module.cpp).
-// Each runs inside the event's delivery transaction and is safe to repeat:
-// messages carry idempotency keys, database changes are plain updates.
+// Handlers that call other modules (the timeline, messages) run with no
+// connection held (SubscribeCalling) and are safe to repeat: messages carry
+// idempotency keys. The others run inside the event's delivery transaction.
 #pragma once
 
 #include "karton/kernel/events.h"
@@ -14,7 +15,7 @@ namespace karton::crm {
 // hours before this lead gets none: forms must not become a way to mail
 // someone else over and over. 0: no cap.
 void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
-                      soci::session& session, int max_per_recipient_per_day);
+                      int max_per_recipient_per_day);
 
 // crm.lead.assigned: tells the assignee by email (messaging).
 void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event);

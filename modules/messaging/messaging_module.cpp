@@ -34,11 +34,14 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
     context.JobQueue().Handle(kind, [this](const kernel::JobRun& run) { delivery_->Run(run); });
   }
 
-  context.Events().Subscribe("timeline", {"messaging.message.sent"},
-                             [&context](const kernel::Event& event, soci::session&) {
-                               v1::Message message;
-                               if (event.ParsePayload(message)) LogOnTimeline(context, message);
-                             });
+  // Calls partners: holds no connection meanwhile.
+  context.Events().SubscribeCalling("timeline", {"messaging.message.sent"},
+                                    [&context](const kernel::Event& event) {
+                                      v1::Message message;
+                                      if (event.ParsePayload(message)) {
+                                        LogOnTimeline(context, message);
+                                      }
+                                    });
   context.Events().Subscribe("erasure", {"partners.partner.erased", "partners.contact.erased"},
                              [&context](const kernel::Event& event, soci::session& session) {
                                EraseMessagesOfPerson(context, event, session);

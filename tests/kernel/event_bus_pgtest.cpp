@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -148,6 +149,44 @@ TEST_F(EventBusTest, AnEventWakesOnlyTheSubscriptionsThatWantIt) {
       conninfo_, "SELECT cursor FROM kernel.event_subscription WHERE name = 'audit.invoices'"));
   EXPECT_LE(lagging, 1);
   bus->Stop();
+}
+
+// A handler that calls other modules runs with no connection held by its
+// thread (so its calls cannot starve the pool), writes in transactions of
+// its own, and is retried like any other until it succeeds; only then does
+// the cursor move.
+TEST_F(EventBusTest, ACallingHandlerHoldsNoConnectionAndMovesTheCursorOnlyWhenItSucceeds) {
+  auto bus = MakeBus("node");
+  auto mail = bus->ForModule("mail");
+  std::atomic<int> attempts{0}, most_connections_held{0};
+  mail->SubscribeCalling("sender", {"shop.item.created"}, [&](const Event& event) {
+    most_connections_held = std::max(most_connections_held.load(), ConnectionsHeldByThisThread());
+    if (++attempts == 1) throw std::runtime_error("the mail server is away");
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    long long id = -event.id;  // apart from the recorder's rows
+    lease.Session() << "INSERT INTO seen (event_id, name) VALUES (:id, 'mailed')", soci::use(id);
+    transaction.commit();
+  });
+  bus->Start();
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("kazán");
+    facades_[0]->Publish(lease.Session(), "shop.item.created", 1, payload, Caller::Internal());
+    transaction.commit();
+  }
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen WHERE name = 'mailed'", "1"));
+  EXPECT_EQ(attempts.load(), 2);
+  EXPECT_EQ(most_connections_held.load(), 0);
+  ASSERT_TRUE(
+      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+              "kernel.event_subscription WHERE name = 'mail.sender'",
+              "t"));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
+  bus->Stop();
+  EXPECT_THROW(mail->SubscribeCalling("late", {"shop.*"}, [](const Event&) {}), std::logic_error);
 }
 
 TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {

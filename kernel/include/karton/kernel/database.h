@@ -8,7 +8,16 @@
 //   tx.commit();
 //
 // Calls block: use the pool from gRPC handler threads and HTTP handlers, never
-// from an event loop.
+// from an event loop. A lease belongs to the thread that took it.
+//
+// Never call another module while holding a lease: the callee needs a
+// connection from the same pool, and a few such calls at once drain it
+// (this stalled the pool once). The kernel counts the leases each thread
+// holds; an in-process call started while the thread holds one is a
+// connection hazard: counted (karton_connection_hazards) and logged,
+// and in debug builds, or with KARTON_ABORT_ON_CONNECTION_HAZARD=1 (the
+// tests set it), kartond aborts naming the method. Read what the call
+// needs, release the lease, call, then take a lease again to write.
 #pragma once
 
 #include <soci/soci.h>
@@ -39,8 +48,7 @@ class Database {
 
    private:
     friend class Database;
-    Lease(Database* owner, std::size_t position, soci::session* session)
-        : owner_(owner), position_(position), session_(session) {}
+    Lease(Database* owner, std::size_t position, soci::session* session);
     Database* owner_;
     std::size_t position_;
     soci::session* session_;
@@ -70,6 +78,10 @@ class Database {
   soci::connection_pool pool_;
   std::atomic<std::size_t> in_use_{0};
 };
+
+// How many pool connections the calling thread holds right now (leases it
+// took and has not given back).
+int ConnectionsHeldByThisThread();
 
 // True while `session` (a pool session) is inside an open transaction.
 bool InTransaction(soci::session& session);

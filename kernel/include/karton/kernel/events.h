@@ -13,6 +13,9 @@
 //         ...   // work in `session`: it commits together with the cursor
 //       });
 //
+// A handler that calls other modules subscribes with SubscribeCalling: it
+// gets no session, and no connection is held while it runs.
+//
 // and publishes inside the transaction of the change, after the write:
 //
 //   soci::transaction tx(session);
@@ -71,6 +74,16 @@ struct Event {
 // crash: make it idempotent.
 using EventHandler = std::function<void(const Event& event, soci::session& session)>;
 
+// A handler that calls other modules (or waits on anything slow): it runs on
+// a kernel delivery thread that holds no database connection meanwhile, so
+// its calls cannot wait on the pool its own thread drains (database.h).
+// It reads and writes through ModuleContext::Db() in transactions of its
+// own. The cursor moves after it returns, so an event is handled at least
+// once: a crash, or another kartond taking the subscription over, may run
+// it again; make it idempotent (an idempotency key on the message sent,
+// say). Throwing retries and parks as for EventHandler.
+using CallingEventHandler = std::function<void(const Event& event)>;
+
 struct SubscriptionOptions {
   // Where a subscription starts the first time it is ever registered: with
   // the next event (default), or with the oldest event the log still keeps.
@@ -119,6 +132,9 @@ class DomainEvents {
   // "partners.*" or "*".
   virtual void Subscribe(std::string name, std::vector<std::string> topics, EventHandler handler,
                          SubscriptionOptions options = {}) = 0;
+  // The same for a handler that calls other modules (CallingEventHandler).
+  virtual void SubscribeCalling(std::string name, std::vector<std::string> topics,
+                                CallingEventHandler handler, SubscriptionOptions options = {}) = 0;
 };
 
 }  // namespace karton::kernel

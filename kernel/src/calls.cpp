@@ -30,6 +30,11 @@ std::unique_ptr<grpc::ClientContext> KernelCallContext(std::chrono::milliseconds
   return call;
 }
 
+std::unique_ptr<grpc::ClientContext> CallContextFor(const grpc::ServerContext* from,
+                                                    std::chrono::milliseconds limit) {
+  return from != nullptr ? CallContext(*from, limit) : KernelCallContext(limit);
+}
+
 grpc::Status CallMethod(grpc::Channel& channel, grpc::ClientContext& context,
                         const std::string& method, const google::protobuf::Message& request,
                         google::protobuf::Message& response) {

@@ -6,6 +6,7 @@
 #include <google/protobuf/util/field_mask_util.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "karton/kernel/errors.h"
 #include "karton/kernel/proto_json.h"
@@ -34,6 +35,42 @@ grpc::Status UpdatePaths(const google::protobuf::FieldMask* mask,
     return InvalidField("update_mask", "names no field, and the request sets none");
   }
   return grpc::Status::OK;
+}
+
+namespace {
+
+// The request's update_mask, or null when it has none (or no such field).
+const google::protobuf::FieldMask* MaskOf(const google::protobuf::Message& request) {
+  const auto* field = request.GetDescriptor()->FindFieldByName("update_mask");
+  if (field == nullptr || field->message_type() == nullptr ||
+      field->message_type()->full_name() !=
+          google::protobuf::FieldMask::descriptor()->full_name()) {
+    throw std::logic_error(request.GetTypeName() + " has no update_mask FieldMask");
+  }
+  if (!request.GetReflection()->HasField(request, field)) return nullptr;
+  return google::protobuf::DynamicCastToGenerated<google::protobuf::FieldMask>(
+      &request.GetReflection()->GetMessage(request, field));
+}
+
+}  // namespace
+
+grpc::Status UpdatePaths(const google::protobuf::Message& request,
+                         const google::protobuf::Message& change,
+                         std::initializer_list<std::string_view> updatable,
+                         std::vector<std::string>& paths) {
+  const std::vector<std::string_view> names(updatable);
+  return UpdatePaths(
+      MaskOf(request), change,
+      [&](const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+      },
+      paths);
+}
+
+grpc::Status UpdatePaths(const google::protobuf::Message& request,
+                         const google::protobuf::Message& change, const UpdatableField& updatable,
+                         std::vector<std::string>& paths) {
+  return UpdatePaths(MaskOf(request), change, updatable, paths);
 }
 
 void ApplyUpdateMask(const google::protobuf::Message& change, const std::vector<std::string>& paths,

@@ -296,14 +296,13 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
   const v1::Activity& change = request->activity();
   if (change.id() <= 0) return kernel::InvalidField("activity.id", "is required");
   // Status moves with Complete/Cancel.
-  static const std::set<std::string> kWritable = {
-      "type",       "subject",  "description",    "location",         "partner_id",
-      "contact_id", "lead_id",  "opportunity_id", "assigned_user_id", "team_id",
-      "start_time", "duration", "due_time",       "reminders"};
   std::vector<std::string> paths;
-  if (auto status = kernel::UpdatePaths(
-          request->has_update_mask() ? &request->update_mask() : nullptr, change,
-          [](const std::string& name) { return kWritable.contains(name); }, paths);
+  if (auto status =
+          kernel::UpdatePaths(*request, change,
+                              {"type", "subject", "description", "location", "partner_id",
+                               "contact_id", "lead_id", "opportunity_id", "assigned_user_id",
+                               "team_id", "start_time", "duration", "due_time", "reminders"},
+                              paths);
       !status.ok()) {
     return status;
   }

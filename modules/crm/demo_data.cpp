@@ -23,9 +23,8 @@ namespace {
 
 namespace kv1 = kernel::v1;
 
-std::unique_ptr<grpc::ClientContext> Call() {
-  return kernel::KernelCallContext(std::chrono::seconds(30));
-}
+// Demo data is loaded once at start, in bulk: more time than a request gets.
+constexpr std::chrono::seconds kDemoCallLimit{30};
 
 void Check(const grpc::Status& status, const std::string& what) {
   if (!status.ok()) {
@@ -43,7 +42,7 @@ std::int64_t DemoUser(kv1::IdentityService::Stub& identity, const std::string& n
   request.mutable_user()->add_roles(role);
   request.set_request_id("crm.demo.user." + email);
   kv1::User user;
-  Check(identity.CreateUser(Call().get(), request, &user), "user " + email);
+  Check(identity.CreateUser(kernel::KernelCallContext(kDemoCallLimit).get(), request, &user), "user " + email);
   return user.id();
 }
 
@@ -53,13 +52,13 @@ std::int64_t DemoTeam(kv1::IdentityService::Stub& identity, const std::string& n
   request.mutable_team()->set_name(name);
   request.set_request_id("crm.demo.team." + name);
   kv1::Team team;
-  Check(identity.CreateTeam(Call().get(), request, &team), "team " + name);
+  Check(identity.CreateTeam(kernel::KernelCallContext(kDemoCallLimit).get(), request, &team), "team " + name);
   for (const auto member : members) {
     kv1::AddTeamMemberRequest add;
     add.set_team_id(team.id());
     add.set_user_id(member);
     kv1::Team updated;
-    Check(identity.AddTeamMember(Call().get(), add, &updated), "team member");
+    Check(identity.AddTeamMember(kernel::KernelCallContext(kDemoCallLimit).get(), add, &updated), "team member");
   }
   return team.id();
 }
@@ -92,7 +91,7 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
   confirmation.set_request_id("crm.demo.template.confirmation");
   messaging::v1::Template stored_template;
   Check(messaging::v1::MessagingService::NewStub(context.Channel())
-            ->CreateTemplate(Call().get(), confirmation, &stored_template),
+            ->CreateTemplate(kernel::KernelCallContext(kDemoCallLimit).get(), confirmation, &stored_template),
         "confirmation template");
 
   v1::WebForm form;
@@ -158,7 +157,7 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
   list.set_page_size(8);
   partners::v1::ListPartnersResponse partners;
   Check(partners::v1::PartnerService::NewStub(context.Channel())
-            ->ListPartners(Call().get(), list, &partners),
+            ->ListPartners(kernel::KernelCallContext(kDemoCallLimit).get(), list, &partners),
         "demo partners");
   const char* deals[] = {"Irodai bútorok felújítása", "Éves karbantartási szerződés",
                          "Raktárrendszer bevezetése", "Webáruház fejlesztés",

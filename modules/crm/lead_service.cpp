@@ -104,14 +104,13 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
   const v1::Lead& change = request->lead();
   if (change.id() <= 0) return kernel::InvalidField("lead.id", "is required");
   // Status moves with Qualify/Disqualify; the source is where it came from.
-  static const std::set<std::string> kUpdatable = {
-      "title",      "contact_name",     "email",       "phone",        "company_name",
-      "tax_number", "country",          "postal_code", "city",         "message",
-      "category",   "assigned_user_id", "team_id",     "custom_fields"};
   std::vector<std::string> paths;
-  if (auto status = kernel::UpdatePaths(
-          request->has_update_mask() ? &request->update_mask() : nullptr, change,
-          [](const std::string& name) { return kUpdatable.contains(name); }, paths);
+  if (auto status =
+          kernel::UpdatePaths(*request, change,
+                              {"title", "contact_name", "email", "phone", "company_name",
+                               "tax_number", "country", "postal_code", "city", "message",
+                               "category", "assigned_user_id", "team_id", "custom_fields"},
+                              paths);
       !status.ok()) {
     return status;
   }

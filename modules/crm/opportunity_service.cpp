@@ -231,12 +231,10 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
   const v1::Opportunity& change = request->opportunity();
   if (change.id() <= 0) return kernel::InvalidField("opportunity.id", "is required");
   // Stages move with MoveStage, outcomes with Win/Lose: not here.
-  static const std::set<std::string> kUpdatable = {
-      "name", "expected_revenue", "expected_close_date", "owner_user_id", "team_id"};
   std::vector<std::string> paths;
   if (auto status = kernel::UpdatePaths(
-          request->has_update_mask() ? &request->update_mask() : nullptr, change,
-          [](const std::string& name) { return kUpdatable.contains(name); }, paths);
+          *request, change,
+          {"name", "expected_revenue", "expected_close_date", "owner_user_id", "team_id"}, paths);
       !status.ok()) {
     return status;
   }
@@ -614,7 +612,7 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
     *response = *pipeline_repository::Find(lease.Session(), pipeline.id(), false);
     context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
                             kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(),
-                            {kernel::FieldChange::Of("name", stored->name(), response->name())});
+                            kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -14,8 +14,6 @@ namespace {
 
 constexpr std::chrono::seconds kFresh{5};
 
-std::unique_ptr<grpc::ClientContext> Call() { return kernel::KernelCallContext(); }
-
 }  // namespace
 
 void TeamDirectory::Refresh() {
@@ -33,7 +31,7 @@ void TeamDirectory::Refresh() {
   users.set_page_size(1000);
   for (;;) {
     kernel::v1::ListUsersResponse page;
-    const auto status = identity->ListUsers(Call().get(), users, &page);
+    const auto status = identity->ListUsers(kernel::KernelCallContext().get(), users, &page);
     if (!status.ok()) throw std::runtime_error("reading users: " + status.error_message());
     for (const auto& user : page.users()) {
       if (user.disabled()) disabled.insert(user.id());
@@ -46,7 +44,7 @@ void TeamDirectory::Refresh() {
   teams.set_page_size(1000);
   for (;;) {
     kernel::v1::ListTeamsResponse page;
-    const auto status = identity->ListTeams(Call().get(), teams, &page);
+    const auto status = identity->ListTeams(kernel::KernelCallContext().get(), teams, &page);
     if (!status.ok()) throw std::runtime_error("reading teams: " + status.error_message());
     for (const auto& team : page.teams()) {
       auto& list = members[team.id()];

@@ -4,16 +4,15 @@
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 
-#include <map>
 #include <optional>
-#include <set>
+#include <vector>
 
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/updates.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "lead_service.h"
@@ -21,11 +20,6 @@
 #include "web_form_rules.h"
 
 namespace karton::crm {
-namespace {
-
-std::unique_ptr<grpc::ClientContext> Internal() { return kernel::KernelCallContext(); }
-
-}  // namespace
 
 kernel::MethodRoles WebFormServiceImpl::Roles() {
   return {{"CreateWebForm", CrmManagers()},
@@ -46,7 +40,7 @@ grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
       kernel::v1::GetUserRequest get;
       get.set_id(category.user_id());
       kernel::v1::User user;
-      if (!identity->GetUser(Internal().get(), get, &user).ok()) {
+      if (!identity->GetUser(kernel::KernelCallContext().get(), get, &user).ok()) {
         return kernel::InvalidField(fmt::format("web_form.categories[{}].user_id", i),
                                     fmt::format("there is no user {}", category.user_id()));
       }
@@ -57,7 +51,7 @@ grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
     request.set_name(form.confirmation_template());
     messaging::v1::ListTemplatesResponse templates;
     auto status = messaging::v1::MessagingService::NewStub(context_.Channel())
-                      ->ListTemplates(Internal().get(), request, &templates);
+                      ->ListTemplates(kernel::KernelCallContext().get(), request, &templates);
     if (!status.ok()) return status;
     const bool email = std::any_of(
         templates.templates().begin(), templates.templates().end(),
@@ -137,71 +131,54 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
                                                v1::WebForm* response) {
   const v1::WebForm& change = request->web_form();
   if (change.id() <= 0) return kernel::InvalidField("web_form.id", "is required");
-  if (change.etag().empty()) return kernel::InvalidField("web_form.etag", "is required");
-  if (request->update_mask().paths().empty()) {
-    return kernel::InvalidField("update_mask", "names no field");
+  std::vector<std::string> paths;
+  if (auto status = kernel::UpdatePaths(
+          *request, change,
+          {"title", "description", "fields", "categories", "confirmation_template", "language",
+           "allowed_origins", "redirect_url", "disabled"},
+          paths);
+      !status.ok()) {
+    return status;
   }
   return kernel::Guarded(context_, "UpdateWebForm", [&]() -> grpc::Status {
     teams_.Refresh();
+    // The references are checked with identity and messaging, so with no
+    // connection held (database.h): read, build and check the new form,
+    // then write it if the stored one is still the one read.
+    std::optional<v1::WebForm> read;
+    {
+      auto lease = context_.Db().Acquire();
+      read = web_form_repository::Find(lease.Session(), change.id(), false);
+    }
+    if (!read) {
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no web form with id {}", change.id())};
+    }
+    if (auto status = kernel::CheckEtag("web form", change.id(), change.etag(), read->etag());
+        !status.ok()) {
+      return status;
+    }
+    v1::WebForm updated = *read;
+    kernel::ApplyUpdateMask(change, paths, updated);
+    std::vector<kernel::FieldViolation> violations;
+    NormalizeWebForm(updated, violations);
+    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    if (auto status = CheckReferences(updated); !status.ok()) return status;
+
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = web_form_repository::Find(lease.Session(), change.id(), true);
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no web form with id {}", change.id())};
     }
-    if (stored->etag() != change.etag()) {
-      return {grpc::StatusCode::ABORTED,
-              fmt::format("web form {} was changed meanwhile (etag {} is stale, it is now {})",
-                          change.id(), change.etag(), stored->etag())};
+    if (auto status = kernel::CheckEtag("web form", change.id(), read->etag(), stored->etag());
+        !status.ok()) {
+      return status;
     }
-    static const std::set<std::string> kWritable = {
-        "title",    "description",     "fields",       "categories", "confirmation_template",
-        "language", "allowed_origins", "redirect_url", "disabled"};
-    v1::WebForm updated = *stored;
-    for (const auto& path : request->update_mask().paths()) {
-      const auto* field = v1::WebForm::descriptor()->FindFieldByName(path);
-      if (field == nullptr || kWritable.count(path) == 0) {
-        return kernel::InvalidField("update_mask",
-                                    fmt::format("'{}' cannot be updated on a web form", path));
-      }
-      const auto* reflection = updated.GetReflection();
-      reflection->ClearField(&updated, field);
-      if (field->is_repeated()) {
-        for (int i = 0; i < reflection->FieldSize(change, field); ++i) {
-          if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-            reflection->AddString(&updated, field, reflection->GetRepeatedString(change, field, i));
-          } else {
-            reflection->AddMessage(&updated, field)
-                ->CopyFrom(reflection->GetRepeatedMessage(change, field, i));
-          }
-        }
-      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
-        reflection->SetBool(&updated, field, reflection->GetBool(change, field));
-      } else {
-        reflection->SetString(&updated, field, reflection->GetString(change, field));
-      }
-    }
-    std::vector<kernel::FieldViolation> violations;
-    NormalizeWebForm(updated, violations);
-    if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
-    if (auto status = CheckReferences(updated); !status.ok()) return status;
     web_form_repository::Update(lease.Session(), updated, context_.Time().Now());
     *response = *web_form_repository::Find(lease.Session(), change.id(), false);
-    // Old and new values of every field that changed, as JSON.
-    std::map<std::string, std::string> before, after;
-    for (auto& field : kernel::SetFieldsAsJson(*stored)) before[field.field] = field.json;
-    for (auto& field : kernel::SetFieldsAsJson(*response)) after[field.field] = field.json;
-    std::vector<kernel::FieldChange> changes;
-    for (const auto& path : request->update_mask().paths()) {
-      const auto old_json = before.find(path), new_json = after.find(path);
-      const std::optional<std::string> old_value =
-          old_json == before.end() ? std::nullopt : std::optional(old_json->second);
-      const std::optional<std::string> new_value =
-          new_json == after.end() ? std::nullopt : std::optional(new_json->second);
-      if (old_value != new_value) changes.push_back({path, old_value, new_value});
-    }
     context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kUpdate, "crm.web_form", change.id(), changes);
+                            kernel::AuditAction::kUpdate, "crm.web_form", change.id(),
+                            kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -16,6 +16,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/updates.h"
 #include "letters.h"
 #include "message_repository.h"
 #include "recipient.h"
@@ -324,9 +325,11 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
                                                   v1::Template* response) {
   const v1::Template& change = request->template_();
   if (change.id() <= 0) return kernel::InvalidField("template.id", "is required");
-  if (change.etag().empty()) return kernel::InvalidField("template.etag", "is required");
-  if (request->update_mask().paths().empty()) {
-    return kernel::InvalidField("update_mask", "names no field (subject, text_body, html_body)");
+  std::vector<std::string> paths;
+  if (auto status =
+          kernel::UpdatePaths(*request, change, {"subject", "text_body", "html_body"}, paths);
+      !status.ok()) {
+    return status;
   }
   return Guarded(context_, "UpdateTemplate", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -335,42 +338,18 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no template with id {}", change.id())};
     }
-    if (stored->etag() != change.etag()) {
-      return {grpc::StatusCode::ABORTED,
-              fmt::format("template {} was changed meanwhile (etag {} is stale, it is now {})",
-                          change.id(), change.etag(), stored->etag())};
+    if (auto status = kernel::CheckEtag("template", change.id(), change.etag(), stored->etag());
+        !status.ok()) {
+      return status;
     }
     v1::Template updated = *stored;
-    for (const auto& path : request->update_mask().paths()) {
-      if (path == "subject") {
-        updated.set_subject(change.subject());
-      } else if (path == "text_body") {
-        updated.set_text_body(change.text_body());
-      } else if (path == "html_body") {
-        updated.set_html_body(change.html_body());
-      } else {
-        return kernel::InvalidField(
-            "update_mask",
-            fmt::format("'{}' cannot be updated (subject, text_body, html_body can)", path));
-      }
-    }
+    kernel::ApplyUpdateMask(change, paths, updated);
     if (auto status = CheckTemplateFields(updated); !status.ok()) return status;
     repository::UpdateTemplate(lease.Session(), updated, context_.Time().Now());
     *response = *repository::FindTemplate(lease.Session(), change.id(), false);
-    std::vector<kernel::FieldChange> changes;
-    if (stored->subject() != response->subject()) {
-      changes.push_back(kernel::FieldChange::Of("subject", stored->subject(), response->subject()));
-    }
-    if (stored->text_body() != response->text_body()) {
-      changes.push_back(
-          kernel::FieldChange::Of("text_body", stored->text_body(), response->text_body()));
-    }
-    if (stored->html_body() != response->html_body()) {
-      changes.push_back(
-          kernel::FieldChange::Of("html_body", stored->html_body(), response->html_body()));
-    }
     context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kUpdate, kTemplateResource, change.id(), changes);
+                            kernel::AuditAction::kUpdate, kTemplateResource, change.id(),
+                            kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -16,10 +16,8 @@ namespace {
 
 namespace pv1 = partners::v1;
 
-std::unique_ptr<grpc::ClientContext> CallFor(const grpc::ServerContext* caller) {
-  return caller != nullptr ? kernel::CallContext(*caller, std::chrono::seconds(30))
-                           : kernel::KernelCallContext(std::chrono::seconds(30));
-}
+// Recipients are looked up for delivery jobs too, where nobody waits.
+constexpr std::chrono::seconds kPartnersCallLimit{30};
 
 grpc::Status FieldOrStatus(const grpc::Status& status, const char* field) {
   return status.error_code() == grpc::StatusCode::NOT_FOUND
@@ -51,7 +49,7 @@ ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
     pv1::GetContactRequest request;
     request.set_id(recipient.contact_id());
     pv1::Contact contact;
-    if (auto status = partners->GetContact(CallFor(caller).get(), request, &contact);
+    if (auto status = partners->GetContact(kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &contact);
         !status.ok()) {
       resolved.status = FieldOrStatus(status, "recipient.contact_id");
       return resolved;
@@ -75,7 +73,7 @@ ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
     pv1::GetPartnerRequest request;
     request.set_id(resolved.partner_id);
     pv1::Partner partner;
-    if (auto status = partners->GetPartner(CallFor(caller).get(), request, &partner);
+    if (auto status = partners->GetPartner(kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &partner);
         !status.ok()) {
       resolved.status = FieldOrStatus(status, "recipient.partner_id");
       return resolved;

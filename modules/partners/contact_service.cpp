@@ -110,8 +110,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
                                                v1::Contact* response) {
   std::vector<std::string> paths;
   if (auto status =
-          kernel::UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
-                              request->contact(), IsUpdatableContactField, paths);
+          kernel::UpdatePaths(*request, request->contact(), IsUpdatableContactField, paths);
       !status.ok()) {
     return status;
   }

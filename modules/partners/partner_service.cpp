@@ -234,9 +234,7 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
                                                const v1::UpdatePartnerRequest* request,
                                                v1::Partner* response) {
   std::vector<std::string> paths;
-  if (auto status =
-          kernel::UpdatePaths(request->has_update_mask() ? &request->update_mask() : nullptr,
-                              request->partner(), IsUpdatableField, paths);
+  if (auto status = kernel::UpdatePaths(*request, request->partner(), IsUpdatableField, paths);
       !status.ok()) {
     return status;
   }

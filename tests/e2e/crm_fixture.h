@@ -9,6 +9,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
 #include "karton/crm/v1/web_form_service.grpc.pb.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/v1/audit_service.grpc.pb.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -106,6 +108,23 @@ class CrmTest : public ::testing::Test {
       EXPECT_TRUE(identity_->AddTeamMember(As().get(), add, &updated).ok());
     }
     return team.id();
+  }
+
+  // The fields the audit trail lists as changed by updates of a record.
+  std::set<std::string> UpdatedFields(const std::string& resource_type, std::int64_t id) {
+    kv1::ListAuditEntriesRequest audit;
+    audit.set_resource_type(resource_type);
+    audit.set_resource_id(id);
+    kv1::ListAuditEntriesResponse entries;
+    const auto status =
+        kv1::AuditService::NewStub(channel_)->ListAuditEntries(As().get(), audit, &entries);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::set<std::string> fields;
+    for (const auto& entry : entries.audit_entries()) {
+      if (entry.action() != kv1::AUDIT_ACTION_UPDATE) continue;
+      for (const auto& change : entry.changes()) fields.insert(change.field());
+    }
+    return fields;
   }
 
   // A "contact" form: name, email (required), phone, message; categories

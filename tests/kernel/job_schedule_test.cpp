@@ -41,11 +41,23 @@ TEST(RetryDelay, DoublesUpToAnHour) {
   EXPECT_EQ(RetryDelay(1000), 3600s);
 }
 
-TEST(KernelClock, MovesOnlyWhenAsked) {
+// Real time until asked, then exactly as far ahead as asked: a clock that
+// ignored Advance, or moved twice, fails here.
+TEST(KernelClock, FollowsRealTimeAndMovesExactlyAsFarAsAsked) {
+  using namespace std::chrono_literals;
+  const auto ahead_of_real_time = [](const KernelClock& clock) {
+    return clock.Now() - std::chrono::system_clock::now();
+  };
   KernelClock clock(true);
-  const auto before = clock.Now();
+  EXPECT_TRUE(clock.Movable());
+  EXPECT_FALSE(KernelClock(false).Movable());
+  EXPECT_LT(std::chrono::abs(ahead_of_real_time(clock)), 1s);
   clock.Advance(std::chrono::hours(24 * 180));
-  EXPECT_GE(clock.Now() - before, std::chrono::hours(24 * 180));
+  EXPECT_GT(ahead_of_real_time(clock), std::chrono::hours(24 * 180) - 1s);
+  EXPECT_LT(ahead_of_real_time(clock), std::chrono::hours(24 * 180) + 1s);
+  clock.Advance(90min);
+  EXPECT_GT(ahead_of_real_time(clock), std::chrono::hours(24 * 180) + 90min - 1s);
+  EXPECT_LT(ahead_of_real_time(clock), std::chrono::hours(24 * 180) + 90min + 1s);
 }
 
 }  // namespace

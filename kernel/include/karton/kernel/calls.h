@@ -57,6 +57,10 @@ std::unique_ptr<grpc::ClientContext> CallContext(
 // The same for kartond's own work (jobs, event handlers): CallAsKernel.
 std::unique_ptr<grpc::ClientContext> KernelCallContext(
     std::chrono::milliseconds limit = kDefaultCallLimit);
+// For code that runs both ways: CallContext(*from) when serving a call,
+// KernelCallContext() when `from` is null.
+std::unique_ptr<grpc::ClientContext> CallContextFor(
+    const grpc::ServerContext* from, std::chrono::milliseconds limit = kDefaultCallLimit);
 
 // Calls the unary method `method` ("/pkg.Service/Method") with `request` in
 // `context` and parses the answer into `response` (any generated message

@@ -5,9 +5,7 @@
 // the event's changed-field list.
 //
 //   std::vector<std::string> paths;
-//   if (auto status = kernel::UpdatePaths(request->has_update_mask() ? &request->update_mask()
-//                                                                    : nullptr,
-//                                         request->note(), IsUpdatableNoteField, paths);
+//   if (auto status = kernel::UpdatePaths(*request, request->note(), {"text", "pinned"}, paths);
 //       !status.ok()) return status;
 //   ... stored = Find(...) in the transaction ...
 //   if (auto status = kernel::CheckEtag("note", id, request->note().etag(), stored->etag());
@@ -45,6 +43,17 @@ using UpdatableField = std::function<bool(const std::string& name)>;
 // or empty) every updatable field `change` sets. An update that changes
 // nothing is INVALID_ARGUMENT too.
 grpc::Status UpdatePaths(const google::protobuf::FieldMask* mask,
+                         const google::protobuf::Message& change, const UpdatableField& updatable,
+                         std::vector<std::string>& paths);
+
+// The same for an update request whose `update_mask` field (a FieldMask,
+// read by reflection) may name the fields `updatable` lists or allows:
+//   kernel::UpdatePaths(*request, request->note(), {"text", "pinned"}, paths)
+grpc::Status UpdatePaths(const google::protobuf::Message& request,
+                         const google::protobuf::Message& change,
+                         std::initializer_list<std::string_view> updatable,
+                         std::vector<std::string>& paths);
+grpc::Status UpdatePaths(const google::protobuf::Message& request,
                          const google::protobuf::Message& change, const UpdatableField& updatable,
                          std::vector<std::string>& paths);
 

@@ -95,5 +95,34 @@ function(karton_add_module name)
   target_link_options(${ARG_TARGET} PRIVATE -Wl,--no-undefined)
   if(is_product_module)
     set_property(GLOBAL APPEND PROPERTY KARTON_PRODUCT_MODULE_TARGETS ${ARG_TARGET})
+    karton_add_module_tests(${name} LINK ${ARG_LINK})
+  endif()
+endfunction()
+
+# A module's own tests, beside its code, found by name:
+#   *_test.cpp    unit tests (no database): <module>_unit_tests, label unit
+#   *_pgtest.cpp  database tests on a throwaway PostgreSQL
+#                 (tests/harness/throwaway_postgres.h): <module>_pg_tests, label pg
+# Both link the module's LINK libraries (its code) and karton::kernel_testing
+# (FakeModuleContext). karton_add_module calls this for the product modules.
+function(karton_add_module_tests name)
+  cmake_parse_arguments(ARG "" "" "LINK" ${ARGN})
+  file(GLOB unit_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
+  file(GLOB pg_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_pgtest.cpp)
+  if(unit_sources)
+    add_executable(${name}_unit_tests ${unit_sources})
+    target_link_libraries(${name}_unit_tests PRIVATE ${ARG_LINK} karton::kernel_testing
+                                                     GTest::gtest_main karton::warnings)
+    gtest_discover_tests(${name}_unit_tests DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit)
+    set_property(GLOBAL APPEND PROPERTY KARTON_MODULE_TEST_TARGETS ${name}_unit_tests)
+  endif()
+  if(pg_sources)
+    add_executable(${name}_pg_tests ${pg_sources})
+    target_link_libraries(${name}_pg_tests PRIVATE ${ARG_LINK} karton::kernel_testing
+                                                   karton_test_harness GTest::gtest_main
+                                                   karton::warnings)
+    gtest_discover_tests(${name}_pg_tests DISCOVERY_MODE PRE_TEST PROPERTIES LABELS pg
+                         ENVIRONMENT KARTON_ABORT_ON_CONNECTION_HAZARD=1)
+    set_property(GLOBAL APPEND PROPERTY KARTON_MODULE_TEST_TARGETS ${name}_pg_tests)
   endif()
 endfunction()

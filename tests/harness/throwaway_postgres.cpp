@@ -5,9 +5,14 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
+#include "kernel_migrations.h"
+#include "migrator.h"
 #include "postgres_cluster.h"
 
 namespace karton::testing {
@@ -76,6 +81,27 @@ std::string QueryScalar(const std::string& conninfo, const std::string& sql) {
   }
   if (PQntuples(result.get()) == 0) return "";
   return PQgetvalue(result.get(), 0, 0);
+}
+
+void ApplyShippedSchemas(kernel::Database& database, const std::vector<std::string>& modules) {
+  std::vector<kernel::ModuleMigrations> migrations{kernel::KernelMigrations()};
+  const auto schema_root = std::filesystem::path(KARTON_TEST_SOURCE_DIR).parent_path() / "schema";
+  for (const auto& module : modules) {
+    kernel::ModuleMigrations shipped{module, {}};
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(schema_root / module)) {
+      if (entry.path().extension() == ".sql") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      shipped.files.push_back({file.filename().string(), text.str()});
+    }
+    migrations.push_back(std::move(shipped));
+  }
+  kernel::Migrator(database).Apply(migrations);
 }
 
 }  // namespace karton::testing

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "temporary_directory.h"
 
 namespace karton::kernel {
+class Database;
 class PostgresCluster;
-}
+}  // namespace karton::kernel
 
 namespace karton::testing {
 
@@ -45,5 +47,10 @@ std::string DatabaseNameForCurrentTest();
 // Runs SQL on `conninfo` and returns the first column of the first row (or
 // "" when there is none). Throws std::runtime_error on an SQL error.
 std::string QueryScalar(const std::string& conninfo, const std::string& sql);
+
+// Applies the kernel's migrations and then those shipped in schema/<module>/
+// of each of `modules` (in dependency order), as kartond would: what a
+// module's database tests start from.
+void ApplyShippedSchemas(kernel::Database& database, const std::vector<std::string>& modules);
 
 }  // namespace karton::testing

@@ -99,7 +99,7 @@ function(karton_add_module name)
   endif()
 endfunction()
 
-# A module's own tests, beside its code, found by name:
+# A module's own tests, beside its code (in any of its folders), found by name:
 #   *_test.cpp    unit tests (no database): <module>_unit_tests, label unit
 #   *_pgtest.cpp  database tests on a throwaway PostgreSQL
 #                 (tests/harness/throwaway_postgres.h): <module>_pg_tests, label pg
@@ -107,8 +107,8 @@ endfunction()
 # (FakeModuleContext). karton_add_module calls this for the product modules.
 function(karton_add_module_tests name)
   cmake_parse_arguments(ARG "" "" "LINK" ${ARGN})
-  file(GLOB unit_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
-  file(GLOB pg_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_pgtest.cpp)
+  file(GLOB_RECURSE unit_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
+  file(GLOB_RECURSE pg_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_pgtest.cpp)
   if(unit_sources)
     add_executable(${name}_unit_tests ${unit_sources})
     target_link_libraries(${name}_unit_tests PRIVATE ${ARG_LINK} karton::kernel_testing

@@ -5,20 +5,20 @@
 
 #include <stdexcept>
 
-#include "activity_service.h"
-#include "assignment_rule_service.h"
+#include "activities/activity_service.h"
 #include "customer_overview_service.h"
 #include "demo_data.h"
 #include "event_handlers.h"
+#include "forms/web_form_pages.h"
+#include "forms/web_form_service.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
-#include "lead_service.h"
-#include "opportunity_service.h"
+#include "leads/assignment_rule_service.h"
+#include "leads/lead_service.h"
+#include "leads/routing.h"
 #include "personal_data_service.h"
+#include "pipeline/opportunity_service.h"
 #include "record_access_service.h"
-#include "routing.h"
-#include "web_form_pages.h"
-#include "web_form_service.h"
 
 namespace karton::crm {
 namespace {

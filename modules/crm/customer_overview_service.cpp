@@ -5,16 +5,16 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
 #include "karton/common/v1/customer_overview.pb.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_repository.h"
-#include "lead_service.h"
-#include "opportunity_repository.h"
+#include "leads/lead_repository.h"
+#include "leads/lead_service.h"
+#include "pipeline/opportunity_repository.h"
 
 namespace karton::crm {
 namespace {
@@ -48,7 +48,8 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     // The card decides: a partner the caller may not see has no overview.
     pv1::GetPartnerRequest get;
     get.set_id(request->partner_id());
-    if (auto status = partners->GetPartner(kernel::CallContext(*context, kOverviewCallLimit).get(), get, response->mutable_partner());
+    if (auto status = partners->GetPartner(kernel::CallContext(*context, kOverviewCallLimit).get(),
+                                           get, response->mutable_partner());
         !status.ok()) {
       return status;
     }
@@ -56,7 +57,8 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     contacts.set_partner_id(request->partner_id());
     contacts.set_page_size(100);
     pv1::ListContactsResponse listed_contacts;
-    if (auto status = partners->ListContacts(kernel::CallContext(*context, kOverviewCallLimit).get(), contacts, &listed_contacts);
+    if (auto status = partners->ListContacts(
+            kernel::CallContext(*context, kOverviewCallLimit).get(), contacts, &listed_contacts);
         !status.ok()) {
       return status;
     }
@@ -65,7 +67,8 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     timeline.set_partner_id(request->partner_id());
     timeline.set_page_size(kListed);
     pv1::ListTimelineResponse listed_timeline;
-    if (auto status = partners->ListTimeline(kernel::CallContext(*context, kOverviewCallLimit).get(), timeline, &listed_timeline);
+    if (auto status = partners->ListTimeline(
+            kernel::CallContext(*context, kOverviewCallLimit).get(), timeline, &listed_timeline);
         !status.ok()) {
       return status;
     }

@@ -6,17 +6,17 @@
 
 #include <stdexcept>
 
-#include "activity_repository.h"
-#include "assignment_rule_repository.h"
+#include "activities/activity_repository.h"
+#include "forms/web_form_repository.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_repository.h"
-#include "opportunity_repository.h"
-#include "pipeline_repository.h"
-#include "web_form_repository.h"
+#include "leads/assignment_rule_repository.h"
+#include "leads/lead_repository.h"
+#include "pipeline/opportunity_repository.h"
+#include "pipeline/pipeline_repository.h"
 
 namespace karton::crm {
 namespace {
@@ -42,7 +42,8 @@ std::int64_t DemoUser(kv1::IdentityService::Stub& identity, const std::string& n
   request.mutable_user()->add_roles(role);
   request.set_request_id("crm.demo.user." + email);
   kv1::User user;
-  Check(identity.CreateUser(kernel::KernelCallContext(kDemoCallLimit).get(), request, &user), "user " + email);
+  Check(identity.CreateUser(kernel::KernelCallContext(kDemoCallLimit).get(), request, &user),
+        "user " + email);
   return user.id();
 }
 
@@ -52,13 +53,15 @@ std::int64_t DemoTeam(kv1::IdentityService::Stub& identity, const std::string& n
   request.mutable_team()->set_name(name);
   request.set_request_id("crm.demo.team." + name);
   kv1::Team team;
-  Check(identity.CreateTeam(kernel::KernelCallContext(kDemoCallLimit).get(), request, &team), "team " + name);
+  Check(identity.CreateTeam(kernel::KernelCallContext(kDemoCallLimit).get(), request, &team),
+        "team " + name);
   for (const auto member : members) {
     kv1::AddTeamMemberRequest add;
     add.set_team_id(team.id());
     add.set_user_id(member);
     kv1::Team updated;
-    Check(identity.AddTeamMember(kernel::KernelCallContext(kDemoCallLimit).get(), add, &updated), "team member");
+    Check(identity.AddTeamMember(kernel::KernelCallContext(kDemoCallLimit).get(), add, &updated),
+          "team member");
   }
   return team.id();
 }
@@ -91,7 +94,8 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
   confirmation.set_request_id("crm.demo.template.confirmation");
   messaging::v1::Template stored_template;
   Check(messaging::v1::MessagingService::NewStub(context.Channel())
-            ->CreateTemplate(kernel::KernelCallContext(kDemoCallLimit).get(), confirmation, &stored_template),
+            ->CreateTemplate(kernel::KernelCallContext(kDemoCallLimit).get(), confirmation,
+                             &stored_template),
         "confirmation template");
 
   v1::WebForm form;

@@ -9,7 +9,8 @@
 
 #include <optional>
 
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
+#include "forms/web_form_repository.h"
 #include "karton/crm/v1/activity.pb.h"
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/calls.h"
@@ -19,9 +20,8 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_repository.h"
-#include "opportunity_repository.h"
-#include "web_form_repository.h"
+#include "leads/lead_repository.h"
+#include "pipeline/opportunity_repository.h"
 
 namespace karton::crm {
 namespace {

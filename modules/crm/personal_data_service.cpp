@@ -2,7 +2,7 @@
 
 #include <soci/soci.h>
 
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -10,7 +10,7 @@
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/proto_json.h"
-#include "lead_repository.h"
+#include "leads/lead_repository.h"
 #include "scope.h"
 
 namespace karton::crm {

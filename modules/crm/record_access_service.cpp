@@ -1,11 +1,11 @@
 #include "record_access_service.h"
 
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
-#include "lead_repository.h"
-#include "opportunity_repository.h"
+#include "leads/lead_repository.h"
+#include "pipeline/opportunity_repository.h"
 #include "scope.h"
 
 namespace karton::crm {

@@ -18,7 +18,7 @@
 #include "karton/kernel/http.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/rate_limit.h"
-#include "lead_intake.h"
+#include "leads/lead_intake.h"
 
 namespace karton::crm {
 

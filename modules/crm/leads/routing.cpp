@@ -1,11 +1,11 @@
-#include "routing.h"
+#include "leads/routing.h"
 
 #include <fmt/format.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include "assignment_rule_repository.h"
 #include "karton/kernel/prepared_query.h"
+#include "leads/assignment_rule_repository.h"
 
 namespace karton::crm {
 namespace {

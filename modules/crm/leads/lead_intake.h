@@ -9,7 +9,7 @@
 
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/module.h"
-#include "routing.h"
+#include "leads/routing.h"
 
 namespace karton::crm {
 

@@ -1,4 +1,4 @@
-#include "assignment_rule_repository.h"
+#include "leads/assignment_rule_repository.h"
 
 #include <soci/soci.h>
 

@@ -14,7 +14,7 @@
 #include "karton/kernel/access.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/testing/fake_module_context.h"
-#include "lead_repository.h"
+#include "leads/lead_repository.h"
 #include "scope.h"
 #include "throwaway_postgres.h"
 

@@ -1,4 +1,4 @@
-#include "pipeline_repository.h"
+#include "pipeline/pipeline_repository.h"
 
 #include <soci/soci.h>
 

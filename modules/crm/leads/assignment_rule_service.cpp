@@ -1,15 +1,15 @@
-#include "assignment_rule_service.h"
+#include "leads/assignment_rule_service.h"
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 
-#include "assignment_rule_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
-#include "lead_rules.h"
-#include "lead_service.h"
+#include "leads/assignment_rule_repository.h"
+#include "leads/lead_rules.h"
+#include "leads/lead_service.h"
 
 namespace karton::crm {
 

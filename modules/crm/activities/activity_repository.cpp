@@ -1,4 +1,4 @@
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,4 +1,4 @@
-#include "opportunity_repository.h"
+#include "pipeline/opportunity_repository.h"
 
 #include <soci/soci.h>
 

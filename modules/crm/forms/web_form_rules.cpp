@@ -1,4 +1,4 @@
-#include "web_form_rules.h"
+#include "forms/web_form_rules.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "karton/kernel/http.h"
-#include "lead_rules.h"
+#include "leads/lead_rules.h"
 
 namespace karton::crm {
 namespace {

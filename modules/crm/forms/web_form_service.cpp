@@ -1,4 +1,4 @@
-#include "web_form_service.h"
+#include "forms/web_form_service.h"
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "forms/web_form_repository.h"
+#include "forms/web_form_rules.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -15,9 +17,7 @@
 #include "karton/kernel/updates.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
-#include "lead_service.h"
-#include "web_form_repository.h"
-#include "web_form_rules.h"
+#include "leads/lead_service.h"
 
 namespace karton::crm {
 

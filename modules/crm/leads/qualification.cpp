@@ -17,10 +17,10 @@
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_repository.h"
-#include "lead_rules.h"
-#include "lead_service.h"
-#include "opportunity_service.h"
+#include "leads/lead_repository.h"
+#include "leads/lead_rules.h"
+#include "leads/lead_service.h"
+#include "pipeline/opportunity_service.h"
 
 namespace karton::crm {
 namespace {
@@ -67,7 +67,8 @@ std::int64_t FirstWithFilter(pv1::PartnerService::Stub& partners, const grpc::Se
   request.set_filter(filter);
   request.set_page_size(1);
   pv1::ListPartnersResponse response;
-  status = partners.ListPartners(kernel::CallContext(caller, kPartnersCallLimit).get(), request, &response);
+  status = partners.ListPartners(kernel::CallContext(caller, kPartnersCallLimit).get(), request,
+                                 &response);
   if (!status.ok() || response.partners_size() == 0) return 0;
   return response.partners(0).id();
 }
@@ -83,7 +84,8 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
     pv1::GetPartnerRequest request;
     request.set_id(given);
     pv1::Partner partner;
-    match.status = partners->GetPartner(kernel::CallContext(caller, kPartnersCallLimit).get(), request, &partner);
+    match.status = partners->GetPartner(kernel::CallContext(caller, kPartnersCallLimit).get(),
+                                        request, &partner);
     if (match.status.error_code() == grpc::StatusCode::NOT_FOUND) {
       match.status = kernel::InvalidField("partner_id", match.status.error_message());
     }
@@ -121,7 +123,8 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
     request.set_query(name);
     request.set_page_size(5);
     pv1::SearchPartnersResponse found;
-    match.status = partners->SearchPartners(kernel::CallContext(caller, kPartnersCallLimit).get(), request, &found);
+    match.status = partners->SearchPartners(kernel::CallContext(caller, kPartnersCallLimit).get(),
+                                            request, &found);
     if (!match.status.ok()) return match;
     double best = 0;
     auto lease = context.Db().Acquire();
@@ -159,7 +162,8 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
   }
   partner->set_owner_user_id(lead.assigned_user_id());
   pv1::Partner created;
-  match.status = partners->CreatePartner(kernel::CallContext(caller, kPartnersCallLimit).get(), create, &created);
+  match.status = partners->CreatePartner(kernel::CallContext(caller, kPartnersCallLimit).get(),
+                                         create, &created);
   if (match.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // The partner's checks are stricter (a tax number's check digit, say):
     // name the lead's field the value came from.
@@ -185,7 +189,8 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
     if (!lead.phone().empty()) contact.mutable_contact()->add_phones(lead.phone());
     contact.mutable_contact()->set_primary(true);
     pv1::Contact stored;
-    const auto status = partners->CreateContact(kernel::CallContext(caller, kPartnersCallLimit).get(), contact, &stored);
+    const auto status = partners->CreateContact(
+        kernel::CallContext(caller, kPartnersCallLimit).get(), contact, &stored);
     if (!status.ok()) {
       context.Log().warn("lead {}: partner {} created, its contact not: {}", lead.id(),
                          created.id(), status.error_message());

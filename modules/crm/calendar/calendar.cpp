@@ -11,8 +11,8 @@
 
 #include <memory>
 
-#include "activity_repository.h"
-#include "activity_service.h"
+#include "activities/activity_repository.h"
+#include "activities/activity_service.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"

@@ -1,4 +1,4 @@
-#include "lead_service.h"
+#include "leads/lead_service.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
@@ -11,8 +11,8 @@
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/transaction.h"
 #include "karton/kernel/updates.h"
-#include "lead_repository.h"
-#include "lead_rules.h"
+#include "leads/lead_repository.h"
+#include "leads/lead_rules.h"
 
 namespace karton::crm {
 namespace {

@@ -1,13 +1,13 @@
 // Unit tests of the CRM's pure rules: form definitions, submissions, the
 // HTML they render, routing rule matching and lead checks.
-#include "web_form_rules.h"
+#include "forms/web_form_rules.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "lead_rules.h"
-#include "routing.h"
+#include "leads/lead_rules.h"
+#include "leads/routing.h"
 
 namespace karton::crm {
 namespace {

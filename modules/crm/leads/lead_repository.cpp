@@ -1,4 +1,4 @@
-#include "lead_repository.h"
+#include "leads/lead_repository.h"
 
 #include <soci/soci.h>
 

@@ -1,9 +1,9 @@
-#include "lead_intake.h"
+#include "leads/lead_intake.h"
 
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include "lead_repository.h"
+#include "leads/lead_repository.h"
 
 namespace karton::crm {
 

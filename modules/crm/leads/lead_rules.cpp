@@ -1,4 +1,4 @@
-#include "lead_rules.h"
+#include "leads/lead_rules.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>

@@ -1,4 +1,4 @@
-#include "opportunity_service.h"
+#include "pipeline/opportunity_service.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -18,10 +18,10 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_rules.h"
-#include "lead_service.h"
-#include "opportunity_repository.h"
-#include "pipeline_repository.h"
+#include "leads/lead_rules.h"
+#include "leads/lead_service.h"
+#include "pipeline/opportunity_repository.h"
+#include "pipeline/pipeline_repository.h"
 
 namespace karton::crm {
 namespace {

@@ -1,4 +1,4 @@
-#include "activity_service.h"
+#include "activities/activity_service.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
@@ -8,7 +8,7 @@
 
 #include <set>
 
-#include "activity_repository.h"
+#include "activities/activity_repository.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -16,10 +16,10 @@
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/updates.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "lead_repository.h"
-#include "lead_rules.h"
-#include "lead_service.h"
-#include "opportunity_repository.h"
+#include "leads/lead_repository.h"
+#include "leads/lead_rules.h"
+#include "leads/lead_service.h"
+#include "pipeline/opportunity_repository.h"
 
 namespace karton::crm {
 namespace {

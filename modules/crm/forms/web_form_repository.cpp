@@ -1,4 +1,4 @@
-#include "web_form_repository.h"
+#include "forms/web_form_repository.h"
 
 #include <soci/soci.h>
 

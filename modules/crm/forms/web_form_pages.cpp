@@ -1,4 +1,4 @@
-#include "web_form_pages.h"
+#include "forms/web_form_pages.h"
 
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -9,12 +9,12 @@
 #include <boost/url/parse_query.hpp>
 #include <optional>
 
+#include "forms/web_form_repository.h"
+#include "forms/web_form_rules.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/network.h"
 #include "karton/kernel/transaction.h"
-#include "web_form_repository.h"
-#include "web_form_rules.h"
 
 namespace karton::crm {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "karton/crm/v1/lead_service.grpc.pb.h"
 #include "karton/kernel/module.h"
-#include "lead_intake.h"
+#include "leads/lead_intake.h"
 
 namespace karton::crm {
 

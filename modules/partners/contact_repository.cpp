@@ -1,5 +1,7 @@
-// The SQL of contacts (partner_repository.h has the declarations and the
-// approach: rows come back as protobuf JSON built by PostgreSQL).
+// The SQL of contacts (rows come back as protobuf JSON built by PostgreSQL,
+// as partner_repository.h explains).
+#include "contact_repository.h"
+
 #include <fmt/format.h>
 #include <soci/soci.h>
 
@@ -7,7 +9,7 @@
 #include <stdexcept>
 
 #include "karton/kernel/proto_json.h"
-#include "partner_repository.h"
+#include "visibility.h"
 
 namespace karton::partners::repository {
 namespace {

@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
+#include "contact_repository.h"
 #include "karton/kernel/pagination.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
 

@@ -1,4 +1,6 @@
-// The SQL of documents (partner_repository.h has the declarations).
+// The SQL of documents.
+#include "document_repository.h"
+
 #include <libpq-fe.h>
 #include <soci/soci.h>
 
@@ -6,7 +8,7 @@
 #include <stdexcept>
 
 #include "karton/kernel/proto_json.h"
-#include "partner_repository.h"
+#include "visibility.h"
 
 namespace karton::partners::repository {
 namespace {

@@ -6,7 +6,10 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "contact_repository.h"
+#include "document_repository.h"
 #include "karton/kernel/pagination.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "record_access.h"
 #include "service_support.h"

@@ -1,8 +1,7 @@
-// The SQL of duplicate detection and merging (partner_repository.h has the
-// declarations).
-#include <soci/soci.h>
+// The SQL of duplicate detection and merging.
+#include "duplicate_repository.h"
 
-#include "partner_repository.h"
+#include <soci/soci.h>
 
 namespace karton::partners::repository {
 namespace {

@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "contact_repository.h"
 #include "csv_io.h"
 #include "import_repository.h"
 #include "import_rows.h"
@@ -28,6 +29,7 @@
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/proto_json.h"
 #include "partner_filter.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
 #include "validation.h"

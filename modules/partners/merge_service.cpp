@@ -7,8 +7,10 @@
 #include <limits>
 #include <map>
 
+#include "duplicate_repository.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/pagination.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
 

@@ -1,8 +1,7 @@
-// The SQL of personal data erasure (partner_repository.h has the
-// declarations).
-#include <soci/soci.h>
+// The SQL of personal data erasure.
+#include "personal_data_repository.h"
 
-#include "partner_repository.h"
+#include <soci/soci.h>
 
 namespace karton::partners::repository {
 namespace {

@@ -16,6 +16,7 @@
 #include "karton/kernel/updates.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
+#include "visibility.h"
 
 namespace karton::partners {
 

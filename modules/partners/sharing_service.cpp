@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include "karton/kernel/access.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
 

@@ -1,11 +1,13 @@
-// The SQL of the timeline (partner_repository.h has the declarations).
+// The SQL of the timeline.
+#include "timeline_repository.h"
+
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 
 #include <stdexcept>
 
 #include "karton/kernel/proto_json.h"
-#include "partner_repository.h"
+#include "visibility.h"
 
 namespace karton::partners::repository {
 namespace {

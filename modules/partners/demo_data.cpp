@@ -6,11 +6,11 @@
 #include <array>
 #include <stdexcept>
 
-#include "contact_repository.h"
+#include "contacts/contact_repository.h"
 #include "karton/kernel/module.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
-#include "timeline_repository.h"
+#include "timeline/timeline_repository.h"
 #include "visibility.h"
 
 namespace karton::partners {

@@ -11,8 +11,8 @@
 #include <cmath>
 #include <set>
 
-#include "contact_repository.h"
-#include "document_repository.h"
+#include "contacts/contact_repository.h"
+#include "documents/document_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/pagination.h"
@@ -21,7 +21,7 @@
 #include "partner_repository.h"
 #include "partner_rules.h"
 #include "service_support.h"
-#include "timeline_repository.h"
+#include "timeline/timeline_repository.h"
 #include "visibility.h"
 
 namespace karton::partners {

@@ -1,10 +1,10 @@
 // karton.partners.v1.PartnerService: the partner card (docs/partners.md).
 #pragma once
 
+#include "imports/receiving_imports.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/module.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "receiving_imports.h"
 #include "stream_gate.h"
 
 namespace karton::partners {

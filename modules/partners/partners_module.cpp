@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "demo_data.h"
-#include "import_repository.h"
+#include "imports/import_repository.h"
 #include "karton/kernel/database.h"
 #include "partner_service.h"
 

@@ -1,8 +1,8 @@
-#include "import_rows.h"
+#include "imports/import_rows.h"
 
 #include <gtest/gtest.h>
 
-#include "csv_io.h"
+#include "imports/csv_io.h"
 
 namespace karton::partners {
 namespace {

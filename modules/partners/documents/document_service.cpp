@@ -6,8 +6,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include "contact_repository.h"
-#include "document_repository.h"
+#include "contacts/contact_repository.h"
+#include "documents/document_repository.h"
 #include "karton/kernel/pagination.h"
 #include "partner_repository.h"
 #include "partner_service.h"

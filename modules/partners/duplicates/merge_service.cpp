@@ -7,7 +7,7 @@
 #include <limits>
 #include <map>
 
-#include "duplicate_repository.h"
+#include "duplicates/duplicate_repository.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/pagination.h"
 #include "partner_repository.h"

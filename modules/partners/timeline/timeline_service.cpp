@@ -6,13 +6,13 @@
 #include <re2/re2.h>
 #include <soci/soci.h>
 
-#include "contact_repository.h"
+#include "contacts/contact_repository.h"
 #include "karton/kernel/pagination.h"
 #include "partner_repository.h"
 #include "partner_service.h"
 #include "record_access.h"
 #include "service_support.h"
-#include "timeline_repository.h"
+#include "timeline/timeline_repository.h"
 
 namespace karton::partners {
 

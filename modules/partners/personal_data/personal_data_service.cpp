@@ -7,16 +7,16 @@
 #include <cctype>
 #include <chrono>
 
-#include "contact_repository.h"
-#include "document_repository.h"
+#include "contacts/contact_repository.h"
+#include "documents/document_repository.h"
 #include "karton/common/v1/personal_data.pb.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/v1/audit_service.pb.h"
 #include "partner_repository.h"
 #include "partner_service.h"
-#include "personal_data_repository.h"
+#include "personal_data/personal_data_repository.h"
 #include "service_support.h"
-#include "timeline_repository.h"
+#include "timeline/timeline_repository.h"
 
 namespace karton::partners {
 namespace {

@@ -1,6 +1,6 @@
 // The SQL of contacts (rows come back as protobuf JSON built by PostgreSQL,
 // as partner_repository.h explains).
-#include "contact_repository.h"
+#include "contacts/contact_repository.h"
 
 #include <fmt/format.h>
 #include <soci/soci.h>

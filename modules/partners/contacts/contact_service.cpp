@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
-#include "contact_repository.h"
+#include "contacts/contact_repository.h"
 #include "karton/kernel/pagination.h"
 #include "partner_repository.h"
 #include "partner_service.h"

@@ -1,9 +1,9 @@
-#include "receiving_imports.h"
+#include "imports/receiving_imports.h"
 
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include "import_repository.h"
+#include "imports/import_repository.h"
 
 namespace karton::partners {
 

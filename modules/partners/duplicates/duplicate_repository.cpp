@@ -1,5 +1,5 @@
 // The SQL of duplicate detection and merging.
-#include "duplicate_repository.h"
+#include "duplicates/duplicate_repository.h"
 
 #include <soci/soci.h>
 

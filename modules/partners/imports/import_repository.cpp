@@ -1,4 +1,4 @@
-#include "import_repository.h"
+#include "imports/import_repository.h"
 
 #include <fmt/format.h>
 #include <soci/soci.h>

@@ -1,4 +1,4 @@
-#include "import_rows.h"
+#include "imports/import_rows.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>

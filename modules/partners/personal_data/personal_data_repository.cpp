@@ -1,5 +1,5 @@
 // The SQL of personal data erasure.
-#include "personal_data_repository.h"
+#include "personal_data/personal_data_repository.h"
 
 #include <soci/soci.h>
 

@@ -1,5 +1,5 @@
 // The SQL of documents.
-#include "document_repository.h"
+#include "documents/document_repository.h"
 
 #include <libpq-fe.h>
 #include <soci/soci.h>

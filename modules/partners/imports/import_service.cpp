@@ -21,10 +21,10 @@
 #include <boost/json.hpp>
 #include <optional>
 
-#include "contact_repository.h"
-#include "csv_io.h"
-#include "import_repository.h"
-#include "import_rows.h"
+#include "contacts/contact_repository.h"
+#include "imports/csv_io.h"
+#include "imports/import_repository.h"
+#include "imports/import_rows.h"
 #include "karton/kernel/copy.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/proto_json.h"

@@ -1,5 +1,5 @@
 // The SQL of the timeline.
-#include "timeline_repository.h"
+#include "timeline/timeline_repository.h"
 
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>

@@ -1,4 +1,4 @@
-#include "csv_io.h"
+#include "imports/csv_io.h"
 
 #include <csv.h>
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
-#include "sms_delivery.h"
+#include "delivery/sms_delivery.h"
 
 namespace karton::messaging {
 

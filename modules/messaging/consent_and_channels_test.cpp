@@ -8,10 +8,10 @@
 #include <chrono>
 
 #include "addresses.h"
-#include "letters.h"
-#include "rate_limiter.h"
-#include "sms_delivery.h"
-#include "unsubscribe_token.h"
+#include "consent/unsubscribe_token.h"
+#include "delivery/rate_limiter.h"
+#include "delivery/sms_delivery.h"
+#include "letters/letters.h"
 
 namespace karton::messaging {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <soci/soci.h>
 
-#include "consent.h"
+#include "consent/consent.h"
 #include "demo_data.h"
 #include "event_handlers.h"
 #include "karton/kernel/database.h"

@@ -7,9 +7,9 @@
 #include <memory>
 #include <optional>
 
-#include "delivery_job.h"
+#include "consent/unsubscribe_token.h"
+#include "delivery/delivery_job.h"
 #include "karton/kernel/module.h"
-#include "unsubscribe_token.h"
 
 namespace karton::messaging {
 

@@ -12,16 +12,16 @@
 #include <boost/json.hpp>
 
 #include "addresses.h"
+#include "delivery/sms_delivery.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/updates.h"
-#include "letters.h"
+#include "letters/letters.h"
 #include "message_repository.h"
 #include "recipient.h"
-#include "sms_delivery.h"
-#include "template_engine.h"
+#include "templates/template_engine.h"
 
 namespace karton::messaging {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "delivery_job.h"
+#include "consent/unsubscribe_token.h"
+#include "delivery/delivery_job.h"
 #include "karton/kernel/module.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
-#include "unsubscribe_token.h"
 
 namespace karton::messaging {
 

@@ -49,7 +49,8 @@ ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
     pv1::GetContactRequest request;
     request.set_id(recipient.contact_id());
     pv1::Contact contact;
-    if (auto status = partners->GetContact(kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &contact);
+    if (auto status = partners->GetContact(kernel::CallContextFor(caller, kPartnersCallLimit).get(),
+                                           request, &contact);
         !status.ok()) {
       resolved.status = FieldOrStatus(status, "recipient.contact_id");
       return resolved;
@@ -73,7 +74,8 @@ ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
     pv1::GetPartnerRequest request;
     request.set_id(resolved.partner_id);
     pv1::Partner partner;
-    if (auto status = partners->GetPartner(kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &partner);
+    if (auto status = partners->GetPartner(kernel::CallContextFor(caller, kPartnersCallLimit).get(),
+                                           request, &partner);
         !status.ok()) {
       resolved.status = FieldOrStatus(status, "recipient.partner_id");
       return resolved;

@@ -4,7 +4,7 @@
 // message that names the option.
 #pragma once
 
-#include "delivery_job.h"
+#include "delivery/delivery_job.h"
 
 namespace karton::messaging {
 

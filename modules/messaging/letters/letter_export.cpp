@@ -7,7 +7,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
-#include "letters.h"
+#include "letters/letters.h"
 #include "message_repository.h"
 #include "messaging_service.h"
 

@@ -1,4 +1,4 @@
-#include "rate_limiter.h"
+#include "delivery/rate_limiter.h"
 
 #include <algorithm>
 #include <thread>

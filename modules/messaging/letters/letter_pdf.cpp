@@ -1,4 +1,4 @@
-#include "letter_pdf.h"
+#include "letters/letter_pdf.h"
 
 #include <cairo-pdf.h>
 #include <cairo.h>

@@ -1,4 +1,4 @@
-#include "email_delivery.h"
+#include "delivery/email_delivery.h"
 
 #include <curl/curl.h>
 #include <fmt/chrono.h>

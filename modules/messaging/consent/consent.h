@@ -5,11 +5,11 @@
 
 #include <cstdint>
 
+#include "consent/unsubscribe_token.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/module.h"
 #include "karton/messaging/v1/message.pb.h"
-#include "unsubscribe_token.h"
 
 namespace soci {
 class session;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "delivery_outcome.h"
+#include "delivery/delivery_outcome.h"
 
 namespace karton::messaging {
 

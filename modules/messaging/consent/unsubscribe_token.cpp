@@ -1,4 +1,4 @@
-#include "unsubscribe_token.h"
+#include "consent/unsubscribe_token.h"
 
 #include <fmt/format.h>
 #include <sodium.h>

@@ -1,4 +1,4 @@
-#include "consent.h"
+#include "consent/consent.h"
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>

@@ -7,7 +7,7 @@
 
 #include "karton/common/v1/address.pb.h"
 #include "karton/kernel/clock.h"
-#include "letter_pdf.h"
+#include "letters/letter_pdf.h"
 
 namespace karton::messaging {
 

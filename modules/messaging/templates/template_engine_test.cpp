@@ -1,4 +1,4 @@
-#include "template_engine.h"
+#include "templates/template_engine.h"
 
 #include <gtest/gtest.h>
 

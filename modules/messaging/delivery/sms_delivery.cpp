@@ -1,4 +1,4 @@
-#include "sms_delivery.h"
+#include "delivery/sms_delivery.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
-#include "email_delivery.h"
+#include "delivery/email_delivery.h"
 
 namespace karton::messaging {
 namespace {

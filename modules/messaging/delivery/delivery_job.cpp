@@ -1,4 +1,4 @@
-#include "delivery_job.h"
+#include "delivery/delivery_job.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
@@ -12,7 +12,7 @@
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "letters.h"
+#include "letters/letters.h"
 #include "message_repository.h"
 
 namespace karton::messaging {

@@ -14,12 +14,12 @@
 #include <optional>
 #include <string>
 
-#include "email_delivery.h"
+#include "consent/unsubscribe_token.h"
+#include "delivery/email_delivery.h"
+#include "delivery/rate_limiter.h"
+#include "delivery/sms_delivery.h"
 #include "karton/kernel/module.h"
 #include "karton/messaging/v1/message.pb.h"
-#include "rate_limiter.h"
-#include "sms_delivery.h"
-#include "unsubscribe_token.h"
 
 namespace karton::messaging {
 

@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "delivery_outcome.h"
+#include "delivery/delivery_outcome.h"
 
 namespace karton::messaging {
 

@@ -27,6 +27,14 @@ class CrmActivitiesTest : public CrmTest {
   // The server's clock (AdvanceClock by one microsecond tells it).
   google::protobuf::Timestamp Now() { return Advance(std::chrono::microseconds(1)); }
 
+  // Whether kartond has done everything due by its clock (`now`), so that
+  // what has not happened yet will not happen by then either.
+  bool NothingIsDueAt(const google::protobuf::Timestamp& now) {
+    return WaitUntilNothingIsDue(
+        conninfo_, std::chrono::system_clock::time_point(
+                       std::chrono::microseconds(TimeUtil::TimestampToMicroseconds(now))));
+  }
+
   google::protobuf::Timestamp Advance(std::chrono::microseconds by) {
     kv1::AdvanceClockRequest request;
     *request.mutable_duration() = TimeUtil::MicrosecondsToDuration(by.count());
@@ -83,9 +91,8 @@ TEST_F(CrmActivitiesTest, AReminderFiresWhenTheClockPassesIt) {
   EXPECT_EQ(meeting.assigned_user_id(), anna.id);
   EXPECT_EQ(meeting.status(), cv1::ACTIVITY_STATUS_PLANNED);
 
-  // An hour on: not yet.
-  Advance(std::chrono::hours(1));
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // An hour on: not yet (kartond has done all that is due by then).
+  ASSERT_TRUE(NothingIsDueAt(Advance(std::chrono::hours(1))));
   EXPECT_TRUE(sink_->Messages().empty());
   // Past the reminder (15 minutes before the start): the email comes.
   Advance(std::chrono::minutes(50));
@@ -104,8 +111,7 @@ TEST_F(CrmActivitiesTest, AReminderFiresWhenTheClockPassesIt) {
   cv1::Activity canceled;
   ASSERT_TRUE(activities_->CancelActivity(As(anna.token).get(), cancel, &canceled).ok());
   EXPECT_EQ(canceled.status(), cv1::ACTIVITY_STATUS_CANCELED);
-  Advance(std::chrono::hours(4));
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(NothingIsDueAt(Advance(std::chrono::hours(4))));
   EXPECT_EQ(sink_->Messages().size(), 1u);
 }
 
@@ -262,9 +268,9 @@ TEST_F(CrmActivitiesTest, CompletingWritesTheTimelineAndTheStaleJobFlagsExactlyT
   EXPECT_EQ(stale.opportunities(1).id(), deals[2].id());
 
   // The daily job at 07:00 reminds Anna once, listing both.
-  Advance(std::chrono::hours(25));
+  const auto next_morning = Advance(std::chrono::hours(25));
   ASSERT_TRUE(sink_->WaitForMessages(1, std::chrono::seconds(20)));
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(NothingIsDueAt(next_morning));
   int stale_notices = 0;
   for (const auto& mail : sink_->Messages()) {
     if (mail.recipients.at(0) == "anna@karton.example" &&

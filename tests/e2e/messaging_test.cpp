@@ -68,7 +68,7 @@ TEST_F(MessagingTest, ATemplatedEmailReachesThePartnerOnceWithItsUtf8Subject) {
   mv1::Message again;
   ASSERT_TRUE(messaging_->SendMessage(Call().get(), send, &again).ok());
   EXPECT_EQ(again.id(), queued.id());
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_TRUE(WaitUntilNothingIsDue(conninfo_));  // every delivery job has run
   EXPECT_EQ(sink_->Messages().size(), 1u);
 
   mv1::ListMessagesRequest list;

@@ -283,10 +283,10 @@ TEST_F(PersonalDataTest, CommandLineClientExportsAndErases) {
       RunCommand(karton + " partners personal-data erase --partner 1 2>&1");
   EXPECT_NE(missing_exit, 0);
   EXPECT_NE(missing.find("--reason"), std::string::npos) << missing;
-  const auto [neither_exit, neither] =
-      RunCommand(karton + " partners personal-data export 2>&1");
+  const auto [neither_exit, neither] = RunCommand(karton + " partners personal-data export 2>&1");
   EXPECT_NE(neither_exit, 0);
-  EXPECT_NE(neither.find("--partner ID, --contact ID or --email ADDRESS"), std::string::npos) << neither;
+  EXPECT_NE(neither.find("--partner ID, --contact ID or --email ADDRESS"), std::string::npos)
+      << neither;
   const auto [erase_exit, erased] = RunCommand(fmt::format(
       "{} partners personal-data erase --contact {} --reason 'ticket 4411'", karton, bela_.id()));
   EXPECT_EQ(erase_exit, 0) << erased;

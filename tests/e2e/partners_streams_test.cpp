@@ -111,9 +111,9 @@ TEST_F(PartnersStreamsTest, StalledUploadsHoldNoConnectionAndAUserHasFourStreams
   EXPECT_EQ(import.state(), partners::v1::IMPORT_STATE_RECEIVING);
   import_context->TryCancel();
   import_stream->Finish();
-  EXPECT_TRUE(Eventually("SELECT state FROM partners.import WHERE id = " +
-                             std::to_string(import_reply.import().id()),
-                         "failed"));
+  EXPECT_TRUE(Eventually(
+      "SELECT state FROM partners.import WHERE id = " + std::to_string(import_reply.import().id()),
+      "failed"));
   for (std::size_t i = 1; i < stalled.size(); ++i) stalled[i]->context->TryCancel();
   for (std::size_t i = 1; i < stalled.size(); ++i) stalled[i]->writer->Finish();
   EXPECT_TRUE(Eventually("SELECT count(*) FROM partners.document", "1"));

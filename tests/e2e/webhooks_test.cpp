@@ -148,9 +148,15 @@ TEST_F(WebhooksTest, GoneDisablesUntilEnabledAndReplayDeliversAgain) {
   const auto disabled = Get(*kartond, webhook.id());
   EXPECT_EQ(disabled.state(), kernel::v1::WEBHOOK_STATE_DISABLED);
   EXPECT_EQ(disabled.disabled_reason(), "the endpoint answered 410 Gone");
+  const std::string cursor_sql = fmt::format(
+      "SELECT cursor FROM kernel.event_subscription WHERE name = 'webhook.{}'", webhook.id());
+  const std::string cursor_when_disabled = Query(cursor_sql);
   CreateParcel(*kartond, "two");
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three poll intervals
-  EXPECT_EQ(receiver.Requests().size(), 1u);                    // nothing while disabled
+  // Everything else has handled "two" by now; the disabled webhook has not
+  // moved and sent nothing.
+  ASSERT_TRUE(WaitUntilNothingIsDue(conninfo_));
+  EXPECT_EQ(Query(cursor_sql), cursor_when_disabled);
+  EXPECT_EQ(receiver.Requests().size(), 1u);
 
   auto webhooks = WebhookService::NewStub(ChannelTo(*kartond));
   kernel::v1::EnableWebhookRequest enable;

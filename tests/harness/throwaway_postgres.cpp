@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "kernel_migrations.h"
 #include "migrator.h"
@@ -81,6 +83,43 @@ std::string QueryScalar(const std::string& conninfo, const std::string& sql) {
   }
   if (PQntuples(result.get()) == 0) return "";
   return PQgetvalue(result.get(), 0, 0);
+}
+
+bool WaitUntilNothingIsDue(const std::string& conninfo, std::chrono::system_clock::time_point now,
+                           std::chrono::milliseconds timeout) {
+  const long long now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  // A subscription's topics are comma-separated patterns: "a.b.c", "a.*", "*".
+  const std::string pending = fmt::format(
+      "SELECT (SELECT count(*) FROM kernel.job WHERE state = 'running' OR (state = 'scheduled' "
+      "AND run_at <= to_timestamp({} / 1e6))) + (SELECT count(*) FROM kernel.event_outbox) + "
+      "(SELECT count(*) FROM kernel.event_subscription s WHERE s.kind = 'module' AND s.active "
+      "AND EXISTS (SELECT 1 FROM kernel.event e, unnest(string_to_array(s.topics, ',')) AS "
+      "p(pattern) WHERE e.id > s.cursor AND (p.pattern = '*' OR e.topic = p.pattern OR "
+      "(p.pattern LIKE '%.*' AND e.topic LIKE left(p.pattern, -1) || '%'))))",
+      now_us);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (QueryScalar(conninfo, pending) != "0") {
+    if (std::chrono::steady_clock::now() > deadline) {
+      // Say what is still pending, for the failure's reader.
+      std::cerr << "still due: jobs "
+                << QueryScalar(conninfo,
+                               fmt::format("SELECT coalesce(string_agg(module || '.' || kind || "
+                                           "':' || state, ', '), '') FROM kernel.job WHERE state "
+                                           "= 'running' OR (state = 'scheduled' AND run_at <= "
+                                           "to_timestamp({} / 1e6))",
+                                           now_us))
+                << "; outbox " << QueryScalar(conninfo, "SELECT count(*) FROM kernel.event_outbox")
+                << "; subscriptions "
+                << QueryScalar(conninfo,
+                               "SELECT coalesce(string_agg(name || ' at ' || cursor, ', '), '') "
+                               "FROM kernel.event_subscription WHERE kind = 'module' AND active")
+                << std::endl;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
 }
 
 void ApplyShippedSchemas(kernel::Database& database, const std::vector<std::string>& modules) {

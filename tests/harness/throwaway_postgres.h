@@ -4,6 +4,7 @@
 // signal from the kernel (parent-death signal) and shuts itself down.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -47,6 +48,17 @@ std::string DatabaseNameForCurrentTest();
 // Runs SQL on `conninfo` and returns the first column of the first row (or
 // "" when there is none). Throws std::runtime_error on an SQL error.
 std::string QueryScalar(const std::string& conninfo, const std::string& sql);
+
+// Waits up to `timeout` until kartond (on database `conninfo`) has nothing
+// left that is due: no job running or due at `now` (the server's clock: a
+// test that moves it passes the time it moved it to), no event waiting in
+// the outbox, and every module subscription past every event it wants.
+// Then "nothing more happens" can be checked on state instead of by
+// sleeping and hoping the server was quick. False on timeout.
+bool WaitUntilNothingIsDue(
+    const std::string& conninfo,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now(),
+    std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Applies the kernel's migrations and then those shipped in schema/<module>/
 // of each of `modules` (in dependency order), as kartond would: what a

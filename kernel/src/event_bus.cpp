@@ -10,8 +10,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "event_proto.h"
 #include "event_topics.h"
@@ -48,24 +50,22 @@ std::string DescribeFailure(std::exception_ptr failure) {
   }
 }
 
-// Runs a module's handler; what it throws comes back instead.
-std::exception_ptr RunHandler(const EventHandler& handler, const Event& event,
-                              soci::session& session) {
+// Runs a module's handler (either kind); what it throws comes back instead.
+template <class Handler, class... Arguments>
+std::exception_ptr RunHandler(const Handler& handler, Arguments&&... arguments) {
   try {
-    handler(event, session);
+    handler(std::forward<Arguments>(arguments)...);
     return nullptr;
   } catch (...) {
     return std::current_exception();
   }
 }
 
-std::exception_ptr RunCallingHandler(const CallingEventHandler& handler, const Event& event) {
-  try {
-    handler(event);
-    return nullptr;
-  } catch (...) {
-    return std::current_exception();
-  }
+// The delivery loops give their lease back while a calling handler runs
+// and take one again when they next need the database.
+soci::session& SessionOf(Database& database, std::optional<Database::Lease>& lease) {
+  if (!lease) lease.emplace(database.Acquire());
+  return lease->Session();
 }
 
 using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
@@ -699,10 +699,7 @@ bool EventBus::RunRound(Subscription& subscription) {
 
 bool EventBus::RetryParked(Subscription& subscription, std::optional<Database::Lease>& lease) {
   bool progressed = false;
-  auto session = [&]() -> soci::session& {
-    if (!lease) lease.emplace(database_.Acquire());
-    return lease->Session();
-  };
+  auto session = [&]() -> soci::session& { return SessionOf(database_, lease); };
   // Aggregates whose earlier event failed again in this pass -> that event.
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> failed;
   for (const auto& retrying : event_store::RetryingEvents(session(), subscription.id)) {
@@ -727,7 +724,7 @@ bool EventBus::RetryParked(Subscription& subscription, std::optional<Database::L
     if (subscription.calling_handler) {
       // Nothing held while it calls; then unparked if the claim is still ours.
       lease.reset();
-      failure = RunCallingHandler(subscription.calling_handler, event);
+      failure = RunHandler(subscription.calling_handler, event);
       if (!failure) {
         soci::transaction transaction(session());
         if (!event_store::RenewClaim(session(), subscription.id, node_id_,
@@ -776,10 +773,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
                                const event_store::SubscriptionRow& claimed) {
   // Taken again after a calling handler, which runs with no connection held.
   std::optional<Database::Lease> lease(database_.Acquire());
-  auto session = [&]() -> soci::session& {
-    if (!lease) lease.emplace(database_.Acquire());
-    return lease->Session();
-  };
+  auto session = [&]() -> soci::session& { return SessionOf(database_, lease); };
   std::int64_t cursor = claimed.cursor;
   int failures = claimed.consecutive_failures;
   bool progressed = false;
@@ -831,7 +825,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
       // Nothing held while it calls; then the cursor moves if the claim is
       // still ours (at least once: a kartond that took over may run it too).
       lease.reset();
-      failure = RunCallingHandler(subscription.calling_handler, event);
+      failure = RunHandler(subscription.calling_handler, event);
       if (!failure) {
         soci::transaction transaction(session());
         if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {

@@ -96,7 +96,12 @@ std::vector<FoundModule> ScanModulesDirectory(const std::filesystem::path& direc
   for (const auto& path : files) {
     // RTLD_NOW: an unresolved symbol is an error now, not a crash later.
     // RTLD_LOCAL: modules cannot see each other's symbols.
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // RTLD_NODELETE: a module and its proto library stay mapped even when
+    // the module is not selected. Loading a proto library registers its
+    // files in protobuf's process-wide descriptor pool, which keeps pointers
+    // into the library and has no way to forget them: unmapping it would
+    // leave the pool pointing at nothing.
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (handle == nullptr) {
       throw ModuleError(fmt::format("cannot load module file {}: {}", path.string(), dlerror()));
     }

@@ -226,7 +226,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                              [&](const FoundModule& f) { return f.info.name == info.name; });
       ordered.push_back(std::move(*it));
     }
-    found.clear();  // unselected modules are unloaded here
+    found.clear();  // unselected modules are closed here (they stay mapped: RTLD_NODELETE)
     for (const auto& [module, unused] : options.module_options) {
       if (std::none_of(order.begin(), order.end(),
                        [&](const ModuleInfo& info) { return info.name == module; })) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -21,14 +22,25 @@
 
 namespace karton::testing {
 
-std::filesystem::path KartondBinary() { return KARTON_TEST_BINARY_DIR "/bin/kartond"; }
+// The build tree's binaries unless the environment names others: tests of
+// a module built against an installed Karton (the SDK, docs/module-guide.md)
+// get the installed ones from karton_add_module_tests.
+std::filesystem::path EnvironmentPathOr(const char* variable, std::filesystem::path fallback) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? std::filesystem::path(value) : fallback;
+}
+
+std::filesystem::path KartondBinary() {
+  return EnvironmentPathOr("KARTON_KARTOND", KARTON_TEST_BINARY_DIR "/bin/kartond");
+}
 
 std::filesystem::path TestModulesDirectory(const std::string& scenario) {
   return std::filesystem::path(KARTON_TEST_BINARY_DIR "/tests/modules") / scenario;
 }
 
 std::filesystem::path ProductModulesDirectory() {
-  return KARTON_TEST_BINARY_DIR "/lib/karton/modules";
+  return EnvironmentPathOr("KARTON_PRODUCT_MODULES_DIR",
+                           KARTON_TEST_BINARY_DIR "/lib/karton/modules");
 }
 
 KartondProcess::KartondProcess(std::vector<std::string> arguments) {
@@ -213,8 +225,9 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
 }
 
 std::string KartonCommand(const KartondProcess& kartond, const std::filesystem::path& data_dir) {
-  return std::string(KARTON_TEST_BINARY_DIR) + "/bin/karton --server " + kartond.GrpcAddress() +
-         " --data-dir " + data_dir.string();
+  const auto client = EnvironmentPathOr("KARTON_CLIENT", KARTON_TEST_BINARY_DIR "/bin/karton");
+  return client.string() + " --server " + kartond.GrpcAddress() + " --data-dir " +
+         data_dir.string();
 }
 
 }  // namespace karton::testing

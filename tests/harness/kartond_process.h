@@ -13,7 +13,11 @@
 
 namespace karton::testing {
 
-// Paths of the build tree, compiled in by tests/CMakeLists.txt.
+// Paths of the build tree, compiled in by tests/CMakeLists.txt, unless the
+// environment names others: KARTON_KARTOND, KARTON_PRODUCT_MODULES_DIR,
+// KARTON_CLIENT (the karton command). Out of tree, karton_add_module_tests
+// points them at the installed Karton.
+std::filesystem::path EnvironmentPathOr(const char* variable, std::filesystem::path fallback);
 std::filesystem::path KartondBinary();
 std::filesystem::path TestModulesDirectory(const std::string& scenario);
 std::filesystem::path ProductModulesDirectory();

@@ -124,7 +124,12 @@ bool WaitUntilNothingIsDue(const std::string& conninfo, std::chrono::system_cloc
 
 void ApplyShippedSchemas(kernel::Database& database, const std::vector<std::string>& modules) {
   std::vector<kernel::ModuleMigrations> migrations{kernel::KernelMigrations()};
-  const auto schema_root = std::filesystem::path(KARTON_TEST_SOURCE_DIR).parent_path() / "schema";
+  // KARTON_SCHEMA_ROOT: a module built out of tree keeps its own schema/.
+  const char* from_environment = std::getenv("KARTON_SCHEMA_ROOT");
+  const auto schema_root =
+      from_environment != nullptr && *from_environment != '\0'
+          ? std::filesystem::path(from_environment)
+          : std::filesystem::path(KARTON_TEST_SOURCE_DIR).parent_path() / "schema";
   for (const auto& module : modules) {
     kernel::ModuleMigrations shipped{module, {}};
     std::vector<std::filesystem::path> files;

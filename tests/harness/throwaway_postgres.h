@@ -62,7 +62,8 @@ bool WaitUntilNothingIsDue(
 
 // Applies the kernel's migrations and then those shipped in schema/<module>/
 // of each of `modules` (in dependency order), as kartond would: what a
-// module's database tests start from.
+// module's database tests start from. KARTON_SCHEMA_ROOT, when set, is the
+// folder holding <module>/ (a module built out of tree).
 void ApplyShippedSchemas(kernel::Database& database, const std::vector<std::string>& modules);
 
 }  // namespace karton::testing

@@ -3,6 +3,9 @@
 //
 //   return kernel::Guarded(context, "GetNote", [&]() -> grpc::Status { ... });
 //
+// A service that is given its logger rather than the whole ModuleContext
+// passes the logger instead: kernel::Guarded(log_, "GetNote", ...).
+//
 // A serialization failure or deadlock becomes ABORTED (the client may retry);
 // anything else becomes INTERNAL, logged with its cause, which the client
 // does not need to see.
@@ -12,6 +15,10 @@
 
 #include <exception>
 #include <string>
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
 
 namespace karton::kernel {
 
@@ -23,13 +30,16 @@ std::string SqlState(const std::exception& error);
 // The status for an exception a handler did not expect (logged if INTERNAL).
 grpc::Status UnexpectedFailure(ModuleContext& context, const char* method,
                                const std::exception& error);
+grpc::Status UnexpectedFailure(spdlog::logger& log, const char* method,
+                               const std::exception& error);
 
-template <class Body>
-grpc::Status Guarded(ModuleContext& context, const char* method, Body&& body) {
+// `Logged` is the ModuleContext or a spdlog::logger.
+template <class Logged, class Body>
+grpc::Status Guarded(Logged& logged, const char* method, Body&& body) {
   try {
     return body();
   } catch (const std::exception& error) {
-    return UnexpectedFailure(context, method, error);
+    return UnexpectedFailure(logged, method, error);
   }
 }
 

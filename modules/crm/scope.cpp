@@ -28,11 +28,15 @@ Scope ScopeOf(const kernel::Caller& caller) {
   scope.user_id = caller.user_id;
   scope.team_ids = fmt::format("{{{}}}", fmt::join(caller.team_ids, ","));
   if (caller.IsNobody()) return scope;  // kNone
-  if (caller.IsInternal() || caller.IsAdmin() || caller.HasRole(kernel::kRoleSalesManager) ||
-      caller.HasRole(kernel::kRoleAccounting) || caller.HasRole(kernel::kRoleSupport)) {
+  // An external partner sees what is shared with them, whatever other role
+  // an old account still combines with it (the kernel's rule, Caller::IsStaff).
+  if (caller.IsInternal() || caller.IsAdmin()) {
     scope.kind = Scope::Kind::kAll;
   } else if (caller.IsExternalPartner()) {
     scope.kind = Scope::Kind::kShared;
+  } else if (caller.HasRole(kernel::kRoleSalesManager) || caller.HasRole(kernel::kRoleAccounting) ||
+             caller.HasRole(kernel::kRoleSupport)) {
+    scope.kind = Scope::Kind::kAll;
   } else if (caller.user_id > 0 && caller.HasRole(kernel::kRoleSales)) {
     scope.kind = Scope::Kind::kOwn;
   }  // else nobody: kNone, which matches no record

@@ -60,12 +60,10 @@ TEST(Scope, CallersWithoutAUserOrAKnownRoleSeeNothing) {
   }
 }
 
-// BUG: the kernel restricts someone marked external_partner "whatever else
-// they hold" (Caller::IsStaff; the identity service refuses to combine the
-// roles, and old rows may still combine them), but ScopeOf looks for the
-// manager, accounting and support roles first and gives such a user every
-// lead and deal.
-TEST(Scope, DISABLED_AnExternalPartnerIsRestrictedWhateverElseTheyHold) {
+// The kernel restricts someone marked external_partner whatever else they
+// hold (Caller::IsStaff); crm once looked for the manager, accounting and
+// support roles first and gave such a user every lead and deal.
+TEST(Scope, AnExternalPartnerIsRestrictedWhateverElseTheyHold) {
   for (const char* role : {"sales_manager", "accounting", "support", "sales"}) {
     const kernel::Caller caller = As(9, {"external_partner", role});
     ASSERT_TRUE(caller.IsExternalPartner());

@@ -14,6 +14,7 @@
 #include "activities/activity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/testing/fake_module_context.h"
+#include "module_database_test.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
@@ -23,32 +24,23 @@ using google::protobuf::util::TimeUtil;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-class ActivityRepositoryTest : public ::testing::Test {
+class ActivityRepositoryTest : public karton::testing::ModuleDatabaseTest {
  protected:
+  ActivityRepositoryTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
+
   void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
-    anna_ = Scalar(
-        "INSERT INTO kernel.user_account (name, email, roles) VALUES "
-        "('anna', 'anna@ceg.example', '{sales}') RETURNING id");
-    bela_ = Scalar(
-        "INSERT INTO kernel.user_account (name, email, roles) VALUES "
-        "('bela', 'bela@ceg.example', '{sales}') RETURNING id");
-    south_ = Scalar("INSERT INTO kernel.team (name) VALUES ('Dél') RETURNING id");
+    ModuleDatabaseTest::SetUp();
+    anna_ = NewUser("anna", "sales");
+    bela_ = NewUser("bela", "sales");
+    south_ = NewTeam("Dél");
     for (auto* partner : {&acme_, &other_}) {
-      *partner = Scalar(
+      *partner = InsertReturningId(
           "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
           "('organization', 'Pelda Kft.', now(), now()) RETURNING id");
     }
     nine_ = context_.Time().Now();  // 2026-01-05 09:00 UTC
   }
 
-  std::int64_t Scalar(const std::string& sql) {
-    return std::stoll(karton::testing::QueryScalar(conninfo_, sql));
-  }
   static google::protobuf::Timestamp At(kernel::TimePoint time) {
     return TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(time));
   }
@@ -91,9 +83,6 @@ class ActivityRepositoryTest : public ::testing::Test {
   }
   std::string Users(std::int64_t user) { return "{" + std::to_string(user) + "}"; }
 
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
   std::int64_t anna_ = 0, bela_ = 0, south_ = 0, acme_ = 0, other_ = 0;
   kernel::TimePoint nine_;
 };

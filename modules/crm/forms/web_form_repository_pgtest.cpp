@@ -15,6 +15,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/testing/fake_module_context.h"
+#include "module_database_test.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
@@ -23,15 +24,9 @@ namespace {
 using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
 
-class WebFormRepositoryTest : public ::testing::Test {
+class WebFormRepositoryTest : public karton::testing::ModuleDatabaseTest {
  protected:
-  void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
-  }
+  WebFormRepositoryTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
 
   static v1::WebForm ContactForm(const std::string& slug) {
     v1::WebForm form;
@@ -78,10 +73,6 @@ class WebFormRepositoryTest : public ::testing::Test {
     form.clear_etag();
     return form;
   }
-
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
 };
 
 TEST_F(WebFormRepositoryTest, ADefinitionRoundTripsAndAnUpdateBumpsTheEtagButKeepsTheSlug) {

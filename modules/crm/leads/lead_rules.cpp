@@ -2,23 +2,12 @@
 
 #include <fmt/format.h>
 #include <re2/re2.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <cctype>
 
 namespace karton::crm {
-namespace {
-
-// The length of the UTF-8 sequence starting with `lead`, 0 if invalid.
-int SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return lead >= 0xC2 ? 2 : 0;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  if ((lead & 0xF8) == 0xF0) return lead <= 0xF4 ? 4 : 0;
-  return 0;
-}
-
-}  // namespace
 
 std::string Trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -28,16 +17,17 @@ std::string Trimmed(const std::string& text) {
 
 bool IsAcceptableText(const std::string& text, std::size_t max_bytes) {
   if (text.size() > max_bytes) return false;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const int length = SequenceLength(c);
-    if (length == 0 || i + length > text.size()) return false;
-    for (int k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-    }
-    if (length == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  // ICU's decoder refuses what PostgreSQL refuses too: overlong forms,
+  // surrogates, code points above U+10FFFF (web forms reach here without
+  // protobuf's own UTF-8 check).
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c = 0;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
     if (c == 0x7F) return false;
-    i += length;
   }
   return true;
 }

@@ -15,27 +15,16 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/testing/fake_module_context.h"
 #include "leads/lead_repository.h"
+#include "module_database_test.h"
 #include "scope.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
 namespace {
 
-class LeadScopeTest : public ::testing::Test {
+class LeadScopeTest : public karton::testing::ModuleDatabaseTest {
  protected:
-  void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
-  }
-
-  std::int64_t NewUser(const std::string& name, const std::string& role) {
-    return std::stoll(karton::testing::QueryScalar(
-        conninfo_, "INSERT INTO kernel.user_account (name, email, roles) VALUES ('" + name +
-                       "', '" + name + "@ceg.example', '{" + role + "}') RETURNING id"));
-  }
+  LeadScopeTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
 
   std::int64_t NewLead(const std::string& title, std::int64_t user_id, std::int64_t team_id) {
     v1::Lead lead;
@@ -70,9 +59,6 @@ class LeadScopeTest : public ::testing::Test {
     return caller;
   }
 
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
   std::vector<std::pair<std::int64_t, std::string>> leads_;
 };
 
@@ -81,8 +67,7 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   const auto bela = NewUser("bela", "sales");
   const auto gabor = NewUser("gabor", "sales_manager");
   const auto reseller = NewUser("reseller", "external_partner");
-  const auto south = std::stoll(karton::testing::QueryScalar(
-      conninfo_, "INSERT INTO kernel.team (name) VALUES ('Dél') RETURNING id"));
+  const auto south = NewTeam("Dél");
   for (const auto& [title, user, team] :
        std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>{
            {"anna's", anna, 0}, {"bela's", bela, 0}, {"south's", 0, south}, {"nobody's", 0, 0}}) {

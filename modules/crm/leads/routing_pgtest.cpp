@@ -18,6 +18,7 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "leads/assignment_rule_repository.h"
 #include "leads/routing.h"
+#include "module_database_test.h"
 #include "team_directory.h"
 #include "throwaway_postgres.h"
 
@@ -51,22 +52,18 @@ class FakeIdentity final : public kernel::v1::IdentityService::Service {
   }
 };
 
-class RoutingTest : public ::testing::Test {
+class RoutingTest : public karton::testing::ModuleDatabaseTest {
  protected:
+  RoutingTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
+
   void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
+    ModuleDatabaseTest::SetUp();
     for (const char* name : {"anna", "bela", "cecil", "dora"}) {
-      users_[name] = Scalar(std::string("INSERT INTO kernel.user_account (name, email, roles) "
-                                        "VALUES ('") +
-                            name + "', '" + name + "@ceg.example', '{sales}') RETURNING id");
+      users_[name] = NewUser(name, "sales");
       identity_.users.insert(users_[name]);
     }
-    south_ = Scalar("INSERT INTO kernel.team (name) VALUES ('Dél') RETURNING id");
-    north_ = Scalar("INSERT INTO kernel.team (name) VALUES ('Észak') RETURNING id");
+    south_ = NewTeam("Dél");
+    north_ = NewTeam("Észak");
     // Listed out of id order on purpose: the rotation goes by user id.
     identity_.teams[south_] = {users_["dora"], users_["anna"], users_["cecil"], users_["bela"]};
     identity_.teams[north_] = {users_["cecil"]};
@@ -86,10 +83,6 @@ class RoutingTest : public ::testing::Test {
     teams_ = std::make_unique<TeamDirectory>(context_);
     router_ = std::make_unique<Router>(context_, *teams_);
     return *router_;
-  }
-
-  std::int64_t Scalar(const std::string& sql) {
-    return std::stoll(karton::testing::QueryScalar(conninfo_, sql));
   }
 
   std::int64_t AddRule(int priority, std::int64_t team, std::int64_t user,
@@ -123,9 +116,6 @@ class RoutingTest : public ::testing::Test {
     return lead;
   }
 
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
   FakeIdentity identity_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TeamDirectory> teams_;

@@ -13,6 +13,7 @@
 #include "activities/activity_repository.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/testing/fake_module_context.h"
+#include "module_database_test.h"
 #include "pipeline/opportunity_repository.h"
 #include "pipeline/pipeline_repository.h"
 #include "throwaway_postgres.h"
@@ -22,22 +23,16 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-class OpportunityRepositoryTest : public ::testing::Test {
+class OpportunityRepositoryTest : public karton::testing::ModuleDatabaseTest {
  protected:
+  OpportunityRepositoryTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
+
   void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
-    anna_ = Scalar(
-        "INSERT INTO kernel.user_account (name, email, roles) VALUES "
-        "('anna', 'anna@ceg.example', '{sales}') RETURNING id");
-    bela_ = Scalar(
-        "INSERT INTO kernel.user_account (name, email, roles) VALUES "
-        "('bela', 'bela@ceg.example', '{sales}') RETURNING id");
-    south_ = Scalar("INSERT INTO kernel.team (name) VALUES ('Dél') RETURNING id");
-    partner_ = Scalar(
+    ModuleDatabaseTest::SetUp();
+    anna_ = NewUser("anna", "sales");
+    bela_ = NewUser("bela", "sales");
+    south_ = NewTeam("Dél");
+    partner_ = InsertReturningId(
         "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
         "('organization', 'Pelda Kft.', now(), now()) RETURNING id");
     v1::Pipeline pipeline;
@@ -58,9 +53,6 @@ class OpportunityRepositoryTest : public ::testing::Test {
     pipeline_ = *pipeline_repository::Find(lease.Session(), id, false);
   }
 
-  std::int64_t Scalar(const std::string& sql) {
-    return std::stoll(karton::testing::QueryScalar(conninfo_, sql));
-  }
   kernel::TimePoint Now() { return context_.Time().Now(); }
   std::int64_t Stage(int index) { return pipeline_.stages(index).id(); }
 
@@ -113,9 +105,6 @@ class OpportunityRepositoryTest : public ::testing::Test {
     transaction.commit();
   }
 
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
   std::int64_t anna_ = 0, bela_ = 0, south_ = 0, partner_ = 0;
   v1::Pipeline pipeline_;
 };

@@ -53,10 +53,14 @@ grpc::Status CheckMoney(const v1::Opportunity& opportunity, const std::string& p
 grpc::Status CheckDate(const v1::Opportunity& opportunity, const std::string& prefix) {
   if (!opportunity.has_expected_close_date()) return grpc::Status::OK;
   const auto& date = opportunity.expected_close_date();
+  // std::chrono::month and day keep only their low byte: range first, so
+  // day 261 is not read as day 5.
+  const bool in_range =
+      date.month() >= 1 && date.month() <= 12 && date.day() >= 1 && date.day() <= 31;
   const std::chrono::year_month_day day{std::chrono::year(date.year()),
                                         std::chrono::month(static_cast<unsigned>(date.month())),
                                         std::chrono::day(static_cast<unsigned>(date.day()))};
-  if (date.year() < 1900 || date.year() > 9999 || !day.ok()) {
+  if (date.year() < 1900 || date.year() > 9999 || !in_range || !day.ok()) {
     return kernel::InvalidField(prefix + "expected_close_date", "is not a calendar date");
   }
   return grpc::Status::OK;

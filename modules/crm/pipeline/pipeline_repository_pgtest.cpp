@@ -13,21 +13,16 @@
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/testing/fake_module_context.h"
+#include "module_database_test.h"
 #include "pipeline/pipeline_repository.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
 namespace {
 
-class PipelineRepositoryTest : public ::testing::Test {
+class PipelineRepositoryTest : public karton::testing::ModuleDatabaseTest {
  protected:
-  void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    karton::testing::ApplyShippedSchemas(*database_, {"partners", "crm"});
-    context_.UseDatabase(*database_);
-  }
+  PipelineRepositoryTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
 
   static v1::Pipeline Sales(const std::string& name) {
     v1::Pipeline pipeline;
@@ -68,10 +63,6 @@ class PipelineRepositoryTest : public ::testing::Test {
     for (const auto& stage : pipeline.stages()) names.push_back(stage.name());
     return names;
   }
-
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"crm"};
 };
 
 TEST_F(PipelineRepositoryTest, StagesComeBackInTheOrderGivenAndARepeatedRequestAddsNone) {

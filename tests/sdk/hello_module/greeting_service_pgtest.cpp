@@ -8,30 +8,24 @@
 #include <memory>
 
 #include "greeting_service.h"
-#include "karton/kernel/database.h"
-#include "karton/kernel/testing/fake_module_context.h"
+#include "module_database_test.h"
 #include "throwaway_postgres.h"
 
 namespace karton::hello {
 namespace {
 
-class GreetingServiceTest : public ::testing::Test {
+class GreetingServiceTest : public karton::testing::ModuleDatabaseTest {
  protected:
+  // The kernel's migrations and this project's schema/hello/.
+  GreetingServiceTest() : ModuleDatabaseTest("hello", {"hello"}) {}
+
   void SetUp() override {
-    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
-        karton::testing::DatabaseNameForCurrentTest());
-    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
-    // The kernel's migrations and this project's schema/hello/.
-    karton::testing::ApplyShippedSchemas(*database_, {"hello"});
-    context_.UseDatabase(*database_);
+    ModuleDatabaseTest::SetUp();
     GreetingService::DeclareTopics(context_.Events());
     service_ = std::make_unique<GreetingService>(*database_, context_.Time(), context_.Audit(),
                                                  context_.Events(), context_.Log(), "en");
   }
 
-  std::string conninfo_;
-  std::unique_ptr<kernel::Database> database_;
-  kernel::testing::FakeModuleContext context_{"hello"};
   std::unique_ptr<GreetingService> service_;
 };
 

@@ -190,8 +190,11 @@ bool Caller::IsStaff() const {
   // Someone marked external is restricted whatever else they hold (the
   // kernel refuses to combine the roles; this keeps old rows safe too).
   if (user_id <= 0 || IsExternalPartner()) return false;
+  // A verified caller holds only roles this kartond knows, the kernel's and
+  // the loaded modules' (AccessControl drops the others); every one of them
+  // but external_partner is an employee's.
   return std::any_of(roles.begin(), roles.end(), [](const std::string& role) {
-    return role != kRoleExternalPartner && IsKnownRole(role);
+    return !role.empty() && role != kRoleExternalPartner;
   });
 }
 
@@ -329,7 +332,8 @@ std::string TokenHashHex(const std::string& secret) {
   return hex;
 }
 
-void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& roles) {
+void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& roles,
+                              const std::set<std::string>& module_roles) {
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
   if (service == nullptr) {
@@ -345,7 +349,7 @@ void MethodRoleTable::Declare(const std::string& full_name, const MethodRoles& r
           "{}/{} declares no roles: every method must say who may call it", full_name, method));
     }
     for (const auto& role : declared->second) {
-      if (role != kAnyRole && !IsKnownRole(role)) {
+      if (role != kAnyRole && !IsKnownRole(role) && module_roles.count(role) == 0) {
         throw std::invalid_argument(
             fmt::format("{}/{} names the unknown role '{}'", full_name, method, role));
       }
@@ -425,7 +429,13 @@ AccessControl::Verdict AccessControl::Verify(const std::string& token_hash) {
   if (disabled) return {grpc::StatusCode::UNAUTHENTICATED, "the user is disabled", {}};
   Verdict verdict{grpc::StatusCode::OK, "", {}, std::chrono::steady_clock::now()};
   verdict.caller.user_id = user_id;
-  verdict.caller.roles = Split(roles_text, ',');
+  // Only roles this kartond knows: a role of a module no longer loaded
+  // grants nothing (IsStaff counts every role a verified caller has).
+  for (auto& role : Split(roles_text, ',')) {
+    if (IsKnownRole(role) || module_roles_.count(role) != 0) {
+      verdict.caller.roles.push_back(std::move(role));
+    }
+  }
   for (const auto& team : Split(teams_text, ','))
     verdict.caller.team_ids.push_back(std::stoll(team));
   verdict.caller.api_token_id = token_id;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,8 +44,10 @@ class MethodRoleTable {
   // Records who may call each method of `full_name`. Throws
   // std::invalid_argument when a method of the service (as its descriptor
   // lists them) has no declaration, a declared method does not exist, a role
-  // is unknown, or the service is not linked in.
-  void Declare(const std::string& full_name, const MethodRoles& roles);
+  // is neither the kernel's nor in `module_roles`, or the service is not
+  // linked in.
+  void Declare(const std::string& full_name, const MethodRoles& roles,
+               const std::set<std::string>& module_roles = {});
   // The roles allowed for "/pkg.Service/Method"; nullptr if undeclared.
   const std::vector<std::string>* Allowed(const std::string& path) const;
 
@@ -56,9 +59,15 @@ class AccessControl {
  public:
   explicit AccessControl(Database& database) : database_(database) {}
 
+  // The roles the loaded modules declare (KartonModuleRole), known from
+  // then on beside the kernel's: methods may name them, and a verified
+  // caller keeps them. Called once, before any service is declared.
+  void DeclareModuleRoles(std::set<std::string> roles) { module_roles_ = std::move(roles); }
+  const std::set<std::string>& ModuleRoles() const { return module_roles_; }
+
   // See MethodRoleTable::Declare.
   void DeclareService(const std::string& full_name, const MethodRoles& roles) {
-    method_roles_.Declare(full_name, roles);
+    method_roles_.Declare(full_name, roles, module_roles_);
   }
 
   // The processor the gRPC port runs for every incoming call: it checks the
@@ -139,6 +148,7 @@ class AccessControl {
 
   Database& database_;
   MethodRoleTable method_roles_;
+  std::set<std::string> module_roles_;
   std::mutex cache_mutex_;
   struct CachedCaller {
     Caller caller;
@@ -182,7 +192,8 @@ std::string SerializeCaller(const Caller& caller);
 // nobody).
 std::optional<Caller> ParseCaller(std::string_view value);
 
-// Every role name the kernel knows.
+// Every role name the kernel itself knows (modules add their own:
+// AccessControl::DeclareModuleRoles).
 bool IsKnownRole(std::string_view role);
 
 }  // namespace karton::kernel

@@ -73,7 +73,14 @@ void ToProto(const identity::UserRow& row, v1::User* user) {
   user->set_id(row.id);
   user->set_name(row.name);
   user->set_email(row.email);
-  for (const auto& role : row.roles) user->add_roles(RoleValue(role));
+  for (const auto& role : row.roles) {
+    const v1::Role kernel_role = RoleValue(role);
+    if (kernel_role != v1::ROLE_UNSPECIFIED) {
+      user->add_roles(kernel_role);
+    } else {
+      user->add_module_roles(role);
+    }
+  }
   user->set_disabled(row.disabled);
   for (auto team : row.team_ids) user->add_team_ids(team);
   *user->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
@@ -131,14 +138,33 @@ std::vector<FieldChange> UserChanges(const identity::UserRow* before,
   };
 }
 
-grpc::Status ValidateRoles(const google::protobuf::RepeatedField<int>& roles,
-                           std::vector<std::string>& names) {
-  if (roles.empty()) return Invalid("user.roles", "at least one role is required");
-  for (int role : roles) {
+// The kernel's roles of `user` by name, added to `names`.
+grpc::Status KernelRoleNames(const v1::User& user, std::vector<std::string>& names) {
+  for (int role : user.roles()) {
     const std::string name = RoleName(static_cast<v1::Role>(role));
     if (name.empty()) return Invalid("user.roles", fmt::format("unknown role {}", role));
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
+  return grpc::Status::OK;
+}
+
+// The module roles of `user`, each declared by a loaded module, added to
+// `names`.
+grpc::Status ModuleRoleNames(const v1::User& user, const std::set<std::string>& declared,
+                             std::vector<std::string>& names) {
+  for (const auto& name : user.module_roles()) {
+    if (declared.count(name) == 0) {
+      return Invalid("user.module_roles",
+                     fmt::format("'{}' is not a role any loaded module declares", name));
+    }
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return grpc::Status::OK;
+}
+
+// The rules for a user's whole set of roles, kernel's and modules'.
+grpc::Status CheckRoleSet(const std::vector<std::string>& names) {
+  if (names.empty()) return Invalid("user.roles", "at least one role is required");
   // An external partner sees only what is shared with them; a staff role
   // beside it would make the user both, and every module would have to
   // guess which one wins.
@@ -179,7 +205,9 @@ grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext* context,
   if (user.name().empty()) return Invalid("user.name", "is required");
   if (auto status = ValidateEmail(user.email()); !status.ok()) return status;
   identity::NewUser row{user.name(), user.email(), {}, "", request->request_id()};
-  if (auto status = ValidateRoles(user.roles(), row.roles); !status.ok()) return status;
+  if (auto status = KernelRoleNames(user, row.roles); !status.ok()) return status;
+  if (auto status = ModuleRoleNames(user, module_roles_, row.roles); !status.ok()) return status;
+  if (auto status = CheckRoleSet(row.roles); !status.ok()) return status;
   if (!request->password().empty()) {
     if (request->password().size() < 10)
       return Invalid("password", "must be at least 10 characters");
@@ -244,6 +272,9 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
   if (!etag) return Invalid("user.etag", "is required: send the etag of the user you read");
   const std::int64_t expected_version = *etag;
   identity::UserChanges changes;
+  // roles and module_roles are stored as one list: a mask naming one keeps
+  // the stored other.
+  std::optional<std::vector<std::string>> new_kernel_roles, new_module_roles;
   for (const auto& path : request->update_mask().paths()) {
     if (path == "name") {
       if (user.name().empty()) return Invalid("user.name", "must not be empty");
@@ -253,14 +284,19 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
       changes.email = user.email();
     } else if (path == "roles") {
       std::vector<std::string> roles;
-      if (auto status = ValidateRoles(user.roles(), roles); !status.ok()) return status;
-      changes.roles = roles;
+      if (auto status = KernelRoleNames(user, roles); !status.ok()) return status;
+      new_kernel_roles = roles;
+    } else if (path == "module_roles") {
+      std::vector<std::string> roles;
+      if (auto status = ModuleRoleNames(user, module_roles_, roles); !status.ok()) return status;
+      new_module_roles = roles;
     } else if (path == "disabled") {
       changes.disabled = user.disabled();
     } else {
       return Invalid(
           "update_mask",
-          fmt::format("'{}' cannot be updated (name, email, roles, disabled can)", path));
+          fmt::format("'{}' cannot be updated (name, email, roles, module_roles, disabled can)",
+                      path));
     }
   }
   try {
@@ -268,6 +304,20 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
     soci::transaction transaction(lease.Session());
     const auto before = identity::FindUser(lease.Session(), user.id());
     if (!before) return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", user.id())};
+    if (new_kernel_roles || new_module_roles) {
+      std::vector<std::string> roles;
+      for (const auto& role : before->roles) {
+        const bool kernel_role = RoleValue(role) != v1::ROLE_UNSPECIFIED;
+        if ((kernel_role && !new_kernel_roles) || (!kernel_role && !new_module_roles)) {
+          roles.push_back(role);
+        }
+      }
+      for (const auto* part : {&new_kernel_roles, &new_module_roles}) {
+        if (*part) roles.insert(roles.end(), (*part)->begin(), (*part)->end());
+      }
+      if (auto status = CheckRoleSet(roles); !status.ok()) return status;
+      changes.roles = roles;
+    }
     auto updated = identity::UpdateUser(lease.Session(), user.id(), expected_version, changes);
     if (!updated) {
       return {grpc::StatusCode::ABORTED,

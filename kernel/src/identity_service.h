@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <set>
+#include <string>
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
@@ -16,9 +18,14 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
  public:
   // `credentials_changed` runs after every committed change that can alter
   // what a token may do (revocation, user disabled, roles, team membership).
-  IdentityServiceImpl(Database& database, AuditLog& audit,
+  // `module_roles`: the roles the loaded modules declare, which users may
+  // be given besides the kernel's (User.module_roles).
+  IdentityServiceImpl(Database& database, AuditLog& audit, std::set<std::string> module_roles,
                       std::function<void()> credentials_changed)
-      : database_(database), audit_(audit), credentials_changed_(std::move(credentials_changed)) {}
+      : database_(database),
+        audit_(audit),
+        module_roles_(std::move(module_roles)),
+        credentials_changed_(std::move(credentials_changed)) {}
 
   // Who may call what (enforced by AccessControl before any handler runs).
   static MethodRoles Roles();
@@ -44,6 +51,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
  private:
   Database& database_;
   AuditLog& audit_;
+  const std::set<std::string> module_roles_;
   std::function<void()> credentials_changed_;
 };
 

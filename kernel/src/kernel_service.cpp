@@ -40,6 +40,11 @@ grpc::Status KernelServiceImpl::ListModules(grpc::ServerContext* /*context*/,
       depends->set_name(dependency.name);
       depends->set_min_version(dependency.min_version);
     }
+    for (const auto& role : status.info.roles) {
+      v1::ModuleRole* declared = module->add_roles();
+      declared->set_name(role.name);
+      declared->set_description(role.description);
+    }
   }
   return grpc::Status::OK;
 }

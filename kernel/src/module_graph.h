@@ -42,6 +42,12 @@ struct ModuleOptionInfo {
   std::string flag;  // empty: only --module-option <module>.<key>=...
 };
 
+// A role a module declares (KartonModuleRole).
+struct ModuleRoleInfo {
+  std::string name;
+  std::string description;
+};
+
 struct ModuleInfo {
   std::string name;
   std::string version;
@@ -49,6 +55,7 @@ struct ModuleInfo {
   std::vector<ModuleDependencyInfo> depends;
   std::string path;  // the file it came from, for messages
   std::vector<ModuleOptionInfo> options;
+  std::vector<ModuleRoleInfo> roles;
 };
 
 // True when `name` is usable as a module name: [a-z][a-z0-9_]{0,62}, since it

@@ -8,6 +8,8 @@
 #include <set>
 #include <system_error>
 
+#include "access_control.h"
+
 namespace karton::kernel {
 
 SharedLibrary::~SharedLibrary() {
@@ -68,6 +70,24 @@ ModuleInfo ReadDescriptor(const KartonModuleDescriptor& descriptor,
       if (earlier.key == option.key) throw bad("it is declared twice");
     }
     info.options.push_back(std::move(option));
+  }
+  for (std::size_t i = 0; i < descriptor.roles_count; ++i) {
+    const KartonModuleRole& declared = descriptor.roles[i];
+    ModuleRoleInfo role{declared.name == nullptr ? "" : declared.name,
+                        declared.description == nullptr ? "" : declared.description};
+    static const RE2 kRoleName("[a-z][a-z0-9_]{0,62}");
+    const auto bad = [&](const std::string& why) {
+      return ModuleError(fmt::format("module '{}' ({}) declares the role '{}': {}", info.name,
+                                     path.string(), role.name, why));
+    };
+    if (!RE2::FullMatch(role.name, kRoleName)) throw bad("a role is [a-z][a-z0-9_]*");
+    if (IsKnownRole(role.name) || role.name == kAnyRole)
+      throw bad("it is one of the kernel's roles");
+    if (role.description.empty()) throw bad("it has no description");
+    for (const auto& earlier : info.roles) {
+      if (earlier.name == role.name) throw bad("it is declared twice");
+    }
+    info.roles.push_back(std::move(role));
   }
   for (std::size_t i = 0; i < descriptor.depends_count; ++i) {
     const KartonDependency& dependency = descriptor.depends[i];

@@ -14,8 +14,10 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <ranges>
+#include <set>
 
 #include "access_control.h"
 #include "audit_log.h"
@@ -234,6 +236,17 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
             fmt::format("--module-option {}.*: no module '{}' is loaded", module, module));
       }
     }
+    // The roles the loaded modules add: one name, one module.
+    std::map<std::string, std::string> module_of_role;
+    for (const auto& info : order) {
+      for (const auto& role : info.roles) {
+        const auto [it, added] = module_of_role.emplace(role.name, info.name);
+        if (!added) {
+          throw ModuleError(fmt::format("modules '{}' and '{}' both declare the role '{}'",
+                                        it->second, info.name, role.name));
+        }
+      }
+    }
     spdlog::info("modules resolved dir={} order=[{}]", modules_dir.string(),
                  fmt::join(order | std::views::transform(&ModuleInfo::name), ","));
 
@@ -327,6 +340,11 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
 
     auth_database.emplace(connection_string, kAuthPoolSize);
     access.emplace(*auth_database);
+    {
+      std::set<std::string> module_roles;
+      for (const auto& [role, module] : module_of_role) module_roles.insert(role);
+      access->DeclareModuleRoles(std::move(module_roles));
+    }
     access->SetCallRateLimits(options.calls_per_minute_by_role);
     kernel_service.emplace(*modules, clock, *job_queue, *event_bus);
     access->DeclareService(
@@ -335,7 +353,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     grpc_host->AddService(*kernel_service, v1::KernelService::service_full_name());
     // Changes made here take effect at once; changes made by another kartond
     // arrive as a notification through the event bus's listener.
-    identity_service.emplace(*database, audit, [&access] { access->ForgetVerifiedCallers(); });
+    identity_service.emplace(*database, audit, access->ModuleRoles(),
+                             [&access] { access->ForgetVerifiedCallers(); });
     event_bus->OnCredentialsChanged([&access] { access->ForgetVerifiedCallers(); });
     access->DeclareService(v1::IdentityService::service_full_name(), IdentityServiceImpl::Roles());
     grpc_host->AddService(*identity_service, v1::IdentityService::service_full_name());

@@ -85,6 +85,24 @@ TEST_F(ModuleLoaderTest, DuplicateName) {
   ExpectNothingStarted();
 }
 
+TEST_F(ModuleLoaderTest, ModuleClaimingAKernelRole) {
+  const auto failure = Start(TestModulesDirectory("badrole"));
+  EXPECT_EQ(failure.exit_code, 1);
+  EXPECT_NE(ErrorLine(failure).find("module 'claimer' ("), std::string::npos) << ErrorLine(failure);
+  EXPECT_NE(ErrorLine(failure).find("declares the role 'sales': it is one of the kernel's roles"),
+            std::string::npos)
+      << ErrorLine(failure);
+  ExpectNothingStarted();
+}
+
+TEST_F(ModuleLoaderTest, TwoModulesDeclaringOneRole) {
+  const auto failure = Start(TestModulesDirectory("roleclash"));
+  EXPECT_EQ(failure.exit_code, 1);
+  EXPECT_EQ(ErrorLine(failure),
+            "kartond: error: modules 'keeper_a' and 'keeper_b' both declare the role 'keeper'");
+  ExpectNothingStarted();
+}
+
 TEST_F(ModuleLoaderTest, FileThatIsNotASharedLibrary) {
   TemporaryDirectory modules;
   std::ofstream(modules.Path() / "junk.so") << std::string(4096, 'x');

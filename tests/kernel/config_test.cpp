@@ -119,7 +119,7 @@ TEST(ServerOptions, ModulesDeclareTheirOptionsWhichAreCheckedBeforeTheStart) {
   std::filesystem::path asked_dir = "(not asked)";
   const ModuleDeclarations declarations = [&](const std::filesystem::path& dir) {
     asked_dir = dir;
-    ModuleInfo mail{"mail", "1.2.0", KARTON_KERNEL_API_VERSION, {}, "/m/mail.so", {}};
+    ModuleInfo mail{"mail", "1.2.0", KARTON_KERNEL_API_VERSION, {}, "/m/mail.so", {}, {}};
     mail.options = {{"relay_url", "url", "Where mail goes", "", "relay-url"},
                     {"per_second", "number", "Mails per second", "100", ""},
                     {"retries", "integer", "Attempts per mail", "5", ""}};

@@ -7,7 +7,7 @@ namespace {
 
 ModuleInfo Module(std::string name, std::vector<ModuleDependencyInfo> depends = {},
                   std::string version = "1.0.0") {
-  return ModuleInfo{name, version, 1, std::move(depends), "/modules/" + name + ".so", {}};
+  return ModuleInfo{name, version, 1, std::move(depends), "/modules/" + name + ".so", {}, {}};
 }
 
 std::vector<std::string> Names(const std::vector<ModuleInfo>& modules) {

@@ -87,7 +87,7 @@ NotesModule::~NotesModule() = default;
 void NotesModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   service_ = std::make_unique<NotesServiceImpl>(context.Db(), context.Audit());
   const std::vector<std::string> writers = {std::string(kernel::kRoleSales),
-                                            std::string(kernel::kRoleSalesManager)};
+                                            std::string(kernel::kRoleSalesManager), "note_keeper"};
   registrar.AddGrpcService(*service_, v1::NotesService::service_full_name(),
                            {{"CreateNote", writers},
                             {"ListNotes", {std::string(kernel::kAnyRole)}},

@@ -13,6 +13,11 @@ class NotesServiceImpl;
 
 class NotesModule final : public kernel::Module {
  public:
+  // A role of the module's own: users given it (User.module_roles) may
+  // write notes without being salespeople.
+  static constexpr KartonModuleRole kRoles[] = {
+      {"note_keeper", "Keeps the notes: creates and shares them"}};
+
   NotesModule();
   ~NotesModule() override;
 

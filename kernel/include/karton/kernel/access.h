@@ -67,7 +67,8 @@ struct Caller {
   bool IsInternal() const { return internal; }
   // Neither a user nor kartond: no rights.
   bool IsNobody() const { return !internal && user_id <= 0; }
-  // kartond itself, or a user with at least one staff role.
+  // kartond itself, or a user with a role other than external_partner (the
+  // kernel's or a loaded module's: a verified caller holds no other).
   bool IsStaff() const;
   // External partners see only records shared with them (RecordGrants).
   bool IsExternalPartner() const;

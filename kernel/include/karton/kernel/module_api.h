@@ -58,6 +58,16 @@ struct KartonModuleOption {
   const char* flag;
 };
 
+// A role the module adds to the kernel's six (docs/module-guide.md,
+// "Roles"): declared in the module class as `static constexpr
+// KartonModuleRole kRoles[]`, given to users with IdentityService
+// (User.module_roles), named by the module's methods like any other role.
+// A user holding it is staff (not an external partner).
+struct KartonModuleRole {
+  const char* name;         // [a-z][a-z0-9_]*; not a kernel role, not another module's
+  const char* description;  // one line: who holds it
+};
+
 struct KartonModuleDescriptor {
   std::uint32_t kernel_api_version;  // must stay the first field
   const char* name;                  // [a-z][a-z0-9_]*: also the PostgreSQL schema
@@ -72,6 +82,8 @@ struct KartonModuleDescriptor {
   void (*destroy)(void* module) noexcept;
   const KartonModuleOption* options;  // the module class's kOptions
   std::size_t options_count;
+  const KartonModuleRole* roles;  // the module class's kRoles
+  std::size_t roles_count;
 };
 
 // The one symbol every module exports.

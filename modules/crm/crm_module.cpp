@@ -13,6 +13,7 @@
 #include "forms/web_form_service.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
+#include "karton/kernel/options.h"
 #include "leads/assignment_rule_service.h"
 #include "leads/lead_service.h"
 #include "leads/routing.h"
@@ -21,39 +22,6 @@
 #include "record_access_service.h"
 
 namespace karton::crm {
-namespace {
-
-WebFormLimits ReadLimits(kernel::ModuleContext& context) {
-  WebFormLimits limits;
-  if (const auto text = context.Option("form_posts_per_minute")) {
-    std::size_t parsed = 0;
-    double rate = -1;
-    try {
-      rate = std::stod(*text, &parsed);
-    } catch (const std::exception&) {
-      parsed = 0;
-    }
-    if (parsed != text->size() || rate < 0 || rate > 1e6) {
-      throw std::invalid_argument(
-          "--module-option crm.form_posts_per_minute must be 0 (no limit) to 1000000");
-    }
-    limits.posts_per_minute = rate;
-  }
-  return limits;
-}
-
-int ReadConfirmationsPerRecipient(kernel::ModuleContext& context) {
-  const auto text = context.Option("form_confirmations_per_recipient");
-  if (!text) return 3;
-  const auto count = kernel::ParseInt64(*text);
-  if (!count || *count < 0 || *count > 1000) {
-    throw std::invalid_argument(
-        "--module-option crm.form_confirmations_per_recipient must be 0 (no cap) to 1000");
-  }
-  return static_cast<int>(*count);
-}
-
-}  // namespace
 
 CrmModule::CrmModule() = default;
 CrmModule::~CrmModule() = default;
@@ -79,7 +47,8 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   events.SubscribeCalling(
       "activity_reminders", {"crm.activity.due"},
       [&context](const kernel::Event& event) { SendActivityReminder(context, event); });
-  const int confirmations_per_recipient = ReadConfirmationsPerRecipient(context);
+  const int confirmations_per_recipient = static_cast<int>(
+      kernel::IntegerOption(context, "form_confirmations_per_recipient", 3, 0, 1000));
   events.SubscribeCalling("confirmations", {"crm.lead.created"},
                           [&context, confirmations_per_recipient](const kernel::Event& event) {
                             SendConfirmation(context, event, confirmations_per_recipient);
@@ -93,7 +62,8 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                      EraseLeadsOfPartner(context, event, session);
                    });
 
-  teams_ = std::make_unique<TeamDirectory>(context);
+  teams_ = std::make_unique<TeamDirectory>(context, std::chrono::seconds(kernel::IntegerOption(
+                                                        context, "team_cache_seconds", 5, 0, 300)));
   router_ = std::make_unique<Router>(context, *teams_);
   intake_ = std::make_unique<LeadIntake>(context, *router_);
   leads_ = std::make_unique<LeadServiceImpl>(context, *intake_);
@@ -138,7 +108,10 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
     RemindStaleOpportunityOwners(context);
   });
 
-  web_form_pages_ = std::make_unique<WebFormPages>(context, *intake_, ReadLimits(context));
+  WebFormLimits limits;
+  limits.posts_per_minute =
+      kernel::NumberOption(context, "form_posts_per_minute", limits.posts_per_minute, 0, 1e6);
+  web_form_pages_ = std::make_unique<WebFormPages>(context, *intake_, limits);
   auto* pages = web_form_pages_.get();
   using kernel::HttpMethod;
   using kernel::HttpRequest;

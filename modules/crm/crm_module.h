@@ -33,6 +33,10 @@ class CrmModule final : public kernel::Module {
       {"form_confirmations_per_recipient", "integer",
        "Confirmation mails to one address from form leads within a day, 0 (no cap) to 1000", "3",
        ""},
+      {"team_cache_seconds", "integer",
+       "Seconds team membership read from the kernel is kept for routing, 0 (read at every "
+       "use) to 300",
+       "5", ""},
   };
 
   CrmModule();

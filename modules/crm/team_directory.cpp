@@ -10,16 +10,12 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 
 namespace karton::crm {
-namespace {
-
-constexpr std::chrono::seconds kFresh{5};
-
-}  // namespace
 
 void TeamDirectory::Refresh() {
   const auto fresh_enough = [this] {
     std::lock_guard lock(mutex_);
-    return std::chrono::steady_clock::now() - read_ <= kFresh;
+    return read_ != std::chrono::steady_clock::time_point{} &&
+           std::chrono::steady_clock::now() - read_ < fresh_;
   };
   if (fresh_enough()) return;
   std::lock_guard refreshing(refresh_mutex_);

@@ -23,10 +23,14 @@ namespace karton::crm {
 
 class TeamDirectory {
  public:
-  explicit TeamDirectory(kernel::ModuleContext& context) : context_(context) {}
+  // `fresh`: how long what was read is kept (crm.team_cache_seconds); zero
+  // reads at every Refresh().
+  explicit TeamDirectory(kernel::ModuleContext& context,
+                         std::chrono::seconds fresh = std::chrono::seconds(5))
+      : context_(context), fresh_(fresh) {}
 
-  // Reads teams and users again when what is kept is older than a few
-  // seconds. Call it before taking a database connection.
+  // Reads teams and users again when what is kept is older than `fresh`.
+  // Call it before taking a database connection.
   void Refresh();
   // The team's members that are not disabled, in id order; empty for a
   // team that does not exist. No I/O.
@@ -37,6 +41,7 @@ class TeamDirectory {
 
  private:
   kernel::ModuleContext& context_;
+  const std::chrono::seconds fresh_;
   std::mutex refresh_mutex_;  // one reader of IdentityService at a time
   std::mutex mutex_;          // guards what is kept
   std::chrono::steady_clock::time_point read_{};

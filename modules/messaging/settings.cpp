@@ -6,28 +6,11 @@
 #include <memory>
 #include <stdexcept>
 
+#include "karton/kernel/options.h"
 #include "karton/kernel/secrets.h"
 
 namespace karton::messaging {
 namespace {
-
-double RateOption(kernel::ModuleContext& context, const char* key, double fallback) {
-  const auto text = context.Option(key);
-  if (!text) return fallback;
-  std::size_t parsed = 0;
-  double rate = -1;
-  try {
-    rate = std::stod(*text, &parsed);
-  } catch (const std::exception&) {
-    parsed = 0;
-  }
-  if (parsed != text->size() || rate < 0 || rate > 100000) {
-    throw std::invalid_argument(fmt::format(
-        "--module-option messaging.{} must be messages per second, 0 to 100000 (0: no limit)",
-        key));
-  }
-  return rate;
-}
 
 // The URL libcurl is given carries no credentials: they go separately, so
 // that the URL may be logged and shown.
@@ -102,8 +85,9 @@ ChannelSettings ReadChannelSettings(kernel::ModuleContext& context) {
   }
   // Relays and providers throttle bursts; these defaults stay under what
   // common ones accept. 0 lifts the limit.
-  settings.email_per_second = RateOption(context, "email_per_second", 100);
-  settings.sms_per_second = RateOption(context, "sms_per_second", 10);
+  // Messages per second; 0: no limit.
+  settings.email_per_second = kernel::NumberOption(context, "email_per_second", 100, 0, 100000);
+  settings.sms_per_second = kernel::NumberOption(context, "sms_per_second", 10, 0, 100000);
   // '|' separates lines: module options travel in environment lists too.
   std::string sender = context.Option("letter_sender").value_or("");
   if (sender.empty() && settings.smtp) {

@@ -402,7 +402,13 @@ void ErasePayloads(soci::session& session, const std::string& module,
   long long aggregate = aggregate_id;
   // No index serves (module, topic, aggregate): erasures are rare and
   // manual, and an index would cost every publish.
-  for (const char* sql : {kErasePayloads, kEraseOutboxPayloads}) {
+  // The outbox first: a move to the log that is under way holds the outbox
+  // rows, so this waits for it to commit, and the log's UPDATE after it (a
+  // new statement, a new snapshot) then sees the moved events. The other way
+  // round the log was read before the move committed and the outbox after
+  // it, and a moved payload escaped (seen once in CI). A move that starts
+  // later waits for this transaction and moves the emptied payloads.
+  for (const char* sql : {kEraseOutboxPayloads, kErasePayloads}) {
     session << sql, soci::use(module), soci::use(topics_json), soci::use(aggregate);
   }
 }

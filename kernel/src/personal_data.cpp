@@ -3,7 +3,10 @@
 #include <boost/json.hpp>
 
 #include "karton/common/v1/personal_data.pb.h"
+#include "karton/kernel/audit.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/events.h"
+#include "karton/kernel/module.h"
 
 namespace karton::kernel {
 namespace {
@@ -37,6 +40,22 @@ std::string BigintArrayLiteral(const std::vector<std::int64_t>& ids) {
     array += std::to_string(id);
   }
   return array + "}";
+}
+
+grpc::Status ReadErasureRequest(const common::v1::ErasePersonalDataSectionRequest& request,
+                                PersonalDataKeys& keys) {
+  if (auto status = ReadPersonalDataSubject(request.subject(), keys); !status.ok()) return status;
+  if (request.reason().empty()) return InvalidField("reason", "is required");
+  return grpc::Status::OK;
+}
+
+void ForgetErasedRecord(ModuleContext& context, soci::session& session, const Caller& caller,
+                        std::string_view resource_type, std::int64_t id,
+                        const std::vector<std::string>& topics, const std::string& reason) {
+  context.Audit().EraseValues(session, resource_type, id, {});
+  context.Audit().Record(session, caller, AuditAction::kErase, resource_type, id,
+                         {{"reason", std::nullopt, JsonString(reason)}});
+  context.Events().ErasePayloads(session, topics, id);
 }
 
 }  // namespace karton::kernel

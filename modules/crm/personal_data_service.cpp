@@ -85,10 +85,7 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     grpc::ServerContext* context, const common::v1::ErasePersonalDataSectionRequest* request,
     common::v1::ErasePersonalDataSectionResponse* response) {
   kernel::PersonalDataKeys keys;
-  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
-    return status;
-  }
-  if (request->reason().empty()) return kernel::InvalidField("reason", "is required");
+  if (auto status = kernel::ReadErasureRequest(*request, keys); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -97,17 +94,11 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     const Held held = Find(session, keys);
     lead_repository::EraseLeads(session, held.leads);
     activity_repository::EraseTexts(session, held.activities);
-    auto& audit = context_.Audit();
-    auto& events = context_.Events();
-    const std::vector<kernel::FieldChange> entry = {
-        {"reason", std::nullopt, kernel::JsonString(request->reason())}};
     auto* section = response->mutable_section();
     section->set_module("crm");
     const auto erased = [&](const char* type, std::int64_t id,
                             const std::vector<std::string>& topics) {
-      audit.EraseValues(session, type, id, {});
-      audit.Record(session, caller, kernel::AuditAction::kErase, type, id, entry);
-      events.ErasePayloads(session, topics, id);
+      kernel::ForgetErasedRecord(context_, session, caller, type, id, topics, request->reason());
       auto* record = section->add_records();
       record->set_resource_type(type);
       record->set_resource_id(id);

@@ -78,10 +78,7 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     grpc::ServerContext* context, const common::v1::ErasePersonalDataSectionRequest* request,
     common::v1::ErasePersonalDataSectionResponse* response) {
   kernel::PersonalDataKeys keys;
-  if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
-    return status;
-  }
-  if (request->reason().empty()) return kernel::InvalidField("reason", "is required");
+  if (auto status = kernel::ReadErasureRequest(*request, keys); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
     auto lease = context_.Db().Acquire();
@@ -89,15 +86,11 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     soci::transaction transaction(session);
     const auto messages = MessagesOf(session, keys);
     repository::EraseMessages(session, messages);
-    const std::vector<kernel::FieldChange> entry = {
-        {"reason", std::nullopt, kernel::JsonString(request->reason())}};
     auto* section = response->mutable_section();
     section->set_module("messaging");
     for (const auto id : messages) {
-      context_.Audit().EraseValues(session, kMessageResource, id, {});
-      context_.Audit().Record(session, caller, kernel::AuditAction::kErase, kMessageResource, id,
-                              entry);
-      context_.Events().ErasePayloads(session, kMessageTopics, id);
+      kernel::ForgetErasedRecord(context_, session, caller, kMessageResource, id, kMessageTopics,
+                                 request->reason());
       auto* record = section->add_records();
       record->set_resource_type(kMessageResource);
       record->set_resource_id(id);

@@ -15,13 +15,22 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace soci {
+class session;
+}  // namespace soci
 
 namespace karton::common::v1 {
 class PersonalDataSubject;
+class ErasePersonalDataSectionRequest;
 }  // namespace karton::common::v1
 
 namespace karton::kernel {
+
+class ModuleContext;
+struct Caller;
 
 struct PersonalDataKeys {
   std::int64_t partner_id = 0;  // 0: the subject is no partner
@@ -38,5 +47,19 @@ grpc::Status ReadPersonalDataSubject(const common::v1::PersonalDataSubject& subj
 // A PostgreSQL bigint[] literal of `ids`, "{1,2,3}", for the erasure of the
 // records found.
 std::string BigintArrayLiteral(const std::vector<std::int64_t>& ids);
+
+// What every "personal_data_erase" offer checks first: the subject's keys
+// (as ReadPersonalDataSubject) and a reason, INVALID_ARGUMENT on "reason"
+// without one.
+grpc::Status ReadErasureRequest(const common::v1::ErasePersonalDataSectionRequest& request,
+                                PersonalDataKeys& keys);
+
+// After a module has blanked one of its records, inside the same
+// transaction: the kernel forgets what it keeps about it too. The values in
+// the record's audit entries are blanked and an erase entry by `caller`
+// records `reason`; the payloads of its events on `topics` are emptied.
+void ForgetErasedRecord(ModuleContext& context, soci::session& session, const Caller& caller,
+                        std::string_view resource_type, std::int64_t id,
+                        const std::vector<std::string>& topics, const std::string& reason);
 
 }  // namespace karton::kernel

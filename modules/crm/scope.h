@@ -54,6 +54,17 @@ grpc::Status UnshareCrmRecord(kernel::ModuleContext& context, soci::session& ses
                               const kernel::Caller& caller, const char* resource_type,
                               std::int64_t id, std::int64_t user_id, std::int64_t team_id);
 
+// Which of the two a Share*/Unshare* method does.
+enum class Sharing { kShare, kUnshare };
+inline grpc::Status ChangeCrmSharing(Sharing sharing, kernel::ModuleContext& context,
+                                     soci::session& session, const kernel::Caller& caller,
+                                     const char* resource_type, std::int64_t id,
+                                     std::int64_t user_id, std::int64_t team_id) {
+  return sharing == Sharing::kShare
+             ? ShareCrmRecord(context, session, caller, resource_type, id, user_id, team_id)
+             : UnshareCrmRecord(context, session, caller, resource_type, id, user_id, team_id);
+}
+
 // A deal shared with someone shows them its partner's card: call after every
 // change to the deal's shares or partner, in the same transaction.
 void SyncDealPartnerCard(soci::session& session, std::int64_t opportunity_id,

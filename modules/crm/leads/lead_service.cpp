@@ -154,36 +154,28 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
 
 grpc::Status LeadServiceImpl::ShareLead(grpc::ServerContext* context,
                                         const v1::ShareLeadRequest* request, v1::Lead* response) {
-  return Guarded(context_, "ShareLead", [&]() -> grpc::Status {
-    const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
-    soci::transaction transaction(lease.Session());
-    const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
-    if (!lead)
-      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
-    if (auto status = ShareCrmRecord(context_, lease.Session(), caller, "crm.lead", lead->id(),
-                                     request->user_id(), request->team_id());
-        !status.ok()) {
-      return status;
-    }
-    *response = *lead;
-    transaction.commit();
-    return grpc::Status::OK;
-  });
+  return ChangeSharing(context, "ShareLead", Sharing::kShare, request->id(), request->user_id(),
+                       request->team_id(), response);
 }
 
 grpc::Status LeadServiceImpl::UnshareLead(grpc::ServerContext* context,
                                           const v1::UnshareLeadRequest* request,
                                           v1::Lead* response) {
-  return Guarded(context_, "UnshareLead", [&]() -> grpc::Status {
+  return ChangeSharing(context, "UnshareLead", Sharing::kUnshare, request->id(), request->user_id(),
+                       request->team_id(), response);
+}
+
+grpc::Status LeadServiceImpl::ChangeSharing(grpc::ServerContext* context, const char* method,
+                                            Sharing sharing, std::int64_t id, std::int64_t user_id,
+                                            std::int64_t team_id, v1::Lead* response) {
+  return Guarded(context_, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
-    const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
-    if (!lead)
-      return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
-    if (auto status = UnshareCrmRecord(context_, lease.Session(), caller, "crm.lead", lead->id(),
-                                       request->user_id(), request->team_id());
+    const auto lead = lead_repository::Find(lease.Session(), id, ScopeOf(caller), true);
+    if (!lead) return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", id)};
+    if (auto status = ChangeCrmSharing(sharing, context_, lease.Session(), caller, "crm.lead",
+                                       lead->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }

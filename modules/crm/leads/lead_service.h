@@ -5,6 +5,7 @@
 #include "karton/crm/v1/lead_service.grpc.pb.h"
 #include "karton/kernel/module.h"
 #include "leads/lead_intake.h"
+#include "scope.h"
 
 namespace karton::crm {
 
@@ -29,6 +30,11 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status UnshareLead(grpc::ServerContext*, const v1::UnshareLeadRequest*, v1::Lead*) override;
 
  private:
+  // The one path of ShareLead and UnshareLead.
+  grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method, Sharing sharing,
+                             std::int64_t id, std::int64_t user_id, std::int64_t team_id,
+                             v1::Lead* response);
+
   kernel::ModuleContext& context_;
   LeadIntake& intake_;
 };

@@ -399,44 +399,36 @@ grpc::Status OpportunityServiceImpl::MarkLost(grpc::ServerContext* context,
 grpc::Status OpportunityServiceImpl::ShareOpportunity(grpc::ServerContext* context,
                                                       const v1::ShareOpportunityRequest* request,
                                                       v1::Opportunity* response) {
-  return Guarded(context_, "ShareOpportunity", [&]() -> grpc::Status {
-    const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
-    soci::transaction transaction(lease.Session());
-    const auto opportunity =
-        opportunity_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
-    if (!opportunity) {
-      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", request->id())};
-    }
-    if (auto status = ShareCrmRecord(context_, lease.Session(), caller, "crm.opportunity",
-                                     opportunity->id(), request->user_id(), request->team_id());
-        !status.ok()) {
-      return status;
-    }
-    SyncDealPartnerCard(lease.Session(), opportunity->id(), opportunity->partner_id());
-    *response = *opportunity;
-    transaction.commit();
-    return grpc::Status::OK;
-  });
+  return ChangeSharing(context, "ShareOpportunity", Sharing::kShare, request->id(),
+                       request->user_id(), request->team_id(), response);
 }
 
 grpc::Status OpportunityServiceImpl::UnshareOpportunity(
     grpc::ServerContext* context, const v1::UnshareOpportunityRequest* request,
     v1::Opportunity* response) {
-  return Guarded(context_, "UnshareOpportunity", [&]() -> grpc::Status {
+  return ChangeSharing(context, "UnshareOpportunity", Sharing::kUnshare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context, const char* method,
+                                                   Sharing sharing, std::int64_t id,
+                                                   std::int64_t user_id, std::int64_t team_id,
+                                                   v1::Opportunity* response) {
+  return Guarded(context_, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = context_.Db().Acquire();
     soci::transaction transaction(lease.Session());
     const auto opportunity =
-        opportunity_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
+        opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!opportunity) {
-      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", request->id())};
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
     }
-    if (auto status = UnshareCrmRecord(context_, lease.Session(), caller, "crm.opportunity",
-                                       opportunity->id(), request->user_id(), request->team_id());
+    if (auto status = ChangeCrmSharing(sharing, context_, lease.Session(), caller,
+                                       "crm.opportunity", opportunity->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }
+    // Whoever now sees the deal sees its partner's card, and only they.
     SyncDealPartnerCard(lease.Session(), opportunity->id(), opportunity->partner_id());
     *response = *opportunity;
     transaction.commit();

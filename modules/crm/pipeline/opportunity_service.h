@@ -5,6 +5,7 @@
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
 #include "karton/kernel/module.h"
+#include "scope.h"
 
 namespace soci {
 class session;
@@ -55,6 +56,10 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
       grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
       const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
       const std::string& lost_reason, v1::Opportunity* response);
+  // The one path of ShareOpportunity and UnshareOpportunity.
+  grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method, Sharing sharing,
+                             std::int64_t id, std::int64_t user_id, std::int64_t team_id,
+                             v1::Opportunity* response);
 
   kernel::ModuleContext& context_;
 };

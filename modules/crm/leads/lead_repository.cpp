@@ -8,26 +8,23 @@
 #include "crm_sql.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::lead_repository {
 namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_LEAD_JSON \
-  "jsonb_build_object('id', l.id::text, 'title', l.title, 'contactName', l.contact_name, "   \
-  "'email', l.email, 'phone', l.phone, 'companyName', l.company_name, "                      \
-  "'taxNumber', l.tax_number, 'country', l.country, 'postalCode', l.postal_code, "           \
-  "'city', l.city, 'message', l.message, 'source', 'LEAD_SOURCE_' || upper(l.source), "      \
-  "'category', l.category, 'assignedUserId', coalesce(l.assigned_user_id, 0)::text, "        \
-  "'teamId', coalesce(l.team_id, 0)::text, 'status', 'LEAD_STATUS_' || upper(l.status), "    \
-  "'disqualifyReason', l.disqualify_reason, 'partnerId', coalesce(l.partner_id, 0)::text, "  \
-  "'opportunityId', coalesce(l.opportunity_id, 0)::text, "                                   \
-  "'webFormId', coalesce(l.web_form_id, 0)::text, 'customFields', l.custom_fields, "         \
-  "'statusHistory', l.status_history, "                                                      \
-  "'createTime', " KARTON_CRM_TIME("l.create_time") ", "                                     \
-  "'updateTime', " KARTON_CRM_TIME("l.update_time") ", 'etag', l.version::text)::text"
+// A lead's columns, each named after the field of v1::Lead it fills
+// (kernel::TypedQuery): no JSON is built in the database. The status
+// history and custom fields are JSON in the row already.
+#define KARTON_LEAD_COLUMNS                                                                    \
+  "l.id, l.title, l.contact_name, l.email, l.phone, l.company_name, l.tax_number, l.country, " \
+  "l.postal_code, l.city, l.message, l.source, l.category, l.assigned_user_id, l.team_id, "    \
+  "l.status, l.disqualify_reason, l.partner_id, l.opportunity_id, l.web_form_id, "             \
+  "l.custom_fields, l.status_history, "                                                        \
+  "(extract(epoch FROM l.create_time) * 1000000)::bigint AS create_time, "                     \
+  "(extract(epoch FROM l.update_time) * 1000000)::bigint AS update_time, l.version::text AS etag"
 
 const std::string kInsert =
     "INSERT INTO crm.lead (title, contact_name, email, phone, company_name, tax_number, "
@@ -44,7 +41,7 @@ const std::string kInsert =
     // xmax is 0 for a row this statement inserted, not for one it updated.
     "RETURNING id, (xmax = 0)";
 
-const std::string kFind = "SELECT " KARTON_LEAD_JSON
+const std::string kFind = "SELECT " KARTON_LEAD_COLUMNS
                           " FROM crm.lead l WHERE l.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
                               "l", "assigned_user_id", "crm.lead");
 
@@ -64,7 +61,7 @@ const std::string kSetStatus =
     "WHERE id = $1";
 
 const std::string kList =
-    "SELECT " KARTON_LEAD_JSON " FROM crm.lead l WHERE "
+    "SELECT " KARTON_LEAD_COLUMNS " FROM crm.lead l WHERE "
     KARTON_CRM_SCOPE("l", "assigned_user_id", "crm.lead")
     " AND ($4 = '' OR l.status = $4) AND ($5 = '' OR l.source = $5) "
     "AND ($6 = '' OR l.category = $6) "
@@ -76,11 +73,14 @@ const std::string kList =
     "AND (cast($13 AS bigint) = 0 OR l.partner_id = cast($13 AS bigint)) "
     "ORDER BY l.id DESC LIMIT $12";
 
-v1::Lead FromJson(std::string_view json) {
-  v1::Lead lead;
-  kernel::ParseProtoJson(json, lead);
-  return lead;
-}
+const kernel::TypedQuery<v1::Lead> kFindLead(kFind);
+const kernel::TypedQuery<v1::Lead> kFindLeadLocked(kFind + " FOR UPDATE OF l");
+const kernel::TypedQuery<v1::Lead> kListLeads(kList);
+const kernel::TypedQuery<v1::Lead>
+    kOpenLeadsOfPartner("SELECT " KARTON_LEAD_COLUMNS " FROM crm.lead l WHERE " KARTON_CRM_SCOPE(
+        "l", "assigned_user_id",
+        "crm.lead") " AND l.status = 'new' AND (l.partner_id = cast($4 AS bigint) OR "
+                    "lower(l.email) = ANY(cast($5 AS text[]))) ORDER BY l.id DESC LIMIT $6");
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
@@ -144,12 +144,8 @@ std::optional<std::int64_t> FindByRequest(soci::session& session, const std::str
 
 std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
                              bool lock) {
-  static const std::string kLocked = kFind + " FOR UPDATE OF l";
-  const auto rows =
-      kernel::RunPrepared(session, lock ? kLocked : kFind,
-                          {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
-  if (rows.Count() == 0) return std::nullopt;
-  return FromJson(rows.Text(0, 0));
+  return (lock ? kFindLeadLocked : kFindLead)
+      .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
 }
 
 void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {
@@ -177,14 +173,10 @@ void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_
 
 std::vector<v1::Lead> List(soci::session& session, const Scope& scope, const ListFilter& filter,
                            std::int64_t before_id, int limit) {
-  const auto rows = kernel::RunPrepared(
-      session, kList,
-      {scope.Name(), Text(scope.user_id), scope.team_ids, filter.status, filter.source,
-       filter.category, Text(filter.assigned_user_id), Text(filter.team_id), Text(filter.start_us),
-       Text(filter.end_us), Text(before_id), Text(limit), Text(filter.partner_id)});
-  std::vector<v1::Lead> leads;
-  for (int row = 0; row < rows.Count(); ++row) leads.push_back(FromJson(rows.Text(row, 0)));
-  return leads;
+  return kListLeads.All(session, {scope.Name(), Text(scope.user_id), scope.team_ids, filter.status,
+                                  filter.source, filter.category, Text(filter.assigned_user_id),
+                                  Text(filter.team_id), Text(filter.start_us), Text(filter.end_us),
+                                  Text(before_id), Text(limit), Text(filter.partner_id)});
 }
 
 std::vector<v1::Lead> OpenForPartner(soci::session& session, const Scope& scope,
@@ -201,16 +193,8 @@ std::vector<v1::Lead> OpenForPartner(soci::session& session, const Scope& scope,
     array += '"';
   }
   array += '}';
-  const auto rows = kernel::RunPrepared(
-      session,
-      "SELECT " KARTON_LEAD_JSON " FROM crm.lead l WHERE "
-      KARTON_CRM_SCOPE("l", "assigned_user_id", "crm.lead")
-      " AND l.status = 'new' AND (l.partner_id = cast($4 AS bigint) OR "
-      "lower(l.email) = ANY(cast($5 AS text[]))) ORDER BY l.id DESC LIMIT $6",
-      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), array, Text(limit)});
-  std::vector<v1::Lead> leads;
-  for (int row = 0; row < rows.Count(); ++row) leads.push_back(FromJson(rows.Text(row, 0)));
-  return leads;
+  return kOpenLeadsOfPartner.All(session, {scope.Name(), Text(scope.user_id), scope.team_ids,
+                                           Text(partner_id), array, Text(limit)});
 }
 
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {

@@ -4,40 +4,54 @@
 
 #include "crm_sql.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::opportunity_repository {
 namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_OPPORTUNITY_JSON \
-  "jsonb_build_object('id', o.id::text, 'name', o.name, 'partnerId', o.partner_id::text, "      \
-  "'pipelineId', o.pipeline_id::text, 'stageId', o.stage_id::text, "                            \
-  "'status', 'OPPORTUNITY_STATUS_' || upper(o.status), "                                        \
-  "'expectedRevenue', CASE WHEN o.expected_revenue_currency <> '' THEN jsonb_build_object("     \
-  "'currencyCode', o.expected_revenue_currency, 'minorUnits', "                                 \
-  "o.expected_revenue_minor::text) END, "                                                       \
-  "'expectedCloseDate', CASE WHEN o.expected_close_date IS NOT NULL THEN jsonb_build_object("   \
-  "'year', extract(year FROM o.expected_close_date)::int, 'month', "                            \
-  "extract(month FROM o.expected_close_date)::int, 'day', "                                     \
-  "extract(day FROM o.expected_close_date)::int) END, "                                         \
-  "'ownerUserId', coalesce(o.owner_user_id, 0)::text, 'teamId', coalesce(o.team_id, 0)::text, " \
-  "'lostReason', o.lost_reason, 'leadId', coalesce(o.lead_id, 0)::text, "                       \
-  "'stageHistory', (SELECT coalesce(jsonb_agg(jsonb_build_object('stageId', c.stage_id::text, " \
+// A deal's columns, each named after the field of v1::Opportunity it fills
+// (kernel::TypedQuery). Its stage history is a list of child rows,
+// aggregated as JSON in the same statement.
+#define KARTON_OPPORTUNITY_COLUMNS \
+  "o.id, o.name, o.partner_id, o.pipeline_id, o.stage_id, o.status, "                           \
+  "nullif(o.expected_revenue_currency, '') AS \"expected_revenue.currency_code\", "             \
+  "CASE WHEN o.expected_revenue_currency <> '' THEN o.expected_revenue_minor END "              \
+  "AS \"expected_revenue.minor_units\", "                                                      \
+  "o.expected_close_date, o.owner_user_id, o.team_id, o.lost_reason, o.lead_id, "               \
+  "(SELECT coalesce(jsonb_agg(jsonb_build_object('stageId', c.stage_id::text, "                 \
   "'stageName', s.name, 'changeTime', " KARTON_CRM_TIME("c.change_time") ", "                   \
   "'userId', coalesce(c.user_id, 0)::text) ORDER BY c.id), '[]') "                              \
   "FROM crm.opportunity_stage_change c JOIN crm.stage s ON s.id = c.stage_id "                  \
-  "WHERE c.opportunity_id = o.id), "                                                            \
-  "'createTime', " KARTON_CRM_TIME("o.create_time") ", "                                        \
-  "'updateTime', " KARTON_CRM_TIME("o.update_time") ", "                                        \
-  "'closeTime', CASE WHEN o.close_time IS NOT NULL THEN " KARTON_CRM_TIME("o.close_time")       \
-  " END, 'etag', o.version::text)::text"
+  "WHERE c.opportunity_id = o.id) AS stage_history, "                                           \
+  "(extract(epoch FROM o.create_time) * 1000000)::bigint AS create_time, "                      \
+  "(extract(epoch FROM o.update_time) * 1000000)::bigint AS update_time, "                      \
+  "(extract(epoch FROM o.close_time) * 1000000)::bigint AS close_time, o.version::text AS etag"
 
 const std::string kFind =
-    "SELECT " KARTON_OPPORTUNITY_JSON
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS
     " FROM crm.opportunity o WHERE o.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
         "o", "owner_user_id", "crm.opportunity");
+
+const kernel::TypedQuery<v1::Opportunity> kFindOpportunity(kFind);
+const kernel::TypedQuery<v1::Opportunity> kFindOpportunityLocked(kFind + " FOR UPDATE OF o");
+const kernel::TypedQuery<v1::Opportunity> kListOpportunities(
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM crm.opportunity o WHERE "
+    KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
+    " AND (cast($4 AS bigint) = 0 OR o.partner_id = cast($4 AS bigint)) "
+    "AND (cast($5 AS bigint) = 0 OR o.pipeline_id = cast($5 AS bigint)) "
+    "AND (cast($6 AS bigint) = 0 OR o.stage_id = cast($6 AS bigint)) "
+    "AND (cast($7 AS bigint) = 0 OR o.owner_user_id = cast($7 AS bigint)) "
+    "AND ($8 = '' OR o.status = $8) "
+    "AND (cast($9 AS bigint) = 0 OR o.id < cast($9 AS bigint)) ORDER BY o.id DESC LIMIT $10");
+const kernel::TypedQuery<v1::Opportunity> kListStaleOpportunities(
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM crm.opportunity o WHERE "
+    KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
+    " AND o.status = 'open' AND NOT EXISTS (SELECT 1 FROM crm.activity a "
+    "WHERE a.opportunity_id = o.id AND a.status = 'planned') "
+    "AND (cast($4 AS bigint) = 0 OR o.owner_user_id = cast($4 AS bigint)) "
+    "AND o.id > cast($5 AS bigint) ORDER BY o.id LIMIT $6");
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
@@ -86,14 +100,8 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Opportuni
 
 std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, const Scope& scope,
                                     bool lock) {
-  static const std::string kLocked = kFind + " FOR UPDATE OF o";
-  const auto rows =
-      kernel::RunPrepared(session, lock ? kLocked : kFind,
-                          {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
-  if (rows.Count() == 0) return std::nullopt;
-  v1::Opportunity opportunity;
-  kernel::ParseProtoJson(rows.Text(0, 0), opportunity);
-  return opportunity;
+  return (lock ? kFindOpportunityLocked : kFindOpportunity)
+      .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
 }
 
 void Update(soci::session& session, const v1::Opportunity& opportunity, TimePoint now) {
@@ -123,44 +131,17 @@ void SetStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
 
 std::vector<v1::Opportunity> List(soci::session& session, const Scope& scope,
                                   const ListFilter& filter, std::int64_t before_id, int limit) {
-  const auto rows = kernel::RunPrepared(
-      session,
-      "SELECT " KARTON_OPPORTUNITY_JSON " FROM crm.opportunity o WHERE "
-      KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
-      " AND (cast($4 AS bigint) = 0 OR o.partner_id = cast($4 AS bigint)) "
-      "AND (cast($5 AS bigint) = 0 OR o.pipeline_id = cast($5 AS bigint)) "
-      "AND (cast($6 AS bigint) = 0 OR o.stage_id = cast($6 AS bigint)) "
-      "AND (cast($7 AS bigint) = 0 OR o.owner_user_id = cast($7 AS bigint)) "
-      "AND ($8 = '' OR o.status = $8) "
-      "AND (cast($9 AS bigint) = 0 OR o.id < cast($9 AS bigint)) ORDER BY o.id DESC LIMIT $10",
-      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(filter.partner_id),
-       Text(filter.pipeline_id), Text(filter.stage_id), Text(filter.owner_user_id), filter.status,
-       Text(before_id), Text(limit)});
-  std::vector<v1::Opportunity> opportunities;
-  for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), opportunities.emplace_back());
-  }
-  return opportunities;
+  return kListOpportunities.All(
+      session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(filter.partner_id),
+                Text(filter.pipeline_id), Text(filter.stage_id), Text(filter.owner_user_id),
+                filter.status, Text(before_id), Text(limit)});
 }
 
 std::vector<v1::Opportunity> ListStale(soci::session& session, const Scope& scope,
                                        std::int64_t owner_user_id, std::int64_t after_id,
                                        int limit) {
-  const auto rows = kernel::RunPrepared(
-      session,
-      "SELECT " KARTON_OPPORTUNITY_JSON " FROM crm.opportunity o WHERE "
-      KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
-      " AND o.status = 'open' AND NOT EXISTS (SELECT 1 FROM crm.activity a "
-      "WHERE a.opportunity_id = o.id AND a.status = 'planned') "
-      "AND (cast($4 AS bigint) = 0 OR o.owner_user_id = cast($4 AS bigint)) "
-      "AND o.id > cast($5 AS bigint) ORDER BY o.id LIMIT $6",
-      {scope.Name(), Text(scope.user_id), scope.team_ids, Text(owner_user_id), Text(after_id),
-       Text(limit)});
-  std::vector<v1::Opportunity> opportunities;
-  for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), opportunities.emplace_back());
-  }
-  return opportunities;
+  return kListStaleOpportunities.All(session, {scope.Name(), Text(scope.user_id), scope.team_ids,
+                                               Text(owner_user_id), Text(after_id), Text(limit)});
 }
 
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {

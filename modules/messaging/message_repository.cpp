@@ -9,6 +9,7 @@
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::messaging::repository {
 namespace {
@@ -18,26 +19,23 @@ using kernel::ToEpochMicros;
 #define KARTON_TIME_JSON(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-#define KARTON_TEMPLATE_JSON \
-  "jsonb_build_object('id', t.id::text, 'name', t.name, 'language', t.language, "              \
-  "'channel', 'CHANNEL_' || upper(t.channel), 'subject', t.subject, 'textBody', t.text_body, " \
-  "'htmlBody', t.html_body, 'createTime', " KARTON_TIME_JSON("t.create_time")                  \
-  ", 'updateTime', " KARTON_TIME_JSON("t.update_time") ", 'etag', t.version::text)::text"
+// Templates and messages are read as typed rows (kernel::TypedQuery): each
+// column is named after the field it fills, and no JSON is built in the
+// database. A message's postal address is JSON in the row already.
+#define KARTON_MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
 
-#define KARTON_MESSAGE_JSON \
-  "jsonb_strip_nulls(jsonb_build_object('id', m.id::text, "                                   \
-  "'channel', 'CHANNEL_' || upper(m.channel), 'category', 'CATEGORY_' || upper(m.category), " \
-  "'recipient', jsonb_build_object('partnerId', coalesce(m.partner_id, 0)::text, "            \
-  "'contactId', coalesce(m.contact_id, 0)::text), "                                           \
-  "'address', m.address, 'templateName', m.template_name, 'language', m.language, "           \
-  "'subject', m.subject, 'textBody', m.text_body, 'htmlBody', m.html_body, "                  \
-  "'status', 'MESSAGE_STATUS_' || upper(m.status), 'attempts', m.attempts, "                  \
-  "'lastError', m.last_error, 'providerMessageId', m.provider_message_id, "                   \
-  "'idempotencyKey', m.idempotency_key, "                                                     \
-  "'createTime', " KARTON_TIME_JSON("m.create_time") ", "                                     \
-  "'sentTime', " KARTON_TIME_JSON("m.sent_time") ", "                                         \
-  "'documentId', m.document_id::text, 'senderUserId', m.actor_user_id::text, "                \
-  "'recipientName', m.recipient_name, 'postalAddress', m.postal_address))::text"
+#define KARTON_TEMPLATE_COLUMNS \
+  "t.id, t.name, t.language, t.channel, t.subject, t.text_body, t.html_body, "          \
+  KARTON_MICROS("t.create_time") " AS create_time, " KARTON_MICROS("t.update_time")     \
+  " AS update_time, t.version::text AS etag"
+
+#define KARTON_MESSAGE_COLUMNS \
+  "m.id, m.channel, m.category, m.partner_id AS \"recipient.partner_id\", "                \
+  "m.contact_id AS \"recipient.contact_id\", m.address, m.template_name, m.language, "     \
+  "m.subject, m.text_body, m.html_body, m.status, m.attempts, m.last_error, "               \
+  "m.provider_message_id, m.idempotency_key, " KARTON_MICROS("m.create_time")              \
+  " AS create_time, " KARTON_MICROS("m.sent_time") " AS sent_time, m.document_id, "        \
+  "m.actor_user_id AS sender_user_id, m.recipient_name, m.postal_address"
 
 #define KARTON_SUPPRESSION_JSON                                                          \
   "jsonb_build_object('channel', 'CHANNEL_' || upper(s.channel), 'address', s.address, " \
@@ -53,14 +51,6 @@ Message FromJson(std::string_view json) {
 }
 
 template <class Message>
-std::vector<Message> AllFromJson(const kernel::QueryRows& rows) {
-  std::vector<Message> messages;
-  for (int row = 0; row < rows.Count(); ++row)
-    messages.push_back(FromJson<Message>(rows.Text(row, 0)));
-  return messages;
-}
-
-template <class Message>
 std::optional<Message> FirstFromJson(const kernel::QueryRows& rows) {
   if (rows.Count() == 0) return std::nullopt;
   return FromJson<Message>(rows.Text(0, 0));
@@ -72,16 +62,16 @@ const std::string kInsertTemplate =
     "to_timestamp(cast($8 AS bigint) / 1e6), to_timestamp(cast($8 AS bigint) / 1e6)) "
     "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id";
 const std::string kFindTemplate =
-    "SELECT " KARTON_TEMPLATE_JSON " FROM messaging.template t WHERE t.id = $1";
+    "SELECT " KARTON_TEMPLATE_COLUMNS " FROM messaging.template t WHERE t.id = $1";
 const std::string kFindTemplateByName =
-    "SELECT " KARTON_TEMPLATE_JSON
+    "SELECT " KARTON_TEMPLATE_COLUMNS
     " FROM messaging.template t "
     "WHERE t.name = $1 AND t.channel = $2 ORDER BY (t.language = $3) DESC, t.id LIMIT 1";
 const std::string kUpdateTemplate =
     "UPDATE messaging.template SET subject = $1, text_body = $2, html_body = $3, "
     "update_time = to_timestamp(cast($4 AS bigint) / 1e6), version = version + 1 WHERE id = $5";
 const std::string kListTemplates =
-    "SELECT " KARTON_TEMPLATE_JSON
+    "SELECT " KARTON_TEMPLATE_COLUMNS
     " FROM messaging.template t "
     "WHERE ($1 = '' OR t.name = $1) AND t.id > cast($2 AS bigint) ORDER BY t.id LIMIT $3";
 
@@ -97,11 +87,11 @@ const std::string kInsertMessage =
     "$16, $17, $18, cast(nullif($19, '') AS jsonb)) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 const std::string kFindMessage =
-    "SELECT " KARTON_MESSAGE_JSON " FROM messaging.message m WHERE m.id = $1";
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.id = $1";
 const std::string kFindMessageByKey =
-    "SELECT " KARTON_MESSAGE_JSON " FROM messaging.message m WHERE m.idempotency_key = $1";
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.idempotency_key = $1";
 const std::string kListMessages =
-    "SELECT " KARTON_MESSAGE_JSON
+    "SELECT " KARTON_MESSAGE_COLUMNS
     " FROM messaging.message m "
     "WHERE (cast($1 AS bigint) = 0 OR m.partner_id = cast($1 AS bigint)) "
     "AND ($2 = '' OR m.status = $2) AND ($3 = '' OR m.category = $3) "
@@ -112,13 +102,23 @@ const std::string kListMessages =
     "AND (cast($9 AS bigint) = 0 OR m.contact_id = cast($9 AS bigint)) "
     "ORDER BY m.id DESC LIMIT $7";
 const std::string kListLetters =
-    "SELECT " KARTON_MESSAGE_JSON
+    "SELECT " KARTON_MESSAGE_COLUMNS
     " FROM messaging.message m "
     "WHERE m.channel = 'letter' AND m.status = 'sent' "
     "AND ($1 = '' OR m.category = $1) "
     "AND (cast($2 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($2 AS bigint) / 1e6)) "
     "AND (cast($3 AS bigint) = 0 OR m.create_time < to_timestamp(cast($3 AS bigint) / 1e6)) "
     "AND m.id > cast($4 AS bigint) ORDER BY m.id LIMIT $5";
+
+const kernel::TypedQuery<v1::Template> kFindTemplateRow(kFindTemplate);
+const kernel::TypedQuery<v1::Template> kFindTemplateRowLocked(kFindTemplate + " FOR UPDATE");
+const kernel::TypedQuery<v1::Template> kFindTemplateByNameRow(kFindTemplateByName);
+const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
+const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
+const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE");
+const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
+const kernel::TypedQuery<v1::Message> kListMessageRows(kListMessages);
+const kernel::TypedQuery<v1::Message> kListLetterRows(kListLetters);
 
 // What erasure blanks: everything that names or reaches the person.
 #define KARTON_ERASED_MESSAGE_SET                                                 \
@@ -150,15 +150,12 @@ std::int64_t InsertTemplate(soci::session& session, const v1::Template& tmpl,
 }
 
 std::optional<v1::Template> FindTemplate(soci::session& session, std::int64_t id, bool lock) {
-  static const std::string kLocked = kFindTemplate + " FOR UPDATE";
-  return FirstFromJson<v1::Template>(
-      kernel::RunPrepared(session, lock ? kLocked : kFindTemplate, {std::to_string(id)}));
+  return (lock ? kFindTemplateRowLocked : kFindTemplateRow).One(session, {std::to_string(id)});
 }
 
 std::optional<v1::Template> FindTemplateByName(soci::session& session, const std::string& name,
                                                v1::Channel channel, const std::string& language) {
-  return FirstFromJson<v1::Template>(
-      kernel::RunPrepared(session, kFindTemplateByName, {name, ChannelName(channel), language}));
+  return kFindTemplateByNameRow.One(session, {name, ChannelName(channel), language});
 }
 
 void UpdateTemplate(soci::session& session, const v1::Template& tmpl, TimePoint now) {
@@ -169,8 +166,7 @@ void UpdateTemplate(soci::session& session, const v1::Template& tmpl, TimePoint 
 
 std::vector<v1::Template> ListTemplates(soci::session& session, const std::string& name,
                                         std::int64_t after_id, int limit) {
-  return AllFromJson<v1::Template>(kernel::RunPrepared(
-      session, kListTemplates, {name, std::to_string(after_id), std::to_string(limit)}));
+  return kListTemplateRows.All(session, {name, std::to_string(after_id), std::to_string(limit)});
 }
 
 std::int64_t NextMessageId(soci::session& session) {
@@ -199,30 +195,27 @@ bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint
 }
 
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock) {
-  static const std::string kLocked = kFindMessage + " FOR UPDATE";
-  return FirstFromJson<v1::Message>(
-      kernel::RunPrepared(session, lock ? kLocked : kFindMessage, {std::to_string(id)}));
+  return (lock ? kFindMessageRowLocked : kFindMessageRow).One(session, {std::to_string(id)});
 }
 
 std::optional<v1::Message> FindMessageByKey(soci::session& session, const std::string& key) {
-  return FirstFromJson<v1::Message>(kernel::RunPrepared(session, kFindMessageByKey, {key}));
+  return kFindMessageByKeyRow.One(session, {key});
 }
 
 std::vector<v1::Message> ListMessages(soci::session& session, const MessageFilter& filter,
                                       std::int64_t before_id, int limit) {
-  return AllFromJson<v1::Message>(kernel::RunPrepared(
-      session, kListMessages,
+  return kListMessageRows.All(
+      session,
       {std::to_string(filter.partner_id), filter.status, filter.category,
        std::to_string(filter.start_us), std::to_string(filter.end_us), std::to_string(before_id),
-       std::to_string(limit), filter.channel, std::to_string(filter.contact_id)}));
+       std::to_string(limit), filter.channel, std::to_string(filter.contact_id)});
 }
 
 std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter& filter,
                                      std::int64_t after_id, int limit) {
-  return AllFromJson<v1::Message>(kernel::RunPrepared(
-      session, kListLetters,
-      {filter.category, std::to_string(filter.start_us), std::to_string(filter.end_us),
-       std::to_string(after_id), std::to_string(limit)}));
+  return kListLetterRows.All(
+      session, {filter.category, std::to_string(filter.start_us), std::to_string(filter.end_us),
+                std::to_string(after_id), std::to_string(limit)});
 }
 
 void MarkSending(soci::session& session, std::int64_t id) {

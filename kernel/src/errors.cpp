@@ -7,12 +7,9 @@
 
 namespace karton::kernel {
 
-grpc::Status InvalidField(std::string field, std::string description) {
-  return InvalidFields({FieldViolation{std::move(field), std::move(description)}});
-}
+namespace {
 
-grpc::Status InvalidFields(std::vector<FieldViolation> violations) {
-  if (violations.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "invalid request"};
+grpc::Status WithViolations(grpc::StatusCode code, std::vector<FieldViolation> violations) {
   const std::string message =
       fmt::format("{}: {}", violations.front().field, violations.front().description);
   google::rpc::BadRequest bad_request;
@@ -22,10 +19,26 @@ grpc::Status InvalidFields(std::vector<FieldViolation> violations) {
     added->set_description(std::move(violation.description));
   }
   google::rpc::Status status;
-  status.set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  status.set_code(static_cast<int>(code));
   status.set_message(message);
   status.add_details()->PackFrom(bad_request);
-  return {grpc::StatusCode::INVALID_ARGUMENT, message, status.SerializeAsString()};
+  return {code, message, status.SerializeAsString()};
+}
+
+}  // namespace
+
+grpc::Status InvalidField(std::string field, std::string description) {
+  return InvalidFields({FieldViolation{std::move(field), std::move(description)}});
+}
+
+grpc::Status InvalidFields(std::vector<FieldViolation> violations) {
+  if (violations.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "invalid request"};
+  return WithViolations(grpc::StatusCode::INVALID_ARGUMENT, std::move(violations));
+}
+
+grpc::Status FailedPreconditionOnField(std::string field, std::string description) {
+  return WithViolations(grpc::StatusCode::FAILED_PRECONDITION,
+                        {FieldViolation{std::move(field), std::move(description)}});
 }
 
 std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status) {

@@ -24,6 +24,10 @@ struct FieldViolation {
 grpc::Status InvalidField(std::string field, std::string description);
 // Several fields at once; the message names the first.
 grpc::Status InvalidFields(std::vector<FieldViolation> violations);
+// FAILED_PRECONDITION with the same field details: the request is well
+// formed but the state of the data refuses it ("credit_limit: exceeded by
+// 120,000 HUF"), and the client should show it beside that field.
+grpc::Status FailedPreconditionOnField(std::string field, std::string description);
 // The violations carried by `status` (empty when it has none).
 std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status);
 

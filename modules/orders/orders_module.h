@@ -1,0 +1,49 @@
+// The orders module (docs/orders.md): the product catalogue, price lists,
+// quotations and sales orders with their credit check.
+#pragma once
+
+#include <memory>
+
+#include "karton/kernel/module.h"
+#include "service_parts.h"
+
+namespace karton::orders {
+
+class ProductServiceImpl;
+class PriceListServiceImpl;
+class QuotationServiceImpl;
+class OrderServiceImpl;
+class GrpcPartnerDirectory;
+class ExtensionCreditExposure;
+
+class OrdersModule final : public kernel::Module {
+ public:
+  static constexpr KartonModuleOption kOptions[] = {
+      {"time_zone", "text",
+       "The time zone in which a quotation's valid_until day ends and prices of \"today\" are "
+       "read (an IANA name PostgreSQL knows)",
+       "Europe/Budapest", ""},
+      {"quotation_expiring_days", "integer",
+       "Days before a quotation's valid_until that orders.quotation.expiring is published, 0 to "
+       "365",
+       "3", ""},
+  };
+
+  OrdersModule();
+  ~OrdersModule() override;
+
+  void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  void Start(kernel::ModuleContext& context) override;
+  void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
+
+ private:
+  OrdersSettings settings_;
+  std::unique_ptr<GrpcPartnerDirectory> partners_;
+  std::unique_ptr<ExtensionCreditExposure> exposure_;
+  std::unique_ptr<ProductServiceImpl> products_;
+  std::unique_ptr<PriceListServiceImpl> price_lists_;
+  std::unique_ptr<QuotationServiceImpl> quotations_;
+  std::unique_ptr<OrderServiceImpl> orders_;
+};
+
+}  // namespace karton::orders

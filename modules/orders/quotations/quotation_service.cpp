@@ -1,0 +1,439 @@
+#include "quotations/quotation_service.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "dates.h"
+#include "karton/kernel/audit.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/events.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/jobs.h"
+#include "karton/kernel/numbers.h"
+#include "karton/kernel/pagination.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
+#include "karton/kernel/updates.h"
+#include "orders/order_service.h"
+#include "quotations/quotation_repository.h"
+#include "sales/sales_documents.h"
+#include "sales/sales_line_repository.h"
+#include "sales/sales_lines.h"
+
+namespace karton::orders {
+namespace {
+
+using sales_line_repository::Owner;
+
+constexpr char kQuotation[] = "orders.quotation";
+
+grpc::Status NotFound(std::int64_t id) {
+  return {grpc::StatusCode::NOT_FOUND, fmt::format("no quotation with id {}", id)};
+}
+
+std::string StateWord(v1::QuotationState state) {
+  return EnumWord(v1::QuotationState_Name(state), "QUOTATION_STATE_");
+}
+
+bool IsOpen(const v1::Quotation& quotation) {
+  return quotation.state() == v1::QUOTATION_STATE_DRAFT ||
+         quotation.state() == v1::QUOTATION_STATE_SENT;
+}
+
+// The rules of the fields a client writes, with the currency defaulted.
+grpc::Status CheckHeader(v1::Quotation& quotation) {
+  if (auto status = CheckCurrency(*quotation.mutable_currency_code(), "quotation."); !status.ok()) {
+    return status;
+  }
+  if (!quotation.has_valid_until()) {
+    return kernel::InvalidField("quotation.valid_until", "is required");
+  }
+  if (!IsValidDate(quotation.valid_until())) {
+    return kernel::InvalidField("quotation.valid_until", "is not a date");
+  }
+  if (quotation.opportunity_id() < 0) {
+    return kernel::InvalidField("quotation.opportunity_id", "must not be negative");
+  }
+  if (quotation.note().size() > 4000) {
+    return kernel::InvalidField("quotation.note", "at most 4000 bytes");
+  }
+  return grpc::Status::OK;
+}
+
+// The start of `date` (+ `days`) in `time_zone`, from the database's zone
+// rules, as a kernel time point.
+kernel::TimePoint StartOfDay(soci::session& session, const std::string& date, int days,
+                             const std::string& time_zone) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT (extract(epoch FROM (($1::date + $2::integer)::timestamp AT TIME ZONE $3)) "
+      "* 1000000)::bigint",
+      {date, std::to_string(days), time_zone});
+  return kernel::TimePoint(
+      std::chrono::microseconds(kernel::ParseInt64(rows.Text(0, 0)).value_or(0)));
+}
+
+// "<id> <valid_until>" -> its parts.
+bool ReadPayload(const std::string& payload, std::int64_t& id, std::string& valid_until) {
+  std::istringstream in(payload);
+  return static_cast<bool>(in >> id >> valid_until);
+}
+
+}  // namespace
+
+void QuotationServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
+  for (const char* verb : {"created", "updated", "accepted", "rejected", "expired", "expiring"}) {
+    events.DeclareTopic<v1::Quotation>(std::string("orders.quotation.") + verb);
+  }
+}
+
+kernel::MethodRoles QuotationServiceImpl::Roles() {
+  const std::vector<std::string> writers = {std::string(kernel::kRoleSales),
+                                            std::string(kernel::kRoleSalesManager)};
+  auto readers = kernel::StaffRoles();
+  readers.emplace_back(kernel::kRoleExternalPartner);
+  return {{"CreateQuotation", writers}, {"GetQuotation", readers},    {"ListQuotations", readers},
+          {"UpdateQuotation", writers}, {"AcceptQuotation", writers}, {"RejectQuotation", writers}};
+}
+
+void ScheduleQuotationExpiry(kernel::Jobs& jobs, soci::session& session,
+                             const v1::Quotation& quotation, const OrdersSettings& settings) {
+  const std::string day = DateText(quotation.valid_until());
+  const std::string payload = fmt::format("{} {}", quotation.id(), day);
+  jobs.Schedule(session, {.kind = QuotationServiceImpl::kExpireJob,
+                          .payload = payload,
+                          .run_at = StartOfDay(session, day, 1, settings.time_zone),
+                          .recurrence = "",
+                          .max_attempts = 5,
+                          .unique_key = fmt::format("orders.quotation.expire:{}", payload)});
+  jobs.Schedule(session, {.kind = QuotationServiceImpl::kExpiringJob,
+                          .payload = payload,
+                          .run_at = StartOfDay(session, day, -settings.quotation_expiring_days,
+                                               settings.time_zone),
+                          .recurrence = "",
+                          .max_attempts = 5,
+                          .unique_key = fmt::format("orders.quotation.expiring:{}", payload)});
+}
+
+grpc::Status QuotationServiceImpl::CreateQuotation(grpc::ServerContext* context,
+                                                   const v1::CreateQuotationRequest* request,
+                                                   v1::Quotation* response) {
+  v1::Quotation quotation = request->quotation();
+  for (auto clear :
+       {&v1::Quotation::clear_id, &v1::Quotation::clear_number, &v1::Quotation::clear_state,
+        &v1::Quotation::clear_totals, &v1::Quotation::clear_order_id,
+        &v1::Quotation::clear_reject_reason, &v1::Quotation::clear_etag}) {
+    (quotation.*clear)();
+  }
+  if (auto status = CheckHeader(quotation); !status.ok()) return status;
+  if (request->request_id().size() > 200) {
+    return kernel::InvalidField("request_id", "at most 200 bytes");
+  }
+  if (auto status = CheckParties(partners_, context, quotation.partner_id(), quotation.contact_id(),
+                                 "quotation.");
+      !status.ok()) {
+    return status;
+  }
+  return kernel::Guarded(parts_.log, "CreateQuotation", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    if (quotation.owner_user_id() == 0) quotation.set_owner_user_id(caller.user_id);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = quotation_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                             request->request_id())) {
+        LoadLines(session, Owner::kQuotation, *earlier);
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    if (IsBeforeToday(session, DateText(quotation.valid_until()), parts_.clock.Now(),
+                      settings_.time_zone)) {
+      return kernel::InvalidField("quotation.valid_until", "must not be in the past");
+    }
+    if (auto status = CheckOwner(session, quotation.owner_user_id(), "quotation."); !status.ok()) {
+      return status;
+    }
+    if (auto status = PriceDocument(session, *quotation.mutable_lines(), quotation.partner_id(),
+                                    quotation.currency_code(), parts_.clock.Now(),
+                                    settings_.time_zone, "quotation.", *quotation.mutable_totals());
+        !status.ok()) {
+      return status;
+    }
+    auto created = quotation_repository::Insert(session, quotation, kernel::ActorUserId(caller),
+                                                request->request_id(), parts_.clock.Now(),
+                                                settings_.time_zone);
+    if (!created) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    sales_line_repository::Replace(session, Owner::kQuotation, created->id(), quotation.lines());
+    *created->mutable_lines() = quotation.lines();
+    *created->mutable_totals() = quotation.totals();
+    ScheduleQuotationExpiry(jobs_, session, *created, settings_);
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kQuotation, created->id(),
+                        kernel::DiffFields(nullptr, *created));
+    parts_.events.Publish(session, "orders.quotation.created", created->id(), *created, caller);
+    transaction.Commit();
+    *response = std::move(*created);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::GetQuotation(grpc::ServerContext* context,
+                                                const v1::GetQuotationRequest* request,
+                                                v1::Quotation* response) {
+  return kernel::Guarded(parts_.log, "GetQuotation", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto found = quotation_repository::Find(lease.Session(), request->id(),
+                                            VisibilityOf(kernel::CallerOf(*context)));
+    if (!found) return NotFound(request->id());
+    LoadLines(lease.Session(), Owner::kQuotation, *found);
+    *response = std::move(*found);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::ListQuotations(grpc::ServerContext* context,
+                                                  const v1::ListQuotationsRequest* request,
+                                                  v1::ListQuotationsResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
+  quotation_repository::ListFilter filter{request->partner_id(), "", request->opportunity_id(),
+                                          request->owner_user_id()};
+  if (request->state() != v1::QUOTATION_STATE_UNSPECIFIED) {
+    if (!v1::QuotationState_IsValid(request->state())) {
+      return kernel::InvalidField("state", "is not a quotation state");
+    }
+    filter.state = StateWord(request->state());
+  }
+  return kernel::Guarded(parts_.log, "ListQuotations", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto rows =
+        quotation_repository::List(lease.Session(), VisibilityOf(kernel::CallerOf(*context)),
+                                   filter, page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const v1::Quotation& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
+    for (auto& row : rows) *response->add_quotations() = std::move(row);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::UpdateQuotation(grpc::ServerContext* context,
+                                                   const v1::UpdateQuotationRequest* request,
+                                                   v1::Quotation* response) {
+  const v1::Quotation& change = request->quotation();
+  std::vector<std::string> paths;
+  if (auto status = kernel::UpdatePaths(*request, change,
+                                        {"contact_id", "opportunity_id", "currency_code",
+                                         "valid_until", "lines", "note", "owner_user_id"},
+                                        paths);
+      !status.ok()) {
+    return status;
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  // The contact is checked with the partners module before a connection is
+  // taken, so the quotation is read once to learn its partner.
+  std::optional<v1::Quotation> preview;
+  if (auto status = kernel::Guarded(parts_.log, "UpdateQuotation",
+                                    [&] {
+                                      auto lease = parts_.database.Acquire();
+                                      preview = quotation_repository::Find(
+                                          lease.Session(), change.id(), VisibilityOf(caller));
+                                      return grpc::Status::OK;
+                                    });
+      !status.ok()) {
+    return status;
+  }
+  if (!preview) return NotFound(change.id());
+  v1::Quotation updated = *preview;
+  kernel::ApplyUpdateMask(change, paths, updated);
+  if (auto status = CheckHeader(updated); !status.ok()) return status;
+  if (updated.contact_id() != preview->contact_id()) {
+    if (auto status = CheckParties(partners_, context, updated.partner_id(), updated.contact_id(),
+                                   "quotation.");
+        !status.ok()) {
+      return status;
+    }
+  }
+  return kernel::Guarded(parts_.log, "UpdateQuotation", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    auto stored = quotation_repository::Find(session, change.id(), VisibilityOf(caller), true);
+    if (!stored) return NotFound(change.id());
+    if (auto status = kernel::CheckEtag("quotation", change.id(), change.etag(), stored->etag());
+        !status.ok()) {
+      return status;
+    }
+    if (stored->state() != v1::QUOTATION_STATE_DRAFT) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("quotation {} is {}; only a draft can be changed", stored->id(),
+                          StateWord(stored->state()))};
+    }
+    LoadLines(session, Owner::kQuotation, *stored);
+    v1::Quotation next = *stored;
+    kernel::ApplyUpdateMask(updated, paths, next);
+    if (auto status = CheckOwner(session, next.owner_user_id(), "quotation."); !status.ok()) {
+      return status;
+    }
+    const bool new_date = DateText(next.valid_until()) != DateText(stored->valid_until());
+    if (new_date && IsBeforeToday(session, DateText(next.valid_until()), parts_.clock.Now(),
+                                  settings_.time_zone)) {
+      return kernel::InvalidField("quotation.valid_until", "must not be in the past");
+    }
+    if (auto status = PriceDocument(session, *next.mutable_lines(), next.partner_id(),
+                                    next.currency_code(), parts_.clock.Now(), settings_.time_zone,
+                                    "quotation.", *next.mutable_totals());
+        !status.ok()) {
+      return status;
+    }
+    const auto changes = kernel::DiffFields(&*stored, next);
+    if (changes.empty()) {
+      *response = std::move(*stored);
+      return grpc::Status::OK;
+    }
+    auto written = quotation_repository::Update(session, next, parts_.clock.Now());
+    sales_line_repository::Replace(session, Owner::kQuotation, written.id(), next.lines());
+    *written.mutable_lines() = next.lines();
+    *written.mutable_totals() = next.totals();
+    if (new_date) ScheduleQuotationExpiry(jobs_, session, written, settings_);
+    parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kQuotation, written.id(),
+                        changes);
+    parts_.events.Publish(session, "orders.quotation.updated", written.id(), written, caller);
+    transaction.Commit();
+    *response = std::move(written);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::AcceptQuotation(grpc::ServerContext* context,
+                                                   const v1::AcceptQuotationRequest* request,
+                                                   v1::AcceptQuotationResponse* response) {
+  return kernel::Guarded(parts_.log, "AcceptQuotation", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    auto stored = quotation_repository::Find(session, request->id(), VisibilityOf(caller), true);
+    if (!stored) return NotFound(request->id());
+    if (auto status = kernel::CheckEtag("quotation", stored->id(), request->etag(), stored->etag());
+        !status.ok()) {
+      return status;
+    }
+    if (!IsOpen(*stored)) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("quotation {} is {}; only a draft or sent one can be accepted",
+                          stored->id(), StateWord(stored->state()))};
+    }
+    const std::string valid_until = DateText(stored->valid_until());
+    if (IsBeforeToday(session, valid_until, parts_.clock.Now(), settings_.time_zone)) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("quotation {} was valid until {}", stored->id(), valid_until)};
+    }
+    LoadLines(session, Owner::kQuotation, *stored);
+    // The order takes the quotation's lines as they were offered.
+    v1::Order order;
+    order.set_partner_id(stored->partner_id());
+    order.set_contact_id(stored->contact_id());
+    order.set_quotation_id(stored->id());
+    order.set_currency_code(stored->currency_code());
+    order.set_note(stored->note());
+    order.set_owner_user_id(stored->owner_user_id());
+    *order.mutable_lines() = stored->lines();
+    *order.mutable_totals() = stored->totals();
+    auto created = OpenOrder(parts_, session, order, caller, "", settings_);
+    auto accepted = quotation_repository::SetState(session, stored->id(), "accepted", "",
+                                                   created->id(), parts_.clock.Now());
+    *accepted.mutable_lines() = stored->lines();
+    *accepted.mutable_totals() = stored->totals();
+    parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kQuotation, accepted.id(),
+                        {kernel::FieldChange::Of("state", StateWord(stored->state()), "accepted"),
+                         kernel::FieldChange::Of("order_id", std::int64_t{0}, created->id())});
+    parts_.events.Publish(session, "orders.quotation.accepted", accepted.id(), accepted, caller);
+    transaction.Commit();
+    *response->mutable_quotation() = std::move(accepted);
+    *response->mutable_order() = std::move(*created);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::RejectQuotation(grpc::ServerContext* context,
+                                                   const v1::RejectQuotationRequest* request,
+                                                   v1::Quotation* response) {
+  if (request->reason().empty() || request->reason().size() > 1000) {
+    return kernel::InvalidField("reason", "is required, at most 1000 bytes");
+  }
+  return kernel::Guarded(parts_.log, "RejectQuotation", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    auto stored = quotation_repository::Find(session, request->id(), VisibilityOf(caller), true);
+    if (!stored) return NotFound(request->id());
+    if (auto status = kernel::CheckEtag("quotation", stored->id(), request->etag(), stored->etag());
+        !status.ok()) {
+      return status;
+    }
+    if (!IsOpen(*stored)) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("quotation {} is {}; only a draft or sent one can be rejected",
+                          stored->id(), StateWord(stored->state()))};
+    }
+    auto rejected = quotation_repository::SetState(session, stored->id(), "rejected",
+                                                   request->reason(), 0, parts_.clock.Now());
+    LoadLines(session, Owner::kQuotation, rejected);
+    parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kQuotation, rejected.id(),
+                        {kernel::FieldChange::Of("state", StateWord(stored->state()), "rejected"),
+                         kernel::FieldChange::Of("reject_reason", "", request->reason())});
+    parts_.events.Publish(session, "orders.quotation.rejected", rejected.id(), rejected, caller);
+    transaction.Commit();
+    *response = std::move(rejected);
+    return grpc::Status::OK;
+  });
+}
+
+void QuotationServiceImpl::Expire(const kernel::JobRun& run) {
+  std::int64_t id = 0;
+  std::string valid_until;
+  if (!ReadPayload(run.payload, id, valid_until)) {
+    parts_.log.error("expire_quotation job {}: unreadable payload '{}'", run.id, run.payload);
+    return;
+  }
+  auto lease = parts_.database.Acquire();
+  auto& session = lease.Session();
+  kernel::Transaction transaction(session);
+  auto open = quotation_repository::FindOpenUntil(session, id, valid_until);
+  if (!open) return;  // accepted, rejected, moved to another day, or done already
+  const kernel::Caller kartond = kernel::Caller::Internal();
+  auto expired = quotation_repository::SetState(session, id, "expired", "", 0, parts_.clock.Now());
+  LoadLines(session, Owner::kQuotation, expired);
+  parts_.audit.Record(session, kartond, kernel::AuditAction::kUpdate, kQuotation, id,
+                      {kernel::FieldChange::Of("state", StateWord(open->state()), "expired")});
+  parts_.events.Publish(session, "orders.quotation.expired", id, expired, kartond);
+  transaction.Commit();
+}
+
+void QuotationServiceImpl::AnnounceExpiring(const kernel::JobRun& run) {
+  std::int64_t id = 0;
+  std::string valid_until;
+  if (!ReadPayload(run.payload, id, valid_until)) {
+    parts_.log.error("announce_quotation_expiring job {}: unreadable payload '{}'", run.id,
+                     run.payload);
+    return;
+  }
+  auto lease = parts_.database.Acquire();
+  auto& session = lease.Session();
+  kernel::Transaction transaction(session);
+  auto open = quotation_repository::FindOpenUntil(session, id, valid_until);
+  if (!open || !quotation_repository::MarkExpiringAnnounced(session, id, valid_until)) return;
+  LoadLines(session, Owner::kQuotation, *open);
+  parts_.events.Publish(session, "orders.quotation.expiring", id, *open,
+                        kernel::Caller::Internal());
+  transaction.Commit();
+}
+
+}  // namespace karton::orders

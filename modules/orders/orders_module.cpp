@@ -5,11 +5,13 @@
 #include "catalogue/product_service.h"
 #include "demo_data.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/options.h"
 #include "karton/kernel/prepared_query.h"
 #include "orders/order_service.h"
 #include "partner_directory.h"
+#include "partner_events.h"
 #include "pricing/price_list_service.h"
 #include "quotations/quotation_service.h"
 
@@ -42,6 +44,8 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   quotations_ =
       std::make_unique<QuotationServiceImpl>(parts, context.JobQueue(), *partners_, settings);
   orders_ = std::make_unique<OrderServiceImpl>(parts, *partners_, *exposure_, settings);
+
+  context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
 
   context.JobQueue().Handle(QuotationServiceImpl::kExpireJob,
                             [this](const kernel::JobRun& run) { quotations_->Expire(run); });

@@ -54,5 +54,7 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // leads, opps, pipelines, forms and rules (crm_commands.cpp, docs/crm.md).
 void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// products, pricelists, quotes and orders (order_commands.cpp, docs/orders.md).
+void AddSalesCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "client.h"
+#include "command_calls.h"
 #include "command_support.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
@@ -28,7 +29,6 @@ namespace karton::cli {
 namespace {
 
 namespace cv1 = crm::v1;
-using google::protobuf::util::TimeUtil;
 using Leads = cv1::LeadService::Stub;
 using Opportunities = cv1::OpportunityService::Stub;
 using Pipelines = cv1::PipelineService::Stub;
@@ -37,158 +37,11 @@ using Rules = cv1::AssignmentRuleService::Stub;
 using Activities = cv1::ActivityService::Stub;
 using Overviews = cv1::CustomerOverviewService::Stub;
 
-// Bad usage found after parsing: exit code 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// The server refused: reported, exit code 1 (3 when unreachable).
-struct ServerError {
-  grpc::Status status;
-};
-
-// A command's body; its result becomes the exit code.
-std::function<void()> Run(const GlobalOptions& options, int& exit_code, std::function<int()> body) {
-  return [&options, &exit_code, body = std::move(body)] {
-    try {
-      exit_code = body();
-    } catch (const UsageError& error) {
-      std::cerr << "karton: " << error.what() << "\n";
-      exit_code = 2;
-    } catch (const ServerError& error) {
-      exit_code = ReportError(error.status, options);
-    }
-  };
-}
-
-// One call on any of the CRM services; a refusal throws ServerError.
-template <typename Stub, typename Request, typename Response>
-Response Fetch(const GlobalOptions& options,
-               grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-               const Request& request) {
-  Stub stub(ChannelFor(options));
-  Response response;
-  const auto status = (stub.*method)(MakeContext(options).get(), request, &response);
-  if (!status.ok()) throw ServerError{status};
-  return response;
-}
-
-// The answer as JSON (--output json) or through `print`.
-template <typename Stub, typename Request, typename Response, typename Print>
-int Call(const GlobalOptions& options,
-         grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-         const Request& request, Print print) {
-  const Response response = Fetch(options, method, request);
-  if (options.output == "json") std::cout << ToJson(response);
-  if (options.output != "json") print(response);
-  return 0;
-}
-
 // Name, target, name, target, ...: plain text options.
 template <typename... More>
 void AddTexts(CLI::App* command, const char* name, std::string* target, More... more) {
   command->add_option(name, *target, std::string("The lead's ") + (name + 2));
   if constexpr (sizeof...(more) > 0) AddTexts(command, more...);
-}
-
-std::string Time(const google::protobuf::Timestamp& time, std::size_t length = 16) {
-  return ShortTime(time, length);
-}
-
-void ParseTime(const std::string& text, const char* option, google::protobuf::Timestamp* time) {
-  if (!TimeUtil::FromString(text, time)) {
-    throw UsageError(fmt::format("{} takes an RFC 3339 time such as 2026-11-02T08:00:00Z, not '{}'",
-                                 option, text));
-  }
-}
-
-// YYYY-MM-DD, a real calendar date.
-common::v1::Date ParseDate(const std::string& text) {
-  unsigned year = 0, month = 0, day = 0;
-  char tail = 0;
-  if (text.size() != 10 ||
-      std::sscanf(text.c_str(), "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 ||
-      !std::chrono::year_month_day(std::chrono::year(static_cast<int>(year)),
-                                   std::chrono::month(month), std::chrono::day(day))
-           .ok()) {
-    throw UsageError("--close-date takes a date as YYYY-MM-DD, not '" + text + "'");
-  }
-  common::v1::Date date;
-  date.set_year(static_cast<int>(year));
-  date.set_month(static_cast<int>(month));
-  date.set_day(static_cast<int>(day));
-  return date;
-}
-
-// The minor unit digits of an ISO 4217 currency: 0 for JPY, KRW and the
-// others without a minor unit, 3 for the dinars and rials of ISO's list, 2
-// for the rest, HUF included (the fillér is no longer coined, but ISO 4217
-// still gives HUF two digits).
-int MinorDigits(const std::string& currency) {
-  static const std::vector<std::string> kNone{"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
-                                              "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
-                                              "VND", "VUV", "XAF", "XOF", "XPF"};
-  static const std::vector<std::string> kThree{"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
-  if (std::find(kNone.begin(), kNone.end(), currency) != kNone.end()) return 0;
-  return std::find(kThree.begin(), kThree.end(), currency) != kThree.end() ? 3 : 2;
-}
-
-// "1250000 HUF", "1 250 000,00 HUF", "12.50 EUR", "1250000HUF" -> minor units
-// and currency. Spaces group digits; '.' or ',' (once) starts the decimals.
-common::v1::Money ParseMoney(const std::string& text) {
-  std::string whole, fraction, currency;
-  std::string* digits = &whole;
-  bool bad = false;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalpha(byte)) {
-      currency += static_cast<char>(std::toupper(byte));
-    } else if (std::isdigit(byte) && currency.empty()) {
-      digits->push_back(c);
-    } else if ((c == '.' || c == ',') && digits == &whole && currency.empty()) {
-      digits = &fraction;
-    } else {
-      bad = bad || c != ' ';
-    }
-  }
-  const auto minor_digits = static_cast<std::size_t>(MinorDigits(currency));
-  if (bad || currency.size() != 3 || whole.empty() || whole.size() > 15 ||
-      fraction.size() > minor_digits) {
-    throw UsageError(fmt::format(
-        "--revenue takes an amount and an ISO 4217 currency such as '1250000 HUF' or '12.50 "
-        "EUR' (at most {} decimal digits for {}), not '{}'",
-        minor_digits, currency.empty() ? "it" : currency, text));
-  }
-  fraction.resize(minor_digits, '0');
-  common::v1::Money money;
-  money.set_currency_code(currency);
-  money.set_minor_units(std::stoll(whole + fraction));
-  return money;
-}
-
-// 125000000 HUF -> "1 250 000,00 HUF" (Hungarian style: spaces group, a
-// comma before the decimals); "" when there is no amount.
-std::string FormatMoney(const common::v1::Money& money) {
-  if (money.currency_code().empty()) return "";
-  const int minor_digits = MinorDigits(money.currency_code());
-  auto digits =
-      std::to_string(money.minor_units() < 0 ? -money.minor_units() : money.minor_units());
-  if (digits.size() <= static_cast<std::size_t>(minor_digits)) {
-    digits.insert(0, static_cast<std::size_t>(minor_digits) + 1 - digits.size(), '0');
-  }
-  const auto point = digits.size() - static_cast<std::size_t>(minor_digits);
-  std::string text = money.minor_units() < 0 ? "-" : "";
-  for (std::size_t at = 0; at < point; ++at) {
-    if (at > 0 && (point - at) % 3 == 0) text += ' ';
-    text += digits[at];
-  }
-  if (minor_digits > 0) text += "," + digits.substr(point);
-  return text + " " + money.currency_code();
-}
-
-bool IsNumber(const std::string& text) {
-  return !text.empty() && text.size() <= 18 &&
-         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 // A stage by id, or by name (any case) among the stages of `pipeline_id`,
@@ -217,47 +70,6 @@ std::int64_t StageId(const GlobalOptions& options, const std::string& stage,
                        : fmt::format("several pipelines have a stage '{}': give --pipeline or "
                                      "the stage's id",
                                      stage));
-}
-
-// One line of at most `width` characters, "…" where cut; "-" for nothing
-// in a table (`dash`). fmt pads by characters, so accents line up.
-std::string Cut(std::string text, std::size_t width, bool dash = true) {
-  if (text.empty() && dash) text = "-";
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  const auto continues = [&](std::size_t at) {
-    return at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
-  };
-  std::size_t characters = 0;
-  for (std::size_t at = 0; at < text.size(); ++at) {
-    if (continues(at) || ++characters < width) continue;
-    std::size_t next = at + 1;  // the last character fits only when nothing follows it
-    while (continues(next)) ++next;
-    return next == text.size() ? text : text.substr(0, at) + "…";
-  }
-  return text;
-}
-
-void Line(const std::string& label, const std::string& value) {
-  if (!value.empty()) std::cout << fmt::format("  {:<12} {}\n", label, value);
-}
-
-// Label, value, label, value, ...
-template <typename... More>
-void Lines(const std::string& label, const std::string& value, const More&... more) {
-  Line(label, value);
-  if constexpr (sizeof...(more) > 0) Lines(more...);
-}
-
-std::string Id(std::int64_t id) { return id == 0 ? "" : std::to_string(id); }
-
-std::string Who(std::int64_t user, std::int64_t team) {
-  if (user != 0 && team != 0) return fmt::format("user {}, team {}", user, team);
-  if (user != 0) return fmt::format("user {}", user);
-  return team != 0 ? fmt::format("team {}", team) : "";
-}
-
-void MorePages(const std::string& token) {
-  if (!token.empty()) std::cout << "more: --page-token " << token << "\n";
 }
 
 // --- output
@@ -663,7 +475,8 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     request.set_partner_id(bound->partner);
     request.set_pipeline_id(bound->pipeline);
     request.set_opportunity_name(bound->name);
-    if (!bound->revenue.empty()) *request.mutable_expected_revenue() = ParseMoney(bound->revenue);
+    if (!bound->revenue.empty())
+      *request.mutable_expected_revenue() = ParseMoney(bound->revenue, "--revenue");
     return Call(options, &Leads::QualifyLead, request, [](const cv1::QualifyLeadResponse& done) {
       std::cout << fmt::format("lead {} qualified: partner {} ({})\n", done.lead().id(),
                                done.lead().partner_id(), done.partner_match());
@@ -735,8 +548,9 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
     opportunity.set_pipeline_id(bound->pipeline);
     opportunity.set_owner_user_id(bound->user);
     if (!bound->revenue.empty())
-      *opportunity.mutable_expected_revenue() = ParseMoney(bound->revenue);
-    if (!bound->date.empty()) *opportunity.mutable_expected_close_date() = ParseDate(bound->date);
+      *opportunity.mutable_expected_revenue() = ParseMoney(bound->revenue, "--revenue");
+    if (!bound->date.empty())
+      *opportunity.mutable_expected_close_date() = ParseDate(bound->date, "--close-date");
     opportunity.set_stage_id(StageId(options, bound->stage, bound->pipeline));
     request.set_request_id(bound->request_id);
     return Call(options, &Opportunities::CreateOpportunity, request, PrintOpportunity);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   karton::cli::AddPartnerCommands(app, options, exit_code);
   karton::cli::AddMessageCommands(app, options, exit_code);
   karton::cli::AddCrmCommands(app, options, exit_code);
+  karton::cli::AddSalesCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,231 @@
+// The orders module end to end: the real kartond with the orders module (and
+// partners, which it depends on) on a fresh database, over gRPC with real
+// tokens and roles, and through the karton command line.
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "json_fields.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "karton/orders/v1/order_service.grpc.pb.h"
+#include "karton/orders/v1/product_service.grpc.pb.h"
+#include "karton/orders/v1/quotation_service.grpc.pb.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "kartond_process.h"
+#include "temporary_directory.h"
+#include "throwaway_postgres.h"
+
+namespace karton::testing {
+namespace {
+
+namespace ov1 = orders::v1;
+namespace kv1 = kernel::v1;
+
+class OrdersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+  }
+
+  void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> arguments = {"--database-url", conninfo_,
+                                          "--data-dir",     data_dir_.Path().string(),
+                                          "--modules-dir",  ProductModulesDirectory().string(),
+                                          "--modules",      "orders"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    kartond_ = std::make_unique<KartondProcess>(arguments);
+    ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
+    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    admin_ = kartond_->AdminToken();
+    products_ = ov1::ProductService::NewStub(channel_);
+    quotations_ = ov1::QuotationService::NewStub(channel_);
+    orders_ = ov1::OrderService::NewStub(channel_);
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  // A user with one role; their token.
+  std::string User(const std::string& email, kv1::Role role) {
+    auto identity = kv1::IdentityService::NewStub(channel_);
+    kv1::CreateUserRequest create;
+    create.mutable_user()->set_name(email);
+    create.mutable_user()->set_email(email);
+    create.mutable_user()->add_roles(role);
+    kv1::User user;
+    EXPECT_TRUE(identity->CreateUser(As(admin_).get(), create, &user).ok());
+    kv1::CreateApiTokenRequest request;
+    request.set_user_id(user.id());
+    kv1::CreateApiTokenResponse token;
+    EXPECT_TRUE(identity->CreateApiToken(As(admin_).get(), request, &token).ok());
+    return token.token();
+  }
+
+  std::int64_t Partner(const std::string& name, std::int64_t credit_limit_huf) {
+    auto partners = partners::v1::PartnerService::NewStub(channel_);
+    partners::v1::CreatePartnerRequest request;
+    request.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    request.mutable_partner()->set_display_name(name);
+    if (credit_limit_huf > 0) {
+      request.mutable_partner()->mutable_credit_limit()->set_currency_code("HUF");
+      request.mutable_partner()->mutable_credit_limit()->set_minor_units(credit_limit_huf * 100);
+    }
+    partners::v1::Partner partner;
+    const auto status = partners->CreatePartner(As(admin_).get(), request, &partner);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return partner.id();
+  }
+
+  std::string Karton() const { return KartonCommand(*kartond_, data_dir_.Path()) + " "; }
+
+  std::string conninfo_;
+  TemporaryDirectory data_dir_;
+  std::unique_ptr<KartondProcess> kartond_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string admin_;
+  std::unique_ptr<ov1::ProductService::Stub> products_;
+  std::unique_ptr<ov1::QuotationService::Stub> quotations_;
+  std::unique_ptr<ov1::OrderService::Stub> orders_;
+};
+
+TEST_F(OrdersTest, AQuotationBecomesAnOrderThatPassesTheCreditCheckOnlyWithAnOverride) {
+  Start();
+  const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
+  const auto manager = User("gabor@karton.example", kv1::ROLE_SALES_MANAGER);
+  const auto customer = Partner("Fűtés Kft.", 1'000'000);
+  const std::string karton = Karton();
+
+  // The catalogue is the sales managers' and accounting's: a salesperson
+  // may read it, not change it.
+  ov1::CreateProductRequest product_request;
+  product_request.mutable_product()->set_sku("KAZ-24");
+  product_request.mutable_product()->set_name("Kondenzációs gázkazán 24 kW");
+  product_request.mutable_product()->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  ov1::Product product;
+  EXPECT_EQ(products_->CreateProduct(As(salesperson).get(), product_request, &product).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const auto [product_exit, product_json] =
+      RunCommand(karton +
+                 "--output json products create --sku KAZ-24 --name 'Kondenzációs gázkazán 24 kW' "
+                 "--vat standard_27 --price '489000 HUF'");
+  ASSERT_EQ(product_exit, 0) << product_json;
+  const auto product_id = Field(ParseObject(product_json), "id");
+
+  // A quotation for two boilers, 10% off: 880,200 Ft net, 1,117,854 Ft gross.
+  const auto [quote_exit, quote_json] = RunCommand(fmt::format(
+      "{}--output json quotes create --partner {} --valid-until 2099-12-31 --line {}:2:10", karton,
+      customer, product_id));
+  ASSERT_EQ(quote_exit, 0) << quote_json;
+  const auto quote = ParseObject(quote_json);
+  EXPECT_EQ(Field(quote, "state"), "QUOTATION_STATE_DRAFT");
+  EXPECT_EQ(Field(Object(Object(quote, "totals"), "net_amount"), "minor_units"), "88020000");
+  EXPECT_EQ(Field(Object(Object(quote, "totals"), "gross_amount"), "minor_units"), "111785400");
+
+  const auto [accept_exit, accepted] = RunCommand(karton + "quotes accept " + Field(quote, "id"));
+  ASSERT_EQ(accept_exit, 0) << accepted;
+  EXPECT_NE(accepted.find("accepted"), std::string::npos) << accepted;
+  ov1::ListOrdersRequest list;
+  list.set_partner_id(customer);
+  ov1::ListOrdersResponse listed;
+  ASSERT_TRUE(orders_->ListOrders(As(salesperson).get(), list, &listed).ok());
+  ASSERT_EQ(listed.orders_size(), 1);
+  const auto order_id = listed.orders(0).id();
+  EXPECT_EQ(listed.orders(0).state(), ov1::ORDER_STATE_DRAFT);
+
+  // 1,117,854 Ft against a 1,000,000 Ft limit.
+  ov1::ConfirmOrderRequest confirm;
+  confirm.set_id(order_id);
+  ov1::Order order;
+  auto status = orders_->ConfirmOrder(As(salesperson).get(), confirm, &order);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  const auto violations = kernel::FieldViolationsOf(status);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "credit_limit");
+  EXPECT_NE(violations[0].description.find("exceeded by 117,854 HUF"), std::string::npos)
+      << violations[0].description;
+  confirm.set_credit_override_reason("Előleg beérkezett");
+  EXPECT_EQ(orders_->ConfirmOrder(As(salesperson).get(), confirm, &order).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = orders_->ConfirmOrder(As(manager).get(), confirm, &order);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(order.state(), ov1::ORDER_STATE_CONFIRMED);
+  EXPECT_EQ(order.credit_override_reason(), "Előleg beérkezett");
+
+  // Delivered through the command line; a wrong step names the state.
+  const auto [complete_exit, complete_out] =
+      RunCommand(karton + "orders complete " + std::to_string(order_id) + " 2>&1");
+  EXPECT_EQ(complete_exit, 1);
+  EXPECT_NE(complete_out.find("is confirmed"), std::string::npos) << complete_out;
+  for (const char* step : {"ship", "deliver", "complete"}) {
+    const auto [exit, out] = RunCommand(fmt::format("{}orders {} {}", karton, step, order_id));
+    ASSERT_EQ(exit, 0) << step << ": " << out;
+  }
+  const auto [get_exit, got] = RunCommand(karton + "orders get " + std::to_string(order_id));
+  ASSERT_EQ(get_exit, 0) << got;
+  EXPECT_NE(got.find(": completed"), std::string::npos) << got;
+  EXPECT_NE(got.find("gross        1 117 854,00 HUF"), std::string::npos) << got;
+}
+
+TEST_F(OrdersTest, AnExternalPartnerSeesNoOrderThatIsNotSharedWithThem) {
+  Start();
+  const auto outsider = User("kulso@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto customer = Partner("Fűtés Kft.", 0);
+  ov1::CreateOrderRequest create;
+  create.mutable_order()->set_partner_id(customer);
+  auto* line = create.mutable_order()->add_lines();
+  line->set_description("Kiszállás");
+  line->set_quantity("1");
+  line->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  line->mutable_unit_price()->set_minor_units(1'500'000);
+  ov1::Order order;
+  ASSERT_TRUE(orders_->CreateOrder(As(admin_).get(), create, &order).ok());
+  ov1::GetOrderRequest get;
+  get.set_id(order.id());
+  EXPECT_EQ(orders_->GetOrder(As(outsider).get(), get, &order).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ov1::ListOrdersResponse listed;
+  ASSERT_TRUE(orders_->ListOrders(As(outsider).get(), {}, &listed).ok());
+  EXPECT_EQ(listed.orders_size(), 0);
+  // Nor may they write or read the catalogue.
+  EXPECT_EQ(orders_->CreateOrder(As(outsider).get(), create, &order).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ov1::ListProductsResponse products;
+  EXPECT_EQ(products_->ListProducts(As(outsider).get(), {}, &products).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(OrdersTest, DemoDataHasOrdersInEveryStateAndAQuotationAboutToExpire) {
+  Start({"--demo"});
+  ov1::ListOrdersResponse orders;
+  ASSERT_TRUE(orders_->ListOrders(As(admin_).get(), {}, &orders).ok());
+  std::set<int> states;
+  for (const auto& order : orders.orders()) states.insert(order.state());
+  EXPECT_EQ(states, (std::set<int>{ov1::ORDER_STATE_DRAFT, ov1::ORDER_STATE_CONFIRMED,
+                                   ov1::ORDER_STATE_SHIPPED, ov1::ORDER_STATE_COMPLETED,
+                                   ov1::ORDER_STATE_CANCELLED}));
+  ov1::ListQuotationsRequest sent;
+  sent.set_state(ov1::QUOTATION_STATE_SENT);
+  ov1::ListQuotationsResponse quotations;
+  ASSERT_TRUE(quotations_->ListQuotations(As(admin_).get(), sent, &quotations).ok());
+  ASSERT_EQ(quotations.quotations_size(), 1);
+  ov1::GetQuotationRequest get;
+  get.set_id(quotations.quotations(0).id());
+  ov1::Quotation quotation;
+  ASSERT_TRUE(quotations_->GetQuotation(As(admin_).get(), get, &quotation).ok());
+  EXPECT_EQ(quotation.lines_size(), 2);
+  EXPECT_GT(quotation.totals().gross_amount().minor_units(), 0);
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -16,9 +16,12 @@
 #include "karton/kernel/access.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/events.h"
+#include "karton/partners/v1/partner.pb.h"
 #include "module_database_test.h"
 #include "orders/order_service.h"
 #include "partner_directory.h"
+#include "partner_events.h"
 #include "pricing/price_list_service.h"
 #include "quotations/quotation_service.h"
 #include "throwaway_postgres.h"
@@ -452,6 +455,34 @@ TEST_F(OrdersServicesTest, AnExternalPartnerSeesOnlyTheOrdersSharedWithThem) {
   EXPECT_EQ(found.lines_size(), 1);
   ASSERT_TRUE(order_stub_->ListOrders(As(outsider).get(), list, &listed).ok());
   EXPECT_EQ(listed.orders_size(), 1);
+}
+
+TEST_F(OrdersServicesTest, APartnerMergeMovesItsQuotationsAndOrdersToThePartnerKept) {
+  const auto boiler = NewProduct("KAZ-24", 489'000);
+  const auto quotation = NewQuotation(boiler, "1");
+  const auto order = NewOrder(boiler, "1");
+  const auto kept = InsertReturningId(
+      "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
+      "('organization', 'Fűtés és Hűtés Kft.', now(), now()) RETURNING id");
+  partners::v1::PartnersMerged merged;
+  merged.set_kept_partner_id(kept);
+  merged.set_merged_partner_id(partner_);
+  kernel::Event event;
+  event.topic = "partners.partner.merged";
+  event.aggregate_id = kept;
+  event.module = "partners";
+  event.payload_type = partners::v1::PartnersMerged::descriptor()->full_name();
+  event.payload = merged.SerializeAsString();
+  {
+    auto lease = database_->Acquire();
+    FollowPartnerMerge(event, lease.Session());
+  }
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT partner_id FROM orders.quotation WHERE id = " +
+                                       std::to_string(quotation.id())),
+            std::to_string(kept));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT partner_id FROM orders.sales_order WHERE id = " +
+                                       std::to_string(order.id())),
+            std::to_string(kept));
 }
 
 }  // namespace

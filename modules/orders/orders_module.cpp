@@ -10,6 +10,7 @@
 #include "karton/kernel/options.h"
 #include "karton/kernel/prepared_query.h"
 #include "orders/order_service.h"
+#include "overview_service.h"
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "pricing/price_list_service.h"
@@ -44,6 +45,7 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   quotations_ =
       std::make_unique<QuotationServiceImpl>(parts, context.JobQueue(), *partners_, settings);
   orders_ = std::make_unique<OrderServiceImpl>(parts, *partners_, *exposure_, settings);
+  overview_ = std::make_unique<OrdersOverviewServiceImpl>(parts);
 
   context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
 
@@ -61,6 +63,11 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
                            QuotationServiceImpl::Roles());
   registrar.AddGrpcService(*orders_, v1::OrderService::service_full_name(),
                            OrderServiceImpl::Roles());
+  registrar.AddGrpcService(*overview_, v1::OrdersOverviewService::service_full_name(),
+                           OrdersOverviewServiceImpl::Roles());
+  // The partner card's section (the CRM's customer overview).
+  registrar.OfferExtension(kOverviewSectionPoint,
+                           "/karton.orders.v1.OrdersOverviewService/CustomerOverviewSection");
 }
 
 void OrdersModule::Start(kernel::ModuleContext& context) {

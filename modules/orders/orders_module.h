@@ -13,6 +13,7 @@ class ProductServiceImpl;
 class PriceListServiceImpl;
 class QuotationServiceImpl;
 class OrderServiceImpl;
+class OrdersOverviewServiceImpl;
 class GrpcPartnerDirectory;
 class ExtensionCreditExposure;
 
@@ -44,6 +45,7 @@ class OrdersModule final : public kernel::Module {
   std::unique_ptr<PriceListServiceImpl> price_lists_;
   std::unique_ptr<QuotationServiceImpl> quotations_;
   std::unique_ptr<OrderServiceImpl> orders_;
+  std::unique_ptr<OrdersOverviewServiceImpl> overview_;
 };
 
 }  // namespace karton::orders

@@ -12,9 +12,11 @@
 #include <string>
 
 #include "json_fields.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/orders/v1/order_service.grpc.pb.h"
+#include "karton/orders/v1/orders_overview_service.grpc.pb.h"
 #include "karton/orders/v1/product_service.grpc.pb.h"
 #include "karton/orders/v1/quotation_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -34,11 +36,11 @@ class OrdersTest : public ::testing::Test {
     conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
   }
 
-  void Start(std::vector<std::string> extra = {}) {
+  void Start(std::vector<std::string> extra = {}, const std::string& modules = "orders") {
     std::vector<std::string> arguments = {"--database-url", conninfo_,
                                           "--data-dir",     data_dir_.Path().string(),
                                           "--modules-dir",  ProductModulesDirectory().string(),
-                                          "--modules",      "orders"};
+                                          "--modules",      modules};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     kartond_ = std::make_unique<KartondProcess>(arguments);
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
@@ -225,6 +227,39 @@ TEST_F(OrdersTest, DemoDataHasOrdersInEveryStateAndAQuotationAboutToExpire) {
   ASSERT_TRUE(quotations_->GetQuotation(As(admin_).get(), get, &quotation).ok());
   EXPECT_EQ(quotation.lines_size(), 2);
   EXPECT_GT(quotation.totals().gross_amount().minor_units(), 0);
+}
+
+TEST_F(OrdersTest, ThePartnerCardShowsTheOpenQuotationsAndOrdersThroughTheCrm) {
+  Start({"--smtp-url", "smtp://127.0.0.1:9", "--mail-from", "noreply@karton.example"},
+        "crm,orders");
+  const auto customer = Partner("Fűtés Kft.", 0);
+  ov1::CreateOrderRequest create;
+  create.mutable_order()->set_partner_id(customer);
+  auto* line = create.mutable_order()->add_lines();
+  line->set_description("Kiszállás");
+  line->set_quantity("2");
+  line->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  line->mutable_unit_price()->set_minor_units(1'500'000);
+  ov1::Order order;
+  ASSERT_TRUE(orders_->CreateOrder(As(admin_).get(), create, &order).ok());
+
+  auto overviews = crm::v1::CustomerOverviewService::NewStub(channel_);
+  crm::v1::GetCustomerOverviewRequest request;
+  request.set_partner_id(customer);
+  crm::v1::CustomerOverview overview;
+  const auto status = overviews->GetCustomerOverview(As(admin_).get(), request, &overview);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(overview.unavailable_sections().empty());
+  ov1::OrdersOverview section;
+  for (const auto& candidate : overview.sections()) {
+    if (candidate.module() == "orders") {
+      ASSERT_TRUE(candidate.content().UnpackTo(&section));
+    }
+  }
+  ASSERT_EQ(section.open_orders_size(), 1);
+  EXPECT_EQ(section.open_orders(0).id(), order.id());
+  ASSERT_EQ(section.open_orders_gross_size(), 1);
+  EXPECT_EQ(section.open_orders_gross(0).minor_units(), 3'810'000);  // 2 × 15,000 Ft + 27%
 }
 
 }  // namespace

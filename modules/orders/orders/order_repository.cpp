@@ -71,6 +71,17 @@ const kernel::TypedQuery<v1::Order> kList(
     "AND ($5::bigint = 0 OR o.owner_user_id = $5::bigint) "
     "AND ($6::bigint = 0 OR o.id < $6::bigint) ORDER BY o.id DESC LIMIT $7");
 
+const kernel::TypedQuery<v1::Order> kListOpen(
+    "SELECT " KARTON_ORDER_COLUMNS " FROM orders.sales_order o WHERE "
+    KARTON_ORDERS_VISIBLE("o", "orders.order")
+    " AND o.partner_id = $3::bigint AND o.state IN ('draft', 'confirmed', 'shipped', 'delivered') "
+    "ORDER BY o.id DESC LIMIT $4");
+const std::string kOpenGross =
+    "SELECT o.currency_code, sum(o.gross_minor)::bigint FROM orders.sales_order o WHERE "
+    KARTON_ORDERS_VISIBLE("o", "orders.order")
+    " AND o.partner_id = $3::bigint AND o.state IN ('draft', 'confirmed', 'shipped', 'delivered') "
+    "GROUP BY o.currency_code ORDER BY o.currency_code";
+
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 }  // namespace
@@ -123,6 +134,25 @@ std::vector<v1::Order> List(soci::session& session, const Visibility& visibility
   return kList.All(session,
                    {visibility.Word(), visibility.User(), Text(filter.partner_id), filter.state,
                     Text(filter.owner_user_id), Text(before_id), Text(limit)});
+}
+
+std::vector<v1::Order> ListOpen(soci::session& session, const Visibility& visibility,
+                                std::int64_t partner_id, int limit) {
+  return kListOpen.All(session,
+                       {visibility.Word(), visibility.User(), Text(partner_id), Text(limit)});
+}
+
+std::vector<std::pair<std::string, std::int64_t>> OpenGrossByCurrency(soci::session& session,
+                                                                      const Visibility& visibility,
+                                                                      std::int64_t partner_id) {
+  const auto rows = kernel::RunPrepared(session, kOpenGross,
+                                        {visibility.Word(), visibility.User(), Text(partner_id)});
+  std::vector<std::pair<std::string, std::int64_t>> sums;
+  for (int row = 0; row < rows.Count(); ++row) {
+    sums.emplace_back(std::string(rows.Text(row, 0)),
+                      kernel::ParseInt64(rows.Text(row, 1)).value_or(0));
+  }
+  return sums;
 }
 
 std::int64_t OpenOrdersGross(soci::session& session, std::int64_t partner_id,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "karton/kernel/clock.h"
@@ -40,6 +41,16 @@ struct ListFilter {
 };
 std::vector<v1::Order> List(soci::session& session, const Visibility& visibility,
                             const ListFilter& filter, std::int64_t before_id, int limit);
+
+// The partner's orders not yet completed or cancelled, newest first
+// (headers).
+std::vector<v1::Order> ListOpen(soci::session& session, const Visibility& visibility,
+                                std::int64_t partner_id, int limit);
+
+// Their gross per currency, all of them: currency -> minor units.
+std::vector<std::pair<std::string, std::int64_t>> OpenGrossByCurrency(soci::session& session,
+                                                                      const Visibility& visibility,
+                                                                      std::int64_t partner_id);
 
 // The gross of the partner's confirmed, shipped and delivered orders in
 // `currency_code`, the order `except_id` left out: what the partner is to

@@ -56,6 +56,11 @@ const kernel::TypedQuery<v1::Quotation> kList(
     "AND ($5::bigint = 0 OR q.opportunity_id = $5::bigint) "
     "AND ($6::bigint = 0 OR q.owner_user_id = $6::bigint) "
     "AND ($7::bigint = 0 OR q.id < $7::bigint) ORDER BY q.id DESC LIMIT $8");
+const kernel::TypedQuery<v1::Quotation> kListOpen(
+    "SELECT " KARTON_QUOTATION_COLUMNS " FROM orders.quotation q WHERE "
+    KARTON_ORDERS_VISIBLE("q", "orders.quotation")
+    " AND q.partner_id = $3::bigint AND q.state IN ('draft', 'sent') "
+    "ORDER BY q.id DESC LIMIT $4");
 const kernel::TypedQuery<v1::Quotation> kFindOpenUntil(
     "SELECT " KARTON_QUOTATION_COLUMNS
     " FROM orders.quotation q WHERE q.id = $1 "
@@ -113,6 +118,12 @@ std::vector<v1::Quotation> List(soci::session& session, const Visibility& visibi
   return kList.All(session, {visibility.Word(), visibility.User(), Text(filter.partner_id),
                              filter.state, Text(filter.opportunity_id), Text(filter.owner_user_id),
                              Text(before_id), Text(limit)});
+}
+
+std::vector<v1::Quotation> ListOpen(soci::session& session, const Visibility& visibility,
+                                    std::int64_t partner_id, int limit) {
+  return kListOpen.All(session,
+                       {visibility.Word(), visibility.User(), Text(partner_id), Text(limit)});
 }
 
 std::optional<v1::Quotation> FindOpenUntil(soci::session& session, std::int64_t id,

@@ -44,6 +44,10 @@ struct ListFilter {
 std::vector<v1::Quotation> List(soci::session& session, const Visibility& visibility,
                                 const ListFilter& filter, std::int64_t before_id, int limit);
 
+// The partner's draft and sent quotations, newest first (headers).
+std::vector<v1::Quotation> ListOpen(soci::session& session, const Visibility& visibility,
+                                    std::int64_t partner_id, int limit);
+
 // The quotation to expire (or announce) by a job scheduled for
 // `valid_until`: found only while it is still draft or sent with that
 // valid_until, locked.

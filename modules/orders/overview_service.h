@@ -1,0 +1,27 @@
+// The orders module's section of the customer overview (A6),
+// orders_overview_service.proto: offered at "customer_overview.section".
+#pragma once
+
+#include "karton/kernel/access.h"
+#include "karton/orders/v1/orders_overview_service.grpc.pb.h"
+#include "service_parts.h"
+
+namespace karton::orders {
+
+inline constexpr char kOverviewSectionPoint[] = "customer_overview.section";
+
+class OrdersOverviewServiceImpl final : public v1::OrdersOverviewService::Service {
+ public:
+  static kernel::MethodRoles Roles();
+
+  explicit OrdersOverviewServiceImpl(ServiceParts parts) : parts_(parts) {}
+
+  grpc::Status CustomerOverviewSection(grpc::ServerContext* context,
+                                       const common::v1::CustomerOverviewSectionRequest* request,
+                                       common::v1::CustomerOverviewSection* response) override;
+
+ private:
+  ServiceParts parts_;
+};
+
+}  // namespace karton::orders

@@ -92,11 +92,13 @@ PreparedOnConnection& PreparedOn(PGconn* connection) {
 }
 
 [[noreturn]] void ThrowFailure(PGconn* connection, PGresult* result) {
-  const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  // Both texts live in `result`: copied before it is freed.
+  const char* field = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string state = field == nullptr ? "08006" : field;
   std::string message =
       result == nullptr ? PQerrorMessage(connection) : PQresultErrorMessage(result);
   if (result != nullptr) PQclear(result);
-  throw soci::postgresql_soci_error(message, state == nullptr ? "08006" : state);
+  throw soci::postgresql_soci_error(message, state.c_str());
 }
 
 }  // namespace

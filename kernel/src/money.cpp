@@ -1,6 +1,7 @@
 #include "karton/kernel/money.h"
 
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "karton/common/v1/vat.pb.h"
@@ -123,6 +124,26 @@ LineAmounts PriceLine(std::int64_t quantity_thousandths, std::int64_t unit_price
 std::int64_t VatOn(std::int64_t net_minor, int vat_rate_basis_points, std::int64_t step) {
   return Narrow(
       RoundedQuotient(static_cast<Wide>(net_minor) * vat_rate_basis_points, Wide{10000}, step));
+}
+
+std::vector<CategoryVat> VatByCategory(const std::vector<CategoryNet>& lines,
+                                       std::int64_t step) {
+  std::map<int, Wide> nets;
+  for (const auto& line : lines) nets[line.vat_category] += line.net;
+  std::vector<CategoryVat> summary;
+  for (const auto& [category, net] : nets) {
+    const std::int64_t narrow = Narrow(net);
+    const int rate =
+        VatRateBasisPoints(static_cast<common::v1::VatCategory>(category)).value_or(0);
+    summary.push_back({category, narrow, VatOn(narrow, rate, step)});
+  }
+  return summary;
+}
+
+std::int64_t ConvertAtRate(std::int64_t minor_units, std::int64_t rate_millionths,
+                           std::int64_t step) {
+  return Narrow(
+      RoundedQuotient(static_cast<Wide>(minor_units) * rate_millionths, Wide{1000000}, step));
 }
 
 std::string FormatMoney(std::int64_t minor_units, std::string_view currency_code) {

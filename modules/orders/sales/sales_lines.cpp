@@ -200,35 +200,30 @@ std::vector<kernel::FieldViolation> PriceLines(
 
 v1::SalesTotals TotalsOf(const google::protobuf::RepeatedPtrField<v1::SalesLine>& lines,
                          const std::string& currency_code) {
-  // Category -> summed net, in category order.
-  std::map<int, std::int64_t> net_by_category;
+  std::vector<kernel::CategoryNet> nets;
   std::int64_t net = 0;
   for (const auto& line : lines) {
-    if (!Add(net_by_category[line.vat_category()], line.net_amount().minor_units()) ||
-        !Add(net, line.net_amount().minor_units())) {
+    nets.push_back({line.vat_category(), line.net_amount().minor_units()});
+    if (!Add(net, line.net_amount().minor_units())) {
       throw std::overflow_error("the document's net total does not fit in 64 bits");
     }
   }
-  const std::int64_t step = kernel::RoundingStep(currency_code);
   v1::SalesTotals totals;
   std::int64_t vat = 0;
-  for (const auto& [category, category_net] : net_by_category) {
-    const auto vat_category = static_cast<common::v1::VatCategory>(category);
-    const std::int64_t category_vat =
-        kernel::VatOn(category_net, kernel::VatRateBasisPoints(vat_category).value_or(0), step);
-    if (!Add(vat, category_vat)) throw std::overflow_error("the VAT total does not fit");
+  for (const auto& category : kernel::VatByCategory(nets, kernel::RoundingStep(currency_code))) {
+    if (!Add(vat, category.vat)) throw std::overflow_error("the VAT total does not fit");
     auto* subtotal = totals.add_by_category();
-    subtotal->set_vat_category(vat_category);
+    subtotal->set_vat_category(static_cast<common::v1::VatCategory>(category.vat_category));
     subtotal->mutable_net_amount()->set_currency_code(currency_code);
-    subtotal->mutable_net_amount()->set_minor_units(category_net);
+    subtotal->mutable_net_amount()->set_minor_units(category.net);
     subtotal->mutable_vat_amount()->set_currency_code(currency_code);
-    subtotal->mutable_vat_amount()->set_minor_units(category_vat);
+    subtotal->mutable_vat_amount()->set_minor_units(category.vat);
   }
   std::int64_t gross = net;
   if (!Add(gross, vat)) throw std::overflow_error("the gross total does not fit");
-  for (auto [money, minor] :
-       {std::pair{totals.mutable_net_amount(), net}, std::pair{totals.mutable_vat_amount(), vat},
-        std::pair{totals.mutable_gross_amount(), gross}}) {
+  for (auto [money, minor] : {std::pair{totals.mutable_net_amount(), net},
+                              std::pair{totals.mutable_vat_amount(), vat},
+                              std::pair{totals.mutable_gross_amount(), gross}}) {
     money->set_currency_code(currency_code);
     money->set_minor_units(minor);
   }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace karton::common::v1 {
 enum VatCategory : int;
@@ -59,6 +60,30 @@ LineAmounts PriceLine(std::int64_t quantity_thousandths, std::int64_t unit_price
 // VAT on a net amount at the rate, rounded to `step`: a document's VAT per
 // category is VatOn(sum of the category's nets).
 std::int64_t VatOn(std::int64_t net_minor, int vat_rate_basis_points, std::int64_t step);
+
+// One line's VAT category (a common.v1.VatCategory value) and net amount.
+struct CategoryNet {
+  int vat_category = 0;
+  std::int64_t net = 0;
+};
+// A document's VAT summary row: the category's summed net and the VAT on it.
+struct CategoryVat {
+  int vat_category = 0;
+  std::int64_t net = 0;
+  std::int64_t vat = 0;
+};
+// The VAT summary of a document, in category order: nets summed per
+// category, VAT computed on each sum (VatOn), the way Hungarian invoices
+// show it. Throws std::overflow_error when a sum leaves int64.
+std::vector<CategoryVat> VatByCategory(const std::vector<CategoryNet>& lines, std::int64_t step);
+
+// An amount in another currency at `rate_millionths` (units of the target
+// currency per unit of the amount's, times 10^6: 395.12 HUF/EUR is
+// 395120000), in the target's minor units, rounded to `step`: the HUF
+// value of a euro amount, as NAV wants VAT shown. Both currencies have two
+// minor digits. Throws std::overflow_error beyond int64.
+std::int64_t ConvertAtRate(std::int64_t minor_units, std::int64_t rate_millionths,
+                           std::int64_t step);
 
 // An amount for people: (1234567, "EUR") -> "12,345.67 EUR",
 // (1990000, "HUF") -> "19,900 HUF" (whole forints shown without fillér).

@@ -1,0 +1,229 @@
+#include "invoices/invoice_repository.h"
+
+#include <fmt/format.h>
+
+#include "invoices/invoice_lines.h"
+#include "invoicing_sql.h"
+#include "karton/kernel/money.h"
+#include "karton/kernel/numbers.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
+#include "karton/kernel/typed_rows.h"
+
+namespace karton::invoicing::invoice_repository {
+namespace {
+
+#define KARTON_INVOICE_COLUMNS \
+  "i.id, coalesce(i.number, '') AS number, i.state, i.partner_id, "                              \
+  "coalesce(i.order_id, 0) AS order_id, i.currency_code, "                                       \
+  "CASE WHEN i.rate_millionths > 0 THEN trim_scale(i.rate_millionths::numeric / 1000000)::text " \
+  "ELSE '' END AS exchange_rate, i.issue_date, i.fulfillment_date, i.due_date, "                 \
+  "i.payment_method, i.note, "                                                                   \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.net_minor", "totals.net_amount") ", "             \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.vat_minor", "totals.vat_amount") ", "             \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.gross_minor", "totals.gross_amount") ", "         \
+  "CASE WHEN i.state = 'issued' THEN 'HUF' END AS \"totals.vat_amount_huf.currency_code\", "      \
+  "CASE WHEN i.state = 'issued' THEN i.vat_huf_minor END "                                       \
+  "AS \"totals.vat_amount_huf.minor_units\", "                                                   \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.paid_minor", "paid_amount") ", "                  \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.gross_minor - i.paid_minor", "open_amount") ", "  \
+  "i.version::text AS etag, " KARTON_INVOICING_MICROS("i.create_time") " AS create_time, "       \
+  KARTON_INVOICING_MICROS("i.update_time") " AS update_time, "                                   \
+  KARTON_INVOICING_MICROS("i.issue_time") " AS issue_time"
+
+const kernel::TypedQuery<v1::Invoice> kInsert(
+    "INSERT INTO invoicing.invoice AS i (partner_id, order_id, currency_code, rate_millionths, "
+    "fulfillment_date, due_date, payment_method, note, net_minor, vat_minor, gross_minor, "
+    "created_by, request_id, create_time, update_time) VALUES ($1, nullif($2::bigint, 0), $3, "
+    "$4::bigint, nullif($5, '')::date, nullif($6, '')::date, $7, $8, $9::bigint, $10::bigint, "
+    "$11::bigint, $12::bigint, $13, " KARTON_INVOICING_AT("$14") ", " KARTON_INVOICING_AT("$14")
+    ") ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING RETURNING "
+    KARTON_INVOICE_COLUMNS);
+const kernel::TypedQuery<v1::Invoice> kFindByRequest(
+    "SELECT " KARTON_INVOICE_COLUMNS
+    " FROM invoicing.invoice i WHERE i.created_by = $1 AND i.request_id = $2");
+const kernel::TypedQuery<v1::Invoice> kFind("SELECT " KARTON_INVOICE_COLUMNS
+                                            " FROM invoicing.invoice i WHERE i.id = $1");
+const kernel::TypedQuery<v1::Invoice> kFindLocked(
+    "SELECT " KARTON_INVOICE_COLUMNS " FROM invoicing.invoice i WHERE i.id = $1 FOR UPDATE");
+const kernel::TypedQuery<v1::Invoice> kUpdate(
+    "UPDATE invoicing.invoice i SET currency_code = $2, rate_millionths = $3::bigint, "
+    "fulfillment_date = nullif($4, '')::date, due_date = nullif($5, '')::date, "
+    "payment_method = $6, note = $7, net_minor = $8::bigint, vat_minor = $9::bigint, "
+    "gross_minor = $10::bigint, update_time = " KARTON_INVOICING_AT(
+        "$11") ", version = i.version + 1 WHERE i.id = $1 RETURNING " KARTON_INVOICE_COLUMNS);
+const kernel::TypedQuery<v1::Invoice> kIssue(
+    "UPDATE invoicing.invoice i SET state = 'issued', number = $2, issue_date = $3::date, "
+    "fulfillment_date = coalesce(i.fulfillment_date, $3::date), "
+    "due_date = coalesce(i.due_date, $3::date + $4::integer), vat_huf_minor = $5::bigint, "
+    "issue_time = " KARTON_INVOICING_AT("$6") ", update_time = " KARTON_INVOICING_AT(
+        "$6") ", version = i.version + 1 WHERE i.id = $1 RETURNING " KARTON_INVOICE_COLUMNS);
+const kernel::TypedQuery<v1::Invoice> kList(
+    "SELECT " KARTON_INVOICE_COLUMNS
+    " FROM invoicing.invoice i "
+    "WHERE ($1::bigint = 0 OR i.partner_id = $1::bigint) AND ($2 = '' OR i.state = $2) "
+    "AND (NOT $3::boolean OR (i.state = 'issued' AND i.paid_date IS NULL)) "
+    "AND ($4::bigint = 0 OR i.id < $4::bigint) ORDER BY i.id DESC LIMIT $5");
+const kernel::TypedQuery<v1::InvoiceLine> kLines(
+    "SELECT position, coalesce(product_id, 0) AS product_id, description, "
+    "trim_scale(quantity_thousandths::numeric / 1000)::text AS quantity, unit, "
+    KARTON_INVOICING_MONEY("$2::text", "unit_price_minor", "unit_price") ", "
+    "trim_scale(discount_hundredths::numeric / 100)::text AS discount_percent, vat_category, "
+    KARTON_INVOICING_MONEY("$2::text", "net_minor", "net_amount") ", "
+    KARTON_INVOICING_MONEY("$2::text", "vat_minor", "vat_amount") ", "
+    KARTON_INVOICING_MONEY("$2::text", "gross_minor", "gross_amount")
+    " FROM invoicing.invoice_line WHERE invoice_id = $1 ORDER BY position");
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+std::string DateText(const v1::Invoice& invoice, bool due) {
+  const auto& date = due ? invoice.due_date() : invoice.fulfillment_date();
+  if (date.year() == 0) return "";
+  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+std::string MethodWord(v1::PaymentMethod method) {
+  return method == v1::PAYMENT_METHOD_UNSPECIFIED
+             ? "transfer"
+             : EnumWord(v1::PaymentMethod_Name(method), "PAYMENT_METHOD_");
+}
+
+template <class Numbers>
+std::string NumberArray(const Numbers& numbers) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(numbers[i]);
+  }
+  return out + "}";
+}
+
+// Replaces the invoice's lines, queued with the commit.
+void WriteLines(soci::session& session, std::int64_t invoice_id,
+                const google::protobuf::RepeatedPtrField<v1::InvoiceLine>& lines) {
+  const std::string id = Text(invoice_id);
+  kernel::RunPreparedLater(session, "DELETE FROM invoicing.invoice_line WHERE invoice_id = $1",
+                           {id});
+  std::vector<std::int64_t> positions, products, quantities, prices, discounts, nets, vats, grosses;
+  std::vector<std::string> descriptions, units, categories;
+  for (const auto& line : lines) {
+    positions.push_back(line.position());
+    products.push_back(line.product_id());
+    descriptions.push_back(line.description());
+    quantities.push_back(kernel::ParseScaledDecimal(line.quantity(), 3).value_or(0));
+    units.push_back(line.unit());
+    prices.push_back(line.unit_price().minor_units());
+    discounts.push_back(kernel::ParseScaledDecimal(line.discount_percent(), 2).value_or(0));
+    categories.push_back(VatCategoryWord(line.vat_category()));
+    nets.push_back(line.net_amount().minor_units());
+    vats.push_back(line.vat_amount().minor_units());
+    grosses.push_back(line.gross_amount().minor_units());
+  }
+  kernel::RunPreparedLater(
+      session,
+      "INSERT INTO invoicing.invoice_line (invoice_id, position, product_id, description, "
+      "quantity_thousandths, unit, unit_price_minor, discount_hundredths, vat_category, "
+      "net_minor, vat_minor, gross_minor) SELECT $1, l.p, nullif(l.product, 0), l.d, l.q, l.u, "
+      "l.price, l.discount, l.vat_category, l.net, l.vat, l.gross FROM unnest($2::integer[], "
+      "$3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::integer[], "
+      "$9::text[], $10::bigint[], $11::bigint[], $12::bigint[]) AS l(p, product, d, q, u, price, "
+      "discount, vat_category, net, vat, gross)",
+      {id, NumberArray(positions), NumberArray(products), kernel::TextArrayLiteral(descriptions),
+       NumberArray(quantities), kernel::TextArrayLiteral(units), NumberArray(prices),
+       NumberArray(discounts), kernel::TextArrayLiteral(categories), NumberArray(nets),
+       NumberArray(vats), NumberArray(grosses)});
+}
+
+}  // namespace
+
+std::optional<v1::Invoice> Insert(soci::session& session, const v1::Invoice& invoice,
+                                  std::int64_t rate_millionths, std::int64_t created_by,
+                                  const std::string& request_id, kernel::TimePoint now) {
+  const auto& totals = invoice.totals();
+  auto created = kInsert.One(
+      session, {Text(invoice.partner_id()), Text(invoice.order_id()), invoice.currency_code(),
+                Text(rate_millionths), DateText(invoice, false), DateText(invoice, true),
+                MethodWord(invoice.payment_method()), invoice.note(),
+                Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
+                Text(totals.gross_amount().minor_units()), Text(created_by), request_id,
+                Text(kernel::ToEpochMicros(now))});
+  if (created) WriteLines(session, created->id(), invoice.lines());
+  return created;
+}
+
+std::optional<v1::Invoice> FindByRequest(soci::session& session, std::int64_t created_by,
+                                         const std::string& request_id) {
+  return kFindByRequest.One(session, {Text(created_by), request_id});
+}
+
+std::optional<v1::Invoice> Find(soci::session& session, std::int64_t id, bool lock) {
+  return (lock ? kFindLocked : kFind).One(session, {Text(id)});
+}
+
+std::optional<std::int64_t> InvoiceOfOrder(soci::session& session, std::int64_t order_id) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT id FROM invoicing.invoice WHERE order_id = $1", {Text(order_id)});
+  if (rows.Count() == 0) return std::nullopt;
+  return kernel::ParseInt64(rows.Text(0, 0));
+}
+
+v1::Invoice Update(soci::session& session, const v1::Invoice& invoice, std::int64_t rate_millionths,
+                   kernel::TimePoint now) {
+  const auto& totals = invoice.totals();
+  auto updated = *kUpdate.One(
+      session,
+      {Text(invoice.id()), invoice.currency_code(), Text(rate_millionths), DateText(invoice, false),
+       DateText(invoice, true), MethodWord(invoice.payment_method()), invoice.note(),
+       Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
+       Text(totals.gross_amount().minor_units()), Text(kernel::ToEpochMicros(now))});
+  WriteLines(session, invoice.id(), invoice.lines());
+  return updated;
+}
+
+std::string Today(soci::session& session, kernel::TimePoint now, const std::string& time_zone) {
+  const auto rows =
+      kernel::RunPrepared(session, "SELECT " KARTON_INVOICING_TODAY("$1", "$2") "::text",
+                          {Text(kernel::ToEpochMicros(now)), time_zone});
+  return std::string(rows.Text(0, 0));
+}
+
+int TakeNumber(soci::session& session, const std::string& series, int year) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO invoicing.number_series AS s (series, year, last_number) VALUES ($1, $2, 1) "
+      "ON CONFLICT (series, year) DO UPDATE SET last_number = s.last_number + 1 "
+      "RETURNING last_number",
+      {series, Text(year)});
+  return static_cast<int>(kernel::ParseInt64(rows.Text(0, 0)).value_or(0));
+}
+
+v1::Invoice Issue(soci::session& session, std::int64_t id, const std::string& number,
+                  const std::string& issue_date, int payment_terms_days, std::int64_t vat_huf_minor,
+                  kernel::TimePoint now) {
+  return *kIssue.One(session, {Text(id), number, issue_date, Text(payment_terms_days),
+                               Text(vat_huf_minor), Text(kernel::ToEpochMicros(now))});
+}
+
+std::vector<v1::Invoice> List(soci::session& session, const ListFilter& filter,
+                              std::int64_t before_id, int limit) {
+  return kList.All(session, {Text(filter.partner_id), filter.state,
+                             filter.open_only ? "true" : "false", Text(before_id), Text(limit)});
+}
+
+google::protobuf::RepeatedPtrField<v1::InvoiceLine> ReadLines(soci::session& session,
+                                                              std::int64_t invoice_id,
+                                                              const std::string& currency_code) {
+  google::protobuf::RepeatedPtrField<v1::InvoiceLine> lines;
+  for (auto& line : kLines.All(session, {Text(invoice_id), currency_code})) {
+    *lines.Add() = std::move(line);
+  }
+  return lines;
+}
+
+std::int64_t RateOf(soci::session& session, std::int64_t invoice_id) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT rate_millionths FROM invoicing.invoice WHERE id = $1", {Text(invoice_id)});
+  return rows.Count() == 0 ? 0 : kernel::ParseInt64(rows.Text(0, 0)).value_or(0);
+}
+
+}  // namespace karton::invoicing::invoice_repository

@@ -1,0 +1,41 @@
+// The invoicing module (docs/invoicing.md): invoices with gap-free numbers,
+// payments, partner balances and risk classes; it answers orders' credit
+// check.
+#pragma once
+
+#include <memory>
+
+#include "karton/kernel/module.h"
+#include "service_parts.h"
+
+namespace karton::invoicing {
+
+class GrpcOtherModules;
+class InvoiceServiceImpl;
+class PaymentServiceImpl;
+
+class InvoicingModule final : public kernel::Module {
+ public:
+  static constexpr KartonModuleOption kOptions[] = {
+      {"series", "text", "The invoice number prefix, 1 to 10 capital letters or digits: KRT", "KRT",
+       ""},
+      {"payment_terms_days", "integer",
+       "Days from issue to due when an invoice names no due date, 0 to 365", "8", ""},
+      {"time_zone", "text", "The zone of issue and due dates (an IANA name PostgreSQL knows)",
+       "Europe/Budapest", ""},
+  };
+
+  InvoicingModule();
+  ~InvoicingModule() override;
+
+  void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
+
+ private:
+  InvoicingSettings settings_;
+  std::unique_ptr<GrpcOtherModules> others_;
+  std::unique_ptr<InvoiceServiceImpl> invoices_;
+  std::unique_ptr<PaymentServiceImpl> payments_;
+};
+
+}  // namespace karton::invoicing

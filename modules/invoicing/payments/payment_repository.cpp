@@ -1,0 +1,98 @@
+#include "payments/payment_repository.h"
+
+#include <fmt/format.h>
+
+#include "invoices/invoice_lines.h"
+#include "invoicing_sql.h"
+#include "karton/kernel/numbers.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/typed_rows.h"
+
+namespace karton::invoicing::payment_repository {
+namespace {
+
+#define KARTON_PAYMENT_COLUMNS \
+  "p.id, p.invoice_id, " KARTON_INVOICING_MONEY("i.currency_code", "p.amount_minor",    \
+                                                "amount") ", "                          \
+  "p.method, p.paid_on, p.reference, " KARTON_INVOICING_MICROS("p.create_time")         \
+  " AS create_time"
+
+const kernel::TypedQuery<v1::Payment> kInsert(
+    "WITH p AS (INSERT INTO invoicing.payment (invoice_id, amount_minor, method, paid_on, "
+    "reference, created_by, request_id, create_time) VALUES ($1, $2::bigint, $3, $4::date, $5, "
+    "$6::bigint, $7, " KARTON_INVOICING_AT("$8") ") ON CONFLICT (created_by, request_id) "
+    "WHERE request_id <> '' DO NOTHING RETURNING *) "
+    "SELECT " KARTON_PAYMENT_COLUMNS " FROM p JOIN invoicing.invoice i ON i.id = p.invoice_id");
+const kernel::TypedQuery<v1::Payment> kFindByRequest(
+    "SELECT " KARTON_PAYMENT_COLUMNS
+    " FROM invoicing.payment p JOIN invoicing.invoice i "
+    "ON i.id = p.invoice_id WHERE p.created_by = $1 AND p.request_id = $2");
+const kernel::TypedQuery<v1::Payment> kList(
+    "SELECT " KARTON_PAYMENT_COLUMNS
+    " FROM invoicing.payment p JOIN invoicing.invoice i "
+    "ON i.id = p.invoice_id WHERE ($1::bigint = 0 OR p.invoice_id = $1::bigint) "
+    "AND ($2::bigint = 0 OR i.partner_id = $2::bigint) AND p.id > $3::bigint "
+    "ORDER BY p.id LIMIT $4");
+
+std::string Text(std::int64_t value) { return std::to_string(value); }
+
+}  // namespace
+
+std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& payment,
+                                  const std::string& paid_on, std::int64_t created_by,
+                                  const std::string& request_id, kernel::TimePoint now) {
+  const std::string method =
+      payment.method() == v1::PAYMENT_METHOD_UNSPECIFIED
+          ? "transfer"
+          : EnumWord(v1::PaymentMethod_Name(payment.method()), "PAYMENT_METHOD_");
+  auto recorded =
+      kInsert.One(session, {Text(payment.invoice_id()), Text(payment.amount().minor_units()),
+                            method, paid_on, payment.reference(), Text(created_by), request_id,
+                            Text(kernel::ToEpochMicros(now))});
+  if (!recorded) return recorded;
+  kernel::RunPrepared(
+      session,
+      "UPDATE invoicing.invoice SET paid_minor = paid_minor + $2::bigint, "
+      "paid_date = CASE WHEN paid_minor + $2::bigint >= gross_minor THEN $3::date END, "
+      "update_time = " KARTON_INVOICING_AT("$4") ", version = version + 1 WHERE id = $1",
+      {Text(payment.invoice_id()), Text(payment.amount().minor_units()), paid_on,
+       Text(kernel::ToEpochMicros(now))});
+  return recorded;
+}
+
+std::optional<v1::Payment> FindByRequest(soci::session& session, std::int64_t created_by,
+                                         const std::string& request_id) {
+  return kFindByRequest.One(session, {Text(created_by), request_id});
+}
+
+std::vector<v1::Payment> List(soci::session& session, std::int64_t invoice_id,
+                              std::int64_t partner_id, std::int64_t after_id, int limit) {
+  return kList.All(session, {Text(invoice_id), Text(partner_id), Text(after_id), Text(limit)});
+}
+
+Balance BalanceOf(soci::session& session, std::int64_t partner_id, const std::string& currency_code,
+                  const std::string& today) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT coalesce(sum(gross_minor - paid_minor) FILTER (WHERE paid_date IS NULL), 0)::bigint, "
+      "coalesce(sum(gross_minor - paid_minor) FILTER (WHERE paid_date IS NULL "
+      "AND due_date < $3::date), 0)::bigint, "
+      "count(*) FILTER (WHERE paid_date IS NULL), "
+      "count(*) FILTER (WHERE paid_date IS NULL AND due_date < $3::date), "
+      "coalesce(round(avg(greatest(paid_date - due_date, 0)) FILTER (WHERE paid_date IS NOT "
+      "NULL)), 0)::integer, "
+      "coalesce(max($3::date - due_date) FILTER (WHERE paid_date IS NULL AND due_date < "
+      "$3::date), 0) "
+      "FROM invoicing.invoice WHERE partner_id = $1 AND currency_code = $2 AND state = 'issued'",
+      {Text(partner_id), currency_code, today});
+  Balance balance;
+  balance.open = kernel::ParseInt64(rows.Text(0, 0)).value_or(0);
+  balance.overdue = kernel::ParseInt64(rows.Text(0, 1)).value_or(0);
+  balance.open_count = static_cast<int>(kernel::ParseInt64(rows.Text(0, 2)).value_or(0));
+  balance.overdue_count = static_cast<int>(kernel::ParseInt64(rows.Text(0, 3)).value_or(0));
+  balance.average_days_late = static_cast<int>(kernel::ParseInt64(rows.Text(0, 4)).value_or(0));
+  balance.most_days_overdue = static_cast<int>(kernel::ParseInt64(rows.Text(0, 5)).value_or(0));
+  return balance;
+}
+
+}  // namespace karton::invoicing::payment_repository

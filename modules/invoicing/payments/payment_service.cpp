@@ -1,0 +1,209 @@
+#include "payments/payment_service.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "invoices/invoice_repository.h"
+#include "karton/kernel/audit.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/errors.h"
+#include "karton/kernel/events.h"
+#include "karton/kernel/guarded.h"
+#include "karton/kernel/money.h"
+#include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
+#include "karton/kernel/updates.h"
+#include "payments/payment_repository.h"
+
+namespace karton::invoicing {
+namespace {
+
+constexpr char kPayment[] = "invoicing.payment";
+
+std::string DateText(const common::v1::Date& date) {
+  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+bool IsValidDate(const common::v1::Date& date) {
+  if (date.year() < 1 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
+      date.day() < 1) {
+    return false;
+  }
+  return std::chrono::year_month_day{std::chrono::year(date.year()),
+                                     std::chrono::month(static_cast<unsigned>(date.month())),
+                                     std::chrono::day(static_cast<unsigned>(date.day()))}
+      .ok();
+}
+
+}  // namespace
+
+v1::RiskClass RiskClassOf(int average_days_late, int most_days_overdue) {
+  if (average_days_late <= 8 && most_days_overdue <= 30) return v1::RISK_CLASS_LOW;
+  if (average_days_late <= 30 && most_days_overdue <= 60) return v1::RISK_CLASS_MEDIUM;
+  return v1::RISK_CLASS_HIGH;
+}
+
+void PaymentServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
+  events.DeclareTopic<v1::Payment>("invoicing.payment.recorded");
+  events.DeclareTopic<v1::Invoice>("invoicing.invoice.paid");
+}
+
+kernel::MethodRoles PaymentServiceImpl::Roles() {
+  return {{"RecordPayment", {std::string(kernel::kRoleAccounting)}},
+          {"ListPayments", kernel::StaffRoles()},
+          {"GetPartnerBalance", kernel::StaffRoles()},
+          {"CreditExposure", kernel::StaffRoles()}};
+}
+
+grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
+                                               const v1::RecordPaymentRequest* request,
+                                               v1::Payment* response) {
+  v1::Payment payment = request->payment();
+  payment.clear_id();
+  payment.clear_create_time();
+  if (payment.invoice_id() <= 0) return kernel::InvalidField("payment.invoice_id", "is required");
+  if (!payment.has_amount() || payment.amount().minor_units() <= 0) {
+    return kernel::InvalidField("payment.amount", "is required and must be positive");
+  }
+  if (!v1::PaymentMethod_IsValid(payment.method())) {
+    return kernel::InvalidField("payment.method", "is not a payment method");
+  }
+  if (payment.has_paid_on() && !IsValidDate(payment.paid_on())) {
+    return kernel::InvalidField("payment.paid_on", "is not a date");
+  }
+  if (payment.reference().size() > 200) {
+    return kernel::InvalidField("payment.reference", "at most 200 bytes");
+  }
+  return kernel::Guarded(parts_.log, "RecordPayment", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                           request->request_id())) {
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    auto invoice = invoice_repository::Find(session, payment.invoice_id(), true);
+    if (!invoice) {
+      return kernel::InvalidField("payment.invoice_id",
+                                  fmt::format("there is no invoice {}", payment.invoice_id()));
+    }
+    if (invoice->state() != v1::INVOICE_STATE_ISSUED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("invoice {} is a draft; only an issued invoice is paid", invoice->id())};
+    }
+    const std::string& currency = invoice->currency_code();
+    if (!payment.amount().currency_code().empty() && payment.amount().currency_code() != currency) {
+      return kernel::InvalidField("payment.amount.currency_code",
+                                  fmt::format("must be the invoice's currency, {}", currency));
+    }
+    const std::int64_t open = invoice->open_amount().minor_units();
+    if (payment.amount().minor_units() > open) {
+      return kernel::InvalidField(
+          "payment.amount",
+          fmt::format("is more than the {} still open on invoice {}; overpayments are not kept "
+                      "as credit",
+                      kernel::FormatMoney(open, currency), invoice->number()));
+    }
+    const std::string paid_on =
+        payment.has_paid_on()
+            ? DateText(payment.paid_on())
+            : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
+    auto recorded =
+        payment_repository::Insert(session, payment, paid_on, kernel::ActorUserId(caller),
+                                   request->request_id(), parts_.clock.Now());
+    if (!recorded) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPayment, recorded->id(),
+                        kernel::DiffFields(nullptr, *recorded));
+    parts_.events.Publish(session, "invoicing.payment.recorded", recorded->id(), *recorded, caller);
+    if (payment.amount().minor_units() == open) {
+      auto settled = invoice_repository::Find(session, invoice->id());
+      parts_.events.Publish(session, "invoicing.invoice.paid", settled->id(), *settled, caller);
+    }
+    transaction.Commit();
+    *response = std::move(*recorded);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::ListPayments(grpc::ServerContext*,
+                                              const v1::ListPaymentsRequest* request,
+                                              v1::ListPaymentsResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
+  if ((request->invoice_id() > 0) == (request->partner_id() > 0)) {
+    return kernel::InvalidField("invoice_id", "give an invoice_id or a partner_id");
+  }
+  return kernel::Guarded(parts_.log, "ListPayments", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto rows = payment_repository::List(lease.Session(), request->invoice_id(),
+                                         request->partner_id(), page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](const v1::Payment& row) {
+      return kernel::PageCursor{"", row.id()};
+    }));
+    for (auto& row : rows) *response->add_payments() = std::move(row);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::GetPartnerBalance(grpc::ServerContext*,
+                                                   const v1::GetPartnerBalanceRequest* request,
+                                                   v1::PartnerBalance* response) {
+  const std::string currency = request->currency_code().empty() ? "HUF" : request->currency_code();
+  if (request->partner_id() <= 0) return kernel::InvalidField("partner_id", "is required");
+  if (!kernel::IsSupportedCurrency(currency)) {
+    return kernel::InvalidField("currency_code", "must be HUF or EUR");
+  }
+  return kernel::Guarded(parts_.log, "GetPartnerBalance", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    const std::string today =
+        invoice_repository::Today(lease.Session(), parts_.clock.Now(), settings_.time_zone);
+    const auto balance =
+        payment_repository::BalanceOf(lease.Session(), request->partner_id(), currency, today);
+    response->set_partner_id(request->partner_id());
+    response->set_currency_code(currency);
+    response->mutable_open_amount()->set_currency_code(currency);
+    response->mutable_open_amount()->set_minor_units(balance.open);
+    response->mutable_overdue_amount()->set_currency_code(currency);
+    response->mutable_overdue_amount()->set_minor_units(balance.overdue);
+    response->set_average_days_late(balance.average_days_late);
+    response->set_risk_class(RiskClassOf(balance.average_days_late, balance.most_days_overdue));
+    response->set_open_invoice_count(balance.open_count);
+    response->set_overdue_invoice_count(balance.overdue_count);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::CreditExposure(grpc::ServerContext*,
+                                                const common::v1::CreditExposureRequest* request,
+                                                common::v1::CreditExposure* response) {
+  if (!kernel::IsSupportedCurrency(request->currency_code())) {
+    // Invoices are only ever in HUF or EUR: nothing is owed in another.
+    response->mutable_open_amount()->set_currency_code(request->currency_code());
+    return grpc::Status::OK;
+  }
+  return kernel::Guarded(parts_.log, "CreditExposure", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    const std::string today =
+        invoice_repository::Today(lease.Session(), parts_.clock.Now(), settings_.time_zone);
+    const auto balance = payment_repository::BalanceOf(lease.Session(), request->partner_id(),
+                                                       request->currency_code(), today);
+    const std::string other = request->currency_code() == "HUF" ? "EUR" : "HUF";
+    const auto elsewhere =
+        payment_repository::BalanceOf(lease.Session(), request->partner_id(), other, today);
+    response->mutable_open_amount()->set_currency_code(request->currency_code());
+    response->mutable_open_amount()->set_minor_units(balance.open);
+    response->set_description(fmt::format("{} unpaid invoice(s)", balance.open_count));
+    if (elsewhere.open_count > 0) {
+      response->set_not_counted(fmt::format("{} unpaid invoice(s) in {}: {}", elsewhere.open_count,
+                                            other, kernel::FormatMoney(elsewhere.open, other)));
+    }
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace karton::invoicing

@@ -1,0 +1,42 @@
+// PaymentService: payments, a partner's balance and risk class, and the
+// answer to orders' credit check (payment_service.proto).
+#pragma once
+
+#include "karton/invoicing/v1/payment_service.grpc.pb.h"
+#include "karton/kernel/access.h"
+#include "service_parts.h"
+
+namespace karton::kernel {
+class DomainEvents;
+}  // namespace karton::kernel
+
+namespace karton::invoicing {
+
+// How a balance's lateness reads as a risk class (invoicing.proto).
+v1::RiskClass RiskClassOf(int average_days_late, int most_days_overdue);
+
+class PaymentServiceImpl final : public v1::PaymentService::Service {
+ public:
+  static void DeclareTopics(kernel::DomainEvents& events);
+  static kernel::MethodRoles Roles();
+
+  PaymentServiceImpl(ServiceParts parts, InvoicingSettings settings)
+      : parts_(parts), settings_(std::move(settings)) {}
+
+  grpc::Status RecordPayment(grpc::ServerContext* context, const v1::RecordPaymentRequest* request,
+                             v1::Payment* response) override;
+  grpc::Status ListPayments(grpc::ServerContext* context, const v1::ListPaymentsRequest* request,
+                            v1::ListPaymentsResponse* response) override;
+  grpc::Status GetPartnerBalance(grpc::ServerContext* context,
+                                 const v1::GetPartnerBalanceRequest* request,
+                                 v1::PartnerBalance* response) override;
+  grpc::Status CreditExposure(grpc::ServerContext* context,
+                              const common::v1::CreditExposureRequest* request,
+                              common::v1::CreditExposure* response) override;
+
+ private:
+  ServiceParts parts_;
+  const InvoicingSettings settings_;
+};
+
+}  // namespace karton::invoicing

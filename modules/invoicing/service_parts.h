@@ -1,0 +1,39 @@
+// What the invoicing services use of the kernel, handed to them one by one
+// so a test builds a service from a throwaway database and a
+// FakeModuleContext's parts; and the module's settings.
+#pragma once
+
+#include <string>
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace karton::kernel {
+class AuditLog;
+class Clock;
+class Database;
+class DomainEvents;
+}  // namespace karton::kernel
+
+namespace karton::invoicing {
+
+struct ServiceParts {
+  kernel::Database& database;
+  const kernel::Clock& clock;
+  kernel::AuditLog& audit;
+  kernel::DomainEvents& events;
+  spdlog::logger& log;
+};
+
+// kartond --module-option invoicing.<key>=<value>.
+struct InvoicingSettings {
+  // The number prefix: KRT-2026-000123.
+  std::string series = "KRT";
+  // Days from issue to due when the draft names no due date.
+  int payment_terms_days = 8;
+  // The zone of "today": issue dates, due dates, lateness.
+  std::string time_zone = "Europe/Budapest";
+};
+
+}  // namespace karton::invoicing

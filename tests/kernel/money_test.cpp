@@ -86,6 +86,29 @@ TEST(VatOn, IsComputedOnTheSumNotPerLine) {
   EXPECT_EQ(VatOn(100, 2700, 100), 0);
 }
 
+TEST(VatByCategory, SumsNetsPerCategoryInCategoryOrder) {
+  const auto summary =
+      VatByCategory({{common::v1::VAT_CATEGORY_REDUCED_5, 998'000},
+                     {common::v1::VAT_CATEGORY_STANDARD_27, 200},
+                     {common::v1::VAT_CATEGORY_STANDARD_27, 200},
+                     {common::v1::VAT_CATEGORY_STANDARD_27, 200}},
+                    100);
+  ASSERT_EQ(summary.size(), 2u);
+  EXPECT_EQ(summary[0].vat_category, common::v1::VAT_CATEGORY_STANDARD_27);
+  EXPECT_EQ(summary[0].net, 600);
+  EXPECT_EQ(summary[0].vat, 200);  // 1.62 Ft -> 2 Ft
+  EXPECT_EQ(summary[1].net, 998'000);
+  EXPECT_EQ(summary[1].vat, 49'900);
+  EXPECT_THROW(VatByCategory({{1, std::numeric_limits<std::int64_t>::max()}, {1, 1}}, 1),
+               std::overflow_error);
+}
+
+TEST(ConvertAtRate, GivesTheHufValueOfAEuroAmountInWholeForints) {
+  // 1,234.56 EUR at 395.12 HUF/EUR = 487,799.35 Ft -> 487,799 Ft.
+  EXPECT_EQ(ConvertAtRate(123'456, 395'120'000, 100), 48'779'900);
+  EXPECT_EQ(ConvertAtRate(-123'456, 395'120'000, 100), -48'779'900);
+}
+
 TEST(FormatMoney, ShowsWholeForintsAndCents) {
   EXPECT_EQ(FormatMoney(1'990'000, "HUF"), "19,900 HUF");
   EXPECT_EQ(FormatMoney(1'234'567, "EUR"), "12,345.67 EUR");

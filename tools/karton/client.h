@@ -56,5 +56,7 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // products, pricelists, quotes and orders (order_commands.cpp, docs/orders.md).
 void AddSalesCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// invoices, payments and balance (invoice_commands.cpp, docs/invoicing.md).
+void AddInvoicingCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

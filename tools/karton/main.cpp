@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   karton::cli::AddMessageCommands(app, options, exit_code);
   karton::cli::AddCrmCommands(app, options, exit_code);
   karton::cli::AddSalesCommands(app, options, exit_code);
+  karton::cli::AddInvoicingCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,214 @@
+// karton invoices|payments|balance ...: the invoicing module
+// (docs/invoicing.md).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client.h"
+#include "command_calls.h"
+#include "command_support.h"
+#include "karton/common/v1/vat.pb.h"
+#include "karton/invoicing/v1/invoice_service.grpc.pb.h"
+#include "karton/invoicing/v1/payment_service.grpc.pb.h"
+
+namespace karton::cli {
+namespace {
+
+namespace iv1 = invoicing::v1;
+using Invoices = iv1::InvoiceService::Stub;
+using Payments = iv1::PaymentService::Stub;
+
+const std::vector<std::string> kMethods = {"transfer", "cash", "card"};
+
+struct Options {
+  std::int64_t id = 0, partner = 0, order = 0, invoice = 0;
+  std::string etag, state, currency, rate, method, paid_on, reference, amount, note, request_id;
+  std::string page_token;
+  bool open_only = false;
+  int limit = 50;
+};
+
+std::string DateText(const common::v1::Date& date) {
+  if (date.year() == 0) return "";
+  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+void PrintInvoices(const iv1::ListInvoicesResponse& response) {
+  constexpr auto kRow = "{:>6}  {:<18} {:<7} {:>8} {:<10} {:<10} {:>18} {:>18}\n";
+  std::cout << fmt::format(kRow, "ID", "NUMBER", "STATE", "PARTNER", "ISSUED", "DUE", "GROSS",
+                           "OPEN");
+  for (const auto& invoice : response.invoices()) {
+    std::cout << fmt::format(
+        kRow, invoice.id(), Cut(invoice.number(), 18), Word(invoice.state(), "INVOICE_STATE_"),
+        invoice.partner_id(), DateText(invoice.issue_date()), DateText(invoice.due_date()),
+        FormatMoney(invoice.totals().gross_amount()), FormatMoney(invoice.open_amount()));
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintInvoice(const iv1::Invoice& invoice) {
+  std::cout << fmt::format("invoice {} ({}): {}\n",
+                           invoice.number().empty() ? "draft" : invoice.number(), invoice.id(),
+                           Word(invoice.state(), "INVOICE_STATE_"));
+  Lines("partner", Id(invoice.partner_id()), "order", Id(invoice.order_id()), "issued",
+        DateText(invoice.issue_date()), "fulfilled", DateText(invoice.fulfillment_date()), "due",
+        DateText(invoice.due_date()), "payment", Word(invoice.payment_method(), "PAYMENT_METHOD_"),
+        "rate", invoice.currency_code() == "HUF" ? "" : invoice.exchange_rate(), "note",
+        invoice.note(), "etag", invoice.etag());
+  constexpr auto kRow = "  {:>3} {:<34} {:>9} {:<5} {:>16} {:>6} {:<12} {:>16}\n";
+  std::cout << fmt::format(kRow, "#", "ITEM", "QTY", "UNIT", "UNIT PRICE", "DISC%", "VAT", "NET");
+  for (const auto& line : invoice.lines()) {
+    std::cout << fmt::format(kRow, line.position(), Cut(line.description(), 34), line.quantity(),
+                             Cut(line.unit(), 5), FormatMoney(line.unit_price()),
+                             line.discount_percent(), Word(line.vat_category(), "VAT_CATEGORY_"),
+                             FormatMoney(line.net_amount()));
+  }
+  for (const auto& row : invoice.totals().vat_summary()) {
+    std::cout << fmt::format("  VAT {:<24} net {:>16}  VAT {:>16}\n",
+                             Word(row.vat_category(), "VAT_CATEGORY_"),
+                             FormatMoney(row.net_amount()), FormatMoney(row.vat_amount()));
+  }
+  Lines("net", FormatMoney(invoice.totals().net_amount()), "vat",
+        FormatMoney(invoice.totals().vat_amount()), "gross",
+        FormatMoney(invoice.totals().gross_amount()), "vat in HUF",
+        invoice.currency_code() == "HUF" ? "" : FormatMoney(invoice.totals().vat_amount_huf()),
+        "paid", FormatMoney(invoice.paid_amount()), "open", FormatMoney(invoice.open_amount()));
+}
+
+void PrintPayment(const iv1::Payment& payment) {
+  std::cout << fmt::format("payment {}: {} on invoice {}, {} ({})\n", payment.id(),
+                           FormatMoney(payment.amount()), payment.invoice_id(),
+                           DateText(payment.paid_on()), Word(payment.method(), "PAYMENT_METHOD_"));
+}
+
+void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* invoices = app.add_subcommand("invoices", "Invoices")->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+
+  auto* list = invoices->add_subcommand("list", "Invoices, newest first");
+  list->add_option("--partner", bound->partner, "Of this partner");
+  AddChoice(list, "--state", bound->state, std::vector<std::string>{"draft", "issued"});
+  list->add_flag("--open", bound->open_only, "Issued and not paid in full");
+  list->add_option("--limit", bound->limit, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", bound->page_token, "From the previous page");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    iv1::ListInvoicesRequest request;
+    request.set_partner_id(bound->partner);
+    request.set_state(FromWord<iv1::InvoiceState>(bound->state, "INVOICE_STATE_"));
+    request.set_open_only(bound->open_only);
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Invoices::ListInvoices, request, PrintInvoices);
+  }));
+
+  auto* get = invoices->add_subcommand("get", "One invoice with its lines and VAT summary");
+  get->add_option("id", bound->id)->required();
+  get->callback(Run(options, exit_code, [&options, bound] {
+    iv1::GetInvoiceRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Invoices::GetInvoice, request, PrintInvoice);
+  }));
+
+  auto* from_order = invoices->add_subcommand("from-order", "A draft billing an order");
+  from_order->add_option("order", bound->order, "The order's id")->required();
+  from_order->add_option("--note", bound->note, "Printed on the invoice");
+  from_order->callback(Run(options, exit_code, [&options, bound] {
+    iv1::CreateInvoiceFromOrderRequest request;
+    request.set_order_id(bound->order);
+    request.set_note(bound->note);
+    return Call(options, &Invoices::CreateInvoiceFromOrder, request, PrintInvoice);
+  }));
+
+  auto* issue = invoices->add_subcommand("issue", "Number and issue a draft");
+  issue->add_option("id", bound->id)->required();
+  issue->add_option("--etag", bound->etag, "From `get`; refused when it changed since");
+  issue->callback(Run(options, exit_code, [&options, bound] {
+    iv1::IssueInvoiceRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    return Call(options, &Invoices::IssueInvoice, request, PrintInvoice);
+  }));
+
+  auto* rate = invoices->add_subcommand("set-rate", "The exchange rate of a EUR draft");
+  rate->add_option("id", bound->id)->required();
+  rate->add_option("--rate", bound->rate, "HUF per EUR, e.g. 395.12")->required();
+  rate->callback(Run(options, exit_code, [&options, bound] {
+    iv1::UpdateInvoiceRequest request;
+    request.mutable_invoice()->set_id(bound->id);
+    request.mutable_invoice()->set_exchange_rate(bound->rate);
+    request.mutable_update_mask()->add_paths("exchange_rate");
+    return Call(options, &Invoices::UpdateInvoice, request, PrintInvoice);
+  }));
+}
+
+void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* payments = app.add_subcommand("payments", "Payments of invoices")->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+
+  auto* record = payments->add_subcommand("record", "A full or partial payment");
+  record->add_option("--invoice", bound->invoice, "The invoice's id")->required();
+  record->add_option("--amount", bound->amount, "e.g. '120000 HUF'")->required();
+  AddChoice(record, "--method", bound->method, kMethods);
+  record->add_option("--paid-on", bound->paid_on, "YYYY-MM-DD; default today");
+  record->add_option("--reference", bound->reference, "The bank statement's reference");
+  record->add_option("--request-id", bound->request_id, "The same id twice records one");
+  record->callback(Run(options, exit_code, [&options, bound] {
+    iv1::RecordPaymentRequest request;
+    auto& payment = *request.mutable_payment();
+    payment.set_invoice_id(bound->invoice);
+    *payment.mutable_amount() = ParseMoney(bound->amount, "--amount");
+    payment.set_method(FromWord<iv1::PaymentMethod>(bound->method, "PAYMENT_METHOD_"));
+    if (!bound->paid_on.empty())
+      *payment.mutable_paid_on() = ParseDate(bound->paid_on, "--paid-on");
+    payment.set_reference(bound->reference);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Payments::RecordPayment, request, PrintPayment);
+  }));
+
+  auto* list = payments->add_subcommand("list", "Payments, oldest first");
+  list->add_option("--invoice", bound->invoice, "Of this invoice");
+  list->add_option("--partner", bound->partner, "Of this partner's invoices");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    iv1::ListPaymentsRequest request;
+    request.set_invoice_id(bound->invoice);
+    request.set_partner_id(bound->partner);
+    return Call(options, &Payments::ListPayments, request,
+                [](const iv1::ListPaymentsResponse& response) {
+                  for (const auto& payment : response.payments()) PrintPayment(payment);
+                  MorePages(response.next_page_token());
+                });
+  }));
+
+  auto* balance_command = app.add_subcommand("balance", "What a partner owes, and how they pay");
+  balance_command->add_option("partner", bound->partner)->required();
+  balance_command->add_option("--currency", bound->currency, "HUF (default) or EUR");
+  balance_command->callback(Run(options, exit_code, [&options, bound] {
+    iv1::GetPartnerBalanceRequest request;
+    request.set_partner_id(bound->partner);
+    request.set_currency_code(bound->currency);
+    return Call(options, &Payments::GetPartnerBalance, request,
+                [](const iv1::PartnerBalance& balance) {
+                  std::cout << fmt::format("partner {}: {} open, {} overdue\n",
+                                           balance.partner_id(), FormatMoney(balance.open_amount()),
+                                           FormatMoney(balance.overdue_amount()));
+                  Lines("invoices",
+                        fmt::format("{} open, {} overdue", balance.open_invoice_count(),
+                                    balance.overdue_invoice_count()),
+                        "days late", std::to_string(balance.average_days_late()), "risk",
+                        Word(balance.risk_class(), "RISK_CLASS_"));
+                });
+  }));
+}
+
+}  // namespace
+
+void AddInvoicingCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  AddInvoiceCommands(app, options, exit_code);
+  AddPaymentCommands(app, options, exit_code);
+}
+
+}  // namespace karton::cli

@@ -4,8 +4,10 @@
 #include <soci/soci.h>
 
 #include <stdexcept>
+#include <string_view>
 
 #include "activities/activity_service.h"
+#include "crm_services.h"
 #include "customer_overview_service.h"
 #include "demo_data.h"
 #include "event_handlers.h"
@@ -40,54 +42,67 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                             "crm.activity.canceled"}) {
     events.DeclareTopic<v1::Activity>(topic);
   }
+  // The channel, the public URL and the offers exist from Start() on:
+  // asked at each use.
+  const CrmServices services{
+      context.Db(),
+      context.Time(),
+      context.Audit(),
+      context.Events(),
+      context.JobQueue(),
+      context.Log(),
+      [&context] { return context.Channel(); },
+      [&context] { return context.PublicUrl(); },
+      [&context](std::string_view point) { return context.Extensions(point); }};
   // These call partners and messaging: they hold no connection meanwhile.
   events.SubscribeCalling(
       "activity_timeline", {"crm.activity.completed"},
-      [&context](const kernel::Event& event) { LogActivityOnTimeline(context, event); });
+      [services](const kernel::Event& event) { LogActivityOnTimeline(services, event); });
   events.SubscribeCalling(
       "activity_reminders", {"crm.activity.due"},
-      [&context](const kernel::Event& event) { SendActivityReminder(context, event); });
+      [services](const kernel::Event& event) { SendActivityReminder(services, event); });
   const int confirmations_per_recipient = static_cast<int>(
       kernel::IntegerOption(context, "form_confirmations_per_recipient", 3, 0, 1000));
   events.SubscribeCalling("confirmations", {"crm.lead.created"},
-                          [&context, confirmations_per_recipient](const kernel::Event& event) {
-                            SendConfirmation(context, event, confirmations_per_recipient);
+                          [services, confirmations_per_recipient](const kernel::Event& event) {
+                            SendConfirmation(services, event, confirmations_per_recipient);
                           });
   events.SubscribeCalling(
       "assignee_notices", {"crm.lead.assigned"},
-      [&context](const kernel::Event& event) { NotifyAssignee(context, event); });
+      [services](const kernel::Event& event) { NotifyAssignee(services, event); });
   events.Subscribe("merge", {"partners.partner.merged"}, FollowMerge);
   events.Subscribe("erasure", {"partners.partner.erased"},
-                   [&context](const kernel::Event& event, soci::session& session) {
-                     EraseLeadsOfPartner(context, event, session);
+                   [services](const kernel::Event& event, soci::session& session) {
+                     EraseLeadsOfPartner(services.events, event, session);
                    });
 
-  teams_ = std::make_unique<TeamDirectory>(context, std::chrono::seconds(kernel::IntegerOption(
-                                                        context, "team_cache_seconds", 5, 0, 300)));
-  router_ = std::make_unique<Router>(context, *teams_);
-  intake_ = std::make_unique<LeadIntake>(context, *router_);
-  leads_ = std::make_unique<LeadServiceImpl>(context, *intake_);
+  teams_ = std::make_unique<TeamDirectory>(
+      services.channel,
+      std::chrono::seconds(kernel::IntegerOption(context, "team_cache_seconds", 5, 0, 300)));
+  router_ = std::make_unique<Router>(context.Log(), *teams_);
+  intake_ = std::make_unique<LeadIntake>(services, *router_);
+  leads_ = std::make_unique<LeadServiceImpl>(services, *intake_);
   registrar.AddGrpcService(*leads_, v1::LeadService::service_full_name(), LeadServiceImpl::Roles());
-  web_forms_ = std::make_unique<WebFormServiceImpl>(context, *teams_);
+  web_forms_ = std::make_unique<WebFormServiceImpl>(services, *teams_);
   registrar.AddGrpcService(*web_forms_, v1::WebFormService::service_full_name(),
                            WebFormServiceImpl::Roles());
-  assignment_rules_ = std::make_unique<AssignmentRuleServiceImpl>(context);
+  assignment_rules_ = std::make_unique<AssignmentRuleServiceImpl>(services);
   registrar.AddGrpcService(*assignment_rules_, v1::AssignmentRuleService::service_full_name(),
                            AssignmentRuleServiceImpl::Roles());
-  pipelines_ = std::make_unique<PipelineServiceImpl>(context);
+  pipelines_ = std::make_unique<PipelineServiceImpl>(services);
   registrar.AddGrpcService(*pipelines_, v1::PipelineService::service_full_name(),
                            PipelineServiceImpl::Roles());
-  opportunities_ = std::make_unique<OpportunityServiceImpl>(context);
+  opportunities_ = std::make_unique<OpportunityServiceImpl>(services);
   registrar.AddGrpcService(*opportunities_, v1::OpportunityService::service_full_name(),
                            OpportunityServiceImpl::Roles());
 
-  activities_ = std::make_unique<ActivityServiceImpl>(context, *teams_);
+  activities_ = std::make_unique<ActivityServiceImpl>(services, *teams_);
   registrar.AddGrpcService(*activities_, v1::ActivityService::service_full_name(),
                            ActivityServiceImpl::Roles());
-  overview_ = std::make_unique<CustomerOverviewServiceImpl>(context);
+  overview_ = std::make_unique<CustomerOverviewServiceImpl>(services);
   registrar.AddGrpcService(*overview_, v1::CustomerOverviewService::service_full_name(),
                            CustomerOverviewServiceImpl::Roles());
-  record_access_ = std::make_unique<RecordAccessServiceImpl>(context);
+  record_access_ = std::make_unique<RecordAccessServiceImpl>(services);
   registrar.AddGrpcService(*record_access_, v1::RecordAccessService::service_full_name(),
                            RecordAccessServiceImpl::Roles());
   // Documents and timeline entries on leads, deals and activities are shown
@@ -95,7 +110,7 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   registrar.OfferExtension("record_access", "/karton.crm.v1.RecordAccessService/CheckRecordAccess");
   // Leads and activities join partners' personal data export and erasure
   // (karton/common/v1/personal_data.proto).
-  personal_data_ = std::make_unique<PersonalDataServiceImpl>(context);
+  personal_data_ = std::make_unique<PersonalDataServiceImpl>(services);
   registrar.AddGrpcService(*personal_data_, v1::PersonalDataService::service_full_name(),
                            PersonalDataServiceImpl::Roles());
   registrar.OfferExtension("personal_data_export",
@@ -104,14 +119,14 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                            "/karton.crm.v1.PersonalDataService/ErasePersonalDataSection");
   context.JobQueue().Handle(kReminderJob,
                             [this](const kernel::JobRun& run) { activities_->FireReminder(run); });
-  context.JobQueue().Handle(kStaleOpportunitiesJob, [&context](const kernel::JobRun&) {
-    RemindStaleOpportunityOwners(context);
+  context.JobQueue().Handle(kStaleOpportunitiesJob, [services](const kernel::JobRun&) {
+    RemindStaleOpportunityOwners(services);
   });
 
   WebFormLimits limits;
   limits.posts_per_minute =
       kernel::NumberOption(context, "form_posts_per_minute", limits.posts_per_minute, 0, 1e6);
-  web_form_pages_ = std::make_unique<WebFormPages>(context, *intake_, limits);
+  web_form_pages_ = std::make_unique<WebFormPages>(services, *intake_, limits);
   auto* pages = web_form_pages_.get();
   using kernel::HttpMethod;
   using kernel::HttpRequest;

@@ -42,8 +42,8 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     grpc::ServerContext* context, const v1::GetCustomerOverviewRequest* request,
     v1::CustomerOverview* response) {
   if (request->partner_id() <= 0) return kernel::InvalidField("partner_id", "is required");
-  return kernel::Guarded(context_, "GetCustomerOverview", [&]() -> grpc::Status {
-    auto channel = context_.Channel();
+  return kernel::Guarded(services_.log, "GetCustomerOverview", [&]() -> grpc::Status {
+    auto channel = services_.channel();
     auto partners = pv1::PartnerService::NewStub(channel);
     // The card decides: a partner the caller may not see has no overview.
     pv1::GetPartnerRequest get;
@@ -76,7 +76,7 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
 
     {
       const Scope scope = ScopeOf(kernel::CallerOf(*context));
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       // Leads are matched to a partner when qualified; before that, the
       // customer's own email finds what it wrote in.
       std::vector<std::string> emails;
@@ -105,11 +105,11 @@ grpc::Status CustomerOverviewServiceImpl::GetCustomerOverview(
     common::v1::CustomerOverviewSectionRequest section_request;
     section_request.set_partner_id(request->partner_id());
     for (auto& answer : kernel::CallExtensions<common::v1::CustomerOverviewSection>(
-             channel, *context, context_.Extensions(kOverviewSectionPoint), section_request,
+             channel, *context, services_.offers(kOverviewSectionPoint), section_request,
              std::chrono::seconds(5))) {
       if (!answer.status.ok()) {
-        context_.Log().warn("customer overview: {}'s section left out: {}", answer.module,
-                            answer.status.error_message());
+        services_.log.warn("customer overview: {}'s section left out: {}", answer.module,
+                           answer.status.error_message());
         response->add_unavailable_sections(answer.module);
         continue;
       }

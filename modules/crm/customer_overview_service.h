@@ -5,8 +5,11 @@
 // extension point "customer_overview.section".
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 
 namespace karton::crm {
 
@@ -14,7 +17,7 @@ inline constexpr const char* kOverviewSectionPoint = "customer_overview.section"
 
 class CustomerOverviewServiceImpl final : public v1::CustomerOverviewService::Service {
  public:
-  explicit CustomerOverviewServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit CustomerOverviewServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -22,7 +25,7 @@ class CustomerOverviewServiceImpl final : public v1::CustomerOverviewService::Se
                                    v1::CustomerOverview*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 }  // namespace karton::crm

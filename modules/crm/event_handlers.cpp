@@ -31,16 +31,16 @@ namespace mv1 = messaging::v1;
 // Sends through messaging; a channel that is not configured (or a template
 // that is gone) is logged and skipped, since retrying cannot help; other
 // failures throw, so the event is delivered again.
-void Send(kernel::ModuleContext& context, const mv1::SendMessageRequest& request,
+void Send(const CrmServices& services, const mv1::SendMessageRequest& request,
           const std::string& what) {
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   mv1::Message message;
-  const auto status =
-      mv1::MessagingService::NewStub(context.Channel())->SendMessage(call.get(), request, &message);
+  const auto status = mv1::MessagingService::NewStub(services.channel())
+                          ->SendMessage(call.get(), request, &message);
   if (status.ok()) return;
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    context.Log().warn("{} not sent: {}", what, status.error_message());
+    services.log.warn("{} not sent: {}", what, status.error_message());
     return;
   }
   throw std::runtime_error(fmt::format("{}: {}", what, status.error_message()));
@@ -64,7 +64,7 @@ long long EarlierFormLeadsTo(soci::session& session, const v1::Lead& lead) {
 
 }  // namespace
 
-void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
+void SendConfirmation(const CrmServices& services, const kernel::Event& event,
                       int max_per_recipient_per_day) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.web_form_id() == 0 || lead.email().empty()) return;
@@ -73,7 +73,7 @@ void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event
   std::optional<v1::WebForm> form;
   long long earlier_confirmations = 0;
   {
-    auto lease = context.Db().Acquire();
+    auto lease = services.database.Acquire();
     form = web_form_repository::Find(lease.Session(), lead.web_form_id(), false);
     if (!form || form->confirmation_template().empty()) return;
     if (max_per_recipient_per_day > 0) {
@@ -81,7 +81,7 @@ void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event
     }
   }
   if (max_per_recipient_per_day > 0 && earlier_confirmations >= max_per_recipient_per_day) {
-    context.Log().info(
+    services.log.info(
         "the confirmation of lead {} not sent: its address had {} form confirmations in the day "
         "before",
         lead.id(), earlier_confirmations);
@@ -101,10 +101,10 @@ void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event
                   kernel::JsonString(form->title()), kernel::JsonString(form->slug())),
       request.mutable_variables());
   request.set_idempotency_key(fmt::format("crm.lead.{}.confirmation", lead.id()));
-  Send(context, request, fmt::format("the confirmation of lead {}", lead.id()));
+  Send(services, request, fmt::format("the confirmation of lead {}", lead.id()));
 }
 
-void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) {
+void NotifyAssignee(const CrmServices& services, const kernel::Event& event) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) return;
   auto call = kernel::KernelCallContext();
@@ -112,7 +112,7 @@ void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) 
   get.set_id(lead.assigned_user_id());
   kernel::v1::User user;
   const auto status =
-      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(call.get(), get, &user);
+      kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
   if (!status.ok() || user.email().empty() || user.disabled()) return;
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);
@@ -127,10 +127,10 @@ void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event) 
       lead.category(), lead.message()));
   // One notice per assignment (the event), whatever the retries.
   request.set_idempotency_key(fmt::format("crm.lead.{}.assigned.{}", lead.id(), event.id));
-  Send(context, request, fmt::format("the assignment notice of lead {}", lead.id()));
+  Send(services, request, fmt::format("the assignment notice of lead {}", lead.id()));
 }
 
-void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& event) {
+void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& event) {
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.partner_id() == 0) return;
   namespace pv1 = partners::v1;
@@ -174,11 +174,11 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
   }
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   pv1::Interaction logged;
-  const auto status =
-      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(call.get(), request, &logged);
+  const auto status = pv1::PartnerService::NewStub(services.channel())
+                          ->LogInteraction(call.get(), request, &logged);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    context.Log().warn("activity {} not logged on the timeline: {}", activity.id(),
-                       status.error_message());
+    services.log.warn("activity {} not logged on the timeline: {}", activity.id(),
+                      status.error_message());
     return;
   }
   if (!status.ok()) {
@@ -187,7 +187,7 @@ void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& 
   }
 }
 
-void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& event) {
+void SendActivityReminder(const CrmServices& services, const kernel::Event& event) {
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
   auto call = kernel::KernelCallContext();
@@ -195,7 +195,7 @@ void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& e
   get.set_id(activity.assigned_user_id());
   kernel::v1::User user;
   const auto status =
-      kernel::v1::IdentityService::NewStub(context.Channel())->GetUser(call.get(), get, &user);
+      kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
   if (!status.ok() || user.email().empty() || user.disabled()) return;
   const auto& when = activity.has_start_time() ? activity.start_time() : activity.due_time();
   mv1::SendMessageRequest request;
@@ -210,7 +210,7 @@ void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& e
                   activity.location().empty() ? "" : "Helyszín: " + activity.location() + "\n",
                   activity.description()));
   request.set_idempotency_key(fmt::format("crm.activity.{}.due.{}", activity.id(), event.id));
-  Send(context, request, fmt::format("the reminder of activity {}", activity.id()));
+  Send(services, request, fmt::format("the reminder of activity {}", activity.id()));
 }
 
 void FollowMerge(const kernel::Event& event, soci::session& session) {
@@ -223,10 +223,10 @@ void FollowMerge(const kernel::Event& event, soci::session& session) {
                                       merged.kept_partner_id());
 }
 
-void EraseLeadsOfPartner(kernel::ModuleContext& context, const kernel::Event& event,
+void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& event,
                          soci::session& session) {
   for (const std::int64_t id : lead_repository::ErasePartner(session, event.aggregate_id)) {
-    context.Events().ErasePayloads(
+    events.ErasePayloads(
         session,
         {"crm.lead.created", "crm.lead.assigned", "crm.lead.qualified", "crm.lead.disqualified"},
         id);

@@ -4,8 +4,8 @@
 // idempotency keys. The others run inside the event's delivery transaction.
 #pragma once
 
+#include "crm_services.h"
 #include "karton/kernel/events.h"
-#include "karton/kernel/module.h"
 
 namespace karton::crm {
 
@@ -14,25 +14,25 @@ namespace karton::crm {
 // form leads already named `max_per_recipient_per_day` times in the 24
 // hours before this lead gets none: forms must not become a way to mail
 // someone else over and over. 0: no cap.
-void SendConfirmation(kernel::ModuleContext& context, const kernel::Event& event,
+void SendConfirmation(const CrmServices& services, const kernel::Event& event,
                       int max_per_recipient_per_day);
 
 // crm.lead.assigned: tells the assignee by email (messaging).
-void NotifyAssignee(kernel::ModuleContext& context, const kernel::Event& event);
+void NotifyAssignee(const CrmServices& services, const kernel::Event& event);
 
 // crm.activity.completed: the activity on the partner's timeline (A5),
 // once (the partners module keeps one entry per crm reference).
-void LogActivityOnTimeline(kernel::ModuleContext& context, const kernel::Event& event);
+void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& event);
 
 // crm.activity.due: the reminder email to the assignee.
-void SendActivityReminder(kernel::ModuleContext& context, const kernel::Event& event);
+void SendActivityReminder(const CrmServices& services, const kernel::Event& event);
 
 // partners.partner.merged: leads and opportunities follow the kept partner.
 void FollowMerge(const kernel::Event& event, soci::session& session);
 
 // partners.partner.erased: the person's details on matched leads go, and
 // the payloads of those leads' events.
-void EraseLeadsOfPartner(kernel::ModuleContext& context, const kernel::Event& event,
+void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& event,
                          soci::session& session);
 
 }  // namespace karton::crm

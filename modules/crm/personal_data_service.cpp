@@ -52,8 +52,8 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
   if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
     return status;
   }
-  return kernel::Guarded(context_, "ExportPersonalDataSection", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ExportPersonalDataSection", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -87,8 +87,8 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
   kernel::PersonalDataKeys keys;
   if (auto status = kernel::ReadErasureRequest(*request, keys); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ErasePersonalDataSection", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const Held held = Find(session, keys);
@@ -98,7 +98,13 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     section->set_module("crm");
     const auto erased = [&](const char* type, std::int64_t id,
                             const std::vector<std::string>& topics) {
-      kernel::ForgetErasedRecord(context_, session, caller, type, id, topics, request->reason());
+      // What kernel::ForgetErasedRecord does, with the audit trail and the
+      // events this service was given: blank the trail's values, record the
+      // erasure, empty the events' payloads.
+      services_.audit.EraseValues(session, type, id, {});
+      services_.audit.Record(session, caller, kernel::AuditAction::kErase, type, id,
+                             {{"reason", std::nullopt, kernel::JsonString(request->reason())}});
+      services_.events.ErasePayloads(session, topics, id);
       auto* record = section->add_records();
       record->set_resource_type(type);
       record->set_resource_id(id);

@@ -5,14 +5,17 @@
 // known only by an address too) and the activities about them.
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/personal_data_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 
 namespace karton::crm {
 
 class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
  public:
-  explicit PersonalDataServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit PersonalDataServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   // Data protection is the administrators' duty, as in partners.
   static kernel::MethodRoles Roles();
@@ -25,7 +28,7 @@ class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
                                         common::v1::ErasePersonalDataSectionResponse*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 }  // namespace karton::crm

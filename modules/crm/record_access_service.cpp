@@ -27,8 +27,8 @@ grpc::Status RecordAccessServiceImpl::CheckRecordAccess(
     return kernel::InvalidField("resource_ids", "at most 1000 at once");
   }
   const Scope scope = ScopeOf(kernel::CallerOf(*context));
-  return kernel::Guarded(context_, "CheckRecordAccess", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "CheckRecordAccess", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     for (const std::int64_t id : request->resource_ids()) {
       bool visible = false;
       if (type == "crm.lead") {

@@ -4,14 +4,17 @@
 // they show what they keep about it (documents, timeline entries).
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/record_access_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 
 namespace karton::crm {
 
 class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
  public:
-  explicit RecordAccessServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit RecordAccessServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -19,7 +22,7 @@ class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
                                  common::v1::CheckRecordAccessResponse*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 }  // namespace karton::crm

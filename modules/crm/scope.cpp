@@ -43,7 +43,7 @@ Scope ScopeOf(const kernel::Caller& caller) {
   return scope;
 }
 
-grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+grpc::Status ShareCrmRecord(kernel::AuditLog& audit, soci::session& session,
                             const kernel::Caller& caller, const char* resource_type,
                             std::int64_t id, std::int64_t user_id, std::int64_t team_id) {
   if ((user_id == 0) == (team_id == 0) || user_id < 0 || team_id < 0) {
@@ -60,14 +60,13 @@ grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& sessi
     session << "ROLLBACK TO SAVEPOINT share_record";
     return kernel::InvalidField(user_id != 0 ? "user_id" : "team_id", "names no user or team");
   }
-  context.Audit().Record(
-      session, caller, kernel::AuditAction::kUpdate, resource_type, id,
-      {kernel::FieldChange::Of(user_id != 0 ? "shared_with_user" : "shared_with_team", 0,
-                               user_id != 0 ? user_id : team_id)});
+  audit.Record(session, caller, kernel::AuditAction::kUpdate, resource_type, id,
+               {kernel::FieldChange::Of(user_id != 0 ? "shared_with_user" : "shared_with_team", 0,
+                                        user_id != 0 ? user_id : team_id)});
   return grpc::Status::OK;
 }
 
-grpc::Status UnshareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+grpc::Status UnshareCrmRecord(kernel::AuditLog& audit, soci::session& session,
                               const kernel::Caller& caller, const char* resource_type,
                               std::int64_t id, std::int64_t user_id, std::int64_t team_id) {
   if ((user_id == 0) == (team_id == 0) || user_id < 0 || team_id < 0) {
@@ -77,10 +76,9 @@ grpc::Status UnshareCrmRecord(kernel::ModuleContext& context, soci::session& ses
                              {.user_id = user_id, .team_id = team_id})) {
     return grpc::Status::OK;
   }
-  context.Audit().Record(
-      session, caller, kernel::AuditAction::kUpdate, resource_type, id,
-      {kernel::FieldChange::Of(user_id != 0 ? "shared_with_user" : "shared_with_team",
-                               user_id != 0 ? user_id : team_id, 0)});
+  audit.Record(session, caller, kernel::AuditAction::kUpdate, resource_type, id,
+               {kernel::FieldChange::Of(user_id != 0 ? "shared_with_user" : "shared_with_team",
+                                        user_id != 0 ? user_id : team_id, 0)});
   return grpc::Status::OK;
 }
 

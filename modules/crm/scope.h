@@ -13,7 +13,7 @@
 #include <string>
 
 #include "karton/kernel/access.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/audit.h"
 
 namespace karton::crm {
 
@@ -44,25 +44,25 @@ Scope ScopeOf(const kernel::Caller& caller);
 // inside `session`'s transaction, with its audit entry. The caller has
 // found the record in its own scope already. Bad targets come back as
 // INVALID_ARGUMENT naming user_id or team_id.
-grpc::Status ShareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+grpc::Status ShareCrmRecord(kernel::AuditLog& audit, soci::session& session,
                             const kernel::Caller& caller, const char* resource_type,
                             std::int64_t id, std::int64_t user_id, std::int64_t team_id);
 
 // Takes such a share back, with its audit entry; nothing to take back is
 // fine (idempotent).
-grpc::Status UnshareCrmRecord(kernel::ModuleContext& context, soci::session& session,
+grpc::Status UnshareCrmRecord(kernel::AuditLog& audit, soci::session& session,
                               const kernel::Caller& caller, const char* resource_type,
                               std::int64_t id, std::int64_t user_id, std::int64_t team_id);
 
 // Which of the two a Share*/Unshare* method does.
 enum class Sharing { kShare, kUnshare };
-inline grpc::Status ChangeCrmSharing(Sharing sharing, kernel::ModuleContext& context,
+inline grpc::Status ChangeCrmSharing(Sharing sharing, kernel::AuditLog& audit,
                                      soci::session& session, const kernel::Caller& caller,
                                      const char* resource_type, std::int64_t id,
                                      std::int64_t user_id, std::int64_t team_id) {
   return sharing == Sharing::kShare
-             ? ShareCrmRecord(context, session, caller, resource_type, id, user_id, team_id)
-             : UnshareCrmRecord(context, session, caller, resource_type, id, user_id, team_id);
+             ? ShareCrmRecord(audit, session, caller, resource_type, id, user_id, team_id)
+             : UnshareCrmRecord(audit, session, caller, resource_type, id, user_id, team_id);
 }
 
 // A deal shared with someone shows them its partner's card: call after every

@@ -21,7 +21,7 @@ void TeamDirectory::Refresh() {
   std::lock_guard refreshing(refresh_mutex_);
   if (fresh_enough()) return;  // another caller just did it
   // In process and without a forwarded caller: the kernel's own read.
-  auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
+  auto identity = kernel::v1::IdentityService::NewStub(channel_());
   std::set<std::int64_t> disabled;
   kernel::v1::ListUsersRequest users;
   users.set_page_size(1000);

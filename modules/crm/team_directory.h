@@ -12,22 +12,26 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <utility>
 #include <vector>
 
-#include "karton/kernel/module.h"
+#include "crm_services.h"
 
 namespace karton::crm {
 
 class TeamDirectory {
  public:
-  // `fresh`: how long what was read is kept (crm.team_cache_seconds); zero
-  // reads at every Refresh().
-  explicit TeamDirectory(kernel::ModuleContext& context,
+  // `channel` gives the channel to the kernel's IdentityService (valid from
+  // Start() on: asked at each read). `fresh`: how long what was read is
+  // kept (crm.team_cache_seconds); zero reads at every Refresh().
+  explicit TeamDirectory(std::function<std::shared_ptr<grpc::Channel>()> channel,
                          std::chrono::seconds fresh = std::chrono::seconds(5))
-      : context_(context), fresh_(fresh) {}
+      : channel_(std::move(channel)), fresh_(fresh) {}
 
   // Reads teams and users again when what is kept is older than `fresh`.
   // Call it before taking a database connection.
@@ -40,7 +44,7 @@ class TeamDirectory {
   bool IsDisabled(std::int64_t user_id);
 
  private:
-  kernel::ModuleContext& context_;
+  const std::function<std::shared_ptr<grpc::Channel>()> channel_;
   const std::chrono::seconds fresh_;
   std::mutex refresh_mutex_;  // one reader of IdentityService at a time
   std::mutex mutex_;          // guards what is kept

@@ -36,7 +36,7 @@ std::string Utf8Prefix(const std::string& text, std::size_t bytes) {
 
 }  // namespace
 
-void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
+void LogOnTimeline(const ChannelSource& partners, spdlog::logger& log, const v1::Message& message) {
   if (message.recipient().partner_id() == 0) return;  // a raw address: no partner
   pv1::LogInteractionRequest request;
   auto* entry = request.mutable_interaction();
@@ -56,11 +56,11 @@ void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =
-      pv1::PartnerService::NewStub(context.Channel())->LogInteraction(call.get(), request, &logged);
+      pv1::PartnerService::NewStub(partners())->LogInteraction(call.get(), request, &logged);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // The partner is gone (deleted or erased): nothing to log it on.
-    context.Log().warn("message {} not logged on partner {}'s timeline: {}", message.id(),
-                       message.recipient().partner_id(), status.error_message());
+    log.warn("message {} not logged on partner {}'s timeline: {}", message.id(),
+             message.recipient().partner_id(), status.error_message());
     return;
   }
   if (!status.ok()) {
@@ -69,18 +69,18 @@ void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message) {
   }
 }
 
-void EraseMessagesOfPerson(kernel::ModuleContext& context, const kernel::Event& event,
-                           soci::session& session) {
+void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
+                           const kernel::Event& event, soci::session& session) {
   const bool partner = event.topic == "partners.partner.erased";
   const auto erased = partner ? repository::EraseMessagesOfPartner(session, event.aggregate_id)
                               : repository::EraseMessagesOfContact(session, event.aggregate_id);
   for (const std::int64_t id : erased) {
-    context.Events().ErasePayloads(
+    events.ErasePayloads(
         session,
         {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}, id);
   }
-  context.Log().info("erased {} message(s) of {} {}", erased.size(),
-                     partner ? "partner" : "contact", event.aggregate_id);
+  log.info("erased {} message(s) of {} {}", erased.size(), partner ? "partner" : "contact",
+           event.aggregate_id);
 }
 
 void FollowMerge(const kernel::Event& event, soci::session& session) {

@@ -4,19 +4,24 @@
 #pragma once
 
 #include "karton/kernel/events.h"
-#include "karton/kernel/module.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "messaging_services.h"
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
 
 namespace karton::messaging {
 
 // messaging.message.sent: the message on the partner's timeline (A5), once;
 // the partners module keeps one entry per (messaging, message id).
-void LogOnTimeline(kernel::ModuleContext& context, const v1::Message& message);
+// `partners` gives the channel to the partners module.
+void LogOnTimeline(const ChannelSource& partners, spdlog::logger& log, const v1::Message& message);
 
 // partners.partner.erased / partners.contact.erased (A10): the person's
 // messages are blanked here too, and the payloads of their events.
-void EraseMessagesOfPerson(kernel::ModuleContext& context, const kernel::Event& event,
-                           soci::session& session);
+void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
+                           const kernel::Event& event, soci::session& session);
 
 // partners.partner.merged (A8): the merged partner's messages follow.
 void FollowMerge(const kernel::Event& event, soci::session& session);

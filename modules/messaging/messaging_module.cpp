@@ -8,6 +8,7 @@
 #include "karton/kernel/database.h"
 #include "message_repository.h"
 #include "messaging_service.h"
+#include "messaging_services.h"
 #include "personal_data_service.h"
 #include "settings.h"
 
@@ -26,8 +27,17 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
     transaction.commit();
   }
   MessagingServiceImpl::DeclareTopics(context.Events());
+  // The channel and the public URL exist from Start() on: asked at each use.
+  const MessagingServices services{context.Db(),
+                                   context.Time(),
+                                   context.Audit(),
+                                   context.Events(),
+                                   context.JobQueue(),
+                                   context.Log(),
+                                   [&context] { return context.Channel(); },
+                                   [&context] { return context.PublicUrl(); }};
 
-  delivery_ = std::make_unique<Delivery>(context, settings_, *tokens_);
+  delivery_ = std::make_unique<Delivery>(services, settings_, *tokens_);
   // Handlers exist even for channels not configured now, so jobs queued
   // while one was are not dropped as unknown: they wait, failing, for it.
   for (const char* kind : {kDeliverEmailJob, kDeliverSmsJob, kDeliverLetterJob}) {
@@ -36,31 +46,31 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
 
   // Calls partners: holds no connection meanwhile.
   context.Events().SubscribeCalling("timeline", {"messaging.message.sent"},
-                                    [&context](const kernel::Event& event) {
+                                    [services](const kernel::Event& event) {
                                       v1::Message message;
                                       if (event.ParsePayload(message)) {
-                                        LogOnTimeline(context, message);
+                                        LogOnTimeline(services.channel, services.log, message);
                                       }
                                     });
   context.Events().Subscribe("erasure", {"partners.partner.erased", "partners.contact.erased"},
-                             [&context](const kernel::Event& event, soci::session& session) {
-                               EraseMessagesOfPerson(context, event, session);
+                             [services](const kernel::Event& event, soci::session& session) {
+                               EraseMessagesOfPerson(services.events, services.log, event, session);
                              });
   context.Events().Subscribe("merge", {"partners.partner.merged"}, FollowMerge);
 
-  service_ = std::make_unique<MessagingServiceImpl>(context, settings_, *tokens_);
+  service_ = std::make_unique<MessagingServiceImpl>(services, settings_, *tokens_);
   registrar.AddGrpcService(*service_, v1::MessagingService::service_full_name(),
                            MessagingServiceImpl::Roles());
   // Messages and suppressions join partners' personal data export and
   // erasure (karton/common/v1/personal_data.proto).
-  personal_data_ = std::make_unique<PersonalDataServiceImpl>(context);
+  personal_data_ = std::make_unique<PersonalDataServiceImpl>(services);
   registrar.AddGrpcService(*personal_data_, v1::PersonalDataService::service_full_name(),
                            PersonalDataServiceImpl::Roles());
   registrar.OfferExtension("personal_data_export",
                            "/karton.messaging.v1.PersonalDataService/ExportPersonalDataSection");
   registrar.OfferExtension("personal_data_erase",
                            "/karton.messaging.v1.PersonalDataService/ErasePersonalDataSection");
-  unsubscribe_pages_ = std::make_unique<UnsubscribePages>(context, *tokens_);
+  unsubscribe_pages_ = std::make_unique<UnsubscribePages>(services, *tokens_);
   registrar.AddHttpRoute(
       kernel::HttpMethod::kGet, "/u/{token}",
       [this](const kernel::HttpRequest& request) { return unsubscribe_pages_->Ask(request); });

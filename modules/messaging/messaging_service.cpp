@@ -296,13 +296,13 @@ grpc::Status MessagingServiceImpl::CreateTemplate(grpc::ServerContext* context,
                                                   const v1::CreateTemplateRequest* request,
                                                   v1::Template* response) {
   if (auto status = CheckTemplateFields(request->template_()); !status.ok()) return status;
-  return Guarded(context_, "CreateTemplate", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "CreateTemplate", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     std::int64_t id = 0;
     try {
       id = repository::InsertTemplate(lease.Session(), request->template_(), request->request_id(),
-                                      context_.Time().Now());
+                                      services_.clock.Now());
     } catch (const std::exception& error) {
       if (SqlState(error) != "23505") throw;
       return {grpc::StatusCode::ALREADY_EXISTS,
@@ -311,10 +311,10 @@ grpc::Status MessagingServiceImpl::CreateTemplate(grpc::ServerContext* context,
                           request->template_().name(), request->template_().language())};
     }
     *response = *repository::FindTemplate(lease.Session(), id, false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kCreate, kTemplateResource, id,
-                            {kernel::FieldChange::Created("name", response->name()),
-                             kernel::FieldChange::Created("language", response->language())});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kCreate, kTemplateResource, id,
+                           {kernel::FieldChange::Created("name", response->name()),
+                            kernel::FieldChange::Created("language", response->language())});
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -331,8 +331,8 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
       !status.ok()) {
     return status;
   }
-  return Guarded(context_, "UpdateTemplate", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UpdateTemplate", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     auto stored = repository::FindTemplate(lease.Session(), change.id(), true);
     if (!stored) {
@@ -345,11 +345,11 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
     v1::Template updated = *stored;
     kernel::ApplyUpdateMask(change, paths, updated);
     if (auto status = CheckTemplateFields(updated); !status.ok()) return status;
-    repository::UpdateTemplate(lease.Session(), updated, context_.Time().Now());
+    repository::UpdateTemplate(lease.Session(), updated, services_.clock.Now());
     *response = *repository::FindTemplate(lease.Session(), change.id(), false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kUpdate, kTemplateResource, change.id(),
-                            kernel::DiffFields(&*stored, *response));
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kUpdate, kTemplateResource, change.id(),
+                           kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -358,8 +358,8 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
 grpc::Status MessagingServiceImpl::GetTemplate(grpc::ServerContext*,
                                                const v1::GetTemplateRequest* request,
                                                v1::Template* response) {
-  return Guarded(context_, "GetTemplate", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetTemplate", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto found = repository::FindTemplate(lease.Session(), request->id(), false);
     if (!found) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no template with id {}", request->id())};
@@ -374,8 +374,8 @@ grpc::Status MessagingServiceImpl::ListTemplates(grpc::ServerContext*,
                                                  v1::ListTemplatesResponse* response) {
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
-  return Guarded(context_, "ListTemplates", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListTemplates", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = repository::ListTemplates(lease.Session(), request->name(), page.AfterId(),
                                           page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
@@ -389,10 +389,10 @@ grpc::Status MessagingServiceImpl::ListTemplates(grpc::ServerContext*,
 grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
                                                   const v1::RenderTemplateRequest* request,
                                                   v1::RenderTemplateResponse* response) {
-  return Guarded(context_, "RenderTemplate", [&]() -> grpc::Status {
+  return Guarded(services_.log, "RenderTemplate", [&]() -> grpc::Status {
     v1::Template tmpl;
     if (request->template_id() != 0 || !request->template_name().empty()) {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       const v1::Channel channel =
           request->channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_EMAIL : request->channel();
       std::optional<v1::Template> found =
@@ -411,11 +411,11 @@ grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
     } else {
       return kernel::InvalidField("template", "give template_id, template_name or a template");
     }
-    auto recipient = ResolveRecipient(context_, context, request->recipient());
+    auto recipient = ResolveRecipient(services_.channel, context, request->recipient());
     if (!recipient.status.ok()) return recipient.status;
     auto data = TemplateData(std::move(recipient.data), request->variables());
     if (!data.contains("unsubscribe_url")) {
-      data["unsubscribe_url"] = context_.PublicUrl() + "/u/preview";
+      data["unsubscribe_url"] = services_.public_url() + "/u/preview";
     }
     Render(tmpl, data, *response->mutable_subject(), *response->mutable_text_body(),
            *response->mutable_html_body());
@@ -427,9 +427,9 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
                                                const v1::SendMessageRequest* request,
                                                v1::Message* response) {
   if (auto status = CheckSendRequest(*request, settings_); !status.ok()) return status;
-  return Guarded(context_, "SendMessage", [&]() -> grpc::Status {
+  return Guarded(services_.log, "SendMessage", [&]() -> grpc::Status {
     if (!request->idempotency_key().empty()) {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       if (auto earlier =
               repository::FindMessageByKey(lease.Session(), request->idempotency_key())) {
         *response = *earlier;
@@ -439,7 +439,7 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     const v1::Recipient& recipient = request->recipient();
     ResolvedRecipient resolved;
     if (recipient.partner_id() != 0 || recipient.contact_id() != 0) {
-      resolved = ResolveRecipient(context_, context, recipient);
+      resolved = ResolveRecipient(services_.channel, context, recipient);
       if (!resolved.status.ok()) return resolved.status;
     }
     const kernel::Caller caller = kernel::CallerOf(*context);
@@ -453,7 +453,7 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     message.set_sender_user_id(caller.user_id);
     if (auto status = Address(*request, resolved, message); !status.ok()) return status;
 
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     message.set_id(repository::NextMessageId(lease.Session()));
     if (request->channel() == v1::CHANNEL_EMAIL) {
@@ -465,7 +465,7 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     const bool marketing = request->category() == v1::CATEGORY_MARKETING;
     const std::string unsubscribe_url =
         marketing && request->channel() != v1::CHANNEL_LETTER
-            ? UnsubscribeUrl(context_.PublicUrl(), tokens_, message.id())
+            ? UnsubscribeUrl(services_.public_url(), tokens_, message.id())
             : "";
     if (!request->template_name().empty()) {
       const auto tmpl = repository::FindTemplateByName(lease.Session(), request->template_name(),
@@ -499,7 +499,7 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
       message.set_last_error("the recipient opted out of marketing on this channel");
     }
-    if (!repository::InsertMessage(lease.Session(), message, context_.Time().Now())) {
+    if (!repository::InsertMessage(lease.Session(), message, services_.clock.Now())) {
       // The same key raced in from another call: answer with that message.
       transaction.rollback();
       *response = *repository::FindMessageByKey(lease.Session(), request->idempotency_key());
@@ -507,20 +507,20 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     }
     *response = *repository::FindMessage(lease.Session(), message.id(), false);
     if (suppressed) {
-      context_.Events().Publish(lease.Session(), "messaging.message.suppressed", message.id(),
-                                *response, caller);
+      services_.events.Publish(lease.Session(), "messaging.message.suppressed", message.id(),
+                               *response, caller);
     } else {
-      context_.JobQueue().Schedule(lease.Session(), {.kind = DeliveryJobFor(message.channel()),
-                                                     .payload = std::to_string(message.id()),
-                                                     .run_at = context_.Time().Now(),
-                                                     .recurrence = "",
-                                                     .max_attempts = kDeliveryAttempts,
-                                                     .unique_key = ""});
+      services_.jobs.Schedule(lease.Session(), {.kind = DeliveryJobFor(message.channel()),
+                                                .payload = std::to_string(message.id()),
+                                                .run_at = services_.clock.Now(),
+                                                .recurrence = "",
+                                                .max_attempts = kDeliveryAttempts,
+                                                .unique_key = ""});
     }
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kCreate, kMessageResource,
-                            message.id(),
-                            {kernel::FieldChange::Created("address", response->address()),
-                             kernel::FieldChange::Created("subject", response->subject())});
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kMessageResource,
+                           message.id(),
+                           {kernel::FieldChange::Created("address", response->address()),
+                            kernel::FieldChange::Created("subject", response->subject())});
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -529,8 +529,8 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
 grpc::Status MessagingServiceImpl::GetMessage(grpc::ServerContext*,
                                               const v1::GetMessageRequest* request,
                                               v1::Message* response) {
-  return Guarded(context_, "GetMessage", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetMessage", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto found = repository::FindMessage(lease.Session(), request->id(), false);
     if (!found) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no message with id {}", request->id())};
@@ -565,8 +565,8 @@ grpc::Status MessagingServiceImpl::ListMessages(grpc::ServerContext*,
   }
   if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
-  return Guarded(context_, "ListMessages", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListMessages", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows =
         repository::ListMessages(lease.Session(), filter, page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {

@@ -1,13 +1,18 @@
 // karton.messaging.v1.MessagingService: templates, queueing, status,
-// letters for print, the suppression list.
+// letters for print, the suppression list. It takes what it uses
+// (MessagingServices) rather than the ModuleContext, so a test builds it
+// from a throwaway database and a FakeModuleContext's parts.
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "consent/unsubscribe_token.h"
 #include "delivery/delivery_job.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
+#include "karton/kernel/events.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "messaging_services.h"
 
 namespace karton::messaging {
 
@@ -15,9 +20,9 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
  public:
   // `settings` says which channels are configured: a message for one that
   // is not is refused up front instead of failing later.
-  MessagingServiceImpl(kernel::ModuleContext& context, const ChannelSettings& settings,
+  MessagingServiceImpl(MessagingServices services, const ChannelSettings& settings,
                        const UnsubscribeTokens& tokens)
-      : context_(context), settings_(settings), tokens_(tokens) {}
+      : services_(std::move(services)), settings_(settings), tokens_(tokens) {}
 
   static kernel::MethodRoles Roles();
   // The topics this service and the delivery jobs publish.
@@ -51,7 +56,7 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
                                  v1::DeleteSuppressionResponse*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const MessagingServices services_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;
 };

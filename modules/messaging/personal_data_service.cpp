@@ -47,8 +47,8 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
   if (auto status = kernel::ReadPersonalDataSubject(request->subject(), keys); !status.ok()) {
     return status;
   }
-  return kernel::Guarded(context_, "ExportPersonalDataSection", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ExportPersonalDataSection", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -80,8 +80,8 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
   kernel::PersonalDataKeys keys;
   if (auto status = kernel::ReadErasureRequest(*request, keys); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return kernel::Guarded(context_, "ErasePersonalDataSection", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ErasePersonalDataSection", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto messages = MessagesOf(session, keys);
@@ -89,8 +89,13 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     auto* section = response->mutable_section();
     section->set_module("messaging");
     for (const auto id : messages) {
-      kernel::ForgetErasedRecord(context_, session, caller, kMessageResource, id, kMessageTopics,
-                                 request->reason());
+      // What kernel::ForgetErasedRecord does, with the audit trail and the
+      // events this service was given: blank the trail's values, record the
+      // erasure, empty the events' payloads.
+      services_.audit.EraseValues(session, kMessageResource, id, {});
+      services_.audit.Record(session, caller, kernel::AuditAction::kErase, kMessageResource, id,
+                             {{"reason", std::nullopt, kernel::JsonString(request->reason())}});
+      services_.events.ErasePayloads(session, kMessageTopics, id);
       auto* record = section->add_records();
       record->set_resource_type(kMessageResource);
       record->set_resource_id(id);

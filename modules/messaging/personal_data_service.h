@@ -5,14 +5,17 @@
 // known only by an address too) and the activities about them.
 #pragma once
 
-#include "karton/kernel/module.h"
+#include <utility>
+
+#include "karton/kernel/access.h"
 #include "karton/messaging/v1/personal_data_service.grpc.pb.h"
+#include "messaging_services.h"
 
 namespace karton::messaging {
 
 class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
  public:
-  explicit PersonalDataServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit PersonalDataServiceImpl(MessagingServices services) : services_(std::move(services)) {}
 
   // Data protection is the administrators' duty, as in partners.
   static kernel::MethodRoles Roles();
@@ -25,7 +28,7 @@ class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
                                         common::v1::ErasePersonalDataSectionResponse*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const MessagingServices services_;
 };
 
 }  // namespace karton::messaging

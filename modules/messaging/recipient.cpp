@@ -7,7 +7,6 @@
 
 #include "karton/kernel/calls.h"
 #include "karton/kernel/errors.h"
-#include "karton/kernel/module.h"
 #include "karton/kernel/proto_json.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 
@@ -39,11 +38,11 @@ std::optional<common::v1::Address> PostalAddress(
 
 }  // namespace
 
-ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
+ResolvedRecipient ResolveRecipient(const ChannelSource& partners_channel,
                                    const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient) {
   ResolvedRecipient resolved;
-  auto partners = pv1::PartnerService::NewStub(context.Channel());
+  auto partners = pv1::PartnerService::NewStub(partners_channel());
   resolved.partner_id = recipient.partner_id();
   if (recipient.contact_id() != 0) {
     pv1::GetContactRequest request;

@@ -12,14 +12,11 @@
 
 #include "karton/common/v1/address.pb.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "messaging_services.h"
 
 namespace grpc {
 class ServerContext;
 }  // namespace grpc
-
-namespace karton::kernel {
-class ModuleContext;
-}  // namespace karton::kernel
 
 namespace karton::messaging {
 
@@ -42,9 +39,9 @@ struct ResolvedRecipient {
 };
 
 // `caller` is forwarded, so the partners module applies the caller's
-// visibility; pass nullptr for system work (delivery jobs).
-ResolvedRecipient ResolveRecipient(kernel::ModuleContext& context,
-                                   const grpc::ServerContext* caller,
+// visibility; pass nullptr for system work (delivery jobs). `partners` is
+// asked for the channel to the partners module.
+ResolvedRecipient ResolveRecipient(const ChannelSource& partners, const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient);
 
 }  // namespace karton::messaging

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "delivery/delivery_job.h"
+#include "karton/kernel/module.h"
 
 namespace karton::messaging {
 

@@ -176,8 +176,8 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     return kernel::InvalidField("request_id", "must be at most 200 bytes");
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "CreatePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "CreatePartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     // The audit entry and the event go out with the COMMIT (kernel::Transaction).
     kernel::Transaction transaction(session);
@@ -200,7 +200,7 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     if (auto status = CheckExternalIds(session, partner); !status.ok()) return status;
     try {
       *response =
-          repository::InsertPartner(session, partner, request->request_id(), context_.Time().Now());
+          repository::InsertPartner(session, partner, request->request_id(), services_.clock.Now());
       if (!partner.external_ids().empty()) {
         repository::ReplaceExternalIds(session, response->id(), partner.external_ids(),
                                        /*new_partner=*/true);
@@ -211,10 +211,10 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
       throw;
     }
     const auto diffs = DiffPartners(nullptr, *response);
-    context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
-                            response->id(), diffs);
-    context_.Events().Publish(session, kTopicCreated, response->id(),
-                              ChangedPayload(*response, diffs), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
+                           response->id(), diffs);
+    services_.events.Publish(session, kTopicCreated, response->id(),
+                             ChangedPayload(*response, diffs), caller);
     transaction.Commit();
     return grpc::Status::OK;
   });
@@ -224,8 +224,8 @@ grpc::Status PartnerServiceImpl::GetPartner(grpc::ServerContext* context,
                                             const v1::GetPartnerRequest* request,
                                             v1::Partner* response) {
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "GetPartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetPartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto partner =
         repository::FindPartner(lease.Session(), request->id(), VisibilityOf(caller));
     if (!partner) return NotFound(request->id());
@@ -245,8 +245,8 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
   const std::int64_t id = request->partner().id();
   if (id <= 0) return kernel::InvalidField("partner.id", "is required");
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "UpdatePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UpdatePartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
@@ -268,16 +268,16 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     }
     if (auto status = CheckExternalIds(session, merged); !status.ok()) return status;
     try {
-      repository::UpdatePartner(session, merged, context_.Time().Now());
+      repository::UpdatePartner(session, merged, services_.clock.Now());
       repository::ReplaceExternalIds(session, id, merged.external_ids());
     } catch (const std::exception& error) {
       if (auto refusal = WriteRefusal(error, merged)) return *refusal;
       throw;
     }
     *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
-    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
-                            diffs);
-    context_.Events().Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
+                           diffs);
+    services_.events.Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -287,35 +287,36 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
                                              const std::string& etag, bool archived,
                                              v1::Partner* response) {
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, archived ? "ArchivePartner" : "RestorePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
-    soci::session& session = lease.Session();
-    soci::transaction transaction(session);
-    const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
-    if (!existing) return NotFound(id);
-    if (auto status = kernel::CheckEtag("partner", id, etag, existing->etag()); !status.ok()) {
-      return status;
-    }
-    if (!archived && existing->merged_into_id() != 0) {
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              fmt::format("partner {} was merged into partner {} and stays archived", id,
-                          existing->merged_into_id())};
-    }
-    if (existing->archived() == archived) {  // already so: nothing to do
-      *response = *existing;
-      return grpc::Status::OK;
-    }
-    repository::SetArchived(session, id, archived, context_.Time().Now());
-    *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
-    const std::vector<kernel::FieldChange> diffs = {
-        {"archived", archived ? "false" : "true", archived ? "true" : "false"}};
-    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
-                            diffs);
-    context_.Events().Publish(session, archived ? kTopicArchived : kTopicRestored, id,
-                              ChangedPayload(*response, diffs), caller);
-    transaction.commit();
-    return grpc::Status::OK;
-  });
+  return Guarded(
+      services_.log, archived ? "ArchivePartner" : "RestorePartner", [&]() -> grpc::Status {
+        auto lease = services_.database.Acquire();
+        soci::session& session = lease.Session();
+        soci::transaction transaction(session);
+        const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
+        if (!existing) return NotFound(id);
+        if (auto status = kernel::CheckEtag("partner", id, etag, existing->etag()); !status.ok()) {
+          return status;
+        }
+        if (!archived && existing->merged_into_id() != 0) {
+          return {grpc::StatusCode::FAILED_PRECONDITION,
+                  fmt::format("partner {} was merged into partner {} and stays archived", id,
+                              existing->merged_into_id())};
+        }
+        if (existing->archived() == archived) {  // already so: nothing to do
+          *response = *existing;
+          return grpc::Status::OK;
+        }
+        repository::SetArchived(session, id, archived, services_.clock.Now());
+        *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
+        const std::vector<kernel::FieldChange> diffs = {
+            {"archived", archived ? "false" : "true", archived ? "true" : "false"}};
+        services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
+                               diffs);
+        services_.events.Publish(session, archived ? kTopicArchived : kTopicRestored, id,
+                                 ChangedPayload(*response, diffs), caller);
+        transaction.commit();
+        return grpc::Status::OK;
+      });
 }
 
 grpc::Status PartnerServiceImpl::ArchivePartner(grpc::ServerContext* context,
@@ -335,8 +336,8 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
                                                v1::DeletePartnerResponse*) {
   const kernel::Caller caller = kernel::CallerOf(*context);
   const std::int64_t id = request->id();
-  return Guarded(context_, "DeletePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "DeletePartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
@@ -355,16 +356,16 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
       session << "ROLLBACK TO SAVEPOINT delete_partner";
       // The database's text names tables and constraints: it stays in the
       // log, the caller gets what to do.
-      context_.Log().info("DeletePartner {}: {}", id, kernel::DescribeDatabaseError(error));
+      services_.log.info("DeletePartner {}: {}", id, kernel::DescribeDatabaseError(error));
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("partner {} is still referred to by other records (deals, leads, "
                           "other modules' records); archive it instead",
                           id)};
     }
     const auto diffs = DiffPartners(&*existing, v1::Partner{});
-    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,
-                            diffs);
-    context_.Events().Publish(session, kTopicDeleted, id, ChangedPayload(*existing, {}), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,
+                           diffs);
+    services_.events.Publish(session, kTopicDeleted, id, ChangedPayload(*existing, {}), caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -386,8 +387,8 @@ grpc::Status PartnerServiceImpl::ListPartners(grpc::ServerContext* context,
     query.after_key = page.after->key;
     query.after_id = page.after->id;
   }
-  return Guarded(context_, "ListPartners", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListPartners", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     // The definitions type custom.* conditions; most lists have no filter
     // and need no read for them.
@@ -470,8 +471,8 @@ grpc::Status PartnerServiceImpl::SearchPartners(grpc::ServerContext* context,
     if (!well_formed) return kernel::InvalidField("page_token", "is not a token of this search");
     query.after_id = cursor->id;
   }
-  return Guarded(context_, "SearchPartners", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "SearchPartners", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     session << "SELECT kernel.fold(:query)", soci::use(query_text), soci::into(query.folded);
@@ -515,14 +516,14 @@ grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
   CheckDefinition(request->definition(), "definition", violations);
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "CreateCustomFieldDefinition", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "CreateCustomFieldDefinition", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     std::int64_t id = 0;
     try {
       session << "SAVEPOINT create_definition";
-      id = repository::InsertDefinition(session, request->definition(), context_.Time().Now());
+      id = repository::InsertDefinition(session, request->definition(), services_.clock.Now());
     } catch (const std::exception& error) {
       if (SqlState(error) != "23505") throw;
       return {grpc::StatusCode::ALREADY_EXISTS,
@@ -530,7 +531,7 @@ grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
                           request->definition().key())};
     }
     *response = *repository::FindDefinition(session, request->definition().key(), false);
-    context_.Audit().Record(
+    services_.audit.Record(
         session, caller, kernel::AuditAction::kCreate, kDefinitionResource, id,
         {kernel::FieldChange::Created("key", response->key()),
          kernel::FieldChange::Created("label", response->label()),
@@ -543,8 +544,8 @@ grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
 grpc::Status PartnerServiceImpl::ListCustomFieldDefinitions(
     grpc::ServerContext*, const v1::ListCustomFieldDefinitionsRequest*,
     v1::ListCustomFieldDefinitionsResponse* response) {
-  return Guarded(context_, "ListCustomFieldDefinitions", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListCustomFieldDefinitions", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     for (auto& definition : repository::ListDefinitions(lease.Session())) {
       *response->add_definitions() = std::move(definition);
     }
@@ -572,8 +573,8 @@ grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
   const std::string& key = request->definition().key();
-  return Guarded(context_, "UpdateCustomFieldDefinition", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UpdateCustomFieldDefinition", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto existing = repository::FindDefinition(session, key, true);
@@ -606,7 +607,7 @@ grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
                             choice, users)};
       }
     }
-    repository::UpdateDefinition(session, merged, context_.Time().Now());
+    repository::UpdateDefinition(session, merged, services_.clock.Now());
     *response = *repository::FindDefinition(session, key, false);
     std::vector<kernel::FieldChange> changes;
     if (existing->label() != response->label()) {
@@ -628,8 +629,8 @@ grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
           kernel::FieldChange::Of("required", existing->required(), response->required()));
     }
     if (!google::protobuf::util::MessageDifferencer::Equals(*existing, *response)) {
-      context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kDefinitionResource,
-                              repository::DefinitionId(session, key), changes);
+      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kDefinitionResource,
+                             repository::DefinitionId(session, key), changes);
     }
     transaction.commit();
     return grpc::Status::OK;

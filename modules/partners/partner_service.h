@@ -1,10 +1,16 @@
 // karton.partners.v1.PartnerService: the partner card (docs/partners.md).
+// It takes what it uses (PartnersServices) rather than the ModuleContext, so
+// a test builds it from a throwaway database and a FakeModuleContext's parts.
 #pragma once
+
+#include <cstdint>
+#include <utility>
 
 #include "imports/receiving_imports.h"
 #include "karton/kernel/access.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/events.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "partners_services.h"
 #include "stream_gate.h"
 
 namespace karton::partners {
@@ -27,8 +33,8 @@ struct PartnerServiceOptions {
 
 class PartnerServiceImpl final : public v1::PartnerService::Service {
  public:
-  PartnerServiceImpl(kernel::ModuleContext& context, PartnerServiceOptions options)
-      : context_(context), options_(options) {}
+  PartnerServiceImpl(PartnersServices services, PartnerServiceOptions options)
+      : services_(std::move(services)), options_(options) {}
   // Every role reads (external partners only what is shared with them);
   // sales, sales_manager, accounting and admin write; admins define fields.
   static kernel::MethodRoles Roles();
@@ -127,10 +133,10 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   // RESOURCE_EXHAUSTED naming the limit, for a caller with too many streams.
   grpc::Status TooManyStreams() const;
 
-  kernel::ModuleContext& context_;
+  const PartnersServices services_;
   PartnerServiceOptions options_;
   StreamGate streams_{options_.streams_per_user};
-  ReceivingImports receiving_imports_{context_.Db()};
+  ReceivingImports receiving_imports_{services_.database};
 };
 
 }  // namespace karton::partners

@@ -8,13 +8,11 @@
 #include <cstdint>
 #include <string>
 
+#include "partners_services.h"
+
 namespace grpc {
 class ServerContext;
 }  // namespace grpc
-
-namespace karton::kernel {
-class ModuleContext;
-}  // namespace karton::kernel
 
 namespace karton::partners {
 
@@ -31,7 +29,7 @@ enum class RecordAccess {
 // loaded module keeps. Call it without holding a database connection: it
 // waits for the other module, which needs one of its own. A non-OK status
 // means the owner could not be asked (and `access` is kHidden).
-grpc::Status CheckRecordAccess(kernel::ModuleContext& context, const grpc::ServerContext& caller,
+grpc::Status CheckRecordAccess(const OtherModules& others, const grpc::ServerContext& caller,
                                const std::string& resource_type, std::int64_t id,
                                RecordAccess& access);
 

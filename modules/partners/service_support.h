@@ -9,10 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "karton/kernel/access.h"
+#include "karton/kernel/audit.h"
+#include "karton/kernel/clock.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
+#include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
-#include "karton/kernel/module.h"
 #include "karton/kernel/updates.h"
 #include "partner_repository.h"
 #include "partner_rules.h"

@@ -39,8 +39,8 @@ grpc::Status PartnerServiceImpl::SharePartner(grpc::ServerContext* context,
     return status;
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "SharePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "SharePartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto partner =
@@ -59,9 +59,9 @@ grpc::Status PartnerServiceImpl::SharePartner(grpc::ServerContext* context,
                                   "names no user or team");
     }
     if (granted) {
-      context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                              partner->id(),
-                              {ShareChange(request->user_id(), request->team_id(), true)});
+      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
+                             partner->id(),
+                             {ShareChange(request->user_id(), request->team_id(), true)});
     }
     *response = *partner;
     transaction.commit();
@@ -76,8 +76,8 @@ grpc::Status PartnerServiceImpl::UnsharePartner(grpc::ServerContext* context,
     return status;
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "UnsharePartner", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UnsharePartner", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto partner =
@@ -85,9 +85,9 @@ grpc::Status PartnerServiceImpl::UnsharePartner(grpc::ServerContext* context,
     if (!partner) return NotFound(request->id());
     if (kernel::UnshareRecord(session, kPartnerResource, partner->id(),
                               {.user_id = request->user_id(), .team_id = request->team_id()})) {
-      context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                              partner->id(),
-                              {ShareChange(request->user_id(), request->team_id(), false)});
+      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
+                             partner->id(),
+                             {ShareChange(request->user_id(), request->team_id(), false)});
     }
     *response = *partner;
     transaction.commit();

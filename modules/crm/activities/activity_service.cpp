@@ -120,7 +120,7 @@ grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& call
   partners::v1::GetContactRequest get;
   get.set_id(contact_id);
   partners::v1::Contact contact;
-  const auto status = partners::v1::PartnerService::NewStub(context_.Channel())
+  const auto status = partners::v1::PartnerService::NewStub(services_.channel())
                           ->GetContact(call.get(), get, &contact);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return kernel::InvalidField("activity.contact_id", status.error_message());
@@ -183,11 +183,11 @@ void ActivityServiceImpl::ScheduleReminders(soci::session& session, const v1::Ac
   if (activity.status() != v1::ACTIVITY_STATUS_PLANNED) return;
   const auto anchor = TimeOf(AnchorOf(activity));
   const auto anchor_us = kernel::ToEpochMicros(anchor);
-  const auto now = context_.Time().Now();
+  const auto now = services_.clock.Now();
   for (const auto& reminder : activity.reminders()) {
     const auto remind_at = anchor - std::chrono::seconds(reminder.seconds());
     if (remind_at < now) continue;  // its moment has passed already
-    context_.JobQueue().Schedule(
+    services_.jobs.Schedule(
         session, {.kind = kReminderJob,
                   .payload = fmt::format("{}:{}:{}", activity.id(), reminder.seconds(), anchor_us),
                   .run_at = remind_at,
@@ -202,7 +202,7 @@ void ActivityServiceImpl::FireReminder(const kernel::JobRun& run) {
   std::int64_t id = 0, seconds = 0;
   long long anchor_us = 0;
   if (std::sscanf(run.payload.c_str(), "%ld:%ld:%lld", &id, &seconds, &anchor_us) != 3) return;
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   soci::transaction transaction(lease.Session());
   const auto activity = activity_repository::Find(lease.Session(), id, Scope::Everything(), true);
   if (!activity || activity->status() != v1::ACTIVITY_STATUS_PLANNED) return;
@@ -213,8 +213,8 @@ void ActivityServiceImpl::FireReminder(const kernel::JobRun& run) {
     return;
   }
   // The email to the assignee follows from this event (event_handlers.h).
-  context_.Events().Publish(lease.Session(), "crm.activity.due", id, *activity,
-                            kernel::Caller::Internal());
+  services_.events.Publish(lease.Session(), "crm.activity.due", id, *activity,
+                           kernel::Caller::Internal());
   transaction.commit();
 }
 
@@ -228,7 +228,7 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
     activity.GetReflection()->ClearField(&activity,
                                          v1::Activity::descriptor()->FindFieldByNumber(field));
   }
-  return Guarded(context_, "CreateActivity", [&]() -> grpc::Status {
+  return Guarded(services_.log, "CreateActivity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     if (activity.assigned_user_id() == 0 && activity.team_id() == 0) {
       activity.set_assigned_user_id(caller.user_id);
@@ -243,7 +243,7 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
                                   "an external partner's activity belongs to a deal or lead "
                                   "shared with them");
     }
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     if (auto status = Prepare(lease.Session(), ScopeOf(caller), contact_partner, activity);
         !status.ok()) {
       return status;
@@ -253,7 +253,7 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
     try {
       lease.Session() << "SAVEPOINT create_activity";
       inserted = activity_repository::Insert(lease.Session(), activity, request->request_id(),
-                                             context_.Time().Now());
+                                             services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField("activity.assigned_user_id",
@@ -263,12 +263,12 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
         *activity_repository::Find(lease.Session(), inserted.first, Scope::Everything(), false);
     if (inserted.second) {
       ScheduleReminders(lease.Session(), *response);
-      context_.Audit().Record(
+      services_.audit.Record(
           lease.Session(), caller, kernel::AuditAction::kCreate, "crm.activity", response->id(),
           {kernel::FieldChange::Created("subject", response->subject()),
            kernel::FieldChange::Of("assigned_user_id", 0, response->assigned_user_id())});
-      context_.Events().Publish(lease.Session(), "crm.activity.created", response->id(), *response,
-                                caller);
+      services_.events.Publish(lease.Session(), "crm.activity.created", response->id(), *response,
+                               caller);
     }
     transaction.commit();
     return grpc::Status::OK;
@@ -278,8 +278,8 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
 grpc::Status ActivityServiceImpl::GetActivity(grpc::ServerContext* context,
                                               const v1::GetActivityRequest* request,
                                               v1::Activity* response) {
-  return Guarded(context_, "GetActivity", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetActivity", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto found = activity_repository::Find(lease.Session(), request->id(),
                                                  ScopeOf(kernel::CallerOf(*context)), false);
     if (!found) {
@@ -306,7 +306,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       !status.ok()) {
     return status;
   }
-  return Guarded(context_, "UpdateActivity", [&]() -> grpc::Status {
+  return Guarded(services_.log, "UpdateActivity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     // A new contact's partner, read before a connection is taken.
     std::int64_t contact_partner = 0;
@@ -317,7 +317,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
         return status;
       }
     }
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored =
         activity_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
@@ -345,7 +345,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     }
     try {
       lease.Session() << "SAVEPOINT update_activity";
-      activity_repository::Update(lease.Session(), updated, context_.Time().Now());
+      activity_repository::Update(lease.Session(), updated, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField("activity.assigned_user_id", "names no user, team or partner");
@@ -355,8 +355,8 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     ScheduleReminders(lease.Session(), *response);
     // Every field that changed: a reschedule shows its old and new times.
     const auto changes = kernel::DiffFields(&*stored, *response);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
-                            change.id(), changes);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
+                           change.id(), changes);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -380,8 +380,8 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* context,
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     filter.status = name;
   }
-  return Guarded(context_, "ListActivities", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListActivities", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = activity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
                                           filter, page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
@@ -403,9 +403,9 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     return kernel::InvalidField(status == "done" ? "outcome" : "reason",
                                 "is at most 10000 bytes of text");
   }
-  return Guarded(context_, method, [&]() -> grpc::Status {
+  return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
@@ -416,13 +416,13 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     if (stored->status() != v1::ACTIVITY_STATUS_PLANNED) {
       return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};
     }
-    activity_repository::Close(lease.Session(), id, status, text, context_.Time().Now());
+    activity_repository::Close(lease.Session(), id, status, text, services_.clock.Now());
     *response = *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
-                            id, {kernel::FieldChange::Of("status", "planned", status)});
-    context_.Events().Publish(lease.Session(),
-                              status == "done" ? "crm.activity.completed" : "crm.activity.canceled",
-                              id, *response, caller);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
+                           id, {kernel::FieldChange::Of("status", "planned", status)});
+    services_.events.Publish(lease.Session(),
+                             status == "done" ? "crm.activity.completed" : "crm.activity.canceled",
+                             id, *response, caller);
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
+#include "crm_services.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
+#include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
-#include "karton/kernel/module.h"
 #include "scope.h"
 #include "team_directory.h"
 
@@ -23,8 +25,8 @@ inline constexpr const char* kReminderJob = "activity_reminder";
 
 class ActivityServiceImpl final : public v1::ActivityService::Service {
  public:
-  ActivityServiceImpl(kernel::ModuleContext& context, TeamDirectory& teams)
-      : context_(context), teams_(teams) {}
+  ActivityServiceImpl(CrmServices services, TeamDirectory& teams)
+      : services_(std::move(services)), teams_(teams) {}
 
   static kernel::MethodRoles Roles();
 
@@ -71,7 +73,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                      const std::string& status, const std::string& outcome, const char* method,
                      v1::Activity* response);
 
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
   TeamDirectory& teams_;
 };
 

@@ -174,10 +174,10 @@ grpc::Status ActivityServiceImpl::ListCalendar(grpc::ServerContext* context,
   if (end - start > kMaxCalendarRange) {
     return kernel::InvalidField("end_time", "is at most 400 days after start_time");
   }
-  return kernel::Guarded(context_, "ListCalendar", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "ListCalendar", [&]() -> grpc::Status {
     teams_.Refresh();
     const std::string users = UsersOf(teams_, owner);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     for (auto& activity : activity_repository::Calendar(
              lease.Session(), users, owner.kind == "team" ? owner.id : 0, start, end, false)) {
       *response->add_activities() = std::move(activity);
@@ -195,16 +195,17 @@ grpc::Status ActivityServiceImpl::GetCalendarFeed(grpc::ServerContext* context,
       !status.ok()) {
     return status;
   }
-  return kernel::Guarded(context_, "GetCalendarFeed", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "GetCalendarFeed", [&]() -> grpc::Status {
     teams_.Refresh();
     if (owner.kind == "team" && !teams_.Exists(owner.id)) {
       return kernel::InvalidField("team_id", fmt::format("there is no team {}", owner.id));
     }
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     const std::string fresh = NewFeedToken();
     const auto state = activity_repository::EnsureFeed(lease.Session(), owner.kind, owner.id, fresh,
-                                                       context_.Time().Now());
-    *response = FeedFor(context_.PublicUrl(), owner, state.created ? fresh : "", state.create_time);
+                                                       services_.clock.Now());
+    *response =
+        FeedFor(services_.public_url(), owner, state.created ? fresh : "", state.create_time);
     return grpc::Status::OK;
   });
 }
@@ -217,18 +218,18 @@ grpc::Status ActivityServiceImpl::RotateCalendarFeed(grpc::ServerContext* contex
   if (auto status = OwnerOf(caller, request->user_id(), request->team_id(), owner); !status.ok()) {
     return status;
   }
-  return kernel::Guarded(context_, "RotateCalendarFeed", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "RotateCalendarFeed", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const std::string token = NewFeedToken();
-    const auto now = context_.Time().Now();
+    const auto now = services_.clock.Now();
     activity_repository::RotateFeed(lease.Session(), owner.kind, owner.id, token, now);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
-                            "crm.calendar_feed", owner.id,
-                            {kernel::FieldChange::Of("rotated", owner.kind, "new secret")});
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
+                           "crm.calendar_feed", owner.id,
+                           {kernel::FieldChange::Of("rotated", owner.kind, "new secret")});
     transaction.commit();
     *response = FeedFor(
-        context_.PublicUrl(), owner, token,
+        services_.public_url(), owner, token,
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(now)));
     return grpc::Status::OK;
   });
@@ -245,7 +246,7 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
   std::vector<v1::Activity> activities;
   try {
     teams_.Refresh();
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     found = activity_repository::FeedOwner(lease.Session(), token);
     if (!found) return kernel::HttpResponse::Text(404, "no such calendar\n");
     const Owner owner{found->first, found->second};
@@ -254,15 +255,15 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
     if (owner.kind == "user" && teams_.IsDisabled(owner.id)) {
       return kernel::HttpResponse::Text(404, "no such calendar\n");
     }
-    const auto now = context_.Time().Now();
+    const auto now = services_.clock.Now();
     activities = activity_repository::Calendar(lease.Session(), UsersOf(teams_, owner),
                                                owner.kind == "team" ? owner.id : 0, now - kFeedPast,
                                                now + kFeedFuture, true);
   } catch (const std::exception& error) {
-    context_.Log().error("calendar feed failed: {}", kernel::DescribeDatabaseError(error));
+    services_.log.error("calendar feed failed: {}", kernel::DescribeDatabaseError(error));
     return kernel::HttpResponse::Text(503, "the calendar is not available right now\n");
   }
-  std::string host = context_.PublicUrl();
+  std::string host = services_.public_url();
   host = host.substr(host.find("://") + 3);
   host = host.substr(0, host.find_first_of(":/"));
   Component calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));

@@ -105,7 +105,7 @@ HttpResponse WebFormPages::Guard(HttpResponse (WebFormPages::*page)(const HttpRe
   try {
     return (this->*page)(request);
   } catch (const std::exception& error) {
-    context_.Log().error("web form page failed: {}", kernel::DescribeDatabaseError(error));
+    services_.log.error("web form page failed: {}", kernel::DescribeDatabaseError(error));
     HttpResponse unavailable = HttpResponse::Text(503, "the form is not available right now\n");
     unavailable.headers["retry-after"] = "5";
     return unavailable;
@@ -126,27 +126,27 @@ HttpResponse WebFormPages::Preflight(const HttpRequest& request) {
 }
 
 HttpResponse WebFormPages::ServeForm(const HttpRequest& request) {
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
   if (!form || form->disabled())
     return Html(404, "<!doctype html><title>404</title><p>Not found</p>\n");
-  return Html(200, FormPage(*form, context_.PublicUrl() + "/forms/" + form->slug(), {}, {}));
+  return Html(200, FormPage(*form, services_.public_url() + "/forms/" + form->slug(), {}, {}));
 }
 
 HttpResponse WebFormPages::ServeEmbed(const HttpRequest& request) {
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
   if (!form || form->disabled()) return HttpResponse::Text(404, "no such form\n");
-  HttpResponse response =
-      HttpResponse::Text(200, EmbedSnippet(*form, context_.PublicUrl() + "/forms/" + form->slug()));
+  HttpResponse response = HttpResponse::Text(
+      200, EmbedSnippet(*form, services_.public_url() + "/forms/" + form->slug()));
   response.content_type = "text/html; charset=utf-8";
   return response;
 }
 
 HttpResponse WebFormPages::ServeThanks(const HttpRequest& request) {
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
   if (!form || form->disabled())
@@ -155,7 +155,7 @@ HttpResponse WebFormPages::ServeThanks(const HttpRequest& request) {
 }
 
 HttpResponse WebFormPages::ServePreflight(const HttpRequest& request) {
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   const auto form =
       web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
   const std::string origin = Header(request, "origin");
@@ -187,13 +187,13 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
   try {
     std::optional<v1::WebForm> form;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       form = web_form_repository::FindBySlug(lease.Session(), request.path_params.at("slug"));
     }
     if (!form || form->disabled()) return JsonError(404, "not_found", "no such form");
     // Another site may post only when the form lists it (CORS).
     const std::string origin = Header(request, "origin");
-    const bool own = origin.empty() || origin == OriginOf(context_.PublicUrl());
+    const bool own = origin.empty() || origin == OriginOf(services_.public_url());
     const bool listed = std::find(form->allowed_origins().begin(), form->allowed_origins().end(),
                                   origin) != form->allowed_origins().end();
     if (!own && !listed) {
@@ -220,7 +220,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
     std::vector<kernel::FieldViolation> violations;
     const v1::WebFormCategory* category = nullptr;
     v1::Lead lead = LeadFromSubmission(*form, *values, violations, category);
-    const std::string action = context_.PublicUrl() + "/forms/" + form->slug();
+    const std::string action = services_.public_url() + "/forms/" + form->slug();
     if (!violations.empty()) {
       if (json) {
         return with_cors(JsonError(400, "invalid_argument",
@@ -232,7 +232,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
     v1::Lead stored;
     {
       intake_.Prepare();
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       // One write transaction on the request path; the lead's audit entry
       // and events go out with its COMMIT (the notices follow in jobs).
       kernel::Transaction transaction(lease.Session());
@@ -251,7 +251,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
   } catch (const std::exception& error) {
     // The database is away or overloaded: the visitor may try again, and
     // nothing was written (the transaction rolled back).
-    context_.Log().error("web form submission failed: {}", kernel::DescribeDatabaseError(error));
+    services_.log.error("web form submission failed: {}", kernel::DescribeDatabaseError(error));
     HttpResponse unavailable =
         JsonError(503, "unavailable", "the form cannot take submissions right now; try again");
     unavailable.headers["retry-after"] = "5";

@@ -14,9 +14,11 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
+#include "crm_services.h"
+#include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
-#include "karton/kernel/module.h"
 #include "karton/kernel/rate_limit.h"
 #include "leads/lead_intake.h"
 
@@ -35,8 +37,8 @@ struct WebFormLimits {
 
 class WebFormPages {
  public:
-  WebFormPages(kernel::ModuleContext& context, LeadIntake& intake, WebFormLimits limits)
-      : context_(context),
+  WebFormPages(CrmServices services, LeadIntake& intake, WebFormLimits limits)
+      : services_(std::move(services)),
         intake_(intake),
         limits_(limits),
         posts_({.per_minute = limits.posts_per_minute, .max_keys = limits.max_tracked_visitors}) {}
@@ -55,7 +57,7 @@ class WebFormPages {
   kernel::HttpResponse ServeThanks(const kernel::HttpRequest& request);
   kernel::HttpResponse ServePreflight(const kernel::HttpRequest& request);
 
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
   LeadIntake& intake_;
   WebFormLimits limits_;
   kernel::RateLimiter posts_;  // per visitor

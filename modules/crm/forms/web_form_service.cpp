@@ -29,7 +29,7 @@ kernel::MethodRoles WebFormServiceImpl::Roles() {
 }
 
 grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
-  auto identity = kernel::v1::IdentityService::NewStub(context_.Channel());
+  auto identity = kernel::v1::IdentityService::NewStub(services_.channel());
   for (int i = 0; i < form.categories_size(); ++i) {
     const auto& category = form.categories(i);
     if (category.team_id() != 0 && !teams_.Exists(category.team_id())) {
@@ -50,7 +50,7 @@ grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
     messaging::v1::ListTemplatesRequest request;
     request.set_name(form.confirmation_template());
     messaging::v1::ListTemplatesResponse templates;
-    auto status = messaging::v1::MessagingService::NewStub(context_.Channel())
+    auto status = messaging::v1::MessagingService::NewStub(services_.channel())
                       ->ListTemplates(kernel::KernelCallContext().get(), request, &templates);
     if (!status.ok()) return status;
     const bool email = std::any_of(
@@ -72,25 +72,25 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
   std::vector<kernel::FieldViolation> violations;
   NormalizeWebForm(form, violations);
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
-  return kernel::Guarded(context_, "CreateWebForm", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "CreateWebForm", [&]() -> grpc::Status {
     teams_.Refresh();
     if (auto status = CheckReferences(form); !status.ok()) return status;
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     std::int64_t id = 0;
     try {
       lease.Session() << "SAVEPOINT create_form";
       id = web_form_repository::Insert(lease.Session(), form, request->request_id(),
-                                       context_.Time().Now());
+                                       services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23505") throw;
       return {grpc::StatusCode::ALREADY_EXISTS,
               fmt::format("web_form.slug: a form at /forms/{} exists already", form.slug())};
     }
     *response = *web_form_repository::Find(lease.Session(), id, false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kCreate, "crm.web_form", id,
-                            {kernel::FieldChange::Created("slug", response->slug())});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kCreate, "crm.web_form", id,
+                           {kernel::FieldChange::Created("slug", response->slug())});
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -99,8 +99,8 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
 grpc::Status WebFormServiceImpl::GetWebForm(grpc::ServerContext*,
                                             const v1::GetWebFormRequest* request,
                                             v1::WebForm* response) {
-  return kernel::Guarded(context_, "GetWebForm", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "GetWebForm", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto found = request->id() != 0
                            ? web_form_repository::Find(lease.Session(), request->id(), false)
                            : web_form_repository::FindBySlug(lease.Session(), request->slug());
@@ -115,8 +115,8 @@ grpc::Status WebFormServiceImpl::ListWebForms(grpc::ServerContext*,
                                               v1::ListWebFormsResponse* response) {
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
-  return kernel::Guarded(context_, "ListWebForms", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ListWebForms", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = web_form_repository::List(lease.Session(), page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
       return kernel::PageCursor{"", row.id()};
@@ -140,14 +140,14 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
       !status.ok()) {
     return status;
   }
-  return kernel::Guarded(context_, "UpdateWebForm", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "UpdateWebForm", [&]() -> grpc::Status {
     teams_.Refresh();
     // The references are checked with identity and messaging, so with no
     // connection held (database.h): read, build and check the new form,
     // then write it if the stored one is still the one read.
     std::optional<v1::WebForm> read;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       read = web_form_repository::Find(lease.Session(), change.id(), false);
     }
     if (!read) {
@@ -164,7 +164,7 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     if (auto status = CheckReferences(updated); !status.ok()) return status;
 
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = web_form_repository::Find(lease.Session(), change.id(), true);
     if (!stored) {
@@ -174,11 +174,11 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
-    web_form_repository::Update(lease.Session(), updated, context_.Time().Now());
+    web_form_repository::Update(lease.Session(), updated, services_.clock.Now());
     *response = *web_form_repository::Find(lease.Session(), change.id(), false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kUpdate, "crm.web_form", change.id(),
-                            kernel::DiffFields(&*stored, *response));
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kUpdate, "crm.web_form", change.id(),
+                           kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -2,16 +2,19 @@
 // (the pages and submissions) is web_form_pages.h.
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/web_form_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 #include "team_directory.h"
 
 namespace karton::crm {
 
 class WebFormServiceImpl final : public v1::WebFormService::Service {
  public:
-  WebFormServiceImpl(kernel::ModuleContext& context, TeamDirectory& teams)
-      : context_(context), teams_(teams) {}
+  WebFormServiceImpl(CrmServices services, TeamDirectory& teams)
+      : services_(std::move(services)), teams_(teams) {}
 
   static kernel::MethodRoles Roles();
 
@@ -29,7 +32,7 @@ class WebFormServiceImpl final : public v1::WebFormService::Service {
   // teams, the confirmation template.
   grpc::Status CheckReferences(const v1::WebForm& form);
 
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
   TeamDirectory& teams_;
 };
 

@@ -45,13 +45,13 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
   if (!IsAcceptableText(rule.postal_code_prefix(), 20)) {
     return kernel::InvalidField("assignment_rule.postal_code_prefix", "is at most 20 bytes");
   }
-  return kernel::Guarded(context_, "CreateAssignmentRule", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "CreateAssignmentRule", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     std::int64_t id = 0;
     try {
       lease.Session() << "SAVEPOINT create_rule";
-      id = assignment_rule_repository::Insert(lease.Session(), rule, context_.Time().Now());
+      id = assignment_rule_repository::Insert(lease.Session(), rule, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField(
@@ -61,11 +61,11 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
     for (const auto& stored : assignment_rule_repository::List(lease.Session())) {
       if (stored.id() == id) *response = stored;
     }
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kCreate, "crm.assignment_rule", id,
-                            {kernel::FieldChange::Of("priority", 0, response->priority()),
-                             kernel::FieldChange::Of("team_id", 0, response->team_id()),
-                             kernel::FieldChange::Of("user_id", 0, response->user_id())});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kCreate, "crm.assignment_rule", id,
+                           {kernel::FieldChange::Of("priority", 0, response->priority()),
+                            kernel::FieldChange::Of("team_id", 0, response->team_id()),
+                            kernel::FieldChange::Of("user_id", 0, response->user_id())});
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -74,8 +74,8 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
 grpc::Status AssignmentRuleServiceImpl::ListAssignmentRules(
     grpc::ServerContext*, const v1::ListAssignmentRulesRequest*,
     v1::ListAssignmentRulesResponse* response) {
-  return kernel::Guarded(context_, "ListAssignmentRules", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ListAssignmentRules", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     for (auto& rule : assignment_rule_repository::List(lease.Session())) {
       *response->add_assignment_rules() = std::move(rule);
     }
@@ -86,15 +86,15 @@ grpc::Status AssignmentRuleServiceImpl::ListAssignmentRules(
 grpc::Status AssignmentRuleServiceImpl::DeleteAssignmentRule(
     grpc::ServerContext* context, const v1::DeleteAssignmentRuleRequest* request,
     v1::DeleteAssignmentRuleResponse*) {
-  return kernel::Guarded(context_, "DeleteAssignmentRule", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "DeleteAssignmentRule", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     if (!assignment_rule_repository::Delete(lease.Session(), request->id())) {
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("no assignment rule with id {}", request->id())};
     }
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kDelete, "crm.assignment_rule", request->id(), {});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kDelete, "crm.assignment_rule", request->id(), {});
     transaction.commit();
     return grpc::Status::OK;
   });

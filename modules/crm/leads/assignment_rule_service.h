@@ -1,14 +1,17 @@
 // karton.crm.v1.AssignmentRuleService: the routing rules of leads (C3).
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 
 namespace karton::crm {
 
 class AssignmentRuleServiceImpl final : public v1::AssignmentRuleService::Service {
  public:
-  explicit AssignmentRuleServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit AssignmentRuleServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -20,7 +23,7 @@ class AssignmentRuleServiceImpl final : public v1::AssignmentRuleService::Servic
                                     v1::DeleteAssignmentRuleResponse*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 }  // namespace karton::crm

@@ -19,20 +19,20 @@ v1::Lead LeadIntake::Accept(soci::session& session, v1::Lead lead, const std::st
     const Assignment assignment = router_.Assign(session, lead, category);
     lead.set_assigned_user_id(assignment.user_id);
     lead.set_team_id(assignment.team_id);
-    context_.Log().debug("lead routed: {}", assignment.reason);
+    services_.log.debug("lead routed: {}", assignment.reason);
   }
   const auto [id, inserted] =
-      lead_repository::Insert(session, lead, request_id, caller.user_id, context_.Time().Now());
+      lead_repository::Insert(session, lead, request_id, caller.user_id, services_.clock.Now());
   v1::Lead stored = *lead_repository::Find(session, id, Scope::Everything(), false);
   if (!inserted) return stored;  // the same request raced in from another call
-  context_.Audit().Record(
+  services_.audit.Record(
       session, caller, kernel::AuditAction::kCreate, "crm.lead", id,
       {kernel::FieldChange::Created("title", stored.title()),
        kernel::FieldChange::Created("source", lead_repository::SourceName(stored.source())),
        kernel::FieldChange::Of("assigned_user_id", 0, stored.assigned_user_id())});
-  context_.Events().Publish(session, "crm.lead.created", id, stored, caller);
+  services_.events.Publish(session, "crm.lead.created", id, stored, caller);
   if (stored.assigned_user_id() != 0 || stored.team_id() != 0) {
-    context_.Events().Publish(session, "crm.lead.assigned", id, stored, caller);
+    services_.events.Publish(session, "crm.lead.assigned", id, stored, caller);
   }
   return stored;
 }

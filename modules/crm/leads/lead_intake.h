@@ -6,16 +6,19 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
+#include "crm_services.h"
 #include "karton/crm/v1/crm.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 #include "leads/routing.h"
 
 namespace karton::crm {
 
 class LeadIntake {
  public:
-  LeadIntake(kernel::ModuleContext& context, Router& router) : context_(context), router_(router) {}
+  LeadIntake(CrmServices services, Router& router)
+      : services_(std::move(services)), router_(router) {}
 
   // Call before taking the connection Accept() will run on.
   void Prepare() { router_.Prepare(); }
@@ -25,7 +28,7 @@ class LeadIntake {
                   const kernel::Caller& caller, const v1::WebFormCategory* category);
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
   Router& router_;
 };
 

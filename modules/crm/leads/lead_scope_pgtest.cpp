@@ -1,8 +1,8 @@
 // Who finds which leads, against crm's real SQL on a throwaway database
 // (docs/crm.md, "Who sees what"): sales their own and their teams', managers
 // everything, external partners what is shared with them, nobody nothing.
-// The sharing goes through ShareCrmRecord with a FakeModuleContext, which
-// records the audit entry it writes.
+// The sharing goes through ShareCrmRecord with a FakeModuleContext's audit
+// trail, which records the entry it writes.
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
@@ -91,8 +91,9 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(ShareCrmRecord(context_, lease.Session(), As(gabor, kernel::kRoleSalesManager),
-                               "crm.lead", souths, reseller, 0)
+    ASSERT_TRUE(ShareCrmRecord(context_.Audit(), lease.Session(),
+                               As(gabor, kernel::kRoleSalesManager), "crm.lead", souths, reseller,
+                               0)
                     .ok());
     transaction.commit();
   }
@@ -112,8 +113,9 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   for (int i = 0; i < 2; ++i) {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(UnshareCrmRecord(context_, lease.Session(), As(gabor, kernel::kRoleSalesManager),
-                                 "crm.lead", souths, reseller, 0)
+    ASSERT_TRUE(UnshareCrmRecord(context_.Audit(), lease.Session(),
+                                 As(gabor, kernel::kRoleSalesManager), "crm.lead", souths, reseller,
+                                 0)
                     .ok());
     transaction.commit();
   }

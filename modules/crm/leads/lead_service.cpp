@@ -65,9 +65,9 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   lead.clear_opportunity_id();
   lead.clear_web_form_id();
   lead.clear_status_history();
-  return Guarded(context_, "CreateLead", [&]() -> grpc::Status {
+  return Guarded(services_.log, "CreateLead", [&]() -> grpc::Status {
     intake_.Prepare();
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     // The audit entry and the events go out with the COMMIT.
     kernel::Transaction transaction(lease.Session());
     try {
@@ -87,8 +87,8 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
 
 grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
                                       const v1::GetLeadRequest* request, v1::Lead* response) {
-  return Guarded(context_, "GetLead", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetLead", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto found = lead_repository::Find(lease.Session(), request->id(),
                                              ScopeOf(kernel::CallerOf(*context)), false);
     if (!found) {
@@ -114,9 +114,9 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
       !status.ok()) {
     return status;
   }
-  return Guarded(context_, "UpdateLead", [&]() -> grpc::Status {
+  return Guarded(services_.log, "UpdateLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = lead_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
     if (!stored)
@@ -132,7 +132,7 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     try {
       lease.Session() << "SAVEPOINT update_lead";
-      lead_repository::Update(lease.Session(), updated, context_.Time().Now());
+      lead_repository::Update(lease.Session(), updated, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField("lead.assigned_user_id", "names no user or team");
@@ -140,12 +140,12 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
     *response = *lead_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
     // Every field that changed, custom fields too.
     const auto changes = kernel::DiffFields(&*stored, *response);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
-                            change.id(), changes);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
+                           change.id(), changes);
     if (response->assigned_user_id() != stored->assigned_user_id() ||
         response->team_id() != stored->team_id()) {
-      context_.Events().Publish(lease.Session(), "crm.lead.assigned", change.id(), *response,
-                                caller);
+      services_.events.Publish(lease.Session(), "crm.lead.assigned", change.id(), *response,
+                               caller);
     }
     transaction.commit();
     return grpc::Status::OK;
@@ -168,14 +168,14 @@ grpc::Status LeadServiceImpl::UnshareLead(grpc::ServerContext* context,
 grpc::Status LeadServiceImpl::ChangeSharing(grpc::ServerContext* context, const char* method,
                                             Sharing sharing, std::int64_t id, std::int64_t user_id,
                                             std::int64_t team_id, v1::Lead* response) {
-  return Guarded(context_, method, [&]() -> grpc::Status {
+  return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto lead = lead_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!lead) return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", id)};
-    if (auto status = ChangeCrmSharing(sharing, context_, lease.Session(), caller, "crm.lead",
-                                       lead->id(), user_id, team_id);
+    if (auto status = ChangeCrmSharing(sharing, services_.audit, lease.Session(), caller,
+                                       "crm.lead", lead->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }
@@ -209,8 +209,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
   filter.partner_id = request->partner_id();
   if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
-  return Guarded(context_, "ListLeads", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListLeads", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = lead_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)), filter,
                                       page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {

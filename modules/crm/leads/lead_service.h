@@ -2,8 +2,11 @@
 // qualification into opportunities (C4).
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/lead_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 #include "leads/lead_intake.h"
 #include "scope.h"
 
@@ -11,8 +14,8 @@ namespace karton::crm {
 
 class LeadServiceImpl final : public v1::LeadService::Service {
  public:
-  LeadServiceImpl(kernel::ModuleContext& context, LeadIntake& intake)
-      : context_(context), intake_(intake) {}
+  LeadServiceImpl(CrmServices services, LeadIntake& intake)
+      : services_(std::move(services)), intake_(intake) {}
 
   static kernel::MethodRoles Roles();
 
@@ -35,7 +38,7 @@ class LeadServiceImpl final : public v1::LeadService::Service {
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,
                              v1::Lead* response);
 
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
   LeadIntake& intake_;
 };
 

@@ -76,9 +76,9 @@ std::int64_t FirstWithFilter(pv1::PartnerService::Stub& partners, const grpc::Se
 // Runs without a database connection of its own (PartnerService needs
 // one for each call): a handler that held one while waiting for another
 // could, many at once, exhaust the pool.
-PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::ServerContext& caller,
+PartnerMatch FindOrCreatePartner(const CrmServices& services, const grpc::ServerContext& caller,
                                  const v1::Lead& lead, std::int64_t given) {
-  auto partners = pv1::PartnerService::NewStub(context.Channel());
+  auto partners = pv1::PartnerService::NewStub(services.channel());
   PartnerMatch match;
   if (given != 0) {
     pv1::GetPartnerRequest request;
@@ -127,7 +127,7 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
                                             request, &found);
     if (!match.status.ok()) return match;
     double best = 0;
-    auto lease = context.Db().Acquire();
+    auto lease = services.database.Acquire();
     for (const auto& candidate : found.partners()) {
       const auto rows = kernel::RunPrepared(
           lease.Session(), "SELECT kernel.similarity(kernel.fold($1), kernel.fold($2))",
@@ -192,8 +192,8 @@ PartnerMatch FindOrCreatePartner(kernel::ModuleContext& context, const grpc::Ser
     const auto status = partners->CreateContact(
         kernel::CallContext(caller, kPartnersCallLimit).get(), contact, &stored);
     if (!status.ok()) {
-      context.Log().warn("lead {}: partner {} created, its contact not: {}", lead.id(),
-                         created.id(), status.error_message());
+      services.log.warn("lead {}: partner {} created, its contact not: {}", lead.id(), created.id(),
+                        status.error_message());
     }
   }
   return match;
@@ -211,12 +211,12 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
                                           v1::QualifyLeadResponse* response) {
   if (request->id() <= 0) return kernel::InvalidField("id", "is required");
   if (request->etag().empty()) return kernel::InvalidField("etag", "is required");
-  return kernel::Guarded(context_, "QualifyLead", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "QualifyLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     const Scope scope = ScopeOf(caller);
     std::optional<v1::Lead> lead;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       lead = lead_repository::Find(lease.Session(), request->id(), scope, false);
     }
     if (!lead) {
@@ -227,10 +227,10 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
       return {grpc::StatusCode::ABORTED, fmt::format("lead {} was changed meanwhile", lead->id())};
     }
     const PartnerMatch match =
-        FindOrCreatePartner(context_, *context, *lead, request->partner_id());
+        FindOrCreatePartner(services_, *context, *lead, request->partner_id());
     if (!match.status.ok()) return match.status;
 
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto locked = lead_repository::Find(lease.Session(), request->id(), scope, true);
     if (!locked || locked->status() != v1::LEAD_STATUS_NEW || locked->etag() != request->etag()) {
@@ -251,28 +251,29 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
                                                                 : caller.user_id);
     opportunity.set_team_id(lead->team_id());
     opportunity.set_lead_id(lead->id());
-    if (auto status = OpenOpportunity(context_, lease.Session(), opportunity,
-                                      fmt::format("crm.lead.{}.opportunity", lead->id()), caller,
-                                      "", *response->mutable_opportunity());
+    if (auto status =
+            OpenOpportunity(services_.clock, services_.audit, services_.events, lease.Session(),
+                            opportunity, fmt::format("crm.lead.{}.opportunity", lead->id()), caller,
+                            "", *response->mutable_opportunity());
         !status.ok()) {
       return status;
     }
     lead_repository::SetStatus(lease.Session(), lead->id(), v1::LEAD_STATUS_QUALIFIED,
                                fmt::format("partner {} ({}), opportunity {}", match.partner_id,
                                            match.how, response->opportunity().id()),
-                               caller.user_id, context_.Time().Now());
+                               caller.user_id, services_.clock.Now());
     lead_repository::SetQualified(lease.Session(), lead->id(), match.partner_id,
                                   response->opportunity().id());
     *response->mutable_lead() =
         *lead_repository::Find(lease.Session(), lead->id(), Scope::Everything(), false);
     response->set_partner_created(match.how == "created");
     response->set_partner_match(match.how);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
-                            lead->id(),
-                            {kernel::FieldChange::Of("status", "new", "qualified"),
-                             kernel::FieldChange::Of("partner_id", 0, match.partner_id)});
-    context_.Events().Publish(lease.Session(), "crm.lead.qualified", lead->id(), response->lead(),
-                              caller);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
+                           lead->id(),
+                           {kernel::FieldChange::Of("status", "new", "qualified"),
+                            kernel::FieldChange::Of("partner_id", 0, match.partner_id)});
+    services_.events.Publish(lease.Session(), "crm.lead.qualified", lead->id(), response->lead(),
+                             caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -287,9 +288,9 @@ grpc::Status LeadServiceImpl::DisqualifyLead(grpc::ServerContext* context,
   if (reason.empty() || !IsAcceptableText(reason, 500)) {
     return kernel::InvalidField("reason", "is required: why, at most 500 bytes");
   }
-  return kernel::Guarded(context_, "DisqualifyLead", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "DisqualifyLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
     if (!lead)
@@ -299,14 +300,14 @@ grpc::Status LeadServiceImpl::DisqualifyLead(grpc::ServerContext* context,
       return {grpc::StatusCode::ABORTED, fmt::format("lead {} was changed meanwhile", lead->id())};
     }
     lead_repository::SetStatus(lease.Session(), lead->id(), v1::LEAD_STATUS_DISQUALIFIED, reason,
-                               caller.user_id, context_.Time().Now());
+                               caller.user_id, services_.clock.Now());
     *response = *lead_repository::Find(lease.Session(), lead->id(), Scope::Everything(), false);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
-                            lead->id(),
-                            {kernel::FieldChange::Of("status", "new", "disqualified"),
-                             kernel::FieldChange::Of("disqualify_reason", "", reason)});
-    context_.Events().Publish(lease.Session(), "crm.lead.disqualified", lead->id(), *response,
-                              caller);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
+                           lead->id(),
+                           {kernel::FieldChange::Of("status", "new", "disqualified"),
+                            kernel::FieldChange::Of("disqualify_reason", "", reason)});
+    services_.events.Publish(lease.Session(), "crm.lead.disqualified", lead->id(), *response,
+                             caller);
     transaction.commit();
     return grpc::Status::OK;
   });

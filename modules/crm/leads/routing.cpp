@@ -34,8 +34,7 @@ Assignment Router::ToTarget(soci::session& session, std::int64_t team_id, std::i
   if (user_id != 0 || team_id == 0) return {user_id, team_id, std::move(reason)};
   const auto members = teams_.ActiveMembers(team_id);
   if (members.empty()) {
-    context_.Log().warn("team {} has no active member: the lead waits for the team ({})", team_id,
-                        reason);
+    log_.warn("team {} has no active member: the lead waits for the team ({})", team_id, reason);
     return {0, team_id, std::move(reason)};
   }
   kernel::RunPrepared(session,

@@ -10,12 +10,15 @@
 #include <string>
 
 #include "karton/crm/v1/crm.pb.h"
-#include "karton/kernel/module.h"
 #include "team_directory.h"
 
 namespace soci {
 class session;
 }  // namespace soci
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
 
 namespace karton::crm {
 
@@ -29,7 +32,7 @@ struct Assignment {
 
 class Router {
  public:
-  Router(kernel::ModuleContext& context, TeamDirectory& teams) : context_(context), teams_(teams) {}
+  Router(spdlog::logger& log, TeamDirectory& teams) : log_(log), teams_(teams) {}
 
   // Before taking the connection of the transaction Assign() runs in: reads
   // team membership if it is old (team_directory.h).
@@ -47,7 +50,7 @@ class Router {
   Assignment ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
                       std::string reason);
 
-  kernel::ModuleContext& context_;
+  spdlog::logger& log_;
   TeamDirectory& teams_;
 };
 

@@ -80,8 +80,8 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
     builder.RegisterService(&identity_);
     server_ = builder.BuildAndStart();
     context_.UseChannel(server_->InProcessChannel(grpc::ChannelArguments()));
-    teams_ = std::make_unique<TeamDirectory>(context_);
-    router_ = std::make_unique<Router>(context_, *teams_);
+    teams_ = std::make_unique<TeamDirectory>([this] { return context_.Channel(); });
+    router_ = std::make_unique<Router>(context_.Log(), *teams_);
     return *router_;
   }
 

@@ -65,8 +65,9 @@ class OpenOpportunityTest : public karton::testing::ModuleDatabaseTest {
                     const std::string& request_id = "") {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    auto status = OpenOpportunity(context_, lease.Session(), opportunity, request_id, anna_,
-                                  "opportunity.", stored);
+    auto status =
+        OpenOpportunity(context_.Time(), context_.Audit(), context_.Events(), lease.Session(),
+                        opportunity, request_id, anna_, "opportunity.", stored);
     if (status.ok()) transaction.commit();
     return status;
   }

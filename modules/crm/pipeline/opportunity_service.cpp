@@ -114,7 +114,8 @@ grpc::Status CheckPipeline(v1::Pipeline& pipeline) {
 
 }  // namespace
 
-grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& session,
+grpc::Status OpenOpportunity(const kernel::Clock& clock, kernel::AuditLog& audit,
+                             kernel::DomainEvents& events, soci::session& session,
                              v1::Opportunity opportunity, const std::string& request_id,
                              const kernel::Caller& caller, const std::string& prefix,
                              v1::Opportunity& stored) {
@@ -151,7 +152,7 @@ grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& sess
   try {
     session << "SAVEPOINT open_opportunity";
     inserted = opportunity_repository::Insert(session, opportunity, request_id, caller.user_id,
-                                              context.Time().Now());
+                                              clock.Now());
     session << "RELEASE SAVEPOINT open_opportunity";
   } catch (const std::exception& error) {
     if (kernel::SqlState(error) != "23503") throw;
@@ -161,12 +162,11 @@ grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& sess
   }
   stored = *opportunity_repository::Find(session, inserted.first, Scope::Everything(), false);
   if (!inserted.second) return grpc::Status::OK;
-  context.Audit().Record(session, caller, kernel::AuditAction::kCreate, "crm.opportunity",
-                         stored.id(),
-                         {kernel::FieldChange::Created("name", stored.name()),
-                          kernel::FieldChange::Of("partner_id", 0, stored.partner_id()),
-                          kernel::FieldChange::Of("stage_id", 0, stored.stage_id())});
-  context.Events().Publish(session, "crm.opportunity.created", stored.id(), stored, caller);
+  audit.Record(session, caller, kernel::AuditAction::kCreate, "crm.opportunity", stored.id(),
+               {kernel::FieldChange::Created("name", stored.name()),
+                kernel::FieldChange::Of("partner_id", 0, stored.partner_id()),
+                kernel::FieldChange::Of("stage_id", 0, stored.stage_id())});
+  events.Publish(session, "crm.opportunity.created", stored.id(), stored, caller);
   return grpc::Status::OK;
 }
 
@@ -187,7 +187,7 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* cont
   opportunity.clear_lost_reason();
   opportunity.clear_lead_id();
   opportunity.clear_stage_history();
-  return Guarded(context_, "CreateOpportunity", [&]() -> grpc::Status {
+  return Guarded(services_.log, "CreateOpportunity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     // The caller must see the partner (external partners only shared ones).
     if (opportunity.partner_id() > 0) {
@@ -195,17 +195,18 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* cont
       partners::v1::GetPartnerRequest get;
       get.set_id(opportunity.partner_id());
       partners::v1::Partner partner;
-      const auto status = partners::v1::PartnerService::NewStub(context_.Channel())
+      const auto status = partners::v1::PartnerService::NewStub(services_.channel())
                               ->GetPartner(call.get(), get, &partner);
       if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
         return kernel::InvalidField("opportunity.partner_id", status.error_message());
       }
       if (!status.ok()) return status;
     }
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
-    if (auto status = OpenOpportunity(context_, lease.Session(), opportunity, request->request_id(),
-                                      caller, "opportunity.", *response);
+    if (auto status =
+            OpenOpportunity(services_.clock, services_.audit, services_.events, lease.Session(),
+                            opportunity, request->request_id(), caller, "opportunity.", *response);
         !status.ok()) {
       return status;
     }
@@ -217,8 +218,8 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* cont
 grpc::Status OpportunityServiceImpl::GetOpportunity(grpc::ServerContext* context,
                                                     const v1::GetOpportunityRequest* request,
                                                     v1::Opportunity* response) {
-  return Guarded(context_, "GetOpportunity", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetOpportunity", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto found = opportunity_repository::Find(lease.Session(), request->id(),
                                                     ScopeOf(kernel::CallerOf(*context)), false);
     if (!found) {
@@ -242,9 +243,9 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
       !status.ok()) {
     return status;
   }
-  return Guarded(context_, "UpdateOpportunity", [&]() -> grpc::Status {
+  return Guarded(services_.log, "UpdateOpportunity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored =
         opportunity_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
@@ -260,7 +261,7 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
     if (auto status = CheckOpportunityFields(updated, "opportunity."); !status.ok()) return status;
     try {
       lease.Session() << "SAVEPOINT update_opportunity";
-      opportunity_repository::Update(lease.Session(), updated, context_.Time().Now());
+      opportunity_repository::Update(lease.Session(), updated, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField("opportunity.owner_user_id", "names no user or team");
@@ -270,8 +271,8 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
     // Every field that changed, whichever the mask named (the close date,
     // the team and the currency too).
     const auto changes = kernel::DiffFields(&*stored, *response);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
-                            "crm.opportunity", change.id(), changes);
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.opportunity",
+                           change.id(), changes);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -295,8 +296,8 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* cont
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     filter.status = name;
   }
-  return Guarded(context_, "ListOpportunities", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListOpportunities", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = opportunity_repository::List(lease.Session(), ScopeOf(kernel::CallerOf(*context)),
                                              filter, page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
@@ -313,9 +314,9 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
     const std::string& lost_reason, v1::Opportunity* response) {
   if (id <= 0) return kernel::InvalidField("id", "is required");
   if (etag.empty()) return kernel::InvalidField("etag", "is required");
-  return Guarded(context_, method, [&]() -> grpc::Status {
+  return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
@@ -332,15 +333,15 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
     if (auto status = target(*pipeline, stage); !status.ok()) return status;
     const std::string status_name = stage.won() ? "won" : stage.lost() ? "lost" : "open";
     opportunity_repository::SetStage(lease.Session(), id, stage.id(), status_name, lost_reason,
-                                     caller.user_id, context_.Time().Now());
+                                     caller.user_id, services_.clock.Now());
     *response = *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
-    context_.Audit().Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
-                            "crm.opportunity", id,
-                            {kernel::FieldChange::Of("stage_id", stored->stage_id(), stage.id())});
+    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.opportunity",
+                           id,
+                           {kernel::FieldChange::Of("stage_id", stored->stage_id(), stage.id())});
     const char* topic = stage.won()    ? "crm.opportunity.won"
                         : stage.lost() ? "crm.opportunity.lost"
                                        : "crm.opportunity.stage_changed";
-    context_.Events().Publish(lease.Session(), topic, id, *response, caller);
+    services_.events.Publish(lease.Session(), topic, id, *response, caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -414,16 +415,16 @@ grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context,
                                                    Sharing sharing, std::int64_t id,
                                                    std::int64_t user_id, std::int64_t team_id,
                                                    v1::Opportunity* response) {
-  return Guarded(context_, method, [&]() -> grpc::Status {
+  return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto opportunity =
         opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!opportunity) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
     }
-    if (auto status = ChangeCrmSharing(sharing, context_, lease.Session(), caller,
+    if (auto status = ChangeCrmSharing(sharing, services_.audit, lease.Session(), caller,
                                        "crm.opportunity", opportunity->id(), user_id, team_id);
         !status.ok()) {
       return status;
@@ -441,8 +442,8 @@ grpc::Status OpportunityServiceImpl::ListStaleOpportunities(
     v1::ListStaleOpportunitiesResponse* response) {
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
-  return Guarded(context_, "ListStaleOpportunities", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListStaleOpportunities", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = opportunity_repository::ListStale(
         lease.Session(), ScopeOf(kernel::CallerOf(*context)), request->owner_user_id(),
         page.AfterId(), page.FetchLimit());
@@ -454,10 +455,10 @@ grpc::Status OpportunityServiceImpl::ListStaleOpportunities(
   });
 }
 
-void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
+void RemindStaleOpportunityOwners(const CrmServices& services) {
   std::map<std::int64_t, std::vector<v1::Opportunity>> by_owner;
   {
-    auto lease = context.Db().Acquire();
+    auto lease = services.database.Acquire();
     std::int64_t after = 0;
     for (;;) {
       auto page =
@@ -471,10 +472,10 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
       }
     }
   }
-  const auto today = std::chrono::floor<std::chrono::days>(context.Time().Now());
+  const auto today = std::chrono::floor<std::chrono::days>(services.clock.Now());
   const std::string day = fmt::format("{:%Y-%m-%d}", std::chrono::sys_days(today));
-  auto identity = kernel::v1::IdentityService::NewStub(context.Channel());
-  auto messaging = messaging::v1::MessagingService::NewStub(context.Channel());
+  auto identity = kernel::v1::IdentityService::NewStub(services.channel());
+  auto messaging = messaging::v1::MessagingService::NewStub(services.channel());
   for (const auto& [owner, opportunities] : by_owner) {
     auto get_call = kernel::KernelCallContext();
     kernel::v1::GetUserRequest get;
@@ -505,14 +506,14 @@ void RemindStaleOpportunityOwners(kernel::ModuleContext& context) {
     const auto status = messaging->SendMessage(send_call.get(), send, &message);
     if (!status.ok()) {
       if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        context.Log().warn("stale opportunity reminder to user {} not sent: {}", owner,
-                           status.error_message());
+        services.log.warn("stale opportunity reminder to user {} not sent: {}", owner,
+                          status.error_message());
         continue;
       }
       throw std::runtime_error("stale opportunity reminder: " + status.error_message());
     }
   }
-  context.Log().info("stale opportunities: {} owner(s) reminded", by_owner.size());
+  services.log.info("stale opportunities: {} owner(s) reminded", by_owner.size());
 }
 
 kernel::MethodRoles PipelineServiceImpl::Roles() {
@@ -528,15 +529,15 @@ grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
   v1::Pipeline pipeline = request->pipeline();
   for (auto& stage : *pipeline.mutable_stages()) stage.clear_id();
   if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
-  return Guarded(context_, "CreatePipeline", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "CreatePipeline", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto id = pipeline_repository::Insert(lease.Session(), pipeline, request->request_id(),
-                                                context_.Time().Now());
+                                                services_.clock.Now());
     *response = *pipeline_repository::Find(lease.Session(), id, false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kCreate, "crm.pipeline", id,
-                            {kernel::FieldChange::Created("name", response->name())});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kCreate, "crm.pipeline", id,
+                           {kernel::FieldChange::Created("name", response->name())});
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -545,8 +546,8 @@ grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
 grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext*,
                                               const v1::GetPipelineRequest* request,
                                               v1::Pipeline* response) {
-  return Guarded(context_, "GetPipeline", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetPipeline", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto found = pipeline_repository::Find(lease.Session(), request->id(), false);
     if (!found) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no pipeline with id {}", request->id())};
@@ -559,8 +560,8 @@ grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext*,
 grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext*,
                                                 const v1::ListPipelinesRequest*,
                                                 v1::ListPipelinesResponse* response) {
-  return Guarded(context_, "ListPipelines", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListPipelines", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     for (auto& pipeline : pipeline_repository::List(lease.Session())) {
       *response->add_pipelines() = std::move(pipeline);
     }
@@ -575,8 +576,8 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
   if (pipeline.id() <= 0) return kernel::InvalidField("pipeline.id", "is required");
   if (pipeline.etag().empty()) return kernel::InvalidField("pipeline.etag", "is required");
   if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
-  return Guarded(context_, "UpdatePipeline", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UpdatePipeline", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = pipeline_repository::Find(lease.Session(), pipeline.id(), true);
     if (!stored) {
@@ -604,11 +605,11 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
                             stage.name())};
       }
     }
-    pipeline_repository::Replace(lease.Session(), pipeline, context_.Time().Now());
+    pipeline_repository::Replace(lease.Session(), pipeline, services_.clock.Now());
     *response = *pipeline_repository::Find(lease.Session(), pipeline.id(), false);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(),
-                            kernel::DiffFields(&*stored, *response));
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(),
+                           kernel::DiffFields(&*stored, *response));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -2,9 +2,12 @@
 // through configurable stages (C5).
 #pragma once
 
+#include <utility>
+
+#include "crm_services.h"
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
 #include "scope.h"
 
 namespace soci {
@@ -17,14 +20,15 @@ namespace karton::crm {
 // defaults to the first one, the stage to the pipeline's first open stage,
 // the owner to the caller; then the audit entry and crm.opportunity.created.
 // Bad input comes back as a status naming the field under `prefix`.
-grpc::Status OpenOpportunity(kernel::ModuleContext& context, soci::session& session,
+grpc::Status OpenOpportunity(const kernel::Clock& clock, kernel::AuditLog& audit,
+                             kernel::DomainEvents& events, soci::session& session,
                              v1::Opportunity opportunity, const std::string& request_id,
                              const kernel::Caller& caller, const std::string& prefix,
                              v1::Opportunity& stored);
 
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
-  explicit OpportunityServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit OpportunityServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -61,18 +65,18 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,
                              v1::Opportunity* response);
 
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 // The daily job of C8 ("stale_opportunities", daily at 07:00 UTC): each
 // owner of open opportunities without a next step gets one email a day
 // listing them (idempotency key per owner and day).
 inline constexpr const char* kStaleOpportunitiesJob = "stale_opportunities";
-void RemindStaleOpportunityOwners(kernel::ModuleContext& context);
+void RemindStaleOpportunityOwners(const CrmServices& services);
 
 class PipelineServiceImpl final : public v1::PipelineService::Service {
  public:
-  explicit PipelineServiceImpl(kernel::ModuleContext& context) : context_(context) {}
+  explicit PipelineServiceImpl(CrmServices services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -86,7 +90,7 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
                               v1::Pipeline*) override;
 
  private:
-  kernel::ModuleContext& context_;
+  const CrmServices services_;
 };
 
 }  // namespace karton::crm

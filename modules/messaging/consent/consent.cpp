@@ -83,18 +83,18 @@ kernel::HttpResponse Page(int status, const Words& words, const std::string& con
 
 }  // namespace
 
-bool RecordOptOut(kernel::ModuleContext& context, soci::session& session,
-                  const v1::Suppression& suppression, const kernel::Caller& actor) {
-  const auto id =
-      repository::InsertSuppression(session, suppression, actor.user_id, context.Time().Now());
+bool RecordOptOut(const kernel::Clock& clock, kernel::AuditLog& audit, kernel::DomainEvents& events,
+                  soci::session& session, const v1::Suppression& suppression,
+                  const kernel::Caller& actor) {
+  const auto id = repository::InsertSuppression(session, suppression, actor.user_id, clock.Now());
   if (!id) return false;
   const std::string channel = repository::ChannelName(suppression.channel());
   const auto stored = repository::FindSuppression(session, channel, suppression.address());
-  context.Audit().Record(session, actor, kernel::AuditAction::kCreate, kSuppressionResource, *id,
-                         {kernel::FieldChange::Created("channel", channel),
-                          kernel::FieldChange::Created("address", suppression.address()),
-                          kernel::FieldChange::Created("reason", suppression.reason())});
-  context.Events().Publish(session, "messaging.consent.withdrawn", *id, *stored, actor);
+  audit.Record(session, actor, kernel::AuditAction::kCreate, kSuppressionResource, *id,
+               {kernel::FieldChange::Created("channel", channel),
+                kernel::FieldChange::Created("address", suppression.address()),
+                kernel::FieldChange::Created("reason", suppression.reason())});
+  events.Publish(session, "messaging.consent.withdrawn", *id, *stored, actor);
   return true;
 }
 
@@ -102,7 +102,7 @@ kernel::HttpResponse UnsubscribePages::Ask(const kernel::HttpRequest& request) {
   const auto id = tokens_.Verify(request.path_params.at("token"));
   std::optional<v1::Message> message;
   if (id) {
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     message = repository::FindMessage(lease.Session(), *id, false);
   }
   if (!message || message->channel() == v1::CHANNEL_LETTER || message->address() == "[erased]") {
@@ -126,7 +126,7 @@ kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& reques
     const Words& words = WordsFor("", request);
     return Page(404, words, fmt::format("<p>{}</p>", words.unknown));
   }
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   soci::transaction transaction(lease.Session());
   const auto message = repository::FindMessage(lease.Session(), *id, false);
   if (!message || message->channel() == v1::CHANNEL_LETTER || message->address() == "[erased]") {
@@ -140,8 +140,8 @@ kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& reques
   suppression.set_source(v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK);
   suppression.set_reason("unsubscribe link");
   suppression.set_message_id(message->id());
-  const bool recorded =
-      RecordOptOut(context_, lease.Session(), suppression, kernel::Caller::Internal());
+  const bool recorded = RecordOptOut(services_.clock, services_.audit, services_.events,
+                                     lease.Session(), suppression, kernel::Caller::Internal());
   transaction.commit();
   const char* channel = message->channel() == v1::CHANNEL_SMS ? words.sms : words.email;
   const std::string done =
@@ -170,10 +170,11 @@ grpc::Status MessagingServiceImpl::CreateSuppression(grpc::ServerContext* contex
   suppression.set_address(*address);
   suppression.set_source(v1::SUPPRESSION_SOURCE_MANUAL);
   suppression.set_reason(given.reason());
-  return kernel::Guarded(context_, "CreateSuppression", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "CreateSuppression", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
-    if (!RecordOptOut(context_, lease.Session(), suppression, kernel::CallerOf(*context))) {
+    if (!RecordOptOut(services_.clock, services_.audit, services_.events, lease.Session(),
+                      suppression, kernel::CallerOf(*context))) {
       return {grpc::StatusCode::ALREADY_EXISTS,
               fmt::format("suppression.address: {} is on the {} suppression list already", *address,
                           v1::Channel_Name(given.channel()))};
@@ -206,8 +207,8 @@ grpc::Status MessagingServiceImpl::ListSuppressions(grpc::ServerContext*,
   } else if (!request->address().empty()) {
     return kernel::InvalidField("channel", "is required with an address");
   }
-  return kernel::Guarded(context_, "ListSuppressions", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "ListSuppressions", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     auto rows = repository::ListSuppressions(lease.Session(), channel, address, page.AfterId(),
                                              page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const auto& row) {
@@ -227,8 +228,8 @@ grpc::Status MessagingServiceImpl::DeleteSuppression(grpc::ServerContext* contex
   std::string problem;
   const auto address = NormalizeSuppressionAddress(request->channel(), request->address(), problem);
   if (!address) return kernel::InvalidField("address", problem);
-  return kernel::Guarded(context_, "DeleteSuppression", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return kernel::Guarded(services_.log, "DeleteSuppression", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const std::string channel = repository::ChannelName(request->channel());
     const auto existing = repository::FindSuppression(lease.Session(), channel, *address);
@@ -238,10 +239,10 @@ grpc::Status MessagingServiceImpl::DeleteSuppression(grpc::ServerContext* contex
                           v1::Channel_Name(request->channel()))};
     }
     const auto id = repository::DeleteSuppression(lease.Session(), channel, *address);
-    context_.Audit().Record(lease.Session(), kernel::CallerOf(*context),
-                            kernel::AuditAction::kDelete, kSuppressionResource, id.value_or(0),
-                            {kernel::FieldChange::Of("address", existing->address(), ""),
-                             kernel::FieldChange::Of("channel", channel, "")});
+    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                           kernel::AuditAction::kDelete, kSuppressionResource, id.value_or(0),
+                           {kernel::FieldChange::Of("address", existing->address(), ""),
+                            kernel::FieldChange::Of("channel", channel, "")});
     transaction.commit();
     return grpc::Status::OK;
   });

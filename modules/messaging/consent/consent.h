@@ -4,12 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "consent/unsubscribe_token.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/audit.h"
+#include "karton/kernel/clock.h"
+#include "karton/kernel/events.h"
 #include "karton/kernel/http.h"
-#include "karton/kernel/module.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "messaging_services.h"
 
 namespace soci {
 class session;
@@ -20,19 +24,20 @@ namespace karton::messaging {
 // Adds `suppression` (address normalised already) inside `session`'s
 // transaction, with its audit entry and the messaging.consent.withdrawn
 // event. False when the address was listed already (nothing written).
-bool RecordOptOut(kernel::ModuleContext& context, soci::session& session,
-                  const v1::Suppression& suppression, const kernel::Caller& actor);
+bool RecordOptOut(const kernel::Clock& clock, kernel::AuditLog& audit, kernel::DomainEvents& events,
+                  soci::session& session, const v1::Suppression& suppression,
+                  const kernel::Caller& actor);
 
 class UnsubscribePages {
  public:
-  UnsubscribePages(kernel::ModuleContext& context, const UnsubscribeTokens& tokens)
-      : context_(context), tokens_(tokens) {}
+  UnsubscribePages(MessagingServices services, const UnsubscribeTokens& tokens)
+      : services_(std::move(services)), tokens_(tokens) {}
 
   kernel::HttpResponse Ask(const kernel::HttpRequest& request);
   kernel::HttpResponse Confirm(const kernel::HttpRequest& request);
 
  private:
-  kernel::ModuleContext& context_;
+  const MessagingServices services_;
   const UnsubscribeTokens& tokens_;
 };
 

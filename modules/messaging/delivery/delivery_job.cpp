@@ -10,7 +10,9 @@
 
 #include "addresses.h"
 #include "karton/kernel/calls.h"
+#include "karton/kernel/clock.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/events.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters/letters.h"
 #include "message_repository.h"
@@ -58,9 +60,9 @@ std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeToken
   return fmt::format("{}/u/{}", public_url, tokens.Sign(message_id));
 }
 
-Delivery::Delivery(kernel::ModuleContext& context, const ChannelSettings& settings,
+Delivery::Delivery(MessagingServices services, const ChannelSettings& settings,
                    const UnsubscribeTokens& tokens)
-    : context_(context),
+    : services_(std::move(services)),
       settings_(settings),
       tokens_(tokens),
       email_rate_(settings.email_per_second),
@@ -77,7 +79,7 @@ void Delivery::Run(const kernel::JobRun& run) {
   const kernel::Caller system = kernel::Caller::Internal();  // the delivery is the system's doing
   v1::Message message;
   {
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto found = repository::FindMessage(lease.Session(), id, true);
     if (!found) return;  // deleted meanwhile: nothing to send
@@ -91,8 +93,8 @@ void Delivery::Run(const kernel::JobRun& run) {
         repository::IsSuppressed(lease.Session(), repository::ChannelName(found->channel()),
                                  SuppressionKeysOf(*found))) {
       repository::MarkSuppressed(lease.Session(), id, "the recipient opted out");
-      context_.Events().Publish(lease.Session(), "messaging.message.suppressed", id,
-                                *repository::FindMessage(lease.Session(), id, false), system);
+      services_.events.Publish(lease.Session(), "messaging.message.suppressed", id,
+                               *repository::FindMessage(lease.Session(), id, false), system);
       transaction.commit();
       return;
     }
@@ -116,15 +118,15 @@ void Delivery::Run(const kernel::JobRun& run) {
       outcome = DeliveryOutcome::Permanent("the message has no channel");
   }
 
-  auto lease = context_.Db().Acquire();
+  auto lease = services_.database.Acquire();
   soci::transaction transaction(lease.Session());
   const auto publish = [&](const char* topic) {
-    context_.Events().Publish(lease.Session(), topic, id,
-                              *repository::FindMessage(lease.Session(), id, false), system);
+    services_.events.Publish(lease.Session(), topic, id,
+                             *repository::FindMessage(lease.Session(), id, false), system);
   };
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kSent:
-      repository::MarkSent(lease.Session(), id, context_.Time().Now(), outcome.provider_message_id,
+      repository::MarkSent(lease.Session(), id, services_.clock.Now(), outcome.provider_message_id,
                            outcome.document_id);
       publish("messaging.message.sent");
       transaction.commit();
@@ -135,8 +137,8 @@ void Delivery::Run(const kernel::JobRun& run) {
       transaction.commit();
       // The address stays out of the log (it is personal data); the
       // server's answer, which may quote it, is the message's last_error.
-      context_.Log().warn("message {} ({}) failed for good; its last_error says why", id,
-                          repository::ChannelName(message.channel()));
+      services_.log.warn("message {} ({}) failed for good; its last_error says why", id,
+                         repository::ChannelName(message.channel()));
       return;
     case DeliveryOutcome::Kind::kTemporaryFailure:
       if (run.attempt >= kDeliveryAttempts) {
@@ -166,9 +168,9 @@ DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
               .message_id = message.provider_message_id(),
               .unsubscribe_url = ""};
   if (message.category() == v1::CATEGORY_MARKETING) {
-    email.unsubscribe_url = UnsubscribeUrl(context_.PublicUrl(), tokens_, message.id());
+    email.unsubscribe_url = UnsubscribeUrl(services_.public_url(), tokens_, message.id());
   }
-  const std::string mime = BuildMime(email, settings_.smtp->from, context_.Time().Now());
+  const std::string mime = BuildMime(email, settings_.smtp->from, services_.clock.Now());
   return smtp_->Send(message.address(), mime);
 }
 
@@ -189,7 +191,7 @@ DeliveryOutcome Delivery::StoreLetter(const v1::Message& message) {
   const std::string pdf = RenderLetterPdf(letter);
 
   // The PDF goes where documents live (A4): on the partner, as the system.
-  auto partners = pv1::PartnerService::NewStub(context_.Channel());
+  auto partners = pv1::PartnerService::NewStub(services_.channel());
   auto call = kernel::KernelCallContext(std::chrono::seconds(60));
   pv1::Document stored;
   auto upload = partners->UploadDocument(call.get(), &stored);

@@ -18,8 +18,10 @@
 #include "delivery/email_delivery.h"
 #include "delivery/rate_limiter.h"
 #include "delivery/sms_delivery.h"
-#include "karton/kernel/module.h"
+#include "karton/kernel/access.h"
+#include "karton/kernel/jobs.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "messaging_services.h"
 
 namespace karton::messaging {
 
@@ -54,7 +56,7 @@ std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeToken
 
 class Delivery {
  public:
-  Delivery(kernel::ModuleContext& context, const ChannelSettings& settings,
+  Delivery(MessagingServices services, const ChannelSettings& settings,
            const UnsubscribeTokens& tokens);
 
   // The handler of all three job kinds: one attempt at message
@@ -68,7 +70,7 @@ class Delivery {
   // Renders the PDF and stores it on the partner (A4).
   DeliveryOutcome StoreLetter(const v1::Message& message);
 
-  kernel::ModuleContext& context_;
+  const MessagingServices services_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;
   std::optional<SmtpSender> smtp_;

@@ -47,10 +47,10 @@ grpc::Status MessagingServiceImpl::ExportLetters(
   }
   if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
-  return kernel::Guarded(context_, "ExportLetters", [&]() -> grpc::Status {
+  return kernel::Guarded(services_.log, "ExportLetters", [&]() -> grpc::Status {
     std::vector<v1::Message> letters;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       std::int64_t after = 0;
       for (;;) {
         auto page = repository::ListLetters(lease.Session(), filter, after, 500);

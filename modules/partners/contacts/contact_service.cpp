@@ -47,8 +47,8 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
     return kernel::InvalidField("request_id", "must be at most 200 bytes");
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "CreateContact", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "CreateContact", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     if (!request->request_id().empty()) {
@@ -74,7 +74,7 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
     NormalizeContact(contact, "contact", violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     if (auto status = CheckContactExternalIds(session, contact); !status.ok()) return status;
-    const auto now = context_.Time().Now();
+    const auto now = services_.clock.Now();
     // Before the insert: the unique index allows one primary per partner.
     if (contact.primary()) {
       repository::ClearOtherPrimaryContacts(session, contact.partner_id(), 0, now);
@@ -84,10 +84,10 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
     repository::ReplaceContactExternalIds(session, contact.id(), contact.external_ids());
     *response = *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());
     const auto diffs = kernel::DiffFields(nullptr, *response);
-    context_.Audit().Record(session, caller, kernel::AuditAction::kCreate, kContactResource,
-                            response->id(), diffs);
-    context_.Events().Publish(session, "partners.contact.created", response->id(),
-                              ChangedPayload(*response, diffs), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kCreate, kContactResource,
+                           response->id(), diffs);
+    services_.events.Publish(session, "partners.contact.created", response->id(),
+                             ChangedPayload(*response, diffs), caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -97,8 +97,8 @@ grpc::Status PartnerServiceImpl::GetContact(grpc::ServerContext* context,
                                             const v1::GetContactRequest* request,
                                             v1::Contact* response) {
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "GetContact", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "GetContact", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     const auto contact =
         repository::FindContact(lease.Session(), request->id(), VisibilityOf(caller));
     if (!contact) return NoContact(request->id());
@@ -119,8 +119,8 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
   const std::int64_t id = request->contact().id();
   if (id <= 0) return kernel::InvalidField("contact.id", "is required");
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "UpdateContact", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "UpdateContact", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto unlocked = repository::FindContact(session, id, VisibilityOf(caller));
@@ -146,17 +146,17 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
       return grpc::Status::OK;
     }
     if (auto status = CheckContactExternalIds(session, merged); !status.ok()) return status;
-    const auto now = context_.Time().Now();
+    const auto now = services_.clock.Now();
     if (merged.primary()) {
       repository::ClearOtherPrimaryContacts(session, merged.partner_id(), id, now);
     }
     repository::UpdateContact(session, merged, now);
     repository::ReplaceContactExternalIds(session, id, merged.external_ids());
     *response = *repository::FindContact(session, id, repository::Visibility::Everyone());
-    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kContactResource, id,
-                            diffs);
-    context_.Events().Publish(session, "partners.contact.updated", id,
-                              ChangedPayload(*response, diffs), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kContactResource, id,
+                           diffs);
+    services_.events.Publish(session, "partners.contact.updated", id,
+                             ChangedPayload(*response, diffs), caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -167,8 +167,8 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
                                                v1::DeleteContactResponse*) {
   const kernel::Caller caller = kernel::CallerOf(*context);
   const std::int64_t id = request->id();
-  return Guarded(context_, "DeleteContact", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "DeleteContact", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto existing = repository::FindContact(session, id, VisibilityOf(caller), true);
@@ -178,10 +178,10 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
       return status;
     }
     repository::DeleteContact(session, id);
-    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kContactResource, id,
-                            (kernel::DiffFields(&*existing, v1::Contact{})));
-    context_.Events().Publish(session, "partners.contact.deleted", id,
-                              ChangedPayload(*existing, {}), caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kDelete, kContactResource, id,
+                           (kernel::DiffFields(&*existing, v1::Contact{})));
+    services_.events.Publish(session, "partners.contact.deleted", id, ChangedPayload(*existing, {}),
+                             caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -193,8 +193,8 @@ grpc::Status PartnerServiceImpl::ListContacts(grpc::ServerContext* context,
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "ListContacts", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListContacts", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     if (!repository::FindPartner(session, request->partner_id(), VisibilityOf(caller))) {
       return {grpc::StatusCode::NOT_FOUND,

@@ -94,14 +94,14 @@ grpc::Status PartnerServiceImpl::UploadDocument(
   const kernel::Caller caller = kernel::CallerOf(*context);
   auto ticket = streams_.Enter(caller);
   if (!ticket) return TooManyStreams();
-  return Guarded(context_, "UploadDocument", [&]() -> grpc::Status {
+  return Guarded(services_.log, "UploadDocument", [&]() -> grpc::Status {
     const grpc::Status no_record = kernel::InvalidField(
         "document.resource_id",
         fmt::format("there is no {} {}", document.resource_type(), document.resource_id()));
     if (!IsPartnersRecord(document.resource_type())) {
       // Asked before taking a connection: the owner needs one of its own.
       RecordAccess access = RecordAccess::kHidden;
-      if (auto status = CheckRecordAccess(context_, *context, document.resource_type(),
+      if (auto status = CheckRecordAccess(services_.others, *context, document.resource_type(),
                                           document.resource_id(), access);
           !status.ok()) {
         return status;
@@ -119,34 +119,34 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     // it a document, with its version, audit entry and event.
     std::int64_t id = 0;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       soci::session& session = lease.Session();
       if (IsPartnersRecord(document.resource_type()) &&
           !PartnersRecordVisible(session, document, VisibilityOf(caller))) {
         return no_record;
       }
-      repository::DeleteAbandonedUploads(session, context_.Time().Now() - kAbandonedAfter);
+      repository::DeleteAbandonedUploads(session, services_.clock.Now() - kAbandonedAfter);
       id = repository::InsertPendingDocument(session, document, caller.user_id,
-                                             context_.Time().Now());
+                                             services_.clock.Now());
     }
     // Whatever ends the upload early takes its pending row and chunks along.
     bool finished = false;
     struct DropUnfinished {
-      kernel::ModuleContext& context;
+      const PartnersServices& services;
       const std::int64_t& id;
       const bool& finished;
       ~DropUnfinished() {
         if (finished) return;
         try {
-          auto lease = context.Db().Acquire();
+          auto lease = services.database.Acquire();
           repository::DeleteDocument(lease.Session(), id);
         } catch (const std::exception& error) {
           // Left for DeleteAbandonedUploads.
-          context.Log().warn("an unfinished upload {} stays for the sweep: {}", id,
-                             kernel::DescribeDatabaseError(error));
+          services.log.warn("an unfinished upload {} stays for the sweep: {}", id,
+                            kernel::DescribeDatabaseError(error));
         }
       }
-    } drop_unfinished{context_, id, finished};
+    } drop_unfinished{services_, id, finished};
 
     crypto_hash_sha256_state hash;
     crypto_hash_sha256_init(&hash);
@@ -156,7 +156,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     auto flush = [&](bool all) {
       while (pending.size() >= kChunkBytes || (all && !pending.empty())) {
         const std::size_t take = std::min(pending.size(), kChunkBytes);
-        auto lease = context_.Db().Acquire();
+        auto lease = services_.database.Acquire();
         repository::InsertDocumentChunk(lease.RawConnection(), id, seq++,
                                         std::string_view(pending).substr(0, take));
         pending.erase(0, take);
@@ -184,20 +184,20 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     flush(true);
     const std::string sha256 = HexDigest(hash);
 
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     repository::LockKey(session, fmt::format("partners.document.{}.{}.{}", document.resource_type(),
                                              document.resource_id(), document.name()));
     const int version = repository::NextDocumentVersion(session, document.resource_type(),
                                                         document.resource_id(), document.name());
-    if (!repository::FinishDocument(session, id, version, size, sha256, context_.Time().Now())) {
+    if (!repository::FinishDocument(session, id, version, size, sha256, services_.clock.Now())) {
       return {grpc::StatusCode::ABORTED,
               "the upload was discarded meanwhile (its record was deleted, or it took over an "
               "hour); send the document again"};
     }
     *response = *repository::FindDocument(session, id, repository::Visibility::Everyone());
-    context_.Audit().Record(
+    services_.audit.Record(
         session, caller, kernel::AuditAction::kCreate, kDocumentResource, id,
         {kernel::FieldChange::Created("name", response->name()),
          kernel::FieldChange::Created("resource_type", response->resource_type()),
@@ -205,7 +205,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
          {"version", std::nullopt, std::to_string(response->version())},
          {"size_bytes", std::nullopt, std::to_string(size)},
          kernel::FieldChange::Created("sha256", sha256)});
-    context_.Events().Publish(session, "partners.document.uploaded", id, *response, caller);
+    services_.events.Publish(session, "partners.document.uploaded", id, *response, caller);
     transaction.commit();
     finished = true;
     return grpc::Status::OK;
@@ -216,14 +216,14 @@ grpc::Status PartnerServiceImpl::CheckDocumentRecord(const grpc::ServerContext& 
                                                      std::int64_t id) {
   std::optional<v1::Document> document;
   {
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     document =
         repository::FindDocument(lease.Session(), id, VisibilityOf(kernel::CallerOf(caller)));
   }  // released: the owner of the record needs a connection of its own
   if (!document) return NoDocument(id);
   if (IsPartnersRecord(document->resource_type())) return grpc::Status::OK;
   RecordAccess access = RecordAccess::kHidden;
-  if (auto status = CheckRecordAccess(context_, caller, document->resource_type(),
+  if (auto status = CheckRecordAccess(services_.others, caller, document->resource_type(),
                                       document->resource_id(), access);
       !status.ok()) {
     return status;
@@ -237,7 +237,7 @@ grpc::Status PartnerServiceImpl::DownloadDocument(
   const kernel::Caller caller = kernel::CallerOf(*context);
   auto ticket = streams_.Enter(caller);
   if (!ticket) return TooManyStreams();
-  return Guarded(context_, "DownloadDocument", [&]() -> grpc::Status {
+  return Guarded(services_.log, "DownloadDocument", [&]() -> grpc::Status {
     if (auto status = CheckDocumentRecord(*context, request->id()); !status.ok()) return status;
     // Each chunk is read in a short statement of its own and sent with no
     // connection held, so a slow reader ties up nothing in the database.
@@ -245,7 +245,7 @@ grpc::Status PartnerServiceImpl::DownloadDocument(
     std::optional<v1::Document> document;
     int chunks = 0;
     {
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       document = repository::FindDocument(lease.Session(), request->id(), VisibilityOf(caller));
       if (document) chunks = repository::DocumentChunkCount(lease.Session(), request->id());
     }
@@ -256,7 +256,7 @@ grpc::Status PartnerServiceImpl::DownloadDocument(
     for (int seq = 0; seq < chunks && !context->IsCancelled(); ++seq) {
       std::optional<std::string> chunk;
       {
-        auto lease = context_.Db().Acquire();
+        auto lease = services_.database.Acquire();
         chunk = repository::ReadDocumentChunk(lease.RawConnection(), request->id(), seq);
       }
       if (!chunk) {
@@ -284,10 +284,10 @@ grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "ListDocuments", [&]() -> grpc::Status {
+  return Guarded(services_.log, "ListDocuments", [&]() -> grpc::Status {
     if (!IsPartnersRecord(request->resource_type())) {
       RecordAccess access = RecordAccess::kHidden;
-      if (auto status = CheckRecordAccess(context_, *context, request->resource_type(),
+      if (auto status = CheckRecordAccess(services_.others, *context, request->resource_type(),
                                           request->resource_id(), access);
           !status.ok()) {
         return status;
@@ -295,7 +295,7 @@ grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
       // Files of a record the caller may not see are not listed.
       if (access != RecordAccess::kVisible) return grpc::Status::OK;
     }
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     auto rows = repository::ListDocuments(
         lease.Session(), request->resource_type(), request->resource_id(), request->all_versions(),
         VisibilityOf(caller),
@@ -313,21 +313,21 @@ grpc::Status PartnerServiceImpl::DeleteDocument(grpc::ServerContext* context,
                                                 const v1::DeleteDocumentRequest* request,
                                                 v1::DeleteDocumentResponse*) {
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "DeleteDocument", [&]() -> grpc::Status {
+  return Guarded(services_.log, "DeleteDocument", [&]() -> grpc::Status {
     if (auto status = CheckDocumentRecord(*context, request->id()); !status.ok()) return status;
-    auto lease = context_.Db().Acquire();
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const auto document = repository::FindDocument(session, request->id(), VisibilityOf(caller));
     if (!document || !repository::DeleteDocument(session, request->id())) {
       return NoDocument(request->id());
     }
-    context_.Audit().Record(session, caller, kernel::AuditAction::kDelete, kDocumentResource,
-                            request->id(),
-                            {{"name", kernel::JsonString(document->name()), std::nullopt},
-                             {"sha256", kernel::JsonString(document->sha256()), std::nullopt}});
-    context_.Events().Publish(session, "partners.document.deleted", request->id(), *document,
-                              caller);
+    services_.audit.Record(session, caller, kernel::AuditAction::kDelete, kDocumentResource,
+                           request->id(),
+                           {{"name", kernel::JsonString(document->name()), std::nullopt},
+                            {"sha256", kernel::JsonString(document->sha256()), std::nullopt}});
+    services_.events.Publish(session, "partners.document.deleted", request->id(), *document,
+                             caller);
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -87,8 +87,8 @@ grpc::Status PartnerServiceImpl::FindDuplicates(grpc::ServerContext* context,
   const int page_size = page.size;
   const auto& cursor = page.after;
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "FindDuplicates", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "FindDuplicates", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     // Read only; the transaction scopes the similarity threshold.
     soci::transaction transaction(session);
@@ -135,8 +135,8 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
   }
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "MergePartners", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "MergePartners", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     // Locked in id order, so two merges of the same pair cannot deadlock.
@@ -191,7 +191,7 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     for (const auto& [source, key] : merged->external_ids()) {
       if (card.external_ids().at(source) != key) left_behind[source] = key;
     }
-    const auto now = context_.Time().Now();
+    const auto now = services_.clock.Now();
     repository::ReplaceExternalIds(session, merge_id, left_behind);
     repository::ReplaceExternalIds(session, keep_id, card.external_ids());
     repository::UpdatePartner(session, card, now);
@@ -203,19 +203,19 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     std::vector<kernel::FieldChange> merged_diffs = {
         {"merged_into_id", std::nullopt, fmt::format("\"{}\"", keep_id)}};
     if (!merged->archived()) merged_diffs.push_back({"archived", "false", "true"});
-    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                            keep_id, kept_diffs);
-    context_.Audit().Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
-                            merge_id, merged_diffs);
+    services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, keep_id,
+                           kept_diffs);
+    services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
+                           merge_id, merged_diffs);
     if (!kept_diffs.empty()) {
-      context_.Events().Publish(session, kTopicUpdated, keep_id,
-                                ChangedPayload(*response, kept_diffs), caller);
+      services_.events.Publish(session, kTopicUpdated, keep_id,
+                               ChangedPayload(*response, kept_diffs), caller);
     }
     v1::PartnersMerged payload;
     payload.set_kept_partner_id(keep_id);
     payload.set_merged_partner_id(merge_id);
     *payload.mutable_kept() = *response;
-    context_.Events().Publish(session, kTopicMerged, merge_id, payload, caller);
+    services_.events.Publish(session, kTopicMerged, merge_id, payload, caller);
     transaction.commit();
     return grpc::Status::OK;
   });

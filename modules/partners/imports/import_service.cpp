@@ -82,7 +82,7 @@ struct ImportRefused {
 
 // Publishes the events and records the audit entries of an applied
 // import, in batches, inside its transaction.
-void ReportApplied(kernel::ModuleContext& context, soci::session& session,
+void ReportApplied(const PartnersServices& services, soci::session& session,
                    const kernel::Caller& caller, std::int64_t import_id,
                    const import_repository::ApplyResult& applied) {
   const kernel::FieldChange marker{"import", std::nullopt, std::to_string(import_id)};
@@ -104,9 +104,9 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
       entries.emplace_back(partners[i].id(), std::move(changes));
       batch.emplace_back(partners[i].id(), &payloads[i]);
     }
-    context.Events().PublishMany(session, "partners.partner.created", batch, caller);
-    context.Audit().RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.partner",
-                               entries);
+    services.events.PublishMany(session, "partners.partner.created", batch, caller);
+    services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.partner",
+                              entries);
   }
   for (std::size_t start = 0; start < applied.updated.size(); start += kEventBatch) {
     const std::size_t end = std::min(applied.updated.size(), start + kEventBatch);
@@ -127,9 +127,9 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
       entries.emplace_back(partners[i].id(), std::move(changes));
       batch.emplace_back(partners[i].id(), &payloads[i]);
     }
-    context.Events().PublishMany(session, "partners.partner.updated", batch, caller);
-    context.Audit().RecordMany(session, caller, kernel::AuditAction::kUpdate, "partners.partner",
-                               entries);
+    services.events.PublishMany(session, "partners.partner.updated", batch, caller);
+    services.audit.RecordMany(session, caller, kernel::AuditAction::kUpdate, "partners.partner",
+                              entries);
   }
   std::vector<v1::ContactChanged> contacts;
   contacts.reserve(applied.contact_ids.size());
@@ -148,9 +148,9 @@ void ReportApplied(kernel::ModuleContext& context, soci::session& session,
   }
   kernel::DomainEvents::Batch contact_batch;
   for (const auto& payload : contacts) contact_batch.emplace_back(payload.contact().id(), &payload);
-  context.Events().PublishMany(session, "partners.contact.created", contact_batch, caller);
-  context.Audit().RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
-                             contact_entries);
+  services.events.PublishMany(session, "partners.contact.created", contact_batch, caller);
+  services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
+                            contact_entries);
 }
 
 }  // namespace
@@ -192,18 +192,18 @@ grpc::Status PartnerServiceImpl::ImportPartners(
   auto ticket = streams_.Enter(caller);
   if (!ticket) return TooManyStreams();
 
-  return Guarded(context_, "ImportPartners", [&]() -> grpc::Status {
+  return Guarded(services_.log, "ImportPartners", [&]() -> grpc::Status {
     v1::ImportPartnersResponse reply;
     std::int64_t import_id = 0;
     std::optional<ReceivingImports::Claim> receiving;
     {
       // Autocommit: the import's record.
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       soci::session& session = lease.Session();
       if (!settings.request_id().empty()) {
         if (const auto existing =
                 import_repository::FindImportByRequestId(session, settings.request_id())) {
-          import_repository::FailAbandonedImports(session, context_.Time().Now());
+          import_repository::FailAbandonedImports(session, services_.clock.Now());
           *reply.mutable_import() = *import_repository::FindImport(session, *existing);
           stream->Write(reply);
           return grpc::Status::OK;
@@ -215,7 +215,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       try {
         import_id = import_repository::CreateImport(session, mode, settings.dry_run(),
                                                     settings.request_id(), caller.user_id,
-                                                    context_.Time().Now());
+                                                    services_.clock.Now());
       } catch (const std::exception& error) {
         if (SqlState(error) != "23505") throw;
         return {grpc::StatusCode::ABORTED,
@@ -239,14 +239,14 @@ grpc::Status PartnerServiceImpl::ImportPartners(
     std::optional<kernel::Database::Lease> progress_lease;
     auto with_progress = [&](auto&& write) {
       if (progress_lease) return write(progress_lease->Session());
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       return write(lease.Session());
     };
     auto finish_failed = [&](const std::string& why) {
       import.set_state(v1::IMPORT_STATE_FAILED);
       import.set_error(why);
       with_progress([&](soci::session& progress) {
-        import_repository::FinishImport(progress, import, "failed", why, context_.Time().Now());
+        import_repository::FinishImport(progress, import, "failed", why, services_.clock.Now());
         import_repository::InsertErrors(progress, import_id, errors);
       });
       stream->Write(reply);
@@ -295,9 +295,9 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       std::rewind(spool.get());
 
       // 2. Checked and applied in one transaction.
-      progress_lease.emplace(context_.Db().Acquire());
+      progress_lease.emplace(services_.database.Acquire());
       soci::session& progress = progress_lease->Session();
-      auto lease = context_.Db().Acquire();
+      auto lease = services_.database.Acquire();
       soci::session& session = lease.Session();
       soci::transaction transaction(session);
       import_repository::HoldImportLock(session, import_id);
@@ -407,7 +407,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       stream->Write(reply);
       const auto applied =
           import_repository::ApplyImport(session, import_id, mode, CreateDefaults(defaults.kind),
-                                         id_column, context_.Time().Now());
+                                         id_column, services_.clock.Now());
       for (const auto& error : applied.errors) {
         if (errors.size() < kMaxReportedErrors) errors.push_back(error);
       }
@@ -421,27 +421,27 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       import.set_contacts_created(applied.counts.contacts_created);
       const auto matched_and_written = std::chrono::steady_clock::now();
       if (!settings.dry_run()) {
-        ReportApplied(context_, session, caller, import_id, applied);
+        ReportApplied(services_, session, caller, import_id, applied);
         transaction.commit();
       }  // a dry run rolls everything back here: counted, nothing written
       // Where an import's time goes, for operators and bench/partners.sh.
       auto seconds = [](auto from, auto to) {
         return std::chrono::duration<double>(to - from).count();
       };
-      context_.Log().info(
+      services_.log.info(
           "import {}: {} rows; read and checked {:.1f} s, applied {:.1f} s, events and audit "
           "{:.1f} s",
           import_id, import.rows_read(), seconds(started, received),
           seconds(received, matched_and_written),
           seconds(matched_and_written, std::chrono::steady_clock::now()));
     } catch (const std::exception& error) {
-      context_.Log().error("ImportPartners: {}", kernel::DescribeDatabaseError(error));
+      services_.log.error("ImportPartners: {}", kernel::DescribeDatabaseError(error));
       finish_failed("the import failed on the server; nothing was applied");
       return {grpc::StatusCode::INTERNAL, "the import failed; nothing was applied"};
     }
     import.set_state(v1::IMPORT_STATE_DONE);
     with_progress([&](soci::session& progress) {
-      import_repository::FinishImport(progress, import, "done", "", context_.Time().Now());
+      import_repository::FinishImport(progress, import, "done", "", services_.clock.Now());
       import_repository::InsertErrors(progress, import_id, errors);
       *reply.mutable_import() = *import_repository::FindImport(progress, import_id);
     });
@@ -453,9 +453,9 @@ grpc::Status PartnerServiceImpl::ImportPartners(
 grpc::Status PartnerServiceImpl::GetImport(grpc::ServerContext*,
                                            const v1::GetImportRequest* request,
                                            v1::Import* response) {
-  return Guarded(context_, "GetImport", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
-    import_repository::FailAbandonedImports(lease.Session(), context_.Time().Now());
+  return Guarded(services_.log, "GetImport", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
+    import_repository::FailAbandonedImports(lease.Session(), services_.clock.Now());
     const auto import = import_repository::FindImport(lease.Session(), request->id());
     if (!import) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no import with id {}", request->id())};
@@ -470,8 +470,8 @@ grpc::Status PartnerServiceImpl::ListImportErrors(grpc::ServerContext*,
                                                   v1::ListImportErrorsResponse* response) {
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
-  return Guarded(context_, "ListImportErrors", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListImportErrors", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     if (!import_repository::FindImport(lease.Session(), request->import_id())) {
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("no import with id {}", request->import_id())};
@@ -506,8 +506,8 @@ grpc::Status PartnerServiceImpl::ExportPartners(
     return kernel::InvalidField(
         "order_by", "must be display_name, create_time, update_time or id, optionally with desc");
   }
-  return Guarded(context_, "ExportPartners", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ExportPartners", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     // One snapshot for the whole file.
     soci::transaction transaction(session);

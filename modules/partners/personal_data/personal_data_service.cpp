@@ -11,7 +11,6 @@
 #include "documents/document_repository.h"
 #include "karton/common/v1/personal_data.pb.h"
 #include "karton/kernel/calls.h"
-#include "karton/kernel/personal_data.h"
 #include "karton/kernel/v1/audit_service.pb.h"
 #include "partner_repository.h"
 #include "partner_service.h"
@@ -175,11 +174,11 @@ common::v1::PersonalDataSubject SubjectOfContact(const v1::Contact& contact) {
 // that fails fails the whole, named (the first of them in that order).
 template <typename Request, typename Response>
 grpc::Status AskEveryModule(
-    kernel::ModuleContext& context, const grpc::ServerContext& caller, const char* point,
+    const OtherModules& others, const grpc::ServerContext& caller, const char* point,
     const Request& request,
     google::protobuf::RepeatedPtrField<common::v1::PersonalDataSection>& sections) {
-  auto answers = kernel::CallExtensions<Response>(
-      context.Channel(), caller, context.Extensions(point), request, kModuleCallLimit);
+  auto answers = kernel::CallExtensions<Response>(others.channel(), caller, others.offers(point),
+                                                  request, kModuleCallLimit);
   for (const auto& answer : answers) {
     if (!answer.status.ok()) {
       return {answer.status.error_code(),
@@ -206,15 +205,15 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context
     return kernel::InvalidField(by_partner ? "partner_id" : "contact_id", "must be positive");
   }
   common::v1::PersonalDataSubject subject;
-  const auto status = Guarded(context_, "ExportPersonalData", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  const auto status = Guarded(services_.log, "ExportPersonalData", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     // One snapshot: the parts of the document agree with each other.
     soci::transaction transaction(session);
     session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
     *response->mutable_export_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-        kernel::ToEpochMicros(context_.Time().Now()));
-    auto& audit = context_.Audit();
+        kernel::ToEpochMicros(services_.clock.Now()));
+    auto& audit = services_.audit;
     if (by_email) {
       if (auto refused = CheckAddressIsNobodysCard(session, email); !refused.ok()) return refused;
       response->set_email(email);
@@ -266,7 +265,7 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context
   // What every other module holds about the same person.
   return AskEveryModule<common::v1::ExportPersonalDataSectionRequest,
                         common::v1::ExportPersonalDataSectionResponse>(
-      context_, *context, "personal_data_export",
+      services_.others, *context, "personal_data_export",
       [&] {
         common::v1::ExportPersonalDataSectionRequest ask;
         *ask.mutable_subject() = subject;
@@ -307,8 +306,8 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
   // below reach them again as a safety net for what arrives meanwhile.)
   common::v1::ErasePersonalDataSectionRequest ask;
   ask.set_reason(reason);
-  const auto found = Guarded(context_, "ErasePersonalData", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  const auto found = Guarded(services_.log, "ErasePersonalData", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     if (by_email) {
       if (auto refused = CheckAddressIsNobodysCard(session, email); !refused.ok()) return refused;
@@ -331,7 +330,7 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
   if (!found.ok()) return found;
   if (auto status = AskEveryModule<common::v1::ErasePersonalDataSectionRequest,
                                    common::v1::ErasePersonalDataSectionResponse>(
-          context_, *context, "personal_data_erase", ask, *response->mutable_sections());
+          services_.others, *context, "personal_data_erase", ask, *response->mutable_sections());
       !status.ok()) {
     return {status.error_code(), status.error_message() +
                                      "; nothing on the partner card was erased yet, and the "
@@ -339,13 +338,13 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
   }
   if (by_email) return grpc::Status::OK;
 
-  return Guarded(context_, "ErasePersonalData", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ErasePersonalData", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
-    const auto now = context_.Time().Now();
-    auto& audit = context_.Audit();
-    auto& events = context_.Events();
+    const auto now = services_.clock.Now();
+    auto& audit = services_.audit;
+    auto& events = services_.events;
     const std::vector<kernel::FieldChange> erase_entry = {
         {"reason", std::nullopt, kernel::JsonString(reason)}};
 
@@ -360,8 +359,13 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
       AnonymiseContact(contact);
       repository::UpdateContact(session, contact, now);
       repository::MarkContactErased(session, contact.id(), now);
-      kernel::ForgetErasedRecord(context_, session, caller, kContactResource, contact.id(),
-                                 kContactTopics, reason);
+      // What kernel::ForgetErasedRecord does, with the audit trail and the
+      // events this service was given: blank the trail's values, record the
+      // erasure, empty the events' payloads.
+      audit.EraseValues(session, kContactResource, contact.id(), {});
+      audit.Record(session, caller, kernel::AuditAction::kErase, kContactResource, contact.id(),
+                   erase_entry);
+      events.ErasePayloads(session, kContactTopics, contact.id());
       v1::ContactChanged payload;
       *payload.mutable_contact() =
           *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());

@@ -73,7 +73,7 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
     // Asked of the owning module before a connection is held here: it
     // needs one of its own.
     RecordAccess access = RecordAccess::kHidden;
-    if (auto status = CheckRecordAccess(context_, *context, interaction.resource_type(),
+    if (auto status = CheckRecordAccess(services_.others, *context, interaction.resource_type(),
                                         interaction.resource_id(), access);
         !status.ok()) {
       return status;
@@ -87,10 +87,10 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
   }
   if (!interaction.has_occur_time()) {
     *interaction.mutable_occur_time() =
-        TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(context_.Time().Now()));
+        TimeUtil::MicrosecondsToTimestamp(kernel::ToEpochMicros(services_.clock.Now()));
   }
-  return Guarded(context_, "LogInteraction", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "LogInteraction", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     if (!interaction.source_reference().empty()) {
@@ -131,15 +131,15 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
     try {
       session << "SAVEPOINT log_interaction";
       interaction.set_id(
-          repository::InsertInteraction(session, interaction, context_.Time().Now()));
+          repository::InsertInteraction(session, interaction, services_.clock.Now()));
     } catch (const std::exception& error) {
       if (SqlState(error) != "23503") throw;
       return kernel::InvalidField("interaction.user_id",
                                   fmt::format("there is no user {}", interaction.user_id()));
     }
     *response = *repository::FindInteraction(session, interaction.id());
-    context_.Events().Publish(session, "partners.interaction.logged", response->partner_id(),
-                              *response, caller);
+    services_.events.Publish(session, "partners.interaction.logged", response->partner_id(),
+                             *response, caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -154,8 +154,8 @@ grpc::Status PartnerServiceImpl::ListTimeline(grpc::ServerContext* context,
     return status;
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
-  return Guarded(context_, "ListTimeline", [&]() -> grpc::Status {
-    auto lease = context_.Db().Acquire();
+  return Guarded(services_.log, "ListTimeline", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     if (!repository::FindPartner(session, request->partner_id(), VisibilityOf(caller))) {
       return {grpc::StatusCode::NOT_FOUND,

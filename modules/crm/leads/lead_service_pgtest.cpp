@@ -1,0 +1,193 @@
+// LeadServiceImpl built directly from what it uses (issue 21): crm's real
+// SQL on a throwaway database, with a FakeModuleContext's clock, audit
+// trail and event bus, and the intake, router and team directory it works
+// through, the teams served by an in-process fake of the kernel's
+// IdentityService. A created lead is routed by the rules, stored, audited
+// and published once; its assignee finds it, another seller does not.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/test/server_context_test_spouse.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crm_services.h"
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "leads/assignment_rule_repository.h"
+#include "leads/lead_intake.h"
+#include "leads/lead_service.h"
+#include "leads/routing.h"
+#include "module_database_test.h"
+#include "team_directory.h"
+#include "throwaway_postgres.h"
+
+namespace karton::crm {
+namespace {
+
+// Users and teams as the kernel would list them to TeamDirectory.
+class FakeIdentity final : public kernel::v1::IdentityService::Service {
+ public:
+  std::set<std::int64_t> users;
+  std::map<std::int64_t, std::vector<std::int64_t>> teams;  // team -> members
+
+  grpc::Status ListUsers(grpc::ServerContext*, const kernel::v1::ListUsersRequest*,
+                         kernel::v1::ListUsersResponse* response) override {
+    for (const auto id : users) response->add_users()->set_id(id);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListTeams(grpc::ServerContext*, const kernel::v1::ListTeamsRequest*,
+                         kernel::v1::ListTeamsResponse* response) override {
+    for (const auto& [id, members] : teams) {
+      auto* team = response->add_teams();
+      team->set_id(id);
+      for (const auto member : members) team->add_member_user_ids(member);
+    }
+    return grpc::Status::OK;
+  }
+};
+
+class LeadServiceTest : public karton::testing::ModuleDatabaseTest {
+ protected:
+  LeadServiceTest() : ModuleDatabaseTest("crm", {"partners", "crm"}) {}
+
+  void SetUp() override {
+    ModuleDatabaseTest::SetUp();
+    anna_ = NewUser("anna", "sales");
+    bela_ = NewUser("bela", "sales");
+    cecil_ = NewUser("cecil", "sales");
+    gabor_ = NewUser("gabor", "sales_manager");
+    south_ = NewTeam("Dél");
+    identity_.users = {anna_, bela_, cecil_, gabor_};
+    identity_.teams[south_] = {anna_, bela_};
+    {
+      // Every Hungarian lead goes to the southern team.
+      v1::AssignmentRule rule;
+      rule.set_priority(1);
+      rule.set_team_id(south_);
+      rule.set_country("HU");
+      auto lease = database_->Acquire();
+      assignment_rule_repository::Insert(lease.Session(), rule, context_.Time().Now());
+    }
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&identity_);
+    server_ = builder.BuildAndStart();
+    context_.UseChannel(server_->InProcessChannel(grpc::ChannelArguments()));
+
+    // What CrmModule::Register declares for leads.
+    for (const char* topic : {"crm.lead.created", "crm.lead.assigned"}) {
+      context_.Events().DeclareTopic<v1::Lead>(topic);
+    }
+    const CrmServices services{
+        *database_,
+        context_.Time(),
+        context_.Audit(),
+        context_.Events(),
+        context_.JobQueue(),
+        context_.Log(),
+        [this] { return context_.Channel(); },
+        [this] { return context_.PublicUrl(); },
+        [this](std::string_view point) { return context_.Extensions(point); }};
+    teams_ = std::make_unique<TeamDirectory>(services.channel);
+    router_ = std::make_unique<Router>(services.log, *teams_);
+    intake_ = std::make_unique<LeadIntake>(services, *router_);
+    leads_ = std::make_unique<LeadServiceImpl>(services, *intake_);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+
+  // A call from `user`. kartond's interceptor puts the verified caller in
+  // the karton-caller metadata ("user;roles;teams;token"); the test puts it
+  // there itself.
+  struct Call {
+    grpc::ServerContext context;
+    grpc::testing::ServerContextTestSpouse spouse{&context};
+  };
+  static std::unique_ptr<Call> As(std::int64_t user, const std::string& role,
+                                  const std::string& teams = "") {
+    auto call = std::make_unique<Call>();
+    call->spouse.AddClientMetadata("karton-caller",
+                                   std::to_string(user) + ";" + role + ";" + teams + ";0");
+    return call;
+  }
+
+  grpc::Status Create(const std::string& request_id, v1::Lead& created) {
+    v1::CreateLeadRequest request;
+    request.mutable_lead()->set_title("Irodabútor ajánlat");
+    request.mutable_lead()->set_company_name("Szegedi Bútor Kft.");
+    request.mutable_lead()->set_email("Info@Szegedibutor.HU");
+    request.mutable_lead()->set_country("hu");
+    request.set_request_id(request_id);
+    return leads_->CreateLead(&As(gabor_, "sales_manager")->context, &request, &created);
+  }
+
+  FakeIdentity identity_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<TeamDirectory> teams_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<LeadIntake> intake_;
+  std::unique_ptr<LeadServiceImpl> leads_;
+  std::int64_t anna_ = 0, bela_ = 0, cecil_ = 0, gabor_ = 0, south_ = 0;
+};
+
+TEST_F(LeadServiceTest, ACreatedLeadIsRoutedStoredAuditedAndPublishedOnce) {
+  context_.Clock().Set(std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000)));
+  v1::Lead created;
+  auto status = Create("web-shop-17", created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GT(created.id(), 0);
+  EXPECT_EQ(created.title(), "Irodabútor ajánlat");
+  EXPECT_EQ(created.source(), v1::LEAD_SOURCE_MANUAL);
+  EXPECT_EQ(created.status(), v1::LEAD_STATUS_NEW);
+  // The rule sent it to the southern team, round-robin from its first member.
+  EXPECT_EQ(created.team_id(), south_);
+  EXPECT_EQ(created.assigned_user_id(), anna_);
+  // Business time is the clock the service was given.
+  EXPECT_EQ(created.create_time().seconds(), 1'780'000'000);
+
+  const auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), 1u);
+  EXPECT_EQ(audited[0].action, kernel::AuditAction::kCreate);
+  EXPECT_EQ(audited[0].resource_type, "crm.lead");
+  EXPECT_EQ(audited[0].resource_id, created.id());
+  EXPECT_EQ(audited[0].actor.user_id, gabor_);
+  const auto published = context_.RecordedEvents().Published();
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(published[0].topic, "crm.lead.created");
+  EXPECT_EQ(published[1].topic, "crm.lead.assigned");
+  EXPECT_EQ(published[1].Payload<v1::Lead>().assigned_user_id(), anna_);
+
+  // The same request again: the same lead, routed once, nothing new written.
+  v1::Lead again;
+  status = Create("web-shop-17", again);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(again.id(), created.id());
+  EXPECT_EQ(again.assigned_user_id(), anna_);
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "1");
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), 2u);
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 1u);
+}
+
+TEST_F(LeadServiceTest, TheAssigneeFindsTheLeadAndASellerOutsideItsTeamDoesNot) {
+  v1::Lead created;
+  ASSERT_TRUE(Create("", created).ok());
+  v1::GetLeadRequest get;
+  get.set_id(created.id());
+
+  v1::Lead found;
+  auto status = leads_->GetLead(&As(anna_, "sales", std::to_string(south_))->context, &get, &found);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(found.id(), created.id());
+
+  // Not hers, not her team's: as if it did not exist.
+  status = leads_->GetLead(&As(cecil_, "sales")->context, &get, &found);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace karton::crm

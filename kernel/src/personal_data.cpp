@@ -52,10 +52,17 @@ grpc::Status ReadErasureRequest(const common::v1::ErasePersonalDataSectionReques
 void ForgetErasedRecord(ModuleContext& context, soci::session& session, const Caller& caller,
                         std::string_view resource_type, std::int64_t id,
                         const std::vector<std::string>& topics, const std::string& reason) {
-  context.Audit().EraseValues(session, resource_type, id, {});
-  context.Audit().Record(session, caller, AuditAction::kErase, resource_type, id,
-                         {{"reason", std::nullopt, JsonString(reason)}});
-  context.Events().ErasePayloads(session, topics, id);
+  ForgetErasedRecord(context.Audit(), context.Events(), session, caller, resource_type, id, topics,
+                     reason);
+}
+
+void ForgetErasedRecord(AuditLog& audit, DomainEvents& events, soci::session& session,
+                        const Caller& caller, std::string_view resource_type, std::int64_t id,
+                        const std::vector<std::string>& topics, const std::string& reason) {
+  audit.EraseValues(session, resource_type, id, {});
+  audit.Record(session, caller, AuditAction::kErase, resource_type, id,
+               {{"reason", std::nullopt, JsonString(reason)}});
+  events.ErasePayloads(session, topics, id);
 }
 
 }  // namespace karton::kernel

@@ -98,13 +98,8 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     section->set_module("crm");
     const auto erased = [&](const char* type, std::int64_t id,
                             const std::vector<std::string>& topics) {
-      // What kernel::ForgetErasedRecord does, with the audit trail and the
-      // events this service was given: blank the trail's values, record the
-      // erasure, empty the events' payloads.
-      services_.audit.EraseValues(session, type, id, {});
-      services_.audit.Record(session, caller, kernel::AuditAction::kErase, type, id,
-                             {{"reason", std::nullopt, kernel::JsonString(request->reason())}});
-      services_.events.ErasePayloads(session, topics, id);
+      kernel::ForgetErasedRecord(services_.audit, services_.events, session, caller, type, id,
+                                 topics, request->reason());
       auto* record = section->add_records();
       record->set_resource_type(type);
       record->set_resource_id(id);

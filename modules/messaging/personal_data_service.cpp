@@ -89,13 +89,8 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     auto* section = response->mutable_section();
     section->set_module("messaging");
     for (const auto id : messages) {
-      // What kernel::ForgetErasedRecord does, with the audit trail and the
-      // events this service was given: blank the trail's values, record the
-      // erasure, empty the events' payloads.
-      services_.audit.EraseValues(session, kMessageResource, id, {});
-      services_.audit.Record(session, caller, kernel::AuditAction::kErase, kMessageResource, id,
-                             {{"reason", std::nullopt, kernel::JsonString(request->reason())}});
-      services_.events.ErasePayloads(session, kMessageTopics, id);
+      kernel::ForgetErasedRecord(services_.audit, services_.events, session, caller,
+                                 kMessageResource, id, kMessageTopics, request->reason());
       auto* record = section->add_records();
       record->set_resource_type(kMessageResource);
       record->set_resource_id(id);

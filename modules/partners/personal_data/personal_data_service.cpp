@@ -11,6 +11,7 @@
 #include "documents/document_repository.h"
 #include "karton/common/v1/personal_data.pb.h"
 #include "karton/kernel/calls.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/v1/audit_service.pb.h"
 #include "partner_repository.h"
 #include "partner_service.h"
@@ -359,13 +360,8 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
       AnonymiseContact(contact);
       repository::UpdateContact(session, contact, now);
       repository::MarkContactErased(session, contact.id(), now);
-      // What kernel::ForgetErasedRecord does, with the audit trail and the
-      // events this service was given: blank the trail's values, record the
-      // erasure, empty the events' payloads.
-      audit.EraseValues(session, kContactResource, contact.id(), {});
-      audit.Record(session, caller, kernel::AuditAction::kErase, kContactResource, contact.id(),
-                   erase_entry);
-      events.ErasePayloads(session, kContactTopics, contact.id());
+      kernel::ForgetErasedRecord(audit, events, session, caller, kContactResource, contact.id(),
+                                 kContactTopics, reason);
       v1::ContactChanged payload;
       *payload.mutable_contact() =
           *repository::FindContact(session, contact.id(), repository::Visibility::Everyone());

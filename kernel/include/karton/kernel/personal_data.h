@@ -29,6 +29,8 @@ class ErasePersonalDataSectionRequest;
 
 namespace karton::kernel {
 
+class AuditLog;
+class DomainEvents;
 class ModuleContext;
 struct Caller;
 
@@ -60,6 +62,11 @@ grpc::Status ReadErasureRequest(const common::v1::ErasePersonalDataSectionReques
 // records `reason`; the payloads of its events on `topics` are emptied.
 void ForgetErasedRecord(ModuleContext& context, soci::session& session, const Caller& caller,
                         std::string_view resource_type, std::int64_t id,
+                        const std::vector<std::string>& topics, const std::string& reason);
+// The same for a service given the audit trail and the event bus rather
+// than the whole context.
+void ForgetErasedRecord(AuditLog& audit, DomainEvents& events, soci::session& session,
+                        const Caller& caller, std::string_view resource_type, std::int64_t id,
                         const std::vector<std::string>& topics, const std::string& reason);
 
 }  // namespace karton::kernel

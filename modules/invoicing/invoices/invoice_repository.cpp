@@ -88,16 +88,6 @@ std::string MethodWord(v1::PaymentMethod method) {
              : EnumWord(v1::PaymentMethod_Name(method), "PAYMENT_METHOD_");
 }
 
-template <class Numbers>
-std::string NumberArray(const Numbers& numbers) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < numbers.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(numbers[i]);
-  }
-  return out + "}";
-}
-
 // Replaces the invoice's lines, queued with the commit.
 void WriteLines(soci::session& session, std::int64_t invoice_id,
                 const google::protobuf::RepeatedPtrField<v1::InvoiceLine>& lines) {
@@ -128,10 +118,12 @@ void WriteLines(soci::session& session, std::int64_t invoice_id,
       "$3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::integer[], "
       "$9::text[], $10::bigint[], $11::bigint[], $12::bigint[]) AS l(p, product, d, q, u, price, "
       "discount, vat_category, net, vat, gross)",
-      {id, NumberArray(positions), NumberArray(products), kernel::TextArrayLiteral(descriptions),
-       NumberArray(quantities), kernel::TextArrayLiteral(units), NumberArray(prices),
-       NumberArray(discounts), kernel::TextArrayLiteral(categories), NumberArray(nets),
-       NumberArray(vats), NumberArray(grosses)});
+      {id, kernel::IntegerArrayLiteral(positions), kernel::IntegerArrayLiteral(products),
+       kernel::TextArrayLiteral(descriptions), kernel::IntegerArrayLiteral(quantities),
+       kernel::TextArrayLiteral(units), kernel::IntegerArrayLiteral(prices),
+       kernel::IntegerArrayLiteral(discounts), kernel::TextArrayLiteral(categories),
+       kernel::IntegerArrayLiteral(nets), kernel::IntegerArrayLiteral(vats),
+       kernel::IntegerArrayLiteral(grosses)});
 }
 
 }  // namespace

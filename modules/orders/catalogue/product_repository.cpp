@@ -108,16 +108,10 @@ std::map<std::int64_t, PricedProduct> Priced(soci::session& session,
                                              const std::string& on_date) {
   std::map<std::int64_t, PricedProduct> products;
   if (ids.empty()) return products;
-  std::string id_array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) id_array += ',';
-    id_array += std::to_string(ids[i]);
-  }
-  id_array += '}';
-  const auto rows =
-      kernel::RunPrepared(session, kPriced,
-                          {id_array, currency_code, std::to_string(partner_id),
-                           std::to_string(kernel::ToEpochMicros(now)), time_zone, on_date});
+  const auto rows = kernel::RunPrepared(
+      session, kPriced,
+      {kernel::IntegerArrayLiteral(ids), currency_code, std::to_string(partner_id),
+       std::to_string(kernel::ToEpochMicros(now)), time_zone, on_date});
   for (int row = 0; row < rows.Count(); ++row) {
     PricedProduct product;
     product.id = kernel::ParseInt64(rows.Text(row, 0)).value_or(0);

@@ -40,15 +40,6 @@ const kernel::TypedQuery<v1::PriceListItem> kItems(
     "JOIN orders.price_list l ON l.id = i.price_list_id WHERE i.price_list_id = $1 "
     "ORDER BY i.product_id");
 
-std::string NumberArray(const std::vector<std::int64_t>& numbers) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < numbers.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(numbers[i]);
-  }
-  return out + "}";
-}
-
 void WriteItems(soci::session& session, const v1::PriceList& list) {
   const std::string id = std::to_string(list.id());
   kernel::RunPreparedLater(session, "DELETE FROM orders.price_list_item WHERE price_list_id = $1",
@@ -63,7 +54,7 @@ void WriteItems(soci::session& session, const v1::PriceList& list) {
       session,
       "INSERT INTO orders.price_list_item (price_list_id, product_id, unit_price_minor) "
       "SELECT $1, p, u FROM unnest($2::bigint[], $3::bigint[]) AS i(p, u)",
-      {id, NumberArray(products), NumberArray(prices)});
+      {id, kernel::IntegerArrayLiteral(products), kernel::IntegerArrayLiteral(prices)});
 }
 
 }  // namespace
@@ -109,7 +100,7 @@ std::vector<std::int64_t> ExistingProducts(soci::session& session,
   if (product_ids.empty()) return existing;
   const auto rows =
       kernel::RunPrepared(session, "SELECT id FROM orders.product WHERE id = ANY($1::bigint[])",
-                          {NumberArray(product_ids)});
+                          {kernel::IntegerArrayLiteral(product_ids)});
   for (int row = 0; row < rows.Count(); ++row) {
     existing.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
   }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <functional>
 #include <sstream>
 
 #include "dates.h"
@@ -396,44 +397,48 @@ grpc::Status QuotationServiceImpl::RejectQuotation(grpc::ServerContext* context,
   });
 }
 
-void QuotationServiceImpl::Expire(const kernel::JobRun& run) {
+void QuotationServiceImpl::ForOpenQuotation(
+    const kernel::JobRun& run,
+    const std::function<void(soci::session&, const v1::Quotation&)>& act) {
   std::int64_t id = 0;
   std::string valid_until;
   if (!ReadPayload(run.payload, id, valid_until)) {
-    parts_.log.error("expire_quotation job {}: unreadable payload '{}'", run.id, run.payload);
+    parts_.log.error("{} job {}: unreadable payload '{}'", run.kind, run.id, run.payload);
     return;
   }
   auto lease = parts_.database.Acquire();
   auto& session = lease.Session();
   kernel::Transaction transaction(session);
+  // Accepted, rejected, moved to another day, or done already: nothing to do.
   auto open = quotation_repository::FindOpenUntil(session, id, valid_until);
-  if (!open) return;  // accepted, rejected, moved to another day, or done already
-  const kernel::Caller kartond = kernel::Caller::Internal();
-  auto expired = quotation_repository::SetState(session, id, "expired", "", 0, parts_.clock.Now());
-  LoadLines(session, Owner::kQuotation, expired);
-  parts_.audit.Record(session, kartond, kernel::AuditAction::kUpdate, kQuotation, id,
-                      {kernel::FieldChange::Of("state", StateWord(open->state()), "expired")});
-  parts_.events.Publish(session, "orders.quotation.expired", id, expired, kartond);
+  if (!open) return;
+  act(session, *open);
   transaction.Commit();
 }
 
+void QuotationServiceImpl::Expire(const kernel::JobRun& run) {
+  ForOpenQuotation(run, [this](soci::session& session, const v1::Quotation& open) {
+    const kernel::Caller kartond = kernel::Caller::Internal();
+    auto expired =
+        quotation_repository::SetState(session, open.id(), "expired", "", 0, parts_.clock.Now());
+    LoadLines(session, Owner::kQuotation, expired);
+    parts_.audit.Record(session, kartond, kernel::AuditAction::kUpdate, kQuotation, open.id(),
+                        {kernel::FieldChange::Of("state", StateWord(open.state()), "expired")});
+    parts_.events.Publish(session, "orders.quotation.expired", open.id(), expired, kartond);
+  });
+}
+
 void QuotationServiceImpl::AnnounceExpiring(const kernel::JobRun& run) {
-  std::int64_t id = 0;
-  std::string valid_until;
-  if (!ReadPayload(run.payload, id, valid_until)) {
-    parts_.log.error("announce_quotation_expiring job {}: unreadable payload '{}'", run.id,
-                     run.payload);
-    return;
-  }
-  auto lease = parts_.database.Acquire();
-  auto& session = lease.Session();
-  kernel::Transaction transaction(session);
-  auto open = quotation_repository::FindOpenUntil(session, id, valid_until);
-  if (!open || !quotation_repository::MarkExpiringAnnounced(session, id, valid_until)) return;
-  LoadLines(session, Owner::kQuotation, *open);
-  parts_.events.Publish(session, "orders.quotation.expiring", id, *open,
-                        kernel::Caller::Internal());
-  transaction.Commit();
+  ForOpenQuotation(run, [this](soci::session& session, const v1::Quotation& open) {
+    if (!quotation_repository::MarkExpiringAnnounced(session, open.id(),
+                                                     DateText(open.valid_until()))) {
+      return;  // announced already for this valid_until
+    }
+    v1::Quotation announced = open;
+    LoadLines(session, Owner::kQuotation, announced);
+    parts_.events.Publish(session, "orders.quotation.expiring", open.id(), announced,
+                          kernel::Caller::Internal());
+  });
 }
 
 }  // namespace karton::orders

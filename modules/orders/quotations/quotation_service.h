@@ -2,6 +2,7 @@
 // into an order (quotation_service.proto).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "karton/kernel/access.h"
@@ -66,6 +67,12 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   void AnnounceExpiring(const kernel::JobRun& run);
 
  private:
+  // A job's quotation, locked, when it is still draft or sent with the
+  // valid_until the job was scheduled for: `act` runs in the transaction,
+  // which commits after it. Anything else is left alone.
+  void ForOpenQuotation(const kernel::JobRun& run,
+                        const std::function<void(soci::session&, const v1::Quotation&)>& act);
+
   ServiceParts parts_;
   kernel::Jobs& jobs_;
   PartnerDirectory& partners_;

@@ -39,16 +39,6 @@ const std::string kInsertLines =
     "AS l(position, product_id, description, quantity, unit, unit_price, discount, vat_category, "
     "net, vat, gross)";
 
-template <class Numbers>
-std::string NumberArray(const Numbers& numbers) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < numbers.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(numbers[i]);
-  }
-  return out + "}";
-}
-
 }  // namespace
 
 void Replace(soci::session& session, Owner owner, std::int64_t document_id,
@@ -78,11 +68,12 @@ void Replace(soci::session& session, Owner owner, std::int64_t document_id,
   const bool of_quotation = owner == Owner::kQuotation;
   kernel::RunPreparedLater(
       session, kInsertLines,
-      {of_quotation ? id : "0", of_quotation ? "0" : id, NumberArray(positions),
-       NumberArray(products), kernel::TextArrayLiteral(descriptions), NumberArray(quantities),
-       kernel::TextArrayLiteral(units), NumberArray(prices), NumberArray(discounts),
-       kernel::TextArrayLiteral(categories), NumberArray(nets), NumberArray(vats),
-       NumberArray(grosses)});
+      {of_quotation ? id : "0", of_quotation ? "0" : id, kernel::IntegerArrayLiteral(positions),
+       kernel::IntegerArrayLiteral(products), kernel::TextArrayLiteral(descriptions),
+       kernel::IntegerArrayLiteral(quantities), kernel::TextArrayLiteral(units),
+       kernel::IntegerArrayLiteral(prices), kernel::IntegerArrayLiteral(discounts),
+       kernel::TextArrayLiteral(categories), kernel::IntegerArrayLiteral(nets),
+       kernel::IntegerArrayLiteral(vats), kernel::IntegerArrayLiteral(grosses)});
 }
 
 google::protobuf::RepeatedPtrField<v1::SalesLine> Read(soci::session& session, Owner owner,

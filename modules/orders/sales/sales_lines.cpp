@@ -221,9 +221,9 @@ v1::SalesTotals TotalsOf(const google::protobuf::RepeatedPtrField<v1::SalesLine>
   }
   std::int64_t gross = net;
   if (!Add(gross, vat)) throw std::overflow_error("the gross total does not fit");
-  for (auto [money, minor] : {std::pair{totals.mutable_net_amount(), net},
-                              std::pair{totals.mutable_vat_amount(), vat},
-                              std::pair{totals.mutable_gross_amount(), gross}}) {
+  for (auto [money, minor] :
+       {std::pair{totals.mutable_net_amount(), net}, std::pair{totals.mutable_vat_amount(), vat},
+        std::pair{totals.mutable_gross_amount(), gross}}) {
     money->set_currency_code(currency_code);
     money->set_minor_units(minor);
   }

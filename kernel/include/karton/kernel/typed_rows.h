@@ -142,4 +142,19 @@ std::string TextArrayLiteral(const Strings& values) {
   return out + "}";
 }
 
+// Whole numbers as a PostgreSQL bigint[] (or integer[]) literal, for
+// parameters: {1,2,3}. With TextArrayLiteral, what a statement that writes
+// many rows at once unnests (INSERT ... SELECT FROM unnest($1::bigint[], ...)).
+template <class Numbers>
+std::string IntegerArrayLiteral(const Numbers& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& value : values) {
+    if (!first) out += ',';
+    first = false;
+    out += std::to_string(value);
+  }
+  return out + "}";
+}
+
 }  // namespace karton::kernel

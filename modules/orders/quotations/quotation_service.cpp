@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "dates.h"
@@ -43,6 +44,24 @@ std::string StateWord(v1::QuotationState state) {
 bool IsOpen(const v1::Quotation& quotation) {
   return quotation.state() == v1::QUOTATION_STATE_DRAFT ||
          quotation.state() == v1::QUOTATION_STATE_SENT;
+}
+
+// The quotation a decision (accept, reject) is about, locked: visible to
+// the caller, unchanged since `etag` (when given), still draft or sent.
+grpc::Status FindOpenLocked(soci::session& session, const kernel::Caller& caller, std::int64_t id,
+                            const std::string& etag, const char* decision,
+                            std::optional<v1::Quotation>& found) {
+  found = quotation_repository::Find(session, id, VisibilityOf(caller), true);
+  if (!found) return NotFound(id);
+  if (auto status = kernel::CheckEtag("quotation", id, etag, found->etag()); !status.ok()) {
+    return status;
+  }
+  if (!IsOpen(*found)) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            fmt::format("quotation {} is {}; only a draft or sent one can be {}", id,
+                        StateWord(found->state()), decision)};
+  }
+  return grpc::Status::OK;
 }
 
 // The rules of the fields a client writes, with the currency defaulted.
@@ -319,16 +338,11 @@ grpc::Status QuotationServiceImpl::AcceptQuotation(grpc::ServerContext* context,
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
     kernel::Transaction transaction(session);
-    auto stored = quotation_repository::Find(session, request->id(), VisibilityOf(caller), true);
-    if (!stored) return NotFound(request->id());
-    if (auto status = kernel::CheckEtag("quotation", stored->id(), request->etag(), stored->etag());
+    std::optional<v1::Quotation> stored;
+    if (auto status =
+            FindOpenLocked(session, caller, request->id(), request->etag(), "accepted", stored);
         !status.ok()) {
       return status;
-    }
-    if (!IsOpen(*stored)) {
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              fmt::format("quotation {} is {}; only a draft or sent one can be accepted",
-                          stored->id(), StateWord(stored->state()))};
     }
     const std::string valid_until = DateText(stored->valid_until());
     if (IsBeforeToday(session, valid_until, parts_.clock.Now(), settings_.time_zone)) {
@@ -373,16 +387,11 @@ grpc::Status QuotationServiceImpl::RejectQuotation(grpc::ServerContext* context,
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
     kernel::Transaction transaction(session);
-    auto stored = quotation_repository::Find(session, request->id(), VisibilityOf(caller), true);
-    if (!stored) return NotFound(request->id());
-    if (auto status = kernel::CheckEtag("quotation", stored->id(), request->etag(), stored->etag());
+    std::optional<v1::Quotation> stored;
+    if (auto status =
+            FindOpenLocked(session, caller, request->id(), request->etag(), "rejected", stored);
         !status.ok()) {
       return status;
-    }
-    if (!IsOpen(*stored)) {
-      return {grpc::StatusCode::FAILED_PRECONDITION,
-              fmt::format("quotation {} is {}; only a draft or sent one can be rejected",
-                          stored->id(), StateWord(stored->state()))};
     }
     auto rejected = quotation_repository::SetState(session, stored->id(), "rejected",
                                                    request->reason(), 0, parts_.clock.Now());

@@ -185,16 +185,18 @@ void ForEachElement(std::string_view text, std::string_view column, Each&& each)
 }
 
 // The values of an enum by name and by lower-case suffix.
+// The common prefix of the value names ("PARTNER_KIND_"), from the first
+// value (the UNSPECIFIED one, by the style guide).
+std::string EnumPrefix(const EnumDescriptor* type) {
+  if (type->value_count() == 0) return "";
+  const std::string& first = type->value(0)->name();
+  const auto underscore = first.rfind('_');
+  return underscore == std::string::npos ? "" : first.substr(0, underscore + 1);
+}
+
 std::unordered_map<std::string, int> EnumWords(const EnumDescriptor* type) {
   std::unordered_map<std::string, int> words;
-  // The common prefix of the value names ("PARTNER_KIND_"), from the first
-  // value (the UNSPECIFIED one, by the style guide).
-  std::string prefix;
-  if (type->value_count() > 0) {
-    const std::string& first = type->value(0)->name();
-    const auto underscore = first.rfind('_');
-    if (underscore != std::string::npos) prefix = first.substr(0, underscore + 1);
-  }
+  const std::string prefix = EnumPrefix(type);
   for (int i = 0; i < type->value_count(); ++i) {
     const auto* value = type->value(i);
     words.emplace(value->name(), value->number());
@@ -208,6 +210,25 @@ std::unordered_map<std::string, int> EnumWords(const EnumDescriptor* type) {
 }
 
 }  // namespace
+
+std::string EnumWord(const google::protobuf::EnumDescriptor& type, int value) {
+  const auto* named = type.FindValueByNumber(value);
+  if (named == nullptr) return "";
+  const std::string prefix = EnumPrefix(&type);
+  std::string word = !prefix.empty() && named->name().rfind(prefix, 0) == 0
+                         ? named->name().substr(prefix.size())
+                         : named->name();
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return word;
+}
+
+std::optional<int> EnumValueOfWord(const google::protobuf::EnumDescriptor& type,
+                                   std::string_view word) {
+  const auto words = EnumWords(&type);
+  const auto found = words.find(std::string(word));
+  if (found == words.end()) return std::nullopt;
+  return found->second;
+}
 
 struct RowPlan::Column {
   int index = 0;

@@ -98,7 +98,7 @@ class LeadServiceTest : public karton::testing::ModuleDatabaseTest {
   }
 
   void TearDown() override {
-    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+    if (server_) server_->Shutdown();
   }
 
   // A call from `user`. kartond's interceptor puts the verified caller in

@@ -71,7 +71,7 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
   }
 
   void TearDown() override {
-    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+    if (server_) server_->Shutdown();
   }
 
   // Starts the fake kernel once the test has set up its users and teams.

@@ -7,6 +7,7 @@
 
 #include "karton/common/v1/vat.pb.h"
 #include "karton/kernel/money.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::invoicing {
 namespace {
@@ -26,15 +27,8 @@ void Set(common::v1::Money* money, const std::string& currency, std::int64_t min
 
 }  // namespace
 
-std::string EnumWord(const std::string& value_name, const std::string& prefix) {
-  std::string word =
-      value_name.rfind(prefix, 0) == 0 ? value_name.substr(prefix.size()) : value_name;
-  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return word;
-}
-
 std::string VatCategoryWord(common::v1::VatCategory category) {
-  return EnumWord(common::v1::VatCategory_Name(category), "VAT_CATEGORY_");
+  return kernel::EnumWord(*common::v1::VatCategory_descriptor(), category);
 }
 
 std::optional<std::int64_t> ParseRate(const std::string& text) {

@@ -32,8 +32,7 @@ v1::InvoiceTotals TotalsOf(const google::protobuf::RepeatedPtrField<v1::InvoiceL
 // "395.12" -> 395120000; "" -> 0 (not given). nullopt for anything else.
 std::optional<std::int64_t> ParseRate(const std::string& text);
 
-// The stored words of the enums: VAT_CATEGORY_STANDARD_27 <-> "standard_27".
-std::string EnumWord(const std::string& value_name, const std::string& prefix);
+// How a VAT category is stored: VAT_CATEGORY_STANDARD_27 -> "standard_27".
 std::string VatCategoryWord(common::v1::VatCategory category);
 
 }  // namespace karton::invoicing

@@ -85,7 +85,7 @@ std::string DateText(const v1::Invoice& invoice, bool due) {
 std::string MethodWord(v1::PaymentMethod method) {
   return method == v1::PAYMENT_METHOD_UNSPECIFIED
              ? "transfer"
-             : EnumWord(v1::PaymentMethod_Name(method), "PAYMENT_METHOD_");
+             : kernel::EnumWord(*v1::PaymentMethod_descriptor(), method);
 }
 
 // Replaces the invoice's lines, queued with the commit.

@@ -12,6 +12,7 @@
 #include "karton/kernel/money.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/transaction.h"
+#include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
 #include "other_modules.h"
 
@@ -177,7 +178,7 @@ grpc::Status InvoiceServiceImpl::CreateInvoiceFromOrder(
       order.state() == orders::v1::ORDER_STATE_CANCELLED) {
     return {grpc::StatusCode::FAILED_PRECONDITION,
             fmt::format("order {} is {}; only a confirmed order can be billed", order.id(),
-                        EnumWord(orders::v1::OrderState_Name(order.state()), "ORDER_STATE_"))};
+                        kernel::EnumWord(*orders::v1::OrderState_descriptor(), order.state()))};
   }
   v1::Invoice invoice;
   invoice.set_partner_id(order.partner_id());
@@ -220,7 +221,7 @@ grpc::Status InvoiceServiceImpl::ListInvoices(grpc::ServerContext*,
     if (!v1::InvoiceState_IsValid(request->state())) {
       return kernel::InvalidField("state", "is not an invoice state");
     }
-    filter.state = EnumWord(v1::InvoiceState_Name(request->state()), "INVOICE_STATE_");
+    filter.state = kernel::EnumWord(*v1::InvoiceState_descriptor(), request->state());
   }
   return kernel::Guarded(parts_.log, "ListInvoices", [&]() -> grpc::Status {
     auto lease = parts_.database.Acquire();

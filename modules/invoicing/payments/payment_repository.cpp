@@ -44,7 +44,7 @@ std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& pay
   const std::string method =
       payment.method() == v1::PAYMENT_METHOD_UNSPECIFIED
           ? "transfer"
-          : EnumWord(v1::PaymentMethod_Name(payment.method()), "PAYMENT_METHOD_");
+          : kernel::EnumWord(*v1::PaymentMethod_descriptor(), payment.method());
   auto recorded =
       kInsert.One(session, {Text(payment.invoice_id()), Text(payment.amount().minor_units()),
                             method, paid_on, payment.reference(), Text(created_by), request_id,

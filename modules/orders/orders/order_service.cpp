@@ -11,6 +11,7 @@
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
+#include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
 #include "orders/order_repository.h"
 #include "partner_directory.h"
@@ -34,7 +35,7 @@ grpc::Status NotFound(std::int64_t id) {
 }
 
 std::string StateWord(v1::OrderState state) {
-  return EnumWord(v1::OrderState_Name(state), "ORDER_STATE_");
+  return kernel::EnumWord(*v1::OrderState_descriptor(), state);
 }
 
 // Whether the caller may let an order through a failed credit check.

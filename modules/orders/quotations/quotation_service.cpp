@@ -19,6 +19,7 @@
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
+#include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
 #include "orders/order_service.h"
 #include "quotations/quotation_repository.h"
@@ -38,7 +39,7 @@ grpc::Status NotFound(std::int64_t id) {
 }
 
 std::string StateWord(v1::QuotationState state) {
-  return EnumWord(v1::QuotationState_Name(state), "QUOTATION_STATE_");
+  return kernel::EnumWord(*v1::QuotationState_descriptor(), state);
 }
 
 bool IsOpen(const v1::Quotation& quotation) {

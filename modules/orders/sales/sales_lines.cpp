@@ -8,6 +8,7 @@
 
 #include "karton/common/v1/vat.pb.h"
 #include "karton/kernel/money.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::orders {
 namespace {
@@ -23,23 +24,13 @@ bool Add(std::int64_t& sum, std::int64_t value) {
 
 }  // namespace
 
-std::string EnumWord(const std::string& value_name, const std::string& prefix) {
-  std::string word =
-      value_name.rfind(prefix, 0) == 0 ? value_name.substr(prefix.size()) : value_name;
-  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return word;
-}
-
 std::string VatCategoryWord(common::v1::VatCategory category) {
-  return EnumWord(common::v1::VatCategory_Name(category), "VAT_CATEGORY_");
+  return kernel::EnumWord(*common::v1::VatCategory_descriptor(), category);
 }
 
 common::v1::VatCategory VatCategoryOfWord(const std::string& word) {
-  std::string name = "VAT_CATEGORY_";
-  for (char c : word) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  common::v1::VatCategory category = common::v1::VAT_CATEGORY_UNSPECIFIED;
-  common::v1::VatCategory_Parse(name, &category);
-  return category;
+  return static_cast<common::v1::VatCategory>(
+      kernel::EnumValueOfWord(*common::v1::VatCategory_descriptor(), word).value_or(0));
 }
 
 std::vector<std::int64_t> ProductIdsOf(

@@ -56,8 +56,4 @@ std::vector<std::int64_t> ProductIdsOf(
 std::string VatCategoryWord(common::v1::VatCategory category);
 common::v1::VatCategory VatCategoryOfWord(const std::string& word);
 
-// The same for any enum value name and its prefix: ("ORDER_STATE_DRAFT",
-// "ORDER_STATE_") -> "draft".
-std::string EnumWord(const std::string& value_name, const std::string& prefix);
-
 }  // namespace karton::orders

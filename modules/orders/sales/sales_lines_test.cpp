@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "karton/common/v1/vat.pb.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::orders {
 namespace {
@@ -132,6 +133,8 @@ TEST(VatCategoryWords, RoundTrip) {
   EXPECT_EQ(VatCategoryOfWord("out_of_scope_eufad37"),
             common::v1::VAT_CATEGORY_OUT_OF_SCOPE_EUFAD37);
   EXPECT_EQ(VatCategoryOfWord("nonsense"), common::v1::VAT_CATEGORY_UNSPECIFIED);
+  EXPECT_EQ(kernel::EnumWord(*v1::OrderState_descriptor(), v1::ORDER_STATE_CANCELLED), "cancelled");
+  EXPECT_EQ(kernel::EnumWord(*v1::OrderState_descriptor(), 99), "");
 }
 
 }  // namespace

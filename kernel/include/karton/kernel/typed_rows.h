@@ -32,12 +32,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "karton/kernel/prepared_query.h"
 
 namespace google::protobuf {
 class Descriptor;
+class EnumDescriptor;
 class Message;
 }  // namespace google::protobuf
 
@@ -122,6 +124,18 @@ class TypedQuery {
   std::string sql_;
   RowShape<M> shape_;
 };
+
+// How an enum value is stored in a text column, the word typed rows read
+// back: the value's name in lower case without the enum's common prefix
+// (ORDER_STATE_CONFIRMED -> "confirmed"; the prefix is the zero value's
+// name up to its last '_'). "" for a number the enum does not have.
+//
+//   kernel::EnumWord(*v1::OrderState_descriptor(), order.state())
+std::string EnumWord(const google::protobuf::EnumDescriptor& type, int value);
+// The inverse: "confirmed" -> ORDER_STATE_CONFIRMED's number; nullopt for a
+// word that names no value.
+std::optional<int> EnumValueOfWord(const google::protobuf::EnumDescriptor& type,
+                                   std::string_view word);
 
 // A repeated text field as a PostgreSQL text[] literal, for parameters:
 // "{\"a\",\"b c\"}".

@@ -44,11 +44,15 @@ class CrmOverviewExtensionTest : public ::testing::Test {
     if (HasFailure() && kartond_) std::cerr << "kartond's log:\n" << kartond_->Stderr();
   }
 
-  // Every module of `modules_dir`, on the test's fresh database.
+  // The CRM (and loyalty, when `modules_dir` has it) from `modules_dir`, on
+  // the test's fresh database. Named, not "every module there": the
+  // product's other modules (orders) add sections of their own.
   void Start(const std::filesystem::path& modules_dir) {
+    const bool with_loyalty = std::filesystem::exists(modules_dir / "loyalty.so");
     kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
         "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
-        modules_dir.string(), "--job-poll-ms", "100", "--event-poll-ms", "200"});
+        modules_dir.string(), "--modules", with_loyalty ? "crm,loyalty" : "crm", "--job-poll-ms",
+        "100", "--event-poll-ms", "200"});
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
     channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
     admin_ = kartond_->AdminToken();

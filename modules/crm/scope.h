@@ -13,6 +13,7 @@
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/sharing.h"
 #include "karton/kernel/audit.h"
 
 namespace karton::crm {
@@ -40,30 +41,8 @@ struct Scope {
 
 Scope ScopeOf(const kernel::Caller& caller);
 
-// Shares record `id` of `resource_type` ("crm.lead") with a user or team
-// inside `session`'s transaction, with its audit entry. The caller has
-// found the record in its own scope already. Bad targets come back as
-// INVALID_ARGUMENT naming user_id or team_id.
-grpc::Status ShareCrmRecord(kernel::AuditLog& audit, soci::session& session,
-                            const kernel::Caller& caller, const char* resource_type,
-                            std::int64_t id, std::int64_t user_id, std::int64_t team_id);
-
-// Takes such a share back, with its audit entry; nothing to take back is
-// fine (idempotent).
-grpc::Status UnshareCrmRecord(kernel::AuditLog& audit, soci::session& session,
-                              const kernel::Caller& caller, const char* resource_type,
-                              std::int64_t id, std::int64_t user_id, std::int64_t team_id);
-
-// Which of the two a Share*/Unshare* method does.
-enum class Sharing { kShare, kUnshare };
-inline grpc::Status ChangeCrmSharing(Sharing sharing, kernel::AuditLog& audit,
-                                     soci::session& session, const kernel::Caller& caller,
-                                     const char* resource_type, std::int64_t id,
-                                     std::int64_t user_id, std::int64_t team_id) {
-  return sharing == Sharing::kShare
-             ? ShareCrmRecord(audit, session, caller, resource_type, id, user_id, team_id)
-             : UnshareCrmRecord(audit, session, caller, resource_type, id, user_id, team_id);
-}
+// Which of the two a Share*/Unshare* method does (kernel/sharing.h).
+using Sharing = kernel::Sharing;
 
 // A deal shared with someone shows them its partner's card: call after every
 // change to the deal's shares or partner, in the same transaction.

@@ -446,15 +446,26 @@ TEST_F(OrdersServicesTest, AnExternalPartnerSeesOnlyTheOrdersSharedWithThem) {
   v1::ListOrdersResponse listed;
   ASSERT_TRUE(order_stub_->ListOrders(As(outsider).get(), list, &listed).ok());
   EXPECT_EQ(listed.orders_size(), 0);
-  {
-    auto lease = database_->Acquire();
-    kernel::ShareRecord(lease.Session(), "orders.order", order.id(), {.user_id = outsider.user_id},
-                        manager_.user_id);
-  }
+  v1::ShareOrderRequest share;
+  share.set_id(order.id());
+  share.set_user_id(outsider.user_id);
+  v1::Order shared;
+  ASSERT_TRUE(order_stub_->ShareOrder(Call().get(), share, &shared).ok());
+  ASSERT_TRUE(order_stub_->ShareOrder(Call().get(), share, &shared).ok());  // idempotent
+  EXPECT_EQ(context_.RecordedAudit().Recorded().back().changes.at(0).field, "shared_with_user");
+  share.set_user_id(987654);
+  const auto refused = order_stub_->ShareOrder(Call().get(), share, &shared);
+  EXPECT_EQ(kernel::FieldViolationsOf(refused).at(0).field, "user_id");
   ASSERT_TRUE(order_stub_->GetOrder(As(outsider).get(), get, &found).ok());
   EXPECT_EQ(found.lines_size(), 1);
   ASSERT_TRUE(order_stub_->ListOrders(As(outsider).get(), list, &listed).ok());
   EXPECT_EQ(listed.orders_size(), 1);
+  v1::UnshareOrderRequest unshare;
+  unshare.set_id(order.id());
+  unshare.set_user_id(outsider.user_id);
+  ASSERT_TRUE(order_stub_->UnshareOrder(Call().get(), unshare, &shared).ok());
+  EXPECT_EQ(order_stub_->GetOrder(As(outsider).get(), get, &found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(OrdersServicesTest, APartnerMergeMovesItsQuotationsAndOrdersToThePartnerKept) {

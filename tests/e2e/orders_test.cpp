@@ -108,7 +108,7 @@ TEST_F(OrdersTest, AQuotationBecomesAnOrderThatPassesTheCreditCheckOnlyWithAnOve
   EXPECT_NE(got.find("gross        1 117 854,00 HUF"), std::string::npos) << got;
 }
 
-TEST_F(OrdersTest, AnExternalPartnerSeesNoOrderThatIsNotSharedWithThem) {
+TEST_F(OrdersTest, AnExternalPartnerSeesAnOrderOnlyOnceItIsSharedWithThem) {
   Start();
   const auto outsider = User("kulso@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
   const auto customer = Partner("Fűtés Kft.", 0);
@@ -128,6 +128,22 @@ TEST_F(OrdersTest, AnExternalPartnerSeesNoOrderThatIsNotSharedWithThem) {
   ov1::ListOrdersResponse listed;
   ASSERT_TRUE(orders_->ListOrders(As(outsider).get(), {}, &listed).ok());
   EXPECT_EQ(listed.orders_size(), 0);
+  // Shared with them by a salesperson, it is theirs to read, not to change.
+  const auto outsider_id = last_user_id_;
+  const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
+  ov1::ShareOrderRequest share;
+  share.set_id(order.id());
+  share.set_user_id(outsider_id);
+  ov1::Order shared;
+  ASSERT_TRUE(orders_->ShareOrder(As(salesperson).get(), share, &shared).ok());
+  EXPECT_EQ(orders_->ShareOrder(As(outsider).get(), share, &shared).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(orders_->GetOrder(As(outsider).get(), get, &order).ok());
+  EXPECT_EQ(order.lines_size(), 1);
+  ov1::ConfirmOrderRequest confirm;
+  confirm.set_id(order.id());
+  EXPECT_EQ(orders_->ConfirmOrder(As(outsider).get(), confirm, &order).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   // Nor may they write or read the catalogue.
   EXPECT_EQ(orders_->CreateOrder(As(outsider).get(), create, &order).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

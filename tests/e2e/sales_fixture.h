@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -64,6 +65,7 @@ class SalesTest : public ::testing::Test {
     create.mutable_user()->add_roles(role);
     kv1::User user;
     EXPECT_TRUE(identity->CreateUser(As(admin_).get(), create, &user).ok());
+    last_user_id_ = user.id();
     kv1::CreateApiTokenRequest request;
     request.set_user_id(user.id());
     kv1::CreateApiTokenResponse token;
@@ -93,6 +95,8 @@ class SalesTest : public ::testing::Test {
   std::unique_ptr<KartondProcess> kartond_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string admin_;
+  // The id of the user User() made last.
+  std::int64_t last_user_id_ = 0;
   std::unique_ptr<ov1::ProductService::Stub> products_;
   std::unique_ptr<ov1::QuotationService::Stub> quotations_;
   std::unique_ptr<ov1::OrderService::Stub> orders_;

@@ -37,7 +37,7 @@ const std::vector<std::string> kOrderStates = {"draft",     "confirmed", "shippe
                                                "delivered", "completed", "cancelled"};
 
 struct Options {
-  std::int64_t id = 0, partner = 0, contact = 0, opportunity = 0, owner = 0;
+  std::int64_t id = 0, partner = 0, contact = 0, opportunity = 0, owner = 0, user = 0, team = 0;
   std::string etag, sku, name, unit, vat, price, description, currency, query, state, reason;
   std::string valid_until, valid_from, note, request_id, page_token, date;
   std::vector<std::string> lines, items;
@@ -66,6 +66,27 @@ CLI::App* WithOptionalEtag(CLI::App* command, Options& bound) {
 void AddPaging(CLI::App* command, Options& bound) {
   command->add_option("--limit", bound.limit, "At most 1000")->capture_default_str();
   command->add_option("--page-token", bound.page_token, "From the previous page");
+}
+
+// `share` and `unshare` of a quotation or an order: an external partner
+// user or a team.
+template <typename Request, typename Stub, typename Response, typename Print>
+void AddSharing(CLI::App* group, const char* name, const char* description,
+                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                Print print, const GlobalOptions& options, int& exit_code,
+                const std::shared_ptr<Options>& bound) {
+  auto* command = WithId(group->add_subcommand(name, description), *bound);
+  auto* user = command->add_option("--user", bound->user, "An external partner user's id");
+  auto* team = command->add_option("--team", bound->team, "A team's id");
+  user->excludes(team);
+  command->callback(Run(options, exit_code, [&options, bound, method, print] {
+    if ((bound->user == 0) == (bound->team == 0)) throw UsageError("give --user or --team");
+    Request request;
+    request.set_id(bound->id);
+    request.set_user_id(bound->user);
+    request.set_team_id(bound->team);
+    return Call(options, method, request, print);
+  }));
 }
 
 // "12:2.5" or "12:2.5:10": product 12, quantity 2.5, 10% off; "" for the
@@ -418,6 +439,13 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
                     });
       }));
 
+  AddSharing<ov1::ShareQuotationRequest>(
+      quotes, "share", "Let an external partner or a team see it", &Quotations::ShareQuotation,
+      PrintQuotation, options, exit_code, bound);
+  AddSharing<ov1::UnshareQuotationRequest>(quotes, "unshare", "Take a share back",
+                                           &Quotations::UnshareQuotation, PrintQuotation, options,
+                                           exit_code, bound);
+
   auto* reject = WithOptionalEtag(quotes->add_subcommand("reject", "The customer said no"), *bound);
   reject->add_option("--reason", bound->reason, "Why")->required();
   reject->callback(Run(options, exit_code, [&options, bound] {
@@ -495,6 +523,12 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
         return Call(options, &Orders::CompleteOrder, For<ov1::CompleteOrderRequest>(*bound),
                     PrintOrder);
       }));
+  AddSharing<ov1::ShareOrderRequest>(orders, "share", "Let an external partner or a team see it",
+                                     &Orders::ShareOrder, PrintOrder, options, exit_code, bound);
+  AddSharing<ov1::UnshareOrderRequest>(orders, "unshare", "Take a share back",
+                                       &Orders::UnshareOrder, PrintOrder, options, exit_code,
+                                       bound);
+
   auto* cancel = WithOptionalEtag(orders->add_subcommand("cancel", "Cancel it"), *bound);
   cancel->add_option("--reason", bound->reason, "Why")->required();
   cancel->callback(Run(options, exit_code, [&options, bound] {

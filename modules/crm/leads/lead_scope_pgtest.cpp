@@ -1,7 +1,7 @@
 // Who finds which leads, against crm's real SQL on a throwaway database
 // (docs/crm.md, "Who sees what"): sales their own and their teams', managers
 // everything, external partners what is shared with them, nobody nothing.
-// The sharing goes through ShareCrmRecord with a FakeModuleContext's audit
+// The sharing goes through kernel::ChangeSharing with a FakeModuleContext's audit
 // trail, which records the entry it writes.
 #include <gtest/gtest.h>
 #include <soci/soci.h>
@@ -91,9 +91,9 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(ShareCrmRecord(context_.Audit(), lease.Session(),
-                               As(gabor, kernel::kRoleSalesManager), "crm.lead", souths, reseller,
-                               0)
+    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kShare, context_.Audit(), lease.Session(),
+                                      As(gabor, kernel::kRoleSalesManager), "crm.lead", souths,
+                                      reseller, 0)
                     .ok());
     transaction.commit();
   }
@@ -113,9 +113,9 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   for (int i = 0; i < 2; ++i) {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(UnshareCrmRecord(context_.Audit(), lease.Session(),
-                                 As(gabor, kernel::kRoleSalesManager), "crm.lead", souths, reseller,
-                                 0)
+    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kUnshare, context_.Audit(), lease.Session(),
+                                      As(gabor, kernel::kRoleSalesManager), "crm.lead", souths,
+                                      reseller, 0)
                     .ok());
     transaction.commit();
   }

@@ -424,8 +424,8 @@ grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context,
     if (!opportunity) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
     }
-    if (auto status = ChangeCrmSharing(sharing, services_.audit, lease.Session(), caller,
-                                       "crm.opportunity", opportunity->id(), user_id, team_id);
+    if (auto status = kernel::ChangeSharing(sharing, services_.audit, lease.Session(), caller,
+                                            "crm.opportunity", opportunity->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }

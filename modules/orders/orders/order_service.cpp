@@ -84,10 +84,10 @@ kernel::MethodRoles OrderServiceImpl::Roles() {
   // Reading: the staff, and external partners (only what is shared with them).
   auto readers = kernel::StaffRoles();
   readers.emplace_back(kernel::kRoleExternalPartner);
-  return {
-      {"CreateOrder", sales},        {"GetOrder", readers},         {"ListOrders", readers},
-      {"UpdateOrder", sales},        {"ConfirmOrder", fulfilment},  {"MarkShipped", fulfilment},
-      {"MarkDelivered", fulfilment}, {"CompleteOrder", fulfilment}, {"CancelOrder", fulfilment}};
+  return {{"CreateOrder", sales},        {"GetOrder", readers},         {"ListOrders", readers},
+          {"UpdateOrder", sales},        {"ConfirmOrder", fulfilment},  {"MarkShipped", fulfilment},
+          {"MarkDelivered", fulfilment}, {"CompleteOrder", fulfilment}, {"CancelOrder", fulfilment},
+          {"ShareOrder", fulfilment},    {"UnshareOrder", fulfilment}};
 }
 
 grpc::Status OrderServiceImpl::CreateOrder(grpc::ServerContext* context,
@@ -424,6 +424,42 @@ grpc::Status OrderServiceImpl::CancelOrder(grpc::ServerContext* context,
   }
   return Move(context, "CancelOrder", OrderAction::kCancel, request->id(), request->etag(),
               request->reason(), response);
+}
+
+grpc::Status OrderServiceImpl::ShareOrder(grpc::ServerContext* context,
+                                          const v1::ShareOrderRequest* request,
+                                          v1::Order* response) {
+  return ChangeSharing(context, "ShareOrder", kernel::Sharing::kShare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status OrderServiceImpl::UnshareOrder(grpc::ServerContext* context,
+                                            const v1::UnshareOrderRequest* request,
+                                            v1::Order* response) {
+  return ChangeSharing(context, "UnshareOrder", kernel::Sharing::kUnshare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status OrderServiceImpl::ChangeSharing(grpc::ServerContext* context, const char* method,
+                                             kernel::Sharing sharing, std::int64_t id,
+                                             std::int64_t user_id, std::int64_t team_id,
+                                             v1::Order* response) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    kernel::Transaction transaction(lease.Session());
+    auto stored = order_repository::Find(lease.Session(), id, VisibilityOf(caller), true);
+    if (!stored) return NotFound(id);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, lease.Session(), caller, kOrder,
+                                            id, user_id, team_id);
+        !status.ok()) {
+      return status;
+    }
+    LoadLines(lease.Session(), Owner::kOrder, *stored);
+    transaction.Commit();
+    *response = std::move(*stored);
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace karton::orders

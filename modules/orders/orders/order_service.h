@@ -5,6 +5,7 @@
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/sharing.h"
 #include "karton/orders/v1/order_service.grpc.pb.h"
 #include "orders/order_states.h"
 #include "service_parts.h"
@@ -56,8 +57,16 @@ class OrderServiceImpl final : public v1::OrderService::Service {
                              v1::Order* response) override;
   grpc::Status CancelOrder(grpc::ServerContext* context, const v1::CancelOrderRequest* request,
                            v1::Order* response) override;
+  grpc::Status ShareOrder(grpc::ServerContext* context, const v1::ShareOrderRequest* request,
+                          v1::Order* response) override;
+  grpc::Status UnshareOrder(grpc::ServerContext* context, const v1::UnshareOrderRequest* request,
+                            v1::Order* response) override;
 
  private:
+  grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method,
+                             kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,
+                             std::int64_t team_id, v1::Order* response);
+
   // Ship, deliver, complete and cancel: the state change, its audit entry
   // and event, in one transaction.
   grpc::Status Move(grpc::ServerContext* context, const char* method, OrderAction action,

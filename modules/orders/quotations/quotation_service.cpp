@@ -118,7 +118,8 @@ kernel::MethodRoles QuotationServiceImpl::Roles() {
   auto readers = kernel::StaffRoles();
   readers.emplace_back(kernel::kRoleExternalPartner);
   return {{"CreateQuotation", writers}, {"GetQuotation", readers},    {"ListQuotations", readers},
-          {"UpdateQuotation", writers}, {"AcceptQuotation", writers}, {"RejectQuotation", writers}};
+          {"UpdateQuotation", writers}, {"AcceptQuotation", writers}, {"RejectQuotation", writers},
+          {"ShareQuotation", writers},  {"UnshareQuotation", writers}};
 }
 
 void ScheduleQuotationExpiry(kernel::Jobs& jobs, soci::session& session,
@@ -373,6 +374,42 @@ grpc::Status QuotationServiceImpl::AcceptQuotation(grpc::ServerContext* context,
     transaction.Commit();
     *response->mutable_quotation() = std::move(accepted);
     *response->mutable_order() = std::move(*created);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::ShareQuotation(grpc::ServerContext* context,
+                                                  const v1::ShareQuotationRequest* request,
+                                                  v1::Quotation* response) {
+  return ChangeSharing(context, "ShareQuotation", kernel::Sharing::kShare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status QuotationServiceImpl::UnshareQuotation(grpc::ServerContext* context,
+                                                    const v1::UnshareQuotationRequest* request,
+                                                    v1::Quotation* response) {
+  return ChangeSharing(context, "UnshareQuotation", kernel::Sharing::kUnshare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status QuotationServiceImpl::ChangeSharing(grpc::ServerContext* context, const char* method,
+                                                 kernel::Sharing sharing, std::int64_t id,
+                                                 std::int64_t user_id, std::int64_t team_id,
+                                                 v1::Quotation* response) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    kernel::Transaction transaction(lease.Session());
+    auto stored = quotation_repository::Find(lease.Session(), id, VisibilityOf(caller), true);
+    if (!stored) return NotFound(id);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, lease.Session(), caller,
+                                            kQuotation, id, user_id, team_id);
+        !status.ok()) {
+      return status;
+    }
+    LoadLines(lease.Session(), Owner::kQuotation, *stored);
+    transaction.Commit();
+    *response = std::move(*stored);
     return grpc::Status::OK;
   });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/sharing.h"
 #include "karton/orders/v1/quotation_service.grpc.pb.h"
 #include "service_parts.h"
 
@@ -59,6 +60,12 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   grpc::Status RejectQuotation(grpc::ServerContext* context,
                                const v1::RejectQuotationRequest* request,
                                v1::Quotation* response) override;
+  grpc::Status ShareQuotation(grpc::ServerContext* context,
+                              const v1::ShareQuotationRequest* request,
+                              v1::Quotation* response) override;
+  grpc::Status UnshareQuotation(grpc::ServerContext* context,
+                                const v1::UnshareQuotationRequest* request,
+                                v1::Quotation* response) override;
 
   // Job handlers. The payload is "<id> <valid_until>"; a quotation no
   // longer draft or sent, or whose valid_until has changed since, is left
@@ -67,6 +74,10 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   void AnnounceExpiring(const kernel::JobRun& run);
 
  private:
+  grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method,
+                             kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,
+                             std::int64_t team_id, v1::Quotation* response);
+
   // A job's quotation, locked, when it is still draft or sent with the
   // valid_until the job was scheduled for: `act` runs in the transaction,
   // which commits after it. Anything else is left alone.

@@ -53,12 +53,25 @@ void RecordingEvents::Publish(soci::session&, std::string_view topic, std::int64
                                             declared->second,
                                             payload.GetDescriptor()->full_name()));
   }
+  // The kernel's bus refuses an event by nobody (NoCallerError), and so
+  // does this one: a test must call as a user or as kartond.
+  ActorUserId(actor);
   published_.push_back(PublishedEvent{std::string(topic), aggregate_id, declared->second,
                                       payload.SerializeAsString(), actor});
 }
 
 void RecordingEvents::PublishMany(soci::session& session, std::string_view topic,
                                   const Batch& events, const Caller& actor) {
+  {
+    // As the kernel's: the topic, then the caller, before any event (even
+    // for an empty batch).
+    std::lock_guard lock(mutex_);
+    if (topics_.count(std::string(topic)) == 0) {
+      throw std::invalid_argument(
+          fmt::format("module {} did not declare the event topic '{}'", module_, topic));
+    }
+  }
+  ActorUserId(actor);
   for (const auto& [aggregate_id, payload] : events) {
     Publish(session, topic, aggregate_id, *payload, actor);
   }
@@ -119,6 +132,9 @@ void RecordingEvents::Deliver(const std::string& name, const Event& event, soci:
 void RecordingAudit::Record(soci::session&, const Caller& actor, AuditAction action,
                             std::string_view resource_type, std::int64_t resource_id,
                             const std::vector<FieldChange>& changes) {
+  // The kernel's audit log refuses a change by nobody (NoCallerError)
+  // before anything else, even an update that changed nothing.
+  ActorUserId(actor);
   if (action == AuditAction::kUpdate && changes.empty()) return;
   std::lock_guard lock(mutex_);
   entries_.push_back(AuditRecord{actor, action, std::string(resource_type), resource_id, changes});
@@ -126,6 +142,7 @@ void RecordingAudit::Record(soci::session&, const Caller& actor, AuditAction act
 
 void RecordingAudit::RecordMany(soci::session& session, const Caller& actor, AuditAction action,
                                 std::string_view resource_type, const Entries& entries) {
+  ActorUserId(actor);  // as the kernel's: even for no entries
   for (const auto& [resource_id, changes] : entries) {
     Record(session, actor, action, resource_type, resource_id, changes);
   }

@@ -64,7 +64,8 @@ struct PublishedEvent {
 };
 
 // Declared topics, published events and subscriptions, in memory. Publish
-// checks what the kernel checks (declared topic, declared payload type).
+// checks what the kernel checks (declared topic, declared payload type, a
+// caller: an event by nobody throws NoCallerError, as the kernel's bus does).
 class RecordingEvents final : public DomainEvents {
  public:
   explicit RecordingEvents(std::string module) : module_(std::move(module)) {}
@@ -107,7 +108,8 @@ struct AuditRecord {
 };
 
 // The audit trail, in memory: what the code recorded, in order. An update
-// with no change records nothing, as the kernel's does.
+// with no change records nothing, and a change by nobody throws
+// NoCallerError, as the kernel's does.
 class RecordingAudit final : public AuditLog {
  public:
   void Record(soci::session& session, const Caller& actor, AuditAction action,

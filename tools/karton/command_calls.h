@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -215,6 +216,27 @@ inline std::string Who(std::int64_t user, std::int64_t team) {
 
 inline void MorePages(const std::string& token) {
   if (!token.empty()) std::cout << "more: --page-token " << token << "\n";
+}
+
+// `share` and `unshare` of a record (collaborative CRM and ERP): its id and
+// an external partner user or a team. `Bound` has `id`, `user` and `team`.
+template <typename Request, typename Stub, typename Response, typename Print, typename Bound>
+void AddShareCommand(CLI::App* group, const char* name, const std::string& description,
+                     const GlobalOptions& options, int& exit_code, std::shared_ptr<Bound> bound,
+                     grpc::Status (Stub::*share)(grpc::ClientContext*, const Request&, Response*),
+                     Print print) {
+  auto* command = group->add_subcommand(name, description);
+  command->add_option("id", bound->id)->required();
+  command->add_option("--user", bound->user, "The user to share with");
+  command->add_option("--team", bound->team, "The team to share with");
+  command->callback(Run(options, exit_code, [&options, bound, share, print] {
+    if ((bound->user == 0) == (bound->team == 0)) throw UsageError("give --user U or --team T");
+    Request request;
+    request.set_id(bound->id);
+    request.set_user_id(bound->user);
+    request.set_team_id(bound->team);
+    return Call(options, share, request, print);
+  }));
 }
 
 }  // namespace karton::cli

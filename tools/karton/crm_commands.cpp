@@ -362,25 +362,6 @@ CLI::App* WithEtag(CLI::App* command, Options& bound) {
   return WithId(command, bound);
 }
 
-// `share` and `unshare`: an external partner user or a team (collaborative CRM).
-template <typename Request, typename Stub, typename Response, typename Print>
-void AddShareCommand(CLI::App* group, const char* name, const std::string& description,
-                     const GlobalOptions& options, int& exit_code, std::shared_ptr<Options> bound,
-                     grpc::Status (Stub::*share)(grpc::ClientContext*, const Request&, Response*),
-                     Print print) {
-  auto* command = WithId(group->add_subcommand(name, description), *bound);
-  command->add_option("--user", bound->user, "The user to share with");
-  command->add_option("--team", bound->team, "The team to share with");
-  command->callback(Run(options, exit_code, [&options, bound, share, print] {
-    if ((bound->user == 0) == (bound->team == 0)) throw UsageError("give --user U or --team T");
-    Request request;
-    request.set_id(bound->id);
-    request.set_user_id(bound->user);
-    request.set_team_id(bound->team);
-    return Call(options, share, request, print);
-  }));
-}
-
 void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* leads = app.add_subcommand("leads", "Prospects: list, create, assign, qualify")
                     ->require_subcommand(1);

@@ -68,27 +68,6 @@ void AddPaging(CLI::App* command, Options& bound) {
   command->add_option("--page-token", bound.page_token, "From the previous page");
 }
 
-// `share` and `unshare` of a quotation or an order: an external partner
-// user or a team.
-template <typename Request, typename Stub, typename Response, typename Print>
-void AddSharing(CLI::App* group, const char* name, const char* description,
-                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-                Print print, const GlobalOptions& options, int& exit_code,
-                const std::shared_ptr<Options>& bound) {
-  auto* command = WithId(group->add_subcommand(name, description), *bound);
-  auto* user = command->add_option("--user", bound->user, "An external partner user's id");
-  auto* team = command->add_option("--team", bound->team, "A team's id");
-  user->excludes(team);
-  command->callback(Run(options, exit_code, [&options, bound, method, print] {
-    if ((bound->user == 0) == (bound->team == 0)) throw UsageError("give --user or --team");
-    Request request;
-    request.set_id(bound->id);
-    request.set_user_id(bound->user);
-    request.set_team_id(bound->team);
-    return Call(options, method, request, print);
-  }));
-}
-
 // "12:2.5" or "12:2.5:10": product 12, quantity 2.5, 10% off; "" for the
 // price from the partner's price list.
 ov1::SalesLine ParseLine(const std::string& text) {
@@ -439,12 +418,10 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
                     });
       }));
 
-  AddSharing<ov1::ShareQuotationRequest>(
-      quotes, "share", "Let an external partner or a team see it", &Quotations::ShareQuotation,
-      PrintQuotation, options, exit_code, bound);
-  AddSharing<ov1::UnshareQuotationRequest>(quotes, "unshare", "Take a share back",
-                                           &Quotations::UnshareQuotation, PrintQuotation, options,
-                                           exit_code, bound);
+  AddShareCommand(quotes, "share", "Let an external partner or a team see it", options, exit_code,
+                  bound, &Quotations::ShareQuotation, PrintQuotation);
+  AddShareCommand(quotes, "unshare", "Take a share back", options, exit_code, bound,
+                  &Quotations::UnshareQuotation, PrintQuotation);
 
   auto* reject = WithOptionalEtag(quotes->add_subcommand("reject", "The customer said no"), *bound);
   reject->add_option("--reason", bound->reason, "Why")->required();
@@ -523,11 +500,10 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
         return Call(options, &Orders::CompleteOrder, For<ov1::CompleteOrderRequest>(*bound),
                     PrintOrder);
       }));
-  AddSharing<ov1::ShareOrderRequest>(orders, "share", "Let an external partner or a team see it",
-                                     &Orders::ShareOrder, PrintOrder, options, exit_code, bound);
-  AddSharing<ov1::UnshareOrderRequest>(orders, "unshare", "Take a share back",
-                                       &Orders::UnshareOrder, PrintOrder, options, exit_code,
-                                       bound);
+  AddShareCommand(orders, "share", "Let an external partner or a team see it", options, exit_code,
+                  bound, &Orders::ShareOrder, PrintOrder);
+  AddShareCommand(orders, "unshare", "Take a share back", options, exit_code, bound,
+                  &Orders::UnshareOrder, PrintOrder);
 
   auto* cancel = WithOptionalEtag(orders->add_subcommand("cancel", "Cancel it"), *bound);
   cancel->add_option("--reason", bound->reason, "Why")->required();

@@ -4,6 +4,7 @@
 
 #include "invoices/invoice_lines.h"
 #include "invoicing_sql.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/money.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
@@ -76,12 +77,6 @@ const kernel::TypedQuery<v1::InvoiceLine> kLines(
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
-std::string DateText(const v1::Invoice& invoice, bool due) {
-  const auto& date = due ? invoice.due_date() : invoice.fulfillment_date();
-  if (date.year() == 0) return "";
-  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
-}
-
 std::string MethodWord(v1::PaymentMethod method) {
   return method == v1::PAYMENT_METHOD_UNSPECIFIED
              ? "transfer"
@@ -134,11 +129,11 @@ std::optional<v1::Invoice> Insert(soci::session& session, const v1::Invoice& inv
   const auto& totals = invoice.totals();
   auto created = kInsert.One(
       session, {Text(invoice.partner_id()), Text(invoice.order_id()), invoice.currency_code(),
-                Text(rate_millionths), DateText(invoice, false), DateText(invoice, true),
-                MethodWord(invoice.payment_method()), invoice.note(),
-                Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
-                Text(totals.gross_amount().minor_units()), Text(created_by), request_id,
-                Text(kernel::ToEpochMicros(now))});
+                Text(rate_millionths), kernel::DateText(invoice.fulfillment_date()),
+                kernel::DateText(invoice.due_date()), MethodWord(invoice.payment_method()),
+                invoice.note(), Text(totals.net_amount().minor_units()),
+                Text(totals.vat_amount().minor_units()), Text(totals.gross_amount().minor_units()),
+                Text(created_by), request_id, Text(kernel::ToEpochMicros(now))});
   if (created) WriteLines(session, created->id(), invoice.lines());
   return created;
 }
@@ -163,11 +158,11 @@ v1::Invoice Update(soci::session& session, const v1::Invoice& invoice, std::int6
                    kernel::TimePoint now) {
   const auto& totals = invoice.totals();
   auto updated = *kUpdate.One(
-      session,
-      {Text(invoice.id()), invoice.currency_code(), Text(rate_millionths), DateText(invoice, false),
-       DateText(invoice, true), MethodWord(invoice.payment_method()), invoice.note(),
-       Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
-       Text(totals.gross_amount().minor_units()), Text(kernel::ToEpochMicros(now))});
+      session, {Text(invoice.id()), invoice.currency_code(), Text(rate_millionths),
+                kernel::DateText(invoice.fulfillment_date()), kernel::DateText(invoice.due_date()),
+                MethodWord(invoice.payment_method()), invoice.note(),
+                Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
+                Text(totals.gross_amount().minor_units()), Text(kernel::ToEpochMicros(now))});
   WriteLines(session, invoice.id(), invoice.lines());
   return updated;
 }

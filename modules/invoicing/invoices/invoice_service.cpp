@@ -6,6 +6,7 @@
 #include "invoices/invoice_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
@@ -23,17 +24,6 @@ constexpr char kInvoice[] = "invoicing.invoice";
 
 grpc::Status NotFound(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no invoice with id {}", id)};
-}
-
-bool IsValidDate(const common::v1::Date& date) {
-  if (date.year() < 1 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
-      date.day() < 1) {
-    return false;
-  }
-  const std::chrono::year_month_day day{std::chrono::year(date.year()),
-                                        std::chrono::month(static_cast<unsigned>(date.month())),
-                                        std::chrono::day(static_cast<unsigned>(date.day()))};
-  return day.ok();
 }
 
 // The header rules and the lines, priced; `rate` gets the exchange rate in
@@ -58,7 +48,7 @@ grpc::Status CheckDraft(v1::Invoice& invoice, std::int64_t& rate) {
   for (const auto& [date, field] :
        {std::pair{&invoice.fulfillment_date(), "invoice.fulfillment_date"},
         std::pair{&invoice.due_date(), "invoice.due_date"}}) {
-    if (date->year() != 0 && !IsValidDate(*date))
+    if (date->year() != 0 && !kernel::IsValidDate(*date))
       return kernel::InvalidField(field, "is not a date");
   }
   if (!v1::PaymentMethod_IsValid(invoice.payment_method())) {

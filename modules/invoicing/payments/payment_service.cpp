@@ -7,6 +7,7 @@
 #include "invoices/invoice_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
@@ -20,21 +21,6 @@ namespace karton::invoicing {
 namespace {
 
 constexpr char kPayment[] = "invoicing.payment";
-
-std::string DateText(const common::v1::Date& date) {
-  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
-}
-
-bool IsValidDate(const common::v1::Date& date) {
-  if (date.year() < 1 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
-      date.day() < 1) {
-    return false;
-  }
-  return std::chrono::year_month_day{std::chrono::year(date.year()),
-                                     std::chrono::month(static_cast<unsigned>(date.month())),
-                                     std::chrono::day(static_cast<unsigned>(date.day()))}
-      .ok();
-}
 
 }  // namespace
 
@@ -69,7 +55,7 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
   if (!v1::PaymentMethod_IsValid(payment.method())) {
     return kernel::InvalidField("payment.method", "is not a payment method");
   }
-  if (payment.has_paid_on() && !IsValidDate(payment.paid_on())) {
+  if (payment.has_paid_on() && !kernel::IsValidDate(payment.paid_on())) {
     return kernel::InvalidField("payment.paid_on", "is not a date");
   }
   if (payment.reference().size() > 200) {
@@ -111,7 +97,7 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
     }
     const std::string paid_on =
         payment.has_paid_on()
-            ? DateText(payment.paid_on())
+            ? kernel::DateText(payment.paid_on())
             : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
     auto recorded =
         payment_repository::Insert(session, payment, paid_on, kernel::ActorUserId(caller),

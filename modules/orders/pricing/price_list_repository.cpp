@@ -1,6 +1,6 @@
 #include "pricing/price_list_repository.h"
 
-#include "dates.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
@@ -60,10 +60,10 @@ void WriteItems(soci::session& session, const v1::PriceList& list) {
 }  // namespace
 
 v1::PriceList Insert(soci::session& session, const v1::PriceList& list, kernel::TimePoint now) {
-  auto created =
-      *kInsert.One(session, {list.name(), list.currency_code(), std::to_string(list.partner_id()),
-                             DateText(list.valid_from()), DateText(list.valid_until()),
-                             std::to_string(kernel::ToEpochMicros(now))});
+  auto created = *kInsert.One(
+      session, {list.name(), list.currency_code(), std::to_string(list.partner_id()),
+                kernel::DateText(list.valid_from()), kernel::DateText(list.valid_until()),
+                std::to_string(kernel::ToEpochMicros(now))});
   *created.mutable_items() = list.items();
   WriteItems(session, created);
   return created;
@@ -81,8 +81,8 @@ std::optional<v1::PriceList> Find(soci::session& session, std::int64_t id, bool 
 v1::PriceList Update(soci::session& session, const v1::PriceList& list, kernel::TimePoint now) {
   auto updated = *kUpdate.One(
       session, {std::to_string(list.id()), list.name(), list.currency_code(),
-                std::to_string(list.partner_id()), DateText(list.valid_from()),
-                DateText(list.valid_until()), std::to_string(kernel::ToEpochMicros(now))});
+                std::to_string(list.partner_id()), kernel::DateText(list.valid_from()),
+                kernel::DateText(list.valid_until()), std::to_string(kernel::ToEpochMicros(now))});
   *updated.mutable_items() = list.items();
   WriteItems(session, updated);
   return updated;

@@ -6,9 +6,9 @@
 #include <set>
 
 #include "catalogue/product_repository.h"
-#include "dates.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
@@ -39,13 +39,14 @@ std::vector<kernel::FieldViolation> CheckShape(v1::PriceList& list) {
     violations.push_back({"price_list.partner_id", "must not be negative"});
   const bool has_from = list.has_valid_from();
   const bool has_until = list.has_valid_until();
-  if (has_from && !IsValidDate(list.valid_from())) {
+  if (has_from && !kernel::IsValidDate(list.valid_from())) {
     violations.push_back({"price_list.valid_from", "is not a date"});
   }
-  if (has_until && !IsValidDate(list.valid_until())) {
+  if (has_until && !kernel::IsValidDate(list.valid_until())) {
     violations.push_back({"price_list.valid_until", "is not a date"});
   }
-  if (has_from && has_until && DateText(list.valid_from()) > DateText(list.valid_until())) {
+  if (has_from && has_until &&
+      kernel::DateText(list.valid_from()) > kernel::DateText(list.valid_until())) {
     violations.push_back({"price_list.valid_until", "must not be before valid_from"});
   }
   if (list.items_size() > kMaxItems) {
@@ -251,7 +252,7 @@ grpc::Status PriceListServiceImpl::ResolvePrice(grpc::ServerContext*,
     return kernel::InvalidField("currency_code", "must be HUF or EUR");
   }
   if (request->product_id() <= 0) return kernel::InvalidField("product_id", "is required");
-  if (request->has_date() && !IsValidDate(request->date())) {
+  if (request->has_date() && !kernel::IsValidDate(request->date())) {
     return kernel::InvalidField("date", "is not a date");
   }
   return kernel::Guarded(parts_.log, "ResolvePrice", [&]() -> grpc::Status {
@@ -259,7 +260,7 @@ grpc::Status PriceListServiceImpl::ResolvePrice(grpc::ServerContext*,
     auto priced = product_repository::Priced(
         lease.Session(), {request->product_id()}, request->partner_id(), request->currency_code(),
         parts_.clock.Now(), settings_.time_zone,
-        request->has_date() ? DateText(request->date()) : std::string());
+        request->has_date() ? kernel::DateText(request->date()) : std::string());
     const auto found = priced.find(request->product_id());
     if (found == priced.end()) {
       return {grpc::StatusCode::NOT_FOUND,

@@ -1,6 +1,6 @@
 #include "quotations/quotation_repository.h"
 
-#include "dates.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/typed_rows.h"
 #include "orders_sql.h"
@@ -77,7 +77,7 @@ std::optional<v1::Quotation> Insert(soci::session& session, const v1::Quotation&
   return kInsert.One(
       session,
       {Text(quotation.partner_id()), Text(quotation.contact_id()), Text(quotation.opportunity_id()),
-       quotation.currency_code(), DateText(quotation.valid_until()), quotation.note(),
+       quotation.currency_code(), kernel::DateText(quotation.valid_until()), quotation.note(),
        Text(quotation.owner_user_id()), Text(totals.net_amount().minor_units()),
        Text(totals.vat_amount().minor_units()), Text(totals.gross_amount().minor_units()),
        Text(created_by), request_id, Text(kernel::ToEpochMicros(now)), time_zone});
@@ -100,7 +100,7 @@ v1::Quotation Update(soci::session& session, const v1::Quotation& quotation,
   return *kUpdate.One(
       session,
       {Text(quotation.id()), Text(quotation.contact_id()), Text(quotation.opportunity_id()),
-       quotation.currency_code(), DateText(quotation.valid_until()), quotation.note(),
+       quotation.currency_code(), kernel::DateText(quotation.valid_until()), quotation.note(),
        Text(quotation.owner_user_id()), Text(totals.net_amount().minor_units()),
        Text(totals.vat_amount().minor_units()), Text(totals.gross_amount().minor_units()),
        Text(kernel::ToEpochMicros(now))});

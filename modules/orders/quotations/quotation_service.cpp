@@ -8,9 +8,9 @@
 #include <optional>
 #include <sstream>
 
-#include "dates.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/dates.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
@@ -73,7 +73,7 @@ grpc::Status CheckHeader(v1::Quotation& quotation) {
   if (!quotation.has_valid_until()) {
     return kernel::InvalidField("quotation.valid_until", "is required");
   }
-  if (!IsValidDate(quotation.valid_until())) {
+  if (!kernel::IsValidDate(quotation.valid_until())) {
     return kernel::InvalidField("quotation.valid_until", "is not a date");
   }
   if (quotation.opportunity_id() < 0) {
@@ -124,7 +124,7 @@ kernel::MethodRoles QuotationServiceImpl::Roles() {
 
 void ScheduleQuotationExpiry(kernel::Jobs& jobs, soci::session& session,
                              const v1::Quotation& quotation, const OrdersSettings& settings) {
-  const std::string day = DateText(quotation.valid_until());
+  const std::string day = kernel::DateText(quotation.valid_until());
   const std::string payload = fmt::format("{} {}", quotation.id(), day);
   jobs.Schedule(session, {.kind = QuotationServiceImpl::kExpireJob,
                           .payload = payload,
@@ -174,7 +174,7 @@ grpc::Status QuotationServiceImpl::CreateQuotation(grpc::ServerContext* context,
         return grpc::Status::OK;
       }
     }
-    if (IsBeforeToday(session, DateText(quotation.valid_until()), parts_.clock.Now(),
+    if (IsBeforeToday(session, kernel::DateText(quotation.valid_until()), parts_.clock.Now(),
                       settings_.time_zone)) {
       return kernel::InvalidField("quotation.valid_until", "must not be in the past");
     }
@@ -302,8 +302,9 @@ grpc::Status QuotationServiceImpl::UpdateQuotation(grpc::ServerContext* context,
     if (auto status = CheckOwner(session, next.owner_user_id(), "quotation."); !status.ok()) {
       return status;
     }
-    const bool new_date = DateText(next.valid_until()) != DateText(stored->valid_until());
-    if (new_date && IsBeforeToday(session, DateText(next.valid_until()), parts_.clock.Now(),
+    const bool new_date =
+        kernel::DateText(next.valid_until()) != kernel::DateText(stored->valid_until());
+    if (new_date && IsBeforeToday(session, kernel::DateText(next.valid_until()), parts_.clock.Now(),
                                   settings_.time_zone)) {
       return kernel::InvalidField("quotation.valid_until", "must not be in the past");
     }
@@ -346,7 +347,7 @@ grpc::Status QuotationServiceImpl::AcceptQuotation(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
-    const std::string valid_until = DateText(stored->valid_until());
+    const std::string valid_until = kernel::DateText(stored->valid_until());
     if (IsBeforeToday(session, valid_until, parts_.clock.Now(), settings_.time_zone)) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("quotation {} was valid until {}", stored->id(), valid_until)};
@@ -478,7 +479,7 @@ void QuotationServiceImpl::Expire(const kernel::JobRun& run) {
 void QuotationServiceImpl::AnnounceExpiring(const kernel::JobRun& run) {
   ForOpenQuotation(run, [this](soci::session& session, const v1::Quotation& open) {
     if (!quotation_repository::MarkExpiringAnnounced(session, open.id(),
-                                                     DateText(open.valid_until()))) {
+                                                     kernel::DateText(open.valid_until()))) {
       return;  // announced already for this valid_until
     }
     v1::Quotation announced = open;

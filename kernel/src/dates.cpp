@@ -1,0 +1,24 @@
+#include "karton/kernel/dates.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "karton/common/v1/date.pb.h"
+
+namespace karton::kernel {
+
+bool IsValidDate(const common::v1::Date& date) {
+  if (date.year() < 1 || date.year() > 9999) return false;
+  const std::chrono::year_month_day day{std::chrono::year(date.year()),
+                                        std::chrono::month(static_cast<unsigned>(date.month())),
+                                        std::chrono::day(static_cast<unsigned>(date.day()))};
+  return date.month() >= 1 && date.month() <= 12 && date.day() >= 1 && day.ok();
+}
+
+std::string DateText(const common::v1::Date& date) {
+  if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "";
+  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+}  // namespace karton::kernel

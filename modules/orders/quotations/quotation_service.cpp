@@ -87,17 +87,6 @@ grpc::Status CheckHeader(v1::Quotation& quotation) {
 
 // The start of `date` (+ `days`) in `time_zone`, from the database's zone
 // rules, as a kernel time point.
-kernel::TimePoint StartOfDay(soci::session& session, const std::string& date, int days,
-                             const std::string& time_zone) {
-  const auto rows = kernel::RunPrepared(
-      session,
-      "SELECT (extract(epoch FROM (($1::date + $2::integer)::timestamp AT TIME ZONE $3)) "
-      "* 1000000)::bigint",
-      {date, std::to_string(days), time_zone});
-  return kernel::TimePoint(
-      std::chrono::microseconds(kernel::ParseInt64(rows.Text(0, 0)).value_or(0)));
-}
-
 // "<id> <valid_until>" -> its parts.
 bool ReadPayload(const std::string& payload, std::int64_t& id, std::string& valid_until) {
   std::istringstream in(payload);
@@ -128,14 +117,14 @@ void ScheduleQuotationExpiry(kernel::Jobs& jobs, soci::session& session,
   const std::string payload = fmt::format("{} {}", quotation.id(), day);
   jobs.Schedule(session, {.kind = QuotationServiceImpl::kExpireJob,
                           .payload = payload,
-                          .run_at = StartOfDay(session, day, 1, settings.time_zone),
+                          .run_at = kernel::StartOfDayIn(session, day, 1, settings.time_zone),
                           .recurrence = "",
                           .max_attempts = 5,
                           .unique_key = fmt::format("orders.quotation.expire:{}", payload)});
   jobs.Schedule(session, {.kind = QuotationServiceImpl::kExpiringJob,
                           .payload = payload,
-                          .run_at = StartOfDay(session, day, -settings.quotation_expiring_days,
-                                               settings.time_zone),
+                          .run_at = kernel::StartOfDayIn(
+                              session, day, -settings.quotation_expiring_days, settings.time_zone),
                           .recurrence = "",
                           .max_attempts = 5,
                           .unique_key = fmt::format("orders.quotation.expiring:{}", payload)});

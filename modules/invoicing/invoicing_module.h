@@ -23,6 +23,14 @@ class InvoicingModule final : public kernel::Module {
        "Days from issue to due when an invoice names no due date, 0 to 365", "8", ""},
       {"time_zone", "text", "The zone of issue and due dates (an IANA name PostgreSQL knows)",
        "Europe/Budapest", ""},
+      {"seller_name", "text", "The seller's name on every invoice: Fűtésszerviz Kft.", "", ""},
+      {"seller_tax_number", "text", "The seller's Hungarian tax number: 12345678-2-42", "", ""},
+      {"seller_eu_vat_number", "text", "The seller's community VAT number: HU12345678", "", ""},
+      {"seller_country", "text", "The seller's country, ISO 3166 alpha-2", "HU", ""},
+      {"seller_postal_code", "text", "The seller's postal code", "", ""},
+      {"seller_city", "text", "The seller's city", "", ""},
+      {"seller_street", "text", "The seller's street address", "", ""},
+      {"seller_bank_account", "text", "The account buyers pay to (IBAN or GIRO)", "", ""},
   };
 
   InvoicingModule();

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -30,11 +31,14 @@ using karton::testing::QueryScalar;
 
 class MemoryModules final : public OtherModules {
  public:
-  std::set<std::int64_t> partners;
+  std::map<std::int64_t, partners::v1::Partner> partners;
   std::map<std::int64_t, orders::v1::Order> orders;
-  grpc::Status FindPartner(const grpc::ServerContext*, std::int64_t id) override {
-    return partners.count(id) ? grpc::Status::OK
-                              : grpc::Status(grpc::StatusCode::NOT_FOUND, "no such partner");
+  grpc::Status GetPartner(const grpc::ServerContext*, std::int64_t id,
+                          partners::v1::Partner& partner) override {
+    const auto found = partners.find(id);
+    if (found == partners.end()) return {grpc::StatusCode::NOT_FOUND, "no such partner"};
+    partner = found->second;
+    return grpc::Status::OK;
   }
   grpc::Status GetOrder(const grpc::ServerContext*, std::int64_t id,
                         orders::v1::Order& order) override {
@@ -57,12 +61,33 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
     partner_ = InsertReturningId(
         "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
         "('organization', 'Fűtés Kft.', now(), now()) RETURNING id");
-    modules_.partners.insert(partner_);
+    auto& card = modules_.partners[partner_];
+    card.set_id(partner_);
+    card.set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+    card.set_display_name("Fűtés Kft.");
+    card.set_legal_name("Fűtés Szolgáltató Kft.");
+    card.set_tax_number("24680246-2-13");
+    auto* address = card.add_addresses();
+    address->set_type(common::v1::ADDRESS_TYPE_BILLING);
+    address->set_country("HU");
+    address->set_postal_code("2040");
+    address->set_city("Budaörs");
+    address->set_street("Szabadság út 7.");
+    settings_.seller.set_name("Őrség Hőtechnika Kft.");
+    settings_.seller.set_tax_number("12345676-2-41");
+    settings_.seller.mutable_address()->set_country("HU");
+    settings_.seller.mutable_address()->set_postal_code("9941");
+    settings_.seller.mutable_address()->set_city("Őriszentpéter");
+    settings_.seller.mutable_address()->set_street("Kovácsszer 2.");
     parts_ = std::make_unique<ServiceParts>(ServiceParts{
         *database_, context_.Time(), context_.Audit(), context_.Events(), context_.Log()});
     InvoiceServiceImpl::DeclareTopics(context_.Events());
     PaymentServiceImpl::DeclareTopics(context_.Events());
-    invoices_ = std::make_unique<InvoiceServiceImpl>(*parts_, modules_, settings_);
+    invoices_ =
+        std::make_unique<InvoiceServiceImpl>(*parts_, context_.JobQueue(), modules_, settings_);
+    context_.JobQueue().Handle(InvoiceServiceImpl::kOverdueJob, [this](const kernel::JobRun& run) {
+      invoices_->AnnounceOverdue(run);
+    });
     payments_ = std::make_unique<PaymentServiceImpl>(*parts_, settings_);
     grpc::ServerBuilder builder;
     builder.RegisterService(invoices_.get());
@@ -267,6 +292,233 @@ TEST_F(InvoicingServicesTest, PaymentsSettleAnInvoiceAndTheBalanceAndCreditExpos
   common::v1::CreditExposure exposure;
   ASSERT_TRUE(payment_stub_->CreditExposure(Call().get(), exposure_request, &exposure).ok());
   EXPECT_EQ(exposure.open_amount().minor_units(), 3'683'000);
+}
+
+v1::InvoiceLine Less(const std::string& quantity, std::int64_t minor) {
+  v1::InvoiceLine line;
+  line.set_description("Engedmény");
+  line.set_quantity(quantity);
+  line.mutable_unit_price()->set_minor_units(minor);
+  line.set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  return line;
+}
+
+TEST_F(InvoicingServicesTest, IssuingKeepsTheSellerAndTheBuyerAsTheyWere) {
+  v1::Invoice issued;
+  ASSERT_TRUE(Issue(Draft().id(), &issued).ok());
+  EXPECT_EQ(issued.seller().name(), "Őrség Hőtechnika Kft.");
+  EXPECT_EQ(issued.seller().tax_number(), "12345676-2-41");
+  EXPECT_EQ(issued.buyer().name(), "Fűtés Szolgáltató Kft.");
+  EXPECT_EQ(issued.buyer().tax_number(), "24680246-2-13");
+  EXPECT_EQ(issued.buyer().address().city(), "Budaörs");
+  EXPECT_FALSE(issued.buyer().private_person());
+  // The card changes afterwards; the invoice does not.
+  modules_.partners[partner_].set_legal_name("Új Név Kft.");
+  v1::GetInvoiceRequest get;
+  get.set_id(issued.id());
+  v1::Invoice read;
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &read).ok());
+  EXPECT_EQ(read.buyer().name(), "Fűtés Szolgáltató Kft.");
+  EXPECT_EQ(read.seller().address().city(), "Őriszentpéter");
+}
+
+TEST_F(InvoicingServicesTest, NothingIsIssuedWhileTheSellerIsNotConfigured) {
+  InvoicingSettings unconfigured;
+  InvoiceServiceImpl service(*parts_, context_.JobQueue(), modules_, unconfigured);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  auto stub = v1::InvoiceService::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  const auto draft = Draft();
+  v1::IssueInvoiceRequest request;
+  request.set_id(draft.id());
+  v1::Invoice issued;
+  const auto status = stub->IssueInvoice(Call().get(), request, &issued);
+  server->Shutdown();
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "seller");
+  EXPECT_NE(status.error_message().find("invoicing.seller_name"), std::string::npos);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.invoice WHERE state = 'issued'"),
+            "0");
+}
+
+TEST_F(InvoicingServicesTest, AStornoTakesBackEveryLineAndSettlesWhatWasOpen) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());  // 36,830 Ft
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(original.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(1'000'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+
+  v1::CreateCreditNoteRequest request;
+  request.set_invoice_id(original.id());
+  request.set_kind(v1::INVOICE_KIND_STORNO);
+  request.set_reason("Téves számlázás");
+  v1::Invoice storno;
+  const auto status = invoice_stub_->CreateCreditNote(Call().get(), request, &storno);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(storno.state(), v1::INVOICE_STATE_ISSUED);  // issued at once
+  EXPECT_EQ(storno.kind(), v1::INVOICE_KIND_STORNO);
+  EXPECT_EQ(storno.number(), "KRT-2026-000002");
+  EXPECT_EQ(storno.original_number(), "KRT-2026-000001");
+  EXPECT_EQ(storno.modification_index(), 1);
+  EXPECT_EQ(storno.reason(), "Téves számlázás");
+  EXPECT_EQ(storno.buyer().name(), "Fűtés Szolgáltató Kft.");
+  ASSERT_EQ(storno.lines_size(), 1);
+  EXPECT_EQ(storno.lines(0).quantity(), "-2");
+  EXPECT_EQ(storno.lines(0).line_number_reference(), 2);  // after the original's one line
+  EXPECT_EQ(storno.totals().gross_amount().minor_units(), -3'683'000);
+  EXPECT_EQ(storno.totals().vat_amount_huf().minor_units(), -783'000);
+  // 26,830 Ft were open on the original: settled; the 10,000 Ft paid is
+  // the buyer's credit.
+  EXPECT_EQ(storno.open_amount().minor_units(), -1'000'000);
+  v1::GetInvoiceRequest get;
+  get.set_id(original.id());
+  v1::Invoice settled;
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &settled).ok());
+  EXPECT_EQ(settled.open_amount().minor_units(), 0);
+  v1::GetPartnerBalanceRequest balance_request;
+  balance_request.set_partner_id(partner_);
+  v1::PartnerBalance balance;
+  ASSERT_TRUE(payment_stub_->GetPartnerBalance(Call().get(), balance_request, &balance).ok());
+  EXPECT_EQ(balance.open_amount().minor_units(), -1'000'000);
+  const auto topics = context_.RecordedEvents().PublishedTopics();
+  EXPECT_EQ(std::count(topics.begin(), topics.end(), "invoicing.invoice.credited"), 1);
+
+  // Cancelled once: no second storno, no modification, no payment of the
+  // storno.
+  auto again = invoice_stub_->CreateCreditNote(Call().get(), request, &storno);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(kernel::FieldViolationsOf(again).at(0).field, "invoice_id");
+  request.set_kind(v1::INVOICE_KIND_MODIFICATION);
+  *request.add_lines() = Less("-1", 100'000);
+  EXPECT_EQ(invoice_stub_->CreateCreditNote(Call().get(), request, &storno).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  pay.mutable_payment()->set_invoice_id(storno.id() ? storno.id() : original.id() + 1);
+  EXPECT_EQ(payment_stub_->RecordPayment(Call().get(), pay, &payment).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(InvoicingServicesTest, ModificationsFollowOnAndAStornoTakesThemBackToo) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());  // 2 × 14,500 Ft + 27% = 36,830 Ft
+  v1::CreateCreditNoteRequest request;
+  request.set_invoice_id(original.id());
+  request.set_kind(v1::INVOICE_KIND_MODIFICATION);
+  request.set_reason("Egy tétel elmaradt");
+  *request.add_lines() = Line("-1", 1'450'000);
+  v1::Invoice modification;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), request, &modification).ok());
+  EXPECT_EQ(modification.state(), v1::INVOICE_STATE_DRAFT);
+  EXPECT_EQ(modification.original_invoice_id(), original.id());
+
+  // A credit note keeps its original's currency.
+  v1::UpdateInvoiceRequest update;
+  update.mutable_invoice()->set_id(modification.id());
+  update.mutable_invoice()->set_currency_code("EUR");
+  update.mutable_update_mask()->add_paths("currency_code");
+  v1::Invoice updated;
+  auto status = invoice_stub_->UpdateInvoice(Call().get(), update, &updated);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "invoice.currency_code");
+
+  v1::Invoice issued;
+  ASSERT_TRUE(Issue(modification.id(), &issued).ok());
+  EXPECT_EQ(issued.modification_index(), 1);
+  EXPECT_EQ(issued.lines(0).line_number_reference(), 2);
+  EXPECT_EQ(issued.totals().gross_amount().minor_units(), -1'841'500);
+  EXPECT_EQ(issued.open_amount().minor_units(), 0);  // all of it taken off the original
+  v1::GetInvoiceRequest get;
+  get.set_id(original.id());
+  v1::Invoice corrected;
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &corrected).ok());
+  EXPECT_EQ(corrected.open_amount().minor_units(), 1'841'500);
+
+  request.set_kind(v1::INVOICE_KIND_STORNO);
+  request.clear_lines();
+  v1::Invoice storno;
+  status = invoice_stub_->CreateCreditNote(Call().get(), request, &storno);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(storno.modification_index(), 2);
+  ASSERT_EQ(storno.lines_size(), 2);
+  EXPECT_EQ(storno.lines(0).quantity(), "-2");
+  EXPECT_EQ(storno.lines(1).quantity(), "1");
+  EXPECT_EQ(storno.lines(0).line_number_reference(), 3);
+  EXPECT_EQ(storno.lines(1).line_number_reference(), 4);
+  EXPECT_EQ(storno.totals().gross_amount().minor_units(), -1'841'500);
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &corrected).ok());
+  EXPECT_EQ(corrected.open_amount().minor_units(), 0);
+}
+
+TEST_F(InvoicingServicesTest, ABadCreditNoteNamesItsFieldAndWritesNothing) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());
+  const auto draft = Draft();
+  const auto count = [&] {
+    return QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.invoice");
+  };
+  const auto before = count();
+  const auto field_of = [&](v1::CreateCreditNoteRequest request) {
+    v1::Invoice note;
+    const auto status = invoice_stub_->CreateCreditNote(Call().get(), request, &note);
+    const auto violations = kernel::FieldViolationsOf(status);
+    return std::to_string(status.error_code()) + " " +
+           (violations.empty() ? std::string("-") : violations.at(0).field);
+  };
+  v1::CreateCreditNoteRequest request;
+  request.set_invoice_id(original.id());
+  request.set_kind(v1::INVOICE_KIND_STORNO);
+  request.set_reason("Hiba");
+  auto without_kind = request;
+  without_kind.clear_kind();
+  EXPECT_EQ(field_of(without_kind), "3 kind");
+  auto without_reason = request;
+  without_reason.clear_reason();
+  EXPECT_EQ(field_of(without_reason), "3 reason");
+  auto storno_with_lines = request;
+  *storno_with_lines.add_lines() = Less("-1", 1'000);
+  EXPECT_EQ(field_of(storno_with_lines), "3 lines");
+  auto empty_modification = request;
+  empty_modification.set_kind(v1::INVOICE_KIND_MODIFICATION);
+  EXPECT_EQ(field_of(empty_modification), "3 lines");
+  auto bad_line = empty_modification;
+  *bad_line.add_lines() = Less("abc", 1'000);
+  EXPECT_EQ(field_of(bad_line), "3 invoice.lines[0].quantity");
+  auto of_a_draft = request;
+  of_a_draft.set_invoice_id(draft.id());
+  EXPECT_EQ(field_of(of_a_draft), "9 invoice_id");
+  auto of_nothing = request;
+  of_nothing.set_invoice_id(999'999);
+  EXPECT_EQ(field_of(of_nothing), "3 invoice_id");
+  EXPECT_EQ(count(), before);
+}
+
+TEST_F(InvoicingServicesTest, TheOverdueNoticeComesOnceAtTheEndOfTheDueDateInBudapest) {
+  v1::Invoice open, paid;
+  ASSERT_TRUE(Issue(Draft().id(), &open).ok());
+  ASSERT_TRUE(Issue(Draft().id(), &paid).ok());
+  const auto jobs = context_.RecordedJobs().Scheduled();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].kind, InvoiceServiceImpl::kOverdueJob);
+  EXPECT_EQ(jobs[0].payload, std::to_string(open.id()) + " 2026-06-18");
+  // Midnight after 2026-06-18 in Budapest (summer time, UTC+2) is
+  // 2026-06-18 22:00 UTC.
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::seconds>(jobs[0].run_at.time_since_epoch()).count(),
+      1'781'085'600 + 8 * 86'400 + 12 * 3'600);
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(paid.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(3'683'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+
+  for (int run = 0; run < 2; ++run) {
+    context_.RecordedJobs().Run(InvoiceServiceImpl::kOverdueJob, jobs[0].payload);
+    context_.RecordedJobs().Run(InvoiceServiceImpl::kOverdueJob, jobs[1].payload);
+  }
+  const auto topics = context_.RecordedEvents().PublishedTopics();
+  EXPECT_EQ(std::count(topics.begin(), topics.end(), "invoicing.invoice.overdue"), 1);
 }
 
 TEST(RiskClass, FollowsLatenessAndTheOldestOverdueInvoice) {

@@ -8,12 +8,11 @@
 
 namespace karton::invoicing {
 
-grpc::Status GrpcOtherModules::FindPartner(const grpc::ServerContext* from,
-                                           std::int64_t partner_id) {
+grpc::Status GrpcOtherModules::GetPartner(const grpc::ServerContext* from, std::int64_t partner_id,
+                                          partners::v1::Partner& partner) {
   auto call = kernel::CallContextFor(from);
   partners::v1::GetPartnerRequest request;
   request.set_id(partner_id);
-  partners::v1::Partner partner;
   return partners::v1::PartnerService::NewStub(channel_())
       ->GetPartner(call.get(), request, &partner);
 }

@@ -1,5 +1,5 @@
 // What invoicing asks other modules, over gRPC as the caller: whether a
-// partner exists for them (partners), and an order to bill (orders).
+// partner exists for them and its card (partners), and an order to bill (orders).
 // Interfaces, so the services' database tests answer them in memory.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "karton/orders/v1/orders.pb.h"
+#include "karton/partners/v1/partner.pb.h"
 
 namespace grpc {
 class Channel;
@@ -21,8 +22,9 @@ namespace karton::invoicing {
 class OtherModules {
  public:
   virtual ~OtherModules() = default;
-  // NOT_FOUND when the caller of `from` cannot see the partner.
-  virtual grpc::Status FindPartner(const grpc::ServerContext* from, std::int64_t partner_id) = 0;
+  // The partner card; NOT_FOUND when the caller of `from` cannot see it.
+  virtual grpc::Status GetPartner(const grpc::ServerContext* from, std::int64_t partner_id,
+                                  partners::v1::Partner& partner) = 0;
   // The order with its lines; NOT_FOUND when the caller cannot see it.
   virtual grpc::Status GetOrder(const grpc::ServerContext* from, std::int64_t order_id,
                                 orders::v1::Order& order) = 0;
@@ -34,7 +36,8 @@ class GrpcOtherModules final : public OtherModules {
  public:
   explicit GrpcOtherModules(std::function<std::shared_ptr<grpc::Channel>()> channel)
       : channel_(std::move(channel)) {}
-  grpc::Status FindPartner(const grpc::ServerContext* from, std::int64_t partner_id) override;
+  grpc::Status GetPartner(const grpc::ServerContext* from, std::int64_t partner_id,
+                          partners::v1::Partner& partner) override;
   grpc::Status GetOrder(const grpc::ServerContext* from, std::int64_t order_id,
                         orders::v1::Order& order) override;
 

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "karton/invoicing/v1/invoicing.pb.h"
+
 namespace spdlog {
 class logger;
 }  // namespace spdlog
@@ -34,6 +36,10 @@ struct InvoicingSettings {
   int payment_terms_days = 8;
   // The zone of "today": issue dates, due dates, lateness.
   std::string time_zone = "Europe/Budapest";
+  // Who issues the invoices (invoicing.seller_* options): copied onto each
+  // invoice when it is issued. Issuing refuses while the name or the tax
+  // number is missing, rather than print an invoice without them.
+  v1::InvoiceParty seller;
 };
 
 }  // namespace karton::invoicing

@@ -21,7 +21,14 @@ namespace iv1 = invoicing::v1;
 
 class InvoicingTest : public SalesTest {
  protected:
+  // With the seller configured, as an installation that issues must be.
   void StartInvoicing(std::vector<std::string> extra = {}) {
+    for (const char* option :
+         {"invoicing.seller_name=Őrség Hőtechnika Kft.",
+          "invoicing.seller_tax_number=12345676-2-41", "invoicing.seller_postal_code=9941",
+          "invoicing.seller_city=Őriszentpéter", "invoicing.seller_street=Kovácsszer 2."}) {
+      extra.insert(extra.end(), {"--module-option", option});
+    }
     Start(std::move(extra), "invoicing");
     invoices_ = iv1::InvoiceService::NewStub(channel_);
     payments_ = iv1::PaymentService::NewStub(channel_);
@@ -86,14 +93,58 @@ TEST_F(InvoicingTest, AnUnpaidInvoiceCountsInTheCreditCheckUntilItIsPaid) {
   EXPECT_NE(balance.find("risk         low"), std::string::npos) << balance;
 }
 
-TEST_F(InvoicingTest, DemoDataHasPaidPartlyPaidOverdueAndDraftInvoices) {
+TEST_F(InvoicingTest, AStornoFromTheCommandLineCancelsWhatIsOwed) {
+  StartInvoicing();
+  const auto accountant = User("kata@karton.example", kv1::ROLE_ACCOUNTING);
+  const auto customer = Partner("Fűtés Kft.", 0);
+  iv1::CreateInvoiceRequest create;
+  create.mutable_invoice()->set_partner_id(customer);
+  auto* line = create.mutable_invoice()->add_lines();
+  line->set_description("Radiátor csere");
+  line->set_quantity("2");
+  line->mutable_unit_price()->set_minor_units(4'850'000);
+  line->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  iv1::Invoice invoice;
+  ASSERT_TRUE(invoices_->CreateInvoice(As(accountant).get(), create, &invoice).ok());
+  iv1::IssueInvoiceRequest issue;
+  issue.set_id(invoice.id());
+  ASSERT_TRUE(invoices_->IssueInvoice(As(accountant).get(), issue, &invoice).ok());
+  EXPECT_EQ(invoice.seller().name(), "Őrség Hőtechnika Kft.");
+  EXPECT_EQ(invoice.buyer().name(), "Fűtés Kft.");
+
+  const std::string karton = Karton();
+  const auto [exit_code, output] = RunCommand(fmt::format(
+      "{}--output json invoices storno {} --reason 'Téves számla'", karton, invoice.id()));
+  ASSERT_EQ(exit_code, 0) << output;
+  const auto storno = ParseObject(output);
+  EXPECT_EQ(Field(storno, "kind"), "INVOICE_KIND_STORNO");
+  EXPECT_EQ(Field(storno, "original_number"), invoice.number());
+  const auto [balance_exit, balance] = RunCommand(fmt::format("{}balance {}", karton, customer));
+  ASSERT_EQ(balance_exit, 0) << balance;
+  EXPECT_NE(balance.find(": 0,00 HUF open"), std::string::npos) << balance;
+  // Only accounting corrects invoices.
+  const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
+  iv1::CreateCreditNoteRequest again;
+  again.set_invoice_id(invoice.id());
+  again.set_kind(iv1::INVOICE_KIND_STORNO);
+  again.set_reason("Még egyszer");
+  iv1::Invoice refused;
+  EXPECT_EQ(invoices_->CreateCreditNote(As(salesperson).get(), again, &refused).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(InvoicingTest, DemoDataHasPaidPartlyPaidOverdueCancelledAndDraftInvoices) {
   StartInvoicing({"--demo"});
   iv1::ListInvoicesResponse listed;
   ASSERT_TRUE(invoices_->ListInvoices(As(admin_).get(), {}, &listed).ok());
-  ASSERT_EQ(listed.invoices_size(), 4);
-  int drafts = 0, settled = 0, part_paid = 0, unpaid = 0;
+  ASSERT_EQ(listed.invoices_size(), 6);
+  int drafts = 0, settled = 0, part_paid = 0, unpaid = 0, stornos = 0;
   for (const auto& invoice : listed.invoices()) {
-    if (invoice.state() == iv1::INVOICE_STATE_DRAFT) {
+    if (invoice.kind() == iv1::INVOICE_KIND_STORNO) {
+      ++stornos;
+      EXPECT_EQ(invoice.open_amount().minor_units(), 0);  // it settled its original
+      EXPECT_FALSE(invoice.original_number().empty());
+    } else if (invoice.state() == iv1::INVOICE_STATE_DRAFT) {
       ++drafts;
     } else if (invoice.open_amount().minor_units() == 0) {
       ++settled;
@@ -109,8 +160,9 @@ TEST_F(InvoicingTest, DemoDataHasPaidPartlyPaidOverdueAndDraftInvoices) {
       EXPECT_EQ(balance.risk_class(), iv1::RISK_CLASS_MEDIUM);  // 40 days overdue
     }
   }
+  EXPECT_EQ(stornos, 1);
   EXPECT_EQ(drafts, 1);
-  EXPECT_EQ(settled, 1);
+  EXPECT_EQ(settled, 2);  // paid in full, and cancelled by the storno
   EXPECT_EQ(part_paid, 1);
   EXPECT_EQ(unpaid, 1);
 }

@@ -27,7 +27,8 @@ const std::vector<std::string> kMethods = {"transfer", "cash", "card"};
 struct Options {
   std::int64_t id = 0, partner = 0, order = 0, invoice = 0;
   std::string etag, state, currency, rate, method, paid_on, reference, amount, note, request_id;
-  std::string page_token;
+  std::string page_token, reason;
+  std::vector<std::string> lines;
   bool open_only = false;
   int limit = 50;
 };
@@ -35,6 +36,35 @@ struct Options {
 std::string DateText(const common::v1::Date& date) {
   if (date.year() == 0) return "";
   return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+// "-1;5000 HUF;standard_27;Utólagos engedmény": quantity, unit price, VAT
+// category, description (which may hold ';').
+iv1::InvoiceLine ParseInvoiceLine(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (int field = 0; field < 3; ++field) {
+    const auto semicolon = text.find(';', start);
+    if (semicolon == std::string::npos) break;
+    parts.push_back(text.substr(start, semicolon - start));
+    start = semicolon + 1;
+  }
+  if (parts.size() != 3 || start >= text.size()) {
+    throw UsageError(
+        "--line takes QUANTITY;UNIT_PRICE;VAT;DESCRIPTION, such as '-1;5000 HUF;standard_27;"
+        "Engedmény', not '" +
+        text + "'");
+  }
+  iv1::InvoiceLine line;
+  line.set_quantity(parts[0]);
+  *line.mutable_unit_price() = ParseMoney(parts[1], "--line");
+  line.set_vat_category(FromWord<common::v1::VatCategory>(parts[2], "VAT_CATEGORY_"));
+  if (line.vat_category() == common::v1::VAT_CATEGORY_UNSPECIFIED) {
+    throw UsageError("--line: '" + parts[2] +
+                     "' is not a VAT category (standard_27, reduced_5, ...)");
+  }
+  line.set_description(text.substr(start));
+  return line;
 }
 
 void PrintInvoices(const iv1::ListInvoicesResponse& response) {
@@ -51,9 +81,16 @@ void PrintInvoices(const iv1::ListInvoicesResponse& response) {
 }
 
 void PrintInvoice(const iv1::Invoice& invoice) {
-  std::cout << fmt::format("invoice {} ({}): {}\n",
+  std::cout << fmt::format("{} {} ({}): {}\n", Word(invoice.kind(), "INVOICE_KIND_"),
                            invoice.number().empty() ? "draft" : invoice.number(), invoice.id(),
                            Word(invoice.state(), "INVOICE_STATE_"));
+  if (invoice.original_invoice_id() != 0) {
+    Lines("corrects",
+          fmt::format("{} ({})", invoice.original_number(), invoice.original_invoice_id()), "index",
+          invoice.modification_index() ? std::to_string(invoice.modification_index()) : "",
+          "reason", invoice.reason());
+  }
+  Lines("seller", invoice.seller().name(), "buyer", invoice.buyer().name());
   Lines("partner", Id(invoice.partner_id()), "order", Id(invoice.order_id()), "issued",
         DateText(invoice.issue_date()), "fulfilled", DateText(invoice.fulfillment_date()), "due",
         DateText(invoice.due_date()), "payment", Word(invoice.payment_method(), "PAYMENT_METHOD_"),
@@ -131,6 +168,39 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     request.set_id(bound->id);
     request.set_etag(bound->etag);
     return Call(options, &Invoices::IssueInvoice, request, PrintInvoice);
+  }));
+
+  auto* storno =
+      invoices->add_subcommand("storno", "Cancel an issued invoice: a storno, issued at once");
+  storno->add_option("id", bound->id, "The invoice's id")->required();
+  storno->add_option("--reason", bound->reason, "Printed on the storno")->required();
+  storno->add_option("--request-id", bound->request_id, "The same id twice makes one");
+  storno->callback(Run(options, exit_code, [&options, bound] {
+    iv1::CreateCreditNoteRequest request;
+    request.set_invoice_id(bound->id);
+    request.set_kind(iv1::INVOICE_KIND_STORNO);
+    request.set_reason(bound->reason);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Invoices::CreateCreditNote, request, PrintInvoice);
+  }));
+
+  auto* modify = invoices->add_subcommand(
+      "modify", "Correct an issued invoice: a draft modification (issue it with `issue`)");
+  modify->add_option("id", bound->id, "The invoice's id")->required();
+  modify->add_option("--reason", bound->reason, "Printed on the modification")->required();
+  modify
+      ->add_option("--line", bound->lines,
+                   "QUANTITY;UNIT_PRICE;VAT;DESCRIPTION, a negative quantity takes away; repeat")
+      ->required();
+  modify->add_option("--request-id", bound->request_id, "The same id twice makes one");
+  modify->callback(Run(options, exit_code, [&options, bound] {
+    iv1::CreateCreditNoteRequest request;
+    request.set_invoice_id(bound->id);
+    request.set_kind(iv1::INVOICE_KIND_MODIFICATION);
+    request.set_reason(bound->reason);
+    for (const auto& line : bound->lines) *request.add_lines() = ParseInvoiceLine(line);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Invoices::CreateCreditNote, request, PrintInvoice);
   }));
 
   auto* rate = invoices->add_subcommand("set-rate", "The exchange rate of a EUR draft");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "invoices/invoice_lines.h"
+#include "invoices/invoice_parties.h"
 #include "invoicing_sql.h"
 #include "karton/kernel/dates.h"
 #include "karton/kernel/money.h"
@@ -27,7 +28,12 @@ namespace {
   "CASE WHEN i.state = 'issued' THEN i.vat_huf_minor END "                                       \
   "AS \"totals.vat_amount_huf.minor_units\", "                                                   \
   KARTON_INVOICING_MONEY("i.currency_code", "i.paid_minor", "paid_amount") ", "                  \
-  KARTON_INVOICING_MONEY("i.currency_code", "i.gross_minor - i.paid_minor", "open_amount") ", "  \
+  KARTON_INVOICING_MONEY("i.currency_code", "i.gross_minor - i.paid_minor - i.credited_minor",   \
+                         "open_amount") ", "                                                     \
+  "i.kind, coalesce(i.original_invoice_id, 0) AS original_invoice_id, "                          \
+  "coalesce((SELECT o.number FROM invoicing.invoice o WHERE o.id = i.original_invoice_id), '') " \
+  "AS original_number, coalesce(i.modification_index, 0) AS modification_index, i.reason, "      \
+  "i.seller, i.buyer, "                                                                          \
   "i.version::text AS etag, " KARTON_INVOICING_MICROS("i.create_time") " AS create_time, "       \
   KARTON_INVOICING_MICROS("i.update_time") " AS update_time, "                                   \
   KARTON_INVOICING_MICROS("i.issue_time") " AS issue_time"
@@ -35,10 +41,11 @@ namespace {
 const kernel::TypedQuery<v1::Invoice> kInsert(
     "INSERT INTO invoicing.invoice AS i (partner_id, order_id, currency_code, rate_millionths, "
     "fulfillment_date, due_date, payment_method, note, net_minor, vat_minor, gross_minor, "
-    "created_by, request_id, create_time, update_time) VALUES ($1, nullif($2::bigint, 0), $3, "
-    "$4::bigint, nullif($5, '')::date, nullif($6, '')::date, $7, $8, $9::bigint, $10::bigint, "
-    "$11::bigint, $12::bigint, $13, " KARTON_INVOICING_AT("$14") ", " KARTON_INVOICING_AT("$14")
-    ") ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING RETURNING "
+    "created_by, request_id, create_time, update_time, kind, original_invoice_id, reason) "
+    "VALUES ($1, nullif($2::bigint, 0), $3, $4::bigint, nullif($5, '')::date, "
+    "nullif($6, '')::date, $7, $8, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13, "
+    KARTON_INVOICING_AT("$14") ", " KARTON_INVOICING_AT("$14") ", $15, "
+    "nullif($16::bigint, 0), $17) ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING RETURNING "
     KARTON_INVOICE_COLUMNS);
 const kernel::TypedQuery<v1::Invoice> kFindByRequest(
     "SELECT " KARTON_INVOICE_COLUMNS
@@ -57,7 +64,8 @@ const kernel::TypedQuery<v1::Invoice> kIssue(
     "UPDATE invoicing.invoice i SET state = 'issued', number = $2, issue_date = $3::date, "
     "fulfillment_date = coalesce(i.fulfillment_date, $3::date), "
     "due_date = coalesce(i.due_date, $3::date + $4::integer), vat_huf_minor = $5::bigint, "
-    "issue_time = " KARTON_INVOICING_AT("$6") ", update_time = " KARTON_INVOICING_AT(
+    "seller = $7::jsonb, buyer = $8::jsonb, modification_index = nullif($9::integer, 0), "
+    "line_number_offset = $10::integer, issue_time = " KARTON_INVOICING_AT("$6") ", update_time = " KARTON_INVOICING_AT(
         "$6") ", version = i.version + 1 WHERE i.id = $1 RETURNING " KARTON_INVOICE_COLUMNS);
 const kernel::TypedQuery<v1::Invoice> kList(
     "SELECT " KARTON_INVOICE_COLUMNS
@@ -66,14 +74,17 @@ const kernel::TypedQuery<v1::Invoice> kList(
     "AND (NOT $3::boolean OR (i.state = 'issued' AND i.paid_date IS NULL)) "
     "AND ($4::bigint = 0 OR i.id < $4::bigint) ORDER BY i.id DESC LIMIT $5");
 const kernel::TypedQuery<v1::InvoiceLine> kLines(
-    "SELECT position, coalesce(product_id, 0) AS product_id, description, "
-    "trim_scale(quantity_thousandths::numeric / 1000)::text AS quantity, unit, "
-    KARTON_INVOICING_MONEY("$2::text", "unit_price_minor", "unit_price") ", "
-    "trim_scale(discount_hundredths::numeric / 100)::text AS discount_percent, vat_category, "
-    KARTON_INVOICING_MONEY("$2::text", "net_minor", "net_amount") ", "
-    KARTON_INVOICING_MONEY("$2::text", "vat_minor", "vat_amount") ", "
-    KARTON_INVOICING_MONEY("$2::text", "gross_minor", "gross_amount")
-    " FROM invoicing.invoice_line WHERE invoice_id = $1 ORDER BY position");
+    "SELECT l.position, CASE WHEN i.kind <> 'invoice' AND i.state = 'issued' "
+    "THEN i.line_number_offset + l.position ELSE 0 END AS line_number_reference, "
+    "coalesce(l.product_id, 0) AS product_id, l.description, "
+    "trim_scale(l.quantity_thousandths::numeric / 1000)::text AS quantity, l.unit, "
+    KARTON_INVOICING_MONEY("$2::text", "l.unit_price_minor", "unit_price") ", "
+    "trim_scale(l.discount_hundredths::numeric / 100)::text AS discount_percent, l.vat_category, "
+    KARTON_INVOICING_MONEY("$2::text", "l.net_minor", "net_amount") ", "
+    KARTON_INVOICING_MONEY("$2::text", "l.vat_minor", "vat_amount") ", "
+    KARTON_INVOICING_MONEY("$2::text", "l.gross_minor", "gross_amount")
+    " FROM invoicing.invoice_line l JOIN invoicing.invoice i ON i.id = l.invoice_id "
+    "WHERE l.invoice_id = $1 ORDER BY l.position");
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
@@ -83,12 +94,13 @@ std::string MethodWord(v1::PaymentMethod method) {
              : kernel::EnumWord(*v1::PaymentMethod_descriptor(), method);
 }
 
-// Replaces the invoice's lines, queued with the commit.
+// Replaces the invoice's lines, at once rather than queued with the commit:
+// a storno is issued in the transaction that writes it, and issuing reads
+// the lines back.
 void WriteLines(soci::session& session, std::int64_t invoice_id,
                 const google::protobuf::RepeatedPtrField<v1::InvoiceLine>& lines) {
   const std::string id = Text(invoice_id);
-  kernel::RunPreparedLater(session, "DELETE FROM invoicing.invoice_line WHERE invoice_id = $1",
-                           {id});
+  kernel::RunPrepared(session, "DELETE FROM invoicing.invoice_line WHERE invoice_id = $1", {id});
   std::vector<std::int64_t> positions, products, quantities, prices, discounts, nets, vats, grosses;
   std::vector<std::string> descriptions, units, categories;
   for (const auto& line : lines) {
@@ -104,7 +116,7 @@ void WriteLines(soci::session& session, std::int64_t invoice_id,
     vats.push_back(line.vat_amount().minor_units());
     grosses.push_back(line.gross_amount().minor_units());
   }
-  kernel::RunPreparedLater(
+  kernel::RunPrepared(
       session,
       "INSERT INTO invoicing.invoice_line (invoice_id, position, product_id, description, "
       "quantity_thousandths, unit, unit_price_minor, discount_hundredths, vat_category, "
@@ -128,12 +140,17 @@ std::optional<v1::Invoice> Insert(soci::session& session, const v1::Invoice& inv
                                   const std::string& request_id, kernel::TimePoint now) {
   const auto& totals = invoice.totals();
   auto created = kInsert.One(
-      session, {Text(invoice.partner_id()), Text(invoice.order_id()), invoice.currency_code(),
-                Text(rate_millionths), kernel::DateText(invoice.fulfillment_date()),
-                kernel::DateText(invoice.due_date()), MethodWord(invoice.payment_method()),
-                invoice.note(), Text(totals.net_amount().minor_units()),
-                Text(totals.vat_amount().minor_units()), Text(totals.gross_amount().minor_units()),
-                Text(created_by), request_id, Text(kernel::ToEpochMicros(now))});
+      session,
+      {Text(invoice.partner_id()), Text(invoice.order_id()), invoice.currency_code(),
+       Text(rate_millionths), kernel::DateText(invoice.fulfillment_date()),
+       kernel::DateText(invoice.due_date()), MethodWord(invoice.payment_method()), invoice.note(),
+       Text(totals.net_amount().minor_units()), Text(totals.vat_amount().minor_units()),
+       Text(totals.gross_amount().minor_units()), Text(created_by), request_id,
+       Text(kernel::ToEpochMicros(now)),
+       kernel::EnumWord(*v1::InvoiceKind_descriptor(),
+                        invoice.kind() == v1::INVOICE_KIND_UNSPECIFIED ? v1::INVOICE_KIND_INVOICE
+                                                                       : invoice.kind()),
+       Text(invoice.original_invoice_id()), invoice.reason()});
   if (created) WriteLines(session, created->id(), invoice.lines());
   return created;
 }
@@ -184,11 +201,65 @@ int TakeNumber(soci::session& session, const std::string& series, int year) {
   return static_cast<int>(kernel::ParseInt64(rows.Text(0, 0)).value_or(0));
 }
 
-v1::Invoice Issue(soci::session& session, std::int64_t id, const std::string& number,
-                  const std::string& issue_date, int payment_terms_days, std::int64_t vat_huf_minor,
-                  kernel::TimePoint now) {
-  return *kIssue.One(session, {Text(id), number, issue_date, Text(payment_terms_days),
-                               Text(vat_huf_minor), Text(kernel::ToEpochMicros(now))});
+v1::Invoice Issue(soci::session& session, const Issuing& issuing, kernel::TimePoint now) {
+  return *kIssue.One(session, {Text(issuing.id), issuing.number, issuing.issue_date,
+                               Text(issuing.payment_terms_days), Text(issuing.vat_huf_minor),
+                               Text(kernel::ToEpochMicros(now)), PartyJson(issuing.seller),
+                               PartyJson(issuing.buyer), Text(issuing.modification_index),
+                               Text(issuing.line_number_offset)});
+}
+
+CreditChain CreditChainOf(soci::session& session, std::int64_t original_id) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT count(*) FILTER (WHERE i.id <> $1 AND i.state = 'issued'), "
+      "coalesce((SELECT count(*) FROM invoicing.invoice_line l JOIN invoicing.invoice c "
+      "ON c.id = l.invoice_id WHERE c.id = $1 OR (c.original_invoice_id = $1 "
+      "AND c.state = 'issued')), 0), "
+      "coalesce(max(i.number) FILTER (WHERE i.kind = 'storno' AND i.state = 'issued'), '') "
+      "FROM invoicing.invoice i WHERE i.id = $1 OR i.original_invoice_id = $1",
+      {Text(original_id)});
+  CreditChain chain;
+  chain.issued_credit_notes = static_cast<int>(kernel::ParseInt64(rows.Text(0, 0)).value_or(0));
+  chain.lines = static_cast<int>(kernel::ParseInt64(rows.Text(0, 1)).value_or(0));
+  chain.storno_number = std::string(rows.Text(0, 2));
+  return chain;
+}
+
+std::vector<std::int64_t> IssuedModifications(soci::session& session, std::int64_t original_id) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id FROM invoicing.invoice WHERE original_invoice_id = $1 "
+      "AND kind = 'modification' AND state = 'issued' ORDER BY modification_index",
+      {Text(original_id)});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row) {
+    ids.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
+  }
+  return ids;
+}
+
+std::int64_t ApplyCredit(soci::session& session, std::int64_t credit_note_id,
+                         std::int64_t original_id, const std::string& on_date) {
+  // What the credit note takes off: as much of its (negative) gross as is
+  // open on the original, never more.
+  const auto rows = kernel::RunPrepared(
+      session,
+      "WITH note AS (SELECT gross_minor FROM invoicing.invoice WHERE id = $1), "
+      "original AS (SELECT id, greatest(gross_minor - paid_minor - credited_minor, 0) AS open "
+      "FROM invoicing.invoice WHERE id = $2), "
+      "applied AS (SELECT least(-note.gross_minor, original.open) AS amount FROM note, original "
+      "WHERE note.gross_minor < 0), "
+      "settle_original AS (UPDATE invoicing.invoice i SET credited_minor = i.credited_minor + "
+      "a.amount, paid_date = CASE WHEN i.gross_minor - i.paid_minor - i.credited_minor - a.amount "
+      "<= 0 THEN $3::date ELSE i.paid_date END, version = i.version + 1 FROM applied a "
+      "WHERE i.id = $2 AND a.amount > 0 RETURNING a.amount), "
+      "settle_note AS (UPDATE invoicing.invoice i SET credited_minor = -a.amount, "
+      "paid_date = CASE WHEN i.gross_minor + a.amount >= 0 THEN $3::date END "
+      "FROM applied a WHERE i.id = $1 RETURNING a.amount) "
+      "SELECT coalesce((SELECT amount FROM settle_note), 0)",
+      {Text(credit_note_id), Text(original_id), on_date});
+  return kernel::ParseInt64(rows.Text(0, 0)).value_or(0);
 }
 
 std::vector<v1::Invoice> List(soci::session& session, const ListFilter& filter,
@@ -205,6 +276,17 @@ google::protobuf::RepeatedPtrField<v1::InvoiceLine> ReadLines(soci::session& ses
     *lines.Add() = std::move(line);
   }
   return lines;
+}
+
+bool MarkOverdueAnnounced(soci::session& session, std::int64_t id, const std::string& due) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "UPDATE invoicing.invoice SET overdue_notice_date = due_date WHERE id = $1 "
+      "AND state = 'issued' AND due_date = $2::date AND paid_date IS NULL "
+      "AND gross_minor - paid_minor - credited_minor > 0 "
+      "AND overdue_notice_date IS DISTINCT FROM due_date RETURNING id",
+      {Text(id), due});
+  return rows.Count() == 1;
 }
 
 std::int64_t RateOf(soci::session& session, std::int64_t invoice_id) {

@@ -1,8 +1,12 @@
 #include "invoices/invoice_service.h"
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <sstream>
 
 #include "invoices/invoice_lines.h"
+#include "invoices/invoice_parties.h"
 #include "invoices/invoice_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
@@ -10,6 +14,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
+#include "karton/kernel/jobs.h"
 #include "karton/kernel/money.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/transaction.h"
@@ -77,24 +82,59 @@ void LoadLines(soci::session& session, v1::Invoice& invoice) {
 
 }  // namespace
 
+void ScheduleOverdueNotice(kernel::Jobs& jobs, soci::session& session, const v1::Invoice& invoice,
+                           const InvoicingSettings& settings) {
+  const std::string due = kernel::DateText(invoice.due_date());
+  const std::string payload = fmt::format("{} {}", invoice.id(), due);
+  jobs.Schedule(session, {.kind = InvoiceServiceImpl::kOverdueJob,
+                          .payload = payload,
+                          .run_at = kernel::StartOfDayIn(session, due, 1, settings.time_zone),
+                          .recurrence = "",
+                          .max_attempts = 5,
+                          .unique_key = fmt::format("invoicing.invoice.overdue:{}", payload)});
+}
+
+void InvoiceServiceImpl::AnnounceOverdue(const kernel::JobRun& run) {
+  std::int64_t id = 0;
+  std::string due;
+  std::istringstream in(run.payload);
+  if (!(in >> id >> due)) {
+    parts_.log.error("{} job {}: unreadable payload '{}'", run.kind, run.id, run.payload);
+    return;
+  }
+  auto lease = parts_.database.Acquire();
+  auto& session = lease.Session();
+  kernel::Transaction transaction(session);
+  // Paid, credited in full, or announced already: nothing to do.
+  if (!invoice_repository::MarkOverdueAnnounced(session, id, due)) return;
+  auto overdue = *invoice_repository::Find(session, id);
+  LoadLines(session, overdue);
+  parts_.events.Publish(session, "invoicing.invoice.overdue", id, overdue,
+                        kernel::Caller::Internal());
+  transaction.Commit();
+}
+
 void InvoiceServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
-  for (const char* verb : {"created", "updated", "issued"}) {
+  for (const char* verb : {"created", "updated", "issued", "credited", "overdue"}) {
     events.DeclareTopic<v1::Invoice>(std::string("invoicing.invoice.") + verb);
   }
 }
 
 kernel::MethodRoles InvoiceServiceImpl::Roles() {
   const std::vector<std::string> accounting = {std::string(kernel::kRoleAccounting)};
-  return {{"CreateInvoice", accounting},        {"CreateInvoiceFromOrder", accounting},
-          {"GetInvoice", kernel::StaffRoles()}, {"ListInvoices", kernel::StaffRoles()},
-          {"UpdateInvoice", accounting},        {"IssueInvoice", accounting}};
+  return {{"CreateInvoice", accounting},         {"CreateInvoiceFromOrder", accounting},
+          {"GetInvoice", kernel::StaffRoles()},  {"ListInvoices", kernel::StaffRoles()},
+          {"UpdateInvoice", accounting},         {"IssueInvoice", accounting},
+          {"CreateCreditNote", accounting},      {"RenderInvoicePdf", kernel::StaffRoles()},
+          {"ExportNavXml", kernel::StaffRoles()}};
 }
 
 grpc::Status InvoiceServiceImpl::WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,
                                             const std::string& request_id, v1::Invoice* response) {
   std::int64_t rate = 0;
   if (auto status = CheckDraft(invoice, rate); !status.ok()) return status;
-  if (auto status = others_.FindPartner(context, invoice.partner_id());
+  partners::v1::Partner partner;
+  if (auto status = others_.GetPartner(context, invoice.partner_id(), partner);
       status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return kernel::InvalidField("invoice.partner_id",
                                 fmt::format("there is no partner {}", invoice.partner_id()));
@@ -257,6 +297,15 @@ grpc::Status InvoiceServiceImpl::UpdateInvoice(grpc::ServerContext* context,
     LoadLines(session, *stored);
     v1::Invoice next = *stored;
     kernel::ApplyUpdateMask(change, paths, next);
+    if (stored->kind() != v1::INVOICE_KIND_INVOICE &&
+        (next.currency_code() != stored->currency_code() ||
+         next.exchange_rate() != stored->exchange_rate())) {
+      return kernel::InvalidField(
+          next.currency_code() != stored->currency_code() ? "invoice.currency_code"
+                                                          : "invoice.exchange_rate",
+          fmt::format("a credit note keeps the currency and rate of invoice {}",
+                      stored->original_number()));
+    }
     std::int64_t rate = 0;
     if (auto status = CheckDraft(next, rate); !status.ok()) return status;
     const auto changes = kernel::DiffFields(&*stored, next);
@@ -280,6 +329,25 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
                                               const v1::IssueInvoiceRequest* request,
                                               v1::Invoice* response) {
   return kernel::Guarded(parts_.log, "IssueInvoice", [&]() -> grpc::Status {
+    if (const auto missing = MissingSellerSetting(settings_.seller); !missing.empty()) {
+      return kernel::FailedPreconditionOnField(
+          "seller", fmt::format("the seller is not configured: set --module-option {}", missing));
+    }
+    // The buyer as the partner card names them now; a credit note takes its
+    // original's instead (read under lock below).
+    std::optional<v1::InvoiceParty> buyer;
+    {
+      auto lease = parts_.database.Acquire();
+      auto draft = invoice_repository::Find(lease.Session(), request->id());
+      if (!draft) return NotFound(request->id());
+      if (draft->kind() == v1::INVOICE_KIND_INVOICE) {
+        partners::v1::Partner partner;
+        if (auto status = others_.GetPartner(context, draft->partner_id(), partner); !status.ok()) {
+          return status;
+        }
+        buyer = BuyerOf(partner);
+      }
+    }
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
@@ -294,31 +362,191 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("invoice {} is issued already", stored->number())};
     }
-    const std::int64_t rate = invoice_repository::RateOf(session, stored->id());
-    if (rate <= 0) {
-      return kernel::FailedPreconditionOnField(
-          "exchange_rate", "a EUR invoice needs its exchange rate (HUF per EUR) to be issued");
-    }
-    LoadLines(session, *stored);
-    const auto totals = TotalsOf(stored->lines(), stored->currency_code(), rate);
-    // The number is taken last: the series row stays locked for the
-    // shortest time, and only a commit keeps the number.
-    const std::string today =
-        invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
-    const int year = std::stoi(today.substr(0, 4));
-    const int sequence = invoice_repository::TakeNumber(session, settings_.series, year);
-    const std::string number = fmt::format("{}-{}-{:06}", settings_.series, year, sequence);
-    auto issued = invoice_repository::Issue(
-        session, stored->id(), number, today, settings_.payment_terms_days,
-        totals.vat_amount_huf().minor_units(), parts_.clock.Now());
-    *issued.mutable_lines() = stored->lines();
-    *issued.mutable_totals()->mutable_vat_summary() = totals.vat_summary();
-    parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kInvoice, issued.id(),
-                        {kernel::FieldChange::Of("state", "draft", "issued"),
-                         kernel::FieldChange::Of("number", "", number)});
-    parts_.events.Publish(session, "invoicing.invoice.issued", issued.id(), issued, caller);
+    auto issued = IssueLocked(session, caller, *stored, buyer);
+    if (!issued.ok()) return issued.status;
     transaction.Commit();
-    *response = std::move(issued);
+    *response = std::move(issued.invoice);
+    return grpc::Status::OK;
+  });
+}
+
+InvoiceServiceImpl::Issued InvoiceServiceImpl::IssueLocked(
+    soci::session& session, const kernel::Caller& caller, v1::Invoice draft,
+    const std::optional<v1::InvoiceParty>& buyer) {
+  invoice_repository::Issuing issuing;
+  issuing.id = draft.id();
+  issuing.seller = settings_.seller;
+  issuing.payment_terms_days = settings_.payment_terms_days;
+  std::optional<v1::Invoice> original;
+  if (draft.kind() != v1::INVOICE_KIND_INVOICE) {
+    // The original stays locked until the commit: its credit notes are
+    // issued one at a time, so their indexes and line numbers follow on.
+    original = invoice_repository::Find(session, draft.original_invoice_id(), true);
+    const auto chain = invoice_repository::CreditChainOf(session, original->id());
+    if (!chain.storno_number.empty()) {
+      return Issued{{grpc::StatusCode::FAILED_PRECONDITION,
+                     fmt::format("invoice {} is cancelled by storno {}; it takes no further "
+                                 "credit notes",
+                                 original->number(), chain.storno_number)},
+                    {}};
+    }
+    issuing.modification_index = chain.issued_credit_notes + 1;
+    issuing.line_number_offset = chain.lines;
+    issuing.buyer = original->buyer();
+  } else if (buyer) {
+    issuing.buyer = *buyer;
+  }
+  const std::int64_t rate = invoice_repository::RateOf(session, draft.id());
+  if (rate <= 0) {
+    return Issued{
+        kernel::FailedPreconditionOnField(
+            "exchange_rate", "a EUR invoice needs its exchange rate (HUF per EUR) to be issued"),
+        {}};
+  }
+  LoadLines(session, draft);
+  const auto totals = TotalsOf(draft.lines(), draft.currency_code(), rate);
+  issuing.vat_huf_minor = totals.vat_amount_huf().minor_units();
+  // The number is taken last: the series row stays locked for the
+  // shortest time, and only a commit keeps the number.
+  issuing.issue_date = invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
+  const int year = std::stoi(issuing.issue_date.substr(0, 4));
+  const int sequence = invoice_repository::TakeNumber(session, settings_.series, year);
+  issuing.number = fmt::format("{}-{}-{:06}", settings_.series, year, sequence);
+  invoice_repository::Issue(session, issuing, parts_.clock.Now());
+  std::int64_t credited = 0;
+  if (original) {
+    credited =
+        invoice_repository::ApplyCredit(session, draft.id(), original->id(), issuing.issue_date);
+  }
+  auto issued = *invoice_repository::Find(session, draft.id());
+  LoadLines(session, issued);
+  if (issued.open_amount().minor_units() > 0)
+    ScheduleOverdueNotice(jobs_, session, issued, settings_);
+  parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kInvoice, issued.id(),
+                      {kernel::FieldChange::Of("state", "draft", "issued"),
+                       kernel::FieldChange::Of("number", "", issuing.number)});
+  parts_.events.Publish(session, "invoicing.invoice.issued", issued.id(), issued, caller);
+  if (credited > 0) {
+    // What was open on the original shrank by the credit note.
+    auto corrected = *invoice_repository::Find(session, original->id());
+    parts_.audit.Record(
+        session, caller, kernel::AuditAction::kUpdate, kInvoice, corrected.id(),
+        {kernel::FieldChange::Of(
+            "open_amount",
+            kernel::FormatMoney(original->open_amount().minor_units(), original->currency_code()),
+            kernel::FormatMoney(corrected.open_amount().minor_units(),
+                                corrected.currency_code()))});
+    parts_.events.Publish(session, "invoicing.invoice.credited", corrected.id(), corrected, caller);
+  }
+  return Issued{grpc::Status::OK, std::move(issued)};
+}
+
+grpc::Status InvoiceServiceImpl::CreateCreditNote(grpc::ServerContext* context,
+                                                  const v1::CreateCreditNoteRequest* request,
+                                                  v1::Invoice* response) {
+  if (request->invoice_id() <= 0) return kernel::InvalidField("invoice_id", "is required");
+  const bool storno = request->kind() == v1::INVOICE_KIND_STORNO;
+  if (!storno && request->kind() != v1::INVOICE_KIND_MODIFICATION) {
+    return kernel::InvalidField("kind", "must be INVOICE_KIND_MODIFICATION or INVOICE_KIND_STORNO");
+  }
+  if (storno && !request->lines().empty()) {
+    return kernel::InvalidField("lines", "a storno negates the original's lines; give none");
+  }
+  if (!storno && request->lines().empty()) {
+    return kernel::InvalidField("lines", "a modification needs at least one line");
+  }
+  if (request->reason().empty() || request->reason().size() > 1000) {
+    return kernel::InvalidField("reason", "is required, at most 1000 bytes");
+  }
+  if (request->request_id().size() > 200) {
+    return kernel::InvalidField("request_id", "at most 200 bytes");
+  }
+  if (storno) {
+    // A storno is issued at once (there is nothing to edit), so it needs
+    // what issuing needs.
+    if (const auto missing = MissingSellerSetting(settings_.seller); !missing.empty()) {
+      return kernel::FailedPreconditionOnField(
+          "seller", fmt::format("the seller is not configured: set --module-option {}", missing));
+    }
+  }
+  return kernel::Guarded(parts_.log, "CreateCreditNote", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = invoice_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                           request->request_id())) {
+        LoadLines(session, *earlier);
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    auto original = invoice_repository::Find(session, request->invoice_id(), true);
+    if (!original) {
+      return kernel::InvalidField("invoice_id",
+                                  fmt::format("there is no invoice {}", request->invoice_id()));
+    }
+    if (original->state() != v1::INVOICE_STATE_ISSUED) {
+      return kernel::FailedPreconditionOnField(
+          "invoice_id", fmt::format("invoice {} is a draft; change it instead", original->id()));
+    }
+    if (original->kind() != v1::INVOICE_KIND_INVOICE) {
+      return kernel::FailedPreconditionOnField(
+          "invoice_id", fmt::format("{} is a credit note; correct its original, {}",
+                                    original->number(), original->original_number()));
+    }
+    if (const auto chain = invoice_repository::CreditChainOf(session, original->id());
+        !chain.storno_number.empty()) {
+      return kernel::FailedPreconditionOnField(
+          "invoice_id", fmt::format("invoice {} is cancelled by storno {} already",
+                                    original->number(), chain.storno_number));
+    }
+    v1::Invoice note;
+    note.set_partner_id(original->partner_id());
+    note.set_kind(request->kind());
+    note.set_original_invoice_id(original->id());
+    note.set_reason(request->reason());
+    note.set_currency_code(original->currency_code());
+    note.set_exchange_rate(original->exchange_rate());
+    *note.mutable_fulfillment_date() = original->fulfillment_date();
+    note.set_payment_method(original->payment_method());
+    if (storno) {
+      // Every line the buyer was billed, the original's and its
+      // modifications', taken back.
+      std::vector<std::int64_t> billed = {original->id()};
+      for (auto id : invoice_repository::IssuedModifications(session, original->id())) {
+        billed.push_back(id);
+      }
+      for (auto id : billed) {
+        for (auto& line : invoice_repository::ReadLines(session, id, original->currency_code())) {
+          line.clear_position();
+          line.clear_line_number_reference();
+          line.set_quantity(line.quantity().rfind('-', 0) == 0 ? line.quantity().substr(1)
+                                                               : "-" + line.quantity());
+          *note.add_lines() = std::move(line);
+        }
+      }
+    } else {
+      *note.mutable_lines() = request->lines();
+      for (auto& line : *note.mutable_lines()) line.clear_line_number_reference();
+    }
+    std::int64_t rate = 0;
+    if (auto status = CheckDraft(note, rate); !status.ok()) return status;
+    auto created = invoice_repository::Insert(session, note, rate, kernel::ActorUserId(caller),
+                                              request->request_id(), parts_.clock.Now());
+    if (!created) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kInvoice, created->id(),
+                        kernel::DiffFields(nullptr, *created));
+    LoadLines(session, *created);
+    parts_.events.Publish(session, "invoicing.invoice.created", created->id(), *created, caller);
+    if (storno) {
+      auto issued = IssueLocked(session, caller, *created, std::nullopt);
+      if (!issued.ok()) return issued.status;
+      *created = std::move(issued.invoice);
+    }
+    transaction.Commit();
+    *response = std::move(*created);
     return grpc::Status::OK;
   });
 }

@@ -2,27 +2,48 @@
 // numbers (invoice_service.proto).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/kernel/access.h"
 #include "service_parts.h"
 
+namespace soci {
+class session;
+}  // namespace soci
+
 namespace karton::kernel {
 class DomainEvents;
+class Jobs;
+struct JobRun;
 }  // namespace karton::kernel
 
 namespace karton::invoicing {
 
 class OtherModules;
 
+// Schedules the issued invoice's overdue notice, inside `session`'s
+// transaction (the demo data's overdue invoice uses it too).
+void ScheduleOverdueNotice(kernel::Jobs& jobs, soci::session& session, const v1::Invoice& invoice,
+                           const InvoicingSettings& settings);
+
 class InvoiceServiceImpl final : public v1::InvoiceService::Service {
  public:
+  // At the end of an issued invoice's due date (the module's time zone):
+  // invoicing.invoice.overdue when something is still open.
+  static constexpr char kOverdueJob[] = "invoice_overdue";
+
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  InvoiceServiceImpl(ServiceParts parts, OtherModules& others, InvoicingSettings settings)
-      : parts_(parts), others_(others), settings_(std::move(settings)) {}
+  InvoiceServiceImpl(ServiceParts parts, kernel::Jobs& jobs, OtherModules& others,
+                     InvoicingSettings settings)
+      : parts_(parts), jobs_(jobs), others_(others), settings_(std::move(settings)) {}
+
+  // The kOverdueJob handler; does nothing for an invoice paid or credited
+  // in full, or announced already for its due date.
+  void AnnounceOverdue(const kernel::JobRun& run);
 
   grpc::Status CreateInvoice(grpc::ServerContext* context, const v1::CreateInvoiceRequest* request,
                              v1::Invoice* response) override;
@@ -37,6 +58,9 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
                              v1::Invoice* response) override;
   grpc::Status IssueInvoice(grpc::ServerContext* context, const v1::IssueInvoiceRequest* request,
                             v1::Invoice* response) override;
+  grpc::Status CreateCreditNote(grpc::ServerContext* context,
+                                const v1::CreateCreditNoteRequest* request,
+                                v1::Invoice* response) override;
 
  private:
   // Writes a checked draft with its audit entry and event; nullopt when
@@ -44,7 +68,20 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   grpc::Status WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,
                           const std::string& request_id, v1::Invoice* response);
 
+  struct Issued {
+    grpc::Status status;
+    v1::Invoice invoice;
+    bool ok() const { return status.ok(); }
+  };
+  // Issues the draft, locked by the caller's transaction: number, dates,
+  // parties (`buyer` for an invoice; a credit note takes its original's),
+  // and for a credit note its place in the chain and the credit it gives
+  // the original; the audit entries and events.
+  Issued IssueLocked(soci::session& session, const kernel::Caller& caller, v1::Invoice draft,
+                     const std::optional<v1::InvoiceParty>& buyer);
+
   ServiceParts parts_;
+  kernel::Jobs& jobs_;
   OtherModules& others_;
   const InvoicingSettings settings_;
 };

@@ -53,7 +53,8 @@ std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& pay
   kernel::RunPrepared(
       session,
       "UPDATE invoicing.invoice SET paid_minor = paid_minor + $2::bigint, "
-      "paid_date = CASE WHEN paid_minor + $2::bigint >= gross_minor THEN $3::date END, "
+      "paid_date = CASE WHEN paid_minor + credited_minor + $2::bigint >= gross_minor "
+      "THEN $3::date END, "
       "update_time = " KARTON_INVOICING_AT("$4") ", version = version + 1 WHERE id = $1",
       {Text(payment.invoice_id()), Text(payment.amount().minor_units()), paid_on,
        Text(kernel::ToEpochMicros(now))});
@@ -74,15 +75,18 @@ Balance BalanceOf(soci::session& session, std::int64_t partner_id, const std::st
                   const std::string& today) {
   const auto rows = kernel::RunPrepared(
       session,
-      "SELECT coalesce(sum(gross_minor - paid_minor) FILTER (WHERE paid_date IS NULL), 0)::bigint, "
-      "coalesce(sum(gross_minor - paid_minor) FILTER (WHERE paid_date IS NULL "
-      "AND due_date < $3::date), 0)::bigint, "
+      "SELECT coalesce(sum(gross_minor - paid_minor - credited_minor) FILTER "
+      "(WHERE paid_date IS NULL), 0)::bigint, "
+      "coalesce(sum(gross_minor - paid_minor - credited_minor) FILTER (WHERE paid_date IS NULL "
+      "AND gross_minor > 0 AND due_date < $3::date), 0)::bigint, "
       "count(*) FILTER (WHERE paid_date IS NULL), "
-      "count(*) FILTER (WHERE paid_date IS NULL AND due_date < $3::date), "
+      "count(*) FILTER (WHERE paid_date IS NULL AND gross_minor > 0 AND due_date < $3::date), "
+      // Lateness counts what the partner paid; an invoice a credit note
+      // settled whole was never paid late.
       "coalesce(round(avg(greatest(paid_date - due_date, 0)) FILTER (WHERE paid_date IS NOT "
-      "NULL)), 0)::integer, "
-      "coalesce(max($3::date - due_date) FILTER (WHERE paid_date IS NULL AND due_date < "
-      "$3::date), 0) "
+      "NULL AND paid_minor > 0)), 0)::integer, "
+      "coalesce(max($3::date - due_date) FILTER (WHERE paid_date IS NULL AND gross_minor > 0 "
+      "AND due_date < $3::date), 0) "
       "FROM invoicing.invoice WHERE partner_id = $1 AND currency_code = $2 AND state = 'issued'",
       {Text(partner_id), currency_code, today});
   Balance balance;

@@ -88,6 +88,11 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
                                   fmt::format("must be the invoice's currency, {}", currency));
     }
     const std::int64_t open = invoice->open_amount().minor_units();
+    if (open <= 0) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("nothing is open on {}{}", invoice->number(),
+                          open < 0 ? "; a credit note's credit is refunded, not paid" : "")};
+    }
     if (payment.amount().minor_units() > open) {
       return kernel::InvalidField(
           "payment.amount",

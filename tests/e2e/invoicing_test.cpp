@@ -122,6 +122,22 @@ TEST_F(InvoicingTest, AStornoFromTheCommandLineCancelsWhatIsOwed) {
   const auto [balance_exit, balance] = RunCommand(fmt::format("{}balance {}", karton, customer));
   ASSERT_EQ(balance_exit, 0) << balance;
   EXPECT_NE(balance.find(": 0,00 HUF open"), std::string::npos) << balance;
+
+  // The storno printed: karton invoices pdf, read back with pdftotext.
+  const std::string pdf = ::testing::TempDir() + "storno.pdf";
+  const auto [pdf_exit, text] =
+      RunCommand(fmt::format("{}invoices pdf {} > '{}' && pdftotext -layout '{}' -", karton,
+                             Field(storno, "id"), pdf, pdf));
+  ASSERT_EQ(pdf_exit, 0) << text;
+  EXPECT_NE(text.find("Sztornó számla"), std::string::npos) << text;
+  EXPECT_NE(text.find("Őrség Hőtechnika Kft."), std::string::npos) << text;
+  EXPECT_NE(text.find(invoice.number()), std::string::npos) << text;
+  // A draft has no printable form.
+  iv1::Invoice draft;
+  ASSERT_TRUE(invoices_->CreateInvoice(As(accountant).get(), create, &draft).ok());
+  const auto [draft_exit, refused_text] =
+      RunCommand(fmt::format("{}invoices pdf {} > /dev/null", karton, draft.id()));
+  EXPECT_NE(draft_exit, 0) << refused_text;
   // Only accounting corrects invoices.
   const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
   iv1::CreateCreditNoteRequest again;

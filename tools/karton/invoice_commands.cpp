@@ -170,6 +170,23 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::IssueInvoice, request, PrintInvoice);
   }));
 
+  auto* pdf = invoices->add_subcommand("pdf", "The issued invoice as a PDF, to standard output");
+  pdf->add_option("id", bound->id)->required();
+  pdf->callback([&options, &exit_code, bound] {
+    iv1::RenderInvoicePdfRequest request;
+    request.set_id(bound->id);
+    auto context = MakeContext(options, /*streaming=*/true);
+    auto reader =
+        iv1::InvoiceService::NewStub(ChannelFor(options))->RenderInvoicePdf(context.get(), request);
+    iv1::RenderInvoicePdfResponse part;
+    while (reader->Read(&part)) {
+      std::cout.write(part.chunk().data(), static_cast<std::streamsize>(part.chunk().size()));
+    }
+    std::cout.flush();
+    const auto status = reader->Finish();
+    exit_code = status.ok() ? 0 : ReportError(status, options);
+  });
+
   auto* storno =
       invoices->add_subcommand("storno", "Cancel an issued invoice: a storno, issued at once");
   storno->add_option("id", bound->id, "The invoice's id")->required();

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "documents/invoice_pdf.h"
 #include "invoices/invoice_lines.h"
 #include "invoices/invoice_parties.h"
 #include "invoices/invoice_repository.h"
@@ -549,6 +550,52 @@ grpc::Status InvoiceServiceImpl::CreateCreditNote(grpc::ServerContext* context,
     *response = std::move(*created);
     return grpc::Status::OK;
   });
+}
+
+grpc::Status InvoiceServiceImpl::ReadIssued(std::int64_t id, const char* method,
+                                            v1::Invoice& invoice) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto found = invoice_repository::Find(lease.Session(), id);
+    if (!found) return NotFound(id);
+    if (found->state() != v1::INVOICE_STATE_ISSUED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("invoice {} is a draft; only an issued invoice has a printable or "
+                          "reportable form",
+                          id)};
+    }
+    LoadLines(lease.Session(), *found);
+    invoice = std::move(*found);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status InvoiceServiceImpl::RenderInvoicePdf(
+    grpc::ServerContext*, const v1::RenderInvoicePdfRequest* request,
+    grpc::ServerWriter<v1::RenderInvoicePdfResponse>* writer) {
+  v1::Invoice invoice;
+  if (auto status = ReadIssued(request->id(), "RenderInvoicePdf", invoice); !status.ok()) {
+    return status;
+  }
+  std::string pdf;
+  try {
+    pdf = invoicing::RenderInvoicePdf(invoice);
+  } catch (const std::invalid_argument& refused) {
+    // What the renderer refuses on an issued invoice (text that is not
+    // UTF-8, say) was stored that way: the invoice cannot be printed as is.
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            fmt::format("invoice {} cannot be printed: {}", invoice.number(), refused.what())};
+  } catch (const std::exception& failed) {
+    parts_.log.error("RenderInvoicePdf {}: {}", invoice.id(), failed.what());
+    return {grpc::StatusCode::INTERNAL, "the PDF could not be rendered"};
+  }
+  constexpr std::size_t kChunk = 64 * 1024;
+  v1::RenderInvoicePdfResponse response;
+  for (std::size_t at = 0; at < pdf.size(); at += kChunk) {
+    response.set_chunk(pdf.substr(at, kChunk));
+    if (!writer->Write(response)) return {grpc::StatusCode::CANCELLED, "the caller went away"};
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace karton::invoicing

@@ -61,12 +61,19 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   grpc::Status CreateCreditNote(grpc::ServerContext* context,
                                 const v1::CreateCreditNoteRequest* request,
                                 v1::Invoice* response) override;
+  grpc::Status RenderInvoicePdf(grpc::ServerContext* context,
+                                const v1::RenderInvoicePdfRequest* request,
+                                grpc::ServerWriter<v1::RenderInvoicePdfResponse>* writer) override;
 
  private:
   // Writes a checked draft with its audit entry and event; nullopt when
   // its request_id was used before (the caller reads that one).
   grpc::Status WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,
                           const std::string& request_id, v1::Invoice* response);
+
+  // The issued invoice or credit note `id` with its lines, as the PDF and
+  // the NAV export print it; FAILED_PRECONDITION for a draft.
+  grpc::Status ReadIssued(std::int64_t id, const char* method, v1::Invoice& invoice);
 
   struct Issued {
     grpc::Status status;

@@ -43,4 +43,10 @@ grpc::Status ChangeSharing(Sharing sharing, AuditLog& audit, soci::session& sess
   return grpc::Status::OK;
 }
 
+RecordVisibility VisibilityOf(const Caller& caller) {
+  if (caller.IsInternal() || caller.IsStaff()) return RecordVisibility::Everything();
+  if (caller.IsExternalPartner()) return {false, caller.user_id};
+  return {false, 0};
+}
+
 }  // namespace karton::kernel

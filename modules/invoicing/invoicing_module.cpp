@@ -8,6 +8,7 @@
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/options.h"
 #include "other_modules.h"
+#include "overview_service.h"
 #include "payments/payment_service.h"
 
 namespace karton::invoicing {
@@ -59,6 +60,12 @@ void InvoicingModule::Register(kernel::ModuleContext& context, kernel::Registrar
                            InvoiceServiceImpl::Roles());
   registrar.AddGrpcService(*payments_, v1::PaymentService::service_full_name(),
                            PaymentServiceImpl::Roles());
+  overview_ = std::make_unique<InvoicingOverviewServiceImpl>(parts, *others_, settings_);
+  registrar.AddGrpcService(*overview_, v1::InvoicingOverviewService::service_full_name(),
+                           InvoicingOverviewServiceImpl::Roles());
+  // The partner card's section (the CRM's customer overview).
+  registrar.OfferExtension(kOverviewSectionPoint,
+                           "/karton.invoicing.v1.InvoicingOverviewService/CustomerOverviewSection");
   // What a partner owes on issued invoices counts in orders' credit check.
   registrar.OfferExtension("orders.credit_exposure",
                            "/karton.invoicing.v1.PaymentService/CreditExposure");

@@ -12,6 +12,7 @@ namespace karton::invoicing {
 
 class GrpcOtherModules;
 class InvoiceServiceImpl;
+class InvoicingOverviewServiceImpl;
 class PaymentServiceImpl;
 
 class InvoicingModule final : public kernel::Module {
@@ -44,6 +45,7 @@ class InvoicingModule final : public kernel::Module {
   std::unique_ptr<GrpcOtherModules> others_;
   std::unique_ptr<InvoiceServiceImpl> invoices_;
   std::unique_ptr<PaymentServiceImpl> payments_;
+  std::unique_ptr<InvoicingOverviewServiceImpl> overview_;
 };
 
 }  // namespace karton::invoicing

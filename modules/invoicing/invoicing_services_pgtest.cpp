@@ -21,6 +21,7 @@
 #include "karton/kernel/errors.h"
 #include "module_database_test.h"
 #include "other_modules.h"
+#include "overview_service.h"
 #include "payments/payment_service.h"
 #include "throwaway_postgres.h"
 
@@ -89,13 +90,16 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
       invoices_->AnnounceOverdue(run);
     });
     payments_ = std::make_unique<PaymentServiceImpl>(*parts_, settings_);
+    overview_ = std::make_unique<InvoicingOverviewServiceImpl>(*parts_, modules_, settings_);
     grpc::ServerBuilder builder;
     builder.RegisterService(invoices_.get());
     builder.RegisterService(payments_.get());
+    builder.RegisterService(overview_.get());
     server_ = builder.BuildAndStart();
     channel_ = server_->InProcessChannel(grpc::ChannelArguments());
     invoice_stub_ = v1::InvoiceService::NewStub(channel_);
     payment_stub_ = v1::PaymentService::NewStub(channel_);
+    overview_stub_ = v1::InvoicingOverviewService::NewStub(channel_);
     accountant_.user_id = NewUser("kata", "accounting");
     accountant_.roles = {"accounting"};
   }
@@ -104,9 +108,10 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
     if (server_) server_->Shutdown();
   }
 
-  std::unique_ptr<grpc::ClientContext> Call() {
+  std::unique_ptr<grpc::ClientContext> Call() { return CallAs(accountant_); }
+  static std::unique_ptr<grpc::ClientContext> CallAs(const kernel::Caller& caller) {
     auto context = std::make_unique<grpc::ClientContext>();
-    kernel::ForwardCaller(accountant_, *context);
+    kernel::ForwardCaller(caller, *context);
     return context;
   }
 
@@ -145,10 +150,12 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
   std::unique_ptr<ServiceParts> parts_;
   std::unique_ptr<InvoiceServiceImpl> invoices_;
   std::unique_ptr<PaymentServiceImpl> payments_;
+  std::unique_ptr<InvoicingOverviewServiceImpl> overview_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::InvoiceService::Stub> invoice_stub_;
   std::unique_ptr<v1::PaymentService::Stub> payment_stub_;
+  std::unique_ptr<v1::InvoicingOverviewService::Stub> overview_stub_;
 };
 
 TEST_F(InvoicingServicesTest, SixteenIssuersTakeAThousandNumbersWithoutAGapOrADuplicate) {
@@ -519,6 +526,97 @@ TEST_F(InvoicingServicesTest, TheOverdueNoticeComesOnceAtTheEndOfTheDueDateInBud
   }
   const auto topics = context_.RecordedEvents().PublishedTopics();
   EXPECT_EQ(std::count(topics.begin(), topics.end(), "invoicing.invoice.overdue"), 1);
+}
+
+TEST_F(InvoicingServicesTest, AnExternalPartnerSeesAndPrintsOnlyTheInvoicesSharedWithThem) {
+  v1::Invoice shared, kept;
+  ASSERT_TRUE(Issue(Draft().id(), &shared).ok());
+  ASSERT_TRUE(Issue(Draft().id(), &kept).ok());
+  kernel::Caller installer;
+  installer.user_id = NewUser("szerelo", "external_partner");
+  installer.roles = {"external_partner"};
+  const auto listed = [&] {
+    v1::ListInvoicesResponse response;
+    EXPECT_TRUE(invoice_stub_->ListInvoices(CallAs(installer).get(), {}, &response).ok());
+    return response.invoices_size();
+  };
+  const auto printable = [&](std::int64_t id) {
+    v1::RenderInvoicePdfRequest request;
+    request.set_id(id);
+    auto context = CallAs(installer);
+    auto reader = invoice_stub_->RenderInvoicePdf(context.get(), request);
+    std::string pdf;
+    for (v1::RenderInvoicePdfResponse part; reader->Read(&part);) pdf += part.chunk();
+    const auto status = reader->Finish();
+    return status.ok() ? pdf.substr(0, 5) : std::to_string(status.error_code());
+  };
+  EXPECT_EQ(listed(), 0);
+  EXPECT_EQ(printable(shared.id()), "5");  // NOT_FOUND: out of sight
+
+  v1::ShareInvoiceRequest share;
+  share.set_id(shared.id());
+  share.set_user_id(installer.user_id);
+  v1::Invoice answer;
+  ASSERT_TRUE(invoice_stub_->ShareInvoice(Call().get(), share, &answer).ok());
+  EXPECT_EQ(listed(), 1);
+  EXPECT_EQ(printable(shared.id()), "%PDF-");
+  EXPECT_EQ(printable(kept.id()), "5");
+  v1::GetInvoiceRequest get;
+  get.set_id(kept.id());
+  EXPECT_EQ(invoice_stub_->GetInvoice(CallAs(installer).get(), get, &answer).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::UnshareInvoiceRequest unshare;
+  unshare.set_id(shared.id());
+  unshare.set_user_id(installer.user_id);
+  ASSERT_TRUE(invoice_stub_->UnshareInvoice(Call().get(), unshare, &answer).ok());
+  EXPECT_EQ(listed(), 0);
+  const auto audited = context_.RecordedAudit().Recorded();
+  EXPECT_EQ(std::count_if(audited.begin(), audited.end(),
+                          [](const auto& entry) {
+                            return entry.changes.size() == 1 &&
+                                   entry.changes.at(0).field == "shared_with_user";
+                          }),
+            2);
+}
+
+TEST_F(InvoicingServicesTest, TheCardSectionShowsWhatIsOwedHowItIsPaidAndTheLimit) {
+  modules_.partners[partner_].mutable_credit_limit()->set_currency_code("HUF");
+  modules_.partners[partner_].mutable_credit_limit()->set_minor_units(50'000'000);
+  v1::Invoice first, second;
+  ASSERT_TRUE(Issue(Draft().id(), &first).ok());  // 36,830 Ft each
+  ASSERT_TRUE(Issue(Draft().id(), &second).ok());
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(first.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(1'000'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+  context_.Clock().Advance(std::chrono::hours(24 * 10));  // both 2 days overdue
+
+  common::v1::CustomerOverviewSectionRequest request;
+  request.set_partner_id(partner_);
+  common::v1::CustomerOverviewSection section;
+  ASSERT_TRUE(overview_stub_->CustomerOverviewSection(Call().get(), request, &section).ok());
+  EXPECT_EQ(section.module(), "invoicing");
+  v1::InvoicingOverview overview;
+  ASSERT_TRUE(section.content().UnpackTo(&overview));
+  ASSERT_EQ(overview.open_invoices_size(), 2);
+  EXPECT_EQ(overview.open_invoices(0).id(), first.id());
+  EXPECT_EQ(overview.overdue_invoice_count(), 2);
+  ASSERT_EQ(overview.recent_payments_size(), 1);
+  EXPECT_EQ(overview.balance().open_amount().minor_units(), 2 * 3'683'000 - 1'000'000);
+  EXPECT_EQ(overview.credit_limit().minor_units(), 50'000'000);
+
+  // An external partner: only what is shared, and no balance.
+  kernel::Caller installer;
+  installer.user_id = NewUser("szerelo", "external_partner");
+  installer.roles = {"external_partner"};
+  ASSERT_TRUE(
+      overview_stub_->CustomerOverviewSection(CallAs(installer).get(), request, &section).ok());
+  ASSERT_TRUE(section.content().UnpackTo(&overview));
+  EXPECT_EQ(overview.open_invoices_size(), 0);
+  EXPECT_FALSE(overview.has_balance());
+  EXPECT_FALSE(overview.has_credit_limit());
 }
 
 TEST(RiskClass, FollowsLatenessAndTheOldestOverdueInvoice) {

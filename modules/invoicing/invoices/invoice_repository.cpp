@@ -9,6 +9,7 @@
 #include "karton/kernel/money.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/sharing.h"
 #include "karton/kernel/transaction.h"
 #include "karton/kernel/typed_rows.h"
 
@@ -67,12 +68,22 @@ const kernel::TypedQuery<v1::Invoice> kIssue(
     "seller = $7::jsonb, buyer = $8::jsonb, modification_index = nullif($9::integer, 0), "
     "line_number_offset = $10::integer, issue_time = " KARTON_INVOICING_AT("$6") ", update_time = " KARTON_INVOICING_AT(
         "$6") ", version = i.version + 1 WHERE i.id = $1 RETURNING " KARTON_INVOICE_COLUMNS);
+const kernel::TypedQuery<v1::Invoice> kFindVisible(
+    "SELECT " KARTON_INVOICE_COLUMNS
+    " FROM invoicing.invoice i WHERE " KARTON_VISIBLE_TO("i",
+                                                         "invoicing.invoice") " AND i.id = $3");
 const kernel::TypedQuery<v1::Invoice> kList(
     "SELECT " KARTON_INVOICE_COLUMNS
-    " FROM invoicing.invoice i "
-    "WHERE ($1::bigint = 0 OR i.partner_id = $1::bigint) AND ($2 = '' OR i.state = $2) "
-    "AND (NOT $3::boolean OR (i.state = 'issued' AND i.paid_date IS NULL)) "
-    "AND ($4::bigint = 0 OR i.id < $4::bigint) ORDER BY i.id DESC LIMIT $5");
+    " FROM invoicing.invoice i WHERE " KARTON_VISIBLE_TO("i", "invoicing.invoice")
+    " AND ($3::bigint = 0 OR i.partner_id = $3::bigint) AND ($4 = '' OR i.state = $4) "
+    "AND (NOT $5::boolean OR (i.state = 'issued' AND i.paid_date IS NULL)) "
+    "AND ($6::bigint = 0 OR i.id < $6::bigint) ORDER BY i.id DESC LIMIT $7");
+// What the partner card shows: what is still owed, the oldest due first.
+const kernel::TypedQuery<v1::Invoice> kListOpen(
+    "SELECT " KARTON_INVOICE_COLUMNS
+    " FROM invoicing.invoice i WHERE " KARTON_VISIBLE_TO("i", "invoicing.invoice")
+    " AND i.partner_id = $3 AND i.state = 'issued' AND i.paid_date IS NULL "
+    "AND i.gross_minor - i.paid_minor - i.credited_minor > 0 ORDER BY i.due_date, i.id LIMIT $4");
 const kernel::TypedQuery<v1::InvoiceLine> kLines(
     "SELECT l.position, CASE WHEN i.kind <> 'invoice' AND i.state = 'issued' "
     "THEN i.line_number_offset + l.position ELSE 0 END AS line_number_reference, "
@@ -262,10 +273,23 @@ std::int64_t ApplyCredit(soci::session& session, std::int64_t credit_note_id,
   return kernel::ParseInt64(rows.Text(0, 0)).value_or(0);
 }
 
-std::vector<v1::Invoice> List(soci::session& session, const ListFilter& filter,
-                              std::int64_t before_id, int limit) {
-  return kList.All(session, {Text(filter.partner_id), filter.state,
-                             filter.open_only ? "true" : "false", Text(before_id), Text(limit)});
+std::optional<v1::Invoice> FindVisible(soci::session& session, std::int64_t id,
+                                       const kernel::RecordVisibility& visibility) {
+  return kFindVisible.One(session, {visibility.Word(), visibility.User(), Text(id)});
+}
+
+std::vector<v1::Invoice> List(soci::session& session, const kernel::RecordVisibility& visibility,
+                              const ListFilter& filter, std::int64_t before_id, int limit) {
+  return kList.All(session,
+                   {visibility.Word(), visibility.User(), Text(filter.partner_id), filter.state,
+                    filter.open_only ? "true" : "false", Text(before_id), Text(limit)});
+}
+
+std::vector<v1::Invoice> ListOpen(soci::session& session,
+                                  const kernel::RecordVisibility& visibility,
+                                  std::int64_t partner_id, int limit) {
+  return kListOpen.All(session,
+                       {visibility.Word(), visibility.User(), Text(partner_id), Text(limit)});
 }
 
 google::protobuf::RepeatedPtrField<v1::InvoiceLine> ReadLines(soci::session& session,

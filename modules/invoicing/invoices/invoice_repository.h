@@ -9,6 +9,7 @@
 
 #include "karton/invoicing/v1/invoicing.pb.h"
 #include "karton/kernel/clock.h"
+#include "karton/kernel/sharing.h"
 
 namespace soci {
 class session;
@@ -79,8 +80,15 @@ struct ListFilter {
   std::string state;
   bool open_only = false;
 };
-std::vector<v1::Invoice> List(soci::session& session, const ListFilter& filter,
-                              std::int64_t before_id, int limit);
+// What the caller sees (sharing.h): GetInvoice, ListInvoices, the PDF.
+std::vector<v1::Invoice> List(soci::session& session, const kernel::RecordVisibility& visibility,
+                              const ListFilter& filter, std::int64_t before_id, int limit);
+std::optional<v1::Invoice> FindVisible(soci::session& session, std::int64_t id,
+                                       const kernel::RecordVisibility& visibility);
+// The partner's issued invoices with something open, the oldest due first.
+std::vector<v1::Invoice> ListOpen(soci::session& session,
+                                  const kernel::RecordVisibility& visibility,
+                                  std::int64_t partner_id, int limit);
 
 google::protobuf::RepeatedPtrField<v1::InvoiceLine> ReadLines(soci::session& session,
                                                               std::int64_t invoice_id,

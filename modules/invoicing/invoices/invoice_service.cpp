@@ -18,6 +18,7 @@
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/money.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/sharing.h"
 #include "karton/kernel/transaction.h"
 #include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
@@ -229,12 +230,13 @@ grpc::Status InvoiceServiceImpl::CreateInvoiceFromOrder(
   return WriteDraft(context, std::move(invoice), "", response);
 }
 
-grpc::Status InvoiceServiceImpl::GetInvoice(grpc::ServerContext*,
+grpc::Status InvoiceServiceImpl::GetInvoice(grpc::ServerContext* context,
                                             const v1::GetInvoiceRequest* request,
                                             v1::Invoice* response) {
   return kernel::Guarded(parts_.log, "GetInvoice", [&]() -> grpc::Status {
     auto lease = parts_.database.Acquire();
-    auto found = invoice_repository::Find(lease.Session(), request->id());
+    auto found = invoice_repository::FindVisible(lease.Session(), request->id(),
+                                                 kernel::VisibilityOf(kernel::CallerOf(*context)));
     if (!found) return NotFound(request->id());
     LoadLines(lease.Session(), *found);
     *response = std::move(*found);
@@ -242,7 +244,7 @@ grpc::Status InvoiceServiceImpl::GetInvoice(grpc::ServerContext*,
   });
 }
 
-grpc::Status InvoiceServiceImpl::ListInvoices(grpc::ServerContext*,
+grpc::Status InvoiceServiceImpl::ListInvoices(grpc::ServerContext* context,
                                               const v1::ListInvoicesRequest* request,
                                               v1::ListInvoicesResponse* response) {
   kernel::Page page;
@@ -257,7 +259,8 @@ grpc::Status InvoiceServiceImpl::ListInvoices(grpc::ServerContext*,
   return kernel::Guarded(parts_.log, "ListInvoices", [&]() -> grpc::Status {
     auto lease = parts_.database.Acquire();
     auto rows =
-        invoice_repository::List(lease.Session(), filter, page.AfterId(), page.FetchLimit());
+        invoice_repository::List(lease.Session(), kernel::VisibilityOf(kernel::CallerOf(*context)),
+                                 filter, page.AfterId(), page.FetchLimit());
     response->set_next_page_token(kernel::FinishPage(rows, page, [](const v1::Invoice& row) {
       return kernel::PageCursor{"", row.id()};
     }));
@@ -552,11 +555,12 @@ grpc::Status InvoiceServiceImpl::CreateCreditNote(grpc::ServerContext* context,
   });
 }
 
-grpc::Status InvoiceServiceImpl::ReadIssued(std::int64_t id, const char* method,
-                                            v1::Invoice& invoice) {
+grpc::Status InvoiceServiceImpl::ReadIssued(const grpc::ServerContext& context, std::int64_t id,
+                                            const char* method, v1::Invoice& invoice) {
   return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
     auto lease = parts_.database.Acquire();
-    auto found = invoice_repository::Find(lease.Session(), id);
+    auto found = invoice_repository::FindVisible(lease.Session(), id,
+                                                 kernel::VisibilityOf(kernel::CallerOf(context)));
     if (!found) return NotFound(id);
     if (found->state() != v1::INVOICE_STATE_ISSUED) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -571,10 +575,11 @@ grpc::Status InvoiceServiceImpl::ReadIssued(std::int64_t id, const char* method,
 }
 
 grpc::Status InvoiceServiceImpl::RenderInvoicePdf(
-    grpc::ServerContext*, const v1::RenderInvoicePdfRequest* request,
+    grpc::ServerContext* context, const v1::RenderInvoicePdfRequest* request,
     grpc::ServerWriter<v1::RenderInvoicePdfResponse>* writer) {
   v1::Invoice invoice;
-  if (auto status = ReadIssued(request->id(), "RenderInvoicePdf", invoice); !status.ok()) {
+  if (auto status = ReadIssued(*context, request->id(), "RenderInvoicePdf", invoice);
+      !status.ok()) {
     return status;
   }
   std::string pdf;
@@ -596,6 +601,43 @@ grpc::Status InvoiceServiceImpl::RenderInvoicePdf(
     if (!writer->Write(response)) return {grpc::StatusCode::CANCELLED, "the caller went away"};
   }
   return grpc::Status::OK;
+}
+
+grpc::Status InvoiceServiceImpl::ShareInvoice(grpc::ServerContext* context,
+                                              const v1::ShareInvoiceRequest* request,
+                                              v1::Invoice* response) {
+  return ChangeSharing(*context, "ShareInvoice", kernel::Sharing::kShare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status InvoiceServiceImpl::UnshareInvoice(grpc::ServerContext* context,
+                                                const v1::UnshareInvoiceRequest* request,
+                                                v1::Invoice* response) {
+  return ChangeSharing(*context, "UnshareInvoice", kernel::Sharing::kUnshare, request->id(),
+                       request->user_id(), request->team_id(), response);
+}
+
+grpc::Status InvoiceServiceImpl::ChangeSharing(const grpc::ServerContext& context,
+                                               const char* method, kernel::Sharing sharing,
+                                               std::int64_t id, std::int64_t user_id,
+                                               std::int64_t team_id, v1::Invoice* response) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    auto stored = invoice_repository::Find(session, id, true);
+    if (!stored) return NotFound(id);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, session, caller, kInvoice, id,
+                                            user_id, team_id);
+        !status.ok()) {
+      return status;
+    }
+    LoadLines(session, *stored);
+    transaction.Commit();
+    *response = std::move(*stored);
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace karton::invoicing

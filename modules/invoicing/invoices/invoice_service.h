@@ -7,6 +7,7 @@
 
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/sharing.h"
 #include "service_parts.h"
 
 namespace soci {
@@ -64,6 +65,11 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   grpc::Status RenderInvoicePdf(grpc::ServerContext* context,
                                 const v1::RenderInvoicePdfRequest* request,
                                 grpc::ServerWriter<v1::RenderInvoicePdfResponse>* writer) override;
+  grpc::Status ShareInvoice(grpc::ServerContext* context, const v1::ShareInvoiceRequest* request,
+                            v1::Invoice* response) override;
+  grpc::Status UnshareInvoice(grpc::ServerContext* context,
+                              const v1::UnshareInvoiceRequest* request,
+                              v1::Invoice* response) override;
 
  private:
   // Writes a checked draft with its audit entry and event; nullopt when
@@ -73,7 +79,11 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
 
   // The issued invoice or credit note `id` with its lines, as the PDF and
   // the NAV export print it; FAILED_PRECONDITION for a draft.
-  grpc::Status ReadIssued(std::int64_t id, const char* method, v1::Invoice& invoice);
+  grpc::Status ReadIssued(const grpc::ServerContext& context, std::int64_t id, const char* method,
+                          v1::Invoice& invoice);
+  grpc::Status ChangeSharing(const grpc::ServerContext& context, const char* method,
+                             kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,
+                             std::int64_t team_id, v1::Invoice* response);
 
   struct Issued {
     grpc::Status status;

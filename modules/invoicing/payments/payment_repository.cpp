@@ -34,6 +34,11 @@ const kernel::TypedQuery<v1::Payment> kList(
     "AND ($2::bigint = 0 OR i.partner_id = $2::bigint) AND p.id > $3::bigint "
     "ORDER BY p.id LIMIT $4");
 
+const kernel::TypedQuery<v1::Payment> kRecent(
+    "SELECT " KARTON_PAYMENT_COLUMNS
+    " FROM invoicing.payment p JOIN invoicing.invoice i ON i.id = p.invoice_id "
+    "WHERE i.partner_id = $1 ORDER BY p.paid_on DESC, p.id DESC LIMIT $2");
+
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 }  // namespace
@@ -69,6 +74,10 @@ std::optional<v1::Payment> FindByRequest(soci::session& session, std::int64_t cr
 std::vector<v1::Payment> List(soci::session& session, std::int64_t invoice_id,
                               std::int64_t partner_id, std::int64_t after_id, int limit) {
   return kList.All(session, {Text(invoice_id), Text(partner_id), Text(after_id), Text(limit)});
+}
+
+std::vector<v1::Payment> Recent(soci::session& session, std::int64_t partner_id, int limit) {
+  return kRecent.All(session, {Text(partner_id), Text(limit)});
 }
 
 Balance BalanceOf(soci::session& session, std::int64_t partner_id, const std::string& currency_code,

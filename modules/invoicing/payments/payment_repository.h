@@ -28,6 +28,9 @@ std::optional<v1::Payment> FindByRequest(soci::session& session, std::int64_t cr
 std::vector<v1::Payment> List(soci::session& session, std::int64_t invoice_id,
                               std::int64_t partner_id, std::int64_t after_id, int limit);
 
+// The partner's latest payments, newest first.
+std::vector<v1::Payment> Recent(soci::session& session, std::int64_t partner_id, int limit);
+
 struct Balance {
   std::int64_t open = 0;
   std::int64_t overdue = 0;

@@ -30,6 +30,23 @@ v1::RiskClass RiskClassOf(int average_days_late, int most_days_overdue) {
   return v1::RISK_CLASS_HIGH;
 }
 
+v1::PartnerBalance PartnerBalanceOf(soci::session& session, std::int64_t partner_id,
+                                    const std::string& currency, const std::string& today) {
+  const auto balance = payment_repository::BalanceOf(session, partner_id, currency, today);
+  v1::PartnerBalance result;
+  result.set_partner_id(partner_id);
+  result.set_currency_code(currency);
+  result.mutable_open_amount()->set_currency_code(currency);
+  result.mutable_open_amount()->set_minor_units(balance.open);
+  result.mutable_overdue_amount()->set_currency_code(currency);
+  result.mutable_overdue_amount()->set_minor_units(balance.overdue);
+  result.set_average_days_late(balance.average_days_late);
+  result.set_risk_class(RiskClassOf(balance.average_days_late, balance.most_days_overdue));
+  result.set_open_invoice_count(balance.open_count);
+  result.set_overdue_invoice_count(balance.overdue_count);
+  return result;
+}
+
 void PaymentServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Payment>("invoicing.payment.recorded");
   events.DeclareTopic<v1::Invoice>("invoicing.invoice.paid");
@@ -153,18 +170,7 @@ grpc::Status PaymentServiceImpl::GetPartnerBalance(grpc::ServerContext*,
     auto lease = parts_.database.Acquire();
     const std::string today =
         invoice_repository::Today(lease.Session(), parts_.clock.Now(), settings_.time_zone);
-    const auto balance =
-        payment_repository::BalanceOf(lease.Session(), request->partner_id(), currency, today);
-    response->set_partner_id(request->partner_id());
-    response->set_currency_code(currency);
-    response->mutable_open_amount()->set_currency_code(currency);
-    response->mutable_open_amount()->set_minor_units(balance.open);
-    response->mutable_overdue_amount()->set_currency_code(currency);
-    response->mutable_overdue_amount()->set_minor_units(balance.overdue);
-    response->set_average_days_late(balance.average_days_late);
-    response->set_risk_class(RiskClassOf(balance.average_days_late, balance.most_days_overdue));
-    response->set_open_invoice_count(balance.open_count);
-    response->set_overdue_invoice_count(balance.overdue_count);
+    *response = PartnerBalanceOf(lease.Session(), request->partner_id(), currency, today);
     return grpc::Status::OK;
   });
 }

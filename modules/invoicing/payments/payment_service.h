@@ -2,15 +2,26 @@
 // answer to orders' credit check (payment_service.proto).
 #pragma once
 
+#include <string>
+
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
 #include "karton/kernel/access.h"
 #include "service_parts.h"
+
+namespace soci {
+class session;
+}  // namespace soci
 
 namespace karton::kernel {
 class DomainEvents;
 }  // namespace karton::kernel
 
 namespace karton::invoicing {
+
+// The partner's balance in `currency` as of `today` (GetPartnerBalance,
+// the partner card's section).
+v1::PartnerBalance PartnerBalanceOf(soci::session& session, std::int64_t partner_id,
+                                    const std::string& currency, const std::string& today);
 
 // How a balance's lateness reads as a risk class (invoicing.proto).
 v1::RiskClass RiskClassOf(int average_days_late, int most_days_overdue);

@@ -124,11 +124,21 @@ void InvoiceServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
 
 kernel::MethodRoles InvoiceServiceImpl::Roles() {
   const std::vector<std::string> accounting = {std::string(kernel::kRoleAccounting)};
-  return {{"CreateInvoice", accounting},         {"CreateInvoiceFromOrder", accounting},
-          {"GetInvoice", kernel::StaffRoles()},  {"ListInvoices", kernel::StaffRoles()},
-          {"UpdateInvoice", accounting},         {"IssueInvoice", accounting},
-          {"CreateCreditNote", accounting},      {"RenderInvoicePdf", kernel::StaffRoles()},
-          {"ExportNavXml", kernel::StaffRoles()}};
+  // External partners read and print what is shared with them (the
+  // repositories' visibility); the NAV report is the company's own.
+  auto readers = kernel::StaffRoles();
+  readers.emplace_back(kernel::kRoleExternalPartner);
+  return {{"CreateInvoice", accounting},
+          {"CreateInvoiceFromOrder", accounting},
+          {"GetInvoice", readers},
+          {"ListInvoices", readers},
+          {"UpdateInvoice", accounting},
+          {"IssueInvoice", accounting},
+          {"CreateCreditNote", accounting},
+          {"RenderInvoicePdf", readers},
+          {"ExportNavXml", kernel::StaffRoles()},
+          {"ShareInvoice", accounting},
+          {"UnshareInvoice", accounting}};
 }
 
 grpc::Status InvoiceServiceImpl::WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,

@@ -70,6 +70,10 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   events.SubscribeCalling(
       "assignee_notices", {"crm.lead.assigned"},
       [services](const kernel::Event& event) { NotifyAssignee(services, event); });
+  // A won quotation wins its deal (orders, when loaded, publishes it).
+  events.SubscribeCalling(
+      "quotation_wins", {"orders.quotation.accepted"},
+      [services](const kernel::Event& event) { WinDealOfAcceptedQuotation(services, event); });
   events.Subscribe("merge", {"partners.partner.merged"}, FollowMerge);
   events.Subscribe("erasure", {"partners.partner.erased"},
                    [services](const kernel::Event& event, soci::session& session) {

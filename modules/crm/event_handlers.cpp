@@ -13,12 +13,14 @@
 #include "forms/web_form_repository.h"
 #include "karton/crm/v1/activity.pb.h"
 #include "karton/crm/v1/crm.pb.h"
+#include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "karton/orders/v1/orders.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "leads/lead_repository.h"
 #include "pipeline/opportunity_repository.h"
@@ -211,6 +213,30 @@ void SendActivityReminder(const CrmServices& services, const kernel::Event& even
                   activity.description()));
   request.set_idempotency_key(fmt::format("crm.activity.{}.due.{}", activity.id(), event.id));
   Send(services, request, fmt::format("the reminder of activity {}", activity.id()));
+}
+
+void WinDealOfAcceptedQuotation(const CrmServices& services, const kernel::Event& event) {
+  orders::v1::Quotation quotation;
+  if (!event.ParsePayload(quotation) || quotation.opportunity_id() <= 0) return;
+  auto deals = v1::OpportunityService::NewStub(services.channel());
+  v1::GetOpportunityRequest get;
+  get.set_id(quotation.opportunity_id());
+  v1::Opportunity deal;
+  auto status = deals->GetOpportunity(kernel::KernelCallContext().get(), get, &deal);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return;
+  if (!status.ok()) {
+    throw std::runtime_error(fmt::format("opportunity {}: {}", get.id(), status.error_message()));
+  }
+  if (deal.status() != v1::OPPORTUNITY_STATUS_OPEN) return;
+  v1::MarkWonRequest win;
+  win.set_id(deal.id());
+  win.set_etag(deal.etag());
+  status = deals->MarkWon(kernel::KernelCallContext().get(), win, &deal);
+  // ABORTED: the deal changed since it was read; the retry reads it again.
+  if (!status.ok() && status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+    throw std::runtime_error(fmt::format("opportunity {}: {}", win.id(), status.error_message()));
+  }
+  services.log.info("opportunity {} won: quotation {} was accepted", win.id(), quotation.number());
 }
 
 void FollowMerge(const kernel::Event& event, soci::session& session) {

@@ -28,6 +28,12 @@ void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& eve
 void SendActivityReminder(const CrmServices& services, const kernel::Event& event);
 
 // partners.partner.merged: leads and opportunities follow the kept partner.
+// orders.quotation.accepted: a quotation linked to an open deal wins it
+// (MarkWon as kartond, so the deal's event and audit entry are MarkWon's).
+// A deal closed already, or gone, is left alone; anything else fails the
+// delivery, which the kernel retries.
+void WinDealOfAcceptedQuotation(const CrmServices& services, const kernel::Event& event);
+
 void FollowMerge(const kernel::Event& event, soci::session& session);
 
 // partners.partner.erased: the person's details on matched leads go, and

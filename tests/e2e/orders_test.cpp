@@ -10,9 +10,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "json_fields.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
+#include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/orders/v1/order_service.grpc.pb.h"
@@ -205,6 +207,50 @@ TEST_F(OrdersTest, ThePartnerCardShowsTheOpenQuotationsAndOrdersThroughTheCrm) {
   EXPECT_EQ(section.open_orders(0).id(), order.id());
   ASSERT_EQ(section.open_orders_gross_size(), 1);
   EXPECT_EQ(section.open_orders_gross(0).minor_units(), 3'810'000);  // 2 × 15,000 Ft + 27%
+}
+
+TEST_F(OrdersTest, AnAcceptedQuotationWinsTheDealItBelongsTo) {
+  Start({"--smtp-url", "smtp://127.0.0.1:9", "--mail-from", "noreply@karton.example",
+         "--event-poll-ms", "100"},
+        "crm,orders");
+  const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
+  const auto customer = Partner("Fűtés Kft.", 0);
+  auto deals = crm::v1::OpportunityService::NewStub(channel_);
+  crm::v1::CreateOpportunityRequest create_deal;
+  create_deal.mutable_opportunity()->set_name("Kazáncsere, 3 lakás");
+  create_deal.mutable_opportunity()->set_partner_id(customer);
+  crm::v1::Opportunity deal;
+  auto status = deals->CreateOpportunity(As(salesperson).get(), create_deal, &deal);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(deal.status(), crm::v1::OPPORTUNITY_STATUS_OPEN);
+
+  ov1::CreateQuotationRequest create_quote;
+  auto& quote = *create_quote.mutable_quotation();
+  quote.set_partner_id(customer);
+  quote.set_opportunity_id(deal.id());
+  quote.mutable_valid_until()->set_year(2099);
+  quote.mutable_valid_until()->set_month(12);
+  quote.mutable_valid_until()->set_day(31);
+  auto* line = quote.add_lines();
+  line->set_description("Kondenzációs gázkazán 24 kW");
+  line->set_quantity("3");
+  line->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  line->mutable_unit_price()->set_minor_units(48'900'000);
+  ov1::Quotation created;
+  status = quotations_->CreateQuotation(As(salesperson).get(), create_quote, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto [exit_code, accepted] =
+      RunCommand(fmt::format("{}quotes accept {}", Karton(), created.id()));
+  ASSERT_EQ(exit_code, 0) << accepted;
+
+  // The crm follows orders.quotation.accepted: the deal is won shortly.
+  crm::v1::GetOpportunityRequest get;
+  get.set_id(deal.id());
+  for (int wait = 0; wait < 100 && deal.status() == crm::v1::OPPORTUNITY_STATUS_OPEN; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(deals->GetOpportunity(As(admin_).get(), get, &deal).ok());
+  }
+  EXPECT_EQ(deal.status(), crm::v1::OPPORTUNITY_STATUS_WON);
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ class CrmTest : public ::testing::Test {
     std::vector<std::string> arguments{"--database-url",  conninfo_,
                                        "--data-dir",      data_dir_.Path().string(),
                                        "--modules-dir",   ProductModulesDirectory().string(),
-                                       "--modules",       "crm",
+                                       "--modules",       modules_,
                                        "--job-poll-ms",   "100",
                                        "--event-poll-ms", "200",
                                        "--smtp-url",      sink_->Url(),
@@ -244,6 +244,8 @@ class CrmTest : public ::testing::Test {
 
   std::unique_ptr<SmtpSink> sink_;
   std::string conninfo_;
+  // What kartond loads (with what it depends on).
+  std::string modules_ = "crm";
   TemporaryDirectory data_dir_;
   std::unique_ptr<KartondProcess> kartond_;
   std::shared_ptr<grpc::Channel> channel_;

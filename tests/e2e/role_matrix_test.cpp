@@ -250,7 +250,12 @@ void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string
       << "the table in " << kDocsPath << " is not the rendering of " << matrix_path;
 }
 
-class RoleMatrixTest : public CrmTest {};
+// Every product module: crm (with partners and messaging) and the sales
+// modules (orders, invoicing).
+class RoleMatrixTest : public CrmTest {
+ protected:
+  RoleMatrixTest() { modules_ = "crm,invoicing"; }
+};
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {
   Start();

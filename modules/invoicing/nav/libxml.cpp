@@ -38,6 +38,11 @@ void Writer::Element(const char* name, std::string_view text) {
   Check(xmlTextWriterWriteElement(writer_.get(), Chars(name), Chars(value.c_str())), name);
 }
 
+void Writer::Text(std::string_view text) {
+  const std::string value(text);
+  Check(xmlTextWriterWriteString(writer_.get(), Chars(value.c_str())), "a text");
+}
+
 std::string Writer::Finish() && {
   Check(xmlTextWriterEndDocument(writer_.get()), "the end of the document");
   writer_.reset();  // flushes into the buffer

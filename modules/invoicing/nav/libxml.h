@@ -50,6 +50,8 @@ class Writer {
   void Attribute(const char* name, std::string_view value);
   // <name>text</name>
   void Element(const char* name, std::string_view text);
+  // Text in the element started last, after its attributes.
+  void Text(std::string_view text);
   // The document, every element closed.
   std::string Finish() &&;
 

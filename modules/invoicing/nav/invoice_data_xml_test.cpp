@@ -335,6 +335,40 @@ TEST(InvoiceDataXml, EurInvoiceToAnEuBuyerWithForintsAtTheRate) {
   }
 }
 
+TEST(InvoiceDataXml, ForintsOfLinesWithMixedSignsStillAddUp) {
+  // A returned item (negative quantity) among the lines of one VAT rate.
+  const v1::Invoice invoice =
+      Issued("EUR", "401.234567",
+             {Line("Radiátor", "10", "db", 1'234, common::v1::VAT_CATEGORY_STANDARD_27),
+              Line("Visszáru: radiátor", "-1", "db", 555, common::v1::VAT_CATEGORY_STANDARD_27),
+              Line("Tömítés", "3", "db", 7, common::v1::VAT_CATEGORY_STANDARD_27),
+              Line("Szerelés", "2.5", "óra", 3'333, common::v1::VAT_CATEGORY_STANDARD_27, "12.5")},
+             EuBuyer());
+  const std::string xml = InvoiceDataXml(invoice);
+  ExpectValid(xml);
+  ExpectAmountsAddUp(xml, invoice);
+  EXPECT_EQ(Value(xml, "exchangeRate"), "401.234567");
+  const auto nets = Values(xml, "lineNetAmountHUF");
+  for (int i = 0; i < invoice.lines_size(); ++i) {
+    const std::int64_t exact =
+        kernel::ConvertAtRate(invoice.lines(i).net_amount().minor_units(), 401'234'567, 1);
+    EXPECT_LE(std::abs(Minor(nets[static_cast<std::size_t>(i)]) - exact), 100) << i;
+  }
+}
+
+TEST(InvoiceDataXml, FiveHundredLinesAreWrittenAndValidated) {
+  std::vector<v1::InvoiceLine> lines;
+  for (int i = 0; i < 500; ++i) {
+    lines.push_back(Line("Tétel " + std::to_string(i), std::to_string(i % 7 + 1) + ".125", "kg",
+                         1'000 + i * 37, static_cast<VatCategory>(i % 16 + 1)));
+  }
+  const v1::Invoice invoice = Issued("EUR", "395.5", std::move(lines), EuBuyer());
+  const std::string xml = InvoiceDataXml(invoice);
+  ExpectValid(xml);
+  ExpectAmountsAddUp(xml, invoice);
+  EXPECT_EQ(Values(xml, "line").size(), 500u);
+}
+
 TEST(InvoiceDataXml, PrivatePersonIsReportedWithoutNameOrAddress) {
   const v1::Invoice invoice = Issued(
       "HUF", "1",

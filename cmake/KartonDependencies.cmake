@@ -22,6 +22,12 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
 # cairo + pango: letters as PDF (messaging), with real text layout.
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
+# libxml2: invoicing's NAV Online Számla XML, written with xmlTextWriter and
+# validated against NAV's XSDs.
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
+# OpenSSL's libcrypto: SHA3-512 for NAV's request signatures (libsodium has
+# no SHA3).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 # libcsv: RFC 4180 parsing for the partners' CSV import.
 find_path(CSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(CSV_LIBRARY csv REQUIRED)

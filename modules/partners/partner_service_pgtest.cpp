@@ -428,5 +428,76 @@ TEST_F(PartnerServiceTest, ListsFilterCustomersSuppliersAndTerms) {
             std::vector<std::string>{"Szállító Kft."});
 }
 
+TEST_F(PartnerServiceTest, AMergeGivesTheMergedPartnersSubsidiariesToTheKeptOne) {
+  const v1::Partner kept = Organization("Kovács és Társa Kft.");
+  const v1::Partner duplicate = Organization("Kovács és Társa Bt.");
+  const v1::Partner first = Organization("Kovács Bolt Szeged Kft.", duplicate.id());
+  const v1::Partner second = Organization("Kovács Bolt Pécs Kft.", duplicate.id());
+  const std::size_t events_before = context_.RecordedEvents().Published().size();
+  v1::MergePartnersRequest merge;
+  merge.set_keep_partner_id(kept.id());
+  merge.set_merge_partner_id(duplicate.id());
+  v1::Partner merged;
+  const auto status = service_->MergePartners(&AsSeller()->context, &merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (const auto& child : {first, second}) {
+    const v1::Partner now = Get(child.id());
+    EXPECT_EQ(now.parent_partner_id(), kept.id());
+    EXPECT_EQ(now.etag(), "2");
+  }
+  EXPECT_EQ(ListNames(fmt::format("parent_partner_id = {}", kept.id())).size(), 2u);
+  EXPECT_TRUE(ListNames(fmt::format("parent_partner_id = {}", duplicate.id())).empty());
+  // Each re-pointed subsidiary is published and audited as updated.
+  std::vector<std::int64_t> updated_ids;
+  const auto published = context_.RecordedEvents().Published();
+  for (std::size_t i = events_before; i < published.size(); ++i) {
+    if (published[i].topic != "partners.partner.updated") continue;
+    const auto payload = published[i].Payload<v1::PartnerChanged>();
+    if (payload.partner().id() == kept.id()) continue;
+    updated_ids.push_back(payload.partner().id());
+    EXPECT_EQ(
+        std::vector<std::string>(payload.changed_fields().begin(), payload.changed_fields().end()),
+        std::vector<std::string>{"parent_partner_id"});
+  }
+  EXPECT_EQ(updated_ids, (std::vector<std::int64_t>{first.id(), second.id()}));
+  const auto audited = context_.RecordedAudit().Recorded();
+  EXPECT_EQ(std::count_if(audited.begin(), audited.end(),
+                          [&](const auto& entry) {
+                            return entry.resource_id == first.id() && !entry.changes.empty() &&
+                                   entry.changes[0].field == "parent_partner_id";
+                          }),
+            1);
+}
+
+TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) {
+  // Holding <- Duplicate <- Branch: Branch is kept and Duplicate merged
+  // into it. Branch takes Duplicate's place under Holding, and Duplicate's
+  // other subsidiary comes under Branch.
+  const v1::Partner holding = Organization("Holding Zrt.");
+  const v1::Partner duplicate = Organization("Fióktelep Kft.", holding.id());
+  const v1::Partner branch = Organization("Fióktelep Kft. Szeged", duplicate.id());
+  const v1::Partner sibling = Organization("Raktár Kft.", duplicate.id());
+  v1::MergePartnersRequest merge;
+  merge.set_keep_partner_id(branch.id());
+  merge.set_merge_partner_id(duplicate.id());
+  v1::Partner merged;
+  const auto status = service_->MergePartners(&AsSeller()->context, &merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(merged.parent_partner_id(), holding.id());
+  EXPECT_EQ(Get(sibling.id()).parent_partner_id(), branch.id());
+  // A person kept cannot take over subsidiaries.
+  const v1::Partner parent = Organization("Anya Kft.");
+  Organization("Leány Kft.", parent.id());
+  v1::Partner person;
+  person.set_kind(v1::PARTNER_KIND_PERSON);
+  person.set_display_name("Anya Éva");
+  const v1::Partner eva = CreateCard(person);
+  merge.set_keep_partner_id(eva.id());
+  merge.set_merge_partner_id(parent.id());
+  EXPECT_EQ(service_->MergePartners(&AsSeller()->context, &merge, &merged).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Column("coalesce(merged_into_id, 0)", parent.id()), "0");
+}
+
 }  // namespace
 }  // namespace karton::partners

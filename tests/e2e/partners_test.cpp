@@ -987,10 +987,18 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   (*kovacs.mutable_external_ids())["erp"] = "K-1";
   kovacs.mutable_credit_limit()->set_currency_code("HUF");
   kovacs.mutable_credit_limit()->set_minor_units(150000050);
+  kovacs.set_customer(true);
+  kovacs.set_payment_terms_days(30);
+  kovacs.set_default_currency_code("EUR");
+  kovacs.set_preferred_language("en");
   Create(kovacs);
   Partner person;
   person.set_kind(partners::v1::PARTNER_KIND_PERSON);
   person.set_display_name("Nagy Anna");
+  person.set_first_name("Anna");
+  person.set_last_name("Nagy");
+  person.set_salutation("Dr.");
+  person.set_supplier(true);
   person.mutable_birthday()->set_year(1980);
   person.mutable_birthday()->set_month(3);
   person.mutable_birthday()->set_day(15);
@@ -1002,10 +1010,14 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
             "id,kind,display_name,legal_name,tax_number,eu_vat_number,registration_number,email,"
             "phone,website,tag,address.country,address.postal_code,address.city,address.street,"
             "address.extra,address.region,owner_user_id,risk_class,credit_limit,"
-            "credit_limit_currency,birthday,name_day,custom.industry,external_id.erp");
+            "credit_limit_currency,birthday,name_day,first_name,last_name,salutation,customer,"
+            "supplier,payment_terms_days,default_currency_code,preferred_language,"
+            "custom.industry,external_id.erp");
   EXPECT_NE(csv.find("\"Kovács, \"\"Társa\"\" Kft.\""), std::string::npos) << csv;
   EXPECT_NE(csv.find("info@kovacs.hu;sales@kovacs.hu"), std::string::npos) << csv;
   EXPECT_NE(csv.find("1500000.50,HUF"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",,,true,false,30,EUR,en,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",Anna,Nagy,Dr.,false,true,,,,"), std::string::npos) << csv;
 
   const auto back = RunImport(csv, {});
   ASSERT_TRUE(back.status.ok()) << back.status.error_message();
@@ -1015,6 +1027,49 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   EXPECT_EQ(back.import.duplicates(), 2);
   EXPECT_EQ(Export(), csv);
   EXPECT_EQ(Export("tag = \"vip\"").find("Nagy Anna"), std::string::npos);
+}
+
+TEST_F(PartnersTest, ImportSetsTermsAndNamesButNeverMakesAParentAPerson) {
+  const Partner parent = Create(Organization("Anya Kft."));
+  Partner child_input = Organization("Leány Kft.");
+  child_input.set_parent_partner_id(parent.id());
+  const Partner child = Create(child_input);
+  const std::string csv = fmt::format(
+      "id,kind,first_name,last_name,payment_terms_days,supplier\n"
+      "{},person,,,,\n"
+      "{},,,,15,igen\n"
+      ",person,Anna,Kovács,30,\n",
+      parent.id(), child.id());
+  const auto run = RunImport(csv, {});
+  ASSERT_TRUE(run.status.ok()) << run.status.error_message();
+  EXPECT_EQ(run.import.state(), partners::v1::IMPORT_STATE_DONE);
+  EXPECT_EQ(run.import.rows_invalid(), 1);
+  EXPECT_EQ(run.import.partners_created(), 1);
+  EXPECT_EQ(run.import.partners_updated(), 1);
+  // The parent stays an organization, and the refusal names the field.
+  EXPECT_EQ(Query(fmt::format("SELECT kind FROM partners.partner WHERE id = {}", parent.id())),
+            "organization");
+  partners::v1::ListImportErrorsRequest list;
+  list.set_import_id(run.import.id());
+  partners::v1::ListImportErrorsResponse errors;
+  ASSERT_TRUE(partners_->ListImportErrors(As(admin_).get(), list, &errors).ok());
+  ASSERT_EQ(errors.errors_size(), 1);
+  EXPECT_EQ(errors.errors(0).row(), 1);
+  EXPECT_EQ(errors.errors(0).field(), "partner.kind");
+  // The subsidiary's terms and role, the new person named family name first.
+  EXPECT_EQ(Query(fmt::format("SELECT payment_terms_days || '|' || supplier || '|' || "
+                              "parent_partner_id FROM partners.partner WHERE id = {}",
+                              child.id())),
+            fmt::format("15|true|{}", parent.id()));
+  EXPECT_EQ(Query("SELECT display_name || '|' || first_name || '|' || payment_terms_days FROM "
+                  "partners.partner WHERE kind = 'person'"),
+            "Kovács Anna|Anna|30");
+  EXPECT_EQ(
+      Query(fmt::format("SELECT count(*) FROM kernel.audit_entry WHERE action = 'update' AND "
+                        "resource_id = {} AND changes @> '[{{\"field\": \"payment_terms_days\", "
+                        "\"new\": 15}}, {{\"field\": \"supplier\", \"new\": true}}]'",
+                        child.id())),
+      "1");
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {

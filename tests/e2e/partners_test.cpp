@@ -971,6 +971,62 @@ TEST_F(PartnersTest, AnImportInterruptedByAKillIsFailedWholeAfterTheRestart) {
   EXPECT_EQ(Query("SELECT count(*) FROM partners.import_row"), "0");
 }
 
+TEST_F(PartnersTest, CommandLineClientSetsTermsRolesGroupAndNames) {
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path());
+  const auto [group_exit, group] = RunCommand(
+      karton + R"( partners create '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács )"
+               R"(Csoport Zrt."}' --supplier true)");
+  ASSERT_EQ(group_exit, 0) << group;
+  EXPECT_NE(group.find("roles          supplier\n"), std::string::npos) << group;
+  // A person from flags alone: named family name first.
+  const auto [create_exit, created] = RunCommand(
+      karton +
+      " partners create --kind person --first-name Anna --last-name 'Kovács' --salutation Dr."
+      " --payment-terms-days 30 --currency eur --language en --customer true --parent 1");
+  ASSERT_EQ(create_exit, 0) << created;
+  EXPECT_NE(created.find("Kovács Anna (id 2, person)"), std::string::npos) << created;
+  for (const char* line :
+       {"  salutation     Dr.\n", "  last name      Kovács\n", "  first name     Anna\n",
+        "  roles          customer\n", "  payment terms  30 days\n", "  currency       EUR\n",
+        "  language       en\n", "  parent         1\n"}) {
+    EXPECT_NE(created.find(line), std::string::npos) << line << created;
+  }
+  // Update by flags: each names its field, so false and 0 clear.
+  const auto [update_exit, updated] = RunCommand(
+      karton + " partners update 2 --customer false --supplier true --payment-terms-days 0");
+  ASSERT_EQ(update_exit, 0) << updated;
+  EXPECT_NE(updated.find("  roles          supplier\n"), std::string::npos) << updated;
+  EXPECT_NE(updated.find("  payment terms  the default\n"), std::string::npos) << updated;
+  // JSON and flags together: the JSON's fields and the flags'.
+  const auto [both_exit, both] =
+      RunCommand(karton + R"( partners update 2 '{"website":"https://anna.example"}' --parent 0)");
+  ASSERT_EQ(both_exit, 0) << both;
+  EXPECT_NE(both.find("https://anna.example"), std::string::npos) << both;
+  EXPECT_EQ(both.find("  parent "), std::string::npos) << both;
+  const auto [show_exit, shown] = RunCommand(karton + " --output json partners show 2");
+  ASSERT_EQ(show_exit, 0) << shown;
+  for (const char* field : {R"("first_name": "Anna")", R"("last_name": "Kovács")",
+                            R"("salutation": "Dr.")", R"("supplier": true)",
+                            R"("default_currency_code": "EUR")", R"("preferred_language": "en")"}) {
+    EXPECT_NE(shown.find(field), std::string::npos) << field << shown;
+  }
+  const auto [list_exit, listed] =
+      RunCommand(karton + " partners list --filter 'supplier = true AND kind = \"person\"'");
+  ASSERT_EQ(list_exit, 0) << listed;
+  EXPECT_NE(listed.find("Kovács Anna"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("Kovács Csoport"), std::string::npos) << listed;
+  // Refusals name the field.
+  const auto [language_exit, language] =
+      RunCommand(karton + " partners update 2 --language de 2>&1");
+  EXPECT_EQ(language_exit, 1) << language;
+  EXPECT_NE(language.find("partner.preferred_language"), std::string::npos) << language;
+  const auto [parent_exit, parent] = RunCommand(karton + " partners update 1 --parent 2 2>&1");
+  EXPECT_EQ(parent_exit, 1) << parent;
+  EXPECT_NE(parent.find("partner.parent_partner_id"), std::string::npos) << parent;
+  const auto [empty_exit, empty] = RunCommand(karton + " partners update 2 2>&1");
+  EXPECT_EQ(empty_exit, 2) << empty;
+}
+
 TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   Define("industry", partners::v1::CUSTOM_FIELD_TYPE_CHOICE, {"retail", "it"});
   Partner kovacs = Organization("Kovács, \"Társa\" Kft.");

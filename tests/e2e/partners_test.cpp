@@ -1147,6 +1147,29 @@ TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
                         "WHERE is_primary"),
             "138");
   EXPECT_NE(QueryScalar(conninfo, "SELECT count(*) FROM partners.interaction"), "0");
+  // What invoicing and sales read: persons by first and last name, named
+  // family name first; terms, roles, foreign partners in euro and English,
+  // and two groups of three subsidiaries' parents.
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) FROM partners.partner WHERE kind = 'person' AND "
+                        "first_name <> '' AND display_name = last_name || ' ' || first_name"),
+            "62");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE salutation <> ''"),
+            "6");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) FROM partners.partner WHERE "
+                        "default_currency_code = 'EUR' AND preferred_language = 'en'"),
+            "10");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE supplier"), "27");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE customer"), "171");
+  EXPECT_EQ(
+      QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE payment_terms_days > 0"),
+      "87");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) || ':' || count(DISTINCT c.parent_partner_id) FROM "
+                        "partners.partner c JOIN partners.partner p ON p.id = c.parent_partner_id "
+                        "WHERE p.kind = 'organization'"),
+            "6:2");
   EXPECT_EQ(QueryScalar(conninfo,
                         "SELECT (SELECT count(*) FROM kernel.event_outbox) + "
                         "(SELECT count(*) FROM kernel.event)"),

@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include <array>
+#include <map>
 #include <stdexcept>
 
 #include "contacts/contact_repository.h"
@@ -326,6 +327,8 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
 
   Dice dice;
   std::vector<v1::Partner> partners;
+  // Position in `partners` -> the position of its parent company.
+  std::map<std::size_t, int> parent_of;
   // Hungarian organisations: every stem in two kinds of business.
   for (std::size_t i = 0; i < std::size(kCompanyStems) * 4; ++i) {
     const char* stem = kCompanyStems[i % std::size(kCompanyStems)];
@@ -364,6 +367,18 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     account->set_bank_name(dice.Below(2) == 0 ? "OTP Bank" : "K&H Bank");
     account->set_currency_code("HUF");
     (*partner.mutable_external_ids())["legacy_erp"] = fmt::format("C-{:05}", 1000 + i);
+    // Terms and roles, fixed by position (no dice: the rest of the data
+    // stays as it was). Most are customers on 8, 15 or 30 days; every
+    // seventh also sells to us, every sixteenth only does.
+    partner.set_customer(i % 16 != 5);
+    partner.set_supplier(i % 7 == 3 || i % 16 == 5);
+    constexpr int kTerms[] = {0, 8, 15, 30, 0};
+    partner.set_payment_terms_days(kTerms[i % std::size(kTerms)]);
+    // The second to fourth business of the first two stems belong to the
+    // first: Kovács és Társa and Tisza Fém are groups.
+    if (i >= std::size(kCompanyStems) && i % std::size(kCompanyStems) < 2) {
+      parent_of[partners.size()] = static_cast<int>(i % std::size(kCompanyStems));
+    }
     partners.push_back(std::move(partner));
   }
   // International organisations.
@@ -390,6 +405,15 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     partner.mutable_credit_limit()->set_currency_code("EUR");
     partner.mutable_credit_limit()->set_minor_units(static_cast<std::int64_t>(1 + dice.Below(20)) *
                                                     1000 * 100);
+    // Abroad: invoiced in euro, in English, on 30 days; the machine and
+    // wood makers supply us too.
+    partner.set_default_currency_code("EUR");
+    partner.set_preferred_language("en");
+    partner.set_payment_terms_days(30);
+    partner.set_customer(true);
+    partner.set_supplier(std::string_view(foreign.name).find("Maschinenbau") !=
+                             std::string_view::npos ||
+                         std::string_view(foreign.name).find("Holz") != std::string_view::npos);
     partners.push_back(std::move(partner));
   }
   // Private persons.
@@ -399,7 +423,12 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     const City& city = dice.Pick(kHungarianCities);
     v1::Partner partner;
     partner.set_kind(v1::PARTNER_KIND_PERSON);
-    partner.set_display_name(fmt::format("{} {}", surname, given.name));
+    // Named by first and last name: the display name is derived from them,
+    // family name first ("Nagy Anna").
+    partner.set_first_name(given.name);
+    partner.set_last_name(surname);
+    if (i % 10 == 4) partner.set_salutation("Dr.");
+    partner.set_customer(i % 3 != 0);  // the others are prospects
     auto* address = partner.add_addresses();
     address->set_type(common::v1::ADDRESS_TYPE_HOME);
     address->set_country(city.country);
@@ -418,7 +447,12 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
   }
 
   const kernel::Caller kartond = kernel::Caller::Internal();  // demo data is kartond's own work
-  for (auto& partner : partners) {
+  for (std::size_t position = 0; position < partners.size(); ++position) {
+    v1::Partner& partner = partners[position];
+    // Parents come first in the list, so their ids are known.
+    if (const auto parent = parent_of.find(position); parent != parent_of.end()) {
+      partner.set_parent_partner_id(partners[static_cast<std::size_t>(parent->second)].id());
+    }
     std::vector<kernel::FieldViolation> violations;
     NormalizePartner(partner, definitions, "partner", violations);
     if (!violations.empty()) {

@@ -26,6 +26,7 @@ enum class FieldKind {
   kId,       // a number column
   kBool,
   kTime,
+  kParent,  // parent_partner_id: a partner id, 0 for none
 };
 
 struct FieldSpec {
@@ -52,6 +53,12 @@ constexpr FieldSpec kFields[] = {
     {"owner_user_id", FieldKind::kId, "owner_user_id"},
     {"id", FieldKind::kId, "id"},
     {"archived", FieldKind::kBool, "archived"},
+    {"customer", FieldKind::kBool, "customer"},
+    {"supplier", FieldKind::kBool, "supplier"},
+    {"parent_partner_id", FieldKind::kParent, "parent_partner_id"},
+    {"payment_terms_days", FieldKind::kId, "payment_terms_days"},
+    {"default_currency_code", FieldKind::kText, "default_currency_code"},
+    {"preferred_language", FieldKind::kText, "preferred_language"},
     {"create_time", FieldKind::kTime, "create_time"},
     {"update_time", FieldKind::kTime, "update_time"},
 };
@@ -324,6 +331,26 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         condition = fmt::format("p.{} {} cast({} AS boolean)", spec->target, SqlOperator(op.text),
                                 placeholder(value.text));
         break;
+      case FieldKind::kParent: {
+        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (value.kind != TokenKind::kNumber || !IsNumber(value.text) ||
+            value.text.find('.') != std::string::npos || value.text[0] == '-') {
+          problem = fmt::format("'{}' compares with a partner id, or 0 for none", field.text);
+          return std::nullopt;
+        }
+        // NULL is "no parent": 0 asks for it; a partner without a parent is
+        // not that of any other.
+        if (std::stoll(value.text) == 0) {
+          condition = fmt::format("p.{} IS {}NULL", spec->target, op.text == "!=" ? "NOT " : "");
+        } else if (op.text == "=") {
+          condition =
+              fmt::format("p.{} = cast({} AS bigint)", spec->target, placeholder(value.text));
+        } else {
+          condition = fmt::format("p.{} IS DISTINCT FROM cast({} AS bigint)", spec->target,
+                                  placeholder(value.text));
+        }
+        break;
+      }
       case FieldKind::kTime:
         if (!quoted || !IsTimestamp(value.text)) {
           problem = fmt::format(

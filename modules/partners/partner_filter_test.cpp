@@ -42,6 +42,33 @@ TEST(PartnerFilter, TypedComparisons) {
   EXPECT_TRUE(ParseFilter("", kCustom, problem)->where.empty());
 }
 
+TEST(PartnerFilter, RolesTermsAndTheGroup) {
+  std::string problem;
+  auto sql = ParseFilter(
+      "customer = true AND supplier != false AND parent_partner_id = 17 AND "
+      "payment_terms_days >= 30 AND default_currency_code = \"EUR\"",
+      kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where,
+            "(p.customer = cast(:f0 AS boolean)) AND (p.supplier <> cast(:f1 AS boolean)) AND "
+            "(p.parent_partner_id = cast(:f2 AS bigint)) AND "
+            "(p.payment_terms_days >= cast(:f3 AS bigint)) AND "
+            "(p.default_currency_code = cast(:f4 AS text))");
+  EXPECT_EQ(sql->params, (std::vector<std::string>{"true", "false", "17", "30", "EUR"}));
+  EXPECT_FALSE(sql->mentions_archived);
+  // 0 is "no parent"; != a parent keeps the partners without one.
+  sql = ParseFilter("parent_partner_id = 0", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where, "(p.parent_partner_id IS NULL)");
+  sql = ParseFilter("parent_partner_id != 0", kCustom, problem);
+  EXPECT_EQ(sql->where, "(p.parent_partner_id IS NOT NULL)");
+  sql = ParseFilter("parent_partner_id != 5", kCustom, problem);
+  EXPECT_EQ(sql->where, "(p.parent_partner_id IS DISTINCT FROM cast(:f0 AS bigint))");
+  EXPECT_FALSE(ParseFilter("parent_partner_id > 5", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("parent_partner_id = \"x\"", kCustom, problem));
+  EXPECT_FALSE(ParseFilter("customer = \"yes\"", kCustom, problem));
+}
+
 TEST(PartnerFilter, RefusesWhatItCannotReadNamingWhere) {
   std::string problem;
   EXPECT_FALSE(ParseFilter("password = \"x\"", kCustom, problem));

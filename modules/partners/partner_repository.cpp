@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <stdexcept>
 
@@ -25,15 +26,19 @@ namespace {
   " AS int) = 0 OR p.id IN (SELECT kernel.shared_ids(" \
   "'partners.partner', cast(" user_id " AS bigint))))"
 
-#define KARTON_STORED_COLUMNS                                                        \
-  "kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, " \
-  "addresses, emails, phones, website, tags, owner_user_id, custom_fields, "         \
-  "credit_limit_currency, credit_limit_minor, risk_class, birthday, name_day, bank_accounts"
+#define KARTON_STORED_COLUMNS                                                                  \
+  "kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, "           \
+  "addresses, emails, phones, website, tags, owner_user_id, custom_fields, "                   \
+  "credit_limit_currency, credit_limit_minor, risk_class, birthday, name_day, bank_accounts, " \
+  "payment_terms_days, default_currency_code, preferred_language, customer, supplier, "        \
+  "parent_partner_id, first_name, last_name, salutation"
 #define KARTON_STORED_VALUES                                                          \
   "r.kind, r.display_name, r.legal_name, r.tax_number, r.eu_vat_number, "             \
   "r.registration_number, r.addresses, r.emails, r.phones, r.website, r.tags, "       \
   "r.owner_user_id, r.custom_fields, r.credit_limit_currency, r.credit_limit_minor, " \
-  "r.risk_class, r.birthday, r.name_day, r.bank_accounts"
+  "r.risk_class, r.birthday, r.name_day, r.bank_accounts, r.payment_terms_days, "     \
+  "r.default_currency_code, r.preferred_language, r.customer, r.supplier, "           \
+  "r.parent_partner_id, r.first_name, r.last_name, r.salutation"
 
 // Reading one partner is the hottest path there is: prepared, typed columns.
 const kernel::TypedQuery<v1::Partner> kFindPartner(
@@ -85,6 +90,19 @@ constexpr const char* kInsertExternalId =
     "VALUES (:source, :key, :id)";
 constexpr const char* kFindByExternalId =
     "SELECT partner_id FROM partners.partner_external_id WHERE source = :source AND key = :key";
+
+// Up from a partner through its parents; UNION stops at a row seen before.
+const std::string kIsAtOrAbove =
+    "WITH RECURSIVE up(id) AS (SELECT cast($2 AS bigint) UNION "
+    "SELECT p.parent_partner_id FROM partners.partner p JOIN up ON p.id = up.id "
+    "WHERE p.parent_partner_id IS NOT NULL) "
+    "SELECT count(*) FROM up WHERE id = cast($1 AS bigint)";
+const std::string kChildrenOf =
+    "SELECT id FROM partners.partner WHERE parent_partner_id = cast($1 AS bigint) ORDER BY id";
+const std::string kRepointChildren =
+    "UPDATE partners.partner SET parent_partner_id = cast($1 AS bigint), "
+    "update_time = to_timestamp(cast($2 AS bigint) / 1e6), version = version + 1 "
+    "WHERE parent_partner_id = cast($3 AS bigint) AND id <> cast($1 AS bigint) RETURNING id";
 
 #define KARTON_DEFINITION_JSON                                                      \
   "jsonb_build_object('key', d.key, 'label', d.label, "                             \
@@ -190,6 +208,19 @@ boost::json::object StorageObject(const v1::Partner& partner) {
   boost::json::array accounts;
   for (const auto& account : partner.bank_accounts()) accounts.push_back(ProtoJson(account));
   doc["bank_accounts"] = std::move(accounts);
+  doc["payment_terms_days"] = partner.payment_terms_days();
+  doc["default_currency_code"] = partner.default_currency_code();
+  doc["preferred_language"] = partner.preferred_language();
+  doc["customer"] = partner.customer();
+  doc["supplier"] = partner.supplier();
+  if (partner.parent_partner_id() != 0) {
+    doc["parent_partner_id"] = partner.parent_partner_id();
+  } else {
+    doc["parent_partner_id"] = nullptr;
+  }
+  doc["first_name"] = partner.first_name();
+  doc["last_name"] = partner.last_name();
+  doc["salutation"] = partner.salutation();
   return doc;
 }
 
@@ -312,6 +343,38 @@ std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
 
 void LockRequestId(soci::session& session, const std::string& request_id) {
   session << kLockRequestId, soci::use(request_id);
+}
+
+void LockHierarchy(soci::session& session) {
+  session << "SELECT pg_advisory_xact_lock(hashtext('partners.partner.hierarchy'))";
+}
+
+bool IsAtOrAbove(soci::session& session, std::int64_t ancestor, std::int64_t partner_id) {
+  const auto rows = kernel::RunPrepared(session, kIsAtOrAbove,
+                                        {std::to_string(ancestor), std::to_string(partner_id)});
+  return rows.Text(0, 0) != "0";
+}
+
+namespace {
+std::vector<std::int64_t> Ids(const kernel::QueryRows& rows) {
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row) {
+    ids.push_back(std::stoll(std::string(rows.Text(row, 0))));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+}  // namespace
+
+std::vector<std::int64_t> ChildrenOf(soci::session& session, std::int64_t parent_id) {
+  return Ids(kernel::RunPrepared(session, kChildrenOf, {std::to_string(parent_id)}));
+}
+
+std::vector<std::int64_t> RepointChildren(soci::session& session, std::int64_t from,
+                                          std::int64_t to, TimePoint now) {
+  return Ids(kernel::RunPrepared(
+      session, kRepointChildren,
+      {std::to_string(to), std::to_string(ToEpochMicros(now)), std::to_string(from)}));
 }
 
 void LockKey(soci::session& session, const std::string& key) {

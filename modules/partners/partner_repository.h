@@ -61,6 +61,22 @@ void ReplaceExternalIds(soci::session& session, std::int64_t id,
 std::optional<std::int64_t> FindByExternalId(soci::session& session, const std::string& source,
                                              const std::string& key);
 
+// --- the group (parent_partner_id) ------------------------------------------
+
+// Serialises the writes that change the group (a parent, a kind, a merge)
+// until the transaction ends, so two of them cannot together make a cycle
+// or a parent a person. Taken before any partner row is locked.
+void LockHierarchy(soci::session& session);
+// Whether `ancestor` is `partner_id` itself or above it: its parent, its
+// parent's parent, and so on.
+bool IsAtOrAbove(soci::session& session, std::int64_t ancestor, std::int64_t partner_id);
+// The partners whose parent is `parent_id`, by id.
+std::vector<std::int64_t> ChildrenOf(soci::session& session, std::int64_t parent_id);
+// Gives the subsidiaries of `from` (except `to` itself) `to` as their
+// parent, bumping their versions; returns their ids.
+std::vector<std::int64_t> RepointChildren(soci::session& session, std::int64_t from,
+                                          std::int64_t to, TimePoint now);
+
 struct ListQuery {
   Visibility visibility;
   std::string filter_where;  // from ParseFilter: conditions on "p", placeholders :f0...

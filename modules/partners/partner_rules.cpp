@@ -129,6 +129,11 @@ const std::set<std::string> kUpdatable = {"kind",          "display_name",  "leg
                                           "custom_fields", "credit_limit",  "risk_class",
                                           "birthday",      "name_day",      "bank_accounts",
                                           "external_ids"};
+// What invoicing and sales read (issue 15), and a person's names.
+const std::set<std::string> kUpdatableTerms = {
+    "payment_terms_days", "default_currency_code", "preferred_language", "customer",
+    "supplier",           "parent_partner_id",     "first_name",         "last_name",
+    "salutation"};
 
 }  // namespace
 
@@ -205,7 +210,7 @@ void NormalizeInteraction(v1::Interaction& interaction, const std::string& prefi
 
 bool IsUpdatableField(const std::string& path) {
   if (path.rfind("custom_fields.", 0) == 0) return path.size() > 14;
-  return kUpdatable.count(path) > 0;
+  return kUpdatable.count(path) > 0 || kUpdatableTerms.count(path) > 0;
 }
 
 void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
@@ -223,6 +228,21 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
   if (partner.kind() != v1::PARTNER_KIND_ORGANIZATION &&
       partner.kind() != v1::PARTNER_KIND_PERSON) {
     check.Fail("kind", "is required: PARTNER_KIND_ORGANIZATION or PARTNER_KIND_PERSON");
+  }
+  const bool person = partner.kind() == v1::PARTNER_KIND_PERSON;
+  // A person's names: persons only; a person without a display name is
+  // displayed by them, family name first (Hungarian order).
+  const bool first_ok = check.Text("first_name", partner.mutable_first_name(), kMaxPersonName);
+  const bool last_ok = check.Text("last_name", partner.mutable_last_name(), kMaxPersonName);
+  check.Text("salutation", partner.mutable_salutation(), kMaxSalutation);
+  if (!person) {
+    if (!partner.first_name().empty()) check.Fail("first_name", "only persons have a first name");
+    if (!partner.last_name().empty()) check.Fail("last_name", "only persons have a last name");
+    if (!partner.salutation().empty()) check.Fail("salutation", "only persons have a salutation");
+  }
+  partner.set_display_name(Trim(partner.display_name()));
+  if (person && first_ok && last_ok && !partial && partner.display_name().empty()) {
+    partner.set_display_name(PersonDisplayName(partner.first_name(), partner.last_name()));
   }
   check.Text("display_name", partner.mutable_display_name(), kMaxShortText, !partial);
   check.Text("legal_name", partner.mutable_legal_name(), kMaxShortText);
@@ -298,7 +318,6 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
   }
   if (!v1::RiskClass_IsValid(partner.risk_class())) check.Fail("risk_class", "is not a risk class");
 
-  const bool person = partner.kind() == v1::PARTNER_KIND_PERSON;
   if (partner.has_birthday()) {
     const auto& day = partner.birthday();
     if (!person) {
@@ -339,6 +358,27 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
       check.Fail(path, fmt::format("the key must be 1 to {} bytes of UTF-8", kMaxShortText));
     }
   }
+
+  // What invoicing and sales read: terms, currency, language, the group.
+  if (partner.payment_terms_days() < 0 || partner.payment_terms_days() > kMaxPaymentTermsDays) {
+    check.Fail("payment_terms_days",
+               fmt::format("must be 0 to {} days (0: the installation's default applies)",
+                           kMaxPaymentTermsDays));
+  }
+  check.Normalize("default_currency_code", partner.mutable_default_currency_code(),
+                  NormalizeDefaultCurrency);
+  check.Normalize("preferred_language", partner.mutable_preferred_language(), NormalizeLanguage);
+  if (partner.parent_partner_id() < 0) {
+    check.Fail("parent_partner_id", "must not be negative");
+  } else if (partner.parent_partner_id() != 0 && partner.parent_partner_id() == partner.id()) {
+    check.Fail("parent_partner_id", "a partner cannot be its own parent");
+  }
+}
+
+std::string PersonDisplayName(const std::string& first_name, const std::string& last_name) {
+  const std::string first = Trim(first_name), last = Trim(last_name);
+  if (first.empty() || last.empty()) return first.empty() ? last : first;
+  return last + " " + first;
 }
 
 void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,
@@ -392,6 +432,17 @@ v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {
   if (card.kind() == v1::PARTNER_KIND_PERSON) {
     if (!card.has_birthday() && merged.has_birthday()) *card.mutable_birthday() = merged.birthday();
     fill(card.mutable_name_day(), merged.name_day());
+    fill(card.mutable_first_name(), merged.first_name());
+    fill(card.mutable_last_name(), merged.last_name());
+    fill(card.mutable_salutation(), merged.salutation());
+  }
+  if (card.payment_terms_days() == 0) card.set_payment_terms_days(merged.payment_terms_days());
+  fill(card.mutable_default_currency_code(), merged.default_currency_code());
+  fill(card.mutable_preferred_language(), merged.preferred_language());
+  card.set_customer(card.customer() || merged.customer());
+  card.set_supplier(card.supplier() || merged.supplier());
+  if (card.parent_partner_id() == 0 && merged.parent_partner_id() != card.id()) {
+    card.set_parent_partner_id(merged.parent_partner_id());
   }
 
   auto unite = [](google::protobuf::RepeatedPtrField<std::string>* target,
@@ -428,9 +479,10 @@ v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {
 
 const std::vector<std::string>& PersonalPartnerFields() {
   static const std::vector<std::string> kFields = {
-      "display_name", "legal_name", "tax_number",   "eu_vat_number", "registration_number",
-      "addresses",    "emails",     "phones",       "website",       "custom_fields",
-      "birthday",     "name_day",   "bank_accounts"};
+      "display_name", "legal_name", "tax_number",    "eu_vat_number", "registration_number",
+      "addresses",    "emails",     "phones",        "website",       "custom_fields",
+      "birthday",     "name_day",   "bank_accounts", "first_name",    "last_name",
+      "salutation"};
   return kFields;
 }
 
@@ -448,6 +500,9 @@ void AnonymisePartner(v1::Partner& partner) {
   partner.clear_birthday();
   partner.clear_name_day();
   partner.clear_bank_accounts();
+  partner.clear_first_name();
+  partner.clear_last_name();
+  partner.clear_salutation();
 }
 
 void AnonymiseContact(v1::Contact& contact) {

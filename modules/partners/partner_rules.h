@@ -27,6 +27,11 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
                       const std::string& prefix, std::vector<kernel::FieldViolation>& violations,
                       bool partial = false);
 
+// A person's display name from their names, in Hungarian order, family
+// name first: ("Anna", "Kovács") -> "Kovács Anna". One of them alone is
+// the name. NormalizePartner gives it to a person without a display name.
+std::string PersonDisplayName(const std::string& first_name, const std::string& last_name);
+
 // Checks a custom field definition (key, label, type, choices).
 void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::string& prefix,
                      std::vector<kernel::FieldViolation>& violations);
@@ -48,15 +53,18 @@ std::vector<kernel::FieldChange> DiffPartners(const v1::Partner* before, const v
 
 // The card of `keep` after `merged` is merged into it (A8): keep's values
 // win; its empty fields take merged's (persons-only fields only when keep is
-// a person); emails, phones, tags, addresses and bank accounts (by IBAN)
-// are united; custom fields and external ids keep lacks are added. The
-// result still has to pass NormalizePartner (entry limits).
+// a person; the parent only when it is not keep itself); it is a customer
+// or a supplier when either was; emails, phones, tags, addresses and bank
+// accounts (by IBAN) are united; custom fields and external ids keep lacks
+// are added. The result still has to pass NormalizePartner (entry limits),
+// and the parent the merge service's check of the group (no cycles).
 v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged);
 
 // Personal data erasure (A10). The fields of a partner that can identify a
 // person: AnonymisePartner clears them (the name becomes "Erased partner
-// <id>"); kind, tags, owner, credit limit, risk class and external ids stay,
-// as do the ids other records refer to.
+// <id>"); kind, tags, owner, credit limit, risk class, external ids, terms,
+// currency, language, customer and supplier flags and the parent stay, as
+// do the ids other records refer to.
 const std::vector<std::string>& PersonalPartnerFields();
 void AnonymisePartner(v1::Partner& partner);
 // Every field of a contact but its primary flag and external ids; the name

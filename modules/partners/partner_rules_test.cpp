@@ -178,6 +178,14 @@ TEST(AnonymisePartner, ClearsEveryPersonalFieldAndKeepsTheRest) {
   partner.add_tags("vip");
   partner.set_owner_user_id(3);
   (*partner.mutable_external_ids())["shop"] = "U-1";
+  partner.set_first_name("Anna");
+  partner.set_last_name("Kiss");
+  partner.set_salutation("Dr.");
+  partner.set_payment_terms_days(30);
+  partner.set_default_currency_code("EUR");
+  partner.set_preferred_language("en");
+  partner.set_customer(true);
+  partner.set_parent_partner_id(4);
   v1::Partner before = partner;
   AnonymisePartner(partner);
   EXPECT_EQ(partner.display_name(), "Erased partner 9");
@@ -191,6 +199,12 @@ TEST(AnonymisePartner, ClearsEveryPersonalFieldAndKeepsTheRest) {
   EXPECT_EQ(partner.tags(0), "vip");
   EXPECT_EQ(partner.owner_user_id(), 3);
   EXPECT_EQ(partner.external_ids().at("shop"), "U-1");
+  // The business relation stays: terms, currency, language, roles, group.
+  EXPECT_EQ(partner.payment_terms_days(), 30);
+  EXPECT_EQ(partner.default_currency_code(), "EUR");
+  EXPECT_EQ(partner.preferred_language(), "en");
+  EXPECT_TRUE(partner.customer());
+  EXPECT_EQ(partner.parent_partner_id(), 4);
 
   v1::Contact contact;
   contact.set_id(4);
@@ -203,6 +217,160 @@ TEST(AnonymisePartner, ClearsEveryPersonalFieldAndKeepsTheRest) {
   EXPECT_TRUE(contact.role().empty());
   EXPECT_TRUE(contact.emails().empty());
   EXPECT_TRUE(contact.primary());
+}
+
+v1::Partner Person(const std::string& first, const std::string& last) {
+  v1::Partner partner;
+  partner.set_kind(v1::PARTNER_KIND_PERSON);
+  partner.set_first_name(first);
+  partner.set_last_name(last);
+  return partner;
+}
+
+TEST(PersonDisplayName, IsHungarianOrderFamilyNameFirst) {
+  EXPECT_EQ(PersonDisplayName("Anna", "Kovács"), "Kovács Anna");
+  EXPECT_EQ(PersonDisplayName(" Anna Mária ", "Kovácsné Nagy"), "Kovácsné Nagy Anna Mária");
+  EXPECT_EQ(PersonDisplayName("", "Kovács"), "Kovács");
+  EXPECT_EQ(PersonDisplayName("Anna", ""), "Anna");
+  EXPECT_EQ(PersonDisplayName("", ""), "");
+}
+
+TEST(NormalizePartner, NamesAPersonWithoutADisplayNameFamilyNameFirst) {
+  std::vector<kernel::FieldViolation> violations;
+  v1::Partner anna = Person(" Anna ", "Kovács");
+  anna.set_salutation(" Dr. ");
+  NormalizePartner(anna, {}, "partner", violations);
+  EXPECT_TRUE(violations.empty());
+  EXPECT_EQ(anna.display_name(), "Kovács Anna");  // the salutation is not part of it
+  EXPECT_EQ(anna.first_name(), "Anna");
+  EXPECT_EQ(anna.salutation(), "Dr.");
+  // A display name given stays as given.
+  v1::Partner named = Person("Anna", "Kovács");
+  named.set_display_name("Kovács Anna (Szeged)");
+  NormalizePartner(named, {}, "partner", violations);
+  EXPECT_EQ(named.display_name(), "Kovács Anna (Szeged)");
+  // Rows an import may match are checked for what they have: no name is
+  // made up for them.
+  v1::Partner partial = Person("Anna", "Kovács");
+  NormalizePartner(partial, {}, "partner", violations, /*partial=*/true);
+  EXPECT_TRUE(partial.display_name().empty());
+  EXPECT_TRUE(violations.empty());
+  // Without any name, the display name is still required.
+  v1::Partner nameless = Person("", "");
+  NormalizePartner(nameless, {}, "partner", violations);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "partner.display_name");
+}
+
+TEST(NormalizePartner, RefusesPersonsNamesOnOrganizations) {
+  v1::Partner partner;
+  partner.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  partner.set_display_name("Kovács Kft.");
+  partner.set_first_name("Anna");
+  partner.set_last_name("Kovács");
+  partner.set_salutation("Dr.");
+  std::vector<kernel::FieldViolation> violations;
+  NormalizePartner(partner, {}, "partner", violations);
+  std::vector<std::string> fields;
+  for (const auto& violation : violations) fields.push_back(violation.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"partner.first_name", "partner.last_name",
+                                              "partner.salutation"}));
+  // Too long for a person too.
+  v1::Partner long_names = Person(std::string(101, 'a'), "Kovács");
+  long_names.set_salutation(std::string(31, 'D'));
+  violations.clear();
+  NormalizePartner(long_names, {}, "partner", violations);
+  fields.clear();
+  for (const auto& violation : violations) fields.push_back(violation.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"partner.first_name", "partner.salutation",
+                                              "partner.display_name"}));
+}
+
+TEST(NormalizePartner, ChecksTermsCurrencyLanguageAndParent) {
+  v1::Partner partner;
+  partner.set_id(7);
+  partner.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  partner.set_display_name("Kovács Kft.");
+  partner.set_payment_terms_days(365);
+  partner.set_default_currency_code(" eur ");
+  partner.set_preferred_language("EN");
+  partner.set_parent_partner_id(3);
+  std::vector<kernel::FieldViolation> violations;
+  NormalizePartner(partner, {}, "partner", violations);
+  EXPECT_TRUE(violations.empty()) << violations.front().field;
+  EXPECT_EQ(partner.default_currency_code(), "EUR");
+  EXPECT_EQ(partner.preferred_language(), "en");
+
+  for (const int days : {-1, 366}) {
+    v1::Partner bad = partner;
+    bad.set_payment_terms_days(days);
+    violations.clear();
+    NormalizePartner(bad, {}, "partner", violations);
+    ASSERT_EQ(violations.size(), 1u);
+    EXPECT_EQ(violations[0].field, "partner.payment_terms_days");
+  }
+  v1::Partner bad = partner;
+  bad.set_default_currency_code("USD");  // ISO 4217, but not one Karton prices in
+  bad.set_preferred_language("de");
+  bad.set_parent_partner_id(7);
+  violations.clear();
+  NormalizePartner(bad, {}, "partner", violations);
+  std::vector<std::string> fields;
+  for (const auto& violation : violations) fields.push_back(violation.field);
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"partner.default_currency_code", "partner.preferred_language",
+                                      "partner.parent_partner_id"}));
+  bad.set_parent_partner_id(-2);
+  violations.clear();
+  NormalizePartner(bad, {}, "partner", violations);
+  EXPECT_EQ(violations.back().field, "partner.parent_partner_id");
+  // Empty means the defaults: HUF, hu.
+  v1::Partner defaults = partner;
+  defaults.clear_default_currency_code();
+  defaults.clear_preferred_language();
+  violations.clear();
+  NormalizePartner(defaults, {}, "partner", violations);
+  EXPECT_TRUE(violations.empty());
+  for (const char* path :
+       {"payment_terms_days", "default_currency_code", "preferred_language", "customer", "supplier",
+        "parent_partner_id", "first_name", "last_name", "salutation"}) {
+    EXPECT_TRUE(IsUpdatableField(path)) << path;
+  }
+}
+
+TEST(MergeCards, FillsTermsAndNamesAndUnitesRoles) {
+  v1::Partner keep = Person("", "Kovács");
+  keep.set_id(1);
+  keep.set_display_name("Kovács");
+  keep.set_customer(true);
+  keep.set_payment_terms_days(15);
+  v1::Partner merged = Person("Anna", "Kovacs");
+  merged.set_id(2);
+  merged.set_salutation("Dr.");
+  merged.set_supplier(true);
+  merged.set_payment_terms_days(30);
+  merged.set_default_currency_code("EUR");
+  merged.set_preferred_language("en");
+  merged.set_parent_partner_id(9);
+  v1::Partner card = MergeCards(keep, merged);
+  EXPECT_EQ(card.first_name(), "Anna");
+  EXPECT_EQ(card.last_name(), "Kovács");
+  EXPECT_EQ(card.salutation(), "Dr.");
+  EXPECT_TRUE(card.customer());
+  EXPECT_TRUE(card.supplier());
+  EXPECT_EQ(card.payment_terms_days(), 15);
+  EXPECT_EQ(card.default_currency_code(), "EUR");
+  EXPECT_EQ(card.preferred_language(), "en");
+  EXPECT_EQ(card.parent_partner_id(), 9);
+  // The merged partner's parent is never the kept one's: it would be itself.
+  merged.set_parent_partner_id(1);
+  EXPECT_EQ(MergeCards(keep, merged).parent_partner_id(), 0);
+  // An organization takes no person's names.
+  keep.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  keep.clear_last_name();
+  card = MergeCards(keep, merged);
+  EXPECT_TRUE(card.first_name().empty());
+  EXPECT_TRUE(card.salutation().empty());
 }
 
 TEST(CheckDefinition, ChoicesBelongToChoiceFields) {

@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -38,6 +39,12 @@ grpc::Status NotFound(std::int64_t id) {
 // Maps what the database refused while writing a partner.
 std::optional<grpc::Status> WriteRefusal(const std::exception& error, const v1::Partner& partner) {
   const std::string state = SqlState(error);
+  if (state == "23503" &&
+      std::string_view(error.what()).find("parent_partner_id") != std::string_view::npos) {
+    // Deleted between CheckGroup and the write.
+    return kernel::InvalidField("partner.parent_partner_id",
+                                fmt::format("there is no partner {}", partner.parent_partner_id()));
+  }
   if (state == "23503") {
     return kernel::InvalidField("partner.owner_user_id",
                                 fmt::format("there is no user {}", partner.owner_user_id()));
@@ -196,6 +203,10 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     partner.clear_id();
     std::vector<kernel::FieldViolation> violations;
     NormalizePartner(partner, LoadDefinitions(session), "partner", violations);
+    if (partner.parent_partner_id() != 0) {
+      repository::LockHierarchy(session);
+      CheckGroup(session, partner, nullptr, violations);
+    }
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     if (auto status = CheckExternalIds(session, partner); !status.ok()) return status;
     try {
@@ -249,6 +260,13 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
+    // A new parent or kind changes the group: serialised before the row is
+    // locked (CheckGroup).
+    const bool changes_group =
+        std::find_if(paths.begin(), paths.end(), [](const std::string& path) {
+          return path == "parent_partner_id" || path == "kind";
+        }) != paths.end();
+    if (changes_group) repository::LockHierarchy(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     const std::string& etag = request->partner().etag();
@@ -260,6 +278,7 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     ApplyMask(request->partner(), paths, merged);
     std::vector<kernel::FieldViolation> violations;
     NormalizePartner(merged, LoadDefinitions(session), "partner", violations);
+    if (changes_group) CheckGroup(session, merged, &*existing, violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     const auto diffs = DiffPartners(&*existing, merged);
     if (diffs.empty()) {  // nothing changes: no write, no event

@@ -3,15 +3,19 @@
 // trail and event bus, and no other module loaded. A create writes the row,
 // its audit entry and its event; an update with a stale etag is refused and
 // changes nothing.
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "karton/kernel/errors.h"
 #include "module_database_test.h"
 #include "partner_service.h"
 #include "throwaway_postgres.h"
@@ -57,6 +61,69 @@ class PartnerServiceTest : public karton::testing::ModuleDatabaseTest {
     const auto status = service_->CreatePartner(&AsSeller()->context, &request, &created);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return created;
+  }
+
+  grpc::Status TryCreate(const v1::Partner& partner, v1::Partner* created) {
+    v1::CreatePartnerRequest request;
+    *request.mutable_partner() = partner;
+    return service_->CreatePartner(&AsSeller()->context, &request, created);
+  }
+
+  v1::Partner CreateCard(const v1::Partner& partner) {
+    v1::Partner created;
+    const auto status = TryCreate(partner, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  v1::Partner Organization(const std::string& name, std::int64_t parent = 0) {
+    v1::Partner partner;
+    partner.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+    partner.set_display_name(name);
+    partner.set_parent_partner_id(parent);
+    return CreateCard(partner);
+  }
+
+  // Changes the fields `paths` names to `change`'s values.
+  grpc::Status Update(std::int64_t id, v1::Partner change, const std::vector<std::string>& paths,
+                      v1::Partner* updated) {
+    v1::UpdatePartnerRequest request;
+    change.set_id(id);
+    *request.mutable_partner() = change;
+    for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
+    return service_->UpdatePartner(&AsSeller()->context, &request, updated);
+  }
+
+  v1::Partner Get(std::int64_t id) {
+    v1::GetPartnerRequest request;
+    request.set_id(id);
+    v1::Partner partner;
+    EXPECT_TRUE(service_->GetPartner(&AsSeller()->context, &request, &partner).ok());
+    return partner;
+  }
+
+  std::vector<std::string> ListNames(const std::string& filter) {
+    v1::ListPartnersRequest request;
+    request.set_filter(filter);
+    v1::ListPartnersResponse response;
+    const auto status = service_->ListPartners(&AsSeller()->context, &request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& partner : response.partners()) names.push_back(partner.display_name());
+    return names;
+  }
+
+  std::string Column(const std::string& column, std::int64_t id) {
+    return karton::testing::QueryScalar(
+        conninfo_, "SELECT " + column + " FROM partners.partner WHERE id = " + std::to_string(id));
+  }
+
+  static std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+    std::vector<std::string> fields;
+    for (const auto& violation : kernel::FieldViolationsOf(status)) {
+      fields.push_back(violation.field);
+    }
+    return fields;
   }
 
   std::int64_t seller_ = 0;
@@ -125,6 +192,311 @@ TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {
   EXPECT_EQ(context_.RecordedEvents().PublishedTopics(),
             (std::vector<std::string>{"partners.partner.created", "partners.partner.updated"}));
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 2u);
+}
+
+// Issue 15: terms, currency, language, roles, the group and a person's
+// names, through create and update, stored, audited and published like
+// every other field.
+TEST_F(PartnerServiceTest, TheCardsTermsRolesAndNamesAreCreatedUpdatedAuditedAndPublished) {
+  const v1::Partner group = Organization("Kovács Csoport Zrt.");
+  v1::Partner input;
+  input.set_kind(v1::PARTNER_KIND_PERSON);
+  input.set_first_name(" Anna ");
+  input.set_last_name("Kovács");
+  input.set_salutation("Dr.");
+  input.set_payment_terms_days(30);
+  input.set_default_currency_code("eur");
+  input.set_preferred_language("EN");
+  input.set_customer(true);
+  input.set_supplier(true);
+  input.set_parent_partner_id(group.id());
+  const v1::Partner anna = CreateCard(input);
+  // No display name given: family name first.
+  EXPECT_EQ(anna.display_name(), "Kovács Anna");
+  EXPECT_EQ(anna.first_name(), "Anna");
+  EXPECT_EQ(anna.last_name(), "Kovács");
+  EXPECT_EQ(anna.salutation(), "Dr.");
+  EXPECT_EQ(anna.payment_terms_days(), 30);
+  EXPECT_EQ(anna.default_currency_code(), "EUR");
+  EXPECT_EQ(anna.preferred_language(), "en");
+  EXPECT_TRUE(anna.customer());
+  EXPECT_TRUE(anna.supplier());
+  EXPECT_EQ(anna.parent_partner_id(), group.id());
+  EXPECT_EQ(Get(anna.id()).SerializeAsString(), anna.SerializeAsString());
+  EXPECT_EQ(Column("concat_ws('|', payment_terms_days, default_currency_code, preferred_language, "
+                   "customer, supplier, parent_partner_id, first_name, last_name, salutation)",
+                   anna.id()),
+            fmt::format("30|EUR|en|t|t|{}|Anna|Kovács|Dr.", group.id()));
+  const auto created_event = context_.RecordedEvents().Published().back();
+  const auto created_fields = created_event.Payload<v1::PartnerChanged>().changed_fields();
+  for (const char* field :
+       {"payment_terms_days", "default_currency_code", "preferred_language", "customer", "supplier",
+        "parent_partner_id", "first_name", "last_name", "salutation", "display_name"}) {
+    EXPECT_NE(std::find(created_fields.begin(), created_fields.end(), field), created_fields.end())
+        << field;
+  }
+
+  // Each field by the mask, one update each: a new version, an audit entry
+  // naming the field with its old and new value, an event naming it.
+  const v1::Partner other_group = Organization("Nagy Holding Kft.");
+  struct Change {
+    std::string field;
+    std::function<void(v1::Partner&)> set;
+    std::string old_json, new_json;
+  };
+  const std::vector<Change> changes = {
+      {"payment_terms_days", [](v1::Partner& p) { p.set_payment_terms_days(8); }, "30", "8"},
+      {"default_currency_code", [](v1::Partner& p) { p.set_default_currency_code("HUF"); },
+       "\"EUR\"", "\"HUF\""},
+      {"preferred_language", [](v1::Partner& p) { p.set_preferred_language("hu"); }, "\"en\"",
+       "\"hu\""},
+      {"customer", [](v1::Partner& p) { p.set_customer(false); }, "true", ""},
+      {"supplier", [](v1::Partner& p) { p.set_supplier(false); }, "true", ""},
+      {"parent_partner_id", [&](v1::Partner& p) { p.set_parent_partner_id(other_group.id()); },
+       fmt::format("\"{}\"", group.id()), fmt::format("\"{}\"", other_group.id())},
+      {"first_name", [](v1::Partner& p) { p.set_first_name("Anikó"); }, "\"Anna\"", "\"Anikó\""},
+      {"last_name", [](v1::Partner& p) { p.set_last_name("Kovácsné"); }, "\"Kovács\"",
+       "\"Kovácsné\""},
+      {"salutation", [](v1::Partner& p) { p.set_salutation(""); }, "\"Dr.\"", ""},
+  };
+  std::string etag = anna.etag();
+  for (const auto& change : changes) {
+    v1::Partner request;
+    request.set_etag(etag);
+    change.set(request);
+    v1::Partner updated;
+    const auto status = Update(anna.id(), request, {change.field}, &updated);
+    ASSERT_TRUE(status.ok()) << change.field << ": " << status.error_message();
+    EXPECT_EQ(std::stoi(updated.etag()), std::stoi(etag) + 1) << change.field;
+    etag = updated.etag();
+    const auto audited = context_.RecordedAudit().Recorded().back();
+    ASSERT_EQ(audited.changes.size(), 1u) << change.field;
+    EXPECT_EQ(audited.changes[0].field, change.field);
+    EXPECT_EQ(audited.changes[0].old_json.value_or(""), change.old_json) << change.field;
+    EXPECT_EQ(audited.changes[0].new_json.value_or(""), change.new_json) << change.field;
+    const auto event = context_.RecordedEvents().Published().back();
+    EXPECT_EQ(event.topic, "partners.partner.updated");
+    const auto payload = event.Payload<v1::PartnerChanged>();
+    ASSERT_EQ(payload.changed_fields_size(), 1);
+    EXPECT_EQ(payload.changed_fields(0), change.field);
+  }
+  const v1::Partner after = Get(anna.id());
+  EXPECT_EQ(after.payment_terms_days(), 8);
+  EXPECT_FALSE(after.customer());
+  EXPECT_EQ(after.parent_partner_id(), other_group.id());
+  // The display name stays as it was made: names change, the name shown
+  // only when asked.
+  EXPECT_EQ(after.display_name(), "Kovács Anna");
+  // Clearing the display name names the person again.
+  v1::Partner rename;
+  v1::Partner renamed;
+  ASSERT_TRUE(Update(anna.id(), rename, {"display_name"}, &renamed).ok());
+  EXPECT_EQ(renamed.display_name(), "Kovácsné Anikó");
+  // Terms 0 and empty codes are "not set": the installation's defaults.
+  ASSERT_TRUE(Update(anna.id(), rename,
+                     {"payment_terms_days", "default_currency_code", "preferred_language",
+                      "parent_partner_id"},
+                     &renamed)
+                  .ok());
+  EXPECT_EQ(Column("concat_ws('|', payment_terms_days, default_currency_code, preferred_language, "
+                   "coalesce(parent_partner_id, 0))",
+                   anna.id()),
+            "0|||0");
+}
+
+TEST_F(PartnerServiceTest, EachBadNewFieldIsNamedAndNothingIsWritten) {
+  const v1::Partner group = Organization("Csoport Zrt.");
+  v1::Partner person;
+  person.set_kind(v1::PARTNER_KIND_PERSON);
+  person.set_display_name("Nagy Éva");
+  const v1::Partner eva = CreateCard(person);
+  struct Bad {
+    std::string field;
+    std::function<void(v1::Partner&)> set;
+  };
+  const std::vector<Bad> bad = {
+      {"partner.payment_terms_days", [](v1::Partner& p) { p.set_payment_terms_days(366); }},
+      {"partner.payment_terms_days", [](v1::Partner& p) { p.set_payment_terms_days(-1); }},
+      {"partner.default_currency_code", [](v1::Partner& p) { p.set_default_currency_code("USD"); }},
+      {"partner.default_currency_code", [](v1::Partner& p) { p.set_default_currency_code("X"); }},
+      {"partner.preferred_language", [](v1::Partner& p) { p.set_preferred_language("de"); }},
+      {"partner.first_name", [](v1::Partner& p) { p.set_first_name("Éva"); }},
+      {"partner.last_name", [](v1::Partner& p) { p.set_last_name("Nagy"); }},
+      {"partner.salutation", [](v1::Partner& p) { p.set_salutation("Dr."); }},
+      {"partner.parent_partner_id", [](v1::Partner& p) { p.set_parent_partner_id(999999); }},
+      {"partner.parent_partner_id", [](v1::Partner& p) { p.set_parent_partner_id(-3); }},
+      {"partner.parent_partner_id",
+       [&](v1::Partner& p) { p.set_parent_partner_id(eva.id()); }},  // a person
+  };
+  const auto count = [&] {
+    return karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.partner");
+  };
+  const std::string partners_before = count();
+  const std::size_t events_before = context_.RecordedEvents().Published().size();
+  for (const auto& each : bad) {
+    // On create (an organisation: the person's fields are refused on one).
+    v1::Partner input;
+    input.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+    input.set_display_name("Rossz Kft.");
+    each.set(input);
+    v1::Partner created;
+    auto status = TryCreate(input, &created);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << each.field;
+    EXPECT_EQ(ViolatedFields(status), std::vector<std::string>{each.field})
+        << status.error_message();
+    // On update: the stored card stays as it was.
+    v1::Partner change;
+    each.set(change);
+    v1::Partner updated;
+    const std::string path = each.field.substr(8);
+    status = Update(group.id(), change, {path}, &updated);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << each.field;
+    EXPECT_EQ(ViolatedFields(status), std::vector<std::string>{each.field})
+        << status.error_message();
+    EXPECT_EQ(Get(group.id()).etag(), group.etag());
+  }
+  EXPECT_EQ(count(), partners_before);
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), events_before);
+  // Persons' names are fine on a person.
+  v1::Partner names;
+  names.set_first_name("Éva");
+  names.set_salutation("Dr.");
+  v1::Partner updated;
+  EXPECT_TRUE(Update(eva.id(), names, {"first_name", "salutation"}, &updated).ok());
+}
+
+TEST_F(PartnerServiceTest, TheGroupHasNoCyclesAndOnlyOrganizationsAsParents) {
+  const v1::Partner top = Organization("Holding Zrt.");
+  const v1::Partner middle = Organization("Kereskedő Kft.", top.id());
+  const v1::Partner bottom = Organization("Bolt Bt.", middle.id());
+  v1::Partner updated;
+  // Above itself, at any depth: refused, naming the field.
+  for (const auto& below : {middle, bottom}) {
+    v1::Partner change;
+    change.set_parent_partner_id(below.id());
+    const auto status = Update(top.id(), change, {"parent_partner_id"}, &updated);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(ViolatedFields(status), std::vector<std::string>{"partner.parent_partner_id"});
+    EXPECT_NE(status.error_message().find("cycle"), std::string::npos) << status.error_message();
+  }
+  v1::Partner itself;
+  itself.set_parent_partner_id(top.id());
+  EXPECT_EQ(ViolatedFields(Update(top.id(), itself, {"parent_partner_id"}, &updated)),
+            std::vector<std::string>{"partner.parent_partner_id"});
+  EXPECT_EQ(Column("coalesce(parent_partner_id, 0)", top.id()), "0");
+  // A parent stays an organization while it has subsidiaries.
+  v1::Partner person;
+  person.set_kind(v1::PARTNER_KIND_PERSON);
+  auto status = Update(middle.id(), person, {"kind"}, &updated);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFields(status), std::vector<std::string>{"partner.kind"});
+  EXPECT_TRUE(Update(bottom.id(), person, {"kind"}, &updated).ok());  // it has none
+  // Moving a subsidiary within the group is fine; the lists follow.
+  v1::Partner move;
+  move.set_parent_partner_id(top.id());
+  ASSERT_TRUE(Update(bottom.id(), move, {"parent_partner_id"}, &updated).ok());
+  EXPECT_EQ(ListNames(fmt::format("parent_partner_id = {}", top.id())),
+            (std::vector<std::string>{"Kereskedő Kft.", "Bolt Bt."}));
+  EXPECT_EQ(ListNames("parent_partner_id = 0"), (std::vector<std::string>{"Holding Zrt."}));
+  // A parent with subsidiaries is not deleted: archive it instead.
+  v1::DeletePartnerRequest remove;
+  remove.set_id(top.id());
+  v1::DeletePartnerResponse removed;
+  EXPECT_EQ(service_->DeletePartner(&AsSeller()->context, &remove, &removed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(PartnerServiceTest, ListsFilterCustomersSuppliersAndTerms) {
+  v1::Partner buyer;
+  buyer.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+  buyer.set_display_name("Vevő Kft.");
+  buyer.set_customer(true);
+  buyer.set_payment_terms_days(30);
+  CreateCard(buyer);
+  v1::Partner seller = buyer;
+  seller.set_display_name("Szállító Kft.");
+  seller.set_customer(false);
+  seller.set_supplier(true);
+  seller.set_payment_terms_days(8);
+  seller.set_default_currency_code("EUR");
+  CreateCard(seller);
+  EXPECT_EQ(ListNames("customer = true"), std::vector<std::string>{"Vevő Kft."});
+  EXPECT_EQ(ListNames("supplier = true AND customer = false"),
+            std::vector<std::string>{"Szállító Kft."});
+  EXPECT_EQ(ListNames("payment_terms_days >= 15"), std::vector<std::string>{"Vevő Kft."});
+  EXPECT_EQ(ListNames("default_currency_code = \"EUR\""),
+            std::vector<std::string>{"Szállító Kft."});
+}
+
+TEST_F(PartnerServiceTest, AMergeGivesTheMergedPartnersSubsidiariesToTheKeptOne) {
+  const v1::Partner kept = Organization("Kovács és Társa Kft.");
+  const v1::Partner duplicate = Organization("Kovács és Társa Bt.");
+  const v1::Partner first = Organization("Kovács Bolt Szeged Kft.", duplicate.id());
+  const v1::Partner second = Organization("Kovács Bolt Pécs Kft.", duplicate.id());
+  const std::size_t events_before = context_.RecordedEvents().Published().size();
+  v1::MergePartnersRequest merge;
+  merge.set_keep_partner_id(kept.id());
+  merge.set_merge_partner_id(duplicate.id());
+  v1::Partner merged;
+  const auto status = service_->MergePartners(&AsSeller()->context, &merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (const auto& child : {first, second}) {
+    const v1::Partner now = Get(child.id());
+    EXPECT_EQ(now.parent_partner_id(), kept.id());
+    EXPECT_EQ(now.etag(), "2");
+  }
+  EXPECT_EQ(ListNames(fmt::format("parent_partner_id = {}", kept.id())).size(), 2u);
+  EXPECT_TRUE(ListNames(fmt::format("parent_partner_id = {}", duplicate.id())).empty());
+  // Each re-pointed subsidiary is published and audited as updated.
+  std::vector<std::int64_t> updated_ids;
+  const auto published = context_.RecordedEvents().Published();
+  for (std::size_t i = events_before; i < published.size(); ++i) {
+    if (published[i].topic != "partners.partner.updated") continue;
+    const auto payload = published[i].Payload<v1::PartnerChanged>();
+    if (payload.partner().id() == kept.id()) continue;
+    updated_ids.push_back(payload.partner().id());
+    EXPECT_EQ(
+        std::vector<std::string>(payload.changed_fields().begin(), payload.changed_fields().end()),
+        std::vector<std::string>{"parent_partner_id"});
+  }
+  EXPECT_EQ(updated_ids, (std::vector<std::int64_t>{first.id(), second.id()}));
+  const auto audited = context_.RecordedAudit().Recorded();
+  EXPECT_EQ(std::count_if(audited.begin(), audited.end(),
+                          [&](const auto& entry) {
+                            return entry.resource_id == first.id() && !entry.changes.empty() &&
+                                   entry.changes[0].field == "parent_partner_id";
+                          }),
+            1);
+}
+
+TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) {
+  // Holding <- Duplicate <- Branch: Branch is kept and Duplicate merged
+  // into it. Branch takes Duplicate's place under Holding, and Duplicate's
+  // other subsidiary comes under Branch.
+  const v1::Partner holding = Organization("Holding Zrt.");
+  const v1::Partner duplicate = Organization("Fióktelep Kft.", holding.id());
+  const v1::Partner branch = Organization("Fióktelep Kft. Szeged", duplicate.id());
+  const v1::Partner sibling = Organization("Raktár Kft.", duplicate.id());
+  v1::MergePartnersRequest merge;
+  merge.set_keep_partner_id(branch.id());
+  merge.set_merge_partner_id(duplicate.id());
+  v1::Partner merged;
+  const auto status = service_->MergePartners(&AsSeller()->context, &merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(merged.parent_partner_id(), holding.id());
+  EXPECT_EQ(Get(sibling.id()).parent_partner_id(), branch.id());
+  // A person kept cannot take over subsidiaries.
+  const v1::Partner parent = Organization("Anya Kft.");
+  Organization("Leány Kft.", parent.id());
+  v1::Partner person;
+  person.set_kind(v1::PARTNER_KIND_PERSON);
+  person.set_display_name("Anya Éva");
+  const v1::Partner eva = CreateCard(person);
+  merge.set_keep_partner_id(eva.id());
+  merge.set_merge_partner_id(parent.id());
+  EXPECT_EQ(service_->MergePartners(&AsSeller()->context, &merge, &merged).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Column("coalesce(merged_into_id, 0)", parent.id()), "0");
 }
 
 }  // namespace

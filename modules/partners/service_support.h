@@ -54,6 +54,50 @@ inline grpc::Status CheckExternalIds(soci::session& session, const v1::Partner& 
   return grpc::Status::OK;
 }
 
+// The group of `card` (parent_partner_id), checked in the transaction
+// (docs/partners.md, "The group"): a new parent must exist, be an
+// organization not merged into another, and be neither the card itself nor
+// one of its subsidiaries (at any depth); a partner with subsidiaries stays
+// an organization. `before` is the stored card of an update, null on
+// create. Problems go to `violations`, named "partner.parent_partner_id"
+// and "partner.kind". Run under repository::LockHierarchy when the parent
+// or the kind changes, so concurrent writes cannot make a cycle together.
+inline void CheckGroup(soci::session& session, const v1::Partner& card, const v1::Partner* before,
+                       std::vector<kernel::FieldViolation>& violations) {
+  if (before != nullptr && before->kind() == v1::PARTNER_KIND_ORGANIZATION &&
+      card.kind() == v1::PARTNER_KIND_PERSON) {
+    if (const auto children = repository::ChildrenOf(session, card.id()); !children.empty()) {
+      violations.push_back(
+          {"partner.kind",
+           fmt::format("partner {} is the parent of {} partner(s) (their parent_partner_id), and "
+                       "a person cannot be a parent: give them another parent first",
+                       card.id(), children.size())});
+    }
+  }
+  const std::int64_t parent_id = card.parent_partner_id();
+  // None, or refused by NormalizePartner already (negative, itself).
+  if (parent_id <= 0 || parent_id == card.id()) return;
+  if (before != nullptr && before->parent_partner_id() == parent_id) return;  // unchanged
+  const std::string field = "partner.parent_partner_id";
+  const auto parent =
+      repository::FindPartner(session, parent_id, repository::Visibility::Everyone());
+  if (!parent) {
+    violations.push_back({field, fmt::format("there is no partner {}", parent_id)});
+  } else if (parent->merged_into_id() != 0) {
+    violations.push_back({field, fmt::format("partner {} was merged into partner {}: name that one",
+                                             parent_id, parent->merged_into_id())});
+  } else if (parent->kind() != v1::PARTNER_KIND_ORGANIZATION) {
+    violations.push_back(
+        {field,
+         fmt::format("partner {} is a person; a parent must be an organization", parent_id)});
+  } else if (card.id() > 0 && repository::IsAtOrAbove(session, card.id(), parent_id)) {
+    violations.push_back(
+        {field, fmt::format("partner {} belongs to partner {}'s group already: a parent there "
+                            "would make a cycle",
+                            parent_id, card.id())});
+  }
+}
+
 inline Definitions LoadDefinitions(soci::session& session) {
   Definitions definitions;
   for (auto& definition : repository::ListDefinitions(session)) {

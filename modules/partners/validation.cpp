@@ -12,6 +12,8 @@
 #include <cctype>
 #include <utility>
 
+#include "karton/kernel/money.h"
+
 namespace karton::partners {
 namespace {
 
@@ -236,6 +238,31 @@ std::optional<std::string> NormalizeCurrencyCode(std::string_view text, std::str
     if (ucurr_getNumericCode(currency) != 0) return code;
   }
   problem = fmt::format("'{}' is not an ISO 4217 currency code (e.g. HUF, EUR)", std::string(text));
+  return std::nullopt;
+}
+
+std::optional<std::string> NormalizeDefaultCurrency(std::string_view text, std::string& problem) {
+  const std::string code = Upper(Trimmed(text));
+  if (code.empty() || kernel::IsSupportedCurrency(code)) return code;
+  problem = fmt::format("'{}' is not a currency Karton prices in (HUF, EUR)", std::string(text));
+  return std::nullopt;
+}
+
+const std::vector<std::string>& SupportedLanguages() {
+  static const std::vector<std::string> kLanguages = {"hu", "en"};
+  return kLanguages;
+}
+
+std::optional<std::string> NormalizeLanguage(std::string_view text, std::string& problem) {
+  const std::string tag = Lower(Trimmed(text));
+  const auto& languages = SupportedLanguages();
+  if (tag.empty() || std::find(languages.begin(), languages.end(), tag) != languages.end()) {
+    return tag;
+  }
+  std::string list;
+  for (const auto& language : languages) list += (list.empty() ? "" : ", ") + language;
+  problem =
+      fmt::format("'{}' is not a language documents are written in ({})", std::string(text), list);
   return std::nullopt;
 }
 

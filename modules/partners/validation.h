@@ -7,12 +7,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace karton::partners {
 
 // Strings the API accepts are bounded; longer ones are refused, not cut.
-inline constexpr std::size_t kMaxShortText = 200;  // names, cities, keys
-inline constexpr std::size_t kMaxLongText = 2000;  // websites, custom values
+inline constexpr std::size_t kMaxShortText = 200;   // names, cities, keys
+inline constexpr std::size_t kMaxLongText = 2000;   // websites, custom values
+inline constexpr std::size_t kMaxPersonName = 100;  // a person's first and last name each
+inline constexpr std::size_t kMaxSalutation = 30;   // "Dr.", "Prof. Dr."
+inline constexpr int kMaxPaymentTermsDays = 365;
 
 // "12345676-2-42" from "12345676242" or "12345676-2-42": eight digits whose
 // last is the check digit of the first seven (weights 9 7 3 1 9 7 3), the
@@ -42,6 +46,15 @@ std::optional<std::string> NormalizeCountryCode(std::string_view text, std::stri
 
 // ISO 4217 ("HUF"), upper-cased; ICU's list.
 std::optional<std::string> NormalizeCurrencyCode(std::string_view text, std::string& problem);
+
+// A partner's default currency: one Karton prices in (kernel::
+// IsSupportedCurrency: "HUF", "EUR"), upper-cased.
+std::optional<std::string> NormalizeDefaultCurrency(std::string_view text, std::string& problem);
+
+// The languages documents can be written in ("hu", "en"), lower-cased.
+const std::vector<std::string>& SupportedLanguages();
+// A preferred language: one of SupportedLanguages, any case.
+std::optional<std::string> NormalizeLanguage(std::string_view text, std::string& problem);
 
 // A name day, "MM-DD" with a day that exists in that month (leap day
 // allowed).

@@ -19,6 +19,9 @@ class PersonalDataTest : public PartnersTest {
     Partner input;
     input.set_kind(partners::v1::PARTNER_KIND_PERSON);
     input.set_display_name("Kiss Anna");
+    input.set_first_name("Anna");
+    input.set_last_name("Kiss");
+    input.set_salutation("Dr. habil.");
     input.add_emails("anna@kiss.hu");
     input.add_phones("+36301112233");
     input.mutable_birthday()->set_year(1985);
@@ -189,7 +192,7 @@ TEST_F(PersonalDataTest, ExportHoldsEverythingAboutThePersonInOneDocument) {
 
 TEST_F(PersonalDataTest, ErasureAnonymisesKeepsIdsAndLeavesNoTraceInTrailOrEvents) {
   for (const char* text : {"anna@kiss.hu", "Kiss Anna", "Tisza Lajos", "bela@kiss.hu",
-                           "kiss-anna-id-card", "+36209998877"}) {
+                           "kiss-anna-id-card", "+36209998877", "Dr. habil."}) {
     EXPECT_NE(Traces(text), "0") << text << " should be stored before the erasure";
   }
   partners::v1::ErasePersonalDataResponse erased;
@@ -208,6 +211,9 @@ TEST_F(PersonalDataTest, ErasureAnonymisesKeepsIdsAndLeavesNoTraceInTrailOrEvent
   EXPECT_TRUE(card.phones().empty());
   EXPECT_TRUE(card.addresses().empty());
   EXPECT_FALSE(card.has_birthday());
+  EXPECT_TRUE(card.first_name().empty());
+  EXPECT_TRUE(card.last_name().empty());
+  EXPECT_TRUE(card.salutation().empty());
   EXPECT_TRUE(card.archived());
   EXPECT_TRUE(card.has_erase_time());
   EXPECT_EQ(card.tags(0), "customer");                   // not personal
@@ -216,9 +222,9 @@ TEST_F(PersonalDataTest, ErasureAnonymisesKeepsIdsAndLeavesNoTraceInTrailOrEvent
   // Nothing identifying is left anywhere: not on the cards, not in the
   // timeline or documents, not in the audit trail's old values, not in the
   // payloads of events already published.
-  for (const char* text :
-       {"anna@kiss.hu", "anna.kiss@mail.hu", "Kiss Anna", "Anna Kiss", "Tisza Lajos", "Kiss Béla",
-        "bela@kiss.hu", "kiss-anna-id-card", "bela-contract", "+36301112233", "+36209998877"}) {
+  for (const char* text : {"anna@kiss.hu", "anna.kiss@mail.hu", "Kiss Anna", "Anna Kiss",
+                           "Tisza Lajos", "Kiss Béla", "bela@kiss.hu", "kiss-anna-id-card",
+                           "bela-contract", "+36301112233", "+36209998877", "Dr. habil."}) {
     EXPECT_EQ(Traces(text), "0") << text;
   }
   EXPECT_EQ(Query("SELECT count(*) FROM partners.document_chunk"), "0");

@@ -971,6 +971,62 @@ TEST_F(PartnersTest, AnImportInterruptedByAKillIsFailedWholeAfterTheRestart) {
   EXPECT_EQ(Query("SELECT count(*) FROM partners.import_row"), "0");
 }
 
+TEST_F(PartnersTest, CommandLineClientSetsTermsRolesGroupAndNames) {
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path());
+  const auto [group_exit, group] = RunCommand(
+      karton + R"( partners create '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács )"
+               R"(Csoport Zrt."}' --supplier true)");
+  ASSERT_EQ(group_exit, 0) << group;
+  EXPECT_NE(group.find("roles          supplier\n"), std::string::npos) << group;
+  // A person from flags alone: named family name first.
+  const auto [create_exit, created] = RunCommand(
+      karton +
+      " partners create --kind person --first-name Anna --last-name 'Kovács' --salutation Dr."
+      " --payment-terms-days 30 --currency eur --language en --customer true --parent 1");
+  ASSERT_EQ(create_exit, 0) << created;
+  EXPECT_NE(created.find("Kovács Anna (id 2, person)"), std::string::npos) << created;
+  for (const char* line :
+       {"  salutation     Dr.\n", "  last name      Kovács\n", "  first name     Anna\n",
+        "  roles          customer\n", "  payment terms  30 days\n", "  currency       EUR\n",
+        "  language       en\n", "  parent         1\n"}) {
+    EXPECT_NE(created.find(line), std::string::npos) << line << created;
+  }
+  // Update by flags: each names its field, so false and 0 clear.
+  const auto [update_exit, updated] = RunCommand(
+      karton + " partners update 2 --customer false --supplier true --payment-terms-days 0");
+  ASSERT_EQ(update_exit, 0) << updated;
+  EXPECT_NE(updated.find("  roles          supplier\n"), std::string::npos) << updated;
+  EXPECT_NE(updated.find("  payment terms  the default\n"), std::string::npos) << updated;
+  // JSON and flags together: the JSON's fields and the flags'.
+  const auto [both_exit, both] =
+      RunCommand(karton + R"( partners update 2 '{"website":"https://anna.example"}' --parent 0)");
+  ASSERT_EQ(both_exit, 0) << both;
+  EXPECT_NE(both.find("https://anna.example"), std::string::npos) << both;
+  EXPECT_EQ(both.find("  parent "), std::string::npos) << both;
+  const auto [show_exit, shown] = RunCommand(karton + " --output json partners show 2");
+  ASSERT_EQ(show_exit, 0) << shown;
+  for (const char* field : {R"("first_name": "Anna")", R"("last_name": "Kovács")",
+                            R"("salutation": "Dr.")", R"("supplier": true)",
+                            R"("default_currency_code": "EUR")", R"("preferred_language": "en")"}) {
+    EXPECT_NE(shown.find(field), std::string::npos) << field << shown;
+  }
+  const auto [list_exit, listed] =
+      RunCommand(karton + " partners list --filter 'supplier = true AND kind = \"person\"'");
+  ASSERT_EQ(list_exit, 0) << listed;
+  EXPECT_NE(listed.find("Kovács Anna"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("Kovács Csoport"), std::string::npos) << listed;
+  // Refusals name the field.
+  const auto [language_exit, language] =
+      RunCommand(karton + " partners update 2 --language de 2>&1");
+  EXPECT_EQ(language_exit, 1) << language;
+  EXPECT_NE(language.find("partner.preferred_language"), std::string::npos) << language;
+  const auto [parent_exit, parent] = RunCommand(karton + " partners update 1 --parent 2 2>&1");
+  EXPECT_EQ(parent_exit, 1) << parent;
+  EXPECT_NE(parent.find("partner.parent_partner_id"), std::string::npos) << parent;
+  const auto [empty_exit, empty] = RunCommand(karton + " partners update 2 2>&1");
+  EXPECT_EQ(empty_exit, 2) << empty;
+}
+
 TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   Define("industry", partners::v1::CUSTOM_FIELD_TYPE_CHOICE, {"retail", "it"});
   Partner kovacs = Organization("Kovács, \"Társa\" Kft.");
@@ -987,10 +1043,18 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   (*kovacs.mutable_external_ids())["erp"] = "K-1";
   kovacs.mutable_credit_limit()->set_currency_code("HUF");
   kovacs.mutable_credit_limit()->set_minor_units(150000050);
+  kovacs.set_customer(true);
+  kovacs.set_payment_terms_days(30);
+  kovacs.set_default_currency_code("EUR");
+  kovacs.set_preferred_language("en");
   Create(kovacs);
   Partner person;
   person.set_kind(partners::v1::PARTNER_KIND_PERSON);
   person.set_display_name("Nagy Anna");
+  person.set_first_name("Anna");
+  person.set_last_name("Nagy");
+  person.set_salutation("Dr.");
+  person.set_supplier(true);
   person.mutable_birthday()->set_year(1980);
   person.mutable_birthday()->set_month(3);
   person.mutable_birthday()->set_day(15);
@@ -1002,10 +1066,14 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
             "id,kind,display_name,legal_name,tax_number,eu_vat_number,registration_number,email,"
             "phone,website,tag,address.country,address.postal_code,address.city,address.street,"
             "address.extra,address.region,owner_user_id,risk_class,credit_limit,"
-            "credit_limit_currency,birthday,name_day,custom.industry,external_id.erp");
+            "credit_limit_currency,birthday,name_day,first_name,last_name,salutation,customer,"
+            "supplier,payment_terms_days,default_currency_code,preferred_language,"
+            "custom.industry,external_id.erp");
   EXPECT_NE(csv.find("\"Kovács, \"\"Társa\"\" Kft.\""), std::string::npos) << csv;
   EXPECT_NE(csv.find("info@kovacs.hu;sales@kovacs.hu"), std::string::npos) << csv;
   EXPECT_NE(csv.find("1500000.50,HUF"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",,,true,false,30,EUR,en,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",Anna,Nagy,Dr.,false,true,,,,"), std::string::npos) << csv;
 
   const auto back = RunImport(csv, {});
   ASSERT_TRUE(back.status.ok()) << back.status.error_message();
@@ -1015,6 +1083,49 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   EXPECT_EQ(back.import.duplicates(), 2);
   EXPECT_EQ(Export(), csv);
   EXPECT_EQ(Export("tag = \"vip\"").find("Nagy Anna"), std::string::npos);
+}
+
+TEST_F(PartnersTest, ImportSetsTermsAndNamesButNeverMakesAParentAPerson) {
+  const Partner parent = Create(Organization("Anya Kft."));
+  Partner child_input = Organization("Leány Kft.");
+  child_input.set_parent_partner_id(parent.id());
+  const Partner child = Create(child_input);
+  const std::string csv = fmt::format(
+      "id,kind,first_name,last_name,payment_terms_days,supplier\n"
+      "{},person,,,,\n"
+      "{},,,,15,igen\n"
+      ",person,Anna,Kovács,30,\n",
+      parent.id(), child.id());
+  const auto run = RunImport(csv, {});
+  ASSERT_TRUE(run.status.ok()) << run.status.error_message();
+  EXPECT_EQ(run.import.state(), partners::v1::IMPORT_STATE_DONE);
+  EXPECT_EQ(run.import.rows_invalid(), 1);
+  EXPECT_EQ(run.import.partners_created(), 1);
+  EXPECT_EQ(run.import.partners_updated(), 1);
+  // The parent stays an organization, and the refusal names the field.
+  EXPECT_EQ(Query(fmt::format("SELECT kind FROM partners.partner WHERE id = {}", parent.id())),
+            "organization");
+  partners::v1::ListImportErrorsRequest list;
+  list.set_import_id(run.import.id());
+  partners::v1::ListImportErrorsResponse errors;
+  ASSERT_TRUE(partners_->ListImportErrors(As(admin_).get(), list, &errors).ok());
+  ASSERT_EQ(errors.errors_size(), 1);
+  EXPECT_EQ(errors.errors(0).row(), 1);
+  EXPECT_EQ(errors.errors(0).field(), "partner.kind");
+  // The subsidiary's terms and role, the new person named family name first.
+  EXPECT_EQ(Query(fmt::format("SELECT payment_terms_days || '|' || supplier || '|' || "
+                              "parent_partner_id FROM partners.partner WHERE id = {}",
+                              child.id())),
+            fmt::format("15|true|{}", parent.id()));
+  EXPECT_EQ(Query("SELECT display_name || '|' || first_name || '|' || payment_terms_days FROM "
+                  "partners.partner WHERE kind = 'person'"),
+            "Kovács Anna|Anna|30");
+  EXPECT_EQ(
+      Query(fmt::format("SELECT count(*) FROM kernel.audit_entry WHERE action = 'update' AND "
+                        "resource_id = {} AND changes @> '[{{\"field\": \"payment_terms_days\", "
+                        "\"new\": 15}}, {{\"field\": \"supplier\", \"new\": true}}]'",
+                        child.id())),
+      "1");
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
@@ -1036,6 +1147,29 @@ TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
                         "WHERE is_primary"),
             "138");
   EXPECT_NE(QueryScalar(conninfo, "SELECT count(*) FROM partners.interaction"), "0");
+  // What invoicing and sales read: persons by first and last name, named
+  // family name first; terms, roles, foreign partners in euro and English,
+  // and two groups of three subsidiaries' parents.
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) FROM partners.partner WHERE kind = 'person' AND "
+                        "first_name <> '' AND display_name = last_name || ' ' || first_name"),
+            "62");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE salutation <> ''"),
+            "6");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) FROM partners.partner WHERE "
+                        "default_currency_code = 'EUR' AND preferred_language = 'en'"),
+            "10");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE supplier"), "27");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE customer"), "171");
+  EXPECT_EQ(
+      QueryScalar(conninfo, "SELECT count(*) FROM partners.partner WHERE payment_terms_days > 0"),
+      "87");
+  EXPECT_EQ(QueryScalar(conninfo,
+                        "SELECT count(*) || ':' || count(DISTINCT c.parent_partner_id) FROM "
+                        "partners.partner c JOIN partners.partner p ON p.id = c.parent_partner_id "
+                        "WHERE p.kind = 'organization'"),
+            "6:2");
   EXPECT_EQ(QueryScalar(conninfo,
                         "SELECT (SELECT count(*) FROM kernel.event_outbox) + "
                         "(SELECT count(*) FROM kernel.event)"),

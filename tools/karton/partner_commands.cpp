@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "client.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -60,6 +63,22 @@ void PrintCard(const Partner& partner) {
   std::string tags;
   for (const auto& tag : partner.tags()) tags += (tags.empty() ? "" : ", ") + tag;
   line("tags", tags);
+  line("salutation", partner.salutation());
+  line("last name", partner.last_name());
+  line("first name", partner.first_name());
+  std::string roles = partner.customer() ? "customer" : "";
+  if (partner.supplier()) roles += roles.empty() ? "supplier" : ", supplier";
+  line("roles", roles.empty() ? "-" : roles);
+  line("payment terms", partner.payment_terms_days() == 0
+                            ? "the default"
+                            : fmt::format("{} days", partner.payment_terms_days()));
+  line("currency",
+       partner.default_currency_code().empty() ? "HUF (default)" : partner.default_currency_code());
+  line("language",
+       partner.preferred_language().empty() ? "hu (default)" : partner.preferred_language());
+  if (partner.parent_partner_id() != 0) {
+    line("parent", std::to_string(partner.parent_partner_id()));
+  }
   for (const auto& [key, value] : partner.custom_fields()) line(key.c_str(), value);
   for (const auto& [source, key] : partner.external_ids()) line(("id in " + source).c_str(), key);
   if (partner.archived()) line("archived", "yes");
@@ -87,6 +106,92 @@ bool ParsePartner(const std::string& json, Partner& partner) {
     return false;
   }
   return true;
+}
+
+// The card's terms, roles, group and names as flags of create and update:
+// each flag given sets its field (and, on update, names it in the mask).
+struct CardFlags {
+  std::string kind, display_name;  // create only
+  int payment_terms_days = 0;
+  std::string currency, language, customer, supplier, first_name, last_name, salutation;
+  std::int64_t parent = 0;
+  // Each flag and the Partner field it sets.
+  std::vector<std::pair<CLI::Option*, std::string>> given;
+};
+
+void AddCardFlags(CLI::App* command, CardFlags& flags, bool create) {
+  auto add = [&](CLI::Option* option, const std::string& field) {
+    flags.given.emplace_back(option, field);
+  };
+  if (create) {
+    add(command->add_option("--kind", flags.kind, "organization or person")
+            ->check(CLI::IsMember({"organization", "person"})),
+        "kind");
+    add(command->add_option("--display-name", flags.display_name,
+                            "The name lists show (persons: default last and first name)"),
+        "display_name");
+  }
+  add(command->add_option("--payment-terms-days", flags.payment_terms_days,
+                          "Days an invoice is due, 0 to 365 (0: the default)"),
+      "payment_terms_days");
+  add(command->add_option("--currency", flags.currency, "Default currency: HUF or EUR"),
+      "default_currency_code");
+  add(command->add_option("--language", flags.language, "Preferred language: hu or en"),
+      "preferred_language");
+  add(command->add_option("--customer", flags.customer, "true or false: we sell to them")
+          ->check(CLI::IsMember({"true", "false"})),
+      "customer");
+  add(command->add_option("--supplier", flags.supplier, "true or false: we buy from them")
+          ->check(CLI::IsMember({"true", "false"})),
+      "supplier");
+  add(command->add_option("--parent", flags.parent, "The parent company's id (0: none)"),
+      "parent_partner_id");
+  add(command->add_option("--first-name", flags.first_name, "Persons: given name(s)"),
+      "first_name");
+  add(command->add_option("--last-name", flags.last_name, "Persons: family name"), "last_name");
+  add(command->add_option("--salutation", flags.salutation, "Persons: Dr., Mr, Ms, ..."),
+      "salutation");
+}
+
+// Sets the fields of the flags given on `partner`; their names, in `fields`.
+void ApplyCardFlags(const CardFlags& flags, Partner& partner, std::vector<std::string>& fields) {
+  for (const auto& [option, field] : flags.given) {
+    if (option->count() == 0) continue;
+    fields.push_back(field);
+    if (field == "kind") {
+      partner.set_kind(flags.kind == "person" ? partners::v1::PARTNER_KIND_PERSON
+                                              : partners::v1::PARTNER_KIND_ORGANIZATION);
+    } else if (field == "display_name") {
+      partner.set_display_name(flags.display_name);
+    } else if (field == "payment_terms_days") {
+      partner.set_payment_terms_days(flags.payment_terms_days);
+    } else if (field == "default_currency_code") {
+      partner.set_default_currency_code(flags.currency);
+    } else if (field == "preferred_language") {
+      partner.set_preferred_language(flags.language);
+    } else if (field == "customer") {
+      partner.set_customer(flags.customer == "true");
+    } else if (field == "supplier") {
+      partner.set_supplier(flags.supplier == "true");
+    } else if (field == "parent_partner_id") {
+      partner.set_parent_partner_id(flags.parent);
+    } else if (field == "first_name") {
+      partner.set_first_name(flags.first_name);
+    } else if (field == "last_name") {
+      partner.set_last_name(flags.last_name);
+    } else if (field == "salutation") {
+      partner.set_salutation(flags.salutation);
+    }
+  }
+}
+
+// The top-level fields `partner` sets (the JSON of an update), by name.
+std::vector<std::string> SetFields(const Partner& partner) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  partner.GetReflection()->ListFields(partner, &set);
+  std::vector<std::string> names;
+  for (const auto* field : set) names.push_back(field->name());
+  return names;
 }
 
 }  // namespace
@@ -158,6 +263,7 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 
   auto id = std::make_shared<std::int64_t>(0);
   auto* get = partners->add_subcommand("get", "One partner card");
+  get->alias("show");
   get->add_option("id", *id)->required();
   get->callback([&, id] {
     partners::v1::GetPartnerRequest request;
@@ -170,15 +276,23 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 
   auto json = std::make_shared<std::string>();
   auto request_id = std::make_shared<std::string>();
-  auto* create = partners->add_subcommand("create", "Create a partner from JSON");
-  create
-      ->add_option("json", *json,
-                   R"(e.g. '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács Kft."}')")
-      ->required();
+  auto create_flags = std::make_shared<CardFlags>();
+  auto* create = partners->add_subcommand(
+      "create", "Create a partner from JSON and/or flags (the flags win over the JSON)");
+  create->add_option("json", *json,
+                     R"(e.g. '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács Kft."}')");
   create->add_option("--request-id", *request_id, "Makes the create idempotent");
-  create->callback([&, json, request_id] {
+  AddCardFlags(create, *create_flags, true);
+  create->callback([&, json, request_id, create_flags] {
     partners::v1::CreatePartnerRequest request;
-    if (!ParsePartner(*json, *request.mutable_partner())) {
+    if (!json->empty() && !ParsePartner(*json, *request.mutable_partner())) {
+      exit_code = 2;
+      return;
+    }
+    std::vector<std::string> flagged;
+    ApplyCardFlags(*create_flags, *request.mutable_partner(), flagged);
+    if (json->empty() && flagged.empty()) {
+      std::cerr << "karton: give the partner as JSON, or flags (--kind, --display-name, ...)\n";
       exit_code = 2;
       return;
     }
@@ -191,22 +305,44 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 
   auto fields = std::make_shared<std::vector<std::string>>();
   auto etag = std::make_shared<std::string>();
-  auto* update = partners->add_subcommand("update", "Change fields of a partner");
+  auto update_flags = std::make_shared<CardFlags>();
+  auto* update = partners->add_subcommand(
+      "update", "Change fields of a partner: JSON and/or flags (the flags win over the JSON)");
   update->add_option("id", *id)->required();
-  update->add_option("json", *json, R"(the new values, e.g. '{"website":"https://kovacs.hu"}')")
-      ->required();
+  update->add_option("json", *json, R"(the new values, e.g. '{"website":"https://kovacs.hu"}')");
   update->add_option("--field", *fields,
-                     "A field to change (repeatable; default: the fields the JSON sets)");
+                     "A field to change (repeatable; default: the fields the JSON and the "
+                     "flags set)");
   update->add_option("--etag", *etag, "Refuse the change if the partner changed since");
-  update->callback([&, id, json, fields, etag] {
+  AddCardFlags(update, *update_flags, false);
+  update->callback([&, id, json, fields, etag, update_flags] {
     partners::v1::UpdatePartnerRequest request;
-    if (!ParsePartner(*json, *request.mutable_partner())) {
+    if (!json->empty() && !ParsePartner(*json, *request.mutable_partner())) {
       exit_code = 2;
       return;
     }
+    // Flags name their fields in the mask, so clearing one (--customer
+    // false, --parent 0) is a change too; the JSON's fields join them.
+    std::vector<std::string> paths = *fields;
+    std::vector<std::string> flagged;
+    const std::vector<std::string> from_json = SetFields(request.partner());
+    ApplyCardFlags(*update_flags, *request.mutable_partner(), flagged);
+    if (json->empty() && flagged.empty()) {
+      std::cerr << "karton: give the new values as JSON, or flags (--payment-terms-days, ...)\n";
+      exit_code = 2;
+      return;
+    }
+    if (paths.empty() && !flagged.empty()) {
+      for (const auto& field : from_json) {
+        if (field != "id" && field != "etag") paths.push_back(field);
+      }
+      for (const auto& field : flagged) {
+        if (std::find(paths.begin(), paths.end(), field) == paths.end()) paths.push_back(field);
+      }
+    }
     request.mutable_partner()->set_id(*id);
     request.mutable_partner()->set_etag(*etag);
-    for (const auto& field : *fields) request.mutable_update_mask()->add_paths(field);
+    for (const auto& field : paths) request.mutable_update_mask()->add_paths(field);
     Partner partner;
     const auto status = PartnerService::NewStub(ChannelFor(options))
                             ->UpdatePartner(MakeContext(options).get(), request, &partner);

@@ -139,6 +139,10 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
+    // The merge may change the group (subsidiaries move to the kept
+    // partner): serialised with the other writes that do, before any row
+    // is locked.
+    repository::LockHierarchy(session);
     // Locked in id order, so two merges of the same pair cannot deadlock.
     const auto everyone = repository::Visibility::Everyone();
     std::optional<v1::Partner> keep, merged;
@@ -176,7 +180,29 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
           fmt::format("partner {} is archived: restore it before merging into it", keep_id));
     }
 
+    // The merged partner's subsidiaries become the kept one's, which must
+    // then be an organization.
+    const auto children = repository::ChildrenOf(session, merge_id);
+    const auto moving = std::count_if(children.begin(), children.end(),
+                                      [&](std::int64_t child) { return child != keep_id; });
+    if (moving > 0 && keep->kind() != v1::PARTNER_KIND_ORGANIZATION) {
+      return Refused(fmt::format(
+          "partner {} is the parent of {} partner(s), and partner {} is a person, which cannot "
+          "be a parent: give them another parent first",
+          merge_id, moving, keep_id));
+    }
     v1::Partner card = MergeCards(*keep, *merged);
+    // The kept partner takes the merged one's place in the group: below
+    // the merged one (at any depth), it moves up to the merged one's parent,
+    // or the merged one's subsidiaries would close a cycle through it; a
+    // parent taken from the merged card that is in the kept one's own group
+    // would close one too, and is left out.
+    if (repository::IsAtOrAbove(session, merge_id, keep_id)) {
+      card.set_parent_partner_id(merged->parent_partner_id());
+    } else if (card.parent_partner_id() != keep->parent_partner_id() &&
+               repository::IsAtOrAbove(session, keep_id, card.parent_partner_id())) {
+      card.set_parent_partner_id(keep->parent_partner_id());
+    }
     NormalizePartner(card, LoadDefinitions(session), "partner", violations);
     if (!violations.empty()) {
       const auto& first = violations.front();
@@ -197,6 +223,7 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     repository::UpdatePartner(session, card, now);
     repository::MoveToPartner(session, merge_id, keep_id, now);
     repository::MarkMerged(session, merge_id, keep_id, now);
+    const auto repointed = repository::RepointChildren(session, merge_id, keep_id, now);
 
     *response = *repository::FindPartner(session, keep_id, everyone);
     const auto kept_diffs = DiffPartners(&*keep, *response);
@@ -210,6 +237,17 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     if (!kept_diffs.empty()) {
       services_.events.Publish(session, kTopicUpdated, keep_id,
                                ChangedPayload(*response, kept_diffs), caller);
+    }
+    // Each re-pointed subsidiary is updated as any card whose parent
+    // changes: an audit entry and partners.partner.updated.
+    for (auto& child : repository::FindPartners(session, repointed)) {
+      v1::Partner before = child;
+      before.set_parent_partner_id(merge_id);
+      const auto diffs = DiffPartners(&before, child);
+      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource,
+                             child.id(), diffs);
+      services_.events.Publish(session, kTopicUpdated, child.id(), ChangedPayload(child, diffs),
+                               caller);
     }
     v1::PartnersMerged payload;
     payload.set_kept_partner_id(keep_id);

@@ -7,6 +7,7 @@
 
 #include "karton/kernel/copy.h"
 #include "karton/kernel/proto_json.h"
+#include "partner_repository.h"
 #include "partner_sql.h"
 
 namespace karton::partners::import_repository {
@@ -121,15 +122,32 @@ WHERE r.import_id = :import1 AND r.match_id IS NULL AND r.leader_row IN (
   WHERE import_id = :import2 AND match_id IS NULL AND row_number = leader_row AND NOT creatable)
 RETURNING r.row_number, (r.row_number = r.leader_row)::int)sql";
 
+// A partner with subsidiaries stays an organization (docs/partners.md, "The
+// group"): rows that would make one a person are refused, with their group.
+constexpr const char* kTurnsParentIntoPerson = R"sql(
+SELECT count(*) FROM partners.import_row r
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.doc->>'kind' = 'person'
+  AND r.match_id IS NOT NULL)sql";
+constexpr const char* kRefuseParentsBecomingPersons = R"sql(
+DELETE FROM partners.import_row r
+WHERE r.import_id = :import1 AND r.leader_row IN (
+  SELECT l.row_number FROM partners.import_row l
+  WHERE l.import_id = :import2 AND l.row_number = l.leader_row AND l.doc->>'kind' = 'person'
+    AND EXISTS (SELECT 1 FROM partners.partner c WHERE c.parent_partner_id = l.match_id))
+RETURNING r.row_number, (r.row_number = r.leader_row)::int, r.match_id)sql";
+
 constexpr const char* kInsertPartners = R"sql(
 INSERT INTO partners.partner (kind, display_name, legal_name, tax_number, eu_vat_number,
   registration_number, addresses, emails, phones, website, tags, owner_user_id, custom_fields,
   credit_limit_currency, credit_limit_minor, risk_class, birthday, name_day, bank_accounts,
-  search_text, request_id, create_time, update_time)
+  payment_terms_days, default_currency_code, preferred_language, customer, supplier,
+  first_name, last_name, salutation, search_text, request_id, create_time, update_time)
 SELECT n.kind, n.display_name, n.legal_name, n.tax_number, n.eu_vat_number,
   n.registration_number, n.addresses, n.emails, n.phones, n.website, n.tags, n.owner_user_id,
   n.custom_fields, n.credit_limit_currency, n.credit_limit_minor, n.risk_class, n.birthday,
-  n.name_day, '[]', kernel.fold(partners.search_source(n)),
+  n.name_day, '[]', n.payment_terms_days, n.default_currency_code, n.preferred_language,
+  n.customer, n.supplier, n.first_name, n.last_name, n.salutation,
+  kernel.fold(partners.search_source(n)),
   'import.' || r.import_id || '.' || r.row_number, to_timestamp(:now1 / 1e6),
   to_timestamp(:now2 / 1e6)
 FROM partners.import_row r,
@@ -171,11 +189,15 @@ changed AS (
   UPDATE partners.partner p
   SET (kind, display_name, legal_name, tax_number, eu_vat_number, registration_number, addresses,
        emails, phones, website, tags, owner_user_id, custom_fields, credit_limit_currency,
-       credit_limit_minor, risk_class, birthday, name_day, search_text, update_time, version) =
+       credit_limit_minor, risk_class, birthday, name_day, payment_terms_days,
+       default_currency_code, preferred_language, customer, supplier, first_name, last_name,
+       salutation, search_text, update_time, version) =
       ((i.n).kind, (i.n).display_name, (i.n).legal_name, (i.n).tax_number, (i.n).eu_vat_number,
        (i.n).registration_number, (i.n).addresses, (i.n).emails, (i.n).phones, (i.n).website,
        (i.n).tags, (i.n).owner_user_id, (i.n).custom_fields, (i.n).credit_limit_currency,
        (i.n).credit_limit_minor, (i.n).risk_class, (i.n).birthday, (i.n).name_day,
+       (i.n).payment_terms_days, (i.n).default_currency_code, (i.n).preferred_language,
+       (i.n).customer, (i.n).supplier, (i.n).first_name, (i.n).last_name, (i.n).salutation,
        kernel.fold(partners.search_source(i.n)), to_timestamp(:now / 1e6), p.version + 1)
   FROM incoming i WHERE p.id = i.id AND i.n IS DISTINCT FROM i.old_row
   RETURNING p.id)
@@ -378,6 +400,23 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
           {row.get<long long>(0), "", "partner",
            leader ? "creating a partner needs display_name and every required custom field"
                   : "its partner (an earlier row) could not be created"});
+    }
+  }
+  long long person_rows = 0;
+  session << kTurnsParentIntoPerson, soci::use(id), soci::into(person_rows);
+  if (person_rows > 0) {
+    // Serialised with the API's writes that change the group (CheckGroup).
+    repository::LockHierarchy(session);
+    soci::rowset<soci::row> rows =
+        (session.prepare << kRefuseParentsBecomingPersons, soci::use(id), soci::use(id));
+    for (const auto& row : rows) {
+      const bool leader = row.get<int>(1) != 0;
+      result.errors.push_back(
+          {row.get<long long>(0), "", leader ? "partner.kind" : "partner",
+           leader ? fmt::format("partner {} is the parent of other partners (their "
+                                "parent_partner_id), and a person cannot be a parent",
+                                row.get<long long>(2))
+                  : "its partner (an earlier row) could not be updated"});
     }
   }
   session << kInsertPartners, soci::use(now_us), soci::use(now_us), soci::use(defaults_json),

@@ -40,6 +40,14 @@ const std::vector<std::string> kPlainFields = {
     "credit_limit_currency",
     "birthday",
     "name_day",
+    "first_name",
+    "last_name",
+    "salutation",
+    "customer",
+    "supplier",
+    "payment_terms_days",
+    "default_currency_code",
+    "preferred_language",
     "contact.name",
     "contact.role",
     "contact.email",
@@ -157,6 +165,14 @@ std::optional<std::int64_t> MinorUnits(const std::string& text, const std::strin
   return minor;
 }
 
+// A flag cell: true/false, yes/no, igen/nem (Hungarian spreadsheets), 1/0.
+std::optional<bool> ReadFlag(const std::string& cell) {
+  const std::string word = Lower(cell);
+  if (word == "true" || word == "yes" || word == "igen" || word == "1") return true;
+  if (word == "false" || word == "no" || word == "nem" || word == "0") return false;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string ImportFieldList() {
@@ -252,7 +268,9 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
       fields.insert("kind");
     } else if (target == "display_name" || target == "legal_name" || target == "tax_number" ||
                target == "eu_vat_number" || target == "registration_number" ||
-               target == "website" || target == "name_day") {
+               target == "website" || target == "name_day" || target == "first_name" ||
+               target == "last_name" || target == "salutation" ||
+               target == "default_currency_code" || target == "preferred_language") {
       const auto* field = partner.GetDescriptor()->FindFieldByName(target);
       partner.GetReflection()->SetString(&partner, field, cell);
       fields.insert(target);
@@ -267,6 +285,23 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
       has_address = true;
       const auto* field = address.GetDescriptor()->FindFieldByName(target.substr(8));
       address.GetReflection()->SetString(&address, field, cell);
+    } else if (target == "customer" || target == "supplier") {
+      const auto flag = ReadFlag(cell);
+      if (!flag) {
+        fail(target, "partner." + target, "must be true or false (yes/no, igen/nem, 1/0)");
+        continue;
+      }
+      if (target == "customer") partner.set_customer(*flag);
+      if (target == "supplier") partner.set_supplier(*flag);
+      fields.insert(target);
+    } else if (target == "payment_terms_days") {
+      if (cell.find_first_not_of("0123456789") != std::string::npos || cell.size() > 3) {
+        fail(target, "partner.payment_terms_days",
+             "must be a whole number of days, 0 to 365 (0: the installation's default)");
+        continue;
+      }
+      partner.set_payment_terms_days(std::stoi(cell));
+      fields.insert(target);
     } else if (target == "owner_user_id") {
       if (cell.find_first_not_of("0123456789") != std::string::npos || cell.size() > 18) {
         fail(target, "partner.owner_user_id", "must be a user id (a whole number)");
@@ -354,6 +389,9 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
   const bool may_match = !row.partner_key.empty() || !partner.tax_number().empty();
   std::vector<kernel::FieldViolation> violations;
   NormalizePartner(partner, definitions, "partner", violations, may_match);
+  // A person without a display name is named by first and last name
+  // (NormalizePartner, on rows that can only create).
+  if (!partner.display_name().empty()) fields.insert("display_name");
   if (row.partner_key.empty() && !partner.tax_number().empty() && violations.empty()) {
     row.partner_key = "tax:" + partner.tax_number();
   }
@@ -433,6 +471,10 @@ std::vector<std::string> ExportCells(const v1::Partner& partner,
       }
     } else if (field == "credit_limit_currency") {
       cell = partner.has_credit_limit() ? partner.credit_limit().currency_code() : "";
+    } else if (field == "customer" || field == "supplier") {
+      cell = (field == "customer" ? partner.customer() : partner.supplier()) ? "true" : "false";
+    } else if (field == "payment_terms_days") {
+      cell = partner.payment_terms_days() == 0 ? "" : std::to_string(partner.payment_terms_days());
     } else if (field == "birthday") {
       if (partner.has_birthday()) {
         cell = fmt::format("{:04}-{:02}-{:02}", partner.birthday().year(),

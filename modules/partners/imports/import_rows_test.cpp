@@ -123,5 +123,42 @@ TEST(BuildImportRow, NamesTheColumnOfEachProblemAndChecksKeylessRowsInFull) {
   EXPECT_FALSE(update.creatable);
 }
 
+TEST(BuildImportRow, ReadsTermsRolesAndAPersonsNames) {
+  std::string problem;
+  const auto plan =
+      PlanColumns({"kind", "first_name", "last_name", "salutation", "customer", "supplier",
+                   "payment_terms_days", "default_currency_code", "preferred_language"},
+                  {}, {}, problem);
+  ASSERT_TRUE(plan) << problem;
+  // A keyless row only creates: the person is named family name first.
+  const auto row = BuildImportRow(
+      *plan, {"person", "Anna", "Kovács", "Dr.", "igen", "no", "30", "eur", "EN"}, {}, {});
+  ASSERT_TRUE(row.problems.empty())
+      << row.problems.front().field << ": " << row.problems.front().problem;
+  EXPECT_EQ(row.partner.display_name(), "Kovács Anna");
+  EXPECT_TRUE(row.creatable);
+  EXPECT_TRUE(row.partner.customer());
+  EXPECT_FALSE(row.partner.supplier());
+  EXPECT_EQ(row.partner.payment_terms_days(), 30);
+  EXPECT_EQ(row.partner.default_currency_code(), "EUR");
+  EXPECT_EQ(row.partner.preferred_language(), "en");
+  EXPECT_EQ(row.fields,
+            (std::vector<std::string>{"customer", "default_currency_code", "display_name",
+                                      "first_name", "kind", "last_name", "payment_terms_days",
+                                      "preferred_language", "salutation", "supplier"}));
+  const auto bad = BuildImportRow(
+      *plan, {"person", "Anna", "Kovács", "", "maybe", "", "400", "USD", "de"}, {}, {});
+  std::vector<std::string> fields;
+  for (const auto& refused : bad.problems) fields.push_back(refused.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"partner.customer", "partner.payment_terms_days",
+                                              "partner.default_currency_code",
+                                              "partner.preferred_language"}));
+  EXPECT_EQ(bad.problems[1].column, "payment_terms_days");
+  // Exported as they are read back.
+  const auto cells = ExportCells(row.partner, {"customer", "supplier", "payment_terms_days",
+                                               "first_name", "default_currency_code"});
+  EXPECT_EQ(cells, (std::vector<std::string>{"true", "false", "30", "Anna", "EUR"}));
+}
+
 }  // namespace
 }  // namespace karton::partners

@@ -71,7 +71,15 @@ std::string CreateDefaults(v1::PartnerKind kind) {
                           {"credit_limit_currency", ""},
                           {"risk_class", ""},
                           {"name_day", ""},
-                          {"bank_accounts", boost::json::array{}}});
+                          {"bank_accounts", boost::json::array{}},
+                          {"payment_terms_days", 0},
+                          {"default_currency_code", ""},
+                          {"preferred_language", ""},
+                          {"customer", false},
+                          {"supplier", false},
+                          {"first_name", ""},
+                          {"last_name", ""},
+                          {"salutation", ""}});
 }
 
 // The import stopped on bad input: the status for the client, also kept

@@ -20,6 +20,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "module_database_test.h"
+#include "nav/nav_schemas.h"
 #include "other_modules.h"
 #include "overview_service.h"
 #include "payments/payment_service.h"
@@ -67,7 +68,7 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
     card.set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
     card.set_display_name("Fűtés Kft.");
     card.set_legal_name("Fűtés Szolgáltató Kft.");
-    card.set_tax_number("24680246-2-13");
+    card.set_tax_number("24680242-2-13");
     auto* address = card.add_addresses();
     address->set_type(common::v1::ADDRESS_TYPE_BILLING);
     address->set_country("HU");
@@ -316,7 +317,7 @@ TEST_F(InvoicingServicesTest, IssuingKeepsTheSellerAndTheBuyerAsTheyWere) {
   EXPECT_EQ(issued.seller().name(), "Őrség Hőtechnika Kft.");
   EXPECT_EQ(issued.seller().tax_number(), "12345676-2-41");
   EXPECT_EQ(issued.buyer().name(), "Fűtés Szolgáltató Kft.");
-  EXPECT_EQ(issued.buyer().tax_number(), "24680246-2-13");
+  EXPECT_EQ(issued.buyer().tax_number(), "24680242-2-13");
   EXPECT_EQ(issued.buyer().address().city(), "Budaörs");
   EXPECT_FALSE(issued.buyer().private_person());
   // The card changes afterwards; the invoice does not.
@@ -617,6 +618,54 @@ TEST_F(InvoicingServicesTest, TheCardSectionShowsWhatIsOwedHowItIsPaidAndTheLimi
   EXPECT_EQ(overview.open_invoices_size(), 0);
   EXPECT_FALSE(overview.has_balance());
   EXPECT_FALSE(overview.has_credit_limit());
+}
+
+TEST_F(InvoicingServicesTest, TheNavExportOfAnInvoiceAndItsStornoValidatesAgainstNavsSchema) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());
+  v1::ExportNavXmlRequest request;
+  request.set_id(original.id());
+  v1::ExportNavXmlResponse exported;
+  auto status = invoice_stub_->ExportNavXml(Call().get(), request, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.file_name(), "KRT-2026-000001.xml");
+  EXPECT_TRUE(nav::ValidateInvoiceData(exported.invoice_data_xml()).empty());
+  EXPECT_NE(exported.invoice_data_xml().find("KRT-2026-000001"), std::string::npos);
+  EXPECT_NE(exported.invoice_data_xml().find("24680242"), std::string::npos);  // the buyer
+
+  v1::CreateCreditNoteRequest cancel;
+  cancel.set_invoice_id(original.id());
+  cancel.set_kind(v1::INVOICE_KIND_STORNO);
+  cancel.set_reason("Téves számlázás");
+  v1::Invoice storno;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), cancel, &storno).ok());
+  request.set_id(storno.id());
+  status = invoice_stub_->ExportNavXml(Call().get(), request, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(nav::ValidateInvoiceData(exported.invoice_data_xml()).empty());
+  EXPECT_NE(exported.invoice_data_xml().find("KRT-2026-000001</"), std::string::npos);
+  EXPECT_NE(exported.invoice_data_xml().find("modificationIndex>1<"), std::string::npos);
+
+  // A draft is not reported.
+  request.set_id(Draft().id());
+  EXPECT_EQ(invoice_stub_->ExportNavXml(Call().get(), request, &exported).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(InvoicingServicesTest, ThePartnerCardGivesTheTermsAndTheCurrency) {
+  modules_.partners[partner_].set_payment_terms_days(30);
+  modules_.partners[partner_].set_default_currency_code("EUR");
+  v1::CreateInvoiceRequest request;
+  request.mutable_invoice()->set_partner_id(partner_);
+  *request.mutable_invoice()->add_lines() = Line("1", 10'000);
+  v1::Invoice draft;
+  ASSERT_TRUE(invoice_stub_->CreateInvoice(Call().get(), request, &draft).ok());
+  EXPECT_EQ(draft.currency_code(), "EUR");
+  const auto huf = Draft();  // names HUF itself
+  v1::Invoice issued;
+  ASSERT_TRUE(Issue(huf.id(), &issued).ok());
+  EXPECT_EQ(issued.due_date().month(), 7);  // 2026-06-10 + 30 days
+  EXPECT_EQ(issued.due_date().day(), 10);
 }
 
 TEST(RiskClass, FollowsLatenessAndTheOldestOverdueInvoice) {

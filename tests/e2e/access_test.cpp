@@ -174,8 +174,9 @@ TEST_F(AccessTest, RolesDecideWhichMethodsAUserMayCall) {
   notes::v1::Note note;
   const grpc::Status denied = notes->CreateNote(As(accountant).get(), request, &note);
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(denied.error_message().find("/karton.notes.v1.NotesService/CreateNote may be called by "
-                                        "the roles sales, sales_manager, note_keeper; this user has accounting"),
+  EXPECT_NE(denied.error_message().find(
+                "/karton.notes.v1.NotesService/CreateNote may be called by "
+                "the roles sales, sales_manager, note_keeper; this user has accounting"),
             std::string::npos)
       << denied.error_message();
   EXPECT_TRUE(notes->CreateNote(As(seller).get(), request, &note).ok());

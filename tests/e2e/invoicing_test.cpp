@@ -132,6 +132,12 @@ TEST_F(InvoicingTest, AStornoFromTheCommandLineCancelsWhatIsOwed) {
   EXPECT_NE(text.find("Sztornó számla"), std::string::npos) << text;
   EXPECT_NE(text.find("Őrség Hőtechnika Kft."), std::string::npos) << text;
   EXPECT_NE(text.find(invoice.number()), std::string::npos) << text;
+  // The storno as NAV's InvoiceData (validated by the server before it
+  // answers), naming the invoice it cancels.
+  const auto [xml_exit, xml] =
+      RunCommand(fmt::format("{}invoices nav-xml {}", karton, Field(storno, "id")));
+  ASSERT_EQ(xml_exit, 0) << xml;
+  EXPECT_NE(xml.find("<originalInvoiceNumber>" + invoice.number()), std::string::npos) << xml;
   // A draft has no printable form.
   iv1::Invoice draft;
   ASSERT_TRUE(invoices_->CreateInvoice(As(accountant).get(), create, &draft).ok());

@@ -15,6 +15,7 @@
 #include "json_fields.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
+#include "karton/crm/v1/pipeline_service.grpc.pb.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/orders/v1/order_service.grpc.pb.h"
@@ -215,6 +216,19 @@ TEST_F(OrdersTest, AnAcceptedQuotationWinsTheDealItBelongsTo) {
         "crm,orders");
   const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
   const auto customer = Partner("Fűtés Kft.", 0);
+  crm::v1::CreatePipelineRequest create_pipeline;
+  create_pipeline.mutable_pipeline()->set_name("Értékesítés");
+  create_pipeline.mutable_pipeline()->add_stages()->set_name("Ajánlat");
+  auto* won = create_pipeline.mutable_pipeline()->add_stages();
+  won->set_name("Megnyert");
+  won->set_won(true);
+  auto* lost = create_pipeline.mutable_pipeline()->add_stages();
+  lost->set_name("Elveszett");
+  lost->set_lost(true);
+  crm::v1::Pipeline pipeline;
+  ASSERT_TRUE(crm::v1::PipelineService::NewStub(channel_)
+                  ->CreatePipeline(As(admin_).get(), create_pipeline, &pipeline)
+                  .ok());
   auto deals = crm::v1::OpportunityService::NewStub(channel_);
   crm::v1::CreateOpportunityRequest create_deal;
   create_deal.mutable_opportunity()->set_name("Kazáncsere, 3 lakás");

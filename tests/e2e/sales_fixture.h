@@ -78,6 +78,13 @@ class SalesTest : public ::testing::Test {
     partners::v1::CreatePartnerRequest request;
     request.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
     request.mutable_partner()->set_display_name(name);
+    // Where invoices go: an invoice reported to NAV needs the buyer's address.
+    auto* address = request.mutable_partner()->add_addresses();
+    address->set_type(common::v1::ADDRESS_TYPE_BILLING);
+    address->set_country("HU");
+    address->set_postal_code("2040");
+    address->set_city("Budaörs");
+    address->set_street("Szabadság út 7.");
     if (credit_limit_huf > 0) {
       request.mutable_partner()->mutable_credit_limit()->set_currency_code("HUF");
       request.mutable_partner()->mutable_credit_limit()->set_minor_units(credit_limit_huf * 100);

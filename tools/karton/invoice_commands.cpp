@@ -187,6 +187,18 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     exit_code = status.ok() ? 0 : ReportError(status, options);
   });
 
+  auto* nav_xml = invoices->add_subcommand(
+      "nav-xml", "The issued invoice's NAV Online Számla 3.0 InvoiceData, to standard output");
+  nav_xml->add_option("id", bound->id)->required();
+  nav_xml->callback(Run(options, exit_code, [&options, bound] {
+    iv1::ExportNavXmlRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Invoices::ExportNavXml, request,
+                [](const iv1::ExportNavXmlResponse& response) {
+                  std::cout << response.invoice_data_xml();
+                });
+  }));
+
   auto* storno =
       invoices->add_subcommand("storno", "Cancel an issued invoice: a storno, issued at once");
   storno->add_option("id", bound->id, "The invoice's id")->required();

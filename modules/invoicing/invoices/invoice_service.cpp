@@ -22,6 +22,8 @@
 #include "karton/kernel/transaction.h"
 #include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
+#include "nav/invoice_data_xml.h"
+#include "nav/nav_schemas.h"
 #include "other_modules.h"
 
 namespace karton::invoicing {
@@ -143,8 +145,6 @@ kernel::MethodRoles InvoiceServiceImpl::Roles() {
 
 grpc::Status InvoiceServiceImpl::WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,
                                             const std::string& request_id, v1::Invoice* response) {
-  std::int64_t rate = 0;
-  if (auto status = CheckDraft(invoice, rate); !status.ok()) return status;
   partners::v1::Partner partner;
   if (auto status = others_.GetPartner(context, invoice.partner_id(), partner);
       status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -153,6 +153,11 @@ grpc::Status InvoiceServiceImpl::WriteDraft(grpc::ServerContext* context, v1::In
   } else if (!status.ok()) {
     return status;
   }
+  // The card's currency, when the draft names none (and bills no order,
+  // whose currency it took).
+  if (invoice.currency_code().empty()) invoice.set_currency_code(partner.default_currency_code());
+  std::int64_t rate = 0;
+  if (auto status = CheckDraft(invoice, rate); !status.ok()) return status;
   return kernel::Guarded(parts_.log, "CreateInvoice", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();
@@ -350,6 +355,7 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
     // The buyer as the partner card names them now; a credit note takes its
     // original's instead (read under lock below).
     std::optional<v1::InvoiceParty> buyer;
+    int payment_terms_days = settings_.payment_terms_days;
     {
       auto lease = parts_.database.Acquire();
       auto draft = invoice_repository::Find(lease.Session(), request->id());
@@ -360,6 +366,7 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
           return status;
         }
         buyer = BuyerOf(partner);
+        if (partner.payment_terms_days() > 0) payment_terms_days = partner.payment_terms_days();
       }
     }
     const kernel::Caller caller = kernel::CallerOf(*context);
@@ -376,7 +383,7 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("invoice {} is issued already", stored->number())};
     }
-    auto issued = IssueLocked(session, caller, *stored, buyer);
+    auto issued = IssueLocked(session, caller, *stored, buyer, payment_terms_days);
     if (!issued.ok()) return issued.status;
     transaction.Commit();
     *response = std::move(issued.invoice);
@@ -386,11 +393,11 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
 
 InvoiceServiceImpl::Issued InvoiceServiceImpl::IssueLocked(
     soci::session& session, const kernel::Caller& caller, v1::Invoice draft,
-    const std::optional<v1::InvoiceParty>& buyer) {
+    const std::optional<v1::InvoiceParty>& buyer, int payment_terms_days) {
   invoice_repository::Issuing issuing;
   issuing.id = draft.id();
   issuing.seller = settings_.seller;
-  issuing.payment_terms_days = settings_.payment_terms_days;
+  issuing.payment_terms_days = payment_terms_days;
   std::optional<v1::Invoice> original;
   if (draft.kind() != v1::INVOICE_KIND_INVOICE) {
     // The original stays locked until the commit: its credit notes are
@@ -555,7 +562,8 @@ grpc::Status InvoiceServiceImpl::CreateCreditNote(grpc::ServerContext* context,
     LoadLines(session, *created);
     parts_.events.Publish(session, "invoicing.invoice.created", created->id(), *created, caller);
     if (storno) {
-      auto issued = IssueLocked(session, caller, *created, std::nullopt);
+      auto issued =
+          IssueLocked(session, caller, *created, std::nullopt, settings_.payment_terms_days);
       if (!issued.ok()) return issued.status;
       *created = std::move(issued.invoice);
     }
@@ -610,6 +618,42 @@ grpc::Status InvoiceServiceImpl::RenderInvoicePdf(
     response.set_chunk(pdf.substr(at, kChunk));
     if (!writer->Write(response)) return {grpc::StatusCode::CANCELLED, "the caller went away"};
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status InvoiceServiceImpl::ExportNavXml(grpc::ServerContext* context,
+                                              const v1::ExportNavXmlRequest* request,
+                                              v1::ExportNavXmlResponse* response) {
+  v1::Invoice invoice;
+  if (auto status = ReadIssued(*context, request->id(), "ExportNavXml", invoice); !status.ok()) {
+    return status;
+  }
+  std::string xml;
+  try {
+    xml = nav::InvoiceDataXml(invoice);
+  } catch (const std::invalid_argument& refused) {
+    // What NAV would refuse ("buyer.address.postal_code: ..."): the invoice
+    // as issued lacks it; name the field.
+    const std::string what = refused.what();
+    const auto colon = what.find(": ");
+    return kernel::FailedPreconditionOnField(
+        colon == std::string::npos ? "invoice" : what.substr(0, colon),
+        fmt::format("invoice {} cannot be reported to NAV: {}", invoice.number(),
+                    colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const std::exception& failed) {
+    parts_.log.error("ExportNavXml {}: {}", invoice.id(), failed.what());
+    return {grpc::StatusCode::INTERNAL, "the NAV export could not be built"};
+  }
+  // Every export is checked against NAV's schema: one that does not
+  // validate is a bug here, never a file for the accountant to upload.
+  if (const auto problems = nav::ValidateInvoiceData(xml); !problems.empty()) {
+    parts_.log.error("ExportNavXml {}: {} schema problem(s), first: {}", invoice.number(),
+                     problems.size(), problems.front());
+    return {grpc::StatusCode::INTERNAL, fmt::format("the NAV export of {} does not validate: {}",
+                                                    invoice.number(), problems.front())};
+  }
+  response->set_invoice_data_xml(std::move(xml));
+  response->set_file_name(invoice.number() + ".xml");
   return grpc::Status::OK;
 }
 

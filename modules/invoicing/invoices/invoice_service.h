@@ -65,6 +65,8 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   grpc::Status RenderInvoicePdf(grpc::ServerContext* context,
                                 const v1::RenderInvoicePdfRequest* request,
                                 grpc::ServerWriter<v1::RenderInvoicePdfResponse>* writer) override;
+  grpc::Status ExportNavXml(grpc::ServerContext* context, const v1::ExportNavXmlRequest* request,
+                            v1::ExportNavXmlResponse* response) override;
   grpc::Status ShareInvoice(grpc::ServerContext* context, const v1::ShareInvoiceRequest* request,
                             v1::Invoice* response) override;
   grpc::Status UnshareInvoice(grpc::ServerContext* context,
@@ -92,10 +94,11 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   };
   // Issues the draft, locked by the caller's transaction: number, dates,
   // parties (`buyer` for an invoice; a credit note takes its original's),
+  // the due date `payment_terms_days` after the issue date unless set,
   // and for a credit note its place in the chain and the credit it gives
   // the original; the audit entries and events.
   Issued IssueLocked(soci::session& session, const kernel::Caller& caller, v1::Invoice draft,
-                     const std::optional<v1::InvoiceParty>& buyer);
+                     const std::optional<v1::InvoiceParty>& buyer, int payment_terms_days);
 
   ServiceParts parts_;
   kernel::Jobs& jobs_;

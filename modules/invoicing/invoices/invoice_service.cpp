@@ -356,18 +356,21 @@ grpc::Status InvoiceServiceImpl::IssueInvoice(grpc::ServerContext* context,
     // original's instead (read under lock below).
     std::optional<v1::InvoiceParty> buyer;
     int payment_terms_days = settings_.payment_terms_days;
+    std::optional<v1::Invoice> draft;
     {
+      // Released before partners is called: that call needs a connection
+      // of its own, and 16 issuers holding 8 would wait for each other.
       auto lease = parts_.database.Acquire();
-      auto draft = invoice_repository::Find(lease.Session(), request->id());
-      if (!draft) return NotFound(request->id());
-      if (draft->kind() == v1::INVOICE_KIND_INVOICE) {
-        partners::v1::Partner partner;
-        if (auto status = others_.GetPartner(context, draft->partner_id(), partner); !status.ok()) {
-          return status;
-        }
-        buyer = BuyerOf(partner);
-        if (partner.payment_terms_days() > 0) payment_terms_days = partner.payment_terms_days();
+      draft = invoice_repository::Find(lease.Session(), request->id());
+    }
+    if (!draft) return NotFound(request->id());
+    if (draft->kind() == v1::INVOICE_KIND_INVOICE) {
+      partners::v1::Partner partner;
+      if (auto status = others_.GetPartner(context, draft->partner_id(), partner); !status.ok()) {
+        return status;
       }
+      buyer = BuyerOf(partner);
+      if (partner.payment_terms_days() > 0) payment_terms_days = partner.payment_terms_days();
     }
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();

@@ -44,8 +44,10 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
     Clock::time_point start;
   };
   const bool by_count = options.calls > 0;
+  const bool limited = !by_count && options.most_calls > 0;
   std::int64_t in_parallel = std::max(1, options.concurrency);
   if (by_count) in_parallel = std::min(in_parallel, options.calls);
+  if (limited) in_parallel = std::min(in_parallel, options.most_calls);
   std::vector<Slot> slots(static_cast<std::size_t>(in_parallel));
   grpc::CompletionQueue queue;
   std::int64_t sequence = 0;
@@ -83,10 +85,14 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
       ++result.errors;
       auto& entry = result.errors_by_code[static_cast<int>(status.error_code())];
       if (entry.first++ == 0) entry.second = status.error_message();
-    } else if (counted) {
-      millis.push_back(std::chrono::duration<double, std::milli>(now - slot.start).count());
+    } else {
+      slot.call->Succeeded();
+      if (counted) {
+        millis.push_back(std::chrono::duration<double, std::milli>(now - slot.start).count());
+      }
     }
-    if (by_count ? sequence < options.calls : now < end) {
+    if (by_count ? sequence < options.calls
+                 : now < end && (!limited || sequence < options.most_calls)) {
       start_call(index);
     } else {
       slot.call.reset();
@@ -99,6 +105,11 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   result.calls = static_cast<std::int64_t>(millis.size());
   result.seconds = by_count ? std::chrono::duration<double>(last_end - begin).count()
                             : std::chrono::duration<double>(options.duration).count();
+  if (limited && last_end < end) {
+    // Every call there was to make has been made before the time was up.
+    result.ran_out = true;
+    result.seconds = std::max(0.0, std::chrono::duration<double>(last_end - counted_from).count());
+  }
   Summarise(millis, result);
   return result;
 }

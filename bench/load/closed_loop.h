@@ -6,6 +6,9 @@
 // default): the first `warmup` is not counted; then every call that starts
 // and ends within `duration` is. By count (`calls` > 0): exactly that many
 // calls, every one counted, timed from the first start to the last end.
+// By time with `most_calls` > 0 (calls that use something up, such as
+// drafts to issue): no more calls start than that, and if they all have
+// before `duration` is over, the counted time ends with the last of them.
 // Every failed call is counted by status code and the first message of each
 // code is kept: errors are reported, never dropped.
 //
@@ -35,6 +38,8 @@ struct LoadOptions {
   std::chrono::milliseconds duration{10000};
   // > 0: run exactly this many calls instead of for `warmup` + `duration`.
   std::int64_t calls = 0;
+  // > 0 (by time only): start at most this many calls.
+  std::int64_t most_calls = 0;
 };
 
 // One call in flight. Start() issues it on `queue` with `tag`; the driver
@@ -44,6 +49,9 @@ class PendingCall {
   virtual ~PendingCall() = default;
   virtual void Start(grpc::CompletionQueue& queue, void* tag) = 0;
   virtual const grpc::Status& status() const = 0;
+  // Called once the call has succeeded, counted or not (warm-up included),
+  // on the driver's thread.
+  virtual void Succeeded() {}
 };
 
 // Makes call number `sequence` on `channel` (with the bearer token already
@@ -58,30 +66,39 @@ struct LoadResult {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
   std::int64_t errors = 0;
   std::map<int, std::pair<std::int64_t, std::string>> errors_by_code;  // count, first message
+  // By time with most_calls: they were all started before the duration was
+  // over, so `seconds` is shorter.
+  bool ran_out = false;
   double rate() const { return seconds > 0 ? static_cast<double>(calls) / seconds : 0; }
 };
 
 LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_call);
 
-// A unary call through a generated stub's PrepareAsync<Method>.
+// A unary call through a generated stub's PrepareAsync<Method>; `on_ok`, if
+// given, receives the response of a call that succeeded.
 template <class Response>
 class UnaryCall : public PendingCall {
  public:
   using Prepare = std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<Response>>(
       grpc::ClientContext*, grpc::CompletionQueue*)>;
-  UnaryCall(std::unique_ptr<grpc::ClientContext> context, Prepare prepare)
-      : context_(std::move(context)), prepare_(std::move(prepare)) {}
+  using OnOk = std::function<void(const Response&)>;
+  UnaryCall(std::unique_ptr<grpc::ClientContext> context, Prepare prepare, OnOk on_ok = nullptr)
+      : context_(std::move(context)), prepare_(std::move(prepare)), on_ok_(std::move(on_ok)) {}
   void Start(grpc::CompletionQueue& queue, void* tag) override {
     reader_ = prepare_(context_.get(), &queue);
     reader_->StartCall();
     reader_->Finish(&response_, &status_, tag);
   }
   const grpc::Status& status() const override { return status_; }
+  void Succeeded() override {
+    if (on_ok_) on_ok_(response_);
+  }
   const Response& response() const { return response_; }
 
  private:
   std::unique_ptr<grpc::ClientContext> context_;
   Prepare prepare_;
+  OnOk on_ok_;
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader_;
   Response response_;
   grpc::Status status_;

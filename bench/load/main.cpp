@@ -6,6 +6,9 @@
 //       SearchPartners (3-letter fragments) or SendMessage (send-email: a
 //       transactional email to bench<n>@example.com) over async gRPC; with
 //       --calls N exactly N calls instead of a duration
+//   karton_load call --scenario issue-invoice --concurrency 16 --seconds 10 --max-id N ...
+//       IssueInvoice of drafts (CreateInvoice for partners 1..N) made before
+//       the timed window (issue_invoice.h)
 //   karton_load smtp --url smtp://127.0.0.1:2525 --messages N --concurrency 16
 //       the raw side of the email scenario: the same emails handed straight
 //       to an SMTP server with libcurl, one reused connection per thread
@@ -29,6 +32,7 @@
 #include <thread>
 
 #include "closed_loop.h"
+#include "issue_invoice.h"
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -176,7 +180,8 @@ CallFactory FactoryFor(const CallSettings& settings) {
         },
         &mv1::MessagingService::Stub::PrepareAsyncSendMessage);
   }
-  throw CLI::ValidationError("--scenario", "one of create, get, list, search, send-email");
+  throw CLI::ValidationError("--scenario",
+                             "one of create, get, list, search, send-email, issue-invoice");
 }
 
 int ReportErrors(const LoadResult& result) {
@@ -187,7 +192,23 @@ int ReportErrors(const LoadResult& result) {
   return result.errors == 0 ? 0 : 1;
 }
 
+// IssueInvoice of drafts made beforehand (issue_invoice.h); the line adds
+// the setup's figures.
+int IssueInvoice(const LoadOptions& options, const CallSettings& settings) {
+  const IssueInvoiceRun run = RunIssueInvoice(options, settings.max_id);
+  const LoadResult& result = run.issued;
+  std::cout << fmt::format(
+      "scenario={} concurrency={} connections={} seconds={:.3f} calls={} rate={:.1f} "
+      "p50_ms={:.3f} p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={} warmup_issued={} "
+      "warmup_per_s={:.1f} drafts={} drafts_s={:.3f} ran_out={}\n",
+      settings.scenario, options.concurrency, options.connections, result.seconds, result.calls,
+      result.rate(), result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms, result.errors,
+      run.warmup_issued, run.warmup_rate, run.drafts, run.drafts_seconds, result.ran_out ? 1 : 0);
+  return ReportErrors(result);
+}
+
 int Call(const LoadOptions& options, const CallSettings& settings) {
+  if (settings.scenario == "issue-invoice") return IssueInvoice(options, settings);
   const LoadResult result = RunClosedLoop(options, FactoryFor(settings));
   std::cout << fmt::format(
       "scenario={} concurrency={} connections={} seconds={:.3f} calls={} rate={:.1f} "
@@ -311,13 +332,15 @@ int main(int argc, char** argv) {
   };
   auto* call = app.add_subcommand("call", "A closed loop of one kind of call");
   add_connection_options(call);
-  call->add_option("--scenario", settings.scenario, "create, get, list, search or send-email")
+  call->add_option("--scenario", settings.scenario,
+                   "create, get, list, search, send-email or issue-invoice")
       ->required();
   call->add_option("--concurrency", options.concurrency)->capture_default_str();
   call->add_option("--connections", options.connections)->capture_default_str();
   call->add_option("--warmup-seconds", warmup_seconds)->capture_default_str();
   call->add_option("--seconds", seconds)->capture_default_str();
-  call->add_option("--max-id", settings.max_id, "GetPartner picks ids in 1..max-id")
+  call->add_option("--max-id", settings.max_id,
+                   "GetPartner (and issue-invoice's drafts) pick partner ids in 1..max-id")
       ->capture_default_str();
   call->add_option("--calls", options.calls,
                    "Exactly this many calls, all counted, instead of warm-up and duration")

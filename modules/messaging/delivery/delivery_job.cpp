@@ -166,12 +166,15 @@ DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
               .text_body = message.text_body(),
               .html_body = message.html_body(),
               .message_id = message.provider_message_id(),
-              .unsubscribe_url = ""};
+              .unsubscribe_url = "",
+              .cc = {},
+              .reply_to = "",
+              .attachments = {}};
   if (message.category() == v1::CATEGORY_MARKETING) {
     email.unsubscribe_url = UnsubscribeUrl(services_.public_url(), tokens_, message.id());
   }
   const std::string mime = BuildMime(email, settings_.smtp->from, services_.clock.Now());
-  return smtp_->Send(message.address(), mime);
+  return smtp_->Send(EnvelopeRecipients(email), mime);
 }
 
 DeliveryOutcome Delivery::HandOverSms(const v1::Message& message) {

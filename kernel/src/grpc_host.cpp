@@ -313,6 +313,13 @@ void GrpcHost::Start(const std::string& listen_address,
   // gRPC enables SO_REUSEPORT by default, which would let a second kartond
   // bind the same port silently and steal half the calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // The largest request one unary call may carry; gRPC's default is 4 MiB.
+  // MessagingService/SendMessage takes an email's attachments in the
+  // request (up to messaging.attachments_max_mib, at most 20 MiB) beside
+  // its texts. Files larger than that travel in streams of 1 MiB chunks
+  // (PartnerService/UploadDocument).
+  constexpr int kMaxRequestBytes = 32 * 1024 * 1024;
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   int bound_port = 0;
   // Local credentials: plaintext on the wire like insecure ones (any plain
   // gRPC client connects), but unlike them they run an auth metadata

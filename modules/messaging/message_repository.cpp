@@ -1,8 +1,10 @@
 #include "message_repository.h"
 
+#include <libpq-fe.h>
 #include <soci/soci.h>
 #include <sodium.h>
 
+#include <memory>
 #include <stdexcept>
 
 #include "karton/kernel/numbers.h"
@@ -35,7 +37,11 @@ using kernel::ToEpochMicros;
   "m.subject, m.text_body, m.html_body, m.status, m.attempts, m.last_error, "               \
   "m.provider_message_id, m.idempotency_key, " KARTON_MICROS("m.create_time")              \
   " AS create_time, " KARTON_MICROS("m.sent_time") " AS sent_time, m.document_id, "        \
-  "m.actor_user_id AS sender_user_id, m.recipient_name, m.postal_address"
+  "m.actor_user_id AS sender_user_id, m.recipient_name, m.postal_address, m.cc, "          \
+  "m.reply_to, (SELECT jsonb_agg(jsonb_build_object('fileName', a.file_name, "             \
+  "'mediaType', a.media_type, 'sizeBytes', a.size_bytes::text, 'documentId', "             \
+  "coalesce(a.document_id, 0)::text) ORDER BY a.position) "                                \
+  "FROM messaging.attachment a WHERE a.message_id = m.id) AS attachments"
 
 #define KARTON_SUPPRESSION_JSON                                                          \
   "jsonb_build_object('channel', 'CHANNEL_' || upper(s.channel), 'address', s.address, " \
@@ -81,10 +87,10 @@ const std::string kInsertMessage =
     "INSERT INTO messaging.message (id, channel, category, partner_id, contact_id, address, "
     "template_name, language, subject, text_body, html_body, provider_message_id, "
     "idempotency_key, actor_user_id, create_time, status, last_error, recipient_name, "
-    "postal_address) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS bigint), $1, $2, "
+    "postal_address, cc, reply_to) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS bigint), $1, $2, "
     "nullif(cast($3 AS bigint), 0), nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, "
     "nullif($12, ''), nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6), "
-    "$16, $17, $18, cast(nullif($19, '') AS jsonb)) "
+    "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 const std::string kFindMessage =
     "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.id = $1";
@@ -123,7 +129,28 @@ const kernel::TypedQuery<v1::Message> kListLetterRows(kListLetters);
 // What erasure blanks: everything that names or reaches the person.
 #define KARTON_ERASED_MESSAGE_SET                                                 \
   "SET address = '[erased]', recipient_name = '', subject = '', text_body = '', " \
-  "html_body = '', postal_address = NULL, last_error = '' "
+  "html_body = '', postal_address = NULL, last_error = '', cc = '{}', reply_to = '' "
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// Attachments of erased messages keep their size, type and document; the
+// name may name the person, the bytes are theirs.
+void EraseAttachments(soci::session& session, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.attachment SET file_name = '', content = NULL "
+                      "WHERE message_id = ANY(cast($1 AS bigint[]))",
+                      {kernel::BigintArrayLiteral(ids)});
+}
+
+// What ends a message also drops the attachment bytes a document keeps
+// (all of them when `all`: a suppressed message is never sent).
+void DropAttachmentBytes(soci::session& session, std::int64_t id, bool all) {
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.attachment SET content = NULL WHERE message_id = $1 "
+                      "AND content IS NOT NULL AND ($2 OR document_id IS NOT NULL)",
+                      {std::to_string(id), all ? "true" : "false"});
+}
 
 }  // namespace
 
@@ -185,12 +212,24 @@ bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint
       {ChannelName(message.channel()),
        message.category() == v1::CATEGORY_MARKETING ? "marketing" : "transactional",
        std::to_string(message.recipient().partner_id()),
-       std::to_string(message.recipient().contact_id()), message.address(), message.template_name(),
-       message.language(), message.subject(), message.text_body(), message.html_body(),
-       message.provider_message_id(), message.idempotency_key(),
-       std::to_string(message.sender_user_id()), std::to_string(ToEpochMicros(now)),
-       std::to_string(message.id()), status, message.last_error(), message.recipient_name(),
-       postal});
+       std::to_string(message.recipient().contact_id()),
+       message.address(),
+       message.template_name(),
+       message.language(),
+       message.subject(),
+       message.text_body(),
+       message.html_body(),
+       message.provider_message_id(),
+       message.idempotency_key(),
+       std::to_string(message.sender_user_id()),
+       std::to_string(ToEpochMicros(now)),
+       std::to_string(message.id()),
+       status,
+       message.last_error(),
+       message.recipient_name(),
+       postal,
+       kernel::TextArrayLiteral(message.cc()),
+       message.reply_to()});
   return rows.Count() == 1;
 }
 
@@ -218,6 +257,101 @@ std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter
                 std::to_string(after_id), std::to_string(limit)});
 }
 
+void InsertAttachments(PGconn* connection, std::int64_t message_id,
+                       const std::vector<NewAttachment>& attachments, bool keep_content) {
+  static constexpr const char* kInsert =
+      "INSERT INTO messaging.attachment (message_id, position, file_name, media_type, size_bytes, "
+      "content, document_id) VALUES ($1, $2, $3, $4, $5, $6, nullif(cast($7 AS bigint), 0))";
+  const std::string id_text = std::to_string(message_id);
+  for (std::size_t position = 0; position < attachments.size(); ++position) {
+    const NewAttachment& attachment = attachments[position];
+    const std::string position_text = std::to_string(position);
+    const std::string size_text = std::to_string(attachment.content.size());
+    const std::string document_text = std::to_string(attachment.document_id);
+    const char* values[] = {id_text.c_str(),
+                            position_text.c_str(),
+                            attachment.file_name.c_str(),
+                            attachment.media_type.c_str(),
+                            size_text.c_str(),
+                            keep_content ? attachment.content.data() : nullptr,
+                            document_text.c_str()};
+    const int lengths[] = {0, 0, 0, 0, 0, static_cast<int>(attachment.content.size()), 0};
+    const int formats[] = {0, 0, 0, 0, 0, 1, 0};  // the bytes go in binary
+    Result result(
+        PQexecParams(connection, kInsert, 7, nullptr, values, lengths, formats, /*text*/ 0),
+        &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      throw std::runtime_error(std::string("storing an attachment failed: ") +
+                               PQerrorMessage(connection));
+    }
+  }
+}
+
+std::vector<StoredAttachment> AttachmentsOf(PGconn* connection, std::int64_t message_id) {
+  static constexpr const char* kSelect =
+      "SELECT position, file_name, media_type, size_bytes, coalesce(document_id, 0), content "
+      "FROM messaging.attachment WHERE message_id = $1 ORDER BY position";
+  const std::string id_text = std::to_string(message_id);
+  const char* values[] = {id_text.c_str()};
+  // Text results but for the bytes, which only the binary format hands over
+  // as they are: every column is asked for in binary, the numbers come back
+  // as big-endian integers.
+  Result result(PQexecParams(connection, kSelect, 1, nullptr, values, nullptr, nullptr,
+                             /*binary*/ 1),
+                &PQclear);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    throw std::runtime_error(std::string("reading attachments failed: ") +
+                             PQerrorMessage(connection));
+  }
+  const auto integer = [&](int row, int column) {
+    const auto* bytes =
+        reinterpret_cast<const unsigned char*>(PQgetvalue(result.get(), row, column));
+    std::uint64_t value = 0;
+    for (int i = 0; i < PQgetlength(result.get(), row, column); ++i) value = value << 8 | bytes[i];
+    return value;
+  };
+  const auto text = [&](int row, int column) {
+    return std::string(PQgetvalue(result.get(), row, column),
+                       static_cast<std::size_t>(PQgetlength(result.get(), row, column)));
+  };
+  std::vector<StoredAttachment> attachments;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    StoredAttachment attachment;
+    attachment.position = static_cast<int>(static_cast<std::uint32_t>(integer(row, 0)));
+    attachment.file_name = text(row, 1);
+    attachment.media_type = text(row, 2);
+    attachment.size_bytes = static_cast<std::int64_t>(integer(row, 3));
+    attachment.document_id = static_cast<std::int64_t>(integer(row, 4));
+    if (!PQgetisnull(result.get(), row, 5)) attachment.content = text(row, 5);
+    attachments.push_back(std::move(attachment));
+  }
+  return attachments;
+}
+
+void SetAttachmentDocument(soci::session& session, std::int64_t message_id, int position,
+                           std::int64_t document_id, const std::string& resource) {
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.attachment SET document_id = $3, document_resource = $4 "
+                      "WHERE message_id = $1 AND position = $2",
+                      {std::to_string(message_id), std::to_string(position),
+                       std::to_string(document_id), resource});
+}
+
+std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
+                                              const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT document_id FROM messaging.attachment WHERE message_id = ANY(cast($1 AS bigint[])) "
+      "AND document_resource = 'messaging.message' ORDER BY message_id, position",
+      {kernel::BigintArrayLiteral(ids)});
+  std::vector<std::int64_t> documents;
+  for (int row = 0; row < rows.Count(); ++row) {
+    documents.push_back(std::stoll(std::string(rows.Text(row, 0))));
+  }
+  return documents;
+}
+
 void MarkSending(soci::session& session, std::int64_t id) {
   kernel::RunPrepared(session,
                       "UPDATE messaging.message SET status = 'sending', attempts = attempts + 1 "
@@ -234,6 +368,7 @@ void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
                       "document_id = nullif(cast($4 AS bigint), 0) WHERE id = $1",
                       {std::to_string(id), std::to_string(ToEpochMicros(now)), provider_message_id,
                        std::to_string(document_id)});
+  DropAttachmentBytes(session, id, false);
 }
 
 void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& reason) {
@@ -241,6 +376,7 @@ void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& 
                       "UPDATE messaging.message SET status = 'suppressed', last_error = $2 "
                       "WHERE id = $1",
                       {std::to_string(id), reason});
+  DropAttachmentBytes(session, id, true);
 }
 
 void MarkFailed(soci::session& session, std::int64_t id, const std::string& error) {
@@ -248,6 +384,7 @@ void MarkFailed(soci::session& session, std::int64_t id, const std::string& erro
                       "UPDATE messaging.message SET status = 'failed', last_error = $2 "
                       "WHERE id = $1",
                       {std::to_string(id), error});
+  DropAttachmentBytes(session, id, false);
 }
 
 void RecordAttemptError(soci::session& session, std::int64_t id, const std::string& error) {
@@ -268,17 +405,21 @@ std::vector<std::int64_t> Ids(const kernel::QueryRows& rows) {
 }  // namespace
 
 std::vector<std::int64_t> EraseMessagesOfPartner(soci::session& session, std::int64_t partner_id) {
-  return Ids(kernel::RunPrepared(session,
-                                 "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
-                                 "WHERE partner_id = $1 RETURNING id",
-                                 {std::to_string(partner_id)}));
+  auto ids = Ids(kernel::RunPrepared(session,
+                                     "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
+                                     "WHERE partner_id = $1 RETURNING id",
+                                     {std::to_string(partner_id)}));
+  EraseAttachments(session, ids);
+  return ids;
 }
 
 std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::int64_t contact_id) {
-  return Ids(kernel::RunPrepared(session,
-                                 "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
-                                 "WHERE contact_id = $1 RETURNING id",
-                                 {std::to_string(contact_id)}));
+  auto ids = Ids(kernel::RunPrepared(session,
+                                     "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
+                                     "WHERE contact_id = $1 RETURNING id",
+                                     {std::to_string(contact_id)}));
+  EraseAttachments(session, ids);
+  return ids;
 }
 
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
@@ -395,6 +536,7 @@ void EraseMessages(soci::session& session, const std::vector<std::int64_t>& ids)
                       "UPDATE messaging.message " KARTON_ERASED_MESSAGE_SET
                       "WHERE id = ANY(cast($1 AS bigint[]))",
                       {kernel::BigintArrayLiteral(ids)});
+  EraseAttachments(session, ids);
 }
 
 std::vector<SuppressionKey> SuppressionsOfPerson(soci::session& session, const std::string& emails,

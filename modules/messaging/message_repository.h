@@ -13,6 +13,8 @@ namespace soci {
 class session;
 }  // namespace soci
 
+typedef struct pg_conn PGconn;
+
 namespace karton::messaging::repository {
 
 namespace v1 = karton::messaging::v1;
@@ -58,10 +60,46 @@ std::vector<v1::Message> ListMessages(soci::session& session, const MessageFilte
 std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter& filter,
                                      std::int64_t after_id, int limit);
 
+// Email attachments (messaging.attachment), by position in the message.
+struct NewAttachment {
+  std::string file_name;
+  std::string media_type;
+  std::string content;
+  // A stored document the request named (the message refers to it), or 0.
+  std::int64_t document_id = 0;
+};
+// Stores the attachments of message `message_id` on the lease's connection,
+// inside its open transaction; the bytes travel in binary, not as text.
+// Without the bytes when `keep_content` is false (a message suppressed when
+// queued is never sent).
+void InsertAttachments(PGconn* connection, std::int64_t message_id,
+                       const std::vector<NewAttachment>& attachments, bool keep_content);
+
+struct StoredAttachment {
+  int position = 0;
+  std::string file_name;
+  std::string media_type;
+  std::int64_t size_bytes = 0;
+  std::int64_t document_id = 0;  // 0: not stored as a document yet
+  std::optional<std::string> content;
+};
+// In order, with their bytes where they are kept.
+std::vector<StoredAttachment> AttachmentsOf(PGconn* connection, std::int64_t message_id);
+// Delivery stored the attachment as document `document_id` on `resource`
+// ("partners.partner" or "messaging.message").
+void SetAttachmentDocument(soci::session& session, std::int64_t message_id, int position,
+                           std::int64_t document_id, const std::string& resource);
+// The documents delivery stored on messages themselves (raw addresses), for
+// the messages `ids`: what erasing those messages must delete too.
+std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
+                                              const std::vector<std::int64_t>& ids);
+
 // Status changes of delivery.
 void MarkSending(soci::session& session, std::int64_t id);
 // `provider_message_id` replaces the stored one when not empty; a
-// `document_id` of 0 leaves none.
+// `document_id` of 0 leaves none. MarkSent, MarkFailed and MarkSuppressed
+// end the message: the bytes of its attachments are dropped where a
+// document keeps them (every one, when suppressed: it is never sent).
 void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
               const std::string& provider_message_id, std::int64_t document_id);
 void MarkFailed(soci::session& session, std::int64_t id, const std::string& error);
@@ -69,8 +107,9 @@ void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& 
 void RecordAttemptError(soci::session& session, std::int64_t id, const std::string& error);
 
 // Personal data erasure (partners.partner.erased, partners.contact.erased):
-// addresses, names and texts of the person's messages are blanked; ids,
-// channel, status and times stay. Returns the erased messages' ids.
+// addresses, names and texts of the person's messages are blanked, with
+// their Cc and Reply-To and their attachments' names and bytes; ids,
+// channel, status, times and document references stay. Returns the erased messages' ids.
 std::vector<std::int64_t> EraseMessagesOfPartner(soci::session& session, std::int64_t partner_id);
 std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::int64_t contact_id);
 // A merge (partners.partner.merged): the merged partner's messages follow.

@@ -10,6 +10,7 @@
 #include "messaging_service.h"
 #include "messaging_services.h"
 #include "personal_data_service.h"
+#include "record_access_service.h"
 #include "settings.h"
 
 namespace karton::messaging {
@@ -70,6 +71,13 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
                            "/karton.messaging.v1.PersonalDataService/ExportPersonalDataSection");
   registrar.OfferExtension("personal_data_erase",
                            "/karton.messaging.v1.PersonalDataService/ErasePersonalDataSection");
+  // Attachments of email to raw addresses are documents on the message:
+  // the partners module asks who may see them.
+  record_access_ = std::make_unique<RecordAccessServiceImpl>(services);
+  registrar.AddGrpcService(*record_access_, v1::RecordAccessService::service_full_name(),
+                           RecordAccessServiceImpl::Roles());
+  registrar.OfferExtension("record_access",
+                           "/karton.messaging.v1.RecordAccessService/CheckRecordAccess");
   unsubscribe_pages_ = std::make_unique<UnsubscribePages>(services, *tokens_);
   registrar.AddHttpRoute(
       kernel::HttpMethod::kGet, "/u/{token}",

@@ -15,6 +15,7 @@ namespace karton::messaging {
 
 class MessagingServiceImpl;
 class PersonalDataServiceImpl;
+class RecordAccessServiceImpl;
 class UnsubscribePages;
 
 class MessagingModule final : public kernel::Module {
@@ -41,6 +42,8 @@ class MessagingModule final : public kernel::Module {
       {"letter_sender", "text", "The sender block printed on letters; | separates lines",
        "the name in mail_from, else Karton", ""},
       {"letter_place", "text", "The place before the date on letters (Budapest)", "", ""},
+      {"attachments_max_mib", "integer",
+       "The most an email's attachments may hold together, in MiB (1 to 20)", "10", ""},
   };
 
   MessagingModule();
@@ -54,6 +57,7 @@ class MessagingModule final : public kernel::Module {
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<MessagingServiceImpl> service_;
   std::unique_ptr<PersonalDataServiceImpl> personal_data_;
+  std::unique_ptr<RecordAccessServiceImpl> record_access_;
   std::unique_ptr<UnsubscribePages> unsubscribe_pages_;
 };
 

@@ -12,12 +12,15 @@
 #include <boost/json.hpp>
 
 #include "addresses.h"
+#include "attachments.h"
 #include "delivery/sms_delivery.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
 #include "karton/kernel/updates.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters/letters.h"
 #include "message_repository.h"
 #include "recipient.h"
@@ -35,6 +38,7 @@ constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
 using kernel::Guarded;
 using kernel::SqlState;
+namespace pv1 = partners::v1;
 
 // Each text of a template must compile; the error names field, line, column.
 grpc::Status CheckTexts(const v1::Template& tmpl, const std::string& prefix) {
@@ -137,6 +141,83 @@ void EnsureUnsubscribeLink(v1::Message& message, const std::string& url) {
   }
 }
 
+std::string AttachmentField(int index, const char* field) {
+  return fmt::format("attachments[{}]{}{}", index, *field == '\0' ? "" : ".", field);
+}
+
+// Cc, Reply-To and the attachments as far as the request shows them (a
+// stored document's name, type and size are checked once it is read).
+grpc::Status CheckEmailExtras(const v1::SendMessageRequest& request,
+                              const ChannelSettings& settings) {
+  if (request.channel() != v1::CHANNEL_EMAIL) {
+    if (request.cc_size() > 0) return kernel::InvalidField("cc", "is for email only");
+    if (!request.reply_to().empty()) return kernel::InvalidField("reply_to", "is for email only");
+    if (request.attachments_size() > 0) {
+      return kernel::InvalidField("attachments", "are for email only");
+    }
+    return grpc::Status::OK;
+  }
+  if (request.cc_size() > 0 && request.category() == v1::CATEGORY_MARKETING) {
+    // One message, one unsubscribe link: a Cc recipient who used it would
+    // opt out the To address, not themselves.
+    return kernel::InvalidField("cc",
+                                "marketing email goes to one recipient: its unsubscribe link "
+                                "speaks for that address alone; send each a message of their own");
+  }
+  if (request.cc_size() > kMaxCc) {
+    return kernel::InvalidField("cc", fmt::format("at most {} addresses", kMaxCc));
+  }
+  for (int i = 0; i < request.cc_size(); ++i) {
+    if (!LooksLikeEmail(request.cc(i))) {
+      return kernel::InvalidField(fmt::format("cc[{}]", i), "is not an email address");
+    }
+  }
+  if (!request.reply_to().empty() && !LooksLikeEmail(request.reply_to())) {
+    return kernel::InvalidField("reply_to", "is not an email address");
+  }
+  if (request.attachments_size() > kMaxAttachments) {
+    return kernel::InvalidField("attachments", fmt::format("at most {} files", kMaxAttachments));
+  }
+  std::int64_t total = 0;
+  for (int i = 0; i < request.attachments_size(); ++i) {
+    const v1::Attachment& attachment = request.attachments(i);
+    switch (attachment.source_case()) {
+      case v1::Attachment::kContent:
+        if (attachment.content().empty()) {
+          return kernel::InvalidField(AttachmentField(i, "content"), "is empty");
+        }
+        if (attachment.file_name().empty()) {
+          return kernel::InvalidField(AttachmentField(i, "file_name"), "is required");
+        }
+        total += static_cast<std::int64_t>(attachment.content().size());
+        if (total > settings.attachments_max_bytes) {
+          return kernel::InvalidField(
+              AttachmentField(i, "content"),
+              fmt::format("takes the attachments past {} together (the limit)",
+                          SizeText(settings.attachments_max_bytes)));
+        }
+        break;
+      case v1::Attachment::kDocumentId:
+        if (attachment.document_id() <= 0) {
+          return kernel::InvalidField(AttachmentField(i, "document_id"), "must be positive");
+        }
+        break;
+      default:
+        return kernel::InvalidField(AttachmentField(i, ""), "give its content or a document_id");
+    }
+    if (!attachment.file_name().empty()) {
+      if (const auto problem = FileNameProblem(attachment.file_name())) {
+        return kernel::InvalidField(AttachmentField(i, "file_name"), *problem);
+      }
+    }
+    std::string problem;
+    if (!AttachmentMediaType(attachment.media_type(), problem)) {
+      return kernel::InvalidField(AttachmentField(i, "media_type"), problem);
+    }
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status CheckSendRequest(const v1::SendMessageRequest& request,
                               const ChannelSettings& settings) {
   if (request.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(request.channel())) {
@@ -200,6 +281,109 @@ grpc::Status CheckSendRequest(const v1::SendMessageRequest& request,
     if (request.channel() != v1::CHANNEL_EMAIL && !request.html_body().empty()) {
       return kernel::InvalidField("html_body", "is for email only");
     }
+  }
+  return CheckEmailExtras(request, settings);
+}
+
+// Reads document `id` as the caller of `context`, at most `max_bytes` of
+// it: `too_large` when it holds more.
+grpc::Status ReadDocument(const ChannelSource& channel, const grpc::ServerContext& context,
+                          std::int64_t id, std::int64_t max_bytes, pv1::Document& document,
+                          std::string& content, bool& too_large) {
+  // Ten MiB from the document store in 1 MiB pieces: well within this.
+  constexpr auto kDownloadLimit = std::chrono::seconds(30);
+  auto call = kernel::CallContext(context, kDownloadLimit);
+  pv1::DownloadDocumentRequest request;
+  request.set_id(id);
+  auto reader = pv1::PartnerService::NewStub(channel())->DownloadDocument(call.get(), request);
+  pv1::DownloadDocumentResponse part;
+  too_large = false;
+  while (reader->Read(&part)) {
+    if (part.has_document()) {
+      document = part.document();
+      too_large = document.size_bytes() > max_bytes;
+    } else {
+      content += part.chunk();
+      too_large = too_large || static_cast<std::int64_t>(content.size()) > max_bytes;
+    }
+    if (too_large) {
+      call->TryCancel();
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  return too_large ? grpc::Status::OK : status;
+}
+
+// The request's attachments with their bytes: inline ones as given,
+// stored documents read as the caller (who must be allowed to download
+// them), with their names and types where the request gives none. Every
+// problem names the attachment's field.
+grpc::Status GatherAttachments(const ChannelSource& channel, const grpc::ServerContext& context,
+                               const v1::SendMessageRequest& request, std::int64_t max_bytes,
+                               std::vector<repository::NewAttachment>& attachments) {
+  std::int64_t total = 0;
+  for (int i = 0; i < request.attachments_size(); ++i) {
+    const v1::Attachment& given = request.attachments(i);
+    repository::NewAttachment attachment;
+    std::string ignored;
+    attachment.file_name = given.file_name();
+    attachment.media_type = *AttachmentMediaType(given.media_type(), ignored);
+    if (given.source_case() == v1::Attachment::kContent) {
+      attachment.content = given.content();
+    } else {
+      pv1::Document document;
+      bool too_large = false;
+      const grpc::Status status =
+          ReadDocument(channel, context, given.document_id(), max_bytes - total, document,
+                       attachment.content, too_large);
+      const std::string field = AttachmentField(i, "document_id");
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        return kernel::InvalidField(field, "names no document you may read");
+      }
+      if (!status.ok()) {
+        return {status.error_code(),
+                fmt::format("{}: reading the document: {}", field, status.error_message())};
+      }
+      if (too_large) {
+        return kernel::InvalidField(
+            field,
+            fmt::format("takes the attachments past {} together (the limit)", SizeText(max_bytes)));
+      }
+      if (attachment.content.empty()) return kernel::InvalidField(field, "the document is empty");
+      attachment.document_id = document.id();
+      if (attachment.file_name.empty()) {
+        attachment.file_name = document.name();
+        if (const auto problem = FileNameProblem(attachment.file_name)) {
+          return kernel::InvalidField(
+              AttachmentField(i, "file_name"),
+              fmt::format("give one: the document's own name {}", *problem));
+        }
+      }
+      if (given.media_type().empty()) {
+        // The stored type without its parameters; anything odd goes as bytes.
+        const std::string stored =
+            document.content_type().substr(0, document.content_type().find(';'));
+        attachment.media_type =
+            AttachmentMediaType(stored, ignored).value_or("application/octet-stream");
+      }
+    }
+    total += static_cast<std::int64_t>(attachment.content.size());
+    if (total > max_bytes) {
+      return kernel::InvalidField(
+          AttachmentField(
+              i, given.source_case() == v1::Attachment::kContent ? "content" : "document_id"),
+          fmt::format("takes the attachments past {} together (the limit)", SizeText(max_bytes)));
+    }
+    for (int j = 0; j < i; ++j) {
+      // Documents are kept by name: two of one name would be two versions.
+      if (LowerAscii(attachments[j].file_name) == LowerAscii(attachment.file_name)) {
+        return kernel::InvalidField(AttachmentField(i, "file_name"),
+                                    fmt::format("is the name of attachments[{}] too", j));
+      }
+    }
+    attachments.push_back(std::move(attachment));
   }
   return grpc::Status::OK;
 }
@@ -442,6 +626,13 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       resolved = ResolveRecipient(services_.channel, context, recipient);
       if (!resolved.status.ok()) return resolved.status;
     }
+    // Read before any connection is taken: the partners module needs one.
+    std::vector<repository::NewAttachment> attachments;
+    if (auto status = GatherAttachments(services_.channel, *context, *request,
+                                        settings_.attachments_max_bytes, attachments);
+        !status.ok()) {
+      return status;
+    }
     const kernel::Caller caller = kernel::CallerOf(*context);
     v1::Message message;
     message.set_channel(request->channel());
@@ -451,6 +642,8 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     message.mutable_recipient()->set_address(recipient.address());
     message.set_idempotency_key(request->idempotency_key());
     message.set_sender_user_id(caller.user_id);
+    *message.mutable_cc() = request->cc();
+    message.set_reply_to(request->reply_to());
     if (auto status = Address(*request, resolved, message); !status.ok()) return status;
 
     auto lease = services_.database.Acquire();
@@ -505,6 +698,8 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       *response = *repository::FindMessageByKey(lease.Session(), request->idempotency_key());
       return grpc::Status::OK;
     }
+    // In the same transaction: an accepted message has its attachments.
+    repository::InsertAttachments(lease.RawConnection(), message.id(), attachments, !suppressed);
     *response = *repository::FindMessage(lease.Session(), message.id(), false);
     if (suppressed) {
       services_.events.Publish(lease.Session(), "messaging.message.suppressed", message.id(),
@@ -517,10 +712,21 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
                                                 .max_attempts = kDeliveryAttempts,
                                                 .unique_key = ""});
     }
+    std::vector<kernel::FieldChange> audited = {
+        kernel::FieldChange::Created("address", response->address()),
+        kernel::FieldChange::Created("subject", response->subject())};
+    if (response->cc_size() > 0) {
+      audited.push_back(
+          kernel::FieldChange::Created("cc", fmt::format("{}", fmt::join(response->cc(), ", "))));
+    }
+    if (!attachments.empty()) {
+      std::vector<std::string> names;
+      for (const auto& attachment : attachments) names.push_back(attachment.file_name);
+      audited.push_back(
+          kernel::FieldChange::Created("attachments", fmt::format("{}", fmt::join(names, ", "))));
+    }
     services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kMessageResource,
-                           message.id(),
-                           {kernel::FieldChange::Created("address", response->address()),
-                            kernel::FieldChange::Created("subject", response->subject())});
+                           message.id(), audited);
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -3,7 +3,9 @@
 // clock, audit trail, event bus, job queue and public URL, and no partners
 // module to call (the messages go to raw addresses). A template is stored
 // and audited once; a marketing email is queued as one delivery job with an
-// unsubscribe link under the public URL, unless its address opted out.
+// unsubscribe link under the public URL, unless its address opted out. An
+// email with Cc, Reply-To and attachments keeps them with the message, in
+// the same transaction; every bad field of them is named and writes nothing.
 #include <google/protobuf/struct.pb.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
@@ -11,6 +13,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +21,8 @@
 
 #include "consent/unsubscribe_token.h"
 #include "delivery/delivery_job.h"
+#include "karton/kernel/errors.h"
+#include "message_repository.h"
 #include "messaging_service.h"
 #include "module_database_test.h"
 #include "throwaway_postgres.h"
@@ -83,6 +88,32 @@ class MessagingServiceTest : public karton::testing::ModuleDatabaseTest {
     send.set_language("hu");
     (*send.mutable_variables()->mutable_fields())["name"].set_string_value("Anna");
     return service_->SendMessage(&AsEditor()->context, &send, &sent);
+  }
+
+  // A quotation to a raw address: Cc, Reply-To and two files.
+  static v1::SendMessageRequest Quotation() {
+    v1::SendMessageRequest send;
+    send.set_channel(v1::CHANNEL_EMAIL);
+    send.set_category(v1::CATEGORY_TRANSACTIONAL);
+    send.mutable_recipient()->set_address("anna@vevo.example");
+    send.set_subject("Árajánlat");
+    send.set_text_body("Kedves Anna!\nMellékelve.");
+    send.add_cc("bela@vevo.example");
+    send.add_cc("iroda@vevo.example");
+    send.set_reply_to("ertekesites@ceg.example");
+    auto* pdf = send.add_attachments();
+    pdf->set_file_name("árajánlat-ő.pdf");
+    pdf->set_media_type("Application/PDF");
+    pdf->set_content(std::string("%PDF-1.4\n\0\x01\xff binary", 21));
+    auto* csv = send.add_attachments();
+    csv->set_file_name("tételek.csv");
+    csv->set_media_type("text/csv");
+    csv->set_content("cikk;db\r\nablak;3\r\n");
+    return send;
+  }
+
+  std::string Count(const std::string& table) const {
+    return karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM " + table);
   }
 
   ChannelSettings settings_;
@@ -155,6 +186,155 @@ TEST_F(MessagingServiceTest,
       context_.RecordedEvents().PublishedTopics(),
       (std::vector<std::string>{"messaging.consent.withdrawn", "messaging.message.suppressed"}));
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM messaging.message"), "2");
+}
+
+TEST_F(MessagingServiceTest, AnEmailKeepsItsCcReplyToAndAttachmentsInTheTransactionThatQueuesIt) {
+  const v1::SendMessageRequest send = Quotation();
+  v1::Message queued;
+  auto status = service_->SendMessage(&AsEditor()->context, &send, &queued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(queued.status(), v1::MESSAGE_STATUS_QUEUED);
+  EXPECT_EQ(std::vector<std::string>(queued.cc().begin(), queued.cc().end()),
+            (std::vector<std::string>{"bela@vevo.example", "iroda@vevo.example"}));
+  EXPECT_EQ(queued.reply_to(), "ertekesites@ceg.example");
+  ASSERT_EQ(queued.attachments_size(), 2);
+  EXPECT_EQ(queued.attachments(0).file_name(), "árajánlat-ő.pdf");
+  EXPECT_EQ(queued.attachments(0).media_type(), "application/pdf");  // in lower case
+  EXPECT_EQ(queued.attachments(0).size_bytes(), 21);
+  EXPECT_EQ(queued.attachments(0).document_id(), 0);  // a document once delivery stored it
+  EXPECT_EQ(queued.attachments(1).file_name(), "tételek.csv");
+  EXPECT_EQ(queued.attachments(1).size_bytes(), 18);
+  EXPECT_EQ(context_.RecordedJobs().Scheduled().size(), 1u);
+
+  // The bytes are the database's, exactly, beside the message.
+  auto lease = database_->Acquire();
+  auto stored = repository::AttachmentsOf(lease.RawConnection(), queued.id());
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].content, send.attachments(0).content());
+  EXPECT_EQ(stored[1].content, send.attachments(1).content());
+  EXPECT_EQ(stored[1].position, 1);
+  const auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), 1u);
+  bool names_audited = false;
+  for (const auto& change : audited[0].changes) {
+    if (change.field == "attachments" && change.new_json) {
+      names_audited = change.new_json->find(".pdf, ") != std::string::npos &&
+                      change.new_json->find(".csv") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(names_audited);
+
+  // Delivery stores the first as a document, then the message is sent: the
+  // bytes a document keeps go, the others stay until they are stored.
+  repository::SetAttachmentDocument(lease.Session(), queued.id(), 0, 4242, "messaging.message");
+  repository::MarkSent(lease.Session(), queued.id(), context_.Clock().Now(), "", 0);
+  stored = repository::AttachmentsOf(lease.RawConnection(), queued.id());
+  EXPECT_EQ(stored[0].document_id, 4242);
+  EXPECT_EQ(stored[0].content, std::nullopt);
+  EXPECT_EQ(stored[1].content, send.attachments(1).content());
+  EXPECT_EQ(repository::DocumentsOnMessages(lease.Session(), {queued.id()}),
+            std::vector<std::int64_t>{4242});
+  const auto read = repository::FindMessage(lease.Session(), queued.id(), false);
+  EXPECT_EQ(read->attachments(0).document_id(), 4242);
+  EXPECT_EQ(read->attachments(0).size_bytes(), 21);
+
+  // Erasure keeps sizes and document references, not names, bytes or Cc.
+  repository::EraseMessages(lease.Session(), {queued.id()});
+  const auto erased = repository::FindMessage(lease.Session(), queued.id(), false);
+  EXPECT_EQ(erased->cc_size(), 0);
+  EXPECT_EQ(erased->reply_to(), "");
+  EXPECT_EQ(erased->attachments(1).file_name(), "");
+  EXPECT_EQ(erased->attachments(1).size_bytes(), 18);
+  EXPECT_EQ(repository::AttachmentsOf(lease.RawConnection(), queued.id())[1].content, std::nullopt);
+}
+
+TEST_F(MessagingServiceTest, AMarketingEmailSuppressedWhenQueuedKeepsNoAttachmentBytes) {
+  v1::CreateSuppressionRequest opt_out;
+  opt_out.mutable_suppression()->set_channel(v1::CHANNEL_EMAIL);
+  opt_out.mutable_suppression()->set_address("anna@vevo.example");
+  v1::Suppression suppression;
+  ASSERT_TRUE(service_->CreateSuppression(&AsEditor()->context, &opt_out, &suppression).ok());
+  v1::SendMessageRequest send = Quotation();
+  send.set_category(v1::CATEGORY_MARKETING);
+  send.clear_cc();
+  v1::Message message;
+  const auto status = service_->SendMessage(&AsEditor()->context, &send, &message);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(message.status(), v1::MESSAGE_STATUS_SUPPRESSED);
+  EXPECT_EQ(message.attachments_size(), 2);
+  EXPECT_EQ(Count("messaging.attachment WHERE content IS NULL"), "2");
+}
+
+TEST_F(MessagingServiceTest, EachBadCcReplyToOrAttachmentFieldIsNamedAndNothingIsWritten) {
+  settings_.attachments_max_bytes = 64 * 1024;  // read at each call
+  using Change = std::function<void(v1::SendMessageRequest&)>;
+  const std::vector<std::pair<std::string, Change>> cases = {
+      {"cc[1]", [](auto& r) { r.set_cc(1, "not an address"); }},
+      {"cc[0]", [](auto& r) { r.set_cc(0, "a@b.example\r\nBcc: x@y.example"); }},
+      {"cc",
+       [](auto& r) {
+         for (int i = 0; i < 19; ++i) r.add_cc("x" + std::to_string(i) + "@vevo.example");
+       }},
+      {"cc", [](auto& r) { r.set_category(v1::CATEGORY_MARKETING); }},
+      {"reply_to", [](auto& r) { r.set_reply_to("ertekesites"); }},
+      {"attachments",
+       [](auto& r) {
+         for (int i = 0; i < 9; ++i) *r.add_attachments() = r.attachments(1);
+       }},
+      {"attachments[1].file_name",
+       [](auto& r) { r.mutable_attachments(1)->set_file_name("../x"); }},
+      {"attachments[1].file_name",
+       [](auto& r) { r.mutable_attachments(1)->set_file_name("a\nb.csv"); }},
+      {"attachments[0].file_name", [](auto& r) { r.mutable_attachments(0)->clear_file_name(); }},
+      {"attachments[1].file_name",
+       [](auto& r) { r.mutable_attachments(1)->set_file_name("árajánlat-ő.PDF"); }},
+      {"attachments[1].media_type",
+       [](auto& r) { r.mutable_attachments(1)->set_media_type("text/csv; charset=utf-8"); }},
+      {"attachments[0].media_type",
+       [](auto& r) { r.mutable_attachments(0)->set_media_type("message/rfc822"); }},
+      {"attachments[1].content", [](auto& r) { r.mutable_attachments(1)->set_content(""); }},
+      {"attachments[1]", [](auto& r) { r.mutable_attachments(1)->clear_source(); }},
+      {"attachments[0].document_id",
+       [](auto& r) { r.mutable_attachments(0)->set_document_id(-5); }},
+      {"attachments[1].content",
+       [](auto& r) { r.mutable_attachments(1)->set_content(std::string(64 * 1024, 'x')); }},
+      {"attachments",
+       [](auto& r) {
+         r.set_channel(v1::CHANNEL_LETTER);
+         r.clear_cc();
+         r.clear_reply_to();
+         r.mutable_recipient()->clear_address();
+         r.mutable_recipient()->set_partner_id(1);
+       }},
+      {"reply_to",
+       [](auto& r) {
+         r.set_channel(v1::CHANNEL_LETTER);
+         r.clear_cc();
+         r.mutable_recipient()->clear_address();
+         r.mutable_recipient()->set_partner_id(1);
+       }},
+  };
+  for (const auto& [field, change] : cases) {
+    v1::SendMessageRequest send = Quotation();
+    change(send);
+    v1::Message message;
+    const auto status = service_->SendMessage(&AsEditor()->context, &send, &message);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    const auto violations = kernel::FieldViolationsOf(status);
+    ASSERT_EQ(violations.size(), 1u) << field << ": " << status.error_message();
+    EXPECT_EQ(violations[0].field, field) << status.error_message();
+  }
+  EXPECT_EQ(Count("messaging.message"), "0");
+  EXPECT_EQ(Count("messaging.attachment"), "0");
+  EXPECT_TRUE(context_.RecordedJobs().Scheduled().empty());
+  EXPECT_TRUE(context_.RecordedAudit().Recorded().empty());
+
+  // At the limit exactly is fine.
+  v1::SendMessageRequest send = Quotation();
+  send.mutable_attachments(1)->set_content(std::string(64 * 1024 - 21, 'x'));
+  v1::Message message;
+  const auto status = service_->SendMessage(&AsEditor()->context, &send, &message);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace

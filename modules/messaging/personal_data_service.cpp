@@ -1,14 +1,18 @@
 #include "personal_data_service.h"
 
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 
 #include "karton/kernel/audit.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/proto_json.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "message_repository.h"
 
 namespace karton::messaging {
@@ -81,6 +85,29 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
   if (auto status = kernel::ReadErasureRequest(*request, keys); !status.ok()) return status;
   const kernel::Caller caller = kernel::CallerOf(*context);
   return kernel::Guarded(services_.log, "ErasePersonalDataSection", [&]() -> grpc::Status {
+    // The attachments of email to the person's raw address are documents on
+    // the messages (the partners module erases those on the partner and its
+    // contacts itself). They go first, with no connection held (the partners
+    // module needs one); if one cannot, nothing is erased here yet and the
+    // request can be repeated.
+    std::vector<std::int64_t> documents;
+    {
+      auto lease = services_.database.Acquire();
+      documents =
+          repository::DocumentsOnMessages(lease.Session(), MessagesOf(lease.Session(), keys));
+    }
+    for (const std::int64_t document : documents) {
+      partners::v1::DeleteDocumentRequest remove;
+      remove.set_id(document);
+      partners::v1::DeleteDocumentResponse removed;
+      const auto status =
+          partners::v1::PartnerService::NewStub(services_.channel())
+              ->DeleteDocument(kernel::CallContext(*context).get(), remove, &removed);
+      if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+        return {status.error_code(), fmt::format("deleting document {}, an attachment: {}",
+                                                 document, status.error_message())};
+      }
+    }
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
@@ -88,6 +115,12 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     repository::EraseMessages(session, messages);
     auto* section = response->mutable_section();
     section->set_module("messaging");
+    for (const auto document : documents) {
+      auto* record = section->add_records();
+      record->set_resource_type("partners.document");
+      record->set_resource_id(document);
+      record->set_outcome("deleted: an attachment of an erased message");
+    }
     for (const auto id : messages) {
       kernel::ForgetErasedRecord(services_.audit, services_.events, session, caller,
                                  kMessageResource, id, kMessageTopics, request->reason());

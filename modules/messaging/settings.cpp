@@ -88,6 +88,11 @@ ChannelSettings ReadChannelSettings(kernel::ModuleContext& context) {
   // Messages per second; 0: no limit.
   settings.email_per_second = kernel::NumberOption(context, "email_per_second", 100, 0, 100000);
   settings.sms_per_second = kernel::NumberOption(context, "sms_per_second", 10, 0, 100000);
+  // Ten MiB is 13.7 MB in base64, under what common relays accept (Gmail
+  // and Microsoft 365: 20 to 25 MB); 20 MiB is the most kartond's gRPC
+  // server takes in one request besides the texts.
+  settings.attachments_max_bytes =
+      kernel::IntegerOption(context, "attachments_max_mib", 10, 1, 20) * 1024 * 1024;
   // '|' separates lines: module options travel in environment lists too.
   std::string sender = context.Option("letter_sender").value_or("");
   if (sender.empty() && settings.smtp) {

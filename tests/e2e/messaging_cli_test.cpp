@@ -127,6 +127,35 @@ TEST_F(MessagingTest, CommandLineClientSendsListsAndManagesTemplatesAndSuppressi
   std::getline(csv_file, header);
   EXPECT_EQ(header.rfind("\"message_id\",\"partner_id\",\"contact_id\"", 0), 0u) << header;
 
+  // Cc, Reply-To and a file from disk, its media type from its extension.
+  const auto pdf = files.Path() / "árajánlat-ő.pdf";
+  std::ofstream(pdf, std::ios::binary) << "%PDF-1.4\n%\xe2\xe3\xcf\xd3\nnot really a PDF\n";
+  const auto [attach_exit, attached] = RunCommand(fmt::format(
+      "{} messages send --channel email --category transactional --partner {} --subject "
+      "Árajánlat --body Mellékelve. --cc konyveles@kovacs.example --reply-to "
+      "ertekesites@karton.example --attach '{}' --wait",
+      karton, partner.id(), pdf.string()));
+  ASSERT_EQ(attach_exit, 0) << attached;
+  EXPECT_NE(attached.find("cc           konyveles@kovacs.example"), std::string::npos) << attached;
+  EXPECT_NE(attached.find("reply to     ertekesites@karton.example"), std::string::npos)
+      << attached;
+  EXPECT_NE(attached.find("attachment   árajánlat-ő.pdf (application/pdf, 32 bytes, document "),
+            std::string::npos)
+      << attached;
+  ASSERT_TRUE(sink_->WaitForMessages(2, std::chrono::seconds(5)));
+  const ReceivedMail with_file = sink_->Messages().back();
+  EXPECT_EQ(with_file.recipients,
+            (std::vector<std::string>{"iroda@kovacs.example", "konyveles@kovacs.example"}));
+  EXPECT_EQ(with_file.Header("Reply-To"), "<ertekesites@karton.example>");
+  EXPECT_NE(with_file.data.find("filename*=UTF-8''%C3%A1raj%C3%A1nlat-%C5%91.pdf"),
+            std::string::npos);
+  const auto [bad_exit, bad] = RunCommand(
+      karton +
+      "messages send --channel email --category transactional --to a@example.com --subject s "
+      "--body b --cc 'not an address' 2>&1");
+  EXPECT_EQ(bad_exit, 1) << bad;
+  EXPECT_NE(bad.find("cc[0]"), std::string::npos) << bad;
+
   // Bad usage is exit code 2, a server's refusal 1.
   const auto [no_recipient_exit, no_recipient] =
       RunCommand(karton + "messages send --channel email --category transactional --body x 2>&1");

@@ -42,6 +42,34 @@ DeliveryOutcome OutcomeOf(const grpc::Status& status, const std::string& what) {
   }
 }
 
+// Stores `content` as a document on record (`resource_type`, `resource_id`),
+// as kartond itself (the delivery is the system's doing).
+grpc::Status StoreDocument(const ChannelSource& channel, const std::string& resource_type,
+                           std::int64_t resource_id, const std::string& name,
+                           const std::string& content_type, const std::string& content,
+                           pv1::Document& stored) {
+  // A document of 20 MiB goes in 20 chunks: plenty of time for that.
+  constexpr auto kUploadLimit = std::chrono::seconds(60);
+  auto partners = pv1::PartnerService::NewStub(channel());
+  auto call = kernel::KernelCallContext(kUploadLimit);
+  auto upload = partners->UploadDocument(call.get(), &stored);
+  pv1::UploadDocumentRequest part;
+  auto* document = part.mutable_document();
+  document->set_resource_type(resource_type);
+  document->set_resource_id(resource_id);
+  document->set_name(name);
+  document->set_content_type(content_type);
+  bool written = upload->Write(part);
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t at = 0; written && at < content.size(); at += kChunk) {
+    part.Clear();
+    part.set_chunk(content.substr(at, kChunk));
+    written = upload->Write(part);
+  }
+  upload->WritesDone();
+  return upload->Finish();
+}
+
 }  // namespace
 
 const char* DeliveryJobFor(v1::Channel channel) {
@@ -157,6 +185,46 @@ void Delivery::Run(const kernel::JobRun& run) {
   }
 }
 
+DeliveryOutcome Delivery::FileAttachments(const v1::Message& message,
+                                          std::vector<MailAttachment>& files) {
+  std::vector<repository::StoredAttachment> attachments;
+  {
+    auto lease = services_.database.Acquire();
+    attachments = repository::AttachmentsOf(lease.RawConnection(), message.id());
+  }
+  // On the partner when there is one, as letters are (the partner's
+  // documents, erased with the partner); else on the message itself.
+  const bool on_partner = message.recipient().partner_id() != 0;
+  const std::string resource_type = on_partner ? "partners.partner" : "messaging.message";
+  const std::int64_t resource_id = on_partner ? message.recipient().partner_id() : message.id();
+  for (auto& attachment : attachments) {
+    if (!attachment.content) {
+      // Only a final message loses its bytes; this one is not final.
+      return DeliveryOutcome::Permanent(
+          fmt::format("attachment {} has no content left to send", attachment.position + 1));
+    }
+    if (attachment.document_id == 0) {
+      // Each is recorded as soon as it is stored, so a run that dies here
+      // stores again only the one it was at (a second version of it).
+      pv1::Document stored;
+      const grpc::Status status =
+          StoreDocument(services_.channel, resource_type, resource_id, attachment.file_name,
+                        attachment.media_type, *attachment.content, stored);
+      if (!status.ok()) {
+        return OutcomeOf(status, fmt::format("storing attachment {} as a document of {} {}",
+                                             attachment.position + 1, resource_type, resource_id));
+      }
+      auto lease = services_.database.Acquire();
+      repository::SetAttachmentDocument(lease.Session(), message.id(), attachment.position,
+                                        stored.id(), resource_type);
+    }
+    files.push_back({.file_name = std::move(attachment.file_name),
+                     .media_type = std::move(attachment.media_type),
+                     .content = std::move(*attachment.content)});
+  }
+  return {};
+}
+
 DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
   if (!smtp_) {
     return DeliveryOutcome::Temporary("email is not configured on this server (--smtp-url)");
@@ -166,12 +234,23 @@ DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
               .text_body = message.text_body(),
               .html_body = message.html_body(),
               .message_id = message.provider_message_id(),
-              .unsubscribe_url = ""};
+              .unsubscribe_url = "",
+              .cc = {message.cc().begin(), message.cc().end()},
+              .reply_to = message.reply_to(),
+              .attachments = {}};
   if (message.category() == v1::CATEGORY_MARKETING) {
     email.unsubscribe_url = UnsubscribeUrl(services_.public_url(), tokens_, message.id());
   }
+  // The attachments are documents before the email leaves: a SENT message
+  // has every one of them kept.
+  if (message.attachments_size() > 0) {
+    if (auto filed = FileAttachments(message, email.attachments);
+        filed.kind != DeliveryOutcome::Kind::kSent) {
+      return filed;
+    }
+  }
   const std::string mime = BuildMime(email, settings_.smtp->from, services_.clock.Now());
-  return smtp_->Send(message.address(), mime);
+  return smtp_->Send(EnvelopeRecipients(email), mime);
 }
 
 DeliveryOutcome Delivery::HandOverSms(const v1::Message& message) {
@@ -191,25 +270,10 @@ DeliveryOutcome Delivery::StoreLetter(const v1::Message& message) {
   const std::string pdf = RenderLetterPdf(letter);
 
   // The PDF goes where documents live (A4): on the partner, as the system.
-  auto partners = pv1::PartnerService::NewStub(services_.channel());
-  auto call = kernel::KernelCallContext(std::chrono::seconds(60));
   pv1::Document stored;
-  auto upload = partners->UploadDocument(call.get(), &stored);
-  pv1::UploadDocumentRequest part;
-  auto* document = part.mutable_document();
-  document->set_resource_type("partners.partner");
-  document->set_resource_id(message.recipient().partner_id());
-  document->set_name(fmt::format("letter-{}.pdf", message.id()));
-  document->set_content_type("application/pdf");
-  bool written = upload->Write(part);
-  constexpr std::size_t kChunk = 1 << 20;
-  for (std::size_t at = 0; written && at < pdf.size(); at += kChunk) {
-    part.Clear();
-    part.set_chunk(pdf.substr(at, kChunk));
-    written = upload->Write(part);
-  }
-  upload->WritesDone();
-  const grpc::Status status = upload->Finish();
+  const grpc::Status status =
+      StoreDocument(services_.channel, "partners.partner", message.recipient().partner_id(),
+                    fmt::format("letter-{}.pdf", message.id()), "application/pdf", pdf, stored);
   if (!status.ok()) return OutcomeOf(status, "storing the letter's PDF on the partner");
   DeliveryOutcome sent;
   sent.detail = fmt::format("PDF stored as document {}", stored.id());

@@ -10,9 +10,11 @@
 // only window for a duplicate (docs/messaging.md).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "consent/unsubscribe_token.h"
 #include "delivery/email_delivery.h"
@@ -48,6 +50,8 @@ struct ChannelSettings {
   LetterSettings letter;
   double email_per_second = 0;
   double sms_per_second = 0;
+  // The most an email's attachments may hold together.
+  std::int64_t attachments_max_bytes = 10 << 20;
 };
 
 // The unsubscribe link of a marketing message: <public URL>/u/<token>.
@@ -66,6 +70,9 @@ class Delivery {
 
  private:
   DeliveryOutcome HandOverEmail(const v1::Message& message);
+  // Stores each attachment not stored yet as a document and gives all of
+  // them, with their bytes, for the email. kSent when every one is stored.
+  DeliveryOutcome FileAttachments(const v1::Message& message, std::vector<MailAttachment>& files);
   DeliveryOutcome HandOverSms(const v1::Message& message);
   // Renders the PDF and stores it on the partner (A4).
   DeliveryOutcome StoreLetter(const v1::Message& message);

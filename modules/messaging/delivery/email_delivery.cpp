@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -67,6 +68,54 @@ std::string Mailbox(const std::string& mailbox) {
                      mailbox.substr(open));
 }
 
+// Lower-case ASCII: addresses compare without regard to case.
+std::string Lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+// Characters a MIME parameter value may carry as they are: in a quoted
+// string, printable ASCII but '"' and '\\' (which would need escaping)
+// and '=' (so "=_", which starts every boundary, never occurs in a part).
+bool IsPlainParameter(std::string_view value) {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '=';
+  });
+}
+
+// RFC 2231 attribute-char: ASCII letters and digits and !#$&+-.^_`|~;
+// everything else is percent-encoded.
+bool IsAttributeChar(unsigned char c) {
+  return std::isalnum(c) != 0 || (c != 0 && std::strchr("!#$&+-.^_`|~", c) != nullptr);
+}
+
+// The body: text/plain, or text and HTML as multipart/alternative; its
+// headers, a blank line and its content.
+std::string BodyPart(const Email& email, const std::string& boundary) {
+  const auto text_part = [&](const char* type, const std::string& body) {
+    return fmt::format("Content-Type: {}; charset=UTF-8{}Content-Transfer-Encoding: base64{}{}{}",
+                       type, kCrlf, kCrlf, kCrlf, Base64Lines(body));
+  };
+  if (email.html_body.empty()) return text_part("text/plain", email.text_body);
+  std::string part = fmt::format("Content-Type: multipart/alternative; boundary=\"{}\"{}{}",
+                                 boundary, kCrlf, kCrlf);
+  part += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/plain", email.text_body));
+  part += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/html", email.html_body));
+  part += fmt::format("--{}--{}", boundary, kCrlf);
+  return part;
+}
+
+std::string AttachmentPart(const MailAttachment& attachment) {
+  return fmt::format(
+      "Content-Type: {};{} {}{}Content-Disposition: attachment;{} {}{}"
+      "Content-Transfer-Encoding: base64{}{}{}",
+      attachment.media_type, kCrlf, MimeParameter("name", attachment.file_name), kCrlf, kCrlf,
+      MimeParameter("filename", attachment.file_name), kCrlf, kCrlf, kCrlf,
+      Base64Lines(attachment.content));
+}
+
 struct Upload {
   const std::string& data;
   std::size_t sent = 0;
@@ -89,6 +138,59 @@ std::string AddressOf(const std::string& mailbox) {
   return mailbox.substr(open + 1, close - open - 1);
 }
 
+std::string MimeParameter(const std::string& name, const std::string& value) {
+  // Lines of a header stay under 78 characters where they can (RFC 5322).
+  constexpr std::size_t kLine = 76;
+  if (IsPlainParameter(value) && name.size() + value.size() + 4 <= kLine) {
+    return fmt::format("{}=\"{}\"", name, value);
+  }
+  // Percent-encoded a whole UTF-8 character at a time, so that a section
+  // ends between characters: some readers decode each on its own.
+  std::vector<std::string> characters;
+  for (std::size_t at = 0; at < value.size();) {
+    std::size_t end = at + 1;
+    while (end < value.size() && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) ++end;
+    std::string encoded;
+    for (std::size_t i = at; i < end; ++i) {
+      const auto c = static_cast<unsigned char>(value[i]);
+      encoded +=
+          IsAttributeChar(c) ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
+    }
+    characters.push_back(std::move(encoded));
+    at = end;
+  }
+  const std::string charset = "UTF-8''";
+  std::string whole;
+  for (const auto& encoded : characters) whole += encoded;
+  if (name.size() + 2 + charset.size() + whole.size() + 2 <= kLine) {
+    return fmt::format("{}*={}{}", name, charset, whole);
+  }
+  std::vector<std::string> sections(1, charset);
+  for (const auto& encoded : characters) {
+    const std::string prefix = fmt::format("{}*{}*=", name, sections.size() - 1);
+    if (prefix.size() + sections.back().size() + encoded.size() + 2 > kLine)
+      sections.emplace_back();
+    sections.back() += encoded;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    if (i > 0) out += fmt::format(";{} ", kCrlf);
+    out += fmt::format("{}*{}*={}", name, i, sections[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> EnvelopeRecipients(const Email& email) {
+  std::vector<std::string> recipients{email.to};
+  std::vector<std::string> seen{Lower(email.to)};
+  for (const std::string& address : email.cc) {
+    if (std::find(seen.begin(), seen.end(), Lower(address)) != seen.end()) continue;
+    recipients.push_back(address);
+    seen.push_back(Lower(address));
+  }
+  return recipients;
+}
+
 std::string BuildMime(const Email& email, const std::string& from,
                       std::chrono::system_clock::time_point date) {
   std::string mime;
@@ -96,6 +198,16 @@ std::string BuildMime(const Email& email, const std::string& from,
                       std::chrono::floor<std::chrono::seconds>(date), kCrlf);
   mime += fmt::format("From: {}{}", Mailbox(from), kCrlf);
   mime += fmt::format("To: <{}>{}", email.to, kCrlf);
+  if (!email.cc.empty()) {
+    // One address a line: many of them would pass the 998 characters a
+    // line may have.
+    std::string cc;
+    for (const auto& address : email.cc) {
+      cc += fmt::format("{}<{}>", cc.empty() ? "" : fmt::format(",{} ", kCrlf), address);
+    }
+    mime += fmt::format("Cc: {}{}", cc, kCrlf);
+  }
+  if (!email.reply_to.empty()) mime += fmt::format("Reply-To: <{}>{}", email.reply_to, kCrlf);
   mime += fmt::format("Subject: {}{}", EncodedWords(email.subject), kCrlf);
   mime += fmt::format("Message-ID: <{}>{}", email.message_id, kCrlf);
   if (!email.unsubscribe_url.empty()) {
@@ -104,19 +216,21 @@ std::string BuildMime(const Email& email, const std::string& from,
     mime += fmt::format("List-Unsubscribe-Post: List-Unsubscribe=One-Click{}", kCrlf);
   }
   mime += fmt::format("MIME-Version: 1.0{}", kCrlf);
-  const auto text_part = [&](const char* type, const std::string& body) {
-    return fmt::format("Content-Type: {}; charset=UTF-8{}Content-Transfer-Encoding: base64{}{}{}",
-                       type, kCrlf, kCrlf, kCrlf, Base64Lines(body));
-  };
-  if (email.html_body.empty()) return mime + text_part("text/plain", email.text_body);
-  // The boundary must not occur in the parts: base64 never contains "=_".
-  // (Message ids are "<hex>@<domain>"; '@' may not be in a boundary.)
-  const std::string boundary = "=_karton_" + email.message_id.substr(0, email.message_id.find('@'));
-  mime += fmt::format("Content-Type: multipart/alternative; boundary=\"{}\"{}{}", boundary, kCrlf,
-                      kCrlf);
-  mime += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/plain", email.text_body));
-  mime += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/html", email.html_body));
-  mime += fmt::format("--{}--{}", boundary, kCrlf);
+  // A boundary must not occur in the parts: every boundary starts with
+  // "=_", which base64 never contains, nor any part header (file names
+  // with '=' are percent-encoded), and neither boundary is the start of
+  // the other. (Message ids are "<hex>@<domain>"; '@' may not be in a
+  // boundary.)
+  const std::string id = email.message_id.substr(0, email.message_id.find('@'));
+  const std::string alternative = "=_karton_" + id;
+  if (email.attachments.empty()) return mime + BodyPart(email, alternative);
+  const std::string mixed = "=_karton_mixed_" + id;
+  mime += fmt::format("Content-Type: multipart/mixed; boundary=\"{}\"{}{}", mixed, kCrlf, kCrlf);
+  mime += fmt::format("--{}{}{}", mixed, kCrlf, BodyPart(email, alternative));
+  for (const auto& attachment : email.attachments) {
+    mime += fmt::format("--{}{}{}", mixed, kCrlf, AttachmentPart(attachment));
+  }
+  mime += fmt::format("--{}--{}", mixed, kCrlf);
   return mime;
 }
 
@@ -146,12 +260,18 @@ void SmtpSender::GiveBack(std::unique_ptr<Connection> connection) {
   if (idle_.size() < kMaxIdle) idle_.push_back(std::move(connection));
 }
 
-DeliveryOutcome SmtpSender::Send(const std::string& to, const std::string& mime) {
+DeliveryOutcome SmtpSender::Send(const std::vector<std::string>& to, const std::string& mime) {
   auto connection = Borrow();
   CURL* curl = connection->handle.get();
   if (curl == nullptr) return DeliveryOutcome::Temporary("libcurl could not start");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(
-      curl_slist_append(nullptr, fmt::format("<{}>", to).c_str()), &curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> recipients(nullptr,
+                                                                         &curl_slist_free_all);
+  for (const auto& address : to) {
+    curl_slist* more = curl_slist_append(recipients.get(), fmt::format("<{}>", address).c_str());
+    if (more == nullptr) return DeliveryOutcome::Temporary("libcurl ran out of memory");
+    recipients.release();
+    recipients.reset(more);
+  }
   const std::string envelope_from = fmt::format("<{}>", AddressOf(settings_.from));
   Upload upload{mime};
   char error_buffer[CURL_ERROR_SIZE] = {};

@@ -26,6 +26,14 @@ struct SmtpSettings {
   std::chrono::seconds timeout{60};
 };
 
+// A file sent along: its name as the recipient sees it (any UTF-8), its
+// media type (type/subtype, checked by SendMessage) and its bytes.
+struct MailAttachment {
+  std::string file_name;
+  std::string media_type;
+  std::string content;
+};
+
 struct Email {
   std::string to;
   std::string subject;
@@ -34,13 +42,27 @@ struct Email {
   std::string message_id;  // without angle brackets
   // Set on marketing mail: the opt-out URL for List-Unsubscribe.
   std::string unsubscribe_url;
+  std::vector<std::string> cc;
+  std::string reply_to;  // empty: no Reply-To header
+  std::vector<MailAttachment> attachments;
 };
 
 // The whole message as sent after DATA: headers (UTF-8 subjects and names as
 // RFC 2047 encoded words) and base64 bodies, CRLF line ends. `date` is the
-// Date header's time.
+// Date header's time. With attachments it is multipart/mixed: the text (or
+// the text and HTML alternative) first, then each file in base64 with
+// Content-Disposition: attachment and its name per RFC 2231.
 std::string BuildMime(const Email& email, const std::string& from,
                       std::chrono::system_clock::time_point date);
+
+// Whom the envelope goes to: To, then each Cc, every address once (compared
+// without regard to case).
+std::vector<std::string> EnvelopeRecipients(const Email& email);
+
+// A MIME parameter (RFC 2045/2231): `name="value"` for plain ASCII file
+// names, otherwise `name*=UTF-8''<percent-encoded>`, split into numbered
+// sections (`name*0*=...; name*1*=...`) on folded lines when long.
+std::string MimeParameter(const std::string& name, const std::string& value);
 
 // The address part of "Name <address>" (or the text itself).
 std::string AddressOf(const std::string& mailbox);
@@ -59,9 +81,12 @@ class SmtpSender {
   SmtpSender(const SmtpSender&) = delete;
   SmtpSender& operator=(const SmtpSender&) = delete;
 
-  // Hands `mime` over for `to`. A 5xx reply is permanent; a 4xx reply, a
-  // refused connection or a timeout is temporary (try again later).
-  DeliveryOutcome Send(const std::string& to, const std::string& mime);
+  // Hands `mime` over for `recipients` (the envelope's RCPT TO), all or
+  // nothing: a recipient the server refuses fails the whole message, so
+  // no one gets a copy that the message's status does not account for. A
+  // 5xx reply is permanent; a 4xx reply, a refused connection or a timeout
+  // is temporary (try again later).
+  DeliveryOutcome Send(const std::vector<std::string>& recipients, const std::string& mime);
 
  private:
   struct Connection;

@@ -18,30 +18,23 @@
 
 #include "karton/common/v1/vat.pb.h"
 #include "karton/kernel/money.h"
+#include "karton/pdf/cairo_pdf.h"
 
 namespace karton::invoicing {
 namespace {
 
-// Every cairo/pango object is owned by a unique_ptr, so a throw halfway
-// through the layout releases everything.
-template <auto kFree>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
-using SurfacePtr = std::unique_ptr<cairo_surface_t, Deleter<cairo_surface_destroy>>;
-using CairoPtr = std::unique_ptr<cairo_t, Deleter<cairo_destroy>>;
-using ContextPtr = std::unique_ptr<PangoContext, Deleter<g_object_unref>>;
-using LayoutPtr = std::unique_ptr<PangoLayout, Deleter<g_object_unref>>;
-using FontPtr = std::unique_ptr<PangoFontDescription, Deleter<pango_font_description_free>>;
-using IterPtr = std::unique_ptr<PangoLayoutIter, Deleter<pango_layout_iter_free>>;
+using pdf::CairoPtr;
+using pdf::CheckCairo;
+using pdf::ContextPtr;
+using pdf::FontPtr;
+using pdf::Height;
+using pdf::IterPtr;
+using pdf::LayoutPtr;
+using pdf::Mm;
+using pdf::SurfacePtr;
+constexpr double kPageWidth = pdf::kA4Width;
+constexpr double kPageHeight = pdf::kA4Height;
 
-// PDF user space is in points; paper is measured in millimetres.
-constexpr double Mm(double mm) { return mm * 72.0 / 25.4; }
-constexpr double kPageWidth = 595.276;  // A4
-constexpr double kPageHeight = 841.89;
 // 15 mm margins: narrower than a letter's, since the lines table needs the
 // width, and still outside what office printers cannot reach.
 constexpr double kLeft = Mm(15);
@@ -60,12 +53,6 @@ constexpr char kTableFont[] = "DejaVu Sans 7.5";
 constexpr char kTableBoldFont[] = "DejaVu Sans Bold 7.5";
 constexpr char kTotalFont[] = "DejaVu Sans Bold 11";
 
-void CheckCairo(cairo_status_t status) {
-  if (status != CAIRO_STATUS_SUCCESS) {
-    throw std::runtime_error(std::string("cairo: ") + cairo_status_to_string(status));
-  }
-}
-
 // Every text field, found by reflection so that a field added to the
 // messages later is checked without anyone remembering to. Also refuses
 // embedded NULs, at which pango would silently stop.
@@ -74,7 +61,7 @@ void CheckUtf8(const google::protobuf::Message& message, const std::string& path
   const auto* descriptor = message.GetDescriptor();
   const auto* reflection = message.GetReflection();
   const auto check = [](const std::string& text, const std::string& field) {
-    if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) {
+    if (!pdf::IsUtf8(text)) {
       throw std::invalid_argument(field + " is not valid UTF-8");
     }
   };
@@ -100,22 +87,6 @@ void CheckUtf8(const google::protobuf::Message& message, const std::string& path
       }
     }
   }
-}
-
-// A cairo write callback must not throw through C frames.
-cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) {
-  try {
-    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-    return CAIRO_STATUS_SUCCESS;
-  } catch (...) {
-    return CAIRO_STATUS_WRITE_ERROR;
-  }
-}
-
-double Height(PangoLayout* layout) {
-  PangoRectangle logical;
-  pango_layout_get_extents(layout, nullptr, &logical);
-  return pango_units_to_double(logical.height);
 }
 
 double Baseline(PangoLayout* layout) {
@@ -663,9 +634,7 @@ std::string RenderInvoicePdf(const v1::Invoice& invoice) {
   CheckPrintable(invoice, foreign);
 
   std::string pdf;  // declared first: the surface writes into it until it is destroyed
-  SurfacePtr surface(
-      cairo_pdf_surface_create_for_stream(AppendToString, &pdf, kPageWidth, kPageHeight));
-  CheckCairo(cairo_surface_status(surface.get()));
+  SurfacePtr surface = pdf::NewA4PdfSurface(pdf);
   cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, invoice.number().c_str());
   cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "Karton");
   CairoPtr cr(cairo_create(surface.get()));

@@ -8,29 +8,23 @@
 #include <memory>
 #include <stdexcept>
 
+#include "karton/pdf/cairo_pdf.h"
+
 namespace karton::messaging {
 namespace {
 
-// Every cairo/pango object is owned by a unique_ptr so that a throw halfway
-// through a batch releases everything.
-template <auto kFree>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
-using SurfacePtr = std::unique_ptr<cairo_surface_t, Deleter<cairo_surface_destroy>>;
-using CairoPtr = std::unique_ptr<cairo_t, Deleter<cairo_destroy>>;
-using ContextPtr = std::unique_ptr<PangoContext, Deleter<g_object_unref>>;
-using LayoutPtr = std::unique_ptr<PangoLayout, Deleter<g_object_unref>>;
-using FontPtr = std::unique_ptr<PangoFontDescription, Deleter<pango_font_description_free>>;
-using IterPtr = std::unique_ptr<PangoLayoutIter, Deleter<pango_layout_iter_free>>;
+using pdf::CairoPtr;
+using pdf::CheckCairo;
+using pdf::ContextPtr;
+using pdf::FontPtr;
+using pdf::Height;
+using pdf::IterPtr;
+using pdf::LayoutPtr;
+using pdf::Mm;
+using pdf::SurfacePtr;
+constexpr double kPageWidth = pdf::kA4Width;
+constexpr double kPageHeight = pdf::kA4Height;
 
-// PDF user space is in points; DIN 5008 is specified in millimetres.
-constexpr double Mm(double mm) { return mm * 72.0 / 25.4; }
-constexpr double kPageWidth = 595.276;  // A4
-constexpr double kPageHeight = 841.89;
 constexpr double kLeft = Mm(25);  // DIN 5008 margins: 25 mm left, 20 mm right.
 constexpr double kTextWidth = kPageWidth - kLeft - Mm(20);
 // The address is inset 5 mm inside the window on all sides because the folded
@@ -47,26 +41,10 @@ constexpr char kBodyFont[] = "DejaVu Sans 10";
 constexpr char kBoldFont[] = "DejaVu Sans Bold 10";
 constexpr char kSmallFont[] = "DejaVu Sans 8";
 
-void CheckCairo(cairo_status_t status) {
-  if (status != CAIRO_STATUS_SUCCESS) {
-    throw std::runtime_error(std::string("cairo: ") + cairo_status_to_string(status));
-  }
-}
-
 void CheckUtf8(const std::string& text, const char* field) {
   // Also rejects embedded NULs, at which pango would silently stop.
-  if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) {
+  if (!pdf::IsUtf8(text)) {
     throw std::invalid_argument(std::string("letter ") + field + " is not valid UTF-8");
-  }
-}
-
-// A cairo write callback must not throw through C frames.
-cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) {
-  try {
-    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-    return CAIRO_STATUS_SUCCESS;
-  } catch (...) {
-    return CAIRO_STATUS_WRITE_ERROR;
   }
 }
 
@@ -87,12 +65,6 @@ LayoutPtr MakeLayout(PangoContext* context, const char* font, const std::string&
   }
   pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
   return layout;
-}
-
-double Height(PangoLayout* layout) {
-  PangoRectangle logical;
-  pango_layout_get_extents(layout, nullptr, &logical);
-  return pango_units_to_double(logical.height);
 }
 
 void Show(cairo_t* cr, PangoLayout* layout, double x, double y) {
@@ -196,9 +168,7 @@ std::string RenderLetterBatchPdf(const std::vector<Letter>& letters, bool duplex
   }
 
   std::string pdf;  // declared first: the surface writes into it until it is destroyed
-  SurfacePtr surface(
-      cairo_pdf_surface_create_for_stream(AppendToString, &pdf, kPageWidth, kPageHeight));
-  CheckCairo(cairo_surface_status(surface.get()));
+  SurfacePtr surface = pdf::NewA4PdfSurface(pdf);
   cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "Karton");
   if (letters.size() == 1) {
     cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE,

@@ -105,9 +105,13 @@ grpc::Status JobServiceImpl::RetryJob(grpc::ServerContext*, const v1::RetryJobRe
   soci::session& session = lease.Session();
   long long retried = 0;
   soci::indicator found = soci::i_null;
+  // One transaction: the revived row stays locked until it is read back, so
+  // a job worker cannot claim it in between and answer with its attempt.
+  soci::transaction transaction(session);
   session << kRetryJob, soci::use(now_us), soci::use(id), soci::into(retried, found);
   soci::row row;
   session << kSelectJob, soci::use(id), soci::into(row);
+  transaction.commit();
   if (!session.got_data())
     return {grpc::StatusCode::NOT_FOUND, fmt::format("no job with id {}", id)};
   if (found != soci::i_ok) {

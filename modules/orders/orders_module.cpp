@@ -14,6 +14,7 @@
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "pricing/price_list_service.h"
+#include "quotations/quotation_mail.h"
 #include "quotations/quotation_service.h"
 
 namespace karton::orders {
@@ -26,6 +27,11 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   settings.time_zone = context.Option("time_zone").value_or(settings.time_zone);
   settings.quotation_expiring_days = static_cast<int>(kernel::IntegerOption(
       context, "quotation_expiring_days", settings.quotation_expiring_days, 0, 365));
+  settings.company.name = context.Option("company_name").value_or("");
+  settings.company.address = context.Option("company_address").value_or("");
+  settings.company.tax_number = context.Option("company_tax_number").value_or("");
+  settings.company.email = context.Option("company_email").value_or("");
+  settings.company.phone = context.Option("company_phone").value_or("");
 
   // The channel and the extension offers exist from Start() on; they are
   // read at each call.
@@ -33,6 +39,7 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   partners_ = std::make_unique<GrpcPartnerDirectory>(channel);
   exposure_ = std::make_unique<ExtensionCreditExposure>(
       channel, [&context] { return context.Extensions(kCreditExposurePoint); });
+  mailer_ = std::make_unique<GrpcMessageSender>(channel);
 
   ServiceParts parts{context.Db(), context.Time(), context.Audit(), context.Events(),
                      context.Log()};
@@ -42,8 +49,8 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   OrderServiceImpl::DeclareTopics(context.Events());
   products_ = std::make_unique<ProductServiceImpl>(parts);
   price_lists_ = std::make_unique<PriceListServiceImpl>(parts, *partners_, settings);
-  quotations_ =
-      std::make_unique<QuotationServiceImpl>(parts, context.JobQueue(), *partners_, settings);
+  quotations_ = std::make_unique<QuotationServiceImpl>(parts, context.JobQueue(), *partners_,
+                                                       *mailer_, settings);
   orders_ = std::make_unique<OrderServiceImpl>(parts, *partners_, *exposure_, settings);
   overview_ = std::make_unique<OrdersOverviewServiceImpl>(parts);
 

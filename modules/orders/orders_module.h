@@ -15,6 +15,7 @@ class QuotationServiceImpl;
 class OrderServiceImpl;
 class OrdersOverviewServiceImpl;
 class GrpcPartnerDirectory;
+class GrpcMessageSender;
 class ExtensionCreditExposure;
 
 class OrdersModule final : public kernel::Module {
@@ -28,6 +29,14 @@ class OrdersModule final : public kernel::Module {
        "Days before a quotation's valid_until that orders.quotation.expiring is published, 0 to "
        "365",
        "3", ""},
+      {"company_name", "text",
+       "The company making offers, as quotations print it; SendQuotation needs it", "", ""},
+      {"company_address", "text", "Its address on one line, e.g. \"1132 Budapest, Váci út 18.\"",
+       "", ""},
+      {"company_tax_number", "text", "Its tax number, printed on quotations", "", ""},
+      {"company_email", "text",
+       "Its email address, printed on quotations and where replies to them go", "", ""},
+      {"company_phone", "text", "Its phone number, printed on quotations", "", ""},
   };
 
   OrdersModule();
@@ -41,6 +50,7 @@ class OrdersModule final : public kernel::Module {
   OrdersSettings settings_;
   std::unique_ptr<GrpcPartnerDirectory> partners_;
   std::unique_ptr<ExtensionCreditExposure> exposure_;
+  std::unique_ptr<GrpcMessageSender> mailer_;
   std::unique_ptr<ProductServiceImpl> products_;
   std::unique_ptr<PriceListServiceImpl> price_lists_;
   std::unique_ptr<QuotationServiceImpl> quotations_;

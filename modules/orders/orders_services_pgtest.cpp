@@ -23,6 +23,7 @@
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "pricing/price_list_service.h"
+#include "quotations/quotation_mail.h"
 #include "quotations/quotation_service.h"
 #include "throwaway_postgres.h"
 
@@ -42,6 +43,26 @@ class MemoryPartners final : public PartnerDirectory {
     return grpc::Status::OK;
   }
   grpc::Status CheckContact(const grpc::ServerContext*, std::int64_t, std::int64_t) override {
+    return grpc::Status::OK;
+  }
+  grpc::Status FindContact(const grpc::ServerContext*, std::int64_t, std::int64_t contact_id,
+                           ContactFacts& facts) override {
+    facts.id = contact_id;
+    return grpc::Status::OK;
+  }
+};
+
+// What SendQuotation asked messaging to send; `answer` is what messaging
+// says.
+class MemoryMailer final : public MessageSender {
+ public:
+  std::vector<messaging::v1::SendMessageRequest> sent;
+  grpc::Status answer = grpc::Status::OK;
+  grpc::Status Send(const grpc::ServerContext&, const messaging::v1::SendMessageRequest& request,
+                    std::int64_t& message_id) override {
+    if (!answer.ok()) return answer;
+    sent.push_back(request);
+    message_id = 9000 + static_cast<std::int64_t>(sent.size());
     return grpc::Status::OK;
   }
 };
@@ -71,7 +92,10 @@ class OrdersServicesTest : public karton::testing::ModuleDatabaseTest {
     PartnerFacts facts;
     facts.id = partner_;
     facts.display_name = "Fűtés Kft.";
+    facts.tax_number = "12345676-2-41";
     partners_.partners[partner_] = facts;
+    settings_.company.name = "Karton Fűtésszerviz Kft.";
+    settings_.company.email = "ajanlat@karton.example";
     parts_ = std::make_unique<ServiceParts>(ServiceParts{
         *database_, context_.Time(), context_.Audit(), context_.Events(), context_.Log()});
     ProductServiceImpl::DeclareTopics(context_.Events());
@@ -80,8 +104,8 @@ class OrdersServicesTest : public karton::testing::ModuleDatabaseTest {
     OrderServiceImpl::DeclareTopics(context_.Events());
     products_ = std::make_unique<ProductServiceImpl>(*parts_);
     price_lists_ = std::make_unique<PriceListServiceImpl>(*parts_, partners_, settings_);
-    quotations_ =
-        std::make_unique<QuotationServiceImpl>(*parts_, context_.JobQueue(), partners_, settings_);
+    quotations_ = std::make_unique<QuotationServiceImpl>(*parts_, context_.JobQueue(), partners_,
+                                                         mailer_, settings_);
     orders_ = std::make_unique<OrderServiceImpl>(*parts_, partners_, exposure_, settings_);
     grpc::ServerBuilder builder;
     builder.RegisterService(products_.get());
@@ -179,6 +203,7 @@ class OrdersServicesTest : public karton::testing::ModuleDatabaseTest {
   std::unique_ptr<v1::OrderService::Stub> order_stub_;
   MemoryPartners partners_;
   MemoryExposure exposure_;
+  MemoryMailer mailer_;
   OrdersSettings settings_;
   std::unique_ptr<ServiceParts> parts_;
   std::unique_ptr<ProductServiceImpl> products_;
@@ -494,6 +519,131 @@ TEST_F(OrdersServicesTest, APartnerMergeMovesItsQuotationsAndOrdersToThePartnerK
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT partner_id FROM orders.sales_order WHERE id = " +
                                        std::to_string(order.id())),
             std::to_string(kept));
+}
+
+}  // namespace
+}  // namespace karton::orders
+
+namespace karton::orders {
+namespace {
+
+TEST_F(OrdersServicesTest, SendingAQuotationEmailsItsPdfAndMarksItSentOnce) {
+  const auto boiler = NewProduct("KAZ-24", 489'000);
+  const auto draft = NewQuotation(boiler, "2");
+  v1::SendQuotationRequest request;
+  request.set_id(draft.id());
+  request.set_etag(draft.etag());
+  request.set_message("A beszerelést is vállaljuk.");
+  v1::SendQuotationResponse response;
+  auto status = quotation_stub_->SendQuotation(As(salesperson_).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  const auto& mail = mailer_.sent[0];
+  EXPECT_EQ(mail.channel(), messaging::v1::CHANNEL_EMAIL);
+  EXPECT_EQ(mail.category(), messaging::v1::CATEGORY_TRANSACTIONAL);
+  EXPECT_EQ(mail.recipient().partner_id(), partner_);
+  EXPECT_EQ(mail.reply_to(), "ajanlat@karton.example");
+  EXPECT_EQ(mail.language(), "hu");
+  EXPECT_EQ(mail.subject(), "Árajánlat " + draft.number() + " – Karton Fűtésszerviz Kft.");
+  EXPECT_NE(mail.text_body().find("Tisztelt Fűtés Kft.!"), std::string::npos) << mail.text_body();
+  EXPECT_NE(mail.text_body().find("A beszerelést is vállaljuk."), std::string::npos);
+  // 2 × 489,000 Ft + 27% VAT.
+  EXPECT_NE(mail.text_body().find("1,242,060 HUF"), std::string::npos) << mail.text_body();
+  ASSERT_EQ(mail.attachments_size(), 1);
+  EXPECT_EQ(mail.attachments(0).file_name(), "Arajanlat-" + draft.number() + ".pdf");
+  EXPECT_EQ(mail.attachments(0).media_type(), "application/pdf");
+  EXPECT_EQ(mail.attachments(0).content().substr(0, 5), "%PDF-");
+  EXPECT_FALSE(mail.idempotency_key().empty());
+
+  EXPECT_EQ(response.message_id(), 9001);
+  EXPECT_EQ(response.quotation().state(), v1::QUOTATION_STATE_SENT);
+  EXPECT_EQ(response.quotation().sent_message_id(), 9001);
+  EXPECT_TRUE(response.quotation().has_sent_time());
+  EXPECT_EQ(response.quotation().lines_size(), 1);
+  const auto topics = context_.RecordedEvents().PublishedTopics();
+  EXPECT_EQ(std::count(topics.begin(), topics.end(), "orders.quotation.sent"), 1);
+  const auto audit = context_.RecordedAudit().Recorded();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back().resource_type, "orders.quotation");
+  EXPECT_EQ(audit.back().resource_id, draft.id());
+  ASSERT_EQ(audit.back().changes.size(), 2u);
+  EXPECT_EQ(audit.back().changes[0].field, "state");
+  EXPECT_EQ(audit.back().changes[1].field, "sent_message_id");
+
+  // Sent again (a reminder, in English): the state stays, a new message
+  // under a new key (the quotation's version moved on).
+  request.set_etag(response.quotation().etag());
+  request.set_language("en");
+  request.clear_message();
+  v1::SendQuotationResponse again;
+  status = quotation_stub_->SendQuotation(As(salesperson_).get(), request, &again);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(mailer_.sent.size(), 2u);
+  EXPECT_EQ(mailer_.sent[1].subject(),
+            "Quotation " + draft.number() + " – Karton Fűtésszerviz Kft.");
+  EXPECT_EQ(mailer_.sent[1].attachments(0).file_name(), "Quotation-" + draft.number() + ".pdf");
+  EXPECT_NE(mailer_.sent[1].idempotency_key(), mail.idempotency_key());
+  EXPECT_EQ(again.quotation().state(), v1::QUOTATION_STATE_SENT);
+  EXPECT_EQ(again.quotation().sent_message_id(), 9002);
+
+  // A stale etag is refused before anything is sent.
+  status = quotation_stub_->SendQuotation(As(salesperson_).get(), request, &again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+  EXPECT_EQ(mailer_.sent.size(), 2u);
+}
+
+TEST_F(OrdersServicesTest, AQuotationThatCannotBeSentStaysAsItWasAndNothingGoesOut) {
+  const auto boiler = NewProduct("KAZ-24", 489'000);
+  const auto draft = NewQuotation(boiler, "1");
+  v1::SendQuotationRequest request;
+  request.set_id(draft.id());
+  v1::SendQuotationResponse response;
+
+  request.set_language("de");
+  auto status = quotation_stub_->SendQuotation(Call().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "language");
+  request.clear_language();
+
+  // Messaging refuses (no address): its answer comes back, nothing changes.
+  mailer_.answer = kernel::InvalidField("recipient", "partner has no email address");
+  status = quotation_stub_->SendQuotation(Call().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  mailer_.answer = grpc::Status::OK;
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT state || ':' || coalesce(sent_message_id, 0) FROM "
+                        "orders.quotation WHERE id = " +
+                            std::to_string(draft.id())),
+            "draft:0");
+
+  // Rejected, and past its valid_until: FAILED_PRECONDITION.
+  v1::RejectQuotationRequest reject;
+  reject.set_id(draft.id());
+  reject.set_reason("too expensive");
+  v1::Quotation rejected;
+  ASSERT_TRUE(quotation_stub_->RejectQuotation(Call().get(), reject, &rejected).ok());
+  status = quotation_stub_->SendQuotation(Call().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("rejected"), std::string::npos) << status.error_message();
+  const auto stale = NewQuotation(boiler, "1", 12);
+  context_.Clock().Set(context_.Clock().Now() + std::chrono::hours(24 * 5));
+  request.set_id(stale.id());
+  status = quotation_stub_->SendQuotation(Call().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("valid until"), std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(mailer_.sent.empty());
+
+  // Without the company making the offer, nothing is sent.
+  OrdersSettings unnamed = settings_;
+  unnamed.company.name.clear();
+  QuotationServiceImpl service(*parts_, context_.JobQueue(), partners_, mailer_, unnamed);
+  grpc::ServerContext server_context;
+  request.set_id(draft.id());
+  status = service.SendQuotation(&server_context, &request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("orders.company_name"), std::string::npos);
 }
 
 }  // namespace

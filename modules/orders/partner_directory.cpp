@@ -20,11 +20,29 @@ grpc::Status GrpcPartnerDirectory::FindPartner(const grpc::ServerContext* from,
   facts.id = partner.id();
   facts.display_name = partner.display_name();
   facts.credit_limit = partner.credit_limit();
+  facts.legal_name = partner.legal_name();
+  facts.tax_number = partner.tax_number();
+  facts.preferred_language = partner.preferred_language();
+  facts.address.Clear();
+  if (partner.addresses_size() > 0) facts.address = partner.addresses(0);
+  for (const auto& address : partner.addresses()) {
+    if (address.type() == common::v1::ADDRESS_TYPE_BILLING) {
+      facts.address = address;
+      break;
+    }
+  }
   return grpc::Status::OK;
 }
 
 grpc::Status GrpcPartnerDirectory::CheckContact(const grpc::ServerContext* from,
                                                 std::int64_t partner_id, std::int64_t contact_id) {
+  ContactFacts facts;
+  return FindContact(from, partner_id, contact_id, facts);
+}
+
+grpc::Status GrpcPartnerDirectory::FindContact(const grpc::ServerContext* from,
+                                               std::int64_t partner_id, std::int64_t contact_id,
+                                               ContactFacts& facts) {
   auto call = kernel::CallContextFor(from);
   partners::v1::GetContactRequest request;
   request.set_id(contact_id);
@@ -37,6 +55,8 @@ grpc::Status GrpcPartnerDirectory::CheckContact(const grpc::ServerContext* from,
             fmt::format("contact {} belongs to partner {}, not {}", contact_id,
                         contact.partner_id(), partner_id)};
   }
+  facts.id = contact.id();
+  facts.name = contact.name();
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "karton/common/v1/address.pb.h"
 #include "karton/common/v1/money.pb.h"
 #include "karton/kernel/calls.h"
 
@@ -28,6 +29,18 @@ struct PartnerFacts {
   std::string display_name;
   // Unset (no currency) when the partner has none: then nothing is checked.
   common::v1::Money credit_limit;
+  // What a printed quotation says of the customer.
+  std::string legal_name;
+  std::string tax_number;
+  // The billing address, else the first one; unset when there is none.
+  common::v1::Address address;
+  // "hu", "en", or empty (Hungarian).
+  std::string preferred_language;
+};
+
+struct ContactFacts {
+  std::int64_t id = 0;
+  std::string name;
 };
 
 class PartnerDirectory {
@@ -40,6 +53,9 @@ class PartnerDirectory {
   // another partner's.
   virtual grpc::Status CheckContact(const grpc::ServerContext* from, std::int64_t partner_id,
                                     std::int64_t contact_id) = 0;
+  // CheckContact, and what a printed quotation says of the contact.
+  virtual grpc::Status FindContact(const grpc::ServerContext* from, std::int64_t partner_id,
+                                   std::int64_t contact_id, ContactFacts& facts) = 0;
 };
 
 // What other modules say a partner owes them (extension point
@@ -71,6 +87,8 @@ class GrpcPartnerDirectory final : public PartnerDirectory {
                            PartnerFacts& facts) override;
   grpc::Status CheckContact(const grpc::ServerContext* from, std::int64_t partner_id,
                             std::int64_t contact_id) override;
+  grpc::Status FindContact(const grpc::ServerContext* from, std::int64_t partner_id,
+                           std::int64_t contact_id, ContactFacts& facts) override;
 
  private:
   std::function<std::shared_ptr<grpc::Channel>()> channel_;

@@ -40,7 +40,8 @@ struct Options {
   std::int64_t id = 0, partner = 0, contact = 0, opportunity = 0, owner = 0, user = 0, team = 0;
   std::string etag, sku, name, unit, vat, price, description, currency, query, state, reason;
   std::string valid_until, valid_from, note, request_id, page_token, date;
-  std::vector<std::string> lines, items;
+  std::string address, reply_to, template_name, language, message;
+  std::vector<std::string> lines, items, cc;
   bool inactive = false, deactivate = false;
   int limit = 50;
 };
@@ -188,8 +189,16 @@ void PrintQuotation(const ov1::Quotation& quotation) {
   Lines("partner", Id(quotation.partner_id()), "contact", Id(quotation.contact_id()), "opportunity",
         Id(quotation.opportunity_id()), "valid until", DateText(quotation.valid_until()), "owner",
         Who(quotation.owner_user_id(), 0), "order", Id(quotation.order_id()), "reason",
-        quotation.reject_reason(), "note", quotation.note(), "etag", quotation.etag());
+        quotation.reject_reason(), "note", quotation.note(), "sent",
+        quotation.has_sent_time() ? Time(quotation.sent_time()) : "", "sent as message",
+        Id(quotation.sent_message_id()), "etag", quotation.etag());
   PrintLines(quotation.lines(), quotation.totals());
+}
+
+void PrintSentQuotation(const ov1::SendQuotationResponse& response) {
+  std::cout << fmt::format("emailed {} as message {}\n", response.file_name(),
+                           response.message_id());
+  PrintQuotation(response.quotation());
 }
 
 void PrintOrders(const ov1::ListOrdersResponse& response) {
@@ -422,6 +431,28 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
                   bound, &Quotations::ShareQuotation, PrintQuotation);
   AddShareCommand(quotes, "unshare", "Take a share back", options, exit_code, bound,
                   &Quotations::UnshareQuotation, PrintQuotation);
+
+  auto* send = WithOptionalEtag(
+      quotes->add_subcommand("send", "Email it to the customer as a PDF (the messaging module)"),
+      *bound);
+  send->add_option("--contact", bound->contact, "To this contact (default: the quotation's)");
+  send->add_option("--to", bound->address, "To this address instead");
+  send->add_option("--cc", bound->cc, "Also to this address; repeat");
+  send->add_option("--reply-to", bound->reply_to, "Where replies go");
+  send->add_option("--template", bound->template_name, "A messaging template instead of the text");
+  AddChoice(send, "--language", bound->language, {"hu", "en"});
+  send->add_option("--message", bound->message, "A personal note in the email");
+  send->callback(Run(options, exit_code, [&options, bound] {
+    auto request = For<ov1::SendQuotationRequest>(*bound);
+    request.set_contact_id(bound->contact);
+    request.set_address(bound->address);
+    for (const auto& address : bound->cc) request.add_cc(address);
+    request.set_reply_to(bound->reply_to);
+    request.set_template_name(bound->template_name);
+    request.set_language(bound->language);
+    request.set_message(bound->message);
+    return Call(options, &Quotations::SendQuotation, request, PrintSentQuotation);
+  }));
 
   auto* reject = WithOptionalEtag(quotes->add_subcommand("reject", "The customer said no"), *bound);
   reject->add_option("--reason", bound->reason, "Why")->required();

@@ -17,7 +17,9 @@ namespace {
   KARTON_ORDERS_MONEY("q.currency_code", "q.vat_minor", "totals.vat_amount") ", "             \
   KARTON_ORDERS_MONEY("q.currency_code", "q.gross_minor", "totals.gross_amount") ", "         \
   "q.version::text AS etag, " KARTON_ORDERS_MICROS("q.create_time") " AS create_time, "       \
-  KARTON_ORDERS_MICROS("q.update_time") " AS update_time"
+  KARTON_ORDERS_MICROS("q.update_time") " AS update_time, "                                 \
+  KARTON_ORDERS_MICROS("q.sent_time") " AS sent_time, "                                     \
+  "coalesce(q.sent_message_id, 0) AS sent_message_id"
 
 const kernel::TypedQuery<v1::Quotation> kInsert(
     "WITH next AS (SELECT nextval('orders.quotation_id_seq') AS id) "
@@ -49,6 +51,10 @@ const kernel::TypedQuery<v1::Quotation> kSetState(
     "UPDATE orders.quotation q SET state = $2, reject_reason = $3, "
     "order_id = nullif($4::bigint, 0), update_time = " KARTON_ORDERS_AT(
         "$5") ", version = q.version + 1 WHERE q.id = $1 RETURNING " KARTON_QUOTATION_COLUMNS);
+const kernel::TypedQuery<v1::Quotation> kMarkSent(
+    "UPDATE orders.quotation q SET state = 'sent', sent_time = " KARTON_ORDERS_AT(
+        "$3") ", sent_message_id = $2::bigint, update_time = " KARTON_ORDERS_AT(
+        "$3") ", version = q.version + 1 WHERE q.id = $1 RETURNING " KARTON_QUOTATION_COLUMNS);
 const kernel::TypedQuery<v1::Quotation> kList(
     "SELECT " KARTON_QUOTATION_COLUMNS " FROM orders.quotation q WHERE "
     KARTON_ORDERS_VISIBLE("q", "orders.quotation")
@@ -111,6 +117,11 @@ v1::Quotation SetState(soci::session& session, std::int64_t id, const std::strin
                        kernel::TimePoint now) {
   return *kSetState.One(
       session, {Text(id), state, reject_reason, Text(order_id), Text(kernel::ToEpochMicros(now))});
+}
+
+v1::Quotation MarkSent(soci::session& session, std::int64_t id, std::int64_t message_id,
+                       kernel::TimePoint now) {
+  return *kMarkSent.One(session, {Text(id), Text(message_id), Text(kernel::ToEpochMicros(now))});
 }
 
 std::vector<v1::Quotation> List(soci::session& session, const Visibility& visibility,

@@ -34,6 +34,10 @@ v1::Quotation SetState(soci::session& session, std::int64_t id, const std::strin
                        const std::string& reject_reason, std::int64_t order_id,
                        kernel::TimePoint now);
 
+// Records that `message_id` emailed it now; a draft becomes sent.
+v1::Quotation MarkSent(soci::session& session, std::int64_t id, std::int64_t message_id,
+                       kernel::TimePoint now);
+
 struct ListFilter {
   std::int64_t partner_id = 0;
   std::string state;

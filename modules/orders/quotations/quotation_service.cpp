@@ -1,6 +1,7 @@
 #include "quotations/quotation_service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -22,6 +23,8 @@
 #include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
 #include "orders/order_service.h"
+#include "partner_directory.h"
+#include "quotations/quotation_mail.h"
 #include "quotations/quotation_repository.h"
 #include "sales/sales_documents.h"
 #include "sales/sales_line_repository.h"
@@ -65,6 +68,17 @@ grpc::Status FindOpenLocked(soci::session& session, const kernel::Caller& caller
   return grpc::Status::OK;
 }
 
+// FNV-1a: the same on every run and every machine, unlike std::hash, so a
+// retried SendQuotation finds its idempotency key again.
+std::uint64_t Fnv1a(const std::string& text) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const unsigned char byte : text) {
+    hash ^= byte;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
 // The rules of the fields a client writes, with the currency defaulted.
 grpc::Status CheckHeader(v1::Quotation& quotation) {
   if (auto status = CheckCurrency(*quotation.mutable_currency_code(), "quotation."); !status.ok()) {
@@ -96,7 +110,8 @@ bool ReadPayload(const std::string& payload, std::int64_t& id, std::string& vali
 }  // namespace
 
 void QuotationServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
-  for (const char* verb : {"created", "updated", "accepted", "rejected", "expired", "expiring"}) {
+  for (const char* verb :
+       {"created", "updated", "sent", "accepted", "rejected", "expired", "expiring"}) {
     events.DeclareTopic<v1::Quotation>(std::string("orders.quotation.") + verb);
   }
 }
@@ -106,9 +121,9 @@ kernel::MethodRoles QuotationServiceImpl::Roles() {
                                             std::string(kernel::kRoleSalesManager)};
   auto readers = kernel::StaffRoles();
   readers.emplace_back(kernel::kRoleExternalPartner);
-  return {{"CreateQuotation", writers}, {"GetQuotation", readers},    {"ListQuotations", readers},
-          {"UpdateQuotation", writers}, {"AcceptQuotation", writers}, {"RejectQuotation", writers},
-          {"ShareQuotation", writers},  {"UnshareQuotation", writers}};
+  return {{"CreateQuotation", writers}, {"GetQuotation", readers},   {"ListQuotations", readers},
+          {"UpdateQuotation", writers}, {"SendQuotation", writers},  {"AcceptQuotation", writers},
+          {"RejectQuotation", writers}, {"ShareQuotation", writers}, {"UnshareQuotation", writers}};
 }
 
 void ScheduleQuotationExpiry(kernel::Jobs& jobs, soci::session& session,
@@ -400,6 +415,158 @@ grpc::Status QuotationServiceImpl::ChangeSharing(grpc::ServerContext* context, c
     LoadLines(lease.Session(), Owner::kQuotation, *stored);
     transaction.Commit();
     *response = std::move(*stored);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status QuotationServiceImpl::SendQuotation(grpc::ServerContext* context,
+                                                 const v1::SendQuotationRequest* request,
+                                                 v1::SendQuotationResponse* response) {
+  DocumentLanguage language = DocumentLanguage::kHungarian;
+  if (!request->language().empty() && !ParseDocumentLanguage(request->language(), language)) {
+    return kernel::InvalidField("language", "must be \"hu\" or \"en\"");
+  }
+  if (request->contact_id() < 0) return kernel::InvalidField("contact_id", "must not be negative");
+  if (request->address().size() > 320) return kernel::InvalidField("address", "at most 320 bytes");
+  if (request->template_name().size() > 200) {
+    return kernel::InvalidField("template_name", "at most 200 bytes");
+  }
+  if (request->message().size() > 4000)
+    return kernel::InvalidField("message", "at most 4000 bytes");
+  if (settings_.company.name.empty()) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "a quotation names the company making the offer: set --module-option "
+            "orders.company_name (and company_address, company_tax_number, company_email)"};
+  }
+  const kernel::Caller caller = kernel::CallerOf(*context);
+
+  // What is sent is read first, and the partners and messaging modules are
+  // asked without holding a connection; the quotation is then marked sent
+  // in its own transaction. Messaging's idempotency key is the
+  // quotation's version and the recipient, so a retry after a failure
+  // between the two sends nothing twice.
+  std::optional<v1::Quotation> quotation;
+  common::v1::Date today;
+  if (auto status = kernel::Guarded(
+          parts_.log, "SendQuotation",
+          [&]() -> grpc::Status {
+            auto lease = parts_.database.Acquire();
+            auto& session = lease.Session();
+            quotation = quotation_repository::Find(session, request->id(), VisibilityOf(caller));
+            if (!quotation) return NotFound(request->id());
+            if (auto stale = kernel::CheckEtag("quotation", request->id(), request->etag(),
+                                                quotation->etag());
+                !stale.ok()) {
+              return stale;
+            }
+            if (!IsOpen(*quotation)) {
+              return {grpc::StatusCode::FAILED_PRECONDITION,
+                      fmt::format("quotation {} is {}; only a draft or sent one can be sent",
+                                  quotation->id(), StateWord(quotation->state()))};
+            }
+            const std::string valid_until = kernel::DateText(quotation->valid_until());
+            if (IsBeforeToday(session, valid_until, parts_.clock.Now(), settings_.time_zone)) {
+              return {grpc::StatusCode::FAILED_PRECONDITION,
+                      fmt::format("quotation {} was valid until {}", quotation->id(), valid_until)};
+            }
+            today = TodayIn(session, parts_.clock.Now(), settings_.time_zone);
+            LoadLines(session, Owner::kQuotation, *quotation);
+            return grpc::Status::OK;
+          });
+      !status.ok()) {
+    return status;
+  }
+
+  PartnerFacts partner;
+  if (auto status = partners_.FindPartner(context, quotation->partner_id(), partner);
+      !status.ok()) {
+    return status;
+  }
+  const std::int64_t contact_id =
+      request->contact_id() != 0 ? request->contact_id() : quotation->contact_id();
+  ContactFacts contact;
+  if (contact_id != 0) {
+    if (auto status = partners_.FindContact(context, quotation->partner_id(), contact_id, contact);
+        !status.ok()) {
+      if (request->contact_id() == 0) return status;  // the quotation's own contact is gone
+      return kernel::InvalidField("contact_id", status.error_message());
+    }
+  }
+  if (request->language().empty() && !ParseDocumentLanguage(partner.preferred_language, language)) {
+    language = DocumentLanguage::kHungarian;  // a language quotations are not written in
+  }
+
+  QuotationPrint print{*quotation,
+                       settings_.company,
+                       {partner.legal_name.empty() ? partner.display_name : partner.legal_name,
+                        partner.address, partner.tax_number, contact.name},
+                       today,
+                       language};
+  std::string pdf;
+  try {
+    pdf = RenderQuotationPdf(print);
+  } catch (const std::invalid_argument& error) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            fmt::format("quotation {} cannot be printed: {}", quotation->id(), error.what())};
+  }
+
+  messaging::v1::SendMessageRequest send;
+  send.set_channel(messaging::v1::CHANNEL_EMAIL);
+  send.set_category(messaging::v1::CATEGORY_TRANSACTIONAL);
+  send.mutable_recipient()->set_partner_id(quotation->partner_id());
+  send.mutable_recipient()->set_contact_id(contact_id);
+  send.mutable_recipient()->set_address(request->address());
+  *send.mutable_cc() = request->cc();
+  send.set_reply_to(request->reply_to().empty() ? settings_.company.email : request->reply_to());
+  send.set_language(language == DocumentLanguage::kEnglish ? "en" : "hu");
+  const QuotationMail mail{print, contact.name.empty() ? print.customer.name : contact.name,
+                           request->message()};
+  if (request->template_name().empty()) {
+    WriteBuiltInText(mail, send);
+  } else {
+    send.set_template_name(request->template_name());
+    WriteTemplateVariables(mail, send);
+  }
+  auto* attachment = send.add_attachments();
+  attachment->set_file_name(QuotationFileName(*quotation, language));
+  attachment->set_media_type("application/pdf");
+  attachment->set_content(std::move(pdf));
+  std::string recipient =
+      fmt::format("{}|{}|{}|{}|{}", contact_id, request->address(), fmt::join(request->cc(), ","),
+                  send.reply_to(), request->template_name());
+  send.set_idempotency_key(fmt::format("orders.quotation:{}:v{}:{:016x}", quotation->id(),
+                                       quotation->etag(), Fnv1a(recipient)));
+  std::int64_t message_id = 0;
+  if (auto status = mailer_.Send(*context, send, message_id); !status.ok()) return status;
+
+  return kernel::Guarded(parts_.log, "SendQuotation", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    auto stored = quotation_repository::Find(session, quotation->id(), VisibilityOf(caller), true);
+    if (!stored) return NotFound(quotation->id());
+    if (!IsOpen(*stored)) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("quotation {} became {} while it was being sent; message {} went out "
+                          "with it",
+                          stored->id(), StateWord(stored->state()), message_id)};
+    }
+    auto sent =
+        quotation_repository::MarkSent(session, stored->id(), message_id, parts_.clock.Now());
+    LoadLines(session, Owner::kQuotation, sent);
+    std::vector<kernel::FieldChange> changes;
+    if (stored->state() != sent.state()) {
+      changes.push_back(kernel::FieldChange::Of("state", StateWord(stored->state()), "sent"));
+    }
+    changes.push_back(
+        kernel::FieldChange::Of("sent_message_id", stored->sent_message_id(), message_id));
+    parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kQuotation, sent.id(),
+                        changes);
+    parts_.events.Publish(session, "orders.quotation.sent", sent.id(), sent, caller);
+    transaction.Commit();
+    response->set_message_id(message_id);
+    response->set_file_name(attachment->file_name());
+    *response->mutable_quotation() = std::move(sent);
     return grpc::Status::OK;
   });
 }

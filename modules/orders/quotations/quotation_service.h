@@ -22,6 +22,8 @@ struct JobRun;
 
 namespace karton::orders {
 
+class MessageSender;
+
 // Schedules the expiry of `quotation` at the end of its valid_until and the
 // orders.quotation.expiring notice the configured days before, in the
 // transaction that wrote its valid_until (jobs for an older valid_until
@@ -40,8 +42,12 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   static kernel::MethodRoles Roles();
 
   QuotationServiceImpl(ServiceParts parts, kernel::Jobs& jobs, PartnerDirectory& partners,
-                       OrdersSettings settings)
-      : parts_(parts), jobs_(jobs), partners_(partners), settings_(std::move(settings)) {}
+                       MessageSender& mailer, OrdersSettings settings)
+      : parts_(parts),
+        jobs_(jobs),
+        partners_(partners),
+        mailer_(mailer),
+        settings_(std::move(settings)) {}
 
   grpc::Status CreateQuotation(grpc::ServerContext* context,
                                const v1::CreateQuotationRequest* request,
@@ -57,6 +63,8 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   grpc::Status AcceptQuotation(grpc::ServerContext* context,
                                const v1::AcceptQuotationRequest* request,
                                v1::AcceptQuotationResponse* response) override;
+  grpc::Status SendQuotation(grpc::ServerContext* context, const v1::SendQuotationRequest* request,
+                             v1::SendQuotationResponse* response) override;
   grpc::Status RejectQuotation(grpc::ServerContext* context,
                                const v1::RejectQuotationRequest* request,
                                v1::Quotation* response) override;
@@ -87,6 +95,7 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   ServiceParts parts_;
   kernel::Jobs& jobs_;
   PartnerDirectory& partners_;
+  MessageSender& mailer_;
   const OrdersSettings settings_;
 };
 

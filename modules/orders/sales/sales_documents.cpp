@@ -80,6 +80,20 @@ grpc::Status CheckOwner(soci::session& session, std::int64_t owner_user_id,
   return grpc::Status::OK;
 }
 
+common::v1::Date TodayIn(soci::session& session, kernel::TimePoint now,
+                         const std::string& time_zone) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT extract(year FROM d)::int, extract(month FROM d)::int, extract(day FROM d)::int "
+      "FROM (SELECT (to_timestamp($1::bigint / 1e6) AT TIME ZONE $2)::date AS d) today",
+      {std::to_string(kernel::ToEpochMicros(now)), time_zone});
+  common::v1::Date today;
+  today.set_year(std::stoi(std::string(rows.Text(0, 0))));
+  today.set_month(std::stoi(std::string(rows.Text(0, 1))));
+  today.set_day(std::stoi(std::string(rows.Text(0, 2))));
+  return today;
+}
+
 bool IsBeforeToday(soci::session& session, const std::string& date, kernel::TimePoint now,
                    const std::string& time_zone) {
   const auto rows = kernel::RunPrepared(

@@ -54,6 +54,10 @@ void LoadLines(soci::session& session, sales_line_repository::Owner owner, Docum
 grpc::Status CheckOwner(soci::session& session, std::int64_t owner_user_id,
                         const std::string& prefix);
 
+// Today in `time_zone`.
+common::v1::Date TodayIn(soci::session& session, kernel::TimePoint now,
+                         const std::string& time_zone);
+
 // Whether `date` ("YYYY-MM-DD") is before today in `time_zone`.
 bool IsBeforeToday(soci::session& session, const std::string& date, kernel::TimePoint now,
                    const std::string& time_zone);

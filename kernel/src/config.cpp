@@ -133,6 +133,27 @@ std::optional<std::string> TypeMismatch(const std::string& type, const std::stri
   return std::nullopt;
 }
 
+// Several options in one value ("partners.a=1,orders.b=2", as
+// KARTON_MODULE_OPTION carries them) are split at each comma that starts
+// the next <module>.<key>=; any other comma belongs to the value, so an
+// address ("1132 Budapest, Váci út 18.") passes whole.
+std::vector<std::string> SplitModuleOptions(const std::vector<std::string>& values) {
+  static const RE2 kNextOption(R"(^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*=)");
+  std::vector<std::string> options;
+  for (const std::string& value : values) {
+    std::size_t start = 0;
+    for (std::size_t comma = value.find(','); comma != std::string::npos;
+         comma = value.find(',', comma + 1)) {
+      if (RE2::PartialMatch(std::string_view(value).substr(comma + 1), kNextOption)) {
+        options.push_back(value.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    options.push_back(value.substr(start));
+  }
+  return options;
+}
+
 // The --help section listing every module's options.
 std::string ModuleOptionsHelp(const std::vector<ModuleInfo>& modules) {
   std::string help =
@@ -316,7 +337,6 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   app.add_option("--module-option", module_option_list,
                  "A module's setting, <module>.<key>=<value> (repeatable; see the module's docs)")
       ->envname("KARTON_MODULE_OPTION")
-      ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   definitions.push_back({"module-option", false});
   app.add_flag("--test-clock", options.test_clock,
@@ -405,7 +425,7 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     while (options.public_url.back() == '/') options.public_url.pop_back();
   }
   static const RE2 kModuleOption(R"(([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)=(.*))");
-  for (const auto& entry : module_option_list) {
+  for (const auto& entry : SplitModuleOptions(module_option_list)) {
     std::string module, key, value;
     if (!RE2::FullMatch(entry, kModuleOption, &module, &key, &value)) {
       throw ConfigError(fmt::format(

@@ -4,7 +4,8 @@ own MIME parser, so the messaging tests check Karton's MIME against a reader
 that Karton did not write.
 
 Prints one JSON object: the parser's complaints about the structure
-("defects", none for a well-formed message), the text body, and each
+("defects", none for a well-formed message), the subject (RFC 2047
+decoded), the text body, and each
 attachment's file name (RFC 2231 decoded), media type, disposition, size and
 SHA-256 of its decoded bytes.
 """
@@ -35,6 +36,7 @@ def main():
     print(json.dumps({
         "defects": defects,
         "content_type": message.get_content_type(),
+        "subject": str(message["subject"] or ""),
         "text": body.get_content() if body is not None else None,
         "attachments": attachments,
     }))

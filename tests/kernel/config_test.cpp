@@ -113,6 +113,21 @@ TEST(ServerOptions, ModuleOptionsComeFromEverySourceLastOneWinning) {
   EXPECT_THROW(Parse({"--module-option", "no-dot"}), ConfigError);
 }
 
+// A comma splits options only where the next <module>.<key>= starts, so a
+// value may hold commas (a company's address), in a flag and in the
+// environment's list alike.
+TEST(ServerOptions, AModuleOptionValueMayHoldCommas) {
+  ScopedEnvironment environment("KARTON_MODULE_OPTION",
+                                "crm.region=HU,orders.company_address=1132 Budapest, Váci út 18.");
+  const auto options =
+      Parse({"--module-option", "orders.company_name=Kovács, Szabó és Társa Kft."});
+  EXPECT_EQ(options.module_options.at("orders").at("company_name"), "Kovács, Szabó és Társa Kft.");
+  const auto from_environment = Parse({});
+  EXPECT_EQ(from_environment.module_options.at("crm").at("region"), "HU");
+  EXPECT_EQ(from_environment.module_options.at("orders").at("company_address"),
+            "1132 Budapest, Váci út 18.");
+}
+
 // A module's declared options: its own flag, the --help listing, and the
 // check of each --module-option's key and value before anything starts.
 TEST(ServerOptions, ModulesDeclareTheirOptionsWhichAreCheckedBeforeTheStart) {

@@ -6,6 +6,7 @@
 #include <google/protobuf/message.h>
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -184,6 +185,25 @@ void Table::Place(const std::vector<PangoLayout*>& cells, double height, double 
   }
   sheet_.Advance(height);
   sheet_.Rule(x_, sheet_.Y(), Width(), rule);
+}
+
+void PlaceLinesTable(Sheet& sheet, const std::vector<std::string>& headers,
+                     const std::vector<std::vector<std::string>>& rows) {
+  constexpr double kWidths[] = {20, 0, 54, 62, 30, 64, 40, 58, 64};
+  constexpr PangoAlignment kAlignments[] = {
+      PANGO_ALIGN_RIGHT, PANGO_ALIGN_LEFT,   PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT,
+      PANGO_ALIGN_RIGHT, PANGO_ALIGN_CENTER, PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT};
+  constexpr std::size_t kColumns = std::size(kWidths);
+  if (headers.size() != kColumns) throw std::logic_error("a lines table has nine columns");
+  std::vector<Column> columns;
+  double fixed = 0;
+  for (std::size_t i = 0; i < kColumns; ++i) {
+    columns.push_back({headers[i], kWidths[i], kAlignments[i]});
+    fixed += kWidths[i];
+  }
+  columns[1].width = kContentWidth - fixed;
+  Table table(sheet, std::move(columns), kLeft);
+  for (const auto& row : rows) table.Row(row);
 }
 
 BusinessDocument::BusinessDocument(const std::string& title)

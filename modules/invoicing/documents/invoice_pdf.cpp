@@ -149,33 +149,20 @@ void PlaceDates(Sheet& sheet, const v1::Invoice& invoice, const std::string& cur
 }
 
 void PlaceLines(Sheet& sheet, const v1::Invoice& invoice, const std::string& currency) {
-  // Fixed widths fit the amounts of a typical invoice on one line (a
-  // larger amount wraps before its currency rather than being cut) and
-  // three-digit positions (at most 500 lines); the description takes the
-  // rest.
-  std::vector<Column> columns = {
-      {"#", 20, PANGO_ALIGN_RIGHT},
-      {"Megnevezés", 0, PANGO_ALIGN_LEFT},
-      {"Mennyiség", 54, PANGO_ALIGN_RIGHT},
-      {"Egységár (nettó)", 62, PANGO_ALIGN_RIGHT},
-      {"Kedv.", 30, PANGO_ALIGN_RIGHT},
-      {"Nettó érték", 64, PANGO_ALIGN_RIGHT},
-      {"ÁFA-kulcs", 40, PANGO_ALIGN_CENTER},
-      {"ÁFA", 58, PANGO_ALIGN_RIGHT},
-      {"Bruttó érték", 64, PANGO_ALIGN_RIGHT},
-  };
-  double fixed = 0;
-  for (const Column& column : columns) fixed += column.width;
-  columns[1].width = kWidth - fixed;
-  Table table(sheet, std::move(columns), kLeft);
+  std::vector<std::vector<std::string>> rows;
   for (const v1::InvoiceLine& line : invoice.lines()) {
     const bool discounted = !line.discount_percent().empty() && line.discount_percent() != "0";
-    table.Row({std::to_string(line.position()), line.description(),
-               line.quantity() + " " + line.unit(), MoneyText(line.unit_price(), currency),
-               discounted ? line.discount_percent() + "%" : "",
-               MoneyText(line.net_amount(), currency), VatLabel(line.vat_category()),
-               MoneyText(line.vat_amount(), currency), MoneyText(line.gross_amount(), currency)});
+    rows.push_back({std::to_string(line.position()), line.description(),
+                    line.quantity() + " " + line.unit(), MoneyText(line.unit_price(), currency),
+                    discounted ? line.discount_percent() + "%" : "",
+                    MoneyText(line.net_amount(), currency), VatLabel(line.vat_category()),
+                    MoneyText(line.vat_amount(), currency),
+                    MoneyText(line.gross_amount(), currency)});
   }
+  pdf::PlaceLinesTable(sheet,
+                       {"#", "Megnevezés", "Mennyiség", "Egységár (nettó)", "Kedv.", "Nettó érték",
+                        "ÁFA-kulcs", "ÁFA", "Bruttó érték"},
+                       rows);
 }
 
 void PlaceSummary(Sheet& sheet, const v1::Invoice& invoice, const std::string& currency,

@@ -145,6 +145,15 @@ class Table {
   int header_page_ = -1;
 };
 
+// The lines table of a priced document (invoice, quotation): nine columns,
+// position, description, quantity with unit, unit price, discount, net,
+// VAT label, VAT, gross, under `headers` (nine, in the document's
+// language). Fixed widths fit the amounts of a typical document on one
+// line (a larger amount wraps before its currency rather than being cut)
+// and three-digit positions; the description takes the rest of the width.
+void PlaceLinesTable(Sheet& sheet, const std::vector<std::string>& headers,
+                     const std::vector<std::vector<std::string>>& rows);
+
 // An A4 PDF being laid out: the surface writing into a string, the cairo
 // and pango contexts set up for print (72 dpi, unrounded glyph positions)
 // and the Sheet to place on. `title` is the PDF's title metadata.

@@ -152,8 +152,9 @@ void LoadOrdersDemoData(kernel::ModuleContext& context, soci::session& session,
                                      "Másik ajánlatot fogadott el", 0, now);
     } else {
       if (std::string(demo.state) == "sent") {
-        kernel::RunPrepared(session, "UPDATE orders.quotation SET state = 'sent' WHERE id = $1",
-                            {std::to_string(created->id())});
+        // Sent before the demo began: a sent time, no message (the demo
+        // has no mail server).
+        quotation_repository::MarkSent(session, created->id(), 0, now);
       }
       ScheduleQuotationExpiry(context.JobQueue(), session, *created, settings);
     }

@@ -53,7 +53,7 @@ const kernel::TypedQuery<v1::Quotation> kSetState(
         "$5") ", version = q.version + 1 WHERE q.id = $1 RETURNING " KARTON_QUOTATION_COLUMNS);
 const kernel::TypedQuery<v1::Quotation> kMarkSent(
     "UPDATE orders.quotation q SET state = 'sent', sent_time = " KARTON_ORDERS_AT(
-        "$3") ", sent_message_id = $2::bigint, update_time = " KARTON_ORDERS_AT(
+        "$3") ", sent_message_id = nullif($2::bigint, 0), update_time = " KARTON_ORDERS_AT(
         "$3") ", version = q.version + 1 WHERE q.id = $1 RETURNING " KARTON_QUOTATION_COLUMNS);
 const kernel::TypedQuery<v1::Quotation> kList(
     "SELECT " KARTON_QUOTATION_COLUMNS " FROM orders.quotation q WHERE "

@@ -270,6 +270,8 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->check(CLI::Range(0.0, 3600.0));
   add("postgres-bin-dir", options.postgres_bin_dir,
       "Where initdb and postgres are, for the embedded cluster");
+  add("time-zone", options.time_zone,
+      "The installation's time zone (IANA name): daily jobs run at its local time");
   add("job-workers", options.job_workers, "Threads running durable jobs")->check(CLI::Range(1, 64));
   add("job-poll-ms", options.job_poll_ms,
       "How often idle job workers look for due jobs, in milliseconds")

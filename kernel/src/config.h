@@ -42,6 +42,9 @@ struct ServerOptions {
   std::map<std::string, double> calls_per_minute_by_role{{"external_partner", 1200}};
   double shutdown_grace_seconds = 10;
   std::filesystem::path postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  // The installation's time zone: "daily HH:MM" jobs run at that local
+  // time, across daylight-saving changes (an IANA name PostgreSQL knows).
+  std::string time_zone = "Europe/Budapest";
   int job_workers = 2;
   int job_poll_ms = 1000;
   int job_claim_seconds = 300;

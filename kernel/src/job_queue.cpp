@@ -87,11 +87,32 @@ std::string MakeNodeId() {
 
 bool IsValidRecurrence(const std::string& recurrence) {
   const auto now = std::chrono::system_clock::now();
-  return recurrence.empty() || NextOccurrence(recurrence, now, now).has_value();
+  return recurrence.empty() || NextOccurrence(recurrence, now, now, UtcRules()).has_value();
+}
+
+std::chrono::sys_days DatabaseZoneRules::LocalDay(TimePoint moment) const {
+  long long days = 0;
+  const long long moment_us = ToEpochMicros(moment);
+  session_ << "SELECT ((to_timestamp(:moment / 1e6) AT TIME ZONE :zone)::date - date "
+              "'1970-01-01')",
+      soci::use(moment_us), soci::use(zone_), soci::into(days);
+  return std::chrono::sys_days(std::chrono::days(days));
+}
+
+TimePoint DatabaseZoneRules::AtLocal(std::chrono::sys_days day,
+                                     std::chrono::minutes time_of_day) const {
+  const long long days = day.time_since_epoch().count();
+  const long long minutes = time_of_day.count();
+  long long at_us = 0;
+  session_ << "SELECT (extract(epoch FROM (date '1970-01-01' + CAST(:days AS integer) + "
+              "make_interval(mins => CAST(:minutes AS integer))) AT TIME ZONE :zone) * "
+              "1000000)::bigint",
+      soci::use(days), soci::use(minutes), soci::use(zone_), soci::into(at_us);
+  return FromMicros(at_us);
 }
 
 std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint scheduled_for,
-                                        TimePoint after) {
+                                        TimePoint after, const ZoneRules& zone) {
   static const RE2 kEvery(R"(every (\d{1,9})s)");
   static const RE2 kDaily(R"(daily ([01]\d|2[0-3]):([0-5]\d))");
   long long seconds = 0;
@@ -108,10 +129,12 @@ std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint
     return next;
   }
   if (RE2::FullMatch(recurrence, kDaily, &hour, &minute)) {
-    const auto day = std::chrono::floor<std::chrono::days>(after);
+    // Day by day rather than + 24 h: a daylight-saving change makes a day
+    // 23 or 25 hours long, and 07:00 stays 07:00.
+    const auto day = zone.LocalDay(after);
     const auto time_of_day = std::chrono::hours(hour) + std::chrono::minutes(minute);
-    TimePoint next = day + time_of_day;
-    if (next <= after) next += std::chrono::days(1);
+    TimePoint next = zone.AtLocal(day, time_of_day);
+    if (next <= after) next = zone.AtLocal(day + std::chrono::days(1), time_of_day);
     return next;
   }
   return std::nullopt;
@@ -147,7 +170,14 @@ class JobQueue::ModuleJobs final : public Jobs {
           "recurrence '{}' is neither 'every <n>s' nor 'daily HH:MM'", spec.recurrence));
     }
     if (spec.max_attempts < 1) throw std::invalid_argument("max_attempts must be at least 1");
-    const long long run_at_us = ToEpochMicros(spec.run_at);
+    TimePoint run_at = spec.run_at;
+    if (run_at == TimePoint{} && !spec.recurrence.empty()) {
+      // No first run given: the recurrence's next occurrence from now.
+      const auto now = queue_.clock_.Now();
+      run_at = *NextOccurrence(spec.recurrence, now, now,
+                               DatabaseZoneRules(session, queue_.options_.time_zone));
+    }
+    const long long run_at_us = ToEpochMicros(run_at);
     const long long now_us = ToEpochMicros(queue_.clock_.Now());
     soci::indicator recurrence_null = spec.recurrence.empty() ? soci::i_null : soci::i_ok;
     soci::indicator key_null = spec.unique_key.empty() ? soci::i_null : soci::i_ok;
@@ -292,8 +322,9 @@ bool JobQueue::RunOne() {
   auto lease = database_.Acquire();
   soci::session& session = lease.Session();
   if (error.empty()) {
+    const DatabaseZoneRules zone(session, options_.time_zone);
     if (auto next = recurrence.empty() ? std::nullopt
-                                       : NextOccurrence(recurrence, run.scheduled_for, now)) {
+                                       : NextOccurrence(recurrence, run.scheduled_for, now, zone)) {
       const long long next_us = ToEpochMicros(*next);
       const int attempts = 0;
       const std::string no_error;

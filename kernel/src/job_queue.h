@@ -16,6 +16,10 @@
 #include "karton/kernel/clock.h"
 #include "karton/kernel/jobs.h"
 
+namespace soci {
+class session;
+}  // namespace soci
+
 namespace karton::kernel {
 
 class Database;
@@ -36,11 +40,49 @@ class KernelClock final : public Clock {
   std::atomic<long long> offset_us_{0};
 };
 
+// The rules of a time zone, as "daily HH:MM" needs them: which local day a
+// moment falls on, and when a local day's time of day begins.
+class ZoneRules {
+ public:
+  virtual ~ZoneRules() = default;
+  virtual std::chrono::sys_days LocalDay(TimePoint moment) const = 0;
+  // A local time that a daylight-saving change skips (02:30 on the last
+  // Sunday of March in Budapest) is taken as PostgreSQL takes it: an hour
+  // later.
+  virtual TimePoint AtLocal(std::chrono::sys_days day, std::chrono::minutes time_of_day) const = 0;
+};
+
+// UTC, for validating a recurrence and for tests.
+class UtcRules final : public ZoneRules {
+ public:
+  std::chrono::sys_days LocalDay(TimePoint moment) const override {
+    return std::chrono::floor<std::chrono::days>(moment);
+  }
+  TimePoint AtLocal(std::chrono::sys_days day, std::chrono::minutes time_of_day) const override {
+    return day + time_of_day;
+  }
+};
+
+// The zone's rules as the database has them (its tz database), asked over
+// `session`.
+class DatabaseZoneRules final : public ZoneRules {
+ public:
+  DatabaseZoneRules(soci::session& session, std::string zone)
+      : session_(session), zone_(std::move(zone)) {}
+  std::chrono::sys_days LocalDay(TimePoint moment) const override;
+  TimePoint AtLocal(std::chrono::sys_days day, std::chrono::minutes time_of_day) const override;
+
+ private:
+  soci::session& session_;
+  std::string zone_;
+};
+
 // The next run of a recurring job after `after`, counted from the time it
-// was scheduled for (so "every 60s" keeps its rhythm); nullopt if
-// `recurrence` is not "every <n>s" or "daily HH:MM".
+// was scheduled for (so "every 60s" keeps its rhythm); "daily HH:MM" is
+// that local time in `zone`. nullopt if `recurrence` is not "every <n>s"
+// or "daily HH:MM".
 std::optional<TimePoint> NextOccurrence(const std::string& recurrence, TimePoint scheduled_for,
-                                        TimePoint after);
+                                        TimePoint after, const ZoneRules& zone);
 bool IsValidRecurrence(const std::string& recurrence);
 // 1 s, 2 s, 4 s, ... for attempt 1, 2, 3, ..., capped at one hour.
 std::chrono::seconds RetryDelay(int attempt);
@@ -50,6 +92,8 @@ struct JobQueueOptions {
   std::chrono::milliseconds poll_interval{1000};
   // How long a claim holds before another kartond may take the job over.
   std::chrono::seconds claim_lease{300};
+  // Where "daily HH:MM" is read (kartond --time-zone).
+  std::string time_zone = "Europe/Budapest";
 };
 
 class JobQueue {

@@ -295,7 +295,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_queue.emplace(
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
-                        std::chrono::seconds(options.job_claim_seconds)});
+                        std::chrono::seconds(options.job_claim_seconds), options.time_zone});
     event_bus.emplace(*database, connection_string, clock, job_queue->NodeId(),
                       EventBusOptions{options.event_workers, options.webhook_workers,
                                       std::chrono::milliseconds(options.event_poll_ms),
@@ -320,6 +320,19 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
     const int applied = Migrator(*database).Apply(migrations);
     spdlog::info("migrations up to date applied_now={}", applied);
+    {
+      // A zone the database does not know would fail every daily job
+      // later; stop here, by name.
+      auto lease = database->Acquire();
+      int known = 0;
+      lease.Session() << "SELECT count(*) FROM pg_timezone_names WHERE name = :zone",
+          soci::use(options.time_zone), soci::into(known);
+      if (known == 0) {
+        throw ConfigError(fmt::format(
+            "--time-zone '{}' is not a time zone PostgreSQL knows (e.g. Europe/Budapest)",
+            options.time_zone));
+      }
+    }
 
     const auto admin_token_file = std::filesystem::absolute(options.data_dir) / "admin.token";
     if (BootstrapAdmin(*database, audit, admin_token_file)) {

@@ -153,13 +153,10 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
 void CrmModule::Start(kernel::ModuleContext& context) {
   // Once across every kartond on the database (the unique key).
   auto lease = context.Db().Acquire();
-  const auto now = context.Time().Now();
-  const auto today = std::chrono::floor<std::chrono::days>(now);
-  auto first = today + std::chrono::hours(7);
-  if (first <= now) first += std::chrono::hours(24);
+  // The first run is the next 07:00 in the installation's time zone.
   context.JobQueue().Schedule(lease.Session(), {.kind = kStaleOpportunitiesJob,
                                                 .payload = "",
-                                                .run_at = first,
+                                                .run_at = {},
                                                 .recurrence = "daily 07:00",
                                                 .max_attempts = 5,
                                                 .unique_key = "crm.stale_opportunities"});

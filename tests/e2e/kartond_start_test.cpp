@@ -358,6 +358,16 @@ TEST_F(KartondTest, RefusesAPortInUse) {
       << third.Stderr();
 }
 
+TEST_F(KartondTest, RefusesATimeZoneTheDatabaseDoesNotKnow) {
+  auto arguments = Arguments();
+  arguments.insert(arguments.end(), {"--time-zone", "Europe/Budapesht"});
+  KartondProcess kartond(arguments);
+  EXPECT_EQ(kartond.WaitForExit(), 1);
+  EXPECT_NE(kartond.Stderr().find("--time-zone 'Europe/Budapesht' is not a time zone"),
+            std::string::npos)
+      << kartond.Stderr();
+}
+
 TEST_F(KartondTest, RefusesAnUnreachableDatabase) {
   KartondProcess kartond({"--database-url", "host=127.0.0.1 port=1 dbname=x connect_timeout=2",
                           "--data-dir", data_dir_.Path().string(), "--modules-dir",

@@ -14,20 +14,45 @@ TimePoint At(int day, int hour, int minute) {
 
 TEST(NextOccurrence, EveryKeepsItsRhythmAndSkipsMissedRuns) {
   const TimePoint scheduled = At(0, 10, 0);
-  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 10, 1)), At(0, 11, 0));
+  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 10, 1), UtcRules()), At(0, 11, 0));
   // Down for five hours: one run now, then back on the hour.
-  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 15, 30)), At(0, 16, 0));
+  EXPECT_EQ(NextOccurrence("every 3600s", scheduled, At(0, 15, 30), UtcRules()), At(0, 16, 0));
 }
 
-TEST(NextOccurrence, DailyIsTheNextSuchTimeInUtc) {
-  EXPECT_EQ(NextOccurrence("daily 08:00", At(0, 8, 0), At(0, 8, 0)), At(1, 8, 0));
-  EXPECT_EQ(NextOccurrence("daily 23:59", At(0, 8, 0), At(0, 9, 0)), At(0, 23, 59));
+TEST(NextOccurrence, DailyInUtcIsTheNextSuchTime) {
+  EXPECT_EQ(NextOccurrence("daily 08:00", At(0, 8, 0), At(0, 8, 0), UtcRules()), At(1, 8, 0));
+  EXPECT_EQ(NextOccurrence("daily 23:59", At(0, 8, 0), At(0, 9, 0), UtcRules()), At(0, 23, 59));
+}
+
+// A zone two hours ahead of UTC until day 1's 01:00 UTC, one hour after,
+// like a daylight-saving change in the autumn.
+class ShiftingZone final : public ZoneRules {
+ public:
+  std::chrono::hours OffsetAt(TimePoint moment) const {
+    return moment < At(1, 1, 0) ? std::chrono::hours(2) : std::chrono::hours(1);
+  }
+  std::chrono::sys_days LocalDay(TimePoint moment) const override {
+    return std::chrono::floor<std::chrono::days>(moment + OffsetAt(moment));
+  }
+  TimePoint AtLocal(std::chrono::sys_days day, std::chrono::minutes time_of_day) const override {
+    const TimePoint local = day + time_of_day;
+    return local - OffsetAt(local - std::chrono::hours(2));
+  }
+};
+
+TEST(NextOccurrence, DailyIsTheSameLocalTimeEveryDayAcrossAnOffsetChange) {
+  const ShiftingZone zone;
+  // 07:00 local is 05:00 UTC before the change and 06:00 UTC after it.
+  EXPECT_EQ(NextOccurrence("daily 07:00", At(0, 5, 0), At(0, 5, 0), zone), At(1, 6, 0));
+  EXPECT_EQ(NextOccurrence("daily 07:00", At(1, 6, 0), At(1, 6, 0), zone), At(2, 6, 0));
+  // 21:00 UTC is 23:00 local: the next 00:30 local is 22:30 UTC the same UTC day.
+  EXPECT_EQ(NextOccurrence("daily 00:30", At(0, 21, 0), At(0, 21, 0), zone), At(0, 22, 30));
 }
 
 TEST(NextOccurrence, RejectsWhatItCannotRead) {
   for (const char* bad :
        {"every 0s", "every s", "hourly", "daily 24:00", "daily 8:00", "every -5s"}) {
-    EXPECT_FALSE(NextOccurrence(bad, At(0, 0, 0), At(0, 0, 0)).has_value()) << bad;
+    EXPECT_FALSE(NextOccurrence(bad, At(0, 0, 0), At(0, 0, 0), UtcRules()).has_value()) << bad;
     EXPECT_FALSE(IsValidRecurrence(bad)) << bad;
   }
   EXPECT_TRUE(IsValidRecurrence(""));

@@ -87,12 +87,11 @@ TEST(VatOn, IsComputedOnTheSumNotPerLine) {
 }
 
 TEST(VatByCategory, SumsNetsPerCategoryInCategoryOrder) {
-  const auto summary =
-      VatByCategory({{common::v1::VAT_CATEGORY_REDUCED_5, 998'000},
-                     {common::v1::VAT_CATEGORY_STANDARD_27, 200},
-                     {common::v1::VAT_CATEGORY_STANDARD_27, 200},
-                     {common::v1::VAT_CATEGORY_STANDARD_27, 200}},
-                    100);
+  const auto summary = VatByCategory({{common::v1::VAT_CATEGORY_REDUCED_5, 998'000},
+                                      {common::v1::VAT_CATEGORY_STANDARD_27, 200},
+                                      {common::v1::VAT_CATEGORY_STANDARD_27, 200},
+                                      {common::v1::VAT_CATEGORY_STANDARD_27, 200}},
+                                     100);
   ASSERT_EQ(summary.size(), 2u);
   EXPECT_EQ(summary[0].vat_category, common::v1::VAT_CATEGORY_STANDARD_27);
   EXPECT_EQ(summary[0].net, 600);

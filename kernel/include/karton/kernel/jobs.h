@@ -29,8 +29,12 @@ namespace karton::kernel {
 struct JobSpec {
   std::string kind;     // a handler name of the scheduling module
   std::string payload;  // opaque to the kernel
-  TimePoint run_at;     // from the kernel clock; in the past means "now"
-  // Empty: one-off. "every <n>s" (n >= 1), or "daily HH:MM" (UTC).
+  // From the kernel clock; in the past means "now". Left unset (the
+  // epoch) on a recurring job: its recurrence's next occurrence.
+  TimePoint run_at;
+  // Empty: one-off. "every <n>s" (n >= 1), or "daily HH:MM": that local
+  // time in the installation's time zone (kartond --time-zone, default
+  // Europe/Budapest), 07:00 staying 07:00 across daylight-saving changes.
   std::string recurrence;
   int max_attempts = 5;
   // Optional: scheduling the same key twice keeps the first job.

@@ -11,9 +11,10 @@
 
 namespace karton::kernel {
 
-grpc::Status ChangeSharing(Sharing sharing, AuditLog& audit, soci::session& session,
-                           const Caller& caller, std::string_view resource_type, std::int64_t id,
-                           std::int64_t user_id, std::int64_t team_id) {
+grpc::Status ChangeSharing(Sharing sharing, AuditLog& audit, DomainEvents& events,
+                           soci::session& session, const Caller& caller,
+                           std::string_view resource_type, const google::protobuf::Message& record,
+                           std::int64_t id, std::int64_t user_id, std::int64_t team_id) {
   if ((user_id == 0) == (team_id == 0) || user_id < 0 || team_id < 0) {
     return InvalidField("user_id", "give exactly one of user_id and team_id");
   }
@@ -24,6 +25,7 @@ grpc::Status ChangeSharing(Sharing sharing, AuditLog& audit, soci::session& sess
     if (!UnshareRecord(session, resource_type, id, with)) return grpc::Status::OK;
     audit.Record(session, caller, AuditAction::kUpdate, resource_type, id,
                  {FieldChange::Of(field, target, std::int64_t{0})});
+    events.Publish(session, std::string(resource_type) + ".unshared", id, record, caller);
     return grpc::Status::OK;
   }
   try {
@@ -40,6 +42,7 @@ grpc::Status ChangeSharing(Sharing sharing, AuditLog& audit, soci::session& sess
   }
   audit.Record(session, caller, AuditAction::kUpdate, resource_type, id,
                {FieldChange::Of(field, std::int64_t{0}, target)});
+  events.Publish(session, std::string(resource_type) + ".shared", id, record, caller);
   return grpc::Status::OK;
 }
 

@@ -16,6 +16,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/options.h"
+#include "karton/kernel/sharing.h"
 #include "leads/assignment_rule_service.h"
 #include "leads/lead_service.h"
 #include "leads/routing.h"
@@ -42,6 +43,16 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                             "crm.activity.canceled"}) {
     events.DeclareTopic<v1::Activity>(topic);
   }
+  events.DeclareTopic<v1::Opportunity>("crm.opportunity.updated");
+  events.DeclareTopic<v1::Activity>("crm.activity.updated");
+  events.DeclareTopic<v1::Pipeline>("crm.pipeline.created");
+  events.DeclareTopic<v1::Pipeline>("crm.pipeline.updated");
+  events.DeclareTopic<v1::WebForm>("crm.web_form.created");
+  events.DeclareTopic<v1::WebForm>("crm.web_form.updated");
+  events.DeclareTopic<v1::AssignmentRule>("crm.assignment_rule.created");
+  events.DeclareTopic<v1::AssignmentRule>("crm.assignment_rule.deleted");
+  kernel::DeclareSharingTopics<v1::Lead>(events, "crm.lead");
+  kernel::DeclareSharingTopics<v1::Opportunity>(events, "crm.opportunity");
   // The channel, the public URL and the offers exist from Start() on:
   // asked at each use.
   const CrmServices services{

@@ -474,6 +474,10 @@ void MessagingServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
     events.DeclareTopic<v1::Message>(topic);
   }
   events.DeclareTopic<v1::Suppression>("messaging.consent.withdrawn");
+  // DeleteSuppression: the address may receive marketing again.
+  events.DeclareTopic<v1::Suppression>("messaging.consent.restored");
+  events.DeclareTopic<v1::Template>("messaging.template.created");
+  events.DeclareTopic<v1::Template>("messaging.template.updated");
 }
 
 grpc::Status MessagingServiceImpl::CreateTemplate(grpc::ServerContext* context,
@@ -499,6 +503,8 @@ grpc::Status MessagingServiceImpl::CreateTemplate(grpc::ServerContext* context,
                            kernel::AuditAction::kCreate, kTemplateResource, id,
                            {kernel::FieldChange::Created("name", response->name()),
                             kernel::FieldChange::Created("language", response->language())});
+    services_.events.Publish(lease.Session(), "messaging.template.created", id, *response,
+                             kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -531,9 +537,13 @@ grpc::Status MessagingServiceImpl::UpdateTemplate(grpc::ServerContext* context,
     if (auto status = CheckTemplateFields(updated); !status.ok()) return status;
     repository::UpdateTemplate(lease.Session(), updated, services_.clock.Now());
     *response = *repository::FindTemplate(lease.Session(), change.id(), false);
-    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
-                           kernel::AuditAction::kUpdate, kTemplateResource, change.id(),
-                           kernel::DiffFields(&*stored, *response));
+    const auto changes = kernel::DiffFields(&*stored, *response);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                             kernel::AuditAction::kUpdate, kTemplateResource, change.id(), changes);
+      services_.events.Publish(lease.Session(), "messaging.template.updated", change.id(),
+                               *response, kernel::CallerOf(*context));
+    }
     transaction.commit();
     return grpc::Status::OK;
   });

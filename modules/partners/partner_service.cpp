@@ -174,6 +174,11 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::PartnersMerged>(kTopicMerged);
   events.DeclareTopic<v1::PartnerChanged>(kTopicErased);
   events.DeclareTopic<v1::ContactChanged>("partners.contact.erased");
+  // kernel::ChangeSharing's (sharing_service.cpp).
+  events.DeclareTopic<v1::CustomFieldDefinition>("partners.custom_field_definition.created");
+  events.DeclareTopic<v1::CustomFieldDefinition>("partners.custom_field_definition.updated");
+  events.DeclareTopic<v1::PartnerChanged>("partners.partner.shared");
+  events.DeclareTopic<v1::PartnerChanged>("partners.partner.unshared");
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
@@ -555,6 +560,8 @@ grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
         {kernel::FieldChange::Created("key", response->key()),
          kernel::FieldChange::Created("label", response->label()),
          kernel::FieldChange::Created("type", v1::CustomFieldType_Name(response->type()))});
+    services_.events.Publish(session, "partners.custom_field_definition.created", id, *response,
+                             caller);
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -648,8 +655,11 @@ grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
           kernel::FieldChange::Of("required", existing->required(), response->required()));
     }
     if (!google::protobuf::util::MessageDifferencer::Equals(*existing, *response)) {
-      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kDefinitionResource,
-                             repository::DefinitionId(session, key), changes);
+      const std::int64_t id = repository::DefinitionId(session, key);
+      services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kDefinitionResource, id,
+                             changes);
+      services_.events.Publish(session, "partners.custom_field_definition.updated", id, *response,
+                               caller);
     }
     transaction.commit();
     return grpc::Status::OK;

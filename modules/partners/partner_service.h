@@ -13,6 +13,10 @@
 #include "partners_services.h"
 #include "stream_gate.h"
 
+namespace karton::kernel {
+enum class Sharing;
+}  // namespace karton::kernel
+
 namespace karton::partners {
 
 // The module's settings (--module-option partners.<key>=<value>).
@@ -122,6 +126,9 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                               v1::Partner*) override;
 
  private:
+  grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method,
+                             kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,
+                             std::int64_t team_id, v1::Partner* response);
   // Archive and restore differ only in the flag and the topic.
   grpc::Status SetArchived(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
                            bool archived, v1::Partner* response);

@@ -355,8 +355,12 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     ScheduleReminders(lease.Session(), *response);
     // Every field that changed: a reschedule shows its old and new times.
     const auto changes = kernel::DiffFields(&*stored, *response);
-    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
-                           change.id(), changes);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
+                             change.id(), changes);
+      services_.events.Publish(lease.Session(), "crm.activity.updated", change.id(), *response,
+                               caller);
+    }
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -91,6 +91,8 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
     services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
                            kernel::AuditAction::kCreate, "crm.web_form", id,
                            {kernel::FieldChange::Created("slug", response->slug())});
+    services_.events.Publish(lease.Session(), "crm.web_form.created", id, *response,
+                             kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -176,9 +178,13 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
     }
     web_form_repository::Update(lease.Session(), updated, services_.clock.Now());
     *response = *web_form_repository::Find(lease.Session(), change.id(), false);
-    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
-                           kernel::AuditAction::kUpdate, "crm.web_form", change.id(),
-                           kernel::DiffFields(&*stored, *response));
+    const auto changes = kernel::DiffFields(&*stored, *response);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                             kernel::AuditAction::kUpdate, "crm.web_form", change.id(), changes);
+      services_.events.Publish(lease.Session(), "crm.web_form.updated", change.id(), *response,
+                               kernel::CallerOf(*context));
+    }
     transaction.commit();
     return grpc::Status::OK;
   });

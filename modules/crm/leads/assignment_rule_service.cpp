@@ -66,6 +66,8 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
                            {kernel::FieldChange::Of("priority", 0, response->priority()),
                             kernel::FieldChange::Of("team_id", 0, response->team_id()),
                             kernel::FieldChange::Of("user_id", 0, response->user_id())});
+    services_.events.Publish(lease.Session(), "crm.assignment_rule.created", id, *response,
+                             kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -89,12 +91,19 @@ grpc::Status AssignmentRuleServiceImpl::DeleteAssignmentRule(
   return kernel::Guarded(services_.log, "DeleteAssignmentRule", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
+    // The rule as it was, for the event.
+    v1::AssignmentRule deleted;
+    for (const auto& stored : assignment_rule_repository::List(lease.Session())) {
+      if (stored.id() == request->id()) deleted = stored;
+    }
     if (!assignment_rule_repository::Delete(lease.Session(), request->id())) {
       return {grpc::StatusCode::NOT_FOUND,
               fmt::format("no assignment rule with id {}", request->id())};
     }
     services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
                            kernel::AuditAction::kDelete, "crm.assignment_rule", request->id(), {});
+    services_.events.Publish(lease.Session(), "crm.assignment_rule.deleted", request->id(), deleted,
+                             kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -13,6 +13,7 @@
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/sharing.h"
 #include "karton/kernel/testing/fake_module_context.h"
 #include "leads/lead_repository.h"
 #include "module_database_test.h"
@@ -21,6 +22,13 @@
 
 namespace karton::crm {
 namespace {
+
+// The payload a share event carries; the test only counts the events.
+v1::Lead LeadRecord(std::int64_t id) {
+  v1::Lead lead;
+  lead.set_id(id);
+  return lead;
+}
 
 class LeadScopeTest : public karton::testing::ModuleDatabaseTest {
  protected:
@@ -88,12 +96,13 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
 
   // Shared with the reseller: that lead, and only for them.
   const auto souths = leads_.at(2).first;
+  kernel::DeclareSharingTopics<v1::Lead>(context_.Events(), "crm.lead");
   {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kShare, context_.Audit(), lease.Session(),
-                                      As(gabor, kernel::kRoleSalesManager), "crm.lead", souths,
-                                      reseller, 0)
+    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kShare, context_.Audit(), context_.Events(),
+                                      lease.Session(), As(gabor, kernel::kRoleSalesManager),
+                                      "crm.lead", LeadRecord(souths), souths, reseller, 0)
                     .ok());
     transaction.commit();
   }
@@ -113,14 +122,18 @@ TEST_F(LeadScopeTest, EachCallerFindsTheLeadsTheScopeRulesGiveThem) {
   for (int i = 0; i < 2; ++i) {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kUnshare, context_.Audit(), lease.Session(),
-                                      As(gabor, kernel::kRoleSalesManager), "crm.lead", souths,
-                                      reseller, 0)
+    ASSERT_TRUE(kernel::ChangeSharing(kernel::Sharing::kUnshare, context_.Audit(),
+                                      context_.Events(), lease.Session(),
+                                      As(gabor, kernel::kRoleSalesManager), "crm.lead",
+                                      LeadRecord(souths), souths, reseller, 0)
                     .ok());
     transaction.commit();
   }
   EXPECT_TRUE(Visible(As(reseller, kernel::kRoleExternalPartner)).empty());
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 2u);
+  // One event each way: the second take-back changed nothing.
+  EXPECT_EQ(context_.RecordedEvents().PublishedTopics(),
+            (std::vector<std::string>{"crm.lead.shared", "crm.lead.unshared"}));
 }
 
 }  // namespace

@@ -174,8 +174,9 @@ grpc::Status LeadServiceImpl::ChangeSharing(grpc::ServerContext* context, const 
     soci::transaction transaction(lease.Session());
     const auto lead = lead_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!lead) return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", id)};
-    if (auto status = kernel::ChangeSharing(sharing, services_.audit, lease.Session(), caller,
-                                            "crm.lead", lead->id(), user_id, team_id);
+    if (auto status =
+            kernel::ChangeSharing(sharing, services_.audit, services_.events, lease.Session(),
+                                  caller, "crm.lead", *lead, lead->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }

@@ -271,8 +271,12 @@ grpc::Status OpportunityServiceImpl::UpdateOpportunity(grpc::ServerContext* cont
     // Every field that changed, whichever the mask named (the close date,
     // the team and the currency too).
     const auto changes = kernel::DiffFields(&*stored, *response);
-    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.opportunity",
-                           change.id(), changes);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate,
+                             "crm.opportunity", change.id(), changes);
+      services_.events.Publish(lease.Session(), "crm.opportunity.updated", change.id(), *response,
+                               caller);
+    }
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -424,8 +428,9 @@ grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context,
     if (!opportunity) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no opportunity with id {}", id)};
     }
-    if (auto status = kernel::ChangeSharing(sharing, services_.audit, lease.Session(), caller,
-                                            "crm.opportunity", opportunity->id(), user_id, team_id);
+    if (auto status = kernel::ChangeSharing(sharing, services_.audit, services_.events,
+                                            lease.Session(), caller, "crm.opportunity",
+                                            *opportunity, opportunity->id(), user_id, team_id);
         !status.ok()) {
       return status;
     }
@@ -538,6 +543,8 @@ grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
     services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
                            kernel::AuditAction::kCreate, "crm.pipeline", id,
                            {kernel::FieldChange::Created("name", response->name())});
+    services_.events.Publish(lease.Session(), "crm.pipeline.created", id, *response,
+                             kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });
@@ -607,9 +614,13 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
     }
     pipeline_repository::Replace(lease.Session(), pipeline, services_.clock.Now());
     *response = *pipeline_repository::Find(lease.Session(), pipeline.id(), false);
-    services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
-                           kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(),
-                           kernel::DiffFields(&*stored, *response));
+    const auto changes = kernel::DiffFields(&*stored, *response);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), kernel::CallerOf(*context),
+                             kernel::AuditAction::kUpdate, "crm.pipeline", pipeline.id(), changes);
+      services_.events.Publish(lease.Session(), "crm.pipeline.updated", pipeline.id(), *response,
+                               kernel::CallerOf(*context));
+    }
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -122,6 +122,8 @@ void InvoiceServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   for (const char* verb : {"created", "updated", "issued", "credited", "overdue"}) {
     events.DeclareTopic<v1::Invoice>(std::string("invoicing.invoice.") + verb);
   }
+
+  kernel::DeclareSharingTopics<v1::Invoice>(events, "invoicing.invoice");
 }
 
 kernel::MethodRoles InvoiceServiceImpl::Roles() {
@@ -685,12 +687,12 @@ grpc::Status InvoiceServiceImpl::ChangeSharing(const grpc::ServerContext& contex
     kernel::Transaction transaction(session);
     auto stored = invoice_repository::Find(session, id, true);
     if (!stored) return NotFound(id);
-    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, session, caller, kInvoice, id,
-                                            user_id, team_id);
+    LoadLines(session, *stored);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, parts_.events, session, caller,
+                                            kInvoice, *stored, id, user_id, team_id);
         !status.ok()) {
       return status;
     }
-    LoadLines(session, *stored);
     transaction.Commit();
     *response = std::move(*stored);
     return grpc::Status::OK;

@@ -243,6 +243,8 @@ grpc::Status MessagingServiceImpl::DeleteSuppression(grpc::ServerContext* contex
                            kernel::AuditAction::kDelete, kSuppressionResource, id.value_or(0),
                            {kernel::FieldChange::Of("address", existing->address(), ""),
                             kernel::FieldChange::Of("channel", channel, "")});
+    services_.events.Publish(lease.Session(), "messaging.consent.restored", id.value_or(0),
+                             *existing, kernel::CallerOf(*context));
     transaction.commit();
     return grpc::Status::OK;
   });

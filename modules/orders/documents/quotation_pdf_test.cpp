@@ -120,8 +120,8 @@ TEST(QuotationPdfTest, HungarianQuotationShowsBothPartiesLinesTotalsAndValidity)
        {"Árajánlat", "Szám: AJ-2026-000042", "Ajánlatot adó", "Ajánlatkérő",
         "Őrség Kőműves és Űrtechnika Kft.", "1132 Budapest, Váci út 18.", "Fűzfa Ügynökség Zrt.",
         "2040 Budaörs", "Kapcsolattartó: Kőváry Őrs", "2026.06.10.", "2026.06.30.",
-        "Kondenzációs gázkazán 24", "kW (fűtő)", "Üzemeltetői oktatás", "264,060 HUF", "1,292,060 HUF",
-        "AAM: alanyi adómentes", "A szállítás díjtalan.",
+        "Kondenzációs gázkazán 24", "kW (fűtő)", "Üzemeltetői oktatás", "264,060 HUF",
+        "1,292,060 HUF", "AAM: alanyi adómentes", "A szállítás díjtalan.",
         "Az ajánlat 2026.06.30. végéig érvényes."}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << " not in:\n" << text;
   }

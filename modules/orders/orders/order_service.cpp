@@ -75,6 +75,7 @@ void OrderServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
        {"created", "updated", "confirmed", "shipped", "delivered", "completed", "cancelled"}) {
     events.DeclareTopic<v1::Order>(std::string("orders.order.") + verb);
   }
+  kernel::DeclareSharingTopics<v1::Order>(events, "orders.order");
 }
 
 kernel::MethodRoles OrderServiceImpl::Roles() {
@@ -450,12 +451,12 @@ grpc::Status OrderServiceImpl::ChangeSharing(grpc::ServerContext* context, const
     kernel::Transaction transaction(lease.Session());
     auto stored = order_repository::Find(lease.Session(), id, VisibilityOf(caller), true);
     if (!stored) return NotFound(id);
-    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, lease.Session(), caller, kOrder,
-                                            id, user_id, team_id);
+    LoadLines(lease.Session(), Owner::kOrder, *stored);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, parts_.events, lease.Session(),
+                                            caller, kOrder, *stored, id, user_id, team_id);
         !status.ok()) {
       return status;
     }
-    LoadLines(lease.Session(), Owner::kOrder, *stored);
     transaction.Commit();
     *response = std::move(*stored);
     return grpc::Status::OK;

@@ -114,6 +114,7 @@ void QuotationServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
        {"created", "updated", "sent", "accepted", "rejected", "expired", "expiring"}) {
     events.DeclareTopic<v1::Quotation>(std::string("orders.quotation.") + verb);
   }
+  kernel::DeclareSharingTopics<v1::Quotation>(events, "orders.quotation");
 }
 
 kernel::MethodRoles QuotationServiceImpl::Roles() {
@@ -407,12 +408,12 @@ grpc::Status QuotationServiceImpl::ChangeSharing(grpc::ServerContext* context, c
     kernel::Transaction transaction(lease.Session());
     auto stored = quotation_repository::Find(lease.Session(), id, VisibilityOf(caller), true);
     if (!stored) return NotFound(id);
-    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, lease.Session(), caller,
-                                            kQuotation, id, user_id, team_id);
+    LoadLines(lease.Session(), Owner::kQuotation, *stored);
+    if (auto status = kernel::ChangeSharing(sharing, parts_.audit, parts_.events, lease.Session(),
+                                            caller, kQuotation, *stored, id, user_id, team_id);
         !status.ok()) {
       return status;
     }
-    LoadLines(lease.Session(), Owner::kQuotation, *stored);
     transaction.Commit();
     *response = std::move(*stored);
     return grpc::Status::OK;
@@ -455,7 +456,7 @@ grpc::Status QuotationServiceImpl::SendQuotation(grpc::ServerContext* context,
             quotation = quotation_repository::Find(session, request->id(), VisibilityOf(caller));
             if (!quotation) return NotFound(request->id());
             if (auto stale = kernel::CheckEtag("quotation", request->id(), request->etag(),
-                                                quotation->etag());
+                                               quotation->etag());
                 !stale.ok()) {
               return stale;
             }

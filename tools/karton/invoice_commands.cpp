@@ -117,8 +117,10 @@ void PrintInvoice(const iv1::Invoice& invoice) {
 }
 
 void PrintPayment(const iv1::Payment& payment) {
-  std::cout << fmt::format("payment {}: {} on invoice {}, {} ({})\n", payment.id(),
-                           FormatMoney(payment.amount()), payment.invoice_id(),
+  const bool refund = payment.kind() == iv1::PAYMENT_KIND_REFUND;
+  std::cout << fmt::format("{} {}: {} {} invoice {}, {} ({})\n", refund ? "refund" : "payment",
+                           payment.id(), FormatMoney(payment.amount()),
+                           refund ? "paid back on" : "on", payment.invoice_id(),
                            DateText(payment.paid_on()), Word(payment.method(), "PAYMENT_METHOD_"));
 }
 
@@ -268,7 +270,27 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Payments::RecordPayment, request, PrintPayment);
   }));
 
-  auto* list = payments->add_subcommand("list", "Payments, oldest first");
+  auto* refund = payments->add_subcommand("refund", "A credit note's credit paid back");
+  refund->add_option("--invoice", bound->invoice, "The credit note's id")->required();
+  refund->add_option("--amount", bound->amount, "e.g. '12700 HUF'")->required();
+  AddChoice(refund, "--method", bound->method, kMethods);
+  refund->add_option("--paid-on", bound->paid_on, "YYYY-MM-DD; default today");
+  refund->add_option("--reference", bound->reference, "The bank statement's reference");
+  refund->add_option("--request-id", bound->request_id, "The same id twice records one");
+  refund->callback(Run(options, exit_code, [&options, bound] {
+    iv1::RecordRefundRequest request;
+    auto& paid_back = *request.mutable_refund();
+    paid_back.set_invoice_id(bound->invoice);
+    *paid_back.mutable_amount() = ParseMoney(bound->amount, "--amount");
+    paid_back.set_method(FromWord<iv1::PaymentMethod>(bound->method, "PAYMENT_METHOD_"));
+    if (!bound->paid_on.empty())
+      *paid_back.mutable_paid_on() = ParseDate(bound->paid_on, "--paid-on");
+    paid_back.set_reference(bound->reference);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Payments::RecordRefund, request, PrintPayment);
+  }));
+
+  auto* list = payments->add_subcommand("list", "Payments and refunds, oldest first");
   list->add_option("--invoice", bound->invoice, "Of this invoice");
   list->add_option("--partner", bound->partner, "Of this partner's invoices");
   list->callback(Run(options, exit_code, [&options, bound] {

@@ -15,12 +15,13 @@ namespace {
   "p.id, p.invoice_id, " KARTON_INVOICING_MONEY("i.currency_code", "p.amount_minor",    \
                                                 "amount") ", "                          \
   "p.method, p.paid_on, p.reference, " KARTON_INVOICING_MICROS("p.create_time")         \
-  " AS create_time"
+  " AS create_time, p.kind"
 
 const kernel::TypedQuery<v1::Payment> kInsert(
     "WITH p AS (INSERT INTO invoicing.payment (invoice_id, amount_minor, method, paid_on, "
-    "reference, created_by, request_id, create_time) VALUES ($1, $2::bigint, $3, $4::date, $5, "
-    "$6::bigint, $7, " KARTON_INVOICING_AT("$8") ") ON CONFLICT (created_by, request_id) "
+    "reference, created_by, request_id, create_time, kind) VALUES ($1, $2::bigint, $3, "
+    "$4::date, $5, $6::bigint, $7, " KARTON_INVOICING_AT("$8") ", $9) "
+    "ON CONFLICT (created_by, request_id) "
     "WHERE request_id <> '' DO NOTHING RETURNING *) "
     "SELECT " KARTON_PAYMENT_COLUMNS " FROM p JOIN invoicing.invoice i ON i.id = p.invoice_id");
 const kernel::TypedQuery<v1::Payment> kFindByRequest(
@@ -44,25 +45,31 @@ std::string Text(std::int64_t value) { return std::to_string(value); }
 }  // namespace
 
 std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& payment,
-                                  const std::string& paid_on, std::int64_t created_by,
-                                  const std::string& request_id, kernel::TimePoint now) {
+                                  v1::PaymentKind kind, const std::string& paid_on,
+                                  std::int64_t created_by, const std::string& request_id,
+                                  kernel::TimePoint now) {
   const std::string method =
       payment.method() == v1::PAYMENT_METHOD_UNSPECIFIED
           ? "transfer"
           : kernel::EnumWord(*v1::PaymentMethod_descriptor(), payment.method());
+  const bool refund = kind == v1::PAYMENT_KIND_REFUND;
   auto recorded =
       kInsert.One(session, {Text(payment.invoice_id()), Text(payment.amount().minor_units()),
                             method, paid_on, payment.reference(), Text(created_by), request_id,
-                            Text(kernel::ToEpochMicros(now))});
+                            Text(kernel::ToEpochMicros(now)), refund ? "refund" : "payment"});
   if (!recorded) return recorded;
+  // A payment adds to what was paid; a refund, paid out, takes from it (a
+  // credit note's paid_minor goes below zero, its negative open amount up
+  // towards zero). Either settles the invoice when nothing stays open.
+  const std::int64_t change =
+      refund ? -payment.amount().minor_units() : payment.amount().minor_units();
   kernel::RunPrepared(
       session,
       "UPDATE invoicing.invoice SET paid_minor = paid_minor + $2::bigint, "
-      "paid_date = CASE WHEN paid_minor + credited_minor + $2::bigint >= gross_minor "
+      "paid_date = CASE WHEN gross_minor - paid_minor - credited_minor - $2::bigint = 0 "
       "THEN $3::date END, "
       "update_time = " KARTON_INVOICING_AT("$4") ", version = version + 1 WHERE id = $1",
-      {Text(payment.invoice_id()), Text(payment.amount().minor_units()), paid_on,
-       Text(kernel::ToEpochMicros(now))});
+      {Text(payment.invoice_id()), Text(change), paid_on, Text(kernel::ToEpochMicros(now))});
   return recorded;
 }
 

@@ -16,12 +16,14 @@ class session;
 
 namespace karton::invoicing::payment_repository {
 
-// Records the payment (checked already) and adds it to the invoice's paid
-// amount, settling it on `paid_on` when nothing stays open; nullopt when
-// the creator used `request_id` before.
+// Records the payment or refund (checked already) and adds it to the
+// invoice's paid amount (a refund negatively), settling it on `paid_on`
+// when nothing stays open; nullopt when the creator used `request_id`
+// before.
 std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& payment,
-                                  const std::string& paid_on, std::int64_t created_by,
-                                  const std::string& request_id, kernel::TimePoint now);
+                                  v1::PaymentKind kind, const std::string& paid_on,
+                                  std::int64_t created_by, const std::string& request_id,
+                                  kernel::TimePoint now);
 std::optional<v1::Payment> FindByRequest(soci::session& session, std::int64_t created_by,
                                          const std::string& request_id);
 // Oldest first, ids above `after_id`.

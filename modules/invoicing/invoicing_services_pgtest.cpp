@@ -3,6 +3,7 @@
 // gap-free numbering under 16 concurrent issuers with rolled-back issues,
 // billing an order once, immutability once issued, payments, balances and
 // the answer to orders' credit check.
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -642,6 +643,170 @@ TEST_F(InvoicingServicesTest, ARefundIsOnlyOfCreditAndTwoAtOnceNeverPayBackMoreT
                         "invoicing.invoice WHERE id = " +
                             std::to_string(storno.id())),
             "-1683000");
+}
+
+// Beszámítás: the buyer's credit on a storno settles part of another open
+// invoice of theirs; no money moves.
+TEST_F(InvoicingServicesTest, AnOffsetSetsACreditOffAgainstAnotherOpenInvoice) {
+  v1::Invoice original, open_invoice;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());      // 36,830 Ft
+  ASSERT_TRUE(Issue(Draft().id(), &open_invoice).ok());  // 36,830 Ft, unpaid
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(original.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(1'000'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+  v1::CreateCreditNoteRequest cancel;
+  cancel.set_invoice_id(original.id());
+  cancel.set_kind(v1::INVOICE_KIND_STORNO);
+  cancel.set_reason("Téves számlázás");
+  v1::Invoice storno;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), cancel, &storno).ok());
+  ASSERT_EQ(storno.open_amount().minor_units(), -1'000'000);
+  // Another partner's invoice, and one in euro.
+  const std::int64_t other = InsertReturningId(
+      "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
+      "('organization', 'Más Kft.', now(), now()) RETURNING id");
+  modules_.partners[other] = modules_.partners[partner_];
+  modules_.partners[other].set_id(other);
+  v1::CreateInvoiceRequest create;
+  create.mutable_invoice()->set_partner_id(other);
+  *create.mutable_invoice()->add_lines() = Line("1", 1'000'000);
+  v1::Invoice others, euro;
+  ASSERT_TRUE(invoice_stub_->CreateInvoice(Call().get(), create, &others).ok());
+  ASSERT_TRUE(Issue(others.id(), &others).ok());
+  ASSERT_TRUE(Issue(Draft("EUR", "395.12").id(), &euro).ok());
+  const auto draft = Draft();
+
+  v1::RecordOffsetRequest offset;
+  offset.set_credit_note_id(storno.id());
+  offset.set_invoice_id(open_invoice.id());
+  offset.mutable_amount()->set_minor_units(400'000);
+  offset.set_reference("Beszámítási megállapodás 2026/3");
+  v1::Payment recorded;
+  const auto payments_before = QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.payment");
+  const auto audited_before = context_.RecordedAudit().Recorded().size();
+  const auto refused = [&](const v1::RecordOffsetRequest& bad) {
+    const auto status = payment_stub_->RecordOffset(Call().get(), bad, &recorded);
+    const auto violations = kernel::FieldViolationsOf(status);
+    return fmt::format("{} {}", static_cast<int>(status.error_code()),
+                       violations.empty() ? std::string("(none)") : violations.at(0).field);
+  };
+  const auto invalid = [](const std::string& field) { return "3 " + field; };
+  const auto precondition = [](const std::string& field) { return "9 " + field; };
+  auto bad = offset;
+  bad.set_credit_note_id(0);
+  EXPECT_EQ(refused(bad), invalid("credit_note_id"));
+  bad.set_credit_note_id(storno.id() + 100);
+  EXPECT_EQ(refused(bad), invalid("credit_note_id"));
+  bad = offset;
+  bad.set_invoice_id(0);
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(storno.id());
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(others.id());  // another partner's
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(euro.id());  // another currency
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(original.id());  // settled by the storno: nothing open
+  EXPECT_EQ(refused(bad), precondition("invoice_id"));
+  bad.set_invoice_id(draft.id());
+  EXPECT_EQ(payment_stub_->RecordOffset(Call().get(), bad, &recorded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  bad = offset;
+  bad.set_credit_note_id(open_invoice.id());  // owed, not a credit
+  bad.set_invoice_id(storno.id());
+  EXPECT_EQ(refused(bad), precondition("credit_note_id"));
+  bad = offset;
+  bad.mutable_amount()->set_minor_units(0);
+  EXPECT_EQ(refused(bad), invalid("amount"));
+  bad.mutable_amount()->set_minor_units(1'000'001);  // more than the credit
+  EXPECT_EQ(refused(bad), invalid("amount"));
+  bad = offset;
+  bad.mutable_amount()->set_currency_code("EUR");
+  EXPECT_EQ(refused(bad), invalid("amount.currency_code"));
+  bad = offset;
+  bad.mutable_offset_on()->set_year(2026);
+  bad.mutable_offset_on()->set_month(13);
+  bad.mutable_offset_on()->set_day(1);
+  EXPECT_EQ(refused(bad), invalid("offset_on"));
+  bad = offset;
+  bad.set_reference(std::string(201, 'x'));
+  EXPECT_EQ(refused(bad), invalid("reference"));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.payment"), payments_before);
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), audited_before);
+
+  // 4,000 Ft of the credit set off: both open amounts shrink by it.
+  auto status = payment_stub_->RecordOffset(Call().get(), offset, &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(recorded.kind(), v1::PAYMENT_KIND_OFFSET);
+  EXPECT_EQ(recorded.invoice_id(), open_invoice.id());
+  EXPECT_EQ(recorded.credit_note_id(), storno.id());
+  EXPECT_EQ(recorded.method(), v1::PAYMENT_METHOD_UNSPECIFIED);
+  EXPECT_EQ(recorded.amount().minor_units(), 400'000);
+  const auto open_of = [&](std::int64_t id) {
+    v1::GetInvoiceRequest get;
+    get.set_id(id);
+    v1::Invoice read;
+    EXPECT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &read).ok());
+    return read.open_amount().minor_units();
+  };
+  EXPECT_EQ(open_of(storno.id()), -600'000);
+  EXPECT_EQ(open_of(open_invoice.id()), 3'283'000);
+  auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), audited_before + 3);  // the offset, and each invoice's open amount
+  EXPECT_EQ(audited.at(audited_before + 1).resource_id, open_invoice.id());
+  EXPECT_EQ(audited.at(audited_before + 2).resource_id, storno.id());
+  auto topics = context_.RecordedEvents().PublishedTopics();
+  ASSERT_GE(topics.size(), 2u);
+  EXPECT_EQ(topics.at(topics.size() - 2), "invoicing.invoice.credited");
+  EXPECT_EQ(topics.back(), "invoicing.invoice.offset");
+
+  // The rest of the credit, on a day agreed: the storno settles that day,
+  // the invoice stays open for the rest.
+  offset.mutable_amount()->set_minor_units(600'000);
+  offset.mutable_offset_on()->set_year(2026);
+  offset.mutable_offset_on()->set_month(6);
+  offset.mutable_offset_on()->set_day(12);
+  offset.set_request_id("offset-2");
+  ASSERT_TRUE(payment_stub_->RecordOffset(Call().get(), offset, &recorded).ok());
+  v1::Payment again;
+  ASSERT_TRUE(payment_stub_->RecordOffset(Call().get(), offset, &again).ok());
+  EXPECT_EQ(again.id(), recorded.id());  // the same request once
+  EXPECT_EQ(open_of(storno.id()), 0);
+  EXPECT_EQ(open_of(open_invoice.id()), 2'683'000);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_date FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(storno.id())),
+            "2026-06-12");
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_date IS NULL FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(open_invoice.id())),
+            "t");
+  offset.set_request_id("");
+  offset.mutable_amount()->set_minor_units(1);
+  EXPECT_EQ(payment_stub_->RecordOffset(Call().get(), offset, &recorded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // no credit left
+  v1::GetPartnerBalanceRequest balance_request;
+  balance_request.set_partner_id(partner_);
+  v1::PartnerBalance balance;
+  ASSERT_TRUE(payment_stub_->GetPartnerBalance(Call().get(), balance_request, &balance).ok());
+  EXPECT_EQ(balance.open_amount().minor_units(), 2'683'000);
+  EXPECT_EQ(balance.open_invoice_count(), 1);
+
+  // Both invoices list the offsets; the partner's list has them once.
+  v1::ListPaymentsRequest list;
+  list.set_invoice_id(storno.id());
+  v1::ListPaymentsResponse listed;
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 2);
+  EXPECT_EQ(listed.payments(0).kind(), v1::PAYMENT_KIND_OFFSET);
+  list.set_invoice_id(open_invoice.id());
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 2);
+  EXPECT_EQ(listed.payments(1).credit_note_id(), storno.id());
+  list.set_invoice_id(0);
+  list.set_partner_id(partner_);
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  EXPECT_EQ(listed.payments_size(), 3);  // the payment and the two offsets
 }
 
 TEST_F(InvoicingServicesTest, ModificationsFollowOnAndAStornoTakesThemBackToo) {

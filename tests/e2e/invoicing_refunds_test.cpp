@@ -1,8 +1,8 @@
-// Refunds of a credit note's credit end to end (docs/invoicing.md,
-// "Payments and balances"): kartond over gRPC with real tokens and roles,
-// and the command line. A paid invoice is cancelled by a storno; the
-// buyer's credit is paid back in two parts, the storno settles, and the
-// balance and the payments list follow.
+// Refunds and offsets of a credit note's credit end to end (docs/invoicing.md,
+// "Refunds and offsets"): kartond over gRPC with real tokens and roles, and
+// the command line. A paid invoice is cancelled by a storno; the buyer's
+// credit is paid back in two parts, or set off against another open
+// invoice, and the balance and the payments list follow.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -152,6 +152,72 @@ TEST_F(InvoicingRefundsTest, ACreditIsPaidBackInPartsAndTheStornoSettles) {
   EXPECT_EQ(listed.payments(2).kind(), iv1::PAYMENT_KIND_REFUND);
   EXPECT_EQ(listed.payments(2).reference(), "OTP 2026/204");
   EXPECT_EQ(listed.payments(2).method(), iv1::PAYMENT_METHOD_TRANSFER);
+}
+
+TEST_F(InvoicingRefundsTest, ACreditIsSetOffAgainstAnotherOpenInvoiceFromTheCommandLine) {
+  StartInvoicing();
+  const auto accountant = User("kata@karton.example", kv1::ROLE_ACCOUNTING);
+  const auto salesperson = User("anna@karton.example", kv1::ROLE_SALES);
+  const auto customer = Partner("Fűtés Kft.", 0);
+  const auto storno = PaidAndCancelled(accountant, customer);
+  // A second invoice of 63,500 Ft, unpaid.
+  iv1::CreateInvoiceRequest create;
+  create.mutable_invoice()->set_partner_id(customer);
+  auto* line = create.mutable_invoice()->add_lines();
+  line->set_description("Radiátor csere");
+  line->set_quantity("1");
+  line->mutable_unit_price()->set_minor_units(5'000'000);
+  line->set_vat_category(common::v1::VAT_CATEGORY_STANDARD_27);
+  iv1::Invoice open_invoice;
+  ASSERT_TRUE(invoices_->CreateInvoice(As(accountant).get(), create, &open_invoice).ok());
+  iv1::IssueInvoiceRequest issue;
+  issue.set_id(open_invoice.id());
+  ASSERT_TRUE(invoices_->IssueInvoice(As(accountant).get(), issue, &open_invoice).ok());
+
+  // Only accounting sets off.
+  iv1::RecordOffsetRequest offset;
+  offset.set_credit_note_id(storno);
+  offset.set_invoice_id(open_invoice.id());
+  offset.mutable_amount()->set_minor_units(5'000'000);
+  iv1::Payment recorded;
+  EXPECT_EQ(payments_->RecordOffset(As(salesperson).get(), offset, &recorded).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // More than is open on the invoice: refused, naming the amount.
+  offset.mutable_amount()->set_minor_units(6'350'001);
+  const auto status = payments_->RecordOffset(As(accountant).get(), offset, &recorded);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "amount");
+
+  const std::string karton = Karton();
+  const auto [exit_code, output] =
+      RunCommand(fmt::format("{}payments offset --credit-note {} --invoice {} --amount '50000 HUF' "
+                             "--reference 'Megállapodás 2026/3'",
+                             karton, storno, open_invoice.id()));
+  ASSERT_EQ(exit_code, 0) << output;
+  EXPECT_NE(output.find(
+                fmt::format("of credit note {}'s credit on invoice {}", storno, open_invoice.id())),
+            std::string::npos)
+      << output;
+  iv1::GetInvoiceRequest get;
+  get.set_id(open_invoice.id());
+  iv1::Invoice read;
+  ASSERT_TRUE(invoices_->GetInvoice(As(accountant).get(), get, &read).ok());
+  EXPECT_EQ(read.open_amount().minor_units(), 1'350'000);
+  get.set_id(storno);
+  ASSERT_TRUE(invoices_->GetInvoice(As(accountant).get(), get, &read).ok());
+  EXPECT_EQ(read.open_amount().minor_units(), -1'350'000);
+  // What the partner owes and is owed still nets to nothing.
+  const auto [balance_exit, balance] = RunCommand(fmt::format("{}balance {}", karton, customer));
+  ASSERT_EQ(balance_exit, 0) << balance;
+  EXPECT_NE(balance.find(": 0,00 HUF open"), std::string::npos) << balance;
+  iv1::ListPaymentsRequest list;
+  list.set_invoice_id(storno);
+  iv1::ListPaymentsResponse listed;
+  ASSERT_TRUE(payments_->ListPayments(As(salesperson).get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 1);
+  EXPECT_EQ(listed.payments(0).kind(), iv1::PAYMENT_KIND_OFFSET);
+  EXPECT_EQ(listed.payments(0).invoice_id(), open_invoice.id());
+  EXPECT_EQ(listed.payments(0).reference(), "Megállapodás 2026/3");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "invoices/invoice_repository.h"
@@ -71,11 +72,13 @@ void PaymentServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Payment>("invoicing.payment.recorded");
   events.DeclareTopic<v1::Invoice>("invoicing.invoice.paid");
   events.DeclareTopic<v1::Invoice>("invoicing.invoice.refunded");
+  events.DeclareTopic<v1::Invoice>("invoicing.invoice.offset");
 }
 
 kernel::MethodRoles PaymentServiceImpl::Roles() {
   return {{"RecordPayment", {std::string(kernel::kRoleAccounting)}},
           {"RecordRefund", {std::string(kernel::kRoleAccounting)}},
+          {"RecordOffset", {std::string(kernel::kRoleAccounting)}},
           {"ListPayments", kernel::StaffRoles()},
           {"GetPartnerBalance", kernel::StaffRoles()},
           {"CreditExposure", kernel::StaffRoles()}};
@@ -97,7 +100,7 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
       if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
                                                            request->request_id())) {
         if (earlier->kind() != v1::PAYMENT_KIND_PAYMENT) {
-          return kernel::InvalidField("request_id", "was used for a refund");
+          return kernel::InvalidField("request_id", "was used for a refund or an offset");
         }
         *response = std::move(*earlier);
         return grpc::Status::OK;
@@ -170,7 +173,7 @@ grpc::Status PaymentServiceImpl::RecordRefund(grpc::ServerContext* context,
       if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
                                                            request->request_id())) {
         if (earlier->kind() != v1::PAYMENT_KIND_REFUND) {
-          return kernel::InvalidField("request_id", "was used for a payment");
+          return kernel::InvalidField("request_id", "was used for a payment or an offset");
         }
         *response = std::move(*earlier);
         return grpc::Status::OK;
@@ -225,6 +228,123 @@ grpc::Status PaymentServiceImpl::RecordRefund(grpc::ServerContext* context,
              "open_amount", kernel::FormatMoney(note->open_amount().minor_units(), currency),
              kernel::FormatMoney(refunded->open_amount().minor_units(), currency))});
     parts_.events.Publish(session, "invoicing.invoice.refunded", refunded->id(), *refunded, caller);
+    transaction.Commit();
+    *response = std::move(*recorded);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::RecordOffset(grpc::ServerContext* context,
+                                              const v1::RecordOffsetRequest* request,
+                                              v1::Payment* response) {
+  if (request->credit_note_id() <= 0) return kernel::InvalidField("credit_note_id", "is required");
+  if (request->invoice_id() <= 0) return kernel::InvalidField("invoice_id", "is required");
+  if (request->invoice_id() == request->credit_note_id()) {
+    return kernel::InvalidField("invoice_id", "is the credit note itself");
+  }
+  if (!request->has_amount() || request->amount().minor_units() <= 0) {
+    return kernel::InvalidField("amount", "is required and must be positive");
+  }
+  if (request->has_offset_on() && !kernel::IsValidDate(request->offset_on())) {
+    return kernel::InvalidField("offset_on", "is not a date");
+  }
+  if (request->reference().size() > 200) {
+    return kernel::InvalidField("reference", "at most 200 bytes");
+  }
+  return kernel::Guarded(parts_.log, "RecordOffset", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                           request->request_id())) {
+        if (earlier->kind() != v1::PAYMENT_KIND_OFFSET) {
+          return kernel::InvalidField("request_id", "was used for a payment or a refund");
+        }
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    // Both locked, the lower id first, so offsets (and payments, refunds,
+    // credit notes) of the same invoices queue rather than deadlock.
+    const std::int64_t first = std::min(request->credit_note_id(), request->invoice_id());
+    const std::int64_t second = std::max(request->credit_note_id(), request->invoice_id());
+    auto first_row = invoice_repository::Find(session, first, true);
+    auto second_row = invoice_repository::Find(session, second, true);
+    auto& note = first == request->credit_note_id() ? first_row : second_row;
+    auto& invoice = first == request->invoice_id() ? first_row : second_row;
+    if (!note) {
+      return kernel::InvalidField("credit_note_id",
+                                  fmt::format("there is no invoice {}", request->credit_note_id()));
+    }
+    if (!invoice) {
+      return kernel::InvalidField("invoice_id",
+                                  fmt::format("there is no invoice {}", request->invoice_id()));
+    }
+    if (note->state() != v1::INVOICE_STATE_ISSUED || invoice->state() != v1::INVOICE_STATE_ISSUED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("invoice {} is a draft; only issued invoices are set off",
+                          note->state() != v1::INVOICE_STATE_ISSUED ? note->id() : invoice->id())};
+    }
+    if (invoice->partner_id() != note->partner_id()) {
+      return kernel::InvalidField("invoice_id",
+                                  fmt::format("is partner {}'s; the credit note is partner {}'s",
+                                              invoice->partner_id(), note->partner_id()));
+    }
+    const std::string& currency = note->currency_code();
+    if (invoice->currency_code() != currency) {
+      return kernel::InvalidField("invoice_id", fmt::format("is in {}; the credit note is in {}",
+                                                            invoice->currency_code(), currency));
+    }
+    if (!request->amount().currency_code().empty() &&
+        request->amount().currency_code() != currency) {
+      return kernel::InvalidField("amount.currency_code",
+                                  fmt::format("must be the credit note's currency, {}", currency));
+    }
+    const std::int64_t credit = -note->open_amount().minor_units();
+    if (credit <= 0) {
+      return kernel::FailedPreconditionOnField(
+          "credit_note_id", fmt::format("{} has no credit open to set off", note->number()));
+    }
+    const std::int64_t open = invoice->open_amount().minor_units();
+    if (open <= 0) {
+      return kernel::FailedPreconditionOnField(
+          "invoice_id", fmt::format("nothing is open on {}", invoice->number()));
+    }
+    const std::int64_t amount = request->amount().minor_units();
+    if (amount > credit) {
+      return kernel::InvalidField(
+          "amount", fmt::format("is more than the {} credit still open on {}",
+                                kernel::FormatMoney(credit, currency), note->number()));
+    }
+    if (amount > open) {
+      return kernel::InvalidField(
+          "amount", fmt::format("is more than the {} still open on {}",
+                                kernel::FormatMoney(open, currency), invoice->number()));
+    }
+    const std::string offset_on =
+        request->has_offset_on()
+            ? kernel::DateText(request->offset_on())
+            : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
+    auto recorded = payment_repository::InsertOffset(
+        session, note->id(), invoice->id(), amount, offset_on, request->reference(),
+        kernel::ActorUserId(caller), request->request_id(), parts_.clock.Now());
+    if (!recorded) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPayment, recorded->id(),
+                        kernel::DiffFields(nullptr, *recorded));
+    auto settled = invoice_repository::Find(session, invoice->id());
+    auto used = invoice_repository::Find(session, note->id());
+    for (const auto& [before, after] :
+         {std::pair{&*invoice, &*settled}, std::pair{&*note, &*used}}) {
+      parts_.audit.Record(
+          session, caller, kernel::AuditAction::kUpdate, kInvoice, after->id(),
+          {kernel::FieldChange::Of(
+              "open_amount", kernel::FormatMoney(before->open_amount().minor_units(), currency),
+              kernel::FormatMoney(after->open_amount().minor_units(), currency))});
+    }
+    parts_.events.Publish(session, "invoicing.invoice.credited", settled->id(), *settled, caller);
+    parts_.events.Publish(session, "invoicing.invoice.offset", used->id(), *used, caller);
     transaction.Commit();
     *response = std::move(*recorded);
     return grpc::Status::OK;

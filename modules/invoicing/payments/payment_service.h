@@ -38,6 +38,8 @@ class PaymentServiceImpl final : public v1::PaymentService::Service {
                              v1::Payment* response) override;
   grpc::Status RecordRefund(grpc::ServerContext* context, const v1::RecordRefundRequest* request,
                             v1::Payment* response) override;
+  grpc::Status RecordOffset(grpc::ServerContext* context, const v1::RecordOffsetRequest* request,
+                            v1::Payment* response) override;
   grpc::Status ListPayments(grpc::ServerContext* context, const v1::ListPaymentsRequest* request,
                             v1::ListPaymentsResponse* response) override;
   grpc::Status GetPartnerBalance(grpc::ServerContext* context,

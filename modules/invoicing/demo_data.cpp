@@ -156,7 +156,7 @@ void LoadInvoicingDemoData(kernel::ModuleContext& context, soci::session& sessio
     payment.mutable_amount()->set_minor_units(fate == "paid" ? gross : gross / 200 * 100);
     payment.set_method(v1::PAYMENT_METHOD_TRANSFER);
     payment.set_reference(fate == "paid" ? "OTP 2026/118" : "K&H 2026/077");
-    payment_repository::Insert(session, payment, today, 0, "", now);
+    payment_repository::Insert(session, payment, v1::PAYMENT_KIND_PAYMENT, today, 0, "", now);
   }
 }
 

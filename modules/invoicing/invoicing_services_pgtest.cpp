@@ -3,6 +3,7 @@
 // gap-free numbering under 16 concurrent issuers with rolled-back issues,
 // billing an order once, immutability once issued, payments, balances and
 // the answer to orders' credit check.
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -406,6 +407,406 @@ TEST_F(InvoicingServicesTest, AStornoTakesBackEveryLineAndSettlesWhatWasOpen) {
   pay.mutable_payment()->set_invoice_id(storno.id() ? storno.id() : original.id() + 1);
   EXPECT_EQ(payment_stub_->RecordPayment(Call().get(), pay, &payment).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// A storno of an invoice the buyer paid 10,000 Ft of: that much stays open
+// on the storno as the buyer's credit, for RecordRefund to pay back.
+TEST_F(InvoicingServicesTest, ARefundPaysBackACreditNotesCreditAndSettlesIt) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());  // 36,830 Ft
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(original.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(1'000'000);
+  pay.set_request_id("bank-1");
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+  EXPECT_EQ(payment.kind(), v1::PAYMENT_KIND_PAYMENT);
+  v1::CreateCreditNoteRequest cancel;
+  cancel.set_invoice_id(original.id());
+  cancel.set_kind(v1::INVOICE_KIND_STORNO);
+  cancel.set_reason("Téves számlázás");
+  v1::Invoice storno;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), cancel, &storno).ok());
+  ASSERT_EQ(storno.open_amount().minor_units(), -1'000'000);
+
+  v1::RecordRefundRequest refund;
+  refund.mutable_refund()->set_invoice_id(storno.id());
+  refund.mutable_refund()->mutable_amount()->set_minor_units(400'000);
+  refund.mutable_refund()->set_method(v1::PAYMENT_METHOD_CASH);
+  refund.mutable_refund()->set_reference("Pénztár K-0042");
+  v1::Payment refunded;
+  const auto audited_before = context_.RecordedAudit().Recorded().size();
+  const auto events_before = context_.RecordedEvents().PublishedTopics().size();
+
+  // Bad requests name their field and write nothing.
+  const auto refused_on = [&](const v1::RecordRefundRequest& bad) {
+    const auto status = payment_stub_->RecordRefund(Call().get(), bad, &refunded);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    const auto violations = kernel::FieldViolationsOf(status);
+    return violations.empty() ? std::string("(none)") : violations.at(0).field;
+  };
+  auto bad = refund;
+  bad.mutable_refund()->set_invoice_id(0);
+  EXPECT_EQ(refused_on(bad), "refund.invoice_id");
+  bad.mutable_refund()->set_invoice_id(storno.id() + 100);
+  EXPECT_EQ(refused_on(bad), "refund.invoice_id");
+  bad = refund;
+  bad.mutable_refund()->mutable_amount()->set_minor_units(0);
+  EXPECT_EQ(refused_on(bad), "refund.amount");
+  bad.mutable_refund()->mutable_amount()->set_minor_units(-400'000);
+  EXPECT_EQ(refused_on(bad), "refund.amount");
+  bad = refund;
+  bad.mutable_refund()->mutable_amount()->set_minor_units(1'000'001);  // more than the credit
+  EXPECT_EQ(refused_on(bad), "refund.amount");
+  bad = refund;
+  bad.mutable_refund()->mutable_amount()->set_currency_code("EUR");
+  EXPECT_EQ(refused_on(bad), "refund.amount.currency_code");
+  bad = refund;
+  bad.mutable_refund()->set_method(static_cast<v1::PaymentMethod>(42));
+  EXPECT_EQ(refused_on(bad), "refund.method");
+  bad = refund;
+  bad.mutable_refund()->mutable_paid_on()->set_year(2026);
+  bad.mutable_refund()->mutable_paid_on()->set_month(2);
+  bad.mutable_refund()->mutable_paid_on()->set_day(30);
+  EXPECT_EQ(refused_on(bad), "refund.paid_on");
+  bad = refund;
+  bad.mutable_refund()->set_reference(std::string(201, 'x'));
+  EXPECT_EQ(refused_on(bad), "refund.reference");
+  bad = refund;
+  bad.set_request_id("bank-1");  // a payment's
+  EXPECT_EQ(refused_on(bad), "request_id");
+  // The original has no credit on it: nothing to refund.
+  bad = refund;
+  bad.mutable_refund()->set_invoice_id(original.id());
+  EXPECT_EQ(payment_stub_->RecordRefund(Call().get(), bad, &refunded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.payment"), "1");
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_minor FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(storno.id())),
+            "0");
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), audited_before);
+  EXPECT_EQ(context_.RecordedEvents().PublishedTopics().size(), events_before);
+
+  // 4,000 Ft paid back in cash: 6,000 Ft of credit stays open.
+  refund.set_request_id("refund-1");
+  auto status = payment_stub_->RecordRefund(Call().get(), refund, &refunded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(refunded.kind(), v1::PAYMENT_KIND_REFUND);
+  EXPECT_EQ(refunded.invoice_id(), storno.id());
+  EXPECT_EQ(refunded.amount().minor_units(), 400'000);
+  EXPECT_EQ(refunded.amount().currency_code(), "HUF");
+  EXPECT_EQ(refunded.method(), v1::PAYMENT_METHOD_CASH);
+  EXPECT_EQ(refunded.reference(), "Pénztár K-0042");
+  EXPECT_EQ(refunded.paid_on().day(), 10);  // today, 2026-06-10
+  // The same request again: the same refund, once.
+  v1::Payment again;
+  ASSERT_TRUE(payment_stub_->RecordRefund(Call().get(), refund, &again).ok());
+  EXPECT_EQ(again.id(), refunded.id());
+  v1::GetInvoiceRequest get;
+  get.set_id(storno.id());
+  v1::Invoice note;
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &note).ok());
+  EXPECT_EQ(note.paid_amount().minor_units(), -400'000);
+  EXPECT_EQ(note.open_amount().minor_units(), -600'000);
+  v1::GetPartnerBalanceRequest balance_request;
+  balance_request.set_partner_id(partner_);
+  v1::PartnerBalance balance;
+  ASSERT_TRUE(payment_stub_->GetPartnerBalance(Call().get(), balance_request, &balance).ok());
+  EXPECT_EQ(balance.open_amount().minor_units(), -600'000);
+  EXPECT_EQ(balance.open_invoice_count(), 1);
+  const auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), audited_before + 2);
+  EXPECT_EQ(audited.at(audited_before).resource_type, "invoicing.payment");
+  EXPECT_EQ(audited.at(audited_before).action, kernel::AuditAction::kCreate);
+  const auto& changed = audited.at(audited_before + 1);
+  EXPECT_EQ(changed.resource_type, "invoicing.invoice");
+  EXPECT_EQ(changed.resource_id, storno.id());
+  ASSERT_EQ(changed.changes.size(), 2u);
+  EXPECT_EQ(changed.changes.at(1).field, "open_amount");
+  EXPECT_NE(changed.changes.at(1).old_json.value_or("").find("-10"), std::string::npos);
+  EXPECT_NE(changed.changes.at(1).new_json.value_or("").find("-6"), std::string::npos);
+  auto topics = context_.RecordedEvents().PublishedTopics();
+  EXPECT_EQ(topics.back(), "invoicing.invoice.refunded");
+  EXPECT_EQ(std::count(topics.begin(), topics.end(), "invoicing.payment.recorded"), 1);
+
+  // The rest by transfer three days later: no credit is left, the storno
+  // settles on the day the money left.
+  refund.set_request_id("");
+  refund.mutable_refund()->mutable_amount()->set_minor_units(600'000);
+  refund.mutable_refund()->set_method(v1::PAYMENT_METHOD_TRANSFER);
+  refund.mutable_refund()->mutable_paid_on()->set_year(2026);
+  refund.mutable_refund()->mutable_paid_on()->set_month(6);
+  refund.mutable_refund()->mutable_paid_on()->set_day(13);
+  ASSERT_TRUE(payment_stub_->RecordRefund(Call().get(), refund, &refunded).ok());
+  ASSERT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &note).ok());
+  EXPECT_EQ(note.paid_amount().minor_units(), -1'000'000);
+  EXPECT_EQ(note.open_amount().minor_units(), 0);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_date FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(storno.id())),
+            "2026-06-13");
+  ASSERT_TRUE(payment_stub_->GetPartnerBalance(Call().get(), balance_request, &balance).ok());
+  EXPECT_EQ(balance.open_amount().minor_units(), 0);
+  EXPECT_EQ(balance.open_invoice_count(), 0);
+  EXPECT_EQ(balance.risk_class(), v1::RISK_CLASS_LOW);
+  topics = context_.RecordedEvents().PublishedTopics();
+  EXPECT_EQ(std::count(topics.begin(), topics.end(), "invoicing.invoice.refunded"), 2);
+  // Nothing more to pay back, nor to pay.
+  refund.mutable_refund()->mutable_amount()->set_minor_units(1);
+  EXPECT_EQ(payment_stub_->RecordRefund(Call().get(), refund, &refunded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  pay.set_request_id("");
+  pay.mutable_payment()->set_invoice_id(storno.id());
+  EXPECT_EQ(payment_stub_->RecordPayment(Call().get(), pay, &payment).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // ListPayments tells the payment from the refunds.
+  v1::ListPaymentsRequest list;
+  list.set_partner_id(partner_);
+  v1::ListPaymentsResponse listed;
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 3);
+  EXPECT_EQ(listed.payments(0).kind(), v1::PAYMENT_KIND_PAYMENT);
+  EXPECT_EQ(listed.payments(1).kind(), v1::PAYMENT_KIND_REFUND);
+  EXPECT_EQ(listed.payments(2).kind(), v1::PAYMENT_KIND_REFUND);
+  EXPECT_EQ(listed.payments(2).method(), v1::PAYMENT_METHOD_TRANSFER);
+
+  // The card section: the refunds among the latest payments, newest first,
+  // and a balance with nothing open.
+  common::v1::CustomerOverviewSectionRequest section_request;
+  section_request.set_partner_id(partner_);
+  common::v1::CustomerOverviewSection section;
+  ASSERT_TRUE(
+      overview_stub_->CustomerOverviewSection(Call().get(), section_request, &section).ok());
+  v1::InvoicingOverview overview;
+  ASSERT_TRUE(section.content().UnpackTo(&overview));
+  ASSERT_EQ(overview.recent_payments_size(), 3);
+  EXPECT_EQ(overview.recent_payments(0).kind(), v1::PAYMENT_KIND_REFUND);
+  EXPECT_EQ(overview.recent_payments(0).amount().minor_units(), 600'000);
+  EXPECT_EQ(overview.balance().open_amount().minor_units(), 0);
+  EXPECT_EQ(overview.open_invoices_size(), 0);
+}
+
+TEST_F(InvoicingServicesTest, ARefundIsOnlyOfCreditAndTwoAtOnceNeverPayBackMoreThanItIs) {
+  v1::Invoice original;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());  // 36,830 Ft
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(original.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(3'683'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+  // An open invoice is paid, not refunded; a draft has nothing.
+  v1::Invoice unpaid;
+  ASSERT_TRUE(Issue(Draft().id(), &unpaid).ok());
+  v1::RecordRefundRequest refund;
+  refund.mutable_refund()->set_invoice_id(unpaid.id());
+  refund.mutable_refund()->mutable_amount()->set_minor_units(100);
+  v1::Payment refunded;
+  auto status = payment_stub_->RecordRefund(Call().get(), refund, &refunded);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("RecordPayment"), std::string::npos)
+      << status.error_message();
+  refund.mutable_refund()->set_invoice_id(Draft().id());
+  EXPECT_EQ(payment_stub_->RecordRefund(Call().get(), refund, &refunded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Paid in full, then cancelled: all 36,830 Ft are the buyer's credit.
+  v1::CreateCreditNoteRequest cancel;
+  cancel.set_invoice_id(original.id());
+  cancel.set_kind(v1::INVOICE_KIND_STORNO);
+  cancel.set_reason("Elállás");
+  v1::Invoice storno;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), cancel, &storno).ok());
+  ASSERT_EQ(storno.open_amount().minor_units(), -3'683'000);
+  // Eight accountants pay back 20,000 Ft each at once: the credit holds
+  // one of them, and the refunds queue on the locked credit note, so the
+  // other seven find too little left.
+  refund.mutable_refund()->set_invoice_id(storno.id());
+  refund.mutable_refund()->mutable_amount()->set_minor_units(2'000'000);
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> accountants;
+  for (int i = 0; i < 8; ++i) {
+    accountants.emplace_back([&] {
+      v1::Payment answer;
+      const auto result = payment_stub_->RecordRefund(Call().get(), refund, &answer);
+      if (result.ok()) {
+        ++ok;
+      } else if (result.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& accountant : accountants) accountant.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT gross_minor - paid_minor - credited_minor FROM "
+                        "invoicing.invoice WHERE id = " +
+                            std::to_string(storno.id())),
+            "-1683000");
+}
+
+// Beszámítás: the buyer's credit on a storno settles part of another open
+// invoice of theirs; no money moves.
+TEST_F(InvoicingServicesTest, AnOffsetSetsACreditOffAgainstAnotherOpenInvoice) {
+  v1::Invoice original, open_invoice;
+  ASSERT_TRUE(Issue(Draft().id(), &original).ok());      // 36,830 Ft
+  ASSERT_TRUE(Issue(Draft().id(), &open_invoice).ok());  // 36,830 Ft, unpaid
+  v1::RecordPaymentRequest pay;
+  pay.mutable_payment()->set_invoice_id(original.id());
+  pay.mutable_payment()->mutable_amount()->set_minor_units(1'000'000);
+  v1::Payment payment;
+  ASSERT_TRUE(payment_stub_->RecordPayment(Call().get(), pay, &payment).ok());
+  v1::CreateCreditNoteRequest cancel;
+  cancel.set_invoice_id(original.id());
+  cancel.set_kind(v1::INVOICE_KIND_STORNO);
+  cancel.set_reason("Téves számlázás");
+  v1::Invoice storno;
+  ASSERT_TRUE(invoice_stub_->CreateCreditNote(Call().get(), cancel, &storno).ok());
+  ASSERT_EQ(storno.open_amount().minor_units(), -1'000'000);
+  // Another partner's invoice, and one in euro.
+  const std::int64_t other = InsertReturningId(
+      "INSERT INTO partners.partner (kind, display_name, create_time, update_time) VALUES "
+      "('organization', 'Más Kft.', now(), now()) RETURNING id");
+  modules_.partners[other] = modules_.partners[partner_];
+  modules_.partners[other].set_id(other);
+  v1::CreateInvoiceRequest create;
+  create.mutable_invoice()->set_partner_id(other);
+  *create.mutable_invoice()->add_lines() = Line("1", 1'000'000);
+  v1::Invoice others, euro;
+  ASSERT_TRUE(invoice_stub_->CreateInvoice(Call().get(), create, &others).ok());
+  ASSERT_TRUE(Issue(others.id(), &others).ok());
+  ASSERT_TRUE(Issue(Draft("EUR", "395.12").id(), &euro).ok());
+  const auto draft = Draft();
+
+  v1::RecordOffsetRequest offset;
+  offset.set_credit_note_id(storno.id());
+  offset.set_invoice_id(open_invoice.id());
+  offset.mutable_amount()->set_minor_units(400'000);
+  offset.set_reference("Beszámítási megállapodás 2026/3");
+  v1::Payment recorded;
+  const auto payments_before = QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.payment");
+  const auto audited_before = context_.RecordedAudit().Recorded().size();
+  const auto refused = [&](const v1::RecordOffsetRequest& bad) {
+    const auto status = payment_stub_->RecordOffset(Call().get(), bad, &recorded);
+    const auto violations = kernel::FieldViolationsOf(status);
+    return fmt::format("{} {}", static_cast<int>(status.error_code()),
+                       violations.empty() ? std::string("(none)") : violations.at(0).field);
+  };
+  const auto invalid = [](const std::string& field) { return "3 " + field; };
+  const auto precondition = [](const std::string& field) { return "9 " + field; };
+  auto bad = offset;
+  bad.set_credit_note_id(0);
+  EXPECT_EQ(refused(bad), invalid("credit_note_id"));
+  bad.set_credit_note_id(storno.id() + 100);
+  EXPECT_EQ(refused(bad), invalid("credit_note_id"));
+  bad = offset;
+  bad.set_invoice_id(0);
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(storno.id());
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(others.id());  // another partner's
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(euro.id());  // another currency
+  EXPECT_EQ(refused(bad), invalid("invoice_id"));
+  bad.set_invoice_id(original.id());  // settled by the storno: nothing open
+  EXPECT_EQ(refused(bad), precondition("invoice_id"));
+  bad.set_invoice_id(draft.id());
+  EXPECT_EQ(payment_stub_->RecordOffset(Call().get(), bad, &recorded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  bad = offset;
+  bad.set_credit_note_id(open_invoice.id());  // owed, not a credit
+  bad.set_invoice_id(storno.id());
+  EXPECT_EQ(refused(bad), precondition("credit_note_id"));
+  bad = offset;
+  bad.mutable_amount()->set_minor_units(0);
+  EXPECT_EQ(refused(bad), invalid("amount"));
+  bad.mutable_amount()->set_minor_units(1'000'001);  // more than the credit
+  EXPECT_EQ(refused(bad), invalid("amount"));
+  bad = offset;
+  bad.mutable_amount()->set_currency_code("EUR");
+  EXPECT_EQ(refused(bad), invalid("amount.currency_code"));
+  bad = offset;
+  bad.mutable_offset_on()->set_year(2026);
+  bad.mutable_offset_on()->set_month(13);
+  bad.mutable_offset_on()->set_day(1);
+  EXPECT_EQ(refused(bad), invalid("offset_on"));
+  bad = offset;
+  bad.set_reference(std::string(201, 'x'));
+  EXPECT_EQ(refused(bad), invalid("reference"));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM invoicing.payment"), payments_before);
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), audited_before);
+
+  // 4,000 Ft of the credit set off: both open amounts shrink by it.
+  auto status = payment_stub_->RecordOffset(Call().get(), offset, &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(recorded.kind(), v1::PAYMENT_KIND_OFFSET);
+  EXPECT_EQ(recorded.invoice_id(), open_invoice.id());
+  EXPECT_EQ(recorded.credit_note_id(), storno.id());
+  EXPECT_EQ(recorded.method(), v1::PAYMENT_METHOD_UNSPECIFIED);
+  EXPECT_EQ(recorded.amount().minor_units(), 400'000);
+  const auto open_of = [&](std::int64_t id) {
+    v1::GetInvoiceRequest get;
+    get.set_id(id);
+    v1::Invoice read;
+    EXPECT_TRUE(invoice_stub_->GetInvoice(Call().get(), get, &read).ok());
+    return read.open_amount().minor_units();
+  };
+  EXPECT_EQ(open_of(storno.id()), -600'000);
+  EXPECT_EQ(open_of(open_invoice.id()), 3'283'000);
+  auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), audited_before + 3);  // the offset, and each invoice's open amount
+  EXPECT_EQ(audited.at(audited_before + 1).resource_id, open_invoice.id());
+  EXPECT_EQ(audited.at(audited_before + 2).resource_id, storno.id());
+  auto topics = context_.RecordedEvents().PublishedTopics();
+  ASSERT_GE(topics.size(), 2u);
+  EXPECT_EQ(topics.at(topics.size() - 2), "invoicing.invoice.credited");
+  EXPECT_EQ(topics.back(), "invoicing.invoice.offset");
+
+  // The rest of the credit, on a day agreed: the storno settles that day,
+  // the invoice stays open for the rest.
+  offset.mutable_amount()->set_minor_units(600'000);
+  offset.mutable_offset_on()->set_year(2026);
+  offset.mutable_offset_on()->set_month(6);
+  offset.mutable_offset_on()->set_day(12);
+  offset.set_request_id("offset-2");
+  ASSERT_TRUE(payment_stub_->RecordOffset(Call().get(), offset, &recorded).ok());
+  v1::Payment again;
+  ASSERT_TRUE(payment_stub_->RecordOffset(Call().get(), offset, &again).ok());
+  EXPECT_EQ(again.id(), recorded.id());  // the same request once
+  EXPECT_EQ(open_of(storno.id()), 0);
+  EXPECT_EQ(open_of(open_invoice.id()), 2'683'000);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_date FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(storno.id())),
+            "2026-06-12");
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT paid_date IS NULL FROM invoicing.invoice WHERE id = " +
+                                       std::to_string(open_invoice.id())),
+            "t");
+  offset.set_request_id("");
+  offset.mutable_amount()->set_minor_units(1);
+  EXPECT_EQ(payment_stub_->RecordOffset(Call().get(), offset, &recorded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // no credit left
+  v1::GetPartnerBalanceRequest balance_request;
+  balance_request.set_partner_id(partner_);
+  v1::PartnerBalance balance;
+  ASSERT_TRUE(payment_stub_->GetPartnerBalance(Call().get(), balance_request, &balance).ok());
+  EXPECT_EQ(balance.open_amount().minor_units(), 2'683'000);
+  EXPECT_EQ(balance.open_invoice_count(), 1);
+
+  // Both invoices list the offsets; the partner's list has them once.
+  v1::ListPaymentsRequest list;
+  list.set_invoice_id(storno.id());
+  v1::ListPaymentsResponse listed;
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 2);
+  EXPECT_EQ(listed.payments(0).kind(), v1::PAYMENT_KIND_OFFSET);
+  list.set_invoice_id(open_invoice.id());
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.payments_size(), 2);
+  EXPECT_EQ(listed.payments(1).credit_note_id(), storno.id());
+  list.set_invoice_id(0);
+  list.set_partner_id(partner_);
+  ASSERT_TRUE(payment_stub_->ListPayments(Call().get(), list, &listed).ok());
+  EXPECT_EQ(listed.payments_size(), 3);  // the payment and the two offsets
 }
 
 TEST_F(InvoicingServicesTest, ModificationsFollowOnAndAStornoTakesThemBackToo) {

@@ -52,7 +52,7 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
   quotations_ = std::make_unique<QuotationServiceImpl>(parts, context.JobQueue(), *partners_,
                                                        *mailer_, settings);
   orders_ = std::make_unique<OrderServiceImpl>(parts, *partners_, *exposure_, settings);
-  overview_ = std::make_unique<OrdersOverviewServiceImpl>(parts);
+  overview_ = std::make_unique<OrdersOverviewServiceImpl>(parts, *partners_);
 
   context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
 

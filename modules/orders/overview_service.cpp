@@ -4,6 +4,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "orders/order_repository.h"
+#include "partner_directory.h"
 #include "quotations/quotation_repository.h"
 
 namespace karton::orders {
@@ -23,6 +24,13 @@ grpc::Status OrdersOverviewServiceImpl::CustomerOverviewSection(
     grpc::ServerContext* context, const common::v1::CustomerOverviewSectionRequest* request,
     common::v1::CustomerOverviewSection* response) {
   if (request->partner_id() <= 0) return kernel::InvalidField("partner_id", "is required");
+  // The card decides, as in the CRM's overview and the other sections: a
+  // partner the caller cannot see (or that does not exist) has no section,
+  // NOT_FOUND, rather than an empty one.
+  PartnerFacts partner;
+  if (auto status = partners_.FindPartner(context, request->partner_id(), partner); !status.ok()) {
+    return status;
+  }
   return kernel::Guarded(parts_.log, "CustomerOverviewSection", [&]() -> grpc::Status {
     const Visibility visibility = VisibilityOf(kernel::CallerOf(*context));
     v1::OrdersOverview overview;

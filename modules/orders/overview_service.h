@@ -8,13 +8,16 @@
 
 namespace karton::orders {
 
+class PartnerDirectory;
+
 inline constexpr char kOverviewSectionPoint[] = "customer_overview.section";
 
 class OrdersOverviewServiceImpl final : public v1::OrdersOverviewService::Service {
  public:
   static kernel::MethodRoles Roles();
 
-  explicit OrdersOverviewServiceImpl(ServiceParts parts) : parts_(parts) {}
+  OrdersOverviewServiceImpl(ServiceParts parts, PartnerDirectory& partners)
+      : parts_(parts), partners_(partners) {}
 
   grpc::Status CustomerOverviewSection(grpc::ServerContext* context,
                                        const common::v1::CustomerOverviewSectionRequest* request,
@@ -22,6 +25,7 @@ class OrdersOverviewServiceImpl final : public v1::OrdersOverviewService::Servic
 
  private:
   ServiceParts parts_;
+  PartnerDirectory& partners_;
 };
 
 }  // namespace karton::orders

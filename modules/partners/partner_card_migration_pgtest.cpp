@@ -2,7 +2,9 @@
 // as it was (migrations 0001-0008) with persons and organisations in it,
 // then the new migration, then what the rows became. Existing partners are
 // customers and no suppliers; persons get their names from their display
-// names, family name first (docs/partners.md, "Names of persons").
+// names, family name first (docs/partners.md, "Names of persons"). And
+// 0010 the same way: the names join the search text of the partners there
+// are (docs/partners.md, "Search").
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -85,7 +87,7 @@ TEST_F(PartnerCardMigrationTest, ExistingPartnersBecomeCustomersAndPersonsGetThe
   const std::string company = Insert("organization", "Kovács és Társa Kft.");
   const std::string long_name = Insert("person", std::string(120, 'x') + " Anna");
 
-  kernel::ModuleMigrations all = PartnersMigrationsBefore("9999");
+  kernel::ModuleMigrations all = PartnersMigrationsBefore("0010");
   ASSERT_EQ(all.files.back().file_name.substr(0, 5), "0009_");
   EXPECT_EQ(kernel::Migrator(*database_).Apply({kernel::KernelMigrations(), all}),
             static_cast<int>(all.files.size()) - 8);
@@ -129,6 +131,59 @@ TEST_F(PartnerCardMigrationTest, ExistingPartnersBecomeCustomersAndPersonsGetThe
                            "WHERE id = " +
                                company + " RETURNING id"),
                std::exception);
+}
+
+class SearchTextMigrationTest : public PartnerCardMigrationTest {
+ protected:
+  void SetUp() override {
+    conninfo_ = karton::testing::SharedPostgres().CreateDatabase(
+        karton::testing::DatabaseNameForCurrentTest());
+    database_ = std::make_unique<kernel::Database>(conninfo_, 2);
+    kernel::Migrator(*database_)
+        .Apply({kernel::KernelMigrations(), PartnersMigrationsBefore("0010")});
+  }
+
+  std::string SearchText(const std::string& id) {
+    return QueryScalar(conninfo_, "SELECT search_text FROM partners.partner WHERE id = " + id);
+  }
+};
+
+TEST_F(SearchTextMigrationTest, TheNamesOnTheCardJoinTheSearchTextOfThePartnersThereAre) {
+  // Written before 0010: the search text from the display name only.
+  const auto with_names = [&](const std::string& display, const std::string& last,
+                              const std::string& first) {
+    return QueryScalar(
+        conninfo_,
+        "INSERT INTO partners.partner (kind, display_name, last_name, first_name, search_text, "
+        "create_time, update_time) VALUES ('person', '" +
+            display + "', '" + last + "', '" + first + "', kernel.fold('" + display +
+            "'), now(), now()) RETURNING id");
+  };
+  const std::string western = with_names("Anna Smith", "Kovácsné Smith", "Anna");
+  const std::string nickname = with_names("Öcsi", "Szőke", "Gábor");
+  const std::string company = Insert("organization", "Szőke és Társa Kft.", ", search_text",
+                                     ", kernel.fold('Szőke és Társa Kft.')");
+  const std::string version_before =
+      QueryScalar(conninfo_, "SELECT version FROM partners.partner WHERE id = " + nickname);
+
+  kernel::ModuleMigrations all = PartnersMigrationsBefore("0011");
+  ASSERT_EQ(all.files.back().file_name.substr(0, 5), "0010_");
+  EXPECT_EQ(kernel::Migrator(*database_).Apply({kernel::KernelMigrations(), all}), 1);
+
+  // Folded like every search text: no case, no accents.
+  EXPECT_NE(SearchText(western).find("kovacsne smith"), std::string::npos) << SearchText(western);
+  EXPECT_NE(SearchText(nickname).find("szoke gabor"), std::string::npos) << SearchText(nickname);
+  EXPECT_NE(SearchText(nickname).find("ocsi"), std::string::npos) << SearchText(nickname);
+  EXPECT_EQ(SearchText(company), "szoke es tarsa kft.");
+  // Derived data: the card is not bumped.
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT version FROM partners.partner WHERE id = " + nickname),
+            version_before);
+  // And a partner written from now on gets its names from the same source.
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT kernel.fold(partners.search_source(p)) FROM partners.partner p "
+                        "WHERE id = " +
+                            nickname),
+            SearchText(nickname));
 }
 
 }  // namespace

@@ -194,6 +194,37 @@ TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 2u);
 }
 
+// A person displayed otherwise than by the names on the card (Western
+// order, a nickname) is still found by those names.
+TEST_F(PartnerServiceTest, SearchFindsAPersonByTheFirstAndLastNameOnTheCard) {
+  v1::Partner input;
+  input.set_kind(v1::PARTNER_KIND_PERSON);
+  input.set_display_name("Öcsi");
+  input.set_last_name("Szőke-Kovács");
+  input.set_first_name("Gábor");
+  const v1::Partner person = CreateCard(input);
+  const auto found = [&](const std::string& query) {
+    v1::SearchPartnersRequest request;
+    request.set_query(query);
+    v1::SearchPartnersResponse response;
+    EXPECT_TRUE(service_->SearchPartners(&AsSeller()->context, &request, &response).ok());
+    return response.partners_size() == 1 && response.partners(0).id() == person.id();
+  };
+  EXPECT_TRUE(found("szoke-kov"));
+  EXPECT_TRUE(found("Gábor"));
+  EXPECT_TRUE(found("öcsi"));
+  // Renamed: the new name is found, the old one no more.
+  v1::Partner renamed = person;
+  renamed.set_first_name("Tibor");
+  v1::Partner updated;
+  v1::UpdatePartnerRequest update;
+  *update.mutable_partner() = renamed;
+  update.mutable_update_mask()->add_paths("first_name");
+  ASSERT_TRUE(service_->UpdatePartner(&AsSeller()->context, &update, &updated).ok());
+  EXPECT_TRUE(found("tibor"));
+  EXPECT_FALSE(found("gabor"));
+}
+
 // Issue 15: terms, currency, language, roles, the group and a person's
 // names, through create and update, stored, audited and published like
 // every other field.

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -1047,7 +1048,7 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   kovacs.set_payment_terms_days(30);
   kovacs.set_default_currency_code("EUR");
   kovacs.set_preferred_language("en");
-  Create(kovacs);
+  const Partner group = Create(kovacs);
   Partner person;
   person.set_kind(partners::v1::PARTNER_KIND_PERSON);
   person.set_display_name("Nagy Anna");
@@ -1059,6 +1060,7 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
   person.mutable_birthday()->set_month(3);
   person.mutable_birthday()->set_day(15);
   person.set_name_day("07-26");
+  person.set_parent_partner_id(group.id());  // the parent exports by its id
   Create(person);
 
   const std::string csv = Export();
@@ -1067,13 +1069,15 @@ TEST_F(PartnersTest, AnExportImportsBackUnchanged) {
             "phone,website,tag,address.country,address.postal_code,address.city,address.street,"
             "address.extra,address.region,owner_user_id,risk_class,credit_limit,"
             "credit_limit_currency,birthday,name_day,first_name,last_name,salutation,customer,"
-            "supplier,payment_terms_days,default_currency_code,preferred_language,"
+            "supplier,payment_terms_days,default_currency_code,preferred_language,parent.id,"
             "custom.industry,external_id.erp");
   EXPECT_NE(csv.find("\"Kovács, \"\"Társa\"\" Kft.\""), std::string::npos) << csv;
   EXPECT_NE(csv.find("info@kovacs.hu;sales@kovacs.hu"), std::string::npos) << csv;
   EXPECT_NE(csv.find("1500000.50,HUF"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",,,true,false,30,EUR,en,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",Anna,Nagy,Dr.,false,true,,,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(fmt::format(",Anna,Nagy,Dr.,false,true,,,,{},", group.id())),
+            std::string::npos)
+      << csv;
 
   const auto back = RunImport(csv, {});
   ASSERT_TRUE(back.status.ok()) << back.status.error_message();
@@ -1126,6 +1130,93 @@ TEST_F(PartnersTest, ImportSetsTermsAndNamesButNeverMakesAParentAPerson) {
                         "\"new\": 15}}, {{\"field\": \"supplier\", \"new\": true}}]'",
                         child.id())),
       "1");
+}
+
+// Parents by id, by external key (a partner later in the same file too)
+// and by tax number; each wrong parent is its row's error, and the rest of
+// the file is applied.
+TEST_F(PartnersTest, ImportSetsParentsFromKartonAndFromTheFileAndRefusesWrongOnes) {
+  Partner anya_input = Organization("Anya Zrt.");
+  anya_input.set_tax_number("12345676-2-41");
+  const Partner anya = Create(anya_input);
+  Partner person_input;
+  person_input.set_kind(partners::v1::PARTNER_KIND_PERSON);
+  person_input.set_display_name("Kovács Anna");
+  const Partner person = Create(person_input);
+  Partner old_input = Organization("Régi Kft.");
+  old_input.set_tax_number("24680242-2-13");
+  const Partner old = Create(old_input);
+  const std::string csv = fmt::format(
+      "external_id.erp,display_name,tax_number,parent.id,parent.external_id.erp,"
+      "parent.tax_number\n"
+      "L1,Leány Egy Kft.,,{0},,\n"            // 1: a partner there is, by id
+      "L2,Unoka Kft.,,,L3,\n"                 // 2: a partner later in this file
+      "L3,Leány Kettő Kft.,,,,12345676241\n"  // 3: by tax number
+      "L4,Árva Kft.,,,NINCS,\n"               // 4: nobody has that key
+      "L5,Személy Kft.,,{1},,\n"              // 5: a person cannot be a parent
+      "L6,Kör A Kft.,,,L7,\n"                 // 6 and 7: a cycle
+      "L7,Kör B Kft.,,,L6,\n"
+      "L8,Önmaga Kft.,,,L8,\n"             // 8: itself
+      "L9,Unoka Kettő Kft.,,,L4,\n"        // 9: its parent's row was refused
+      ",Régi Kft.,24680242-2-13,{0},,\n",  // 10: the parent is all that changes
+      anya.id(), person.id());
+  const auto run = RunImport(csv, {});
+  ASSERT_TRUE(run.status.ok()) << run.status.error_message();
+  EXPECT_EQ(run.import.state(), partners::v1::IMPORT_STATE_DONE);
+  EXPECT_EQ(run.import.rows_read(), 10);
+  EXPECT_EQ(run.import.rows_invalid(), 6);
+  EXPECT_EQ(run.import.partners_created(), 3);
+  EXPECT_EQ(run.import.partners_updated(), 1);
+  const auto parent_of = [&](const std::string& name) {
+    return Query(
+        "SELECT coalesce(p.display_name, '-') FROM partners.partner c LEFT JOIN "
+        "partners.partner p ON p.id = c.parent_partner_id WHERE c.display_name = '" +
+        name + "'");
+  };
+  EXPECT_EQ(parent_of("Leány Egy Kft."), "Anya Zrt.");
+  EXPECT_EQ(parent_of("Unoka Kft."), "Leány Kettő Kft.");
+  EXPECT_EQ(parent_of("Leány Kettő Kft."), "Anya Zrt.");
+  EXPECT_EQ(parent_of("Régi Kft."), "Anya Zrt.");
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "6");  // 3 before, 3 new
+
+  partners::v1::ListImportErrorsRequest list;
+  list.set_import_id(run.import.id());
+  partners::v1::ListImportErrorsResponse errors;
+  ASSERT_TRUE(partners_->ListImportErrors(As(admin_).get(), list, &errors).ok());
+  std::map<std::int64_t, partners::v1::ImportError> by_row;
+  for (const auto& error : errors.errors()) by_row[error.row()] = error;
+  ASSERT_EQ(by_row.size(), 6u);
+  for (const auto& [row, error] : by_row) {
+    EXPECT_EQ(error.field(), "partner.parent_partner_id") << row;
+    EXPECT_EQ(error.column(), row == 5 ? "parent.id" : "parent.external_id.erp") << row;
+  }
+  EXPECT_NE(by_row[4].problem().find("erp key NINCS"), std::string::npos) << by_row[4].problem();
+  EXPECT_NE(by_row[5].problem().find("is a person"), std::string::npos) << by_row[5].problem();
+  EXPECT_NE(by_row[6].problem().find("cycle"), std::string::npos) << by_row[6].problem();
+  EXPECT_NE(by_row[7].problem().find("cycle"), std::string::npos) << by_row[7].problem();
+  EXPECT_NE(by_row[8].problem().find("own partner"), std::string::npos) << by_row[8].problem();
+  EXPECT_NE(by_row[9].problem().find("refused"), std::string::npos) << by_row[9].problem();
+
+  // The update of the old partner is audited and published like any.
+  EXPECT_EQ(
+      Query(fmt::format("SELECT count(*) FROM kernel.audit_entry WHERE action = 'update' AND "
+                        "resource_id = {} AND changes @> '[{{\"field\": \"parent_partner_id\"}}, "
+                        "{{\"field\": \"import\"}}]'",
+                        old.id())),
+      "1");
+  EXPECT_EQ(Query(fmt::format("SELECT count(*) FROM (SELECT topic, aggregate_id FROM kernel.event "
+                              "UNION ALL SELECT topic, aggregate_id FROM kernel.event_outbox) e "
+                              "WHERE topic = 'partners.partner.updated' AND aggregate_id = {}",
+                              old.id())),
+            "1");
+  EXPECT_EQ(Query(fmt::format("SELECT version FROM partners.partner WHERE id = {}", old.id())),
+            "2");
+  // The same file again changes nothing.
+  const auto again = RunImport(csv, {});
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.import.partners_created(), 0);
+  EXPECT_EQ(again.import.partners_updated(), 0);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "6");
 }
 
 TEST(PartnersDemo, LoadsTwoHundredValidPartners) {

@@ -25,7 +25,7 @@ using Payments = iv1::PaymentService::Stub;
 const std::vector<std::string> kMethods = {"transfer", "cash", "card"};
 
 struct Options {
-  std::int64_t id = 0, partner = 0, order = 0, invoice = 0;
+  std::int64_t id = 0, partner = 0, order = 0, invoice = 0, credit_note = 0;
   std::string etag, state, currency, rate, method, paid_on, reference, amount, note, request_id;
   std::string page_token, reason;
   std::vector<std::string> lines;
@@ -117,8 +117,16 @@ void PrintInvoice(const iv1::Invoice& invoice) {
 }
 
 void PrintPayment(const iv1::Payment& payment) {
-  std::cout << fmt::format("payment {}: {} on invoice {}, {} ({})\n", payment.id(),
-                           FormatMoney(payment.amount()), payment.invoice_id(),
+  if (payment.kind() == iv1::PAYMENT_KIND_OFFSET) {
+    std::cout << fmt::format("offset {}: {} of credit note {}'s credit on invoice {}, {}\n",
+                             payment.id(), FormatMoney(payment.amount()), payment.credit_note_id(),
+                             payment.invoice_id(), DateText(payment.paid_on()));
+    return;
+  }
+  const bool refund = payment.kind() == iv1::PAYMENT_KIND_REFUND;
+  std::cout << fmt::format("{} {}: {} {} invoice {}, {} ({})\n", refund ? "refund" : "payment",
+                           payment.id(), FormatMoney(payment.amount()),
+                           refund ? "paid back on" : "on", payment.invoice_id(),
                            DateText(payment.paid_on()), Word(payment.method(), "PAYMENT_METHOD_"));
 }
 
@@ -268,7 +276,46 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Payments::RecordPayment, request, PrintPayment);
   }));
 
-  auto* list = payments->add_subcommand("list", "Payments, oldest first");
+  auto* refund = payments->add_subcommand("refund", "A credit note's credit paid back");
+  refund->add_option("--invoice", bound->invoice, "The credit note's id")->required();
+  refund->add_option("--amount", bound->amount, "e.g. '12700 HUF'")->required();
+  AddChoice(refund, "--method", bound->method, kMethods);
+  refund->add_option("--paid-on", bound->paid_on, "YYYY-MM-DD; default today");
+  refund->add_option("--reference", bound->reference, "The bank statement's reference");
+  refund->add_option("--request-id", bound->request_id, "The same id twice records one");
+  refund->callback(Run(options, exit_code, [&options, bound] {
+    iv1::RecordRefundRequest request;
+    auto& paid_back = *request.mutable_refund();
+    paid_back.set_invoice_id(bound->invoice);
+    *paid_back.mutable_amount() = ParseMoney(bound->amount, "--amount");
+    paid_back.set_method(FromWord<iv1::PaymentMethod>(bound->method, "PAYMENT_METHOD_"));
+    if (!bound->paid_on.empty())
+      *paid_back.mutable_paid_on() = ParseDate(bound->paid_on, "--paid-on");
+    paid_back.set_reference(bound->reference);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Payments::RecordRefund, request, PrintPayment);
+  }));
+
+  auto* offset = payments->add_subcommand(
+      "offset", "A credit note's credit set off against another open invoice (beszámítás)");
+  offset->add_option("--credit-note", bound->credit_note, "The credit note's id")->required();
+  offset->add_option("--invoice", bound->invoice, "The open invoice it settles")->required();
+  offset->add_option("--amount", bound->amount, "e.g. '12700 HUF'")->required();
+  offset->add_option("--on", bound->paid_on, "YYYY-MM-DD, the day agreed; default today");
+  offset->add_option("--reference", bound->reference, "The offset agreement's number");
+  offset->add_option("--request-id", bound->request_id, "The same id twice records one");
+  offset->callback(Run(options, exit_code, [&options, bound] {
+    iv1::RecordOffsetRequest request;
+    request.set_credit_note_id(bound->credit_note);
+    request.set_invoice_id(bound->invoice);
+    *request.mutable_amount() = ParseMoney(bound->amount, "--amount");
+    if (!bound->paid_on.empty()) *request.mutable_offset_on() = ParseDate(bound->paid_on, "--on");
+    request.set_reference(bound->reference);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Payments::RecordOffset, request, PrintPayment);
+  }));
+
+  auto* list = payments->add_subcommand("list", "Payments, refunds and offsets, oldest first");
   list->add_option("--invoice", bound->invoice, "Of this invoice");
   list->add_option("--partner", bound->partner, "Of this partner's invoices");
   list->callback(Run(options, exit_code, [&options, bound] {

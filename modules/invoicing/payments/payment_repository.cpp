@@ -15,12 +15,20 @@ namespace {
   "p.id, p.invoice_id, " KARTON_INVOICING_MONEY("i.currency_code", "p.amount_minor",    \
                                                 "amount") ", "                          \
   "p.method, p.paid_on, p.reference, " KARTON_INVOICING_MICROS("p.create_time")         \
-  " AS create_time"
+  " AS create_time, p.kind, coalesce(p.credit_note_id, 0) AS credit_note_id"
 
 const kernel::TypedQuery<v1::Payment> kInsert(
     "WITH p AS (INSERT INTO invoicing.payment (invoice_id, amount_minor, method, paid_on, "
-    "reference, created_by, request_id, create_time) VALUES ($1, $2::bigint, $3, $4::date, $5, "
-    "$6::bigint, $7, " KARTON_INVOICING_AT("$8") ") ON CONFLICT (created_by, request_id) "
+    "reference, created_by, request_id, create_time, kind) VALUES ($1, $2::bigint, $3, "
+    "$4::date, $5, $6::bigint, $7, " KARTON_INVOICING_AT("$8") ", $9) "
+    "ON CONFLICT (created_by, request_id) "
+    "WHERE request_id <> '' DO NOTHING RETURNING *) "
+    "SELECT " KARTON_PAYMENT_COLUMNS " FROM p JOIN invoicing.invoice i ON i.id = p.invoice_id");
+const kernel::TypedQuery<v1::Payment> kInsertOffset(
+    "WITH p AS (INSERT INTO invoicing.payment (invoice_id, amount_minor, method, paid_on, "
+    "reference, created_by, request_id, create_time, kind, credit_note_id) VALUES ($1, "
+    "$2::bigint, NULL, $3::date, $4, $5::bigint, $6, " KARTON_INVOICING_AT("$7") ", 'offset', "
+    "$8::bigint) ON CONFLICT (created_by, request_id) "
     "WHERE request_id <> '' DO NOTHING RETURNING *) "
     "SELECT " KARTON_PAYMENT_COLUMNS " FROM p JOIN invoicing.invoice i ON i.id = p.invoice_id");
 const kernel::TypedQuery<v1::Payment> kFindByRequest(
@@ -30,7 +38,8 @@ const kernel::TypedQuery<v1::Payment> kFindByRequest(
 const kernel::TypedQuery<v1::Payment> kList(
     "SELECT " KARTON_PAYMENT_COLUMNS
     " FROM invoicing.payment p JOIN invoicing.invoice i "
-    "ON i.id = p.invoice_id WHERE ($1::bigint = 0 OR p.invoice_id = $1::bigint) "
+    "ON i.id = p.invoice_id WHERE ($1::bigint = 0 OR p.invoice_id = $1::bigint "
+    "OR p.credit_note_id = $1::bigint) "
     "AND ($2::bigint = 0 OR i.partner_id = $2::bigint) AND p.id > $3::bigint "
     "ORDER BY p.id LIMIT $4");
 
@@ -44,25 +53,57 @@ std::string Text(std::int64_t value) { return std::to_string(value); }
 }  // namespace
 
 std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& payment,
-                                  const std::string& paid_on, std::int64_t created_by,
-                                  const std::string& request_id, kernel::TimePoint now) {
+                                  v1::PaymentKind kind, const std::string& paid_on,
+                                  std::int64_t created_by, const std::string& request_id,
+                                  kernel::TimePoint now) {
   const std::string method =
       payment.method() == v1::PAYMENT_METHOD_UNSPECIFIED
           ? "transfer"
           : kernel::EnumWord(*v1::PaymentMethod_descriptor(), payment.method());
+  const bool refund = kind == v1::PAYMENT_KIND_REFUND;
   auto recorded =
       kInsert.One(session, {Text(payment.invoice_id()), Text(payment.amount().minor_units()),
                             method, paid_on, payment.reference(), Text(created_by), request_id,
-                            Text(kernel::ToEpochMicros(now))});
+                            Text(kernel::ToEpochMicros(now)), refund ? "refund" : "payment"});
   if (!recorded) return recorded;
+  // A payment adds to what was paid; a refund, paid out, takes from it (a
+  // credit note's paid_minor goes below zero, its negative open amount up
+  // towards zero). Either settles the invoice when nothing stays open.
+  const std::int64_t change =
+      refund ? -payment.amount().minor_units() : payment.amount().minor_units();
   kernel::RunPrepared(
       session,
       "UPDATE invoicing.invoice SET paid_minor = paid_minor + $2::bigint, "
-      "paid_date = CASE WHEN paid_minor + credited_minor + $2::bigint >= gross_minor "
+      "paid_date = CASE WHEN gross_minor - paid_minor - credited_minor - $2::bigint = 0 "
       "THEN $3::date END, "
       "update_time = " KARTON_INVOICING_AT("$4") ", version = version + 1 WHERE id = $1",
-      {Text(payment.invoice_id()), Text(payment.amount().minor_units()), paid_on,
-       Text(kernel::ToEpochMicros(now))});
+      {Text(payment.invoice_id()), Text(change), paid_on, Text(kernel::ToEpochMicros(now))});
+  return recorded;
+}
+
+std::optional<v1::Payment> InsertOffset(soci::session& session, std::int64_t credit_note_id,
+                                        std::int64_t invoice_id, std::int64_t amount_minor,
+                                        const std::string& offset_on, const std::string& reference,
+                                        std::int64_t created_by, const std::string& request_id,
+                                        kernel::TimePoint now) {
+  const std::string at = Text(kernel::ToEpochMicros(now));
+  auto recorded =
+      kInsertOffset.One(session, {Text(invoice_id), Text(amount_minor), offset_on, reference,
+                                  Text(created_by), request_id, at, Text(credit_note_id)});
+  if (!recorded) return recorded;
+  // Credited on both, as a credit note's amount taken off its original:
+  // the invoice's open amount down to zero at most, the credit note's
+  // (negative) up to zero at most; each settles when nothing stays open.
+  for (const auto& [id, change] :
+       {std::pair{invoice_id, amount_minor}, std::pair{credit_note_id, -amount_minor}}) {
+    kernel::RunPrepared(
+        session,
+        "UPDATE invoicing.invoice SET credited_minor = credited_minor + $2::bigint, "
+        "paid_date = CASE WHEN gross_minor - paid_minor - credited_minor - $2::bigint = 0 "
+        "THEN $3::date END, "
+        "update_time = " KARTON_INVOICING_AT("$4") ", version = version + 1 WHERE id = $1",
+        {Text(id), Text(change), offset_on, at});
+  }
   return recorded;
 }
 

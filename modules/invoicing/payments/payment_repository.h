@@ -16,15 +16,28 @@ class session;
 
 namespace karton::invoicing::payment_repository {
 
-// Records the payment (checked already) and adds it to the invoice's paid
-// amount, settling it on `paid_on` when nothing stays open; nullopt when
-// the creator used `request_id` before.
+// Records the payment or refund (checked already) and adds it to the
+// invoice's paid amount (a refund negatively), settling it on `paid_on`
+// when nothing stays open; nullopt when the creator used `request_id`
+// before.
 std::optional<v1::Payment> Insert(soci::session& session, const v1::Payment& payment,
-                                  const std::string& paid_on, std::int64_t created_by,
-                                  const std::string& request_id, kernel::TimePoint now);
+                                  v1::PaymentKind kind, const std::string& paid_on,
+                                  std::int64_t created_by, const std::string& request_id,
+                                  kernel::TimePoint now);
+// Records an offset (checked already): `amount_minor` of the credit note's
+// credit set off against the invoice, credited on both, each settling on
+// `offset_on` when nothing stays open on it; nullopt when the creator used
+// `request_id` before.
+std::optional<v1::Payment> InsertOffset(soci::session& session, std::int64_t credit_note_id,
+                                        std::int64_t invoice_id, std::int64_t amount_minor,
+                                        const std::string& offset_on, const std::string& reference,
+                                        std::int64_t created_by, const std::string& request_id,
+                                        kernel::TimePoint now);
 std::optional<v1::Payment> FindByRequest(soci::session& session, std::int64_t created_by,
                                          const std::string& request_id);
-// Oldest first, ids above `after_id`.
+// Oldest first, ids above `after_id`: an invoice's payments and offsets
+// (and a credit note's refunds and the offsets of its credit), or all of
+// a partner's.
 std::vector<v1::Payment> List(soci::session& session, std::int64_t invoice_id,
                               std::int64_t partner_id, std::int64_t after_id, int limit);
 

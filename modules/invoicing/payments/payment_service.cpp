@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "invoices/invoice_repository.h"
@@ -21,6 +22,26 @@ namespace karton::invoicing {
 namespace {
 
 constexpr char kPayment[] = "invoicing.payment";
+constexpr char kInvoice[] = "invoicing.invoice";
+
+// What RecordPayment and RecordRefund check alike, before any database
+// work; `field` names the request's message ("payment", "refund").
+grpc::Status CheckMoneyMovement(const v1::Payment& payment, const std::string& field) {
+  if (payment.invoice_id() <= 0) return kernel::InvalidField(field + ".invoice_id", "is required");
+  if (!payment.has_amount() || payment.amount().minor_units() <= 0) {
+    return kernel::InvalidField(field + ".amount", "is required and must be positive");
+  }
+  if (!v1::PaymentMethod_IsValid(payment.method())) {
+    return kernel::InvalidField(field + ".method", "is not a payment method");
+  }
+  if (payment.has_paid_on() && !kernel::IsValidDate(payment.paid_on())) {
+    return kernel::InvalidField(field + ".paid_on", "is not a date");
+  }
+  if (payment.reference().size() > 200) {
+    return kernel::InvalidField(field + ".reference", "at most 200 bytes");
+  }
+  return grpc::Status::OK;
+}
 
 }  // namespace
 
@@ -50,10 +71,14 @@ v1::PartnerBalance PartnerBalanceOf(soci::session& session, std::int64_t partner
 void PaymentServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Payment>("invoicing.payment.recorded");
   events.DeclareTopic<v1::Invoice>("invoicing.invoice.paid");
+  events.DeclareTopic<v1::Invoice>("invoicing.invoice.refunded");
+  events.DeclareTopic<v1::Invoice>("invoicing.invoice.offset");
 }
 
 kernel::MethodRoles PaymentServiceImpl::Roles() {
   return {{"RecordPayment", {std::string(kernel::kRoleAccounting)}},
+          {"RecordRefund", {std::string(kernel::kRoleAccounting)}},
+          {"RecordOffset", {std::string(kernel::kRoleAccounting)}},
           {"ListPayments", kernel::StaffRoles()},
           {"GetPartnerBalance", kernel::StaffRoles()},
           {"CreditExposure", kernel::StaffRoles()}};
@@ -65,19 +90,7 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
   v1::Payment payment = request->payment();
   payment.clear_id();
   payment.clear_create_time();
-  if (payment.invoice_id() <= 0) return kernel::InvalidField("payment.invoice_id", "is required");
-  if (!payment.has_amount() || payment.amount().minor_units() <= 0) {
-    return kernel::InvalidField("payment.amount", "is required and must be positive");
-  }
-  if (!v1::PaymentMethod_IsValid(payment.method())) {
-    return kernel::InvalidField("payment.method", "is not a payment method");
-  }
-  if (payment.has_paid_on() && !kernel::IsValidDate(payment.paid_on())) {
-    return kernel::InvalidField("payment.paid_on", "is not a date");
-  }
-  if (payment.reference().size() > 200) {
-    return kernel::InvalidField("payment.reference", "at most 200 bytes");
-  }
+  if (auto status = CheckMoneyMovement(payment, "payment"); !status.ok()) return status;
   return kernel::Guarded(parts_.log, "RecordPayment", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();
@@ -86,6 +99,9 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
     if (!request->request_id().empty()) {
       if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
                                                            request->request_id())) {
+        if (earlier->kind() != v1::PAYMENT_KIND_PAYMENT) {
+          return kernel::InvalidField("request_id", "was used for a refund or an offset");
+        }
         *response = std::move(*earlier);
         return grpc::Status::OK;
       }
@@ -108,7 +124,9 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
     if (open <= 0) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("nothing is open on {}{}", invoice->number(),
-                          open < 0 ? "; a credit note's credit is refunded, not paid" : "")};
+                          open < 0 ? "; a credit note's credit is refunded (RecordRefund), "
+                                     "not paid"
+                                   : "")};
     }
     if (payment.amount().minor_units() > open) {
       return kernel::InvalidField(
@@ -121,9 +139,9 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
         payment.has_paid_on()
             ? kernel::DateText(payment.paid_on())
             : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
-    auto recorded =
-        payment_repository::Insert(session, payment, paid_on, kernel::ActorUserId(caller),
-                                   request->request_id(), parts_.clock.Now());
+    auto recorded = payment_repository::Insert(session, payment, v1::PAYMENT_KIND_PAYMENT, paid_on,
+                                               kernel::ActorUserId(caller), request->request_id(),
+                                               parts_.clock.Now());
     if (!recorded) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
     parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPayment, recorded->id(),
                         kernel::DiffFields(nullptr, *recorded));
@@ -132,6 +150,201 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
       auto settled = invoice_repository::Find(session, invoice->id());
       parts_.events.Publish(session, "invoicing.invoice.paid", settled->id(), *settled, caller);
     }
+    transaction.Commit();
+    *response = std::move(*recorded);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::RecordRefund(grpc::ServerContext* context,
+                                              const v1::RecordRefundRequest* request,
+                                              v1::Payment* response) {
+  v1::Payment refund = request->refund();
+  refund.clear_id();
+  refund.clear_create_time();
+  refund.clear_kind();
+  if (auto status = CheckMoneyMovement(refund, "refund"); !status.ok()) return status;
+  return kernel::Guarded(parts_.log, "RecordRefund", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                           request->request_id())) {
+        if (earlier->kind() != v1::PAYMENT_KIND_REFUND) {
+          return kernel::InvalidField("request_id", "was used for a payment or an offset");
+        }
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    // Locked: two refunds of one credit note queue, so together they never
+    // pay back more than its credit.
+    auto note = invoice_repository::Find(session, refund.invoice_id(), true);
+    if (!note) {
+      return kernel::InvalidField("refund.invoice_id",
+                                  fmt::format("there is no invoice {}", refund.invoice_id()));
+    }
+    if (note->state() != v1::INVOICE_STATE_ISSUED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("invoice {} is a draft; only an issued credit note's credit is refunded",
+                          note->id())};
+    }
+    const std::string& currency = note->currency_code();
+    if (!refund.amount().currency_code().empty() && refund.amount().currency_code() != currency) {
+      return kernel::InvalidField("refund.amount.currency_code",
+                                  fmt::format("must be the credit note's currency, {}", currency));
+    }
+    // The credit still open: a credit note's negative open amount, negated.
+    const std::int64_t credit = -note->open_amount().minor_units();
+    if (credit <= 0) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("{} has no credit open to refund{}", note->number(),
+                          credit < 0 ? "; what is open on it is paid (RecordPayment)" : "")};
+    }
+    if (refund.amount().minor_units() > credit) {
+      return kernel::InvalidField(
+          "refund.amount", fmt::format("is more than the {} credit still open on {}",
+                                       kernel::FormatMoney(credit, currency), note->number()));
+    }
+    const std::string paid_on =
+        refund.has_paid_on()
+            ? kernel::DateText(refund.paid_on())
+            : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
+    auto recorded = payment_repository::Insert(session, refund, v1::PAYMENT_KIND_REFUND, paid_on,
+                                               kernel::ActorUserId(caller), request->request_id(),
+                                               parts_.clock.Now());
+    if (!recorded) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    auto refunded = invoice_repository::Find(session, note->id());
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPayment, recorded->id(),
+                        kernel::DiffFields(nullptr, *recorded));
+    parts_.audit.Record(
+        session, caller, kernel::AuditAction::kUpdate, kInvoice, refunded->id(),
+        {kernel::FieldChange::Of(
+             "paid_amount", kernel::FormatMoney(note->paid_amount().minor_units(), currency),
+             kernel::FormatMoney(refunded->paid_amount().minor_units(), currency)),
+         kernel::FieldChange::Of(
+             "open_amount", kernel::FormatMoney(note->open_amount().minor_units(), currency),
+             kernel::FormatMoney(refunded->open_amount().minor_units(), currency))});
+    parts_.events.Publish(session, "invoicing.invoice.refunded", refunded->id(), *refunded, caller);
+    transaction.Commit();
+    *response = std::move(*recorded);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PaymentServiceImpl::RecordOffset(grpc::ServerContext* context,
+                                              const v1::RecordOffsetRequest* request,
+                                              v1::Payment* response) {
+  if (request->credit_note_id() <= 0) return kernel::InvalidField("credit_note_id", "is required");
+  if (request->invoice_id() <= 0) return kernel::InvalidField("invoice_id", "is required");
+  if (request->invoice_id() == request->credit_note_id()) {
+    return kernel::InvalidField("invoice_id", "is the credit note itself");
+  }
+  if (!request->has_amount() || request->amount().minor_units() <= 0) {
+    return kernel::InvalidField("amount", "is required and must be positive");
+  }
+  if (request->has_offset_on() && !kernel::IsValidDate(request->offset_on())) {
+    return kernel::InvalidField("offset_on", "is not a date");
+  }
+  if (request->reference().size() > 200) {
+    return kernel::InvalidField("reference", "at most 200 bytes");
+  }
+  return kernel::Guarded(parts_.log, "RecordOffset", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    auto& session = lease.Session();
+    kernel::Transaction transaction(session);
+    if (!request->request_id().empty()) {
+      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
+                                                           request->request_id())) {
+        if (earlier->kind() != v1::PAYMENT_KIND_OFFSET) {
+          return kernel::InvalidField("request_id", "was used for a payment or a refund");
+        }
+        *response = std::move(*earlier);
+        return grpc::Status::OK;
+      }
+    }
+    // Both locked, the lower id first, so offsets (and payments, refunds,
+    // credit notes) of the same invoices queue rather than deadlock.
+    const std::int64_t first = std::min(request->credit_note_id(), request->invoice_id());
+    const std::int64_t second = std::max(request->credit_note_id(), request->invoice_id());
+    auto first_row = invoice_repository::Find(session, first, true);
+    auto second_row = invoice_repository::Find(session, second, true);
+    auto& note = first == request->credit_note_id() ? first_row : second_row;
+    auto& invoice = first == request->invoice_id() ? first_row : second_row;
+    if (!note) {
+      return kernel::InvalidField("credit_note_id",
+                                  fmt::format("there is no invoice {}", request->credit_note_id()));
+    }
+    if (!invoice) {
+      return kernel::InvalidField("invoice_id",
+                                  fmt::format("there is no invoice {}", request->invoice_id()));
+    }
+    if (note->state() != v1::INVOICE_STATE_ISSUED || invoice->state() != v1::INVOICE_STATE_ISSUED) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("invoice {} is a draft; only issued invoices are set off",
+                          note->state() != v1::INVOICE_STATE_ISSUED ? note->id() : invoice->id())};
+    }
+    if (invoice->partner_id() != note->partner_id()) {
+      return kernel::InvalidField("invoice_id",
+                                  fmt::format("is partner {}'s; the credit note is partner {}'s",
+                                              invoice->partner_id(), note->partner_id()));
+    }
+    const std::string& currency = note->currency_code();
+    if (invoice->currency_code() != currency) {
+      return kernel::InvalidField("invoice_id", fmt::format("is in {}; the credit note is in {}",
+                                                            invoice->currency_code(), currency));
+    }
+    if (!request->amount().currency_code().empty() &&
+        request->amount().currency_code() != currency) {
+      return kernel::InvalidField("amount.currency_code",
+                                  fmt::format("must be the credit note's currency, {}", currency));
+    }
+    const std::int64_t credit = -note->open_amount().minor_units();
+    if (credit <= 0) {
+      return kernel::FailedPreconditionOnField(
+          "credit_note_id", fmt::format("{} has no credit open to set off", note->number()));
+    }
+    const std::int64_t open = invoice->open_amount().minor_units();
+    if (open <= 0) {
+      return kernel::FailedPreconditionOnField(
+          "invoice_id", fmt::format("nothing is open on {}", invoice->number()));
+    }
+    const std::int64_t amount = request->amount().minor_units();
+    if (amount > credit) {
+      return kernel::InvalidField(
+          "amount", fmt::format("is more than the {} credit still open on {}",
+                                kernel::FormatMoney(credit, currency), note->number()));
+    }
+    if (amount > open) {
+      return kernel::InvalidField(
+          "amount", fmt::format("is more than the {} still open on {}",
+                                kernel::FormatMoney(open, currency), invoice->number()));
+    }
+    const std::string offset_on =
+        request->has_offset_on()
+            ? kernel::DateText(request->offset_on())
+            : invoice_repository::Today(session, parts_.clock.Now(), settings_.time_zone);
+    auto recorded = payment_repository::InsertOffset(
+        session, note->id(), invoice->id(), amount, offset_on, request->reference(),
+        kernel::ActorUserId(caller), request->request_id(), parts_.clock.Now());
+    if (!recorded) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    parts_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPayment, recorded->id(),
+                        kernel::DiffFields(nullptr, *recorded));
+    auto settled = invoice_repository::Find(session, invoice->id());
+    auto used = invoice_repository::Find(session, note->id());
+    for (const auto& [before, after] :
+         {std::pair{&*invoice, &*settled}, std::pair{&*note, &*used}}) {
+      parts_.audit.Record(
+          session, caller, kernel::AuditAction::kUpdate, kInvoice, after->id(),
+          {kernel::FieldChange::Of(
+              "open_amount", kernel::FormatMoney(before->open_amount().minor_units(), currency),
+              kernel::FormatMoney(after->open_amount().minor_units(), currency))});
+    }
+    parts_.events.Publish(session, "invoicing.invoice.credited", settled->id(), *settled, caller);
+    parts_.events.Publish(session, "invoicing.invoice.offset", used->id(), *used, caller);
     transaction.Commit();
     *response = std::move(*recorded);
     return grpc::Status::OK;

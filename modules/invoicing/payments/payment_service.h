@@ -36,6 +36,10 @@ class PaymentServiceImpl final : public v1::PaymentService::Service {
 
   grpc::Status RecordPayment(grpc::ServerContext* context, const v1::RecordPaymentRequest* request,
                              v1::Payment* response) override;
+  grpc::Status RecordRefund(grpc::ServerContext* context, const v1::RecordRefundRequest* request,
+                            v1::Payment* response) override;
+  grpc::Status RecordOffset(grpc::ServerContext* context, const v1::RecordOffsetRequest* request,
+                            v1::Payment* response) override;
   grpc::Status ListPayments(grpc::ServerContext* context, const v1::ListPaymentsRequest* request,
                             v1::ListPaymentsResponse* response) override;
   grpc::Status GetPartnerBalance(grpc::ServerContext* context,

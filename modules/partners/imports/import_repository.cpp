@@ -136,6 +136,138 @@ WHERE r.import_id = :import1 AND r.leader_row IN (
     AND EXISTS (SELECT 1 FROM partners.partner c WHERE c.parent_partner_id = l.match_id))
 RETURNING r.row_number, (r.row_number = r.leader_row)::int, r.match_id)sql";
 
+// --- parents (docs/partners.md, "Import and export"): a row's parent_ref is
+// looked for among the partners there are, then among the partners the
+// file creates; then checked as the API checks a parent (CheckGroup).
+
+constexpr const char* kCountParentRefs = R"sql(
+SELECT count(*) FROM partners.import_row
+WHERE import_id = :import AND row_number = leader_row AND parent_ref IS NOT NULL)sql";
+
+constexpr const char* kParentById = R"sql(
+UPDATE partners.import_row r SET parent_id = p.id FROM partners.partner p
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.parent_ref LIKE 'id:%'
+  AND p.id = CASE WHEN r.parent_ref LIKE 'id:%' THEN cast(substr(r.parent_ref, 4) AS bigint) END)sql";
+
+constexpr const char* kParentByExternalId = R"sql(
+UPDATE partners.import_row r SET parent_id = x.partner_id FROM partners.partner_external_id x
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.parent_ref LIKE 'ext:%'
+  AND r.parent_ref = 'ext:' || x.source || ':' || x.key)sql";
+
+// Of several partners with one tax number, one not merged away, the oldest.
+constexpr const char* kParentByTaxNumber = R"sql(
+UPDATE partners.import_row r SET parent_id = t.id FROM (
+  SELECT tax_number, (array_agg(id ORDER BY merged_into_id IS NOT NULL, id))[1] AS id
+  FROM partners.partner WHERE tax_number <> '' GROUP BY tax_number) t
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.parent_ref LIKE 'tax:%'
+  AND r.parent_ref = 'tax:' || t.tax_number)sql";
+
+// Not by those keys in Karton yet: a partner of the file, by the keys its
+// rows give (a new partner's, or a key the file adds to one there is).
+constexpr const char* kParentInFile = R"sql(
+WITH file_keys AS (
+  SELECT 'ext:' || e.key || ':' || e.value AS ref, f.leader_row, f.match_id
+  FROM partners.import_row f CROSS JOIN LATERAL jsonb_each_text(f.external_ids) e
+  WHERE f.import_id = :import1
+  UNION ALL
+  SELECT 'tax:' || f.tax_number, f.leader_row, f.match_id FROM partners.import_row f
+  WHERE f.import_id = :import2 AND f.tax_number <> ''),
+found AS (SELECT DISTINCT ON (ref) ref, leader_row, match_id FROM file_keys
+          ORDER BY ref, leader_row)
+UPDATE partners.import_row r
+SET parent_id = found.match_id,
+    parent_row = CASE WHEN found.match_id IS NULL THEN found.leader_row END
+FROM found
+WHERE r.import_id = :import3 AND r.row_number = r.leader_row AND r.parent_id IS NULL
+  AND r.parent_ref = found.ref)sql";
+
+// What is wrong with a row's parent, if anything: missing, the row's own
+// partner, merged into another, or a person (as the file leaves it). A
+// partner whose parent stays what it is is not checked again (the API
+// does not either).
+constexpr const char* kParentProblems = R"sql(
+SELECT row_number, parent_column, parent_ref, problem, merged_into FROM (
+  SELECT r.row_number, r.parent_column, r.parent_ref,
+    CASE
+      WHEN r.parent_id IS NULL AND r.parent_row IS NULL THEN 'missing'
+      WHEN r.parent_row = r.leader_row OR r.parent_id = r.match_id THEN 'self'
+      WHEN p.merged_into_id IS NOT NULL THEN 'merged'
+      WHEN coalesce(new_parent.doc->>'kind', updated_parent.doc->>'kind', p.kind,
+                    cast(:defaults AS jsonb)->>'kind') = 'person' THEN 'person'
+    END AS problem,
+    coalesce(p.merged_into_id, 0) AS merged_into
+  FROM partners.import_row r
+  LEFT JOIN partners.partner p ON p.id = r.parent_id
+  LEFT JOIN partners.import_row new_parent
+    ON new_parent.import_id = r.import_id AND new_parent.row_number = r.parent_row
+  LEFT JOIN partners.import_row updated_parent
+    ON updated_parent.import_id = r.import_id AND updated_parent.match_id = r.parent_id
+   AND updated_parent.row_number = updated_parent.leader_row
+  LEFT JOIN partners.partner c ON c.id = r.match_id
+  WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.parent_ref IS NOT NULL
+    AND (r.parent_id IS NULL OR c.parent_partner_id IS DISTINCT FROM r.parent_id)) checked
+WHERE problem IS NOT NULL)sql";
+
+// Rows whose parent is a partner of the file that was refused meanwhile.
+constexpr const char* kParentRefused = R"sql(
+SELECT r.row_number, r.parent_column, r.parent_ref FROM partners.import_row r
+WHERE r.import_id = :import AND r.row_number = r.leader_row AND r.parent_row IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM partners.import_row f
+                  WHERE f.import_id = r.import_id AND f.row_number = r.parent_row))sql";
+
+// Rows whose new parent is (at any height) the row's own partner: walking
+// up from the parent, through the file's new parents and the parents there
+// are, comes back to it. Nodes: 'p<id>' a partner there is, 'r<row>' a
+// partner the file creates.
+constexpr const char* kParentCycles = R"sql(
+WITH RECURSIVE edge AS (
+  SELECT r.row_number, r.parent_column, r.parent_ref,
+         CASE WHEN r.match_id IS NOT NULL THEN 'p' || r.match_id ELSE 'r' || r.leader_row END
+           AS child,
+         CASE WHEN r.parent_id IS NOT NULL THEN 'p' || r.parent_id ELSE 'r' || r.parent_row END
+           AS parent
+  FROM partners.import_row r
+  WHERE r.import_id = :import AND r.row_number = r.leader_row
+    AND (r.parent_id IS NOT NULL OR r.parent_row IS NOT NULL)),
+up(row_number, node) AS (
+  SELECT row_number, parent FROM edge
+  UNION
+  SELECT u.row_number, coalesce(e.parent, 'p' || p.parent_partner_id)
+  FROM up u
+  LEFT JOIN edge e ON e.child = u.node
+  LEFT JOIN partners.partner p ON e.child IS NULL
+   AND p.id = CASE WHEN u.node LIKE 'p%' THEN cast(substr(u.node, 2) AS bigint) END
+  WHERE coalesce(e.parent, 'p' || p.parent_partner_id) IS NOT NULL)
+SELECT e.row_number, e.parent_column, e.parent_ref FROM edge e
+JOIN up u ON u.row_number = e.row_number AND u.node = e.child)sql";
+
+// Refuses the rows of one partner (its first row `leader`): returns their
+// row numbers, the first row's first.
+constexpr const char* kRefuseGroup = R"sql(
+DELETE FROM partners.import_row
+WHERE import_id = :import AND leader_row = :leader
+RETURNING row_number)sql";
+
+// After the partners are written: each gets the parent its row named
+// (found above), as a write of the row's partner (bumped, reported) unless
+// the import created or updated it anyway.
+constexpr const char* kSetParents = R"sql(
+WITH wanted AS (
+  SELECT r.row_number, r.partner_id AS child, coalesce(r.parent_id, f.partner_id) AS parent,
+         r.created OR r.updated AS written
+  FROM partners.import_row r
+  LEFT JOIN partners.import_row f ON f.import_id = r.import_id AND f.row_number = r.parent_row
+  WHERE r.import_id = :import1 AND r.row_number = r.leader_row AND r.partner_id IS NOT NULL
+    AND (r.parent_id IS NOT NULL OR r.parent_row IS NOT NULL)),
+changed AS (
+  UPDATE partners.partner p SET parent_partner_id = w.parent,
+    update_time = CASE WHEN w.written THEN p.update_time ELSE to_timestamp(:now / 1e6) END,
+    version = p.version + CASE WHEN w.written THEN 0 ELSE 1 END
+  FROM wanted w WHERE p.id = w.child AND p.parent_partner_id IS DISTINCT FROM w.parent
+  RETURNING w.row_number)
+UPDATE partners.import_row r SET updated = true FROM changed c
+WHERE r.import_id = :import2 AND r.row_number = c.row_number AND NOT r.created)sql";
+
 constexpr const char* kInsertPartners = R"sql(
 INSERT INTO partners.partner (kind, display_name, legal_name, tax_number, eu_vat_number,
   registration_number, addresses, emails, phones, website, tags, owner_user_id, custom_fields,
@@ -359,6 +491,107 @@ std::vector<std::pair<std::int64_t, RowError>> ListErrors(soci::session& session
   return errors;
 }
 
+namespace {
+
+// "id:17" -> "id 17", "ext:crm:A-1" -> "crm key A-1", "tax:..." -> "tax
+// number ...": the parent a row names, for its error.
+std::string DescribeParent(const std::string& ref) {
+  if (ref.rfind("id:", 0) == 0) return "id " + ref.substr(3);
+  if (ref.rfind("tax:", 0) == 0) return "tax number " + ref.substr(4);
+  if (ref.rfind("ext:", 0) == 0) {
+    const auto colon = ref.find(':', 4);
+    return fmt::format("{} key {}", ref.substr(4, colon - 4), ref.substr(colon + 1));
+  }
+  return ref;
+}
+
+// Refuses the rows of the partner led by `leader`: its first row with
+// `error`, the others as rows of a partner that could not be written.
+void RefuseGroup(soci::session& session, long long import_id, long long leader, RowError error,
+                 ApplyResult& result) {
+  soci::rowset<long long> rows =
+      (session.prepare << kRefuseGroup, soci::use(import_id), soci::use(leader));
+  for (const auto row : rows) {
+    if (row == leader) {
+      result.errors.push_back(error);
+    } else {
+      result.errors.push_back({row, "", "partner", "its partner (an earlier row) was refused"});
+    }
+  }
+}
+
+// Finds and checks the parents the rows name; refuses the rows whose parent
+// is wrong, and then those whose parent was a refused row of the file.
+void CheckParents(soci::session& session, long long id, const std::string& defaults_json,
+                  ApplyResult& result) {
+  const std::string field = "partner.parent_partner_id";
+  session << kParentById, soci::use(id);
+  session << kParentByExternalId, soci::use(id);
+  session << kParentByTaxNumber, soci::use(id);
+  session << kParentInFile, soci::use(id), soci::use(id), soci::use(id);
+  std::vector<std::pair<long long, RowError>> refused;
+  {
+    soci::rowset<soci::row> rows =
+        (session.prepare << kParentProblems, soci::use(defaults_json), soci::use(id));
+    for (const auto& row : rows) {
+      const auto number = row.get<long long>(0);
+      const auto parent = DescribeParent(row.get<std::string>(2));
+      const auto problem = row.get<std::string>(3);
+      std::string text;
+      if (problem == "missing") {
+        text =
+            fmt::format("there is no partner with {}, in Karton or created by this file", parent);
+      } else if (problem == "self") {
+        text = fmt::format("the partner with {} is this row's own partner", parent);
+      } else if (problem == "merged") {
+        text = fmt::format("the partner with {} was merged into partner {}: name that one", parent,
+                           row.get<long long>(4));
+      } else {
+        text = fmt::format("the partner with {} is a person; a parent must be an organization",
+                           parent);
+      }
+      refused.push_back({number, {number, row.get<std::string>(1), field, text}});
+    }
+  }
+  for (auto& [leader, error] : refused) RefuseGroup(session, id, leader, error, result);
+  // Walking up through the new parents, a cycle is refused whole: every
+  // row on it names one of the others.
+  const auto refuse_orphans = [&] {
+    for (;;) {
+      refused.clear();
+      soci::rowset<soci::row> rows = (session.prepare << kParentRefused, soci::use(id));
+      for (const auto& row : rows) {
+        const auto number = row.get<long long>(0);
+        refused.push_back(
+            {number,
+             {number, row.get<std::string>(1), field,
+              fmt::format("the partner with {} is on a row of this file that was refused",
+                          DescribeParent(row.get<std::string>(2)))}});
+      }
+      if (refused.empty()) return;
+      for (auto& [leader, error] : refused) RefuseGroup(session, id, leader, error, result);
+    }
+  };
+  refuse_orphans();
+  refused.clear();
+  {
+    soci::rowset<soci::row> rows = (session.prepare << kParentCycles, soci::use(id));
+    for (const auto& row : rows) {
+      const auto number = row.get<long long>(0);
+      refused.push_back(
+          {number,
+           {number, row.get<std::string>(1), field,
+            fmt::format("the partner with {} belongs to this row's partner's group (as the "
+                        "file leaves it): a parent there would make a cycle",
+                        DescribeParent(row.get<std::string>(2)))}});
+    }
+  }
+  for (auto& [leader, error] : refused) RefuseGroup(session, id, leader, error, result);
+  refuse_orphans();
+}
+
+}  // namespace
+
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
                         TimePoint now) {
@@ -419,11 +652,20 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
                   : "its partner (an earlier row) could not be updated"});
     }
   }
+  long long parent_rows = 0;
+  session << kCountParentRefs, soci::use(id), soci::into(parent_rows);
+  if (parent_rows > 0) {
+    // Serialised with the API's writes that change the group (CheckGroup);
+    // taken twice in one transaction is no harm.
+    repository::LockHierarchy(session);
+    CheckParents(session, id, defaults_json, result);
+  }
   session << kInsertPartners, soci::use(now_us), soci::use(now_us), soci::use(defaults_json),
       soci::use(id);
   session << kMarkCreated, soci::use(id);
   session << kRememberBefore, soci::use(id);
   session << kUpdatePartners, soci::use(id), soci::use(now_us), soci::use(id);
+  if (parent_rows > 0) session << kSetParents, soci::use(id), soci::use(now_us), soci::use(id);
   session << kAddExternalIds, soci::use(id);
   {
     soci::rowset<long long> rows = (session.prepare << kInsertContacts, soci::use(id),

@@ -21,10 +21,10 @@ using kernel::TimePoint;
 
 // The statement that loads import rows (kernel::CopyIn); its columns in
 // order: import_id, row_number, karton_id, external_ids, tax_number,
-// partner_key, doc, creatable, contact.
+// partner_key, doc, creatable, contact, parent_ref, parent_column.
 inline constexpr const char* kCopyRows =
     "COPY partners.import_row (import_id, row_number, karton_id, external_ids, tax_number, "
-    "partner_key, doc, creatable, contact) FROM STDIN";
+    "partner_key, doc, creatable, contact, parent_ref, parent_column) FROM STDIN";
 
 std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
                           const std::string& request_id, std::int64_t user_id, TimePoint now);

@@ -48,6 +48,8 @@ const std::vector<std::string> kPlainFields = {
     "payment_terms_days",
     "default_currency_code",
     "preferred_language",
+    "parent.id",
+    "parent.tax_number",
     "contact.name",
     "contact.role",
     "contact.email",
@@ -89,11 +91,11 @@ bool IsTarget(const std::string& target, const Definitions& definitions, std::st
     problem = fmt::format("'{}' is not a defined custom field", target.substr(7));
     return false;
   }
-  if (target.rfind("external_id.", 0) == 0) {
+  if (target.rfind("external_id.", 0) == 0 || target.rfind("parent.external_id.", 0) == 0) {
+    const std::string source = target.substr(target.find("external_id.") + 12);
     static const RE2 kSource(R"([a-z0-9][a-z0-9_.-]{0,62})");
-    if (RE2::FullMatch(target.substr(12), kSource)) return true;
-    problem =
-        fmt::format("'{}' is not a source system name ([a-z0-9][a-z0-9_.-]*)", target.substr(12));
+    if (RE2::FullMatch(source, kSource)) return true;
+    problem = fmt::format("'{}' is not a source system name ([a-z0-9][a-z0-9_.-]*)", source);
     return false;
   }
   problem = fmt::format("'{}' is not a field an import can fill ({})", target, ImportFieldList());
@@ -178,7 +180,7 @@ std::optional<bool> ReadFlag(const std::string& cell) {
 std::string ImportFieldList() {
   std::string list;
   for (const auto& field : kPlainFields) list += (list.empty() ? "" : ", ") + field;
-  return list + ", custom.<key>, external_id.<source>";
+  return list + ", custom.<key>, external_id.<source>, parent.external_id.<source>";
 }
 
 std::optional<ColumnPlan> PlanColumns(const std::vector<std::string>& header,
@@ -235,6 +237,10 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
   bool has_contact = false;
   std::string credit_limit_text, currency = "HUF";
   std::string first_external_key;
+  // The parent by each kind of key the row gives: id, external key, tax
+  // number (the first one given, in that order, is the one used).
+  std::string parent_by_id, parent_by_external, parent_by_tax;
+  std::string parent_id_column, parent_external_column, parent_tax_column;
   auto column_of = [&](const std::string& target) {
     for (std::size_t i = 0; i < plan.targets.size(); ++i) {
       if (plan.targets[i] == target) return plan.headers[i];
@@ -339,6 +345,28 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
     } else if (target.rfind("custom.", 0) == 0) {
       (*partner.mutable_custom_fields())[target.substr(7)] = cell;
       fields.insert("custom_fields");
+    } else if (target == "parent.id") {
+      if (cell.find_first_not_of("0123456789") != std::string::npos || cell.size() > 18 ||
+          cell.find_first_not_of('0') == std::string::npos) {
+        fail(target, "partner.parent_partner_id", "must be a partner id (a whole number)");
+        continue;
+      }
+      parent_by_id = "id:" + cell;
+      parent_id_column = plan.headers[i];
+    } else if (target == "parent.tax_number") {
+      std::string problem;
+      const auto normal = NormalizeHungarianTaxNumber(cell, problem);
+      if (!normal) {
+        fail(target, "partner.parent_partner_id", "the parent's tax number: " + problem);
+        continue;
+      }
+      parent_by_tax = "tax:" + *normal;
+      parent_tax_column = plan.headers[i];
+    } else if (target.rfind("parent.external_id.", 0) == 0) {
+      if (parent_by_external.empty()) {
+        parent_by_external = "ext:" + target.substr(19) + ":" + cell;
+        parent_external_column = plan.headers[i];
+      }
     } else if (target.rfind("external_id.", 0) == 0) {
       const std::string source = target.substr(12);
       (*partner.mutable_external_ids())[source] = cell;
@@ -378,6 +406,17 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
     }
   }
 
+  if (!parent_by_id.empty()) {
+    row.parent_ref = parent_by_id;
+    row.parent_column = parent_id_column;
+  } else if (!parent_by_external.empty()) {
+    row.parent_ref = parent_by_external;
+    row.parent_column = parent_external_column;
+  } else if (!parent_by_tax.empty()) {
+    row.parent_ref = parent_by_tax;
+    row.parent_column = parent_tax_column;
+  }
+
   // The keys that find an existing partner, strongest first.
   if (row.karton_id > 0) {
     row.partner_key = "id:" + std::to_string(row.karton_id);
@@ -415,7 +454,8 @@ std::vector<std::string> ExportHeader(const Definitions& definitions,
                                       const std::vector<std::string>& external_sources) {
   std::vector<std::string> header;
   for (const auto& field : kPlainFields) {
-    if (field.rfind("contact.", 0) != 0) header.push_back(field);
+    // The parent is exported by its id (what an import matches first).
+    if (field.rfind("contact.", 0) != 0 && field != "parent.tax_number") header.push_back(field);
   }
   for (const auto& [key, definition] : definitions) header.push_back("custom." + key);
   for (const auto& source : external_sources) header.push_back("external_id." + source);
@@ -451,6 +491,8 @@ std::vector<std::string> ExportCells(const v1::Partner& partner,
       }
     } else if (field == "owner_user_id") {
       cell = partner.owner_user_id() == 0 ? "" : std::to_string(partner.owner_user_id());
+    } else if (field == "parent.id") {
+      cell = partner.parent_partner_id() == 0 ? "" : std::to_string(partner.parent_partner_id());
     } else if (field == "risk_class") {
       cell = partner.risk_class() == v1::RISK_CLASS_UNSPECIFIED
                  ? ""

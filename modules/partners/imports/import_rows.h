@@ -50,6 +50,12 @@ struct ImportRow {
   std::optional<v1::Contact> contact;
   // Rows with one key are one partner: "id:17", "ext:crm:A-1", "tax:...".
   std::string partner_key;
+  // The parent company the row names (parent.id, parent.external_id.<source>
+  // or parent.tax_number; the first given in that order): "id:17",
+  // "ext:crm:A-1", "tax:12345678-2-42"; empty when none. Found among the
+  // partners there are and those of the file when the import is applied.
+  std::string parent_ref;
+  std::string parent_column;  // the CSV column it came from
   // Has what creating a partner needs (a name, the required custom fields).
   bool creatable = false;
   std::vector<RowProblem> problems;  // empty: the row is valid

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "imports/csv_io.h"
 
 namespace karton::partners {
@@ -158,6 +160,46 @@ TEST(BuildImportRow, ReadsTermsRolesAndAPersonsNames) {
   const auto cells = ExportCells(row.partner, {"customer", "supplier", "payment_terms_days",
                                                "first_name", "default_currency_code"});
   EXPECT_EQ(cells, (std::vector<std::string>{"true", "false", "30", "Anna", "EUR"}));
+}
+
+TEST(BuildImportRow, NamesTheParentByIdExternalKeyOrTaxNumber) {
+  std::string problem;
+  EXPECT_FALSE(PlanColumns({"display_name", "parent.external_id.Bad!"}, {}, {}, problem));
+  EXPECT_NE(problem.find("Bad!"), std::string::npos) << problem;
+  const auto plan = PlanColumns({"Név", "Anyacég", "Anya ERP", "Anya adószám"},
+                                {{"Név", "display_name"},
+                                 {"Anyacég", "parent.id"},
+                                 {"Anya ERP", "parent.external_id.erp"},
+                                 {"Anya adószám", "parent.tax_number"}},
+                                {}, problem);
+  ASSERT_TRUE(plan) << problem;
+  // The first given of id, external key, tax number.
+  auto row = BuildImportRow(*plan, {"Leány Kft.", "17", "A-1", "12345676242"}, {}, {});
+  ASSERT_TRUE(row.problems.empty()) << row.problems.front().problem;
+  EXPECT_EQ(row.parent_ref, "id:17");
+  EXPECT_EQ(row.parent_column, "Anyacég");
+  row = BuildImportRow(*plan, {"Leány Kft.", "", "A-1", "12345676242"}, {}, {});
+  EXPECT_EQ(row.parent_ref, "ext:erp:A-1");
+  EXPECT_EQ(row.parent_column, "Anya ERP");
+  row = BuildImportRow(*plan, {"Leány Kft.", "", "", "12345676242"}, {}, {});
+  EXPECT_EQ(row.parent_ref, "tax:12345676-2-42");  // normalised like the card's
+  row = BuildImportRow(*plan, {"Leány Kft.", "", "", ""}, {}, {});
+  EXPECT_EQ(row.parent_ref, "");
+  // Bad cells name the parent field and their column.
+  row = BuildImportRow(*plan, {"Leány Kft.", "tizenhét", "", "12345678-2-42"}, {}, {});
+  ASSERT_EQ(row.problems.size(), 2u);
+  EXPECT_EQ(row.problems[0].field, "partner.parent_partner_id");
+  EXPECT_EQ(row.problems[0].column, "Anyacég");
+  EXPECT_EQ(row.problems[1].field, "partner.parent_partner_id");
+  EXPECT_EQ(row.problems[1].column, "Anya adószám");
+  // Exported by its id (what an import matches first), not by tax number.
+  const auto header = ExportHeader({}, {});
+  EXPECT_NE(std::find(header.begin(), header.end(), "parent.id"), header.end());
+  EXPECT_EQ(std::find(header.begin(), header.end(), "parent.tax_number"), header.end());
+  v1::Partner child;
+  child.set_parent_partner_id(17);
+  EXPECT_EQ(ExportCells(child, {"parent.id"}), (std::vector<std::string>{"17"}));
+  EXPECT_EQ(ExportCells(v1::Partner(), {"parent.id"}), (std::vector<std::string>{""}));
 }
 
 }  // namespace

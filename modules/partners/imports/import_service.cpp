@@ -369,6 +369,12 @@ grpc::Status PartnerServiceImpl::ImportPartners(
         } else {
           copy->Null();
         }
+        if (row.parent_ref.empty()) {
+          copy->Null();
+        } else {
+          copy->Field(row.parent_ref);
+        }
+        copy->Field(row.parent_column);
         copy->EndRow();
       });
 

@@ -63,6 +63,21 @@ class QuotationSendingTest : public SalesTest {
     return product.id();
   }
 
+  // A draft quotation for one of `product`, valid to the end of 2099.
+  ov1::Quotation Draft(std::int64_t customer, std::int64_t product) {
+    ov1::CreateQuotationRequest create;
+    create.mutable_quotation()->set_partner_id(customer);
+    create.mutable_quotation()->mutable_valid_until()->set_year(2099);
+    create.mutable_quotation()->mutable_valid_until()->set_month(12);
+    create.mutable_quotation()->mutable_valid_until()->set_day(31);
+    create.mutable_quotation()->add_lines()->set_product_id(product);
+    create.mutable_quotation()->mutable_lines(0)->set_quantity("1");
+    ov1::Quotation draft;
+    const auto status = quotations_->CreateQuotation(As(admin_).get(), create, &draft);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return draft;
+  }
+
   // What Python's email package reads in a received message.
   boost::json::object Parsed(const ReceivedMail& mail) {
     const auto path = data_dir_.Path() / "received.eml";
@@ -200,15 +215,7 @@ TEST_F(QuotationSendingTest, WithoutTheCompanyOrAnAddressNothingIsSentAndTheDraf
   StartWithMail({});
   const auto customer = Partner("Címtelen Kft.", 0);
   const auto product = Product();
-  ov1::CreateQuotationRequest create;
-  create.mutable_quotation()->set_partner_id(customer);
-  create.mutable_quotation()->mutable_valid_until()->set_year(2099);
-  create.mutable_quotation()->mutable_valid_until()->set_month(12);
-  create.mutable_quotation()->mutable_valid_until()->set_day(31);
-  create.mutable_quotation()->add_lines()->set_product_id(product);
-  create.mutable_quotation()->mutable_lines(0)->set_quantity("1");
-  ov1::Quotation draft;
-  ASSERT_TRUE(quotations_->CreateQuotation(As(admin_).get(), create, &draft).ok());
+  const ov1::Quotation draft = Draft(customer, product);
 
   ov1::SendQuotationRequest send;
   send.set_id(draft.id());
@@ -229,15 +236,7 @@ TEST_F(QuotationSendingTest, APartnerWithoutAnEmailAddressGetsMessagingsErrorAnd
   StartWithMail(kCompany);
   const auto customer = Partner("Címtelen Kft.", 0);
   const auto product = Product();
-  ov1::CreateQuotationRequest create;
-  create.mutable_quotation()->set_partner_id(customer);
-  create.mutable_quotation()->mutable_valid_until()->set_year(2099);
-  create.mutable_quotation()->mutable_valid_until()->set_month(12);
-  create.mutable_quotation()->mutable_valid_until()->set_day(31);
-  create.mutable_quotation()->add_lines()->set_product_id(product);
-  create.mutable_quotation()->mutable_lines(0)->set_quantity("1");
-  ov1::Quotation draft;
-  ASSERT_TRUE(quotations_->CreateQuotation(As(admin_).get(), create, &draft).ok());
+  const ov1::Quotation draft = Draft(customer, product);
 
   ov1::SendQuotationRequest send;
   send.set_id(draft.id());

@@ -43,6 +43,24 @@ grpc::Status CheckMoneyMovement(const v1::Payment& payment, const std::string& f
   return grpc::Status::OK;
 }
 
+// A request_id the same user sent before: `replayed` and the movement it
+// recorded in `earlier`, or INVALID_ARGUMENT when that was another kind of
+// movement (`other_kinds` names them).
+grpc::Status Replay(soci::session& session, const kernel::Caller& caller,
+                    const std::string& request_id, v1::PaymentKind kind, const char* other_kinds,
+                    v1::Payment& earlier, bool& replayed) {
+  replayed = false;
+  if (request_id.empty()) return grpc::Status::OK;
+  auto found = payment_repository::FindByRequest(session, kernel::ActorUserId(caller), request_id);
+  if (!found) return grpc::Status::OK;
+  if (found->kind() != kind) {
+    return kernel::InvalidField("request_id", std::string("was used for ") + other_kinds);
+  }
+  earlier = std::move(*found);
+  replayed = true;
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 v1::RiskClass RiskClassOf(int average_days_late, int most_days_overdue) {
@@ -96,15 +114,11 @@ grpc::Status PaymentServiceImpl::RecordPayment(grpc::ServerContext* context,
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
     kernel::Transaction transaction(session);
-    if (!request->request_id().empty()) {
-      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
-                                                           request->request_id())) {
-        if (earlier->kind() != v1::PAYMENT_KIND_PAYMENT) {
-          return kernel::InvalidField("request_id", "was used for a refund or an offset");
-        }
-        *response = std::move(*earlier);
-        return grpc::Status::OK;
-      }
+    bool replayed = false;
+    if (auto status = Replay(session, caller, request->request_id(), v1::PAYMENT_KIND_PAYMENT,
+                             "a refund or an offset", *response, replayed);
+        !status.ok() || replayed) {
+      return status;
     }
     auto invoice = invoice_repository::Find(session, payment.invoice_id(), true);
     if (!invoice) {
@@ -169,15 +183,11 @@ grpc::Status PaymentServiceImpl::RecordRefund(grpc::ServerContext* context,
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
     kernel::Transaction transaction(session);
-    if (!request->request_id().empty()) {
-      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
-                                                           request->request_id())) {
-        if (earlier->kind() != v1::PAYMENT_KIND_REFUND) {
-          return kernel::InvalidField("request_id", "was used for a payment or an offset");
-        }
-        *response = std::move(*earlier);
-        return grpc::Status::OK;
-      }
+    bool replayed = false;
+    if (auto status = Replay(session, caller, request->request_id(), v1::PAYMENT_KIND_REFUND,
+                             "a payment or an offset", *response, replayed);
+        !status.ok() || replayed) {
+      return status;
     }
     // Locked: two refunds of one credit note queue, so together they never
     // pay back more than its credit.
@@ -256,15 +266,11 @@ grpc::Status PaymentServiceImpl::RecordOffset(grpc::ServerContext* context,
     auto lease = parts_.database.Acquire();
     auto& session = lease.Session();
     kernel::Transaction transaction(session);
-    if (!request->request_id().empty()) {
-      if (auto earlier = payment_repository::FindByRequest(session, kernel::ActorUserId(caller),
-                                                           request->request_id())) {
-        if (earlier->kind() != v1::PAYMENT_KIND_OFFSET) {
-          return kernel::InvalidField("request_id", "was used for a payment or a refund");
-        }
-        *response = std::move(*earlier);
-        return grpc::Status::OK;
-      }
+    bool replayed = false;
+    if (auto status = Replay(session, caller, request->request_id(), v1::PAYMENT_KIND_OFFSET,
+                             "a payment or a refund", *response, replayed);
+        !status.ok() || replayed) {
+      return status;
     }
     // Both locked, the lower id first, so offsets (and payments, refunds,
     // credit notes) of the same invoices queue rather than deadlock.

@@ -11,9 +11,11 @@
 
 namespace karton::crm {
 
-void TeamDirectory::Refresh() {
-  const auto fresh_enough = [this] {
+void TeamDirectory::Refresh(bool force) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto fresh_enough = [this, force, started] {
     std::lock_guard lock(mutex_);
+    if (force) return read_ >= started;  // someone read after we asked
     return read_ != std::chrono::steady_clock::time_point{} &&
            std::chrono::steady_clock::now() - read_ < fresh_;
   };
@@ -67,6 +69,12 @@ std::vector<std::int64_t> TeamDirectory::ActiveMembers(std::int64_t team_id) {
 bool TeamDirectory::IsDisabled(std::int64_t user_id) {
   std::lock_guard lock(mutex_);
   return disabled_.count(user_id) > 0;
+}
+
+bool TeamDirectory::ExistsNow(std::int64_t team_id) {
+  if (Exists(team_id)) return true;
+  Refresh(true);
+  return Exists(team_id);
 }
 
 bool TeamDirectory::Exists(std::int64_t team_id) {

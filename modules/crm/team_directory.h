@@ -33,9 +33,12 @@ class TeamDirectory {
                          std::chrono::seconds fresh = std::chrono::seconds(5))
       : channel_(std::move(channel)), fresh_(fresh) {}
 
-  // Reads teams and users again when what is kept is older than `fresh`.
-  // Call it before taking a database connection.
-  void Refresh();
+  // Reads teams and users again when what is kept is older than `fresh`
+  // (or always, with `force`). Call it before taking a database connection.
+  void Refresh(bool force = false);
+  // Whether the team exists, reading again when what is kept does not know
+  // it: a team made a moment ago is found. Does I/O like Refresh().
+  bool ExistsNow(std::int64_t team_id);
   // The team's members that are not disabled, in id order; empty for a
   // team that does not exist. No I/O.
   std::vector<std::int64_t> ActiveMembers(std::int64_t team_id);

@@ -255,5 +255,29 @@ TEST_F(CrmTest, BehindATrustedProxyEachVisitorHasItsOwnLimitAndAnAddressGetsFewC
   EXPECT_TRUE(kartond_->LogShows("not sent: its address had 2 form confirmations"));
 }
 
+// A team made a moment ago can take a form's posts at once, though the
+// CRM keeps what it read of the teams for a few seconds.
+TEST_F(CrmTest, AFormMayRouteToATeamMadeAMomentAgo) {
+  Start();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  // The CRM reads the teams now (none yet, routed to a user)...
+  cv1::CreateWebFormRequest first;
+  first.mutable_web_form()->set_slug("hirlevel");
+  first.mutable_web_form()->set_title("Hírlevél");
+  auto* email = first.mutable_web_form()->add_fields();
+  email->set_name("email");
+  email->set_label("E-mail");
+  email->set_type(cv1::WEB_FORM_FIELD_TYPE_EMAIL);
+  email->set_required(true);
+  auto* category = first.mutable_web_form()->add_categories();
+  category->set_key("hirlevel");
+  category->set_label("Hírlevél");
+  category->set_user_id(anna.id);
+  cv1::WebForm made;
+  ASSERT_TRUE(forms_->CreateWebForm(As().get(), first, &made).ok());
+  // ...and a team made right after is found for the next form.
+  NewContactForm(NewTeam("Sales", {anna.id}), anna.id);
+}
+
 }  // namespace
 }  // namespace karton::testing

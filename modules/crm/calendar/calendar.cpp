@@ -197,7 +197,7 @@ grpc::Status ActivityServiceImpl::GetCalendarFeed(grpc::ServerContext* context,
   }
   return kernel::Guarded(services_.log, "GetCalendarFeed", [&]() -> grpc::Status {
     teams_.Refresh();
-    if (owner.kind == "team" && !teams_.Exists(owner.id)) {
+    if (owner.kind == "team" && !teams_.ExistsNow(owner.id)) {
       return kernel::InvalidField("team_id", fmt::format("there is no team {}", owner.id));
     }
     auto lease = services_.database.Acquire();

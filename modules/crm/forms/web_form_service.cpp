@@ -32,7 +32,7 @@ grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
   auto identity = kernel::v1::IdentityService::NewStub(services_.channel());
   for (int i = 0; i < form.categories_size(); ++i) {
     const auto& category = form.categories(i);
-    if (category.team_id() != 0 && !teams_.Exists(category.team_id())) {
+    if (category.team_id() != 0 && !teams_.ExistsNow(category.team_id())) {
       return kernel::InvalidField(fmt::format("web_form.categories[{}].team_id", i),
                                   fmt::format("there is no team {}", category.team_id()));
     }

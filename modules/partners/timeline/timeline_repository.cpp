@@ -6,7 +6,8 @@
 
 #include <stdexcept>
 
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/prepared_query.h"
+#include "karton/kernel/typed_rows.h"
 #include "visibility.h"
 
 namespace karton::partners::repository {
@@ -14,21 +15,20 @@ namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_INTERACTION_JSON                                                                  \
-  "jsonb_build_object('id', i.id::text, 'partnerId', i.partner_id::text, "                       \
-  "'contactId', coalesce(i.contact_id, 0)::text, "                                               \
-  "'channel', 'INTERACTION_CHANNEL_' || upper(i.channel), "                                      \
-  "'direction', 'INTERACTION_DIRECTION_' || upper(i.direction), "                                \
-  "'occurTime', to_char(i.occur_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'userId', coalesce(i.user_id, 0)::text, 'subject', i.subject, 'body', i.body, "               \
-  "'sourceModule', i.source_module, 'sourceReference', coalesce(i.source_reference, ''), "       \
-  "'resourceType', coalesce(i.resource_type, ''), 'resourceId', coalesce(i.resource_id, "        \
-  "0)::text, "                                                                                   \
-  "'createTime', to_char(i.create_time AT TIME ZONE 'UTC', "                                     \
-  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"
+// The columns an Interaction reads from, by field name (typed rows: no
+// JSON is built in the database and none parsed here).
+#define KARTON_INTERACTION_COLUMNS                                                              \
+  "i.id, i.partner_id, coalesce(i.contact_id, 0) AS contact_id, i.channel, i.direction, "       \
+  "(extract(epoch FROM i.occur_time) * 1000000)::bigint AS occur_time, "                        \
+  "coalesce(i.user_id, 0) AS user_id, i.subject, i.body, i.source_module, "                     \
+  "coalesce(i.source_reference, '') AS source_reference, "                                      \
+  "coalesce(i.resource_type, '') AS resource_type, coalesce(i.resource_id, 0) AS resource_id, " \
+  "(extract(epoch FROM i.create_time) * 1000000)::bigint AS create_time"
 
-constexpr const char* kFindInteraction =
-    "SELECT " KARTON_INTERACTION_JSON " FROM partners.interaction i WHERE i.id = :id";
+const kernel::TypedQuery<v1::Interaction> kFindInteraction(
+    "SELECT " KARTON_INTERACTION_COLUMNS " FROM partners.interaction i WHERE i.id = $1");
+// Lists differ only in their WHERE clause: one shape, planned once.
+const kernel::RowShape<v1::Interaction> kListedShape;
 constexpr const char* kFindByReference =
     "SELECT id FROM partners.interaction WHERE source_module = :module AND "
     "source_reference = :reference";
@@ -47,25 +47,10 @@ std::string Word(const std::string& enum_name, const std::string& prefix) {
   return word;
 }
 
-v1::Interaction InteractionFromJson(const std::string& json) {
-  v1::Interaction interaction;
-  try {
-    kernel::ParseProtoJson(json, interaction);
-  } catch (const std::invalid_argument& error) {
-    throw std::runtime_error("a stored interaction does not read back: " +
-                             std::string(error.what()));
-  }
-  return interaction;
-}
-
 }  // namespace
 
 std::optional<v1::Interaction> FindInteraction(soci::session& session, std::int64_t id) {
-  long long interaction_id = id;
-  std::string json;
-  session << kFindInteraction, soci::use(interaction_id), soci::into(json);
-  if (!session.got_data()) return std::nullopt;
-  return InteractionFromJson(json);
+  return kFindInteraction.One(session, {std::to_string(id)});
 }
 
 std::optional<std::int64_t> FindInteractionByReference(soci::session& session,
@@ -104,9 +89,13 @@ std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t
                                             const std::optional<std::string>& after_time,
                                             std::int64_t after_id, int limit) {
   std::vector<std::string> params = {std::to_string(partner_id)};
-  std::string sql = "SELECT " KARTON_INTERACTION_JSON
-                    ", i.occur_time::text FROM partners.interaction i "
-                    "WHERE i.partner_id = cast(:partner_id AS bigint)";
+  const auto next = [&params](std::string value) {
+    params.push_back(std::move(value));
+    return "$" + std::to_string(params.size());
+  };
+  std::string sql = "SELECT " KARTON_INTERACTION_COLUMNS
+                    ", i.occur_time::text AS _key FROM partners.interaction i "
+                    "WHERE i.partner_id = $1::bigint";
   if (visibility.external) {
     // What they logged themselves, what belongs to a record shared with
     // them, and the calls and meetings people logged on the partner once the
@@ -114,34 +103,35 @@ std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t
     // these); never a note among colleagues, a message's body (messaging's
     // copies belong to no shared record) or a call of another deal
     // (security review).
-    sql +=
-        " AND ((i.source_module = 'partners' AND i.user_id = cast(:own_user AS bigint)) OR "
-        "(i.direction <> 'internal' AND i.source_module = 'partners' AND "
-        "(i.resource_type IS NULL OR i.resource_type = 'partners.partner') AND "
-        "kernel.is_shared_directly_with('partners.partner', i.partner_id, "
-        "cast(:direct_user AS bigint))) OR "
-        "(i.direction <> 'internal' AND i.resource_type IS NOT NULL AND "
-        "i.resource_type <> 'partners.partner' AND "
-        "kernel.is_shared_with(i.resource_type, i.resource_id, cast(:shared_user AS bigint))))";
-    params.push_back(std::to_string(visibility.user_id));
-    params.push_back(std::to_string(visibility.user_id));
-    params.push_back(std::to_string(visibility.user_id));
+    const std::string user = next(std::to_string(visibility.user_id));
+    sql += " AND ((i.source_module = 'partners' AND i.user_id = " + user +
+           "::bigint) OR "
+           "(i.direction <> 'internal' AND i.source_module = 'partners' AND "
+           "(i.resource_type IS NULL OR i.resource_type = 'partners.partner') AND "
+           "kernel.is_shared_directly_with('partners.partner', i.partner_id, " +
+           user +
+           "::bigint)) OR "
+           "(i.direction <> 'internal' AND i.resource_type IS NOT NULL AND "
+           "i.resource_type <> 'partners.partner' AND "
+           "kernel.is_shared_with(i.resource_type, i.resource_id, " +
+           user + "::bigint)))";
   }
   if (after_time) {
-    sql +=
-        " AND (i.occur_time, i.id) < (cast(:after_time AS timestamptz), "
-        "cast(:after_id AS bigint))";
-    params.push_back(*after_time);
-    params.push_back(std::to_string(after_id));
+    const std::string time = next(*after_time);
+    const std::string id = next(std::to_string(after_id));
+    sql += " AND (i.occur_time, i.id) < (" + time + "::timestamptz, " + id + "::bigint)";
   }
-  sql += " ORDER BY i.occur_time DESC, i.id DESC LIMIT cast(:limit AS int)";
-  params.push_back(std::to_string(limit));
-  auto prepared = (session.prepare << sql);
-  for (const auto& param : params) prepared, soci::use(param);
-  soci::rowset<soci::row> rows(prepared);
-  std::vector<ListedInteraction> listed;
-  for (const auto& row : rows) {
-    listed.push_back({InteractionFromJson(row.get<std::string>(0)), row.get<std::string>(1)});
+  sql += " ORDER BY i.occur_time DESC, i.id DESC LIMIT " + next(std::to_string(limit)) + "::int";
+  const std::vector<kernel::QueryParam> bound(params.begin(), params.end());
+  const kernel::QueryRows rows = kernel::RunPrepared(session, sql, bound);
+  std::vector<ListedInteraction> listed(static_cast<std::size_t>(rows.Count()));
+  if (listed.empty()) return listed;
+  const kernel::RowPlan& plan = kListedShape.PlanFor(rows);
+  const int key_column = rows.Columns() - 1;
+  for (int row = 0; row < rows.Count(); ++row) {
+    auto& entry = listed[static_cast<std::size_t>(row)];
+    plan.Read(rows, row, entry.interaction);
+    entry.key = std::string(rows.Text(row, key_column));
   }
   return listed;
 }

@@ -5,16 +5,10 @@
 
 #include <cctype>
 
+#include "karton/kernel/filter.h"
+
 namespace karton::partners {
 namespace {
-
-enum class TokenKind { kIdentifier, kString, kNumber, kOperator, kEnd };
-
-struct Token {
-  TokenKind kind = TokenKind::kEnd;
-  std::string text;  // a string's text is unescaped
-  std::size_t position = 0;
-};
 
 // What a field is, which decides its SQL and the operators it takes.
 enum class FieldKind {
@@ -63,69 +57,6 @@ constexpr FieldSpec kFields[] = {
     {"update_time", FieldKind::kTime, "update_time"},
 };
 
-class Lexer {
- public:
-  explicit Lexer(std::string_view text) : text_(text) {}
-
-  // False (and `problem`) on a malformed token.
-  bool Next(Token& token, std::string& problem) {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-    token = Token{TokenKind::kEnd, "", pos_};
-    if (pos_ >= text_.size()) return true;
-    const char c = text_[pos_];
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      const std::size_t start = pos_;
-      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                     text_[pos_] == '_' || text_[pos_] == '.')) {
-        ++pos_;
-      }
-      token = {TokenKind::kIdentifier, std::string(text_.substr(start, pos_ - start)), start};
-      return true;
-    }
-    if (c == '"') {
-      const std::size_t start = pos_++;
-      std::string value;
-      while (pos_ < text_.size() && text_[pos_] != '"') {
-        if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) ++pos_;
-        value += text_[pos_++];
-      }
-      if (pos_ >= text_.size()) {
-        problem = fmt::format("the string starting at {} has no closing quote", start + 1);
-        return false;
-      }
-      ++pos_;
-      token = {TokenKind::kString, std::move(value), start};
-      return true;
-    }
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '-') {
-      const std::size_t start = pos_++;
-      while (pos_ < text_.size() &&
-             (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.')) {
-        ++pos_;
-      }
-      token = {TokenKind::kNumber, std::string(text_.substr(start, pos_ - start)), start};
-      return true;
-    }
-    for (const char* op : {"!=", "<=", ">=", "=", "<", ">"}) {
-      if (text_.substr(pos_, std::char_traits<char>::length(op)) == op) {
-        token = {TokenKind::kOperator, op, pos_};
-        pos_ += token.text.size();
-        return true;
-      }
-    }
-    problem = fmt::format("unexpected '{}' at {}", c, pos_ + 1);
-    return false;
-  }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-};
-
-bool IsEquality(const std::string& op) { return op == "=" || op == "!="; }
-
-std::string SqlOperator(const std::string& op) { return op == "!=" ? "<>" : op; }
-
 bool IsNumber(const std::string& text) {
   static const RE2 kNumber(R"(-?\d{1,18}(\.\d{1,12})?)");
   return RE2::FullMatch(text, kNumber);
@@ -157,66 +88,33 @@ std::string FilterableFields() {
 
 std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldTypes& custom,
                                      std::string& problem) {
+  const auto comparisons = kernel::ParseFilterExpression(filter, problem);
+  if (!comparisons) return std::nullopt;
   FilterSql sql;
-  Lexer lexer(filter);
-  Token token;
-  if (!lexer.Next(token, problem)) return std::nullopt;
   std::vector<std::string> conditions;
   auto placeholder = [&sql](std::string value) {
     sql.params.push_back(std::move(value));
     return fmt::format(":f{}", sql.params.size() - 1);
   };
-  while (token.kind != TokenKind::kEnd) {
-    if (!conditions.empty()) {
-      if (token.kind != TokenKind::kIdentifier || Lower(token.text) != "and") {
-        problem = fmt::format("expected AND at {}", token.position + 1);
-        return std::nullopt;
-      }
-      if (!lexer.Next(token, problem)) return std::nullopt;
-    }
-    if (token.kind != TokenKind::kIdentifier) {
-      problem = fmt::format("expected a field name at {}", token.position + 1);
-      return std::nullopt;
-    }
-    const Token field = token;
-    Token op, value;
-    if (!lexer.Next(op, problem) || !lexer.Next(value, problem)) return std::nullopt;
-    if (op.kind != TokenKind::kOperator) {
-      problem = fmt::format("expected =, !=, <, <=, > or >= after '{}' at {}", field.text,
-                            op.position + 1);
-      return std::nullopt;
-    }
-    if (value.kind != TokenKind::kString && value.kind != TokenKind::kNumber &&
-        value.kind != TokenKind::kIdentifier) {
-      problem = fmt::format("expected a value after '{}' at {}", op.text, value.position + 1);
-      return std::nullopt;
-    }
-    if (value.text.size() > 200) {
-      problem = fmt::format("the value at {} is longer than 200 characters", value.position + 1);
-      return std::nullopt;
-    }
-    const bool quoted = value.kind == TokenKind::kString;
-    const bool is_bool_word =
-        value.kind == TokenKind::kIdentifier && (value.text == "true" || value.text == "false");
-    if (value.kind == TokenKind::kIdentifier && !is_bool_word) {
-      problem =
-          fmt::format("'{}' at {} is not a value: quote strings", value.text, value.position + 1);
-      return std::nullopt;
-    }
+  for (const kernel::FilterComparison& comparison : *comparisons) {
+    const std::string& field = comparison.field;
+    const std::string& value = comparison.value;
+    const bool quoted = comparison.kind == kernel::FilterValueKind::kString;
+    const bool is_bool_word = comparison.kind == kernel::FilterValueKind::kBool;
+    const bool is_number = comparison.kind == kernel::FilterValueKind::kNumber;
     auto refuse_operator = [&](const char* allowed) {
-      problem = fmt::format("'{}' takes {} only", field.text, allowed);
+      problem = fmt::format("'{}' takes {} only", field, allowed);
       return std::nullopt;
     };
     auto want_string = [&]() -> bool {
       if (quoted) return true;
-      problem = fmt::format("'{}' compares with a quoted string, e.g. {} = \"...\"", field.text,
-                            field.text);
+      problem = fmt::format("'{}' compares with a quoted string, e.g. {} = \"...\"", field, field);
       return false;
     };
 
     std::string condition;
-    if (field.text.rfind("custom.", 0) == 0) {
-      const std::string key = field.text.substr(7);
+    if (field.rfind("custom.", 0) == 0) {
+      const std::string key = field.substr(7);
       const auto type = custom.find(key);
       if (type == custom.end()) {
         problem = fmt::format("'{}' is not a defined custom field", key);
@@ -225,7 +123,7 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
       const std::string key_param = placeholder(key);
       if (type->second == "number" || type->second == "date") {
         const bool number = type->second == "number";
-        if (number ? !IsNumber(value.text) : !(quoted && IsDate(value.text))) {
+        if (number ? !IsNumber(value) : !(quoted && IsDate(value))) {
           problem = fmt::format("custom.{} compares with {}", key,
                                 number ? "a number" : "a date, \"YYYY-MM-DD\"");
           return std::nullopt;
@@ -233,11 +131,11 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         const char* cast = number ? "numeric" : "date";
         condition =
             fmt::format("cast(p.custom_fields ->> cast({} AS text) AS {}) {} cast({} AS {})",
-                        key_param, cast, SqlOperator(op.text), placeholder(value.text), cast);
+                        key_param, cast, comparison.SqlOperator(), placeholder(value), cast);
       } else {
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (type->second == "bool") {
-          if (value.text != "true" && value.text != "false") {
+          if (value != "true" && value != "false") {
             problem = fmt::format("custom.{} compares with true or false", key);
             return std::nullopt;
           }
@@ -247,37 +145,34 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         // Containment, so the GIN index on custom_fields serves it.
         condition = fmt::format(
             "{}p.custom_fields @> jsonb_build_object(cast({} AS text), cast({} AS text))",
-            op.text == "!=" ? "NOT " : "", key_param, placeholder(value.text));
+            comparison.op == "!=" ? "NOT " : "", key_param, placeholder(value));
       }
       conditions.push_back("(" + condition + ")");
-      if (!lexer.Next(token, problem)) return std::nullopt;
       continue;
     }
 
     const FieldSpec* spec = nullptr;
     for (const auto& candidate : kFields) {
-      if (field.text == candidate.name) spec = &candidate;
+      if (field == candidate.name) spec = &candidate;
     }
     if (spec == nullptr) {
-      problem =
-          fmt::format("'{}' is not a field a filter may use ({})", field.text, FilterableFields());
+      problem = fmt::format("'{}' is not a field a filter may use ({})", field, FilterableFields());
       return std::nullopt;
     }
-    const std::string negate = op.text == "!=" ? "NOT " : "";
+    const std::string negate = comparison.op == "!=" ? "NOT " : "";
     switch (spec->kind) {
       case FieldKind::kArray: {
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
-        const std::string element =
-            spec->target == std::string("phones") ? value.text : Lower(value.text);
+        const std::string element = spec->target == std::string("phones") ? value : Lower(value);
         condition = fmt::format("{}p.{} @> ARRAY[cast({} AS text)]", negate, spec->target,
                                 placeholder(element));
         break;
       }
       case FieldKind::kAddress: {
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
-        std::string element = value.text;
+        std::string element = value;
         if (spec->target == std::string("country")) {
           for (char& c : element)
             c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -288,16 +183,16 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         break;
       }
       case FieldKind::kText:
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
-        condition = fmt::format("p.{} {} cast({} AS text)", spec->target, SqlOperator(op.text),
-                                placeholder(value.text));
+        condition = fmt::format("p.{} {} cast({} AS text)", spec->target, comparison.SqlOperator(),
+                                placeholder(value));
         break;
       case FieldKind::kKind:
       case FieldKind::kRisk: {
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
-        const std::string word = Lower(value.text);
+        const std::string word = Lower(value);
         const bool known = spec->kind == FieldKind::kKind
                                ? (word == "organization" || word == "person")
                                : (word == "low" || word == "medium" || word == "high" ||
@@ -308,61 +203,59 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
                         : "risk_class is \"low\", \"medium\", \"high\", \"blocked\" or \"\"";
           return std::nullopt;
         }
-        condition = fmt::format("p.{} {} cast({} AS text)", spec->target, SqlOperator(op.text),
+        condition = fmt::format("p.{} {} cast({} AS text)", spec->target, comparison.SqlOperator(),
                                 placeholder(word));
         break;
       }
       case FieldKind::kId:
-        if (value.kind != TokenKind::kNumber || value.text.find('.') != std::string::npos ||
-            !IsNumber(value.text)) {
-          problem = fmt::format("'{}' compares with a whole number", field.text);
+        if (!is_number || value.find('.') != std::string::npos || !IsNumber(value)) {
+          problem = fmt::format("'{}' compares with a whole number", field);
           return std::nullopt;
         }
-        condition = fmt::format("p.{} {} cast({} AS bigint)", spec->target, SqlOperator(op.text),
-                                placeholder(value.text));
+        condition = fmt::format("p.{} {} cast({} AS bigint)", spec->target,
+                                comparison.SqlOperator(), placeholder(value));
         break;
       case FieldKind::kBool:
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!is_bool_word) {
-          problem = fmt::format("'{}' compares with true or false", field.text);
+          problem = fmt::format("'{}' compares with true or false", field);
           return std::nullopt;
         }
-        sql.mentions_archived = sql.mentions_archived || field.text == "archived";
-        condition = fmt::format("p.{} {} cast({} AS boolean)", spec->target, SqlOperator(op.text),
-                                placeholder(value.text));
+        sql.mentions_archived = sql.mentions_archived || field == "archived";
+        condition = fmt::format("p.{} {} cast({} AS boolean)", spec->target,
+                                comparison.SqlOperator(), placeholder(value));
         break;
       case FieldKind::kParent: {
-        if (!IsEquality(op.text)) return refuse_operator("= and !=");
-        if (value.kind != TokenKind::kNumber || !IsNumber(value.text) ||
-            value.text.find('.') != std::string::npos || value.text[0] == '-') {
-          problem = fmt::format("'{}' compares with a partner id, or 0 for none", field.text);
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
+        if (!is_number || !IsNumber(value) || value.find('.') != std::string::npos ||
+            value[0] == '-') {
+          problem = fmt::format("'{}' compares with a partner id, or 0 for none", field);
           return std::nullopt;
         }
         // NULL is "no parent": 0 asks for it; a partner without a parent is
         // not that of any other.
-        if (std::stoll(value.text) == 0) {
-          condition = fmt::format("p.{} IS {}NULL", spec->target, op.text == "!=" ? "NOT " : "");
-        } else if (op.text == "=") {
+        if (std::stoll(value) == 0) {
           condition =
-              fmt::format("p.{} = cast({} AS bigint)", spec->target, placeholder(value.text));
+              fmt::format("p.{} IS {}NULL", spec->target, comparison.op == "!=" ? "NOT " : "");
+        } else if (comparison.op == "=") {
+          condition = fmt::format("p.{} = cast({} AS bigint)", spec->target, placeholder(value));
         } else {
           condition = fmt::format("p.{} IS DISTINCT FROM cast({} AS bigint)", spec->target,
-                                  placeholder(value.text));
+                                  placeholder(value));
         }
         break;
       }
       case FieldKind::kTime:
-        if (!quoted || !IsTimestamp(value.text)) {
+        if (!quoted || !IsTimestamp(value)) {
           problem = fmt::format(
-              "'{}' compares with an RFC 3339 time, e.g. \"2026-01-31T08:00:00Z\"", field.text);
+              "'{}' compares with an RFC 3339 time, e.g. \"2026-01-31T08:00:00Z\"", field);
           return std::nullopt;
         }
         condition = fmt::format("p.{} {} cast({} AS timestamptz)", spec->target,
-                                SqlOperator(op.text), placeholder(value.text));
+                                comparison.SqlOperator(), placeholder(value));
         break;
     }
     conditions.push_back("(" + condition + ")");
-    if (!lexer.Next(token, problem)) return std::nullopt;
   }
   for (const auto& condition : conditions) {
     sql.where += (sql.where.empty() ? "" : " AND ") + condition;

@@ -60,8 +60,11 @@ std::optional<nav::NavConnection> NavOptions(kernel::ModuleContext& context,
   connection.software.dev_contact = option("nav_software_dev_contact");
   connection.software.dev_country_code = option("nav_software_dev_country_code");
   connection.software.dev_tax_number = option("nav_software_dev_tax_number");
+  // A job makes two calls (token, report); at 120 s each they end well
+  // inside the job queue's 300 s claim, so no second worker takes it over
+  // while the first still waits for NAV.
   connection.timeout =
-      std::chrono::seconds(kernel::IntegerOption(context, "nav_timeout_seconds", 60, 1, 600));
+      std::chrono::seconds(kernel::IntegerOption(context, "nav_timeout_seconds", 60, 1, 120));
   if (connection.exchange_key.size() != 16) {
     throw std::invalid_argument(
         "--module-option invoicing.nav_exchange_key must be the technical user's 16-character "

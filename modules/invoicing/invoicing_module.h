@@ -51,7 +51,7 @@ class InvoicingModule final : public kernel::Module {
       {"nav_software_dev_country_code", "text", "The developer's country (ISO alpha-2), optional",
        "", ""},
       {"nav_software_dev_tax_number", "text", "The developer's tax number, optional", "", ""},
-      {"nav_timeout_seconds", "integer", "How long one call to NAV may take, 1 to 600", "60", ""},
+      {"nav_timeout_seconds", "integer", "How long one call to NAV may take, 1 to 120", "60", ""},
   };
 
   InvoicingModule();

@@ -250,5 +250,53 @@ TEST_F(InvoicingNavTest, AnOutageIsRetriedAndNothingIsLost) {
   EXPECT_TRUE(nav.Problems().empty()) << Joined(nav.Problems());
 }
 
+TEST_F(InvoicingNavTest, WithoutNavOptionsInvoicesIssueAndNothingIsSent) {
+  Start({"--test-clock", "--module-option", "invoicing.seller_name=Őrség Hőtechnika Kft.",
+         "--module-option", "invoicing.seller_tax_number=12345676-2-41", "--module-option",
+         "invoicing.seller_postal_code=9941", "--module-option",
+         "invoicing.seller_city=Őriszentpéter", "--module-option",
+         "invoicing.seller_street=Kovácsszer 2."},
+        "invoicing");
+  invoices_ = iv1::InvoiceService::NewStub(channel_);
+  accountant_ = User("kata@karton.example", kv1::ROLE_ACCOUNTING);
+  customer_ = Partner("Fűtés Kft.", 0);
+  const auto invoice = Issue();
+  EXPECT_EQ(invoice.state(), iv1::INVOICE_STATE_ISSUED);
+  iv1::GetNavSubmissionRequest request;
+  request.set_invoice_id(invoice.id());
+  iv1::NavSubmission submission;
+  EXPECT_EQ(invoices_->GetNavSubmission(As(accountant_).get(), request, &submission).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(*) FROM kernel.job WHERE kind IN ('nav_submit', 'nav_poll')"),
+            "0");
+  iv1::ResubmitToNavRequest resubmit;
+  resubmit.set_invoice_id(invoice.id());
+  EXPECT_EQ(invoices_->ResubmitToNav(As(accountant_).get(), resubmit, &submission).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(InvoicingNavTest, ABadNavOptionStopsTheStartNamingIt) {
+  NavStandIn nav(kNavUser);
+  KartondProcess kartond(
+      {"--database-url",  conninfo_,
+       "--data-dir",      data_dir_.Path().string(),
+       "--modules-dir",   ProductModulesDirectory().string(),
+       "--modules",       "invoicing",
+       "--module-option", "invoicing.seller_tax_number=12345676-2-41",
+       "--module-option", "invoicing.nav_base_url=" + nav.BaseUrl(),
+       "--module-option", "invoicing.nav_login=no!",
+       "--module-option", "invoicing.nav_password=x",
+       "--module-option", "invoicing.nav_signature_key=y",
+       "--module-option", "invoicing.nav_exchange_key=" + kNavUser.exchange_key,
+       "--module-option", "invoicing.nav_software_id=HU12345676KARTON01",
+       "--module-option", "invoicing.nav_software_dev_name=Karton Kft.",
+       "--module-option", "invoicing.nav_software_dev_contact=dev@karton.example"});
+  EXPECT_FALSE(kartond.WaitUntilReady());
+  EXPECT_NE(kartond.Stderr().find("invoicing.nav_login must be 6 to 15 letters and digits"),
+            std::string::npos)
+      << kartond.Stderr();
+}
+
 }  // namespace
 }  // namespace karton::testing

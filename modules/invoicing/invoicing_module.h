@@ -32,6 +32,26 @@ class InvoicingModule final : public kernel::Module {
       {"seller_city", "text", "The seller's city", "", ""},
       {"seller_street", "text", "The seller's street address", "", ""},
       {"seller_bank_account", "text", "The account buyers pay to (IBAN or GIRO)", "", ""},
+      // Sending issued invoices to NAV Online Számla: off without nav_base_url.
+      {"nav_base_url", "url",
+       "NAV Online Számla's API, https://api.onlineszamla.nav.gov.hu/invoiceService/v3; "
+       "unset: invoices are not sent",
+       "", ""},
+      {"nav_login", "text", "The NAV technical user's login", "", ""},
+      {"nav_password", "text", "The NAV technical user's password", "", ""},
+      {"nav_signature_key", "text", "The NAV technical user's signature key (aláírókulcs)", "", ""},
+      {"nav_exchange_key", "text",
+       "The NAV technical user's exchange key (cserekulcs), 16 characters", "", ""},
+      {"nav_software_id", "text", "The software id sent to NAV, 18 capitals, digits and dashes", "",
+       ""},
+      {"nav_software_name", "text", "The software name sent to NAV", "Karton", ""},
+      {"nav_software_version", "text", "The software version sent to NAV", "1.0", ""},
+      {"nav_software_dev_name", "text", "The software developer's name sent to NAV", "", ""},
+      {"nav_software_dev_contact", "text", "The software developer's e-mail sent to NAV", "", ""},
+      {"nav_software_dev_country_code", "text", "The developer's country (ISO alpha-2), optional",
+       "", ""},
+      {"nav_software_dev_tax_number", "text", "The developer's tax number, optional", "", ""},
+      {"nav_timeout_seconds", "integer", "How long one call to NAV may take, 1 to 120", "60", ""},
   };
 
   InvoicingModule();

@@ -3,9 +3,11 @@
 // FakeModuleContext's parts; and the module's settings.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "karton/invoicing/v1/invoicing.pb.h"
+#include "nav/nav_client.h"
 
 namespace spdlog {
 class logger;
@@ -40,6 +42,9 @@ struct InvoicingSettings {
   // invoice when it is issued. Issuing refuses while the name or the tax
   // number is missing, rather than print an invoice without them.
   v1::InvoiceParty seller;
+  // Where and as whom issued invoices are sent to NAV Online Számla
+  // (invoicing.nav_* options); unset: sending is off.
+  std::optional<nav::NavConnection> nav;
 };
 
 }  // namespace karton::invoicing

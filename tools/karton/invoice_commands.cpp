@@ -80,6 +80,23 @@ void PrintInvoices(const iv1::ListInvoicesResponse& response) {
   MorePages(response.next_page_token());
 }
 
+void PrintNavSubmission(const iv1::NavSubmission& submission) {
+  std::cout << fmt::format("NAV report of {} ({}): {}\n", submission.invoice_number(),
+                           submission.invoice_id(),
+                           Word(submission.state(), "NAV_SUBMISSION_STATE_"));
+  Lines("transaction", submission.transaction_id(), "round", std::to_string(submission.round()),
+        "failed", submission.failed_attempts() ? std::to_string(submission.failed_attempts()) : "",
+        "last error", submission.last_error());
+  Lines("created", ShortTime(submission.create_time(), 19), "submitted",
+        ShortTime(submission.submit_time(), 19), "finished",
+        ShortTime(submission.finish_time(), 19));
+  for (const auto& message : submission.messages()) {
+    std::cout << fmt::format("  {:<8} {:<32} {}{}\n", message.result_code(), message.error_code(),
+                             message.message(),
+                             message.pointer().empty() ? "" : " (" + message.pointer() + ")");
+  }
+}
+
 void PrintInvoice(const iv1::Invoice& invoice) {
   std::cout << fmt::format("{} {} ({}): {}\n", Word(invoice.kind(), "INVOICE_KIND_"),
                            invoice.number().empty() ? "draft" : invoice.number(), invoice.id(),
@@ -205,6 +222,24 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                 [](const iv1::ExportNavXmlResponse& response) {
                   std::cout << response.invoice_data_xml();
                 });
+  }));
+
+  auto* nav_status = invoices->add_subcommand(
+      "nav-status", "How the issued invoice's report to NAV Online Számla went");
+  nav_status->add_option("id", bound->id)->required();
+  nav_status->callback(Run(options, exit_code, [&options, bound] {
+    iv1::GetNavSubmissionRequest request;
+    request.set_invoice_id(bound->id);
+    return Call(options, &Invoices::GetNavSubmission, request, PrintNavSubmission);
+  }));
+
+  auto* nav_resubmit = invoices->add_subcommand(
+      "nav-resubmit", "Send a rejected or failed NAV report again (accounting)");
+  nav_resubmit->add_option("id", bound->id)->required();
+  nav_resubmit->callback(Run(options, exit_code, [&options, bound] {
+    iv1::ResubmitToNavRequest request;
+    request.set_invoice_id(bound->id);
+    return Call(options, &Invoices::ResubmitToNav, request, PrintNavSubmission);
   }));
 
   auto* storno =

@@ -122,7 +122,9 @@ void InvoiceServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   for (const char* verb : {"created", "updated", "issued", "credited", "overdue"}) {
     events.DeclareTopic<v1::Invoice>(std::string("invoicing.invoice.") + verb);
   }
-
+  // NAV processed the data report (invoices/nav_sending.cpp).
+  events.DeclareTopic<v1::NavSubmission>("invoicing.invoice.nav_accepted");
+  events.DeclareTopic<v1::NavSubmission>("invoicing.invoice.nav_rejected");
   kernel::DeclareSharingTopics<v1::Invoice>(events, "invoicing.invoice");
 }
 
@@ -142,7 +144,9 @@ kernel::MethodRoles InvoiceServiceImpl::Roles() {
           {"RenderInvoicePdf", readers},
           {"ExportNavXml", kernel::StaffRoles()},
           {"ShareInvoice", accounting},
-          {"UnshareInvoice", accounting}};
+          {"UnshareInvoice", accounting},
+          {"GetNavSubmission", kernel::StaffRoles()},
+          {"ResubmitToNav", accounting}};
 }
 
 grpc::Status InvoiceServiceImpl::WriteDraft(grpc::ServerContext* context, v1::Invoice invoice,
@@ -448,6 +452,8 @@ InvoiceServiceImpl::Issued InvoiceServiceImpl::IssueLocked(
   LoadLines(session, issued);
   if (issued.open_amount().minor_units() > 0)
     ScheduleOverdueNotice(jobs_, session, issued, settings_);
+  // Its data report to NAV, sent by a job once this commits.
+  StartNavSubmission(session, issued.id());
   parts_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kInvoice, issued.id(),
                       {kernel::FieldChange::Of("state", "draft", "issued"),
                        kernel::FieldChange::Of("number", "", issuing.number)});

@@ -7,6 +7,7 @@
 
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/clock.h"
 #include "karton/kernel/sharing.h"
 #include "service_parts.h"
 
@@ -34,6 +35,12 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   // At the end of an issued invoice's due date (the module's time zone):
   // invoicing.invoice.overdue when something is still open.
   static constexpr char kOverdueJob[] = "invoice_overdue";
+  // Sending to NAV (docs/invoicing.md, "Sending to NAV"), payload
+  // "<invoice id> <round>": tokenExchange and manageInvoice, then
+  // kNavPollJob; payload "<invoice id> <round> <poll>": one
+  // queryTransactionStatus, scheduling the next poll until DONE or ABORTED.
+  static constexpr char kNavSubmitJob[] = "nav_submit";
+  static constexpr char kNavPollJob[] = "nav_poll";
 
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
@@ -45,6 +52,12 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   // The kOverdueJob handler; does nothing for an invoice paid or credited
   // in full, or announced already for its due date.
   void AnnounceOverdue(const kernel::JobRun& run);
+  // The kNavSubmitJob and kNavPollJob handlers (invoices/nav_sending.cpp);
+  // each does nothing for a submission that moved on (a job run twice
+  // reports once). A failed attempt is recorded and thrown, so the job
+  // queue retries it with backoff.
+  void SubmitToNav(const kernel::JobRun& run);
+  void PollNav(const kernel::JobRun& run);
 
   grpc::Status CreateInvoice(grpc::ServerContext* context, const v1::CreateInvoiceRequest* request,
                              v1::Invoice* response) override;
@@ -69,6 +82,11 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
                             v1::ExportNavXmlResponse* response) override;
   grpc::Status ShareInvoice(grpc::ServerContext* context, const v1::ShareInvoiceRequest* request,
                             v1::Invoice* response) override;
+  grpc::Status GetNavSubmission(grpc::ServerContext* context,
+                                const v1::GetNavSubmissionRequest* request,
+                                v1::NavSubmission* response) override;
+  grpc::Status ResubmitToNav(grpc::ServerContext* context, const v1::ResubmitToNavRequest* request,
+                             v1::NavSubmission* response) override;
   grpc::Status UnshareInvoice(grpc::ServerContext* context,
                               const v1::UnshareInvoiceRequest* request,
                               v1::Invoice* response) override;
@@ -99,6 +117,15 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   // the original; the audit entries and events.
   Issued IssueLocked(soci::session& session, const kernel::Caller& caller, v1::Invoice draft,
                      const std::optional<v1::InvoiceParty>& buyer, int payment_terms_days);
+
+  // When sending to NAV is on: the issued invoice's submission (round 1)
+  // and its kNavSubmitJob, in the issuing transaction.
+  void StartNavSubmission(soci::session& session, std::int64_t invoice_id);
+  void ScheduleNavJob(soci::session& session, const char* kind, const std::string& payload,
+                      kernel::TimePoint run_at);
+  // A failed attempt of a NAV job, in a transaction of its own.
+  void RecordNavFailure(std::int64_t invoice_id, int round, const kernel::JobRun& run,
+                        const std::string& error, bool give_up);
 
   ServiceParts parts_;
   kernel::Jobs& jobs_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -404,7 +405,7 @@ void WriteAddress(xml::Writer& writer, const char* element, std::string_view fie
   writer.End();
 }
 
-void WriteSupplier(xml::Writer& writer, const v1::InvoiceParty& seller) {
+void WriteSupplier(xml::Writer& writer, const v1::InvoiceParty& seller, bool individual_exemption) {
   writer.Start("supplierInfo");
   WriteTaxNumber(writer, "supplierTaxNumber",
                  ParseTaxNumber("seller.tax_number", seller.tax_number()));
@@ -418,6 +419,8 @@ void WriteSupplier(xml::Writer& writer, const v1::InvoiceParty& seller) {
     writer.Element("supplierBankAccountNumber",
                    BankAccount("seller.bank_account", seller.bank_account()));
   }
+  // Alanyi adómentes (VAT Act XIII.): the seller invoices AAM.
+  if (individual_exemption) writer.Element("individualExemption", "true");
   writer.End();
 }
 
@@ -603,6 +606,7 @@ void WriteLine(xml::Writer& writer, const v1::InvoiceLine& line, int index, bool
     writer.End();
   }
   writer.Element("lineExpressionIndicator", "true");
+  writer.Element("lineNatureIndicator", NavLineNature(nav_unit));
   writer.Element("lineDescription", RequiredText(field + ".description", line.description(), 512));
   writer.Element("quantity", kernel::FormatScaledDecimal(*quantity, 3));
   if (nav_unit.empty()) {
@@ -695,6 +699,16 @@ const char* PaymentMethodName(v1::PaymentMethod method) {
 }
 
 }  // namespace
+
+std::string_view NavLineNature(std::string_view nav_unit) {
+  static const std::set<std::string_view> kServices = {"HOUR", "MINUTE", "DAY", "MONTH",
+                                                       "KILOMETER"};
+  static const std::set<std::string_view> kProducts = {
+      "KILOGRAM", "TON", "KWH", "LITER", "CUBIC_METER", "METER", "LINEAR_METER", "CARTON", "PACK"};
+  if (kServices.contains(nav_unit)) return "SERVICE";
+  if (kProducts.contains(nav_unit)) return "PRODUCT";
+  return "OTHER";
+}
 
 std::string_view NavUnitOfMeasure(std::string_view unit) {
   // ASCII and Latin-1 capitals folded ("Óra" is "óra").
@@ -794,14 +808,23 @@ std::string InvoiceDataXml(const v1::Invoice& invoice, const InvoiceDataOptions&
     writer.Start("invoiceReference");
     writer.Element("originalInvoiceNumber",
                    Identifier("original_number", invoice.original_number(), 50));
-    // The original was reported to NAV by Karton.
+    // The original is always an invoice Karton issued, and every issued
+    // invoice is reportable and reported (sent by Karton, or its export
+    // uploaded): NAV knows the master, so false, never true.
     writer.Element("modifyWithoutMaster", "false");
     writer.Element("modificationIndex", std::to_string(invoice.modification_index()));
     writer.End();
   }
 
   writer.Start("invoiceHead");
-  WriteSupplier(writer, invoice.seller());
+  // Only a subjectively exempt seller (alanyi adómentes) invoices every
+  // line AAM; anyone charging VAT on a line is not one.
+  const bool individual_exemption =
+      !invoice.lines().empty() &&
+      std::all_of(invoice.lines().begin(), invoice.lines().end(), [](const v1::InvoiceLine& line) {
+        return line.vat_category() == common::v1::VAT_CATEGORY_EXEMPT_AAM;
+      });
+  WriteSupplier(writer, invoice.seller(), individual_exemption);
   WriteCustomer(writer, invoice.buyer());
   writer.Start("invoiceDetail");
   writer.Element("invoiceCategory", "NORMAL");

@@ -25,6 +25,13 @@
 //   as the credit note's are.
 // - Units: NavUnitOfMeasure below; anything else is OWN with the unit's own
 //   text as unitOfMeasureOwn.
+// - lineNatureIndicator from the unit (NavLineNature below): Karton's
+//   products carry no goods-or-service flag, and a piece may be either.
+// - individualExemption true when every line is VAT_CATEGORY_EXEMPT_AAM:
+//   a subjectively exempt (alanyi adómentes) seller charges no VAT on
+//   anything, and one that charges VAT on a line is not exempt.
+// - modifyWithoutMaster false: a credit note's original is always an
+//   invoice Karton issued, and NAV has its report.
 // - VAT: vatPercentage 0.27, 0.18, 0.05, 0 for the rates; vatExemption or
 //   vatOutOfScope with the category's NAV case (AAM, KBAET, ATK, ...) and a
 //   Hungarian reason; vatDomesticReverseCharge for domestic reverse charge.
@@ -77,5 +84,13 @@ std::string InvoiceDataXml(const v1::Invoice& invoice, const InvoiceDataOptions&
 // their English names: "pcs", "hour", ...), ignoring ASCII case; "" for
 // any other, which the report writes as OWN with the unit itself.
 std::string_view NavUnitOfMeasure(std::string_view unit);
+
+// NAV's lineNatureIndicator for a line of NAV unit `nav_unit`
+// (NavUnitOfMeasure's answer, "" for OWN): SERVICE for time and distance
+// (HOUR, MINUTE, DAY, MONTH, KILOMETER: work, rental, subscription,
+// transport), PRODUCT for what only goods are measured in (KILOGRAM, TON,
+// KWH, LITER, CUBIC_METER, METER, LINEAR_METER, CARTON, PACK), OTHER for
+// PIECE and OWN units, which may be either.
+std::string_view NavLineNature(std::string_view nav_unit);
 
 }  // namespace karton::invoicing::nav

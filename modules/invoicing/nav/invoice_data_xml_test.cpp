@@ -262,6 +262,11 @@ TEST(InvoiceDataXml, DomesticHufInvoiceWithThreeVatCategories) {
   EXPECT_EQ(Values(xml, "unitOfMeasure"),
             (std::vector<std::string>{"PIECE", "PIECE", "HOUR", "OWN"}));
   EXPECT_EQ(Value(xml, "unitOfMeasureOwn"), "alkalom");
+  // A piece may be goods or a service; an hour is work.
+  EXPECT_EQ(Values(xml, "lineNatureIndicator"),
+            (std::vector<std::string>{"OTHER", "OTHER", "SERVICE", "OTHER"}));
+  // It charges VAT: not a subjectively exempt seller.
+  EXPECT_EQ(Values(xml, "individualExemption").size(), 0u);
   EXPECT_EQ(Values(xml, "quantity"), (std::vector<std::string>{"2", "3", "1.5", "2"}));
   EXPECT_EQ(Values(xml, "unitPrice"),
             (std::vector<std::string>{"489000.00", "4990.00", "14500.00", "20000.00"}));
@@ -580,6 +585,31 @@ TEST(InvoiceDataXml, RefusesAmountsThatDoNotAddUp) {
   invoice.mutable_totals()->mutable_vat_summary(0)->clear_vat_amount_huf();
   EXPECT_EQ(RefusalOf(invoice),
             "totals.vat_summary[0].vat_amount_huf: is required on a foreign-currency invoice");
+}
+
+TEST(InvoiceDataXml, ASubjectivelyExemptSellerIsReportedAsOne) {
+  const v1::Invoice invoice =
+      Issued("HUF", "1",
+             {Line("Nyelvóra", "10", "óra", 800'000, common::v1::VAT_CATEGORY_EXEMPT_AAM),
+              Line("Tankönyv", "1", "kg", 450'000, common::v1::VAT_CATEGORY_EXEMPT_AAM)},
+             DomesticBuyer());
+  const std::string xml = InvoiceDataXml(invoice);
+  ExpectValid(xml);
+  ExpectAmountsAddUp(xml, invoice);
+  EXPECT_EQ(Value(xml, "individualExemption"), "true");
+  EXPECT_EQ(Values(xml, "lineNatureIndicator"), (std::vector<std::string>{"SERVICE", "PRODUCT"}));
+  // Each line's exemption, and the VAT row's.
+  EXPECT_EQ(Values(xml, "case"), (std::vector<std::string>{"AAM", "AAM", "AAM"}));
+}
+
+TEST(NavLineNature, FollowsTheUnit) {
+  EXPECT_EQ(NavLineNature("HOUR"), "SERVICE");
+  EXPECT_EQ(NavLineNature("MONTH"), "SERVICE");
+  EXPECT_EQ(NavLineNature("KILOMETER"), "SERVICE");
+  EXPECT_EQ(NavLineNature("KILOGRAM"), "PRODUCT");
+  EXPECT_EQ(NavLineNature("LITER"), "PRODUCT");
+  EXPECT_EQ(NavLineNature("PIECE"), "OTHER");
+  EXPECT_EQ(NavLineNature(""), "OTHER");
 }
 
 TEST(NavUnitOfMeasure, MapsTheUsualHungarianUnits) {

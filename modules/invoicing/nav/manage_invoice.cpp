@@ -184,33 +184,29 @@ std::string RequestSignature(std::string_view request_id,
   return Sha3_512Hex(base);
 }
 
-std::string ManageInvoiceXml(const ManageInvoiceRequest& request, const NavUser& user,
-                             const NavSoftware& software) {
-  CheckRequestId(request.request_id);
-  if (request.invoices.empty() || request.invoices.size() > kMaxInvoices) {
-    Refuse("request.invoices", "1 to 100 invoices in one request");
-  }
+namespace {
+
+void CheckUser(const NavUser& user) {
   const bool valid_login = user.login.size() >= 6 && user.login.size() <= 15 &&
                            std::all_of(user.login.begin(), user.login.end(),
                                        [](char c) { return IsDigit(c) || IsLetter(c); });
   if (!valid_login) Refuse("user.login", "must be 6 to 15 letters and digits");
   if (user.password.empty()) Refuse("user.password", "is required");
   if (user.signature_key.empty()) Refuse("user.signature_key", "is required");
-  const std::string taxpayer_id = TaxpayerId(user.tax_number);
-  const std::string exchange_token = Required("request.exchange_token", request.exchange_token, 50);
-  for (std::size_t i = 0; i < request.invoices.size(); ++i) {
-    if (request.invoices[i].invoice_data.empty()) {
-      Refuse(fmt::format("request.invoices[{}].invoice_data", i), "is required");
-    }
-  }
+}
 
-  xml::Writer writer;
-  writer.Start("ManageInvoiceRequest");
+// The root element opened, with the header, the user and the software
+// every request carries (BasicOnlineInvoiceRequestType).
+void StartRequest(xml::Writer& writer, const char* root, std::string_view request_id,
+                  std::chrono::system_clock::time_point timestamp, std::string_view signature,
+                  const NavUser& user, const NavSoftware& software) {
+  const std::string taxpayer_id = TaxpayerId(user.tax_number);
+  writer.Start(root);
   writer.Attribute("xmlns", kApiNamespace);
   writer.Attribute("xmlns:common", kCommonNamespace);
   writer.Start("common:header");
-  writer.Element("common:requestId", request.request_id);
-  writer.Element("common:timestamp", TimestampsOf(request.timestamp).header);
+  writer.Element("common:requestId", request_id);
+  writer.Element("common:timestamp", TimestampsOf(timestamp).header);
   writer.Element("common:requestVersion", "3.0");
   writer.Element("common:headerVersion", "1.0");
   writer.End();
@@ -223,11 +219,33 @@ std::string ManageInvoiceXml(const ManageInvoiceRequest& request, const NavUser&
   writer.Element("common:taxNumber", taxpayer_id);
   writer.Start("common:requestSignature");
   writer.Attribute("cryptoType", "SHA3-512");
-  writer.Text(RequestSignature(request.request_id, request.timestamp, user.signature_key,
-                               request.invoices));
+  writer.Text(signature);
   writer.End();
   writer.End();  // user
   WriteSoftware(writer, software);
+}
+
+}  // namespace
+
+std::string ManageInvoiceXml(const ManageInvoiceRequest& request, const NavUser& user,
+                             const NavSoftware& software) {
+  CheckRequestId(request.request_id);
+  if (request.invoices.empty() || request.invoices.size() > kMaxInvoices) {
+    Refuse("request.invoices", "1 to 100 invoices in one request");
+  }
+  CheckUser(user);
+  const std::string exchange_token = Required("request.exchange_token", request.exchange_token, 50);
+  for (std::size_t i = 0; i < request.invoices.size(); ++i) {
+    if (request.invoices[i].invoice_data.empty()) {
+      Refuse(fmt::format("request.invoices[{}].invoice_data", i), "is required");
+    }
+  }
+
+  xml::Writer writer;
+  StartRequest(
+      writer, "ManageInvoiceRequest", request.request_id, request.timestamp,
+      RequestSignature(request.request_id, request.timestamp, user.signature_key, request.invoices),
+      user, software);
   writer.Element("exchangeToken", exchange_token);
   writer.Start("invoiceOperations");
   writer.Element("compressedContent", "false");
@@ -241,6 +259,32 @@ std::string ManageInvoiceXml(const ManageInvoiceRequest& request, const NavUser&
   }
   writer.End();  // invoiceOperations
   writer.End();  // ManageInvoiceRequest
+  return std::move(writer).Finish();
+}
+
+std::string TokenExchangeXml(const BasicRequest& request, const NavUser& user,
+                             const NavSoftware& software) {
+  CheckRequestId(request.request_id);
+  CheckUser(user);
+  xml::Writer writer;
+  StartRequest(writer, "TokenExchangeRequest", request.request_id, request.timestamp,
+               RequestSignature(request.request_id, request.timestamp, user.signature_key, {}),
+               user, software);
+  writer.End();
+  return std::move(writer).Finish();
+}
+
+std::string QueryTransactionStatusXml(const BasicRequest& request, std::string_view transaction_id,
+                                      const NavUser& user, const NavSoftware& software) {
+  CheckRequestId(request.request_id);
+  CheckUser(user);
+  const std::string id = Required("transaction_id", transaction_id, 30);
+  xml::Writer writer;
+  StartRequest(writer, "QueryTransactionStatusRequest", request.request_id, request.timestamp,
+               RequestSignature(request.request_id, request.timestamp, user.signature_key, {}),
+               user, software);
+  writer.Element("transactionId", id);
+  writer.End();
   return std::move(writer).Finish();
 }
 

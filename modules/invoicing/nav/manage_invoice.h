@@ -2,8 +2,8 @@
 // reports up to 100 invoices to NAV Online Számla 3.0: the header, the
 // technical user with the password hash and the request signature, the
 // software, the data reporting token and each invoice's InvoiceData in
-// base64. Only the document: getting the token (tokenExchange) and sending
-// the request over HTTPS are later steps.
+// base64; and the tokenExchange and queryTransactionStatus requests. Only
+// the documents: nav/nav_client.h sends them.
 //
 //   nav::ManageInvoiceRequest request{
 //       .request_id = "KRT20260115T101500042",
@@ -92,6 +92,24 @@ std::string RequestSignature(std::string_view request_id,
                              std::chrono::system_clock::time_point timestamp,
                              std::string_view signature_key,
                              std::span<const InvoiceReport> invoices);
+
+// What every other request names: its id and time.
+struct BasicRequest {
+  // As ManageInvoiceRequest's.
+  std::string request_id;
+  std::chrono::system_clock::time_point timestamp;
+};
+
+// <TokenExchangeRequest>: asks for a data reporting token (valid for five
+// minutes, for one manageInvoice). Throws std::invalid_argument as
+// ManageInvoiceXml does.
+std::string TokenExchangeXml(const BasicRequest& request, const NavUser& user,
+                             const NavSoftware& software);
+
+// <QueryTransactionStatusRequest> of the manageInvoice transaction
+// `transaction_id` (what ManageInvoiceResponse returned).
+std::string QueryTransactionStatusXml(const BasicRequest& request, std::string_view transaction_id,
+                                      const NavUser& user, const NavSoftware& software);
 
 // passwordHash: the upper-case hex SHA-512 of the password.
 std::string PasswordHash(std::string_view password);

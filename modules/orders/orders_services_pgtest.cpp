@@ -539,7 +539,8 @@ TEST_F(OrdersServicesTest, SendingAQuotationEmailsItsPdfAndMarksItSentOnce) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   ASSERT_EQ(mailer_.sent.size(), 1u);
-  const auto& mail = mailer_.sent[0];
+  // A copy: the second sending below grows the vector.
+  const messaging::v1::SendMessageRequest mail = mailer_.sent[0];
   EXPECT_EQ(mail.channel(), messaging::v1::CHANNEL_EMAIL);
   EXPECT_EQ(mail.category(), messaging::v1::CATEGORY_TRANSACTIONAL);
   EXPECT_EQ(mail.recipient().partner_id(), partner_);

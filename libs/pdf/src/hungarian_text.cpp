@@ -80,6 +80,14 @@ std::string VatReason(common::v1::VatCategory category) {
   }
 }
 
+std::int64_t GrossOf(std::int64_t net_minor, std::int64_t vat_minor) {
+  std::int64_t gross = 0;
+  if (__builtin_add_overflow(net_minor, vat_minor, &gross)) {
+    throw std::overflow_error("a VAT summary row's gross does not fit");
+  }
+  return gross;
+}
+
 std::string HungarianDate(const common::v1::Date& date) {
   if (date.year() == 0) return "";
   return fmt::format("{:04}.{:02}.{:02}.", date.year(), date.month(), date.day());

@@ -191,8 +191,9 @@ void PlaceLinesTable(Sheet& sheet, const std::vector<std::string>& headers,
                      const std::vector<std::vector<std::string>>& rows) {
   constexpr double kWidths[] = {20, 0, 54, 62, 30, 64, 40, 58, 64};
   constexpr PangoAlignment kAlignments[] = {
-      PANGO_ALIGN_RIGHT, PANGO_ALIGN_LEFT,   PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT,
-      PANGO_ALIGN_RIGHT, PANGO_ALIGN_CENTER, PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT};
+      PANGO_ALIGN_RIGHT,  PANGO_ALIGN_LEFT,  PANGO_ALIGN_RIGHT,
+      PANGO_ALIGN_RIGHT,  PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT,
+      PANGO_ALIGN_CENTER, PANGO_ALIGN_RIGHT, PANGO_ALIGN_RIGHT};
   constexpr std::size_t kColumns = std::size(kWidths);
   if (headers.size() != kColumns) throw std::logic_error("a lines table has nine columns");
   std::vector<Column> columns;
@@ -204,6 +205,31 @@ void PlaceLinesTable(Sheet& sheet, const std::vector<std::string>& headers,
   columns[1].width = kContentWidth - fixed;
   Table table(sheet, std::move(columns), kLeft);
   for (const auto& row : rows) table.Row(row);
+}
+
+Table PlaceHeadedTableAtRight(Sheet& sheet, const std::string& heading,
+                              std::vector<Column> columns) {
+  double width = 0;
+  for (const Column& column : columns) width += column.width;
+  const double x = kLeft + kContentWidth - width;
+  PangoLayout* title = sheet.Text(kBoldFont, heading, width);
+  sheet.KeepRoom(Height(title) + Mm(20));
+  sheet.Put(title, x, sheet.Y());
+  sheet.Advance(Height(title) + Mm(1));
+  return Table(sheet, std::move(columns), x);
+}
+
+void PlaceGrandTotal(Sheet& sheet, const std::string& text) {
+  PangoLayout* total = sheet.Text(kTotalFont, text, kContentWidth, PANGO_ALIGN_RIGHT);
+  sheet.KeepRoom(Height(total));
+  sheet.Put(total, kLeft, sheet.Y());
+  sheet.Advance(Height(total) + Mm(1));
+}
+
+void PlaceSmallPrint(Sheet& sheet, const std::string& text) {
+  if (text.empty()) return;
+  sheet.Advance(Mm(2));
+  sheet.Flow(sheet.Text(kTableFont, text, kContentWidth), kLeft);
 }
 
 BusinessDocument::BusinessDocument(const std::string& title)

@@ -28,14 +28,11 @@ using pdf::kLeft;
 using pdf::kNameFont;
 using pdf::kNumberFont;
 using pdf::kSectionGap;
-using pdf::kTableFont;
 using pdf::kTitleFont;
-using pdf::kTotalFont;
 using pdf::Mm;
 using pdf::Sheet;
 using pdf::Table;
 using pdf::VatLabel;
-using pdf::VatReason;
 constexpr double kWidth = pdf::kContentWidth;
 
 std::string TitleOf(v1::InvoiceKind kind) {
@@ -152,12 +149,11 @@ void PlaceLines(Sheet& sheet, const v1::Invoice& invoice, const std::string& cur
   std::vector<std::vector<std::string>> rows;
   for (const v1::InvoiceLine& line : invoice.lines()) {
     const bool discounted = !line.discount_percent().empty() && line.discount_percent() != "0";
-    rows.push_back({std::to_string(line.position()), line.description(),
-                    line.quantity() + " " + line.unit(), MoneyText(line.unit_price(), currency),
-                    discounted ? line.discount_percent() + "%" : "",
-                    MoneyText(line.net_amount(), currency), VatLabel(line.vat_category()),
-                    MoneyText(line.vat_amount(), currency),
-                    MoneyText(line.gross_amount(), currency)});
+    rows.push_back(
+        {std::to_string(line.position()), line.description(), line.quantity() + " " + line.unit(),
+         MoneyText(line.unit_price(), currency), discounted ? line.discount_percent() + "%" : "",
+         MoneyText(line.net_amount(), currency), VatLabel(line.vat_category()),
+         MoneyText(line.vat_amount(), currency), MoneyText(line.gross_amount(), currency)});
   }
   pdf::PlaceLinesTable(sheet,
                        {"#", "Megnevezés", "Mennyiség", "Egységár (nettó)", "Kedv.", "Nettó érték",
@@ -174,24 +170,11 @@ void PlaceSummary(Sheet& sheet, const v1::Invoice& invoice, const std::string& c
                                  {"Bruttó érték", 90, PANGO_ALIGN_RIGHT}};
   // NAV wants the VAT of a foreign-currency invoice in forints as well.
   if (foreign) columns.push_back({"ÁFA (HUF)", 90, PANGO_ALIGN_RIGHT});
-  double width = 0;
-  for (const Column& column : columns) width += column.width;
-  const double x = kLeft + kWidth - width;
-
-  PangoLayout* heading = sheet.Text(kBoldFont, "ÁFA-összesítő", width);
-  // The heading, the header row and a row or two stay together.
-  sheet.KeepRoom(Height(heading) + Mm(20));
-  sheet.Put(heading, x, sheet.Y());
-  sheet.Advance(Height(heading) + Mm(1));
-
-  Table table(sheet, std::move(columns), x);
-  std::vector<std::string> reasons;
+  Table table = pdf::PlaceHeadedTableAtRight(sheet, "ÁFA-összesítő", std::move(columns));
+  std::vector<common::v1::VatCategory> categories;
   for (const v1::VatSummaryRow& row : totals.vat_summary()) {
-    std::int64_t gross = 0;
-    if (__builtin_add_overflow(row.net_amount().minor_units(), row.vat_amount().minor_units(),
-                               &gross)) {
-      throw std::overflow_error("a VAT summary row's gross does not fit");
-    }
+    const std::int64_t gross =
+        pdf::GrossOf(row.net_amount().minor_units(), row.vat_amount().minor_units());
     std::vector<std::string> cells = {
         VatLabel(row.vat_category()), MoneyText(row.net_amount(), currency),
         MoneyText(row.vat_amount(), currency),
@@ -200,9 +183,7 @@ void PlaceSummary(Sheet& sheet, const v1::Invoice& invoice, const std::string& c
                                        : row.net_amount().currency_code())};
     if (foreign) cells.push_back(MoneyText(row.vat_amount_huf(), "HUF"));
     table.Row(cells);
-    if (const std::string reason = VatReason(row.vat_category()); !reason.empty()) {
-      reasons.push_back(VatLabel(row.vat_category()) + ": " + reason);
-    }
+    categories.push_back(row.vat_category());
   }
   std::vector<std::string> sums = {"Összesen", MoneyText(totals.net_amount(), currency),
                                    MoneyText(totals.vat_amount(), currency),
@@ -211,11 +192,7 @@ void PlaceSummary(Sheet& sheet, const v1::Invoice& invoice, const std::string& c
   table.Row(sums, true);
   sheet.Advance(Mm(3));
 
-  std::string total = "Bruttó végösszeg: " + MoneyText(totals.gross_amount(), currency);
-  PangoLayout* total_layout = sheet.Text(kTotalFont, total, kWidth, PANGO_ALIGN_RIGHT);
-  sheet.KeepRoom(Height(total_layout));
-  sheet.Put(total_layout, kLeft, sheet.Y());
-  sheet.Advance(Height(total_layout) + Mm(1));
+  pdf::PlaceGrandTotal(sheet, "Bruttó végösszeg: " + MoneyText(totals.gross_amount(), currency));
   if (foreign) {
     sheet.Flow(
         sheet.Text(kBodyFont,
@@ -224,12 +201,7 @@ void PlaceSummary(Sheet& sheet, const v1::Invoice& invoice, const std::string& c
                    kWidth, PANGO_ALIGN_RIGHT),
         kLeft);
   }
-  if (!reasons.empty()) {
-    sheet.Advance(Mm(2));
-    std::string text;
-    for (const std::string& reason : reasons) text += (text.empty() ? "" : "\n") + reason;
-    sheet.Flow(sheet.Text(kTableFont, text, kWidth), kLeft);
-  }
+  pdf::PlaceSmallPrint(sheet, pdf::VatReasonLines(categories));
 }
 
 void PlaceNote(Sheet& sheet, const v1::Invoice& invoice) {

@@ -25,9 +25,7 @@ using pdf::kLeft;
 using pdf::kNameFont;
 using pdf::kNumberFont;
 using pdf::kSectionGap;
-using pdf::kTableFont;
 using pdf::kTitleFont;
-using pdf::kTotalFont;
 using pdf::Mm;
 using pdf::Sheet;
 using pdf::Table;
@@ -201,47 +199,22 @@ void PlaceSummary(Sheet& sheet, const QuotationPrint& print, const Words& words,
                                  {words.net, 90, PANGO_ALIGN_RIGHT},
                                  {words.vat, 90, PANGO_ALIGN_RIGHT},
                                  {words.gross, 90, PANGO_ALIGN_RIGHT}};
-  double width = 0;
-  for (const Column& column : columns) width += column.width;
-  const double x = kLeft + kWidth - width;
-
-  PangoLayout* heading = sheet.Text(kBoldFont, words.vat_summary, width);
-  // The heading, the header row and a row or two stay together.
-  sheet.KeepRoom(Height(heading) + Mm(20));
-  sheet.Put(heading, x, sheet.Y());
-  sheet.Advance(Height(heading) + Mm(1));
-
-  Table table(sheet, std::move(columns), x);
-  std::vector<std::string> reasons;
+  Table table = pdf::PlaceHeadedTableAtRight(sheet, words.vat_summary, std::move(columns));
+  std::vector<common::v1::VatCategory> categories;
   for (const v1::VatSubtotal& row : totals.by_category()) {
-    std::int64_t gross = 0;
-    if (__builtin_add_overflow(row.net_amount().minor_units(), row.vat_amount().minor_units(),
-                               &gross)) {
-      throw std::overflow_error("a VAT summary row's gross does not fit");
-    }
+    const std::int64_t gross =
+        pdf::GrossOf(row.net_amount().minor_units(), row.vat_amount().minor_units());
     table.Row({VatLabel(row.vat_category()), MoneyText(row.net_amount(), currency),
                MoneyText(row.vat_amount(), currency), kernel::FormatMoney(gross, currency)});
-    if (const std::string reason = pdf::VatReason(row.vat_category()); !reason.empty()) {
-      reasons.push_back(VatLabel(row.vat_category()) + ": " + reason);
-    }
+    categories.push_back(row.vat_category());
   }
   table.Row({words.total, MoneyText(totals.net_amount(), currency),
              MoneyText(totals.vat_amount(), currency), MoneyText(totals.gross_amount(), currency)},
             true);
   sheet.Advance(Mm(3));
 
-  PangoLayout* total =
-      sheet.Text(kTotalFont, words.grand_total + MoneyText(totals.gross_amount(), currency), kWidth,
-                 PANGO_ALIGN_RIGHT);
-  sheet.KeepRoom(Height(total));
-  sheet.Put(total, kLeft, sheet.Y());
-  sheet.Advance(Height(total) + Mm(1));
-  if (!reasons.empty()) {
-    sheet.Advance(Mm(2));
-    std::string text;
-    for (const std::string& reason : reasons) text += (text.empty() ? "" : "\n") + reason;
-    sheet.Flow(sheet.Text(kTableFont, text, kWidth), kLeft);
-  }
+  pdf::PlaceGrandTotal(sheet, words.grand_total + MoneyText(totals.gross_amount(), currency));
+  pdf::PlaceSmallPrint(sheet, pdf::VatReasonLines(categories));
 }
 
 void PlaceClosing(Sheet& sheet, const QuotationPrint& print, const Words& words) {

@@ -4,6 +4,7 @@
 // "2026.12.01."; addresses as lines.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "karton/common/v1/address.pb.h"
@@ -20,6 +21,23 @@ std::string VatLabel(common::v1::VatCategory category);
 // Why no VAT is charged (Áfa tv. 169. § m)-n)), for the exempt, out of
 // scope and reverse-charge categories; empty for the rates.
 std::string VatReason(common::v1::VatCategory category);
+
+// One line "AAM: alanyi adómentes (...)" for each category of `categories`
+// that needs its reason printed, in their order; empty when none does.
+template <class Categories>
+std::string VatReasonLines(const Categories& categories) {
+  std::string lines;
+  for (const auto category : categories) {
+    if (const std::string reason = VatReason(category); !reason.empty()) {
+      lines += (lines.empty() ? "" : "\n") + VatLabel(category) + ": " + reason;
+    }
+  }
+  return lines;
+}
+
+// The gross of a VAT row, net + VAT in minor units; throws
+// std::overflow_error when it leaves int64.
+std::int64_t GrossOf(std::int64_t net_minor, std::int64_t vat_minor);
 
 // "2026.12.01."; empty for an unset date.
 std::string HungarianDate(const common::v1::Date& date);

@@ -154,6 +154,18 @@ class Table {
 void PlaceLinesTable(Sheet& sheet, const std::vector<std::string>& headers,
                      const std::vector<std::vector<std::string>>& rows);
 
+// A table at the right edge under a bold `heading` (a VAT summary): the
+// heading, the header row and a row or two kept together on one page.
+Table PlaceHeadedTableAtRight(Sheet& sheet, const std::string& heading,
+                              std::vector<Column> columns);
+
+// A document's bold, right-aligned grand total line, then a little room.
+void PlaceGrandTotal(Sheet& sheet, const std::string& text);
+
+// Small print across the page at the cursor, continuing on new pages (the
+// legal reasons under a VAT summary); nothing for an empty text.
+void PlaceSmallPrint(Sheet& sheet, const std::string& text);
+
 // An A4 PDF being laid out: the surface writing into a string, the cairo
 // and pango contexts set up for print (72 dpi, unrounded glyph positions)
 // and the Sheet to place on. `title` is the PDF's title metadata.

@@ -943,7 +943,7 @@ bool EventBus::DeliverToWebhook(Subscription& subscription,
     }
     WebhookOutcome outcome;
     try {
-      outcome = PostWebhook({claimed.url, claimed.secret, ToJson(event), event.id, event.topic},
+      outcome = PostWebhook({claimed.url, claimed.secret, ToJson(event), event.id, event.topic, ""},
                             options_.webhook_timeout, options_.webhook_allowed_networks);
     } catch (const std::exception& error) {
       outcome.error = error.what();

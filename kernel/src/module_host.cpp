@@ -15,6 +15,7 @@
 #include "job_queue.h"
 #include "karton/kernel/database.h"
 #include "migrator.h"
+#include "webhook_sender.h"
 
 namespace karton::kernel {
 
@@ -41,6 +42,7 @@ class ModuleHost::Context : public ModuleContext {
         clock_(clock),
         jobs_(jobs.ForModule(name_)),
         events_(events.ForModule(name_)),
+        event_bus_(events),
         audit_(audit),
         logger_(spdlog::default_logger()->clone(name_)) {}
 
@@ -75,6 +77,16 @@ class ModuleHost::Context : public ModuleContext {
     if (public_url_.empty()) throw std::logic_error("the public URL is known only from Start() on");
     return public_url_;
   }
+  OutboundPostResult PostJson(const OutboundPost& post) override {
+    const EventBusOptions& options = event_bus_.Options();
+    const WebhookOutcome outcome = PostWebhook(
+        {post.url, post.secret, post.body, post.event_id, post.topic, post.idempotency_key},
+        options.webhook_timeout, options.webhook_allowed_networks);
+    return {outcome.delivered, outcome.http_status, outcome.error};
+  }
+  std::string OutboundUrlProblem(const std::string& url) const override {
+    return WebhookUrlProblem(url, event_bus_.Options().webhook_allowed_networks);
+  }
   // Options given for this module that it does not declare.
   std::vector<std::string> UnknownOptions() const {
     std::vector<std::string> unknown;
@@ -100,6 +112,7 @@ class ModuleHost::Context : public ModuleContext {
   const Clock& clock_;
   std::unique_ptr<Jobs> jobs_;
   std::unique_ptr<DomainEvents> events_;
+  const EventBus& event_bus_;
   AuditLog& audit_;
   std::shared_ptr<spdlog::logger> logger_;
 };

@@ -172,10 +172,16 @@ WebhookOutcome PostWebhook(const WebhookPost& post, std::chrono::seconds timeout
       fmt::format("{}: {}", kWebhookEventIdHeader, post.event_id),
       fmt::format("{}: {}", kWebhookTopicHeader, post.topic),
       fmt::format("{}: {}", kWebhookTimestampHeader, timestamp),
-      fmt::format("{}: {}", kWebhookSignatureHeader,
-                  WebhookSignature(post.secret, timestamp, post.body)),
       "Expect:",  // no "100-continue" round trip
   };
+  // Webhooks always have a secret; a module's one-off post may have none.
+  if (!post.secret.empty()) {
+    lines.push_back(fmt::format("{}: {}", kWebhookSignatureHeader,
+                                WebhookSignature(post.secret, timestamp, post.body)));
+  }
+  if (!post.idempotency_key.empty()) {
+    lines.push_back(fmt::format("Idempotency-Key: {}", post.idempotency_key));
+  }
   curl_slist* raw_headers = nullptr;
   for (const auto& line : lines) raw_headers = curl_slist_append(raw_headers, line.c_str());
   std::unique_ptr<curl_slist, CurlDeleter> headers(raw_headers);

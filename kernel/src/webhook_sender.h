@@ -53,6 +53,8 @@ struct WebhookPost {
   std::string body;  // the event as JSON
   std::int64_t event_id = 0;
   std::string topic;
+  // Sent as Idempotency-Key when not empty.
+  std::string idempotency_key;
 };
 
 struct WebhookOutcome {

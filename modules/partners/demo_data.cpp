@@ -319,6 +319,8 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
          {std::begin(kIndustries), std::end(kIndustries)});
   Define(context, session, "employees", "Létszám", v1::CUSTOM_FIELD_TYPE_NUMBER, {});
   Define(context, session, "customer_since", "Ügyfél óta", v1::CUSTOM_FIELD_TYPE_DATE, {});
+  // The automation demo's rule calls before a demo licence ends.
+  Define(context, session, "demo_expires", "Demó licenc lejár", v1::CUSTOM_FIELD_TYPE_DATE, {});
   Define(context, session, "newsletter", "Hírlevél", v1::CUSTOM_FIELD_TYPE_BOOL, {});
   Definitions definitions;
   for (auto& definition : repository::ListDefinitions(session)) {

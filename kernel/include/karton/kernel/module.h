@@ -13,6 +13,7 @@
 // A module keeps no global or static state that outlives Stop().
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,26 @@ class session;
 namespace karton::kernel {
 
 class Database;
+
+// One JSON POST to an outside system on a module's behalf (an automation
+// rule's webhook action), made the way kartond delivers webhooks.
+struct OutboundPost {
+  std::string url;
+  std::string body;  // JSON
+  // Sent as Karton-Event-Id and Karton-Event-Topic, as webhooks send them.
+  std::int64_t event_id = 0;
+  std::string topic;
+  // Signs the body like webhooks (Karton-Signature) when not empty.
+  std::string secret;
+  // Sent as Idempotency-Key when not empty: a retry carries the same one.
+  std::string idempotency_key;
+};
+
+struct OutboundPostResult {
+  bool delivered = false;  // a 2xx answer
+  long http_status = 0;    // 0 when no answer came
+  std::string error;       // why it was not delivered
+};
 
 // What the kernel owns and lends to a module for its whole life. Every
 // reference stays valid until the module's Stop() returns.
@@ -84,6 +105,15 @@ class ModuleContext {
   // Every offer made at extension point `point`, in module start order.
   // Complete from Start() on; a module that is not loaded offers nothing.
   virtual std::vector<ExtensionOffer> Extensions(std::string_view point) const = 0;
+  // Blocking: POSTs `post` under kartond's webhook rules: http and https
+  // only, no redirects, no proxy, every address checked as it is connected
+  // to (loopback and private networks only where --webhook-allow-cidr
+  // allows them), at most --webhook-timeout-seconds. Call it without
+  // holding a database connection.
+  virtual OutboundPostResult PostJson(const OutboundPost& post) = 0;
+  // "" when PostJson would try `url`; otherwise why not, for a person (for
+  // checking a URL when it is saved; names are resolved only when posting).
+  virtual std::string OutboundUrlProblem(const std::string& url) const = 0;
 };
 
 // Passed to Module::Register(): where services and routes are added.

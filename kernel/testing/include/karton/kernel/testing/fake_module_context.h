@@ -181,6 +181,18 @@ class FakeModuleContext final : public ModuleContext {
   std::optional<std::string> Option(std::string_view key) override;
   std::string PublicUrl() const override { return public_url_; }
   std::vector<ExtensionOffer> Extensions(std::string_view point) const override;
+  // Records the post and answers `post_result` (delivered by default).
+  OutboundPostResult PostJson(const OutboundPost& post) override {
+    posts_.push_back(post);
+    return post_result_;
+  }
+  std::string OutboundUrlProblem(const std::string& url) const override {
+    return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0
+               ? ""
+               : "only http:// and https:// URLs are posted to";
+  }
+  const std::vector<OutboundPost>& Posts() const { return posts_; }
+  void SetPostResult(OutboundPostResult result) { post_result_ = std::move(result); }
 
  private:
   std::string name_;
@@ -194,6 +206,8 @@ class FakeModuleContext final : public ModuleContext {
   std::map<std::string, std::string> options_;
   std::string public_url_ = "http://karton.test";
   std::multimap<std::string, ExtensionOffer> extensions_;
+  std::vector<OutboundPost> posts_;
+  OutboundPostResult post_result_{true, 200, ""};
 };
 
 }  // namespace karton::kernel::testing

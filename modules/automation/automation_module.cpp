@@ -1,0 +1,65 @@
+#include "automation_module.h"
+
+#include <stdexcept>
+
+#include "actions/action_effects.h"
+#include "demo_data.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/prepared_query.h"
+#include "rules/rule_service.h"
+#include "runs/rule_runner.h"
+
+namespace karton::automation {
+
+AutomationModule::AutomationModule() = default;
+AutomationModule::~AutomationModule() = default;
+
+void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
+  settings_.time_zone = context.Option("time_zone").value_or(settings_.time_zone);
+  // The channel exists from Start() on; it is read at each call.
+  auto channel = [&context] { return context.Channel(); };
+  environment_ = std::make_unique<KartondRuleEnvironment>(
+      channel, [&context](const std::string& url) { return context.OutboundUrlProblem(url); });
+  effects_ = std::make_unique<GrpcActionEffects>(
+      channel, [&context](const kernel::OutboundPost& post) { return context.PostJson(post); },
+      context.Time());
+
+  ServiceParts parts{context.Db(), context.Time(), context.Audit(), context.Events(),
+                     context.Log()};
+  RuleServiceImpl::DeclareTopics(context.Events());
+  runner_ = std::make_unique<RuleRunner>(parts, context.JobQueue(), *effects_, settings_);
+  rules_ = std::make_unique<RuleServiceImpl>(parts, *environment_);
+
+  // Every topic: which ones a rule waits for changes while kartond runs.
+  // A run is recorded in the delivery's transaction, so each rule runs
+  // once per event; the effects happen in jobs.
+  context.Events().Subscribe("rules", {"*"},
+                             [this](const kernel::Event& event, soci::session& session) {
+                               runner_->OnEvent(event, session);
+                             });
+  context.JobQueue().Handle(RuleRunner::kActionJob,
+                            [this](const kernel::JobRun& run) { runner_->RunAction(run); });
+
+  registrar.AddGrpcService(*rules_, v1::RuleService::service_full_name(), RuleServiceImpl::Roles());
+}
+
+void AutomationModule::Start(kernel::ModuleContext& context) {
+  // A time zone PostgreSQL does not know stops kartond here, by name,
+  // rather than failing every timed action later.
+  auto lease = context.Db().Acquire();
+  const auto rows =
+      kernel::RunPrepared(lease.Session(), "SELECT count(*) FROM pg_timezone_names WHERE name = $1",
+                          {settings_.time_zone});
+  if (rows.Text(0, 0) == "0") {
+    throw std::invalid_argument(
+        "--module-option automation.time_zone: PostgreSQL knows no time "
+        "zone '" +
+        settings_.time_zone + "'");
+  }
+}
+
+void AutomationModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {
+  LoadAutomationDemoData(context, session);
+}
+
+}  // namespace karton::automation

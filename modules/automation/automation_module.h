@@ -1,0 +1,41 @@
+// The automation module (docs/automation.md): rules that act on domain
+// events (RuleService), and what they did.
+#pragma once
+
+#include <memory>
+
+#include "karton/kernel/module.h"
+#include "service_parts.h"
+
+namespace karton::automation {
+
+class RuleServiceImpl;
+class KartondRuleEnvironment;
+class GrpcActionEffects;
+class RuleRunner;
+
+class AutomationModule final : public kernel::Module {
+ public:
+  static constexpr KartonModuleOption kOptions[] = {
+      {"time_zone", "text",
+       "The time zone of a rule's local times (\"09:00 on the date in a field\"), an IANA name "
+       "PostgreSQL knows",
+       "Europe/Budapest", ""},
+  };
+
+  AutomationModule();
+  ~AutomationModule() override;
+
+  void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  void Start(kernel::ModuleContext& context) override;
+  void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
+
+ private:
+  AutomationSettings settings_;
+  std::unique_ptr<KartondRuleEnvironment> environment_;
+  std::unique_ptr<GrpcActionEffects> effects_;
+  std::unique_ptr<RuleRunner> runner_;
+  std::unique_ptr<RuleServiceImpl> rules_;
+};
+
+}  // namespace karton::automation

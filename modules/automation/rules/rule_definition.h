@@ -1,0 +1,75 @@
+// A rule checked and compiled against the payload type of its trigger
+// topics: the condition, each action's placeholders, timing field and the
+// record fields it sets. The same compilation refuses a bad rule when it is
+// saved (every problem, each naming its field) and runs a saved one.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "karton/automation/v1/automation.pb.h"
+#include "karton/kernel/errors.h"
+#include "rules/payload_fields.h"
+
+namespace karton::automation {
+
+// topic -> full name of its payload message (EventService/ListTopics).
+using TopicTypes = std::map<std::string, std::string>;
+
+// The record methods a set_fields action goes through: the record type's
+// own service, "karton.crm.v1.Lead" -> karton.crm.v1.LeadService's
+// GetLead and UpdateLead.
+struct RecordMethods {
+  std::string get_method;     // "/karton.crm.v1.LeadService/GetLead"
+  std::string update_method;  // "/karton.crm.v1.LeadService/UpdateLead"
+  const google::protobuf::Descriptor* get_request = nullptr;
+  const google::protobuf::Descriptor* update_request = nullptr;
+  const google::protobuf::Descriptor* record = nullptr;
+  const google::protobuf::FieldDescriptor* update_record_field = nullptr;  // UpdateLeadRequest.lead
+  const google::protobuf::FieldDescriptor* update_mask_field = nullptr;
+};
+std::optional<RecordMethods> FindRecordMethods(const google::protobuf::Descriptor& record);
+
+struct CompiledAction {
+  v1::RuleAction action;
+  std::optional<FieldPath> timing_field;
+  std::optional<Placeholders> subject;
+  std::optional<Placeholders> description;
+  std::optional<RecordMethods> record_methods;
+};
+
+struct CompiledRule {
+  const google::protobuf::Descriptor* payload = nullptr;
+  std::optional<Condition> condition;
+  std::vector<CompiledAction> actions;
+};
+
+// Checks `rule` (name, topics, condition, actions) and fills its
+// payload_type; `violations` names every problem ("rule.actions[1].
+// send_template.template_name"). `url_problem` says what is wrong with a
+// webhook URL ("" when nothing).
+struct RuleChecks {
+  const TopicTypes& topics;
+  std::function<std::string(const std::string& url)> url_problem;
+};
+std::optional<CompiledRule> CheckRule(v1::Rule& rule, const RuleChecks& checks,
+                                      std::vector<kernel::FieldViolation>& violations);
+
+// Compiles the actions of a rule saved earlier (CheckRule accepted them)
+// for `payload`; throws std::runtime_error when they no longer compile
+// (a module that published the type was removed, say).
+CompiledRule CompileSaved(const google::protobuf::Descriptor& payload, const std::string& condition,
+                          const google::protobuf::RepeatedPtrField<v1::RuleAction>& actions);
+
+// The payload type named `full_name`, from the protobuf types of every
+// loaded module; nullptr when none has it.
+const google::protobuf::Descriptor* PayloadDescriptor(const std::string& full_name);
+
+// The value text of a set_fields entry as the field takes it; "" when it
+// fits, else what is wrong.
+std::string SetValueProblem(const google::protobuf::FieldDescriptor& field,
+                            const std::string& value);
+
+}  // namespace karton::automation

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -281,21 +282,40 @@ TEST_F(AutomationRulesTest, BadRulesAreRefusedNamingTheFieldAndOnlyManagersWrite
   EXPECT_EQ(rules_->CreateRule(As(admin_).get(), request, &rule).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT)
       << "names are unique";
+  // The command line: a rule from a file, then the list.
+  const std::string file = (data_dir_.Path() / "rule.json").string();
+  {
+    std::ofstream out(file);
+    out << R"({"name": "From the command line", "enabled": true,
+              "triggerTopics": ["partners.partner.created"],
+              "actions": [{"createActivity": {"subject": "Welcome {{partner.display_name}}",
+                                               "assignRecordOwner": true}}]})";
+  }
+  const auto [created_exit, created] =
+      RunCommand(Karton() + "automation rules create --file " + file);
+  ASSERT_EQ(created_exit, 0) << created;
+  EXPECT_NE(created.find("From the command line"), std::string::npos) << created;
+  const auto [list_exit, rules_json] = RunCommand(Karton() + "--output json automation rules list");
+  ASSERT_EQ(list_exit, 0) << rules_json;
+  EXPECT_NE(rules_json.find("partners.partner.created"), std::string::npos) << rules_json;
+  const auto [bad_exit, bad] = RunCommand(Karton() + "automation rules get 999999");
+  EXPECT_EQ(bad_exit, 1) << bad;
+
   av1::ListRulesRequest list;
   av1::ListRulesResponse listed;
   ASSERT_TRUE(rules_->ListRules(As(salesperson).get(), list, &listed).ok());
-  EXPECT_EQ(listed.rules_size(), 1);
-  // The one rule made: one event (in the outbox or moved on to the log)
-  // and one audit entry.
+  EXPECT_EQ(listed.rules_size(), 2);
+  // Two rules made: an event each (in the outbox or moved on to the log)
+  // and an audit entry each.
   EXPECT_EQ(QueryScalar(conninfo_,
                         "SELECT (SELECT count(*) FROM kernel.event WHERE topic = "
                         "'automation.rule.created') + (SELECT count(*) FROM kernel.event_outbox "
                         "WHERE topic = 'automation.rule.created')"),
-            "1");
+            "2");
   EXPECT_EQ(QueryScalar(conninfo_,
                         "SELECT count(*) FROM kernel.audit_entry WHERE "
                         "resource_type = 'automation.rule'"),
-            "1");
+            "2");
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "crm_fixture.h"
+#include "karton/automation/v1/rule_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
@@ -72,7 +73,8 @@ struct Method {
     orders::v1::OrdersOverview::descriptor()->file(),
     invoicing::v1::CreateInvoiceRequest::descriptor()->file(),
     invoicing::v1::RecordPaymentRequest::descriptor()->file(),
-    invoicing::v1::InvoicingOverview::descriptor()->file()};
+    invoicing::v1::InvoicingOverview::descriptor()->file(),
+    automation::v1::CreateRuleRequest::descriptor()->file()};
 
 // Every method of every karton.* service compiled into this binary.
 std::vector<Method> KartonMethods() {
@@ -271,11 +273,11 @@ void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string
       << "the table in " << kDocsPath << " is not the rendering of " << matrix_path;
 }
 
-// Every product module: crm (with partners and messaging) and the sales
-// modules (orders, invoicing).
+// Every product module: crm (with partners and messaging), the sales
+// modules (orders, invoicing) and automation.
 class RoleMatrixTest : public CrmTest {
  protected:
-  RoleMatrixTest() { modules_ = "crm,invoicing"; }
+  RoleMatrixTest() { modules_ = "crm,invoicing,automation"; }
 };
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {
@@ -521,7 +523,7 @@ class RecordMatrixTest : public CrmTest {
 };
 
 TEST_F(RecordMatrixTest, AnExternalPartnerGetsWhatTheRecordMatrixSaysOnGrpcAndTheGateway) {
-  modules_ = "crm,invoicing";
+  modules_ = "crm,invoicing,automation";
   Start({"--module-option", "invoicing.seller_name=Karton Kft.", "--module-option",
          "invoicing.seller_tax_number=12345676-2-41", "--module-option",
          "invoicing.seller_postal_code=1132", "--module-option", "invoicing.seller_city=Budapest",

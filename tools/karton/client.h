@@ -58,5 +58,7 @@ void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code)
 void AddSalesCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // invoices, payments and balance (invoice_commands.cpp, docs/invoicing.md).
 void AddInvoicingCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton automation rules|runs ... (automation_commands.cpp).
+void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

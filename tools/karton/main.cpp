@@ -13,6 +13,8 @@
 //   karton leads qualify 41 --etag ... --revenue '1250000 HUF'   lead to opportunity
 //   karton opps move 7 --etag ... --stage Offer     an opportunity to another stage
 //   karton forms create --file contact.json         a web form, served at /forms/<slug>
+//   karton automation rules create --file rule.json   a rule that acts on events
+//   karton automation runs list --rule 3 --state failed   what a rule did, and why not
 //   karton --output json modules        any command's answer as JSON, for scripts
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   karton::cli::AddCrmCommands(app, options, exit_code);
   karton::cli::AddSalesCommands(app, options, exit_code);
   karton::cli::AddInvoicingCommands(app, options, exit_code);
+  karton::cli::AddAutomationCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,227 @@
+// karton automation rules|runs ...: the automation module
+// (docs/automation.md). `karton rules` names the CRM's lead routing rules,
+// so automation's live under their module's name.
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "client.h"
+#include "command_calls.h"
+#include "command_support.h"
+#include "karton/automation/v1/rule_service.grpc.pb.h"
+
+namespace karton::cli {
+namespace {
+
+namespace av1 = automation::v1;
+using Rules = av1::RuleService::Stub;
+
+const std::vector<std::string> kRunStates = {"pending", "succeeded", "failed"};
+
+struct Options {
+  std::int64_t id = 0, rule = 0, record = 0;
+  std::string file, etag, state, topic, page_token;
+  int limit = 0;
+};
+
+// What an action does, in a few words.
+std::string ActionSummary(const av1::RuleAction& action) {
+  std::string what;
+  switch (action.kind_case()) {
+    case av1::RuleAction::kCreateActivity:
+      what = "activity: " + action.create_activity().subject();
+      break;
+    case av1::RuleAction::kSendTemplate:
+      what = "template: " + action.send_template().template_name();
+      break;
+    case av1::RuleAction::kSetFields:
+      what = fmt::format("set {} field(s)", action.set_fields().values_size());
+      break;
+    case av1::RuleAction::kCallWebhook:
+      what = "webhook: " + action.call_webhook().url();
+      break;
+    case av1::RuleAction::KIND_NOT_SET:
+      what = "?";
+  }
+  const auto& timing = action.timing();
+  if (!timing.from_field().empty()) {
+    what += fmt::format(" ({:+}s from {}{})", timing.offset().seconds(), timing.from_field(),
+                        timing.local_time().empty() ? "" : " at " + timing.local_time());
+  } else if (timing.offset().seconds() > 0) {
+    what += fmt::format(" (after {}s)", timing.offset().seconds());
+  }
+  return what;
+}
+
+void PrintRules(const av1::ListRulesResponse& response) {
+  constexpr auto kRow = "{:>5}  {:<32} {:<8} {:<40} {:>7}\n";
+  std::cout << fmt::format(kRow, "ID", "NAME", "ENABLED", "TRIGGERS", "ACTIONS");
+  for (const auto& rule : response.rules()) {
+    std::string topics;
+    for (const auto& topic : rule.trigger_topics()) topics += (topics.empty() ? "" : ",") + topic;
+    std::cout << fmt::format(kRow, rule.id(), Cut(rule.name(), 32), rule.enabled() ? "yes" : "no",
+                             Cut(topics, 40), rule.actions_size());
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintRule(const av1::Rule& rule) {
+  std::cout << fmt::format("rule {}: {}{}\n", rule.id(), rule.name(),
+                           rule.enabled() ? "" : " (disabled)");
+  for (const auto& topic : rule.trigger_topics()) Line("on", topic);
+  if (!rule.condition().empty()) Line("when", rule.condition());
+  for (int i = 0; i < rule.actions_size(); ++i) {
+    Line(fmt::format("action {}", i), ActionSummary(rule.actions(i)));
+  }
+  Lines("etag", rule.etag(), "updated", Time(rule.update_time()));
+}
+
+void PrintRun(const av1::RuleRun& run) {
+  std::cout << fmt::format("run {} of rule {}: {} ({} of record {}, event {})\n", run.id(),
+                           run.rule_id(), Word(run.state(), "RULE_RUN_STATE_"), run.topic(),
+                           run.aggregate_id(), run.event_id());
+  for (const auto& action : run.actions()) {
+    std::string detail = action.result().empty() ? action.error() : action.result();
+    Line(fmt::format("action {}", action.action_index()),
+         fmt::format("{} at {}, {} attempt(s){}", Word(action.state(), "ACTION_STATE_"),
+                     Time(action.scheduled_time()), action.attempts(),
+                     detail.empty() ? "" : ": " + detail));
+  }
+}
+
+void PrintRuns(const av1::ListRuleRunsResponse& response) {
+  constexpr auto kRow = "{:>6}  {:>5}  {:<10} {:<30} {:>8}  {}\n";
+  std::cout << fmt::format(kRow, "ID", "RULE", "STATE", "TOPIC", "RECORD", "AT");
+  for (const auto& run : response.runs()) {
+    std::cout << fmt::format(kRow, run.id(), run.rule_id(), Word(run.state(), "RULE_RUN_STATE_"),
+                             Cut(run.topic(), 30), run.aggregate_id(), Time(run.event_time()));
+  }
+  MorePages(response.next_page_token());
+}
+
+av1::Rule ReadRuleFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path);
+  const std::string json{std::istreambuf_iterator<char>(in), {}};
+  av1::Rule rule;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &rule);
+  if (!parsed.ok()) {
+    throw UsageError(
+        fmt::format("{} is not a Rule in JSON: {}", path, std::string(parsed.message())));
+  }
+  return rule;
+}
+
+// `enable` and `disable`: an update of `enabled` alone.
+void AddSwitch(CLI::App* rules, const char* name, bool enabled, const GlobalOptions& options,
+               int& exit_code) {
+  auto bound = std::make_shared<Options>();
+  auto* command = rules->add_subcommand(name, enabled ? "Acts on events again" : "Ignores events");
+  command->add_option("id", bound->id)->required();
+  command->callback(Run(options, exit_code, [&options, bound, enabled] {
+    av1::UpdateRuleRequest request;
+    request.mutable_rule()->set_id(bound->id);
+    request.mutable_rule()->set_enabled(enabled);
+    request.mutable_update_mask()->add_paths("enabled");
+    return Call(options, &Rules::UpdateRule, request, PrintRule);
+  }));
+}
+
+}  // namespace
+
+void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* automation = app.add_subcommand("automation", "Rules that act on events, and their runs")
+                         ->require_subcommand(1);
+  auto* rules = automation->add_subcommand("rules", "Automation rules")->require_subcommand(1);
+  auto bound = std::make_shared<Options>();
+
+  auto* list = rules->add_subcommand("list", "The rules, newest first");
+  list->add_option("--topic", bound->topic, "Only rules this topic triggers");
+  list->add_option("--limit", bound->limit, "At most this many (default 100)");
+  list->add_option("--page-token", bound->page_token, "Where the last page ended");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    av1::ListRulesRequest request;
+    request.set_trigger_topic(bound->topic);
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Rules::ListRules, request, PrintRules);
+  }));
+
+  auto* get = rules->add_subcommand("get", "One rule");
+  get->add_option("id", bound->id)->required();
+  get->callback(Run(options, exit_code, [&options, bound] {
+    av1::GetRuleRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Rules::GetRule, request, PrintRule);
+  }));
+
+  auto* create = rules->add_subcommand(
+      "create", "A rule from a file holding a Rule as JSON (docs/automation.md)");
+  create->add_option("--file", bound->file, "RULE.json")->required();
+  create->callback(Run(options, exit_code, [&options, bound] {
+    av1::CreateRuleRequest request;
+    *request.mutable_rule() = ReadRuleFile(bound->file);
+    return Call(options, &Rules::CreateRule, request, PrintRule);
+  }));
+
+  auto* replace = rules->add_subcommand(
+      "update", "Replaces a rule's definition with the file's (name, topics, condition, actions)");
+  replace->add_option("id", bound->id)->required();
+  replace->add_option("--file", bound->file, "RULE.json")->required();
+  replace->add_option("--etag", bound->etag, "Refuse if the rule changed since");
+  replace->callback(Run(options, exit_code, [&options, bound] {
+    av1::UpdateRuleRequest request;
+    *request.mutable_rule() = ReadRuleFile(bound->file);
+    request.mutable_rule()->set_id(bound->id);
+    request.mutable_rule()->set_etag(bound->etag);
+    for (const char* path : {"name", "description", "trigger_topics", "condition", "actions"}) {
+      request.mutable_update_mask()->add_paths(path);
+    }
+    return Call(options, &Rules::UpdateRule, request, PrintRule);
+  }));
+  AddSwitch(rules, "enable", true, options, exit_code);
+  AddSwitch(rules, "disable", false, options, exit_code);
+
+  auto* remove = rules->add_subcommand("delete", "Deletes a rule; its runs stay");
+  remove->add_option("id", bound->id)->required();
+  remove->add_option("--etag", bound->etag, "Refuse if the rule changed since");
+  remove->callback(Run(options, exit_code, [&options, bound] {
+    av1::DeleteRuleRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    return Call(options, &Rules::DeleteRule, request,
+                [&](const av1::DeleteRuleResponse&) { std::cout << "deleted\n"; });
+  }));
+
+  auto* runs = automation->add_subcommand("runs", "What rules did")->require_subcommand(1);
+  auto* list_runs = runs->add_subcommand("list", "Runs, newest first");
+  list_runs->add_option("--rule", bound->rule, "Of this rule");
+  list_runs->add_option("--record", bound->record, "About this record (the event's aggregate)");
+  AddChoice(list_runs, "--state", bound->state, kRunStates);
+  list_runs->add_option("--limit", bound->limit, "At most this many (default 100)");
+  list_runs->add_option("--page-token", bound->page_token, "Where the last page ended");
+  list_runs->callback(Run(options, exit_code, [&options, bound] {
+    av1::ListRuleRunsRequest request;
+    request.set_rule_id(bound->rule);
+    request.set_aggregate_id(bound->record);
+    request.set_state(FromWord<av1::RuleRunState>(bound->state, "RULE_RUN_STATE_"));
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Rules::ListRuleRuns, request, PrintRuns);
+  }));
+  auto* get_run = runs->add_subcommand("get", "One run with each action's outcome");
+  get_run->add_option("id", bound->id)->required();
+  get_run->callback(Run(options, exit_code, [&options, bound] {
+    av1::GetRuleRunRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Rules::GetRuleRun, request, PrintRun);
+  }));
+}
+
+}  // namespace karton::cli

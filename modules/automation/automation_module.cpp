@@ -4,6 +4,8 @@
 
 #include "actions/action_effects.h"
 #include "demo_data.h"
+#include "journeys/journey_runner.h"
+#include "journeys/journey_service.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/prepared_query.h"
 #include "rules/rule_service.h"
@@ -29,6 +31,11 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
   RuleServiceImpl::DeclareTopics(context.Events());
   runner_ = std::make_unique<RuleRunner>(parts, context.JobQueue(), *effects_, settings_);
   rules_ = std::make_unique<RuleServiceImpl>(parts, *environment_);
+  JourneyServiceImpl::DeclareTopics(context.Events());
+  journey_runner_ =
+      std::make_unique<JourneyRunner>(parts, context.JobQueue(), *effects_, channel, settings_);
+  journeys_ =
+      std::make_unique<JourneyServiceImpl>(parts, *environment_, *journey_runner_, settings_);
 
   // Every topic: which ones a rule waits for changes while kartond runs.
   // A run is recorded in the delivery's transaction, so each rule runs
@@ -37,10 +44,20 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
                              [this](const kernel::Event& event, soci::session& session) {
                                runner_->OnEvent(event, session);
                              });
+  // Enrolments by event, and stops on a purchase, a reply or an
+  // unsubscription, each once per event like rule runs.
+  context.Events().Subscribe("journeys", {"*"},
+                             [this](const kernel::Event& event, soci::session& session) {
+                               journey_runner_->OnEvent(event, session);
+                             });
+  context.JobQueue().Handle(JourneyRunner::kStepJob,
+                            [this](const kernel::JobRun& run) { journey_runner_->RunStep(run); });
   context.JobQueue().Handle(RuleRunner::kActionJob,
                             [this](const kernel::JobRun& run) { runner_->RunAction(run); });
 
   registrar.AddGrpcService(*rules_, v1::RuleService::service_full_name(), RuleServiceImpl::Roles());
+  registrar.AddGrpcService(*journeys_, v1::JourneyService::service_full_name(),
+                           JourneyServiceImpl::Roles());
 }
 
 void AutomationModule::Start(kernel::ModuleContext& context) {

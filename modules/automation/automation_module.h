@@ -13,6 +13,8 @@ class RuleServiceImpl;
 class KartondRuleEnvironment;
 class GrpcActionEffects;
 class RuleRunner;
+class JourneyRunner;
+class JourneyServiceImpl;
 
 class AutomationModule final : public kernel::Module {
  public:
@@ -36,6 +38,8 @@ class AutomationModule final : public kernel::Module {
   std::unique_ptr<GrpcActionEffects> effects_;
   std::unique_ptr<RuleRunner> runner_;
   std::unique_ptr<RuleServiceImpl> rules_;
+  std::unique_ptr<JourneyRunner> journey_runner_;
+  std::unique_ptr<JourneyServiceImpl> journeys_;
 };
 
 }  // namespace karton::automation

@@ -156,10 +156,6 @@ std::string FieldText(const pb::Message& message, const char* name) {
 
 }  // namespace
 
-std::string ActionScope::Key() const {
-  return fmt::format("automation-{}-{}", run_id, action_index);
-}
-
 std::string WebhookBody(const ActionScope& scope) {
   return fmt::format(
       R"({{"rule_id":"{}","rule_run_id":"{}","action_index":{},"event":{{"id":"{}","topic":{},)"
@@ -171,16 +167,16 @@ std::string WebhookBody(const ActionScope& scope) {
       kernel::PrintProtoJson(*scope.payload));
 }
 
-std::string GrpcActionEffects::Perform(const CompiledAction& action, const ActionScope& scope) {
+ActionResult GrpcActionEffects::Perform(const CompiledAction& action, const ActionScope& scope) {
   switch (action.action.kind_case()) {
     case v1::RuleAction::kCreateActivity:
-      return CreateActivities(action, scope);
+      return {CreateActivities(action, scope), "", false};
     case v1::RuleAction::kSendTemplate:
       return SendTemplate(action, scope);
     case v1::RuleAction::kSetFields:
-      return SetFields(action, scope);
+      return {SetFields(action, scope), "", false};
     case v1::RuleAction::kCallWebhook:
-      return CallWebhook(action, scope);
+      return {CallWebhook(action, scope), "", false};
     case v1::RuleAction::KIND_NOT_SET:
       break;
   }
@@ -227,7 +223,7 @@ std::string GrpcActionEffects::CreateActivities(const CompiledAction& action,
     crm::v1::CreateActivityRequest request;
     *request.mutable_activity() = activity;
     request.mutable_activity()->set_assigned_user_id(user);
-    request.set_request_id(fmt::format("{}-{}", scope.Key(), user));
+    request.set_request_id(fmt::format("{}-{}", scope.key, user));
     crm::v1::Activity created;
     Check(stub->CreateActivity(kernel::KernelCallContext().get(), request, &created),
           "CreateActivity");
@@ -236,8 +232,8 @@ std::string GrpcActionEffects::CreateActivities(const CompiledAction& action,
   return fmt::format("crm.activity {}", fmt::join(made, ", "));
 }
 
-std::string GrpcActionEffects::SendTemplate(const CompiledAction& action,
-                                            const ActionScope& scope) {
+ActionResult GrpcActionEffects::SendTemplate(const CompiledAction& action,
+                                             const ActionScope& scope) {
   const v1::SendTemplateAction& definition = action.action.send_template();
   messaging::v1::SendMessageRequest request;
   request.set_channel(definition.channel() == messaging::v1::CHANNEL_UNSPECIFIED
@@ -248,7 +244,7 @@ std::string GrpcActionEffects::SendTemplate(const CompiledAction& action,
                            : definition.category());
   request.set_template_name(definition.template_name());
   request.set_language(definition.language());
-  request.set_idempotency_key(scope.Key());
+  request.set_idempotency_key(scope.key);
   // The payload is the template's variables: {{partner.display_name}}.
   kernel::ParseProtoJson(kernel::PrintProtoJson(*scope.payload), *request.mutable_variables());
   auto& recipient = *request.mutable_recipient();
@@ -278,7 +274,9 @@ std::string GrpcActionEffects::SendTemplate(const CompiledAction& action,
   messaging::v1::Message sent;
   auto stub = messaging::v1::MessagingService::NewStub(channel_());
   Check(stub->SendMessage(kernel::KernelCallContext().get(), request, &sent), "SendMessage");
-  return fmt::format("messaging.message {}", sent.id());
+  const bool suppressed = sent.status() == messaging::v1::MESSAGE_STATUS_SUPPRESSED;
+  return {fmt::format("messaging.message {}{}", sent.id(), suppressed ? " (suppressed)" : ""),
+          sent.address(), suppressed};
 }
 
 std::string GrpcActionEffects::SetFields(const CompiledAction& action, const ActionScope& scope) {
@@ -330,7 +328,7 @@ std::string GrpcActionEffects::CallWebhook(const CompiledAction& action, const A
   post.body = WebhookBody(scope);
   post.event_id = scope.event_id;
   post.topic = scope.topic;
-  post.idempotency_key = scope.Key();
+  post.idempotency_key = scope.key;
   const auto result = post_(post);
   if (result.delivered) return fmt::format("HTTP {}", result.http_status);
   const std::string message = result.http_status > 0

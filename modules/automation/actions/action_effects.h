@@ -33,9 +33,18 @@ struct ActionScope {
   kernel::TimePoint event_time;
   const google::protobuf::Message* payload = nullptr;
   EventRecord record;
+  // The idempotency key of this action's effect: "automation-<run>-<action>"
+  // for a rule, "journey-<enrolment>-<step>-<occurrence>" for a journey.
+  std::string key;
+};
 
-  // "automation-<run>-<action>": the idempotency key of this action's effect.
-  std::string Key() const;
+// What an action made.
+struct ActionResult {
+  std::string made;  // "crm.activity 42", "messaging.message 7"
+  // A message: the address it went to, and whether messaging suppressed it
+  // (unsubscribed, consent withdrawn, bounced).
+  std::string address;
+  bool suppressed = false;
 };
 
 // An action that cannot succeed by trying again (the template does not
@@ -51,7 +60,7 @@ class ActionEffects {
   virtual ~ActionEffects() = default;
   // Does the action; returns what it made ("crm.activity 42"). Throws
   // PermanentActionError, or anything else for a failure worth retrying.
-  virtual std::string Perform(const CompiledAction& action, const ActionScope& scope) = 0;
+  virtual ActionResult Perform(const CompiledAction& action, const ActionScope& scope) = 0;
 };
 
 // The effects over kartond's in-process channel, as the kernel (a rule is
@@ -63,11 +72,11 @@ class GrpcActionEffects final : public ActionEffects {
                     const kernel::Clock& clock)
       : channel_(std::move(channel)), post_(std::move(post)), clock_(clock) {}
 
-  std::string Perform(const CompiledAction& action, const ActionScope& scope) override;
+  ActionResult Perform(const CompiledAction& action, const ActionScope& scope) override;
 
  private:
   std::string CreateActivities(const CompiledAction& action, const ActionScope& scope);
-  std::string SendTemplate(const CompiledAction& action, const ActionScope& scope);
+  ActionResult SendTemplate(const CompiledAction& action, const ActionScope& scope);
   std::string SetFields(const CompiledAction& action, const ActionScope& scope);
   std::string CallWebhook(const CompiledAction& action, const ActionScope& scope);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <cctype>
@@ -39,6 +40,8 @@ std::string LowerSnake(const std::string& camel) {
   return snake;
 }
 
+}  // namespace
+
 bool IsLocalTime(const std::string& text) {
   if (text.size() != 5 || text[2] != ':') return false;
   int hours = 0, minutes = 0;
@@ -47,6 +50,8 @@ bool IsLocalTime(const std::string& text) {
   return h.ec == std::errc() && h.ptr == text.data() + 2 && m.ec == std::errc() &&
          m.ptr == text.data() + 5 && hours >= 0 && hours < 24 && minutes >= 0 && minutes < 60;
 }
+
+namespace {
 
 bool IsRoleName(const std::string& role) {
   if (role.empty() || role.size() > 64 || !std::islower(static_cast<unsigned char>(role[0]))) {
@@ -262,8 +267,26 @@ class Checker {
 
 }  // namespace
 
+CompiledAction CheckAction(const pb::Descriptor& payload, const v1::RuleAction& action,
+                           const std::string& at,
+                           const std::function<std::string(const std::string&)>& url_problem,
+                           std::vector<kernel::FieldViolation>& violations) {
+  Checker checker(payload, violations);
+  return checker.Action(action, at, url_problem);
+}
+
 const pb::Descriptor* PayloadDescriptor(const std::string& full_name) {
   return pb::DescriptorPool::generated_pool()->FindMessageTypeByName(full_name);
+}
+
+std::unique_ptr<pb::Message> ParsePayload(const std::string& type, const std::string& bytes) {
+  const pb::Descriptor* descriptor = PayloadDescriptor(type);
+  if (descriptor == nullptr) return nullptr;
+  const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(descriptor);
+  if (prototype == nullptr) return nullptr;
+  std::unique_ptr<pb::Message> payload(prototype->New());
+  if (!payload->ParseFromString(bytes)) return nullptr;
+  return payload;
 }
 
 std::optional<RecordMethods> FindRecordMethods(const pb::Descriptor& record) {

@@ -4,7 +4,9 @@
 // saved (every problem, each naming its field) and runs a saved one.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +59,16 @@ struct RuleChecks {
 std::optional<CompiledRule> CheckRule(v1::Rule& rule, const RuleChecks& checks,
                                       std::vector<kernel::FieldViolation>& violations);
 
+// Checks and compiles one action for payloads of type `payload`; problems
+// go to `violations`, named under `at` ("journey.steps[2]").
+CompiledAction CheckAction(const google::protobuf::Descriptor& payload,
+                           const v1::RuleAction& action, const std::string& at,
+                           const std::function<std::string(const std::string&)>& url_problem,
+                           std::vector<kernel::FieldViolation>& violations);
+
+// "HH:MM", 00:00 to 23:59.
+bool IsLocalTime(const std::string& text);
+
 // Compiles the actions of a rule saved earlier (CheckRule accepted them)
 // for `payload`; throws std::runtime_error when they no longer compile
 // (a module that published the type was removed, say).
@@ -66,6 +78,11 @@ CompiledRule CompileSaved(const google::protobuf::Descriptor& payload, const std
 // The payload type named `full_name`, from the protobuf types of every
 // loaded module; nullptr when none has it.
 const google::protobuf::Descriptor* PayloadDescriptor(const std::string& full_name);
+
+// The payload `bytes` of message type `type` (a loaded module's), or
+// nullptr when the type is unknown here or the bytes do not parse.
+std::unique_ptr<google::protobuf::Message> ParsePayload(const std::string& type,
+                                                        const std::string& bytes);
 
 // The value text of a set_fields entry as the field takes it; "" when it
 // fits, else what is wrong.

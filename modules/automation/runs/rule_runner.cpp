@@ -19,16 +19,6 @@ namespace {
 
 namespace pb = google::protobuf;
 
-std::unique_ptr<pb::Message> ParsePayload(const std::string& type, const std::string& bytes) {
-  const pb::Descriptor* descriptor = PayloadDescriptor(type);
-  if (descriptor == nullptr) return nullptr;
-  const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(descriptor);
-  if (prototype == nullptr) return nullptr;
-  std::unique_ptr<pb::Message> payload(prototype->New());
-  if (!payload->ParseFromString(bytes)) return nullptr;
-  return payload;
-}
-
 // The moment `date` at `local_time` ("HH:MM") begins in `zone`, from
 // PostgreSQL's zone rules: 09:00 stays 09:00 across daylight saving.
 kernel::TimePoint LocalMoment(soci::session& session, const std::string& date,
@@ -188,10 +178,17 @@ void RuleRunner::RunAction(const kernel::JobRun& job) {
     } catch (const std::exception& error) {
       throw PermanentActionError(error.what());
     }
-    ActionScope scope{pending->rule_id,    run_id,         index,
-                      pending->event_id,   pending->topic, pending->aggregate_id,
-                      pending->event_time, payload.get(),  RecordOf(*payload)};
-    result = effects_.Perform(compiled.actions.front(), scope);
+    ActionScope scope{pending->rule_id,
+                      run_id,
+                      index,
+                      pending->event_id,
+                      pending->topic,
+                      pending->aggregate_id,
+                      pending->event_time,
+                      payload.get(),
+                      RecordOf(*payload),
+                      fmt::format("automation-{}-{}", run_id, index)};
+    result = effects_.Perform(compiled.actions.front(), scope).made;
   } catch (const PermanentActionError& error) {
     finish([&](soci::session& session) {
       run_repository::MarkFailedAttempt(session, run_id, index, error.what(), true,

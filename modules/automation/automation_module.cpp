@@ -8,6 +8,10 @@
 #include "journeys/journey_service.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
+#include "recipes/greetings.h"
+#include "recipes/recipe_service.h"
+#include "rules/rule_definition.h"
 #include "rules/rule_service.h"
 #include "runs/rule_runner.h"
 
@@ -18,6 +22,11 @@ AutomationModule::~AutomationModule() = default;
 
 void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   settings_.time_zone = context.Option("time_zone").value_or(settings_.time_zone);
+  settings_.greeting_time = context.Option("greeting_time").value_or(settings_.greeting_time);
+  if (!IsLocalTime(settings_.greeting_time)) {
+    throw std::invalid_argument("--module-option automation.greeting_time must be HH:MM, not '" +
+                                settings_.greeting_time + "'");
+  }
   // The channel exists from Start() on; it is read at each call.
   auto channel = [&context] { return context.Channel(); };
   environment_ = std::make_unique<KartondRuleEnvironment>(
@@ -36,6 +45,12 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
       std::make_unique<JourneyRunner>(parts, context.JobQueue(), *effects_, channel, settings_);
   journeys_ =
       std::make_unique<JourneyServiceImpl>(parts, *environment_, *journey_runner_, settings_);
+
+  RecipeServiceImpl::DeclareTopics(context.Events());
+  greetings_ = std::make_unique<Greetings>(parts, channel, settings_);
+  recipes_ = std::make_unique<RecipeServiceImpl>(parts, *environment_);
+  context.JobQueue().Handle(Greetings::kJob,
+                            [this](const kernel::JobRun& run) { greetings_->Run(run); });
 
   // Every topic: which ones a rule waits for changes while kartond runs.
   // A run is recorded in the delivery's transaction, so each rule runs
@@ -58,6 +73,8 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
   registrar.AddGrpcService(*rules_, v1::RuleService::service_full_name(), RuleServiceImpl::Roles());
   registrar.AddGrpcService(*journeys_, v1::JourneyService::service_full_name(),
                            JourneyServiceImpl::Roles());
+  registrar.AddGrpcService(*recipes_, v1::RecipeService::service_full_name(),
+                           RecipeServiceImpl::Roles());
 }
 
 void AutomationModule::Start(kernel::ModuleContext& context) {
@@ -73,6 +90,10 @@ void AutomationModule::Start(kernel::ModuleContext& context) {
         "zone '" +
         settings_.time_zone + "'");
   }
+  // The daily greetings job; its unique key makes this once per database.
+  kernel::Transaction transaction(lease.Session());
+  greetings_->Schedule(context.JobQueue(), lease.Session());
+  transaction.Commit();
 }
 
 void AutomationModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

@@ -15,6 +15,8 @@ class GrpcActionEffects;
 class RuleRunner;
 class JourneyRunner;
 class JourneyServiceImpl;
+class RecipeServiceImpl;
+class Greetings;
 
 class AutomationModule final : public kernel::Module {
  public:
@@ -23,6 +25,8 @@ class AutomationModule final : public kernel::Module {
        "The time zone of a rule's local times (\"09:00 on the date in a field\"), an IANA name "
        "PostgreSQL knows",
        "Europe/Budapest", ""},
+      {"greeting_time", "text",
+       "The local time, HH:MM, at which the birthday and name-day greetings go out", "08:00", ""},
   };
 
   AutomationModule();
@@ -40,6 +44,8 @@ class AutomationModule final : public kernel::Module {
   std::unique_ptr<RuleServiceImpl> rules_;
   std::unique_ptr<JourneyRunner> journey_runner_;
   std::unique_ptr<JourneyServiceImpl> journeys_;
+  std::unique_ptr<Greetings> greetings_;
+  std::unique_ptr<RecipeServiceImpl> recipes_;
 };
 
 }  // namespace karton::automation

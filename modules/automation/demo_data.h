@@ -11,8 +11,9 @@ class ModuleContext;
 
 namespace karton::automation {
 
-// The demo-licence rule of docs/automation.md: the day before a partner's
-// custom field demo_expires, at 09:00, its owner gets a call task.
+// The worked examples of docs/automation.md: the demo-licence rule (the day
+// before a partner's custom field demo_expires, at 09:00, its owner gets a
+// call task) and the heating company's newsletter journey.
 void LoadAutomationDemoData(kernel::ModuleContext& context, soci::session& session);
 
 }  // namespace karton::automation

@@ -32,6 +32,27 @@ void LoadMessagingDemoData(kernel::ModuleContext& context, soci::session& sessio
        "<p>Kedves {{partner.displayName}}!</p><p>Őszi akciónk november 30-ig tart: minden "
        "ablakcserére <strong>10% kedvezmény</strong>.</p><p><a href=\"{{unsubscribe_url}}\">"
        "Leiratkozás</a></p>"},
+      // The automation recipes' templates (docs/automation.md, "Recipes").
+      {"name_day_greeting", "hu", v1::CHANNEL_EMAIL, "Boldog névnapot, {{name_day_name}}!",
+       "Kedves {{partner.displayName}}!\n\nNévnapja alkalmából sok boldogságot kívánunk!\n\n"
+       "Karton Kft.\n\nHa nem kér több ilyen levelet: {{unsubscribe_url}}\n",
+       ""},
+      {"birthday_greeting", "hu", v1::CHANNEL_EMAIL, "Boldog születésnapot!",
+       "Kedves {{partner.displayName}}!\n\nSzületésnapja alkalmából minden jót kívánunk!\n\n"
+       "Karton Kft.\n\nHa nem kér több ilyen levelet: {{unsubscribe_url}}\n",
+       ""},
+      {"order_delivered", "hu", v1::CHANNEL_EMAIL, "Megérkezett rendelése: {{number}}",
+       "Kedves {{partner.displayName}}!\n\nA(z) {{number}} számú rendelését kiszállítottuk. "
+       "Köszönjük, hogy minket választott!\n\nKarton Kft.\n",
+       ""},
+      {"quotation_expiring", "hu", v1::CHANNEL_EMAIL, "Árajánlata hamarosan lejár: {{number}}",
+       "Kedves {{partner.displayName}}!\n\nA(z) {{number}} számú árajánlatunk hamarosan lejár. "
+       "Ha kérdése van, válaszoljon erre a levélre.\n\nKarton Kft.\n",
+       ""},
+      {"purchase_promotion", "hu", v1::CHANNEL_EMAIL, "Ajánlatunk a vásárlása mellé",
+       "Kedves {{partner.displayName}}!\n\nA nemrég vásárolt termékeihez most kedvezményes "
+       "karbantartást ajánlunk.\n\nKarton Kft.\n\nLeiratkozás: {{unsubscribe_url}}\n",
+       ""},
       {"appointment_reminder", "hu", v1::CHANNEL_SMS, "",
        "Emlékeztető: holnap {{time}} órakor várjuk ({{place}}). Karton", ""},
       {"payment_reminder", "hu", v1::CHANNEL_LETTER, "Fizetési emlékeztető",

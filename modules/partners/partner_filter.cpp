@@ -20,7 +20,8 @@ enum class FieldKind {
   kId,       // a number column
   kBool,
   kTime,
-  kParent,  // parent_partner_id: a partner id, 0 for none
+  kParent,    // parent_partner_id: a partner id, 0 for none
+  kMonthDay,  // the "MM-DD" of a date column: birthdays, whatever the year
 };
 
 struct FieldSpec {
@@ -42,6 +43,7 @@ constexpr FieldSpec kFields[] = {
     {"eu_vat_number", FieldKind::kText, "eu_vat_number"},
     {"registration_number", FieldKind::kText, "registration_number"},
     {"name_day", FieldKind::kText, "name_day"},
+    {"birthday_day", FieldKind::kMonthDay, "birthday"},
     {"kind", FieldKind::kKind, "kind"},
     {"risk_class", FieldKind::kRisk, "risk_class"},
     {"owner_user_id", FieldKind::kId, "owner_user_id"},
@@ -243,6 +245,22 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
           condition = fmt::format("p.{} IS DISTINCT FROM cast({} AS bigint)", spec->target,
                                   placeholder(value));
         }
+        break;
+      }
+      case FieldKind::kMonthDay: {
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
+        if (!want_string()) return std::nullopt;
+        const bool month_day = value.size() == 5 && value[2] == '-' &&
+                               std::isdigit(static_cast<unsigned char>(value[0])) &&
+                               std::isdigit(static_cast<unsigned char>(value[1])) &&
+                               std::isdigit(static_cast<unsigned char>(value[3])) &&
+                               std::isdigit(static_cast<unsigned char>(value[4]));
+        if (!month_day) {
+          problem = fmt::format("'{}' compares with a month and day, e.g. \"03-15\"", field);
+          return std::nullopt;
+        }
+        condition = fmt::format("{}(to_char(p.{}, 'MM-DD') = cast({} AS text))", negate,
+                                spec->target, placeholder(value));
         break;
       }
       case FieldKind::kTime:

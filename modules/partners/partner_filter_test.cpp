@@ -40,6 +40,12 @@ TEST(PartnerFilter, TypedComparisons) {
   ASSERT_TRUE(sql) << problem;
   EXPECT_TRUE(sql->mentions_archived);
   EXPECT_TRUE(ParseFilter("", kCustom, problem)->where.empty());
+  // Birthdays by month and day, for greetings.
+  sql = ParseFilter(R"(birthday_day = "12-04")", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where, "((to_char(p.birthday, 'MM-DD') = cast(:f0 AS text)))");
+  EXPECT_FALSE(ParseFilter(R"(birthday_day = "1204")", kCustom, problem));
+  EXPECT_NE(problem.find("\"03-15\""), std::string::npos) << problem;
 }
 
 TEST(PartnerFilter, RolesTermsAndTheGroup) {

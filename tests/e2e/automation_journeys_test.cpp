@@ -158,6 +158,10 @@ TEST_F(AutomationJourneysTest, TheNewsletterRunsEighteenMonthsAtNineAndStopsWhen
   EXPECT_EQ(enrolment.state(), av1::ENROLMENT_STATE_ACTIVE);
   const std::string at = TimeUtil::ToString(enrolment.steps(0).scheduled_time());
   EXPECT_TRUE(at.substr(11, 5) == "08:00" || at.substr(11, 5) == "07:00") << at;
+  const auto [cli_exit, cli] = RunCommand(
+      Karton() + fmt::format("automation journeys enrolments --journey {}", journey.id()));
+  ASSERT_EQ(cli_exit, 0) << cli;
+  EXPECT_NE(cli.find("active"), std::string::npos) << cli;
   av1::ListEnrolmentsRequest all;
   all.set_journey_id(journey.id());
   av1::ListEnrolmentsResponse listed;

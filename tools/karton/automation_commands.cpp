@@ -14,6 +14,8 @@
 #include "client.h"
 #include "command_calls.h"
 #include "command_support.h"
+#include "karton/automation/v1/journey_service.grpc.pb.h"
+#include "karton/automation/v1/recipe_service.grpc.pb.h"
 #include "karton/automation/v1/rule_service.grpc.pb.h"
 
 namespace karton::cli {
@@ -21,12 +23,15 @@ namespace {
 
 namespace av1 = automation::v1;
 using Rules = av1::RuleService::Stub;
+using Journeys = av1::JourneyService::Stub;
+using Recipes = av1::RecipeService::Stub;
 
 const std::vector<std::string> kRunStates = {"pending", "succeeded", "failed"};
+const std::vector<std::string> kEnrolmentStates = {"active", "completed", "stopped"};
 
 struct Options {
-  std::int64_t id = 0, rule = 0, record = 0;
-  std::string file, etag, state, topic, page_token;
+  std::int64_t id = 0, rule = 0, record = 0, journey = 0, subject = 0;
+  std::string file, etag, state, topic, page_token, reason, name, template_name;
   int limit = 0;
 };
 
@@ -105,17 +110,79 @@ void PrintRuns(const av1::ListRuleRunsResponse& response) {
   MorePages(response.next_page_token());
 }
 
-av1::Rule ReadRuleFile(const std::string& path) {
+void PrintJourneys(const av1::ListJourneysResponse& response) {
+  constexpr auto kRow = "{:>5}  {:<32} {:<8} {:<8} {:>5}  {}\n";
+  std::cout << fmt::format(kRow, "ID", "NAME", "SUBJECT", "ENABLED", "STEPS", "ENROLLED BY");
+  for (const auto& journey : response.journeys()) {
+    std::string topics;
+    for (const auto& topic : journey.enrol_topics()) topics += (topics.empty() ? "" : ",") + topic;
+    std::cout << fmt::format(
+        kRow, journey.id(), Cut(journey.name(), 32), Word(journey.subject(), "JOURNEY_SUBJECT_"),
+        journey.enabled() ? "yes" : "no", journey.steps_size(), topics.empty() ? "API" : topics);
+  }
+  MorePages(response.next_page_token());
+}
+
+void PrintJourney(const av1::Journey& journey) {
+  std::cout << fmt::format("journey {}: {} ({}s){}\n", journey.id(), journey.name(),
+                           Word(journey.subject(), "JOURNEY_SUBJECT_"),
+                           journey.enabled() ? "" : " (disabled)");
+  for (const auto& topic : journey.enrol_topics()) Line("enrolled on", topic);
+  if (!journey.enrol_condition().empty()) Line("when", journey.enrol_condition());
+  for (int i = 0; i < journey.steps_size(); ++i) {
+    const auto& step = journey.steps(i);
+    std::string what = step.has_goal() ? "goal: " + step.goal().condition()
+                       : step.has_send_template()
+                           ? "template: " + step.send_template().template_name()
+                           : "activity: " + step.create_activity().subject();
+    Line(fmt::format("step {}", i),
+         fmt::format("{}{} at +{}s{}{}", step.name().empty() ? "" : step.name() + ": ", what,
+                     step.offset().seconds(),
+                     step.repeat_count() > 1
+                         ? fmt::format(", {} times every {}s", step.repeat_count(),
+                                       step.repeat_every().seconds())
+                         : "",
+                     step.local_time().empty() ? "" : " at " + step.local_time()));
+  }
+  Lines("etag", journey.etag(), "updated", Time(journey.update_time()));
+}
+
+void PrintEnrolment(const av1::Enrolment& enrolment) {
+  std::cout << fmt::format(
+      "enrolment {} in journey {}: {} {}{}\n", enrolment.id(), enrolment.journey_id(),
+      enrolment.subject_id(), Word(enrolment.state(), "ENROLMENT_STATE_"),
+      enrolment.end_reason().empty() ? "" : " (" + enrolment.end_reason() + ")");
+  for (const auto& step : enrolment.steps()) {
+    const std::string detail = step.result().empty() ? step.error() : step.result();
+    Line(fmt::format("step {} #{}", step.step_index(), step.occurrence() + 1),
+         fmt::format("{} at {}{}", Word(step.state(), "ACTION_STATE_"), Time(step.scheduled_time()),
+                     detail.empty() ? "" : ": " + detail));
+  }
+}
+
+void PrintEnrolments(const av1::ListEnrolmentsResponse& response) {
+  constexpr auto kRow = "{:>6}  {:>7}  {:>8}  {:<10} {:<16} {}\n";
+  std::cout << fmt::format(kRow, "ID", "JOURNEY", "SUBJECT", "STATE", "ENROLLED", "ENDED BECAUSE");
+  for (const auto& enrolment : response.enrolments()) {
+    std::cout << fmt::format(kRow, enrolment.id(), enrolment.journey_id(), enrolment.subject_id(),
+                             Word(enrolment.state(), "ENROLMENT_STATE_"),
+                             Time(enrolment.enrol_time()), enrolment.end_reason());
+  }
+  MorePages(response.next_page_token());
+}
+
+template <class Message>
+Message ReadJsonFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("cannot read " + path);
   const std::string json{std::istreambuf_iterator<char>(in), {}};
-  av1::Rule rule;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &rule);
+  Message message;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &message);
   if (!parsed.ok()) {
     throw UsageError(
-        fmt::format("{} is not a Rule in JSON: {}", path, std::string(parsed.message())));
+        fmt::format("{} is not a {} in JSON: {}", path, what, std::string(parsed.message())));
   }
-  return rule;
+  return message;
 }
 
 // `enable` and `disable`: an update of `enabled` alone.
@@ -130,6 +197,132 @@ void AddSwitch(CLI::App* rules, const char* name, bool enabled, const GlobalOpti
     request.mutable_rule()->set_enabled(enabled);
     request.mutable_update_mask()->add_paths("enabled");
     return Call(options, &Rules::UpdateRule, request, PrintRule);
+  }));
+}
+
+void PrintRecipe(const av1::Recipe& recipe) {
+  std::cout << fmt::format("{}: {}{}\n", recipe.name(), recipe.enabled() ? "on" : "off",
+                           recipe.unavailable_reason().empty()
+                               ? ""
+                               : " (unavailable: " + recipe.unavailable_reason() + ")");
+  Line("does", recipe.description());
+  Line("template", recipe.template_name());
+  if (recipe.rule_id() > 0) Line("rule", std::to_string(recipe.rule_id()));
+}
+
+void PrintRecipes(const av1::ListRecipesResponse& response) {
+  constexpr auto kRow = "{:<26} {:<4} {:<22} {}\n";
+  std::cout << fmt::format(kRow, "RECIPE", "ON", "TEMPLATE", "NOTE");
+  for (const auto& recipe : response.recipes()) {
+    std::cout << fmt::format(kRow, recipe.name(), recipe.enabled() ? "yes" : "no",
+                             Cut(recipe.template_name(), 22), recipe.unavailable_reason());
+  }
+}
+
+void AddRecipeCommands(CLI::App& automation, const GlobalOptions& options, int& exit_code) {
+  auto bound = std::make_shared<Options>();
+  auto* recipes = automation.add_subcommand("recipes", "Ready-made automations to switch on")
+                      ->require_subcommand(1);
+  recipes->add_subcommand("list", "Every recipe and whether it is on")
+      ->callback(Run(options, exit_code, [&options] {
+        return Call(options, &Recipes::ListRecipes, av1::ListRecipesRequest{}, PrintRecipes);
+      }));
+  auto* enable = recipes->add_subcommand("enable", "Switches a recipe on");
+  enable->add_option("name", bound->name)->required();
+  enable->add_option("--template", bound->template_name, "Another template than its own");
+  enable->callback(Run(options, exit_code, [&options, bound] {
+    av1::EnableRecipeRequest request;
+    request.set_name(bound->name);
+    request.set_template_name(bound->template_name);
+    return Call(options, &Recipes::EnableRecipe, request, PrintRecipe);
+  }));
+  auto* disable = recipes->add_subcommand("disable", "Switches a recipe off");
+  disable->add_option("name", bound->name)->required();
+  disable->callback(Run(options, exit_code, [&options, bound] {
+    av1::DisableRecipeRequest request;
+    request.set_name(bound->name);
+    return Call(options, &Recipes::DisableRecipe, request, PrintRecipe);
+  }));
+}
+
+void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int& exit_code) {
+  auto bound = std::make_shared<Options>();
+  auto* journeys =
+      automation.add_subcommand("journeys", "Journeys and enrolments")->require_subcommand(1);
+  auto* list = journeys->add_subcommand("list", "The journeys, newest first");
+  list->add_option("--limit", bound->limit, "At most this many (default 100)");
+  list->add_option("--page-token", bound->page_token, "Where the last page ended");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    av1::ListJourneysRequest request;
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Journeys::ListJourneys, request, PrintJourneys);
+  }));
+  auto* get = journeys->add_subcommand("get", "One journey with its steps");
+  get->add_option("id", bound->id)->required();
+  get->callback(Run(options, exit_code, [&options, bound] {
+    av1::GetJourneyRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Journeys::GetJourney, request, PrintJourney);
+  }));
+  auto* create = journeys->add_subcommand(
+      "create", "A journey from a file holding a Journey as JSON (docs/automation.md)");
+  create->add_option("--file", bound->file, "JOURNEY.json")->required();
+  create->callback(Run(options, exit_code, [&options, bound] {
+    av1::CreateJourneyRequest request;
+    *request.mutable_journey() = ReadJsonFile<av1::Journey>(bound->file, "Journey");
+    return Call(options, &Journeys::CreateJourney, request, PrintJourney);
+  }));
+  auto* remove = journeys->add_subcommand("delete", "Deletes a journey and stops its enrolments");
+  remove->add_option("id", bound->id)->required();
+  remove->add_option("--etag", bound->etag, "Refuse if the journey changed since");
+  remove->callback(Run(options, exit_code, [&options, bound] {
+    av1::DeleteJourneyRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    return Call(options, &Journeys::DeleteJourney, request,
+                [&](const av1::DeleteJourneyResponse&) { std::cout << "deleted\n"; });
+  }));
+  auto* enrol = journeys->add_subcommand("enrol", "Enrols a partner (or lead) now");
+  enrol->add_option("journey", bound->journey)->required();
+  enrol->add_option("subject", bound->subject, "The partner's (or lead's) id")->required();
+  enrol->callback(Run(options, exit_code, [&options, bound] {
+    av1::EnrolInJourneyRequest request;
+    request.set_journey_id(bound->journey);
+    request.set_subject_id(bound->subject);
+    return Call(options, &Journeys::EnrolInJourney, request, PrintEnrolment);
+  }));
+  auto* stop =
+      journeys->add_subcommand("stop", "Stops an enrolment; its planned steps are skipped");
+  stop->add_option("id", bound->id, "The enrolment's id")->required();
+  stop->add_option("--reason", bound->reason, "Why, kept on the enrolment")->required();
+  stop->callback(Run(options, exit_code, [&options, bound] {
+    av1::StopEnrolmentRequest request;
+    request.set_id(bound->id);
+    request.set_reason(bound->reason);
+    return Call(options, &Journeys::StopEnrolment, request, PrintEnrolment);
+  }));
+  auto* enrolments = journeys->add_subcommand("enrolments", "Enrolments, newest first");
+  enrolments->add_option("--journey", bound->journey, "In this journey");
+  enrolments->add_option("--subject", bound->subject, "Of this partner or lead");
+  AddChoice(enrolments, "--state", bound->state, kEnrolmentStates);
+  enrolments->add_option("--limit", bound->limit, "At most this many (default 100)");
+  enrolments->add_option("--page-token", bound->page_token, "Where the last page ended");
+  enrolments->callback(Run(options, exit_code, [&options, bound] {
+    av1::ListEnrolmentsRequest request;
+    request.set_journey_id(bound->journey);
+    request.set_subject_id(bound->subject);
+    request.set_state(FromWord<av1::EnrolmentState>(bound->state, "ENROLMENT_STATE_"));
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Journeys::ListEnrolments, request, PrintEnrolments);
+  }));
+  auto* enrolment = journeys->add_subcommand("enrolment", "One enrolment with every step's run");
+  enrolment->add_option("id", bound->id)->required();
+  enrolment->callback(Run(options, exit_code, [&options, bound] {
+    av1::GetEnrolmentRequest request;
+    request.set_id(bound->id);
+    return Call(options, &Journeys::GetEnrolment, request, PrintEnrolment);
   }));
 }
 
@@ -166,7 +359,7 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
   create->add_option("--file", bound->file, "RULE.json")->required();
   create->callback(Run(options, exit_code, [&options, bound] {
     av1::CreateRuleRequest request;
-    *request.mutable_rule() = ReadRuleFile(bound->file);
+    *request.mutable_rule() = ReadJsonFile<av1::Rule>(bound->file, "Rule");
     return Call(options, &Rules::CreateRule, request, PrintRule);
   }));
 
@@ -177,7 +370,7 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
   replace->add_option("--etag", bound->etag, "Refuse if the rule changed since");
   replace->callback(Run(options, exit_code, [&options, bound] {
     av1::UpdateRuleRequest request;
-    *request.mutable_rule() = ReadRuleFile(bound->file);
+    *request.mutable_rule() = ReadJsonFile<av1::Rule>(bound->file, "Rule");
     request.mutable_rule()->set_id(bound->id);
     request.mutable_rule()->set_etag(bound->etag);
     for (const char* path : {"name", "description", "trigger_topics", "condition", "actions"}) {
@@ -198,6 +391,9 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Rules::DeleteRule, request,
                 [&](const av1::DeleteRuleResponse&) { std::cout << "deleted\n"; });
   }));
+
+  AddJourneyCommands(*automation, options, exit_code);
+  AddRecipeCommands(*automation, options, exit_code);
 
   auto* runs = automation->add_subcommand("runs", "What rules did")->require_subcommand(1);
   auto* list_runs = runs->add_subcommand("list", "Runs, newest first");

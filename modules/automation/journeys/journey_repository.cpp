@@ -10,20 +10,9 @@
 namespace karton::automation::journey_repository {
 namespace {
 
-std::string Micros(kernel::TimePoint time) { return std::to_string(kernel::ToEpochMicros(time)); }
-
-std::int64_t Integer(std::string_view text) {
-  std::int64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
-kernel::TimePoint TimeOf(std::string_view micros) {
-  return kernel::TimePoint(std::chrono::microseconds(Integer(micros)));
-}
-
-#define KARTON_RFC3339(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+using sql::Integer;
+using sql::Micros;
+using sql::TimeOf;
 
 #define KARTON_JOURNEY_COLUMNS                                                                     \
   "j.id, j.name, j.description, j.subject, j.enrol_topics, j.enrol_condition, j.allow_reentry, "   \
@@ -66,8 +55,8 @@ const kernel::TypedQuery<v1::Enrolment> kFindEnrolment(
     KARTON_ENROLMENT_SELECT
     ", (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('step_index', s.step_index, "
     "'occurrence', s.occurrence, 'state', 'ACTION_STATE_' || upper(s.state), "
-    "'scheduled_time', " KARTON_RFC3339("s.scheduled_time") ", "
-    "'finish_time', " KARTON_RFC3339("s.finish_time") ", 'attempts', s.attempts, "
+    "'scheduled_time', " KARTON_AUTOMATION_RFC3339("s.scheduled_time") ", "
+    "'finish_time', " KARTON_AUTOMATION_RFC3339("s.finish_time") ", 'attempts', s.attempts, "
     "'error', nullif(s.error, ''), 'result', nullif(s.result, ''))) "
     "ORDER BY s.scheduled_time, s.step_index, s.occurrence) "
     "FROM automation.enrolment_step s WHERE s.enrolment_id = e.id) AS steps "

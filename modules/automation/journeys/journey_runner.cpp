@@ -9,6 +9,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "automation_sql.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/prepared_query.h"
@@ -20,13 +21,7 @@ namespace {
 
 namespace pb = google::protobuf;
 
-kernel::TimePoint MicrosToTime(std::string_view text) {
-  long long micros = 0;
-  std::from_chars(text.data(), text.data() + text.size(), micros);
-  return kernel::TimePoint(std::chrono::microseconds(micros));
-}
-
-std::string Micros(kernel::TimePoint time) { return std::to_string(kernel::ToEpochMicros(time)); }
+using sql::Micros;
 
 std::string TextField(const pb::Message& message, const char* name) {
   const pb::FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(name);
@@ -65,7 +60,7 @@ kernel::TimePoint JourneyRunner::OccurrenceTime(soci::session& session, const v1
     const auto rows = kernel::RunPrepared(
         session, "SELECT (extract(epoch FROM ($1::timestamp AT TIME ZONE $2)) * 1000000)::bigint",
         {step.wait_until(), settings_.time_zone});
-    first = MicrosToTime(rows.Text(0, 0));
+    first = sql::TimeOf(rows.Text(0, 0));
   }
   kernel::TimePoint at = first + occurrence * std::chrono::seconds(step.repeat_every().seconds());
   if (step.local_time().empty()) return at;
@@ -80,7 +75,7 @@ kernel::TimePoint JourneyRunner::OccurrenceTime(soci::session& session, const v1
       "THEN (d.day + $2::time) AT TIME ZONE $3 ELSE ((d.day + 1) + $2::time) AT TIME ZONE $3 "
       "END) * 1000000)::bigint FROM d",
       {Micros(at), step.local_time(), settings_.time_zone});
-  return MicrosToTime(rows.Text(0, 0));
+  return sql::TimeOf(rows.Text(0, 0));
 }
 
 void JourneyRunner::PlanStep(soci::session& session, std::int64_t enrolment_id, int step_index,

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "automation_sql.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
@@ -27,10 +28,7 @@ kernel::TimePoint LocalMoment(soci::session& session, const std::string& date,
       session,
       "SELECT (extract(epoch FROM (($1::date + $2::time) AT TIME ZONE $3)) * 1000000)::bigint",
       {date, local_time.empty() ? "09:00" : local_time, zone});
-  const auto text = rows.Text(0, 0);
-  long long micros = 0;
-  std::from_chars(text.data(), text.data() + text.size(), micros);
-  return kernel::TimePoint(std::chrono::microseconds(micros));
+  return sql::TimeOf(rows.Text(0, 0));
 }
 
 }  // namespace

@@ -10,13 +10,9 @@
 namespace karton::automation::run_repository {
 namespace {
 
-std::string Micros(kernel::TimePoint time) { return std::to_string(kernel::ToEpochMicros(time)); }
-
-std::int64_t Integer(std::string_view text) {
-  std::int64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
+using sql::Integer;
+using sql::Micros;
+using sql::TimeOf;
 
 // Bytes travel to and from bytea as hex text (parameters are text).
 std::string Hex(std::string_view bytes) {
@@ -39,14 +35,6 @@ std::string FromHex(std::string_view hex) {
   return bytes;
 }
 
-kernel::TimePoint TimeOf(std::string_view micros) {
-  return kernel::TimePoint(std::chrono::microseconds(Integer(micros)));
-}
-
-// RFC 3339 in UTC, as proto3 JSON writes a Timestamp.
-#define KARTON_RFC3339(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 // A run with its actions (as the JSON of repeated ActionOutcome) and the
 // state they add up to.
 #define KARTON_RUN_SELECT \
@@ -59,8 +47,8 @@ kernel::TimePoint TimeOf(std::string_view micros) {
                        "jsonb_agg(jsonb_strip_nulls(jsonb_build_object("                       \
                        "'action_index', a.action_index, "                                      \
                        "'state', 'ACTION_STATE_' || upper(a.state), "                          \
-                       "'scheduled_time', " KARTON_RFC3339("a.scheduled_time") ", "            \
-                       "'finish_time', " KARTON_RFC3339("a.finish_time") ", "                  \
+                       "'scheduled_time', " KARTON_AUTOMATION_RFC3339("a.scheduled_time") ", "            \
+                       "'finish_time', " KARTON_AUTOMATION_RFC3339("a.finish_time") ", "                  \
                        "'attempts', a.attempts, 'error', nullif(a.error, ''), "                \
                        "'result', nullif(a.result, ''))) ORDER BY a.action_index) AS actions " \
                        "FROM automation.rule_run r JOIN automation.rule_action_run a ON "      \

@@ -91,7 +91,7 @@ TEST(WebhookSender, AHostNameThatResolvesInwardsIsRefusedAtConnect) {
   // "localhost" resolves to loopback: the check at connect time stops it
   // even when the URL check is bypassed, as a DNS name changing would.
   const auto outcome =
-      PostWebhook({"http://localhost:9/hook", "a-secret-of-16-chars", "{}", 1, "t.x.y"},
+      PostWebhook({"http://localhost:9/hook", "a-secret-of-16-chars", "{}", 1, "t.x.y", ""},
                   std::chrono::seconds(5), {});
   EXPECT_FALSE(outcome.delivered);
   EXPECT_NE(outcome.error.find("is a loopback address, which webhooks may not reach"),

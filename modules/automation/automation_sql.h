@@ -16,11 +16,6 @@
 // A bound time (microseconds since 1970, as text) as a timestamptz.
 #define KARTON_AUTOMATION_AT(param) "to_timestamp(cast(" param " AS bigint) / 1e6)"
 
-// A time as RFC 3339 in UTC, as proto3 JSON writes a Timestamp: for rows
-// built as JSON (a run's actions, an enrolment's steps).
-#define KARTON_AUTOMATION_RFC3339(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 namespace karton::automation::sql {
 
 // A time as the text a KARTON_AUTOMATION_AT parameter takes.

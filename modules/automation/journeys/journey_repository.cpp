@@ -52,15 +52,14 @@ const kernel::TypedQuery<v1::Journey> kEnrolledBy(
       "e.enrol_time") " AS enrol_time, " KARTON_AUTOMATION_MICROS("e.end_time") " AS end_time "
 
 const kernel::TypedQuery<v1::Enrolment> kFindEnrolment(
-    KARTON_ENROLMENT_SELECT
-    ", (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('step_index', s.step_index, "
-    "'occurrence', s.occurrence, 'state', 'ACTION_STATE_' || upper(s.state), "
-    "'scheduled_time', " KARTON_AUTOMATION_RFC3339("s.scheduled_time") ", "
-    "'finish_time', " KARTON_AUTOMATION_RFC3339("s.finish_time") ", 'attempts', s.attempts, "
-    "'error', nullif(s.error, ''), 'result', nullif(s.result, ''))) "
-    "ORDER BY s.scheduled_time, s.step_index, s.occurrence) "
-    "FROM automation.enrolment_step s WHERE s.enrolment_id = e.id) AS steps "
-    "FROM automation.enrolment e WHERE e.id = $1");
+    KARTON_ENROLMENT_SELECT "FROM automation.enrolment e WHERE e.id = $1");
+// An enrolment's steps in time order, read as rows of their own.
+const kernel::TypedQuery<v1::JourneyStepRun> kStepsOf(
+    "SELECT s.step_index, s.occurrence, s.state, " KARTON_AUTOMATION_MICROS(
+        "s.scheduled_time") " AS scheduled_time, " KARTON_AUTOMATION_MICROS(
+        "s.finish_time") " AS finish_time, s.attempts, s.error, s.result "
+                         "FROM automation.enrolment_step s WHERE s.enrolment_id = $1 "
+                         "ORDER BY s.scheduled_time, s.step_index, s.occurrence");
 const kernel::TypedQuery<v1::Enrolment> kListEnrolments(
     KARTON_ENROLMENT_SELECT
     "FROM automation.enrolment e WHERE ($1::bigint = 0 OR e.journey_id = $1::bigint) "
@@ -159,7 +158,12 @@ EnrolOutcome InsertEnrolment(soci::session& session, const NewEnrolment& enrolme
 }
 
 std::optional<v1::Enrolment> FindEnrolment(soci::session& session, std::int64_t id) {
-  return kFindEnrolment.One(session, {std::to_string(id)});
+  auto found = kFindEnrolment.One(session, {std::to_string(id)});
+  if (!found) return found;
+  for (auto& step : kStepsOf.All(session, {std::to_string(id)})) {
+    *found->add_steps() = std::move(step);
+  }
+  return found;
 }
 
 std::vector<v1::Enrolment> ListEnrolments(soci::session& session, const EnrolmentFilter& filter,

@@ -1,6 +1,7 @@
 #include "runs/run_repository.h"
 
 #include <charconv>
+#include <map>
 
 #include "automation_sql.h"
 #include "karton/kernel/prepared_query.h"
@@ -35,23 +36,16 @@ std::string FromHex(std::string_view hex) {
   return bytes;
 }
 
-// A run with its actions (as the JSON of repeated ActionOutcome) and the
-// state they add up to.
+// A run and the state its actions add up to; the actions are read as rows
+// of their own (kActionsOf) and put in their runs.
 #define KARTON_RUN_SELECT \
-  "SELECT r.id, r.rule_id, r.event_id, r.topic, r.aggregate_id, " KARTON_AUTOMATION_MICROS(    \
-      "r.event_time") " AS event_time, " KARTON_AUTOMATION_MICROS(                             \
-      "r.create_time") " AS create_time, "                                                     \
-                       "CASE WHEN bool_or(a.state = 'failed') THEN 'failed' "                  \
-                       "WHEN bool_or(a.state IN ('scheduled', 'retrying')) THEN 'pending' "    \
-                       "ELSE 'succeeded' END AS state, "                                       \
-                       "jsonb_agg(jsonb_strip_nulls(jsonb_build_object("                       \
-                       "'action_index', a.action_index, "                                      \
-                       "'state', 'ACTION_STATE_' || upper(a.state), "                          \
-                       "'scheduled_time', " KARTON_AUTOMATION_RFC3339("a.scheduled_time") ", "            \
-                       "'finish_time', " KARTON_AUTOMATION_RFC3339("a.finish_time") ", "                  \
-                       "'attempts', a.attempts, 'error', nullif(a.error, ''), "                \
-                       "'result', nullif(a.result, ''))) ORDER BY a.action_index) AS actions " \
-                       "FROM automation.rule_run r JOIN automation.rule_action_run a ON "      \
+  "SELECT r.id, r.rule_id, r.event_id, r.topic, r.aggregate_id, " KARTON_AUTOMATION_MICROS(     \
+      "r.event_time") " AS event_time, " KARTON_AUTOMATION_MICROS(                              \
+      "r.create_time") " AS create_time, "                                                      \
+                       "CASE WHEN bool_or(a.state = 'failed') THEN 'failed' "                   \
+                       "WHEN bool_or(a.state IN ('scheduled', 'retrying')) THEN 'pending' "     \
+                       "ELSE 'succeeded' END AS state "                                         \
+                       "FROM automation.rule_run r JOIN automation.rule_action_run a ON "       \
                        "a.run_id = r.id "
 
 const kernel::TypedQuery<v1::RuleRun> kFindRun(KARTON_RUN_SELECT "WHERE r.id = $1 GROUP BY r.id");
@@ -61,6 +55,30 @@ const kernel::TypedQuery<v1::RuleRun> kListRuns(
     "AND ($2::bigint = 0 OR r.aggregate_id = $2::bigint) "
     "AND ($4::bigint = 0 OR r.id < $4::bigint) GROUP BY r.id) runs "
     "WHERE ($3 = '' OR runs.state = $3) ORDER BY runs.id DESC LIMIT $5");
+// The actions of some runs; "_run_id" says whose.
+const kernel::TypedQuery<v1::ActionOutcome> kActionsOf(
+    "SELECT a.run_id AS _run_id, a.action_index, a.state, " KARTON_AUTOMATION_MICROS(
+        "a.scheduled_time") " AS scheduled_time, " KARTON_AUTOMATION_MICROS(
+        "a.finish_time") " AS finish_time, a.attempts, a.error, a.result "
+                         "FROM automation.rule_action_run a WHERE a.run_id = ANY($1::bigint[]) "
+                         "ORDER BY a.run_id, a.action_index");
+
+// Puts their actions into `runs`, with one query for all of them.
+void AttachActions(soci::session& session, std::vector<v1::RuleRun>& runs) {
+  if (runs.empty()) return;
+  std::vector<std::int64_t> ids;
+  std::map<std::int64_t, v1::RuleRun*> by_id;
+  for (auto& run : runs) {
+    ids.push_back(run.id());
+    by_id[run.id()] = &run;
+  }
+  const std::string id_list = kernel::IntegerArrayLiteral(ids);
+  const auto rows = kernel::RunPrepared(session, kActionsOf.Sql(), {id_list});
+  const auto actions = kActionsOf.Messages(rows);
+  for (int row = 0; row < rows.Count(); ++row) {
+    *by_id.at(Integer(rows.Text(row, 0)))->add_actions() = actions[static_cast<std::size_t>(row)];
+  }
+}
 
 }  // namespace
 
@@ -187,7 +205,10 @@ void MarkFailedAttempt(soci::session& session, std::int64_t run_id, int action_i
 }
 
 std::optional<v1::RuleRun> FindRun(soci::session& session, std::int64_t id) {
-  return kFindRun.One(session, {std::to_string(id)});
+  auto found = kFindRun.All(session, {std::to_string(id)});
+  if (found.empty()) return std::nullopt;
+  AttachActions(session, found);
+  return std::move(found.front());
 }
 
 std::vector<v1::RuleRun> ListRuns(soci::session& session, const RunFilter& filter,
@@ -196,9 +217,11 @@ std::vector<v1::RuleRun> ListRuns(soci::session& session, const RunFilter& filte
   if (filter.state != v1::RULE_RUN_STATE_UNSPECIFIED) {
     state = kernel::EnumWord(*v1::RuleRunState_descriptor(), filter.state);
   }
-  return kListRuns.All(session,
-                       {std::to_string(filter.rule_id), std::to_string(filter.aggregate_id), state,
-                        std::to_string(before_id), std::to_string(limit)});
+  auto runs =
+      kListRuns.All(session, {std::to_string(filter.rule_id), std::to_string(filter.aggregate_id),
+                              state, std::to_string(before_id), std::to_string(limit)});
+  AttachActions(session, runs);
+  return runs;
 }
 
 }  // namespace karton::automation::run_repository

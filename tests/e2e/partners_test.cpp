@@ -1231,7 +1231,7 @@ TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
                         "SELECT count(*) FROM partners.partner WHERE kind = 'person' "
                         "AND name_day <> '' AND birthday IS NOT NULL"),
             "62");
-  // industry, employees, customer_since, ... and demo_expires (the
+  // industry, employees, customer_since, newsletter and demo_expires (the
   // automation demo's rule reads it).
   EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.custom_field_definition"), "5");
   // Every organisation has contacts, exactly one of them primary.

@@ -446,7 +446,8 @@ std::optional<std::int64_t> InsertSuppression(soci::session& session,
                                               std::int64_t actor_user_id, TimePoint now) {
   const std::string source = suppression.source() == v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK
                                  ? "unsubscribe_link"
-                                 : "manual";
+                             : suppression.source() == v1::SUPPRESSION_SOURCE_BOUNCE ? "bounce"
+                                                                                     : "manual";
   const auto rows = kernel::RunPrepared(
       session,
       "INSERT INTO messaging.suppression (channel, address, source, reason, message_id, "

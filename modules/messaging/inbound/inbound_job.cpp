@@ -366,7 +366,7 @@ void Inbound::Process(const kernel::JobRun& run) {
     if (sender.partner_id != 0) {
       received.set_kind(v1::INBOUND_KIND_KNOWN_SENDER);
       FileOnPartner(id, email, received);
-    } else if (settings_ && settings_->unknown_sender == UnknownSender::kLead &&
+    } else if (settings_ && settings_->unknown_sender == UnknownSender::kLead && !email.automatic &&
                LooksLikeEmail(email.from_address)) {
       received.set_lead_id(CreateLead(id, email));
       received.set_kind(received.lead_id() != 0 ? v1::INBOUND_KIND_UNKNOWN_SENDER_LEAD

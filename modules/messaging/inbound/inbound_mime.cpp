@@ -260,6 +260,11 @@ std::optional<ReceivedEmail> ParseEmail(std::string_view raw, std::string& probl
   if (GDateTime* date = g_mime_message_get_date(message.get()); date != nullptr) {
     email.date = kernel::TimePoint(std::chrono::seconds(g_date_time_to_unix(date)));
   }
+  const std::string auto_submitted =
+      LowerAscii(Trimmed(Text(g_mime_object_get_header(object, "Auto-Submitted"))));
+  const std::string local_part = email.from_address.substr(0, email.from_address.find('@'));
+  email.automatic = (!auto_submitted.empty() && auto_submitted.rfind("no", 0) != 0) ||
+                    local_part == "mailer-daemon" || local_part == "postmaster";
   email.in_reply_to = MessageIds(object, "In-Reply-To");
   email.references = MessageIds(object, "References");
 

@@ -62,6 +62,10 @@ struct ReceivedEmail {
   // recipient named in it.
   std::vector<DeliveryReport> delivery_reports;
   bool is_delivery_report = false;
+  // Sent by a program, not a person: Auto-Submitted other than "no"
+  // (RFC 3834: out-of-office replies, non-standard bounces), or From a
+  // mailer-daemon or postmaster. Never made a lead.
+  bool automatic = false;
 
   // The conversation: the first of References, else the first of
   // In-Reply-To, else message_id.

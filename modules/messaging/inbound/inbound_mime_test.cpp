@@ -41,6 +41,7 @@ TEST_F(InboundMimeTest, PlainMail) {
       1796375700);  // 2026-12-04T09:15:00Z
   EXPECT_TRUE(email.attachments.empty());
   EXPECT_FALSE(email.is_delivery_report);
+  EXPECT_FALSE(email.automatic);
   EXPECT_EQ(email.ThreadId(), "plain-1@example.hu");
 }
 
@@ -177,6 +178,7 @@ TEST_F(InboundMimeTest, HardBounceWithReturnedHeaders) {
   EXPECT_NE(report.diagnostic.find("User unknown"), std::string::npos) << report.diagnostic;
   EXPECT_TRUE(report.Failed());
   EXPECT_TRUE(report.Hard());
+  EXPECT_TRUE(email.automatic);  // from MAILER-DAEMON
   // The report's own parts are not attachments.
   EXPECT_TRUE(email.attachments.empty());
 }
@@ -210,6 +212,12 @@ TEST_F(InboundMimeTest, OriginalMessageIdFieldWins) {
   const auto email = Parse(raw);
   ASSERT_EQ(email.delivery_reports.size(), 1u);
   EXPECT_EQ(email.delivery_reports[0].original_message_id, "given@karton.example");
+}
+
+TEST_F(InboundMimeTest, AutoSubmittedIsAutomatic) {
+  EXPECT_TRUE(
+      Parse("From: anna@example.hu\r\nAuto-Submitted: auto-replied\r\n\r\nOut\r\n").automatic);
+  EXPECT_FALSE(Parse("From: anna@example.hu\r\nAuto-Submitted: no\r\n\r\nHello\r\n").automatic);
 }
 
 TEST_F(InboundMimeTest, CutsBetweenCharacters) {

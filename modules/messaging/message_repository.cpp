@@ -425,6 +425,9 @@ std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::in
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
   kernel::RunPrepared(session, "UPDATE messaging.message SET partner_id = $2 WHERE partner_id = $1",
                       {std::to_string(merged_id), std::to_string(kept_id)});
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.inbound_email SET partner_id = $2 WHERE partner_id = $1",
+                      {std::to_string(merged_id), std::to_string(kept_id)});
 }
 
 bool IsSuppressed(soci::session& session, const std::string& channel,

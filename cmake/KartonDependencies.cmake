@@ -25,6 +25,8 @@ pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 # libxml2: invoicing's NAV Online Számla XML, written with xmlTextWriter and
 # validated against NAV's XSDs.
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
+# messaging: reading received email (MIME, encoded words, charsets, reports)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 # OpenSSL's libcrypto: SHA3-512 for NAV's request signatures (libsodium has
 # no SHA3).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "inbound/inbound_repository.h"
 #include "karton/kernel/calls.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "message_repository.h"
@@ -75,12 +76,19 @@ void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
   const auto erased = partner ? repository::EraseMessagesOfPartner(session, event.aggregate_id)
                               : repository::EraseMessagesOfContact(session, event.aggregate_id);
   for (const std::int64_t id : erased) {
-    events.ErasePayloads(
-        session,
-        {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}, id);
+    events.ErasePayloads(session,
+                         {"messaging.message.sent", "messaging.message.failed",
+                          "messaging.message.suppressed", "messaging.message.bounced"},
+                         id);
   }
-  log.info("erased {} message(s) of {} {}", erased.size(), partner ? "partner" : "contact",
-           event.aggregate_id);
+  // Email received from the person: addresses, subjects and excerpts.
+  const auto received = partner ? repository::EraseInboundOfPartner(session, event.aggregate_id)
+                                : repository::EraseInboundOfContact(session, event.aggregate_id);
+  for (const std::int64_t id : received) {
+    events.ErasePayloads(session, {"messaging.email.received"}, id);
+  }
+  log.info("erased {} message(s) and {} received email(s) of {} {}", erased.size(), received.size(),
+           partner ? "partner" : "contact", event.aggregate_id);
 }
 
 void FollowMerge(const kernel::Event& event, soci::session& session) {

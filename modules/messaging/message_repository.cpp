@@ -425,6 +425,9 @@ std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::in
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id) {
   kernel::RunPrepared(session, "UPDATE messaging.message SET partner_id = $2 WHERE partner_id = $1",
                       {std::to_string(merged_id), std::to_string(kept_id)});
+  kernel::RunPrepared(session,
+                      "UPDATE messaging.inbound_email SET partner_id = $2 WHERE partner_id = $1",
+                      {std::to_string(merged_id), std::to_string(kept_id)});
 }
 
 bool IsSuppressed(soci::session& session, const std::string& channel,
@@ -446,7 +449,8 @@ std::optional<std::int64_t> InsertSuppression(soci::session& session,
                                               std::int64_t actor_user_id, TimePoint now) {
   const std::string source = suppression.source() == v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK
                                  ? "unsubscribe_link"
-                                 : "manual";
+                             : suppression.source() == v1::SUPPRESSION_SOURCE_BOUNCE ? "bounce"
+                                                                                     : "manual";
   const auto rows = kernel::RunPrepared(
       session,
       "INSERT INTO messaging.suppression (channel, address, source, reason, message_id, "

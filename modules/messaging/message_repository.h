@@ -112,7 +112,8 @@ void RecordAttemptError(soci::session& session, std::int64_t id, const std::stri
 // channel, status, times and document references stay. Returns the erased messages' ids.
 std::vector<std::int64_t> EraseMessagesOfPartner(soci::session& session, std::int64_t partner_id);
 std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::int64_t contact_id);
-// A merge (partners.partner.merged): the merged partner's messages follow.
+// A merge (partners.partner.merged): the merged partner's messages and
+// received email follow.
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
 
 // The suppression list.

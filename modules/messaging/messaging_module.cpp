@@ -20,6 +20,7 @@ MessagingModule::~MessagingModule() = default;
 
 void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   settings_ = ReadChannelSettings(context);
+  inbound_settings_ = ReadInboundSettings(context);
   {
     // Migrations have run; every kartond on the database shares one key.
     auto lease = context.Db().Acquire();
@@ -28,6 +29,7 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
     transaction.commit();
   }
   MessagingServiceImpl::DeclareTopics(context.Events());
+  Inbound::DeclareTopics(context.Events());
   // The channel and the public URL exist from Start() on: asked at each use.
   const MessagingServices services{context.Db(),
                                    context.Time(),
@@ -44,6 +46,14 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   for (const char* kind : {kDeliverEmailJob, kDeliverSmsJob, kDeliverLetterJob}) {
     context.JobQueue().Handle(kind, [this](const kernel::JobRun& run) { delivery_->Run(run); });
   }
+
+  // Inbound email: the handlers exist without a mailbox too, so jobs
+  // queued while one was configured end quietly.
+  inbound_ = std::make_unique<Inbound>(services, inbound_settings_);
+  context.JobQueue().Handle(kPollMailboxJob,
+                            [this](const kernel::JobRun& run) { inbound_->Poll(run); });
+  context.JobQueue().Handle(kProcessInboundJob,
+                            [this](const kernel::JobRun& run) { inbound_->Process(run); });
 
   // Calls partners: holds no connection meanwhile.
   context.Events().SubscribeCalling("timeline", {"messaging.message.sent"},
@@ -85,6 +95,11 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   registrar.AddHttpRoute(
       kernel::HttpMethod::kPost, "/u/{token}",
       [this](const kernel::HttpRequest& request) { return unsubscribe_pages_->Confirm(request); });
+}
+
+void MessagingModule::Start(kernel::ModuleContext& context) {
+  auto lease = context.Db().Acquire();
+  inbound_->SchedulePolling(lease.Session());
 }
 
 void MessagingModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

@@ -9,6 +9,7 @@
 
 #include "consent/unsubscribe_token.h"
 #include "delivery/delivery_job.h"
+#include "inbound/inbound_job.h"
 #include "karton/kernel/module.h"
 
 namespace karton::messaging {
@@ -44,15 +45,31 @@ class MessagingModule final : public kernel::Module {
       {"letter_place", "text", "The place before the date on letters (Budapest)", "", ""},
       {"attachments_max_mib", "integer",
        "The most an email's attachments may hold together, in MiB (1 to 20)", "10", ""},
+      {"imap_url", "url",
+       "The mailbox polled for inbound email and bounces: imap[s]://user:password@host:port/INBOX "
+       "(the login needs TLS, imaps:// or STARTTLS, except on loopback)",
+       "none: no inbound email", ""},
+      {"imap_password_file", "file",
+       "A file holding the IMAP password of the user in imap_url, so that it is not on the "
+       "command line",
+       "", ""},
+      {"inbound_poll_seconds", "integer", "How often the mailbox is polled, in seconds", "60", ""},
+      {"inbound_unknown_sender", "text",
+       "What an email from an address no partner or contact has becomes: lead (a crm lead, when "
+       "crm is loaded) or ignore",
+       "lead", ""},
   };
 
   MessagingModule();
   ~MessagingModule() override;
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  void Start(kernel::ModuleContext& context) override;
   void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
 
  private:
   ChannelSettings settings_;
+  std::optional<InboundSettings> inbound_settings_;
+  std::unique_ptr<Inbound> inbound_;
   std::optional<UnsubscribeTokens> tokens_;
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<MessagingServiceImpl> service_;

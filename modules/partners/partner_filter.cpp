@@ -20,8 +20,9 @@ enum class FieldKind {
   kId,       // a number column
   kBool,
   kTime,
-  kParent,    // parent_partner_id: a partner id, 0 for none
-  kMonthDay,  // the "MM-DD" of a date column: birthdays, whatever the year
+  kParent,        // parent_partner_id: a partner id, 0 for none
+  kMonthDay,      // the "MM-DD" of a date column: birthdays, whatever the year
+  kContactArray,  // contact.email, contact.phone: one of the partner's contacts has it
 };
 
 struct FieldSpec {
@@ -34,6 +35,8 @@ constexpr FieldSpec kFields[] = {
     {"tag", FieldKind::kArray, "tags"},
     {"email", FieldKind::kArray, "emails"},
     {"phone", FieldKind::kArray, "phones"},
+    {"contact.email", FieldKind::kContactArray, "emails"},
+    {"contact.phone", FieldKind::kContactArray, "phones"},
     {"city", FieldKind::kAddress, "city"},
     {"country", FieldKind::kAddress, "country"},
     {"postal_code", FieldKind::kAddress, "postalCode"},
@@ -169,6 +172,17 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         const std::string element = spec->target == std::string("phones") ? value : Lower(value);
         condition = fmt::format("{}p.{} @> ARRAY[cast({} AS text)]", negate, spec->target,
                                 placeholder(element));
+        break;
+      }
+      case FieldKind::kContactArray: {
+        if (!comparison.IsEquality()) return refuse_operator("= and !=");
+        if (!want_string()) return std::nullopt;
+        const std::string element = spec->target == std::string("phones") ? value : Lower(value);
+        // The contacts' GIN indexes serve the containment.
+        condition = fmt::format(
+            "{}EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND c.{} @> "
+            "ARRAY[cast({} AS text)])",
+            negate, spec->target, placeholder(element));
         break;
       }
       case FieldKind::kAddress: {

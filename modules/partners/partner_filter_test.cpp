@@ -21,6 +21,17 @@ TEST(PartnerFilter, TurnsFieldsIntoFixedSqlAndValuesIntoParameters) {
   EXPECT_FALSE(sql->mentions_archived);
 }
 
+TEST(PartnerFilter, ContactEmailAsksTheContacts) {
+  std::string problem;
+  const auto sql = ParseFilter(R"(contact.email = "Anna@Example.HU")", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_EQ(sql->where,
+            "(EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND c.emails @> "
+            "ARRAY[cast(:f0 AS text)]))");
+  EXPECT_EQ(sql->params, (std::vector<std::string>{"anna@example.hu"}));
+  EXPECT_FALSE(ParseFilter("contact.email > \"a\"", kCustom, problem));
+}
+
 TEST(PartnerFilter, ValuesNeverBecomeSql) {
   std::string problem;
   const auto sql = ParseFilter(R"(display_name = "x' OR 1=1 --")", kCustom, problem);

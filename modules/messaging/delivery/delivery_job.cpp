@@ -42,8 +42,8 @@ DeliveryOutcome OutcomeOf(const grpc::Status& status, const std::string& what) {
   }
 }
 
-// Stores `content` as a document on record (`resource_type`, `resource_id`),
-// as kartond itself (the delivery is the system's doing).
+}  // namespace
+
 grpc::Status StoreDocument(const ChannelSource& channel, const std::string& resource_type,
                            std::int64_t resource_id, const std::string& name,
                            const std::string& content_type, const std::string& content,
@@ -69,8 +69,6 @@ grpc::Status StoreDocument(const ChannelSource& channel, const std::string& reso
   upload->WritesDone();
   return upload->Finish();
 }
-
-}  // namespace
 
 const char* DeliveryJobFor(v1::Channel channel) {
   switch (channel) {

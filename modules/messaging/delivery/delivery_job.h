@@ -10,6 +10,8 @@
 // only window for a duplicate (docs/messaging.md).
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "karton/kernel/access.h"
 #include "karton/kernel/jobs.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "karton/partners/v1/partner.pb.h"
 #include "messaging_services.h"
 
 namespace karton::messaging {
@@ -32,6 +35,13 @@ inline constexpr const char* kDeliverSmsJob = "deliver_sms";
 inline constexpr const char* kDeliverLetterJob = "deliver_letter";
 // Attempts at one message; the backoff doubles from 1 s: about 68 minutes in all.
 inline constexpr int kDeliveryAttempts = 12;
+
+// Stores `content` as a document on record (`resource_type`, `resource_id`),
+// as kartond itself (delivery and inbound email are the system's doing).
+grpc::Status StoreDocument(const ChannelSource& channel, const std::string& resource_type,
+                           std::int64_t resource_id, const std::string& name,
+                           const std::string& content_type, const std::string& content,
+                           partners::v1::Document& stored);
 
 // The job kind that delivers messages of `channel`.
 const char* DeliveryJobFor(v1::Channel channel);

@@ -159,6 +159,14 @@ wanted AS (
 UPDATE partners.import_row r SET leader_row = w.leader FROM wanted w
 WHERE r.import_id = :import2 AND r.row_number = w.row_number AND w.leader < r.leader_row)sql";
 
+// Whether kLinkRows has anything to move: a row with no partner of its own
+// that has an email or phone (a file whose rows all have keys has none).
+constexpr const char* kCountFreeRows = R"sql(
+SELECT count(*) FROM (
+  SELECT 1 FROM partners.import_row
+  WHERE import_id = :import AND match_id IS NULL AND partner_key IS NULL
+    AND (emails IS NOT NULL OR phones IS NOT NULL) LIMIT 1) free)sql";
+
 // A row that joined a partner there is (by kLinkRows) updates it.
 constexpr const char* kMatchLinkedRows = R"sql(
 UPDATE partners.import_row r SET match_id = l.match_id FROM partners.import_row l
@@ -793,7 +801,10 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
   session << kGroupRows, soci::use(id), soci::use(id);
   const int link_emails = Lists(match_order, MatchKey::kEmail) ? 1 : 0;
   const int link_phones = Lists(match_order, MatchKey::kPhone) ? 1 : 0;
-  if (link_emails + link_phones > 0) {
+  long long free_rows = 0;
+  if (link_emails + link_phones > 0)
+    session << kCountFreeRows, soci::use(id), soci::into(free_rows);
+  if (free_rows > 0) {
     long long linked = 0;
     for (;;) {  // each round lowers leaders; it ends
       soci::statement link = (session.prepare << kLinkRows, soci::use(link_emails),

@@ -31,8 +31,8 @@ CrmModule::~CrmModule() = default;
 
 void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   auto& events = context.Events();
-  for (const char* topic :
-       {"crm.lead.created", "crm.lead.assigned", "crm.lead.qualified", "crm.lead.disqualified"}) {
+  for (const char* topic : {"crm.lead.created", "crm.lead.assigned", "crm.lead.qualified",
+                            "crm.lead.disqualified", "crm.lead.updated"}) {
     events.DeclareTopic<v1::Lead>(topic);
   }
   for (const char* topic : {"crm.opportunity.created", "crm.opportunity.stage_changed",
@@ -141,6 +141,8 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   WebFormLimits limits;
   limits.posts_per_minute =
       kernel::NumberOption(context, "form_posts_per_minute", limits.posts_per_minute, 0, 1e6);
+  limits.repost_window =
+      std::chrono::hours(kernel::IntegerOption(context, "form_repost_window_hours", 24, 0, 8760));
   web_form_pages_ = std::make_unique<WebFormPages>(services, *intake_, limits);
   auto* pages = web_form_pages_.get();
   using kernel::HttpMethod;

@@ -33,6 +33,11 @@ class CrmModule final : public kernel::Module {
       {"form_confirmations_per_recipient", "integer",
        "Confirmation mails to one address from form leads within a day, 0 (no cap) to 1000", "3",
        ""},
+      {"form_repost_window_hours", "integer",
+       "Hours within which the same person (email, else phone) posting the same web form again "
+       "adds the message to the earlier lead instead of making a new one, 0 (always a new lead) "
+       "to 8760",
+       "24", ""},
       {"team_cache_seconds", "integer",
        "Seconds team membership read from the kernel is kept for routing, 0 (read at every "
        "use) to 300",

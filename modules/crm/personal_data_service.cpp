@@ -21,7 +21,8 @@ constexpr const char* kActivityResource = "crm.activity";
 
 // Every topic whose events carry a lead's or an activity's data.
 const std::vector<std::string> kLeadTopics = {"crm.lead.created", "crm.lead.assigned",
-                                              "crm.lead.qualified", "crm.lead.disqualified"};
+                                              "crm.lead.qualified", "crm.lead.disqualified",
+                                              "crm.lead.updated"};
 const std::vector<std::string> kActivityTopics = {
     "crm.activity.created", "crm.activity.due", "crm.activity.completed", "crm.activity.canceled"};
 

@@ -76,8 +76,62 @@ TEST_F(CrmTest, AFormPostBecomesARoutedLeadAndTheSubmitterGetsAConfirmation) {
   EXPECT_EQ(both[0].team_id(), 0);
 }
 
+// Issue 16: the same person posting a form twice within
+// crm.form_repost_window_hours (24 by default) gets one lead with both
+// messages on it; by email, by phone when there is no email, per form.
+TEST_F(CrmTest, TheSamePersonPostingAgainGetsOneLeadWithBothMessages) {
+  Start();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  NewContactForm(NewTeam("Sales", {anna.id}), anna.id);
+  std::string answer;
+  ASSERT_EQ(Post("name=Kiss+J%C3%A1nos&email=janos%40kiss.example&category=demo&"
+                 "message=Els%C5%91+%C3%BCzenet",
+                 answer),
+            303)
+      << answer;
+  // Again, the address written otherwise, as JSON, with another field.
+  ASSERT_EQ(Post(R"({"name":"Kiss János","email":"Janos@Kiss.Example","category":"demo",)"
+                 R"("message":"Második üzenet","budget":"3M"})",
+                 answer, "application/json"),
+            201)
+      << answer;
+  const auto leads = AllLeads();
+  ASSERT_EQ(leads.size(), 1u);
+  const cv1::Lead& lead = leads[0];
+  EXPECT_EQ(boost::json::parse(answer).at("lead_id").as_string(), std::to_string(lead.id()));
+  EXPECT_EQ(lead.message(), "Első üzenet");
+  ASSERT_EQ(lead.messages_size(), 1);
+  EXPECT_EQ(lead.messages(0).message(), "Második üzenet");
+  EXPECT_EQ(lead.messages(0).custom_fields().at("budget"), "3M");
+  EXPECT_TRUE(lead.messages(0).has_receive_time());
+  // The update is audited and published.
+  EXPECT_EQ(UpdatedFields("crm.lead", lead.id()), std::set<std::string>{"messages"});
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(*) FROM (SELECT topic, aggregate_id FROM kernel.event UNION "
+                        "ALL SELECT topic, aggregate_id FROM kernel.event_outbox) e WHERE topic = "
+                        "'crm.lead.updated' AND aggregate_id = " +
+                            std::to_string(lead.id())),
+            "1");
+
+  // Another person: a lead of their own.
+  ASSERT_EQ(
+      Post("name=T%C3%B3th+%C3%89va&email=eva%40toth.example&category=demo&message=Hi", answer),
+      303);
+  EXPECT_EQ(AllLeads().size(), 2u);
+  // The earlier lead made older than the window: a new lead.
+  QueryScalar(conninfo_,
+              "UPDATE crm.lead SET create_time = create_time - interval '25 hours' WHERE id = " +
+                  std::to_string(lead.id()) + " RETURNING id");
+  ASSERT_EQ(Post("name=Kiss+J%C3%A1nos&email=janos%40kiss.example&category=demo&message=Harmadik",
+                 answer),
+            303);
+  EXPECT_EQ(AllLeads().size(), 3u);
+}
+
 TEST_F(CrmTest, EveryAbuseCaseIsRefusedAndCreatesNoLead) {
-  Start({"--module-option", "crm.form_posts_per_minute=20"});
+  // Every accepted post a lead of its own, though they name one address.
+  Start({"--module-option", "crm.form_posts_per_minute=20", "--module-option",
+         "crm.form_repost_window_hours=0"});
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
   NewContactForm(NewTeam("Sales", {anna.id}), anna.id);
   const std::string good = "name=Kiss&email=k%40kiss.example&category=demo";
@@ -206,8 +260,9 @@ TEST_F(CrmTest, ABurstLargerThanTheConnectionPoolIsServedWithoutStalls) {
 }
 
 TEST_F(CrmTest, BehindATrustedProxyEachVisitorHasItsOwnLimitAndAnAddressGetsFewConfirmations) {
-  Start({"--http-trusted-proxies", "127.0.0.1", "--module-option", "crm.form_posts_per_minute=2",
-         "--module-option", "crm.form_confirmations_per_recipient=2"});
+  Start({"--http-trusted-proxies", "127.0.0.1", "--module-option", "crm.form_repost_window_hours=0",
+         "--module-option", "crm.form_posts_per_minute=2", "--module-option",
+         "crm.form_confirmations_per_recipient=2"});
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
   messaging::v1::CreateTemplateRequest create_template;
   auto* tmpl = create_template.mutable_template_();

@@ -944,6 +944,72 @@ TEST_F(PartnersTest, ImportModesDryRunsAndBadFilesWriteNothingTheyShouldNot) {
   EXPECT_EQ(nameless.import.rows_invalid(), 1);
 }
 
+// Issue 16: a purchased list whose persons are known only by email or
+// phone. Running it twice adds nobody the second time; its rows that share
+// an email or phone are one partner; the import's match order is honoured.
+TEST_F(PartnersTest, AListWithoutOurIdsImportsTwiceWithNothingNewTheSecondTime) {
+  const std::string list =
+      "display_name;kind;email;phone\n"
+      "Kiss Anna;person;Anna.Kiss@Pelda.HU;\n"
+      "Nagy Béla;person;bela@pelda.hu;06 30 111 2222\n"
+      "Kiss Anna;person;anna.kiss@pelda.hu;\n"  // the first row again
+      "Nagy B.;person;;+36 30 111 2222\n";      // the second, by phone
+  partners::v1::ImportSettings settings;
+  settings.set_delimiter(";");
+  const auto first = RunImport(list, settings);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  EXPECT_EQ(first.import.rows_valid(), 4);
+  EXPECT_EQ(first.import.partners_created(), 2);
+  EXPECT_EQ(first.import.duplicates(), 2);
+  EXPECT_EQ(
+      Query("SELECT string_agg(display_name || ' ' || array_to_string(emails || phones, ' '), "
+            "', ' ORDER BY id) FROM partners.partner"),
+      "Kiss Anna anna.kiss@pelda.hu, Nagy Béla bela@pelda.hu +36301112222");
+
+  const auto again = RunImport(list, settings);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.import.partners_created(), 0);
+  EXPECT_EQ(again.import.partners_updated(), 0);
+  EXPECT_EQ(again.import.duplicates(), 4);
+  EXPECT_EQ(Query("SELECT count(*) FROM partners.partner"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM (SELECT topic FROM kernel.event UNION ALL SELECT topic "
+                  "FROM kernel.event_outbox) e WHERE topic = 'partners.partner.created'"),
+            "2");
+
+  // A partner with a tax number and another with an email; a row with both
+  // goes to the one whose key comes first in the order.
+  RunImport("display_name,tax_number\nAdós Kft.,12345676-2-42\n", {});
+  auto email_first = settings;
+  email_first.set_delimiter(",");
+  email_first.add_match_order(partners::v1::IMPORT_MATCH_KEY_EMAIL);
+  email_first.add_match_order(partners::v1::IMPORT_MATCH_KEY_TAX_NUMBER);
+  const auto by_email =
+      RunImport("tax_number,email,tag\n12345676-2-42,bela@pelda.hu,by-email\n", email_first);
+  ASSERT_TRUE(by_email.status.ok()) << by_email.status.error_message();
+  EXPECT_EQ(by_email.import.partners_updated(), 1);
+  EXPECT_EQ(Query("SELECT display_name FROM partners.partner WHERE 'by-email' = ANY (tags)"),
+            "Nagy Béla");
+  // Phone left out: a row known by its phone alone is not matched.
+  auto no_phone = email_first;
+  no_phone.clear_match_order();
+  no_phone.add_match_order(partners::v1::IMPORT_MATCH_KEY_EMAIL);
+  const auto unmatched = RunImport("display_name,phone\nNagy B.,06301112222\n", no_phone);
+  EXPECT_EQ(unmatched.import.partners_created(), 1);
+
+  // ID anywhere but first, or a key twice: refused, naming the entry.
+  auto bad = email_first;
+  bad.add_match_order(partners::v1::IMPORT_MATCH_KEY_ID);
+  bad.add_match_order(partners::v1::IMPORT_MATCH_KEY_EMAIL);
+  const auto refused = RunImport(list, bad);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  std::vector<std::string> fields;
+  for (const auto& violation : kernel::FieldViolationsOf(refused.status)) {
+    fields.push_back(violation.field);
+  }
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"settings.match_order[2]", "settings.match_order[3]"}));
+}
+
 TEST_F(PartnersTest, AnImportInterruptedByAKillIsFailedWholeAfterTheRestart) {
   auto context = As(admin_);
   auto stream = partners_->ImportPartners(context.get());

@@ -236,8 +236,8 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
       // One write transaction on the request path; the lead's audit entry
       // and events go out with its COMMIT (the notices follow in jobs).
       kernel::Transaction transaction(lease.Session());
-      stored = intake_.Accept(lease.Session(), std::move(lead), "", kernel::Caller::Internal(),
-                              category);
+      stored =
+          intake_.AcceptFormPost(lease.Session(), std::move(lead), category, limits_.repost_window);
       transaction.Commit();
     }
     if (json) {

@@ -13,6 +13,7 @@
 // form again with the errors marked), and creates nothing.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -33,6 +34,10 @@ struct WebFormLimits {
   // longest ago is forgotten, so a flood from many addresses stays bounded.
   std::size_t max_tracked_visitors = 100000;
   std::size_t max_body_bytes = 64 * 1024;
+  // A post by the same person (email, else phone) to the same form within
+  // this long of their earlier lead adds its message to that lead; 0: every
+  // post makes a lead (crm.form_repost_window_hours).
+  std::chrono::seconds repost_window = std::chrono::hours(24);
 };
 
 class WebFormPages {

@@ -3,6 +3,8 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 #include "leads/lead_repository.h"
 
 namespace karton::crm {
@@ -34,6 +36,39 @@ v1::Lead LeadIntake::Accept(soci::session& session, v1::Lead lead, const std::st
   if (stored.assigned_user_id() != 0 || stored.team_id() != 0) {
     services_.events.Publish(session, "crm.lead.assigned", id, stored, caller);
   }
+  return stored;
+}
+
+v1::Lead LeadIntake::AcceptFormPost(soci::session& session, v1::Lead lead,
+                                    const v1::WebFormCategory* category,
+                                    std::chrono::seconds repost_window) {
+  const kernel::Caller caller = kernel::Caller::Internal();
+  if (repost_window.count() <= 0 || (lead.email().empty() && lead.phone().empty())) {
+    return Accept(session, std::move(lead), "", caller, category);
+  }
+  // Two posts of one person at once: the second waits for the first's
+  // COMMIT, then finds its lead.
+  std::string person = lead.email();
+  for (auto& c : person) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (person.empty()) {
+    for (const char c : lead.phone()) {
+      if (std::isdigit(static_cast<unsigned char>(c)) || c == '+') person += c;
+    }
+  }
+  const std::string key = std::to_string(lead.web_form_id()) + ":" + person;
+  session << "SELECT pg_advisory_xact_lock(hashtext('crm.form_repost'), hashtext(:key))",
+      soci::use(key);
+  const auto now = services_.clock.Now();
+  const auto earlier = lead_repository::FindRepost(session, lead.web_form_id(), lead.email(),
+                                                   lead.phone(), now - repost_window);
+  if (!earlier) return Accept(session, std::move(lead), "", caller, category);
+  const v1::Lead before = *lead_repository::Find(session, *earlier, Scope::Everything(), false);
+  lead_repository::AddMessage(session, *earlier, lead, now);
+  v1::Lead stored = *lead_repository::Find(session, *earlier, Scope::Everything(), false);
+  services_.audit.Record(
+      session, caller, kernel::AuditAction::kUpdate, "crm.lead", *earlier,
+      {kernel::FieldChange::Of("messages", before.messages_size(), stored.messages_size())});
+  services_.events.Publish(session, "crm.lead.updated", *earlier, stored, caller);
   return stored;
 }
 

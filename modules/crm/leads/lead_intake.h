@@ -5,6 +5,7 @@
 // assignee's notification follow from those events (event_handlers.h).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -26,6 +27,14 @@ class LeadIntake {
   // `lead` is checked already (NormalizeLead). Returns the stored lead.
   v1::Lead Accept(soci::session& session, v1::Lead lead, const std::string& request_id,
                   const kernel::Caller& caller, const v1::WebFormCategory* category);
+
+  // A web form post (`lead`, checked). When the same person (email, or
+  // phone when there is none) posted the same form within `repost_window`
+  // and that lead is still NEW, the post's message is added to it
+  // (crm.lead.updated, an audit entry) and it is returned; otherwise, and
+  // with a zero window, Accept() makes a new lead.
+  v1::Lead AcceptFormPost(soci::session& session, v1::Lead lead,
+                          const v1::WebFormCategory* category, std::chrono::seconds repost_window);
 
  private:
   const CrmServices services_;

@@ -22,7 +22,7 @@ using kernel::ToEpochMicros;
   "l.id, l.title, l.contact_name, l.email, l.phone, l.company_name, l.tax_number, l.country, " \
   "l.postal_code, l.city, l.message, l.source, l.category, l.assigned_user_id, l.team_id, "    \
   "l.status, l.disqualify_reason, l.partner_id, l.opportunity_id, l.web_form_id, "             \
-  "l.custom_fields, l.status_history, "                                                        \
+  "l.custom_fields, l.status_history, l.messages, "                                            \
   "(extract(epoch FROM l.create_time) * 1000000)::bigint AS create_time, "                     \
   "(extract(epoch FROM l.update_time) * 1000000)::bigint AS update_time, l.version::text AS etag"
 
@@ -164,6 +164,39 @@ void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
       {Text(id), StatusName(status), note, Text(user_id), Text(ToEpochMicros(now))});
 }
 
+std::optional<std::int64_t> FindRepost(soci::session& session, std::int64_t web_form_id,
+                                       const std::string& email, const std::string& phone,
+                                       TimePoint since) {
+  // Email first; a post without one by its phone. Each by its index.
+  const auto rows =
+      !email.empty()
+          ? kernel::RunPrepared(
+                session,
+                "SELECT id FROM crm.lead WHERE web_form_id = cast($1 AS bigint) AND email <> '' "
+                "AND lower(email) = lower($2) AND create_time >= " KARTON_CRM_AT("$3") " AND "
+                "status = 'new' ORDER BY create_time DESC, id DESC LIMIT 1 FOR UPDATE",
+                {Text(web_form_id), email, Text(ToEpochMicros(since))})
+          : kernel::RunPrepared(
+                session,
+                "SELECT id FROM crm.lead WHERE web_form_id = cast($1 AS bigint) AND phone <> '' "
+                "AND regexp_replace(phone, '[^0-9+]', '', 'g') = "
+                "regexp_replace($2, '[^0-9+]', '', 'g') AND create_time >= " KARTON_CRM_AT("$3") " "
+                "AND status = 'new' ORDER BY create_time DESC, id DESC LIMIT 1 FOR UPDATE",
+                {Text(web_form_id), phone, Text(ToEpochMicros(since))});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+void AddMessage(soci::session& session, std::int64_t id, const v1::Lead& post, TimePoint now) {
+  kernel::RunPrepared(
+      session,
+      "UPDATE crm.lead SET messages = messages || jsonb_build_object('message', cast($2 AS text), "
+      "'customFields', cast($3 AS jsonb), 'receiveTime', to_char(" KARTON_CRM_AT("$4") " AT TIME "
+      "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')), update_time = " KARTON_CRM_AT("$4") ", "
+      "version = version + 1 WHERE id = cast($1 AS bigint)",
+      {Text(id), post.message(), CustomFieldsJson(post), Text(ToEpochMicros(now))});
+}
+
 void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,
                   std::int64_t opportunity_id) {
   kernel::RunPrepared(session,
@@ -206,7 +239,8 @@ std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t part
   const auto rows = kernel::RunPrepared(
       session,
       "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
-      "custom_fields = '{}', version = version + 1 WHERE partner_id = $1 RETURNING id",
+      "custom_fields = '{}', messages = '[]', version = version + 1 WHERE partner_id = $1 "
+      "RETURNING id",
       {Text(partner_id)});
   std::vector<std::int64_t> ids;
   for (int row = 0; row < rows.Count(); ++row)
@@ -234,7 +268,7 @@ void EraseLeads(soci::session& session, const std::vector<std::int64_t>& ids) {
   kernel::RunPrepared(
       session,
       "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
-      "custom_fields = '{}', version = version + 1 WHERE id = ANY(cast($1 AS "
+      "custom_fields = '{}', messages = '[]', version = version + 1 WHERE id = ANY(cast($1 AS "
       "bigint[]))",
       {array});
 }

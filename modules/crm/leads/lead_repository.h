@@ -38,6 +38,14 @@ void Update(soci::session& session, const v1::Lead& lead, TimePoint now);
 // A status change with its history entry.
 void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
                const std::string& note, std::int64_t user_id, TimePoint now);
+// The lead a web form post by the same person (same form, the email case
+// aside; for a post without email, the phone's digits) made since `since`,
+// still NEW, locked; the newest.
+std::optional<std::int64_t> FindRepost(soci::session& session, std::int64_t web_form_id,
+                                       const std::string& email, const std::string& phone,
+                                       TimePoint since);
+// Adds the message and custom fields of `post` to the lead's messages.
+void AddMessage(soci::session& session, std::int64_t id, const v1::Lead& post, TimePoint now);
 void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,
                   std::int64_t opportunity_id);
 

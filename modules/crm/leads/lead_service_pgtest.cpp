@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
 #include <chrono>
 #include <map>
@@ -171,6 +172,69 @@ TEST_F(LeadServiceTest, ACreatedLeadIsRoutedStoredAuditedAndPublishedOnce) {
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "1");
   EXPECT_EQ(context_.RecordedEvents().Published().size(), 2u);
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 1u);
+}
+
+// Issue 16: the same person posting a web form again within the window
+// gets one lead with both messages; by email (its case aside), by phone
+// digits when there is no email; per form; a new lead once the window has
+// passed; none when the window is 0.
+TEST_F(LeadServiceTest, FormPostsOfOnePersonWithinTheWindowAreOneLeadWithBothMessages) {
+  context_.Events().DeclareTopic<v1::Lead>("crm.lead.updated");
+  context_.Clock().Set(std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000)));
+  const auto form = [&](const std::string& slug) {
+    return InsertReturningId(
+        "INSERT INTO crm.web_form (slug, definition, create_time, update_time) VALUES ('" + slug +
+        "', '{}', now(), now()) RETURNING id");
+  };
+  const auto contact = form("contact"), other = form("other");
+  const auto post = [&](std::int64_t web_form, const std::string& email, const std::string& phone,
+                        const std::string& message,
+                        std::chrono::seconds window = std::chrono::hours(24)) {
+    v1::Lead lead;
+    lead.set_title("Kapcsolat");
+    lead.set_source(v1::LEAD_SOURCE_WEB_FORM);
+    lead.set_web_form_id(web_form);
+    lead.set_email(email);
+    lead.set_phone(phone);
+    lead.set_message(message);
+    (*lead.mutable_custom_fields())["budget"] = message + " budget";
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    auto stored = intake_->AcceptFormPost(lease.Session(), lead, nullptr, window);
+    transaction.commit();
+    return stored;
+  };
+  const auto first = post(contact, "janos@kiss.example", "", "első");
+  const auto second = post(contact, "Janos@kiss.example", "", "második");
+  EXPECT_EQ(second.id(), first.id());
+  EXPECT_EQ(second.message(), "első");
+  ASSERT_EQ(second.messages_size(), 1);
+  EXPECT_EQ(second.messages(0).message(), "második");
+  EXPECT_EQ(second.messages(0).custom_fields().at("budget"), "második budget");
+  EXPECT_EQ(second.messages(0).receive_time().seconds(), 1'780'000'000);
+  const auto audited = context_.RecordedAudit().Recorded();
+  ASSERT_EQ(audited.size(), 2u);  // the create, then the added message
+  EXPECT_EQ(audited[1].action, kernel::AuditAction::kUpdate);
+  EXPECT_EQ(audited[1].resource_id, first.id());
+  ASSERT_EQ(audited[1].changes.size(), 1u);
+  EXPECT_EQ(audited[1].changes[0].field, "messages");
+  const auto published = context_.RecordedEvents().Published();
+  EXPECT_EQ(published.back().topic, "crm.lead.updated");
+  EXPECT_EQ(published.back().Payload<v1::Lead>().messages_size(), 1);
+
+  // Another form, or a window of 0: a lead of its own.
+  EXPECT_NE(post(other, "janos@kiss.example", "", "máshol").id(), first.id());
+  EXPECT_NE(post(contact, "janos@kiss.example", "", "ablak nélkül", std::chrono::seconds(0)).id(),
+            first.id());
+
+  // No email: the phone's digits.
+  const auto by_phone = post(contact, "", "06 30 111 2222", "hívjanak");
+  EXPECT_EQ(post(contact, "", "06-30-111-2222", "újra").id(), by_phone.id());
+
+  // A day later the window has passed: a new lead.
+  context_.Clock().Set(std::chrono::system_clock::time_point(std::chrono::seconds(1'780'090'000)));
+  EXPECT_NE(post(contact, "janos@kiss.example", "", "holnap").id(), first.id());
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "5");
 }
 
 TEST_F(LeadServiceTest, TheAssigneeFindsTheLeadAndASellerOutsideItsTeamDoesNot) {

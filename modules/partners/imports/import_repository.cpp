@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <stdexcept>
 
+#include "contacts/contact_repository.h"
 #include "karton/kernel/copy.h"
 #include "karton/kernel/proto_json.h"
 #include "partner_repository.h"
@@ -94,6 +97,35 @@ UPDATE partners.import_row r SET match_id = m.id FROM (
 WHERE r.import_id = :import AND r.match_id IS NULL AND r.tax_number <> ''
   AND m.tax_number = r.tax_number)sql";
 
+// By email or phone ({0}: "emails" or "phones", from a whitelist): a row's
+// values in order, each among the partners' and their contacts' (by the GIN
+// indexes of 0001 and 0002); of several partners, the oldest. Partners
+// merged into another are passed over (the kept one has their emails and
+// phones).
+constexpr const char* kMatchByContactTemplate = R"sql(
+UPDATE partners.import_row r SET match_id = m.partner_id FROM (
+  SELECT DISTINCT ON (s.row_number) s.row_number, k.partner_id
+  FROM partners.import_row s
+  CROSS JOIN LATERAL jsonb_array_elements_text(s.{0}) WITH ORDINALITY v(value, position)
+  CROSS JOIN LATERAL (
+    SELECT p.id AS partner_id FROM partners.partner p
+    WHERE p.{0} @> ARRAY[v.value] AND p.merged_into_id IS NULL
+    UNION ALL
+    SELECT p.id FROM partners.contact c JOIN partners.partner p ON p.id = c.partner_id
+    WHERE c.{0} @> ARRAY[v.value] AND p.merged_into_id IS NULL) k
+  WHERE s.import_id = :import1 AND s.match_id IS NULL AND s.{0} IS NOT NULL
+  ORDER BY s.row_number, v.position, k.partner_id) m
+WHERE r.import_id = :import2 AND r.row_number = m.row_number)sql";
+
+// Rows with one key in the file are one partner: when some of them matched
+// (by email or phone) and others not, the others take the first one's.
+constexpr const char* kMatchKeyGroups = R"sql(
+UPDATE partners.import_row r SET match_id = k.match_id FROM (
+  SELECT DISTINCT ON (partner_key) partner_key, match_id FROM partners.import_row
+  WHERE import_id = :import1 AND partner_key IS NOT NULL AND match_id IS NOT NULL
+  ORDER BY partner_key, row_number) k
+WHERE r.import_id = :import2 AND r.match_id IS NULL AND r.partner_key = k.partner_key)sql";
+
 // Rows of one partner: those that matched the same partner, or share a key
 // in the file. The first of them leads (its data makes the partner).
 constexpr const char* kGroupRows = R"sql(
@@ -102,6 +134,44 @@ UPDATE partners.import_row r SET leader_row = g.leader FROM (
          partner_key, 'row:' || row_number::text)) AS leader
   FROM partners.import_row WHERE import_id = :import1) g
 WHERE r.import_id = :import2 AND r.row_number = g.row_number)sql";
+
+// Rows of the file sharing an email or phone are one partner. A row with
+// no partner of its own yet (matched nothing, has no id, external key or
+// tax number) joins the lowest group any of its emails or phones is in; run
+// until nothing moves, so a chain of rows (a and b share an email, b and c
+// a phone) ends in one group. Rows with a key of their own are not moved:
+// two external keys are two partners, whatever their emails.
+constexpr const char* kLinkRows = R"sql(
+WITH row_value AS (
+  SELECT r.row_number, r.leader_row, r.match_id IS NULL AND r.partner_key IS NULL AS free,
+         v.value
+  FROM partners.import_row r
+  CROSS JOIN LATERAL (
+    SELECT 'e' || e FROM jsonb_array_elements_text(r.emails) e WHERE :emails = 1
+    UNION ALL
+    SELECT 'p' || p FROM jsonb_array_elements_text(r.phones) p WHERE :phones = 1) v(value)
+  WHERE r.import_id = :import1 AND (r.emails IS NOT NULL OR r.phones IS NOT NULL)),
+lowest AS (SELECT value, min(leader_row) AS leader FROM row_value GROUP BY value),
+wanted AS (
+  SELECT v.row_number, min(l.leader) AS leader
+  FROM row_value v JOIN lowest l ON l.value = v.value
+  WHERE v.free GROUP BY v.row_number)
+UPDATE partners.import_row r SET leader_row = w.leader FROM wanted w
+WHERE r.import_id = :import2 AND r.row_number = w.row_number AND w.leader < r.leader_row)sql";
+
+// Whether kLinkRows has anything to move: a row with no partner of its own
+// that has an email or phone (a file whose rows all have keys has none).
+constexpr const char* kCountFreeRows = R"sql(
+SELECT count(*) FROM (
+  SELECT 1 FROM partners.import_row
+  WHERE import_id = :import AND match_id IS NULL AND partner_key IS NULL
+    AND (emails IS NOT NULL OR phones IS NOT NULL) LIMIT 1) free)sql";
+
+// A row that joined a partner there is (by kLinkRows) updates it.
+constexpr const char* kMatchLinkedRows = R"sql(
+UPDATE partners.import_row r SET match_id = l.match_id FROM partners.import_row l
+WHERE r.import_id = :import AND l.import_id = r.import_id AND l.row_number = r.leader_row
+  AND r.match_id IS NULL AND l.match_id IS NOT NULL)sql";
 
 constexpr const char* kCountDuplicates = R"sql(
 SELECT count(*) FROM partners.import_row
@@ -373,7 +443,99 @@ constexpr const char* kUpdatedRows =
     "ORDER BY row_number";
 constexpr const char* kDropRows = "DELETE FROM partners.import_row WHERE import_id = :import";
 
+// The import_row column of a key matched on a row's values.
+const char* ValuesColumn(MatchKey key) { return key == MatchKey::kEmail ? "emails" : "phones"; }
+
+bool Lists(const std::vector<MatchKey>& order, MatchKey key) {
+  return std::find(order.begin(), order.end(), key) != order.end();
+}
+
+// A JSON array of the values, or NULL when there are none.
+void CopyValues(kernel::CopyIn& copy, const std::vector<std::string>& values) {
+  if (values.empty()) {
+    copy.Null();
+    return;
+  }
+  boost::json::array array;
+  for (const auto& value : values) array.emplace_back(value);
+  copy.Field(boost::json::serialize(array));
+}
+
+// Runs an UPDATE; how many rows it changed.
+long long Changed(soci::statement& statement) {
+  statement.execute(true);
+  return statement.get_affected_rows();
+}
+
 }  // namespace
+
+void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
+             const ImportRow& row) {
+  copy.Field(import_id);
+  copy.Field(row_number);
+  if (row.karton_id > 0) {
+    copy.Field(row.karton_id);
+  } else {
+    copy.Null();
+  }
+  boost::json::object external_ids;
+  for (const auto& [source, key] : row.partner.external_ids()) external_ids[source] = key;
+  copy.Field(boost::json::serialize(external_ids));
+  copy.Field(row.partner.tax_number());
+  if (row.partner_key.empty()) {
+    copy.Null();
+  } else {
+    copy.Field(row.partner_key);
+  }
+  copy.Field(repository::StorageJson(row.partner, &row.fields));
+  copy.Field(row.creatable ? "t" : "f");
+  if (row.contact) {
+    copy.Field(repository::ContactStorageJson(*row.contact));
+  } else {
+    copy.Null();
+  }
+  if (row.parent_ref.empty()) {
+    copy.Null();
+  } else {
+    copy.Field(row.parent_ref);
+  }
+  copy.Field(row.parent_column);
+  CopyValues(copy, row.emails);
+  CopyValues(copy, row.phones);
+  copy.EndRow();
+}
+
+std::string CreateDefaults(v1::PartnerKind kind) {
+  return boost::json::serialize(
+      boost::json::object{{"kind", kind == v1::PARTNER_KIND_PERSON ? "person" : "organization"},
+                          {"legal_name", ""},
+                          {"tax_number", ""},
+                          {"eu_vat_number", ""},
+                          {"registration_number", ""},
+                          {"addresses", boost::json::array{}},
+                          {"emails", boost::json::array{}},
+                          {"phones", boost::json::array{}},
+                          {"website", ""},
+                          {"tags", boost::json::array{}},
+                          {"custom_fields", boost::json::object{}},
+                          {"credit_limit_currency", ""},
+                          {"risk_class", ""},
+                          {"name_day", ""},
+                          {"bank_accounts", boost::json::array{}},
+                          {"payment_terms_days", 0},
+                          {"default_currency_code", ""},
+                          {"preferred_language", ""},
+                          {"customer", false},
+                          {"supplier", false},
+                          {"first_name", ""},
+                          {"last_name", ""},
+                          {"salutation", ""}});
+}
+
+std::vector<MatchKey> DefaultMatchOrder() {
+  return {MatchKey::kId, MatchKey::kExternalId, MatchKey::kTaxNumber, MatchKey::kEmail,
+          MatchKey::kPhone};
+}
 
 std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
                           const std::string& request_id, std::int64_t user_id, TimePoint now) {
@@ -594,7 +756,7 @@ void CheckParents(soci::session& session, long long id, const std::string& defau
 
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        TimePoint now) {
+                        const std::vector<MatchKey>& match_order, TimePoint now) {
   ApplyResult result;
   long long id = import_id, now_us = ToEpochMicros(now);
   const std::string import_text = std::to_string(import_id);
@@ -613,9 +775,46 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
                                fmt::format("there is no partner {}", row.get<long long>(1))});
     }
   }
-  session << kMatchByExternalId, soci::use(id), soci::use(id);
-  session << kMatchByTaxNumber, soci::use(id);
+  // The other keys in the order asked for: each finds partners for the
+  // rows still without one.
+  long long matched_by_values = 0;
+  for (const auto key : match_order) {
+    switch (key) {
+      case MatchKey::kId:
+        break;  // above, always first
+      case MatchKey::kExternalId:
+        session << kMatchByExternalId, soci::use(id), soci::use(id);
+        break;
+      case MatchKey::kTaxNumber:
+        session << kMatchByTaxNumber, soci::use(id);
+        break;
+      case MatchKey::kEmail:
+      case MatchKey::kPhone: {
+        const std::string sql = fmt::format(kMatchByContactTemplate, ValuesColumn(key));
+        soci::statement match = (session.prepare << sql, soci::use(id), soci::use(id));
+        matched_by_values += Changed(match);
+        break;
+      }
+    }
+  }
+  if (matched_by_values > 0) session << kMatchKeyGroups, soci::use(id), soci::use(id);
   session << kGroupRows, soci::use(id), soci::use(id);
+  const int link_emails = Lists(match_order, MatchKey::kEmail) ? 1 : 0;
+  const int link_phones = Lists(match_order, MatchKey::kPhone) ? 1 : 0;
+  long long free_rows = 0;
+  if (link_emails + link_phones > 0)
+    session << kCountFreeRows, soci::use(id), soci::into(free_rows);
+  if (free_rows > 0) {
+    long long linked = 0;
+    for (;;) {  // each round lowers leaders; it ends
+      soci::statement link = (session.prepare << kLinkRows, soci::use(link_emails),
+                              soci::use(link_phones), soci::use(id), soci::use(id));
+      const long long moved = Changed(link);
+      if (moved == 0) break;
+      linked += moved;
+    }
+    if (linked > 0) session << kMatchLinkedRows, soci::use(id);
+  }
   long long duplicates = 0;
   session << kCountDuplicates, soci::use(id), soci::into(duplicates);
   result.counts.duplicates = duplicates;

@@ -8,23 +8,28 @@
 #include <string>
 #include <vector>
 
+#include "imports/import_rows.h"
 #include "karton/kernel/clock.h"
 #include "karton/partners/v1/partner.pb.h"
 
 namespace soci {
 class session;
 }  // namespace soci
+namespace karton::kernel {
+class CopyIn;
+}  // namespace karton::kernel
 
 namespace karton::partners::import_repository {
 
 using kernel::TimePoint;
 
-// The statement that loads import rows (kernel::CopyIn); its columns in
-// order: import_id, row_number, karton_id, external_ids, tax_number,
-// partner_key, doc, creatable, contact, parent_ref, parent_column.
+// The statement that loads import rows (kernel::CopyIn); CopyRow writes
+// one row of it.
 inline constexpr const char* kCopyRows =
     "COPY partners.import_row (import_id, row_number, karton_id, external_ids, tax_number, "
-    "partner_key, doc, creatable, contact, parent_ref, parent_column) FROM STDIN";
+    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones) FROM STDIN";
+void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
+             const ImportRow& row);
 
 std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
                           const std::string& request_id, std::int64_t user_id, TimePoint now);
@@ -78,11 +83,23 @@ struct ApplyResult {
   std::vector<std::pair<std::int64_t, std::string>> updated;
   std::vector<std::int64_t> contact_ids;
 };
+// The stored columns a new partner gets when its row leaves them out
+// (ApplyImport's `defaults_json`).
+std::string CreateDefaults(v1::PartnerKind kind);
+
+// What rows are matched to existing partners by (v1::ImportMatchKey).
+enum class MatchKey { kId, kExternalId, kTaxNumber, kEmail, kPhone };
+// ID, EXTERNAL_ID, TAX_NUMBER, EMAIL, PHONE.
+std::vector<MatchKey> DefaultMatchOrder();
+
 // `mode`: create_only | upsert | update_only. `defaults_json`: the stored
-// columns a new partner gets when its row leaves them out.
+// columns a new partner gets when its row leaves them out. `match_order`:
+// the keys rows are matched by, in order (kId is tried first whether
+// listed or not); rows of the file sharing an email or phone are one
+// partner when kEmail or kPhone is listed.
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        TimePoint now);
+                        const std::vector<MatchKey>& match_order, TimePoint now);
 
 // --- exporting ---------------------------------------------------------------
 

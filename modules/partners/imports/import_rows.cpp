@@ -443,6 +443,17 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
         {column_of(TargetOfField(violation.field)), violation.field, violation.description});
   }
   row.fields.assign(fields.begin(), fields.end());
+  const auto add_once = [](std::vector<std::string>& to, const auto& values) {
+    for (const auto& value : values) {
+      if (std::find(to.begin(), to.end(), value) == to.end()) to.push_back(value);
+    }
+  };
+  add_once(row.emails, partner.emails());
+  add_once(row.phones, partner.phones());
+  if (row.contact) {
+    add_once(row.emails, row.contact->emails());
+    add_once(row.phones, row.contact->phones());
+  }
   row.creatable = !partner.display_name().empty();
   for (const auto& [key, definition] : definitions) {
     if (definition.required() && partner.custom_fields().count(key) == 0) row.creatable = false;

@@ -56,6 +56,11 @@ struct ImportRow {
   // partners there are and those of the file when the import is applied.
   std::string parent_ref;
   std::string parent_column;  // the CSV column it came from
+  // The row's emails and phones, its partner's then its contact's, as
+  // normalised (lower case; E.164), each once: what matches it to a partner
+  // there is, and to the other rows of the file, by email and phone.
+  std::vector<std::string> emails;
+  std::vector<std::string> phones;
   // Has what creating a partner needs (a name, the required custom fields).
   bool creatable = false;
   std::vector<RowProblem> problems;  // empty: the row is valid

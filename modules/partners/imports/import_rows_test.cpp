@@ -204,3 +204,28 @@ TEST(BuildImportRow, NamesTheParentByIdExternalKeyOrTaxNumber) {
 
 }  // namespace
 }  // namespace karton::partners
+
+namespace karton::partners {
+namespace {
+
+// What a row is matched by (issue 16): its partner's emails and phones, then
+// its contact's, normalised, each once.
+TEST(BuildImportRow, GathersTheNormalisedEmailsAndPhonesOfThePartnerAndTheContact) {
+  std::string problem;
+  const Definitions definitions;
+  const auto plan = PlanColumns(
+      {"display_name", "email", "phone", "contact.name", "contact.email", "contact.phone"}, {},
+      definitions, problem);
+  ASSERT_TRUE(plan) << problem;
+  const auto row = BuildImportRow(*plan,
+                                  {"Alfa Kft.", " Iroda@Alfa.HU ;info@alfa.hu", "06 1 234 5678",
+                                   "Kiss Anna", "iroda@alfa.hu;anna@alfa.hu", "+36 30 111 2222"},
+                                  ImportDefaults{}, definitions);
+  ASSERT_TRUE(row.problems.empty()) << row.problems.at(0).problem;
+  EXPECT_EQ(row.emails,
+            (std::vector<std::string>{"iroda@alfa.hu", "info@alfa.hu", "anna@alfa.hu"}));
+  EXPECT_EQ(row.phones, (std::vector<std::string>{"+3612345678", "+36301112222"}));
+}
+
+}  // namespace
+}  // namespace karton::partners

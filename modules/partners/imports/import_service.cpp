@@ -18,6 +18,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -52,34 +53,6 @@ std::string ModeWord(v1::ImportMode mode) {
     default:
       return "upsert";
   }
-}
-
-// Stored columns a new partner gets when its row leaves them out.
-std::string CreateDefaults(v1::PartnerKind kind) {
-  return boost::json::serialize(
-      boost::json::object{{"kind", kind == v1::PARTNER_KIND_PERSON ? "person" : "organization"},
-                          {"legal_name", ""},
-                          {"tax_number", ""},
-                          {"eu_vat_number", ""},
-                          {"registration_number", ""},
-                          {"addresses", boost::json::array{}},
-                          {"emails", boost::json::array{}},
-                          {"phones", boost::json::array{}},
-                          {"website", ""},
-                          {"tags", boost::json::array{}},
-                          {"custom_fields", boost::json::object{}},
-                          {"credit_limit_currency", ""},
-                          {"risk_class", ""},
-                          {"name_day", ""},
-                          {"bank_accounts", boost::json::array{}},
-                          {"payment_terms_days", 0},
-                          {"default_currency_code", ""},
-                          {"preferred_language", ""},
-                          {"customer", false},
-                          {"supplier", false},
-                          {"first_name", ""},
-                          {"last_name", ""},
-                          {"salutation", ""}});
 }
 
 // The import stopped on bad input: the status for the client, also kept
@@ -189,6 +162,41 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       violations.push_back({"settings.default_country", problem});
     }
   }
+  std::vector<import_repository::MatchKey> match_order;
+  for (int i = 0; i < settings.match_order_size(); ++i) {
+    const auto key = settings.match_order(i);
+    const std::string field = fmt::format("settings.match_order[{}]", i);
+    std::optional<import_repository::MatchKey> word;
+    switch (key) {
+      case v1::IMPORT_MATCH_KEY_ID:
+        word = import_repository::MatchKey::kId;
+        break;
+      case v1::IMPORT_MATCH_KEY_EXTERNAL_ID:
+        word = import_repository::MatchKey::kExternalId;
+        break;
+      case v1::IMPORT_MATCH_KEY_TAX_NUMBER:
+        word = import_repository::MatchKey::kTaxNumber;
+        break;
+      case v1::IMPORT_MATCH_KEY_EMAIL:
+        word = import_repository::MatchKey::kEmail;
+        break;
+      case v1::IMPORT_MATCH_KEY_PHONE:
+        word = import_repository::MatchKey::kPhone;
+        break;
+      default:
+        break;
+    }
+    if (!word) {
+      violations.push_back({field, "must be ID, EXTERNAL_ID, TAX_NUMBER, EMAIL or PHONE"});
+    } else if (std::find(match_order.begin(), match_order.end(), *word) != match_order.end()) {
+      violations.push_back({field, "names a key given before"});
+    } else if (*word == import_repository::MatchKey::kId && i > 0) {
+      violations.push_back({field, "ID is always matched first: list it first or leave it out"});
+    } else {
+      match_order.push_back(*word);
+    }
+  }
+  if (match_order.empty()) match_order = import_repository::DefaultMatchOrder();
   if (settings.request_id().size() > 200) {
     violations.push_back({"settings.request_id", "must be at most 200 bytes"});
   }
@@ -346,36 +354,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
           return;
         }
         import.set_rows_valid(import.rows_valid() + 1);
-        copy->Field(import_id);
-        copy->Field(row_number);
-        if (row.karton_id > 0) {
-          copy->Field(row.karton_id);
-        } else {
-          copy->Null();
-        }
-        boost::json::object external_ids;
-        for (const auto& [source, key] : row.partner.external_ids()) external_ids[source] = key;
-        copy->Field(boost::json::serialize(external_ids));
-        copy->Field(row.partner.tax_number());
-        if (row.partner_key.empty()) {
-          copy->Null();
-        } else {
-          copy->Field(row.partner_key);
-        }
-        copy->Field(repository::StorageJson(row.partner, &row.fields));
-        copy->Field(row.creatable ? "t" : "f");
-        if (row.contact) {
-          copy->Field(repository::ContactStorageJson(*row.contact));
-        } else {
-          copy->Null();
-        }
-        if (row.parent_ref.empty()) {
-          copy->Null();
-        } else {
-          copy->Field(row.parent_ref);
-        }
-        copy->Field(row.parent_column);
-        copy->EndRow();
+        import_repository::CopyRow(*copy, import_id, row_number, row);
       });
 
       std::string block(1024 * 1024, '\0');
@@ -419,9 +398,9 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       import.set_state(v1::IMPORT_STATE_APPLYING);
       import_repository::SaveProgress(progress, import, "applying");
       stream->Write(reply);
-      const auto applied =
-          import_repository::ApplyImport(session, import_id, mode, CreateDefaults(defaults.kind),
-                                         id_column, services_.clock.Now());
+      const auto applied = import_repository::ApplyImport(
+          session, import_id, mode, import_repository::CreateDefaults(defaults.kind), id_column,
+          match_order, services_.clock.Now());
       for (const auto& error : applied.errors) {
         if (errors.size() < kMaxReportedErrors) errors.push_back(error);
       }

@@ -75,9 +75,10 @@ void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
   const auto erased = partner ? repository::EraseMessagesOfPartner(session, event.aggregate_id)
                               : repository::EraseMessagesOfContact(session, event.aggregate_id);
   for (const std::int64_t id : erased) {
-    events.ErasePayloads(
-        session,
-        {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}, id);
+    events.ErasePayloads(session,
+                         {"messaging.message.queued", "messaging.message.sent",
+                          "messaging.message.failed", "messaging.message.suppressed"},
+                         id);
   }
   log.info("erased {} message(s) of {} {}", erased.size(), partner ? "partner" : "contact",
            event.aggregate_id);

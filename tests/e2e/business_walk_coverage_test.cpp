@@ -100,6 +100,15 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.invoicing.v1.PaymentService/RecordOffset",
         "karton.invoicing.v1.PaymentService/RecordPayment",
         "karton.invoicing.v1.PaymentService/RecordRefund"}},
+      {"automation",  // business_walk_automation_test.cpp
+       {"karton.automation.v1.RuleService/CreateRule",
+        "karton.automation.v1.RuleService/UpdateRule",
+        "karton.automation.v1.RuleService/DeleteRule",
+        "karton.automation.v1.JourneyService/CreateJourney",
+        "karton.automation.v1.JourneyService/UpdateJourney",
+        "karton.automation.v1.JourneyService/DeleteJourney",
+        "karton.automation.v1.JourneyService/EnrolInJourney",
+        "karton.automation.v1.JourneyService/StopEnrolment"}},
   };
   return walks;
 }
@@ -155,9 +164,9 @@ const std::map<std::string, std::string_view> kExempt = {
 const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hello.v1",
                                                 "karton.loyalty.v1", "karton.notes.v1",
                                                 "karton.parcels.v1", "karton.testing.v1"};
-const std::set<std::string> kProductPackages = {"karton.kernel.v1", "karton.partners.v1",
-                                                "karton.crm.v1",    "karton.messaging.v1",
-                                                "karton.orders.v1", "karton.invoicing.v1"};
+const std::set<std::string> kProductPackages = {
+    "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",       "karton.messaging.v1",
+    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;

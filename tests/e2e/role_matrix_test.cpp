@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "crm_fixture.h"
+#include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/automation/v1/rule_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
@@ -74,7 +75,8 @@ struct Method {
     invoicing::v1::CreateInvoiceRequest::descriptor()->file(),
     invoicing::v1::RecordPaymentRequest::descriptor()->file(),
     invoicing::v1::InvoicingOverview::descriptor()->file(),
-    automation::v1::CreateRuleRequest::descriptor()->file()};
+    automation::v1::CreateRuleRequest::descriptor()->file(),
+    automation::v1::CreateJourneyRequest::descriptor()->file()};
 
 // Every method of every karton.* service compiled into this binary.
 std::vector<Method> KartonMethods() {

@@ -1231,7 +1231,7 @@ TEST(PartnersDemo, LoadsTwoHundredValidPartners) {
                         "SELECT count(*) FROM partners.partner WHERE kind = 'person' "
                         "AND name_day <> '' AND birthday IS NOT NULL"),
             "62");
-  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.custom_field_definition"), "4");
+  EXPECT_EQ(QueryScalar(conninfo, "SELECT count(*) FROM partners.custom_field_definition"), "5");
   // Every organisation has contacts, exactly one of them primary.
   EXPECT_EQ(QueryScalar(conninfo,
                         "SELECT count(DISTINCT partner_id) FROM partners.contact "

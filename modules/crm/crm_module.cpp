@@ -31,8 +31,8 @@ CrmModule::~CrmModule() = default;
 
 void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   auto& events = context.Events();
-  for (const char* topic : {"crm.lead.created", "crm.lead.assigned", "crm.lead.qualified",
-                            "crm.lead.disqualified", "crm.lead.updated"}) {
+  for (const char* topic : {"crm.lead.created", "crm.lead.updated", "crm.lead.assigned",
+                            "crm.lead.qualified", "crm.lead.disqualified"}) {
     events.DeclareTopic<v1::Lead>(topic);
   }
   for (const char* topic : {"crm.opportunity.created", "crm.opportunity.stage_changed",

@@ -252,10 +252,11 @@ void FollowMerge(const kernel::Event& event, soci::session& session) {
 void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& event,
                          soci::session& session) {
   for (const std::int64_t id : lead_repository::ErasePartner(session, event.aggregate_id)) {
-    events.ErasePayloads(session,
-                         {"crm.lead.created", "crm.lead.assigned", "crm.lead.qualified",
-                          "crm.lead.disqualified", "crm.lead.updated"},
-                         id);
+    events.ErasePayloads(
+        session,
+        {"crm.lead.created", "crm.lead.updated", "crm.lead.assigned", "crm.lead.qualified",
+         "crm.lead.disqualified", "crm.lead.shared", "crm.lead.unshared"},
+        id);
   }
 }
 

@@ -20,11 +20,12 @@ constexpr const char* kLeadResource = "crm.lead";
 constexpr const char* kActivityResource = "crm.activity";
 
 // Every topic whose events carry a lead's or an activity's data.
-const std::vector<std::string> kLeadTopics = {"crm.lead.created", "crm.lead.assigned",
-                                              "crm.lead.qualified", "crm.lead.disqualified",
-                                              "crm.lead.updated"};
-const std::vector<std::string> kActivityTopics = {
-    "crm.activity.created", "crm.activity.due", "crm.activity.completed", "crm.activity.canceled"};
+const std::vector<std::string> kLeadTopics = {
+    "crm.lead.created",      "crm.lead.updated", "crm.lead.assigned", "crm.lead.qualified",
+    "crm.lead.disqualified", "crm.lead.shared",  "crm.lead.unshared"};
+const std::vector<std::string> kActivityTopics = {"crm.activity.created", "crm.activity.updated",
+                                                  "crm.activity.due", "crm.activity.completed",
+                                                  "crm.activity.canceled"};
 
 struct Held {
   std::vector<std::int64_t> leads;

@@ -77,8 +77,9 @@ void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
                               : repository::EraseMessagesOfContact(session, event.aggregate_id);
   for (const std::int64_t id : erased) {
     events.ErasePayloads(session,
-                         {"messaging.message.sent", "messaging.message.failed",
-                          "messaging.message.suppressed", "messaging.message.bounced"},
+                         {"messaging.message.queued", "messaging.message.sent",
+                          "messaging.message.failed", "messaging.message.suppressed",
+                          "messaging.message.bounced"},
                          id);
   }
   // Email received from the person: addresses, subjects and excerpts.

@@ -469,8 +469,8 @@ kernel::MethodRoles MessagingServiceImpl::Roles() {
 }
 
 void MessagingServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
-  for (const char* topic :
-       {"messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed"}) {
+  for (const char* topic : {"messaging.message.queued", "messaging.message.sent",
+                            "messaging.message.failed", "messaging.message.suppressed"}) {
     events.DeclareTopic<v1::Message>(topic);
   }
   events.DeclareTopic<v1::Suppression>("messaging.consent.withdrawn");
@@ -715,6 +715,8 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       services_.events.Publish(lease.Session(), "messaging.message.suppressed", message.id(),
                                *response, caller);
     } else {
+      services_.events.Publish(lease.Session(), "messaging.message.queued", message.id(), *response,
+                               caller);
       services_.jobs.Schedule(lease.Session(), {.kind = DeliveryJobFor(message.channel()),
                                                 .payload = std::to_string(message.id()),
                                                 .run_at = services_.clock.Now(),

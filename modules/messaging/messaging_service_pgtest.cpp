@@ -185,9 +185,10 @@ TEST_F(MessagingServiceTest,
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(suppressed.status(), v1::MESSAGE_STATUS_SUPPRESSED);
   EXPECT_EQ(context_.RecordedJobs().Scheduled().size(), 1u);  // no second job
-  EXPECT_EQ(context_.RecordedEvents().PublishedTopics(),
-            (std::vector<std::string>{"messaging.template.created", "messaging.consent.withdrawn",
-                                      "messaging.message.suppressed"}));
+  EXPECT_EQ(
+      context_.RecordedEvents().PublishedTopics(),
+      (std::vector<std::string>{"messaging.template.created", "messaging.message.queued",
+                                "messaging.consent.withdrawn", "messaging.message.suppressed"}));
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM messaging.message"), "2");
 }
 

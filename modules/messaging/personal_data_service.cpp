@@ -23,8 +23,8 @@ constexpr const char* kSuppressionResource = "messaging.suppression";
 
 // Every topic whose events carry a message's data.
 const std::vector<std::string> kMessageTopics = {
-    "messaging.message.sent", "messaging.message.failed", "messaging.message.suppressed",
-    "messaging.message.bounced"};
+    "messaging.message.queued", "messaging.message.sent", "messaging.message.failed",
+    "messaging.message.suppressed", "messaging.message.bounced"};
 
 // Kept on erasure: the entry is the person's own "do not contact me", and
 // forgetting it would let the address be written to again (GDPR art. 21:

@@ -422,8 +422,12 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     }
     activity_repository::Close(lease.Session(), id, status, text, services_.clock.Now());
     *response = *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+    // The outcome (or the reason for cancelling, kept as the outcome) too.
+    std::vector<kernel::FieldChange> changes = {
+        kernel::FieldChange::Of("status", "planned", status)};
+    if (!text.empty()) changes.push_back(kernel::FieldChange::Of("outcome", "", text));
     services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
-                           id, {kernel::FieldChange::Of("status", "planned", status)});
+                           id, changes);
     services_.events.Publish(lease.Session(),
                              status == "done" ? "crm.activity.completed" : "crm.activity.canceled",
                              id, *response, caller);

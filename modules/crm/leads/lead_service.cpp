@@ -141,8 +141,12 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* context,
     *response = *lead_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
     // Every field that changed, custom fields too.
     const auto changes = kernel::DiffFields(&*stored, *response);
-    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
-                           change.id(), changes);
+    if (!changes.empty()) {
+      services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.lead",
+                             change.id(), changes);
+      services_.events.Publish(lease.Session(), "crm.lead.updated", change.id(), *response, caller);
+    }
+    // Routing follows assignments: said on a topic of its own as well.
     if (response->assigned_user_id() != stored->assigned_user_id() ||
         response->team_id() != stored->team_id()) {
       services_.events.Publish(lease.Session(), "crm.lead.assigned", change.id(), *response,

@@ -339,9 +339,16 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
     opportunity_repository::SetStage(lease.Session(), id, stage.id(), status_name, lost_reason,
                                      caller.user_id, services_.clock.Now());
     *response = *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+    // The stage, and with a closing stage the status and the reason too.
+    std::vector<kernel::FieldChange> changes = {
+        kernel::FieldChange::Of("stage_id", stored->stage_id(), stage.id())};
+    if (status_name != "open")
+      changes.push_back(kernel::FieldChange::Of("status", "open", status_name));
+    if (!lost_reason.empty()) {
+      changes.push_back(kernel::FieldChange::Of("lost_reason", stored->lost_reason(), lost_reason));
+    }
     services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.opportunity",
-                           id,
-                           {kernel::FieldChange::Of("stage_id", stored->stage_id(), stage.id())});
+                           id, changes);
     const char* topic = stage.won()    ? "crm.opportunity.won"
                         : stage.lost() ? "crm.opportunity.lost"
                                        : "crm.opportunity.stage_changed";

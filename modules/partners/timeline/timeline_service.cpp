@@ -138,6 +138,14 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
                                   fmt::format("there is no user {}", interaction.user_id()));
     }
     *response = *repository::FindInteraction(session, interaction.id());
+    // What and where, not the subject or text: personal data the partner's
+    // erasure empties in the timeline and its events, which the audit
+    // trail, kept for years, should not hold a copy of.
+    services_.audit.Record(
+        session, caller, kernel::AuditAction::kCreate, "partners.interaction", response->id(),
+        {kernel::FieldChange{"partner_id", std::nullopt, std::to_string(response->partner_id())},
+         kernel::FieldChange::Created("channel", v1::InteractionChannel_Name(response->channel())),
+         kernel::FieldChange::Created("source_module", response->source_module())});
     services_.events.Publish(session, "partners.interaction.logged", response->partner_id(),
                              *response, caller);
     transaction.commit();

@@ -114,7 +114,8 @@ const std::string kListLetters =
     "AND ($1 = '' OR m.category = $1) "
     "AND (cast($2 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($2 AS bigint) / 1e6)) "
     "AND (cast($3 AS bigint) = 0 OR m.create_time < to_timestamp(cast($3 AS bigint) / 1e6)) "
-    "AND m.id > cast($4 AS bigint) ORDER BY m.id LIMIT $5";
+    "AND m.id > cast($4 AS bigint) AND ($6 = '' OR starts_with(m.idempotency_key, $6)) "
+    "ORDER BY m.id LIMIT $5";
 
 const kernel::TypedQuery<v1::Template> kFindTemplateRow(kFindTemplate);
 const kernel::TypedQuery<v1::Template> kFindTemplateRowLocked(kFindTemplate + " FOR UPDATE");
@@ -254,7 +255,7 @@ std::vector<v1::Message> ListLetters(soci::session& session, const MessageFilter
                                      std::int64_t after_id, int limit) {
   return kListLetterRows.All(
       session, {filter.category, std::to_string(filter.start_us), std::to_string(filter.end_us),
-                std::to_string(after_id), std::to_string(limit)});
+                std::to_string(after_id), std::to_string(limit), filter.key_prefix});
 }
 
 void InsertAttachments(PGconn* connection, std::int64_t message_id,

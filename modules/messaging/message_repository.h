@@ -51,6 +51,7 @@ struct MessageFilter {
   std::string status;                  // "" for any
   std::string category;                // "" for any
   long long start_us = 0, end_us = 0;  // 0 for open
+  std::string key_prefix;              // letters only: idempotency keys starting so; "" for any
 };
 // Newest first, before `before_id` (0: from the newest).
 std::vector<v1::Message> ListMessages(soci::session& session, const MessageFilter& filter,

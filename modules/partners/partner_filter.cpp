@@ -20,9 +20,10 @@ enum class FieldKind {
   kId,       // a number column
   kBool,
   kTime,
-  kParent,        // parent_partner_id: a partner id, 0 for none
-  kMonthDay,      // the "MM-DD" of a date column: birthdays, whatever the year
-  kContactArray,  // contact.email, contact.phone: one of the partner's contacts has it
+  kParent,           // parent_partner_id: a partner id, 0 for none
+  kMonthDay,         // the "MM-DD" of a date column: birthdays, whatever the year
+  kContactArray,     // contact.email, contact.phone: one of the partner's contacts has it
+  kLastInteraction,  // the time of the partner's newest timeline entry; -infinity for none
 };
 
 struct FieldSpec {
@@ -60,6 +61,7 @@ constexpr FieldSpec kFields[] = {
     {"preferred_language", FieldKind::kText, "preferred_language"},
     {"create_time", FieldKind::kTime, "create_time"},
     {"update_time", FieldKind::kTime, "update_time"},
+    {"last_interaction_time", FieldKind::kLastInteraction, "occur_time"},
 };
 
 bool IsNumber(const std::string& text) {
@@ -278,13 +280,23 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         break;
       }
       case FieldKind::kTime:
+      case FieldKind::kLastInteraction:
         if (!quoted || !IsTimestamp(value)) {
           problem = fmt::format(
               "'{}' compares with an RFC 3339 time, e.g. \"2026-01-31T08:00:00Z\"", field);
           return std::nullopt;
         }
-        condition = fmt::format("p.{} {} cast({} AS timestamptz)", spec->target,
-                                comparison.SqlOperator(), placeholder(value));
+        if (spec->kind == FieldKind::kTime) {
+          condition = fmt::format("p.{} {} cast({} AS timestamptz)", spec->target,
+                                  comparison.SqlOperator(), placeholder(value));
+        } else {
+          // A partner nobody has dealt with yet is "before" every time:
+          // "last_interaction_time < ..." finds the forgotten ones too.
+          condition = fmt::format(
+              "coalesce((SELECT max(i.occur_time) FROM partners.interaction i WHERE i.partner_id "
+              "= p.id), '-infinity') {} cast({} AS timestamptz)",
+              comparison.SqlOperator(), placeholder(value));
+        }
         break;
     }
     conditions.push_back("(" + condition + ")");

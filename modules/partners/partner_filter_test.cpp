@@ -57,6 +57,13 @@ TEST(PartnerFilter, TypedComparisons) {
   EXPECT_EQ(sql->where, "((to_char(p.birthday, 'MM-DD') = cast(:f0 AS text)))");
   EXPECT_FALSE(ParseFilter(R"(birthday_day = "1204")", kCustom, problem));
   EXPECT_NE(problem.find("\"03-15\""), std::string::npos) << problem;
+  // The newest timeline entry, for segments of forgotten customers.
+  sql = ParseFilter(R"(last_interaction_time < "2026-06-01T00:00:00Z")", kCustom, problem);
+  ASSERT_TRUE(sql) << problem;
+  EXPECT_NE(sql->where.find("max(i.occur_time)"), std::string::npos) << sql->where;
+  EXPECT_NE(sql->where.find("'-infinity') < cast(:f0 AS timestamptz)"), std::string::npos)
+      << sql->where;
+  EXPECT_FALSE(ParseFilter("last_interaction_time < 5", kCustom, problem));
 }
 
 TEST(PartnerFilter, RolesTermsAndTheGroup) {

@@ -47,6 +47,7 @@ grpc::Status MessagingServiceImpl::ExportLetters(
   }
   if (request->has_start_time()) filter.start_us = MicrosOf(request->start_time());
   if (request->has_end_time()) filter.end_us = MicrosOf(request->end_time());
+  filter.key_prefix = request->idempotency_key_prefix();
   return kernel::Guarded(services_.log, "ExportLetters", [&]() -> grpc::Status {
     std::vector<v1::Message> letters;
     {

@@ -136,6 +136,31 @@ std::vector<v1::Order> List(soci::session& session, const Visibility& visibility
                     Text(filter.owner_user_id), Text(before_id), Text(limit)});
 }
 
+std::vector<std::int64_t> Purchasers(soci::session& session, const Visibility& visibility,
+                                     const std::vector<std::int64_t>& product_ids,
+                                     long long since_us, std::int64_t after_partner_id, int limit) {
+  std::string products = "{";
+  for (const auto id : product_ids) products += (products.size() > 1 ? "," : "") + Text(id);
+  products += "}";
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT DISTINCT o.partner_id FROM orders.sales_order o WHERE " KARTON_ORDERS_VISIBLE(
+          "o", "orders.order") " AND o.state IN ('confirmed', 'shipped', 'delivered', "
+                               "'completed') AND o.confirm_time IS NOT NULL "
+                               "AND ($4::bigint = 0 OR o.confirm_time >= to_timestamp($4::bigint "
+                               "/ 1e6)) AND o.partner_id > $5::bigint AND (cardinality($3::bigint[]) "
+                               "= 0 OR EXISTS (SELECT 1 FROM orders.sales_line l WHERE l.order_id = "
+                               "o.id AND l.product_id = ANY ($3::bigint[]))) "
+                               "ORDER BY o.partner_id LIMIT $6",
+      {visibility.Word(), visibility.User(), products, std::to_string(since_us),
+       Text(after_partner_id), Text(limit)});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row) {
+    ids.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
+  }
+  return ids;
+}
+
 std::vector<v1::Order> ListOpen(soci::session& session, const Visibility& visibility,
                                 std::int64_t partner_id, int limit) {
   return kListOpen.All(session,

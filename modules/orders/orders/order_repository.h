@@ -42,6 +42,13 @@ struct ListFilter {
 std::vector<v1::Order> List(soci::session& session, const Visibility& visibility,
                             const ListFilter& filter, std::int64_t before_id, int limit);
 
+// The partners with a confirmed (not cancelled) order since `since_us` (0:
+// ever) with a line of any of `product_ids` (empty: any), above
+// `after_partner_id`, by id.
+std::vector<std::int64_t> Purchasers(soci::session& session, const Visibility& visibility,
+                                     const std::vector<std::int64_t>& product_ids,
+                                     long long since_us, std::int64_t after_partner_id, int limit);
+
 // The partner's orders not yet completed or cancelled, newest first
 // (headers).
 std::vector<v1::Order> ListOpen(soci::session& session, const Visibility& visibility,

@@ -1,6 +1,7 @@
 #include "orders/order_service.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
@@ -85,9 +86,11 @@ kernel::MethodRoles OrderServiceImpl::Roles() {
   // Reading: the staff, and external partners (only what is shared with them).
   auto readers = kernel::StaffRoles();
   readers.emplace_back(kernel::kRoleExternalPartner);
-  return {{"CreateOrder", sales},        {"GetOrder", readers},         {"ListOrders", readers},
-          {"UpdateOrder", sales},        {"ConfirmOrder", fulfilment},  {"MarkShipped", fulfilment},
-          {"MarkDelivered", fulfilment}, {"CompleteOrder", fulfilment}, {"CancelOrder", fulfilment},
+  return {{"CreateOrder", sales},        {"GetOrder", readers},
+          {"ListOrders", readers},       {"ListPurchasers", kernel::StaffRoles()},
+          {"UpdateOrder", sales},        {"ConfirmOrder", fulfilment},
+          {"MarkShipped", fulfilment},   {"MarkDelivered", fulfilment},
+          {"CompleteOrder", fulfilment}, {"CancelOrder", fulfilment},
           {"ShareOrder", fulfilment},    {"UnshareOrder", fulfilment}};
 }
 
@@ -177,6 +180,31 @@ grpc::Status OrderServiceImpl::ListOrders(grpc::ServerContext* context,
       return kernel::PageCursor{"", row.id()};
     }));
     for (auto& row : rows) *response->add_orders() = std::move(row);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status OrderServiceImpl::ListPurchasers(grpc::ServerContext* context,
+                                              const v1::ListPurchasersRequest* request,
+                                              v1::ListPurchasersResponse* response) {
+  kernel::Page page;
+  if (auto status = kernel::ReadPage(*request, page, {.default_size = 1000, .max_size = 10000});
+      !status.ok())
+    return status;
+  std::vector<std::int64_t> products(request->product_ids().begin(), request->product_ids().end());
+  const long long since_us =
+      request->has_since()
+          ? google::protobuf::util::TimeUtil::TimestampToMicroseconds(request->since())
+          : 0;
+  return kernel::Guarded(parts_.log, "ListPurchasers", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
+    auto rows =
+        order_repository::Purchasers(lease.Session(), VisibilityOf(kernel::CallerOf(*context)),
+                                     products, since_us, page.AfterId(), page.FetchLimit());
+    response->set_next_page_token(kernel::FinishPage(rows, page, [](std::int64_t id) {
+      return kernel::PageCursor{"", id};
+    }));
+    for (const auto id : rows) response->add_partner_ids(id);
     return grpc::Status::OK;
   });
 }

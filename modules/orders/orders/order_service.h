@@ -45,6 +45,9 @@ class OrderServiceImpl final : public v1::OrderService::Service {
                         v1::Order* response) override;
   grpc::Status ListOrders(grpc::ServerContext* context, const v1::ListOrdersRequest* request,
                           v1::ListOrdersResponse* response) override;
+  grpc::Status ListPurchasers(grpc::ServerContext* context,
+                              const v1::ListPurchasersRequest* request,
+                              v1::ListPurchasersResponse* response) override;
   grpc::Status UpdateOrder(grpc::ServerContext* context, const v1::UpdateOrderRequest* request,
                            v1::Order* response) override;
   grpc::Status ConfirmOrder(grpc::ServerContext* context, const v1::ConfirmOrderRequest* request,

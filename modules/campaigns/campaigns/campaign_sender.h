@@ -1,0 +1,55 @@
+// Sends a campaign (docs/campaigns.md, "How a campaign is sent"): a durable
+// job lists the segment's members once, as recipients, then hands them to
+// messaging in batches, one job run a batch, so a restart resumes where it
+// stopped and a rate limit is a wait between batches. Each message's
+// idempotency key is "campaign-<campaign>-<recipient>": a batch run twice
+// sends nothing twice. Delivery events bring each recipient's status up to
+// date.
+#pragma once
+
+#include <cstdint>
+
+#include "karton/campaigns/v1/campaigns.pb.h"
+#include "karton/kernel/clock.h"
+#include "karton/kernel/events.h"
+#include "karton/kernel/jobs.h"
+#include "service_parts.h"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace karton::campaigns {
+
+class CampaignSender {
+ public:
+  static constexpr const char* kJob = "send_campaign";
+  // Recipients handed over in one job run when the campaign sets no rate.
+  static constexpr int kBatch = 500;
+  // The topics whose events update recipients.
+  static const std::vector<std::string>& StatusTopics();
+
+  CampaignSender(ServiceParts parts, kernel::Jobs& jobs) : parts_(std::move(parts)), jobs_(jobs) {}
+
+  static void DeclareTopics(kernel::DomainEvents& events);
+
+  // Inside `session`'s transaction: the campaign's next run at `at`.
+  void Schedule(soci::session& session, std::int64_t campaign_id, kernel::TimePoint at,
+                const std::string& step);
+  // The job's handler. Throws to retry the run (messaging unreachable).
+  void Run(const kernel::JobRun& run);
+  // A messaging event: the status of the recipient it is about.
+  void OnStatusEvent(const kernel::Event& event, soci::session& session);
+
+ private:
+  // Lists the members of a scheduled campaign as its recipients; false
+  // when there is nothing to send (canceled, or no longer scheduled).
+  bool Start(std::int64_t campaign_id);
+  // Hands the next batch to messaging; schedules the next run or completes.
+  void SendBatch(const v1::Campaign& campaign);
+
+  ServiceParts parts_;
+  kernel::Jobs& jobs_;
+};
+
+}  // namespace karton::campaigns

@@ -111,6 +111,16 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.automation.v1.JourneyService/StopEnrolment",
         "karton.automation.v1.RecipeService/EnableRecipe",
         "karton.automation.v1.RecipeService/DisableRecipe"}},
+      {"campaigns",  // business_walk_campaigns_test.cpp
+       {"karton.campaigns.v1.SegmentService/CreateSegment",
+        "karton.campaigns.v1.SegmentService/UpdateSegment",
+        "karton.campaigns.v1.SegmentService/DeleteSegment",
+        "karton.campaigns.v1.CampaignService/CreateCampaign",
+        "karton.campaigns.v1.CampaignService/UpdateCampaign",
+        "karton.campaigns.v1.CampaignService/ScheduleCampaign",
+        "karton.campaigns.v1.CampaignService/CancelCampaign",
+        "karton.campaigns.v1.CallListService/CreateCallList",
+        "karton.campaigns.v1.CallListService/RecordCall"}},
   };
   return walks;
 }
@@ -168,7 +178,7 @@ const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hel
                                                 "karton.parcels.v1", "karton.testing.v1"};
 const std::set<std::string> kProductPackages = {
     "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",       "karton.messaging.v1",
-    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1"};
+    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <thread>
@@ -236,6 +237,27 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
   EXPECT_EQ(campaign.statistics().unsubscribed(), 1);
   EXPECT_EQ(Recipients(campaign.id())[anna].status(), cv1::RECIPIENT_STATUS_UNSUBSCRIBED);
 
+  // The command line shows the same, as a table and as JSON.
+  const auto [get_exit, shown] =
+      RunCommand(Karton() + fmt::format("campaigns get {}", campaign.id()));
+  ASSERT_EQ(get_exit, 0) << shown;
+  EXPECT_NE(shown.find("completed"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("unsubscribed 1"), std::string::npos) << shown;
+  const auto [list_exit, listed_json] =
+      RunCommand(Karton() + fmt::format("--output json campaigns recipients {} --status suppressed",
+                                        campaign.id()));
+  ASSERT_EQ(list_exit, 0) << listed_json;
+  EXPECT_NE(listed_json.find("RECIPIENT_STATUS_SUPPRESSED"), std::string::npos) << listed_json;
+  EXPECT_EQ(listed_json.find("RECIPIENT_STATUS_SENT"), std::string::npos) << listed_json;
+  const auto [preview_exit, preview_text] =
+      RunCommand(Karton() + fmt::format("segments preview {}", segment.id()));
+  ASSERT_EQ(preview_exit, 0) << preview_text;
+  EXPECT_NE(preview_text.find("4 member(s)"), std::string::npos) << preview_text;
+  const auto [bad_exit, bad_text] =
+      RunCommand(Karton() + "segments create --name Rossz --filter 'shoe_size = 42' 2>&1");
+  EXPECT_EQ(bad_exit, 1) << bad_text;
+  EXPECT_NE(bad_text.find("segment.filter"), std::string::npos) << bad_text;
+
   // A finished campaign neither changes nor cancels, and its segment
   // stays deletable only while no campaign is under way.
   cv1::UpdateCampaignRequest rename;
@@ -448,6 +470,40 @@ TEST_F(CampaignsTest, ACallListIsSharedAndEachCallLandsOnTheTimeline) {
   ASSERT_TRUE(calls_->GetCallList(As(anna).get(), get, &list).ok());
   EXPECT_EQ(list.statistics().open(), 3);
   EXPECT_EQ(list.statistics().reached(), 1);
+}
+
+TEST_F(CampaignsTest, TheDemoDataHasSegmentsAndAFinishedCampaign) {
+  // As in AutomationRecipesTest: crm's demo data is a known connection
+  // hazard; the campaigns demo makes no call.
+  const char* abort_on_hazard = std::getenv("KARTON_ABORT_ON_CONNECTION_HAZARD");
+  const std::string saved = abort_on_hazard == nullptr ? "" : abort_on_hazard;
+  unsetenv("KARTON_ABORT_ON_CONNECTION_HAZARD");
+  Start({"--demo"}, "campaigns,orders");
+  if (!saved.empty()) setenv("KARTON_ABORT_ON_CONNECTION_HAZARD", saved.c_str(), 1);
+  segments_ = cv1::SegmentService::NewStub(channel_);
+  campaigns_ = cv1::CampaignService::NewStub(channel_);
+  cv1::ListSegmentsResponse segments;
+  ASSERT_TRUE(segments_->ListSegments(As(admin_).get(), {}, &segments).ok());
+  ASSERT_EQ(segments.segments_size(), 2);
+  // Both demo segments read as partners reads filters today.
+  for (const auto& segment : segments.segments()) {
+    cv1::PreviewSegmentRequest preview;
+    preview.set_segment_id(segment.id());
+    cv1::PreviewSegmentResponse previewed;
+    const auto status = segments_->PreviewSegment(As(admin_).get(), preview, &previewed);
+    EXPECT_TRUE(status.ok()) << segment.name() << ": " << status.error_message();
+  }
+  cv1::ListCampaignsResponse campaigns;
+  ASSERT_TRUE(campaigns_->ListCampaigns(As(admin_).get(), {}, &campaigns).ok());
+  ASSERT_EQ(campaigns.campaigns_size(), 1);
+  const auto& autumn = campaigns.campaigns(0);
+  EXPECT_EQ(autumn.state(), cv1::CAMPAIGN_STATE_COMPLETED);
+  EXPECT_GT(autumn.statistics().recipients(), 10);
+  EXPECT_GT(autumn.statistics().sent(), autumn.statistics().recipients() / 2);
+  EXPECT_EQ(autumn.statistics().pending(), 0);
+  EXPECT_EQ(autumn.statistics().recipients(),
+            autumn.statistics().sent() + autumn.statistics().bounced() +
+                autumn.statistics().unsubscribed() + autumn.statistics().suppressed());
 }
 
 }  // namespace

@@ -28,6 +28,9 @@
 #include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/automation/v1/recipe_service.grpc.pb.h"
 #include "karton/automation/v1/rule_service.grpc.pb.h"
+#include "karton/campaigns/v1/call_list_service.grpc.pb.h"
+#include "karton/campaigns/v1/campaign_service.grpc.pb.h"
+#include "karton/campaigns/v1/segment_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
@@ -78,7 +81,10 @@ struct Method {
     invoicing::v1::InvoicingOverview::descriptor()->file(),
     automation::v1::CreateRuleRequest::descriptor()->file(),
     automation::v1::CreateJourneyRequest::descriptor()->file(),
-    automation::v1::EnableRecipeRequest::descriptor()->file()};
+    automation::v1::EnableRecipeRequest::descriptor()->file(),
+    campaigns::v1::CreateSegmentRequest::descriptor()->file(),
+    campaigns::v1::CreateCampaignRequest::descriptor()->file(),
+    campaigns::v1::CreateCallListRequest::descriptor()->file()};
 
 // Every method of every karton.* service compiled into this binary.
 std::vector<Method> KartonMethods() {
@@ -278,10 +284,10 @@ void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string
 }
 
 // Every product module: crm (with partners and messaging), the sales
-// modules (orders, invoicing) and automation.
+// modules (orders, invoicing), automation and campaigns.
 class RoleMatrixTest : public CrmTest {
  protected:
-  RoleMatrixTest() { modules_ = "crm,invoicing,automation"; }
+  RoleMatrixTest() { modules_ = "crm,invoicing,automation,campaigns"; }
 };
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {
@@ -527,7 +533,7 @@ class RecordMatrixTest : public CrmTest {
 };
 
 TEST_F(RecordMatrixTest, AnExternalPartnerGetsWhatTheRecordMatrixSaysOnGrpcAndTheGateway) {
-  modules_ = "crm,invoicing,automation";
+  modules_ = "crm,invoicing,automation,campaigns";
   Start({"--module-option", "invoicing.seller_name=Karton Kft.", "--module-option",
          "invoicing.seller_tax_number=12345676-2-41", "--module-option",
          "invoicing.seller_postal_code=1132", "--module-option", "invoicing.seller_city=Budapest",

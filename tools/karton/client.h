@@ -60,5 +60,7 @@ void AddSalesCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
 void AddInvoicingCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // karton automation rules|runs ... (automation_commands.cpp).
 void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton segments|campaigns|calls ... (campaign_commands.cpp).
+void AddCampaignsCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

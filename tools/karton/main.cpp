@@ -15,6 +15,7 @@
 //   karton forms create --file contact.json         a web form, served at /forms/<slug>
 //   karton automation rules create --file rule.json   a rule that acts on events
 //   karton automation runs list --rule 3 --state failed   what a rule did, and why not
+//   karton campaigns recipients 4 --status bounced   where a mailing did not arrive
 //   karton --output json modules        any command's answer as JSON, for scripts
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   karton::cli::AddSalesCommands(app, options, exit_code);
   karton::cli::AddInvoicingCommands(app, options, exit_code);
   karton::cli::AddAutomationCommands(app, options, exit_code);
+  karton::cli::AddCampaignsCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

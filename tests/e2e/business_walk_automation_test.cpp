@@ -10,6 +10,7 @@
 #include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/automation/v1/recipe_service.grpc.pb.h"
 #include "karton/automation/v1/rule_service.grpc.pb.h"
+#include "karton/campaigns/v1/segment_service.grpc.pb.h"
 #include "karton/kernel/proto_json.h"
 
 namespace karton::testing {
@@ -21,7 +22,7 @@ namespace pv1 = partners::v1;
 using AutomationWalkTest = BusinessWalkTest;
 
 TEST_F(AutomationWalkTest, EveryAutomationWritePublishesItsEventAndAuditsItsChangedFields) {
-  modules_ = "crm,automation";
+  modules_ = "crm,automation,campaigns";            // campaigns: a segment to enrol
   Start({"--webhook-allow-cidr", "127.0.0.1/32"});  // the rule's webhook (never called)
   auto rules = av1::RuleService::NewStub(channel_);
   auto journeys = av1::JourneyService::NewStub(channel_);
@@ -31,6 +32,16 @@ TEST_F(AutomationWalkTest, EveryAutomationWritePublishesItsEventAndAuditsItsChan
   customer.mutable_partner()->set_display_name("Fűtés Kft.");
   pv1::Partner partner;
   ASSERT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
+  customer.mutable_partner()->set_display_name("Kazán Bt.");
+  pv1::Partner second;
+  ASSERT_TRUE(partners_->CreatePartner(As().get(), customer, &second).ok());
+  campaigns::v1::CreateSegmentRequest listed;
+  listed.mutable_segment()->set_name("Kazán");
+  listed.mutable_segment()->add_partner_ids(second.id());
+  campaigns::v1::Segment segment;
+  ASSERT_TRUE(campaigns::v1::SegmentService::NewStub(channel_)
+                  ->CreateSegment(As().get(), listed, &segment)
+                  .ok());
 
   av1::Rule rule;
   av1::Journey journey;
@@ -105,6 +116,17 @@ TEST_F(AutomationWalkTest, EveryAutomationWritePublishesItsEventAndAuditsItsChan
          request.set_journey_id(journey.id());
          request.set_subject_id(partner.id());
          return journeys->EnrolInJourney(As().get(), request, &enrolment);
+       }},
+      {"karton.automation.v1.JourneyService/EnrolSegment",
+       "automation.enrolment.created",
+       "automation.enrolment",
+       {},
+       [&] {
+         av1::EnrolSegmentRequest request;
+         request.set_journey_id(journey.id());
+         request.set_segment_id(segment.id());
+         av1::EnrolSegmentResponse response;
+         return journeys->EnrolSegment(As().get(), request, &response);
        }},
       {"karton.automation.v1.JourneyService/StopEnrolment",
        "automation.enrolment.stopped",

@@ -108,6 +108,7 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.automation.v1.JourneyService/UpdateJourney",
         "karton.automation.v1.JourneyService/DeleteJourney",
         "karton.automation.v1.JourneyService/EnrolInJourney",
+        "karton.automation.v1.JourneyService/EnrolSegment",
         "karton.automation.v1.JourneyService/StopEnrolment",
         "karton.automation.v1.RecipeService/EnableRecipe",
         "karton.automation.v1.RecipeService/DisableRecipe"}},

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/campaigns/v1/call_list_service.grpc.pb.h"
 #include "karton/campaigns/v1/campaign_service.grpc.pb.h"
 #include "karton/campaigns/v1/segment_service.grpc.pb.h"
@@ -35,9 +36,8 @@ using google::protobuf::util::TimeUtil;
 
 class CampaignsTest : public SalesTest {
  protected:
-  void StartCampaigns() {
-    Start({"--smtp-url", smtp_.Url(), "--mail-from", "Karton <crm@karton.example>"},
-          "campaigns,orders");
+  void StartCampaigns(const std::string& modules = "campaigns,orders") {
+    Start({"--smtp-url", smtp_.Url(), "--mail-from", "Karton <crm@karton.example>"}, modules);
     segments_ = cv1::SegmentService::NewStub(channel_);
     campaigns_ = cv1::CampaignService::NewStub(channel_);
     calls_ = cv1::CallListService::NewStub(channel_);
@@ -470,6 +470,48 @@ TEST_F(CampaignsTest, ACallListIsSharedAndEachCallLandsOnTheTimeline) {
   ASSERT_TRUE(calls_->GetCallList(As(anna).get(), get, &list).ok());
   EXPECT_EQ(list.statistics().open(), 3);
   EXPECT_EQ(list.statistics().reached(), 1);
+}
+
+TEST_F(CampaignsTest, AJourneyEnrolsASegmentOnce) {
+  StartCampaigns("campaigns,orders,automation");
+  const auto anna = Person("Kovács Anna", "anna@example.com", "heating");
+  Person("Szabó Béla", "bela@example.com", "heating");
+  Person("Kiss Elemér", "elemer@example.com", "");
+  const auto segment = Segment("Heating", "tag = \"heating\"");
+  auto journeys = automation::v1::JourneyService::NewStub(channel_);
+  automation::v1::CreateJourneyRequest create;
+  auto& journey = *create.mutable_journey();
+  journey.set_name("Welcome");
+  journey.set_enabled(true);
+  auto& step = *journey.add_steps();
+  step.mutable_offset()->set_seconds(3600);
+  step.mutable_create_activity()->set_subject("Welcome call");
+  step.mutable_create_activity()->set_assign_record_owner(true);
+  automation::v1::Journey made;
+  auto status = journeys->CreateJourney(As(admin_).get(), create, &made);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Anna is in it already.
+  automation::v1::EnrolInJourneyRequest one;
+  one.set_journey_id(made.id());
+  one.set_subject_id(anna);
+  automation::v1::Enrolment enrolment;
+  ASSERT_TRUE(journeys->EnrolInJourney(As(admin_).get(), one, &enrolment).ok());
+  automation::v1::EnrolSegmentRequest request;
+  request.set_journey_id(made.id());
+  request.set_segment_id(segment.id());
+  automation::v1::EnrolSegmentResponse response;
+  status = journeys->EnrolSegment(As(admin_).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.enrolled_count(), 1);  // Béla
+  EXPECT_EQ(response.skipped_count(), 1);   // Anna
+  status = journeys->EnrolSegment(As(admin_).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.enrolled_count(), 0);
+  EXPECT_EQ(response.skipped_count(), 2);
+  request.set_segment_id(segment.id() + 100);
+  status = journeys->EnrolSegment(As(admin_).get(), request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(kernel::FieldViolationsOf(status).at(0).field, "segment_id");
 }
 
 TEST_F(CampaignsTest, TheDemoDataHasSegmentsAndAFinishedCampaign) {

@@ -292,6 +292,20 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     request.set_subject_id(bound->subject);
     return Call(options, &Journeys::EnrolInJourney, request, PrintEnrolment);
   }));
+  auto* enrol_segment = journeys->add_subcommand(
+      "enrol-segment", "Enrols the partners of a campaigns segment that may enter");
+  enrol_segment->add_option("journey", bound->journey)->required();
+  enrol_segment->add_option("segment", bound->subject, "The segment's id")->required();
+  enrol_segment->callback(Run(options, exit_code, [&options, bound] {
+    av1::EnrolSegmentRequest request;
+    request.set_journey_id(bound->journey);
+    request.set_segment_id(bound->subject);
+    return Call(options, &Journeys::EnrolSegment, request,
+                [](const av1::EnrolSegmentResponse& response) {
+                  std::cout << fmt::format("{} enrolled, {} skipped (in it, or were)\n",
+                                           response.enrolled_count(), response.skipped_count());
+                });
+  }));
   auto* stop =
       journeys->add_subcommand("stop", "Stops an enrolment; its planned steps are skipped");
   stop->add_option("id", bound->id, "The enrolment's id")->required();

@@ -62,6 +62,8 @@ class JourneyRunner {
 
   // The partner or lead as it is now (read as kartond); nullptr when it
   // does not exist. Throws on other failures.
+  // kartond's channel to the other modules (null before Start()).
+  std::shared_ptr<grpc::Channel> Channel() const { return channel_(); }
   std::unique_ptr<google::protobuf::Message> ReadSubject(v1::JourneySubject subject,
                                                          std::int64_t id);
 

@@ -4,6 +4,7 @@
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 
+#include "karton/campaigns/v1/segment_service.grpc.pb.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
@@ -49,7 +50,8 @@ kernel::MethodRoles JourneyServiceImpl::Roles() {
   const auto readers = kernel::StaffRoles();
   return {{"CreateJourney", writers}, {"GetJourney", readers},    {"ListJourneys", readers},
           {"UpdateJourney", writers}, {"DeleteJourney", writers}, {"EnrolInJourney", writers},
-          {"StopEnrolment", writers}, {"GetEnrolment", readers},  {"ListEnrolments", readers}};
+          {"EnrolSegment", writers},  {"StopEnrolment", writers}, {"GetEnrolment", readers},
+          {"ListEnrolments", readers}};
 }
 
 grpc::Status JourneyServiceImpl::Check(const v1::Journey& journey) {
@@ -272,6 +274,80 @@ grpc::Status JourneyServiceImpl::EnrolInJourney(grpc::ServerContext* context,
     auto enrolment = journey_repository::FindEnrolment(lease.Session(), id);
     transaction.Commit();
     *response = std::move(*enrolment);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status JourneyServiceImpl::EnrolSegment(grpc::ServerContext* context,
+                                              const v1::EnrolSegmentRequest* request,
+                                              v1::EnrolSegmentResponse* response) {
+  constexpr int kMaxPartners = 10'000;
+  std::optional<v1::Journey> journey;
+  auto read = kernel::Guarded(parts_.log, "EnrolSegment", [&] {
+    auto lease = parts_.database.Acquire();
+    journey = journey_repository::Find(lease.Session(), request->journey_id());
+    return grpc::Status::OK;
+  });
+  if (!read.ok()) return read;
+  if (!journey) return NotFound(request->journey_id());
+  if (journey->subject() != v1::JOURNEY_SUBJECT_PARTNER) {
+    return kernel::FailedPreconditionOnField(
+        "journey_id",
+        fmt::format("journey {} enrols leads; a segment holds partners", journey->id()));
+  }
+  // The members as the caller sees them, asked of campaigns before any
+  // connection is held here; a contacts segment enrols each partner once.
+  const auto channel = runner_.Channel();
+  if (!channel) return {grpc::StatusCode::UNAVAILABLE, "kartond is not serving yet"};
+  auto segments = campaigns::v1::SegmentService::NewStub(channel);
+  campaigns::v1::ListSegmentMembersRequest list;
+  list.set_segment_id(request->segment_id());
+  list.set_page_size(1000);
+  std::vector<std::int64_t> partners;
+  do {
+    campaigns::v1::ListSegmentMembersResponse page;
+    const auto status =
+        segments->ListSegmentMembers(kernel::CallContext(*context).get(), list, &page);
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return kernel::FailedPreconditionOnField(
+          "segment_id", "enrolling a segment needs the campaigns module, not loaded here");
+    }
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return kernel::InvalidField("segment_id", status.error_message());
+    }
+    if (!status.ok()) return status;
+    for (const auto& member : page.members()) {
+      if (partners.empty() || partners.back() != member.partner_id()) {
+        partners.push_back(member.partner_id());
+      }
+    }
+    if (partners.size() > static_cast<std::size_t>(kMaxPartners)) {
+      return kernel::FailedPreconditionOnField(
+          "segment_id",
+          fmt::format("the segment has more than {} partners: enrol it in parts", kMaxPartners));
+    }
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  return kernel::Guarded(parts_.log, "EnrolSegment", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    kernel::Transaction transaction(lease.Session());
+    int enrolled = 0;
+    for (const auto partner : partners) {
+      std::int64_t id = 0;
+      if (runner_.Enrol(lease.Session(), *journey, partner, partner, 0, caller, id) !=
+          journey_repository::EnrolOutcome::kEnrolled) {
+        continue;
+      }
+      ++enrolled;
+      parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kEnrolment, id,
+                          {kernel::FieldChange::Of("journey_id", 0, journey->id()),
+                           kernel::FieldChange::Of("subject_id", 0, partner),
+                           kernel::FieldChange::Of("segment_id", 0, request->segment_id())});
+    }
+    transaction.Commit();
+    response->set_enrolled_count(enrolled);
+    response->set_skipped_count(static_cast<int>(partners.size()) - enrolled);
     return grpc::Status::OK;
   });
 }

@@ -31,6 +31,8 @@ class JourneyServiceImpl final : public v1::JourneyService::Service {
   grpc::Status EnrolInJourney(grpc::ServerContext* context,
                               const v1::EnrolInJourneyRequest* request,
                               v1::Enrolment* response) override;
+  grpc::Status EnrolSegment(grpc::ServerContext* context, const v1::EnrolSegmentRequest* request,
+                            v1::EnrolSegmentResponse* response) override;
   grpc::Status StopEnrolment(grpc::ServerContext* context, const v1::StopEnrolmentRequest* request,
                              v1::Enrolment* response) override;
   grpc::Status GetEnrolment(grpc::ServerContext* context, const v1::GetEnrolmentRequest* request,

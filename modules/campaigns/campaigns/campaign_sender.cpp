@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "campaigns/campaign_repository.h"
 #include "karton/kernel/access.h"
@@ -104,7 +106,20 @@ void CampaignSender::Run(const kernel::JobRun& run) {
     auto lease = parts_.database.Acquire();
     campaign = campaign_repository::Find(lease.Session(), id);
   }
-  if (campaign && campaign->state() == v1::CAMPAIGN_STATE_SENDING) SendBatch(*campaign);
+  if (!campaign || campaign->state() != v1::CAMPAIGN_STATE_SENDING) return;
+  // Batch after batch while there is no rate to keep, for a while; then a
+  // new run carries on, so one run never holds a job thread for long.
+  const auto began = std::chrono::steady_clock::now();
+  while (SendBatch(*campaign)) {
+    if (std::chrono::steady_clock::now() - began > kRunBudget) {
+      auto lease = parts_.database.Acquire();
+      kernel::Transaction transaction(lease.Session());
+      Schedule(lease.Session(), id, parts_.clock.Now(),
+               fmt::format("run-{}-{}", run.id, run.attempt));
+      transaction.Commit();
+      return;
+    }
+  }
 }
 
 bool CampaignSender::Start(std::int64_t campaign_id) {
@@ -169,7 +184,53 @@ bool CampaignSender::Start(std::int64_t campaign_id) {
   return true;
 }
 
-void CampaignSender::SendBatch(const v1::Campaign& campaign) {
+namespace {
+
+// One recipient handed to messaging. `outcome.status` stays empty when
+// messaging could not be reached: the recipient stays pending.
+campaign_repository::RecipientOutcome HandOver(mv1::MessagingService::Stub& messaging,
+                                               const v1::Campaign& campaign,
+                                               const v1::CampaignRecipient& recipient,
+                                               std::string& transient_error) {
+  mv1::SendMessageRequest request;
+  request.set_channel(MessagingChannel(campaign.channel()));
+  request.set_category(mv1::CATEGORY_MARKETING);
+  request.mutable_recipient()->set_partner_id(recipient.partner_id());
+  request.mutable_recipient()->set_contact_id(recipient.contact_id());
+  request.set_template_name(campaign.template_name());
+  request.set_language(campaign.language());
+  request.set_idempotency_key(fmt::format("campaign-{}-{}", campaign.id(), recipient.id()));
+  (*request.mutable_variables()->mutable_fields())["campaign"].set_string_value(campaign.name());
+  mv1::Message message;
+  const auto status = messaging.SendMessage(kernel::KernelCallContext().get(), request, &message);
+  campaign_repository::RecipientOutcome outcome;
+  outcome.recipient_id = recipient.id();
+  if (status.ok()) {
+    outcome.status = StatusOf(message.status());
+    outcome.message_id = message.id();
+    outcome.address = message.address();
+    outcome.detail = message.last_error();
+  } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+             status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+             status.error_code() == grpc::StatusCode::NOT_FOUND ||
+             status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    // This recipient cannot be written to (no address on the channel, a
+    // partner erased meanwhile): not sent, and no retry changes that. A
+    // template refused is the campaign's fault: failed.
+    outcome.status = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+                             status.error_message().find("template") == std::string::npos
+                         ? "suppressed"
+                         : "failed";
+    outcome.detail = status.error_message();
+  } else {
+    transient_error = status.error_message();
+  }
+  return outcome;
+}
+
+}  // namespace
+
+bool CampaignSender::SendBatch(const v1::Campaign& campaign) {
   const int batch = campaign.max_per_minute() > 0 ? campaign.max_per_minute() : kBatch;
   std::vector<v1::CampaignRecipient> pending;
   {
@@ -178,66 +239,48 @@ void CampaignSender::SendBatch(const v1::Campaign& campaign) {
   }
   auto channel = parts_.channel();
   if (!channel) throw std::runtime_error("kartond is not serving yet");
-  auto messaging = mv1::MessagingService::NewStub(channel);
-  std::vector<campaign_repository::RecipientOutcome> outcomes;
-  outcomes.reserve(pending.size());
-  for (const auto& recipient : pending) {
-    mv1::SendMessageRequest request;
-    request.set_channel(MessagingChannel(campaign.channel()));
-    request.set_category(mv1::CATEGORY_MARKETING);
-    request.mutable_recipient()->set_partner_id(recipient.partner_id());
-    request.mutable_recipient()->set_contact_id(recipient.contact_id());
-    request.set_template_name(campaign.template_name());
-    request.set_language(campaign.language());
-    request.set_idempotency_key(fmt::format("campaign-{}-{}", campaign.id(), recipient.id()));
-    (*request.mutable_variables()->mutable_fields())["campaign"].set_string_value(campaign.name());
-    mv1::Message message;
-    const auto status =
-        messaging->SendMessage(kernel::KernelCallContext().get(), request, &message);
-    campaign_repository::RecipientOutcome outcome;
-    outcome.recipient_id = recipient.id();
-    if (status.ok()) {
-      outcome.status = StatusOf(message.status());
-      outcome.message_id = message.id();
-      outcome.address = message.address();
-      outcome.detail = message.last_error();
-    } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-               status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-               status.error_code() == grpc::StatusCode::NOT_FOUND ||
-               status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      // This recipient cannot be written to (no address on the channel, a
-      // partner erased meanwhile): not sent, and no retry changes that.
-      outcome.status = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-                               status.error_message().find("template") == std::string::npos
-                           ? "suppressed"
-                           : "failed";
-      outcome.detail = status.error_message();
-    } else {
-      // Record what was handed over so far; the run is retried for the rest.
-      auto lease = parts_.database.Acquire();
-      kernel::Transaction transaction(lease.Session());
-      for (const auto& done : outcomes) {
-        campaign_repository::Record(lease.Session(), campaign.id(), done, parts_.clock.Now());
-      }
-      transaction.Commit();
-      throw std::runtime_error(
-          fmt::format("SendMessage for campaign {}: {}", campaign.id(), status.error_message()));
+  // A few calls at once: each SendMessage waits on its own commit, so
+  // they share WAL flushes (as the delivery workers do).
+  std::vector<campaign_repository::RecipientOutcome> outcomes(pending.size());
+  std::vector<std::string> transient(kConcurrentCalls);
+  {
+    std::vector<std::jthread> callers;
+    for (std::size_t lane = 0; lane < kConcurrentCalls; ++lane) {
+      callers.emplace_back([&, lane] {
+        auto messaging = mv1::MessagingService::NewStub(channel);
+        for (std::size_t i = lane; i < pending.size(); i += kConcurrentCalls) {
+          if (!transient[lane].empty()) break;
+          outcomes[i] = HandOver(*messaging, campaign, pending[i], transient[lane]);
+        }
+      });
     }
-    outcomes.push_back(std::move(outcome));
   }
   auto lease = parts_.database.Acquire();
   kernel::Transaction transaction(lease.Session());
   const auto now = parts_.clock.Now();
   for (const auto& outcome : outcomes) {
-    campaign_repository::Record(lease.Session(), campaign.id(), outcome, now);
+    if (!outcome.status.empty()) {
+      campaign_repository::Record(lease.Session(), campaign.id(), outcome, now);
+    }
   }
+  for (const auto& error : transient) {
+    if (!error.empty()) {
+      // What was handed over is kept; the run is retried for the rest.
+      transaction.Commit();
+      throw std::runtime_error(
+          fmt::format("SendMessage for campaign {}: {}", campaign.id(), error));
+    }
+  }
+  bool more = false;
   auto locked = campaign_repository::Find(lease.Session(), campaign.id(), true);
   if (locked && locked->state() == v1::CAMPAIGN_STATE_SENDING) {
     if (campaign_repository::AnyPending(lease.Session(), campaign.id())) {
-      const auto wait =
-          campaign.max_per_minute() > 0 ? std::chrono::seconds(60) : std::chrono::seconds(0);
-      Schedule(lease.Session(), campaign.id(), now + wait,
-               fmt::format("after-{}", pending.empty() ? 0 : pending.back().id()));
+      more = true;
+      if (campaign.max_per_minute() > 0) {
+        // The rate: the next batch a minute from now, in a run of its own.
+        Schedule(lease.Session(), campaign.id(), now + std::chrono::seconds(60),
+                 fmt::format("after-{}", pending.empty() ? 0 : pending.back().id()));
+      }
     } else {
       const kernel::Caller kartond = kernel::Caller::Internal();
       auto completed = campaign_repository::SetState(lease.Session(), campaign.id(),
@@ -250,6 +293,7 @@ void CampaignSender::SendBatch(const v1::Campaign& campaign) {
     }
   }
   transaction.Commit();
+  return more && campaign.max_per_minute() == 0;
 }
 
 void CampaignSender::OnStatusEvent(const kernel::Event& event, soci::session& session) {

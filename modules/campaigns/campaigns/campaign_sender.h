@@ -7,6 +7,7 @@
 // date.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "karton/campaigns/v1/campaigns.pb.h"
@@ -24,8 +25,13 @@ namespace karton::campaigns {
 class CampaignSender {
  public:
   static constexpr const char* kJob = "send_campaign";
-  // Recipients handed over in one job run when the campaign sets no rate.
+  // Recipients handed over in one batch when the campaign sets no rate.
   static constexpr int kBatch = 500;
+  // SendMessage calls in flight at once.
+  static constexpr std::size_t kConcurrentCalls = 8;
+  // How long one job run goes on sending batches before a new run takes
+  // over (without a rate; with one, each run is one batch).
+  static constexpr std::chrono::seconds kRunBudget{20};
   // The topics whose events update recipients.
   static const std::vector<std::string>& StatusTopics();
 
@@ -45,8 +51,11 @@ class CampaignSender {
   // Lists the members of a scheduled campaign as its recipients; false
   // when there is nothing to send (canceled, or no longer scheduled).
   bool Start(std::int64_t campaign_id);
-  // Hands the next batch to messaging; schedules the next run or completes.
-  void SendBatch(const v1::Campaign& campaign);
+  // Hands the next batch to messaging and records what it answered;
+  // completes the campaign when none is left, or schedules the next
+  // batch a minute on when it has a rate. True when another batch may
+  // follow at once.
+  bool SendBatch(const v1::Campaign& campaign);
 
   ServiceParts parts_;
   kernel::Jobs& jobs_;

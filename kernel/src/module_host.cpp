@@ -260,6 +260,15 @@ void ModuleHost::LoadDemoData() {
   for (auto& entry : entries_) {
     const std::string& name = entry->found.info.name;
     try {
+      {
+        // Looked at first without a lock (checked again under it below):
+        // a module whose demo data is there prepares nothing.
+        auto lease = database_.Acquire();
+        long long loaded = 0;
+        lease.Session() << kSelectDemoLoaded, soci::use(name), soci::into(loaded);
+        if (loaded > 0) continue;
+      }
+      entry->instance->PrepareDemoData(*entry->context);
       auto lease = database_.Acquire();
       soci::session& session = lease.Session();
       soci::transaction transaction(session);

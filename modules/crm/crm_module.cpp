@@ -175,8 +175,14 @@ void CrmModule::Start(kernel::ModuleContext& context) {
                                                 .unique_key = "crm.stale_opportunities"});
 }
 
+void CrmModule::PrepareDemoData(kernel::ModuleContext& context) {
+  demo_ = std::make_unique<CrmDemoPrepared>(PrepareCrmDemoData(context));
+}
+
 void CrmModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {
-  LoadCrmDemoData(context, session);
+  if (!demo_) throw std::logic_error("crm demo data loaded before it was prepared");
+  LoadCrmDemoData(context, session, *demo_);
+  demo_.reset();
 }
 
 }  // namespace karton::crm

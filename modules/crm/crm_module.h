@@ -23,6 +23,8 @@ class AssignmentRuleServiceImpl;
 class PipelineServiceImpl;
 class OpportunityServiceImpl;
 
+struct CrmDemoPrepared;
+
 class CrmModule final : public kernel::Module {
  public:
   // --module-option crm.<key>=<value> (docs/crm.md, "Options").
@@ -49,6 +51,7 @@ class CrmModule final : public kernel::Module {
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
   // Schedules the daily stale-opportunity reminders (once per database).
   void Start(kernel::ModuleContext& context) override;
+  void PrepareDemoData(kernel::ModuleContext& context) override;
   void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
 
  private:
@@ -65,6 +68,8 @@ class CrmModule final : public kernel::Module {
   std::unique_ptr<CustomerOverviewServiceImpl> overview_;
   std::unique_ptr<RecordAccessServiceImpl> record_access_;
   std::unique_ptr<PersonalDataServiceImpl> personal_data_;
+  // Between PrepareDemoData and LoadDemoData only.
+  std::unique_ptr<CrmDemoPrepared> demo_;
 };
 
 }  // namespace karton::crm

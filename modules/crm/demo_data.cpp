@@ -5,6 +5,7 @@
 #include <soci/soci.h>
 
 #include <stdexcept>
+#include <tuple>
 
 #include "activities/activity_repository.h"
 #include "forms/web_form_repository.h"
@@ -68,18 +69,16 @@ std::int64_t DemoTeam(kv1::IdentityService::Stub& identity, const std::string& n
 
 }  // namespace
 
-void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
-  const auto now = context.Time().Now();
+CrmDemoPrepared PrepareCrmDemoData(kernel::ModuleContext& context) {
+  CrmDemoPrepared prepared;
   auto identity = kv1::IdentityService::NewStub(context.Channel());
-  const auto anna =
-      DemoUser(*identity, "Kovács Anna", "anna.kovacs@karton.example", kv1::ROLE_SALES);
-  const auto peter =
-      DemoUser(*identity, "Nagy Péter", "peter.nagy@karton.example", kv1::ROLE_SALES);
-  const auto eva = DemoUser(*identity, "Szabó Éva", "eva.szabo@karton.example", kv1::ROLE_SUPPORT);
-  const auto manager =
+  prepared.anna = DemoUser(*identity, "Kovács Anna", "anna.kovacs@karton.example", kv1::ROLE_SALES);
+  prepared.peter = DemoUser(*identity, "Nagy Péter", "peter.nagy@karton.example", kv1::ROLE_SALES);
+  prepared.eva = DemoUser(*identity, "Szabó Éva", "eva.szabo@karton.example", kv1::ROLE_SUPPORT);
+  prepared.manager =
       DemoUser(*identity, "Tóth Gábor", "gabor.toth@karton.example", kv1::ROLE_SALES_MANAGER);
-  const auto sales = DemoTeam(*identity, "Értékesítés", {anna, peter});
-  const auto support = DemoTeam(*identity, "Ügyfélszolgálat", {eva});
+  prepared.sales = DemoTeam(*identity, "Értékesítés", {prepared.anna, prepared.peter});
+  prepared.support = DemoTeam(*identity, "Ügyfélszolgálat", {prepared.eva});
 
   // The confirmation the form sends (a messaging template).
   messaging::v1::CreateTemplateRequest confirmation;
@@ -97,6 +96,27 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
             ->CreateTemplate(kernel::KernelCallContext(kDemoCallLimit).get(), confirmation,
                              &stored_template),
         "confirmation template");
+
+  // The first demo organisations, for the opportunities.
+  partners::v1::ListPartnersRequest list;
+  list.set_filter("kind = \"organization\"");
+  list.set_page_size(8);
+  partners::v1::ListPartnersResponse partners;
+  Check(partners::v1::PartnerService::NewStub(context.Channel())
+            ->ListPartners(kernel::KernelCallContext(kDemoCallLimit).get(), list, &partners),
+        "demo partners");
+  for (const auto& partner : partners.partners()) {
+    prepared.organisation_ids.push_back(partner.id());
+  }
+  return prepared;
+}
+
+void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session,
+                     const CrmDemoPrepared& prepared) {
+  const auto now = context.Time().Now();
+  const auto [anna, peter, eva, manager, sales, support] =
+      std::tuple(prepared.anna, prepared.peter, prepared.eva, prepared.manager, prepared.sales,
+                 prepared.support);
 
   v1::WebForm form;
   form.set_slug("contact");
@@ -156,22 +176,15 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session) {
   const auto stored_pipeline = *pipeline_repository::Find(session, pipeline_id, false);
 
   // Opportunities on the first demo organisations.
-  partners::v1::ListPartnersRequest list;
-  list.set_filter("kind = \"organization\"");
-  list.set_page_size(8);
-  partners::v1::ListPartnersResponse partners;
-  Check(partners::v1::PartnerService::NewStub(context.Channel())
-            ->ListPartners(kernel::KernelCallContext(kDemoCallLimit).get(), list, &partners),
-        "demo partners");
   const char* deals[] = {"Irodai bútorok felújítása", "Éves karbantartási szerződés",
                          "Raktárrendszer bevezetése", "Webáruház fejlesztés",
                          "Flotta-nyomkövetés",        "Ablakcsere a székházban",
                          "Könyvelőprogram licenc",    "Napelemes rendszer"};
   std::vector<std::pair<std::int64_t, std::int64_t>> opened;  // (opportunity, partner)
-  for (int i = 0; i < partners.partners_size(); ++i) {
+  for (int i = 0; i < static_cast<int>(prepared.organisation_ids.size()); ++i) {
     v1::Opportunity opportunity;
     opportunity.set_name(deals[i % 8]);
-    opportunity.set_partner_id(partners.partners(i).id());
+    opportunity.set_partner_id(prepared.organisation_ids[static_cast<std::size_t>(i)]);
     opportunity.set_pipeline_id(pipeline_id);
     opportunity.set_stage_id(stored_pipeline.stages(i % 4).id());
     opportunity.mutable_expected_revenue()->set_currency_code("HUF");

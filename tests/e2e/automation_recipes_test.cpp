@@ -196,16 +196,7 @@ TEST_F(AutomationRecipesTest, RecipesSwitchOnAndTheGreetingsGoOutOnceOnTheDay) {
 }
 
 TEST_F(AutomationRecipesTest, TheDemoDataHasTheWorkedExamples) {
-  // The CRM's demo data creates its users through IdentityService while
-  // the kernel's demo transaction holds its connection: a known connection
-  // hazard of crm (counted in karton_connection_hazards, to be fixed
-  // there), which would abort this kartond. The automation demo makes no
-  // such call.
-  const char* abort_on_hazard = std::getenv("KARTON_ABORT_ON_CONNECTION_HAZARD");
-  const std::string saved = abort_on_hazard == nullptr ? "" : abort_on_hazard;
-  unsetenv("KARTON_ABORT_ON_CONNECTION_HAZARD");
   Start({"--demo"}, "automation,orders");
-  if (!saved.empty()) setenv("KARTON_ABORT_ON_CONNECTION_HAZARD", saved.c_str(), 1);
   recipes_ = av1::RecipeService::NewStub(channel_);
   av1::ListRecipesResponse recipes;
   ASSERT_TRUE(recipes_->ListRecipes(As(admin_).get(), {}, &recipes).ok());

@@ -7,7 +7,8 @@
 //      listening yet;
 //   4. Start(): the servers are listening; the module may call other modules
 //      through context.Channel();
-//   5. LoadDemoData(): only with `kartond --demo`, once per database;
+//   5. PrepareDemoData(), then LoadDemoData(): only with `kartond --demo`,
+//      once per database;
 //   6. Stop(): new calls have been refused and in-flight calls drained.
 //   7. destroyed, before the library is unloaded.
 // A module keeps no global or static state that outlives Stop().
@@ -163,8 +164,17 @@ class Module {
   virtual void Register(ModuleContext& context, Registrar& registrar) = 0;
   // Starts background work. Throwing aborts the server's start cleanly.
   virtual void Start(ModuleContext& /*context*/) {}
+  // With `kartond --demo`, when this module's demo data is not there yet,
+  // before LoadDemoData and with no connection held: the place to call
+  // other modules (users, templates, reading partners), which need
+  // connections of their own. Keep what LoadDemoData needs in the module.
+  // It may run again if kartond stops before LoadDemoData commits: make its
+  // calls idempotent (request ids).
+  virtual void PrepareDemoData(ModuleContext& /*context*/) {}
   // Loads the module's demo data inside `session`'s open transaction; the
   // kernel commits it and records that this module's demo data is present.
+  // Calls to other modules belong in PrepareDemoData: here the transaction
+  // holds a connection while they would wait for theirs.
   virtual void LoadDemoData(ModuleContext& /*context*/, soci::session& /*session*/) {}
   // Stops background work. Must not throw.
   virtual void Stop() noexcept {}

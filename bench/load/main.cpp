@@ -1,6 +1,6 @@
 // karton_load: the client half of bench/run (docs/performance.md).
 //
-//   karton_load generate --rows 1000000 --out partners.csv
+//   karton_load generate --rows 1000000 [--first N] --out partners.csv
 //   karton_load call --scenario get --concurrency 16 --seconds 10 --max-id 1000000 ...
 //       a closed loop of CreatePartner, GetPartner, ListPartners (first page),
 //       SearchPartners (3-letter fragments) or SendMessage (send-email: a
@@ -314,10 +314,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::int64_t rows = 1000000;
+  std::int64_t first = 0;
   std::string out = "partners.csv";
   auto* generate = app.add_subcommand("generate", "Write a partner CSV for ImportPartners");
   generate->add_option("--rows", rows)->capture_default_str();
   generate->add_option("--out", out)->capture_default_str();
+  generate
+      ->add_option("--first", first,
+                   "numbers the rows (ERP id, tax number, email) from here, so a second import "
+                   "brings new partners")
+      ->capture_default_str();
 
   LoadOptions options;
   CallSettings settings;
@@ -371,7 +377,7 @@ int main(int argc, char** argv) {
   options.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
   try {
     if (generate->parsed()) {
-      if (WritePartnerCsv(rows, out)) return 0;
+      if (WritePartnerCsv(rows, out, first)) return 0;
       std::cerr << "karton_load: cannot write " << out << "\n";
       return 1;
     }

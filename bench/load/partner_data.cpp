@@ -73,13 +73,13 @@ std::string_view Pick(const List& list, std::mt19937_64& dice) {
 
 }  // namespace
 
-bool WritePartnerCsv(std::int64_t rows, const std::string& path) {
+bool WritePartnerCsv(std::int64_t rows, const std::string& path, std::int64_t first) {
   std::ofstream out(path, std::ios::binary);
   if (!out) return false;
   std::mt19937_64 dice(20261125);
   out << "external_id.erp,display_name,tax_number,email,phone,address.postal_code,address.city,"
          "tag\n";
-  for (std::int64_t i = 0; i < rows; ++i) {
+  for (std::int64_t i = first; i < first + rows; ++i) {
     const City& city = kCities[dice() % kCities.size()];
     out << fmt::format("B-{:07},{} {} {} {},{},info@{}.hu,+3630{:07},{},{},{}\n", i,
                        Pick(kPrefixes, dice), Pick(kNouns, dice), Pick(kKinds, dice),

@@ -14,7 +14,7 @@ namespace karton::bench {
 
 // Writes `rows` partners as CSV in the import's column names. False when the
 // file cannot be written.
-bool WritePartnerCsv(std::int64_t rows, const std::string& path);
+bool WritePartnerCsv(std::int64_t rows, const std::string& path, std::int64_t first = 0);
 
 // Partner number `serial` as CreatePartner would get it from a client.
 partners::v1::Partner SyntheticPartner(std::int64_t serial);

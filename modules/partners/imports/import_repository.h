@@ -27,9 +27,17 @@ using kernel::TimePoint;
 // one row of it.
 inline constexpr const char* kCopyRows =
     "COPY partners.import_row (import_id, row_number, karton_id, external_ids, tax_number, "
-    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones) FROM STDIN";
+    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones, consents) "
+    "FROM STDIN";
 void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
              const ImportRow& row);
+
+// After ApplyImport: records the consents the applied rows give (source
+// import, evidence "import <id>") where they change the partner's current
+// state, so running a file again records nothing new. The last row of a
+// partner wins. Returns the entries recorded.
+std::vector<v1::MarketingConsent> ApplyConsents(soci::session& session, std::int64_t import_id,
+                                                std::int64_t user_id, TimePoint now);
 
 std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
                           const std::string& request_id, std::int64_t user_id, TimePoint now);

@@ -795,7 +795,8 @@ void CheckParents(soci::session& session, long long id, const std::string& defau
 
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        const std::vector<MatchKey>& match_order, TimePoint now) {
+                        const std::vector<MatchKey>& match_order, TimePoint now,
+                        std::int64_t user_id) {
   ApplyResult result;
   long long id = import_id, now_us = ToEpochMicros(now);
   const std::string import_text = std::to_string(import_id);
@@ -923,6 +924,7 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
   result.counts.created = static_cast<std::int64_t>(result.created_ids.size());
   result.counts.updated = static_cast<std::int64_t>(result.updated.size());
   result.counts.contacts_created = static_cast<std::int64_t>(result.contact_ids.size());
+  result.consents = ApplyConsents(session, import_id, user_id, now);
   session << kDropRows, soci::use(id);
   return result;
 }

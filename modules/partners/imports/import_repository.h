@@ -32,7 +32,7 @@ inline constexpr const char* kCopyRows =
 void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
              const ImportRow& row);
 
-// After ApplyImport: records the consents the applied rows give (source
+// Within ApplyImport, before its rows go: records the consents the applied rows give (source
 // import, evidence "import <id>") where they change the partner's current
 // state, so running a file again records nothing new. The last row of a
 // partner wins. Returns the entries recorded.
@@ -90,6 +90,8 @@ struct ApplyResult {
   // Updated partners and their protobuf JSON before the update.
   std::vector<std::pair<std::int64_t, std::string>> updated;
   std::vector<std::int64_t> contact_ids;
+  // The marketing consents the rows' consent columns recorded (ApplyConsents).
+  std::vector<v1::MarketingConsent> consents;
 };
 // The stored columns a new partner gets when its row leaves them out
 // (ApplyImport's `defaults_json`).
@@ -104,10 +106,12 @@ std::vector<MatchKey> DefaultMatchOrder();
 // columns a new partner gets when its row leaves them out. `match_order`:
 // the keys rows are matched by, in order (kId is tried first whether
 // listed or not); rows of the file sharing an email or phone are one
-// partner when kEmail or kPhone is listed.
+// partner when kEmail or kPhone is listed. `user_id` records the rows'
+// consents (ApplyConsents).
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        const std::vector<MatchKey>& match_order, TimePoint now);
+                        const std::vector<MatchKey>& match_order, TimePoint now,
+                        std::int64_t user_id = 0);
 
 // --- exporting ---------------------------------------------------------------
 

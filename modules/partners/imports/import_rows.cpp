@@ -480,7 +480,10 @@ std::vector<std::string> ExportHeader(const Definitions& definitions,
   std::vector<std::string> header;
   for (const auto& field : kPlainFields) {
     // The parent is exported by its id (what an import matches first).
-    if (field.rfind("contact.", 0) != 0 && field != "parent.tax_number") header.push_back(field);
+    if (field.rfind("contact.", 0) != 0 && field.rfind("consent.", 0) != 0 &&
+        field != "parent.tax_number") {
+      header.push_back(field);
+    }
   }
   for (const auto& [key, definition] : definitions) header.push_back("custom." + key);
   for (const auto& source : external_sources) header.push_back("external_id." + source);

@@ -426,7 +426,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       stream->Write(reply);
       const auto applied = import_repository::ApplyImport(
           session, import_id, mode, import_repository::CreateDefaults(defaults.kind), id_column,
-          match_order, services_.clock.Now());
+          match_order, services_.clock.Now(), caller.user_id);
       for (const auto& error : applied.errors) {
         if (errors.size() < kMaxReportedErrors) errors.push_back(error);
       }
@@ -438,12 +438,10 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       import.set_partners_created(applied.counts.created);
       import.set_partners_updated(applied.counts.updated);
       import.set_contacts_created(applied.counts.contacts_created);
-      const auto consents = import_repository::ApplyConsents(session, import_id, caller.user_id,
-                                                             services_.clock.Now());
       const auto matched_and_written = std::chrono::steady_clock::now();
       if (!settings.dry_run()) {
         ReportApplied(services_, session, caller, import_id, applied);
-        ReportConsents(services_, session, caller, consents);
+        ReportConsents(services_, session, caller, applied.consents);
         transaction.commit();
       }  // a dry run rolls everything back here: counted, nothing written
       // Where an import's time goes, for operators and bench/partners.sh.

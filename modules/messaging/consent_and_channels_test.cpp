@@ -12,6 +12,7 @@
 #include "delivery/rate_limiter.h"
 #include "delivery/sms_delivery.h"
 #include "letters/letters.h"
+#include "recipient.h"
 
 namespace karton::messaging {
 namespace {
@@ -34,6 +35,29 @@ TEST(UnsubscribeTokens, ASignedTokenVerifiesAndAnAlteredOneDoesNot) {
   EXPECT_FALSE(tokens.Verify("99999999999999999999999-x"));
   // Another key does not accept it.
   EXPECT_FALSE(UnsubscribeTokens(NewSigningKey()).Verify(token));
+}
+
+TEST(MarketingConsent, OnlyTheLatestGrantForTheMessagesChannelLetsMarketingGo) {
+  ResolvedRecipient person;
+  person.partner_id = 7;
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_EMAIL), "no marketing consent for email");
+  auto* sms = person.marketing_consents.Add();
+  sms->set_channel(partners::v1::MARKETING_CHANNEL_SMS);
+  sms->set_granted(true);
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_SMS), "");
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_EMAIL), "no marketing consent for email");
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_LETTER), "no marketing consent for letter");
+  auto* email = person.marketing_consents.Add();
+  email->set_channel(partners::v1::MARKETING_CHANNEL_EMAIL);
+  email->set_granted(false);
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_EMAIL),
+            "no marketing consent for email: withdrawn");
+  email->set_granted(true);
+  EXPECT_EQ(MissingMarketingConsent(person, v1::CHANNEL_EMAIL), "");
+  // Without a partner or contact there is nobody to hold a consent.
+  const ResolvedRecipient bare;
+  EXPECT_NE(MissingMarketingConsent(bare, v1::CHANNEL_EMAIL).find("no partner or contact"),
+            std::string::npos);
 }
 
 TEST(RateLimiter, AllowsOneSecondsBurstThenSpacesSendsEvenly) {

@@ -694,13 +694,18 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     if (!unsubscribe_url.empty()) EnsureUnsubscribeLink(message, unsubscribe_url);
     if (auto status = CheckRendered(message); !status.ok()) return status;
 
-    const bool suppressed =
+    const bool opted_out =
         marketing &&
         repository::IsSuppressed(lease.Session(), repository::ChannelName(message.channel()),
                                  SuppressionKeysOf(message));
+    const std::string no_consent = marketing && settings_.marketing_requires_opt_in
+                                       ? MissingMarketingConsent(resolved, message.channel())
+                                       : "";
+    const bool suppressed = opted_out || !no_consent.empty();
     if (suppressed) {
       message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
-      message.set_last_error("the recipient opted out of marketing on this channel");
+      message.set_last_error(opted_out ? "the recipient opted out of marketing on this channel"
+                                       : no_consent);
     }
     if (!repository::InsertMessage(lease.Session(), message, services_.clock.Now())) {
       // The same key raced in from another call: answer with that message.

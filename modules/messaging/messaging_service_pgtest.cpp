@@ -154,6 +154,9 @@ TEST_F(MessagingServiceTest, ATemplateIsStoredAndAuditedOnceAndItsNameIsTaken) {
 
 TEST_F(MessagingServiceTest,
        AMarketingEmailIsQueuedWithItsUnsubscribeLinkUnlessTheAddressOptedOut) {
+  // The opt-out list alone: the opt-in rule needs the partners module
+  // (messaging_opt_in_test.cpp end to end; the next test here).
+  settings_.marketing_requires_opt_in = false;
   v1::Template stored;
   ASSERT_TRUE(CreateNewsletter(stored).ok());
 
@@ -190,6 +193,22 @@ TEST_F(MessagingServiceTest,
       (std::vector<std::string>{"messaging.template.created", "messaging.message.queued",
                                 "messaging.consent.withdrawn", "messaging.message.suppressed"}));
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM messaging.message"), "2");
+}
+
+TEST_F(MessagingServiceTest, UnderTheOptInRuleMarketingToABareAddressIsSuppressedAtOnce) {
+  v1::Template stored;
+  ASSERT_TRUE(CreateNewsletter(stored).ok());
+  v1::Message message;
+  const auto status = SendNewsletter("anna@vevo.example", message);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(message.status(), v1::MESSAGE_STATUS_SUPPRESSED);
+  EXPECT_EQ(message.last_error(),
+            "no marketing consent for email: the address belongs to no partner or contact to "
+            "hold one");
+  EXPECT_TRUE(context_.RecordedJobs().Scheduled().empty());
+  EXPECT_EQ(
+      context_.RecordedEvents().PublishedTopics(),
+      (std::vector<std::string>{"messaging.template.created", "messaging.message.suppressed"}));
 }
 
 TEST_F(MessagingServiceTest, AnEmailKeepsItsCcReplyToAndAttachmentsInTheTransactionThatQueuesIt) {

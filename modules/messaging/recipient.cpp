@@ -66,6 +66,7 @@ ResolvedRecipient ResolveRecipient(const ChannelSource& partners_channel,
     resolved.name = contact.name();
     if (contact.emails_size() > 0) resolved.email = contact.emails(0);
     if (contact.phones_size() > 0) resolved.phone = contact.phones(0);
+    resolved.marketing_consents = contact.marketing_consents();
     resolved.data["contact"] =
         boost::json::parse(kernel::PrintProtoJson(contact, kernel::ProtoJsonNames::kJson));
   }
@@ -81,6 +82,7 @@ ResolvedRecipient ResolveRecipient(const ChannelSource& partners_channel,
     }
     if (resolved.contact_id == 0) {
       resolved.name = partner.display_name();
+      resolved.marketing_consents = partner.marketing_consents();
     } else if (partner.kind() == pv1::PARTNER_KIND_ORGANIZATION) {
       resolved.organisation = partner.display_name();
     }
@@ -91,6 +93,38 @@ ResolvedRecipient ResolveRecipient(const ChannelSource& partners_channel,
         boost::json::parse(kernel::PrintProtoJson(partner, kernel::ProtoJsonNames::kJson));
   }
   return resolved;
+}
+
+std::string MissingMarketingConsent(const ResolvedRecipient& resolved, v1::Channel channel) {
+  pv1::MarketingChannel wanted = pv1::MARKETING_CHANNEL_UNSPECIFIED;
+  std::string word;
+  switch (channel) {
+    case v1::CHANNEL_EMAIL:
+      wanted = pv1::MARKETING_CHANNEL_EMAIL;
+      word = "email";
+      break;
+    case v1::CHANNEL_SMS:
+      wanted = pv1::MARKETING_CHANNEL_SMS;
+      word = "sms";
+      break;
+    case v1::CHANNEL_LETTER:
+      wanted = pv1::MARKETING_CHANNEL_LETTER;
+      word = "letter";
+      break;
+    default:
+      return "no marketing consent: the message has no channel";
+  }
+  if (resolved.partner_id == 0 && resolved.contact_id == 0) {
+    return fmt::format(
+        "no marketing consent for {}: the address belongs to no partner or contact to hold one",
+        word);
+  }
+  for (const auto& consent : resolved.marketing_consents) {
+    if (consent.channel() != wanted) continue;
+    if (consent.granted()) return "";
+    return fmt::format("no marketing consent for {}: withdrawn", word);
+  }
+  return fmt::format("no marketing consent for {}", word);
 }
 
 }  // namespace karton::messaging

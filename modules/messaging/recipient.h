@@ -12,6 +12,7 @@
 
 #include "karton/common/v1/address.pb.h"
 #include "karton/messaging/v1/message.pb.h"
+#include "karton/partners/v1/partner.pb.h"
 #include "messaging_services.h"
 
 namespace grpc {
@@ -33,6 +34,9 @@ struct ResolvedRecipient {
   std::string phone;  // likewise, E.164 as the partners module stores it
   // The address letters go to: POSTAL, then BILLING, then HOME, then any.
   std::optional<common::v1::Address> postal_address;
+  // The current marketing consent of the person written to: the contact's
+  // for a contact, else the partner's (docs/messaging.md, "Consent").
+  google::protobuf::RepeatedPtrField<partners::v1::MarketingConsent> marketing_consents;
   // Not OK when the partner or contact cannot be read; NOT_FOUND comes back
   // as INVALID_ARGUMENT naming recipient.partner_id or recipient.contact_id.
   grpc::Status status;
@@ -43,5 +47,11 @@ struct ResolvedRecipient {
 // asked for the channel to the partners module.
 ResolvedRecipient ResolveRecipient(const ChannelSource& partners, const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient);
+
+// Why marketing may not go to `resolved` on `channel` under the opt-in rule
+// (messaging.marketing_requires_opt_in): "no marketing consent for email"
+// when the person has no granted consent for the channel, or the message
+// has no partner or contact to hold one (a bare address). "" when it may.
+std::string MissingMarketingConsent(const ResolvedRecipient& resolved, v1::Channel channel);
 
 }  // namespace karton::messaging

@@ -93,6 +93,13 @@ ChannelSettings ReadChannelSettings(kernel::ModuleContext& context) {
   // server takes in one request besides the texts.
   settings.attachments_max_bytes =
       kernel::IntegerOption(context, "attachments_max_mib", 10, 1, 20) * 1024 * 1024;
+  // An installation that collected consent outside Karton turns it off.
+  const auto opt_in = context.Option("marketing_requires_opt_in").value_or("true");
+  if (opt_in != "true" && opt_in != "false") {
+    throw std::invalid_argument(fmt::format(
+        "--module-option messaging.marketing_requires_opt_in '{}' must be true or false", opt_in));
+  }
+  settings.marketing_requires_opt_in = opt_in == "true";
   // '|' separates lines: module options travel in environment lists too.
   std::string sender = context.Option("letter_sender").value_or("");
   if (sender.empty() && settings.smtp) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "consent/consent_repository.h"
 #include "contacts/contact_repository.h"
 #include "karton/kernel/module.h"
 #include "partner_repository.h"
@@ -464,6 +465,28 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
     }
     partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now()).id());
     repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
+    // The newsletter's readers opted in to marketing email (docs/partners.md,
+    // "Marketing consent"), so the demo's newsletter and greetings reach them.
+    if (const auto newsletter = partner.custom_fields().find("newsletter");
+        newsletter != partner.custom_fields().end() && newsletter->second == "true") {
+      v1::MarketingConsent consent;
+      consent.set_partner_id(partner.id());
+      consent.set_channel(v1::MARKETING_CHANNEL_EMAIL);
+      consent.set_granted(true);
+      consent.set_source(v1::CONSENT_SOURCE_IMPORT);
+      consent.set_evidence("demo data");
+      const auto recorded = repository::InsertConsent(session, consent, 0, context.Time().Now());
+      context.Audit().Record(session, kartond, kernel::AuditAction::kCreate,
+                             "partners.marketing_consent", recorded.id(),
+                             {{"partner_id", std::nullopt, std::to_string(partner.id())},
+                              {"contact_id", std::nullopt, "0"},
+                              kernel::FieldChange::Created("channel", "email"),
+                              {"granted", std::nullopt, "true"},
+                              kernel::FieldChange::Created("source", "import"),
+                              kernel::FieldChange::Created("evidence", "demo data")});
+      context.Events().Publish(session, "partners.consent.recorded", partner.id(), recorded,
+                               kartond);
+    }
     const v1::Partner stored =
         *repository::FindPartner(session, partner.id(), repository::Visibility::Everyone());
     const auto diffs = DiffPartners(nullptr, stored);

@@ -150,6 +150,7 @@ void NormalizeContact(v1::Contact& contact, const std::string& prefix,
   contact.clear_update_time();
   contact.clear_etag();
   contact.clear_erase_time();
+  contact.clear_marketing_consents();
   check.Text("name", contact.mutable_name(), kMaxShortText, true);
   check.Text("role", contact.mutable_role(), kMaxShortText);
   NormalizeList(check, "emails", contact.mutable_emails(),
@@ -224,6 +225,7 @@ void NormalizePartner(v1::Partner& partner, const Definitions& definitions,
   partner.clear_create_time();
   partner.clear_update_time();
   partner.clear_etag();
+  partner.clear_marketing_consents();
 
   if (partner.kind() != v1::PARTNER_KIND_ORGANIZATION &&
       partner.kind() != v1::PARTNER_KIND_PERSON) {
@@ -411,7 +413,7 @@ void CheckDefinition(const v1::CustomFieldDefinition& definition, const std::str
 }
 
 std::vector<kernel::FieldChange> DiffPartners(const v1::Partner* before, const v1::Partner& after) {
-  return kernel::DiffFields(before, after, {"archived", "merged_into_id"});
+  return kernel::DiffFields(before, after, {"archived", "merged_into_id", "marketing_consents"});
 }
 
 v1::Partner MergeCards(const v1::Partner& keep, const v1::Partner& merged) {

@@ -156,7 +156,10 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"ExportPersonalData", admin},
           {"ErasePersonalData", admin},
           {"SharePartner", writers},
-          {"UnsharePartner", writers}};
+          {"UnsharePartner", writers},
+          // Consent is part of the card: its writers record it.
+          {"RecordMarketingConsent", writers},
+          {"ListMarketingConsents", readers}};
 }
 
 void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -179,6 +182,7 @@ void PartnerServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::CustomFieldDefinition>("partners.custom_field_definition.updated");
   events.DeclareTopic<v1::PartnerChanged>("partners.partner.shared");
   events.DeclareTopic<v1::PartnerChanged>("partners.partner.unshared");
+  events.DeclareTopic<v1::MarketingConsent>(kTopicConsentRecorded);
 }
 
 grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,

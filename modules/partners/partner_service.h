@@ -125,6 +125,13 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status UnsharePartner(grpc::ServerContext*, const v1::UnsharePartnerRequest*,
                               v1::Partner*) override;
 
+  // consent/consent_service.cpp
+  grpc::Status RecordMarketingConsent(grpc::ServerContext*,
+                                      const v1::RecordMarketingConsentRequest*,
+                                      v1::MarketingConsent*) override;
+  grpc::Status ListMarketingConsents(grpc::ServerContext*, const v1::ListMarketingConsentsRequest*,
+                                     v1::ListMarketingConsentsResponse*) override;
+
  private:
   grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method,
                              kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,

@@ -18,7 +18,8 @@
   "p.version::text AS etag, p.merged_into_id, "                                                   \
   "(extract(epoch FROM p.erase_time) * 1000000)::bigint AS erase_time, "                          \
   "p.payment_terms_days, p.default_currency_code, p.preferred_language, p.customer, p.supplier, " \
-  "p.parent_partner_id, p.first_name, p.last_name, p.salutation"
+  "p.parent_partner_id, p.first_name, p.last_name, p.salutation, "                                 \
+  "partners.partner_marketing_consents(p.id) AS marketing_consents"
 
 // One row of partners.partner (alias p) as protobuf JSON of v1.Partner: the
 // import's snapshot of a partner before it changes.

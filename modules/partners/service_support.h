@@ -32,6 +32,9 @@ inline constexpr const char* kTopicRestored = "partners.partner.restored";
 inline constexpr const char* kTopicDeleted = "partners.partner.deleted";
 inline constexpr const char* kTopicMerged = "partners.partner.merged";
 inline constexpr const char* kTopicErased = "partners.partner.erased";
+// RecordMarketingConsent's, with the entry as its payload (keyed by partner).
+inline constexpr const char* kTopicConsentRecorded = "partners.consent.recorded";
+inline constexpr const char* kConsentResource = "partners.marketing_consent";
 
 inline v1::PartnerChanged ChangedPayload(const v1::Partner& partner,
                                          const std::vector<kernel::FieldChange>& diffs) {

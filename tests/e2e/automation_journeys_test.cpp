@@ -78,6 +78,16 @@ class AutomationJourneysTest : public SalesTest {
     pv1::Partner partner;
     const auto status = partners_->CreatePartner(As(admin_).get(), request, &partner);
     EXPECT_TRUE(status.ok()) << status.error_message();
+    // Marketing needs an opt-in (docs/messaging.md, "Consent").
+    pv1::RecordMarketingConsentRequest consent;
+    consent.set_partner_id(partner.id());
+    consent.set_channel(pv1::MARKETING_CHANNEL_EMAIL);
+    consent.set_granted(true);
+    consent.set_source(pv1::CONSENT_SOURCE_FORM);
+    consent.set_evidence("newsletter sign-up form");
+    pv1::MarketingConsent recorded;
+    const auto opted_in = partners_->RecordMarketingConsent(As(admin_).get(), consent, &recorded);
+    EXPECT_TRUE(opted_in.ok()) << opted_in.error_message();
     return partner.id();
   }
 

@@ -32,6 +32,7 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.partners.v1.PartnerService/ImportPartners",
         "karton.partners.v1.PartnerService/LogInteraction",
         "karton.partners.v1.PartnerService/MergePartners",
+        "karton.partners.v1.PartnerService/RecordMarketingConsent",
         "karton.partners.v1.PartnerService/RestorePartner",
         "karton.partners.v1.PartnerService/SharePartner",
         "karton.partners.v1.PartnerService/UnsharePartner",

@@ -102,6 +102,20 @@ TEST_F(PartnersWalkTest, EveryPartnerWritePublishesItsEventAndAuditsItsChangedFi
          request.set_user_id(reseller.id);
          return partners_->UnsharePartner(As().get(), request, &partner);
        }},
+      {"karton.partners.v1.PartnerService/RecordMarketingConsent",
+       "partners.consent.recorded",
+       "partners.marketing_consent",
+       {},
+       [&] {
+         pv1::RecordMarketingConsentRequest request;
+         request.set_partner_id(person.id());
+         request.set_channel(pv1::MARKETING_CHANNEL_EMAIL);
+         request.set_granted(true);
+         request.set_source(pv1::CONSENT_SOURCE_PHONE);
+         request.set_evidence("telefonhívás, 2026-12-04");
+         pv1::MarketingConsent consent;
+         return partners_->RecordMarketingConsent(As().get(), request, &consent);
+       }},
       {"karton.partners.v1.PartnerService/CreateContact",
        "partners.contact.created",
        "partners.contact",

@@ -2,6 +2,8 @@
 // a confirmation email reaches a real SMTP server; every abuse case is
 // answered 4xx and creates nothing; concurrent submissions to one team are
 // split evenly.
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 #include <map>
 #include <mutex>
@@ -332,6 +334,85 @@ TEST_F(CrmTest, AFormMayRouteToATeamMadeAMomentAgo) {
   ASSERT_TRUE(forms_->CreateWebForm(As().get(), first, &made).ok());
   // ...and a team made right after is found for the next form.
   NewContactForm(NewTeam("Sales", {anna.id}), anna.id);
+}
+
+}  // namespace
+}  // namespace karton::testing
+
+namespace karton::testing {
+namespace {
+
+// Issue 16, consent: a form's consent_email checkbox is the person's
+// opt-in; the lead keeps it (how, when, which form) and qualification
+// records it on the partner, where messaging honours it.
+TEST_F(CrmTest, AFormsConsentCheckboxGoesWithTheLeadToItsPartner) {
+  Start();
+  NewSalesPipeline({"New", "Offer"});
+  cv1::CreateWebFormRequest create;
+  auto* form = create.mutable_web_form();
+  form->set_slug("hirlevel");
+  form->set_title("Hírlevél");
+  for (const auto& [name, type] : std::vector<std::pair<const char*, cv1::WebFormFieldType>>{
+           {"name", cv1::WEB_FORM_FIELD_TYPE_TEXT},
+           {"email", cv1::WEB_FORM_FIELD_TYPE_EMAIL},
+           {"consent_email", cv1::WEB_FORM_FIELD_TYPE_CHECKBOX}}) {
+    auto* field = form->add_fields();
+    field->set_name(name);
+    field->set_label(name);
+    field->set_type(type);
+    field->set_required(type != cv1::WEB_FORM_FIELD_TYPE_CHECKBOX);
+  }
+  cv1::WebForm made;
+  ASSERT_TRUE(forms_->CreateWebForm(As().get(), create, &made).ok());
+  const auto post = [&](const std::string& body) {
+    std::string answer;
+    EXPECT_EQ(HttpCall(kartond_->HttpAddress(), "POST", "/forms/hirlevel",
+                       {{"Content-Type", "application/x-www-form-urlencoded"}}, body, answer),
+              303)
+        << answer;
+  };
+  post("name=Fekete+Anna&email=anna%40fekete.example&consent_email=on&_website=");
+  post("name=Kiss+Bence&email=bence%40kiss.example&_website=");
+  const auto leads = AllLeads();
+  ASSERT_EQ(leads.size(), 2u);
+  const cv1::Lead& bence = leads[0];  // newest first
+  const cv1::Lead& anna = leads[1];
+  EXPECT_EQ(bence.marketing_consents_size(), 0);
+  ASSERT_EQ(anna.marketing_consents_size(), 1);
+  const auto& given = anna.marketing_consents(0);
+  EXPECT_EQ(given.channel(), partners::v1::MARKETING_CHANNEL_EMAIL);
+  EXPECT_TRUE(given.granted());
+  EXPECT_EQ(given.source(), partners::v1::CONSENT_SOURCE_FORM);
+  EXPECT_EQ(given.evidence(), "web form 'Hírlevél' (hirlevel)");
+  EXPECT_TRUE(given.has_record_time());
+
+  cv1::QualifyLeadRequest qualify;
+  qualify.set_id(anna.id());
+  qualify.set_etag(anna.etag());
+  cv1::QualifyLeadResponse qualified;
+  const auto status = leads_->QualifyLead(As().get(), qualify, &qualified);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  partners::v1::GetPartnerRequest get;
+  get.set_id(qualified.lead().partner_id());
+  partners::v1::Partner partner;
+  ASSERT_TRUE(partners_->GetPartner(As().get(), get, &partner).ok());
+  ASSERT_EQ(partner.marketing_consents_size(), 1);
+  const auto& recorded = partner.marketing_consents(0);
+  EXPECT_EQ(recorded.channel(), partners::v1::MARKETING_CHANNEL_EMAIL);
+  EXPECT_TRUE(recorded.granted());
+  EXPECT_EQ(recorded.source(), partners::v1::CONSENT_SOURCE_FORM);
+  EXPECT_EQ(recorded.evidence().rfind(
+                fmt::format("web form 'Hírlevél' (hirlevel), lead {}, posted ", anna.id()), 0),
+            0u)
+      << recorded.evidence();
+
+  // Bence ticked nothing: his partner has no consent.
+  qualify.set_id(bence.id());
+  qualify.set_etag(bence.etag());
+  ASSERT_TRUE(leads_->QualifyLead(As().get(), qualify, &qualified).ok());
+  get.set_id(qualified.lead().partner_id());
+  ASSERT_TRUE(partners_->GetPartner(As().get(), get, &partner).ok());
+  EXPECT_EQ(partner.marketing_consents_size(), 0);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 // erasure reaching the messages.
 #include <google/protobuf/util/time_util.h>
 
+#include <cctype>
+#include <map>
+
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "messaging_fixture.h"
 
@@ -30,10 +33,20 @@ std::string TextPart(const ReceivedMail& mail) {
 
 class MessagingConsentTest : public MessagingTest {
  protected:
+  // To the partner of `address` (one per address, created with an opt-in
+  // for marketing email on first use), at `address` as given.
   mv1::Message SendEmail(const std::string& address, mv1::Category category) {
+    std::string key = address;
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto& partner_id = people_[key];
+    if (partner_id == 0) {
+      partner_id = CreatePartner("Címzett " + key, key).id();
+      RecordConsent(partner_id, true);
+    }
     mv1::SendMessageRequest request;
     request.set_channel(mv1::CHANNEL_EMAIL);
     request.set_category(category);
+    request.mutable_recipient()->set_partner_id(partner_id);
     request.mutable_recipient()->set_address(address);
     request.set_language("hu");
     request.set_subject("Őszi akció");
@@ -58,6 +71,8 @@ class MessagingConsentTest : public MessagingTest {
     stream->Finish();
     return events;
   }
+
+  std::map<std::string, std::int64_t> people_;
 };
 
 TEST_F(MessagingConsentTest, TheUnsubscribeLinkStopsMarketingButNotTransactionalMail) {
@@ -98,6 +113,16 @@ TEST_F(MessagingConsentTest, TheUnsubscribeLinkStopsMarketingButNotTransactional
   EXPECT_EQ(listed.suppressions(0).address(), "anna.kovacs@example.com");
   EXPECT_EQ(listed.suppressions(0).source(), mv1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK);
   EXPECT_EQ(listed.suppressions(0).message_id(), first.id());
+  // The partner's consent is withdrawn where it is kept, too.
+  pv1::GetPartnerRequest get_partner;
+  get_partner.set_id(people_.at("anna.kovacs@example.com"));
+  pv1::Partner anna;
+  ASSERT_TRUE(partners_->GetPartner(Call().get(), get_partner, &anna).ok());
+  ASSERT_EQ(anna.marketing_consents_size(), 1);
+  EXPECT_FALSE(anna.marketing_consents(0).granted());
+  EXPECT_EQ(anna.marketing_consents(0).source(), pv1::CONSENT_SOURCE_UNSUBSCRIBE);
+  EXPECT_EQ(anna.marketing_consents(0).evidence(),
+            "unsubscribe link of message " + std::to_string(first.id()));
   // A second POST (a mail client retrying) keeps one entry.
   ASSERT_EQ(HttpCall(kartond_->HttpAddress(), "POST", target, {}, "", page), 200);
   EXPECT_NE(page.find("már korábban leiratkozott"), std::string::npos) << page;

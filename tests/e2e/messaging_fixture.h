@@ -124,6 +124,27 @@ class MessagingTest : public ::testing::Test {
     return created;
   }
 
+  // Records a partner's (or, with contact_id, a contact's) marketing
+  // consent on `channel`: marketing needs an opt-in (docs/messaging.md).
+  pv1::MarketingConsent RecordConsent(std::int64_t partner_id, bool granted,
+                                      pv1::MarketingChannel channel = pv1::MARKETING_CHANNEL_EMAIL,
+                                      std::int64_t contact_id = 0) {
+    pv1::RecordMarketingConsentRequest request;
+    if (contact_id != 0) {
+      request.set_contact_id(contact_id);
+    } else {
+      request.set_partner_id(partner_id);
+    }
+    request.set_channel(channel);
+    request.set_granted(granted);
+    request.set_source(pv1::CONSENT_SOURCE_PHONE);
+    request.set_evidence(granted ? "asked for the newsletter on the phone" : "said no thanks");
+    pv1::MarketingConsent recorded;
+    const auto status = partners_->RecordMarketingConsent(Call().get(), request, &recorded);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return recorded;
+  }
+
   std::unique_ptr<SmtpSink> sink_;
   std::vector<std::string> extra_;
   std::string conninfo_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <map>
 #include <set>
 
 #include "karton/kernel/http.h"
@@ -344,6 +345,21 @@ v1::Lead LeadFromSubmission(const v1::WebForm& form,
         std::find(field.choices().begin(), field.choices().end(), value) == field.choices().end()) {
       violations.push_back({field.name(), "is not one of the choices"});
       continue;
+    }
+    if (field.type() == v1::WEB_FORM_FIELD_TYPE_CHECKBOX) {
+      // A consent checkbox: the person opts in to marketing on the channel.
+      static const std::map<std::string, partners::v1::MarketingChannel> kConsentFields = {
+          {"consent_email", partners::v1::MARKETING_CHANNEL_EMAIL},
+          {"consent_sms", partners::v1::MARKETING_CHANNEL_SMS},
+          {"consent_letter", partners::v1::MARKETING_CHANNEL_LETTER},
+          {"consent_phone", partners::v1::MARKETING_CHANNEL_PHONE}};
+      if (const auto channel = kConsentFields.find(field.name()); channel != kConsentFields.end()) {
+        auto* consent = lead.add_marketing_consents();
+        consent->set_channel(channel->second);
+        consent->set_granted(true);
+        consent->set_source(partners::v1::CONSENT_SOURCE_FORM);
+        consent->set_evidence(fmt::format("web form '{}' ({})", form.title(), form.slug()));
+      }
     }
     if (!SetWellKnown(lead, field.name(), value))
       (*lead.mutable_custom_fields())[field.name()] = value;

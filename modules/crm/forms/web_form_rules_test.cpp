@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "leads/lead_rules.h"
 #include "leads/routing.h"
@@ -80,6 +81,32 @@ TEST(WebFormRules, AGoodDefinitionPassesAndBadOnesNameTheField) {
             (std::vector<std::string>{"web_form.slug", "web_form.fields[1].type",
                                       "web_form.fields[2].choices", "web_form.fields[4].name",
                                       "web_form.allowed_origins[0]", "web_form.redirect_url"}));
+}
+
+TEST(WebFormRules, ATickedConsentCheckboxIsTheLeadsOptInForItsChannel) {
+  v1::WebForm form = ContactForm();
+  form.set_title("Hírlevél");
+  auto* consent = form.add_fields();
+  consent->set_name("consent_email");
+  consent->set_label("Kérem a hírlevelet");
+  consent->set_type(v1::WEB_FORM_FIELD_TYPE_CHECKBOX);
+  std::vector<kernel::FieldViolation> violations;
+  const v1::WebFormCategory* category = nullptr;
+  std::map<std::string, std::string> values = {{"name", "Kiss"},
+                                               {"email", "kiss@example.com"},
+                                               {"privacy", "on"},
+                                               {"category", "demo"},
+                                               {"_website", ""}};
+  EXPECT_EQ(LeadFromSubmission(form, values, violations, category).marketing_consents_size(), 0);
+  ASSERT_TRUE(violations.empty()) << violations.front().field;
+  values["consent_email"] = "on";
+  const v1::Lead lead = LeadFromSubmission(form, values, violations, category);
+  ASSERT_TRUE(violations.empty()) << violations.front().field;
+  ASSERT_EQ(lead.marketing_consents_size(), 1);
+  EXPECT_EQ(lead.marketing_consents(0).channel(), partners::v1::MARKETING_CHANNEL_EMAIL);
+  EXPECT_TRUE(lead.marketing_consents(0).granted());
+  EXPECT_EQ(lead.marketing_consents(0).source(), partners::v1::CONSENT_SOURCE_FORM);
+  EXPECT_EQ(lead.marketing_consents(0).evidence(), "web form 'Hírlevél' (" + form.slug() + ")");
 }
 
 TEST(WebFormRules, ASubmissionFillsTheLeadAndItsCustomFields) {

@@ -8,6 +8,7 @@
 #include "crm_sql.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/proto_json.h"
 #include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::lead_repository {
@@ -22,7 +23,7 @@ using kernel::ToEpochMicros;
   "l.id, l.title, l.contact_name, l.email, l.phone, l.company_name, l.tax_number, l.country, " \
   "l.postal_code, l.city, l.message, l.source, l.category, l.assigned_user_id, l.team_id, "    \
   "l.status, l.disqualify_reason, l.partner_id, l.opportunity_id, l.web_form_id, "             \
-  "l.custom_fields, l.status_history, l.messages, "                                            \
+  "l.custom_fields, l.status_history, l.messages, l.marketing_consents, "                      \
   "(extract(epoch FROM l.create_time) * 1000000)::bigint AS create_time, "                     \
   "(extract(epoch FROM l.update_time) * 1000000)::bigint AS update_time, l.version::text AS etag"
 
@@ -90,6 +91,22 @@ std::string CustomFieldsJson(const v1::Lead& lead) {
   return boost::json::serialize(fields);
 }
 
+// The lead's marketing consents as a JSON array; those without a time get
+// `now` (the post's time).
+std::string ConsentsJson(const v1::Lead& lead, TimePoint now) {
+  std::string json = "[";
+  for (auto consent : lead.marketing_consents()) {
+    if (!consent.has_record_time()) {
+      const auto micros = ToEpochMicros(now);
+      consent.mutable_record_time()->set_seconds(micros / 1000000);
+      consent.mutable_record_time()->set_nanos(static_cast<int>(micros % 1000000) * 1000);
+    }
+    if (json.size() > 1) json += ",";
+    json += kernel::PrintProtoJson(consent, kernel::ProtoJsonNames::kJson);
+  }
+  return json + "]";
+}
+
 }  // namespace
 
 std::string SourceName(v1::LeadSource source) {
@@ -132,7 +149,15 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lea
        SourceName(lead.source()), lead.category(), Text(lead.assigned_user_id()),
        Text(lead.team_id()), Text(lead.web_form_id()), CustomFieldsJson(lead), request_id,
        Text(actor_user_id), Text(ToEpochMicros(now))});
-  return {std::stoll(std::string(rows.Text(0, 0))), rows.Text(0, 1) == "t"};
+  const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
+  const bool inserted = rows.Text(0, 1) == "t";
+  if (inserted && lead.marketing_consents_size() > 0) {
+    kernel::RunPrepared(session,
+                        "UPDATE crm.lead SET marketing_consents = cast($2 AS jsonb) "
+                        "WHERE id = cast($1 AS bigint)",
+                        {Text(id), ConsentsJson(lead, now)});
+  }
+  return {id, inserted};
 }
 
 std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id) {
@@ -193,8 +218,10 @@ void AddMessage(soci::session& session, std::int64_t id, const v1::Lead& post, T
       "UPDATE crm.lead SET messages = messages || jsonb_build_object('message', cast($2 AS text), "
       "'customFields', cast($3 AS jsonb), 'receiveTime', to_char(" KARTON_CRM_AT("$4") " AT TIME "
       "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')), update_time = " KARTON_CRM_AT("$4") ", "
+      "marketing_consents = marketing_consents || cast($5 AS jsonb), "
       "version = version + 1 WHERE id = cast($1 AS bigint)",
-      {Text(id), post.message(), CustomFieldsJson(post), Text(ToEpochMicros(now))});
+      {Text(id), post.message(), CustomFieldsJson(post), Text(ToEpochMicros(now)),
+       ConsentsJson(post, now)});
 }
 
 void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,
@@ -239,7 +266,8 @@ std::vector<std::int64_t> ErasePartner(soci::session& session, std::int64_t part
   const auto rows = kernel::RunPrepared(
       session,
       "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
-      "custom_fields = '{}', messages = '[]', version = version + 1 WHERE partner_id = $1 "
+      "custom_fields = '{}', messages = '[]', marketing_consents = '[]', version = version + 1 "
+      "WHERE partner_id = $1 "
       "RETURNING id",
       {Text(partner_id)});
   std::vector<std::int64_t> ids;
@@ -268,7 +296,8 @@ void EraseLeads(soci::session& session, const std::vector<std::int64_t>& ids) {
   kernel::RunPrepared(
       session,
       "UPDATE crm.lead SET contact_name = '', email = '', phone = '', message = '', "
-      "custom_fields = '{}', messages = '[]', version = version + 1 WHERE id = ANY(cast($1 AS "
+      "custom_fields = '{}', messages = '[]', marketing_consents = '[]', version = version + 1 "
+      "WHERE id = ANY(cast($1 AS "
       "bigint[]))",
       {array});
 }

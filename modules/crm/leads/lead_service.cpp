@@ -66,6 +66,7 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   lead.clear_web_form_id();
   lead.clear_status_history();
   lead.clear_messages();
+  lead.clear_marketing_consents();
   return Guarded(services_.log, "CreateLead", [&]() -> grpc::Status {
     intake_.Prepare();
     auto lease = services_.database.Acquire();

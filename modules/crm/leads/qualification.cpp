@@ -7,9 +7,12 @@
 // "crm.lead.<id>.partner", so a retry never creates a second one); the
 // opportunity and the lead's new status commit together.
 #include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
@@ -33,6 +36,8 @@ constexpr double kSimilarName = 0.6;
 
 struct PartnerMatch {
   std::int64_t partner_id = 0;
+  // The contact qualification created for the lead's person, if any.
+  std::int64_t contact_id = 0;
   std::string how;  // "given", "tax_number", "email", "name", "created"
   grpc::Status status;
 };
@@ -194,9 +199,64 @@ PartnerMatch FindOrCreatePartner(const CrmServices& services, const grpc::Server
     if (!status.ok()) {
       services.log.warn("lead {}: partner {} created, its contact not: {}", lead.id(), created.id(),
                         status.error_message());
+    } else {
+      match.contact_id = stored.id();
     }
   }
   return match;
+}
+
+// Records the consent the lead's person gave on the web form on the
+// partner (or the contact qualification created for them), where its
+// current state is not that already: a retried qualification records it
+// once. As the caller, so the partners module applies its roles and sharing.
+grpc::Status CopyConsents(const CrmServices& services, const grpc::ServerContext& caller,
+                          const v1::Lead& lead, const PartnerMatch& match) {
+  if (lead.marketing_consents_size() == 0) return grpc::Status::OK;
+  auto partners = pv1::PartnerService::NewStub(services.channel());
+  google::protobuf::RepeatedPtrField<pv1::MarketingConsent> current;
+  if (match.contact_id != 0) {
+    pv1::GetContactRequest get;
+    get.set_id(match.contact_id);
+    pv1::Contact contact;
+    auto status =
+        partners->GetContact(kernel::CallContext(caller, kPartnersCallLimit).get(), get, &contact);
+    if (!status.ok()) return status;
+    current = contact.marketing_consents();
+  } else {
+    pv1::GetPartnerRequest get;
+    get.set_id(match.partner_id);
+    pv1::Partner partner;
+    auto status =
+        partners->GetPartner(kernel::CallContext(caller, kPartnersCallLimit).get(), get, &partner);
+    if (!status.ok()) return status;
+    current = partner.marketing_consents();
+  }
+  for (const auto& consent : lead.marketing_consents()) {
+    const bool already =
+        std::any_of(current.begin(), current.end(), [&](const pv1::MarketingConsent& now) {
+          return now.channel() == consent.channel() && now.granted() == consent.granted();
+        });
+    if (already) continue;
+    pv1::RecordMarketingConsentRequest record;
+    if (match.contact_id != 0) {
+      record.set_contact_id(match.contact_id);
+    } else {
+      record.set_partner_id(match.partner_id);
+    }
+    record.set_channel(consent.channel());
+    record.set_granted(consent.granted());
+    record.set_source(consent.source());
+    // When and where the person gave it: the post's time and the form.
+    record.set_evidence(fmt::format(
+        "{}, lead {}, posted {}", consent.evidence(), lead.id(),
+        google::protobuf::util::TimeUtil::ToString(consent.record_time()).substr(0, 19) + "Z"));
+    pv1::MarketingConsent stored;
+    auto status = partners->RecordMarketingConsent(
+        kernel::CallContext(caller, kPartnersCallLimit).get(), record, &stored);
+    if (!status.ok()) return status;
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status NotNew(const v1::Lead& lead) {
@@ -229,6 +289,9 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
     const PartnerMatch match =
         FindOrCreatePartner(services_, *context, *lead, request->partner_id());
     if (!match.status.ok()) return match.status;
+    if (auto status = CopyConsents(services_, *context, *lead, match); !status.ok()) {
+      return status;
+    }
 
     auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());

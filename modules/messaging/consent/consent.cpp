@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
+#include <spdlog/spdlog.h>
 
 #include "addresses.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "message_repository.h"
 #include "messaging_service.h"
 
@@ -120,29 +123,62 @@ kernel::HttpResponse UnsubscribePages::Ask(const kernel::HttpRequest& request) {
                           words.button));
 }
 
+void UnsubscribePages::WithdrawConsent(const v1::Message& message) {
+  if (message.recipient().partner_id() == 0 && message.recipient().contact_id() == 0) return;
+  namespace pv1 = partners::v1;
+  pv1::RecordMarketingConsentRequest withdraw;
+  if (message.recipient().contact_id() != 0) {
+    withdraw.set_contact_id(message.recipient().contact_id());
+  } else {
+    withdraw.set_partner_id(message.recipient().partner_id());
+  }
+  withdraw.set_channel(message.channel() == v1::CHANNEL_SMS ? pv1::MARKETING_CHANNEL_SMS
+                                                            : pv1::MARKETING_CHANNEL_EMAIL);
+  withdraw.set_granted(false);
+  withdraw.set_source(pv1::CONSENT_SOURCE_UNSUBSCRIBE);
+  withdraw.set_evidence(fmt::format("unsubscribe link of message {}", message.id()));
+  pv1::MarketingConsent recorded;
+  const auto status =
+      pv1::PartnerService::NewStub(services_.channel())
+          ->RecordMarketingConsent(kernel::KernelCallContext(std::chrono::seconds(30)).get(),
+                                   withdraw, &recorded);
+  if (!status.ok()) {
+    services_.log.warn("message {}: the opt-out is recorded, the partners module's consent not: {}",
+                       message.id(), status.error_message());
+  }
+}
+
 kernel::HttpResponse UnsubscribePages::Confirm(const kernel::HttpRequest& request) {
   const auto id = tokens_.Verify(request.path_params.at("token"));
   if (!id) {
     const Words& words = WordsFor("", request);
     return Page(404, words, fmt::format("<p>{}</p>", words.unknown));
   }
-  auto lease = services_.database.Acquire();
-  soci::transaction transaction(lease.Session());
-  const auto message = repository::FindMessage(lease.Session(), *id, false);
-  if (!message || message->channel() == v1::CHANNEL_LETTER || message->address() == "[erased]") {
-    const Words& words = WordsFor("", request);
-    return Page(404, words, fmt::format("<p>{}</p>", words.unknown));
+  std::optional<v1::Message> message;
+  bool recorded = false;
+  {
+    auto lease = services_.database.Acquire();
+    soci::transaction transaction(lease.Session());
+    message = repository::FindMessage(lease.Session(), *id, false);
+    if (!message || message->channel() == v1::CHANNEL_LETTER || message->address() == "[erased]") {
+      const Words& words = WordsFor("", request);
+      return Page(404, words, fmt::format("<p>{}</p>", words.unknown));
+    }
+    v1::Suppression suppression;
+    suppression.set_channel(message->channel());
+    suppression.set_address(SuppressionKeysOf(*message).front());
+    suppression.set_source(v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK);
+    suppression.set_reason("unsubscribe link");
+    suppression.set_message_id(message->id());
+    recorded = RecordOptOut(services_.clock, services_.audit, services_.events, lease.Session(),
+                            suppression, kernel::Caller::Internal());
+    transaction.commit();
   }
+  // The person's consent is withdrawn where it is kept, too (asked with
+  // no connection held here). The suppression above already stops
+  // marketing to the address, so a failure there is only logged.
+  if (recorded) WithdrawConsent(*message);
   const Words& words = WordsFor(message->language(), request);
-  v1::Suppression suppression;
-  suppression.set_channel(message->channel());
-  suppression.set_address(SuppressionKeysOf(*message).front());
-  suppression.set_source(v1::SUPPRESSION_SOURCE_UNSUBSCRIBE_LINK);
-  suppression.set_reason("unsubscribe link");
-  suppression.set_message_id(message->id());
-  const bool recorded = RecordOptOut(services_.clock, services_.audit, services_.events,
-                                     lease.Session(), suppression, kernel::Caller::Internal());
-  transaction.commit();
   const char* channel = message->channel() == v1::CHANNEL_SMS ? words.sms : words.email;
   const std::string done =
       fmt::format(fmt::runtime(words.done), channel,

@@ -37,6 +37,11 @@ class UnsubscribePages {
   kernel::HttpResponse Confirm(const kernel::HttpRequest& request);
 
  private:
+  // Records the withdrawal of the message's person's consent in the
+  // partners module (source unsubscribe), when the message has a partner
+  // or contact; logs a failure.
+  void WithdrawConsent(const v1::Message& message);
+
   const MessagingServices services_;
   const UnsubscribeTokens& tokens_;
 };

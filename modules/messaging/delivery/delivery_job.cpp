@@ -16,6 +16,7 @@
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters/letters.h"
 #include "message_repository.h"
+#include "recipient.h"
 
 namespace karton::messaging {
 namespace {
@@ -96,6 +97,38 @@ Delivery::Delivery(MessagingServices services, const ChannelSettings& settings,
   if (settings.smtp) smtp_.emplace(*settings.smtp);
 }
 
+std::string Delivery::MissingConsentNow(std::int64_t id) {
+  if (!settings_.marketing_requires_opt_in) return "";
+  std::optional<v1::Message> message;
+  {
+    auto lease = services_.database.Acquire();
+    message = repository::FindMessage(lease.Session(), id, false);
+  }
+  if (!message || message->category() != v1::CATEGORY_MARKETING) return "";
+  if (message->status() != v1::MESSAGE_STATUS_QUEUED &&
+      message->status() != v1::MESSAGE_STATUS_SENDING) {
+    return "";
+  }
+  ResolvedRecipient resolved;
+  if (message->recipient().partner_id() != 0 || message->recipient().contact_id() != 0) {
+    messaging::v1::Recipient recipient;
+    recipient.set_partner_id(message->recipient().partner_id());
+    recipient.set_contact_id(message->recipient().contact_id());
+    resolved = ResolveRecipient(services_.channel, nullptr, recipient);
+    if (!resolved.status.ok()) {
+      const auto code = resolved.status.error_code();
+      if (code != grpc::StatusCode::INVALID_ARGUMENT && code != grpc::StatusCode::NOT_FOUND) {
+        // The partners module did not answer: the job runs again later.
+        throw std::runtime_error("reading the recipient's consent: " +
+                                 resolved.status.error_message());
+      }
+      return fmt::format("no marketing consent: the recipient is gone ({})",
+                         resolved.status.error_message());
+    }
+  }
+  return MissingMarketingConsent(resolved, message->channel());
+}
+
 void Delivery::Run(const kernel::JobRun& run) {
   const std::int64_t id = std::stoll(run.payload);
   // Pace before SENDING is committed, so the window for a duplicate stays
@@ -103,6 +136,9 @@ void Delivery::Run(const kernel::JobRun& run) {
   if (run.kind == kDeliverEmailJob) email_rate_.Acquire();
   if (run.kind == kDeliverSmsJob) sms_rate_.Acquire();
   const kernel::Caller system = kernel::Caller::Internal();  // the delivery is the system's doing
+  // A consent may have been withdrawn while the message waited: asked of
+  // the partners module before a connection is held here.
+  const std::string no_consent = MissingConsentNow(id);
   v1::Message message;
   {
     auto lease = services_.database.Acquire();
@@ -119,6 +155,13 @@ void Delivery::Run(const kernel::JobRun& run) {
         repository::IsSuppressed(lease.Session(), repository::ChannelName(found->channel()),
                                  SuppressionKeysOf(*found))) {
       repository::MarkSuppressed(lease.Session(), id, "the recipient opted out");
+      services_.events.Publish(lease.Session(), "messaging.message.suppressed", id,
+                               *repository::FindMessage(lease.Session(), id, false), system);
+      transaction.commit();
+      return;
+    }
+    if (found->category() == v1::CATEGORY_MARKETING && !no_consent.empty()) {
+      repository::MarkSuppressed(lease.Session(), id, no_consent);
       services_.events.Publish(lease.Session(), "messaging.message.suppressed", id,
                                *repository::FindMessage(lease.Session(), id, false), system);
       transaction.commit();

@@ -62,6 +62,9 @@ struct ChannelSettings {
   double sms_per_second = 0;
   // The most an email's attachments may hold together.
   std::int64_t attachments_max_bytes = 10 << 20;
+  // messaging.marketing_requires_opt_in: marketing goes only to people with
+  // a granted consent for the channel (docs/messaging.md, "Consent").
+  bool marketing_requires_opt_in = true;
 };
 
 // The unsubscribe link of a marketing message: <public URL>/u/<token>.
@@ -79,6 +82,10 @@ class Delivery {
   void Run(const kernel::JobRun& run);
 
  private:
+  // Under the opt-in rule, why marketing message `id` may not go out now
+  // (MissingMarketingConsent, asked of the partners module as the system);
+  // "" when it may or is no marketing. Throws when partners cannot answer.
+  std::string MissingConsentNow(std::int64_t id);
   DeliveryOutcome HandOverEmail(const v1::Message& message);
   // Stores each attachment not stored yet as a document and gives all of
   // them, with their bytes, for the email. kSent when every one is stored.

@@ -29,7 +29,8 @@ using kernel::ToEpochMicros;
   "'updateTime', to_char(c.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
   "'etag', c.version::text, "                                                                      \
   "'eraseTime', to_char(c.erase_time AT TIME ZONE 'UTC', "                                         \
-  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))::text"
+  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "                                                         \
+  "'marketingConsents', partners.contact_marketing_consents(c.id))::text"
 
 // A contact is visible where its partner is (record sharing is per partner).
 #define KARTON_CONTACT_VISIBLE                            \

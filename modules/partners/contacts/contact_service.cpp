@@ -140,7 +140,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
     std::vector<kernel::FieldViolation> violations;
     NormalizeContact(merged, "contact", violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
-    const auto diffs = kernel::DiffFields(&*existing, merged);
+    const auto diffs = kernel::DiffFields(&*existing, merged, {"marketing_consents"});
     if (diffs.empty()) {
       *response = *existing;
       return grpc::Status::OK;
@@ -179,7 +179,7 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
     }
     repository::DeleteContact(session, id);
     services_.audit.Record(session, caller, kernel::AuditAction::kDelete, kContactResource, id,
-                           (kernel::DiffFields(&*existing, v1::Contact{})));
+                           (kernel::DiffFields(&*existing, v1::Contact{}, {"marketing_consents"})));
     services_.events.Publish(session, "partners.contact.deleted", id, ChangedPayload(*existing, {}),
                              caller);
     transaction.commit();

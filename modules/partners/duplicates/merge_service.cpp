@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "consent/consent_repository.h"
 #include "duplicates/duplicate_repository.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/pagination.h"
@@ -222,6 +223,7 @@ grpc::Status PartnerServiceImpl::MergePartners(grpc::ServerContext* context,
     repository::ReplaceExternalIds(session, keep_id, card.external_ids());
     repository::UpdatePartner(session, card, now);
     repository::MoveToPartner(session, merge_id, keep_id, now);
+    repository::MoveConsents(session, merge_id, keep_id);
     repository::MarkMerged(session, merge_id, keep_id, now);
     const auto repointed = repository::RepointChildren(session, merge_id, keep_id, now);
 

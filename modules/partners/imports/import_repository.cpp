@@ -502,7 +502,46 @@ void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_numb
   copy.Field(row.parent_column);
   CopyValues(copy, row.emails);
   CopyValues(copy, row.phones);
+  if (row.consents.empty()) {
+    copy.Null();
+  } else {
+    boost::json::object consents;
+    for (const auto& [channel, granted] : row.consents) consents[channel] = granted;
+    copy.Field(boost::json::serialize(consents));
+  }
   copy.EndRow();
+}
+
+std::vector<v1::MarketingConsent> ApplyConsents(soci::session& session, std::int64_t import_id,
+                                                std::int64_t user_id, TimePoint now) {
+  static constexpr const char* kApplyConsents = R"sql(
+WITH wanted AS (
+  SELECT DISTINCT ON (r.partner_id, c.key) r.partner_id, c.key AS channel,
+         cast(c.value AS boolean) AS granted
+  FROM partners.import_row r CROSS JOIN LATERAL jsonb_each_text(r.consents) c
+  WHERE r.import_id = cast(:import AS bigint) AND r.partner_id IS NOT NULL
+    AND r.consents IS NOT NULL
+  ORDER BY r.partner_id, c.key, r.row_number DESC)
+INSERT INTO partners.marketing_consent AS m
+  (partner_id, channel, granted, source, evidence, recorded_by, record_time)
+SELECT w.partner_id, w.channel, w.granted, 'import', 'import ' || cast(:import2 AS text),
+       nullif(cast(:user_id AS bigint), 0), to_timestamp(cast(:now AS bigint) / 1e6)
+FROM wanted w
+WHERE (SELECT l.granted FROM partners.marketing_consent l
+       WHERE l.partner_id = w.partner_id AND l.contact_id IS NULL AND l.channel = w.channel
+       ORDER BY l.record_time DESC, l.id DESC LIMIT 1) IS DISTINCT FROM w.granted
+RETURNING partners.marketing_consent_json(m)::text)sql";
+  long long import = import_id, user = user_id, now_us = ToEpochMicros(now);
+  const std::string import_text = std::to_string(import_id);
+  soci::rowset<std::string> rows = (session.prepare << kApplyConsents, soci::use(import),
+                                    soci::use(import_text), soci::use(user), soci::use(now_us));
+  std::vector<v1::MarketingConsent> recorded;
+  for (const auto& json : rows) {
+    v1::MarketingConsent consent;
+    kernel::ParseProtoJson(json, consent);
+    recorded.push_back(std::move(consent));
+  }
+  return recorded;
 }
 
 std::string CreateDefaults(v1::PartnerKind kind) {
@@ -756,7 +795,8 @@ void CheckParents(soci::session& session, long long id, const std::string& defau
 
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        const std::vector<MatchKey>& match_order, TimePoint now) {
+                        const std::vector<MatchKey>& match_order, TimePoint now,
+                        std::int64_t user_id) {
   ApplyResult result;
   long long id = import_id, now_us = ToEpochMicros(now);
   const std::string import_text = std::to_string(import_id);
@@ -884,6 +924,7 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
   result.counts.created = static_cast<std::int64_t>(result.created_ids.size());
   result.counts.updated = static_cast<std::int64_t>(result.updated.size());
   result.counts.contacts_created = static_cast<std::int64_t>(result.contact_ids.size());
+  result.consents = ApplyConsents(session, import_id, user_id, now);
   session << kDropRows, soci::use(id);
   return result;
 }

@@ -27,9 +27,17 @@ using kernel::TimePoint;
 // one row of it.
 inline constexpr const char* kCopyRows =
     "COPY partners.import_row (import_id, row_number, karton_id, external_ids, tax_number, "
-    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones) FROM STDIN";
+    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones, consents) "
+    "FROM STDIN";
 void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
              const ImportRow& row);
+
+// Within ApplyImport, before its rows go: records the consents the applied rows give (source
+// import, evidence "import <id>") where they change the partner's current
+// state, so running a file again records nothing new. The last row of a
+// partner wins. Returns the entries recorded.
+std::vector<v1::MarketingConsent> ApplyConsents(soci::session& session, std::int64_t import_id,
+                                                std::int64_t user_id, TimePoint now);
 
 std::int64_t CreateImport(soci::session& session, const std::string& mode, bool dry_run,
                           const std::string& request_id, std::int64_t user_id, TimePoint now);
@@ -82,6 +90,8 @@ struct ApplyResult {
   // Updated partners and their protobuf JSON before the update.
   std::vector<std::pair<std::int64_t, std::string>> updated;
   std::vector<std::int64_t> contact_ids;
+  // The marketing consents the rows' consent columns recorded (ApplyConsents).
+  std::vector<v1::MarketingConsent> consents;
 };
 // The stored columns a new partner gets when its row leaves them out
 // (ApplyImport's `defaults_json`).
@@ -96,10 +106,12 @@ std::vector<MatchKey> DefaultMatchOrder();
 // columns a new partner gets when its row leaves them out. `match_order`:
 // the keys rows are matched by, in order (kId is tried first whether
 // listed or not); rows of the file sharing an email or phone are one
-// partner when kEmail or kPhone is listed.
+// partner when kEmail or kPhone is listed. `user_id` records the rows'
+// consents (ApplyConsents).
 ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const std::string& mode,
                         const std::string& defaults_json, const std::string& id_column,
-                        const std::vector<MatchKey>& match_order, TimePoint now);
+                        const std::vector<MatchKey>& match_order, TimePoint now,
+                        std::int64_t user_id = 0);
 
 // --- exporting ---------------------------------------------------------------
 

@@ -54,6 +54,12 @@ const std::vector<std::string> kPlainFields = {
     "contact.role",
     "contact.email",
     "contact.phone",
+    // Marketing consent of the partner, per channel (a flag; empty: none
+    // recorded), recorded with source import and the import's id.
+    "consent.email",
+    "consent.sms",
+    "consent.letter",
+    "consent.phone",
 };
 const std::set<std::string> kMultiValued = {"email", "phone", "tag", "contact.email",
                                             "contact.phone"};
@@ -371,6 +377,14 @@ ImportRow BuildImportRow(const ColumnPlan& plan, const std::vector<std::string>&
       const std::string source = target.substr(12);
       (*partner.mutable_external_ids())[source] = cell;
       if (first_external_key.empty()) first_external_key = "ext:" + source + ":" + cell;
+    } else if (target.rfind("consent.", 0) == 0) {
+      const auto flag = ReadFlag(cell);
+      if (!flag) {
+        fail(target, "partner.marketing_consents",
+             "must be yes or no (true/false, igen/nem, 1/0); empty records nothing");
+        continue;
+      }
+      row.consents[target.substr(8)] = *flag;
     } else if (target.rfind("contact.", 0) == 0) {
       has_contact = true;
       if (target == "contact.name") contact.set_name(cell);
@@ -466,7 +480,10 @@ std::vector<std::string> ExportHeader(const Definitions& definitions,
   std::vector<std::string> header;
   for (const auto& field : kPlainFields) {
     // The parent is exported by its id (what an import matches first).
-    if (field.rfind("contact.", 0) != 0 && field != "parent.tax_number") header.push_back(field);
+    if (field.rfind("contact.", 0) != 0 && field.rfind("consent.", 0) != 0 &&
+        field != "parent.tax_number") {
+      header.push_back(field);
+    }
   }
   for (const auto& [key, definition] : definitions) header.push_back("custom." + key);
   for (const auto& source : external_sources) header.push_back("external_id." + source);

@@ -61,6 +61,9 @@ struct ImportRow {
   // there is, and to the other rows of the file, by email and phone.
   std::vector<std::string> emails;
   std::vector<std::string> phones;
+  // The partner's marketing consent the row gives, by channel ("email",
+  // "sms", "letter", "phone"): granted or withdrawn.
+  std::map<std::string, bool> consents;
   // Has what creating a partner needs (a name, the required custom fields).
   bool creatable = false;
   std::vector<RowProblem> problems;  // empty: the row is valid

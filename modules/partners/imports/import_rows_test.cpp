@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "imports/csv_io.h"
 
@@ -99,6 +100,25 @@ TEST(BuildImportRow, ReadsCellsIntoANormalisedPartnerWithItsKey) {
   EXPECT_EQ(row.fields, (std::vector<std::string>{"addresses", "credit_limit_currency",
                                                   "credit_limit_minor", "custom_fields",
                                                   "display_name", "emails", "tags", "tax_number"}));
+}
+
+TEST(BuildImportRow, ConsentColumnsReadYesOrNoPerChannelAndEmptyRecordsNothing) {
+  std::string problem;
+  const auto plan = PlanColumns({"Név", "Hírlevél", "SMS", "Levél"},
+                                {{"Név", "display_name"},
+                                 {"Hírlevél", "consent.email"},
+                                 {"SMS", "consent.sms"},
+                                 {"Levél", "consent.letter"}},
+                                {}, problem);
+  ASSERT_TRUE(plan) << problem;
+  const auto row = BuildImportRow(*plan, {"Kiss Anna", "igen", "no", ""}, {}, {});
+  ASSERT_TRUE(row.problems.empty()) << row.problems.front().problem;
+  EXPECT_EQ(row.consents, (std::map<std::string, bool>{{"email", true}, {"sms", false}}));
+  const auto bad = BuildImportRow(*plan, {"Kiss Anna", "talán", "", ""}, {}, {});
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_EQ(bad.problems[0].column, "Hírlevél");
+  EXPECT_EQ(bad.problems[0].field, "partner.marketing_consents");
+  EXPECT_TRUE(bad.consents.empty());
 }
 
 TEST(BuildImportRow, NamesTheColumnOfEachProblemAndChecksKeylessRowsInFull) {

@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "consent/consent_repository.h"
 #include "contacts/contact_repository.h"
 #include "imports/csv_io.h"
 #include "imports/import_repository.h"
@@ -132,6 +133,31 @@ void ReportApplied(const PartnersServices& services, soci::session& session,
   services.events.PublishMany(session, "partners.contact.created", contact_batch, caller);
   services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
                             contact_entries);
+}
+
+// The consents an import recorded: their events and audit entries, as
+// RecordMarketingConsent writes them.
+void ReportConsents(const PartnersServices& services, soci::session& session,
+                    const kernel::Caller& caller,
+                    const std::vector<v1::MarketingConsent>& consents) {
+  kernel::AuditLog::Entries entries;
+  kernel::DomainEvents::Batch batch;
+  for (const auto& consent : consents) {
+    entries.emplace_back(consent.id(),
+                         std::vector<kernel::FieldChange>{
+                             {"partner_id", std::nullopt, std::to_string(consent.partner_id())},
+                             {"contact_id", std::nullopt, "0"},
+                             kernel::FieldChange::Created(
+                                 "channel", repository::ConsentChannelWord(consent.channel())),
+                             {"granted", std::nullopt, consent.granted() ? "true" : "false"},
+                             kernel::FieldChange::Created("source", "import"),
+                             kernel::FieldChange::Created("evidence", consent.evidence())});
+    batch.emplace_back(consent.partner_id(), &consent);
+  }
+  if (consents.empty()) return;
+  services.events.PublishMany(session, kTopicConsentRecorded, batch, caller);
+  services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, kConsentResource,
+                            entries);
 }
 
 }  // namespace
@@ -400,7 +426,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       stream->Write(reply);
       const auto applied = import_repository::ApplyImport(
           session, import_id, mode, import_repository::CreateDefaults(defaults.kind), id_column,
-          match_order, services_.clock.Now());
+          match_order, services_.clock.Now(), caller.user_id);
       for (const auto& error : applied.errors) {
         if (errors.size() < kMaxReportedErrors) errors.push_back(error);
       }
@@ -415,6 +441,7 @@ grpc::Status PartnerServiceImpl::ImportPartners(
       const auto matched_and_written = std::chrono::steady_clock::now();
       if (!settings.dry_run()) {
         ReportApplied(services_, session, caller, import_id, applied);
+        ReportConsents(services_, session, caller, applied.consents);
         transaction.commit();
       }  // a dry run rolls everything back here: counted, nothing written
       // Where an import's time goes, for operators and bench/partners.sh.

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "consent/consent_repository.h"
 #include "contacts/contact_repository.h"
 #include "documents/document_repository.h"
 #include "karton/common/v1/personal_data.pb.h"
@@ -241,6 +242,9 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context
         *response->add_merged_partners() =
             *repository::FindPartner(session, merged_id, repository::Visibility::Everyone());
       }
+      for (auto& consent : repository::AllConsentsOf(session, id, 0)) {
+        *response->add_marketing_consents() = std::move(consent);
+      }
       subject = SubjectOfPartner(session, response->partner());
     } else {
       auto contact = repository::FindContact(session, id, repository::Visibility::Everyone());
@@ -255,6 +259,9 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context
       AddDocuments(session, kContactResource, id, *response);
       for (auto& interaction : AllInteractions(session, contact->partner_id())) {
         if (interaction.contact_id() == id) *response->add_interactions() = std::move(interaction);
+      }
+      for (auto& consent : repository::AllConsentsOf(session, contact->partner_id(), id)) {
+        *response->add_marketing_consents() = std::move(consent);
       }
       subject = SubjectOfContact(*contact);
       *response->mutable_contact() = std::move(*contact);
@@ -357,6 +364,13 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
         audit.EraseValues(session, kDocumentResource, document_id, {});
         events.ErasePayloads(session, kDocumentTopics, document_id);
       }
+      // Grants go; withdrawals stay, without their evidence, as proof of
+      // the opt-out (docs/partners.md, "Marketing consent").
+      for (const auto& consent :
+           repository::AllConsentsOf(session, contact.partner_id(), contact.id())) {
+        audit.EraseValues(session, kConsentResource, consent.id(), {"evidence"});
+      }
+      repository::EraseConsents(session, contact.partner_id(), contact.id());
       AnonymiseContact(contact);
       repository::UpdateContact(session, contact, now);
       repository::MarkContactErased(session, contact.id(), now);
@@ -395,6 +409,11 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
         events.ErasePayloads(session, kDocumentTopics, document_id);
       }
       repository::EraseInteractionTexts(session, partner_id);
+      for (const auto& consent : repository::AllConsentsOf(session, partner_id, 0)) {
+        audit.EraseValues(session, kConsentResource, consent.id(), {"evidence"});
+      }
+      repository::EraseConsents(session, partner_id, 0);
+      events.ErasePayloads(session, {kTopicConsentRecorded}, partner_id);
       AnonymisePartner(partner);
       repository::UpdatePartner(session, partner, now);
       repository::MarkPartnerErased(session, partner_id, now);

@@ -30,7 +30,8 @@ TEST(EmailMimeTest, PlainMessageHasEncodedSubjectAndBase64Body) {
               .unsubscribe_url = "",
               .cc = {},
               .reply_to = "",
-              .attachments = {}};
+              .attachments = {},
+              .calendar_method = ""};
   const std::string mime = BuildMime(email, "Karton Értesítő <noreply@example.org>",
                                      std::chrono::sys_days{std::chrono::year{2026} / 11 / 25});
   EXPECT_NE(mime.find("Date: Wed, 25 Nov 2026 00:00:00 +0000\r\n"), std::string::npos) << mime;
@@ -66,7 +67,8 @@ TEST(EmailMimeTest, HtmlMakesAnAlternativeAndMarketingGetsListUnsubscribe) {
               .unsubscribe_url = "https://crm.example.org/u/token",
               .cc = {},
               .reply_to = "",
-              .attachments = {}};
+              .attachments = {},
+              .calendar_method = ""};
   const std::string mime = BuildMime(email, "noreply@example.org", {});
   EXPECT_NE(mime.find("Subject: Hello\r\n"), std::string::npos);
   EXPECT_NE(mime.find("From: noreply@example.org\r\n"), std::string::npos) << mime;
@@ -163,9 +165,10 @@ Email WithAttachments() {
       .unsubscribe_url = "",
       .cc = {"bela@vevo.example", "Anna@Vevo.Example", "cecil@masik.example"},
       .reply_to = "ertekesites@ceg.example",
-      .attachments = {
-          {.file_name = "árajánlat-ő.pdf", .media_type = "application/pdf", .content = pdf},
-          {.file_name = "list (1).csv", .media_type = "text/csv", .content = "a;b\r\n1;2\r\n"}}};
+      .attachments =
+          {{.file_name = "árajánlat-ő.pdf", .media_type = "application/pdf", .content = pdf},
+           {.file_name = "list (1).csv", .media_type = "text/csv", .content = "a;b\r\n1;2\r\n"}},
+      .calendar_method = ""};
 }
 
 TEST(EmailMimeTest, AttachmentsMakeAMixedMessageWithTheBodyFirstAndEachFileInBase64) {

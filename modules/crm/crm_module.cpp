@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "activities/activity_service.h"
+#include "activities/invitation.h"
 #include "crm_services.h"
 #include "customer_overview_service.h"
 #include "demo_data.h"
@@ -134,6 +135,10 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                            "/karton.crm.v1.PersonalDataService/ErasePersonalDataSection");
   context.JobQueue().Handle(kReminderJob,
                             [this](const kernel::JobRun& run) { activities_->FireReminder(run); });
+  // Invitations go out after the activity's commit, with no connection held
+  // while messaging is called.
+  context.JobQueue().Handle(
+      kInvitationJob, [services](const kernel::JobRun& run) { SendInvitations(services, run); });
   context.JobQueue().Handle(kStaleOpportunitiesJob, [services](const kernel::JobRun&) {
     RemindStaleOpportunityOwners(services);
   });

@@ -38,7 +38,7 @@ using kernel::ToEpochMicros;
   "m.provider_message_id, m.idempotency_key, " KARTON_MICROS("m.create_time")              \
   " AS create_time, " KARTON_MICROS("m.sent_time") " AS sent_time, m.document_id, "        \
   "m.actor_user_id AS sender_user_id, m.recipient_name, m.postal_address, m.cc, "          \
-  "m.reply_to, (SELECT jsonb_agg(jsonb_build_object('fileName', a.file_name, "             \
+  "m.reply_to, m.calendar_method, (SELECT jsonb_agg(jsonb_build_object('fileName', a.file_name, "             \
   "'mediaType', a.media_type, 'sizeBytes', a.size_bytes::text, 'documentId', "             \
   "coalesce(a.document_id, 0)::text) ORDER BY a.position) "                                \
   "FROM messaging.attachment a WHERE a.message_id = m.id) AS attachments"
@@ -87,10 +87,11 @@ const std::string kInsertMessage =
     "INSERT INTO messaging.message (id, channel, category, partner_id, contact_id, address, "
     "template_name, language, subject, text_body, html_body, provider_message_id, "
     "idempotency_key, actor_user_id, create_time, status, last_error, recipient_name, "
-    "postal_address, cc, reply_to) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS bigint), $1, $2, "
+    "postal_address, cc, reply_to, calendar_method) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS "
+    "bigint), $1, $2, "
     "nullif(cast($3 AS bigint), 0), nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, "
     "nullif($12, ''), nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6), "
-    "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21) "
+    "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21, $22) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 const std::string kFindMessage =
     "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.id = $1";
@@ -230,7 +231,8 @@ bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint
        message.recipient_name(),
        postal,
        kernel::TextArrayLiteral(message.cc()),
-       message.reply_to()});
+       message.reply_to(),
+       message.calendar_method()});
   return rows.Count() == 1;
 }
 

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
+#include <set>
 
 #include "addresses.h"
 #include "attachments.h"
@@ -145,6 +146,27 @@ std::string AttachmentField(int index, const char* field) {
   return fmt::format("attachments[{}]{}{}", index, *field == '\0' ? "" : ".", field);
 }
 
+// A calendar invitation (RFC 6047): an iTIP method and the one
+// text/calendar file it goes with, given as content.
+grpc::Status CheckCalendarMethod(const v1::SendMessageRequest& request) {
+  if (request.calendar_method().empty()) return grpc::Status::OK;
+  static const std::set<std::string> kMethods = {"PUBLISH", "REQUEST", "REPLY",   "ADD",
+                                                 "CANCEL",  "REFRESH", "COUNTER", "DECLINECOUNTER"};
+  if (kMethods.count(request.calendar_method()) == 0) {
+    return kernel::InvalidField("calendar_method",
+                                "is an iTIP method in capitals: REQUEST, CANCEL, PUBLISH, ...");
+  }
+  std::string problem;
+  if (request.attachments_size() != 1 ||
+      request.attachments(0).source_case() != v1::Attachment::kContent ||
+      AttachmentMediaType(request.attachments(0).media_type(), problem).value_or("") !=
+          "text/calendar") {
+    return kernel::InvalidField("calendar_method",
+                                "goes with exactly one attachment: text/calendar content");
+  }
+  return grpc::Status::OK;
+}
+
 // Cc, Reply-To and the attachments as far as the request shows them (a
 // stored document's name, type and size are checked once it is read).
 grpc::Status CheckEmailExtras(const v1::SendMessageRequest& request,
@@ -154,6 +176,9 @@ grpc::Status CheckEmailExtras(const v1::SendMessageRequest& request,
     if (!request.reply_to().empty()) return kernel::InvalidField("reply_to", "is for email only");
     if (request.attachments_size() > 0) {
       return kernel::InvalidField("attachments", "are for email only");
+    }
+    if (!request.calendar_method().empty()) {
+      return kernel::InvalidField("calendar_method", "is for email only");
     }
     return grpc::Status::OK;
   }
@@ -215,7 +240,7 @@ grpc::Status CheckEmailExtras(const v1::SendMessageRequest& request,
       return kernel::InvalidField(AttachmentField(i, "media_type"), problem);
     }
   }
-  return grpc::Status::OK;
+  return CheckCalendarMethod(request);
 }
 
 grpc::Status CheckSendRequest(const v1::SendMessageRequest& request,
@@ -654,6 +679,7 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
     message.set_sender_user_id(caller.user_id);
     *message.mutable_cc() = request->cc();
     message.set_reply_to(request->reply_to());
+    message.set_calendar_method(request->calendar_method());
     if (auto status = Address(*request, resolved, message); !status.ok()) return status;
 
     auto lease = services_.database.Acquire();

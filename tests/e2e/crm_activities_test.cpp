@@ -2,8 +2,10 @@
 // (C6, C7, C8, A6), on kartond's test clock.
 #include <google/protobuf/util/time_util.h>
 #include <libical/ical.h>
+#include <sodium.h>
 
 #include <boost/json.hpp>
+#include <map>
 #include <tuple>
 
 #include "crm_fixture.h"
@@ -365,6 +367,229 @@ TEST_F(CrmActivitiesTest, CommandLineClientPlansCompletesAndShowsCalendarsFeedsA
       RunCommand(karton + " activities create --type call --subject 'x' --start " + start +
                  " --remind soon 2>&1");
   EXPECT_EQ(code, 2) << out;
+}
+
+// An email's calendar invitation: the text/calendar alternative, decoded.
+struct Invitation {
+  std::string method;  // the part's method parameter
+  std::string ics;
+};
+Invitation InvitationIn(const ReceivedMail& mail) {
+  const std::string marker = "Content-Type: text/calendar; method=";
+  const auto at = mail.data.find(marker);
+  if (at == std::string::npos) return {};
+  Invitation invitation;
+  invitation.method = mail.data.substr(
+      at + marker.size(), mail.data.find(';', at + marker.size()) - at - marker.size());
+  const auto body = mail.data.find("\r\n\r\n", at) + 4;
+  const std::string base64 = mail.data.substr(body, mail.data.find("\r\n--", body) - body);
+  std::string bytes(base64.size(), '\0');
+  std::size_t length = 0;
+  sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), base64.data(),
+                    base64.size(), "\r\n", &length, nullptr, sodium_base64_VARIANT_ORIGINAL);
+  invitation.ics = bytes.substr(0, length);
+  return invitation;
+}
+
+// What an invitation's VEVENT says.
+struct Event {
+  std::string method, uid, status;
+  int sequence = -1;
+  time_t start = 0;
+  std::vector<std::string> attendees;
+};
+Event EventIn(const std::string& ics) {
+  Event event;
+  icalcomponent* calendar = icalparser_parse_string(ics.c_str());
+  if (calendar == nullptr) return event;
+  event.method = icalproperty_method_to_string(icalcomponent_get_method(calendar));
+  icalcomponent* vevent = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
+  if (vevent != nullptr) {
+    event.uid = icalcomponent_get_uid(vevent);
+    event.sequence = icalcomponent_get_sequence(vevent);
+    event.status = icalproperty_status_to_string(icalcomponent_get_status(vevent));
+    event.start = icaltime_as_timet(icalcomponent_get_dtstart(vevent));
+    for (icalproperty* attendee = icalcomponent_get_first_property(vevent, ICAL_ATTENDEE_PROPERTY);
+         attendee != nullptr;
+         attendee = icalcomponent_get_next_property(vevent, ICAL_ATTENDEE_PROPERTY)) {
+      event.attendees.push_back(icalproperty_get_attendee(attendee));
+    }
+  }
+  icalcomponent_free(calendar);
+  return event;
+}
+
+TEST_F(CrmActivitiesTest, InviteesGetRequestsUpdatesAndCancellationsByEmail) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto partner = NewPartner("Fekete és Fia Kft.", "info@fekete.example");
+  const auto other_partner = NewPartner("Másik Bt.");
+  const auto contact = [&](std::int64_t owner, const std::string& name, const std::string& email) {
+    partners::v1::CreateContactRequest request;
+    request.set_partner_id(owner);
+    request.mutable_contact()->set_name(name);
+    if (!email.empty()) request.mutable_contact()->add_emails(email);
+    partners::v1::Contact stored;
+    EXPECT_TRUE(partners_->CreateContact(As().get(), request, &stored).ok());
+    return stored.id();
+  };
+  const auto bela = contact(partner, "Fekete Béla", "bela@fekete.example");
+  const auto no_email = contact(partner, "Fekete Cecília", "");
+  const auto stranger = contact(other_partner, "Másik Dénes", "denes@masik.example");
+
+  cv1::CreateActivityRequest create;
+  auto* activity = create.mutable_activity();
+  activity->set_type(cv1::ACTIVITY_TYPE_MEETING);
+  activity->set_subject("Tárgyalás: keretszerződés");
+  activity->set_location("Szeged, Kárász utca 5.");
+  *activity->mutable_start_time() = Plus(Now(), std::chrono::hours(48));
+  activity->mutable_duration()->set_seconds(3600);
+  activity->set_partner_id(partner);
+  activity->add_invitees()->set_contact_id(bela);
+  auto* guest = activity->add_invitees();
+  guest->set_email("gabor@tanacsado.example");
+  guest->set_name("Tanácsadó Gábor");
+
+  // Bad invitees are refused, naming the field.
+  const auto refused = [&](cv1::CreateActivityRequest request, const std::string& field) {
+    cv1::Activity ignored;
+    const auto status = activities_->CreateActivity(As(anna.token).get(), request, &ignored);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    const auto violations = kernel::FieldViolationsOf(status);
+    EXPECT_EQ(violations.empty() ? "" : violations.at(0).field, field) << status.error_message();
+  };
+  auto bad = create;
+  bad.mutable_activity()->mutable_invitees(1)->set_contact_id(stranger);
+  refused(bad, "activity.invitees[1].contact_id");
+  bad = create;
+  bad.mutable_activity()->mutable_invitees(1)->set_contact_id(no_email);
+  refused(bad, "activity.invitees[1].contact_id");
+  bad = create;
+  bad.mutable_activity()->mutable_invitees(1)->set_email("not an address");
+  refused(bad, "activity.invitees[1].email");
+  bad = create;
+  bad.mutable_activity()->clear_duration();
+  refused(bad, "activity.invitees");
+  EXPECT_TRUE(sink_->Messages().empty());
+
+  cv1::Activity meeting;
+  ASSERT_TRUE(activities_->CreateActivity(As(anna.token).get(), create, &meeting).ok());
+  ASSERT_EQ(meeting.invitees_size(), 2);
+  EXPECT_EQ(meeting.invitees(0).email(), "bela@fekete.example");
+  EXPECT_EQ(meeting.invitees(0).name(), "Fekete Béla");
+  const std::string uid = meeting.ical_uid();
+  EXPECT_EQ(uid.rfind("karton-activity-" + std::to_string(meeting.id()) + "-", 0), 0u) << uid;
+  EXPECT_EQ(uid.substr(uid.size() - 7), "@karton");
+
+  // Both get a REQUEST with the same UID, SEQUENCE 0 and both attendees.
+  ASSERT_TRUE(sink_->WaitForMessages(2, std::chrono::seconds(30)));
+  std::map<std::string, Event> requests;
+  for (const auto& mail : sink_->Messages()) {
+    const Invitation invitation = InvitationIn(mail);
+    EXPECT_EQ(invitation.method, "REQUEST") << mail.data.substr(0, 2000);
+    EXPECT_NE(mail.data.find("name=\"invite.ics\""), std::string::npos);
+    requests[mail.recipients.at(0)] = EventIn(invitation.ics);
+  }
+  ASSERT_EQ(requests.size(), 2u);
+  for (const auto& [address, event] : requests) {
+    EXPECT_EQ(event.method, "REQUEST") << address;
+    EXPECT_EQ(event.uid, uid) << address;
+    EXPECT_EQ(event.sequence, 0) << address;
+    EXPECT_EQ(event.status, "CONFIRMED");
+    EXPECT_EQ(event.attendees, (std::vector<std::string>{"mailto:bela@fekete.example",
+                                                         "mailto:gabor@tanacsado.example"}));
+  }
+  EXPECT_TRUE(requests.count("bela@fekete.example") && requests.count("gabor@tanacsado.example"));
+  // The message ids are recorded on the invitees.
+  cv1::GetActivityRequest get;
+  get.set_id(meeting.id());
+  ASSERT_TRUE(NothingIsDueAt(Now()));
+  ASSERT_TRUE(activities_->GetActivity(As(anna.token).get(), get, &meeting).ok());
+  EXPECT_NE(meeting.invitees(0).message_id(), 0);
+  EXPECT_NE(meeting.invitees(1).message_id(), 0);
+
+  // The feed names the activity with the same UID.
+  cv1::CalendarFeed feed;
+  ASSERT_TRUE(activities_->GetCalendarFeed(As(anna.token).get(), {}, &feed).ok());
+  const std::string prefix = "http://" + kartond_->HttpAddress();
+  std::string ics;
+  ASSERT_EQ(HttpGet(kartond_->HttpAddress(), feed.url().substr(prefix.size()), ics), 200);
+  EXPECT_NE(ics.find("UID:" + uid), std::string::npos) << ics;
+
+  // Rescheduled: a REQUEST with SEQUENCE 1 to both.
+  cv1::UpdateActivityRequest move;
+  move.mutable_activity()->set_id(meeting.id());
+  move.mutable_activity()->set_etag(meeting.etag());
+  *move.mutable_activity()->mutable_start_time() =
+      Plus(meeting.start_time(), std::chrono::hours(24));
+  move.mutable_update_mask()->add_paths("start_time");
+  ASSERT_TRUE(activities_->UpdateActivity(As(anna.token).get(), move, &meeting).ok());
+  EXPECT_EQ(meeting.ical_sequence(), 1);
+  ASSERT_TRUE(sink_->WaitForMessages(4, std::chrono::seconds(30)));
+  for (std::size_t i = 2; i < 4; ++i) {
+    const Event event = EventIn(InvitationIn(sink_->Messages().at(i)).ics);
+    EXPECT_EQ(event.method, "REQUEST");
+    EXPECT_EQ(event.uid, uid);
+    EXPECT_EQ(event.sequence, 1);
+    EXPECT_EQ(event.start, meeting.start_time().seconds());
+  }
+
+  // Gábor is taken off the list: a CANCEL to him alone.
+  cv1::UpdateActivityRequest drop;
+  drop.mutable_activity()->set_id(meeting.id());
+  drop.mutable_activity()->set_etag(meeting.etag());
+  drop.mutable_activity()->add_invitees()->set_contact_id(bela);
+  drop.mutable_update_mask()->add_paths("invitees");
+  ASSERT_TRUE(activities_->UpdateActivity(As(anna.token).get(), drop, &meeting).ok());
+  ASSERT_EQ(meeting.invitees_size(), 1);
+  ASSERT_TRUE(sink_->WaitForMessages(5, std::chrono::seconds(30)));
+  {
+    const ReceivedMail mail = sink_->Messages().at(4);
+    EXPECT_EQ(mail.recipients.at(0), "gabor@tanacsado.example");
+    const Invitation invitation = InvitationIn(mail);
+    EXPECT_EQ(invitation.method, "CANCEL");
+    const Event event = EventIn(invitation.ics);
+    EXPECT_EQ(event.method, "CANCEL");
+    EXPECT_EQ(event.uid, uid);
+    EXPECT_EQ(event.attendees, std::vector<std::string>{"mailto:gabor@tanacsado.example"});
+  }
+  // A bad invitee on update is refused too.
+  cv1::UpdateActivityRequest stray = drop;
+  stray.mutable_activity()->set_etag(meeting.etag());
+  stray.mutable_activity()->add_invitees()->set_contact_id(stranger);
+  cv1::Activity ignored;
+  const auto stray_status = activities_->UpdateActivity(As(anna.token).get(), stray, &ignored);
+  EXPECT_EQ(stray_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_FALSE(kernel::FieldViolationsOf(stray_status).empty());
+  EXPECT_EQ(kernel::FieldViolationsOf(stray_status).at(0).field, "activity.invitees[1].contact_id");
+
+  // Cancelled: Béla gets a CANCEL with the next SEQUENCE; Gábor nothing more.
+  cv1::CancelActivityRequest cancel;
+  cancel.set_id(meeting.id());
+  cancel.set_etag(meeting.etag());
+  ASSERT_TRUE(activities_->CancelActivity(As(anna.token).get(), cancel, &meeting).ok());
+  EXPECT_EQ(meeting.ical_sequence(), 2);
+  ASSERT_TRUE(sink_->WaitForMessages(6, std::chrono::seconds(30)));
+  {
+    const ReceivedMail mail = sink_->Messages().at(5);
+    EXPECT_EQ(mail.recipients.at(0), "bela@fekete.example");
+    const Event event = EventIn(InvitationIn(mail).ics);
+    EXPECT_EQ(event.method, "CANCEL");
+    EXPECT_EQ(event.uid, uid);
+    EXPECT_EQ(event.sequence, 2);
+    EXPECT_EQ(event.status, "CANCELLED");
+  }
+  ASSERT_TRUE(NothingIsDueAt(Now()));
+  EXPECT_EQ(sink_->Messages().size(), 6u);
+  // Transactional: the invitations are messages of that category.
+  messaging::v1::ListMessagesRequest list;
+  list.set_category(messaging::v1::CATEGORY_TRANSACTIONAL);
+  messaging::v1::ListMessagesResponse messages;
+  ASSERT_TRUE(messaging_->ListMessages(As().get(), list, &messages).ok());
+  EXPECT_EQ(messages.messages_size(), 6);
+  for (const auto& message : messages.messages()) {
+    EXPECT_FALSE(message.calendar_method().empty());
+  }
 }
 
 }  // namespace

@@ -256,6 +256,13 @@ void PrintActivity(const cv1::Activity& activity) {
         Id(activity.lead_id()), "opportunity", Id(activity.opportunity_id()), "reminders",
         reminders, "about", activity.description(), "outcome", activity.outcome(), "etag",
         activity.etag());
+  for (const auto& invitee : activity.invitees()) {
+    std::cout << fmt::format(
+        "  invited: {} <{}>{}{}\n", invitee.name(), invitee.email(),
+        invitee.contact_id() != 0 ? fmt::format(" (contact {})", invitee.contact_id()) : "",
+        invitee.message_id() != 0 ? fmt::format(", message {}", invitee.message_id())
+                                  : ", not sent yet");
+  }
 }
 
 void PrintOverview(const cv1::CustomerOverview& overview) {
@@ -334,7 +341,7 @@ struct Options {
   std::string source, since, until;
   std::int64_t contact = 0, lead_id = 0, opportunity = 0;
   std::string type, start, due, duration, location, description, outcome;
-  std::vector<std::string> fields, reminders;
+  std::vector<std::string> fields, reminders, invitees;
   bool rotate = false;
   int days = 7;
   int limit = 50, priority = 0;
@@ -709,6 +716,9 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   create->add_option("--assignee", bound->user, "Who does it (default: you)");
   create->add_option("--remind", bound->reminders,
                      "A reminder this long before: 15m, 1d; repeatable");
+  create->add_option("--invite", bound->invitees,
+                     "Email a calendar invitation to a contact of the partner (its id) or an "
+                     "address; repeatable");
   create->add_option("--request-id", bound->request_id, "The same id twice creates one activity");
   create->callback(Run(options, exit_code, [&options, bound] {
     cv1::CreateActivityRequest request;
@@ -731,6 +741,16 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     activity->set_location(bound->location);
     activity->set_description(bound->description);
     activity->set_assigned_user_id(bound->user);
+    for (const auto& invite : bound->invitees) {
+      auto* invitee = activity->add_invitees();
+      if (invite.find('@') != std::string::npos) {
+        invitee->set_email(invite);
+      } else if (!invite.empty() && invite.find_first_not_of("0123456789") == std::string::npos) {
+        invitee->set_contact_id(std::stoll(invite));
+      } else {
+        throw UsageError("--invite takes a contact id or an email address: " + invite);
+      }
+    }
     request.set_request_id(bound->request_id);
     return Call(options, &Activities::CreateActivity, request, PrintActivity);
   }));

@@ -5,6 +5,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 
+#include <cctype>
 #include <stdexcept>
 
 #include "crm_sql.h"
@@ -36,7 +37,13 @@ using kernel::ToEpochMicros;
   "'completeTime', CASE WHEN a.complete_time IS NOT NULL THEN "                                  \
   KARTON_CRM_TIME("a.complete_time") " END, "                                                    \
   "'createTime', " KARTON_CRM_TIME("a.create_time") ", "                                         \
-  "'updateTime', " KARTON_CRM_TIME("a.update_time") ", 'etag', a.version::text)::text"
+  "'updateTime', " KARTON_CRM_TIME("a.update_time") ", 'etag', a.version::text, "              \
+  "'icalUid', 'karton-activity-' || a.id || '-' || a.ical_token || '@karton', "                  \
+  "'icalSequence', a.invite_sequence, 'invitees', (SELECT coalesce(jsonb_agg("                   \
+  "jsonb_build_object('contactId', coalesce(i.contact_id, 0)::text, 'email', i.email, "         \
+  "'name', i.name, 'sentSequence', greatest(i.sent_sequence, 0), "                               \
+  "'messageId', i.message_id::text) ORDER BY i.position), '[]') "                                \
+  "FROM crm.activity_invitee i WHERE i.activity_id = a.id AND NOT i.removed))::text"
 
 // KARTON_CRM_SCOPE, except that an external partner sees, besides the
 // activities shared with them, those assigned to them and those of the
@@ -284,8 +291,99 @@ std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partn
   return ids;
 }
 
+std::vector<Invitation> Invitations(soci::session& session, std::int64_t activity_id) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id, coalesce(contact_id, 0), email, name, removed, sent_sequence, sent_method, "
+      "message_id FROM crm.activity_invitee WHERE activity_id = cast($1 AS bigint) "
+      "ORDER BY position, id",
+      {Text(activity_id)});
+  std::vector<Invitation> invitations;
+  for (int row = 0; row < rows.Count(); ++row) {
+    invitations.push_back(
+        {.id = kernel::ParseInt64(rows.Text(row, 0)).value_or(0),
+         .contact_id = kernel::ParseInt64(rows.Text(row, 1)).value_or(0),
+         .email = std::string(rows.Text(row, 2)),
+         .name = std::string(rows.Text(row, 3)),
+         .removed = rows.Text(row, 4) == "t",
+         .sent_sequence = static_cast<int>(kernel::ParseInt64(rows.Text(row, 5)).value_or(-1)),
+         .sent_method = std::string(rows.Text(row, 6)),
+         .message_id = kernel::ParseInt64(rows.Text(row, 7)).value_or(0)});
+  }
+  return invitations;
+}
+
+bool ReplaceInvitees(soci::session& session, std::int64_t activity_id,
+                     const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees) {
+  const auto key = [](std::int64_t contact_id, const std::string& email) {
+    if (contact_id != 0) return "c" + Text(contact_id);
+    std::string lower = email;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return "e" + lower;
+  };
+  bool changed = false;
+  auto current = Invitations(session, activity_id);
+  std::vector<bool> kept(current.size(), false);
+  for (int position = 0; position < invitees.size(); ++position) {
+    const v1::Invitee& invitee = invitees.Get(position);
+    const std::string wanted = key(invitee.contact_id(), invitee.email());
+    bool found = false;
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      if (current[i].removed || kept[i] || key(current[i].contact_id, current[i].email) != wanted)
+        continue;
+      kept[i] = found = true;
+      kernel::RunPrepared(session,
+                          "UPDATE crm.activity_invitee SET position = cast($2 AS int), email = $3, "
+                          "name = $4 WHERE id = cast($1 AS bigint)",
+                          {Text(current[i].id), Text(position), invitee.email(), invitee.name()});
+      break;
+    }
+    if (found) continue;
+    changed = true;
+    kernel::RunPrepared(session,
+                        "INSERT INTO crm.activity_invitee (activity_id, position, contact_id, "
+                        "email, name) VALUES (cast($1 AS bigint), cast($2 AS int), "
+                        "nullif(cast($3 AS bigint), 0), $4, $5)",
+                        {Text(activity_id), Text(position), Text(invitee.contact_id()),
+                         invitee.email(), invitee.name()});
+  }
+  for (std::size_t i = 0; i < current.size(); ++i) {
+    if (current[i].removed || kept[i]) continue;
+    changed = true;
+    // One never told of the meeting need not be told it is off.
+    kernel::RunPrepared(session,
+                        current[i].sent_sequence < 0
+                            ? "DELETE FROM crm.activity_invitee WHERE id = cast($1 AS bigint)"
+                            : "UPDATE crm.activity_invitee SET removed = true WHERE id = "
+                              "cast($1 AS bigint)",
+                        {Text(current[i].id)});
+  }
+  return changed;
+}
+
+void BumpInviteSequence(soci::session& session, std::int64_t activity_id) {
+  kernel::RunPrepared(session,
+                      "UPDATE crm.activity SET invite_sequence = invite_sequence + 1 WHERE id = "
+                      "cast($1 AS bigint)",
+                      {Text(activity_id)});
+}
+
+void MarkInvitationSent(soci::session& session, std::int64_t invitation_id, int sequence,
+                        const std::string& method, std::int64_t message_id) {
+  kernel::RunPrepared(session,
+                      "UPDATE crm.activity_invitee SET sent_sequence = cast($2 AS int), "
+                      "sent_method = $3, message_id = cast($4 AS bigint) WHERE id = "
+                      "cast($1 AS bigint) AND sent_sequence <= cast($2 AS int)",
+                      {Text(invitation_id), Text(sequence), method, Text(message_id)});
+}
+
 void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids) {
   const std::string array = kernel::BigintArrayLiteral(ids);
+  // The invitees' names and addresses go too; nothing more is sent to them.
+  kernel::RunPrepared(session,
+                      "DELETE FROM crm.activity_invitee WHERE activity_id = ANY(cast($1 AS "
+                      "bigint[]))",
+                      {array});
   kernel::RunPrepared(
       session,
       "UPDATE crm.activity SET subject = '[erased]', description = '', location = "

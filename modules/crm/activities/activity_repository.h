@@ -67,6 +67,31 @@ void RotateFeed(soci::session& session, const std::string& kind, std::int64_t ow
 std::optional<std::pair<std::string, std::int64_t>> FeedOwner(soci::session& session,
                                                               const std::string& token);
 
+// Invitations (docs/crm.md, "Invitations"): every invitee row of an
+// activity, removed ones too, in order.
+struct Invitation {
+  std::int64_t id = 0;
+  std::int64_t contact_id = 0;
+  std::string email;
+  std::string name;
+  bool removed = false;     // left out by an update; told once with a CANCEL
+  int sent_sequence = -1;   // of the last invitation sent; -1: none yet
+  std::string sent_method;  // "REQUEST" or "CANCEL" ("" before the first)
+  std::int64_t message_id = 0;
+};
+std::vector<Invitation> Invitations(soci::session& session, std::int64_t activity_id);
+// Makes the invitee list `invitees` (matched by contact, else by address
+// without regard to case): new ones are added, left-out ones are marked
+// removed (or dropped when nothing was sent to them yet). Whether anyone
+// came or went.
+bool ReplaceInvitees(soci::session& session, std::int64_t activity_id,
+                     const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees);
+// The invitations' SEQUENCE one up.
+void BumpInviteSequence(soci::session& session, std::int64_t activity_id);
+// Records what went to an invitee (never going back to an older sequence).
+void MarkInvitationSent(soci::session& session, std::int64_t invitation_id, int sequence,
+                        const std::string& method, std::int64_t message_id);
+
 // Partners' events.
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
 

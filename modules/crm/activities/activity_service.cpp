@@ -9,6 +9,7 @@
 #include <set>
 
 #include "activities/activity_repository.h"
+#include "activities/invitation.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -28,6 +29,7 @@ using google::protobuf::util::TimeUtil;
 using kernel::Guarded;
 
 constexpr int kMaxReminders = 5;
+constexpr int kMaxInvitees = 50;
 
 kernel::TimePoint TimeOf(const google::protobuf::Timestamp& timestamp) {
   return kernel::TimePoint(std::chrono::microseconds(TimeUtil::TimestampToMicroseconds(timestamp)));
@@ -86,6 +88,52 @@ grpc::Status CheckFields(v1::Activity& activity) {
   return grpc::Status::OK;
 }
 
+std::string InviteeField(int index, const char* field) {
+  return fmt::format("activity.invitees[{}].{}", index, field);
+}
+
+// Invitees once resolved: each has an address, none twice; only a timed
+// activity with an assignee (the organizer) has any, and a contact invitee
+// belongs to the activity's partner (`partner_ids`, as ResolveInvitees
+// found them).
+grpc::Status CheckInvitees(const v1::Activity& activity,
+                           const std::vector<std::int64_t>& partner_ids) {
+  if (activity.invitees_size() == 0) return grpc::Status::OK;
+  if (!activity.has_start_time() || activity.duration().seconds() <= 0) {
+    return kernel::InvalidField("activity.invitees",
+                                "only a timed activity (start_time and duration) has invitees");
+  }
+  if (activity.assigned_user_id() == 0) {
+    return kernel::InvalidField("activity.assigned_user_id",
+                                "an activity with invitees needs an assignee: the organizer");
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < activity.invitees_size(); ++i) {
+    const auto& invitee = activity.invitees(i);
+    if (invitee.contact_id() != 0 && static_cast<std::size_t>(i) < partner_ids.size() &&
+        partner_ids[i] != activity.partner_id()) {
+      return kernel::InvalidField(InviteeField(i, "contact_id"),
+                                  activity.partner_id() == 0
+                                      ? "a contact invitee needs the activity's partner_id"
+                                      : "is not a contact of the activity's partner");
+    }
+    std::string address = invitee.email();
+    for (char& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!seen.insert(address).second) {
+      return kernel::InvalidField(
+          InviteeField(i, invitee.contact_id() != 0 ? "contact_id" : "email"), "is invited twice");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+// A change the invitees must hear of: a new SEQUENCE (RFC 5546 2.1.4).
+bool ChangesInvitation(const v1::Activity& before, const v1::Activity& after) {
+  return before.subject() != after.subject() || before.location() != after.location() ||
+         before.start_time().seconds() != after.start_time().seconds() ||
+         before.duration().seconds() != after.duration().seconds();
+}
+
 // An external partner sees the activities of the deals shared with them,
 // and changes only those assigned to them.
 grpc::Status RefuseOthersActivity(const kernel::Caller& caller, const v1::Activity& stored) {
@@ -127,6 +175,54 @@ grpc::Status ActivityServiceImpl::ContactPartner(const grpc::ServerContext& call
   }
   partner_id = contact.partner_id();
   return status;
+}
+
+grpc::Status ActivityServiceImpl::ResolveInvitees(const grpc::ServerContext& caller,
+                                                  v1::Activity& activity,
+                                                  std::vector<std::int64_t>& partner_ids) {
+  partner_ids.clear();
+  if (activity.invitees_size() > kMaxInvitees) {
+    return kernel::InvalidField("activity.invitees", fmt::format("at most {}", kMaxInvitees));
+  }
+  for (int i = 0; i < activity.invitees_size(); ++i) {
+    v1::Invitee& invitee = *activity.mutable_invitees(i);
+    invitee.clear_sent_sequence();
+    invitee.clear_message_id();
+    if (invitee.contact_id() < 0) {
+      return kernel::InvalidField(InviteeField(i, "contact_id"), "names no contact");
+    }
+    if (invitee.contact_id() == 0) {
+      partner_ids.push_back(0);
+      invitee.set_email(Trimmed(invitee.email()));
+      invitee.set_name(Trimmed(invitee.name()));
+      if (!LooksLikeEmail(invitee.email())) {
+        return kernel::InvalidField(InviteeField(i, "email"),
+                                    "give a contact_id or an email address");
+      }
+      if (!IsAcceptableText(invitee.name(), kMaxShortText)) {
+        return kernel::InvalidField(InviteeField(i, "name"), "is at most 200 bytes");
+      }
+      continue;
+    }
+    auto call = kernel::CallContext(caller);
+    partners::v1::GetContactRequest get;
+    get.set_id(invitee.contact_id());
+    partners::v1::Contact contact;
+    const auto status = partners::v1::PartnerService::NewStub(services_.channel())
+                            ->GetContact(call.get(), get, &contact);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return kernel::InvalidField(InviteeField(i, "contact_id"), status.error_message());
+    }
+    if (!status.ok()) return status;
+    if (contact.emails_size() == 0 || contact.emails(0).empty()) {
+      return kernel::InvalidField(InviteeField(i, "contact_id"),
+                                  fmt::format("contact {} has no email address", contact.id()));
+    }
+    invitee.set_email(contact.emails(0));
+    invitee.set_name(contact.name());
+    partner_ids.push_back(contact.partner_id());
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status ActivityServiceImpl::Prepare(soci::session& session, const Scope& scope,
@@ -238,6 +334,10 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
+    std::vector<std::int64_t> invitee_partners;
+    if (auto status = ResolveInvitees(*context, activity, invitee_partners); !status.ok()) {
+      return status;
+    }
     if (caller.IsExternalPartner() && activity.opportunity_id() == 0 && activity.lead_id() == 0) {
       return kernel::InvalidField("activity.opportunity_id",
                                   "an external partner's activity belongs to a deal or lead "
@@ -248,6 +348,7 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
+    if (auto status = CheckInvitees(activity, invitee_partners); !status.ok()) return status;
     soci::transaction transaction(lease.Session());
     std::pair<std::int64_t, bool> inserted;
     try {
@@ -259,10 +360,14 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
       return kernel::InvalidField("activity.assigned_user_id",
                                   "names no user, team or partner that exists");
     }
+    if (inserted.second && activity.invitees_size() > 0) {
+      activity_repository::ReplaceInvitees(lease.Session(), inserted.first, activity.invitees());
+    }
     *response =
         *activity_repository::Find(lease.Session(), inserted.first, Scope::Everything(), false);
     if (inserted.second) {
       ScheduleReminders(lease.Session(), *response);
+      if (response->invitees_size() > 0) ScheduleInvitations(services_, lease.Session(), *response);
       services_.audit.Record(
           lease.Session(), caller, kernel::AuditAction::kCreate, "crm.activity", response->id(),
           {kernel::FieldChange::Created("subject", response->subject()),
@@ -297,12 +402,12 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
   if (change.id() <= 0) return kernel::InvalidField("activity.id", "is required");
   // Status moves with Complete/Cancel.
   std::vector<std::string> paths;
-  if (auto status =
-          kernel::UpdatePaths(*request, change,
-                              {"type", "subject", "description", "location", "partner_id",
-                               "contact_id", "lead_id", "opportunity_id", "assigned_user_id",
-                               "team_id", "start_time", "duration", "due_time", "reminders"},
-                              paths);
+  if (auto status = kernel::UpdatePaths(
+          *request, change,
+          {"type", "subject", "description", "location", "partner_id", "contact_id", "lead_id",
+           "opportunity_id", "assigned_user_id", "team_id", "start_time", "duration", "due_time",
+           "reminders", "invitees"},
+          paths);
       !status.ok()) {
     return status;
   }
@@ -314,6 +419,16 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
     if (new_contact) {
       if (auto status = ContactPartner(*context, change.contact_id(), contact_partner);
           !status.ok()) {
+        return status;
+      }
+    }
+    // New invitees' addresses, read before a connection is taken too.
+    const bool new_invitees = std::find(paths.begin(), paths.end(), "invitees") != paths.end();
+    v1::Activity invited;
+    std::vector<std::int64_t> invitee_partners;
+    if (new_invitees) {
+      *invited.mutable_invitees() = change.invitees();
+      if (auto status = ResolveInvitees(*context, invited, invitee_partners); !status.ok()) {
         return status;
       }
     }
@@ -343,6 +458,16 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
+    if (new_invitees) {
+      *updated.mutable_invitees() = invited.invitees();
+    } else if (updated.partner_id() != stored->partner_id() &&
+               std::any_of(updated.invitees().begin(), updated.invitees().end(),
+                           [](const auto& invitee) { return invitee.contact_id() != 0; })) {
+      return kernel::InvalidField("activity.partner_id",
+                                  "the invitees are contacts of the partner: change the "
+                                  "invitees (update_mask invitees) with it");
+    }
+    if (auto status = CheckInvitees(updated, invitee_partners); !status.ok()) return status;
     try {
       lease.Session() << "SAVEPOINT update_activity";
       activity_repository::Update(lease.Session(), updated, services_.clock.Now());
@@ -350,11 +475,19 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       if (kernel::SqlState(error) != "23503") throw;
       return kernel::InvalidField("activity.assigned_user_id", "names no user, team or partner");
     }
+    bool invite = new_invitees && activity_repository::ReplaceInvitees(lease.Session(), change.id(),
+                                                                       updated.invitees());
+    if (ChangesInvitation(*stored, updated)) {
+      activity_repository::BumpInviteSequence(lease.Session(), change.id());
+      invite = invite || updated.invitees_size() > 0;
+    }
     *response =
         *activity_repository::Find(lease.Session(), change.id(), Scope::Everything(), false);
     ScheduleReminders(lease.Session(), *response);
+    if (invite) ScheduleInvitations(services_, lease.Session(), *response);
     // Every field that changed: a reschedule shows its old and new times.
-    const auto changes = kernel::DiffFields(&*stored, *response);
+    // (The invitations' SEQUENCE follows from the change; not a change itself.)
+    const auto changes = kernel::DiffFields(&*stored, *response, {"ical_sequence"});
     if (!changes.empty()) {
       services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, "crm.activity",
                              change.id(), changes);
@@ -421,7 +554,12 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
       return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};
     }
     activity_repository::Close(lease.Session(), id, status, text, services_.clock.Now());
+    // Invitees hear of a cancellation (a new SEQUENCE); a meeting held is
+    // nothing to tell them.
+    const bool tell_invitees = status == "canceled" && stored->invitees_size() > 0;
+    if (tell_invitees) activity_repository::BumpInviteSequence(lease.Session(), id);
     *response = *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+    if (tell_invitees) ScheduleInvitations(services_, lease.Session(), *response);
     // The outcome (or the reason for cancelling, kept as the outcome) too.
     std::vector<kernel::FieldChange> changes = {
         kernel::FieldChange::Of("status", "planned", status)};

@@ -2,8 +2,10 @@
 // calendars and iCalendar feeds (C7).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "crm_services.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
@@ -62,6 +64,11 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // exhaust the pool.
   grpc::Status ContactPartner(const grpc::ServerContext& caller, std::int64_t contact_id,
                               std::int64_t& partner_id);
+  // Fills each contact invitee's address and name from PartnerService (as
+  // the caller, before a connection is taken) and gives their partners in
+  // order (0 for a bare address); checks bare addresses.
+  grpc::Status ResolveInvitees(const grpc::ServerContext& caller, v1::Activity& activity,
+                               std::vector<std::int64_t>& partner_ids);
   // Checks `activity` and fills its partner from the contact (whose partner
   // ContactPartner found), the lead or the opportunity; the status names
   // the field. The lead and opportunity must be in `scope`, the caller's:

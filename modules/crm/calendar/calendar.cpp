@@ -110,12 +110,12 @@ icaltimetype IcalTime(const google::protobuf::Timestamp& timestamp) {
                                        icaltimezone_get_utc_timezone());
 }
 
-// One activity as a VEVENT: a stable UID, SEQUENCE from its version so
-// clients take updates, VALARMs for its reminders.
-icalcomponent* EventOf(const v1::Activity& activity, const std::string& host) {
+// One activity as a VEVENT: a stable UID (the one its invitations carry,
+// naming no host), SEQUENCE from its version so clients take updates,
+// VALARMs for its reminders.
+icalcomponent* EventOf(const v1::Activity& activity) {
   icalcomponent* event = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-  icalcomponent_add_property(
-      event, icalproperty_new_uid(fmt::format("activity-{}@{}", activity.id(), host).c_str()));
+  icalcomponent_add_property(event, icalproperty_new_uid(activity.ical_uid().c_str()));
   icalcomponent_add_property(event, icalproperty_new_dtstamp(IcalTime(activity.update_time())));
   icalcomponent_add_property(event, icalproperty_new_sequence(std::stoi(activity.etag())));
   const auto& start = activity.has_start_time() ? activity.start_time() : activity.due_time();
@@ -263,9 +263,6 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
     services_.log.error("calendar feed failed: {}", kernel::DescribeDatabaseError(error));
     return kernel::HttpResponse::Text(503, "the calendar is not available right now\n");
   }
-  std::string host = services_.public_url();
-  host = host.substr(host.find("://") + 3);
-  host = host.substr(0, host.find_first_of(":/"));
   Component calendar(icalcomponent_new(ICAL_VCALENDAR_COMPONENT));
   icalcomponent_add_property(calendar.get(), icalproperty_new_version("2.0"));
   icalcomponent_add_property(calendar.get(), icalproperty_new_prodid("-//Karton//CRM//HU"));
@@ -275,7 +272,7 @@ kernel::HttpResponse ActivityServiceImpl::Feed(const kernel::HttpRequest& reques
   icalproperty_set_x_name(name, "X-WR-CALNAME");
   icalcomponent_add_property(calendar.get(), name);
   for (const auto& activity : activities) {
-    icalcomponent_add_component(calendar.get(), EventOf(activity, host));
+    icalcomponent_add_component(calendar.get(), EventOf(activity));
   }
   std::unique_ptr<char, decltype(&free)> text(icalcomponent_as_ical_string_r(calendar.get()),
                                               &free);

@@ -278,7 +278,8 @@ DeliveryOutcome Delivery::HandOverEmail(const v1::Message& message) {
               .unsubscribe_url = "",
               .cc = {message.cc().begin(), message.cc().end()},
               .reply_to = message.reply_to(),
-              .attachments = {}};
+              .attachments = {},
+              .calendar_method = message.calendar_method()};
   if (message.category() == v1::CATEGORY_MARKETING) {
     email.unsubscribe_url = UnsubscribeUrl(services_.public_url(), tokens_, message.id());
   }

@@ -91,27 +91,54 @@ bool IsAttributeChar(unsigned char c) {
   return std::isalnum(c) != 0 || (c != 0 && std::strchr("!#$&+-.^_`|~", c) != nullptr);
 }
 
-// The body: text/plain, or text and HTML as multipart/alternative; its
-// headers, a blank line and its content.
+// The invitation a calendar email carries: its text/calendar attachment.
+const MailAttachment* CalendarOf(const Email& email) {
+  if (email.calendar_method.empty()) return nullptr;
+  for (const auto& attachment : email.attachments) {
+    if (attachment.media_type == "text/calendar") return &attachment;
+  }
+  return nullptr;
+}
+
+// `text/calendar; method=REQUEST` (the method is an iTIP token: letters).
+std::string CalendarType(const Email& email) {
+  return fmt::format("text/calendar; method={}", email.calendar_method);
+}
+
+// The body: text/plain, or text and HTML (and a calendar invitation) as
+// multipart/alternative; its headers, a blank line and its content.
 std::string BodyPart(const Email& email, const std::string& boundary) {
-  const auto text_part = [&](const char* type, const std::string& body) {
+  const auto text_part = [&](const std::string& type, const std::string& body) {
     return fmt::format("Content-Type: {}; charset=UTF-8{}Content-Transfer-Encoding: base64{}{}{}",
                        type, kCrlf, kCrlf, kCrlf, Base64Lines(body));
   };
-  if (email.html_body.empty()) return text_part("text/plain", email.text_body);
+  const MailAttachment* calendar = CalendarOf(email);
+  if (email.html_body.empty() && calendar == nullptr) {
+    return text_part("text/plain", email.text_body);
+  }
   std::string part = fmt::format("Content-Type: multipart/alternative; boundary=\"{}\"{}{}",
                                  boundary, kCrlf, kCrlf);
   part += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/plain", email.text_body));
-  part += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/html", email.html_body));
+  if (!email.html_body.empty()) {
+    part += fmt::format("--{}{}{}", boundary, kCrlf, text_part("text/html", email.html_body));
+  }
+  if (calendar != nullptr) {
+    // Last: the richest alternative, the one calendar clients act on.
+    part +=
+        fmt::format("--{}{}{}", boundary, kCrlf, text_part(CalendarType(email), calendar->content));
+  }
   part += fmt::format("--{}--{}", boundary, kCrlf);
   return part;
 }
 
-std::string AttachmentPart(const MailAttachment& attachment) {
+std::string AttachmentPart(const MailAttachment& attachment, const Email& email) {
+  const std::string type = &attachment == CalendarOf(email)
+                               ? CalendarType(email) + "; charset=UTF-8"
+                               : attachment.media_type;
   return fmt::format(
       "Content-Type: {};{} {}{}Content-Disposition: attachment;{} {}{}"
       "Content-Transfer-Encoding: base64{}{}{}",
-      attachment.media_type, kCrlf, MimeParameter("name", attachment.file_name), kCrlf, kCrlf,
+      type, kCrlf, MimeParameter("name", attachment.file_name), kCrlf, kCrlf,
       MimeParameter("filename", attachment.file_name), kCrlf, kCrlf, kCrlf,
       Base64Lines(attachment.content));
 }
@@ -228,7 +255,7 @@ std::string BuildMime(const Email& email, const std::string& from,
   mime += fmt::format("Content-Type: multipart/mixed; boundary=\"{}\"{}{}", mixed, kCrlf, kCrlf);
   mime += fmt::format("--{}{}{}", mixed, kCrlf, BodyPart(email, alternative));
   for (const auto& attachment : email.attachments) {
-    mime += fmt::format("--{}{}{}", mixed, kCrlf, AttachmentPart(attachment));
+    mime += fmt::format("--{}{}{}", mixed, kCrlf, AttachmentPart(attachment, email));
   }
   mime += fmt::format("--{}--{}", mixed, kCrlf);
   return mime;

@@ -45,13 +45,19 @@ struct Email {
   std::vector<std::string> cc;
   std::string reply_to;  // empty: no Reply-To header
   std::vector<MailAttachment> attachments;
+  // A calendar invitation's iTIP method ("REQUEST", "CANCEL", ...): the
+  // text/calendar attachment is also the body's last alternative, both
+  // typed `text/calendar; method=<method>; charset=UTF-8` (RFC 6047).
+  std::string calendar_method;
 };
 
 // The whole message as sent after DATA: headers (UTF-8 subjects and names as
 // RFC 2047 encoded words) and base64 bodies, CRLF line ends. `date` is the
 // Date header's time. With attachments it is multipart/mixed: the text (or
 // the text and HTML alternative) first, then each file in base64 with
-// Content-Disposition: attachment and its name per RFC 2231.
+// Content-Disposition: attachment and its name per RFC 2231. A calendar
+// invitation's body is multipart/alternative: the text (and HTML), then the
+// text/calendar attachment's content with the method parameter.
 std::string BuildMime(const Email& email, const std::string& from,
                       std::chrono::system_clock::time_point date);
 

@@ -30,7 +30,8 @@ TEST(EmailMimeTest, PlainMessageHasEncodedSubjectAndBase64Body) {
               .unsubscribe_url = "",
               .cc = {},
               .reply_to = "",
-              .attachments = {}};
+              .attachments = {},
+              .calendar_method = ""};
   const std::string mime = BuildMime(email, "Karton Értesítő <noreply@example.org>",
                                      std::chrono::sys_days{std::chrono::year{2026} / 11 / 25});
   EXPECT_NE(mime.find("Date: Wed, 25 Nov 2026 00:00:00 +0000\r\n"), std::string::npos) << mime;
@@ -66,7 +67,8 @@ TEST(EmailMimeTest, HtmlMakesAnAlternativeAndMarketingGetsListUnsubscribe) {
               .unsubscribe_url = "https://crm.example.org/u/token",
               .cc = {},
               .reply_to = "",
-              .attachments = {}};
+              .attachments = {},
+              .calendar_method = ""};
   const std::string mime = BuildMime(email, "noreply@example.org", {});
   EXPECT_NE(mime.find("Subject: Hello\r\n"), std::string::npos);
   EXPECT_NE(mime.find("From: noreply@example.org\r\n"), std::string::npos) << mime;
@@ -163,9 +165,10 @@ Email WithAttachments() {
       .unsubscribe_url = "",
       .cc = {"bela@vevo.example", "Anna@Vevo.Example", "cecil@masik.example"},
       .reply_to = "ertekesites@ceg.example",
-      .attachments = {
-          {.file_name = "árajánlat-ő.pdf", .media_type = "application/pdf", .content = pdf},
-          {.file_name = "list (1).csv", .media_type = "text/csv", .content = "a;b\r\n1;2\r\n"}}};
+      .attachments =
+          {{.file_name = "árajánlat-ő.pdf", .media_type = "application/pdf", .content = pdf},
+           {.file_name = "list (1).csv", .media_type = "text/csv", .content = "a;b\r\n1;2\r\n"}},
+      .calendar_method = ""};
 }
 
 TEST(EmailMimeTest, AttachmentsMakeAMixedMessageWithTheBodyFirstAndEachFileInBase64) {
@@ -268,6 +271,52 @@ TEST(EmailMimeTest, LongAndAwkwardFileNamesAreSplitIntoRfc2231Sections) {
 TEST(EmailMimeTest, AddressOfTakesTheAngleBracketPart) {
   EXPECT_EQ(AddressOf("Karton <noreply@example.org>"), "noreply@example.org");
   EXPECT_EQ(AddressOf("noreply@example.org"), "noreply@example.org");
+}
+
+}  // namespace
+}  // namespace karton::messaging
+
+namespace karton::messaging {
+namespace {
+
+TEST(EmailMimeTest, CalendarInvitationIsAnAlternativeAndAnAttachmentWithTheMethod) {
+  const std::string ics =
+      "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:x@karton\r\n"
+      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+  Email email{
+      .to = "anna@vevo.example",
+      .subject = "Meghívó: Tárgyalás",
+      .text_body = "Kedves Anna!\n",
+      .html_body = "",
+      .message_id = "cafe@ceg.example",
+      .unsubscribe_url = "",
+      .cc = {},
+      .reply_to = "",
+      .attachments = {{.file_name = "invite.ics", .media_type = "text/calendar", .content = ics}},
+      .calendar_method = "REQUEST"};
+  const std::string mime = BuildMime(email, "noreply@ceg.example", {});
+  const auto mixed = Parts(mime, "=_karton_mixed_cafe");
+  ASSERT_EQ(mixed.size(), 2u) << mime;
+  const auto alternatives = Parts(mixed[0], "=_karton_cafe");
+  ASSERT_EQ(alternatives.size(), 2u) << mixed[0];
+  EXPECT_EQ(alternatives[0].rfind("Content-Type: text/plain; charset=UTF-8\r\n", 0), 0u);
+  EXPECT_EQ(
+      alternatives[1].rfind("Content-Type: text/calendar; method=REQUEST; charset=UTF-8\r\n", 0),
+      0u)
+      << alternatives[1];
+  const std::string body = alternatives[1].substr(alternatives[1].find("\r\n\r\n") + 4);
+  EXPECT_EQ(DecodeBase64(body), ics);
+  EXPECT_EQ(mixed[1].rfind("Content-Type: text/calendar; method=REQUEST; charset=UTF-8;\r\n "
+                           "name=\"invite.ics\"",
+                           0),
+            0u)
+      << mixed[1];
+
+  // Without a method, a text/calendar file is an attachment like any other.
+  email.calendar_method.clear();
+  const std::string plain = BuildMime(email, "noreply@ceg.example", {});
+  EXPECT_EQ(plain.find("method="), std::string::npos);
+  EXPECT_EQ(plain.find("multipart/alternative"), std::string::npos);
 }
 
 }  // namespace

@@ -45,8 +45,10 @@ class CampaignsTest : public SalesTest {
     messaging_ = mv1::MessagingService::NewStub(channel_);
   }
 
+  // A person; one with an email address opts in to marketing email
+  // unless `opt_in` is false (campaigns are marketing: docs/messaging.md).
   std::int64_t Person(const std::string& name, const std::string& email, const std::string& tag,
-                      const std::string& phone = "") {
+                      const std::string& phone = "", bool opt_in = true) {
     pv1::CreatePartnerRequest request;
     request.mutable_partner()->set_kind(pv1::PARTNER_KIND_PERSON);
     request.mutable_partner()->set_display_name(name);
@@ -56,6 +58,18 @@ class CampaignsTest : public SalesTest {
     pv1::Partner partner;
     const auto status = partners_->CreatePartner(As(admin_).get(), request, &partner);
     EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!email.empty() && opt_in) {
+      pv1::RecordMarketingConsentRequest consent;
+      consent.set_partner_id(partner.id());
+      consent.set_channel(pv1::MARKETING_CHANNEL_EMAIL);
+      consent.set_granted(true);
+      consent.set_source(pv1::CONSENT_SOURCE_FORM);
+      consent.set_evidence("newsletter sign-up");
+      pv1::MarketingConsent recorded;
+      const auto consented =
+          partners_->RecordMarketingConsent(As(admin_).get(), consent, &recorded);
+      EXPECT_TRUE(consented.ok()) << consented.error_message();
+    }
     return partner.id();
   }
 
@@ -129,6 +143,8 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
   const auto no_mail = Person("Tóth Csaba", "", "newsletter");
   const auto listed = Person("Nagy Dóra", "dora@example.com", "newsletter");
   const auto outsider = Person("Kiss Elemér", "elemer@example.com", "");
+  // Gizella never opted in to marketing.
+  const auto silent = Person("Fekete Gizella", "gizi@example.com", "newsletter", "", false);
   // Béla said no to marketing by phone: on the suppression list.
   mv1::CreateSuppressionRequest suppress;
   suppress.mutable_suppression()->set_channel(mv1::CHANNEL_EMAIL);
@@ -157,7 +173,7 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
   preview.set_segment_id(segment.id());
   cv1::PreviewSegmentResponse previewed;
   ASSERT_TRUE(segments_->PreviewSegment(As(admin_).get(), preview, &previewed).ok());
-  EXPECT_EQ(previewed.member_count(), 3);
+  EXPECT_EQ(previewed.member_count(), 4);
   cv1::UpdateSegmentRequest update;
   update.mutable_segment()->set_id(segment.id());
   update.mutable_segment()->add_partner_ids(outsider);
@@ -174,7 +190,7 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
     for (const auto& member : page.members()) seen.push_back(member.partner_id());
     members.set_page_token(page.next_page_token());
   } while (!members.page_token().empty());
-  EXPECT_EQ(seen, (std::vector<std::int64_t>{anna, bela, no_mail, outsider}));
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{anna, bela, no_mail, outsider, silent}));
 
   // A template messaging does not have is refused by name.
   cv1::CreateCampaignRequest campaign_request;
@@ -202,9 +218,10 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
     return c.state() == cv1::CAMPAIGN_STATE_COMPLETED && c.statistics().queued() == 0;
   });
   ASSERT_EQ(campaign.state(), cv1::CAMPAIGN_STATE_COMPLETED);
-  EXPECT_EQ(campaign.statistics().recipients(), 4);
-  EXPECT_EQ(campaign.statistics().sent(), 2);        // Anna, Elemér
-  EXPECT_EQ(campaign.statistics().suppressed(), 2);  // Béla (listed), Csaba (no address)
+  EXPECT_EQ(campaign.statistics().recipients(), 5);
+  EXPECT_EQ(campaign.statistics().sent(), 2);  // Anna, Elemér
+  // Béla (on the list), Csaba (no address), Gizella (no opt-in).
+  EXPECT_EQ(campaign.statistics().suppressed(), 3);
   EXPECT_EQ(campaign.statistics().pending(), 0);
   ASSERT_TRUE(smtp_.WaitForMessages(2, std::chrono::seconds(10)));
   auto recipients = Recipients(campaign.id());
@@ -216,6 +233,9 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
   EXPECT_NE(recipients[no_mail].detail().find("no email address"), std::string::npos)
       << recipients[no_mail].detail();
   EXPECT_EQ(recipients.count(listed), 0u);
+  EXPECT_EQ(recipients[silent].status(), cv1::RECIPIENT_STATUS_SUPPRESSED);
+  EXPECT_NE(recipients[silent].detail().find("no marketing consent"), std::string::npos)
+      << recipients[silent].detail();
 
   // Anna unsubscribes with her message's link: her row says so.
   ReceivedMail to_anna;
@@ -252,7 +272,7 @@ TEST_F(CampaignsTest, ACampaignWritesToItsSegmentAndFollowsEachRecipient) {
   const auto [preview_exit, preview_text] =
       RunCommand(Karton() + fmt::format("segments preview {}", segment.id()));
   ASSERT_EQ(preview_exit, 0) << preview_text;
-  EXPECT_NE(preview_text.find("4 member(s)"), std::string::npos) << preview_text;
+  EXPECT_NE(preview_text.find("5 member(s)"), std::string::npos) << preview_text;
   const auto [bad_exit, bad_text] =
       RunCommand(Karton() + "segments create --name Rossz --filter 'shoe_size = 42' 2>&1");
   EXPECT_EQ(bad_exit, 1) << bad_text;

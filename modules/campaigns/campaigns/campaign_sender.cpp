@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "campaigns/campaign_repository.h"
+#include "campaigns/messaging_channel.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/calls.h"
@@ -28,17 +29,6 @@ std::int64_t Integer(std::string_view text) {
   std::int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
-}
-
-mv1::Channel MessagingChannel(v1::CampaignChannel channel) {
-  switch (channel) {
-    case v1::CAMPAIGN_CHANNEL_SMS:
-      return mv1::CHANNEL_SMS;
-    case v1::CAMPAIGN_CHANNEL_LETTER:
-      return mv1::CHANNEL_LETTER;
-    default:
-      return mv1::CHANNEL_EMAIL;
-  }
 }
 
 std::string StatusOf(mv1::MessageStatus status) {

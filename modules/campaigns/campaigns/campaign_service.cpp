@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "campaigns/campaign_repository.h"
+#include "campaigns/messaging_channel.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
@@ -33,17 +34,6 @@ grpc::Status NotFound(std::int64_t id) {
 
 kernel::TimePoint TimeOf(const google::protobuf::Timestamp& timestamp) {
   return kernel::TimePoint(std::chrono::microseconds(TimeUtil::TimestampToMicroseconds(timestamp)));
-}
-
-mv1::Channel MessagingChannel(v1::CampaignChannel channel) {
-  switch (channel) {
-    case v1::CAMPAIGN_CHANNEL_SMS:
-      return mv1::CHANNEL_SMS;
-    case v1::CAMPAIGN_CHANNEL_LETTER:
-      return mv1::CHANNEL_LETTER;
-    default:
-      return mv1::CHANNEL_EMAIL;
-  }
 }
 
 void ClearOutputOnly(v1::Campaign& campaign) {

@@ -798,64 +798,100 @@ bool EventBus::DeliverToModule(Subscription& subscription,
 
   const auto batch =
       event_store::ReadBatch(session(), cursor, subscription.like_patterns, kDeliveryBatch);
-  for (const Event& event : batch.events) {
+  const std::vector<Event>& events = batch.events;
+  // A short batch read everything that matched up to the head it saw: the
+  // last commit of the round may move the cursor to that head.
+  const bool batch_reaches_head = events.size() < static_cast<std::size_t>(kDeliveryBatch);
+  std::size_t next = 0;  // the first event of the batch not yet delivered
+  while (next < events.size()) {
     if (Stopping()) {
       Note(subscription, cursor);
       return progressed;
     }
-    const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
-    if (const auto blocking = parked.find(key); blocking != parked.end()) {
-      // Per-aggregate order: never deliver past a parked event of the same
-      // aggregate; park this one behind it.
-      soci::transaction transaction(session());
-      if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
-        return progressed;  // the claim was lost; the other kartond carries on
-      }
-      event_store::Park(session(), subscription.id, event, 0, "", blocking->second, clock_.Now());
-      event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
-                                 clock_.Now(), options_.claim_lease_seconds);
-      transaction.commit();
-      cursor = event.id;
-      progressed = true;
-      continue;
-    }
-
     std::exception_ptr failure;
     if (subscription.calling_handler) {
+      const Event& event = events[next];
+      const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
       // Nothing held while it calls; then the cursor moves if the claim is
       // still ours (at least once: a kartond that took over may run it too).
-      lease.reset();
-      failure = RunHandler(subscription.calling_handler, event);
+      const bool behind_parked = parked.contains(key);
+      if (!behind_parked) {
+        lease.reset();
+        failure = RunHandler(subscription.calling_handler, event);
+      }
       if (!failure) {
         soci::transaction transaction(session());
         if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
           return progressed;
         }
+        // Per-aggregate order: never deliver past a parked event of the
+        // same aggregate; park this one behind it.
+        if (behind_parked) {
+          event_store::Park(session(), subscription.id, event, 0, "", parked.at(key),
+                            clock_.Now());
+        }
         event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
                                    clock_.Now(), options_.claim_lease_seconds);
         transaction.commit();
+        cursor = event.id;
+        failures = 0;
+        progressed = true;
+        ++next;
+        continue;
       }
     } else {
-      soci::transaction transaction(session());
-      // Locks the subscription row: while this handler runs, no other
-      // kartond can claim the subscription, even if the lease runs out.
-      if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
-        return progressed;
+      // In-process handlers: a run of events in one transaction, the
+      // handlers' writes and the cursor committed together (exactly once),
+      // one commit and one WAL flush for up to kDeliveryBatch events.
+      // When a handler fails, its transaction is rolled back and the events
+      // before it run again in a transaction of their own; the failing
+      // event is then retried alone, so it is counted and parked by itself.
+      // No savepoints: a run of writing subtransactions overflows
+      // PostgreSQL's per-backend cache of 64 and slows every snapshot.
+      std::size_t limit = events.size();
+      while (true) {
+        soci::transaction transaction(session());
+        // Locks the subscription row: while the handlers run, no other
+        // kartond can claim the subscription, even if the lease runs out.
+        if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
+          return progressed;  // the claim was lost; the other kartond carries on
+        }
+        std::size_t position = next;
+        while (position < limit) {
+          const Event& event = events[position];
+          const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
+          if (const auto blocking = parked.find(key); blocking != parked.end()) {
+            event_store::Park(session(), subscription.id, event, 0, "", blocking->second,
+                              clock_.Now());
+          } else {
+            failure = RunHandler(subscription.handler, event, session());
+            if (failure) break;
+          }
+          ++position;
+          if (Stopping()) break;  // commit what ran
+        }
+        if (!failure) {
+          const std::int64_t to = position == events.size() && batch_reaches_head
+                                      ? std::max(batch.head, events.back().id)
+                                      : events[position - 1].id;
+          event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, to,
+                                     clock_.Now(), options_.claim_lease_seconds);
+          transaction.commit();
+          cursor = to;
+          failures = 0;
+          progressed = true;
+          next = position;
+          break;
+        }
+        transaction.rollback();
+        if (position == next) break;  // the run's first event failed: counted below
+        limit = position;             // the events before it succeeded: again, without it
+        failure = nullptr;
       }
-      failure = RunHandler(subscription.handler, event, session());
-      if (!failure) {
-        // The handler's writes and the cursor commit together: exactly once.
-        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
-                                   clock_.Now(), options_.claim_lease_seconds);
-        transaction.commit();
-      }
+      if (!failure) continue;
     }
-    if (!failure) {
-      cursor = event.id;
-      failures = 0;
-      progressed = true;
-      continue;
-    }
+    const Event& event = events[next];
+    const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
     if (Stopping()) break;  // a failure during shutdown is not the handler's
 
     const std::string error = DescribeFailure(failure);
@@ -875,6 +911,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
       cursor = event.id;
       failures = 0;
       progressed = true;
+      ++next;
       continue;
     }
     const TimePoint retry_at = clock_.Now() + RetryDelay(failures);
@@ -885,9 +922,9 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     return progressed;
   }
   // Nothing matching lies between the last event and the head this batch
-  // saw: move past it, so the next read starts there.
-  if (!Stopping() && batch.events.size() < static_cast<std::size_t>(kDeliveryBatch) &&
-      batch.head > cursor &&
+  // saw: move past it, so the next read starts there (a run of in-process
+  // handlers did so in its own commit already).
+  if (!Stopping() && batch_reaches_head && batch.head > cursor &&
       event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, batch.head,
                                  clock_.Now(), options_.claim_lease_seconds)) {
     cursor = batch.head;

@@ -151,6 +151,68 @@ TEST_F(EventBusTest, AnEventWakesOnlyTheSubscriptionsThatWantIt) {
   bus->Stop();
 }
 
+// In-process handlers get a batch of events in one transaction (one
+// commit, one WAL flush), not one transaction per event. A handler that
+// fails in the middle of a batch costs the events before it nothing: they
+// are committed once, without it; it alone is retried and parked; the
+// events after it are delivered.
+TEST_F(EventBusTest, InProcessHandlersTakeABatchPerTransactionAndAFailureParksOnlyItsEvent) {
+  QueryScalar(conninfo_,
+              "CREATE TABLE handled (event_id bigint PRIMARY KEY, name text NOT NULL, "
+              "transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id())");
+  auto bus = MakeBus("node");
+  auto ledger = bus->ForModule("ledger");
+  std::atomic<int> refused{0};
+  ledger->Subscribe("writer", {"shop.item.created"}, [&](const Event& event, soci::session& session) {
+    Payload payload;
+    if (!event.ParsePayload(payload)) throw std::runtime_error("bad payload");
+    long long id = event.id;
+    // Written before the refusal: the rollback must take it away again.
+    session << "INSERT INTO handled (event_id, name) VALUES (:id, :name)", soci::use(id),
+        soci::use(payload.name());
+    if (payload.name() == "refused") {
+      ++refused;
+      throw std::runtime_error("this one is refused");
+    }
+  });
+  // 150 events in one transaction, before the bus starts: the sequencer
+  // moves them into the log at once, so the first read sees all of them.
+  // The 120th is refused.
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    for (int i = 1; i <= 150; ++i) {
+      Payload payload;
+      payload.set_name(i == 120 ? "refused" : fmt::format("item-{}", i));
+      facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
+    }
+    transaction.commit();
+  }
+  bus->Start();
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM kernel.event_parked", "1"));
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM handled", "149"));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM handled WHERE name = 'refused'"), "0");
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT e.aggregate_id || ' ' || p.attempts FROM kernel.event_parked p "
+                        "JOIN kernel.event e ON e.id = p.event_id"),
+            "120 2");
+  // Tried twice (max_attempts), plus once inside the batch that found it.
+  EXPECT_EQ(refused.load(), 3);
+  // The first hundred: events 1-100 in one transaction. The next batch,
+  // 101-150, failed at 120: 101-119 were committed together without it,
+  // and 121-150 after it was parked, together again.
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(DISTINCT transaction_id) FROM handled"), "3");
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(DISTINCT transaction_id) FROM handled h JOIN kernel.event e "
+                        "ON e.id = h.event_id WHERE e.aggregate_id <= 100"),
+            "1");
+  ASSERT_TRUE(
+      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+              "kernel.event_subscription WHERE name = 'ledger.writer'",
+              "t"));
+  bus->Stop();
+}
+
 // A handler that calls other modules runs with no connection held by its
 // thread (so its calls cannot starve the pool), writes in transactions of
 // its own, and is retried like any other until it succeeds; only then does

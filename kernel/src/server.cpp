@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <csignal>
@@ -109,7 +110,12 @@ std::string ConnectionStringWithPassword(const std::string& conninfo, const std:
   return pairs + "password=" + quoted(password);
 }
 
-HttpResponse HealthResponse(Database& database, const ModuleHost& modules) {
+// /healthz and /readyz: 200 only once kartond is ready (every module
+// started, background work running, demo data loaded) and while the
+// database answers; 503 naming the first reason otherwise. Migrations are
+// applied before any of this starts (a failed one ends the start).
+HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
+                            const std::atomic<bool>& ready) {
   boost::json::object body;
   boost::json::object module_states;
   std::string reason;
@@ -122,6 +128,9 @@ HttpResponse HealthResponse(Database& database, const ModuleHost& modules) {
     if (status.state != ModuleState::kStarted && reason.empty()) {
       reason = fmt::format("module {} is {}", status.info.name, state);
     }
+  }
+  if (reason.empty() && !ready.load()) {
+    reason = "not ready: starting (modules, background work, demo data) or shutting down";
   }
   const bool database_ok = database.Ping();
   if (!database_ok) reason = "the database does not answer";
@@ -184,6 +193,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<EventServiceImpl> event_service;
   std::optional<WebhookServiceImpl> webhook_service;
   std::optional<JsonGateway> gateway;
+  // Set once everything has started (demo data included); read by /readyz.
+  // Declared before the router, so it outlives every HTTP handler.
+  std::atomic<bool> ready{false};
   std::optional<HttpRouter> router_storage{std::in_place};
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
@@ -389,8 +401,16 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     router.Add(HttpMethod::kPost, "/api/{service}/{method}",
                [&gateway](const HttpRequest& request) { return gateway->Handle(request); },
                {.max_body_bytes = 1024 * 1024, .pool = HttpPool::kApi, .loopback_only = true});
-    router.Add(HttpMethod::kGet, "/healthz",
-               [&](const HttpRequest&) { return HealthResponse(*database, *modules); });
+    // Kubernetes-style probes (docs/operations.md): /livez says the process
+    // runs and answers; /readyz (and /healthz, for what already watches it)
+    // says it should be sent work.
+    router.Add(HttpMethod::kGet, "/livez", [](const HttpRequest&) {
+      return HttpResponse::Json(200, "{\"status\":\"live\"}\n");
+    });
+    for (const char* probe : {"/readyz", "/healthz"}) {
+      router.Add(HttpMethod::kGet, probe,
+                 [&](const HttpRequest&) { return HealthResponse(*database, *modules, ready); });
+    }
     router.Add(
         HttpMethod::kGet, "/metrics",
         [&](const HttpRequest&) {
@@ -424,6 +444,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_queue->Start();
     if (options.demo) modules->LoadDemoData();
     grpc_host->SetServing(true);
+    ready = true;
   } catch (const std::exception& error) {
     spdlog::critical("start failed: {}", error.what());
     stop_serving();
@@ -457,6 +478,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("shutting down signal={}", strsignal(received));
+  // Load balancers stop sending work while the calls in progress drain.
+  ready = false;
+  grpc_host->SetServing(false);
 
   stop_serving();
   // Then release in the order the destructors would, logging the last steps.

@@ -4,8 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -172,6 +175,75 @@ TEST_F(KartondTest, ServesHealthzMetricsAndModuleRoutesOverHttp) {
   EXPECT_NE(body.find("karton_db_pool_connections_idle"), std::string::npos) << body;
 }
 
+// A loopback port nobody listens on right now, for a test that must know
+// kartond's HTTP address before kartond says it is ready.
+int UnusedLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// The start-up window: HTTP listens (module routes included) before the
+// demo data is in. /readyz and /healthz say 503 all through it, /livez 200;
+// the first 200 of /readyz comes with the demo data there.
+TEST_F(KartondTest, ReadyzIs503UntilDemoDataIsLoadedWhileLivezAnswersThroughout) {
+  const std::string http = fmt::format("127.0.0.1:{}", UnusedLoopbackPort());
+  const std::string grpc_address = fmt::format("127.0.0.1:{}", UnusedLoopbackPort());
+  ::setenv("KARTON_TEST_NOTES_DEMO_DELAY_MS", "1500", 1);
+  KartondProcess kartond(
+      Arguments({"--demo", "--http-listen", http, "--grpc-listen", grpc_address}));
+  ::unsetenv("KARTON_TEST_NOTES_DEMO_DELAY_MS");
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(grpc_address, grpc::InsecureChannelCredentials()));
+  int not_ready = 0, live_while_not_ready = 0, grpc_not_serving = 0;
+  std::string ready_body, count_when_ready, healthz_when_not_ready;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string body;
+    int status = 0;
+    try {
+      status = HttpGet(http, "/readyz", body);
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // not listening yet
+      continue;
+    }
+    if (status == 200) {
+      ready_body = body;
+      HttpGet(http, "/notes/count", count_when_ready);
+      break;
+    }
+    ASSERT_EQ(status, 503) << body;
+    ++not_ready;
+    std::string live;
+    if (HttpGet(http, "/livez", live) == 200) ++live_while_not_ready;
+    if (HttpGet(http, "/healthz", body) == 503) healthz_when_not_ready = body;
+    grpc::health::v1::HealthCheckResponse serving;
+    if (health->Check(Context().get(), {}, &serving).ok() &&
+        serving.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING) {
+      ++grpc_not_serving;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  EXPECT_GT(not_ready, 0);
+  EXPECT_EQ(live_while_not_ready, not_ready);
+  EXPECT_GT(grpc_not_serving, 0);
+  EXPECT_NE(healthz_when_not_ready.find("not ready"), std::string::npos) << healthz_when_not_ready;
+  EXPECT_NE(ready_body.find("\"status\":\"ok\""), std::string::npos) << ready_body;
+  EXPECT_EQ(count_when_ready, "{\"count\":3}");
+  std::string body;
+  EXPECT_EQ(HttpGet(http, "/healthz", body), 200) << body;
+  EXPECT_EQ(HttpGet(http, "/livez", body), 200) << body;
+}
+
 TEST_F(KartondTest, HealthzIs503WhenTheDatabaseIsGone) {
   KartondProcess kartond(Arguments());
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
@@ -187,6 +259,9 @@ TEST_F(KartondTest, HealthzIs503WhenTheDatabaseIsGone) {
   std::string body;
   EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/healthz", body), 503);
   EXPECT_NE(body.find("\"reason\":\"the database does not answer\""), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/readyz", body), 503);
+  // Alive all the same: a restart would not bring the database back.
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/livez", body), 200);
   // Broken connections are replaced on their next use: the server recovers.
   QueryScalar(admin, "ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
   std::string recovered;

@@ -1,5 +1,9 @@
 #include "notes_module.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
@@ -103,6 +107,11 @@ void NotesModule::Register(kernel::ModuleContext& context, kernel::Registrar& re
 }
 
 void NotesModule::LoadDemoData(kernel::ModuleContext&, soci::session& session) {
+  // Lets a test hold kartond in its start-up window, between "HTTP is
+  // listening" and "ready" (the /readyz test).
+  if (const char* delay = std::getenv("KARTON_TEST_NOTES_DEMO_DELAY_MS")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
+  }
   for (const char* text :
        {"Call Kovács Kft. about the renewal", "Send the price list", "Árvíztűrő tükörfúrógép"}) {
     std::string value = text;

@@ -70,17 +70,21 @@ const char* StatusCodeName(grpc::StatusCode code) {
 class CallLogInterceptor : public grpc::experimental::Interceptor {
  public:
   CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics,
-                     std::atomic<int>& in_flight, const GrpcHost::CallerResolver& caller_for_token)
+                     GrpcHost::CallCounters& calls,
+                     const GrpcHost::CallerResolver& caller_for_token)
       : caller_for_token_(caller_for_token),
         info_(info),
         method_(info->method()),
         stats_(metrics.GrpcMethod(method_)),
-        in_flight_(in_flight),
+        calls_(calls),
         started_(std::chrono::steady_clock::now()) {
-    in_flight_.fetch_add(1);
+    calls_.in_flight.fetch_add(1);
   }
   // gRPC destroys the interceptor when the call is over.
-  ~CallLogInterceptor() override { in_flight_.fetch_sub(1); }
+  ~CallLogInterceptor() override {
+    if (refused_while_draining_) calls_.refused_in_flight.fetch_sub(1);
+    calls_.in_flight.fetch_sub(1);
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
@@ -120,6 +124,19 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     if (network.empty()) return;  // in-process: the forwarded caller stays
     // Health and reflection pass the processor without a token.
     if (method_.rfind("/grpc.health.v1.", 0) == 0 || method_.rfind("/grpc.reflection.", 0) == 0) {
+      return;
+    }
+    if (calls_.draining.load()) {
+      // Shutting down: a network call that arrives now is not accepted. It
+      // runs as nobody (so its handler writes nothing) and is answered
+      // UNAVAILABLE, which clients retry, and the drain waits only for the
+      // calls accepted before. In-process calls (above) still go through:
+      // a draining call may need another module.
+      refusal_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "kartond is shutting down; call again (another replica, or this "
+                              "one once it has restarted)");
+      refused_while_draining_ = true;
+      calls_.refused_in_flight.fetch_add(1);
       return;
     }
     const auto authorization = metadata->find("authorization");
@@ -213,7 +230,8 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   grpc::experimental::ServerRpcInfo* info_;
   std::string method_;
   Metrics::GrpcMethodStats& stats_;
-  std::atomic<int>& in_flight_;
+  GrpcHost::CallCounters& calls_;
+  bool refused_while_draining_ = false;
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -264,19 +282,19 @@ bool AbortOnConnectionHazard() {
 
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  CallLogInterceptorFactory(Metrics& metrics, std::atomic<int>& in_flight,
+  CallLogInterceptorFactory(Metrics& metrics, GrpcHost::CallCounters& calls,
                             const GrpcHost::CallerResolver& caller_for_token)
-      : metrics_(metrics), in_flight_(in_flight), caller_for_token_(caller_for_token) {}
+      : metrics_(metrics), calls_(calls), caller_for_token_(caller_for_token) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     // gRPC takes ownership of the returned interceptor.
-    return std::make_unique<CallLogInterceptor>(info, metrics_, in_flight_, caller_for_token_)
+    return std::make_unique<CallLogInterceptor>(info, metrics_, calls_, caller_for_token_)
         .release();
   }
 
  private:
   Metrics& metrics_;
-  std::atomic<int>& in_flight_;
+  GrpcHost::CallCounters& calls_;
   const GrpcHost::CallerResolver& caller_for_token_;
 };
 
@@ -330,7 +348,7 @@ void GrpcHost::Start(const std::string& listen_address,
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(
-      std::make_unique<CallLogInterceptorFactory>(metrics_, in_flight_calls_, caller_for_token_));
+      std::make_unique<CallLogInterceptorFactory>(metrics_, calls_, caller_for_token_));
   builder.experimental().SetInterceptorCreators(std::move(factories));
 
   server_ = builder.BuildAndStart();
@@ -369,8 +387,13 @@ void GrpcHost::Shutdown(std::chrono::milliseconds grace) {
   server_->GetHealthCheckService()->Shutdown();
   // grpc::Server::Shutdown cancels in-process calls at once (the in-process
   // transport treats the server's GOAWAY as a close), so drain first: a call
-  // in flight may itself be waiting on a call to another module.
-  while (in_flight_calls_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  // in flight may itself be waiting on a call to another module. New network
+  // calls are refused meanwhile (UNAVAILABLE): under steady load the calls
+  // in flight would otherwise never reach zero, and the final Shutdown
+  // below would cancel calls that had been accepted.
+  calls_.draining = true;
+  while (calls_.in_flight.load() - calls_.refused_in_flight.load() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // The drain above was the grace period. What runs now is cancelled at

@@ -65,20 +65,29 @@ class GrpcHost {
   // Health for the whole server and every service: NOT_SERVING from Start()
   // until the kernel says every module has started.
   void SetServing(bool serving);
-  // Marks everything NOT_SERVING, waits up to `grace` for the calls in
-  // flight to finish (new ones are still taken meanwhile, so module-to-module
-  // calls of a draining call succeed), then stops the server and cancels
-  // whatever still runs. Idempotent.
+  // Marks everything NOT_SERVING, refuses new network calls (UNAVAILABLE;
+  // in-process ones are still taken, so module-to-module calls of a
+  // draining call succeed), waits up to `grace` for the calls accepted
+  // before to finish, then stops the server and cancels whatever still
+  // runs. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
   // Calls being handled right now.
-  int InFlightCalls() const { return in_flight_calls_.load(); }
+  int InFlightCalls() const { return calls_.in_flight.load(); }
+
+  // Shared with the per-call interceptors.
+  struct CallCounters {
+    std::atomic<int> in_flight{0};
+    // Network calls that arrived during the drain and are being refused.
+    std::atomic<int> refused_in_flight{0};
+    std::atomic<bool> draining{false};
+  };
   // In-process calls started by a thread that held a pooled database
   // connection (a connection hazard, database.h), since start.
   std::uint64_t ConnectionHazards() const { return connection_hazards_.load(); }
 
  private:
   Metrics& metrics_;
-  std::atomic<int> in_flight_calls_{0};
+  CallCounters calls_;
   std::atomic<std::uint64_t> connection_hazards_{0};
   CallerResolver caller_for_token_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;

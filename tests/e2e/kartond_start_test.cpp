@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -313,6 +315,75 @@ TEST_F(KartondTest, DrainsCallsInFlightOnSigterm) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(counted.count(), 0);
   EXPECT_EQ(kartond.WaitForExit(), 0) << kartond.Stderr();
+}
+
+// SIGTERM under load at concurrency 16: every call either succeeded, and
+// its note is in the database, or was not accepted and wrote nothing: one
+// that arrived during the drain is refused UNAVAILABLE, one still queued
+// inside gRPC when the server stops (its handler never started) ends
+// CANCELLED. No accepted call fails.
+TEST_F(KartondTest, SigtermUnderLoadFailsNoCallItAccepted) {
+  KartondProcess kartond(Arguments());
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  const std::string token = kartond.AdminToken();
+  const auto channel = Connect(kartond);
+  struct Outcome {
+    std::string text;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::mutex mutex;
+  std::vector<Outcome> outcomes;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> clients;
+  for (int client = 0; client < 16; ++client) {
+    clients.emplace_back([&, client] {
+      auto notes = NotesService::NewStub(channel);
+      // Until the first refusal: by then kartond is going or gone.
+      for (int call = 0;; ++call) {
+        notes::v1::CreateNoteRequest request;
+        request.mutable_note()->set_text(fmt::format("client {} call {}", client, call));
+        notes::v1::Note created;
+        const grpc::Status status = notes->CreateNote(Context(token).get(), request, &created);
+        std::lock_guard lock(mutex);
+        outcomes.push_back({request.note().text(), status.error_code(), status.error_message()});
+        if (!status.ok()) return;
+        ++succeeded;
+      }
+    });
+  }
+  while (succeeded.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(kartond.Pid(), SIGTERM);
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(kartond.WaitForExit(), 0) << kartond.Stderr();
+
+  std::set<std::string> stored;
+  {
+    const std::string texts =
+        QueryScalar(conninfo_, "SELECT string_agg(text, '|') FROM notes.note");
+    std::size_t start = 0;
+    while (start <= texts.size()) {
+      const auto end = std::min(texts.find('|', start), texts.size());
+      if (end > start) stored.insert(texts.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  int ok = 0, refused = 0;
+  for (const auto& outcome : outcomes) {
+    if (outcome.code == grpc::StatusCode::OK) {
+      ++ok;
+      EXPECT_TRUE(stored.contains(outcome.text)) << outcome.text << " succeeded but is not stored";
+      continue;
+    }
+    ++refused;
+    EXPECT_TRUE(outcome.code == grpc::StatusCode::UNAVAILABLE ||
+                outcome.code == grpc::StatusCode::CANCELLED)
+        << outcome.text << ": " << outcome.code << " " << outcome.message;
+    EXPECT_FALSE(stored.contains(outcome.text)) << outcome.text << " failed but was stored";
+  }
+  EXPECT_GE(ok, 200);
+  EXPECT_EQ(refused, 16);
+  EXPECT_EQ(stored.size(), static_cast<std::size_t>(ok));
 }
 
 TEST_F(KartondTest, SigintIsACleanShutdownToo) {

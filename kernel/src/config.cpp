@@ -296,6 +296,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   add("event-retention-days", options.event_retention_days,
       "Days the event log keeps events for Subscribe and replays (0: forever)")
       ->check(CLI::Range(0, 36500));
+  add("job-retention-days", options.job_retention_days,
+      "Days finished (done or dead) jobs are kept before the hourly purge deletes them "
+      "(0: forever)")
+      ->check(CLI::Range(0, 36500));
   add("webhook-max-failures", options.webhook_max_failures,
       "Failed deliveries in a row before a webhook is disabled")
       ->check(CLI::Range(1, 1000));

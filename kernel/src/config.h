@@ -53,6 +53,7 @@ struct ServerOptions {
   int event_poll_ms = 1000;
   int event_max_attempts = 5;
   int event_retention_days = 30;
+  int job_retention_days = 30;
   int webhook_max_failures = 20;
   int webhook_timeout_seconds = 10;
   // Inner networks webhooks may reach (loopback, private, ... are refused).

@@ -70,6 +70,15 @@ VALUES (:module, :kind, :payload, to_timestamp(:run_at_us / 1e6), :recurrence, :
 ON CONFLICT (unique_key) DO NOTHING
 RETURNING id)sql";
 
+// One batch of finished jobs past retention; the caller repeats it until a
+// batch comes back short.
+constexpr const char* kDeleteFinishedJobs = R"sql(
+WITH doomed AS (
+  SELECT id FROM kernel.job
+  WHERE state IN ('done', 'dead') AND finish_time < to_timestamp(:cutoff / 1e6)
+  LIMIT :batch)
+DELETE FROM kernel.job WHERE id IN (SELECT id FROM doomed))sql";
+
 constexpr const char* kSelectJobByKey = "SELECT id FROM kernel.job WHERE unique_key = :key";
 
 TimePoint FromMicros(long long micros) { return TimePoint(std::chrono::microseconds(micros)); }
@@ -241,6 +250,30 @@ void JobQueue::WorkerLoop() {
       wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
     }
   }
+}
+
+long long JobQueue::PurgeFinished() {
+  if (options_.retention_days <= 0) return 0;
+  constexpr int kDeleteBatch = 10000;
+  long long cutoff_us = ToEpochMicros(clock_.Now() - std::chrono::days(options_.retention_days));
+  int batch_size = kDeleteBatch;
+  long long deleted = 0;
+  auto lease = database_.Acquire();
+  while (true) {
+    // Each batch commits by itself: a short lock on a bounded set of rows.
+    soci::statement statement =
+        (lease.Session().prepare << kDeleteFinishedJobs, soci::use(cutoff_us, "cutoff"),
+         soci::use(batch_size, "batch"));
+    statement.execute(true);
+    const long long batch = statement.get_affected_rows();
+    deleted += batch;
+    if (batch < kDeleteBatch) break;
+    std::lock_guard lock(mutex_);
+    if (stopping_) break;
+  }
+  if (deleted > 0) spdlog::info("job retention deleted={} finished_before_days={}", deleted,
+                                options_.retention_days);
+  return deleted;
 }
 
 int JobQueue::RunDueNow(std::chrono::seconds limit) {

@@ -94,6 +94,9 @@ struct JobQueueOptions {
   std::chrono::seconds claim_lease{300};
   // Where "daily HH:MM" is read (kartond --time-zone).
   std::string time_zone = "Europe/Budapest";
+  // Days a finished (done or dead) job is kept before PurgeFinished
+  // deletes it; 0 keeps them for ever (kartond --job-retention-days).
+  int retention_days = 30;
 };
 
 class JobQueue {
@@ -115,6 +118,13 @@ class JobQueue {
   int RunDueNow(std::chrono::seconds limit = std::chrono::seconds(60));
 
   const std::string& NodeId() const { return node_id_; }
+
+  // Deletes done and dead jobs that finished more than retention_days ago,
+  // in batches of bounded size (the kernel's hourly purge_jobs job), and
+  // returns how many. Their unique keys are free again afterwards: a module
+  // that needs "once" beyond that keeps its own record (automation's
+  // rule_run, messaging's idempotency keys).
+  long long PurgeFinished();
 
  private:
   class ModuleJobs;

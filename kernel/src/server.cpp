@@ -307,7 +307,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     job_queue.emplace(
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
-                        std::chrono::seconds(options.job_claim_seconds), options.time_zone});
+                        std::chrono::seconds(options.job_claim_seconds), options.time_zone,
+                        options.job_retention_days});
     event_bus.emplace(*database, connection_string, clock, job_queue->NodeId(),
                       EventBusOptions{options.event_workers, options.webhook_workers,
                                       std::chrono::milliseconds(options.event_poll_ms),
@@ -317,6 +318,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                                       options.webhook_allow_cidrs});
     kernel_jobs = job_queue->ForModule("kernel");
     kernel_jobs->Handle("purge_events", [&event_bus](const JobRun&) { event_bus->PurgeExpired(); });
+    kernel_jobs->Handle("purge_jobs", [&job_queue](const JobRun&) { job_queue->PurgeFinished(); });
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
@@ -361,6 +363,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                                                      .recurrence = "every 3600s",
                                                      .max_attempts = 5,
                                                      .unique_key = "kernel.purge_events"});
+      kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = "purge_jobs",
+                                                     .payload = "",
+                                                     .run_at = clock.Now() + std::chrono::hours(1),
+                                                     .recurrence = "every 3600s",
+                                                     .max_attempts = 5,
+                                                     .unique_key = "kernel.purge_jobs"});
     }
 
     auth_database.emplace(connection_string, kAuthPoolSize);

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <fstream>
 #include <sstream>
 
 #include "karton/kernel/access.h"
@@ -227,6 +228,12 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "A file holding the password for --database-url, so that it is not on the command line");
   add("grpc-listen", options.grpc_listen, "Address for the gRPC server (port 0: any free port)");
   add("http-listen", options.http_listen, "Address for the HTTP server (port 0: any free port)");
+  add("tls-cert", options.tls_cert,
+      "PEM certificate chain for gRPC over TLS (with --tls-key); gRPC may then listen beyond "
+      "loopback. Re-read when the file changes");
+  add("tls-key", options.tls_key, "PEM private key of --tls-cert");
+  add("tls-client-ca", options.tls_client_ca,
+      "PEM CA bundle: gRPC callers must present a certificate it signed (mutual TLS)");
   add("public-url", options.public_url,
       "The HTTP side's address as the outside world sees it, for links in messages and feeds "
       "(https://crm.example.com behind a proxy; default: http://<http-listen>)");
@@ -468,6 +475,22 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     }
   }
   options.config_file = config_file;
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    throw ConfigError("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (!options.tls_client_ca.empty() && options.tls_cert.empty()) {
+    throw ConfigError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
+  }
+  for (const auto& [flag, file] : {std::pair{"--tls-cert", &options.tls_cert},
+                                   std::pair{"--tls-key", &options.tls_key},
+                                   std::pair{"--tls-client-ca", &options.tls_client_ca}}) {
+    if (file->empty()) continue;
+    std::ifstream readable(*file);
+    if (!readable) {
+      throw ConfigError(fmt::format("{} {}: cannot read the file", flag, file->string()));
+    }
+    *file = std::filesystem::absolute(*file);  // watched for changes from another directory
+  }
   try {
     options.http_trusted_proxies = ParseIpNetworks(trusted_proxies);
   } catch (const std::invalid_argument& error) {

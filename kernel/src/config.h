@@ -22,6 +22,12 @@ struct ServerOptions {
   // The database password, read from this file rather than given in the URL.
   std::filesystem::path database_password_file;
   std::string grpc_listen = "127.0.0.1:50051";
+  // TLS for gRPC (docs/operations.md, "TLS"): PEM files; with a certificate
+  // and key gRPC may listen beyond loopback; with a client CA too, callers
+  // must present a certificate it signed (mutual TLS).
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::filesystem::path tls_client_ca;
   std::string http_listen = "127.0.0.1:8080";
   // How the outside world reaches the HTTP side; empty: http://<http_listen>.
   std::string public_url;

@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/client_interceptor.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <spdlog/spdlog.h>
@@ -311,14 +313,17 @@ void GrpcHost::AddService(grpc::Service& service, std::string full_name) {
 
 void GrpcHost::Start(const std::string& listen_address,
                      std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
-                     CallerResolver caller_for_token) {
+                     CallerResolver caller_for_token, const Tls& tls) {
   caller_for_token_ = std::move(caller_for_token);
   const auto colon_at = listen_address.rfind(':');
   const std::string host = listen_address.substr(0, colon_at);
-  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host.rfind("127.", 0) != 0) {
+  const bool with_tls = !tls.cert_file.empty();
+  if (!with_tls && host != "127.0.0.1" && host != "localhost" && host != "[::1]" &&
+      host.rfind("127.", 0) != 0) {
     throw std::runtime_error(fmt::format(
         "--grpc-listen {}: without TLS kartond serves gRPC on loopback addresses only, so bearer "
-        "tokens never cross a network in clear text (put a TLS-terminating proxy in front)",
+        "tokens never cross a network in clear text; give --tls-cert and --tls-key (and "
+        "--tls-client-ca for mutual TLS) to listen on other addresses",
         listen_address));
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -342,7 +347,25 @@ void GrpcHost::Start(const std::string& listen_address,
   // Local credentials: plaintext on the wire like insecure ones (any plain
   // gRPC client connects), but unlike them they run an auth metadata
   // processor, and they refuse peers that are not on this machine.
-  auto credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (with_tls) {
+    // gRPC's file watcher re-reads the files every kTlsRefreshSeconds and
+    // swaps them in for new handshakes when they changed; connections
+    // already open keep theirs.
+    auto certificates = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        tls.key_file, tls.cert_file, tls.client_ca_file, kTlsRefreshSeconds);
+    grpc::experimental::TlsServerCredentialsOptions options(certificates);
+    options.watch_identity_key_cert_pairs();
+    if (tls.client_ca_file.empty()) {
+      options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    } else {
+      options.watch_root_certs();
+      options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    }
+    credentials = grpc::experimental::TlsServerCredentials(options);
+  } else {
+    credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  }
   credentials->SetAuthMetadataProcessor(std::move(authenticator));
   builder.AddListeningPort(listen_address, credentials, &bound_port);
   for (auto& [service, name] : services_) builder.RegisterService(service);

@@ -39,7 +39,8 @@ class GrpcHost {
   // call from the network passes `authenticator` first. Without TLS the
   // port accepts loopback peers only (gRPC local credentials), so bearer
   // tokens never cross a network in clear text. Throws std::runtime_error
-  // naming the address when it cannot be bound or is not a loopback address.
+  // naming the address when it cannot be bound, or is not a loopback
+  // address and there is no TLS.
   //
   // `caller_for_token` hands the verdict `authenticator` reached for a
   // network call (its `authorization` value and method path) to the
@@ -52,9 +53,20 @@ class GrpcHost {
     grpc::Status refusal;
   };
   using CallerResolver = std::function<HandOff(std::string_view, const std::string&)>;
+  // TLS for the port: PEM file paths, all empty for none. With a
+  // certificate and key any listen address is allowed; with a client CA,
+  // peers must present a certificate it signed. The files are watched and
+  // re-read when they change (kTlsRefreshSeconds), so a renewed certificate
+  // takes over without a restart or a dropped call.
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;
+  };
+  static constexpr unsigned kTlsRefreshSeconds = 5;
   void Start(const std::string& listen_address,
              std::shared_ptr<grpc::AuthMetadataProcessor> authenticator,
-             CallerResolver caller_for_token);
+             CallerResolver caller_for_token, const Tls& tls = {});
   // "host:port" with the port actually bound.
   std::string BoundAddress() const;
   // An in-process channel to this server (no socket, same services, same

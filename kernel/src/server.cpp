@@ -146,6 +146,7 @@ sigset_t ShutdownSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // not a shutdown: certificates (below)
   return signals;
 }
 
@@ -433,7 +434,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         [&access](std::string_view authorization, const std::string& path) {
           auto hand_off = access->HandOffFor(authorization, path);
           return GrpcHost::HandOff{std::move(hand_off.caller), std::move(hand_off.refusal)};
-        });
+        },
+        GrpcHost::Tls{options.tls_cert.string(), options.tls_key.string(),
+                      options.tls_client_ca.string()});
     http_server.emplace(
         options.http_listen, router, metrics,
         HttpServerLimits{.page_threads = static_cast<std::size_t>(options.http_threads),
@@ -465,7 +468,11 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   }
 
   out << "kartond is ready\n"
-      << "  gRPC:      " << grpc_host->BoundAddress() << "\n"
+      << "  gRPC:      " << grpc_host->BoundAddress()
+      << (options.tls_cert.empty()        ? ""
+          : options.tls_client_ca.empty() ? " (TLS)"
+                                          : " (mutual TLS)")
+      << "\n"
       << "  HTTP:      http://" << http_server->BoundAddress() << "\n"
       << "  modules:   " << modules->Snapshot().size() << " started\n"
       << "  data dir:  " << std::filesystem::absolute(options.data_dir).string() << "\n"
@@ -484,7 +491,14 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                options.test_clock ? " test_clock=on" : "");
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    // gRPC's certificate watcher re-reads --tls-cert, --tls-key and
+    // --tls-client-ca by itself when they change; SIGHUP, the signal
+    // certificate tools send after a renewal, only must not end kartond.
+    spdlog::info("SIGHUP: TLS certificates are re-read within {} s of a change{}",
+                 GrpcHost::kTlsRefreshSeconds,
+                 options.tls_cert.empty() ? " (no TLS configured)" : "");
+  }
   spdlog::info("shutting down signal={}", strsignal(received));
   // Load balancers stop sending work while the calls in progress drain.
   ready = false;

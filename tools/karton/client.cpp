@@ -6,6 +6,8 @@
 #include <cctype>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <stdexcept>
 
 namespace karton::cli {
 
@@ -17,8 +19,29 @@ std::string ResolveToken(const GlobalOptions& options) {
   return token;
 }
 
+namespace {
+
+std::string ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error(fmt::format("{} {}: cannot read the file", flag, path));
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
 std::shared_ptr<grpc::Channel> ChannelFor(const GlobalOptions& options) {
-  return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  if (options.tls_ca.empty() && options.tls_cert.empty()) {
+    return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions tls;
+  if (!options.tls_ca.empty() && options.tls_ca != "system") {
+    tls.pem_root_certs = ReadPem("--tls-ca", options.tls_ca);
+  }
+  if (!options.tls_cert.empty()) {
+    tls.pem_cert_chain = ReadPem("--tls-cert", options.tls_cert);
+    tls.pem_private_key = ReadPem("--tls-key", options.tls_key);
+  }
+  return grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options, bool streaming) {

@@ -25,6 +25,12 @@ struct GlobalOptions {
   std::string data_dir = "var";
   std::string output = "table";
   double timeout_seconds = 30;
+  // TLS (kartond --tls-cert): the CA bundle to trust, "system" for the
+  // system's roots, or empty for plain gRPC; for mutual TLS, this client's
+  // certificate chain and key.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,

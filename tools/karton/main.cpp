@@ -22,6 +22,9 @@
 // 3 the server could not be reached.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <stdexcept>
+
 #include "client.h"
 
 int main(int argc, char** argv) {
@@ -42,6 +45,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--timeout", options.timeout_seconds, "Seconds to wait for an answer")
       ->capture_default_str();
+  app.add_option("--tls-ca", options.tls_ca,
+                 "Speak TLS to kartond, trusting this PEM CA bundle ('system': the system's roots)")
+      ->envname("KARTON_TLS_CA");
+  auto* tls_key = app.add_option("--tls-key", options.tls_key, "PEM key of --tls-cert")
+                      ->envname("KARTON_TLS_KEY");
+  app.add_option("--tls-cert", options.tls_cert,
+                 "This client's PEM certificate chain, for kartond --tls-client-ca (mutual TLS)")
+      ->envname("KARTON_TLS_CERT")
+      ->needs(tls_key);
+  tls_key->needs(app.get_option("--tls-cert"));
 
   int exit_code = 0;
   karton::cli::AddKernelCommands(app, options, exit_code);
@@ -58,6 +71,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? 0 : 2;
+  } catch (const std::runtime_error& error) {
+    // A usage problem found while connecting (an unreadable --tls-ca).
+    std::cerr << "karton: " << error.what() << "\n";
+    return 2;
   }
   return exit_code;
 }

@@ -27,9 +27,9 @@ pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 # messaging: reading received email (MIME, encoded words, charsets, reports)
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
-# OpenSSL's libcrypto: SHA3-512 for NAV's request signatures (libsodium has
-# no SHA3).
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# OpenSSL: libcrypto for SHA3-512 in NAV's request signatures (libsodium has
+# no SHA3); libssl for the HTTP server's HTTPS (Boost.Asio's ssl streams).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 # libcsv: RFC 4180 parsing for the partners' CSV import.
 find_path(CSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(CSV_LIBRARY csv REQUIRED)

@@ -11,11 +11,13 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <charconv>
@@ -382,8 +384,9 @@ const char* HttpMethodName(HttpMethod method) {
 class HttpServer::Impl {
  public:
   Impl(const std::string& listen_address, const HttpRouter& router, Metrics& metrics,
-       HttpServerLimits limits)
-      : router_(router),
+       HttpServerLimits limits, HttpTls tls)
+      : tls_(std::move(tls)),
+        router_(router),
         metrics_(metrics),
         limits_(limits),
         pages_{asio::thread_pool(std::max<std::size_t>(limits.page_threads, 1)),
@@ -412,6 +415,24 @@ class HttpServer::Impl {
     check();
     // Kept as text: after Stop() the acceptor is closed and cannot say.
     bound_address_ = FormatEndpoint(bound);
+    if (!tls_.cert_file.empty()) tls_context_ = LoadTlsContext();
+  }
+
+  bool Tls() const { return !tls_.cert_file.empty(); }
+
+  bool ReloadTls() {
+    if (!Tls()) return false;
+    try {
+      auto fresh = LoadTlsContext();
+      std::lock_guard lock(tls_mutex_);
+      tls_context_ = std::move(fresh);
+    } catch (const std::exception& error) {
+      spdlog::error("HTTPS: the renewed certificate was not taken, the old one stays: {}",
+                    error.what());
+      return false;
+    }
+    spdlog::info("HTTPS: certificate re-read from {}", tls_.cert_file);
+    return true;
   }
 
   ~Impl() { Stop(0); }
@@ -559,9 +580,55 @@ class HttpServer::Impl {
     }
   }
 
+  // TLS 1.2 and up, the server's cipher order, no renegotiation; the key
+  // must belong to the certificate.
+  std::shared_ptr<asio::ssl::context> LoadTlsContext() const {
+    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code error;
+    context->use_certificate_chain_file(tls_.cert_file, error);
+    if (error) {
+      throw std::runtime_error(fmt::format("--tls-cert {}: {}", tls_.cert_file, error.message()));
+    }
+    context->use_private_key_file(tls_.key_file, asio::ssl::context::pem, error);
+    if (error) {
+      throw std::runtime_error(fmt::format("--tls-key {}: {}", tls_.key_file, error.message()));
+    }
+    return context;
+  }
+
+  std::shared_ptr<asio::ssl::context> CurrentTlsContext() {
+    std::lock_guard lock(tls_mutex_);
+    return tls_context_;
+  }
+
   asio::awaitable<void> Session(tcp::socket socket, std::string remote_address) {
-    beast::tcp_stream stream(std::move(socket));
-    Connection connection{&stream};
+    if (auto context = CurrentTlsContext()) {
+      // The context stays alive with this frame even if a reload swaps it.
+      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
+      beast::get_lowest_layer(stream).expires_after(kHeaderTimeout);
+      auto [handshake_error] = co_await stream.async_handshake(
+          asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      if (handshake_error) co_return;  // not TLS, or a certificate the client refused
+      co_await Serve(stream, remote_address);
+      // close_notify, so the client knows the last response was whole.
+      beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
+      co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    } else {
+      beast::tcp_stream stream(std::move(socket));
+      co_await Serve(stream, remote_address);
+      // Half-close so the client reads the last response before seeing EOF.
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  // One connection's requests, one after another, over plain TCP or TLS.
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, const std::string& remote_address) {
+    Connection connection{&beast::get_lowest_layer(stream)};
     connections_.insert(&connection);
     ++connections_by_address_[remote_address];
     struct Unregister {
@@ -581,7 +648,7 @@ class HttpServer::Impl {
       http::request_parser<http::string_body> parser;
       // The largest body any route takes; the route's own limit follows.
       parser.body_limit(router_.LargestBodyLimit());
-      stream.expires_after(kHeaderTimeout);
+      beast::get_lowest_layer(stream).expires_after(kHeaderTimeout);
       auto [read_error, header_bytes] = co_await http::async_read_header(
           stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       // The route decides how much body it takes. A request for no route is
@@ -602,14 +669,14 @@ class HttpServer::Impl {
         if (beast::iequals(expect, "100-continue")) {
           // curl and others pause before a large body until told to go on.
           http::response<http::empty_body> proceed{http::status::continue_, parser.get().version()};
-          stream.expires_after(kWriteTimeout);
+          beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
           auto [continue_error, continue_bytes] =
               co_await http::async_write(stream, proceed, asio::as_tuple(asio::use_awaitable));
           if (continue_error) break;
         }
         const std::size_t expected =
             std::min<std::size_t>(parser.content_length().value_or(body_limit), body_limit);
-        stream.expires_after(kBodyAllowance +
+        beast::get_lowest_layer(stream).expires_after(kBodyAllowance +
                              std::chrono::seconds(expected / kMinBodyBytesPerSecond));
         auto [body_error, body_bytes] =
             co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
@@ -635,7 +702,7 @@ class HttpServer::Impl {
       const int status = outcome.response.status;
       http::response<http::string_body> response = ToBeast(std::move(outcome.response), version);
       response.keep_alive(keep_alive && !stopping_ && !body_left_unread);
-      stream.expires_after(kWriteTimeout);
+      beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
       auto [write_error, written] =
           co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
       metrics_.ObserveHttpRequest(
@@ -643,14 +710,12 @@ class HttpServer::Impl {
           std::chrono::duration<double>(SteadyClock::now() - started).count());
       if (write_error || !response.keep_alive()) break;
     }
-    // Half-close so the client reads the last response before seeing EOF.
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   // Answers what can still be answered after a failed read; network errors,
   // timeouts and a client closing between requests get silence.
-  asio::awaitable<void> AnswerReadError(beast::tcp_stream& stream,
+  template <class Stream>
+  asio::awaitable<void> AnswerReadError(Stream& stream,
                                         http::request_parser<http::string_body>& parser,
                                         const boost::system::error_code& error) {
     HttpResponse answer;
@@ -670,7 +735,7 @@ class HttpServer::Impl {
     http::response<http::string_body> response = ToBeast(std::move(answer), version);
     // The rest of the request is still on the wire; the connection is unusable.
     response.keep_alive(false);
-    stream.expires_after(kWriteTimeout);
+    beast::get_lowest_layer(stream).expires_after(kWriteTimeout);
     co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
     metrics_.ObserveHttpRequest(method, kUnmatchedRoute, status, 0.0);
   }
@@ -825,6 +890,10 @@ class HttpServer::Impl {
     std::atomic<std::size_t> queued{0};
   };
 
+  const HttpTls tls_;
+  std::mutex tls_mutex_;
+  // Null for plain HTTP; swapped by ReloadTls. Each connection holds its own.
+  std::shared_ptr<asio::ssl::context> tls_context_;
   const HttpRouter& router_;
   Metrics& metrics_;
   HttpServerLimits limits_;
@@ -854,8 +923,8 @@ class HttpServer::Impl {
 // --- HttpServer --------------------------------------------------------------
 
 HttpServer::HttpServer(const std::string& listen_address, const HttpRouter& router,
-                       Metrics& metrics, HttpServerLimits limits)
-    : impl_(std::make_unique<Impl>(listen_address, router, metrics, limits)) {}
+                       Metrics& metrics, HttpServerLimits limits, const HttpTls& tls)
+    : impl_(std::make_unique<Impl>(listen_address, router, metrics, limits, tls)) {}
 
 HttpServer::~HttpServer() {
   try {
@@ -870,5 +939,9 @@ void HttpServer::Start() { impl_->Start(); }
 std::string HttpServer::BoundAddress() const { return impl_->BoundAddress(); }
 
 void HttpServer::Stop(double grace_seconds) { impl_->Stop(grace_seconds); }
+
+bool HttpServer::Tls() const { return impl_->Tls(); }
+
+bool HttpServer::ReloadTls() { return impl_->ReloadTls(); }
 
 }  // namespace karton::kernel

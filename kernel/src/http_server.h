@@ -69,13 +69,21 @@ struct HttpServerLimits {
 // Serves the router over HTTP/1.1 with keep-alive. One event-loop thread does
 // the I/O; handlers run on worker threads (one pool per HttpPool), because
 // they may block on the database.
+// HTTPS: PEM files, both empty for plain HTTP.
+struct HttpTls {
+  std::string cert_file;
+  std::string key_file;
+};
+
 class HttpServer {
  public:
   // Binds and listens at once on "host:port" (port 0 picks a free one).
   // Throws std::runtime_error naming the address and the cause when the
   // address cannot be used (for example "address already in use").
+  // With `tls`, every connection is HTTPS; the files are read here, and a
+  // certificate or key that cannot be used is a std::runtime_error.
   HttpServer(const std::string& listen_address, const HttpRouter& router, Metrics& metrics,
-             HttpServerLimits limits);
+             HttpServerLimits limits, const HttpTls& tls = {});
   ~HttpServer();  // Stop()s if still running
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -84,6 +92,11 @@ class HttpServer {
   void Start();
   // The bound address as "host:port", with the real port when 0 was asked.
   std::string BoundAddress() const;
+  bool Tls() const;
+  // Reads the certificate and key again (after a renewal, on SIGHUP): new
+  // connections get them, open ones keep theirs. When they cannot be used
+  // the old ones stay and the error is logged; false then.
+  bool ReloadTls();
   // Stops accepting, gives requests in flight up to `grace_seconds` to finish,
   // closes every connection and joins the threads. Idempotent.
   void Stop(double grace_seconds = 5.0);

@@ -446,9 +446,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                          .max_connections = static_cast<std::size_t>(options.http_max_connections),
                          .max_connections_per_address =
                              static_cast<std::size_t>(options.http_max_connections_per_address),
-                         .trusted_proxies = options.http_trusted_proxies});
+                         .trusted_proxies = options.http_trusted_proxies},
+        HttpTls{options.tls_cert.string(), options.tls_key.string()});
     http_server->Start();
-    modules->SetPublicUrl(options.public_url.empty() ? "http://" + http_server->BoundAddress()
+    modules->SetPublicUrl(options.public_url.empty()
+                              ? (http_server->Tls() ? "https://" : "http://") +
+                                    http_server->BoundAddress()
                                                      : options.public_url);
     modules->StartAll();
     event_bus->Start();
@@ -473,7 +476,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
           : options.tls_client_ca.empty() ? " (TLS)"
                                           : " (mutual TLS)")
       << "\n"
-      << "  HTTP:      http://" << http_server->BoundAddress() << "\n"
+      << "  HTTP:      " << (http_server->Tls() ? "https://" : "http://")
+      << http_server->BoundAddress() << "\n"
       << "  modules:   " << modules->Snapshot().size() << " started\n"
       << "  data dir:  " << std::filesystem::absolute(options.data_dir).string() << "\n"
       << "  admin token: "
@@ -495,9 +499,13 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     // gRPC's certificate watcher re-reads --tls-cert, --tls-key and
     // --tls-client-ca by itself when they change; SIGHUP, the signal
     // certificate tools send after a renewal, only must not end kartond.
-    spdlog::info("SIGHUP: TLS certificates are re-read within {} s of a change{}",
-                 GrpcHost::kTlsRefreshSeconds,
-                 options.tls_cert.empty() ? " (no TLS configured)" : "");
+    if (options.tls_cert.empty()) {
+      spdlog::info("SIGHUP: nothing to reload (no TLS configured)");
+    } else {
+      http_server->ReloadTls();
+      spdlog::info("SIGHUP: HTTPS re-read its certificate; gRPC re-reads it within {} s of a change",
+                   GrpcHost::kTlsRefreshSeconds);
+    }
   }
   spdlog::info("shutting down signal={}", strsignal(received));
   // Load balancers stop sending work while the calls in progress drain.

@@ -95,6 +95,17 @@ class TlsTest : public ::testing::Test {
     return Call(kartond, grpc::SslCredentials(options));
   }
 
+  // curl's answer for GET https://127.0.0.1:<port><path>, trusting `root`
+  // (a CA file name): the HTTP status, or "curl exit N" when it got none.
+  std::string Https(const KartondProcess& kartond, const std::string& root,
+                    const std::string& path) {
+    const std::string port = kartond.HttpAddress().substr(kartond.HttpAddress().rfind(':') + 1);
+    const auto [exit_code, output] = RunCommand(fmt::format(
+        "curl -sS --max-time 5 -o /dev/null -w '%{{http_code}}' --cacert {} https://127.0.0.1:{}{}",
+        File(root + ".crt"), port, path));
+    return exit_code == 0 ? output : fmt::format("curl exit {}: {}", exit_code, output);
+  }
+
   grpc::Status Call(const KartondProcess& kartond,
                     const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
     const std::string port = kartond.GrpcAddress().substr(kartond.GrpcAddress().rfind(':') + 1);
@@ -129,6 +140,15 @@ TEST_F(TlsTest, ServesClientsThatTrustItsCaOnAnyAddressAndNoOthers) {
   // Plain gRPC gets nothing from a TLS port.
   EXPECT_EQ(Call(kartond, grpc::InsecureChannelCredentials()).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+
+  // HTTP is HTTPS with the same certificate.
+  EXPECT_NE(kartond.Stdout().find("HTTP:      https://"), std::string::npos) << kartond.Stdout();
+  EXPECT_EQ(Https(kartond, "ca", "/livez"), "200");
+  EXPECT_EQ(Https(kartond, "ca", "/notes/count"), "200");
+  EXPECT_NE(Https(kartond, "other_ca", "/livez").find("curl exit"), std::string::npos);
+  std::string body;
+  EXPECT_THROW(HttpGet(kartond.HttpAddress(), "/livez", body), std::runtime_error)
+      << "plain HTTP on the HTTPS port answered: " << body;
 }
 
 TEST_F(TlsTest, MutualTlsLetsInOnlyCallersWithACertificateTheClientCaSigned) {
@@ -168,6 +188,7 @@ TEST_F(TlsTest, ARenewedCertificateTakesOverWithoutARestart) {
                                     (live / "server.key").string()}));
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   ASSERT_TRUE(ListModules(kartond, "ca").ok());
+  ASSERT_EQ(Https(kartond, "ca", "/livez"), "200");
 
   // The operator puts a certificate from another CA in place (key first,
   // then the chain, each by rename, as certificate tools do) and sends
@@ -184,6 +205,9 @@ TEST_F(TlsTest, ARenewedCertificateTakesOverWithoutARestart) {
   }
   EXPECT_TRUE(renewed) << kartond.Stderr();
   EXPECT_EQ(ListModules(kartond, "ca").error_code(), grpc::StatusCode::UNAVAILABLE);
+  // HTTPS took the new certificate at the SIGHUP.
+  EXPECT_EQ(Https(kartond, "other_ca", "/livez"), "200");
+  EXPECT_NE(Https(kartond, "ca", "/livez").find("curl exit"), std::string::npos);
   // Still the same process, still serving.
   EXPECT_EQ(::kill(kartond.Pid(), 0), 0);
 }

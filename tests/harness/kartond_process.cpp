@@ -110,7 +110,7 @@ bool KartondProcess::WaitUntilReady(std::chrono::seconds timeout) {
   if (!ReadStdoutUntil("Stop with", deadline)) return false;
   std::smatch match;
   if (std::regex_search(stdout_, match, std::regex(R"(gRPC:\s+(\S+))"))) grpc_address_ = match[1];
-  if (std::regex_search(stdout_, match, std::regex(R"(HTTP:\s+http://(\S+))")))
+  if (std::regex_search(stdout_, match, std::regex(R"(HTTP:\s+https?://(\S+))")))
     http_address_ = match[1];
   return !grpc_address_.empty() && !http_address_.empty();
 }

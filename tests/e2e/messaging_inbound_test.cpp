@@ -34,7 +34,7 @@ class InboundEmailTest : public ::testing::Test {
 
   void Restart() {
     kartond_.reset();
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
+    std::vector<std::string> arguments{
         "--database-url",  conninfo_,
         "--data-dir",      data_dir_.Path().string(),
         "--modules-dir",   ProductModulesDirectory().string(),
@@ -46,7 +46,9 @@ class InboundEmailTest : public ::testing::Test {
         "--module-option", "messaging.email_per_second=0",
         "--module-option", "messaging.imap_url=" + imap_.Url(),
         "--module-option", "messaging.inbound_poll_seconds=1",
-        "--module-option", "messaging.inbound_unknown_sender=" + unknown_sender_});
+        "--module-option", "messaging.inbound_unknown_sender=" + unknown_sender_};
+    arguments.insert(arguments.end(), extra_options_.begin(), extra_options_.end());
+    kartond_ = std::make_unique<KartondProcess>(arguments);
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
     channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
     admin_ = kartond_->AdminToken();
@@ -156,6 +158,7 @@ class InboundEmailTest : public ::testing::Test {
   TemporaryDirectory data_dir_;
   std::string conninfo_;
   std::string unknown_sender_;
+  std::vector<std::string> extra_options_;  // more kartond options, before Start
   std::unique_ptr<KartondProcess> kartond_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string admin_;
@@ -333,6 +336,61 @@ TEST_F(InboundEmailTest, FilesRepliesLeadsAndBouncesOnceAcrossRestarts) {
   EXPECT_EQ(Documents(partner.id()).size(), 1u);
   EXPECT_EQ(EmailLeads().size(), 1u);
   EXPECT_EQ(Events("messaging.email.received"), 5);
+}
+
+// A message over messaging.inbound_max_mib is never downloaded: its size
+// is asked first (RFC822.SIZE), it is recorded as skipped with the reason,
+// left unread in the mailbox, and no later poll takes it.
+TEST_F(InboundEmailTest, SkipsAnEmailOverTheSizeCapOnceAndLeavesItUnread) {
+  extra_options_ = {"--module-option", "messaging.inbound_max_mib=1"};
+  Start("ignore");
+  std::string big =
+      "From: sender@big.example\r\n"
+      "Subject: Nagy melléklet\r\n"
+      "Message-ID: <big-1@big.example>\r\n"
+      "\r\n";
+  const std::string line(76, 'A');
+  while (big.size() < 1536 * 1024) big += line + "\r\n";
+  const auto small = [](const std::string& id) {
+    return fmt::format(
+        "From: sender@big.example\r\n"
+        "Subject: Kicsi\r\n"
+        "Message-ID: <{}@big.example>\r\n"
+        "\r\n"
+        "Csak szöveg.\r\n",
+        id);
+  };
+  imap_.Append(big);
+  imap_.MarkAllUnseen();  // APPEND flagged it \Seen; a fetch would again
+  imap_.Append(small("small-1"));
+  // The poll takes the UIDs in order: the big one's row is in before the
+  // small one is processed.
+  ASSERT_TRUE(WaitProcessed(1)) << kartond_->Stderr() << imap_.Log();
+  EXPECT_EQ(Sql("SELECT message_key FROM messaging.inbound_email WHERE status = 'processed'"),
+            "small-1@big.example");
+  EXPECT_EQ(Sql("SELECT uid || ' ' || (raw IS NULL) || ' ' || (size_bytes > 1048576) || ' ' || "
+                "(size_bytes < 1700000) || ' ' || kind FROM messaging.inbound_email WHERE status "
+                "= 'skipped'"),
+            "1 true true true ");
+  const std::string reason =
+      Sql("SELECT skip_reason FROM messaging.inbound_email WHERE status = 'skipped'");
+  EXPECT_NE(reason.find("over messaging.inbound_max_mib (1 MiB): not downloaded"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(kartond_->Stderr().find("the email with UID 1 skipped"), std::string::npos)
+      << kartond_->Stderr();
+  // Never fetched: BODY[] would have flagged it \Seen (the small one is).
+  EXPECT_EQ(imap_.CountUnseen(), 1);
+  EXPECT_EQ(Events("messaging.email.received"), 1);
+
+  // Later polls, after a restart too, do not take it again.
+  Restart();
+  imap_.Append(small("small-2"));
+  ASSERT_TRUE(WaitProcessed(2)) << kartond_->Stderr();
+  EXPECT_EQ(Sql("SELECT count(*) FROM messaging.inbound_email WHERE status = 'skipped'"), "1");
+  EXPECT_EQ(Sql("SELECT count(*) FROM messaging.inbound_email"), "3");
+  EXPECT_EQ(imap_.CountUnseen(), 1);
+  EXPECT_EQ(kartond_->Stderr().find("the email with UID"), std::string::npos) << kartond_->Stderr();
 }
 
 TEST_F(InboundEmailTest, IgnoresUnknownSendersWhenToldTo) {

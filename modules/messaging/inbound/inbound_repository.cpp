@@ -100,6 +100,22 @@ std::optional<std::int64_t> InsertInbound(soci::session& session, const NewInbou
   return std::stoll(std::string(rows.Text(0, 0)));
 }
 
+std::optional<std::int64_t> InsertSkippedInbound(soci::session& session, const NewInbound& inbound,
+                                                 std::uint64_t size_bytes,
+                                                 const std::string& reason) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO messaging.inbound_email (message_key, mailbox, uid_validity, uid, raw, "
+      "status, size_bytes, skip_reason, receive_time) VALUES ($1, $2, $3, $4, NULL, 'skipped', "
+      "cast($5 AS bigint), $6, to_timestamp(cast($7 AS bigint) / 1e6)) ON CONFLICT DO NOTHING "
+      "RETURNING id",
+      {inbound.message_key, inbound.mailbox, std::to_string(inbound.uid_validity),
+       std::to_string(inbound.uid), std::to_string(size_bytes), reason,
+       std::to_string(ToEpochMicros(inbound.receive_time))});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
 std::optional<StoredInbound> FindInbound(soci::session& session, std::int64_t id, bool lock) {
   const auto rows =
       kernel::RunPrepared(session,

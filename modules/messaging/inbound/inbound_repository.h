@@ -37,6 +37,12 @@ struct NewInbound {
 // before: the same email again.
 std::optional<std::int64_t> InsertInbound(soci::session& session, const NewInbound& inbound);
 
+// A message not downloaded (over messaging.inbound_max_mib): a row with
+// status 'skipped', no raw bytes, its size and why. nullopt as above.
+std::optional<std::int64_t> InsertSkippedInbound(soci::session& session, const NewInbound& inbound,
+                                                 std::uint64_t size_bytes,
+                                                 const std::string& reason);
+
 struct StoredInbound {
   std::int64_t id = 0;
   bool processed = false;

@@ -393,6 +393,111 @@ TEST_F(InboundEmailTest, SkipsAnEmailOverTheSizeCapOnceAndLeavesItUnread) {
   EXPECT_EQ(kartond_->Stderr().find("the email with UID"), std::string::npos) << kartond_->Stderr();
 }
 
+// Received email is the sender's personal data: in their export (by
+// partner, by contact, by address alone) and gone with their erasure.
+TEST_F(InboundEmailTest, ReceivedEmailIsInTheSendersExportAndGoesWithTheirErasure) {
+  Start("ignore");
+  auto partners = pv1::PartnerService::NewStub(channel_);
+  pv1::CreatePartnerRequest partner_request;
+  partner_request.mutable_partner()->set_kind(pv1::PARTNER_KIND_ORGANIZATION);
+  partner_request.mutable_partner()->set_display_name("Szabó Bt.");
+  partner_request.mutable_partner()->add_emails("iroda@szabo.example");
+  pv1::Partner partner;
+  ASSERT_TRUE(partners->CreatePartner(Call().get(), partner_request, &partner).ok());
+  pv1::CreateContactRequest contact_request;
+  contact_request.set_partner_id(partner.id());
+  contact_request.mutable_contact()->set_name("Szabó Jenő");
+  contact_request.mutable_contact()->add_emails("jeno@szabo.example");
+  pv1::Contact contact;
+  ASSERT_TRUE(partners->CreateContact(Call().get(), contact_request, &contact).ok());
+  imap_.Append(
+      "From: =?UTF-8?Q?Szab=C3=B3_Jen=C5=91?= <Jeno@Szabo.example>\r\n"
+      "Subject: Kérdés a szállításról\r\n"
+      "Message-ID: <jeno-1@szabo.example>\r\n"
+      "\r\n"
+      "Mikor jön a csomag?\r\n");
+  imap_.Append(
+      "From: Idegen Irma <irma@idegen.example>\r\n"
+      "Subject: Ismeretlen feladó\r\n"
+      "Message-ID: <irma-1@idegen.example>\r\n"
+      "\r\n"
+      "Szia!\r\n");
+  ASSERT_TRUE(WaitProcessed(2)) << kartond_->Stderr() << imap_.Log();
+  const std::string jenos =
+      Sql("SELECT id FROM messaging.inbound_email WHERE message_key = 'jeno-1@szabo.example'");
+  const std::string irmas =
+      Sql("SELECT id FROM messaging.inbound_email WHERE message_key = 'irma-1@idegen.example'");
+
+  // messaging's records in an export: "type id", and the inbound one's JSON.
+  const auto exported = [&](pv1::ExportPersonalDataRequest request, std::string& json) {
+    pv1::PersonalData data;
+    const auto status = partners->ExportPersonalData(Call().get(), request, &data);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> records;
+    for (const auto& section : data.sections()) {
+      if (section.module() != "messaging") continue;
+      for (const auto& record : section.records()) {
+        records.push_back(record.resource_type() + " " + std::to_string(record.resource_id()));
+        if (record.resource_type() == "messaging.inbound_email") json += record.json();
+      }
+    }
+    return records;
+  };
+  pv1::ExportPersonalDataRequest by_partner;
+  by_partner.set_partner_id(partner.id());
+  std::string json;
+  EXPECT_EQ(exported(by_partner, json),
+            std::vector<std::string>{"messaging.inbound_email " + jenos});
+  EXPECT_NE(json.find("\"subject\":\"Kérdés a szállításról\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"fromAddress\":\"jeno@szabo.example\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"contactId\":\"" + std::to_string(contact.id()) + "\""), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"kind\":\"INBOUND_KIND_KNOWN_SENDER\""), std::string::npos) << json;
+  pv1::ExportPersonalDataRequest by_contact;
+  by_contact.set_contact_id(contact.id());
+  json.clear();
+  EXPECT_EQ(exported(by_contact, json),
+            std::vector<std::string>{"messaging.inbound_email " + jenos});
+  pv1::ExportPersonalDataRequest by_address;
+  by_address.set_email("irma@idegen.example");
+  json.clear();
+  EXPECT_EQ(exported(by_address, json),
+            std::vector<std::string>{"messaging.inbound_email " + irmas});
+  EXPECT_NE(json.find("Ismeretlen feladó"), std::string::npos) << json;
+
+  // Erased by address alone: her email's address and subject go, with the
+  // audit values and the event's payload; Jenő's stays.
+  pv1::ErasePersonalDataRequest erase;
+  erase.set_email("irma@idegen.example");
+  erase.set_reason("DSR-2026-40");
+  pv1::ErasePersonalDataResponse erased;
+  const auto status = partners->ErasePersonalData(Call().get(), erase, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<std::string> outcomes;
+  for (const auto& section : erased.sections()) {
+    for (const auto& record : section.records()) {
+      if (record.resource_type() == "messaging.inbound_email") {
+        outcomes.push_back(std::to_string(record.resource_id()) + " " + record.outcome());
+      }
+    }
+  }
+  EXPECT_EQ(outcomes, std::vector<std::string>{irmas + " erased"});
+  EXPECT_EQ(
+      Sql("SELECT from_address || '|' || subject FROM messaging.inbound_email WHERE id = " + irmas),
+      "|");
+  EXPECT_EQ(Sql("SELECT count(*) FROM (SELECT payload FROM kernel.event UNION ALL SELECT "
+                "payload FROM kernel.event_outbox) e WHERE position(convert_to("
+                "'irma@idegen.example', 'UTF8') IN payload) > 0"),
+            "0");
+  EXPECT_EQ(Sql("SELECT count(*) FROM kernel.audit_entry WHERE changes::text LIKE "
+                "'%irma@idegen.example%'"),
+            "0");
+  EXPECT_EQ(Sql("SELECT from_address FROM messaging.inbound_email WHERE id = " + jenos),
+            "jeno@szabo.example");
+  json.clear();
+  EXPECT_TRUE(exported(by_address, json).empty());
+}
+
 TEST_F(InboundEmailTest, IgnoresUnknownSendersWhenToldTo) {
   Start("ignore");
   imap_.Append(

@@ -91,6 +91,10 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
                    [services](const kernel::Event& event, soci::session& session) {
                      EraseLeadsOfPartner(services.events, event, session);
                    });
+  events.Subscribe("invitation_erasure", {"partners.contact.erased"},
+                   [services](const kernel::Event& event, soci::session& session) {
+                     EraseInvitationsOfContact(services, event, session);
+                   });
 
   teams_ = std::make_unique<TeamDirectory>(
       services.channel,

@@ -17,12 +17,14 @@
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/orders/v1/orders.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "leads/lead_repository.h"
+#include "personal_data_service.h"
 #include "pipeline/opportunity_repository.h"
 
 namespace karton::crm {
@@ -258,6 +260,12 @@ void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& even
          "crm.lead.disqualified", "crm.lead.shared", "crm.lead.unshared"},
         id);
   }
+}
+
+void EraseInvitationsOfContact(const CrmServices& services, const kernel::Event& event,
+                               soci::session& session) {
+  if (event.aggregate_id <= 0) return;
+  EraseInvitations(services, session, kernel::BigintArrayLiteral({event.aggregate_id}), "[]");
 }
 
 }  // namespace karton::crm

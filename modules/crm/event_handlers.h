@@ -41,4 +41,12 @@ void FollowMerge(const kernel::Event& event, soci::session& session);
 void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& event,
                          soci::session& session);
 
+// partners.contact.erased (also sent for each contact of an erased
+// partner): the contact's invitations go, with the invitee lists of the
+// activities' audit entries and their events' payloads. ErasePersonalData
+// did so already through crm's section; this catches an invitation made
+// in between.
+void EraseInvitationsOfContact(const CrmServices& services, const kernel::Event& event,
+                               soci::session& session);
+
 }  // namespace karton::crm

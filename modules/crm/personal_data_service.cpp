@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "activities/activity_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
@@ -41,6 +43,19 @@ Held Find(soci::session& session, const kernel::PersonalDataKeys& keys) {
 }
 
 }  // namespace
+
+std::vector<std::int64_t> EraseInvitations(const CrmServices& services, soci::session& session,
+                                           const std::string& contact_ids,
+                                           const std::string& emails) {
+  const auto ids = activity_repository::IdsInviting(session, contact_ids, emails);
+  if (ids.empty()) return ids;
+  activity_repository::EraseInvitees(session, contact_ids, emails);
+  for (const auto id : ids) {
+    services.audit.EraseValues(session, kActivityResource, id, {"invitees"});
+    services.events.ErasePayloads(session, kActivityTopics, id);
+  }
+  return ids;
+}
 
 kernel::MethodRoles PersonalDataServiceImpl::Roles() {
   const std::vector<std::string> admin = {std::string(kernel::kRoleAdmin)};
@@ -94,6 +109,15 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
     const Held held = Find(session, keys);
+    // Activities that are not the person's but invite them (a colleague's
+    // meeting with the partner, an address invited alone) lose the
+    // invitation; their texts are someone else's and stay.
+    std::vector<std::int64_t> inviting;
+    for (const auto id : EraseInvitations(services_, session, keys.contact_ids, keys.emails)) {
+      if (std::find(held.activities.begin(), held.activities.end(), id) == held.activities.end()) {
+        inviting.push_back(id);
+      }
+    }
     lead_repository::EraseLeads(session, held.leads);
     activity_repository::EraseTexts(session, held.activities);
     auto* section = response->mutable_section();
@@ -109,6 +133,14 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
     };
     for (const auto id : held.leads) erased(kLeadResource, id, kLeadTopics);
     for (const auto id : held.activities) erased(kActivityResource, id, kActivityTopics);
+    for (const auto id : inviting) {
+      services_.audit.Record(session, caller, kernel::AuditAction::kErase, kActivityResource, id,
+                             {{"reason", std::nullopt, kernel::JsonString(request->reason())}});
+      auto* record = section->add_records();
+      record->set_resource_type(kActivityResource);
+      record->set_resource_id(id);
+      record->set_outcome("erased: the invitation (the activity is someone else's)");
+    }
     transaction.commit();
     return grpc::Status::OK;
   });

@@ -5,13 +5,29 @@
 // known only by an address too) and the activities about them.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "crm_services.h"
 #include "karton/crm/v1/personal_data_service.grpc.pb.h"
 #include "karton/kernel/access.h"
 
+namespace soci {
+class session;
+}  // namespace soci
+
 namespace karton::crm {
+
+// Invitations of a person (docs/crm.md, "Invitations"): deletes the invitee
+// rows of `contact_ids` or `emails` (kernel::PersonalDataKeys' forms) and
+// every copy of them: the invitee lists in the activities' audit entries
+// and the payloads of the activities' events, which carry the whole
+// activity. Returns the activities that invited them.
+std::vector<std::int64_t> EraseInvitations(const CrmServices& services, soci::session& session,
+                                           const std::string& contact_ids,
+                                           const std::string& emails);
 
 class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
  public:

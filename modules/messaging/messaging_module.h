@@ -54,6 +54,10 @@ class MessagingModule final : public kernel::Module {
        "command line",
        "", ""},
       {"inbound_poll_seconds", "integer", "How often the mailbox is polled, in seconds", "60", ""},
+      {"inbound_max_mib", "integer",
+       "The largest inbound email downloaded, in MiB (1 to 1024); a larger one is skipped and "
+       "left unread in the mailbox",
+       "25", ""},
       {"inbound_unknown_sender", "text",
        "What an email from an address no partner or contact has becomes: lead (a crm lead, when "
        "crm is loaded) or ignore",

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 
+#include "inbound/inbound_repository.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
@@ -20,6 +21,7 @@ namespace {
 
 constexpr const char* kMessageResource = "messaging.message";
 constexpr const char* kSuppressionResource = "messaging.suppression";
+constexpr const char* kInboundResource = "messaging.inbound_email";
 
 // Every topic whose events carry a message's data.
 const std::vector<std::string> kMessageTopics = {
@@ -36,6 +38,13 @@ constexpr const char* kSuppressionKept =
 std::vector<std::int64_t> MessagesOf(soci::session& session, const kernel::PersonalDataKeys& keys) {
   return repository::MessageIdsOfPerson(session, keys.partner_id, keys.contact_ids, keys.emails,
                                         keys.phones);
+}
+
+// Email received from the person: by their partner or contact, or from
+// one of their addresses (a prospect who wrote in).
+std::vector<std::int64_t> ReceivedFrom(soci::session& session,
+                                       const kernel::PersonalDataKeys& keys) {
+  return repository::InboundIdsOfPerson(session, keys.partner_id, keys.contact_ids, keys.emails);
 }
 
 }  // namespace
@@ -64,6 +73,13 @@ grpc::Status PersonalDataServiceImpl::ExportPersonalDataSection(
       record->set_resource_type(kMessageResource);
       record->set_resource_id(id);
       record->set_json(kernel::PrintProtoJson(*repository::FindMessage(session, id, false),
+                                              kernel::ProtoJsonNames::kJson));
+    }
+    for (const auto id : ReceivedFrom(session, keys)) {
+      auto* record = section->add_records();
+      record->set_resource_type(kInboundResource);
+      record->set_resource_id(id);
+      record->set_json(kernel::PrintProtoJson(*repository::FindInboundEmail(session, id),
                                               kernel::ProtoJsonNames::kJson));
     }
     for (const auto& key : repository::SuppressionsOfPerson(session, keys.emails, keys.phones)) {
@@ -127,6 +143,19 @@ grpc::Status PersonalDataServiceImpl::ErasePersonalDataSection(
                                  kMessageResource, id, kMessageTopics, request->reason());
       auto* record = section->add_records();
       record->set_resource_type(kMessageResource);
+      record->set_resource_id(id);
+      record->set_outcome("erased");
+    }
+    // Received email: its address, subject, thread and bytes (the
+    // partners module erases its timeline entries and documents).
+    const auto received = ReceivedFrom(session, keys);
+    repository::EraseInbound(session, received);
+    for (const auto id : received) {
+      kernel::ForgetErasedRecord(services_.audit, services_.events, session, caller,
+                                 kInboundResource, id, {"messaging.email.received"},
+                                 request->reason());
+      auto* record = section->add_records();
+      record->set_resource_type(kInboundResource);
       record->set_resource_id(id);
       record->set_outcome("erased");
     }

@@ -1,5 +1,6 @@
 // Activities, reminders, calendars and the customer overview end to end
 // (C6, C7, C8, A6), on kartond's test clock.
+#include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
 #include <libical/ical.h>
 #include <sodium.h>
@@ -367,6 +368,69 @@ TEST_F(CrmActivitiesTest, CommandLineClientPlansCompletesAndShowsCalendarsFeedsA
       RunCommand(karton + " activities create --type call --subject 'x' --start " + start +
                  " --remind soon 2>&1");
   EXPECT_EQ(code, 2) << out;
+}
+
+// `karton activities create --invite`: a contact (by id) and an address,
+// as the get command shows them.
+TEST_F(CrmActivitiesTest, CommandLineClientInvitesAContactAndAnAddress) {
+  StartWithTestClock();
+  const auto partner = NewPartner("Kék Madár Bt.", "info@kekmadar.example");
+  const auto other = NewPartner("Másik Bt.");
+  const auto contact = [&](std::int64_t owner, const std::string& name, const std::string& email) {
+    partners::v1::CreateContactRequest request;
+    request.set_partner_id(owner);
+    request.mutable_contact()->set_name(name);
+    request.mutable_contact()->add_emails(email);
+    partners::v1::Contact stored;
+    EXPECT_TRUE(partners_->CreateContact(As().get(), request, &stored).ok());
+    return stored.id();
+  };
+  const auto ilona = contact(partner, "Kék Ilona", "ilona@kekmadar.example");
+  const auto stranger = contact(other, "Másik Dénes", "denes@masik.example");
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path());
+  const std::string start = TimeUtil::ToString(Plus(Now(), std::chrono::hours(5)));
+  const std::string create = karton +
+                             " activities create --type meeting --subject 'Bemutató' --start " +
+                             start + " --duration 1h --partner " + std::to_string(partner);
+
+  auto [code, out] = RunCommand(fmt::format(
+      "{} --output json activities create --type meeting --subject 'Bemutató' --start {} "
+      "--duration 1h --partner {} --invite {} --invite vendeg@tanacsado.example",
+      karton, start, partner, ilona));
+  ASSERT_EQ(code, 0) << out;
+  const std::string id(boost::json::parse(out).at("id").as_string());
+  std::tie(code, out) = RunCommand(karton + " --output json activities get " + id);
+  ASSERT_EQ(code, 0) << out;
+  const auto got = boost::json::parse(out).as_object();
+  ASSERT_TRUE(got.contains("invitees")) << out;
+  const auto& invitees = got.at("invitees").as_array();
+  ASSERT_EQ(invitees.size(), 2u) << out;
+  const auto& first = invitees.at(0).as_object();
+  EXPECT_EQ(first.at("contact_id").as_string(), std::to_string(ilona)) << out;
+  EXPECT_EQ(first.at("email").as_string(), "ilona@kekmadar.example") << out;
+  EXPECT_EQ(first.at("name").as_string(), "Kék Ilona") << out;
+  const auto& second = invitees.at(1).as_object();
+  EXPECT_EQ(second.at("email").as_string(), "vendeg@tanacsado.example") << out;
+  EXPECT_FALSE(second.contains("contact_id")) << out;
+  std::tie(code, out) = RunCommand(karton + " activities get " + id);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(
+      out.find(fmt::format("invited: Kék Ilona <ilona@kekmadar.example> (contact {})", ilona)),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("invited:  <vendeg@tanacsado.example>"), std::string::npos) << out;
+
+  // Neither an id nor an address is bad usage; another partner's contact
+  // is the server's refusal, naming the invitee.
+  std::tie(code, out) = RunCommand(create + " --invite 'Kék Ilona' 2>&1");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--invite takes a contact id or an email address"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(create + " --invite " + std::to_string(stranger) + " 2>&1");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("activity.invitees[0].contact_id"), std::string::npos) << out;
+  std::tie(code, out) = RunCommand(karton + " --output json activities list");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(boost::json::parse(out).at("activities").as_array().size(), 1u) << out;
 }
 
 // An email's calendar invitation: the text/calendar alternative, decoded.

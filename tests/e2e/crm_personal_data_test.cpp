@@ -238,5 +238,113 @@ TEST_F(CrmPersonalDataTest, APartnersExportAndErasureTakeInItsLeadsAndActivities
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead WHERE message <> ''"), "0");
 }
 
+// An invitee is the person's data in someone else's activity: erasing the
+// contact (or its address) takes the invitation out of the activity, its
+// audit entries and its events' payloads, and leaves the activity.
+TEST_F(CrmPersonalDataTest, ErasingAContactTakesItsInvitationsOutOfOthersActivities) {
+  partners::v1::CreatePartnerRequest create;
+  create.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+  create.mutable_partner()->set_display_name("Zöld Levél Kft.");
+  partners::v1::Partner partner;
+  ASSERT_TRUE(partners_->CreatePartner(As().get(), create, &partner).ok());
+  const auto contact = [&](const std::string& name, const std::string& email) {
+    partners::v1::CreateContactRequest request;
+    request.set_partner_id(partner.id());
+    request.mutable_contact()->set_name(name);
+    request.mutable_contact()->add_emails(email);
+    partners::v1::Contact stored;
+    EXPECT_TRUE(partners_->CreateContact(As().get(), request, &stored).ok());
+    return stored.id();
+  };
+  const auto reka = contact("Varga Réka", "reka@zoldlevel.example");
+  const auto bela = contact("Zöld Béla", "bela@zoldlevel.example");
+
+  // A meeting with Béla; Réka is invited, and a guest by address; then
+  // the guest is dropped (the audit entry names both lists).
+  auto activities = cv1::ActivityService::NewStub(channel_);
+  cv1::CreateActivityRequest meeting;
+  auto* activity = meeting.mutable_activity();
+  activity->set_type(cv1::ACTIVITY_TYPE_MEETING);
+  activity->set_subject("Éves egyeztetés");
+  activity->set_partner_id(partner.id());
+  activity->set_contact_id(bela);
+  activity->mutable_start_time()->set_seconds(std::time(nullptr) + 3 * 86400);
+  activity->mutable_duration()->set_seconds(3600);
+  activity->add_invitees()->set_contact_id(reka);
+  auto* guest = activity->add_invitees();
+  guest->set_email("vera@vendeg.example");
+  guest->set_name("Vendég Vera");
+  cv1::Activity planned;
+  auto status = activities->CreateActivity(As().get(), meeting, &planned);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(planned.invitees_size(), 2);
+  cv1::UpdateActivityRequest drop;
+  drop.mutable_activity()->set_id(planned.id());
+  drop.mutable_activity()->set_etag(planned.etag());
+  drop.mutable_activity()->add_invitees()->set_contact_id(reka);
+  drop.mutable_update_mask()->add_paths("invitees");
+  status = activities->UpdateActivity(As().get(), drop, &planned);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // Where crm keeps copies of `text`: invitee rows, audit values, events.
+  const auto traces = [&](const std::string& text) {
+    return QueryScalar(
+        conninfo_,
+        fmt::format("SELECT (SELECT count(*) FROM crm.activity_invitee i WHERE i::text LIKE "
+                    "'%{0}%') + (SELECT count(*) FROM kernel.audit_entry WHERE resource_type = "
+                    "'crm.activity' AND changes::text LIKE '%{0}%') + (SELECT count(*) FROM "
+                    "(SELECT payload FROM kernel.event WHERE module = 'crm' UNION ALL SELECT "
+                    "payload FROM kernel.event_outbox WHERE module = 'crm') e WHERE "
+                    "position(convert_to('{0}', 'UTF8') IN payload) > 0)",
+                    text));
+  };
+  for (const char* text : {"reka@zoldlevel.example", "Varga Réka"}) {
+    EXPECT_NE(traces(text), "0") << text << " should be stored before the erasure";
+  }
+
+  partners::v1::ErasePersonalDataRequest erase;
+  erase.set_contact_id(reka);
+  erase.set_reason("DSR-2026-31");
+  partners::v1::ErasePersonalDataResponse erased;
+  status = partners_->ErasePersonalData(As().get(), erase, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Records(erased.sections(), "crm"),
+            (std::vector<std::string>{"crm.activity " + std::to_string(planned.id()) + " erase"}));
+  for (const char* text : {"reka@zoldlevel.example", "Varga Réka"}) {
+    EXPECT_EQ(traces(text), "0") << text;
+  }
+  // The activity is Béla's and stays as it was, without Réka.
+  cv1::GetActivityRequest get;
+  get.set_id(planned.id());
+  cv1::Activity after;
+  ASSERT_TRUE(activities->GetActivity(As().get(), get, &after).ok());
+  EXPECT_EQ(after.subject(), "Éves egyeztetés");
+  EXPECT_EQ(after.contact_id(), bela);
+  for (const auto& invitee : after.invitees()) EXPECT_NE(invitee.contact_id(), reka);
+  EXPECT_NE(after.etag(), planned.etag());
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        fmt::format("SELECT count(*) FROM kernel.audit_entry WHERE resource_type "
+                                    "= 'crm.activity' AND resource_id = {} AND action = 'erase'",
+                                    planned.id())),
+            "1");
+
+  // An address invited alone is the person's too: erased by the address.
+  cv1::CreateActivityRequest call = meeting;
+  call.mutable_activity()->clear_invitees();
+  auto* alone = call.mutable_activity()->add_invitees();
+  alone->set_email("Vera@Vendeg.example");
+  alone->set_name("Vendég Vera");
+  cv1::Activity second;
+  status = activities->CreateActivity(As().get(), call, &second);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  partners::v1::ErasePersonalDataRequest by_address;
+  by_address.set_email("vera@vendeg.example");
+  by_address.set_reason("DSR-2026-32");
+  status = partners_->ErasePersonalData(As().get(), by_address, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(traces("Vendég Vera"), "0");
+  EXPECT_EQ(traces("endeg.example"), "0");
+}
+
 }  // namespace
 }  // namespace karton::testing

@@ -208,10 +208,10 @@ void ImapServer::Append(const std::string& raw) const {
   }
 }
 
-std::string ImapServer::Command(const std::string& command) const {
+std::string ImapServer::Command(const std::string& command, const std::string& mailbox) const {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   std::string answer;
-  const std::string url = fmt::format("imap://127.0.0.1:{}/", port_);
+  const std::string url = fmt::format("imap://127.0.0.1:{}/{}", port_, mailbox);
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_USERNAME, "karton");
   curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, password_.c_str());
@@ -225,6 +225,8 @@ std::string ImapServer::Command(const std::string& command) const {
   }
   return answer;
 }
+
+void ImapServer::MarkAllUnseen() const { Command("STORE 1:* -FLAGS (\\Seen)", "INBOX"); }
 
 int ImapServer::CountUnseen() const {
   const std::string answer = Command("STATUS INBOX (UNSEEN)");

@@ -24,16 +24,20 @@ class ImapServer {
 
   // imap://karton:<password>@127.0.0.1:<port>/INBOX
   std::string Url() const;
-  // Adds `raw` (a whole email, CRLF line ends) to INBOX.
+  // Adds `raw` (a whole email, CRLF line ends) to INBOX. libcurl's APPEND
+  // flags it \Seen.
   void Append(const std::string& raw) const;
+  // Takes \Seen off every message in INBOX, so that a fetch shows.
+  void MarkAllUnseen() const;
   // How many messages INBOX holds with and without \Seen.
   int CountUnseen() const;
   // Dovecot's log, for failure messages.
   std::string Log() const;
 
  private:
-  // One IMAP command without a mailbox selected (STATUS ...): its untagged answers.
-  std::string Command(const std::string& command) const;
+  // One IMAP command, without a mailbox selected (STATUS ...) or in
+  // `mailbox` (STORE ...): its untagged answers.
+  std::string Command(const std::string& command, const std::string& mailbox = "") const;
 
   TemporaryDirectory directory_;
   pid_t pid_ = -1;

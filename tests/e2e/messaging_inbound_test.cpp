@@ -34,7 +34,7 @@ class InboundEmailTest : public ::testing::Test {
 
   void Restart() {
     kartond_.reset();
-    kartond_ = std::make_unique<KartondProcess>(std::vector<std::string>{
+    std::vector<std::string> arguments{
         "--database-url",  conninfo_,
         "--data-dir",      data_dir_.Path().string(),
         "--modules-dir",   ProductModulesDirectory().string(),
@@ -46,7 +46,9 @@ class InboundEmailTest : public ::testing::Test {
         "--module-option", "messaging.email_per_second=0",
         "--module-option", "messaging.imap_url=" + imap_.Url(),
         "--module-option", "messaging.inbound_poll_seconds=1",
-        "--module-option", "messaging.inbound_unknown_sender=" + unknown_sender_});
+        "--module-option", "messaging.inbound_unknown_sender=" + unknown_sender_};
+    arguments.insert(arguments.end(), extra_options_.begin(), extra_options_.end());
+    kartond_ = std::make_unique<KartondProcess>(arguments);
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
     channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
     admin_ = kartond_->AdminToken();
@@ -156,6 +158,7 @@ class InboundEmailTest : public ::testing::Test {
   TemporaryDirectory data_dir_;
   std::string conninfo_;
   std::string unknown_sender_;
+  std::vector<std::string> extra_options_;  // more kartond options, before Start
   std::unique_ptr<KartondProcess> kartond_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string admin_;
@@ -333,6 +336,166 @@ TEST_F(InboundEmailTest, FilesRepliesLeadsAndBouncesOnceAcrossRestarts) {
   EXPECT_EQ(Documents(partner.id()).size(), 1u);
   EXPECT_EQ(EmailLeads().size(), 1u);
   EXPECT_EQ(Events("messaging.email.received"), 5);
+}
+
+// A message over messaging.inbound_max_mib is never downloaded: its size
+// is asked first (RFC822.SIZE), it is recorded as skipped with the reason,
+// left unread in the mailbox, and no later poll takes it.
+TEST_F(InboundEmailTest, SkipsAnEmailOverTheSizeCapOnceAndLeavesItUnread) {
+  extra_options_ = {"--module-option", "messaging.inbound_max_mib=1"};
+  Start("ignore");
+  std::string big =
+      "From: sender@big.example\r\n"
+      "Subject: Nagy melléklet\r\n"
+      "Message-ID: <big-1@big.example>\r\n"
+      "\r\n";
+  const std::string line(76, 'A');
+  while (big.size() < 1536 * 1024) big += line + "\r\n";
+  const auto small = [](const std::string& id) {
+    return fmt::format(
+        "From: sender@big.example\r\n"
+        "Subject: Kicsi\r\n"
+        "Message-ID: <{}@big.example>\r\n"
+        "\r\n"
+        "Csak szöveg.\r\n",
+        id);
+  };
+  imap_.Append(big);
+  imap_.MarkAllUnseen();  // APPEND flagged it \Seen; a fetch would again
+  imap_.Append(small("small-1"));
+  // The poll takes the UIDs in order: the big one's row is in before the
+  // small one is processed.
+  ASSERT_TRUE(WaitProcessed(1)) << kartond_->Stderr() << imap_.Log();
+  EXPECT_EQ(Sql("SELECT message_key FROM messaging.inbound_email WHERE status = 'processed'"),
+            "small-1@big.example");
+  EXPECT_EQ(Sql("SELECT uid || ' ' || (raw IS NULL) || ' ' || (size_bytes > 1048576) || ' ' || "
+                "(size_bytes < 1700000) || ' ' || kind FROM messaging.inbound_email WHERE status "
+                "= 'skipped'"),
+            "1 true true true ");
+  const std::string reason =
+      Sql("SELECT skip_reason FROM messaging.inbound_email WHERE status = 'skipped'");
+  EXPECT_NE(reason.find("over messaging.inbound_max_mib (1 MiB): not downloaded"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(kartond_->Stderr().find("the email with UID 1 skipped"), std::string::npos)
+      << kartond_->Stderr();
+  // Never fetched: BODY[] would have flagged it \Seen (the small one is).
+  EXPECT_EQ(imap_.CountUnseen(), 1);
+  EXPECT_EQ(Events("messaging.email.received"), 1);
+
+  // Later polls, after a restart too, do not take it again.
+  Restart();
+  imap_.Append(small("small-2"));
+  ASSERT_TRUE(WaitProcessed(2)) << kartond_->Stderr();
+  EXPECT_EQ(Sql("SELECT count(*) FROM messaging.inbound_email WHERE status = 'skipped'"), "1");
+  EXPECT_EQ(Sql("SELECT count(*) FROM messaging.inbound_email"), "3");
+  EXPECT_EQ(imap_.CountUnseen(), 1);
+  EXPECT_EQ(kartond_->Stderr().find("the email with UID"), std::string::npos) << kartond_->Stderr();
+}
+
+// Received email is the sender's personal data: in their export (by
+// partner, by contact, by address alone) and gone with their erasure.
+TEST_F(InboundEmailTest, ReceivedEmailIsInTheSendersExportAndGoesWithTheirErasure) {
+  Start("ignore");
+  auto partners = pv1::PartnerService::NewStub(channel_);
+  pv1::CreatePartnerRequest partner_request;
+  partner_request.mutable_partner()->set_kind(pv1::PARTNER_KIND_ORGANIZATION);
+  partner_request.mutable_partner()->set_display_name("Szabó Bt.");
+  partner_request.mutable_partner()->add_emails("iroda@szabo.example");
+  pv1::Partner partner;
+  ASSERT_TRUE(partners->CreatePartner(Call().get(), partner_request, &partner).ok());
+  pv1::CreateContactRequest contact_request;
+  contact_request.set_partner_id(partner.id());
+  contact_request.mutable_contact()->set_name("Szabó Jenő");
+  contact_request.mutable_contact()->add_emails("jeno@szabo.example");
+  pv1::Contact contact;
+  ASSERT_TRUE(partners->CreateContact(Call().get(), contact_request, &contact).ok());
+  imap_.Append(
+      "From: =?UTF-8?Q?Szab=C3=B3_Jen=C5=91?= <Jeno@Szabo.example>\r\n"
+      "Subject: Kérdés a szállításról\r\n"
+      "Message-ID: <jeno-1@szabo.example>\r\n"
+      "\r\n"
+      "Mikor jön a csomag?\r\n");
+  imap_.Append(
+      "From: Idegen Irma <irma@idegen.example>\r\n"
+      "Subject: Ismeretlen feladó\r\n"
+      "Message-ID: <irma-1@idegen.example>\r\n"
+      "\r\n"
+      "Szia!\r\n");
+  ASSERT_TRUE(WaitProcessed(2)) << kartond_->Stderr() << imap_.Log();
+  const std::string jenos =
+      Sql("SELECT id FROM messaging.inbound_email WHERE message_key = 'jeno-1@szabo.example'");
+  const std::string irmas =
+      Sql("SELECT id FROM messaging.inbound_email WHERE message_key = 'irma-1@idegen.example'");
+
+  // messaging's records in an export: "type id", and the inbound one's JSON.
+  const auto exported = [&](pv1::ExportPersonalDataRequest request, std::string& json) {
+    pv1::PersonalData data;
+    const auto status = partners->ExportPersonalData(Call().get(), request, &data);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> records;
+    for (const auto& section : data.sections()) {
+      if (section.module() != "messaging") continue;
+      for (const auto& record : section.records()) {
+        records.push_back(record.resource_type() + " " + std::to_string(record.resource_id()));
+        if (record.resource_type() == "messaging.inbound_email") json += record.json();
+      }
+    }
+    return records;
+  };
+  pv1::ExportPersonalDataRequest by_partner;
+  by_partner.set_partner_id(partner.id());
+  std::string json;
+  EXPECT_EQ(exported(by_partner, json),
+            std::vector<std::string>{"messaging.inbound_email " + jenos});
+  EXPECT_NE(json.find("\"subject\":\"Kérdés a szállításról\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"fromAddress\":\"jeno@szabo.example\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"contactId\":\"" + std::to_string(contact.id()) + "\""), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"kind\":\"INBOUND_KIND_KNOWN_SENDER\""), std::string::npos) << json;
+  pv1::ExportPersonalDataRequest by_contact;
+  by_contact.set_contact_id(contact.id());
+  json.clear();
+  EXPECT_EQ(exported(by_contact, json),
+            std::vector<std::string>{"messaging.inbound_email " + jenos});
+  pv1::ExportPersonalDataRequest by_address;
+  by_address.set_email("irma@idegen.example");
+  json.clear();
+  EXPECT_EQ(exported(by_address, json),
+            std::vector<std::string>{"messaging.inbound_email " + irmas});
+  EXPECT_NE(json.find("Ismeretlen feladó"), std::string::npos) << json;
+
+  // Erased by address alone: her email's address and subject go, with the
+  // audit values and the event's payload; Jenő's stays.
+  pv1::ErasePersonalDataRequest erase;
+  erase.set_email("irma@idegen.example");
+  erase.set_reason("DSR-2026-40");
+  pv1::ErasePersonalDataResponse erased;
+  const auto status = partners->ErasePersonalData(Call().get(), erase, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<std::string> outcomes;
+  for (const auto& section : erased.sections()) {
+    for (const auto& record : section.records()) {
+      if (record.resource_type() == "messaging.inbound_email") {
+        outcomes.push_back(std::to_string(record.resource_id()) + " " + record.outcome());
+      }
+    }
+  }
+  EXPECT_EQ(outcomes, std::vector<std::string>{irmas + " erased"});
+  EXPECT_EQ(
+      Sql("SELECT from_address || '|' || subject FROM messaging.inbound_email WHERE id = " + irmas),
+      "|");
+  EXPECT_EQ(Sql("SELECT count(*) FROM (SELECT payload FROM kernel.event UNION ALL SELECT "
+                "payload FROM kernel.event_outbox) e WHERE position(convert_to("
+                "'irma@idegen.example', 'UTF8') IN payload) > 0"),
+            "0");
+  EXPECT_EQ(Sql("SELECT count(*) FROM kernel.audit_entry WHERE changes::text LIKE "
+                "'%irma@idegen.example%'"),
+            "0");
+  EXPECT_EQ(Sql("SELECT from_address FROM messaging.inbound_email WHERE id = " + jenos),
+            "jeno@szabo.example");
+  json.clear();
+  EXPECT_TRUE(exported(by_address, json).empty());
 }
 
 TEST_F(InboundEmailTest, IgnoresUnknownSendersWhenToldTo) {

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "json_fields.h"
 #include "karton/kernel/errors.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "partners_fixture.h"
@@ -132,6 +133,88 @@ TEST_F(PartnersConsentTest, TheHistoryIsExportedAndErasureKeepsOnlyTheWithdrawal
   pv1::MarketingConsent refused;
   EXPECT_EQ(Record(judit.id(), true, admin_, &refused).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// `karton partners consent record|list`: the real karton binary against
+// kartond.
+TEST_F(PartnersConsentTest, CommandLineClientRecordsAndListsConsent) {
+  Partner organization = Organization("Zöld Levél Kft.");
+  const Partner partner = Create(organization);
+  pv1::CreateContactRequest create_contact;
+  create_contact.set_partner_id(partner.id());
+  create_contact.mutable_contact()->set_name("Varga Réka");
+  create_contact.mutable_contact()->add_emails("reka@zoldlevel.example");
+  pv1::Contact contact;
+  const auto created = partners_->CreateContact(As(admin_).get(), create_contact, &contact);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  const std::string karton = KartonCommand(*kartond_, data_dir_.Path()) + " ";
+
+  // A contact's grant, as JSON; then its withdrawal, as a table.
+  const auto [grant_exit, granted] = RunCommand(
+      fmt::format("{} --output json partners consent record --contact {} --channel email --grant "
+                  "--source phone --evidence 'telefonon, 2026-11-20'",
+                  karton, contact.id()));
+  ASSERT_EQ(grant_exit, 0) << granted;
+  const auto grant = ParseObject(granted);
+  EXPECT_EQ(Field(grant, "contact_id"), std::to_string(contact.id()));
+  EXPECT_EQ(Field(grant, "partner_id"), std::to_string(partner.id()));
+  EXPECT_EQ(Field(grant, "channel"), "MARKETING_CHANNEL_EMAIL");
+  EXPECT_EQ(Field(grant, "source"), "CONSENT_SOURCE_PHONE");
+  EXPECT_EQ(Field(grant, "evidence"), "telefonon, 2026-11-20");
+  ASSERT_NE(grant.if_contains("granted"), nullptr) << granted;
+  EXPECT_TRUE(grant.at("granted").as_bool());
+  const auto [withdraw_exit, withdrawn] = RunCommand(fmt::format(
+      "{} partners consent record --contact {} --channel email --withdraw --source letter "
+      "--evidence 'levélben'",
+      karton, contact.id()));
+  ASSERT_EQ(withdraw_exit, 0) << withdrawn;
+  EXPECT_NE(withdrawn.find("withdrawn"), std::string::npos) << withdrawn;
+  EXPECT_NE(withdrawn.find("letter"), std::string::npos) << withdrawn;
+  EXPECT_NE(withdrawn.find("levélben"), std::string::npos) << withdrawn;
+
+  // The history, newest first; the partner's own is apart from its contact's.
+  const auto [list_exit, listed] = RunCommand(
+      fmt::format("{} --output json partners consent list --contact {}", karton, contact.id()));
+  ASSERT_EQ(list_exit, 0) << listed;
+  const auto history = ParseObject(listed);
+  ASSERT_EQ(Count(history, "consents"), 2u) << listed;
+  const auto newest = history.at("consents").as_array().at(0).as_object();
+  EXPECT_EQ(Field(newest, "source"), "CONSENT_SOURCE_LETTER");
+  EXPECT_EQ(newest.if_contains("granted"), nullptr) << listed;  // false: left out of the JSON
+  EXPECT_EQ(Field(history.at("consents").as_array().at(1).as_object(), "id"), Field(grant, "id"));
+  const auto [table_exit, table] =
+      RunCommand(fmt::format("{} partners consent list --contact {}", karton, contact.id()));
+  ASSERT_EQ(table_exit, 0) << table;
+  EXPECT_NE(table.find("telefonon, 2026-11-20"), std::string::npos) << table;
+  EXPECT_LT(table.find("levélben"), table.find("telefonon")) << table;
+  const auto [own_exit, own] = RunCommand(
+      fmt::format("{} --output json partners consent list --partner {}", karton, partner.id()));
+  ASSERT_EQ(own_exit, 0) << own;
+  EXPECT_EQ(Count(ParseObject(own), "consents"), 0u) << own;
+  ASSERT_EQ(Get(partner.id()).marketing_consents_size(), 0);
+
+  // Bad usage is exit code 2 and records nothing; the server's refusal is 1.
+  const auto [nobody_exit, nobody] = RunCommand(
+      karton + "partners consent record --channel sms --grant --source api --evidence x 2>&1");
+  EXPECT_EQ(nobody_exit, 2) << nobody;
+  EXPECT_NE(nobody.find("--partner ID or --contact ID"), std::string::npos) << nobody;
+  const auto [neither_exit, neither] = RunCommand(fmt::format(
+      "{} partners consent record --partner {} --channel sms --source api --evidence x 2>&1",
+      karton, partner.id()));
+  EXPECT_EQ(neither_exit, 2) << neither;
+  EXPECT_NE(neither.find("--grant or --withdraw"), std::string::npos) << neither;
+  const auto [bad_channel_exit, bad_channel] = RunCommand(fmt::format(
+      "{} partners consent record --partner {} --channel fax --grant --source api --evidence x "
+      "2>&1",
+      karton, partner.id()));
+  EXPECT_EQ(bad_channel_exit, 2) << bad_channel;
+  const auto [unsubscribe_exit, unsubscribe] = RunCommand(fmt::format(
+      "{} partners consent record --partner {} --channel sms --grant --source unsubscribe "
+      "--evidence x 2>&1",
+      karton, partner.id()));
+  EXPECT_EQ(unsubscribe_exit, 1) << unsubscribe;
+  EXPECT_NE(unsubscribe.find("source"), std::string::npos) << unsubscribe;
+  EXPECT_EQ(History(partner.id()).size(), 0u);
 }
 
 TEST_F(PartnersConsentTest, AnExternalPartnerNeitherRecordsNorReadsConsent) {

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "client.h"
+#include "command_calls.h"
+#include "command_support.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 
 namespace karton::cli {
@@ -182,6 +185,28 @@ void ApplyCardFlags(const CardFlags& flags, Partner& partner, std::vector<std::s
     } else if (field == "salutation") {
       partner.set_salutation(flags.salutation);
     }
+  }
+}
+
+// Marketing consent (docs/partners.md, "Marketing consent"): the channels
+// and sources as command-line words.
+constexpr std::array kConsentChannels{"email", "sms", "letter", "phone"};
+constexpr std::array kConsentSources{"form",      "import", "phone",      "letter",
+                                     "in_person", "api",    "unsubscribe"};
+
+void PrintConsents(const google::protobuf::RepeatedPtrField<partners::v1::MarketingConsent>& all) {
+  std::cout << fmt::format("{:>6}  {:<16} {:<12} {:<7} {:<9} {:<11} {:<6} {}\n", "ID", "RECORDED",
+                           "WHOSE", "CHANNEL", "STATE", "SOURCE", "BY", "EVIDENCE");
+  for (const auto& consent : all) {
+    const std::string whose = consent.contact_id() != 0
+                                  ? fmt::format("contact {}", consent.contact_id())
+                                  : fmt::format("partner {}", consent.partner_id());
+    std::cout << fmt::format(
+        "{:>6}  {:<16} {:<12} {:<7} {:<9} {:<11} {:<6} {}\n", consent.id(),
+        ShortTime(consent.record_time(), 16), whose, Word(consent.channel(), "MARKETING_CHANNEL_"),
+        consent.granted() ? "granted" : "withdrawn", Word(consent.source(), "CONSENT_SOURCE_"),
+        consent.recorded_by_user_id() == 0 ? "-" : std::to_string(consent.recorded_by_user_id()),
+        Cut(consent.evidence(), 60));
   }
 }
 
@@ -505,6 +530,81 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                                              : fmt::format("logged (id {})\n", logged.id()));
     }
   });
+
+  // Marketing consent: a person's opt-in per channel and its history.
+  struct ConsentOptions {
+    std::int64_t partner_id = 0, contact_id = 0;
+    std::string channel, source, evidence, page_token;
+    bool grant = false, withdraw = false;
+    int page_size = 100;
+  };
+  auto consent_options = std::make_shared<ConsentOptions>();
+  auto* consent = partners->add_subcommand(
+      "consent", "Marketing consent per channel: record a grant or a withdrawal, the history");
+  consent->require_subcommand(1);
+  auto add_person = [consent_options](CLI::App* command) {
+    auto* partner =
+        command->add_option("--partner", consent_options->partner_id, "The partner's own consent");
+    auto* contact =
+        command->add_option("--contact", consent_options->contact_id, "A contact's consent");
+    partner->excludes(contact);
+  };
+  // The request's person; bad usage when none is named.
+  auto person_given = [consent_options] {
+    if ((consent_options->partner_id == 0) == (consent_options->contact_id == 0)) {
+      throw UsageError("name the person: --partner ID or --contact ID");
+    }
+  };
+  auto* record_consent = consent->add_subcommand(
+      "record", "Record that a person opted in (--grant) or out (--withdraw) on a channel");
+  add_person(record_consent);
+  AddChoice(record_consent, "--channel", consent_options->channel, kConsentChannels)->required();
+  auto* grant = record_consent->add_flag("--grant", consent_options->grant, "Opted in");
+  record_consent->add_flag("--withdraw", consent_options->withdraw, "Opted out")->excludes(grant);
+  AddChoice(record_consent, "--source", consent_options->source, kConsentSources)->required();
+  record_consent
+      ->add_option("--evidence", consent_options->evidence,
+                   "What proves it: a form's name, \"phone call on 5 May\" (at most 500 bytes)")
+      ->required();
+  record_consent->callback(Run(options, exit_code, [&options, consent_options, person_given] {
+    person_given();
+    if (consent_options->grant == consent_options->withdraw) {
+      throw UsageError("say which: --grant or --withdraw");
+    }
+    partners::v1::RecordMarketingConsentRequest request;
+    request.set_partner_id(consent_options->partner_id);
+    request.set_contact_id(consent_options->contact_id);
+    request.set_channel(
+        FromWord<partners::v1::MarketingChannel>(consent_options->channel, "MARKETING_CHANNEL_"));
+    request.set_granted(consent_options->grant);
+    request.set_source(
+        FromWord<partners::v1::ConsentSource>(consent_options->source, "CONSENT_SOURCE_"));
+    request.set_evidence(consent_options->evidence);
+    return Call(options, &PartnerService::Stub::RecordMarketingConsent, request,
+                [](const partners::v1::MarketingConsent& recorded) {
+                  partners::v1::ListMarketingConsentsResponse one;
+                  *one.add_consents() = recorded;
+                  PrintConsents(one.consents());
+                });
+  }));
+  auto* list_consents = consent->add_subcommand("list", "A person's consent history, newest first");
+  add_person(list_consents);
+  list_consents->add_option("--page-size", consent_options->page_size, "At most 1000")
+      ->capture_default_str();
+  list_consents->add_option("--page-token", consent_options->page_token, "From the previous page");
+  list_consents->callback(Run(options, exit_code, [&options, consent_options, person_given] {
+    person_given();
+    partners::v1::ListMarketingConsentsRequest request;
+    request.set_partner_id(consent_options->partner_id);
+    request.set_contact_id(consent_options->contact_id);
+    request.set_page_size(consent_options->page_size);
+    request.set_page_token(consent_options->page_token);
+    return Call(options, &PartnerService::Stub::ListMarketingConsents, request,
+                [](const partners::v1::ListMarketingConsentsResponse& response) {
+                  PrintConsents(response.consents());
+                  MorePages(response.next_page_token());
+                });
+  }));
 
   // Documents attach to any record; "partners.partner:17" names one.
   auto* documents = app.add_subcommand("documents", "Files attached to partners and other records");

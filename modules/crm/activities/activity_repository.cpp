@@ -391,4 +391,32 @@ void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids) {
       {array});
 }
 
+namespace {
+
+constexpr const char* kInviteesOfPerson =
+    "FROM crm.activity_invitee WHERE contact_id = ANY(cast($1 AS bigint[])) OR lower(email) IN "
+    "(SELECT lower(address) FROM jsonb_array_elements_text(cast($2 AS jsonb)) AS address)";
+
+}  // namespace
+
+std::vector<std::int64_t> IdsInviting(soci::session& session, const std::string& contact_ids,
+                                      const std::string& emails) {
+  const auto rows = kernel::RunPrepared(
+      session, std::string("SELECT DISTINCT activity_id ") + kInviteesOfPerson + " ORDER BY 1",
+      {contact_ids, emails});
+  std::vector<std::int64_t> ids;
+  for (int row = 0; row < rows.Count(); ++row)
+    ids.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
+  return ids;
+}
+
+void EraseInvitees(soci::session& session, const std::string& contact_ids,
+                   const std::string& emails) {
+  kernel::RunPrepared(session,
+                      std::string("WITH gone AS (DELETE ") + kInviteesOfPerson +
+                          " RETURNING activity_id) UPDATE crm.activity SET version = version + 1 "
+                          "WHERE id IN (SELECT activity_id FROM gone)",
+                      {contact_ids, emails});
+}
+
 }  // namespace karton::crm::activity_repository

@@ -102,5 +102,14 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
 std::vector<std::int64_t> IdsOfPerson(soci::session& session, std::int64_t partner_id,
                                       const std::string& contact_ids, const std::string& lead_ids);
 void EraseTexts(soci::session& session, const std::vector<std::int64_t>& ids);
+// Invitations of the person: the activities with an invitee row (removed
+// ones too) of one of `contact_ids` (a bigint[] literal) or of one of
+// `emails` (a JSON array; any case), oldest first; and deleting those rows,
+// which hold the invitee's name and address (the activities' versions go
+// up). The activities may be other people's: their texts stay.
+std::vector<std::int64_t> IdsInviting(soci::session& session, const std::string& contact_ids,
+                                      const std::string& emails);
+void EraseInvitees(soci::session& session, const std::string& contact_ids,
+                   const std::string& emails);
 
 }  // namespace karton::crm::activity_repository

@@ -142,6 +142,13 @@ std::vector<std::uint64_t> ImapMailbox::UidsAfter(std::uint64_t last_uid) {
                            last_uid);
 }
 
+std::map<std::uint64_t, std::uint64_t> ImapMailbox::SizesAfter(std::uint64_t last_uid) {
+  return ParseSizeAnswer(Perform(fmt::format("{}/{}", settings_.server,
+                                             Escaped(handle_->curl.get(), settings_.mailbox)),
+                                 fmt::format("UID FETCH {}:* (RFC822.SIZE)", last_uid + 1)),
+                         last_uid);
+}
+
 std::string ImapMailbox::Fetch(std::uint64_t uid_validity, std::uint64_t uid) {
   return Perform(fmt::format("{}/{};UIDVALIDITY={};UID={}", settings_.server,
                              Escaped(handle_->curl.get(), settings_.mailbox), uid_validity, uid),
@@ -158,6 +165,26 @@ ImapMailbox::Status ParseStatusAnswer(const std::string& answer) {
   }
   RE2::PartialMatch(answer, kNext, &status.uid_next);
   return status;
+}
+
+std::map<std::uint64_t, std::uint64_t> ParseSizeAnswer(const std::string& answer,
+                                                       std::uint64_t last_uid) {
+  // The server names the UID in a UID FETCH's answers (RFC 3501 6.4.8), in
+  // any order with the size, and may add FLAGS unasked.
+  static const RE2 kLine(R"((?im)^\*\s+\d+\s+FETCH\s+\(([^\r\n]*))");
+  static const RE2 kUid(R"((?i)(?:^|\s)UID\s+(\d{1,20}))");
+  static const RE2 kSize(R"((?i)(?:^|\s)RFC822\.SIZE\s+(\d{1,20}))");
+  std::map<std::uint64_t, std::uint64_t> sizes;
+  re2::StringPiece input(answer);
+  std::string items;
+  while (RE2::FindAndConsume(&input, kLine, &items)) {
+    std::uint64_t uid = 0, size = 0;
+    if (RE2::PartialMatch(items, kUid, &uid) && RE2::PartialMatch(items, kSize, &size) &&
+        uid > last_uid) {
+      sizes[uid] = size;
+    }
+  }
+  return sizes;
 }
 
 std::vector<std::uint64_t> ParseSearchAnswer(const std::string& answer, std::uint64_t last_uid) {

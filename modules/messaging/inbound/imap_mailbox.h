@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ class ImapMailbox {
   Status Examine();
   // The UIDs above `last_uid`, ascending (UID SEARCH UID <last+1>:*).
   std::vector<std::uint64_t> UidsAfter(std::uint64_t last_uid);
+  // The sizes of the messages above `last_uid` (UID FETCH <last+1>:*
+  // (RFC822.SIZE)): UID -> bytes. Asked before any message is fetched, so
+  // one over the cap is never downloaded.
+  std::map<std::uint64_t, std::uint64_t> SizesAfter(std::uint64_t last_uid);
   // The whole message (UID FETCH <uid> BODY[]), which the server then
   // flags \Seen; fails when the mailbox's UIDVALIDITY is no longer
   // `uid_validity`.
@@ -64,6 +69,10 @@ class ImapMailbox {
 
 // What an untagged STATUS answer says: "* STATUS INBOX (UIDVALIDITY 7 UIDNEXT 12)".
 ImapMailbox::Status ParseStatusAnswer(const std::string& answer);
+// "* 3 FETCH (UID 9 RFC822.SIZE 2048)" lines -> UID -> size, for UIDs above
+// `last_uid` (n:* always names the last message).
+std::map<std::uint64_t, std::uint64_t> ParseSizeAnswer(const std::string& answer,
+                                                       std::uint64_t last_uid);
 // "* SEARCH 3 4 9" -> UIDs above `last_uid` (n:* always names the last one).
 std::vector<std::uint64_t> ParseSearchAnswer(const std::string& answer, std::uint64_t last_uid);
 

@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <stdexcept>
 
 #include "addresses.h"
@@ -86,6 +87,10 @@ std::optional<InboundSettings> ReadInboundSettings(kernel::ModuleContext& contex
   settings.imap = ParseImapUrl(*url, password);
   settings.poll_seconds =
       static_cast<int>(kernel::IntegerOption(context, "inbound_poll_seconds", 60, 1, 86400));
+  // 25 MiB is what common providers (Gmail, Microsoft 365) accept in one
+  // email; a bigger one is not read into memory and the database.
+  settings.max_mib =
+      static_cast<int>(kernel::IntegerOption(context, "inbound_max_mib", 25, 1, 1024));
   const std::string unknown = context.Option("inbound_unknown_sender").value_or("lead");
   if (unknown == "lead") {
     settings.unknown_sender = UnknownSender::kLead;
@@ -142,7 +147,16 @@ void Inbound::Poll(const kernel::JobRun& run) {
     cursor = {.uid_validity = status.uid_validity, .last_uid = 0};
   }
   int taken = 0;
-  for (const std::uint64_t uid : mailbox.UidsAfter(cursor.last_uid)) {
+  const auto uids = mailbox.UidsAfter(cursor.last_uid);
+  // The sizes first: a message over the cap is never downloaded.
+  const auto sizes =
+      uids.empty() ? std::map<std::uint64_t, std::uint64_t>{} : mailbox.SizesAfter(cursor.last_uid);
+  for (const std::uint64_t uid : uids) {
+    if (const auto size = sizes.find(uid);
+        size != sizes.end() && size->second > settings_->MaxBytes()) {
+      SkipOversized(mailbox_name, status.uid_validity, uid, size->second);
+      continue;
+    }
     const std::string raw = mailbox.Fetch(status.uid_validity, uid);
     std::string problem;
     const auto email = ParseEmail(raw, problem);
@@ -175,6 +189,36 @@ void Inbound::Poll(const kernel::JobRun& run) {
     transaction.commit();
   }
   if (taken > 0) services_.log.info("{}: {} new email(s)", mailbox_name, taken);
+}
+
+void Inbound::SkipOversized(const std::string& mailbox_name, std::uint64_t uid_validity,
+                            std::uint64_t uid, std::uint64_t size) {
+  const std::string reason =
+      fmt::format("{} bytes, over messaging.inbound_max_mib ({} MiB): not downloaded", size,
+                  settings_->max_mib);
+  auto lease = services_.database.Acquire();
+  soci::transaction transaction(lease.Session());
+  const auto locked = repository::LockCursor(lease.Session(), mailbox_name, uid_validity);
+  if (locked.uid_validity == uid_validity && locked.last_uid >= uid) return;
+  // Recorded with the cursor past it: later polls do not ask for it again.
+  const auto id = repository::InsertSkippedInbound(
+      lease.Session(),
+      {.message_key = fmt::format("{}/{}/{}", mailbox_name, uid_validity, uid),
+       .mailbox = mailbox_name,
+       .uid_validity = uid_validity,
+       .uid = uid,
+       .raw = "",
+       .receive_time = services_.clock.Now()},
+      size, reason);
+  repository::SaveCursor(lease.Session(), mailbox_name,
+                         {.uid_validity = uid_validity, .last_uid = uid});
+  transaction.commit();
+  if (id) {
+    services_.log.warn(
+        "{}: the email with UID {} skipped (inbound email {}): {}; it stays unread "
+        "in the mailbox",
+        mailbox_name, uid, *id, reason);
+  }
 }
 
 Inbound::Sender Inbound::FindSender(const std::string& address) {

@@ -36,6 +36,11 @@ struct InboundSettings {
   ImapSettings imap;
   int poll_seconds = 60;
   UnknownSender unknown_sender = UnknownSender::kLead;
+  // messaging.inbound_max_mib: a message larger than this is not
+  // downloaded; it is recorded as skipped, with its size, and left unread
+  // in the mailbox.
+  int max_mib = 25;
+  std::uint64_t MaxBytes() const { return static_cast<std::uint64_t>(max_mib) * 1024 * 1024; }
 
   // "every 60s": the poll job's recurrence.
   std::string Recurrence() const { return "every " + std::to_string(poll_seconds) + "s"; }
@@ -63,6 +68,10 @@ class Inbound {
     std::int64_t partner_id = 0;
     std::int64_t contact_id = 0;
   };
+  // A message over the size cap: recorded as skipped, with the reason, and
+  // the cursor moved past it, in one transaction; logged.
+  void SkipOversized(const std::string& mailbox_name, std::uint64_t uid_validity, std::uint64_t uid,
+                     std::uint64_t size);
   Sender FindSender(const std::string& address);
   std::int64_t RelatedMessage(const ReceivedEmail& email);
   void FileOnPartner(std::int64_t inbound_id, const ReceivedEmail& email,

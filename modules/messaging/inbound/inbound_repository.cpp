@@ -1,11 +1,13 @@
 #include "inbound/inbound_repository.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 #include <sodium.h>
 
 #include <stdexcept>
 #include <vector>
 
+#include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "message_repository.h"
 
@@ -100,6 +102,22 @@ std::optional<std::int64_t> InsertInbound(soci::session& session, const NewInbou
   return std::stoll(std::string(rows.Text(0, 0)));
 }
 
+std::optional<std::int64_t> InsertSkippedInbound(soci::session& session, const NewInbound& inbound,
+                                                 std::uint64_t size_bytes,
+                                                 const std::string& reason) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO messaging.inbound_email (message_key, mailbox, uid_validity, uid, raw, "
+      "status, size_bytes, skip_reason, receive_time) VALUES ($1, $2, $3, $4, NULL, 'skipped', "
+      "cast($5 AS bigint), $6, to_timestamp(cast($7 AS bigint) / 1e6)) ON CONFLICT DO NOTHING "
+      "RETURNING id",
+      {inbound.message_key, inbound.mailbox, std::to_string(inbound.uid_validity),
+       std::to_string(inbound.uid), std::to_string(size_bytes), reason,
+       std::to_string(ToEpochMicros(inbound.receive_time))});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
+}
+
 std::optional<StoredInbound> FindInbound(soci::session& session, std::int64_t id, bool lock) {
   const auto rows =
       kernel::RunPrepared(session,
@@ -175,6 +193,61 @@ bool MarkBounced(soci::session& session, std::int64_t id, const std::string& det
                              "WHERE id = $1 AND status IN ('sent', 'sending') RETURNING id",
                              {std::to_string(id), detail})
              .Count() > 0;
+}
+
+std::vector<std::int64_t> InboundIdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                             const std::string& contact_ids,
+                                             const std::string& emails) {
+  return Ids(kernel::RunPrepared(
+      session,
+      "SELECT id FROM messaging.inbound_email WHERE (cast($1 AS bigint) <> 0 AND partner_id = "
+      "cast($1 AS bigint)) OR contact_id = ANY(cast($2 AS bigint[])) OR (from_address <> '' AND "
+      "lower(from_address) IN (SELECT lower(address) FROM jsonb_array_elements_text(cast($3 AS "
+      "jsonb)) AS address)) ORDER BY id",
+      {std::to_string(partner_id), contact_ids, emails}));
+}
+
+std::optional<v1::InboundEmail> FindInboundEmail(soci::session& session, std::int64_t id) {
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT kind, from_address, coalesce(partner_id, 0), coalesce(contact_id, 0), subject, "
+      "CASE WHEN message_key = mailbox || '/' || uid_validity || '/' || uid THEN '' ELSE "
+      "message_key END, thread_id, coalesce(related_message_id, 0), coalesce(lead_id, 0), "
+      "(extract(epoch FROM receive_time) * 1000000)::bigint, (SELECT coalesce(string_agg("
+      "document_id::text, ',' ORDER BY position), '') FROM messaging.inbound_attachment WHERE "
+      "inbound_email_id = e.id) FROM messaging.inbound_email e WHERE id = $1",
+      {std::to_string(id)});
+  if (rows.Count() == 0) return std::nullopt;
+  v1::InboundEmail email;
+  email.set_id(id);
+  const std::string kind(rows.Text(0, 0));
+  for (const auto candidate : {v1::INBOUND_KIND_KNOWN_SENDER, v1::INBOUND_KIND_UNKNOWN_SENDER_LEAD,
+                               v1::INBOUND_KIND_UNKNOWN_SENDER_IGNORED, v1::INBOUND_KIND_BOUNCE}) {
+    if (KindName(candidate) == kind) email.set_kind(candidate);
+  }
+  email.set_from_address(std::string(rows.Text(0, 1)));
+  email.set_partner_id(std::stoll(std::string(rows.Text(0, 2))));
+  email.set_contact_id(std::stoll(std::string(rows.Text(0, 3))));
+  email.set_subject(std::string(rows.Text(0, 4)));
+  email.set_message_id(std::string(rows.Text(0, 5)));
+  email.set_thread_id(std::string(rows.Text(0, 6)));
+  email.set_related_message_id(std::stoll(std::string(rows.Text(0, 7))));
+  email.set_lead_id(std::stoll(std::string(rows.Text(0, 8))));
+  *email.mutable_receive_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::stoll(std::string(rows.Text(0, 9))));
+  std::string documents(rows.Text(0, 10));
+  for (std::size_t at = 0; !documents.empty();) {
+    const auto comma = documents.find(',', at);
+    email.add_document_ids(std::stoll(documents.substr(at, comma - at)));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return email;
+}
+
+void EraseInbound(soci::session& session, const std::vector<std::int64_t>& ids) {
+  kernel::RunPrepared(session, std::string(kEraseInbound) + "WHERE id = ANY(cast($1 AS bigint[]))",
+                      {kernel::BigintArrayLiteral(ids)});
 }
 
 std::vector<std::int64_t> EraseInboundOfPartner(soci::session& session, std::int64_t partner_id) {

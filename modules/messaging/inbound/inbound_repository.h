@@ -37,6 +37,12 @@ struct NewInbound {
 // before: the same email again.
 std::optional<std::int64_t> InsertInbound(soci::session& session, const NewInbound& inbound);
 
+// A message not downloaded (over messaging.inbound_max_mib): a row with
+// status 'skipped', no raw bytes, its size and why. nullopt as above.
+std::optional<std::int64_t> InsertSkippedInbound(soci::session& session, const NewInbound& inbound,
+                                                 std::uint64_t size_bytes,
+                                                 const std::string& reason);
+
 struct StoredInbound {
   std::int64_t id = 0;
   bool processed = false;
@@ -60,6 +66,16 @@ std::optional<std::int64_t> MessageIdByHeader(soci::session& session, const std:
 // SENT (or SENDING) -> BOUNCED with the report as last_error; false when
 // the message is in no such state (bounced already, say).
 bool MarkBounced(soci::session& session, std::int64_t id, const std::string& detail);
+
+// Personal data: the received email of a partner, of one of `contact_ids`
+// (a bigint[] literal) or from one of `emails` (a JSON array; any case),
+// oldest first; one of them as the InboundEmail it published (what is kept:
+// no excerpt, and no In-Reply-To); and blanking them as below.
+std::vector<std::int64_t> InboundIdsOfPerson(soci::session& session, std::int64_t partner_id,
+                                             const std::string& contact_ids,
+                                             const std::string& emails);
+std::optional<v1::InboundEmail> FindInboundEmail(soci::session& session, std::int64_t id);
+void EraseInbound(soci::session& session, const std::vector<std::int64_t>& ids);
 
 // Personal data erasure: blanks the addresses, subjects and raw bytes of
 // the person's inbound email and returns their ids.

@@ -366,11 +366,25 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
       }
       // Grants go; withdrawals stay, without their evidence, as proof of
       // the opt-out (docs/partners.md, "Marketing consent").
-      for (const auto& consent :
-           repository::AllConsentsOf(session, contact.partner_id(), contact.id())) {
+      const auto consents = repository::AllConsentsOf(session, contact.partner_id(), contact.id());
+      for (const auto& consent : consents) {
         audit.EraseValues(session, kConsentResource, consent.id(), {"evidence"});
       }
       repository::EraseConsents(session, contact.partner_id(), contact.id());
+      // Their events carry the evidence too. They are filed under the
+      // partner (and, for records a merge moved, under the partner merged
+      // into it), and payloads are erased per aggregate: the partner's
+      // consent events lose their payloads with the contact's. The records
+      // themselves (ListMarketingConsents) keep everybody else's history.
+      if (!consents.empty()) {
+        std::vector<std::int64_t> aggregates = {contact.partner_id()};
+        for (const auto merged_id : repository::MergedInto(session, contact.partner_id())) {
+          aggregates.push_back(merged_id);
+        }
+        for (const auto aggregate : aggregates) {
+          events.ErasePayloads(session, {kTopicConsentRecorded}, aggregate);
+        }
+      }
       AnonymiseContact(contact);
       repository::UpdateContact(session, contact, now);
       repository::MarkContactErased(session, contact.id(), now);

@@ -356,20 +356,17 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     }
 
     {
-      // Hourly, once across every kartond on the database (unique key).
+      // The kernel's housekeeping: hourly, once across every kartond on the
+      // database (unique key).
       auto lease = database->Acquire();
-      kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = "purge_events",
-                                                     .payload = "",
-                                                     .run_at = clock.Now() + std::chrono::hours(1),
-                                                     .recurrence = "every 3600s",
-                                                     .max_attempts = 5,
-                                                     .unique_key = "kernel.purge_events"});
-      kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = "purge_jobs",
-                                                     .payload = "",
-                                                     .run_at = clock.Now() + std::chrono::hours(1),
-                                                     .recurrence = "every 3600s",
-                                                     .max_attempts = 5,
-                                                     .unique_key = "kernel.purge_jobs"});
+      for (const std::string kind : {"purge_events", "purge_jobs"}) {
+        kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = kind,
+                                                       .payload = "",
+                                                       .run_at = clock.Now() + std::chrono::hours(1),
+                                                       .recurrence = "every 3600s",
+                                                       .max_attempts = 5,
+                                                       .unique_key = "kernel." + kind});
+      }
     }
 
     auth_database.emplace(connection_string, kAuthPoolSize);

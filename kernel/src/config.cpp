@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
-#include <fstream>
 #include <sstream>
 
 #include "karton/kernel/access.h"
@@ -481,9 +481,9 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   if (!options.tls_client_ca.empty() && options.tls_cert.empty()) {
     throw ConfigError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
   }
-  for (const auto& [flag, file] : {std::pair{"--tls-cert", &options.tls_cert},
-                                   std::pair{"--tls-key", &options.tls_key},
-                                   std::pair{"--tls-client-ca", &options.tls_client_ca}}) {
+  for (const auto& [flag, file] :
+       {std::pair{"--tls-cert", &options.tls_cert}, std::pair{"--tls-key", &options.tls_key},
+        std::pair{"--tls-client-ca", &options.tls_client_ca}}) {
     if (file->empty()) continue;
     std::ifstream readable(*file);
     if (!readable) {

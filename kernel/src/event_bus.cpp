@@ -827,8 +827,7 @@ bool EventBus::DeliverToModule(Subscription& subscription,
         // Per-aggregate order: never deliver past a parked event of the
         // same aggregate; park this one behind it.
         if (behind_parked) {
-          event_store::Park(session(), subscription.id, event, 0, "", parked.at(key),
-                            clock_.Now());
+          event_store::Park(session(), subscription.id, event, 0, "", parked.at(key), clock_.Now());
         }
         event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
                                    clock_.Now(), options_.claim_lease_seconds);
@@ -874,8 +873,8 @@ bool EventBus::DeliverToModule(Subscription& subscription,
           const std::int64_t to = position == events.size() && batch_reaches_head
                                       ? std::max(batch.head, events.back().id)
                                       : events[position - 1].id;
-          event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, to,
-                                     clock_.Now(), options_.claim_lease_seconds);
+          event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, to, clock_.Now(),
+                                     options_.claim_lease_seconds);
           transaction.commit();
           cursor = to;
           failures = 0;

@@ -17,8 +17,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -609,8 +609,8 @@ class HttpServer::Impl {
       // The context stays alive with this frame even if a reload swaps it.
       beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *context);
       beast::get_lowest_layer(stream).expires_after(kHeaderTimeout);
-      auto [handshake_error] = co_await stream.async_handshake(
-          asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      auto [handshake_error] = co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                                               asio::as_tuple(asio::use_awaitable));
       if (handshake_error) co_return;  // not TLS, or a certificate the client refused
       co_await Serve(stream, remote_address);
       // close_notify, so the client knows the last response was whole.
@@ -676,8 +676,8 @@ class HttpServer::Impl {
         }
         const std::size_t expected =
             std::min<std::size_t>(parser.content_length().value_or(body_limit), body_limit);
-        beast::get_lowest_layer(stream).expires_after(kBodyAllowance +
-                             std::chrono::seconds(expected / kMinBodyBytesPerSecond));
+        beast::get_lowest_layer(stream).expires_after(
+            kBodyAllowance + std::chrono::seconds(expected / kMinBodyBytesPerSecond));
         auto [body_error, body_bytes] =
             co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         read_error = body_error;

@@ -261,9 +261,8 @@ long long JobQueue::PurgeFinished() {
   auto lease = database_.Acquire();
   while (true) {
     // Each batch commits by itself: a short lock on a bounded set of rows.
-    soci::statement statement =
-        (lease.Session().prepare << kDeleteFinishedJobs, soci::use(cutoff_us, "cutoff"),
-         soci::use(batch_size, "batch"));
+    soci::statement statement = (lease.Session().prepare << kDeleteFinishedJobs,
+                                 soci::use(cutoff_us, "cutoff"), soci::use(batch_size, "batch"));
     statement.execute(true);
     const long long batch = statement.get_affected_rows();
     deleted += batch;
@@ -271,8 +270,9 @@ long long JobQueue::PurgeFinished() {
     std::lock_guard lock(mutex_);
     if (stopping_) break;
   }
-  if (deleted > 0) spdlog::info("job retention deleted={} finished_before_days={}", deleted,
-                                options_.retention_days);
+  if (deleted > 0)
+    spdlog::info("job retention deleted={} finished_before_days={}", deleted,
+                 options_.retention_days);
   return deleted;
 }
 

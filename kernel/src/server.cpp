@@ -360,12 +360,13 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       // database (unique key).
       auto lease = database->Acquire();
       for (const std::string kind : {"purge_events", "purge_jobs"}) {
-        kernel_jobs->Schedule(lease.Session(), JobSpec{.kind = kind,
-                                                       .payload = "",
-                                                       .run_at = clock.Now() + std::chrono::hours(1),
-                                                       .recurrence = "every 3600s",
-                                                       .max_attempts = 5,
-                                                       .unique_key = "kernel." + kind});
+        kernel_jobs->Schedule(lease.Session(),
+                              JobSpec{.kind = kind,
+                                      .payload = "",
+                                      .run_at = clock.Now() + std::chrono::hours(1),
+                                      .recurrence = "every 3600s",
+                                      .max_attempts = 5,
+                                      .unique_key = "kernel." + kind});
       }
     }
 
@@ -449,7 +450,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     modules->SetPublicUrl(options.public_url.empty()
                               ? (http_server->Tls() ? "https://" : "http://") +
                                     http_server->BoundAddress()
-                                                     : options.public_url);
+                              : options.public_url);
     modules->StartAll();
     event_bus->Start();
     job_queue->Start();
@@ -500,8 +501,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       spdlog::info("SIGHUP: nothing to reload (no TLS configured)");
     } else {
       http_server->ReloadTls();
-      spdlog::info("SIGHUP: HTTPS re-read its certificate; gRPC re-reads it within {} s of a change",
-                   GrpcHost::kTlsRefreshSeconds);
+      spdlog::info(
+          "SIGHUP: HTTPS re-read its certificate; gRPC re-reads it within {} s of a change",
+          GrpcHost::kTlsRefreshSeconds);
     }
   }
   spdlog::info("shutting down signal={}", strsignal(received));

@@ -128,8 +128,8 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, ServesClientsThatTrustItsCaOnAnyAddressAndNoOthers) {
   // 0.0.0.0: allowed with TLS only.
-  KartondProcess kartond(Arguments({"--grpc-listen", "0.0.0.0:0", "--tls-cert",
-                                    File("server.crt"), "--tls-key", File("server.key")}));
+  KartondProcess kartond(Arguments({"--grpc-listen", "0.0.0.0:0", "--tls-cert", File("server.crt"),
+                                    "--tls-key", File("server.key")}));
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   EXPECT_NE(kartond.Stdout().find("(TLS)"), std::string::npos) << kartond.Stdout();
 
@@ -164,9 +164,9 @@ TEST_F(TlsTest, MutualTlsLetsInOnlyCallersWithACertificateTheClientCaSigned) {
 
   // The command line speaks it too (127.0.0.1: the name the certificate has).
   const std::string port = kartond.GrpcAddress().substr(kartond.GrpcAddress().rfind(':') + 1);
-  const std::string karton = fmt::format(
-      "{} --server 127.0.0.1:{} --data-dir {} --timeout 5", KARTON_TEST_BINARY_DIR "/bin/karton",
-      port, data_dir_.Path().string());
+  const std::string karton =
+      fmt::format("{} --server 127.0.0.1:{} --data-dir {} --timeout 5",
+                  KARTON_TEST_BINARY_DIR "/bin/karton", port, data_dir_.Path().string());
   const auto [mutual_exit, modules] =
       RunCommand(fmt::format("{} --tls-ca {} --tls-cert {} --tls-key {} modules", karton,
                              File("ca.crt"), File("client.crt"), File("client.key")));
@@ -184,8 +184,8 @@ TEST_F(TlsTest, ARenewedCertificateTakesOverWithoutARestart) {
   std::filesystem::create_directory(live);
   std::filesystem::copy_file(File("server.crt"), live / "server.crt");
   std::filesystem::copy_file(File("server.key"), live / "server.key");
-  KartondProcess kartond(Arguments({"--tls-cert", (live / "server.crt").string(), "--tls-key",
-                                    (live / "server.key").string()}));
+  KartondProcess kartond(Arguments(
+      {"--tls-cert", (live / "server.crt").string(), "--tls-key", (live / "server.key").string()}));
   ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
   ASSERT_TRUE(ListModules(kartond, "ca").ok());
   ASSERT_EQ(Https(kartond, "ca", "/livez"), "200");
@@ -224,8 +224,8 @@ TEST_F(TlsTest, RefusesHalfATlsConfiguration) {
   EXPECT_EQ(key_missing.WaitForExit(), 2);
   EXPECT_NE(key_missing.Stderr().find("--tls-cert and --tls-key go together"), std::string::npos)
       << key_missing.Stderr();
-  KartondProcess unreadable(Arguments(
-      {"--tls-cert", File("server.crt"), "--tls-key", File("no-such.key")}));
+  KartondProcess unreadable(
+      Arguments({"--tls-cert", File("server.crt"), "--tls-key", File("no-such.key")}));
   EXPECT_EQ(unreadable.WaitForExit(), 2);
   EXPECT_NE(unreadable.Stderr().find("--tls-key"), std::string::npos) << unreadable.Stderr();
 }

@@ -163,18 +163,19 @@ TEST_F(EventBusTest, InProcessHandlersTakeABatchPerTransactionAndAFailureParksOn
   auto bus = MakeBus("node");
   auto ledger = bus->ForModule("ledger");
   std::atomic<int> refused{0};
-  ledger->Subscribe("writer", {"shop.item.created"}, [&](const Event& event, soci::session& session) {
-    Payload payload;
-    if (!event.ParsePayload(payload)) throw std::runtime_error("bad payload");
-    long long id = event.id;
-    // Written before the refusal: the rollback must take it away again.
-    session << "INSERT INTO handled (event_id, name) VALUES (:id, :name)", soci::use(id),
-        soci::use(payload.name());
-    if (payload.name() == "refused") {
-      ++refused;
-      throw std::runtime_error("this one is refused");
-    }
-  });
+  ledger->Subscribe("writer", {"shop.item.created"},
+                    [&](const Event& event, soci::session& session) {
+                      Payload payload;
+                      if (!event.ParsePayload(payload)) throw std::runtime_error("bad payload");
+                      long long id = event.id;
+                      // Written before the refusal: the rollback must take it away again.
+                      session << "INSERT INTO handled (event_id, name) VALUES (:id, :name)",
+                          soci::use(id), soci::use(payload.name());
+                      if (payload.name() == "refused") {
+                        ++refused;
+                        throw std::runtime_error("this one is refused");
+                      }
+                    });
   // 150 events in one transaction, before the bus starts: the sequencer
   // moves them into the log at once, so the first read sees all of them.
   // The 120th is refused.

@@ -21,7 +21,6 @@
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
 // 3 the server could not be reached.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <stdexcept>
 

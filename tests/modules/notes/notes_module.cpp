@@ -1,11 +1,11 @@
 #include "notes_module.h"
 
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <thread>
-
-#include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
 
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"

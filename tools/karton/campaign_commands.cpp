@@ -421,33 +421,15 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     request.set_format(o->format == "pdf" ? cv1::LETTER_FILE_FORMAT_PDF
                                           : cv1::LETTER_FILE_FORMAT_CSV);
     request.set_duplex(o->duplex);
-    std::ofstream out(o->out, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError("cannot write " + o->out);
+    // Before the call: a file that cannot be written is bad usage (exit 2).
+    if (!std::ofstream(o->out, std::ios::binary | std::ios::trunc)) {
+      throw UsageError("cannot write " + o->out);
+    }
     auto context = MakeContext(options, /*streaming=*/true);
     auto reader = cv1::CampaignService::NewStub(ChannelFor(options))
                       ->ExportCampaignLetters(context.get(), request);
     cv1::ExportCampaignLettersResponse part;
-    std::int64_t letter_count = 0, bytes = 0;
-    for (bool first = true; reader->Read(&part); first = false) {
-      if (first) letter_count = part.letter_count();
-      out << part.data();
-      bytes += static_cast<std::int64_t>(part.data().size());
-    }
-    out.close();
-    auto status = reader->Finish();
-    if (status.ok() && !out) status = grpc::Status(grpc::StatusCode::DATA_LOSS, "write failed");
-    if (!status.ok()) {
-      std::error_code ignored;
-      std::filesystem::remove(o->out, ignored);
-      return ReportError(status, options);
-    }
-    if (options.output == "json") {
-      std::cout << fmt::format("{{\"letter_count\": {}, \"bytes\": {}}}\n", letter_count, bytes);
-    } else {
-      std::cout << fmt::format("{} letter(s), {} bytes written to {}\n", letter_count, bytes,
-                               o->out);
-    }
-    return 0;
+    return SaveLetterExport(*reader, part, o->out, options);
   }));
 }
 

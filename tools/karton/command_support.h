@@ -9,6 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <cctype>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -53,6 +57,36 @@ inline std::string ShortTime(const google::protobuf::Timestamp& time, std::size_
   return time.seconds() == 0 && time.nanos() == 0
              ? "-"
              : google::protobuf::util::TimeUtil::ToString(time).substr(0, length);
+}
+
+// Writes a letters export stream (MessagingService/ExportLetters,
+// CampaignService/ExportCampaignLetters: letter_count in the first part,
+// then bytes) to `path` and reports it. A failed export leaves no half file
+// for the print shop. Returns the exit code.
+template <typename Reader, typename Part>
+int SaveLetterExport(Reader& reader, Part& part, const std::string& path,
+                     const GlobalOptions& options) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::int64_t letter_count = 0, bytes = 0;
+  for (bool first = true; reader.Read(&part); first = false) {
+    if (first) letter_count = part.letter_count();
+    out << part.data();
+    bytes += static_cast<std::int64_t>(part.data().size());
+  }
+  out.close();
+  auto status = reader.Finish();
+  if (status.ok() && !out) status = grpc::Status(grpc::StatusCode::DATA_LOSS, "write failed");
+  if (!status.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    return ReportError(status, options);
+  }
+  if (options.output == "json") {
+    std::cout << "{\"letter_count\": " << letter_count << ", \"bytes\": " << bytes << "}\n";
+  } else {
+    std::cout << letter_count << " letter(s), " << bytes << " bytes written to " << path << "\n";
+  }
+  return 0;
 }
 
 }  // namespace karton::cli

@@ -612,33 +612,15 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     SetTimeRange(export_options->range, request);
     request.set_category(FromWord<mv1::Category>(export_options->category, "CATEGORY_"));
     request.set_duplex(export_options->duplex);
-    std::ofstream out(export_options->out, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError("cannot write " + export_options->out);
+    // Before the call: a file that cannot be written is bad usage (exit 2).
+    if (!std::ofstream(export_options->out, std::ios::binary | std::ios::trunc)) {
+      throw UsageError("cannot write " + export_options->out);
+    }
     auto context = MakeContext(options, /*streaming=*/true);
     auto reader =
         mv1::MessagingService::NewStub(ChannelFor(options))->ExportLetters(context.get(), request);
     mv1::ExportLettersResponse part;
-    std::int64_t letter_count = 0, bytes = 0;
-    for (bool first = true; reader->Read(&part); first = false) {
-      if (first) letter_count = part.letter_count();
-      out << part.data();
-      bytes += static_cast<std::int64_t>(part.data().size());
-    }
-    out.close();
-    auto status = reader->Finish();
-    if (status.ok() && !out) status = grpc::Status(grpc::StatusCode::DATA_LOSS, "write failed");
-    if (!status.ok()) {
-      std::error_code ignored;
-      std::filesystem::remove(export_options->out, ignored);  // no half file for the print shop
-      return ReportError(status, options);
-    }
-    if (options.output == "json") {
-      std::cout << fmt::format("{{\"letter_count\": {}, \"bytes\": {}}}\n", letter_count, bytes);
-    } else {
-      std::cout << fmt::format("{} letter(s), {} bytes written to {}\n", letter_count, bytes,
-                               export_options->out);
-    }
-    return 0;
+    return SaveLetterExport(*reader, part, export_options->out, options);
   }));
 
   // --- consent

@@ -35,8 +35,7 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
       channel, [&context](const kernel::OutboundPost& post) { return context.PostJson(post); },
       context.Time());
 
-  ServiceParts parts{context.Db(), context.Time(), context.Audit(), context.Events(),
-                     context.Log()};
+  kernel::ServiceParts parts = kernel::PartsOf(context);
   RuleServiceImpl::DeclareTopics(context.Events());
   runner_ = std::make_unique<RuleRunner>(parts, context.JobQueue(), *effects_, settings_);
   rules_ = std::make_unique<RuleServiceImpl>(parts, *environment_);

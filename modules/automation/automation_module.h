@@ -4,8 +4,8 @@
 
 #include <memory>
 
+#include "automation_settings.h"
 #include "karton/kernel/module.h"
-#include "service_parts.h"
 
 namespace karton::automation {
 

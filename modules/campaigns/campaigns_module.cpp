@@ -12,8 +12,7 @@ CampaignsModule::CampaignsModule() = default;
 CampaignsModule::~CampaignsModule() = default;
 
 void CampaignsModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
-  ServiceParts parts{context.Db(),     context.Time(), context.Audit(),
-                     context.Events(), context.Log(),  [&context] { return context.Channel(); }};
+  kernel::ServiceParts parts = kernel::PartsOf(context);
   SegmentServiceImpl::DeclareTopics(context.Events());
   CampaignSender::DeclareTopics(context.Events());
   CallListServiceImpl::DeclareTopics(context.Events());

@@ -8,7 +8,6 @@
 
 #include "activities/activity_service.h"
 #include "activities/invitation.h"
-#include "crm_services.h"
 #include "customer_overview_service.h"
 #include "demo_data.h"
 #include "event_handlers.h"
@@ -17,6 +16,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/options.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/kernel/sharing.h"
 #include "leads/assignment_rule_service.h"
 #include "leads/lead_service.h"
@@ -56,16 +56,7 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   kernel::DeclareSharingTopics<v1::Opportunity>(events, "crm.opportunity");
   // The channel, the public URL and the offers exist from Start() on:
   // asked at each use.
-  const CrmServices services{
-      context.Db(),
-      context.Time(),
-      context.Audit(),
-      context.Events(),
-      context.JobQueue(),
-      context.Log(),
-      [&context] { return context.Channel(); },
-      [&context] { return context.PublicUrl(); },
-      [&context](std::string_view point) { return context.Extensions(point); }};
+  const kernel::ServiceParts services = kernel::PartsOf(context);
   // These call partners and messaging: they hold no connection meanwhile.
   events.SubscribeCalling(
       "activity_timeline", {"crm.activity.completed"},

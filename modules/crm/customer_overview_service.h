@@ -7,9 +7,9 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 
@@ -17,7 +17,8 @@ inline constexpr const char* kOverviewSectionPoint = "customer_overview.section"
 
 class CustomerOverviewServiceImpl final : public v1::CustomerOverviewService::Service {
  public:
-  explicit CustomerOverviewServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit CustomerOverviewServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -25,7 +26,7 @@ class CustomerOverviewServiceImpl final : public v1::CustomerOverviewService::Se
                                    v1::CustomerOverview*) override;
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::crm

@@ -35,7 +35,7 @@ namespace mv1 = messaging::v1;
 // Sends through messaging; a channel that is not configured (or a template
 // that is gone) is logged and skipped, since retrying cannot help; other
 // failures throw, so the event is delivered again.
-void Send(const CrmServices& services, const mv1::SendMessageRequest& request,
+void Send(const kernel::ServiceParts& services, const mv1::SendMessageRequest& request,
           const std::string& what) {
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   mv1::Message message;
@@ -68,7 +68,7 @@ long long EarlierFormLeadsTo(soci::session& session, const v1::Lead& lead) {
 
 }  // namespace
 
-void SendConfirmation(const CrmServices& services, const kernel::Event& event,
+void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event& event,
                       int max_per_recipient_per_day) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.web_form_id() == 0 || lead.email().empty()) return;
@@ -108,7 +108,7 @@ void SendConfirmation(const CrmServices& services, const kernel::Event& event,
   Send(services, request, fmt::format("the confirmation of lead {}", lead.id()));
 }
 
-void NotifyAssignee(const CrmServices& services, const kernel::Event& event) {
+void NotifyAssignee(const kernel::ServiceParts& services, const kernel::Event& event) {
   v1::Lead lead;
   if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) return;
   auto call = kernel::KernelCallContext();
@@ -134,7 +134,7 @@ void NotifyAssignee(const CrmServices& services, const kernel::Event& event) {
   Send(services, request, fmt::format("the assignment notice of lead {}", lead.id()));
 }
 
-void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& event) {
+void LogActivityOnTimeline(const kernel::ServiceParts& services, const kernel::Event& event) {
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.partner_id() == 0) return;
   namespace pv1 = partners::v1;
@@ -191,7 +191,7 @@ void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& eve
   }
 }
 
-void SendActivityReminder(const CrmServices& services, const kernel::Event& event) {
+void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event) {
   v1::Activity activity;
   if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
   auto call = kernel::KernelCallContext();
@@ -217,7 +217,7 @@ void SendActivityReminder(const CrmServices& services, const kernel::Event& even
   Send(services, request, fmt::format("the reminder of activity {}", activity.id()));
 }
 
-void WinDealOfAcceptedQuotation(const CrmServices& services, const kernel::Event& event) {
+void WinDealOfAcceptedQuotation(const kernel::ServiceParts& services, const kernel::Event& event) {
   orders::v1::Quotation quotation;
   if (!event.ParsePayload(quotation) || quotation.opportunity_id() <= 0) return;
   auto deals = v1::OpportunityService::NewStub(services.channel());
@@ -262,7 +262,7 @@ void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& even
   }
 }
 
-void EraseInvitationsOfContact(const CrmServices& services, const kernel::Event& event,
+void EraseInvitationsOfContact(const kernel::ServiceParts& services, const kernel::Event& event,
                                soci::session& session) {
   if (event.aggregate_id <= 0) return;
   EraseInvitations(services, session, kernel::BigintArrayLiteral({event.aggregate_id}), "[]");

@@ -4,8 +4,8 @@
 // idempotency keys. The others run inside the event's delivery transaction.
 #pragma once
 
-#include "crm_services.h"
 #include "karton/kernel/events.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 
@@ -14,25 +14,25 @@ namespace karton::crm {
 // form leads already named `max_per_recipient_per_day` times in the 24
 // hours before this lead gets none: forms must not become a way to mail
 // someone else over and over. 0: no cap.
-void SendConfirmation(const CrmServices& services, const kernel::Event& event,
+void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event& event,
                       int max_per_recipient_per_day);
 
 // crm.lead.assigned: tells the assignee by email (messaging).
-void NotifyAssignee(const CrmServices& services, const kernel::Event& event);
+void NotifyAssignee(const kernel::ServiceParts& services, const kernel::Event& event);
 
 // crm.activity.completed: the activity on the partner's timeline (A5),
 // once (the partners module keeps one entry per crm reference).
-void LogActivityOnTimeline(const CrmServices& services, const kernel::Event& event);
+void LogActivityOnTimeline(const kernel::ServiceParts& services, const kernel::Event& event);
 
 // crm.activity.due: the reminder email to the assignee.
-void SendActivityReminder(const CrmServices& services, const kernel::Event& event);
+void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event);
 
 // partners.partner.merged: leads and opportunities follow the kept partner.
 // orders.quotation.accepted: a quotation linked to an open deal wins it
 // (MarkWon as kartond, so the deal's event and audit entry are MarkWon's).
 // A deal closed already, or gone, is left alone; anything else fails the
 // delivery, which the kernel retries.
-void WinDealOfAcceptedQuotation(const CrmServices& services, const kernel::Event& event);
+void WinDealOfAcceptedQuotation(const kernel::ServiceParts& services, const kernel::Event& event);
 
 void FollowMerge(const kernel::Event& event, soci::session& session);
 
@@ -46,7 +46,7 @@ void EraseLeadsOfPartner(kernel::DomainEvents& events, const kernel::Event& even
 // activities' audit entries and their events' payloads. ErasePersonalData
 // did so already through crm's section; this catches an invitation made
 // in between.
-void EraseInvitationsOfContact(const CrmServices& services, const kernel::Event& event,
+void EraseInvitationsOfContact(const kernel::ServiceParts& services, const kernel::Event& event,
                                soci::session& session);
 
 }  // namespace karton::crm

@@ -44,8 +44,8 @@ Held Find(soci::session& session, const kernel::PersonalDataKeys& keys) {
 
 }  // namespace
 
-std::vector<std::int64_t> EraseInvitations(const CrmServices& services, soci::session& session,
-                                           const std::string& contact_ids,
+std::vector<std::int64_t> EraseInvitations(const kernel::ServiceParts& services,
+                                           soci::session& session, const std::string& contact_ids,
                                            const std::string& emails) {
   const auto ids = activity_repository::IdsInviting(session, contact_ids, emails);
   if (ids.empty()) return ids;

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "crm_services.h"
 #include "karton/crm/v1/personal_data_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 
 namespace soci {
 class session;
@@ -25,13 +25,14 @@ namespace karton::crm {
 // every copy of them: the invitee lists in the activities' audit entries
 // and the payloads of the activities' events, which carry the whole
 // activity. Returns the activities that invited them.
-std::vector<std::int64_t> EraseInvitations(const CrmServices& services, soci::session& session,
-                                           const std::string& contact_ids,
+std::vector<std::int64_t> EraseInvitations(const kernel::ServiceParts& services,
+                                           soci::session& session, const std::string& contact_ids,
                                            const std::string& emails);
 
 class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
  public:
-  explicit PersonalDataServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit PersonalDataServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   // Data protection is the administrators' duty, as in partners.
   static kernel::MethodRoles Roles();
@@ -44,7 +45,7 @@ class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
                                         common::v1::ErasePersonalDataSectionResponse*) override;
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::crm

@@ -6,15 +6,16 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/record_access_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 
 class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
  public:
-  explicit RecordAccessServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit RecordAccessServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -22,7 +23,7 @@ class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
                                  common::v1::CheckRecordAccessResponse*) override;
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::crm

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "crm_services.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 

@@ -2,7 +2,7 @@
 // orders, issued, paid, partly paid and overdue, and a draft.
 #pragma once
 
-#include "service_parts.h"
+#include "invoicing_settings.h"
 
 namespace soci {
 class session;

@@ -142,8 +142,7 @@ void InvoicingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   }
 
   others_ = std::make_unique<GrpcOtherModules>([&context] { return context.Channel(); });
-  ServiceParts parts{context.Db(), context.Time(), context.Audit(), context.Events(),
-                     context.Log()};
+  kernel::ServiceParts parts = kernel::PartsOf(context);
   InvoiceServiceImpl::DeclareTopics(context.Events());
   PaymentServiceImpl::DeclareTopics(context.Events());
   invoices_ = std::make_unique<InvoiceServiceImpl>(parts, context.JobQueue(), *others_, settings_);

@@ -5,8 +5,8 @@
 
 #include <memory>
 
+#include "invoicing_settings.h"
 #include "karton/kernel/module.h"
-#include "service_parts.h"
 
 namespace karton::invoicing {
 

@@ -82,8 +82,7 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
     settings_.seller.mutable_address()->set_postal_code("9941");
     settings_.seller.mutable_address()->set_city("Őriszentpéter");
     settings_.seller.mutable_address()->set_street("Kovácsszer 2.");
-    parts_ = std::make_unique<ServiceParts>(ServiceParts{
-        *database_, context_.Time(), context_.Audit(), context_.Events(), context_.Log()});
+    parts_ = std::make_unique<kernel::ServiceParts>(kernel::PartsOf(context_));
     InvoiceServiceImpl::DeclareTopics(context_.Events());
     PaymentServiceImpl::DeclareTopics(context_.Events());
     invoices_ =
@@ -149,7 +148,7 @@ class InvoicingServicesTest : public karton::testing::ModuleDatabaseTest {
   kernel::Caller accountant_;
   MemoryModules modules_;
   InvoicingSettings settings_;
-  std::unique_ptr<ServiceParts> parts_;
+  std::unique_ptr<kernel::ServiceParts> parts_;
   std::unique_ptr<InvoiceServiceImpl> invoices_;
   std::unique_ptr<PaymentServiceImpl> payments_;
   std::unique_ptr<InvoicingOverviewServiceImpl> overview_;

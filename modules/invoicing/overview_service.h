@@ -2,9 +2,10 @@
 // invoicing_overview_service.proto: offered at "customer_overview.section".
 #pragma once
 
+#include "invoicing_settings.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
 #include "karton/kernel/access.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::invoicing {
 
@@ -16,7 +17,8 @@ class InvoicingOverviewServiceImpl final : public v1::InvoicingOverviewService::
  public:
   static kernel::MethodRoles Roles();
 
-  InvoicingOverviewServiceImpl(ServiceParts parts, OtherModules& others, InvoicingSettings settings)
+  InvoicingOverviewServiceImpl(kernel::ServiceParts parts, OtherModules& others,
+                               InvoicingSettings settings)
       : parts_(parts), others_(others), settings_(std::move(settings)) {}
 
   grpc::Status CustomerOverviewSection(grpc::ServerContext* context,
@@ -24,7 +26,7 @@ class InvoicingOverviewServiceImpl final : public v1::InvoicingOverviewService::
                                        common::v1::CustomerOverviewSection* response) override;
 
  private:
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   OtherModules& others_;
   const InvoicingSettings settings_;
 };

@@ -37,7 +37,8 @@ std::string Utf8Prefix(const std::string& text, std::size_t bytes) {
 
 }  // namespace
 
-void LogOnTimeline(const ChannelSource& partners, spdlog::logger& log, const v1::Message& message) {
+void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
+                   const v1::Message& message) {
   if (message.recipient().partner_id() == 0) return;  // a raw address: no partner
   pv1::LogInteractionRequest request;
   auto* entry = request.mutable_interaction();
@@ -76,11 +77,11 @@ void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,
   const auto erased = partner ? repository::EraseMessagesOfPartner(session, event.aggregate_id)
                               : repository::EraseMessagesOfContact(session, event.aggregate_id);
   for (const std::int64_t id : erased) {
-    events.ErasePayloads(session,
-                         {"messaging.message.queued", "messaging.message.sent",
-                          "messaging.message.failed", "messaging.message.suppressed",
-                          "messaging.message.bounced"},
-                         id);
+    events.ErasePayloads(
+        session,
+        {"messaging.message.queued", "messaging.message.sent", "messaging.message.failed",
+         "messaging.message.suppressed", "messaging.message.bounced"},
+        id);
   }
   // Email received from the person: addresses, subjects and excerpts.
   const auto received = partner ? repository::EraseInboundOfPartner(session, event.aggregate_id)

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "karton/kernel/events.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
-#include "messaging_services.h"
 
 namespace spdlog {
 class logger;
@@ -16,7 +16,8 @@ namespace karton::messaging {
 // messaging.message.sent: the message on the partner's timeline (A5), once;
 // the partners module keeps one entry per (messaging, message id).
 // `partners` gives the channel to the partners module.
-void LogOnTimeline(const ChannelSource& partners, spdlog::logger& log, const v1::Message& message);
+void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
+                   const v1::Message& message);
 
 // partners.partner.erased / partners.contact.erased (A10): the person's
 // messages are blanked here too, and the payloads of their events.

@@ -6,9 +6,9 @@
 #include "demo_data.h"
 #include "event_handlers.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/service_parts.h"
 #include "message_repository.h"
 #include "messaging_service.h"
-#include "messaging_services.h"
 #include "personal_data_service.h"
 #include "record_access_service.h"
 #include "settings.h"
@@ -31,14 +31,7 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   MessagingServiceImpl::DeclareTopics(context.Events());
   Inbound::DeclareTopics(context.Events());
   // The channel and the public URL exist from Start() on: asked at each use.
-  const MessagingServices services{context.Db(),
-                                   context.Time(),
-                                   context.Audit(),
-                                   context.Events(),
-                                   context.JobQueue(),
-                                   context.Log(),
-                                   [&context] { return context.Channel(); },
-                                   [&context] { return context.PublicUrl(); }};
+  const kernel::ServiceParts services = kernel::PartsOf(context);
 
   delivery_ = std::make_unique<Delivery>(services, settings_, *tokens_);
   // Handlers exist even for channels not configured now, so jobs queued

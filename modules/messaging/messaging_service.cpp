@@ -312,7 +312,7 @@ grpc::Status CheckSendRequest(const v1::SendMessageRequest& request,
 
 // Reads document `id` as the caller of `context`, at most `max_bytes` of
 // it: `too_large` when it holds more.
-grpc::Status ReadDocument(const ChannelSource& channel, const grpc::ServerContext& context,
+grpc::Status ReadDocument(const kernel::ChannelSource& channel, const grpc::ServerContext& context,
                           std::int64_t id, std::int64_t max_bytes, pv1::Document& document,
                           std::string& content, bool& too_large) {
   // Ten MiB from the document store in 1 MiB pieces: well within this.
@@ -344,7 +344,8 @@ grpc::Status ReadDocument(const ChannelSource& channel, const grpc::ServerContex
 // stored documents read as the caller (who must be allowed to download
 // them), with their names and types where the request gives none. Every
 // problem names the attachment's field.
-grpc::Status GatherAttachments(const ChannelSource& channel, const grpc::ServerContext& context,
+grpc::Status GatherAttachments(const kernel::ChannelSource& channel,
+                               const grpc::ServerContext& context,
                                const v1::SendMessageRequest& request, std::int64_t max_bytes,
                                std::vector<repository::NewAttachment>& attachments) {
   std::int64_t total = 0;

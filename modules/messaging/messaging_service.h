@@ -1,6 +1,6 @@
 // karton.messaging.v1.MessagingService: templates, queueing, status,
 // letters for print, the suppression list. It takes what it uses
-// (MessagingServices) rather than the ModuleContext, so a test builds it
+// (kernel::ServiceParts) rather than the ModuleContext, so a test builds it
 // from a throwaway database and a FakeModuleContext's parts.
 #pragma once
 
@@ -11,8 +11,8 @@
 #include "delivery/delivery_job.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/events.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
-#include "messaging_services.h"
 
 namespace karton::messaging {
 
@@ -20,7 +20,7 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
  public:
   // `settings` says which channels are configured: a message for one that
   // is not is refused up front instead of failing later.
-  MessagingServiceImpl(MessagingServices services, const ChannelSettings& settings,
+  MessagingServiceImpl(kernel::ServiceParts services, const ChannelSettings& settings,
                        const UnsubscribeTokens& tokens)
       : services_(std::move(services)), settings_(settings), tokens_(tokens) {}
 
@@ -56,7 +56,7 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
                                  v1::DeleteSuppressionResponse*) override;
 
  private:
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;
 };

@@ -47,12 +47,8 @@ class MessagingServiceTest : public karton::testing::ModuleDatabaseTest {
     context_.RecordedJobs().Handle(kDeliverEmailJob, [](const kernel::JobRun&) {});
     editor_ = NewUser("erika", "sales_manager");
     context_.SetPublicUrl("https://crm.ceg.example");
-    service_ = std::make_unique<MessagingServiceImpl>(
-        MessagingServices{*database_, context_.Time(), context_.Audit(), context_.Events(),
-                          context_.JobQueue(), context_.Log(),
-                          [this] { return context_.Channel(); },
-                          [this] { return context_.PublicUrl(); }},
-        settings_, *tokens_);
+    service_ =
+        std::make_unique<MessagingServiceImpl>(kernel::PartsOf(context_), settings_, *tokens_);
   }
 
   // A call from the editor. kartond's interceptor puts the verified caller

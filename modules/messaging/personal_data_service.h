@@ -8,14 +8,15 @@
 #include <utility>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/personal_data_service.grpc.pb.h"
-#include "messaging_services.h"
 
 namespace karton::messaging {
 
 class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
  public:
-  explicit PersonalDataServiceImpl(MessagingServices services) : services_(std::move(services)) {}
+  explicit PersonalDataServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   // Data protection is the administrators' duty, as in partners.
   static kernel::MethodRoles Roles();
@@ -28,7 +29,7 @@ class PersonalDataServiceImpl final : public v1::PersonalDataService::Service {
                                         common::v1::ErasePersonalDataSectionResponse*) override;
 
  private:
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::messaging

@@ -38,7 +38,7 @@ std::optional<common::v1::Address> PostalAddress(
 
 }  // namespace
 
-ResolvedRecipient ResolveRecipient(const ChannelSource& partners_channel,
+ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners_channel,
                                    const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient) {
   ResolvedRecipient resolved;

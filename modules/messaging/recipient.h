@@ -11,9 +11,9 @@
 #include <string>
 
 #include "karton/common/v1/address.pb.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
 #include "karton/partners/v1/partner.pb.h"
-#include "messaging_services.h"
 
 namespace grpc {
 class ServerContext;
@@ -45,7 +45,8 @@ struct ResolvedRecipient {
 // `caller` is forwarded, so the partners module applies the caller's
 // visibility; pass nullptr for system work (delivery jobs). `partners` is
 // asked for the channel to the partners module.
-ResolvedRecipient ResolveRecipient(const ChannelSource& partners, const grpc::ServerContext* caller,
+ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners,
+                                   const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient);
 
 // Why marketing may not go to `resolved` on `channel` under the opt-in rule

@@ -8,14 +8,15 @@
 #include <utility>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/record_access_service.grpc.pb.h"
-#include "messaging_services.h"
 
 namespace karton::messaging {
 
 class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
  public:
-  explicit RecordAccessServiceImpl(MessagingServices services) : services_(std::move(services)) {}
+  explicit RecordAccessServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -25,7 +26,7 @@ class RecordAccessServiceImpl final : public v1::RecordAccessService::Service {
                                  common::v1::CheckRecordAccessResponse*) override;
 
  private:
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::messaging

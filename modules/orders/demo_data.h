@@ -3,7 +3,7 @@
 // and orders in every state (docs/orders.md).
 #pragma once
 
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace soci {
 class session;

@@ -41,8 +41,7 @@ void OrdersModule::Register(kernel::ModuleContext& context, kernel::Registrar& r
       channel, [&context] { return context.Extensions(kCreditExposurePoint); });
   mailer_ = std::make_unique<GrpcMessageSender>(channel);
 
-  ServiceParts parts{context.Db(), context.Time(), context.Audit(), context.Events(),
-                     context.Log()};
+  kernel::ServiceParts parts = kernel::PartsOf(context);
   ProductServiceImpl::DeclareTopics(context.Events());
   PriceListServiceImpl::DeclareTopics(context.Events());
   QuotationServiceImpl::DeclareTopics(context.Events());

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "karton/kernel/module.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace karton::orders {
 

@@ -96,8 +96,7 @@ class OrdersServicesTest : public karton::testing::ModuleDatabaseTest {
     partners_.partners[partner_] = facts;
     settings_.company.name = "Karton Fűtésszerviz Kft.";
     settings_.company.email = "ajanlat@karton.example";
-    parts_ = std::make_unique<ServiceParts>(ServiceParts{
-        *database_, context_.Time(), context_.Audit(), context_.Events(), context_.Log()});
+    parts_ = std::make_unique<kernel::ServiceParts>(kernel::PartsOf(context_));
     ProductServiceImpl::DeclareTopics(context_.Events());
     PriceListServiceImpl::DeclareTopics(context_.Events());
     QuotationServiceImpl::DeclareTopics(context_.Events());
@@ -205,7 +204,7 @@ class OrdersServicesTest : public karton::testing::ModuleDatabaseTest {
   MemoryExposure exposure_;
   MemoryMailer mailer_;
   OrdersSettings settings_;
-  std::unique_ptr<ServiceParts> parts_;
+  std::unique_ptr<kernel::ServiceParts> parts_;
   std::unique_ptr<ProductServiceImpl> products_;
   std::unique_ptr<PriceListServiceImpl> price_lists_;
   std::unique_ptr<QuotationServiceImpl> quotations_;

@@ -3,8 +3,9 @@
 #pragma once
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/orders/v1/orders_overview_service.grpc.pb.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace karton::orders {
 
@@ -16,7 +17,7 @@ class OrdersOverviewServiceImpl final : public v1::OrdersOverviewService::Servic
  public:
   static kernel::MethodRoles Roles();
 
-  OrdersOverviewServiceImpl(ServiceParts parts, PartnerDirectory& partners)
+  OrdersOverviewServiceImpl(kernel::ServiceParts parts, PartnerDirectory& partners)
       : parts_(parts), partners_(partners) {}
 
   grpc::Status CustomerOverviewSection(grpc::ServerContext* context,
@@ -24,7 +25,7 @@ class OrdersOverviewServiceImpl final : public v1::OrdersOverviewService::Servic
                                        common::v1::CustomerOverviewSection* response) override;
 
  private:
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   PartnerDirectory& partners_;
 };
 

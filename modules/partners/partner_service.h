@@ -1,5 +1,5 @@
 // karton.partners.v1.PartnerService: the partner card (docs/partners.md).
-// It takes what it uses (PartnersServices) rather than the ModuleContext, so
+// It takes what it uses (kernel::ServiceParts) rather than the ModuleContext, so
 // a test builds it from a throwaway database and a FakeModuleContext's parts.
 #pragma once
 
@@ -9,8 +9,8 @@
 #include "imports/receiving_imports.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/events.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
-#include "partners_services.h"
 #include "stream_gate.h"
 
 namespace karton::kernel {
@@ -37,7 +37,7 @@ struct PartnerServiceOptions {
 
 class PartnerServiceImpl final : public v1::PartnerService::Service {
  public:
-  PartnerServiceImpl(PartnersServices services, PartnerServiceOptions options)
+  PartnerServiceImpl(kernel::ServiceParts services, PartnerServiceOptions options)
       : services_(std::move(services)), options_(options) {}
   // Every role reads (external partners only what is shared with them);
   // sales, sales_manager, accounting and admin write; admins define fields.
@@ -147,7 +147,7 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   // RESOURCE_EXHAUSTED naming the limit, for a caller with too many streams.
   grpc::Status TooManyStreams() const;
 
-  const PartnersServices services_;
+  const kernel::ServiceParts services_;
   PartnerServiceOptions options_;
   StreamGate streams_{options_.streams_per_user};
   ReceivingImports receiving_imports_{services_.database};

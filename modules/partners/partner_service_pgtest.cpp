@@ -31,12 +31,8 @@ class PartnerServiceTest : public karton::testing::ModuleDatabaseTest {
     ModuleDatabaseTest::SetUp();
     PartnerServiceImpl::DeclareTopics(context_.Events());
     seller_ = NewUser("anna", "sales");
-    service_ = std::make_unique<PartnerServiceImpl>(
-        PartnersServices{
-            *database_, context_.Time(), context_.Audit(), context_.Events(), context_.Log(),
-            OtherModules{[this] { return context_.Channel(); },
-                         [this](std::string_view point) { return context_.Extensions(point); }}},
-        PartnerServiceOptions{});
+    service_ =
+        std::make_unique<PartnerServiceImpl>(kernel::PartsOf(context_), PartnerServiceOptions{});
   }
 
   // A call from the seller. kartond's interceptor puts the verified caller

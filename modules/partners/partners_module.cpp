@@ -32,13 +32,7 @@ void PartnersModule::Register(kernel::ModuleContext& context, kernel::Registrar&
       kernel::IntegerOption(context, "import_max_mib", options.import_max_bytes >> 20, 1, 65536)
       << 20;
   PartnerServiceImpl::DeclareTopics(context.Events());
-  // The channel and the offers exist from Start() on: asked at each call.
-  OtherModules others{[&context] { return context.Channel(); },
-                      [&context](std::string_view point) { return context.Extensions(point); }};
-  partner_service_ = std::make_unique<PartnerServiceImpl>(
-      PartnersServices{context.Db(), context.Time(), context.Audit(), context.Events(),
-                       context.Log(), std::move(others)},
-      options);
+  partner_service_ = std::make_unique<PartnerServiceImpl>(kernel::PartsOf(context), options);
   registrar.AddGrpcService(*partner_service_, v1::PartnerService::service_full_name(),
                            PartnerServiceImpl::Roles());
 }

@@ -6,19 +6,19 @@
 
 namespace karton::partners {
 
-grpc::Status CheckRecordAccess(const OtherModules& others, const grpc::ServerContext& caller,
+grpc::Status CheckRecordAccess(const kernel::ServiceParts& parts, const grpc::ServerContext& caller,
                                const std::string& resource_type, std::int64_t id,
                                RecordAccess& access) {
   access = RecordAccess::kNoModule;
   const std::string module = resource_type.substr(0, resource_type.find('.'));
-  for (const auto& offer : others.offers(kRecordAccessPoint)) {
+  for (const auto& offer : parts.offers(kRecordAccessPoint)) {
     if (offer.module != module) continue;
     common::v1::CheckRecordAccessRequest request;
     request.set_resource_type(resource_type);
     request.add_resource_ids(id);
     common::v1::CheckRecordAccessResponse response;
     const grpc::Status status =
-        kernel::CallExtension(*others.channel(), caller, offer.method, request, response);
+        kernel::CallExtension(*parts.channel(), caller, offer.method, request, response);
     if (!status.ok()) {
       access = RecordAccess::kHidden;
       // The owner refusing the type is as good as not keeping it.

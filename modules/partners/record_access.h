@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "partners_services.h"
+#include "karton/kernel/service_parts.h"
 
 namespace grpc {
 class ServerContext;
@@ -29,7 +29,7 @@ enum class RecordAccess {
 // loaded module keeps. Call it without holding a database connection: it
 // waits for the other module, which needs one of its own. A non-OK status
 // means the owner could not be asked (and `access` is kHidden).
-grpc::Status CheckRecordAccess(const OtherModules& others, const grpc::ServerContext& caller,
+grpc::Status CheckRecordAccess(const kernel::ServiceParts& parts, const grpc::ServerContext& caller,
                                const std::string& resource_type, std::int64_t id,
                                RecordAccess& access);
 

@@ -15,12 +15,13 @@
 #include <string>
 
 #include "actions/action_effects.h"
+#include "automation_settings.h"
 #include "journeys/journey_definition.h"
 #include "journeys/journey_repository.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace grpc {
 class Channel;
@@ -33,7 +34,7 @@ class JourneyRunner {
   static constexpr char kStepJob[] = "journey_step";
   static constexpr int kStepAttempts = 8;
 
-  JourneyRunner(ServiceParts parts, kernel::Jobs& jobs, ActionEffects& effects,
+  JourneyRunner(kernel::ServiceParts parts, kernel::Jobs& jobs, ActionEffects& effects,
                 std::function<std::shared_ptr<grpc::Channel>()> channel,
                 AutomationSettings settings)
       : parts_(parts),
@@ -83,7 +84,7 @@ class JourneyRunner {
   std::shared_ptr<const Condition> EnrolCondition(const v1::Journey& journey,
                                                   const google::protobuf::Descriptor& payload);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   kernel::Jobs& jobs_;
   ActionEffects& effects_;
   std::function<std::shared_ptr<grpc::Channel>()> channel_;

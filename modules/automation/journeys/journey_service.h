@@ -1,11 +1,12 @@
 // JourneyService: journeys and enrolments (journey_service.proto).
 #pragma once
 
+#include "automation_settings.h"
 #include "journeys/journey_runner.h"
 #include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "rules/rule_service.h"
-#include "service_parts.h"
 
 namespace karton::automation {
 
@@ -14,8 +15,8 @@ class JourneyServiceImpl final : public v1::JourneyService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  JourneyServiceImpl(ServiceParts parts, RuleEnvironment& environment, JourneyRunner& runner,
-                     AutomationSettings settings)
+  JourneyServiceImpl(kernel::ServiceParts parts, RuleEnvironment& environment,
+                     JourneyRunner& runner, AutomationSettings settings)
       : parts_(parts), environment_(environment), runner_(runner), settings_(std::move(settings)) {}
 
   grpc::Status CreateJourney(grpc::ServerContext* context, const v1::CreateJourneyRequest* request,
@@ -45,7 +46,7 @@ class JourneyServiceImpl final : public v1::JourneyService::Service {
   // Checks `journey` as it would be stored; no connection is held after.
   grpc::Status Check(const v1::Journey& journey);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   RuleEnvironment& environment_;
   JourneyRunner& runner_;
   const AutomationSettings settings_;

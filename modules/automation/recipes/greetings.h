@@ -8,8 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "automation_settings.h"
 #include "karton/kernel/jobs.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace grpc {
 class Channel;
@@ -25,7 +26,7 @@ class Greetings {
  public:
   static constexpr char kJob[] = "greetings";
 
-  Greetings(ServiceParts parts, std::function<std::shared_ptr<grpc::Channel>()> channel,
+  Greetings(kernel::ServiceParts parts, std::function<std::shared_ptr<grpc::Channel>()> channel,
             AutomationSettings settings)
       : parts_(parts), channel_(std::move(channel)), settings_(std::move(settings)) {}
 
@@ -40,7 +41,7 @@ class Greetings {
   bool Greet(const std::string& recipe, const std::string& template_name, std::int64_t partner_id,
              const std::string& day, const std::string& name);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   std::function<std::shared_ptr<grpc::Channel>()> channel_;
   const AutomationSettings settings_;
 };

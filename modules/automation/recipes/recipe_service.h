@@ -3,9 +3,9 @@
 
 #include "karton/automation/v1/recipe_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "recipes/recipe_catalogue.h"
 #include "rules/rule_service.h"
-#include "service_parts.h"
 
 namespace karton::automation {
 
@@ -14,7 +14,7 @@ class RecipeServiceImpl final : public v1::RecipeService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  RecipeServiceImpl(ServiceParts parts, RuleEnvironment& environment)
+  RecipeServiceImpl(kernel::ServiceParts parts, RuleEnvironment& environment)
       : parts_(parts), environment_(environment) {}
 
   grpc::Status ListRecipes(grpc::ServerContext* context, const v1::ListRecipesRequest* request,
@@ -30,7 +30,7 @@ class RecipeServiceImpl final : public v1::RecipeService::Service {
   grpc::Status Switch(grpc::ServerContext* context, const std::string& name,
                       const std::string& template_name, bool enable, v1::Recipe* response);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   RuleEnvironment& environment_;
 };
 

@@ -8,8 +8,8 @@
 
 #include "karton/automation/v1/rule_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "rules/rule_definition.h"
-#include "service_parts.h"
 
 namespace grpc {
 class Channel;
@@ -54,7 +54,7 @@ class RuleServiceImpl final : public v1::RuleService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  RuleServiceImpl(ServiceParts parts, RuleEnvironment& environment)
+  RuleServiceImpl(kernel::ServiceParts parts, RuleEnvironment& environment)
       : parts_(parts), environment_(environment) {}
 
   grpc::Status CreateRule(grpc::ServerContext* context, const v1::CreateRuleRequest* request,
@@ -76,7 +76,7 @@ class RuleServiceImpl final : public v1::RuleService::Service {
   // Checks `rule` as it would be stored; no database connection is held.
   grpc::Status Check(v1::Rule& rule);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   RuleEnvironment& environment_;
 };
 

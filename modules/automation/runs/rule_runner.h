@@ -15,10 +15,11 @@
 #include <utility>
 
 #include "actions/action_effects.h"
+#include "automation_settings.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
+#include "karton/kernel/service_parts.h"
 #include "rules/rule_definition.h"
-#include "service_parts.h"
 
 namespace karton::automation {
 
@@ -27,7 +28,7 @@ class RuleRunner {
   static constexpr char kActionJob[] = "run_action";
   static constexpr int kActionAttempts = 8;
 
-  RuleRunner(ServiceParts parts, kernel::Jobs& jobs, ActionEffects& effects,
+  RuleRunner(kernel::ServiceParts parts, kernel::Jobs& jobs, ActionEffects& effects,
              AutomationSettings settings)
       : parts_(parts), jobs_(jobs), effects_(effects), settings_(std::move(settings)) {}
 
@@ -44,7 +45,7 @@ class RuleRunner {
                        const google::protobuf::Message& payload, const CompiledRule& rule,
                        std::int64_t rule_id, std::int64_t run_id);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   kernel::Jobs& jobs_;
   ActionEffects& effects_;
   const AutomationSettings settings_;

@@ -4,7 +4,7 @@
 
 #include "karton/campaigns/v1/call_list_service.grpc.pb.h"
 #include "karton/kernel/access.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::kernel {
 class DomainEvents;
@@ -19,7 +19,7 @@ class CallListServiceImpl final : public v1::CallListService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  explicit CallListServiceImpl(ServiceParts parts) : parts_(std::move(parts)) {}
+  explicit CallListServiceImpl(kernel::ServiceParts parts) : parts_(std::move(parts)) {}
 
   grpc::Status CreateCallList(grpc::ServerContext* context,
                               const v1::CreateCallListRequest* request,
@@ -35,7 +35,7 @@ class CallListServiceImpl final : public v1::CallListService::Service {
                           v1::CallListEntry* response) override;
 
  private:
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
 };
 
 }  // namespace karton::campaigns

@@ -14,7 +14,7 @@
 #include "karton/kernel/clock.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace soci {
 class session;
@@ -35,7 +35,8 @@ class CampaignSender {
   // The topics whose events update recipients.
   static const std::vector<std::string>& StatusTopics();
 
-  CampaignSender(ServiceParts parts, kernel::Jobs& jobs) : parts_(std::move(parts)), jobs_(jobs) {}
+  CampaignSender(kernel::ServiceParts parts, kernel::Jobs& jobs)
+      : parts_(std::move(parts)), jobs_(jobs) {}
 
   static void DeclareTopics(kernel::DomainEvents& events);
 
@@ -57,7 +58,7 @@ class CampaignSender {
   // follow at once.
   bool SendBatch(const v1::Campaign& campaign);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   kernel::Jobs& jobs_;
 };
 

@@ -5,7 +5,7 @@
 #include "campaigns/campaign_sender.h"
 #include "karton/campaigns/v1/campaign_service.grpc.pb.h"
 #include "karton/kernel/access.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::campaigns {
 
@@ -13,7 +13,7 @@ class CampaignServiceImpl final : public v1::CampaignService::Service {
  public:
   static kernel::MethodRoles Roles();
 
-  CampaignServiceImpl(ServiceParts parts, CampaignSender& sender)
+  CampaignServiceImpl(kernel::ServiceParts parts, CampaignSender& sender)
       : parts_(std::move(parts)), sender_(sender) {}
 
   grpc::Status CreateCampaign(grpc::ServerContext* context,
@@ -45,7 +45,7 @@ class CampaignServiceImpl final : public v1::CampaignService::Service {
   grpc::Status Check(const grpc::ServerContext& context, const v1::Campaign& campaign);
   grpc::Status Read(std::int64_t id, v1::Campaign& campaign);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   CampaignSender& sender_;
 };
 

@@ -122,9 +122,9 @@ class Lister {
 
 }  // namespace
 
-grpc::Status ForEachMember(const ChannelSource& channel_source, const grpc::ServerContext* from,
-                           const v1::Segment& segment, std::int64_t after_partner_id,
-                           const MemberSink& sink) {
+grpc::Status ForEachMember(const kernel::ChannelSource& channel_source,
+                           const grpc::ServerContext* from, const v1::Segment& segment,
+                           std::int64_t after_partner_id, const MemberSink& sink) {
   const auto channel = channel_source();
   if (!channel) return {grpc::StatusCode::UNAVAILABLE, "kartond is not serving yet"};
   Lister lister(channel, from, segment, sink);

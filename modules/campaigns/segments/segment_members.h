@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "karton/campaigns/v1/campaigns.pb.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace grpc {
 class ServerContext;
@@ -28,7 +28,7 @@ using MemberSink = std::function<bool(v1::SegmentMember&&)>;
 // A filter partners refuses is INVALID_ARGUMENT naming `segment.filter`; a
 // purchase condition without the orders module is FAILED_PRECONDITION
 // naming `segment.purchased`.
-grpc::Status ForEachMember(const ChannelSource& channel, const grpc::ServerContext* from,
+grpc::Status ForEachMember(const kernel::ChannelSource& channel, const grpc::ServerContext* from,
                            const v1::Segment& segment, std::int64_t after_partner_id,
                            const MemberSink& sink);
 

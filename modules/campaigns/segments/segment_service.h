@@ -3,7 +3,7 @@
 
 #include "karton/campaigns/v1/segment_service.grpc.pb.h"
 #include "karton/kernel/access.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::kernel {
 class DomainEvents;
@@ -16,7 +16,7 @@ class SegmentServiceImpl final : public v1::SegmentService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  explicit SegmentServiceImpl(ServiceParts parts) : parts_(std::move(parts)) {}
+  explicit SegmentServiceImpl(kernel::ServiceParts parts) : parts_(std::move(parts)) {}
 
   grpc::Status CreateSegment(grpc::ServerContext* context, const v1::CreateSegmentRequest* request,
                              v1::Segment* response) override;
@@ -41,7 +41,7 @@ class SegmentServiceImpl final : public v1::SegmentService::Service {
   grpc::Status Check(const grpc::ServerContext& context, const v1::Segment& segment);
   grpc::Status Read(std::int64_t id, v1::Segment& segment);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
 };
 
 }  // namespace karton::campaigns

@@ -7,10 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "crm_services.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
+#include "karton/kernel/jobs.h"
+#include "karton/kernel/service_parts.h"
 #include "scope.h"
 #include "team_directory.h"
 
@@ -27,7 +28,7 @@ inline constexpr const char* kReminderJob = "activity_reminder";
 
 class ActivityServiceImpl final : public v1::ActivityService::Service {
  public:
-  ActivityServiceImpl(CrmServices services, TeamDirectory& teams)
+  ActivityServiceImpl(kernel::ServiceParts services, TeamDirectory& teams)
       : services_(std::move(services)), teams_(teams) {}
 
   static kernel::MethodRoles Roles();
@@ -80,7 +81,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                      const std::string& status, const std::string& outcome, const char* method,
                      v1::Activity* response);
 
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
   TeamDirectory& teams_;
 };
 

@@ -124,7 +124,7 @@ std::string BuildInvitation(const v1::Activity& activity, const std::string& met
   return text.get();
 }
 
-void ScheduleInvitations(const CrmServices& services, soci::session& session,
+void ScheduleInvitations(const kernel::ServiceParts& services, soci::session& session,
                          const v1::Activity& activity) {
   services.jobs.Schedule(session, {.kind = kInvitationJob,
                                    .payload = std::to_string(activity.id()),
@@ -135,7 +135,7 @@ void ScheduleInvitations(const CrmServices& services, soci::session& session,
                                                              activity.id(), activity.etag())});
 }
 
-void SendInvitations(const CrmServices& services, const kernel::JobRun& run) {
+void SendInvitations(const kernel::ServiceParts& services, const kernel::JobRun& run) {
   const std::int64_t id = kernel::ParseInt64(run.payload).value_or(0);
   std::optional<v1::Activity> activity;
   std::vector<activity_repository::Invitation> invitations;

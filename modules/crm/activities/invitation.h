@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "crm_services.h"
 #include "karton/crm/v1/activity.pb.h"
 #include "karton/kernel/jobs.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 
@@ -35,13 +35,13 @@ std::string BuildInvitation(const v1::Activity& activity, const std::string& met
 
 // Schedules kInvitationJob for the activity (in the caller's transaction),
 // once per version of it.
-void ScheduleInvitations(const CrmServices& services, soci::session& session,
+void ScheduleInvitations(const kernel::ServiceParts& services, soci::session& session,
                          const v1::Activity& activity);
 
 // kInvitationJob: each invitee not yet sent the activity's current
 // invitation gets it (REQUEST; CANCEL when the activity is cancelled or
 // they were removed), with an idempotency key per activity, invitee,
 // sequence and method. Messaging is called with no connection held.
-void SendInvitations(const CrmServices& services, const kernel::JobRun& run);
+void SendInvitations(const kernel::ServiceParts& services, const kernel::JobRun& run);
 
 }  // namespace karton::crm

@@ -31,17 +31,7 @@ class InvitationErasureTest : public karton::testing::ModuleDatabaseTest {
     }
   }
 
-  CrmServices Services() {
-    return CrmServices{*database_,
-                       context_.Time(),
-                       context_.Audit(),
-                       context_.Events(),
-                       context_.JobQueue(),
-                       context_.Log(),
-                       [this] { return context_.Channel(); },
-                       [this] { return context_.PublicUrl(); },
-                       [this](std::string_view point) { return context_.Extensions(point); }};
-  }
+  kernel::ServiceParts Services() { return kernel::PartsOf(context_); }
 
   // A meeting inviting `invitees` (contact ids, or addresses when 0), with
   // its created event.

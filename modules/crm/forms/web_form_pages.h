@@ -17,10 +17,10 @@
 #include <string>
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
 #include "karton/kernel/rate_limit.h"
+#include "karton/kernel/service_parts.h"
 #include "leads/lead_intake.h"
 
 namespace karton::crm {
@@ -42,7 +42,7 @@ struct WebFormLimits {
 
 class WebFormPages {
  public:
-  WebFormPages(CrmServices services, LeadIntake& intake, WebFormLimits limits)
+  WebFormPages(kernel::ServiceParts services, LeadIntake& intake, WebFormLimits limits)
       : services_(std::move(services)),
         intake_(intake),
         limits_(limits),
@@ -62,7 +62,7 @@ class WebFormPages {
   kernel::HttpResponse ServeThanks(const kernel::HttpRequest& request);
   kernel::HttpResponse ServePreflight(const kernel::HttpRequest& request);
 
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
   LeadIntake& intake_;
   WebFormLimits limits_;
   kernel::RateLimiter posts_;  // per visitor

@@ -4,16 +4,16 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/web_form_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "team_directory.h"
 
 namespace karton::crm {
 
 class WebFormServiceImpl final : public v1::WebFormService::Service {
  public:
-  WebFormServiceImpl(CrmServices services, TeamDirectory& teams)
+  WebFormServiceImpl(kernel::ServiceParts services, TeamDirectory& teams)
       : services_(std::move(services)), teams_(teams) {}
 
   static kernel::MethodRoles Roles();
@@ -32,7 +32,7 @@ class WebFormServiceImpl final : public v1::WebFormService::Service {
   // teams, the confirmation template.
   grpc::Status CheckReferences(const v1::WebForm& form);
 
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
   TeamDirectory& teams_;
 };
 

@@ -3,15 +3,16 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 
 namespace karton::crm {
 
 class AssignmentRuleServiceImpl final : public v1::AssignmentRuleService::Service {
  public:
-  explicit AssignmentRuleServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit AssignmentRuleServiceImpl(kernel::ServiceParts services)
+      : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -23,7 +24,7 @@ class AssignmentRuleServiceImpl final : public v1::AssignmentRuleService::Servic
                                     v1::DeleteAssignmentRuleResponse*) override;
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::crm

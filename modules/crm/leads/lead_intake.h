@@ -9,16 +9,16 @@
 #include <string>
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "leads/routing.h"
 
 namespace karton::crm {
 
 class LeadIntake {
  public:
-  LeadIntake(CrmServices services, Router& router)
+  LeadIntake(kernel::ServiceParts services, Router& router)
       : services_(std::move(services)), router_(router) {}
 
   // Call before taking the connection Accept() will run on.
@@ -37,7 +37,7 @@ class LeadIntake {
                           const v1::WebFormCategory* category, std::chrono::seconds repost_window);
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
   Router& router_;
 };
 

@@ -4,9 +4,9 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/lead_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "leads/lead_intake.h"
 #include "scope.h"
 
@@ -14,7 +14,7 @@ namespace karton::crm {
 
 class LeadServiceImpl final : public v1::LeadService::Service {
  public:
-  LeadServiceImpl(CrmServices services, LeadIntake& intake)
+  LeadServiceImpl(kernel::ServiceParts services, LeadIntake& intake)
       : services_(std::move(services)), intake_(intake) {}
 
   static kernel::MethodRoles Roles();
@@ -38,7 +38,7 @@ class LeadServiceImpl final : public v1::LeadService::Service {
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,
                              v1::Lead* response);
 
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
   LeadIntake& intake_;
 };
 

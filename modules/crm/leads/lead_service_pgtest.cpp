@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "crm_services.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "leads/assignment_rule_repository.h"
 #include "leads/lead_intake.h"
@@ -82,16 +82,7 @@ class LeadServiceTest : public karton::testing::ModuleDatabaseTest {
     for (const char* topic : {"crm.lead.created", "crm.lead.assigned"}) {
       context_.Events().DeclareTopic<v1::Lead>(topic);
     }
-    const CrmServices services{
-        *database_,
-        context_.Time(),
-        context_.Audit(),
-        context_.Events(),
-        context_.JobQueue(),
-        context_.Log(),
-        [this] { return context_.Channel(); },
-        [this] { return context_.PublicUrl(); },
-        [this](std::string_view point) { return context_.Extensions(point); }};
+    const kernel::ServiceParts services = kernel::PartsOf(context_);
     teams_ = std::make_unique<TeamDirectory>(services.channel);
     router_ = std::make_unique<Router>(services.log, *teams_);
     intake_ = std::make_unique<LeadIntake>(services, *router_);

@@ -81,8 +81,9 @@ std::int64_t FirstWithFilter(pv1::PartnerService::Stub& partners, const grpc::Se
 // Runs without a database connection of its own (PartnerService needs
 // one for each call): a handler that held one while waiting for another
 // could, many at once, exhaust the pool.
-PartnerMatch FindOrCreatePartner(const CrmServices& services, const grpc::ServerContext& caller,
-                                 const v1::Lead& lead, std::int64_t given) {
+PartnerMatch FindOrCreatePartner(const kernel::ServiceParts& services,
+                                 const grpc::ServerContext& caller, const v1::Lead& lead,
+                                 std::int64_t given) {
   auto partners = pv1::PartnerService::NewStub(services.channel());
   PartnerMatch match;
   if (given != 0) {
@@ -210,7 +211,7 @@ PartnerMatch FindOrCreatePartner(const CrmServices& services, const grpc::Server
 // partner (or the contact qualification created for them), where its
 // current state is not that already: a retried qualification records it
 // once. As the caller, so the partners module applies its roles and sharing.
-grpc::Status CopyConsents(const CrmServices& services, const grpc::ServerContext& caller,
+grpc::Status CopyConsents(const kernel::ServiceParts& services, const grpc::ServerContext& caller,
                           const v1::Lead& lead, const PartnerMatch& match) {
   if (lead.marketing_consents_size() == 0) return grpc::Status::OK;
   auto partners = pv1::PartnerService::NewStub(services.channel());

@@ -467,7 +467,7 @@ grpc::Status OpportunityServiceImpl::ListStaleOpportunities(
   });
 }
 
-void RemindStaleOpportunityOwners(const CrmServices& services) {
+void RemindStaleOpportunityOwners(const kernel::ServiceParts& services) {
   std::map<std::int64_t, std::vector<v1::Opportunity>> by_owner;
   {
     auto lease = services.database.Acquire();

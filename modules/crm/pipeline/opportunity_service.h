@@ -4,10 +4,10 @@
 
 #include <utility>
 
-#include "crm_services.h"
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "scope.h"
 
 namespace soci {
@@ -28,7 +28,7 @@ grpc::Status OpenOpportunity(const kernel::Clock& clock, kernel::AuditLog& audit
 
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
-  explicit OpportunityServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit OpportunityServiceImpl(kernel::ServiceParts services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -65,18 +65,18 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,
                              v1::Opportunity* response);
 
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 // The daily job of C8 ("stale_opportunities", daily at 07:00 UTC): each
 // owner of open opportunities without a next step gets one email a day
 // listing them (idempotency key per owner and day).
 inline constexpr const char* kStaleOpportunitiesJob = "stale_opportunities";
-void RemindStaleOpportunityOwners(const CrmServices& services);
+void RemindStaleOpportunityOwners(const kernel::ServiceParts& services);
 
 class PipelineServiceImpl final : public v1::PipelineService::Service {
  public:
-  explicit PipelineServiceImpl(CrmServices services) : services_(std::move(services)) {}
+  explicit PipelineServiceImpl(kernel::ServiceParts services) : services_(std::move(services)) {}
 
   static kernel::MethodRoles Roles();
 
@@ -90,7 +90,7 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
                               v1::Pipeline*) override;
 
  private:
-  const CrmServices services_;
+  const kernel::ServiceParts services_;
 };
 
 }  // namespace karton::crm

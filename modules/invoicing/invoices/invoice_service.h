@@ -5,11 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "invoicing_settings.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/clock.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/kernel/sharing.h"
-#include "service_parts.h"
 
 namespace soci {
 class session;
@@ -45,7 +46,7 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  InvoiceServiceImpl(ServiceParts parts, kernel::Jobs& jobs, OtherModules& others,
+  InvoiceServiceImpl(kernel::ServiceParts parts, kernel::Jobs& jobs, OtherModules& others,
                      InvoicingSettings settings)
       : parts_(parts), jobs_(jobs), others_(others), settings_(std::move(settings)) {}
 
@@ -127,7 +128,7 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   void RecordNavFailure(std::int64_t invoice_id, int round, const kernel::JobRun& run,
                         const std::string& error, bool give_up);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   kernel::Jobs& jobs_;
   OtherModules& others_;
   const InvoicingSettings settings_;

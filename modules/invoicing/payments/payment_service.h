@@ -4,9 +4,10 @@
 
 #include <string>
 
+#include "invoicing_settings.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
 #include "karton/kernel/access.h"
-#include "service_parts.h"
+#include "karton/kernel/service_parts.h"
 
 namespace soci {
 class session;
@@ -31,7 +32,7 @@ class PaymentServiceImpl final : public v1::PaymentService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  PaymentServiceImpl(ServiceParts parts, InvoicingSettings settings)
+  PaymentServiceImpl(kernel::ServiceParts parts, InvoicingSettings settings)
       : parts_(parts), settings_(std::move(settings)) {}
 
   grpc::Status RecordPayment(grpc::ServerContext* context, const v1::RecordPaymentRequest* request,
@@ -50,7 +51,7 @@ class PaymentServiceImpl final : public v1::PaymentService::Service {
                               common::v1::CreditExposure* response) override;
 
  private:
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   const InvoicingSettings settings_;
 };
 

@@ -12,8 +12,8 @@
 #include "karton/kernel/clock.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/http.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
-#include "messaging_services.h"
 
 namespace soci {
 class session;
@@ -30,7 +30,7 @@ bool RecordOptOut(const kernel::Clock& clock, kernel::AuditLog& audit, kernel::D
 
 class UnsubscribePages {
  public:
-  UnsubscribePages(MessagingServices services, const UnsubscribeTokens& tokens)
+  UnsubscribePages(kernel::ServiceParts services, const UnsubscribeTokens& tokens)
       : services_(std::move(services)), tokens_(tokens) {}
 
   kernel::HttpResponse Ask(const kernel::HttpRequest& request);
@@ -42,7 +42,7 @@ class UnsubscribePages {
   // or contact; logs a failure.
   void WithdrawConsent(const v1::Message& message);
 
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
   const UnsubscribeTokens& tokens_;
 };
 

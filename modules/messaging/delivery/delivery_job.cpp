@@ -45,7 +45,7 @@ DeliveryOutcome OutcomeOf(const grpc::Status& status, const std::string& what) {
 
 }  // namespace
 
-grpc::Status StoreDocument(const ChannelSource& channel, const std::string& resource_type,
+grpc::Status StoreDocument(const kernel::ChannelSource& channel, const std::string& resource_type,
                            std::int64_t resource_id, const std::string& name,
                            const std::string& content_type, const std::string& content,
                            pv1::Document& stored) {
@@ -87,7 +87,7 @@ std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeToken
   return fmt::format("{}/u/{}", public_url, tokens.Sign(message_id));
 }
 
-Delivery::Delivery(MessagingServices services, const ChannelSettings& settings,
+Delivery::Delivery(kernel::ServiceParts services, const ChannelSettings& settings,
                    const UnsubscribeTokens& tokens)
     : services_(std::move(services)),
       settings_(settings),

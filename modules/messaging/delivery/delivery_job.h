@@ -24,9 +24,9 @@
 #include "delivery/sms_delivery.h"
 #include "karton/kernel/access.h"
 #include "karton/kernel/jobs.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
 #include "karton/partners/v1/partner.pb.h"
-#include "messaging_services.h"
 
 namespace karton::messaging {
 
@@ -38,7 +38,7 @@ inline constexpr int kDeliveryAttempts = 12;
 
 // Stores `content` as a document on record (`resource_type`, `resource_id`),
 // as kartond itself (delivery and inbound email are the system's doing).
-grpc::Status StoreDocument(const ChannelSource& channel, const std::string& resource_type,
+grpc::Status StoreDocument(const kernel::ChannelSource& channel, const std::string& resource_type,
                            std::int64_t resource_id, const std::string& name,
                            const std::string& content_type, const std::string& content,
                            partners::v1::Document& stored);
@@ -73,7 +73,7 @@ std::string UnsubscribeUrl(const std::string& public_url, const UnsubscribeToken
 
 class Delivery {
  public:
-  Delivery(MessagingServices services, const ChannelSettings& settings,
+  Delivery(kernel::ServiceParts services, const ChannelSettings& settings,
            const UnsubscribeTokens& tokens);
 
   // The handler of all three job kinds: one attempt at message
@@ -94,7 +94,7 @@ class Delivery {
   // Renders the PDF and stores it on the partner (A4).
   DeliveryOutcome StoreLetter(const v1::Message& message);
 
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;
   std::optional<SmtpSender> smtp_;

@@ -103,7 +103,7 @@ std::optional<InboundSettings> ReadInboundSettings(kernel::ModuleContext& contex
   return settings;
 }
 
-Inbound::Inbound(MessagingServices services, const std::optional<InboundSettings>& settings)
+Inbound::Inbound(kernel::ServiceParts services, const std::optional<InboundSettings>& settings)
     : services_(std::move(services)), settings_(settings) {}
 
 void Inbound::DeclareTopics(kernel::DomainEvents& events) {

@@ -22,8 +22,8 @@
 #include "inbound/inbound_mime.h"
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/module.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
-#include "messaging_services.h"
 
 namespace karton::messaging {
 
@@ -52,7 +52,7 @@ std::optional<InboundSettings> ReadInboundSettings(kernel::ModuleContext& contex
 
 class Inbound {
  public:
-  Inbound(MessagingServices services, const std::optional<InboundSettings>& settings);
+  Inbound(kernel::ServiceParts services, const std::optional<InboundSettings>& settings);
 
   static void DeclareTopics(kernel::DomainEvents& events);
   // Start(): the recurring poll of the configured mailbox, once across all
@@ -81,7 +81,7 @@ class Inbound {
   // Bounces, suppressions, the row and its event: one transaction.
   void Finish(const ReceivedEmail& email, v1::InboundEmail& received);
 
-  const MessagingServices services_;
+  const kernel::ServiceParts services_;
   const std::optional<InboundSettings>& settings_;
   GMimeLibrary gmime_;
 };

@@ -2,8 +2,8 @@
 #pragma once
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/orders/v1/product_service.grpc.pb.h"
-#include "service_parts.h"
 
 namespace karton::kernel {
 class DomainEvents;
@@ -16,7 +16,7 @@ class ProductServiceImpl final : public v1::ProductService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  explicit ProductServiceImpl(ServiceParts parts) : parts_(parts) {}
+  explicit ProductServiceImpl(kernel::ServiceParts parts) : parts_(parts) {}
 
   grpc::Status CreateProduct(grpc::ServerContext* context, const v1::CreateProductRequest* request,
                              v1::Product* response) override;
@@ -28,7 +28,7 @@ class ProductServiceImpl final : public v1::ProductService::Service {
                              v1::Product* response) override;
 
  private:
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
 };
 
 }  // namespace karton::orders

@@ -10,7 +10,7 @@
 #include "karton/common/v1/address.pb.h"
 #include "karton/common/v1/date.pb.h"
 #include "karton/orders/v1/orders.pb.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace karton::orders {
 

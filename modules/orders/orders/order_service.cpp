@@ -56,9 +56,9 @@ void LockPartnerCredit(soci::session& session, std::int64_t partner_id) {
 
 }  // namespace
 
-std::optional<v1::Order> OpenOrder(ServiceParts& parts, soci::session& session, v1::Order order,
-                                   const kernel::Caller& caller, const std::string& request_id,
-                                   const OrdersSettings& settings) {
+std::optional<v1::Order> OpenOrder(kernel::ServiceParts& parts, soci::session& session,
+                                   v1::Order order, const kernel::Caller& caller,
+                                   const std::string& request_id, const OrdersSettings& settings) {
   auto created = order_repository::Insert(session, order, kernel::ActorUserId(caller), request_id,
                                           parts.clock.Now(), settings.time_zone);
   if (!created) return created;

@@ -5,10 +5,11 @@
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/kernel/sharing.h"
 #include "karton/orders/v1/order_service.grpc.pb.h"
 #include "orders/order_states.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace soci {
 class session;
@@ -26,17 +27,17 @@ class CreditExposureSource;
 // orders.order.created event inside `session`'s transaction; nullopt when
 // `request_id` was used before by the same creator. For CreateOrder and
 // AcceptQuotation.
-std::optional<v1::Order> OpenOrder(ServiceParts& parts, soci::session& session, v1::Order order,
-                                   const kernel::Caller& caller, const std::string& request_id,
-                                   const OrdersSettings& settings);
+std::optional<v1::Order> OpenOrder(kernel::ServiceParts& parts, soci::session& session,
+                                   v1::Order order, const kernel::Caller& caller,
+                                   const std::string& request_id, const OrdersSettings& settings);
 
 class OrderServiceImpl final : public v1::OrderService::Service {
  public:
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  OrderServiceImpl(ServiceParts parts, PartnerDirectory& partners, CreditExposureSource& exposure,
-                   OrdersSettings settings)
+  OrderServiceImpl(kernel::ServiceParts parts, PartnerDirectory& partners,
+                   CreditExposureSource& exposure, OrdersSettings settings)
       : parts_(parts), partners_(partners), exposure_(exposure), settings_(std::move(settings)) {}
 
   grpc::Status CreateOrder(grpc::ServerContext* context, const v1::CreateOrderRequest* request,
@@ -76,7 +77,7 @@ class OrderServiceImpl final : public v1::OrderService::Service {
                     std::int64_t id, const std::string& etag, const std::string& reason,
                     v1::Order* response);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   PartnerDirectory& partners_;
   CreditExposureSource& exposure_;
   const OrdersSettings settings_;

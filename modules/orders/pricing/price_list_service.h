@@ -3,8 +3,9 @@
 #pragma once
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/orders/v1/price_list_service.grpc.pb.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace karton::kernel {
 class DomainEvents;
@@ -17,7 +18,8 @@ class PriceListServiceImpl final : public v1::PriceListService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  PriceListServiceImpl(ServiceParts parts, PartnerDirectory& partners, OrdersSettings settings)
+  PriceListServiceImpl(kernel::ServiceParts parts, PartnerDirectory& partners,
+                       OrdersSettings settings)
       : parts_(parts), partners_(partners), settings_(std::move(settings)) {}
 
   grpc::Status CreatePriceList(grpc::ServerContext* context,
@@ -39,7 +41,7 @@ class PriceListServiceImpl final : public v1::PriceListService::Service {
   // database connection is taken) and the products in `session`.
   grpc::Status Check(grpc::ServerContext* context, v1::PriceList& list);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   PartnerDirectory& partners_;
   const OrdersSettings settings_;
 };

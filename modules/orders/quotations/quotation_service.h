@@ -6,9 +6,10 @@
 #include <string>
 
 #include "karton/kernel/access.h"
+#include "karton/kernel/service_parts.h"
 #include "karton/kernel/sharing.h"
 #include "karton/orders/v1/quotation_service.grpc.pb.h"
-#include "service_parts.h"
+#include "orders_settings.h"
 
 namespace soci {
 class session;
@@ -41,7 +42,7 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  QuotationServiceImpl(ServiceParts parts, kernel::Jobs& jobs, PartnerDirectory& partners,
+  QuotationServiceImpl(kernel::ServiceParts parts, kernel::Jobs& jobs, PartnerDirectory& partners,
                        MessageSender& mailer, OrdersSettings settings)
       : parts_(parts),
         jobs_(jobs),
@@ -92,7 +93,7 @@ class QuotationServiceImpl final : public v1::QuotationService::Service {
   void ForOpenQuotation(const kernel::JobRun& run,
                         const std::function<void(soci::session&, const v1::Quotation&)>& act);
 
-  ServiceParts parts_;
+  kernel::ServiceParts parts_;
   kernel::Jobs& jobs_;
   PartnerDirectory& partners_;
   MessageSender& mailer_;

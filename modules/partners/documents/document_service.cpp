@@ -101,7 +101,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     if (!IsPartnersRecord(document.resource_type())) {
       // Asked before taking a connection: the owner needs one of its own.
       RecordAccess access = RecordAccess::kHidden;
-      if (auto status = CheckRecordAccess(services_.others, *context, document.resource_type(),
+      if (auto status = CheckRecordAccess(services_, *context, document.resource_type(),
                                           document.resource_id(), access);
           !status.ok()) {
         return status;
@@ -132,7 +132,7 @@ grpc::Status PartnerServiceImpl::UploadDocument(
     // Whatever ends the upload early takes its pending row and chunks along.
     bool finished = false;
     struct DropUnfinished {
-      const PartnersServices& services;
+      const kernel::ServiceParts& services;
       const std::int64_t& id;
       const bool& finished;
       ~DropUnfinished() {
@@ -223,7 +223,7 @@ grpc::Status PartnerServiceImpl::CheckDocumentRecord(const grpc::ServerContext& 
   if (!document) return NoDocument(id);
   if (IsPartnersRecord(document->resource_type())) return grpc::Status::OK;
   RecordAccess access = RecordAccess::kHidden;
-  if (auto status = CheckRecordAccess(services_.others, caller, document->resource_type(),
+  if (auto status = CheckRecordAccess(services_, caller, document->resource_type(),
                                       document->resource_id(), access);
       !status.ok()) {
     return status;
@@ -287,7 +287,7 @@ grpc::Status PartnerServiceImpl::ListDocuments(grpc::ServerContext* context,
   return Guarded(services_.log, "ListDocuments", [&]() -> grpc::Status {
     if (!IsPartnersRecord(request->resource_type())) {
       RecordAccess access = RecordAccess::kHidden;
-      if (auto status = CheckRecordAccess(services_.others, *context, request->resource_type(),
+      if (auto status = CheckRecordAccess(services_, *context, request->resource_type(),
                                           request->resource_id(), access);
           !status.ok()) {
         return status;

@@ -64,7 +64,7 @@ struct ImportRefused {
 
 // Publishes the events and records the audit entries of an applied
 // import, in batches, inside its transaction.
-void ReportApplied(const PartnersServices& services, soci::session& session,
+void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
                    const kernel::Caller& caller, std::int64_t import_id,
                    const import_repository::ApplyResult& applied) {
   const kernel::FieldChange marker{"import", std::nullopt, std::to_string(import_id)};
@@ -137,7 +137,7 @@ void ReportApplied(const PartnersServices& services, soci::session& session,
 
 // The consents an import recorded: their events and audit entries, as
 // RecordMarketingConsent writes them.
-void ReportConsents(const PartnersServices& services, soci::session& session,
+void ReportConsents(const kernel::ServiceParts& services, soci::session& session,
                     const kernel::Caller& caller,
                     const std::vector<v1::MarketingConsent>& consents) {
   kernel::AuditLog::Entries entries;

@@ -176,10 +176,10 @@ common::v1::PersonalDataSubject SubjectOfContact(const v1::Contact& contact) {
 // that fails fails the whole, named (the first of them in that order).
 template <typename Request, typename Response>
 grpc::Status AskEveryModule(
-    const OtherModules& others, const grpc::ServerContext& caller, const char* point,
+    const kernel::ServiceParts& parts, const grpc::ServerContext& caller, const char* point,
     const Request& request,
     google::protobuf::RepeatedPtrField<common::v1::PersonalDataSection>& sections) {
-  auto answers = kernel::CallExtensions<Response>(others.channel(), caller, others.offers(point),
+  auto answers = kernel::CallExtensions<Response>(parts.channel(), caller, parts.offers(point),
                                                   request, kModuleCallLimit);
   for (const auto& answer : answers) {
     if (!answer.status.ok()) {
@@ -273,7 +273,7 @@ grpc::Status PartnerServiceImpl::ExportPersonalData(grpc::ServerContext* context
   // What every other module holds about the same person.
   return AskEveryModule<common::v1::ExportPersonalDataSectionRequest,
                         common::v1::ExportPersonalDataSectionResponse>(
-      services_.others, *context, "personal_data_export",
+      services_, *context, "personal_data_export",
       [&] {
         common::v1::ExportPersonalDataSectionRequest ask;
         *ask.mutable_subject() = subject;
@@ -338,7 +338,7 @@ grpc::Status PartnerServiceImpl::ErasePersonalData(grpc::ServerContext* context,
   if (!found.ok()) return found;
   if (auto status = AskEveryModule<common::v1::ErasePersonalDataSectionRequest,
                                    common::v1::ErasePersonalDataSectionResponse>(
-          services_.others, *context, "personal_data_erase", ask, *response->mutable_sections());
+          services_, *context, "personal_data_erase", ask, *response->mutable_sections());
       !status.ok()) {
     return {status.error_code(), status.error_message() +
                                      "; nothing on the partner card was erased yet, and the "

@@ -73,7 +73,7 @@ grpc::Status PartnerServiceImpl::LogInteraction(grpc::ServerContext* context,
     // Asked of the owning module before a connection is held here: it
     // needs one of its own.
     RecordAccess access = RecordAccess::kHidden;
-    if (auto status = CheckRecordAccess(services_.others, *context, interaction.resource_type(),
+    if (auto status = CheckRecordAccess(services_, *context, interaction.resource_type(),
                                         interaction.resource_id(), access);
         !status.ok()) {
       return status;

@@ -35,20 +35,13 @@ void GreetingService::DeclareTopics(kernel::DomainEvents& events) {
   events.DeclareTopic<v1::Greeting>("hello.greeting.created");
 }
 
-GreetingService::GreetingService(kernel::Database& database, const kernel::Clock& clock,
-                                 kernel::AuditLog& audit, kernel::DomainEvents& events,
-                                 spdlog::logger& log, std::string default_language)
-    : database_(database),
-      clock_(clock),
-      audit_(audit),
-      events_(events),
-      log_(log),
-      default_language_(std::move(default_language)) {}
+GreetingService::GreetingService(kernel::ServiceParts parts, std::string default_language)
+    : parts_(std::move(parts)), default_language_(std::move(default_language)) {}
 
 grpc::Status GreetingService::CreateGreeting(grpc::ServerContext* context,
                                              const v1::CreateGreetingRequest* request,
                                              v1::Greeting* response) {
-  return kernel::Guarded(log_, "CreateGreeting", [&]() -> grpc::Status {
+  return kernel::Guarded(parts_.log, "CreateGreeting", [&]() -> grpc::Status {
     v1::Greeting greeting;
     greeting.set_name(request->greeting().name());
     greeting.set_language(request->greeting().language());
@@ -56,18 +49,19 @@ grpc::Status GreetingService::CreateGreeting(grpc::ServerContext* context,
       return kernel::InvalidFields(std::move(violations));
     }
     const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = database_.Acquire();
+    auto lease = parts_.database.Acquire();
     // One request, one transaction: the row, its audit entry and its event.
     kernel::Transaction transaction(lease.Session());
     const std::string text = GreetingText(greeting);
-    const std::string now = std::to_string(kernel::ToEpochMicros(clock_.Now()));
+    const std::string now = std::to_string(kernel::ToEpochMicros(parts_.clock.Now()));
     auto created =
         kInsertGreeting.One(lease.Session(), {greeting.name(), greeting.language(), text, now});
-    audit_.Record(lease.Session(), caller, kernel::AuditAction::kCreate, "hello.greeting",
-                  created->id(),
-                  {kernel::FieldChange::Created("name", created->name()),
-                   kernel::FieldChange::Created("language", created->language())});
-    events_.Publish(lease.Session(), "hello.greeting.created", created->id(), *created, caller);
+    parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, "hello.greeting",
+                        created->id(),
+                        {kernel::FieldChange::Created("name", created->name()),
+                         kernel::FieldChange::Created("language", created->language())});
+    parts_.events.Publish(lease.Session(), "hello.greeting.created", created->id(), *created,
+                          caller);
     transaction.Commit();
     *response = std::move(*created);
     return grpc::Status::OK;
@@ -77,8 +71,8 @@ grpc::Status GreetingService::CreateGreeting(grpc::ServerContext* context,
 grpc::Status GreetingService::GetGreeting(grpc::ServerContext*,
                                           const v1::GetGreetingRequest* request,
                                           v1::Greeting* response) {
-  return kernel::Guarded(log_, "GetGreeting", [&]() -> grpc::Status {
-    auto lease = database_.Acquire();
+  return kernel::Guarded(parts_.log, "GetGreeting", [&]() -> grpc::Status {
+    auto lease = parts_.database.Acquire();
     auto found = kFindGreeting.One(lease.Session(), {std::to_string(request->id())});
     if (!found) return {grpc::StatusCode::NOT_FOUND, "no greeting with that id"};
     *response = std::move(*found);

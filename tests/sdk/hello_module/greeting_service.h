@@ -1,23 +1,13 @@
-// GreetingService: the gRPC handlers of the hello module. It takes what it
-// uses (the database, the clock, the audit trail, the event bus, a logger)
-// rather than the whole ModuleContext, so a test can build it from a
-// throwaway database and a FakeModuleContext's parts.
+// GreetingService: the gRPC handlers of the hello module. It takes the
+// kernel's ServiceParts (the database, the clock, the audit trail, the event
+// bus, a logger) rather than the whole ModuleContext, so a test builds it
+// from a throwaway database and a FakeModuleContext.
 #pragma once
 
 #include <string>
 
 #include "karton/hello/v1/greeting_service.grpc.pb.h"
-
-namespace spdlog {
-class logger;
-}  // namespace spdlog
-
-namespace karton::kernel {
-class AuditLog;
-class Clock;
-class Database;
-class DomainEvents;
-}  // namespace karton::kernel
+#include "karton/kernel/service_parts.h"
 
 namespace karton::hello {
 
@@ -27,8 +17,7 @@ class GreetingService final : public v1::GreetingService::Service {
   // Register(), a test on its FakeModuleContext.
   static void DeclareTopics(kernel::DomainEvents& events);
 
-  GreetingService(kernel::Database& database, const kernel::Clock& clock, kernel::AuditLog& audit,
-                  kernel::DomainEvents& events, spdlog::logger& log, std::string default_language);
+  GreetingService(kernel::ServiceParts parts, std::string default_language);
 
   grpc::Status CreateGreeting(grpc::ServerContext* context,
                               const v1::CreateGreetingRequest* request,
@@ -37,11 +26,7 @@ class GreetingService final : public v1::GreetingService::Service {
                            v1::Greeting* response) override;
 
  private:
-  kernel::Database& database_;
-  const kernel::Clock& clock_;
-  kernel::AuditLog& audit_;
-  kernel::DomainEvents& events_;
-  spdlog::logger& log_;
+  const kernel::ServiceParts parts_;
   const std::string default_language_;
 };
 

@@ -28,8 +28,7 @@ class GreetingServiceTest : public karton::testing::ModuleDatabaseTest {
   void SetUp() override {
     ModuleDatabaseTest::SetUp();
     GreetingService::DeclareTopics(context_.Events());
-    service_ = std::make_unique<GreetingService>(*database_, context_.Time(), context_.Audit(),
-                                                 context_.Events(), context_.Log(), "en");
+    service_ = std::make_unique<GreetingService>(kernel::PartsOf(context_), "en");
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();

@@ -22,8 +22,7 @@ void HelloModule::Register(kernel::ModuleContext& context, kernel::Registrar& re
                                 default_language + "'");
   }
   GreetingService::DeclareTopics(context.Events());
-  service_ = std::make_unique<GreetingService>(context.Db(), context.Time(), context.Audit(),
-                                               context.Events(), context.Log(), default_language);
+  service_ = std::make_unique<GreetingService>(kernel::PartsOf(context), default_language);
   // Every method says who may call it.
   registrar.AddGrpcService(
       *service_, v1::GreetingService::service_full_name(),

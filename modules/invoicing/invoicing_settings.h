@@ -1,6 +1,5 @@
-// What the invoicing services use of the kernel, handed to them one by one
-// so a test builds a service from a throwaway database and a
-// FakeModuleContext's parts; and the module's settings.
+// The invoicing module's settings (kartond --module-option invoicing.<key>=<value>),
+// read once in Register() and handed to the services that need them.
 #pragma once
 
 #include <optional>
@@ -9,26 +8,7 @@
 #include "karton/invoicing/v1/invoicing.pb.h"
 #include "nav/nav_client.h"
 
-namespace spdlog {
-class logger;
-}  // namespace spdlog
-
-namespace karton::kernel {
-class AuditLog;
-class Clock;
-class Database;
-class DomainEvents;
-}  // namespace karton::kernel
-
 namespace karton::invoicing {
-
-struct ServiceParts {
-  kernel::Database& database;
-  const kernel::Clock& clock;
-  kernel::AuditLog& audit;
-  kernel::DomainEvents& events;
-  spdlog::logger& log;
-};
 
 // kartond --module-option invoicing.<key>=<value>.
 struct InvoicingSettings {

@@ -1,33 +1,12 @@
-// What the orders services use of the kernel, handed to them one by one so
-// a test builds a service from a throwaway database and a
-// FakeModuleContext's parts (docs/module-guide.md, "Testable services").
+// The orders module's settings (kartond --module-option orders.<key>=<value>),
+// read once in Register() and handed to the services that need them.
 #pragma once
 
 #include <string>
 
-namespace spdlog {
-class logger;
-}  // namespace spdlog
-
-namespace karton::kernel {
-class AuditLog;
-class Clock;
-class Database;
-class DomainEvents;
-class Jobs;
-}  // namespace karton::kernel
-
 namespace karton::orders {
 
 class PartnerDirectory;
-
-struct ServiceParts {
-  kernel::Database& database;
-  const kernel::Clock& clock;
-  kernel::AuditLog& audit;
-  kernel::DomainEvents& events;
-  spdlog::logger& log;
-};
 
 // The company making offers, as quotations print it (the orders.company_*
 // options).

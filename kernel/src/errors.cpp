@@ -4,6 +4,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "karton/common/v1/batch.pb.h"
 
 namespace karton::kernel {
 
@@ -55,6 +56,24 @@ std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status) {
     }
   }
   return violations;
+}
+
+void ToItemError(const grpc::Status& status, std::string_view field_prefix,
+                 common::v1::ItemError& error) {
+  error.Clear();
+  error.set_code(static_cast<int>(status.error_code()));
+  auto violations = FieldViolationsOf(status);
+  if (violations.empty()) {
+    error.set_message(status.error_message());
+    return;
+  }
+  for (auto& violation : violations) {
+    auto* added = error.add_field_violations();
+    added->set_field(fmt::format("{}{}", field_prefix, violation.field));
+    added->set_description(std::move(violation.description));
+  }
+  error.set_message(fmt::format("{}: {}", error.field_violations(0).field(),
+                                error.field_violations(0).description()));
 }
 
 }  // namespace karton::kernel

@@ -31,6 +31,18 @@ WHERE j.id = (SELECT id FROM kernel.job
 RETURNING j.id, j.module, j.kind, j.payload, j.attempts, j.max_attempts,
           (extract(epoch from j.run_at) * 1000000)::bigint, coalesce(j.recurrence, ''))sql";
 
+// More due jobs of the kind just claimed, for a batch handler.
+constexpr const char* kClaimMoreJobs = R"sql(
+UPDATE kernel.job j
+SET state = 'running', attempts = j.attempts + 1, claimed_by = :node,
+    claim_until = to_timestamp(:claim_until_us / 1e6)
+WHERE j.id IN (SELECT id FROM kernel.job
+               WHERE state = 'scheduled' AND run_at <= to_timestamp(:now_us / 1e6)
+                 AND module = :module AND kind = :kind
+               ORDER BY run_at, id LIMIT :more FOR UPDATE SKIP LOCKED)
+RETURNING j.id, j.module, j.kind, j.payload, j.attempts, j.max_attempts,
+          (extract(epoch from j.run_at) * 1000000)::bigint, coalesce(j.recurrence, ''))sql";
+
 // Claims whose kartond died (the lease ran out) go back to the queue.
 constexpr const char* kReleaseExpiredClaims = R"sql(
 UPDATE kernel.job SET state = 'scheduled', claimed_by = NULL, claim_until = NULL
@@ -78,6 +90,12 @@ WITH doomed AS (
   WHERE state IN ('done', 'dead') AND finish_time < to_timestamp(:cutoff / 1e6)
   LIMIT :batch)
 DELETE FROM kernel.job WHERE id IN (SELECT id FROM doomed))sql";
+
+// A job claimed for the next run but not started: kartond is stopping.
+constexpr const char* kReleaseClaim = R"sql(
+UPDATE kernel.job SET state = 'scheduled', attempts = attempts - 1, claimed_by = NULL,
+       claim_until = NULL
+WHERE id = :id AND claimed_by = :node AND state = 'running')sql";
 
 constexpr const char* kSelectJobByKey = "SELECT id FROM kernel.job WHERE unique_key = :key";
 
@@ -159,14 +177,15 @@ class JobQueue::ModuleJobs final : public Jobs {
   ModuleJobs(JobQueue& queue, std::string module) : queue_(queue), module_(std::move(module)) {}
 
   void Handle(std::string kind, JobHandler handler) override {
-    if (!queue_.workers_.empty())
-      throw std::logic_error("job handlers are registered in Register()");
-    if (kind.empty() || !handler)
-      throw std::invalid_argument("a job handler needs a kind and code");
-    queue_.handlers_[{module_, std::move(kind)}] = std::move(handler);
-    std::set<std::string> modules;
-    for (const auto& [key, unused] : queue_.handlers_) modules.insert(key.first);
-    queue_.modules_with_handlers_ = fmt::format("{}", fmt::join(modules, ","));
+    if (!handler) throw std::invalid_argument("a job handler needs a kind and code");
+    queue_.AddHandler(module_, std::move(kind), Handler{.one = std::move(handler)});
+  }
+
+  void HandleBatch(std::string kind, int max_batch, JobBatchHandler handler) override {
+    if (!handler) throw std::invalid_argument("a job handler needs a kind and code");
+    if (max_batch < 1) throw std::invalid_argument("max_batch must be at least 1");
+    queue_.AddHandler(module_, std::move(kind),
+                      Handler{.batch = std::move(handler), .max_batch = max_batch});
   }
 
   std::int64_t Schedule(soci::session& session, const JobSpec& spec) override {
@@ -208,6 +227,15 @@ class JobQueue::ModuleJobs final : public Jobs {
   std::string module_;
 };
 
+void JobQueue::AddHandler(const std::string& module, std::string kind, Handler handler) {
+  if (!workers_.empty()) throw std::logic_error("job handlers are registered in Register()");
+  if (kind.empty()) throw std::invalid_argument("a job handler needs a kind and code");
+  handlers_[{module, std::move(kind)}] = std::move(handler);
+  std::set<std::string> modules;
+  for (const auto& [key, unused] : handlers_) modules.insert(key.first);
+  modules_with_handlers_ = fmt::format("{}", fmt::join(modules, ","));
+}
+
 JobQueue::JobQueue(Database& database, const Clock& clock, JobQueueOptions options)
     : database_(database), clock_(clock), options_(options), node_id_(MakeNodeId()) {}
 
@@ -232,23 +260,62 @@ void JobQueue::Stop() {
   workers_.clear();
 }
 
+// A worker commits how one job went together with the claim of its next:
+// one commit per job instead of two, while the queue is busy. The outcome
+// is durable before the next handler starts, as it was before.
 void JobQueue::WorkerLoop() {
+  std::vector<Claimed> next;
   while (true) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return;
+      if (stopping_) break;
     }
-    bool ran = false;
     try {
-      ran = RunOne();
+      if (next.empty()) {
+        auto lease = database_.Acquire();
+        soci::transaction transaction(lease.Session());
+        next = Claim(lease.Session());
+        transaction.commit();
+      }
+      if (!next.empty()) {
+        const std::vector<Claimed> jobs = std::move(next);
+        next.clear();
+        const std::vector<std::string> errors = Execute(jobs);
+        auto lease = database_.Acquire();
+        soci::transaction transaction(lease.Session());
+        for (std::size_t i = 0; i < jobs.size(); ++i) Finish(lease.Session(), jobs[i], errors[i]);
+        bool stopping = false;
+        {
+          std::lock_guard lock(mutex_);
+          stopping = stopping_;
+        }
+        if (!stopping) next = Claim(lease.Session());
+        transaction.commit();
+        continue;
+      }
     } catch (const std::exception& error) {
-      // The database is away; try again after the poll interval.
+      // The database is away; try again after the poll interval. Jobs
+      // whose outcome was not written run again when their claim expires.
       spdlog::warn("job queue: {}", DescribeDatabaseError(error));
+      next.clear();
     }
-    if (!ran) {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+  }
+  if (!next.empty()) Release(next);
+}
+
+void JobQueue::Release(const std::vector<Claimed>& jobs) {
+  try {
+    auto lease = database_.Acquire();
+    for (const auto& job : jobs) {
+      long long id = job.run.id;
+      lease.Session() << kReleaseClaim, soci::use(id), soci::use(node_id_);
     }
+  } catch (const std::exception& error) {
+    // Their claims run out and another kartond (or the next start) takes them.
+    spdlog::warn("job queue: could not hand back {} claimed job(s): {}", jobs.size(),
+                 DescribeDatabaseError(error));
   }
 }
 
@@ -298,66 +365,108 @@ int JobQueue::RunDueNow(std::chrono::seconds limit) {
 }
 
 bool JobQueue::RunOne() {
+  std::vector<Claimed> jobs;
+  {
+    auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
+    jobs = Claim(lease.Session());
+    transaction.commit();
+  }
+  if (jobs.empty()) return false;
+  const std::vector<std::string> errors = Execute(jobs);
+  auto lease = database_.Acquire();
+  soci::transaction transaction(lease.Session());
+  for (std::size_t i = 0; i < jobs.size(); ++i) Finish(lease.Session(), jobs[i], errors[i]);
+  transaction.commit();
+  return true;
+}
+
+std::vector<JobQueue::Claimed> JobQueue::Claim(soci::session& session) {
   const long long now_us = ToEpochMicros(clock_.Now());
   const long long claim_until_us = ToEpochMicros(
       clock_.Now() + std::chrono::duration_cast<std::chrono::microseconds>(options_.claim_lease));
-  JobRun run;
-  std::string module, recurrence;
-  int max_attempts = 0;
-  {
-    auto lease = database_.Acquire();
-    soci::session& session = lease.Session();
-    // Expired claims only come from crashed processes: looking for them
-    // once per poll interval is enough, not before every claim.
-    const auto now_steady = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto last = last_claim_release_.load();
-    if (now_steady - last >=
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.poll_interval)
-                .count() &&
-        last_claim_release_.compare_exchange_strong(last, now_steady)) {
-      session << kReleaseExpiredClaims, soci::use(now_us);
-      long long stale = 0;
-      session << kStatisticsStale, soci::into(stale);
-      if (stale > 0) session << kAnalyzeJobs;
-    }
-    soci::row row;
-    session << kClaimJob, soci::use(node_id_), soci::use(claim_until_us), soci::use(now_us),
-        soci::use(modules_with_handlers_), soci::into(row);
-    if (!session.got_data()) return false;
-    run.id = row.get<long long>(0);
-    module = row.get<std::string>(1);
-    run.kind = row.get<std::string>(2);
-    run.payload = row.get<std::string>(3);
-    run.attempt = row.get<int>(4);
-    max_attempts = row.get<int>(5);
-    run.scheduled_for = FromMicros(row.get<long long>(6));
-    recurrence = row.get<std::string>(7);
+  // Expired claims only come from crashed processes: looking for them
+  // once per poll interval is enough, not before every claim.
+  const auto now_steady = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = last_claim_release_.load();
+  if (now_steady - last >=
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.poll_interval)
+              .count() &&
+      last_claim_release_.compare_exchange_strong(last, now_steady)) {
+    session << kReleaseExpiredClaims, soci::use(now_us);
+    long long stale = 0;
+    session << kStatisticsStale, soci::into(stale);
+    if (stale > 0) session << kAnalyzeJobs;
   }
+  const auto claimed_of = [](const soci::row& row) {
+    Claimed job;
+    job.run.id = row.get<long long>(0);
+    job.module = row.get<std::string>(1);
+    job.run.kind = row.get<std::string>(2);
+    job.run.payload = row.get<std::string>(3);
+    job.run.attempt = row.get<int>(4);
+    job.max_attempts = row.get<int>(5);
+    job.run.scheduled_for = FromMicros(row.get<long long>(6));
+    job.recurrence = row.get<std::string>(7);
+    return job;
+  };
+  std::vector<Claimed> jobs;
+  soci::row row;
+  session << kClaimJob, soci::use(node_id_), soci::use(claim_until_us), soci::use(now_us),
+      soci::use(modules_with_handlers_), soci::into(row);
+  if (!session.got_data()) return jobs;
+  jobs.push_back(claimed_of(row));
+  const auto handler = handlers_.find({jobs[0].module, jobs[0].run.kind});
+  if (handler != handlers_.end() && handler->second.max_batch > 1) {
+    int more = handler->second.max_batch - 1;
+    soci::rowset<soci::row> rows =
+        (session.prepare << kClaimMoreJobs, soci::use(node_id_), soci::use(claim_until_us),
+         soci::use(now_us), soci::use(jobs[0].module), soci::use(jobs[0].run.kind),
+         soci::use(more));
+    for (const auto& each : rows) jobs.push_back(claimed_of(each));
+  }
+  return jobs;
+}
 
-  std::string error;
-  const auto handler = handlers_.find({module, run.kind});
+std::vector<std::string> JobQueue::Execute(const std::vector<Claimed>& jobs) {
+  std::vector<std::string> errors(jobs.size());
+  const auto handler = handlers_.find({jobs[0].module, jobs[0].run.kind});
   if (handler == handlers_.end()) {
-    error = fmt::format("module {} has no handler for job kind '{}'", module, run.kind);
-  } else {
-    try {
-      handler->second(run);
-    } catch (const std::exception& failure) {
-      // Logged and kept in last_error: no row values (see DescribeDatabaseError).
-      error = DescribeDatabaseError(failure);
-    } catch (...) {
-      error = "the handler threw something that is not a std::exception";
+    for (auto& error : errors) {
+      error = fmt::format("module {} has no handler for job kind '{}'", jobs[0].module,
+                          jobs[0].run.kind);
     }
+    return errors;
   }
+  try {
+    if (handler->second.batch) {
+      std::vector<JobRun> runs;
+      runs.reserve(jobs.size());
+      for (const auto& job : jobs) runs.push_back(job.run);
+      handler->second.batch(runs, errors);
+      errors.resize(jobs.size());  // a handler that resized it changes nothing else
+    } else {
+      handler->second.one(jobs[0].run);
+    }
+  } catch (const std::exception& failure) {
+    // Logged and kept in last_error: no row values (see DescribeDatabaseError).
+    for (auto& error : errors) error = DescribeDatabaseError(failure);
+  } catch (...) {
+    for (auto& error : errors) error = "the handler threw something that is not a std::exception";
+  }
+  return errors;
+}
 
+void JobQueue::Finish(soci::session& session, const Claimed& job, const std::string& error) {
+  const JobRun& run = job.run;
   const auto now = clock_.Now();
   const long long finished_us = ToEpochMicros(now);
   long long id = run.id;
-  auto lease = database_.Acquire();
-  soci::session& session = lease.Session();
   if (error.empty()) {
     const DatabaseZoneRules zone(session, options_.time_zone);
-    if (auto next = recurrence.empty() ? std::nullopt
-                                       : NextOccurrence(recurrence, run.scheduled_for, now, zone)) {
+    if (auto next = job.recurrence.empty()
+                        ? std::nullopt
+                        : NextOccurrence(job.recurrence, run.scheduled_for, now, zone)) {
       const long long next_us = ToEpochMicros(*next);
       const int attempts = 0;
       const std::string no_error;
@@ -366,22 +475,21 @@ bool JobQueue::RunOne() {
     } else {
       session << kFinishDone, soci::use(finished_us), soci::use(id), soci::use(node_id_);
     }
-    return true;
+    return;
   }
-  if (run.attempt >= max_attempts) {
-    spdlog::error("job dead id={} module={} kind={} attempts={} error=\"{}\"", run.id, module,
+  if (run.attempt >= job.max_attempts) {
+    spdlog::error("job dead id={} module={} kind={} attempts={} error=\"{}\"", run.id, job.module,
                   run.kind, run.attempt, error);
     session << kFinishDead, soci::use(finished_us), soci::use(error), soci::use(id),
         soci::use(node_id_);
   } else {
-    spdlog::warn("job failed id={} module={} kind={} attempt={} error=\"{}\"", run.id, module,
+    spdlog::warn("job failed id={} module={} kind={} attempt={} error=\"{}\"", run.id, job.module,
                  run.kind, run.attempt, error);
     const long long retry_us = ToEpochMicros(now + RetryDelay(run.attempt));
     const int attempts = run.attempt;
     session << kReschedule, soci::use(retry_us), soci::use(attempts), soci::use(error),
         soci::use(id), soci::use(node_id_);
   }
-  return true;
 }
 
 }  // namespace karton::kernel

@@ -128,6 +128,31 @@ class JobQueue {
 
  private:
   class ModuleJobs;
+  // A job this kartond has claimed and not yet finished.
+  struct Claimed {
+    JobRun run;
+    std::string module;
+    std::string recurrence;
+    int max_attempts = 0;
+  };
+  // A module's code for one kind of job: one at a time, or in batches.
+  struct Handler {
+    JobHandler one;
+    JobBatchHandler batch;
+    int max_batch = 1;
+  };
+  // Claims the oldest due job in the session's transaction and, when its
+  // kind is handled in batches, more due jobs of that kind up to the
+  // batch size. Empty when nothing is due.
+  std::vector<Claimed> Claim(soci::session& session);
+  // Runs the jobs' handler: one entry per job, "" when it succeeded, else
+  // why not.
+  std::vector<std::string> Execute(const std::vector<Claimed>& jobs);
+  // Writes how the job went: done, rescheduled (recurring or retried) or dead.
+  void Finish(soci::session& session, const Claimed& job, const std::string& error);
+  // Hands claimed jobs back unrun (kartond is stopping).
+  void Release(const std::vector<Claimed>& jobs);
+  void AddHandler(const std::string& module, std::string kind, Handler handler);
   // Claims one due job and runs it; false when none was due.
   bool RunOne();
   void WorkerLoop();
@@ -137,7 +162,7 @@ class JobQueue {
   JobQueueOptions options_;
   std::string node_id_;
   // (module, kind) -> handler; filled before Start(), read-only after.
-  std::map<std::pair<std::string, std::string>, JobHandler> handlers_;
+  std::map<std::pair<std::string, std::string>, Handler> handlers_;
   std::string modules_with_handlers_;  // comma-separated, for the claim query
   // steady_clock ticks of the last look for expired claims (0: never).
   std::atomic<std::chrono::steady_clock::rep> last_claim_release_{0};

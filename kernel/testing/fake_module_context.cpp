@@ -177,6 +177,14 @@ void RecordingJobs::Handle(std::string kind, JobHandler handler) {
   handlers_[std::move(kind)] = std::move(handler);
 }
 
+void RecordingJobs::HandleBatch(std::string kind, int /*max_batch*/, JobBatchHandler handler) {
+  Handle(std::move(kind), [handler = std::move(handler)](const JobRun& run) {
+    std::vector<std::string> failures(1);
+    handler({run}, failures);
+    if (!failures[0].empty()) throw std::runtime_error(failures[0]);
+  });
+}
+
 std::int64_t RecordingJobs::Schedule(soci::session&, const JobSpec& spec) {
   std::lock_guard lock(mutex_);
   if (handlers_.count(spec.kind) == 0) {

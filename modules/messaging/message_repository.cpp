@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -125,6 +126,9 @@ const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
 const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
 const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE");
 const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
+const kernel::TypedQuery<v1::Message> kFindMessagesByKeys(
+    "SELECT " KARTON_MESSAGE_COLUMNS
+    " FROM messaging.message m WHERE m.idempotency_key = ANY(cast($1 AS text[]))");
 const kernel::TypedQuery<v1::Message> kListMessageRows(kListMessages);
 const kernel::TypedQuery<v1::Message> kListLetterRows(kListLetters);
 
@@ -238,6 +242,17 @@ bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint
 
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock) {
   return (lock ? kFindMessageRowLocked : kFindMessageRow).One(session, {std::to_string(id)});
+}
+
+std::map<std::string, v1::Message> FindMessagesByKeys(soci::session& session,
+                                                      const std::vector<std::string>& keys) {
+  std::map<std::string, v1::Message> found;
+  if (keys.empty()) return found;
+  for (auto& message : kFindMessagesByKeys.All(session, {kernel::TextArrayLiteral(keys)})) {
+    std::string key = message.idempotency_key();
+    found.emplace(std::move(key), std::move(message));
+  }
+  return found;
 }
 
 std::optional<v1::Message> FindMessageByKey(soci::session& session, const std::string& key) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ std::int64_t NextMessageId(soci::session& session);
 bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint now);
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock);
 std::optional<v1::Message> FindMessageByKey(soci::session& session, const std::string& key);
+// The messages queued under any of `keys`, by key.
+std::map<std::string, v1::Message> FindMessagesByKeys(soci::session& session,
+                                                      const std::vector<std::string>& keys);
 
 struct MessageFilter {
   std::int64_t partner_id = 0;

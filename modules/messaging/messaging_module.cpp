@@ -36,7 +36,12 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   delivery_ = std::make_unique<Delivery>(services, settings_, *tokens_);
   // Handlers exist even for channels not configured now, so jobs queued
   // while one was are not dropped as unknown: they wait, failing, for it.
-  for (const char* kind : {kDeliverEmailJob, kDeliverSmsJob, kDeliverLetterJob}) {
+  context.JobQueue().HandleBatch(
+      kDeliverEmailJob, Delivery::kEmailBatch,
+      [this](const std::vector<kernel::JobRun>& runs, std::vector<std::string>& failures) {
+        delivery_->RunBatch(runs, failures);
+      });
+  for (const char* kind : {kDeliverSmsJob, kDeliverLetterJob}) {
     context.JobQueue().Handle(kind, [this](const kernel::JobRun& run) { delivery_->Run(run); });
   }
 

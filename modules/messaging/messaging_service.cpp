@@ -487,11 +487,11 @@ kernel::MethodRoles MessagingServiceImpl::Roles() {
   const std::vector<std::string> staff = kernel::StaffRoles();
   const std::vector<std::string> editors = {std::string(kernel::kRoleAdmin),
                                             std::string(kernel::kRoleSalesManager)};
-  return {
-      {"CreateTemplate", editors},  {"UpdateTemplate", editors}, {"GetTemplate", staff},
-      {"ListTemplates", staff},     {"RenderTemplate", staff},   {"SendMessage", staff},
-      {"GetMessage", staff},        {"ListMessages", staff},     {"ExportLetters", staff},
-      {"CreateSuppression", staff}, {"ListSuppressions", staff}, {"DeleteSuppression", editors}};
+  return {{"CreateTemplate", editors},   {"UpdateTemplate", editors},  {"GetTemplate", staff},
+          {"ListTemplates", staff},      {"RenderTemplate", staff},    {"SendMessage", staff},
+          {"SendMessages", staff},       {"GetMessage", staff},        {"ListMessages", staff},
+          {"ExportLetters", staff},      {"CreateSuppression", staff}, {"ListSuppressions", staff},
+          {"DeleteSuppression", editors}};
 }
 
 void MessagingServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
@@ -669,111 +669,224 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
         !status.ok()) {
       return status;
     }
-    const kernel::Caller caller = kernel::CallerOf(*context);
-    v1::Message message;
-    message.set_channel(request->channel());
-    message.set_category(request->category());
-    message.mutable_recipient()->set_partner_id(resolved.partner_id);
-    message.mutable_recipient()->set_contact_id(resolved.contact_id);
-    message.mutable_recipient()->set_address(recipient.address());
-    message.set_idempotency_key(request->idempotency_key());
-    message.set_sender_user_id(caller.user_id);
-    *message.mutable_cc() = request->cc();
-    message.set_reply_to(request->reply_to());
-    message.set_calendar_method(request->calendar_method());
-    if (auto status = Address(*request, resolved, message); !status.ok()) return status;
-
     auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
-    message.set_id(repository::NextMessageId(lease.Session()));
-    if (request->channel() == v1::CHANNEL_EMAIL) {
-      // Chosen now, so every attempt carries the same Message-ID.
-      const std::string sender = AddressOf(settings_.smtp->from);
-      message.set_provider_message_id(
-          fmt::format("{}@{}", RandomHex(16), sender.substr(sender.find('@') + 1)));
+    TemplateCache templates;
+    if (auto status = Queue(lease, *request, std::move(resolved), attachments,
+                            kernel::CallerOf(*context), templates, *response);
+        !status.ok()) {
+      return status;
     }
-    const bool marketing = request->category() == v1::CATEGORY_MARKETING;
-    const std::string unsubscribe_url =
-        marketing && request->channel() != v1::CHANNEL_LETTER
-            ? UnsubscribeUrl(services_.public_url(), tokens_, message.id())
-            : "";
-    if (!request->template_name().empty()) {
-      const auto tmpl = repository::FindTemplateByName(lease.Session(), request->template_name(),
-                                                       request->channel(), request->language());
-      if (!tmpl) {
-        return kernel::InvalidField(
-            "template_name",
-            fmt::format("no {} template named '{}'", v1::Channel_Name(request->channel()),
-                        request->template_name()));
-      }
-      message.set_template_name(tmpl->name());
-      message.set_language(tmpl->language());
-      auto data = TemplateData(std::move(resolved.data), request->variables());
-      data["unsubscribe_url"] = unsubscribe_url;
-      Render(*tmpl, data, *message.mutable_subject(), *message.mutable_text_body(),
-             *message.mutable_html_body());
-    } else {
-      message.set_language(request->language());
-      message.set_subject(request->subject());
-      message.set_text_body(request->text_body());
-      message.set_html_body(request->html_body());
-    }
-    if (!unsubscribe_url.empty()) EnsureUnsubscribeLink(message, unsubscribe_url);
-    if (auto status = CheckRendered(message); !status.ok()) return status;
-
-    const bool opted_out =
-        marketing &&
-        repository::IsSuppressed(lease.Session(), repository::ChannelName(message.channel()),
-                                 SuppressionKeysOf(message));
-    const std::string no_consent = marketing && settings_.marketing_requires_opt_in
-                                       ? MissingMarketingConsent(resolved, message.channel())
-                                       : "";
-    const bool suppressed = opted_out || !no_consent.empty();
-    if (suppressed) {
-      message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
-      message.set_last_error(opted_out ? "the recipient opted out of marketing on this channel"
-                                       : no_consent);
-    }
-    if (!repository::InsertMessage(lease.Session(), message, services_.clock.Now())) {
-      // The same key raced in from another call: answer with that message.
-      transaction.rollback();
-      *response = *repository::FindMessageByKey(lease.Session(), request->idempotency_key());
-      return grpc::Status::OK;
-    }
-    // In the same transaction: an accepted message has its attachments.
-    repository::InsertAttachments(lease.RawConnection(), message.id(), attachments, !suppressed);
-    *response = *repository::FindMessage(lease.Session(), message.id(), false);
-    if (suppressed) {
-      services_.events.Publish(lease.Session(), "messaging.message.suppressed", message.id(),
-                               *response, caller);
-    } else {
-      services_.events.Publish(lease.Session(), "messaging.message.queued", message.id(), *response,
-                               caller);
-      services_.jobs.Schedule(lease.Session(), {.kind = DeliveryJobFor(message.channel()),
-                                                .payload = std::to_string(message.id()),
-                                                .run_at = services_.clock.Now(),
-                                                .recurrence = "",
-                                                .max_attempts = kDeliveryAttempts,
-                                                .unique_key = ""});
-    }
-    std::vector<kernel::FieldChange> audited = {
-        kernel::FieldChange::Created("address", response->address()),
-        kernel::FieldChange::Created("subject", response->subject())};
-    if (response->cc_size() > 0) {
-      audited.push_back(
-          kernel::FieldChange::Created("cc", fmt::format("{}", fmt::join(response->cc(), ", "))));
-    }
-    if (!attachments.empty()) {
-      std::vector<std::string> names;
-      for (const auto& attachment : attachments) names.push_back(attachment.file_name);
-      audited.push_back(
-          kernel::FieldChange::Created("attachments", fmt::format("{}", fmt::join(names, ", "))));
-    }
-    services_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kMessageResource,
-                           message.id(), audited);
     transaction.commit();
     return grpc::Status::OK;
   });
+}
+
+grpc::Status MessagingServiceImpl::SendMessages(grpc::ServerContext* context,
+                                                const v1::SendMessagesRequest* request,
+                                                v1::SendMessagesResponse* response) {
+  const int count = request->requests_size();
+  if (count == 0) return kernel::InvalidField("requests", "is required");
+  if (count > kMaxBatchMessages) {
+    return kernel::InvalidField("requests",
+                                fmt::format("at most {} messages at once", kMaxBatchMessages));
+  }
+  return Guarded(services_.log, "SendMessages", [&]() -> grpc::Status {
+    std::vector<grpc::Status> refused(static_cast<std::size_t>(count));
+    std::vector<std::optional<v1::Message>> answers(static_cast<std::size_t>(count));
+    // Each request as SendMessage would judge it, in the same order: the
+    // request itself, then an earlier message under its key, then its
+    // recipient, then (in the transaction) its template and content.
+    for (int i = 0; i < count; ++i) {
+      const auto& one = request->requests(i);
+      refused[i] = CheckSendRequest(one, settings_);
+      if (refused[i].ok() && one.attachments_size() > 0) {
+        refused[i] = kernel::InvalidField("attachments", "are sent with SendMessage, one by one");
+      }
+    }
+    {
+      std::vector<std::string> keys;
+      for (int i = 0; i < count; ++i) {
+        const auto& key = request->requests(i).idempotency_key();
+        if (refused[i].ok() && !key.empty()) keys.push_back(key);
+      }
+      if (!keys.empty()) {
+        auto lease = services_.database.Acquire();
+        auto earlier = repository::FindMessagesByKeys(lease.Session(), keys);
+        for (int i = 0; i < count; ++i) {
+          const auto found = earlier.find(request->requests(i).idempotency_key());
+          if (refused[i].ok() && found != earlier.end()) answers[i] = found->second;
+        }
+      }
+    }
+    std::vector<int> to_resolve;
+    std::vector<const v1::Recipient*> recipients;
+    for (int i = 0; i < count; ++i) {
+      const auto& recipient = request->requests(i).recipient();
+      if (refused[i].ok() && !answers[i] &&
+          (recipient.partner_id() != 0 || recipient.contact_id() != 0)) {
+        to_resolve.push_back(i);
+        recipients.push_back(&recipient);
+      }
+    }
+    // Read before any connection is taken: the partners module needs one.
+    auto resolved_list = ResolveRecipients(services_.channel, context, recipients);
+    std::vector<ResolvedRecipient> resolved(static_cast<std::size_t>(count));
+    for (std::size_t n = 0; n < to_resolve.size(); ++n) {
+      const int i = to_resolve[n];
+      if (!resolved_list[n].status.ok()) {
+        refused[i] = resolved_list[n].status;
+      } else {
+        resolved[i] = std::move(resolved_list[n]);
+      }
+    }
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    {
+      auto lease = services_.database.Acquire();
+      soci::transaction transaction(lease.Session());
+      TemplateCache templates;
+      const std::vector<repository::NewAttachment> no_attachments;
+      for (int i = 0; i < count; ++i) {
+        if (!refused[i].ok() || answers[i]) continue;
+        v1::Message queued;
+        refused[i] = Queue(lease, request->requests(i), std::move(resolved[i]), no_attachments,
+                           caller, templates, queued);
+        if (refused[i].ok()) answers[i] = std::move(queued);
+      }
+      transaction.commit();
+    }
+    for (int i = 0; i < count; ++i) {
+      auto* result = response->add_results();
+      if (answers[i]) {
+        *result->mutable_message() = std::move(*answers[i]);
+      } else {
+        kernel::ToItemError(refused[i], fmt::format("requests[{}].", i), *result->mutable_error());
+      }
+    }
+    return grpc::Status::OK;
+  });
+}
+
+// One message rendered and written in the caller's transaction: the row,
+// its attachments, its event, its delivery job and its audit entry. A
+// refusal writes nothing, so a batch goes on with its other messages.
+grpc::Status MessagingServiceImpl::Queue(kernel::Database::Lease& lease,
+                                         const v1::SendMessageRequest& request,
+                                         ResolvedRecipient resolved,
+                                         const std::vector<repository::NewAttachment>& attachments,
+                                         const kernel::Caller& caller, TemplateCache& templates,
+                                         v1::Message& response) {
+  const v1::Recipient& recipient = request.recipient();
+  v1::Message message;
+  message.set_channel(request.channel());
+  message.set_category(request.category());
+  message.mutable_recipient()->set_partner_id(resolved.partner_id);
+  message.mutable_recipient()->set_contact_id(resolved.contact_id);
+  message.mutable_recipient()->set_address(recipient.address());
+  message.set_idempotency_key(request.idempotency_key());
+  message.set_sender_user_id(caller.user_id);
+  *message.mutable_cc() = request.cc();
+  message.set_reply_to(request.reply_to());
+  message.set_calendar_method(request.calendar_method());
+  if (auto status = Address(request, resolved, message); !status.ok()) return status;
+
+  soci::session& session = lease.Session();
+  const v1::Template* tmpl = nullptr;
+  if (!request.template_name().empty()) {
+    const auto key = std::make_tuple(request.template_name(), static_cast<int>(request.channel()),
+                                     request.language());
+    auto cached = templates.find(key);
+    if (cached == templates.end()) {
+      cached =
+          templates
+              .emplace(key, repository::FindTemplateByName(session, request.template_name(),
+                                                           request.channel(), request.language()))
+              .first;
+    }
+    if (!cached->second) {
+      return kernel::InvalidField("template_name", fmt::format("no {} template named '{}'",
+                                                               v1::Channel_Name(request.channel()),
+                                                               request.template_name()));
+    }
+    tmpl = &*cached->second;
+  }
+  message.set_id(repository::NextMessageId(session));
+  if (request.channel() == v1::CHANNEL_EMAIL) {
+    // Chosen now, so every attempt carries the same Message-ID.
+    const std::string sender = AddressOf(settings_.smtp->from);
+    message.set_provider_message_id(
+        fmt::format("{}@{}", RandomHex(16), sender.substr(sender.find('@') + 1)));
+  }
+  const bool marketing = request.category() == v1::CATEGORY_MARKETING;
+  const std::string unsubscribe_url =
+      marketing && request.channel() != v1::CHANNEL_LETTER
+          ? UnsubscribeUrl(services_.public_url(), tokens_, message.id())
+          : "";
+  if (tmpl) {
+    message.set_template_name(tmpl->name());
+    message.set_language(tmpl->language());
+    auto data = TemplateData(std::move(resolved.data), request.variables());
+    data["unsubscribe_url"] = unsubscribe_url;
+    Render(*tmpl, data, *message.mutable_subject(), *message.mutable_text_body(),
+           *message.mutable_html_body());
+  } else {
+    message.set_language(request.language());
+    message.set_subject(request.subject());
+    message.set_text_body(request.text_body());
+    message.set_html_body(request.html_body());
+  }
+  if (!unsubscribe_url.empty()) EnsureUnsubscribeLink(message, unsubscribe_url);
+  if (auto status = CheckRendered(message); !status.ok()) return status;
+
+  const bool opted_out =
+      marketing && repository::IsSuppressed(session, repository::ChannelName(message.channel()),
+                                            SuppressionKeysOf(message));
+  const std::string no_consent = marketing && settings_.marketing_requires_opt_in
+                                     ? MissingMarketingConsent(resolved, message.channel())
+                                     : "";
+  const bool suppressed = opted_out || !no_consent.empty();
+  if (suppressed) {
+    message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
+    message.set_last_error(opted_out ? "the recipient opted out of marketing on this channel"
+                                     : no_consent);
+  }
+  if (!repository::InsertMessage(session, message, services_.clock.Now())) {
+    // The same key raced in from another call (or came earlier in the same
+    // batch): answer with that message, and write nothing more.
+    response = *repository::FindMessageByKey(session, request.idempotency_key());
+    return grpc::Status::OK;
+  }
+  // In the same transaction: an accepted message has its attachments.
+  repository::InsertAttachments(lease.RawConnection(), message.id(), attachments, !suppressed);
+  response = *repository::FindMessage(session, message.id(), false);
+  if (suppressed) {
+    services_.events.Publish(session, "messaging.message.suppressed", message.id(), response,
+                             caller);
+  } else {
+    services_.events.Publish(session, "messaging.message.queued", message.id(), response, caller);
+    services_.jobs.Schedule(session, {.kind = DeliveryJobFor(message.channel()),
+                                      .payload = std::to_string(message.id()),
+                                      .run_at = services_.clock.Now(),
+                                      .recurrence = "",
+                                      .max_attempts = kDeliveryAttempts,
+                                      .unique_key = ""});
+  }
+  std::vector<kernel::FieldChange> audited = {
+      kernel::FieldChange::Created("address", response.address()),
+      kernel::FieldChange::Created("subject", response.subject())};
+  if (response.cc_size() > 0) {
+    audited.push_back(
+        kernel::FieldChange::Created("cc", fmt::format("{}", fmt::join(response.cc(), ", "))));
+  }
+  if (!attachments.empty()) {
+    std::vector<std::string> names;
+    for (const auto& attachment : attachments) names.push_back(attachment.file_name);
+    audited.push_back(
+        kernel::FieldChange::Created("attachments", fmt::format("{}", fmt::join(names, ", "))));
+  }
+  services_.audit.Record(session, caller, kernel::AuditAction::kCreate, kMessageResource,
+                         message.id(), audited);
+  return grpc::Status::OK;
 }
 
 grpc::Status MessagingServiceImpl::GetMessage(grpc::ServerContext*,

@@ -4,15 +4,22 @@
 // from a throwaway database and a FakeModuleContext's parts.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "consent/unsubscribe_token.h"
 #include "delivery/delivery_job.h"
 #include "karton/kernel/access.h"
+#include "karton/kernel/database.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "message_repository.h"
+#include "recipient.h"
 
 namespace karton::messaging {
 
@@ -40,6 +47,10 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
                               v1::RenderTemplateResponse*) override;
   grpc::Status SendMessage(grpc::ServerContext*, const v1::SendMessageRequest*,
                            v1::Message*) override;
+  grpc::Status SendMessages(grpc::ServerContext*, const v1::SendMessagesRequest*,
+                            v1::SendMessagesResponse*) override;
+  // What one SendMessages call takes.
+  static constexpr int kMaxBatchMessages = 1000;
   grpc::Status GetMessage(grpc::ServerContext*, const v1::GetMessageRequest*,
                           v1::Message*) override;
   grpc::Status ListMessages(grpc::ServerContext*, const v1::ListMessagesRequest*,
@@ -56,6 +67,15 @@ class MessagingServiceImpl final : public v1::MessagingService::Service {
                                  v1::DeleteSuppressionResponse*) override;
 
  private:
+  // The templates a call has looked up, by name, channel and language
+  // (nullopt: there is none), so a batch reads each once.
+  using TemplateCache =
+      std::map<std::tuple<std::string, int, std::string>, std::optional<v1::Template>>;
+  grpc::Status Queue(kernel::Database::Lease& lease, const v1::SendMessageRequest& request,
+                     ResolvedRecipient resolved,
+                     const std::vector<repository::NewAttachment>& attachments,
+                     const kernel::Caller& caller, TemplateCache& templates, v1::Message& response);
+
   const kernel::ServiceParts services_;
   const ChannelSettings& settings_;
   const UnsubscribeTokens& tokens_;

@@ -357,4 +357,87 @@ TEST_F(MessagingServiceTest, EachBadCcReplyToOrAttachmentFieldIsNamedAndNothingI
 }
 
 }  // namespace
+
+// SendMessages (what campaigns hand recipients over with): each request is
+// judged as SendMessage would judge it, a refused one is named by its
+// index and field and writes nothing, and every accepted message is
+// written in one transaction.
+TEST_F(MessagingServiceTest, SendMessagesWritesTheAcceptedInOneTransactionAndNamesEachRefusal) {
+  settings_.marketing_requires_opt_in = false;
+  v1::Template stored;
+  ASSERT_TRUE(CreateNewsletter(stored).ok());
+  v1::Message earlier;
+  {
+    v1::SendMessageRequest send;
+    send.set_channel(v1::CHANNEL_EMAIL);
+    send.set_category(v1::CATEGORY_TRANSACTIONAL);
+    send.mutable_recipient()->set_address("korabbi@vevo.example");
+    send.set_subject("Korábbi");
+    send.set_text_body("Már elment.");
+    send.set_idempotency_key("earlier");
+    ASSERT_TRUE(service_->SendMessage(&AsEditor()->context, &send, &earlier).ok());
+  }
+  const auto newsletter_to = [](const std::string& address, const std::string& key) {
+    v1::SendMessageRequest send;
+    send.set_channel(v1::CHANNEL_EMAIL);
+    send.set_category(v1::CATEGORY_MARKETING);
+    send.mutable_recipient()->set_address(address);
+    send.set_template_name("newsletter");
+    send.set_language("hu");
+    send.set_idempotency_key(key);
+    (*send.mutable_variables()->mutable_fields())["name"].set_string_value("Anna");
+    return send;
+  };
+  v1::SendMessagesRequest batch;
+  *batch.add_requests() = newsletter_to("anna@vevo.example", "");          // 0: queued
+  *batch.add_requests() = newsletter_to("not-an-address", "");             // 1: refused
+  *batch.add_requests() = newsletter_to("bela@vevo.example", "b-1");       // 2: queued
+  *batch.add_requests() = newsletter_to("bela@vevo.example", "b-1");       // 3: the same as 2
+  *batch.add_requests() = newsletter_to("cecil@vevo.example", "earlier");  // 4: the earlier one
+  auto unknown = newsletter_to("dora@vevo.example", "");
+  unknown.set_template_name("no-such-template");
+  *batch.add_requests() = unknown;  // 5: refused
+  auto attached = newsletter_to("edit@vevo.example", "");
+  attached.add_attachments()->set_file_name("a.txt");
+  *batch.add_requests() = attached;  // 6: refused: attachments go one by one
+  v1::SendMessagesResponse answer;
+  const auto status = service_->SendMessages(&AsEditor()->context, &batch, &answer);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(answer.results_size(), 7);
+
+  EXPECT_EQ(answer.results(0).message().status(), v1::MESSAGE_STATUS_QUEUED);
+  EXPECT_EQ(answer.results(0).message().subject(), "Hírlevél, Anna");
+  EXPECT_EQ(answer.results(1).error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(answer.results(1).error().message(),
+            "requests[1].recipient.address: is not an email address");
+  EXPECT_FALSE(answer.results(1).has_message());
+  EXPECT_GT(answer.results(2).message().id(), 0);
+  EXPECT_EQ(answer.results(3).message().id(), answer.results(2).message().id());
+  EXPECT_EQ(answer.results(4).message().id(), earlier.id());
+  EXPECT_EQ(answer.results(4).message().address(), "korabbi@vevo.example");
+  EXPECT_EQ(answer.results(5).error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(answer.results(5).error().message().find("requests[5].template_name"),
+            std::string::npos)
+      << answer.results(5).error().message();
+  EXPECT_NE(answer.results(6).error().message().find("requests[6].attachments"), std::string::npos)
+      << answer.results(6).error().message();
+
+  // Two new messages, their jobs and their audit entries; both rows from
+  // one transaction.
+  EXPECT_EQ(Count("messaging.message"), "3");
+  EXPECT_EQ(karton::testing::QueryScalar(
+                conninfo_, "SELECT count(DISTINCT xmin::text) FROM messaging.message WHERE id <> " +
+                               std::to_string(earlier.id())),
+            "1");
+  EXPECT_EQ(context_.RecordedJobs().Scheduled().size(), 3u);
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 4u);  // template, earlier, two new
+
+  // The whole call is refused only when the batch itself is wrong.
+  v1::SendMessagesRequest empty;
+  EXPECT_EQ(kernel::FieldViolationsOf(service_->SendMessages(&AsEditor()->context, &empty, &answer))
+                .at(0)
+                .field,
+            "requests");
+}
+
 }  // namespace karton::messaging

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <boost/json/parse.hpp>
+#include <map>
+#include <set>
 
 #include "karton/kernel/calls.h"
 #include "karton/kernel/errors.h"
@@ -17,6 +19,8 @@ namespace pv1 = partners::v1;
 
 // Recipients are looked up for delivery jobs too, where nobody waits.
 constexpr std::chrono::seconds kPartnersCallLimit{30};
+// What one BatchGetPartners or BatchGetContacts call takes.
+constexpr int kMaxBatchIds = 1000;
 
 grpc::Status FieldOrStatus(const grpc::Status& status, const char* field) {
   return status.error_code() == grpc::StatusCode::NOT_FOUND
@@ -38,6 +42,45 @@ std::optional<common::v1::Address> PostalAddress(
 
 }  // namespace
 
+namespace {
+
+// What a contact gives the message; false (with resolved.status set) when
+// it is not the recipient's partner's.
+bool TakeContact(ResolvedRecipient& resolved, const pv1::Contact& contact) {
+  if (resolved.partner_id != 0 && resolved.partner_id != contact.partner_id()) {
+    resolved.status =
+        kernel::InvalidField("recipient.contact_id",
+                             fmt::format("contact {} belongs to partner {}, not to partner {}",
+                                         contact.id(), contact.partner_id(), resolved.partner_id));
+    return false;
+  }
+  resolved.partner_id = contact.partner_id();
+  resolved.contact_id = contact.id();
+  resolved.name = contact.name();
+  if (contact.emails_size() > 0) resolved.email = contact.emails(0);
+  if (contact.phones_size() > 0) resolved.phone = contact.phones(0);
+  resolved.marketing_consents = contact.marketing_consents();
+  resolved.data["contact"] =
+      boost::json::parse(kernel::PrintProtoJson(contact, kernel::ProtoJsonNames::kJson));
+  return true;
+}
+
+void TakePartner(ResolvedRecipient& resolved, const pv1::Partner& partner) {
+  if (resolved.contact_id == 0) {
+    resolved.name = partner.display_name();
+    resolved.marketing_consents = partner.marketing_consents();
+  } else if (partner.kind() == pv1::PARTNER_KIND_ORGANIZATION) {
+    resolved.organisation = partner.display_name();
+  }
+  if (resolved.email.empty() && partner.emails_size() > 0) resolved.email = partner.emails(0);
+  if (resolved.phone.empty() && partner.phones_size() > 0) resolved.phone = partner.phones(0);
+  resolved.postal_address = PostalAddress(partner.addresses());
+  resolved.data["partner"] =
+      boost::json::parse(kernel::PrintProtoJson(partner, kernel::ProtoJsonNames::kJson));
+}
+
+}  // namespace
+
 ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners_channel,
                                    const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient) {
@@ -54,21 +97,7 @@ ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners_channel
       resolved.status = FieldOrStatus(status, "recipient.contact_id");
       return resolved;
     }
-    if (resolved.partner_id != 0 && resolved.partner_id != contact.partner_id()) {
-      resolved.status = kernel::InvalidField(
-          "recipient.contact_id",
-          fmt::format("contact {} belongs to partner {}, not to partner {}", contact.id(),
-                      contact.partner_id(), resolved.partner_id));
-      return resolved;
-    }
-    resolved.partner_id = contact.partner_id();
-    resolved.contact_id = contact.id();
-    resolved.name = contact.name();
-    if (contact.emails_size() > 0) resolved.email = contact.emails(0);
-    if (contact.phones_size() > 0) resolved.phone = contact.phones(0);
-    resolved.marketing_consents = contact.marketing_consents();
-    resolved.data["contact"] =
-        boost::json::parse(kernel::PrintProtoJson(contact, kernel::ProtoJsonNames::kJson));
+    if (!TakeContact(resolved, contact)) return resolved;
   }
   if (resolved.partner_id != 0) {
     pv1::GetPartnerRequest request;
@@ -80,17 +109,86 @@ ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners_channel
       resolved.status = FieldOrStatus(status, "recipient.partner_id");
       return resolved;
     }
-    if (resolved.contact_id == 0) {
-      resolved.name = partner.display_name();
-      resolved.marketing_consents = partner.marketing_consents();
-    } else if (partner.kind() == pv1::PARTNER_KIND_ORGANIZATION) {
-      resolved.organisation = partner.display_name();
+    TakePartner(resolved, partner);
+  }
+  return resolved;
+}
+
+std::vector<ResolvedRecipient> ResolveRecipients(
+    const kernel::ChannelSource& partners_channel, const grpc::ServerContext* caller,
+    const std::vector<const v1::Recipient*>& recipients) {
+  std::vector<ResolvedRecipient> resolved(recipients.size());
+  if (recipients.empty()) return resolved;
+  auto partners = pv1::PartnerService::NewStub(partners_channel());
+  // Contacts first: they name the partners of recipients given only by
+  // contact. BatchGet leaves out what is missing or hidden from the caller.
+  std::map<std::int64_t, pv1::Contact> contacts;
+  {
+    std::set<std::int64_t> wanted;
+    for (const auto* recipient : recipients) {
+      if (recipient->contact_id() > 0) wanted.insert(recipient->contact_id());
     }
-    if (resolved.email.empty() && partner.emails_size() > 0) resolved.email = partner.emails(0);
-    if (resolved.phone.empty() && partner.phones_size() > 0) resolved.phone = partner.phones(0);
-    resolved.postal_address = PostalAddress(partner.addresses());
-    resolved.data["partner"] =
-        boost::json::parse(kernel::PrintProtoJson(partner, kernel::ProtoJsonNames::kJson));
+    for (auto first = wanted.begin(); first != wanted.end();) {
+      pv1::BatchGetContactsRequest request;
+      for (int n = 0; first != wanted.end() && n < kMaxBatchIds; ++first, ++n) {
+        request.add_ids(*first);
+      }
+      pv1::BatchGetContactsResponse response;
+      const auto status = partners->BatchGetContacts(
+          kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
+      if (!status.ok()) {
+        for (auto& each : resolved) each.status = status;
+        return resolved;
+      }
+      for (auto& contact : *response.mutable_contacts()) {
+        contacts.emplace(contact.id(), std::move(contact));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    resolved[i].partner_id = recipients[i]->partner_id();
+    const std::int64_t contact_id = recipients[i]->contact_id();
+    if (contact_id == 0) continue;
+    const auto found = contacts.find(contact_id);
+    if (found == contacts.end()) {
+      resolved[i].status = kernel::InvalidField("recipient.contact_id",
+                                                fmt::format("no contact with id {}", contact_id));
+    } else {
+      TakeContact(resolved[i], found->second);
+    }
+  }
+  std::map<std::int64_t, pv1::Partner> partner_cards;
+  {
+    std::set<std::int64_t> wanted;
+    for (const auto& each : resolved) {
+      if (each.status.ok() && each.partner_id > 0) wanted.insert(each.partner_id);
+    }
+    for (auto first = wanted.begin(); first != wanted.end();) {
+      pv1::BatchGetPartnersRequest request;
+      for (int n = 0; first != wanted.end() && n < kMaxBatchIds; ++first, ++n) {
+        request.add_ids(*first);
+      }
+      pv1::BatchGetPartnersResponse response;
+      const auto status = partners->BatchGetPartners(
+          kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
+      if (!status.ok()) {
+        for (auto& each : resolved) each.status = status;
+        return resolved;
+      }
+      for (auto& partner : *response.mutable_partners()) {
+        partner_cards.emplace(partner.id(), std::move(partner));
+      }
+    }
+  }
+  for (auto& each : resolved) {
+    if (!each.status.ok() || each.partner_id == 0) continue;
+    const auto found = partner_cards.find(each.partner_id);
+    if (found == partner_cards.end()) {
+      each.status = kernel::InvalidField("recipient.partner_id",
+                                         fmt::format("no partner with id {}", each.partner_id));
+    } else {
+      TakePartner(each, found->second);
+    }
   }
   return resolved;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "karton/common/v1/address.pb.h"
 #include "karton/kernel/service_parts.h"
@@ -48,6 +49,15 @@ struct ResolvedRecipient {
 ResolvedRecipient ResolveRecipient(const kernel::ChannelSource& partners,
                                    const grpc::ServerContext* caller,
                                    const messaging::v1::Recipient& recipient);
+
+// The same for many recipients at once (SendMessages): the contacts in one
+// BatchGetContacts call and the partners in one BatchGetPartners call per
+// thousand. Each answer is what ResolveRecipient would give alone, except
+// that a missing or hidden partner or contact reads "no partner with id N"
+// either way; a failed call sets every answer's status.
+std::vector<ResolvedRecipient> ResolveRecipients(
+    const kernel::ChannelSource& partners, const grpc::ServerContext* caller,
+    const std::vector<const v1::Recipient*>& recipients);
 
 // Why marketing may not go to `resolved` on `channel` under the opt-in rule
 // (messaging.marketing_requires_opt_in): "no marketing consent for email"

@@ -50,6 +50,11 @@ const kernel::TypedQuery<v1::Partner> kFindPartnersById(
     "SELECT " KARTON_PARTNER_COLUMNS
     " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
     "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position");
+const kernel::TypedQuery<v1::Partner> kFindVisiblePartnersById(
+    "SELECT " KARTON_PARTNER_COLUMNS
+    " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
+    "JOIN partners.partner p ON p.id = wanted.id WHERE " KARTON_PARTNER_VISIBLE_TO(
+        "$2", "$3") " ORDER BY wanted.position");
 // Every list and search reads the partner's columns and then its sort key
 // ("_key"), whatever its filter: one plan serves them all.
 const kernel::RowShape<v1::Partner> kListedShape;
@@ -322,6 +327,14 @@ std::vector<v1::Partner> FindPartners(soci::session& session,
   for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
   list += "}";
   return kFindPartnersById.All(session, {list});
+}
+
+std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids,
+                                      const Visibility& visibility) {
+  if (ids.empty()) return {};
+  return kFindVisiblePartnersById.All(
+      session, {kernel::IntegerArrayLiteral(ids), visibility.external ? "1" : "0",
+                std::to_string(visibility.user_id)});
 }
 
 bool IsSharedDirectly(soci::session& session, std::int64_t partner_id, std::int64_t user_id) {

@@ -32,6 +32,9 @@ std::string StorageJson(const v1::Partner& partner,
                         const std::vector<std::string>* columns = nullptr);
 // Partners by id, in the order asked (missing ones left out).
 std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids);
+// The same, leaving out the ones the caller may not see.
+std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids,
+                                      const Visibility& visibility);
 
 std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);

@@ -122,6 +122,7 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
   const std::vector<std::string> admin = {std::string(kernel::kRoleAdmin)};
   return {{"CreatePartner", writers},
           {"GetPartner", readers},
+          {"BatchGetPartners", readers},
           {"UpdatePartner", writers},
           {"ArchivePartner", writers},
           {"RestorePartner", writers},
@@ -133,6 +134,7 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           {"UpdateCustomFieldDefinition", admin},
           {"CreateContact", writers},
           {"GetContact", readers},
+          {"BatchGetContacts", readers},
           {"UpdateContact", writers},
           {"DeleteContact", writers},
           {"ListContacts", readers},
@@ -250,6 +252,21 @@ grpc::Status PartnerServiceImpl::GetPartner(grpc::ServerContext* context,
         repository::FindPartner(lease.Session(), request->id(), VisibilityOf(caller));
     if (!partner) return NotFound(request->id());
     *response = *partner;
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status PartnerServiceImpl::BatchGetPartners(grpc::ServerContext* context,
+                                                  const v1::BatchGetPartnersRequest* request,
+                                                  v1::BatchGetPartnersResponse* response) {
+  if (auto status = CheckBatchIds(request->ids()); !status.ok()) return status;
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(services_.log, "BatchGetPartners", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
+    const std::vector<std::int64_t> ids(request->ids().begin(), request->ids().end());
+    for (auto& partner : repository::FindPartners(lease.Session(), ids, VisibilityOf(caller))) {
+      *response->add_partners() = std::move(partner);
+    }
     return grpc::Status::OK;
   });
 }

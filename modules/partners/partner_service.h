@@ -49,6 +49,8 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                              v1::Partner*) override;
   grpc::Status GetPartner(grpc::ServerContext*, const v1::GetPartnerRequest*,
                           v1::Partner*) override;
+  grpc::Status BatchGetPartners(grpc::ServerContext*, const v1::BatchGetPartnersRequest*,
+                                v1::BatchGetPartnersResponse*) override;
   grpc::Status UpdatePartner(grpc::ServerContext*, const v1::UpdatePartnerRequest*,
                              v1::Partner*) override;
   grpc::Status ArchivePartner(grpc::ServerContext*, const v1::ArchivePartnerRequest*,
@@ -76,6 +78,8 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                              v1::Contact*) override;
   grpc::Status GetContact(grpc::ServerContext*, const v1::GetContactRequest*,
                           v1::Contact*) override;
+  grpc::Status BatchGetContacts(grpc::ServerContext*, const v1::BatchGetContactsRequest*,
+                                v1::BatchGetContactsResponse*) override;
   grpc::Status UpdateContact(grpc::ServerContext*, const v1::UpdateContactRequest*,
                              v1::Contact*) override;
   grpc::Status DeleteContact(grpc::ServerContext*, const v1::DeleteContactRequest*,

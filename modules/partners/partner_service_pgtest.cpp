@@ -527,4 +527,79 @@ TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) 
 }
 
 }  // namespace
+
+// BatchGetPartners and BatchGetContacts (what messaging reads a batch of
+// recipients with): the order asked, a missing id left out, and an
+// external partner given only what is shared with them.
+TEST_F(PartnerServiceTest, BatchReadsKeepTheOrderAskedAndLeaveOutWhatTheCallerMayNotSee) {
+  const auto first = Create("Első Kft.");
+  const auto second = Create("Második Kft.");
+  v1::CreateContactRequest add;
+  add.set_partner_id(second.id());
+  add.mutable_contact()->set_name("Kiss Éva");
+  add.mutable_contact()->add_emails("eva@masodik.example");
+  v1::Contact contact;
+  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &add, &contact).ok());
+
+  v1::BatchGetPartnersRequest partners;
+  for (const auto id : {second.id(), std::int64_t{999999}, first.id()}) partners.add_ids(id);
+  v1::BatchGetPartnersResponse found;
+  ASSERT_TRUE(service_->BatchGetPartners(&AsSeller()->context, &partners, &found).ok());
+  ASSERT_EQ(found.partners_size(), 2);
+  EXPECT_EQ(found.partners(0).display_name(), "Második Kft.");
+  EXPECT_EQ(found.partners(1).display_name(), "Első Kft.");
+  EXPECT_EQ(found.partners(0).etag(), Get(second.id()).etag());
+
+  v1::BatchGetContactsRequest contacts;
+  contacts.add_ids(contact.id());
+  contacts.add_ids(999999);
+  v1::BatchGetContactsResponse contacts_found;
+  ASSERT_TRUE(service_->BatchGetContacts(&AsSeller()->context, &contacts, &contacts_found).ok());
+  ASSERT_EQ(contacts_found.contacts_size(), 1);
+  EXPECT_EQ(contacts_found.contacts(0).name(), "Kiss Éva");
+  EXPECT_EQ(contacts_found.contacts(0).partner_id(), second.id());
+  EXPECT_EQ(contacts_found.contacts(0).emails(0), "eva@masodik.example");
+  EXPECT_TRUE(contacts_found.contacts(0).has_create_time());
+
+  // An external partner with the second partner shared: only that one,
+  // and its contact.
+  const auto installer = NewUser("szerelo", "external_partner");
+  InsertReturningId(
+      "INSERT INTO kernel.record_grant (resource_type, resource_id, user_id) VALUES "
+      "('partners.partner', " +
+      std::to_string(second.id()) + ", " + std::to_string(installer) + ") RETURNING resource_id");
+  Call external;
+  external.spouse.AddClientMetadata("karton-caller",
+                                    std::to_string(installer) + ";external_partner;;0");
+  v1::BatchGetPartnersResponse shared;
+  ASSERT_TRUE(service_->BatchGetPartners(&external.context, &partners, &shared).ok());
+  ASSERT_EQ(shared.partners_size(), 1);
+  EXPECT_EQ(shared.partners(0).id(), second.id());
+  Call external_again;
+  external_again.spouse.AddClientMetadata("karton-caller",
+                                          std::to_string(installer) + ";external_partner;;0");
+  v1::BatchGetContactsResponse shared_contacts;
+  ASSERT_TRUE(
+      service_->BatchGetContacts(&external_again.context, &contacts, &shared_contacts).ok());
+  EXPECT_EQ(shared_contacts.contacts_size(), 1);
+
+  // Bad ids are named.
+  v1::BatchGetPartnersRequest none;
+  EXPECT_EQ(
+      kernel::FieldViolationsOf(service_->BatchGetPartners(&AsSeller()->context, &none, &found))[0]
+          .field,
+      "ids");
+  v1::BatchGetPartnersRequest negative;
+  negative.add_ids(first.id());
+  negative.add_ids(-4);
+  EXPECT_EQ(kernel::FieldViolationsOf(
+                service_->BatchGetPartners(&AsSeller()->context, &negative, &found))[0]
+                .field,
+            "ids[1]");
+  v1::BatchGetPartnersRequest too_many;
+  for (int i = 1; i <= 1001; ++i) too_many.add_ids(i);
+  EXPECT_EQ(service_->BatchGetPartners(&AsSeller()->context, &too_many, &found).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace karton::partners

@@ -44,6 +44,20 @@ inline v1::PartnerChanged ChangedPayload(const v1::Partner& partner,
   return payload;
 }
 
+// The ids of a BatchGet call: 1 to 1000, each positive.
+inline constexpr int kMaxBatchIds = 1000;
+template <class Ids>
+grpc::Status CheckBatchIds(const Ids& ids) {
+  if (ids.empty()) return kernel::InvalidField("ids", "is required");
+  if (ids.size() > kMaxBatchIds) {
+    return kernel::InvalidField("ids", fmt::format("at most {} ids at once", kMaxBatchIds));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    if (ids[i] <= 0) return kernel::InvalidField(fmt::format("ids[{}]", i), "must be positive");
+  }
+  return grpc::Status::OK;
+}
+
 // Before writing external ids: a key of a source may belong to one partner.
 inline grpc::Status CheckExternalIds(soci::session& session, const v1::Partner& partner) {
   for (const auto& [source, key] : partner.external_ids()) {

@@ -69,6 +69,7 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.messaging.v1.MessagingService/CreateTemplate",
         "karton.messaging.v1.MessagingService/DeleteSuppression",
         "karton.messaging.v1.MessagingService/SendMessage",
+        "karton.messaging.v1.MessagingService/SendMessages",
         "karton.messaging.v1.MessagingService/UpdateTemplate"}},
       {"sales",  // business_walk_sales_test.cpp
        {"karton.orders.v1.ProductService/CreateProduct",
@@ -179,7 +180,7 @@ const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hel
                                                 "karton.loyalty.v1", "karton.notes.v1",
                                                 "karton.parcels.v1", "karton.testing.v1"};
 const std::set<std::string> kProductPackages = {
-    "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",       "karton.messaging.v1",
+    "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",        "karton.messaging.v1",
     "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
@@ -188,8 +189,8 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 
 // Reads change nothing: by name, or one of the few named otherwise.
 bool IsRead(const std::string& method) {
-  for (const std::string_view prefix : {"Get", "List", "Search", "Export", "Preview", "Render",
-                                        "Resolve", "Check", "Find", "Download"}) {
+  for (const std::string_view prefix : {"Get", "BatchGet", "List", "Search", "Export", "Preview",
+                                        "Render", "Resolve", "Check", "Find", "Download"}) {
     if (StartsWith(method, prefix)) return true;
   }
   static const std::set<std::string> kReads = {

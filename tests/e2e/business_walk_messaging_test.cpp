@@ -59,6 +59,26 @@ TEST_F(MessagingWalkTest, EveryMessagingWritePublishesItsEventAndAuditsItsChange
          mv1::Message message;
          return messaging_->SendMessage(As().get(), request, &message);
        }},
+      {"karton.messaging.v1.MessagingService/SendMessages",
+       "messaging.message.queued",
+       "messaging.message",
+       {},
+       [&] {
+         mv1::SendMessagesRequest request;
+         auto* one = request.add_requests();
+         one->set_channel(mv1::CHANNEL_EMAIL);
+         one->set_category(mv1::CATEGORY_TRANSACTIONAL);
+         one->mutable_recipient()->set_address("cecil@kiss.example");
+         one->set_subject("Szállítás");
+         one->set_text_body("A csomag holnap érkezik.");
+         one->set_idempotency_key("walk-batch-1");
+         mv1::SendMessagesResponse response;
+         auto status = messaging_->SendMessages(As().get(), request, &response);
+         if (status.ok() && (response.results_size() != 1 || !response.results(0).has_message())) {
+           return grpc::Status(grpc::StatusCode::INTERNAL, "the batch's message was not queued");
+         }
+         return status;
+       }},
       {"karton.messaging.v1.MessagingService/CreateSuppression",
        "messaging.consent.withdrawn",
        "messaging.suppression",

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <stdexcept>
@@ -176,12 +177,8 @@ bool CampaignSender::Start(std::int64_t campaign_id) {
 
 namespace {
 
-// One recipient handed to messaging. `outcome.status` stays empty when
-// messaging could not be reached: the recipient stays pending.
-campaign_repository::RecipientOutcome HandOver(mv1::MessagingService::Stub& messaging,
-                                               const v1::Campaign& campaign,
-                                               const v1::CampaignRecipient& recipient,
-                                               std::string& transient_error) {
+mv1::SendMessageRequest MessageFor(const v1::Campaign& campaign,
+                                   const v1::CampaignRecipient& recipient) {
   mv1::SendMessageRequest request;
   request.set_channel(MessagingChannel(campaign.channel()));
   request.set_category(mv1::CATEGORY_MARKETING);
@@ -191,31 +188,64 @@ campaign_repository::RecipientOutcome HandOver(mv1::MessagingService::Stub& mess
   request.set_language(campaign.language());
   request.set_idempotency_key(fmt::format("campaign-{}-{}", campaign.id(), recipient.id()));
   (*request.mutable_variables()->mutable_fields())["campaign"].set_string_value(campaign.name());
-  mv1::Message message;
-  const auto status = messaging.SendMessage(kernel::KernelCallContext().get(), request, &message);
+  return request;
+}
+
+// What became of one recipient handed to messaging.
+campaign_repository::RecipientOutcome OutcomeOf(const v1::CampaignRecipient& recipient,
+                                                const mv1::SendMessagesResult& result) {
   campaign_repository::RecipientOutcome outcome;
   outcome.recipient_id = recipient.id();
-  if (status.ok()) {
+  if (result.has_message()) {
+    const auto& message = result.message();
     outcome.status = StatusOf(message.status());
     outcome.message_id = message.id();
     outcome.address = message.address();
     outcome.detail = message.last_error();
-  } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-             status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-             status.error_code() == grpc::StatusCode::NOT_FOUND ||
-             status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-    // This recipient cannot be written to (no address on the channel, a
-    // partner erased meanwhile): not sent, and no retry changes that. A
-    // template refused is the campaign's fault: failed.
-    outcome.status = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-                             status.error_message().find("template") == std::string::npos
-                         ? "suppressed"
-                         : "failed";
-    outcome.detail = status.error_message();
-  } else {
-    transient_error = status.error_message();
+    return outcome;
   }
+  // This recipient cannot be written to (no address on the channel, a
+  // partner erased meanwhile): not sent, and no retry changes that. A
+  // template refused is the campaign's fault: failed.
+  const auto code = static_cast<grpc::StatusCode>(result.error().code());
+  outcome.status = code == grpc::StatusCode::INVALID_ARGUMENT &&
+                           result.error().message().find("template") == std::string::npos
+                       ? "suppressed"
+                       : "failed";
+  outcome.detail = result.error().message();
   return outcome;
+}
+
+// Recipients `first` to `last` of `pending` handed to messaging in one
+// SendMessages call. `transient_error` is set (and no outcome) when
+// messaging could not be reached: those recipients stay pending.
+void HandOver(mv1::MessagingService::Stub& messaging, const v1::Campaign& campaign,
+              const std::vector<v1::CampaignRecipient>& pending, std::size_t first,
+              std::size_t last, std::vector<campaign_repository::RecipientOutcome>& outcomes,
+              std::string& transient_error) {
+  mv1::SendMessagesRequest request;
+  for (std::size_t i = first; i < last; ++i) {
+    *request.add_requests() = MessageFor(campaign, pending[i]);
+  }
+  mv1::SendMessagesResponse response;
+  const auto status = messaging.SendMessages(kernel::KernelCallContext().get(), request, &response);
+  if (!status.ok() || response.results_size() != request.requests_size()) {
+    transient_error = status.ok() ? "SendMessages answered a result count that does not match"
+                                  : status.error_message();
+    return;
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    const auto& result = response.results(static_cast<int>(i - first));
+    const auto code = static_cast<grpc::StatusCode>(result.error().code());
+    if (!result.has_message() && code != grpc::StatusCode::INVALID_ARGUMENT &&
+        code != grpc::StatusCode::FAILED_PRECONDITION && code != grpc::StatusCode::NOT_FOUND &&
+        code != grpc::StatusCode::PERMISSION_DENIED) {
+      // Partners could not be asked, say: the recipient stays pending.
+      transient_error = result.error().message();
+      continue;
+    }
+    outcomes[i] = OutcomeOf(pending[i], result);
+  }
 }
 
 }  // namespace
@@ -229,8 +259,8 @@ bool CampaignSender::SendBatch(const v1::Campaign& campaign) {
   }
   auto channel = parts_.channel();
   if (!channel) throw std::runtime_error("kartond is not serving yet");
-  // A few calls at once: each SendMessage waits on its own commit, so
-  // they share WAL flushes (as the delivery workers do).
+  // Chunks of recipients, a few calls at once: each SendMessages is one
+  // transaction in messaging, and calls in flight share WAL flushes.
   std::vector<campaign_repository::RecipientOutcome> outcomes(pending.size());
   std::vector<std::string> transient(kConcurrentCalls);
   {
@@ -238,9 +268,11 @@ bool CampaignSender::SendBatch(const v1::Campaign& campaign) {
     for (std::size_t lane = 0; lane < kConcurrentCalls; ++lane) {
       callers.emplace_back([&, lane] {
         auto messaging = mv1::MessagingService::NewStub(channel);
-        for (std::size_t i = lane; i < pending.size(); i += kConcurrentCalls) {
+        for (std::size_t first = lane * kHandOverChunk; first < pending.size();
+             first += kConcurrentCalls * kHandOverChunk) {
           if (!transient[lane].empty()) break;
-          outcomes[i] = HandOver(*messaging, campaign, pending[i], transient[lane]);
+          HandOver(*messaging, campaign, pending, first,
+                   std::min(pending.size(), first + kHandOverChunk), outcomes, transient[lane]);
         }
       });
     }
@@ -258,7 +290,7 @@ bool CampaignSender::SendBatch(const v1::Campaign& campaign) {
       // What was handed over is kept; the run is retried for the rest.
       transaction.Commit();
       throw std::runtime_error(
-          fmt::format("SendMessage for campaign {}: {}", campaign.id(), error));
+          fmt::format("SendMessages for campaign {}: {}", campaign.id(), error));
     }
   }
   bool more = false;

@@ -27,8 +27,10 @@ class CampaignSender {
   static constexpr const char* kJob = "send_campaign";
   // Recipients handed over in one batch when the campaign sets no rate.
   static constexpr int kBatch = 500;
-  // SendMessage calls in flight at once.
-  static constexpr std::size_t kConcurrentCalls = 8;
+  // Recipients handed to messaging in one SendMessages call (one
+  // transaction there), and such calls in flight at once.
+  static constexpr std::size_t kHandOverChunk = 100;
+  static constexpr std::size_t kConcurrentCalls = 5;
   // How long one job run goes on sending batches before a new run takes
   // over (without a rate; with one, each run is one batch).
   static constexpr std::chrono::seconds kRunBudget{20};

@@ -6,7 +6,9 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "addresses.h"
 #include "karton/kernel/calls.h"
@@ -97,133 +99,176 @@ Delivery::Delivery(kernel::ServiceParts services, const ChannelSettings& setting
   if (settings.smtp) smtp_.emplace(*settings.smtp);
 }
 
-std::string Delivery::MissingConsentNow(std::int64_t id) {
-  if (!settings_.marketing_requires_opt_in) return "";
-  std::optional<v1::Message> message;
+std::vector<std::string> Delivery::MissingConsentNow(const std::vector<std::int64_t>& ids,
+                                                     std::vector<std::string>& failures) {
+  std::vector<std::string> reasons(ids.size());
+  if (!settings_.marketing_requires_opt_in) return reasons;
+  std::vector<std::optional<v1::Message>> messages(ids.size());
   {
     auto lease = services_.database.Acquire();
-    message = repository::FindMessage(lease.Session(), id, false);
-  }
-  if (!message || message->category() != v1::CATEGORY_MARKETING) return "";
-  if (message->status() != v1::MESSAGE_STATUS_QUEUED &&
-      message->status() != v1::MESSAGE_STATUS_SENDING) {
-    return "";
-  }
-  ResolvedRecipient resolved;
-  if (message->recipient().partner_id() != 0 || message->recipient().contact_id() != 0) {
-    messaging::v1::Recipient recipient;
-    recipient.set_partner_id(message->recipient().partner_id());
-    recipient.set_contact_id(message->recipient().contact_id());
-    resolved = ResolveRecipient(services_.channel, nullptr, recipient);
-    if (!resolved.status.ok()) {
-      const auto code = resolved.status.error_code();
-      if (code != grpc::StatusCode::INVALID_ARGUMENT && code != grpc::StatusCode::NOT_FOUND) {
-        // The partners module did not answer: the job runs again later.
-        throw std::runtime_error("reading the recipient's consent: " +
-                                 resolved.status.error_message());
-      }
-      return fmt::format("no marketing consent: the recipient is gone ({})",
-                         resolved.status.error_message());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      messages[i] = repository::FindMessage(lease.Session(), ids[i], false);
     }
   }
-  return MissingMarketingConsent(resolved, message->channel());
+  std::vector<std::size_t> asked;
+  std::vector<v1::Recipient> recipients;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& message = messages[i];
+    if (!message || message->category() != v1::CATEGORY_MARKETING) continue;
+    if (message->status() != v1::MESSAGE_STATUS_QUEUED &&
+        message->status() != v1::MESSAGE_STATUS_SENDING) {
+      continue;
+    }
+    if (message->recipient().partner_id() == 0 && message->recipient().contact_id() == 0) {
+      reasons[i] = MissingMarketingConsent(ResolvedRecipient{}, message->channel());
+      continue;
+    }
+    v1::Recipient recipient;
+    recipient.set_partner_id(message->recipient().partner_id());
+    recipient.set_contact_id(message->recipient().contact_id());
+    asked.push_back(i);
+    recipients.push_back(std::move(recipient));
+  }
+  std::vector<const v1::Recipient*> pointers;
+  for (const auto& recipient : recipients) pointers.push_back(&recipient);
+  // Asked as the system, of the partners module, before a connection is
+  // held here.
+  const auto resolved = ResolveRecipients(services_.channel, nullptr, pointers);
+  for (std::size_t n = 0; n < asked.size(); ++n) {
+    const std::size_t i = asked[n];
+    if (!resolved[n].status.ok()) {
+      const auto code = resolved[n].status.error_code();
+      if (code != grpc::StatusCode::INVALID_ARGUMENT && code != grpc::StatusCode::NOT_FOUND) {
+        // The partners module did not answer: this run is tried again later.
+        failures[i] = "reading the recipient's consent: " + resolved[n].status.error_message();
+      } else {
+        reasons[i] = fmt::format("no marketing consent: the recipient is gone ({})",
+                                 resolved[n].status.error_message());
+      }
+      continue;
+    }
+    reasons[i] = MissingMarketingConsent(resolved[n], messages[i]->channel());
+  }
+  return reasons;
 }
 
 void Delivery::Run(const kernel::JobRun& run) {
-  const std::int64_t id = std::stoll(run.payload);
-  // Pace before SENDING is committed, so the window for a duplicate stays
-  // as short as the hand-over itself.
-  if (run.kind == kDeliverEmailJob) email_rate_.Acquire();
-  if (run.kind == kDeliverSmsJob) sms_rate_.Acquire();
+  std::vector<std::string> failures(1);
+  RunBatch({run}, failures);
+  if (!failures[0].empty()) throw std::runtime_error(failures[0]);
+}
+
+void Delivery::RunBatch(const std::vector<kernel::JobRun>& runs,
+                        std::vector<std::string>& failures) {
+  const std::size_t count = runs.size();
+  std::vector<std::int64_t> ids(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    ids[i] = std::stoll(runs[i].payload);
+    // Pace before SENDING is committed, so the window for a duplicate stays
+    // as short as the hand-over itself.
+    if (runs[i].kind == kDeliverEmailJob) email_rate_.Acquire();
+    if (runs[i].kind == kDeliverSmsJob) sms_rate_.Acquire();
+  }
   const kernel::Caller system = kernel::Caller::Internal();  // the delivery is the system's doing
-  // A consent may have been withdrawn while the message waited: asked of
-  // the partners module before a connection is held here.
-  const std::string no_consent = MissingConsentNow(id);
-  v1::Message message;
+  // A consent may have been withdrawn while the message waited.
+  const std::vector<std::string> no_consent = MissingConsentNow(ids, failures);
+  std::vector<std::optional<v1::Message>> to_send(count);
   {
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
-    const auto found = repository::FindMessage(lease.Session(), id, true);
-    if (!found) return;  // deleted meanwhile: nothing to send
-    const auto status = found->status();
-    if (status == v1::MESSAGE_STATUS_SENT || status == v1::MESSAGE_STATUS_FAILED ||
-        status == v1::MESSAGE_STATUS_SUPPRESSED) {
-      return;  // a repeated run of a finished job
+    soci::session& session = lease.Session();
+    soci::transaction transaction(session);
+    const auto suppress = [&](std::int64_t id, const std::string& why) {
+      repository::MarkSuppressed(session, id, why);
+      services_.events.Publish(session, "messaging.message.suppressed", id,
+                               *repository::FindMessage(session, id, false), system);
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!failures[i].empty()) continue;
+      const auto found = repository::FindMessage(session, ids[i], true);
+      if (!found) continue;  // deleted meanwhile: nothing to send
+      const auto status = found->status();
+      if (status == v1::MESSAGE_STATUS_SENT || status == v1::MESSAGE_STATUS_FAILED ||
+          status == v1::MESSAGE_STATUS_SUPPRESSED) {
+        continue;  // a repeated run of a finished job
+      }
+      // An opt-out may have arrived while the message waited.
+      if (found->category() == v1::CATEGORY_MARKETING &&
+          repository::IsSuppressed(session, repository::ChannelName(found->channel()),
+                                   SuppressionKeysOf(*found))) {
+        suppress(ids[i], "the recipient opted out");
+        continue;
+      }
+      if (found->category() == v1::CATEGORY_MARKETING && !no_consent[i].empty()) {
+        suppress(ids[i], no_consent[i]);
+        continue;
+      }
+      repository::MarkSending(session, ids[i]);
+      to_send[i] = *found;
     }
-    // An opt-out may have arrived while the message waited.
-    if (found->category() == v1::CATEGORY_MARKETING &&
-        repository::IsSuppressed(lease.Session(), repository::ChannelName(found->channel()),
-                                 SuppressionKeysOf(*found))) {
-      repository::MarkSuppressed(lease.Session(), id, "the recipient opted out");
-      services_.events.Publish(lease.Session(), "messaging.message.suppressed", id,
-                               *repository::FindMessage(lease.Session(), id, false), system);
-      transaction.commit();
-      return;
-    }
-    if (found->category() == v1::CATEGORY_MARKETING && !no_consent.empty()) {
-      repository::MarkSuppressed(lease.Session(), id, no_consent);
-      services_.events.Publish(lease.Session(), "messaging.message.suppressed", id,
-                               *repository::FindMessage(lease.Session(), id, false), system);
-      transaction.commit();
-      return;
-    }
-    repository::MarkSending(lease.Session(), id);
     transaction.commit();
-    message = *found;
   }
 
-  DeliveryOutcome outcome;
-  switch (message.channel()) {
-    case v1::CHANNEL_EMAIL:
-      outcome = HandOverEmail(message);
-      break;
-    case v1::CHANNEL_SMS:
-      outcome = HandOverSms(message);
-      break;
-    case v1::CHANNEL_LETTER:
-      outcome = StoreLetter(message);
-      break;
-    default:
-      outcome = DeliveryOutcome::Permanent("the message has no channel");
+  // One after another, each outcome committed as soon as it is known: a
+  // crash then leaves at most the message in hand confirmed but not marked
+  // SENT (the only duplicate window, as with one message per job).
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!to_send[i]) continue;
+    DeliveryOutcome outcome;
+    switch (to_send[i]->channel()) {
+      case v1::CHANNEL_EMAIL:
+        outcome = HandOverEmail(*to_send[i]);
+        break;
+      case v1::CHANNEL_SMS:
+        outcome = HandOverSms(*to_send[i]);
+        break;
+      case v1::CHANNEL_LETTER:
+        outcome = StoreLetter(*to_send[i]);
+        break;
+      default:
+        outcome = DeliveryOutcome::Permanent("the message has no channel");
+    }
+    failures[i] = RecordOutcome(ids[i], runs[i].attempt, outcome);
   }
+}
 
+std::string Delivery::RecordOutcome(std::int64_t id, int attempt, const DeliveryOutcome& outcome) {
+  const kernel::Caller system = kernel::Caller::Internal();
   auto lease = services_.database.Acquire();
-  soci::transaction transaction(lease.Session());
+  soci::session& session = lease.Session();
+  soci::transaction transaction(session);
   const auto publish = [&](const char* topic) {
-    services_.events.Publish(lease.Session(), topic, id,
-                             *repository::FindMessage(lease.Session(), id, false), system);
+    services_.events.Publish(session, topic, id, *repository::FindMessage(session, id, false),
+                             system);
   };
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kSent:
-      repository::MarkSent(lease.Session(), id, services_.clock.Now(), outcome.provider_message_id,
+      repository::MarkSent(session, id, services_.clock.Now(), outcome.provider_message_id,
                            outcome.document_id);
       publish("messaging.message.sent");
       transaction.commit();
-      return;
+      return "";
     case DeliveryOutcome::Kind::kPermanentFailure:
-      repository::MarkFailed(lease.Session(), id, outcome.detail);
+      repository::MarkFailed(session, id, outcome.detail);
       publish("messaging.message.failed");
       transaction.commit();
       // The address stays out of the log (it is personal data); the
       // server's answer, which may quote it, is the message's last_error.
-      services_.log.warn("message {} ({}) failed for good; its last_error says why", id,
-                         repository::ChannelName(message.channel()));
-      return;
+      services_.log.warn("message {} failed for good; its last_error says why", id);
+      return "";
     case DeliveryOutcome::Kind::kTemporaryFailure:
-      if (run.attempt >= kDeliveryAttempts) {
-        repository::MarkFailed(
-            lease.Session(), id,
-            fmt::format("gave up after {} attempts: {}", run.attempt, outcome.detail));
-        publish("messaging.message.failed");
-        transaction.commit();
-        return;
-      }
-      repository::RecordAttemptError(lease.Session(), id, outcome.detail);
-      transaction.commit();
-      // The kernel retries with backoff (1 s, 2 s, 4 s, ...).
-      throw std::runtime_error(
-          fmt::format("message {}: temporary failure, will retry: {}", id, outcome.detail));
+      break;
   }
+  if (attempt >= kDeliveryAttempts) {
+    repository::MarkFailed(session, id,
+                           fmt::format("gave up after {} attempts: {}", attempt, outcome.detail));
+    publish("messaging.message.failed");
+    transaction.commit();
+    return "";
+  }
+  repository::RecordAttemptError(session, id, outcome.detail);
+  transaction.commit();
+  // The kernel retries this run with backoff (1 s, 2 s, 4 s, ...).
+  return fmt::format("message {}: temporary failure, will retry: {}", id, outcome.detail);
 }
 
 DeliveryOutcome Delivery::FileAttachments(const v1::Message& message,

@@ -80,12 +80,26 @@ class Delivery {
   // `run.payload`. Throws to have the kernel retry later (temporary
   // failures); returns when the message is final.
   void Run(const kernel::JobRun& run);
+  // Email's handler: up to kEmailBatch messages at once. Their consent is
+  // read in one batch call and SENDING is committed for all of them in one
+  // transaction; then each goes out over a pooled SMTP connection and its
+  // outcome is committed at once, so the duplicate window stays one
+  // message per job worker (docs/messaging.md). A temporary failure fails
+  // only its own run.
+  void RunBatch(const std::vector<kernel::JobRun>& runs, std::vector<std::string>& failures);
+  // Emails claimed and delivered together (RunBatch).
+  static constexpr int kEmailBatch = 20;
 
  private:
-  // Under the opt-in rule, why marketing message `id` may not go out now
-  // (MissingMarketingConsent, asked of the partners module as the system);
-  // "" when it may or is no marketing. Throws when partners cannot answer.
-  std::string MissingConsentNow(std::int64_t id);
+  // Under the opt-in rule, why each marketing message of `ids` may not go
+  // out now (MissingMarketingConsent, asked of the partners module as the
+  // system in one batch); "" when it may or is no marketing. When partners
+  // cannot answer for message i, failures[i] says so (it is tried later).
+  std::vector<std::string> MissingConsentNow(const std::vector<std::int64_t>& ids,
+                                             std::vector<std::string>& failures);
+  // Commits what became of message `id` (SENT or FAILED with its event, or
+  // the attempt's error); the run's failure text when it is to be retried.
+  std::string RecordOutcome(std::int64_t id, int attempt, const DeliveryOutcome& outcome);
   DeliveryOutcome HandOverEmail(const v1::Message& message);
   // Stores each attachment not stored yet as a document and gives all of
   // them, with their bytes, for the email. kSent when every one is stored.

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 #include "visibility.h"
 
 namespace karton::partners::repository {
@@ -16,37 +17,41 @@ namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_CONTACT_JSON                                                                        \
-  "jsonb_build_object('id', c.id::text, 'partnerId', c.partner_id::text, 'name', c.name, "         \
-  "'role', c.role, 'emails', to_jsonb(c.emails), 'phones', to_jsonb(c.phones), "                   \
-  "'birthday', CASE WHEN c.birthday IS NULL THEN NULL ELSE jsonb_build_object("                    \
-  "'year', extract(year FROM c.birthday)::int, 'month', extract(month FROM c.birthday)::int, "     \
-  "'day', extract(day FROM c.birthday)::int) END, "                                                \
-  "'nameDay', c.name_day, 'primary', c.is_primary, "                                               \
-  "'externalIds', coalesce((SELECT jsonb_object_agg(x.source, x.key) "                             \
-  "FROM partners.contact_external_id x WHERE x.contact_id = c.id), '{}'::jsonb), "                 \
-  "'createTime', to_char(c.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'updateTime', to_char(c.update_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "'etag', c.version::text, "                                                                      \
-  "'eraseTime', to_char(c.erase_time AT TIME ZONE 'UTC', "                                         \
-  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "                                                         \
-  "'marketingConsents', partners.contact_marketing_consents(c.id))::text"
+// One row of partners.contact (alias c) as the columns of v1.Contact
+// (typed rows: no JSON is built in the database).
+#define KARTON_CONTACT_FIELDS                                                                     \
+  "c.id, c.partner_id, c.name, c.role, c.emails, c.phones, c.birthday, c.name_day, "              \
+  "c.is_primary AS primary, "                                                                     \
+  "(SELECT jsonb_object_agg(x.source, x.key) FROM partners.contact_external_id x "                \
+  "WHERE x.contact_id = c.id) AS external_ids, "                                                  \
+  "(extract(epoch FROM c.create_time) * 1000000)::bigint AS create_time, "                        \
+  "(extract(epoch FROM c.update_time) * 1000000)::bigint AS update_time, "                        \
+  "c.version::text AS etag, (extract(epoch FROM c.erase_time) * 1000000)::bigint AS erase_time, " \
+  "partners.contact_marketing_consents(c.id) AS marketing_consents"
 
 // A contact is visible where its partner is (record sharing is per partner).
-#define KARTON_CONTACT_VISIBLE                            \
-  "(cast(:external AS int) = 0 OR kernel.is_shared_with(" \
-  "'partners.partner', c.partner_id, cast(:user_id AS bigint)))"
+#define KARTON_CONTACT_VISIBLE_TO(external, user_id) \
+  "(cast(" external                                  \
+  " AS int) = 0 OR kernel.is_shared_with("           \
+  "'partners.partner', c.partner_id, cast(" user_id " AS bigint)))"
 
 #define KARTON_CONTACT_COLUMNS "name, role, emails, phones, birthday, name_day, is_primary"
 #define KARTON_CONTACT_VALUES \
   "r.name, r.role, r.emails, r.phones, r.birthday, r.name_day, r.is_primary"
 
-constexpr const char* kFindContact =
-    "SELECT " KARTON_CONTACT_JSON
-    " FROM partners.contact c WHERE c.id = :id AND " KARTON_CONTACT_VISIBLE;
-constexpr const char* kFindContactForUpdate =
-    "SELECT " KARTON_CONTACT_JSON
-    " FROM partners.contact c WHERE c.id = :id AND " KARTON_CONTACT_VISIBLE " FOR UPDATE OF c";
+const kernel::TypedQuery<v1::Contact> kFindContact(
+    "SELECT " KARTON_CONTACT_FIELDS
+    " FROM partners.contact c WHERE c.id = $1 AND " KARTON_CONTACT_VISIBLE_TO("$2", "$3"));
+const kernel::TypedQuery<v1::Contact> kFindContactForUpdate(kFindContact.Sql() +
+                                                            " FOR UPDATE OF c");
+const kernel::TypedQuery<v1::Contact> kFindContacts(
+    "SELECT " KARTON_CONTACT_FIELDS
+    " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
+    "JOIN partners.contact c ON c.id = wanted.id WHERE " KARTON_CONTACT_VISIBLE_TO(
+        "$2", "$3") " ORDER BY wanted.position");
+// Every page of a partner's contacts reads the same columns and then its
+// sort key ("_key").
+const kernel::RowShape<v1::Contact> kListedContactShape;
 constexpr const char* kFindContactByRequestId =
     "SELECT id FROM partners.contact WHERE request_id = :request_id";
 constexpr const char* kInsertContact =
@@ -92,30 +97,19 @@ std::string ContactStorageJson(const v1::Contact& contact) {
   return boost::json::serialize(doc);
 }
 
-namespace {
-
-v1::Contact ContactFromJson(const std::string& json) {
-  v1::Contact contact;
-  try {
-    kernel::ParseProtoJson(json, contact);
-  } catch (const std::invalid_argument& error) {
-    throw std::runtime_error("a stored contact does not read back: " + std::string(error.what()));
-  }
-  return contact;
-}
-
-}  // namespace
-
 std::optional<v1::Contact> FindContact(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock) {
-  long long contact_id = id;
-  const int external = visibility.external ? 1 : 0;
-  long long user_id = visibility.user_id;
-  std::string json;
-  session << (lock ? kFindContactForUpdate : kFindContact), soci::use(contact_id),
-      soci::use(external), soci::use(user_id), soci::into(json);
-  if (!session.got_data()) return std::nullopt;
-  return ContactFromJson(json);
+  return (lock ? kFindContactForUpdate : kFindContact)
+      .One(session, {std::to_string(id), visibility.external ? "1" : "0",
+                     std::to_string(visibility.user_id)});
+}
+
+std::vector<v1::Contact> FindContacts(soci::session& session, const std::vector<std::int64_t>& ids,
+                                      const Visibility& visibility) {
+  if (ids.empty()) return {};
+  return kFindContacts.All(session,
+                           {kernel::IntegerArrayLiteral(ids), visibility.external ? "1" : "0",
+                            std::to_string(visibility.user_id)});
 }
 
 std::optional<std::int64_t> FindContactByRequestId(soci::session& session,
@@ -178,26 +172,30 @@ std::vector<ListedContact> ListContacts(soci::session& session, std::int64_t par
                                         const std::optional<std::string>& after_key,
                                         std::int64_t after_id, int limit) {
   std::vector<std::string> params = {std::to_string(partner_id)};
-  std::string sql = "SELECT " KARTON_CONTACT_JSON
-                    ", (CASE WHEN c.is_primary THEN '0' ELSE '1' END) || c.name "
-                    "FROM partners.contact c WHERE c.partner_id = cast(:partner_id AS bigint)";
+  // The key is the not-primary flag ('0' primary first) and the name.
+  std::string sql = "SELECT " KARTON_CONTACT_FIELDS
+                    ", (CASE WHEN c.is_primary THEN '0' ELSE '1' END) || c.name AS _key "
+                    "FROM partners.contact c WHERE c.partner_id = cast($1 AS bigint)";
   if (after_key && !after_key->empty()) {
-    // The key is the not-primary flag ('0' primary first) and the name.
     sql +=
-        " AND (NOT c.is_primary, c.name, c.id) > (cast(:not_primary AS boolean), "
-        "cast(:name AS text), cast(:after_id AS bigint))";
+        " AND (NOT c.is_primary, c.name, c.id) > (cast($2 AS boolean), cast($3 AS text), "
+        "cast($4 AS bigint))";
     params.push_back(after_key->substr(0, 1) == "1" ? "true" : "false");
     params.push_back(after_key->substr(1));
     params.push_back(std::to_string(after_id));
   }
-  sql += " ORDER BY c.is_primary DESC, c.name, c.id LIMIT cast(:limit AS int)";
+  sql += fmt::format(" ORDER BY c.is_primary DESC, c.name, c.id LIMIT cast(${} AS int)",
+                     params.size() + 1);
   params.push_back(std::to_string(limit));
-  auto prepared = (session.prepare << sql);
-  for (const auto& param : params) prepared, soci::use(param);
-  soci::rowset<soci::row> rows(prepared);
-  std::vector<ListedContact> listed;
-  for (const auto& row : rows) {
-    listed.push_back({ContactFromJson(row.get<std::string>(0)), row.get<std::string>(1)});
+  const std::vector<kernel::QueryParam> bound(params.begin(), params.end());
+  const kernel::QueryRows rows = kernel::RunPrepared(session, sql, bound);
+  const kernel::RowPlan& plan = kListedContactShape.PlanFor(rows);
+  const int key_column = rows.Columns() - 1;
+  std::vector<ListedContact> listed(static_cast<std::size_t>(rows.Count()));
+  for (int row = 0; row < rows.Count(); ++row) {
+    auto& entry = listed[static_cast<std::size_t>(row)];
+    plan.Read(rows, row, entry.contact);
+    entry.key = std::string(rows.Text(row, key_column));
   }
   return listed;
 }

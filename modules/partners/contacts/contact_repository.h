@@ -23,6 +23,10 @@ using kernel::TimePoint;
 std::string ContactStorageJson(const v1::Contact& contact);
 std::optional<v1::Contact> FindContact(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);
+// Contacts by id, in the order asked; missing ones and ones the caller may
+// not see are left out.
+std::vector<v1::Contact> FindContacts(soci::session& session, const std::vector<std::int64_t>& ids,
+                                      const Visibility& visibility);
 std::optional<std::int64_t> FindContactByRequestId(soci::session& session,
                                                    const std::string& request_id);
 std::int64_t InsertContact(soci::session& session, std::int64_t partner_id,

@@ -107,6 +107,21 @@ grpc::Status PartnerServiceImpl::GetContact(grpc::ServerContext* context,
   });
 }
 
+grpc::Status PartnerServiceImpl::BatchGetContacts(grpc::ServerContext* context,
+                                                  const v1::BatchGetContactsRequest* request,
+                                                  v1::BatchGetContactsResponse* response) {
+  if (auto status = CheckBatchIds(request->ids()); !status.ok()) return status;
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  return Guarded(services_.log, "BatchGetContacts", [&]() -> grpc::Status {
+    auto lease = services_.database.Acquire();
+    const std::vector<std::int64_t> ids(request->ids().begin(), request->ids().end());
+    for (auto& contact : repository::FindContacts(lease.Session(), ids, VisibilityOf(caller))) {
+      *response->add_contacts() = std::move(contact);
+    }
+    return grpc::Status::OK;
+  });
+}
+
 grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
                                                const v1::UpdateContactRequest* request,
                                                v1::Contact* response) {

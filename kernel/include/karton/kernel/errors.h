@@ -11,8 +11,13 @@
 #include <grpcpp/support/status.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+namespace karton::common::v1 {
+class ItemError;
+}  // namespace karton::common::v1
 
 namespace karton::kernel {
 
@@ -30,5 +35,11 @@ grpc::Status InvalidFields(std::vector<FieldViolation> violations);
 grpc::Status FailedPreconditionOnField(std::string field, std::string description);
 // The violations carried by `status` (empty when it has none).
 std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status);
+// `status` as one item's error in a batch answer (karton.common.v1.ItemError):
+// its code, its message and its field violations, each path prefixed with
+// `field_prefix` ("requests[3].") so the client knows which item and which
+// field.
+void ToItemError(const grpc::Status& status, std::string_view field_prefix,
+                 common::v1::ItemError& error);
 
 }  // namespace karton::kernel

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "karton/kernel/clock.h"
 
@@ -56,11 +57,25 @@ struct JobRun {
 // mid-job leaves it to be run again once its claim expires.
 using JobHandler = std::function<void(const JobRun&)>;
 
+// Runs several due jobs of one kind at once, for work that is cheaper in
+// bulk (many messages over one SMTP connection, their statuses in one
+// transaction). `failures` comes sized to `runs`, every entry empty; a text
+// put in entry i fails run i as a throw fails a single job (retried with
+// backoff, dead after max_attempts). Throwing fails every run of the
+// batch. The same idempotency rule holds: a kartond that dies mid-batch
+// leaves every run of it to be run again.
+using JobBatchHandler =
+    std::function<void(const std::vector<JobRun>& runs, std::vector<std::string>& failures)>;
+
 class Jobs {
  public:
   virtual ~Jobs() = default;
   // Call from Register() only.
   virtual void Handle(std::string kind, JobHandler handler) = 0;
+  // Call from Register() only. Up to `max_batch` (at least 1) due jobs of
+  // `kind` are claimed together, handed to `handler` in one call, and
+  // their outcomes written together.
+  virtual void HandleBatch(std::string kind, int max_batch, JobBatchHandler handler) = 0;
   // Inserts the job inside `session`'s transaction and returns its id (the
   // existing job's id when `unique_key` was used before). Throws
   // std::invalid_argument for an unknown kind or a bad recurrence.

@@ -134,6 +134,9 @@ class RecordingAudit final : public AuditLog {
 class RecordingJobs final : public Jobs {
  public:
   void Handle(std::string kind, JobHandler handler) override;
+  // Run() runs a batch handler with a batch of one, and throws what it
+  // put in the run's failure.
+  void HandleBatch(std::string kind, int max_batch, JobBatchHandler handler) override;
   std::int64_t Schedule(soci::session& session, const JobSpec& spec) override;
 
   std::vector<JobSpec> Scheduled() const;

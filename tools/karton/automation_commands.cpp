@@ -176,7 +176,9 @@ void PrintEnrolments(const av1::ListEnrolmentsResponse& response) {
 void AddSwitch(CLI::App* rules, const char* name, bool enabled, const GlobalOptions& options,
                int& exit_code) {
   auto bound = std::make_shared<Options>();
-  auto* command = rules->add_subcommand(name, enabled ? "Acts on events again" : "Ignores events");
+  auto* command =
+      Rpcs(rules->add_subcommand(name, enabled ? "Acts on events again" : "Ignores events"),
+           {"karton.automation.v1.RuleService/UpdateRule"});
   command->add_option("id", bound->id)->required();
   command->callback(Run(options, exit_code, [&options, bound, enabled] {
     av1::UpdateRuleRequest request;

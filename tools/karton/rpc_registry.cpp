@@ -61,6 +61,24 @@ bool IsKnownMethod(std::string_view method) {
          service->FindMethodByName(std::string(method.substr(slash + 1))) != nullptr;
 }
 
+// The commands without subcommands (those that run) that declare no RPC,
+// but for `karton internal ...`.
+std::vector<const CLI::App*> UndeclaredCommands(const CLI::App* root) {
+  std::vector<const CLI::App*> undeclared;
+  std::vector<const CLI::App*> pending{root};
+  while (!pending.empty()) {
+    const auto* command = pending.back();
+    pending.pop_back();
+    const auto children = command->get_subcommands([](const CLI::App*) { return true; });
+    if (children.empty() && command != root && Declarations().declared.count(command) == 0 &&
+        CommandPath(command).rfind("internal ", 0) != 0) {
+      undeclared.push_back(command);
+    }
+    pending.insert(pending.end(), children.begin(), children.end());
+  }
+  return undeclared;
+}
+
 // Stops a command that calls a method it did not declare: the declarations
 // are what the coverage test reads.
 class DeclarationCheck final : public grpc::experimental::ClientInterceptorFactoryInterface {
@@ -133,6 +151,13 @@ void AddInternalCommands(CLI::App& app, const GlobalOptions& options, int& exit_
           *rpcs.add_values()->mutable_struct_value() = std::move(entry);
         }
         if (options.output == "json") std::cout << ToJson(json);
+        // Every command that does something calls the server: one that
+        // declares nothing was forgotten.
+        for (const auto* command : UndeclaredCommands(Declarations().root)) {
+          std::cerr << fmt::format("karton: `karton {}` declares no RPC (Rpcs())\n",
+                                   CommandPath(command));
+          exit_code = 1;
+        }
       });
 }
 

@@ -17,6 +17,7 @@
 #include "karton/automation/v1/journey_service.grpc.pb.h"
 #include "karton/automation/v1/recipe_service.grpc.pb.h"
 #include "karton/automation/v1/rule_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -31,7 +32,7 @@ const std::vector<std::string> kEnrolmentStates = {"active", "completed", "stopp
 
 struct Options {
   std::int64_t id = 0, rule = 0, record = 0, journey = 0, subject = 0;
-  std::string file, etag, state, topic, page_token, reason, name, template_name;
+  std::string file, etag, state, topic, page_token, reason, name, template_name, enabled;
   int limit = 0;
 };
 
@@ -171,25 +172,13 @@ void PrintEnrolments(const av1::ListEnrolmentsResponse& response) {
   MorePages(response.next_page_token());
 }
 
-template <class Message>
-Message ReadJsonFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  const std::string json{std::istreambuf_iterator<char>(in), {}};
-  Message message;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &message);
-  if (!parsed.ok()) {
-    throw UsageError(
-        fmt::format("{} is not a {} in JSON: {}", path, what, std::string(parsed.message())));
-  }
-  return message;
-}
-
 // `enable` and `disable`: an update of `enabled` alone.
 void AddSwitch(CLI::App* rules, const char* name, bool enabled, const GlobalOptions& options,
                int& exit_code) {
   auto bound = std::make_shared<Options>();
-  auto* command = rules->add_subcommand(name, enabled ? "Acts on events again" : "Ignores events");
+  auto* command =
+      Rpcs(rules->add_subcommand(name, enabled ? "Acts on events again" : "Ignores events"),
+           {"karton.automation.v1.RuleService/UpdateRule"});
   command->add_option("id", bound->id)->required();
   command->callback(Run(options, exit_code, [&options, bound, enabled] {
     av1::UpdateRuleRequest request;
@@ -223,11 +212,13 @@ void AddRecipeCommands(CLI::App& automation, const GlobalOptions& options, int& 
   auto bound = std::make_shared<Options>();
   auto* recipes = automation.add_subcommand("recipes", "Ready-made automations to switch on")
                       ->require_subcommand(1);
-  recipes->add_subcommand("list", "Every recipe and whether it is on")
+  Rpcs(recipes->add_subcommand("list", "Every recipe and whether it is on"),
+       {"karton.automation.v1.RecipeService/ListRecipes"})
       ->callback(Run(options, exit_code, [&options] {
         return Call(options, &Recipes::ListRecipes, av1::ListRecipesRequest{}, PrintRecipes);
       }));
-  auto* enable = recipes->add_subcommand("enable", "Switches a recipe on");
+  auto* enable = Rpcs(recipes->add_subcommand("enable", "Switches a recipe on"),
+                      {"karton.automation.v1.RecipeService/EnableRecipe"});
   enable->add_option("name", bound->name)->required();
   enable->add_option("--template", bound->template_name, "Another template than its own");
   enable->callback(Run(options, exit_code, [&options, bound] {
@@ -236,7 +227,8 @@ void AddRecipeCommands(CLI::App& automation, const GlobalOptions& options, int& 
     request.set_template_name(bound->template_name);
     return Call(options, &Recipes::EnableRecipe, request, PrintRecipe);
   }));
-  auto* disable = recipes->add_subcommand("disable", "Switches a recipe off");
+  auto* disable = Rpcs(recipes->add_subcommand("disable", "Switches a recipe off"),
+                       {"karton.automation.v1.RecipeService/DisableRecipe"});
   disable->add_option("name", bound->name)->required();
   disable->callback(Run(options, exit_code, [&options, bound] {
     av1::DisableRecipeRequest request;
@@ -249,7 +241,8 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
   auto bound = std::make_shared<Options>();
   auto* journeys =
       automation.add_subcommand("journeys", "Journeys and enrolments")->require_subcommand(1);
-  auto* list = journeys->add_subcommand("list", "The journeys, newest first");
+  auto* list = Rpcs(journeys->add_subcommand("list", "The journeys, newest first"),
+                    {"karton.automation.v1.JourneyService/ListJourneys"});
   list->add_option("--limit", bound->limit, "At most this many (default 100)");
   list->add_option("--page-token", bound->page_token, "Where the last page ended");
   list->callback(Run(options, exit_code, [&options, bound] {
@@ -258,22 +251,56 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     request.set_page_token(bound->page_token);
     return Call(options, &Journeys::ListJourneys, request, PrintJourneys);
   }));
-  auto* get = journeys->add_subcommand("get", "One journey with its steps");
+  auto* get = Rpcs(journeys->add_subcommand("get", "One journey with its steps"),
+                   {"karton.automation.v1.JourneyService/GetJourney"});
   get->add_option("id", bound->id)->required();
   get->callback(Run(options, exit_code, [&options, bound] {
     av1::GetJourneyRequest request;
     request.set_id(bound->id);
     return Call(options, &Journeys::GetJourney, request, PrintJourney);
   }));
-  auto* create = journeys->add_subcommand(
-      "create", "A journey from a file holding a Journey as JSON (docs/automation.md)");
+  auto* create =
+      Rpcs(journeys->add_subcommand(
+               "create", "A journey from a file holding a Journey as JSON (docs/automation.md)"),
+           {"karton.automation.v1.JourneyService/CreateJourney"});
   create->add_option("--file", bound->file, "JOURNEY.json")->required();
   create->callback(Run(options, exit_code, [&options, bound] {
     av1::CreateJourneyRequest request;
     *request.mutable_journey() = ReadJsonFile<av1::Journey>(bound->file, "Journey");
     return Call(options, &Journeys::CreateJourney, request, PrintJourney);
   }));
-  auto* remove = journeys->add_subcommand("delete", "Deletes a journey and stops its enrolments");
+  auto* update =
+      Rpcs(journeys->add_subcommand("update",
+                                    "Change a journey: the fields a Journey JSON file sets, "
+                                    "and/or --enabled (enrolments under way keep their steps)"),
+           {"karton.automation.v1.JourneyService/UpdateJourney"});
+  update->add_option("id", bound->id)->required();
+  update->add_option("--file", bound->file, "JOURNEY.json with the fields that change");
+  update->add_option("--enabled", bound->enabled, "true or false: whether events enrol")
+      ->check(CLI::IsMember({"true", "false"}));
+  update->add_option("--etag", bound->etag, "Refuse if the journey changed since");
+  update->callback(Run(options, exit_code, [&options, bound] {
+    av1::UpdateJourneyRequest request;
+    if (!bound->file.empty()) {
+      *request.mutable_journey() = ReadJsonFile<av1::Journey>(bound->file, "Journey");
+    }
+    for (const auto& field : SetFieldNames(request.journey())) {
+      request.mutable_update_mask()->add_paths(field);
+    }
+    if (!bound->enabled.empty()) {
+      request.mutable_journey()->set_enabled(bound->enabled == "true");
+      request.mutable_update_mask()->add_paths("enabled");
+    }
+    if (request.update_mask().paths().empty()) {
+      throw UsageError("give what changes: --file JOURNEY.json (its fields) or --enabled");
+    }
+    request.mutable_journey()->set_id(bound->id);
+    request.mutable_journey()->set_etag(bound->etag);
+    return Call(options, &Journeys::UpdateJourney, request, PrintJourney);
+  }));
+  auto* remove =
+      Rpcs(journeys->add_subcommand("delete", "Deletes a journey and stops its enrolments"),
+           {"karton.automation.v1.JourneyService/DeleteJourney"});
   remove->add_option("id", bound->id)->required();
   remove->add_option("--etag", bound->etag, "Refuse if the journey changed since");
   remove->callback(Run(options, exit_code, [&options, bound] {
@@ -283,7 +310,8 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     return Call(options, &Journeys::DeleteJourney, request,
                 [&](const av1::DeleteJourneyResponse&) { std::cout << "deleted\n"; });
   }));
-  auto* enrol = journeys->add_subcommand("enrol", "Enrols a partner (or lead) now");
+  auto* enrol = Rpcs(journeys->add_subcommand("enrol", "Enrols a partner (or lead) now"),
+                     {"karton.automation.v1.JourneyService/EnrolInJourney"});
   enrol->add_option("journey", bound->journey)->required();
   enrol->add_option("subject", bound->subject, "The partner's (or lead's) id")->required();
   enrol->callback(Run(options, exit_code, [&options, bound] {
@@ -292,8 +320,10 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     request.set_subject_id(bound->subject);
     return Call(options, &Journeys::EnrolInJourney, request, PrintEnrolment);
   }));
-  auto* enrol_segment = journeys->add_subcommand(
-      "enrol-segment", "Enrols the partners of a campaigns segment that may enter");
+  auto* enrol_segment =
+      Rpcs(journeys->add_subcommand("enrol-segment",
+                                    "Enrols the partners of a campaigns segment that may enter"),
+           {"karton.automation.v1.JourneyService/EnrolSegment"});
   enrol_segment->add_option("journey", bound->journey)->required();
   enrol_segment->add_option("segment", bound->subject, "The segment's id")->required();
   enrol_segment->callback(Run(options, exit_code, [&options, bound] {
@@ -307,7 +337,8 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
                 });
   }));
   auto* stop =
-      journeys->add_subcommand("stop", "Stops an enrolment; its planned steps are skipped");
+      Rpcs(journeys->add_subcommand("stop", "Stops an enrolment; its planned steps are skipped"),
+           {"karton.automation.v1.JourneyService/StopEnrolment"});
   stop->add_option("id", bound->id, "The enrolment's id")->required();
   stop->add_option("--reason", bound->reason, "Why, kept on the enrolment")->required();
   stop->callback(Run(options, exit_code, [&options, bound] {
@@ -316,7 +347,8 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     request.set_reason(bound->reason);
     return Call(options, &Journeys::StopEnrolment, request, PrintEnrolment);
   }));
-  auto* enrolments = journeys->add_subcommand("enrolments", "Enrolments, newest first");
+  auto* enrolments = Rpcs(journeys->add_subcommand("enrolments", "Enrolments, newest first"),
+                          {"karton.automation.v1.JourneyService/ListEnrolments"});
   enrolments->add_option("--journey", bound->journey, "In this journey");
   enrolments->add_option("--subject", bound->subject, "Of this partner or lead");
   AddChoice(enrolments, "--state", bound->state, kEnrolmentStates);
@@ -331,7 +363,9 @@ void AddJourneyCommands(CLI::App& automation, const GlobalOptions& options, int&
     request.set_page_token(bound->page_token);
     return Call(options, &Journeys::ListEnrolments, request, PrintEnrolments);
   }));
-  auto* enrolment = journeys->add_subcommand("enrolment", "One enrolment with every step's run");
+  auto* enrolment =
+      Rpcs(journeys->add_subcommand("enrolment", "One enrolment with every step's run"),
+           {"karton.automation.v1.JourneyService/GetEnrolment"});
   enrolment->add_option("id", bound->id)->required();
   enrolment->callback(Run(options, exit_code, [&options, bound] {
     av1::GetEnrolmentRequest request;
@@ -348,7 +382,8 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
   auto* rules = automation->add_subcommand("rules", "Automation rules")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = rules->add_subcommand("list", "The rules, newest first");
+  auto* list = Rpcs(rules->add_subcommand("list", "The rules, newest first"),
+                    {"karton.automation.v1.RuleService/ListRules"});
   list->add_option("--topic", bound->topic, "Only rules this topic triggers");
   list->add_option("--limit", bound->limit, "At most this many (default 100)");
   list->add_option("--page-token", bound->page_token, "Where the last page ended");
@@ -360,7 +395,8 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Rules::ListRules, request, PrintRules);
   }));
 
-  auto* get = rules->add_subcommand("get", "One rule");
+  auto* get =
+      Rpcs(rules->add_subcommand("get", "One rule"), {"karton.automation.v1.RuleService/GetRule"});
   get->add_option("id", bound->id)->required();
   get->callback(Run(options, exit_code, [&options, bound] {
     av1::GetRuleRequest request;
@@ -368,8 +404,10 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Rules::GetRule, request, PrintRule);
   }));
 
-  auto* create = rules->add_subcommand(
-      "create", "A rule from a file holding a Rule as JSON (docs/automation.md)");
+  auto* create =
+      Rpcs(rules->add_subcommand("create",
+                                 "A rule from a file holding a Rule as JSON (docs/automation.md)"),
+           {"karton.automation.v1.RuleService/CreateRule"});
   create->add_option("--file", bound->file, "RULE.json")->required();
   create->callback(Run(options, exit_code, [&options, bound] {
     av1::CreateRuleRequest request;
@@ -377,8 +415,11 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Rules::CreateRule, request, PrintRule);
   }));
 
-  auto* replace = rules->add_subcommand(
-      "update", "Replaces a rule's definition with the file's (name, topics, condition, actions)");
+  auto* replace =
+      Rpcs(rules->add_subcommand(
+               "update",
+               "Replaces a rule's definition with the file's (name, topics, condition, actions)"),
+           {"karton.automation.v1.RuleService/UpdateRule"});
   replace->add_option("id", bound->id)->required();
   replace->add_option("--file", bound->file, "RULE.json")->required();
   replace->add_option("--etag", bound->etag, "Refuse if the rule changed since");
@@ -395,7 +436,8 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
   AddSwitch(rules, "enable", true, options, exit_code);
   AddSwitch(rules, "disable", false, options, exit_code);
 
-  auto* remove = rules->add_subcommand("delete", "Deletes a rule; its runs stay");
+  auto* remove = Rpcs(rules->add_subcommand("delete", "Deletes a rule; its runs stay"),
+                      {"karton.automation.v1.RuleService/DeleteRule"});
   remove->add_option("id", bound->id)->required();
   remove->add_option("--etag", bound->etag, "Refuse if the rule changed since");
   remove->callback(Run(options, exit_code, [&options, bound] {
@@ -410,7 +452,8 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
   AddRecipeCommands(*automation, options, exit_code);
 
   auto* runs = automation->add_subcommand("runs", "What rules did")->require_subcommand(1);
-  auto* list_runs = runs->add_subcommand("list", "Runs, newest first");
+  auto* list_runs = Rpcs(runs->add_subcommand("list", "Runs, newest first"),
+                         {"karton.automation.v1.RuleService/ListRuleRuns"});
   list_runs->add_option("--rule", bound->rule, "Of this rule");
   list_runs->add_option("--record", bound->record, "About this record (the event's aggregate)");
   AddChoice(list_runs, "--state", bound->state, kRunStates);
@@ -425,7 +468,8 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
     request.set_page_token(bound->page_token);
     return Call(options, &Rules::ListRuleRuns, request, PrintRuns);
   }));
-  auto* get_run = runs->add_subcommand("get", "One run with each action's outcome");
+  auto* get_run = Rpcs(runs->add_subcommand("get", "One run with each action's outcome"),
+                       {"karton.automation.v1.RuleService/GetRuleRun"});
   get_run->add_option("id", bound->id)->required();
   get_run->callback(Run(options, exit_code, [&options, bound] {
     av1::GetRuleRunRequest request;

@@ -16,6 +16,7 @@
 #include "karton/campaigns/v1/call_list_service.grpc.pb.h"
 #include "karton/campaigns/v1/campaign_service.grpc.pb.h"
 #include "karton/campaigns/v1/segment_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -221,7 +222,8 @@ void AddSegmentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto* segments = app.add_subcommand("segments", "Saved segments of partners or contacts")
                        ->require_subcommand(1);
   auto o = std::make_shared<Options>();
-  auto* list = segments->add_subcommand("list", "The segments, newest first");
+  auto* list = Rpcs(segments->add_subcommand("list", "The segments, newest first"),
+                    {"karton.campaigns.v1.SegmentService/ListSegments"});
   list->add_option("--limit", o->limit);
   list->add_option("--page-token", o->page_token);
   list->callback(Run(options, exit_code, [&options, o] {
@@ -230,21 +232,24 @@ void AddSegmentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     request.set_page_token(o->page_token);
     return Call(options, &Segments::ListSegments, request, PrintSegments);
   }));
-  auto* get = segments->add_subcommand("get", "One segment");
+  auto* get = Rpcs(segments->add_subcommand("get", "One segment"),
+                   {"karton.campaigns.v1.SegmentService/GetSegment"});
   get->add_option("id", o->id)->required();
   get->callback(Run(options, exit_code, [&options, o] {
     cv1::GetSegmentRequest request;
     request.set_id(o->id);
     return Call(options, &Segments::GetSegment, request, PrintSegment);
   }));
-  auto* create = segments->add_subcommand("create", "Saves a segment");
+  auto* create = Rpcs(segments->add_subcommand("create", "Saves a segment"),
+                      {"karton.campaigns.v1.SegmentService/CreateSegment"});
   AddSegmentDefinition(create, *o);
   create->callback(Run(options, exit_code, [&options, o, create] {
     cv1::CreateSegmentRequest request;
     FillSegment(*o, *create, *request.mutable_segment(), nullptr);
     return Call(options, &Segments::CreateSegment, request, PrintSegment);
   }));
-  auto* update = segments->add_subcommand("update", "Changes the options given");
+  auto* update = Rpcs(segments->add_subcommand("update", "Changes the options given"),
+                      {"karton.campaigns.v1.SegmentService/UpdateSegment"});
   update->add_option("id", o->id)->required();
   update->add_option("--etag", o->etag);
   AddSegmentDefinition(update, *o);
@@ -258,7 +263,8 @@ void AddSegmentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
     return Call(options, &Segments::UpdateSegment, request, PrintSegment);
   }));
-  auto* remove = segments->add_subcommand("delete", "Deletes a segment no open campaign uses");
+  auto* remove = Rpcs(segments->add_subcommand("delete", "Deletes a segment no open campaign uses"),
+                      {"karton.campaigns.v1.SegmentService/DeleteSegment"});
   remove->add_option("id", o->id)->required();
   remove->add_option("--etag", o->etag);
   remove->callback(Run(options, exit_code, [&options, o] {
@@ -268,7 +274,9 @@ void AddSegmentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Segments::DeleteSegment, request,
                 [o](const auto&) { std::cout << fmt::format("segment {} deleted\n", o->id); });
   }));
-  auto* preview = segments->add_subcommand("preview", "How many members now, and the first few");
+  auto* preview =
+      Rpcs(segments->add_subcommand("preview", "How many members now, and the first few"),
+           {"karton.campaigns.v1.SegmentService/PreviewSegment"});
   preview->add_option("id", o->id)->required();
   preview->add_option("--sample", o->sample, "How many to show (at most 100)");
   preview->callback(Run(options, exit_code, [&options, o] {
@@ -281,7 +289,8 @@ void AddSegmentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                   PrintMembers(response.sample());
                 });
   }));
-  auto* members = segments->add_subcommand("members", "The members now, a page at a time");
+  auto* members = Rpcs(segments->add_subcommand("members", "The members now, a page at a time"),
+                       {"karton.campaigns.v1.SegmentService/ListSegmentMembers"});
   members->add_option("id", o->id)->required();
   members->add_option("--limit", o->limit);
   members->add_option("--page-token", o->page_token);
@@ -335,7 +344,8 @@ void FillCampaign(const Options& o, const CLI::App& command, cv1::Campaign& camp
 void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* campaigns = app.add_subcommand("campaigns", "Mailings to a segment")->require_subcommand(1);
   auto o = std::make_shared<Options>();
-  auto* list = campaigns->add_subcommand("list", "The campaigns, newest first");
+  auto* list = Rpcs(campaigns->add_subcommand("list", "The campaigns, newest first"),
+                    {"karton.campaigns.v1.CampaignService/ListCampaigns"});
   AddChoice(list, "--state", o->state, kCampaignStates);
   list->add_option("--limit", o->limit);
   list->add_option("--page-token", o->page_token);
@@ -346,21 +356,24 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     request.set_page_token(o->page_token);
     return Call(options, &Campaigns::ListCampaigns, request, PrintCampaigns);
   }));
-  auto* get = campaigns->add_subcommand("get", "One campaign with its statistics");
+  auto* get = Rpcs(campaigns->add_subcommand("get", "One campaign with its statistics"),
+                   {"karton.campaigns.v1.CampaignService/GetCampaign"});
   get->add_option("id", o->id)->required();
   get->callback(Run(options, exit_code, [&options, o] {
     cv1::GetCampaignRequest request;
     request.set_id(o->id);
     return Call(options, &Campaigns::GetCampaign, request, PrintCampaign);
   }));
-  auto* create = campaigns->add_subcommand("create", "A draft campaign");
+  auto* create = Rpcs(campaigns->add_subcommand("create", "A draft campaign"),
+                      {"karton.campaigns.v1.CampaignService/CreateCampaign"});
   AddCampaignDefinition(create, *o);
   create->callback(Run(options, exit_code, [&options, o, create] {
     cv1::CreateCampaignRequest request;
     FillCampaign(*o, *create, *request.mutable_campaign(), nullptr);
     return Call(options, &Campaigns::CreateCampaign, request, PrintCampaign);
   }));
-  auto* update = campaigns->add_subcommand("update", "Changes a draft or scheduled campaign");
+  auto* update = Rpcs(campaigns->add_subcommand("update", "Changes a draft or scheduled campaign"),
+                      {"karton.campaigns.v1.CampaignService/UpdateCampaign"});
   update->add_option("id", o->id)->required();
   update->add_option("--etag", o->etag);
   AddCampaignDefinition(update, *o);
@@ -374,7 +387,8 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
     return Call(options, &Campaigns::UpdateCampaign, request, PrintCampaign);
   }));
-  auto* schedule = campaigns->add_subcommand("schedule", "Sends a draft at its send time");
+  auto* schedule = Rpcs(campaigns->add_subcommand("schedule", "Sends a draft at its send time"),
+                        {"karton.campaigns.v1.CampaignService/ScheduleCampaign"});
   schedule->add_option("id", o->id)->required();
   schedule->add_option("--send-time", o->send_time, "RFC 3339; overrides the campaign's");
   schedule->add_option("--etag", o->etag);
@@ -387,7 +401,8 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     }
     return Call(options, &Campaigns::ScheduleCampaign, request, PrintCampaign);
   }));
-  auto* cancel = campaigns->add_subcommand("cancel", "Stops a scheduled or sending campaign");
+  auto* cancel = Rpcs(campaigns->add_subcommand("cancel", "Stops a scheduled or sending campaign"),
+                      {"karton.campaigns.v1.CampaignService/CancelCampaign"});
   cancel->add_option("id", o->id)->required();
   cancel->add_option("--etag", o->etag);
   cancel->callback(Run(options, exit_code, [&options, o] {
@@ -396,7 +411,9 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     request.set_etag(o->etag);
     return Call(options, &Campaigns::CancelCampaign, request, PrintCampaign);
   }));
-  auto* recipients = campaigns->add_subcommand("recipients", "Who it wrote to, and how it went");
+  auto* recipients =
+      Rpcs(campaigns->add_subcommand("recipients", "Who it wrote to, and how it went"),
+           {"karton.campaigns.v1.CampaignService/ListCampaignRecipients"});
   recipients->add_option("id", o->id)->required();
   AddChoice(recipients, "--status", o->status, kRecipientStatuses);
   recipients->add_option("--limit", o->limit);
@@ -409,8 +426,11 @@ void AddCampaignCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     request.set_page_token(o->page_token);
     return Call(options, &Campaigns::ListCampaignRecipients, request, PrintRecipients);
   }));
-  auto* letters = campaigns->add_subcommand(
-      "letters", "A letter campaign's letters as one PDF, or their addresses as CSV, into a file");
+  auto* letters =
+      Rpcs(campaigns->add_subcommand(
+               "letters",
+               "A letter campaign's letters as one PDF, or their addresses as CSV, into a file"),
+           {"karton.campaigns.v1.CampaignService/ExportCampaignLetters"});
   letters->add_option("id", o->id)->required();
   AddChoice(letters, "--format", o->format, std::vector<std::string>{"pdf", "csv"})->required();
   letters->add_option("--out", o->out, "The file to write")->required();
@@ -437,7 +457,8 @@ void AddCallCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
   auto* calls = app.add_subcommand("calls", "Cold-call lists and the calls made from them")
                     ->require_subcommand(1);
   auto o = std::make_shared<Options>();
-  auto* list = calls->add_subcommand("list", "The call lists, newest first");
+  auto* list = Rpcs(calls->add_subcommand("list", "The call lists, newest first"),
+                    {"karton.campaigns.v1.CallListService/ListCallLists"});
   list->add_option("--limit", o->limit);
   list->add_option("--page-token", o->page_token);
   list->callback(Run(options, exit_code, [&options, o] {
@@ -446,15 +467,18 @@ void AddCallCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     request.set_page_token(o->page_token);
     return Call(options, &Calls::ListCallLists, request, PrintCallLists);
   }));
-  auto* get = calls->add_subcommand("get", "One call list with its counts");
+  auto* get = Rpcs(calls->add_subcommand("get", "One call list with its counts"),
+                   {"karton.campaigns.v1.CallListService/GetCallList"});
   get->add_option("id", o->id)->required();
   get->callback(Run(options, exit_code, [&options, o] {
     cv1::GetCallListRequest request;
     request.set_id(o->id);
     return Call(options, &Calls::GetCallList, request, PrintCallList);
   }));
-  auto* create = calls->add_subcommand(
-      "create", "Lists a segment's members with a phone number, shared among the callers");
+  auto* create =
+      Rpcs(calls->add_subcommand(
+               "create", "Lists a segment's members with a phone number, shared among the callers"),
+           {"karton.campaigns.v1.CallListService/CreateCallList"});
   create->add_option("--name", o->name)->required();
   create->add_option("--segment", o->segment)->required();
   create->add_option("--assignee", o->assignees, "The callers' user ids, in turn")
@@ -469,7 +493,8 @@ void AddCallCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     request.mutable_call_list()->set_script(o->script);
     return Call(options, &Calls::CreateCallList, request, PrintCallList);
   }));
-  auto* entries = calls->add_subcommand("entries", "A list's entries");
+  auto* entries = Rpcs(calls->add_subcommand("entries", "A list's entries"),
+                       {"karton.campaigns.v1.CallListService/ListCallListEntries"});
   entries->add_option("id", o->id)->required();
   entries->add_option("--assignee", o->assignee, "One caller's entries");
   entries->add_flag("--open", o->open_only, "Only those still to call");
@@ -484,7 +509,8 @@ void AddCallCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     request.set_page_token(o->page_token);
     return Call(options, &Calls::ListCallListEntries, request, PrintEntries);
   }));
-  auto* record = calls->add_subcommand("record", "Records a call on an entry");
+  auto* record = Rpcs(calls->add_subcommand("record", "Records a call on an entry"),
+                      {"karton.campaigns.v1.CallListService/RecordCall"});
   record->add_option("entry", o->id)->required();
   AddChoice(record, "--outcome", o->outcome, kOutcomes)->required();
   record->add_option("--note", o->note);

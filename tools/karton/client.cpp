@@ -9,6 +9,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "rpc_registry.h"
+
 namespace karton::cli {
 
 std::string ResolveToken(const GlobalOptions& options) {
@@ -31,7 +33,7 @@ std::string ReadPem(const std::string& flag, const std::string& path) {
 
 std::shared_ptr<grpc::Channel> ChannelFor(const GlobalOptions& options) {
   if (options.tls_ca.empty() && options.tls_cert.empty()) {
-    return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+    return CheckedChannel(options.server, grpc::InsecureChannelCredentials());
   }
   grpc::SslCredentialsOptions tls;
   if (!options.tls_ca.empty() && options.tls_ca != "system") {
@@ -41,7 +43,7 @@ std::shared_ptr<grpc::Channel> ChannelFor(const GlobalOptions& options) {
     tls.pem_cert_chain = ReadPem("--tls-cert", options.tls_cert);
     tls.pem_private_key = ReadPem("--tls-key", options.tls_key);
   }
-  return grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
+  return CheckedChannel(options.server, grpc::SslCredentials(tls));
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options, bool streaming) {

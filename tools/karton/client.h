@@ -55,11 +55,19 @@ std::string EnumWord(const std::string& value_name, const std::string& prefix);
 
 // Where the command groups plug in; `exit_code` receives the result.
 void AddKernelCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// users, teams, tokens, audit, jobs and clock (admin_commands.cpp).
+void AddAdminCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// contacts, and partners delete|field-add|field-update|import-status
+// (contact_commands.cpp); after AddPartnerCommands.
+void AddContactCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // leads, opps, pipelines, forms and rules (crm_commands.cpp, docs/crm.md).
 void AddCrmCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// opps update|stale, activities update, pipelines create|update, forms
+// update (crm_change_commands.cpp); after AddCrmCommands.
+void AddCrmChangeCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // products, pricelists, quotes and orders (order_commands.cpp, docs/orders.md).
 void AddSalesCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // invoices, payments and balance (invoice_commands.cpp, docs/invoicing.md).

@@ -6,23 +6,29 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client.h"
 #include "command_support.h"
 #include "karton/common/v1/date.pb.h"
 #include "karton/common/v1/money.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 
@@ -74,6 +80,44 @@ int Call(const GlobalOptions& options,
   if (options.output == "json") std::cout << ToJson(response);
   if (options.output != "json") print(response);
   return 0;
+}
+
+// A message from a file holding it in protobuf's JSON mapping; `what`
+// names it in the complaint ("Rule").
+template <class Message>
+Message ReadJsonFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path);
+  const std::string json{std::istreambuf_iterator<char>(in), {}};
+  Message message;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &message);
+  if (!parsed.ok()) {
+    throw UsageError(
+        fmt::format("{} is not a {} in JSON: {}", path, what, std::string(parsed.message())));
+  }
+  return message;
+}
+
+// The update mask of a change read from a file: the top-level fields it
+// sets, but the record's id and etag (which name the record, not a change).
+inline std::vector<std::string> SetFieldNames(const google::protobuf::Message& message) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  message.GetReflection()->ListFields(message, &set);
+  std::vector<std::string> names;
+  for (const auto* field : set) {
+    if (field->name() != "id" && field->name() != "etag") names.emplace_back(field->name());
+  }
+  return names;
+}
+
+// The update mask of flags: each FLAG given names its FIELD. Nothing given
+// is bad usage.
+inline void MaskGiven(const CLI::App* command, google::protobuf::FieldMask& mask,
+                      std::initializer_list<std::pair<const char*, const char*>> flags) {
+  for (const auto& [flag, field] : flags) {
+    if (command->count(flag) > 0) mask.add_paths(field);
+  }
+  if (mask.paths().empty()) throw UsageError("give what changes (see --help)");
 }
 
 inline std::string Time(const google::protobuf::Timestamp& time, std::size_t length = 16) {
@@ -219,13 +263,15 @@ inline void MorePages(const std::string& token) {
 }
 
 // `share` and `unshare` of a record (collaborative CRM and ERP): its id and
-// an external partner user or a team. `Bound` has `id`, `user` and `team`.
+// an external partner user or a team. `Bound` has `id`, `user` and `team`;
+// `method` is the full name of `share` (rpc_registry.h).
 template <typename Request, typename Stub, typename Response, typename Print, typename Bound>
 void AddShareCommand(CLI::App* group, const char* name, const std::string& description,
                      const GlobalOptions& options, int& exit_code, std::shared_ptr<Bound> bound,
+                     const char* method,
                      grpc::Status (Stub::*share)(grpc::ClientContext*, const Request&, Response*),
                      Print print) {
-  auto* command = group->add_subcommand(name, description);
+  auto* command = Rpcs(group->add_subcommand(name, description), {method});
   command->add_option("id", bound->id)->required();
   command->add_option("--user", bound->user, "The user to share with");
   command->add_option("--team", bound->team, "The team to share with");

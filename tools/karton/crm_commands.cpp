@@ -17,6 +17,7 @@
 #include "client.h"
 #include "command_calls.h"
 #include "command_support.h"
+#include "crm_output.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
 #include "karton/crm/v1/assignment_rule_service.grpc.pb.h"
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
@@ -24,6 +25,7 @@
 #include "karton/crm/v1/opportunity_service.grpc.pb.h"
 #include "karton/crm/v1/pipeline_service.grpc.pb.h"
 #include "karton/crm/v1/web_form_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -72,7 +74,9 @@ std::int64_t StageId(const GlobalOptions& options, const std::string& stage,
                                      stage));
 }
 
-// --- output
+}  // namespace
+
+// --- output, shared with crm_change_commands.cpp (crm_output.h)
 
 void PrintLeads(const cv1::ListLeadsResponse& response) {
   constexpr auto kRow = "{:>6}  {:<12} {:<24} {:<32} {:<16} {}\n";
@@ -327,6 +331,8 @@ std::int64_t ParseDuration(const std::string& text, const char* option) {
   return amount * scale;
 }
 
+namespace {
+
 const std::vector<std::string> kActivityTypes{"call", "meeting", "task", "email"};
 const std::vector<std::string> kActivityStatuses{"planned", "done", "canceled"};
 
@@ -375,7 +381,8 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
   auto bound = std::make_shared<Options>();
   auto& lead = bound->lead;
 
-  auto* list = leads->add_subcommand("list", "Leads, newest first");
+  auto* list = Rpcs(leads->add_subcommand("list", "Leads, newest first"),
+                    {"karton.crm.v1.LeadService/ListLeads"});
   AddChoice(list, "--status", bound->status, kLeadStatuses);
   AddChoice(list, "--source", bound->source, kLeadSources);
   list->add_option("--category", *lead.mutable_category(), "A web form category or label");
@@ -399,12 +406,15 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     return Call(options, &Leads::ListLeads, request, PrintLeads);
   }));
 
-  WithId(leads->add_subcommand("get", "One lead with its status history"), *bound)
+  WithId(Rpcs(leads->add_subcommand("get", "One lead with its status history"),
+              {"karton.crm.v1.LeadService/GetLead"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Leads::GetLead, For<cv1::GetLeadRequest>(*bound), PrintLead);
       }));
 
-  auto* create = leads->add_subcommand("create", "A lead typed in; routed unless assigned");
+  auto* create = Rpcs(leads->add_subcommand("create", "A lead typed in; routed unless assigned"),
+                      {"karton.crm.v1.LeadService/CreateLead"});
   create->add_option("--name", *lead.mutable_contact_name(), "The person")->required();
   AddTexts(create, "--email", lead.mutable_email(), "--phone", lead.mutable_phone(), "--company",
            lead.mutable_company_name(), "--title", lead.mutable_title(), "--tax-number",
@@ -435,8 +445,10 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     return Call(options, &Leads::CreateLead, request, PrintLead);
   }));
 
-  auto* assign = WithEtag(
-      leads->add_subcommand("assign", "Give a lead to a user or a team (or both)"), *bound);
+  auto* assign =
+      WithEtag(Rpcs(leads->add_subcommand("assign", "Give a lead to a user or a team (or both)"),
+                    {"karton.crm.v1.LeadService/UpdateLead"}),
+               *bound);
   assign->add_option("--user", bound->user, "The assignee (the team stays unless --team)");
   assign->add_option("--team", bound->team, "The team (the assignee stays unless --user)");
   assign->callback(Run(options, exit_code, [&options, bound, assign] {
@@ -452,7 +464,8 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
   }));
 
   auto* qualify = WithEtag(
-      leads->add_subcommand("qualify", "Match or create the partner and open an opportunity"),
+      Rpcs(leads->add_subcommand("qualify", "Match or create the partner and open an opportunity"),
+           {"karton.crm.v1.LeadService/QualifyLead"}),
       *bound);
   qualify->add_option("--partner", bound->partner, "This partner instead of matching one");
   qualify->add_option("--pipeline", bound->pipeline, "Default: the first pipeline");
@@ -473,7 +486,9 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
   }));
 
   auto* disqualify =
-      WithEtag(leads->add_subcommand("disqualify", "Close a lead with a reason"), *bound);
+      WithEtag(Rpcs(leads->add_subcommand("disqualify", "Close a lead with a reason"),
+                    {"karton.crm.v1.LeadService/DisqualifyLead"}),
+               *bound);
   disqualify->add_option("--reason", bound->reason, "no budget, duplicate, spam, ...")->required();
   disqualify->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::DisqualifyLeadRequest>(*bound);
@@ -482,9 +497,10 @@ void AddLeadCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
   }));
 
   AddShareCommand(leads, "share", "Let an external partner user or a team see the lead", options,
-                  exit_code, bound, &Leads::ShareLead, PrintLead);
+                  exit_code, bound, "karton.crm.v1.LeadService/ShareLead", &Leads::ShareLead,
+                  PrintLead);
   AddShareCommand(leads, "unshare", "Take a share of the lead back", options, exit_code, bound,
-                  &Leads::UnshareLead, PrintLead);
+                  "karton.crm.v1.LeadService/UnshareLead", &Leads::UnshareLead, PrintLead);
 }
 
 void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
@@ -493,7 +509,9 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
   auto bound = std::make_shared<Options>();
   const std::string stage_help = "A stage's id or name";
 
-  auto* list = opps->add_subcommand("list", "Opportunities, newest first");
+  auto* list = Rpcs(opps->add_subcommand("list", "Opportunities, newest first"),
+                    {"karton.crm.v1.OpportunityService/ListOpportunities",
+                     "karton.crm.v1.PipelineService/ListPipelines"});
   list->add_option("--partner", bound->partner, "Of this partner");
   list->add_option("--pipeline", bound->pipeline, "In this pipeline");
   list->add_option("--stage", bound->stage, stage_help);
@@ -513,13 +531,17 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
     return Call(options, &Opportunities::ListOpportunities, request, PrintOpportunities);
   }));
 
-  WithId(opps->add_subcommand("get", "One opportunity with its stage history"), *bound)
+  WithId(Rpcs(opps->add_subcommand("get", "One opportunity with its stage history"),
+              {"karton.crm.v1.OpportunityService/GetOpportunity"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Opportunities::GetOpportunity,
                     For<cv1::GetOpportunityRequest>(*bound), PrintOpportunity);
       }));
 
-  auto* create = opps->add_subcommand("create", "An opportunity for a partner");
+  auto* create = Rpcs(opps->add_subcommand("create", "An opportunity for a partner"),
+                      {"karton.crm.v1.OpportunityService/CreateOpportunity",
+                       "karton.crm.v1.PipelineService/ListPipelines"});
   create->add_option("--name", bound->name, "What the deal is")->required();
   create->add_option("--partner", bound->partner, "The customer's partner id")->required();
   create->add_option("--pipeline", bound->pipeline, "Default: the first pipeline");
@@ -544,7 +566,11 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
     return Call(options, &Opportunities::CreateOpportunity, request, PrintOpportunity);
   }));
 
-  auto* move = WithEtag(opps->add_subcommand("move", "To another open stage"), *bound);
+  auto* move = WithEtag(Rpcs(opps->add_subcommand("move", "To another open stage"),
+                             {"karton.crm.v1.OpportunityService/GetOpportunity",
+                              "karton.crm.v1.PipelineService/ListPipelines",
+                              "karton.crm.v1.OpportunityService/MoveStage"}),
+                        *bound);
   move->add_option("--stage", bound->stage, stage_help + " in its pipeline")->required();
   move->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::MoveStageRequest>(*bound);
@@ -556,13 +582,17 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
     return Call(options, &Opportunities::MoveStage, request, PrintOpportunity);
   }));
 
-  WithEtag(opps->add_subcommand("won", "Close it as won"), *bound)
+  WithEtag(Rpcs(opps->add_subcommand("won", "Close it as won"),
+                {"karton.crm.v1.OpportunityService/MarkWon"}),
+           *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Opportunities::MarkWon, For<cv1::MarkWonRequest>(*bound),
                     PrintOpportunity);
       }));
 
-  auto* lost = WithEtag(opps->add_subcommand("lost", "Close it as lost, with a reason"), *bound);
+  auto* lost = WithEtag(Rpcs(opps->add_subcommand("lost", "Close it as lost, with a reason"),
+                             {"karton.crm.v1.OpportunityService/MarkLost"}),
+                        *bound);
   lost->add_option("--reason", bound->reason, "price, went with a competitor, ...")->required();
   lost->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::MarkLostRequest>(*bound);
@@ -572,9 +602,11 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
 
   AddShareCommand(opps, "share",
                   "Let an external partner user or a team see the deal and its partner's card",
-                  options, exit_code, bound, &Opportunities::ShareOpportunity, PrintOpportunity);
+                  options, exit_code, bound, "karton.crm.v1.OpportunityService/ShareOpportunity",
+                  &Opportunities::ShareOpportunity, PrintOpportunity);
   AddShareCommand(opps, "unshare", "Take a share of the deal (and its card) back", options,
-                  exit_code, bound, &Opportunities::UnshareOpportunity, PrintOpportunity);
+                  exit_code, bound, "karton.crm.v1.OpportunityService/UnshareOpportunity",
+                  &Opportunities::UnshareOpportunity, PrintOpportunity);
 }
 
 void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
@@ -582,12 +614,15 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
 
   auto* pipelines =
       app.add_subcommand("pipelines", "Sales pipelines and their stages")->require_subcommand(1);
-  pipelines->add_subcommand("list", "Every pipeline, stages in order")
+  Rpcs(pipelines->add_subcommand("list", "Every pipeline, stages in order"),
+       {"karton.crm.v1.PipelineService/ListPipelines"})
       ->callback(Run(options, exit_code, [&options] {
         return Call(options, &Pipelines::ListPipelines, cv1::ListPipelinesRequest{},
                     PrintPipelines);
       }));
-  WithId(pipelines->add_subcommand("get", "One pipeline: stage ids, probabilities"), *bound)
+  WithId(Rpcs(pipelines->add_subcommand("get", "One pipeline: stage ids, probabilities"),
+              {"karton.crm.v1.PipelineService/GetPipeline"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Pipelines::GetPipeline, For<cv1::GetPipelineRequest>(*bound),
                     PrintPipeline);
@@ -595,7 +630,8 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
 
   auto* forms = app.add_subcommand("forms", "Lead-capture web forms served at /forms/<slug>")
                     ->require_subcommand(1);
-  auto* list_forms = forms->add_subcommand("list", "Every web form");
+  auto* list_forms = Rpcs(forms->add_subcommand("list", "Every web form"),
+                          {"karton.crm.v1.WebFormService/ListWebForms"});
   list_forms->add_option("--page-token", bound->page_token, "From the previous page");
   list_forms->callback(Run(options, exit_code, [&options, bound] {
     cv1::ListWebFormsRequest request;
@@ -603,7 +639,8 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
     request.set_page_token(bound->page_token);
     return Call(options, &Forms::ListWebForms, request, PrintForms);
   }));
-  auto* get_form = forms->add_subcommand("get", "One form: fields, categories, etag");
+  auto* get_form = Rpcs(forms->add_subcommand("get", "One form: fields, categories, etag"),
+                        {"karton.crm.v1.WebFormService/GetWebForm"});
   auto* by_id = get_form->add_option("id", bound->id, "The form's id");
   get_form->add_option("--slug", bound->slug, "The form's slug instead")->excludes(by_id);
   get_form->callback(Run(options, exit_code, [&options, bound] {
@@ -612,8 +649,10 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
     request.set_slug(bound->slug);
     return Call(options, &Forms::GetWebForm, request, PrintForm);
   }));
-  auto* create_form = forms->add_subcommand(
-      "create", "A form from a file holding a WebForm as JSON (docs/crm.md); prints its page");
+  auto* create_form = Rpcs(
+      forms->add_subcommand(
+          "create", "A form from a file holding a WebForm as JSON (docs/crm.md); prints its page"),
+      {"karton.crm.v1.WebFormService/CreateWebForm"});
   create_form->add_option("--file", bound->file, "FORM.json")->required();
   create_form->add_option("--request-id", bound->request_id, "The same id twice creates one");
   create_form->callback(Run(options, exit_code, [&options, bound] {
@@ -633,14 +672,17 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
 
   auto* rules = app.add_subcommand("rules", "Lead routing rules, tried in ascending priority")
                     ->require_subcommand(1);
-  rules->add_subcommand("list", "The rules in the order they are tried")
+  Rpcs(rules->add_subcommand("list", "The rules in the order they are tried"),
+       {"karton.crm.v1.AssignmentRuleService/ListAssignmentRules"})
       ->callback(Run(options, exit_code, [&options] {
         return Call(options, &Rules::ListAssignmentRules, cv1::ListAssignmentRulesRequest{},
                     PrintRules);
       }));
   auto& rule = bound->rule;
-  auto* add = rules->add_subcommand(
-      "add", "A rule: leads matching every condition given go to the user or team");
+  auto* add =
+      Rpcs(rules->add_subcommand(
+               "add", "A rule: leads matching every condition given go to the user or team"),
+           {"karton.crm.v1.AssignmentRuleService/CreateAssignmentRule"});
   add->add_option("--priority", bound->priority, "Lower goes first")->required();
   add->add_option("--category", *rule.mutable_category(), "The lead's category");
   add->add_option("--country", *rule.mutable_country(), "ISO 3166-1 alpha-2, e.g. HU");
@@ -661,7 +703,9 @@ void AddSetupCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
                   PrintRules(one);
                 });
   }));
-  WithId(rules->add_subcommand("remove", "Delete a rule"), *bound)
+  WithId(Rpcs(rules->add_subcommand("remove", "Delete a rule"),
+              {"karton.crm.v1.AssignmentRuleService/DeleteAssignmentRule"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Rules::DeleteAssignmentRule,
                     For<cv1::DeleteAssignmentRuleRequest>(*bound),
@@ -675,7 +719,8 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
           ->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = activities->add_subcommand("list", "Activities, newest first");
+  auto* list = Rpcs(activities->add_subcommand("list", "Activities, newest first"),
+                    {"karton.crm.v1.ActivityService/ListActivities"});
   list->add_option("--assignee", bound->user, "Assigned to this user");
   list->add_option("--partner", bound->partner, "About this partner");
   list->add_option("--lead", bound->lead_id, "About this lead");
@@ -695,13 +740,16 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Activities::ListActivities, request, PrintActivities);
   }));
 
-  WithId(activities->add_subcommand("get", "One activity"), *bound)
+  WithId(Rpcs(activities->add_subcommand("get", "One activity"),
+              {"karton.crm.v1.ActivityService/GetActivity"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Activities::GetActivity, For<cv1::GetActivityRequest>(*bound),
                     PrintActivity);
       }));
 
-  auto* create = activities->add_subcommand("create", "Plan a call, meeting, task or email");
+  auto* create = Rpcs(activities->add_subcommand("create", "Plan a call, meeting, task or email"),
+                      {"karton.crm.v1.ActivityService/CreateActivity"});
   AddChoice(create, "--type", bound->type, kActivityTypes)->required();
   create->add_option("--subject", bound->name, "What it is")->required();
   create->add_option("--start", bound->start, "When it starts (RFC 3339)");
@@ -756,7 +804,9 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   }));
 
   auto* complete =
-      WithEtag(activities->add_subcommand("complete", "Done, with what came of it"), *bound);
+      WithEtag(Rpcs(activities->add_subcommand("complete", "Done, with what came of it"),
+                    {"karton.crm.v1.ActivityService/CompleteActivity"}),
+               *bound);
   complete->add_option("--outcome", bound->outcome, "What came of it");
   complete->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::CompleteActivityRequest>(*bound);
@@ -764,7 +814,9 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Activities::CompleteActivity, request, PrintActivity);
   }));
 
-  auto* cancel = WithEtag(activities->add_subcommand("cancel", "It will not happen"), *bound);
+  auto* cancel = WithEtag(Rpcs(activities->add_subcommand("cancel", "It will not happen"),
+                               {"karton.crm.v1.ActivityService/CancelActivity"}),
+                          *bound);
   cancel->add_option("--reason", bound->reason, "Why");
   cancel->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::CancelActivityRequest>(*bound);
@@ -772,7 +824,8 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Activities::CancelActivity, request, PrintActivity);
   }));
 
-  auto* calendar = activities->add_subcommand("calendar", "Your (or a user's, a team's) days");
+  auto* calendar = Rpcs(activities->add_subcommand("calendar", "Your (or a user's, a team's) days"),
+                        {"karton.crm.v1.ActivityService/ListCalendar"});
   calendar->add_option("--user", bound->user, "Whose calendar (default: yours)");
   calendar->add_option("--team", bound->team, "A team's calendar");
   calendar->add_option("--from", bound->since, "From (RFC 3339; default: now)");
@@ -797,8 +850,10 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
                 });
   }));
 
-  auto* feed =
-      activities->add_subcommand("feed", "The secret iCalendar URL for Outlook or Google Calendar");
+  auto* feed = Rpcs(
+      activities->add_subcommand("feed", "The secret iCalendar URL for Outlook or Google Calendar"),
+      {"karton.crm.v1.ActivityService/GetCalendarFeed",
+       "karton.crm.v1.ActivityService/RotateCalendarFeed"});
   feed->add_option("--user", bound->user, "Whose (default: yours)");
   feed->add_option("--team", bound->team, "A team's");
   feed->add_flag("--rotate", bound->rotate, "Replace the secret: the old URL stops working");
@@ -827,9 +882,11 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Activities::GetCalendarFeed, request, print);
   }));
 
-  auto* overview = app.add_subcommand(
-      "overview",
-      "Everything about a customer: card, contacts, leads, deals, activities, timeline");
+  auto* overview =
+      Rpcs(app.add_subcommand(
+               "overview",
+               "Everything about a customer: card, contacts, leads, deals, activities, timeline"),
+           {"karton.crm.v1.CustomerOverviewService/GetCustomerOverview"});
   overview->add_option("partner", bound->partner, "The partner's id")->required();
   overview->callback(Run(options, exit_code, [&options, bound] {
     cv1::GetCustomerOverviewRequest request;

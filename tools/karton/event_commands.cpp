@@ -8,6 +8,7 @@
 #include "client.h"
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "karton/kernel/v1/webhook_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -175,10 +176,11 @@ int ShowWebhook(const GlobalOptions& options, const grpc::Status& status,
 void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* events = app.add_subcommand("events", "Domain events: topics, subscribers, the stream");
   events->require_subcommand(1);
-  events->add_subcommand("topics", "The topics the loaded modules publish")->callback([&] {
-    exit_code = Topics(options);
-  });
-  events->add_subcommand("subscriptions", "Every durable subscriber with its cursor and lag")
+  Rpcs(events->add_subcommand("topics", "The topics the loaded modules publish"),
+       {"karton.kernel.v1.EventService/ListTopics"})
+      ->callback([&] { exit_code = Topics(options); });
+  Rpcs(events->add_subcommand("subscriptions", "Every durable subscriber with its cursor and lag"),
+       {"karton.kernel.v1.EventService/ListSubscriptions"})
       ->callback([&] { exit_code = Subscriptions(options); });
 
   struct TailOptions {
@@ -187,8 +189,10 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
     int count = 0;
   };
   auto tail_options = std::make_shared<TailOptions>();
-  auto* tail = events->add_subcommand(
-      "tail", "Follow events as they commit (Ctrl-C stops); --output json prints JSON lines");
+  auto* tail = Rpcs(
+      events->add_subcommand(
+          "tail", "Follow events as they commit (Ctrl-C stops); --output json prints JSON lines"),
+      {"karton.kernel.v1.EventService/Subscribe"});
   tail->add_option("--topic", tail_options->topics, "Topic pattern, repeatable (default '*')");
   tail->add_option("--after", tail_options->after,
                    "Start after this event id (0: the oldest kept)");
@@ -198,10 +202,12 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
   });
 
   auto subscription = std::make_shared<std::string>();
-  auto* parked = events->add_subcommand("parked", "Events a subscriber kept failing");
+  auto* parked = Rpcs(events->add_subcommand("parked", "Events a subscriber kept failing"),
+                      {"karton.kernel.v1.EventService/ListParkedEvents"});
   parked->add_option("subscription", *subscription, "e.g. crm.lead_matcher")->required();
   parked->callback([&, subscription] { exit_code = Parked(options, *subscription); });
-  auto* retry = events->add_subcommand("retry", "Deliver a subscriber's parked events again");
+  auto* retry = Rpcs(events->add_subcommand("retry", "Deliver a subscriber's parked events again"),
+                     {"karton.kernel.v1.EventService/RetryParkedEvents"});
   retry->add_option("subscription", *subscription, "e.g. crm.lead_matcher")->required();
   retry->callback([&, subscription] { exit_code = RetryParked(options, *subscription); });
 
@@ -213,7 +219,8 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
   auto create_secret = std::make_shared<std::string>();
   auto create_request_id = std::make_shared<std::string>();
   auto create_after = std::make_shared<std::int64_t>(0);
-  auto* create = webhooks->add_subcommand("create", "Start POSTing matching events to a URL");
+  auto* create = Rpcs(webhooks->add_subcommand("create", "Start POSTing matching events to a URL"),
+                      {"karton.kernel.v1.WebhookService/CreateWebhook"});
   create->add_option("--url", *create_url, "http(s) endpoint")->required();
   create->add_option("--topic", *create_topics, "Topic pattern, repeatable")->required();
   create->add_option("--secret", *create_secret, "Signing key (default: generated)");
@@ -231,23 +238,26 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
     exit_code = ShowWebhook(options, status, webhook);
   });
 
-  webhooks->add_subcommand("list", "Every webhook")->callback([&] {
-    kernel::v1::ListWebhooksRequest request;
-    request.set_page_size(1000);
-    kernel::v1::ListWebhooksResponse response;
-    const auto status = WebhookService::NewStub(ChannelFor(options))
-                            ->ListWebhooks(MakeContext(options).get(), request, &response);
-    if (!status.ok()) {
-      exit_code = ReportError(status, options);
-    } else if (options.output == "json") {
-      std::cout << ToJson(response);
-    } else {
-      PrintWebhooks(response.webhooks());
-    }
-  });
+  Rpcs(webhooks->add_subcommand("list", "Every webhook"),
+       {"karton.kernel.v1.WebhookService/ListWebhooks"})
+      ->callback([&] {
+        kernel::v1::ListWebhooksRequest request;
+        request.set_page_size(1000);
+        kernel::v1::ListWebhooksResponse response;
+        const auto status = WebhookService::NewStub(ChannelFor(options))
+                                ->ListWebhooks(MakeContext(options).get(), request, &response);
+        if (!status.ok()) {
+          exit_code = ReportError(status, options);
+        } else if (options.output == "json") {
+          std::cout << ToJson(response);
+        } else {
+          PrintWebhooks(response.webhooks());
+        }
+      });
 
   auto webhook_id = std::make_shared<std::int64_t>(0);
-  auto* get = webhooks->add_subcommand("get", "One webhook, with its delivery state");
+  auto* get = Rpcs(webhooks->add_subcommand("get", "One webhook, with its delivery state"),
+                   {"karton.kernel.v1.WebhookService/GetWebhook"});
   get->add_option("id", *webhook_id)->required();
   get->callback([&, webhook_id] {
     kernel::v1::GetWebhookRequest request;
@@ -257,7 +267,9 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
                             ->GetWebhook(MakeContext(options).get(), request, &webhook);
     exit_code = ShowWebhook(options, status, webhook);
   });
-  auto* enable = webhooks->add_subcommand("enable", "Resume a disabled webhook where it stopped");
+  auto* enable =
+      Rpcs(webhooks->add_subcommand("enable", "Resume a disabled webhook where it stopped"),
+           {"karton.kernel.v1.WebhookService/EnableWebhook"});
   enable->add_option("id", *webhook_id)->required();
   enable->callback([&, webhook_id] {
     kernel::v1::EnableWebhookRequest request;
@@ -268,7 +280,8 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
     exit_code = ShowWebhook(options, status, webhook);
   });
   auto replay_after = std::make_shared<std::int64_t>(0);
-  auto* replay = webhooks->add_subcommand("replay", "Deliver again from an event id");
+  auto* replay = Rpcs(webhooks->add_subcommand("replay", "Deliver again from an event id"),
+                      {"karton.kernel.v1.WebhookService/ReplayWebhook"});
   replay->add_option("id", *webhook_id)->required();
   replay->add_option("--after", *replay_after, "Event id to start after (0: the oldest kept)")
       ->required();
@@ -281,7 +294,8 @@ void AddEventCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
                             ->ReplayWebhook(MakeContext(options).get(), request, &webhook);
     exit_code = ShowWebhook(options, status, webhook);
   });
-  auto* remove = webhooks->add_subcommand("delete", "Stop and forget a webhook");
+  auto* remove = Rpcs(webhooks->add_subcommand("delete", "Stop and forget a webhook"),
+                      {"karton.kernel.v1.WebhookService/DeleteWebhook"});
   remove->add_option("id", *webhook_id)->required();
   remove->callback([&, webhook_id] {
     kernel::v1::DeleteWebhookRequest request;

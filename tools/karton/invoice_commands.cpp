@@ -14,6 +14,7 @@
 #include "karton/common/v1/vat.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -25,7 +26,8 @@ using Payments = iv1::PaymentService::Stub;
 const std::vector<std::string> kMethods = {"transfer", "cash", "card"};
 
 struct Options {
-  std::int64_t id = 0, partner = 0, order = 0, invoice = 0, credit_note = 0;
+  std::int64_t id = 0, partner = 0, order = 0, invoice = 0, credit_note = 0, user = 0, team = 0;
+  std::string fulfilled_on, due_on;
   std::string etag, state, currency, rate, method, paid_on, reference, amount, note, request_id;
   std::string page_token, reason;
   std::vector<std::string> lines;
@@ -151,7 +153,8 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto* invoices = app.add_subcommand("invoices", "Invoices")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = invoices->add_subcommand("list", "Invoices, newest first");
+  auto* list = Rpcs(invoices->add_subcommand("list", "Invoices, newest first"),
+                    {"karton.invoicing.v1.InvoiceService/ListInvoices"});
   list->add_option("--partner", bound->partner, "Of this partner");
   AddChoice(list, "--state", bound->state, std::vector<std::string>{"draft", "issued"});
   list->add_flag("--open", bound->open_only, "Issued and not paid in full");
@@ -167,7 +170,8 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::ListInvoices, request, PrintInvoices);
   }));
 
-  auto* get = invoices->add_subcommand("get", "One invoice with its lines and VAT summary");
+  auto* get = Rpcs(invoices->add_subcommand("get", "One invoice with its lines and VAT summary"),
+                   {"karton.invoicing.v1.InvoiceService/GetInvoice"});
   get->add_option("id", bound->id)->required();
   get->callback(Run(options, exit_code, [&options, bound] {
     iv1::GetInvoiceRequest request;
@@ -175,7 +179,41 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::GetInvoice, request, PrintInvoice);
   }));
 
-  auto* from_order = invoices->add_subcommand("from-order", "A draft billing an order");
+  auto* create = Rpcs(
+      invoices->add_subcommand("create", "A draft invoice of free lines (an order's: from-order)"),
+      {"karton.invoicing.v1.InvoiceService/CreateInvoice"});
+  create->add_option("--partner", bound->partner, "The buyer")->required();
+  create
+      ->add_option("--line", bound->lines,
+                   "QUANTITY;UNIT_PRICE;VAT;DESCRIPTION, e.g. '2;45000 HUF;standard_27;Szerviz'; "
+                   "repeat")
+      ->required();
+  create->add_option("--currency", bound->currency, "HUF (default) or EUR");
+  create->add_option("--rate", bound->rate, "HUF per EUR, e.g. 395.12 (EUR; or later: set-rate)");
+  create->add_option("--fulfilled", bound->fulfilled_on, "Teljesítés, YYYY-MM-DD (default: issue)");
+  create->add_option("--due", bound->due_on, "YYYY-MM-DD (default: from the payment terms)");
+  AddChoice(create, "--method", bound->method, kMethods);
+  create->add_option("--note", bound->note, "Printed on the invoice");
+  create->add_option("--request-id", bound->request_id, "The same id twice makes one draft");
+  create->callback(Run(options, exit_code, [&options, bound] {
+    iv1::CreateInvoiceRequest request;
+    auto& invoice = *request.mutable_invoice();
+    invoice.set_partner_id(bound->partner);
+    for (const auto& line : bound->lines) *invoice.add_lines() = ParseInvoiceLine(line);
+    invoice.set_currency_code(bound->currency);
+    invoice.set_exchange_rate(bound->rate);
+    if (!bound->fulfilled_on.empty()) {
+      *invoice.mutable_fulfillment_date() = ParseDate(bound->fulfilled_on, "--fulfilled");
+    }
+    if (!bound->due_on.empty()) *invoice.mutable_due_date() = ParseDate(bound->due_on, "--due");
+    invoice.set_payment_method(FromWord<iv1::PaymentMethod>(bound->method, "PAYMENT_METHOD_"));
+    invoice.set_note(bound->note);
+    request.set_request_id(bound->request_id);
+    return Call(options, &Invoices::CreateInvoice, request, PrintInvoice);
+  }));
+
+  auto* from_order = Rpcs(invoices->add_subcommand("from-order", "A draft billing an order"),
+                          {"karton.invoicing.v1.InvoiceService/CreateInvoiceFromOrder"});
   from_order->add_option("order", bound->order, "The order's id")->required();
   from_order->add_option("--note", bound->note, "Printed on the invoice");
   from_order->callback(Run(options, exit_code, [&options, bound] {
@@ -185,7 +223,15 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::CreateInvoiceFromOrder, request, PrintInvoice);
   }));
 
-  auto* issue = invoices->add_subcommand("issue", "Number and issue a draft");
+  AddShareCommand(invoices, "share", "Let an external partner user or a team see (and print) it",
+                  options, exit_code, bound, "karton.invoicing.v1.InvoiceService/ShareInvoice",
+                  &Invoices::ShareInvoice, PrintInvoice);
+  AddShareCommand(invoices, "unshare", "Take a share back", options, exit_code, bound,
+                  "karton.invoicing.v1.InvoiceService/UnshareInvoice", &Invoices::UnshareInvoice,
+                  PrintInvoice);
+
+  auto* issue = Rpcs(invoices->add_subcommand("issue", "Number and issue a draft"),
+                     {"karton.invoicing.v1.InvoiceService/IssueInvoice"});
   issue->add_option("id", bound->id)->required();
   issue->add_option("--etag", bound->etag, "From `get`; refused when it changed since");
   issue->callback(Run(options, exit_code, [&options, bound] {
@@ -195,7 +241,9 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::IssueInvoice, request, PrintInvoice);
   }));
 
-  auto* pdf = invoices->add_subcommand("pdf", "The issued invoice as a PDF, to standard output");
+  auto* pdf =
+      Rpcs(invoices->add_subcommand("pdf", "The issued invoice as a PDF, to standard output"),
+           {"karton.invoicing.v1.InvoiceService/RenderInvoicePdf"});
   pdf->add_option("id", bound->id)->required();
   pdf->callback([&options, &exit_code, bound] {
     iv1::RenderInvoicePdfRequest request;
@@ -212,8 +260,10 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     exit_code = status.ok() ? 0 : ReportError(status, options);
   });
 
-  auto* nav_xml = invoices->add_subcommand(
-      "nav-xml", "The issued invoice's NAV Online Számla 3.0 InvoiceData, to standard output");
+  auto* nav_xml = Rpcs(
+      invoices->add_subcommand(
+          "nav-xml", "The issued invoice's NAV Online Számla 3.0 InvoiceData, to standard output"),
+      {"karton.invoicing.v1.InvoiceService/ExportNavXml"});
   nav_xml->add_option("id", bound->id)->required();
   nav_xml->callback(Run(options, exit_code, [&options, bound] {
     iv1::ExportNavXmlRequest request;
@@ -224,8 +274,10 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                 });
   }));
 
-  auto* nav_status = invoices->add_subcommand(
-      "nav-status", "How the issued invoice's report to NAV Online Számla went");
+  auto* nav_status =
+      Rpcs(invoices->add_subcommand("nav-status",
+                                    "How the issued invoice's report to NAV Online Számla went"),
+           {"karton.invoicing.v1.InvoiceService/GetNavSubmission"});
   nav_status->add_option("id", bound->id)->required();
   nav_status->callback(Run(options, exit_code, [&options, bound] {
     iv1::GetNavSubmissionRequest request;
@@ -233,8 +285,10 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::GetNavSubmission, request, PrintNavSubmission);
   }));
 
-  auto* nav_resubmit = invoices->add_subcommand(
-      "nav-resubmit", "Send a rejected or failed NAV report again (accounting)");
+  auto* nav_resubmit =
+      Rpcs(invoices->add_subcommand("nav-resubmit",
+                                    "Send a rejected or failed NAV report again (accounting)"),
+           {"karton.invoicing.v1.InvoiceService/ResubmitToNav"});
   nav_resubmit->add_option("id", bound->id)->required();
   nav_resubmit->callback(Run(options, exit_code, [&options, bound] {
     iv1::ResubmitToNavRequest request;
@@ -243,7 +297,8 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   }));
 
   auto* storno =
-      invoices->add_subcommand("storno", "Cancel an issued invoice: a storno, issued at once");
+      Rpcs(invoices->add_subcommand("storno", "Cancel an issued invoice: a storno, issued at once"),
+           {"karton.invoicing.v1.InvoiceService/CreateCreditNote"});
   storno->add_option("id", bound->id, "The invoice's id")->required();
   storno->add_option("--reason", bound->reason, "Printed on the storno")->required();
   storno->add_option("--request-id", bound->request_id, "The same id twice makes one");
@@ -256,8 +311,10 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::CreateCreditNote, request, PrintInvoice);
   }));
 
-  auto* modify = invoices->add_subcommand(
-      "modify", "Correct an issued invoice: a draft modification (issue it with `issue`)");
+  auto* modify =
+      Rpcs(invoices->add_subcommand(
+               "modify", "Correct an issued invoice: a draft modification (issue it with `issue`)"),
+           {"karton.invoicing.v1.InvoiceService/CreateCreditNote"});
   modify->add_option("id", bound->id, "The invoice's id")->required();
   modify->add_option("--reason", bound->reason, "Printed on the modification")->required();
   modify
@@ -275,7 +332,8 @@ void AddInvoiceCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Invoices::CreateCreditNote, request, PrintInvoice);
   }));
 
-  auto* rate = invoices->add_subcommand("set-rate", "The exchange rate of a EUR draft");
+  auto* rate = Rpcs(invoices->add_subcommand("set-rate", "The exchange rate of a EUR draft"),
+                    {"karton.invoicing.v1.InvoiceService/UpdateInvoice"});
   rate->add_option("id", bound->id)->required();
   rate->add_option("--rate", bound->rate, "HUF per EUR, e.g. 395.12")->required();
   rate->callback(Run(options, exit_code, [&options, bound] {
@@ -291,7 +349,8 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto* payments = app.add_subcommand("payments", "Payments of invoices")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* record = payments->add_subcommand("record", "A full or partial payment");
+  auto* record = Rpcs(payments->add_subcommand("record", "A full or partial payment"),
+                      {"karton.invoicing.v1.PaymentService/RecordPayment"});
   record->add_option("--invoice", bound->invoice, "The invoice's id")->required();
   record->add_option("--amount", bound->amount, "e.g. '120000 HUF'")->required();
   AddChoice(record, "--method", bound->method, kMethods);
@@ -311,7 +370,8 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Payments::RecordPayment, request, PrintPayment);
   }));
 
-  auto* refund = payments->add_subcommand("refund", "A credit note's credit paid back");
+  auto* refund = Rpcs(payments->add_subcommand("refund", "A credit note's credit paid back"),
+                      {"karton.invoicing.v1.PaymentService/RecordRefund"});
   refund->add_option("--invoice", bound->invoice, "The credit note's id")->required();
   refund->add_option("--amount", bound->amount, "e.g. '12700 HUF'")->required();
   AddChoice(refund, "--method", bound->method, kMethods);
@@ -331,8 +391,10 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Payments::RecordRefund, request, PrintPayment);
   }));
 
-  auto* offset = payments->add_subcommand(
-      "offset", "A credit note's credit set off against another open invoice (beszámítás)");
+  auto* offset = Rpcs(
+      payments->add_subcommand(
+          "offset", "A credit note's credit set off against another open invoice (beszámítás)"),
+      {"karton.invoicing.v1.PaymentService/RecordOffset"});
   offset->add_option("--credit-note", bound->credit_note, "The credit note's id")->required();
   offset->add_option("--invoice", bound->invoice, "The open invoice it settles")->required();
   offset->add_option("--amount", bound->amount, "e.g. '12700 HUF'")->required();
@@ -350,7 +412,8 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Payments::RecordOffset, request, PrintPayment);
   }));
 
-  auto* list = payments->add_subcommand("list", "Payments, refunds and offsets, oldest first");
+  auto* list = Rpcs(payments->add_subcommand("list", "Payments, refunds and offsets, oldest first"),
+                    {"karton.invoicing.v1.PaymentService/ListPayments"});
   list->add_option("--invoice", bound->invoice, "Of this invoice");
   list->add_option("--partner", bound->partner, "Of this partner's invoices");
   list->callback(Run(options, exit_code, [&options, bound] {
@@ -364,7 +427,9 @@ void AddPaymentCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                 });
   }));
 
-  auto* balance_command = app.add_subcommand("balance", "What a partner owes, and how they pay");
+  auto* balance_command =
+      Rpcs(app.add_subcommand("balance", "What a partner owes, and how they pay"),
+           {"karton.invoicing.v1.PaymentService/GetPartnerBalance"});
   balance_command->add_option("partner", bound->partner)->required();
   balance_command->add_option("--currency", bound->currency, "HUF (default) or EUR");
   balance_command->callback(Run(options, exit_code, [&options, bound] {

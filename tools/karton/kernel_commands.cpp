@@ -7,6 +7,7 @@
 #include "client.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -59,11 +60,12 @@ int WhoAmI(const GlobalOptions& options) {
 }  // namespace
 
 void AddKernelCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
-  app.add_subcommand("modules", "List the modules kartond has loaded, in start order")
+  Rpcs(app.add_subcommand("modules", "List the modules kartond has loaded, in start order"),
+       {"karton.kernel.v1.KernelService/ListModules"})
       ->callback([&] { exit_code = ListModules(options); });
-  app.add_subcommand("whoami", "Show the user and roles the token stands for")->callback([&] {
-    exit_code = WhoAmI(options);
-  });
+  Rpcs(app.add_subcommand("whoami", "Show the user and roles the token stands for"),
+       {"karton.kernel.v1.IdentityService/WhoAmI"})
+      ->callback([&] { exit_code = WhoAmI(options); });
 }
 
 }  // namespace karton::cli

@@ -16,7 +16,20 @@
 //   karton automation rules create --file rule.json   a rule that acts on events
 //   karton automation runs list --rule 3 --state failed   what a rule did, and why not
 //   karton campaigns recipients 4 --status bounced   where a mailing did not arrive
+//   karton users create --name 'Kiss Péter' --email kiss@karton.example --role sales
+//   karton tokens create --name 'ERP import' --ttl 30d   a token, its secret shown once
+//   karton audit list --resource partners.partner --id 12   who changed a record
+//   karton jobs list --state dead       jobs that gave up; karton jobs retry ID
+//   karton contacts update 5 --etag ... --role Ügyvezető   a contact at a partner
+//   karton opps update 7 --etag ... --revenue '1500000 HUF'   a deal's amount
+//   karton pipelines create --name Sales --stage New:10 --stage Won:100:won ...
+//   karton invoices create --partner 12 --line '1;45000 HUF;standard_27;Szerviz'
 //   karton --output json modules        any command's answer as JSON, for scripts
+//
+// Every RPC of every service in proto/karton/*/v1 has a command (or a reason
+// why not, in tests/e2e/cli_coverage_test.cpp); each command declares the
+// RPCs it calls with Rpcs() (rpc_registry.h), listed by the hidden
+// `karton internal rpc-list`.
 //
 // Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
 // 3 the server could not be reached.
@@ -25,6 +38,7 @@
 #include <stdexcept>
 
 #include "client.h"
+#include "rpc_registry.h"
 
 int main(int argc, char** argv) {
   karton::cli::GlobalOptions options;
@@ -57,14 +71,18 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   karton::cli::AddKernelCommands(app, options, exit_code);
+  karton::cli::AddAdminCommands(app, options, exit_code);
   karton::cli::AddEventCommands(app, options, exit_code);
   karton::cli::AddPartnerCommands(app, options, exit_code);
+  karton::cli::AddContactCommands(app, options, exit_code);
   karton::cli::AddMessageCommands(app, options, exit_code);
   karton::cli::AddCrmCommands(app, options, exit_code);
+  karton::cli::AddCrmChangeCommands(app, options, exit_code);
   karton::cli::AddSalesCommands(app, options, exit_code);
   karton::cli::AddInvoicingCommands(app, options, exit_code);
   karton::cli::AddAutomationCommands(app, options, exit_code);
   karton::cli::AddCampaignsCommands(app, options, exit_code);
+  karton::cli::AddInternalCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

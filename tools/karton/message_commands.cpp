@@ -20,6 +20,7 @@
 #include "client.h"
 #include "command_support.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -372,8 +373,11 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     bool wait = false;
   };
   auto send = std::make_shared<SendOptions>();
-  auto* send_command = messages->add_subcommand(
-      "send", "Queue a message from a template or inline content; prints it as queued");
+  auto* send_command =
+      Rpcs(messages->add_subcommand(
+               "send", "Queue a message from a template or inline content; prints it as queued"),
+           {"karton.messaging.v1.MessagingService/SendMessage",
+            "karton.messaging.v1.MessagingService/GetMessage"});
   AddChoice(send_command, "--channel", send->channel, kChannels)->required();
   AddChoice(send_command, "--category", send->category, kCategories)->required();
   AddRecipient(send_command, send->recipient, /*raw_address=*/true);
@@ -444,7 +448,8 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   }));
 
   auto id = std::make_shared<std::int64_t>(0);
-  auto* get = messages->add_subcommand("get", "One message with its delivery status");
+  auto* get = Rpcs(messages->add_subcommand("get", "One message with its delivery status"),
+                   {"karton.messaging.v1.MessagingService/GetMessage"});
   get->add_option("id", *id)->required();
   get->callback(Run(exit_code, [&options, id] {
     mv1::GetMessageRequest request;
@@ -459,7 +464,8 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     int limit = 50;
   };
   auto list_options = std::make_shared<ListOptions>();
-  auto* list = messages->add_subcommand("list", "Messages, newest first");
+  auto* list = Rpcs(messages->add_subcommand("list", "Messages, newest first"),
+                    {"karton.messaging.v1.MessagingService/ListMessages"});
   list->add_option("--partner", list_options->partner_id, "To this partner");
   list->add_option("--contact", list_options->contact_id, "To this contact");
   AddChoice(list, "--channel", list_options->channel, kChannels);
@@ -490,7 +496,8 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     VariableOptions variables;
   };
   auto tmpl = std::make_shared<TemplateOptions>();
-  auto* list_templates = templates->add_subcommand("list", "Templates by name, then language");
+  auto* list_templates = Rpcs(templates->add_subcommand("list", "Templates by name, then language"),
+                              {"karton.messaging.v1.MessagingService/ListTemplates"});
   list_templates->add_option("--name", tmpl->name, "Only this template (every language)");
   list_templates->callback(Run(exit_code, [&options, tmpl] {
     mv1::ListTemplatesRequest request;
@@ -500,7 +507,9 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Show(options, status, response, PrintTemplates);
   }));
 
-  auto* get_template = templates->add_subcommand("get", "One template with its bodies and etag");
+  auto* get_template =
+      Rpcs(templates->add_subcommand("get", "One template with its bodies and etag"),
+           {"karton.messaging.v1.MessagingService/GetTemplate"});
   get_template->add_option("id", *id)->required();
   get_template->callback(Run(exit_code, [&options, id] {
     mv1::GetTemplateRequest request;
@@ -527,7 +536,8 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     if (!tmpl->html_file.empty()) target.set_html_body(ReadFile(tmpl->html_file));
   };
 
-  auto* create_template = templates->add_subcommand("create", "A template in one language");
+  auto* create_template = Rpcs(templates->add_subcommand("create", "A template in one language"),
+                               {"karton.messaging.v1.MessagingService/CreateTemplate"});
   create_template->add_option("--name", tmpl->name, "e.g. order_confirmation")->required();
   create_template->add_option("--language", tmpl->language, "BCP 47, e.g. hu")->required();
   AddChoice(create_template, "--channel", tmpl->channel, kChannels)->required();
@@ -545,8 +555,10 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Stub::CreateTemplate, request, PrintTemplate);
   }));
 
-  auto* update_template = templates->add_subcommand(
-      "update", "Change the subject or bodies of a template (the etag from `templates get`)");
+  auto* update_template = Rpcs(
+      templates->add_subcommand(
+          "update", "Change the subject or bodies of a template (the etag from `templates get`)"),
+      {"karton.messaging.v1.MessagingService/UpdateTemplate"});
   update_template->add_option("id", *id)->required();
   update_template->add_option("--etag", tmpl->etag, "Refused when the template changed since")
       ->required();
@@ -568,8 +580,10 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Stub::UpdateTemplate, request, PrintTemplate);
   }));
 
-  auto* render = templates->add_subcommand(
-      "render", "Preview a stored template for a recipient (stores and sends nothing)");
+  auto* render =
+      Rpcs(templates->add_subcommand(
+               "render", "Preview a stored template for a recipient (stores and sends nothing)"),
+           {"karton.messaging.v1.MessagingService/RenderTemplate"});
   auto* by_id = render->add_option("--id", *id, "The template's id");
   auto* by_name = render->add_option("--name", tmpl->name, "The template's name")->excludes(by_id);
   render->add_option("--language", tmpl->language, "e.g. hu")->needs(by_name);
@@ -597,8 +611,10 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     bool duplex = false;
   };
   auto export_options = std::make_shared<ExportOptions>();
-  auto* export_letters = letters->add_subcommand(
-      "export", "One PDF of the sent letters, or their address list as CSV, into a file");
+  auto* export_letters =
+      Rpcs(letters->add_subcommand(
+               "export", "One PDF of the sent letters, or their address list as CSV, into a file"),
+           {"karton.messaging.v1.MessagingService/ExportLetters"});
   AddChoice(export_letters, "--format", export_options->format, kFormats)->required();
   export_letters->add_option("--out", export_options->out, "The file to write")->required();
   export_letters->add_flag("--duplex", export_options->duplex,
@@ -637,7 +653,8 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                      "lower-case email, E.164 phone, or partners/ID for letters")
         ->required(required);
   };
-  auto* list_suppressions = suppressions->add_subcommand("list", "The suppression list");
+  auto* list_suppressions = Rpcs(suppressions->add_subcommand("list", "The suppression list"),
+                                 {"karton.messaging.v1.MessagingService/ListSuppressions"});
   add_entry(list_suppressions, false);
   list_suppressions->callback(Run(exit_code, [&options, channel, suppression] {
     mv1::ListSuppressionsRequest request;
@@ -648,8 +665,9 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Show(options, status, response, PrintSuppressions);
   }));
 
-  auto* add_suppression =
-      suppressions->add_subcommand("add", "Record an opt-out given by phone, letter or in person");
+  auto* add_suppression = Rpcs(
+      suppressions->add_subcommand("add", "Record an opt-out given by phone, letter or in person"),
+      {"karton.messaging.v1.MessagingService/CreateSuppression"});
   add_entry(add_suppression, true);
   add_suppression->add_option("--reason", *suppression->mutable_reason(), "Kept for the record");
   add_suppression->callback(Run(exit_code, [&options, channel, suppression] {
@@ -663,8 +681,10 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     });
   }));
 
-  auto* remove_suppression = suppressions->add_subcommand(
-      "remove", "Take an address off the list again (renewed consent)");
+  auto* remove_suppression =
+      Rpcs(suppressions->add_subcommand("remove",
+                                        "Take an address off the list again (renewed consent)"),
+           {"karton.messaging.v1.MessagingService/DeleteSuppression"});
   add_entry(remove_suppression, true);
   remove_suppression->callback(Run(exit_code, [&options, channel, suppression] {
     mv1::DeleteSuppressionRequest request;

@@ -16,6 +16,7 @@
 #include "karton/orders/v1/price_list_service.grpc.pb.h"
 #include "karton/orders/v1/product_service.grpc.pb.h"
 #include "karton/orders/v1/quotation_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -42,6 +43,7 @@ struct Options {
   std::string valid_until, valid_from, note, request_id, page_token, date;
   std::string address, reply_to, template_name, language, message;
   std::vector<std::string> lines, items, cc;
+  std::vector<std::int64_t> products;
   bool inactive = false, deactivate = false;
   int limit = 50;
 };
@@ -233,7 +235,8 @@ void AddProductCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto* products = app.add_subcommand("products", "The product catalogue")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = products->add_subcommand("list", "Products by SKU");
+  auto* list = Rpcs(products->add_subcommand("list", "Products by SKU"),
+                    {"karton.orders.v1.ProductService/ListProducts"});
   list->add_option("--query", bound->query, "SKU or name contains this");
   list->add_flag("--inactive", bound->inactive, "Inactive products too");
   AddPaging(list, *bound);
@@ -246,13 +249,16 @@ void AddProductCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Products::ListProducts, request, PrintProducts);
   }));
 
-  WithId(products->add_subcommand("get", "One product"), *bound)
+  WithId(Rpcs(products->add_subcommand("get", "One product"),
+              {"karton.orders.v1.ProductService/GetProduct"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Products::GetProduct, For<ov1::GetProductRequest>(*bound),
                     PrintProduct);
       }));
 
-  auto* create = products->add_subcommand("create", "A product or service");
+  auto* create = Rpcs(products->add_subcommand("create", "A product or service"),
+                      {"karton.orders.v1.ProductService/CreateProduct"});
   create->add_option("--sku", bound->sku, "Unique, at most 64 characters")->required();
   create->add_option("--name", bound->name, "As printed on documents")->required();
   AddChoice(create, "--vat", bound->vat, kVatCategories)->required();
@@ -271,7 +277,9 @@ void AddProductCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Products::CreateProduct, request, PrintProduct);
   }));
 
-  auto* update = WithOptionalEtag(products->add_subcommand("update", "Change a product"), *bound);
+  auto* update = WithOptionalEtag(Rpcs(products->add_subcommand("update", "Change a product"),
+                                       {"karton.orders.v1.ProductService/UpdateProduct"}),
+                                  *bound);
   update->add_option("--name", bound->name, "New name");
   update->add_option("--price", bound->price, "New list price, e.g. '499000 HUF'");
   AddChoice(update, "--vat", bound->vat, kVatCategories);
@@ -306,7 +314,8 @@ void AddPriceListCommands(CLI::App& app, const GlobalOptions& options, int& exit
       app.add_subcommand("pricelists", "Price lists and partners' prices")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = lists->add_subcommand("list", "Price lists, newest first");
+  auto* list = Rpcs(lists->add_subcommand("list", "Price lists, newest first"),
+                    {"karton.orders.v1.PriceListService/ListPriceLists"});
   list->add_option("--partner", bound->partner, "That partner's own");
   AddPaging(list, *bound);
   list->callback(Run(options, exit_code, [&options, bound] {
@@ -317,13 +326,16 @@ void AddPriceListCommands(CLI::App& app, const GlobalOptions& options, int& exit
     return Call(options, &PriceLists::ListPriceLists, request, PrintPriceLists);
   }));
 
-  WithId(lists->add_subcommand("get", "One price list with its prices"), *bound)
+  WithId(Rpcs(lists->add_subcommand("get", "One price list with its prices"),
+              {"karton.orders.v1.PriceListService/GetPriceList"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &PriceLists::GetPriceList, For<ov1::GetPriceListRequest>(*bound),
                     PrintPriceList);
       }));
 
-  auto* create = lists->add_subcommand("create", "A price list");
+  auto* create = Rpcs(lists->add_subcommand("create", "A price list"),
+                      {"karton.orders.v1.PriceListService/CreatePriceList"});
   create->add_option("--name", bound->name, "For people")->required();
   create->add_option("--currency", bound->currency, "HUF or EUR")->required();
   create->add_option("--partner", bound->partner, "Makes it that partner's own");
@@ -346,7 +358,40 @@ void AddPriceListCommands(CLI::App& app, const GlobalOptions& options, int& exit
     return Call(options, &PriceLists::CreatePriceList, request, PrintPriceList);
   }));
 
-  auto* price = lists->add_subcommand("price", "The price a partner gets for a product");
+  auto* update = WithOptionalEtag(
+      Rpcs(lists->add_subcommand("update", "Change a price list; --item replaces every price"),
+           {"karton.orders.v1.PriceListService/UpdatePriceList"}),
+      *bound);
+  update->add_option("--name", bound->name, "For people");
+  update->add_option("--partner", bound->partner, "That partner's own (0: everybody's)");
+  update->add_option("--valid-from", bound->valid_from, "YYYY-MM-DD");
+  update->add_option("--valid-until", bound->valid_until, "YYYY-MM-DD");
+  update->add_option("--item", bound->items, "PRODUCT_ID=PRICE, e.g. '12=45000 HUF'; repeat");
+  update->callback(Run(options, exit_code, [&options, bound, update] {
+    ov1::UpdatePriceListRequest request;
+    auto& price_list = *request.mutable_price_list();
+    price_list.set_id(bound->id);
+    price_list.set_etag(bound->etag);
+    price_list.set_name(bound->name);
+    price_list.set_partner_id(bound->partner);
+    if (!bound->valid_from.empty()) {
+      *price_list.mutable_valid_from() = ParseDate(bound->valid_from, "--valid-from");
+    }
+    if (!bound->valid_until.empty()) {
+      *price_list.mutable_valid_until() = ParseDate(bound->valid_until, "--valid-until");
+    }
+    for (const auto& item : bound->items) *price_list.add_items() = ParseItem(item);
+    MaskGiven(update, *request.mutable_update_mask(),
+              {{"--name", "name"},
+               {"--partner", "partner_id"},
+               {"--valid-from", "valid_from"},
+               {"--valid-until", "valid_until"},
+               {"--item", "items"}});
+    return Call(options, &PriceLists::UpdatePriceList, request, PrintPriceList);
+  }));
+
+  auto* price = Rpcs(lists->add_subcommand("price", "The price a partner gets for a product"),
+                     {"karton.orders.v1.PriceListService/ResolvePrice"});
   price->add_option("--product", bound->id, "Product id")->required();
   price->add_option("--partner", bound->partner, "Default: the general price");
   price->add_option("--currency", bound->currency, "HUF or EUR")->default_val("HUF");
@@ -372,7 +417,8 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
   auto* quotes = app.add_subcommand("quotes", "Quotations to partners")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = quotes->add_subcommand("list", "Quotations, newest first");
+  auto* list = Rpcs(quotes->add_subcommand("list", "Quotations, newest first"),
+                    {"karton.orders.v1.QuotationService/ListQuotations"});
   list->add_option("--partner", bound->partner, "Of this partner");
   AddChoice(list, "--state", bound->state, kQuotationStates);
   list->add_option("--opportunity", bound->opportunity, "Of this opportunity");
@@ -389,13 +435,16 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
     return Call(options, &Quotations::ListQuotations, request, PrintQuotations);
   }));
 
-  WithId(quotes->add_subcommand("get", "One quotation with its lines"), *bound)
+  WithId(Rpcs(quotes->add_subcommand("get", "One quotation with its lines"),
+              {"karton.orders.v1.QuotationService/GetQuotation"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Quotations::GetQuotation, For<ov1::GetQuotationRequest>(*bound),
                     PrintQuotation);
       }));
 
-  auto* create = quotes->add_subcommand("create", "A draft quotation");
+  auto* create = Rpcs(quotes->add_subcommand("create", "A draft quotation"),
+                      {"karton.orders.v1.QuotationService/CreateQuotation"});
   create->add_option("--partner", bound->partner, "The customer")->required();
   create->add_option("--valid-until", bound->valid_until, "YYYY-MM-DD, the last day")->required();
   create->add_option("--line", bound->lines, "PRODUCT_ID:QUANTITY[:DISCOUNT%]; repeat")->required();
@@ -418,7 +467,45 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
     return Call(options, &Quotations::CreateQuotation, request, PrintQuotation);
   }));
 
-  WithOptionalEtag(quotes->add_subcommand("accept", "Accept it: a draft order is made"), *bound)
+  auto* update = WithOptionalEtag(
+      Rpcs(quotes->add_subcommand("update", "Change a draft; --line replaces every line"),
+           {"karton.orders.v1.QuotationService/UpdateQuotation"}),
+      *bound);
+  update->add_option("--valid-until", bound->valid_until, "YYYY-MM-DD, the last day");
+  update->add_option("--line", bound->lines, "PRODUCT_ID:QUANTITY[:DISCOUNT%]; repeat");
+  update->add_option("--currency", bound->currency, "HUF or EUR");
+  update->add_option("--contact", bound->contact, "A contact of the partner");
+  update->add_option("--opportunity", bound->opportunity, "The CRM opportunity it belongs to");
+  update->add_option("--note", bound->note, "Printed on the quotation");
+  update->add_option("--owner", bound->owner, "The owning user");
+  update->callback(Run(options, exit_code, [&options, bound, update] {
+    ov1::UpdateQuotationRequest request;
+    auto& quotation = *request.mutable_quotation();
+    quotation.set_id(bound->id);
+    quotation.set_etag(bound->etag);
+    if (!bound->valid_until.empty()) {
+      *quotation.mutable_valid_until() = ParseDate(bound->valid_until, "--valid-until");
+    }
+    for (const auto& line : bound->lines) *quotation.add_lines() = ParseLine(line);
+    quotation.set_currency_code(bound->currency);
+    quotation.set_contact_id(bound->contact);
+    quotation.set_opportunity_id(bound->opportunity);
+    quotation.set_note(bound->note);
+    quotation.set_owner_user_id(bound->owner);
+    MaskGiven(update, *request.mutable_update_mask(),
+              {{"--valid-until", "valid_until"},
+               {"--line", "lines"},
+               {"--currency", "currency_code"},
+               {"--contact", "contact_id"},
+               {"--opportunity", "opportunity_id"},
+               {"--note", "note"},
+               {"--owner", "owner_user_id"}});
+    return Call(options, &Quotations::UpdateQuotation, request, PrintQuotation);
+  }));
+
+  WithOptionalEtag(Rpcs(quotes->add_subcommand("accept", "Accept it: a draft order is made"),
+                        {"karton.orders.v1.QuotationService/AcceptQuotation"}),
+                   *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Quotations::AcceptQuotation, For<ov1::AcceptQuotationRequest>(*bound),
                     [](const ov1::AcceptQuotationResponse& response) {
@@ -428,13 +515,17 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
       }));
 
   AddShareCommand(quotes, "share", "Let an external partner or a team see it", options, exit_code,
-                  bound, &Quotations::ShareQuotation, PrintQuotation);
+                  bound, "karton.orders.v1.QuotationService/ShareQuotation",
+                  &Quotations::ShareQuotation, PrintQuotation);
   AddShareCommand(quotes, "unshare", "Take a share back", options, exit_code, bound,
+                  "karton.orders.v1.QuotationService/UnshareQuotation",
                   &Quotations::UnshareQuotation, PrintQuotation);
 
-  auto* send = WithOptionalEtag(
-      quotes->add_subcommand("send", "Email it to the customer as a PDF (the messaging module)"),
-      *bound);
+  auto* send =
+      WithOptionalEtag(Rpcs(quotes->add_subcommand(
+                                "send", "Email it to the customer as a PDF (the messaging module)"),
+                            {"karton.orders.v1.QuotationService/SendQuotation"}),
+                       *bound);
   send->add_option("--contact", bound->contact, "To this contact (default: the quotation's)");
   send->add_option("--to", bound->address, "To this address instead");
   send->add_option("--cc", bound->cc, "Also to this address; repeat");
@@ -454,7 +545,9 @@ void AddQuotationCommands(CLI::App& app, const GlobalOptions& options, int& exit
     return Call(options, &Quotations::SendQuotation, request, PrintSentQuotation);
   }));
 
-  auto* reject = WithOptionalEtag(quotes->add_subcommand("reject", "The customer said no"), *bound);
+  auto* reject = WithOptionalEtag(Rpcs(quotes->add_subcommand("reject", "The customer said no"),
+                                       {"karton.orders.v1.QuotationService/RejectQuotation"}),
+                                  *bound);
   reject->add_option("--reason", bound->reason, "Why")->required();
   reject->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<ov1::RejectQuotationRequest>(*bound);
@@ -467,7 +560,8 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
   auto* orders = app.add_subcommand("orders", "Sales orders")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
 
-  auto* list = orders->add_subcommand("list", "Orders, newest first");
+  auto* list = Rpcs(orders->add_subcommand("list", "Orders, newest first"),
+                    {"karton.orders.v1.OrderService/ListOrders"});
   list->add_option("--partner", bound->partner, "Of this partner");
   AddChoice(list, "--state", bound->state, kOrderStates);
   list->add_option("--owner", bound->owner, "Owned by this user");
@@ -482,12 +576,15 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Orders::ListOrders, request, PrintOrders);
   }));
 
-  WithId(orders->add_subcommand("get", "One order with its lines"), *bound)
+  WithId(Rpcs(orders->add_subcommand("get", "One order with its lines"),
+              {"karton.orders.v1.OrderService/GetOrder"}),
+         *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Orders::GetOrder, For<ov1::GetOrderRequest>(*bound), PrintOrder);
       }));
 
-  auto* create = orders->add_subcommand("create", "A draft order");
+  auto* create = Rpcs(orders->add_subcommand("create", "A draft order"),
+                      {"karton.orders.v1.OrderService/CreateOrder"});
   create->add_option("--partner", bound->partner, "The customer")->required();
   create->add_option("--line", bound->lines, "PRODUCT_ID:QUANTITY[:DISCOUNT%]; repeat")->required();
   create->add_option("--currency", bound->currency, "HUF (default) or EUR");
@@ -506,8 +603,59 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Orders::CreateOrder, request, PrintOrder);
   }));
 
+  auto* update = WithOptionalEtag(
+      Rpcs(orders->add_subcommand("update", "Change a draft; --line replaces every line"),
+           {"karton.orders.v1.OrderService/UpdateOrder"}),
+      *bound);
+  update->add_option("--line", bound->lines, "PRODUCT_ID:QUANTITY[:DISCOUNT%]; repeat");
+  update->add_option("--currency", bound->currency, "HUF or EUR");
+  update->add_option("--contact", bound->contact, "A contact of the partner");
+  update->add_option("--note", bound->note, "Printed on the order");
+  update->add_option("--owner", bound->owner, "The owning user");
+  update->callback(Run(options, exit_code, [&options, bound, update] {
+    ov1::UpdateOrderRequest request;
+    auto& order = *request.mutable_order();
+    order.set_id(bound->id);
+    order.set_etag(bound->etag);
+    for (const auto& line : bound->lines) *order.add_lines() = ParseLine(line);
+    order.set_currency_code(bound->currency);
+    order.set_contact_id(bound->contact);
+    order.set_note(bound->note);
+    order.set_owner_user_id(bound->owner);
+    MaskGiven(update, *request.mutable_update_mask(),
+              {{"--line", "lines"},
+               {"--currency", "currency_code"},
+               {"--contact", "contact_id"},
+               {"--note", "note"},
+               {"--owner", "owner_user_id"}});
+    return Call(options, &Orders::UpdateOrder, request, PrintOrder);
+  }));
+
+  auto* purchasers = Rpcs(
+      orders->add_subcommand("purchasers", "The partners who bought (a confirmed order), by id"),
+      {"karton.orders.v1.OrderService/ListPurchasers"});
+  purchasers->add_option("--product", bound->products, "Of any of these products, repeatable");
+  purchasers->add_option("--since", bound->date, "Orders confirmed at or after (RFC 3339)");
+  purchasers->add_option("--limit", bound->limit, "At most 10000")->capture_default_str();
+  purchasers->add_option("--page-token", bound->page_token, "From the previous page");
+  purchasers->callback(Run(options, exit_code, [&options, bound] {
+    ov1::ListPurchasersRequest request;
+    for (const auto product : bound->products) request.add_product_ids(product);
+    if (!bound->date.empty()) ParseTime(bound->date, "--since", request.mutable_since());
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Orders::ListPurchasers, request,
+                [](const ov1::ListPurchasersResponse& response) {
+                  std::cout << "PARTNER\n";
+                  for (const auto id : response.partner_ids()) std::cout << id << "\n";
+                  MorePages(response.next_page_token());
+                });
+  }));
+
   auto* confirm =
-      WithOptionalEtag(orders->add_subcommand("confirm", "Promise it (the credit check)"), *bound);
+      WithOptionalEtag(Rpcs(orders->add_subcommand("confirm", "Promise it (the credit check)"),
+                            {"karton.orders.v1.OrderService/ConfirmOrder"}),
+                       *bound);
   confirm->add_option("--override-credit", bound->reason,
                       "Why it may go over the credit limit (sales managers, accounting)");
   confirm->callback(Run(options, exit_code, [&options, bound] {
@@ -516,27 +664,36 @@ void AddSalesOrderCommands(CLI::App& app, const GlobalOptions& options, int& exi
     return Call(options, &Orders::ConfirmOrder, request, PrintOrder);
   }));
 
-  WithOptionalEtag(orders->add_subcommand("ship", "Mark it shipped"), *bound)
+  WithOptionalEtag(Rpcs(orders->add_subcommand("ship", "Mark it shipped"),
+                        {"karton.orders.v1.OrderService/MarkShipped"}),
+                   *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Orders::MarkShipped, For<ov1::MarkShippedRequest>(*bound),
                     PrintOrder);
       }));
-  WithOptionalEtag(orders->add_subcommand("deliver", "Mark it delivered"), *bound)
+  WithOptionalEtag(Rpcs(orders->add_subcommand("deliver", "Mark it delivered"),
+                        {"karton.orders.v1.OrderService/MarkDelivered"}),
+                   *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Orders::MarkDelivered, For<ov1::MarkDeliveredRequest>(*bound),
                     PrintOrder);
       }));
-  WithOptionalEtag(orders->add_subcommand("complete", "Complete it"), *bound)
+  WithOptionalEtag(Rpcs(orders->add_subcommand("complete", "Complete it"),
+                        {"karton.orders.v1.OrderService/CompleteOrder"}),
+                   *bound)
       ->callback(Run(options, exit_code, [&options, bound] {
         return Call(options, &Orders::CompleteOrder, For<ov1::CompleteOrderRequest>(*bound),
                     PrintOrder);
       }));
   AddShareCommand(orders, "share", "Let an external partner or a team see it", options, exit_code,
-                  bound, &Orders::ShareOrder, PrintOrder);
+                  bound, "karton.orders.v1.OrderService/ShareOrder", &Orders::ShareOrder,
+                  PrintOrder);
   AddShareCommand(orders, "unshare", "Take a share back", options, exit_code, bound,
-                  &Orders::UnshareOrder, PrintOrder);
+                  "karton.orders.v1.OrderService/UnshareOrder", &Orders::UnshareOrder, PrintOrder);
 
-  auto* cancel = WithOptionalEtag(orders->add_subcommand("cancel", "Cancel it"), *bound);
+  auto* cancel = WithOptionalEtag(Rpcs(orders->add_subcommand("cancel", "Cancel it"),
+                                       {"karton.orders.v1.OrderService/CancelOrder"}),
+                                  *bound);
   cancel->add_option("--reason", bound->reason, "Why")->required();
   cancel->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<ov1::CancelOrderRequest>(*bound);

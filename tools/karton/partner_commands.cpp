@@ -20,6 +20,7 @@
 #include "command_calls.h"
 #include "command_support.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "rpc_registry.h"
 
 namespace karton::cli {
 namespace {
@@ -232,7 +233,9 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     std::string page_token;
   };
   auto list_options = std::make_shared<ListOptions>();
-  auto* list = partners->add_subcommand("list", "Partners matching a filter (docs/partners.md)");
+  auto* list =
+      Rpcs(partners->add_subcommand("list", "Partners matching a filter (docs/partners.md)"),
+           {"karton.partners.v1.PartnerService/ListPartners"});
   list->add_option("--filter", list_options->filter, "e.g. 'tag = \"vip\" AND city = \"Szeged\"'");
   list->add_option("--order-by", list_options->order_by, "display_name, create_time, ... [desc]");
   list->add_option("--page-size", list_options->page_size, "At most 1000")->capture_default_str();
@@ -260,9 +263,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
 
   auto query = std::make_shared<std::string>();
   auto archived = std::make_shared<bool>(false);
-  auto* search = partners->add_subcommand("search",
-                                          "Find partners by a fragment of name, email, "
-                                          "phone or tax number (accents do not matter)");
+  auto* search = Rpcs(partners->add_subcommand("search",
+                                               "Find partners by a fragment of name, email, "
+                                               "phone or tax number (accents do not matter)"),
+                      {"karton.partners.v1.PartnerService/SearchPartners"});
   search->add_option("query", *query)->required();
   search->add_flag("--archived", *archived, "Include archived partners");
   search->callback([&, query, archived] {
@@ -287,7 +291,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   });
 
   auto id = std::make_shared<std::int64_t>(0);
-  auto* get = partners->add_subcommand("get", "One partner card");
+  auto* get = Rpcs(partners->add_subcommand("get", "One partner card"),
+                   {"karton.partners.v1.PartnerService/GetPartner"});
   get->alias("show");
   get->add_option("id", *id)->required();
   get->callback([&, id] {
@@ -302,8 +307,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto json = std::make_shared<std::string>();
   auto request_id = std::make_shared<std::string>();
   auto create_flags = std::make_shared<CardFlags>();
-  auto* create = partners->add_subcommand(
-      "create", "Create a partner from JSON and/or flags (the flags win over the JSON)");
+  auto* create =
+      Rpcs(partners->add_subcommand(
+               "create", "Create a partner from JSON and/or flags (the flags win over the JSON)"),
+           {"karton.partners.v1.PartnerService/CreatePartner"});
   create->add_option("json", *json,
                      R"(e.g. '{"kind":"PARTNER_KIND_ORGANIZATION","displayName":"Kovács Kft."}')");
   create->add_option("--request-id", *request_id, "Makes the create idempotent");
@@ -331,8 +338,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto fields = std::make_shared<std::vector<std::string>>();
   auto etag = std::make_shared<std::string>();
   auto update_flags = std::make_shared<CardFlags>();
-  auto* update = partners->add_subcommand(
-      "update", "Change fields of a partner: JSON and/or flags (the flags win over the JSON)");
+  auto* update = Rpcs(
+      partners->add_subcommand(
+          "update", "Change fields of a partner: JSON and/or flags (the flags win over the JSON)"),
+      {"karton.partners.v1.PartnerService/UpdatePartner"});
   update->add_option("id", *id)->required();
   update->add_option("json", *json, R"(the new values, e.g. '{"website":"https://kovacs.hu"}')");
   update->add_option("--field", *fields,
@@ -375,9 +384,12 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   });
 
   for (const bool archiving : {true, false}) {
-    auto* command = partners->add_subcommand(
-        archiving ? "archive" : "restore",
-        archiving ? "Hide a partner from lists and searches" : "Bring an archived partner back");
+    auto* command =
+        Rpcs(partners->add_subcommand(archiving ? "archive" : "restore",
+                                      archiving ? "Hide a partner from lists and searches"
+                                                : "Bring an archived partner back"),
+             {archiving ? "karton.partners.v1.PartnerService/ArchivePartner"
+                        : "karton.partners.v1.PartnerService/RestorePartner"});
     command->add_option("id", *id)->required();
     command->callback([&, id, archiving] {
       Partner partner;
@@ -401,10 +413,13 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   auto share_user = std::make_shared<std::int64_t>(0);
   auto share_team = std::make_shared<std::int64_t>(0);
   for (const bool sharing : {true, false}) {
-    auto* command = partners->add_subcommand(
-        sharing ? "share" : "unshare",
-        sharing ? "Let an external partner user or a team see the partner and its timeline"
-                : "Take a direct share of the partner back");
+    auto* command =
+        Rpcs(partners->add_subcommand(
+                 sharing ? "share" : "unshare",
+                 sharing ? "Let an external partner user or a team see the partner and its timeline"
+                         : "Take a direct share of the partner back"),
+             {sharing ? "karton.partners.v1.PartnerService/SharePartner"
+                      : "karton.partners.v1.PartnerService/UnsharePartner"});
     command->add_option("id", *id)->required();
     command->add_option("--user", *share_user, "The user to share with");
     command->add_option("--team", *share_team, "The team to share with");
@@ -434,7 +449,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     });
   }
 
-  auto* contacts = partners->add_subcommand("contacts", "A partner's contacts, primary first");
+  auto* contacts = Rpcs(partners->add_subcommand("contacts", "A partner's contacts, primary first"),
+                        {"karton.partners.v1.PartnerService/ListContacts"});
   contacts->add_option("id", *id, "The partner")->required();
   contacts->callback([&, id] {
     partners::v1::ListContactsRequest request;
@@ -459,7 +475,9 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     }
   });
 
-  auto* timeline = partners->add_subcommand("timeline", "A partner's interactions, newest first");
+  auto* timeline =
+      Rpcs(partners->add_subcommand("timeline", "A partner's interactions, newest first"),
+           {"karton.partners.v1.PartnerService/ListTimeline"});
   timeline->add_option("id", *id, "The partner")->required();
   timeline->callback([&, id] {
     partners::v1::ListTimelineRequest request;
@@ -491,7 +509,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     std::int64_t contact_id = 0;
   };
   auto log_options = std::make_shared<LogOptions>();
-  auto* log = partners->add_subcommand("log", "Add an entry to a partner's timeline");
+  auto* log = Rpcs(partners->add_subcommand("log", "Add an entry to a partner's timeline"),
+                   {"karton.partners.v1.PartnerService/LogInteraction"});
   log->add_option("id", *id, "The partner")->required();
   log->add_option("--channel", log_options->channel, "call, email, meeting, letter, sms, note")
       ->capture_default_str();
@@ -555,8 +574,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
       throw UsageError("name the person: --partner ID or --contact ID");
     }
   };
-  auto* record_consent = consent->add_subcommand(
-      "record", "Record that a person opted in (--grant) or out (--withdraw) on a channel");
+  auto* record_consent = Rpcs(
+      consent->add_subcommand(
+          "record", "Record that a person opted in (--grant) or out (--withdraw) on a channel"),
+      {"karton.partners.v1.PartnerService/RecordMarketingConsent"});
   add_person(record_consent);
   AddChoice(record_consent, "--channel", consent_options->channel, kConsentChannels)->required();
   auto* grant = record_consent->add_flag("--grant", consent_options->grant, "Opted in");
@@ -587,7 +608,9 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
                   PrintConsents(one.consents());
                 });
   }));
-  auto* list_consents = consent->add_subcommand("list", "A person's consent history, newest first");
+  auto* list_consents =
+      Rpcs(consent->add_subcommand("list", "A person's consent history, newest first"),
+           {"karton.partners.v1.PartnerService/ListMarketingConsents"});
   add_person(list_consents);
   list_consents->add_option("--page-size", consent_options->page_size, "At most 1000")
       ->capture_default_str();
@@ -623,7 +646,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   };
   auto file = std::make_shared<std::string>();
   auto* upload =
-      documents->add_subcommand("upload", "Attach a file (a new version if the name exists)");
+      Rpcs(documents->add_subcommand("upload", "Attach a file (a new version if the name exists)"),
+           {"karton.partners.v1.PartnerService/UploadDocument"});
   upload->add_option("record", *record, "<resource type>:<id>, e.g. partners.partner:17")
       ->required();
   upload->add_option("file", *file)->required()->check(CLI::ExistingFile);
@@ -667,7 +691,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   });
   auto document_id = std::make_shared<std::int64_t>(0);
   auto output_file = std::make_shared<std::string>();
-  auto* download = documents->add_subcommand("download", "Save a document to a file");
+  auto* download = Rpcs(documents->add_subcommand("download", "Save a document to a file"),
+                        {"karton.partners.v1.PartnerService/DownloadDocument"});
   download->add_option("id", *document_id)->required();
   download->add_option("-o,--out", *output_file, "Where to save it (default: its name)");
   download->callback([&, document_id, output_file] {
@@ -696,7 +721,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     }
   });
   auto all_versions = std::make_shared<bool>(false);
-  auto* list_documents = documents->add_subcommand("list", "The documents of a record");
+  auto* list_documents = Rpcs(documents->add_subcommand("list", "The documents of a record"),
+                              {"karton.partners.v1.PartnerService/ListDocuments"});
   list_documents->add_option("record", *record, "<resource type>:<id>")->required();
   list_documents->add_flag("--all-versions", *all_versions);
   list_documents->callback([&, record, all_versions, parse_record] {
@@ -730,7 +756,9 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
       }
     }
   });
-  auto* delete_document = documents->add_subcommand("delete", "Delete one version of a document");
+  auto* delete_document =
+      Rpcs(documents->add_subcommand("delete", "Delete one version of a document"),
+           {"karton.partners.v1.PartnerService/DeleteDocument"});
   delete_document->add_option("id", *document_id)->required();
   delete_document->callback([&, document_id] {
     partners::v1::DeleteDocumentRequest request;
@@ -750,8 +778,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     std::string request_id;
   };
   auto import_options = std::make_shared<ImportOptions>();
-  auto* import_command = partners->add_subcommand(
-      "import", "Import partners from a CSV file (docs/partners.md: fields, matching, modes)");
+  auto* import_command = Rpcs(
+      partners->add_subcommand(
+          "import", "Import partners from a CSV file (docs/partners.md: fields, matching, modes)"),
+      {"karton.partners.v1.PartnerService/ImportPartners"});
   import_command->add_option("file", import_options->file)->required()->check(CLI::ExistingFile);
   import_command->add_option("--map", import_options->mappings,
                              "COLUMN=FIELD, repeatable (default: the header names the fields)");
@@ -847,8 +877,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   });
 
   auto import_id = std::make_shared<std::int64_t>(0);
-  auto* import_errors = partners->add_subcommand(
-      "import-errors", "The rows an import refused, as CSV (row,column,field,problem)");
+  auto* import_errors =
+      Rpcs(partners->add_subcommand(
+               "import-errors", "The rows an import refused, as CSV (row,column,field,problem)"),
+           {"karton.partners.v1.PartnerService/ListImportErrors"});
   import_errors->add_option("id", *import_id, "The import")->required();
   import_errors->callback([&, import_id] {
     partners::v1::ListImportErrorsRequest request;
@@ -881,7 +913,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   };
   auto export_options = std::make_shared<ExportOptions>();
   auto* export_command =
-      partners->add_subcommand("export", "Partners as CSV on standard output (imports back)");
+      Rpcs(partners->add_subcommand("export", "Partners as CSV on standard output (imports back)"),
+           {"karton.partners.v1.PartnerService/ExportPartners"});
   export_command->add_option("--filter", export_options->filter);
   export_command->add_option("--order-by", export_options->order_by);
   export_command->add_option("--delimiter", export_options->delimiter)->capture_default_str();
@@ -899,32 +932,38 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     exit_code = status.ok() ? 0 : ReportError(status, options);
   });
 
-  partners->add_subcommand("fields", "The custom fields partners can carry")->callback([&] {
-    partners::v1::ListCustomFieldDefinitionsResponse response;
-    const auto status = PartnerService::NewStub(ChannelFor(options))
-                            ->ListCustomFieldDefinitions(MakeContext(options).get(), {}, &response);
-    if (!status.ok()) {
-      exit_code = ReportError(status, options);
-    } else if (options.output == "json") {
-      std::cout << ToJson(response);
-    } else {
-      std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", "KEY", "TYPE", "REQUIRED", "LABEL",
-                               "CHOICES");
-      for (const auto& definition : response.definitions()) {
-        std::string choices;
-        for (const auto& choice : definition.choices()) {
-          choices += (choices.empty() ? "" : ",") + choice;
+  Rpcs(partners->add_subcommand("fields", "The custom fields partners can carry"),
+       {"karton.partners.v1.PartnerService/ListCustomFieldDefinitions"})
+      ->callback([&] {
+        partners::v1::ListCustomFieldDefinitionsResponse response;
+        const auto status =
+            PartnerService::NewStub(ChannelFor(options))
+                ->ListCustomFieldDefinitions(MakeContext(options).get(), {}, &response);
+        if (!status.ok()) {
+          exit_code = ReportError(status, options);
+        } else if (options.output == "json") {
+          std::cout << ToJson(response);
+        } else {
+          std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", "KEY", "TYPE", "REQUIRED",
+                                   "LABEL", "CHOICES");
+          for (const auto& definition : response.definitions()) {
+            std::string choices;
+            for (const auto& choice : definition.choices()) {
+              choices += (choices.empty() ? "" : ",") + choice;
+            }
+            std::cout << fmt::format("{:<20} {:<8} {:<9} {:<24} {}\n", definition.key(),
+                                     EnumWord(partners::v1::CustomFieldType_Name(definition.type()),
+                                              "CUSTOM_FIELD_TYPE_"),
+                                     definition.required() ? "yes" : "no", definition.label(),
+                                     choices);
+          }
         }
-        std::cout << fmt::format(
-            "{:<20} {:<8} {:<9} {:<24} {}\n", definition.key(),
-            EnumWord(partners::v1::CustomFieldType_Name(definition.type()), "CUSTOM_FIELD_TYPE_"),
-            definition.required() ? "yes" : "no", definition.label(), choices);
-      }
-    }
-  });
+      });
 
-  auto* duplicates = partners->add_subcommand(
-      "duplicates", "Partners that look like one: of one partner, or all pairs");
+  auto* duplicates =
+      Rpcs(partners->add_subcommand("duplicates",
+                                    "Partners that look like one: of one partner, or all pairs"),
+           {"karton.partners.v1.PartnerService/FindDuplicates"});
   duplicates->add_option("id", *id, "The partner (default: scan all partners)");
   duplicates->callback([&, id] {
     partners::v1::FindDuplicatesRequest request;
@@ -962,8 +1001,11 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
   });
 
   auto merge_ids = std::make_shared<std::pair<std::int64_t, std::int64_t>>();
-  auto* merge = partners->add_subcommand(
-      "merge", "Merge a duplicate into the partner to keep (contacts, documents, timeline move)");
+  auto* merge =
+      Rpcs(partners->add_subcommand(
+               "merge",
+               "Merge a duplicate into the partner to keep (contacts, documents, timeline move)"),
+           {"karton.partners.v1.PartnerService/MergePartners"});
   merge->add_option("keep", merge_ids->first, "The partner that stays")->required();
   merge->add_option("merge", merge_ids->second, "The duplicate, archived afterwards")->required();
   merge->callback([&, merge_ids] {
@@ -1003,7 +1045,8 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return false;
   };
   auto* export_personal =
-      personal->add_subcommand("export", "One JSON document with everything held");
+      Rpcs(personal->add_subcommand("export", "One JSON document with everything held"),
+           {"karton.partners.v1.PartnerService/ExportPersonalData"});
   add_subject(export_personal);
   export_personal->callback([&, subject, subject_given] {
     if (!subject_given()) return;
@@ -1020,8 +1063,10 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     }
     std::cout << ToJson(data);
   });
-  auto* erase = personal->add_subcommand(
-      "erase", "Anonymise a partner (with its contacts), a contact or an address; ids stay");
+  auto* erase = Rpcs(
+      personal->add_subcommand(
+          "erase", "Anonymise a partner (with its contacts), a contact or an address; ids stay"),
+      {"karton.partners.v1.PartnerService/ErasePersonalData"});
   add_subject(erase);
   erase->add_option("--reason", subject->reason, "Why: the request's reference")->required();
   erase->callback([&, subject, subject_given] {

@@ -135,6 +135,18 @@ TEST_F(CliCommandsTest, ChangesContactsCustomFieldsPartnersAndCrmRecords) {
   const std::string contact_id = Field(contact, "id");
   EXPECT_EQ(Field(contact, "partner_id"), partner_id);
   EXPECT_TRUE(Contains(Table("contacts get " + contact_id), "birthday     1980-02-29"));
+  // several at once, in the order asked; a missing id is left out, not an error
+  const auto other = Json("partners create --kind organization --display-name 'Fehér Kft.'");
+  const auto many =
+      Json(fmt::format("partners get-many {} 999999 {}", Field(other, "id"), partner_id));
+  ASSERT_EQ(Count(many, "partners"), 2u) << boost::json::serialize(many);
+  EXPECT_EQ(boost::json::value_to<std::string>(many.at("partners").as_array()[0].at("id")),
+            Field(other, "id"));
+  EXPECT_TRUE(Contains(
+      Table(fmt::format("partners get-many {} {}", partner_id, Field(other, "id"))), "Fehér Kft."));
+  const auto many_contacts = Json(fmt::format("contacts get-many 999999 {}", contact_id));
+  ASSERT_EQ(Count(many_contacts, "contacts"), 1u) << boost::json::serialize(many_contacts);
+  EXPECT_TRUE(Contains(Table("contacts get-many " + contact_id), "Fekete Anna"));
   const auto changed = Json(fmt::format("contacts update {} --etag '{}' --role Ügyvezető",
                                         contact_id, Field(contact, "etag")));
   EXPECT_EQ(Field(changed, "role"), "Ügyvezető");

@@ -162,6 +162,30 @@ TEST_F(MessagingTest, CommandLineClientSendsListsAndManagesTemplatesAndSuppressi
   EXPECT_EQ(no_recipient_exit, 2) << no_recipient;
   EXPECT_NE(no_recipient.find("--partner ID, --contact ID or --to ADDRESS"), std::string::npos)
       << no_recipient;
+
+  // A batch from a JSON file: each request judged alone; one refusal makes the exit code 1 and
+  // names its field by the request's position, the others are queued all the same.
+  const auto batch = files.Path() / "batch.json";
+  std::ofstream(batch) << R"({"requests": [
+    {"channel": "CHANNEL_EMAIL", "category": "CATEGORY_TRANSACTIONAL",
+     "recipient": {"address": "elso@batch.example"}, "subject": "Első", "textBody": "1"},
+    {"channel": "CHANNEL_EMAIL", "category": "CATEGORY_TRANSACTIONAL",
+     "recipient": {"address": "not an address"}, "subject": "Hibás", "textBody": "2"},
+    {"channel": "CHANNEL_EMAIL", "category": "CATEGORY_TRANSACTIONAL",
+     "recipient": {"address": "harmadik@batch.example"}, "subject": "Harmadik", "textBody": "3"}
+  ]})";
+  const auto [batch_exit, batch_output] =
+      RunCommand(karton + "messages send-batch '" + batch.string() + "' 2>&1");
+  EXPECT_EQ(batch_exit, 1) << batch_output;
+  EXPECT_NE(batch_output.find("elso@batch.example"), std::string::npos) << batch_output;
+  EXPECT_NE(batch_output.find("1\trefused\t"), std::string::npos) << batch_output;
+  EXPECT_NE(batch_output.find("harmadik@batch.example"), std::string::npos) << batch_output;
+  ASSERT_TRUE(sink_->WaitForMessages(4, std::chrono::seconds(10)));
+  const auto [not_json_exit, not_json] =
+      RunCommand(karton + "messages send-batch '" + csv.string() + "' 2>&1");
+  EXPECT_EQ(not_json_exit, 2) << not_json;
+  EXPECT_NE(not_json.find("is not a SendMessagesRequest in JSON"), std::string::npos) << not_json;
+
   const auto [missing_exit, missing] = RunCommand(karton + "messages get 999999 2>&1");
   EXPECT_EQ(missing_exit, 1) << missing;
   EXPECT_NE(missing.find("NOT_FOUND"), std::string::npos) << missing;

@@ -120,6 +120,21 @@ void AddContactGroup(CLI::App& app, const GlobalOptions& options, int& exit_code
     return Call(options, &Partners::GetContact, request, PrintContact);
   }));
 
+  auto many_ids = std::make_shared<std::vector<std::int64_t>>();
+  auto* get_many = Rpcs(contacts->add_subcommand("get-many",
+                                                 "Several contacts at once (hidden or missing "
+                                                 "ones are left out)"),
+                        {"karton.partners.v1.PartnerService/BatchGetContacts"});
+  get_many->add_option("ids", *many_ids)->required();
+  get_many->callback(Run(options, exit_code, [&options, many_ids] {
+    pv1::BatchGetContactsRequest request;
+    for (const auto id : *many_ids) request.add_ids(id);
+    return Call(options, &Partners::BatchGetContacts, request,
+                [](const pv1::BatchGetContactsResponse& response) {
+                  for (const auto& contact : response.contacts()) PrintContact(contact);
+                });
+  }));
+
   auto* create = Rpcs(contacts->add_subcommand("create", "A contact at a partner"),
                       {"karton.partners.v1.PartnerService/CreateContact"});
   create->add_option("--partner", bound->partner, "The partner's id")->required();

@@ -487,6 +487,46 @@ void AddMessageCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     return Call(options, &Stub::ListMessages, request, PrintMessages);
   }));
 
+  auto batch_file = std::make_shared<std::string>();
+  auto* send_batch =
+      Rpcs(messages->add_subcommand(
+               "send-batch",
+               "Queue up to 1000 messages from a JSON file ({\"requests\": [SendMessageRequest, "
+               "...]}); one line per request: its message or why it was refused (exit 1 if any "
+               "was)"),
+           {"karton.messaging.v1.MessagingService/SendMessages"});
+  send_batch->add_option("file", *batch_file)->required()->check(CLI::ExistingFile);
+  send_batch->callback(Run(exit_code, [&options, batch_file] {
+    std::ifstream in(*batch_file, std::ios::binary);
+    const std::string json{std::istreambuf_iterator<char>(in), {}};
+    mv1::SendMessagesRequest request;
+    if (const auto parsed = google::protobuf::util::JsonStringToMessage(json, &request);
+        !parsed.ok()) {
+      throw UsageError(fmt::format("{} is not a SendMessagesRequest in JSON: {}", *batch_file,
+                                   std::string(parsed.message())));
+    }
+    mv1::SendMessagesResponse response;
+    if (auto status = Invoke(options, &Stub::SendMessages, request, response); !status.ok()) {
+      return ReportError(status, options);
+    }
+    int refused = 0;
+    for (const auto& result : response.results()) refused += result.has_message() ? 0 : 1;
+    if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      for (int i = 0; i < response.results_size(); ++i) {
+        const auto& result = response.results(i);
+        if (result.has_message()) {
+          std::cout << fmt::format("{}\tmessage {}\t{}\n", i, result.message().id(),
+                                   result.message().address());
+        } else {
+          std::cout << fmt::format("{}\trefused\t{}\n", i, result.error().message());
+        }
+      }
+    }
+    return refused > 0 ? 1 : 0;
+  }));
+
   // --- templates
   auto* templates = messages->add_subcommand("templates", "Mustache templates per language");
   templates->require_subcommand(1);

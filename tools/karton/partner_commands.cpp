@@ -304,6 +304,28 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     exit_code = ShowPartner(options, status, partner);
   });
 
+  auto many_ids = std::make_shared<std::vector<std::int64_t>>();
+  auto* get_many = Rpcs(partners->add_subcommand("get-many",
+                                                 "Several partners at once, in the "
+                                                 "order given (hidden or missing ones "
+                                                 "are left out)"),
+                        {"karton.partners.v1.PartnerService/BatchGetPartners"});
+  get_many->add_option("ids", *many_ids)->required();
+  get_many->callback([&, many_ids] {
+    partners::v1::BatchGetPartnersRequest request;
+    for (const auto partner_id : *many_ids) request.add_ids(partner_id);
+    partners::v1::BatchGetPartnersResponse response;
+    const auto status = PartnerService::NewStub(ChannelFor(options))
+                            ->BatchGetPartners(MakeContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (options.output == "json") {
+      std::cout << ToJson(response);
+    } else {
+      PrintTable(response.partners());
+    }
+  });
+
   auto json = std::make_shared<std::string>();
   auto request_id = std::make_shared<std::string>();
   auto create_flags = std::make_shared<CardFlags>();

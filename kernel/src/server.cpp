@@ -243,7 +243,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     found.clear();  // unselected modules are closed here (they stay mapped: RTLD_NODELETE)
     for (const auto& [module, unused] : options.module_options) {
       if (std::none_of(order.begin(), order.end(),
-                       [&](const ModuleInfo& info) { return info.name == module; })) {
+                       [&name = module](const ModuleInfo& info) { return info.name == name; })) {
         throw std::runtime_error(
             fmt::format("--module-option {}.*: no module '{}' is loaded", module, module));
       }

@@ -87,10 +87,13 @@ Int ReadInteger(const boost::json::value& value, const std::string& path) {
   if (value.is_int64() && fits(value.get_int64())) return static_cast<Int>(value.get_int64());
   if (value.is_uint64() && fits(value.get_uint64())) return static_cast<Int>(value.get_uint64());
   if (value.is_double()) {
+    // The bound is 2^digits itself, exclusive: the largest integer (2^64 - 1
+    // for uint64) has no double, and rounds up to 2^digits, which is out of
+    // range (converting it was undefined behaviour; found by fuzzing).
     const double number = value.get_double();
     if (std::trunc(number) == number &&
         number >= static_cast<double>(std::numeric_limits<Int>::min()) &&
-        number <= static_cast<double>(std::numeric_limits<Int>::max())) {
+        number < std::ldexp(1.0, std::numeric_limits<Int>::digits)) {
       return static_cast<Int>(number);
     }
   }

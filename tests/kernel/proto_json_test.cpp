@@ -166,6 +166,28 @@ TEST(ProtoJson, RefusalsNameTheField) {
   EXPECT_EQ(Refusal("{}"), "");
 }
 
+// Found by tests/fuzz (proto_json): 2^64 and 2^63 as JSON numbers are
+// doubles equal to (double) of the type's maximum, and were converted
+// (undefined behaviour) instead of refused.
+TEST(ProtoJson, IntegersJustPastTheTypesRangeAreRefused) {
+  EXPECT_NE(Refusal(R"({"uint64Value": 18446744073709551616})").find("uint64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"int64Value": 9223372036854775808})").find("int64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"int64Value": 9223372036854775808.0})").find("int64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"uint32Value": 4294967296.0})").find("uint32_value"), std::string::npos);
+  EXPECT_NE(Refusal(R"({"int32Value": 2147483648.0})").find("int32_value"), std::string::npos);
+  JsonShapes read;
+  ParseProtoJson(R"({"int64Value": -9223372036854775808.0, "uint32Value": 4294967295.0,
+                     "int32Value": -2147483648.0, "uint64Value": 1.8446744073709550e19})",
+                 read);
+  EXPECT_EQ(read.int64_value(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(read.uint32_value(), 4294967295u);
+  EXPECT_EQ(read.int32_value(), std::numeric_limits<std::int32_t>::min());
+  EXPECT_EQ(read.uint64_value(), 18446744073709549568u);
+}
+
 TEST(ProtoJson, SetFieldsAreTheSetOnesWithTheirPrintedValues) {
   JsonShapes shapes;
   shapes.set_int64_value(5);

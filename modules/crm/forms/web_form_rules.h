@@ -28,6 +28,8 @@ int MaxLength(const v1::WebFormField& field);
 // A submission's body as its fields (name -> value): a JSON object whose
 // values are strings, numbers or booleans (null leaves a field out), or
 // application/x-www-form-urlencoded (the first of repeated keys counts).
+// A part without a name ("a=1&", "&&", "=x", {"": 1}) is no field and is
+// left out.
 // nullopt and `problem` when the body is neither, or has more than 100
 // fields.
 std::optional<std::map<std::string, std::string>> SubmissionFields(const std::string& body,

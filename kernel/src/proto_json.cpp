@@ -339,9 +339,16 @@ void ReadMessage(const boost::json::value& json, Message& message, const std::st
       return;
     case Special::kAny: {
       // Rare on the paths this codec serves; protobuf resolves the type URL.
-      const auto status =
-          google::protobuf::util::JsonStringToMessage(boost::json::serialize(json), &message);
-      if (!status.ok()) Refuse(path, std::string(status.message()));
+      // Its converter throws on some odd Anys (json_gateway.cpp says which).
+      try {
+        const auto status =
+            google::protobuf::util::JsonStringToMessage(boost::json::serialize(json), &message);
+        if (!status.ok()) Refuse(path, std::string(status.message()));
+      } catch (const std::invalid_argument&) {
+        throw;
+      } catch (const std::exception& error) {
+        Refuse(path, error.what());
+      }
       return;
     }
     case Special::kNone:

@@ -1,6 +1,7 @@
 // JSON into protobuf messages, both ways Karton does it:
-//   - the JSON gateway's (kernel/src/json_gateway.cpp): protobuf's own
-//     JsonStringToMessage with unknown fields refused, on any request body;
+//   - the JSON gateway's (kernel/src/json_gateway.cpp, ParseGatewayBody):
+//     protobuf's own JsonStringToMessage with unknown fields refused, on
+//     any request body; what it cannot read is INVALID_ARGUMENT;
 //   - the kernel's codec (kernel/src/proto_json.cpp): ParseProtoJson, what
 //     rows, stored documents and rule definitions are read back with.
 // Whatever either accepts prints and reads back to the same message
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "fuzz_check.h"
+#include "json_gateway.h"
 #include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/proto_json.h"
 #include "karton/kernel/v1/audit_service.pb.h"
@@ -101,17 +103,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The gateway.
   std::unique_ptr<Message> gateway(prototype.New());
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
-  const bool gateway_read =
-      google::protobuf::util::JsonStringToMessage(std::string(json), gateway.get(), parse).ok();
+  const grpc::Status gateway_status = kernel::ParseGatewayBody(std::string(json), *gateway);
+  const bool gateway_read = gateway_status.ok();
   if (gateway_read) {
     std::string printed;
     Check(google::protobuf::util::MessageToJsonString(*gateway, &printed).ok(),
           "the gateway prints what it read", json);
     std::unique_ptr<Message> again(prototype.New());
-    Check(google::protobuf::util::JsonStringToMessage(printed, again.get(), parse).ok(),
-          "the gateway reads what it printed", printed);
+    Check(kernel::ParseGatewayBody(printed, *again).ok(), "the gateway reads what it printed",
+          printed);
+  } else {
+    Check(gateway_status.error_code() == grpc::StatusCode::INVALID_ARGUMENT,
+          "a body the gateway cannot read is INVALID_ARGUMENT", json);
   }
 
   // The kernel's codec.
@@ -134,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string document = boost::json::serialize(boost::json::parse(json, error));
     if (error) return 0;
     gateway.reset(prototype.New());
-    if (!google::protobuf::util::JsonStringToMessage(document, gateway.get(), parse).ok()) return 0;
+    if (!kernel::ParseGatewayBody(document, *gateway).ok()) return 0;
     CanonicalMasks(*gateway);
     CanonicalMasks(*read);
     const std::string by_gateway = kernel::PrintProtoJson(*gateway);

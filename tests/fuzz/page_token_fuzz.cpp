@@ -7,8 +7,8 @@
 //   0  the token itself, as a client would send it
 //   1  the JSON inside a token (base64url-encoded here), with "$S" standing
 //      for the request's real scope fingerprint, so the fuzzer gets past it
-//   2  a cursor (a UTF-8 key, then "\n", then an id) to make a token of and
-//      read back
+//   2  a cursor (a UTF-8 key of up to 1,000 bytes, then "\n", then an id)
+//      to make a token of and read back
 #include <sodium.h>
 
 #include <cstring>
@@ -61,9 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kernel::Page page;
 
   if (mode == 2) {
-    // Keys are sort keys read from PostgreSQL text: always UTF-8.
+    // Keys are sort keys read from PostgreSQL text: always UTF-8, and
+    // names, SKUs or file names (pagination.cpp takes up to 1,000 bytes).
     const std::string key(input.Until("\n"));
-    if (!karton::fuzz::IsUtf8(key)) return 0;
+    if (!karton::fuzz::IsUtf8(key) || key.size() > 1000) return 0;
     std::int64_t id = 0;
     for (const char c : input.Rest()) id = (id % 100000000000000LL) * 10 + (c & 7);
     Check(kernel::ReadPage(request, page).ok(), "a request without a token reads");

@@ -33,3 +33,24 @@ if(KARTON_SANITIZERS)
                       -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${KARTON_SANITIZERS} -fno-sanitize=vptr)
 endif()
+
+# The libFuzzer targets (tests/fuzz, bench/fuzz): a clang build of its own
+# (build-fuzz), never the normal one. Everything compiled here, the parsers
+# and the kernel with them, carries libFuzzer's coverage instrumentation and
+# AddressSanitizer + UndefinedBehaviorSanitizer; only the fuzz programs link
+# libFuzzer itself. System libraries (protobuf, libxml2, GMime, libcsv, ...)
+# stay as Debian built them: uninstrumented, but their memory errors still
+# trip ASan's interceptors.
+option(KARTON_FUZZ "Build the libFuzzer targets of tests/fuzz (clang only)" OFF)
+if(KARTON_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "KARTON_FUZZ=ON needs clang: -DCMAKE_CXX_COMPILER=clang++ (bench/fuzz does this)")
+  endif()
+  if(KARTON_SANITIZERS)
+    message(FATAL_ERROR "KARTON_FUZZ=ON brings its own sanitizers; leave KARTON_SANITIZERS empty")
+  endif()
+  # vptr: as for KARTON_SANITIZERS above.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr
+                      -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
+endif()

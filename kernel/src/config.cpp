@@ -453,13 +453,14 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
   // Every key a loaded module declares, each value of its type. (A module
   // that is not there is the start's to report: --modules may leave it out.)
   for (const auto& [module_name, values] : options.module_options) {
-    const auto module = std::find_if(modules.begin(), modules.end(),
-                                     [&](const ModuleInfo& m) { return m.name == module_name; });
+    const auto module =
+        std::find_if(modules.begin(), modules.end(),
+                     [&name = module_name](const ModuleInfo& m) { return m.name == name; });
     if (module == modules.end()) continue;
     for (const auto& [key, value] : values) {
-      const auto option =
-          std::find_if(module->options.begin(), module->options.end(),
-                       [&](const ModuleOptionInfo& declared) { return declared.key == key; });
+      const auto option = std::find_if(
+          module->options.begin(), module->options.end(),
+          [&wanted = key](const ModuleOptionInfo& declared) { return declared.key == wanted; });
       if (option == module->options.end()) {
         std::vector<std::string> known;
         for (const auto& declared : module->options) known.push_back(declared.key);

@@ -5,10 +5,17 @@
 // and errors follow the Connect protocol's unary JSON form.
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "karton/kernel/http.h"
+
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
 
 namespace grpc {
 class Channel;
@@ -31,6 +38,11 @@ class JsonGateway {
   AccessControl& access_;
   std::function<std::shared_ptr<grpc::Channel>()> channel_;
 };
+
+// A request body as the method's input message (the protobuf JSON mapping,
+// unknown fields refused; an empty body is {}): OK, or INVALID_ARGUMENT
+// saying why the body is not one.
+grpc::Status ParseGatewayBody(const std::string& body, google::protobuf::Message& input);
 
 // The HTTP status the Connect protocol gives a gRPC status code.
 int HttpStatusForGrpcCode(int code);

@@ -17,8 +17,12 @@
 namespace karton::kernel {
 namespace {
 
-// Tokens are short; anything longer is not one of ours.
-constexpr std::size_t kMaxTokenBytes = 2048;
+// Tokens are short; anything longer is not one of ours. A cursor's key of
+// 1,000 bytes (names, SKUs and file names are far shorter) always fits,
+// even when every byte is a control character JSON writes as \u00XX: 2,048
+// refused the kernel's own tokens for a 255-byte key of those (found by
+// fuzzing).
+constexpr std::size_t kMaxTokenBytes = 8192;
 
 // A short fingerprint of the scope: not a secret (tokens are not signed and
 // need not be: a forged cursor only moves within what the caller may see),

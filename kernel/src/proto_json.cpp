@@ -87,10 +87,13 @@ Int ReadInteger(const boost::json::value& value, const std::string& path) {
   if (value.is_int64() && fits(value.get_int64())) return static_cast<Int>(value.get_int64());
   if (value.is_uint64() && fits(value.get_uint64())) return static_cast<Int>(value.get_uint64());
   if (value.is_double()) {
+    // The bound is 2^digits itself, exclusive: the largest integer (2^64 - 1
+    // for uint64) has no double, and rounds up to 2^digits, which is out of
+    // range (converting it was undefined behaviour; found by fuzzing).
     const double number = value.get_double();
     if (std::trunc(number) == number &&
         number >= static_cast<double>(std::numeric_limits<Int>::min()) &&
-        number <= static_cast<double>(std::numeric_limits<Int>::max())) {
+        number < std::ldexp(1.0, std::numeric_limits<Int>::digits)) {
       return static_cast<Int>(number);
     }
   }
@@ -336,9 +339,16 @@ void ReadMessage(const boost::json::value& json, Message& message, const std::st
       return;
     case Special::kAny: {
       // Rare on the paths this codec serves; protobuf resolves the type URL.
-      const auto status =
-          google::protobuf::util::JsonStringToMessage(boost::json::serialize(json), &message);
-      if (!status.ok()) Refuse(path, std::string(status.message()));
+      // Its converter throws on some odd Anys (json_gateway.cpp says which).
+      try {
+        const auto status =
+            google::protobuf::util::JsonStringToMessage(boost::json::serialize(json), &message);
+        if (!status.ok()) Refuse(path, std::string(status.message()));
+      } catch (const std::invalid_argument&) {
+        throw;
+      } catch (const std::exception& error) {
+        Refuse(path, error.what());
+      }
       return;
     }
     case Special::kNone:

@@ -17,7 +17,6 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <ranges>
 #include <set>
 
 #include "access_control.h"
@@ -244,7 +243,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     found.clear();  // unselected modules are closed here (they stay mapped: RTLD_NODELETE)
     for (const auto& [module, unused] : options.module_options) {
       if (std::none_of(order.begin(), order.end(),
-                       [&](const ModuleInfo& info) { return info.name == module; })) {
+                       [&name = module](const ModuleInfo& info) { return info.name == name; })) {
         throw std::runtime_error(
             fmt::format("--module-option {}.*: no module '{}' is loaded", module, module));
       }
@@ -260,8 +259,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         }
       }
     }
-    spdlog::info("modules resolved dir={} order=[{}]", modules_dir.string(),
-                 fmt::join(order | std::views::transform(&ModuleInfo::name), ","));
+    std::vector<std::string> names;  // not views::transform: see grpc_host.cpp
+    for (const auto& module : order) names.push_back(module.name);
+    spdlog::info("modules resolved dir={} order=[{}]", modules_dir.string(), fmt::join(names, ","));
 
     data_lock.emplace(options.data_dir);
     std::string connection_string = options.database_url;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "json_gateway.h"
 #include "karton/testing/v1/json_shapes.pb.h"
 
 namespace karton::kernel {
@@ -164,6 +165,50 @@ TEST(ProtoJson, RefusalsNameTheField) {
   EXPECT_NE(Refusal("{not json").find("not JSON"), std::string::npos);
   EXPECT_NE(Refusal("[]").find("not an object"), std::string::npos);
   EXPECT_EQ(Refusal("{}"), "");
+}
+
+// Found by tests/fuzz (proto_json): 2^64 and 2^63 as JSON numbers are
+// doubles equal to (double) of the type's maximum, and were converted
+// (undefined behaviour) instead of refused.
+TEST(ProtoJson, IntegersJustPastTheTypesRangeAreRefused) {
+  EXPECT_NE(Refusal(R"({"uint64Value": 18446744073709551616})").find("uint64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"int64Value": 9223372036854775808})").find("int64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"int64Value": 9223372036854775808.0})").find("int64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"uint32Value": 4294967296.0})").find("uint32_value"), std::string::npos);
+  EXPECT_NE(Refusal(R"({"int32Value": 2147483648.0})").find("int32_value"), std::string::npos);
+  JsonShapes read;
+  ParseProtoJson(R"({"int64Value": -9223372036854775808.0, "uint32Value": 4294967295.0,
+                     "int32Value": -2147483648.0, "uint64Value": 1.8e19})",
+                 read);
+  EXPECT_EQ(read.int64_value(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(read.uint32_value(), 4294967295u);
+  EXPECT_EQ(read.int32_value(), std::numeric_limits<std::int32_t>::min());
+  EXPECT_EQ(read.uint64_value(), 18000000000000000000u);
+}
+
+// Found by tests/fuzz (proto_json): protobuf 3.21's converter throws
+// (FatalException, "CHECK failed: !done_") on an Any whose well-known
+// type's "value" is followed by another field. The JSON gateway answered
+// 500 and the codec let the exception out; both now refuse the text.
+TEST(ProtoJson, AnAnyProtobufThrowsOnIsRefused) {
+  const std::string json =
+      R"({"anyValue": {"@type": "type.googleapis.com/google.protobuf.Duration",)"
+      R"( "value": "1s", "x": null}})";
+  EXPECT_NE(Refusal(json).find("any_value"), std::string::npos);
+  JsonShapes shapes;
+  const grpc::Status status = ParseGatewayBody(json, shapes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("karton.testing.v1.JsonShapes"), std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(
+      ParseGatewayBody(R"({"anyValue": {"@type":)"
+                       R"( "type.googleapis.com/google.protobuf.Duration", "value": "1s"}})",
+                       shapes)
+          .ok());
+  EXPECT_TRUE(ParseGatewayBody("", shapes).ok());
 }
 
 TEST(ProtoJson, SetFieldsAreTheSetOnesWithTheirPrintedValues) {

@@ -4,9 +4,6 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/json.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 #include <optional>
 
 #include "forms/web_form_repository.h"
@@ -49,44 +46,6 @@ HttpResponse Html(int status, std::string body) {
   HttpResponse response{status, "text/html; charset=utf-8", std::move(body), {}};
   response.headers["cache-control"] = "no-store";
   return response;
-}
-
-// The submission's fields, or a message saying why the body is unreadable.
-std::optional<std::map<std::string, std::string>> ReadFields(const HttpRequest& request, bool json,
-                                                             std::string& problem) {
-  std::map<std::string, std::string> fields;
-  constexpr std::size_t kMaxKeys = 100;
-  if (json) {
-    boost::system::error_code error;
-    const boost::json::value parsed = boost::json::parse(request.body, error);
-    if (error || !parsed.is_object()) {
-      problem = "the body is not a JSON object";
-      return std::nullopt;
-    }
-    for (const auto& [key, value] : parsed.as_object()) {
-      if (value.is_string()) {
-        fields[std::string(key)] = std::string(value.as_string());
-      } else if (value.is_bool() || value.is_number()) {
-        fields[std::string(key)] = boost::json::serialize(value);
-      } else if (!value.is_null()) {
-        problem = fmt::format("{}: is not a string, number or boolean", std::string(key));
-        return std::nullopt;
-      }
-    }
-  } else {
-    if (!boost::urls::parse_query(request.body)) {
-      problem = "the body is not application/x-www-form-urlencoded";
-      return std::nullopt;
-    }
-    for (const auto& param : boost::urls::params_view(request.body)) {
-      fields.emplace(param.key, param.value);  // the first of repeated keys counts
-    }
-  }
-  if (fields.size() > kMaxKeys) {
-    problem = fmt::format("more than {} fields", kMaxKeys);
-    return std::nullopt;
-  }
-  return fields;
 }
 
 // "https://crm.example.com/base" -> "https://crm.example.com"
@@ -215,7 +174,7 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
       return with_cors(std::move(limited));
     }
     std::string problem;
-    const auto values = ReadFields(request, json, problem);
+    const auto values = SubmissionFields(request.body, json, problem);
     if (!values) return with_cors(JsonError(400, "invalid_argument", problem));
     std::vector<kernel::FieldViolation> violations;
     const v1::WebFormCategory* category = nullptr;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <boost/json.hpp>
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
 #include <map>
 #include <set>
 
@@ -281,6 +284,48 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
   if (!form.confirmation_template().empty() && names.count("email") == 0) {
     fail("confirmation_template", "a confirmation needs a field named email");
   }
+}
+
+std::optional<std::map<std::string, std::string>> SubmissionFields(const std::string& body,
+                                                                   bool json,
+                                                                   std::string& problem) {
+  std::map<std::string, std::string> fields;
+  constexpr std::size_t kMaxKeys = 100;
+  if (json) {
+    boost::system::error_code error;
+    const boost::json::value parsed = boost::json::parse(body, error);
+    if (error || !parsed.is_object()) {
+      problem = "the body is not a JSON object";
+      return std::nullopt;
+    }
+    for (const auto& [key, value] : parsed.as_object()) {
+      if (key.empty()) continue;  // no field has no name
+      if (value.is_string()) {
+        fields[std::string(key)] = std::string(value.as_string());
+      } else if (value.is_bool() || value.is_number()) {
+        fields[std::string(key)] = boost::json::serialize(value);
+      } else if (!value.is_null()) {
+        problem = fmt::format("{}: is not a string, number or boolean", std::string(key));
+        return std::nullopt;
+      }
+    }
+  } else {
+    if (!boost::urls::parse_query(body)) {
+      problem = "the body is not application/x-www-form-urlencoded";
+      return std::nullopt;
+    }
+    for (const auto& param : boost::urls::params_view(body)) {
+      // "a=1&", "a=1&&b=2": an empty part names no field (was refused as
+      // the unknown field "", found by fuzzing).
+      if (param.key.empty()) continue;
+      fields.emplace(param.key, param.value);  // the first of repeated keys counts
+    }
+  }
+  if (fields.size() > kMaxKeys) {
+    problem = fmt::format("more than {} fields", kMaxKeys);
+    return std::nullopt;
+  }
+  return fields;
 }
 
 v1::Lead LeadFromSubmission(const v1::WebForm& form,

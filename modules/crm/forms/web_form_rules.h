@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,16 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
 
 // The most characters a field takes.
 int MaxLength(const v1::WebFormField& field);
+
+// A submission's body as its fields (name -> value): a JSON object whose
+// values are strings, numbers or booleans (null leaves a field out), or
+// application/x-www-form-urlencoded (the first of repeated keys counts).
+// A part without a name ("a=1&", "&&", "=x", {"": 1}) is no field and is
+// left out.
+// nullopt and `problem` when the body is neither, or has more than 100
+// fields.
+std::optional<std::map<std::string, std::string>> SubmissionFields(const std::string& body,
+                                                                   bool json, std::string& problem);
 
 // A submission (field name -> value) as a lead of `form`: required fields,
 // lengths, email and phone shapes, choices and the category are checked;

@@ -156,5 +156,24 @@ TEST(WebFormSubmission, PagesSpeakTheFormsLanguageAndKeepWhatWasChosen) {
   EXPECT_NE(english.find(">Send</button>"), std::string::npos);
 }
 
+// Found by tests/fuzz (web_form): an empty part of the body ("a=1&") was
+// read as a field named "", and the post refused as ": is not a field of
+// this form".
+TEST(WebFormSubmission, EmptyPartsOfTheBodyAreNoFields) {
+  std::string problem;
+  const auto urlencoded =
+      SubmissionFields("&&email=anna%40kiss.hu&=orphan&newsletter=on&", false, problem);
+  ASSERT_TRUE(urlencoded) << problem;
+  EXPECT_EQ(*urlencoded,
+            (std::map<std::string, std::string>{{"email", "anna@kiss.hu"}, {"newsletter", "on"}}));
+  const auto json = SubmissionFields(R"({"": "x", "email": "anna@kiss.hu"})", true, problem);
+  ASSERT_TRUE(json) << problem;
+  EXPECT_EQ(*json, (std::map<std::string, std::string>{{"email", "anna@kiss.hu"}}));
+  const Outcome outcome = Submit(OfferForm(), *urlencoded);
+  EXPECT_TRUE(outcome.fields.empty()) << outcome.fields[0];
+  EXPECT_FALSE(SubmissionFields("a=%zz", false, problem));
+  EXPECT_FALSE(SubmissionFields("[1]", true, problem));
+}
+
 }  // namespace
 }  // namespace karton::crm

@@ -212,6 +212,40 @@ void VisitPart(GMimeObject* /*parent*/, GMimeObject* part, gpointer data) {
       {.file_name = std::move(name), .media_type = type, .content = DecodedContent(leaf)});
 }
 
+// `text` as UTF-8. GMime converts declared charsets, but a part without
+// one (or a header with raw 8-bit bytes it passes through) can hold any
+// bytes, and what messaging keeps goes into protobuf strings and
+// PostgreSQL text, which take only UTF-8 (found by fuzzing). Such text is
+// read as GMime guesses its charset, and whatever still is not UTF-8
+// becomes U+FFFD.
+std::string Utf8(std::string text) {
+  if (g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) return text;
+  GString decoded(g_mime_utils_decode_8bit(nullptr, text.data(), text.size()));
+  if (decoded && g_utf8_validate(decoded.get(), -1, nullptr)) return Text(decoded.get());
+  GString valid(g_utf8_make_valid(text.data(), static_cast<gssize>(text.size())));
+  return Text(valid.get());
+}
+
+void MakeUtf8(ReceivedEmail& email) {
+  for (std::string* text :
+       {&email.message_id, &email.from_address, &email.from_name, &email.subject, &email.text}) {
+    *text = Utf8(std::move(*text));
+  }
+  for (auto* ids : {&email.in_reply_to, &email.references}) {
+    for (auto& id : *ids) id = Utf8(std::move(id));
+  }
+  for (auto& attachment : email.attachments) {
+    attachment.file_name = Utf8(std::move(attachment.file_name));
+    attachment.media_type = Utf8(std::move(attachment.media_type));
+  }
+  for (auto& report : email.delivery_reports) {
+    for (std::string* text : {&report.recipient, &report.action, &report.status, &report.diagnostic,
+                              &report.original_message_id}) {
+      *text = Utf8(std::move(*text));
+    }
+  }
+}
+
 }  // namespace
 
 // GMime cannot be initialised again after g_mime_shutdown() (its charset
@@ -258,7 +292,16 @@ std::optional<ReceivedEmail> ParseEmail(std::string_view raw, std::string& probl
     }
   }
   if (GDateTime* date = g_mime_message_get_date(message.get()); date != nullptr) {
-    email.date = kernel::TimePoint(std::chrono::seconds(g_date_time_to_unix(date)));
+    // A Date the clock cannot hold (before 1678 or after 2262, in
+    // nanoseconds) is as good as none: converting it overflowed (found by
+    // fuzzing).
+    constexpr auto kLimit =
+        std::chrono::duration_cast<std::chrono::seconds>(kernel::TimePoint::duration::max())
+            .count();
+    const gint64 seconds = g_date_time_to_unix(date);
+    if (seconds > -kLimit && seconds < kLimit) {
+      email.date = kernel::TimePoint(std::chrono::seconds(seconds));
+    }
   }
   const std::string auto_submitted =
       LowerAscii(Trimmed(Text(g_mime_object_get_header(object, "Auto-Submitted"))));
@@ -308,6 +351,7 @@ std::optional<ReceivedEmail> ParseEmail(std::string_view raw, std::string& probl
       }
     }
   }
+  MakeUtf8(email);
   return email;
 }
 

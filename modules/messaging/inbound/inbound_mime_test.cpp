@@ -225,5 +225,63 @@ TEST_F(InboundMimeTest, CutsBetweenCharacters) {
   EXPECT_EQ(Utf8Cut("abc", 10), "abc");
 }
 
+// Found by tests/fuzz (mime): a part without a charset kept its raw bytes,
+// which are not UTF-8, and what messaging keeps must be (protobuf strings,
+// PostgreSQL text). Whatever the bytes, the texts come out as UTF-8.
+// Well-formed UTF-8, as PostgreSQL checks text (2- to 4-byte sequences
+// with their continuation bytes; overlongs and surrogates are refused).
+bool IsUtf8(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = c < 0x80                 ? 1
+                               : c >= 0xC2 && c <= 0xDF ? 2
+                               : c >= 0xE0 && c <= 0xEF ? 3
+                               : c >= 0xF0 && c <= 0xF4 ? 4
+                                                        : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    const auto second = length > 1 ? static_cast<unsigned char>(text[i + 1]) : 0x80;
+    if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
+        (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+TEST_F(InboundMimeTest, TextWithoutACharsetComesOutAsUtf8) {
+  const auto email = Parse(
+      "From: =?utf-8?b?/w==?= <anna@example.hu>\r\n"
+      "Subject: =?utf-8?q?=C3=28?=\r\n"
+      "Message-ID: <8bit-\xff@example.hu>\r\n"
+      "Content-Type: text/plain\r\n"
+      "Content-Transfer-Encoding: 8bit\r\n"
+      "\r\n"
+      "K\xe9rek egy \xe1raj\xe1nlatot \xff\xfe\x80.\r\n");
+  for (const std::string* text :
+       {&email.text, &email.subject, &email.from_name, &email.message_id}) {
+    EXPECT_TRUE(IsUtf8(*text)) << *text;
+  }
+  EXPECT_EQ(email.from_address, "anna@example.hu");
+  EXPECT_NE(email.text.find("rek egy"), std::string::npos) << email.text;
+}
+
+// Found by tests/fuzz (mime): a Date beyond what the clock holds (2262 in
+// nanoseconds) overflowed when converted; it now counts as no date.
+TEST_F(InboundMimeTest, ADateTheClockCannotHoldIsNone) {
+  const auto far = Parse(
+      "From: anna@example.hu\r\nDate: Mon, 01 Jan 7000 00:00:00 +0000\r\n"
+      "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_FALSE(far.date.has_value());
+  const auto near = Parse(
+      "From: anna@example.hu\r\nDate: Thu, 31 Dec 2199 23:00:00 +0000\r\n"
+      "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_TRUE(near.date.has_value());
+}
+
 }  // namespace
 }  // namespace karton::messaging

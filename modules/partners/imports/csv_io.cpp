@@ -92,8 +92,11 @@ void AppendCsvRecord(const std::vector<std::string>& cells, char delimiter, std:
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out += delimiter;
     const std::string& cell = cells[i];
+    // libcsv trims blanks (spaces and tabs) around an unquoted field when
+    // reading: a cell that starts or ends with one is quoted to keep it.
+    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
     const bool quote = cell.find_first_of(std::string("\"\r\n") + delimiter) != std::string::npos ||
-                       (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
+                       (!cell.empty() && (blank(cell.front()) || blank(cell.back())));
     if (!quote) {
       out += cell;
       continue;

@@ -46,6 +46,18 @@ TEST(Csv, ReadsQuotesLineBreaksAndABomWhateverTheChunks) {
   }
 }
 
+// Found by tests/fuzz (csv_import): a cell ending in a tab was written
+// unquoted, and read back without it (libcsv trims tabs as blanks).
+TEST(Csv, KeepsTabsAroundACellWithCommasOrSemicolons) {
+  for (const char delimiter : {',', ';'}) {
+    std::string out;
+    AppendCsvRecord({"\tleading", "trailing\t", "in\tside"}, delimiter, out);
+    const auto rows = ReadAll(out, delimiter, 1000);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"\tleading", "trailing\t", "in\tside"}));
+  }
+}
+
 TEST(Csv, WritesWhatItReads) {
   std::string out;
   const std::vector<std::string> record = {"plain",      "with,comma", "with \"quote\"",

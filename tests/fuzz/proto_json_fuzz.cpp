@@ -1,0 +1,153 @@
+// JSON into protobuf messages, both ways Karton does it:
+//   - the JSON gateway's (kernel/src/json_gateway.cpp, ParseGatewayBody):
+//     protobuf's own JsonStringToMessage with unknown fields refused, on
+//     any request body; what it cannot read is INVALID_ARGUMENT;
+//   - the kernel's codec (kernel/src/proto_json.cpp): ParseProtoJson, what
+//     rows, stored documents and rule definitions are read back with.
+// Whatever either accepts prints and reads back to the same message
+// (the codec: in both of its name spellings), and when both accept the
+// same JSON document they must agree on the message.
+//
+// The first byte picks the message type; the rest is the JSON.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "fuzz_check.h"
+#include "json_gateway.h"
+#include "karton/crm/v1/crm.pb.h"
+#include "karton/kernel/proto_json.h"
+#include "karton/kernel/v1/audit_service.pb.h"
+#include "karton/partners/v1/partner_service.pb.h"
+#include "karton/testing/v1/json_shapes.pb.h"
+
+using karton::fuzz::Check;
+namespace kernel = karton::kernel;
+using google::protobuf::Message;
+
+namespace {
+
+const Message* Prototype(std::uint8_t pick) {
+  static const Message* const kTypes[] = {
+      &karton::testing::v1::JsonShapes::default_instance(),
+      &karton::testing::v1::Inner::default_instance(),
+      &karton::partners::v1::Partner::default_instance(),
+      &karton::partners::v1::ListPartnersRequest::default_instance(),
+      &karton::crm::v1::WebForm::default_instance(),
+      &karton::crm::v1::Lead::default_instance(),
+      &karton::kernel::v1::ListAuditEntriesRequest::default_instance(),
+  };
+  return kTypes[pick % std::size(kTypes)];
+}
+
+// The kernel codec's reading, or nullptr when it refuses the text (with
+// std::invalid_argument: nothing else may come out of it).
+std::unique_ptr<Message> KernelParse(std::string_view json, const Message& prototype) {
+  std::unique_ptr<Message> message(prototype.New());
+  try {
+    kernel::ParseProtoJson(json, *message);
+  } catch (const std::invalid_argument&) {
+    return nullptr;
+  }
+  return message;
+}
+
+// Field mask paths without case or underscores. Protobuf itself reads two
+// kinds of path two ways: one that is no lowerCamel name of a field
+// ("aRED": its JSON parser makes "a_red", FieldMaskUtil, which the codec
+// uses, "a_r_e_d"), and the grouped form "a(b,c)", which only its JSON
+// parser expands (documents with a "(" are not compared). Neither changes
+// which fields an update names once the service checks the paths.
+void CanonicalMasks(Message& message) {
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  if (descriptor->full_name() == "google.protobuf.FieldMask") {
+    google::protobuf::FieldMask mask;
+    mask.CopyFrom(message);
+    for (auto& path : *mask.mutable_paths()) {
+      std::string loose;
+      for (const char c : path) {
+        if (c != '_') loose += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      path = loose;
+    }
+    message.CopyFrom(mask);
+    return;
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        CanonicalMasks(*reflection->MutableRepeatedMessage(&message, field, i));
+      }
+    } else {
+      CanonicalMasks(*reflection->MutableMessage(&message, field));
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  karton::fuzz::Input input(data, size);
+  const Message& prototype = *Prototype(input.Byte());
+  const std::string_view json = input.Rest();
+
+  // The gateway.
+  std::unique_ptr<Message> gateway(prototype.New());
+  const grpc::Status gateway_status = kernel::ParseGatewayBody(std::string(json), *gateway);
+  const bool gateway_read = gateway_status.ok();
+  if (gateway_read) {
+    std::string printed;
+    Check(google::protobuf::util::MessageToJsonString(*gateway, &printed).ok(),
+          "the gateway prints what it read", json);
+    std::unique_ptr<Message> again(prototype.New());
+    Check(kernel::ParseGatewayBody(printed, *again).ok(), "the gateway reads what it printed",
+          printed);
+  } else {
+    Check(gateway_status.error_code() == grpc::StatusCode::INVALID_ARGUMENT,
+          "a body the gateway cannot read is INVALID_ARGUMENT", json);
+  }
+
+  // The kernel's codec.
+  const auto read = KernelParse(json, prototype);
+  if (!read) return 0;
+  for (const auto names : {kernel::ProtoJsonNames::kProto, kernel::ProtoJsonNames::kJson}) {
+    const std::string printed = kernel::PrintProtoJson(*read, names);
+    const auto again = KernelParse(printed, prototype);
+    Check(again != nullptr, "the codec reads what it printed", printed);
+    Check(kernel::PrintProtoJson(*again, names) == printed,
+          "the codec prints what it read back the same", printed);
+  }
+  if (gateway_read) {
+    // A name given twice in one object is JSON nobody should write (RFC
+    // 8259: names SHOULD be unique), and the two readers differ on it:
+    // protobuf merges the values, the codec (boost::json) keeps the last.
+    // Compared on the document as boost::json reads it, where each name
+    // is once.
+    boost::system::error_code error;
+    const std::string document = boost::json::serialize(boost::json::parse(json, error));
+    if (error) return 0;
+    // The grouped field mask form "a(b,c)": see CanonicalMasks.
+    if (document.find('(') != std::string::npos) return 0;
+    gateway.reset(prototype.New());
+    if (!kernel::ParseGatewayBody(document, *gateway).ok()) return 0;
+    CanonicalMasks(*gateway);
+    CanonicalMasks(*read);
+    const std::string by_gateway = kernel::PrintProtoJson(*gateway);
+    const std::string by_codec = kernel::PrintProtoJson(*read);
+    Check(by_gateway == by_codec,
+          "the gateway and the codec read the same text as the same message",
+          std::string(json) + "\ngateway: " + by_gateway + "\ncodec:   " + by_codec);
+  }
+  return 0;
+}

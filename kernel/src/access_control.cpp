@@ -18,6 +18,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "karton/kernel/database.h"
+#include "remote_modules.h"
 
 namespace karton::kernel {
 namespace {
@@ -236,15 +237,18 @@ std::optional<Caller> ParseCaller(std::string_view value) {
   return caller;
 }
 
-Caller CallerOf(const grpc::ServerContext& context) {
+Caller CallerOfMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
   // Network calls get karton-caller from the kernel's interceptor, which
   // hands on the verdict the token processor reached for this call (a
   // client-sent one is refused); in-process calls carry the one their module
   // forwarded, or kartond's own. No value, or a malformed one: nobody.
-  const auto& metadata = context.client_metadata();
   const auto forwarded = metadata.find(kCallerMetadata);
   if (forwarded == metadata.end()) return Caller{};
   return ParseCaller(ToString(forwarded->second)).value_or(Caller{});
+}
+
+Caller CallerOf(const grpc::ServerContext& context) {
+  return CallerOfMetadata(context.client_metadata());
 }
 
 void ForwardCaller(const Caller& caller, grpc::ClientContext& to) {
@@ -491,8 +495,32 @@ grpc::Status AccessControl::Authorize(const Caller& caller, const std::string& p
               caller.roles.empty() ? "none" : fmt::format("{}", fmt::join(caller.roles, ", ")))};
 }
 
+grpc::Status AccessControl::VerifyPeer(std::string_view authorization, const std::string& path,
+                                       Caller& caller) const {
+  if (peer_credentials_ == nullptr) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "this kartond accepts no relayed callers: give it the --cluster-secret-file of the "
+            "kartond that relays them"};
+  }
+  auto verdict = peer_credentials_->Verify(authorization, path, std::chrono::system_clock::now());
+  if (!verdict.caller) return {grpc::StatusCode::UNAUTHENTICATED, verdict.refusal};
+  caller = std::move(*verdict.caller);
+  return grpc::Status::OK;
+}
+
 grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
                                              const std::string& path) {
+  if (PeerCredentials::IsPeerAuthorization(authorization)) {
+    // Another kartond relays a call (remote_modules.h) that it admitted as
+    // it admits its own: a network call against the method's roles, an
+    // in-process one from a module acting for its caller or for kartond
+    // (which no role check applies to in one process either). The caller
+    // is the one its signature vouches for, and the call runs as it would
+    // in one process. Nothing is cached: checking a signature is cheaper
+    // than a look-up.
+    Caller caller;
+    return VerifyPeer(authorization, path, caller);
+  }
   const std::string token = BearerToken(authorization);
   if (token.empty()) {
     return {grpc::StatusCode::UNAUTHENTICATED,
@@ -525,6 +553,13 @@ grpc::Status AccessControl::AdmitNetworkCall(std::string_view authorization,
 
 AccessControl::HandOff AccessControl::HandOffFor(std::string_view authorization,
                                                  const std::string& path) {
+  if (PeerCredentials::IsPeerAuthorization(authorization)) {
+    // The relaying kartond charged the call budget when it admitted the
+    // call; it is not charged twice.
+    Caller caller;
+    if (!VerifyPeer(authorization, path, caller).ok()) return {};
+    return {SerializeCaller(caller), grpc::Status::OK};
+  }
   const std::string token = BearerToken(authorization);
   if (token.empty()) return {};
   const std::string token_hash = TokenHashHex(token);

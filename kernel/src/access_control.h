@@ -2,6 +2,7 @@
 #pragma once
 
 #include <grpcpp/support/status.h>
+#include <grpcpp/support/string_ref.h>
 
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,7 @@ class AuthMetadataProcessor;
 namespace karton::kernel {
 
 class Database;
+class PeerCredentials;
 
 // A new API token: the secret (shown once) and what is stored of it.
 struct NewTokenSecret {
@@ -58,6 +60,12 @@ class MethodRoleTable {
 class AccessControl {
  public:
   explicit AccessControl(Database& database) : database_(database) {}
+
+  // Callers relayed by another kartond (remote_modules.h): with
+  // credentials set, an authorization "Karton-Peer ..." they verify is
+  // admitted as the caller it states. Without, such calls are refused.
+  // Set before the gRPC server starts; `credentials` outlives this.
+  void AcceptPeerCallers(const PeerCredentials* credentials) { peer_credentials_ = credentials; }
 
   // The roles the loaded modules declare (KartonModuleRole), known from
   // then on beside the kernel's: methods may name them, and a verified
@@ -183,6 +191,10 @@ class AccessControl {
   std::mutex waiting_mutex_;
   std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> waiting_until_by_user_;
   grpc::Status RefuseWhileWaiting(const Caller& caller);
+  const PeerCredentials* peer_credentials_ = nullptr;
+  // The caller a peer authorization states, checked; or why not.
+  grpc::Status VerifyPeer(std::string_view authorization, const std::string& path,
+                          Caller& caller) const;
 };
 
 // The karton-caller metadata value: "user_id;role,role;team,team;token_id"
@@ -191,6 +203,9 @@ std::string SerializeCaller(const Caller& caller);
 // The reverse; nullopt for anything malformed (which CallerOf reads as
 // nobody).
 std::optional<Caller> ParseCaller(std::string_view value);
+// CallerOf for any server context's metadata (the generic services'
+// contexts are not grpc::ServerContext).
+Caller CallerOfMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
 
 // Every role name the kernel itself knows (modules add their own:
 // AccessControl::DeclareModuleRoles).

@@ -17,6 +17,7 @@
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/numbers.h"
+#include "remote_modules.h"
 
 namespace karton::kernel {
 namespace {
@@ -352,6 +353,20 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->envname("KARTON_MODULE_OPTION")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   definitions.push_back({"module-option", false});
+  // Repeatable like --module-option: one module per occurrence.
+  std::vector<std::string> remote_module_list;
+  app.add_option("--remote-module", remote_module_list,
+                 "A module another kartond runs, NAME=HOST:PORT (repeatable): its calls are "
+                 "relayed there (docs/scaling.md); needs --cluster-secret-file")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  definitions.push_back({"remote-module", false});
+  add("cluster-secret-file", options.cluster_secret_file,
+      "A file with a secret (32 characters or more) shared by kartonds that relay calls to each "
+      "other (--remote-module): it signs the caller a relayed call acts for");
+  add("remote-ca", options.remote_ca,
+      "PEM CA that signed the --tls-cert of the kartonds named by --remote-module: reach them "
+      "over TLS (with --tls-cert/--tls-key as this kartond's client certificate); without it, "
+      "loopback addresses only");
   app.add_flag("--test-clock", options.test_clock,
                "Tests only: let KernelService/AdvanceClock move the server's clock")
       ->envname("KARTON_TEST_CLOCK")
@@ -502,6 +517,26 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
     options.webhook_allow_cidrs = ParseIpNetworks(webhook_allow_cidrs);
   } catch (const std::invalid_argument& error) {
     throw ConfigError(fmt::format("--webhook-allow-cidr: {}", error.what()));
+  }
+  for (const auto& text : remote_module_list) {
+    try {
+      auto remote = ParseRemoteModule(text);
+      options.remote_modules[remote.name] = remote.address;
+    } catch (const std::invalid_argument& error) {
+      throw ConfigError(error.what());
+    }
+  }
+  if (!options.remote_modules.empty() && options.cluster_secret_file.empty()) {
+    throw ConfigError(
+        "--remote-module needs --cluster-secret-file: the kartond that runs the module must "
+        "know for whom a relayed call acts, and the shared secret is how it knows");
+  }
+  for (const auto& [flag, file] : {std::pair{"--cluster-secret-file", &options.cluster_secret_file},
+                                   std::pair{"--remote-ca", &options.remote_ca}}) {
+    if (file->empty()) continue;
+    if (!std::ifstream(*file)) {
+      throw ConfigError(fmt::format("{} {}: cannot read the file", flag, file->string()));
+    }
   }
   std::stringstream list(modules_list);
   for (std::string name; std::getline(list, name, ',');) {

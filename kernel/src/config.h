@@ -66,6 +66,12 @@ struct ServerOptions {
   std::vector<IpNetwork> webhook_allow_cidrs;
   int event_claim_seconds = 30;
   bool test_clock = false;
+  // --remote-module NAME=HOST:PORT: module -> the kartond that runs it
+  // (remote_modules.h), with the secret that signs relayed callers and the
+  // CA of the remote kartonds' certificates (empty: plaintext, loopback).
+  std::map<std::string, std::string> remote_modules;
+  std::filesystem::path cluster_secret_file;
+  std::filesystem::path remote_ca;
   // --module-option <module>.<key>=<value>: module -> key -> value.
   std::map<std::string, std::map<std::string, std::string>> module_options;
 };

@@ -1,6 +1,7 @@
 #include "karton/kernel/database.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <soci/postgresql/soci-postgresql.h>
 
 #include <stdexcept>
@@ -78,6 +79,24 @@ Database::Database(const std::string& connection_string, std::size_t pool_size)
 
 Database::~Database() = default;
 
+namespace {
+
+// libpq learns that the server ended an idle connection (a restart, a
+// failover, pg_terminate_backend) only when the next statement fails, so
+// the first call after an outage would fail on every pooled connection.
+// The server says so before it hangs up (a FATAL message, then EOF): an
+// idle connection with something to read has almost surely been ended (the
+// rare harmless message, a NOTICE, costs one needless reconnect). One
+// poll() with no wait tells.
+bool ServerHungUp(PGconn* connection) {
+  if (PQtransactionStatus(connection) != PQTRANS_IDLE) return false;
+  pollfd socket{PQsocket(connection), POLLIN, 0};
+  if (socket.fd < 0) return true;
+  return ::poll(&socket, 1, 0) > 0;
+}
+
+}  // namespace
+
 Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
   std::size_t position = 0;
   if (!pool_.try_lease(position, static_cast<int>(timeout.count()))) {
@@ -88,7 +107,8 @@ Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
   Lease lease(this, position, &pool_.at(position));
   // A connection the server closed (restart, failover, terminated backend)
   // stays broken in libpq; replace it here so the pool heals by itself.
-  if (PGconn* raw = lease.RawConnection(); raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
+  if (PGconn* raw = lease.RawConnection();
+      raw == nullptr || PQstatus(raw) != CONNECTION_OK || ServerHungUp(raw)) {
     try {
       lease.Session().reconnect();
     } catch (const std::exception& error) {

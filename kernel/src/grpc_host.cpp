@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -370,6 +371,7 @@ void GrpcHost::Start(const std::string& listen_address,
   credentials->SetAuthMetadataProcessor(std::move(authenticator));
   builder.AddListeningPort(listen_address, credentials, &bound_port);
   for (auto& [service, name] : services_) builder.RegisterService(service);
+  if (fallback_service_ != nullptr) builder.RegisterCallbackGenericService(fallback_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(
       std::make_unique<CallLogInterceptorFactory>(metrics_, calls_, caller_for_token_));

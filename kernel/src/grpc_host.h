@@ -17,6 +17,7 @@
 
 namespace grpc {
 class AuthMetadataProcessor;
+class CallbackGenericService;
 class Channel;
 class Server;
 class Service;
@@ -35,6 +36,9 @@ class GrpcHost {
 
   // Before Start() only. The caller keeps `service` alive until Shutdown().
   void AddService(grpc::Service& service, std::string full_name);
+  // The service for calls no registered service takes (the relay of remote
+  // modules' calls, remote_modules.h). Before Start(); it outlives this.
+  void SetFallbackService(grpc::CallbackGenericService* service) { fallback_service_ = service; }
   // Binds "host:port" (port 0 picks a free one) and starts serving; every
   // call from the network passes `authenticator` first. Without TLS the
   // port accepts loopback peers only (gRPC local credentials), so bearer
@@ -103,6 +107,7 @@ class GrpcHost {
   std::atomic<std::uint64_t> connection_hazards_{0};
   CallerResolver caller_for_token_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  grpc::CallbackGenericService* fallback_service_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
   std::string bound_address_;

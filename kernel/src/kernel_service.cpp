@@ -19,6 +19,8 @@ v1::ModuleState ToProto(ModuleState state) {
       return v1::MODULE_STATE_STOPPED;
     case ModuleState::kFailed:
       return v1::MODULE_STATE_FAILED;
+    case ModuleState::kRemote:
+      return v1::MODULE_STATE_REMOTE;
   }
   return v1::MODULE_STATE_UNSPECIFIED;
 }
@@ -35,6 +37,7 @@ grpc::Status KernelServiceImpl::ListModules(grpc::ServerContext* /*context*/,
     module->set_kernel_api_version(status.info.kernel_api_version);
     module->set_state(ToProto(status.state));
     module->set_path(status.info.path);
+    module->set_remote_address(status.remote_address);
     for (const auto& dependency : status.info.depends) {
       v1::ModuleDependency* depends = module->add_depends();
       depends->set_name(dependency.name);

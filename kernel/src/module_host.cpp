@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "access_control.h"
@@ -15,6 +16,7 @@
 #include "job_queue.h"
 #include "karton/kernel/database.h"
 #include "migrator.h"
+#include "remote_modules.h"
 #include "webhook_sender.h"
 
 namespace karton::kernel {
@@ -25,13 +27,64 @@ constexpr const char* kSelectDemoLoaded = "SELECT count(*) FROM kernel.demo_data
 constexpr const char* kInsertDemoLoaded = "INSERT INTO kernel.demo_data (module) VALUES (:m)";
 }  // namespace
 
+namespace {
+
+// What a remote module's Register() gets for its jobs: it may schedule
+// (the rows are shared, and the kartond that runs the module runs them),
+// but its handlers are not kept, so this kartond never claims its jobs.
+class JobsRunElsewhere final : public Jobs {
+ public:
+  explicit JobsRunElsewhere(std::unique_ptr<Jobs> jobs) : jobs_(std::move(jobs)) {}
+  void Handle(std::string /*kind*/, JobHandler /*handler*/) override {}
+  void HandleBatch(std::string /*kind*/, int /*max_batch*/, JobBatchHandler /*handler*/) override {}
+  std::int64_t Schedule(soci::session& session, const JobSpec& spec) override {
+    return jobs_->Schedule(session, spec);
+  }
+
+ private:
+  std::unique_ptr<Jobs> jobs_;
+};
+
+// The same for its events: its topics are declared here too (webhooks and
+// subscribers of this kartond may name them), its subscriptions are not.
+class EventsHandledElsewhere final : public DomainEvents {
+ public:
+  explicit EventsHandledElsewhere(std::unique_ptr<DomainEvents> events)
+      : events_(std::move(events)) {}
+  void DeclareTopic(std::string topic, std::string payload_type) override {
+    events_->DeclareTopic(std::move(topic), std::move(payload_type));
+  }
+  void Publish(soci::session& session, std::string_view topic, std::int64_t aggregate_id,
+               const google::protobuf::Message& payload, const Caller& actor) override {
+    events_->Publish(session, topic, aggregate_id, payload, actor);
+  }
+  void PublishMany(soci::session& session, std::string_view topic, const Batch& events,
+                   const Caller& actor) override {
+    events_->PublishMany(session, topic, events, actor);
+  }
+  void ErasePayloads(soci::session& session, const std::vector<std::string>& topics,
+                     std::int64_t aggregate_id) override {
+    events_->ErasePayloads(session, topics, aggregate_id);
+  }
+  void Subscribe(std::string /*name*/, std::vector<std::string> /*topics*/,
+                 EventHandler /*handler*/, SubscriptionOptions /*options*/) override {}
+  void SubscribeCalling(std::string /*name*/, std::vector<std::string> /*topics*/,
+                        CallingEventHandler /*handler*/, SubscriptionOptions /*options*/) override {
+  }
+
+ private:
+  std::unique_ptr<DomainEvents> events_;
+};
+
+}  // namespace
+
 class ModuleHost::Context : public ModuleContext {
  public:
   Context(std::string name, Database& database, GrpcHost& grpc_host, const Clock& clock,
           kernel::JobQueue& jobs, EventBus& events, AuditLog& audit,
           std::map<std::string, std::string> options, std::vector<ModuleOptionInfo> declared,
           const std::string& public_url,
-          const std::multimap<std::string, ExtensionOffer>& extensions)
+          const std::multimap<std::string, ExtensionOffer>& extensions, bool remote)
       : options_(std::move(options)),
         declared_(std::move(declared)),
         public_url_(public_url),
@@ -40,8 +93,10 @@ class ModuleHost::Context : public ModuleContext {
         database_(database),
         grpc_host_(grpc_host),
         clock_(clock),
-        jobs_(jobs.ForModule(name_)),
-        events_(events.ForModule(name_)),
+        jobs_(remote ? std::make_unique<JobsRunElsewhere>(jobs.ForModule(name_))
+                     : jobs.ForModule(name_)),
+        events_(remote ? std::make_unique<EventsHandledElsewhere>(events.ForModule(name_))
+                       : events.ForModule(name_)),
         event_bus_(events),
         audit_(audit),
         logger_(spdlog::default_logger()->clone(name_)) {}
@@ -127,6 +182,8 @@ struct ModuleDeleter {
 struct ModuleHost::Entry {
   FoundModule found;
   ModuleState state = ModuleState::kLoaded;
+  // Set for a module another kartond runs (--remote-module).
+  std::string remote_address;
   std::unique_ptr<Context> context;
   std::unique_ptr<Module, ModuleDeleter> instance;
 };
@@ -168,6 +225,39 @@ class RegistrarImpl : public Registrar {
   std::string module_;
 };
 
+// A remote module's Register(): its services' roles are declared here
+// (this kartond admits network calls to them as to its own) and their calls
+// relayed; its offers stand, reached through the relay; its HTTP routes are
+// served by the kartond that runs it.
+class RemoteRegistrar : public Registrar {
+ public:
+  RemoteRegistrar(AccessControl& access, RemoteModuleProxy& proxy, RegistrarImpl& local)
+      : access_(access), proxy_(proxy), local_(local) {}
+  void SetRemote(std::string module, std::shared_ptr<grpc::Channel> channel) {
+    module_ = std::move(module);
+    channel_ = std::move(channel);
+  }
+  void AddGrpcService(grpc::Service& /*service*/, std::string_view full_name,
+                      const MethodRoles& roles) override {
+    access_.DeclareService(std::string(full_name), roles);
+    proxy_.Route(std::string(full_name), channel_);
+  }
+  using Registrar::AddHttpRoute;
+  void AddHttpRoute(HttpMethod /*method*/, std::string /*pattern*/, HttpHandler /*handler*/,
+                    HttpRouteLimits /*limits*/) override {}
+  void OfferExtension(std::string point, std::string method) override {
+    local_.SetModule(module_);
+    local_.OfferExtension(std::move(point), std::move(method));
+  }
+
+ private:
+  AccessControl& access_;
+  RemoteModuleProxy& proxy_;
+  RegistrarImpl& local_;
+  std::string module_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
 }  // namespace
 
 ModuleHost::ModuleHost(std::vector<FoundModule> ordered, Database& database, GrpcHost& grpc_host,
@@ -197,6 +287,8 @@ ModuleHost::~ModuleHost() {
 std::vector<ModuleMigrations> ModuleHost::Migrations() const {
   std::vector<ModuleMigrations> all;
   for (const auto& entry : entries_) {
+    // A remote module's too: its Register() may read its tables, and the
+    // migrator applies each file once whichever kartond starts first.
     ModuleMigrations module{entry->found.info.name, {}};
     const auto& descriptor = *entry->found.descriptor;
     for (std::size_t i = 0; i < descriptor.migrations_count; ++i) {
@@ -208,8 +300,25 @@ std::vector<ModuleMigrations> ModuleHost::Migrations() const {
   return all;
 }
 
-void ModuleHost::CreateAndRegister(AccessControl& access) {
+void ModuleHost::RunRemotely(const std::map<std::string, std::string>& address_by_module) {
+  for (const auto& [module, address] : address_by_module) {
+    const auto it = std::find_if(entries_.begin(), entries_.end(), [&name = module](const auto& e) {
+      return e->found.info.name == name;
+    });
+    if (it == entries_.end()) {
+      throw std::runtime_error(fmt::format(
+          "--remote-module {}={}: no module '{}' is among those loaded", module, address, module));
+    }
+    (*it)->remote_address = address;
+  }
+}
+
+void ModuleHost::CreateAndRegister(AccessControl& access, const RemoteParts& remote_parts) {
   RegistrarImpl registrar(grpc_host_, http_router_, access, extensions_);
+  std::optional<RemoteRegistrar> remote_registrar;
+  if (remote_parts.proxy != nullptr) {
+    remote_registrar.emplace(access, *remote_parts.proxy, registrar);
+  }
   for (auto& entry : entries_) {
     const auto& descriptor = *entry->found.descriptor;
     const std::string& name = entry->found.info.name;
@@ -221,17 +330,26 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
     // The generated entry point returns the Module* as void* (module_api.h).
     entry->instance = std::unique_ptr<Module, ModuleDeleter>(static_cast<Module*>(created),
                                                              ModuleDeleter{descriptor.destroy});
-    entry->context = std::make_unique<Context>(name, database_, grpc_host_, clock_, jobs_, events_,
-                                               audit_, module_options_[name],
-                                               entry->found.info.options, public_url_, extensions_);
+    const bool remote = !entry->remote_address.empty();
+    entry->context = std::make_unique<Context>(
+        name, database_, grpc_host_, clock_, jobs_, events_, audit_, module_options_[name],
+        entry->found.info.options, public_url_, extensions_, remote);
     if (const auto unknown = entry->context->UnknownOptions(); !unknown.empty()) {
       SetState(*entry, ModuleState::kFailed);
       throw std::runtime_error(fmt::format("--module-option {}.{}: module '{}' has no such option",
                                            name, unknown.front(), name));
     }
     registrar.SetModule(name);
+    Registrar* registering = &registrar;
+    if (remote) {
+      if (!remote_registrar) {
+        throw std::logic_error("a remote module needs the relay (ModuleHost::RemoteParts)");
+      }
+      remote_registrar->SetRemote(name, remote_parts.channel_to(entry->remote_address));
+      registering = &*remote_registrar;
+    }
     try {
-      entry->instance->Register(*entry->context, registrar);
+      entry->instance->Register(*entry->context, *registering);
     } catch (const std::exception& error) {
       SetState(*entry, ModuleState::kFailed);
       throw std::runtime_error(
@@ -242,6 +360,12 @@ void ModuleHost::CreateAndRegister(AccessControl& access) {
 
 void ModuleHost::StartAll() {
   for (auto& entry : entries_) {
+    if (!entry->remote_address.empty()) {
+      SetState(*entry, ModuleState::kRemote);
+      spdlog::info("module relayed name={} version={} remote={}", entry->found.info.name,
+                   entry->found.info.version, entry->remote_address);
+      continue;
+    }
     try {
       entry->instance->Start(*entry->context);
       SetState(*entry, ModuleState::kStarted);
@@ -259,6 +383,7 @@ void ModuleHost::StartAll() {
 void ModuleHost::LoadDemoData() {
   for (auto& entry : entries_) {
     const std::string& name = entry->found.info.name;
+    if (!entry->remote_address.empty()) continue;  // its own kartond loads them
     try {
       {
         // Looked at first without a lock (checked again under it below):
@@ -307,7 +432,7 @@ std::vector<ModuleStatus> ModuleHost::Snapshot() const {
   std::lock_guard lock(state_mutex_);
   std::vector<ModuleStatus> statuses;
   for (const auto& entry : entries_)
-    statuses.push_back(ModuleStatus{entry->found.info, entry->state});
+    statuses.push_back(ModuleStatus{entry->found.info, entry->state, entry->remote_address});
   return statuses;
 }
 

@@ -21,12 +21,14 @@ class GrpcHost;
 class JobQueue;
 class HttpRouter;
 struct ModuleMigrations;
+class RemoteModuleProxy;
 
-enum class ModuleState { kLoaded, kStarted, kStopped, kFailed };
+enum class ModuleState { kLoaded, kStarted, kStopped, kFailed, kRemote };
 
 struct ModuleStatus {
   ModuleInfo info;
   ModuleState state = ModuleState::kLoaded;
+  std::string remote_address;  // kRemote: the kartond that runs it
 };
 
 class ModuleHost {
@@ -45,7 +47,18 @@ class ModuleHost {
   std::vector<ModuleMigrations> Migrations() const;
   // Creates every module instance and lets it register services (with the
   // roles allowed per method, recorded in `access`) and routes.
-  void CreateAndRegister(AccessControl& access);
+  // Marks modules as run by another kartond: module -> its HOST:PORT
+  // (remote_modules.h). Before CreateAndRegister; throws for a module not
+  // among those loaded.
+  void RunRemotely(const std::map<std::string, std::string>& address_by_module);
+  // What registering remote modules takes: the relay their calls go
+  // through, and a channel to a remote kartond's address.
+  struct RemoteParts {
+    RemoteModuleProxy* proxy = nullptr;
+    std::function<std::shared_ptr<grpc::Channel>(const std::string& address)> channel_to;
+  };
+  void CreateAndRegister(AccessControl& access, const RemoteParts& remote_parts);
+  void CreateAndRegister(AccessControl& access) { CreateAndRegister(access, RemoteParts{}); }
   // What ModuleContext::PublicUrl() answers; set once the HTTP server is
   // bound, before StartAll().
   void SetPublicUrl(std::string url) { public_url_ = std::move(url); }

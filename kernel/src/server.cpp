@@ -38,6 +38,7 @@
 #include "module_host.h"
 #include "module_loader.h"
 #include "postgres_cluster.h"
+#include "remote_modules.h"
 #include "webhook_sender.h"
 
 namespace karton::kernel {
@@ -122,9 +123,13 @@ HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
     const char* state = status.state == ModuleState::kStarted   ? "started"
                         : status.state == ModuleState::kStopped ? "stopped"
                         : status.state == ModuleState::kFailed  ? "failed"
+                        : status.state == ModuleState::kRemote  ? "remote"
                                                                 : "loaded";
     module_states[status.info.name] = state;
-    if (status.state != ModuleState::kStarted && reason.empty()) {
+    // A remote module's readiness is its own kartond's: calls to it while
+    // that one is away fail UNAVAILABLE, and this kartond serves the rest.
+    if (status.state != ModuleState::kStarted && status.state != ModuleState::kRemote &&
+        reason.empty()) {
       reason = fmt::format("module {} is {}", status.info.name, state);
     }
   }
@@ -185,6 +190,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<EventBus> event_bus;
   // The kernel's own jobs (event retention).
   std::unique_ptr<Jobs> kernel_jobs;
+  // Relayed callers (--cluster-secret-file) and the relay of remote
+  // modules' calls (--remote-module): both outlive the gRPC server and
+  // the access control that use them.
+  std::optional<PeerCredentials> peer_credentials;
+  std::optional<RemoteModuleProxy> remote_proxy;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> remote_channels;
   std::optional<AccessControl> access;
   std::optional<KernelServiceImpl> kernel_service;
   std::optional<IdentityServiceImpl> identity_service;
@@ -233,7 +244,13 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     auto found = scanned.empty() ? ScanModulesDirectory(modules_dir) : std::move(scanned);
     std::vector<ModuleInfo> infos;
     for (const auto& module : found) infos.push_back(module.info);
-    const auto order = ResolveStartOrder(infos, options.modules);
+    // A remote module is loaded too (its library declares its services,
+    // roles, topics and offers), and run by the kartond named.
+    std::vector<std::string> wanted = options.modules;
+    if (!wanted.empty()) {
+      for (const auto& [module, address] : options.remote_modules) wanted.push_back(module);
+    }
+    const auto order = ResolveStartOrder(infos, wanted);
     std::vector<FoundModule> ordered;
     for (const auto& info : order) {
       auto it = std::find_if(found.begin(), found.end(),
@@ -331,6 +348,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     modules.emplace(std::move(ordered), *database, *grpc_host, router, clock, *job_queue,
                     *event_bus, audit, options.module_options);
 
+    modules->RunRemotely(options.remote_modules);
+
     std::vector<ModuleMigrations> migrations{KernelMigrations()};
     for (auto& module : modules->Migrations()) migrations.push_back(std::move(module));
     const int applied = Migrator(*database).Apply(migrations);
@@ -425,7 +444,25 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
               200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheusText(), {}};
         },
         {.max_body_bytes = 0, .loopback_only = true});
-    modules->CreateAndRegister(*access);
+    if (!options.cluster_secret_file.empty()) {
+      peer_credentials.emplace(ReadSecretFile(options.cluster_secret_file));
+      access->AcceptPeerCallers(&*peer_credentials);
+    }
+    ModuleHost::RemoteParts remote_parts;
+    if (!options.remote_modules.empty()) {
+      remote_proxy.emplace(*peer_credentials);
+      grpc_host->SetFallbackService(&*remote_proxy);
+      const RemoteChannelOptions channel_options{
+          options.remote_ca.string(), options.tls_cert.string(), options.tls_key.string()};
+      remote_parts.proxy = &*remote_proxy;
+      // One channel (one connection, multiplexed) per remote kartond.
+      remote_parts.channel_to = [&remote_channels, channel_options](const std::string& address) {
+        auto& channel = remote_channels[address];
+        if (!channel) channel = MakeRemoteChannel(address, channel_options);
+        return channel;
+      };
+    }
+    modules->CreateAndRegister(*access, remote_parts);
 
     grpc_host->Start(
         options.grpc_listen, access->MakeProcessor(),

@@ -3,12 +3,16 @@
 // tests/harness/smtp_sink.py) and, when asked, a fake SMS provider.
 #pragma once
 
+#include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "http_recorder.h"
@@ -49,9 +53,21 @@ class MessagingTest : public ::testing::Test {
     Restart();
   }
 
+  // KARTON_SPLIT_MESSAGING=1 (ctest's MessagingAcrossTwoKartonds): every
+  // MessagingTest runs against two kartonds on one database, messaging in
+  // one (kartond_: its jobs, events and pages) and partners in the other
+  // (front_), each relaying calls of the other's module to it
+  // (--remote-module). The test's calls go to the front, so a messaging
+  // call crosses to kartond_ and messaging's partner look-ups cross back.
+  static bool SplitAcrossTwoKartonds() {
+    const char* split = std::getenv("KARTON_SPLIT_MESSAGING");
+    return split != nullptr && std::string_view(split) == "1";
+  }
+
   // (Re)starts kartond on the same database and SMTP server.
   void Restart() {
     kartond_.reset();
+    front_.reset();
     std::vector<std::string> arguments{
         "--database-url",  conninfo_,
         "--data-dir",      data_dir_.Path().string(),
@@ -63,12 +79,30 @@ class MessagingTest : public ::testing::Test {
         "--mail-from",     "Karton Értesítő <noreply@karton.example>",
         "--module-option", "messaging.email_per_second=0"};
     arguments.insert(arguments.end(), extra_.begin(), extra_.end());
+    if (SplitAcrossTwoKartonds()) {
+      const auto secret = messaging_data_dir_.Path() / "cluster.secret";
+      std::ofstream(secret) << "a test secret of more than thirty-two characters\n";
+      const auto front_address = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
+      const auto messaging_address = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
+      // The front first: it bootstraps the admin (its token in data_dir_).
+      front_ = std::make_unique<KartondProcess>(std::vector<std::string>{
+          "--database-url", conninfo_, "--data-dir", data_dir_.Path().string(), "--modules-dir",
+          ProductModulesDirectory().string(), "--modules", "partners", "--grpc-listen",
+          front_address, "--event-poll-ms", "200", "--job-poll-ms", "100", "--remote-module",
+          "messaging=" + messaging_address, "--cluster-secret-file", secret.string()});
+      ASSERT_TRUE(front_->WaitUntilReady()) << front_->Stderr();
+      arguments[3] = (messaging_data_dir_.Path() / "kartond").string();  // --data-dir
+      arguments.insert(arguments.end(),
+                       {"--grpc-listen", messaging_address, "--remote-module",
+                        "partners=" + front_address, "--cluster-secret-file", secret.string()});
+    }
     kartond_ = std::make_unique<KartondProcess>(arguments);
     ASSERT_TRUE(kartond_->WaitUntilReady()) << kartond_->Stderr();
-    channel_ = grpc::CreateChannel(kartond_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    const KartondProcess& called = front_ ? *front_ : *kartond_;
+    channel_ = grpc::CreateChannel(called.GrpcAddress(), grpc::InsecureChannelCredentials());
     messaging_ = mv1::MessagingService::NewStub(channel_);
     partners_ = partners::v1::PartnerService::NewStub(channel_);
-    admin_ = kartond_->AdminToken();
+    admin_ = called.AdminToken();
   }
 
   std::unique_ptr<grpc::ClientContext> Call() const {
@@ -149,6 +183,9 @@ class MessagingTest : public ::testing::Test {
   std::vector<std::string> extra_;
   std::string conninfo_;
   TemporaryDirectory data_dir_;
+  TemporaryDirectory messaging_data_dir_;  // split: kartond_'s, beside the front's
+  // Split only: the kartond that runs partners; destroyed (stopped) last.
+  std::unique_ptr<KartondProcess> front_;
   std::unique_ptr<KartondProcess> kartond_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<mv1::MessagingService::Stub> messaging_;

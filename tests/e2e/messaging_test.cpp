@@ -177,6 +177,7 @@ TEST_F(MessagingTest, SmtpCredentialsComeFromAFileAndAreNeverSentWithoutTls) {
   extra_ = {"--smtp-url", "smtp://mailer:pa55-on-the-line@" + host_port, "--smtp-password-file",
             (data_dir_.Path() / "missing").string()};
   kartond_.reset();
+  front_.reset();  // split across two kartonds (messaging_fixture.h): it holds data_dir_
   std::vector<std::string> arguments{"--database-url", conninfo_,
                                      "--data-dir",     data_dir_.Path().string(),
                                      "--modules-dir",  ProductModulesDirectory().string(),

@@ -4,9 +4,9 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <string_view>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "temporary_directory.h"
@@ -68,6 +68,10 @@ class KartondProcess {
 
 // Runs a shell command and returns its exit code and stdout.
 std::pair<int, std::string> RunCommand(const std::string& command);
+
+// A TCP port on 127.0.0.1 free a moment ago, for a kartond whose address
+// another must know before it starts (--remote-module).
+int FreeLoopbackPort();
 // The karton command-line client of this build, talking to `kartond` with
 // the admin token of `data_dir`.
 std::string KartonCommand(const KartondProcess& kartond, const std::filesystem::path& data_dir);

@@ -1,0 +1,269 @@
+// Modules in more than one kartond (--remote-module; docs/scaling.md):
+// partners runs in the front kartond, messaging in another on the same
+// database, and each relays calls of the other's module there. The
+// messaging tests run across such a pair as MessagingAcrossTwoKartonds
+// (messaging_fixture.h); these check what is particular to the relay: how
+// it shows, who may call through it, TLS between the kartonds, a relayed
+// caller nobody vouched for, and a remote kartond that is gone.
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
+#include "karton/kernel/v1/kernel_service.grpc.pb.h"
+#include "karton/messaging/v1/messaging_service.grpc.pb.h"
+#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "kartond_process.h"
+#include "temporary_directory.h"
+#include "throwaway_postgres.h"
+
+namespace karton::testing {
+namespace {
+
+namespace kv1 = kernel::v1;
+namespace mv1 = messaging::v1;
+namespace pv1 = partners::v1;
+
+void RunIn(const std::filesystem::path& directory, const std::string& command) {
+  const std::string line =
+      fmt::format("cd '{}' && {} >/dev/null 2>&1", directory.string(), command);
+  ASSERT_EQ(std::system(line.c_str()), 0) << line;
+}
+
+class RemoteModulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest());
+    secret_ = files_.Path() / "cluster.secret";
+    std::ofstream(secret_) << "the secret both kartonds of this test share\n";
+  }
+
+  // The front (partners, relaying messaging) and the messaging kartond
+  // (relaying partners). `messaging_tls`: the messaging kartond serves gRPC
+  // over TLS with a throwaway CA's certificate, which the front trusts.
+  void StartPair(bool messaging_tls = false) {
+    front_address_ = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
+    messaging_address_ = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
+    std::vector<std::string> front_tls;
+    std::vector<std::string> messaging_tls_options;
+    if (messaging_tls) {
+      const auto& directory = files_.Path();
+      ASSERT_NO_FATAL_FAILURE(RunIn(directory,
+                                    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                                    "'/CN=ca' -keyout ca.key -out ca.crt"));
+      ASSERT_NO_FATAL_FAILURE(RunIn(directory,
+                                    "openssl req -newkey rsa:2048 -nodes -subj '/CN=messaging' "
+                                    "-keyout messaging.key -out messaging.csr"));
+      ASSERT_NO_FATAL_FAILURE(
+          RunIn(directory,
+                "printf 'subjectAltName=IP:127.0.0.1' > messaging.ext && openssl x509 -req -in "
+                "messaging.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile "
+                "messaging.ext -out messaging.crt"));
+      front_tls = {"--remote-ca", (directory / "ca.crt").string()};
+      messaging_tls_options = {"--tls-cert", (directory / "messaging.crt").string(), "--tls-key",
+                               (directory / "messaging.key").string()};
+    }
+    std::vector<std::string> front_arguments{"--database-url",
+                                             conninfo_,
+                                             "--data-dir",
+                                             front_dir_.Path().string(),
+                                             "--modules-dir",
+                                             ProductModulesDirectory().string(),
+                                             "--modules",
+                                             "partners",
+                                             "--grpc-listen",
+                                             front_address_,
+                                             "--remote-module",
+                                             "messaging=" + messaging_address_,
+                                             "--cluster-secret-file",
+                                             secret_.string()};
+    front_arguments.insert(front_arguments.end(), front_tls.begin(), front_tls.end());
+    front_ = std::make_unique<KartondProcess>(front_arguments);
+    ASSERT_TRUE(front_->WaitUntilReady()) << front_->Stderr();
+    admin_ = front_->AdminToken();
+    channel_ = grpc::CreateChannel(front_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    StartMessaging(messaging_tls_options);
+  }
+
+  void StartMessaging(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> arguments{"--database-url",
+                                       conninfo_,
+                                       "--data-dir",
+                                       messaging_dir_.Path().string(),
+                                       "--modules-dir",
+                                       ProductModulesDirectory().string(),
+                                       "--modules",
+                                       "messaging",
+                                       "--grpc-listen",
+                                       messaging_address_,
+                                       "--remote-module",
+                                       "partners=" + front_address_,
+                                       "--cluster-secret-file",
+                                       secret_.string(),
+                                       "--smtp-url",
+                                       "smtp://127.0.0.1:1",
+                                       "--mail-from",
+                                       "noreply@karton.example"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    messaging_ = std::make_unique<KartondProcess>(arguments);
+    ASSERT_TRUE(messaging_->WaitUntilReady()) << messaging_->Stderr();
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& token) const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  std::string TokenFor(const std::string& email, kv1::Role role) {
+    auto identity = kv1::IdentityService::NewStub(channel_);
+    kv1::CreateUserRequest create;
+    create.mutable_user()->set_name(email);
+    create.mutable_user()->set_email(email);
+    create.mutable_user()->add_roles(role);
+    kv1::User user;
+    EXPECT_TRUE(identity->CreateUser(As(admin_).get(), create, &user).ok());
+    kv1::CreateApiTokenRequest request;
+    request.set_user_id(user.id());
+    kv1::CreateApiTokenResponse token;
+    EXPECT_TRUE(identity->CreateApiToken(As(admin_).get(), request, &token).ok());
+    return token.token();
+  }
+
+  grpc::Status Send(const std::shared_ptr<grpc::Channel>& channel, grpc::ClientContext& context,
+                    mv1::Message& message) {
+    mv1::SendMessageRequest request;
+    request.set_channel(mv1::CHANNEL_EMAIL);
+    request.set_category(mv1::CATEGORY_TRANSACTIONAL);
+    request.mutable_recipient()->set_address("anna@example.com");
+    request.set_subject("Számla");
+    request.set_text_body("Mellékelve.");
+    return mv1::MessagingService::NewStub(channel)->SendMessage(&context, request, &message);
+  }
+
+  std::string conninfo_;
+  TemporaryDirectory files_;
+  TemporaryDirectory front_dir_;
+  TemporaryDirectory messaging_dir_;
+  std::filesystem::path secret_;
+  std::string front_address_;
+  std::string messaging_address_;
+  std::unique_ptr<KartondProcess> front_;
+  std::unique_ptr<KartondProcess> messaging_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string admin_;
+};
+
+TEST_F(RemoteModulesTest, TheFrontRelaysAModuleItDoesNotRunWithTheCallersRights) {
+  ASSERT_NO_FATAL_FAILURE(StartPair());
+
+  // The front lists messaging as run elsewhere, and where.
+  kv1::ListModulesResponse modules;
+  ASSERT_TRUE(kv1::KernelService::NewStub(channel_)
+                  ->ListModules(As(admin_).get(), kv1::ListModulesRequest(), &modules)
+                  .ok());
+  bool listed = false;
+  for (const auto& module : modules.modules()) {
+    if (module.name() != "messaging") continue;
+    listed = true;
+    EXPECT_EQ(module.state(), kv1::MODULE_STATE_REMOTE);
+    EXPECT_EQ(module.remote_address(), messaging_address_);
+  }
+  EXPECT_TRUE(listed);
+
+  // A message sent through the front is the messaging kartond's, recorded
+  // as sent by the caller; the front's partners answer the partner card.
+  mv1::Message message;
+  const auto sent = Send(channel_, *As(admin_), message);
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+  auto direct = grpc::CreateChannel(messaging_->GrpcAddress(), grpc::InsecureChannelCredentials());
+  mv1::GetMessageRequest get;
+  get.set_id(message.id());
+  mv1::Message read;
+  ASSERT_TRUE(
+      mv1::MessagingService::NewStub(direct)->GetMessage(As(admin_).get(), get, &read).ok());
+  EXPECT_EQ(read.address(), "anna@example.com");
+
+  // Roles hold through the relay as in one process: an external partner
+  // may not send, and the answer names the method and the roles.
+  const std::string external = TokenFor("viszontelado@example.com", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto refused = Send(channel_, *As(external), message);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("SendMessage"), std::string::npos)
+      << refused.error_message();
+
+  // Bad input comes back with the callee's field violations intact.
+  mv1::SendMessageRequest bad;
+  bad.set_channel(mv1::CHANNEL_EMAIL);
+  bad.set_category(mv1::CATEGORY_TRANSACTIONAL);
+  bad.mutable_recipient()->set_address("not an address");
+  bad.set_subject("s");
+  bad.set_text_body("b");
+  const auto invalid =
+      mv1::MessagingService::NewStub(channel_)->SendMessage(As(admin_).get(), bad, &message);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(invalid.error_message().find("recipient.address"), std::string::npos)
+      << invalid.error_message();
+  EXPECT_FALSE(invalid.error_details().empty());
+}
+
+TEST_F(RemoteModulesTest, ARelayedCallerNobodyVouchesForIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartPair());
+  auto direct = grpc::CreateChannel(messaging_->GrpcAddress(), grpc::InsecureChannelCredentials());
+  // Claiming to be kartond itself, with a signature made up.
+  grpc::ClientContext forged;
+  forged.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  forged.AddMetadata("authorization", "Karton-Peer v1 4102444800 internal " + std::string(64, '0'));
+  mv1::Message message;
+  const auto status = Send(direct, forged, message);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  EXPECT_NE(status.error_message().find("signature"), std::string::npos) << status.error_message();
+}
+
+TEST_F(RemoteModulesTest, TheKartondsTalkOverTlsAndAGoneOneFailsOnlyItsOwnCalls) {
+  ASSERT_NO_FATAL_FAILURE(StartPair(/*messaging_tls=*/true));
+  mv1::Message message;
+  const auto sent = Send(channel_, *As(admin_), message);
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+
+  // The messaging kartond stops: its calls through the front are
+  // UNAVAILABLE, the front's own go on, and the front stays ready.
+  messaging_.reset();
+  auto context = As(admin_);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto gone = Send(channel_, *context, message);
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::UNAVAILABLE) << gone.error_message();
+  pv1::CreatePartnerRequest create;
+  create.mutable_partner()->set_kind(pv1::PARTNER_KIND_ORGANIZATION);
+  create.mutable_partner()->set_display_name("Kék Kft.");
+  pv1::Partner partner;
+  const auto created =
+      pv1::PartnerService::NewStub(channel_)->CreatePartner(As(admin_).get(), create, &partner);
+  EXPECT_TRUE(created.ok()) << created.error_message();
+  std::string body;
+  EXPECT_EQ(HttpGet(front_->HttpAddress(), "/readyz", body), 200) << body;
+  EXPECT_NE(body.find("\"messaging\":\"remote\""), std::string::npos) << body;
+}
+
+TEST_F(RemoteModulesTest, ARemoteModuleWithoutTheSharedSecretIsAStartError) {
+  KartondProcess refused({"--database-url", conninfo_, "--data-dir", front_dir_.Path().string(),
+                          "--modules-dir", ProductModulesDirectory().string(), "--modules",
+                          "partners", "--remote-module", "messaging=127.0.0.1:1"});
+  EXPECT_NE(refused.WaitForExit(), 0);
+  EXPECT_NE(refused.Stderr().find("--cluster-secret-file"), std::string::npos) << refused.Stderr();
+  KartondProcess plaintext_far(
+      {"--database-url", conninfo_, "--data-dir", front_dir_.Path().string(), "--modules-dir",
+       ProductModulesDirectory().string(), "--modules", "partners", "--remote-module",
+       "messaging=10.1.2.3:50051", "--cluster-secret-file", secret_.string()});
+  EXPECT_NE(plaintext_far.WaitForExit(), 0);
+  EXPECT_NE(plaintext_far.Stderr().find("--remote-ca"), std::string::npos)
+      << plaintext_far.Stderr();
+}
+
+}  // namespace
+}  // namespace karton::testing

@@ -22,6 +22,23 @@ constexpr std::chrono::seconds kPartnersCallLimit{30};
 // What one BatchGetPartners or BatchGetContacts call takes.
 constexpr int kMaxBatchIds = 1000;
 
+// Asks a BatchGet method for every one of `ids`, kMaxBatchIds a call, and
+// files what comes back under its id; what is missing or hidden is left
+// out. The first failed call's status ends it.
+template <class Request, class Call, class Response, class Item>
+grpc::Status BatchGetById(const std::set<std::int64_t>& ids, const Call& call,
+                          google::protobuf::RepeatedPtrField<Item>* (Response::*items)(),
+                          std::map<std::int64_t, Item>& found) {
+  for (auto first = ids.begin(); first != ids.end();) {
+    Request request;
+    for (int n = 0; first != ids.end() && n < kMaxBatchIds; ++first, ++n) request.add_ids(*first);
+    Response response;
+    if (auto status = call(request, response); !status.ok()) return status;
+    for (auto& item : *(response.*items)()) found.emplace(item.id(), std::move(item));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status FieldOrStatus(const grpc::Status& status, const char* field) {
   return status.error_code() == grpc::StatusCode::NOT_FOUND
              ? kernel::InvalidField(field, status.error_message())
@@ -128,21 +145,16 @@ std::vector<ResolvedRecipient> ResolveRecipients(
     for (const auto* recipient : recipients) {
       if (recipient->contact_id() > 0) wanted.insert(recipient->contact_id());
     }
-    for (auto first = wanted.begin(); first != wanted.end();) {
-      pv1::BatchGetContactsRequest request;
-      for (int n = 0; first != wanted.end() && n < kMaxBatchIds; ++first, ++n) {
-        request.add_ids(*first);
-      }
-      pv1::BatchGetContactsResponse response;
-      const auto status = partners->BatchGetContacts(
-          kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
-      if (!status.ok()) {
-        for (auto& each : resolved) each.status = status;
-        return resolved;
-      }
-      for (auto& contact : *response.mutable_contacts()) {
-        contacts.emplace(contact.id(), std::move(contact));
-      }
+    const auto status = BatchGetById<pv1::BatchGetContactsRequest>(
+        wanted,
+        [&](const auto& request, pv1::BatchGetContactsResponse& response) {
+          return partners->BatchGetContacts(
+              kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
+        },
+        &pv1::BatchGetContactsResponse::mutable_contacts, contacts);
+    if (!status.ok()) {
+      for (auto& each : resolved) each.status = status;
+      return resolved;
     }
   }
   for (std::size_t i = 0; i < recipients.size(); ++i) {
@@ -163,21 +175,16 @@ std::vector<ResolvedRecipient> ResolveRecipients(
     for (const auto& each : resolved) {
       if (each.status.ok() && each.partner_id > 0) wanted.insert(each.partner_id);
     }
-    for (auto first = wanted.begin(); first != wanted.end();) {
-      pv1::BatchGetPartnersRequest request;
-      for (int n = 0; first != wanted.end() && n < kMaxBatchIds; ++first, ++n) {
-        request.add_ids(*first);
-      }
-      pv1::BatchGetPartnersResponse response;
-      const auto status = partners->BatchGetPartners(
-          kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
-      if (!status.ok()) {
-        for (auto& each : resolved) each.status = status;
-        return resolved;
-      }
-      for (auto& partner : *response.mutable_partners()) {
-        partner_cards.emplace(partner.id(), std::move(partner));
-      }
+    const auto status = BatchGetById<pv1::BatchGetPartnersRequest>(
+        wanted,
+        [&](const auto& request, pv1::BatchGetPartnersResponse& response) {
+          return partners->BatchGetPartners(
+              kernel::CallContextFor(caller, kPartnersCallLimit).get(), request, &response);
+        },
+        &pv1::BatchGetPartnersResponse::mutable_partners, partner_cards);
+    if (!status.ok()) {
+      for (auto& each : resolved) each.status = status;
+      return resolved;
     }
   }
   for (auto& each : resolved) {

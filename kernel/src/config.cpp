@@ -308,6 +308,9 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "Days finished (done or dead) jobs are kept before the hourly purge deletes them "
       "(0: forever)")
       ->check(CLI::Range(0, 36500));
+  add("web-session-hours", options.web_session_hours,
+      "Hours a sign-in to the web client lasts before the user signs in again")
+      ->check(CLI::Range(1, 720));
   add("webhook-max-failures", options.webhook_max_failures,
       "Failed deliveries in a row before a webhook is disabled")
       ->check(CLI::Range(1, 1000));

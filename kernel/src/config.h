@@ -60,6 +60,8 @@ struct ServerOptions {
   int event_max_attempts = 5;
   int event_retention_days = 30;
   int job_retention_days = 30;
+  // How long a web client sign-in lasts (web_sessions.h).
+  int web_session_hours = 12;
   int webhook_max_failures = 20;
   int webhook_timeout_seconds = 10;
   // Inner networks webhooks may reach (loopback, private, ... are refused).

@@ -775,10 +775,16 @@ class HttpServer::Impl {
     outcome.route = *match->pattern;
     const HttpRouteLimits& limits = *match->limits;
     if (limits.loopback_only && !IsLoopback(remote_address)) {
+      outcome.response = ErrorResponse(403, "this route answers callers on the same machine only");
+      co_return outcome;
+    }
+    // Over TLS secrets cannot be read on the way, so these routes are open
+    // to every peer, as the gRPC port is with --tls-cert.
+    if (limits.loopback_only_without_tls && !Tls() && !IsLoopback(remote_address)) {
       outcome.response = ErrorResponse(
           403,
           "this route answers callers on the same machine only: kartond serves plain HTTP, "
-          "so put a TLS-terminating proxy in front of it");
+          "so give it --tls-cert and --tls-key or put a TLS-terminating proxy in front of it");
       co_return outcome;
     }
 

@@ -25,7 +25,7 @@ namespace {
   "FROM kernel.team_member m WHERE m.team_id = t.id), ''), " KARTON_US("t.create_time")
 #define KARTON_TOKEN_COLUMNS                                                               \
   "t.id, t.user_id, t.display_name, t.prefix, " KARTON_US("t.create_time") ", " KARTON_US( \
-      "t.expire_time") ", " KARTON_US("t.revoke_time")
+      "t.expire_time") ", " KARTON_US("t.revoke_time") ", t.kind, t.user_agent, t.client_address"
 
 constexpr const char* kSelectUser =
     "SELECT " KARTON_USER_COLUMNS " FROM kernel.user_account u WHERE u.id = :id";
@@ -39,6 +39,13 @@ constexpr const char* kListTeams =
     " FROM kernel.team t WHERE t.id > :after ORDER BY t.id LIMIT :limit";
 constexpr const char* kSelectToken =
     "SELECT " KARTON_TOKEN_COLUMNS " FROM kernel.api_token t WHERE t.id = :id";
+constexpr const char* kListTokens =
+    "SELECT " KARTON_TOKEN_COLUMNS
+    " FROM kernel.api_token t WHERE t.user_id = :user AND t.id > :after"
+    " AND t.kind = coalesce(nullif(:kind, ''), t.kind)"
+    " AND (:only_active = 0 OR (t.revoke_time IS NULL"
+    " AND (t.expire_time IS NULL OR t.expire_time > now())))"
+    " ORDER BY t.id LIMIT :limit";
 
 std::vector<std::string> SplitText(const std::string& text) {
   std::vector<std::string> parts;
@@ -93,6 +100,9 @@ TokenRow ReadToken(const soci::row& row) {
   token.create_time_us = row.get<long long>(4);
   if (row.get_indicator(5) == soci::i_ok) token.expire_time_us = row.get<long long>(5);
   if (row.get_indicator(6) == soci::i_ok) token.revoke_time_us = row.get<long long>(6);
+  token.kind = row.get<std::string>(7);
+  token.user_agent = row.get<std::string>(8);
+  token.client_address = row.get<std::string>(9);
   return token;
 }
 
@@ -219,14 +229,16 @@ void RemoveTeamMember(soci::session& session, std::int64_t team_id, std::int64_t
 
 TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::string& display_name,
                      const std::string& hash_hex, const std::string& prefix,
-                     std::optional<std::int64_t> ttl_seconds) {
+                     std::optional<std::int64_t> ttl_seconds, const TokenOrigin& origin) {
   long long user = user_id, ttl = ttl_seconds.value_or(0), id = 0;
   soci::indicator ttl_null = ttl_seconds ? soci::i_ok : soci::i_null;
   session << "INSERT INTO kernel.api_token (user_id, display_name, secret_hash, prefix, "
-             "expire_time) VALUES (:user, :name, decode(:hash, 'hex'), :prefix, "
-             "now() + make_interval(secs => :ttl)) RETURNING id",
+             "expire_time, kind, user_agent, client_address) VALUES (:user, :name, "
+             "decode(:hash, 'hex'), :prefix, now() + make_interval(secs => :ttl), :kind, "
+             ":user_agent, :client_address) RETURNING id",
       soci::use(user), soci::use(display_name), soci::use(hash_hex), soci::use(prefix),
-      soci::use(ttl, ttl_null), soci::into(id);
+      soci::use(ttl, ttl_null), soci::use(origin.kind), soci::use(origin.user_agent),
+      soci::use(origin.client_address), soci::into(id);
   return *FindToken(session, id);
 }
 
@@ -250,6 +262,36 @@ std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id) {
              "WHERE id = :id",
       soci::use(token);
   return FindToken(session, id);
+}
+
+std::optional<SignInCredentials> FindSignInCredentials(soci::session& session,
+                                                       const std::string& email) {
+  SignInCredentials found;
+  long long id = 0;
+  int disabled = 0;
+  soci::indicator hash_indicator = soci::i_null;
+  session << "SELECT id, password_hash, disabled::int FROM kernel.user_account "
+             "WHERE lower(email) = lower(:email)",
+      soci::use(email), soci::into(id), soci::into(found.password_hash, hash_indicator),
+      soci::into(disabled);
+  if (!session.got_data()) return std::nullopt;
+  found.user_id = id;
+  if (hash_indicator != soci::i_ok) found.password_hash.clear();
+  found.disabled = disabled != 0;
+  return found;
+}
+
+std::vector<TokenRow> ListTokens(soci::session& session, std::int64_t user_id,
+                                 const std::string& kind, bool only_active, std::int64_t after_id,
+                                 int limit) {
+  long long user = user_id, after = after_id;
+  int active = only_active ? 1 : 0;
+  soci::rowset<soci::row> rows =
+      (session.prepare << kListTokens, soci::use(user, "user"), soci::use(after, "after"),
+       soci::use(kind, "kind"), soci::use(active, "only_active"), soci::use(limit, "limit"));
+  std::vector<TokenRow> tokens;
+  for (const auto& row : rows) tokens.push_back(ReadToken(row));
+  return tokens;
 }
 
 }  // namespace karton::kernel::identity

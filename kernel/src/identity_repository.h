@@ -41,6 +41,16 @@ struct TokenRow {
   std::int64_t create_time_us = 0;
   std::optional<std::int64_t> expire_time_us;
   std::optional<std::int64_t> revoke_time_us;
+  std::string kind = "api";  // "api" or "web_session"
+  std::string user_agent;
+  std::string client_address;
+};
+
+// What a token is for, where it came from (schema/kernel/0010).
+struct TokenOrigin {
+  std::string kind = "api";
+  std::string user_agent;
+  std::string client_address;
 };
 
 struct NewUser {
@@ -79,12 +89,26 @@ void RemoveTeamMember(soci::session& session, std::int64_t team_id, std::int64_t
 
 TokenRow InsertToken(soci::session& session, std::int64_t user_id, const std::string& display_name,
                      const std::string& hash_hex, const std::string& prefix,
-                     std::optional<std::int64_t> ttl_seconds);
+                     std::optional<std::int64_t> ttl_seconds, const TokenOrigin& origin = {});
 std::optional<TokenRow> FindToken(soci::session& session, std::int64_t id);
 // Whole seconds until token `id` expires (0 or less once it has); nullopt
 // for a token without expiry.
 std::optional<std::int64_t> TokenSecondsLeft(soci::session& session, std::int64_t id);
 // Sets revoke_time once; revoking again keeps the first time.
 std::optional<TokenRow> RevokeToken(soci::session& session, std::int64_t id);
+// What signing in with an email checks: nullopt when no user has it.
+struct SignInCredentials {
+  std::int64_t user_id = 0;
+  std::string password_hash;  // empty: the user has no password (tokens only)
+  bool disabled = false;
+};
+std::optional<SignInCredentials> FindSignInCredentials(soci::session& session,
+                                                       const std::string& email);
+
+// `user_id`'s tokens with id > `after_id`, by id; `kind` empty: both kinds;
+// `only_active`: neither revoked nor expired.
+std::vector<TokenRow> ListTokens(soci::session& session, std::int64_t user_id,
+                                 const std::string& kind, bool only_active, std::int64_t after_id,
+                                 int limit);
 
 }  // namespace karton::kernel::identity

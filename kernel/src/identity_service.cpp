@@ -107,6 +107,10 @@ void ToProto(const identity::TokenRow& row, v1::ApiToken* token) {
   if (row.revoke_time_us) {
     *token->mutable_revoke_time() = TimeUtil::MicrosecondsToTimestamp(*row.revoke_time_us);
   }
+  token->set_kind(row.kind == "web_session" ? v1::API_TOKEN_KIND_WEB_SESSION
+                                            : v1::API_TOKEN_KIND_API);
+  token->set_user_agent(row.user_agent);
+  token->set_client_address(row.client_address);
 }
 
 std::string RolesJson(const std::vector<std::string>& roles) {
@@ -195,7 +199,7 @@ MethodRoles IdentityServiceImpl::Roles() {
   return {{"CreateUser", admin},      {"GetUser", staff},          {"ListUsers", staff},
           {"UpdateUser", admin},      {"CreateTeam", admin},       {"ListTeams", staff},
           {"AddTeamMember", admin},   {"RemoveTeamMember", admin}, {"CreateApiToken", anyone},
-          {"RevokeApiToken", anyone}, {"WhoAmI", anyone}};
+          {"RevokeApiToken", anyone}, {"ListApiTokens", anyone},   {"WhoAmI", anyone}};
 }
 
 grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext* context,
@@ -499,6 +503,40 @@ grpc::Status IdentityServiceImpl::RevokeApiToken(grpc::ServerContext* context,
   event_store::AnnounceCredentialsChanged(lease.Session());
   transaction.commit();
   credentials_changed_();
+  return grpc::Status::OK;
+}
+
+grpc::Status IdentityServiceImpl::ListApiTokens(grpc::ServerContext* context,
+                                                const v1::ListApiTokensRequest* request,
+                                                v1::ListApiTokensResponse* response) {
+  const Caller caller = CallerOf(*context);
+  const std::int64_t owner = request->user_id() == 0 ? caller.user_id : request->user_id();
+  if (owner <= 0) return Invalid("user_id", "is required for calls without a user");
+  if (owner != caller.user_id && !caller.IsAdmin()) {
+    return {grpc::StatusCode::PERMISSION_DENIED, "only an admin may list other users' tokens"};
+  }
+  std::string kind;
+  switch (request->kind()) {
+    case v1::API_TOKEN_KIND_UNSPECIFIED:
+      break;
+    case v1::API_TOKEN_KIND_API:
+      kind = "api";
+      break;
+    case v1::API_TOKEN_KIND_WEB_SESSION:
+      kind = "web_session";
+      break;
+    default:
+      return Invalid("kind", fmt::format("{} is not an ApiTokenKind", request->kind()));
+  }
+  Page page;
+  if (auto status = ReadPage(*request, page); !status.ok()) return status;
+  auto lease = database_.Acquire();
+  auto rows = identity::ListTokens(lease.Session(), owner, kind, !request->show_inactive(),
+                                   page.AfterId(), page.FetchLimit());
+  response->set_next_page_token(FinishPage(rows, page, [](const auto& row) {
+    return PageCursor{"", row.id};
+  }));
+  for (const auto& row : rows) ToProto(row, response->add_api_tokens());
   return grpc::Status::OK;
 }
 

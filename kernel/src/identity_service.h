@@ -44,6 +44,8 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                 v1::Team*) override;
   grpc::Status CreateApiToken(grpc::ServerContext*, const v1::CreateApiTokenRequest*,
                               v1::CreateApiTokenResponse*) override;
+  grpc::Status ListApiTokens(grpc::ServerContext*, const v1::ListApiTokensRequest*,
+                             v1::ListApiTokensResponse*) override;
   grpc::Status RevokeApiToken(grpc::ServerContext*, const v1::RevokeApiTokenRequest*,
                               v1::ApiToken*) override;
   grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::WhoAmIResponse*) override;

@@ -13,11 +13,13 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 
 #include "access_control.h"
 #include "google/rpc/error_details.pb.h"
 #include "karton/kernel/errors.h"
+#include "web_sessions.h"
 
 namespace karton::kernel {
 namespace {
@@ -169,20 +171,48 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
     return Error(grpc::StatusCode::UNIMPLEMENTED,
                  fmt::format("{} streams; the JSON gateway serves unary methods only", path));
   }
+  // Connect's unary protocol: a JSON or a binary protobuf body, answered
+  // in kind; errors are JSON either way.
   const auto content_type = request.headers.find("content-type");
-  if (content_type != request.headers.end() &&
-      content_type->second.rfind("application/json", 0) != 0) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT, "the body must be application/json");
+  bool binary = false;
+  if (content_type != request.headers.end()) {
+    const std::string& type = content_type->second;
+    if (type.rfind("application/proto", 0) == 0) {
+      binary = true;
+    } else if (type.rfind("application/json", 0) != 0) {
+      return Error(grpc::StatusCode::INVALID_ARGUMENT,
+                   "the body must be application/json or application/proto");
+    }
+  }
+  if (const auto version = request.headers.find("connect-protocol-version");
+      version != request.headers.end() && version->second != "1") {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT,
+                 fmt::format("connect-protocol-version {} is not served; this server speaks 1",
+                             version->second));
   }
 
-  // The same two checks as on the gRPC port.
-  const auto authorization = request.headers.find("authorization");
-  if (authorization == request.headers.end()) {
+  // The same two checks as on the gRPC port. A browser signed in to the
+  // web client sends its session cookie instead of a bearer token, and with
+  // it the session's CSRF token: a cookie alone may have been sent by
+  // another site's page.
+  std::string authorization;
+  if (const auto header = request.headers.find("authorization"); header != request.headers.end()) {
+    authorization = header->second;
+  } else if (const std::string session = SessionSecretOf(request); !session.empty()) {
+    if (!CsrfTokenMatches(request, session)) {
+      return Error(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                fmt::format("{}: the session's CSRF token is missing or wrong "
+                                            "(from POST /auth/sign-in or GET /auth/session)",
+                                            kCsrfHeader)));
+    }
+    authorization = "Bearer " + session;
+  } else {
     return Error(grpc::StatusCode::UNAUTHENTICATED,
-                 "missing header 'Authorization: Bearer <token>'");
+                 "missing header 'Authorization: Bearer <token>' (or a web session: POST "
+                 "/auth/sign-in)");
   }
   Caller caller;
-  if (auto status = access_.Authenticate(authorization->second, caller); !status.ok()) {
+  if (auto status = access_.Authenticate(authorization, caller); !status.ok()) {
     return Error(status);
   }
   if (auto status = access_.Authorize(caller, path); !status.ok()) return Error(status);
@@ -196,14 +226,35 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
       factory->GetPrototype(method->input_type())->New());
   std::unique_ptr<google::protobuf::Message> output(
       factory->GetPrototype(method->output_type())->New());
-  if (auto status = ParseGatewayBody(request.body, *input); !status.ok()) return Error(status);
+  if (binary) {
+    if (!input->ParseFromString(request.body)) {
+      return Error(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          fmt::format("the body is not a valid binary {}", input->GetDescriptor()->full_name()));
+    }
+  } else if (auto status = ParseGatewayBody(request.body, *input); !status.ok()) {
+    return Error(status);
+  }
 
   // Into the kernel's own server over the in-process channel, as the
   // caller: the interceptors, metrics and the module's handler see a
   // normal call.
   auto channel = channel_();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kGatewayDeadline);
+  // Connect clients may ask for less time than the gateway's own limit.
+  auto deadline = std::chrono::milliseconds(kGatewayDeadline);
+  if (const auto timeout = request.headers.find("connect-timeout-ms");
+      timeout != request.headers.end()) {
+    long long asked = 0;
+    const auto* end = timeout->second.data() + timeout->second.size();
+    const auto parsed = std::from_chars(timeout->second.data(), end, asked);
+    if (parsed.ec != std::errc() || parsed.ptr != end || asked <= 0) {
+      return Error(grpc::StatusCode::INVALID_ARGUMENT,
+                   "connect-timeout-ms must be a positive number of milliseconds");
+    }
+    deadline = std::min(deadline, std::chrono::milliseconds(asked));
+  }
+  context.set_deadline(std::chrono::system_clock::now() + deadline);
   context.AddMetadata("karton-caller", SerializeCaller(caller));
   const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
   const grpc::Status status =
@@ -211,6 +262,7 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
           channel.get(), rpc, &context, *input, output.get());
   if (!status.ok()) return Error(status);
 
+  if (binary) return HttpResponse{200, "application/proto", output->SerializeAsString(), {}};
   google::protobuf::util::JsonPrintOptions print;
   print.always_print_primitive_fields = false;
   std::string json;

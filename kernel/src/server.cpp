@@ -39,6 +39,7 @@
 #include "module_loader.h"
 #include "postgres_cluster.h"
 #include "remote_modules.h"
+#include "web_sessions.h"
 #include "webhook_sender.h"
 
 namespace karton::kernel {
@@ -204,6 +205,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<EventServiceImpl> event_service;
   std::optional<WebhookServiceImpl> webhook_service;
   std::optional<JsonGateway> gateway;
+  std::optional<WebSignIn> web_sign_in;
   // Set once everything has started (demo data included); read by /readyz.
   // Declared before the router, so it outlives every HTTP handler.
   std::atomic<bool> ready{false};
@@ -336,7 +338,11 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                                       options.webhook_allow_cidrs});
     kernel_jobs = job_queue->ForModule("kernel");
     kernel_jobs->Handle("purge_events", [&event_bus](const JobRun&) { event_bus->PurgeExpired(); });
-    kernel_jobs->Handle("purge_jobs", [&job_queue](const JobRun&) { job_queue->PurgeFinished(); });
+    kernel_jobs->Handle("purge_jobs", [&job_queue, &web_sign_in, &options](const JobRun&) {
+      job_queue->PurgeFinished();
+      // Sign-in attempts and ended web sessions are kept as long as jobs.
+      if (web_sign_in) web_sign_in->Purge(options.job_retention_days);
+    });
     grpc_host.emplace(metrics);
     metrics.AddGauge("karton_grpc_calls_in_flight", "gRPC calls being handled now.",
                      [&grpc_host] { return static_cast<double>(grpc_host->InFlightCalls()); });
@@ -424,9 +430,30 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     gateway.emplace(*access, [&grpc_host] { return grpc_host->InProcessChannel(); });
     // Bearer tokens and internals stay on this machine while kartond
     // serves plain HTTP (the gRPC port refuses other peers the same way).
-    router.Add(HttpMethod::kPost, "/api/{service}/{method}",
-               [&gateway](const HttpRequest& request) { return gateway->Handle(request); },
-               {.max_body_bytes = 1024 * 1024, .pool = HttpPool::kApi, .loopback_only = true});
+    router.Add(
+        HttpMethod::kPost, "/api/{service}/{method}",
+        [&gateway](const HttpRequest& request) { return gateway->Handle(request); },
+        {.max_body_bytes = 1024 * 1024, .pool = HttpPool::kApi, .loopback_only_without_tls = true});
+    // People sign in to the web client here (docs/web.md, "Sign-in"); like
+    // the gateway, on this machine only while kartond serves plain HTTP.
+    web_sign_in.emplace(
+        *database, audit, *access, [&access] { access->ForgetVerifiedCallers(); },
+        WebSignInOptions{.session_lifetime = std::chrono::hours(options.web_session_hours),
+                         .secure_cookie = !options.tls_cert.empty()});
+    const HttpRouteLimits sign_in_limits{
+        .max_body_bytes = 4096, .pool = HttpPool::kApi, .loopback_only_without_tls = true};
+    router.Add(
+        HttpMethod::kPost, "/auth/sign-in",
+        [&web_sign_in](const HttpRequest& request) { return web_sign_in->SignIn(request); },
+        sign_in_limits);
+    router.Add(
+        HttpMethod::kPost, "/auth/sign-out",
+        [&web_sign_in](const HttpRequest& request) { return web_sign_in->SignOut(request); },
+        sign_in_limits);
+    router.Add(
+        HttpMethod::kGet, "/auth/session",
+        [&web_sign_in](const HttpRequest& request) { return web_sign_in->CurrentSession(request); },
+        {.max_body_bytes = 0, .pool = HttpPool::kApi, .loopback_only_without_tls = true});
     // Kubernetes-style probes (docs/operations.md): /livez says the process
     // runs and answers; /readyz (and /healthz, for what already watches it)
     // says it should be sent work.

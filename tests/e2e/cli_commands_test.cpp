@@ -96,8 +96,15 @@ TEST_F(CliCommandsTest, AdministersUsersTeamsTokensAuditJobsAndTheClock) {
   const auto [whoami_exit, whoami] = Command("--token '" + secret + "' whoami");
   EXPECT_EQ(whoami_exit, 0) << whoami;
   EXPECT_TRUE(Contains(whoami, "Kiss Péter Pál")) << whoami;
+  const auto listed = Json(fmt::format("tokens list --user {} --kind api", id));
+  ASSERT_EQ(Count(listed, "api_tokens"), 1u) << boost::json::serialize(listed);
+  EXPECT_EQ(Field(listed.at("api_tokens").as_array().at(0).as_object(), "display_name"),
+            "ERP import");
+  EXPECT_TRUE(Contains(Table(fmt::format("tokens list --user {}", id)), "API token"));
   const auto revoked = Json("tokens revoke " + Field(Object(token, "api_token"), "id"));
   EXPECT_FALSE(Field(revoked, "revoke_time").empty());
+  EXPECT_EQ(Count(Json(fmt::format("tokens list --user {}", id)), "api_tokens"), 0u);
+  EXPECT_EQ(Count(Json(fmt::format("tokens list --user {} --all", id)), "api_tokens"), 1u);
   const auto [refused_exit, refused] = Command("--token '" + secret + "' whoami");
   EXPECT_EQ(refused_exit, 1) << refused;
   EXPECT_TRUE(Contains(refused, "UNAUTHENTICATED")) << refused;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 #include "kartond_process.h"
 #include "temporary_directory.h"
@@ -210,6 +211,67 @@ TEST_F(TlsTest, ARenewedCertificateTakesOverWithoutARestart) {
   EXPECT_NE(Https(kartond, "ca", "/livez").find("curl exit"), std::string::npos);
   // Still the same process, still serving.
   EXPECT_EQ(::kill(kartond.Pid(), 0), 0);
+}
+
+// Over HTTPS the web client's session cookie is Secure, and the routes that
+// plain HTTP keeps to this machine because they take secrets (the gateway,
+// sign-in) answer other machines too; /metrics stays on this machine.
+TEST_F(TlsTest, OverHttpsTheSessionCookieIsSecureAndTheGatewayServesOtherMachines) {
+  KartondProcess kartond(
+      Arguments({"--grpc-listen", "0.0.0.0:0", "--http-listen", "0.0.0.0:0", "--tls-cert",
+                 File("server.crt"), "--tls-key", File("server.key")}));
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = ReadFile(File("ca.crt"));
+  const std::string grpc_port = kartond.GrpcAddress().substr(kartond.GrpcAddress().rfind(':') + 1);
+  auto identity = kernel::v1::IdentityService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + grpc_port, grpc::SslCredentials(trust)));
+  kernel::v1::CreateUserRequest create;
+  create.mutable_user()->set_name("Kiss Réka");
+  create.mutable_user()->set_email("reka@example.com");
+  create.mutable_user()->add_roles(kernel::v1::ROLE_SALES);
+  create.set_password("jelszó-Tavasz-2026");
+  kernel::v1::User user;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.AddMetadata("authorization", "Bearer " + kartond.AdminToken());
+  const grpc::Status created = identity->CreateUser(&context, create, &user);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+
+  const std::string port = kartond.HttpAddress().substr(kartond.HttpAddress().rfind(':') + 1);
+  const auto [signed_in, headers] = RunCommand(fmt::format(
+      "curl -sS --max-time 10 -D - -o /dev/null --cacert {} -H 'Content-Type: application/json' "
+      "-d '{{\"email\": \"reka@example.com\", \"password\": \"jelszó-Tavasz-2026\"}}' "
+      "https://127.0.0.1:{}/auth/sign-in",
+      File("ca.crt"), port));
+  ASSERT_EQ(signed_in, 0) << headers;
+  EXPECT_NE(headers.find(" 200"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("; HttpOnly; SameSite=Strict; Secure"), std::string::npos) << headers;
+
+  // From this machine's own non-loopback address, as another machine would
+  // come: the certificate names 127.0.0.1 only, so curl is told not to check
+  // it here (the handshake and the route are what is under test).
+  const auto [found, addresses] = RunCommand("hostname -I");
+  std::istringstream words(addresses);
+  std::string outside;
+  while (words >> outside &&
+         (outside.find(':') != std::string::npos || outside.rfind("127.", 0) == 0)) {
+    outside.clear();
+  }
+  if (found != 0 || outside.empty()) GTEST_SKIP() << "no non-loopback IPv4 address: " << addresses;
+  const auto [called, status] = RunCommand(
+      fmt::format("curl -sS -k --max-time 10 -o /dev/null -w '%{{http_code}}' "
+                  "-H 'Content-Type: application/json' -H 'Authorization: Bearer {}' -d '{{}}' "
+                  "https://{}:{}/api/karton.kernel.v1.KernelService/ListModules",
+                  kartond.AdminToken(), outside, port));
+  EXPECT_EQ(called, 0) << status;
+  EXPECT_EQ(status, "200") << "from " << outside;
+  // Internals stay on this machine whatever the transport.
+  const auto [scraped, metrics_status] = RunCommand(fmt::format(
+      "curl -sS -k --max-time 10 -o /dev/null -w '%{{http_code}}' https://{}:{}/metrics", outside,
+      port));
+  EXPECT_EQ(scraped, 0) << metrics_status;
+  EXPECT_EQ(metrics_status, "403");
 }
 
 TEST_F(TlsTest, WithoutTlsANonLoopbackAddressIsRefusedSayingHowToEnableIt) {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -166,9 +167,10 @@ int HttpGet(const std::string& host_port, const std::string& target, std::string
   return HttpCall(host_port, "GET", target, {}, "", body);
 }
 
-int HttpCall(const std::string& host_port, const std::string& method, const std::string& target,
-             const std::vector<std::pair<std::string, std::string>>& headers,
-             const std::string& request_body, std::string& body) {
+HttpAnswer HttpExchange(const std::string& host_port, const std::string& method,
+                        const std::string& target,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& request_body) {
   const auto colon = host_port.rfind(':');
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -209,8 +211,33 @@ int HttpCall(const std::string& host_port, const std::string& method, const std:
     throw std::runtime_error(fmt::format("malformed HTTP response after sending {} of {} bytes: {}",
                                          sent, request.size(), response.substr(0, 80)));
   }
-  body = response.substr(header_end + 4);
-  return std::stoi(response.substr(9, 3));
+  HttpAnswer answer;
+  answer.status = std::stoi(response.substr(9, 3));
+  answer.body = response.substr(header_end + 4);
+  const std::string head = response.substr(0, header_end);
+  for (std::size_t line_start = head.find("\r\n"); line_start != std::string::npos;) {
+    line_start += 2;
+    const auto line_end = head.find("\r\n", line_start);
+    const std::string line = head.substr(line_start, line_end - line_start);
+    line_start = line_end;
+    const auto separator = line.find(':');
+    if (separator == std::string::npos) continue;
+    std::string name = line.substr(0, separator);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(separator + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    auto [position, inserted] = answer.headers.try_emplace(name, value);
+    if (!inserted) position->second += "\n" + value;
+  }
+  return answer;
+}
+
+int HttpCall(const std::string& host_port, const std::string& method, const std::string& target,
+             const std::vector<std::pair<std::string, std::string>>& headers,
+             const std::string& request_body, std::string& body) {
+  HttpAnswer answer = HttpExchange(host_port, method, target, headers, request_body);
+  body = std::move(answer.body);
+  return answer.status;
 }
 
 std::pair<int, std::string> RunCommand(const std::string& command) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,5 +84,16 @@ int HttpGet(const std::string& host_port, const std::string& target, std::string
 int HttpCall(const std::string& host_port, const std::string& method, const std::string& target,
              const std::vector<std::pair<std::string, std::string>>& headers,
              const std::string& request_body, std::string& body);
+// The same, keeping the answer's headers (names lower-case; a repeated
+// header's values joined with "\n").
+struct HttpAnswer {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+HttpAnswer HttpExchange(const std::string& host_port, const std::string& method,
+                        const std::string& target,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& request_body);
 
 }  // namespace karton::testing

@@ -38,6 +38,7 @@ struct Options {
   std::string module, state, since, until, duration;
   std::vector<std::string> roles, module_roles;
   int limit = 100;
+  bool show_all = false;
 };
 
 std::string Roles(const kv1::User& user) {
@@ -87,12 +88,34 @@ void PrintTeam(const kv1::Team& team) {
   Lines("members", Ids(team.member_user_ids()), "created", Time(team.create_time()));
 }
 
+std::string TokenKind(const kv1::ApiToken& token) {
+  return token.kind() == kv1::API_TOKEN_KIND_WEB_SESSION ? "web session" : "API token";
+}
+
 void PrintToken(const kv1::ApiToken& token) {
-  std::cout << fmt::format("token {} of user {}: {}\n", token.id(), token.user_id(),
+  std::cout << fmt::format("{} {} of user {}: {}\n", TokenKind(token), token.id(), token.user_id(),
                            token.display_name());
   Lines("prefix", token.prefix(), "created", Time(token.create_time()), "expires",
         token.has_expire_time() ? Time(token.expire_time()) : "never", "revoked",
-        token.has_revoke_time() ? Time(token.revoke_time()) : "");
+        token.has_revoke_time() ? Time(token.revoke_time()) : "", "browser", token.user_agent(),
+        "from", token.client_address());
+}
+
+void PrintTokens(const kv1::ListApiTokensResponse& response) {
+  constexpr auto kRow = "{:>6}  {:<11} {:<24} {:<16} {:<16} {:<16} {}\n";
+  std::cout << fmt::format(kRow, "ID", "KIND", "NAME", "CREATED", "EXPIRES", "REVOKED",
+                           "BROWSER / FROM");
+  for (const auto& token : response.api_tokens()) {
+    const std::string origin =
+        token.client_address().empty()
+            ? ""
+            : fmt::format("{} / {}", token.user_agent(), token.client_address());
+    std::cout << fmt::format(
+        kRow, token.id(), TokenKind(token), Cut(token.display_name(), 24),
+        Time(token.create_time()), token.has_expire_time() ? Time(token.expire_time()) : "never",
+        token.has_revoke_time() ? Time(token.revoke_time()) : "", Cut(origin, 60));
+  }
+  MorePages(response.next_page_token());
 }
 
 void PrintAudit(const kv1::ListAuditEntriesResponse& response) {
@@ -308,7 +331,29 @@ void AddTokenCommands(CLI::App& app, const GlobalOptions& options, int& exit_cod
                 });
   }));
 
-  auto* revoke = Rpcs(tokens->add_subcommand("revoke", "A token stops working at once"),
+  auto* list =
+      Rpcs(tokens->add_subcommand(
+               "list", "Your API tokens and web sessions that work (secrets are never shown)"),
+           {"karton.kernel.v1.IdentityService/ListApiTokens"});
+  list->add_option("--user", bound->user, "Whose (administrators; default: yours)");
+  list->add_option("--kind", bound->state, "api or web_session (default: both)")
+      ->check(CLI::IsMember({"api", "web_session"}));
+  list->add_flag("--all", bound->show_all, "Also revoked and expired ones");
+  list->add_option("--limit", bound->limit, "At most 1000")->capture_default_str();
+  list->add_option("--page-token", bound->page_token, "From the previous page");
+  list->callback(Run(options, exit_code, [&options, bound] {
+    kv1::ListApiTokensRequest request;
+    request.set_user_id(bound->user);
+    if (bound->state == "api") request.set_kind(kv1::API_TOKEN_KIND_API);
+    if (bound->state == "web_session") request.set_kind(kv1::API_TOKEN_KIND_WEB_SESSION);
+    request.set_show_inactive(bound->show_all);
+    request.set_page_size(bound->limit);
+    request.set_page_token(bound->page_token);
+    return Call(options, &Identity::ListApiTokens, request, PrintTokens);
+  }));
+
+  auto* revoke = Rpcs(tokens->add_subcommand(
+                          "revoke", "A token stops working at once (a web session is signed out)"),
                       {"karton.kernel.v1.IdentityService/RevokeApiToken"});
   revoke->add_option("id", bound->id, "The token's id")->required();
   revoke->callback(Run(options, exit_code, [&options, bound] {

@@ -64,10 +64,14 @@ struct HttpRouteLimits {
   // arrive at a minimum rate, so a slow sender cannot hold a connection.
   std::size_t max_body_bytes = 64 * 1024;
   HttpPool pool = HttpPool::kPages;
-  // Answer only callers on this machine (403 otherwise): routes that take
-  // bearer tokens or show internals, while kartond serves plain HTTP. A
-  // TLS-terminating proxy on the same host is such a caller.
+  // Answer only callers on this machine (403 otherwise): routes that show
+  // internals (/metrics), whatever the transport.
   bool loopback_only = false;
+  // Answer only callers on this machine while kartond serves plain HTTP:
+  // routes that take bearer tokens, passwords or session cookies, which must
+  // not cross a network in clear. A TLS-terminating proxy on the same host
+  // is such a caller. With --tls-cert every peer is answered.
+  bool loopback_only_without_tls = false;
 };
 
 // `text` with & < > " ' replaced by character references: safe inside HTML

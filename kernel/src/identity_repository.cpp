@@ -281,6 +281,35 @@ std::optional<SignInCredentials> FindSignInCredentials(soci::session& session,
   return found;
 }
 
+std::optional<std::string> PasswordHashOf(soci::session& session, std::int64_t user_id) {
+  long long id = user_id;
+  std::string hash;
+  soci::indicator hash_indicator = soci::i_null;
+  session << "SELECT password_hash FROM kernel.user_account WHERE id = :id", soci::use(id),
+      soci::into(hash, hash_indicator);
+  if (!session.got_data()) return std::nullopt;
+  return hash_indicator == soci::i_ok ? hash : std::string();
+}
+
+void SetPasswordHash(soci::session& session, std::int64_t user_id, const std::string& hash) {
+  long long id = user_id;
+  session << "UPDATE kernel.user_account SET password_hash = nullif(:hash, ''), "
+             "update_time = now(), version = version + 1 WHERE id = :id",
+      soci::use(hash), soci::use(id);
+}
+
+long long RevokeWebSessions(soci::session& session, std::int64_t user_id,
+                            std::int64_t keep_token_id) {
+  long long user = user_id, keep = keep_token_id;
+  soci::statement statement =
+      (session.prepare << "UPDATE kernel.api_token SET revoke_time = now() "
+                          "WHERE user_id = :user AND kind = 'web_session' AND id <> :keep "
+                          "AND revoke_time IS NULL",
+       soci::use(user), soci::use(keep));
+  statement.execute(true);
+  return statement.get_affected_rows();
+}
+
 std::vector<TokenRow> ListTokens(soci::session& session, std::int64_t user_id,
                                  const std::string& kind, bool only_active, std::int64_t after_id,
                                  int limit) {

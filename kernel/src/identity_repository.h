@@ -105,6 +105,15 @@ struct SignInCredentials {
 std::optional<SignInCredentials> FindSignInCredentials(soci::session& session,
                                                        const std::string& email);
 
+// The user's argon2id hash: "" when the user has no password, nullopt when
+// there is no such user.
+std::optional<std::string> PasswordHashOf(soci::session& session, std::int64_t user_id);
+// Sets (or, with "", removes) the hash; bumps the user's version.
+void SetPasswordHash(soci::session& session, std::int64_t user_id, const std::string& hash);
+// Revokes the user's web sessions other than `keep_token_id`; how many.
+long long RevokeWebSessions(soci::session& session, std::int64_t user_id,
+                            std::int64_t keep_token_id);
+
 // `user_id`'s tokens with id > `after_id`, by id; `kind` empty: both kinds;
 // `only_active`: neither revoked nor expired.
 std::vector<TokenRow> ListTokens(soci::session& session, std::int64_t user_id,

@@ -54,6 +54,22 @@ grpc::Status Invalid(const std::string& field, const std::string& problem) {
   return InvalidField(field, problem);
 }
 
+// argon2id at libsodium's interactive limits, the same for every password
+// (web_sessions.cpp's decoy hash too, so timings match).
+grpc::Status HashPassword(const std::string& password, const std::string& field,
+                          std::string& hash) {
+  if (password.size() < 10) return Invalid(field, "must be at least 10 characters");
+  if (password.size() > 1024) return Invalid(field, "may be at most 1024 characters");
+  char buffer[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(buffer, password.c_str(), password.size(),
+                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, "not enough memory to hash the password"};
+  }
+  hash = buffer;
+  return grpc::Status::OK;
+}
+
 // Turns what the database refused into the status a client can act on.
 grpc::Status FromDatabaseError(const std::exception& error, const std::string& what) {
   if (dynamic_cast<const NoCallerError*>(&error) != nullptr) {
@@ -199,7 +215,8 @@ MethodRoles IdentityServiceImpl::Roles() {
   return {{"CreateUser", admin},      {"GetUser", staff},          {"ListUsers", staff},
           {"UpdateUser", admin},      {"CreateTeam", admin},       {"ListTeams", staff},
           {"AddTeamMember", admin},   {"RemoveTeamMember", admin}, {"CreateApiToken", anyone},
-          {"RevokeApiToken", anyone}, {"ListApiTokens", anyone},   {"WhoAmI", anyone}};
+          {"RevokeApiToken", anyone}, {"ListApiTokens", anyone},   {"WhoAmI", anyone},
+          {"SetPassword", anyone}};
 }
 
 grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext* context,
@@ -213,15 +230,10 @@ grpc::Status IdentityServiceImpl::CreateUser(grpc::ServerContext* context,
   if (auto status = ModuleRoleNames(user, module_roles_, row.roles); !status.ok()) return status;
   if (auto status = CheckRoleSet(row.roles); !status.ok()) return status;
   if (!request->password().empty()) {
-    if (request->password().size() < 10)
-      return Invalid("password", "must be at least 10 characters");
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, request->password().c_str(), request->password().size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-      return {grpc::StatusCode::RESOURCE_EXHAUSTED, "not enough memory to hash the password"};
+    if (auto status = HashPassword(request->password(), "password", row.password_hash);
+        !status.ok()) {
+      return status;
     }
-    row.password_hash = hash;
   }
   try {
     auto lease = database_.Acquire();
@@ -336,6 +348,60 @@ grpc::Status IdentityServiceImpl::UpdateUser(grpc::ServerContext* context,
     return grpc::Status::OK;
   } catch (const std::exception& error) {
     return FromDatabaseError(error, fmt::format("user.email: a user with email {}", user.email()));
+  }
+}
+
+grpc::Status IdentityServiceImpl::SetPassword(grpc::ServerContext* context,
+                                              const v1::SetPasswordRequest* request,
+                                              v1::User* response) {
+  const Caller caller = CallerOf(*context);
+  const std::int64_t owner = request->user_id() == 0 ? caller.user_id : request->user_id();
+  if (owner <= 0) return Invalid("user_id", "is required for calls without a user");
+  const bool own = owner == caller.user_id;
+  if (!own && !caller.IsAdmin()) {
+    return {grpc::StatusCode::PERMISSION_DENIED, "only an admin may set another user's password"};
+  }
+  std::string new_hash;
+  if (request->new_password().empty()) {
+    // Removing is for an admin locking someone out of the web client; a
+    // user cannot remove their own by mistake.
+    if (own) return Invalid("new_password", "is required");
+  } else if (auto status = HashPassword(request->new_password(), "new_password", new_hash);
+             !status.ok()) {
+    return status;
+  }
+  try {
+    auto lease = database_.Acquire();
+    soci::transaction transaction(lease.Session());
+    const auto current_hash = identity::PasswordHashOf(lease.Session(), owner);
+    if (!current_hash)
+      return {grpc::StatusCode::NOT_FOUND, fmt::format("no user with id {}", owner)};
+    // One's own password changes only with the current one: a browser left
+    // signed in must not be enough to take the account over.
+    if (own && !current_hash->empty()) {
+      if (request->current_password().empty()) return Invalid("current_password", "is required");
+      if (crypto_pwhash_str_verify(current_hash->c_str(), request->current_password().data(),
+                                   request->current_password().size()) != 0) {
+        return Invalid("current_password", "is wrong");
+      }
+    }
+    identity::SetPasswordHash(lease.Session(), owner, new_hash);
+    // Every other browser signed in as the user signs in again, with the
+    // new password: whoever knew the old one is out.
+    const long long ended =
+        identity::RevokeWebSessions(lease.Session(), owner, own ? caller.api_token_id : 0);
+    audit_.Record(lease.Session(), caller, AuditAction::kUpdate, "kernel.user", owner,
+                  {FieldChange::Of("password", current_hash->empty() ? "none" : "set",
+                                   new_hash.empty() ? "removed" : "changed"),
+                   FieldChange::Of("web_sessions_ended", 0, ended)});
+    event_store::AnnounceCredentialsChanged(lease.Session());
+    const auto user = identity::FindUser(lease.Session(), owner);
+    transaction.commit();
+    credentials_changed_();
+    ToProto(*user, response);
+    return grpc::Status::OK;
+  } catch (const std::exception& error) {
+    return FromDatabaseError(error, "the password");
   }
 }
 

@@ -35,6 +35,8 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   grpc::Status ListUsers(grpc::ServerContext*, const v1::ListUsersRequest*,
                          v1::ListUsersResponse*) override;
   grpc::Status UpdateUser(grpc::ServerContext*, const v1::UpdateUserRequest*, v1::User*) override;
+  grpc::Status SetPassword(grpc::ServerContext*, const v1::SetPasswordRequest*,
+                           v1::User*) override;
   grpc::Status CreateTeam(grpc::ServerContext*, const v1::CreateTeamRequest*, v1::Team*) override;
   grpc::Status ListTeams(grpc::ServerContext*, const v1::ListTeamsRequest*,
                          v1::ListTeamsResponse*) override;

@@ -146,6 +146,9 @@ const std::map<std::string, std::string_view> kExempt = {
      "a credential, not a business change; audited as kernel.api_token (secret left out)"},
     {"karton.kernel.v1.IdentityService/RevokeApiToken",
      "a credential, not a business change; audited as kernel.api_token"},
+    {"karton.kernel.v1.IdentityService/SetPassword",
+     "a credential, not a business change; audited as kernel.user without the hash "
+     "(web_sign_in_test.cpp)"},
     {"karton.kernel.v1.WebhookService/CreateWebhook",
      "delivery configuration; audited as kernel.webhook (webhooks_test.cpp)"},
     {"karton.kernel.v1.WebhookService/DeleteWebhook",

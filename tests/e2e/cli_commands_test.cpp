@@ -96,6 +96,10 @@ TEST_F(CliCommandsTest, AdministersUsersTeamsTokensAuditJobsAndTheClock) {
   const auto [whoami_exit, whoami] = Command("--token '" + secret + "' whoami");
   EXPECT_EQ(whoami_exit, 0) << whoami;
   EXPECT_TRUE(Contains(whoami, "Kiss Péter Pál")) << whoami;
+  const auto [set_exit, set_output] =
+      Command(fmt::format("users set-password {} --new-password 'Tavaszi-szél-2026'", id));
+  EXPECT_EQ(set_exit, 0) << set_output;
+  EXPECT_TRUE(Contains(set_output, "Password set")) << set_output;
   const auto listed = Json(fmt::format("tokens list --user {} --kind api", id));
   ASSERT_EQ(Count(listed, "api_tokens"), 1u) << boost::json::serialize(listed);
   EXPECT_EQ(Field(listed.at("api_tokens").as_array().at(0).as_object(), "display_name"),

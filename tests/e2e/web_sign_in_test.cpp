@@ -256,6 +256,61 @@ TEST_F(WebSignInTest, SignOutRevocationAndDisablingEndTheSession) {
   EXPECT_NE(refused.body.find("disabled"), std::string::npos) << refused.body;
 }
 
+TEST_F(WebSignInTest, APasswordChangeNeedsTheCurrentOneAndEndsTheOtherSessions) {
+  const std::string set_password = "karton.kernel.v1.IdentityService/SetPassword";
+  const std::string who_am_i = "karton.kernel.v1.IdentityService/WhoAmI";
+  const Session laptop = SignedIn("reka@example.com");
+  const Session phone = SignedIn("reka@example.com");
+  const std::string new_password = "Új-jelszó-2027!";
+
+  const HttpAnswer missing =
+      Call(set_password, R"({"newPassword": ")" + new_password + R"("})", laptop);
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find("current_password: is required"), std::string::npos);
+  const HttpAnswer wrong = Call(
+      set_password,
+      R"({"currentPassword": "nem-ez-az-1", "newPassword": ")" + new_password + R"("})", laptop);
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+  EXPECT_NE(wrong.body.find("current_password: is wrong"), std::string::npos);
+  const HttpAnswer short_one =
+      Call(set_password,
+           R"({"currentPassword": ")" + std::string(kPassword) + R"(", "newPassword": "rövid"})",
+           laptop);
+  EXPECT_EQ(short_one.status, 400) << short_one.body;
+  EXPECT_NE(short_one.body.find("new_password: must be at least 10"), std::string::npos);
+  // Refusals change nothing: the phone still works.
+  EXPECT_EQ(Call(who_am_i, "{}", phone).status, 200);
+
+  const HttpAnswer changed = Call(set_password,
+                                  R"({"currentPassword": ")" + std::string(kPassword) +
+                                      R"(", "newPassword": ")" + new_password + R"("})",
+                                  laptop);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  // The browser that changed it stays in; every other one is out.
+  EXPECT_EQ(Call(who_am_i, "{}", laptop).status, 200);
+  EXPECT_EQ(Call(who_am_i, "{}", phone).status, 401);
+  EXPECT_EQ(SignIn("reka@example.com", kPassword).status, 401);
+  EXPECT_EQ(SignIn("reka@example.com", new_password).status, 200);
+  // Audited, without the hash.
+  const std::string changes =
+      QueryScalar(conninfo_,
+                  "SELECT string_agg(changes::text, ' ') FROM kernel.audit_entry WHERE "
+                  "resource_type = 'kernel.user' AND changes::text LIKE '%password%'");
+  EXPECT_NE(changes.find("changed"), std::string::npos) << changes;
+  EXPECT_EQ(changes.find("$argon2"), std::string::npos) << changes;
+
+  // Someone else's password: admins only, and an admin may remove it.
+  const std::string accountants =
+      R"({"userId": ")" + std::to_string(accountant_id_) + R"(", "newPassword": ""})";
+  EXPECT_EQ(Call(set_password, accountants, laptop).status, 403);
+  kv1::SetPasswordRequest remove;
+  remove.set_user_id(accountant_id_);
+  kv1::User user;
+  const auto removed = identity_->SetPassword(As(admin_token_).get(), remove, &user);
+  ASSERT_TRUE(removed.ok()) << removed.error_message();
+  EXPECT_EQ(SignIn("odon@example.com", kPassword).status, 401);
+}
+
 TEST_F(WebSignInTest, OthersSessionsAreNotListedForNonAdmins) {
   const Session seller = SignedIn("reka@example.com");
   const std::string json = R"({"userId": ")" + std::to_string(accountant_id_) + R"("})";

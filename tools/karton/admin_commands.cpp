@@ -37,6 +37,7 @@ struct Options {
   std::string name, email, password, etag, request_id, page_token, disabled, ttl, resource_type;
   std::string module, state, since, until, duration;
   std::vector<std::string> roles, module_roles;
+  std::string current_password;
   int limit = 100;
   bool show_all = false;
 };
@@ -215,6 +216,37 @@ void AddUserCommands(CLI::App& app, const GlobalOptions& options, int& exit_code
     request.set_password(bound->password);
     request.set_request_id(bound->request_id);
     return Call(options, &Identity::CreateUser, request, PrintUser);
+  }));
+
+  auto* set_password =
+      Rpcs(users->add_subcommand("set-password",
+                                 "The password for the web client: yours (with the current one) "
+                                 "or, for administrators, anyone's"),
+           {"karton.kernel.v1.IdentityService/SetPassword"});
+  set_password->add_option("id", bound->id, "Whose (default: yours)");
+  set_password
+      ->add_option("--new-password", bound->password,
+                   "At least 10 characters; '-' reads it from the first line of stdin; empty "
+                   "removes it (administrators, for another user)")
+      ->required();
+  set_password->add_option("--current-password", bound->current_password,
+                           "Your current one, to change your own; '-' reads it from stdin "
+                           "(before the new one when both are '-')");
+  set_password->callback(Run(options, exit_code, [&options, bound] {
+    auto secret = [](const std::string& given) {
+      if (given != "-") return given;
+      std::string line;
+      std::getline(std::cin, line);
+      return line;
+    };
+    kv1::SetPasswordRequest request;
+    request.set_user_id(bound->id);
+    request.set_current_password(secret(bound->current_password));
+    request.set_new_password(secret(bound->password));
+    return Call(options, &Identity::SetPassword, request, [](const kv1::User& user) {
+      PrintUser(user);
+      std::cout << "Password set; the user's other web sessions have ended.\n";
+    });
   }));
 
   auto* update =

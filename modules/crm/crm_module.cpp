@@ -103,11 +103,11 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   pipelines_ = std::make_unique<PipelineServiceImpl>(services);
   registrar.AddGrpcService(*pipelines_, v1::PipelineService::service_full_name(),
                            PipelineServiceImpl::Roles());
-  opportunities_ = std::make_unique<OpportunityServiceImpl>(services);
+  // Activities first: a stage move brings its next step along (C8).
+  activities_ = std::make_unique<ActivityServiceImpl>(services, *teams_);
+  opportunities_ = std::make_unique<OpportunityServiceImpl>(services, *activities_);
   registrar.AddGrpcService(*opportunities_, v1::OpportunityService::service_full_name(),
                            OpportunityServiceImpl::Roles());
-
-  activities_ = std::make_unique<ActivityServiceImpl>(services, *teams_);
   registrar.AddGrpcService(*activities_, v1::ActivityService::service_full_name(),
                            ActivityServiceImpl::Roles());
   overview_ = std::make_unique<CustomerOverviewServiceImpl>(services);

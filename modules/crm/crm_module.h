@@ -63,8 +63,9 @@ class CrmModule final : public kernel::Module {
   std::unique_ptr<WebFormPages> web_form_pages_;
   std::unique_ptr<AssignmentRuleServiceImpl> assignment_rules_;
   std::unique_ptr<PipelineServiceImpl> pipelines_;
-  std::unique_ptr<OpportunityServiceImpl> opportunities_;
+  // Before opportunities_, which uses it: destroyed after it.
   std::unique_ptr<ActivityServiceImpl> activities_;
+  std::unique_ptr<OpportunityServiceImpl> opportunities_;
   std::unique_ptr<CustomerOverviewServiceImpl> overview_;
   std::unique_ptr<RecordAccessServiceImpl> record_access_;
   std::unique_ptr<PersonalDataServiceImpl> personal_data_;

@@ -237,6 +237,25 @@ TEST_F(CliCommandsTest, ChangesContactsCustomFieldsPartnersAndCrmRecords) {
   EXPECT_EQ(Field(moved, "duration"), "1800s");
   EXPECT_EQ(Field(moved, "opportunity_id"), Field(deal, "id"));
 
+  // next steps (C8): once the pipeline requires one, the last planned
+  // activity completes only with the next task
+  const auto strict = Json(fmt::format("pipelines update {} --etag '{}' --require-next-step true",
+                                       Field(pipeline, "id"), Field(renamed, "etag")));
+  ASSERT_TRUE(strict.contains("require_next_step")) << boost::json::serialize(strict);
+  EXPECT_TRUE(strict.at("require_next_step").as_bool());
+  EXPECT_EQ(Count(strict, "stages"), 5u);
+  const auto [lonely_exit, lonely] = Command(
+      fmt::format("activities complete {} --etag '{}'", Field(moved, "id"), Field(moved, "etag")));
+  EXPECT_EQ(lonely_exit, 1) << lonely;
+  EXPECT_TRUE(Contains(lonely, "next_activity")) << lonely;
+  const auto completed = Json(fmt::format(
+      "activities complete {} --etag '{}' --outcome Megbeszélve --next-task 'Ajánlat küldése' "
+      "--next-due 2027-01-20T09:00:00Z",
+      Field(moved, "id"), Field(moved, "etag")));
+  EXPECT_EQ(Field(completed, "status"), "ACTIVITY_STATUS_DONE");
+  EXPECT_TRUE(Contains(Table(fmt::format("activities list --opportunity {}", Field(deal, "id"))),
+                       "Ajánlat küldése"));
+
   // forms: the fields a file sets, and switched off
   const auto form_file = files.Path() / "form.json";
   std::ofstream(form_file) << R"({"slug": "cli-form", "title": "Kapcsolat",

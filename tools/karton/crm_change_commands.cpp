@@ -31,7 +31,7 @@ const std::vector<std::string> kActivityTypes{"call", "meeting", "task", "email"
 struct Options {
   std::int64_t id = 0, user = 0, team = 0, partner = 0, contact = 0, lead = 0, opportunity = 0;
   std::string etag, name, revenue, date, file, disabled, type, start, due, duration, location,
-      description, page_token, request_id;
+      description, page_token, request_id, require_next_step;
   std::vector<std::string> stages, reminders;
   int limit = 50;
 };
@@ -209,6 +209,10 @@ void AddPipelineChanges(CLI::App& pipelines, const GlobalOptions& options, int& 
   create->add_option("--stage", bound->stages, stage_help)->needs(name);
   create->add_option("--file", bound->file, "PIPELINE.json")->excludes(name);
   create->add_option("--request-id", bound->request_id, "The same id twice creates one");
+  create
+      ->add_option("--require-next-step", bound->require_next_step,
+                   "true: an open deal may not be left without a planned activity (C8)")
+      ->check(CLI::IsMember({"true", "false"}));
   create->callback(Run(options, exit_code, [&options, bound] {
     cv1::CreatePipelineRequest request;
     if (!bound->file.empty()) {
@@ -221,6 +225,9 @@ void AddPipelineChanges(CLI::App& pipelines, const GlobalOptions& options, int& 
       for (const auto& stage : bound->stages) {
         *request.mutable_pipeline()->add_stages() = ParseStage(stage, {});
       }
+    }
+    if (!bound->require_next_step.empty()) {
+      request.mutable_pipeline()->set_require_next_step(bound->require_next_step == "true");
     }
     request.set_request_id(bound->request_id);
     return Call(options, &Pipelines::CreatePipeline, request, PrintPipeline);
@@ -237,8 +244,14 @@ void AddPipelineChanges(CLI::App& pipelines, const GlobalOptions& options, int& 
       ->required();
   update->add_option("--name", bound->name, "The new name (default: as it is)");
   update->add_option("--stage", bound->stages, stage_help + " (default: as they are)");
+  update
+      ->add_option("--require-next-step", bound->require_next_step,
+                   "true: an open deal may not be left without a planned activity (C8)")
+      ->check(CLI::IsMember({"true", "false"}));
   update->callback(Run(options, exit_code, [&options, bound] {
-    if (bound->name.empty() && bound->stages.empty()) throw UsageError("give --name or --stage");
+    if (bound->name.empty() && bound->stages.empty() && bound->require_next_step.empty()) {
+      throw UsageError("give --name, --stage or --require-next-step");
+    }
     cv1::GetPipelineRequest get;
     get.set_id(bound->id);
     const auto current = Fetch(options, &Pipelines::GetPipeline, get);
@@ -247,6 +260,9 @@ void AddPipelineChanges(CLI::App& pipelines, const GlobalOptions& options, int& 
     pipeline.set_id(bound->id);
     pipeline.set_etag(bound->etag);
     pipeline.set_name(bound->name.empty() ? current.name() : bound->name);
+    pipeline.set_require_next_step(bound->require_next_step.empty()
+                                       ? current.require_next_step()
+                                       : bound->require_next_step == "true");
     if (bound->stages.empty()) *pipeline.mutable_stages() = current.stages();
     for (const auto& stage : bound->stages) *pipeline.add_stages() = ParseStage(stage, current);
     return Call(options, &Pipelines::UpdatePipeline, request, PrintPipeline);

@@ -176,7 +176,9 @@ void PrintPipelines(const cv1::ListPipelinesResponse& response) {
 }
 
 void PrintPipeline(const cv1::Pipeline& pipeline) {
-  std::cout << fmt::format("pipeline {}: {}\n", pipeline.id(), pipeline.name());
+  std::cout << fmt::format(
+      "pipeline {}: {}{}\n", pipeline.id(), pipeline.name(),
+      pipeline.require_next_step() ? " (every open deal needs a next step)" : "");
   for (const auto& stage : pipeline.stages()) {
     std::cout << fmt::format("  {:>5}  {}\n", stage.id(), StageText(stage));
   }
@@ -347,6 +349,7 @@ struct Options {
   std::string source, since, until;
   std::int64_t contact = 0, lead_id = 0, opportunity = 0;
   std::string type, start, due, duration, location, description, outcome;
+  std::string next_subject, next_due;
   std::vector<std::string> fields, reminders, invitees;
   bool rotate = false;
   int days = 7;
@@ -362,6 +365,28 @@ Request For(const Options& bound) {
   request.set_id(bound.id);
   if constexpr (requires { request.set_etag(bound.etag); }) request.set_etag(bound.etag);
   return request;
+}
+
+// The next step a stage move or a completed activity brings along (C8):
+// a task, created with the change in one transaction.
+void AddNextStepOptions(CLI::App* command, Options& bound) {
+  command->add_option("--next-task", bound.next_subject,
+                      "Plan the next step with it: a task with this subject (a pipeline may "
+                      "require one)");
+  command->add_option("--next-due", bound.next_due, "When that task is due (RFC 3339)");
+}
+
+// Fills `activity` from --next-task and --next-due; false when not given.
+bool NextStep(const Options& bound, cv1::Activity& activity) {
+  if (bound.next_subject.empty()) {
+    if (!bound.next_due.empty()) throw UsageError("--next-due goes with --next-task");
+    return false;
+  }
+  if (bound.next_due.empty()) throw UsageError("--next-task needs --next-due");
+  activity.set_type(cv1::ACTIVITY_TYPE_TASK);
+  activity.set_subject(bound.next_subject);
+  ParseTime(bound.next_due, "--next-due", activity.mutable_due_time());
+  return true;
 }
 
 CLI::App* WithId(CLI::App* command, Options& bound) {
@@ -572,8 +597,11 @@ void AddOpportunityCommands(CLI::App& app, const GlobalOptions& options, int& ex
                               "karton.crm.v1.OpportunityService/MoveStage"}),
                         *bound);
   move->add_option("--stage", bound->stage, stage_help + " in its pipeline")->required();
+  AddNextStepOptions(move, *bound);
   move->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::MoveStageRequest>(*bound);
+    cv1::Activity next;
+    if (NextStep(*bound, next)) *request.mutable_next_activity() = next;
     const auto pipeline = IsNumber(bound->stage) ? 0
                                                  : Fetch(options, &Opportunities::GetOpportunity,
                                                          For<cv1::GetOpportunityRequest>(*bound))
@@ -808,8 +836,11 @@ void AddActivityCommands(CLI::App& app, const GlobalOptions& options, int& exit_
                     {"karton.crm.v1.ActivityService/CompleteActivity"}),
                *bound);
   complete->add_option("--outcome", bound->outcome, "What came of it");
+  AddNextStepOptions(complete, *bound);
   complete->callback(Run(options, exit_code, [&options, bound] {
     auto request = For<cv1::CompleteActivityRequest>(*bound);
+    cv1::Activity next;
+    if (NextStep(*bound, next)) *request.mutable_next_activity() = next;
     request.set_outcome(bound->outcome);
     return Call(options, &Activities::CompleteActivity, request, PrintActivity);
   }));

@@ -419,4 +419,13 @@ void EraseInvitees(soci::session& session, const std::string& contact_ids,
                       {contact_ids, emails});
 }
 
+int PlannedForOpportunity(soci::session& session, std::int64_t opportunity_id) {
+  return std::stoi(
+      std::string(kernel::RunPrepared(session,
+                                      "SELECT count(*) FROM crm.activity WHERE opportunity_id = $1 "
+                                      "AND status = 'planned'",
+                                      {std::to_string(opportunity_id)})
+                      .Text(0, 0)));
+}
+
 }  // namespace karton::crm::activity_repository

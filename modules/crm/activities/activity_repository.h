@@ -31,6 +31,8 @@ std::optional<v1::Activity> Find(soci::session& session, std::int64_t id, const 
 // Writes every field an update may change and bumps the version.
 void Update(soci::session& session, const v1::Activity& activity, TimePoint now);
 // "done" or "canceled", with the outcome.
+// Planned activities of the opportunity (C8: its next steps).
+int PlannedForOpportunity(soci::session& session, std::int64_t opportunity_id);
 void Close(soci::session& session, std::int64_t id, const std::string& status,
            const std::string& outcome, TimePoint now);
 

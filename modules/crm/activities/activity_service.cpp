@@ -20,6 +20,7 @@
 #include "leads/lead_repository.h"
 #include "leads/lead_rules.h"
 #include "leads/lead_service.h"
+#include "pipeline/next_step.h"
 #include "pipeline/opportunity_repository.h"
 
 namespace karton::crm {
@@ -136,6 +137,27 @@ bool ChangesInvitation(const v1::Activity& before, const v1::Activity& after) {
 
 // An external partner sees the activities of the deals shared with them,
 // and changes only those assigned to them.
+// `status` with its field paths under `field` instead of "activity": the
+// checks of a new activity name "activity.subject", which for a next step
+// is "next_activity.subject".
+grpc::Status UnderField(const grpc::Status& status, const std::string& field) {
+  if (status.ok() || field == "activity") return status;
+  auto violations = kernel::FieldViolationsOf(status);
+  if (violations.empty()) return status;
+  for (auto& violation : violations) {
+    if (violation.field.rfind("activity", 0) == 0) {
+      violation.field = field + violation.field.substr(std::string_view("activity").size());
+    }
+  }
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return kernel::InvalidFields(std::move(violations));
+  }
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    return kernel::FailedPreconditionOnField(violations[0].field, violations[0].description);
+  }
+  return status;
+}
+
 grpc::Status RefuseOthersActivity(const kernel::Caller& caller, const v1::Activity& stored) {
   if (!caller.IsExternalPartner() || stored.assigned_user_id() == caller.user_id) return {};
   return {grpc::StatusCode::PERMISSION_DENIED,
@@ -314,66 +336,88 @@ void ActivityServiceImpl::FireReminder(const kernel::JobRun& run) {
   transaction.commit();
 }
 
-grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
-                                                 const v1::CreateActivityRequest* request,
-                                                 v1::Activity* response) {
-  v1::Activity activity = request->activity();
-  for (const int field :
+grpc::Status ActivityServiceImpl::PrepareNew(const grpc::ServerContext& context,
+                                             const kernel::Caller& caller,
+                                             const v1::Activity& requested,
+                                             const std::string& field, NewActivity& prepared) {
+  v1::Activity activity = requested;
+  for (const int number :
        {v1::Activity::kIdFieldNumber, v1::Activity::kStatusFieldNumber,
         v1::Activity::kOutcomeFieldNumber, v1::Activity::kCompleteTimeFieldNumber}) {
     activity.GetReflection()->ClearField(&activity,
-                                         v1::Activity::descriptor()->FindFieldByNumber(field));
+                                         v1::Activity::descriptor()->FindFieldByNumber(number));
   }
+  if (activity.assigned_user_id() == 0 && activity.team_id() == 0) {
+    activity.set_assigned_user_id(caller.user_id);
+  }
+  if (auto status = ContactPartner(context, activity.contact_id(), prepared.contact_partner);
+      !status.ok()) {
+    return UnderField(status, field);
+  }
+  if (auto status = ResolveInvitees(context, activity, prepared.invitee_partners); !status.ok()) {
+    return UnderField(status, field);
+  }
+  if (caller.IsExternalPartner() && activity.opportunity_id() == 0 && activity.lead_id() == 0) {
+    return kernel::InvalidField(field + ".opportunity_id",
+                                "an external partner's activity belongs to a deal or lead "
+                                "shared with them");
+  }
+  prepared.activity = std::move(activity);
+  return grpc::Status::OK;
+}
+
+grpc::Status ActivityServiceImpl::InsertNew(soci::session& session, const kernel::Caller& caller,
+                                            NewActivity& prepared, const std::string& field,
+                                            const std::string& request_id, v1::Activity& created) {
+  v1::Activity& activity = prepared.activity;
+  if (auto status = Prepare(session, ScopeOf(caller), prepared.contact_partner, activity);
+      !status.ok()) {
+    return UnderField(status, field);
+  }
+  if (auto status = CheckInvitees(activity, prepared.invitee_partners); !status.ok()) {
+    return UnderField(status, field);
+  }
+  std::pair<std::int64_t, bool> inserted;
+  try {
+    session << "SAVEPOINT create_activity";
+    inserted = activity_repository::Insert(session, activity, request_id, services_.clock.Now());
+  } catch (const std::exception& error) {
+    if (kernel::SqlState(error) != "23503") throw;
+    return kernel::InvalidField(field + ".assigned_user_id",
+                                "names no user, team or partner that exists");
+  }
+  if (inserted.second && activity.invitees_size() > 0) {
+    activity_repository::ReplaceInvitees(session, inserted.first, activity.invitees());
+  }
+  created = *activity_repository::Find(session, inserted.first, Scope::Everything(), false);
+  if (inserted.second) {
+    ScheduleReminders(session, created);
+    if (created.invitees_size() > 0) ScheduleInvitations(services_, session, created);
+    services_.audit.Record(
+        session, caller, kernel::AuditAction::kCreate, "crm.activity", created.id(),
+        {kernel::FieldChange::Created("subject", created.subject()),
+         kernel::FieldChange::Of("assigned_user_id", 0, created.assigned_user_id())});
+    services_.events.Publish(session, "crm.activity.created", created.id(), created, caller);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* context,
+                                                 const v1::CreateActivityRequest* request,
+                                                 v1::Activity* response) {
   return Guarded(services_.log, "CreateActivity", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
-    if (activity.assigned_user_id() == 0 && activity.team_id() == 0) {
-      activity.set_assigned_user_id(caller.user_id);
-    }
-    std::int64_t contact_partner = 0;
-    if (auto status = ContactPartner(*context, activity.contact_id(), contact_partner);
+    NewActivity prepared;
+    if (auto status = PrepareNew(*context, caller, request->activity(), "activity", prepared);
         !status.ok()) {
       return status;
-    }
-    std::vector<std::int64_t> invitee_partners;
-    if (auto status = ResolveInvitees(*context, activity, invitee_partners); !status.ok()) {
-      return status;
-    }
-    if (caller.IsExternalPartner() && activity.opportunity_id() == 0 && activity.lead_id() == 0) {
-      return kernel::InvalidField("activity.opportunity_id",
-                                  "an external partner's activity belongs to a deal or lead "
-                                  "shared with them");
     }
     auto lease = services_.database.Acquire();
-    if (auto status = Prepare(lease.Session(), ScopeOf(caller), contact_partner, activity);
+    soci::transaction transaction(lease.Session());
+    if (auto status = InsertNew(lease.Session(), caller, prepared, "activity",
+                                request->request_id(), *response);
         !status.ok()) {
       return status;
-    }
-    if (auto status = CheckInvitees(activity, invitee_partners); !status.ok()) return status;
-    soci::transaction transaction(lease.Session());
-    std::pair<std::int64_t, bool> inserted;
-    try {
-      lease.Session() << "SAVEPOINT create_activity";
-      inserted = activity_repository::Insert(lease.Session(), activity, request->request_id(),
-                                             services_.clock.Now());
-    } catch (const std::exception& error) {
-      if (kernel::SqlState(error) != "23503") throw;
-      return kernel::InvalidField("activity.assigned_user_id",
-                                  "names no user, team or partner that exists");
-    }
-    if (inserted.second && activity.invitees_size() > 0) {
-      activity_repository::ReplaceInvitees(lease.Session(), inserted.first, activity.invitees());
-    }
-    *response =
-        *activity_repository::Find(lease.Session(), inserted.first, Scope::Everything(), false);
-    if (inserted.second) {
-      ScheduleReminders(lease.Session(), *response);
-      if (response->invitees_size() > 0) ScheduleInvitations(services_, lease.Session(), *response);
-      services_.audit.Record(
-          lease.Session(), caller, kernel::AuditAction::kCreate, "crm.activity", response->id(),
-          {kernel::FieldChange::Created("subject", response->subject()),
-           kernel::FieldChange::Of("assigned_user_id", 0, response->assigned_user_id())});
-      services_.events.Publish(lease.Session(), "crm.activity.created", response->id(), *response,
-                               caller);
     }
     transaction.commit();
     return grpc::Status::OK;
@@ -530,9 +574,9 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* context,
 }
 
 grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64_t id,
-                                        const std::string& etag, const std::string& status,
-                                        const std::string& outcome, const char* method,
-                                        v1::Activity* response) {
+                                        const std::string& etag, const v1::Activity* next_activity,
+                                        const std::string& status, const std::string& outcome,
+                                        const char* method, v1::Activity* response) {
   if (id <= 0) return kernel::InvalidField("id", "is required");
   if (etag.empty()) return kernel::InvalidField("etag", "is required");
   const std::string text = Trimmed(outcome);
@@ -542,6 +586,29 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
   }
   return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
+    NewActivity next;
+    if (next_activity != nullptr) {
+      // The next step belongs where this one does unless it names a record
+      // of its own: read (unlocked) before the contact look-ups, which run
+      // without a connection held.
+      v1::Activity requested = *next_activity;
+      if (requested.opportunity_id() == 0 && requested.lead_id() == 0 &&
+          requested.partner_id() == 0 && requested.contact_id() == 0) {
+        auto lease = services_.database.Acquire();
+        const auto current = activity_repository::Find(lease.Session(), id, ScopeOf(caller), false);
+        if (!current) {
+          return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
+        }
+        requested.set_opportunity_id(current->opportunity_id());
+        requested.set_lead_id(current->lead_id());
+        requested.set_partner_id(current->partner_id());
+        requested.set_contact_id(current->contact_id());
+      }
+      if (auto prepared = PrepareNew(*context, caller, requested, "next_activity", next);
+          !prepared.ok()) {
+        return prepared;
+      }
+    }
     auto lease = services_.database.Acquire();
     soci::transaction transaction(lease.Session());
     const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
@@ -554,6 +621,21 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
       return {grpc::StatusCode::FAILED_PRECONDITION, fmt::format("activity {} is closed", id)};
     }
     activity_repository::Close(lease.Session(), id, status, text, services_.clock.Now());
+    if (next_activity != nullptr) {
+      v1::Activity created;
+      if (auto inserted = InsertNew(lease.Session(), caller, next, "next_activity", "", created);
+          !inserted.ok()) {
+        return inserted;
+      }
+    }
+    // Its deal may not be left without a next step (C8).
+    if (auto refused = CheckNextStep(
+            lease.Session(), stored->opportunity_id(),
+            status == "done" ? "completing its last planned activity"
+                             : "cancelling its last planned activity (plan the next one first)");
+        !refused.ok()) {
+      return refused;
+    }
     // Invitees hear of a cancellation (a new SEQUENCE); a meeting held is
     // nothing to tell them.
     const bool tell_invitees = status == "canceled" && stored->invitees_size() > 0;
@@ -577,14 +659,15 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
 grpc::Status ActivityServiceImpl::CompleteActivity(grpc::ServerContext* context,
                                                    const v1::CompleteActivityRequest* request,
                                                    v1::Activity* response) {
-  return Close(context, request->id(), request->etag(), "done", request->outcome(),
-               "CompleteActivity", response);
+  return Close(context, request->id(), request->etag(),
+               request->has_next_activity() ? &request->next_activity() : nullptr, "done",
+               request->outcome(), "CompleteActivity", response);
 }
 
 grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* context,
                                                  const v1::CancelActivityRequest* request,
                                                  v1::Activity* response) {
-  return Close(context, request->id(), request->etag(), "canceled", request->reason(),
+  return Close(context, request->id(), request->etag(), nullptr, "canceled", request->reason(),
                "CancelActivity", response);
 }
 

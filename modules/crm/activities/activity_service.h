@@ -58,6 +58,23 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // The reminder job's handler.
   void FireReminder(const kernel::JobRun& run);
 
+  // A new activity made along with another change, in its transaction: the
+  // next step of a stage move or of a completed activity (C8). PrepareNew
+  // runs before the transaction (it asks PartnerService about contacts);
+  // its errors name the fields under `field` ("next_activity.subject").
+  // InsertNew then writes it, audited and published like CreateActivity.
+  struct NewActivity {
+    v1::Activity activity;
+    std::int64_t contact_partner = 0;
+    std::vector<std::int64_t> invitee_partners;
+  };
+  grpc::Status PrepareNew(const grpc::ServerContext& context, const kernel::Caller& caller,
+                          const v1::Activity& requested, const std::string& field,
+                          NewActivity& prepared);
+  grpc::Status InsertNew(soci::session& session, const kernel::Caller& caller,
+                         NewActivity& prepared, const std::string& field,
+                         const std::string& request_id, v1::Activity& created);
+
  private:
   // The partner of the activity's contact (0 without one), through
   // PartnerService as the caller. Called before a connection is taken: a
@@ -78,8 +95,8 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                        v1::Activity& activity);
   void ScheduleReminders(soci::session& session, const v1::Activity& activity);
   grpc::Status Close(grpc::ServerContext* context, std::int64_t id, const std::string& etag,
-                     const std::string& status, const std::string& outcome, const char* method,
-                     v1::Activity* response);
+                     const v1::Activity* next_activity, const std::string& status,
+                     const std::string& outcome, const char* method, v1::Activity* response);
 
   const kernel::ServiceParts services_;
   TeamDirectory& teams_;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "activities/activity_service.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -20,6 +21,7 @@
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "leads/lead_rules.h"
 #include "leads/lead_service.h"
+#include "pipeline/next_step.h"
 #include "pipeline/opportunity_repository.h"
 #include "pipeline/pipeline_repository.h"
 
@@ -315,7 +317,8 @@ grpc::Status OpportunityServiceImpl::ListOpportunities(grpc::ServerContext* cont
 grpc::Status OpportunityServiceImpl::ChangeStage(
     grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
     const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
-    const std::string& lost_reason, v1::Opportunity* response) {
+    const std::string& lost_reason, v1::Opportunity* response,
+    const std::function<grpc::Status(soci::session&, const v1::Stage&)>& after_move) {
   if (id <= 0) return kernel::InvalidField("id", "is required");
   if (etag.empty()) return kernel::InvalidField("etag", "is required");
   return Guarded(services_.log, method, [&]() -> grpc::Status {
@@ -338,6 +341,9 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
     const std::string status_name = stage.won() ? "won" : stage.lost() ? "lost" : "open";
     opportunity_repository::SetStage(lease.Session(), id, stage.id(), status_name, lost_reason,
                                      caller.user_id, services_.clock.Now());
+    if (after_move) {
+      if (auto refused = after_move(lease.Session(), stage); !refused.ok()) return refused;
+    }
     *response = *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
     // The stage, and with a closing stage the status and the reason too.
     std::vector<kernel::FieldChange> changes = {
@@ -361,6 +367,22 @@ grpc::Status OpportunityServiceImpl::ChangeStage(
 grpc::Status OpportunityServiceImpl::MoveStage(grpc::ServerContext* context,
                                                const v1::MoveStageRequest* request,
                                                v1::Opportunity* response) {
+  const kernel::Caller caller = kernel::CallerOf(*context);
+  // The next step brought along is checked (and its contacts looked up)
+  // before the transaction, and written in it (C8).
+  ActivityServiceImpl::NewActivity next;
+  if (request->has_next_activity()) {
+    v1::Activity requested = request->next_activity();
+    if (requested.opportunity_id() != 0 && requested.opportunity_id() != request->id()) {
+      return kernel::InvalidField("next_activity.opportunity_id",
+                                  "belongs to this opportunity: leave it empty");
+    }
+    requested.set_opportunity_id(request->id());
+    if (auto status = activities_.PrepareNew(*context, caller, requested, "next_activity", next);
+        !status.ok()) {
+      return status;
+    }
+  }
   return ChangeStage(
       context, request->id(), request->etag(), "MoveStage",
       [&](const v1::Pipeline& pipeline, v1::Stage& stage) -> grpc::Status {
@@ -373,7 +395,19 @@ grpc::Status OpportunityServiceImpl::MoveStage(grpc::ServerContext* context,
         stage = *found;
         return grpc::Status::OK;
       },
-      "", response);
+      "", response,
+      [&](soci::session& session, const v1::Stage& stage) -> grpc::Status {
+        if (request->has_next_activity()) {
+          v1::Activity created;
+          if (auto status =
+                  activities_.InsertNew(session, caller, next, "next_activity", "", created);
+              !status.ok()) {
+            return status;
+          }
+        }
+        return CheckNextStep(session, request->id(),
+                             fmt::format("moving it to '{}'", stage.name()));
+      });
 }
 
 grpc::Status OpportunityServiceImpl::MarkWon(grpc::ServerContext* context,

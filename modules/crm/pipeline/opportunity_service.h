@@ -26,9 +26,13 @@ grpc::Status OpenOpportunity(const kernel::Clock& clock, kernel::AuditLog& audit
                              const kernel::Caller& caller, const std::string& prefix,
                              v1::Opportunity& stored);
 
+class ActivityServiceImpl;
+
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
-  explicit OpportunityServiceImpl(kernel::ServiceParts services) : services_(std::move(services)) {}
+  // `activities` makes the next step a MoveStage brings along (C8).
+  OpportunityServiceImpl(kernel::ServiceParts services, ActivityServiceImpl& activities)
+      : services_(std::move(services)), activities_(activities) {}
 
   static kernel::MethodRoles Roles();
 
@@ -55,17 +59,20 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
 
  private:
   // The one path of MoveStage, MarkWon and MarkLost. `target` picks the
-  // stage from the pipeline.
+  // stage from the pipeline; `after_move` (optional) runs in the same
+  // transaction once the stage is set, and its refusal undoes the move.
   grpc::Status ChangeStage(
       grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
       const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
-      const std::string& lost_reason, v1::Opportunity* response);
+      const std::string& lost_reason, v1::Opportunity* response,
+      const std::function<grpc::Status(soci::session&, const v1::Stage&)>& after_move = {});
   // The one path of ShareOpportunity and UnshareOpportunity.
   grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method, Sharing sharing,
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,
                              v1::Opportunity* response);
 
   const kernel::ServiceParts services_;
+  ActivityServiceImpl& activities_;
 };
 
 // The daily job of C8 ("stale_opportunities", daily at 07:00 UTC): each

@@ -17,7 +17,8 @@ namespace {
   "'won', s.won, 'lost', s.lost) ORDER BY s.position), '[]') FROM crm.stage s "               \
   "WHERE s.pipeline_id = p.id AND NOT s.removed), "                                           \
   "'createTime', " KARTON_CRM_TIME("p.create_time") ", "                                      \
-  "'updateTime', " KARTON_CRM_TIME("p.update_time") ", 'etag', p.version::text)::text"
+  "'updateTime', " KARTON_CRM_TIME("p.update_time") ", 'etag', p.version::text, "        \
+  "'requireNextStep', p.require_next_step)::text"
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
@@ -36,11 +37,13 @@ std::int64_t Insert(soci::session& session, const v1::Pipeline& pipeline,
                     const std::string& request_id, kernel::TimePoint now) {
   const auto rows = kernel::RunPrepared(
       session,
-      "INSERT INTO crm.pipeline (name, request_id, create_time, update_time) VALUES ($1, "
-      "nullif($2, ''), " KARTON_CRM_AT("$3") ", " KARTON_CRM_AT("$3") ") "
+      "INSERT INTO crm.pipeline (name, request_id, create_time, update_time, require_next_step) "
+      "VALUES ($1, nullif($2, ''), " KARTON_CRM_AT("$3") ", " KARTON_CRM_AT("$3") ", "
+      "cast($4 AS boolean)) "
       "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
       "RETURNING id, (xmax = 0)",
-      {pipeline.name(), request_id, Text(kernel::ToEpochMicros(now))});
+      {pipeline.name(), request_id, Text(kernel::ToEpochMicros(now)),
+       pipeline.require_next_step() ? "true" : "false"});
   const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
   if (rows.Text(0, 1) == "t") {
     for (int i = 0; i < pipeline.stages_size(); ++i)
@@ -73,8 +76,10 @@ std::vector<v1::Pipeline> List(soci::session& session) {
 void Replace(soci::session& session, const v1::Pipeline& pipeline, kernel::TimePoint now) {
   kernel::RunPrepared(session,
                       "UPDATE crm.pipeline SET name = $2, update_time = " KARTON_CRM_AT(
-                          "$3") ", version = version + 1 WHERE id = $1",
-                      {Text(pipeline.id()), pipeline.name(), Text(kernel::ToEpochMicros(now))});
+                          "$3") ", version = version + 1, "
+                                "require_next_step = cast($4 AS boolean) WHERE id = $1",
+                      {Text(pipeline.id()), pipeline.name(), Text(kernel::ToEpochMicros(now)),
+                       pipeline.require_next_step() ? "true" : "false"});
   std::set<std::int64_t> kept;
   for (const auto& stage : pipeline.stages()) {
     if (stage.id() != 0) kept.insert(stage.id());

@@ -3,8 +3,9 @@
 // database, and each relays calls of the other's module there. The
 // messaging tests run across such a pair as MessagingAcrossTwoKartonds
 // (messaging_fixture.h); these check what is particular to the relay: how
-// it shows, who may call through it, TLS between the kartonds, a relayed
-// caller nobody vouched for, and a remote kartond that is gone.
+// it shows, who may call through it, TLS and mutual TLS between the
+// kartonds, a relayed caller nobody vouched for, and a remote kartond that
+// is gone.
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
@@ -42,30 +44,55 @@ class RemoteModulesTest : public ::testing::Test {
     std::ofstream(secret_) << "the secret both kartonds of this test share\n";
   }
 
+  // A certificate for 127.0.0.1 named `name` (name.key, name.crt), signed by
+  // the test's throwaway CA (made on first use).
+  void MakeCertificate(const std::string& name) {
+    const auto& directory = files_.Path();
+    if (!std::filesystem::exists(directory / "ca.crt")) {
+      ASSERT_NO_FATAL_FAILURE(RunIn(directory,
+                                    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+                                    "'/CN=ca' -keyout ca.key -out ca.crt"));
+    }
+    ASSERT_NO_FATAL_FAILURE(RunIn(directory, fmt::format("openssl req -newkey rsa:2048 -nodes "
+                                                         "-subj '/CN={0}' -keyout {0}.key -out "
+                                                         "{0}.csr",
+                                                         name)));
+    ASSERT_NO_FATAL_FAILURE(
+        RunIn(directory, fmt::format("printf 'subjectAltName=IP:127.0.0.1' > {0}.ext && openssl "
+                                     "x509 -req -in {0}.csr -CA ca.crt -CAkey ca.key "
+                                     "-CAcreateserial -days 2 -extfile {0}.ext -out {0}.crt",
+                                     name)));
+  }
+  std::string File(const std::string& name) const { return (files_.Path() / name).string(); }
+
+  enum class Link {
+    kPlain,      // plaintext gRPC on loopback
+    kTls,        // the messaging kartond serves TLS; the front trusts its CA
+    kMutualTls,  // both serve TLS, and the messaging kartond admits only
+                 // callers with a certificate its CA signed (--tls-client-ca)
+  };
+
   // The front (partners, relaying messaging) and the messaging kartond
-  // (relaying partners). `messaging_tls`: the messaging kartond serves gRPC
-  // over TLS with a throwaway CA's certificate, which the front trusts.
-  void StartPair(bool messaging_tls = false) {
+  // (relaying partners), linked as `link` says.
+  void StartPair(Link link = Link::kPlain) {
     front_address_ = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
     messaging_address_ = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
     std::vector<std::string> front_tls;
     std::vector<std::string> messaging_tls_options;
-    if (messaging_tls) {
-      const auto& directory = files_.Path();
-      ASSERT_NO_FATAL_FAILURE(RunIn(directory,
-                                    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
-                                    "'/CN=ca' -keyout ca.key -out ca.crt"));
-      ASSERT_NO_FATAL_FAILURE(RunIn(directory,
-                                    "openssl req -newkey rsa:2048 -nodes -subj '/CN=messaging' "
-                                    "-keyout messaging.key -out messaging.csr"));
-      ASSERT_NO_FATAL_FAILURE(
-          RunIn(directory,
-                "printf 'subjectAltName=IP:127.0.0.1' > messaging.ext && openssl x509 -req -in "
-                "messaging.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile "
-                "messaging.ext -out messaging.crt"));
-      front_tls = {"--remote-ca", (directory / "ca.crt").string()};
-      messaging_tls_options = {"--tls-cert", (directory / "messaging.crt").string(), "--tls-key",
-                               (directory / "messaging.key").string()};
+    if (link != Link::kPlain) {
+      ASSERT_NO_FATAL_FAILURE(MakeCertificate("messaging"));
+      front_tls = {"--remote-ca", File("ca.crt")};
+      messaging_tls_options = {"--tls-cert", File("messaging.crt"), "--tls-key",
+                               File("messaging.key")};
+    }
+    if (link == Link::kMutualTls) {
+      // The front's certificate is its client identity towards messaging
+      // (and its own server's); messaging relays partners back over TLS.
+      ASSERT_NO_FATAL_FAILURE(MakeCertificate("front"));
+      front_tls.insert(front_tls.end(),
+                       {"--tls-cert", File("front.crt"), "--tls-key", File("front.key")});
+      messaging_tls_options.insert(messaging_tls_options.end(), {"--tls-client-ca", File("ca.crt"),
+                                                                 "--remote-ca", File("ca.crt")});
     }
     std::vector<std::string> front_arguments{"--database-url",
                                              conninfo_,
@@ -85,7 +112,14 @@ class RemoteModulesTest : public ::testing::Test {
     front_ = std::make_unique<KartondProcess>(front_arguments);
     ASSERT_TRUE(front_->WaitUntilReady()) << front_->Stderr();
     admin_ = front_->AdminToken();
-    channel_ = grpc::CreateChannel(front_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    if (link == Link::kMutualTls) {
+      grpc::SslCredentialsOptions trust;
+      std::ifstream ca(File("ca.crt"));
+      trust.pem_root_certs.assign(std::istreambuf_iterator<char>(ca), {});
+      channel_ = grpc::CreateChannel(front_->GrpcAddress(), grpc::SslCredentials(trust));
+    } else {
+      channel_ = grpc::CreateChannel(front_->GrpcAddress(), grpc::InsecureChannelCredentials());
+    }
     StartMessaging(messaging_tls_options);
   }
 
@@ -226,7 +260,7 @@ TEST_F(RemoteModulesTest, ARelayedCallerNobodyVouchesForIsRefused) {
 }
 
 TEST_F(RemoteModulesTest, TheKartondsTalkOverTlsAndAGoneOneFailsOnlyItsOwnCalls) {
-  ASSERT_NO_FATAL_FAILURE(StartPair(/*messaging_tls=*/true));
+  ASSERT_NO_FATAL_FAILURE(StartPair(Link::kTls));
   mv1::Message message;
   const auto sent = Send(channel_, *As(admin_), message);
   ASSERT_TRUE(sent.ok()) << sent.error_message();
@@ -248,6 +282,33 @@ TEST_F(RemoteModulesTest, TheKartondsTalkOverTlsAndAGoneOneFailsOnlyItsOwnCalls)
   std::string body;
   EXPECT_EQ(HttpGet(front_->HttpAddress(), "/readyz", body), 200) << body;
   EXPECT_NE(body.find("\"messaging\":\"remote\""), std::string::npos) << body;
+}
+
+TEST_F(RemoteModulesTest, OverMutualTlsOnlyAKartondWithACertificateTheCaSignedIsServed) {
+  ASSERT_NO_FATAL_FAILURE(StartPair(Link::kMutualTls));
+  // The front relays with its certificate; messaging relays partners back
+  // (the recipient check) over TLS too.
+  mv1::Message message;
+  const auto sent = Send(channel_, *As(admin_), message);
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+
+  // A kartond that trusts messaging's CA but has no certificate of its own
+  // (and so presents none) gets no further than the handshake, although it
+  // knows the cluster secret.
+  const std::string stranger_address = fmt::format("127.0.0.1:{}", FreeLoopbackPort());
+  TemporaryDirectory stranger_dir;
+  KartondProcess stranger({"--database-url", conninfo_, "--data-dir", stranger_dir.Path().string(),
+                           "--modules-dir", ProductModulesDirectory().string(), "--modules",
+                           "partners", "--grpc-listen", stranger_address, "--remote-module",
+                           "messaging=" + messaging_address_, "--cluster-secret-file",
+                           secret_.string(), "--remote-ca", File("ca.crt")});
+  ASSERT_TRUE(stranger.WaitUntilReady()) << stranger.Stderr();
+  auto context = As(admin_);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto refused = Send(
+      grpc::CreateChannel(stranger_address, grpc::InsecureChannelCredentials()), *context, message);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM messaging.message"), "1");
 }
 
 TEST_F(RemoteModulesTest, ARemoteModuleWithoutTheSharedSecretIsAStartError) {

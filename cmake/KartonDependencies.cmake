@@ -30,6 +30,8 @@ pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 # OpenSSL: libcrypto for SHA3-512 in NAV's request signatures (libsodium has
 # no SHA3); libssl for the HTTP server's HTTPS (Boost.Asio's ssl streams).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
+# kartond: gzips the web client's files once at start (kernel/src/web_app.cpp)
+find_package(ZLIB REQUIRED)
 # libcsv: RFC 4180 parsing for the partners' CSV import.
 find_path(CSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(CSV_LIBRARY csv REQUIRED)

@@ -240,6 +240,9 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "(https://crm.example.com behind a proxy; default: http://<http-listen>)");
   add("modules-dir", options.modules_dir,
       "Directory with module libraries (default: <kartond dir>/../lib/karton/modules)");
+  add("web-dir", options.web_dir,
+      "Directory with the built web client, served at /app/ (default: <kartond "
+      "dir>/../share/karton/web)");
   add("modules", modules_list,
       "Comma-separated modules to load, plus what they depend on (default: all)");
   add("log-level", options.log_level, "trace, debug, info, warn, error or off")

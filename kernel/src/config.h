@@ -32,6 +32,7 @@ struct ServerOptions {
   // How the outside world reaches the HTTP side; empty: http://<http_listen>.
   std::string public_url;
   std::filesystem::path modules_dir;  // empty: <kartond dir>/../lib/karton/modules
+  std::filesystem::path web_dir;      // empty: <kartond dir>/../share/karton/web
   std::vector<std::string> modules;   // empty: every module found
   bool demo = false;
   std::string log_level = "info";

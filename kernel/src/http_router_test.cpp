@@ -137,10 +137,23 @@ TEST(HttpRouterTest, MalformedPatternsThrow) {
   HttpRouter router;
   for (const char* pattern :
        {"", "healthz", "u/{token}", "/u/{}", "/u/{token", "/u/token}", "/u/x{token}",
-        "/u/{to{k}en}", "//x", "/x/", "/x//y", "/a/{id}/b/{id}", "/x?y=1"}) {
+        "/u/{to{k}en}", "//x", "/x//y", "/a/{id}/b/{id}", "/x?y=1"}) {
     SCOPED_TRACE(pattern);
     EXPECT_THROW(router.Add(HttpMethod::kGet, pattern, Named("bad")), std::invalid_argument);
   }
+}
+
+// The web client lives at "/app/", and "/app" is another route.
+TEST(HttpRouterTest, ATrailingSlashIsARouteOfItsOwn) {
+  HttpRouter router;
+  router.Add(HttpMethod::kGet, "/app", Named("bare"));
+  router.Add(HttpMethod::kGet, "/app/", Named("slash"));
+  router.Add(HttpMethod::kGet, "/app/{file}", Named("file"));
+  bool known = false;
+  EXPECT_EQ((*router.Find(HttpMethod::kGet, "/app", known)->handler)({}).body, "bare");
+  EXPECT_EQ((*router.Find(HttpMethod::kGet, "/app/", known)->handler)({}).body, "slash");
+  EXPECT_EQ((*router.Find(HttpMethod::kGet, "/app/x.js", known)->handler)({}).body, "file");
+  EXPECT_FALSE(router.Find(HttpMethod::kGet, "/app//", known).has_value());
 }
 
 TEST(HttpRouterTest, EmptyHandlerThrows) {

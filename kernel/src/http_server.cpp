@@ -311,8 +311,11 @@ void HttpRouter::Add(HttpMethod method, std::string pattern, HttpHandler handler
   }
   std::vector<std::string> segments;
   std::set<std::string_view> parameter_names;
-  for (const std::string_view segment : SplitPath(pattern)) {
-    if (segment.empty()) throw malformed("empty segment");
+  const std::vector<std::string_view> pattern_segments = SplitPath(pattern);
+  for (std::size_t i = 0; i < pattern_segments.size(); ++i) {
+    const std::string_view segment = pattern_segments[i];
+    // A trailing slash is a route of its own ("/app/" beside "/app").
+    if (segment.empty() && i + 1 < pattern_segments.size()) throw malformed("empty segment");
     if (segment.find_first_of("{}") != std::string_view::npos) {
       if (!IsParameter(segment) || ParameterName(segment).empty() ||
           ParameterName(segment).find_first_of("{}") != std::string_view::npos) {

@@ -39,6 +39,7 @@
 #include "module_loader.h"
 #include "postgres_cluster.h"
 #include "remote_modules.h"
+#include "web_app.h"
 #include "web_sessions.h"
 #include "webhook_sender.h"
 
@@ -206,6 +207,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<WebhookServiceImpl> webhook_service;
   std::optional<JsonGateway> gateway;
   std::optional<WebSignIn> web_sign_in;
+  std::optional<WebApp> web_app;
   // Set once everything has started (demo data included); read by /readyz.
   // Declared before the router, so it outlives every HTTP handler.
   std::atomic<bool> ready{false};
@@ -454,6 +456,9 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         HttpMethod::kGet, "/auth/session",
         [&web_sign_in](const HttpRequest& request) { return web_sign_in->CurrentSession(request); },
         {.max_body_bytes = 0, .pool = HttpPool::kApi, .loopback_only_without_tls = true});
+    // The web client for people (docs/web.md): / leads to it.
+    web_app.emplace(options.web_dir.empty() ? DefaultWebDirectory() : options.web_dir);
+    web_app->AddRoutes(router);
     // Kubernetes-style probes (docs/operations.md): /livez says the process
     // runs and answers; /readyz (and /healthz, for what already watches it)
     // says it should be sent work.
@@ -540,6 +545,10 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       << "\n"
       << "  HTTP:      " << (http_server->Tls() ? "https://" : "http://")
       << http_server->BoundAddress() << "\n"
+      << (web_app->FileCount() > 0
+              ? "  web app:   " + std::string(http_server->Tls() ? "https://" : "http://") +
+                    http_server->BoundAddress() + "/app/\n"
+              : std::string())
       << "  modules:   " << modules->Snapshot().size() << " started\n"
       << "  data dir:  " << std::filesystem::absolute(options.data_dir).string() << "\n"
       << "  admin token: "

@@ -33,6 +33,10 @@ void Check(const grpc::Status& status, const std::string& what) {
   }
 }
 
+// What the demo colleagues sign in to the web client with (README). Demo
+// data only: a kartond without --demo has no such users.
+constexpr const char* kDemoPassword = "karton-demo-2026";
+
 // Users and teams live in the kernel; request ids make a repeated demo
 // load (after a failed one) find them instead of failing.
 std::int64_t DemoUser(kv1::IdentityService::Stub& identity, const std::string& name,
@@ -41,6 +45,7 @@ std::int64_t DemoUser(kv1::IdentityService::Stub& identity, const std::string& n
   request.mutable_user()->set_name(name);
   request.mutable_user()->set_email(email);
   request.mutable_user()->add_roles(role);
+  request.set_password(kDemoPassword);
   request.set_request_id("crm.demo.user." + email);
   kv1::User user;
   Check(identity.CreateUser(kernel::KernelCallContext(kDemoCallLimit).get(), request, &user),

@@ -1,0 +1,91 @@
+// Talking to kartond: sign-in over /auth (docs/web.md, "Sign-in") and every
+// service over the Connect protocol at /api, with the session cookie and
+// the session's CSRF token on each call.
+import type { DescService } from "@bufbuild/protobuf";
+import { type Client, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+
+export interface Session {
+  userId: string;
+  name: string;
+  email: string;
+  roles: string[];
+  sessionId: string;
+  csrfToken: string;
+  expireTime?: string;
+}
+
+// The CSRF token of the signed-in session; the cookie itself is HttpOnly
+// and never seen by scripts.
+let csrfToken = "";
+
+const transport = createConnectTransport({
+  baseUrl: "/api",
+  fetch: (input, init) => globalThis.fetch(input, { ...init, credentials: "same-origin" }),
+  interceptors: [
+    (next) => async (request) => {
+      if (csrfToken) request.header.set("X-CSRF-Token", csrfToken);
+      return next(request);
+    },
+  ],
+});
+
+export function client<T extends DescService>(service: T): Client<T> {
+  return createClient(service, transport);
+}
+
+// A refused sign-in: `status` is the HTTP status (401 wrong email or
+// password, 429 locked for `retryAfterSeconds`).
+export class SignInError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryAfterSeconds = 0,
+  ) {
+    super(message);
+  }
+}
+
+export async function currentSession(): Promise<Session | null> {
+  const answer = await fetch("/auth/session", { credentials: "same-origin" });
+  if (answer.status === 401) return null;
+  if (!answer.ok) throw new Error(`GET /auth/session: ${answer.status}`);
+  const session = (await answer.json()) as Session;
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+export async function signIn(email: string, password: string): Promise<Session> {
+  const answer = await fetch("/auth/sign-in", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await answer.json();
+  if (!answer.ok) {
+    throw new SignInError(
+      String(body.message ?? answer.statusText),
+      answer.status,
+      Number(answer.headers.get("Retry-After") ?? 0),
+    );
+  }
+  csrfToken = body.csrfToken;
+  return body as Session;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch("/auth/sign-out", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrfToken },
+  });
+  csrfToken = "";
+}
+
+// What to show a person for a failed call: the server's message, which
+// names the field for bad input.
+export function problemOf(error: unknown): string {
+  if (error instanceof ConnectError) return error.rawMessage;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,101 @@
+// Hungarian by default, English when chosen (kept in localStorage). Dates,
+// numbers and money are always written the Hungarian way (hu-HU), whatever
+// the language: "1 250 000 Ft", "2026. 12. 05.".
+
+export type Language = "hu" | "en";
+
+const texts = {
+  appName: { hu: "Karton", en: "Karton" },
+  signInTitle: { hu: "Bejelentkezés", en: "Sign in" },
+  email: { hu: "E-mail-cím", en: "Email" },
+  password: { hu: "Jelszó", en: "Password" },
+  signIn: { hu: "Belépés", en: "Sign in" },
+  signOut: { hu: "Kijelentkezés", en: "Sign out" },
+  wrongCredentials: {
+    hu: "Hibás e-mail-cím vagy jelszó.",
+    en: "The email or the password is wrong.",
+  },
+  locked: {
+    hu: "Túl sok sikertelen próbálkozás. Próbálja újra {0} másodperc múlva.",
+    en: "Too many failed attempts. Try again in {0} seconds.",
+  },
+  language: { hu: "Nyelv", en: "Language" },
+  partners: { hu: "Partnerek", en: "Partners" },
+  searchPartners: {
+    hu: "Keresés névben, adószámban, e-mailben, telefonszámban",
+    en: "Search by name, tax number, email, phone",
+  },
+  searchHint: {
+    hu: "Legalább 3 karakter; ékezet nélkül is megtalálja.",
+    en: "At least 3 characters; accents may be left out.",
+  },
+  name: { hu: "Név", en: "Name" },
+  taxNumber: { hu: "Adószám", en: "Tax number" },
+  city: { hu: "Település", en: "City" },
+  phone: { hu: "Telefon", en: "Phone" },
+  noPartners: { hu: "Nincs találat.", en: "No matches." },
+  loading: { hu: "Betöltés…", en: "Loading…" },
+  back: { hu: "Vissza a partnerekhez", en: "Back to partners" },
+  details: { hu: "Adatok", en: "Details" },
+  legalName: { hu: "Cégnév", en: "Legal name" },
+  addresses: { hu: "Címek", en: "Addresses" },
+  emails: { hu: "E-mail-címek", en: "Emails" },
+  phones: { hu: "Telefonszámok", en: "Phones" },
+  tags: { hu: "Címkék", en: "Tags" },
+  contacts: { hu: "Kapcsolattartók", en: "Contacts" },
+  role: { hu: "Szerep", en: "Role" },
+  noContacts: { hu: "Nincs kapcsolattartó.", en: "No contacts." },
+  timeline: { hu: "Idővonal", en: "Timeline" },
+  noTimeline: { hu: "Még nincs bejegyzés.", en: "Nothing yet." },
+  created: { hu: "Létrehozva", en: "Created" },
+  more: { hu: "Továbbiak", en: "More" },
+} as const;
+
+export type TextKey = keyof typeof texts;
+
+let language: Language = (globalThis.localStorage?.getItem("karton.language") as Language) ?? "hu";
+if (language !== "hu" && language !== "en") language = "hu";
+document.documentElement.lang = language;
+
+export function currentLanguage(): Language {
+  return language;
+}
+
+export function setLanguage(chosen: Language): void {
+  language = chosen;
+  globalThis.localStorage?.setItem("karton.language", chosen);
+  document.documentElement.lang = chosen;
+}
+
+// The text for `key` in the current language, with {0}, {1}... filled in.
+export function t(key: TextKey, ...values: Array<string | number>): string {
+  return values.reduce<string>(
+    (text, value, index) => text.replace(`{${index}}`, String(value)),
+    texts[key][language],
+  );
+}
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+// Minor units (fillér, cent) of `currency` as hu-HU money: "1 250 000 Ft".
+export function formatMoney(minorUnits: bigint, currency: string): string {
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat("hu-HU", {
+      style: "currency",
+      currency,
+      maximumFractionDigits: currency === "HUF" ? 0 : 2,
+    });
+    moneyFormats.set(currency, format);
+  }
+  return format.format(Number(minorUnits) / 100);
+}
+
+const dateTimeFormat = new Intl.DateTimeFormat("hu-HU", {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
+
+export function formatDateTime(date: Date): string {
+  return dateTimeFormat.format(date);
+}

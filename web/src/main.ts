@@ -1,0 +1,2 @@
+// The web client's entry point: one element, <karton-app>, holds the rest.
+import "./app.js";

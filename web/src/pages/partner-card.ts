@@ -2,7 +2,7 @@
 // timeline. Sections of other modules (leads and deals, orders, invoices,
 // tickets) join it as the web client grows (docs/web.md).
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { LitElement, html } from "lit";
+import { LitElement, css, html } from "lit";
 
 import { problemOf, client } from "../api.js";
 import type { Contact, Interaction, Partner } from "../gen/karton/partners/v1/partner_pb.js";
@@ -138,7 +138,46 @@ export class KartonPartnerCard extends LitElement {
       <dd>${value}</dd>`;
   }
 
-  static styles = [sharedStyles];
+  static styles = [
+    sharedStyles,
+    css`
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 0.4rem 1.5rem;
+        margin: 0;
+      }
+      dt {
+        color: var(--muted, #5b6577);
+      }
+      dd {
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      @media (max-width: 480px) {
+        dl {
+          grid-template-columns: 1fr;
+          gap: 0.1rem;
+        }
+        dd {
+          margin-bottom: 0.5rem;
+        }
+      }
+      .timeline {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .timeline li {
+        padding: 0.5rem 0;
+        border-bottom: 1px solid var(--line, #d8dde6);
+      }
+      .timeline time {
+        color: var(--muted, #5b6577);
+        margin-right: 0.75rem;
+      }
+    `,
+  ];
 }
 
 customElements.define("karton-partner-card", KartonPartnerCard);

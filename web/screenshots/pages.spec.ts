@@ -1,0 +1,22 @@
+// Screenshots of the main pages, desktop and phone, for docs/web.md:
+// `npm run screenshots` (web/) writes them to docs/screenshots/. Not a
+// test: it checks nothing the tests do not.
+import { expect, test } from "@playwright/test";
+
+import { SELLER } from "../tests/global-setup";
+
+const out = (name: string) => `../docs/screenshots/${name}-${test.info().project.name}.png`;
+
+test("main pages", async ({ page }) => {
+  await page.goto(`${process.env.KARTON_WEB_URL}/`);
+  await expect(page.getByRole("heading", { name: "Bejelentkezés" })).toBeVisible();
+  await page.screenshot({ path: out("sign-in") });
+  await page.getByLabel("E-mail-cím").fill(SELLER.email);
+  await page.getByLabel("Jelszó").fill(SELLER.password);
+  await page.getByRole("button", { name: "Belépés" }).click();
+  await expect(page.locator("karton-partner-list tbody tr")).toHaveCount(4);
+  await page.screenshot({ path: out("partners"), fullPage: true });
+  await page.getByRole("link", { name: "Kovács és Társa Kft." }).click();
+  await expect(page.getByRole("cell", { name: "Kovács Ödön" })).toBeVisible();
+  await page.screenshot({ path: out("partner-card"), fullPage: true });
+});

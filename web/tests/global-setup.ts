@@ -1,0 +1,87 @@
+// Starts kartond (this build's, with every module) on its own embedded
+// PostgreSQL in a fresh directory, and gives it what the tests need through
+// the JSON gateway as the admin: a salesperson with a password and a few
+// partners. The address goes to the tests in KARTON_WEB_URL.
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const SELLER = { email: "reka.kiss@karton.example", password: "jelszó-Tavasz-2026", name: "Kiss Réka" };
+
+async function call(base: string, token: string, method: string, body: unknown) {
+  const answer = await fetch(`${base}/api/${method}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  if (!answer.ok) throw new Error(`${method}: ${answer.status} ${await answer.text()}`);
+  return answer.json();
+}
+
+export default async function globalSetup() {
+  const build = resolve(process.env.KARTON_BUILD_DIR ?? "../build");
+  // The embedded PostgreSQL runs as the postgres user when this runs as
+  // root: it must reach the directory.
+  const dataDir = mkdtempSync(join(tmpdir(), "karton-web-test-"));
+  chmodSync(dataDir, 0o755);
+  const kartond = spawn(
+    join(build, "bin", "kartond"),
+    ["--data-dir", dataDir, "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  kartond.stderr.on("data", (chunk) => (log += chunk));
+  const base = await new Promise<string>((ready, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`kartond did not get ready:\n${log}`)), 120_000);
+    kartond.stdout.on("data", (chunk) => {
+      out += chunk;
+      const web = /web app:\s+(http:\/\/[^/\s]+)\/app\//.exec(out);
+      if (web) {
+        clearTimeout(timer);
+        ready(web[1]);
+      }
+    });
+    kartond.on("exit", (code) => fail(new Error(`kartond exited (${code}) before it was ready:\n${log}`)));
+  });
+  writeFileSync(join(dataDir, "kartond.pid"), String(kartond.pid));
+  process.env.KARTON_WEB_URL = base;
+  process.env.KARTON_TEST_DATA_DIR = dataDir;
+
+  try {
+    await seed(base, dataDir);
+  } catch (error) {
+    kartond.kill("SIGTERM");
+    throw error;
+  }
+  kartond.stdout.removeAllListeners("data");
+  kartond.stdout.resume();
+  kartond.unref();
+}
+
+async function seed(base: string, dataDir: string) {
+  const admin = readFileSync(join(dataDir, "admin.token"), "utf8").trim();
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: SELLER.name, email: SELLER.email, roles: ["ROLE_SALES"] },
+    password: SELLER.password,
+  });
+  const kovacs = await call(base, admin, "karton.partners.v1.PartnerService/CreatePartner", {
+    partner: {
+      kind: "PARTNER_KIND_ORGANIZATION",
+      displayName: "Kovács és Társa Kft.",
+      legalName: "Kovács és Társa Korlátolt Felelősségű Társaság",
+      emails: ["info@kovacs-tarsa.example"],
+      addresses: [{ type: "ADDRESS_TYPE_BILLING", country: "HU", postalCode: "6720", city: "Szeged", street: "Kárász utca 5." }],
+    },
+  });
+  await call(base, admin, "karton.partners.v1.PartnerService/CreateContact", {
+    partnerId: kovacs.id,
+    contact: { name: "Kovács Ödön", role: "ügyvezető", emails: ["odon@kovacs-tarsa.example"] },
+  });
+  for (const name of ["Zöld Kert Bt.", "Ábel Szerviz Kft.", "Öntöző Rendszerek Zrt."]) {
+    await call(base, admin, "karton.partners.v1.PartnerService/CreatePartner", {
+      partner: { kind: "PARTNER_KIND_ORGANIZATION", displayName: name },
+    });
+  }
+}

@@ -19,4 +19,7 @@ test("main pages", async ({ page }) => {
   await page.getByRole("link", { name: "Kovács és Társa Kft." }).click();
   await expect(page.getByRole("cell", { name: "Kovács Ödön" })).toBeVisible();
   await page.screenshot({ path: out("partner-card"), fullPage: true });
+  await page.getByRole("link", { name: "Értékesítési tölcsér" }).click();
+  await expect(page.locator("li.deal")).toHaveCount(1);
+  await page.screenshot({ path: out("pipeline"), fullPage: true });
 });

@@ -8,6 +8,7 @@ import { type Session, currentSession, signOut } from "./api.js";
 import { type Language, currentLanguage, setLanguage, t } from "./i18n.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
+import "./pages/pipeline-board.js";
 import "./pages/sign-in.js";
 import { sharedStyles } from "./shared-styles.js";
 
@@ -61,6 +62,7 @@ export class KartonApp extends LitElement {
   private page() {
     const partner = /^#\/partners\/(\d+)$/.exec(this.route);
     if (partner) return html`<karton-partner-card .partnerId=${BigInt(partner[1])}></karton-partner-card>`;
+    if (this.route === "#/pipeline") return html`<karton-pipeline-board></karton-pipeline-board>`;
     return html`<karton-partner-list></karton-partner-list>`;
   }
 
@@ -91,6 +93,7 @@ export class KartonApp extends LitElement {
         <a class="brand" href="#/partners">${t("appName")}</a>
         <nav aria-label="Karton">
           <a href="#/partners">${t("partners")}</a>
+          <a href="#/pipeline">${t("pipeline")}</a>
         </nav>
         <span class="who">${this.session.name}</span>
         ${language}
@@ -120,6 +123,9 @@ export class KartonApp extends LitElement {
       }
       nav {
         flex: 1;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 1rem;
       }
       .who {
         color: var(--muted, #5b6577);

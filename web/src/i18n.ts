@@ -49,6 +49,21 @@ const texts = {
   noTimeline: { hu: "Még nincs bejegyzés.", en: "Nothing yet." },
   created: { hu: "Létrehozva", en: "Created" },
   more: { hu: "Továbbiak", en: "More" },
+  pipeline: { hu: "Értékesítési tölcsér", en: "Pipeline" },
+  noNextStep: { hu: "Nincs következő lépés", en: "No next step" },
+  moveTo: { hu: "Áthelyezés ide", en: "Move to" },
+  nextStepTitle: {
+    hu: "Következő lépés: {0} → {1}",
+    en: "Next step: {0} → {1}",
+  },
+  nextStepWhy: {
+    hu: "Ebben a tölcsérben minden nyitott üzlethez kell egy tervezett teendő. Mi a következő lépés?",
+    en: "Every open deal in this pipeline needs a planned activity. What is the next step?",
+  },
+  nextTask: { hu: "Teendő", en: "Task" },
+  due: { hu: "Határidő", en: "Due" },
+  moveWithNextStep: { hu: "Áthelyezés a teendővel", en: "Move with the task" },
+  cancel: { hu: "Mégse", en: "Cancel" },
 } as const;
 
 export type TextKey = keyof typeof texts;

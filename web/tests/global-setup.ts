@@ -62,7 +62,7 @@ export default async function globalSetup() {
 
 async function seed(base: string, dataDir: string) {
   const admin = readFileSync(join(dataDir, "admin.token"), "utf8").trim();
-  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+  const seller = await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
     user: { name: SELLER.name, email: SELLER.email, roles: ["ROLE_SALES"] },
     password: SELLER.password,
   });
@@ -84,4 +84,28 @@ async function seed(base: string, dataDir: string) {
       partner: { kind: "PARTNER_KIND_ORGANIZATION", displayName: name },
     });
   }
+  // A pipeline that requires a next step, and the salesperson's deal in
+  // it without one.
+  const pipeline = await call(base, admin, "karton.crm.v1.PipelineService/CreatePipeline", {
+    pipeline: {
+      name: "Értékesítés",
+      requireNextStep: true,
+      stages: [
+        { name: "Új", probability: 10 },
+        { name: "Ajánlat", probability: 40 },
+        { name: "Tárgyalás", probability: 70 },
+        { name: "Nyert", probability: 100, won: true },
+        { name: "Elveszett", probability: 0, lost: true },
+      ],
+    },
+  });
+  await call(base, admin, "karton.crm.v1.OpportunityService/CreateOpportunity", {
+    opportunity: {
+      name: "Kazáncsere",
+      partnerId: kovacs.id,
+      pipelineId: pipeline.id,
+      ownerUserId: seller.id,
+      expectedRevenue: { currencyCode: "HUF", minorUnits: "125000000" },
+    },
+  });
 }

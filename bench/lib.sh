@@ -108,8 +108,9 @@ connect() {
 # kartond's resident memory in MiB (the embedded PostgreSQL not counted).
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$kartond_pid/status"; }
 seconds_since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - start }'; }
-# The value of key $1 in the key=value line $2.
-field() { grep -o "$1=[0-9.]*" <<<"$2" | head -1 | cut -d= -f2; }
+# The value of key $1 in the key=value line $2; empty (and no failure under
+# pipefail) when the line lacks it.
+field() { { grep -o "$1=[0-9.]*" <<<"$2" || true; } | head -1 | cut -d= -f2; }
 
 # The JSON gateway (docs/api.md) as the admin; stops the run on an error.
 api() {

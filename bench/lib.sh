@@ -61,6 +61,16 @@ sink_count() {
   echo "${line%% *}"
 }
 
+# One field of the sink's count line (unique_ids, repeated_ids, ...).
+sink_field() {
+  local line=""
+  { read -r line <"$work/smtp.count"; } 2>/dev/null || true
+  line=" $line"
+  line="${line#* $1=}"
+  [[ "$line" == " "* ]] && { echo 0; return; }
+  echo "${line%% *}"
+}
+
 # No --modules: kartond loads every module it ships with. Email goes to the
 # sink without the per-second limit, so the load measures kartond; web form
 # posts all come from 127.0.0.1, so the per-address limit is lifted too.

@@ -13,7 +13,10 @@ namespace karton::bench {
 
 using Clock = std::chrono::steady_clock;
 
-void Summarise(std::vector<double>& millis, LoadResult& result) {
+namespace {
+
+template <class Result>
+void SummariseInto(std::vector<double>& millis, Result& result) {
   if (millis.empty()) return;
   std::sort(millis.begin(), millis.end());
   auto at = [&](double q) {
@@ -23,6 +26,13 @@ void Summarise(std::vector<double>& millis, LoadResult& result) {
   result.p95_ms = at(0.95);
   result.p99_ms = at(0.99);
   result.max_ms = millis.back();
+}
+
+}  // namespace
+
+void Summarise(std::vector<double>& millis, LoadResult& result) { SummariseInto(millis, result); }
+void Summarise(std::vector<double>& millis, IntervalResult& result) {
+  SummariseInto(millis, result);
 }
 
 LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_call) {
@@ -66,6 +76,29 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   const Clock::time_point end =
       by_count ? Clock::time_point::max() : counted_from + options.duration;
   Clock::time_point last_end = begin;
+
+  // Intervals (options.interval > 0, by time): the one being filled, closed
+  // and reported once a call ends past it (empty ones too) and at the end.
+  const bool by_interval = !by_count && options.interval.count() > 0 && options.on_interval;
+  IntervalResult interval;
+  interval.number = 1;
+  std::vector<double> interval_millis;
+  auto interval_end = [&] {
+    return std::min(end, counted_from + interval.number * options.interval);
+  };
+  auto close_interval = [&] {
+    const Clock::time_point closes = interval_end();
+    interval.end_seconds = std::chrono::duration<double>(closes - counted_from).count();
+    interval.seconds =
+        interval.end_seconds -
+        std::chrono::duration<double>((interval.number - 1) * options.interval).count();
+    interval.calls = static_cast<std::int64_t>(interval_millis.size());
+    Summarise(interval_millis, interval);
+    options.on_interval(interval);
+    interval = IntervalResult{.number = interval.number + 1};
+    interval_millis.clear();
+  };
+
   for (std::size_t i = 0; i < slots.size(); ++i) start_call(i);
   std::size_t in_flight = slots.size();
 
@@ -80,16 +113,22 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
     Slot& slot = slots[index];
     const bool counted = slot.start >= counted_from && now <= end;
     const grpc::Status& status = slot.call->status();
+    if (by_interval) {
+      while (interval_end() < end && now >= interval_end()) close_interval();
+    }
+    const bool in_an_interval = by_interval && now >= counted_from && now <= end;
     if (!ok || !status.ok()) {
       // Errors count wherever they happen, warm-up included.
       ++result.errors;
       auto& entry = result.errors_by_code[static_cast<int>(status.error_code())];
       if (entry.first++ == 0) entry.second = status.error_message();
+      if (in_an_interval) ++interval.errors;
     } else {
       slot.call->Succeeded();
-      if (counted) {
-        millis.push_back(std::chrono::duration<double, std::milli>(now - slot.start).count());
-      }
+      ++result.succeeded;
+      const double ms = std::chrono::duration<double, std::milli>(now - slot.start).count();
+      if (counted) millis.push_back(ms);
+      if (in_an_interval) interval_millis.push_back(ms);
     }
     if (by_count ? sequence < options.calls
                  : now < end && (!limited || sequence < options.most_calls)) {
@@ -101,6 +140,14 @@ LoadResult RunClosedLoop(const LoadOptions& options, const CallFactory& make_cal
   }
   queue.Shutdown();
   while (queue.Next(&tag, &ok)) {
+  }
+  if (by_interval) {
+    // The rest of the intervals up to the end, empty ones included.
+    for (;;) {
+      const bool last = interval_end() >= end;
+      close_interval();
+      if (last) break;
+    }
   }
   result.calls = static_cast<std::int64_t>(millis.size());
   result.seconds = by_count ? std::chrono::duration<double>(last_end - begin).count()

@@ -12,6 +12,12 @@
 // Every failed call is counted by status code and the first message of each
 // code is kept: errors are reported, never dropped.
 //
+// With `interval` > 0 (by time only), `on_interval` is also given the figures
+// of each interval of that length from the start of the counted time, as
+// the interval closes (a call belongs to the interval it ended in); the last
+// one ends with the duration and may be shorter. bench/soak judges stability
+// over time by these.
+//
 // RunSmtpLoop is the raw comparator of the email scenario: libcurl handing a
 // fixed number of messages straight to an SMTP server, one thread and one
 // reused connection per unit of concurrency.
@@ -29,6 +35,19 @@
 
 namespace karton::bench {
 
+// One interval of a run by time: its number (from 1), where it ends in
+// seconds from the start of the counted time, its length, and the calls that
+// ended in it: successful ones with their latency percentiles, and errors.
+struct IntervalResult {
+  int number = 0;
+  double end_seconds = 0;
+  double seconds = 0;
+  std::int64_t calls = 0;
+  std::int64_t errors = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  double rate() const { return seconds > 0 ? static_cast<double>(calls) / seconds : 0; }
+};
+
 struct LoadOptions {
   std::string server;
   std::string token;
@@ -40,6 +59,9 @@ struct LoadOptions {
   std::int64_t calls = 0;
   // > 0 (by time only): start at most this many calls.
   std::int64_t most_calls = 0;
+  // > 0 (by time only): report every interval of this length to on_interval.
+  std::chrono::milliseconds interval{0};
+  std::function<void(const IntervalResult&)> on_interval;
 };
 
 // One call in flight. Start() issues it on `queue` with `tag`; the driver
@@ -66,6 +88,9 @@ struct LoadResult {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
   std::int64_t errors = 0;
   std::map<int, std::pair<std::int64_t, std::string>> errors_by_code;  // count, first message
+  // Every call that succeeded, counted or not (warm-up, or ended after the
+  // duration): what the server accepted.
+  std::int64_t succeeded = 0;
   // By time with most_calls: they were all started before the duration was
   // over, so `seconds` is shorter.
   bool ran_out = false;
@@ -106,6 +131,7 @@ class UnaryCall : public PendingCall {
 
 // Latency percentiles of `millis` (sorted in place).
 void Summarise(std::vector<double>& millis, LoadResult& result);
+void Summarise(std::vector<double>& millis, IntervalResult& result);
 
 struct SmtpOptions {
   std::string url;   // smtp://host:port

@@ -15,6 +15,15 @@
 //   karton_load event-latency --samples 200 --after-event-id N ...
 //       CreatePartner, one at a time, to the partner's event arriving on a
 //       Subscribe stream
+//   karton_load events --topic partners.partner.created --after-event-id N
+//       --seconds S --interval-seconds I ...
+//       one Subscribe stream held for S seconds and drained (event_stream.h)
+//
+// bench/soak adds --interval-seconds I to `call`: a line per interval of I
+// seconds as it closes (interval=<n> end_s= seconds= calls= rate= p50_ms=
+// p95_ms= p99_ms= max_ms= errors=), flushed at once, before the result line,
+// which then ends with accepted=<every call that succeeded, warm-up and
+// calls ending after the duration included>.
 //
 // Results go to stdout as one line of key=value pairs for the script; errors
 // go to stderr, by status code, and make the exit status 1.
@@ -32,6 +41,7 @@
 #include <thread>
 
 #include "closed_loop.h"
+#include "event_stream.h"
 #include "issue_invoice.h"
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
@@ -207,15 +217,48 @@ int IssueInvoice(const LoadOptions& options, const CallSettings& settings) {
   return ReportErrors(result);
 }
 
-int Call(const LoadOptions& options, const CallSettings& settings) {
+// An interval's line (--interval-seconds), written at once.
+void PrintInterval(const IntervalResult& interval) {
+  std::cout << fmt::format(
+                   "interval={} end_s={:.3f} seconds={:.3f} calls={} rate={:.1f} p50_ms={:.3f} "
+                   "p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={}\n",
+                   interval.number, interval.end_seconds, interval.seconds, interval.calls,
+                   interval.rate(), interval.p50_ms, interval.p95_ms, interval.p99_ms,
+                   interval.max_ms, interval.errors)
+            << std::flush;
+}
+
+int Call(LoadOptions options, const CallSettings& settings) {
   if (settings.scenario == "issue-invoice") return IssueInvoice(options, settings);
+  const bool by_interval = options.interval.count() > 0;
+  if (by_interval) options.on_interval = PrintInterval;
   const LoadResult result = RunClosedLoop(options, FactoryFor(settings));
   std::cout << fmt::format(
       "scenario={} concurrency={} connections={} seconds={:.3f} calls={} rate={:.1f} "
-      "p50_ms={:.3f} p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={}\n",
+      "p50_ms={:.3f} p95_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} errors={}",
       settings.scenario, options.concurrency, options.connections, result.seconds, result.calls,
       result.rate(), result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms, result.errors);
+  if (by_interval) std::cout << fmt::format(" accepted={}", result.succeeded);
+  std::cout << "\n";
   return ReportErrors(result);
+}
+
+// The events part of bench/soak (event_stream.h).
+int Events(EventStreamOptions options) {
+  options.on_interval = PrintInterval;
+  const EventStreamResult result = RunEventStream(options);
+  std::cout << fmt::format(
+      "scenario=events seconds={:.3f} events={} rate={:.1f} p50_ms={:.3f} p95_ms={:.3f} "
+      "p99_ms={:.3f} max_ms={:.3f} duplicates={} last_event_id={} drain_s={:.3f} errors={}\n",
+      result.seconds, result.events,
+      result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0, result.p50_ms,
+      result.p95_ms, result.p99_ms, result.max_ms, result.duplicates, result.last_event_id,
+      result.drain_seconds, result.errors);
+  for (const auto& [code, entry] : result.errors_by_code) {
+    std::cerr << fmt::format("karton_load: the stream ended {} times with status {}: {}\n",
+                             entry.first, code, entry.second);
+  }
+  return result.errors == 0 && result.duplicates == 0 ? 0 : 1;
 }
 
 // The raw side of the email scenario: the same emails straight to the SMTP
@@ -351,6 +394,10 @@ int main(int argc, char** argv) {
   call->add_option("--calls", options.calls,
                    "Exactly this many calls, all counted, instead of warm-up and duration")
       ->check(CLI::PositiveNumber);
+  double interval_seconds = 0;
+  call->add_option("--interval-seconds", interval_seconds,
+                   "Also a line per interval of this many seconds (bench/soak)")
+      ->check(CLI::NonNegativeNumber);
 
   SmtpOptions smtp_options;
   smtp_options.from = "bench@example.com";
@@ -371,7 +418,29 @@ int main(int argc, char** argv) {
   latency->add_option("--samples", samples)->capture_default_str();
   latency->add_option("--after-event-id", after_event_id, "the stream starts after this event")
       ->capture_default_str();
+
+  EventStreamOptions stream_options;
+  double stream_seconds = 60, stream_interval = 10, idle_seconds = 5;
+  auto* events = app.add_subcommand("events", "One Subscribe stream for a time (bench/soak)");
+  events->add_option("--server", stream_options.server)->required();
+  events->add_option("--token", stream_options.token)->required();
+  events->add_option("--topic", stream_options.topics, "Topic patterns")->required();
+  events->add_option("--after-event-id", stream_options.after_event_id)->capture_default_str();
+  events->add_option("--seconds", stream_seconds)->capture_default_str();
+  events->add_option("--interval-seconds", stream_interval)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  events->add_option("--idle-seconds", idle_seconds, "After the time, read until this long quiet")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  const auto millis = [](double s) {
+    return std::chrono::milliseconds(static_cast<long>(s * 1000));
+  };
+  options.interval = millis(interval_seconds);
+  stream_options.duration = millis(stream_seconds);
+  stream_options.interval = millis(stream_interval);
+  stream_options.idle = millis(idle_seconds);
 
   options.warmup = std::chrono::milliseconds(static_cast<long>(warmup_seconds * 1000));
   options.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
@@ -383,6 +452,7 @@ int main(int argc, char** argv) {
     }
     if (call->parsed()) return Call(options, settings);
     if (smtp->parsed()) return Smtp(smtp_options, smtp_serial_base);
+    if (events->parsed()) return Events(stream_options);
     return EventLatency(options, samples, after_event_id, settings.serial_base);
   } catch (const std::exception& error) {
     std::cerr << "karton_load: " << error.what() << "\n";

@@ -12,9 +12,13 @@
 // more on exit with one line of key=value pairs:
 //
 //   messages=<accepted> connections=<accepted> bytes=<DATA bytes> first=<s> last=<s>
+//   unique_ids=<distinct Message-IDs> repeated_ids=<messages whose Message-ID came before>
 //
 // `first` and `last` are the Unix times (seconds, microsecond decimals) the
-// first and the latest message were accepted, 0 before any.
+// first and the latest message were accepted, 0 before any. A message
+// delivered twice has the same Message-ID both times, so `repeated_ids`
+// counts duplicate deliveries (messages without the header are not counted
+// in either).
 //
 // The dialogue: 220 greeting; EHLO (multi-line 250: PIPELINING, 8BITMIME)
 // or HELO 250; MAIL, RCPT, RSET, NOOP 250; DATA 354, then everything up to
@@ -43,8 +47,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <thread>
 #include <vector>
 
@@ -60,12 +66,21 @@ constexpr std::size_t kMaxPendingBytes = 4 << 20;
 
 struct Counters {
   std::atomic<std::int64_t> messages{0};
+  // Message-IDs seen: a message delivered twice shows as `repeated`
+  // (bench/soak tells a duplicate delivery from one still in flight).
+  std::mutex ids_mutex;
+  std::unordered_set<std::string> ids;
+  std::int64_t repeated = 0;  // under ids_mutex
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> bytes{0};
   std::atomic<std::int64_t> first_us{0};  // Unix time in microseconds
   std::atomic<std::int64_t> last_us{0};
 
-  void Accepted(std::int64_t message_bytes) {
+  void Accepted(std::int64_t message_bytes, const std::string& message_id) {
+    if (!message_id.empty()) {
+      std::lock_guard lock(ids_mutex);
+      if (!ids.insert(message_id).second) ++repeated;
+    }
     const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
@@ -78,15 +93,24 @@ struct Counters {
     ++messages;  // last, so a reader that sees the count sees its time too
   }
 
-  std::string Line() const {
+  std::string Line() {
     const std::int64_t count = messages.load();
-    return fmt::format("messages={} connections={} bytes={} first={:.6f} last={:.6f}\n", count,
-                       connections.load(), bytes.load(), static_cast<double>(first_us.load()) / 1e6,
-                       static_cast<double>(last_us.load()) / 1e6);
+    std::size_t unique = 0;
+    std::int64_t repeats = 0;
+    {
+      std::lock_guard lock(ids_mutex);
+      unique = ids.size();
+      repeats = repeated;
+    }
+    return fmt::format(
+        "messages={} connections={} bytes={} first={:.6f} last={:.6f} unique_ids={} "
+        "repeated_ids={}\n",
+        count, connections.load(), bytes.load(), static_cast<double>(first_us.load()) / 1e6,
+        static_cast<double>(last_us.load()) / 1e6, unique, repeats);
   }
 };
 
-void WriteCount(const std::string& path, const Counters& counters) {
+void WriteCount(const std::string& path, Counters& counters) {
   if (path.empty()) return;
   const std::string temporary = path + ".tmp";
   {
@@ -116,11 +140,17 @@ class Dialogue {
     if (in_data_) {
       if (line == ".") {
         in_data_ = false;
-        counters_.Accepted(data_bytes_);
+        counters_.Accepted(data_bytes_, message_id_);
         Reset();
         out += "250 2.0.0 Ok: queued\r\n";
       } else {
         data_bytes_ += static_cast<std::int64_t>(line.size()) + 2;
+        if (line.empty()) in_headers_ = false;
+        if (in_headers_ && StartsWithCommand(line, "MESSAGE-ID")) {
+          std::string_view value = line.substr(std::string_view("Message-ID:").size());
+          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+          message_id_ = std::string(value);
+        }
       }
       return true;
     }
@@ -146,6 +176,8 @@ class Dialogue {
         out += "503 5.5.1 RCPT first\r\n";
       } else {
         in_data_ = true;
+        in_headers_ = true;
+        message_id_.clear();
         data_bytes_ = 0;
         out += "354 End data with <CR><LF>.<CR><LF>\r\n";
       }
@@ -171,6 +203,8 @@ class Dialogue {
 
   Counters& counters_;
   bool in_data_ = false;
+  bool in_headers_ = false;
+  std::string message_id_;
   bool have_sender_ = false;
   int recipients_ = 0;
   std::int64_t data_bytes_ = 0;
@@ -228,7 +262,7 @@ asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, Counters& counters) {
   }
 }
 
-asio::awaitable<void> CountLoop(const std::string& path, const Counters& counters) {
+asio::awaitable<void> CountLoop(const std::string& path, Counters& counters) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     WriteCount(path, counters);

@@ -19,6 +19,9 @@ test("main pages", async ({ page }) => {
   await page.getByRole("link", { name: "Kovács és Társa Kft." }).click();
   await expect(page.getByRole("cell", { name: "Kovács Ödön" })).toBeVisible();
   await page.screenshot({ path: out("partner-card"), fullPage: true });
+  await page.getByRole("link", { name: "Érdeklődők" }).click();
+  await expect(page.locator("li.lead")).toHaveCount(3);
+  await page.screenshot({ path: out("leads"), fullPage: true });
   await page.getByRole("link", { name: "Értékesítési tölcsér" }).click();
   await expect(page.locator("li.deal")).toHaveCount(1);
   await page.screenshot({ path: out("pipeline"), fullPage: true });

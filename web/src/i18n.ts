@@ -64,6 +64,24 @@ const texts = {
   due: { hu: "Határidő", en: "Due" },
   moveWithNextStep: { hu: "Áthelyezés a teendővel", en: "Move with the task" },
   cancel: { hu: "Mégse", en: "Cancel" },
+  leads: { hu: "Érdeklődők", en: "Leads" },
+  noLeads: { hu: "Nincs új érdeklődő.", en: "No new leads." },
+  assignToMe: { hu: "Átveszem", en: "Assign to me" },
+  yours: { hu: "Önhöz rendelve", en: "Assigned to you" },
+  qualify: { hu: "Minősítés", en: "Qualify" },
+  disqualify: { hu: "Elutasítás", en: "Disqualify" },
+  confirmDisqualify: { hu: "Elutasítás megerősítése", en: "Confirm disqualifying" },
+  disqualifyReason: { hu: "Az elutasítás oka", en: "Why it is disqualified" },
+  assigned: { hu: "„{0}” Önhöz került.", en: "“{0}” is yours now." },
+  qualified: {
+    hu: "„{0}” minősítve: a partner és az üzlet elkészült.",
+    en: "“{0}” qualified: its partner and deal are ready.",
+  },
+  disqualified: { hu: "„{0}” elutasítva.", en: "“{0}” disqualified." },
+  sourceManual: { hu: "kézi rögzítés", en: "entered by hand" },
+  sourceWebForm: { hu: "webes űrlap", en: "web form" },
+  sourceImport: { hu: "import", en: "import" },
+  sourceEmail: { hu: "e-mail", en: "email" },
 } as const;
 
 export type TextKey = keyof typeof texts;

@@ -99,6 +99,20 @@ async function seed(base: string, dataDir: string) {
       ],
     },
   });
+  // Leads for the inbox: two for the salesperson's team, one for them.
+  const team = await call(base, admin, "karton.kernel.v1.IdentityService/CreateTeam", {
+    team: { name: "Értékesítés" },
+  });
+  await call(base, admin, "karton.kernel.v1.IdentityService/AddTeamMember", { teamId: team.id, userId: seller.id });
+  for (const lead of [
+    { title: "Napelem ajánlatkérés", contactName: "Fekete Anna", city: "Szeged", teamId: team.id },
+    { title: "Kazán karbantartás", contactName: "Kovács Ödön", companyName: "Kovács és Társa Kft.", assignedUserId: seller.id },
+    { title: "Hírlevél-feliratkozás", contactName: "Teszt Elek", teamId: team.id },
+  ]) {
+    await call(base, admin, "karton.crm.v1.LeadService/CreateLead", {
+      lead: { ...lead, email: `${lead.title.length}@lead.example`, source: "LEAD_SOURCE_MANUAL" },
+    });
+  }
   await call(base, admin, "karton.crm.v1.OpportunityService/CreateOpportunity", {
     opportunity: {
       name: "Kazáncsere",

@@ -31,9 +31,12 @@ test("sign in, find a partner without accents, open the card", async ({ page }) 
   await signIn(page);
   await expect(page.getByText(SELLER.name)).toBeVisible();
   await expect(page.getByRole("heading", { name: "Partnerek" })).toBeVisible();
-  // Hungarian name order: Á with A, Ö after O.
+  // Hungarian name order: Á with A, Ö after O (other tests may have added
+  // partners: only these four are compared).
   const names = page.locator("karton-partner-list tbody tr td:first-child");
-  await expect(names).toHaveText(["Ábel Szerviz Kft.", "Kovács és Társa Kft.", "Öntöző Rendszerek Zrt.", "Zöld Kert Bt."]);
+  const seeded = ["Ábel Szerviz Kft.", "Kovács és Társa Kft.", "Öntöző Rendszerek Zrt.", "Zöld Kert Bt."];
+  await expect(names.first()).toBeVisible();
+  expect((await names.allTextContents()).filter((name) => seeded.includes(name))).toEqual(seeded);
   await expectAccessible(page);
 
   await page.getByLabel(/Keresés/).fill("kovacs");

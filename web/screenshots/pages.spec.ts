@@ -22,6 +22,11 @@ test("main pages", async ({ page }) => {
   await page.getByRole("link", { name: "Érdeklődők" }).click();
   await expect(page.locator("li.lead")).toHaveCount(3);
   await page.screenshot({ path: out("leads"), fullPage: true });
+  await page.getByRole("link", { name: "Naptár" }).click();
+  await page.getByLabel("Tárgy").fill("Bemutató a Kovács és Társánál");
+  await page.getByRole("button", { name: "Felvétel" }).click();
+  await expect(page.getByRole("listitem", { name: "Bemutató a Kovács és Társánál" })).toBeVisible();
+  await page.screenshot({ path: out("calendar"), fullPage: true });
   await page.getByRole("link", { name: "Értékesítési tölcsér" }).click();
   await expect(page.locator("li.deal")).toHaveCount(1);
   await page.screenshot({ path: out("pipeline"), fullPage: true });

@@ -45,7 +45,16 @@ test("sign in, find a partner without accents, open the card", async ({ page }) 
   await expect(page.getByRole("heading", { name: "Kovács és Társa Kft.", level: 1 })).toBeVisible();
   await expect(page.getByText("6720 Szeged, Kárász utca 5.")).toBeVisible();
   await expect(page.getByRole("cell", { name: "Kovács Ödön" })).toBeVisible();
+  // The CRM's part of the card: the salesperson's deal with its value.
+  await expect(page.getByText(/Üzlet: Kazáncsere\s+1\s250\s000\sFt/)).toBeVisible();
   await expectAccessible(page);
+
+  // A call logged from the card lands on its timeline.
+  await page.getByLabel("Tárgy").fill("Visszahívás: kazáncsere időpontja");
+  await page.getByLabel("Jegyzet").fill("Jövő kedden jöhetünk felmérni.");
+  await page.getByRole("button", { name: "Naplózás" }).click();
+  await expect(page.getByRole("status")).toHaveText("A hívás az idővonalra került.");
+  await expect(page.locator("ol.timeline")).toContainText("Visszahívás: kazáncsere időpontja");
 
   // A reload keeps the session (the cookie) and the page (the hash).
   await page.reload();

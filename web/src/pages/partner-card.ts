@@ -1,16 +1,43 @@
-// <karton-partner-card>: the partner card (360): its fields, contacts and
-// timeline. Sections of other modules (leads and deals, orders, invoices,
-// tickets) join it as the web client grows (docs/web.md).
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+// <karton-partner-card>: the partner card (360) from CRM's customer
+// overview: the fields, contacts, open leads and deals, the next
+// activities, the timeline (with a call to log), and every section other
+// modules add (quotations and orders, invoices and balance, ...).
+import { create, createRegistry } from "@bufbuild/protobuf";
+import { anyUnpack, timestampDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import { LitElement, css, html } from "lit";
 
 import { problemOf, client } from "../api.js";
-import type { Contact, Interaction, Partner } from "../gen/karton/partners/v1/partner_pb.js";
+import type { Activity } from "../gen/karton/crm/v1/activity_pb.js";
+import type { Lead, Opportunity } from "../gen/karton/crm/v1/crm_pb.js";
+import { CustomerOverviewService } from "../gen/karton/crm/v1/customer_overview_service_pb.js";
+import type { CustomerOverviewSection } from "../gen/karton/common/v1/customer_overview_pb.js";
+import type { Money } from "../gen/karton/common/v1/money_pb.js";
+import {
+  type InvoicingOverview,
+  InvoicingOverviewSchema,
+} from "../gen/karton/invoicing/v1/invoicing_overview_service_pb.js";
+import { type OrdersOverview, OrdersOverviewSchema } from "../gen/karton/orders/v1/orders_overview_service_pb.js";
+import {
+  type Contact,
+  type Interaction,
+  InteractionChannel,
+  InteractionDirection,
+  InteractionSchema,
+  type Partner,
+} from "../gen/karton/partners/v1/partner_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, formatMoney, t } from "../i18n.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const partners = client(PartnerService);
+const overviews = client(CustomerOverviewService);
+// The section contents this client knows how to show; others show their
+// title only.
+const sectionTypes = createRegistry(OrdersOverviewSchema, InvoicingOverviewSchema);
+
+function money(value: Money | undefined): string {
+  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
+}
 
 export class KartonPartnerCard extends LitElement {
   static properties = {
@@ -18,14 +45,24 @@ export class KartonPartnerCard extends LitElement {
     partner: { state: true },
     contacts: { state: true },
     timeline: { state: true },
+    leads: { state: true },
+    deals: { state: true },
+    nextActivities: { state: true },
+    sections: { state: true },
     problem: { state: true },
+    logged: { state: true },
   };
 
   declare partnerId: bigint;
   declare partner: Partner | null;
   declare contacts: Contact[];
   declare timeline: Interaction[];
+  declare leads: Lead[];
+  declare deals: Opportunity[];
+  declare nextActivities: Activity[];
+  declare sections: CustomerOverviewSection[];
   declare problem: string;
+  declare logged: string;
 
   constructor() {
     super();
@@ -33,7 +70,12 @@ export class KartonPartnerCard extends LitElement {
     this.partner = null;
     this.contacts = [];
     this.timeline = [];
+    this.leads = [];
+    this.deals = [];
+    this.nextActivities = [];
+    this.sections = [];
     this.problem = "";
+    this.logged = "";
   }
 
   override updated(changed: Map<string, unknown>): void {
@@ -44,14 +86,16 @@ export class KartonPartnerCard extends LitElement {
     this.problem = "";
     this.partner = null;
     try {
-      const [partner, contacts, timeline] = await Promise.all([
-        partners.getPartner({ id: this.partnerId }),
-        partners.listContacts({ partnerId: this.partnerId, pageSize: 100 }),
-        partners.listTimeline({ partnerId: this.partnerId, pageSize: 20 }),
-      ]);
-      this.partner = partner;
-      this.contacts = contacts.contacts;
-      this.timeline = timeline.interactions;
+      // One call: the CRM gathers the card from every module, as the
+      // caller, so each part shows only what the user may see.
+      const overview = await overviews.getCustomerOverview({ partnerId: this.partnerId });
+      this.partner = overview.partner ?? null;
+      this.contacts = overview.contacts;
+      this.timeline = overview.recentTimeline;
+      this.leads = overview.openLeads;
+      this.deals = overview.openOpportunities;
+      this.nextActivities = overview.nextActivities;
+      this.sections = overview.sections;
     } catch (error) {
       this.problem = problemOf(error);
     }
@@ -113,6 +157,48 @@ export class KartonPartnerCard extends LitElement {
               </div>
             `}
       </section>
+      <section aria-labelledby="sales">
+        <h2 id="sales">${t("leadsAndDeals")}</h2>
+        ${this.leads.length + this.deals.length === 0
+          ? html`<p>${t("noLeadsOrDeals")}</p>`
+          : html`<ul class="plain">
+              ${this.leads.map((lead) => html`<li>${t("leadItem")}: <strong>${lead.title}</strong></li>`)}
+              ${this.deals.map(
+                (deal) =>
+                  html`<li>${t("dealItem")}: <strong>${deal.name}</strong> ${money(deal.expectedRevenue)}</li>`,
+              )}
+            </ul>`}
+        <h3>${t("nextActivities")}</h3>
+        ${this.nextActivities.length === 0
+          ? html`<p>${t("noNextActivities")}</p>`
+          : html`<ul class="plain">
+              ${this.nextActivities.map((activity) => {
+                const when = activity.startTime ?? activity.dueTime;
+                return html`<li>
+                  ${when ? html`<time>${formatDateTime(timestampDate(when))}</time>` : ""} ${activity.subject}
+                </li>`;
+              })}
+            </ul>`}
+      </section>
+      ${this.sections.map((section) => this.moduleSection(section))}
+      <section aria-labelledby="log-call">
+        <h2 id="log-call">${t("logCall")}</h2>
+        <form @submit=${this.logCall}>
+          <p>
+            <label for="call-subject">${t("subject")}</label>
+            <input id="call-subject" name="subject" required maxlength="200" />
+          </p>
+          <p>
+            <label for="call-notes">${t("notes")}</label>
+            <textarea id="call-notes" name="notes" rows="3"></textarea>
+          </p>
+          <p>
+            <label><input type="checkbox" name="inbound" /> ${t("theyCalled")}</label>
+          </p>
+          <button type="submit">${t("logIt")}</button>
+          <span role="status">${this.logged}</span>
+        </form>
+      </section>
       <section aria-labelledby="timeline">
         <h2 id="timeline">${t("timeline")}</h2>
         ${this.timeline.length === 0
@@ -128,6 +214,59 @@ export class KartonPartnerCard extends LitElement {
                 `,
               )}
             </ol>`}
+      </section>
+    `;
+  }
+
+  private async logCall(event: SubmitEvent) {
+    event.preventDefault();
+    const formElement = event.target as HTMLFormElement;
+    const form = new FormData(formElement);
+    this.problem = "";
+    this.logged = "";
+    try {
+      await partners.logInteraction({
+        interaction: create(InteractionSchema, {
+          partnerId: this.partnerId,
+          channel: InteractionChannel.CALL,
+          direction: form.get("inbound") ? InteractionDirection.INBOUND : InteractionDirection.OUTBOUND,
+          occurTime: timestampNow(),
+          subject: String(form.get("subject")),
+          body: String(form.get("notes") ?? ""),
+        }),
+      });
+      formElement.reset();
+      this.logged = t("callLogged");
+      await this.load();
+    } catch (error) {
+      this.problem = problemOf(error);
+    }
+  }
+
+  // Another module's section: what this client can read of it, else its
+  // title alone.
+  private moduleSection(section: CustomerOverviewSection) {
+    const content = section.content ? anyUnpack(section.content, sectionTypes) : undefined;
+    let lines: string[] = [];
+    if (content?.$typeName === OrdersOverviewSchema.typeName) {
+      const orders = content as OrdersOverview;
+      lines = [
+        ...orders.openQuotations.map((quotation) => `${t("quotation")} ${quotation.number}`),
+        ...orders.openOrders.map((order) => `${t("order")} ${order.number}`),
+        ...orders.openOrdersGross.map((sum) => `${t("openOrdersGross")}: ${money(sum)}`),
+      ];
+    } else if (content?.$typeName === InvoicingOverviewSchema.typeName) {
+      const invoicing = content as InvoicingOverview;
+      lines = [
+        ...invoicing.openInvoices.map((invoice) => `${t("invoice")} ${invoice.number}`),
+        `${t("overdueInvoices")}: ${invoicing.overdueInvoiceCount}`,
+      ];
+      if (invoicing.balance?.openAmount) lines.push(`${t("openAmount")}: ${money(invoicing.balance.openAmount)}`);
+    }
+    return html`
+      <section aria-label=${section.title}>
+        <h2>${section.title}</h2>
+        ${lines.length === 0 ? html`<p>${t("nothingOpen")}</p>` : html`<ul class="plain">${lines.map((line) => html`<li>${line}</li>`)}</ul>`}
       </section>
     `;
   }
@@ -162,6 +301,25 @@ export class KartonPartnerCard extends LitElement {
         dd {
           margin-bottom: 0.5rem;
         }
+      }
+      textarea {
+        box-sizing: border-box;
+        width: 100%;
+        font: inherit;
+        padding: 0.5rem;
+        border: 1px solid var(--line, #d8dde6);
+        border-radius: 6px;
+      }
+      input[type="checkbox"] {
+        width: auto;
+      }
+      h3 {
+        font-size: 1rem;
+        margin: 1rem 0 0.5rem;
+      }
+      .plain {
+        margin: 0;
+        padding-left: 1.2rem;
       }
       .timeline {
         list-style: none;

@@ -128,12 +128,16 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
        {"karton.helpdesk.v1.TicketService/AddComment",
         "karton.helpdesk.v1.TicketService/AssignTicket",
         "karton.helpdesk.v1.TicketService/ChangeState",
+        "karton.helpdesk.v1.TicketService/CompleteStep",
         "karton.helpdesk.v1.TicketService/CreateTicket",
         "karton.helpdesk.v1.TicketService/HandOver",
         "karton.helpdesk.v1.TicketService/MergeTickets",
         "karton.helpdesk.v1.TicketService/ShareTicket",
+        "karton.helpdesk.v1.TicketService/SkipStep",
         "karton.helpdesk.v1.TicketService/UnshareTicket",
-        "karton.helpdesk.v1.TicketService/UpdateTicket"}},
+        "karton.helpdesk.v1.TicketService/UpdateTicket",
+        "karton.helpdesk.v1.TicketTypeService/CreateTicketType",
+        "karton.helpdesk.v1.TicketTypeService/UpdateTicketType"}},
   };
   return walks;
 }

@@ -8,6 +8,7 @@
 
 #include "business_walk.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
+#include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 
 namespace karton::testing {
 namespace {
@@ -20,12 +21,15 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
   modules_ = "crm,helpdesk";
   Start();
   auto tickets = hv1::TicketService::NewStub(channel_);
+  auto types = hv1::TicketTypeService::NewStub(channel_);
   const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
   const auto subcontractor = NewColleague("szerviz@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
   const auto team = NewTeam("Kiszállók", {agent.id});
 
-  const auto ticket_request = [](const std::string& subject) {
+  hv1::TicketType complaint;
+  const auto ticket_request = [&complaint](const std::string& subject) {
     hv1::CreateTicketRequest request;
+    request.mutable_ticket()->set_type_id(complaint.id());
     request.mutable_ticket()->set_subject(subject);
     request.mutable_ticket()->set_requester_email("kiss.janos@example.hu");
     request.mutable_ticket()->set_source(hv1::TICKET_SOURCE_PHONE);
@@ -35,6 +39,32 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
   hv1::Ticket duplicate;
   hv1::TicketComment comment;
   const std::vector<Step> steps = {
+      {"karton.helpdesk.v1.TicketTypeService/CreateTicketType",
+       "helpdesk.ticket_type.created",
+       "helpdesk.ticket_type",
+       {},
+       [&] {
+         hv1::CreateTicketTypeRequest request;
+         request.mutable_ticket_type()->set_name("Panasz");
+         request.mutable_ticket_type()->add_steps()->set_name("Rögzítés");
+         request.mutable_ticket_type()->add_steps()->set_name("Kivizsgálás");
+         auto* answer = request.mutable_ticket_type()->add_steps();
+         answer->set_name("Válasz az ügyfélnek");
+         answer->add_actions()->mutable_wait_for_customer();
+         return types->CreateTicketType(As(agent.token).get(), request, &complaint);
+       }},
+      {"karton.helpdesk.v1.TicketTypeService/UpdateTicketType",
+       "helpdesk.ticket_type.updated",
+       "helpdesk.ticket_type",
+       {"description"},
+       [&] {
+         hv1::UpdateTicketTypeRequest request;
+         request.mutable_ticket_type()->set_id(complaint.id());
+         request.mutable_ticket_type()->set_etag(complaint.etag());
+         request.mutable_ticket_type()->set_description("Reklamációk kezelése");
+         request.mutable_update_mask()->add_paths("description");
+         return types->UpdateTicketType(As(agent.token).get(), request, &complaint);
+       }},
       {"karton.helpdesk.v1.TicketService/CreateTicket",
        "helpdesk.ticket.created",
        "helpdesk.ticket",
@@ -98,6 +128,26 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
          request.mutable_comment()->set_visibility(hv1::COMMENT_VISIBILITY_PUBLIC);
          request.mutable_comment()->set_body("Holnap délelőtt kollégánk kimegy.");
          return tickets->AddComment(As(agent.token).get(), request, &comment);
+       }},
+      {"karton.helpdesk.v1.TicketService/CompleteStep",
+       "helpdesk.ticket.step_completed",
+       "helpdesk.ticket",
+       {"current_step", "completed_step", "step_note"},
+       [&] {
+         hv1::CompleteStepRequest request;
+         request.set_id(ticket.id());
+         request.set_note("Rögzítve, a vevő visszaigazolást kapott.");
+         return tickets->CompleteStep(As(agent.token).get(), request, &ticket);
+       }},
+      {"karton.helpdesk.v1.TicketService/SkipStep",
+       "helpdesk.ticket.step_skipped",
+       "helpdesk.ticket",
+       {"current_step", "skipped_step", "skip_reason"},
+       [&] {
+         hv1::SkipStepRequest request;
+         request.set_id(ticket.id());
+         request.set_reason("Garanciális csere, nincs mit kivizsgálni.");
+         return tickets->SkipStep(As(agent.token).get(), request, &ticket);
        }},
       {"karton.helpdesk.v1.TicketService/ChangeState",
        "helpdesk.ticket.state_changed",

@@ -348,9 +348,15 @@ TEST_F(CliCommandsTest, WorksTicketsFromTheCommandLine) {
       fmt::format("contacts create --partner {} --name 'Kiss János' --email kiss@futes.example",
                   Field(partner, "id")));
 
+  const auto type = Json(
+      "tickettypes create --name Javítás --step Hibafelvétel:support:8h --step Kiszállás "
+      "--step Lezárás");
+  ASSERT_EQ(Count(type, "steps"), 3u) << boost::json::serialize(type);
+  EXPECT_TRUE(Contains(Table("tickettypes get " + Field(type, "id")), "Hibafelvétel"));
   const auto ticket = Json(
       "tickets create --subject 'Nem indul a kazán' --email Kiss@Futes.Example --source phone "
-      "--priority high --name 'Kiss János'");
+      "--priority high --name 'Kiss János' --type " +
+      Field(type, "id"));
   const std::string id = Field(ticket, "id");
   EXPECT_EQ(Field(ticket, "partner_id"), Field(partner, "id"));
   EXPECT_EQ(Field(ticket, "contact_id"), Field(contact, "id"));
@@ -393,7 +399,18 @@ TEST_F(CliCommandsTest, WorksTicketsFromTheCommandLine) {
   EXPECT_EQ(refused_exit, 1) << refused;
   EXPECT_TRUE(Contains(refused, "FAILED_PRECONDITION")) << refused;
 
+  const auto stepped = Json(fmt::format("tickets step-done {} --note 'Hibakód E03'", id));
+  ASSERT_NE(stepped.if_contains("current_step"), nullptr) << boost::json::serialize(stepped);
+  EXPECT_EQ(stepped.at("current_step").to_number<int>(), 2);
+  const auto [no_reason_exit, no_reason] = Command("tickets step-skip " + id);
+  EXPECT_EQ(no_reason_exit, 2) << no_reason;  // --reason is required
+  Json(fmt::format("tickets step-skip {} --reason 'Távolról megoldva'", id));
+  const auto retired = Json(fmt::format("tickettypes update {} --active false", Field(type, "id")));
+  EXPECT_EQ(retired.if_contains("active"), nullptr) << boost::json::serialize(retired);  // false
+  EXPECT_FALSE(Contains(Table("tickettypes list"), "Javítás"));
+  EXPECT_TRUE(Contains(Table("tickettypes list --inactive"), "Javítás"));
   const auto card = Table("tickets get " + id);
+  EXPECT_TRUE(Contains(card, "Távolról megoldva")) << card;
   EXPECT_TRUE(Contains(card, "handed_over by user")) << card;
   EXPECT_TRUE(Contains(card, "Kulcs a szomszédnál")) << card;
   EXPECT_TRUE(Contains(card, "Holnap megyünk.")) << card;

@@ -11,6 +11,7 @@
 #include "command_calls.h"
 #include "command_support.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
+#include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 #include "rpc_registry.h"
 
 namespace karton::cli {
@@ -18,6 +19,7 @@ namespace {
 
 namespace hv1 = helpdesk::v1;
 using Tickets = hv1::TicketService::Stub;
+using TicketTypes = hv1::TicketTypeService::Stub;
 
 const std::vector<std::string> kStates = {
     "new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"};
@@ -31,7 +33,9 @@ struct Options {
   std::string etag, subject, description, priority, source, name, email, phone, state, sla, note,
       body, reason, request_id, page_token;
   std::vector<std::int64_t> sources;
-  bool open_only = false, public_comment = false;
+  std::vector<std::string> steps;
+  std::string file, active;
+  bool open_only = false, public_comment = false, inactive = false;
   int limit = 50;
 };
 
@@ -87,6 +91,14 @@ void PrintTicket(const hv1::Ticket& ticket) {
                              Who(entry.to_user_id(), entry.to_team_id()),
                              entry.note().empty() ? "" : " — " + entry.note());
   }
+  if (ticket.steps_size() > 0) std::cout << "\nprocess:\n";
+  for (const auto& step : ticket.steps()) {
+    std::cout << fmt::format("  {}{:>2}. {:<32} {:<8} {}{}\n",
+                             step.position() == ticket.current_step() ? ">" : " ", step.position(),
+                             Cut(step.step().name(), 32), Word(step.state(), "STEP_STATE_"),
+                             step.has_due_time() ? "due " + Time(step.due_time()) : "",
+                             step.note().empty() ? "" : " — " + step.note());
+  }
   if (ticket.comments_size() > 0) std::cout << "\ncomments:\n";
   for (const auto& comment : ticket.comments()) {
     std::cout << fmt::format("  {} {} {}: {}\n", Time(comment.create_time()),
@@ -96,6 +108,71 @@ void PrintTicket(const hv1::Ticket& ticket) {
                                  : fmt::format("user {}", comment.author_user_id()),
                              comment.body());
   }
+}
+
+std::string ActionText(const hv1::StepAction& action) {
+  if (action.has_email_customer()) return "email " + action.email_customer().template_name();
+  if (action.has_create_activity()) return "task '" + action.create_activity().subject() + "'";
+  if (action.has_wait_for_customer()) return "wait for the customer";
+  return "?";
+}
+
+void PrintTicketType(const hv1::TicketType& type) {
+  std::cout << fmt::format("ticket type {}: {}{}\n", type.id(), type.name(),
+                           type.active() ? "" : " (retired)");
+  Lines("description", type.description(), "etag", type.etag());
+  int position = 0;
+  for (const auto& step : type.steps()) {
+    std::string actions;
+    for (const auto& action : step.actions()) {
+      actions += (actions.empty() ? "" : ", ") + ActionText(action);
+    }
+    std::cout << fmt::format(
+        "  {:>2}. {:<32} {:<16} {:<8} {:<8} {}\n", ++position, Cut(step.name(), 32),
+        Cut(step.responsible_role(), 16, true),
+        step.responsible_team_id() == 0 ? std::string("-")
+                                        : "team " + std::to_string(step.responsible_team_id()),
+        step.due_offset().seconds() == 0 ? std::string("-")
+                                         : std::to_string(step.due_offset().seconds() / 3600) + "h",
+        actions);
+  }
+}
+
+void PrintTicketTypes(const hv1::ListTicketTypesResponse& response) {
+  constexpr auto kRow = "{:>6}  {:<32} {:>5} {}\n";
+  std::cout << fmt::format(kRow, "ID", "NAME", "STEPS", "ACTIVE");
+  for (const auto& type : response.ticket_types()) {
+    std::cout << fmt::format(kRow, type.id(), Cut(type.name(), 32), type.steps_size(),
+                             type.active() ? "yes" : "no");
+  }
+  MorePages(response.next_page_token());
+}
+
+// "Kivizsgálás" or "Kivizsgálás:support" or "Kiszállás:external_partner:48h":
+// a step's name, its role and its due offset in hours.
+hv1::ProcessStep ParseStep(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  hv1::ProcessStep step;
+  step.set_name(parts[0]);
+  if (parts.size() > 1) step.set_responsible_role(parts[1]);
+  if (parts.size() > 2) {
+    const auto& due = parts[2];
+    if (due.size() < 2 || due.back() != 'h' || !IsNumber(due.substr(0, due.size() - 1))) {
+      throw UsageError(
+          "--step takes NAME[:ROLE[:HOURSh]], such as 'Kiszállás:external_partner:48h', not '" +
+          text + "'");
+    }
+    step.mutable_due_offset()->set_seconds(std::stoll(due.substr(0, due.size() - 1)) * 3600);
+  }
+  if (parts.size() > 3) throw UsageError("--step takes NAME[:ROLE[:HOURSh]], not '" + text + "'");
+  return step;
 }
 
 void PrintComment(const hv1::TicketComment& comment) {
@@ -292,12 +369,126 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Tickets::MergeTickets, request, PrintTicket);
   }));
 
+  auto* done = WithOptionalEtag(
+      Rpcs(tickets->add_subcommand("step-done", "Finish the current process step; the next begins"),
+           {"karton.helpdesk.v1.TicketService/CompleteStep"}),
+      *bound);
+  done->add_option("--note", bound->note, "What was done");
+  done->callback(Run(options, exit_code, [&options, bound] {
+    hv1::CompleteStepRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    request.set_note(bound->note);
+    return Call(options, &Tickets::CompleteStep, request, PrintTicket);
+  }));
+
+  auto* skip = WithOptionalEtag(
+      Rpcs(tickets->add_subcommand("step-skip", "Skip the current process step, with the reason"),
+           {"karton.helpdesk.v1.TicketService/SkipStep"}),
+      *bound);
+  skip->add_option("--reason", bound->reason, "Why it is not done (audited)")->required();
+  skip->callback(Run(options, exit_code, [&options, bound] {
+    hv1::SkipStepRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    request.set_reason(bound->reason);
+    return Call(options, &Tickets::SkipStep, request, PrintTicket);
+  }));
+
   AddShareCommand(tickets, "share", "Let an external partner or a team see and work it", options,
                   exit_code, bound, "karton.helpdesk.v1.TicketService/ShareTicket",
                   &Tickets::ShareTicket, PrintTicket);
   AddShareCommand(tickets, "unshare", "Take a share back", options, exit_code, bound,
                   "karton.helpdesk.v1.TicketService/UnshareTicket", &Tickets::UnshareTicket,
                   PrintTicket);
+
+  auto* types = app.add_subcommand("tickettypes", "Ticket types and their standard processes")
+                    ->require_subcommand(1);
+  auto type_bound = std::make_shared<Options>();
+
+  auto* list_types = Rpcs(types->add_subcommand("list", "Ticket types, oldest first"),
+                          {"karton.helpdesk.v1.TicketTypeService/ListTicketTypes"});
+  list_types->add_flag("--inactive", type_bound->inactive, "Retired types too");
+  list_types->add_option("--limit", type_bound->limit, "At most 1000")->capture_default_str();
+  list_types->add_option("--page-token", type_bound->page_token, "From the previous page");
+  list_types->callback(Run(options, exit_code, [&options, type_bound] {
+    hv1::ListTicketTypesRequest request;
+    request.set_include_inactive(type_bound->inactive);
+    request.set_page_size(type_bound->limit);
+    request.set_page_token(type_bound->page_token);
+    return Call(options, &TicketTypes::ListTicketTypes, request, PrintTicketTypes);
+  }));
+
+  WithId(Rpcs(types->add_subcommand("get", "One ticket type with its process"),
+              {"karton.helpdesk.v1.TicketTypeService/GetTicketType"}),
+         *type_bound)
+      ->callback(Run(options, exit_code, [&options, type_bound] {
+        hv1::GetTicketTypeRequest request;
+        request.set_id(type_bound->id);
+        return Call(options, &TicketTypes::GetTicketType, request, PrintTicketType);
+      }));
+
+  auto* create_type = Rpcs(
+      types->add_subcommand("create", "A ticket type: from --file (JSON), or --name and --step"),
+      {"karton.helpdesk.v1.TicketTypeService/CreateTicketType"});
+  create_type->add_option("--file", type_bound->file,
+                          "A TicketType in JSON, with steps and their actions");
+  create_type->add_option("--name", type_bound->name, "Its name");
+  create_type->add_option("--description", type_bound->description, "What it is for");
+  create_type->add_option("--step", type_bound->steps, "NAME[:ROLE[:HOURSh]]; repeat, in order");
+  create_type->callback(Run(options, exit_code, [&options, type_bound] {
+    hv1::CreateTicketTypeRequest request;
+    auto& type = *request.mutable_ticket_type();
+    if (!type_bound->file.empty())
+      type = ReadJsonFile<hv1::TicketType>(type_bound->file, "TicketType");
+    if (!type_bound->name.empty()) type.set_name(type_bound->name);
+    if (!type_bound->description.empty()) type.set_description(type_bound->description);
+    for (const auto& step : type_bound->steps) *type.add_steps() = ParseStep(step);
+    return Call(options, &TicketTypes::CreateTicketType, request, PrintTicketType);
+  }));
+
+  auto* update_type = WithOptionalEtag(
+      Rpcs(types->add_subcommand("update",
+                                 "Change a ticket type; --step or --file replace the process"),
+           {"karton.helpdesk.v1.TicketTypeService/UpdateTicketType"}),
+      *type_bound);
+  update_type->add_option("--file", type_bound->file,
+                          "A TicketType in JSON: the fields it sets change");
+  update_type->add_option("--name", type_bound->name, "Its name");
+  update_type->add_option("--description", type_bound->description, "What it is for");
+  update_type->add_option("--step", type_bound->steps, "NAME[:ROLE[:HOURSh]]; repeat, in order");
+  AddChoice(update_type, "--active", type_bound->active, {"true", "false"});
+  update_type->callback(Run(options, exit_code, [&options, type_bound, update_type] {
+    hv1::UpdateTicketTypeRequest request;
+    auto& type = *request.mutable_ticket_type();
+    if (!type_bound->file.empty()) {
+      type = ReadJsonFile<hv1::TicketType>(type_bound->file, "TicketType");
+      for (const auto& field : SetFieldNames(type)) request.mutable_update_mask()->add_paths(field);
+    }
+    type.set_id(type_bound->id);
+    type.set_etag(type_bound->etag);
+    if (update_type->count("--name") > 0) {
+      type.set_name(type_bound->name);
+      request.mutable_update_mask()->add_paths("name");
+    }
+    if (update_type->count("--description") > 0) {
+      type.set_description(type_bound->description);
+      request.mutable_update_mask()->add_paths("description");
+    }
+    if (!type_bound->steps.empty()) {
+      type.clear_steps();
+      for (const auto& step : type_bound->steps) *type.add_steps() = ParseStep(step);
+      request.mutable_update_mask()->add_paths("steps");
+    }
+    if (!type_bound->active.empty()) {
+      type.set_active(type_bound->active == "true");
+      request.mutable_update_mask()->add_paths("active");
+    }
+    if (request.update_mask().paths().empty()) {
+      throw UsageError("give what changes: --file, --name, --description, --step or --active");
+    }
+    return Call(options, &TicketTypes::UpdateTicketType, request, PrintTicketType);
+  }));
 }
 
 }  // namespace karton::cli

@@ -18,11 +18,18 @@ namespace {
   KARTON_HELPDESK_MICROS("t.resolve_time") " AS resolve_time, "                                  \
   KARTON_HELPDESK_MICROS("t.close_time") " AS close_time, t.created_by AS created_by_user_id, " \
   "t.version::text AS etag, " KARTON_HELPDESK_MICROS("t.create_time") " AS create_time, "       \
-  KARTON_HELPDESK_MICROS("t.update_time") " AS update_time"
+  KARTON_HELPDESK_MICROS("t.update_time") " AS update_time, t.current_step"
 
 #define KARTON_COMMENT_COLUMNS                                  \
   "c.id, c.ticket_id, c.visibility, c.body, c.author_user_id, " \
   "c.from_customer, " KARTON_HELPDESK_MICROS("c.create_time") " AS create_time"
+
+#define KARTON_STEP_COLUMNS \
+  "s.position, s.definition AS step, s.state, "                                                \
+  KARTON_HELPDESK_MICROS("s.start_time") " AS start_time, "                                   \
+  KARTON_HELPDESK_MICROS("s.due_time") " AS due_time, "                                       \
+  KARTON_HELPDESK_MICROS("s.finish_time") " AS finish_time, s.finished_by AS finished_by_user_id, " \
+  "s.note"
 
 #define KARTON_HAND_OVER_COLUMNS                                                 \
   "h.kind, h.from_user_id, h.from_team_id, h.to_user_id, h.to_team_id, h.note, " \
@@ -88,8 +95,12 @@ const kernel::TypedQuery<v1::Ticket>
 
 const kernel::TypedQuery<v1::TicketComment> kInsertComment(
     "INSERT INTO helpdesk.ticket_comment AS c (ticket_id, visibility, body, author_user_id, "
-    "from_customer, create_time) VALUES ($1, $2, $3, $4, $5, " KARTON_HELPDESK_AT("$6") ") "
-    "RETURNING " KARTON_COMMENT_COLUMNS);
+    "from_customer, create_time, source_key) VALUES ($1, $2, $3, $4, $5, "
+    KARTON_HELPDESK_AT("$6") ", $7) ON CONFLICT (ticket_id, source_key) WHERE source_key <> '' "
+    "DO NOTHING RETURNING " KARTON_COMMENT_COLUMNS);
+const kernel::TypedQuery<v1::TicketStep> kSteps(
+    "SELECT " KARTON_STEP_COLUMNS
+    " FROM helpdesk.ticket_step s WHERE s.ticket_id = $1 ORDER BY s.position");
 const kernel::TypedQuery<v1::TicketComment> kComments(
     "SELECT " KARTON_COMMENT_COLUMNS
     " FROM helpdesk.ticket_comment c WHERE c.ticket_id = $1 ORDER BY c.id");
@@ -153,6 +164,7 @@ std::optional<v1::Ticket> FindWhole(soci::session& session, std::int64_t id, con
   for (auto& entry : kHandOvers.All(session, {Text(id)})) {
     *ticket->add_hand_overs() = std::move(entry);
   }
+  for (auto& step : kSteps.All(session, {Text(id)})) *ticket->add_steps() = std::move(step);
   const auto merged = kernel::RunPrepared(
       session, "SELECT id FROM helpdesk.ticket WHERE merged_into_id = $1 ORDER BY id", {Text(id)});
   for (int row = 0; row < merged.Count(); ++row) {
@@ -207,11 +219,22 @@ std::vector<v1::Ticket> List(soci::session& session, const Scope& scope, const L
 
 v1::TicketComment AddComment(soci::session& session, const v1::TicketComment& comment,
                              kernel::TimePoint now) {
-  return *kInsertComment.One(
-      session,
-      {Text(comment.ticket_id()),
-       Word(*v1::CommentVisibility_descriptor(), comment.visibility(), "COMMENT_VISIBILITY_"),
-       comment.body(), Text(comment.author_user_id()), Flag(comment.from_customer()), Micros(now)});
+  return *AddCommentOnce(session, comment, "", now);
+}
+
+std::optional<v1::TicketComment> AddCommentOnce(soci::session& session,
+                                                const v1::TicketComment& comment,
+                                                const std::string& source_key,
+                                                kernel::TimePoint now) {
+  return kInsertComment.One(session, {Text(comment.ticket_id()),
+                                      Word(*v1::CommentVisibility_descriptor(),
+                                           comment.visibility(), "COMMENT_VISIBILITY_"),
+                                      comment.body(), Text(comment.author_user_id()),
+                                      Flag(comment.from_customer()), Micros(now), source_key});
+}
+
+std::vector<v1::TicketStep> Steps(soci::session& session, std::int64_t ticket_id) {
+  return kSteps.All(session, {Text(ticket_id)});
 }
 
 v1::HandOverEntry AddHandOver(soci::session& session, std::int64_t ticket_id,

@@ -63,6 +63,14 @@ std::vector<v1::Ticket> List(soci::session& session, const Scope& scope, const L
 
 v1::TicketComment AddComment(soci::session& session, const v1::TicketComment& comment,
                              kernel::TimePoint now);
+// The same, once per `source_key` and ticket: nullopt when a comment with
+// that key is there already (a job run again).
+std::optional<v1::TicketComment> AddCommentOnce(soci::session& session,
+                                                const v1::TicketComment& comment,
+                                                const std::string& source_key,
+                                                kernel::TimePoint now);
+// The ticket's process steps, in order.
+std::vector<v1::TicketStep> Steps(soci::session& session, std::int64_t ticket_id);
 v1::HandOverEntry AddHandOver(soci::session& session, std::int64_t ticket_id,
                               const v1::HandOverEntry& entry, kernel::TimePoint now);
 

@@ -17,6 +17,10 @@
 #include "karton/kernel/typed_rows.h"
 #include "karton/kernel/updates.h"
 #include "partner_directory.h"
+#include "process/process_rules.h"
+#include "process/ticket_process.h"
+#include "process/ticket_step_repository.h"
+#include "process/ticket_type_repository.h"
 #include "requester.h"
 #include "scope.h"
 #include "tickets/ticket_repository.h"
@@ -93,11 +97,30 @@ grpc::Status CheckTicketFields(v1::Ticket& ticket, const std::string& prefix) {
   return kernel::InvalidFields(std::move(violations));
 }
 
+// The process of ticket type `type_id` for a ticket taking it: INVALID_ARGUMENT
+// on ticket.type_id when there is no such type or it is retired.
+grpc::Status ProcessOf(soci::session& session, std::int64_t type_id,
+                       std::vector<v1::ProcessStep>& steps) {
+  steps.clear();
+  if (type_id == 0) return grpc::Status::OK;
+  const auto type = ticket_type_repository::Find(session, type_id);
+  if (!type) {
+    return kernel::InvalidField("ticket.type_id",
+                                fmt::format("there is no ticket type {}", type_id));
+  }
+  if (!type->active()) {
+    return kernel::InvalidField("ticket.type_id",
+                                fmt::format("the ticket type '{}' is retired", type->name()));
+  }
+  steps.assign(type->steps().begin(), type->steps().end());
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 void TicketServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
-  for (const char* verb :
-       {"created", "updated", "assigned", "handed_over", "state_changed", "reopened", "merged"}) {
+  for (const char* verb : {"created", "updated", "assigned", "handed_over", "state_changed",
+                           "reopened", "merged", "step_completed", "step_skipped"}) {
     events.DeclareTopic<v1::Ticket>(std::string("helpdesk.ticket.") + verb);
   }
   events.DeclareTopic<v1::TicketComment>("helpdesk.ticket.commented");
@@ -127,7 +150,9 @@ kernel::MethodRoles TicketServiceImpl::Roles() {
           {"ChangeState", workers},
           {"MergeTickets", support},
           {"ShareTicket", support},
-          {"UnshareTicket", support}};
+          {"UnshareTicket", support},
+          {"CompleteStep", workers},
+          {"SkipStep", workers}};
 }
 
 grpc::Status TicketServiceImpl::ResolveParties(const grpc::ServerContext* context,
@@ -206,10 +231,9 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
         return grpc::Status::OK;
       }
     }
-    if (ticket.type_id() > 0 &&
-        !ticket_repository::TicketTypeExists(lease.Session(), ticket.type_id())) {
-      return kernel::InvalidField("ticket.type_id",
-                                  fmt::format("there is no ticket type {}", ticket.type_id()));
+    std::vector<v1::ProcessStep> steps;
+    if (auto status = ProcessOf(lease.Session(), ticket.type_id(), steps); !status.ok()) {
+      return status;
     }
     auto created = ticket_repository::Insert(lease.Session(), ticket, creator,
                                              request->request_id(), parts_.clock.Now());
@@ -218,6 +242,8 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
                         created->id(), kernel::DiffFields(nullptr, *created));
     parts_.events.Publish(lease.Session(), "helpdesk.ticket.created", created->id(), *created,
                           caller);
+    // Its type's process begins: the first step's team, actions.
+    if (!steps.empty()) created = GiveProcess(parts_, lease.Session(), caller, *created, steps);
     transaction.Commit();
     *response = std::move(*created);
     return grpc::Status::OK;
@@ -329,10 +355,16 @@ grpc::Status TicketServiceImpl::UpdateTicket(grpc::ServerContext* context,
     if (stored->merged_into_id() != 0) return MergedAway(*stored);
     v1::Ticket next = *stored;
     kernel::ApplyUpdateMask(updated, paths, next);
-    if (next.type_id() != stored->type_id() && next.type_id() > 0 &&
-        !ticket_repository::TicketTypeExists(lease.Session(), next.type_id())) {
-      return kernel::InvalidField("ticket.type_id",
-                                  fmt::format("there is no ticket type {}", next.type_id()));
+    const bool type_changed = next.type_id() != stored->type_id();
+    std::vector<v1::ProcessStep> steps;
+    if (type_changed) {
+      if (auto status = ProcessOf(lease.Session(), next.type_id(), steps); !status.ok()) {
+        return status;
+      }
+      if (ticket_step_repository::AnyFinished(lease.Session(), stored->id())) {
+        return kernel::FailedPreconditionOnField(
+            "ticket.type_id", "a step of the ticket's process is finished: its type stays");
+      }
     }
     if (kernel::DiffFields(&*stored, next).empty()) {
       *response = std::move(*stored);
@@ -343,6 +375,8 @@ grpc::Status TicketServiceImpl::UpdateTicket(grpc::ServerContext* context,
                         written.id(), kernel::DiffFields(&*stored, written));
     parts_.events.Publish(lease.Session(), "helpdesk.ticket.updated", written.id(), written,
                           caller);
+    // The new type's process replaces the old one (none of it was done).
+    if (type_changed) written = GiveProcess(parts_, lease.Session(), caller, written, steps);
     transaction.Commit();
     *response = std::move(written);
     return grpc::Status::OK;
@@ -600,6 +634,68 @@ grpc::Status TicketServiceImpl::MergeTickets(grpc::ServerContext* context,
     parts_.events.Publish(lease.Session(), "helpdesk.ticket.merged", target.id(), *whole, caller);
     transaction.Commit();
     *response = std::move(*whole);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status TicketServiceImpl::CompleteStep(grpc::ServerContext* context,
+                                             const v1::CompleteStepRequest* request,
+                                             v1::Ticket* response) {
+  if (request->note().size() > kMaxNote) return kernel::InvalidField("note", "at most 4000 bytes");
+  return MoveOn(context, "CompleteStep", request->id(), request->etag(), false, request->note(),
+                response);
+}
+
+grpc::Status TicketServiceImpl::SkipStep(grpc::ServerContext* context,
+                                         const v1::SkipStepRequest* request, v1::Ticket* response) {
+  if (request->reason().empty() || request->reason().size() > 1000) {
+    return kernel::InvalidField("reason",
+                                "is required, at most 1000 bytes: why the step is skipped");
+  }
+  return MoveOn(context, "SkipStep", request->id(), request->etag(), true, request->reason(),
+                response);
+}
+
+grpc::Status TicketServiceImpl::MoveOn(grpc::ServerContext* context, const char* method,
+                                       std::int64_t id, const std::string& etag, bool skip,
+                                       const std::string& note, v1::Ticket* response) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    kernel::Transaction transaction(lease.Session());
+    auto stored = ticket_repository::Find(lease.Session(), id, ScopeOf(caller), true);
+    if (!stored) return NotFound(id);
+    if (auto status = kernel::CheckEtag("ticket", id, etag, stored->etag()); !status.ok()) {
+      return status;
+    }
+    if (stored->merged_into_id() != 0) return MergedAway(*stored);
+    if (stored->current_step() == 0) {
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              fmt::format("ticket {} has no process step under way", stored->number())};
+    }
+    const auto current = ticket_step_repository::Find(lease.Session(), id, stored->current_step());
+    if (!MayFinishStep(caller, current->step())) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              fmt::format("step {} ('{}') is for {} to finish", stored->current_step(),
+                          current->step().name(), current->step().responsible_role())};
+    }
+    auto moved = FinishStep(parts_, lease.Session(), caller, *stored, skip, note);
+    std::vector<kernel::FieldChange> changes = {
+        kernel::FieldChange::Of("current_step", std::int64_t{stored->current_step()},
+                                std::int64_t{moved.current_step()}),
+        kernel::FieldChange::Of(
+            skip ? "skipped_step" : "completed_step", "",
+            fmt::format("{}. {}", stored->current_step(), current->step().name()))};
+    if (!note.empty()) {
+      changes.push_back(kernel::FieldChange::Of(skip ? "skip_reason" : "step_note", "", note));
+    }
+    parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, kTicketResource, id,
+                        changes);
+    parts_.events.Publish(lease.Session(),
+                          skip ? "helpdesk.ticket.step_skipped" : "helpdesk.ticket.step_completed",
+                          id, moved, caller);
+    transaction.Commit();
+    *response = std::move(moved);
     return grpc::Status::OK;
   });
 }

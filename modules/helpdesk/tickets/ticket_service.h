@@ -50,6 +50,10 @@ class TicketServiceImpl final : public v1::TicketService::Service {
                            v1::Ticket* response) override;
   grpc::Status UnshareTicket(grpc::ServerContext* context, const v1::UnshareTicketRequest* request,
                              v1::Ticket* response) override;
+  grpc::Status CompleteStep(grpc::ServerContext* context, const v1::CompleteStepRequest* request,
+                            v1::Ticket* response) override;
+  grpc::Status SkipStep(grpc::ServerContext* context, const v1::SkipStepRequest* request,
+                        v1::Ticket* response) override;
 
  private:
   // The partner and contact a create or an update names, or finds by the
@@ -61,6 +65,10 @@ class TicketServiceImpl final : public v1::TicketService::Service {
   grpc::Status Reassign(grpc::ServerContext* context, const char* method, v1::HandOverKind kind,
                         std::int64_t id, const std::string& etag, std::int64_t user_id,
                         std::int64_t team_id, const std::string& note, v1::Ticket* response);
+  // CompleteStep and SkipStep: the current step finished, the next begun.
+  grpc::Status MoveOn(grpc::ServerContext* context, const char* method, std::int64_t id,
+                      const std::string& etag, bool skip, const std::string& note,
+                      v1::Ticket* response);
   grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method,
                              kernel::Sharing sharing, std::int64_t id, std::int64_t user_id,
                              std::int64_t team_id, v1::Ticket* response);

@@ -124,6 +124,20 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.campaigns.v1.CampaignService/CancelCampaign",
         "karton.campaigns.v1.CallListService/CreateCallList",
         "karton.campaigns.v1.CallListService/RecordCall"}},
+      {"helpdesk",  // business_walk_helpdesk_test.cpp
+       {"karton.helpdesk.v1.TicketService/AddComment",
+        "karton.helpdesk.v1.TicketService/AssignTicket",
+        "karton.helpdesk.v1.TicketService/ChangeState",
+        "karton.helpdesk.v1.TicketService/CompleteStep",
+        "karton.helpdesk.v1.TicketService/CreateTicket",
+        "karton.helpdesk.v1.TicketService/HandOver",
+        "karton.helpdesk.v1.TicketService/MergeTickets",
+        "karton.helpdesk.v1.TicketService/ShareTicket",
+        "karton.helpdesk.v1.TicketService/SkipStep",
+        "karton.helpdesk.v1.TicketService/UnshareTicket",
+        "karton.helpdesk.v1.TicketService/UpdateTicket",
+        "karton.helpdesk.v1.TicketTypeService/CreateTicketType",
+        "karton.helpdesk.v1.TicketTypeService/UpdateTicketType"}},
   };
   return walks;
 }
@@ -184,7 +198,8 @@ const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hel
                                                 "karton.parcels.v1", "karton.testing.v1"};
 const std::set<std::string> kProductPackages = {
     "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",        "karton.messaging.v1",
-    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1"};
+    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1",
+    "karton.helpdesk.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;

@@ -365,5 +365,89 @@ TEST_F(CliCommandsTest, ChangesSalesDocumentsInvoicesAndJourneys) {
   EXPECT_EQ(Count(renamed, "steps"), 1u);
 }
 
+// karton tickets: a phone call logged for a known contact, worked, handed
+// over with its note kept in the history, merged, shared with a
+// subcontractor and taken back, resolved and reopened.
+TEST_F(CliCommandsTest, WorksTicketsFromTheCommandLine) {
+  modules_ = "crm,helpdesk";
+  Start();
+  const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
+  const auto subcontractor = NewColleague("szerviz@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  const auto partner = Json("partners create --kind organization --display-name 'Fűtés Kft.'");
+  const auto contact = Json(
+      fmt::format("contacts create --partner {} --name 'Kiss János' --email kiss@futes.example",
+                  Field(partner, "id")));
+
+  const auto type = Json(
+      "tickettypes create --name Javítás --step Hibafelvétel:support:8h --step Kiszállás "
+      "--step Lezárás");
+  ASSERT_EQ(Count(type, "steps"), 3u) << boost::json::serialize(type);
+  EXPECT_TRUE(Contains(Table("tickettypes get " + Field(type, "id")), "Hibafelvétel"));
+  const auto ticket = Json(
+      "tickets create --subject 'Nem indul a kazán' --email Kiss@Futes.Example --source phone "
+      "--priority high --name 'Kiss János' --type " +
+      Field(type, "id"));
+  const std::string id = Field(ticket, "id");
+  EXPECT_EQ(Field(ticket, "partner_id"), Field(partner, "id"));
+  EXPECT_EQ(Field(ticket, "contact_id"), Field(contact, "id"));
+  EXPECT_EQ(Field(ticket, "state"), "TICKET_STATE_NEW");
+  EXPECT_EQ(Field(ticket, "source"), "TICKET_SOURCE_PHONE");
+  const auto [bad_exit, bad] = Command("tickets create --subject Hiba --email 'nem cím'");
+  EXPECT_EQ(bad_exit, 1) << bad;
+  EXPECT_TRUE(Contains(bad, "ticket.requester_email")) << bad;
+
+  const auto updated = Json(fmt::format("tickets update {} --etag '{}' --description 'E03 hibakód'",
+                                        id, Field(ticket, "etag")));
+  EXPECT_EQ(Field(updated, "description"), "E03 hibakód");
+  EXPECT_EQ(Field(updated, "priority"), "TICKET_PRIORITY_HIGH");
+  Json(fmt::format("tickets assign {} --user {}", id, agent.id));
+  const auto handed = Json(fmt::format(
+      "tickets hand-over {} --user {} --note 'Kulcs a szomszédnál'", id, subcontractor.id));
+  EXPECT_EQ(Field(handed, "assignee_user_id"), std::to_string(subcontractor.id));
+  // Handed to a subcontractor, the ticket is shared with them.
+  const auto [seen_exit, seen] = RunCommand(
+      fmt::format("{} --token '{}' tickets get {} 2>&1", Karton(), subcontractor.token, id));
+  EXPECT_EQ(seen_exit, 0) << seen;
+  Json(fmt::format("tickets unshare {} --user {}", id, subcontractor.id));
+  const auto [hidden_exit, hidden] = RunCommand(
+      fmt::format("{} --token '{}' tickets get {} 2>&1", Karton(), subcontractor.token, id));
+  EXPECT_EQ(hidden_exit, 1) << hidden;
+  Json(fmt::format("tickets share {} --user {}", id, subcontractor.id));
+
+  const auto comment =
+      Json(fmt::format("tickets comment {} --public --text 'Holnap megyünk.'", id));
+  EXPECT_EQ(Field(comment, "visibility"), "COMMENT_VISIBILITY_PUBLIC");
+  const auto duplicate =
+      Json("tickets create --subject 'Kazán megint' --partner " + Field(partner, "id"));
+  const auto merged = Json(fmt::format("tickets merge {} --from {}", id, Field(duplicate, "id")));
+  EXPECT_EQ(Count(merged, "merged_ticket_ids"), 1u);
+  Json(fmt::format("tickets state {} --to resolved --reason 'Nyomás beállítva'", id));
+  const auto reopened = Json(fmt::format("tickets state {} --to open", id));
+  ASSERT_NE(reopened.if_contains("reopen_count"), nullptr) << boost::json::serialize(reopened);
+  EXPECT_EQ(reopened.at("reopen_count").to_number<int>(), 1);
+  const auto [refused_exit, refused] = Command(fmt::format("tickets state {} --to new", id));
+  EXPECT_EQ(refused_exit, 1) << refused;
+  EXPECT_TRUE(Contains(refused, "FAILED_PRECONDITION")) << refused;
+
+  const auto stepped = Json(fmt::format("tickets step-done {} --note 'Hibakód E03'", id));
+  ASSERT_NE(stepped.if_contains("current_step"), nullptr) << boost::json::serialize(stepped);
+  EXPECT_EQ(stepped.at("current_step").to_number<int>(), 2);
+  const auto [no_reason_exit, no_reason] = Command("tickets step-skip " + id);
+  EXPECT_EQ(no_reason_exit, 2) << no_reason;  // --reason is required
+  Json(fmt::format("tickets step-skip {} --reason 'Távolról megoldva'", id));
+  const auto retired = Json(fmt::format("tickettypes update {} --active false", Field(type, "id")));
+  EXPECT_EQ(retired.if_contains("active"), nullptr) << boost::json::serialize(retired);  // false
+  EXPECT_FALSE(Contains(Table("tickettypes list"), "Javítás"));
+  EXPECT_TRUE(Contains(Table("tickettypes list --inactive"), "Javítás"));
+  const auto card = Table("tickets get " + id);
+  EXPECT_TRUE(Contains(card, "Távolról megoldva")) << card;
+  EXPECT_TRUE(Contains(card, "handed_over by user")) << card;
+  EXPECT_TRUE(Contains(card, "Kulcs a szomszédnál")) << card;
+  EXPECT_TRUE(Contains(card, "Holnap megyünk.")) << card;
+  const auto open = Json("tickets list --open --priority high");
+  ASSERT_EQ(Count(open, "tickets"), 1u) << boost::json::serialize(open);
+  EXPECT_TRUE(Contains(Table("tickets list --state closed"), "Kazán megint"));
+}
+
 }  // namespace
 }  // namespace karton::testing

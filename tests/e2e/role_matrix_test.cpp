@@ -31,6 +31,7 @@
 #include "karton/campaigns/v1/call_list_service.grpc.pb.h"
 #include "karton/campaigns/v1/campaign_service.grpc.pb.h"
 #include "karton/campaigns/v1/segment_service.grpc.pb.h"
+#include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
@@ -84,7 +85,8 @@ struct Method {
     automation::v1::EnableRecipeRequest::descriptor()->file(),
     campaigns::v1::CreateSegmentRequest::descriptor()->file(),
     campaigns::v1::CreateCampaignRequest::descriptor()->file(),
-    campaigns::v1::CreateCallListRequest::descriptor()->file()};
+    campaigns::v1::CreateCallListRequest::descriptor()->file(),
+    helpdesk::v1::CreateTicketRequest::descriptor()->file()};
 
 // Every method of every karton.* service compiled into this binary.
 std::vector<Method> KartonMethods() {
@@ -284,10 +286,10 @@ void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string
 }
 
 // Every product module: crm (with partners and messaging), the sales
-// modules (orders, invoicing), automation and campaigns.
+// modules (orders, invoicing), automation, campaigns and the helpdesk.
 class RoleMatrixTest : public CrmTest {
  protected:
-  RoleMatrixTest() { modules_ = "crm,invoicing,automation,campaigns"; }
+  RoleMatrixTest() { modules_ = "crm,invoicing,automation,campaigns,helpdesk"; }
 };
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {

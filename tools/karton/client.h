@@ -76,5 +76,7 @@ void AddInvoicingCommands(CLI::App& app, const GlobalOptions& options, int& exit
 void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // karton segments|campaigns|calls ... (campaign_commands.cpp).
 void AddCampaignsCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton tickets ... (ticket_commands.cpp, docs/helpdesk.md).
+void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

@@ -1,0 +1,164 @@
+#include "demo_data.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "karton/kernel/numbers.h"
+#include "karton/kernel/prepared_query.h"
+#include "process/ticket_step_repository.h"
+#include "process/ticket_type_repository.h"
+#include "tickets/ticket_repository.h"
+
+namespace karton::helpdesk {
+namespace {
+
+using std::chrono::hours;
+
+v1::ProcessStep Step(const char* name, const char* role, hours due) {
+  v1::ProcessStep step;
+  step.set_name(name);
+  step.set_responsible_role(role);
+  step.mutable_due_offset()->set_seconds(std::chrono::seconds(due).count());
+  return step;
+}
+
+v1::TicketType Type(const char* name, const char* description, std::vector<v1::ProcessStep> steps) {
+  v1::TicketType type;
+  type.set_name(name);
+  type.set_description(description);
+  for (auto& step : steps) *type.add_steps() = std::move(step);
+  return type;
+}
+
+}  // namespace
+
+void LoadHelpdeskDemoData(kernel::ModuleContext& context, soci::session& session) {
+  const auto now = context.Time().Now();
+
+  // The complaint process: four steps, the customer told at the start and
+  // answered at the end, a sales manager deciding in between.
+  auto record = Step("Rögzítés és visszaigazolás", "support", hours(4));
+  record.add_actions()->mutable_email_customer()->set_template_name("helpdesk_complaint_received");
+  auto investigate = Step("Kivizsgálás", "support", hours(72));
+  auto decide = Step("Döntés a panaszról", "sales_manager", hours(120));
+  decide.add_actions()->mutable_create_activity()->set_subject("Döntés a panaszról");
+  auto answer = Step("Válasz az ügyfélnek", "support", hours(24));
+  answer.add_actions()->mutable_email_customer()->set_template_name("helpdesk_complaint_answer");
+  answer.add_actions()->mutable_wait_for_customer();
+  auto visit = Step("Kiszállás", "external_partner", hours(48));
+  const std::vector<v1::TicketType> types = {
+      Type("Panasz", "Termékkel vagy szolgáltatással kapcsolatos reklamáció",
+           {record, investigate, decide, answer}),
+      Type("Javítás", "Meghibásodott készülék javítása",
+           {Step("Hibafelvétel", "support", hours(8)), visit,
+            Step("Lezárás", "support", hours(24))}),
+      Type("Telepítés", "Új készülék beüzemelése",
+           {Step("Időpont egyeztetése", "support", hours(24)), visit}),
+      Type("Kérdés", "Általános érdeklődés", {}),
+  };
+  std::vector<v1::TicketType> stored;
+  for (const auto& type : types) {
+    auto created = ticket_type_repository::Insert(session, type, now);
+    if (!created) throw std::runtime_error("helpdesk demo data: ticket type name taken");
+    stored.push_back(*created);
+  }
+  const auto& complaint = stored[0];
+  const auto& repair = stored[1];
+  const auto& installation = stored[2];
+  const auto& question = stored[3];
+
+  // The first partners of the partners module's demo data are the customers.
+  std::vector<std::int64_t> partners;
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT id FROM partners.partner WHERE merged_into_id IS NULL AND erase_time IS NULL "
+      "ORDER BY id LIMIT 6",
+      {});
+  for (int row = 0; row < rows.Count(); ++row) {
+    partners.push_back(kernel::ParseInt64(rows.Text(row, 0)).value_or(0));
+  }
+  const auto customer = [&](std::size_t i) {
+    return partners.empty() ? std::int64_t{0} : partners[i % partners.size()];
+  };
+
+  struct DemoTicket {
+    const char* subject;
+    const v1::TicketType* type;
+    v1::TicketPriority priority;
+    v1::TicketSource source;
+    const char* state;
+    int done_steps;  // finished steps of its process; the next one is current
+    const char* comment;
+  };
+  const std::vector<DemoTicket> tickets = {
+      {"Nem indul a kazán, E03 hibakód", &repair, v1::TICKET_PRIORITY_HIGH, v1::TICKET_SOURCE_PHONE,
+       "new", 0, ""},
+      {"A beszerelt termosztát rosszul mér", &complaint, v1::TICKET_PRIORITY_NORMAL,
+       v1::TICKET_SOURCE_EMAIL, "open", 1, "A vevő fotót küldött a kijelzőről."},
+      {"Túlszámlázott kiszállási díj", &complaint, v1::TICKET_PRIORITY_NORMAL,
+       v1::TICKET_SOURCE_API, "waiting_on_customer", 3,
+       "Jóváírást ajánlottunk, a vevő válaszát várjuk."},
+      {"Csöpög a tágulási tartály", &repair, v1::TICKET_PRIORITY_URGENT, v1::TICKET_SOURCE_PHONE,
+       "waiting_on_third_party", 1, "Alkatrész rendelve a nagykereskedőtől."},
+      {"Hogyan kell légteleníteni a radiátort?", &question, v1::TICKET_PRIORITY_LOW,
+       v1::TICKET_SOURCE_WEB_FORM, "resolved", 0, "Elküldtük a tudástár cikkét."},
+      {"Új kondenzációs kazán beüzemelése", &installation, v1::TICKET_PRIORITY_NORMAL,
+       v1::TICKET_SOURCE_API, "closed", 2, "Beüzemelve, jegyzőkönyv aláírva."},
+  };
+  std::int64_t first_id = 0;
+  for (std::size_t i = 0; i < tickets.size(); ++i) {
+    const auto& demo = tickets[i];
+    v1::Ticket ticket;
+    ticket.set_subject(demo.subject);
+    ticket.set_priority(demo.priority);
+    ticket.set_source(demo.source);
+    ticket.set_type_id(demo.type->id());
+    ticket.set_partner_id(customer(i));
+    auto created = ticket_repository::Insert(session, ticket, 0, "", now);
+    const auto id = created->id();
+    if (first_id == 0) first_id = id;
+    std::vector<v1::ProcessStep> steps(demo.type->steps().begin(), demo.type->steps().end());
+    if (!steps.empty()) {
+      ticket_step_repository::Replace(session, id, steps);
+      const int done = std::min<int>(demo.done_steps, static_cast<int>(steps.size()));
+      for (int position = 1; position <= done; ++position) {
+        ticket_step_repository::Begin(session, id, position, now, std::chrono::seconds(0));
+        ticket_step_repository::Finish(session, id, position, false, 0, "", now);
+      }
+      if (done < static_cast<int>(steps.size())) {
+        ticket_step_repository::Begin(
+            session, id, done + 1, now,
+            std::chrono::seconds(steps[static_cast<std::size_t>(done)].due_offset().seconds()));
+      }
+      ticket_step_repository::SetCurrent(session, id,
+                                         done < static_cast<int>(steps.size()) ? done + 1 : 0, now);
+    }
+    const std::string state = demo.state;
+    if (state == "resolved" || state == "closed") {
+      ticket_repository::SetState(session, id, "open", false, now);
+      ticket_repository::SetState(session, id, "resolved", false, now);
+      if (state == "closed") ticket_repository::SetState(session, id, "closed", false, now);
+    } else if (state != "new") {
+      ticket_repository::SetState(session, id, state, false, now);
+    }
+    if (*demo.comment != '\0') {
+      v1::TicketComment comment;
+      comment.set_ticket_id(id);
+      comment.set_visibility(v1::COMMENT_VISIBILITY_INTERNAL);
+      comment.set_body(demo.comment);
+      ticket_repository::AddComment(session, comment, now);
+    }
+  }
+  // The same boiler reported twice: the second ticket merged into the first.
+  v1::Ticket duplicate;
+  duplicate.set_subject("Kazán hiba (ismét bejelentve)");
+  duplicate.set_source(v1::TICKET_SOURCE_PHONE);
+  duplicate.set_priority(v1::TICKET_PRIORITY_NORMAL);
+  duplicate.set_partner_id(customer(0));
+  const auto merged = ticket_repository::Insert(session, duplicate, 0, "", now);
+  ticket_repository::MarkMerged(session, merged->id(), first_id, now);
+}
+
+}  // namespace karton::helpdesk

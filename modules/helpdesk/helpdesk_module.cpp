@@ -1,0 +1,46 @@
+#include "helpdesk_module.h"
+
+#include "demo_data.h"
+#include "karton/kernel/events.h"
+#include "karton/kernel/jobs.h"
+#include "outreach.h"
+#include "partner_directory.h"
+#include "partner_events.h"
+#include "process/step_actions.h"
+#include "process/ticket_process.h"
+#include "process/ticket_type_service.h"
+#include "tickets/ticket_service.h"
+
+namespace karton::helpdesk {
+
+HelpdeskModule::HelpdeskModule() = default;
+HelpdeskModule::~HelpdeskModule() = default;
+
+void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
+  // The channel exists from Start() on; it is read at each call.
+  auto channel = [&context] { return context.Channel(); };
+  partners_ = std::make_unique<GrpcPartnerDirectory>(channel);
+  outreach_ = std::make_unique<GrpcOutreach>(channel);
+  kernel::ServiceParts parts = kernel::PartsOf(context);
+  TicketServiceImpl::DeclareTopics(context.Events());
+  TicketTypeServiceImpl::DeclareTopics(context.Events());
+  tickets_ = std::make_unique<TicketServiceImpl>(parts, *partners_);
+  types_ = std::make_unique<TicketTypeServiceImpl>(parts);
+  step_actions_ = std::make_unique<StepActions>(parts, *outreach_);
+
+  context.JobQueue().Handle(kStepActionsJob,
+                            [this](const kernel::JobRun& run) { step_actions_->Run(run); });
+
+  context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
+
+  registrar.AddGrpcService(*tickets_, v1::TicketService::service_full_name(),
+                           TicketServiceImpl::Roles());
+  registrar.AddGrpcService(*types_, v1::TicketTypeService::service_full_name(),
+                           TicketTypeServiceImpl::Roles());
+}
+
+void HelpdeskModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {
+  LoadHelpdeskDemoData(context, session);
+}
+
+}  // namespace karton::helpdesk

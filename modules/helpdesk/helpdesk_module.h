@@ -1,0 +1,33 @@
+// The helpdesk module (docs/helpdesk.md): tickets with hand-overs,
+// comments, states and merges; ticket types with their standard processes.
+#pragma once
+
+#include <memory>
+
+#include "karton/kernel/module.h"
+
+namespace karton::helpdesk {
+
+class GrpcOutreach;
+class GrpcPartnerDirectory;
+class StepActions;
+class TicketServiceImpl;
+class TicketTypeServiceImpl;
+
+class HelpdeskModule final : public kernel::Module {
+ public:
+  HelpdeskModule();
+  ~HelpdeskModule() override;
+
+  void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
+
+ private:
+  std::unique_ptr<GrpcPartnerDirectory> partners_;
+  std::unique_ptr<GrpcOutreach> outreach_;
+  std::unique_ptr<TicketServiceImpl> tickets_;
+  std::unique_ptr<TicketTypeServiceImpl> types_;
+  std::unique_ptr<StepActions> step_actions_;
+};
+
+}  // namespace karton::helpdesk

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "database_unavailable.h"
+
 namespace karton::kernel {
 namespace {
 
@@ -112,7 +114,7 @@ Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
     try {
       lease.Session().reconnect();
     } catch (const std::exception& error) {
-      throw std::runtime_error(
+      throw DatabaseUnavailableError(
           fmt::format("database connection lost: {}", DescribeDatabaseError(error)));
     }
   }

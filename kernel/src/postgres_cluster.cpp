@@ -388,7 +388,7 @@ void PostgresCluster::InitializeCluster() {
 }
 
 void PostgresCluster::StartServer() {
-  port_ = PickFreeLoopbackPort();
+  port_ = options_.port != 0 ? options_.port : PickFreeLoopbackPort();
   SpawnSpec spec = ChildSpec(cluster_directory_);
   spec.argv = {(options_.bin_directory / "postgres").string(),
                "-D",

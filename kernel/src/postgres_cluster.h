@@ -26,6 +26,10 @@ struct PostgresClusterOptions {
   // The application database, owned by the application role. Empty: none
   // (the test harness makes one per test).
   std::string database = "karton";
+  // The loopback port to listen on; 0 (kartond's embedded cluster): a free
+  // one picked at each start. A fixed one lets a test stop the server and
+  // start it again where its clients look for it.
+  int port = 0;
 };
 
 // Starts PostgreSQL as a child process that listens on a free loopback port

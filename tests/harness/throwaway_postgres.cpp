@@ -27,6 +27,7 @@ ThrowawayPostgres::ThrowawayPostgres() {
   try {
     cluster_ = std::make_unique<kernel::PostgresCluster>(options);
     cluster_->Start();
+    port_ = cluster_->Port();
   } catch (...) {
     // Stop a half-started server before directory_ (a member) removes its files.
     cluster_.reset();
@@ -41,7 +42,22 @@ std::string ThrowawayPostgres::AdminConnectionString() const {
   return cluster_->AdminConnectionString("postgres");
 }
 
-int ThrowawayPostgres::Port() const { return cluster_->Port(); }
+int ThrowawayPostgres::Port() const { return port_; }
+
+void ThrowawayPostgres::Stop() { cluster_->Stop(); }
+
+void ThrowawayPostgres::Start() {
+  // A new cluster object on the same files and port: it finds the cluster
+  // made, so it only starts the server.
+  kernel::PostgresClusterOptions options;
+  options.data_directory = directory_.Path();
+  options.durable = false;
+  options.database = "";
+  options.port = port_;
+  cluster_.reset();
+  cluster_ = std::make_unique<kernel::PostgresCluster>(options);
+  cluster_->Start();
+}
 
 std::string ThrowawayPostgres::CreateDatabase(const std::string& name) {
   QueryScalar(AdminConnectionString(),

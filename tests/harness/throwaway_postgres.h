@@ -34,8 +34,16 @@ class ThrowawayPostgres {
   std::string AdminConnectionString() const;
   int Port() const;
 
+  // The database goes away and comes back, as in an outage or a restart by
+  // its operator: Stop() is PostgreSQL's fast shutdown (every session is
+  // cut off, open transactions roll back); Start() starts the same cluster
+  // again on the same port. (Fault tests; use a cluster of the test's own.)
+  void Stop();
+  void Start();
+
  private:
   TemporaryDirectory directory_;
+  int port_ = 0;
   std::unique_ptr<kernel::PostgresCluster> cluster_;
 };
 

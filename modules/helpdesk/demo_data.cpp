@@ -9,6 +9,8 @@
 #include "karton/kernel/prepared_query.h"
 #include "process/ticket_step_repository.h"
 #include "process/ticket_type_repository.h"
+#include "sla/sla_repository.h"
+#include "sla/ticket_sla.h"
 #include "tickets/ticket_repository.h"
 
 namespace karton::helpdesk {
@@ -68,6 +70,25 @@ void LoadHelpdeskDemoData(kernel::ModuleContext& context, soci::session& session
   const auto& repair = stored[1];
   const auto& installation = stored[2];
   const auto& question = stored[3];
+
+  // SLA: a general policy on the default calendar, and a tighter one for
+  // urgent tickets.
+  const auto calendar =
+      kernel::RunPrepared(session, "SELECT min(id) FROM helpdesk.business_calendar", {});
+  v1::SlaPolicy general;
+  general.set_name("Általános");
+  general.set_calendar_id(kernel::ParseInt64(calendar.Text(0, 0)).value_or(0));
+  general.set_first_response_minutes(240);
+  general.set_resolution_minutes(2400);
+  general.set_warn_percent(80);
+  sla_repository::InsertPolicy(session, general, now);
+  v1::SlaPolicy urgent = general;
+  urgent.set_name("Sürgős");
+  urgent.set_priority(v1::TICKET_PRIORITY_URGENT);
+  urgent.set_first_response_minutes(60);
+  urgent.set_resolution_minutes(480);
+  sla_repository::InsertPolicy(session, urgent, now);
+  auto parts = kernel::PartsOf(context);
 
   // The first partners of the partners module's demo data are the customers.
   std::vector<std::int64_t> partners;
@@ -143,6 +164,7 @@ void LoadHelpdeskDemoData(kernel::ModuleContext& context, soci::session& session
     } else if (state != "new") {
       ticket_repository::SetState(session, id, state, false, now);
     }
+    PlanSla(parts, session, kernel::Caller::Internal(), id);
     if (*demo.comment != '\0') {
       v1::TicketComment comment;
       comment.set_ticket_id(id);
@@ -151,6 +173,16 @@ void LoadHelpdeskDemoData(kernel::ModuleContext& context, soci::session& session
       ticket_repository::AddComment(session, comment, now);
     }
   }
+  // The urgent leak came in a week ago and is past its resolution target:
+  // breached, as its jobs would have found it.
+  kernel::RunPrepared(
+      session,
+      "UPDATE helpdesk.ticket SET create_time = create_time - interval '7 days', "
+      "resolve_due_time = create_time - interval '5 days', first_response_due_time = NULL, "
+      "first_response_time = create_time - interval '7 days' + interval '20 minutes', "
+      "resolve_warned = true, resolve_breached = true, sla_state = 'breached', "
+      "sla_generation = sla_generation + 1 WHERE subject = 'Csöpög a tágulási tartály'",
+      {});
   // The same boiler reported twice: the second ticket merged into the first.
   v1::Ticket duplicate;
   duplicate.set_subject("Kazán hiba (ismét bejelentve)");

@@ -9,6 +9,8 @@
 #include "process/step_actions.h"
 #include "process/ticket_process.h"
 #include "process/ticket_type_service.h"
+#include "sla/sla_service.h"
+#include "sla/ticket_sla.h"
 #include "tickets/ticket_service.h"
 
 namespace karton::helpdesk {
@@ -24,12 +26,17 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   kernel::ServiceParts parts = kernel::PartsOf(context);
   TicketServiceImpl::DeclareTopics(context.Events());
   TicketTypeServiceImpl::DeclareTopics(context.Events());
+  SlaServiceImpl::DeclareTopics(context.Events());
   tickets_ = std::make_unique<TicketServiceImpl>(parts, *partners_);
   types_ = std::make_unique<TicketTypeServiceImpl>(parts);
   step_actions_ = std::make_unique<StepActions>(parts, *outreach_);
+  sla_ = std::make_unique<SlaServiceImpl>(parts);
+  sla_checks_ = std::make_unique<SlaChecks>(parts, *outreach_);
 
   context.JobQueue().Handle(kStepActionsJob,
                             [this](const kernel::JobRun& run) { step_actions_->Run(run); });
+  context.JobQueue().Handle(kSlaCheckJob,
+                            [this](const kernel::JobRun& run) { sla_checks_->Run(run); });
 
   context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
 
@@ -37,6 +44,7 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
                            TicketServiceImpl::Roles());
   registrar.AddGrpcService(*types_, v1::TicketTypeService::service_full_name(),
                            TicketTypeServiceImpl::Roles());
+  registrar.AddGrpcService(*sla_, v1::SlaService::service_full_name(), SlaServiceImpl::Roles());
 }
 
 void HelpdeskModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

@@ -10,6 +10,8 @@ namespace karton::helpdesk {
 
 class GrpcOutreach;
 class GrpcPartnerDirectory;
+class SlaChecks;
+class SlaServiceImpl;
 class StepActions;
 class TicketServiceImpl;
 class TicketTypeServiceImpl;
@@ -28,6 +30,8 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<TicketServiceImpl> tickets_;
   std::unique_ptr<TicketTypeServiceImpl> types_;
   std::unique_ptr<StepActions> step_actions_;
+  std::unique_ptr<SlaServiceImpl> sla_;
+  std::unique_ptr<SlaChecks> sla_checks_;
 };
 
 }  // namespace karton::helpdesk

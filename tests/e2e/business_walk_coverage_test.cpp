@@ -125,7 +125,11 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.campaigns.v1.CallListService/CreateCallList",
         "karton.campaigns.v1.CallListService/RecordCall"}},
       {"helpdesk",  // business_walk_helpdesk_test.cpp
-       {"karton.helpdesk.v1.TicketService/AddComment",
+       {"karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
+        "karton.helpdesk.v1.SlaService/CreateSlaPolicy",
+        "karton.helpdesk.v1.SlaService/UpdateBusinessCalendar",
+        "karton.helpdesk.v1.SlaService/UpdateSlaPolicy",
+        "karton.helpdesk.v1.TicketService/AddComment",
         "karton.helpdesk.v1.TicketService/AssignTicket",
         "karton.helpdesk.v1.TicketService/ChangeState",
         "karton.helpdesk.v1.TicketService/CompleteStep",

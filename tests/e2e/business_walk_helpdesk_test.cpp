@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "business_walk.h"
+#include "karton/helpdesk/v1/sla_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 
@@ -22,6 +23,9 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
   Start();
   auto tickets = hv1::TicketService::NewStub(channel_);
   auto types = hv1::TicketTypeService::NewStub(channel_);
+  auto sla = hv1::SlaService::NewStub(channel_);
+  hv1::BusinessCalendar calendar;
+  hv1::SlaPolicy policy;
   const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
   const auto subcontractor = NewColleague("szerviz@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
   const auto team = NewTeam("Kiszállók", {agent.id});
@@ -64,6 +68,62 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
          request.mutable_ticket_type()->set_description("Reklamációk kezelése");
          request.mutable_update_mask()->add_paths("description");
          return types->UpdateTicketType(As(agent.token).get(), request, &complaint);
+       }},
+      {"karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
+       "helpdesk.business_calendar.created",
+       "helpdesk.business_calendar",
+       {},
+       [&] {
+         hv1::CreateBusinessCalendarRequest request;
+         request.mutable_calendar()->set_name("Ügyelet");
+         for (int weekday = 1; weekday <= 6; ++weekday) {
+           auto* hours = request.mutable_calendar()->add_hours();
+           hours->set_weekday(weekday);
+           hours->set_open("07:00");
+           hours->set_close(weekday == 6 ? "12:00" : "19:00");
+         }
+         request.mutable_calendar()->set_hungarian_holidays(true);
+         return sla->CreateBusinessCalendar(As(agent.token).get(), request, &calendar);
+       }},
+      {"karton.helpdesk.v1.SlaService/UpdateBusinessCalendar",
+       "helpdesk.business_calendar.updated",
+       "helpdesk.business_calendar",
+       {"closed_dates"},
+       [&] {
+         hv1::UpdateBusinessCalendarRequest request;
+         request.mutable_calendar()->set_id(calendar.id());
+         request.mutable_calendar()->set_etag(calendar.etag());
+         auto* closed = request.mutable_calendar()->add_closed_dates();
+         closed->set_year(2027);
+         closed->set_month(12);
+         closed->set_day(31);
+         request.mutable_update_mask()->add_paths("closed_dates");
+         return sla->UpdateBusinessCalendar(As(agent.token).get(), request, &calendar);
+       }},
+      {"karton.helpdesk.v1.SlaService/CreateSlaPolicy",
+       "helpdesk.sla_policy.created",
+       "helpdesk.sla_policy",
+       {},
+       [&] {
+         hv1::CreateSlaPolicyRequest request;
+         request.mutable_policy()->set_name("Panaszok");
+         request.mutable_policy()->set_type_id(complaint.id());
+         request.mutable_policy()->set_calendar_id(calendar.id());
+         request.mutable_policy()->set_first_response_minutes(120);
+         request.mutable_policy()->set_resolution_minutes(960);
+         return sla->CreateSlaPolicy(As(agent.token).get(), request, &policy);
+       }},
+      {"karton.helpdesk.v1.SlaService/UpdateSlaPolicy",
+       "helpdesk.sla_policy.updated",
+       "helpdesk.sla_policy",
+       {"resolution_minutes"},
+       [&] {
+         hv1::UpdateSlaPolicyRequest request;
+         request.mutable_policy()->set_id(policy.id());
+         request.mutable_policy()->set_etag(policy.etag());
+         request.mutable_policy()->set_resolution_minutes(1440);
+         request.mutable_update_mask()->add_paths("resolution_minutes");
+         return sla->UpdateSlaPolicy(As(agent.token).get(), request, &policy);
        }},
       {"karton.helpdesk.v1.TicketService/CreateTicket",
        "helpdesk.ticket.created",

@@ -439,6 +439,19 @@ TEST_F(CliCommandsTest, WorksTicketsFromTheCommandLine) {
   EXPECT_EQ(retired.if_contains("active"), nullptr) << boost::json::serialize(retired);  // false
   EXPECT_FALSE(Contains(Table("tickettypes list"), "Javítás"));
   EXPECT_TRUE(Contains(Table("tickettypes list --inactive"), "Javítás"));
+  const auto calendar = Json(
+      "sla calendar-create --name Ügyelet --hours 1=07:00-19:00 --hours 6=08:00-12:00 --closed "
+      "2027-12-31");
+  EXPECT_EQ(Count(calendar, "hours"), 2u) << boost::json::serialize(calendar);
+  const auto calendar_id = Field(calendar, "id");
+  Json(fmt::format("sla calendar-update {} --holidays none", calendar_id));
+  EXPECT_TRUE(Contains(Table("sla calendars"), "Sat 08:00-12:00"));
+  const auto policy = Json(fmt::format(
+      "sla policy-create --name Sürgős --priority urgent --calendar {} --first-response 30 "
+      "--resolution 240 --escalate-to {}",
+      calendar_id, agent.id));
+  Json(fmt::format("sla policy-update {} --warn 90", Field(policy, "id")));
+  EXPECT_TRUE(Contains(Table("sla policies"), "warning at 90%"));
   const auto card = Table("tickets get " + id);
   EXPECT_TRUE(Contains(card, "Távolról megoldva")) << card;
   EXPECT_TRUE(Contains(card, "handed_over by user")) << card;

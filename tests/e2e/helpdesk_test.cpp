@@ -19,7 +19,7 @@ class HelpdeskTest : public CrmTest {
   HelpdeskTest() { modules_ = "crm,helpdesk"; }
 };
 
-TEST_F(HelpdeskTest, TheDemoHasAFourStepComplaintProcessAndTicketsInEveryState) {
+TEST_F(HelpdeskTest, TheDemoHasAFourStepComplaintProcessTicketsInEveryStateAndABreachedSla) {
   Start({"--demo"});
   auto types = hv1::TicketTypeService::NewStub(channel_);
   hv1::ListTicketTypesResponse listed;
@@ -44,6 +44,14 @@ TEST_F(HelpdeskTest, TheDemoHasAFourStepComplaintProcessAndTicketsInEveryState) 
   EXPECT_EQ(merged, 1);
   EXPECT_EQ(with_partner, all.tickets_size());
   EXPECT_GE(in_process, 3);
+
+  // One breached SLA, found by the filter.
+  hv1::ListTicketsRequest breached;
+  breached.set_sla_state(hv1::SLA_STATE_BREACHED);
+  hv1::ListTicketsResponse found;
+  ASSERT_TRUE(tickets->ListTickets(As().get(), breached, &found).ok());
+  ASSERT_EQ(found.tickets_size(), 1);
+  EXPECT_EQ(found.tickets(0).subject(), "Csöpög a tágulási tartály");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "command_calls.h"
 #include "command_support.h"
+#include "karton/helpdesk/v1/sla_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 #include "rpc_registry.h"
@@ -20,6 +21,7 @@ namespace {
 namespace hv1 = helpdesk::v1;
 using Tickets = hv1::TicketService::Stub;
 using TicketTypes = hv1::TicketTypeService::Stub;
+using Sla = hv1::SlaService::Stub;
 
 const std::vector<std::string> kStates = {
     "new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"};
@@ -34,7 +36,10 @@ struct Options {
       body, reason, request_id, page_token;
   std::vector<std::int64_t> sources;
   std::vector<std::string> steps;
-  std::string file, active;
+  std::string file, active, time_zone, holidays;
+  std::vector<std::string> hours, closed, working;
+  std::int64_t calendar = 0, escalate = 0;
+  int first_minutes = 0, resolution_minutes = 0, warn = 0;
   bool open_only = false, public_comment = false, inactive = false;
   int limit = 50;
 };
@@ -173,6 +178,71 @@ hv1::ProcessStep ParseStep(const std::string& text) {
   }
   if (parts.size() > 3) throw UsageError("--step takes NAME[:ROLE[:HOURSh]], not '" + text + "'");
   return step;
+}
+
+std::string DateWord(const common::v1::Date& date) {
+  return fmt::format("{:04}-{:02}-{:02}", date.year(), date.month(), date.day());
+}
+
+void PrintCalendar(const hv1::BusinessCalendar& calendar) {
+  std::cout << fmt::format("business calendar {}: {} ({})\n", calendar.id(), calendar.name(),
+                           calendar.time_zone());
+  static const char* kDays[] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  for (const auto& hours : calendar.hours()) {
+    if (hours.weekday() >= 1 && hours.weekday() <= 7) {
+      std::cout << fmt::format("  {} {}-{}\n", kDays[hours.weekday()], hours.open(), hours.close());
+    }
+  }
+  std::string closed, working;
+  for (const auto& date : calendar.closed_dates())
+    closed += (closed.empty() ? "" : " ") + DateWord(date);
+  for (const auto& date : calendar.working_dates())
+    working += (working.empty() ? "" : " ") + DateWord(date);
+  Lines("holidays", calendar.hungarian_holidays() ? "Hungarian public holidays and swaps" : "none",
+        "closed", closed, "working", working, "etag", calendar.etag());
+}
+
+void PrintCalendars(const hv1::ListBusinessCalendarsResponse& response) {
+  for (const auto& calendar : response.calendars()) PrintCalendar(calendar);
+  MorePages(response.next_page_token());
+}
+
+void PrintPolicy(const hv1::SlaPolicy& policy) {
+  std::cout << fmt::format(
+      "SLA policy {}: {}{}\n  type {}, priority {}, calendar {}: first response {} min, "
+      "resolution {} min, warning at {}%{}\n",
+      policy.id(), policy.name(), policy.active() ? "" : " (inactive)",
+      policy.type_id() == 0 ? std::string("any") : std::to_string(policy.type_id()),
+      policy.priority() == hv1::TICKET_PRIORITY_UNSPECIFIED
+          ? std::string("any")
+          : Word(policy.priority(), "TICKET_PRIORITY_"),
+      policy.calendar_id(), policy.first_response_minutes(), policy.resolution_minutes(),
+      policy.warn_percent(),
+      policy.escalate_to_user_id() == 0
+          ? std::string()
+          : fmt::format(", escalate to user {}", policy.escalate_to_user_id()));
+}
+
+void PrintPolicies(const hv1::ListSlaPoliciesResponse& response) {
+  for (const auto& policy : response.policies()) PrintPolicy(policy);
+  MorePages(response.next_page_token());
+}
+
+// "1=08:00-16:30": Monday's opening hours.
+hv1::OpeningHours ParseHours(const std::string& text) {
+  const auto equals = text.find('=');
+  const auto dash = text.find('-');
+  if (equals != 1 || dash == std::string::npos || text[0] < '1' || text[0] > '7') {
+    throw UsageError(
+        "--hours takes WEEKDAY=HH:MM-HH:MM (1 Monday ... 7 Sunday), such as "
+        "1=08:00-16:30, not '" +
+        text + "'");
+  }
+  hv1::OpeningHours hours;
+  hours.set_weekday(text[0] - '0');
+  hours.set_open(text.substr(2, dash - 2));
+  hours.set_close(text.substr(dash + 1));
+  return hours;
 }
 
 void PrintComment(const hv1::TicketComment& comment) {
@@ -489,6 +559,128 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     }
     return Call(options, &TicketTypes::UpdateTicketType, request, PrintTicketType);
   }));
+
+  auto* sla =
+      app.add_subcommand("sla", "SLA policies and business calendars")->require_subcommand(1);
+  auto sla_bound = std::make_shared<Options>();
+  const auto calendar_flags = [sla_bound](CLI::App* command) {
+    command->add_option("--name", sla_bound->name, "Its name");
+    command->add_option("--zone", sla_bound->time_zone, "IANA time zone (default Europe/Budapest)");
+    command->add_option("--hours", sla_bound->hours, "WEEKDAY=HH:MM-HH:MM; repeat (1 Monday)");
+    AddChoice(command, "--holidays", sla_bound->holidays, {"hungarian", "none"});
+    command->add_option("--closed", sla_bound->closed, "A closed date, YYYY-MM-DD; repeat");
+    command->add_option("--working", sla_bound->working, "An extra working date; repeat");
+  };
+  const auto fill_calendar = [](const Options& given, hv1::BusinessCalendar& calendar) {
+    calendar.set_name(given.name);
+    calendar.set_time_zone(given.time_zone);
+    for (const auto& hours : given.hours) *calendar.add_hours() = ParseHours(hours);
+    calendar.set_hungarian_holidays(given.holidays != "none");
+    for (const auto& date : given.closed)
+      *calendar.add_closed_dates() = ParseDate(date, "--closed");
+    for (const auto& date : given.working) {
+      *calendar.add_working_dates() = ParseDate(date, "--working");
+    }
+  };
+
+  auto* calendars = Rpcs(sla->add_subcommand("calendars", "Business calendars"),
+                         {"karton.helpdesk.v1.SlaService/ListBusinessCalendars"});
+  calendars->callback(Run(options, exit_code, [&options] {
+    return Call(options, &Sla::ListBusinessCalendars, hv1::ListBusinessCalendarsRequest(),
+                PrintCalendars);
+  }));
+  auto* calendar_create = Rpcs(sla->add_subcommand("calendar-create", "A business calendar"),
+                               {"karton.helpdesk.v1.SlaService/CreateBusinessCalendar"});
+  calendar_flags(calendar_create);
+  calendar_create->callback(Run(options, exit_code, [&options, sla_bound, fill_calendar] {
+    hv1::CreateBusinessCalendarRequest request;
+    fill_calendar(*sla_bound, *request.mutable_calendar());
+    return Call(options, &Sla::CreateBusinessCalendar, request, PrintCalendar);
+  }));
+  auto* calendar_update =
+      WithOptionalEtag(Rpcs(sla->add_subcommand("calendar-update", "Change a business calendar"),
+                            {"karton.helpdesk.v1.SlaService/UpdateBusinessCalendar"}),
+                       *sla_bound);
+  calendar_flags(calendar_update);
+  calendar_update->callback(
+      Run(options, exit_code, [&options, sla_bound, fill_calendar, calendar_update] {
+        hv1::UpdateBusinessCalendarRequest request;
+        auto& calendar = *request.mutable_calendar();
+        fill_calendar(*sla_bound, calendar);
+        calendar.set_id(sla_bound->id);
+        calendar.set_etag(sla_bound->etag);
+        MaskGiven(calendar_update, *request.mutable_update_mask(),
+                  {{"--name", "name"},
+                   {"--zone", "time_zone"},
+                   {"--hours", "hours"},
+                   {"--holidays", "hungarian_holidays"},
+                   {"--closed", "closed_dates"},
+                   {"--working", "working_dates"}});
+        return Call(options, &Sla::UpdateBusinessCalendar, request, PrintCalendar);
+      }));
+
+  const auto policy_flags = [sla_bound](CLI::App* command) {
+    command->add_option("--name", sla_bound->name, "Its name");
+    command->add_option("--type", sla_bound->type, "For tickets of this type (0: any)");
+    AddChoice(command, "--priority", sla_bound->priority, kPriorities);
+    command->add_option("--calendar", sla_bound->calendar, "The business calendar");
+    command->add_option("--first-response", sla_bound->first_minutes, "Business minutes");
+    command->add_option("--resolution", sla_bound->resolution_minutes, "Business minutes");
+    command->add_option("--warn", sla_bound->warn, "Warn at this % of a target (default 80)");
+    command->add_option("--escalate-to", sla_bound->escalate, "The team lead's user id");
+  };
+  const auto fill_policy = [](const Options& given, hv1::SlaPolicy& policy) {
+    policy.set_name(given.name);
+    policy.set_type_id(given.type);
+    policy.set_priority(FromWord<hv1::TicketPriority>(given.priority, "TICKET_PRIORITY_"));
+    policy.set_calendar_id(given.calendar);
+    policy.set_first_response_minutes(given.first_minutes);
+    policy.set_resolution_minutes(given.resolution_minutes);
+    policy.set_warn_percent(given.warn);
+    policy.set_escalate_to_user_id(given.escalate);
+  };
+  auto* policies = Rpcs(sla->add_subcommand("policies", "SLA policies"),
+                        {"karton.helpdesk.v1.SlaService/ListSlaPolicies"});
+  policies->add_flag("--inactive", sla_bound->inactive, "Inactive ones too");
+  policies->callback(Run(options, exit_code, [&options, sla_bound] {
+    hv1::ListSlaPoliciesRequest request;
+    request.set_include_inactive(sla_bound->inactive);
+    return Call(options, &Sla::ListSlaPolicies, request, PrintPolicies);
+  }));
+  auto* policy_create = Rpcs(sla->add_subcommand("policy-create", "An SLA policy"),
+                             {"karton.helpdesk.v1.SlaService/CreateSlaPolicy"});
+  policy_flags(policy_create);
+  policy_create->callback(Run(options, exit_code, [&options, sla_bound, fill_policy] {
+    hv1::CreateSlaPolicyRequest request;
+    fill_policy(*sla_bound, *request.mutable_policy());
+    return Call(options, &Sla::CreateSlaPolicy, request, PrintPolicy);
+  }));
+  auto* policy_update =
+      WithOptionalEtag(Rpcs(sla->add_subcommand("policy-update", "Change an SLA policy"),
+                            {"karton.helpdesk.v1.SlaService/UpdateSlaPolicy"}),
+                       *sla_bound);
+  policy_flags(policy_update);
+  AddChoice(policy_update, "--active", sla_bound->active, {"true", "false"});
+  policy_update->callback(
+      Run(options, exit_code, [&options, sla_bound, fill_policy, policy_update] {
+        hv1::UpdateSlaPolicyRequest request;
+        auto& policy = *request.mutable_policy();
+        fill_policy(*sla_bound, policy);
+        policy.set_id(sla_bound->id);
+        policy.set_etag(sla_bound->etag);
+        policy.set_active(sla_bound->active == "true");
+        MaskGiven(policy_update, *request.mutable_update_mask(),
+                  {{"--name", "name"},
+                   {"--type", "type_id"},
+                   {"--priority", "priority"},
+                   {"--calendar", "calendar_id"},
+                   {"--first-response", "first_response_minutes"},
+                   {"--resolution", "resolution_minutes"},
+                   {"--warn", "warn_percent"},
+                   {"--escalate-to", "escalate_to_user_id"},
+                   {"--active", "active"}});
+        return Call(options, &Sla::UpdateSlaPolicy, request, PrintPolicy);
+      }));
 }
 
 }  // namespace karton::cli

@@ -9,6 +9,7 @@
 #include "process/process_rules.h"
 #include "process/ticket_step_repository.h"
 #include "scope.h"
+#include "sla/ticket_sla.h"
 #include "tickets/ticket_repository.h"
 #include "tickets/ticket_states.h"
 
@@ -59,7 +60,9 @@ v1::Ticket BeginStep(kernel::ServiceParts& parts, soci::session& session,
   // Waiting for the customer: the ticket's state says so (the SLA pauses).
   const std::string state = StateWord(ticket.state());
   if (WaitsForCustomer(step) && !IsFinished(state) && state != "waiting_on_customer") {
-    auto moved = ticket_repository::SetState(session, id, "waiting_on_customer", false, now);
+    ticket_repository::SetState(session, id, "waiting_on_customer", false, now);
+    FollowStateChange(parts, session, caller, id, state);
+    auto moved = *ticket_repository::Find(session, id, Scope::Everything());
     parts.audit.Record(
         session, caller, kernel::AuditAction::kUpdate, kTicket, id,
         {kernel::FieldChange::Of("state", state, "waiting_on_customer"),

@@ -18,7 +18,10 @@ namespace {
   KARTON_HELPDESK_MICROS("t.resolve_time") " AS resolve_time, "                                  \
   KARTON_HELPDESK_MICROS("t.close_time") " AS close_time, t.created_by AS created_by_user_id, " \
   "t.version::text AS etag, " KARTON_HELPDESK_MICROS("t.create_time") " AS create_time, "       \
-  KARTON_HELPDESK_MICROS("t.update_time") " AS update_time, t.current_step"
+  KARTON_HELPDESK_MICROS("t.update_time") " AS update_time, t.current_step, "                                    \
+  "coalesce(t.sla_policy_id, 0) AS sla_policy_id, "                                               \
+  KARTON_HELPDESK_MICROS("t.first_response_due_time") " AS first_response_due_time, "             \
+  KARTON_HELPDESK_MICROS("t.resolve_due_time") " AS resolve_due_time"
 
 #define KARTON_COMMENT_COLUMNS                                  \
   "c.id, c.ticket_id, c.visibility, c.body, c.author_user_id, " \

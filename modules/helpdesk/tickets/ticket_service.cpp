@@ -23,6 +23,7 @@
 #include "process/ticket_type_repository.h"
 #include "requester.h"
 #include "scope.h"
+#include "sla/ticket_sla.h"
 #include "tickets/ticket_repository.h"
 #include "tickets/ticket_states.h"
 
@@ -124,6 +125,8 @@ void TicketServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
     events.DeclareTopic<v1::Ticket>(std::string("helpdesk.ticket.") + verb);
   }
   events.DeclareTopic<v1::TicketComment>("helpdesk.ticket.commented");
+  events.DeclareTopic<v1::SlaAlert>("helpdesk.ticket.sla_warning");
+  events.DeclareTopic<v1::SlaAlert>("helpdesk.ticket.sla_breached");
   kernel::DeclareSharingTopics<v1::Ticket>(events, kTicketResource);
 }
 
@@ -197,15 +200,29 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
                                              v1::Ticket* response) {
   v1::Ticket ticket = request->ticket();
   // Output only.
-  for (auto clear :
-       {&v1::Ticket::clear_id, &v1::Ticket::clear_number, &v1::Ticket::clear_state,
-        &v1::Ticket::clear_assignee_user_id, &v1::Ticket::clear_team_id,
-        &v1::Ticket::clear_sla_state, &v1::Ticket::clear_merged_into_id,
-        &v1::Ticket::clear_merged_ticket_ids, &v1::Ticket::clear_reopen_count,
-        &v1::Ticket::clear_first_response_time, &v1::Ticket::clear_resolve_time,
-        &v1::Ticket::clear_close_time, &v1::Ticket::clear_comments, &v1::Ticket::clear_hand_overs,
-        &v1::Ticket::clear_created_by_user_id, &v1::Ticket::clear_etag,
-        &v1::Ticket::clear_create_time, &v1::Ticket::clear_update_time}) {
+  for (auto clear : {&v1::Ticket::clear_id,
+                     &v1::Ticket::clear_number,
+                     &v1::Ticket::clear_state,
+                     &v1::Ticket::clear_assignee_user_id,
+                     &v1::Ticket::clear_team_id,
+                     &v1::Ticket::clear_sla_state,
+                     &v1::Ticket::clear_merged_into_id,
+                     &v1::Ticket::clear_merged_ticket_ids,
+                     &v1::Ticket::clear_reopen_count,
+                     &v1::Ticket::clear_first_response_time,
+                     &v1::Ticket::clear_resolve_time,
+                     &v1::Ticket::clear_close_time,
+                     &v1::Ticket::clear_comments,
+                     &v1::Ticket::clear_hand_overs,
+                     &v1::Ticket::clear_created_by_user_id,
+                     &v1::Ticket::clear_etag,
+                     &v1::Ticket::clear_create_time,
+                     &v1::Ticket::clear_update_time,
+                     &v1::Ticket::clear_current_step,
+                     &v1::Ticket::clear_steps,
+                     &v1::Ticket::clear_sla_policy_id,
+                     &v1::Ticket::clear_first_response_due_time,
+                     &v1::Ticket::clear_resolve_due_time}) {
     (ticket.*clear)();
   }
   if (auto status = CheckTicketFields(ticket, "ticket."); !status.ok()) return status;
@@ -244,6 +261,9 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
                           caller);
     // Its type's process begins: the first step's team, actions.
     if (!steps.empty()) created = GiveProcess(parts_, lease.Session(), caller, *created, steps);
+    // Its SLA policy's clock starts.
+    PlanSla(parts_, lease.Session(), caller, created->id());
+    created = ticket_repository::Find(lease.Session(), created->id(), Scope::Everything());
     transaction.Commit();
     *response = std::move(*created);
     return grpc::Status::OK;
@@ -377,6 +397,11 @@ grpc::Status TicketServiceImpl::UpdateTicket(grpc::ServerContext* context,
                           caller);
     // The new type's process replaces the old one (none of it was done).
     if (type_changed) written = GiveProcess(parts_, lease.Session(), caller, written, steps);
+    // Another type or priority: another SLA policy, perhaps.
+    if (type_changed || written.priority() != stored->priority()) {
+      PlanSla(parts_, lease.Session(), caller, written.id());
+      written = *ticket_repository::Find(lease.Session(), written.id(), Scope::Everything());
+    }
     transaction.Commit();
     *response = std::move(written);
     return grpc::Status::OK;
@@ -507,6 +532,9 @@ grpc::Status TicketServiceImpl::AddComment(grpc::ServerContext* context,
     const bool answers_customer =
         written.visibility() == v1::COMMENT_VISIBILITY_PUBLIC && caller.user_id > 0;
     auto touched = ticket_repository::Touch(lease.Session(), stored->id(), answers_customer, now);
+    if (!stored->has_first_response_time() && touched.has_first_response_time()) {
+      MeetFirstResponse(parts_, lease.Session(), caller, stored->id());
+    }
     std::vector<kernel::FieldChange> changes = {
         kernel::FieldChange::Of("comment_id", std::int64_t{0}, written.id()),
         kernel::FieldChange::Of(
@@ -554,6 +582,8 @@ grpc::Status TicketServiceImpl::ChangeState(grpc::ServerContext* context,
     const bool reopen = IsReopen(state, target);
     auto moved = ticket_repository::SetState(lease.Session(), stored->id(), target, reopen,
                                              parts_.clock.Now());
+    FollowStateChange(parts_, lease.Session(), caller, stored->id(), state);
+    moved = *ticket_repository::Find(lease.Session(), stored->id(), Scope::Everything());
     std::vector<kernel::FieldChange> changes = {kernel::FieldChange::Of("state", state, target)};
     if (reopen) {
       changes.push_back(kernel::FieldChange::Of("reopen_count",
@@ -614,6 +644,7 @@ grpc::Status TicketServiceImpl::MergeTickets(grpc::ServerContext* context,
     for (const auto id : sources) {
       const v1::Ticket& source = locked.at(id);
       ticket_repository::MarkMerged(lease.Session(), id, target.id(), now);
+      FollowStateChange(parts_, lease.Session(), caller, id, StateWord(source.state()));
       parts_.audit.Record(
           lease.Session(), caller, kernel::AuditAction::kUpdate, kTicketResource, id,
           {kernel::FieldChange::Of("state", StateWord(source.state()), "closed"),

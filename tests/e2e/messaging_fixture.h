@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <string_view>
 #include <thread>
 
@@ -45,6 +46,15 @@ inline std::string DecodeEncodedWords(const std::string& header) {
 
 class MessagingTest : public ::testing::Test {
  protected:
+  // A failed test shows what the kartonds logged: in a split run, the
+  // front's log tells a crash (or an aborted connection hazard) from a
+  // refusal.
+  void TearDown() override {
+    if (!HasFailure()) return;
+    if (front_) std::cerr << "front kartond's log:\n" << front_->Stderr();
+    if (kartond_) std::cerr << "kartond's log:\n" << kartond_->Stderr();
+  }
+
   // `extra`: more kartond options, e.g. the SMS provider's.
   void Start(int temporary_failures = 0, std::vector<std::string> extra = {}) {
     sink_ = std::make_unique<SmtpSink>(temporary_failures);

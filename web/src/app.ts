@@ -7,6 +7,7 @@ import { LitElement, css, html, nothing } from "lit";
 import { type Session, currentSession, signOut } from "./api.js";
 import { type Language, currentLanguage, setLanguage, t } from "./i18n.js";
 import "./pages/calendar.js";
+import "./pages/invoice-list.js";
 import "./pages/leads-inbox.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
@@ -66,6 +67,7 @@ export class KartonApp extends LitElement {
     if (partner) return html`<karton-partner-card .partnerId=${BigInt(partner[1])}></karton-partner-card>`;
     if (this.route === "#/pipeline") return html`<karton-pipeline-board></karton-pipeline-board>`;
     if (this.route === "#/calendar") return html`<karton-calendar></karton-calendar>`;
+    if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
     return html`<karton-partner-list></karton-partner-list>`;
   }
@@ -100,6 +102,7 @@ export class KartonApp extends LitElement {
           <a href="#/leads">${t("leads")}</a>
           <a href="#/pipeline">${t("pipeline")}</a>
           <a href="#/calendar">${t("calendar")}</a>
+          <a href="#/invoices">${t("invoices")}</a>
         </nav>
         <span class="who">${this.session.name}</span>
         ${language}

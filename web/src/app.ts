@@ -9,6 +9,7 @@ import { type Language, currentLanguage, setLanguage, t } from "./i18n.js";
 import "./pages/calendar.js";
 import "./pages/invoice-list.js";
 import "./pages/leads-inbox.js";
+import "./pages/my-account.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
 import "./pages/pipeline-board.js";
@@ -68,6 +69,7 @@ export class KartonApp extends LitElement {
     if (this.route === "#/pipeline") return html`<karton-pipeline-board></karton-pipeline-board>`;
     if (this.route === "#/calendar") return html`<karton-calendar></karton-calendar>`;
     if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
+    if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
     return html`<karton-partner-list></karton-partner-list>`;
   }
@@ -104,7 +106,7 @@ export class KartonApp extends LitElement {
           <a href="#/calendar">${t("calendar")}</a>
           <a href="#/invoices">${t("invoices")}</a>
         </nav>
-        <span class="who">${this.session.name}</span>
+        <a class="who" href="#/account" title=${t("myAccount")}>${this.session.name}</a>
         ${language}
         <button class="quiet" @click=${this.signOut}>${t("signOut")}</button>
       </header>

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const SELLER = { email: "reka.kiss@karton.example", password: "jelszó-Tavasz-2026", name: "Kiss Réka" };
+export const ROVING = { email: "gabor.toth@karton.example", password: "jelszó-Ősz-2026", name: "Tóth Gábor" };
 export const ACCOUNTANT = { email: "odon.szabo@karton.example", password: "jelszó-Nyár-2026", name: "Szabó Ödön" };
 
 async function call(base: string, token: string, method: string, body: unknown) {
@@ -133,6 +134,10 @@ async function seed(base: string, dataDir: string) {
       ownerUserId: seller.id,
       expectedRevenue: { currencyCode: "HUF", minorUnits: "125000000" },
     },
+  });
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: ROVING.name, email: ROVING.email, roles: ["ROLE_SALES"] },
+    password: ROVING.password,
   });
   await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
     user: { name: ACCOUNTANT.name, email: ACCOUNTANT.email, roles: ["ROLE_ACCOUNTING"] },

@@ -14,6 +14,7 @@ import "./pages/partner-card.js";
 import "./pages/partner-list.js";
 import "./pages/pipeline-board.js";
 import "./pages/sign-in.js";
+import "./pages/tickets.js";
 import { sharedStyles } from "./shared-styles.js";
 
 export class KartonApp extends LitElement {
@@ -68,6 +69,9 @@ export class KartonApp extends LitElement {
     if (partner) return html`<karton-partner-card .partnerId=${BigInt(partner[1])}></karton-partner-card>`;
     if (this.route === "#/pipeline") return html`<karton-pipeline-board></karton-pipeline-board>`;
     if (this.route === "#/calendar") return html`<karton-calendar></karton-calendar>`;
+    const ticket = /^#\/tickets\/(\d+)$/.exec(this.route);
+    if (ticket) return html`<karton-ticket-view .ticketId=${BigInt(ticket[1])}></karton-ticket-view>`;
+    if (this.route === "#/tickets") return html`<karton-ticket-list></karton-ticket-list>`;
     if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
     if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
@@ -104,6 +108,7 @@ export class KartonApp extends LitElement {
           <a href="#/leads">${t("leads")}</a>
           <a href="#/pipeline">${t("pipeline")}</a>
           <a href="#/calendar">${t("calendar")}</a>
+          <a href="#/tickets">${t("tickets")}</a>
           <a href="#/invoices">${t("invoices")}</a>
         </nav>
         <a class="who" href="#/account" title=${t("myAccount")}>${this.session.name}</a>

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 
 export const SELLER = { email: "reka.kiss@karton.example", password: "jelszó-Tavasz-2026", name: "Kiss Réka" };
 export const ROVING = { email: "gabor.toth@karton.example", password: "jelszó-Ősz-2026", name: "Tóth Gábor" };
+export const AGENT = { email: "eszter.nagy@karton.example", password: "jelszó-Tél-2026", name: "Nagy Eszter" };
 export const ACCOUNTANT = { email: "odon.szabo@karton.example", password: "jelszó-Nyár-2026", name: "Szabó Ödön" };
 
 async function call(base: string, token: string, method: string, body: unknown) {
@@ -142,6 +143,22 @@ async function seed(base: string, dataDir: string) {
   await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
     user: { name: ACCOUNTANT.name, email: ACCOUNTANT.email, roles: ["ROLE_ACCOUNTING"] },
     password: ACCOUNTANT.password,
+  });
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: AGENT.name, email: AGENT.email, roles: ["ROLE_SUPPORT"] },
+    password: AGENT.password,
+  });
+  // A ticket from the customer's contact, for the helpdesk pages.
+  await call(base, admin, "karton.helpdesk.v1.TicketService/CreateTicket", {
+    ticket: {
+      subject: "Nem indul a kazán",
+      description: "Reggel óta E04-es hibakódot mutat.\nKérjük, jöjjenek ki.",
+      priority: "TICKET_PRIORITY_HIGH",
+      source: "TICKET_SOURCE_PHONE",
+      partnerId: kovacs.id,
+      requesterName: "Kovács Ödön",
+      requesterEmail: "odon@kovacs-tarsa.example",
+    },
   });
   // An issued invoice for the invoices page and its PDF: 2 × 48 500 Ft
   // net at 27 % VAT is 123 190 Ft gross.

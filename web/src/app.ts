@@ -12,6 +12,7 @@ import "./pages/leads-inbox.js";
 import "./pages/my-account.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
+import "./pages/sales.js";
 import "./pages/pipeline-board.js";
 import "./pages/sign-in.js";
 import "./pages/tickets.js";
@@ -72,6 +73,7 @@ export class KartonApp extends LitElement {
     const ticket = /^#\/tickets\/(\d+)$/.exec(this.route);
     if (ticket) return html`<karton-ticket-view .ticketId=${BigInt(ticket[1])}></karton-ticket-view>`;
     if (this.route === "#/tickets") return html`<karton-ticket-list></karton-ticket-list>`;
+    if (this.route === "#/sales") return html`<karton-sales></karton-sales>`;
     if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
     if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
@@ -108,6 +110,7 @@ export class KartonApp extends LitElement {
           <a href="#/leads">${t("leads")}</a>
           <a href="#/pipeline">${t("pipeline")}</a>
           <a href="#/calendar">${t("calendar")}</a>
+          <a href="#/sales">${t("sales")}</a>
           <a href="#/tickets">${t("tickets")}</a>
           <a href="#/invoices">${t("invoices")}</a>
         </nav>

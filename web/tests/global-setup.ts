@@ -148,6 +148,28 @@ async function seed(base: string, dataDir: string) {
     user: { name: AGENT.name, email: AGENT.email, roles: ["ROLE_SUPPORT"] },
     password: AGENT.password,
   });
+  // The salesperson's quotation to Kovács, for the sales page.
+  await call(base, admin, "karton.orders.v1.QuotationService/CreateQuotation", {
+    quotation: {
+      partnerId: kovacs.id,
+      currencyCode: "HUF",
+      ownerUserId: seller.id,
+      // A month from now: still valid whenever the tests run.
+      validUntil: (() => {
+        const until = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+        return { year: until.getUTCFullYear(), month: until.getUTCMonth() + 1, day: until.getUTCDate() };
+      })(),
+      lines: [
+        {
+          description: "Kondenzációs kazán beszereléssel",
+          quantity: "1",
+          unit: "db",
+          unitPrice: { currencyCode: "HUF", minorUnits: "98425200" },
+          vatCategory: "VAT_CATEGORY_STANDARD_27",
+        },
+      ],
+    },
+  });
   // A ticket from the customer's contact, for the helpdesk pages.
   await call(base, admin, "karton.helpdesk.v1.TicketService/CreateTicket", {
     ticket: {

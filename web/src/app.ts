@@ -65,6 +65,13 @@ export class KartonApp extends LitElement {
     this.session = null;
   }
 
+  // The menu entry of the page shown (the partner list also at "#/" and
+  // for a partner's card).
+  private isCurrent(href: string): boolean {
+    const route = this.route === "" || this.route === "#/" ? "#/partners" : this.route;
+    return route === href || route.startsWith(`${href}/`);
+  }
+
   private page() {
     const partner = /^#\/partners\/(\d+)$/.exec(this.route);
     if (partner) return html`<karton-partner-card .partnerId=${BigInt(partner[1])}></karton-partner-card>`;
@@ -106,13 +113,20 @@ export class KartonApp extends LitElement {
       <header>
         <a class="brand" href="#/partners">${t("appName")}</a>
         <nav aria-label="Karton">
-          <a href="#/partners">${t("partners")}</a>
-          <a href="#/leads">${t("leads")}</a>
-          <a href="#/pipeline">${t("pipeline")}</a>
-          <a href="#/calendar">${t("calendar")}</a>
-          <a href="#/sales">${t("sales")}</a>
-          <a href="#/tickets">${t("tickets")}</a>
-          <a href="#/invoices">${t("invoices")}</a>
+          ${(
+            [
+              ["#/partners", "partners"],
+              ["#/leads", "leads"],
+              ["#/pipeline", "pipeline"],
+              ["#/calendar", "calendar"],
+              ["#/sales", "sales"],
+              ["#/tickets", "tickets"],
+              ["#/invoices", "invoices"],
+            ] as const
+          ).map(
+            ([href, label]) =>
+              html`<a href=${href} aria-current=${this.isCurrent(href) ? "page" : nothing}>${t(label)}</a>`,
+          )}
         </nav>
         <a class="who" href="#/account" title=${t("myAccount")}>${this.session.name}</a>
         ${language}
@@ -146,8 +160,24 @@ export class KartonApp extends LitElement {
         flex-wrap: wrap;
         gap: 1rem;
       }
+      nav a[aria-current="page"] {
+        font-weight: 600;
+        text-decoration: none;
+      }
       .who {
         color: var(--muted, #5b6577);
+      }
+      /* On a phone the menu is one row of its own that scrolls sideways,
+         not a column of links above every page. */
+      @media (max-width: 640px) {
+        nav {
+          order: 10;
+          flex-basis: 100%;
+          flex-wrap: nowrap;
+          overflow-x: auto;
+          white-space: nowrap;
+          padding-bottom: 0.25rem;
+        }
       }
       select {
         font: inherit;

@@ -5,24 +5,13 @@
 import { LitElement, css, html } from "lit";
 
 import { client, downloadUrl, problemOf } from "../api.js";
-import type { Date as CalendarDate } from "../gen/karton/common/v1/date_pb.js";
-import type { Money } from "../gen/karton/common/v1/money_pb.js";
 import { type Invoice, InvoiceKind, InvoiceState } from "../gen/karton/invoicing/v1/invoicing_pb.js";
 import { InvoiceService } from "../gen/karton/invoicing/v1/invoice_service_pb.js";
-import { formatMoney, t } from "../i18n.js";
+import { t } from "../i18n.js";
+import { day, money } from "../format.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const invoices = client(InvoiceService);
-
-function money(value: Money | undefined): string {
-  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
-}
-
-// "2026. 12. 05." as hu-HU writes a date.
-function day(value: CalendarDate | undefined): string {
-  if (!value || value.year === 0) return "";
-  return `${value.year}. ${String(value.month).padStart(2, "0")}. ${String(value.day).padStart(2, "0")}.`;
-}
 
 export function invoicePdfUrl(invoice: Invoice): string {
   return downloadUrl("karton.invoicing.v1.InvoiceService/RenderInvoicePdf", {

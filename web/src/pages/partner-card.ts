@@ -12,7 +12,6 @@ import type { Activity } from "../gen/karton/crm/v1/activity_pb.js";
 import type { Lead, Opportunity } from "../gen/karton/crm/v1/crm_pb.js";
 import { CustomerOverviewService } from "../gen/karton/crm/v1/customer_overview_service_pb.js";
 import type { CustomerOverviewSection } from "../gen/karton/common/v1/customer_overview_pb.js";
-import type { Money } from "../gen/karton/common/v1/money_pb.js";
 import {
   type InvoicingOverview,
   InvoicingOverviewSchema,
@@ -28,7 +27,8 @@ import {
   type Partner,
 } from "../gen/karton/partners/v1/partner_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
-import { formatDateTime, formatMoney, t } from "../i18n.js";
+import { formatDateTime, t } from "../i18n.js";
+import { money } from "../format.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const partners = client(PartnerService);
@@ -36,10 +36,6 @@ const overviews = client(CustomerOverviewService);
 // The section contents this client knows how to show; others show their
 // title only.
 const sectionTypes = createRegistry(OrdersOverviewSchema, InvoicingOverviewSchema);
-
-function money(value: Money | undefined): string {
-  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
-}
 
 export class KartonPartnerCard extends LitElement {
   static properties = {

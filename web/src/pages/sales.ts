@@ -6,13 +6,12 @@
 import { LitElement, css, html } from "lit";
 
 import { client, problemOf } from "../api.js";
-import type { Date as CalendarDate } from "../gen/karton/common/v1/date_pb.js";
-import type { Money } from "../gen/karton/common/v1/money_pb.js";
 import { type Order, OrderState, type Quotation, QuotationState } from "../gen/karton/orders/v1/orders_pb.js";
 import { OrderService } from "../gen/karton/orders/v1/order_service_pb.js";
 import { QuotationService } from "../gen/karton/orders/v1/quotation_service_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
-import { type TextKey, formatMoney, t } from "../i18n.js";
+import { type TextKey, t } from "../i18n.js";
+import { day, money } from "../format.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const quotations = client(QuotationService);
@@ -36,15 +35,6 @@ const orderStateKeys: Record<OrderState, TextKey> = {
   [OrderState.COMPLETED]: "orderCompleted",
   [OrderState.CANCELLED]: "orderCancelled",
 };
-
-function money(value: Money | undefined): string {
-  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
-}
-
-function day(value: CalendarDate | undefined): string {
-  if (!value || value.year === 0) return "";
-  return `${value.year}. ${String(value.month).padStart(2, "0")}. ${String(value.day).padStart(2, "0")}.`;
-}
 
 export class KartonSales extends LitElement {
   static properties = {

@@ -173,6 +173,14 @@ std::optional<v1::Ticket> FindWhole(soci::session& session, std::int64_t id, con
   for (int row = 0; row < merged.Count(); ++row) {
     ticket->add_merged_ticket_ids(std::stoll(std::string(merged.Text(row, 0))));
   }
+  const auto solutions = kernel::RunPrepared(
+      session,
+      "SELECT article_id FROM helpdesk.article_link WHERE ticket_id = $1 "
+      "ORDER BY link_time, article_id",
+      {Text(id)});
+  for (int row = 0; row < solutions.Count(); ++row) {
+    ticket->add_solution_article_ids(std::stoll(std::string(solutions.Text(row, 0))));
+  }
   return ticket;
 }
 

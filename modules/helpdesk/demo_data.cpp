@@ -102,8 +102,8 @@ void LoadArticles(soci::session& session, kernel::TimePoint now) {
       {});
   if (ticket.Count() == 1) {
     v1::ArticleLink link;
-    article_repository::Link(session, kernel::ParseInt64(ticket.Text(0, 0)).value_or(0),
-                             radiator, 0, now, link);
+    article_repository::Link(session, kernel::ParseInt64(ticket.Text(0, 0)).value_or(0), radiator,
+                             0, now, link);
   }
 }
 

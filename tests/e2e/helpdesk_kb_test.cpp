@@ -156,8 +156,7 @@ TEST_F(KnowledgeBaseTest, EveryUpdateIsANewVersionAndTheEarlierOnesStayReadable)
   EXPECT_EQ(earlier.body(), "Nyissa ki a szelepet.");
   EXPECT_EQ(earlier.tags_size(), 0);
   get.set_version(3);
-  EXPECT_EQ(kb_->GetArticle(As().get(), get, &earlier).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(kb_->GetArticle(As().get(), get, &earlier).error_code(), grpc::StatusCode::NOT_FOUND);
   hv1::GetArticleRequest by_slug;
   by_slug.set_slug("radiator");
   hv1::Article current;
@@ -242,10 +241,11 @@ TEST_F(KnowledgeBaseTest, ATicketShowsTheArticlesItWasSolvedWith) {
   EXPECT_EQ(linked.linked_by_user_id(), agent.id);
   // Again: the same link, no second event.
   ASSERT_TRUE(kb_->LinkArticle(As(agent.token).get(), link, &linked).ok());
-  EXPECT_EQ(QueryScalar(conninfo_,
-                        "SELECT count(*) FROM (SELECT topic FROM kernel.event UNION ALL SELECT "
-                        "topic FROM kernel.event_outbox) e WHERE topic = 'helpdesk.article.linked'"),
-            "1");
+  EXPECT_EQ(
+      QueryScalar(conninfo_,
+                  "SELECT count(*) FROM (SELECT topic FROM kernel.event UNION ALL SELECT "
+                  "topic FROM kernel.event_outbox) e WHERE topic = 'helpdesk.article.linked'"),
+      "1");
 
   hv1::GetTicketRequest get_ticket;
   get_ticket.set_id(ticket.id());
@@ -300,8 +300,7 @@ TEST_F(KnowledgeBaseTest, ExternalPartnersSeeOnlyPublicArticlesAndOnlySupportWri
       kb_->ListArticles(As(salesperson.token).get(), hv1::ListArticlesRequest(), &listed).ok());
   EXPECT_EQ(listed.articles_size(), 2);
   EXPECT_EQ(Slugs(Search("kazán", partner.token)), std::set<std::string>{"nyitott"});
-  EXPECT_EQ(Slugs(Search("kazán", salesperson.token)),
-            (std::set<std::string>{"nyitott", "belso"}));
+  EXPECT_EQ(Slugs(Search("kazán", salesperson.token)), (std::set<std::string>{"nyitott", "belso"}));
 
   hv1::GetArticleRequest get;
   get.set_id(internal.id());
@@ -346,8 +345,9 @@ TEST_F(KnowledgeBaseTest, PublicArticlesAreEscapedHtmlPagesWithCachingAndInterna
   EXPECT_FALSE(Contains(page.body, "<script>"));
   EXPECT_FALSE(Contains(page.body, "<img"));
   EXPECT_FALSE(Contains(page.body, "<b>"));
-  EXPECT_TRUE(Contains(page.body, "<h1>&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt; "
-                                  "&amp; co</h1>"))
+  EXPECT_TRUE(Contains(page.body,
+                       "<h1>&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt; "
+                       "&amp; co</h1>"))
       << page.body;
   EXPECT_TRUE(Contains(page.body, "<p>First &lt;b&gt;paragraph&lt;/b&gt;<br>\nsecond line.</p>"))
       << page.body;

@@ -13,9 +13,9 @@ std::string Columns(const std::string& body, const std::string& into) {
   const auto as = [&into](const std::string& field) { return " AS \"" + into + field + "\""; };
   return "a.id" + as("id") + ", a.slug" + as("slug") + ", a.title" + as("title") + ", " + body +
          as("body") + ", a.language" + as("language") + ", a.visibility" + as("visibility") +
-         ", a.tags" + as("tags") + ", a.version" + as("version") + ", a.archived" +
-         as("archived") + ", a.author_user_id" + as("author_user_id") + ", a.revision::text" +
-         as("etag") + ", " KARTON_HELPDESK_MICROS("a.create_time") + as("create_time") +
+         ", a.tags" + as("tags") + ", a.version" + as("version") + ", a.archived" + as("archived") +
+         ", a.author_user_id" + as("author_user_id") + ", a.revision::text" + as("etag") +
+         ", " KARTON_HELPDESK_MICROS("a.create_time") + as("create_time") +
          ", " KARTON_HELPDESK_MICROS("a.update_time") + as("update_time");
 }
 
@@ -43,7 +43,7 @@ const kernel::TypedQuery<v1::Article> kFindBySlug(
     " FROM helpdesk.article a WHERE a.slug = $1 "
     "AND (NOT $2::boolean OR a.visibility = 'public')");
 
-#define KARTON_VERSION_COLUMNS                                                                 \
+#define KARTON_VERSION_COLUMNS \
   "a.id, v.slug, v.title, v.body, v.language, v.visibility, v.tags, v.version, a.archived, "   \
   "v.author_user_id, a.revision::text AS etag, " KARTON_HELPDESK_MICROS(                       \
       "a.create_time") " AS create_time, " KARTON_HELPDESK_MICROS("v.create_time") " AS "      \
@@ -79,8 +79,8 @@ const kernel::TypedQuery<v1::Article> kArchive(
     "RETURNING " +
     kWhole);
 
-#define KARTON_ARTICLE_FILTER                                                            \
-  "($1 = '' OR a.language = $1) AND ($2 = '' OR a.visibility = $2) AND ($3 = '' OR $3 = " \
+#define KARTON_ARTICLE_FILTER                                                              \
+  "($1 = '' OR a.language = $1) AND ($2 = '' OR a.visibility = $2) AND ($3 = '' OR $3 = "  \
   "ANY(a.tags)) AND ($4::boolean OR NOT a.archived) AND (NOT $5::boolean OR a.visibility " \
   "= 'public')"
 
@@ -154,10 +154,10 @@ std::optional<v1::Article> FindVersion(soci::session& session, std::int64_t id, 
 
 std::optional<v1::Article> Update(soci::session& session, const v1::Article& article,
                                   std::int64_t author_user_id, kernel::TimePoint now) {
-  return kUpdate.One(session, {Text(article.id()), article.slug(), article.title(), article.body(),
-                               article.language(), Visibility(article),
-                               kernel::TextArrayLiteral(article.tags()), Text(author_user_id),
-                               Micros(now)});
+  return kUpdate.One(
+      session, {Text(article.id()), article.slug(), article.title(), article.body(),
+                article.language(), Visibility(article), kernel::TextArrayLiteral(article.tags()),
+                Text(author_user_id), Micros(now)});
 }
 
 v1::Article Archive(soci::session& session, std::int64_t id, kernel::TimePoint) {

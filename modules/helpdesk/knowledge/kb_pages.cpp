@@ -102,8 +102,8 @@ std::string Page(const std::string& language, const std::string& title, const st
 }  // namespace
 
 std::string ArticlePage(const v1::Article& article) {
-  std::string main = "<article>\n<h1>" + HtmlEscaped(article.title()) + "</h1>\n" +
-                     Paragraphs(article.body());
+  std::string main =
+      "<article>\n<h1>" + HtmlEscaped(article.title()) + "</h1>\n" + Paragraphs(article.body());
   if (article.tags_size() > 0) {
     std::string tags;
     for (const auto& tag : article.tags()) {
@@ -112,8 +112,7 @@ std::string ArticlePage(const v1::Article& article) {
     main += "<p class=\"tags\">" + tags + "</p>\n";
   }
   main += "</article>\n<p><a href=\"/kb\">" +
-          std::string(article.language() == "hu" ? "Tudásbázis" : "Knowledge base") +
-          "</a></p>\n";
+          std::string(article.language() == "hu" ? "Tudásbázis" : "Knowledge base") + "</a></p>\n";
   return Page(article.language(), article.title(), main);
 }
 
@@ -127,8 +126,8 @@ std::string ArticleListPage(const std::vector<v1::Article>& articles) {
                            HtmlEscaped(article.title()));
     }
     if (items.empty()) continue;
-    main += fmt::format("<section lang=\"{}\">\n<h2>{}</h2>\n<ul>\n{}</ul>\n</section>\n",
-                        language, LanguageName(language), items);
+    main += fmt::format("<section lang=\"{}\">\n<h2>{}</h2>\n<ul>\n{}</ul>\n</section>\n", language,
+                        LanguageName(language), items);
   }
   return Page("hu", "Tudásbázis / Knowledge base", main);
 }
@@ -172,8 +171,7 @@ HttpResponse KbPages::ServeArticle(const HttpRequest& request) {
   std::optional<v1::Article> article;
   {
     auto lease = parts_.database.Acquire();
-    article =
-        article_repository::FindBySlug(lease.Session(), request.path_params.at("slug"), true);
+    article = article_repository::FindBySlug(lease.Session(), request.path_params.at("slug"), true);
   }
   if (!article || article->archived()) return NotFoundPage();
   return Cached(request, ArticlePage(*article));

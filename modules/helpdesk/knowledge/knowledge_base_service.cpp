@@ -161,11 +161,10 @@ kernel::MethodRoles KnowledgeBaseServiceImpl::Roles() {
   // Linking: who works tickets for the company.
   const std::vector<std::string> linkers = {std::string(kernel::kRoleSupport),
                                             std::string(kernel::kRoleSalesManager)};
-  return {{"CreateArticle", writers},     {"GetArticle", readers},
-          {"ListArticles", readers},      {"UpdateArticle", writers},
-          {"ArchiveArticle", writers},    {"ListArticleVersions", readers},
-          {"SearchArticles", readers},    {"LinkArticle", linkers},
-          {"UnlinkArticle", linkers}};
+  return {
+      {"CreateArticle", writers},  {"GetArticle", readers},     {"ListArticles", readers},
+      {"UpdateArticle", writers},  {"ArchiveArticle", writers}, {"ListArticleVersions", readers},
+      {"SearchArticles", readers}, {"LinkArticle", linkers},    {"UnlinkArticle", linkers}};
 }
 
 grpc::Status KnowledgeBaseServiceImpl::CreateArticle(grpc::ServerContext* context,
@@ -185,8 +184,8 @@ grpc::Status KnowledgeBaseServiceImpl::CreateArticle(grpc::ServerContext* contex
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();
     kernel::Transaction transaction(lease.Session());
-    auto created = article_repository::Insert(lease.Session(), article,
-                                              kernel::ActorUserId(caller), parts_.clock.Now());
+    auto created = article_repository::Insert(lease.Session(), article, kernel::ActorUserId(caller),
+                                              parts_.clock.Now());
     if (!created) return SlugTaken(article.slug());
     parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kArticleResource,
                         created->id(), kernel::DiffFields(nullptr, *created));
@@ -210,10 +209,10 @@ grpc::Status KnowledgeBaseServiceImpl::GetArticle(grpc::ServerContext* context,
     const kernel::Caller caller = kernel::CallerOf(*context);
     const bool public_only = PublicOnly(caller);
     auto lease = parts_.database.Acquire();
-    auto found = request->id() > 0
-                     ? article_repository::Find(lease.Session(), request->id(), public_only)
-                     : article_repository::FindBySlug(lease.Session(), request->slug(),
-                                                      public_only);
+    auto found =
+        request->id() > 0
+            ? article_repository::Find(lease.Session(), request->id(), public_only)
+            : article_repository::FindBySlug(lease.Session(), request->slug(), public_only);
     if (!found) {
       if (request->id() > 0) return NotFound(request->id());
       return {grpc::StatusCode::NOT_FOUND,
@@ -244,8 +243,7 @@ grpc::Status KnowledgeBaseServiceImpl::ListArticles(grpc::ServerContext* context
   kernel::Page page;
   if (auto status = kernel::ReadPage(*request, page); !status.ok()) return status;
   article_repository::ListFilter filter;
-  if (auto status =
-          ReadFilter(request->language(), request->visibility(), request->tag(), filter);
+  if (auto status = ReadFilter(request->language(), request->visibility(), request->tag(), filter);
       !status.ok()) {
     return status;
   }
@@ -314,8 +312,7 @@ grpc::Status KnowledgeBaseServiceImpl::ArchiveArticle(grpc::ServerContext* conte
     kernel::Transaction transaction(lease.Session());
     auto stored = article_repository::Find(lease.Session(), request->id(), false, true);
     if (!stored) return NotFound(request->id());
-    if (auto status =
-            kernel::CheckEtag("article", request->id(), request->etag(), stored->etag());
+    if (auto status = kernel::CheckEtag("article", request->id(), request->etag(), stored->etag());
         !status.ok()) {
       return status;
     }
@@ -368,8 +365,9 @@ grpc::Status KnowledgeBaseServiceImpl::SearchArticles(grpc::ServerContext* conte
   return kernel::Guarded(parts_.log, "SearchArticles", [&]() -> grpc::Status {
     filter.public_only = PublicOnly(kernel::CallerOf(*context));
     auto lease = parts_.database.Acquire();
-    auto matches = article_repository::Search(lease.Session(), request->query(), filter,
-                                              request->page_size() == 0 ? 20 : request->page_size());
+    auto matches =
+        article_repository::Search(lease.Session(), request->query(), filter,
+                                   request->page_size() == 0 ? 20 : request->page_size());
     for (auto& match : matches) {
       match.set_snippet(SnippetHtml(match.snippet()));
       *response->add_matches() = std::move(match);
@@ -418,10 +416,10 @@ grpc::Status KnowledgeBaseServiceImpl::ChangeLink(grpc::ServerContext* context, 
     v1::ArticleLink changed;
     changed.set_ticket_id(ticket_id);
     changed.set_article_id(article_id);
-    const bool done = link ? article_repository::Link(lease.Session(), ticket_id, article_id,
-                                                      kernel::ActorUserId(caller),
-                                                      parts_.clock.Now(), changed)
-                           : article_repository::Unlink(lease.Session(), ticket_id, article_id);
+    const bool done =
+        link ? article_repository::Link(lease.Session(), ticket_id, article_id,
+                                        kernel::ActorUserId(caller), parts_.clock.Now(), changed)
+             : article_repository::Unlink(lease.Session(), ticket_id, article_id);
     if (done) {
       parts_.audit.Record(
           lease.Session(), caller, kernel::AuditAction::kUpdate, kTicketResource, ticket_id,

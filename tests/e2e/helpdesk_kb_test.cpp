@@ -273,13 +273,35 @@ TEST_F(KnowledgeBaseTest, ATicketShowsTheArticlesItWasSolvedWith) {
   EXPECT_EQ(kb_->LinkArticle(As(salesperson.token).get(), link, &linked).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // A salesperson does not see the ticket, so not its link either; an
+  // external partner it is shared with sees the public articles only.
+  ASSERT_TRUE(kb_->GetArticle(As(salesperson.token).get(), get_article, &with_tickets).ok());
+  EXPECT_EQ(with_tickets.ticket_ids_size(), 0);
+  const auto subcontractor = NewColleague("szerviz@partner.example", kv1::ROLE_EXTERNAL_PARTNER);
+  hv1::ShareTicketRequest share;
+  share.set_id(ticket.id());
+  share.set_user_id(subcontractor.id);
+  ASSERT_TRUE(tickets_->ShareTicket(As(agent.token).get(), share, &shown).ok());
+  const auto guide = Create(agent.token, "e03-ugyfeleknek", "hu", hv1::ARTICLE_VISIBILITY_PUBLIC,
+                            "E03: mit tehet Ön?", "Ellenőrizze a gázcsapot.");
+  hv1::LinkArticleRequest link_guide;
+  link_guide.set_ticket_id(ticket.id());
+  link_guide.set_article_id(guide.id());
+  ASSERT_TRUE(kb_->LinkArticle(As(agent.token).get(), link_guide, &linked).ok());
+  ASSERT_TRUE(tickets_->GetTicket(As(subcontractor.token).get(), get_ticket, &shown).ok());
+  ASSERT_EQ(shown.solution_article_ids_size(), 1);
+  EXPECT_EQ(shown.solution_article_ids(0), guide.id());
+  ASSERT_TRUE(tickets_->GetTicket(As(agent.token).get(), get_ticket, &shown).ok());
+  EXPECT_EQ(shown.solution_article_ids_size(), 2);
+
   hv1::UnlinkArticleRequest unlink;
   unlink.set_ticket_id(ticket.id());
   unlink.set_article_id(article.id());
   ASSERT_TRUE(kb_->UnlinkArticle(As(agent.token).get(), unlink, &linked).ok());
   EXPECT_FALSE(linked.has_link_time());
   ASSERT_TRUE(tickets_->GetTicket(As(agent.token).get(), get_ticket, &shown).ok());
-  EXPECT_EQ(shown.solution_article_ids_size(), 0);
+  ASSERT_EQ(shown.solution_article_ids_size(), 1);
+  EXPECT_EQ(shown.solution_article_ids(0), guide.id());
 }
 
 TEST_F(KnowledgeBaseTest, ExternalPartnersSeeOnlyPublicArticlesAndOnlySupportWrites) {

@@ -126,7 +126,7 @@ void AddKnowledgeBaseCommands(CLI::App& app, const GlobalOptions& options, int& 
 
   auto* show = Rpcs(kb->add_subcommand("show", "One article, or an earlier version of it"),
                     {"karton.helpdesk.v1.KnowledgeBaseService/GetArticle"});
-  show->add_option("article", bound->article, "Its id or slug")->required();
+  show->add_option("article", bound->article, "Its id or slug (digits only: the id)")->required();
   show->add_option("--version", bound->version, "An earlier version");
   show->callback(Run(options, exit_code, [&options, bound] {
     hv1::GetArticleRequest request;

@@ -181,11 +181,14 @@ std::vector<v1::ArticleMatch> Search(soci::session& session, const std::string& 
                                Bool(filter.public_only), query, std::to_string(limit)});
 }
 
-std::vector<std::int64_t> LinkedTickets(soci::session& session, std::int64_t article_id) {
-  return Ids(kernel::RunPrepared(session,
-                                 "SELECT ticket_id FROM helpdesk.article_link WHERE article_id = "
-                                 "$1 ORDER BY link_time, ticket_id",
-                                 {Text(article_id)}));
+std::vector<std::int64_t> LinkedTickets(soci::session& session, std::int64_t article_id,
+                                        const Scope& scope) {
+  return Ids(kernel::RunPrepared(
+      session,
+      "SELECT l.ticket_id FROM helpdesk.article_link l JOIN helpdesk.ticket t ON t.id = "
+      "l.ticket_id WHERE " KARTON_HELPDESK_SCOPE("t") " AND l.article_id = $4::bigint "
+                                                      "ORDER BY l.link_time, l.ticket_id",
+      {scope.Name(), scope.User(), scope.team_ids, Text(article_id)}));
 }
 
 bool Link(soci::session& session, std::int64_t ticket_id, std::int64_t article_id,

@@ -11,6 +11,7 @@
 
 #include "karton/helpdesk/v1/knowledge_base_service.pb.h"
 #include "karton/kernel/clock.h"
+#include "scope.h"
 
 namespace soci {
 class session;
@@ -52,8 +53,9 @@ std::vector<v1::Article> Versions(soci::session& session, std::int64_t id);
 std::vector<v1::ArticleMatch> Search(soci::session& session, const std::string& query,
                                      const ListFilter& filter, int limit);
 
-// The tickets linked to the article, oldest link first.
-std::vector<std::int64_t> LinkedTickets(soci::session& session, std::int64_t article_id);
+// The tickets linked to the article that `scope` sees, oldest link first.
+std::vector<std::int64_t> LinkedTickets(soci::session& session, std::int64_t article_id,
+                                        const Scope& scope);
 // Whether the link is new / was there.
 bool Link(soci::session& session, std::int64_t ticket_id, std::int64_t article_id,
           std::int64_t user_id, kernel::TimePoint now, v1::ArticleLink& link);

@@ -227,10 +227,9 @@ grpc::Status KnowledgeBaseServiceImpl::GetArticle(grpc::ServerContext* context,
       }
       found = std::move(version);
     }
-    if (!public_only) {
-      for (const auto id : article_repository::LinkedTickets(lease.Session(), found->id())) {
-        found->add_ticket_ids(id);
-      }
+    for (const auto id :
+         article_repository::LinkedTickets(lease.Session(), found->id(), ScopeOf(caller))) {
+      found->add_ticket_ids(id);
     }
     *response = std::move(*found);
     return grpc::Status::OK;

@@ -125,7 +125,12 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.campaigns.v1.CallListService/CreateCallList",
         "karton.campaigns.v1.CallListService/RecordCall"}},
       {"helpdesk",  // business_walk_helpdesk_test.cpp
-       {"karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
+       {"karton.helpdesk.v1.KnowledgeBaseService/ArchiveArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/CreateArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/LinkArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/UnlinkArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/UpdateArticle",
+        "karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
         "karton.helpdesk.v1.SlaService/CreateSlaPolicy",
         "karton.helpdesk.v1.SlaService/UpdateBusinessCalendar",
         "karton.helpdesk.v1.SlaService/UpdateSlaPolicy",

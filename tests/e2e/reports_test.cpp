@@ -2,7 +2,11 @@
 // made through crm's gRPC services, each report's numbers, who sees what,
 // the CSV and XLSX exports (over gRPC and as /files downloads) and the
 // isolation of saved reports, against a real kartond with crm and reports.
+#include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "crm_fixture.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
@@ -428,6 +432,56 @@ TEST_F(ReportsTest, SavedReportsAreTheirOwners) {
   ASSERT_TRUE(
       kv1::AuditService::NewStub(channel_)->ListAuditEntries(As().get(), audit, &entries).ok());
   EXPECT_EQ(entries.audit_entries_size(), 2);
+}
+
+TEST_F(ReportsTest, CommandLineClientRunsExportsAndSavesReports) {
+  SeedWorld();
+  const std::string karton =
+      "KARTON_CHECK_RPC_DECLARATIONS=1 " + KartonCommand(*kartond_, data_dir_.Path()) + " ";
+  const auto [run_exit, table] = RunCommand(karton + "reports run forecast_by_month");
+  ASSERT_EQ(run_exit, 0) << table;
+  EXPECT_NE(table.find("Weighted forecast by month"), std::string::npos) << table;
+  EXPECT_NE(table.find("2027-01  HUF"), std::string::npos) << table;
+  EXPECT_NE(table.find("1 500,00 HUF"), std::string::npos) << table;
+  EXPECT_NE(table.find("1 200,00 HUF"), std::string::npos) << table;
+  const auto [bad_exit, bad] =
+      RunCommand(karton + "reports run forecast_by_month --from 2027-13-01");
+  EXPECT_EQ(bad_exit, 2) << bad;
+
+  const std::string path = (data_dir_.Path() / "forecast.csv").string();
+  const auto [export_exit, exported] = RunCommand(
+      fmt::format("{} reports export forecast_by_month --format csv --out {}", karton, path));
+  ASSERT_EQ(export_exit, 0) << exported;
+  std::ifstream file(path, std::ios::binary);
+  const std::string csv{std::istreambuf_iterator<char>(file), {}};
+  EXPECT_EQ(csv,
+            "\xEF\xBB\xBFMonth,Currency,Deals,Expected revenue,Weighted\r\n"
+            "2027-01,HUF,2,1500.00,300.00\r\n"
+            "2027-02,HUF,1,2000.00,1200.00\r\n");
+
+  const auto [create_exit, created] = RunCommand(
+      karton + "reports saved create win_rate_by_owner --name 'Nyerési arány' --from 2020-01-01");
+  ASSERT_EQ(create_exit, 0) << created;
+  EXPECT_NE(created.find("Nyerési arány (win_rate_by_owner)"), std::string::npos) << created;
+  const auto [list_exit, listed] = RunCommand(karton + "reports saved list");
+  ASSERT_EQ(list_exit, 0) << listed;
+  EXPECT_NE(listed.find("2020-01-01"), std::string::npos) << listed;
+  rv1::ListSavedReportsResponse mine;
+  ASSERT_TRUE(reports_->ListSavedReports(As().get(), {}, &mine).ok());
+  ASSERT_EQ(mine.saved_reports_size(), 1);
+  const std::string xlsx = (data_dir_.Path() / "win.xlsx").string();
+  const auto [saved_exit, saved_out] =
+      RunCommand(fmt::format("{} reports export --saved {} --format xlsx --out {}", karton,
+                             mine.saved_reports(0).id(), xlsx));
+  ASSERT_EQ(saved_exit, 0) << saved_out;
+  std::ifstream workbook(xlsx, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(workbook), {}};
+  EXPECT_EQ(bytes.substr(0, 2), "PK");
+  const auto [delete_exit, deleted] =
+      RunCommand(fmt::format("{} reports saved delete {}", karton, mine.saved_reports(0).id()));
+  ASSERT_EQ(delete_exit, 0) << deleted;
+  ASSERT_TRUE(reports_->ListSavedReports(As().get(), {}, &mine).ok());
+  EXPECT_EQ(mine.saved_reports_size(), 0);
 }
 
 }  // namespace

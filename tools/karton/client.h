@@ -80,5 +80,7 @@ void AddCampaignsCommands(CLI::App& app, const GlobalOptions& options, int& exit
 void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // karton kb ... (kb_commands.cpp, docs/helpdesk.md).
 void AddKnowledgeBaseCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton reports run|export|saved ... (report_commands.cpp, docs/reports.md).
+void AddReportsCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   karton::cli::AddCampaignsCommands(app, options, exit_code);
   karton::cli::AddHelpdeskCommands(app, options, exit_code);
   karton::cli::AddKnowledgeBaseCommands(app, options, exit_code);
+  karton::cli::AddReportsCommands(app, options, exit_code);
   karton::cli::AddInternalCommands(app, options, exit_code);
 
   try {

@@ -103,10 +103,10 @@ HttpResponse JsonAnswer(const pb::Message& output) {
 // A query parameter's text as the value of a scalar field; the message
 // names the parameter.
 grpc::Status SetFromText(pb::Message& message, const pb::FieldDescriptor& field,
-                         const std::string& text) {
+                         const std::string& parameter, const std::string& text) {
   const pb::Reflection& reflection = *message.GetReflection();
   const auto bad = [&](const std::string& what) {
-    return InvalidField(field.name(), fmt::format("'{}' is not {}", text, what));
+    return InvalidField(parameter, fmt::format("'{}' is not {}", text, what));
   };
   const auto parse = [&](auto& number) {
     const char* end = text.data() + text.size();
@@ -155,7 +155,7 @@ grpc::Status SetFromText(pb::Message& message, const pb::FieldDescriptor& field,
     default:
       break;
   }
-  return InvalidField(field.name(), "not a field a query parameter can set");
+  return InvalidField(parameter, "not a field a query parameter can set");
 }
 
 // Media types a browser may show in place: nothing that runs script.
@@ -332,15 +332,29 @@ HttpResponse FileBridge::Download(const HttpRequest& request) const {
         inline_display = parameter.value == "true" || parameter.value == "1";
         continue;
       }
-      const pb::FieldDescriptor* field = input->GetDescriptor()->FindFieldByName(parameter.key);
-      if (field == nullptr) {
-        field = input->GetDescriptor()->FindFieldByCamelcaseName(parameter.key);
+      // "from_date.year": a field of a message field, by proto or JSON names.
+      pb::Message* target = input.get();
+      const pb::FieldDescriptor* field = nullptr;
+      std::string_view rest = parameter.key;
+      for (;;) {
+        const std::size_t dot = rest.find('.');
+        const std::string segment(rest.substr(0, dot));
+        const pb::Descriptor* type = target->GetDescriptor();
+        field = type->FindFieldByName(segment);
+        if (field == nullptr) field = type->FindFieldByCamelcaseName(segment);
+        if (field == nullptr || field->is_repeated() || dot == std::string_view::npos) break;
+        if (field->type() != pb::FieldDescriptor::TYPE_MESSAGE) {
+          field = nullptr;
+          break;
+        }
+        target = target->GetReflection()->MutableMessage(target, field);
+        rest.remove_prefix(dot + 1);
       }
       if (field == nullptr || field->is_repeated()) {
         return BadField(parameter.key,
                         fmt::format("not a field of {}", input->GetDescriptor()->full_name()));
       }
-      if (auto status = SetFromText(*input, *field, parameter.value); !status.ok()) {
+      if (auto status = SetFromText(*target, *field, parameter.key, parameter.value); !status.ok()) {
         return ConnectErrorResponse(status);
       }
     }

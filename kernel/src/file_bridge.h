@@ -11,7 +11,7 @@
 //     if the method streams answers too).
 //   GET /files/<package>.<Service>/<Method>?<field>=<value>&...
 //     for a server-streaming method: the request's scalar fields from the
-//     query; the answer's bytes fields, concatenated, are the body. A
+//     query ("from_date.year=2026" reaches into a message field); the answer's bytes fields, concatenated, are the body. A
 //     message in the answer gives the Content-Type and the file name when
 //     it has content_type and name (or file_name) fields. The query
 //     parameters `filename` (the saved file's name) and `inline` (open in

@@ -295,6 +295,7 @@ TEST_F(FileBridgeTest, BadInputIsA400NamingTheFieldAndWritesNothing) {
   // Downloads: parameters that are no field, or no value of theirs.
   EXPECT_EQ(field_of(Get(fmt::format("{}?id=abc", kDownload), Bearer(admin_))), "id");
   EXPECT_EQ(field_of(Get(fmt::format("{}?ids=1", kDownload), Bearer(admin_))), "ids");
+  EXPECT_EQ(field_of(Get(fmt::format("{}?id.year=1", kDownload), Bearer(admin_))), "id.year");
   EXPECT_EQ(Get(fmt::format("{}?id=424242", kDownload), Bearer(admin_)).status, 404);
 
   // Methods that carry no file are not served here.

@@ -33,6 +33,10 @@ test("main pages", async ({ page }) => {
   await page.getByRole("link", { name: "Ajánlatok, rendelések" }).click();
   await expect(page.getByText("Kovács és Társa Kft.").first()).toBeVisible();
   await page.screenshot({ path: out("sales"), fullPage: true });
+  await page.getByRole("link", { name: "Kimutatások" }).click();
+  await page.getByRole("button", { name: "Futtatás" }).click();
+  await expect(page.getByRole("columnheader", { name: "Várható bevétel" })).toBeVisible();
+  await page.screenshot({ path: out("reports"), fullPage: true });
   await page.getByRole("link", { name: SELLER.name }).click();
   await expect(page.getByText("Ez a böngésző")).toBeVisible();
   await page.screenshot({ path: out("account"), fullPage: true });

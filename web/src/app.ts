@@ -12,6 +12,7 @@ import "./pages/leads-inbox.js";
 import "./pages/my-account.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
+import "./pages/reports.js";
 import "./pages/sales.js";
 import "./pages/pipeline-board.js";
 import "./pages/sign-in.js";
@@ -81,6 +82,7 @@ export class KartonApp extends LitElement {
     if (ticket) return html`<karton-ticket-view .ticketId=${BigInt(ticket[1])}></karton-ticket-view>`;
     if (this.route === "#/tickets") return html`<karton-ticket-list></karton-ticket-list>`;
     if (this.route === "#/sales") return html`<karton-sales></karton-sales>`;
+    if (this.route === "#/reports") return html`<karton-reports></karton-reports>`;
     if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
     if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
@@ -122,6 +124,7 @@ export class KartonApp extends LitElement {
               ["#/sales", "sales"],
               ["#/tickets", "tickets"],
               ["#/invoices", "invoices"],
+              ["#/reports", "reports"],
             ] as const
           ).map(
             ([href, label]) =>

@@ -31,6 +31,7 @@ test("every other page fits a 375 px phone too", async ({ page }) => {
     ["Naptár", "Naptár"],
     ["Ajánlatok, rendelések", "Árajánlatok"],
     ["Számlák", "Számlák"],
+    ["Kimutatások", "Kimutatások"],
     [SELLER.name, "Bejelentkezéseim"],
   ]) {
     await page.getByRole("link", { name: link, exact: true }).click();

@@ -4,9 +4,11 @@ import type { Date as CalendarDate } from "./gen/karton/common/v1/date_pb.js";
 import type { Money } from "./gen/karton/common/v1/money_pb.js";
 import { formatMoney } from "./i18n.js";
 
-// "1 250 000 Ft"; empty when the value is missing.
+// "1 250 000 Ft"; empty when the value is missing or has no currency (a
+// deal without an expected revenue: Intl would throw on the empty code,
+// and a throw while rendering leaves the page as it was).
 export function money(value: Money | undefined): string {
-  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
+  return value && /^[A-Z]{3}$/.test(value.currencyCode) ? formatMoney(value.minorUnits, value.currencyCode) : "";
 }
 
 // "2026. 12. 05."; empty when the date is missing.

@@ -3,7 +3,7 @@
 // the JSON gateway as the admin: a salesperson with a password and a few
 // partners. The address goes to the tests in KARTON_WEB_URL.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -45,7 +45,13 @@ export default async function globalSetup() {
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
-  kartond.stderr.on("data", (chunk) => (log += chunk));
+  // KARTON_WEB_TEST_LOG=<file> keeps kartond's whole log there, to see what
+  // the server did while a browser test failed.
+  const logFile = process.env.KARTON_WEB_TEST_LOG;
+  kartond.stderr.on("data", (chunk) => {
+    log += chunk;
+    if (logFile) appendFileSync(logFile, chunk);
+  });
   const base = await new Promise<string>((ready, fail) => {
     let out = "";
     const timer = setTimeout(() => fail(new Error(`kartond did not get ready:\n${log}`)), 120_000);

@@ -16,7 +16,8 @@ import { OpportunityStatus } from "../gen/karton/crm/v1/crm_pb.js";
 import { OpportunityService } from "../gen/karton/crm/v1/opportunity_service_pb.js";
 import { PipelineService } from "../gen/karton/crm/v1/pipeline_service_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
-import { formatMoney, t } from "../i18n.js";
+import { money } from "../format.js";
+import { t } from "../i18n.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const pipelines = client(PipelineService);
@@ -148,9 +149,7 @@ export class KartonPipelineBoard extends LitElement {
   }
 
   private card(deal: Opportunity) {
-    const revenue = deal.expectedRevenue
-      ? formatMoney(deal.expectedRevenue.minorUnits, deal.expectedRevenue.currencyCode)
-      : "";
+    const revenue = money(deal.expectedRevenue);
     const stale = this.stale.has(deal.id);
     return html`
       <li

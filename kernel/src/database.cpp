@@ -45,10 +45,6 @@ void SetServedCallDeadline(std::optional<std::chrono::system_clock::time_point> 
   served_call_deadline = deadline;
 }
 
-std::optional<std::chrono::system_clock::time_point> ServedCallDeadline() {
-  return served_call_deadline;
-}
-
 Database::Lease::Lease(Database* owner, std::size_t position, soci::session* session)
     : owner_(owner), position_(position), session_(session) {
   ++leases_held_by_this_thread;

@@ -26,8 +26,7 @@ class DatabasePoolExhaustedError : public std::runtime_error {
 // The deadline of the gRPC call the calling thread is serving, which bounds
 // Database::Acquire's wait. GrpcHost sets it around every synchronous
 // handler (grpc::Server::GlobalCallbacks); other threads (jobs, event
-// workers, HTTP handlers) have none.
+// workers, HTTP handlers) have none (nullopt).
 void SetServedCallDeadline(std::optional<std::chrono::system_clock::time_point> deadline);
-std::optional<std::chrono::system_clock::time_point> ServedCallDeadline();
 
 }  // namespace karton::kernel

@@ -20,6 +20,8 @@ pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # libical: the CRM's iCalendar feeds (RFC 5545).
 pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
+# libxlsxwriter: the reports module's XLSX export.
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
 # cairo + pango: letters as PDF (messaging), with real text layout.
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 # libxml2: invoicing's NAV Online Számla XML, written with xmlTextWriter and

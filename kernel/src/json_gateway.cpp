@@ -157,6 +157,50 @@ grpc::Status ParseGatewayBody(const std::string& body, google::protobuf::Message
       fmt::format("the body is not a valid {}: {}", input.GetDescriptor()->full_name(), problem));
 }
 
+HttpResponse ConnectErrorResponse(const grpc::Status& status) { return Error(status); }
+
+std::optional<Caller> HttpCallerOf(AccessControl& access, const HttpRequest& request,
+                                   const std::string& method_path, bool csrf_required,
+                                   HttpResponse& refusal) {
+  // The same checks as on the gRPC port. A browser signed in to the web
+  // client sends its session cookie instead of a bearer token, and with a
+  // write the session's CSRF token: a cookie alone may have been sent by
+  // another site's page.
+  std::string authorization;
+  if (const auto header = request.headers.find("authorization"); header != request.headers.end()) {
+    authorization = header->second;
+  } else if (const std::string session = SessionSecretOf(request); !session.empty()) {
+    if (csrf_required && !CsrfTokenMatches(request, session)) {
+      refusal = Error(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                   fmt::format("{}: the session's CSRF token is missing or wrong "
+                                               "(from POST /auth/sign-in or GET /auth/session)",
+                                               kCsrfHeader)));
+      return std::nullopt;
+    }
+    authorization = "Bearer " + session;
+  } else {
+    refusal = Error(grpc::StatusCode::UNAUTHENTICATED,
+                    "missing header 'Authorization: Bearer <token>' (or a web session: POST "
+                    "/auth/sign-in)");
+    return std::nullopt;
+  }
+  Caller caller;
+  if (auto status = access.Authenticate(authorization, caller); !status.ok()) {
+    refusal = Error(status);
+    return std::nullopt;
+  }
+  if (auto status = access.Authorize(caller, method_path); !status.ok()) {
+    refusal = Error(status);
+    return std::nullopt;
+  }
+  std::chrono::seconds retry_after{0};
+  if (auto status = access.ChargeCall(caller, &retry_after); !status.ok()) {
+    refusal = RetryLater(status, retry_after);
+    return std::nullopt;
+  }
+  return caller;
+}
+
 HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
   const std::string& service_name = request.path_params.at("service");
   const std::string& method_name = request.path_params.at("method");
@@ -191,35 +235,9 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
                              version->second));
   }
 
-  // The same two checks as on the gRPC port. A browser signed in to the
-  // web client sends its session cookie instead of a bearer token, and with
-  // it the session's CSRF token: a cookie alone may have been sent by
-  // another site's page.
-  std::string authorization;
-  if (const auto header = request.headers.find("authorization"); header != request.headers.end()) {
-    authorization = header->second;
-  } else if (const std::string session = SessionSecretOf(request); !session.empty()) {
-    if (!CsrfTokenMatches(request, session)) {
-      return Error(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                fmt::format("{}: the session's CSRF token is missing or wrong "
-                                            "(from POST /auth/sign-in or GET /auth/session)",
-                                            kCsrfHeader)));
-    }
-    authorization = "Bearer " + session;
-  } else {
-    return Error(grpc::StatusCode::UNAUTHENTICATED,
-                 "missing header 'Authorization: Bearer <token>' (or a web session: POST "
-                 "/auth/sign-in)");
-  }
-  Caller caller;
-  if (auto status = access_.Authenticate(authorization, caller); !status.ok()) {
-    return Error(status);
-  }
-  if (auto status = access_.Authorize(caller, path); !status.ok()) return Error(status);
-  std::chrono::seconds retry_after{0};
-  if (auto status = access_.ChargeCall(caller, &retry_after); !status.ok()) {
-    return RetryLater(status, retry_after);
-  }
+  HttpResponse refusal;
+  const std::optional<Caller> caller = HttpCallerOf(access_, request, path, true, refusal);
+  if (!caller) return refusal;
 
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<google::protobuf::Message> input(
@@ -255,7 +273,7 @@ HttpResponse JsonGateway::Handle(const HttpRequest& request) const {
     deadline = std::min(deadline, std::chrono::milliseconds(asked));
   }
   context.set_deadline(std::chrono::system_clock::now() + deadline);
-  context.AddMetadata("karton-caller", SerializeCaller(caller));
+  context.AddMetadata("karton-caller", SerializeCaller(*caller));
   const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
   const grpc::Status status =
       grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message>(

@@ -9,8 +9,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "karton/kernel/access.h"
 #include "karton/kernel/http.h"
 
 namespace google::protobuf {
@@ -43,6 +45,20 @@ class JsonGateway {
 // unknown fields refused; an empty body is {}): OK, or INVALID_ARGUMENT
 // saying why the body is not one.
 grpc::Status ParseGatewayBody(const std::string& body, google::protobuf::Message& input);
+
+// A failed call as the Connect protocol answers it: the HTTP status for
+// the code and a JSON body {code, message, details} (field violations as
+// google.rpc.BadRequest).
+HttpResponse ConnectErrorResponse(const grpc::Status& status);
+
+// Who makes an HTTP request into gRPC `method_path` ("/pkg.Service/Method"),
+// checked as the gRPC port checks a call: the bearer token, or the web
+// session's cookie (with its CSRF token when `csrf_required`: every request
+// that may write); then the method's roles and the caller's call budget.
+// Empty, with `refusal` set to the answer, when the caller may not.
+std::optional<Caller> HttpCallerOf(AccessControl& access, const HttpRequest& request,
+                                   const std::string& method_path, bool csrf_required,
+                                   HttpResponse& refusal);
 
 // The HTTP status the Connect protocol gives a gRPC status code.
 int HttpStatusForGrpcCode(int code);

@@ -61,8 +61,17 @@ bool IsRelayedMetadata(std::string_view key) {
 // and the next is read once that write is done, so gRPC's flow control
 // reaches from the caller to the callee.
 //
-// gRPC's callback API owns a reactor from CreateReactor() to OnDone();
-// the object deletes itself once both sides are done.
+// Lifetime. gRPC's callback API owns a reactor from CreateReactor() to
+// OnDone(); the object deletes itself once both sides are done, and the
+// server side is finished only from the client side's end. So a client
+// operation started after the client side's OnDone would touch a deleted
+// object. The client reactor is therefore held (gRPC defers its OnDone)
+// for as long as the relay may start client operations: until the
+// callee's stream has ended and no start is under way. Without the hold, a
+// callee answering while the caller's copy of the answer was still being
+// written let the client side end between that write's completion and the
+// next client read, and the read ran on a freed relay ("pure virtual
+// method called" under load).
 class RelayedCall final : public grpc::ServerGenericBidiReactor {
  public:
   RelayedCall(grpc::GenericCallbackServerContext& server_context,
@@ -83,6 +92,7 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
     grpc::GenericStub stub(channel);
     stub.PrepareBidiStreamingCall(&client_context_, server_context.method(), grpc::StubOptions(),
                                   &client_);
+    client_.AddHold();
     client_.StartRead(&response_);
     client_.StartCall();
     StartRead(&request_);
@@ -90,15 +100,13 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
 
   // Server side: a message from the caller, or its half-close.
   void OnReadDone(bool ok) override {
-    {
-      std::lock_guard lock(mutex_);
-      if (client_done_) return;  // the callee has answered: nothing more to pass on
-    }
+    if (!BeginClientOperation()) return;  // the callee has answered: nothing more to pass on
     if (ok) {
       client_.StartWrite(&request_);
     } else {
       client_.StartWritesDone();
     }
+    EndClientOperation();
   }
   // Server side: a message from the callee has reached the caller.
   void OnWriteDone(bool ok) override {
@@ -110,10 +118,15 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
     }
     if (finish) {
       Finish(*finish);
-    } else if (ok) {
+      return;
+    }
+    if (!ok) client_context_.TryCancel();  // the caller is gone; the read below ends the call
+    // The callee's stream cannot have ended while its last message was
+    // being written here (no client read was outstanding), so the hold
+    // still stands.
+    if (BeginClientOperation()) {
       client_.StartRead(&response_);
-    } else {
-      client_context_.TryCancel();  // the caller is gone
+      EndClientOperation();
     }
   }
   void OnCancel() override { client_context_.TryCancel(); }
@@ -127,9 +140,13 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
     void OnWriteDone(bool ok) override {
       if (ok) call_.StartRead(&call_.request_);
     }
-    // A message from the callee: pass it on.
+    // A message from the callee: pass it on. Or the end of its stream: no
+    // client operation is needed any more, so the hold goes.
     void OnReadDone(bool ok) override {
-      if (!ok) return;  // the callee is done; OnDone brings its status
+      if (!ok) {
+        call_.CalleeStreamEnded();
+        return;  // OnDone brings the callee's status
+      }
       {
         std::lock_guard lock(call_.mutex_);
         call_.server_write_pending_ = true;
@@ -153,6 +170,40 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
     RelayedCall& call_;
   };
 
+  // A client operation may start only between these two, and only when
+  // BeginClientOperation() says so (the hold still stands).
+  bool BeginClientOperation() {
+    std::lock_guard lock(mutex_);
+    if (client_hold_released_) return false;
+    ++client_operations_starting_;
+    return true;
+  }
+  void EndClientOperation() {
+    bool release = false;
+    {
+      std::lock_guard lock(mutex_);
+      --client_operations_starting_;
+      release = ReleaseClientHoldIfDoneLocked();
+    }
+    if (release) client_.RemoveHold();
+  }
+  void CalleeStreamEnded() {
+    bool release = false;
+    {
+      std::lock_guard lock(mutex_);
+      callee_stream_ended_ = true;
+      release = ReleaseClientHoldIfDoneLocked();
+    }
+    if (release) client_.RemoveHold();
+  }
+  bool ReleaseClientHoldIfDoneLocked() {
+    if (client_hold_released_ || !callee_stream_ended_ || client_operations_starting_ > 0) {
+      return false;
+    }
+    client_hold_released_ = true;
+    return true;
+  }
+
   void Release() {
     bool last = false;
     {
@@ -169,6 +220,9 @@ class RelayedCall final : public grpc::ServerGenericBidiReactor {
   std::mutex mutex_;
   bool server_write_pending_ = false;
   bool client_done_ = false;
+  bool callee_stream_ended_ = false;
+  bool client_hold_released_ = false;
+  int client_operations_starting_ = 0;
   grpc::Status final_status_;
   int sides_done_ = 0;
 };

@@ -27,6 +27,7 @@
 #include "audit_log.h"
 #include "event_bus.h"
 #include "event_service.h"
+#include "file_bridge.h"
 #include "grpc_host.h"
 #include "http_server.h"
 #include "identity_service.h"
@@ -284,6 +285,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   std::optional<EventServiceImpl> event_service;
   std::optional<WebhookServiceImpl> webhook_service;
   std::optional<JsonGateway> gateway;
+  std::optional<FileBridge> file_bridge;
   std::optional<WebSignIn> web_sign_in;
   std::optional<WebApp> web_app;
   // Set once everything has started (demo data included); read by /readyz.
@@ -523,6 +525,21 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         HttpMethod::kPost, "/api/{service}/{method}",
         [&gateway](const HttpRequest& request) { return gateway->Handle(request); },
         {.max_body_bytes = 1024 * 1024, .pool = HttpPool::kApi, .loopback_only_without_tls = true});
+    // Files for browsers (docs/api.md, "Files over HTTP"): the streaming
+    // methods that carry a file, as multipart uploads and plain downloads,
+    // with the gateway's authentication.
+    file_bridge.emplace(*access, [&grpc_host] { return grpc_host->InProcessChannel(); });
+    const HttpRouteLimits file_limits{.max_body_bytes = FileBridge::kMaxFileBytes + 64 * 1024,
+                                      .pool = HttpPool::kApi,
+                                      .loopback_only_without_tls = true};
+    router.Add(
+        HttpMethod::kPost, "/files/{service}/{method}",
+        [&file_bridge](const HttpRequest& request) { return file_bridge->Upload(request); },
+        file_limits);
+    router.Add(
+        HttpMethod::kGet, "/files/{service}/{method}",
+        [&file_bridge](const HttpRequest& request) { return file_bridge->Download(request); },
+        {.max_body_bytes = 0, .pool = HttpPool::kApi, .loopback_only_without_tls = true});
     // People sign in to the web client here (docs/web.md, "Sign-in"); like
     // the gateway, on this machine only while kartond serves plain HTTP.
     web_sign_in.emplace(

@@ -7,6 +7,7 @@
 
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/prepared_query.h"
+#include "knowledge/article_repository.h"
 #include "process/ticket_step_repository.h"
 #include "process/ticket_type_repository.h"
 #include "sla/sla_repository.h"
@@ -24,6 +25,86 @@ v1::ProcessStep Step(const char* name, const char* role, hours due) {
   step.set_responsible_role(role);
   step.mutable_due_offset()->set_seconds(std::chrono::seconds(due).count());
   return step;
+}
+
+v1::Article Article(const char* slug, const char* language, v1::ArticleVisibility visibility,
+                    const char* title, const char* body, std::vector<std::string> tags) {
+  v1::Article article;
+  article.set_slug(slug);
+  article.set_language(language);
+  article.set_visibility(visibility);
+  article.set_title(title);
+  article.set_body(body);
+  for (auto& tag : tags) article.add_tags(std::move(tag));
+  return article;
+}
+
+// The knowledge base: public and internal articles in both languages, one
+// with a second version, the radiator article linked from the ticket it
+// solved.
+void LoadArticles(soci::session& session, kernel::TimePoint now) {
+  constexpr auto kPublic = v1::ARTICLE_VISIBILITY_PUBLIC;
+  constexpr auto kInternal = v1::ARTICLE_VISIBILITY_INTERNAL;
+  const std::vector<v1::Article> articles = {
+      Article("radiator-legtelenitese", "hu", kPublic, "Hogyan légtelenítsük a radiátort?",
+              "Ha a radiátor teteje hideg, az alja meleg, levegő van a rendszerben.\n\n"
+              "1. Kapcsolja ki a keringető szivattyút, és várjon fél órát.\n"
+              "2. A légtelenítő szelep alá tartson egy rongyot, és nyissa ki a szelepet a "
+              "légtelenítő kulccsal.\n"
+              "3. Amikor a levegő helyett víz jön, zárja el a szelepet.\n\n"
+              "Végül ellenőrizze a kazán nyomását: 1,2 és 1,8 bar között legyen.",
+              {"radiátor", "fűtés", "légtelenítés"}),
+      Article("kazan-e03-hibakod", "hu", kInternal, "E03 hibakód a kazánon",
+              "Az E03 hibakód gyújtáshibát jelez. Először a gázellátást ellenőrizzük "
+              "(főcsap, mérőóra), utána a gyújtóelektródát.\n\n"
+              "Ha a kazán garanciális, a javítást a szervizpartner végzi: a jegyet a "
+              "Javítás típussal vegyük fel.",
+              {"kazán", "hibakód", "szerviz"}),
+      Article("bleeding-a-radiator", "en", kPublic, "How to bleed a radiator",
+              "A radiator that is cold at the top and warm at the bottom has air in it.\n\n"
+              "Turn the circulation pump off and wait half an hour, hold a cloth under the "
+              "bleed valve and open it with the radiator key. Close it when water comes "
+              "instead of air, then check that the boiler's pressure is between 1.2 and 1.8 "
+              "bar.",
+              {"radiator", "heating"}),
+      Article("warranty-replacement-checklist", "en", kInternal,
+              "Warranty replacement: what to check first",
+              "Before a warranty replacement is promised, check the purchase date on the "
+              "invoice, the installer's commissioning report and the serial number.\n\n"
+              "Replacements over 500,000 HUF need a sales manager's decision.",
+              {"warranty", "complaint"}),
+      Article("termosztat-elemcsere", "hu", kPublic, "A termosztát elemcseréje",
+              "A termosztát kijelzőjén villogó elem jel azt mutatja, hogy két hónapon belül "
+              "elemet kell cserélni. Két AA ceruzaelem kell; a beállítások megmaradnak.",
+              {"termosztát"}),
+  };
+  std::int64_t radiator = 0;
+  for (const auto& article : articles) {
+    auto created = article_repository::Insert(session, article, 0, now);
+    if (!created) throw std::runtime_error("helpdesk demo data: article slug taken");
+    if (radiator == 0) radiator = created->id();
+  }
+  // The radiator article had a second version: the pressure check added.
+  auto first = articles[0];
+  first.set_id(radiator);
+  first.set_body(
+      "Ha a radiátor teteje hideg, az alja meleg, levegő van a rendszerben.\n\n"
+      "1. Kapcsolja ki a keringető szivattyút, és várjon fél órát.\n"
+      "2. A légtelenítő szelep alá tartson egy rongyot, és nyissa ki a szelepet a "
+      "légtelenítő kulccsal.\n"
+      "3. Amikor a levegő helyett víz jön, zárja el a szelepet.\n\n"
+      "Végül ellenőrizze a kazán nyomását: 1,2 és 1,8 bar között legyen. Ha kevesebb, "
+      "töltse fel a rendszert a töltőcsapon, vagy hívja ügyfélszolgálatunkat.");
+  article_repository::Update(session, first, 0, now);
+  const auto ticket = kernel::RunPrepared(
+      session,
+      "SELECT id FROM helpdesk.ticket WHERE subject = 'Hogyan kell légteleníteni a radiátort?'",
+      {});
+  if (ticket.Count() == 1) {
+    v1::ArticleLink link;
+    article_repository::Link(session, kernel::ParseInt64(ticket.Text(0, 0)).value_or(0), radiator,
+                             0, now, link);
+  }
 }
 
 v1::TicketType Type(const char* name, const char* description, std::vector<v1::ProcessStep> steps) {
@@ -191,6 +272,7 @@ void LoadHelpdeskDemoData(kernel::ModuleContext& context, soci::session& session
   duplicate.set_partner_id(customer(0));
   const auto merged = ticket_repository::Insert(session, duplicate, 0, "", now);
   ticket_repository::MarkMerged(session, merged->id(), first_id, now);
+  LoadArticles(session, now);
 }
 
 }  // namespace karton::helpdesk

@@ -3,6 +3,8 @@
 #include "demo_data.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
+#include "knowledge/kb_pages.h"
+#include "knowledge/knowledge_base_service.h"
 #include "outreach.h"
 #include "partner_directory.h"
 #include "partner_events.h"
@@ -27,11 +29,14 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   TicketServiceImpl::DeclareTopics(context.Events());
   TicketTypeServiceImpl::DeclareTopics(context.Events());
   SlaServiceImpl::DeclareTopics(context.Events());
+  KnowledgeBaseServiceImpl::DeclareTopics(context.Events());
   tickets_ = std::make_unique<TicketServiceImpl>(parts, *partners_);
   types_ = std::make_unique<TicketTypeServiceImpl>(parts);
   step_actions_ = std::make_unique<StepActions>(parts, *outreach_);
   sla_ = std::make_unique<SlaServiceImpl>(parts);
   sla_checks_ = std::make_unique<SlaChecks>(parts, *outreach_);
+  knowledge_base_ = std::make_unique<KnowledgeBaseServiceImpl>(parts);
+  kb_pages_ = std::make_unique<KbPages>(parts);
 
   context.JobQueue().Handle(kStepActionsJob,
                             [this](const kernel::JobRun& run) { step_actions_->Run(run); });
@@ -45,6 +50,17 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   registrar.AddGrpcService(*types_, v1::TicketTypeService::service_full_name(),
                            TicketTypeServiceImpl::Roles());
   registrar.AddGrpcService(*sla_, v1::SlaService::service_full_name(), SlaServiceImpl::Roles());
+  registrar.AddGrpcService(*knowledge_base_, v1::KnowledgeBaseService::service_full_name(),
+                           KnowledgeBaseServiceImpl::Roles());
+
+  // The public articles as HTML pages (knowledge/kb_pages.h).
+  auto* kb = kb_pages_.get();
+  using kernel::HttpMethod;
+  using kernel::HttpRequest;
+  registrar.AddHttpRoute(HttpMethod::kGet, "/kb",
+                         [kb](const HttpRequest& request) { return kb->Index(request); });
+  registrar.AddHttpRoute(HttpMethod::kGet, "/kb/{slug}",
+                         [kb](const HttpRequest& request) { return kb->Show(request); });
 }
 
 void HelpdeskModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

@@ -1,5 +1,6 @@
 // The helpdesk module (docs/helpdesk.md): tickets with hand-overs,
-// comments, states and merges; ticket types with their standard processes.
+// comments, states and merges; ticket types with their standard processes;
+// SLA; the knowledge base.
 #pragma once
 
 #include <memory>
@@ -10,6 +11,8 @@ namespace karton::helpdesk {
 
 class GrpcOutreach;
 class GrpcPartnerDirectory;
+class KbPages;
+class KnowledgeBaseServiceImpl;
 class SlaChecks;
 class SlaServiceImpl;
 class StepActions;
@@ -32,6 +35,8 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<StepActions> step_actions_;
   std::unique_ptr<SlaServiceImpl> sla_;
   std::unique_ptr<SlaChecks> sla_checks_;
+  std::unique_ptr<KnowledgeBaseServiceImpl> knowledge_base_;
+  std::unique_ptr<KbPages> kb_pages_;
 };
 
 }  // namespace karton::helpdesk

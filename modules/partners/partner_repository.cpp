@@ -486,14 +486,40 @@ std::string ContainsPattern(const std::string& text) {
   return escaped + "%";
 }
 
-// "(<column> LIKE <pattern> [OR <column> LIKE <digits pattern>])
-// [AND NOT p.archived]". `column` is what is matched: the trigram index
-// serves p.search_text; an expression over it keeps the planner off that
-// index.
+// The words of a folded query: a person typing "kovacs tars" means a
+// partner whose text has both, wherever they stand ("Kovács és Társa").
+std::vector<std::string> QueryWords(const std::string& folded) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char c : folded) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+// "((<column> LIKE <word 1> AND <column> LIKE <word 2> ...)
+// [OR <column> LIKE <digits pattern>]) [AND NOT p.archived]": every word of
+// the query appears (the trigram index serves each LIKE and their AND), or
+// the query's digits do (a phone number typed with spaces or slashes).
+// `column` is what is matched: the trigram index serves p.search_text; an
+// expression over it keeps the planner off that index.
 std::string MatchCondition(const SearchQuery& query, std::string_view column,
                            StatementParams& params) {
-  std::string sql =
-      fmt::format("({} LIKE cast({} AS text)", column, params.Add(ContainsPattern(query.folded)));
+  std::vector<std::string> words = QueryWords(query.folded);
+  if (words.empty()) words.push_back(query.folded);
+  std::string every_word;
+  for (const auto& word : words) {
+    if (!every_word.empty()) every_word += " AND ";
+    every_word +=
+        fmt::format("{} LIKE cast({} AS text)", column, params.Add(ContainsPattern(word)));
+  }
+  std::string sql = "((" + every_word + ")";
   if (!query.digits.empty()) {
     sql += fmt::format(" OR {} LIKE cast({} AS text)", column,
                        params.Add(ContainsPattern(query.digits)));

@@ -114,6 +114,9 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.automation.v1.JourneyService/StopEnrolment",
         "karton.automation.v1.RecipeService/EnableRecipe",
         "karton.automation.v1.RecipeService/DisableRecipe"}},
+      {"reports",  // business_walk_reports_test.cpp
+       {"karton.reports.v1.ReportService/CreateSavedReport",
+        "karton.reports.v1.ReportService/DeleteSavedReport"}},
       {"campaigns",  // business_walk_campaigns_test.cpp
        {"karton.campaigns.v1.SegmentService/CreateSegment",
         "karton.campaigns.v1.SegmentService/UpdateSegment",
@@ -125,7 +128,12 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
         "karton.campaigns.v1.CallListService/CreateCallList",
         "karton.campaigns.v1.CallListService/RecordCall"}},
       {"helpdesk",  // business_walk_helpdesk_test.cpp
-       {"karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
+       {"karton.helpdesk.v1.KnowledgeBaseService/ArchiveArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/CreateArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/LinkArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/UnlinkArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/UpdateArticle",
+        "karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
         "karton.helpdesk.v1.SlaService/CreateSlaPolicy",
         "karton.helpdesk.v1.SlaService/UpdateBusinessCalendar",
         "karton.helpdesk.v1.SlaService/UpdateSlaPolicy",
@@ -203,7 +211,7 @@ const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hel
 const std::set<std::string> kProductPackages = {
     "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",        "karton.messaging.v1",
     "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1",
-    "karton.helpdesk.v1"};
+    "karton.helpdesk.v1", "karton.reports.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -219,7 +227,8 @@ bool IsRead(const std::string& method) {
       "WhoAmI",                   // the caller
       "Subscribe",                // a stream of the event log
       "CustomerOverviewSection",  // a module's part of the customer overview
-      "CreditExposure"};          // invoicing's part of the credit check
+      "CreditExposure",           // invoicing's part of the credit check
+      "RunReport"};               // a report computed from the reporting views
   return kReads.count(method) == 1;
 }
 

@@ -1,12 +1,14 @@
 // The helpdesk's walk (business_walk.h): every write of TicketService
 // publishes its event and audits its ticket, an update or a state change
-// with the fields it changed.
+// with the fields it changed; so do the writes of ticket types, SLA and the
+// knowledge base (a link between an article and a ticket audits the ticket).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "business_walk.h"
+#include "karton/helpdesk/v1/knowledge_base_service.grpc.pb.h"
 #include "karton/helpdesk/v1/sla_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
@@ -24,6 +26,9 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
   auto tickets = hv1::TicketService::NewStub(channel_);
   auto types = hv1::TicketTypeService::NewStub(channel_);
   auto sla = hv1::SlaService::NewStub(channel_);
+  auto kb = hv1::KnowledgeBaseService::NewStub(channel_);
+  hv1::Article article;
+  hv1::ArticleLink link;
   hv1::BusinessCalendar calendar;
   hv1::SlaPolicy policy;
   const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
@@ -248,6 +253,62 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
          request.set_id(ticket.id());
          request.set_user_id(subcontractor.id);
          return tickets->UnshareTicket(As(agent.token).get(), request, &ticket);
+       }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/CreateArticle",
+       "helpdesk.article.created",
+       "helpdesk.article",
+       {},
+       [&] {
+         hv1::CreateArticleRequest request;
+         request.mutable_article()->set_slug("tagulasi-tartaly");
+         request.mutable_article()->set_title("Csöpögő tágulási tartály");
+         request.mutable_article()->set_language("hu");
+         request.mutable_article()->set_body("Ellenőrizze a tartály előnyomását.");
+         return kb->CreateArticle(As(agent.token).get(), request, &article);
+       }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/UpdateArticle",
+       "helpdesk.article.updated",
+       "helpdesk.article",
+       {"body", "visibility"},
+       [&] {
+         hv1::UpdateArticleRequest request;
+         request.mutable_article()->set_id(article.id());
+         request.mutable_article()->set_etag(article.etag());
+         request.mutable_article()->set_body("Ellenőrizze a tartály előnyomását: 1,5 bar.");
+         request.mutable_article()->set_visibility(hv1::ARTICLE_VISIBILITY_PUBLIC);
+         request.mutable_update_mask()->add_paths("body");
+         request.mutable_update_mask()->add_paths("visibility");
+         return kb->UpdateArticle(As(agent.token).get(), request, &article);
+       }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/LinkArticle",
+       "helpdesk.article.linked",
+       "helpdesk.ticket",
+       {"solution_article_ids"},
+       [&] {
+         hv1::LinkArticleRequest request;
+         request.set_ticket_id(ticket.id());
+         request.set_article_id(article.id());
+         return kb->LinkArticle(As(agent.token).get(), request, &link);
+       }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/UnlinkArticle",
+       "helpdesk.article.unlinked",
+       "helpdesk.ticket",
+       {"solution_article_ids"},
+       [&] {
+         hv1::UnlinkArticleRequest request;
+         request.set_ticket_id(ticket.id());
+         request.set_article_id(article.id());
+         return kb->UnlinkArticle(As(agent.token).get(), request, &link);
+       }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/ArchiveArticle",
+       "helpdesk.article.archived",
+       "helpdesk.article",
+       {"archived"},
+       [&] {
+         hv1::ArchiveArticleRequest request;
+         request.set_id(article.id());
+         request.set_etag(article.etag());
+         return kb->ArchiveArticle(As(agent.token).get(), request, &article);
        }},
   };
   Walk("helpdesk", steps);

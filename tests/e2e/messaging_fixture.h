@@ -51,8 +51,10 @@ class MessagingTest : public ::testing::Test {
   // refusal.
   void TearDown() override {
     if (!HasFailure()) return;
-    if (front_) std::cerr << "front kartond's log:\n" << front_->Stderr();
-    if (kartond_) std::cerr << "kartond's log:\n" << kartond_->Stderr();
+    if (front_) std::cerr << "front kartond (partners): " << front_->PostMortem();
+    if (kartond_) {
+      std::cerr << (front_ ? "messaging kartond: " : "kartond: ") << kartond_->PostMortem();
+    }
   }
 
   // `extra`: more kartond options, e.g. the SMS provider's.

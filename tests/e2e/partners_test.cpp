@@ -285,6 +285,12 @@ TEST_F(PartnersTest, SearchIgnoresAccentsAndCaseMatchesPhonesAndTaxNumbers) {
 
   EXPECT_EQ(Search("kovacs").size(), 2u);
   EXPECT_EQ(Search("KOVÁCS ÉS").front(), "Kovács és Társa Kft.");
+  // Several words: each must appear, in any order and place.
+  EXPECT_EQ(Search("kovacs tars"), std::vector<std::string>{"Kovács és Társa Kft."});
+  EXPECT_EQ(Search("  tarsa   KOVACS "), std::vector<std::string>{"Kovács és Társa Kft."});
+  EXPECT_EQ(Search("kovacs anna"), std::vector<std::string>{"Kovacsics Anna"});
+  EXPECT_TRUE(Search("kovacs zrt").empty());
+  EXPECT_EQ(Search("+36 30 123"), std::vector<std::string>{"Kovács és Társa Kft."});
   EXPECT_EQ(Search("arvizturo"), std::vector<std::string>{"Árvíztűrő Tükörfúrógép Zrt."});
   EXPECT_EQ(Search("30/123-45"), std::vector<std::string>{"Kovács és Társa Kft."});
   EXPECT_EQ(Search("12345676"), std::vector<std::string>{"Kovács és Társa Kft."});

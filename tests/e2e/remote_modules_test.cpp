@@ -10,10 +10,13 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
+#include <vector>
 
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
@@ -257,6 +260,52 @@ TEST_F(RemoteModulesTest, ARelayedCallerNobodyVouchesForIsRefused) {
   const auto status = Send(direct, forged, message);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
   EXPECT_NE(status.error_message().find("signature"), std::string::npos) << status.error_message();
+}
+
+// Many callers at once, some giving up after a millisecond or two, keep
+// every relayed call's two sides in flight together. The relay once freed
+// itself while it was still starting a read (the callee answered between
+// the caller receiving the answer and the relay reading on): under load the
+// front died with "pure virtual method called".
+TEST_F(RemoteModulesTest, ManyCallersAndCancellationsAtOnceLeaveTheRelayStanding) {
+  ASSERT_NO_FATAL_FAILURE(StartPair());
+  mv1::Message message;
+  ASSERT_TRUE(Send(channel_, *As(admin_), message).ok());
+  constexpr int kCallers = 8;
+  constexpr int kCallsEach = 250;
+  std::atomic<int> answered{0};
+  std::atomic<int> failed_otherwise{0};
+  std::vector<std::thread> callers;
+  for (int caller = 0; caller < kCallers; ++caller) {
+    callers.emplace_back([&, caller] {
+      auto stub = mv1::MessagingService::NewStub(channel_);
+      mv1::GetMessageRequest get;
+      get.set_id(message.id());
+      for (int i = 0; i < kCallsEach; ++i) {
+        auto context = As(admin_);
+        const bool impatient = (i + caller) % 5 == 0;  // gives up within 0-2 ms
+        if (impatient) {
+          context->set_deadline(std::chrono::system_clock::now() +
+                                std::chrono::microseconds(1000 * (i % 3)));
+        }
+        mv1::Message read;
+        const auto status = stub->GetMessage(context.get(), get, &read);
+        if (status.ok()) {
+          ++answered;
+        } else if (!impatient || (status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+                                  status.error_code() != grpc::StatusCode::CANCELLED)) {
+          ++failed_otherwise;
+          ADD_FAILURE() << status.error_code() << ": " << status.error_message();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(failed_otherwise.load(), 0) << "front kartond: " << front_->PostMortem();
+  EXPECT_GE(answered.load(), kCallers * kCallsEach * 4 / 5);
+  EXPECT_EQ(front_->PostMortem().rfind("still running", 0), 0u) << front_->PostMortem();
+  EXPECT_EQ(messaging_->PostMortem().rfind("still running", 0), 0u) << messaging_->PostMortem();
 }
 
 TEST_F(RemoteModulesTest, TheKartondsTalkOverTlsAndAGoneOneFailsOnlyItsOwnCalls) {

@@ -32,6 +32,7 @@
 #include "karton/campaigns/v1/campaign_service.grpc.pb.h"
 #include "karton/campaigns/v1/segment_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
+#include "karton/reports/v1/report_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoice_service.grpc.pb.h"
 #include "karton/invoicing/v1/invoicing_overview_service.grpc.pb.h"
 #include "karton/invoicing/v1/payment_service.grpc.pb.h"
@@ -86,7 +87,8 @@ struct Method {
     campaigns::v1::CreateSegmentRequest::descriptor()->file(),
     campaigns::v1::CreateCampaignRequest::descriptor()->file(),
     campaigns::v1::CreateCallListRequest::descriptor()->file(),
-    helpdesk::v1::CreateTicketRequest::descriptor()->file()};
+    helpdesk::v1::CreateTicketRequest::descriptor()->file(),
+    reports::v1::RunReportRequest::descriptor()->file()};
 
 // Every method of every karton.* service compiled into this binary.
 std::vector<Method> KartonMethods() {
@@ -286,10 +288,11 @@ void CompareWithMatrixFileAndDocs(const std::string& observed, const std::string
 }
 
 // Every product module: crm (with partners and messaging), the sales
-// modules (orders, invoicing), automation, campaigns and the helpdesk.
+// modules (orders, invoicing), automation, campaigns, the helpdesk and
+// reports.
 class RoleMatrixTest : public CrmTest {
  protected:
-  RoleMatrixTest() { modules_ = "crm,invoicing,automation,campaigns,helpdesk"; }
+  RoleMatrixTest() { modules_ = "crm,invoicing,automation,campaigns,helpdesk,reports"; }
 };
 
 TEST_F(RoleMatrixTest, EveryRoleMayCallExactlyTheMethodsTheMatrixGivesItOnGrpcAndTheGateway) {

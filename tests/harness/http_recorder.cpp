@@ -50,6 +50,11 @@ void HttpRecorder::SetDefaultStatus(int status) {
   default_status_ = status;
 }
 
+void HttpRecorder::SetAnswerDelay(std::chrono::milliseconds delay) {
+  std::lock_guard lock(mutex_);
+  answer_delay_ = delay;
+}
+
 void HttpRecorder::SetResponseBody(
     std::function<std::string(const RecordedRequest&, std::size_t)> body_for) {
   std::lock_guard lock(mutex_);
@@ -138,6 +143,12 @@ void HttpRecorder::HandleConnection(int connection) {
     if (body_for_) body = body_for_(request, requests_.size());
   }
   arrived_.notify_all();
+  std::chrono::milliseconds delay{0};
+  {
+    std::lock_guard lock(mutex_);
+    delay = answer_delay_;
+  }
+  std::this_thread::sleep_for(delay);
   const std::string response = "HTTP/1.1 " + std::to_string(status) +
                                " Scripted\r\nContent-Type: application/json\r\nContent-Length: " +
                                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;

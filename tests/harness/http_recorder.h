@@ -34,6 +34,9 @@ class HttpRecorder {
   // The next requests get these statuses, in order; then the default.
   void AnswerNext(std::vector<int> statuses);
   void SetDefaultStatus(int status);
+  // Each request is recorded at once and answered `delay` later: a slow
+  // receiver, so a test can act while a delivery is in flight.
+  void SetAnswerDelay(std::chrono::milliseconds delay);
   // Answers carry this body (application/json): what `body_for` returns for
   // the request, numbered from 1 in arrival order. Default: an empty body.
   void SetResponseBody(std::function<std::string(const RecordedRequest&, std::size_t)> body_for);
@@ -52,6 +55,7 @@ class HttpRecorder {
   std::vector<RecordedRequest> requests_;
   std::deque<int> scripted_;
   int default_status_ = 200;
+  std::chrono::milliseconds answer_delay_{0};
   std::function<std::string(const RecordedRequest&, std::size_t)> body_for_;
   bool stopping_ = false;
   std::thread server_;

@@ -154,6 +154,42 @@ std::string KartondProcess::Stderr() const {
   return content.str();
 }
 
+std::string KartondProcess::PostMortem(std::size_t tail_lines) {
+  std::string report;
+  if (exit_code_ < 0 && pid_ > 0) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
+  if (exit_code_ < 0) {
+    report = "still running\n";
+  } else if (exit_code_ > 128) {
+    report =
+        fmt::format("killed by signal {} ({})\n", exit_code_ - 128, ::strsignal(exit_code_ - 128));
+  } else {
+    report = fmt::format("exited with code {}\n", exit_code_);
+  }
+  std::vector<std::string> lines;
+  std::istringstream log(Stderr());
+  for (std::string line; std::getline(log, line);) lines.push_back(std::move(line));
+  report += "serious lines:\n";
+  for (const auto& line : lines) {
+    if (line.find("[error]") != std::string::npos || line.find("[critical]") != std::string::npos ||
+        line.find("hazard") != std::string::npos || line.find("terminate") != std::string::npos ||
+        line.find("Assertion") != std::string::npos ||
+        line.find("Sanitizer") != std::string::npos) {
+      report += "  " + line + "\n";
+    }
+  }
+  report += fmt::format("last {} lines:\n", tail_lines);
+  for (std::size_t i = lines.size() > tail_lines ? lines.size() - tail_lines : 0; i < lines.size();
+       ++i) {
+    report += "  " + lines[i] + "\n";
+  }
+  return report;
+}
+
 bool KartondProcess::LogShows(std::string_view text, std::chrono::milliseconds timeout) const {
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   for (;;) {

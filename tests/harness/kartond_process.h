@@ -46,6 +46,11 @@ class KartondProcess {
   const std::string& HttpAddress() const { return http_address_; }  // host:port
   const std::string& Stdout() const { return stdout_; }
   std::string Stderr() const;
+  // For a failed test's report, short enough to survive a truncated CI
+  // view: whether the process still runs or how it ended (exit code or
+  // signal), then its log lines at error level and above, then the last
+  // `tail_lines` lines of the log.
+  std::string PostMortem(std::size_t tail_lines = 25);
   // Whether `text` appears in the log within `timeout`: kartond writes its
   // log from a thread of its own, so a line can trail the call it is about.
   bool LogShows(std::string_view text,

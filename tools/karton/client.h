@@ -78,5 +78,9 @@ void AddAutomationCommands(CLI::App& app, const GlobalOptions& options, int& exi
 void AddCampaignsCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 // karton tickets ... (ticket_commands.cpp, docs/helpdesk.md).
 void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton kb ... (kb_commands.cpp, docs/helpdesk.md).
+void AddKnowledgeBaseCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+// karton reports run|export|saved ... (report_commands.cpp, docs/reports.md).
+void AddReportsCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace karton::cli

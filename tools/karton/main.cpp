@@ -26,6 +26,7 @@
 //   karton invoices create --partner 12 --line '1;45000 HUF;standard_27;Szerviz'
 //   karton tickets create --subject 'Nem indul a kazán' --email kiss@example.hu --source phone
 //   karton tickets hand-over 42 --team 3 --note 'Alkatrész kell'   the history stays
+//   karton kb search 'nyomtatót' --language hu   the knowledge base, accents and endings ignored
 //   karton --output json modules        any command's answer as JSON, for scripts
 //
 // Every RPC of every service in proto/karton/*/v1 has a command (or a reason
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
   karton::cli::AddAutomationCommands(app, options, exit_code);
   karton::cli::AddCampaignsCommands(app, options, exit_code);
   karton::cli::AddHelpdeskCommands(app, options, exit_code);
+  karton::cli::AddKnowledgeBaseCommands(app, options, exit_code);
+  karton::cli::AddReportsCommands(app, options, exit_code);
   karton::cli::AddInternalCommands(app, options, exit_code);
 
   try {

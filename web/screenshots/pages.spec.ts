@@ -3,7 +3,7 @@
 // test: it checks nothing the tests do not.
 import { expect, test } from "@playwright/test";
 
-import { SELLER } from "../tests/global-setup";
+import { ACCOUNTANT, AGENT, SELLER } from "../tests/global-setup";
 
 const out = (name: string) => `../docs/screenshots/${name}-${test.info().project.name}.png`;
 
@@ -30,4 +30,28 @@ test("main pages", async ({ page }) => {
   await page.getByRole("link", { name: "Értékesítési tölcsér" }).click();
   await expect(page.locator("li.deal")).toHaveCount(1);
   await page.screenshot({ path: out("pipeline"), fullPage: true });
+  await page.getByRole("link", { name: "Ajánlatok, rendelések" }).click();
+  await expect(page.getByText("Kovács és Társa Kft.").first()).toBeVisible();
+  await page.screenshot({ path: out("sales"), fullPage: true });
+  await page.getByRole("link", { name: SELLER.name }).click();
+  await expect(page.getByText("Ez a böngésző")).toBeVisible();
+  await page.screenshot({ path: out("account"), fullPage: true });
+
+  for (const [who, link, name] of [
+    [AGENT, "Hibajegyek", "tickets"],
+    [ACCOUNTANT, "Számlák", "invoices"],
+  ] as const) {
+    await page.getByRole("button", { name: "Kijelentkezés" }).click();
+    await page.getByLabel("E-mail-cím").fill(who.email);
+    await page.getByLabel("Jelszó").fill(who.password);
+    await page.getByRole("button", { name: "Belépés" }).click();
+    await page.getByRole("link", { name: link, exact: true }).click();
+    await expect(page.getByText("Kovács").first()).toBeVisible();
+    await page.screenshot({ path: out(name), fullPage: true });
+    if (name === "tickets") {
+      await page.locator("karton-ticket-list tbody a").first().click();
+      await expect(page.getByRole("heading", { name: /Nem indul a kazán/ })).toBeVisible();
+      await page.screenshot({ path: out("ticket"), fullPage: true });
+    }
+  }
 });

@@ -87,6 +87,31 @@ export async function signOut(): Promise<void> {
   csrfToken = "";
 }
 
+// A file sent to a client-streaming file method through kartond's /files
+// bridge (docs/api.md, "Files over HTTP"): `request` is the first message's
+// fields (JSON). Answers the method's response as JSON; a refusal throws
+// with the server's message, which names the field.
+export async function uploadFile(method: string, request: object, file: File): Promise<Record<string, unknown>> {
+  const form = new FormData();
+  form.append("request", new Blob([JSON.stringify(request)], { type: "application/json" }));
+  form.append("file", file, file.name);
+  const answer = await fetch(`/files/${method}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrfToken },
+    body: form,
+  });
+  const body = await answer.json().catch(() => ({ message: answer.statusText }));
+  if (!answer.ok) throw new Error(String(body.message ?? answer.statusText));
+  return body as Record<string, unknown>;
+}
+
+// The URL that downloads from a server-streaming file method (a link the
+// browser follows with the session cookie).
+export function downloadUrl(method: string, parameters: Record<string, string>): string {
+  return `/files/${method}?${new URLSearchParams(parameters).toString()}`;
+}
+
 // What to show a person for a failed call: the server's message, which
 // names the field for bad input.
 export function problemOf(error: unknown): string {

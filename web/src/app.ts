@@ -7,11 +7,15 @@ import { LitElement, css, html, nothing } from "lit";
 import { type Session, currentSession, signOut } from "./api.js";
 import { type Language, currentLanguage, setLanguage, t } from "./i18n.js";
 import "./pages/calendar.js";
+import "./pages/invoice-list.js";
 import "./pages/leads-inbox.js";
+import "./pages/my-account.js";
 import "./pages/partner-card.js";
 import "./pages/partner-list.js";
+import "./pages/sales.js";
 import "./pages/pipeline-board.js";
 import "./pages/sign-in.js";
+import "./pages/tickets.js";
 import { sharedStyles } from "./shared-styles.js";
 
 export class KartonApp extends LitElement {
@@ -61,11 +65,24 @@ export class KartonApp extends LitElement {
     this.session = null;
   }
 
+  // The menu entry of the page shown (the partner list also at "#/" and
+  // for a partner's card).
+  private isCurrent(href: string): boolean {
+    const route = this.route === "" || this.route === "#/" ? "#/partners" : this.route;
+    return route === href || route.startsWith(`${href}/`);
+  }
+
   private page() {
     const partner = /^#\/partners\/(\d+)$/.exec(this.route);
     if (partner) return html`<karton-partner-card .partnerId=${BigInt(partner[1])}></karton-partner-card>`;
     if (this.route === "#/pipeline") return html`<karton-pipeline-board></karton-pipeline-board>`;
     if (this.route === "#/calendar") return html`<karton-calendar></karton-calendar>`;
+    const ticket = /^#\/tickets\/(\d+)$/.exec(this.route);
+    if (ticket) return html`<karton-ticket-view .ticketId=${BigInt(ticket[1])}></karton-ticket-view>`;
+    if (this.route === "#/tickets") return html`<karton-ticket-list></karton-ticket-list>`;
+    if (this.route === "#/sales") return html`<karton-sales></karton-sales>`;
+    if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
+    if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
     return html`<karton-partner-list></karton-partner-list>`;
   }
@@ -96,12 +113,22 @@ export class KartonApp extends LitElement {
       <header>
         <a class="brand" href="#/partners">${t("appName")}</a>
         <nav aria-label="Karton">
-          <a href="#/partners">${t("partners")}</a>
-          <a href="#/leads">${t("leads")}</a>
-          <a href="#/pipeline">${t("pipeline")}</a>
-          <a href="#/calendar">${t("calendar")}</a>
+          ${(
+            [
+              ["#/partners", "partners"],
+              ["#/leads", "leads"],
+              ["#/pipeline", "pipeline"],
+              ["#/calendar", "calendar"],
+              ["#/sales", "sales"],
+              ["#/tickets", "tickets"],
+              ["#/invoices", "invoices"],
+            ] as const
+          ).map(
+            ([href, label]) =>
+              html`<a href=${href} aria-current=${this.isCurrent(href) ? "page" : nothing}>${t(label)}</a>`,
+          )}
         </nav>
-        <span class="who">${this.session.name}</span>
+        <a class="who" href="#/account" title=${t("myAccount")}>${this.session.name}</a>
         ${language}
         <button class="quiet" @click=${this.signOut}>${t("signOut")}</button>
       </header>
@@ -133,8 +160,24 @@ export class KartonApp extends LitElement {
         flex-wrap: wrap;
         gap: 1rem;
       }
+      nav a[aria-current="page"] {
+        font-weight: 600;
+        text-decoration: none;
+      }
       .who {
         color: var(--muted, #5b6577);
+      }
+      /* On a phone the menu is one row of its own that scrolls sideways,
+         not a column of links above every page. */
+      @media (max-width: 640px) {
+        nav {
+          order: 10;
+          flex-basis: 100%;
+          flex-wrap: nowrap;
+          overflow-x: auto;
+          white-space: nowrap;
+          padding-bottom: 0.25rem;
+        }
       }
       select {
         font: inherit;

@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const SELLER = { email: "reka.kiss@karton.example", password: "jelszó-Tavasz-2026", name: "Kiss Réka" };
+export const ROVING = { email: "gabor.toth@karton.example", password: "jelszó-Ősz-2026", name: "Tóth Gábor" };
+export const AGENT = { email: "eszter.nagy@karton.example", password: "jelszó-Tél-2026", name: "Nagy Eszter" };
+export const ACCOUNTANT = { email: "odon.szabo@karton.example", password: "jelszó-Nyár-2026", name: "Szabó Ödön" };
 
 async function call(base: string, token: string, method: string, body: unknown) {
   const answer = await fetch(`${base}/api/${method}`, {
@@ -27,7 +30,18 @@ export default async function globalSetup() {
   chmodSync(dataDir, 0o755);
   const kartond = spawn(
     join(build, "bin", "kartond"),
-    ["--data-dir", dataDir, "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+    [
+      "--data-dir",
+      dataDir,
+      "--grpc-listen",
+      "127.0.0.1:0",
+      "--http-listen",
+      "127.0.0.1:0",
+      // The seller's details an invoice needs before it can be issued.
+      ...["seller_name=Karton Kft.", "seller_tax_number=12345676-2-41", "seller_postal_code=1051"]
+        .concat(["seller_city=Budapest", "seller_street=Október 6. utca 7."])
+        .flatMap((option) => ["--module-option", `invoicing.${option}`]),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
@@ -122,4 +136,67 @@ async function seed(base: string, dataDir: string) {
       expectedRevenue: { currencyCode: "HUF", minorUnits: "125000000" },
     },
   });
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: ROVING.name, email: ROVING.email, roles: ["ROLE_SALES"] },
+    password: ROVING.password,
+  });
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: ACCOUNTANT.name, email: ACCOUNTANT.email, roles: ["ROLE_ACCOUNTING"] },
+    password: ACCOUNTANT.password,
+  });
+  await call(base, admin, "karton.kernel.v1.IdentityService/CreateUser", {
+    user: { name: AGENT.name, email: AGENT.email, roles: ["ROLE_SUPPORT"] },
+    password: AGENT.password,
+  });
+  // The salesperson's quotation to Kovács, for the sales page.
+  await call(base, admin, "karton.orders.v1.QuotationService/CreateQuotation", {
+    quotation: {
+      partnerId: kovacs.id,
+      currencyCode: "HUF",
+      ownerUserId: seller.id,
+      // A month from now: still valid whenever the tests run.
+      validUntil: (() => {
+        const until = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+        return { year: until.getUTCFullYear(), month: until.getUTCMonth() + 1, day: until.getUTCDate() };
+      })(),
+      lines: [
+        {
+          description: "Kondenzációs kazán beszereléssel",
+          quantity: "1",
+          unit: "db",
+          unitPrice: { currencyCode: "HUF", minorUnits: "98425200" },
+          vatCategory: "VAT_CATEGORY_STANDARD_27",
+        },
+      ],
+    },
+  });
+  // A ticket from the customer's contact, for the helpdesk pages.
+  await call(base, admin, "karton.helpdesk.v1.TicketService/CreateTicket", {
+    ticket: {
+      subject: "Nem indul a kazán",
+      description: "Reggel óta E04-es hibakódot mutat.\nKérjük, jöjjenek ki.",
+      priority: "TICKET_PRIORITY_HIGH",
+      source: "TICKET_SOURCE_PHONE",
+      partnerId: kovacs.id,
+      requesterName: "Kovács Ödön",
+      requesterEmail: "odon@kovacs-tarsa.example",
+    },
+  });
+  // An issued invoice for the invoices page and its PDF: 2 × 48 500 Ft
+  // net at 27 % VAT is 123 190 Ft gross.
+  const draft = await call(base, admin, "karton.invoicing.v1.InvoiceService/CreateInvoice", {
+    invoice: {
+      partnerId: kovacs.id,
+      lines: [
+        {
+          description: "Radiátor csere",
+          quantity: "2",
+          unit: "db",
+          unitPrice: { currencyCode: "HUF", minorUnits: "4850000" },
+          vatCategory: "VAT_CATEGORY_STANDARD_27",
+        },
+      ],
+    },
+  });
+  await call(base, admin, "karton.invoicing.v1.InvoiceService/IssueInvoice", { id: draft.id });
 }

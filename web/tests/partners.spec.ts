@@ -53,8 +53,28 @@ test("sign in, find a partner without accents, open the card", async ({ page }) 
   await page.getByLabel("Tárgy").fill("Visszahívás: kazáncsere időpontja");
   await page.getByLabel("Jegyzet").fill("Jövő kedden jöhetünk felmérni.");
   await page.getByRole("button", { name: "Naplózás" }).click();
-  await expect(page.getByRole("status")).toHaveText("A hívás az idővonalra került.");
+  await expect(page.getByRole("status").filter({ hasText: "hívás" })).toHaveText("A hívás az idővonalra került.");
   await expect(page.locator("ol.timeline")).toContainText("Visszahívás: kazáncsere időpontja");
+
+  // A document uploaded from the card (the /files bridge) is listed, and
+  // its link gives back the same bytes, named as uploaded.
+  const offer = "Kazáncsere: 1 250 000 Ft\n";
+  await page.getByLabel("Fájl feltöltése").setInputFiles({
+    name: "árajánlat-kazán.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from(offer),
+  });
+  await page.getByRole("button", { name: "Feltöltés", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "feltöltve" })).toHaveText(
+    "A dokumentum feltöltve: árajánlat-kazán.txt",
+  );
+  const link = page.getByRole("link", { name: "árajánlat-kazán.txt" });
+  await expect(link).toBeVisible();
+  const downloaded = await page.request.get(`${base()}${await link.getAttribute("href")}`);
+  expect(downloaded.status()).toBe(200);
+  expect(await downloaded.text()).toBe(offer);
+  expect(downloaded.headers()["content-disposition"]).toContain("filename*=UTF-8''%C3%A1raj%C3%A1nlat-kaz%C3%A1n.txt");
+  await expectAccessible(page);
 
   // A reload keeps the session (the cookie) and the page (the hash).
   await page.reload();

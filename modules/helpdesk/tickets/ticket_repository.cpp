@@ -173,6 +173,16 @@ std::optional<v1::Ticket> FindWhole(soci::session& session, std::int64_t id, con
   for (int row = 0; row < merged.Count(); ++row) {
     ticket->add_merged_ticket_ids(std::stoll(std::string(merged.Text(row, 0))));
   }
+  // An external partner sees the public articles only (KnowledgeBaseService).
+  const auto solutions = kernel::RunPrepared(
+      session,
+      "SELECT l.article_id FROM helpdesk.article_link l JOIN helpdesk.article a ON a.id = "
+      "l.article_id WHERE l.ticket_id = $1 AND ($2 <> 'shared' OR a.visibility = 'public') "
+      "ORDER BY l.link_time, l.article_id",
+      {Text(id), scope.Name()});
+  for (int row = 0; row < solutions.Count(); ++row) {
+    ticket->add_solution_article_ids(std::stoll(std::string(solutions.Text(row, 0))));
+  }
   return ticket;
 }
 

@@ -26,7 +26,8 @@ std::optional<v1::Ticket> FindByRequest(soci::session& session, std::int64_t cre
 // The ticket alone (no comments, hand-overs or merged ids).
 std::optional<v1::Ticket> Find(soci::session& session, std::int64_t id, const Scope& scope,
                                bool lock = false);
-// Find, with comments, hand-overs and merged ids.
+// Find, with comments, hand-overs, merged ids and the articles it was
+// solved with.
 std::optional<v1::Ticket> FindWhole(soci::session& session, std::int64_t id, const Scope& scope);
 // The ticket quoted as "HD-2026-000042" (any case), in any scope.
 std::optional<std::int64_t> IdOfNumber(soci::session& session, const std::string& number);

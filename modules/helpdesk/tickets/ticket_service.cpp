@@ -222,7 +222,8 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
                      &v1::Ticket::clear_steps,
                      &v1::Ticket::clear_sla_policy_id,
                      &v1::Ticket::clear_first_response_due_time,
-                     &v1::Ticket::clear_resolve_due_time}) {
+                     &v1::Ticket::clear_resolve_due_time,
+                     &v1::Ticket::clear_solution_article_ids}) {
     (ticket.*clear)();
   }
   if (auto status = CheckTicketFields(ticket, "ticket."); !status.ok()) return status;

@@ -1,17 +1,17 @@
 // <karton-partner-card>: the partner card (360) from CRM's customer
 // overview: the fields, contacts, open leads and deals, the next
-// activities, the timeline (with a call to log), and every section other
-// modules add (quotations and orders, invoices and balance, ...).
+// activities, the documents (upload and download through /files), the
+// timeline (with a call to log), and every section other modules add
+// (quotations and orders, invoices and balance, ...).
 import { create, createRegistry } from "@bufbuild/protobuf";
 import { anyUnpack, timestampDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import { LitElement, css, html } from "lit";
 
-import { problemOf, client } from "../api.js";
+import { client, downloadUrl, problemOf, uploadFile } from "../api.js";
 import type { Activity } from "../gen/karton/crm/v1/activity_pb.js";
 import type { Lead, Opportunity } from "../gen/karton/crm/v1/crm_pb.js";
 import { CustomerOverviewService } from "../gen/karton/crm/v1/customer_overview_service_pb.js";
 import type { CustomerOverviewSection } from "../gen/karton/common/v1/customer_overview_pb.js";
-import type { Money } from "../gen/karton/common/v1/money_pb.js";
 import {
   type InvoicingOverview,
   InvoicingOverviewSchema,
@@ -19,6 +19,7 @@ import {
 import { type OrdersOverview, OrdersOverviewSchema } from "../gen/karton/orders/v1/orders_overview_service_pb.js";
 import {
   type Contact,
+  type Document,
   type Interaction,
   InteractionChannel,
   InteractionDirection,
@@ -26,7 +27,8 @@ import {
   type Partner,
 } from "../gen/karton/partners/v1/partner_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
-import { formatDateTime, formatMoney, t } from "../i18n.js";
+import { formatDateTime, t } from "../i18n.js";
+import { money } from "../format.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const partners = client(PartnerService);
@@ -34,10 +36,6 @@ const overviews = client(CustomerOverviewService);
 // The section contents this client knows how to show; others show their
 // title only.
 const sectionTypes = createRegistry(OrdersOverviewSchema, InvoicingOverviewSchema);
-
-function money(value: Money | undefined): string {
-  return value ? formatMoney(value.minorUnits, value.currencyCode) : "";
-}
 
 export class KartonPartnerCard extends LitElement {
   static properties = {
@@ -51,6 +49,8 @@ export class KartonPartnerCard extends LitElement {
     sections: { state: true },
     problem: { state: true },
     logged: { state: true },
+    documents: { state: true },
+    uploaded: { state: true },
   };
 
   declare partnerId: bigint;
@@ -63,6 +63,8 @@ export class KartonPartnerCard extends LitElement {
   declare sections: CustomerOverviewSection[];
   declare problem: string;
   declare logged: string;
+  declare documents: Document[];
+  declare uploaded: string;
 
   constructor() {
     super();
@@ -76,6 +78,8 @@ export class KartonPartnerCard extends LitElement {
     this.sections = [];
     this.problem = "";
     this.logged = "";
+    this.documents = [];
+    this.uploaded = "";
   }
 
   override updated(changed: Map<string, unknown>): void {
@@ -96,9 +100,19 @@ export class KartonPartnerCard extends LitElement {
       this.deals = overview.openOpportunities;
       this.nextActivities = overview.nextActivities;
       this.sections = overview.sections;
+      await this.loadDocuments();
     } catch (error) {
       this.problem = problemOf(error);
     }
+  }
+
+  private async loadDocuments() {
+    const listed = await partners.listDocuments({
+      resourceType: "partners.partner",
+      resourceId: this.partnerId,
+      pageSize: 100,
+    });
+    this.documents = listed.documents;
   }
 
   override render() {
@@ -181,6 +195,22 @@ export class KartonPartnerCard extends LitElement {
             </ul>`}
       </section>
       ${this.sections.map((section) => this.moduleSection(section))}
+      <section aria-labelledby="documents">
+        <h2 id="documents">${t("documents")}</h2>
+        ${this.documents.length === 0
+          ? html`<p>${t("noDocuments")}</p>`
+          : html`<ul class="plain">
+              ${this.documents.map((document) => this.documentItem(document))}
+            </ul>`}
+        <form @submit=${this.upload}>
+          <p>
+            <label for="document-file">${t("documentFile")}</label>
+            <input id="document-file" name="file" type="file" required />
+          </p>
+          <button type="submit">${t("upload")}</button>
+          <span role="status">${this.uploaded}</span>
+        </form>
+      </section>
       <section aria-labelledby="log-call">
         <h2 id="log-call">${t("logCall")}</h2>
         <form @submit=${this.logCall}>
@@ -216,6 +246,41 @@ export class KartonPartnerCard extends LitElement {
             </ol>`}
       </section>
     `;
+  }
+
+  // A document's link: PDFs, images and text open in a new tab, anything
+  // else downloads (the server decides what may show in place).
+  private documentItem(document: Document) {
+    const href = downloadUrl("karton.partners.v1.PartnerService/DownloadDocument", {
+      id: String(document.id),
+      inline: "true",
+    });
+    const kib = Math.max(1, Math.round(Number(document.sizeBytes) / 1024));
+    return html`<li>
+      <a href=${href} target="_blank" rel="noopener">${document.name}</a>
+      <span class="muted">${kib} KiB, ${t("documentVersion", document.version)}</span>
+    </li>`;
+  }
+
+  private async upload(event: SubmitEvent) {
+    event.preventDefault();
+    const formElement = event.target as HTMLFormElement;
+    const file = (formElement.elements.namedItem("file") as HTMLInputElement).files?.[0];
+    if (!file) return;
+    this.problem = "";
+    this.uploaded = "";
+    try {
+      await uploadFile(
+        "karton.partners.v1.PartnerService/UploadDocument",
+        { resourceType: "partners.partner", resourceId: String(this.partnerId) },
+        file,
+      );
+      formElement.reset();
+      this.uploaded = t("documentUploaded", file.name);
+      await this.loadDocuments();
+    } catch (error) {
+      this.problem = problemOf(error);
+    }
   }
 
   private async logCall(event: SubmitEvent) {
@@ -320,6 +385,10 @@ export class KartonPartnerCard extends LitElement {
       .plain {
         margin: 0;
         padding-left: 1.2rem;
+      }
+      .muted {
+        color: var(--muted, #5b6577);
+        margin-left: 0.5rem;
       }
       .timeline {
         list-style: none;

@@ -249,6 +249,10 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   add("db-pool-size", options.db_pool_size, "Database connections kept open")
       ->check(CLI::Range(1, 1000));
+  add("db-acquire-timeout-ms", options.db_acquire_timeout_ms,
+      "How long work waits for a free database connection at most (a gRPC call no longer "
+      "than its deadline allows); a call that gets none is answered RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(0, 600000));
   add("http-threads", options.http_threads,
       "Worker threads for HTTP pages (web forms, feeds, links, health)")
       ->check(CLI::Range(1, 256));

@@ -37,6 +37,9 @@ struct ServerOptions {
   bool demo = false;
   std::string log_level = "info";
   int db_pool_size = 8;
+  // How long a call waits for a free pooled connection at most (less if its
+  // deadline is nearer) before it is answered RESOURCE_EXHAUSTED.
+  int db_acquire_timeout_ms = 5000;
   int http_threads = 4;
   int http_api_threads = 4;
   int http_page_queue = 256;

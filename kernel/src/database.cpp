@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <soci/postgresql/soci-postgresql.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "database_unavailable.h"
@@ -14,9 +18,32 @@ namespace {
 // Leases taken by this thread and not yet given back (see database.h).
 thread_local int leases_held_by_this_thread = 0;
 
+// The deadline of the gRPC call this thread serves (database_unavailable.h).
+thread_local std::optional<std::chrono::system_clock::time_point> served_call_deadline;
+
+// A pool that stays exhausted is logged once per this interval.
+constexpr std::chrono::seconds kExhaustionLogInterval{10};
+
+// What a call waiting for a connection leaves of its remaining time for its
+// answer to reach the caller: a tenth, at least 20 ms, at most 250 ms. An
+// answer sent right at the deadline arrives as DEADLINE_EXCEEDED.
+std::chrono::milliseconds AnswerMargin(std::chrono::milliseconds remaining) {
+  return std::clamp(remaining / 10, std::chrono::milliseconds(20), std::chrono::milliseconds(250));
+}
+
+std::int64_t SteadyMilliseconds() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 int ConnectionsHeldByThisThread() { return leases_held_by_this_thread; }
+
+void SetServedCallDeadline(std::optional<std::chrono::system_clock::time_point> deadline) {
+  served_call_deadline = deadline;
+}
 
 Database::Lease::Lease(Database* owner, std::size_t position, soci::session* session)
     : owner_(owner), position_(position), session_(session) {
@@ -47,9 +74,16 @@ PGconn* Database::Lease::RawConnection() {
   return backend == nullptr ? nullptr : backend->conn_;
 }
 
-Database::Database(const std::string& connection_string, std::size_t pool_size)
-    : size_(pool_size), pool_(pool_size) {
+Database::Database(const std::string& connection_string, std::size_t pool_size,
+                   std::chrono::milliseconds acquire_timeout)
+    : size_(pool_size),
+      acquire_timeout_(acquire_timeout),
+      pool_(pool_size),
+      last_exhaustion_log_ms_(std::numeric_limits<std::int64_t>::min()) {
   if (pool_size == 0) throw std::invalid_argument("database pool size must be at least 1");
+  if (acquire_timeout.count() < 0) {
+    throw std::invalid_argument("database acquire timeout must not be negative");
+  }
   // UTC everywhere, so timestamptz never depends on the server's zone.
   // No JIT: kartond's statements are short OLTP queries, and a cost
   // estimate gone stale inside a long transaction (an import) made
@@ -99,11 +133,39 @@ bool ServerHungUp(PGconn* connection) {
 
 }  // namespace
 
+Database::Lease Database::Acquire() { return Acquire(acquire_timeout_); }
+
 Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
+  auto wait = std::max(timeout, std::chrono::milliseconds(0));
+  // A call's caller is gone at its deadline: waiting longer helps nobody,
+  // and an answer that arrives after it reads DEADLINE_EXCEEDED, which
+  // does not say what ran out. (gRPC's "no deadline" is far in the future.)
+  if (served_call_deadline) {
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *served_call_deadline - std::chrono::system_clock::now());
+    wait = std::clamp(remaining - AnswerMargin(remaining), std::chrono::milliseconds(0), wait);
+  }
   std::size_t position = 0;
-  if (!pool_.try_lease(position, static_cast<int>(timeout.count()))) {
-    throw std::runtime_error(fmt::format("no database connection free within {} ms (pool size {})",
-                                         timeout.count(), size_));
+  if (!pool_.try_lease(position, static_cast<int>(wait.count()))) {
+    exhausted_.fetch_add(1);
+    const auto unlogged = exhausted_since_log_.fetch_add(1) + 1;
+    const auto now_ms = SteadyMilliseconds();
+    auto last = last_exhaustion_log_ms_.load();
+    const auto interval_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(kExhaustionLogInterval).count();
+    if ((last == std::numeric_limits<std::int64_t>::min() || now_ms - last >= interval_ms) &&
+        last_exhaustion_log_ms_.compare_exchange_strong(last, now_ms)) {
+      exhausted_since_log_.fetch_sub(unlogged);
+      spdlog::warn(
+          "database pool exhausted: all {} connections in use; {} wait(s) for one gave up since "
+          "the last such line (at most one per {} s; karton_db_pool_exhausted_total counts "
+          "them all). Calls that find none answer RESOURCE_EXHAUSTED.",
+          size_, unlogged, kExhaustionLogInterval.count());
+    }
+    throw DatabasePoolExhaustedError(
+        fmt::format("the database pool is exhausted: all {} connections stayed in use for {} ms; "
+                    "try again",
+                    size_, wait.count()));
   }
   in_use_.fetch_add(1);
   Lease lease(this, position, &pool_.at(position));
@@ -121,7 +183,9 @@ Database::Lease Database::Acquire(std::chrono::milliseconds timeout) {
   return lease;
 }
 
-Database::Stats Database::CurrentStats() const { return Stats{size_, in_use_.load()}; }
+Database::Stats Database::CurrentStats() const {
+  return Stats{size_, in_use_.load(), exhausted_.load()};
+}
 
 bool Database::Ping() {
   try {

@@ -19,12 +19,41 @@
 #include <stdexcept>
 #include <thread>
 
+#include "database_unavailable.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "metrics.h"
 
 namespace karton::kernel {
 namespace {
+
+// Tells the database pool the deadline of the call a handler thread serves,
+// so that a call waiting for a connection gives up in time to answer
+// RESOURCE_EXHAUSTED itself (database.h). gRPC runs these right before and
+// after each synchronous handler, on the handler's thread, for network and
+// in-process calls alike.
+class ServedCallHooks : public grpc::Server::GlobalCallbacks {
+ public:
+  void PreSynchronousRequest(grpc::ServerContext* context) override {
+    const auto deadline = context->deadline();
+    // gRPC reports "no deadline" as the largest time point.
+    SetServedCallDeadline(deadline == std::chrono::system_clock::time_point::max()
+                              ? std::nullopt
+                              : std::optional(deadline));
+  }
+  void PostSynchronousRequest(grpc::ServerContext*) override {
+    SetServedCallDeadline(std::nullopt);
+  }
+};
+
+// gRPC takes the global callbacks once, when the process's first server is
+// built, and aborts if they are set twice or after that: so they are set
+// when this library loads, before any server of any test or program using
+// it exists.
+[[maybe_unused]] const bool kServedCallHooksInstalled = [] {
+  grpc::Server::SetGlobalCallbacks(new ServedCallHooks);  // gRPC owns it
+  return true;
+}();
 
 const char* StatusCodeName(grpc::StatusCode code) {
   switch (code) {

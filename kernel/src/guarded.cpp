@@ -49,6 +49,12 @@ grpc::Status UnexpectedFailure(spdlog::logger& log, const char* method,
   if (state == "40001" || state == "40P01") {
     return {grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again"};
   }
+  if (dynamic_cast<const DatabasePoolExhaustedError*>(&error) != nullptr) {
+    // Logged by the pool, once per interval (database.cpp): under a flood
+    // a line per call would drown the log. The call wrote nothing: the
+    // connection it waited for is where it would have written.
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, error.what()};
+  }
   if (DatabaseUnavailable(error)) {
     log.warn("{}: the database does not answer: {}", method, DescribeDatabaseError(error));
     return {grpc::StatusCode::UNAVAILABLE, "the database does not answer; try again"};

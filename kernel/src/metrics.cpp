@@ -105,6 +105,11 @@ void Metrics::AddGauge(std::string name, std::string help, std::function<double(
   gauges_[std::move(name)] = Gauge{std::move(help), std::move(read)};
 }
 
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read), "counter"};
+}
+
 std::string Metrics::RenderPrometheusText() const {
   std::string out;
   std::lock_guard lock(mutex_);
@@ -155,8 +160,8 @@ std::string Metrics::RenderPrometheusText() const {
   }
 
   for (const auto& [name, gauge] : gauges_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name,
-                       gauge.read());
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, gauge.help, name, gauge.type,
+                       name, gauge.read());
   }
   return out;
 }

@@ -45,6 +45,9 @@ class Metrics {
                           double seconds);
   // Gauges read at scrape time (for example the database pool).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // Counters kept elsewhere, read at scrape time (for example the database
+  // pool's exhaustions); `name` ends in _total.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
 
   // The Prometheus text exposition format (version 0.0.4).
   std::string RenderPrometheusText() const;
@@ -59,6 +62,7 @@ class Metrics {
   struct Gauge {
     std::string help;
     std::function<double()> read;
+    const char* type = "gauge";
   };
 
   mutable std::shared_mutex grpc_mutex_;  // guards the map, not the counts

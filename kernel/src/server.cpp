@@ -12,12 +12,16 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
+#include <thread>
 
 #include "access_control.h"
 #include "audit_log.h"
@@ -113,14 +117,30 @@ std::string ConnectionStringWithPassword(const std::string& conninfo, const std:
   return pairs + "password=" + quoted(password);
 }
 
-// /healthz and /readyz: 200 only once kartond is ready (every module
-// started, background work running, demo data loaded) and while the
-// database answers; 503 naming the first reason otherwise. Migrations are
-// applied before any of this starts (a failed one ends the start).
-HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
-                            const std::atomic<bool>& ready) {
-  boost::json::object body;
-  boost::json::object module_states;
+// The database's part of readiness, the same for /readyz and gRPC health:
+// it answers a trivial query (kAnswers), or no pooled connection is free
+// because calls hold them all (kBusy: the pool is exhausted, the database is
+// not gone; such calls answer RESOURCE_EXHAUSTED, and a replica that is
+// merely busy stays ready), or it does not answer (kGone).
+enum class DatabaseReadiness { kAnswers, kBusy, kGone };
+
+DatabaseReadiness CheckDatabase(Database& database) {
+  const auto all_leased = [&database] {
+    const auto stats = database.CurrentStats();
+    return stats.in_use >= stats.size;
+  };
+  if (all_leased()) return DatabaseReadiness::kBusy;
+  if (database.Ping()) return DatabaseReadiness::kAnswers;
+  // Ping waits 2 s for a connection: the pool may have filled meanwhile.
+  return all_leased() ? DatabaseReadiness::kBusy : DatabaseReadiness::kGone;
+}
+
+// Why kartond should not be sent work now, "" when it should: every module
+// started, background work running, demo data loaded, and the database
+// answers. Migrations are applied before any of this starts (a failed one
+// ends the start).
+std::string NotReadyReason(const ModuleHost& modules, const std::atomic<bool>& ready,
+                           DatabaseReadiness database, boost::json::object* module_states) {
   std::string reason;
   for (const auto& status : modules.Snapshot()) {
     const char* state = status.state == ModuleState::kStarted   ? "started"
@@ -128,7 +148,7 @@ HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
                         : status.state == ModuleState::kFailed  ? "failed"
                         : status.state == ModuleState::kRemote  ? "remote"
                                                                 : "loaded";
-    module_states[status.info.name] = state;
+    if (module_states != nullptr) (*module_states)[status.info.name] = state;
     // A remote module's readiness is its own kartond's: calls to it while
     // that one is away fail UNAVAILABLE, and this kartond serves the rest.
     if (status.state != ModuleState::kStarted && status.state != ModuleState::kRemote &&
@@ -139,14 +159,72 @@ HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
   if (reason.empty() && !ready.load()) {
     reason = "not ready: starting (modules, background work, demo data) or shutting down";
   }
-  const bool database_ok = database.Ping();
-  if (!database_ok) reason = "the database does not answer";
+  if (database == DatabaseReadiness::kGone) reason = "the database does not answer";
+  return reason;
+}
+
+// /healthz and /readyz: 200 when NotReadyReason has none, 503 naming it
+// otherwise.
+HttpResponse HealthResponse(Database& database, const ModuleHost& modules,
+                            const std::atomic<bool>& ready) {
+  boost::json::object body;
+  boost::json::object module_states;
+  const DatabaseReadiness database_state = CheckDatabase(database);
+  const std::string reason = NotReadyReason(modules, ready, database_state, &module_states);
   body["status"] = reason.empty() ? "ok" : "unavailable";
-  body["database"] = database_ok ? "ok" : "unavailable";
+  body["database"] = database_state == DatabaseReadiness::kAnswers ? "ok"
+                     : database_state == DatabaseReadiness::kBusy  ? "busy"
+                                                                   : "unavailable";
   body["modules"] = std::move(module_states);
   if (!reason.empty()) body["reason"] = reason;
   return HttpResponse::Json(reason.empty() ? 200 : 503, boost::json::serialize(body) + "\n");
 }
+
+// gRPC health (grpc.health.v1) follows the same readiness as /readyz: once
+// kartond is ready, this thread checks it every kInterval and says
+// NOT_SERVING while there is a reason, SERVING again when it has gone.
+class GrpcHealthFollower {
+ public:
+  static constexpr std::chrono::seconds kInterval{1};
+
+  GrpcHealthFollower(Database& database, const ModuleHost& modules, const std::atomic<bool>& ready,
+                     GrpcHost& grpc_host)
+      : thread_([&database, &modules, &ready, &grpc_host, this](std::stop_token stop) {
+          bool serving = true;  // what kartond says at the moment it is ready
+          while (!stop.stop_requested()) {
+            {
+              std::unique_lock lock(mutex_);
+              wake_.wait_for(lock, stop, kInterval, [] { return false; });
+            }
+            if (stop.stop_requested()) break;
+            const std::string reason =
+                NotReadyReason(modules, ready, CheckDatabase(database), nullptr);
+            if (reason.empty() == serving) continue;
+            serving = reason.empty();
+            // Stop() holds the mutex while it asks this thread to end, so a
+            // status set here never lands after the shutdown's NOT_SERVING.
+            std::lock_guard lock(mutex_);
+            if (stop.stop_requested()) break;
+            grpc_host.SetServing(serving);
+            if (serving) {
+              spdlog::info("gRPC health: SERVING again");
+            } else {
+              spdlog::warn("gRPC health: NOT_SERVING: {}", reason);
+            }
+          }
+        }) {}
+  ~GrpcHealthFollower() { Stop(); }
+
+  void Stop() {
+    std::lock_guard lock(mutex_);
+    thread_.request_stop();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;
+};
 
 sigset_t ShutdownSignals() {
   sigset_t signals;
@@ -217,6 +295,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   HttpRouter& router = *router_storage;
   std::optional<GrpcHost> grpc_host;
   std::optional<HttpServer> http_server;
+  // Ends before the gRPC server and the modules it reads.
+  std::optional<GrpcHealthFollower> health_follower;
 
   const auto grace =
       std::chrono::milliseconds(static_cast<long long>(options.shutdown_grace_seconds * 1000));
@@ -305,7 +385,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
       spdlog::info("embedded PostgreSQL started port={} log={}", embedded->Port(),
                    embedded->LogFile().string());
     }
-    database.emplace(connection_string, static_cast<std::size_t>(options.db_pool_size));
+    database.emplace(connection_string, static_cast<std::size_t>(options.db_pool_size),
+                     std::chrono::milliseconds(options.db_acquire_timeout_ms));
     // A superuser can read the server's files and run programs on it: one
     // injected statement would own the machine. The embedded cluster uses
     // its application role; an external database should get one too.
@@ -327,6 +408,12 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
                        const auto stats = database->CurrentStats();
                        return static_cast<double>(stats.size - stats.in_use);
                      });
+    metrics.AddCounter(
+        "karton_db_pool_exhausted_total",
+        "Waits for a database connection that gave up because every pooled connection stayed "
+        "in use (--db-acquire-timeout-ms or the call's deadline); such calls answer "
+        "RESOURCE_EXHAUSTED.",
+        [&database] { return static_cast<double>(database->CurrentStats().exhausted); });
 
     job_queue.emplace(
         *database, clock,
@@ -543,6 +630,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
     if (options.demo) modules->LoadDemoData();
     grpc_host->SetServing(true);
     ready = true;
+    health_follower.emplace(*database, *modules, ready, *grpc_host);
   } catch (const std::exception& error) {
     spdlog::critical("start failed: {}", error.what());
     stop_serving();
@@ -598,6 +686,7 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
   }
   spdlog::info("shutting down signal={}", strsignal(received));
   // Load balancers stop sending work while the calls in progress drain.
+  health_follower.reset();
   ready = false;
   grpc_host->SetServing(false);
 

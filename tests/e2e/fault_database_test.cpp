@@ -1,9 +1,11 @@
 // Fault tests of the database (issue 20, docs/reliability.md "Fault
-// tests"): PostgreSQL stopped and started again under load, and an
-// embedded cluster restarting itself after a crashed backend. kartond must
-// answer with a status that says what happened (UNAVAILABLE) instead of
-// hanging or INTERNAL, report itself not ready meanwhile, and recover by
-// itself without losing a write it acknowledged.
+// tests"): PostgreSQL stopped and started again under load, an embedded
+// cluster restarting itself after a crashed backend, and every pooled
+// connection held by calls waiting on a lock. kartond must answer with a
+// status that says what happened (UNAVAILABLE, RESOURCE_EXHAUSTED) instead
+// of hanging, DEADLINE_EXCEEDED or INTERNAL, report itself not ready while
+// the database is gone (/readyz and gRPC health), and recover by itself
+// without losing a write it acknowledged or keeping one it refused.
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -206,13 +208,16 @@ TEST(DatabaseOutageTest, APostgresRestartUnderLoadIsUnavailableMeanwhileAndLoses
   EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/readyz", body), 503);
   EXPECT_NE(body.find("the database does not answer"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/livez", body), 200);
-  // (gRPC health does not follow the database: it says NOT_SERVING only
-  // before kartond is ready and while it shuts down, docs/operations.md.)
+  // gRPC health follows the same readiness: load balancers that ask it
+  // stop sending work, and send it again once the database is back.
+  EXPECT_TRUE(HealthBecomes(kartond, HealthCheckResponse::NOT_SERVING)) << kartond.Stderr();
+  EXPECT_TRUE(kartond.LogShows("gRPC health: NOT_SERVING: the database does not answer"));
 
   postgres.Start();
   // Back by itself: ready, serving, writing.
   EXPECT_TRUE(ReadyzBecomes(kartond, 200)) << kartond.Stderr();
   EXPECT_TRUE(HealthBecomes(kartond, HealthCheckResponse::SERVING));
+  EXPECT_TRUE(kartond.LogShows("gRPC health: SERVING again"));
   ASSERT_TRUE(writers.WaitForMore(true, 40)) << kartond.Stderr();
   writers.Stop();
   EXPECT_GE(CheckOutcomes(writers, conninfo), 8);
@@ -257,6 +262,122 @@ TEST(DatabaseOutageTest, TheEmbeddedPostgresRestartingAfterACrashedBackendLosesN
   EXPECT_TRUE(ReadyzBecomes(kartond, 200));
   writers.Stop();
   CheckOutcomes(writers, conninfo);
+  EXPECT_EQ(kartond.StopWith(SIGTERM), 0) << kartond.Stderr();
+}
+
+// The value of the metric line starting with `name ` in `kartond`'s
+// /metrics, -1 when there is none.
+double Metric(const KartondProcess& kartond, const std::string& name) {
+  std::string body;
+  if (HttpGet(kartond.HttpAddress(), "/metrics", body) != 200) return -1;
+  const auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
+pv1::CreatePartnerRequest NewPartner(const std::string& name) {
+  pv1::CreatePartnerRequest request;
+  request.mutable_partner()->set_kind(pv1::PARTNER_KIND_ORGANIZATION);
+  request.mutable_partner()->set_display_name(name);
+  return request;
+}
+
+// kartond with a pool of two connections; the test's own connection locks
+// the partner table, and two writes take both connections and wait on the
+// lock. Further calls find no connection: they answer RESOURCE_EXHAUSTED
+// before their deadline (when it is nearer than --db-acquire-timeout-ms)
+// or after the acquire timeout (when it is nearer), say that the pool is
+// exhausted and its size, and write nothing. kartond stays ready meanwhile
+// (busy, not broken), counts and logs it, and serves as before once the
+// lock is gone.
+TEST(DatabasePoolTest, CallsThatFindEveryConnectionHeldAnswerResourceExhaustedAndWriteNothing) {
+  ThrowawayPostgres postgres;
+  const std::string conninfo = postgres.CreateDatabase("pool");
+  TemporaryDirectory data_dir;
+  KartondProcess kartond({"--database-url", conninfo, "--data-dir", data_dir.Path().string(),
+                          "--modules-dir", ProductModulesDirectory().string(), "--modules",
+                          "partners", "--db-pool-size", "2", "--event-workers", "1",
+                          "--db-acquire-timeout-ms", "4000"});
+  ASSERT_TRUE(kartond.WaitUntilReady()) << kartond.Stderr();
+  const std::string token = kartond.AdminToken();
+  auto channel = grpc::CreateChannel(kartond.GrpcAddress(), grpc::InsecureChannelCredentials());
+  auto partners = pv1::PartnerService::NewStub(channel);
+  pv1::Partner created;
+  ASSERT_TRUE(partners
+                  ->CreatePartner(Context(token, std::chrono::seconds(30)).get(),
+                                  NewPartner("Előtte"), &created)
+                  .ok());
+  EXPECT_EQ(Metric(kartond, "karton_db_pool_exhausted_total"), 0);
+
+  std::unique_ptr<PGconn, decltype(&PQfinish)> locker(PQconnectdb(conninfo.c_str()), &PQfinish);
+  ASSERT_EQ(PQstatus(locker.get()), CONNECTION_OK) << PQerrorMessage(locker.get());
+  PQclear(PQexec(locker.get(), "BEGIN"));
+  {
+    std::unique_ptr<PGresult, decltype(&PQclear)> locked(
+        PQexec(locker.get(), "LOCK TABLE partners.partner IN ACCESS EXCLUSIVE MODE"), &PQclear);
+    ASSERT_EQ(PQresultStatus(locked.get()), PGRES_COMMAND_OK) << PQerrorMessage(locker.get());
+  }
+  // Two writes, each holding a connection while it waits on the lock.
+  std::vector<grpc::Status> held_outcomes(2);
+  std::vector<std::thread> holders;
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&, i] {
+      pv1::Partner partner;
+      held_outcomes[static_cast<std::size_t>(i)] =
+          partners->CreatePartner(Context(token, std::chrono::seconds(120)).get(),
+                                  NewPartner(fmt::format("Várakozó {}", i)), &partner);
+    });
+  }
+  const auto waiting_on_lock = [&] {
+    return QueryScalar(conninfo,
+                       "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kartond' "
+                       "AND wait_event_type = 'Lock'");
+  };
+  for (int i = 0; i < 600 && waiting_on_lock() != "2"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(waiting_on_lock(), "2") << kartond.Stderr();
+
+  // A deadline nearer than the acquire timeout: answered before it, not
+  // DEADLINE_EXCEEDED at the client.
+  pv1::ListPartnersResponse listed;
+  grpc::Status status = partners->ListPartners(Context(token, std::chrono::seconds(2)).get(),
+                                               pv1::ListPartnersRequest(), &listed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("the database pool is exhausted: all 2 connections"),
+            std::string::npos)
+      << status.error_message();
+  // A deadline farther than the acquire timeout: answered after it.
+  status = partners->CreatePartner(Context(token, std::chrono::seconds(60)).get(),
+                                   NewPartner("Elutasított"), &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("the database pool is exhausted: all 2 connections"),
+            std::string::npos)
+      << status.error_message();
+
+  // Counted and logged; still ready (the database answers, the pool is busy).
+  EXPECT_GE(Metric(kartond, "karton_db_pool_exhausted_total"), 2);
+  EXPECT_TRUE(kartond.LogShows("database pool exhausted: all 2 connections in use"))
+      << kartond.Stderr();
+  std::string body;
+  EXPECT_EQ(HttpGet(kartond.HttpAddress(), "/readyz", body), 200) << body;
+  EXPECT_NE(body.find("\"database\":\"busy\""), std::string::npos) << body;
+
+  // The lock goes: the held writes finish, and kartond serves as before.
+  PQclear(PQexec(locker.get(), "COMMIT"));
+  for (auto& holder : holders) holder.join();
+  for (const auto& outcome : held_outcomes) {
+    EXPECT_TRUE(outcome.ok()) << outcome.error_code() << " " << outcome.error_message();
+  }
+  status = partners->ListPartners(Context(token, std::chrono::seconds(30)).get(),
+                                  pv1::ListPartnersRequest(), &listed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  status = partners->CreatePartner(Context(token, std::chrono::seconds(30)).get(),
+                                   NewPartner("Utána"), &created);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Column(conninfo, "SELECT display_name FROM partners.partner"),
+            (std::set<std::string>{"Előtte", "Várakozó 0", "Várakozó 1", "Utána"}));
+  EXPECT_TRUE(HealthBecomes(kartond, HealthCheckResponse::SERVING));
   EXPECT_EQ(kartond.StopWith(SIGTERM), 0) << kartond.Stderr();
 }
 

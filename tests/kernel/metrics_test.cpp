@@ -11,6 +11,7 @@ TEST(Metrics, RendersCountersHistogramsAndGauges) {
   metrics.ObserveGrpcCall("/karton.kernel.v1.KernelService/ListModules", "NOT_FOUND", 0.3);
   metrics.ObserveHttpRequest("GET", "/u/{token}", 200, 0.0001);
   metrics.AddGauge("karton_db_pool_connections_in_use", "in use", [] { return 3.0; });
+  metrics.AddCounter("karton_db_pool_exhausted_total", "gave up", [] { return 2.0; });
   const std::string text = metrics.RenderPrometheusText();
 
   EXPECT_NE(text.find("karton_grpc_calls_total{method=\"/karton.kernel.v1.KernelService/"
@@ -29,6 +30,10 @@ TEST(Metrics, RendersCountersHistogramsAndGauges) {
       << text;
   EXPECT_NE(text.find("# TYPE karton_db_pool_connections_in_use gauge\n"
                       "karton_db_pool_connections_in_use 3"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE karton_db_pool_exhausted_total counter\n"
+                      "karton_db_pool_exhausted_total 2"),
             std::string::npos)
       << text;
 }

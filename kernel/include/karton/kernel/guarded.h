@@ -6,9 +6,15 @@
 // A service that is given its logger rather than the whole ModuleContext
 // passes the logger instead: kernel::Guarded(log_, "GetNote", ...).
 //
-// A serialization failure or deadlock becomes ABORTED (the client may retry);
-// anything else becomes INTERNAL, logged with its cause, which the client
-// does not need to see.
+// A serialization failure or deadlock becomes ABORTED (the client may retry).
+// The database being gone (no working connection could be had, SQLSTATE
+// class 08, 57P01/57P02/57P03, a connection broken mid-statement) becomes
+// UNAVAILABLE, logged; clients retry it. No pooled connection coming free
+// within the pool's acquire timeout or the call's deadline (database.h)
+// becomes RESOURCE_EXHAUSTED, saying the pool is exhausted and its size
+// (the pool logs it, once per interval). A call without a verified caller
+// becomes PERMISSION_DENIED. Anything else becomes INTERNAL, logged with its
+// cause, which the client does not need to see.
 #pragma once
 
 #include <grpcpp/support/status.h>

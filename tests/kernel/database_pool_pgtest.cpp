@@ -1,0 +1,111 @@
+// The pool's wait for a connection (karton/kernel/database.h): bounded by
+// the acquire timeout and, on a thread serving a gRPC call, by that call's
+// deadline; what gives up throws the error kernel::Guarded answers
+// RESOURCE_EXHAUSTED, and is counted.
+#include <grpcpp/support/status.h>
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "database_unavailable.h"
+#include "karton/kernel/database.h"
+#include "karton/kernel/guarded.h"
+#include "throwaway_postgres.h"
+
+namespace karton::kernel {
+namespace {
+
+using testing::SharedPostgres;
+
+// How long the message of a DatabasePoolExhaustedError says the wait was.
+long WaitedMilliseconds(const std::string& message) {
+  const std::string marker = "stayed in use for ";
+  const auto at = message.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::stol(message.substr(at + marker.size()));
+}
+
+class DatabasePoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = SharedPostgres().CreateDatabase(testing::DatabaseNameForCurrentTest());
+  }
+  void TearDown() override { SetServedCallDeadline(std::nullopt); }
+  std::string conninfo_;
+};
+
+TEST_F(DatabasePoolTest, AnExhaustedPoolThrowsAfterTheAcquireTimeoutAndCountsIt) {
+  Database database(conninfo_, 1, std::chrono::milliseconds(100));
+  auto held = database.Acquire();
+  EXPECT_EQ(database.CurrentStats().exhausted, 0u);
+  try {
+    database.Acquire();
+    FAIL() << "a second connection from a pool of one";
+  } catch (const DatabasePoolExhaustedError& error) {
+    EXPECT_NE(std::string(error.what()).find("the database pool is exhausted: all 1 connections"),
+              std::string::npos)
+        << error.what();
+    EXPECT_EQ(WaitedMilliseconds(error.what()), 100) << error.what();
+  }
+  EXPECT_EQ(database.CurrentStats().exhausted, 1u);
+}
+
+TEST_F(DatabasePoolTest, AServedCallsDeadlineShortensTheWaitAndLeavesTimeToAnswer) {
+  Database database(conninfo_, 1, std::chrono::minutes(10));
+  auto held = database.Acquire();
+  SetServedCallDeadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  try {
+    database.Acquire();
+    FAIL() << "a second connection from a pool of one";
+  } catch (const DatabasePoolExhaustedError& error) {
+    // Not the ten minutes, not all of the two seconds: a margin is left for
+    // the answer to reach the caller before its deadline.
+    const long waited = WaitedMilliseconds(error.what());
+    EXPECT_GT(waited, 0) << error.what();
+    EXPECT_LT(waited, 2000) << error.what();
+  }
+  // A deadline already past: no wait at all.
+  SetServedCallDeadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  try {
+    database.Acquire(std::chrono::minutes(10));
+    FAIL() << "a second connection from a pool of one";
+  } catch (const DatabasePoolExhaustedError& error) {
+    EXPECT_EQ(WaitedMilliseconds(error.what()), 0) << error.what();
+  }
+  EXPECT_EQ(database.CurrentStats().exhausted, 2u);
+}
+
+TEST_F(DatabasePoolTest, GuardedAnswersAnExhaustedPoolResourceExhausted) {
+  Database database(conninfo_, 1, std::chrono::milliseconds(0));
+  auto held = database.Acquire();
+  spdlog::logger log("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  bool wrote = false;
+  const grpc::Status status = Guarded(log, "Test", [&]() -> grpc::Status {
+    auto lease = database.Acquire();
+    wrote = true;
+    return grpc::Status::OK;
+  });
+  EXPECT_FALSE(wrote);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("the database pool is exhausted: all 1 connections"),
+            std::string::npos)
+      << status.error_message();
+}
+
+TEST_F(DatabasePoolTest, AFreedConnectionIsLentAgain) {
+  Database database(conninfo_, 1, std::chrono::milliseconds(0));
+  { auto first = database.Acquire(); }
+  auto again = database.Acquire();
+  int one = 0;
+  again.Session() << "SELECT 1", soci::into(one);
+  EXPECT_EQ(one, 1);
+  EXPECT_EQ(database.CurrentStats().exhausted, 0u);
+}
+
+}  // namespace
+}  // namespace karton::kernel

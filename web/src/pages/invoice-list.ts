@@ -4,11 +4,12 @@
 // the browser (kartond's /files bridge renders it on request).
 import { LitElement, css, html } from "lit";
 
-import { client, downloadUrl, problemOf } from "../api.js";
+import { client, downloadUrl } from "../api.js";
 import { type Invoice, InvoiceKind, InvoiceState } from "../gen/karton/invoicing/v1/invoicing_pb.js";
 import { InvoiceService } from "../gen/karton/invoicing/v1/invoice_service_pb.js";
 import { t } from "../i18n.js";
 import { day, money } from "../format.js";
+import { PagedList } from "../paged-list.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const invoices = client(InvoiceService);
@@ -24,48 +25,17 @@ export function invoicePdfUrl(invoice: Invoice): string {
 export class KartonInvoiceList extends LitElement {
   static properties = {
     openOnly: { state: true },
-    found: { state: true },
-    nextPageToken: { state: true },
-    problem: { state: true },
-    loading: { state: true },
   };
 
   declare openOnly: boolean;
-  declare found: Invoice[];
-  declare nextPageToken: string;
-  declare problem: string;
-  declare loading: boolean;
+  private readonly list = new PagedList<Invoice>(this, async (pageToken) => {
+    const answer = await invoices.listInvoices({ pageSize: 50, pageToken, openOnly: this.openOnly });
+    return { items: answer.invoices, nextPageToken: answer.nextPageToken };
+  });
 
   constructor() {
     super();
     this.openOnly = false;
-    this.found = [];
-    this.nextPageToken = "";
-    this.problem = "";
-    this.loading = false;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.load(false);
-  }
-
-  private async load(more: boolean) {
-    this.loading = true;
-    this.problem = "";
-    try {
-      const answer = await invoices.listInvoices({
-        pageSize: 50,
-        pageToken: more ? this.nextPageToken : "",
-        openOnly: this.openOnly,
-      });
-      this.found = more ? [...this.found, ...answer.invoices] : answer.invoices;
-      this.nextPageToken = answer.nextPageToken;
-    } catch (error) {
-      this.problem = problemOf(error);
-    } finally {
-      this.loading = false;
-    }
   }
 
   private state(invoice: Invoice): string {
@@ -86,12 +56,12 @@ export class KartonInvoiceList extends LitElement {
             .checked=${this.openOnly}
             @change=${(event: Event) => {
               this.openOnly = (event.target as HTMLInputElement).checked;
-              void this.load(false);
+              void this.list.load(false);
             }}
           />
           ${t("openOnly")}
         </label>
-        <p class="problem" role="alert">${this.problem}</p>
+        <p class="problem" role="alert">${this.list.problem}</p>
         <div class="scroll">
           <table>
             <thead>
@@ -106,7 +76,7 @@ export class KartonInvoiceList extends LitElement {
               </tr>
             </thead>
             <tbody>
-              ${this.found.map(
+              ${this.list.items.map(
                 (invoice) => html`
                   <tr>
                     <td>
@@ -129,9 +99,9 @@ export class KartonInvoiceList extends LitElement {
             </tbody>
           </table>
         </div>
-        <p aria-live="polite">${this.loading ? t("loading") : this.found.length === 0 ? t("noInvoices") : ""}</p>
-        ${this.nextPageToken
-          ? html`<button class="quiet" @click=${() => this.load(true)}>${t("more")}</button>`
+        <p aria-live="polite">${this.list.loading ? t("loading") : this.list.items.length === 0 ? t("noInvoices") : ""}</p>
+        ${this.list.nextPageToken
+          ? html`<button class="quiet" @click=${() => this.list.load(true)}>${t("more")}</button>`
           : ""}
       </section>
     `;

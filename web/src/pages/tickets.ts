@@ -15,6 +15,7 @@ import {
 } from "../gen/karton/helpdesk/v1/helpdesk_pb.js";
 import { TicketService } from "../gen/karton/helpdesk/v1/ticket_service_pb.js";
 import { type TextKey, formatDateTime, t } from "../i18n.js";
+import { PagedList } from "../paged-list.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const tickets = client(TicketService);
@@ -77,48 +78,17 @@ function slaBadge(ticket: Ticket) {
 export class KartonTicketList extends LitElement {
   static properties = {
     openOnly: { state: true },
-    found: { state: true },
-    nextPageToken: { state: true },
-    problem: { state: true },
-    loading: { state: true },
   };
 
   declare openOnly: boolean;
-  declare found: Ticket[];
-  declare nextPageToken: string;
-  declare problem: string;
-  declare loading: boolean;
+  private readonly list = new PagedList<Ticket>(this, async (pageToken) => {
+    const answer = await tickets.listTickets({ pageSize: 50, pageToken, openOnly: this.openOnly });
+    return { items: answer.tickets, nextPageToken: answer.nextPageToken };
+  });
 
   constructor() {
     super();
     this.openOnly = true;
-    this.found = [];
-    this.nextPageToken = "";
-    this.problem = "";
-    this.loading = false;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.load(false);
-  }
-
-  private async load(more: boolean) {
-    this.loading = true;
-    this.problem = "";
-    try {
-      const answer = await tickets.listTickets({
-        pageSize: 50,
-        pageToken: more ? this.nextPageToken : "",
-        openOnly: this.openOnly,
-      });
-      this.found = more ? [...this.found, ...answer.tickets] : answer.tickets;
-      this.nextPageToken = answer.nextPageToken;
-    } catch (error) {
-      this.problem = problemOf(error);
-    } finally {
-      this.loading = false;
-    }
   }
 
   override render() {
@@ -131,12 +101,12 @@ export class KartonTicketList extends LitElement {
             .checked=${this.openOnly}
             @change=${(event: Event) => {
               this.openOnly = (event.target as HTMLInputElement).checked;
-              void this.load(false);
+              void this.list.load(false);
             }}
           />
           ${t("openTicketsOnly")}
         </label>
-        <p class="problem" role="alert">${this.problem}</p>
+        <p class="problem" role="alert">${this.list.problem}</p>
         <div class="scroll">
           <table>
             <thead>
@@ -151,7 +121,7 @@ export class KartonTicketList extends LitElement {
               </tr>
             </thead>
             <tbody>
-              ${this.found.map(
+              ${this.list.items.map(
                 (ticket) => html`
                   <tr>
                     <td><a href="#/tickets/${ticket.id}">${ticket.number}</a></td>
@@ -167,9 +137,9 @@ export class KartonTicketList extends LitElement {
             </tbody>
           </table>
         </div>
-        <p aria-live="polite">${this.loading ? t("loading") : this.found.length === 0 ? t("noTickets") : ""}</p>
-        ${this.nextPageToken
-          ? html`<button class="quiet" @click=${() => this.load(true)}>${t("more")}</button>`
+        <p aria-live="polite">${this.list.loading ? t("loading") : this.list.items.length === 0 ? t("noTickets") : ""}</p>
+        ${this.list.nextPageToken
+          ? html`<button class="quiet" @click=${() => this.list.load(true)}>${t("more")}</button>`
           : ""}
       </section>
     `;

@@ -255,7 +255,7 @@ std::string RenderTable(const std::string& matrix) {
     std::string name = path.substr(std::string_view("karton.").size());
     if (const auto version = name.find(".v1."); version != std::string::npos)
       name.erase(version, 3);
-    table += "| `" + name + "`" + (shape == "stream" ? " (stream, gRPC only)" : "") + " |";
+    table += "| `" + name + "`" + (shape == "stream" ? " (stream)" : "") + " |";
     while (cells >> cell) table += cell == "yes" ? " ✓ |" : " |";
     table += "\n";
   }

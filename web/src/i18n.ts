@@ -146,7 +146,6 @@ const texts = {
   orderMovedSaid: { hu: "{0} továbblépett.", en: "{0} moved on." },
   unknown: { hu: "—", en: "—" },
   tickets: { hu: "Hibajegyek", en: "Tickets" },
-  openTicketsOnly: { hu: "Csak a nyitottak", en: "Open only" },
   ticketNumber: { hu: "Szám", en: "Number" },
   requester: { hu: "Bejelentő", en: "Requester" },
   priority: { hu: "Prioritás", en: "Priority" },

@@ -2,10 +2,12 @@
 // whether a page is loading, and what went wrong; "more" appends the next
 // page, anything else starts again. Answers to an older load (a keystroke
 // overtaken by the next) are dropped when they arrive late. A Lit reactive
-// controller: the page re-renders as the state changes.
-import type { ReactiveController, ReactiveControllerHost } from "lit";
+// controller: the page re-renders as the state changes. Below it, the
+// pieces of a list page's template the lists share.
+import { type ReactiveController, type ReactiveControllerHost, html } from "lit";
 
 import { problemOf } from "./api.js";
+import { t } from "./i18n.js";
 
 export interface Page<T> {
   items: T[];
@@ -50,4 +52,27 @@ export class PagedList<T> implements ReactiveController {
       }
     }
   }
+}
+
+// Under a list: "loading", or the text for no rows, and the button that
+// loads the next page while there is one.
+export function listFooter<T>(list: PagedList<T>, emptyText: string) {
+  return html`
+    <p aria-live="polite">${list.loading ? t("loading") : list.items.length === 0 ? emptyText : ""}</p>
+    ${list.nextPageToken ? html`<button class="quiet" @click=${() => list.load(true)}>${t("more")}</button>` : ""}
+  `;
+}
+
+// The "open only" checkbox above a list; `changed` gets the new value.
+export function openOnlyToggle(checked: boolean, changed: (openOnly: boolean) => void) {
+  return html`
+    <label class="inline">
+      <input
+        type="checkbox"
+        .checked=${checked}
+        @change=${(event: Event) => changed((event.target as HTMLInputElement).checked)}
+      />
+      ${t("openOnly")}
+    </label>
+  `;
 }

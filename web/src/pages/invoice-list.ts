@@ -9,7 +9,7 @@ import { type Invoice, InvoiceKind, InvoiceState } from "../gen/karton/invoicing
 import { InvoiceService } from "../gen/karton/invoicing/v1/invoice_service_pb.js";
 import { t } from "../i18n.js";
 import { day, money } from "../format.js";
-import { PagedList } from "../paged-list.js";
+import { PagedList, listFooter, openOnlyToggle } from "../paged-list.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const invoices = client(InvoiceService);
@@ -50,17 +50,10 @@ export class KartonInvoiceList extends LitElement {
     return html`
       <section>
         <h1>${t("invoices")}</h1>
-        <label class="inline">
-          <input
-            type="checkbox"
-            .checked=${this.openOnly}
-            @change=${(event: Event) => {
-              this.openOnly = (event.target as HTMLInputElement).checked;
-              void this.list.load(false);
-            }}
-          />
-          ${t("openOnly")}
-        </label>
+        ${openOnlyToggle(this.openOnly, (openOnly) => {
+          this.openOnly = openOnly;
+          void this.list.load(false);
+        })}
         <p class="problem" role="alert">${this.list.problem}</p>
         <div class="scroll">
           <table>
@@ -99,10 +92,7 @@ export class KartonInvoiceList extends LitElement {
             </tbody>
           </table>
         </div>
-        <p aria-live="polite">${this.list.loading ? t("loading") : this.list.items.length === 0 ? t("noInvoices") : ""}</p>
-        ${this.list.nextPageToken
-          ? html`<button class="quiet" @click=${() => this.list.load(true)}>${t("more")}</button>`
-          : ""}
+        ${listFooter(this.list, t("noInvoices"))}
       </section>
     `;
   }

@@ -7,7 +7,7 @@ import { client } from "../api.js";
 import type { Partner } from "../gen/karton/partners/v1/partner_pb.js";
 import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js";
 import { t } from "../i18n.js";
-import { PagedList } from "../paged-list.js";
+import { PagedList, listFooter } from "../paged-list.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const partners = client(PartnerService);
@@ -72,10 +72,7 @@ export class KartonPartnerList extends LitElement {
             </tbody>
           </table>
         </div>
-        <p aria-live="polite">${this.list.loading ? t("loading") : this.list.items.length === 0 ? t("noPartners") : ""}</p>
-        ${this.list.nextPageToken
-          ? html`<button class="quiet" @click=${() => this.list.load(true)}>${t("more")}</button>`
-          : ""}
+        ${listFooter(this.list, t("noPartners"))}
       </section>
     `;
   }

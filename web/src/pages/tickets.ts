@@ -15,7 +15,7 @@ import {
 } from "../gen/karton/helpdesk/v1/helpdesk_pb.js";
 import { TicketService } from "../gen/karton/helpdesk/v1/ticket_service_pb.js";
 import { type TextKey, formatDateTime, t } from "../i18n.js";
-import { PagedList } from "../paged-list.js";
+import { PagedList, listFooter, openOnlyToggle } from "../paged-list.js";
 import { sharedStyles } from "../shared-styles.js";
 
 const tickets = client(TicketService);
@@ -95,17 +95,10 @@ export class KartonTicketList extends LitElement {
     return html`
       <section>
         <h1>${t("tickets")}</h1>
-        <label class="inline">
-          <input
-            type="checkbox"
-            .checked=${this.openOnly}
-            @change=${(event: Event) => {
-              this.openOnly = (event.target as HTMLInputElement).checked;
-              void this.list.load(false);
-            }}
-          />
-          ${t("openTicketsOnly")}
-        </label>
+        ${openOnlyToggle(this.openOnly, (openOnly) => {
+          this.openOnly = openOnly;
+          void this.list.load(false);
+        })}
         <p class="problem" role="alert">${this.list.problem}</p>
         <div class="scroll">
           <table>
@@ -137,10 +130,7 @@ export class KartonTicketList extends LitElement {
             </tbody>
           </table>
         </div>
-        <p aria-live="polite">${this.list.loading ? t("loading") : this.list.items.length === 0 ? t("noTickets") : ""}</p>
-        ${this.list.nextPageToken
-          ? html`<button class="quiet" @click=${() => this.list.load(true)}>${t("more")}</button>`
-          : ""}
+        ${listFooter(this.list, t("noTickets"))}
       </section>
     `;
   }

@@ -37,6 +37,14 @@ export const sharedStyles = css`
     border: 1px solid var(--line, #d8dde6);
     border-radius: 6px;
   }
+  textarea {
+    box-sizing: border-box;
+    width: 100%;
+    font: inherit;
+    padding: 0.5rem;
+    border: 1px solid var(--line, #d8dde6);
+    border-radius: 6px;
+  }
   input:focus-visible,
   button:focus-visible,
   a:focus-visible {

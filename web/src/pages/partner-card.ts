@@ -367,14 +367,6 @@ export class KartonPartnerCard extends LitElement {
           margin-bottom: 0.5rem;
         }
       }
-      textarea {
-        box-sizing: border-box;
-        width: 100%;
-        font: inherit;
-        padding: 0.5rem;
-        border: 1px solid var(--line, #d8dde6);
-        border-radius: 6px;
-      }
       input[type="checkbox"] {
         width: auto;
       }

@@ -287,14 +287,6 @@ export class KartonTicketView extends LitElement {
     sharedStyles,
     ticketStyles,
     css`
-      textarea {
-        box-sizing: border-box;
-        width: 100%;
-        font: inherit;
-        padding: 0.5rem;
-        border: 1px solid var(--line, #d8dde6);
-        border-radius: 6px;
-      }
       ol.plain {
         list-style: none;
         padding: 0;

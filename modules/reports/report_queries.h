@@ -1,5 +1,6 @@
 // The reports themselves: each one's SQL over the published reporting
-// views (crm_reporting) and its columns. Everything is computed in SQL with
+// views (crm_reporting, partners_reporting, orders_reporting,
+// invoicing_reporting) and its columns. Everything is computed in SQL with
 // bound parameters: visibility (scope.h), filters, sums and rounding.
 #pragma once
 
@@ -35,7 +36,7 @@ grpc::Status CheckQuery(const ReportQuery& query, const std::string& prefix = ""
 std::string ReportSlug(v1::Report report);
 
 // Runs the report as `scope` sees it, at `now` (overdue is "due before
-// now"). The query must have passed CheckQuery.
+// now", "today" its Budapest day). The query must have passed CheckQuery.
 v1::RunReportResponse RunReport(soci::session& session, const ReportQuery& query,
                                 const Scope& scope, kernel::TimePoint now);
 

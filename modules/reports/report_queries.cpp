@@ -43,10 +43,13 @@ namespace {
   "AND (cast($5 AS date) IS NULL OR " column                          \
   " < (cast($5 AS date) + 1)::timestamp AT TIME ZONE " KARTON_REPORTS_ZONE ")"
 
+// The Budapest day of a parameter holding microseconds since 1970.
+#define KARTON_REPORTS_TODAY_OF(param) \
+  "(to_timestamp(cast(" param " AS bigint) / 1e6) AT TIME ZONE " KARTON_REPORTS_ZONE ")::date"
+
 // Today in Budapest, from $8 (now in microseconds since 1970, the kernel
 // clock's).
-#define KARTON_REPORTS_TODAY \
-  "(to_timestamp(cast($8 AS bigint) / 1e6) AT TIME ZONE " KARTON_REPORTS_ZONE ")::date"
+#define KARTON_REPORTS_TODAY KARTON_REPORTS_TODAY_OF("$8")
 
 // The day the customer reports measure recency to: the last day of the
 // dates, or today when that is later or not given.
@@ -428,6 +431,13 @@ grpc::Status CheckQuery(const ReportQuery& query, const std::string& prefix) {
   if (query.team_id < 0) violations.push_back({prefix + "team_id", "must be a team id"});
   if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
   return grpc::Status::OK;
+}
+
+std::string DayText(soci::session& session, kernel::TimePoint now) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT to_char(" KARTON_REPORTS_TODAY_OF("$1") ", 'YYYY-MM-DD')",
+      {std::to_string(kernel::ToEpochMicros(now))});
+  return std::string(rows.Text(0, 0));
 }
 
 std::string ReportSlug(v1::Report report) {

@@ -32,6 +32,10 @@ struct ReportQuery {
 // "saved_report."), or OK.
 grpc::Status CheckQuery(const ReportQuery& query, const std::string& prefix = "");
 
+// "2026-12-05": the day of `now` in Budapest, the reports' calendar (file
+// names).
+std::string DayText(soci::session& session, kernel::TimePoint now);
+
 // "pipeline-by-stage": for file names.
 std::string ReportSlug(v1::Report report);
 

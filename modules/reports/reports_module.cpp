@@ -1,6 +1,8 @@
 #include "reports_module.h"
 
+#include "karton/kernel/prepared_query.h"
 #include "report_service.h"
+#include "saved_report_repository.h"
 
 namespace karton::reports {
 
@@ -12,6 +14,33 @@ void ReportsModule::Register(kernel::ModuleContext& context, kernel::Registrar& 
   reports_ = std::make_unique<ReportServiceImpl>(kernel::PartsOf(context));
   registrar.AddGrpcService(*reports_, v1::ReportService::service_full_name(),
                            ReportServiceImpl::Roles());
+}
+
+void ReportsModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {
+  // crm's demo colleagues (crm loads its demo data first: reports depends
+  // on it); one missing (another installation's data) is passed over.
+  struct DemoSaved {
+    const char* email;
+    const char* name;
+    v1::Report report;
+  };
+  const DemoSaved saved_reports[] = {
+      {"anna.kovacs@karton.example", "Leadjeim forrásonként", v1::REPORT_LEAD_CONVERSION_BY_SOURCE},
+      {"peter.nagy@karton.example", "Nyitott üzleteim szakaszonként", v1::REPORT_PIPELINE_BY_STAGE},
+      {"gabor.toth@karton.example", "Ügyfelek RFM-szegmensei", v1::REPORT_CUSTOMER_RFM},
+      {"gabor.toth@karton.example", "Fizetési szokások", v1::REPORT_PAYMENT_BEHAVIOUR},
+  };
+  const auto now = context.Time().Now();
+  for (const auto& demo : saved_reports) {
+    const auto rows = kernel::RunPrepared(
+        session, "SELECT id FROM kernel.user_account WHERE lower(email) = lower($1)",
+        {std::string(demo.email)});
+    if (rows.Count() == 0) continue;
+    v1::SavedReport saved;
+    saved.set_name(demo.name);
+    saved.set_report(demo.report);
+    saved_report_repository::Insert(session, saved, std::stoll(std::string(rows.Text(0, 0))), now);
+  }
 }
 
 }  // namespace karton::reports

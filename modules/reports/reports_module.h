@@ -17,6 +17,8 @@ class ReportsModule final : public kernel::Module {
   ~ReportsModule() override;
 
   void Register(kernel::ModuleContext& context, kernel::Registrar& registrar) override;
+  // A saved report for each demo colleague crm's demo data made.
+  void LoadDemoData(kernel::ModuleContext& context, soci::session& session) override;
 
  private:
   std::unique_ptr<ReportServiceImpl> reports_;

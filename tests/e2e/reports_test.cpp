@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "crm_fixture.h"
 #include "karton/crm/v1/activity_service.grpc.pb.h"
@@ -968,6 +969,60 @@ TEST_F(ReportsTest, CustomerReportsShowSalespeopleTheirCustomers) {
                            "customer_churn_risk"}) {
     const auto [exit_code, out] = RunCommand(karton + "reports run " + name);
     EXPECT_EQ(exit_code, 0) << name << ": " << out;
+  }
+}
+
+// The demo data: a saved report for each demo colleague, each with
+// something in it.
+class ReportsDemoTest : public CrmTest {
+ protected:
+  void SetUp() override {
+    CrmTest::SetUp();
+    modules_ = "crm,reports";
+    Start({"--demo"});
+    reports_ = rv1::ReportService::NewStub(channel_);
+  }
+
+  std::string TokenOf(const std::string& email) {
+    kv1::CreateApiTokenRequest request;
+    request.set_user_id(std::stoll(QueryScalar(
+        conninfo_, "SELECT id FROM kernel.user_account WHERE email = '" + email + "'")));
+    request.set_display_name("test");
+    kv1::CreateApiTokenResponse token;
+    EXPECT_TRUE(identity_->CreateApiToken(As().get(), request, &token).ok());
+    return token.token();
+  }
+
+  std::unique_ptr<rv1::ReportService::Stub> reports_;
+};
+
+TEST_F(ReportsDemoTest, DemoColleaguesHaveSavedReports) {
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"anna.kovacs@karton.example", {"Leadjeim forrásonként"}},
+      {"peter.nagy@karton.example", {"Nyitott üzleteim szakaszonként"}},
+      {"gabor.toth@karton.example", {"Fizetési szokások", "Ügyfelek RFM-szegmensei"}}};
+  for (const auto& [email, names] : expected) {
+    const std::string token = TokenOf(email);
+    rv1::ListSavedReportsResponse list;
+    ASSERT_TRUE(reports_->ListSavedReports(As(token).get(), {}, &list).ok());
+    std::vector<std::string> listed;
+    for (const auto& saved : list.saved_reports()) {
+      listed.push_back(saved.name());
+      // Each one exported as its owner sees it has rows: the demo's leads,
+      // deals, orders and invoices reach the reports through the views.
+      rv1::ExportReportRequest request;
+      request.set_saved_report_id(saved.id());
+      request.set_format(rv1::EXPORT_FORMAT_CSV);
+      auto context = As(token);
+      auto reader = reports_->ExportReport(context.get(), request);
+      rv1::ExportReportResponse piece;
+      std::string csv;
+      while (reader->Read(&piece)) csv += piece.chunk();
+      const auto status = reader->Finish();
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_GE(std::count(csv.begin(), csv.end(), '\n'), 2) << saved.name() << ":\n" << csv;
+    }
+    EXPECT_EQ(listed, names) << email;
   }
 }
 

@@ -885,6 +885,21 @@ TEST_F(ReportsTest, CustomerReportsCountOrdersInvoicesAndPayments) {
                 alfa + "HUF|2|50000000 HUF|63500000 HUF|25000000 HUF|2030-01-20|2030-01-30|10",
                 beta + "HUF|1|5000000 HUF|6350000 HUF|5000000 HUF|2030-01-15|2030-01-15|25",
                 gamma + "HUF|1|3000000 HUF|3810000 HUF|3000000 HUF|2030-01-15|2030-01-15|25"}));
+
+  // Days are Budapest's: at 23:30 UTC on February 9 it is already the 10th
+  // there, so an order confirmed then is bought on the 10th, and today is
+  // the 10th.
+  Advance(std::chrono::minutes(13 * 60 + 30));
+  Purchase(delta_.id(), 1'00, "EUR");
+  rv1::RunReportRequest tenth;
+  tenth.set_report(rv1::REPORT_CUSTOMER_PURCHASES);
+  tenth.mutable_from_date()->set_year(2030);
+  tenth.mutable_from_date()->set_month(2);
+  tenth.mutable_from_date()->set_day(10);
+  ASSERT_TRUE(reports_->RunReport(As().get(), tenth, &response).ok());
+  EXPECT_EQ(
+      Lines(response),
+      (std::vector<std::string>{delta + "EUR|1|100 EUR|127 EUR|100 EUR|2030-02-10|2030-02-10|0"}));
 }
 
 TEST_F(ReportsTest, CustomerReportsShowSalespeopleTheirCustomers) {

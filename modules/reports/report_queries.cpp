@@ -16,7 +16,8 @@ namespace {
 
 // Parameters of every report: $1..$3 the scope, $4 and $5 the dates (NULL
 // when not given), $6 the owner, $7 the team (0: any). The reports that
-// need it (needs_now) add $8, now in microseconds since 1970.
+// need them (ReportDef::extra) add $8, the time zone (reports.time_zone),
+// and $9, now in microseconds since 1970.
 #define KARTON_REPORTS_FILTERS(alias)      \
   KARTON_REPORTS_SCOPE(alias)              \
   " AND (cast($6 AS bigint) = 0 OR " alias \
@@ -30,10 +31,11 @@ namespace {
   "(cast($5 AS date) IS NULL OR " column " <= cast($5 AS date))"
 
 // The zone whose calendar days the dates are (and "today", and a
-// timestamp's day): the business's, as orders and invoicing keep theirs.
-#define KARTON_REPORTS_ZONE "'Europe/Budapest'"
+// timestamp's day): reports.time_zone, Europe/Budapest unless set, as
+// orders and invoicing keep theirs.
+#define KARTON_REPORTS_ZONE "cast($8 AS text)"
 
-// A timestamptz column within the dates' days (Budapest), both inclusive:
+// A timestamptz column within the dates' days (in the zone), both inclusive:
 // from the start of the first day to the end of the last, daylight saving
 // included (PostgreSQL's zone rules).
 #define KARTON_REPORTS_TIME_WITHIN(column)                            \
@@ -43,13 +45,10 @@ namespace {
   "AND (cast($5 AS date) IS NULL OR " column                          \
   " < (cast($5 AS date) + 1)::timestamp AT TIME ZONE " KARTON_REPORTS_ZONE ")"
 
-// The Budapest day of a parameter holding microseconds since 1970.
-#define KARTON_REPORTS_TODAY_OF(param) \
-  "(to_timestamp(cast(" param " AS bigint) / 1e6) AT TIME ZONE " KARTON_REPORTS_ZONE ")::date"
-
-// Today in Budapest, from $8 (now in microseconds since 1970, the kernel
+// Today in the zone, from $9 (now in microseconds since 1970, the kernel
 // clock's).
-#define KARTON_REPORTS_TODAY KARTON_REPORTS_TODAY_OF("$8")
+#define KARTON_REPORTS_TODAY \
+  "(to_timestamp(cast($9 AS bigint) / 1e6) AT TIME ZONE " KARTON_REPORTS_ZONE ")::date"
 
 // The day the customer reports measure recency to: the last day of the
 // dates, or today when that is later or not given.
@@ -95,13 +94,20 @@ struct ColumnDef {
   v1::ColumnType type;
 };
 
+// What a report's SQL takes beyond $1..$7.
+enum class Extra {
+  kNone,
+  kZone,        // $8
+  kZoneAndNow,  // $8, $9
+};
+
 struct ReportDef {
   v1::Report report;
   const char* slug;
   const char* title;
   std::vector<ColumnDef> columns;  // the SQL's columns, in order
   std::string sql;
-  bool needs_now = false;  // $8: now
+  Extra extra = Extra::kNone;
 };
 
 constexpr auto kText = v1::COLUMN_TYPE_TEXT;
@@ -180,7 +186,8 @@ const std::vector<ReportDef>& Reports() {
        "LEFT JOIN kernel.user_account u ON u.id = o.owner_user_id "
        "WHERE o.status IN ('won', 'lost') AND o.close_time IS NOT NULL AND " KARTON_REPORTS_FILTERS(
            "o") " AND " KARTON_REPORTS_TIME_WITHIN("o.close_time") " GROUP BY o.owner_user_id, "
-                                                                   "u.name ORDER BY 2, 1"},
+                                                                   "u.name ORDER BY 2, 1",
+       Extra::kZone},
       {v1::REPORT_ACTIVITIES_BY_OWNER,
        "activities-by-owner",
        "Activities by colleague",
@@ -192,13 +199,13 @@ const std::vector<ReportDef>& Reports() {
        "SELECT coalesce(a.owner_user_id, 0), " KARTON_REPORTS_OWNER_NAME
        ", count(*) FILTER (WHERE a.state = 'done'), count(*) FILTER (WHERE a.state = 'planned'), "
        "count(*) FILTER (WHERE a.state = 'planned' AND a.due_time < "
-       "to_timestamp(cast($8 AS bigint) / 1e6)) "
+       "to_timestamp(cast($9 AS bigint) / 1e6)) "
        "FROM crm_reporting.activity a "
        "LEFT JOIN kernel.user_account u ON u.id = a.owner_user_id "
        "WHERE a.state <> 'canceled' AND " KARTON_REPORTS_FILTERS(
            "a") " AND " KARTON_REPORTS_TIME_WITHIN("a.due_time") " GROUP BY a.owner_user_id, "
                                                                  "u.name ORDER BY 2, 1",
-       true},
+       Extra::kZoneAndNow},
       {v1::REPORT_LEAD_CONVERSION_BY_SOURCE,
        "lead-conversion-by-source",
        "Lead conversion by source",
@@ -246,7 +253,8 @@ const std::vector<ReportDef>& Reports() {
                             "86400) FILTER (WHERE s.state = 'qualified' AND s.qualify_time IS NOT "
                             "NULL)) AS bigint) "
                             "FROM scoped s LEFT JOIN stages st ON st.source = s.source "
-                            "GROUP BY s.source, st.open_by_stage ORDER BY s.source"},
+                            "GROUP BY s.source, st.open_by_stage ORDER BY s.source",
+       Extra::kZone},
       {v1::REPORT_CUSTOMER_PURCHASES,
        "customer-purchases",
        "Customer purchases",
@@ -271,7 +279,7 @@ const std::vector<ReportDef>& Reports() {
        "WHERE " KARTON_REPORTS_PARTNER_FILTERS(
            "p") " GROUP BY p.id, p.display_name, "
                 "p.owner_user_id, u.name, pu.currency_code ORDER BY pu.currency_code, 7 DESC, 2, 1",
-       true},
+       Extra::kZoneAndNow},
       {v1::REPORT_PAYMENT_BEHAVIOUR,
        "payment-behaviour",
        "Payment behaviour",
@@ -314,7 +322,7 @@ const std::vector<ReportDef>& Reports() {
                                                                    "i.currency_code ORDER BY "
                                                                    "i.currency_code, 9 DESC, "
                                                                    "2, 1",
-       true},
+       Extra::kZoneAndNow},
       {v1::REPORT_CUSTOMER_RFM,
        "customer-rfm",
        "Customer RFM segments",
@@ -356,7 +364,7 @@ const std::vector<ReportDef>& Reports() {
        "LEFT JOIN kernel.user_account u ON u.id = p.owner_user_id "
        "WHERE " KARTON_REPORTS_PARTNER_FILTERS("p") " ORDER BY q.currency_code, "
                                                     "q.r + q.f + q.m DESC, q.revenue DESC, 2, 1",
-       true},
+       Extra::kZoneAndNow},
       {v1::REPORT_CUSTOMER_CHURN_RISK,
        "customer-churn-risk",
        "Customers at risk of churning",
@@ -386,7 +394,7 @@ const std::vector<ReportDef>& Reports() {
        "LEFT JOIN kernel.user_account u ON u.id = p.owner_user_id "
        "WHERE j.days >= 2 AND j.since * (j.days - 1) > 2 * (j.last_day - j.first_day) "
        "AND " KARTON_REPORTS_PARTNER_FILTERS("p") " ORDER BY 10 DESC, 2, 1",
-       true},
+       Extra::kZoneAndNow},
   };
   return reports;
 }
@@ -433,10 +441,12 @@ grpc::Status CheckQuery(const ReportQuery& query, const std::string& prefix) {
   return grpc::Status::OK;
 }
 
-std::string DayText(soci::session& session, kernel::TimePoint now) {
+std::string DayText(soci::session& session, kernel::TimePoint now, const std::string& time_zone) {
   const auto rows = kernel::RunPrepared(
-      session, "SELECT to_char(" KARTON_REPORTS_TODAY_OF("$1") ", 'YYYY-MM-DD')",
-      {std::to_string(kernel::ToEpochMicros(now))});
+      session,
+      "SELECT to_char((to_timestamp(cast($1 AS bigint) / 1e6) AT TIME ZONE cast($2 AS text))"
+      "::date, 'YYYY-MM-DD')",
+      {std::to_string(kernel::ToEpochMicros(now)), time_zone});
   return std::string(rows.Text(0, 0));
 }
 
@@ -446,7 +456,8 @@ std::string ReportSlug(v1::Report report) {
 }
 
 v1::RunReportResponse RunReport(soci::session& session, const ReportQuery& query,
-                                const Scope& scope, kernel::TimePoint now) {
+                                const Scope& scope, kernel::TimePoint now,
+                                const std::string& time_zone) {
   const ReportDef& def = *Find(query.report);
   const std::string user = std::to_string(scope.user_id);
   const std::string from = kernel::DateText(query.from_date);
@@ -462,7 +473,8 @@ v1::RunReportResponse RunReport(soci::session& session, const ReportQuery& query
       to.empty() ? kernel::QueryParam() : kernel::QueryParam(to),
       owner,
       team};
-  if (def.needs_now) params.emplace_back(now_micros);
+  if (def.extra != Extra::kNone) params.emplace_back(time_zone);
+  if (def.extra == Extra::kZoneAndNow) params.emplace_back(now_micros);
   const kernel::QueryRows rows = kernel::RunPrepared(session, def.sql, params);
 
   v1::RunReportResponse response;

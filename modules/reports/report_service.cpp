@@ -62,7 +62,7 @@ grpc::Status ReportServiceImpl::RunReport(grpc::ServerContext* context,
   return kernel::Guarded(parts_.log, "RunReport", [&]() -> grpc::Status {
     const Scope scope = ScopeOf(kernel::CallerOf(*context));
     auto lease = parts_.database.Acquire();
-    *response = reports::RunReport(lease.Session(), query, scope, parts_.clock.Now());
+    *response = reports::RunReport(lease.Session(), query, scope, parts_.clock.Now(), time_zone_);
     return grpc::Status::OK;
   });
 }
@@ -99,8 +99,8 @@ grpc::Status ReportServiceImpl::ExportReport(grpc::ServerContext* context,
       query = QueryOf(*saved);
     }
     const kernel::TimePoint now = parts_.clock.Now();
-    table = reports::RunReport(lease.Session(), query, ScopeOf(caller), now);
-    stamp = DayText(lease.Session(), now);
+    table = reports::RunReport(lease.Session(), query, ScopeOf(caller), now, time_zone_);
+    stamp = DayText(lease.Session(), now, time_zone_);
     return grpc::Status::OK;
   });
   if (!status.ok()) return status;

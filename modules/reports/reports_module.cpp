@@ -1,5 +1,8 @@
 #include "reports_module.h"
 
+#include <stdexcept>
+
+#include "karton/kernel/database.h"
 #include "karton/kernel/prepared_query.h"
 #include "report_service.h"
 #include "saved_report_repository.h"
@@ -11,9 +14,22 @@ ReportsModule::~ReportsModule() = default;
 
 void ReportsModule::Register(kernel::ModuleContext& context, kernel::Registrar& registrar) {
   ReportServiceImpl::DeclareTopics(context.Events());
-  reports_ = std::make_unique<ReportServiceImpl>(kernel::PartsOf(context));
+  time_zone_ = context.Option("time_zone").value_or(time_zone_);
+  reports_ = std::make_unique<ReportServiceImpl>(kernel::PartsOf(context), time_zone_);
   registrar.AddGrpcService(*reports_, v1::ReportService::service_full_name(),
                            ReportServiceImpl::Roles());
+}
+
+void ReportsModule::Start(kernel::ModuleContext& context) {
+  // A time zone PostgreSQL does not know stops kartond here, by name,
+  // rather than failing every report later.
+  auto lease = context.Db().Acquire();
+  const auto rows = kernel::RunPrepared(
+      lease.Session(), "SELECT count(*) FROM pg_timezone_names WHERE name = $1", {time_zone_});
+  if (rows.Text(0, 0) == "0") {
+    throw std::invalid_argument(
+        "--module-option reports.time_zone: PostgreSQL knows no time zone '" + time_zone_ + "'");
+  }
 }
 
 void ReportsModule::LoadDemoData(kernel::ModuleContext& context, soci::session& session) {

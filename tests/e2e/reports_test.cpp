@@ -41,6 +41,7 @@ class ReportsTest : public CrmTest {
           "invoicing.seller_city=Őriszentpéter", "invoicing.seller_street=Kovácsszer 2."}) {
       options.insert(options.end(), {"--module-option", option});
     }
+    options.insert(options.end(), extra_options_.begin(), extra_options_.end());
     Start(options);
     reports_ = rv1::ReportService::NewStub(channel_);
     activities_ = cv1::ActivityService::NewStub(channel_);
@@ -418,6 +419,8 @@ class ReportsTest : public CrmTest {
 
   partners::v1::Partner alfa_, beta_, gamma_, delta_, eta_;
 
+  // More of kartond's options, set by a subclass's constructor.
+  std::vector<std::string> extra_options_;
   std::unique_ptr<rv1::ReportService::Stub> reports_;
   std::unique_ptr<cv1::ActivityService::Stub> activities_;
   std::unique_ptr<ov1::OrderService::Stub> orders_;
@@ -1039,6 +1042,54 @@ TEST_F(ReportsDemoTest, DemoColleaguesHaveSavedReports) {
     }
     EXPECT_EQ(listed, names) << email;
   }
+}
+
+// reports.time_zone: the days are another zone's when set.
+class ReportsZoneTest : public ReportsTest {
+ protected:
+  ReportsZoneTest() { extra_options_ = {"--module-option", "reports.time_zone=America/New_York"}; }
+};
+
+TEST_F(ReportsZoneTest, DaysAreThoseOfTheConfiguredZone) {
+  MoveClockTo("2030-01-10T03:00:00Z");  // 22:00 on January 9 in New York
+  ASSERT_FALSE(HasFatalFailure());
+  cv1::CreateLeadRequest create;
+  create.mutable_lead()->set_contact_name("Késő Este");
+  create.mutable_lead()->set_email("keso@lead.example");
+  cv1::Lead lead;
+  ASSERT_TRUE(leads_->CreateLead(As().get(), create, &lead).ok());
+  const auto on = [&](int day) {
+    rv1::ExportReportRequest request;
+    request.set_report(rv1::REPORT_LEAD_CONVERSION_BY_SOURCE);
+    request.set_format(rv1::EXPORT_FORMAT_CSV);
+    for (auto* date : {request.mutable_from_date(), request.mutable_to_date()}) {
+      date->set_year(2030);
+      date->set_month(1);
+      date->set_day(day);
+    }
+    rv1::ExportFileInfo info;
+    grpc::Status status;
+    const std::string csv = Export(request, "", info, status);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    // The file is named after today there, too.
+    EXPECT_EQ(info.name(), "lead-conversion-by-source-2030-01-09.csv");
+    return csv.substr(csv.find("\r\n") + 2);
+  };
+  EXPECT_EQ(on(9), "manual,1,1,0,0,0.00,0,,0,0,\r\n");
+  EXPECT_EQ(on(10), "");
+}
+
+TEST(ReportsOptionsTest, AZonePostgresqlDoesNotKnowStopsTheStart) {
+  TemporaryDirectory data_dir;
+  KartondProcess kartond(
+      {"--database-url", SharedPostgres().CreateDatabase(DatabaseNameForCurrentTest()),
+       "--data-dir", data_dir.Path().string(), "--modules-dir", ProductModulesDirectory().string(),
+       "--modules", "reports", "--module-option", "reports.time_zone=Mars/Olympus_Mons"});
+  EXPECT_NE(kartond.WaitForExit(), 0);
+  EXPECT_NE(kartond.Stderr().find("reports.time_zone: PostgreSQL knows no time zone "
+                                  "'Mars/Olympus_Mons'"),
+            std::string::npos)
+      << kartond.Stderr();
 }
 
 }  // namespace

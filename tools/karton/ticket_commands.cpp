@@ -36,11 +36,11 @@ struct Options {
       body, reason, request_id, page_token;
   std::vector<std::int64_t> sources;
   std::vector<std::string> steps;
-  std::string file, active, time_zone, holidays;
+  std::string file, active, time_zone, holidays, notices;
   std::vector<std::string> hours, closed, working;
   std::int64_t calendar = 0, escalate = 0;
   int first_minutes = 0, resolution_minutes = 0, warn = 0;
-  bool open_only = false, public_comment = false, inactive = false;
+  bool open_only = false, public_comment = false, inactive = false, no_notices = false;
   int limit = 50;
 };
 
@@ -305,6 +305,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   create->add_option("--email", bound->email, "Their email address");
   create->add_option("--phone", bound->phone, "Their phone number");
   create->add_option("--request-id", bound->request_id, "The same id twice creates one");
+  create->add_flag("--no-notices", bound->no_notices,
+                   "No customer notices (received, waiting, resolved emails)");
   create->callback(Run(options, exit_code, [&options, bound] {
     hv1::CreateTicketRequest request;
     auto& ticket = *request.mutable_ticket();
@@ -318,6 +320,7 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     ticket.set_requester_name(bound->name);
     ticket.set_requester_email(bound->email);
     ticket.set_requester_phone(bound->phone);
+    ticket.set_customer_notices_off(bound->no_notices);
     request.set_request_id(bound->request_id);
     return Call(options, &Tickets::CreateTicket, request, PrintTicket);
   }));
@@ -334,6 +337,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   update->add_option("--name", bound->name, "Who asked");
   update->add_option("--email", bound->email, "Their email address");
   update->add_option("--phone", bound->phone, "Their phone number");
+  AddChoice(update, "--notices", bound->notices, std::vector<std::string>{"on", "off"})
+      ->description("The customer notices (received, waiting, resolved emails)");
   update->callback(Run(options, exit_code, [&options, bound, update] {
     hv1::UpdateTicketRequest request;
     auto& ticket = *request.mutable_ticket();
@@ -348,6 +353,7 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     ticket.set_requester_name(bound->name);
     ticket.set_requester_email(bound->email);
     ticket.set_requester_phone(bound->phone);
+    ticket.set_customer_notices_off(bound->notices == "off");
     MaskGiven(update, *request.mutable_update_mask(),
               {{"--subject", "subject"},
                {"--description", "description"},
@@ -357,7 +363,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
                {"--contact", "contact_id"},
                {"--name", "requester_name"},
                {"--email", "requester_email"},
-               {"--phone", "requester_phone"}});
+               {"--phone", "requester_phone"},
+               {"--notices", "customer_notices_off"}});
     return Call(options, &Tickets::UpdateTicket, request, PrintTicket);
   }));
 

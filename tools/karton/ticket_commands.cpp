@@ -268,21 +268,20 @@ std::string Percent(std::int64_t whole, std::int32_t basis_points) {
 }
 
 void PrintReportRow(const std::string& name, const hv1::HelpdeskStatistics& s) {
-  std::cout << fmt::format("  {:<28} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}\n",
-                           Cut(name, 28), s.tickets(), s.resolved_tickets(),
-                           Span(s.has_first_response_median(), s.first_response_median()),
-                           Span(s.has_first_response_p90(), s.first_response_p90()),
-                           Span(s.has_resolution_median(), s.resolution_median()),
-                           Span(s.has_resolution_p90(), s.resolution_p90()),
-                           Percent(s.sla_tickets(), s.sla_compliance_bp()),
-                           Percent(s.tickets(), s.reopen_rate_bp()));
+  std::cout << fmt::format(
+      "  {:<28} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}\n", Cut(name, 28), s.tickets(),
+      s.resolved_tickets(), Span(s.has_first_response_median(), s.first_response_median()),
+      Span(s.has_first_response_p90(), s.first_response_p90()),
+      Span(s.has_resolution_median(), s.resolution_median()),
+      Span(s.has_resolution_p90(), s.resolution_p90()),
+      Percent(s.sla_tickets(), s.sla_compliance_bp()), Percent(s.tickets(), s.reopen_rate_bp()));
 }
 
 void PrintHelpdeskReport(const hv1::RunHelpdeskReportResponse& report) {
   const auto header = [](const char* what) {
     std::cout << fmt::format("{:<30} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}\n", what,
-                             "TICKETS", "RESOLVED", "1ST RESP MED", "1ST RESP P90",
-                             "RESOLVE MED", "RESOLVE P90", "SLA MET", "REOPEN");
+                             "TICKETS", "RESOLVED", "1ST RESP MED", "1ST RESP P90", "RESOLVE MED",
+                             "RESOLVE P90", "SLA MET", "REOPEN");
   };
   header("TOTAL");
   PrintReportRow("all tickets", report.total());
@@ -373,9 +372,10 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     return Call(options, &Tickets::CreateTicket, request, PrintTicket);
   }));
 
-  auto* report = Rpcs(tickets->add_subcommand(
-                         "report", "The helpdesk's statistics over the tickets created in a range"),
-                     {"karton.helpdesk.v1.HelpdeskReportService/RunHelpdeskReport"});
+  auto* report =
+      Rpcs(tickets->add_subcommand("report",
+                                   "The helpdesk's statistics over the tickets created in a range"),
+           {"karton.helpdesk.v1.HelpdeskReportService/RunHelpdeskReport"});
   report->add_option("--from", bound->from, "First day the tickets were created, YYYY-MM-DD");
   report->add_option("--to", bound->to, "Last day, YYYY-MM-DD");
   report->add_option("--team", bound->team, "Only this team's tickets");

@@ -9,7 +9,7 @@ import type { Team, User } from "./gen/karton/kernel/v1/identity_service_pb.js";
 import { IdentityService } from "./gen/karton/kernel/v1/identity_service_pb.js";
 import { type Cell, ColumnType, Report, type RunReportResponse } from "./gen/karton/reports/v1/report_service_pb.js";
 import { money } from "./format.js";
-import { type TextKey } from "./i18n.js";
+import { type TextKey, t } from "./i18n.js";
 
 // Every report the client offers: its enum value, its name's text key and
 // its name in the API (for /files query strings and saved reports).
@@ -18,6 +18,11 @@ export const reportChoices: Array<[Report, TextKey, string]> = [
   [Report.FORECAST_BY_MONTH, "reportForecast", "REPORT_FORECAST_BY_MONTH"],
   [Report.WIN_RATE_BY_OWNER, "reportWinRate", "REPORT_WIN_RATE_BY_OWNER"],
   [Report.ACTIVITIES_BY_OWNER, "reportActivities", "REPORT_ACTIVITIES_BY_OWNER"],
+  [Report.LEAD_CONVERSION_BY_SOURCE, "reportLeadConversion", "REPORT_LEAD_CONVERSION_BY_SOURCE"],
+  [Report.CUSTOMER_PURCHASES, "reportCustomerPurchases", "REPORT_CUSTOMER_PURCHASES"],
+  [Report.PAYMENT_BEHAVIOUR, "reportPaymentBehaviour", "REPORT_PAYMENT_BEHAVIOUR"],
+  [Report.CUSTOMER_RFM, "reportCustomerRfm", "REPORT_CUSTOMER_RFM"],
+  [Report.CUSTOMER_CHURN_RISK, "reportChurnRisk", "REPORT_CUSTOMER_CHURN_RISK"],
 ];
 
 export function reportName(report: Report): TextKey {
@@ -47,15 +52,70 @@ export const columnTitles: Record<string, TextKey> = {
   done: "columnDone",
   open: "columnOpen",
   overdue: "columnOverdue",
+  source: "columnSource",
+  leads: "columnLeads",
+  qualified: "columnQualified",
+  disqualified: "columnDisqualified",
+  conversion_rate: "columnConversionRate",
+  deals_open: "columnDealsOpen",
+  open_by_stage: "columnOpenByStage",
+  deals_won: "columnWon",
+  deals_lost: "columnLost",
+  average_days_to_qualify: "columnDaysToQualify",
+  partner: "columnCustomer",
+  orders: "columnOrders",
+  revenue: "columnRevenue",
+  gross: "columnGross",
+  average_order: "columnAverageOrder",
+  first_purchase: "columnFirstPurchase",
+  last_purchase: "columnLastPurchase",
+  days_since_last: "columnDaysSinceLast",
+  invoices: "columnInvoices",
+  invoiced: "columnInvoiced",
+  paid: "columnPaid",
+  outstanding: "columnOutstanding",
+  overdue_invoices: "columnOverdueInvoices",
+  average_days_late: "columnAverageDaysLate",
+  most_days_overdue: "columnMostDaysOverdue",
+  recency_score: "columnRecency",
+  frequency_score: "columnFrequency",
+  monetary_score: "columnMonetary",
+  rfm: "columnRfm",
+  segment: "columnSegment",
+  purchase_days: "columnPurchaseDays",
+  usual_interval_days: "columnUsualInterval",
+  gap_ratio: "columnGapRatio",
+};
+
+// Words the server writes in English in a text column, in the user's
+// language: lead sources and RFM segments. Anything else shows as sent.
+const cellWords: Record<string, Record<string, TextKey>> = {
+  source: {
+    manual: "sourceManual",
+    web_form: "sourceWebForm",
+    import: "sourceImport",
+    email: "sourceEmail",
+    api: "sourceApi",
+  },
+  segment: {
+    new: "segmentNew",
+    champions: "segmentChampions",
+    loyal: "segmentLoyal",
+    promising: "segmentPromising",
+    "at risk": "segmentAtRisk",
+    hibernating: "segmentHibernating",
+  },
 };
 
 const integers = new Intl.NumberFormat("hu-HU");
 const percents = new Intl.NumberFormat("hu-HU", { style: "percent", maximumFractionDigits: 1 });
 
-export function cellText(cell: Cell | undefined, type: ColumnType): string {
+export function cellText(cell: Cell | undefined, type: ColumnType, key = ""): string {
   switch (cell?.value.case) {
-    case "text":
-      return cell.value.value;
+    case "text": {
+      const word = cellWords[key]?.[cell.value.value];
+      return word ? t(word) : cell.value.value;
+    }
     case "integer":
       return integers.format(cell.value.value);
     case "money":

@@ -88,7 +88,7 @@ export function reportTable(result: RunReportResponse, caption: string) {
             html`<tr>
               ${shown.map(
                 ({ column, index }) =>
-                  html`<td class=${align(column.type)}>${cellText(row.cells[index], column.type)}</td>`,
+                  html`<td class=${align(column.type)}>${cellText(row.cells[index], column.type, column.key)}</td>`,
               )}
             </tr>`,
         )}

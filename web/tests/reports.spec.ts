@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 
-import { SELLER } from "./global-setup";
+import { ACCOUNTANT, SELLER } from "./global-setup";
 
 const base = () => process.env.KARTON_WEB_URL!;
 
@@ -60,4 +60,25 @@ test("run a report and download its XLSX", async ({ page }) => {
   await page.getByLabel("Vége").fill(`${year + 1}-12-31`);
   await page.getByRole("button", { name: "Futtatás" }).click();
   await expect(page.getByText("Ebben az időszakban nincs adat.")).toBeVisible();
+});
+
+// Accounting reads payment behaviour per customer (R3): the seeded issued
+// invoice's customer, with what it was invoiced and what is still open, in
+// the report's Hungarian column titles.
+test("payment behaviour by customer for accounting", async ({ page }) => {
+  await page.goto(`${base()}/`);
+  await page.getByLabel("E-mail-cím").fill(ACCOUNTANT.email);
+  await page.getByLabel("Jelszó").fill(ACCOUNTANT.password);
+  await page.getByRole("button", { name: "Belépés" }).click();
+  await page.getByRole("link", { name: "Kimutatások" }).click();
+  await page.getByLabel("Kimutatás", { exact: true }).selectOption({ label: "Fizetési fegyelem ügyfelenként" });
+  await page.getByRole("button", { name: "Futtatás" }).click();
+  await expect(page.getByRole("heading", { name: "Fizetési fegyelem ügyfelenként", level: 2 })).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "Nyitott tartozás" })).toBeVisible();
+  const row = page.locator("karton-reports tbody tr").filter({ hasText: "Kovács és Társa Kft." });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText(/Ft/);
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 });

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -408,6 +409,61 @@ TEST_F(KnowledgeBaseTest, PublicArticlesAreEscapedHtmlPagesWithCachingAndInterna
   archive.set_id(article.id());
   ASSERT_TRUE(kb_->ArchiveArticle(As(agent.token).get(), archive, &changed).ok());
   EXPECT_EQ(HttpGet(kartond_->HttpAddress(), "/kb/script-proba", body), 404);
+}
+
+// /kb lists titles in Hungarian order (Á with A, Ö after O, "Cs" after
+// "Cz"), and a renamed article's old address redirects to its new one for
+// good, while an archived or internal article's old address stays 404.
+TEST_F(KnowledgeBaseTest, TheIndexIsInHungarianOrderAndARenamedArticleKeepsItsOldAddress) {
+  Begin();
+  const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
+  for (const auto& [slug, title] : std::vector<std::pair<std::string, std::string>>{
+           {"zar", "Zár csere"},
+           {"olaj", "Olajszűrő"},
+           {"ontozes", "Öntözés"},
+           {"agy", "Ágyneműtartó"},
+           {"csap", "Csaptelep"},
+           {"czukor", "Czukor"},
+           {"butor", "Bútorlap"}}) {
+    Create(agent.token, slug, "hu", hv1::ARTICLE_VISIBILITY_PUBLIC, title, "Szöveg.");
+  }
+  const auto index = HttpExchange(kartond_->HttpAddress(), "GET", "/kb", {}, "");
+  ASSERT_EQ(index.status, 200);
+  std::vector<std::size_t> positions;
+  for (const char* title :
+       {"Ágyneműtartó", "Bútorlap", "Czukor", "Csaptelep", "Olajszűrő", "Öntözés", "Zár csere"}) {
+    positions.push_back(index.body.find(title));
+    ASSERT_NE(positions.back(), std::string::npos) << title << "\n" << index.body;
+  }
+  EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end())) << index.body;
+
+  // Renamed twice: both old addresses lead to the current one.
+  auto article = Create(agent.token, "regi-cim", "hu", hv1::ARTICLE_VISIBILITY_PUBLIC,
+                        "Radiátor légtelenítése", "Lépésről lépésre.");
+  for (const char* slug : {"kozepso-cim", "radiator-legtelenitese"}) {
+    hv1::UpdateArticleRequest rename;
+    rename.mutable_article()->set_id(article.id());
+    rename.mutable_article()->set_slug(slug);
+    rename.mutable_update_mask()->add_paths("slug");
+    ASSERT_TRUE(kb_->UpdateArticle(As(agent.token).get(), rename, &article).ok());
+  }
+  for (const char* old_address : {"/kb/regi-cim", "/kb/kozepso-cim"}) {
+    const auto moved = HttpExchange(kartond_->HttpAddress(), "GET", old_address, {}, "");
+    EXPECT_EQ(moved.status, 301) << old_address << ": " << moved.body;
+    EXPECT_EQ(moved.headers.count("location") ? moved.headers.at("location") : "",
+              "/kb/radiator-legtelenitese");
+  }
+  std::string body;
+  EXPECT_EQ(HttpGet(kartond_->HttpAddress(), "/kb/radiator-legtelenitese", body), 200);
+
+  // Internal now: the old addresses no longer give it away.
+  hv1::UpdateArticleRequest hide;
+  hide.mutable_article()->set_id(article.id());
+  hide.mutable_article()->set_visibility(hv1::ARTICLE_VISIBILITY_INTERNAL);
+  hide.mutable_update_mask()->add_paths("visibility");
+  ASSERT_TRUE(kb_->UpdateArticle(As(agent.token).get(), hide, &article).ok());
+  EXPECT_EQ(HttpGet(kartond_->HttpAddress(), "/kb/regi-cim", body), 404);
+  EXPECT_EQ(HttpGet(kartond_->HttpAddress(), "/kb/nincs-is-ilyen", body), 404);
 }
 
 TEST_F(KnowledgeBaseTest, TheDemoHasPublicAndInternalArticlesInBothLanguages) {

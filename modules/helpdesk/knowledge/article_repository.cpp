@@ -43,6 +43,22 @@ const kernel::TypedQuery<v1::Article> kFindBySlug(
     " FROM helpdesk.article a WHERE a.slug = $1 "
     "AND (NOT $2::boolean OR a.visibility = 'public')");
 
+// A public article that once had the slug $1 and has another now (the
+// newest version with that slug wins; an article holding it now is found
+// by kFindBySlug first).
+const kernel::TypedQuery<v1::Article> kFindByFormerSlug(
+    "SELECT " + kWhole +
+    " FROM helpdesk.article a WHERE a.visibility = 'public' AND NOT a.archived AND a.slug <> $1 "
+    "AND a.id = (SELECT v.article_id FROM helpdesk.article_version v WHERE v.slug = $1 "
+    "ORDER BY v.create_time DESC, v.article_id DESC LIMIT 1)");
+
+// The public index: titles in Hungarian alphabetical order (á with a, ö
+// after o, "cs" after "c"), whatever the language, by PostgreSQL's ICU.
+const kernel::TypedQuery<v1::Article> kListPublicByTitle(
+    "SELECT " + kSummary +
+    " FROM helpdesk.article a WHERE a.visibility = 'public' AND NOT a.archived "
+    "ORDER BY a.title COLLATE \"hu-HU-x-icu\", a.id LIMIT $1");
+
 #define KARTON_VERSION_COLUMNS \
   "a.id, v.slug, v.title, v.body, v.language, v.visibility, v.tags, v.version, a.archived, "   \
   "v.author_user_id, a.revision::text AS etag, " KARTON_HELPDESK_MICROS(                       \
@@ -145,6 +161,14 @@ std::optional<v1::Article> Find(soci::session& session, std::int64_t id, bool pu
 std::optional<v1::Article> FindBySlug(soci::session& session, const std::string& slug,
                                       bool public_only) {
   return kFindBySlug.One(session, {slug, Bool(public_only)});
+}
+
+std::optional<v1::Article> FindByFormerSlug(soci::session& session, const std::string& slug) {
+  return kFindByFormerSlug.One(session, {slug});
+}
+
+std::vector<v1::Article> ListPublicByTitle(soci::session& session, int limit) {
+  return kListPublicByTitle.All(session, {std::to_string(limit)});
 }
 
 std::optional<v1::Article> FindVersion(soci::session& session, std::int64_t id, int version,

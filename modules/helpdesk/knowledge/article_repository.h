@@ -27,6 +27,10 @@ std::optional<v1::Article> Find(soci::session& session, std::int64_t id, bool pu
 std::optional<v1::Article> FindBySlug(soci::session& session, const std::string& slug,
                                       bool public_only);
 // Version `version` of article `id` (the article as a whole is visible).
+// The public article, not archived, that had `slug` before a rename.
+std::optional<v1::Article> FindByFormerSlug(soci::session& session, const std::string& slug);
+// Public articles not archived, without bodies, by title in Hungarian order.
+std::vector<v1::Article> ListPublicByTitle(soci::session& session, int limit);
 std::optional<v1::Article> FindVersion(soci::session& session, std::int64_t id, int version,
                                        bool public_only);
 // The next version of the text; nullopt when the slug is taken.

@@ -154,16 +154,11 @@ HttpResponse KbPages::Show(const HttpRequest& request) {
 }
 
 HttpResponse KbPages::ServeIndex(const HttpRequest& request) {
-  article_repository::ListFilter filter;
-  filter.public_only = true;
   std::vector<v1::Article> articles;
   {
     auto lease = parts_.database.Acquire();
-    articles = article_repository::List(lease.Session(), filter, 0, kMaxListed);
+    articles = article_repository::ListPublicByTitle(lease.Session(), kMaxListed);
   }
-  std::sort(articles.begin(), articles.end(), [](const v1::Article& a, const v1::Article& b) {
-    return a.title() != b.title() ? a.title() < b.title() : a.id() < b.id();
-  });
   return Cached(request, ArticleListPage(articles));
 }
 
@@ -172,6 +167,20 @@ HttpResponse KbPages::ServeArticle(const HttpRequest& request) {
   {
     auto lease = parts_.database.Acquire();
     article = article_repository::FindBySlug(lease.Session(), request.path_params.at("slug"), true);
+  }
+  if (!article) {
+    // A renamed article's old address: links and bookmarks keep working.
+    std::optional<v1::Article> renamed;
+    {
+      auto lease = parts_.database.Acquire();
+      renamed = article_repository::FindByFormerSlug(lease.Session(), request.path_params.at("slug"));
+    }
+    if (renamed) {
+      const std::string location = "/kb/" + renamed->slug();
+      HttpResponse moved{301, "text/plain; charset=utf-8", location + "\n", {}};
+      moved.headers["location"] = location;
+      return moved;
+    }
   }
   if (!article || article->archived()) return NotFoundPage();
   return Cached(request, ArticlePage(*article));

@@ -160,6 +160,55 @@ void LoadOrdersDemoData(kernel::ModuleContext& context, soci::session& session,
     }
   }
 
+  // A purchase history, oldest first, for the customer reports (R3,
+  // docs/reports.md): the second customer has bought every month for a
+  // year (and again today, below: a champion); two further partners are
+  // past customers only: one bought every three months and has been quiet
+  // for eight (a churn risk), one bought once, two years ago (hibernating).
+  std::vector<std::int64_t> past_customers;
+  const auto past_rows = kernel::RunPrepared(
+      session,
+      "SELECT id FROM partners.partner WHERE merged_into_id IS NULL AND erase_time IS NULL "
+      "ORDER BY id OFFSET 4 LIMIT 2",
+      {});
+  for (int row = 0; row < past_rows.Count(); ++row) {
+    past_customers.push_back(kernel::ParseInt64(past_rows.Text(row, 0)).value_or(0));
+  }
+  struct PastPurchase {
+    std::int64_t partner;
+    int days_ago;
+    std::vector<v1::SalesLine> lines;
+  };
+  std::vector<PastPurchase> history;
+  if (past_customers.size() == 2) {
+    history = {
+        {past_customers[1], 700, {Line(product_ids[1], "1"), Line(product_ids[3], "6")}},
+        {past_customers[0], 510, {Line(product_ids[0], "1"), Line(product_ids[3], "5")}},
+        {past_customers[0], 420, {Line(product_ids[4], "1")}},
+        {past_customers[0], 330, {Line(product_ids[2], "2")}},
+        {past_customers[0], 240, {Line(product_ids[4], "1")}},
+    };
+  }
+  for (int month = 11; month >= 1; --month) {
+    history.push_back(
+        {customer(1), month * 30, {Line(product_ids[3], "8"), Line(product_ids[2], "1", "5")}});
+  }
+  for (const auto& purchase : history) {
+    const kernel::TimePoint when = now - std::chrono::days(purchase.days_ago);
+    v1::Order order;
+    order.set_partner_id(purchase.partner);
+    order.set_currency_code("HUF");
+    for (const auto& line : purchase.lines) *order.add_lines() = line;
+    Require(PriceDocument(session, *order.mutable_lines(), order.partner_id(), "HUF", when,
+                          settings.time_zone, "order.", *order.mutable_totals()),
+            "past order lines");
+    auto created = order_repository::Insert(session, order, 0, "", when, settings.time_zone);
+    sales_line_repository::Replace(session, Owner::kOrder, created->id(), order.lines());
+    for (const char* step : {"confirmed", "shipped", "delivered", "completed"}) {
+      order_repository::SetState(session, created->id(), step, "", when);
+    }
+  }
+
   // Orders in every state a customer's order goes through.
   const std::vector<std::pair<const char*, std::vector<v1::SalesLine>>> orders = {
       {"draft", {Line(product_ids[2], "3")}},

@@ -228,7 +228,8 @@ bool IsRead(const std::string& method) {
       "Subscribe",                // a stream of the event log
       "CustomerOverviewSection",  // a module's part of the customer overview
       "CreditExposure",           // invoicing's part of the credit check
-      "RunReport"};               // a report computed from the reporting views
+      "RunReport",                // a report computed from the reporting views
+      "RunHelpdeskReport"};       // the helpdesk's report over its tickets
   return kReads.count(method) == 1;
 }
 

@@ -16,6 +16,7 @@ class KnowledgeBaseServiceImpl;
 class SlaChecks;
 class SlaServiceImpl;
 class StepActions;
+class TicketIntake;
 class TicketServiceImpl;
 class TicketTypeServiceImpl;
 
@@ -37,6 +38,7 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<SlaChecks> sla_checks_;
   std::unique_ptr<KnowledgeBaseServiceImpl> knowledge_base_;
   std::unique_ptr<KbPages> kb_pages_;
+  std::unique_ptr<TicketIntake> intake_;
 };
 
 }  // namespace karton::helpdesk

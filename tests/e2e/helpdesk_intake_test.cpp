@@ -59,11 +59,18 @@ class HelpdeskIntakeTest : public CrmTest {
   // Delivers every event after `event_id` to the helpdesk's subscription
   // `name` again, as after a crash between a handler and its cursor.
   void Redeliver(const std::string& name, const std::string& event_id) {
-    Sql(
-        fmt::format("UPDATE kernel.event_subscription SET cursor = {} - 1 WHERE name = "
-                    "'helpdesk.{}' RETURNING cursor",
-                    event_id, name));
+    ASSERT_FALSE(event_id.empty());
+    ASSERT_EQ(Sql(fmt::format("UPDATE kernel.event_subscription SET cursor = {} - 1 WHERE name = "
+                              "'helpdesk.{}' RETURNING cursor + 1",
+                              event_id, name)),
+              event_id);
     ASSERT_TRUE(WaitUntilNothingIsDue(conninfo_));
+    // Delivered again, and handled: past the last event, nothing parked.
+    EXPECT_EQ(Sql(fmt::format("SELECT cursor >= {} AND parked_count = 0 AND "
+                              "consecutive_failures = 0 FROM kernel.event_subscription WHERE "
+                              "name = 'helpdesk.{}'",
+                              event_id, name)),
+              "t");
   }
 
   std::vector<hv1::Ticket> Tickets() {

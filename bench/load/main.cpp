@@ -3,9 +3,10 @@
 //   karton_load generate --rows 1000000 [--first N] --out partners.csv
 //   karton_load call --scenario get --concurrency 16 --seconds 10 --max-id 1000000 ...
 //       a closed loop of CreatePartner, GetPartner, ListPartners (first page),
-//       SearchPartners (3-letter fragments) or SendMessage (send-email: a
-//       transactional email to bench<n>@example.com) over async gRPC; with
-//       --calls N exactly N calls instead of a duration
+//       SearchPartners (3-letter fragments), SendMessage (send-email: a
+//       transactional email to bench<n>@example.com), CreateTicket
+//       (create-ticket) or SearchArticles (kb-search; helpdesk_data.h) over
+//       async gRPC; with --calls N exactly N calls instead of a duration
 //   karton_load call --scenario issue-invoice --concurrency 16 --seconds 10 --max-id N ...
 //       IssueInvoice of drafts (CreateInvoice for partners 1..N) made before
 //       the timed window (issue_invoice.h)
@@ -42,7 +43,10 @@
 
 #include "closed_loop.h"
 #include "event_stream.h"
+#include "helpdesk_data.h"
 #include "issue_invoice.h"
+#include "karton/helpdesk/v1/knowledge_base_service.grpc.pb.h"
+#include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -190,8 +194,20 @@ CallFactory FactoryFor(const CallSettings& settings) {
         },
         &mv1::MessagingService::Stub::PrepareAsyncSendMessage);
   }
+  if (settings.scenario == "create-ticket") {
+    return UnaryFactory<helpdesk::v1::CreateTicketRequest, helpdesk::v1::Ticket>(
+        [base = settings.serial_base](std::int64_t sequence) {
+          return SyntheticTicket(base + sequence);
+        },
+        &helpdesk::v1::TicketService::Stub::PrepareAsyncCreateTicket);
+  }
+  if (settings.scenario == "kb-search") {
+    return UnaryFactory<helpdesk::v1::SearchArticlesRequest, helpdesk::v1::SearchArticlesResponse>(
+        SyntheticSearch, &helpdesk::v1::KnowledgeBaseService::Stub::PrepareAsyncSearchArticles);
+  }
   throw CLI::ValidationError("--scenario",
-                             "one of create, get, list, search, send-email, issue-invoice");
+                             "one of create, get, list, search, send-email, issue-invoice, "
+                             "create-ticket, kb-search");
 }
 
 int ReportErrors(const LoadResult& result) {
@@ -382,7 +398,8 @@ int main(int argc, char** argv) {
   auto* call = app.add_subcommand("call", "A closed loop of one kind of call");
   add_connection_options(call);
   call->add_option("--scenario", settings.scenario,
-                   "create, get, list, search, send-email or issue-invoice")
+                   "create, get, list, search, send-email, issue-invoice, create-ticket or "
+                   "kb-search")
       ->required();
   call->add_option("--concurrency", options.concurrency)->capture_default_str();
   call->add_option("--connections", options.connections)->capture_default_str();

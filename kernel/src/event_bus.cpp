@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <future>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -106,6 +107,7 @@ struct EventBus::Subscription {
   EventHandler handler;
   CallingEventHandler calling_handler;
   bool from_oldest = false;
+  int calling_concurrency = 1;  // SubscriptionOptions::calling_concurrency
   // What this process knows of the database row; guarded by the bus mutex.
   std::int64_t id = 0;
   std::int64_t cursor = 0;
@@ -259,6 +261,15 @@ class EventBus::ModuleEvents final : public DomainEvents {
     subscription->like_patterns = LikePatterns(topics);
     subscription->topics = std::move(topics);
     subscription->from_oldest = options.from_oldest;
+    if (options.calling_concurrency < 1 || options.calling_concurrency > 16) {
+      throw std::invalid_argument(fmt::format(
+          "subscription '{}': calling_concurrency must be 1 to 16", subscription->name));
+    }
+    if (options.calling_concurrency > 1 && !subscription->calling_handler) {
+      throw std::invalid_argument(fmt::format(
+          "subscription '{}': calling_concurrency is for SubscribeCalling", subscription->name));
+    }
+    subscription->calling_concurrency = options.calling_concurrency;
     bus_.module_subscriptions_.push_back(std::move(subscription));
   }
 
@@ -810,34 +821,70 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     }
     std::exception_ptr failure;
     if (subscription.calling_handler) {
-      const Event& event = events[next];
-      const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
-      // Nothing held while it calls; then the cursor moves if the claim is
-      // still ours (at least once: a kartond that took over may run it too).
-      const bool behind_parked = parked.contains(key);
-      if (!behind_parked) {
-        lease.reset();
-        failure = RunHandler(subscription.calling_handler, event);
+      // A group of events: the next one, and with calling_concurrency > 1
+      // the ones after it up to that many, stopping before a second event
+      // of an aggregate already in the group (its events run in order).
+      std::vector<std::size_t> group;
+      std::set<std::pair<std::string, std::int64_t>> aggregates;
+      for (std::size_t i = next;
+           i < events.size() && group.size() < static_cast<std::size_t>(subscription.calling_concurrency);
+           ++i) {
+        if (!aggregates.emplace(AggregateTypeOf(events[i].topic), events[i].aggregate_id).second) break;
+        group.push_back(i);
       }
-      if (!failure) {
+      // Nothing held while they call (one inline, the rest on threads of
+      // their own); then the cursor moves past every event of the group up
+      // to the first that failed, if the claim is still ours. At least
+      // once: a kartond that took over may run them too, and events after
+      // a failed one in the group run again with it.
+      std::vector<std::exception_ptr> failures_of(group.size());
+      std::vector<bool> behind_parked(group.size());
+      for (std::size_t g = 0; g < group.size(); ++g) {
+        const Event& event = events[group[g]];
+        behind_parked[g] = parked.contains({AggregateTypeOf(event.topic), event.aggregate_id});
+      }
+      lease.reset();
+      {
+        std::vector<std::future<std::exception_ptr>> running;
+        for (std::size_t g = 1; g < group.size(); ++g) {
+          if (behind_parked[g]) continue;
+          running.push_back(std::async(std::launch::async, [&subscription, &event = events[group[g]]] {
+            return RunHandler(subscription.calling_handler, event);
+          }));
+        }
+        if (!behind_parked[0]) failures_of[0] = RunHandler(subscription.calling_handler, events[group[0]]);
+        std::size_t r = 0;
+        for (std::size_t g = 1; g < group.size(); ++g) {
+          if (!behind_parked[g]) failures_of[g] = running[r++].get();
+        }
+      }
+      std::size_t done = 0;  // the group's events before the first failure
+      while (done < group.size() && !failures_of[done]) ++done;
+      if (done > 0) {
         soci::transaction transaction(session());
         if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
           return progressed;
         }
-        // Per-aggregate order: never deliver past a parked event of the
-        // same aggregate; park this one behind it.
-        if (behind_parked) {
-          event_store::Park(session(), subscription.id, event, 0, "", parked.at(key), clock_.Now());
+        for (std::size_t g = 0; g < done; ++g) {
+          // Per-aggregate order: never deliver past a parked event of the
+          // same aggregate; park this one behind it.
+          if (!behind_parked[g]) continue;
+          const Event& event = events[group[g]];
+          event_store::Park(session(), subscription.id, event, 0, "",
+                            parked.at({AggregateTypeOf(event.topic), event.aggregate_id}),
+                            clock_.Now());
         }
-        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, event.id,
-                                   clock_.Now(), options_.claim_lease_seconds);
+        const std::int64_t to = events[group[done - 1]].id;
+        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, to, clock_.Now(),
+                                   options_.claim_lease_seconds);
         transaction.commit();
-        cursor = event.id;
+        cursor = to;
         failures = 0;
         progressed = true;
-        ++next;
-        continue;
+        next = group[done - 1] + 1;
       }
+      if (done == group.size()) continue;
+      failure = failures_of[done];
     } else {
       // In-process handlers: a run of events in one transaction, the
       // handlers' writes and the cursor committed together (exactly once),

@@ -43,6 +43,14 @@ WHERE j.id IN (SELECT id FROM kernel.job
 RETURNING j.id, j.module, j.kind, j.payload, j.attempts, j.max_attempts,
           (extract(epoch from j.run_at) * 1000000)::bigint, coalesce(j.recurrence, ''))sql";
 
+// This kartond's claims from before it (re)started: the process that held
+// them is gone (the data directory's lock keeps a node id to one live
+// process), so they go back to the queue at once, without waiting for
+// their leases to run out. The attempt counts, as with an expired claim.
+constexpr const char* kReleaseOwnClaims = R"sql(
+UPDATE kernel.job SET state = 'scheduled', claimed_by = NULL, claim_until = NULL
+WHERE state = 'running' AND claimed_by = :node)sql";
+
 // Claims whose kartond died (the lease ran out) go back to the queue.
 constexpr const char* kReleaseExpiredClaims = R"sql(
 UPDATE kernel.job SET state = 'scheduled', claimed_by = NULL, claim_until = NULL
@@ -237,7 +245,10 @@ void JobQueue::AddHandler(const std::string& module, std::string kind, Handler h
 }
 
 JobQueue::JobQueue(Database& database, const Clock& clock, JobQueueOptions options)
-    : database_(database), clock_(clock), options_(options), node_id_(MakeNodeId()) {}
+    : database_(database),
+      clock_(clock),
+      options_(options),
+      node_id_(options_.node_id.empty() ? MakeNodeId() : options_.node_id) {}
 
 JobQueue::~JobQueue() { Stop(); }
 
@@ -246,6 +257,17 @@ std::unique_ptr<Jobs> JobQueue::ForModule(const std::string& module) {
 }
 
 void JobQueue::Start() {
+  // Before any worker runs, so every claim under this id is a dead one;
+  // even when this kartond runs no jobs now, others may take them.
+  {
+    auto lease = database_.Acquire();
+    soci::statement release = (lease.Session().prepare << kReleaseOwnClaims, soci::use(node_id_));
+    release.execute(true);
+    if (const auto released = release.get_affected_rows(); released > 0) {
+      spdlog::warn("jobs this kartond was running when it stopped are queued again count={} node={}",
+                   released, node_id_);
+    }
+  }
   if (handlers_.empty()) return;  // nothing to run here
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }

@@ -97,6 +97,11 @@ struct JobQueueOptions {
   // Days a finished (done or dead) job is kept before PurgeFinished
   // deletes it; 0 keeps them for ever (kartond --job-retention-days).
   int retention_days = 30;
+  // Who this kartond is in claims (jobs and event subscriptions). kartond
+  // passes the id kept in its data directory (node_identity.h), so after a
+  // crash it takes back its own claims at once instead of waiting out
+  // their leases; empty makes a fresh one (tests, tools).
+  std::string node_id{};
 };
 
 class JobQueue {

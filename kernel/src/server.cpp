@@ -32,6 +32,7 @@
 #include "http_server.h"
 #include "identity_service.h"
 #include "job_queue.h"
+#include "node_identity.h"
 #include "job_service.h"
 #include "json_gateway.h"
 #include "karton/kernel/database.h"
@@ -419,7 +420,8 @@ int RunServer(const ServerOptions& options, const std::filesystem::path& executa
         *database, clock,
         JobQueueOptions{options.job_workers, std::chrono::milliseconds(options.job_poll_ms),
                         std::chrono::seconds(options.job_claim_seconds), options.time_zone,
-                        options.job_retention_days});
+                        options.job_retention_days,
+                        PersistentNodeId(std::filesystem::absolute(options.data_dir))});
     event_bus.emplace(*database, connection_string, clock, job_queue->NodeId(),
                       EventBusOptions{options.event_workers, options.webhook_workers,
                                       std::chrono::milliseconds(options.event_poll_ms),

@@ -6,10 +6,12 @@
 #include "karton/kernel/jobs.h"
 #include "knowledge/kb_pages.h"
 #include "knowledge/knowledge_base_service.h"
+#include "notices/customer_notices.h"
 #include "outreach.h"
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "process/step_actions.h"
+#include "reports/helpdesk_report_service.h"
 #include "process/ticket_process.h"
 #include "process/ticket_type_service.h"
 #include "sla/sla_service.h"
@@ -38,6 +40,7 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   sla_checks_ = std::make_unique<SlaChecks>(parts, *outreach_);
   knowledge_base_ = std::make_unique<KnowledgeBaseServiceImpl>(parts);
   kb_pages_ = std::make_unique<KbPages>(parts);
+  reports_ = std::make_unique<HelpdeskReportServiceImpl>(parts);
 
   context.JobQueue().Handle(kStepActionsJob,
                             [this](const kernel::JobRun& run) { step_actions_->Run(run); });
@@ -45,6 +48,11 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
                             [this](const kernel::JobRun& run) { sla_checks_->Run(run); });
 
   context.Events().Subscribe("partner_merges", {"partners.partner.merged"}, FollowPartnerMerge);
+  // The customer hears of their ticket (notices/customer_notices.h).
+  customer_notices_ = std::make_unique<CustomerNotices>(parts, *outreach_);
+  context.Events().SubscribeCalling(
+      "customer_notices", {kTicketCreatedTopic, kTicketStateChangedTopic},
+      [this](const kernel::Event& event) { customer_notices_->Handle(event); });
   // Tickets from email routed to the helpdesk and from web forms
   // (intake/ticket_intake.h).
   intake_ = std::make_unique<TicketIntake>(parts, *partners_);
@@ -57,6 +65,8 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   registrar.AddGrpcService(*sla_, v1::SlaService::service_full_name(), SlaServiceImpl::Roles());
   registrar.AddGrpcService(*knowledge_base_, v1::KnowledgeBaseService::service_full_name(),
                            KnowledgeBaseServiceImpl::Roles());
+  registrar.AddGrpcService(*reports_, v1::HelpdeskReportService::service_full_name(),
+                           HelpdeskReportServiceImpl::Roles());
 
   // The public articles as HTML pages (knowledge/kb_pages.h).
   auto* kb = kb_pages_.get();

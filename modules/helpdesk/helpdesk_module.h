@@ -9,8 +9,10 @@
 
 namespace karton::helpdesk {
 
+class CustomerNotices;
 class GrpcOutreach;
 class GrpcPartnerDirectory;
+class HelpdeskReportServiceImpl;
 class KbPages;
 class KnowledgeBaseServiceImpl;
 class SlaChecks;
@@ -38,6 +40,8 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<SlaChecks> sla_checks_;
   std::unique_ptr<KnowledgeBaseServiceImpl> knowledge_base_;
   std::unique_ptr<KbPages> kb_pages_;
+  std::unique_ptr<CustomerNotices> customer_notices_;
+  std::unique_ptr<HelpdeskReportServiceImpl> reports_;
   std::unique_ptr<TicketIntake> intake_;
 };
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -81,6 +82,21 @@ class MemoryOutreach final : public Outreach {
     if (!activity_answer.ok()) return activity_answer;
     activities.push_back(request);
     activity_id = 500 + static_cast<std::int64_t>(activities.size());
+    return grpc::Status::OK;
+  }
+  // Email addresses on the suppression list, and what looking answers.
+  std::set<std::string> suppressed;
+  grpc::Status suppression_answer = grpc::Status::OK;
+  grpc::Status FindSuppression(const std::string& address,
+                               std::optional<messaging::v1::Suppression>& entry) override {
+    entry.reset();
+    if (!suppression_answer.ok()) return suppression_answer;
+    if (suppressed.count(address) > 0) {
+      entry.emplace();
+      entry->set_channel(messaging::v1::CHANNEL_EMAIL);
+      entry->set_address(address);
+      entry->set_source(messaging::v1::SUPPRESSION_SOURCE_BOUNCE);
+    }
     return grpc::Status::OK;
   }
 };

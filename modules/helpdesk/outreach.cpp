@@ -28,4 +28,19 @@ grpc::Status GrpcOutreach::CreateActivity(const crm::v1::CreateActivityRequest& 
   return status;
 }
 
+grpc::Status GrpcOutreach::FindSuppression(const std::string& address,
+                                           std::optional<messaging::v1::Suppression>& entry) {
+  auto call = kernel::KernelCallContext();
+  messaging::v1::ListSuppressionsRequest request;
+  request.set_channel(messaging::v1::CHANNEL_EMAIL);
+  request.set_address(address);
+  request.set_page_size(1);
+  messaging::v1::ListSuppressionsResponse response;
+  auto status = messaging::v1::MessagingService::NewStub(channel_())
+                    ->ListSuppressions(call.get(), request, &response);
+  entry.reset();
+  if (status.ok() && response.suppressions_size() > 0) entry = response.suppressions(0);
+  return status;
+}
+
 }  // namespace karton::helpdesk

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "karton/crm/v1/activity_service.pb.h"
 #include "karton/messaging/v1/messaging_service.pb.h"
@@ -30,6 +32,12 @@ class Outreach {
   // The activity (the same request id twice makes one); its id in `activity_id`.
   virtual grpc::Status CreateActivity(const crm::v1::CreateActivityRequest& request,
                                       std::int64_t& activity_id) = 0;
+  // Whether messaging's suppression list holds the email address (lower
+  // case), by an opt-out or a hard bounce: its entry in `entry` when so.
+  // Transactional email does not consult the list; the customer notices
+  // do (notices/customer_notices.h).
+  virtual grpc::Status FindSuppression(const std::string& address,
+                                       std::optional<messaging::v1::Suppression>& entry) = 0;
 };
 
 class GrpcOutreach final : public Outreach {
@@ -40,6 +48,8 @@ class GrpcOutreach final : public Outreach {
                          std::int64_t& message_id) override;
   grpc::Status CreateActivity(const crm::v1::CreateActivityRequest& request,
                               std::int64_t& activity_id) override;
+  grpc::Status FindSuppression(const std::string& address,
+                               std::optional<messaging::v1::Suppression>& entry) override;
 
  private:
   std::function<std::shared_ptr<grpc::Channel>()> channel_;

@@ -61,6 +61,56 @@ void LoadMessagingDemoData(kernel::ModuleContext& context, soci::session& sessio
        "tartozását 8 napon belül.\n\nHa időközben fizetett, levelünket tekintse "
        "tárgytalannak.\n\nTisztelettel:\nKarton Kft. pénzügy\n",
        ""},
+      // The helpdesk's customer notices (docs/helpdesk.md, "Customer
+      // notices"): the ticket received, waiting on the customer, resolved.
+      {"helpdesk_ticket_received", "hu", v1::CHANNEL_EMAIL,
+       "Megkaptuk bejelentését: {{ticket.number}}",
+       "{{#requester}}Kedves {{requester.name}}!{{/requester}}{{^requester}}Tisztelt "
+       "Ügyfelünk!{{/requester}}\n\nMegkaptuk bejelentését („{{ticket.subject}}”), "
+       "{{ticket.number}} számon rögzítettük. Kollégánk hamarosan jelentkezik.\n\nHa "
+       "írna nekünk az ügyben, a levél tárgyában hivatkozzon erre a számra.\n\n"
+       "Üdvözlettel:\nKarton Kft. ügyfélszolgálat\n",
+       ""},
+      {"helpdesk_ticket_received", "en", v1::CHANNEL_EMAIL,
+       "We received your request {{ticket.number}}",
+       "{{#requester}}Dear {{requester.name}},{{/requester}}{{^requester}}Dear "
+       "customer,{{/requester}}\n\nWe received your request (\"{{ticket.subject}}\") and "
+       "logged it as {{ticket.number}}. A colleague will be in touch soon.\n\nIf you write "
+       "to us about it, please quote this number in the subject.\n\nKind regards,\n"
+       "Karton Ltd. customer service\n",
+       ""},
+      {"helpdesk_ticket_waiting_on_customer", "hu", v1::CHANNEL_EMAIL,
+       "Válaszára várunk: {{ticket.number}}",
+       "{{#requester}}Kedves {{requester.name}}!{{/requester}}{{^requester}}Tisztelt "
+       "Ügyfelünk!{{/requester}}\n\nA(z) {{ticket.number}} számú bejelentésével "
+       "(„{{ticket.subject}}”) kapcsolatban az Ön válaszára várunk: kérjük, válaszoljon "
+       "kollégánk legutóbbi üzenetére. Addig az ügy várakozik.\n\nÜdvözlettel:\nKarton Kft. "
+       "ügyfélszolgálat\n",
+       ""},
+      {"helpdesk_ticket_waiting_on_customer", "en", v1::CHANNEL_EMAIL,
+       "We are waiting for your reply: {{ticket.number}}",
+       "{{#requester}}Dear {{requester.name}},{{/requester}}{{^requester}}Dear "
+       "customer,{{/requester}}\n\nAbout your request {{ticket.number}} "
+       "(\"{{ticket.subject}}\") we are waiting for your reply: please answer our colleague's "
+       "last message. Until then the case waits.\n\nKind regards,\nKarton Ltd. customer "
+       "service\n",
+       ""},
+      {"helpdesk_ticket_resolved", "hu", v1::CHANNEL_EMAIL,
+       "Megoldottuk bejelentését: {{ticket.number}}",
+       "{{#requester}}Kedves {{requester.name}}!{{/requester}}{{^requester}}Tisztelt "
+       "Ügyfelünk!{{/requester}}\n\nA(z) {{ticket.number}} számú bejelentését "
+       "(„{{ticket.subject}}”) megoldottuk. Ha a probléma nem szűnt meg, írjon nekünk, a "
+       "levél tárgyában erre a számra hivatkozva, és újra foglalkozunk vele.\n\n"
+       "Üdvözlettel:\nKarton Kft. ügyfélszolgálat\n",
+       ""},
+      {"helpdesk_ticket_resolved", "en", v1::CHANNEL_EMAIL,
+       "Your request {{ticket.number}} is resolved",
+       "{{#requester}}Dear {{requester.name}},{{/requester}}{{^requester}}Dear "
+       "customer,{{/requester}}\n\nYour request {{ticket.number}} (\"{{ticket.subject}}\") "
+       "is resolved. If the problem persists, write to us quoting this number in the "
+       "subject, and we will take it up again.\n\nKind regards,\nKarton Ltd. customer "
+       "service\n",
+       ""},
   };
   for (const Demo& demo : demos) {
     v1::Template tmpl;

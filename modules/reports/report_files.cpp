@@ -4,9 +4,11 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -65,6 +67,15 @@ class TemporaryFile {
 
 }  // namespace
 
+std::string MoneyNumberFormat(const std::string& currency_code) {
+  // Only a code of three capital letters goes into the format (it is
+  // quoted there); anything else gets the plain number.
+  const bool code =
+      currency_code.size() == 3 && std::all_of(currency_code.begin(), currency_code.end(),
+                                               [](char c) { return c >= 'A' && c <= 'Z'; });
+  return code ? "#,##0.00 \"" + currency_code + "\"" : std::string("#,##0.00");
+}
+
 std::string CsvField(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -110,8 +121,17 @@ std::string ReportXlsx(const v1::RunReportResponse& report) {
   lxw_worksheet* sheet = workbook_add_worksheet(workbook, report.title().substr(0, 31).c_str());
   lxw_format* bold = workbook_add_format(workbook);
   format_set_bold(bold);
-  lxw_format* money = workbook_add_format(workbook);
-  format_set_num_format(money, "#,##0.00");
+  // Money: the amount as a number, shown with its currency ("#,##0.00
+  // \"HUF\""), one format per currency; none for an amount without one.
+  std::map<std::string, lxw_format*> money_formats;
+  const auto money_format = [&](const std::string& currency) {
+    auto& format = money_formats[currency];
+    if (format == nullptr) {
+      format = workbook_add_format(workbook);
+      format_set_num_format(format, MoneyNumberFormat(currency).c_str());
+    }
+    return format;
+  };
   lxw_format* percent = workbook_add_format(workbook);
   format_set_num_format(percent, "0.00%");
   for (int c = 0; c < report.columns_size(); ++c) {
@@ -131,11 +151,12 @@ std::string ReportXlsx(const v1::RunReportResponse& report) {
         case v1::Cell::kInteger:
           worksheet_write_number(sheet, x, y, static_cast<double>(cell.integer()), nullptr);
           break;
-        // A spreadsheet's numbers are doubles: the exact amounts stay in
-        // RunReport and in the CSV.
+        // The amount in major units: the double nearest the exact decimal
+        // (one correctly rounded division), which is what a spreadsheet
+        // stores for "1234.56" typed in; exact up to 2^53 minor units.
         case v1::Cell::kMoney:
           worksheet_write_number(sheet, x, y, static_cast<double>(cell.money().minor_units()) / 100,
-                                 money);
+                                 money_format(cell.money().currency_code()));
           break;
         case v1::Cell::kPercentBasisPoints:
           worksheet_write_number(sheet, x, y,

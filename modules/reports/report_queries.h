@@ -1,5 +1,6 @@
 // The reports themselves: each one's SQL over the published reporting
-// views (crm_reporting) and its columns. Everything is computed in SQL with
+// views (crm_reporting, partners_reporting, orders_reporting,
+// invoicing_reporting) and its columns. Everything is computed in SQL with
 // bound parameters: visibility (scope.h), filters, sums and rounding.
 #pragma once
 
@@ -31,12 +32,18 @@ struct ReportQuery {
 // "saved_report."), or OK.
 grpc::Status CheckQuery(const ReportQuery& query, const std::string& prefix = "");
 
+// "2026-12-05": the day of `now` in `time_zone`, the reports' calendar
+// (file names).
+std::string DayText(soci::session& session, kernel::TimePoint now, const std::string& time_zone);
+
 // "pipeline-by-stage": for file names.
 std::string ReportSlug(v1::Report report);
 
 // Runs the report as `scope` sees it, at `now` (overdue is "due before
-// now"). The query must have passed CheckQuery.
+// now", "today" its day), its dates and days those of `time_zone` (an IANA
+// name PostgreSQL knows). The query must have passed CheckQuery.
 v1::RunReportResponse RunReport(soci::session& session, const ReportQuery& query,
-                                const Scope& scope, kernel::TimePoint now);
+                                const Scope& scope, kernel::TimePoint now,
+                                const std::string& time_zone);
 
 }  // namespace karton::reports

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
-
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -33,16 +31,6 @@ ReportQuery QueryOf(const Request& request) {
   query.owner_user_id = request.owner_user_id();
   query.team_id = request.team_id();
   return query;
-}
-
-// "2026-12-05", the kernel clock's day in UTC.
-std::string Today(kernel::TimePoint now) {
-  const auto days =
-      std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::microseconds>(
-          std::chrono::microseconds(kernel::ToEpochMicros(now))));
-  const std::chrono::year_month_day day(days);
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()),
-                     static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
 }
 
 grpc::Status NotFound(std::int64_t id) {
@@ -74,7 +62,7 @@ grpc::Status ReportServiceImpl::RunReport(grpc::ServerContext* context,
   return kernel::Guarded(parts_.log, "RunReport", [&]() -> grpc::Status {
     const Scope scope = ScopeOf(kernel::CallerOf(*context));
     auto lease = parts_.database.Acquire();
-    *response = reports::RunReport(lease.Session(), query, scope, parts_.clock.Now());
+    *response = reports::RunReport(lease.Session(), query, scope, parts_.clock.Now(), time_zone_);
     return grpc::Status::OK;
   });
 }
@@ -111,8 +99,8 @@ grpc::Status ReportServiceImpl::ExportReport(grpc::ServerContext* context,
       query = QueryOf(*saved);
     }
     const kernel::TimePoint now = parts_.clock.Now();
-    table = reports::RunReport(lease.Session(), query, ScopeOf(caller), now);
-    stamp = Today(now);
+    table = reports::RunReport(lease.Session(), query, ScopeOf(caller), now, time_zone_);
+    stamp = DayText(lease.Session(), now, time_zone_);
     return grpc::Status::OK;
   });
   if (!status.ok()) return status;

@@ -2,6 +2,8 @@
 // CSV or XLSX, and each user's saved report definitions.
 #pragma once
 
+#include <string>
+
 #include "karton/kernel/access.h"
 #include "karton/kernel/service_parts.h"
 #include "karton/reports/v1/report_service.grpc.pb.h"
@@ -17,7 +19,10 @@ class ReportServiceImpl final : public v1::ReportService::Service {
   static void DeclareTopics(kernel::DomainEvents& events);
   static kernel::MethodRoles Roles();
 
-  explicit ReportServiceImpl(kernel::ServiceParts parts) : parts_(std::move(parts)) {}
+  // `time_zone`: whose calendar days the reports count in
+  // (reports.time_zone).
+  ReportServiceImpl(kernel::ServiceParts parts, std::string time_zone)
+      : parts_(std::move(parts)), time_zone_(std::move(time_zone)) {}
 
   grpc::Status RunReport(grpc::ServerContext* context, const v1::RunReportRequest* request,
                          v1::RunReportResponse* response) override;
@@ -35,6 +40,7 @@ class ReportServiceImpl final : public v1::ReportService::Service {
 
  private:
   kernel::ServiceParts parts_;
+  std::string time_zone_;
 };
 
 }  // namespace karton::reports

@@ -460,6 +460,21 @@ TEST_F(CliCommandsTest, WorksTicketsFromTheCommandLine) {
   const auto open = Json("tickets list --open --priority high");
   ASSERT_EQ(Count(open, "tickets"), 1u) << boost::json::serialize(open);
   EXPECT_TRUE(Contains(Table("tickets list --state closed"), "Kazán megint"));
+
+  // The helpdesk report: the one ticket (the merged duplicate is left
+  // out), reopened once, of type Javítás, by phone.
+  const auto report = Json("tickets report --from 2000-01-01 --to 2100-12-31");
+  const auto& total = report.at("total").as_object();
+  EXPECT_EQ(total.at("tickets").as_string(), "1") << boost::json::serialize(report);
+  EXPECT_EQ(total.at("reopened_tickets").as_string(), "1");
+  EXPECT_EQ(total.at("reopen_rate_bp").to_number<int>(), 10000);
+  EXPECT_EQ(report.at("by_type").as_array().at(0).at("name").as_string(), "Javítás");
+  EXPECT_EQ(report.at("by_source").as_array().at(0).at("name").as_string(), "phone");
+  const auto table = Table(fmt::format("tickets report --team 0 --assignee {}", subcontractor.id));
+  EXPECT_TRUE(Contains(table, "BY COLLEAGUE")) << table;
+  EXPECT_TRUE(Contains(table, "100.00%")) << table;  // reopened
+  const auto [bad_range_exit, bad_range] = Command("tickets report --from 2026-02-30");
+  EXPECT_EQ(bad_range_exit, 2) << bad_range;  // not a date: bad usage
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -77,6 +78,57 @@ TEST_F(WebhookKillTest, AKillDuringAPostLosesNoEventAndTheCursorCatchesUp) {
                    std::chrono::steady_clock::now() - restarted)
                    .count()
             << " ms after the restart" << std::endl;
+}
+
+// The same kill, but the claim would hold for more than an hour (a claim
+// lease of 3,600 s plus the webhook timeout of 300 s): only because the
+// restarted kartond is the same node (its id kept in the data directory,
+// kernel/src/node_identity.h) does it take the subscription back and
+// deliver at once. A kartond that waited out the lease would not catch up
+// within the minute this test waits.
+TEST_F(WebhookKillTest, TheRestartedKartondTakesBackItsOwnClaimWithoutWaitingOutTheLease) {
+  constexpr int kParcels = 20;
+  const std::vector<std::string> long_claims = {"--event-claim-seconds", "3600",
+                                                "--webhook-timeout-seconds", "300"};
+  TemporaryDirectory data_dir;
+  HttpRecorder receiver;
+  receiver.SetAnswerDelay(std::chrono::milliseconds(300));
+  auto kartond = Start(data_dir, long_claims);
+  kernel::v1::CreateWebhookRequest create;
+  create.mutable_webhook()->set_url(receiver.Url());
+  create.mutable_webhook()->add_topics("parcels.parcel.created");
+  kernel::v1::Webhook webhook;
+  ASSERT_TRUE(kernel::v1::WebhookService::NewStub(ChannelTo(*kartond))
+                  ->CreateWebhook(Context().get(), create, &webhook)
+                  .ok());
+  for (int i = 0; i < kParcels; ++i) CreateParcel(*kartond, fmt::format("csomag {}", i));
+  ASSERT_TRUE(receiver.WaitForRequests(2, std::chrono::seconds(30))) << kartond->Stderr();
+  ASSERT_EQ(kartond->StopWith(SIGKILL), 128 + SIGKILL);
+  const std::string claim_sql = fmt::format(
+      "SELECT claimed_by IS NOT NULL AND claim_until > now() + interval '30 minutes' "
+      "FROM kernel.event_subscription WHERE name = 'webhook.{}'",
+      webhook.id());
+  ASSERT_EQ(QueryScalar(conninfo_, claim_sql), "t") << "the dead kartond's claim is not held";
+  const std::string node_id_file = (data_dir.Path() / "node.id").string();
+  ASSERT_TRUE(std::filesystem::exists(node_id_file));
+
+  receiver.SetAnswerDelay(std::chrono::milliseconds(0));
+  kartond = Start(data_dir, long_claims);
+  const std::string last_event = QueryScalar(
+      conninfo_, "SELECT max(id) FROM kernel.event WHERE topic = 'parcels.parcel.created'");
+  const std::string cursor_sql = fmt::format(
+      "SELECT cursor FROM kernel.event_subscription WHERE name = 'webhook.{}'", webhook.id());
+  bool caught_up = false;
+  for (int i = 0; i < 600 && !caught_up; ++i) {
+    caught_up = QueryScalar(conninfo_, cursor_sql) == last_event;
+    if (!caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(caught_up) << "cursor " << QueryScalar(conninfo_, cursor_sql) << " of " << last_event
+                         << "\n"
+                         << kartond->PostMortem(60);
+  std::set<std::string> received;
+  for (const auto& request : receiver.Requests()) received.insert(request.headers.at("karton-event-id"));
+  EXPECT_EQ(received.size(), static_cast<std::size_t>(kParcels));
 }
 
 }  // namespace

@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "event_bus.h"
@@ -250,6 +254,99 @@ TEST_F(EventBusTest, ACallingHandlerHoldsNoConnectionAndMovesTheCursorOnlyWhenIt
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
   bus->Stop();
   EXPECT_THROW(mail->SubscribeCalling("late", {"shop.*"}, [](const Event&) {}), std::logic_error);
+}
+
+// calling_concurrency: events of different aggregates run side by side (up
+// to the limit), each aggregate's events one after another in order, and a
+// failure holds the cursor at the failed event, so events after it run
+// again with it (at least once) and none is lost.
+TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOrder) {
+  auto bus = MakeBus("node");
+  auto mail = bus->ForModule("mail");
+  std::mutex mutex;
+  std::condition_variable changed;
+  int in_flight = 0, most_in_flight = 0;
+  std::map<std::int64_t, int> in_flight_of;  // aggregate -> handlers running now
+  bool aggregate_overlapped = false, waited_in_vain = false, failed_once = false;
+  std::vector<std::pair<std::int64_t, std::int64_t>> handled;  // (aggregate, event id)
+  SubscriptionOptions options;
+  options.calling_concurrency = 4;
+  mail->SubscribeCalling(
+      "sender", {"shop.item.created"},
+      [&](const Event& event) {
+        std::unique_lock lock(mutex);
+        ++in_flight;
+        most_in_flight = std::max(most_in_flight, in_flight);
+        if (++in_flight_of[event.aggregate_id] > 1) aggregate_overlapped = true;
+        changed.notify_all();
+        // The very first handler waits for a second one to start beside it:
+        // only concurrency lets that happen (a generous bound, not a timing).
+        if (handled.empty() && most_in_flight < 2 &&
+            !changed.wait_for(lock, std::chrono::seconds(20), [&] { return most_in_flight >= 2; })) {
+          waited_in_vain = true;
+        }
+        const bool fail = event.aggregate_id == 3 && !failed_once;
+        if (fail) failed_once = true;
+        --in_flight;
+        --in_flight_of[event.aggregate_id];
+        if (fail) throw std::runtime_error("the mail server is away");
+        handled.emplace_back(event.aggregate_id, event.id);
+      },
+      options);
+  {
+    // Ten aggregates, four events each, interleaved in the log.
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("kazán");
+    for (int round = 0; round < 4; ++round) {
+      for (std::int64_t aggregate = 1; aggregate <= 10; ++aggregate) {
+        facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
+                             Caller::Internal());
+      }
+    }
+    transaction.commit();
+  }
+  bus->Start();
+  ASSERT_TRUE(
+      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+              "kernel.event_subscription WHERE name = 'mail.sender'",
+              "t"));
+  bus->Stop();
+  std::lock_guard lock(mutex);
+  EXPECT_FALSE(waited_in_vain);
+  EXPECT_GE(most_in_flight, 2);
+  EXPECT_LE(most_in_flight, 4);
+  EXPECT_FALSE(aggregate_overlapped);
+  EXPECT_TRUE(failed_once);
+  std::map<std::int64_t, std::vector<std::int64_t>> per_aggregate;
+  std::set<std::int64_t> distinct;
+  for (const auto& [aggregate, id] : handled) {
+    per_aggregate[aggregate].push_back(id);
+    distinct.insert(id);
+  }
+  EXPECT_EQ(distinct.size(), 40u);  // every event, at least once
+  for (const auto& [aggregate, ids] : per_aggregate) {
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "aggregate " << aggregate;
+  }
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
+}
+
+TEST_F(EventBusTest, CallingConcurrencyIsForCallingHandlersAndBounded) {
+  EventBus bus(*database_, conninfo_, clock_, "node", EventBusOptions{});
+  auto shop = bus.ForModule("shop");
+  SubscriptionOptions options;
+  options.calling_concurrency = 2;
+  EXPECT_THROW(shop->Subscribe("writer", {"shop.*"}, [](const Event&, soci::session&) {}, options),
+               std::invalid_argument);
+  options.calling_concurrency = 17;
+  EXPECT_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+               std::invalid_argument);
+  options.calling_concurrency = 0;
+  EXPECT_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+               std::invalid_argument);
+  options.calling_concurrency = 16;
+  EXPECT_NO_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options));
 }
 
 TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {

@@ -83,6 +83,38 @@ TEST_F(JobQueueTest, AWorkerCommitsEachOutcomeWithTheClaimOfTheNextJob) {
             "0");
 }
 
+TEST_F(JobQueueTest, ARestartedNodeTakesBackItsOwnClaimsAtOnceAndLeavesOthersAlone) {
+  // Two jobs left running with an hour of lease: one by this node before
+  // it crashed, one by another kartond that is still alive.
+  QueryScalar(conninfo_,
+              "INSERT INTO kernel.job (module, kind, payload, run_at, create_time, state, "
+              "attempts, claimed_by, claim_until) VALUES "
+              "('shop', 'mail', 'mine', now() - interval '1 minute', now(), 'running', 1, "
+              "'host-a:0123456789abcdef', now() + interval '1 hour'), "
+              "('shop', 'mail', 'theirs', now() - interval '1 minute', now(), 'running', 1, "
+              "'host-b:fedcba9876543210', now() + interval '1 hour')");
+  JobQueue queue(*database_, clock_,
+                 JobQueueOptions{.workers = 1,
+                                 .poll_interval = std::chrono::milliseconds(50),
+                                 .node_id = "host-a:0123456789abcdef"});
+  std::mutex mutex;
+  std::vector<std::string> ran;
+  queue.ForModule("shop")->Handle("mail", [&](const JobRun& run) {
+    std::lock_guard lock(mutex);
+    ran.push_back(run.payload);
+  });
+  queue.Start();
+  // Its own job runs again without waiting for the hour (its second
+  // attempt); the other node's stays claimed by that node.
+  ASSERT_TRUE(WaitFor("SELECT state || ' ' || attempts FROM kernel.job WHERE payload = 'mine'",
+                      "done 2"));
+  queue.Stop();
+  EXPECT_EQ(ran, std::vector<std::string>{"mine"});
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT state || ' ' || claimed_by FROM kernel.job WHERE payload = 'theirs'"),
+            "running host-b:fedcba9876543210");
+}
+
 TEST_F(JobQueueTest, AFailedJobIsRetriedLaterAndTheNextOneStillRuns) {
   QueryScalar(conninfo_,
               "INSERT INTO kernel.job (module, kind, payload, run_at, max_attempts, create_time) "

@@ -21,8 +21,10 @@ namespace {
 namespace rv1 = reports::v1;
 using Reports = rv1::ReportService::Stub;
 
-const std::vector<std::string> kReports = {"pipeline_by_stage", "forecast_by_month",
-                                           "win_rate_by_owner", "activities_by_owner"};
+const std::vector<std::string> kReports = {
+    "pipeline_by_stage",         "forecast_by_month",  "win_rate_by_owner", "activities_by_owner",
+    "lead_conversion_by_source", "customer_purchases", "payment_behaviour", "customer_rfm",
+    "customer_churn_risk"};
 
 struct Options {
   std::string report, from, to, format, out, name;

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "command_calls.h"
 #include "command_support.h"
+#include "karton/helpdesk/v1/helpdesk_report_service.grpc.pb.h"
 #include "karton/helpdesk/v1/sla_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
@@ -22,6 +23,7 @@ namespace hv1 = helpdesk::v1;
 using Tickets = hv1::TicketService::Stub;
 using TicketTypes = hv1::TicketTypeService::Stub;
 using Sla = hv1::SlaService::Stub;
+using HelpdeskReports = hv1::HelpdeskReportService::Stub;
 
 const std::vector<std::string> kStates = {
     "new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"};
@@ -36,11 +38,11 @@ struct Options {
       body, reason, request_id, page_token;
   std::vector<std::int64_t> sources;
   std::vector<std::string> steps;
-  std::string file, active, time_zone, holidays;
+  std::string file, active, time_zone, holidays, notices, from, to;
   std::vector<std::string> hours, closed, working;
   std::int64_t calendar = 0, escalate = 0;
   int first_minutes = 0, resolution_minutes = 0, warn = 0;
-  bool open_only = false, public_comment = false, inactive = false;
+  bool open_only = false, public_comment = false, inactive = false, no_notices = false;
   int limit = 50;
 };
 
@@ -252,6 +254,51 @@ void PrintComment(const hv1::TicketComment& comment) {
 
 }  // namespace
 
+// "2 h 05 min" (to the minute; "-" when unset).
+std::string Span(bool set, const google::protobuf::Duration& duration) {
+  if (!set) return "-";
+  const auto minutes = (duration.seconds() + 30) / 60;
+  if (minutes < 60) return fmt::format("{} min", minutes);
+  return fmt::format("{} h {:02} min", minutes / 60, minutes % 60);
+}
+
+std::string Percent(std::int64_t whole, std::int32_t basis_points) {
+  if (whole == 0) return "-";
+  return fmt::format("{}.{:02}%", basis_points / 100, basis_points % 100);
+}
+
+void PrintReportRow(const std::string& name, const hv1::HelpdeskStatistics& s) {
+  std::cout << fmt::format(
+      "  {:<28} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}\n", Cut(name, 28), s.tickets(),
+      s.resolved_tickets(), Span(s.has_first_response_median(), s.first_response_median()),
+      Span(s.has_first_response_p90(), s.first_response_p90()),
+      Span(s.has_resolution_median(), s.resolution_median()),
+      Span(s.has_resolution_p90(), s.resolution_p90()),
+      Percent(s.sla_tickets(), s.sla_compliance_bp()), Percent(s.tickets(), s.reopen_rate_bp()));
+}
+
+void PrintHelpdeskReport(const hv1::RunHelpdeskReportResponse& report) {
+  const auto header = [](const char* what) {
+    std::cout << fmt::format("{:<30} {:>7} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}\n", what,
+                             "TICKETS", "RESOLVED", "1ST RESP MED", "1ST RESP P90", "RESOLVE MED",
+                             "RESOLVE P90", "SLA MET", "REOPEN");
+  };
+  header("TOTAL");
+  PrintReportRow("all tickets", report.total());
+  const std::pair<const char*, const google::protobuf::RepeatedPtrField<hv1::HelpdeskReportGroup>*>
+      parts[] = {{"BY TYPE", &report.by_type()},
+                 {"BY SOURCE", &report.by_source()},
+                 {"BY COLLEAGUE", &report.by_agent()},
+                 {"BY TEAM", &report.by_team()}};
+  for (const auto& [title, groups] : parts) {
+    std::cout << "\n";
+    header(title);
+    for (const auto& group : *groups) PrintReportRow(group.name(), group.statistics());
+  }
+  std::cout << "\n(times wall-clock; SLA met of the tickets with a policy whose outcome is "
+               "known)\n";
+}
+
 void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* tickets = app.add_subcommand("tickets", "Helpdesk tickets")->require_subcommand(1);
   auto bound = std::make_shared<Options>();
@@ -305,6 +352,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   create->add_option("--email", bound->email, "Their email address");
   create->add_option("--phone", bound->phone, "Their phone number");
   create->add_option("--request-id", bound->request_id, "The same id twice creates one");
+  create->add_flag("--no-notices", bound->no_notices,
+                   "No customer notices (received, waiting, resolved emails)");
   create->callback(Run(options, exit_code, [&options, bound] {
     hv1::CreateTicketRequest request;
     auto& ticket = *request.mutable_ticket();
@@ -318,8 +367,26 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     ticket.set_requester_name(bound->name);
     ticket.set_requester_email(bound->email);
     ticket.set_requester_phone(bound->phone);
+    ticket.set_customer_notices_off(bound->no_notices);
     request.set_request_id(bound->request_id);
     return Call(options, &Tickets::CreateTicket, request, PrintTicket);
+  }));
+
+  auto* report =
+      Rpcs(tickets->add_subcommand("report",
+                                   "The helpdesk's statistics over the tickets created in a range"),
+           {"karton.helpdesk.v1.HelpdeskReportService/RunHelpdeskReport"});
+  report->add_option("--from", bound->from, "First day the tickets were created, YYYY-MM-DD");
+  report->add_option("--to", bound->to, "Last day, YYYY-MM-DD");
+  report->add_option("--team", bound->team, "Only this team's tickets");
+  report->add_option("--assignee", bound->assignee, "Only this colleague's tickets");
+  report->callback(Run(options, exit_code, [&options, bound] {
+    hv1::RunHelpdeskReportRequest request;
+    if (!bound->from.empty()) *request.mutable_from_date() = ParseDate(bound->from, "--from");
+    if (!bound->to.empty()) *request.mutable_to_date() = ParseDate(bound->to, "--to");
+    request.set_team_id(bound->team);
+    request.set_assignee_user_id(bound->assignee);
+    return Call(options, &HelpdeskReports::RunHelpdeskReport, request, PrintHelpdeskReport);
   }));
 
   auto* update = WithOptionalEtag(Rpcs(tickets->add_subcommand("update", "Change a ticket"),
@@ -334,6 +401,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
   update->add_option("--name", bound->name, "Who asked");
   update->add_option("--email", bound->email, "Their email address");
   update->add_option("--phone", bound->phone, "Their phone number");
+  AddChoice(update, "--notices", bound->notices, std::vector<std::string>{"on", "off"})
+      ->description("The customer notices (received, waiting, resolved emails)");
   update->callback(Run(options, exit_code, [&options, bound, update] {
     hv1::UpdateTicketRequest request;
     auto& ticket = *request.mutable_ticket();
@@ -348,6 +417,7 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
     ticket.set_requester_name(bound->name);
     ticket.set_requester_email(bound->email);
     ticket.set_requester_phone(bound->phone);
+    ticket.set_customer_notices_off(bound->notices == "off");
     MaskGiven(update, *request.mutable_update_mask(),
               {{"--subject", "subject"},
                {"--description", "description"},
@@ -357,7 +427,8 @@ void AddHelpdeskCommands(CLI::App& app, const GlobalOptions& options, int& exit_
                {"--contact", "contact_id"},
                {"--name", "requester_name"},
                {"--email", "requester_email"},
-               {"--phone", "requester_phone"}});
+               {"--phone", "requester_phone"},
+               {"--notices", "customer_notices_off"}});
     return Call(options, &Tickets::UpdateTicket, request, PrintTicket);
   }));
 

@@ -37,6 +37,9 @@ test("main pages", async ({ page }) => {
   await page.getByRole("button", { name: "Futtatás" }).click();
   await expect(page.getByRole("columnheader", { name: "Várható bevétel" })).toBeVisible();
   await page.screenshot({ path: out("reports"), fullPage: true });
+  await page.getByRole("link", { name: "Irányítópult" }).click();
+  await expect(page.getByRole("img", { name: /^Tölcsér szakaszonként:/ })).toBeVisible();
+  await page.screenshot({ path: out("dashboard"), fullPage: true });
   await page.getByRole("link", { name: SELLER.name }).click();
   await expect(page.getByText("Ez a böngésző")).toBeVisible();
   await page.screenshot({ path: out("account"), fullPage: true });
@@ -56,6 +59,11 @@ test("main pages", async ({ page }) => {
       await page.locator("karton-ticket-list tbody a").first().click();
       await expect(page.getByRole("heading", { name: /Nem indul a kazán/ })).toBeVisible();
       await page.screenshot({ path: out("ticket"), fullPage: true });
+      await page.getByRole("link", { name: "Tudástár" }).click();
+      await page.getByLabel("Keresés a cikkekben").fill("nyomtatót");
+      await page.getByRole("button", { name: "Keresés", exact: true }).click();
+      await expect(page.locator("karton-knowledge-base mark").first()).toBeVisible();
+      await page.screenshot({ path: out("knowledge-base"), fullPage: true });
     }
   }
 });

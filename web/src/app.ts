@@ -7,7 +7,9 @@ import { LitElement, css, html, nothing } from "lit";
 import { type Session, currentSession, signOut } from "./api.js";
 import { type Language, currentLanguage, setLanguage, t } from "./i18n.js";
 import "./pages/calendar.js";
+import "./pages/dashboard.js";
 import "./pages/invoice-list.js";
+import "./pages/knowledge-base.js";
 import "./pages/leads-inbox.js";
 import "./pages/my-account.js";
 import "./pages/partner-card.js";
@@ -83,6 +85,10 @@ export class KartonApp extends LitElement {
     if (this.route === "#/tickets") return html`<karton-ticket-list></karton-ticket-list>`;
     if (this.route === "#/sales") return html`<karton-sales></karton-sales>`;
     if (this.route === "#/reports") return html`<karton-reports></karton-reports>`;
+    if (this.route === "#/dashboard") return html`<karton-dashboard></karton-dashboard>`;
+    const article = /^#\/kb\/(\d+)$/.exec(this.route);
+    if (article) return html`<karton-article-view .articleId=${BigInt(article[1])}></karton-article-view>`;
+    if (this.route === "#/kb") return html`<karton-knowledge-base></karton-knowledge-base>`;
     if (this.route === "#/invoices") return html`<karton-invoice-list></karton-invoice-list>`;
     if (this.route === "#/account") return html`<karton-my-account .session=${this.session}></karton-my-account>`;
     if (this.route === "#/leads") return html`<karton-leads-inbox .session=${this.session}></karton-leads-inbox>`;
@@ -123,7 +129,9 @@ export class KartonApp extends LitElement {
               ["#/calendar", "calendar"],
               ["#/sales", "sales"],
               ["#/tickets", "tickets"],
+              ["#/kb", "knowledgeBase"],
               ["#/invoices", "invoices"],
+              ["#/dashboard", "dashboard"],
               ["#/reports", "reports"],
             ] as const
           ).map(

@@ -205,4 +205,26 @@ async function seed(base: string, dataDir: string) {
     },
   });
   await call(base, admin, "karton.invoicing.v1.InvoiceService/IssueInvoice", { id: draft.id });
+  // The knowledge base: a public article and an internal one, in Hungarian.
+  await call(base, admin, "karton.helpdesk.v1.KnowledgeBaseService/CreateArticle", {
+    article: {
+      slug: "nyomtato-nem-nyomtat",
+      title: "Mit tegyünk, ha a nyomtató nem nyomtat?",
+      body:
+        "Először nézze meg, hogy a nyomtató be van-e kapcsolva, és van-e benne papír.\n\n" +
+        "Ha a nyomtató hibát jelez, kapcsolja ki és be, majd nyomtasson tesztoldalt.",
+      language: "hu",
+      visibility: "ARTICLE_VISIBILITY_PUBLIC",
+      tags: ["nyomtató"],
+    },
+  });
+  await call(base, admin, "karton.helpdesk.v1.KnowledgeBaseService/CreateArticle", {
+    article: {
+      slug: "belso-garancialis-csere",
+      title: "Garanciális csere: belső rend",
+      body: "A garanciális cserét a csoportvezető hagyja jóvá.",
+      language: "hu",
+      visibility: "ARTICLE_VISIBILITY_INTERNAL",
+    },
+  });
 }

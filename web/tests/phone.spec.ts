@@ -32,6 +32,8 @@ test("every other page fits a 375 px phone too", async ({ page }) => {
     ["Ajánlatok, rendelések", "Árajánlatok"],
     ["Számlák", "Számlák"],
     ["Kimutatások", "Kimutatások"],
+    ["Irányítópult", "Irányítópult"],
+    ["Tudástár", "Tudástár"],
     [SELLER.name, "Bejelentkezéseim"],
   ]) {
     await page.getByRole("link", { name: link, exact: true }).click();

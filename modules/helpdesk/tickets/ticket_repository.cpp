@@ -21,7 +21,7 @@ namespace {
   KARTON_HELPDESK_MICROS("t.update_time") " AS update_time, t.current_step, "                                    \
   "coalesce(t.sla_policy_id, 0) AS sla_policy_id, "                                               \
   KARTON_HELPDESK_MICROS("t.first_response_due_time") " AS first_response_due_time, "             \
-  KARTON_HELPDESK_MICROS("t.resolve_due_time") " AS resolve_due_time"
+  KARTON_HELPDESK_MICROS("t.resolve_due_time") " AS resolve_due_time, t.customer_notices_off"
 
 #define KARTON_COMMENT_COLUMNS                                  \
   "c.id, c.ticket_id, c.visibility, c.body, c.author_user_id, " \
@@ -42,11 +42,11 @@ const kernel::TypedQuery<v1::Ticket> kInsert(
     "WITH next AS (SELECT nextval('helpdesk.ticket_id_seq') AS id) "
     "INSERT INTO helpdesk.ticket AS t (id, number, subject, description, priority, type_id, "
     "source, partner_id, contact_id, requester_name, requester_email, requester_phone, "
-    "created_by, request_id, create_time, update_time) "
+    "created_by, request_id, create_time, update_time, customer_notices_off) "
     "SELECT next.id, 'HD-' || to_char(" KARTON_HELPDESK_AT("$13") " AT TIME ZONE 'UTC', 'YYYY') "
     "|| '-' || lpad(next.id::text, 6, '0'), $1, $2, $3, nullif($4::bigint, 0), $5, "
     "nullif($6::bigint, 0), nullif($7::bigint, 0), $8, $9, $10, $11::bigint, $12, "
-    KARTON_HELPDESK_AT("$13") ", " KARTON_HELPDESK_AT("$13") " FROM next "
+    KARTON_HELPDESK_AT("$13") ", " KARTON_HELPDESK_AT("$13") ", $14::boolean FROM next "
     "ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING "
     "RETURNING " KARTON_TICKET_COLUMNS);
 const kernel::TypedQuery<v1::Ticket> kFindByRequest(
@@ -61,7 +61,8 @@ const kernel::TypedQuery<v1::Ticket> kUpdate(
     "UPDATE helpdesk.ticket t SET subject = $2, description = $3, priority = $4, "
     "type_id = nullif($5::bigint, 0), partner_id = nullif($6::bigint, 0), "
     "contact_id = nullif($7::bigint, 0), requester_name = $8, requester_email = $9, "
-    "requester_phone = $10, update_time = " KARTON_HELPDESK_AT("$11") ", version = t.version + 1 "
+    "requester_phone = $10, update_time = " KARTON_HELPDESK_AT("$11") ", "
+    "customer_notices_off = $12::boolean, version = t.version + 1 "
     "WHERE t.id = $1 RETURNING " KARTON_TICKET_COLUMNS);
 const kernel::TypedQuery<v1::Ticket> kAssign(
     "UPDATE helpdesk.ticket t SET assignee_user_id = nullif($2::bigint, 0), "
@@ -144,7 +145,7 @@ std::optional<v1::Ticket> Insert(soci::session& session, const v1::Ticket& ticke
                 Word(*v1::TicketSource_descriptor(), ticket.source(), "TICKET_SOURCE_"),
                 Text(ticket.partner_id()), Text(ticket.contact_id()), ticket.requester_name(),
                 ticket.requester_email(), ticket.requester_phone(), Text(created_by), request_id,
-                Micros(now)});
+                Micros(now), Flag(ticket.customer_notices_off())});
 }
 
 std::optional<v1::Ticket> FindByRequest(soci::session& session, std::int64_t created_by,
@@ -199,7 +200,8 @@ v1::Ticket Update(soci::session& session, const v1::Ticket& ticket, kernel::Time
       {Text(ticket.id()), ticket.subject(), ticket.description(),
        Word(*v1::TicketPriority_descriptor(), ticket.priority(), "TICKET_PRIORITY_"),
        Text(ticket.type_id()), Text(ticket.partner_id()), Text(ticket.contact_id()),
-       ticket.requester_name(), ticket.requester_email(), ticket.requester_phone(), Micros(now)});
+       ticket.requester_name(), ticket.requester_email(), ticket.requester_phone(), Micros(now),
+       Flag(ticket.customer_notices_off())});
 }
 
 v1::Ticket SetAssignment(soci::session& session, std::int64_t id, std::int64_t user_id,

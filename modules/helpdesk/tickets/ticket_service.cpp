@@ -333,7 +333,7 @@ grpc::Status TicketServiceImpl::UpdateTicket(grpc::ServerContext* context,
   if (auto status = kernel::UpdatePaths(
           *request, change,
           {"subject", "description", "priority", "type_id", "partner_id", "contact_id",
-           "requester_name", "requester_email", "requester_phone"},
+           "requester_name", "requester_email", "requester_phone", "customer_notices_off"},
           paths);
       !status.ok()) {
     return status;

@@ -88,6 +88,13 @@ struct SubscriptionOptions {
   // Where a subscription starts the first time it is ever registered: with
   // the next event (default), or with the oldest event the log still keeps.
   bool from_oldest = false;
+  // A calling handler (SubscribeCalling) only: how many events it may run
+  // at once, each on a thread of its own. Events of one aggregate still
+  // run one after another, in order; events of different aggregates may
+  // run side by side. A handler whose work is mostly waiting on another
+  // module (a notice sent through messaging) keeps up with a burst this
+  // way. 1 (the default) runs one at a time, in the log's order; at most 16.
+  int calling_concurrency = 1;
 };
 
 class DomainEvents {

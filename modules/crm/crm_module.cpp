@@ -50,6 +50,8 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   events.DeclareTopic<v1::Pipeline>("crm.pipeline.updated");
   events.DeclareTopic<v1::WebForm>("crm.web_form.created");
   events.DeclareTopic<v1::WebForm>("crm.web_form.updated");
+  // A post of a form whose target is TICKET: the helpdesk opens the ticket.
+  events.DeclareTopic<v1::WebFormSubmission>("crm.web_form.submitted");
   events.DeclareTopic<v1::AssignmentRule>("crm.assignment_rule.created");
   events.DeclareTopic<v1::AssignmentRule>("crm.assignment_rule.deleted");
   kernel::DeclareSharingTopics<v1::Lead>(events, "crm.lead");

@@ -1,6 +1,7 @@
 #include "helpdesk_module.h"
 
 #include "demo_data.h"
+#include "intake/ticket_intake.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
 #include "knowledge/kb_pages.h"
@@ -52,6 +53,10 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   context.Events().SubscribeCalling(
       "customer_notices", {kTicketCreatedTopic, kTicketStateChangedTopic},
       [this](const kernel::Event& event) { customer_notices_->Handle(event); });
+  // Tickets from email routed to the helpdesk and from web forms
+  // (intake/ticket_intake.h).
+  intake_ = std::make_unique<TicketIntake>(parts, *partners_);
+  intake_->Subscribe(context.Events());
 
   registrar.AddGrpcService(*tickets_, v1::TicketService::service_full_name(),
                            TicketServiceImpl::Roles());

@@ -18,6 +18,7 @@ class KnowledgeBaseServiceImpl;
 class SlaChecks;
 class SlaServiceImpl;
 class StepActions;
+class TicketIntake;
 class TicketServiceImpl;
 class TicketTypeServiceImpl;
 
@@ -41,6 +42,7 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<KbPages> kb_pages_;
   std::unique_ptr<CustomerNotices> customer_notices_;
   std::unique_ptr<HelpdeskReportServiceImpl> reports_;
+  std::unique_ptr<TicketIntake> intake_;
 };
 
 }  // namespace karton::helpdesk

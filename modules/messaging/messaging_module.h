@@ -62,6 +62,10 @@ class MessagingModule final : public kernel::Module {
        "What an email from an address no partner or contact has becomes: lead (a crm lead, when "
        "crm is loaded) or ignore",
        "lead", ""},
+      {"inbound_routes", "text",
+       "Addresses whose inbound email another module takes, address=route separated by commas "
+       "(support@example.hu=helpdesk: a ticket, not a lead)",
+       "none", ""},
       {"marketing_requires_opt_in", "boolean",
        "Marketing goes only to people with a granted consent for the channel (kept by partners); "
        "false for consent collected outside Karton",

@@ -209,6 +209,11 @@ void PrintForm(const cv1::WebForm& form) {
     Line("category", fmt::format("{} → {}: {}", category.key(),
                                  Who(category.user_id(), category.team_id()), category.label()));
   }
+  if (form.target() == cv1::WEB_FORM_TARGET_TICKET) {
+    Line("posts", form.ticket_type_id() != 0
+                      ? fmt::format("become helpdesk tickets of type {}", form.ticket_type_id())
+                      : std::string("become helpdesk tickets"));
+  }
   for (const auto& origin : form.allowed_origins()) Line("origin", origin);
   Lines("confirmation", form.confirmation_template(), "language", form.language(), "redirect",
         form.redirect_url(), "updated", Time(form.update_time()), "etag", form.etag());

@@ -37,6 +37,30 @@ std::vector<std::string> Violations(v1::WebForm& form) {
   return fields;
 }
 
+TEST(WebFormDefinition, ATicketFormHasATypeButNoConfirmationOrConsent) {
+  using Fields = std::vector<std::string>;
+  auto form = GoodForm();
+  form.set_target(v1::WEB_FORM_TARGET_TICKET);
+  form.set_ticket_type_id(3);
+  EXPECT_EQ(Violations(form), Fields{});
+  form.set_ticket_type_id(-1);
+  EXPECT_EQ(Violations(form), Fields{"web_form.ticket_type_id"});
+  form.set_ticket_type_id(0);
+  form.set_confirmation_template("koszonjuk");
+  EXPECT_EQ(Violations(form), Fields{"web_form.confirmation_template"});
+  form.clear_confirmation_template();
+  AddField(form, "consent_email", v1::WEB_FORM_FIELD_TYPE_CHECKBOX);
+  AddField(form, "consent_terms", v1::WEB_FORM_FIELD_TYPE_CHECKBOX);
+  EXPECT_EQ(Violations(form), Fields{"web_form.fields[2].name"});
+  // A lead form (the default) takes no ticket type; a target must be one.
+  auto lead_form = GoodForm();
+  lead_form.set_ticket_type_id(3);
+  EXPECT_EQ(Violations(lead_form), Fields{"web_form.ticket_type_id"});
+  lead_form.set_ticket_type_id(0);
+  lead_form.set_target(static_cast<v1::WebFormTarget>(9));
+  EXPECT_EQ(Violations(lead_form), Fields{"web_form.target"});
+}
+
 TEST(WebFormDefinition, MaxLengthDefaultsByTypeAndIsCappedAtTenThousand) {
   v1::WebFormField field;
   field.set_type(v1::WEB_FORM_FIELD_TYPE_TEXT);

@@ -1,6 +1,7 @@
 #include "forms/web_form_pages.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,7 @@
 #include "forms/web_form_rules.h"
 #include "karton/kernel/audit.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/events.h"
 #include "karton/kernel/network.h"
 #include "karton/kernel/transaction.h"
 
@@ -187,6 +189,37 @@ HttpResponse WebFormPages::Submit(const HttpRequest& request) {
                                    violations));
       }
       return with_cors(Html(400, FormPage(*form, action, *values, violations)));
+    }
+    if (form->target() == v1::WEB_FORM_TARGET_TICKET) {
+      // For the helpdesk: the post is an event, published in the one
+      // transaction of this request, which the helpdesk follows (a ticket
+      // per event). crm keeps no lead of it.
+      v1::WebFormSubmission submission;
+      submission.set_web_form_id(form->id());
+      submission.set_web_form_slug(form->slug());
+      submission.set_web_form_title(form->title());
+      submission.set_ticket_type_id(form->ticket_type_id());
+      if (category != nullptr) {
+        submission.set_team_id(category->team_id());
+        submission.set_user_id(category->user_id());
+      }
+      *submission.mutable_submitted() = std::move(lead);
+      *submission.mutable_submit_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          kernel::ToEpochMicros(services_.clock.Now()));
+      {
+        auto lease = services_.database.Acquire();
+        kernel::Transaction transaction(lease.Session());
+        services_.events.Publish(lease.Session(), "crm.web_form.submitted", form->id(), submission,
+                                 kernel::Caller::Internal());
+        transaction.Commit();
+      }
+      if (json) {
+        return with_cors(HttpResponse::Json(201, "{\"status\":\"received\"}\n"));
+      }
+      HttpResponse see_other{303, "text/plain; charset=utf-8", "", {}};
+      see_other.headers["location"] =
+          form->redirect_url().empty() ? action + "/thanks" : form->redirect_url();
+      return with_cors(std::move(see_other));
     }
     v1::Lead stored;
     {

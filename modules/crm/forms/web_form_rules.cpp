@@ -284,6 +284,26 @@ void NormalizeWebForm(v1::WebForm& form, std::vector<kernel::FieldViolation>& vi
   if (!form.confirmation_template().empty() && names.count("email") == 0) {
     fail("confirmation_template", "a confirmation needs a field named email");
   }
+  // Stored as given; UNSPECIFIED reads as LEAD, so forms from before stay leads.
+  if (!v1::WebFormTarget_IsValid(form.target())) {
+    fail("target", "is LEAD or TICKET");
+  } else if (form.target() == v1::WEB_FORM_TARGET_TICKET) {
+    if (form.ticket_type_id() < 0) fail("ticket_type_id", "is a ticket type's id, or 0: none");
+    if (!form.confirmation_template().empty()) {
+      fail("confirmation_template",
+           "a ticket form sends none: the ticket type's process mails the customer");
+    }
+    for (int i = 0; i < form.fields_size(); ++i) {
+      const std::string& name = form.fields(i).name();
+      if (name == "consent_email" || name == "consent_sms" || name == "consent_letter" ||
+          name == "consent_phone") {
+        fail(fmt::format("fields[{}].name", i),
+             "a ticket form records no marketing consent (a lead form does)");
+      }
+    }
+  } else if (form.ticket_type_id() != 0) {
+    fail("ticket_type_id", "only a form whose target is TICKET has a ticket type");
+  }
 }
 
 std::optional<std::map<std::string, std::string>> SubmissionFields(const std::string& body,

@@ -9,6 +9,7 @@
 
 #include "forms/web_form_repository.h"
 #include "forms/web_form_rules.h"
+#include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 #include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
@@ -61,6 +62,39 @@ grpc::Status WebFormServiceImpl::CheckReferences(const v1::WebForm& form) {
           "web_form.confirmation_template",
           fmt::format("there is no email template named '{}'", form.confirmation_template()));
     }
+  }
+  return CheckTicketTarget(form);
+}
+
+grpc::Status WebFormServiceImpl::CheckTicketTarget(const v1::WebForm& form) {
+  if (form.target() != v1::WEB_FORM_TARGET_TICKET) return grpc::Status::OK;
+  // The helpdesk is not a dependency of crm: it is asked over the module
+  // channel, and a form cannot send posts to it when it is not loaded.
+  auto types = helpdesk::v1::TicketTypeService::NewStub(services_.channel());
+  grpc::Status status;
+  helpdesk::v1::TicketType type;
+  if (form.ticket_type_id() != 0) {
+    helpdesk::v1::GetTicketTypeRequest request;
+    request.set_id(form.ticket_type_id());
+    status = types->GetTicketType(kernel::KernelCallContext().get(), request, &type);
+  } else {
+    helpdesk::v1::ListTicketTypesRequest request;
+    request.set_page_size(1);
+    helpdesk::v1::ListTicketTypesResponse listed;
+    status = types->ListTicketTypes(kernel::KernelCallContext().get(), request, &listed);
+  }
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return kernel::FailedPreconditionOnField(
+        "web_form.target", "the helpdesk module is not loaded: no tickets can be made");
+  }
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return kernel::InvalidField("web_form.ticket_type_id",
+                                fmt::format("there is no ticket type {}", form.ticket_type_id()));
+  }
+  if (!status.ok()) return status;
+  if (form.ticket_type_id() != 0 && !type.active()) {
+    return kernel::InvalidField("web_form.ticket_type_id",
+                                fmt::format("the ticket type '{}' is retired", type.name()));
   }
   return grpc::Status::OK;
 }
@@ -137,7 +171,7 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
   if (auto status = kernel::UpdatePaths(
           *request, change,
           {"title", "description", "fields", "categories", "confirmation_template", "language",
-           "allowed_origins", "redirect_url", "disabled"},
+           "allowed_origins", "redirect_url", "disabled", "target", "ticket_type_id"},
           paths);
       !status.ok()) {
     return status;

@@ -31,6 +31,9 @@ class WebFormServiceImpl final : public v1::WebFormService::Service {
   // What the definition refers to must exist: the categories' users and
   // teams, the confirmation template.
   grpc::Status CheckReferences(const v1::WebForm& form);
+  // A TICKET form: the helpdesk is loaded, and its ticket type exists and
+  // is active.
+  grpc::Status CheckTicketTarget(const v1::WebForm& form);
 
   const kernel::ServiceParts services_;
   TeamDirectory& teams_;

@@ -77,6 +77,8 @@ std::string ReportText(const DeliveryReport& report) {
 }  // namespace
 
 std::optional<InboundSettings> ReadInboundSettings(kernel::ModuleContext& context) {
+  // Checked with or without a mailbox, so a bad value stops the start.
+  auto routes = ParseInboundRoutes(context.Option("inbound_routes").value_or(""));
   const auto url = context.Option("imap_url");
   if (!url || url->empty()) return std::nullopt;
   std::string password;
@@ -100,6 +102,7 @@ std::optional<InboundSettings> ReadInboundSettings(kernel::ModuleContext& contex
     throw std::invalid_argument(fmt::format(
         "--module-option messaging.inbound_unknown_sender is lead or ignore, not '{}'", unknown));
   }
+  settings.routes = std::move(routes);
   return settings;
 }
 
@@ -264,13 +267,16 @@ Inbound::Sender Inbound::FindSender(const std::string& address) {
   return sender;
 }
 
-std::int64_t Inbound::RelatedMessage(const ReceivedEmail& email) {
+std::int64_t Inbound::RelatedMessage(const ReceivedEmail& email, std::string& key) {
   // The direct parent first, then the conversation from its newest end.
   std::vector<std::string> candidates = email.in_reply_to;
   candidates.insert(candidates.end(), email.references.rbegin(), email.references.rend());
   auto lease = services_.database.Acquire();
   for (const auto& id : candidates) {
-    if (const auto found = repository::MessageIdByHeader(lease.Session(), id)) return *found;
+    if (const auto found = repository::MessageIdByHeader(lease.Session(), id)) {
+      key = repository::IdempotencyKeyOf(lease.Session(), *found);
+      return *found;
+    }
   }
   return 0;
 }
@@ -396,20 +402,33 @@ void Inbound::Process(const kernel::JobRun& run) {
   received.set_message_id(email.message_id);
   if (!email.in_reply_to.empty()) received.set_in_reply_to(email.in_reply_to.front());
   received.set_thread_id(email.ThreadId());
-  received.set_text_excerpt(Utf8Cut(Body(email.text, 100000), 500));
+  received.set_text(Body(email.text, 100000));
+  received.set_text_excerpt(Utf8Cut(received.text(), 500));
+  for (const auto& address : email.to_addresses) received.add_to_addresses(address);
+  for (const auto& address : email.cc_addresses) received.add_cc_addresses(address);
   *received.mutable_receive_time() = TimeUtil::MicrosecondsToTimestamp(
       kernel::ToEpochMicros(email.date.value_or(stored->receive_time)));
 
   if (email.is_delivery_report) {
     received.set_kind(v1::INBOUND_KIND_BOUNCE);
   } else {
-    received.set_related_message_id(RelatedMessage(email));
+    std::string related_key;
+    received.set_related_message_id(RelatedMessage(email, related_key));
+    received.set_related_message_key(related_key);
+    // Email sent by a program (an out-of-office reply) is routed nowhere:
+    // it must not open or reopen anything.
+    if (settings_ && !email.automatic) {
+      received.set_route(RouteOf(settings_->routes, email.to_addresses, email.cc_addresses));
+    }
     const Sender sender = FindSender(email.from_address);
     received.set_partner_id(sender.partner_id);
     received.set_contact_id(sender.contact_id);
     if (sender.partner_id != 0) {
       received.set_kind(v1::INBOUND_KIND_KNOWN_SENDER);
       FileOnPartner(id, email, received);
+    } else if (!received.route().empty()) {
+      // The route's module takes it (the helpdesk: a ticket), not crm.
+      received.set_kind(v1::INBOUND_KIND_UNKNOWN_SENDER_ROUTED);
     } else if (settings_ && settings_->unknown_sender == UnknownSender::kLead && !email.automatic &&
                LooksLikeEmail(email.from_address)) {
       received.set_lead_id(CreateLead(id, email));

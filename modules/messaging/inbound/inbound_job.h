@@ -20,6 +20,7 @@
 
 #include "inbound/imap_mailbox.h"
 #include "inbound/inbound_mime.h"
+#include "inbound/inbound_routes.h"
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/module.h"
 #include "karton/kernel/service_parts.h"
@@ -36,6 +37,8 @@ struct InboundSettings {
   ImapSettings imap;
   int poll_seconds = 60;
   UnknownSender unknown_sender = UnknownSender::kLead;
+  // messaging.inbound_routes: addresses whose email another module takes.
+  std::vector<InboundRoute> routes;
   // messaging.inbound_max_mib: a message larger than this is not
   // downloaded; it is recorded as skipped, with its size, and left unread
   // in the mailbox.
@@ -73,7 +76,8 @@ class Inbound {
   void SkipOversized(const std::string& mailbox_name, std::uint64_t uid_validity, std::uint64_t uid,
                      std::uint64_t size);
   Sender FindSender(const std::string& address);
-  std::int64_t RelatedMessage(const ReceivedEmail& email);
+  // The sent message the email answers and its idempotency key.
+  std::int64_t RelatedMessage(const ReceivedEmail& email, std::string& key);
   void FileOnPartner(std::int64_t inbound_id, const ReceivedEmail& email,
                      v1::InboundEmail& received);
   // The lead's id; 0 when crm is not loaded.

@@ -146,6 +146,22 @@ std::string MessageIdOfHeaders(const std::string& headers) {
   return WithoutBrackets(Text(g_mime_object_get_header(part.get(), "Message-ID")));
 }
 
+// The mailboxes of an address list, groups opened, lower case.
+void AddMailboxes(InternetAddressList* list, std::vector<std::string>& into, int depth = 0) {
+  if (list == nullptr || depth > 4) return;
+  for (int i = 0; i < internet_address_list_length(list); ++i) {
+    InternetAddress* address = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
+      std::string mailbox = LowerAscii(
+          Trimmed(Text(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))));
+      if (!mailbox.empty()) into.push_back(std::move(mailbox));
+    } else if (INTERNET_ADDRESS_IS_GROUP(address)) {
+      AddMailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address)), into,
+                   depth + 1);
+    }
+  }
+}
+
 struct Walk {
   ReceivedEmail* email = nullptr;
   std::string html;
@@ -231,7 +247,8 @@ void MakeUtf8(ReceivedEmail& email) {
        {&email.message_id, &email.from_address, &email.from_name, &email.subject, &email.text}) {
     *text = Utf8(std::move(*text));
   }
-  for (auto* ids : {&email.in_reply_to, &email.references}) {
+  for (auto* ids :
+       {&email.in_reply_to, &email.references, &email.to_addresses, &email.cc_addresses}) {
     for (auto& id : *ids) id = Utf8(std::move(id));
   }
   for (auto& attachment : email.attachments) {
@@ -291,6 +308,8 @@ std::optional<ReceivedEmail> ParseEmail(std::string_view raw, std::string& probl
       break;
     }
   }
+  AddMailboxes(g_mime_message_get_to(message.get()), email.to_addresses);
+  AddMailboxes(g_mime_message_get_cc(message.get()), email.cc_addresses);
   if (GDateTime* date = g_mime_message_get_date(message.get()); date != nullptr) {
     // A Date the clock cannot hold (before 1678 or after 2262, in
     // nanoseconds) is as good as none: converting it overflowed (found by

@@ -49,6 +49,10 @@ struct ReceivedEmail {
   std::string message_id;    // without angle brackets; empty when missing
   std::string from_address;  // lower case; empty when there is no mailbox in From
   std::string from_name;
+  // The To and Cc mailboxes (members of groups included), lower case, in
+  // header order.
+  std::vector<std::string> to_addresses;
+  std::vector<std::string> cc_addresses;
   std::string subject;  // decoded to UTF-8
   std::optional<kernel::TimePoint> date;
   // Message ids without angle brackets, in header order.

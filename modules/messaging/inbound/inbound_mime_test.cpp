@@ -45,6 +45,19 @@ TEST_F(InboundMimeTest, PlainMail) {
   EXPECT_EQ(email.ThreadId(), "plain-1@example.hu");
 }
 
+TEST_F(InboundMimeTest, ToAndCcAddresses) {
+  const auto email = Parse(
+      "From: anna@example.hu\r\n"
+      "To: \"Ügyfélszolgálat\" <Support@Karton.Example>, peter@example.hu\r\n"
+      "Cc: Csapat: bela@example.hu, <Cecil@Example.HU>;\r\n"
+      "Subject: Cím\r\n"
+      "\r\n"
+      "Szöveg\r\n");
+  EXPECT_EQ(email.to_addresses,
+            (std::vector<std::string>{"support@karton.example", "peter@example.hu"}));
+  EXPECT_EQ(email.cc_addresses, (std::vector<std::string>{"bela@example.hu", "cecil@example.hu"}));
+}
+
 TEST_F(InboundMimeTest, MultipartWithAttachment) {
   const auto email = Parse(
       "From: anna@example.hu\r\n"

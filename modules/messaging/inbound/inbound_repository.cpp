@@ -47,6 +47,8 @@ std::string KindName(v1::InboundKind kind) {
       return "unknown_sender_ignored";
     case v1::INBOUND_KIND_BOUNCE:
       return "bounce";
+    case v1::INBOUND_KIND_UNKNOWN_SENDER_ROUTED:
+      return "unknown_sender_routed";
     default:
       return "";
   }
@@ -168,11 +170,11 @@ void MarkInboundProcessed(soci::session& session, const v1::InboundEmail& email,
       "contact_id = nullif(cast($6 AS bigint), 0), "
       "related_message_id = (SELECT id FROM messaging.message WHERE id = cast($7 AS bigint)), "
       "thread_id = $8, lead_id = nullif(cast($9 AS bigint), 0), "
-      "process_time = to_timestamp(cast($10 AS bigint) / 1e6) WHERE id = $1",
+      "process_time = to_timestamp(cast($10 AS bigint) / 1e6), route = $11 WHERE id = $1",
       {std::to_string(email.id()), KindName(email.kind()), email.from_address(), email.subject(),
        std::to_string(email.partner_id()), std::to_string(email.contact_id()),
        std::to_string(email.related_message_id()), email.thread_id(),
-       std::to_string(email.lead_id()), std::to_string(ToEpochMicros(now))});
+       std::to_string(email.lead_id()), std::to_string(ToEpochMicros(now)), email.route()});
 }
 
 std::optional<std::int64_t> MessageIdByHeader(soci::session& session,
@@ -185,6 +187,13 @@ std::optional<std::int64_t> MessageIdByHeader(soci::session& session,
       {header_id});
   if (rows.Count() == 0) return std::nullopt;
   return std::stoll(std::string(rows.Text(0, 0)));
+}
+
+std::string IdempotencyKeyOf(soci::session& session, std::int64_t id) {
+  const auto rows = kernel::RunPrepared(
+      session, "SELECT coalesce(idempotency_key, '') FROM messaging.message WHERE id = $1",
+      {std::to_string(id)});
+  return rows.Count() == 0 ? "" : std::string(rows.Text(0, 0));
 }
 
 bool MarkBounced(soci::session& session, std::int64_t id, const std::string& detail) {
@@ -215,14 +224,15 @@ std::optional<v1::InboundEmail> FindInboundEmail(soci::session& session, std::in
       "message_key END, thread_id, coalesce(related_message_id, 0), coalesce(lead_id, 0), "
       "(extract(epoch FROM receive_time) * 1000000)::bigint, (SELECT coalesce(string_agg("
       "document_id::text, ',' ORDER BY position), '') FROM messaging.inbound_attachment WHERE "
-      "inbound_email_id = e.id) FROM messaging.inbound_email e WHERE id = $1",
+      "inbound_email_id = e.id), route FROM messaging.inbound_email e WHERE id = $1",
       {std::to_string(id)});
   if (rows.Count() == 0) return std::nullopt;
   v1::InboundEmail email;
   email.set_id(id);
   const std::string kind(rows.Text(0, 0));
   for (const auto candidate : {v1::INBOUND_KIND_KNOWN_SENDER, v1::INBOUND_KIND_UNKNOWN_SENDER_LEAD,
-                               v1::INBOUND_KIND_UNKNOWN_SENDER_IGNORED, v1::INBOUND_KIND_BOUNCE}) {
+                               v1::INBOUND_KIND_UNKNOWN_SENDER_IGNORED, v1::INBOUND_KIND_BOUNCE,
+                               v1::INBOUND_KIND_UNKNOWN_SENDER_ROUTED}) {
     if (KindName(candidate) == kind) email.set_kind(candidate);
   }
   email.set_from_address(std::string(rows.Text(0, 1)));
@@ -235,6 +245,7 @@ std::optional<v1::InboundEmail> FindInboundEmail(soci::session& session, std::in
   email.set_lead_id(std::stoll(std::string(rows.Text(0, 8))));
   *email.mutable_receive_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
       std::stoll(std::string(rows.Text(0, 9))));
+  email.set_route(std::string(rows.Text(0, 11)));
   std::string documents(rows.Text(0, 10));
   for (std::size_t at = 0; !documents.empty();) {
     const auto comma = documents.find(',', at);

@@ -63,6 +63,9 @@ void MarkInboundProcessed(soci::session& session, const v1::InboundEmail& email,
 // The email Karton sent with this Message-ID (no angle brackets).
 std::optional<std::int64_t> MessageIdByHeader(soci::session& session, const std::string& header_id);
 
+// The idempotency key the sender gave message `id`; "" when none.
+std::string IdempotencyKeyOf(soci::session& session, std::int64_t id);
+
 // SENT (or SENDING) -> BOUNCED with the report as last_error; false when
 // the message is in no such state (bounced already, say).
 bool MarkBounced(soci::session& session, std::int64_t id, const std::string& detail);

@@ -240,6 +240,18 @@ TEST_F(OrdersServicesTest, AQuotationIsPricedStoredAndReadBackExactly) {
   EXPECT_EQ(kernel::ToEpochMicros(jobs[1].run_at), 1'782'511'200'000'000LL);
 }
 
+// Past the six digits the number is padded to, it grows a digit instead of
+// losing one (lpad cuts a longer text: order 1,000,000 was "100000",
+// which order 100,000 already had).
+TEST_F(OrdersServicesTest, NumbersPastSixDigitsKeepEveryDigit) {
+  const auto boiler = NewProduct("KAZ-24", 489'000);
+  QueryScalar(conninfo_, "SELECT setval('orders.quotation_id_seq', 999999)");
+  QueryScalar(conninfo_, "SELECT setval('orders.sales_order_id_seq', 999999)");
+  EXPECT_EQ(NewQuotation(boiler, "1").number(), "AJ-2026-1000000");
+  EXPECT_EQ(NewQuotation(boiler, "1").number(), "AJ-2026-1000001");
+  EXPECT_EQ(NewOrder(boiler, "1").number().substr(8), "1000000");
+}
+
 TEST_F(OrdersServicesTest, APartnersOwnPriceListBeatsTheGeneralOneAndTheListPrice) {
   const auto boiler = NewProduct("KAZ-24", 489'000);
   for (const std::int64_t partner : {std::int64_t{0}, partner_}) {

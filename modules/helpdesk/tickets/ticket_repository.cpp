@@ -44,7 +44,7 @@ const kernel::TypedQuery<v1::Ticket> kInsert(
     "source, partner_id, contact_id, requester_name, requester_email, requester_phone, "
     "created_by, request_id, create_time, update_time, customer_notices_off) "
     "SELECT next.id, 'HD-' || to_char(" KARTON_HELPDESK_AT("$13") " AT TIME ZONE 'UTC', 'YYYY') "
-    "|| '-' || lpad(next.id::text, 6, '0'), $1, $2, $3, nullif($4::bigint, 0), $5, "
+    "|| '-' || lpad(next.id::text, greatest(6, length(next.id::text)), '0'), $1, $2, $3, nullif($4::bigint, 0), $5, "
     "nullif($6::bigint, 0), nullif($7::bigint, 0), $8, $9, $10, $11::bigint, $12, "
     KARTON_HELPDESK_AT("$13") ", " KARTON_HELPDESK_AT("$13") ", $14::boolean FROM next "
     "ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING "

@@ -119,6 +119,18 @@ TEST_F(TicketServiceTest, BadInputNamesItsFieldAndWritesNothing) {
   EXPECT_EQ(context_.RecordedEvents().Published().size(), 1u);
 }
 
+// Past the six digits the number is padded to, it grows a digit instead of
+// losing one (lpad cuts a longer text).
+TEST_F(TicketServiceTest, NumbersPastSixDigitsKeepEveryDigit) {
+  QueryScalar(conninfo_, "SELECT setval('helpdesk.ticket_id_seq', 999999)");
+  v1::CreateTicketRequest request;
+  request.mutable_ticket()->set_subject("Hibakód E03");
+  v1::Ticket created;
+  ASSERT_TRUE(stub_->CreateTicket(As(support_).get(), request, &created).ok());
+  EXPECT_EQ(created.id(), 1000000);
+  EXPECT_TRUE(created.number().ends_with("-1000000")) << created.number();
+}
+
 TEST_F(TicketServiceTest, TheSameRequestIdTwiceMakesOneTicket) {
   v1::CreateTicketRequest request;
   request.mutable_ticket()->set_subject("Hibakód E03");

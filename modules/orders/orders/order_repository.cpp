@@ -31,7 +31,7 @@ const kernel::TypedQuery<v1::Order> kInsert(
     "currency_code, note, owner_user_id, net_minor, vat_minor, gross_minor, created_by, "
     "request_id, create_time, update_time) "
     "SELECT next.id, 'RE-' || to_char(" KARTON_ORDERS_AT("$12") " AT TIME ZONE $13, 'YYYY') "
-    "|| '-' || lpad(next.id::text, 6, '0'), $1, nullif($2::bigint, 0), nullif($3::bigint, 0), "
+    "|| '-' || lpad(next.id::text, greatest(6, length(next.id::text)), '0'), $1, nullif($2::bigint, 0), nullif($3::bigint, 0), "
     "$4, $5, nullif($6::bigint, 0), $7::bigint, $8::bigint, $9::bigint, $10, $11, "
     KARTON_ORDERS_AT("$12") ", " KARTON_ORDERS_AT("$12") " FROM next "
     "ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING "

@@ -27,7 +27,7 @@ const kernel::TypedQuery<v1::Quotation> kInsert(
     "currency_code, valid_until, note, owner_user_id, net_minor, vat_minor, gross_minor, "
     "created_by, request_id, create_time, update_time) "
     "SELECT next.id, 'AJ-' || to_char(" KARTON_ORDERS_AT("$13") " AT TIME ZONE $14, 'YYYY') "
-    "|| '-' || lpad(next.id::text, 6, '0'), $1, nullif($2::bigint, 0), nullif($3::bigint, 0), "
+    "|| '-' || lpad(next.id::text, greatest(6, length(next.id::text)), '0'), $1, nullif($2::bigint, 0), nullif($3::bigint, 0), "
     "$4, $5::date, $6, nullif($7::bigint, 0), $8::bigint, $9::bigint, $10::bigint, $11, $12, "
     KARTON_ORDERS_AT("$13") ", " KARTON_ORDERS_AT("$13") " FROM next "
     "ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING "

@@ -462,6 +462,21 @@ bool IsSuppressed(soci::session& session, const std::string& channel,
   return false;
 }
 
+bool IsHardBounced(soci::session& session, const std::string& channel,
+                   const std::vector<std::string>& addresses) {
+  for (const auto& address : addresses) {
+    if (address.empty()) continue;
+    if (kernel::RunPrepared(session,
+                            "SELECT 1 FROM messaging.suppression WHERE channel = $1 AND "
+                            "address = $2 AND source = 'bounce'",
+                            {channel, address})
+            .Count() > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<std::int64_t> InsertSuppression(soci::session& session,
                                               const v1::Suppression& suppression,
                                               std::int64_t actor_user_id, TimePoint now) {

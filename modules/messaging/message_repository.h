@@ -123,6 +123,11 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
 
 // The suppression list.
 // Whether any of `addresses` is listed on `channel`.
+// Whether one of `addresses` is on the list because mail to it bounced hard
+// (a 5.x.x report): such an address takes no email at all, transactional
+// included, since it does not exist.
+bool IsHardBounced(soci::session& session, const std::string& channel,
+                   const std::vector<std::string>& addresses);
 bool IsSuppressed(soci::session& session, const std::string& channel,
                   const std::vector<std::string>& addresses);
 // Adds an entry and returns its number; nullopt when the address was

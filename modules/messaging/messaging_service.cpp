@@ -841,14 +841,22 @@ grpc::Status MessagingServiceImpl::Queue(kernel::Database::Lease& lease,
   const bool opted_out =
       marketing && repository::IsSuppressed(session, repository::ChannelName(message.channel()),
                                             SuppressionKeysOf(message));
+  // An opt-out stops marketing only; an address that bounced hard does not
+  // exist, and takes nothing (an invoice to it would only bounce again).
+  const bool bounced =
+      !marketing && repository::IsHardBounced(session, repository::ChannelName(message.channel()),
+                                              SuppressionKeysOf(message));
   const std::string no_consent = marketing && settings_.marketing_requires_opt_in
                                      ? MissingMarketingConsent(resolved, message.channel())
                                      : "";
-  const bool suppressed = opted_out || !no_consent.empty();
+  const bool suppressed = opted_out || bounced || !no_consent.empty();
   if (suppressed) {
     message.set_status(v1::MESSAGE_STATUS_SUPPRESSED);
-    message.set_last_error(opted_out ? "the recipient opted out of marketing on this channel"
-                                     : no_consent);
+    message.set_last_error(
+        opted_out ? "the recipient opted out of marketing on this channel"
+        : bounced ? "mail to this address bounced hard before (the suppression list, source "
+                    "bounce): correct the address, or lift the suppression if it works again"
+                  : no_consent);
   }
   if (!repository::InsertMessage(session, message, services_.clock.Now())) {
     // The same key raced in from another call (or came earlier in the same

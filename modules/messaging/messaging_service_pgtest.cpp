@@ -191,6 +191,33 @@ TEST_F(MessagingServiceTest,
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM messaging.message"), "2");
 }
 
+// An opt-out stops marketing only; an address that bounced hard (5.x.x)
+// does not exist and takes no email at all, transactional included.
+TEST_F(MessagingServiceTest, AnAddressThatBouncedHardTakesNoEmailWhileAnOptOutStopsOnlyMarketing) {
+  karton::testing::QueryScalar(
+      conninfo_,
+      "INSERT INTO messaging.suppression (channel, address, source, create_time) VALUES "
+      "('email', 'anna@vevo.example', 'bounce', now()), "
+      "('email', 'bela@vevo.example', 'manual', now())");
+  v1::SendMessageRequest send = Quotation();
+  send.clear_cc();
+  send.clear_attachments();
+  v1::Message to_bounced;
+  auto status = service_->SendMessage(&AsEditor()->context, &send, &to_bounced);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(to_bounced.status(), v1::MESSAGE_STATUS_SUPPRESSED);
+  EXPECT_NE(to_bounced.last_error().find("bounced hard"), std::string::npos)
+      << to_bounced.last_error();
+  EXPECT_TRUE(context_.RecordedJobs().Scheduled().empty());
+
+  send.mutable_recipient()->set_address("bela@vevo.example");
+  v1::Message to_opted_out;
+  status = service_->SendMessage(&AsEditor()->context, &send, &to_opted_out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(to_opted_out.status(), v1::MESSAGE_STATUS_QUEUED);
+  EXPECT_EQ(context_.RecordedJobs().Scheduled().size(), 1u);
+}
+
 TEST_F(MessagingServiceTest, UnderTheOptInRuleMarketingToABareAddressIsSuppressedAtOnce) {
   v1::Template stored;
   ASSERT_TRUE(CreateNewsletter(stored).ok());

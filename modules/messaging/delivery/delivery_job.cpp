@@ -198,6 +198,13 @@ void Delivery::RunBatch(const std::vector<kernel::JobRun>& runs,
         suppress(ids[i], "the recipient opted out");
         continue;
       }
+      // A hard bounce that arrived while it waited stops any email.
+      if (found->category() != v1::CATEGORY_MARKETING &&
+          repository::IsHardBounced(session, repository::ChannelName(found->channel()),
+                                    SuppressionKeysOf(*found))) {
+        suppress(ids[i], "mail to this address bounced hard");
+        continue;
+      }
       if (found->category() == v1::CATEGORY_MARKETING && !no_consent[i].empty()) {
         suppress(ids[i], no_consent[i]);
         continue;

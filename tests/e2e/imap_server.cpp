@@ -19,42 +19,14 @@
 #include <thread>
 #include <vector>
 
+#include "kartond_process.h"
+
 extern char** environ;
 
 namespace karton::testing {
 namespace {
 
 constexpr const char* kDovecot = "/usr/sbin/dovecot";
-
-// A port nobody listens on now (the kernel's pick); Dovecot takes it a
-// moment later.
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free loopback port for the IMAP server");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool Accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool connected =
-      fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  if (fd >= 0) ::close(fd);
-  return connected;
-}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -170,10 +142,10 @@ userdb {{
   if (posix_spawn(&pid_, kDovecot, nullptr, nullptr, argv.data(), environ) != 0) {
     throw std::runtime_error("cannot start dovecot");
   }
-  for (int i = 0; i < 200 && !Accepts(port_); ++i) {
+  for (int i = 0; i < 200 && !AcceptsOnLoopback(port_); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!Accepts(port_)) throw std::runtime_error("dovecot did not start: " + Log());
+  if (!AcceptsOnLoopback(port_)) throw std::runtime_error("dovecot did not start: " + Log());
 }
 
 ImapServer::~ImapServer() {

@@ -45,33 +45,6 @@ namespace pv1 = karton::partners::v1;
 
 constexpr const char* kPgBouncer = "/usr/sbin/pgbouncer";
 
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free loopback port for PgBouncer");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool Accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool connected =
-      fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  if (fd >= 0) ::close(fd);
-  return connected;
-}
-
 // "key=value key=value" (a throwaway cluster's conninfo) as a map.
 std::map<std::string, std::string> ConninfoFields(const std::string& conninfo) {
   std::map<std::string, std::string> fields;
@@ -148,7 +121,7 @@ server_reset_query = DISCARD ALL
       ::_exit(127);
     }
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!Accepts(port_)) {
+    while (!AcceptsOnLoopback(port_)) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;

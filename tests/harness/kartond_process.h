@@ -78,6 +78,9 @@ std::pair<int, std::string> RunCommand(const std::string& command);
 // A TCP port on 127.0.0.1 free a moment ago, for a kartond whose address
 // another must know before it starts (--remote-module).
 int FreeLoopbackPort();
+// Whether something listens on 127.0.0.1:`port` now (a server the test
+// started, before it is used).
+bool AcceptsOnLoopback(int port);
 // The karton command-line client of this build, talking to `kartond` with
 // the admin token of `data_dir`.
 std::string KartonCommand(const KartondProcess& kartond, const std::filesystem::path& data_dir);

@@ -33,10 +33,12 @@ const boost::json::object& HostileData() {
 }
 
 // Whether `text` has a tag that prints raw ({{{x}}}, {{&x}}) or changes the
-// delimiters (after which any tag may): then markup may come out.
+// delimiters (after which any tag may): then markup may come out. The
+// engine skips every isspace() character inside a tag, the vertical tab
+// and form feed too, so "{{\v&x}}" is a raw tag as well.
 bool MayPrintRaw(const std::string& text) {
   for (auto at = text.find("{{"); at != std::string::npos; at = text.find("{{", at + 2)) {
-    auto next = text.find_first_not_of(" \t\r\n", at + 2);
+    auto next = text.find_first_not_of(" \t\r\n\v\f", at + 2);
     if (next != std::string::npos &&
         (text[next] == '{' || text[next] == '&' || text[next] == '=')) {
       return true;

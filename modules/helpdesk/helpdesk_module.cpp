@@ -11,6 +11,7 @@
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "process/step_actions.h"
+#include "overview/helpdesk_overview_service.h"
 #include "reports/helpdesk_report_service.h"
 #include "process/ticket_process.h"
 #include "process/ticket_type_service.h"
@@ -41,6 +42,7 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   knowledge_base_ = std::make_unique<KnowledgeBaseServiceImpl>(parts);
   kb_pages_ = std::make_unique<KbPages>(parts);
   reports_ = std::make_unique<HelpdeskReportServiceImpl>(parts);
+  overview_ = std::make_unique<HelpdeskOverviewServiceImpl>(parts, *partners_);
 
   context.JobQueue().Handle(kStepActionsJob,
                             [this](const kernel::JobRun& run) { step_actions_->Run(run); });
@@ -67,6 +69,11 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
                            KnowledgeBaseServiceImpl::Roles());
   registrar.AddGrpcService(*reports_, v1::HelpdeskReportService::service_full_name(),
                            HelpdeskReportServiceImpl::Roles());
+  registrar.AddGrpcService(*overview_, v1::HelpdeskOverviewService::service_full_name(),
+                           HelpdeskOverviewServiceImpl::Roles());
+  // The partner card's section (the CRM's customer overview).
+  registrar.OfferExtension(kOverviewSectionPoint,
+                           "/karton.helpdesk.v1.HelpdeskOverviewService/CustomerOverviewSection");
 
   // The public articles as HTML pages (knowledge/kb_pages.h).
   auto* kb = kb_pages_.get();

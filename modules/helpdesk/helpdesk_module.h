@@ -12,6 +12,7 @@ namespace karton::helpdesk {
 class CustomerNotices;
 class GrpcOutreach;
 class GrpcPartnerDirectory;
+class HelpdeskOverviewServiceImpl;
 class HelpdeskReportServiceImpl;
 class KbPages;
 class KnowledgeBaseServiceImpl;
@@ -42,6 +43,7 @@ class HelpdeskModule final : public kernel::Module {
   std::unique_ptr<KbPages> kb_pages_;
   std::unique_ptr<CustomerNotices> customer_notices_;
   std::unique_ptr<HelpdeskReportServiceImpl> reports_;
+  std::unique_ptr<HelpdeskOverviewServiceImpl> overview_;
   std::unique_ptr<TicketIntake> intake_;
 };
 

@@ -44,6 +44,8 @@ const std::map<std::string, std::string_view> kWithoutCommand = {
      "a section of the CRM's GetCustomerOverview (karton overview PARTNER)"},
     {"karton.invoicing.v1.InvoicingOverviewService/CustomerOverviewSection",
      "a section of the CRM's GetCustomerOverview (karton overview PARTNER)"},
+    {"karton.helpdesk.v1.HelpdeskOverviewService/CustomerOverviewSection",
+     "a section of the CRM's GetCustomerOverview (karton overview PARTNER)"},
     {"karton.invoicing.v1.PaymentService/CreditExposure",
      "the extension point orders.credit_exposure, asked by orders' credit check (karton orders "
      "confirm); karton balance PARTNER shows people the same figures"},

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "crm_fixture.h"
+#include "karton/crm/v1/customer_overview_service.grpc.pb.h"
+#include "karton/helpdesk/v1/helpdesk_overview_service.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
 
@@ -52,6 +54,60 @@ TEST_F(HelpdeskTest, TheDemoHasAFourStepComplaintProcessTicketsInEveryStateAndAB
   ASSERT_TRUE(tickets->ListTickets(As().get(), breached, &found).ok());
   ASSERT_EQ(found.tickets_size(), 1);
   EXPECT_EQ(found.tickets(0).subject(), "Csöpög a tágulási tartály");
+}
+
+// The partner card (crm's GetCustomerOverview) carries the helpdesk's
+// section: the partner's open tickets the caller may see, a resolved one
+// left out, and none for a salesperson who does not own the partner (the
+// helpdesk's own visibility rule).
+TEST_F(HelpdeskTest, ThePartnerCardShowsTheOpenTicketsTheCallerMaySee) {
+  Start();
+  partners::v1::CreatePartnerRequest customer;
+  customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+  customer.mutable_partner()->set_display_name("Kazánház Kft.");
+  partners::v1::Partner partner;
+  ASSERT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
+  auto tickets = hv1::TicketService::NewStub(channel_);
+  hv1::Ticket open, resolved;
+  for (const auto& [ticket, subject] :
+       {std::pair<hv1::Ticket*, const char*>{&open, "Nem indul a kazán"},
+        std::pair<hv1::Ticket*, const char*>{&resolved, "Számlamásolat kell"}}) {
+    hv1::CreateTicketRequest create;
+    create.mutable_ticket()->set_subject(subject);
+    create.mutable_ticket()->set_partner_id(partner.id());
+    const auto status = tickets->CreateTicket(As().get(), create, ticket);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  hv1::ChangeStateRequest resolve;
+  resolve.set_id(resolved.id());
+  resolve.set_etag(resolved.etag());
+  resolve.set_state(hv1::TICKET_STATE_RESOLVED);
+  const auto moved = tickets->ChangeState(As().get(), resolve, &resolved);
+  ASSERT_TRUE(moved.ok()) << moved.error_message();
+
+  auto overviews = crm::v1::CustomerOverviewService::NewStub(channel_);
+  const auto helpdesk_section = [&](const std::string& token, hv1::HelpdeskOverview& section) {
+    crm::v1::GetCustomerOverviewRequest get;
+    get.set_partner_id(partner.id());
+    crm::v1::CustomerOverview overview;
+    const auto status = overviews->GetCustomerOverview(As(token).get(), get, &overview);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const auto& found : overview.sections()) {
+      if (found.module() == "helpdesk") return found.content().UnpackTo(&section);
+    }
+    return false;
+  };
+  hv1::HelpdeskOverview section;
+  ASSERT_TRUE(helpdesk_section("", section));
+  ASSERT_EQ(section.open_tickets_size(), 1);
+  EXPECT_EQ(section.open_tickets(0).id(), open.id());
+  EXPECT_EQ(section.open_tickets(0).subject(), "Nem indul a kazán");
+  EXPECT_EQ(section.breached_count(), 0);
+
+  const auto seller = NewColleague("elado@karton.example", kv1::ROLE_SALES);
+  hv1::HelpdeskOverview sellers_section;
+  ASSERT_TRUE(helpdesk_section(seller.token, sellers_section));
+  EXPECT_EQ(sellers_section.open_tickets_size(), 0);
 }
 
 }  // namespace

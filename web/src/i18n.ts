@@ -323,6 +323,7 @@ const texts = {
   overdueInvoices: { hu: "Lejárt számlák", en: "Overdue invoices" },
   openAmount: { hu: "Nyitott összeg", en: "Open amount" },
   nothingOpen: { hu: "Nincs nyitott tétel.", en: "Nothing open." },
+  slaBreachedTickets: { hu: "Ebből {0} SLA-határidőn túl.", en: "{0} of them past their SLA." },
   whose: { hu: "Kié", en: "Whose" },
   mine: { hu: "Saját", en: "Mine" },
   previous: { hu: "Előző", en: "Previous" },

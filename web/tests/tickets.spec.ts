@@ -27,6 +27,15 @@ test("work a ticket from the queue to resolved", async ({ page }) => {
   };
   await axe();
 
+  // The customer's card shows the open ticket in the helpdesk's section,
+  // its number a link to the ticket.
+  await page.getByRole("link", { name: "Partnerek" }).click();
+  await page.getByRole("link", { name: "Kovács és Társa Kft." }).click();
+  const section = page.getByRole("region", { name: "Hibajegyek" });
+  await expect(section).toContainText("Nem indul a kazán");
+  await expect(section).toContainText("Új");
+  await page.getByRole("link", { name: "Hibajegyek", exact: true }).click();
+
   await row.getByRole("link").click();
   await expect(page.getByRole("heading", { name: /Nem indul a kazán/ })).toBeVisible();
   await expect(page.getByText("Reggel óta E04-es hibakódot mutat.")).toBeVisible();

@@ -16,6 +16,10 @@ import {
   type InvoicingOverview,
   InvoicingOverviewSchema,
 } from "../gen/karton/invoicing/v1/invoicing_overview_service_pb.js";
+import {
+  type HelpdeskOverview,
+  HelpdeskOverviewSchema,
+} from "../gen/karton/helpdesk/v1/helpdesk_overview_service_pb.js";
 import { type OrdersOverview, OrdersOverviewSchema } from "../gen/karton/orders/v1/orders_overview_service_pb.js";
 import {
   type Contact,
@@ -30,12 +34,13 @@ import { PartnerService } from "../gen/karton/partners/v1/partner_service_pb.js"
 import { formatDateTime, t } from "../i18n.js";
 import { money } from "../format.js";
 import { sharedStyles } from "../shared-styles.js";
+import { stateKeys } from "./tickets.js";
 
 const partners = client(PartnerService);
 const overviews = client(CustomerOverviewService);
 // The section contents this client knows how to show; others show their
 // title only.
-const sectionTypes = createRegistry(OrdersOverviewSchema, InvoicingOverviewSchema);
+const sectionTypes = createRegistry(OrdersOverviewSchema, InvoicingOverviewSchema, HelpdeskOverviewSchema);
 
 export class KartonPartnerCard extends LitElement {
   static properties = {
@@ -327,6 +332,26 @@ export class KartonPartnerCard extends LitElement {
         `${t("overdueInvoices")}: ${invoicing.overdueInvoiceCount}`,
       ];
       if (invoicing.balance?.openAmount) lines.push(`${t("openAmount")}: ${money(invoicing.balance.openAmount)}`);
+    } else if (content?.$typeName === HelpdeskOverviewSchema.typeName) {
+      // The open tickets, each a link to its page.
+      const helpdesk = content as HelpdeskOverview;
+      return html`
+        <section aria-label=${section.title}>
+          <h2>${section.title}</h2>
+          ${helpdesk.openTickets.length === 0
+            ? html`<p>${t("nothingOpen")}</p>`
+            : html`<ul class="plain">
+                ${helpdesk.openTickets.map(
+                  (ticket) =>
+                    html`<li>
+                      <a href=${`#/tickets/${ticket.id}`}>${ticket.number}</a> ${ticket.subject}
+                      (${t(stateKeys[ticket.state])})
+                    </li>`,
+                )}
+              </ul>`}
+          ${helpdesk.breachedCount > 0 ? html`<p>${t("slaBreachedTickets", helpdesk.breachedCount)}</p>` : ""}
+        </section>
+      `;
     }
     return html`
       <section aria-label=${section.title}>

@@ -20,7 +20,7 @@ import { sharedStyles } from "../shared-styles.js";
 
 const tickets = client(TicketService);
 
-const stateKeys: Record<TicketState, TextKey> = {
+export const stateKeys: Record<TicketState, TextKey> = {
   [TicketState.UNSPECIFIED]: "unknown",
   [TicketState.NEW]: "ticketNew",
   [TicketState.OPEN]: "ticketOpen",

@@ -13,6 +13,7 @@
 #include "process/step_actions.h"
 #include "overview/helpdesk_overview_service.h"
 #include "reports/helpdesk_report_service.h"
+#include "tickets/ticket_timeline.h"
 #include "process/ticket_process.h"
 #include "process/ticket_type_service.h"
 #include "sla/sla_service.h"
@@ -55,6 +56,14 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
   context.Events().SubscribeCalling(
       "customer_notices", {kTicketCreatedTopic, kTicketStateChangedTopic},
       [this](const kernel::Event& event) { customer_notices_->Handle(event); });
+  // Each ticket opened, resolved or closed on its partner's timeline
+  // (tickets/ticket_timeline.h): one entry a call to partners, so four at
+  // once keep up with a burst of tickets.
+  kernel::SubscriptionOptions four_at_once;
+  four_at_once.calling_concurrency = 4;
+  context.Events().SubscribeCalling(
+      "partner_timeline", {kTicketCreatedTopic, kTicketStateChangedTopic},
+      [parts](const kernel::Event& event) { LogTicketOnTimeline(parts, event); }, four_at_once);
   // Tickets from email routed to the helpdesk and from web forms
   // (intake/ticket_intake.h).
   intake_ = std::make_unique<TicketIntake>(parts, *partners_);

@@ -19,9 +19,6 @@ namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_TIME_JSON(column) \
-  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 // Templates and messages are read as typed rows (kernel::TypedQuery): each
 // column is named after the field it fills, and no JSON is built in the
 // database. A message's postal address is JSON in the row already.
@@ -39,29 +36,22 @@ using kernel::ToEpochMicros;
   "m.provider_message_id, m.idempotency_key, " KARTON_MICROS("m.create_time")              \
   " AS create_time, " KARTON_MICROS("m.sent_time") " AS sent_time, m.document_id, "        \
   "m.actor_user_id AS sender_user_id, m.recipient_name, m.postal_address, m.cc, "          \
-  "m.reply_to, m.calendar_method, (SELECT jsonb_agg(jsonb_build_object('fileName', a.file_name, "             \
-  "'mediaType', a.media_type, 'sizeBytes', a.size_bytes::text, 'documentId', "             \
-  "coalesce(a.document_id, 0)::text) ORDER BY a.position) "                                \
-  "FROM messaging.attachment a WHERE a.message_id = m.id) AS attachments"
+  "m.reply_to, m.calendar_method, att.file_name AS \"attachments.file_name\", "           \
+  "att.media_type AS \"attachments.media_type\", att.size_bytes AS \"attachments.size_bytes\", " \
+  "att.document_id AS \"attachments.document_id\""
 
-#define KARTON_SUPPRESSION_JSON                                                          \
-  "jsonb_build_object('channel', 'CHANNEL_' || upper(s.channel), 'address', s.address, " \
-  "'source', 'SUPPRESSION_SOURCE_' || upper(s.source), 'reason', s.reason, "             \
-  "'messageId', coalesce(s.message_id, 0)::text, "                                       \
-  "'createTime', " KARTON_TIME_JSON("s.create_time") ")::text"
+// A message's attachments, in the order sent, as one array per field of
+// AttachmentReference (KARTON_MESSAGE_COLUMNS reads them).
+#define KARTON_MESSAGE_FROM                                                                    \
+  "messaging.message m CROSS JOIN LATERAL (SELECT array_agg(a.file_name ORDER BY a.position) " \
+  "AS file_name, array_agg(a.media_type ORDER BY a.position) AS media_type, "                  \
+  "array_agg(a.size_bytes ORDER BY a.position) AS size_bytes, "                                \
+  "array_agg(a.document_id ORDER BY a.position) AS document_id "                               \
+  "FROM messaging.attachment a WHERE a.message_id = m.id) att"
 
-template <class Message>
-Message FromJson(std::string_view json) {
-  Message message;
-  kernel::ParseProtoJson(json, message);
-  return message;
-}
-
-template <class Message>
-std::optional<Message> FirstFromJson(const kernel::QueryRows& rows) {
-  if (rows.Count() == 0) return std::nullopt;
-  return FromJson<Message>(rows.Text(0, 0));
-}
+#define KARTON_SUPPRESSION_COLUMNS                                          \
+  "s.channel, s.address, s.source, s.reason, s.message_id, " KARTON_MICROS( \
+      "s.create_time") " AS create_time"
 
 const std::string kInsertTemplate =
     "INSERT INTO messaging.template (name, language, channel, subject, text_body, html_body, "
@@ -95,12 +85,12 @@ const std::string kInsertMessage =
     "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21, $22) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 const std::string kFindMessage =
-    "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.id = $1";
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM " WHERE m.id = $1";
 const std::string kFindMessageByKey =
-    "SELECT " KARTON_MESSAGE_COLUMNS " FROM messaging.message m WHERE m.idempotency_key = $1";
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM " WHERE m.idempotency_key = $1";
 const std::string kListMessages =
-    "SELECT " KARTON_MESSAGE_COLUMNS
-    " FROM messaging.message m "
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
+    " "
     "WHERE (cast($1 AS bigint) = 0 OR m.partner_id = cast($1 AS bigint)) "
     "AND ($2 = '' OR m.status = $2) AND ($3 = '' OR m.category = $3) "
     "AND (cast($4 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($4 AS bigint) / 1e6)) "
@@ -110,8 +100,8 @@ const std::string kListMessages =
     "AND (cast($9 AS bigint) = 0 OR m.contact_id = cast($9 AS bigint)) "
     "ORDER BY m.id DESC LIMIT $7";
 const std::string kListLetters =
-    "SELECT " KARTON_MESSAGE_COLUMNS
-    " FROM messaging.message m "
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
+    " "
     "WHERE m.channel = 'letter' AND m.status = 'sent' "
     "AND ($1 = '' OR m.category = $1) "
     "AND (cast($2 AS bigint) = 0 OR m.create_time >= to_timestamp(cast($2 AS bigint) / 1e6)) "
@@ -124,11 +114,11 @@ const kernel::TypedQuery<v1::Template> kFindTemplateRowLocked(kFindTemplate + " 
 const kernel::TypedQuery<v1::Template> kFindTemplateByNameRow(kFindTemplateByName);
 const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
 const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
-const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE");
+const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE OF m");
 const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
 const kernel::TypedQuery<v1::Message> kFindMessagesByKeys(
-    "SELECT " KARTON_MESSAGE_COLUMNS
-    " FROM messaging.message m WHERE m.idempotency_key = ANY(cast($1 AS text[]))");
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
+    " WHERE m.idempotency_key = ANY(cast($1 AS text[]))");
 const kernel::TypedQuery<v1::Message> kListMessageRows(kListMessages);
 const kernel::TypedQuery<v1::Message> kListLetterRows(kListLetters);
 
@@ -499,11 +489,11 @@ std::optional<std::int64_t> InsertSuppression(soci::session& session,
 
 std::optional<v1::Suppression> FindSuppression(soci::session& session, const std::string& channel,
                                                const std::string& address) {
-  return FirstFromJson<v1::Suppression>(
-      kernel::RunPrepared(session,
-                          "SELECT " KARTON_SUPPRESSION_JSON
-                          " FROM messaging.suppression s WHERE s.channel = $1 AND s.address = $2",
-                          {channel, address}));
+  // Read before every email is sent, so a typed row.
+  static const kernel::TypedQuery<v1::Suppression> kFind(
+      "SELECT " KARTON_SUPPRESSION_COLUMNS
+      " FROM messaging.suppression s WHERE s.channel = $1 AND s.address = $2");
+  return kFind.One(session, {channel, address});
 }
 
 std::vector<std::pair<std::int64_t, v1::Suppression>> ListSuppressions(soci::session& session,
@@ -511,17 +501,19 @@ std::vector<std::pair<std::int64_t, v1::Suppression>> ListSuppressions(soci::ses
                                                                        const std::string& address,
                                                                        std::int64_t after_id,
                                                                        int limit) {
-  const auto rows =
-      kernel::RunPrepared(session,
-                          "SELECT s.id, " KARTON_SUPPRESSION_JSON
-                          " FROM messaging.suppression s "
-                          "WHERE ($1 = '' OR s.channel = $1) AND ($2 = '' OR s.address = $2) "
-                          "AND s.id > cast($3 AS bigint) ORDER BY s.id LIMIT $4",
-                          {channel, address, std::to_string(after_id), std::to_string(limit)});
+  // _id is the page's key, not a field of Suppression.
+  static const kernel::TypedQuery<v1::Suppression> kList(
+      "SELECT s.id AS _id, " KARTON_SUPPRESSION_COLUMNS
+      " FROM messaging.suppression s "
+      "WHERE ($1 = '' OR s.channel = $1) AND ($2 = '' OR s.address = $2) "
+      "AND s.id > cast($3 AS bigint) ORDER BY s.id LIMIT $4");
+  const auto rows = kernel::RunPrepared(
+      session, kList.Sql(), {channel, address, std::to_string(after_id), std::to_string(limit)});
+  const std::vector<v1::Suppression> suppressions = kList.Messages(rows);
   std::vector<std::pair<std::int64_t, v1::Suppression>> entries;
   for (int row = 0; row < rows.Count(); ++row) {
     entries.emplace_back(std::stoll(std::string(rows.Text(row, 0))),
-                         FromJson<v1::Suppression>(rows.Text(row, 1)));
+                         suppressions[static_cast<std::size_t>(row)]);
   }
   return entries;
 }

@@ -109,19 +109,18 @@ const std::string kRepointChildren =
     "update_time = to_timestamp(cast($2 AS bigint) / 1e6), version = version + 1 "
     "WHERE parent_partner_id = cast($3 AS bigint) AND id <> cast($1 AS bigint) RETURNING id";
 
-#define KARTON_DEFINITION_JSON                                                      \
-  "jsonb_build_object('key', d.key, 'label', d.label, "                             \
-  "'type', 'CUSTOM_FIELD_TYPE_' || upper(d.type), 'choices', to_jsonb(d.choices), " \
-  "'required', d.required, 'etag', d.version::text)::text"
+// A custom field definition's columns (kernel::TypedQuery).
+#define KARTON_DEFINITION_SELECT                                                   \
+  "SELECT d.key, d.label, d.type, d.choices, d.required, d.version::text AS etag " \
+  "FROM partners.custom_field_definition d "
 
-// Every partner write checks custom fields against these: run prepared.
-const std::string kListDefinitions =
-    "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d ORDER BY d.key";
-constexpr const char* kFindDefinition =
-    "SELECT " KARTON_DEFINITION_JSON " FROM partners.custom_field_definition d WHERE d.key = :key";
-constexpr const char* kFindDefinitionForUpdate =
-    "SELECT " KARTON_DEFINITION_JSON
-    " FROM partners.custom_field_definition d WHERE d.key = :key FOR UPDATE";
+// Every partner write checks custom fields against these: typed and prepared.
+const kernel::TypedQuery<v1::CustomFieldDefinition> kListDefinitions(KARTON_DEFINITION_SELECT
+                                                                     "ORDER BY d.key");
+const kernel::TypedQuery<v1::CustomFieldDefinition> kFindDefinition(KARTON_DEFINITION_SELECT
+                                                                    "WHERE d.key = $1");
+const kernel::TypedQuery<v1::CustomFieldDefinition> kFindDefinitionForUpdate(
+    KARTON_DEFINITION_SELECT "WHERE d.key = $1 FOR UPDATE");
 constexpr const char* kInsertDefinition =
     "INSERT INTO partners.custom_field_definition "
     "(key, label, type, choices, required, create_time, update_time) "
@@ -138,18 +137,6 @@ constexpr const char* kUpdateDefinition =
 constexpr const char* kCountCustomValue =
     "SELECT count(*) FROM partners.partner "
     "WHERE custom_fields @> jsonb_build_object(cast(:key AS text), cast(:value AS text))";
-
-template <class Message>
-Message FromJson(std::string_view json) {
-  Message message;
-  try {
-    kernel::ParseProtoJson(json, message);
-  } catch (const std::invalid_argument& error) {
-    throw std::runtime_error("a stored row does not read back as " +
-                             Message::descriptor()->full_name() + ": " + error.what());
-  }
-  return message;
-}
 
 boost::json::value ProtoJson(const google::protobuf::Message& message) {
   return boost::json::parse(kernel::PrintProtoJson(message, kernel::ProtoJsonNames::kJson));
@@ -620,20 +607,12 @@ std::vector<Listed> SearchRecentlyChanged(soci::session& session, const SearchQu
 }
 
 std::vector<v1::CustomFieldDefinition> ListDefinitions(soci::session& session) {
-  std::vector<v1::CustomFieldDefinition> definitions;
-  const auto rows = kernel::RunPrepared(session, kListDefinitions, {});
-  for (int row = 0; row < rows.Count(); ++row) {
-    definitions.push_back(FromJson<v1::CustomFieldDefinition>(std::string(rows.Text(row, 0))));
-  }
-  return definitions;
+  return kListDefinitions.All(session, {});
 }
 
 std::optional<v1::CustomFieldDefinition> FindDefinition(soci::session& session,
                                                         const std::string& key, bool lock) {
-  std::string json;
-  session << (lock ? kFindDefinitionForUpdate : kFindDefinition), soci::use(key), soci::into(json);
-  if (!session.got_data()) return std::nullopt;
-  return FromJson<v1::CustomFieldDefinition>(json);
+  return (lock ? kFindDefinitionForUpdate : kFindDefinition).One(session, {key});
 }
 
 namespace {

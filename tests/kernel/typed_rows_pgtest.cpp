@@ -3,6 +3,7 @@
 // that cannot fill a field is refused by name before any row is read.
 #include <gtest/gtest.h>
 
+#include "karton/crm/v1/crm.pb.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/typed_rows.h"
 #include "karton/partners/v1/partner.pb.h"
@@ -92,6 +93,49 @@ TEST_F(TypedRowsTest, EveryColumnShapeFillsItsField) {
   EXPECT_FALSE(kCards.One(lease.Session(), {"3"}).has_value());
 }
 
+// Child rows as parallel arrays, one per field of the repeated message: the
+// shape the crm and messaging repositories read lists in, without JSON.
+const TypedQuery<crm::v1::Opportunity> kDealsWithHistory(R"sql(
+SELECT d.id, h.stage_id AS "stage_history.stage_id", h.stage_name AS "stage_history.stage_name",
+       h.change_time AS "stage_history.change_time", h.user_id AS "stage_history.user_id"
+FROM (VALUES (1), (2)) d (id)
+CROSS JOIN LATERAL (
+  SELECT array_agg(c.stage_id ORDER BY c.at) AS stage_id,
+         array_agg(c.stage_name ORDER BY c.at) AS stage_name,
+         array_agg(c.micros ORDER BY c.at) AS change_time,
+         array_agg(c.user_id ORDER BY c.at) AS user_id
+  FROM (VALUES (1, 1, 10, 'Új, "friss"', 1796292672345678, 5),
+               (1, 2, 11, 'NULL', NULL, NULL),
+               (1, 3, 12, 'Megnyert', -500000, 6)) c (deal, at, stage_id, stage_name, micros, user_id)
+  WHERE c.deal = d.id) h
+ORDER BY d.id)sql");
+
+TEST_F(TypedRowsTest, ParallelArraysFillTheElementsOfARepeatedMessage) {
+  auto lease = database_->Acquire();
+  const auto deals = kDealsWithHistory.All(lease.Session(), {});
+  ASSERT_EQ(deals.size(), 2u);
+  const auto& history = deals[0].stage_history();
+  ASSERT_EQ(history.size(), 3);
+  EXPECT_EQ(history[0].stage_id(), 10);
+  EXPECT_EQ(history[0].stage_name(), "Új, \"friss\"");
+  EXPECT_EQ(history[0].change_time().seconds(), 1796292672);
+  EXPECT_EQ(history[0].change_time().nanos(), 345678000);
+  EXPECT_EQ(history[0].user_id(), 5);
+  // A NULL element leaves its field unset and keeps the others in line; a
+  // quoted "NULL" is text.
+  EXPECT_EQ(history[1].stage_id(), 11);
+  EXPECT_EQ(history[1].stage_name(), "NULL");
+  EXPECT_FALSE(history[1].has_change_time());
+  EXPECT_EQ(history[1].user_id(), 0);
+  EXPECT_EQ(history[2].stage_name(), "Megnyert");
+  EXPECT_EQ(history[2].change_time().seconds(), -1);
+  EXPECT_EQ(history[2].change_time().nanos(), 500000000);
+  EXPECT_EQ(history[2].user_id(), 6);
+  // No child rows: array_agg gives NULL, and the list stays empty.
+  EXPECT_EQ(deals[1].id(), 2);
+  EXPECT_EQ(deals[1].stage_history_size(), 0);
+}
+
 TEST_F(TypedRowsTest, AColumnThatCannotFillAFieldIsRefusedByName) {
   auto lease = database_->Acquire();
   const TypedQuery<Partner> no_field("SELECT id, display_name AS nickname FROM card");
@@ -106,6 +150,20 @@ TEST_F(TypedRowsTest, AColumnThatCannotFillAFieldIsRefusedByName) {
   EXPECT_THROW(wrong_type.All(lease.Session(), {}), std::logic_error);
   const TypedQuery<Partner> text_into_list("SELECT display_name AS emails FROM card");
   EXPECT_THROW(text_into_list.All(lease.Session(), {}), std::logic_error);
+  // A field of a repeated message's elements needs an array.
+  const TypedQuery<crm::v1::Opportunity> scalar_into_elements(
+      "SELECT 1::bigint AS \"stage_history.stage_id\"");
+  try {
+    scalar_into_elements.All(lease.Session(), {});
+    FAIL() << "a scalar filled the elements of a list";
+  } catch (const std::logic_error& error) {
+    EXPECT_STREQ(error.what(),
+                 "column stage_history.stage_id of a karton.crm.v1.Opportunity query: a field of "
+                 "a repeated message's elements needs an array");
+  }
+  const TypedQuery<crm::v1::Opportunity> list_without_fields(
+      "SELECT ARRAY[1::bigint] AS stage_history");
+  EXPECT_THROW(list_without_fields.All(lease.Session(), {}), std::logic_error);
 }
 
 }  // namespace

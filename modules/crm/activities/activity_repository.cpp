@@ -12,38 +12,38 @@
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::activity_repository {
 namespace {
 
 using kernel::ToEpochMicros;
 
-#define KARTON_ACTIVITY_JSON \
-  "jsonb_build_object('id', a.id::text, 'type', 'ACTIVITY_TYPE_' || upper(a.type), "             \
-  "'subject', a.subject, 'description', a.description, 'location', a.location, "                 \
-  "'partnerId', coalesce(a.partner_id, 0)::text, 'contactId', coalesce(a.contact_id, 0)::text, " \
-  "'leadId', coalesce(a.lead_id, 0)::text, "                                                     \
-  "'opportunityId', coalesce(a.opportunity_id, 0)::text, "                                       \
-  "'relatedResourceType', a.related_resource_type, "                                             \
-  "'relatedResourceId', coalesce(a.related_resource_id, 0)::text, "                              \
-  "'assignedUserId', coalesce(a.assigned_user_id, 0)::text, "                                    \
-  "'teamId', coalesce(a.team_id, 0)::text, "                                                     \
-  "'startTime', CASE WHEN a.start_time IS NOT NULL THEN " KARTON_CRM_TIME("a.start_time")       \
-  " END, 'duration', CASE WHEN a.duration_seconds > 0 THEN a.duration_seconds || 's' END, "      \
-  "'dueTime', CASE WHEN a.due_time IS NOT NULL THEN " KARTON_CRM_TIME("a.due_time") " END, "    \
-  "'reminders', (SELECT coalesce(jsonb_agg(r || 's'), '[]') FROM unnest(a.reminders) r), "      \
-  "'status', 'ACTIVITY_STATUS_' || upper(a.status), 'outcome', a.outcome, "                      \
-  "'completeTime', CASE WHEN a.complete_time IS NOT NULL THEN "                                  \
-  KARTON_CRM_TIME("a.complete_time") " END, "                                                    \
-  "'createTime', " KARTON_CRM_TIME("a.create_time") ", "                                         \
-  "'updateTime', " KARTON_CRM_TIME("a.update_time") ", 'etag', a.version::text, "              \
-  "'icalUid', 'karton-activity-' || a.id || '-' || a.ical_token || '@karton', "                  \
-  "'icalSequence', a.invite_sequence, 'invitees', (SELECT coalesce(jsonb_agg("                   \
-  "jsonb_build_object('contactId', coalesce(i.contact_id, 0)::text, 'email', i.email, "         \
-  "'name', i.name, 'sentSequence', greatest(i.sent_sequence, 0), "                               \
-  "'messageId', i.message_id::text) ORDER BY i.position), '[]') "                                \
-  "FROM crm.activity_invitee i WHERE i.activity_id = a.id AND NOT i.removed))::text"
+// An activity's columns, each named after the field of v1::Activity it fills
+// (kernel::TypedQuery); ids stored as NULL leave their field 0. Its invitees
+// come as one array per field of Invitee from the LATERAL subquery `inv` of
+// KARTON_ACTIVITY_FROM.
+#define KARTON_ACTIVITY_COLUMNS \
+  "a.id, a.type, a.subject, a.description, a.location, a.partner_id, a.contact_id, a.lead_id, " \
+  "a.opportunity_id, a.related_resource_type, a.related_resource_id, a.assigned_user_id, "     \
+  "a.team_id, " KARTON_CRM_MICROS("a.start_time") " AS start_time, "                            \
+  "nullif(a.duration_seconds, 0) AS \"duration.seconds\", "                                    \
+  KARTON_CRM_MICROS("a.due_time") " AS due_time, a.reminders AS \"reminders.seconds\", "       \
+  "a.status, a.outcome, " KARTON_CRM_MICROS("a.complete_time") " AS complete_time, "            \
+  KARTON_CRM_MICROS("a.create_time") " AS create_time, "                                        \
+  KARTON_CRM_MICROS("a.update_time") " AS update_time, a.version::text AS etag, "               \
+  "'karton-activity-' || a.id || '-' || a.ical_token || '@karton' AS ical_uid, "               \
+  "a.invite_sequence AS ical_sequence, inv.contact_id AS \"invitees.contact_id\", "            \
+  "inv.email AS \"invitees.email\", inv.name AS \"invitees.name\", "                           \
+  "inv.sent_sequence AS \"invitees.sent_sequence\", inv.message_id AS \"invitees.message_id\""
+
+#define KARTON_ACTIVITY_FROM                                                                  \
+  "crm.activity a CROSS JOIN LATERAL (SELECT array_agg(i.contact_id ORDER BY i.position) AS " \
+  "contact_id, array_agg(i.email ORDER BY i.position) AS email, "                             \
+  "array_agg(i.name ORDER BY i.position) AS name, "                                           \
+  "array_agg(greatest(i.sent_sequence, 0) ORDER BY i.position) AS sent_sequence, "            \
+  "array_agg(i.message_id ORDER BY i.position) AS message_id FROM crm.activity_invitee i "    \
+  "WHERE i.activity_id = a.id AND NOT i.removed) inv"
 
 // KARTON_CRM_SCOPE, except that an external partner sees, besides the
 // activities shared with them, those assigned to them and those of the
@@ -70,10 +70,15 @@ std::string RemindersArray(const v1::Activity& activity) {
   return fmt::format("{{{}}}", fmt::join(seconds, ","));
 }
 
+// Every statement below selects KARTON_ACTIVITY_COLUMNS, so one shape reads
+// them all.
 std::vector<v1::Activity> All(const kernel::QueryRows& rows) {
-  std::vector<v1::Activity> activities;
+  static const kernel::RowShape<v1::Activity> kShape;
+  std::vector<v1::Activity> activities(static_cast<std::size_t>(rows.Count()));
+  if (activities.empty()) return activities;
+  const kernel::RowPlan& plan = kShape.PlanFor(rows);
   for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), activities.emplace_back());
+    plan.Read(rows, row, activities[static_cast<std::size_t>(row)]);
   }
   return activities;
 }
@@ -143,9 +148,8 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Activity&
 
 std::optional<v1::Activity> Find(soci::session& session, std::int64_t id, const Scope& scope,
                                  bool lock) {
-  static const std::string kFind =
-      "SELECT " KARTON_ACTIVITY_JSON
-      " FROM crm.activity a WHERE a.id = cast($4 AS bigint) AND " KARTON_ACTIVITY_SCOPE;
+  static const std::string kFind = "SELECT " KARTON_ACTIVITY_COLUMNS " FROM " KARTON_ACTIVITY_FROM
+                                   " WHERE a.id = cast($4 AS bigint) AND " KARTON_ACTIVITY_SCOPE;
   static const std::string kLocked = kFind + " FOR UPDATE OF a";
   auto found =
       All(kernel::RunPrepared(session, lock ? kLocked : kFind,
@@ -185,7 +189,8 @@ std::vector<v1::Activity> List(soci::session& session, const Scope& scope, const
                                std::int64_t before_id, int limit) {
   return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_ACTIVITY_SCOPE
+      "SELECT " KARTON_ACTIVITY_COLUMNS " FROM " KARTON_ACTIVITY_FROM
+      " WHERE " KARTON_ACTIVITY_SCOPE
       " AND (cast($4 AS bigint) = 0 OR a.assigned_user_id = cast($4 AS "
       "bigint)) "
       "AND (cast($5 AS bigint) = 0 OR a.partner_id = cast($5 AS bigint)) "
@@ -204,9 +209,8 @@ std::vector<v1::Activity> Calendar(soci::session& session, const std::string& us
                                    bool with_canceled) {
   return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_ACTIVITY_JSON
-      " FROM crm.activity a "
-      "WHERE (a.assigned_user_id = ANY(cast($1 AS bigint[])) OR "
+      "SELECT " KARTON_ACTIVITY_COLUMNS " FROM " KARTON_ACTIVITY_FROM
+      " WHERE (a.assigned_user_id = ANY(cast($1 AS bigint[])) OR "
       "(cast($2 AS bigint) <> 0 AND a.team_id = cast($2 AS bigint))) "
       "AND coalesce(a.start_time, a.due_time) >= " KARTON_CRM_AT(
           "$3") " "
@@ -222,7 +226,8 @@ std::vector<v1::Activity> NextForPartner(soci::session& session, std::int64_t pa
                                          const Scope& scope, int limit) {
   return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_ACTIVITY_JSON " FROM crm.activity a WHERE " KARTON_ACTIVITY_SCOPE
+      "SELECT " KARTON_ACTIVITY_COLUMNS " FROM " KARTON_ACTIVITY_FROM
+      " WHERE " KARTON_ACTIVITY_SCOPE
       " AND a.partner_id = cast($4 AS bigint) AND a.status = 'planned' "
       "ORDER BY coalesce(a.start_time, a.due_time), a.id LIMIT $5",
       {scope.Name(), Text(scope.user_id), scope.team_ids, Text(partner_id), Text(limit)}));

@@ -5,16 +5,20 @@
 #include "crm_sql.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::web_form_repository {
 namespace {
 
-#define KARTON_WEB_FORM_JSON \
-  "(f.definition || jsonb_build_object('id', f.id::text, 'slug', f.slug, 'disabled', "   \
-  "f.disabled, 'createTime', " KARTON_CRM_TIME("f.create_time") ", 'updateTime', "       \
-  KARTON_CRM_TIME("f.update_time") ", 'etag', f.version::text))::text"
+// A form is its definition document (JSON: fields, category, routing; read
+// as it is stored) and the columns beside it, each named after the field of
+// v1::WebForm it fills (kernel::TypedQuery).
+#define KARTON_WEB_FORM_COLUMNS \
+  "f.definition::text AS _definition, f.id, f.slug, f.disabled, "                           \
+  KARTON_CRM_MICROS("f.create_time") " AS create_time, "                                    \
+  KARTON_CRM_MICROS("f.update_time") " AS update_time, f.version::text AS etag"
 
-const std::string kFind = "SELECT " KARTON_WEB_FORM_JSON " FROM crm.web_form f WHERE f.id = $1";
+const std::string kFind = "SELECT " KARTON_WEB_FORM_COLUMNS " FROM crm.web_form f WHERE f.id = $1";
 
 // The parts kept in the definition document (the rest are columns).
 std::string DefinitionJson(const v1::WebForm& form) {
@@ -28,11 +32,25 @@ std::string DefinitionJson(const v1::WebForm& form) {
   return kernel::PrintProtoJson(definition, kernel::ProtoJsonNames::kJson);
 }
 
+// The forms of `rows`, a result of a statement selecting
+// KARTON_WEB_FORM_COLUMNS.
+std::vector<v1::WebForm> All(const kernel::QueryRows& rows) {
+  static const kernel::RowShape<v1::WebForm> kShape;
+  std::vector<v1::WebForm> forms(static_cast<std::size_t>(rows.Count()));
+  if (forms.empty()) return forms;
+  const kernel::RowPlan& plan = kShape.PlanFor(rows);
+  for (int row = 0; row < rows.Count(); ++row) {
+    v1::WebForm& form = forms[static_cast<std::size_t>(row)];
+    kernel::ParseProtoJson(rows.Text(row, 0), form);  // _definition first: it holds no column
+    plan.Read(rows, row, form);
+  }
+  return forms;
+}
+
 std::optional<v1::WebForm> First(const kernel::QueryRows& rows) {
-  if (rows.Count() == 0) return std::nullopt;
-  v1::WebForm form;
-  kernel::ParseProtoJson(rows.Text(0, 0), form);
-  return form;
+  auto forms = All(rows);
+  if (forms.empty()) return std::nullopt;
+  return std::move(forms.front());
 }
 
 }  // namespace
@@ -57,7 +75,7 @@ std::optional<v1::WebForm> Find(soci::session& session, std::int64_t id, bool lo
 
 std::optional<v1::WebForm> FindBySlug(soci::session& session, const std::string& slug) {
   return First(kernel::RunPrepared(
-      session, "SELECT " KARTON_WEB_FORM_JSON " FROM crm.web_form f WHERE f.slug = $1", {slug}));
+      session, "SELECT " KARTON_WEB_FORM_COLUMNS " FROM crm.web_form f WHERE f.slug = $1", {slug}));
 }
 
 void Update(soci::session& session, const v1::WebForm& form, kernel::TimePoint now) {
@@ -71,16 +89,11 @@ void Update(soci::session& session, const v1::WebForm& form, kernel::TimePoint n
 }
 
 std::vector<v1::WebForm> List(soci::session& session, std::int64_t after_id, int limit) {
-  const auto rows = kernel::RunPrepared(
+  return All(kernel::RunPrepared(
       session,
-      "SELECT " KARTON_WEB_FORM_JSON
+      "SELECT " KARTON_WEB_FORM_COLUMNS
       " FROM crm.web_form f WHERE f.id > cast($1 AS bigint) ORDER BY f.id LIMIT $2",
-      {std::to_string(after_id), std::to_string(limit)});
-  std::vector<v1::WebForm> forms;
-  for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), forms.emplace_back());
-  }
-  return forms;
+      {std::to_string(after_id), std::to_string(limit)}));
 }
 
 }  // namespace karton::crm::web_form_repository

@@ -4,7 +4,7 @@
 
 #include "crm_sql.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::assignment_rule_repository {
 
@@ -21,19 +21,12 @@ std::int64_t Insert(soci::session& session, const v1::AssignmentRule& rule, kern
 }
 
 std::vector<v1::AssignmentRule> List(soci::session& session) {
-  const auto rows = kernel::RunPrepared(
-      session,
-      "SELECT jsonb_build_object('id', r.id::text, 'priority', r.priority, 'category', "
-      "r.category, 'country', r.country, 'postalCodePrefix', r.postal_code_prefix, "
-      "'teamId', coalesce(r.team_id, 0)::text, 'userId', coalesce(r.user_id, 0)::text, "
-      "'createTime', " KARTON_CRM_TIME("r.create_time") ")::text "
-      "FROM crm.assignment_rule r ORDER BY r.priority, r.id",
-      {});
-  std::vector<v1::AssignmentRule> rules;
-  for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), rules.emplace_back());
-  }
-  return rules;
+  // Read for every lead that is routed, so a typed row (no JSON).
+  static const kernel::TypedQuery<v1::AssignmentRule> kList(
+      "SELECT r.id, r.priority, r.category, r.country, r.postal_code_prefix, r.team_id, "
+      "r.user_id, (extract(epoch FROM r.create_time) * 1000000)::bigint AS create_time "
+      "FROM crm.assignment_rule r ORDER BY r.priority, r.id");
+  return kList.All(session, {});
 }
 
 bool Delete(soci::session& session, std::int64_t id) {

@@ -27,17 +27,17 @@ using kernel::ToEpochMicros;
   "(extract(epoch FROM l.create_time) * 1000000)::bigint AS create_time, "                     \
   "(extract(epoch FROM l.update_time) * 1000000)::bigint AS update_time, l.version::text AS etag"
 
+// $18 is the status history (one entry, "created"), $20 the consents: JSON
+// documents made in C++ (StatusChangeJson, ConsentsJson).
 const std::string kInsert =
     "INSERT INTO crm.lead (title, contact_name, email, phone, company_name, tax_number, "
     "country, postal_code, city, message, source, category, assigned_user_id, team_id, "
-    "web_form_id, custom_fields, status_history, request_id, create_time, update_time) "
+    "web_form_id, custom_fields, status_history, request_id, create_time, update_time, "
+    "marketing_consents) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
     "nullif(cast($13 AS bigint), 0), nullif(cast($14 AS bigint), 0), "
-    "nullif(cast($15 AS bigint), 0), cast($16 AS jsonb), "
-    "jsonb_build_array(jsonb_build_object('status', 'LEAD_STATUS_NEW', 'changeTime', "
-    "to_char(" KARTON_CRM_AT("$19") " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "'userId', cast($18 AS text), 'note', 'created')), nullif($17, ''), " KARTON_CRM_AT("$19") ", "
-    KARTON_CRM_AT("$19") ") "
+    "nullif(cast($15 AS bigint), 0), cast($16 AS jsonb), cast($18 AS jsonb), nullif($17, ''), "
+    KARTON_CRM_AT("$19") ", " KARTON_CRM_AT("$19") ", cast($20 AS jsonb)) "
     "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
     // xmax is 0 for a row this statement inserted, not for one it updated.
     "RETURNING id, (xmax = 0)";
@@ -53,13 +53,11 @@ const std::string kUpdate =
     "team_id = nullif(cast($14 AS bigint), 0), custom_fields = cast($15 AS jsonb), "
     "update_time = " KARTON_CRM_AT("$16") ", version = version + 1 WHERE id = $1";
 
+// $4 is the history's new entry (StatusChangeJson).
 const std::string kSetStatus =
     "UPDATE crm.lead SET status = $2, disqualify_reason = CASE WHEN $2 = 'disqualified' "
-    "THEN $3 ELSE disqualify_reason END, status_history = status_history || "
-    "jsonb_build_object('status', 'LEAD_STATUS_' || upper($2), 'changeTime', "
-    "to_char(" KARTON_CRM_AT("$5") " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "'userId', cast($4 AS text), 'note', cast($3 AS text)), update_time = " KARTON_CRM_AT("$5") ", version = version + 1 "
-    "WHERE id = $1";
+    "THEN $3 ELSE disqualify_reason END, status_history = status_history || cast($4 AS jsonb), "
+    "update_time = " KARTON_CRM_AT("$5") ", version = version + 1 WHERE id = $1";
 
 const std::string kList =
     "SELECT " KARTON_LEAD_COLUMNS " FROM crm.lead l WHERE "
@@ -85,6 +83,14 @@ const kernel::TypedQuery<v1::Lead>
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
+google::protobuf::Timestamp TimestampOf(TimePoint time) {
+  const auto micros = ToEpochMicros(time);
+  google::protobuf::Timestamp timestamp;
+  timestamp.set_seconds(micros / 1000000);
+  timestamp.set_nanos(static_cast<int>(micros % 1000000) * 1000);
+  return timestamp;
+}
+
 std::string CustomFieldsJson(const v1::Lead& lead) {
   boost::json::object fields;
   for (const auto& [key, value] : lead.custom_fields()) fields[key] = value;
@@ -96,15 +102,22 @@ std::string CustomFieldsJson(const v1::Lead& lead) {
 std::string ConsentsJson(const v1::Lead& lead, TimePoint now) {
   std::string json = "[";
   for (auto consent : lead.marketing_consents()) {
-    if (!consent.has_record_time()) {
-      const auto micros = ToEpochMicros(now);
-      consent.mutable_record_time()->set_seconds(micros / 1000000);
-      consent.mutable_record_time()->set_nanos(static_cast<int>(micros % 1000000) * 1000);
-    }
+    if (!consent.has_record_time()) *consent.mutable_record_time() = TimestampOf(now);
     if (json.size() > 1) json += ",";
     json += kernel::PrintProtoJson(consent, kernel::ProtoJsonNames::kJson);
   }
   return json + "]";
+}
+
+// One entry of a lead's status history, as the document stores it.
+std::string StatusChangeJson(v1::LeadStatus status, const std::string& note, std::int64_t user_id,
+                             TimePoint now) {
+  v1::LeadStatusChange change;
+  change.set_status(status);
+  *change.mutable_change_time() = TimestampOf(now);
+  change.set_user_id(user_id);
+  change.set_note(note);
+  return kernel::PrintProtoJson(change, kernel::ProtoJsonNames::kJson);
 }
 
 }  // namespace
@@ -144,20 +157,27 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lea
                                      TimePoint now) {
   const auto rows = kernel::RunPrepared(
       session, kInsert,
-      {lead.title(), lead.contact_name(), lead.email(), lead.phone(), lead.company_name(),
-       lead.tax_number(), lead.country(), lead.postal_code(), lead.city(), lead.message(),
-       SourceName(lead.source()), lead.category(), Text(lead.assigned_user_id()),
-       Text(lead.team_id()), Text(lead.web_form_id()), CustomFieldsJson(lead), request_id,
-       Text(actor_user_id), Text(ToEpochMicros(now))});
-  const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
-  const bool inserted = rows.Text(0, 1) == "t";
-  if (inserted && lead.marketing_consents_size() > 0) {
-    kernel::RunPrepared(session,
-                        "UPDATE crm.lead SET marketing_consents = cast($2 AS jsonb) "
-                        "WHERE id = cast($1 AS bigint)",
-                        {Text(id), ConsentsJson(lead, now)});
-  }
-  return {id, inserted};
+      {lead.title(),
+       lead.contact_name(),
+       lead.email(),
+       lead.phone(),
+       lead.company_name(),
+       lead.tax_number(),
+       lead.country(),
+       lead.postal_code(),
+       lead.city(),
+       lead.message(),
+       SourceName(lead.source()),
+       lead.category(),
+       Text(lead.assigned_user_id()),
+       Text(lead.team_id()),
+       Text(lead.web_form_id()),
+       CustomFieldsJson(lead),
+       request_id,
+       "[" + StatusChangeJson(v1::LEAD_STATUS_NEW, "created", actor_user_id, now) + "]",
+       Text(ToEpochMicros(now)),
+       ConsentsJson(lead, now)});
+  return {std::stoll(std::string(rows.Text(0, 0))), rows.Text(0, 1) == "t"};
 }
 
 std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id) {
@@ -184,9 +204,9 @@ void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {
 
 void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
                const std::string& note, std::int64_t user_id, TimePoint now) {
-  kernel::RunPrepared(
-      session, kSetStatus,
-      {Text(id), StatusName(status), note, Text(user_id), Text(ToEpochMicros(now))});
+  kernel::RunPrepared(session, kSetStatus,
+                      {Text(id), StatusName(status), note,
+                       StatusChangeJson(status, note, user_id, now), Text(ToEpochMicros(now))});
 }
 
 std::optional<std::int64_t> FindRepost(soci::session& session, std::int64_t web_form_id,
@@ -213,15 +233,18 @@ std::optional<std::int64_t> FindRepost(soci::session& session, std::int64_t web_
 }
 
 void AddMessage(soci::session& session, std::int64_t id, const v1::Lead& post, TimePoint now) {
+  v1::LeadMessage message;
+  message.set_message(post.message());
+  message.mutable_custom_fields()->insert(post.custom_fields().begin(), post.custom_fields().end());
+  *message.mutable_receive_time() = TimestampOf(now);
   kernel::RunPrepared(
       session,
-      "UPDATE crm.lead SET messages = messages || jsonb_build_object('message', cast($2 AS text), "
-      "'customFields', cast($3 AS jsonb), 'receiveTime', to_char(" KARTON_CRM_AT("$4") " AT TIME "
-      "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')), update_time = " KARTON_CRM_AT("$4") ", "
-      "marketing_consents = marketing_consents || cast($5 AS jsonb), "
+      "UPDATE crm.lead SET messages = messages || cast($2 AS jsonb), "
+      "update_time = " KARTON_CRM_AT("$3") ", "
+      "marketing_consents = marketing_consents || cast($4 AS jsonb), "
       "version = version + 1 WHERE id = cast($1 AS bigint)",
-      {Text(id), post.message(), CustomFieldsJson(post), Text(ToEpochMicros(now)),
-       ConsentsJson(post, now)});
+      {Text(id), kernel::PrintProtoJson(message, kernel::ProtoJsonNames::kJson),
+       Text(ToEpochMicros(now)), ConsentsJson(post, now)});
 }
 
 void SetQualified(soci::session& session, std::int64_t id, std::int64_t partner_id,

@@ -12,32 +12,37 @@ namespace {
 using kernel::ToEpochMicros;
 
 // A deal's columns, each named after the field of v1::Opportunity it fills
-// (kernel::TypedQuery). Its stage history is a list of child rows,
-// aggregated as JSON in the same statement.
-#define KARTON_OPPORTUNITY_COLUMNS \
-  "o.id, o.name, o.partner_id, o.pipeline_id, o.stage_id, o.status, "                           \
-  "nullif(o.expected_revenue_currency, '') AS \"expected_revenue.currency_code\", "             \
-  "CASE WHEN o.expected_revenue_currency <> '' THEN o.expected_revenue_minor END "              \
-  "AS \"expected_revenue.minor_units\", "                                                      \
-  "o.expected_close_date, o.owner_user_id, o.team_id, o.lost_reason, o.lead_id, "               \
-  "(SELECT coalesce(jsonb_agg(jsonb_build_object('stageId', c.stage_id::text, "                 \
-  "'stageName', s.name, 'changeTime', " KARTON_CRM_TIME("c.change_time") ", "                   \
-  "'userId', coalesce(c.user_id, 0)::text) ORDER BY c.id), '[]') "                              \
-  "FROM crm.opportunity_stage_change c JOIN crm.stage s ON s.id = c.stage_id "                  \
-  "WHERE c.opportunity_id = o.id) AS stage_history, "                                           \
-  "(extract(epoch FROM o.create_time) * 1000000)::bigint AS create_time, "                      \
-  "(extract(epoch FROM o.update_time) * 1000000)::bigint AS update_time, "                      \
+// (kernel::TypedQuery). Its stage history is a list of child rows, read as
+// one array per field of StageChange from the LATERAL subquery `h` of
+// KARTON_OPPORTUNITY_FROM.
+#define KARTON_OPPORTUNITY_COLUMNS                                                           \
+  "o.id, o.name, o.partner_id, o.pipeline_id, o.stage_id, o.status, "                        \
+  "nullif(o.expected_revenue_currency, '') AS \"expected_revenue.currency_code\", "          \
+  "CASE WHEN o.expected_revenue_currency <> '' THEN o.expected_revenue_minor END "           \
+  "AS \"expected_revenue.minor_units\", "                                                    \
+  "o.expected_close_date, o.owner_user_id, o.team_id, o.lost_reason, o.lead_id, "            \
+  "h.stage_id AS \"stage_history.stage_id\", h.stage_name AS \"stage_history.stage_name\", " \
+  "h.change_time AS \"stage_history.change_time\", h.user_id AS \"stage_history.user_id\", " \
+  "(extract(epoch FROM o.create_time) * 1000000)::bigint AS create_time, "                   \
+  "(extract(epoch FROM o.update_time) * 1000000)::bigint AS update_time, "                   \
   "(extract(epoch FROM o.close_time) * 1000000)::bigint AS close_time, o.version::text AS etag"
 
-const std::string kFind =
-    "SELECT " KARTON_OPPORTUNITY_COLUMNS
-    " FROM crm.opportunity o WHERE o.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
-        "o", "owner_user_id", "crm.opportunity");
+#define KARTON_OPPORTUNITY_FROM                                                          \
+  "crm.opportunity o CROSS JOIN LATERAL (SELECT array_agg(c.stage_id ORDER BY c.id) AS " \
+  "stage_id, array_agg(s.name ORDER BY c.id) AS stage_name, "                            \
+  "array_agg((extract(epoch FROM c.change_time) * 1000000)::bigint ORDER BY c.id) AS "   \
+  "change_time, array_agg(coalesce(c.user_id, 0) ORDER BY c.id) AS user_id "             \
+  "FROM crm.opportunity_stage_change c JOIN crm.stage s ON s.id = c.stage_id "           \
+  "WHERE c.opportunity_id = o.id) h"
+
+const std::string kFind = "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM " KARTON_OPPORTUNITY_FROM
+                          " WHERE o.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
+                              "o", "owner_user_id", "crm.opportunity");
 
 const kernel::TypedQuery<v1::Opportunity> kFindOpportunity(kFind);
 const kernel::TypedQuery<v1::Opportunity> kFindOpportunityLocked(kFind + " FOR UPDATE OF o");
 const kernel::TypedQuery<v1::Opportunity> kListOpportunities(
-    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM crm.opportunity o WHERE "
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM " KARTON_OPPORTUNITY_FROM " WHERE "
     KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
     " AND (cast($4 AS bigint) = 0 OR o.partner_id = cast($4 AS bigint)) "
     "AND (cast($5 AS bigint) = 0 OR o.pipeline_id = cast($5 AS bigint)) "
@@ -46,7 +51,7 @@ const kernel::TypedQuery<v1::Opportunity> kListOpportunities(
     "AND ($8 = '' OR o.status = $8) "
     "AND (cast($9 AS bigint) = 0 OR o.id < cast($9 AS bigint)) ORDER BY o.id DESC LIMIT $10");
 const kernel::TypedQuery<v1::Opportunity> kListStaleOpportunities(
-    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM crm.opportunity o WHERE "
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM " KARTON_OPPORTUNITY_FROM " WHERE "
     KARTON_CRM_SCOPE("o", "owner_user_id", "crm.opportunity")
     " AND o.status = 'open' AND NOT EXISTS (SELECT 1 FROM crm.activity a "
     "WHERE a.opportunity_id = o.id AND a.status = 'planned') "

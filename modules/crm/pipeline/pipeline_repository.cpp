@@ -6,19 +6,30 @@
 
 #include "crm_sql.h"
 #include "karton/kernel/prepared_query.h"
-#include "karton/kernel/proto_json.h"
+#include "karton/kernel/typed_rows.h"
 
 namespace karton::crm::pipeline_repository {
 namespace {
 
-#define KARTON_PIPELINE_JSON \
-  "jsonb_build_object('id', p.id::text, 'name', p.name, 'stages', (SELECT coalesce(jsonb_agg(" \
-  "jsonb_build_object('id', s.id::text, 'name', s.name, 'probability', s.probability, "       \
-  "'won', s.won, 'lost', s.lost) ORDER BY s.position), '[]') FROM crm.stage s "               \
-  "WHERE s.pipeline_id = p.id AND NOT s.removed), "                                           \
-  "'createTime', " KARTON_CRM_TIME("p.create_time") ", "                                      \
-  "'updateTime', " KARTON_CRM_TIME("p.update_time") ", 'etag', p.version::text, "        \
-  "'requireNextStep', p.require_next_step)::text"
+// A pipeline's columns (kernel::TypedQuery); its stages, in order, come as
+// one array per field of Stage from the LATERAL subquery `st`.
+#define KARTON_PIPELINE_SELECT                                                                  \
+  "SELECT p.id, p.name, st.id AS \"stages.id\", st.name AS \"stages.name\", "                   \
+  "st.probability AS \"stages.probability\", st.won AS \"stages.won\", "                        \
+  "st.lost AS \"stages.lost\", "                                                                \
+  "(extract(epoch FROM p.create_time) * 1000000)::bigint AS create_time, "                      \
+  "(extract(epoch FROM p.update_time) * 1000000)::bigint AS update_time, "                      \
+  "p.version::text AS etag, p.require_next_step "                                               \
+  "FROM crm.pipeline p CROSS JOIN LATERAL (SELECT array_agg(s.id ORDER BY s.position) AS id, "  \
+  "array_agg(s.name ORDER BY s.position) AS name, "                                             \
+  "array_agg(s.probability ORDER BY s.position) AS probability, "                               \
+  "array_agg(s.won ORDER BY s.position) AS won, array_agg(s.lost ORDER BY s.position) AS lost " \
+  "FROM crm.stage s WHERE s.pipeline_id = p.id AND NOT s.removed) st "
+
+const kernel::TypedQuery<v1::Pipeline> kFindPipeline(KARTON_PIPELINE_SELECT "WHERE p.id = $1");
+const kernel::TypedQuery<v1::Pipeline> kFindPipelineLocked(KARTON_PIPELINE_SELECT
+                                                           "WHERE p.id = $1 FOR UPDATE OF p");
+const kernel::TypedQuery<v1::Pipeline> kListPipelines(KARTON_PIPELINE_SELECT "ORDER BY p.id");
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
@@ -53,25 +64,10 @@ std::int64_t Insert(soci::session& session, const v1::Pipeline& pipeline,
 }
 
 std::optional<v1::Pipeline> Find(soci::session& session, std::int64_t id, bool lock) {
-  static const std::string kFind =
-      "SELECT " KARTON_PIPELINE_JSON " FROM crm.pipeline p WHERE p.id = $1";
-  static const std::string kLocked = kFind + " FOR UPDATE OF p";
-  const auto rows = kernel::RunPrepared(session, lock ? kLocked : kFind, {Text(id)});
-  if (rows.Count() == 0) return std::nullopt;
-  v1::Pipeline pipeline;
-  kernel::ParseProtoJson(rows.Text(0, 0), pipeline);
-  return pipeline;
+  return (lock ? kFindPipelineLocked : kFindPipeline).One(session, {Text(id)});
 }
 
-std::vector<v1::Pipeline> List(soci::session& session) {
-  const auto rows = kernel::RunPrepared(
-      session, "SELECT " KARTON_PIPELINE_JSON " FROM crm.pipeline p ORDER BY p.id", {});
-  std::vector<v1::Pipeline> pipelines;
-  for (int row = 0; row < rows.Count(); ++row) {
-    kernel::ParseProtoJson(rows.Text(row, 0), pipelines.emplace_back());
-  }
-  return pipelines;
-}
+std::vector<v1::Pipeline> List(soci::session& session) { return kListPipelines.All(session, {}); }
 
 void Replace(soci::session& session, const v1::Pipeline& pipeline, kernel::TimePoint now) {
   kernel::RunPrepared(session,

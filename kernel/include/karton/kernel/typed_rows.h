@@ -17,7 +17,17 @@
 // - date for a karton.common.v1.Date;
 // - text[], bigint[], integer[] for a repeated scalar field;
 // - json or jsonb for a message, a repeated message or a map field
-//   (proto3 JSON: the form the column holds anyway, such as addresses).
+//   (proto3 JSON: the form the column holds anyway, such as addresses);
+// - for a repeated message, instead, one array per field of its elements,
+//   named "list.field": element i of each array fills that field of the
+//   list's element i (NULL elements leave it unset). Child rows come this
+//   way with one array_agg each, in one LATERAL subquery, all with the same
+//   ORDER BY, so the arrays line up:
+//     CROSS JOIN LATERAL (SELECT array_agg(c.stage_id ORDER BY c.id) AS
+//       stage_id, ... FROM crm.opportunity_stage_change c WHERE ...) h
+//     ... h.stage_id AS "stage_history.stage_id", ...
+//   Arrays of the element types above work (text[], bigint[] for
+//   Timestamps, date[], boolean[], integer[], double precision[]).
 // NULL (and '' for an enum) leaves the field unset. A column whose name
 // begins with "_" is left to the caller (a list's sort key, say). The
 // statement is prepared once per pool
@@ -61,6 +71,8 @@ class RowPlan {
  private:
   struct Column;
   RowPlan();
+  static void SetValue(const Column& column, google::protobuf::Message& target,
+                       std::string_view text);
   std::vector<Column> columns_;
 };
 

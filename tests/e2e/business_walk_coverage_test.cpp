@@ -131,6 +131,7 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
        {"karton.helpdesk.v1.KnowledgeBaseService/ArchiveArticle",
         "karton.helpdesk.v1.KnowledgeBaseService/CreateArticle",
         "karton.helpdesk.v1.KnowledgeBaseService/LinkArticle",
+        "karton.helpdesk.v1.KnowledgeBaseService/RestoreArticle",
         "karton.helpdesk.v1.KnowledgeBaseService/UnlinkArticle",
         "karton.helpdesk.v1.KnowledgeBaseService/UpdateArticle",
         "karton.helpdesk.v1.SlaService/CreateBusinessCalendar",
@@ -209,8 +210,8 @@ const std::set<std::string> kFixturePackages = {"karton.chores.v1",  "karton.hel
                                                 "karton.loyalty.v1", "karton.notes.v1",
                                                 "karton.parcels.v1", "karton.testing.v1"};
 const std::set<std::string> kProductPackages = {
-    "karton.kernel.v1", "karton.partners.v1",  "karton.crm.v1",        "karton.messaging.v1",
-    "karton.orders.v1", "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1",
+    "karton.kernel.v1",   "karton.partners.v1",  "karton.crm.v1",        "karton.messaging.v1",
+    "karton.orders.v1",   "karton.invoicing.v1", "karton.automation.v1", "karton.campaigns.v1",
     "karton.helpdesk.v1", "karton.reports.v1"};
 
 bool StartsWith(std::string_view text, std::string_view prefix) {

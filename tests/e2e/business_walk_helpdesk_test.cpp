@@ -310,6 +310,16 @@ TEST_F(HelpdeskWalkTest, EveryTicketWritePublishesItsEventAndAuditsItsChangedFie
          request.set_etag(article.etag());
          return kb->ArchiveArticle(As(agent.token).get(), request, &article);
        }},
+      {"karton.helpdesk.v1.KnowledgeBaseService/RestoreArticle",
+       "helpdesk.article.restored",
+       "helpdesk.article",
+       {"archived"},
+       [&] {
+         hv1::RestoreArticleRequest request;
+         request.set_id(article.id());
+         request.set_etag(article.etag());
+         return kb->RestoreArticle(As(agent.token).get(), request, &article);
+       }},
   };
   Walk("helpdesk", steps);
 }

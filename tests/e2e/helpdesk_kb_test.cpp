@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -221,6 +221,34 @@ TEST_F(KnowledgeBaseTest, EveryUpdateIsANewVersionAndTheEarlierOnesStayReadable)
   get.set_version(0);
   ASSERT_TRUE(kb_->GetArticle(As().get(), get, &current).ok());
   EXPECT_TRUE(current.archived());
+
+  // Restored: back in lists and searches under its own slug. An old etag is
+  // refused and changes nothing; a second restore is a no-op.
+  hv1::RestoreArticleRequest restore;
+  restore.set_id(first.id());
+  restore.set_etag(first.etag());
+  hv1::Article restored;
+  status = kb_->RestoreArticle(As(agent.token).get(), restore, &restored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+  ASSERT_TRUE(kb_->GetArticle(As().get(), get, &current).ok());
+  EXPECT_TRUE(current.archived());
+  restore.set_etag(archived.etag());
+  ASSERT_TRUE(kb_->RestoreArticle(As(agent.token).get(), restore, &restored).ok());
+  EXPECT_FALSE(restored.archived());
+  EXPECT_EQ(restored.slug(), first.slug());
+  EXPECT_NE(restored.etag(), archived.etag());
+  EXPECT_EQ(Search("szivattyú").matches_size(), 1);
+  ASSERT_TRUE(kb_->ListArticles(As().get(), hv1::ListArticlesRequest(), &listed).ok());
+  EXPECT_EQ(listed.articles_size(), 1);
+  restore.clear_etag();
+  hv1::Article again;
+  ASSERT_TRUE(kb_->RestoreArticle(As(agent.token).get(), restore, &again).ok());
+  EXPECT_EQ(again.etag(), restored.etag());
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT (SELECT count(*) FROM kernel.event WHERE topic = "
+                        "'helpdesk.article.restored') + (SELECT count(*) FROM "
+                        "kernel.event_outbox WHERE topic = 'helpdesk.article.restored')"),
+            "1");
 }
 
 TEST_F(KnowledgeBaseTest, ATicketShowsTheArticlesItWasSolvedWith) {
@@ -417,14 +445,14 @@ TEST_F(KnowledgeBaseTest, PublicArticlesAreEscapedHtmlPagesWithCachingAndInterna
 TEST_F(KnowledgeBaseTest, TheIndexIsInHungarianOrderAndARenamedArticleKeepsItsOldAddress) {
   Begin();
   const auto agent = NewColleague("ugyfelszolgalat@karton.example", kv1::ROLE_SUPPORT);
-  for (const auto& [slug, title] : std::vector<std::pair<std::string, std::string>>{
-           {"zar", "Zár csere"},
-           {"olaj", "Olajszűrő"},
-           {"ontozes", "Öntözés"},
-           {"agy", "Ágyneműtartó"},
-           {"csap", "Csaptelep"},
-           {"czukor", "Czukor"},
-           {"butor", "Bútorlap"}}) {
+  for (const auto& [slug, title] :
+       std::vector<std::pair<std::string, std::string>>{{"zar", "Zár csere"},
+                                                        {"olaj", "Olajszűrő"},
+                                                        {"ontozes", "Öntözés"},
+                                                        {"agy", "Ágyneműtartó"},
+                                                        {"csap", "Csaptelep"},
+                                                        {"czukor", "Czukor"},
+                                                        {"butor", "Bútorlap"}}) {
     Create(agent.token, slug, "hu", hv1::ARTICLE_VISIBILITY_PUBLIC, title, "Szöveg.");
   }
   const auto index = HttpExchange(kartond_->HttpAddress(), "GET", "/kb", {}, "");

@@ -229,6 +229,17 @@ void AddKnowledgeBaseCommands(CLI::App& app, const GlobalOptions& options, int& 
     return Call(options, &Kb::ArchiveArticle, request, PrintArticle);
   }));
 
+  auto* restore = Rpcs(kb->add_subcommand("restore", "Bring an archived article back"),
+                       {"karton.helpdesk.v1.KnowledgeBaseService/RestoreArticle"});
+  restore->add_option("id", bound->id)->required();
+  restore->add_option("--etag", bound->etag, "From `show`");
+  restore->callback(Run(options, exit_code, [&options, bound] {
+    hv1::RestoreArticleRequest request;
+    request.set_id(bound->id);
+    request.set_etag(bound->etag);
+    return Call(options, &Kb::RestoreArticle, request, PrintArticle);
+  }));
+
   auto* link = Rpcs(kb->add_subcommand("link", "Record that a ticket was solved with it"),
                     {"karton.helpdesk.v1.KnowledgeBaseService/LinkArticle"});
   link->add_option("id", bound->id, "The article")->required();

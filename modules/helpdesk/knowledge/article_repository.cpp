@@ -95,6 +95,13 @@ const kernel::TypedQuery<v1::Article> kArchive(
     "RETURNING " +
     kWhole);
 
+// The slug stays the article's (slugs are unique among archived ones too),
+// so its address comes back with it.
+const kernel::TypedQuery<v1::Article> kRestore(
+    "UPDATE helpdesk.article a SET archived = false, revision = a.revision + 1 WHERE a.id = $1 "
+    "RETURNING " +
+    kWhole);
+
 #define KARTON_ARTICLE_FILTER                                                              \
   "($1 = '' OR a.language = $1) AND ($2 = '' OR a.visibility = $2) AND ($3 = '' OR $3 = "  \
   "ANY(a.tags)) AND ($4::boolean OR NOT a.archived) AND (NOT $5::boolean OR a.visibility " \
@@ -186,6 +193,10 @@ std::optional<v1::Article> Update(soci::session& session, const v1::Article& art
 
 v1::Article Archive(soci::session& session, std::int64_t id, kernel::TimePoint) {
   return *kArchive.One(session, {Text(id)});
+}
+
+v1::Article Restore(soci::session& session, std::int64_t id) {
+  return *kRestore.One(session, {Text(id)});
 }
 
 std::vector<v1::Article> List(soci::session& session, const ListFilter& filter,

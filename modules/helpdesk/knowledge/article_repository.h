@@ -37,6 +37,8 @@ std::optional<v1::Article> FindVersion(soci::session& session, std::int64_t id, 
 std::optional<v1::Article> Update(soci::session& session, const v1::Article& article,
                                   std::int64_t author_user_id, kernel::TimePoint now);
 v1::Article Archive(soci::session& session, std::int64_t id, kernel::TimePoint now);
+// Back out of the archive (archived = false), as it was.
+v1::Article Restore(soci::session& session, std::int64_t id);
 
 struct ListFilter {
   std::string language;    // "" or "hu"/"en"

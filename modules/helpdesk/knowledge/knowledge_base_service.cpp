@@ -145,7 +145,7 @@ std::string SnippetHtml(std::string_view headline) {
 }
 
 void KnowledgeBaseServiceImpl::DeclareTopics(kernel::DomainEvents& events) {
-  for (const char* verb : {"created", "updated", "archived"}) {
+  for (const char* verb : {"created", "updated", "archived", "restored"}) {
     events.DeclareTopic<v1::Article>(std::string("helpdesk.article.") + verb);
   }
   events.DeclareTopic<v1::ArticleLink>("helpdesk.article.linked");
@@ -161,10 +161,11 @@ kernel::MethodRoles KnowledgeBaseServiceImpl::Roles() {
   // Linking: who works tickets for the company.
   const std::vector<std::string> linkers = {std::string(kernel::kRoleSupport),
                                             std::string(kernel::kRoleSalesManager)};
-  return {
-      {"CreateArticle", writers},  {"GetArticle", readers},     {"ListArticles", readers},
-      {"UpdateArticle", writers},  {"ArchiveArticle", writers}, {"ListArticleVersions", readers},
-      {"SearchArticles", readers}, {"LinkArticle", linkers},    {"UnlinkArticle", linkers}};
+  return {{"CreateArticle", writers},       {"GetArticle", readers},
+          {"ListArticles", readers},        {"UpdateArticle", writers},
+          {"ArchiveArticle", writers},      {"RestoreArticle", writers},
+          {"ListArticleVersions", readers}, {"SearchArticles", readers},
+          {"LinkArticle", linkers},         {"UnlinkArticle", linkers}};
 }
 
 grpc::Status KnowledgeBaseServiceImpl::CreateArticle(grpc::ServerContext* context,
@@ -326,6 +327,34 @@ grpc::Status KnowledgeBaseServiceImpl::ArchiveArticle(grpc::ServerContext* conte
                           caller);
     transaction.Commit();
     *response = std::move(archived);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status KnowledgeBaseServiceImpl::RestoreArticle(grpc::ServerContext* context,
+                                                      const v1::RestoreArticleRequest* request,
+                                                      v1::Article* response) {
+  return kernel::Guarded(parts_.log, "RestoreArticle", [&]() -> grpc::Status {
+    const kernel::Caller caller = kernel::CallerOf(*context);
+    auto lease = parts_.database.Acquire();
+    kernel::Transaction transaction(lease.Session());
+    auto stored = article_repository::Find(lease.Session(), request->id(), false, true);
+    if (!stored) return NotFound(request->id());
+    if (auto status = kernel::CheckEtag("article", request->id(), request->etag(), stored->etag());
+        !status.ok()) {
+      return status;
+    }
+    if (!stored->archived()) {
+      *response = std::move(*stored);
+      return grpc::Status::OK;
+    }
+    auto restored = article_repository::Restore(lease.Session(), stored->id());
+    parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, kArticleResource,
+                        restored.id(), kernel::DiffFields(&*stored, restored));
+    parts_.events.Publish(lease.Session(), "helpdesk.article.restored", restored.id(), restored,
+                          caller);
+    transaction.Commit();
+    *response = std::move(restored);
     return grpc::Status::OK;
   });
 }

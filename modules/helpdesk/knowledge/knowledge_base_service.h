@@ -43,6 +43,9 @@ class KnowledgeBaseServiceImpl final : public v1::KnowledgeBaseService::Service 
                             v1::ListArticlesResponse* response) override;
   grpc::Status UpdateArticle(grpc::ServerContext* context, const v1::UpdateArticleRequest* request,
                              v1::Article* response) override;
+  grpc::Status RestoreArticle(grpc::ServerContext* context,
+                              const v1::RestoreArticleRequest* request,
+                              v1::Article* response) override;
   grpc::Status ArchiveArticle(grpc::ServerContext* context,
                               const v1::ArchiveArticleRequest* request,
                               v1::Article* response) override;

@@ -172,19 +172,42 @@ std::optional<FilterSql> ParseFilter(std::string_view filter, const CustomFieldT
         if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
         const std::string element = spec->target == std::string("phones") ? value : Lower(value);
-        condition = fmt::format("{}p.{} @> ARRAY[cast({} AS text)]", negate, spec->target,
-                                placeholder(element));
+        if (negate.empty() && spec->target != std::string("tags")) {
+          // An email or phone names a handful of partners: find them first
+          // through the GIN index (an InitPlan, run once), then sort those.
+          // As a plain condition, a prepared list's generic plan guesses
+          // 0.5% of the table match, walks the sort order's index and
+          // reads every partner when none does (72 ms at 50,000 partners
+          // against 0.1 ms; helpdesk's requester lookup asks that per
+          // ticket).
+          condition = fmt::format(
+              "p.id = ANY(ARRAY(SELECT m.id FROM partners.partner m WHERE m.{} @> "
+              "ARRAY[cast({} AS text)]))",
+              spec->target, placeholder(element));
+        } else {
+          condition = fmt::format("{}p.{} @> ARRAY[cast({} AS text)]", negate, spec->target,
+                                  placeholder(element));
+        }
         break;
       }
       case FieldKind::kContactArray: {
         if (!comparison.IsEquality()) return refuse_operator("= and !=");
         if (!want_string()) return std::nullopt;
         const std::string element = spec->target == std::string("phones") ? value : Lower(value);
-        // The contacts' GIN indexes serve the containment.
-        condition = fmt::format(
-            "{}EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND c.{} @> "
-            "ARRAY[cast({} AS text)])",
-            negate, spec->target, placeholder(element));
+        // The contacts' GIN indexes serve the containment; the partners of
+        // the matching contacts are found first, as for a partner's own
+        // email above.
+        if (negate.empty()) {
+          condition = fmt::format(
+              "p.id = ANY(ARRAY(SELECT c.partner_id FROM partners.contact c WHERE c.{} @> "
+              "ARRAY[cast({} AS text)]))",
+              spec->target, placeholder(element));
+        } else {
+          condition = fmt::format(
+              "NOT EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND c.{} @> "
+              "ARRAY[cast({} AS text)])",
+              spec->target, placeholder(element));
+        }
         break;
       }
       case FieldKind::kAddress: {

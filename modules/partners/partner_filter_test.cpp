@@ -26,9 +26,22 @@ TEST(PartnerFilter, ContactEmailAsksTheContacts) {
   const auto sql = ParseFilter(R"(contact.email = "Anna@Example.HU")", kCustom, problem);
   ASSERT_TRUE(sql) << problem;
   EXPECT_EQ(sql->where,
-            "(EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND c.emails @> "
-            "ARRAY[cast(:f0 AS text)]))");
+            "(p.id = ANY(ARRAY(SELECT c.partner_id FROM partners.contact c WHERE c.emails @> "
+            "ARRAY[cast(:f0 AS text)])))");
   EXPECT_EQ(sql->params, (std::vector<std::string>{"anna@example.hu"}));
+  // A partner's own email too: the few partners it names are found first
+  // (through the GIN index) and then sorted, whatever plan a prepared list
+  // gets; a tag, which may name thousands, stays a condition.
+  const auto own = ParseFilter(R"(email = "Anna@Example.HU" AND tag = "vip")", kCustom, problem);
+  ASSERT_TRUE(own) << problem;
+  EXPECT_EQ(own->where,
+            "(p.id = ANY(ARRAY(SELECT m.id FROM partners.partner m WHERE m.emails @> "
+            "ARRAY[cast(:f0 AS text)]))) AND (p.tags @> ARRAY[cast(:f1 AS text)])");
+  const auto negated = ParseFilter(R"(contact.email != "a@b.hu")", kCustom, problem);
+  ASSERT_TRUE(negated) << problem;
+  EXPECT_EQ(negated->where,
+            "(NOT EXISTS (SELECT 1 FROM partners.contact c WHERE c.partner_id = p.id AND "
+            "c.emails @> ARRAY[cast(:f0 AS text)]))");
   EXPECT_FALSE(ParseFilter("contact.email > \"a\"", kCustom, problem));
 }
 

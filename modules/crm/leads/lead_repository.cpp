@@ -1,5 +1,6 @@
 #include "leads/lead_repository.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <soci/soci.h>
 
 #include <boost/json.hpp>
@@ -84,11 +85,7 @@ const kernel::TypedQuery<v1::Lead>
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 google::protobuf::Timestamp TimestampOf(TimePoint time) {
-  const auto micros = ToEpochMicros(time);
-  google::protobuf::Timestamp timestamp;
-  timestamp.set_seconds(micros / 1000000);
-  timestamp.set_nanos(static_cast<int>(micros % 1000000) * 1000);
-  return timestamp;
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(ToEpochMicros(time));
 }
 
 std::string CustomFieldsJson(const v1::Lead& lead) {

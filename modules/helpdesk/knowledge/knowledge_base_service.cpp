@@ -303,60 +303,47 @@ grpc::Status KnowledgeBaseServiceImpl::UpdateArticle(grpc::ServerContext* contex
   });
 }
 
-grpc::Status KnowledgeBaseServiceImpl::ArchiveArticle(grpc::ServerContext* context,
-                                                      const v1::ArchiveArticleRequest* request,
-                                                      v1::Article* response) {
-  return kernel::Guarded(parts_.log, "ArchiveArticle", [&]() -> grpc::Status {
+// ArchiveArticle and RestoreArticle: the same write with the flag the other
+// way. Idempotent: an article already so is answered as it is.
+grpc::Status KnowledgeBaseServiceImpl::SetArchived(grpc::ServerContext* context, const char* method,
+                                                   std::int64_t id, const std::string& etag,
+                                                   bool archived, v1::Article* response) {
+  return kernel::Guarded(parts_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = parts_.database.Acquire();
     kernel::Transaction transaction(lease.Session());
-    auto stored = article_repository::Find(lease.Session(), request->id(), false, true);
-    if (!stored) return NotFound(request->id());
-    if (auto status = kernel::CheckEtag("article", request->id(), request->etag(), stored->etag());
-        !status.ok()) {
+    auto stored = article_repository::Find(lease.Session(), id, false, true);
+    if (!stored) return NotFound(id);
+    if (auto status = kernel::CheckEtag("article", id, etag, stored->etag()); !status.ok()) {
       return status;
     }
-    if (stored->archived()) {
+    if (stored->archived() == archived) {
       *response = std::move(*stored);
       return grpc::Status::OK;
     }
-    auto archived = article_repository::Archive(lease.Session(), stored->id(), parts_.clock.Now());
+    auto written = archived ? article_repository::Archive(lease.Session(), id, parts_.clock.Now())
+                            : article_repository::Restore(lease.Session(), id);
     parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, kArticleResource,
-                        archived.id(), kernel::DiffFields(&*stored, archived));
-    parts_.events.Publish(lease.Session(), "helpdesk.article.archived", archived.id(), archived,
-                          caller);
+                        written.id(), kernel::DiffFields(&*stored, written));
+    parts_.events.Publish(lease.Session(),
+                          archived ? "helpdesk.article.archived" : "helpdesk.article.restored",
+                          written.id(), written, caller);
     transaction.Commit();
-    *response = std::move(archived);
+    *response = std::move(written);
     return grpc::Status::OK;
   });
+}
+
+grpc::Status KnowledgeBaseServiceImpl::ArchiveArticle(grpc::ServerContext* context,
+                                                      const v1::ArchiveArticleRequest* request,
+                                                      v1::Article* response) {
+  return SetArchived(context, "ArchiveArticle", request->id(), request->etag(), true, response);
 }
 
 grpc::Status KnowledgeBaseServiceImpl::RestoreArticle(grpc::ServerContext* context,
                                                       const v1::RestoreArticleRequest* request,
                                                       v1::Article* response) {
-  return kernel::Guarded(parts_.log, "RestoreArticle", [&]() -> grpc::Status {
-    const kernel::Caller caller = kernel::CallerOf(*context);
-    auto lease = parts_.database.Acquire();
-    kernel::Transaction transaction(lease.Session());
-    auto stored = article_repository::Find(lease.Session(), request->id(), false, true);
-    if (!stored) return NotFound(request->id());
-    if (auto status = kernel::CheckEtag("article", request->id(), request->etag(), stored->etag());
-        !status.ok()) {
-      return status;
-    }
-    if (!stored->archived()) {
-      *response = std::move(*stored);
-      return grpc::Status::OK;
-    }
-    auto restored = article_repository::Restore(lease.Session(), stored->id());
-    parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kUpdate, kArticleResource,
-                        restored.id(), kernel::DiffFields(&*stored, restored));
-    parts_.events.Publish(lease.Session(), "helpdesk.article.restored", restored.id(), restored,
-                          caller);
-    transaction.Commit();
-    *response = std::move(restored);
-    return grpc::Status::OK;
-  });
+  return SetArchived(context, "RestoreArticle", request->id(), request->etag(), false, response);
 }
 
 grpc::Status KnowledgeBaseServiceImpl::ListArticleVersions(

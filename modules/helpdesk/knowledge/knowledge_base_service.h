@@ -61,6 +61,8 @@ class KnowledgeBaseServiceImpl final : public v1::KnowledgeBaseService::Service 
                              v1::ArticleLink* response) override;
 
  private:
+  grpc::Status SetArchived(grpc::ServerContext* context, const char* method, std::int64_t id,
+                           const std::string& etag, bool archived, v1::Article* response);
   grpc::Status ChangeLink(grpc::ServerContext* context, const char* method, bool link,
                           std::int64_t ticket_id, std::int64_t article_id,
                           v1::ArticleLink* response);

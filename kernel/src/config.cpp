@@ -296,7 +296,8 @@ std::optional<ServerOptions> ParseServerOptions(int argc, const char* const* arg
       "them over")
       ->check(CLI::Range(1, 86400));
   add("event-workers", options.event_workers,
-      "Threads delivering domain events to module subscribers and webhooks")
+      "Threads delivering domain events to in-process module subscribers (calling subscribers "
+      "get a thread each)")
       ->check(CLI::Range(1, 64));
   add("webhook-workers", options.webhook_workers,
       "Threads delivering webhooks (apart from module subscribers: a slow endpoint stalls only "

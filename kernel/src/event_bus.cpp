@@ -334,9 +334,20 @@ void EventBus::Start() {
   }
   ReloadSubscriptions();
   listener_ = std::thread([this] { ListenLoop(); });
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(false); });
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(Lane::kInProcess); });
+  }
+  // A deliverer per calling subscription: they spend their time waiting on
+  // other modules, and one that waits must not hold up the others (or the
+  // in-process handlers, which shared two deliverers with them and fell
+  // minutes behind a burst of web-form leads).
+  for (const auto& subscription : module_subscriptions_) {
+    if (subscription->calling_handler) {
+      workers_.emplace_back([this] { WorkerLoop(Lane::kCalling); });
+    }
+  }
   for (int i = 0; i < options_.webhook_workers; ++i) {
-    workers_.emplace_back([this] { WorkerLoop(true); });
+    workers_.emplace_back([this] { WorkerLoop(Lane::kWebhook); });
   }
 }
 
@@ -610,13 +621,18 @@ void EventBus::ListenLoop() {
   }
 }
 
+EventBus::Lane EventBus::LaneOf(const Subscription& subscription) {
+  if (subscription.kind == "webhook") return Lane::kWebhook;
+  return subscription.calling_handler ? Lane::kCalling : Lane::kInProcess;
+}
+
 std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
-    bool webhooks, std::chrono::milliseconds& wait) {
+    Lane lane, std::chrono::milliseconds& wait) {
   const TimePoint now = clock_.Now();
   const std::size_t count = subscriptions_.size();
   for (std::size_t i = 0; i < count; ++i) {
     auto& subscription = subscriptions_[(next_pick_ + i) % count];
-    if ((subscription->kind == "webhook") != webhooks || !subscription->active ||
+    if (LaneOf(*subscription) != lane || !subscription->active ||
         subscription->busy || subscription->skip_until_reload || subscription->id == 0) {
       continue;
     }
@@ -641,14 +657,14 @@ std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
   return nullptr;
 }
 
-void EventBus::WorkerLoop(bool webhooks) {
+void EventBus::WorkerLoop(Lane lane) {
   while (true) {
     std::shared_ptr<Subscription> due;
     {
       std::unique_lock lock(mutex_);
       if (stopping_) return;
       auto wait = options_.poll_interval;
-      due = TakeDueSubscription(webhooks, wait);
+      due = TakeDueSubscription(lane, wait);
       if (!due) {
         changed_.wait_for(lock, wait);
         continue;
@@ -821,70 +837,15 @@ bool EventBus::DeliverToModule(Subscription& subscription,
     }
     std::exception_ptr failure;
     if (subscription.calling_handler) {
-      // A group of events: the next one, and with calling_concurrency > 1
-      // the ones after it up to that many, stopping before a second event
-      // of an aggregate already in the group (its events run in order).
-      std::vector<std::size_t> group;
-      std::set<std::pair<std::string, std::int64_t>> aggregates;
-      for (std::size_t i = next;
-           i < events.size() && group.size() < static_cast<std::size_t>(subscription.calling_concurrency);
-           ++i) {
-        if (!aggregates.emplace(AggregateTypeOf(events[i].topic), events[i].aggregate_id).second) break;
-        group.push_back(i);
+      const std::size_t from = next;
+      if (!DeliverCalling(subscription, events, parked, lease, cursor, next, failure)) {
+        return progressed || next > from;  // the claim was lost
       }
-      // Nothing held while they call (one inline, the rest on threads of
-      // their own); then the cursor moves past every event of the group up
-      // to the first that failed, if the claim is still ours. At least
-      // once: a kartond that took over may run them too, and events after
-      // a failed one in the group run again with it.
-      std::vector<std::exception_ptr> failures_of(group.size());
-      std::vector<bool> behind_parked(group.size());
-      for (std::size_t g = 0; g < group.size(); ++g) {
-        const Event& event = events[group[g]];
-        behind_parked[g] = parked.contains({AggregateTypeOf(event.topic), event.aggregate_id});
-      }
-      lease.reset();
-      {
-        std::vector<std::future<std::exception_ptr>> running;
-        for (std::size_t g = 1; g < group.size(); ++g) {
-          if (behind_parked[g]) continue;
-          running.push_back(std::async(std::launch::async, [&subscription, &event = events[group[g]]] {
-            return RunHandler(subscription.calling_handler, event);
-          }));
-        }
-        if (!behind_parked[0]) failures_of[0] = RunHandler(subscription.calling_handler, events[group[0]]);
-        std::size_t r = 0;
-        for (std::size_t g = 1; g < group.size(); ++g) {
-          if (!behind_parked[g]) failures_of[g] = running[r++].get();
-        }
-      }
-      std::size_t done = 0;  // the group's events before the first failure
-      while (done < group.size() && !failures_of[done]) ++done;
-      if (done > 0) {
-        soci::transaction transaction(session());
-        if (!event_store::LockClaimed(session(), subscription.id, node_id_, cursor)) {
-          return progressed;
-        }
-        for (std::size_t g = 0; g < done; ++g) {
-          // Per-aggregate order: never deliver past a parked event of the
-          // same aggregate; park this one behind it.
-          if (!behind_parked[g]) continue;
-          const Event& event = events[group[g]];
-          event_store::Park(session(), subscription.id, event, 0, "",
-                            parked.at({AggregateTypeOf(event.topic), event.aggregate_id}),
-                            clock_.Now());
-        }
-        const std::int64_t to = events[group[done - 1]].id;
-        event_store::AdvanceCursor(session(), subscription.id, node_id_, cursor, to, clock_.Now(),
-                                   options_.claim_lease_seconds);
-        transaction.commit();
-        cursor = to;
+      if (next > from) {
         failures = 0;
         progressed = true;
-        next = group[done - 1] + 1;
       }
-      if (done == group.size()) continue;
-      failure = failures_of[done];
+      if (!failure) continue;  // the batch is done, or the bus stops (checked above)
     } else {
       // In-process handlers: a run of events in one transaction, the
       // handlers' writes and the cursor committed together (exactly once),
@@ -978,6 +939,117 @@ bool EventBus::DeliverToModule(Subscription& subscription,
   }
   Note(subscription, cursor);
   return progressed;
+}
+
+bool EventBus::DeliverCalling(
+    Subscription& subscription, const std::vector<Event>& events,
+    const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+    std::optional<Database::Lease>& lease, std::int64_t& cursor, std::size_t& next,
+    std::exception_ptr& failure) {
+  // A sliding window over the batch: up to calling_concurrency events run at
+  // once, each on a thread of its own, started in the log's order; when any
+  // finishes, the next starts, so one slow call holds up only its own slot.
+  // An event waits while an earlier event of its aggregate has not
+  // finished, so each aggregate's events run one after another, in order.
+  // The cursor moves past the longest run of finished events at the front,
+  // in one commit per window's worth of them and at the end. Nothing is
+  // held while they call. After a failure nothing new starts; the cursor
+  // stops before the first failed event, and the events after it that
+  // finished run again with it (at least once, as a kartond taking over
+  // may also run them again).
+  struct Slot {
+    bool behind_parked = false;  // not run: parked behind its aggregate's event
+    bool done = false;
+    std::exception_ptr failure;
+  };
+  std::vector<Slot> slots(events.size());
+  std::mutex mutex;  // guards slots, in_flight and completions
+  std::condition_variable finished_one;
+  int in_flight = 0;
+  std::uint64_t completions = 0;
+  bool failed = false;
+  const auto window = subscription.calling_concurrency;
+  std::size_t start = next;          // the next event to start
+  std::size_t finished = next;       // the events before it finished without failure
+  std::vector<std::size_t> to_park;  // finished behind a parked event, not yet committed
+  std::vector<std::future<void>> calls;  // joined on the way out, whatever happens
+  lease.reset();
+
+  // Moves the cursor past the finished events (parking those behind a
+  // parked event of their aggregate). False when the claim was lost.
+  const auto commit = [&]() -> bool {
+    if (finished == next) return true;
+    soci::session& session = SessionOf(database_, lease);
+    soci::transaction transaction(session);
+    if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) return false;
+    for (const std::size_t index : to_park) {
+      const Event& event = events[index];
+      event_store::Park(session, subscription.id, event, 0, "",
+                        parked.at({AggregateTypeOf(event.topic), event.aggregate_id}), clock_.Now());
+    }
+    const std::int64_t to = events[finished - 1].id;
+    event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, to, clock_.Now(),
+                               options_.claim_lease_seconds);
+    transaction.commit();
+    lease.reset();
+    cursor = to;
+    next = finished;
+    to_park.clear();
+    return true;
+  };
+  // Declared after `calls`: on the way out it unlocks before they are joined.
+  std::unique_lock lock(mutex);
+  const auto earlier_of_aggregate_unfinished = [&](const Event& event) {
+    for (std::size_t i = finished; i < start; ++i) {
+      if (!slots[i].done && events[i].aggregate_id == event.aggregate_id &&
+          AggregateTypeOf(events[i].topic) == AggregateTypeOf(event.topic)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  while (true) {
+    while (!failed && !Stopping() && start < events.size() && in_flight < window) {
+      const Event& event = events[start];
+      if (earlier_of_aggregate_unfinished(event)) break;
+      Slot& slot = slots[start];
+      slot.behind_parked = parked.contains({AggregateTypeOf(event.topic), event.aggregate_id});
+      if (slot.behind_parked) {
+        slot.done = true;
+      } else {
+        ++in_flight;
+        calls.push_back(std::async(std::launch::async, [&, &event = event, &slot = slot] {
+          std::exception_ptr thrown = RunHandler(subscription.calling_handler, event);
+          std::lock_guard finishing(mutex);
+          slot.failure = thrown;
+          slot.done = true;
+          --in_flight;
+          ++completions;
+          finished_one.notify_all();
+        }));
+      }
+      ++start;
+    }
+    while (finished < start && slots[finished].done && !slots[finished].failure) {
+      if (slots[finished].behind_parked) to_park.push_back(finished);
+      ++finished;
+    }
+    if (in_flight == 0 && (failed || Stopping() || start == events.size())) break;
+    if (finished - next >= static_cast<std::size_t>(window)) {
+      lock.unlock();
+      if (!commit()) return false;
+      lock.lock();
+    }
+    const std::uint64_t seen = completions;
+    finished_one.wait(lock, [&] { return completions != seen || in_flight == 0; });
+    for (std::size_t i = finished; i < start; ++i) {
+      if (slots[i].failure) failed = true;
+    }
+  }
+  // `finished` stopped at the first failed event, if any.
+  if (finished < start && slots[finished].failure) failure = slots[finished].failure;
+  lock.unlock();
+  return commit();
 }
 
 bool EventBus::DeliverToWebhook(Subscription& subscription,

@@ -7,17 +7,20 @@
 // - one listener: LISTENs on its own connection; on a notification or every
 //   poll interval it runs the sequencer, refreshes the log head and the
 //   subscription list, and wakes the deliverers and the streams;
-// - --event-workers deliverers for module subscriptions and
-//   --webhook-workers for webhooks (kept apart, so a slow endpoint never
-//   holds up a module): each takes a due subscription, claims it in the
-//   database (so one kartond at a time delivers it), and delivers a batch
-//   in order.
+// - deliverers in three lanes, kept apart so that waiting in one never
+//   holds up another: --event-workers for in-process module handlers
+//   (short transactions), one per calling subscription (SubscribeCalling:
+//   handlers that mostly wait on another module's RPCs), and
+//   --webhook-workers for webhooks (a slow endpoint). Each takes a due
+//   subscription of its lane, claims it in the database (so one kartond at
+//   a time delivers it), and delivers a batch in order.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -118,11 +121,23 @@ class EventBus {
   struct Subscription;
 
   void ListenLoop();
-  // Delivers module subscriptions, or (`webhooks`) webhooks only.
-  void WorkerLoop(bool webhooks);
-  // The next subscription of that kind with work, marked busy; nullptr if
+  // Which deliverers serve a subscription (see the top of this file).
+  enum class Lane { kInProcess, kCalling, kWebhook };
+  static Lane LaneOf(const Subscription& subscription);
+  // Delivers the subscriptions of one lane.
+  void WorkerLoop(Lane lane);
+  // The next subscription of that lane with work, marked busy; nullptr if
   // none. Call with mutex_ held; `wait` shrinks to the earliest backoff end.
-  std::shared_ptr<Subscription> TakeDueSubscription(bool webhooks, std::chrono::milliseconds& wait);
+  std::shared_ptr<Subscription> TakeDueSubscription(Lane lane, std::chrono::milliseconds& wait);
+  // A calling subscription's share of DeliverToModule: runs the batch's
+  // events from `next` on in a sliding window and moves the cursor past
+  // those that finished. Returns false when the claim was lost. On return
+  // `next` is the first event not delivered and `failure` what it threw
+  // (null when the batch is done or the bus stops).
+  bool DeliverCalling(Subscription& subscription, const std::vector<Event>& events,
+                      const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+                      std::optional<Database::Lease>& lease, std::int64_t& cursor,
+                      std::size_t& next, std::exception_ptr& failure);
   // Claims, delivers, releases. True when the cursor moved or a parked
   // event was handled; a round without progress makes the subscription
   // wait for the next reload instead of being picked again at once.

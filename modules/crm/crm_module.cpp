@@ -63,10 +63,12 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   events.SubscribeCalling(
       "activity_timeline", {"crm.activity.completed"},
       [services](const kernel::Event& event) { LogActivityOnTimeline(services, event); });
-  // Reminders and assignee notices are each one colleague's email, mostly
-  // waiting on messaging's commit: four at once keep up with a burst of
-  // leads (one at a time drained about 43 a second). Confirmations stay
-  // one at a time: their per-recipient limit counts the ones sent before.
+  // Reminders, assignee notices and confirmations are each one email,
+  // mostly waiting on messaging's commit: four at once keep up with a
+  // burst of leads (one at a time drained about 43 a second). A
+  // confirmation's per-recipient limit counts the form's earlier leads to
+  // that address (committed before its event), not the confirmations sent,
+  // so running them side by side decides the same.
   kernel::SubscriptionOptions four_at_once;
   four_at_once.calling_concurrency = 4;
   events.SubscribeCalling(
@@ -75,10 +77,12 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
       four_at_once);
   const int confirmations_per_recipient = static_cast<int>(
       kernel::IntegerOption(context, "form_confirmations_per_recipient", 3, 0, 1000));
-  events.SubscribeCalling("confirmations", {"crm.lead.created"},
-                          [services, confirmations_per_recipient](const kernel::Event& event) {
-                            SendConfirmation(services, event, confirmations_per_recipient);
-                          });
+  events.SubscribeCalling(
+      "confirmations", {"crm.lead.created"},
+      [services, confirmations_per_recipient](const kernel::Event& event) {
+        SendConfirmation(services, event, confirmations_per_recipient);
+      },
+      four_at_once);
   events.SubscribeCalling(
       "assignee_notices", {"crm.lead.assigned"},
       [services](const kernel::Event& event) { NotifyAssignee(services, event); }, four_at_once);

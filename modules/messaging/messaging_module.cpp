@@ -53,14 +53,18 @@ void MessagingModule::Register(kernel::ModuleContext& context, kernel::Registrar
   context.JobQueue().Handle(kProcessInboundJob,
                             [this](const kernel::JobRun& run) { inbound_->Process(run); });
 
-  // Calls partners: holds no connection meanwhile.
-  context.Events().SubscribeCalling("timeline", {"messaging.message.sent"},
-                                    [services](const kernel::Event& event) {
-                                      v1::Message message;
-                                      if (event.ParsePayload(message)) {
-                                        LogOnTimeline(services.channel, services.log, message);
-                                      }
-                                    });
+  // Calls partners: holds no connection meanwhile. One entry a call, for
+  // every message sent: one at a time drained about 50 a second under the
+  // soak's load, behind the 110 a second sent; four at once keep up.
+  kernel::SubscriptionOptions four_at_once;
+  four_at_once.calling_concurrency = 4;
+  context.Events().SubscribeCalling(
+      "timeline", {"messaging.message.sent"},
+      [services](const kernel::Event& event) {
+        v1::Message message;
+        if (event.ParsePayload(message)) LogOnTimeline(services.channel, services.log, message);
+      },
+      four_at_once);
   context.Events().Subscribe("erasure", {"partners.partner.erased", "partners.contact.erased"},
                              [services](const kernel::Event& event, soci::session& session) {
                                EraseMessagesOfPerson(services.events, services.log, event, session);

@@ -332,6 +332,122 @@ TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOr
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
 }
 
+// The window slides: when one event's call is slow, the other slots go on
+// with the events after it (in groups, the slow call held up the whole
+// group and the next). The cursor never passes the slow event meanwhile.
+TEST_F(EventBusTest, ASlowCallHoldsUpOnlyItsOwnSlot) {
+  auto bus = MakeBus("node");
+  auto mail = bus->ForModule("mail");
+  std::mutex mutex;
+  std::condition_variable changed;
+  int others_handled = 0;
+  bool waited_in_vain = false, cursor_passed_the_slow_event = false;
+  std::set<std::int64_t> handled;
+  SubscriptionOptions options;
+  options.calling_concurrency = 2;
+  mail->SubscribeCalling(
+      "sender", {"shop.item.created"},
+      [&](const Event& event) {
+        if (event.aggregate_id == 1) {
+          // Slow until four events after it were handled beside it: only
+          // the second slot, moving on without this one, gets there.
+          std::unique_lock lock(mutex);
+          if (!changed.wait_for(lock, std::chrono::seconds(20), [&] { return others_handled >= 4; })) {
+            waited_in_vain = true;
+          }
+          const std::string cursor = QueryScalar(
+              conninfo_, "SELECT cursor FROM kernel.event_subscription WHERE name = 'mail.sender'");
+          if (std::stoll(cursor) >= event.id) cursor_passed_the_slow_event = true;
+        }
+        std::lock_guard lock(mutex);
+        handled.insert(event.id);
+        if (event.aggregate_id != 1) ++others_handled;
+        changed.notify_all();
+      },
+      options);
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("kazán");
+    for (std::int64_t aggregate = 1; aggregate <= 6; ++aggregate) {
+      facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
+                           Caller::Internal());
+    }
+    transaction.commit();
+  }
+  bus->Start();
+  ASSERT_TRUE(
+      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+              "kernel.event_subscription WHERE name = 'mail.sender'",
+              "t"));
+  bus->Stop();
+  std::lock_guard lock(mutex);
+  EXPECT_FALSE(waited_in_vain);
+  EXPECT_FALSE(cursor_passed_the_slow_event);
+  EXPECT_EQ(handled.size(), 6u);
+}
+
+// Calling subscriptions have deliverers of their own: while two of them
+// wait on calls that do not return, the in-process handlers (which had to
+// share two deliverers with them, and fell minutes behind a burst of
+// leads) still get every event at once.
+TEST_F(EventBusTest, CallingHandlersThatWaitHoldUpNeitherEachOtherNorInProcessHandlers) {
+  auto bus = MakeBus("node");  // its in-process "recorder" writes to `seen`
+  auto mail = bus->ForModule("mail");
+  std::mutex mutex;
+  std::condition_variable changed;
+  int waiting = 0;
+  bool released = false, waited_in_vain = false;
+  const auto wait_for_release = [&](const Event&) {
+    std::unique_lock lock(mutex);
+    ++waiting;
+    changed.notify_all();
+    if (!changed.wait_for(lock, std::chrono::seconds(30), [&] { return released; })) {
+      waited_in_vain = true;
+    }
+    --waiting;
+  };
+  mail->SubscribeCalling("first_remote", {"shop.item.created"}, wait_for_release);
+  mail->SubscribeCalling("second_remote", {"shop.item.created"}, wait_for_release);
+  const auto publish = [&](int count) {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("kazán");
+    for (int i = 0; i < count; ++i) {
+      facades_[0]->Publish(lease.Session(), "shop.item.created", i + 1, payload, Caller::Internal());
+    }
+    transaction.commit();
+  };
+  bus->Start();
+  publish(1);
+  {
+    // Both calling subscriptions are inside their handlers, at once.
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == 2; }));
+  }
+  publish(4);
+  const bool recorded_meanwhile = WaitFor("SELECT count(*) FROM seen", "5");
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(waiting, 2);  // still waiting: the recorder did not wait for them
+    released = true;
+    changed.notify_all();
+  }
+  EXPECT_TRUE(recorded_meanwhile);
+  for (const char* name : {"mail.first_remote", "mail.second_remote"}) {
+    EXPECT_TRUE(WaitFor(fmt::format("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+                                    "kernel.event_subscription WHERE name = '{}'",
+                                    name),
+                        "t"))
+        << name;
+  }
+  bus->Stop();
+  std::lock_guard lock(mutex);
+  EXPECT_FALSE(waited_in_vain);
+}
+
 TEST_F(EventBusTest, CallingConcurrencyIsForCallingHandlersAndBounded) {
   EventBus bus(*database_, conninfo_, clock_, "node", EventBusOptions{});
   auto shop = bus.ForModule("shop");

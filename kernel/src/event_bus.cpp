@@ -948,9 +948,10 @@ bool EventBus::DeliverCalling(
     std::exception_ptr& failure) {
   // A sliding window over the batch: up to calling_concurrency events run at
   // once, each on a thread of its own, started in the log's order; when any
-  // finishes, the next starts, so one slow call holds up only its own slot.
-  // An event waits while an earlier event of its aggregate has not
-  // finished, so each aggregate's events run one after another, in order.
+  // finishes, the next starts, so one slow call holds up only its own slot
+  // (up to the lookahead below). An event waits while an earlier event of
+  // its aggregate has not finished, and the events after it wait with it,
+  // so each aggregate's events run one after another, in order.
   // The cursor moves past the longest run of finished events at the front,
   // in one commit per window's worth of them and at the end. Nothing is
   // held while they call. After a failure nothing new starts; the cursor
@@ -963,7 +964,7 @@ bool EventBus::DeliverCalling(
     std::exception_ptr failure;
   };
   std::vector<Slot> slots(events.size());
-  std::mutex mutex;  // guards slots, in_flight and completions
+  std::mutex mutex;  // guards slots, in_flight, completions and failed
   std::condition_variable finished_one;
   int in_flight = 0;
   std::uint64_t completions = 0;
@@ -973,6 +974,11 @@ bool EventBus::DeliverCalling(
   std::size_t finished = next;       // the events before it finished without failure
   std::vector<std::size_t> to_park;  // finished behind a parked event, not yet committed
   std::vector<std::future<void>> calls;  // joined on the way out, whatever happens
+  calls.reserve(events.size());          // no reallocation that could throw with the lock held
+  // Starts are bounded by distance too: while the first unfinished event
+  // waits on a slow call, the others may run ahead by at most this many, so
+  // that its failure makes at most that many finished events run again.
+  const std::size_t lookahead = 2 * static_cast<std::size_t>(window);
   lease.reset();
 
   // Moves the cursor past the finished events (parking those behind a
@@ -997,7 +1003,13 @@ bool EventBus::DeliverCalling(
     to_park.clear();
     return true;
   };
-  // Declared after `calls`: on the way out it unlocks before they are joined.
+  // Declared after `calls`, so on the way out (a return, or commit()
+  // throwing) the connection goes back and the lock is released before the
+  // calls still running are waited for: they may need both.
+  struct GiveBackLease {
+    std::optional<Database::Lease>& lease;
+    ~GiveBackLease() { lease.reset(); }
+  } give_back{lease};
   std::unique_lock lock(mutex);
   const auto earlier_of_aggregate_unfinished = [&](const Event& event) {
     for (std::size_t i = finished; i < start; ++i) {
@@ -1009,7 +1021,8 @@ bool EventBus::DeliverCalling(
     return false;
   };
   while (true) {
-    while (!failed && !Stopping() && start < events.size() && in_flight < window) {
+    while (!failed && !Stopping() && start < events.size() && in_flight < window &&
+           start - finished < lookahead) {
       const Event& event = events[start];
       if (earlier_of_aggregate_unfinished(event)) break;
       Slot& slot = slots[start];
@@ -1021,6 +1034,7 @@ bool EventBus::DeliverCalling(
         calls.push_back(std::async(std::launch::async, [&, &event = event, &slot = slot] {
           std::exception_ptr thrown = RunHandler(subscription.calling_handler, event);
           std::lock_guard finishing(mutex);
+          if (thrown) failed = true;  // nothing new starts from now on
           slot.failure = thrown;
           slot.done = true;
           --in_flight;
@@ -1035,16 +1049,15 @@ bool EventBus::DeliverCalling(
       ++finished;
     }
     if (in_flight == 0 && (failed || Stopping() || start == events.size())) break;
+    // Counted before the commit: a call that finishes during it wakes the
+    // wait below at once.
+    const std::uint64_t seen = completions;
     if (finished - next >= static_cast<std::size_t>(window)) {
       lock.unlock();
       if (!commit()) return false;
       lock.lock();
     }
-    const std::uint64_t seen = completions;
     finished_one.wait(lock, [&] { return completions != seen || in_flight == 0; });
-    for (std::size_t i = finished; i < start; ++i) {
-      if (slots[i].failure) failed = true;
-    }
   }
   // `finished` stopped at the first failed event, if any.
   if (finished < start && slots[finished].failure) failure = slots[finished].failure;

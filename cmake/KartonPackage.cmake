@@ -49,9 +49,14 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://karton.example.com")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Our own libraries are in the package; dpkg-shlibdeps must find them there.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
-# The embedded PostgreSQL's server binaries (initdb, postgres), the font of
-# the letters' PDFs, and adduser for the system user.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "postgresql-15, fonts-dejavu-core, adduser")
+# The font of the letters' PDFs, and adduser for the system user. The
+# embedded PostgreSQL's server binaries (initdb, postgres) are recommended,
+# not required: apt installs recommendations by default, so a plain
+# install runs its own database, while an install against an external one
+# (the container image: --no-install-recommends) leaves out the server,
+# about half of the image.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql-15")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/deb/postinst ${PROJECT_SOURCE_DIR}/packaging/deb/postrm
     ${PROJECT_SOURCE_DIR}/packaging/deb/conffiles ${PROJECT_SOURCE_DIR}/packaging/deb/triggers)

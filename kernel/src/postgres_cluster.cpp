@@ -279,6 +279,14 @@ std::string PostgresCluster::LogTail() const {
 
 void PostgresCluster::Start() {
   if (Running()) return;
+  // The server is only recommended by the package (an install against an
+  // external database leaves it out): say what is missing, and the way out.
+  if (!std::filesystem::exists(options_.bin_directory / "postgres")) {
+    throw std::runtime_error(fmt::format(
+        "the embedded PostgreSQL needs {} (the Debian package postgresql-15: apt install "
+        "postgresql-15), or give --database-url to use an external PostgreSQL",
+        (options_.bin_directory / "postgres").string()));
+  }
   std::error_code error;
   std::filesystem::create_directories(options_.data_directory, error);
   if (error) {

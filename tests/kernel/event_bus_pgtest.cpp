@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "event_bus.h"
 #include "event_store.h"
@@ -63,6 +64,20 @@ class EventBusTest : public ::testing::Test {
                     });
     facades_.push_back(std::move(shop));
     return bus;
+  }
+
+  // One "shop.item.created" per aggregate named, in that order, committed
+  // together.
+  void PublishItemsCreated(const std::vector<std::int64_t>& aggregates) {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("kazán");
+    for (const std::int64_t aggregate : aggregates) {
+      facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
+                           Caller::Internal());
+    }
+    transaction.commit();
   }
 
   bool WaitFor(const std::string& sql, const std::string& expected) {
@@ -293,20 +308,12 @@ TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOr
         handled.emplace_back(event.aggregate_id, event.id);
       },
       options);
-  {
-    // Ten aggregates, four events each, interleaved in the log.
-    auto lease = database_->Acquire();
-    soci::transaction transaction(lease.Session());
-    Payload payload;
-    payload.set_name("kazán");
-    for (int round = 0; round < 4; ++round) {
-      for (std::int64_t aggregate = 1; aggregate <= 10; ++aggregate) {
-        facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
-                             Caller::Internal());
-      }
-    }
-    transaction.commit();
+  // Ten aggregates, four events each, interleaved in the log.
+  std::vector<std::int64_t> aggregates;
+  for (int round = 0; round < 4; ++round) {
+    for (std::int64_t aggregate = 1; aggregate <= 10; ++aggregate) aggregates.push_back(aggregate);
   }
+  PublishItemsCreated(aggregates);
   bus->Start();
   ASSERT_TRUE(
       WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
@@ -366,17 +373,7 @@ TEST_F(EventBusTest, ASlowCallHoldsUpOnlyItsOwnSlot) {
         changed.notify_all();
       },
       options);
-  {
-    auto lease = database_->Acquire();
-    soci::transaction transaction(lease.Session());
-    Payload payload;
-    payload.set_name("kazán");
-    for (std::int64_t aggregate = 1; aggregate <= 6; ++aggregate) {
-      facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
-                           Caller::Internal());
-    }
-    transaction.commit();
-  }
+  PublishItemsCreated({1, 2, 3, 4, 5, 6});
   bus->Start();
   ASSERT_TRUE(
       WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
@@ -411,24 +408,14 @@ TEST_F(EventBusTest, CallingHandlersThatWaitHoldUpNeitherEachOtherNorInProcessHa
   };
   mail->SubscribeCalling("first_remote", {"shop.item.created"}, wait_for_release);
   mail->SubscribeCalling("second_remote", {"shop.item.created"}, wait_for_release);
-  const auto publish = [&](int count) {
-    auto lease = database_->Acquire();
-    soci::transaction transaction(lease.Session());
-    Payload payload;
-    payload.set_name("kazán");
-    for (int i = 0; i < count; ++i) {
-      facades_[0]->Publish(lease.Session(), "shop.item.created", i + 1, payload, Caller::Internal());
-    }
-    transaction.commit();
-  };
   bus->Start();
-  publish(1);
+  PublishItemsCreated({1});
   {
     // Both calling subscriptions are inside their handlers, at once.
     std::unique_lock lock(mutex);
     ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == 2; }));
   }
-  publish(4);
+  PublishItemsCreated({1, 2, 3, 4});
   const bool recorded_meanwhile = WaitFor("SELECT count(*) FROM seen", "5");
   {
     std::lock_guard lock(mutex);

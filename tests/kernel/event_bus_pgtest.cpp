@@ -80,6 +80,14 @@ class EventBusTest : public ::testing::Test {
     transaction.commit();
   }
 
+  // True once the subscription's cursor is at the log's head.
+  bool WaitUntilAtHead(const std::string& subscription) {
+    return WaitFor(fmt::format("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
+                               "kernel.event_subscription WHERE name = '{}'",
+                               subscription),
+                   "t");
+  }
+
   bool WaitFor(const std::string& sql, const std::string& expected) {
     for (int i = 0; i < 600; ++i) {
       if (QueryScalar(conninfo_, sql) == expected) return true;
@@ -226,10 +234,7 @@ TEST_F(EventBusTest, InProcessHandlersTakeABatchPerTransactionAndAFailureParksOn
                         "SELECT count(DISTINCT transaction_id) FROM handled h JOIN kernel.event e "
                         "ON e.id = h.event_id WHERE e.aggregate_id <= 100"),
             "1");
-  ASSERT_TRUE(
-      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
-              "kernel.event_subscription WHERE name = 'ledger.writer'",
-              "t"));
+  ASSERT_TRUE(WaitUntilAtHead("ledger.writer"));
   bus->Stop();
 }
 
@@ -262,10 +267,7 @@ TEST_F(EventBusTest, ACallingHandlerHoldsNoConnectionAndMovesTheCursorOnlyWhenIt
   ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen WHERE name = 'mailed'", "1"));
   EXPECT_EQ(attempts.load(), 2);
   EXPECT_EQ(most_connections_held.load(), 0);
-  ASSERT_TRUE(
-      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
-              "kernel.event_subscription WHERE name = 'mail.sender'",
-              "t"));
+  ASSERT_TRUE(WaitUntilAtHead("mail.sender"));
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
   bus->Stop();
   EXPECT_THROW(mail->SubscribeCalling("late", {"shop.*"}, [](const Event&) {}), std::logic_error);
@@ -297,7 +299,8 @@ TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOr
         // The very first handler waits for a second one to start beside it:
         // only concurrency lets that happen (a generous bound, not a timing).
         if (handled.empty() && most_in_flight < 2 &&
-            !changed.wait_for(lock, std::chrono::seconds(20), [&] { return most_in_flight >= 2; })) {
+            !changed.wait_for(lock, std::chrono::seconds(20),
+                              [&] { return most_in_flight >= 2; })) {
           waited_in_vain = true;
         }
         const bool fail = event.aggregate_id == 3 && !failed_once;
@@ -315,10 +318,7 @@ TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOr
   }
   PublishItemsCreated(aggregates);
   bus->Start();
-  ASSERT_TRUE(
-      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
-              "kernel.event_subscription WHERE name = 'mail.sender'",
-              "t"));
+  ASSERT_TRUE(WaitUntilAtHead("mail.sender"));
   bus->Stop();
   std::lock_guard lock(mutex);
   EXPECT_FALSE(waited_in_vain);
@@ -360,7 +360,8 @@ TEST_F(EventBusTest, ASlowCallHoldsUpOnlyItsOwnSlot) {
           // the second slot, moving on without this one, gets there (the
           // window runs ahead by at most twice its width, 4 events).
           std::unique_lock lock(mutex);
-          if (!changed.wait_for(lock, std::chrono::seconds(20), [&] { return others_handled >= 3; })) {
+          if (!changed.wait_for(lock, std::chrono::seconds(20),
+                                [&] { return others_handled >= 3; })) {
             waited_in_vain = true;
           }
           const std::string cursor = QueryScalar(
@@ -375,10 +376,7 @@ TEST_F(EventBusTest, ASlowCallHoldsUpOnlyItsOwnSlot) {
       options);
   PublishItemsCreated({1, 2, 3, 4, 5, 6});
   bus->Start();
-  ASSERT_TRUE(
-      WaitFor("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
-              "kernel.event_subscription WHERE name = 'mail.sender'",
-              "t"));
+  ASSERT_TRUE(WaitUntilAtHead("mail.sender"));
   bus->Stop();
   std::lock_guard lock(mutex);
   EXPECT_FALSE(waited_in_vain);
@@ -425,11 +423,7 @@ TEST_F(EventBusTest, CallingHandlersThatWaitHoldUpNeitherEachOtherNorInProcessHa
   }
   EXPECT_TRUE(recorded_meanwhile);
   for (const char* name : {"mail.first_remote", "mail.second_remote"}) {
-    EXPECT_TRUE(WaitFor(fmt::format("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
-                                    "kernel.event_subscription WHERE name = '{}'",
-                                    name),
-                        "t"))
-        << name;
+    EXPECT_TRUE(WaitUntilAtHead(name)) << name;
   }
   bus->Stop();
   std::lock_guard lock(mutex);
@@ -441,16 +435,20 @@ TEST_F(EventBusTest, CallingConcurrencyIsForCallingHandlersAndBounded) {
   auto shop = bus.ForModule("shop");
   SubscriptionOptions options;
   options.calling_concurrency = 2;
-  EXPECT_THROW(shop->Subscribe("writer", {"shop.*"}, [](const Event&, soci::session&) {}, options),
+  EXPECT_THROW(shop->Subscribe(
+                   "writer", {"shop.*"}, [](const Event&, soci::session&) {}, options),
                std::invalid_argument);
   options.calling_concurrency = 17;
-  EXPECT_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+  EXPECT_THROW(shop->SubscribeCalling(
+                   "caller", {"shop.*"}, [](const Event&) {}, options),
                std::invalid_argument);
   options.calling_concurrency = 0;
-  EXPECT_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+  EXPECT_THROW(shop->SubscribeCalling(
+                   "caller", {"shop.*"}, [](const Event&) {}, options),
                std::invalid_argument);
   options.calling_concurrency = 16;
-  EXPECT_NO_THROW(shop->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options));
+  EXPECT_NO_THROW(shop->SubscribeCalling(
+      "caller", {"shop.*"}, [](const Event&) {}, options));
 }
 
 TEST_F(EventBusTest, ModulesMayOnlyDeclareAndPublishTheirOwnWellFormedTopics) {

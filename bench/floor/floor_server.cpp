@@ -13,6 +13,9 @@
 // What it leaves out on purpose: authentication and roles, validation,
 // custom field definitions, duplicate keys, logging, metrics. Karton must do
 // those; the floor shows what they cost.
+// --server-model picks gRPC's synchronous server (a handler thread takes each
+// call) or its callback API (the call is answered on the thread that read
+// it); bench/run runs both and takes its targets against the faster.
 #include <grpcpp/grpcpp.h>
 #include <libpq-fe.h>
 
@@ -303,12 +306,12 @@ bool SyncAndCollect(PGconn* raw, int statements, std::vector<Result>& results, s
 
 // --- The service ----------------------------------------------------------------
 
-class FloorPartnerService final : public pv1::PartnerService::Service {
+// The two calls' work, the same under either server model.
+class FloorCalls {
  public:
-  explicit FloorPartnerService(ConnectionPool& pool) : pool_(pool) {}
+  explicit FloorCalls(ConnectionPool& pool) : pool_(pool) {}
 
-  grpc::Status GetPartner(grpc::ServerContext*, const pv1::GetPartnerRequest* request,
-                          pv1::Partner* response) override {
+  grpc::Status GetPartner(const pv1::GetPartnerRequest* request, pv1::Partner* response) {
     auto lease = pool_.Acquire();
     const std::string id = std::to_string(request->id());
     const char* values[] = {id.c_str()};
@@ -325,8 +328,7 @@ class FloorPartnerService final : public pv1::PartnerService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status CreatePartner(grpc::ServerContext*, const pv1::CreatePartnerRequest* request,
-                             pv1::Partner* response) override {
+  grpc::Status CreatePartner(const pv1::CreatePartnerRequest* request, pv1::Partner* response) {
     *response = request->partner();
     auto lease = pool_.Acquire();
     PGconn* raw = lease.Raw();
@@ -391,6 +393,49 @@ class FloorPartnerService final : public pv1::PartnerService::Service {
   ConnectionPool& pool_;
 };
 
+// gRPC's synchronous server: its own threads take each call from the
+// completion queue and run the handler (what kartond uses).
+class SyncPartnerService final : public pv1::PartnerService::Service {
+ public:
+  explicit SyncPartnerService(FloorCalls& calls) : calls_(calls) {}
+  grpc::Status GetPartner(grpc::ServerContext*, const pv1::GetPartnerRequest* request,
+                          pv1::Partner* response) override {
+    return calls_.GetPartner(request, response);
+  }
+  grpc::Status CreatePartner(grpc::ServerContext*, const pv1::CreatePartnerRequest* request,
+                             pv1::Partner* response) override {
+    return calls_.CreatePartner(request, response);
+  }
+
+ private:
+  FloorCalls& calls_;
+};
+
+// gRPC's callback API: the handler runs on the thread that read the
+// request, with no hand-off to a handler thread. The database wait blocks
+// that thread, as it would in kartond's handlers.
+class CallbackPartnerService final : public pv1::PartnerService::CallbackService {
+ public:
+  explicit CallbackPartnerService(FloorCalls& calls) : calls_(calls) {}
+  grpc::ServerUnaryReactor* GetPartner(grpc::CallbackServerContext* context,
+                                       const pv1::GetPartnerRequest* request,
+                                       pv1::Partner* response) override {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(calls_.GetPartner(request, response));
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* CreatePartner(grpc::CallbackServerContext* context,
+                                          const pv1::CreatePartnerRequest* request,
+                                          pv1::Partner* response) override {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(calls_.CreatePartner(request, response));
+    return reactor;
+  }
+
+ private:
+  FloorCalls& calls_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -402,15 +447,25 @@ int main(int argc, char** argv) {
   app.add_option("--conninfo", conninfo, "libpq connection string of Karton's database")
       ->required();
   app.add_option("--connections", connections, "database connections")->check(CLI::Range(1, 256));
+  std::string server_model = "sync";
+  app.add_option("--server-model", server_model,
+                 "gRPC's synchronous server (as kartond) or its callback API")
+      ->check(CLI::IsMember({"sync", "callback"}));
   CLI11_PARSE(app, argc, argv);
 
   try {
     ConnectionPool pool(conninfo, connections);
-    FloorPartnerService service(pool);
+    FloorCalls calls(pool);
+    SyncPartnerService sync_service(calls);
+    CallbackPartnerService callback_service(calls);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service);
+    if (server_model == "callback") {
+      builder.RegisterService(&callback_service);
+    } else {
+      builder.RegisterService(&sync_service);
+    }
     auto server = builder.BuildAndStart();
     if (!server || port == 0) {
       std::cerr << "karton_floor: cannot listen on " << listen << "\n";

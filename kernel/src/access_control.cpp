@@ -247,7 +247,7 @@ Caller CallerOfMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>&
   return ParseCaller(ToString(forwarded->second)).value_or(Caller{});
 }
 
-Caller CallerOf(const grpc::ServerContext& context) {
+Caller CallerOf(const grpc::ServerContextBase& context) {
   return CallerOfMetadata(context.client_metadata());
 }
 
@@ -255,7 +255,7 @@ void ForwardCaller(const Caller& caller, grpc::ClientContext& to) {
   to.AddMetadata(kCallerMetadata, SerializeCaller(caller));
 }
 
-void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to) {
+void ForwardCaller(const grpc::ServerContextBase& from, grpc::ClientContext& to) {
   ForwardCaller(CallerOf(from), to);
 }
 

@@ -20,12 +20,21 @@
 #include <thread>
 
 #include "database_unavailable.h"
+#include "karton/kernel/callback_calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "metrics.h"
 
 namespace karton::kernel {
 namespace {
+
+std::optional<std::chrono::system_clock::time_point> DeadlineOf(
+    const grpc::ServerContextBase& context) {
+  const auto deadline = context.deadline();
+  // gRPC reports "no deadline" as the largest time point.
+  return deadline == std::chrono::system_clock::time_point::max() ? std::nullopt
+                                                                  : std::optional(deadline);
+}
 
 // Tells the database pool the deadline of the call a handler thread serves,
 // so that a call waiting for a connection gives up in time to answer
@@ -35,11 +44,7 @@ namespace {
 class ServedCallHooks : public grpc::Server::GlobalCallbacks {
  public:
   void PreSynchronousRequest(grpc::ServerContext* context) override {
-    const auto deadline = context->deadline();
-    // gRPC reports "no deadline" as the largest time point.
-    SetServedCallDeadline(deadline == std::chrono::system_clock::time_point::max()
-                              ? std::nullopt
-                              : std::optional(deadline));
+    SetServedCallDeadline(DeadlineOf(*context));
   }
   void PostSynchronousRequest(grpc::ServerContext*) override {
     SetServedCallDeadline(std::nullopt);
@@ -332,6 +337,12 @@ class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 };
 
 }  // namespace
+
+ServedCallDeadline::ServedCallDeadline(const grpc::ServerContextBase& context) {
+  SetServedCallDeadline(DeadlineOf(context));
+}
+
+ServedCallDeadline::~ServedCallDeadline() { SetServedCallDeadline(std::nullopt); }
 
 GrpcHost::GrpcHost(Metrics& metrics) : metrics_(metrics) {}
 

@@ -14,6 +14,7 @@
 
 #include "contacts/contact_repository.h"
 #include "documents/document_repository.h"
+#include "karton/kernel/callback_calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/pagination.h"
@@ -242,15 +243,21 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
   });
 }
 
-grpc::Status PartnerServiceImpl::GetPartner(grpc::ServerContext* context,
-                                            const v1::GetPartnerRequest* request,
-                                            v1::Partner* response) {
-  const kernel::Caller caller = kernel::CallerOf(*context);
+grpc::ServerUnaryReactor* PartnerServiceImpl::GetPartner(grpc::CallbackServerContext* context,
+                                                         const v1::GetPartnerRequest* request,
+                                                         v1::Partner* response) {
+  return kernel::AnswerOnThisThread(
+      context, [&] { return GetPartnerFor(kernel::CallerOf(*context), *request, response); });
+}
+
+grpc::Status PartnerServiceImpl::GetPartnerFor(const kernel::Caller& caller,
+                                               const v1::GetPartnerRequest& request,
+                                               v1::Partner* response) {
   return Guarded(services_.log, "GetPartner", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     const auto partner =
-        repository::FindPartner(lease.Session(), request->id(), VisibilityOf(caller));
-    if (!partner) return NotFound(request->id());
+        repository::FindPartner(lease.Session(), request.id(), VisibilityOf(caller));
+    if (!partner) return NotFound(request.id());
     *response = *partner;
     return grpc::Status::OK;
   });

@@ -35,7 +35,11 @@ struct PartnerServiceOptions {
   std::int64_t import_max_bytes = 512LL * 1024 * 1024;
 };
 
-class PartnerServiceImpl final : public v1::PartnerService::Service {
+// GetPartner, the hottest read, is answered through gRPC's callback API on
+// the thread that read the request (kernel/callback_calls.h); every other
+// method is a synchronous handler.
+class PartnerServiceImpl final
+    : public v1::PartnerService::WithCallbackMethod_GetPartner<v1::PartnerService::Service> {
  public:
   PartnerServiceImpl(kernel::ServiceParts services, PartnerServiceOptions options)
       : services_(std::move(services)), options_(options) {}
@@ -47,8 +51,11 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
 
   grpc::Status CreatePartner(grpc::ServerContext*, const v1::CreatePartnerRequest*,
                              v1::Partner*) override;
-  grpc::Status GetPartner(grpc::ServerContext*, const v1::GetPartnerRequest*,
-                          v1::Partner*) override;
+  grpc::ServerUnaryReactor* GetPartner(grpc::CallbackServerContext*, const v1::GetPartnerRequest*,
+                                       v1::Partner*) override;
+  // GetPartner's work for `caller`, whichever way the call arrived.
+  grpc::Status GetPartnerFor(const kernel::Caller& caller, const v1::GetPartnerRequest& request,
+                             v1::Partner* response);
   grpc::Status BatchGetPartners(grpc::ServerContext*, const v1::BatchGetPartnersRequest*,
                                 v1::BatchGetPartnersResponse*) override;
   grpc::Status UpdatePartner(grpc::ServerContext*, const v1::UpdatePartnerRequest*,

@@ -94,7 +94,8 @@ class PartnerServiceTest : public karton::testing::ModuleDatabaseTest {
     v1::GetPartnerRequest request;
     request.set_id(id);
     v1::Partner partner;
-    EXPECT_TRUE(service_->GetPartner(&AsSeller()->context, &request, &partner).ok());
+    EXPECT_TRUE(
+        service_->GetPartnerFor(kernel::CallerOf(AsSeller()->context), request, &partner).ok());
     return partner;
   }
 
@@ -157,7 +158,7 @@ TEST_F(PartnerServiceTest, ACreatedPartnerIsStoredAuditedAndPublished) {
   v1::GetPartnerRequest get;
   get.set_id(created.id());
   v1::Partner found;
-  ASSERT_TRUE(service_->GetPartner(&AsSeller()->context, &get, &found).ok());
+  ASSERT_TRUE(service_->GetPartnerFor(kernel::CallerOf(AsSeller()->context), get, &found).ok());
   EXPECT_EQ(found.SerializeAsString(), created.SerializeAsString());
 }
 

@@ -1,20 +1,30 @@
 // The pool's wait for a connection (karton/kernel/database.h): bounded by
 // the acquire timeout and, on a thread serving a gRPC call, by that call's
 // deadline; what gives up throws the error kernel::Guarded answers
-// RESOURCE_EXHAUSTED, and is counted.
+// RESOURCE_EXHAUSTED, and is counted. The same holds for a method served
+// through gRPC's callback API (karton/kernel/callback_calls.h), on a real
+// server.
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/support/status.h>
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "database_unavailable.h"
+#include "grpc_host.h"
+#include "karton/kernel/callback_calls.h"
+#include "karton/kernel/calls.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/guarded.h"
+#include "karton/kernel/v1/job_service.grpc.pb.h"
+#include "metrics.h"
 #include "throwaway_postgres.h"
 
 namespace karton::kernel {
@@ -105,6 +115,83 @@ TEST_F(DatabasePoolTest, AFreedConnectionIsLentAgain) {
   again.Session() << "SELECT 1", soci::into(one);
   EXPECT_EQ(one, 1);
   EXPECT_EQ(database.CurrentStats().exhausted, 0u);
+}
+
+// JobService's ListJobs answered on gRPC's own thread, waiting for a
+// connection of `database`.
+class CallbackListJobs final
+    : public v1::JobService::WithCallbackMethod_ListJobs<v1::JobService::Service> {
+ public:
+  explicit CallbackListJobs(Database& database) : database_(database) {}
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest*, v1::ListJobsResponse*) override {
+    return AnswerOnThisThread(context, [&] {
+      return Guarded(log_, "ListJobs", [&]() -> grpc::Status {
+        auto lease = database_.Acquire();
+        return grpc::Status::OK;
+      });
+    });
+  }
+
+ private:
+  Database& database_;
+  spdlog::logger log_{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
+};
+
+class AcceptEveryone : public grpc::AuthMetadataProcessor {
+ public:
+  grpc::Status Process(const InputMetadata&, grpc::AuthContext*, OutputMetadata*,
+                       OutputMetadata*) override {
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(DatabasePoolTest, ACallbackServedCallsDeadlineShortensTheWaitToo) {
+  // Without the deadline handed on, the handler would wait the pool's ten
+  // minutes and the caller would see DEADLINE_EXCEEDED; with it, the
+  // handler gives up in time to answer RESOURCE_EXHAUSTED itself.
+  Database database(conninfo_, 1, std::chrono::minutes(10));
+  Metrics metrics;
+  CallbackListJobs service(database);
+  GrpcHost host(metrics);
+  host.AddService(service, v1::JobService::service_full_name());
+  host.Start("127.0.0.1:0", std::make_shared<AcceptEveryone>(),
+             [](std::string_view, const std::string&) {
+               return GrpcHost::HandOff{.caller = std::nullopt, .refusal = grpc::Status::OK};
+             });
+  host.SetServing(true);
+  {
+    // Another thread holds the pool's one connection: a thread that holds
+    // one and calls in-process is a hazard kartond refuses (database.h).
+    std::promise<void> release;
+    std::promise<void> holding;
+    std::thread holder([&] {
+      auto held = database.Acquire();
+      holding.set_value();
+      release.get_future().wait();
+    });
+    holding.get_future().wait();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::ListJobsRequest request;
+    v1::ListJobsResponse response;
+    const grpc::Status status =
+        CallMethod(*host.InProcessChannel(), context, "/karton.kernel.v1.JobService/ListJobs",
+                   request, response);
+    release.set_value();
+    holder.join();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  }
+  EXPECT_EQ(database.CurrentStats().exhausted, 1u);
+  // The deadline was the call's only: the thread keeps none afterwards, so
+  // with the connection free the next call gets it.
+  grpc::ClientContext context;
+  v1::ListJobsRequest request;
+  v1::ListJobsResponse response;
+  EXPECT_TRUE(CallMethod(*host.InProcessChannel(), context, "/karton.kernel.v1.JobService/ListJobs",
+                         request, response)
+                  .ok());
+  host.Shutdown(std::chrono::milliseconds(0));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 
 namespace grpc {
 class ClientContext;
-class ServerContext;
+class ServerContextBase;
 }  // namespace grpc
 
 namespace soci {
@@ -91,10 +91,12 @@ std::int64_t ActorUserId(const Caller& caller);
 //   with ForwardCaller(), or kartond when it called with CallAsKernel();
 // - anything else (a call that forwarded nothing, a malformed value):
 //   nobody, with no rights.
-Caller CallerOf(const grpc::ServerContext& context);
+// The same for a synchronous handler's grpc::ServerContext and a callback
+// handler's grpc::CallbackServerContext (callback_calls.h).
+Caller CallerOf(const grpc::ServerContextBase& context);
 
 // Makes an in-process call to another module act for the same caller.
-void ForwardCaller(const grpc::ServerContext& from, grpc::ClientContext& to);
+void ForwardCaller(const grpc::ServerContextBase& from, grpc::ClientContext& to);
 void ForwardCaller(const Caller& caller, grpc::ClientContext& to);
 // Makes an in-process call act for kartond itself (Caller::Internal()):
 // for jobs, event handlers and start-up work with no user behind them.

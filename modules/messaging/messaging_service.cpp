@@ -110,11 +110,21 @@ boost::json::object TemplateData(boost::json::object data,
   return data;
 }
 
-void Render(const v1::Template& tmpl, const boost::json::object& data, std::string& subject,
-            std::string& text_body, std::string& html_body) {
-  subject = RenderTemplate(tmpl.subject(), data, Escaping::kNone);
-  text_body = RenderTemplate(tmpl.text_body(), data, Escaping::kNone);
-  html_body = RenderTemplate(tmpl.html_body(), data, Escaping::kHtml);
+// A template whose loops the data would repeat too often (or render too
+// large) is refused on the variables: the template was checked when saved,
+// and the caller's lists are what differ from call to call.
+[[nodiscard]] grpc::Status Render(const v1::Template& tmpl, const boost::json::object& data,
+                                  std::string& subject, std::string& text_body,
+                                  std::string& html_body) {
+  try {
+    subject = RenderTemplate(tmpl.subject(), data, Escaping::kNone);
+    text_body = RenderTemplate(tmpl.text_body(), data, Escaping::kNone);
+    html_body = RenderTemplate(tmpl.html_body(), data, Escaping::kHtml);
+  } catch (const TemplateTooCostly& refused) {
+    return kernel::InvalidField("variables",
+                                fmt::format("template '{}': {}", tmpl.name(), refused.what()));
+  }
+  return grpc::Status::OK;
 }
 
 // Characters, not bytes: what an SMS's length is counted in.
@@ -637,9 +647,8 @@ grpc::Status MessagingServiceImpl::RenderTemplate(grpc::ServerContext* context,
     if (!data.contains("unsubscribe_url")) {
       data["unsubscribe_url"] = services_.public_url() + "/u/preview";
     }
-    Render(tmpl, data, *response->mutable_subject(), *response->mutable_text_body(),
-           *response->mutable_html_body());
-    return grpc::Status::OK;
+    return Render(tmpl, data, *response->mutable_subject(), *response->mutable_text_body(),
+                  *response->mutable_html_body());
   });
 }
 
@@ -827,8 +836,11 @@ grpc::Status MessagingServiceImpl::Queue(kernel::Database::Lease& lease,
     message.set_language(tmpl->language());
     auto data = TemplateData(std::move(resolved.data), request.variables());
     data["unsubscribe_url"] = unsubscribe_url;
-    Render(*tmpl, data, *message.mutable_subject(), *message.mutable_text_body(),
-           *message.mutable_html_body());
+    if (auto status = Render(*tmpl, data, *message.mutable_subject(), *message.mutable_text_body(),
+                             *message.mutable_html_body());
+        !status.ok()) {
+      return status;
+    }
   } else {
     message.set_language(request.language());
     message.set_subject(request.subject());

@@ -383,6 +383,47 @@ TEST_F(MessagingServiceTest, EachBadCcReplyToOrAttachmentFieldIsNamedAndNothingI
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+TEST_F(MessagingServiceTest, ACallersListThatANestedLoopWouldRepeatTooOftenIsRefusedOnVariables) {
+  // A template that loops over the caller's lines, and inside each line over
+  // all of them again: fine for an order of 10 lines, 10^9 steps for 1,000
+  // (kMaxRenderSteps is 10^6), refused before rendering.
+  v1::CreateTemplateRequest create;
+  auto* tmpl = create.mutable_template_();
+  tmpl->set_name("matrix");
+  tmpl->set_language("hu");
+  tmpl->set_channel(v1::CHANNEL_EMAIL);
+  tmpl->set_subject("Tételek");
+  tmpl->set_text_body("{{#lines}}{{#lines}}{{#lines}}.{{/lines}}{{/lines}}{{/lines}}");
+  v1::Template stored;
+  ASSERT_TRUE(service_->CreateTemplate(&AsEditor()->context, &create, &stored).ok());
+  const auto send_with_lines = [&](int count, v1::Message& message) {
+    v1::SendMessageRequest send;
+    send.set_channel(v1::CHANNEL_EMAIL);
+    send.set_category(v1::CATEGORY_TRANSACTIONAL);
+    send.mutable_recipient()->set_address("anna@vevo.example");
+    send.set_template_name("matrix");
+    send.set_language("hu");
+    auto* lines = (*send.mutable_variables()->mutable_fields())["lines"].mutable_list_value();
+    for (int i = 0; i < count; ++i) lines->add_values()->set_number_value(i);
+    return service_->SendMessage(&AsEditor()->context, &send, &message);
+  };
+  v1::Message refused;
+  const auto status = send_with_lines(1000, refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  const auto violations = kernel::FieldViolationsOf(status);
+  ASSERT_EQ(violations.size(), 1u) << status.error_message();
+  EXPECT_EQ(violations[0].field, "variables");
+  EXPECT_NE(status.error_message().find("template 'matrix'"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(Count("messaging.message"), "0");
+  EXPECT_TRUE(context_.RecordedJobs().Scheduled().empty());
+
+  v1::Message sent;
+  const auto accepted = send_with_lines(10, sent);
+  ASSERT_TRUE(accepted.ok()) << accepted.error_message();
+  EXPECT_EQ(sent.text_body(), std::string(1000, '.'));
+}
+
 }  // namespace
 
 // SendMessages (what campaigns hand recipients over with): each request is

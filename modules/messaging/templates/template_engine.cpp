@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <kainjow/mustache.hpp>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 namespace karton::messaging {
 namespace {
@@ -43,6 +46,63 @@ mustache::data ToMustache(const boost::json::value& value) {
       return mustache::data(fmt::format("{}", value.get_double()));
   }
   return mustache::data(std::string());
+}
+
+// The longest list stored under each key anywhere in `value` ("" for a
+// list inside a list, which only "{{.}}" reaches).
+void CollectLongestLists(const boost::json::value& value, std::string_view key,
+                         std::unordered_map<std::string, std::size_t>& longest) {
+  if (value.is_array()) {
+    auto& length = longest[std::string(key)];
+    length = std::max(length, value.get_array().size());
+    for (const auto& item : value.get_array()) CollectLongestLists(item, "", longest);
+  } else if (value.is_object()) {
+    for (const auto& [member, member_value] : value.get_object()) {
+      CollectLongestLists(member_value, member, longest);
+    }
+  }
+}
+
+// How often a section named `name` can repeat its content at most. Mustache
+// resolves "order.lines" to the member "lines" of some object in the data
+// (which one depends on the sections around it), and "." to the current
+// item: so the longest list under that last key, or under any key for ".",
+// bounds it. A section over anything else runs once or not at all.
+std::size_t MostRepeats(const std::string& name,
+                        const std::unordered_map<std::string, std::size_t>& longest) {
+  std::size_t most = 1;
+  if (name == ".") {
+    for (const auto& [key, length] : longest) most = std::max(most, length);
+    return most;
+  }
+  const auto dot = name.rfind('.');
+  const auto it = longest.find(dot == std::string::npos ? name : name.substr(dot + 1));
+  if (it != longest.end()) most = std::max(most, it->second);
+  return most;
+}
+
+// How many parts (texts, values, sections) rendering the content of
+// `parent` can walk at most, a section's content once per repeat; counting
+// stops past `limit` (it returns limit + 1).
+std::size_t RenderSteps(const mustache::component<std::string>& parent,
+                        const std::unordered_map<std::string, std::size_t>& longest,
+                        std::size_t limit) {
+  std::size_t total = 0;
+  for (const auto& child : parent.children) {
+    std::size_t steps = 1;
+    if (child.tag.is_section_begin()) {
+      const std::size_t repeats = child.tag.type == mustache::tag_type::section_begin_inverted
+                                      ? 1
+                                      : MostRepeats(child.tag.name, longest);
+      const std::size_t inner = RenderSteps(child, longest, limit);
+      // Each repeat is a step of its own, even with nothing inside.
+      if (inner >= limit || repeats > limit / (1 + inner)) return limit + 1;
+      steps += repeats * (1 + inner);
+    }
+    if (steps > limit - total) return limit + 1;
+    total += steps;
+  }
+  return total;
 }
 
 }  // namespace
@@ -85,7 +145,30 @@ std::string RenderTemplate(const std::string& text, const boost::json::object& d
   if (escaping == Escaping::kNone) {
     compiled.set_custom_escape([](const std::string& value) { return value; });
   }
-  return compiled.render(ToMustache(data));
+  // The same parse kainjow made, to count the steps before rendering any.
+  mustache::context<std::string> no_partials;
+  mustache::context_internal<std::string> parse_context{no_partials};
+  mustache::component<std::string> root;
+  std::string parse_error;
+  mustache::parser<std::string> parse{text, parse_context, root, parse_error};
+  std::unordered_map<std::string, std::size_t> longest;
+  for (const auto& [key, value] : data) CollectLongestLists(value, key, longest);
+  if (RenderSteps(root, longest, kMaxRenderSteps) > kMaxRenderSteps) {
+    throw TemplateTooCostly(fmt::format(
+        "rendering it with this data could take more than {} steps (a loop repeats its content "
+        "once per item of its list, and loops nested over lists multiply); nest fewer loops or "
+        "pass shorter lists",
+        kMaxRenderSteps));
+  }
+  std::string rendered;
+  compiled.render(ToMustache(data), [&rendered](const std::string& piece) {
+    if (rendered.size() + piece.size() > kMaxRenderedBytes) {
+      throw TemplateTooCostly(fmt::format("the rendered text would be larger than {} MiB",
+                                          kMaxRenderedBytes / (1024 * 1024)));
+    }
+    rendered += piece;
+  });
+  return rendered;
 }
 
 }  // namespace karton::messaging

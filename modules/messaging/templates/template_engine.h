@@ -6,7 +6,9 @@
 #pragma once
 
 #include <boost/json/fwd.hpp>
+#include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace karton::messaging {
@@ -23,9 +25,31 @@ std::optional<TemplateError> CheckTemplate(const std::string& text);
 
 enum class Escaping { kNone, kHtml };
 
+// What one rendering may cost. Rendering walks the template's parts (texts,
+// values, sections), a section's content once per item of its list, and
+// sections nest, so a template that nests loops walks the product of its
+// lists' lengths: ten nested loops over a two-item list are about 2,000
+// steps, three over the 1,000 lines of an order a billion. The callers'
+// variables can carry lists of any length, so the steps are counted
+// against the data, before rendering. Ordinary templates (a loop over an
+// order's lines, a loop inside it over each line's discounts) stay far
+// below the limit; at it, rendering takes about a tenth of a second.
+inline constexpr std::size_t kMaxRenderSteps = 1000000;
+// No subject or body is larger (messaging refuses rendered texts far
+// smaller: CheckRendered); rendering stops here rather than filling memory.
+inline constexpr std::size_t kMaxRenderedBytes = 16 * 1024 * 1024;
+
+// Rendering refused because it would pass one of the limits above; what()
+// says which, for the caller.
+class TemplateTooCostly : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Renders `text` (which must compile: see CheckTemplate) with `data`.
 // Subjects and plain text are rendered without escaping; HTML bodies escape
-// every {{value}} ({{{value}}} stays raw, as Mustache says).
+// every {{value}} ({{{value}}} stays raw, as Mustache says). Throws
+// TemplateTooCostly past the limits above.
 std::string RenderTemplate(const std::string& text, const boost::json::object& data,
                            Escaping escaping);
 

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "karton/partners/v1/partner_service.grpc.pb.h"
@@ -420,19 +421,22 @@ class CallbackPartnerService final : public pv1::PartnerService::CallbackService
   grpc::ServerUnaryReactor* GetPartner(grpc::CallbackServerContext* context,
                                        const pv1::GetPartnerRequest* request,
                                        pv1::Partner* response) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(calls_.GetPartner(request, response));
-    return reactor;
+    return Finished(context, calls_.GetPartner(request, response));
   }
   grpc::ServerUnaryReactor* CreatePartner(grpc::CallbackServerContext* context,
                                           const pv1::CreatePartnerRequest* request,
                                           pv1::Partner* response) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(calls_.CreatePartner(request, response));
-    return reactor;
+    return Finished(context, calls_.CreatePartner(request, response));
   }
 
  private:
+  static grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context,
+                                            grpc::Status status) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(std::move(status));
+    return reactor;
+  }
+
   FloorCalls& calls_;
 };
 

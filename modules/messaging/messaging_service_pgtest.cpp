@@ -386,7 +386,7 @@ TEST_F(MessagingServiceTest, EachBadCcReplyToOrAttachmentFieldIsNamedAndNothingI
 TEST_F(MessagingServiceTest, ACallersListThatANestedLoopWouldRepeatTooOftenIsRefusedOnVariables) {
   // A template that loops over the caller's lines, and inside each line over
   // all of them again: fine for an order of 10 lines, 10^9 steps for 1,000
-  // (kMaxRenderSteps is 10^6), refused before rendering.
+  // (kMaxRenderSteps is 100,000), refused before rendering.
   v1::CreateTemplateRequest create;
   auto* tmpl = create.mutable_template_();
   tmpl->set_name("matrix");

@@ -15,28 +15,17 @@
 #include "karton/kernel/v1/job_service.grpc.pb.h"
 #include "metrics.h"
 #include "throwaway_postgres.h"
+#include "unauthenticated_grpc_host.h"
 
 namespace karton::kernel {
 namespace {
-
-class AcceptEveryone : public grpc::AuthMetadataProcessor {
- public:
-  grpc::Status Process(const InputMetadata&, grpc::AuthContext*, OutputMetadata*,
-                       OutputMetadata*) override {
-    return grpc::Status::OK;
-  }
-};
 
 // A server with one service whose methods all answer UNIMPLEMENTED (a sync
 // server needs one to poll); the calls go to gRPC's health service.
 struct HealthServer {
   HealthServer() : host(metrics) {
     host.AddService(unimplemented, v1::JobService::service_full_name());
-    host.Start("127.0.0.1:0", std::make_shared<AcceptEveryone>(),
-               [](std::string_view, const std::string&) {
-                 return GrpcHost::HandOff{.caller = std::nullopt, .refusal = grpc::Status::OK};
-               });
-    host.SetServing(true);
+    StartWithoutAuthentication(host);
   }
   ~HealthServer() { host.Shutdown(std::chrono::milliseconds(0)); }
 

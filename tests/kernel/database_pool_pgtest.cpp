@@ -26,6 +26,7 @@
 #include "karton/kernel/v1/job_service.grpc.pb.h"
 #include "metrics.h"
 #include "throwaway_postgres.h"
+#include "unauthenticated_grpc_host.h"
 
 namespace karton::kernel {
 namespace {
@@ -138,14 +139,6 @@ class CallbackListJobs final
   spdlog::logger log_{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
 };
 
-class AcceptEveryone : public grpc::AuthMetadataProcessor {
- public:
-  grpc::Status Process(const InputMetadata&, grpc::AuthContext*, OutputMetadata*,
-                       OutputMetadata*) override {
-    return grpc::Status::OK;
-  }
-};
-
 TEST_F(DatabasePoolTest, ACallbackServedCallsDeadlineShortensTheWaitToo) {
   // Without the deadline handed on, the handler would wait the pool's ten
   // minutes and the caller would see DEADLINE_EXCEEDED; with it, the
@@ -155,11 +148,7 @@ TEST_F(DatabasePoolTest, ACallbackServedCallsDeadlineShortensTheWaitToo) {
   CallbackListJobs service(database);
   GrpcHost host(metrics);
   host.AddService(service, v1::JobService::service_full_name());
-  host.Start("127.0.0.1:0", std::make_shared<AcceptEveryone>(),
-             [](std::string_view, const std::string&) {
-               return GrpcHost::HandOff{.caller = std::nullopt, .refusal = grpc::Status::OK};
-             });
-  host.SetServing(true);
+  StartWithoutAuthentication(host);
   {
     // Another thread holds the pool's one connection: a thread that holds
     // one and calls in-process is a hazard kartond refuses (database.h).

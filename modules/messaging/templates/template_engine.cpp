@@ -15,18 +15,25 @@ namespace {
 
 namespace mustache = kainjow::mustache;
 
-mustache::data ToMustache(const boost::json::value& value) {
+// The longest list stored under each key anywhere in the data ("" for a
+// list inside a list, which only "{{.}}" reaches): what bounds how often a
+// section can repeat (MostRepeats).
+using LongestLists = std::unordered_map<std::string, std::size_t>;
+
+mustache::data ObjectToMustache(const boost::json::object& object, LongestLists& longest);
+
+// The data as kainjow reads it; `key` is the member `value` is stored
+// under, and the list lengths are noted on the way.
+mustache::data ToMustache(const boost::json::value& value, std::string_view key,
+                          LongestLists& longest) {
   switch (value.kind()) {
-    case boost::json::kind::object: {
-      mustache::data object{mustache::data::type::object};
-      for (const auto& [key, member] : value.get_object()) {
-        object.set(std::string(key), ToMustache(member));
-      }
-      return object;
-    }
+    case boost::json::kind::object:
+      return ObjectToMustache(value.get_object(), longest);
     case boost::json::kind::array: {
+      auto& length = longest[std::string(key)];
+      length = std::max(length, value.get_array().size());
       mustache::data list{mustache::data::type::list};
-      for (const auto& item : value.get_array()) list.push_back(ToMustache(item));
+      for (const auto& item : value.get_array()) list.push_back(ToMustache(item, "", longest));
       return list;
     }
     case boost::json::kind::string:
@@ -48,19 +55,12 @@ mustache::data ToMustache(const boost::json::value& value) {
   return mustache::data(std::string());
 }
 
-// The longest list stored under each key anywhere in `value` ("" for a
-// list inside a list, which only "{{.}}" reaches).
-void CollectLongestLists(const boost::json::value& value, std::string_view key,
-                         std::unordered_map<std::string, std::size_t>& longest) {
-  if (value.is_array()) {
-    auto& length = longest[std::string(key)];
-    length = std::max(length, value.get_array().size());
-    for (const auto& item : value.get_array()) CollectLongestLists(item, "", longest);
-  } else if (value.is_object()) {
-    for (const auto& [member, member_value] : value.get_object()) {
-      CollectLongestLists(member_value, member, longest);
-    }
+mustache::data ObjectToMustache(const boost::json::object& object, LongestLists& longest) {
+  mustache::data converted{mustache::data::type::object};
+  for (const auto& [member, value] : object) {
+    converted.set(std::string(member), ToMustache(value, member, longest));
   }
+  return converted;
 }
 
 // How often a section named `name` can repeat its content at most. Mustache
@@ -68,8 +68,7 @@ void CollectLongestLists(const boost::json::value& value, std::string_view key,
 // (which one depends on the sections around it), and "." to the current
 // item: so the longest list under that last key, or under any key for ".",
 // bounds it. A section over anything else runs once or not at all.
-std::size_t MostRepeats(const std::string& name,
-                        const std::unordered_map<std::string, std::size_t>& longest) {
+std::size_t MostRepeats(const std::string& name, const LongestLists& longest) {
   std::size_t most = 1;
   if (name == ".") {
     for (const auto& [key, length] : longest) most = std::max(most, length);
@@ -84,8 +83,7 @@ std::size_t MostRepeats(const std::string& name,
 // How many parts (texts, values, sections) rendering the content of
 // `parent` can walk at most, a section's content once per repeat; counting
 // stops past `limit` (it returns limit + 1).
-std::size_t RenderSteps(const mustache::component<std::string>& parent,
-                        const std::unordered_map<std::string, std::size_t>& longest,
+std::size_t RenderSteps(const mustache::component<std::string>& parent, const LongestLists& longest,
                         std::size_t limit) {
   std::size_t total = 0;
   for (const auto& child : parent.children) {
@@ -151,8 +149,8 @@ std::string RenderTemplate(const std::string& text, const boost::json::object& d
   mustache::component<std::string> root;
   std::string parse_error;
   mustache::parser<std::string> parse{text, parse_context, root, parse_error};
-  std::unordered_map<std::string, std::size_t> longest;
-  for (const auto& [key, value] : data) CollectLongestLists(value, key, longest);
+  LongestLists longest;
+  const mustache::data converted = ObjectToMustache(data, longest);
   if (RenderSteps(root, longest, kMaxRenderSteps) > kMaxRenderSteps) {
     throw TemplateTooCostly(fmt::format(
         "rendering it with this data could take more than {} steps (a loop repeats its content "
@@ -161,7 +159,7 @@ std::string RenderTemplate(const std::string& text, const boost::json::object& d
         kMaxRenderSteps));
   }
   std::string rendered;
-  compiled.render(ToMustache(data), [&rendered](const std::string& piece) {
+  compiled.render(converted, [&rendered](const std::string& piece) {
     if (rendered.size() + piece.size() > kMaxRenderedBytes) {
       throw TemplateTooCostly(fmt::format("the rendered text would be larger than {} MiB",
                                           kMaxRenderedBytes / (1024 * 1024)));

@@ -60,6 +60,25 @@ const kernel::TypedQuery<v1::Partner> kFindPartnersById(
     "SELECT " KARTON_PARTNER_COLUMNS
     " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
     "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position");
+// The same for thousands of ids at once (an import's events): the external
+// ids and current consents are gathered once for the whole batch and
+// joined, not looked up row by row (the consents through a PL/pgSQL call
+// each). Same columns, same values.
+const kernel::TypedQuery<v1::Partner> kFindPartnerBatchById(
+    "WITH wanted AS (SELECT id, position FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY "
+    "AS w(id, position)), "
+    "external AS (SELECT x.partner_id, jsonb_object_agg(x.source, x.key) AS ids "
+    "FROM partners.partner_external_id x JOIN wanted ON wanted.id = x.partner_id "
+    "GROUP BY x.partner_id), "
+    "consent AS (SELECT latest.partner_id, jsonb_agg(partners.marketing_consent_json(latest.m) "
+    "ORDER BY (latest.m).channel) AS current FROM (SELECT DISTINCT ON (m.partner_id, m.channel) "
+    "m.partner_id, m FROM partners.marketing_consent m JOIN wanted ON wanted.id = m.partner_id "
+    "WHERE m.contact_id IS NULL ORDER BY m.partner_id, m.channel, m.record_time DESC, m.id DESC) "
+    "latest GROUP BY latest.partner_id) "
+    "SELECT " KARTON_PARTNER_COLUMNS_WITH("external.ids", "consent.current")
+    " FROM wanted JOIN partners.partner p ON p.id = wanted.id "
+    "LEFT JOIN external ON external.partner_id = p.id "
+    "LEFT JOIN consent ON consent.partner_id = p.id ORDER BY wanted.position");
 const kernel::TypedQuery<v1::Partner> kFindVisiblePartnersById(
     "SELECT " KARTON_PARTNER_COLUMNS
     " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
@@ -325,6 +344,12 @@ std::vector<v1::Partner> FindPartners(soci::session& session,
   for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
   list += "}";
   return kFindPartnersById.All(session, {list});
+}
+
+std::vector<v1::Partner> FindPartnerBatch(soci::session& session,
+                                          const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  return kFindPartnerBatchById.All(session, {kernel::IntegerArrayLiteral(ids)});
 }
 
 std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids,

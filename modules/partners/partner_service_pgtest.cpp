@@ -4,6 +4,7 @@
 // its audit entry and its event; an update with a stale etag is refused and
 // changes nothing.
 #include <fmt/format.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 
 #include "karton/kernel/errors.h"
 #include "module_database_test.h"
+#include "partner_repository.h"
 #include "partner_service.h"
 #include "throwaway_postgres.h"
 
@@ -532,6 +534,63 @@ TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) 
 // BatchGetPartners and BatchGetContacts (what messaging reads a batch of
 // recipients with): the order asked, a missing id left out, and an
 // external partner given only what is shared with them.
+// An import's events read their partners thousands at a time
+// (FindPartnerBatch: the external ids and consents gathered once for the
+// batch and joined): the same partners, field for field, as FindPartners
+// reads them, in the order asked.
+TEST_F(PartnerServiceTest, TheBatchReadGivesEachPartnerAsTheOneByOneReadDoes) {
+  const auto plain = Create("Egyszerű Kft.");
+  const auto keyed = Create("Kulcsos Kft.");
+  const auto consenting = Create("Hozzájáruló Kft.");
+  for (const auto& [source, key] : {std::pair{"erp", "E-1"}, std::pair{"crm", "C-9"}}) {
+    InsertReturningId(fmt::format(
+        "INSERT INTO partners.partner_external_id (source, key, partner_id) VALUES ('{}', '{}', "
+        "{}) RETURNING partner_id",
+        source, key, keyed.id()));
+  }
+  v1::CreateContactRequest add;
+  add.set_partner_id(consenting.id());
+  add.mutable_contact()->set_name("Kiss Éva");
+  v1::Contact contact;
+  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &add, &contact).ok());
+  // Email given, then withdrawn (the later one counts); SMS given; and the
+  // contact's own, which is not the partner's.
+  const auto consent = [&](const std::string& channel, bool granted, const std::string& time,
+                           std::int64_t contact_id) {
+    InsertReturningId(fmt::format(
+        "INSERT INTO partners.marketing_consent (partner_id, contact_id, channel, granted, "
+        "source, evidence, record_time) VALUES ({}, {}, '{}', {}, 'api', 'test', '{}') "
+        "RETURNING id",
+        consenting.id(), contact_id == 0 ? "NULL" : std::to_string(contact_id), channel,
+        granted ? "true" : "false", time));
+  };
+  consent("email", true, "2026-01-05 10:00:00+00", 0);
+  consent("email", false, "2026-03-01 09:00:00+00", 0);
+  consent("sms", true, "2026-02-01 08:00:00+00", 0);
+  consent("letter", true, "2026-02-01 08:00:00+00", contact.id());
+
+  const std::vector<std::int64_t> ids{consenting.id(), 999999, plain.id(), keyed.id()};
+  auto lease = database_->Acquire();
+  const auto one_by_one = repository::FindPartners(lease.Session(), ids);
+  const auto batch = repository::FindPartnerBatch(lease.Session(), ids);
+  ASSERT_EQ(one_by_one.size(), 3u);
+  ASSERT_EQ(batch.size(), 3u);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(batch[i], one_by_one[i]))
+        << batch[i].DebugString() << "\n"
+        << one_by_one[i].DebugString();
+  }
+  EXPECT_EQ(batch[0].id(), consenting.id());
+  ASSERT_EQ(batch[0].marketing_consents_size(), 2);
+  EXPECT_FALSE(batch[0].marketing_consents(0).granted());  // email, withdrawn last
+  EXPECT_TRUE(batch[0].marketing_consents(1).granted());   // sms
+  EXPECT_EQ(batch[1].id(), plain.id());
+  EXPECT_TRUE(batch[1].external_ids().empty());
+  EXPECT_EQ(batch[2].external_ids().at("erp"), "E-1");
+  EXPECT_EQ(batch[2].external_ids().at("crm"), "C-9");
+  EXPECT_TRUE(repository::FindPartnerBatch(lease.Session(), {}).empty());
+}
+
 TEST_F(PartnerServiceTest, BatchReadsKeepTheOrderAskedAndLeaveOutWhatTheCallerMayNotSee) {
   const auto first = Create("Első Kft.");
   const auto second = Create("Második Kft.");

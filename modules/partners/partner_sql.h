@@ -4,22 +4,31 @@
 // One row of partners.partner (alias p) as the columns of v1.Partner, for
 // kernel::TypedQuery/RowPlan: typed values, no JSON built in the database
 // (jsonb columns that hold JSON anyway, such as addresses, stay as they are).
-#define KARTON_PARTNER_COLUMNS                                                                    \
+// The partner's external ids and current consents live in tables of their
+// own: `external_ids` and `consents` are the SQL expressions that give them.
+#define KARTON_PARTNER_COLUMNS_WITH(external_ids, consents)                                       \
   "p.id, p.kind, p.display_name, p.legal_name, p.tax_number, p.eu_vat_number, "                   \
   "p.registration_number, p.addresses, p.emails, p.phones, p.website, p.tags, p.owner_user_id, "  \
   "p.custom_fields, "                                                                             \
   "CASE WHEN p.credit_limit_minor IS NULL THEN NULL ELSE p.credit_limit_currency END "            \
   "AS \"credit_limit.currency_code\", p.credit_limit_minor AS \"credit_limit.minor_units\", "     \
-  "p.risk_class, p.birthday, p.name_day, p.bank_accounts, "                                       \
-  "(SELECT jsonb_object_agg(x.source, x.key) FROM partners.partner_external_id x "                \
-  "WHERE x.partner_id = p.id) AS external_ids, p.archived, "                                      \
+  "p.risk_class, p.birthday, p.name_day, p.bank_accounts, " external_ids                          \
+  " AS external_ids, p.archived, "                                                                \
   "(extract(epoch FROM p.create_time) * 1000000)::bigint AS create_time, "                        \
   "(extract(epoch FROM p.update_time) * 1000000)::bigint AS update_time, "                        \
   "p.version::text AS etag, p.merged_into_id, "                                                   \
   "(extract(epoch FROM p.erase_time) * 1000000)::bigint AS erase_time, "                          \
   "p.payment_terms_days, p.default_currency_code, p.preferred_language, p.customer, p.supplier, " \
-  "p.parent_partner_id, p.first_name, p.last_name, p.salutation, "                                 \
-  "partners.partner_marketing_consents(p.id) AS marketing_consents"
+  "p.parent_partner_id, p.first_name, p.last_name, p.salutation, " consents                       \
+  " AS marketing_consents"
+
+// The usual form: both looked up for the row (one partner, a page of them).
+#define KARTON_PARTNER_COLUMNS                     \
+  KARTON_PARTNER_COLUMNS_WITH(                     \
+      "(SELECT jsonb_object_agg(x.source, x.key) " \
+      "FROM partners.partner_external_id x "       \
+      "WHERE x.partner_id = p.id)",                \
+      "partners.partner_marketing_consents(p.id)")
 
 // One row of partners.partner (alias p) as protobuf JSON of v1.Partner: the
 // import's snapshot of a partner before it changes.

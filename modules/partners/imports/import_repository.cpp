@@ -127,13 +127,17 @@ UPDATE partners.import_row r SET match_id = k.match_id FROM (
 WHERE r.import_id = :import2 AND r.match_id IS NULL AND r.partner_key = k.partner_key)sql";
 
 // Rows of one partner: those that matched the same partner, or share a key
-// in the file. The first of them leads (its data makes the partner).
+// in the file. The first of them leads (its data makes the partner). Every
+// row was loaded as its own leader; a row with neither a match nor a key
+// stays one, and only rows whose leader changes are written (an UPDATE of
+// every row rewrote the whole staging table: 2.4 s of 200,000 rows).
 constexpr const char* kGroupRows = R"sql(
 UPDATE partners.import_row r SET leader_row = g.leader FROM (
   SELECT row_number, min(row_number) OVER (PARTITION BY coalesce('p:' || match_id::text,
-         partner_key, 'row:' || row_number::text)) AS leader
-  FROM partners.import_row WHERE import_id = :import1) g
-WHERE r.import_id = :import2 AND r.row_number = g.row_number)sql";
+         partner_key)) AS leader
+  FROM partners.import_row
+  WHERE import_id = :import1 AND (match_id IS NOT NULL OR partner_key IS NOT NULL)) g
+WHERE r.import_id = :import2 AND r.row_number = g.row_number AND r.leader_row <> g.leader)sql";
 
 // Rows of the file sharing an email or phone are one partner. A row with
 // no partner of its own yet (matched nothing, has no id, external key or
@@ -184,7 +188,12 @@ WHERE import_id = :import AND ((:mode1 = 'create_only' AND match_id IS NOT NULL)
                             OR (:mode2 = 'update_only' AND match_id IS NULL))
 RETURNING row_number)sql";
 
-// A new partner needs a name and the required custom fields.
+// A new partner needs a name and the required custom fields. Counted first:
+// the refusal below reads the whole staging table, usually to refuse none.
+constexpr const char* kCountUncreatable = R"sql(
+SELECT count(*) FROM (
+  SELECT 1 FROM partners.import_row
+  WHERE import_id = :import AND match_id IS NULL AND NOT creatable LIMIT 1) uncreatable)sql";
 constexpr const char* kRefuseUncreatable = R"sql(
 DELETE FROM partners.import_row r
 WHERE r.import_id = :import1 AND r.match_id IS NULL AND r.leader_row IN (
@@ -509,6 +518,7 @@ void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_numb
     for (const auto& [channel, granted] : row.consents) consents[channel] = granted;
     copy.Field(boost::json::serialize(consents));
   }
+  copy.Field(row_number);  // its own leader until grouped (kGroupRows)
   copy.EndRow();
 }
 
@@ -863,7 +873,9 @@ ApplyResult ApplyImport(soci::session& session, std::int64_t import_id, const st
         (session.prepare << kSkipByMode, soci::use(id), soci::use(mode), soci::use(mode));
     for (auto it = rows.begin(); it != rows.end(); ++it) ++result.counts.skipped;
   }
-  {
+  long long uncreatable = 0;
+  session << kCountUncreatable, soci::use(id), soci::into(uncreatable);
+  if (uncreatable > 0) {
     soci::rowset<soci::row> rows =
         (session.prepare << kRefuseUncreatable, soci::use(id), soci::use(id));
     for (const auto& row : rows) {

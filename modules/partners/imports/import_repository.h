@@ -24,11 +24,13 @@ namespace karton::partners::import_repository {
 using kernel::TimePoint;
 
 // The statement that loads import rows (kernel::CopyIn); CopyRow writes
-// one row of it.
+// one row of it. Each row starts as the leader of its own partner
+// (leader_row = row_number): grouping then rewrites only the rows that
+// join another's, not all of a million wide rows.
 inline constexpr const char* kCopyRows =
     "COPY partners.import_row (import_id, row_number, karton_id, external_ids, tax_number, "
-    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones, consents) "
-    "FROM STDIN";
+    "partner_key, doc, creatable, contact, parent_ref, parent_column, emails, phones, consents, "
+    "leader_row) FROM STDIN";
 void CopyRow(kernel::CopyIn& copy, std::int64_t import_id, std::int64_t row_number,
              const ImportRow& row);
 

@@ -73,7 +73,7 @@ void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
         applied.created_ids.begin() + static_cast<std::ptrdiff_t>(start),
         applied.created_ids.begin() +
             static_cast<std::ptrdiff_t>(std::min(applied.created_ids.size(), start + kEventBatch)));
-    const auto partners = repository::FindPartners(session, ids);
+    const auto partners = repository::FindPartnerBatch(session, ids);
     std::vector<v1::PartnerChanged> payloads(partners.size());
     kernel::AuditLog::Entries entries;
     kernel::DomainEvents::Batch batch;
@@ -94,7 +94,7 @@ void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
     const std::size_t end = std::min(applied.updated.size(), start + kEventBatch);
     std::vector<std::int64_t> ids;
     for (std::size_t i = start; i < end; ++i) ids.push_back(applied.updated[i].first);
-    const auto partners = repository::FindPartners(session, ids);
+    const auto partners = repository::FindPartnerBatch(session, ids);
     std::vector<v1::PartnerChanged> payloads(partners.size());
     kernel::AuditLog::Entries entries;
     kernel::DomainEvents::Batch batch;

@@ -531,9 +531,6 @@ TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) 
 
 }  // namespace
 
-// BatchGetPartners and BatchGetContacts (what messaging reads a batch of
-// recipients with): the order asked, a missing id left out, and an
-// external partner given only what is shared with them.
 // An import's events read their partners thousands at a time
 // (FindPartnerBatch: the external ids and consents gathered once for the
 // batch and joined): the same partners, field for field, as FindPartners
@@ -591,6 +588,9 @@ TEST_F(PartnerServiceTest, TheBatchReadGivesEachPartnerAsTheOneByOneReadDoes) {
   EXPECT_TRUE(repository::FindPartnerBatch(lease.Session(), {}).empty());
 }
 
+// BatchGetPartners and BatchGetContacts (what messaging reads a batch of
+// recipients with): the order asked, a missing id left out, and an
+// external partner given only what is shared with them.
 TEST_F(PartnerServiceTest, BatchReadsKeepTheOrderAskedAndLeaveOutWhatTheCallerMayNotSee) {
   const auto first = Create("Első Kft.");
   const auto second = Create("Második Kft.");

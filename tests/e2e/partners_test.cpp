@@ -1269,11 +1269,12 @@ TEST_F(PartnersTest, ImportSetsParentsFromKartonAndFromTheFileAndRefusesWrongOne
   EXPECT_NE(by_row[8].problem().find("own partner"), std::string::npos) << by_row[8].problem();
   EXPECT_NE(by_row[9].problem().find("refused"), std::string::npos) << by_row[9].problem();
 
-  // The update of the old partner is audited and published like any.
+  // The update of the old partner is audited and published like any: the
+  // parent and the import, nothing it had before.
   EXPECT_EQ(
       Query(fmt::format("SELECT count(*) FROM kernel.audit_entry WHERE action = 'update' AND "
                         "resource_id = {} AND changes @> '[{{\"field\": \"parent_partner_id\"}}, "
-                        "{{\"field\": \"import\"}}]'",
+                        "{{\"field\": \"import\"}}]' AND jsonb_array_length(changes) = 2",
                         old.id())),
       "1");
   EXPECT_EQ(Query(fmt::format("SELECT count(*) FROM (SELECT topic, aggregate_id FROM kernel.event "

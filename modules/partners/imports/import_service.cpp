@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <functional>
+#include <future>
 #include <optional>
 
 #include "consent/consent_repository.h"
@@ -62,57 +64,87 @@ struct ImportRefused {
   grpc::Status status;
 };
 
+// One batch of partners' events and audit entries, built without the
+// database.
+struct PartnerBatchReport {
+  std::vector<v1::PartnerChanged> payloads;
+  kernel::AuditLog::Entries entries;
+};
+
+// `befores`: each partner's protobuf JSON before the import changed it, or
+// null for partners the import created.
+PartnerBatchReport BuildPartnerBatchReport(std::vector<v1::Partner> partners,
+                                           const std::vector<const std::string*>* befores,
+                                           const kernel::FieldChange& marker) {
+  PartnerBatchReport report;
+  report.payloads.resize(partners.size());
+  report.entries.reserve(partners.size());
+  for (std::size_t i = 0; i < partners.size(); ++i) {
+    std::optional<v1::Partner> before;
+    if (befores != nullptr) kernel::ParseProtoJson(*(*befores)[i], before.emplace());
+    auto changes = DiffPartners(before ? &*before : nullptr, partners[i]);
+    for (const auto& change : changes) report.payloads[i].add_changed_fields(change.field);
+    changes.push_back(marker);
+    report.entries.emplace_back(partners[i].id(), std::move(changes));
+    *report.payloads[i].mutable_partner() = std::move(partners[i]);
+  }
+  return report;
+}
+
+// Publishes `topic` and records `action` for the partners `ids` (with
+// `befores` as above), kEventBatch at a time. A transaction is one
+// connection, so the database and kartond take turns; to use both cores,
+// each batch is built on a thread of its own while the connection reads
+// the next one (about 6.5 s of 200,000 rows is that read).
+void ReportPartners(const kernel::ServiceParts& services, soci::session& session,
+                    const kernel::Caller& caller, const std::vector<std::int64_t>& ids,
+                    const std::vector<std::string>* befores, std::string_view topic,
+                    kernel::AuditAction action, const kernel::FieldChange& marker) {
+  const auto batch_ids = [&](std::size_t start) {
+    return std::vector<std::int64_t>(
+        ids.begin() + static_cast<std::ptrdiff_t>(start),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kEventBatch)));
+  };
+  if (ids.empty()) return;
+  auto next = repository::FindPartnerBatch(session, batch_ids(0));
+  for (std::size_t start = 0; start < ids.size(); start += kEventBatch) {
+    std::vector<const std::string*> batch_befores;
+    if (befores != nullptr) {
+      for (std::size_t i = start; i < std::min(ids.size(), start + kEventBatch); ++i) {
+        batch_befores.push_back(&(*befores)[i]);
+      }
+    }
+    auto building = std::async(std::launch::async, BuildPartnerBatchReport, std::move(next),
+                               befores != nullptr ? &batch_befores : nullptr, std::cref(marker));
+    if (start + kEventBatch < ids.size()) {
+      next = repository::FindPartnerBatch(session, batch_ids(start + kEventBatch));
+    }
+    const auto report = building.get();
+    kernel::DomainEvents::Batch batch;
+    batch.reserve(report.payloads.size());
+    for (const auto& payload : report.payloads)
+      batch.emplace_back(payload.partner().id(), &payload);
+    services.events.PublishMany(session, topic, batch, caller);
+    services.audit.RecordMany(session, caller, action, "partners.partner", report.entries);
+  }
+}
+
 // Publishes the events and records the audit entries of an applied
 // import, in batches, inside its transaction.
 void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
                    const kernel::Caller& caller, std::int64_t import_id,
                    const import_repository::ApplyResult& applied) {
   const kernel::FieldChange marker{"import", std::nullopt, std::to_string(import_id)};
-  for (std::size_t start = 0; start < applied.created_ids.size(); start += kEventBatch) {
-    const std::vector<std::int64_t> ids(
-        applied.created_ids.begin() + static_cast<std::ptrdiff_t>(start),
-        applied.created_ids.begin() +
-            static_cast<std::ptrdiff_t>(std::min(applied.created_ids.size(), start + kEventBatch)));
-    const auto partners = repository::FindPartnerBatch(session, ids);
-    std::vector<v1::PartnerChanged> payloads(partners.size());
-    kernel::AuditLog::Entries entries;
-    kernel::DomainEvents::Batch batch;
-    for (std::size_t i = 0; i < partners.size(); ++i) {
-      const auto diffs = DiffPartners(nullptr, partners[i]);
-      *payloads[i].mutable_partner() = partners[i];
-      for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
-      auto changes = diffs;
-      changes.push_back(marker);
-      entries.emplace_back(partners[i].id(), std::move(changes));
-      batch.emplace_back(partners[i].id(), &payloads[i]);
-    }
-    services.events.PublishMany(session, "partners.partner.created", batch, caller);
-    services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.partner",
-                              entries);
+  ReportPartners(services, session, caller, applied.created_ids, nullptr,
+                 "partners.partner.created", kernel::AuditAction::kCreate, marker);
+  std::vector<std::int64_t> updated_ids;
+  std::vector<std::string> befores;
+  for (const auto& [id, before] : applied.updated) {
+    updated_ids.push_back(id);
+    befores.push_back(before);
   }
-  for (std::size_t start = 0; start < applied.updated.size(); start += kEventBatch) {
-    const std::size_t end = std::min(applied.updated.size(), start + kEventBatch);
-    std::vector<std::int64_t> ids;
-    for (std::size_t i = start; i < end; ++i) ids.push_back(applied.updated[i].first);
-    const auto partners = repository::FindPartnerBatch(session, ids);
-    std::vector<v1::PartnerChanged> payloads(partners.size());
-    kernel::AuditLog::Entries entries;
-    kernel::DomainEvents::Batch batch;
-    for (std::size_t i = 0; i < partners.size(); ++i) {
-      v1::Partner before;
-      kernel::ParseProtoJson(applied.updated[start + i].second, before);
-      const auto diffs = DiffPartners(&before, partners[i]);
-      *payloads[i].mutable_partner() = partners[i];
-      for (const auto& diff : diffs) payloads[i].add_changed_fields(diff.field);
-      auto changes = diffs;
-      changes.push_back(marker);
-      entries.emplace_back(partners[i].id(), std::move(changes));
-      batch.emplace_back(partners[i].id(), &payloads[i]);
-    }
-    services.events.PublishMany(session, "partners.partner.updated", batch, caller);
-    services.audit.RecordMany(session, caller, kernel::AuditAction::kUpdate, "partners.partner",
-                              entries);
-  }
+  ReportPartners(services, session, caller, updated_ids, &befores, "partners.partner.updated",
+                 kernel::AuditAction::kUpdate, marker);
   std::vector<v1::ContactChanged> contacts;
   contacts.reserve(applied.contact_ids.size());
   kernel::AuditLog::Entries contact_entries;

@@ -56,15 +56,11 @@ const kernel::TypedQuery<v1::Partner> kFindSharedPartner(
     " FROM partners.partner p WHERE p.id = $1 AND " KARTON_PARTNER_VISIBLE_TO("1", "$2"));
 const kernel::TypedQuery<v1::Partner> kFindSharedPartnerForUpdate(kFindSharedPartner.Sql() +
                                                                   " FOR UPDATE OF p");
+// Partners by id, up to thousands at once (an import's events): the
+// external ids and current consents are gathered once for the whole batch
+// and joined, not looked up row by row (the consents through a PL/pgSQL
+// call each). Same columns, same values as a single partner's read.
 const kernel::TypedQuery<v1::Partner> kFindPartnersById(
-    "SELECT " KARTON_PARTNER_COLUMNS
-    " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
-    "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position");
-// The same for thousands of ids at once (an import's events): the external
-// ids and current consents are gathered once for the whole batch and
-// joined, not looked up row by row (the consents through a PL/pgSQL call
-// each). Same columns, same values.
-const kernel::TypedQuery<v1::Partner> kFindPartnerBatchById(
     "WITH wanted AS (SELECT id, position FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY "
     "AS w(id, position)), "
     "external AS (SELECT x.partner_id, jsonb_object_agg(x.source, x.key) AS ids "
@@ -340,16 +336,7 @@ std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
 std::vector<v1::Partner> FindPartners(soci::session& session,
                                       const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return {};
-  std::string list = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
-  list += "}";
-  return kFindPartnersById.All(session, {list});
-}
-
-std::vector<v1::Partner> FindPartnerBatch(soci::session& session,
-                                          const std::vector<std::int64_t>& ids) {
-  if (ids.empty()) return {};
-  return kFindPartnerBatchById.All(session, {kernel::IntegerArrayLiteral(ids)});
+  return kFindPartnersById.All(session, {kernel::IntegerArrayLiteral(ids)});
 }
 
 std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids,

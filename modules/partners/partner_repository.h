@@ -30,15 +30,12 @@ using kernel::TimePoint;
 // columns; with `columns`, only those keys.
 std::string StorageJson(const v1::Partner& partner,
                         const std::vector<std::string>* columns = nullptr);
-// Partners by id, in the order asked (missing ones left out).
+// Partners by id, in the order asked (missing ones left out); read
+// set-based, so thousands at once are fine (an import's events).
 std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids);
 // The same, leaving out the ones the caller may not see.
 std::vector<v1::Partner> FindPartners(soci::session& session, const std::vector<std::int64_t>& ids,
                                       const Visibility& visibility);
-// FindPartners for thousands of ids at once (an import's events): the same
-// partners, read set-based.
-std::vector<v1::Partner> FindPartnerBatch(soci::session& session,
-                                          const std::vector<std::int64_t>& ids);
 
 std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
                                        const Visibility& visibility, bool lock = false);

@@ -532,9 +532,9 @@ TEST_F(PartnerServiceTest, AMergedParentsSubsidiaryKeptInItsPlaceClosesNoCycle) 
 }  // namespace
 
 // An import's events read their partners thousands at a time
-// (FindPartnerBatch: the external ids and consents gathered once for the
-// batch and joined): the same partners, field for field, as FindPartners
-// reads them, in the order asked.
+// (FindPartners: the external ids and consents gathered once for the batch
+// and joined): the same partners, field for field, as the single partner's
+// read gives them, in the order asked.
 TEST_F(PartnerServiceTest, TheBatchReadGivesEachPartnerAsTheOneByOneReadDoes) {
   const auto plain = Create("Egyszerű Kft.");
   const auto keyed = Create("Kulcsos Kft.");
@@ -568,8 +568,12 @@ TEST_F(PartnerServiceTest, TheBatchReadGivesEachPartnerAsTheOneByOneReadDoes) {
 
   const std::vector<std::int64_t> ids{consenting.id(), 999999, plain.id(), keyed.id()};
   auto lease = database_->Acquire();
-  const auto one_by_one = repository::FindPartners(lease.Session(), ids);
-  const auto batch = repository::FindPartnerBatch(lease.Session(), ids);
+  const auto batch = repository::FindPartners(lease.Session(), ids);
+  std::vector<v1::Partner> one_by_one;
+  for (const auto id : ids) {
+    auto partner = repository::FindPartner(lease.Session(), id, repository::Visibility::Everyone());
+    if (partner) one_by_one.push_back(std::move(*partner));
+  }
   ASSERT_EQ(one_by_one.size(), 3u);
   ASSERT_EQ(batch.size(), 3u);
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -585,7 +589,7 @@ TEST_F(PartnerServiceTest, TheBatchReadGivesEachPartnerAsTheOneByOneReadDoes) {
   EXPECT_TRUE(batch[1].external_ids().empty());
   EXPECT_EQ(batch[2].external_ids().at("erp"), "E-1");
   EXPECT_EQ(batch[2].external_ids().at("crm"), "C-9");
-  EXPECT_TRUE(repository::FindPartnerBatch(lease.Session(), {}).empty());
+  EXPECT_TRUE(repository::FindPartners(lease.Session(), {}).empty());
 }
 
 // BatchGetPartners and BatchGetContacts (what messaging reads a batch of

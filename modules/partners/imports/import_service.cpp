@@ -106,7 +106,7 @@ void ReportPartners(const kernel::ServiceParts& services, soci::session& session
         ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kEventBatch)));
   };
   if (ids.empty()) return;
-  auto next = repository::FindPartnerBatch(session, batch_ids(0));
+  auto next = repository::FindPartners(session, batch_ids(0));
   for (std::size_t start = 0; start < ids.size(); start += kEventBatch) {
     std::vector<const std::string*> batch_befores;
     if (befores != nullptr) {
@@ -117,7 +117,7 @@ void ReportPartners(const kernel::ServiceParts& services, soci::session& session
     auto building = std::async(std::launch::async, BuildPartnerBatchReport, std::move(next),
                                befores != nullptr ? &batch_befores : nullptr, std::cref(marker));
     if (start + kEventBatch < ids.size()) {
-      next = repository::FindPartnerBatch(session, batch_ids(start + kEventBatch));
+      next = repository::FindPartners(session, batch_ids(start + kEventBatch));
     }
     const auto report = building.get();
     kernel::DomainEvents::Batch batch;

@@ -37,15 +37,15 @@ Assignment Router::ToTarget(soci::session& session, std::int64_t team_id, std::i
     log_.warn("team {} has no active member: the lead waits for the team ({})", team_id, reason);
     return {0, team_id, std::move(reason)};
   }
-  kernel::RunPrepared(session,
-                      "INSERT INTO crm.team_rotation (team_id) VALUES ($1) "
-                      "ON CONFLICT (team_id) DO NOTHING",
-                      {std::to_string(team_id)});
-  const auto rows = kernel::RunPrepared(session,
-                                        "UPDATE crm.team_rotation SET next_position = "
-                                        "next_position + 1 WHERE team_id = $1 "
-                                        "RETURNING next_position - 1",
-                                        {std::to_string(team_id)});
+  // One statement takes the team's turn, creating its row on the first:
+  // the row stays locked to the COMMIT, so a second statement here would be
+  // a second wait in line for it.
+  const auto rows = kernel::RunPrepared(
+      session,
+      "INSERT INTO crm.team_rotation AS r (team_id, next_position) VALUES ($1, 1) "
+      "ON CONFLICT (team_id) DO UPDATE SET next_position = r.next_position + 1 "
+      "RETURNING r.next_position - 1",
+      {std::to_string(team_id)});
   const long long position = std::stoll(std::string(rows.Text(0, 0)));
   const std::int64_t member = members[static_cast<std::size_t>(position) % members.size()];
   return {member, team_id, fmt::format("{}, round-robin in team {}", reason, team_id)};

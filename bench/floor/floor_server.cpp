@@ -9,7 +9,7 @@
 //   columns (and its external ids), decoded into karton.partners.v1.Partner.
 // - CreatePartner: one transaction in two round trips (libpq pipeline mode):
 //   BEGIN and the INSERT; then the outbox event (the Partner, serialized),
-//   the audit entry and COMMIT, and after it the NOTIFY.
+//   the audit entry, the NOTIFY and COMMIT.
 // What it leaves out on purpose: authentication and roles, validation,
 // custom field definitions, duplicate keys, logging, metrics. Karton must do
 // those; the floor shows what they cost.
@@ -358,7 +358,7 @@ class FloorCalls {
     SetTimestamp(*response->mutable_update_time(), now_us);
     response->set_etag("1");
 
-    // Round trip 2: the event, the audit entry, COMMIT, the notification.
+    // Round trip 2: the event, the audit entry, the notification, COMMIT.
     pv1::PartnerChanged changed;
     *changed.mutable_partner() = *response;
     const std::string payload = changed.SerializeAsString();
@@ -374,20 +374,11 @@ class FloorCalls {
     PQsendQueryPrepared(raw, "outbox", 3, outbox, outbox_lengths, outbox_formats, 0);
     const char* audit[] = {nullptr, id.c_str(), changes_json.c_str()};
     PQsendQueryPrepared(raw, "audit", 3, audit, nullptr, nullptr, 0);
-    PQsendQueryParams(raw, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
-    // The notification after the COMMIT, as its own transaction in the same
-    // round trip, as kartond sends it (kernel/src/wake_after_commit.h): inside
-    // the transaction it would hold PostgreSQL's notify lock through the
-    // commit's flush.
-    if (PQpipelineSync(raw) != 1) return Rollback(raw, PQerrorMessage(raw));
     PQsendQueryParams(raw, "SELECT pg_notify('karton_events', 'outbox')", 0, nullptr, nullptr,
                       nullptr, nullptr, 0);
+    PQsendQueryParams(raw, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
     std::vector<Result> committed;
-    const bool ok = SyncAndCollect(raw, 3, committed, error);
-    Result notified(PQgetResult(raw), &PQclear);
-    while (PGresult* end = PQgetResult(raw)) PQclear(end);  // the statement's NULL
-    Result notified_sync(PQgetResult(raw), &PQclear);       // PGRES_PIPELINE_SYNC
-    if (!ok) return Rollback(raw, error);
+    if (!SyncAndCollect(raw, 4, committed, error)) return Rollback(raw, error);
     return grpc::Status::OK;
   }
 

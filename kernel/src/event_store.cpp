@@ -12,7 +12,6 @@
 #include "karton/kernel/copy.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
-#include "wake_after_commit.h"
 
 namespace karton::kernel::event_store {
 namespace {
@@ -35,8 +34,8 @@ INSERT INTO kernel.event_outbox (module, topic, aggregate_id, payload_type, payl
 VALUES ($1, $2, $3, $4, decode($5, 'base64'),
         to_timestamp(cast($6 AS bigint) / 1e6), nullif(cast($7 AS bigint), 0)))sql";
 
-// Sent after the commit, once per transaction however many events it
-// published (wake_after_commit.h).
+// Sent at commit, once per transaction however many events it published
+// (PostgreSQL folds identical notifications of one transaction).
 const std::string kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
 
 // Any constant both sides agree on; "karton.ev" in ASCII.
@@ -373,13 +372,12 @@ void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
   const std::string aggregate_id = std::to_string(entry.aggregate_id);
   const std::string publish_us = std::to_string(ToEpochMicros(entry.publish_time));
   const std::string actor = std::to_string(entry.actor_user_id);
-  // Inside a kernel::Transaction the row goes out with its COMMIT and the
-  // NOTIFY right after it, once however many events the transaction
-  // publishes.
+  // Inside a kernel::Transaction both go out with its COMMIT, the NOTIFY
+  // once however many events the transaction publishes.
   RunPreparedLater(
       session, kInsertOutbox,
       {entry.module, entry.topic, aggregate_id, entry.payload_type, payload, publish_us, actor});
-  WakeAfterCommit(session, kNotifyOutbox);
+  RunPreparedLater(session, kNotifyOutbox, {}, /*once=*/true);
 }
 
 void AnnounceCredentialsChanged(soci::session& session) {
@@ -470,13 +468,11 @@ SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
       soci::into(topics);
   result.moved = static_cast<int>(moved);
   result.topics = SplitTopicList(topics);
-  transaction.commit();
   if (moved > 0) {
-    // After the commit, on its own: inside, it would hold PostgreSQL's
-    // notify lock through the commit's flush (wake_after_commit.h).
     const std::string head_text = std::to_string(head);
     session << kNotifyLog, soci::use(head_text);
   }
+  transaction.commit();
   result.head = moved > 0 ? head : Head(session);
   return result;
 }

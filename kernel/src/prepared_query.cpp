@@ -5,7 +5,6 @@
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
@@ -14,7 +13,6 @@
 #include <vector>
 
 #include "karton/kernel/transaction.h"
-#include "wake_after_commit.h"
 
 namespace karton::kernel {
 namespace {
@@ -38,8 +36,6 @@ struct PreparedOnConnection {
   };
   bool in_transaction = false;
   std::vector<Queued> queued;
-  // Statements for after the COMMIT (WakeAfterCommit), each once.
-  std::vector<std::string> after_commit;
 };
 
 // Statements kept per connection. Fixed statements are a few dozen; lists
@@ -55,7 +51,6 @@ int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_thro
               PQinstanceData(info->conn, PreparedStatementEvents))) {
         prepared->by_sql.clear();
         prepared->queued.clear();
-        prepared->after_commit.clear();
         prepared->in_transaction = false;
       }
       return 1;
@@ -199,7 +194,6 @@ Transaction::Transaction(soci::session& session) : session_(session) {
   Execute(connection, "BEGIN");
   prepared.in_transaction = true;
   prepared.queued.clear();
-  prepared.after_commit.clear();
 }
 
 Transaction::~Transaction() {
@@ -208,7 +202,6 @@ Transaction::~Transaction() {
   PreparedOnConnection& prepared = PreparedOn(connection);
   prepared.in_transaction = false;
   prepared.queued.clear();
-  prepared.after_commit.clear();
   // Nothing is thrown from here; a broken connection is replaced when the
   // pool next lends it.
   PQclear(PQexec(connection, "ROLLBACK"));
@@ -221,9 +214,7 @@ void Transaction::Commit() {
   prepared.in_transaction = false;
   std::vector<PreparedOnConnection::Queued> queued = std::move(prepared.queued);
   prepared.queued.clear();
-  std::vector<std::string> after_commit = std::move(prepared.after_commit);
-  prepared.after_commit.clear();
-  if (queued.empty() && after_commit.empty()) {
+  if (queued.empty()) {
     Execute(connection, "COMMIT");
     return;
   }
@@ -271,13 +262,6 @@ void Transaction::Commit() {
   PQsendQueryParams(connection, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
   sent.push_back({});
   PQpipelineSync(connection);
-  // Each its own implicit transaction after the COMMIT (wake_after_commit.h).
-  // When the transaction failed it is still open at the sync, aborted, so
-  // these fail too and wake no one.
-  for (const auto& sql : after_commit) {
-    PQsendQueryParams(connection, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
-    PQpipelineSync(connection);
-  }
 
   PGresult* failure = nullptr;
   for (const Sent& entry : sent) {
@@ -298,19 +282,6 @@ void Transaction::Commit() {
     }
   }
   PQclear(PQgetResult(connection));  // PGRES_PIPELINE_SYNC
-  for (const auto& sql : after_commit) {
-    PGresult* result = PQgetResult(connection);
-    const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
-    if (failure == nullptr && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      spdlog::warn("a wake-up after a commit failed ({}): {}", sql,
-                   result == nullptr ? PQerrorMessage(connection) : PQresultErrorMessage(result));
-    }
-    if (result != nullptr) {
-      PQclear(result);
-      while (PGresult* rest = PQgetResult(connection)) PQclear(rest);  // up to the NULL
-    }
-    PQclear(PQgetResult(connection));  // its PGRES_PIPELINE_SYNC
-  }
   PQexitPipelineMode(connection);
   if (failure != nullptr) {
     // The COMMIT was skipped: the transaction is still open, failed.
@@ -339,19 +310,6 @@ void RunPreparedLater(soci::session& session, const std::string& sql,
     }
   }
   prepared.queued.push_back(std::move(write));
-}
-
-void WakeAfterCommit(soci::session& session, const std::string& sql) {
-  PGconn* connection = ConnectionOf(session);
-  PreparedOnConnection& prepared = PreparedOn(connection);
-  if (!prepared.in_transaction) {
-    RunPrepared(session, sql, {});
-    return;
-  }
-  if (std::find(prepared.after_commit.begin(), prepared.after_commit.end(), sql) ==
-      prepared.after_commit.end()) {
-    prepared.after_commit.push_back(sql);
-  }
 }
 
 }  // namespace karton::kernel

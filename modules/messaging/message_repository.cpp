@@ -12,6 +12,7 @@
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/proto_json.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/typed_rows.h"
 
 namespace karton::messaging::repository {
@@ -42,11 +43,12 @@ using kernel::ToEpochMicros;
 
 // A message's attachments, in the order sent, as one array per field of
 // AttachmentReference (KARTON_MESSAGE_COLUMNS reads them).
-#define KARTON_MESSAGE_FROM                                                                    \
-  "messaging.message m CROSS JOIN LATERAL (SELECT array_agg(a.file_name ORDER BY a.position) " \
-  "AS file_name, array_agg(a.media_type ORDER BY a.position) AS media_type, "                  \
-  "array_agg(a.size_bytes ORDER BY a.position) AS size_bytes, "                                \
-  "array_agg(a.document_id ORDER BY a.position) AS document_id "                               \
+#define KARTON_MESSAGE_FROM "messaging.message m " KARTON_MESSAGE_ATTACHMENTS
+#define KARTON_MESSAGE_ATTACHMENTS                                            \
+  "CROSS JOIN LATERAL (SELECT array_agg(a.file_name ORDER BY a.position) "    \
+  "AS file_name, array_agg(a.media_type ORDER BY a.position) AS media_type, " \
+  "array_agg(a.size_bytes ORDER BY a.position) AS size_bytes, "               \
+  "array_agg(a.document_id ORDER BY a.position) AS document_id "              \
   "FROM messaging.attachment a WHERE a.message_id = m.id) att"
 
 #define KARTON_SUPPRESSION_COLUMNS                                          \
@@ -116,6 +118,13 @@ const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
 const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
 const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE OF m");
 const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
+// The message as it is once SENT, in the same statement (its event's payload).
+const kernel::TypedQuery<v1::Message> kMarkSent(
+    "WITH m AS (UPDATE messaging.message SET status = 'sent', last_error = '', "
+    "sent_time = to_timestamp(cast($2 AS bigint) / 1e6), "
+    "provider_message_id = coalesce(nullif($3, ''), provider_message_id), "
+    "document_id = nullif(cast($4 AS bigint), 0) WHERE id = $1 RETURNING *) "
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM m " KARTON_MESSAGE_ATTACHMENTS);
 const kernel::TypedQuery<v1::Message> kFindMessagesByKeys(
     "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
     " WHERE m.idempotency_key = ANY(cast($1 AS text[]))");
@@ -141,11 +150,12 @@ void EraseAttachments(soci::session& session, const std::vector<std::int64_t>& i
 
 // What ends a message also drops the attachment bytes a document keeps
 // (all of them when `all`: a suppressed message is never sent).
+const std::string kDropAttachmentBytes =
+    "UPDATE messaging.attachment SET content = NULL WHERE message_id = $1 "
+    "AND content IS NOT NULL AND ($2 OR document_id IS NOT NULL)";
+
 void DropAttachmentBytes(soci::session& session, std::int64_t id, bool all) {
-  kernel::RunPrepared(session,
-                      "UPDATE messaging.attachment SET content = NULL WHERE message_id = $1 "
-                      "AND content IS NOT NULL AND ($2 OR document_id IS NOT NULL)",
-                      {std::to_string(id), all ? "true" : "false"});
+  kernel::RunPrepared(session, kDropAttachmentBytes, {std::to_string(id), all ? "true" : "false"});
 }
 
 }  // namespace
@@ -367,16 +377,18 @@ void MarkSending(soci::session& session, std::int64_t id) {
                       {std::to_string(id)});
 }
 
-void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
-              const std::string& provider_message_id, std::int64_t document_id) {
-  kernel::RunPrepared(session,
-                      "UPDATE messaging.message SET status = 'sent', last_error = '', "
-                      "sent_time = to_timestamp(cast($2 AS bigint) / 1e6), "
-                      "provider_message_id = coalesce(nullif($3, ''), provider_message_id), "
-                      "document_id = nullif(cast($4 AS bigint), 0) WHERE id = $1",
-                      {std::to_string(id), std::to_string(ToEpochMicros(now)), provider_message_id,
-                       std::to_string(document_id)});
-  DropAttachmentBytes(session, id, false);
+std::optional<v1::Message> MarkSent(soci::session& session, std::int64_t id, TimePoint now,
+                                    const std::string& provider_message_id,
+                                    std::int64_t document_id) {
+  auto sent = kMarkSent.One(session, {std::to_string(id), std::to_string(ToEpochMicros(now)),
+                                      provider_message_id, std::to_string(document_id)});
+  // Without attachments there are no bytes to drop: no statement. Queued:
+  // nothing reads its result (in a kernel::Transaction it goes with the
+  // COMMIT).
+  if (sent && sent->attachments_size() > 0) {
+    kernel::RunPreparedLater(session, kDropAttachmentBytes, {std::to_string(id), "false"});
+  }
+  return sent;
 }
 
 void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& reason) {

@@ -105,8 +105,10 @@ void MarkSending(soci::session& session, std::int64_t id);
 // `document_id` of 0 leaves none. MarkSent, MarkFailed and MarkSuppressed
 // end the message: the bytes of its attachments are dropped where a
 // document keeps them (every one, when suppressed: it is never sent).
-void MarkSent(soci::session& session, std::int64_t id, TimePoint now,
-              const std::string& provider_message_id, std::int64_t document_id);
+// MarkSent answers with the message as it is now (nullopt: no such message).
+std::optional<v1::Message> MarkSent(soci::session& session, std::int64_t id, TimePoint now,
+                                    const std::string& provider_message_id,
+                                    std::int64_t document_id);
 void MarkFailed(soci::session& session, std::int64_t id, const std::string& error);
 void MarkSuppressed(soci::session& session, std::int64_t id, const std::string& reason);
 void RecordAttemptError(soci::session& session, std::int64_t id, const std::string& error);

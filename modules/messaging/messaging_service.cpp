@@ -20,6 +20,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/updates.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters/letters.h"
@@ -679,14 +680,16 @@ grpc::Status MessagingServiceImpl::SendMessage(grpc::ServerContext* context,
       return status;
     }
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    // The message's event and audit entry go out with the COMMIT
+    // (karton/kernel/transaction.h).
+    kernel::Transaction transaction(lease.Session());
     TemplateCache templates;
     if (auto status = Queue(lease, *request, std::move(resolved), attachments,
                             kernel::CallerOf(*context), templates, *response);
         !status.ok()) {
       return status;
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -752,7 +755,7 @@ grpc::Status MessagingServiceImpl::SendMessages(grpc::ServerContext* context,
     const kernel::Caller caller = kernel::CallerOf(*context);
     {
       auto lease = services_.database.Acquire();
-      soci::transaction transaction(lease.Session());
+      kernel::Transaction transaction(lease.Session());
       TemplateCache templates;
       const std::vector<repository::NewAttachment> no_attachments;
       for (int i = 0; i < count; ++i) {
@@ -762,7 +765,7 @@ grpc::Status MessagingServiceImpl::SendMessages(grpc::ServerContext* context,
                            caller, templates, queued);
         if (refused[i].ok()) answers[i] = std::move(queued);
       }
-      transaction.commit();
+      transaction.Commit();
     }
     for (int i = 0; i < count; ++i) {
       auto* result = response->add_results();

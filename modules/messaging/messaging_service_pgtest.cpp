@@ -7,6 +7,7 @@
 // email with Cc, Reply-To and attachments keeps them with the message, in
 // the same transaction; every bad field of them is named and writes nothing.
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
@@ -273,7 +274,8 @@ TEST_F(MessagingServiceTest, AnEmailKeepsItsCcReplyToAndAttachmentsInTheTransact
   // Delivery stores the first as a document, then the message is sent: the
   // bytes a document keeps go, the others stay until they are stored.
   repository::SetAttachmentDocument(lease.Session(), queued.id(), 0, 4242, "messaging.message");
-  repository::MarkSent(lease.Session(), queued.id(), context_.Clock().Now(), "", 0);
+  const auto sent =
+      repository::MarkSent(lease.Session(), queued.id(), context_.Clock().Now(), "", 0);
   stored = repository::AttachmentsOf(lease.RawConnection(), queued.id());
   EXPECT_EQ(stored[0].document_id, 4242);
   EXPECT_EQ(stored[0].content, std::nullopt);
@@ -283,6 +285,15 @@ TEST_F(MessagingServiceTest, AnEmailKeepsItsCcReplyToAndAttachmentsInTheTransact
   const auto read = repository::FindMessage(lease.Session(), queued.id(), false);
   EXPECT_EQ(read->attachments(0).document_id(), 4242);
   EXPECT_EQ(read->attachments(0).size_bytes(), 19);
+  // MarkSent answers with the message as a read gives it afterwards (the
+  // payload of messaging.message.sent, made without that read).
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->status(), v1::MESSAGE_STATUS_SENT);
+  EXPECT_TRUE(sent->has_sent_time());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*sent, *read))
+      << sent->ShortDebugString() << "\n"
+      << read->ShortDebugString();
+  EXPECT_FALSE(repository::MarkSent(lease.Session(), 999999, context_.Clock().Now(), "", 0));
 
   // Erasure keeps sizes and document references, not names, bytes or Cc.
   repository::EraseMessages(lease.Session(), {queued.id()});

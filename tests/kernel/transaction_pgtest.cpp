@@ -9,7 +9,6 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/transaction.h"
 #include "throwaway_postgres.h"
-#include "wake_after_commit.h"
 
 namespace karton::kernel {
 namespace {
@@ -102,54 +101,6 @@ TEST_F(TransactionTest, AWriteQueuedOnceGoesOutOnce) {
     PQfreemem(notification);
   }
   EXPECT_EQ(notifications, 1);
-}
-
-// The notifications a LISTENing connection has received so far, in order.
-std::vector<std::string> Received(PGconn* connection) {
-  PQconsumeInput(connection);
-  std::vector<std::string> texts;
-  while (PGnotify* notification = PQnotifies(connection)) {
-    texts.emplace_back(notification->extra);
-    PQfreemem(notification);
-  }
-  return texts;
-}
-
-// The wake-up goes after the COMMIT as a transaction of its own (so that
-// PostgreSQL's notify lock is not held through the commit's flush), once,
-// and only when the transaction committed.
-TEST_F(TransactionTest, AWakeUpGoesOutOnceAfterTheCommitInATransactionOfItsOwn) {
-  const std::string wake = "SELECT pg_notify('karton_test', txid_current()::text)";
-  auto lease = database_->Acquire();
-  lease.Session() << "LISTEN karton_test";
-  std::string transaction_id;
-  {
-    Transaction transaction(lease.Session());
-    transaction_id =
-        std::string(RunPrepared(lease.Session(), "SELECT txid_current()::text", {}).Text(0, 0));
-    RunPreparedLater(lease.Session(), kInsertNote, {"1", "with a wake-up"});
-    for (int i = 0; i < 3; ++i) WakeAfterCommit(lease.Session(), wake);
-    transaction.Commit();
-  }
-  EXPECT_EQ(Count(), "1");
-  const auto received = Received(lease.RawConnection());
-  ASSERT_EQ(received.size(), 1u);
-  EXPECT_NE(received[0], transaction_id) << "the wake-up was sent inside the transaction";
-
-  try {
-    Transaction transaction(lease.Session());
-    RunPreparedLater(lease.Session(), kInsertNote, {"1", "a duplicate key"});
-    WakeAfterCommit(lease.Session(), wake);
-    transaction.Commit();
-    FAIL() << "the commit of a failed write succeeded";
-  } catch (const soci::postgresql_soci_error& error) {
-    EXPECT_EQ(error.sqlstate(), "23505");
-  }
-  EXPECT_TRUE(Received(lease.RawConnection()).empty()) << "a failed transaction woke listeners";
-
-  // Outside a kernel::Transaction it runs at once.
-  WakeAfterCommit(lease.Session(), wake);
-  EXPECT_EQ(Received(lease.RawConnection()).size(), 1u);
 }
 
 // What kartond logs of a database error names the constraint, never the

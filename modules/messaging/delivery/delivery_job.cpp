@@ -15,6 +15,7 @@
 #include "karton/kernel/clock.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/events.h"
+#include "karton/kernel/transaction.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "letters/letters.h"
 #include "message_repository.h"
@@ -242,22 +243,27 @@ std::string Delivery::RecordOutcome(std::int64_t id, int attempt, const Delivery
   const kernel::Caller system = kernel::Caller::Internal();
   auto lease = services_.database.Acquire();
   soci::session& session = lease.Session();
-  soci::transaction transaction(session);
+  // Its event and audit go out with the COMMIT, in one round trip.
+  kernel::Transaction transaction(session);
   const auto publish = [&](const char* topic) {
-    services_.events.Publish(session, topic, id, *repository::FindMessage(session, id, false),
-                             system);
+    if (const auto message = repository::FindMessage(session, id, false)) {
+      services_.events.Publish(session, topic, id, *message, system);
+    }
   };
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kSent:
-      repository::MarkSent(session, id, services_.clock.Now(), outcome.provider_message_id,
-                           outcome.document_id);
-      publish("messaging.message.sent");
-      transaction.commit();
+      // The UPDATE answers with the message, the event's payload: no read.
+      if (const auto sent =
+              repository::MarkSent(session, id, services_.clock.Now(), outcome.provider_message_id,
+                                   outcome.document_id)) {
+        services_.events.Publish(session, "messaging.message.sent", id, *sent, system);
+      }
+      transaction.Commit();
       return "";
     case DeliveryOutcome::Kind::kPermanentFailure:
       repository::MarkFailed(session, id, outcome.detail);
       publish("messaging.message.failed");
-      transaction.commit();
+      transaction.Commit();
       // The address stays out of the log (it is personal data); the
       // server's answer, which may quote it, is the message's last_error.
       services_.log.warn("message {} failed for good; its last_error says why", id);
@@ -269,11 +275,11 @@ std::string Delivery::RecordOutcome(std::int64_t id, int attempt, const Delivery
     repository::MarkFailed(session, id,
                            fmt::format("gave up after {} attempts: {}", attempt, outcome.detail));
     publish("messaging.message.failed");
-    transaction.commit();
+    transaction.Commit();
     return "";
   }
   repository::RecordAttemptError(session, id, outcome.detail);
-  transaction.commit();
+  transaction.Commit();
   // The kernel retries this run with backoff (1 s, 2 s, 4 s, ...).
   return fmt::format("message {}: temporary failure, will retry: {}", id, outcome.detail);
 }

@@ -118,6 +118,11 @@ const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
 const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
 const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE OF m");
 const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
+// In id order, so two transactions locking overlapping sets wait rather
+// than deadlock.
+const kernel::TypedQuery<v1::Message> kFindMessagesLocked(
+    "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
+    " WHERE m.id = ANY (cast($1 AS bigint[])) ORDER BY m.id FOR UPDATE OF m");
 // The message as it is once SENT, in the same statement (its event's payload).
 const kernel::TypedQuery<v1::Message> kMarkSent(
     "WITH m AS (UPDATE messaging.message SET status = 'sent', last_error = '', "
@@ -377,6 +382,25 @@ void MarkSending(soci::session& session, std::int64_t id) {
                       {std::to_string(id)});
 }
 
+std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
+                                                       const std::vector<std::int64_t>& ids) {
+  std::map<std::int64_t, v1::Message> found;
+  for (auto& message : kFindMessagesLocked.All(session, {kernel::BigintArrayLiteral(ids)})) {
+    const std::int64_t id = message.id();
+    found.emplace(id, std::move(message));
+  }
+  return found;
+}
+
+void MarkSending(soci::session& session, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  kernel::RunPreparedLater(
+      session,
+      "UPDATE messaging.message SET status = 'sending', attempts = attempts + 1 "
+      "WHERE id = ANY (cast($1 AS bigint[]))",
+      {kernel::BigintArrayLiteral(ids)});
+}
+
 std::optional<v1::Message> MarkSent(soci::session& session, std::int64_t id, TimePoint now,
                                     const std::string& provider_message_id,
                                     std::int64_t document_id) {
@@ -462,6 +486,28 @@ bool IsSuppressed(soci::session& session, const std::string& channel,
     }
   }
   return false;
+}
+
+std::map<std::pair<std::string, std::string>, std::string> SuppressionSources(
+    soci::session& session, const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::map<std::pair<std::string, std::string>, std::string> sources;
+  if (keys.empty()) return sources;
+  std::vector<std::string> channels, addresses;
+  for (const auto& [channel, address] : keys) {
+    channels.push_back(channel);
+    addresses.push_back(address);
+  }
+  const auto rows = kernel::RunPrepared(
+      session,
+      "SELECT s.channel, s.address, s.source FROM unnest(cast($1 AS text[]), "
+      "cast($2 AS text[])) AS k (channel, address) "
+      "JOIN messaging.suppression s ON s.channel = k.channel AND s.address = k.address",
+      {kernel::TextArrayLiteral(channels), kernel::TextArrayLiteral(addresses)});
+  for (int row = 0; row < rows.Count(); ++row) {
+    sources[{std::string(rows.Text(row, 0)), std::string(rows.Text(row, 1))}] =
+        std::string(rows.Text(row, 2));
+  }
+  return sources;
 }
 
 bool IsHardBounced(soci::session& session, const std::string& channel,

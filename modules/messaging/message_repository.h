@@ -101,6 +101,13 @@ std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
 
 // Status changes of delivery.
 void MarkSending(soci::session& session, std::int64_t id);
+// A delivery batch's writes and reads, one statement each whatever the
+// batch's size: the messages among `ids` that exist, locked to the end of
+// the transaction, by id; SENDING for all of `ids` (queued in a
+// kernel::Transaction: nothing reads its result).
+std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
+                                                       const std::vector<std::int64_t>& ids);
+void MarkSending(soci::session& session, const std::vector<std::int64_t>& ids);
 // `provider_message_id` replaces the stored one when not empty; a
 // `document_id` of 0 leaves none. MarkSent, MarkFailed and MarkSuppressed
 // end the message: the bytes of its attachments are dropped where a
@@ -128,6 +135,10 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
 // Whether one of `addresses` is on the list because mail to it bounced hard
 // (a 5.x.x report): such an address takes no email at all, transactional
 // included, since it does not exist.
+// Of the (channel, address) keys given, those on the suppression list, each
+// with its source ("bounce", "unsubscribe_link", "manual"): one statement.
+std::map<std::pair<std::string, std::string>, std::string> SuppressionSources(
+    soci::session& session, const std::vector<std::pair<std::string, std::string>>& keys);
 bool IsHardBounced(soci::session& session, const std::string& channel,
                    const std::vector<std::string>& addresses);
 bool IsSuppressed(soci::session& session, const std::string& channel,

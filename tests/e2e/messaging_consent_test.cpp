@@ -6,6 +6,8 @@
 
 #include <cctype>
 #include <map>
+#include <set>
+#include <thread>
 
 #include "karton/kernel/v1/event_service.grpc.pb.h"
 #include "messaging_fixture.h"
@@ -189,6 +191,56 @@ TEST_F(MessagingConsentTest, OptOutsRecordedByHandSuppressAndCanBeLifted) {
             grpc::StatusCode::NOT_FOUND);
   const mv1::Message again = SendEmail("peter@nagy.example", mv1::CATEGORY_MARKETING);
   EXPECT_EQ(WaitForStatus(again.id(), mv1::MESSAGE_STATUS_SENT).status(), mv1::MESSAGE_STATUS_SENT);
+}
+
+// Delivery reads the suppression list again just before it sends, for its
+// whole batch in one query: an opt-out that lands while a message waits
+// stops marketing to that address and nothing else; a hard bounce stops
+// any mail to it.
+TEST_F(MessagingConsentTest, SuppressionsThatLandWhileMessagesWaitStopThemBeforeDelivery) {
+  // The SMTP server refuses the first eight attempts: each of the four
+  // messages fails twice (retried after 1 and 2 seconds), and the list
+  // changes after every one has failed once.
+  Start(/*temporary_failures=*/8);
+  const mv1::Message opted_out = SendEmail("opt@nagy.example", mv1::CATEGORY_MARKETING);
+  const mv1::Message kept = SendEmail("keep@nagy.example", mv1::CATEGORY_TRANSACTIONAL);
+  const mv1::Message bounced = SendEmail("bounce@nagy.example", mv1::CATEGORY_TRANSACTIONAL);
+  const mv1::Message fine = SendEmail("fine@nagy.example", mv1::CATEGORY_MARKETING);
+  for (const auto* message : {&opted_out, &kept, &bounced, &fine}) {
+    ASSERT_EQ(message->status(), mv1::MESSAGE_STATUS_QUEUED);
+    mv1::GetMessageRequest get;
+    get.set_id(message->id());
+    mv1::Message waiting;
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(messaging_->GetMessage(Call().get(), get, &waiting).ok());
+      if (waiting.attempts() >= 1 && waiting.status() == mv1::MESSAGE_STATUS_QUEUED) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(waiting.attempts(), 1);
+    ASSERT_EQ(waiting.status(), mv1::MESSAGE_STATUS_QUEUED) << "sent before the list changed";
+  }
+  for (const char* address : {"opt@nagy.example", "keep@nagy.example"}) {
+    mv1::CreateSuppressionRequest create;
+    create.mutable_suppression()->set_channel(mv1::CHANNEL_EMAIL);
+    create.mutable_suppression()->set_address(address);
+    mv1::Suppression stored;
+    ASSERT_TRUE(messaging_->CreateSuppression(Call().get(), create, &stored).ok());
+  }
+  // As the inbound mailbox records a hard bounce.
+  QueryScalar(conninfo_,
+              "INSERT INTO messaging.suppression (channel, address, source, create_time) "
+              "VALUES ('email', 'bounce@nagy.example', 'bounce', now()) RETURNING source");
+
+  const mv1::Message stopped = WaitForStatus(opted_out.id(), mv1::MESSAGE_STATUS_SUPPRESSED);
+  EXPECT_EQ(stopped.last_error(), "the recipient opted out");
+  const mv1::Message not_sent = WaitForStatus(bounced.id(), mv1::MESSAGE_STATUS_SUPPRESSED);
+  EXPECT_EQ(not_sent.last_error(), "mail to this address bounced hard");
+  // An opt-out is about marketing: the transactional message goes.
+  EXPECT_EQ(WaitForStatus(kept.id(), mv1::MESSAGE_STATUS_SENT).status(), mv1::MESSAGE_STATUS_SENT);
+  EXPECT_EQ(WaitForStatus(fine.id(), mv1::MESSAGE_STATUS_SENT).status(), mv1::MESSAGE_STATUS_SENT);
+  std::set<std::string> delivered;
+  for (const auto& mail : sink_->Messages()) delivered.insert(mail.recipients.at(0));
+  EXPECT_EQ(delivered, (std::set<std::string>{"keep@nagy.example", "fine@nagy.example"}));
 }
 
 TEST_F(MessagingConsentTest, ErasingAPartnerBlanksItsMessages) {

@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -177,43 +178,70 @@ void Delivery::RunBatch(const std::vector<kernel::JobRun>& runs,
   {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    // The batch is read, checked against the suppression list and marked
+    // SENDING in three round trips whatever its size.
+    kernel::Transaction transaction(session);
     const auto suppress = [&](std::int64_t id, const std::string& why) {
       repository::MarkSuppressed(session, id, why);
       services_.events.Publish(session, "messaging.message.suppressed", id,
                                *repository::FindMessage(session, id, false), system);
     };
+    std::vector<std::int64_t> wanted;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (failures[i].empty()) wanted.push_back(ids[i]);
+    }
+    const auto found = repository::FindMessagesLocked(session, wanted);
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const auto& [id, message] : found) {
+      for (auto& key : SuppressionKeysOf(message)) {
+        if (!key.empty()) keys.emplace_back(repository::ChannelName(message.channel()), key);
+      }
+    }
+    const auto suppressed = repository::SuppressionSources(session, keys);
+    // Whether one of `message`'s keys is on the list (with `source`, when
+    // given).
+    const auto listed = [&](const v1::Message& message, const char* source) {
+      for (const auto& key : SuppressionKeysOf(message)) {
+        const auto entry = suppressed.find({repository::ChannelName(message.channel()), key});
+        if (entry != suppressed.end() && (source == nullptr || entry->second == source)) {
+          return true;
+        }
+      }
+      return false;
+    };
+    std::vector<std::int64_t> sending;
     for (std::size_t i = 0; i < count; ++i) {
       if (!failures[i].empty()) continue;
-      const auto found = repository::FindMessage(session, ids[i], true);
-      if (!found) continue;  // deleted meanwhile: nothing to send
-      const auto status = found->status();
+      const auto message = found.find(ids[i]);
+      if (message == found.end()) continue;  // deleted meanwhile: nothing to send
+      const auto status = message->second.status();
       if (status == v1::MESSAGE_STATUS_SENT || status == v1::MESSAGE_STATUS_FAILED ||
           status == v1::MESSAGE_STATUS_SUPPRESSED) {
         continue;  // a repeated run of a finished job
       }
+      if (std::find(sending.begin(), sending.end(), ids[i]) != sending.end()) {
+        continue;  // the same message twice in one batch: sent once
+      }
+      const bool marketing = message->second.category() == v1::CATEGORY_MARKETING;
       // An opt-out may have arrived while the message waited.
-      if (found->category() == v1::CATEGORY_MARKETING &&
-          repository::IsSuppressed(session, repository::ChannelName(found->channel()),
-                                   SuppressionKeysOf(*found))) {
+      if (marketing && listed(message->second, nullptr)) {
         suppress(ids[i], "the recipient opted out");
         continue;
       }
       // A hard bounce that arrived while it waited stops any email.
-      if (found->category() != v1::CATEGORY_MARKETING &&
-          repository::IsHardBounced(session, repository::ChannelName(found->channel()),
-                                    SuppressionKeysOf(*found))) {
+      if (!marketing && listed(message->second, "bounce")) {
         suppress(ids[i], "mail to this address bounced hard");
         continue;
       }
-      if (found->category() == v1::CATEGORY_MARKETING && !no_consent[i].empty()) {
+      if (marketing && !no_consent[i].empty()) {
         suppress(ids[i], no_consent[i]);
         continue;
       }
-      repository::MarkSending(session, ids[i]);
-      to_send[i] = *found;
+      sending.push_back(ids[i]);
+      to_send[i] = message->second;
     }
-    transaction.commit();
+    repository::MarkSending(session, sending);
+    transaction.Commit();
   }
 
   // One after another, each outcome committed as soon as it is known: a

@@ -375,13 +375,6 @@ std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
   return documents;
 }
 
-void MarkSending(soci::session& session, std::int64_t id) {
-  kernel::RunPrepared(session,
-                      "UPDATE messaging.message SET status = 'sending', attempts = attempts + 1 "
-                      "WHERE id = $1",
-                      {std::to_string(id)});
-}
-
 std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
                                                        const std::vector<std::int64_t>& ids) {
   std::map<std::int64_t, v1::Message> found;

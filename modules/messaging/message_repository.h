@@ -100,7 +100,6 @@ std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
                                               const std::vector<std::int64_t>& ids);
 
 // Status changes of delivery.
-void MarkSending(soci::session& session, std::int64_t id);
 // A delivery batch's writes and reads, one statement each whatever the
 // batch's size: the messages among `ids` that exist, locked to the end of
 // the transaction, by id; SENDING for all of `ids` (queued in a

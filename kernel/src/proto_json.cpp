@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -26,6 +27,105 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+
+// boost::json's own parser (Boost 1.81, without the "precise" number option
+// of later versions) may read a decimal number one unit in the last place
+// off: "-4.444444444444445e+59" became -4.4444444444444455e+59, so a double
+// the codec printed did not read back as itself (found by fuzzing, see
+// docs/reliability.md). This handler builds the same document as
+// boost::json::parse, but reads each number with a fraction or an exponent
+// with std::from_chars, which rounds correctly.
+class PreciseNumbersHandler {
+ public:
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+  using error_code = boost::json::error_code;
+  using string_view = boost::json::string_view;
+
+  explicit PreciseNumbersHandler(boost::json::storage_ptr storage) : stack(std::move(storage)) {}
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(std::size_t size, error_code&) {
+    stack.push_object(size);
+    return true;
+  }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t size, error_code&) {
+    stack.push_array(size);
+    return true;
+  }
+  bool on_key_part(string_view part, std::size_t, error_code&) {
+    stack.push_chars(part);
+    return true;
+  }
+  bool on_key(string_view last, std::size_t, error_code&) {
+    stack.push_key(last);
+    return true;
+  }
+  bool on_string_part(string_view part, std::size_t, error_code&) {
+    stack.push_chars(part);
+    return true;
+  }
+  bool on_string(string_view last, std::size_t, error_code&) {
+    stack.push_string(last);
+    return true;
+  }
+  bool on_number_part(string_view part, error_code&) {
+    number_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(std::int64_t value, string_view, error_code&) {
+    number_.clear();
+    stack.push_int64(value);
+    return true;
+  }
+  bool on_uint64(std::uint64_t value, string_view, error_code&) {
+    number_.clear();
+    stack.push_uint64(value);
+    return true;
+  }
+  bool on_double(double value, string_view last, error_code&) {
+    number_.append(last.data(), last.size());
+    double precise = 0;
+    const char* end = number_.data() + number_.size();
+    const auto [stop, problem] = std::from_chars(number_.data(), end, precise);
+    // Out of range (1e400): boost::json's infinity, as before.
+    if (problem == std::errc() && stop == end) value = precise;
+    number_.clear();
+    stack.push_double(value);
+    return true;
+  }
+  bool on_bool(bool value, error_code&) {
+    stack.push_bool(value);
+    return true;
+  }
+  bool on_null(error_code&) {
+    stack.push_null();
+    return true;
+  }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+  boost::json::value_stack stack;
+
+ private:
+  std::string number_;  // the text of the number being read
+};
+
+// boost::json::parse(json, error, storage), with numbers read exactly.
+boost::json::value ParseJson(std::string_view json, boost::json::error_code& error,
+                             boost::json::storage_ptr storage) {
+  boost::json::basic_parser<PreciseNumbersHandler> parser(boost::json::parse_options{}, storage);
+  parser.handler().stack.reset(storage);
+  const std::size_t used = parser.write_some(false, json.data(), json.size(), error);
+  if (!error && used < json.size()) error = boost::json::error::extra_data;
+  if (error) return nullptr;
+  return parser.handler().stack.release();
+}
 
 // The well-known types that have a JSON form of their own.
 enum class Special {
@@ -707,7 +807,7 @@ void ParseProtoJson(std::string_view json, google::protobuf::Message& message) {
   boost::json::error_code error;
   unsigned char buffer[4096];
   boost::json::monotonic_resource memory(buffer);
-  const boost::json::value document = boost::json::parse(json, error, &memory);
+  const boost::json::value document = ParseJson(json, error, &memory);
   if (error) throw std::invalid_argument("not JSON: " + error.message());
   ReadMessage(document, message, "");
 }
@@ -718,7 +818,7 @@ void ParseProtoJsonField(std::string_view json, google::protobuf::Message& messa
   boost::json::error_code error;
   unsigned char buffer[4096];
   boost::json::monotonic_resource memory(buffer);
-  const boost::json::value document = boost::json::parse(json, error, &memory);
+  const boost::json::value document = ParseJson(json, error, &memory);
   if (error) throw std::invalid_argument(field->name() + ": not JSON: " + error.message());
   if (document.is_null()) return;
   ReadField(document, message, field, field->name());

@@ -90,6 +90,10 @@ class PreciseNumbersHandler {
   }
   bool on_double(double value, string_view last, error_code&) {
     number_.append(last.data(), last.size());
+    if (PushExactInteger(number_)) {
+      number_.clear();
+      return true;
+    }
     double precise = 0;
     const char* end = number_.data() + number_.size();
     const auto [stop, problem] = std::from_chars(number_.data(), end, precise);
@@ -113,6 +117,68 @@ class PreciseNumbersHandler {
   boost::json::value_stack stack;
 
  private:
+  // A number written with a fraction or an exponent that is an integer
+  // exactly ("3.0", "1.8e19", "-9223372036854775808.0") and fits int64 or
+  // uint64 goes in as that integer, as if written without them; so an
+  // integer field takes exactly the integer written, and a number that is
+  // no integer ("92111861842743528.08", which a double rounds to one) stays
+  // a double, which integer fields refuse. Negative zero stays a double.
+  bool PushExactInteger(std::string_view text) {
+    const bool negative = !text.empty() && text.front() == '-';
+    if (negative) text.remove_prefix(1);
+    std::string digits;  // the significand's digits, the point dropped
+    long long exponent = 0;
+    std::size_t i = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) digits += text[i];
+    if (i < text.size() && text[i] == '.') {
+      for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        digits += text[i];
+        --exponent;
+      }
+    }
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+      long long written = 0;
+      const char* begin = text.data() + i + 1;
+      if (begin < text.data() + text.size() && *begin == '+') ++begin;
+      const auto [stop, problem] = std::from_chars(begin, text.data() + text.size(), written);
+      if (problem != std::errc() || stop != text.data() + text.size()) return false;
+      if (written > 100 || written < -100000) return false;  // nowhere near an int64
+      exponent += written;
+    } else if (i != text.size()) {
+      return false;
+    }
+    while (!digits.empty() && digits.back() == '0' && exponent < 0) {
+      digits.pop_back();
+      ++exponent;
+    }
+    const auto first = digits.find_first_not_of('0');
+    if (first == std::string::npos) {  // zero
+      if (negative) return false;
+      stack.push_int64(0);
+      return true;
+    }
+    digits.erase(0, first);
+    if (exponent < 0 || digits.size() + static_cast<std::size_t>(exponent) > 20) return false;
+    digits.append(static_cast<std::size_t>(exponent), '0');
+    std::uint64_t magnitude = 0;
+    const auto [stop, problem] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
+    if (problem != std::errc() || stop != digits.data() + digits.size()) return false;
+    constexpr std::uint64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+    if (!negative) {
+      if (magnitude <= kInt64Max) {
+        stack.push_int64(static_cast<std::int64_t>(magnitude));
+      } else {
+        stack.push_uint64(magnitude);
+      }
+      return true;
+    }
+    if (magnitude > kInt64Max + 1) return false;
+    stack.push_int64(magnitude == kInt64Max + 1 ? std::numeric_limits<std::int64_t>::min()
+                                                : -static_cast<std::int64_t>(magnitude));
+    return true;
+  }
+
   std::string number_;  // the text of the number being read
 };
 
@@ -186,17 +252,13 @@ Int ReadInteger(const boost::json::value& value, const std::string& path) {
   };
   if (value.is_int64() && fits(value.get_int64())) return static_cast<Int>(value.get_int64());
   if (value.is_uint64() && fits(value.get_uint64())) return static_cast<Int>(value.get_uint64());
-  if (value.is_double()) {
-    // The bound is 2^digits itself, exclusive: the largest integer (2^64 - 1
-    // for uint64) has no double, and rounds up to 2^digits, which is out of
-    // range (converting it was undefined behaviour; found by fuzzing).
-    const double number = value.get_double();
-    if (std::trunc(number) == number &&
-        number >= static_cast<double>(std::numeric_limits<Int>::min()) &&
-        number < std::ldexp(1.0, std::numeric_limits<Int>::digits)) {
-      return static_cast<Int>(number);
-    }
-  }
+  // A double here is a number whose text is no integer, or none that
+  // int64 or uint64 holds ("3.0" and "1e3" arrive as integers: see
+  // PreciseNumbersHandler): refused, even when a double rounds it to an
+  // integer ("92111861842743528.08"; found by fuzzing, where protobuf's
+  // reader and the codec's rounded it to different integers). Negative
+  // zero is zero.
+  if (value.is_double() && value.get_double() == 0) return 0;
   if (value.is_string()) {
     const auto& text = value.get_string();
     Int number{};

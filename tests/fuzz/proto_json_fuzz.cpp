@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <cmath>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -129,6 +130,28 @@ bool NamesAKeyInBothSpellings(const boost::json::value& value) {
   return false;
 }
 
+// True when the document holds a number written with a fraction or an
+// exponent (Boost.JSON reads it as a double) of 2^53 or more: an integer
+// field given one takes it exactly in the codec ("184472036239054814.0" is
+// 184472036239054814) but through a double in protobuf (184472036239054816),
+// and no double can say which integer the text meant. Such documents are not
+// compared.
+bool HasANumberPastExactDoubles(const boost::json::value& value) {
+  if (const auto* array = value.if_array()) {
+    for (const auto& element : *array) {
+      if (HasANumberPastExactDoubles(element)) return true;
+    }
+    return false;
+  }
+  if (const auto* object = value.if_object()) {
+    for (const auto& entry : *object) {
+      if (HasANumberPastExactDoubles(entry.value())) return true;
+    }
+    return false;
+  }
+  return value.is_double() && !(std::fabs(value.get_double()) < 9007199254740992.0);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -170,7 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // is once.
     boost::system::error_code error;
     const boost::json::value parsed = boost::json::parse(json, error);
-    if (error || NamesAKeyInBothSpellings(parsed)) return 0;
+    if (error || NamesAKeyInBothSpellings(parsed) || HasANumberPastExactDoubles(parsed)) return 0;
     const std::string document = boost::json::serialize(parsed);
     // The grouped field mask form "a(b,c)": see CanonicalMasks.
     if (document.find('(') != std::string::npos) return 0;

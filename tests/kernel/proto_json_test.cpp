@@ -246,6 +246,31 @@ TEST(ProtoJson, ADoubleReadsBackAsItselfAndPrintsTheSame) {
   EXPECT_THROW(ParseProtoJson(R"({"doubleValue": 1.5} x)", again), std::invalid_argument);
 }
 
+// Found by tests/fuzz (proto_json) once numbers were read exactly: for
+// 92111861842743528.08 in an int64 field the gateway (protobuf) and the
+// codec rounded to different integers. An integer field takes a number
+// written with a fraction or an exponent only when the text is an integer
+// exactly, and then exactly that integer.
+TEST(ProtoJson, AnIntegerFieldTakesOnlyANumberThatIsAnIntegerExactly) {
+  EXPECT_NE(Refusal(R"({"int64Value": 92111861842743528.08})").find("int64_value"),
+            std::string::npos);
+  EXPECT_NE(Refusal(R"({"int32Value": 3.5})").find("int32_value"), std::string::npos);
+  EXPECT_NE(Refusal(R"({"int64Value": 3.0000000000000001})").find("int64_value"),
+            std::string::npos);
+  JsonShapes read;
+  ParseProtoJson(R"({"int64Value": 92111861842743528.00e0, "uint64Value": 1.8446744073709551615e19,
+                     "int32Value": 30e-1, "uint32Value": 0.00, "sint64Value": -0.0,
+                     "doubleValue": -0.0, "floatValue": 1.0})",
+                 read);
+  EXPECT_EQ(read.int64_value(), 92111861842743528);
+  EXPECT_EQ(read.uint64_value(), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(read.int32_value(), 3);
+  EXPECT_EQ(read.uint32_value(), 0u);
+  EXPECT_EQ(read.sint64_value(), 0);
+  EXPECT_TRUE(std::signbit(read.double_value()));
+  EXPECT_EQ(read.float_value(), 1.0f);
+}
+
 TEST(ProtoJson, SetFieldsAreTheSetOnesWithTheirPrintedValues) {
   JsonShapes shapes;
   shapes.set_int64_value(5);

@@ -167,14 +167,17 @@ TEST_F(EventBusTest, AnEventWakesOnlyTheSubscriptionsThatWantIt) {
   }
   EXPECT_EQ(audit_handled.load(), 0);
   // The recorder's cursor is at the head; the invoices subscription moved
-  // at most in its first catch-up round, once, not with every event.
+  // at most in its first catch-up round, once, not with every event. That
+  // round starts once the first event is there, but on a loaded machine it
+  // may reach the log after the second or third (it did in a CI run beside
+  // two fuzzers: cursor 2): what it must not do is follow every event.
   EXPECT_EQ(QueryScalar(conninfo_,
                         "SELECT cursor FROM kernel.event_subscription WHERE name = "
                         "'shop.recorder'"),
             "5");
   const auto lagging = std::stoll(QueryScalar(
       conninfo_, "SELECT cursor FROM kernel.event_subscription WHERE name = 'audit.invoices'"));
-  EXPECT_LE(lagging, 1);
+  EXPECT_LT(lagging, 5);
   bus->Stop();
 }
 

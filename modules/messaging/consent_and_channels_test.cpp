@@ -12,6 +12,7 @@
 #include "delivery/rate_limiter.h"
 #include "delivery/sms_delivery.h"
 #include "letters/letters.h"
+#include "message_repository.h"
 #include "recipient.h"
 
 namespace karton::messaging {
@@ -102,6 +103,39 @@ TEST(Addresses, SuppressionKeysAreNormalisedPerChannel) {
   EXPECT_FALSE(NormalizeSuppressionAddress(v1::CHANNEL_LETTER, "Szeged, Fő utca 1.", problem));
   EXPECT_FALSE(NormalizeSuppressionAddress(v1::CHANNEL_EMAIL, "no at sign", problem));
   EXPECT_FALSE(NormalizeSuppressionAddress(v1::CHANNEL_UNSPECIFIED, "a@b.hu", problem));
+}
+
+TEST(SuppressionList, AnOptOutStopsMarketingOnlyAndAHardBounceStopsAnything) {
+  v1::Message marketing;
+  marketing.set_channel(v1::CHANNEL_EMAIL);
+  marketing.set_category(v1::CATEGORY_MARKETING);
+  marketing.set_address("Anna@Example.com");
+  v1::Message invoice = marketing;
+  invoice.set_category(v1::CATEGORY_TRANSACTIONAL);
+  using repository::CheckSuppressionList;
+  using Verdict = repository::SuppressionVerdict;
+
+  EXPECT_EQ(CheckSuppressionList(marketing, {}), Verdict::kGoes);
+  EXPECT_EQ(CheckSuppressionList(invoice, {}), Verdict::kGoes);
+  // Listed by its key (lower case), on its channel.
+  const repository::ListedSuppressions opted_out = {
+      {{"email", "anna@example.com"}, "unsubscribe_link"}};
+  EXPECT_EQ(CheckSuppressionList(marketing, opted_out), Verdict::kOptedOut);
+  EXPECT_EQ(CheckSuppressionList(invoice, opted_out), Verdict::kGoes);
+  const repository::ListedSuppressions bounced = {{{"email", "anna@example.com"}, "bounce"}};
+  EXPECT_EQ(CheckSuppressionList(marketing, bounced), Verdict::kOptedOut);
+  EXPECT_EQ(CheckSuppressionList(invoice, bounced), Verdict::kBouncedHard);
+  // Another channel's entry for the same text is not this message's.
+  EXPECT_EQ(CheckSuppressionList(invoice, {{{"sms", "anna@example.com"}, "bounce"}}),
+            Verdict::kGoes);
+  // A letter stops when its partner or its contact is listed.
+  v1::Message letter;
+  letter.set_channel(v1::CHANNEL_LETTER);
+  letter.set_category(v1::CATEGORY_MARKETING);
+  letter.mutable_recipient()->set_partner_id(12);
+  letter.mutable_recipient()->set_contact_id(34);
+  EXPECT_EQ(CheckSuppressionList(letter, {{{"letter", "contacts/34"}, "manual"}}),
+            Verdict::kOptedOut);
 }
 
 TEST(Sms, TheRequestBodyIsJsonWithEveryField) {

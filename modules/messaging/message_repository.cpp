@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "addresses.h"
 #include "karton/kernel/numbers.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
@@ -467,55 +468,42 @@ void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t
                       {std::to_string(merged_id), std::to_string(kept_id)});
 }
 
-bool IsSuppressed(soci::session& session, const std::string& channel,
-                  const std::vector<std::string>& addresses) {
-  for (const auto& address : addresses) {
-    if (address.empty()) continue;
-    if (kernel::RunPrepared(
-            session, "SELECT 1 FROM messaging.suppression WHERE channel = $1 AND address = $2",
-            {channel, address})
-            .Count() > 0) {
-      return true;
+ListedSuppressions SuppressionsListedFor(soci::session& session,
+                                         const std::vector<const v1::Message*>& messages) {
+  ListedSuppressions listed;
+  std::vector<std::string> channels, keys;
+  for (const v1::Message* message : messages) {
+    for (auto& key : SuppressionKeysOf(*message)) {
+      if (key.empty()) continue;
+      channels.push_back(ChannelName(message->channel()));
+      keys.push_back(std::move(key));
     }
   }
-  return false;
-}
-
-std::map<std::pair<std::string, std::string>, std::string> SuppressionSources(
-    soci::session& session, const std::vector<std::pair<std::string, std::string>>& keys) {
-  std::map<std::pair<std::string, std::string>, std::string> sources;
-  if (keys.empty()) return sources;
-  std::vector<std::string> channels, addresses;
-  for (const auto& [channel, address] : keys) {
-    channels.push_back(channel);
-    addresses.push_back(address);
-  }
+  if (keys.empty()) return listed;
   const auto rows = kernel::RunPrepared(
       session,
       "SELECT s.channel, s.address, s.source FROM unnest(cast($1 AS text[]), "
       "cast($2 AS text[])) AS k (channel, address) "
       "JOIN messaging.suppression s ON s.channel = k.channel AND s.address = k.address",
-      {kernel::TextArrayLiteral(channels), kernel::TextArrayLiteral(addresses)});
+      {kernel::TextArrayLiteral(channels), kernel::TextArrayLiteral(keys)});
   for (int row = 0; row < rows.Count(); ++row) {
-    sources[{std::string(rows.Text(row, 0)), std::string(rows.Text(row, 1))}] =
+    listed[{std::string(rows.Text(row, 0)), std::string(rows.Text(row, 1))}] =
         std::string(rows.Text(row, 2));
   }
-  return sources;
+  return listed;
 }
 
-bool IsHardBounced(soci::session& session, const std::string& channel,
-                   const std::vector<std::string>& addresses) {
-  for (const auto& address : addresses) {
-    if (address.empty()) continue;
-    if (kernel::RunPrepared(session,
-                            "SELECT 1 FROM messaging.suppression WHERE channel = $1 AND "
-                            "address = $2 AND source = 'bounce'",
-                            {channel, address})
-            .Count() > 0) {
-      return true;
-    }
+SuppressionVerdict CheckSuppressionList(const v1::Message& message,
+                                        const ListedSuppressions& listed) {
+  const bool marketing = message.category() == v1::CATEGORY_MARKETING;
+  const std::string channel = ChannelName(message.channel());
+  for (const auto& key : SuppressionKeysOf(message)) {
+    const auto entry = listed.find({channel, key});
+    if (entry == listed.end()) continue;
+    if (marketing) return SuppressionVerdict::kOptedOut;
+    if (entry->second == "bounce") return SuppressionVerdict::kBouncedHard;
   }
-  return false;
+  return SuppressionVerdict::kGoes;
 }
 
 std::optional<std::int64_t> InsertSuppression(soci::session& session,

@@ -130,18 +130,19 @@ std::vector<std::int64_t> EraseMessagesOfContact(soci::session& session, std::in
 void RepointPartner(soci::session& session, std::int64_t merged_id, std::int64_t kept_id);
 
 // The suppression list.
-// Whether any of `addresses` is listed on `channel`.
-// Whether one of `addresses` is on the list because mail to it bounced hard
-// (a 5.x.x report): such an address takes no email at all, transactional
-// included, since it does not exist.
-// Of the (channel, address) keys given, those on the suppression list, each
-// with its source ("bounce", "unsubscribe_link", "manual"): one statement.
-std::map<std::pair<std::string, std::string>, std::string> SuppressionSources(
-    soci::session& session, const std::vector<std::pair<std::string, std::string>>& keys);
-bool IsHardBounced(soci::session& session, const std::string& channel,
-                   const std::vector<std::string>& addresses);
-bool IsSuppressed(soci::session& session, const std::string& channel,
-                  const std::vector<std::string>& addresses);
+// The entries listed for `messages`' keys (SuppressionKeysOf), by (channel,
+// key), each with its source ("bounce", "unsubscribe_link", "manual"): one
+// statement whatever the number of messages.
+using ListedSuppressions = std::map<std::pair<std::string, std::string>, std::string>;
+ListedSuppressions SuppressionsListedFor(soci::session& session,
+                                         const std::vector<const v1::Message*>& messages);
+// What the list says of one message, read from `listed`. An opt-out (any
+// source) stops marketing only; an address that bounced hard (source
+// "bounce", a 5.x.x report) does not exist and takes nothing, transactional
+// included (an invoice to it would only bounce again).
+enum class SuppressionVerdict { kGoes, kOptedOut, kBouncedHard };
+SuppressionVerdict CheckSuppressionList(const v1::Message& message,
+                                        const ListedSuppressions& listed);
 // Adds an entry and returns its number; nullopt when the address was
 // listed already (kept as it was).
 std::optional<std::int64_t> InsertSuppression(soci::session& session,

@@ -853,14 +853,10 @@ grpc::Status MessagingServiceImpl::Queue(kernel::Database::Lease& lease,
   if (!unsubscribe_url.empty()) EnsureUnsubscribeLink(message, unsubscribe_url);
   if (auto status = CheckRendered(message); !status.ok()) return status;
 
-  const bool opted_out =
-      marketing && repository::IsSuppressed(session, repository::ChannelName(message.channel()),
-                                            SuppressionKeysOf(message));
-  // An opt-out stops marketing only; an address that bounced hard does not
-  // exist, and takes nothing (an invoice to it would only bounce again).
-  const bool bounced =
-      !marketing && repository::IsHardBounced(session, repository::ChannelName(message.channel()),
-                                              SuppressionKeysOf(message));
+  const auto verdict = repository::CheckSuppressionList(
+      message, repository::SuppressionsListedFor(session, {&message}));
+  const bool opted_out = verdict == repository::SuppressionVerdict::kOptedOut;
+  const bool bounced = verdict == repository::SuppressionVerdict::kBouncedHard;
   const std::string no_consent = marketing && settings_.marketing_requires_opt_in
                                      ? MissingMarketingConsent(resolved, message.channel())
                                      : "";

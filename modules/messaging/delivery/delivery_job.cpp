@@ -191,24 +191,9 @@ void Delivery::RunBatch(const std::vector<kernel::JobRun>& runs,
       if (failures[i].empty()) wanted.push_back(ids[i]);
     }
     const auto found = repository::FindMessagesLocked(session, wanted);
-    std::vector<std::pair<std::string, std::string>> keys;
-    for (const auto& [id, message] : found) {
-      for (auto& key : SuppressionKeysOf(message)) {
-        if (!key.empty()) keys.emplace_back(repository::ChannelName(message.channel()), key);
-      }
-    }
-    const auto suppressed = repository::SuppressionSources(session, keys);
-    // Whether one of `message`'s keys is on the list (with `source`, when
-    // given).
-    const auto listed = [&](const v1::Message& message, const char* source) {
-      for (const auto& key : SuppressionKeysOf(message)) {
-        const auto entry = suppressed.find({repository::ChannelName(message.channel()), key});
-        if (entry != suppressed.end() && (source == nullptr || entry->second == source)) {
-          return true;
-        }
-      }
-      return false;
-    };
+    std::vector<const v1::Message*> checked;
+    for (const auto& [id, message] : found) checked.push_back(&message);
+    const auto listed = repository::SuppressionsListedFor(session, checked);
     std::vector<std::int64_t> sending;
     for (std::size_t i = 0; i < count; ++i) {
       if (!failures[i].empty()) continue;
@@ -223,15 +208,17 @@ void Delivery::RunBatch(const std::vector<kernel::JobRun>& runs,
         continue;  // the same message twice in one batch: sent once
       }
       const bool marketing = message->second.category() == v1::CATEGORY_MARKETING;
-      // An opt-out may have arrived while the message waited.
-      if (marketing && listed(message->second, nullptr)) {
-        suppress(ids[i], "the recipient opted out");
-        continue;
-      }
-      // A hard bounce that arrived while it waited stops any email.
-      if (!marketing && listed(message->second, "bounce")) {
-        suppress(ids[i], "mail to this address bounced hard");
-        continue;
+      // An opt-out, or a hard bounce, may have arrived while the message
+      // waited.
+      switch (repository::CheckSuppressionList(message->second, listed)) {
+        case repository::SuppressionVerdict::kOptedOut:
+          suppress(ids[i], "the recipient opted out");
+          continue;
+        case repository::SuppressionVerdict::kBouncedHard:
+          suppress(ids[i], "mail to this address bounced hard");
+          continue;
+        case repository::SuppressionVerdict::kGoes:
+          break;
       }
       if (marketing && !no_consent[i].empty()) {
         suppress(ids[i], no_consent[i]);

@@ -124,6 +124,9 @@ const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
 const kernel::TypedQuery<v1::Message> kFindMessagesLocked(
     "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM
     " WHERE m.id = ANY (cast($1 AS bigint[])) ORDER BY m.id FOR UPDATE OF m");
+const kernel::TypedQuery<v1::Message> kFindMessages("SELECT " KARTON_MESSAGE_COLUMNS
+                                                    " FROM " KARTON_MESSAGE_FROM
+                                                    " WHERE m.id = ANY (cast($1 AS bigint[]))");
 // The message as it is once SENT, in the same statement (its event's payload).
 const kernel::TypedQuery<v1::Message> kMarkSent(
     "WITH m AS (UPDATE messaging.message SET status = 'sent', last_error = '', "
@@ -376,14 +379,30 @@ std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
   return documents;
 }
 
-std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
-                                                       const std::vector<std::int64_t>& ids) {
+namespace {
+
+std::map<std::int64_t, v1::Message> MessagesById(const kernel::TypedQuery<v1::Message>& query,
+                                                 soci::session& session,
+                                                 const std::vector<std::int64_t>& ids) {
   std::map<std::int64_t, v1::Message> found;
-  for (auto& message : kFindMessagesLocked.All(session, {kernel::BigintArrayLiteral(ids)})) {
+  if (ids.empty()) return found;
+  for (auto& message : query.All(session, {kernel::BigintArrayLiteral(ids)})) {
     const std::int64_t id = message.id();
     found.emplace(id, std::move(message));
   }
   return found;
+}
+
+}  // namespace
+
+std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
+                                                       const std::vector<std::int64_t>& ids) {
+  return MessagesById(kFindMessagesLocked, session, ids);
+}
+
+std::map<std::int64_t, v1::Message> FindMessages(soci::session& session,
+                                                 const std::vector<std::int64_t>& ids) {
+  return MessagesById(kFindMessages, session, ids);
 }
 
 void MarkSending(soci::session& session, const std::vector<std::int64_t>& ids) {

@@ -106,6 +106,9 @@ std::vector<std::int64_t> DocumentsOnMessages(soci::session& session,
 // kernel::Transaction: nothing reads its result).
 std::map<std::int64_t, v1::Message> FindMessagesLocked(soci::session& session,
                                                        const std::vector<std::int64_t>& ids);
+// The same read without the lock, for checks made before the transaction.
+std::map<std::int64_t, v1::Message> FindMessages(soci::session& session,
+                                                 const std::vector<std::int64_t>& ids);
 void MarkSending(soci::session& session, const std::vector<std::int64_t>& ids);
 // `provider_message_id` replaces the stored one when not empty; a
 // `document_id` of 0 leaves none. MarkSent, MarkFailed and MarkSuppressed

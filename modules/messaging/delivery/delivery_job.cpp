@@ -105,18 +105,18 @@ std::vector<std::string> Delivery::MissingConsentNow(const std::vector<std::int6
                                                      std::vector<std::string>& failures) {
   std::vector<std::string> reasons(ids.size());
   if (!settings_.marketing_requires_opt_in) return reasons;
-  std::vector<std::optional<v1::Message>> messages(ids.size());
-  {
+  // One statement for the batch; most batches hold no marketing at all.
+  const auto messages = [&] {
     auto lease = services_.database.Acquire();
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      messages[i] = repository::FindMessage(lease.Session(), ids[i], false);
-    }
-  }
+    return repository::FindMessages(lease.Session(), ids);
+  }();
   std::vector<std::size_t> asked;
   std::vector<v1::Recipient> recipients;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto& message = messages[i];
-    if (!message || message->category() != v1::CATEGORY_MARKETING) continue;
+    const auto found = messages.find(ids[i]);
+    if (found == messages.end()) continue;
+    const v1::Message* message = &found->second;
+    if (message->category() != v1::CATEGORY_MARKETING) continue;
     if (message->status() != v1::MESSAGE_STATUS_QUEUED &&
         message->status() != v1::MESSAGE_STATUS_SENDING) {
       continue;
@@ -149,7 +149,7 @@ std::vector<std::string> Delivery::MissingConsentNow(const std::vector<std::int6
       }
       continue;
     }
-    reasons[i] = MissingMarketingConsent(resolved[n], messages[i]->channel());
+    reasons[i] = MissingMarketingConsent(resolved[n], messages.at(ids[i]).channel());
   }
   return reasons;
 }

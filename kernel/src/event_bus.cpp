@@ -62,6 +62,15 @@ std::exception_ptr RunHandler(const Handler& handler, Arguments&&... arguments) 
   }
 }
 
+// The subscription's prepare_run for the events about to run in this
+// transaction, if it has one; what it threw, as for a handler.
+template <class Subscription>
+std::exception_ptr PrepareRun(const Subscription& subscription, std::span<const Event> events,
+                              soci::session& session) {
+  if (!subscription.prepare_run || events.empty()) return nullptr;
+  return RunHandler(subscription.prepare_run, events, session);
+}
+
 // The delivery loops give their lease back while a calling handler runs
 // and take one again when they next need the database.
 soci::session& SessionOf(Database& database, std::optional<Database::Lease>& lease) {
@@ -106,6 +115,8 @@ struct EventBus::Subscription {
   // connection held, outside the transaction that moves the cursor.
   EventHandler handler;
   CallingEventHandler calling_handler;
+  // SubscriptionOptions::prepare_run (in-process handlers only).
+  std::function<void(std::span<const Event>, soci::session&)> prepare_run;
   bool from_oldest = false;
   int calling_concurrency = 1;  // SubscriptionOptions::calling_concurrency
   // What this process knows of the database row; guarded by the bus mutex.
@@ -222,12 +233,19 @@ class EventBus::ModuleEvents final : public DomainEvents {
     if (!handler) throw std::invalid_argument("an event subscription needs a handler");
     auto subscription = std::make_shared<Subscription>();
     subscription->handler = std::move(handler);
+    subscription->prepare_run = options.prepare_run;
     Add(std::move(subscription), std::move(name), std::move(topics), options);
   }
 
   void SubscribeCalling(std::string name, std::vector<std::string> topics,
                         CallingEventHandler handler, SubscriptionOptions options) override {
     if (!handler) throw std::invalid_argument("an event subscription needs a handler");
+    if (options.prepare_run) {
+      throw std::invalid_argument(
+          fmt::format("subscription '{}': prepare_run is for handlers that run in the delivery's "
+                      "transaction (Subscribe), not for calling handlers",
+                      name));
+    }
     auto subscription = std::make_shared<Subscription>();
     subscription->calling_handler = std::move(handler);
     Add(std::move(subscription), std::move(name), std::move(topics), options);
@@ -632,8 +650,8 @@ std::shared_ptr<EventBus::Subscription> EventBus::TakeDueSubscription(
   const std::size_t count = subscriptions_.size();
   for (std::size_t i = 0; i < count; ++i) {
     auto& subscription = subscriptions_[(next_pick_ + i) % count];
-    if (LaneOf(*subscription) != lane || !subscription->active ||
-        subscription->busy || subscription->skip_until_reload || subscription->id == 0) {
+    if (LaneOf(*subscription) != lane || !subscription->active || subscription->busy ||
+        subscription->skip_until_reload || subscription->id == 0) {
       continue;
     }
     if (subscription->cursor >= head_ && subscription->retrying == 0) continue;
@@ -769,7 +787,8 @@ bool EventBus::RetryParked(Subscription& subscription, std::optional<Database::L
                                    options_.claim_lease_seconds)) {
         return progressed;
       }
-      failure = RunHandler(subscription.handler, event, session());
+      failure = PrepareRun(subscription, std::span(&event, 1), session());
+      if (!failure) failure = RunHandler(subscription.handler, event, session());
       if (!failure) {
         if (!event_store::Unpark(session(), subscription.id, event.id)) continue;  // rolls back
         transaction.commit();
@@ -864,7 +883,10 @@ bool EventBus::DeliverToModule(Subscription& subscription,
           return progressed;  // the claim was lost; the other kartond carries on
         }
         std::size_t position = next;
-        while (position < limit) {
+        failure =
+            PrepareRun(subscription, std::span(events).subspan(next, limit - next), session());
+        const bool preparation_failed = failure != nullptr;
+        while (!failure && position < limit) {
           const Event& event = events[position];
           const std::pair key{AggregateTypeOf(event.topic), event.aggregate_id};
           if (const auto blocking = parked.find(key); blocking != parked.end()) {
@@ -891,6 +913,14 @@ bool EventBus::DeliverToModule(Subscription& subscription,
           break;
         }
         transaction.rollback();
+        if (preparation_failed && limit > next + 1) {
+          // Which event the preparation tripped on is not known: the first
+          // alone, then the rest, so only an event it fails on by itself
+          // is counted (and in the end parked).
+          limit = next + 1;
+          failure = nullptr;
+          continue;
+        }
         if (position == next) break;  // the run's first event failed: counted below
         limit = position;             // the events before it succeeded: again, without it
         failure = nullptr;
@@ -970,9 +1000,9 @@ bool EventBus::DeliverCalling(
   std::uint64_t completions = 0;
   bool failed = false;
   const auto window = subscription.calling_concurrency;
-  std::size_t start = next;          // the next event to start
-  std::size_t finished = next;       // the events before it finished without failure
-  std::vector<std::size_t> to_park;  // finished behind a parked event, not yet committed
+  std::size_t start = next;              // the next event to start
+  std::size_t finished = next;           // the events before it finished without failure
+  std::vector<std::size_t> to_park;      // finished behind a parked event, not yet committed
   std::vector<std::future<void>> calls;  // joined on the way out, whatever happens
   calls.reserve(events.size());          // no reallocation that could throw with the lock held
   // Starts are bounded by distance too: while the first unfinished event
@@ -991,7 +1021,8 @@ bool EventBus::DeliverCalling(
     for (const std::size_t index : to_park) {
       const Event& event = events[index];
       event_store::Park(session, subscription.id, event, 0, "",
-                        parked.at({AggregateTypeOf(event.topic), event.aggregate_id}), clock_.Now());
+                        parked.at({AggregateTypeOf(event.topic), event.aggregate_id}),
+                        clock_.Now());
     }
     const std::int64_t to = events[finished - 1].id;
     event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, to, clock_.Now(),

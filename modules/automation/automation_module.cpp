@@ -54,16 +54,31 @@ void AutomationModule::Register(kernel::ModuleContext& context, kernel::Registra
   // Every topic: which ones a rule waits for changes while kartond runs.
   // A run is recorded in the delivery's transaction, so each rule runs
   // once per event; the effects happen in jobs.
-  context.Events().Subscribe("rules", {"*"},
-                             [this](const kernel::Event& event, soci::session& session) {
-                               runner_->OnEvent(event, session);
-                             });
+  // The rules of a delivered run of events are read once, for all its topics.
+  kernel::SubscriptionOptions rules_options;
+  rules_options.prepare_run = [this](std::span<const kernel::Event> events,
+                                     soci::session& session) {
+    runner_->PrepareRun(events, session);
+  };
+  context.Events().Subscribe(
+      "rules", {"*"},
+      [this](const kernel::Event& event, soci::session& session) {
+        runner_->OnEvent(event, session);
+      },
+      rules_options);
   // Enrolments by event, and stops on a purchase, a reply or an
   // unsubscription, each once per event like rule runs.
-  context.Events().Subscribe("journeys", {"*"},
-                             [this](const kernel::Event& event, soci::session& session) {
-                               journey_runner_->OnEvent(event, session);
-                             });
+  kernel::SubscriptionOptions journeys_options;
+  journeys_options.prepare_run = [this](std::span<const kernel::Event> events,
+                                        soci::session& session) {
+    journey_runner_->PrepareRun(events, session);
+  };
+  context.Events().Subscribe(
+      "journeys", {"*"},
+      [this](const kernel::Event& event, soci::session& session) {
+        journey_runner_->OnEvent(event, session);
+      },
+      journeys_options);
   context.JobQueue().Handle(JourneyRunner::kStepJob,
                             [this](const kernel::JobRun& run) { journey_runner_->RunStep(run); });
   context.JobQueue().Handle(RuleRunner::kActionJob,

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -239,6 +240,91 @@ TEST_F(EventBusTest, InProcessHandlersTakeABatchPerTransactionAndAFailureParksOn
             "1");
   ASSERT_TRUE(WaitUntilAtHead("ledger.writer"));
   bus->Stop();
+}
+
+// prepare_run sees the events of each run in the run's transaction before
+// the handler gets any of them, whichever path delivers them; a preparation
+// that throws is narrowed down to the event it fails on alone, and only that
+// event is parked.
+TEST_F(EventBusTest, APreparedRunComesBeforeItsEventsAndAFailingPreparationParksOnlyItsEvent) {
+  QueryScalar(conninfo_,
+              "CREATE TABLE handled (event_id bigint PRIMARY KEY, "
+              "transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id())");
+  auto bus = MakeBus("node");
+  auto ledger = bus->ForModule("ledger");
+  // Written by the delivery thread, read here after Stop(); a subscription
+  // is delivered by one thread at a time.
+  std::mutex mutex;
+  std::set<std::int64_t> prepared;  // the events of the latest run prepared
+  std::vector<std::int64_t> unprepared;
+  std::int64_t refused_event = 0;
+  SubscriptionOptions options;
+  options.prepare_run = [&](std::span<const Event> events, soci::session& session) {
+    // A read in the run's transaction, as a real preparation makes.
+    long long one = 0;
+    session << "SELECT 1", soci::into(one);
+    std::lock_guard lock(mutex);
+    prepared.clear();
+    for (const Event& event : events) {
+      Payload payload;
+      if (event.ParsePayload(payload) && payload.name() == "unpreparable") {
+        refused_event = event.id;
+        throw std::runtime_error("cannot prepare for this one");
+      }
+      prepared.insert(event.id);
+    }
+  };
+  ledger->Subscribe(
+      "writer", {"shop.item.created"},
+      [&](const Event& event, soci::session& session) {
+        {
+          std::lock_guard lock(mutex);
+          if (!prepared.contains(event.id)) unprepared.push_back(event.id);
+        }
+        long long id = event.id;
+        session << "INSERT INTO handled (event_id) VALUES (:id)", soci::use(id);
+      },
+      options);
+  // 150 events in one transaction before the bus starts; the 120th cannot
+  // be prepared for.
+  {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    for (int i = 1; i <= 150; ++i) {
+      Payload payload;
+      payload.set_name(i == 120 ? "unpreparable" : fmt::format("item-{}", i));
+      facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
+    }
+    transaction.commit();
+  }
+  bus->Start();
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM kernel.event_parked", "1"));
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM handled", "149"));
+  ASSERT_TRUE(WaitUntilAtHead("ledger.writer"));
+  bus->Stop();
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT e.aggregate_id || ' ' || p.last_error FROM kernel.event_parked p "
+                        "JOIN kernel.event e ON e.id = p.event_id"),
+            "120 cannot prepare for this one");
+  EXPECT_EQ(QueryScalar(conninfo_, fmt::format("SELECT count(*) FROM handled WHERE event_id = {}",
+                                               refused_event)),
+            "0");
+  EXPECT_TRUE(unprepared.empty()) << "handled without being prepared: " << unprepared.size();
+  // Events 1-100 in one run; 101-119 one at a time while the preparation
+  // was narrowed down; 121-150 together again once 120 was parked.
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(DISTINCT transaction_id) FROM handled h JOIN kernel.event e "
+                        "ON e.id = h.event_id WHERE e.aggregate_id <= 100"),
+            "1");
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(DISTINCT transaction_id) FROM handled h JOIN kernel.event e "
+                        "ON e.id = h.event_id WHERE e.aggregate_id > 120"),
+            "1");
+
+  // A calling handler runs in no delivery transaction: nothing to prepare.
+  auto other = bus->ForModule("other");
+  EXPECT_THROW(other->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+               std::invalid_argument);
 }
 
 // A handler that calls other modules runs with no connection held by its

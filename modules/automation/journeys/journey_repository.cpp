@@ -45,6 +45,10 @@ const kernel::TypedQuery<v1::Journey> kEnrolledBy(
     "SELECT " KARTON_JOURNEY_COLUMNS
     " FROM automation.journey j WHERE j.delete_time IS NULL AND j.enabled "
     "AND j.enrol_topics @> ARRAY[$1] ORDER BY j.id");
+const kernel::TypedQuery<v1::Journey> kEnrolledByAny(
+    "SELECT " KARTON_JOURNEY_COLUMNS
+    " FROM automation.journey j WHERE j.delete_time IS NULL AND j.enabled "
+    "AND j.enrol_topics && cast($1 AS text[]) ORDER BY j.id");
 
 #define KARTON_ENROLMENT_SELECT                                                    \
   "SELECT e.id, e.journey_id, e.state, e.subject_id, e.partner_id, e.end_reason, " \
@@ -128,6 +132,11 @@ bool NameTaken(soci::session& session, const std::string& name, std::int64_t exc
 
 std::vector<v1::Journey> EnrolledBy(soci::session& session, const std::string& topic) {
   return kEnrolledBy.All(session, {topic});
+}
+
+std::vector<v1::Journey> EnrolledByAny(soci::session& session,
+                                       const std::vector<std::string>& topics) {
+  return kEnrolledByAny.All(session, {kernel::TextArrayLiteral(topics)});
 }
 
 EnrolOutcome InsertEnrolment(soci::session& session, const NewEnrolment& enrolment,

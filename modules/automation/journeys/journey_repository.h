@@ -24,6 +24,10 @@ void MarkDeleted(soci::session& session, std::int64_t id, kernel::TimePoint now)
 bool NameTaken(soci::session& session, const std::string& name, std::int64_t except_id);
 // Live, enabled journeys that `topic` enrols into.
 std::vector<v1::Journey> EnrolledBy(soci::session& session, const std::string& topic);
+// Live, enabled journeys that any of `topics` enrols into, by id: one
+// statement for a delivered run of events (DefinitionsForRun).
+std::vector<v1::Journey> EnrolledByAny(soci::session& session,
+                                       const std::vector<std::string>& topics);
 
 // The steps as an enrolment keeps them: a JSON array.
 std::string StepsJson(const v1::Journey& journey);

@@ -150,13 +150,25 @@ std::shared_ptr<const Condition> JourneyRunner::EnrolCondition(const v1::Journey
   return shared;
 }
 
+void JourneyRunner::PrepareRun(std::span<const kernel::Event> events, soci::session& session) {
+  using Run = DefinitionsForRun<v1::Journey>;
+  run_journeys_.Prepare(
+      events, journey_repository::EnrolledByAny(session, Run::TopicsOf(events)),
+      [](const v1::Journey& journey) -> const auto& { return journey.enrol_topics(); });
+}
+
 void JourneyRunner::OnEvent(const kernel::Event& event, soci::session& session) {
   const bool stops = event.topic == "orders.order.confirmed" ||
                      event.topic == "messaging.email.received" ||
                      event.topic == "messaging.consent.withdrawn";
+  // The run's journeys for this topic (PrepareRun), or read now.
+  const auto enrolled_by_topic = [&] {
+    const auto* prepared = run_journeys_.For(event);
+    return prepared ? *prepared : journey_repository::EnrolledBy(session, event.topic);
+  };
   std::vector<v1::Journey> journeys;
   if (!stops) {
-    journeys = journey_repository::EnrolledBy(session, event.topic);
+    journeys = enrolled_by_topic();
     if (journeys.empty()) return;
   }
   auto payload = ParsePayload(event.payload_type, event.payload);
@@ -176,7 +188,7 @@ void JourneyRunner::OnEvent(const kernel::Event& event, soci::session& session) 
               "unsubscribed: " + address);
     }
   }
-  if (stops) journeys = journey_repository::EnrolledBy(session, event.topic);
+  if (stops) journeys = enrolled_by_topic();
   for (const auto& journey : journeys) {
     if (!journey.enrol_condition().empty()) {
       std::shared_ptr<const Condition> condition;

@@ -22,6 +22,7 @@
 #include "karton/kernel/events.h"
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/service_parts.h"
+#include "runs/definitions_for_run.h"
 
 namespace grpc {
 class Channel;
@@ -45,6 +46,9 @@ class JourneyRunner {
 
   static void DeclareTopics(kernel::DomainEvents& events);
 
+  // The subscription's prepare_run: the journeys the run's topics enrol
+  // into, read once.
+  void PrepareRun(std::span<const kernel::Event> events, soci::session& session);
   // The subscription's handler: in `session`'s open transaction.
   void OnEvent(const kernel::Event& event, soci::session& session);
   // The job handler of kStepJob.
@@ -91,6 +95,7 @@ class JourneyRunner {
   const AutomationSettings settings_;
   std::mutex cache_mutex_;
   std::map<std::pair<std::int64_t, std::string>, std::shared_ptr<const Condition>> conditions_;
+  DefinitionsForRun<v1::Journey> run_journeys_;
 };
 
 }  // namespace karton::automation

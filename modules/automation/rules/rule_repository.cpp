@@ -40,6 +40,10 @@ const kernel::TypedQuery<v1::Rule> kTriggered(
     "SELECT " KARTON_RULE_COLUMNS
     " FROM automation.rule r WHERE r.delete_time IS NULL AND r.enabled "
     "AND r.trigger_topics @> ARRAY[$1] ORDER BY r.id");
+const kernel::TypedQuery<v1::Rule> kTriggeredByAny(
+    "SELECT " KARTON_RULE_COLUMNS
+    " FROM automation.rule r WHERE r.delete_time IS NULL AND r.enabled "
+    "AND r.trigger_topics && cast($1 AS text[]) ORDER BY r.id");
 
 std::vector<std::string> Topics(const v1::Rule& rule) {
   return {rule.trigger_topics().begin(), rule.trigger_topics().end()};
@@ -99,6 +103,11 @@ bool NameTaken(soci::session& session, const std::string& name, std::int64_t exc
 
 std::vector<v1::Rule> Triggered(soci::session& session, const std::string& topic) {
   return kTriggered.All(session, {topic});
+}
+
+std::vector<v1::Rule> TriggeredByAny(soci::session& session,
+                                     const std::vector<std::string>& topics) {
+  return kTriggeredByAny.All(session, {kernel::TextArrayLiteral(topics)});
 }
 
 }  // namespace karton::automation::rule_repository

@@ -29,6 +29,10 @@ void MarkDeleted(soci::session& session, std::int64_t id, kernel::TimePoint now)
 bool NameTaken(soci::session& session, const std::string& name, std::int64_t except_id);
 // The live, enabled rules one of whose trigger topics is `topic`.
 std::vector<v1::Rule> Triggered(soci::session& session, const std::string& topic);
+// Live, enabled rules that any of `topics` triggers, by id: one statement
+// for a delivered run of events (DefinitionsForRun).
+std::vector<v1::Rule> TriggeredByAny(soci::session& session,
+                                     const std::vector<std::string>& topics);
 
 // The actions as stored: a JSON array.
 std::string ActionsJson(const v1::Rule& rule);

@@ -49,16 +49,28 @@ std::shared_ptr<const CompiledRule> RuleRunner::Compiled(const v1::Rule& rule,
   return compiled;
 }
 
+void RuleRunner::PrepareRun(std::span<const kernel::Event> events, soci::session& session) {
+  using Run = DefinitionsForRun<v1::Rule>;
+  run_rules_.Prepare(
+      events, rule_repository::TriggeredByAny(session, Run::TopicsOf(events)),
+      [](const v1::Rule& rule) -> const auto& { return rule.trigger_topics(); });
+}
+
 void RuleRunner::OnEvent(const kernel::Event& event, soci::session& session) {
-  const auto rules = rule_repository::Triggered(session, event.topic);
-  if (rules.empty()) return;
+  std::vector<v1::Rule> read;
+  const std::vector<v1::Rule>* rules = run_rules_.For(event);
+  if (rules == nullptr) {
+    read = rule_repository::Triggered(session, event.topic);
+    rules = &read;
+  }
+  if (rules->empty()) return;
   auto payload = ParsePayload(event.payload_type, event.payload);
   if (!payload) {
     parts_.log.warn("event {} ({}): its payload {} cannot be read here; no rule runs for it",
                     event.id, event.topic, event.payload_type);
     return;
   }
-  for (const auto& rule : rules) {
+  for (const auto& rule : *rules) {
     if (rule.payload_type() != event.payload_type) {
       parts_.log.warn("rule {} expects {} but {} carried {}; skipped", rule.id(),
                       rule.payload_type(), event.topic, event.payload_type);

@@ -20,6 +20,7 @@
 #include "karton/kernel/jobs.h"
 #include "karton/kernel/service_parts.h"
 #include "rules/rule_definition.h"
+#include "runs/definitions_for_run.h"
 
 namespace karton::automation {
 
@@ -32,6 +33,9 @@ class RuleRunner {
              AutomationSettings settings)
       : parts_(parts), jobs_(jobs), effects_(effects), settings_(std::move(settings)) {}
 
+  // The subscription's prepare_run: the rules the run's topics trigger,
+  // read once.
+  void PrepareRun(std::span<const kernel::Event> events, soci::session& session);
   // The subscription's handler: in `session`'s open transaction.
   void OnEvent(const kernel::Event& event, soci::session& session);
   // The job handler of kActionJob.
@@ -51,6 +55,7 @@ class RuleRunner {
   const AutomationSettings settings_;
   std::mutex cache_mutex_;
   std::map<std::pair<std::int64_t, std::string>, std::shared_ptr<const CompiledRule>> cache_;
+  DefinitionsForRun<v1::Rule> run_rules_;
 };
 
 }  // namespace karton::automation

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -95,6 +96,17 @@ struct SubscriptionOptions {
   // module (a notice sent through messaging) keeps up with a burst this
   // way. 1 (the default) runs one at a time, in the log's order; at most 16.
   int calling_concurrency = 1;
+  // An in-process handler (Subscribe) only: called in the delivery's
+  // transaction with the events of a run, before the handler gets the first
+  // of them, on every path that runs the handler (a batch, a batch run again
+  // after a failure, one event retried, a parked event delivered again). A
+  // handler that would read the same definitions for every event (the rules
+  // that wait for a topic, say) reads them here once for the run and keeps
+  // them until the next call: one statement per run instead of one per
+  // event, and what the run's transaction sees. Throwing rolls the run
+  // back; its events then run one at a time, and a preparation that fails
+  // for one event alone is that event's failure (retried, then parked).
+  std::function<void(std::span<const Event> events, soci::session& session)> prepare_run;
 };
 
 class DomainEvents {

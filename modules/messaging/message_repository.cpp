@@ -86,7 +86,7 @@ const std::string kInsertMessage =
     "nullif(cast($3 AS bigint), 0), nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, "
     "nullif($12, ''), nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6), "
     "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21, $22) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING *";
 const std::string kFindMessage =
     "SELECT " KARTON_MESSAGE_COLUMNS " FROM " KARTON_MESSAGE_FROM " WHERE m.id = $1";
 const std::string kFindMessageByKey =
@@ -117,6 +117,11 @@ const kernel::TypedQuery<v1::Template> kFindTemplateRowLocked(kFindTemplate + " 
 const kernel::TypedQuery<v1::Template> kFindTemplateByNameRow(kFindTemplateByName);
 const kernel::TypedQuery<v1::Template> kListTemplateRows(kListTemplates);
 const kernel::TypedQuery<v1::Message> kFindMessageRow(kFindMessage);
+// The message as written, in the same statement (its event's payload); it
+// has no attachments yet.
+const kernel::TypedQuery<v1::Message> kInsertMessageRow("WITH m AS (" + kInsertMessage +
+                                                        ") SELECT " KARTON_MESSAGE_COLUMNS
+                                                        " FROM m " KARTON_MESSAGE_ATTACHMENTS);
 const kernel::TypedQuery<v1::Message> kFindMessageRowLocked(kFindMessage + " FOR UPDATE OF m");
 const kernel::TypedQuery<v1::Message> kFindMessageByKeyRow(kFindMessageByKey);
 // In id order, so two transactions locking overlapping sets wait rather
@@ -215,38 +220,37 @@ std::int64_t NextMessageId(soci::session& session) {
   return std::stoll(std::string(kernel::RunPrepared(session, kNextMessageId, {}).Text(0, 0)));
 }
 
-bool InsertMessage(soci::session& session, const v1::Message& message, TimePoint now) {
+std::optional<v1::Message> InsertMessage(soci::session& session, const v1::Message& message,
+                                         TimePoint now) {
   const std::string status =
       message.status() == v1::MESSAGE_STATUS_SUPPRESSED ? "suppressed" : "queued";
   const std::string postal =
       message.has_postal_address()
           ? kernel::PrintProtoJson(message.postal_address(), kernel::ProtoJsonNames::kJson)
           : "";
-  const auto rows = kernel::RunPrepared(
-      session, kInsertMessage,
-      {ChannelName(message.channel()),
-       message.category() == v1::CATEGORY_MARKETING ? "marketing" : "transactional",
-       std::to_string(message.recipient().partner_id()),
-       std::to_string(message.recipient().contact_id()),
-       message.address(),
-       message.template_name(),
-       message.language(),
-       message.subject(),
-       message.text_body(),
-       message.html_body(),
-       message.provider_message_id(),
-       message.idempotency_key(),
-       std::to_string(message.sender_user_id()),
-       std::to_string(ToEpochMicros(now)),
-       std::to_string(message.id()),
-       status,
-       message.last_error(),
-       message.recipient_name(),
-       postal,
-       kernel::TextArrayLiteral(message.cc()),
-       message.reply_to(),
-       message.calendar_method()});
-  return rows.Count() == 1;
+  return kInsertMessageRow.One(
+      session, {ChannelName(message.channel()),
+                message.category() == v1::CATEGORY_MARKETING ? "marketing" : "transactional",
+                std::to_string(message.recipient().partner_id()),
+                std::to_string(message.recipient().contact_id()),
+                message.address(),
+                message.template_name(),
+                message.language(),
+                message.subject(),
+                message.text_body(),
+                message.html_body(),
+                message.provider_message_id(),
+                message.idempotency_key(),
+                std::to_string(message.sender_user_id()),
+                std::to_string(ToEpochMicros(now)),
+                std::to_string(message.id()),
+                status,
+                message.last_error(),
+                message.recipient_name(),
+                postal,
+                kernel::TextArrayLiteral(message.cc()),
+                message.reply_to(),
+                message.calendar_method()});
 }
 
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock) {

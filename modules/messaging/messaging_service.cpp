@@ -869,15 +869,21 @@ grpc::Status MessagingServiceImpl::Queue(kernel::Database::Lease& lease,
                     "bounce): correct the address, or lift the suppression if it works again"
                   : no_consent);
   }
-  if (!repository::InsertMessage(session, message, services_.clock.Now())) {
+  auto stored = repository::InsertMessage(session, message, services_.clock.Now());
+  if (!stored) {
     // The same key raced in from another call (or came earlier in the same
     // batch): answer with that message, and write nothing more.
     response = *repository::FindMessageByKey(session, request.idempotency_key());
     return grpc::Status::OK;
   }
-  // In the same transaction: an accepted message has its attachments.
-  repository::InsertAttachments(lease.RawConnection(), message.id(), attachments, !suppressed);
-  response = *repository::FindMessage(session, message.id(), false);
+  if (attachments.empty()) {
+    response = std::move(*stored);
+  } else {
+    // In the same transaction: an accepted message has its attachments,
+    // which the answer and the event list.
+    repository::InsertAttachments(lease.RawConnection(), message.id(), attachments, !suppressed);
+    response = *repository::FindMessage(session, message.id(), false);
+  }
   if (suppressed) {
     services_.events.Publish(session, "messaging.message.suppressed", message.id(), response,
                              caller);

@@ -305,6 +305,26 @@ TEST_F(MessagingServiceTest, AnEmailKeepsItsCcReplyToAndAttachmentsInTheTransact
   EXPECT_EQ(repository::AttachmentsOf(lease.RawConnection(), queued.id())[1].content, std::nullopt);
 }
 
+// Without attachments SendMessage answers with the row its INSERT returned
+// (no read-back): the same message a read gives afterwards, which is also
+// the payload of messaging.message.queued.
+TEST_F(MessagingServiceTest, AnEmailWithoutAttachmentsIsAnsweredAsAReadGivesItAfterwards) {
+  v1::SendMessageRequest send = Quotation();
+  send.clear_attachments();
+  v1::Message queued;
+  const auto status = service_->SendMessage(&AsEditor()->context, &send, &queued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(queued.status(), v1::MESSAGE_STATUS_QUEUED);
+  EXPECT_TRUE(queued.has_create_time());
+  EXPECT_EQ(queued.cc_size(), 2);
+  auto lease = database_->Acquire();
+  const auto read = repository::FindMessage(lease.Session(), queued.id(), false);
+  ASSERT_TRUE(read);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(queued, *read))
+      << queued.ShortDebugString() << "\n"
+      << read->ShortDebugString();
+}
+
 TEST_F(MessagingServiceTest, AMarketingEmailSuppressedWhenQueuedKeepsNoAttachmentBytes) {
   v1::CreateSuppressionRequest opt_out;
   opt_out.mutable_suppression()->set_channel(v1::CHANNEL_EMAIL);

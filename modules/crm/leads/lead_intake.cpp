@@ -17,16 +17,26 @@ v1::Lead LeadIntake::Accept(soci::session& session, v1::Lead lead, const std::st
       return *lead_repository::Find(session, *earlier, Scope::Everything(), false);
     }
   }
+  Assignment assignment;
   if (lead.assigned_user_id() == 0 && lead.team_id() == 0) {
-    const Assignment assignment = router_.Assign(session, lead, category);
+    assignment = router_.Assign(session, lead, category);
     lead.set_assigned_user_id(assignment.user_id);
     lead.set_team_id(assignment.team_id);
     services_.log.debug("lead routed: {}", assignment.reason);
   }
   const auto [id, inserted] =
       lead_repository::Insert(session, lead, request_id, caller.user_id, services_.clock.Now());
-  v1::Lead stored = *lead_repository::Find(session, id, Scope::Everything(), false);
-  if (!inserted) return stored;  // the same request raced in from another call
+  if (!inserted) {
+    // The same request raced in from another call: its lead, routed once.
+    return *lead_repository::Find(session, id, Scope::Everything(), false);
+  }
+  // The team's turn last: its row stays locked to the COMMIT, and every
+  // other lead for the team waits for it. What follows is queued with the
+  // COMMIT in a kernel::Transaction (the audit entry, the events).
+  v1::Lead stored =
+      assignment.turn_among.empty()
+          ? *lead_repository::Find(session, id, Scope::Everything(), false)
+          : *lead_repository::AssignInTurn(session, id, assignment.team_id, assignment.turn_among);
   services_.audit.Record(
       session, caller, kernel::AuditAction::kCreate, "crm.lead", id,
       {kernel::FieldChange::Created("title", stored.title()),

@@ -73,6 +73,16 @@ const std::string kList =
     "AND (cast($13 AS bigint) = 0 OR l.partner_id = cast($13 AS bigint)) "
     "ORDER BY l.id DESC LIMIT $12";
 
+// The team's turn and the assignee in one statement: $3 the team's active
+// members in id order.
+const kernel::TypedQuery<v1::Lead> kAssignInTurn(
+    "WITH turn AS (INSERT INTO crm.team_rotation AS r (team_id, next_position) VALUES ($2, 1) "
+    "ON CONFLICT (team_id) DO UPDATE SET next_position = r.next_position + 1 "
+    "RETURNING r.next_position - 1 AS position), "
+    "l AS (UPDATE crm.lead SET assigned_user_id = (cast($3 AS bigint[]))"
+    "[(SELECT position FROM turn) % cardinality(cast($3 AS bigint[])) + 1] "
+    "WHERE id = cast($1 AS bigint) RETURNING *) "
+    "SELECT " KARTON_LEAD_COLUMNS " FROM l");
 const kernel::TypedQuery<v1::Lead> kFindLead(kFind);
 const kernel::TypedQuery<v1::Lead> kFindLeadLocked(kFind + " FOR UPDATE OF l");
 const kernel::TypedQuery<v1::Lead> kListLeads(kList);
@@ -188,6 +198,11 @@ std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scop
                              bool lock) {
   return (lock ? kFindLeadLocked : kFindLead)
       .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
+}
+
+std::optional<v1::Lead> AssignInTurn(soci::session& session, std::int64_t id, std::int64_t team_id,
+                                     const std::vector<std::int64_t>& members) {
+  return kAssignInTurn.One(session, {Text(id), Text(team_id), kernel::BigintArrayLiteral(members)});
 }
 
 void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {

@@ -33,6 +33,13 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lea
 std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id);
 std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
                              bool lock);
+// Gives the lead just inserted (`id`) to the next of `members` in the team's
+// turn (crm.team_rotation, whose row this takes and creates on the first)
+// and returns the lead as stored: one statement, meant as the last before
+// the COMMIT, since the team's row stays locked to it and every other
+// submission to the team waits for it.
+std::optional<v1::Lead> AssignInTurn(soci::session& session, std::int64_t id, std::int64_t team_id,
+                                     const std::vector<std::int64_t>& members);
 // Writes every field of `lead` that an update may change, bumps the version.
 void Update(soci::session& session, const v1::Lead& lead, TimePoint now);
 // A status change with its history entry.

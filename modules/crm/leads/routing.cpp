@@ -4,7 +4,6 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
-#include "karton/kernel/prepared_query.h"
 #include "leads/assignment_rule_repository.h"
 
 namespace karton::crm {
@@ -29,40 +28,29 @@ bool Router::Matches(const v1::AssignmentRule& rule, const v1::Lead& lead) {
   return true;
 }
 
-Assignment Router::ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
-                            std::string reason) {
-  if (user_id != 0 || team_id == 0) return {user_id, team_id, std::move(reason)};
-  const auto members = teams_.ActiveMembers(team_id);
+Assignment Router::ToTarget(std::int64_t team_id, std::int64_t user_id, std::string reason) {
+  if (user_id != 0 || team_id == 0) return {user_id, team_id, std::move(reason), {}};
+  auto members = teams_.ActiveMembers(team_id);
   if (members.empty()) {
     log_.warn("team {} has no active member: the lead waits for the team ({})", team_id, reason);
-    return {0, team_id, std::move(reason)};
+    return {0, team_id, std::move(reason), {}};
   }
-  // One statement takes the team's turn, creating its row on the first:
-  // the row stays locked to the COMMIT, so a second statement here would be
-  // a second wait in line for it.
-  const auto rows = kernel::RunPrepared(
-      session,
-      "INSERT INTO crm.team_rotation AS r (team_id, next_position) VALUES ($1, 1) "
-      "ON CONFLICT (team_id) DO UPDATE SET next_position = r.next_position + 1 "
-      "RETURNING r.next_position - 1",
-      {std::to_string(team_id)});
-  const long long position = std::stoll(std::string(rows.Text(0, 0)));
-  const std::int64_t member = members[static_cast<std::size_t>(position) % members.size()];
-  return {member, team_id, fmt::format("{}, round-robin in team {}", reason, team_id)};
+  return {0, team_id, fmt::format("{}, round-robin in team {}", reason, team_id),
+          std::move(members)};
 }
 
 Assignment Router::Assign(soci::session& session, const v1::Lead& lead,
                           const v1::WebFormCategory* category) {
   if (category != nullptr && (category->team_id() != 0 || category->user_id() != 0)) {
-    return ToTarget(session, category->team_id(), category->user_id(),
+    return ToTarget(category->team_id(), category->user_id(),
                     fmt::format("form category {}", category->key()));
   }
   for (const auto& rule : assignment_rule_repository::List(session)) {
     if (Matches(rule, lead)) {
-      return ToTarget(session, rule.team_id(), rule.user_id(), fmt::format("rule {}", rule.id()));
+      return ToTarget(rule.team_id(), rule.user_id(), fmt::format("rule {}", rule.id()));
     }
   }
-  return {0, 0, "no rule matched"};
+  return {0, 0, "no rule matched", {}};
 }
 
 }  // namespace karton::crm

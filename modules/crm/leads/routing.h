@@ -1,13 +1,15 @@
 // Who gets a new lead (C3): the web form category's team or user first,
 // then the assignment rules in ascending priority (a rule without
 // conditions is the fallback owner). A team target goes round-robin among
-// its active members: crm.team_rotation's row for the team is locked by the
-// assigning transaction, so concurrent submissions take turns and the split
-// stays even.
+// its active members: the lead's intake takes the team's turn as its last
+// statement (lead_repository::AssignInTurn), and crm.team_rotation's row for
+// the team stays locked to the COMMIT, so concurrent submissions take turns
+// and the split stays even, while each holds the row as briefly as it can.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "karton/crm/v1/crm.pb.h"
 #include "team_directory.h"
@@ -28,6 +30,10 @@ struct Assignment {
   // What decided it, for the log and the lead's history: "category demo",
   // "rule 3", "nobody".
   std::string reason;
+  // Not empty when the lead goes round-robin in `team_id`: its active
+  // members in id order, among whom the intake takes the team's turn
+  // (user_id is 0 until then).
+  std::vector<std::int64_t> turn_among;
 };
 
 class Router {
@@ -38,8 +44,8 @@ class Router {
   // team membership if it is old (team_directory.h).
   void Prepare() { teams_.Refresh(); }
 
-  // Inside `session`'s transaction. `category` is the web form category the
-  // lead came with, if any.
+  // Inside `session`'s transaction; reads, writes nothing. `category` is the
+  // web form category the lead came with, if any.
   Assignment Assign(soci::session& session, const v1::Lead& lead,
                     const v1::WebFormCategory* category);
 
@@ -47,8 +53,7 @@ class Router {
   static bool Matches(const v1::AssignmentRule& rule, const v1::Lead& lead);
 
  private:
-  Assignment ToTarget(soci::session& session, std::int64_t team_id, std::int64_t user_id,
-                      std::string reason);
+  Assignment ToTarget(std::int64_t team_id, std::int64_t user_id, std::string reason);
 
   spdlog::logger& log_;
   TeamDirectory& teams_;

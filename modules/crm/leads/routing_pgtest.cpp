@@ -17,6 +17,7 @@
 #include "karton/kernel/testing/fake_module_context.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "leads/assignment_rule_repository.h"
+#include "leads/lead_repository.h"
 #include "leads/routing.h"
 #include "module_database_test.h"
 #include "team_directory.h"
@@ -105,6 +106,19 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
     Assignment assignment = router_->Assign(lease.Session(), lead, category);
+    if (!assignment.turn_among.empty()) {
+      // The team's turn, as the intake takes it: on the lead, once inserted.
+      EXPECT_EQ(assignment.user_id, 0);
+      v1::Lead written = lead;
+      written.set_title("Érdeklődés");
+      written.set_source(v1::LEAD_SOURCE_WEB_FORM);
+      const auto [id, inserted] = lead_repository::Insert(lease.Session(), written, "", 0,
+                                                          std::chrono::system_clock::now());
+      const auto stored = lead_repository::AssignInTurn(lease.Session(), id, assignment.team_id,
+                                                        assignment.turn_among);
+      EXPECT_TRUE(stored);
+      if (stored) assignment.user_id = stored->assigned_user_id();
+    }
     transaction.commit();
     return assignment;
   }

@@ -81,6 +81,19 @@ class EventBusTest : public ::testing::Test {
     transaction.commit();
   }
 
+  // "shop.item.created" for aggregates 1 to `count` in one transaction,
+  // named "item-<n>", except `odd_one`, named `odd_name`.
+  void PublishItemsWithOneOdd(int count, int odd_one, const std::string& odd_name) {
+    auto lease = database_->Acquire();
+    soci::transaction transaction(lease.Session());
+    for (int i = 1; i <= count; ++i) {
+      Payload payload;
+      payload.set_name(i == odd_one ? odd_name : fmt::format("item-{}", i));
+      facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
+    }
+    transaction.commit();
+  }
+
   // True once the subscription's cursor is at the log's head.
   bool WaitUntilAtHead(const std::string& subscription) {
     return WaitFor(fmt::format("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
@@ -210,16 +223,7 @@ TEST_F(EventBusTest, InProcessHandlersTakeABatchPerTransactionAndAFailureParksOn
   // 150 events in one transaction, before the bus starts: the sequencer
   // moves them into the log at once, so the first read sees all of them.
   // The 120th is refused.
-  {
-    auto lease = database_->Acquire();
-    soci::transaction transaction(lease.Session());
-    for (int i = 1; i <= 150; ++i) {
-      Payload payload;
-      payload.set_name(i == 120 ? "refused" : fmt::format("item-{}", i));
-      facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
-    }
-    transaction.commit();
-  }
+  PublishItemsWithOneOdd(150, 120, "refused");
   bus->Start();
   ASSERT_TRUE(WaitFor("SELECT count(*) FROM kernel.event_parked", "1"));
   ASSERT_TRUE(WaitFor("SELECT count(*) FROM handled", "149"));
@@ -287,16 +291,7 @@ TEST_F(EventBusTest, APreparedRunComesBeforeItsEventsAndAFailingPreparationParks
       options);
   // 150 events in one transaction before the bus starts; the 120th cannot
   // be prepared for.
-  {
-    auto lease = database_->Acquire();
-    soci::transaction transaction(lease.Session());
-    for (int i = 1; i <= 150; ++i) {
-      Payload payload;
-      payload.set_name(i == 120 ? "unpreparable" : fmt::format("item-{}", i));
-      facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
-    }
-    transaction.commit();
-  }
+  PublishItemsWithOneOdd(150, 120, "unpreparable");
   bus->Start();
   ASSERT_TRUE(WaitFor("SELECT count(*) FROM kernel.event_parked", "1"));
   ASSERT_TRUE(WaitFor("SELECT count(*) FROM handled", "149"));
@@ -323,7 +318,8 @@ TEST_F(EventBusTest, APreparedRunComesBeforeItsEventsAndAFailingPreparationParks
 
   // A calling handler runs in no delivery transaction: nothing to prepare.
   auto other = bus->ForModule("other");
-  EXPECT_THROW(other->SubscribeCalling("caller", {"shop.*"}, [](const Event&) {}, options),
+  EXPECT_THROW(other->SubscribeCalling(
+                   "caller", {"shop.*"}, [](const Event&) {}, options),
                std::invalid_argument);
 }
 

@@ -112,8 +112,8 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
       v1::Lead written = lead;
       written.set_title("Érdeklődés");
       written.set_source(v1::LEAD_SOURCE_WEB_FORM);
-      const auto [id, inserted] = lead_repository::Insert(lease.Session(), written, "", 0,
-                                                          std::chrono::system_clock::now());
+      const auto [id, inserted] =
+          lead_repository::Insert(lease.Session(), written, "", 0, context_.Time().Now());
       const auto stored = lead_repository::AssignInTurn(lease.Session(), id, assignment.team_id,
                                                         assignment.turn_among);
       EXPECT_TRUE(stored);

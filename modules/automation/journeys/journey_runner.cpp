@@ -162,14 +162,18 @@ void JourneyRunner::OnEvent(const kernel::Event& event, soci::session& session) 
                      event.topic == "messaging.email.received" ||
                      event.topic == "messaging.consent.withdrawn";
   // The run's journeys for this topic (PrepareRun), or read now.
-  const auto enrolled_by_topic = [&] {
-    const auto* prepared = run_journeys_.For(event);
-    return prepared ? *prepared : journey_repository::EnrolledBy(session, event.topic);
+  const std::vector<v1::Journey>* journeys = nullptr;
+  std::vector<v1::Journey> read;
+  const auto find_journeys = [&] {
+    journeys = run_journeys_.For(event);
+    if (journeys == nullptr) {
+      read = journey_repository::EnrolledBy(session, event.topic);
+      journeys = &read;
+    }
   };
-  std::vector<v1::Journey> journeys;
   if (!stops) {
-    journeys = enrolled_by_topic();
-    if (journeys.empty()) return;
+    find_journeys();
+    if (journeys->empty()) return;
   }
   auto payload = ParsePayload(event.payload_type, event.payload);
   if (!payload) return;
@@ -188,8 +192,8 @@ void JourneyRunner::OnEvent(const kernel::Event& event, soci::session& session) 
               "unsubscribed: " + address);
     }
   }
-  if (stops) journeys = enrolled_by_topic();
-  for (const auto& journey : journeys) {
+  if (stops) find_journeys();
+  for (const auto& journey : *journeys) {
     if (!journey.enrol_condition().empty()) {
       std::shared_ptr<const Condition> condition;
       try {

@@ -81,8 +81,10 @@ const std::string kInsertMessage =
     "INSERT INTO messaging.message (id, channel, category, partner_id, contact_id, address, "
     "template_name, language, subject, text_body, html_body, provider_message_id, "
     "idempotency_key, actor_user_id, create_time, status, last_error, recipient_name, "
-    "postal_address, cc, reply_to, calendar_method) OVERRIDING SYSTEM VALUE VALUES (cast($15 AS "
-    "bigint), $1, $2, "
+    "postal_address, cc, reply_to, calendar_method) OVERRIDING SYSTEM VALUE VALUES ("
+    // $15 is 0 when the id was not taken ahead (NextMessageId).
+    "CASE WHEN cast($15 AS bigint) = 0 THEN nextval(pg_get_serial_sequence('messaging.message', "
+    "'id')) ELSE cast($15 AS bigint) END, $1, $2, "
     "nullif(cast($3 AS bigint), 0), nullif(cast($4 AS bigint), 0), $5, $6, $7, $8, $9, $10, $11, "
     "nullif($12, ''), nullif(cast($13 AS bigint), 0), to_timestamp(cast($14 AS bigint) / 1e6), "
     "$16, $17, $18, cast(nullif($19, '') AS jsonb), cast($20 AS text[]), $21, $22) "

@@ -39,9 +39,9 @@ std::vector<v1::Template> ListTemplates(soci::session& session, const std::strin
 // The id the next message will get: taken before rendering, so the
 // unsubscribe link inside the text can name it.
 std::int64_t NextMessageId(soci::session& session);
-// Inserts `message` with its id and status (QUEUED or SUPPRESSED) and
-// returns it as stored, without attachments (they come after); nullopt when
-// its idempotency key is taken.
+// Inserts `message` with its status (QUEUED or SUPPRESSED) and its id, or
+// the next one when it has none, and returns it as stored, without
+// attachments (they come after); nullopt when its idempotency key is taken.
 std::optional<v1::Message> InsertMessage(soci::session& session, const v1::Message& message,
                                          TimePoint now);
 std::optional<v1::Message> FindMessage(soci::session& session, std::int64_t id, bool lock);

@@ -14,6 +14,8 @@
 #include <stdexcept>
 
 #include "karton/kernel/database.h"
+#include "karton/kernel/personal_data.h"
+#include "karton/kernel/prepared_query.h"
 
 namespace karton::kernel {
 namespace {
@@ -71,6 +73,12 @@ constexpr const char* kFinishDone = R"sql(
 UPDATE kernel.job SET state = 'done', finish_time = to_timestamp(:now_us / 1e6),
        claimed_by = NULL, claim_until = NULL, last_error = ''
 WHERE id = :id AND claimed_by = :node)sql";
+
+// kFinishDone for many jobs at once ($1 the time, $2 the node, $3 the ids).
+constexpr const char* kFinishAllDone = R"sql(
+UPDATE kernel.job SET state = 'done', finish_time = to_timestamp(cast($1 AS bigint) / 1e6),
+       claimed_by = NULL, claim_until = NULL, last_error = ''
+WHERE id = ANY (cast($3 AS bigint[])) AND claimed_by = $2)sql";
 
 constexpr const char* kReschedule = R"sql(
 UPDATE kernel.job SET state = 'scheduled', run_at = to_timestamp(:run_at_us / 1e6),
@@ -264,8 +272,9 @@ void JobQueue::Start() {
     soci::statement release = (lease.Session().prepare << kReleaseOwnClaims, soci::use(node_id_));
     release.execute(true);
     if (const auto released = release.get_affected_rows(); released > 0) {
-      spdlog::warn("jobs this kartond was running when it stopped are queued again count={} node={}",
-                   released, node_id_);
+      spdlog::warn(
+          "jobs this kartond was running when it stopped are queued again count={} node={}",
+          released, node_id_);
     }
   }
   if (handlers_.empty()) return;  // nothing to run here
@@ -305,7 +314,7 @@ void JobQueue::WorkerLoop() {
         const std::vector<std::string> errors = Execute(jobs);
         auto lease = database_.Acquire();
         soci::transaction transaction(lease.Session());
-        for (std::size_t i = 0; i < jobs.size(); ++i) Finish(lease.Session(), jobs[i], errors[i]);
+        FinishAll(lease.Session(), jobs, errors);
         bool stopping = false;
         {
           std::lock_guard lock(mutex_);
@@ -398,7 +407,7 @@ bool JobQueue::RunOne() {
   const std::vector<std::string> errors = Execute(jobs);
   auto lease = database_.Acquire();
   soci::transaction transaction(lease.Session());
-  for (std::size_t i = 0; i < jobs.size(); ++i) Finish(lease.Session(), jobs[i], errors[i]);
+  FinishAll(lease.Session(), jobs, errors);
   transaction.commit();
   return true;
 }
@@ -477,6 +486,22 @@ std::vector<std::string> JobQueue::Execute(const std::vector<Claimed>& jobs) {
     for (auto& error : errors) error = "the handler threw something that is not a std::exception";
   }
   return errors;
+}
+
+void JobQueue::FinishAll(soci::session& session, const std::vector<Claimed>& jobs,
+                         const std::vector<std::string>& errors) {
+  std::vector<std::int64_t> done;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (errors[i].empty() && jobs[i].recurrence.empty()) {
+      done.push_back(jobs[i].run.id);
+    } else {
+      Finish(session, jobs[i], errors[i]);
+    }
+  }
+  if (!done.empty()) {
+    RunPrepared(session, kFinishAllDone,
+                {std::to_string(ToEpochMicros(clock_.Now())), node_id_, BigintArrayLiteral(done)});
+  }
 }
 
 void JobQueue::Finish(soci::session& session, const Claimed& job, const std::string& error) {

@@ -155,6 +155,10 @@ class JobQueue {
   std::vector<std::string> Execute(const std::vector<Claimed>& jobs);
   // Writes how the job went: done, rescheduled (recurring or retried) or dead.
   void Finish(soci::session& session, const Claimed& job, const std::string& error);
+  // Finish for each of a batch's jobs (`errors` by index): the ones done for
+  // good (no error, no recurrence) in one statement, the others one by one.
+  void FinishAll(soci::session& session, const std::vector<Claimed>& jobs,
+                 const std::vector<std::string>& errors);
   // Hands claimed jobs back unrun (kartond is stopping).
   void Release(const std::vector<Claimed>& jobs);
   void AddHandler(const std::string& module, std::string kind, Handler handler);

@@ -106,13 +106,14 @@ TEST_F(JobQueueTest, ARestartedNodeTakesBackItsOwnClaimsAtOnceAndLeavesOthersAlo
   queue.Start();
   // Its own job runs again without waiting for the hour (its second
   // attempt); the other node's stays claimed by that node.
-  ASSERT_TRUE(WaitFor("SELECT state || ' ' || attempts FROM kernel.job WHERE payload = 'mine'",
-                      "done 2"));
+  ASSERT_TRUE(
+      WaitFor("SELECT state || ' ' || attempts FROM kernel.job WHERE payload = 'mine'", "done 2"));
   queue.Stop();
   EXPECT_EQ(ran, std::vector<std::string>{"mine"});
-  EXPECT_EQ(QueryScalar(conninfo_,
-                        "SELECT state || ' ' || claimed_by FROM kernel.job WHERE payload = 'theirs'"),
-            "running host-b:fedcba9876543210");
+  EXPECT_EQ(
+      QueryScalar(conninfo_,
+                  "SELECT state || ' ' || claimed_by FROM kernel.job WHERE payload = 'theirs'"),
+      "running host-b:fedcba9876543210");
 }
 
 TEST_F(JobQueueTest, AFailedJobIsRetriedLaterAndTheNextOneStillRuns) {
@@ -178,6 +179,12 @@ TEST_F(JobQueueTest, ABatchHandlerGetsItsDueJobsTogetherAndFailsOnlyTheRunsItNam
                         "SELECT attempts || ' ' || last_error FROM kernel.job "
                         "WHERE payload = '2'"),
             "1 451 try later");
+  // The others finished together (one statement a batch), each as done.
+  EXPECT_EQ(
+      QueryScalar(conninfo_,
+                  "SELECT count(*) FROM kernel.job WHERE state = 'done' AND finish_time IS "
+                  "NOT NULL AND claimed_by IS NULL AND claim_until IS NULL AND last_error = ''"),
+      "4");
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 //   columns (and its external ids), decoded into karton.partners.v1.Partner.
 // - CreatePartner: one transaction in two round trips (libpq pipeline mode):
 //   BEGIN and the INSERT; then the outbox event (the Partner, serialized),
-//   the audit entry, the NOTIFY and COMMIT.
+//   the audit entry and COMMIT. No NOTIFY: a NOTIFY serialises commits, so
+//   kartond sends none and wakes its own sequencer after the commit
+//   (kernel/src/sequencer_wakeup.h); the floor does not send one either.
 // What it leaves out on purpose: authentication and roles, validation,
 // custom field definitions, duplicate keys, logging, metrics. Karton must do
 // those; the floor shows what they cost.
@@ -358,7 +360,7 @@ class FloorCalls {
     SetTimestamp(*response->mutable_update_time(), now_us);
     response->set_etag("1");
 
-    // Round trip 2: the event, the audit entry, the notification, COMMIT.
+    // Round trip 2: the event, the audit entry, COMMIT.
     pv1::PartnerChanged changed;
     *changed.mutable_partner() = *response;
     const std::string payload = changed.SerializeAsString();
@@ -374,11 +376,9 @@ class FloorCalls {
     PQsendQueryPrepared(raw, "outbox", 3, outbox, outbox_lengths, outbox_formats, 0);
     const char* audit[] = {nullptr, id.c_str(), changes_json.c_str()};
     PQsendQueryPrepared(raw, "audit", 3, audit, nullptr, nullptr, 0);
-    PQsendQueryParams(raw, "SELECT pg_notify('karton_events', 'outbox')", 0, nullptr, nullptr,
-                      nullptr, nullptr, 0);
     PQsendQueryParams(raw, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
     std::vector<Result> committed;
-    if (!SyncAndCollect(raw, 4, committed, error)) return Rollback(raw, error);
+    if (!SyncAndCollect(raw, 3, committed, error)) return Rollback(raw, error);
     return grpc::Status::OK;
   }
 

@@ -26,6 +26,10 @@ namespace karton::kernel {
 namespace {
 
 constexpr int kSequenceBatch = 1000;
+// A sequencer locked out by another kartond's tries again after this: a
+// move holds the lock for about a millisecond, and that move may have begun
+// before the commit that woke this one, whose rows nobody else was told of.
+constexpr auto kLockedOutPause = std::chrono::milliseconds(5);
 // How often a subscription whose cursor lags only behind events it does
 // not want is moved past them.
 constexpr auto kCatchUpInterval = std::chrono::seconds(30);
@@ -351,6 +355,10 @@ void EventBus::Start() {
     }
   }
   ReloadSubscriptions();
+  sequencer_wakeup_.emplace([this] {
+    sequence_requested_ = true;
+    WakeListener();
+  });
   listener_ = std::thread([this] { ListenLoop(); });
   for (int i = 0; i < options_.workers; ++i) {
     workers_.emplace_back([this] { WorkerLoop(Lane::kInProcess); });
@@ -376,6 +384,7 @@ void EventBus::CloseStreams() {
 }
 
 void EventBus::Stop() {
+  sequencer_wakeup_.reset();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -441,13 +450,13 @@ void EventBus::RaiseHead(std::int64_t head) {
   }
 }
 
-void EventBus::Sequence() {
+bool EventBus::Sequence() {
   auto lease = database_.Acquire();
   while (true) {
     const auto result = event_store::MoveOutboxToLog(lease.Session(), kSequenceBatch);
-    // Locked out: another kartond is numbering events; its NOTIFY brings
-    // the news, and the next notification or poll tries again.
-    if (result.locked_out) return;
+    // Locked out: another kartond is numbering events. Its move may have
+    // begun before our rows committed, so the listener tries again shortly.
+    if (result.locked_out) return true;
     if (result.moved > 0) {
       std::lock_guard lock(mutex_);
       if (result.head - result.moved <= matched_through_) {
@@ -457,7 +466,7 @@ void EventBus::Sequence() {
     }
     // Anything else in between (sequenced elsewhere) is matched here.
     RaiseHeadTo(lease.Session(), result.head);
-    if (result.moved < kSequenceBatch) return;
+    if (result.moved < kSequenceBatch) return false;
   }
 }
 
@@ -544,6 +553,8 @@ void EventBus::ReloadSubscriptions() {
 void EventBus::ListenLoop() {
   Connection connection(nullptr, &PQfinish);
   bool sequence_now = true;
+  constexpr auto kNever = std::chrono::steady_clock::time_point::max();
+  auto sequence_again_at = kNever;  // after a lock-out
   bool read_head_now = false;
   bool database_down = false;
   auto next_poll = std::chrono::steady_clock::now();
@@ -571,6 +582,8 @@ void EventBus::ListenLoop() {
     // Set before the work below, so a database outage costs one attempt
     // per poll interval instead of a busy loop.
     if (poll_due) next_poll = now + options_.poll_interval;
+    if (sequence_requested_.exchange(false)) sequence_now = true;
+    if (now >= sequence_again_at) sequence_now = true;
     bool reload = poll_due;
     {
       std::lock_guard lock(mutex_);
@@ -580,7 +593,8 @@ void EventBus::ListenLoop() {
     try {
       if (sequence_now || poll_due) {
         sequence_now = false;
-        Sequence();
+        sequence_again_at = kNever;
+        if (Sequence()) sequence_again_at = std::chrono::steady_clock::now() + kLockedOutPause;
       }
       if (reload) {
         ReloadSubscriptions();
@@ -608,6 +622,7 @@ void EventBus::ListenLoop() {
 
     auto wake_at = next_poll;
     if (!connection) wake_at = std::min(wake_at, next_connect);
+    wake_at = std::min(wake_at, sequence_again_at);
     const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         wake_at - std::chrono::steady_clock::now());
     pollfd waits[2] = {{wake_fd_, POLLIN, 0},

@@ -4,9 +4,11 @@
 // durable cursor (in-process handlers and webhooks).
 //
 // Threads:
-// - one listener: LISTENs on its own connection; on a notification or every
-//   poll interval it runs the sequencer, refreshes the log head and the
-//   subscription list, and wakes the deliverers and the streams;
+// - one listener: LISTENs on its own connection; when a transaction of this
+//   process that published events commits (sequencer_wakeup.h), on a
+//   notification or every poll interval it runs the sequencer, refreshes
+//   the log head and the subscription list, and wakes the deliverers and the
+//   streams;
 // - deliverers in three lanes, kept apart so that waiting in one never
 //   holds up another: --event-workers for in-process module handlers
 //   (short transactions), one per calling subscription (SubscribeCalling:
@@ -35,6 +37,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/events.h"
 #include "karton/kernel/network.h"
+#include "sequencer_wakeup.h"
 
 namespace soci {
 class session;
@@ -152,8 +155,10 @@ class EventBus {
   void Note(Subscription& subscription, std::int64_t cursor,
             std::optional<TimePoint> retry_at = std::nullopt);
   bool Stopping() const;
-  // Moves committed outbox rows into the log until none is left.
-  void Sequence();
+  // Moves committed outbox rows into the log until none is left. True when
+  // another kartond's sequencer held the lock, so rows committed here may
+  // be left for a moment.
+  bool Sequence();
   void ReloadSubscriptions();
   void RaiseHead(std::int64_t head);
   // The log grew to `head` with events of `topics` (those after
@@ -193,6 +198,10 @@ class EventBus {
   // eventfd that interrupts the listener's wait; made in the constructor,
   // since Refresh() may come from a gRPC call before Start().
   int wake_fd_ = -1;
+  // Set by a commit of this process that published events; the listener
+  // runs the sequencer at once.
+  std::atomic<bool> sequence_requested_{false};
+  std::optional<SequencerWakeupRegistration> sequencer_wakeup_;  // Start() to Stop()
   std::thread listener_;
   std::vector<std::thread> workers_;
 };

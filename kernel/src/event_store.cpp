@@ -12,6 +12,7 @@
 #include "karton/kernel/copy.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
+#include "sequencer_wakeup.h"
 
 namespace karton::kernel::event_store {
 namespace {
@@ -34,9 +35,15 @@ INSERT INTO kernel.event_outbox (module, topic, aggregate_id, payload_type, payl
 VALUES ($1, $2, $3, $4, decode($5, 'base64'),
         to_timestamp(cast($6 AS bigint) / 1e6), nullif(cast($7 AS bigint), 0)))sql";
 
-// Sent at commit, once per transaction however many events it published
-// (PostgreSQL folds identical notifications of one transaction).
+// Sent with each event published outside a kernel::Transaction; it reaches
+// the listeners at commit, once (PostgreSQL folds identical notifications of
+// one transaction). A kernel::Transaction wakes the sequencer of its process
+// after its COMMIT instead (sequencer_wakeup.h).
 const std::string kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
+
+// Runs at once: outside a kernel::Transaction there is no COMMIT to queue
+// it with.
+void WakeSequencersByNotify(soci::session& session) { RunPrepared(session, kNotifyOutbox, {}); }
 
 // Any constant both sides agree on; "karton.ev" in ASCII.
 constexpr const char* kTakeSequencerLock =
@@ -372,12 +379,13 @@ void AppendToOutbox(soci::session& session, const OutboxEntry& entry) {
   const std::string aggregate_id = std::to_string(entry.aggregate_id);
   const std::string publish_us = std::to_string(ToEpochMicros(entry.publish_time));
   const std::string actor = std::to_string(entry.actor_user_id);
-  // Inside a kernel::Transaction both go out with its COMMIT, the NOTIFY
-  // once however many events the transaction publishes.
+  // Inside a kernel::Transaction the row goes out with its COMMIT, after
+  // which the transaction wakes this process's sequencer itself: no NOTIFY,
+  // which would serialise the commit with every other (sequencer_wakeup.h).
   RunPreparedLater(
       session, kInsertOutbox,
       {entry.module, entry.topic, aggregate_id, entry.payload_type, payload, publish_us, actor});
-  RunPreparedLater(session, kNotifyOutbox, {}, /*once=*/true);
+  if (!WakeSequencersAfterCommit(session)) WakeSequencersByNotify(session);
 }
 
 void AnnounceCredentialsChanged(soci::session& session) {
@@ -435,7 +443,7 @@ void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& 
     copy.EndRow();
   }
   copy.Finish();
-  session << kNotifyOutbox;
+  if (!WakeSequencersAfterCommit(session)) WakeSequencersByNotify(session);
 }
 
 namespace {

@@ -20,8 +20,10 @@ class session;
 
 namespace karton::kernel::event_store {
 
-// NOTIFY channel: publishers ("outbox") wake the sequencers, sequencers
-// ("log <head>") wake the deliverers of every kartond on the database.
+// NOTIFY channel: sequencers ("log <head>") wake the deliverers of every
+// kartond on the database; publishers outside a kernel::Transaction
+// ("outbox") wake the sequencers (inside one, its COMMIT wakes the
+// sequencer of its own process: sequencer_wakeup.h).
 inline constexpr const char* kNotifyChannel = "karton_events";
 
 struct OutboxEntry {
@@ -33,8 +35,8 @@ struct OutboxEntry {
   TimePoint publish_time;
   std::int64_t actor_user_id = 0;
 };
-// Inside the caller's open transaction; also queues the NOTIFY that is sent
-// when (and only if) that transaction commits.
+// Inside the caller's open transaction; the sequencers are woken when (and
+// only if) that transaction commits.
 void AppendToOutbox(soci::session& session, const OutboxEntry& entry);
 
 // The karton_events notification that says API tokens, users or teams changed.
@@ -42,7 +44,7 @@ inline constexpr const char* kCredentialsChangedNotification = "credentials";
 // Tells every kartond on this database, when the session's transaction
 // commits, to forget the callers it verified (see AccessControl).
 void AnnounceCredentialsChanged(soci::session& session);
-// Many entries with one COPY (and one NOTIFY).
+// Many entries with one COPY (and one wake-up).
 void AppendManyToOutbox(soci::session& session, const std::vector<OutboxEntry>& entries);
 // Empties the payloads of `module`'s events of `topics` about `aggregate_id`,
 // in the log and the outbox (personal data erasure).

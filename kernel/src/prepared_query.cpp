@@ -7,12 +7,15 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "karton/kernel/transaction.h"
+#include "sequencer_wakeup.h"
 
 namespace karton::kernel {
 namespace {
@@ -36,6 +39,8 @@ struct PreparedOnConnection {
   };
   bool in_transaction = false;
   std::vector<Queued> queued;
+  // It appended to the event outbox: wake the sequencers after its COMMIT.
+  bool wake_sequencers = false;
 };
 
 // Statements kept per connection. Fixed statements are a few dozen; lists
@@ -52,6 +57,7 @@ int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_thro
         prepared->by_sql.clear();
         prepared->queued.clear();
         prepared->in_transaction = false;
+        prepared->wake_sequencers = false;
       }
       return 1;
     }
@@ -194,6 +200,7 @@ Transaction::Transaction(soci::session& session) : session_(session) {
   Execute(connection, "BEGIN");
   prepared.in_transaction = true;
   prepared.queued.clear();
+  prepared.wake_sequencers = false;
 }
 
 Transaction::~Transaction() {
@@ -202,6 +209,7 @@ Transaction::~Transaction() {
   PreparedOnConnection& prepared = PreparedOn(connection);
   prepared.in_transaction = false;
   prepared.queued.clear();
+  prepared.wake_sequencers = false;
   // Nothing is thrown from here; a broken connection is replaced when the
   // pool next lends it.
   PQclear(PQexec(connection, "ROLLBACK"));
@@ -214,8 +222,10 @@ void Transaction::Commit() {
   prepared.in_transaction = false;
   std::vector<PreparedOnConnection::Queued> queued = std::move(prepared.queued);
   prepared.queued.clear();
+  const bool wake_sequencers = std::exchange(prepared.wake_sequencers, false);
   if (queued.empty()) {
     Execute(connection, "COMMIT");
+    if (wake_sequencers) WakeSequencers();
     return;
   }
   if (PQenterPipelineMode(connection) != 1) ThrowFailure(connection, nullptr);
@@ -288,6 +298,7 @@ void Transaction::Commit() {
     PQclear(PQexec(connection, "ROLLBACK"));
     ThrowFailure(connection, failure);
   }
+  if (wake_sequencers) WakeSequencers();
 }
 
 void RunPreparedLater(soci::session& session, const std::string& sql,
@@ -310,6 +321,47 @@ void RunPreparedLater(soci::session& session, const std::string& sql,
     }
   }
   prepared.queued.push_back(std::move(write));
+}
+
+bool WakeSequencersAfterCommit(soci::session& session) {
+  PreparedOnConnection& prepared = PreparedOn(ConnectionOf(session));
+  if (!prepared.in_transaction) return false;
+  prepared.wake_sequencers = true;
+  return true;
+}
+
+namespace {
+
+// The wake-ups of this process's running event buses: empty unless one runs
+// (each removes its own at its Stop).
+struct SequencerWakeups {
+  std::mutex mutex;
+  std::list<std::function<void()>> wakeups;
+};
+
+SequencerWakeups& Wakeups() {
+  static SequencerWakeups wakeups;
+  return wakeups;
+}
+
+}  // namespace
+
+void WakeSequencers() {
+  auto& registry = Wakeups();
+  std::lock_guard lock(registry.mutex);
+  for (const auto& wake : registry.wakeups) wake();
+}
+
+SequencerWakeupRegistration::SequencerWakeupRegistration(std::function<void()> wake) {
+  auto& registry = Wakeups();
+  std::lock_guard lock(registry.mutex);
+  position_ = registry.wakeups.insert(registry.wakeups.end(), std::move(wake));
+}
+
+SequencerWakeupRegistration::~SequencerWakeupRegistration() {
+  auto& registry = Wakeups();
+  std::lock_guard lock(registry.mutex);
+  registry.wakeups.erase(position_);
 }
 
 }  // namespace karton::kernel

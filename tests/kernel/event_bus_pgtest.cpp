@@ -4,6 +4,8 @@
 // in the sanitizer build too, which is where its threads get checked.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <poll.h>
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include "event_store.h"
 #include "job_queue.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/v1/event_service.pb.h"
 #include "kernel_migrations.h"
 #include "throwaway_postgres.h"
@@ -44,14 +47,16 @@ class EventBusTest : public ::testing::Test {
 
   // A bus as one kartond would run it, with the "shop" module's topic and
   // its "recorder" subscription registered.
-  std::unique_ptr<EventBus> MakeBus(const std::string& node, std::atomic<int>* handled = nullptr) {
-    auto bus =
-        std::make_unique<EventBus>(*database_, conninfo_, clock_, node,
-                                   EventBusOptions{.workers = 2,
-                                                   .poll_interval = std::chrono::milliseconds(50),
-                                                   .max_attempts = 2,
-                                                   .claim_lease_seconds = 5,
-                                                   .webhook_allowed_networks = {}});
+  // `poll_interval`: how soon it finds new events when nothing wakes it.
+  std::unique_ptr<EventBus> MakeBus(
+      const std::string& node, std::atomic<int>* handled = nullptr,
+      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(50)) {
+    auto bus = std::make_unique<EventBus>(*database_, conninfo_, clock_, node,
+                                          EventBusOptions{.workers = 2,
+                                                          .poll_interval = poll_interval,
+                                                          .max_attempts = 2,
+                                                          .claim_lease_seconds = 5,
+                                                          .webhook_allowed_networks = {}});
     auto shop = bus->ForModule("shop");
     shop->DeclareTopic<Payload>("shop.item.created");
     shop->Subscribe("recorder", {"shop.item.*"},
@@ -92,6 +97,18 @@ class EventBusTest : public ::testing::Test {
       facades_[0]->Publish(lease.Session(), "shop.item.created", i, payload, Caller::Internal());
     }
     transaction.commit();
+  }
+
+  // One "shop.item.created" in a kernel::Transaction, the way services
+  // write: no NOTIFY, its COMMIT wakes this process's sequencers.
+  void PublishInKernelTransaction(std::int64_t aggregate) {
+    auto lease = database_->Acquire();
+    Transaction transaction(lease.Session());
+    Payload payload;
+    payload.set_name("radiátor");
+    facades_[0]->Publish(lease.Session(), "shop.item.created", aggregate, payload,
+                         Caller::Internal());
+    transaction.Commit();
   }
 
   // True once the subscription's cursor is at the log's head.
@@ -603,6 +620,101 @@ TEST_F(EventBusTest, ACredentialsAnnouncementReachesEveryBusAfterCommitOnly) {
   EXPECT_EQ(forgotten_b.load(), before_b + 1);
   bus_a->Stop();
   bus_b->Stop();
+}
+
+// What another kartond on the database hears: the karton_events
+// notifications of a LISTEN connection of its own.
+class NotificationListener {
+ public:
+  explicit NotificationListener(const std::string& conninfo)
+      : connection_(PQconnectdb(conninfo.c_str())) {
+    PQclear(PQexec(connection_, "LISTEN karton_events"));
+  }
+  ~NotificationListener() { PQfinish(connection_); }
+  NotificationListener(const NotificationListener&) = delete;
+  NotificationListener& operator=(const NotificationListener&) = delete;
+
+  // Every notification's text that arrives within `wait`.
+  std::vector<std::string> Heard(std::chrono::milliseconds wait) {
+    std::vector<std::string> texts;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      pollfd socket{PQsocket(connection_), POLLIN, 0};
+      ::poll(&socket, 1, 20);
+      PQconsumeInput(connection_);
+      while (PGnotify* notification = PQnotifies(connection_)) {
+        texts.emplace_back(notification->extra);
+        PQfreemem(notification);
+      }
+    }
+    return texts;
+  }
+
+ private:
+  PGconn* connection_;
+};
+
+// The poll interval is a minute here: only a wake-up can deliver in time.
+TEST_F(EventBusTest, AKernelTransactionWakesItsOwnSequencerAndNotifiesNoOneElse) {
+  std::atomic<int> handled{0};
+  auto bus = MakeBus("node-a", &handled, std::chrono::minutes(1));
+  bus->Start();
+  NotificationListener other_kartond(conninfo_);
+  // The first may meet the listener's first round, which looks anyway.
+  PublishInKernelTransaction(1);
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "1"));
+  other_kartond.Heard(std::chrono::milliseconds(100));
+  // The second comes after that round: only its commit's wake-up moves it.
+  PublishInKernelTransaction(2);
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "2"));
+  // The others hear of the new event from the sequencer ("log <head>"), and
+  // nothing of the publishing commit itself: a NOTIFY there would serialise
+  // every commit with every other (sequencer_wakeup.h).
+  const auto heard = other_kartond.Heard(std::chrono::milliseconds(300));
+  EXPECT_EQ(std::count(heard.begin(), heard.end(), "outbox"), 0);
+  EXPECT_EQ(std::count_if(heard.begin(), heard.end(),
+                          [](const std::string& text) { return text.rfind("log ", 0) == 0; }),
+            1);
+
+  // A rolled-back kernel::Transaction wakes nothing and publishes nothing.
+  {
+    auto lease = database_->Acquire();
+    Transaction transaction(lease.Session());
+    facades_[0]->Publish(lease.Session(), "shop.item.created", 3, Payload{}, Caller::Internal());
+  }
+  // Outside a kernel::Transaction there is no commit to hook: the publisher
+  // NOTIFYs, so a sequencer in any kartond moves it.
+  PublishItemsCreated({4});
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "3"));
+  EXPECT_EQ(handled.load(), 3);
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT string_agg(aggregate_id::text, ',' ORDER BY id) "
+                        "FROM kernel.event"),
+            "1,2,4");
+  const auto heard_later = other_kartond.Heard(std::chrono::milliseconds(300));
+  EXPECT_EQ(std::count(heard_later.begin(), heard_later.end(), "outbox"), 1);
+  bus->Stop();
+}
+
+// Another kartond's sequencer holds the lock while this one's commit wakes
+// it: locked out, it tries again shortly instead of waiting for the poll.
+TEST_F(EventBusTest, ASequencerLockedOutByAnotherTriesAgainWithoutWaitingForThePoll) {
+  std::atomic<int> handled{0};
+  auto bus = MakeBus("node-a", &handled, std::chrono::minutes(1));
+  bus->Start();
+  {
+    auto other_sequencer = database_->Acquire();
+    soci::transaction holding(other_sequencer.Session());
+    // event_store.cpp's sequencer lock ("karton.ev" in ASCII).
+    other_sequencer.Session() << "SELECT pg_advisory_xact_lock(7021735117657446)";
+    PublishInKernelTransaction(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event"), "0");
+    holding.commit();
+  }
+  ASSERT_TRUE(WaitUntilAtHead("shop.recorder"));
+  EXPECT_EQ(handled.load(), 1);
+  bus->Stop();
 }
 
 }  // namespace

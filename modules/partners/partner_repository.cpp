@@ -91,6 +91,8 @@ constexpr const char* kLockRequestId =
 
 // Creates and updates run prepared (RunPrepared), like the read.
 // The stored row comes back typed from the INSERT itself: no second read.
+// A row this statement creates has no external ids or consents yet (both
+// refer to its id), so it returns none rather than looking them up.
 const kernel::TypedQuery<v1::Partner> kInsertPartner(
     "INSERT INTO partners.partner AS p (" KARTON_STORED_COLUMNS
     ", search_text, request_id, create_time, update_time) "
@@ -98,7 +100,7 @@ const kernel::TypedQuery<v1::Partner> kInsertPartner(
     ", kernel.fold(partners.search_source(r)), nullif($1, ''), "
     "to_timestamp(cast($2 AS bigint) / 1e6), to_timestamp(cast($2 AS bigint) / 1e6) "
     "FROM jsonb_populate_record(NULL::partners.partner, cast($3 AS jsonb)) r "
-    "RETURNING " KARTON_PARTNER_COLUMNS);
+    "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb", "NULL::jsonb"));
 
 const std::string kUpdatePartner =
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS

@@ -491,7 +491,14 @@ void EventBus::NoteNewEvents(std::int64_t head, const std::vector<std::string>& 
       return std::any_of(subscription->topics.begin(), subscription->topics.end(),
                          [&](const std::string& pattern) { return TopicMatches(pattern, topic); });
     });
-    if (wanted) subscription->wanted_through = std::max(subscription->wanted_through, head);
+    if (wanted) {
+      subscription->wanted_through = std::max(subscription->wanted_through, head);
+      // The news a subscription without progress last time waits for. A
+      // round can find nothing after all (a reload read its cursor before
+      // the round that moved it committed, say); the next reload is up to a
+      // poll interval away.
+      subscription->skip_until_reload = false;
+    }
   }
   matched_through_ = head;
   changed_.notify_all();

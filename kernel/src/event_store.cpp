@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -45,16 +46,25 @@ const std::string kNotifyOutbox = "SELECT pg_notify('karton_events', 'outbox')";
 // it with.
 void WakeSequencersByNotify(soci::session& session) { RunPrepared(session, kNotifyOutbox, {}); }
 
-// Any constant both sides agree on; "karton.ev" in ASCII.
-constexpr const char* kTakeSequencerLock =
-    "SELECT pg_try_advisory_xact_lock(7021735117657446) :: int";
+// The statements a sequencer move and every delivery round run are prepared
+// once per connection (RunPrepared): sent unnamed, PostgreSQL planned each
+// again every time, and planning cost more than running for most of them
+// (pg_stat_statements with track_planning, docs/performance.md).
+
+// Any constant both sides agree on; "karton.ev" in ASCII. A sequencer that
+// stalls must not hold the lock (and every kartond's events) for long: the
+// same statement bounds the transaction, as SET LOCAL would.
+const std::string kTakeSequencerLock =
+    "SELECT pg_try_advisory_xact_lock(7021735117657446)::int, "
+    "set_config('statement_timeout', '30s', true), "
+    "set_config('idle_in_transaction_session_timeout', '60s', true)";
 
 // INSERT ... SELECT ... ORDER BY numbers the rows in that order, so the log
 // keeps the outbox order among the rows moved together.
-constexpr const char* kMoveOutboxToLog = R"sql(
+const std::string kMoveOutboxToLog = R"sql(
 WITH moved AS (
   DELETE FROM kernel.event_outbox
-  WHERE id IN (SELECT id FROM kernel.event_outbox ORDER BY id LIMIT :limit)
+  WHERE id IN (SELECT id FROM kernel.event_outbox ORDER BY id LIMIT cast($1 AS int))
   RETURNING *),
 inserted AS (
   INSERT INTO kernel.event (module, topic, aggregate_id, payload_type, payload, publish_time,
@@ -69,26 +79,21 @@ constexpr const char* kTopicsBetween =
     "SELECT coalesce(string_agg(DISTINCT topic, ','), '') FROM kernel.event "
     "WHERE id > :after AND id <= :through";
 
-// A sequencer that stalls must not hold the lock (and every kartond's
-// events) for long.
-constexpr const char* kBoundSequencer =
-    "SET LOCAL statement_timeout = '30s'; SET LOCAL idle_in_transaction_session_timeout = '60s'";
-
-constexpr const char* kNotifyLog = "SELECT pg_notify('karton_events', 'log ' || :head)";
+const std::string kNotifyLog = "SELECT pg_notify('karton_events', 'log ' || $1)";
 
 #define KARTON_EVENT_HEAD \
   "greatest(coalesce(max(id), 0), (SELECT purged_through FROM kernel.event_retention))"
-constexpr const char* kHead = "SELECT " KARTON_EVENT_HEAD " FROM kernel.event";
+const std::string kHead = "SELECT " KARTON_EVENT_HEAD " FROM kernel.event";
 constexpr const char* kPurgedThrough = "SELECT purged_through FROM kernel.event_retention";
 
 // One statement, one snapshot: the head is exactly what the batch query saw.
-constexpr const char* kReadBatch =
+const std::string kReadBatch =
     "SELECT h.head, h.purged, " KARTON_EVENT_COLUMNS("e") " FROM "
     "(SELECT " KARTON_EVENT_HEAD " AS head, "
     "(SELECT purged_through FROM kernel.event_retention) AS purged FROM kernel.event) h "
     "LEFT JOIN LATERAL "
-    "(SELECT * FROM kernel.event WHERE id > :after "
-    "AND topic LIKE ANY (string_to_array(:patterns, ',')) ORDER BY id LIMIT :limit) e ON true "
+    "(SELECT * FROM kernel.event WHERE id > cast($1 AS bigint) "
+    "AND topic LIKE ANY (string_to_array($2, ',')) ORDER BY id LIMIT cast($3 AS int)) e ON true "
     "ORDER BY e.id";
 
 #define KARTON_SUBSCRIPTION_COLUMNS                                                            \
@@ -131,20 +136,20 @@ constexpr const char* kFindWebhook =
 constexpr const char* kListWebhooks = "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
                                       "WHERE w.id > :after ORDER BY w.id LIMIT :limit";
 
-constexpr const char* kClaim = R"sql(
-UPDATE kernel.event_subscription
-SET claimed_by = :node1, claim_until = clock_timestamp() + make_interval(secs => :lease)
-WHERE id = :id AND active
-  AND (claimed_by IS NULL OR claimed_by = :node2 OR claim_until < clock_timestamp())
-  AND (retry_at IS NULL OR retry_at <= to_timestamp(:now / 1e6))
-RETURNING id)sql";
+// Claims the subscription and answers with its row, in one statement.
+const std::string kClaim =
+    "WITH s AS (UPDATE kernel.event_subscription "
+    "SET claimed_by = $1, claim_until = clock_timestamp() + make_interval(secs => cast($2 AS int)) "
+    "WHERE id = cast($3 AS bigint) AND active "
+    "AND (claimed_by IS NULL OR claimed_by = $1 OR claim_until < clock_timestamp()) "
+    "AND (retry_at IS NULL OR retry_at <= to_timestamp(cast($4 AS bigint) / 1e6)) "
+    "RETURNING *) "
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS
+    " FROM s LEFT JOIN kernel.webhook w ON w.subscription_id = s.id";
 
-constexpr const char* kSelectSubscriptionById =
-    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.id = :id";
-
-constexpr const char* kLockClaimed =
-    "SELECT id FROM kernel.event_subscription "
-    "WHERE id = :id AND claimed_by = :node AND cursor = :cursor FOR UPDATE";
+const std::string kLockClaimed =
+    "SELECT id FROM kernel.event_subscription WHERE id = cast($1 AS bigint) AND claimed_by = $2 "
+    "AND cursor = cast($3 AS bigint) FOR UPDATE";
 
 constexpr const char* kRenewClaim =
     "UPDATE kernel.event_subscription "
@@ -155,16 +160,16 @@ constexpr const char* kSkipDeleted =
     "UPDATE kernel.event_subscription SET cursor = :to, last_error = :note "
     "WHERE id = :id AND claimed_by = :node AND cursor = :from RETURNING id";
 
-constexpr const char* kRelease =
+const std::string kRelease =
     "UPDATE kernel.event_subscription SET claimed_by = NULL, claim_until = NULL "
-    "WHERE id = :id AND claimed_by = :node";
+    "WHERE id = cast($1 AS bigint) AND claimed_by = $2";
 
-constexpr const char* kAdvanceCursor = R"sql(
+const std::string kAdvanceCursor = R"sql(
 UPDATE kernel.event_subscription
-SET cursor = :to, consecutive_failures = 0, last_error = '', retry_at = NULL,
-    last_success_at = to_timestamp(:now / 1e6),
-    claim_until = clock_timestamp() + make_interval(secs => :lease)
-WHERE id = :id AND claimed_by = :node AND cursor = :from
+SET cursor = cast($1 AS bigint), consecutive_failures = 0, last_error = '', retry_at = NULL,
+    last_success_at = to_timestamp(cast($2 AS bigint) / 1e6),
+    claim_until = clock_timestamp() + make_interval(secs => cast($3 AS int))
+WHERE id = cast($4 AS bigint) AND claimed_by = $5 AND cursor = cast($6 AS bigint)
 RETURNING id)sql";
 
 constexpr const char* kRecordFailure = R"sql(
@@ -330,6 +335,58 @@ Event EventFromRow(const soci::row& row, std::size_t first) {
   return event;
 }
 
+long long Integer(const QueryRows& rows, int row, int column) {
+  const std::string_view text = rows.Text(row, column);
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw std::runtime_error("the event store read a number that is none: " + std::string(text));
+  }
+  return value;
+}
+
+Event EventFromRow(const QueryRows& rows, int row, int first) {
+  Event event;
+  event.id = Integer(rows, row, first);
+  event.module = rows.Text(row, first + 1);
+  event.topic = rows.Text(row, first + 2);
+  event.aggregate_id = Integer(rows, row, first + 3);
+  event.payload_type = rows.Text(row, first + 4);
+  event.payload = FromBase64(std::string(rows.Text(row, first + 5)));
+  event.publish_time = FromMicros(Integer(rows, row, first + 6));
+  event.actor_user_id = Integer(rows, row, first + 7);
+  return event;
+}
+
+std::optional<TimePoint> OptionalTime(const QueryRows& rows, int row, int column) {
+  if (rows.IsNull(row, column)) return std::nullopt;
+  return FromMicros(Integer(rows, row, column));
+}
+
+// The columns of KARTON_SUBSCRIPTION_COLUMNS, as SubscriptionFromRow below.
+SubscriptionRow SubscriptionFromRow(const QueryRows& rows, int row) {
+  SubscriptionRow s;
+  s.id = Integer(rows, row, 0);
+  s.name = rows.Text(row, 1);
+  s.kind = rows.Text(row, 2);
+  s.topics = rows.Text(row, 3);
+  s.cursor = Integer(rows, row, 4);
+  s.active = Integer(rows, row, 5) != 0;
+  s.disabled_reason = rows.Text(row, 6);
+  s.consecutive_failures = static_cast<int>(Integer(rows, row, 7));
+  s.last_error = rows.Text(row, 8);
+  s.retry_at = OptionalTime(rows, row, 9);
+  s.last_success_at = OptionalTime(rows, row, 10);
+  s.parked_count = static_cast<int>(Integer(rows, row, 11));
+  s.retrying_count = static_cast<int>(Integer(rows, row, 12));
+  s.create_time = OptionalTime(rows, row, 13);
+  s.webhook_id = Integer(rows, row, 14);
+  s.url = rows.Text(row, 15);
+  s.secret = rows.Text(row, 16);
+  s.purged_through = Integer(rows, row, 17);
+  return s;
+}
+
 std::optional<TimePoint> OptionalTime(const soci::row& row, std::size_t column) {
   if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
   return FromMicros(row.get<long long>(column));
@@ -463,25 +520,21 @@ std::vector<std::string> SplitTopicList(const std::string& list) {
 SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
   SequenceResult result;
   soci::transaction transaction(session);
-  int locked = 0;
-  session << kTakeSequencerLock, soci::into(locked);
-  if (locked == 0) {
+  if (Integer(RunPrepared(session, kTakeSequencerLock, {}), 0, 0) == 0) {
     result.locked_out = true;
     return result;  // rolled back: another sequencer is at work
   }
-  session << kBoundSequencer;
-  long long moved = 0, head = 0;
-  std::string topics;
-  session << kMoveOutboxToLog, soci::use(limit), soci::into(moved), soci::into(head),
-      soci::into(topics);
-  result.moved = static_cast<int>(moved);
-  result.topics = SplitTopicList(topics);
-  if (moved > 0) {
+  const std::string limit_text = std::to_string(limit);
+  const QueryRows moved = RunPrepared(session, kMoveOutboxToLog, {limit_text});
+  result.moved = static_cast<int>(Integer(moved, 0, 0));
+  const long long head = Integer(moved, 0, 1);
+  result.topics = SplitTopicList(std::string(moved.Text(0, 2)));
+  if (result.moved > 0) {
     const std::string head_text = std::to_string(head);
-    session << kNotifyLog, soci::use(head_text);
+    RunPrepared(session, kNotifyLog, {head_text});
   }
   transaction.commit();
-  result.head = moved > 0 ? head : Head(session);
+  result.head = result.moved > 0 ? head : Head(session);
   return result;
 }
 
@@ -493,11 +546,7 @@ std::vector<std::string> TopicsBetween(soci::session& session, std::int64_t afte
   return SplitTopicList(topics);
 }
 
-std::int64_t Head(soci::session& session) {
-  long long head = 0;
-  session << kHead, soci::into(head);
-  return head;
-}
+std::int64_t Head(soci::session& session) { return Integer(RunPrepared(session, kHead, {}), 0, 0); }
 
 std::int64_t PurgedThrough(soci::session& session) {
   long long purged = 0;
@@ -508,14 +557,13 @@ std::int64_t PurgedThrough(soci::session& session) {
 Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& like_patterns,
                 int limit) {
   Batch batch;
-  long long after_id = after;
-  soci::rowset<soci::row> rows = (session.prepare << kReadBatch, soci::use(after_id),
-                                  soci::use(like_patterns), soci::use(limit));
-  for (const auto& row : rows) {
-    batch.head = row.get<long long>(0);
-    batch.purged_through = row.get<long long>(1);
-    if (row.get_indicator(2) != soci::i_ok) continue;  // the head-only row
-    batch.events.push_back(EventFromRow(row, 2));
+  const std::string after_text = std::to_string(after), limit_text = std::to_string(limit);
+  const QueryRows rows = RunPrepared(session, kReadBatch, {after_text, like_patterns, limit_text});
+  for (int row = 0; row < rows.Count(); ++row) {
+    batch.head = Integer(rows, row, 0);
+    batch.purged_through = Integer(rows, row, 1);
+    if (rows.IsNull(row, 2)) continue;  // the head-only row
+    batch.events.push_back(EventFromRow(rows, row, 2));
   }
   return batch;
 }
@@ -553,26 +601,22 @@ std::optional<SubscriptionRow> FindSubscription(soci::session& session, const st
 
 std::optional<SubscriptionRow> Claim(soci::session& session, std::int64_t id,
                                      const std::string& node, int lease_seconds, TimePoint now) {
-  long long subscription = id, now_us = ToEpochMicros(now), claimed = 0;
-  soci::indicator got = soci::i_null;
-  session << kClaim, soci::use(node), soci::use(lease_seconds), soci::use(subscription),
-      soci::use(node), soci::use(now_us), soci::into(claimed, got);
-  if (!session.got_data() || got != soci::i_ok) return std::nullopt;
-  return OneSubscription(session, kSelectSubscriptionById, subscription);
+  const std::string lease = std::to_string(lease_seconds), subscription = std::to_string(id),
+                    now_us = std::to_string(ToEpochMicros(now));
+  const QueryRows claimed = RunPrepared(session, kClaim, {node, lease, subscription, now_us});
+  if (claimed.Count() == 0) return std::nullopt;
+  return SubscriptionFromRow(claimed, 0);
 }
 
 void Release(soci::session& session, std::int64_t id, const std::string& node) {
-  long long subscription = id;
-  session << kRelease, soci::use(subscription), soci::use(node);
+  const std::string subscription = std::to_string(id);
+  RunPrepared(session, kRelease, {subscription, node});
 }
 
 bool LockClaimed(soci::session& session, std::int64_t id, const std::string& node,
                  std::int64_t cursor) {
-  long long subscription = id, at = cursor, locked = 0;
-  soci::indicator got = soci::i_null;
-  session << kLockClaimed, soci::use(subscription), soci::use(node), soci::use(at),
-      soci::into(locked, got);
-  return session.got_data() && got == soci::i_ok;
+  const std::string subscription = std::to_string(id), at = std::to_string(cursor);
+  return RunPrepared(session, kLockClaimed, {subscription, node, at}).Count() > 0;
 }
 
 bool RenewClaim(soci::session& session, std::int64_t id, const std::string& node,
@@ -595,11 +639,11 @@ bool SkipDeletedEvents(soci::session& session, std::int64_t id, const std::strin
 
 bool AdvanceCursor(soci::session& session, std::int64_t id, const std::string& node,
                    std::int64_t from, std::int64_t to, TimePoint now, int lease_seconds) {
-  long long subscription = id, from_id = from, to_id = to, now_us = ToEpochMicros(now), moved = 0;
-  soci::indicator got = soci::i_null;
-  session << kAdvanceCursor, soci::use(to_id), soci::use(now_us), soci::use(lease_seconds),
-      soci::use(subscription), soci::use(node), soci::use(from_id), soci::into(moved, got);
-  return session.got_data() && got == soci::i_ok;
+  const std::string to_id = std::to_string(to), now_us = std::to_string(ToEpochMicros(now)),
+                    lease = std::to_string(lease_seconds), subscription = std::to_string(id),
+                    from_id = std::to_string(from);
+  return RunPrepared(session, kAdvanceCursor, {to_id, now_us, lease, subscription, node, from_id})
+             .Count() > 0;
 }
 
 void RecordFailure(soci::session& session, std::int64_t id, const std::string& node, int failures,

@@ -111,6 +111,16 @@ class EventBusTest : public ::testing::Test {
     transaction.Commit();
   }
 
+  // What a failed wait shows: the outbox, the log and the recorder's row.
+  std::string BusState() {
+    return QueryScalar(conninfo_,
+                       "SELECT 'outbox ' || (SELECT count(*) FROM kernel.event_outbox) || ', log "
+                       "' || coalesce((SELECT string_agg(id::text, ',') FROM kernel.event), '-') "
+                       "|| ', recorder cursor ' || cursor || ' claimed by ' || "
+                       "coalesce(claimed_by, '-') || ' failures ' || consecutive_failures "
+                       "FROM kernel.event_subscription WHERE name = 'shop.recorder'");
+  }
+
   // True once the subscription's cursor is at the log's head.
   bool WaitUntilAtHead(const std::string& subscription) {
     return WaitFor(fmt::format("SELECT cursor = (SELECT max(id) FROM kernel.event) FROM "
@@ -666,7 +676,7 @@ TEST_F(EventBusTest, AKernelTransactionWakesItsOwnSequencerAndNotifiesNoOneElse)
   other_kartond.Heard(std::chrono::milliseconds(100));
   // The second comes after that round: only its commit's wake-up moves it.
   PublishInKernelTransaction(2);
-  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "2"));
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM seen", "2")) << BusState();
   // The others hear of the new event from the sequencer ("log <head>"), and
   // nothing of the publishing commit itself: a NOTIFY there would serialise
   // every commit with every other (sequencer_wakeup.h).

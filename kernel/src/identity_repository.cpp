@@ -4,7 +4,11 @@
 #include <fmt/ranges.h>
 #include <soci/soci.h>
 
+#include <charconv>
 #include <sstream>
+#include <stdexcept>
+
+#include "karton/kernel/prepared_query.h"
 
 namespace karton::kernel::identity {
 namespace {
@@ -27,8 +31,10 @@ namespace {
   "t.id, t.user_id, t.display_name, t.prefix, " KARTON_US("t.create_time") ", " KARTON_US( \
       "t.expire_time") ", " KARTON_US("t.revoke_time") ", t.kind, t.user_agent, t.client_address"
 
-constexpr const char* kSelectUser =
-    "SELECT " KARTON_USER_COLUMNS " FROM kernel.user_account u WHERE u.id = :id";
+// Read for every assignee notice and every caller's roles check in a
+// module: prepared once per connection (RunPrepared), not planned per call.
+const std::string kSelectUser =
+    "SELECT " KARTON_USER_COLUMNS " FROM kernel.user_account u WHERE u.id = cast($1 AS bigint)";
 constexpr const char* kListUsers = "SELECT " KARTON_USER_COLUMNS
                                    " FROM kernel.user_account u WHERE u.id > :after "
                                    "ORDER BY u.id LIMIT :limit";
@@ -79,6 +85,31 @@ UserRow ReadUser(const soci::row& row) {
   user.create_time_us = row.get<long long>(6);
   user.update_time_us = row.get<long long>(7);
   user.version = row.get<long long>(8);
+  return user;
+}
+
+long long Integer(const QueryRows& rows, int column) {
+  const std::string_view text = rows.Text(0, column);
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw std::runtime_error("a user's row holds a number that is none: " + std::string(text));
+  }
+  return value;
+}
+
+// The columns of KARTON_USER_COLUMNS, as ReadUser above.
+UserRow ReadUser(const QueryRows& rows) {
+  UserRow user;
+  user.id = Integer(rows, 0);
+  user.name = rows.Text(0, 1);
+  user.email = rows.Text(0, 2);
+  user.roles = SplitText(std::string(rows.Text(0, 3)));
+  user.disabled = Integer(rows, 4) != 0;
+  user.team_ids = SplitIds(std::string(rows.Text(0, 5)));
+  user.create_time_us = Integer(rows, 6);
+  user.update_time_us = Integer(rows, 7);
+  user.version = Integer(rows, 8);
   return user;
 }
 
@@ -138,7 +169,10 @@ UserRow InsertUser(soci::session& session, const NewUser& user, bool* was_insert
 }
 
 std::optional<UserRow> FindUser(soci::session& session, std::int64_t id) {
-  return SelectOne<UserRow>(session, kSelectUser, id, ReadUser);
+  const std::string id_text = std::to_string(id);
+  const QueryRows rows = RunPrepared(session, kSelectUser, {id_text});
+  if (rows.Count() == 0) return std::nullopt;
+  return ReadUser(rows);
 }
 
 std::vector<UserRow> ListUsers(soci::session& session, std::int64_t after_id, int limit) {

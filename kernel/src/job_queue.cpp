@@ -90,11 +90,12 @@ UPDATE kernel.job SET state = 'dead', finish_time = to_timestamp(:now_us / 1e6),
        last_error = :error, claimed_by = NULL, claim_until = NULL
 WHERE id = :id AND claimed_by = :node)sql";
 
-constexpr const char* kInsertJob = R"sql(
+// Every enqueue runs it (an email, a notice): prepared once per connection.
+const std::string kInsertJob = R"sql(
 INSERT INTO kernel.job (module, kind, payload, run_at, recurrence, max_attempts, unique_key,
                         create_time)
-VALUES (:module, :kind, :payload, to_timestamp(:run_at_us / 1e6), :recurrence, :max_attempts,
-        :unique_key, to_timestamp(:now_us / 1e6))
+VALUES ($1, $2, $3, to_timestamp(cast($4 AS bigint) / 1e6), $5, cast($6 AS int), $7,
+        to_timestamp(cast($8 AS bigint) / 1e6))
 ON CONFLICT (unique_key) DO NOTHING
 RETURNING id)sql";
 
@@ -221,17 +222,20 @@ class JobQueue::ModuleJobs final : public Jobs {
       run_at = *NextOccurrence(spec.recurrence, now, now,
                                DatabaseZoneRules(session, queue_.options_.time_zone));
     }
-    const long long run_at_us = ToEpochMicros(run_at);
-    const long long now_us = ToEpochMicros(queue_.clock_.Now());
-    soci::indicator recurrence_null = spec.recurrence.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator key_null = spec.unique_key.empty() ? soci::i_null : soci::i_ok;
+    const std::string run_at_us = std::to_string(ToEpochMicros(run_at));
+    const std::string now_us = std::to_string(ToEpochMicros(queue_.clock_.Now()));
+    const std::string max_attempts = std::to_string(spec.max_attempts);
+    const QueryParam recurrence =
+        spec.recurrence.empty() ? QueryParam() : QueryParam(spec.recurrence);
+    const QueryParam unique_key =
+        spec.unique_key.empty() ? QueryParam() : QueryParam(spec.unique_key);
+    const QueryRows inserted = RunPrepared(session, kInsertJob,
+                                           {module_, spec.kind, spec.payload, run_at_us, recurrence,
+                                            max_attempts, unique_key, now_us});
     long long id = 0;
-    soci::indicator inserted = soci::i_null;
-    session << kInsertJob, soci::use(module_), soci::use(spec.kind), soci::use(spec.payload),
-        soci::use(run_at_us), soci::use(spec.recurrence, recurrence_null),
-        soci::use(spec.max_attempts), soci::use(spec.unique_key, key_null), soci::use(now_us),
-        soci::into(id, inserted);
-    if (!session.got_data() || inserted != soci::i_ok) {
+    if (inserted.Count() > 0) {
+      id = std::stoll(std::string(inserted.Text(0, 0)));
+    } else {
       session << kSelectJobByKey, soci::use(spec.unique_key), soci::into(id);
     }
     queue_.wake_.notify_one();

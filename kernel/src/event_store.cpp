@@ -5,7 +5,6 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
-#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -13,6 +12,7 @@
 #include "karton/kernel/copy.h"
 #include "karton/kernel/prepared_query.h"
 #include "karton/kernel/transaction.h"
+#include "query_cells.h"
 #include "sequencer_wakeup.h"
 
 namespace karton::kernel::event_store {
@@ -335,55 +335,45 @@ Event EventFromRow(const soci::row& row, std::size_t first) {
   return event;
 }
 
-long long Integer(const QueryRows& rows, int row, int column) {
-  const std::string_view text = rows.Text(row, column);
-  long long value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::runtime_error("the event store read a number that is none: " + std::string(text));
-  }
-  return value;
-}
-
 Event EventFromRow(const QueryRows& rows, int row, int first) {
   Event event;
-  event.id = Integer(rows, row, first);
+  event.id = IntegerCell(rows, row, first);
   event.module = rows.Text(row, first + 1);
   event.topic = rows.Text(row, first + 2);
-  event.aggregate_id = Integer(rows, row, first + 3);
+  event.aggregate_id = IntegerCell(rows, row, first + 3);
   event.payload_type = rows.Text(row, first + 4);
   event.payload = FromBase64(std::string(rows.Text(row, first + 5)));
-  event.publish_time = FromMicros(Integer(rows, row, first + 6));
-  event.actor_user_id = Integer(rows, row, first + 7);
+  event.publish_time = FromMicros(IntegerCell(rows, row, first + 6));
+  event.actor_user_id = IntegerCell(rows, row, first + 7);
   return event;
 }
 
 std::optional<TimePoint> OptionalTime(const QueryRows& rows, int row, int column) {
   if (rows.IsNull(row, column)) return std::nullopt;
-  return FromMicros(Integer(rows, row, column));
+  return FromMicros(IntegerCell(rows, row, column));
 }
 
 // The columns of KARTON_SUBSCRIPTION_COLUMNS, as SubscriptionFromRow below.
 SubscriptionRow SubscriptionFromRow(const QueryRows& rows, int row) {
   SubscriptionRow s;
-  s.id = Integer(rows, row, 0);
+  s.id = IntegerCell(rows, row, 0);
   s.name = rows.Text(row, 1);
   s.kind = rows.Text(row, 2);
   s.topics = rows.Text(row, 3);
-  s.cursor = Integer(rows, row, 4);
-  s.active = Integer(rows, row, 5) != 0;
+  s.cursor = IntegerCell(rows, row, 4);
+  s.active = IntegerCell(rows, row, 5) != 0;
   s.disabled_reason = rows.Text(row, 6);
-  s.consecutive_failures = static_cast<int>(Integer(rows, row, 7));
+  s.consecutive_failures = static_cast<int>(IntegerCell(rows, row, 7));
   s.last_error = rows.Text(row, 8);
   s.retry_at = OptionalTime(rows, row, 9);
   s.last_success_at = OptionalTime(rows, row, 10);
-  s.parked_count = static_cast<int>(Integer(rows, row, 11));
-  s.retrying_count = static_cast<int>(Integer(rows, row, 12));
+  s.parked_count = static_cast<int>(IntegerCell(rows, row, 11));
+  s.retrying_count = static_cast<int>(IntegerCell(rows, row, 12));
   s.create_time = OptionalTime(rows, row, 13);
-  s.webhook_id = Integer(rows, row, 14);
+  s.webhook_id = IntegerCell(rows, row, 14);
   s.url = rows.Text(row, 15);
   s.secret = rows.Text(row, 16);
-  s.purged_through = Integer(rows, row, 17);
+  s.purged_through = IntegerCell(rows, row, 17);
   return s;
 }
 
@@ -520,14 +510,14 @@ std::vector<std::string> SplitTopicList(const std::string& list) {
 SequenceResult MoveOutboxToLog(soci::session& session, int limit) {
   SequenceResult result;
   soci::transaction transaction(session);
-  if (Integer(RunPrepared(session, kTakeSequencerLock, {}), 0, 0) == 0) {
+  if (IntegerCell(RunPrepared(session, kTakeSequencerLock, {}), 0, 0) == 0) {
     result.locked_out = true;
     return result;  // rolled back: another sequencer is at work
   }
   const std::string limit_text = std::to_string(limit);
   const QueryRows moved = RunPrepared(session, kMoveOutboxToLog, {limit_text});
-  result.moved = static_cast<int>(Integer(moved, 0, 0));
-  const long long head = Integer(moved, 0, 1);
+  result.moved = static_cast<int>(IntegerCell(moved, 0, 0));
+  const long long head = IntegerCell(moved, 0, 1);
   result.topics = SplitTopicList(std::string(moved.Text(0, 2)));
   if (result.moved > 0) {
     const std::string head_text = std::to_string(head);
@@ -546,7 +536,9 @@ std::vector<std::string> TopicsBetween(soci::session& session, std::int64_t afte
   return SplitTopicList(topics);
 }
 
-std::int64_t Head(soci::session& session) { return Integer(RunPrepared(session, kHead, {}), 0, 0); }
+std::int64_t Head(soci::session& session) {
+  return IntegerCell(RunPrepared(session, kHead, {}), 0, 0);
+}
 
 std::int64_t PurgedThrough(soci::session& session) {
   long long purged = 0;
@@ -560,8 +552,8 @@ Batch ReadBatch(soci::session& session, std::int64_t after, const std::string& l
   const std::string after_text = std::to_string(after), limit_text = std::to_string(limit);
   const QueryRows rows = RunPrepared(session, kReadBatch, {after_text, like_patterns, limit_text});
   for (int row = 0; row < rows.Count(); ++row) {
-    batch.head = Integer(rows, row, 0);
-    batch.purged_through = Integer(rows, row, 1);
+    batch.head = IntegerCell(rows, row, 0);
+    batch.purged_through = IntegerCell(rows, row, 1);
     if (rows.IsNull(row, 2)) continue;  // the head-only row
     batch.events.push_back(EventFromRow(rows, row, 2));
   }

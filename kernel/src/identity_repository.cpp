@@ -4,11 +4,11 @@
 #include <fmt/ranges.h>
 #include <soci/soci.h>
 
-#include <charconv>
 #include <sstream>
 #include <stdexcept>
 
 #include "karton/kernel/prepared_query.h"
+#include "query_cells.h"
 
 namespace karton::kernel::identity {
 namespace {
@@ -88,28 +88,18 @@ UserRow ReadUser(const soci::row& row) {
   return user;
 }
 
-long long Integer(const QueryRows& rows, int column) {
-  const std::string_view text = rows.Text(0, column);
-  long long value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    throw std::runtime_error("a user's row holds a number that is none: " + std::string(text));
-  }
-  return value;
-}
-
 // The columns of KARTON_USER_COLUMNS, as ReadUser above.
 UserRow ReadUser(const QueryRows& rows) {
   UserRow user;
-  user.id = Integer(rows, 0);
+  user.id = IntegerCell(rows, 0, 0);
   user.name = rows.Text(0, 1);
   user.email = rows.Text(0, 2);
   user.roles = SplitText(std::string(rows.Text(0, 3)));
-  user.disabled = Integer(rows, 4) != 0;
+  user.disabled = IntegerCell(rows, 0, 4) != 0;
   user.team_ids = SplitIds(std::string(rows.Text(0, 5)));
-  user.create_time_us = Integer(rows, 6);
-  user.update_time_us = Integer(rows, 7);
-  user.version = Integer(rows, 8);
+  user.create_time_us = IntegerCell(rows, 0, 6);
+  user.update_time_us = IntegerCell(rows, 0, 7);
+  user.version = IntegerCell(rows, 0, 8);
   return user;
 }
 

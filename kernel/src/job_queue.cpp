@@ -16,6 +16,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
+#include "query_cells.h"
 
 namespace karton::kernel {
 namespace {
@@ -234,7 +235,7 @@ class JobQueue::ModuleJobs final : public Jobs {
                                             max_attempts, unique_key, now_us});
     long long id = 0;
     if (inserted.Count() > 0) {
-      id = std::stoll(std::string(inserted.Text(0, 0)));
+      id = IntegerCell(inserted, 0, 0);
     } else {
       session << kSelectJobByKey, soci::use(spec.unique_key), soci::into(id);
     }

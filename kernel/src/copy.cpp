@@ -7,6 +7,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "open_transaction.h"
+
 namespace karton::kernel {
 namespace {
 
@@ -32,6 +34,7 @@ std::string ErrorOf(PGconn* connection) {
 
 CopyIn::CopyIn(soci::session& session, const std::string& copy_statement)
     : connection_(ConnectionOf(session)) {
+  SendPendingBegin(connection_);  // the COPY belongs to an open kernel::Transaction
   Result result(PQexec(connection_, copy_statement.c_str()), &PQclear);
   if (PQresultStatus(result.get()) != PGRES_COPY_IN) {
     throw std::runtime_error("COPY could not start: " + ErrorOf(connection_));

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "database_unavailable.h"
+#include "open_transaction.h"
 
 namespace karton::kernel {
 namespace {
@@ -59,7 +60,10 @@ Database::Lease::~Lease() {
   if (owner_ == nullptr) return;
   // A session given back mid-transaction would leak the transaction to the
   // next borrower; roll back anything left open (a no-op otherwise).
-  if (PGconn* raw = RawConnection(); raw != nullptr && PQtransactionStatus(raw) != PQTRANS_IDLE) {
+  // (The connection itself: RawConnection() would send a pending BEGIN.)
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
+  if (PGconn* raw = backend == nullptr ? nullptr : backend->conn_;
+      raw != nullptr && PQtransactionStatus(raw) != PQTRANS_IDLE) {
     PQclear(PQexec(raw, "ROLLBACK"));
   }
   owner_->pool_.give_back(position_);
@@ -71,7 +75,10 @@ PGconn* Database::Lease::RawConnection() {
   // Every pool session is opened with the PostgreSQL backend. (SOCI does not
   // export the backend's typeinfo, so dynamic_cast cannot be used here.)
   auto* backend = static_cast<soci::postgresql_session_backend*>(session_->get_backend());
-  return backend == nullptr ? nullptr : backend->conn_;
+  if (backend == nullptr || backend->conn_ == nullptr) return nullptr;
+  // What the caller sends must run inside an open kernel::Transaction.
+  SendPendingBegin(backend->conn_);
+  return backend->conn_;
 }
 
 Database::Database(const std::string& connection_string, std::size_t pool_size,
@@ -201,7 +208,8 @@ bool Database::Ping() {
 bool InTransaction(soci::session& session) {
   auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
   return backend != nullptr && backend->conn_ != nullptr &&
-         PQtransactionStatus(backend->conn_) != PQTRANS_IDLE;
+         (PQtransactionStatus(backend->conn_) != PQTRANS_IDLE ||
+          KernelTransactionOpen(backend->conn_));
 }
 
 std::string DescribeDatabaseError(const std::exception& error) {

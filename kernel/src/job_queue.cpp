@@ -16,6 +16,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
+#include "open_transaction.h"
 #include "query_cells.h"
 
 namespace karton::kernel {
@@ -239,7 +240,10 @@ class JobQueue::ModuleJobs final : public Jobs {
     } else {
       session << kSelectJobByKey, soci::use(spec.unique_key), soci::into(id);
     }
-    queue_.wake_.notify_one();
+    // After the commit: a worker woken now would not see the job yet.
+    if (!RunAfterCommit(session, [wakeup = queue_.wakeup_] { wakeup->OneIfAllIdle(); })) {
+      queue_.wakeup_->OneIfAllIdle();
+    }
     return id;
   }
 
@@ -283,15 +287,19 @@ void JobQueue::Start() {
     }
   }
   if (handlers_.empty()) return;  // nothing to run here
+  {
+    std::lock_guard lock(wakeup_->mutex);
+    wakeup_->workers = options_.workers;
+  }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 void JobQueue::Stop() {
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+    std::lock_guard lock(wakeup_->mutex);
+    wakeup_->stopping = true;
   }
-  wake_.notify_all();
+  wakeup_->wake.notify_all();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
 }
@@ -299,13 +307,26 @@ void JobQueue::Stop() {
 // A worker commits how one job went together with the claim of its next:
 // one commit per job instead of two, while the queue is busy. The outcome
 // is durable before the next handler starts, as it was before.
+void JobQueue::WorkerWakeup::OneIfAllIdle() {
+  {
+    std::lock_guard lock(mutex);
+    // No worker here (none started, or stopped), one busy, or one woken
+    // already: it will see the job.
+    if (workers == 0 || idle < workers || woken) return;
+    woken = true;
+  }
+  wake.notify_one();
+}
+
+bool JobQueue::WorkerWakeup::Stopping() {
+  std::lock_guard lock(mutex);
+  return stopping;
+}
+
 void JobQueue::WorkerLoop() {
   std::vector<Claimed> next;
   while (true) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;
-    }
+    if (wakeup_->Stopping()) break;
     try {
       if (next.empty()) {
         auto lease = database_.Acquire();
@@ -320,12 +341,7 @@ void JobQueue::WorkerLoop() {
         auto lease = database_.Acquire();
         soci::transaction transaction(lease.Session());
         FinishAll(lease.Session(), jobs, errors);
-        bool stopping = false;
-        {
-          std::lock_guard lock(mutex_);
-          stopping = stopping_;
-        }
-        if (!stopping) next = Claim(lease.Session());
+        if (!wakeup_->Stopping()) next = Claim(lease.Session());
         transaction.commit();
         continue;
       }
@@ -335,8 +351,14 @@ void JobQueue::WorkerLoop() {
       spdlog::warn("job queue: {}", DescribeDatabaseError(error));
       next.clear();
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    // Until a job is scheduled, or the poll interval has passed (jobs that
+    // came due, jobs another kartond scheduled).
+    std::unique_lock lock(wakeup_->mutex);
+    ++wakeup_->idle;
+    wakeup_->wake.wait_for(lock, options_.poll_interval,
+                           [this] { return wakeup_->stopping || wakeup_->woken; });
+    wakeup_->woken = false;
+    --wakeup_->idle;
   }
   if (!next.empty()) Release(next);
 }
@@ -370,8 +392,7 @@ long long JobQueue::PurgeFinished() {
     const long long batch = statement.get_affected_rows();
     deleted += batch;
     if (batch < kDeleteBatch) break;
-    std::lock_guard lock(mutex_);
-    if (stopping_) break;
+    if (wakeup_->Stopping()) break;
   }
   if (deleted > 0)
     spdlog::info("job retention deleted={} finished_before_days={}", deleted,

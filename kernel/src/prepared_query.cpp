@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "karton/kernel/transaction.h"
+#include "open_transaction.h"
 #include "sequencer_wakeup.h"
 
 namespace karton::kernel {
@@ -38,9 +40,14 @@ struct PreparedOnConnection {
     std::vector<std::optional<std::string>> params;
   };
   bool in_transaction = false;
+  // Its BEGIN has not gone out yet: it goes with the first statement
+  // (open_transaction.h).
+  bool begin_pending = false;
   std::vector<Queued> queued;
   // It appended to the event outbox: wake the sequencers after its COMMIT.
   bool wake_sequencers = false;
+  // RunAfterCommit's actions.
+  std::vector<std::function<void()>> after_commit;
 };
 
 // Statements kept per connection. Fixed statements are a few dozen; lists
@@ -57,7 +64,9 @@ int PreparedStatementEvents(PGEventId event, void* event_info, void* /*pass_thro
         prepared->by_sql.clear();
         prepared->queued.clear();
         prepared->in_transaction = false;
+        prepared->begin_pending = false;
         prepared->wake_sequencers = false;
+        prepared->after_commit.clear();
       }
       return 1;
     }
@@ -130,31 +139,96 @@ std::string_view QueryRows::ColumnName(int column) const { return PQfname(result
 
 unsigned QueryRows::ColumnType(int column) const { return PQftype(result_.get(), column); }
 
+namespace {
+
+// Makes room for one more prepared statement on the connection: beyond the
+// limit the least recently used is let go.
+void MakeRoomForOneMore(PGconn* connection, PreparedOnConnection& prepared) {
+  if (prepared.by_sql.size() < kMaxPreparedPerConnection) return;
+  auto oldest = prepared.by_sql.begin();
+  for (auto it = prepared.by_sql.begin(); it != prepared.by_sql.end(); ++it) {
+    if (it->second.last_use < oldest->second.last_use) oldest = it;
+  }
+  // Within a failed transaction this fails too; the statement then stays on
+  // the server until the connection goes, which is harmless. DEALLOCATE is
+  // not transactional, so a pending BEGIN need not go first.
+  PQclear(PQexec(connection, ("DEALLOCATE " + oldest->second.name).c_str()));
+  prepared.by_sql.erase(oldest);
+}
+
+bool Succeeded(PGresult* result) {
+  const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+// The next command's result in a pipeline, with libpq's NULL that ends it
+// consumed.
+PGresult* TakeResult(PGconn* connection) {
+  PGresult* result = PQgetResult(connection);
+  if (result != nullptr) {
+    while (PGresult* rest = PQgetResult(connection)) PQclear(rest);
+  }
+  return result;
+}
+
+// The pending BEGIN, the PREPARE when the statement is new on this
+// connection, and the statement: one round trip.
+QueryRows BeginAndRun(PGconn* connection, PreparedOnConnection& prepared, const std::string& sql,
+                      const std::string& name, bool prepare_first,
+                      const std::vector<const char*>& values) {
+  if (PQenterPipelineMode(connection) != 1) ThrowFailure(connection, nullptr);
+  PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+  if (prepare_first) PQsendPrepare(connection, name.c_str(), sql.c_str(), 0, nullptr);
+  PQsendQueryPrepared(connection, name.c_str(), static_cast<int>(values.size()), values.data(),
+                      nullptr, nullptr, 0);
+  PQpipelineSync(connection);
+  PGresult* begin = TakeResult(connection);
+  PGresult* made = prepare_first ? TakeResult(connection) : nullptr;
+  PGresult* result = TakeResult(connection);
+  PQclear(PQgetResult(connection));  // PGRES_PIPELINE_SYNC
+  PQexitPipelineMode(connection);
+  // Once BEGIN has worked the transaction is open, even if the statement
+  // failed (then it is open and failed, and the Transaction rolls it back).
+  if (Succeeded(begin)) prepared.begin_pending = false;
+  if (prepare_first && Succeeded(made)) {
+    prepared.by_sql.emplace(sql, PreparedOnConnection::Statement{name, ++prepared.uses});
+  }
+  // The first failure says what went wrong; the later steps were skipped.
+  // (A result may be missing altogether when the connection broke: then
+  // libpq's own message says why.)
+  bool failed = true;
+  PGresult* failure = nullptr;
+  if (!Succeeded(begin)) {
+    failure = begin;
+  } else if (prepare_first && !Succeeded(made)) {
+    failure = made;
+  } else if (!Succeeded(result)) {
+    failure = result;
+  } else {
+    failed = false;
+  }
+  for (PGresult* step : {begin, made, result}) {
+    const bool kept = failed ? step == failure : step == result;
+    if (step != nullptr && !kept) PQclear(step);
+  }
+  if (failed) ThrowFailure(connection, failure);
+  return QueryRows(result);
+}
+
+}  // namespace
+
 QueryRows RunPrepared(soci::session& session, const std::string& sql,
                       std::span<const QueryParam> params) {
   PGconn* connection = ConnectionOf(session);
   PreparedOnConnection& prepared = PreparedOn(connection);
   auto known = prepared.by_sql.find(sql);
+  std::string new_name;
   if (known == prepared.by_sql.end()) {
-    if (prepared.by_sql.size() >= kMaxPreparedPerConnection) {
-      auto oldest = prepared.by_sql.begin();
-      for (auto it = prepared.by_sql.begin(); it != prepared.by_sql.end(); ++it) {
-        if (it->second.last_use < oldest->second.last_use) oldest = it;
-      }
-      // Within a failed transaction this fails too; the statement then
-      // stays on the server until the connection goes, which is harmless.
-      PQclear(PQexec(connection, ("DEALLOCATE " + oldest->second.name).c_str()));
-      prepared.by_sql.erase(oldest);
-    }
-    std::string name = fmt::format("karton_{}", ++prepared.made);
-    PGresult* made = PQprepare(connection, name.c_str(), sql.c_str(), 0, nullptr);
-    if (made == nullptr || PQresultStatus(made) != PGRES_COMMAND_OK) {
-      ThrowFailure(connection, made);
-    }
-    PQclear(made);
-    known = prepared.by_sql.emplace(sql, PreparedOnConnection::Statement{std::move(name), 0}).first;
+    MakeRoomForOneMore(connection, prepared);
+    new_name = fmt::format("karton_{}", ++prepared.made);
+  } else {
+    known->second.last_use = ++prepared.uses;
   }
-  known->second.last_use = ++prepared.uses;
   // libpq wants NUL-terminated texts.
   std::vector<std::string> texts;
   std::vector<const char*> values;
@@ -168,12 +242,32 @@ QueryRows RunPrepared(soci::session& session, const std::string& sql,
     texts.emplace_back(*param);
     values.push_back(texts.back().c_str());
   }
+  const bool is_new = known == prepared.by_sql.end();
+  if (prepared.begin_pending) {
+    return BeginAndRun(connection, prepared, sql, is_new ? new_name : known->second.name, is_new,
+                       values);
+  }
+  if (is_new) {
+    PGresult* made = PQprepare(connection, new_name.c_str(), sql.c_str(), 0, nullptr);
+    if (made == nullptr || PQresultStatus(made) != PGRES_COMMAND_OK) {
+      ThrowFailure(connection, made);
+    }
+    PQclear(made);
+    known = prepared.by_sql
+                .emplace(sql, PreparedOnConnection::Statement{std::move(new_name), ++prepared.uses})
+                .first;
+  }
   PGresult* result =
       PQexecPrepared(connection, known->second.name.c_str(), static_cast<int>(values.size()),
                      values.data(), nullptr, nullptr, 0);
-  const auto status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowFailure(connection, result);
+  if (!Succeeded(result)) ThrowFailure(connection, result);
   return QueryRows(result);
+}
+
+bool KernelTransactionOpen(PGconn* connection) {
+  const auto* prepared =
+      static_cast<PreparedOnConnection*>(PQinstanceData(connection, PreparedStatementEvents));
+  return prepared != nullptr && prepared->in_transaction;
 }
 
 }  // namespace karton::kernel
@@ -191,16 +285,43 @@ void Execute(PGconn* connection, const char* sql) {
 
 }  // namespace
 
+void SendPendingBegin(PGconn* connection) {
+  auto* prepared =
+      static_cast<PreparedOnConnection*>(PQinstanceData(connection, PreparedStatementEvents));
+  if (prepared == nullptr || !prepared->begin_pending) return;
+  Execute(connection, "BEGIN");
+  prepared->begin_pending = false;
+}
+
+namespace {
+
+// SOCI hands every statement's text to its session's query transformation
+// before it prepares or runs the statement: the moment to send a pending
+// BEGIN, so that SOCI's statements run inside the kernel::Transaction.
+struct BeginBeforeSociStatements {
+  soci::session* session;
+  std::string operator()(const std::string& query) const {
+    auto* backend = static_cast<soci::postgresql_session_backend*>(session->get_backend());
+    if (backend != nullptr && backend->conn_ != nullptr) SendPendingBegin(backend->conn_);
+    return query;
+  }
+};
+
+}  // namespace
+
 Transaction::Transaction(soci::session& session) : session_(session) {
   PGconn* connection = ConnectionOf(session_);
   PreparedOnConnection& prepared = PreparedOn(connection);
   if (prepared.in_transaction) {
     throw std::logic_error("a kernel::Transaction is already open on this connection");
   }
-  Execute(connection, "BEGIN");
+  // No BEGIN yet: it goes with the first statement (open_transaction.h).
+  session_.set_query_transformation(BeginBeforeSociStatements{&session_});
   prepared.in_transaction = true;
+  prepared.begin_pending = true;
   prepared.queued.clear();
   prepared.wake_sequencers = false;
+  prepared.after_commit.clear();
 }
 
 Transaction::~Transaction() {
@@ -210,6 +331,9 @@ Transaction::~Transaction() {
   prepared.in_transaction = false;
   prepared.queued.clear();
   prepared.wake_sequencers = false;
+  prepared.after_commit.clear();
+  // A transaction that never sent its BEGIN has nothing to roll back.
+  if (std::exchange(prepared.begin_pending, false)) return;
   // Nothing is thrown from here; a broken connection is replaced when the
   // pool next lends it.
   PQclear(PQexec(connection, "ROLLBACK"));
@@ -223,9 +347,17 @@ void Transaction::Commit() {
   std::vector<PreparedOnConnection::Queued> queued = std::move(prepared.queued);
   prepared.queued.clear();
   const bool wake_sequencers = std::exchange(prepared.wake_sequencers, false);
-  if (queued.empty()) {
-    Execute(connection, "COMMIT");
+  const std::vector<std::function<void()>> after_commit = std::move(prepared.after_commit);
+  prepared.after_commit.clear();
+  const bool send_begin = std::exchange(prepared.begin_pending, false);
+  const auto committed = [&] {
     if (wake_sequencers) WakeSequencers();
+    for (const auto& action : after_commit) action();
+  };
+  if (queued.empty()) {
+    // Nothing was sent at all: nothing to commit.
+    if (!send_begin) Execute(connection, "COMMIT");
+    committed();
     return;
   }
   if (PQenterPipelineMode(connection) != 1) ThrowFailure(connection, nullptr);
@@ -236,6 +368,10 @@ void Transaction::Commit() {
     std::string name;
   };
   std::vector<Sent> sent;
+  if (send_begin) {
+    PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    sent.push_back({});
+  }
   for (const auto& write : queued) {
     std::vector<const char*> values;
     values.reserve(write.params.size());
@@ -273,6 +409,9 @@ void Transaction::Commit() {
   sent.push_back({});
   PQpipelineSync(connection);
 
+  // The first error says what went wrong. A missing result (the
+  // connection broke) is a failure too, with libpq's message.
+  bool failed = false;
   PGresult* failure = nullptr;
   for (const Sent& entry : sent) {
     PGresult* result = PQgetResult(connection);
@@ -282,8 +421,9 @@ void Transaction::Commit() {
       prepared.by_sql.emplace(*entry.sql,
                               PreparedOnConnection::Statement{entry.name, ++prepared.uses});
     }
-    if (!ok && failure == nullptr && status != PGRES_PIPELINE_ABORTED) {
-      failure = result;  // the first error says what went wrong
+    if (!ok && !failed && status != PGRES_PIPELINE_ABORTED) {
+      failed = true;
+      failure = result;
     } else if (result != nullptr) {
       PQclear(result);
     }
@@ -293,12 +433,12 @@ void Transaction::Commit() {
   }
   PQclear(PQgetResult(connection));  // PGRES_PIPELINE_SYNC
   PQexitPipelineMode(connection);
-  if (failure != nullptr) {
+  if (failed) {
     // The COMMIT was skipped: the transaction is still open, failed.
     PQclear(PQexec(connection, "ROLLBACK"));
     ThrowFailure(connection, failure);
   }
-  if (wake_sequencers) WakeSequencers();
+  committed();
 }
 
 void RunPreparedLater(soci::session& session, const std::string& sql,
@@ -321,6 +461,13 @@ void RunPreparedLater(soci::session& session, const std::string& sql,
     }
   }
   prepared.queued.push_back(std::move(write));
+}
+
+bool RunAfterCommit(soci::session& session, std::function<void()> action) {
+  PreparedOnConnection& prepared = PreparedOn(ConnectionOf(session));
+  if (!prepared.in_transaction) return false;
+  prepared.after_commit.push_back(std::move(action));
+  return true;
 }
 
 bool WakeSequencersAfterCommit(soci::session& session) {

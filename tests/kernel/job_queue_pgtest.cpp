@@ -3,6 +3,7 @@
 // next, so a busy queue costs one commit per job for its own bookkeeping.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "job_queue.h"
 #include "karton/kernel/database.h"
+#include "karton/kernel/transaction.h"
 #include "kernel_migrations.h"
 #include "migrator.h"
 #include "throwaway_postgres.h"
@@ -81,6 +83,49 @@ TEST_F(JobQueueTest, AWorkerCommitsEachOutcomeWithTheClaimOfTheNextJob) {
   EXPECT_NE(finished_in("3"), claimed_in["3"]);
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.job WHERE claimed_by IS NOT NULL"),
             "0");
+}
+
+// An idle worker waits for the poll interval (an hour here) unless a job is
+// scheduled: then it runs at once, after the scheduling transaction
+// commits, whether that is a kernel::Transaction or none.
+TEST_F(JobQueueTest, AScheduledJobWakesAnIdleWorkerAfterItsCommit) {
+  JobQueue queue(*database_, clock_,
+                 JobQueueOptions{.workers = 1, .poll_interval = std::chrono::hours(1)});
+  auto jobs = queue.ForModule("shop");
+  std::atomic<int> runs{0};
+  jobs->Handle("mail", [&](const JobRun&) { ++runs; });
+  const auto mail = [](const char* payload) {
+    JobSpec spec;
+    spec.kind = "mail";
+    spec.payload = payload;
+    return spec;
+  };
+  queue.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the worker goes idle
+  const std::string done = "SELECT count(*) FROM kernel.job WHERE state = 'done'";
+  {
+    auto lease = database_->Acquire();
+    Transaction transaction(lease.Session());
+    jobs->Schedule(lease.Session(), mail("in a transaction"));
+    // Woken now, the worker would find nothing committed and sleep an hour.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(runs.load(), 0);
+    transaction.Commit();
+  }
+  EXPECT_TRUE(WaitFor(done, "1")) << "the commit did not wake the idle worker";
+  {
+    auto lease = database_->Acquire();
+    jobs->Schedule(lease.Session(), mail("on its own"));
+  }
+  EXPECT_TRUE(WaitFor(done, "2")) << "a job scheduled outside a transaction waited for the poll";
+  {
+    auto lease = database_->Acquire();
+    Transaction rolled_back(lease.Session());
+    jobs->Schedule(lease.Session(), mail("never committed"));
+  }
+  queue.Stop();
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.job"), "2");
 }
 
 TEST_F(JobQueueTest, ARestartedNodeTakesBackItsOwnClaimsAtOnceAndLeavesOthersAlone) {

@@ -1,11 +1,16 @@
 // kernel::Transaction against a real PostgreSQL: queued writes go out with
 // the COMMIT in one round trip, all or nothing, and outside a kernel
-// transaction the same writes run at once.
+// transaction the same writes run at once. BEGIN goes out with the first
+// statement, whichever way that statement is sent.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <cstdio>
+#include <sstream>
+
+#include "karton/kernel/copy.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/transaction.h"
 #include "throwaway_postgres.h"
@@ -31,6 +36,143 @@ class TransactionTest : public ::testing::Test {
   std::string conninfo_;
   std::unique_ptr<Database> database_;
 };
+
+// The round trips a connection makes while it lives: libpq's protocol trace
+// of the messages it sends, counting each Sync (the end of a pipeline or
+// of an extended-protocol statement) and each simple Query.
+class RoundTrips {
+ public:
+  explicit RoundTrips(PGconn* connection) : connection_(connection) {
+    trace_ = open_memstream(&text_, &size_);
+    PQtrace(connection_, trace_);
+    PQsetTraceFlags(connection_, PQTRACE_SUPPRESS_TIMESTAMPS);
+  }
+  ~RoundTrips() {
+    Stop();
+    free(text_);
+  }
+  RoundTrips(const RoundTrips&) = delete;
+  RoundTrips& operator=(const RoundTrips&) = delete;
+
+  // Stops tracing; returns the sent messages that end a round trip, one
+  // per line ("Sync", or "Query" with its text).
+  std::string Stop() {
+    if (trace_ != nullptr) {
+      PQuntrace(connection_);
+      std::fclose(trace_);
+      trace_ = nullptr;
+    }
+    std::istringstream lines(std::string(text_, size_));
+    std::string line;
+    std::string ends;
+    while (std::getline(lines, line)) {
+      if (line.rfind("F\t", 0) != 0) continue;
+      if (line.find("\tSync") != std::string::npos) ends += "Sync\n";
+      if (const auto query = line.find("\tQuery\t"); query != std::string::npos) {
+        ends += "Query " + line.substr(query + 7) + "\n";
+      }
+    }
+    return ends;
+  }
+
+ private:
+  PGconn* connection_;
+  FILE* trace_ = nullptr;
+  char* text_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+TEST_F(TransactionTest, BeginGoesWithTheFirstStatementAndTheCommitWithTheQueuedWrites) {
+  auto lease = database_->Acquire();
+  PGconn* connection = lease.RawConnection();  // outside a transaction: sends nothing
+  // Prepared once beforehand, so that the traced pipelines hold no PREPARE.
+  RunPrepared(lease.Session(), "SELECT count(*) FROM note WHERE id > $1", {"0"});
+  std::string ends;
+  {
+    RoundTrips trips(connection);
+    Transaction transaction(lease.Session());
+    EXPECT_EQ(
+        RunPrepared(lease.Session(), "SELECT count(*) FROM note WHERE id > $1", {"0"}).Text(0, 0),
+        "0");
+    RunPreparedLater(lease.Session(), kInsertNote, {"1", "queued"});
+    transaction.Commit();
+    ends = trips.Stop();
+  }
+  // Two round trips: BEGIN with the read, the write with COMMIT.
+  EXPECT_EQ(ends, "Sync\nSync\n");
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(TransactionTest, ATransactionThatSentNothingSendsNothing) {
+  auto lease = database_->Acquire();
+  RoundTrips trips(lease.RawConnection());
+  {
+    Transaction refused(lease.Session());  // say, a request that fails validation
+  }
+  {
+    Transaction empty(lease.Session());
+    empty.Commit();
+  }
+  EXPECT_EQ(trips.Stop(), "");
+}
+
+TEST_F(TransactionTest, AFailingFirstStatementLeavesNothingAndTheConnectionUsable) {
+  auto lease = database_->Acquire();
+  lease.Session() << "INSERT INTO note (id, body) VALUES (1, 'there before')";
+  try {
+    Transaction transaction(lease.Session());
+    RunPrepared(lease.Session(), kInsertNote, {"1", "a duplicate key, with the BEGIN"});
+    FAIL() << "the duplicate was accepted";
+  } catch (const soci::postgresql_soci_error& error) {
+    EXPECT_EQ(error.sqlstate(), "23505");
+  }
+  EXPECT_EQ(PQtransactionStatus(lease.RawConnection()), PQTRANS_IDLE);
+  Transaction again(lease.Session());
+  RunPrepared(lease.Session(), kInsertNote, {"2", "the next transaction works"});
+  again.Commit();
+  EXPECT_EQ(Count(), "2");
+}
+
+// A statement sent some other way than RunPrepared must not run before the
+// pending BEGIN, outside the transaction: rolled back, none is kept.
+TEST_F(TransactionTest, SociStatementsCopyAndRawStatementsRunInsideTheTransaction) {
+  auto lease = database_->Acquire();
+  {
+    Transaction transaction(lease.Session());
+    lease.Session() << "INSERT INTO note (id, body) VALUES (1, 'by SOCI, first')";
+    RunPrepared(lease.Session(), kInsertNote, {"2", "prepared, after it"});
+  }
+  {
+    Transaction transaction(lease.Session());
+    int id = 3;
+    soci::statement insert =
+        (lease.Session().prepare << "INSERT INTO note (id, body) VALUES (:id, 'prepared by SOCI')",
+         soci::use(id));
+    insert.execute(true);
+  }
+  {
+    Transaction transaction(lease.Session());
+    CopyIn copy(lease.Session(), "COPY note (id, body) FROM STDIN");
+    copy.Field(std::int64_t{4});
+    copy.Field("copied");
+    copy.EndRow();
+    EXPECT_EQ(copy.Finish(), 1);
+  }
+  {
+    Transaction transaction(lease.Session());
+    PQclear(PQexec(lease.RawConnection(), "INSERT INTO note (id, body) VALUES (5, 'raw')"));
+  }
+  EXPECT_EQ(Count(), "0");
+  {
+    Transaction transaction(lease.Session());
+    lease.Session() << "INSERT INTO note (id, body) VALUES (6, 'by SOCI, committed')";
+    transaction.Commit();
+  }
+  EXPECT_EQ(Count(), "1");
+  EXPECT_FALSE(InTransaction(lease.Session()));
+  Transaction pending(lease.Session());
+  EXPECT_TRUE(InTransaction(lease.Session())) << "a Transaction whose BEGIN waits is open";
+}
 
 TEST_F(TransactionTest, QueuedWritesGoOutWithTheCommit) {
   auto lease = database_->Acquire();

@@ -120,21 +120,24 @@ constexpr const char* kTouchModuleSubscriptions =
     "UPDATE kernel.event_subscription SET registered_at = now() "
     "WHERE kind = 'module' AND name = ANY (string_to_array(:names, ','))";
 
-constexpr const char* kLoadSubscriptions =
+// Every read of subscription rows runs prepared and is read by one
+// SubscriptionFromRow, the hot ones (the claim) and the rare ones alike.
+const std::string kLoadSubscriptions =
     "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
-    "WHERE s.kind = 'webhook' OR s.name = ANY (string_to_array(:names, ',')) ORDER BY s.id";
+    "WHERE s.kind = 'webhook' OR s.name = ANY (string_to_array($1, ',')) ORDER BY s.id";
 
-constexpr const char* kListAllSubscriptions =
+const std::string kListAllSubscriptions =
     "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "ORDER BY s.name";
 
-constexpr const char* kFindSubscription =
-    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.name = :name";
+const std::string kFindSubscription =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE s.name = $1";
 
-constexpr const char* kFindWebhook =
-    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM "WHERE w.id = :id";
+const std::string kFindWebhook = "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
+                                 "WHERE w.id = cast($1 AS bigint)";
 
-constexpr const char* kListWebhooks = "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
-                                      "WHERE w.id > :after ORDER BY w.id LIMIT :limit";
+const std::string kListWebhooks =
+    "SELECT " KARTON_SUBSCRIPTION_COLUMNS KARTON_SUBSCRIPTION_FROM
+    "WHERE w.id > cast($1 AS bigint) ORDER BY w.id LIMIT cast($2 AS int)";
 
 // Claims the subscription and answers with its row, in one statement.
 const std::string kClaim =
@@ -198,13 +201,13 @@ constexpr const char* kCountParked =
     "UPDATE kernel.event_subscription SET parked_count = "
     "(SELECT count(*) FROM kernel.event_parked WHERE subscription_id = :id1) WHERE id = :id2";
 
-constexpr const char* kRetryingEvents =
+const std::string kRetryingEvents =
     "SELECT " KARTON_EVENT_COLUMNS("e") ", p.attempts, "
     "coalesce((SELECT min(q.event_id) FROM kernel.event_parked q "
     "WHERE q.subscription_id = p.subscription_id AND q.aggregate_type = p.aggregate_type "
     "AND q.aggregate_id = p.aggregate_id AND q.state = 'parked' AND q.event_id < p.event_id), 0) "
     "FROM kernel.event_parked p JOIN kernel.event e ON e.id = p.event_id "
-    "WHERE p.subscription_id = :id AND p.state = 'retrying' ORDER BY p.event_id";
+    "WHERE p.subscription_id = cast($1 AS bigint) AND p.state = 'retrying' ORDER BY p.event_id";
 
 constexpr const char* kUnpark =
     "DELETE FROM kernel.event_parked WHERE subscription_id = :subscription AND event_id = :event "
@@ -222,13 +225,13 @@ constexpr const char* kQueueParkedForRetry =
     "UPDATE kernel.event_parked SET state = 'retrying' "
     "WHERE subscription_id = :id AND state = 'parked' RETURNING event_id";
 
-constexpr const char* kListParked =
+const std::string kListParked =
     "SELECT " KARTON_EVENT_COLUMNS("e") ", s.name, p.attempts, p.last_error, "
     "(extract(epoch from p.park_time) * 1000000)::bigint, coalesce(p.blocked_by_event_id, 0) "
     "FROM kernel.event_parked p JOIN kernel.event e ON e.id = p.event_id "
     "JOIN kernel.event_subscription s ON s.id = p.subscription_id "
-    "WHERE (:name1 = '' OR s.name = :name2) AND p.event_id > :after "
-    "ORDER BY p.event_id, s.name LIMIT :limit";
+    "WHERE ($1 = '' OR s.name = $1) AND p.event_id > cast($2 AS bigint) "
+    "ORDER BY p.event_id, s.name LIMIT cast($3 AS int)";
 
 constexpr const char* kFindWebhookByRequest =
     "SELECT id FROM kernel.webhook WHERE request_id = :request_id";
@@ -322,19 +325,6 @@ std::string FromBase64(const std::string& text) {
   return bytes;
 }
 
-Event EventFromRow(const soci::row& row, std::size_t first) {
-  Event event;
-  event.id = row.get<long long>(first);
-  event.module = row.get<std::string>(first + 1);
-  event.topic = row.get<std::string>(first + 2);
-  event.aggregate_id = row.get<long long>(first + 3);
-  event.payload_type = row.get<std::string>(first + 4);
-  event.payload = FromBase64(row.get<std::string>(first + 5));
-  event.publish_time = FromMicros(row.get<long long>(first + 6));
-  event.actor_user_id = row.get<long long>(first + 7);
-  return event;
-}
-
 Event EventFromRow(const QueryRows& rows, int row, int first) {
   Event event;
   event.id = IntegerCell(rows, row, first);
@@ -353,7 +343,7 @@ std::optional<TimePoint> OptionalTime(const QueryRows& rows, int row, int column
   return FromMicros(IntegerCell(rows, row, column));
 }
 
-// The columns of KARTON_SUBSCRIPTION_COLUMNS, as SubscriptionFromRow below.
+// The columns of KARTON_SUBSCRIPTION_COLUMNS.
 SubscriptionRow SubscriptionFromRow(const QueryRows& rows, int row) {
   SubscriptionRow s;
   s.id = IntegerCell(rows, row, 0);
@@ -377,46 +367,17 @@ SubscriptionRow SubscriptionFromRow(const QueryRows& rows, int row) {
   return s;
 }
 
-std::optional<TimePoint> OptionalTime(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) != soci::i_ok) return std::nullopt;
-  return FromMicros(row.get<long long>(column));
-}
-
-SubscriptionRow SubscriptionFromRow(const soci::row& row) {
-  SubscriptionRow s;
-  s.id = row.get<long long>(0);
-  s.name = row.get<std::string>(1);
-  s.kind = row.get<std::string>(2);
-  s.topics = row.get<std::string>(3);
-  s.cursor = row.get<long long>(4);
-  s.active = row.get<int>(5) != 0;
-  s.disabled_reason = row.get<std::string>(6);
-  s.consecutive_failures = row.get<int>(7);
-  s.last_error = row.get<std::string>(8);
-  s.retry_at = OptionalTime(row, 9);
-  s.last_success_at = OptionalTime(row, 10);
-  s.parked_count = row.get<int>(11);
-  s.retrying_count = static_cast<int>(row.get<long long>(12));
-  s.create_time = OptionalTime(row, 13);
-  s.webhook_id = row.get<long long>(14);
-  s.url = row.get<std::string>(15);
-  s.secret = row.get<std::string>(16);
-  s.purged_through = row.get<long long>(17);
-  return s;
-}
-
-std::vector<SubscriptionRow> SubscriptionsFrom(soci::rowset<soci::row>& rows) {
+std::vector<SubscriptionRow> SubscriptionsFrom(const QueryRows& rows) {
   std::vector<SubscriptionRow> subscriptions;
-  for (const auto& row : rows) subscriptions.push_back(SubscriptionFromRow(row));
+  subscriptions.reserve(static_cast<std::size_t>(rows.Count()));
+  for (int row = 0; row < rows.Count(); ++row)
+    subscriptions.push_back(SubscriptionFromRow(rows, row));
   return subscriptions;
 }
 
-std::optional<SubscriptionRow> OneSubscription(soci::session& session, const char* sql,
-                                               long long key) {
-  soci::row row;
-  session << sql, soci::use(key), soci::into(row);
-  if (!session.got_data()) return std::nullopt;
-  return SubscriptionFromRow(row);
+std::optional<SubscriptionRow> OneSubscription(const QueryRows& rows) {
+  if (rows.Count() == 0) return std::nullopt;
+  return SubscriptionFromRow(rows, 0);
 }
 
 }  // namespace
@@ -575,20 +536,15 @@ void TouchModuleSubscriptions(soci::session& session, const std::string& names) 
 }
 
 std::vector<SubscriptionRow> LoadSubscriptions(soci::session& session, const std::string& names) {
-  soci::rowset<soci::row> rows = (session.prepare << kLoadSubscriptions, soci::use(names));
-  return SubscriptionsFrom(rows);
+  return SubscriptionsFrom(RunPrepared(session, kLoadSubscriptions, {names}));
 }
 
 std::vector<SubscriptionRow> ListAllSubscriptions(soci::session& session) {
-  soci::rowset<soci::row> rows = (session.prepare << kListAllSubscriptions);
-  return SubscriptionsFrom(rows);
+  return SubscriptionsFrom(RunPrepared(session, kListAllSubscriptions, {}));
 }
 
 std::optional<SubscriptionRow> FindSubscription(soci::session& session, const std::string& name) {
-  soci::row row;
-  session << kFindSubscription, soci::use(name), soci::into(row);
-  if (!session.got_data()) return std::nullopt;
-  return SubscriptionFromRow(row);
+  return OneSubscription(RunPrepared(session, kFindSubscription, {name}));
 }
 
 std::optional<SubscriptionRow> Claim(soci::session& session, std::int64_t id,
@@ -675,12 +631,12 @@ void Park(soci::session& session, std::int64_t subscription_id, const Event& eve
 }
 
 std::vector<RetryingEvent> RetryingEvents(soci::session& session, std::int64_t subscription_id) {
-  long long id = subscription_id;
+  const QueryRows rows = RunPrepared(session, kRetryingEvents, {std::to_string(subscription_id)});
   std::vector<RetryingEvent> events;
-  soci::rowset<soci::row> rows = (session.prepare << kRetryingEvents, soci::use(id));
-  for (const auto& row : rows) {
-    events.push_back({EventFromRow(row, 0), row.get<int>(kEventColumnCount),
-                      row.get<long long>(kEventColumnCount + 1)});
+  for (int row = 0; row < rows.Count(); ++row) {
+    events.push_back({EventFromRow(rows, row, 0),
+                      static_cast<int>(IntegerCell(rows, row, kEventColumnCount)),
+                      IntegerCell(rows, row, kEventColumnCount + 1)});
   }
   return events;
 }
@@ -711,18 +667,17 @@ int QueueParkedForRetry(soci::session& session, std::int64_t subscription_id) {
 
 std::vector<ParkedRow> ListParked(soci::session& session, const std::string& subscription,
                                   std::int64_t after_event_id, int limit) {
-  long long after = after_event_id;
+  const QueryRows rows = RunPrepared(
+      session, kListParked, {subscription, std::to_string(after_event_id), std::to_string(limit)});
   std::vector<ParkedRow> parked;
-  soci::rowset<soci::row> rows = (session.prepare << kListParked, soci::use(subscription),
-                                  soci::use(subscription), soci::use(after), soci::use(limit));
-  for (const auto& row : rows) {
+  for (int row = 0; row < rows.Count(); ++row) {
     ParkedRow entry;
-    entry.event = EventFromRow(row, 0);
-    entry.subscription = row.get<std::string>(kEventColumnCount);
-    entry.attempts = row.get<int>(kEventColumnCount + 1);
-    entry.last_error = row.get<std::string>(kEventColumnCount + 2);
-    entry.park_time = FromMicros(row.get<long long>(kEventColumnCount + 3));
-    entry.blocked_by = row.get<long long>(kEventColumnCount + 4);
+    entry.event = EventFromRow(rows, row, 0);
+    entry.subscription = rows.Text(row, kEventColumnCount);
+    entry.attempts = static_cast<int>(IntegerCell(rows, row, kEventColumnCount + 1));
+    entry.last_error = rows.Text(row, kEventColumnCount + 2);
+    entry.park_time = FromMicros(IntegerCell(rows, row, kEventColumnCount + 3));
+    entry.blocked_by = IntegerCell(rows, row, kEventColumnCount + 4);
     parked.push_back(std::move(entry));
   }
   return parked;
@@ -753,15 +708,13 @@ SubscriptionRow CreateWebhook(soci::session& session, const NewWebhook& webhook,
 }
 
 std::optional<SubscriptionRow> FindWebhook(soci::session& session, std::int64_t webhook_id) {
-  return OneSubscription(session, kFindWebhook, webhook_id);
+  return OneSubscription(RunPrepared(session, kFindWebhook, {std::to_string(webhook_id)}));
 }
 
 std::vector<SubscriptionRow> ListWebhooks(soci::session& session, std::int64_t after_id,
                                           int limit) {
-  long long after = after_id;
-  soci::rowset<soci::row> rows =
-      (session.prepare << kListWebhooks, soci::use(after), soci::use(limit));
-  return SubscriptionsFrom(rows);
+  return SubscriptionsFrom(
+      RunPrepared(session, kListWebhooks, {std::to_string(after_id), std::to_string(limit)}));
 }
 
 namespace {

@@ -1,8 +1,8 @@
 // The partner card's SQL (partners.partner, custom field definitions).
-// Rows come back as protobuf messages: PostgreSQL builds each row's
-// protobuf JSON (one expression per resource), and writes go in as one JSON
-// document spread onto the columns with jsonb_populate_record, so the
-// mapping between the API and the tables lives in one place each way.
+// Rows come back as protobuf messages through typed rows (kernel::TypedQuery:
+// columns named after the fields). CreatePartner and UpdatePartner bind a
+// typed parameter per column; the set-based import writes a JSON document
+// per row (StorageJson) that jsonb_populate_record spreads onto the columns.
 // One repository per header: contacts, the timeline, documents, duplicates
 // and personal data have their own, in the same namespace.
 #pragma once
@@ -26,8 +26,11 @@ namespace karton::partners::repository {
 
 using kernel::TimePoint;
 
-// The document jsonb_populate_record spreads onto partners.partner's
-// columns; with `columns`, only those keys.
+// The import's document that jsonb_populate_record spreads onto
+// partners.partner's columns; with `columns`, only those keys. The same
+// values as the typed parameters of CreatePartner and UpdatePartner
+// (StoredParams in partner_repository.cpp): a field added to one is added
+// to both.
 std::string StorageJson(const v1::Partner& partner,
                         const std::vector<std::string>* columns = nullptr);
 // Partners by id, in the order asked (missing ones left out); read

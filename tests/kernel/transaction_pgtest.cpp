@@ -7,18 +7,17 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
-#include <cstdio>
-#include <sstream>
-
 #include "karton/kernel/copy.h"
 #include "karton/kernel/database.h"
 #include "karton/kernel/transaction.h"
+#include "round_trips.h"
 #include "throwaway_postgres.h"
 
 namespace karton::kernel {
 namespace {
 
 using testing::QueryScalar;
+using testing::RoundTrips;
 using testing::SharedPostgres;
 
 const std::string kInsertNote = "INSERT INTO note (id, body) VALUES ($1, $2)";
@@ -35,51 +34,6 @@ class TransactionTest : public ::testing::Test {
 
   std::string conninfo_;
   std::unique_ptr<Database> database_;
-};
-
-// The round trips a connection makes while it lives: libpq's protocol trace
-// of the messages it sends, counting each Sync (the end of a pipeline or
-// of an extended-protocol statement) and each simple Query.
-class RoundTrips {
- public:
-  explicit RoundTrips(PGconn* connection) : connection_(connection) {
-    trace_ = open_memstream(&text_, &size_);
-    PQtrace(connection_, trace_);
-    PQsetTraceFlags(connection_, PQTRACE_SUPPRESS_TIMESTAMPS);
-  }
-  ~RoundTrips() {
-    Stop();
-    free(text_);
-  }
-  RoundTrips(const RoundTrips&) = delete;
-  RoundTrips& operator=(const RoundTrips&) = delete;
-
-  // Stops tracing; returns the sent messages that end a round trip, one
-  // per line ("Sync", or "Query" with its text).
-  std::string Stop() {
-    if (trace_ != nullptr) {
-      PQuntrace(connection_);
-      std::fclose(trace_);
-      trace_ = nullptr;
-    }
-    std::istringstream lines(std::string(text_, size_));
-    std::string line;
-    std::string ends;
-    while (std::getline(lines, line)) {
-      if (line.rfind("F\t", 0) != 0) continue;
-      if (line.find("\tSync") != std::string::npos) ends += "Sync\n";
-      if (const auto query = line.find("\tQuery\t"); query != std::string::npos) {
-        ends += "Query " + line.substr(query + 7) + "\n";
-      }
-    }
-    return ends;
-  }
-
- private:
-  PGconn* connection_;
-  FILE* trace_ = nullptr;
-  char* text_ = nullptr;
-  std::size_t size_ = 0;
 };
 
 TEST_F(TransactionTest, BeginGoesWithTheFirstStatementAndTheCommitWithTheQueuedWrites) {

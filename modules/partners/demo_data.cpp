@@ -463,7 +463,7 @@ void LoadPartnerDemoData(kernel::ModuleContext& context, soci::session& session)
                                            partner.display_name(), violations.front().field,
                                            violations.front().description));
     }
-    partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now()).id());
+    partner.set_id(repository::InsertPartner(session, partner, "", context.Time().Now())->id());
     repository::ReplaceExternalIds(session, partner.id(), partner.external_ids());
     // The newsletter's readers opted in to marketing email (docs/partners.md,
     // "Marketing consent"), so the demo's newsletter and greetings reach them.

@@ -86,8 +86,6 @@ const kernel::RowShape<v1::Partner> kListedShape;
 
 constexpr const char* kFindByRequestId =
     "SELECT id FROM partners.partner WHERE request_id = :request_id";
-constexpr const char* kLockRequestId =
-    "SELECT pg_advisory_xact_lock(hashtext('partners.partner.request.' || :request_id))";
 
 // Creates and updates run prepared (RunPrepared), like the read, with a
 // typed parameter per column ($3 to $30, StoredParams below): no JSON
@@ -109,19 +107,40 @@ constexpr const char* kLockRequestId =
   "cast($28 AS text), cast($6 AS text), cast($7 AS text), cast($8 AS text), "                     \
   "cast($10 AS text[]), cast($11 AS text[])))"
 
+// The stored custom field definitions as one text, "key.version" of each in
+// key order (DefinitionsFingerprint writes the same from what it read).
+// Definitions are never deleted and every change bumps the version, so equal
+// texts mean equal definitions.
+#define KARTON_DEFINITIONS_FINGERPRINT                                                         \
+  "(SELECT coalesce(string_agg(d.key || '.' || d.version, ',' ORDER BY d.key COLLATE \"C\"), " \
+  "'') FROM partners.custom_field_definition d)"
+
+// Inserts nothing when $31 (a definitions fingerprint, when given) no
+// longer matches the stored definitions, or when the request id ($1)
+// names a partner already: a CreatePartner checks its card against
+// definitions it read earlier and the request id without a statement of
+// its own (docs/partners.md, "Creating a partner").
 const kernel::TypedQuery<v1::Partner> kInsertPartner(
     "INSERT INTO partners.partner AS p (" KARTON_STORED_COLUMNS
     ", search_text, request_id, create_time, update_time) "
-    "VALUES (" KARTON_STORED_PARAMS ", " KARTON_STORED_SEARCH_TEXT
+    "SELECT " KARTON_STORED_PARAMS ", " KARTON_STORED_SEARCH_TEXT
     ", nullif($1, ''), "
-    "to_timestamp(cast($2 AS bigint) / 1e6), to_timestamp(cast($2 AS bigint) / 1e6)) "
+    "to_timestamp(cast($2 AS bigint) / 1e6), to_timestamp(cast($2 AS bigint) / 1e6) "
+    "WHERE cast($31 AS text) IS NULL OR " KARTON_DEFINITIONS_FINGERPRINT
+    " = cast($31 AS text) "
+    "ON CONFLICT (request_id) DO NOTHING "
     "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb", "NULL::jsonb"));
 
-const std::string kUpdatePartner =
+// Returns the row as stored, with its consents (which an update does not
+// change) and without external ids (which ReplaceExternalIds may change
+// after it): the caller has those.
+const kernel::TypedQuery<v1::Partner> kUpdatePartner(
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
     ", search_text, update_time, version) = (" KARTON_STORED_PARAMS ", " KARTON_STORED_SEARCH_TEXT
     ", to_timestamp(cast($1 AS bigint) / 1e6), p.version + 1) "
-    "WHERE p.id = cast($2 AS bigint)";
+    "WHERE p.id = cast($2 AS bigint) "
+    "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb",
+                                             "partners.partner_marketing_consents(p.id)"));
 
 constexpr const char* kSetArchived =
     "UPDATE partners.partner SET archived = cast(:archived AS boolean), "
@@ -380,10 +399,6 @@ std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
   return id;
 }
 
-void LockRequestId(soci::session& session, const std::string& request_id) {
-  session << kLockRequestId, soci::use(request_id);
-}
-
 void LockHierarchy(soci::session& session) {
   session << "SELECT pg_advisory_xact_lock(hashtext('partners.partner.hierarchy'))";
 }
@@ -488,16 +503,32 @@ std::vector<kernel::QueryParam> ParamViews(const std::vector<std::optional<std::
 
 }  // namespace
 
-v1::Partner InsertPartner(soci::session& session, const v1::Partner& partner,
-                          const std::string& request_id, TimePoint now) {
-  const auto values = StoredParams(partner, request_id, std::to_string(ToEpochMicros(now)));
-  return *kInsertPartner.One(session, ParamViews(values));
+std::optional<v1::Partner> InsertPartner(
+    soci::session& session, const v1::Partner& partner, const std::string& request_id,
+    TimePoint now, const std::optional<std::string>& definitions_fingerprint) {
+  auto values = StoredParams(partner, request_id, std::to_string(ToEpochMicros(now)));
+  values.push_back(definitions_fingerprint);  // $31
+  return kInsertPartner.One(session, ParamViews(values));
 }
 
-void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
+std::string DefinitionsFingerprint(
+    const std::map<std::string, v1::CustomFieldDefinition>& definitions) {
+  std::string fingerprint;
+  for (const auto& [key, definition] : definitions) {
+    if (!fingerprint.empty()) fingerprint += ',';
+    fingerprint += key;
+    fingerprint += '.';
+    fingerprint += definition.etag();  // the version
+  }
+  return fingerprint;
+}
+
+v1::Partner UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
   const auto values =
       StoredParams(partner, std::to_string(ToEpochMicros(now)), std::to_string(partner.id()));
-  kernel::RunPrepared(session, kUpdatePartner, ParamViews(values));
+  auto updated = kUpdatePartner.One(session, ParamViews(values));
+  if (!updated) throw std::runtime_error(fmt::format("partner {} is gone", partner.id()));
+  return *std::move(updated);
 }
 
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now) {

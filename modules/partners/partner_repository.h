@@ -47,14 +47,22 @@ std::optional<v1::Partner> FindPartner(soci::session& session, std::int64_t id,
 bool IsSharedDirectly(soci::session& session, std::int64_t partner_id, std::int64_t user_id);
 std::optional<std::int64_t> FindPartnerByRequestId(soci::session& session,
                                                    const std::string& request_id);
-// Serialises creates of one request_id until the transaction ends.
-void LockRequestId(soci::session& session, const std::string& request_id);
 // `partner` is validated and normalised; returns the stored row (without
-// external ids, which ReplaceExternalIds stores).
-v1::Partner InsertPartner(soci::session& session, const v1::Partner& partner,
-                          const std::string& request_id, TimePoint now);
-// Writes every stored field of `partner` and bumps the version.
-void UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now);
+// external ids, which ReplaceExternalIds stores). Inserts nothing, and
+// returns nullopt, when `request_id` names a partner already (waiting for
+// a concurrent create of the same request to end first) or when
+// `definitions_fingerprint` is given and the stored custom field
+// definitions are no longer those (DefinitionsFingerprint).
+std::optional<v1::Partner> InsertPartner(
+    soci::session& session, const v1::Partner& partner, const std::string& request_id,
+    TimePoint now, const std::optional<std::string>& definitions_fingerprint = std::nullopt);
+// What InsertPartner compares with the stored definitions: "key.version"
+// of each, in key order.
+std::string DefinitionsFingerprint(
+    const std::map<std::string, v1::CustomFieldDefinition>& definitions);
+// Writes every stored field of `partner` and bumps the version; returns
+// the row as stored, without external ids (ReplaceExternalIds stores them).
+v1::Partner UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now);
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now);
 // Throws the database's foreign-key error while other records refer to it.
 bool DeletePartner(soci::session& session, std::int64_t id);

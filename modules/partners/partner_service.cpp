@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "contacts/contact_repository.h"
@@ -195,43 +196,95 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
     return kernel::InvalidField("request_id", "must be at most 200 bytes");
   }
   const kernel::Caller caller = kernel::CallerOf(*context);
+  // A plain create makes two round trips (docs/partners.md, "Creating a
+  // partner"): BEGIN with the INSERT, then the audit entry and the event
+  // with the COMMIT (kernel::Transaction). The card is checked against the
+  // custom field definitions this kartond last read, which the INSERT
+  // confirms are still the stored ones; the request id is claimed by the
+  // INSERT too. A parent, external ids, a refusal or a changed definition
+  // each take more.
   return Guarded(services_.log, "CreatePartner", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    // The audit entry and the event go out with the COMMIT (kernel::Transaction).
     kernel::Transaction transaction(session);
-    if (!request->request_id().empty()) {
-      repository::LockRequestId(session, request->request_id());
-      if (const auto existing =
-              repository::FindPartnerByRequestId(session, request->request_id())) {
-        // The same request again: answer with what it created.
-        *response =
-            *repository::FindPartner(session, *existing, repository::Visibility::Everyone());
-        transaction.Commit();
-        return grpc::Status::OK;
-      }
-    }
-    v1::Partner partner = request->partner();
-    partner.clear_id();
+    const std::string& request_id = request->request_id();
+    // The same request again: answer with what it created.
+    const auto answer_earlier_create = [&](std::int64_t id) {
+      *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
+      transaction.Commit();
+      return grpc::Status::OK;
+    };
+    const auto earlier_create = [&]() -> std::optional<std::int64_t> {
+      if (request_id.empty()) return std::nullopt;
+      return repository::FindPartnerByRequestId(session, request_id);
+    };
+
+    v1::Partner partner;
     std::vector<kernel::FieldViolation> violations;
-    NormalizePartner(partner, LoadDefinitions(session), "partner", violations);
+    auto definitions = known_definitions_.Last();
+    const auto check_card = [&] {
+      partner = request->partner();
+      partner.clear_id();
+      violations.clear();
+      NormalizePartner(partner, definitions->definitions, "partner", violations);
+    };
+    const auto read_definitions_and_check_card = [&] {
+      definitions = known_definitions_.Read(session);
+      check_card();
+    };
+    if (definitions == nullptr) {
+      read_definitions_and_check_card();
+    } else {
+      check_card();
+      // A refusal is never made by a copy that may be out of date.
+      if (!violations.empty()) read_definitions_and_check_card();
+    }
+    // Checks that read (and may refuse) come after the look for an earlier
+    // create of the request: its external ids are the partner's own.
+    if (!violations.empty() || partner.parent_partner_id() != 0 ||
+        !partner.external_ids().empty()) {
+      if (const auto earlier = earlier_create()) return answer_earlier_create(*earlier);
+    }
     if (partner.parent_partner_id() != 0) {
       repository::LockHierarchy(session);
       CheckGroup(session, partner, nullptr, violations);
     }
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     if (auto status = CheckExternalIds(session, partner); !status.ok()) return status;
-    try {
-      *response =
-          repository::InsertPartner(session, partner, request->request_id(), services_.clock.Now());
-      if (!partner.external_ids().empty()) {
+
+    for (int attempt = 1;; ++attempt) {
+      std::optional<v1::Partner> inserted;
+      try {
+        inserted = repository::InsertPartner(session, partner, request_id, services_.clock.Now(),
+                                             definitions->fingerprint);
+      } catch (const std::exception& error) {
+        if (auto refusal = WriteRefusal(error, partner)) return *refusal;
+        throw;
+      }
+      if (inserted) {
+        *response = std::move(*inserted);
+        break;
+      }
+      // Nothing inserted: the request created a partner before, or a
+      // definition changed since `definitions` were read.
+      if (const auto earlier = earlier_create()) return answer_earlier_create(*earlier);
+      if (attempt == 3) {
+        return {grpc::StatusCode::ABORTED,
+                "the custom field definitions changed while the partner was written: send it "
+                "again"};
+      }
+      read_definitions_and_check_card();
+      if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+    }
+    if (!partner.external_ids().empty()) {
+      try {
         repository::ReplaceExternalIds(session, response->id(), partner.external_ids(),
                                        /*new_partner=*/true);
-        *response->mutable_external_ids() = partner.external_ids();
+      } catch (const std::exception& error) {
+        if (auto refusal = WriteRefusal(error, partner)) return *refusal;
+        throw;
       }
-    } catch (const std::exception& error) {
-      if (auto refusal = WriteRefusal(error, partner)) return *refusal;
-      throw;
+      *response->mutable_external_ids() = partner.external_ids();
     }
     const auto diffs = DiffPartners(nullptr, *response);
     services_.audit.Record(session, caller, kernel::AuditAction::kCreate, kPartnerResource,
@@ -292,7 +345,7 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
   return Guarded(services_.log, "UpdatePartner", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     // A new parent or kind changes the group: serialised before the row is
     // locked (CheckGroup).
     const bool changes_group =
@@ -318,19 +371,30 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
       *response = *existing;
       return grpc::Status::OK;
     }
-    if (auto status = CheckExternalIds(session, merged); !status.ok()) return status;
+    // External ids are checked and rewritten only when they change.
+    const auto& before_ids = existing->external_ids();
+    const bool external_ids_change =
+        before_ids.size() != merged.external_ids().size() ||
+        std::any_of(merged.external_ids().begin(), merged.external_ids().end(),
+                    [&](const auto& entry) {
+                      const auto found = before_ids.find(entry.first);
+                      return found == before_ids.end() || found->second != entry.second;
+                    });
+    if (external_ids_change) {
+      if (auto status = CheckExternalIds(session, merged); !status.ok()) return status;
+    }
     try {
-      repository::UpdatePartner(session, merged, services_.clock.Now());
-      repository::ReplaceExternalIds(session, id, merged.external_ids());
+      *response = repository::UpdatePartner(session, merged, services_.clock.Now());
+      if (external_ids_change) repository::ReplaceExternalIds(session, id, merged.external_ids());
     } catch (const std::exception& error) {
       if (auto refusal = WriteRefusal(error, merged)) return *refusal;
       throw;
     }
-    *response = *repository::FindPartner(session, id, repository::Visibility::Everyone());
+    *response->mutable_external_ids() = merged.external_ids();
     services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,
                            diffs);
     services_.events.Publish(session, kTopicUpdated, id, ChangedPayload(*response, diffs), caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -343,7 +407,7 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
       services_.log, archived ? "ArchivePartner" : "RestorePartner", [&]() -> grpc::Status {
         auto lease = services_.database.Acquire();
         soci::session& session = lease.Session();
-        soci::transaction transaction(session);
+        kernel::Transaction transaction(session);
         const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
         if (!existing) return NotFound(id);
         if (auto status = kernel::CheckEtag("partner", id, etag, existing->etag()); !status.ok()) {
@@ -366,7 +430,7 @@ grpc::Status PartnerServiceImpl::SetArchived(grpc::ServerContext* context, std::
                                diffs);
         services_.events.Publish(session, archived ? kTopicArchived : kTopicRestored, id,
                                  ChangedPayload(*response, diffs), caller);
-        transaction.commit();
+        transaction.Commit();
         return grpc::Status::OK;
       });
 }
@@ -391,7 +455,7 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
   return Guarded(services_.log, "DeletePartner", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     const auto existing = repository::FindPartner(session, id, VisibilityOf(caller), true);
     if (!existing) return NotFound(id);
     if (auto status = kernel::CheckEtag("partner", id, request->etag(), existing->etag());
@@ -418,7 +482,7 @@ grpc::Status PartnerServiceImpl::DeletePartner(grpc::ServerContext* context,
     services_.audit.Record(session, caller, kernel::AuditAction::kDelete, kPartnerResource, id,
                            diffs);
     services_.events.Publish(session, kTopicDeleted, id, ChangedPayload(*existing, {}), caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -591,6 +655,7 @@ grpc::Status PartnerServiceImpl::CreateCustomFieldDefinition(
     services_.events.Publish(session, "partners.custom_field_definition.created", id, *response,
                              caller);
     transaction.commit();
+    known_definitions_.Forget();
     return grpc::Status::OK;
   });
 }
@@ -690,6 +755,7 @@ grpc::Status PartnerServiceImpl::UpdateCustomFieldDefinition(
                                caller);
     }
     transaction.commit();
+    known_definitions_.Forget();
     return grpc::Status::OK;
   });
 }

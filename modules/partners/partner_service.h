@@ -11,6 +11,7 @@
 #include "karton/kernel/events.h"
 #include "karton/kernel/service_parts.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "known_definitions.h"
 #include "stream_gate.h"
 
 namespace karton::kernel {
@@ -162,6 +163,8 @@ class PartnerServiceImpl final
   PartnerServiceOptions options_;
   StreamGate streams_{options_.streams_per_user};
   ReceivingImports receiving_imports_{services_.database};
+  // What CreatePartner checks cards against (known_definitions.h).
+  KnownDefinitions known_definitions_;
 };
 
 }  // namespace karton::partners

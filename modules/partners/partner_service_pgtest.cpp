@@ -20,6 +20,7 @@
 #include "module_database_test.h"
 #include "partner_repository.h"
 #include "partner_service.h"
+#include "round_trips.h"
 #include "throwaway_postgres.h"
 
 namespace karton::partners {
@@ -162,6 +163,90 @@ TEST_F(PartnerServiceTest, ACreatedPartnerIsStoredAuditedAndPublished) {
   v1::Partner found;
   ASSERT_TRUE(service_->GetPartnerFor(kernel::CallerOf(AsSeller()->context), get, &found).ok());
   EXPECT_EQ(found.SerializeAsString(), created.SerializeAsString());
+}
+
+// The round trips of the service's next call, whichever of the pool's
+// connections it takes.
+class PoolRoundTrips {
+ public:
+  explicit PoolRoundTrips(kernel::Database& database) {
+    auto first = database.Acquire();
+    auto second = database.Acquire();  // ModuleDatabaseTest's pool holds two
+    first_ = std::make_unique<karton::testing::RoundTrips>(first.RawConnection());
+    second_ = std::make_unique<karton::testing::RoundTrips>(second.RawConnection());
+  }
+  // The messages that ended a round trip, one per line.
+  std::string Stop() { return first_->Stop() + second_->Stop(); }
+
+ private:
+  std::unique_ptr<karton::testing::RoundTrips> first_;
+  std::unique_ptr<karton::testing::RoundTrips> second_;
+};
+
+TEST_F(PartnerServiceTest, APlainCreateMakesTwoRoundTripsAndNeverMissesAChangedDefinition) {
+  const auto round_trips = [](const std::string& ends) {
+    return std::count(ends.begin(), ends.end(), '\n');
+  };
+  Create("Első Kft.");  // reads the custom field definitions
+  {
+    PoolRoundTrips trips(*database_);
+    Create("Második Kft.");
+    // BEGIN with the INSERT (which checks the definitions read before), then
+    // the COMMIT, with the audit entry and the event in kartond (this test's
+    // audit trail and event bus keep them in memory).
+    const std::string ends = trips.Stop();
+    EXPECT_EQ(round_trips(ends), 2) << ends;
+  }
+  {
+    v1::CreatePartnerRequest request;
+    request.set_request_id("crm-sync-7");
+    request.mutable_partner()->set_kind(v1::PARTNER_KIND_ORGANIZATION);
+    request.mutable_partner()->set_display_name("Harmadik Kft.");
+    v1::Partner first;
+    v1::Partner again;
+    PoolRoundTrips trips(*database_);
+    ASSERT_TRUE(service_->CreatePartner(&AsSeller()->context, &request, &first).ok());
+    // The request id is claimed by the INSERT itself.
+    const std::string ends = trips.Stop();
+    EXPECT_EQ(round_trips(ends), 2) << ends;
+    ASSERT_TRUE(service_->CreatePartner(&AsSeller()->context, &request, &again).ok());
+    EXPECT_EQ(again.id(), first.id());
+    EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.partner"),
+              "3");
+  }
+
+  // Another kartond defines a required field: this service's copy of the
+  // definitions does not know it, and the INSERT notices.
+  karton::testing::QueryScalar(
+      conninfo_,
+      "INSERT INTO partners.custom_field_definition (key, label, type, required, create_time, "
+      "update_time) VALUES ('industry', 'Iparág', 'text', true, now(), now()) RETURNING key");
+  const auto organization = [](const std::string& name) {
+    v1::Partner partner;
+    partner.set_kind(v1::PARTNER_KIND_ORGANIZATION);
+    partner.set_display_name(name);
+    return partner;
+  };
+  v1::Partner created;
+  const auto refused = TryCreate(organization("Negyedik Kft."), &created);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_EQ(ViolatedFields(refused), std::vector<std::string>{"partner.custom_fields[industry]"});
+  v1::Partner with_industry = organization("Negyedik Kft.");
+  (*with_industry.mutable_custom_fields())["industry"] = "gépipar";
+  EXPECT_EQ(CreateCard(with_industry).custom_fields().at("industry"), "gépipar");
+
+  // ...and makes it optional again: the copy, which says required, is not
+  // trusted with a refusal.
+  karton::testing::QueryScalar(
+      conninfo_,
+      "UPDATE partners.custom_field_definition SET required = false WHERE key = 'industry' "
+      "RETURNING key");  // the table bumps the version itself (schema/partners/0017)
+  EXPECT_TRUE(TryCreate(organization("Ötödik Kft."), &created).ok());
+  // Definitions stay, so that a key cannot come back at an old version.
+  EXPECT_THROW(karton::testing::QueryScalar(
+                   conninfo_, "DELETE FROM partners.custom_field_definition RETURNING key"),
+               std::exception);
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.partner"), "5");
 }
 
 TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {

@@ -1,0 +1,58 @@
+// The custom field definitions as this kartond last read them, so that a
+// CreatePartner can check its card without reading them first. Nothing
+// trusts this copy on its own: the partner's INSERT compares the copy's
+// fingerprint with the stored definitions in the same statement and
+// inserts nothing when they differ (repository::InsertPartner), and a card
+// the copy refuses is checked again against the stored definitions. So a
+// definition changed by another kartond, or a moment ago, is never missed;
+// it only costs the next create one more round trip.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "partner_repository.h"
+#include "partner_rules.h"
+
+namespace karton::partners {
+
+struct DefinitionsRead {
+  Definitions definitions;
+  // repository::DefinitionsFingerprint of `definitions`.
+  std::string fingerprint;
+};
+
+class KnownDefinitions {
+ public:
+  // The last copy read, or null before the first read and after Forget().
+  std::shared_ptr<const DefinitionsRead> Last() const {
+    std::lock_guard lock(mutex_);
+    return last_;
+  }
+
+  // Reads the stored definitions in `session`'s transaction and keeps them.
+  std::shared_ptr<const DefinitionsRead> Read(soci::session& session) {
+    auto read = std::make_shared<DefinitionsRead>();
+    for (auto& definition : repository::ListDefinitions(session)) {
+      read->definitions.emplace(definition.key(), std::move(definition));
+    }
+    read->fingerprint = repository::DefinitionsFingerprint(read->definitions);
+    std::lock_guard lock(mutex_);
+    last_ = read;
+    return read;
+  }
+
+  // After this kartond changed a definition: the next create reads them.
+  void Forget() {
+    std::lock_guard lock(mutex_);
+    last_.reset();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const DefinitionsRead> last_;
+};
+
+}  // namespace karton::partners

@@ -18,6 +18,15 @@
 
 namespace karton::partners {
 
+// The stored definitions by key, read in `session`'s transaction.
+inline Definitions LoadDefinitions(soci::session& session) {
+  Definitions definitions;
+  for (auto& definition : repository::ListDefinitions(session)) {
+    definitions.emplace(definition.key(), std::move(definition));
+  }
+  return definitions;
+}
+
 struct DefinitionsRead {
   Definitions definitions;
   // repository::DefinitionsFingerprint of `definitions`.
@@ -35,9 +44,7 @@ class KnownDefinitions {
   // Reads the stored definitions in `session`'s transaction and keeps them.
   std::shared_ptr<const DefinitionsRead> Read(soci::session& session) {
     auto read = std::make_shared<DefinitionsRead>();
-    for (auto& definition : repository::ListDefinitions(session)) {
-      read->definitions.emplace(definition.key(), std::move(definition));
-    }
+    read->definitions = LoadDefinitions(session);
     read->fingerprint = repository::DefinitionsFingerprint(read->definitions);
     std::lock_guard lock(mutex_);
     last_ = read;

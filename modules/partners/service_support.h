@@ -17,6 +17,7 @@
 #include "karton/kernel/events.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/updates.h"
+#include "known_definitions.h"
 #include "partner_repository.h"
 #include "partner_rules.h"
 #include "visibility.h"
@@ -113,14 +114,6 @@ inline void CheckGroup(soci::session& session, const v1::Partner& card, const v1
                             "would make a cycle",
                             parent_id, card.id())});
   }
-}
-
-inline Definitions LoadDefinitions(soci::session& session) {
-  Definitions definitions;
-  for (auto& definition : repository::ListDefinitions(session)) {
-    definitions.emplace(definition.key(), std::move(definition));
-  }
-  return definitions;
 }
 
 // Staff (and kartond itself) see every partner; anyone else sees only what

@@ -133,12 +133,16 @@ const kernel::TypedQuery<v1::Partner> kInsertPartner(
 
 // Returns the row as stored, with its consents (which an update does not
 // change) and without external ids (which ReplaceExternalIds may change
-// after it): the caller has those.
+// after it): the caller has those. Updates nothing when $31 (a definitions
+// fingerprint, when given) no longer matches the stored definitions, as
+// kInsertPartner.
 const kernel::TypedQuery<v1::Partner> kUpdatePartner(
     "UPDATE partners.partner p SET (" KARTON_STORED_COLUMNS
     ", search_text, update_time, version) = (" KARTON_STORED_PARAMS ", " KARTON_STORED_SEARCH_TEXT
     ", to_timestamp(cast($1 AS bigint) / 1e6), p.version + 1) "
-    "WHERE p.id = cast($2 AS bigint) "
+    "WHERE p.id = cast($2 AS bigint) AND (cast($31 AS text) IS NULL "
+    "OR " KARTON_DEFINITIONS_FINGERPRINT
+    " = cast($31 AS text)) "
     "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb",
                                              "partners.partner_marketing_consents(p.id)"));
 
@@ -523,12 +527,17 @@ std::string DefinitionsFingerprint(
   return fingerprint;
 }
 
-v1::Partner UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now) {
-  const auto values =
+std::optional<v1::Partner> UpdatePartner(
+    soci::session& session, const v1::Partner& partner, TimePoint now,
+    const std::optional<std::string>& definitions_fingerprint) {
+  auto values =
       StoredParams(partner, std::to_string(ToEpochMicros(now)), std::to_string(partner.id()));
+  values.push_back(definitions_fingerprint);  // $31
   auto updated = kUpdatePartner.One(session, ParamViews(values));
-  if (!updated) throw std::runtime_error(fmt::format("partner {} is gone", partner.id()));
-  return *std::move(updated);
+  if (!updated && !definitions_fingerprint) {
+    throw std::runtime_error(fmt::format("partner {} is gone", partner.id()));
+  }
+  return updated;
 }
 
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now) {

@@ -62,7 +62,12 @@ std::string DefinitionsFingerprint(
     const std::map<std::string, v1::CustomFieldDefinition>& definitions);
 // Writes every stored field of `partner` and bumps the version; returns
 // the row as stored, without external ids (ReplaceExternalIds stores them).
-v1::Partner UpdatePartner(soci::session& session, const v1::Partner& partner, TimePoint now);
+// Throws when the row is gone. With `definitions_fingerprint`, updates
+// nothing and returns nullopt when the stored custom field definitions are
+// no longer those (the caller holds the row's lock, so the row is there).
+std::optional<v1::Partner> UpdatePartner(
+    soci::session& session, const v1::Partner& partner, TimePoint now,
+    const std::optional<std::string>& definitions_fingerprint = std::nullopt);
 void SetArchived(soci::session& session, std::int64_t id, bool archived, TimePoint now);
 // Throws the database's foreign-key error while other records refer to it.
 bool DeletePartner(soci::session& session, std::int64_t id);

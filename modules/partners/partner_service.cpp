@@ -38,6 +38,13 @@ grpc::Status NotFound(std::int64_t id) {
   return {grpc::StatusCode::NOT_FOUND, fmt::format("no partner with id {}", id)};
 }
 
+// A create or update whose write found the custom field definitions
+// changed three times since its card was checked.
+grpc::Status DefinitionsKeptChanging() {
+  return {grpc::StatusCode::ABORTED,
+          "the custom field definitions changed while the partner was written: send it again"};
+}
+
 // Maps what the database refused while writing a partner.
 std::optional<grpc::Status> WriteRefusal(const std::exception& error, const v1::Partner& partner) {
   const std::string state = SqlState(error);
@@ -221,24 +228,14 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
 
     v1::Partner partner;
     std::vector<kernel::FieldViolation> violations;
-    auto definitions = known_definitions_.Last();
-    const auto check_card = [&] {
+    const auto check_card = [&](const Definitions& definitions) {
       partner = request->partner();
       partner.clear_id();
       violations.clear();
-      NormalizePartner(partner, definitions->definitions, "partner", violations);
+      NormalizePartner(partner, definitions, "partner", violations);
+      return violations.empty();
     };
-    const auto read_definitions_and_check_card = [&] {
-      definitions = known_definitions_.Read(session);
-      check_card();
-    };
-    if (definitions == nullptr) {
-      read_definitions_and_check_card();
-    } else {
-      check_card();
-      // A refusal is never made by a copy that may be out of date.
-      if (!violations.empty()) read_definitions_and_check_card();
-    }
+    auto definitions = known_definitions_.CheckCard(session, check_card);
     // Checks that read (and may refuse) come after the look for an earlier
     // create of the request: its external ids are the partner's own.
     if (!violations.empty() || partner.parent_partner_id() != 0 ||
@@ -268,12 +265,8 @@ grpc::Status PartnerServiceImpl::CreatePartner(grpc::ServerContext* context,
       // Nothing inserted: the request created a partner before, or a
       // definition changed since `definitions` were read.
       if (const auto earlier = earlier_create()) return answer_earlier_create(*earlier);
-      if (attempt == 3) {
-        return {grpc::StatusCode::ABORTED,
-                "the custom field definitions changed while the partner was written: send it "
-                "again"};
-      }
-      read_definitions_and_check_card();
+      if (attempt == 3) return DefinitionsKeptChanging();
+      definitions = known_definitions_.CheckCardAgain(session, check_card);
       if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
     }
     if (!partner.external_ids().empty()) {
@@ -360,13 +353,22 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
       return status;
     }
 
-    v1::Partner merged = *existing;
-    ApplyMask(request->partner(), paths, merged);
+    // The card is checked against the definitions this kartond last read,
+    // which the UPDATE confirms are still the stored ones (as in
+    // CreatePartner).
+    v1::Partner merged;
     std::vector<kernel::FieldViolation> violations;
-    NormalizePartner(merged, LoadDefinitions(session), "partner", violations);
+    const auto check_card = [&](const Definitions& definitions) {
+      merged = *existing;
+      ApplyMask(request->partner(), paths, merged);
+      violations.clear();
+      NormalizePartner(merged, definitions, "partner", violations);
+      return violations.empty();
+    };
+    auto definitions = known_definitions_.CheckCard(session, check_card);
     if (changes_group) CheckGroup(session, merged, &*existing, violations);
     if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
-    const auto diffs = DiffPartners(&*existing, merged);
+    auto diffs = DiffPartners(&*existing, merged);
     if (diffs.empty()) {  // nothing changes: no write, no event
       *response = *existing;
       return grpc::Status::OK;
@@ -383,12 +385,37 @@ grpc::Status PartnerServiceImpl::UpdatePartner(grpc::ServerContext* context,
     if (external_ids_change) {
       if (auto status = CheckExternalIds(session, merged); !status.ok()) return status;
     }
-    try {
-      *response = repository::UpdatePartner(session, merged, services_.clock.Now());
-      if (external_ids_change) repository::ReplaceExternalIds(session, id, merged.external_ids());
-    } catch (const std::exception& error) {
-      if (auto refusal = WriteRefusal(error, merged)) return *refusal;
-      throw;
+    for (int attempt = 1;; ++attempt) {
+      std::optional<v1::Partner> updated;
+      try {
+        updated = repository::UpdatePartner(session, merged, services_.clock.Now(),
+                                            definitions->fingerprint);
+      } catch (const std::exception& error) {
+        if (auto refusal = WriteRefusal(error, merged)) return *refusal;
+        throw;
+      }
+      if (updated) {
+        *response = std::move(*updated);
+        break;
+      }
+      // Nothing updated (the row is locked, so it is there): a definition
+      // changed since `definitions` were read.
+      if (attempt == 3) return DefinitionsKeptChanging();
+      definitions = known_definitions_.CheckCardAgain(session, check_card);
+      if (!violations.empty()) return kernel::InvalidFields(std::move(violations));
+      diffs = DiffPartners(&*existing, merged);
+      if (diffs.empty()) {
+        *response = *existing;
+        return grpc::Status::OK;
+      }
+    }
+    if (external_ids_change) {
+      try {
+        repository::ReplaceExternalIds(session, id, merged.external_ids());
+      } catch (const std::exception& error) {
+        if (auto refusal = WriteRefusal(error, merged)) return *refusal;
+        throw;
+      }
     }
     *response->mutable_external_ids() = merged.external_ids();
     services_.audit.Record(session, caller, kernel::AuditAction::kUpdate, kPartnerResource, id,

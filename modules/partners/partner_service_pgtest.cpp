@@ -249,6 +249,60 @@ TEST_F(PartnerServiceTest, APlainCreateMakesTwoRoundTripsAndNeverMissesAChangedD
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.partner"), "5");
 }
 
+// UpdatePartner checks the card the same way: against the kept copy of the
+// definitions, which its UPDATE confirms.
+TEST_F(PartnerServiceTest, APlainUpdateMakesThreeRoundTripsAndNeverMissesAChangedDefinition) {
+  const v1::Partner partner = Create("Első Kft.");  // reads the custom field definitions
+  const auto update_website = [&](const std::string& website) {
+    v1::UpdatePartnerRequest update;
+    update.mutable_partner()->set_id(partner.id());
+    update.mutable_partner()->set_website(website);
+    update.mutable_update_mask()->add_paths("website");
+    v1::Partner updated;
+    return service_->UpdatePartner(&AsSeller()->context, &update, &updated);
+  };
+  const auto stored_website = [&] {
+    return karton::testing::QueryScalar(
+        conninfo_,
+        "SELECT website FROM partners.partner WHERE id = " + std::to_string(partner.id()));
+  };
+  // The first update prepares its statement on the connection.
+  ASSERT_TRUE(update_website("https://nulla.example").ok());
+  {
+    PoolRoundTrips trips(*database_);
+    const auto status = update_website("https://elso.example");
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // BEGIN with the locked read, the UPDATE (which checks the definitions
+    // read before), then the COMMIT with the audit entry and the event.
+    const std::string ends = trips.Stop();
+    EXPECT_EQ(std::count(ends.begin(), ends.end(), '\n'), 3) << ends;
+  }
+
+  // Another kartond defines a required field, which this service's copy
+  // does not know: the UPDATE notices, and the card is refused.
+  karton::testing::QueryScalar(
+      conninfo_,
+      "INSERT INTO partners.custom_field_definition (key, label, type, required, create_time, "
+      "update_time) VALUES ('industry', 'Iparág', 'text', true, now(), now()) RETURNING key");
+  const auto refused = update_website("https://masodik.example");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_EQ(ViolatedFields(refused), std::vector<std::string>{"partner.custom_fields[industry]"});
+  EXPECT_EQ(stored_website(), "https://elso.example");
+
+  // ...and makes it optional again: the copy, which says required, is not
+  // trusted with a refusal.
+  karton::testing::QueryScalar(
+      conninfo_,
+      "UPDATE partners.custom_field_definition SET required = false WHERE key = 'industry' "
+      "RETURNING key");
+  const auto accepted = update_website("https://harmadik.example");
+  EXPECT_TRUE(accepted.ok()) << accepted.error_message();
+  EXPECT_EQ(stored_website(), "https://harmadik.example");
+  EXPECT_EQ(context_.RecordedEvents().PublishedTopics(),
+            (std::vector<std::string>{"partners.partner.created", "partners.partner.updated",
+                                      "partners.partner.updated", "partners.partner.updated"}));
+}
+
 TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {
   const v1::Partner created = Create("Nagy Kft.");
   v1::UpdatePartnerRequest update;

@@ -16,6 +16,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/personal_data.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
 #include "open_transaction.h"
 #include "query_cells.h"
 
@@ -100,6 +101,21 @@ VALUES ($1, $2, $3, to_timestamp(cast($4 AS bigint) / 1e6), $5, cast($6 AS int),
         to_timestamp(cast($8 AS bigint) / 1e6))
 ON CONFLICT (unique_key) DO NOTHING
 RETURNING id)sql";
+
+// A job scheduled inside a kernel::Transaction without a unique key: its id
+// was taken ahead (kTakeJobIds), and the INSERT goes with the COMMIT.
+const std::string kInsertJobWithId = R"sql(
+INSERT INTO kernel.job (id, module, kind, payload, run_at, recurrence, max_attempts, create_time)
+OVERRIDING SYSTEM VALUE
+VALUES (cast($1 AS bigint), $2, $3, $4, to_timestamp(cast($5 AS bigint) / 1e6), $6,
+        cast($7 AS int), to_timestamp(cast($8 AS bigint) / 1e6)))sql";
+
+// A block of job ids from the identity's sequence. nextval is outside any
+// transaction: a rollback does not give them back, so none is used twice.
+const std::string kTakeJobIds = R"sql(
+SELECT nextval(pg_get_serial_sequence('kernel.job', 'id'))
+FROM generate_series(1, cast($1 AS int)))sql";
+constexpr int kJobIdBlock = 64;
 
 // One batch of finished jobs past retention; the caller repeats it until a
 // batch comes back short.
@@ -229,6 +245,17 @@ class JobQueue::ModuleJobs final : public Jobs {
     const std::string max_attempts = std::to_string(spec.max_attempts);
     const QueryParam recurrence =
         spec.recurrence.empty() ? QueryParam() : QueryParam(spec.recurrence);
+    // After the commit: a worker woken now would not see the job yet.
+    const bool in_kernel_transaction =
+        RunAfterCommit(session, [wakeup = queue_.wakeup_] { wakeup->OneIfAllIdle(); });
+    if (in_kernel_transaction && spec.unique_key.empty()) {
+      // Nothing to look up: the INSERT goes with the COMMIT.
+      const std::int64_t id = queue_.TakeJobId(session);
+      RunPreparedLater(session, kInsertJobWithId,
+                       {std::to_string(id), module_, spec.kind, spec.payload, run_at_us, recurrence,
+                        max_attempts, now_us});
+      return id;
+    }
     const QueryParam unique_key =
         spec.unique_key.empty() ? QueryParam() : QueryParam(spec.unique_key);
     const QueryRows inserted = RunPrepared(session, kInsertJob,
@@ -240,10 +267,7 @@ class JobQueue::ModuleJobs final : public Jobs {
     } else {
       session << kSelectJobByKey, soci::use(spec.unique_key), soci::into(id);
     }
-    // After the commit: a worker woken now would not see the job yet.
-    if (!RunAfterCommit(session, [wakeup = queue_.wakeup_] { wakeup->OneIfAllIdle(); })) {
-      queue_.wakeup_->OneIfAllIdle();
-    }
+    if (!in_kernel_transaction) queue_.wakeup_->OneIfAllIdle();
     return id;
   }
 
@@ -251,6 +275,23 @@ class JobQueue::ModuleJobs final : public Jobs {
   JobQueue& queue_;
   std::string module_;
 };
+
+std::int64_t JobQueue::TakeJobId(soci::session& session) {
+  {
+    std::lock_guard lock(job_ids_mutex_);
+    if (!job_ids_.empty()) {
+      const std::int64_t id = job_ids_.front();
+      job_ids_.pop_front();
+      return id;
+    }
+  }
+  // Outside the lock: another thread that runs out meanwhile takes a block
+  // of its own, and both blocks are used.
+  const QueryRows block = RunPrepared(session, kTakeJobIds, {std::to_string(kJobIdBlock)});
+  std::lock_guard lock(job_ids_mutex_);
+  for (int row = 1; row < block.Count(); ++row) job_ids_.push_back(IntegerCell(block, row, 0));
+  return IntegerCell(block, 0, 0);
+}
 
 void JobQueue::AddHandler(const std::string& module, std::string kind, Handler handler) {
   if (!workers_.empty()) throw std::logic_error("job handlers are registered in Register()");

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -196,6 +198,15 @@ class JobQueue {
   };
   std::shared_ptr<WorkerWakeup> wakeup_ = std::make_shared<WorkerWakeup>();
   std::vector<std::thread> workers_;
+
+  // Job ids taken from the table's sequence ahead, a block at a time, so a
+  // job scheduled inside a kernel::Transaction knows its id without a
+  // statement of its own and its INSERT goes with the COMMIT (docs/jobs.md,
+  // "Scheduling"). Ids a transaction took and rolled back are skipped, as a
+  // rolled-back INSERT skips its identity value.
+  std::int64_t TakeJobId(soci::session& session);
+  std::mutex job_ids_mutex_;
+  std::deque<std::int64_t> job_ids_;
 };
 
 }  // namespace karton::kernel

@@ -26,6 +26,8 @@
 namespace karton::partners {
 namespace {
 
+using karton::testing::PoolRoundTrips;
+
 class PartnerServiceTest : public karton::testing::ModuleDatabaseTest {
  protected:
   PartnerServiceTest() : ModuleDatabaseTest("partners", {"partners"}) {}
@@ -165,28 +167,8 @@ TEST_F(PartnerServiceTest, ACreatedPartnerIsStoredAuditedAndPublished) {
   EXPECT_EQ(found.SerializeAsString(), created.SerializeAsString());
 }
 
-// The round trips of the service's next call, whichever of the pool's
-// connections it takes.
-class PoolRoundTrips {
- public:
-  explicit PoolRoundTrips(kernel::Database& database) {
-    auto first = database.Acquire();
-    auto second = database.Acquire();  // ModuleDatabaseTest's pool holds two
-    first_ = std::make_unique<karton::testing::RoundTrips>(first.RawConnection());
-    second_ = std::make_unique<karton::testing::RoundTrips>(second.RawConnection());
-  }
-  // The messages that ended a round trip, one per line.
-  std::string Stop() { return first_->Stop() + second_->Stop(); }
-
- private:
-  std::unique_ptr<karton::testing::RoundTrips> first_;
-  std::unique_ptr<karton::testing::RoundTrips> second_;
-};
-
 TEST_F(PartnerServiceTest, APlainCreateMakesTwoRoundTripsAndNeverMissesAChangedDefinition) {
-  const auto round_trips = [](const std::string& ends) {
-    return std::count(ends.begin(), ends.end(), '\n');
-  };
+  const auto round_trips = karton::testing::CountRoundTrips;
   Create("Első Kft.");  // reads the custom field definitions
   {
     PoolRoundTrips trips(*database_);
@@ -275,7 +257,7 @@ TEST_F(PartnerServiceTest, APlainUpdateMakesThreeRoundTripsAndNeverMissesAChange
     // BEGIN with the locked read, the UPDATE (which checks the definitions
     // read before), then the COMMIT with the audit entry and the event.
     const std::string ends = trips.Stop();
-    EXPECT_EQ(std::count(ends.begin(), ends.end(), '\n'), 3) << ends;
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 3) << ends;
   }
 
   // Another kartond defines a required field, which this service's copy

@@ -2,8 +2,11 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
+
+#include "karton/kernel/database.h"
 
 namespace karton::testing {
 
@@ -34,6 +37,26 @@ std::string RoundTrips::Stop() {
       ends += "Query " + line.substr(query + 7) + "\n";
     }
   }
+  return ends;
+}
+
+int CountRoundTrips(const std::string& ends) {
+  return static_cast<int>(std::count(ends.begin(), ends.end(), '\n'));
+}
+
+PoolRoundTrips::PoolRoundTrips(kernel::Database& database) {
+  // Every connection at once, so each is a different one.
+  std::vector<kernel::Database::Lease> leases;
+  const std::size_t size = database.CurrentStats().size;
+  for (std::size_t i = 0; i < size; ++i) leases.push_back(database.Acquire());
+  for (auto& lease : leases) {
+    connections_.push_back(std::make_unique<RoundTrips>(lease.RawConnection()));
+  }
+}
+
+std::string PoolRoundTrips::Stop() {
+  std::string ends;
+  for (auto& connection : connections_) ends += connection->Stop();
   return ends;
 }
 

@@ -2,16 +2,28 @@
 // libpq's protocol trace (PQtrace) of the messages the client sends, of
 // which each Sync (the end of a pipeline or of an extended-protocol
 // statement) and each simple Query ends a round trip. A test takes the
-// connection of a pool lease (kernel::Database::Lease::RawConnection()).
+// connection of a pool lease (kernel::Database::Lease::RawConnection()),
+// or watches the whole pool (PoolRoundTrips) when the call under test takes
+// its own lease.
 #pragma once
 
 #include <cstddef>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
 
 typedef struct pg_conn PGconn;
 
+namespace karton::kernel {
+class Database;
+}  // namespace karton::kernel
+
 namespace karton::testing {
+
+// How many round trips the lines of RoundTrips::Stop() (or
+// PoolRoundTrips::Stop()) make.
+int CountRoundTrips(const std::string& ends);
 
 class RoundTrips {
  public:
@@ -30,6 +42,18 @@ class RoundTrips {
   FILE* trace_ = nullptr;
   char* text_ = nullptr;
   std::size_t size_ = 0;
+};
+
+// The round trips of every connection of `database`'s pool, whichever of
+// them the next calls take. The pool must have no lease out when it starts.
+class PoolRoundTrips {
+ public:
+  explicit PoolRoundTrips(kernel::Database& database);
+  // The ends of the round trips of every connection, one per line.
+  std::string Stop();
+
+ private:
+  std::vector<std::unique_ptr<RoundTrips>> connections_;
 };
 
 }  // namespace karton::testing

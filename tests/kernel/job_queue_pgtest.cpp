@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -145,9 +144,7 @@ TEST_F(JobQueueTest, AJobScheduledInATransactionGoesWithTheCommitUnderTheIdItWas
     spec.unique_key = unique_key;
     return spec;
   };
-  const auto round_trips = [](const std::string& ends) {
-    return std::count(ends.begin(), ends.end(), '\n');
-  };
+  const auto round_trips = testing::CountRoundTrips;
   auto lease = database_->Acquire();
   std::int64_t first = 0, second = 0, third = 0;
   {

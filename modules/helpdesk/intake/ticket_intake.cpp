@@ -108,7 +108,7 @@ Opened Open(kernel::ServiceParts& parts, soci::session& session, v1::Ticket tick
     const auto current = ticket_repository::Find(session, created->id(), Scope::Everything(), true);
     GiveProcess(parts, session, kartond, *current, steps);
   }
-  PlanSla(parts, session, kartond, created->id());
+  StartSla(parts, session, kartond, *created);
   return {*ticket_repository::Find(session, created->id(), Scope::Everything()), true};
 }
 

@@ -135,10 +135,8 @@ struct Plan {
 };
 
 std::optional<Plan> PlanOf(kernel::ServiceParts& parts, soci::session& session,
-                           std::int64_t policy_id) {
-  const auto policy = sla_repository::FindPolicy(session, policy_id);
-  if (!policy) return std::nullopt;
-  const auto calendar = sla_repository::FindCalendar(session, policy->calendar_id());
+                           const v1::SlaPolicy& policy) {
+  const auto calendar = sla_repository::FindCalendar(session, policy.calendar_id());
   if (!calendar) return std::nullopt;
   auto hours = BusinessHours::Load(sla_repository::RulesOf(*calendar));
   if (!hours) {
@@ -146,7 +144,14 @@ std::optional<Plan> PlanOf(kernel::ServiceParts& parts, soci::session& session,
                    calendar->id(), calendar->time_zone());
     return std::nullopt;
   }
-  return Plan{*policy, std::move(*hours)};
+  return Plan{policy, std::move(*hours)};
+}
+
+std::optional<Plan> PlanOf(kernel::ServiceParts& parts, soci::session& session,
+                           std::int64_t policy_id) {
+  const auto policy = sla_repository::FindPolicy(session, policy_id);
+  if (!policy) return std::nullopt;
+  return PlanOf(parts, session, *policy);
 }
 
 // Schedules the warning and the breach of one target: due `due`, of which
@@ -220,15 +225,17 @@ void Run(kernel::ServiceParts& parts, soci::session& session, Clock& clock, cons
 
 }  // namespace
 
-void PlanSla(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
-             std::int64_t ticket_id) {
+namespace {
+
+// The ticket's targets under `policy` (the most specific one for its type
+// and priority, if any), from its clock as it was `before`.
+void PlanSlaUnder(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
+                  const Clock& before, const std::optional<v1::SlaPolicy>& policy) {
   const auto now = parts.clock.Now();
-  const Clock before = ReadClock(session, ticket_id);
   Clock clock = before;
   ++clock.generation;  // what was scheduled before finds nothing to do
-  const auto policy = sla_repository::PolicyFor(session, clock.type_id, clock.priority);
   std::optional<Plan> plan;
-  if (policy) plan = PlanOf(parts, session, policy->id());
+  if (policy) plan = PlanOf(parts, session, *policy);
   if (!plan && before.policy_id == 0 && before.sla_state == "none") return;  // none before either
   if (!plan) {
     clock.policy_id = 0;
@@ -265,6 +272,27 @@ void PlanSla(kernel::ServiceParts& parts, soci::session& session, const kernel::
   }
   WriteClock(session, clock, now);
   Audit(parts, session, caller, before, clock);
+}
+
+}  // namespace
+
+void PlanSla(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
+             std::int64_t ticket_id) {
+  const Clock before = ReadClock(session, ticket_id);
+  PlanSlaUnder(parts, session, caller, before,
+               sla_repository::PolicyFor(session, before.type_id, before.priority));
+}
+
+bool StartSla(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
+              const v1::Ticket& created) {
+  // The policy first: a new ticket has no clock running, so without a
+  // policy there is nothing to read back or to write.
+  const auto policy = sla_repository::PolicyFor(
+      session, created.type_id(),
+      kernel::EnumWord(*v1::TicketPriority_descriptor(), created.priority()));
+  if (!policy) return false;
+  PlanSlaUnder(parts, session, caller, ReadClock(session, created.id()), policy);
+  return true;
 }
 
 void FollowStateChange(kernel::ServiceParts& parts, soci::session& session,

@@ -36,6 +36,12 @@ inline constexpr char kSlaCheckJob[] = "sla_check";
 // type_id or priority).
 void PlanSla(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
              std::int64_t ticket_id);
+// PlanSla for a ticket created in this transaction (of `created`, its id,
+// type and priority are read): without a policy for it, nothing is read or
+// written. Answers whether the ticket's row changed, so that the caller
+// reads it again only then.
+bool StartSla(kernel::ServiceParts& parts, soci::session& session, const kernel::Caller& caller,
+              const v1::Ticket& created);
 // After the ticket's state went from `before` to its current one.
 void FollowStateChange(kernel::ServiceParts& parts, soci::session& session,
                        const kernel::Caller& caller, std::int64_t ticket_id,

@@ -240,31 +240,44 @@ grpc::Status TicketServiceImpl::CreateTicket(grpc::ServerContext* context,
   return kernel::Guarded(parts_.log, "CreateTicket", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     const std::int64_t creator = kernel::ActorUserId(caller);
+    // The request id is claimed by the INSERT (ON CONFLICT DO NOTHING, which
+    // waits for a create of the same request still running): a repeated
+    // request answers with the ticket the first made, without a look-up of
+    // its own on the way in. Without a type or an SLA policy a create is
+    // three round trips: BEGIN with the INSERT, the policy, the COMMIT.
     auto lease = parts_.database.Acquire();
     kernel::Transaction transaction(lease.Session());
-    if (!request->request_id().empty()) {
-      if (auto earlier =
-              ticket_repository::FindByRequest(lease.Session(), creator, request->request_id())) {
+    const auto earlier_ticket = [&]() -> std::optional<v1::Ticket> {
+      if (request->request_id().empty()) return std::nullopt;
+      return ticket_repository::FindByRequest(lease.Session(), creator, request->request_id());
+    };
+    std::vector<v1::ProcessStep> steps;
+    if (auto status = ProcessOf(lease.Session(), ticket.type_id(), steps); !status.ok()) {
+      // A type retired since the first attempt does not refuse its repeat.
+      if (auto earlier = earlier_ticket()) {
         *response = std::move(*earlier);
         return grpc::Status::OK;
       }
-    }
-    std::vector<v1::ProcessStep> steps;
-    if (auto status = ProcessOf(lease.Session(), ticket.type_id(), steps); !status.ok()) {
       return status;
     }
     auto created = ticket_repository::Insert(lease.Session(), ticket, creator,
                                              request->request_id(), parts_.clock.Now());
-    if (!created) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+    if (!created) {
+      auto earlier = earlier_ticket();
+      if (!earlier) return {grpc::StatusCode::ABORTED, "the same request_id is being used now"};
+      *response = std::move(*earlier);
+      return grpc::Status::OK;
+    }
     parts_.audit.Record(lease.Session(), caller, kernel::AuditAction::kCreate, kTicketResource,
                         created->id(), kernel::DiffFields(nullptr, *created));
     parts_.events.Publish(lease.Session(), "helpdesk.ticket.created", created->id(), *created,
                           caller);
     // Its type's process begins: the first step's team, actions.
     if (!steps.empty()) created = GiveProcess(parts_, lease.Session(), caller, *created, steps);
-    // Its SLA policy's clock starts.
-    PlanSla(parts_, lease.Session(), caller, created->id());
-    created = ticket_repository::Find(lease.Session(), created->id(), Scope::Everything());
+    // Its SLA policy's clock starts; the row is read again only if it did.
+    if (StartSla(parts_, lease.Session(), caller, *created)) {
+      created = ticket_repository::Find(lease.Session(), created->id(), Scope::Everything());
+    }
     transaction.Commit();
     *response = std::move(*created);
     return grpc::Status::OK;

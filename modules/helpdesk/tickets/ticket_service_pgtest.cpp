@@ -7,6 +7,7 @@
 #include "helpdesk_test_fixture.h"
 #include "karton/partners/v1/partner.pb.h"
 #include "partner_events.h"
+#include "round_trips.h"
 
 namespace karton::helpdesk {
 namespace {
@@ -52,6 +53,42 @@ TEST_F(TicketServiceTest, ANewTicketFindsItsPartnerAndContactByTheRequestersAddr
   ASSERT_EQ(context_.RecordedAudit().Recorded().size(), 2u);
   EXPECT_EQ(context_.RecordedAudit().Recorded()[0].resource_type, "helpdesk.ticket");
   EXPECT_EQ(context_.RecordedAudit().Recorded()[0].action, kernel::AuditAction::kCreate);
+}
+
+// A ticket logged by hand, with no type and no SLA policy for it: BEGIN with
+// the INSERT (which also claims the request id), the look for a policy,
+// then the COMMIT. A repeat of the request answers with the first ticket.
+TEST_F(TicketServiceTest, APlainCreateMakesThreeRoundTripsAndARepeatAnswersTheFirstTicket) {
+  const auto request_for = [](const std::string& request_id) {
+    v1::CreateTicketRequest request;
+    request.mutable_ticket()->set_subject("Nem indul a kazán");
+    request.mutable_ticket()->set_requester_name("Bench Ügyfél");
+    request.mutable_ticket()->set_requester_email("ugyfel@example.com");
+    request.mutable_ticket()->set_source(v1::TICKET_SOURCE_PHONE);
+    request.set_request_id(request_id);
+    return request;
+  };
+  v1::Ticket first;  // prepares the statements on the connection
+  ASSERT_TRUE(stub_->CreateTicket(As(support_).get(), request_for("phone-1"), &first).ok());
+  v1::Ticket created;
+  {
+    karton::testing::PoolRoundTrips trips(*database_);
+    const auto status = stub_->CreateTicket(As(support_).get(), request_for("phone-2"), &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::string ends = trips.Stop();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 3) << ends;
+  }
+  // The answer is the stored ticket, though nothing read it back.
+  v1::Ticket found;
+  ASSERT_TRUE(Get(created.id(), support_, found).ok());
+  EXPECT_EQ(found.SerializeAsString(), created.SerializeAsString());
+
+  v1::Ticket again;
+  ASSERT_TRUE(stub_->CreateTicket(As(support_).get(), request_for("phone-2"), &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), created.SerializeAsString());
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM helpdesk.ticket"), "2");
+  EXPECT_EQ(context_.RecordedEvents().PublishedTopics(),
+            (std::vector<std::string>{"helpdesk.ticket.created", "helpdesk.ticket.created"}));
 }
 
 TEST_F(TicketServiceTest, BadInputNamesItsFieldAndWritesNothing) {

@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "karton/kernel/prepared_query.h"
 #include "leads/lead_repository.h"
 
 namespace karton::crm {
@@ -66,8 +67,10 @@ v1::Lead LeadIntake::AcceptFormPost(soci::session& session, v1::Lead lead,
     }
   }
   const std::string key = std::to_string(lead.web_form_id()) + ":" + person;
-  session << "SELECT pg_advisory_xact_lock(hashtext('crm.form_repost'), hashtext(:key))",
-      soci::use(key);
+  // Prepared, so that a kernel::Transaction's BEGIN goes with it (a SOCI
+  // statement would send the BEGIN as a round trip of its own).
+  kernel::RunPrepared(
+      session, "SELECT pg_advisory_xact_lock(hashtext('crm.form_repost'), hashtext($1))", {key});
   const auto now = services_.clock.Now();
   const auto earlier = lead_repository::FindRepost(session, lead.web_form_id(), lead.email(),
                                                    lead.phone(), now - repost_window);

@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "karton/kernel/service_parts.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "leads/assignment_rule_repository.h"
 #include "leads/lead_intake.h"
 #include "leads/lead_service.h"
 #include "leads/routing.h"
 #include "module_database_test.h"
+#include "round_trips.h"
 #include "team_directory.h"
 #include "throwaway_postgres.h"
 
@@ -213,6 +215,27 @@ TEST_F(LeadServiceTest, FormPostsOfOnePersonWithinTheWindowAreOneLeadWithBothMes
   EXPECT_EQ(published.back().topic, "crm.lead.updated");
   EXPECT_EQ(published.back().Payload<v1::Lead>().messages_size(), 1);
 
+  // In a kernel::Transaction, as the form's page posts it: BEGIN with the
+  // repost lock, the look for an earlier post, the assignment rules (no
+  // category routes this form), the lead's INSERT and its read, and the
+  // COMMIT with the audit entry and the events.
+  {
+    v1::Lead lead;
+    lead.set_title("Kapcsolat");
+    lead.set_source(v1::LEAD_SOURCE_WEB_FORM);
+    lead.set_web_form_id(contact);
+    lead.set_email("eva@nagy.example");
+    karton::testing::PoolRoundTrips trips(*database_);
+    {
+      auto lease = database_->Acquire();
+      kernel::Transaction transaction(lease.Session());
+      intake_->AcceptFormPost(lease.Session(), lead, nullptr, std::chrono::hours(24));
+      transaction.Commit();
+    }
+    const std::string ends = trips.Stop();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 6) << ends;
+  }
+
   // Another form, or a window of 0: a lead of its own.
   EXPECT_NE(post(other, "janos@kiss.example", "", "máshol").id(), first.id());
   EXPECT_NE(post(contact, "janos@kiss.example", "", "ablak nélkül", std::chrono::seconds(0)).id(),
@@ -225,7 +248,7 @@ TEST_F(LeadServiceTest, FormPostsOfOnePersonWithinTheWindowAreOneLeadWithBothMes
   // A day later the window has passed: a new lead.
   context_.Clock().Set(std::chrono::system_clock::time_point(std::chrono::seconds(1'780'090'000)));
   EXPECT_NE(post(contact, "janos@kiss.example", "", "holnap").id(), first.id());
-  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "5");
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "6");
 }
 
 TEST_F(LeadServiceTest, TheAssigneeFindsTheLeadAndASellerOutsideItsTeamDoesNot) {

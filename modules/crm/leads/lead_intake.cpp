@@ -12,12 +12,9 @@ namespace karton::crm {
 
 v1::Lead LeadIntake::Accept(soci::session& session, v1::Lead lead, const std::string& request_id,
                             const kernel::Caller& caller, const v1::WebFormCategory* category) {
-  if (!request_id.empty()) {
-    // A repeated request: the first one's lead, routed once.
-    if (const auto earlier = lead_repository::FindByRequest(session, request_id)) {
-      return *lead_repository::Find(session, *earlier, Scope::Everything(), false);
-    }
-  }
+  // A repeated request is answered by the INSERT itself with the first
+  // one's lead, routed once: routing before it only reads (the rules, the
+  // team's members), and a repeat takes no team's turn.
   Assignment assignment;
   if (lead.assigned_user_id() == 0 && lead.team_id() == 0) {
     assignment = router_.Assign(session, lead, category);
@@ -25,19 +22,14 @@ v1::Lead LeadIntake::Accept(soci::session& session, v1::Lead lead, const std::st
     lead.set_team_id(assignment.team_id);
     services_.log.debug("lead routed: {}", assignment.reason);
   }
-  const auto [id, inserted] =
-      lead_repository::Insert(session, lead, request_id, caller.user_id, services_.clock.Now());
-  if (!inserted) {
-    // The same request raced in from another call: its lead, routed once.
-    return *lead_repository::Find(session, id, Scope::Everything(), false);
-  }
-  // The team's turn last: its row stays locked to the COMMIT, and every
-  // other lead for the team waits for it. What follows is queued with the
-  // COMMIT in a kernel::Transaction (the audit entry, the events).
-  v1::Lead stored =
-      assignment.turn_among.empty()
-          ? *lead_repository::Find(session, id, Scope::Everything(), false)
-          : *lead_repository::AssignInTurn(session, id, assignment.team_id, assignment.turn_among);
+  // The team's turn is taken in the INSERT, the last statement: the team's
+  // row stays locked to the COMMIT, and every other lead for the team waits
+  // for it. What follows is queued with the COMMIT in a kernel::Transaction
+  // (the audit entry, the events).
+  auto [stored, inserted] = lead_repository::Insert(session, lead, request_id, caller.user_id,
+                                                    services_.clock.Now(), assignment.turn_among);
+  if (!inserted) return stored;
+  const std::int64_t id = stored.id();
   services_.audit.Record(
       session, caller, kernel::AuditAction::kCreate, "crm.lead", id,
       {kernel::FieldChange::Created("title", stored.title()),

@@ -30,18 +30,39 @@ using kernel::ToEpochMicros;
 
 // $18 is the status history (one entry, "created"), $20 the consents: JSON
 // documents made in C++ (StatusChangeJson, ConsentsJson).
-const std::string kInsert =
-    "INSERT INTO crm.lead (title, contact_name, email, phone, company_name, tax_number, "
+//
+// $21 is the team's active members when the lead goes round-robin in team
+// $14 ('{}' otherwise): the turn CTE advances crm.team_rotation's row for
+// the team (creating it on the first lead) and the lead goes to the member
+// whose turn it is. That row stays locked to the COMMIT, so the leads of
+// one team take turns and split evenly; the turn is taken in the lead's own
+// INSERT, the last statement before the COMMIT, so the row is held as
+// briefly as the transaction allows. A request id already used takes no
+// turn (NOT EXISTS; only a repeat racing its first attempt may take one).
+//
+// The answer is the stored lead: the new one, or the one an earlier use of
+// the request id made (ON CONFLICT waits for that first attempt's COMMIT
+// and returns its row as committed, routed), so a create reads nothing
+// back.
+const kernel::TypedQuery<v1::Lead> kInsert(
+    "WITH turn AS (INSERT INTO crm.team_rotation AS r (team_id, next_position) "
+    "SELECT cast($14 AS bigint), 1 WHERE cardinality(cast($21 AS bigint[])) > 0 "
+    "AND NOT EXISTS (SELECT 1 FROM crm.lead WHERE request_id = nullif($17, '')) "
+    "ON CONFLICT (team_id) DO UPDATE SET next_position = r.next_position + 1 "
+    "RETURNING r.next_position - 1 AS position) "
+    "INSERT INTO crm.lead AS l (title, contact_name, email, phone, company_name, tax_number, "
     "country, postal_code, city, message, source, category, assigned_user_id, team_id, "
     "web_form_id, custom_fields, status_history, request_id, create_time, update_time, "
     "marketing_consents) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-    "nullif(cast($13 AS bigint), 0), nullif(cast($14 AS bigint), 0), "
+    "coalesce((cast($21 AS bigint[]))[(SELECT position FROM turn) % "
+    "cardinality(cast($21 AS bigint[])) + 1], nullif(cast($13 AS bigint), 0)), "
+    "nullif(cast($14 AS bigint), 0), "
     "nullif(cast($15 AS bigint), 0), cast($16 AS jsonb), cast($18 AS jsonb), nullif($17, ''), "
     KARTON_CRM_AT("$19") ", " KARTON_CRM_AT("$19") ", cast($20 AS jsonb)) "
     "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
     // xmax is 0 for a row this statement inserted, not for one it updated.
-    "RETURNING id, (xmax = 0)";
+    "RETURNING " KARTON_LEAD_COLUMNS ", (l.xmax = 0) AS _inserted");
 
 const std::string kFind = "SELECT " KARTON_LEAD_COLUMNS
                           " FROM crm.lead l WHERE l.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
@@ -73,16 +94,6 @@ const std::string kList =
     "AND (cast($13 AS bigint) = 0 OR l.partner_id = cast($13 AS bigint)) "
     "ORDER BY l.id DESC LIMIT $12";
 
-// The team's turn and the assignee in one statement: $3 the team's active
-// members in id order.
-const kernel::TypedQuery<v1::Lead> kAssignInTurn(
-    "WITH turn AS (INSERT INTO crm.team_rotation AS r (team_id, next_position) VALUES ($2, 1) "
-    "ON CONFLICT (team_id) DO UPDATE SET next_position = r.next_position + 1 "
-    "RETURNING r.next_position - 1 AS position), "
-    "l AS (UPDATE crm.lead SET assigned_user_id = (cast($3 AS bigint[]))"
-    "[(SELECT position FROM turn) % cardinality(cast($3 AS bigint[])) + 1] "
-    "WHERE id = cast($1 AS bigint) RETURNING *) "
-    "SELECT " KARTON_LEAD_COLUMNS " FROM l");
 const kernel::TypedQuery<v1::Lead> kFindLead(kFind);
 const kernel::TypedQuery<v1::Lead> kFindLeadLocked(kFind + " FOR UPDATE OF l");
 const kernel::TypedQuery<v1::Lead> kListLeads(kList);
@@ -159,11 +170,11 @@ std::string StatusName(v1::LeadStatus status) {
   }
 }
 
-std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lead,
-                                     const std::string& request_id, std::int64_t actor_user_id,
-                                     TimePoint now) {
+InsertedLead Insert(soci::session& session, const v1::Lead& lead, const std::string& request_id,
+                    std::int64_t actor_user_id, TimePoint now,
+                    const std::vector<std::int64_t>& turn_among) {
   const auto rows = kernel::RunPrepared(
-      session, kInsert,
+      session, kInsert.Sql(),
       {lead.title(),
        lead.contact_name(),
        lead.email(),
@@ -183,26 +194,16 @@ std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lea
        request_id,
        "[" + StatusChangeJson(v1::LEAD_STATUS_NEW, "created", actor_user_id, now) + "]",
        Text(ToEpochMicros(now)),
-       ConsentsJson(lead, now)});
-  return {std::stoll(std::string(rows.Text(0, 0))), rows.Text(0, 1) == "t"};
-}
-
-std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id) {
-  const auto rows =
-      kernel::RunPrepared(session, "SELECT id FROM crm.lead WHERE request_id = $1", {request_id});
-  if (rows.Count() == 0) return std::nullopt;
-  return std::stoll(std::string(rows.Text(0, 0)));
+       ConsentsJson(lead, now),
+       kernel::BigintArrayLiteral(turn_among)});
+  auto stored = kInsert.Messages(rows);
+  return {std::move(stored.at(0)), rows.Text(0, rows.Columns() - 1) == "t"};
 }
 
 std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
                              bool lock) {
   return (lock ? kFindLeadLocked : kFindLead)
       .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
-}
-
-std::optional<v1::Lead> AssignInTurn(soci::session& session, std::int64_t id, std::int64_t team_id,
-                                     const std::vector<std::int64_t>& members) {
-  return kAssignInTurn.One(session, {Text(id), Text(team_id), kernel::BigintArrayLiteral(members)});
 }
 
 void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {

@@ -23,23 +23,23 @@ using kernel::TimePoint;
 std::string SourceName(v1::LeadSource source);
 std::string StatusName(v1::LeadStatus status);
 
-// Inserts `lead` (its status NEW, the history's first entry) and returns
-// its id and true, or the earlier lead's id and false when `request_id` was
-// used before.
-std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Lead& lead,
-                                     const std::string& request_id, std::int64_t actor_user_id,
-                                     TimePoint now);
-// The lead created with `request_id`, if any.
-std::optional<std::int64_t> FindByRequest(soci::session& session, const std::string& request_id);
+struct InsertedLead {
+  v1::Lead lead;  // as stored
+  bool inserted;  // false: `lead` is the one an earlier use of the request id made
+};
+// Inserts `lead` (its status NEW, the history's first entry) and returns it
+// as stored, or the earlier lead when `request_id` was used before: one
+// statement either way. With `turn_among` (the active members of the
+// lead's team, in id order), the lead goes to the member whose turn it is
+// in the team's rotation (crm.team_rotation, whose row this takes and
+// creates on the first lead): meant as the last statement before the
+// COMMIT, since the team's row stays locked to it and every other lead for
+// the team waits for it.
+InsertedLead Insert(soci::session& session, const v1::Lead& lead, const std::string& request_id,
+                    std::int64_t actor_user_id, TimePoint now,
+                    const std::vector<std::int64_t>& turn_among = {});
 std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
                              bool lock);
-// Gives the lead just inserted (`id`) to the next of `members` in the team's
-// turn (crm.team_rotation, whose row this takes and creates on the first)
-// and returns the lead as stored: one statement, meant as the last before
-// the COMMIT, since the team's row stays locked to it and every other
-// submission to the team waits for it.
-std::optional<v1::Lead> AssignInTurn(soci::session& session, std::int64_t id, std::int64_t team_id,
-                                     const std::vector<std::int64_t>& members);
 // Writes every field of `lead` that an update may change, bumps the version.
 void Update(soci::session& session, const v1::Lead& lead, TimePoint now);
 // A status change with its history entry.

@@ -41,7 +41,7 @@ class LeadScopeTest : public karton::testing::ModuleDatabaseTest {
     lead.set_assigned_user_id(user_id);
     lead.set_team_id(team_id);
     auto lease = database_->Acquire();
-    return lead_repository::Insert(lease.Session(), lead, "", 0, context_.Time().Now()).first;
+    return lead_repository::Insert(lease.Session(), lead, "", 0, context_.Time().Now()).lead.id();
   }
 
   // The titles of the leads `caller` finds, by listing and one by one.

@@ -70,10 +70,12 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* context,
   return Guarded(services_.log, "CreateLead", [&]() -> grpc::Status {
     intake_.Prepare();
     auto lease = services_.database.Acquire();
-    // The audit entry and the events go out with the COMMIT.
+    // BEGIN goes with the lead's INSERT (or the routing rules' read), the
+    // audit entry and the events with the COMMIT: a lead given to someone
+    // is two round trips. A refused INSERT needs no savepoint: the
+    // transaction is rolled back whole.
     kernel::Transaction transaction(lease.Session());
     try {
-      lease.Session() << "SAVEPOINT create_lead";
       *response = intake_.Accept(lease.Session(), lead, request->request_id(),
                                  kernel::CallerOf(*context), nullptr);
     } catch (const std::exception& error) {

@@ -1,8 +1,8 @@
 // Who gets a new lead (C3): the web form category's team or user first,
 // then the assignment rules in ascending priority (a rule without
 // conditions is the fallback owner). A team target goes round-robin among
-// its active members: the lead's intake takes the team's turn as its last
-// statement (lead_repository::AssignInTurn), and crm.team_rotation's row for
+// its active members: the lead's intake takes the team's turn in its last
+// statement, the lead's INSERT (lead_repository::Insert), and crm.team_rotation's row for
 // the team stays locked to the COMMIT, so concurrent submissions take turns
 // and the split stays even, while each holds the row as briefly as it can.
 #pragma once

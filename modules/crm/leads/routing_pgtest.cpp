@@ -107,17 +107,15 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
     soci::transaction transaction(lease.Session());
     Assignment assignment = router_->Assign(lease.Session(), lead, category);
     if (!assignment.turn_among.empty()) {
-      // The team's turn, as the intake takes it: on the lead, once inserted.
+      // The team's turn, as the intake takes it: in the lead's INSERT.
       EXPECT_EQ(assignment.user_id, 0);
       v1::Lead written = lead;
       written.set_title("Érdeklődés");
       written.set_source(v1::LEAD_SOURCE_WEB_FORM);
-      const auto [id, inserted] =
-          lead_repository::Insert(lease.Session(), written, "", 0, context_.Time().Now());
-      const auto stored = lead_repository::AssignInTurn(lease.Session(), id, assignment.team_id,
-                                                        assignment.turn_among);
-      EXPECT_TRUE(stored);
-      if (stored) assignment.user_id = stored->assigned_user_id();
+      written.set_team_id(assignment.team_id);
+      assignment.user_id = lead_repository::Insert(lease.Session(), written, "", 0,
+                                                   context_.Time().Now(), assignment.turn_among)
+                               .lead.assigned_user_id();
     }
     transaction.commit();
     return assignment;

@@ -197,7 +197,7 @@ void LoadCrmDemoData(kernel::ModuleContext& context, soci::session& session,
     opportunity.set_owner_user_id(i % 2 == 0 ? anna : peter);
     opportunity.set_team_id(sales);
     opened.emplace_back(
-        opportunity_repository::Insert(session, opportunity, "", manager, now).first,
+        opportunity_repository::Insert(session, opportunity, "", manager, now).opportunity.id(),
         opportunity.partner_id());
   }
 

@@ -13,9 +13,12 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/testing/fake_module_context.h"
+#include "karton/kernel/transaction.h"
 #include "module_database_test.h"
+#include "pipeline/opportunity_repository.h"
 #include "pipeline/opportunity_service.h"
 #include "pipeline/pipeline_repository.h"
+#include "round_trips.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
@@ -118,6 +121,63 @@ TEST_F(OpenOpportunityTest, ItOpensInTheFirstPipelinesFirstOpenStageOwnedByTheCa
   EXPECT_EQ(again.id(), stored.id());
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), 1u);
   EXPECT_EQ(context_.RecordedEvents().Published().size(), 1u);
+}
+
+// Issue 14 item 4: a create commits once, in few round trips. In a
+// kernel::Transaction, as CreateOpportunity runs it: BEGIN with the
+// pipeline's read, the INSERT (the deal, its first stage history entry, the
+// stored deal as the answer), and the COMMIT with the audit entry and the
+// event. The answer is what GetOpportunity reads; a repeat answers the
+// first deal with its history as it is by then.
+TEST_F(OpenOpportunityTest, ItOpensInThreeRoundTripsAndAnswersTheDealAsStored) {
+  const auto pipeline =
+      NewPipeline("Bolt", {"Érdeklődő", "Ajánlat", "Megnyert:won", "Elvesztett:lost"});
+  const auto open = [&](const std::string& request_id, v1::Opportunity& stored) {
+    auto lease = database_->Acquire();
+    kernel::Transaction transaction(lease.Session());
+    auto status =
+        OpenOpportunity(context_.Time(), context_.Audit(), context_.Events(), lease.Session(),
+                        Deal(), request_id, anna_, "opportunity.", stored);
+    if (status.ok()) transaction.Commit();
+    return status;
+  };
+  // Each statement's first use on a connection prepares it: warm up first.
+  v1::Opportunity warm;
+  ASSERT_TRUE(open("warm-up", warm).ok());
+
+  v1::Opportunity stored;
+  {
+    karton::testing::PoolRoundTrips trips(*database_);
+    const auto status = open("deal-3", stored);
+    const std::string ends = trips.Stop();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 3) << ends;
+  }
+  const auto read = [&](std::int64_t id) {
+    auto lease = database_->Acquire();
+    return *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+  };
+  EXPECT_EQ(stored.SerializeAsString(), read(stored.id()).SerializeAsString());
+  ASSERT_EQ(stored.stage_history_size(), 1);
+  EXPECT_EQ(stored.stage_history(0).stage_id(), pipeline.stages(0).id());
+  EXPECT_EQ(stored.stage_history(0).stage_name(), "Érdeklődő");
+  EXPECT_EQ(stored.stage_history(0).user_id(), anna_.user_id);
+
+  // The deal moves on; its repeat answers it as it is now.
+  {
+    auto lease = database_->Acquire();
+    opportunity_repository::SetStage(lease.Session(), stored.id(), pipeline.stages(1).id(), "open",
+                                     "", anna_.user_id, context_.Time().Now());
+  }
+  v1::Opportunity again;
+  ASSERT_TRUE(open("deal-3", again).ok());
+  EXPECT_EQ(again.SerializeAsString(), read(stored.id()).SerializeAsString());
+  EXPECT_EQ(again.stage_history_size(), 2);
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_,
+                                         "SELECT count(*) FROM crm.opportunity_stage_change WHERE "
+                                         "opportunity_id = " +
+                                             std::to_string(stored.id())),
+            "2");
 }
 
 TEST_F(OpenOpportunityTest, EachRefusalNamesItsFieldAndStoresNothing) {

@@ -58,6 +58,30 @@ const kernel::TypedQuery<v1::Opportunity> kListStaleOpportunities(
     "AND (cast($4 AS bigint) = 0 OR o.owner_user_id = cast($4 AS bigint)) "
     "AND o.id > cast($5 AS bigint) ORDER BY o.id LIMIT $6");
 
+// An OPEN opportunity with the first entry of its stage history, answered
+// as GetOpportunity reads it: the history of a new one is that entry, built
+// from the values the statement wrote (the stage change inserted here is
+// not visible to the statement's own reads). A repeated request id
+// (`ON CONFLICT`) writes no history and answers the earlier row; _inserted
+// tells which.
+const kernel::TypedQuery<v1::Opportunity> kInsertOpportunity(
+    "WITH ins AS (INSERT INTO crm.opportunity (name, partner_id, pipeline_id, stage_id, "
+    "expected_revenue_currency, expected_revenue_minor, expected_close_date, owner_user_id, "
+    "team_id, lead_id, request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, "
+    "cast($6 AS bigint), cast(nullif($7, '') AS date), nullif(cast($8 AS bigint), 0), "
+    "nullif(cast($9 AS bigint), 0), nullif(cast($10 AS bigint), 0), nullif($11, ''), "
+    KARTON_CRM_AT("$12") ", " KARTON_CRM_AT("$12") ") "
+    "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
+    // xmax is 0 for a row this statement inserted, not for one it updated.
+    "RETURNING *, (xmax = 0) AS inserted), "
+    "history AS (INSERT INTO crm.opportunity_stage_change (opportunity_id, stage_id, "
+    "change_time, user_id) SELECT id, stage_id, create_time, nullif(cast($13 AS bigint), 0) "
+    "FROM ins WHERE inserted) "
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS ", o.inserted AS _inserted FROM ins o "
+    "LEFT JOIN LATERAL (SELECT ARRAY[o.stage_id] AS stage_id, ARRAY[s.name] AS stage_name, "
+    "ARRAY[(extract(epoch FROM o.create_time) * 1000000)::bigint] AS change_time, "
+    "ARRAY[cast($13 AS bigint)] AS user_id FROM crm.stage s WHERE s.id = o.stage_id) h ON true");
+
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 std::string DateText(const v1::Opportunity& opportunity) {
@@ -79,28 +103,21 @@ void RecordStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
 
 }  // namespace
 
-std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Opportunity& opportunity,
-                                     const std::string& request_id, std::int64_t actor_user_id,
-                                     TimePoint now) {
+InsertedOpportunity Insert(soci::session& session, const v1::Opportunity& opportunity,
+                           const std::string& request_id, std::int64_t actor_user_id,
+                           TimePoint now) {
   const auto rows = kernel::RunPrepared(
-      session,
-      "INSERT INTO crm.opportunity (name, partner_id, pipeline_id, stage_id, "
-      "expected_revenue_currency, expected_revenue_minor, expected_close_date, owner_user_id, "
-      "team_id, lead_id, request_id, create_time, update_time) VALUES ($1, $2, $3, $4, $5, "
-      "cast($6 AS bigint), cast(nullif($7, '') AS date), nullif(cast($8 AS bigint), 0), "
-      "nullif(cast($9 AS bigint), 0), nullif(cast($10 AS bigint), 0), nullif($11, ''), "
-      KARTON_CRM_AT("$12") ", " KARTON_CRM_AT("$12") ") "
-      "ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id "
-      "RETURNING id, (xmax = 0)",
+      session, kInsertOpportunity.Sql(),
       {opportunity.name(), Text(opportunity.partner_id()), Text(opportunity.pipeline_id()),
        Text(opportunity.stage_id()), opportunity.expected_revenue().currency_code(),
        Text(opportunity.expected_revenue().minor_units()), DateText(opportunity),
        Text(opportunity.owner_user_id()), Text(opportunity.team_id()), Text(opportunity.lead_id()),
-       request_id, Text(ToEpochMicros(now))});
-  const std::int64_t id = std::stoll(std::string(rows.Text(0, 0)));
-  const bool inserted = rows.Text(0, 1) == "t";
-  if (inserted) RecordStage(session, id, opportunity.stage_id(), actor_user_id, now);
-  return {id, inserted};
+       request_id, Text(ToEpochMicros(now)), Text(actor_user_id)});
+  auto stored = kInsertOpportunity.Messages(rows);
+  if (rows.Text(0, rows.Columns() - 1) == "t") return {std::move(stored.at(0)), true};
+  // The earlier one's history may have grown since, or been written by an
+  // attempt that committed after this statement began: read it whole.
+  return {*Find(session, stored.at(0).id(), Scope::Everything(), false), false};
 }
 
 std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, const Scope& scope,

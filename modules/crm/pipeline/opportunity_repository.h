@@ -21,12 +21,16 @@ namespace karton::crm::opportunity_repository {
 namespace v1 = karton::crm::v1;
 using kernel::TimePoint;
 
-// Inserts an OPEN opportunity in its stage (with the first history entry);
-// returns its id and true, or the earlier one's id and false for a
-// repeated `request_id`.
-std::pair<std::int64_t, bool> Insert(soci::session& session, const v1::Opportunity& opportunity,
-                                     const std::string& request_id, std::int64_t actor_user_id,
-                                     TimePoint now);
+struct InsertedOpportunity {
+  v1::Opportunity opportunity;  // as stored, with its stage history
+  bool inserted;  // false: `opportunity` is the one an earlier use of the request id made
+};
+// Inserts an OPEN opportunity in its stage with the first history entry
+// and returns it as stored, in one statement; for a repeated `request_id`,
+// the earlier one (read again, a second statement).
+InsertedOpportunity Insert(soci::session& session, const v1::Opportunity& opportunity,
+                           const std::string& request_id, std::int64_t actor_user_id,
+                           TimePoint now);
 std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, const Scope& scope,
                                     bool lock);
 // Writes name, expected revenue and close date, owner and team.

@@ -67,7 +67,7 @@ class OpportunityRepositoryTest : public karton::testing::ModuleDatabaseTest {
     opportunity.set_team_id(team);
     auto lease = database_->Acquire();
     return opportunity_repository::Insert(lease.Session(), opportunity, request_id, owner, Now())
-        .first;
+        .opportunity.id();
   }
 
   v1::Opportunity Find(std::int64_t id) {
@@ -122,7 +122,7 @@ TEST_F(OpportunityRepositoryTest, InsertKeepsEveryFieldAndStartsTheStageHistoryO
   opportunity.mutable_expected_close_date()->set_day(31);
   opportunity.set_owner_user_id(anna_);
   opportunity.set_team_id(south_);
-  std::pair<std::int64_t, bool> first, repeated;
+  opportunity_repository::InsertedOpportunity first, repeated;
   {
     auto lease = database_->Acquire();
     first = opportunity_repository::Insert(lease.Session(), opportunity, "deal-1", anna_, Now());
@@ -130,10 +130,14 @@ TEST_F(OpportunityRepositoryTest, InsertKeepsEveryFieldAndStartsTheStageHistoryO
     opportunity.set_name("Más");
     repeated = opportunity_repository::Insert(lease.Session(), opportunity, "deal-1", bela_, Now());
   }
-  EXPECT_TRUE(first.second);
-  EXPECT_EQ(repeated, std::make_pair(first.first, false));
+  EXPECT_TRUE(first.inserted);
+  EXPECT_FALSE(repeated.inserted);
+  EXPECT_EQ(repeated.opportunity.id(), first.opportunity.id());
 
-  const v1::Opportunity stored = Find(first.first);
+  const v1::Opportunity stored = Find(first.opportunity.id());
+  // The INSERT answers the deal as a read gives it, its history too.
+  EXPECT_EQ(first.opportunity.SerializeAsString(), stored.SerializeAsString());
+  EXPECT_EQ(repeated.opportunity.SerializeAsString(), stored.SerializeAsString());
   EXPECT_EQ(stored.name(), "Raktárbővítés");
   EXPECT_EQ(stored.partner_id(), partner_);
   EXPECT_EQ(stored.pipeline_id(), pipeline_.id());

@@ -15,6 +15,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/updates.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
@@ -150,20 +151,19 @@ grpc::Status OpenOpportunity(const kernel::Clock& clock, kernel::AuditLog& audit
     return kernel::InvalidField(prefix + "stage_id", "is not an open stage of the pipeline");
   }
   if (opportunity.owner_user_id() == 0) opportunity.set_owner_user_id(caller.user_id);
-  std::pair<std::int64_t, bool> inserted;
+  // A refused INSERT needs no savepoint: every caller then returns the
+  // refusal, and its transaction is rolled back whole.
+  opportunity_repository::InsertedOpportunity inserted;
   try {
-    session << "SAVEPOINT open_opportunity";
     inserted = opportunity_repository::Insert(session, opportunity, request_id, caller.user_id,
                                               clock.Now());
-    session << "RELEASE SAVEPOINT open_opportunity";
   } catch (const std::exception& error) {
     if (kernel::SqlState(error) != "23503") throw;
-    session << "ROLLBACK TO SAVEPOINT open_opportunity";
     return kernel::InvalidField(prefix + "partner_id",
                                 "names no partner, or the owner or team does not exist");
   }
-  stored = *opportunity_repository::Find(session, inserted.first, Scope::Everything(), false);
-  if (!inserted.second) return grpc::Status::OK;
+  stored = std::move(inserted.opportunity);
+  if (!inserted.inserted) return grpc::Status::OK;
   audit.Record(session, caller, kernel::AuditAction::kCreate, "crm.opportunity", stored.id(),
                {kernel::FieldChange::Created("name", stored.name()),
                 kernel::FieldChange::Of("partner_id", 0, stored.partner_id()),
@@ -204,15 +204,17 @@ grpc::Status OpportunityServiceImpl::CreateOpportunity(grpc::ServerContext* cont
       }
       if (!status.ok()) return status;
     }
+    // BEGIN goes with the pipeline's read, the audit entry and the event
+    // with the COMMIT: three round trips (OpportunityServiceTest counts them).
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     if (auto status =
             OpenOpportunity(services_.clock, services_.audit, services_.events, lease.Session(),
                             opportunity, request->request_id(), caller, "opportunity.", *response);
         !status.ok()) {
       return status;
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

@@ -16,27 +16,14 @@
 #include "activities/activity_repository.h"
 #include "activities/activity_service.h"
 #include "karton/kernel/service_parts.h"
-#include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "module_database_test.h"
 #include "round_trips.h"
 #include "team_directory.h"
+#include "testing/fake_identity_service.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
 namespace {
-
-// No teams: the activity is the caller's own.
-class NoTeams final : public kernel::v1::IdentityService::Service {
- public:
-  grpc::Status ListUsers(grpc::ServerContext*, const kernel::v1::ListUsersRequest*,
-                         kernel::v1::ListUsersResponse*) override {
-    return grpc::Status::OK;
-  }
-  grpc::Status ListTeams(grpc::ServerContext*, const kernel::v1::ListTeamsRequest*,
-                         kernel::v1::ListTeamsResponse*) override {
-    return grpc::Status::OK;
-  }
-};
 
 class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
  protected:
@@ -78,7 +65,7 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
     return activities_->CreateActivity(&context, &request, &created);
   }
 
-  NoTeams identity_;
+  FakeIdentityService identity_;  // no teams: the activity is the caller's own
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TeamDirectory> teams_;
   std::unique_ptr<ActivityServiceImpl> activities_;

@@ -26,32 +26,11 @@
 #include "module_database_test.h"
 #include "round_trips.h"
 #include "team_directory.h"
+#include "testing/fake_identity_service.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
 namespace {
-
-// Users and teams as the kernel would list them to TeamDirectory.
-class FakeIdentity final : public kernel::v1::IdentityService::Service {
- public:
-  std::set<std::int64_t> users;
-  std::map<std::int64_t, std::vector<std::int64_t>> teams;  // team -> members
-
-  grpc::Status ListUsers(grpc::ServerContext*, const kernel::v1::ListUsersRequest*,
-                         kernel::v1::ListUsersResponse* response) override {
-    for (const auto id : users) response->add_users()->set_id(id);
-    return grpc::Status::OK;
-  }
-  grpc::Status ListTeams(grpc::ServerContext*, const kernel::v1::ListTeamsRequest*,
-                         kernel::v1::ListTeamsResponse* response) override {
-    for (const auto& [id, members] : teams) {
-      auto* team = response->add_teams();
-      team->set_id(id);
-      for (const auto member : members) team->add_member_user_ids(member);
-    }
-    return grpc::Status::OK;
-  }
-};
 
 class LeadServiceTest : public karton::testing::ModuleDatabaseTest {
  protected:
@@ -120,7 +99,7 @@ class LeadServiceTest : public karton::testing::ModuleDatabaseTest {
     return leads_->CreateLead(&As(gabor_, "sales_manager")->context, &request, &created);
   }
 
-  FakeIdentity identity_;
+  FakeIdentityService identity_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TeamDirectory> teams_;
   std::unique_ptr<Router> router_;

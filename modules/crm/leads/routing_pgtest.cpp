@@ -21,37 +21,11 @@
 #include "leads/routing.h"
 #include "module_database_test.h"
 #include "team_directory.h"
+#include "testing/fake_identity_service.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
 namespace {
-
-// Users and teams as the kernel would list them to TeamDirectory.
-class FakeIdentity final : public kernel::v1::IdentityService::Service {
- public:
-  std::set<std::int64_t> disabled;
-  std::map<std::int64_t, std::vector<std::int64_t>> teams;  // team -> members
-  std::set<std::int64_t> users;
-
-  grpc::Status ListUsers(grpc::ServerContext*, const kernel::v1::ListUsersRequest*,
-                         kernel::v1::ListUsersResponse* response) override {
-    for (const auto id : users) {
-      auto* user = response->add_users();
-      user->set_id(id);
-      user->set_disabled(disabled.count(id) > 0);
-    }
-    return grpc::Status::OK;
-  }
-  grpc::Status ListTeams(grpc::ServerContext*, const kernel::v1::ListTeamsRequest*,
-                         kernel::v1::ListTeamsResponse* response) override {
-    for (const auto& [id, members] : teams) {
-      auto* team = response->add_teams();
-      team->set_id(id);
-      for (const auto member : members) team->add_member_user_ids(member);
-    }
-    return grpc::Status::OK;
-  }
-};
 
 class RoutingTest : public karton::testing::ModuleDatabaseTest {
  protected:
@@ -128,7 +102,7 @@ class RoutingTest : public karton::testing::ModuleDatabaseTest {
     return lead;
   }
 
-  FakeIdentity identity_;
+  FakeIdentityService identity_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TeamDirectory> teams_;
   std::unique_ptr<Router> router_;

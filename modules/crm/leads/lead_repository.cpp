@@ -68,12 +68,14 @@ const std::string kFind = "SELECT " KARTON_LEAD_COLUMNS
                           " FROM crm.lead l WHERE l.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
                               "l", "assigned_user_id", "crm.lead");
 
-const std::string kUpdate =
-    "UPDATE crm.lead SET title = $2, contact_name = $3, email = $4, phone = $5, "
+// Answers the lead as stored, so an update reads nothing back.
+const kernel::TypedQuery<v1::Lead> kUpdate(
+    "UPDATE crm.lead AS l SET title = $2, contact_name = $3, email = $4, phone = $5, "
     "company_name = $6, tax_number = $7, country = $8, postal_code = $9, city = $10, "
     "message = $11, category = $12, assigned_user_id = nullif(cast($13 AS bigint), 0), "
     "team_id = nullif(cast($14 AS bigint), 0), custom_fields = cast($15 AS jsonb), "
-    "update_time = " KARTON_CRM_AT("$16") ", version = version + 1 WHERE id = $1";
+    "update_time = " KARTON_CRM_AT("$16") ", version = version + 1 WHERE l.id = $1 "
+    "RETURNING " KARTON_LEAD_COLUMNS);
 
 // $4 is the history's new entry (StatusChangeJson).
 const std::string kSetStatus =
@@ -206,13 +208,12 @@ std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scop
       .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
 }
 
-void Update(soci::session& session, const v1::Lead& lead, TimePoint now) {
-  kernel::RunPrepared(
-      session, kUpdate,
-      {Text(lead.id()), lead.title(), lead.contact_name(), lead.email(), lead.phone(),
-       lead.company_name(), lead.tax_number(), lead.country(), lead.postal_code(), lead.city(),
-       lead.message(), lead.category(), Text(lead.assigned_user_id()), Text(lead.team_id()),
-       CustomFieldsJson(lead), Text(ToEpochMicros(now))});
+v1::Lead Update(soci::session& session, const v1::Lead& lead, TimePoint now) {
+  return *kUpdate.One(
+      session, {Text(lead.id()), lead.title(), lead.contact_name(), lead.email(), lead.phone(),
+                lead.company_name(), lead.tax_number(), lead.country(), lead.postal_code(),
+                lead.city(), lead.message(), lead.category(), Text(lead.assigned_user_id()),
+                Text(lead.team_id()), CustomFieldsJson(lead), Text(ToEpochMicros(now))});
 }
 
 void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,

@@ -40,8 +40,10 @@ InsertedLead Insert(soci::session& session, const v1::Lead& lead, const std::str
                     const std::vector<std::int64_t>& turn_among = {});
 std::optional<v1::Lead> Find(soci::session& session, std::int64_t id, const Scope& scope,
                              bool lock);
-// Writes every field of `lead` that an update may change, bumps the version.
-void Update(soci::session& session, const v1::Lead& lead, TimePoint now);
+// Writes every field of `lead` that an update may change, bumps the
+// version, and returns the lead as stored. The lead must exist (read and
+// locked first).
+v1::Lead Update(soci::session& session, const v1::Lead& lead, TimePoint now);
 // A status change with its history entry.
 void SetStatus(soci::session& session, std::int64_t id, v1::LeadStatus status,
                const std::string& note, std::int64_t user_id, TimePoint now);

@@ -212,6 +212,49 @@ TEST_F(LeadServiceTest, ALeadGivenToSomeoneIsTwoRoundTripsAndARepeatAnswersTheFi
   EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM crm.lead"), "4");
 }
 
+// Issue 14 item 4, for an update: BEGIN with the locked read, the UPDATE
+// returning the lead as stored, and the COMMIT with the audit entry and the
+// events. Reassigning publishes crm.lead.assigned beside crm.lead.updated.
+TEST_F(LeadServiceTest, AnUpdateIsThreeRoundTripsAndAnswersTheLeadAsStored) {
+  context_.Events().DeclareTopic<v1::Lead>("crm.lead.updated");
+  v1::Lead created;
+  ASSERT_TRUE(Create("bovites-1", created).ok());
+  const auto update = [&](const std::string& title, std::int64_t user, v1::Lead& updated) {
+    v1::UpdateLeadRequest request;
+    request.mutable_lead()->set_id(created.id());
+    request.mutable_lead()->set_title(title);
+    request.mutable_lead()->set_assigned_user_id(user);
+    request.mutable_update_mask()->add_paths("title");
+    request.mutable_update_mask()->add_paths("assigned_user_id");
+    return leads_->UpdateLead(&As(gabor_, "sales_manager")->context, &request, &updated);
+  };
+  // Each statement's first use on a connection prepares it: warm up first.
+  v1::Lead warm;
+  const auto warmed = update("Irodabútor ajánlat, második kör", created.assigned_user_id(), warm);
+  ASSERT_TRUE(warmed.ok()) << warmed.error_message();
+  const auto published = context_.RecordedEvents().Published().size();
+
+  v1::Lead updated;
+  {
+    karton::testing::PoolRoundTrips trips(*database_);
+    const auto status = update("Irodabútor és raktár", bela_, updated);
+    const std::string ends = trips.Stop();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 3) << ends;
+  }
+  EXPECT_EQ(updated.title(), "Irodabútor és raktár");
+  EXPECT_EQ(updated.assigned_user_id(), bela_);
+  v1::GetLeadRequest get;
+  get.set_id(created.id());
+  v1::Lead read;
+  ASSERT_TRUE(leads_->GetLead(&As(gabor_, "sales_manager")->context, &get, &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), updated.SerializeAsString());
+  const auto events = context_.RecordedEvents().Published();
+  ASSERT_EQ(events.size(), published + 2);
+  EXPECT_EQ(events[published].topic, "crm.lead.updated");
+  EXPECT_EQ(events[published + 1].topic, "crm.lead.assigned");
+}
+
 // Issue 16: the same person posting a web form again within the window
 // gets one lead with both messages; by email (its case aside), by phone
 // digits when there is no email; per form; a new lead once the window has

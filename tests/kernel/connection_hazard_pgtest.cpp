@@ -41,9 +41,18 @@ struct HealthServer {
   GrpcHost host;
 };
 
+// The parent's database, for the death test's child: gtest's "threadsafe"
+// style runs the test again from the start in a new process, and a
+// throwaway cluster of the child's own would outlive its abort in /tmp.
+constexpr const char* kParentDatabase = "KARTON_CONNECTION_HAZARD_TEST_DATABASE";
+
 class ConnectionHazardTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (const char* parent = std::getenv(kParentDatabase)) {
+      conninfo_ = parent;
+      return;
+    }
     conninfo_ = testing::SharedPostgres().CreateDatabase(testing::DatabaseNameForCurrentTest());
   }
   std::string conninfo_;
@@ -71,6 +80,7 @@ TEST_F(ConnectionHazardTest, ACallStartedWhileHoldingAConnectionIsCounted) {
 
 TEST_F(ConnectionHazardTest, TheTestSuitesAbortOnAHazardNamingTheMethod) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ::setenv(kParentDatabase, conninfo_.c_str(), 1);
   EXPECT_DEATH(
       {
         ::setenv("KARTON_ABORT_ON_CONNECTION_HAZARD", "1", 1);
@@ -80,6 +90,7 @@ TEST_F(ConnectionHazardTest, TheTestSuitesAbortOnAHazardNamingTheMethod) {
         (void)server.CheckHealth();
       },
       "connection hazard: /grpc.health.v1.Health/Check");
+  ::unsetenv(kParentDatabase);
 }
 
 }  // namespace

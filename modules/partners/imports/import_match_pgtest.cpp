@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +33,15 @@ class ImportMatchTest : public karton::testing::ModuleDatabaseTest {
   import_repository::ApplyCounts Import(
       const std::vector<std::vector<std::string>>& records,
       const std::vector<MatchKey>& order = import_repository::DefaultMatchOrder()) {
+    const auto result = ImportRefusing(records, order);
+    EXPECT_TRUE(result.errors.empty()) << result.errors.at(0).problem;
+    return result.counts;
+  }
+
+  // As Import, the rows it refused allowed.
+  import_repository::ApplyResult ImportRefusing(
+      const std::vector<std::vector<std::string>>& records,
+      const std::vector<MatchKey>& order = import_repository::DefaultMatchOrder()) {
     auto lease = database_->Acquire();
     soci::session& session = lease.Session();
     soci::transaction transaction(session);
@@ -51,12 +61,16 @@ class ImportMatchTest : public karton::testing::ModuleDatabaseTest {
       }
       copy.Finish();
     }
-    const auto result = import_repository::ApplyImport(
+    // The id column's header, when the file has one (as ImportPartners
+    // passes it).
+    const auto& header = records.at(0);
+    const std::string id_column =
+        std::find(header.begin(), header.end(), "id") != header.end() ? "id" : "";
+    auto result = import_repository::ApplyImport(
         session, import_id, "upsert",
-        import_repository::CreateDefaults(v1::PARTNER_KIND_ORGANIZATION), "id", order, now);
-    EXPECT_TRUE(result.errors.empty()) << result.errors.at(0).problem;
+        import_repository::CreateDefaults(v1::PARTNER_KIND_ORGANIZATION), id_column, order, now);
     transaction.commit();
-    return result.counts;
+    return result;
   }
 
   std::string Query(const std::string& sql) const {
@@ -121,6 +135,27 @@ TEST_F(ImportMatchTest, RowsMatchTheEmailsAndPhonesOfPartnersAndOfTheirContacts)
                                         {"Tisza Fém Kft.", "Kiss Anna", "ANNA@tiszafem.hu"}});
   EXPECT_EQ(by_contact_email.created, 0);
   EXPECT_EQ(by_contact_email.contacts_created, 0);
+}
+
+// An import into a directory without partners skips the matching (it has
+// nothing to match), but still refuses the Karton ids no partner has, and
+// the next import matches again.
+TEST_F(ImportMatchTest, AnEmptyDirectoryRefusesUnknownIdsAndTheNextImportMatches) {
+  const auto first = ImportRefusing({{"id", "display_name", "tax_number"},
+                                     {"999", "Nincs Kft.", ""},
+                                     {"", "Új Kft.", "12345676-2-42"}});
+  ASSERT_EQ(first.errors.size(), 1U);
+  EXPECT_EQ(first.errors[0].row, 1);
+  EXPECT_EQ(first.errors[0].problem, "there is no partner 999");
+  EXPECT_EQ(first.counts.created, 1);
+
+  const auto id = Query("SELECT id FROM partners.partner");
+  EXPECT_EQ(Import({{"id", "tag"}, {id, "by-id"}}).updated, 1);
+  const auto second =
+      Import({{"display_name", "tax_number", "tag"}, {"Új Kft.", "12345676-2-42", "by-tax"}});
+  EXPECT_EQ(second.created, 0);
+  EXPECT_EQ(second.updated, 1);
+  EXPECT_EQ(Query("SELECT array_to_string(tags, ',') FROM partners.partner"), "by-id,by-tax");
 }
 
 TEST_F(ImportMatchTest, TheMatchOrderIsHonouredAndKeysLeftOutAreNotMatchedOn) {

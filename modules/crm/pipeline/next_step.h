@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "karton/crm/v1/crm.pb.h"
+
 namespace soci {
 class session;
 }  // namespace soci
@@ -20,5 +22,10 @@ namespace karton::crm {
 // saying what `change` ("moving it to 'Ajánlat'") needs.
 grpc::Status CheckNextStep(soci::session& session, std::int64_t opportunity_id,
                            std::string_view change);
+// The same for a deal and its pipeline the caller has just read or written
+// in this transaction: only the planned activities are counted (no round
+// trip when the deal is closed or the pipeline does not ask for a step).
+grpc::Status CheckNextStep(soci::session& session, const v1::Opportunity& opportunity,
+                           const v1::Pipeline& pipeline, std::string_view change);
 
 }  // namespace karton::crm

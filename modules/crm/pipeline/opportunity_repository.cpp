@@ -27,13 +27,16 @@ using kernel::ToEpochMicros;
   "(extract(epoch FROM o.update_time) * 1000000)::bigint AS update_time, "                   \
   "(extract(epoch FROM o.close_time) * 1000000)::bigint AS close_time, o.version::text AS etag"
 
-#define KARTON_OPPORTUNITY_FROM                                                          \
-  "crm.opportunity o CROSS JOIN LATERAL (SELECT array_agg(c.stage_id ORDER BY c.id) AS " \
-  "stage_id, array_agg(s.name ORDER BY c.id) AS stage_name, "                            \
-  "array_agg((extract(epoch FROM c.change_time) * 1000000)::bigint ORDER BY c.id) AS "   \
-  "change_time, array_agg(coalesce(c.user_id, 0) ORDER BY c.id) AS user_id "             \
-  "FROM crm.opportunity_stage_change c JOIN crm.stage s ON s.id = c.stage_id "           \
-  "WHERE c.opportunity_id = o.id) h"
+// The stage history `h` of the deal `o`, from the changes `changes` (a
+// table or a subquery with the columns of crm.opportunity_stage_change).
+#define KARTON_OPPORTUNITY_HISTORY_OF(changes)                                         \
+  " CROSS JOIN LATERAL (SELECT array_agg(c.stage_id ORDER BY c.id) AS "                \
+  "stage_id, array_agg(s.name ORDER BY c.id) AS stage_name, "                          \
+  "array_agg((extract(epoch FROM c.change_time) * 1000000)::bigint ORDER BY c.id) AS " \
+  "change_time, array_agg(coalesce(c.user_id, 0) ORDER BY c.id) AS user_id "           \
+  "FROM " changes " c JOIN crm.stage s ON s.id = c.stage_id WHERE c.opportunity_id = o.id) h"
+#define KARTON_OPPORTUNITY_FROM \
+  "crm.opportunity o" KARTON_OPPORTUNITY_HISTORY_OF("crm.opportunity_stage_change")
 
 const std::string kFind = "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM " KARTON_OPPORTUNITY_FROM
                           " WHERE o.id = cast($4 AS bigint) AND " KARTON_CRM_SCOPE(
@@ -82,6 +85,34 @@ const kernel::TypedQuery<v1::Opportunity> kInsertOpportunity(
     "ARRAY[(extract(epoch FROM o.create_time) * 1000000)::bigint] AS change_time, "
     "ARRAY[cast($13 AS bigint)] AS user_id FROM crm.stage s WHERE s.id = o.stage_id) h ON true");
 
+// The editable fields written, the deal answered as GetOpportunity reads it
+// (its history is not changed here). No row: no deal with that id.
+const kernel::TypedQuery<v1::Opportunity> kUpdateOpportunity(
+    "WITH upd AS (UPDATE crm.opportunity SET name = $2, expected_revenue_currency = $3, "
+    "expected_revenue_minor = cast($4 AS bigint), expected_close_date = "
+    "cast(nullif($5, '') AS date), owner_user_id = nullif(cast($6 AS bigint), 0), "
+    "team_id = nullif(cast($7 AS bigint), 0), update_time = " KARTON_CRM_AT(
+        "$8") ", version = version + 1 WHERE id = cast($1 AS bigint) RETURNING *) "
+              "SELECT " KARTON_OPPORTUNITY_COLUMNS
+              " FROM upd o" KARTON_OPPORTUNITY_HISTORY_OF("crm.opportunity_stage_change"));
+
+// The stage, status and reason written with the history entry, the deal
+// answered with that entry last in its history: the statement's own reads
+// do not see the entry its CTE inserts, so the history is read from the
+// table and the inserted entry together.
+const kernel::TypedQuery<v1::Opportunity> kSetStage(
+    "WITH upd AS (UPDATE crm.opportunity SET stage_id = cast($2 AS bigint), status = $3, "
+    "lost_reason = $4, close_time = CASE WHEN $3 = 'open' THEN NULL ELSE " KARTON_CRM_AT(
+        "$5") " END, update_time = " KARTON_CRM_AT("$5") ", version = version + 1 "
+                                                          "WHERE id = cast($1 AS bigint) "
+                                                          "RETURNING *), "
+    "entry AS (INSERT INTO crm.opportunity_stage_change (opportunity_id, stage_id, "
+    "change_time, user_id) SELECT id, stage_id, update_time, nullif(cast($6 AS bigint), 0) "
+    "FROM upd RETURNING id, opportunity_id, stage_id, change_time, user_id) "
+    "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM upd o" KARTON_OPPORTUNITY_HISTORY_OF(
+        "(SELECT id, opportunity_id, stage_id, change_time, user_id "
+        "FROM crm.opportunity_stage_change UNION ALL SELECT * FROM entry)"));
+
 std::string Text(std::int64_t value) { return std::to_string(value); }
 
 std::string DateText(const v1::Opportunity& opportunity) {
@@ -90,15 +121,6 @@ std::string DateText(const v1::Opportunity& opportunity) {
   char text[16];
   std::snprintf(text, sizeof text, "%04d-%02d-%02d", date.year(), date.month(), date.day());
   return text;
-}
-
-void RecordStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
-                 std::int64_t actor_user_id, TimePoint now) {
-  kernel::RunPrepared(session,
-                      "INSERT INTO crm.opportunity_stage_change (opportunity_id, stage_id, "
-                      "change_time, user_id) VALUES ($1, $2, " KARTON_CRM_AT(
-                          "$3") ", nullif(cast($4 AS bigint), 0))",
-                      {Text(id), Text(stage_id), Text(ToEpochMicros(now)), Text(actor_user_id)});
 }
 
 }  // namespace
@@ -126,29 +148,21 @@ std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, con
       .One(session, {scope.Name(), Text(scope.user_id), scope.team_ids, Text(id)});
 }
 
-void Update(soci::session& session, const v1::Opportunity& opportunity, TimePoint now) {
-  kernel::RunPrepared(
+std::optional<v1::Opportunity> Update(soci::session& session, const v1::Opportunity& opportunity,
+                                      TimePoint now) {
+  return kUpdateOpportunity.One(
       session,
-      "UPDATE crm.opportunity SET name = $2, expected_revenue_currency = $3, "
-      "expected_revenue_minor = cast($4 AS bigint), expected_close_date = "
-      "cast(nullif($5, '') AS date), owner_user_id = nullif(cast($6 AS bigint), 0), "
-      "team_id = nullif(cast($7 AS bigint), 0), update_time = " KARTON_CRM_AT(
-          "$8") ", version = version + 1 WHERE id = $1",
       {Text(opportunity.id()), opportunity.name(), opportunity.expected_revenue().currency_code(),
        Text(opportunity.expected_revenue().minor_units()), DateText(opportunity),
        Text(opportunity.owner_user_id()), Text(opportunity.team_id()), Text(ToEpochMicros(now))});
 }
 
-void SetStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
-              const std::string& status, const std::string& lost_reason, std::int64_t actor_user_id,
-              TimePoint now) {
-  kernel::RunPrepared(
-      session,
-      "UPDATE crm.opportunity SET stage_id = $2, status = $3, lost_reason = $4, "
-      "close_time = CASE WHEN $3 = 'open' THEN NULL ELSE " KARTON_CRM_AT("$5") " END, "
-      "update_time = " KARTON_CRM_AT("$5") ", version = version + 1 WHERE id = $1",
-      {Text(id), Text(stage_id), status, lost_reason, Text(ToEpochMicros(now))});
-  RecordStage(session, id, stage_id, actor_user_id, now);
+std::optional<v1::Opportunity> SetStage(soci::session& session, std::int64_t id,
+                                        std::int64_t stage_id, const std::string& status,
+                                        const std::string& lost_reason, std::int64_t actor_user_id,
+                                        TimePoint now) {
+  return kSetStage.One(session, {Text(id), Text(stage_id), status, lost_reason,
+                                 Text(ToEpochMicros(now)), Text(actor_user_id)});
 }
 
 std::vector<v1::Opportunity> List(soci::session& session, const Scope& scope,

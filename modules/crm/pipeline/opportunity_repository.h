@@ -33,13 +33,17 @@ InsertedOpportunity Insert(soci::session& session, const v1::Opportunity& opport
                            TimePoint now);
 std::optional<v1::Opportunity> Find(soci::session& session, std::int64_t id, const Scope& scope,
                                     bool lock);
-// Writes name, expected revenue and close date, owner and team.
-void Update(soci::session& session, const v1::Opportunity& opportunity, TimePoint now);
+// Writes name, expected revenue and close date, owner and team; answers the
+// deal as Find reads it, nullopt when there is none with that id.
+std::optional<v1::Opportunity> Update(soci::session& session, const v1::Opportunity& opportunity,
+                                      TimePoint now);
 // Moves it to `stage_id` with status "open", "won" or "lost" (closing sets
-// close_time), and records the history entry.
-void SetStage(soci::session& session, std::int64_t id, std::int64_t stage_id,
-              const std::string& status, const std::string& lost_reason, std::int64_t actor_user_id,
-              TimePoint now);
+// close_time), and records the history entry; answers the deal as Find
+// reads it after (nullopt: none with that id). One statement.
+std::optional<v1::Opportunity> SetStage(soci::session& session, std::int64_t id,
+                                        std::int64_t stage_id, const std::string& status,
+                                        const std::string& lost_reason, std::int64_t actor_user_id,
+                                        TimePoint now);
 
 struct ListFilter {
   std::int64_t partner_id = 0, pipeline_id = 0, stage_id = 0, owner_user_id = 0;

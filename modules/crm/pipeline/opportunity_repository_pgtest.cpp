@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,9 +101,14 @@ class OpportunityRepositoryTest : public karton::testing::ModuleDatabaseTest {
                 const std::string& lost_reason = "") {
     auto lease = database_->Acquire();
     soci::transaction transaction(lease.Session());
-    opportunity_repository::SetStage(lease.Session(), id, Stage(stage), status, lost_reason, bela_,
-                                     Now());
+    const auto answered = opportunity_repository::SetStage(lease.Session(), id, Stage(stage),
+                                                           status, lost_reason, bela_, Now());
     transaction.commit();
+    // The one statement answers the deal as a read after it does, the new
+    // history entry last.
+    ASSERT_TRUE(answered);
+    EXPECT_EQ(answered->SerializeAsString(), Find(id).SerializeAsString());
+    EXPECT_EQ(answered->stage_history(answered->stage_history_size() - 1).stage_id(), Stage(stage));
   }
 
   std::int64_t anna_ = 0, bela_ = 0, south_ = 0, partner_ = 0;
@@ -195,11 +201,14 @@ TEST_F(OpportunityRepositoryTest, UpdateBumpsTheEtagAndClearsWhatIsNoLongerSet) 
   deal.mutable_expected_close_date()->set_month(6);
   deal.mutable_expected_close_date()->set_day(1);
   context_.Clock().Advance(std::chrono::hours(1));
+  std::optional<v1::Opportunity> answered;
   {
     auto lease = database_->Acquire();
-    opportunity_repository::Update(lease.Session(), deal, Now());
+    answered = opportunity_repository::Update(lease.Session(), deal, Now());
   }
   v1::Opportunity stored = Find(deal.id());
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->SerializeAsString(), stored.SerializeAsString());
   EXPECT_EQ(stored.etag(), "2");
   EXPECT_EQ(stored.expected_revenue().currency_code(), "EUR");
   EXPECT_EQ(stored.expected_close_date().month(), 6);

@@ -65,7 +65,8 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
       grpc::ServerContext* context, std::int64_t id, const std::string& etag, const char* method,
       const std::function<grpc::Status(const v1::Pipeline&, v1::Stage&)>& target,
       const std::string& lost_reason, v1::Opportunity* response,
-      const std::function<grpc::Status(soci::session&, const v1::Stage&)>& after_move = {});
+      const std::function<grpc::Status(soci::session&, const v1::Pipeline&, const v1::Stage&,
+                                       const v1::Opportunity&)>& after_move = {});
   // The one path of ShareOpportunity and UnshareOpportunity.
   grpc::Status ChangeSharing(grpc::ServerContext* context, const char* method, Sharing sharing,
                              std::int64_t id, std::int64_t user_id, std::int64_t team_id,

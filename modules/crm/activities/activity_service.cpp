@@ -480,8 +480,10 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
         return status;
       }
     }
+    // BEGIN goes with the locked read, the audit entry and the event with
+    // the COMMIT (ActivityServiceTest counts the round trips).
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto stored =
         activity_repository::Find(lease.Session(), change.id(), ScopeOf(caller), true);
     if (!stored) {
@@ -516,8 +518,8 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
                                   "invitees (update_mask invitees) with it");
     }
     if (auto status = CheckInvitees(updated, invitee_partners); !status.ok()) return status;
+    // A refusal returns before the COMMIT: the transaction rolls back whole.
     try {
-      lease.Session() << "SAVEPOINT update_activity";
       activity_repository::Update(lease.Session(), updated, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
@@ -542,7 +544,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* context,
       services_.events.Publish(lease.Session(), "crm.activity.updated", change.id(), *response,
                                caller);
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -613,8 +615,10 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
         return prepared;
       }
     }
+    // As UpdateActivity: BEGIN with the locked read, the audit entry and the
+    // event with the COMMIT, and a refusal before the COMMIT keeps nothing.
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto stored = activity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!stored) return {grpc::StatusCode::NOT_FOUND, fmt::format("no activity with id {}", id)};
     if (auto refused = RefuseOthersActivity(caller, *stored); !refused.ok()) return refused;
@@ -655,7 +659,7 @@ grpc::Status ActivityServiceImpl::Close(grpc::ServerContext* context, std::int64
     services_.events.Publish(lease.Session(),
                              status == "done" ? "crm.activity.completed" : "crm.activity.canceled",
                              id, *response, caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

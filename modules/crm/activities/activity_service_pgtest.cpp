@@ -36,7 +36,10 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
     builder.RegisterService(&identity_);
     server_ = builder.BuildAndStart();
     context_.UseChannel(server_->InProcessChannel(grpc::ChannelArguments()));
-    context_.Events().DeclareTopic<v1::Activity>("crm.activity.created");
+    for (const char* topic : {"crm.activity.created", "crm.activity.updated",
+                              "crm.activity.completed", "crm.activity.canceled"}) {
+      context_.Events().DeclareTopic<v1::Activity>(topic);
+    }
     const kernel::ServiceParts services = kernel::PartsOf(context_);
     teams_ = std::make_unique<TeamDirectory>(services.channel);
     activities_ = std::make_unique<ActivityServiceImpl>(services, *teams_);
@@ -64,6 +67,55 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
     request.set_request_id(request_id);
     return activities_->CreateActivity(&context, &request, &created);
   }
+
+  // A server context carrying Anna as the caller.
+  struct AsAnna {
+    explicit AsAnna(std::int64_t anna) : spouse(&context) {
+      spouse.AddClientMetadata("karton-caller", std::to_string(anna) + ";sales;;0");
+    }
+    grpc::ServerContext context;
+    grpc::testing::ServerContextTestSpouse spouse;
+  };
+
+  // Moves the activity `seconds` later (update_mask start_time).
+  grpc::Status Reschedule(const v1::Activity& activity, std::int64_t seconds,
+                          v1::Activity& answer) {
+    AsAnna call(anna_);
+    v1::UpdateActivityRequest request;
+    request.mutable_activity()->set_id(activity.id());
+    request.mutable_activity()->set_etag(activity.etag());
+    *request.mutable_activity()->mutable_start_time() =
+        google::protobuf::util::TimeUtil::SecondsToTimestamp(activity.start_time().seconds() +
+                                                             seconds);
+    request.mutable_update_mask()->add_paths("start_time");
+    return activities_->UpdateActivity(&call.context, &request, &answer);
+  }
+
+  grpc::Status Complete(const v1::Activity& activity, v1::Activity& answer) {
+    AsAnna call(anna_);
+    v1::CompleteActivityRequest request;
+    request.set_id(activity.id());
+    request.set_etag(activity.etag());
+    request.set_outcome("Megrendelte a bővítést");
+    return activities_->CompleteActivity(&call.context, &request, &answer);
+  }
+
+  v1::Activity Read(std::int64_t id) {
+    auto lease = database_->Acquire();
+    return *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
+  }
+
+  // The round trips `write` makes on the pool's connections.
+  template <typename Write>
+  int RoundTrips(Write&& write) {
+    karton::testing::PoolRoundTrips trips(*database_);
+    const grpc::Status status = write();
+    const std::string ends = trips.Stop();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    last_ends_ = ends;
+    return karton::testing::CountRoundTrips(ends);
+  }
+  std::string last_ends_;  // what the last RoundTrips counted, for a failure's message
 
   FakeIdentityService identity_;  // no teams: the activity is the caller's own
   std::unique_ptr<grpc::Server> server_;
@@ -106,6 +158,55 @@ TEST_F(ActivityServiceTest, ACreateIsThreeRoundTripsAndARepeatAnswersTheFirst) {
   EXPECT_EQ(context_.RecordedAudit().Recorded().size(), audited);
   EXPECT_EQ(context_.RecordedEvents().Published().size(), published);
   EXPECT_EQ(context_.RecordedJobs().Scheduled().size(), jobs);
+}
+
+// UpdateActivity and CompleteActivity run in a kernel::Transaction: BEGIN
+// with the locked read, the writes, the activity read back, and the COMMIT
+// with the audit entry and the event. A reschedule writes the row and bumps
+// the invitation's sequence (its time changed), and its new reminder goes
+// to the fake's job queue here; a completion closes the row (this activity
+// is about no deal, so no next step is asked for).
+TEST_F(ActivityServiceTest, ARescheduleIsFiveRoundTripsAndACompletionFour) {
+  context_.Clock().Set(std::chrono::system_clock::time_point(std::chrono::seconds(1'780'000'000)));
+  v1::Activity warm;  // each statement's first use on a connection prepares it
+  ASSERT_TRUE(Create("warm-up", warm).ok());
+  ASSERT_TRUE(Reschedule(warm, 3600, warm).ok());
+  ASSERT_TRUE(Complete(warm, warm).ok());
+
+  v1::Activity created;
+  ASSERT_TRUE(Create("call-2", created).ok());
+  v1::Activity moved;
+  EXPECT_EQ(RoundTrips([&] { return Reschedule(created, 3600, moved); }), 5) << last_ends_;
+  EXPECT_EQ(moved.start_time().seconds(), created.start_time().seconds() + 3600);
+  EXPECT_EQ(moved.SerializeAsString(), Read(created.id()).SerializeAsString());
+  EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.activity.updated");
+
+  v1::Activity done;
+  EXPECT_EQ(RoundTrips([&] { return Complete(moved, done); }), 4) << last_ends_;
+  EXPECT_EQ(done.status(), v1::ACTIVITY_STATUS_DONE);
+  EXPECT_EQ(done.SerializeAsString(), Read(created.id()).SerializeAsString());
+  EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.activity.completed");
+}
+
+// A reschedule refused by the database (an assignee who is no user) after
+// the activity was locked keeps nothing and names the field.
+TEST_F(ActivityServiceTest, AnUpdateRefusedByTheDatabaseKeepsNothing) {
+  v1::Activity created;
+  ASSERT_TRUE(Create("call-3", created).ok());
+  const auto published = context_.RecordedEvents().Published().size();
+  AsAnna call(anna_);
+  v1::UpdateActivityRequest request;
+  request.mutable_activity()->set_id(created.id());
+  request.mutable_activity()->set_etag(created.etag());
+  request.mutable_activity()->set_subject("Más tárgy");
+  request.mutable_activity()->set_assigned_user_id(987654);
+  request.mutable_update_mask()->add_paths("subject");
+  request.mutable_update_mask()->add_paths("assigned_user_id");
+  v1::Activity answer;
+  const auto status = activities_->UpdateActivity(&call.context, &request, &answer);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(Read(created.id()).SerializeAsString(), created.SerializeAsString());
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), published);
 }
 
 }  // namespace

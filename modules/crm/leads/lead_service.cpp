@@ -180,7 +180,7 @@ grpc::Status LeadServiceImpl::ChangeSharing(grpc::ServerContext* context, const 
   return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto lead = lead_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!lead) return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", id)};
     if (auto status =
@@ -190,7 +190,7 @@ grpc::Status LeadServiceImpl::ChangeSharing(grpc::ServerContext* context, const 
       return status;
     }
     *response = *lead;
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

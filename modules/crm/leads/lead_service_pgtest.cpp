@@ -255,6 +255,45 @@ TEST_F(LeadServiceTest, AnUpdateIsThreeRoundTripsAndAnswersTheLeadAsStored) {
   EXPECT_EQ(events[published + 1].topic, "crm.lead.assigned");
 }
 
+// DisqualifyLead in a kernel::Transaction: BEGIN with the lead's locked
+// read, the status written, the lead read back, and the COMMIT with the
+// audit entry and the event.
+TEST_F(LeadServiceTest, ADisqualificationIsFourRoundTripsAndAnswersTheLeadAsStored) {
+  context_.Events().DeclareTopic<v1::Lead>("crm.lead.disqualified");
+  const auto disqualify = [&](const v1::Lead& lead, v1::Lead& answer) {
+    v1::DisqualifyLeadRequest request;
+    request.set_id(lead.id());
+    request.set_etag(lead.etag());
+    request.set_reason("Nem a mi piacunk");
+    return leads_->DisqualifyLead(&As(gabor_, "sales_manager")->context, &request, &answer);
+  };
+  // Each statement's first use on a connection prepares it: warm up first.
+  v1::Lead warm;
+  ASSERT_TRUE(Create("elso", warm).ok());
+  ASSERT_TRUE(disqualify(warm, warm).ok());
+
+  v1::Lead created;
+  ASSERT_TRUE(Create("masodik", created).ok());
+  const auto published = context_.RecordedEvents().Published().size();
+  v1::Lead answer;
+  {
+    karton::testing::PoolRoundTrips trips(*database_);
+    const auto status = disqualify(created, answer);
+    const std::string ends = trips.Stop();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 4) << ends;
+  }
+  EXPECT_EQ(answer.status(), v1::LEAD_STATUS_DISQUALIFIED);
+  v1::GetLeadRequest get;
+  get.set_id(created.id());
+  v1::Lead read;
+  ASSERT_TRUE(leads_->GetLead(&As(gabor_, "sales_manager")->context, &get, &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), answer.SerializeAsString());
+  const auto events = context_.RecordedEvents().Published();
+  ASSERT_EQ(events.size(), published + 1);
+  EXPECT_EQ(events.back().topic, "crm.lead.disqualified");
+}
+
 // Issue 16: the same person posting a web form again within the window
 // gets one lead with both messages; by email (its case aside), by phone
 // digits when there is no email; per form; a new lead once the window has

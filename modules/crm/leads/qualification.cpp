@@ -19,6 +19,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/prepared_query.h"
+#include "karton/kernel/transaction.h"
 #include "karton/partners/v1/partner_service.grpc.pb.h"
 #include "leads/lead_repository.h"
 #include "leads/lead_rules.h"
@@ -295,7 +296,7 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
     }
 
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto locked = lead_repository::Find(lease.Session(), request->id(), scope, true);
     if (!locked || locked->status() != v1::LEAD_STATUS_NEW || locked->etag() != request->etag()) {
       return {grpc::StatusCode::ABORTED,
@@ -338,7 +339,7 @@ grpc::Status LeadServiceImpl::QualifyLead(grpc::ServerContext* context,
                             kernel::FieldChange::Of("partner_id", 0, match.partner_id)});
     services_.events.Publish(lease.Session(), "crm.lead.qualified", lead->id(), response->lead(),
                              caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -355,7 +356,7 @@ grpc::Status LeadServiceImpl::DisqualifyLead(grpc::ServerContext* context,
   return kernel::Guarded(services_.log, "DisqualifyLead", [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto lead = lead_repository::Find(lease.Session(), request->id(), ScopeOf(caller), true);
     if (!lead)
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no lead with id {}", request->id())};
@@ -372,7 +373,7 @@ grpc::Status LeadServiceImpl::DisqualifyLead(grpc::ServerContext* context,
                             kernel::FieldChange::Of("disqualify_reason", "", reason)});
     services_.events.Publish(lease.Session(), "crm.lead.disqualified", lead->id(), *response,
                              caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

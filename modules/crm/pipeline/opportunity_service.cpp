@@ -473,7 +473,7 @@ grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context,
   return Guarded(services_.log, method, [&]() -> grpc::Status {
     const kernel::Caller caller = kernel::CallerOf(*context);
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto opportunity =
         opportunity_repository::Find(lease.Session(), id, ScopeOf(caller), true);
     if (!opportunity) {
@@ -488,7 +488,7 @@ grpc::Status OpportunityServiceImpl::ChangeSharing(grpc::ServerContext* context,
     // Whoever now sees the deal sees its partner's card, and only they.
     SyncDealPartnerCard(lease.Session(), opportunity->id(), opportunity->partner_id());
     *response = *opportunity;
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

@@ -20,6 +20,7 @@
 #include "round_trips.h"
 #include "team_directory.h"
 #include "testing/fake_identity_service.h"
+#include "testing/service_calls.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
@@ -68,19 +69,10 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
     return activities_->CreateActivity(&context, &request, &created);
   }
 
-  // A server context carrying Anna as the caller.
-  struct AsAnna {
-    explicit AsAnna(std::int64_t anna) : spouse(&context) {
-      spouse.AddClientMetadata("karton-caller", std::to_string(anna) + ";sales;;0");
-    }
-    grpc::ServerContext context;
-    grpc::testing::ServerContextTestSpouse spouse;
-  };
-
   // Moves the activity `seconds` later (update_mask start_time).
   grpc::Status Reschedule(const v1::Activity& activity, std::int64_t seconds,
                           v1::Activity& answer) {
-    AsAnna call(anna_);
+    CallAs call(anna_, "sales");
     v1::UpdateActivityRequest request;
     request.mutable_activity()->set_id(activity.id());
     request.mutable_activity()->set_etag(activity.etag());
@@ -92,7 +84,7 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
   }
 
   grpc::Status Complete(const v1::Activity& activity, v1::Activity& answer) {
-    AsAnna call(anna_);
+    CallAs call(anna_, "sales");
     v1::CompleteActivityRequest request;
     request.set_id(activity.id());
     request.set_etag(activity.etag());
@@ -104,18 +96,6 @@ class ActivityServiceTest : public karton::testing::ModuleDatabaseTest {
     auto lease = database_->Acquire();
     return *activity_repository::Find(lease.Session(), id, Scope::Everything(), false);
   }
-
-  // The round trips `write` makes on the pool's connections.
-  template <typename Write>
-  int RoundTrips(Write&& write) {
-    karton::testing::PoolRoundTrips trips(*database_);
-    const grpc::Status status = write();
-    const std::string ends = trips.Stop();
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    last_ends_ = ends;
-    return karton::testing::CountRoundTrips(ends);
-  }
-  std::string last_ends_;  // what the last RoundTrips counted, for a failure's message
 
   FakeIdentityService identity_;  // no teams: the activity is the caller's own
   std::unique_ptr<grpc::Server> server_;
@@ -176,13 +156,15 @@ TEST_F(ActivityServiceTest, ARescheduleIsFiveRoundTripsAndACompletionFour) {
   v1::Activity created;
   ASSERT_TRUE(Create("call-2", created).ok());
   v1::Activity moved;
-  EXPECT_EQ(RoundTrips([&] { return Reschedule(created, 3600, moved); }), 5) << last_ends_;
+  const WrittenRoundTrips rescheduled(*database_, [&] { return Reschedule(created, 3600, moved); });
+  EXPECT_EQ(rescheduled.round_trips, 5) << rescheduled.ends;
   EXPECT_EQ(moved.start_time().seconds(), created.start_time().seconds() + 3600);
   EXPECT_EQ(moved.SerializeAsString(), Read(created.id()).SerializeAsString());
   EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.activity.updated");
 
   v1::Activity done;
-  EXPECT_EQ(RoundTrips([&] { return Complete(moved, done); }), 4) << last_ends_;
+  const WrittenRoundTrips completed(*database_, [&] { return Complete(moved, done); });
+  EXPECT_EQ(completed.round_trips, 4) << completed.ends;
   EXPECT_EQ(done.status(), v1::ACTIVITY_STATUS_DONE);
   EXPECT_EQ(done.SerializeAsString(), Read(created.id()).SerializeAsString());
   EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.activity.completed");
@@ -194,7 +176,7 @@ TEST_F(ActivityServiceTest, AnUpdateRefusedByTheDatabaseKeepsNothing) {
   v1::Activity created;
   ASSERT_TRUE(Create("call-3", created).ok());
   const auto published = context_.RecordedEvents().Published().size();
-  AsAnna call(anna_);
+  CallAs call(anna_, "sales");
   v1::UpdateActivityRequest request;
   request.mutable_activity()->set_id(created.id());
   request.mutable_activity()->set_etag(created.etag());

@@ -6,7 +6,6 @@
 // deal as GetOpportunity reads it after, and leaves nothing behind when it
 // refuses.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -21,9 +20,9 @@
 #include "pipeline/opportunity_repository.h"
 #include "pipeline/opportunity_service.h"
 #include "pipeline/pipeline_repository.h"
-#include "round_trips.h"
 #include "team_directory.h"
 #include "testing/fake_identity_service.h"
+#include "testing/service_calls.h"
 #include "throwaway_postgres.h"
 
 namespace karton::crm {
@@ -97,18 +96,9 @@ class OpportunityServiceTest : public karton::testing::ModuleDatabaseTest {
     return *opportunity_repository::Find(lease.Session(), id, Scope::Everything(), false);
   }
 
-  // A server context carrying Anna as the caller.
-  struct AsAnna {
-    explicit AsAnna(const kernel::Caller& anna) : spouse(&context) {
-      spouse.AddClientMetadata("karton-caller", std::to_string(anna.user_id) + ";sales;;0");
-    }
-    grpc::ServerContext context;
-    grpc::testing::ServerContextTestSpouse spouse;
-  };
-
   grpc::Status Rename(const v1::Opportunity& deal, const std::string& name,
                       std::int64_t owner_user_id, v1::Opportunity& answer) {
-    AsAnna call(anna_);
+    CallAs call(anna_.user_id, "sales");
     v1::UpdateOpportunityRequest request;
     *request.mutable_opportunity() = deal;
     request.mutable_opportunity()->set_name(name);
@@ -119,7 +109,7 @@ class OpportunityServiceTest : public karton::testing::ModuleDatabaseTest {
   }
 
   grpc::Status Move(const v1::Opportunity& deal, std::int64_t stage_id, v1::Opportunity& answer) {
-    AsAnna call(anna_);
+    CallAs call(anna_.user_id, "sales");
     v1::MoveStageRequest request;
     request.set_id(deal.id());
     request.set_etag(deal.etag());
@@ -128,21 +118,11 @@ class OpportunityServiceTest : public karton::testing::ModuleDatabaseTest {
   }
 
   grpc::Status Win(const v1::Opportunity& deal, v1::Opportunity& answer) {
-    AsAnna call(anna_);
+    CallAs call(anna_.user_id, "sales");
     v1::MarkWonRequest request;
     request.set_id(deal.id());
     request.set_etag(deal.etag());
     return opportunities_->MarkWon(&call.context, &request, &answer);
-  }
-
-  // The round trips `write` makes on the pool's connections.
-  template <typename Write>
-  int RoundTrips(Write&& write) {
-    karton::testing::PoolRoundTrips trips(*database_);
-    const grpc::Status status = write();
-    const std::string ends = trips.Stop();
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return karton::testing::CountRoundTrips(ends);
   }
 
   FakeIdentityService identity_;  // no teams: the deals are Anna's own
@@ -164,7 +144,9 @@ TEST_F(OpportunityServiceTest, AnUpdateIsThreeRoundTripsAndAnswersTheDealAsStore
   const auto deal = NewDeal(pipeline, "Raktárbővítés");
   const auto audited = context_.RecordedAudit().Recorded().size();
   v1::Opportunity answer;
-  EXPECT_EQ(RoundTrips([&] { return Rename(deal, "Raktárbővítés II", anna_.user_id, answer); }), 3);
+  const WrittenRoundTrips renamed(
+      *database_, [&] { return Rename(deal, "Raktárbővítés II", anna_.user_id, answer); });
+  EXPECT_EQ(renamed.round_trips, 3) << renamed.ends;
   EXPECT_EQ(answer.name(), "Raktárbővítés II");
   EXPECT_EQ(answer.etag(), "2");
   EXPECT_EQ(answer.SerializeAsString(), Read(deal.id()).SerializeAsString());
@@ -198,7 +180,9 @@ TEST_F(OpportunityServiceTest, AMoveAndAWinAreFourRoundTripsAndAnswerTheDealAsSt
 
   const auto deal = NewDeal(pipeline, "Raktárbővítés");
   v1::Opportunity moved;
-  EXPECT_EQ(RoundTrips([&] { return Move(deal, pipeline.stages(1).id(), moved); }), 4);
+  const WrittenRoundTrips move(*database_,
+                               [&] { return Move(deal, pipeline.stages(1).id(), moved); });
+  EXPECT_EQ(move.round_trips, 4) << move.ends;
   EXPECT_EQ(moved.stage_id(), pipeline.stages(1).id());
   EXPECT_EQ(moved.SerializeAsString(), Read(deal.id()).SerializeAsString());
   ASSERT_EQ(moved.stage_history_size(), 2);
@@ -207,7 +191,8 @@ TEST_F(OpportunityServiceTest, AMoveAndAWinAreFourRoundTripsAndAnswerTheDealAsSt
   EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.opportunity.stage_changed");
 
   v1::Opportunity won;
-  EXPECT_EQ(RoundTrips([&] { return Win(moved, won); }), 4);
+  const WrittenRoundTrips win(*database_, [&] { return Win(moved, won); });
+  EXPECT_EQ(win.round_trips, 4) << win.ends;
   EXPECT_EQ(won.status(), v1::OPPORTUNITY_STATUS_WON);
   EXPECT_TRUE(won.has_close_time());
   EXPECT_EQ(won.SerializeAsString(), Read(deal.id()).SerializeAsString());

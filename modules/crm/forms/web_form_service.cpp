@@ -15,6 +15,7 @@
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "karton/kernel/updates.h"
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
@@ -110,10 +111,10 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
     teams_.Refresh();
     if (auto status = CheckReferences(form); !status.ok()) return status;
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     std::int64_t id = 0;
+    // A refusal returns before the COMMIT: the transaction rolls back whole.
     try {
-      lease.Session() << "SAVEPOINT create_form";
       id = web_form_repository::Insert(lease.Session(), form, request->request_id(),
                                        services_.clock.Now());
     } catch (const std::exception& error) {
@@ -127,7 +128,7 @@ grpc::Status WebFormServiceImpl::CreateWebForm(grpc::ServerContext* context,
                            {kernel::FieldChange::Created("slug", response->slug())});
     services_.events.Publish(lease.Session(), "crm.web_form.created", id, *response,
                              kernel::CallerOf(*context));
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -201,7 +202,7 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
     if (auto status = CheckReferences(updated); !status.ok()) return status;
 
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto stored = web_form_repository::Find(lease.Session(), change.id(), true);
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no web form with id {}", change.id())};
@@ -219,7 +220,7 @@ grpc::Status WebFormServiceImpl::UpdateWebForm(grpc::ServerContext* context,
       services_.events.Publish(lease.Session(), "crm.web_form.updated", change.id(), *response,
                                kernel::CallerOf(*context));
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

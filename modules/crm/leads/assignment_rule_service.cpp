@@ -7,6 +7,7 @@
 #include "karton/kernel/database.h"
 #include "karton/kernel/errors.h"
 #include "karton/kernel/guarded.h"
+#include "karton/kernel/transaction.h"
 #include "leads/assignment_rule_repository.h"
 #include "leads/lead_rules.h"
 #include "leads/lead_service.h"
@@ -47,10 +48,10 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
   }
   return kernel::Guarded(services_.log, "CreateAssignmentRule", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     std::int64_t id = 0;
+    // A refusal returns before the COMMIT: the transaction rolls back whole.
     try {
-      lease.Session() << "SAVEPOINT create_rule";
       id = assignment_rule_repository::Insert(lease.Session(), rule, services_.clock.Now());
     } catch (const std::exception& error) {
       if (kernel::SqlState(error) != "23503") throw;
@@ -68,7 +69,7 @@ grpc::Status AssignmentRuleServiceImpl::CreateAssignmentRule(
                             kernel::FieldChange::Of("user_id", 0, response->user_id())});
     services_.events.Publish(lease.Session(), "crm.assignment_rule.created", id, *response,
                              kernel::CallerOf(*context));
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -90,7 +91,7 @@ grpc::Status AssignmentRuleServiceImpl::DeleteAssignmentRule(
     v1::DeleteAssignmentRuleResponse*) {
   return kernel::Guarded(services_.log, "DeleteAssignmentRule", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     // The rule as it was, for the event.
     v1::AssignmentRule deleted;
     for (const auto& stored : assignment_rule_repository::List(lease.Session())) {
@@ -104,7 +105,7 @@ grpc::Status AssignmentRuleServiceImpl::DeleteAssignmentRule(
                            kernel::AuditAction::kDelete, "crm.assignment_rule", request->id(), {});
     services_.events.Publish(lease.Session(), "crm.assignment_rule.deleted", request->id(), deleted,
                              kernel::CallerOf(*context));
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

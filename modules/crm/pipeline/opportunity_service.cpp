@@ -587,7 +587,7 @@ grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
   if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
   return Guarded(services_.log, "CreatePipeline", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto id = pipeline_repository::Insert(lease.Session(), pipeline, request->request_id(),
                                                 services_.clock.Now());
     *response = *pipeline_repository::Find(lease.Session(), id, false);
@@ -596,7 +596,7 @@ grpc::Status PipelineServiceImpl::CreatePipeline(grpc::ServerContext* context,
                            {kernel::FieldChange::Created("name", response->name())});
     services_.events.Publish(lease.Session(), "crm.pipeline.created", id, *response,
                              kernel::CallerOf(*context));
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -636,7 +636,7 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
   if (auto status = CheckPipeline(pipeline); !status.ok()) return status;
   return Guarded(services_.log, "UpdatePipeline", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
-    soci::transaction transaction(lease.Session());
+    kernel::Transaction transaction(lease.Session());
     const auto stored = pipeline_repository::Find(lease.Session(), pipeline.id(), true);
     if (!stored) {
       return {grpc::StatusCode::NOT_FOUND, fmt::format("no pipeline with id {}", pipeline.id())};
@@ -672,7 +672,7 @@ grpc::Status PipelineServiceImpl::UpdatePipeline(grpc::ServerContext* context,
       services_.events.Publish(lease.Session(), "crm.pipeline.updated", pipeline.id(), *response,
                                kernel::CallerOf(*context));
     }
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

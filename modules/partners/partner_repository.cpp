@@ -436,7 +436,8 @@ std::vector<std::int64_t> RepointChildren(soci::session& session, std::int64_t f
 }
 
 void LockKey(soci::session& session, const std::string& key) {
-  session << "SELECT pg_advisory_xact_lock(hashtext(:key))", soci::use(key);
+  // Prepared, so a kernel::Transaction's BEGIN goes with it.
+  kernel::RunPrepared(session, "SELECT pg_advisory_xact_lock(hashtext($1))", {key});
 }
 
 namespace {

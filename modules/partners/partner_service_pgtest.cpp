@@ -285,6 +285,51 @@ TEST_F(PartnerServiceTest, APlainUpdateMakesThreeRoundTripsAndNeverMissesAChange
                                       "partners.partner.updated", "partners.partner.updated"}));
 }
 
+// LogInteraction is on the path of every email sent to a partner (messaging
+// logs it on the timeline). In a kernel::Transaction: BEGIN with the lock on
+// the source reference, the look for an entry already logged under it, the
+// partner's read, the INSERT answering the entry, and the COMMIT with the
+// audit entry and the event. A retried delivery answers the first entry.
+TEST_F(PartnerServiceTest, ALoggedInteractionIsFiveRoundTripsAndARetryAnswersTheFirst) {
+  const v1::Partner partner = Create("Levelező Kft.");
+  const auto log = [&](const std::string& reference, v1::Interaction& logged) {
+    v1::LogInteractionRequest request;
+    auto& interaction = *request.mutable_interaction();
+    interaction.set_partner_id(partner.id());
+    interaction.set_channel(v1::INTERACTION_CHANNEL_EMAIL);
+    interaction.set_direction(v1::INTERACTION_DIRECTION_OUTBOUND);
+    interaction.set_subject("Ajánlatunk");
+    interaction.set_source_module("messaging");
+    interaction.set_source_reference(reference);
+    return service_->LogInteraction(&AsSeller()->context, &request, &logged);
+  };
+  v1::Interaction warm;  // each statement's first use on a connection prepares it
+  ASSERT_TRUE(log("message/1", warm).ok());
+
+  v1::Interaction logged;
+  {
+    PoolRoundTrips trips(*database_);
+    const auto status = log("message/2", logged);
+    const std::string ends = trips.Stop();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 5) << ends;
+  }
+  EXPECT_EQ(logged.subject(), "Ajánlatunk");
+  EXPECT_EQ(logged.source_reference(), "message/2");
+  v1::ListTimelineRequest list;
+  list.set_partner_id(partner.id());
+  v1::ListTimelineResponse timeline;
+  ASSERT_TRUE(service_->ListTimeline(&AsSeller()->context, &list, &timeline).ok());
+  ASSERT_EQ(timeline.interactions_size(), 2);
+  EXPECT_EQ(timeline.interactions(0).SerializeAsString(), logged.SerializeAsString());
+
+  const auto published = context_.RecordedEvents().Published().size();
+  v1::Interaction again;
+  ASSERT_TRUE(log("message/2", again).ok());
+  EXPECT_EQ(again.SerializeAsString(), logged.SerializeAsString());
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), published);
+}
+
 TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {
   const v1::Partner created = Create("Nagy Kft.");
   v1::UpdatePartnerRequest update;

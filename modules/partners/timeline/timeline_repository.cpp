@@ -29,17 +29,18 @@ const kernel::TypedQuery<v1::Interaction> kFindInteraction(
     "SELECT " KARTON_INTERACTION_COLUMNS " FROM partners.interaction i WHERE i.id = $1");
 // Lists differ only in their WHERE clause: one shape, planned once.
 const kernel::RowShape<v1::Interaction> kListedShape;
-constexpr const char* kFindByReference =
-    "SELECT id FROM partners.interaction WHERE source_module = :module AND "
-    "source_reference = :reference";
-constexpr const char* kInsertInteraction =
-    "INSERT INTO partners.interaction (partner_id, contact_id, channel, direction, occur_time, "
-    "user_id, subject, body, source_module, source_reference, create_time, resource_type, "
-    "resource_id) VALUES ("
-    "cast(:partner_id AS bigint), nullif(cast(:contact_id AS bigint), 0), :channel, :direction, "
-    "cast(:occur_time AS timestamptz), nullif(cast(:user_id AS bigint), 0), :subject, :body, "
-    ":module, nullif(:reference, ''), to_timestamp(:now / 1e6), nullif(:resource_type, ''), "
-    "nullif(cast(:resource_id AS bigint), 0)) RETURNING id";
+// Prepared once per connection, so a kernel::Transaction's BEGIN goes with
+// the first of them.
+const std::string kFindByReference =
+    "SELECT id FROM partners.interaction WHERE source_module = $1 AND source_reference = $2";
+// The new entry answered as FindInteraction reads it: no read after it.
+const kernel::TypedQuery<v1::Interaction> kInsertInteraction(
+    "INSERT INTO partners.interaction AS i (partner_id, contact_id, channel, direction, "
+    "occur_time, user_id, subject, body, source_module, source_reference, create_time, "
+    "resource_type, resource_id) VALUES (cast($1 AS bigint), nullif(cast($2 AS bigint), 0), $3, "
+    "$4, cast($5 AS timestamptz), nullif(cast($6 AS bigint), 0), $7, $8, $9, nullif($10, ''), "
+    "to_timestamp(cast($11 AS bigint) / 1e6), nullif($12, ''), nullif(cast($13 AS bigint), 0)) "
+    "RETURNING " KARTON_INTERACTION_COLUMNS);
 
 std::string Word(const std::string& enum_name, const std::string& prefix) {
   std::string word = enum_name.substr(prefix.size());
@@ -56,32 +57,24 @@ std::optional<v1::Interaction> FindInteraction(soci::session& session, std::int6
 std::optional<std::int64_t> FindInteractionByReference(soci::session& session,
                                                        const std::string& source_module,
                                                        const std::string& reference) {
-  long long id = 0;
-  session << kFindByReference, soci::use(source_module), soci::use(reference), soci::into(id);
-  if (!session.got_data()) return std::nullopt;
-  return id;
+  const auto rows = kernel::RunPrepared(session, kFindByReference, {source_module, reference});
+  if (rows.Count() == 0) return std::nullopt;
+  return std::stoll(std::string(rows.Text(0, 0)));
 }
 
-std::int64_t InsertInteraction(soci::session& session, const v1::Interaction& interaction,
-                               TimePoint now) {
-  const std::string partner = std::to_string(interaction.partner_id());
-  const std::string contact = std::to_string(interaction.contact_id());
-  const std::string channel =
-      Word(v1::InteractionChannel_Name(interaction.channel()), "INTERACTION_CHANNEL_");
-  const std::string direction =
-      Word(v1::InteractionDirection_Name(interaction.direction()), "INTERACTION_DIRECTION_");
-  const std::string occur_time =
-      google::protobuf::util::TimeUtil::ToString(interaction.occur_time());
-  const std::string user = std::to_string(interaction.user_id());
-  const std::string resource_id = std::to_string(interaction.resource_id());
-  long long now_us = ToEpochMicros(now), id = 0;
-  session << kInsertInteraction, soci::use(partner), soci::use(contact), soci::use(channel),
-      soci::use(direction), soci::use(occur_time), soci::use(user),
-      soci::use(interaction.subject()), soci::use(interaction.body()),
-      soci::use(interaction.source_module()), soci::use(interaction.source_reference()),
-      soci::use(now_us), soci::use(interaction.resource_type()), soci::use(resource_id),
-      soci::into(id);
-  return id;
+v1::Interaction InsertInteraction(soci::session& session, const v1::Interaction& interaction,
+                                  TimePoint now) {
+  return kInsertInteraction
+      .One(session,
+           {std::to_string(interaction.partner_id()), std::to_string(interaction.contact_id()),
+            Word(v1::InteractionChannel_Name(interaction.channel()), "INTERACTION_CHANNEL_"),
+            Word(v1::InteractionDirection_Name(interaction.direction()), "INTERACTION_DIRECTION_"),
+            google::protobuf::util::TimeUtil::ToString(interaction.occur_time()),
+            std::to_string(interaction.user_id()), interaction.subject(), interaction.body(),
+            interaction.source_module(), interaction.source_reference(),
+            std::to_string(ToEpochMicros(now)), interaction.resource_type(),
+            std::to_string(interaction.resource_id())})
+      .value();
 }
 
 std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t partner_id,

@@ -22,9 +22,10 @@ std::optional<v1::Interaction> FindInteraction(soci::session& session, std::int6
 std::optional<std::int64_t> FindInteractionByReference(soci::session& session,
                                                        const std::string& source_module,
                                                        const std::string& reference);
-// `interaction` is validated; source_module and occur_time are set.
-std::int64_t InsertInteraction(soci::session& session, const v1::Interaction& interaction,
-                               TimePoint now);
+// `interaction` is validated; source_module and occur_time are set. Answers
+// the entry as FindInteraction reads it.
+v1::Interaction InsertInteraction(soci::session& session, const v1::Interaction& interaction,
+                                  TimePoint now);
 struct ListedInteraction {
   v1::Interaction interaction;
   std::string key;  // occur_time as text, for the page token

@@ -330,6 +330,37 @@ TEST_F(PartnerServiceTest, ALoggedInteractionIsFiveRoundTripsAndARetryAnswersThe
   EXPECT_EQ(context_.RecordedEvents().Published().size(), published);
 }
 
+// CreateContact in a kernel::Transaction: BEGIN with the partner's locked
+// read, the INSERT, the external ids replaced, the contact read back, and
+// the COMMIT with the audit entry and the event.
+TEST_F(PartnerServiceTest, ACreatedContactIsFiveRoundTripsAndReadsBackAsAnswered) {
+  const v1::Partner partner = Create("Kapcsolatos Kft.");
+  const auto create = [&](const std::string& name, v1::Contact& created) {
+    v1::CreateContactRequest request;
+    request.set_partner_id(partner.id());
+    request.mutable_contact()->set_name(name);
+    request.mutable_contact()->add_emails("kiss.anna@kapcsolatos.hu");
+    return service_->CreateContact(&AsSeller()->context, &request, &created);
+  };
+  v1::Contact warm;  // each statement's first use on a connection prepares it
+  ASSERT_TRUE(create("Nagy Béla", warm).ok());
+
+  v1::Contact created;
+  {
+    PoolRoundTrips trips(*database_);
+    const auto status = create("Kiss Anna", created);
+    const std::string ends = trips.Stop();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 5) << ends;
+  }
+  v1::GetContactRequest get;
+  get.set_id(created.id());
+  v1::Contact read;
+  ASSERT_TRUE(service_->GetContact(&AsSeller()->context, &get, &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), created.SerializeAsString());
+  EXPECT_EQ(context_.RecordedEvents().PublishedTopics().back(), "partners.contact.created");
+}
+
 TEST_F(PartnerServiceTest, AnUpdateWithAStaleEtagIsRefusedAndChangesNothing) {
   const v1::Partner created = Create("Nagy Kft.");
   v1::UpdatePartnerRequest update;

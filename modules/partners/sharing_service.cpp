@@ -7,6 +7,7 @@
 
 #include "karton/kernel/access.h"
 #include "karton/kernel/sharing.h"
+#include "karton/kernel/transaction.h"
 #include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -44,7 +45,7 @@ grpc::Status PartnerServiceImpl::ChangeSharing(grpc::ServerContext* context, con
   return Guarded(services_.log, method, [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     const auto partner = repository::FindPartner(session, id, partners::VisibilityOf(caller), true);
     if (!partner) return NotFound(id);
     v1::PartnerChanged changed;
@@ -56,7 +57,7 @@ grpc::Status PartnerServiceImpl::ChangeSharing(grpc::ServerContext* context, con
       return status;
     }
     *response = *partner;
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

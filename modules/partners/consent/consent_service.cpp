@@ -9,6 +9,7 @@
 #include "consent/consent_repository.h"
 #include "contacts/contact_repository.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -89,7 +90,7 @@ grpc::Status PartnerServiceImpl::RecordMarketingConsent(
   return Guarded(services_.log, "RecordMarketingConsent", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     std::int64_t partner_id = 0;
     bool erased = false;
     if (auto status = FindSubject(session, caller, request->partner_id(), request->contact_id(),
@@ -127,7 +128,7 @@ grpc::Status PartnerServiceImpl::RecordMarketingConsent(
          kernel::FieldChange::Created("evidence", response->evidence())});
     services_.events.Publish(session, kTopicConsentRecorded, response->partner_id(), *response,
                              caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

@@ -4,6 +4,7 @@
 
 #include "contacts/contact_repository.h"
 #include "karton/kernel/pagination.h"
+#include "karton/kernel/transaction.h"
 #include "partner_repository.h"
 #include "partner_service.h"
 #include "service_support.h"
@@ -50,14 +51,14 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
   return Guarded(services_.log, "CreateContact", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     if (!request->request_id().empty()) {
       repository::LockKey(session, "partners.contact.request." + request->request_id());
       if (const auto existing =
               repository::FindContactByRequestId(session, request->request_id())) {
         *response =
             *repository::FindContact(session, *existing, repository::Visibility::Everyone());
-        transaction.commit();
+        transaction.Commit();
         return grpc::Status::OK;
       }
     }
@@ -88,7 +89,7 @@ grpc::Status PartnerServiceImpl::CreateContact(grpc::ServerContext* context,
                            response->id(), diffs);
     services_.events.Publish(session, "partners.contact.created", response->id(),
                              ChangedPayload(*response, diffs), caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -137,7 +138,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
   return Guarded(services_.log, "UpdateContact", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     const auto unlocked = repository::FindContact(session, id, VisibilityOf(caller));
     if (!unlocked) return NoContact(id);
     // The partner first, then the contact: the same lock order as creates.
@@ -172,7 +173,7 @@ grpc::Status PartnerServiceImpl::UpdateContact(grpc::ServerContext* context,
                            diffs);
     services_.events.Publish(session, "partners.contact.updated", id,
                              ChangedPayload(*response, diffs), caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }
@@ -185,7 +186,7 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
   return Guarded(services_.log, "DeleteContact", [&]() -> grpc::Status {
     auto lease = services_.database.Acquire();
     soci::session& session = lease.Session();
-    soci::transaction transaction(session);
+    kernel::Transaction transaction(session);
     const auto existing = repository::FindContact(session, id, VisibilityOf(caller), true);
     if (!existing) return NoContact(id);
     if (auto status = kernel::CheckEtag("contact", id, request->etag(), existing->etag());
@@ -197,7 +198,7 @@ grpc::Status PartnerServiceImpl::DeleteContact(grpc::ServerContext* context,
                            (kernel::DiffFields(&*existing, v1::Contact{}, {"marketing_consents"})));
     services_.events.Publish(session, "partners.contact.deleted", id, ChangedPayload(*existing, {}),
                              caller);
-    transaction.commit();
+    transaction.Commit();
     return grpc::Status::OK;
   });
 }

@@ -99,7 +99,8 @@ const kernel::TypedQuery<v1::Opportunity> kUpdateOpportunity(
 // The stage, status and reason written with the history entry, the deal
 // answered with that entry last in its history: the statement's own reads
 // do not see the entry its CTE inserts, so the history is read from the
-// table and the inserted entry together.
+// table and the inserted entry together (the deal's own rows named in the
+// subquery, so no plan has to push the filter into the UNION).
 const kernel::TypedQuery<v1::Opportunity> kSetStage(
     "WITH upd AS (UPDATE crm.opportunity SET stage_id = cast($2 AS bigint), status = $3, "
     "lost_reason = $4, close_time = CASE WHEN $3 = 'open' THEN NULL ELSE " KARTON_CRM_AT(
@@ -111,7 +112,8 @@ const kernel::TypedQuery<v1::Opportunity> kSetStage(
     "FROM upd RETURNING id, opportunity_id, stage_id, change_time, user_id) "
     "SELECT " KARTON_OPPORTUNITY_COLUMNS " FROM upd o" KARTON_OPPORTUNITY_HISTORY_OF(
         "(SELECT id, opportunity_id, stage_id, change_time, user_id "
-        "FROM crm.opportunity_stage_change UNION ALL SELECT * FROM entry)"));
+        "FROM crm.opportunity_stage_change WHERE opportunity_id = cast($1 AS bigint) "
+        "UNION ALL SELECT * FROM entry)"));
 
 std::string Text(std::int64_t value) { return std::to_string(value); }
 

@@ -307,13 +307,10 @@ TEST_F(PartnerServiceTest, ALoggedInteractionIsFiveRoundTripsAndARetryAnswersThe
   ASSERT_TRUE(log("message/1", warm).ok());
 
   v1::Interaction logged;
-  {
-    PoolRoundTrips trips(*database_);
-    const auto status = log("message/2", logged);
-    const std::string ends = trips.Stop();
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 5) << ends;
-  }
+  const auto traced =
+      karton::testing::TraceRoundTrips(*database_, [&] { return log("message/2", logged); });
+  ASSERT_TRUE(traced.result.ok()) << traced.result.error_message();
+  EXPECT_EQ(traced.round_trips, 5) << traced.ends;
   EXPECT_EQ(logged.subject(), "Ajánlatunk");
   EXPECT_EQ(logged.source_reference(), "message/2");
   v1::ListTimelineRequest list;
@@ -346,13 +343,10 @@ TEST_F(PartnerServiceTest, ACreatedContactIsFiveRoundTripsAndReadsBackAsAnswered
   ASSERT_TRUE(create("Nagy Béla", warm).ok());
 
   v1::Contact created;
-  {
-    PoolRoundTrips trips(*database_);
-    const auto status = create("Kiss Anna", created);
-    const std::string ends = trips.Stop();
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(karton::testing::CountRoundTrips(ends), 5) << ends;
-  }
+  const auto traced =
+      karton::testing::TraceRoundTrips(*database_, [&] { return create("Kiss Anna", created); });
+  ASSERT_TRUE(traced.result.ok()) << traced.result.error_message();
+  EXPECT_EQ(traced.round_trips, 5) << traced.ends;
   v1::GetContactRequest get;
   get.set_id(created.id());
   v1::Contact read;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 typedef struct pg_conn PGconn;
@@ -55,5 +56,28 @@ class PoolRoundTrips {
  private:
   std::vector<std::unique_ptr<RoundTrips>> connections_;
 };
+
+// Runs `call` while every connection of `database`'s pool is traced (warm
+// it up first: a statement's first use on a connection prepares it).
+// Returns what `call` returned, the round trips it made, and their ends for
+// a failure's message:
+//
+//   const auto traced = TraceRoundTrips(*database_, [&] { return service.Call(...); });
+//   ASSERT_TRUE(traced.result.ok());
+//   EXPECT_EQ(traced.round_trips, 3) << traced.ends;
+template <typename Result>
+struct TracedCall {
+  Result result;
+  int round_trips = 0;
+  std::string ends;
+};
+template <typename Call>
+auto TraceRoundTrips(kernel::Database& database, Call&& call) {
+  PoolRoundTrips trips(database);
+  auto result = call();
+  std::string ends = trips.Stop();
+  const int round_trips = CountRoundTrips(ends);
+  return TracedCall<decltype(result)>{std::move(result), round_trips, std::move(ends)};
+}
 
 }  // namespace karton::testing

@@ -156,14 +156,18 @@ TEST_F(ActivityServiceTest, ARescheduleIsFiveRoundTripsAndACompletionFour) {
   v1::Activity created;
   ASSERT_TRUE(Create("call-2", created).ok());
   v1::Activity moved;
-  const WrittenRoundTrips rescheduled(*database_, [&] { return Reschedule(created, 3600, moved); });
+  const auto rescheduled = karton::testing::TraceRoundTrips(
+      *database_, [&] { return Reschedule(created, 3600, moved); });
+  ASSERT_TRUE(rescheduled.result.ok()) << rescheduled.result.error_message();
   EXPECT_EQ(rescheduled.round_trips, 5) << rescheduled.ends;
   EXPECT_EQ(moved.start_time().seconds(), created.start_time().seconds() + 3600);
   EXPECT_EQ(moved.SerializeAsString(), Read(created.id()).SerializeAsString());
   EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.activity.updated");
 
   v1::Activity done;
-  const WrittenRoundTrips completed(*database_, [&] { return Complete(moved, done); });
+  const auto completed =
+      karton::testing::TraceRoundTrips(*database_, [&] { return Complete(moved, done); });
+  ASSERT_TRUE(completed.result.ok()) << completed.result.error_message();
   EXPECT_EQ(completed.round_trips, 4) << completed.ends;
   EXPECT_EQ(done.status(), v1::ACTIVITY_STATUS_DONE);
   EXPECT_EQ(done.SerializeAsString(), Read(created.id()).SerializeAsString());

@@ -20,6 +20,7 @@
 #include "pipeline/opportunity_repository.h"
 #include "pipeline/opportunity_service.h"
 #include "pipeline/pipeline_repository.h"
+#include "round_trips.h"
 #include "team_directory.h"
 #include "testing/fake_identity_service.h"
 #include "testing/service_calls.h"
@@ -144,8 +145,9 @@ TEST_F(OpportunityServiceTest, AnUpdateIsThreeRoundTripsAndAnswersTheDealAsStore
   const auto deal = NewDeal(pipeline, "Raktárbővítés");
   const auto audited = context_.RecordedAudit().Recorded().size();
   v1::Opportunity answer;
-  const WrittenRoundTrips renamed(
+  const auto renamed = karton::testing::TraceRoundTrips(
       *database_, [&] { return Rename(deal, "Raktárbővítés II", anna_.user_id, answer); });
+  ASSERT_TRUE(renamed.result.ok()) << renamed.result.error_message();
   EXPECT_EQ(renamed.round_trips, 3) << renamed.ends;
   EXPECT_EQ(answer.name(), "Raktárbővítés II");
   EXPECT_EQ(answer.etag(), "2");
@@ -180,8 +182,9 @@ TEST_F(OpportunityServiceTest, AMoveAndAWinAreFourRoundTripsAndAnswerTheDealAsSt
 
   const auto deal = NewDeal(pipeline, "Raktárbővítés");
   v1::Opportunity moved;
-  const WrittenRoundTrips move(*database_,
-                               [&] { return Move(deal, pipeline.stages(1).id(), moved); });
+  const auto move = karton::testing::TraceRoundTrips(
+      *database_, [&] { return Move(deal, pipeline.stages(1).id(), moved); });
+  ASSERT_TRUE(move.result.ok()) << move.result.error_message();
   EXPECT_EQ(move.round_trips, 4) << move.ends;
   EXPECT_EQ(moved.stage_id(), pipeline.stages(1).id());
   EXPECT_EQ(moved.SerializeAsString(), Read(deal.id()).SerializeAsString());
@@ -191,7 +194,8 @@ TEST_F(OpportunityServiceTest, AMoveAndAWinAreFourRoundTripsAndAnswerTheDealAsSt
   EXPECT_EQ(context_.RecordedEvents().Published().back().topic, "crm.opportunity.stage_changed");
 
   v1::Opportunity won;
-  const WrittenRoundTrips win(*database_, [&] { return Win(moved, won); });
+  const auto win = karton::testing::TraceRoundTrips(*database_, [&] { return Win(moved, won); });
+  ASSERT_TRUE(win.result.ok()) << win.result.error_message();
   EXPECT_EQ(win.round_trips, 4) << win.ends;
   EXPECT_EQ(won.status(), v1::OPPORTUNITY_STATUS_WON);
   EXPECT_TRUE(won.has_close_time());

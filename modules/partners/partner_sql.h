@@ -22,13 +22,15 @@
   "p.parent_partner_id, p.first_name, p.last_name, p.salutation, " consents                       \
   " AS marketing_consents"
 
+// A partner's (alias p) external ids, looked up by its id: an index probe.
+#define KARTON_PARTNER_EXTERNAL_IDS                                                \
+  "(SELECT jsonb_object_agg(x.source, x.key) FROM partners.partner_external_id x " \
+  "WHERE x.partner_id = p.id)"
+
 // The usual form: both looked up for the row (one partner, a page of them).
-#define KARTON_PARTNER_COLUMNS                     \
-  KARTON_PARTNER_COLUMNS_WITH(                     \
-      "(SELECT jsonb_object_agg(x.source, x.key) " \
-      "FROM partners.partner_external_id x "       \
-      "WHERE x.partner_id = p.id)",                \
-      "partners.partner_marketing_consents(p.id)")
+#define KARTON_PARTNER_COLUMNS                             \
+  KARTON_PARTNER_COLUMNS_WITH(KARTON_PARTNER_EXTERNAL_IDS, \
+                              "partners.partner_marketing_consents(p.id)")
 
 // One row of partners.partner (alias p) as protobuf JSON of v1.Partner: the
 // import's snapshot of a partner before it changes.

@@ -892,6 +892,11 @@ TEST_F(PartnersTest, ImportCreatesOncePerKeyAndRunningItAgainChangesNothing) {
   EXPECT_EQ(Query("SELECT count(*) FROM kernel.audit_entry WHERE resource_type = "
                   "'partners.contact' AND changes @> '[{\"field\": \"import\"}]'"),
             "3");
+  EXPECT_EQ(Query("SELECT count(*) FROM (SELECT topic, aggregate_id FROM kernel.event UNION ALL "
+                  "SELECT topic, aggregate_id FROM kernel.event_outbox) e "
+                  "JOIN partners.contact c ON c.id = e.aggregate_id "
+                  "WHERE topic = 'partners.contact.created'"),
+            "3");
 
   // The same file again: everything matches, nothing is added or changed.
   const auto again = RunImport(kProspects, ProspectSettings(), 4096);

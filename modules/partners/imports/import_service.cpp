@@ -145,26 +145,34 @@ void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
   }
   ReportPartners(services, session, caller, updated_ids, &befores, "partners.partner.updated",
                  kernel::AuditAction::kUpdate, marker);
-  std::vector<v1::ContactChanged> contacts;
-  contacts.reserve(applied.contact_ids.size());
-  kernel::AuditLog::Entries contact_entries;
-  for (const auto contact_id : applied.contact_ids) {
-    const auto contact =
-        repository::FindContact(session, contact_id, repository::Visibility::Everyone());
-    if (!contact) continue;
-    v1::ContactChanged payload;
-    *payload.mutable_contact() = *contact;
-    auto changes = (kernel::DiffFields(nullptr, *contact));
-    for (const auto& change : changes) payload.add_changed_fields(change.field);
-    changes.push_back(marker);
-    contact_entries.emplace_back(contact_id, std::move(changes));
-    contacts.push_back(std::move(payload));
+  // The created contacts, read kEventBatch at a time (one statement each,
+  // not one per contact).
+  const auto& contact_ids = applied.contact_ids;
+  for (std::size_t start = 0; start < contact_ids.size(); start += kEventBatch) {
+    const std::vector<std::int64_t> batch_ids(
+        contact_ids.begin() + static_cast<std::ptrdiff_t>(start),
+        contact_ids.begin() +
+            static_cast<std::ptrdiff_t>(std::min(contact_ids.size(), start + kEventBatch)));
+    std::vector<v1::ContactChanged> contacts;
+    contacts.reserve(batch_ids.size());
+    kernel::AuditLog::Entries contact_entries;
+    for (auto& contact :
+         repository::FindContacts(session, batch_ids, repository::Visibility::Everyone())) {
+      auto changes = kernel::DiffFields(nullptr, contact);
+      v1::ContactChanged& payload = contacts.emplace_back();
+      for (const auto& change : changes) payload.add_changed_fields(change.field);
+      changes.push_back(marker);
+      contact_entries.emplace_back(contact.id(), std::move(changes));
+      *payload.mutable_contact() = std::move(contact);
+    }
+    kernel::DomainEvents::Batch contact_batch;
+    for (const auto& payload : contacts) {
+      contact_batch.emplace_back(payload.contact().id(), &payload);
+    }
+    services.events.PublishMany(session, "partners.contact.created", contact_batch, caller);
+    services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
+                              contact_entries);
   }
-  kernel::DomainEvents::Batch contact_batch;
-  for (const auto& payload : contacts) contact_batch.emplace_back(payload.contact().id(), &payload);
-  services.events.PublishMany(session, "partners.contact.created", contact_batch, caller);
-  services.audit.RecordMany(session, caller, kernel::AuditAction::kCreate, "partners.contact",
-                            contact_entries);
 }
 
 // The consents an import recorded: their events and audit entries, as

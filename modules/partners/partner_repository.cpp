@@ -63,14 +63,9 @@ const kernel::TypedQuery<v1::Partner> kFindSharedPartnerForUpdate(kFindSharedPar
 // merge it with the external id index read from its first entry (the
 // import's statistics are those of the table before its own rows): 11 ms
 // more a batch for every 120,000 partners before it, quadratic in the
-// import's size. A partner without consents (all that an import creates
-// without consent columns) skips the consents' function. Same columns, same
-// values as a single partner's read.
+// import's size. Same columns, same values as a single partner's read.
 const kernel::TypedQuery<v1::Partner> kFindPartnersById(
-    "SELECT " KARTON_PARTNER_COLUMNS_WITH(
-        KARTON_PARTNER_EXTERNAL_IDS,
-        "CASE WHEN EXISTS (SELECT FROM partners.marketing_consent m WHERE m.partner_id = p.id "
-        "AND m.contact_id IS NULL) THEN partners.partner_marketing_consents(p.id) END")
+    "SELECT " KARTON_PARTNER_COLUMNS
     " FROM unnest(cast($1 AS bigint[])) WITH ORDINALITY AS wanted(id, position) "
     "JOIN partners.partner p ON p.id = wanted.id ORDER BY wanted.position");
 const kernel::TypedQuery<v1::Partner> kFindVisiblePartnersById(
@@ -141,8 +136,7 @@ const kernel::TypedQuery<v1::Partner> kUpdatePartner(
     "WHERE p.id = cast($2 AS bigint) AND (cast($31 AS text) IS NULL "
     "OR " KARTON_DEFINITIONS_FINGERPRINT
     " = cast($31 AS text)) "
-    "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb",
-                                             "partners.partner_marketing_consents(p.id)"));
+    "RETURNING " KARTON_PARTNER_COLUMNS_WITH("NULL::jsonb", KARTON_PARTNER_CONSENTS));
 
 constexpr const char* kSetArchived =
     "UPDATE partners.partner SET archived = cast(:archived AS boolean), "

@@ -27,7 +27,8 @@ using kernel::ToEpochMicros;
   "(extract(epoch FROM c.create_time) * 1000000)::bigint AS create_time, "                        \
   "(extract(epoch FROM c.update_time) * 1000000)::bigint AS update_time, "                        \
   "c.version::text AS etag, (extract(epoch FROM c.erase_time) * 1000000)::bigint AS erase_time, " \
-  "partners.contact_marketing_consents(c.id) AS marketing_consents"
+  "CASE WHEN EXISTS (SELECT FROM partners.marketing_consent m WHERE m.contact_id = c.id) "        \
+  "THEN partners.contact_marketing_consents(c.id) END AS marketing_consents"
 
 // A contact is visible where its partner is (record sharing is per partner).
 #define KARTON_CONTACT_VISIBLE_TO(external, user_id) \

@@ -119,6 +119,9 @@ struct EventBus::Subscription {
   // connection held, outside the transaction that moves the cursor.
   EventHandler handler;
   CallingEventHandler calling_handler;
+  // SubscribeCallingRuns: the run handler, tried first on a batch;
+  // calling_handler then hands it one event at a time.
+  CallingRunHandler run_handler;
   // SubscriptionOptions::prepare_run (in-process handlers only).
   std::function<void(std::span<const Event>, soci::session&)> prepare_run;
   bool from_oldest = false;
@@ -244,18 +247,34 @@ class EventBus::ModuleEvents final : public DomainEvents {
   void SubscribeCalling(std::string name, std::vector<std::string> topics,
                         CallingEventHandler handler, SubscriptionOptions options) override {
     if (!handler) throw std::invalid_argument("an event subscription needs a handler");
+    auto subscription = std::make_shared<Subscription>();
+    subscription->calling_handler = std::move(handler);
+    AddCalling(std::move(subscription), std::move(name), std::move(topics), options);
+  }
+
+  void SubscribeCallingRuns(std::string name, std::vector<std::string> topics,
+                            CallingRunHandler handler, SubscriptionOptions options) override {
+    if (!handler) throw std::invalid_argument("an event subscription needs a handler");
+    auto subscription = std::make_shared<Subscription>();
+    subscription->calling_handler = [handler](const Event& event) {
+      handler(std::span(&event, 1));
+    };
+    subscription->run_handler = std::move(handler);
+    AddCalling(std::move(subscription), std::move(name), std::move(topics), options);
+  }
+
+ private:
+  void AddCalling(std::shared_ptr<Subscription> subscription, std::string name,
+                  std::vector<std::string> topics, SubscriptionOptions options) {
     if (options.prepare_run) {
       throw std::invalid_argument(
           fmt::format("subscription '{}': prepare_run is for handlers that run in the delivery's "
                       "transaction (Subscribe), not for calling handlers",
                       name));
     }
-    auto subscription = std::make_shared<Subscription>();
-    subscription->calling_handler = std::move(handler);
     Add(std::move(subscription), std::move(name), std::move(topics), options);
   }
 
- private:
   void Add(std::shared_ptr<Subscription> subscription, std::string name,
            std::vector<std::string> topics, SubscriptionOptions options) {
     if (bus_.started_) throw std::logic_error("event subscriptions are made in Register()");
@@ -877,6 +896,16 @@ bool EventBus::DeliverToModule(Subscription& subscription,
       return progressed;
     }
     std::exception_ptr failure;
+    if (subscription.run_handler && failures == 0) {
+      // The whole rest of the batch as one run; if the handler throws, the
+      // same events go one at a time below.
+      const auto run = DeliverCallingRun(subscription, events, parked, lease, cursor, next);
+      if (run == RunOutcome::kClaimLost) return progressed;
+      if (run == RunOutcome::kDelivered) {
+        progressed = true;
+        continue;
+      }
+    }
     if (subscription.calling_handler) {
       const std::size_t from = next;
       if (!DeliverCalling(subscription, events, parked, lease, cursor, next, failure)) {
@@ -991,6 +1020,55 @@ bool EventBus::DeliverToModule(Subscription& subscription,
   }
   Note(subscription, cursor);
   return progressed;
+}
+
+EventBus::RunOutcome EventBus::DeliverCallingRun(
+    Subscription& subscription, const std::vector<Event>& events,
+    const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+    std::optional<Database::Lease>& lease, std::int64_t& cursor, std::size_t& next) {
+  // Events behind a parked event of their aggregate are parked, not run,
+  // as DeliverCalling does; the others are the run.
+  const auto behind_parked = [&](const Event& event) {
+    return parked.contains({AggregateTypeOf(event.topic), event.aggregate_id});
+  };
+  std::vector<std::size_t> to_park;
+  for (std::size_t i = next; i < events.size(); ++i) {
+    if (behind_parked(events[i])) to_park.push_back(i);
+  }
+  std::span<const Event> run = std::span(events).subspan(next);
+  std::vector<Event> others;  // the run when some of the batch is parked
+  if (!to_park.empty()) {
+    for (const Event& event : run) {
+      if (!behind_parked(event)) others.push_back(event);
+    }
+    run = others;
+  }
+  if (!run.empty()) {
+    lease.reset();  // nothing held while it calls
+    if (const auto failure = RunHandler(subscription.run_handler, run)) {
+      spdlog::info(
+          "event run failed, its events go one at a time subscription={} events={} error=\"{}\"",
+          subscription.name, run.size(), DescribeFailure(failure));
+      return RunOutcome::kFailed;
+    }
+  }
+  soci::session& session = SessionOf(database_, lease);
+  soci::transaction transaction(session);
+  if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+    return RunOutcome::kClaimLost;
+  }
+  for (const std::size_t index : to_park) {
+    const Event& event = events[index];
+    event_store::Park(session, subscription.id, event, 0, "",
+                      parked.at({AggregateTypeOf(event.topic), event.aggregate_id}), clock_.Now());
+  }
+  const std::int64_t to = events.back().id;
+  event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, to, clock_.Now(),
+                             options_.claim_lease_seconds);
+  transaction.commit();
+  cursor = to;
+  next = events.size();
+  return RunOutcome::kDelivered;
 }
 
 bool EventBus::DeliverCalling(

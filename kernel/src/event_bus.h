@@ -137,6 +137,16 @@ class EventBus {
   // those that finished. Returns false when the claim was lost. On return
   // `next` is the first event not delivered and `failure` what it threw
   // (null when the batch is done or the bus stops).
+  enum class RunOutcome { kDelivered, kFailed, kClaimLost };
+  // A run subscription's first try at the batch's events from `next` on:
+  // all of them to its run handler at once (those behind a parked event of
+  // their aggregate parked instead), then the cursor past the batch in one
+  // commit. kFailed when the handler threw: nothing moved, and the events
+  // go one at a time (DeliverCalling).
+  RunOutcome DeliverCallingRun(
+      Subscription& subscription, const std::vector<Event>& events,
+      const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+      std::optional<Database::Lease>& lease, std::int64_t& cursor, std::size_t& next);
   bool DeliverCalling(Subscription& subscription, const std::vector<Event>& events,
                       const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
                       std::optional<Database::Lease>& lease, std::int64_t& cursor,

@@ -71,6 +71,9 @@ class EventsHandledElsewhere final : public DomainEvents {
   void SubscribeCalling(std::string /*name*/, std::vector<std::string> /*topics*/,
                         CallingEventHandler /*handler*/, SubscriptionOptions /*options*/) override {
   }
+  void SubscribeCallingRuns(std::string /*name*/, std::vector<std::string> /*topics*/,
+                            CallingRunHandler /*handler*/,
+                            SubscriptionOptions /*options*/) override {}
 
  private:
   std::unique_ptr<DomainEvents> events_;

@@ -99,6 +99,14 @@ void RecordingEvents::SubscribeCalling(std::string name, std::vector<std::string
   calling_handlers_[std::move(name)] = std::move(handler);
 }
 
+void RecordingEvents::SubscribeCallingRuns(std::string name, std::vector<std::string> topics,
+                                           CallingRunHandler handler, SubscriptionOptions options) {
+  SubscribeCalling(
+      std::move(name), std::move(topics),
+      [handler = std::move(handler)](const Event& event) { handler(std::span(&event, 1)); },
+      std::move(options));
+}
+
 std::vector<PublishedEvent> RecordingEvents::Published() const {
   std::lock_guard lock(mutex_);
   return published_;

@@ -451,6 +451,50 @@ TEST_F(EventBusTest, ACallingHandlerRunsAggregatesSideBySideAndEachAggregateInOr
   EXPECT_EQ(QueryScalar(conninfo_, "SELECT count(*) FROM kernel.event_parked"), "0");
 }
 
+// SubscribeCallingRuns: the handler gets the batch's events at once, with
+// no connection held. A run that throws is handed over again one event at a
+// time, so only the event that fails by itself is counted and in the end
+// parked; the events after it go on as a run again.
+TEST_F(EventBusTest, ARunHandlerGetsTheBatchAtOnceAndAFailedRunGoesOneAtATime) {
+  auto bus = MakeBus("node");
+  auto mail = bus->ForModule("mail");
+  std::mutex mutex;
+  std::vector<std::size_t> runs;           // each call's number of events
+  std::set<std::int64_t> handled;          // events of runs that returned
+  std::vector<std::int64_t> in_log_order;  // the same, in the order handled
+  int most_connections_held = 0;
+  mail->SubscribeCallingRuns("sender", {"shop.item.created"}, [&](std::span<const Event> run) {
+    std::lock_guard lock(mutex);
+    most_connections_held = std::max(most_connections_held, ConnectionsHeldByThisThread());
+    runs.push_back(run.size());
+    for (const Event& event : run) {
+      Payload payload;
+      event.ParsePayload(payload);
+      if (payload.name() == "poison") {
+        throw std::runtime_error("cannot mail this one");
+      }
+    }
+    for (const Event& event : run) {
+      handled.insert(event.id);
+      in_log_order.push_back(event.id);
+    }
+  });
+  PublishItemsWithOneOdd(10, 4, "poison");  // one transaction, before the bus runs
+  bus->Start();
+  ASSERT_TRUE(WaitFor("SELECT count(*) FROM kernel.event_parked", "1"));
+  ASSERT_TRUE(WaitUntilAtHead("mail.sender"));
+  bus->Stop();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(most_connections_held, 0);
+  ASSERT_GE(runs.size(), 3u);
+  EXPECT_EQ(runs.front(), 10u);  // the batch at once
+  EXPECT_EQ(runs.back(), 6u);    // after the parked event, the rest at once again
+  for (std::size_t i = 1; i + 1 < runs.size(); ++i) EXPECT_EQ(runs[i], 1u) << "call " << i;
+  EXPECT_EQ(handled.size(), 9u);  // all but the poison
+  EXPECT_TRUE(std::is_sorted(in_log_order.begin(), in_log_order.end()));
+  EXPECT_EQ(QueryScalar(conninfo_, "SELECT aggregate_id FROM kernel.event_parked"), "4");
+}
+
 // The window slides: when one event's call is slow, the other slots go on
 // with the events after it (in groups, the slow call held up the whole
 // group and the next). The cursor never passes the slow event meanwhile.

@@ -14,7 +14,8 @@
 //       });
 //
 // A handler that calls other modules subscribes with SubscribeCalling: it
-// gets no session, and no connection is held while it runs.
+// gets no session, and no connection is held while it runs. One that calls
+// them once for many events subscribes with SubscribeCallingRuns.
 //
 // and publishes inside the transaction of the change, after the write:
 //
@@ -85,11 +86,25 @@ using EventHandler = std::function<void(const Event& event, soci::session& sessi
 // say). Throwing retries and parks as for EventHandler.
 using CallingEventHandler = std::function<void(const Event& event)>;
 
+// A calling handler that works off the events of a run together (one call
+// to another module for all of them: SendMessages for many notices, say).
+// It gets the events of a delivery batch (up to 100) that are due, in the
+// log's order, and returns or throws for all of them. The cursor moves past
+// the run when it returns. When it throws, the same events are handed to it
+// again one at a time (a span of one each, calling_concurrency of them at
+// once), so a failure is counted, retried and parked for its own event
+// alone, as with a CallingEventHandler; events whose earlier attempt failed
+// also come one at a time. At least once, as a CallingEventHandler: a run
+// that failed after doing part of its work does that part again; make it
+// idempotent.
+using CallingRunHandler = std::function<void(std::span<const Event> events)>;
+
 struct SubscriptionOptions {
   // Where a subscription starts the first time it is ever registered: with
   // the next event (default), or with the oldest event the log still keeps.
   bool from_oldest = false;
-  // A calling handler (SubscribeCalling) only: how many events it may run
+  // A calling handler (SubscribeCalling, SubscribeCallingRuns) only: how
+  // many events it may run
   // at once, each on a thread of its own. Events of one aggregate still
   // run one after another, in order; events of different aggregates may
   // run side by side. A handler whose work is mostly waiting on another
@@ -154,6 +169,10 @@ class DomainEvents {
   // The same for a handler that calls other modules (CallingEventHandler).
   virtual void SubscribeCalling(std::string name, std::vector<std::string> topics,
                                 CallingEventHandler handler, SubscriptionOptions options = {}) = 0;
+  // The same for a handler of runs of events (CallingRunHandler).
+  virtual void SubscribeCallingRuns(std::string name, std::vector<std::string> topics,
+                                    CallingRunHandler handler,
+                                    SubscriptionOptions options = {}) = 0;
 };
 
 }  // namespace karton::kernel

@@ -25,7 +25,7 @@
 // karton::kernel::Module interface, anything a module compiles against.
 // Modules built for another version are refused. tools/check-kernel-api
 // (run by CI) fails when the headers changed and this did not.
-#define KARTON_KERNEL_API_VERSION 21u
+#define KARTON_KERNEL_API_VERSION 22u
 
 #define KARTON_MODULE_ENTRY_POINT_NAME "karton_module_descriptor"
 

@@ -80,6 +80,9 @@ class RecordingEvents final : public DomainEvents {
                  SubscriptionOptions options) override;
   void SubscribeCalling(std::string name, std::vector<std::string> topics,
                         CallingEventHandler handler, SubscriptionOptions options) override;
+  // Recorded as a calling handler that gets a run of one (Deliver).
+  void SubscribeCallingRuns(std::string name, std::vector<std::string> topics,
+                            CallingRunHandler handler, SubscriptionOptions options) override;
 
   std::vector<PublishedEvent> Published() const;
   // Topics of the events published so far, in order.

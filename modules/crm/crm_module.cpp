@@ -83,14 +83,17 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
         SendConfirmation(services, event, confirmations_per_recipient);
       },
       four_at_once);
-  // An assignee notice makes two calls (the user, then the message): at
-  // four at once it fell 13 a second behind 58 leads a second in the soak
-  // (bench/soak's backlog table), eight keep up.
+  // The notices of a run of assignments go in one SendMessages, each
+  // assignee looked up once. One at a time (after a run failed) a notice
+  // makes two calls (the user, then the message): at four at once that fell
+  // 13 a second behind 58 leads a second in the soak (bench/soak's backlog
+  // table), eight keep up.
   kernel::SubscriptionOptions eight_at_once;
   eight_at_once.calling_concurrency = 8;
-  events.SubscribeCalling(
+  events.SubscribeCallingRuns(
       "assignee_notices", {"crm.lead.assigned"},
-      [services](const kernel::Event& event) { NotifyAssignee(services, event); }, eight_at_once);
+      [services](std::span<const kernel::Event> run) { NotifyAssignees(services, run); },
+      eight_at_once);
   // A won quotation wins its deal (orders, when loaded, publishes it).
   events.SubscribeCalling(
       "quotation_wins", {"orders.quotation.accepted"},

@@ -7,7 +7,9 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
+#include <span>
 
 #include "activities/activity_repository.h"
 #include "forms/web_form_repository.h"
@@ -108,16 +110,11 @@ void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event&
   Send(services, request, fmt::format("the confirmation of lead {}", lead.id()));
 }
 
-void NotifyAssignee(const kernel::ServiceParts& services, const kernel::Event& event) {
-  v1::Lead lead;
-  if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) return;
-  auto call = kernel::KernelCallContext();
-  kernel::v1::GetUserRequest get;
-  get.set_id(lead.assigned_user_id());
-  kernel::v1::User user;
-  const auto status =
-      kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
-  if (!status.ok() || user.email().empty() || user.disabled()) return;
+namespace {
+
+// The assignee's notice of `lead`, assigned by the event `event_id`.
+mv1::SendMessageRequest AssigneeNotice(const v1::Lead& lead, const kernel::v1::User& user,
+                                       std::int64_t event_id) {
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);
   request.set_category(mv1::CATEGORY_TRANSACTIONAL);
@@ -130,8 +127,66 @@ void NotifyAssignee(const kernel::ServiceParts& services, const kernel::Event& e
       user.name(), lead.id(), lead.contact_name(), lead.company_name(), lead.email(), lead.phone(),
       lead.category(), lead.message()));
   // One notice per assignment (the event), whatever the retries.
-  request.set_idempotency_key(fmt::format("crm.lead.{}.assigned.{}", lead.id(), event.id));
-  Send(services, request, fmt::format("the assignment notice of lead {}", lead.id()));
+  request.set_idempotency_key(fmt::format("crm.lead.{}.assigned.{}", lead.id(), event_id));
+  return request;
+}
+
+// The user a notice goes to, if it can go: a user without an email
+// address, disabled or gone gets none.
+std::optional<kernel::v1::User> NoticeRecipient(const kernel::ServiceParts& services,
+                                                std::int64_t user_id) {
+  auto call = kernel::KernelCallContext();
+  kernel::v1::GetUserRequest get;
+  get.set_id(user_id);
+  kernel::v1::User user;
+  const auto status =
+      kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
+  if (!status.ok() || user.email().empty() || user.disabled()) return std::nullopt;
+  return user;
+}
+
+}  // namespace
+
+void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events) {
+  std::map<std::int64_t, std::optional<kernel::v1::User>> recipients;  // one look-up per user
+  mv1::SendMessagesRequest batch;
+  for (const auto& event : events) {
+    v1::Lead lead;
+    if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) continue;
+    auto [recipient, first] = recipients.try_emplace(lead.assigned_user_id());
+    if (first) recipient->second = NoticeRecipient(services, lead.assigned_user_id());
+    if (!recipient->second) continue;
+    *batch.add_requests() = AssigneeNotice(lead, *recipient->second, event.id);
+  }
+  if (batch.requests_size() == 0) return;
+  if (batch.requests_size() == 1) {  // a run of one: as SendMessage judges it
+    Send(services, batch.requests(0),
+         "the assignment notice " + batch.requests(0).idempotency_key());
+    return;
+  }
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
+  mv1::SendMessagesResponse answer;
+  const auto status =
+      mv1::MessagingService::NewStub(services.channel())->SendMessages(call.get(), batch, &answer);
+  // Anything refused as a whole, or a request refused for a reason a retry
+  // could mend, fails the run: its events then go one at a time, and each
+  // is judged as SendMessage judges it.
+  if (!status.ok()) {
+    throw std::runtime_error(
+        fmt::format("{} assignment notices: {}", batch.requests_size(), status.error_message()));
+  }
+  for (int i = 0; i < answer.results_size(); ++i) {
+    const auto& error = answer.results(i).error();
+    if (error.code() == 0) continue;
+    if (error.code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        error.code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      services.log.warn("the assignment notice {} not sent: {}",
+                        batch.requests(i).idempotency_key(), error.message());
+      continue;
+    }
+    throw std::runtime_error(fmt::format("the assignment notice {}: {}",
+                                         batch.requests(i).idempotency_key(), error.message()));
+  }
 }
 
 void LogActivityOnTimeline(const kernel::ServiceParts& services, const kernel::Event& event) {

@@ -4,6 +4,8 @@
 // idempotency keys. The others run inside the event's delivery transaction.
 #pragma once
 
+#include <span>
+
 #include "karton/kernel/events.h"
 #include "karton/kernel/service_parts.h"
 
@@ -17,8 +19,10 @@ namespace karton::crm {
 void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event& event,
                       int max_per_recipient_per_day);
 
-// crm.lead.assigned: tells the assignee by email (messaging).
-void NotifyAssignee(const kernel::ServiceParts& services, const kernel::Event& event);
+// crm.lead.assigned: tells each assignee by email (messaging), the
+// notices of a run of events in one SendMessages. A user looked up once a
+// run; one without an email address, disabled or gone gets none.
+void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events);
 
 // crm.activity.completed: the activity on the partner's timeline (A5),
 // once (the partners module keeps one entry per crm reference).

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "crm_fixture.h"
@@ -228,6 +229,20 @@ TEST_F(CrmTest, ConcurrentSubmissionsToOneTeamAreSplitEvenly) {
   EXPECT_EQ(per_member[anna.id], kSubmissions / 3);
   EXPECT_EQ(per_member[peter.id], kSubmissions / 3);
   EXPECT_EQ(per_member[eva.id], kSubmissions / 3);
+
+  // Each lead's assignee notice, once (the form sends no confirmation):
+  // the burst's assignments reach the notices as runs, queued together.
+  ASSERT_TRUE(sink_->WaitForMessages(kSubmissions, std::chrono::seconds(60)));
+  std::map<std::string, int> notices_to;
+  std::set<std::string> subjects;
+  for (const auto& mail : sink_->Messages()) {
+    ++notices_to[mail.recipients.at(0)];
+    subjects.insert(mail.Header("Subject"));
+  }
+  EXPECT_EQ(notices_to["anna@karton.example"], kSubmissions / 3);
+  EXPECT_EQ(notices_to["peter@karton.example"], kSubmissions / 3);
+  EXPECT_EQ(notices_to["eva@karton.example"], kSubmissions / 3);
+  EXPECT_EQ(subjects.size(), static_cast<std::size_t>(kSubmissions));  // one per lead
 }
 
 // More handlers than database connections, with a team directory that keeps

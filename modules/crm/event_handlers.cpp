@@ -164,6 +164,8 @@ void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kerne
          "the assignment notice " + batch.requests(0).idempotency_key());
     return;
   }
+  // A run is at most a delivery batch (100 events), under SendMessages'
+  // 1,000.
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   mv1::SendMessagesResponse answer;
   const auto status =

@@ -64,6 +64,13 @@ struct ImportRefused {
   grpc::Status status;
 };
 
+// The ids of the event batch that starts at `start`: up to kEventBatch.
+std::vector<std::int64_t> EventBatchOf(const std::vector<std::int64_t>& ids, std::size_t start) {
+  const auto end = std::min(ids.size(), start + kEventBatch);
+  return {ids.begin() + static_cast<std::ptrdiff_t>(start),
+          ids.begin() + static_cast<std::ptrdiff_t>(end)};
+}
+
 // One batch of partners' events and audit entries, built without the
 // database.
 struct PartnerBatchReport {
@@ -100,13 +107,8 @@ void ReportPartners(const kernel::ServiceParts& services, soci::session& session
                     const kernel::Caller& caller, const std::vector<std::int64_t>& ids,
                     const std::vector<std::string>* befores, std::string_view topic,
                     kernel::AuditAction action, const kernel::FieldChange& marker) {
-  const auto batch_ids = [&](std::size_t start) {
-    return std::vector<std::int64_t>(
-        ids.begin() + static_cast<std::ptrdiff_t>(start),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kEventBatch)));
-  };
   if (ids.empty()) return;
-  auto next = repository::FindPartners(session, batch_ids(0));
+  auto next = repository::FindPartners(session, EventBatchOf(ids, 0));
   for (std::size_t start = 0; start < ids.size(); start += kEventBatch) {
     std::vector<const std::string*> batch_befores;
     if (befores != nullptr) {
@@ -117,7 +119,7 @@ void ReportPartners(const kernel::ServiceParts& services, soci::session& session
     auto building = std::async(std::launch::async, BuildPartnerBatchReport, std::move(next),
                                befores != nullptr ? &batch_befores : nullptr, std::cref(marker));
     if (start + kEventBatch < ids.size()) {
-      next = repository::FindPartners(session, batch_ids(start + kEventBatch));
+      next = repository::FindPartners(session, EventBatchOf(ids, start + kEventBatch));
     }
     const auto report = building.get();
     kernel::DomainEvents::Batch batch;
@@ -149,10 +151,7 @@ void ReportApplied(const kernel::ServiceParts& services, soci::session& session,
   // not one per contact).
   const auto& contact_ids = applied.contact_ids;
   for (std::size_t start = 0; start < contact_ids.size(); start += kEventBatch) {
-    const std::vector<std::int64_t> batch_ids(
-        contact_ids.begin() + static_cast<std::ptrdiff_t>(start),
-        contact_ids.begin() +
-            static_cast<std::ptrdiff_t>(std::min(contact_ids.size(), start + kEventBatch)));
+    const auto batch_ids = EventBatchOf(contact_ids, start);
     std::vector<v1::ContactChanged> contacts;
     contacts.reserve(batch_ids.size());
     kernel::AuditLog::Entries contact_entries;

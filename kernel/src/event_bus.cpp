@@ -1052,23 +1052,31 @@ EventBus::RunOutcome EventBus::DeliverCallingRun(
       return RunOutcome::kFailed;
     }
   }
-  soci::session& session = SessionOf(database_, lease);
-  soci::transaction transaction(session);
-  if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) {
+  if (!CommitCalled(subscription, events, to_park, parked, SessionOf(database_, lease), cursor,
+                    events.back().id)) {
     return RunOutcome::kClaimLost;
   }
+  next = events.size();
+  return RunOutcome::kDelivered;
+}
+
+bool EventBus::CommitCalled(
+    const Subscription& subscription, const std::vector<Event>& events,
+    const std::vector<std::size_t>& to_park,
+    const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+    soci::session& session, std::int64_t& cursor, std::int64_t to) {
+  soci::transaction transaction(session);
+  if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) return false;
   for (const std::size_t index : to_park) {
     const Event& event = events[index];
     event_store::Park(session, subscription.id, event, 0, "",
                       parked.at({AggregateTypeOf(event.topic), event.aggregate_id}), clock_.Now());
   }
-  const std::int64_t to = events.back().id;
   event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, to, clock_.Now(),
                              options_.claim_lease_seconds);
   transaction.commit();
   cursor = to;
-  next = events.size();
-  return RunOutcome::kDelivered;
+  return true;
 }
 
 bool EventBus::DeliverCalling(
@@ -1115,21 +1123,11 @@ bool EventBus::DeliverCalling(
   // parked event of their aggregate). False when the claim was lost.
   const auto commit = [&]() -> bool {
     if (finished == next) return true;
-    soci::session& session = SessionOf(database_, lease);
-    soci::transaction transaction(session);
-    if (!event_store::LockClaimed(session, subscription.id, node_id_, cursor)) return false;
-    for (const std::size_t index : to_park) {
-      const Event& event = events[index];
-      event_store::Park(session, subscription.id, event, 0, "",
-                        parked.at({AggregateTypeOf(event.topic), event.aggregate_id}),
-                        clock_.Now());
+    if (!CommitCalled(subscription, events, to_park, parked, SessionOf(database_, lease), cursor,
+                      events[finished - 1].id)) {
+      return false;
     }
-    const std::int64_t to = events[finished - 1].id;
-    event_store::AdvanceCursor(session, subscription.id, node_id_, cursor, to, clock_.Now(),
-                               options_.claim_lease_seconds);
-    transaction.commit();
     lease.reset();
-    cursor = to;
     next = finished;
     to_park.clear();
     return true;

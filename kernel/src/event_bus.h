@@ -147,6 +147,13 @@ class EventBus {
       Subscription& subscription, const std::vector<Event>& events,
       const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
       std::optional<Database::Lease>& lease, std::int64_t& cursor, std::size_t& next);
+  // Both calling paths' last step: parks the events `to_park` (behind a
+  // parked event of their aggregate) and moves the cursor to `to`, in one
+  // transaction. False when the claim was lost.
+  bool CommitCalled(const Subscription& subscription, const std::vector<Event>& events,
+                    const std::vector<std::size_t>& to_park,
+                    const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
+                    soci::session& session, std::int64_t& cursor, std::int64_t to);
   bool DeliverCalling(Subscription& subscription, const std::vector<Event>& events,
                       const std::map<std::pair<std::string, std::int64_t>, std::int64_t>& parked,
                       std::optional<Database::Lease>& lease, std::int64_t& cursor,

@@ -5,7 +5,9 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "inbound/inbound_repository.h"
 #include "karton/kernel/calls.h"
@@ -37,24 +39,34 @@ std::string Utf8Prefix(const std::string& text, std::size_t bytes) {
 
 }  // namespace
 
+namespace {
+
+// The timeline entry of a message sent to a partner.
+pv1::Interaction TimelineEntry(const v1::Message& message) {
+  pv1::Interaction entry;
+  entry.set_partner_id(message.recipient().partner_id());
+  entry.set_contact_id(message.recipient().contact_id());
+  entry.set_channel(TimelineChannel(message.channel()));
+  entry.set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+  *entry.mutable_occur_time() = message.sent_time();
+  entry.set_user_id(message.sender_user_id());
+  entry.set_subject(Utf8Prefix(message.subject().empty()
+                                   ? message.text_body().substr(0, message.text_body().find('\n'))
+                                   : message.subject(),
+                               200));
+  entry.set_body(Utf8Prefix(message.text_body(), 100000));
+  entry.set_source_module("messaging");
+  entry.set_source_reference(std::to_string(message.id()));
+  return entry;
+}
+
+}  // namespace
+
 void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
                    const v1::Message& message) {
   if (message.recipient().partner_id() == 0) return;  // a raw address: no partner
   pv1::LogInteractionRequest request;
-  auto* entry = request.mutable_interaction();
-  entry->set_partner_id(message.recipient().partner_id());
-  entry->set_contact_id(message.recipient().contact_id());
-  entry->set_channel(TimelineChannel(message.channel()));
-  entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
-  *entry->mutable_occur_time() = message.sent_time();
-  entry->set_user_id(message.sender_user_id());
-  entry->set_subject(Utf8Prefix(message.subject().empty()
-                                    ? message.text_body().substr(0, message.text_body().find('\n'))
-                                    : message.subject(),
-                                200));
-  entry->set_body(Utf8Prefix(message.text_body(), 100000));
-  entry->set_source_module("messaging");
-  entry->set_source_reference(std::to_string(message.id()));
+  *request.mutable_interaction() = TimelineEntry(message);
   auto call = kernel::KernelCallContext(std::chrono::seconds(30));
   pv1::Interaction logged;
   const auto status =
@@ -67,6 +79,37 @@ void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
   }
   if (!status.ok()) {
     throw std::runtime_error(fmt::format("logging message {} on the timeline: {}", message.id(),
+                                         status.error_message()));
+  }
+}
+
+void LogRunOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
+                      std::span<const kernel::Event> run) {
+  std::vector<v1::Message> messages;
+  for (const auto& event : run) {
+    v1::Message message;
+    if (event.ParsePayload(message) && message.recipient().partner_id() != 0) {
+      messages.push_back(std::move(message));
+    }
+  }
+  if (messages.size() == 1) LogOnTimeline(partners, log, messages.front());
+  if (messages.size() <= 1) return;
+  pv1::BatchLogInteractionsRequest request;
+  for (const auto& message : messages) {
+    *request.add_requests()->mutable_interaction() = TimelineEntry(message);
+  }
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
+  pv1::BatchLogInteractionsResponse logged;
+  const auto status =
+      pv1::PartnerService::NewStub(partners())->BatchLogInteractions(call.get(), request, &logged);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    // Some partner is gone, and the batch is all or nothing: each message
+    // on its own, so the others are logged and the gone one is skipped.
+    for (const auto& message : messages) LogOnTimeline(partners, log, message);
+    return;
+  }
+  if (!status.ok()) {
+    throw std::runtime_error(fmt::format("logging {} messages on the timeline: {}", messages.size(),
                                          status.error_message()));
   }
 }

@@ -3,6 +3,8 @@
 // and is safe to repeat: events come at least once.
 #pragma once
 
+#include <span>
+
 #include "karton/kernel/events.h"
 #include "karton/kernel/service_parts.h"
 #include "karton/messaging/v1/message.pb.h"
@@ -18,6 +20,11 @@ namespace karton::messaging {
 // `partners` gives the channel to the partners module.
 void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
                    const v1::Message& message);
+// The same for a run of messaging.message.sent events, with one
+// BatchLogInteractions. If a partner is gone, which fails the whole batch,
+// the run's messages are logged one at a time, skipping that one.
+void LogRunOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
+                      std::span<const kernel::Event> run);
 
 // partners.partner.erased / partners.contact.erased (A10): the person's
 // messages are blanked here too, and the payloads of their events.

@@ -150,6 +150,8 @@ kernel::MethodRoles PartnerServiceImpl::Roles() {
           // Support logs calls too; external partners on what is shared
           // with them (collaborative CRM).
           {"LogInteraction", StaffAndExternalPartners()},
+          // In bulk for modules and integrations: staff.
+          {"BatchLogInteractions", kernel::StaffRoles()},
           {"ListTimeline", readers},
           // Documents attach to any record, helpdesk tickets too: all staff.
           {"UploadDocument", kernel::StaffRoles()},

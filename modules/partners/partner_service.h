@@ -98,6 +98,8 @@ class PartnerServiceImpl final
   // timeline_service.cpp
   grpc::Status LogInteraction(grpc::ServerContext*, const v1::LogInteractionRequest*,
                               v1::Interaction*) override;
+  grpc::Status BatchLogInteractions(grpc::ServerContext*, const v1::BatchLogInteractionsRequest*,
+                                    v1::BatchLogInteractionsResponse*) override;
   grpc::Status ListTimeline(grpc::ServerContext*, const v1::ListTimelineRequest*,
                             v1::ListTimelineResponse*) override;
 

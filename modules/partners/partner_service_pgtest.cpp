@@ -327,6 +327,162 @@ TEST_F(PartnerServiceTest, ALoggedInteractionIsFiveRoundTripsAndARetryAnswersThe
   EXPECT_EQ(context_.RecordedEvents().Published().size(), published);
 }
 
+// BatchLogInteractions (messaging logs each run of sent messages with it):
+// the entries in one transaction whose round trips do not grow with the
+// batch (BEGIN with the look at the partners, contacts and users named, the
+// one INSERT, and the COMMIT with the audit entries and events), answered
+// in the order asked. A reference logged before, or twice in one batch,
+// answers its first entry and is not logged again.
+TEST_F(PartnerServiceTest, ABatchOfInteractionsIsOneTransactionAndAnswersEachEntryInOrder) {
+  const v1::Partner partner = Create("Tömeges Kft.");
+  const v1::Partner other = Create("Második Bt.");
+  v1::CreateContactRequest contact_request;
+  contact_request.set_partner_id(other.id());
+  contact_request.mutable_contact()->set_name("Kiss Éva");
+  v1::Contact contact;
+  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &contact_request, &contact).ok());
+  const auto entry = [](std::int64_t partner_id, const std::string& reference) {
+    v1::LogInteractionRequest request;
+    auto& interaction = *request.mutable_interaction();
+    interaction.set_partner_id(partner_id);
+    interaction.set_channel(v1::INTERACTION_CHANNEL_EMAIL);
+    interaction.set_direction(v1::INTERACTION_DIRECTION_OUTBOUND);
+    interaction.set_subject("Hírlevél " + reference);
+    interaction.set_body("Kedves \"Ügyfelünk\",\n{akció}, 50% \\ kedvezmény");
+    interaction.set_source_module("messaging");
+    interaction.set_source_reference(reference);
+    return request;
+  };
+  const auto log_batch = [&](std::vector<v1::LogInteractionRequest> requests,
+                             v1::BatchLogInteractionsResponse& logged) {
+    v1::BatchLogInteractionsRequest batch;
+    for (auto& request : requests) *batch.add_requests() = std::move(request);
+    return service_->BatchLogInteractions(&AsSeller()->context, &batch, &logged);
+  };
+  v1::LogInteractionRequest single = entry(partner.id(), "m1");
+  v1::Interaction first;
+  ASSERT_TRUE(service_->LogInteraction(&AsSeller()->context, &single, &first).ok());
+  v1::BatchLogInteractionsResponse warm;  // each statement's first use prepares it
+  ASSERT_TRUE(log_batch({entry(partner.id(), "m1"), entry(partner.id(), "warm")}, warm).ok());
+
+  // m1 was logged before; m3 comes twice; the note has no reference.
+  auto note = entry(other.id(), "");
+  note.mutable_interaction()->set_source_module("");
+  note.mutable_interaction()->set_contact_id(contact.id());
+  note.mutable_interaction()->set_channel(v1::INTERACTION_CHANNEL_NOTE);
+  note.mutable_interaction()->set_direction(v1::INTERACTION_DIRECTION_INTERNAL);
+  const auto published_before = context_.RecordedEvents().Published().size();
+  const auto audited_before = context_.RecordedAudit().Recorded().size();
+  v1::BatchLogInteractionsResponse logged;
+  const auto traced = karton::testing::TraceRoundTrips(*database_, [&] {
+    return log_batch({entry(partner.id(), "m2"), entry(partner.id(), "m1"), note,
+                      entry(other.id(), "m3"), entry(other.id(), "m3")},
+                     logged);
+  });
+  ASSERT_TRUE(traced.result.ok()) << traced.result.error_message();
+  ASSERT_EQ(logged.interactions_size(), 5);
+  EXPECT_EQ(logged.interactions(0).source_reference(), "m2");
+  EXPECT_EQ(logged.interactions(0).body(), "Kedves \"Ügyfelünk\",\n{akció}, 50% \\ kedvezmény");
+  EXPECT_EQ(logged.interactions(1).SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(logged.interactions(2).source_module(), "partners");
+  EXPECT_EQ(logged.interactions(2).contact_id(), contact.id());
+  EXPECT_EQ(logged.interactions(2).channel(), v1::INTERACTION_CHANNEL_NOTE);
+  EXPECT_EQ(logged.interactions(2).user_id(), seller_);
+  EXPECT_EQ(logged.interactions(3).source_reference(), "m3");
+  EXPECT_EQ(logged.interactions(4).SerializeAsString(), logged.interactions(3).SerializeAsString());
+  // Three new entries: three events and three audit entries.
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), published_before + 3);
+  EXPECT_EQ(context_.RecordedAudit().Recorded().size(), audited_before + 3);
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.interaction"),
+            "5");
+  // Entries without a reference come back in the order asked.
+  v1::BatchLogInteractionsResponse notes;
+  std::vector<v1::LogInteractionRequest> many;
+  for (int i = 0; i < 20; ++i) {
+    auto& request = many.emplace_back(entry(partner.id(), ""));
+    request.mutable_interaction()->set_source_module("");
+    request.mutable_interaction()->set_subject("jegyzet " + std::to_string(i));
+  }
+  const auto traced_many =
+      karton::testing::TraceRoundTrips(*database_, [&] { return log_batch(many, notes); });
+  ASSERT_TRUE(traced_many.result.ok()) << traced_many.result.error_message();
+  ASSERT_EQ(notes.interactions_size(), 20);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(notes.interactions(i).subject(), "jegyzet " + std::to_string(i));
+  }
+  // BEGIN with the look, the INSERT, the look for m1, the COMMIT; twenty
+  // entries without references need no look for earlier ones.
+  EXPECT_EQ(traced.round_trips, 4) << traced.ends;
+  EXPECT_EQ(traced_many.round_trips, 3) << traced_many.ends;
+
+  // Asked again, the whole first batch answers the same entries.
+  v1::BatchLogInteractionsResponse again;
+  ASSERT_TRUE(log_batch({entry(partner.id(), "m2"), entry(other.id(), "m3")}, again).ok());
+  EXPECT_EQ(again.interactions(0).SerializeAsString(), logged.interactions(0).SerializeAsString());
+  EXPECT_EQ(again.interactions(1).SerializeAsString(), logged.interactions(3).SerializeAsString());
+}
+
+// All or nothing: an entry LogInteraction would refuse refuses the batch,
+// named by its place, and nothing of it is logged.
+TEST_F(PartnerServiceTest, ABatchOfInteractionsWithABadEntryNamesItAndLogsNothing) {
+  const v1::Partner partner = Create("Egész Kft.");
+  const v1::Partner other = Create("Más Kft.");
+  v1::CreateContactRequest contact_request;
+  contact_request.set_partner_id(other.id());
+  contact_request.mutable_contact()->set_name("Nagy Béla");
+  v1::Contact contact;
+  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &contact_request, &contact).ok());
+  const auto entry = [](std::int64_t partner_id) {
+    v1::LogInteractionRequest request;
+    request.mutable_interaction()->set_partner_id(partner_id);
+    request.mutable_interaction()->set_channel(v1::INTERACTION_CHANNEL_CALL);
+    request.mutable_interaction()->set_direction(v1::INTERACTION_DIRECTION_INBOUND);
+    return request;
+  };
+  const auto published_before = context_.RecordedEvents().Published().size();
+  v1::BatchLogInteractionsResponse logged;
+
+  v1::BatchLogInteractionsRequest unknown_partner;
+  *unknown_partner.add_requests() = entry(partner.id());
+  *unknown_partner.add_requests() = entry(partner.id() + 1000);
+  auto status = service_->BatchLogInteractions(&AsSeller()->context, &unknown_partner, &logged);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedFields(status),
+            (std::vector<std::string>{"requests[1].interaction.partner_id"}));
+
+  v1::BatchLogInteractionsRequest wrong_contact_and_user;
+  *wrong_contact_and_user.add_requests() = entry(partner.id());
+  wrong_contact_and_user.mutable_requests(0)->mutable_interaction()->set_contact_id(contact.id());
+  *wrong_contact_and_user.add_requests() = entry(other.id());
+  wrong_contact_and_user.mutable_requests(1)->mutable_interaction()->set_user_id(987654);
+  status = service_->BatchLogInteractions(&AsSeller()->context, &wrong_contact_and_user, &logged);
+  EXPECT_EQ(ViolatedFields(status), (std::vector<std::string>{"requests[0].interaction.contact_id",
+                                                              "requests[1].interaction.user_id"}));
+
+  v1::BatchLogInteractionsRequest bad_fields;
+  *bad_fields.add_requests() = entry(partner.id());
+  *bad_fields.add_requests() = entry(partner.id());
+  bad_fields.mutable_requests(1)->mutable_interaction()->set_source_module("Nem Modul");
+  bad_fields.mutable_requests(1)->mutable_interaction()->set_resource_id(5);
+  status = service_->BatchLogInteractions(&AsSeller()->context, &bad_fields, &logged);
+  EXPECT_EQ(ViolatedFields(status),
+            (std::vector<std::string>{"requests[1].interaction.source_module",
+                                      "requests[1].interaction.resource_id"}));
+
+  v1::BatchLogInteractionsRequest none;
+  EXPECT_EQ(ViolatedFields(service_->BatchLogInteractions(&AsSeller()->context, &none, &logged)),
+            (std::vector<std::string>{"requests"}));
+  v1::BatchLogInteractionsRequest too_many;
+  for (int i = 0; i < 1001; ++i) *too_many.add_requests() = entry(partner.id());
+  EXPECT_EQ(
+      ViolatedFields(service_->BatchLogInteractions(&AsSeller()->context, &too_many, &logged)),
+      (std::vector<std::string>{"requests"}));
+
+  EXPECT_EQ(karton::testing::QueryScalar(conninfo_, "SELECT count(*) FROM partners.interaction"),
+            "0");
+  EXPECT_EQ(context_.RecordedEvents().Published().size(), published_before);
+}
+
 // CreateContact in a kernel::Transaction: BEGIN with the partner's locked
 // read, the INSERT, the external ids replaced, the contact read back, and
 // the COMMIT with the audit entry and the event.

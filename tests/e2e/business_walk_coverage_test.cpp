@@ -22,6 +22,7 @@ const std::map<std::string, std::set<std::string>>& WalkedMethods() {
   static const std::map<std::string, std::set<std::string>> walks = {
       {"partners",  // business_walk_partners_test.cpp
        {"karton.partners.v1.PartnerService/ArchivePartner",
+        "karton.partners.v1.PartnerService/BatchLogInteractions",
         "karton.partners.v1.PartnerService/CreateContact",
         "karton.partners.v1.PartnerService/CreateCustomFieldDefinition",
         "karton.partners.v1.PartnerService/CreatePartner",

@@ -163,6 +163,21 @@ TEST_F(PartnersWalkTest, EveryPartnerWritePublishesItsEventAndAuditsItsChangedFi
          pv1::Interaction logged;
          return partners_->LogInteraction(As().get(), request, &logged);
        }},
+      {"karton.partners.v1.PartnerService/BatchLogInteractions",
+       "partners.interaction.logged",
+       "partners.interaction",
+       {},
+       [&] {
+         // One entry: the step's event is published exactly once.
+         pv1::BatchLogInteractionsRequest request;
+         auto* interaction = request.add_requests()->mutable_interaction();
+         interaction->set_partner_id(partner.id());
+         interaction->set_channel(pv1::INTERACTION_CHANNEL_CALL);
+         interaction->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+         interaction->set_subject("Visszahívást kért");
+         pv1::BatchLogInteractionsResponse logged;
+         return partners_->BatchLogInteractions(As().get(), request, &logged);
+       }},
       {"karton.partners.v1.PartnerService/UploadDocument",
        "partners.document.uploaded",
        "partners.document",

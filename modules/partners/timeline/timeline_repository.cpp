@@ -42,6 +42,39 @@ const kernel::TypedQuery<v1::Interaction> kInsertInteraction(
     "to_timestamp(cast($11 AS bigint) / 1e6), nullif($12, ''), nullif(cast($13 AS bigint), 0)) "
     "RETURNING " KARTON_INTERACTION_COLUMNS);
 
+// The batch's statements: arrays in, one round trip each.
+const std::string kTimelineReferences =
+    "SELECT 'p', id, 0 FROM partners.partner WHERE id = ANY(cast($1 AS bigint[])) "
+    "UNION ALL SELECT 'c', id, partner_id FROM partners.contact "
+    "WHERE id = ANY(cast($2 AS bigint[])) "
+    "UNION ALL SELECT 'u', id, 0 FROM kernel.user_account WHERE id = ANY(cast($3 AS bigint[]))";
+// Entries with a source reference go in first, in the order of their
+// references, so two batches naming the same references wait for each
+// other in the same order and never deadlock; the rest follow in the order
+// given, which their identity ids keep.
+const kernel::TypedQuery<v1::Interaction> kInsertInteractions(
+    "INSERT INTO partners.interaction AS i (partner_id, contact_id, channel, direction, "
+    "occur_time, user_id, subject, body, source_module, source_reference, create_time, "
+    "resource_type, resource_id) "
+    "SELECT e.partner_id, nullif(e.contact_id, 0), e.channel, e.direction, "
+    "cast(e.occur_time AS timestamptz), nullif(e.user_id, 0), e.subject, e.body, "
+    "e.source_module, nullif(e.source_reference, ''), to_timestamp(cast($13 AS bigint) / 1e6), "
+    "nullif(e.resource_type, ''), nullif(e.resource_id, 0) "
+    "FROM unnest(cast($1 AS bigint[]), cast($2 AS bigint[]), cast($3 AS text[]), "
+    "cast($4 AS text[]), cast($5 AS text[]), cast($6 AS bigint[]), cast($7 AS text[]), "
+    "cast($8 AS text[]), cast($9 AS text[]), cast($10 AS text[]), cast($11 AS text[]), "
+    "cast($12 AS bigint[])) WITH ORDINALITY AS e(partner_id, contact_id, channel, direction, "
+    "occur_time, user_id, subject, body, source_module, source_reference, resource_type, "
+    "resource_id, position) "
+    "ORDER BY e.source_reference = '', e.source_module, e.source_reference, e.position "
+    "ON CONFLICT (source_module, source_reference) DO NOTHING "
+    "RETURNING " KARTON_INTERACTION_COLUMNS);
+const kernel::TypedQuery<v1::Interaction> kFindInteractionsByReference(
+    "SELECT " KARTON_INTERACTION_COLUMNS
+    " FROM unnest(cast($1 AS text[]), cast($2 AS text[])) AS r(source_module, reference) "
+    "JOIN partners.interaction i ON i.source_module = r.source_module "
+    "AND i.source_reference = r.reference");
+
 std::string Word(const std::string& enum_name, const std::string& prefix) {
   std::string word = enum_name.substr(prefix.size());
   for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -75,6 +108,73 @@ v1::Interaction InsertInteraction(soci::session& session, const v1::Interaction&
             std::to_string(ToEpochMicros(now)), interaction.resource_type(),
             std::to_string(interaction.resource_id())})
       .value();
+}
+
+TimelineReferences FindTimelineReferences(soci::session& session,
+                                          const std::vector<std::int64_t>& partner_ids,
+                                          const std::vector<std::int64_t>& contact_ids,
+                                          const std::vector<std::int64_t>& user_ids) {
+  const auto rows = kernel::RunPrepared(
+      session, kTimelineReferences,
+      {kernel::IntegerArrayLiteral(partner_ids), kernel::IntegerArrayLiteral(contact_ids),
+       kernel::IntegerArrayLiteral(user_ids)});
+  TimelineReferences found;
+  for (int row = 0; row < rows.Count(); ++row) {
+    const std::int64_t id = std::stoll(std::string(rows.Text(row, 1)));
+    switch (rows.Text(row, 0).front()) {
+      case 'p':
+        found.partners.insert(id);
+        break;
+      case 'c':
+        found.contact_partners[id] = std::stoll(std::string(rows.Text(row, 2)));
+        break;
+      default:
+        found.users.insert(id);
+    }
+  }
+  return found;
+}
+
+std::vector<v1::Interaction> InsertInteractions(soci::session& session,
+                                                const std::vector<v1::Interaction>& entries,
+                                                TimePoint now) {
+  std::vector<std::int64_t> partner_ids, contact_ids, user_ids, resource_ids;
+  std::vector<std::string> channels, directions, occur_times, subjects, bodies, modules, references,
+      resource_types;
+  for (const auto& entry : entries) {
+    partner_ids.push_back(entry.partner_id());
+    contact_ids.push_back(entry.contact_id());
+    channels.push_back(Word(v1::InteractionChannel_Name(entry.channel()), "INTERACTION_CHANNEL_"));
+    directions.push_back(
+        Word(v1::InteractionDirection_Name(entry.direction()), "INTERACTION_DIRECTION_"));
+    occur_times.push_back(google::protobuf::util::TimeUtil::ToString(entry.occur_time()));
+    user_ids.push_back(entry.user_id());
+    subjects.push_back(entry.subject());
+    bodies.push_back(entry.body());
+    modules.push_back(entry.source_module());
+    references.push_back(entry.source_reference());
+    resource_types.push_back(entry.resource_type());
+    resource_ids.push_back(entry.resource_id());
+  }
+  return kInsertInteractions.All(
+      session, {kernel::IntegerArrayLiteral(partner_ids), kernel::IntegerArrayLiteral(contact_ids),
+                kernel::TextArrayLiteral(channels), kernel::TextArrayLiteral(directions),
+                kernel::TextArrayLiteral(occur_times), kernel::IntegerArrayLiteral(user_ids),
+                kernel::TextArrayLiteral(subjects), kernel::TextArrayLiteral(bodies),
+                kernel::TextArrayLiteral(modules), kernel::TextArrayLiteral(references),
+                kernel::TextArrayLiteral(resource_types), kernel::IntegerArrayLiteral(resource_ids),
+                std::to_string(ToEpochMicros(now))});
+}
+
+std::vector<v1::Interaction> FindInteractionsByReference(
+    soci::session& session, const std::vector<std::pair<std::string, std::string>>& references) {
+  std::vector<std::string> modules, keys;
+  for (const auto& [module, key] : references) {
+    modules.push_back(module);
+    keys.push_back(key);
+  }
+  return kFindInteractionsByReference.All(
+      session, {kernel::TextArrayLiteral(modules), kernel::TextArrayLiteral(keys)});
 }
 
 std::vector<ListedInteraction> ListTimeline(soci::session& session, std::int64_t partner_id,

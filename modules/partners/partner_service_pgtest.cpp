@@ -64,6 +64,16 @@ class PartnerServiceTest : public karton::testing::ModuleDatabaseTest {
     return created;
   }
 
+  v1::Contact CreateContactOf(std::int64_t partner_id, const std::string& name) {
+    v1::CreateContactRequest request;
+    request.set_partner_id(partner_id);
+    request.mutable_contact()->set_name(name);
+    v1::Contact created;
+    const auto status = service_->CreateContact(&AsSeller()->context, &request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
   grpc::Status TryCreate(const v1::Partner& partner, v1::Partner* created) {
     v1::CreatePartnerRequest request;
     *request.mutable_partner() = partner;
@@ -336,11 +346,7 @@ TEST_F(PartnerServiceTest, ALoggedInteractionIsFiveRoundTripsAndARetryAnswersThe
 TEST_F(PartnerServiceTest, ABatchOfInteractionsIsOneTransactionAndAnswersEachEntryInOrder) {
   const v1::Partner partner = Create("Tömeges Kft.");
   const v1::Partner other = Create("Második Bt.");
-  v1::CreateContactRequest contact_request;
-  contact_request.set_partner_id(other.id());
-  contact_request.mutable_contact()->set_name("Kiss Éva");
-  v1::Contact contact;
-  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &contact_request, &contact).ok());
+  const v1::Contact contact = CreateContactOf(other.id(), "Kiss Éva");
   const auto entry = [](std::int64_t partner_id, const std::string& reference) {
     v1::LogInteractionRequest request;
     auto& interaction = *request.mutable_interaction();
@@ -427,11 +433,7 @@ TEST_F(PartnerServiceTest, ABatchOfInteractionsIsOneTransactionAndAnswersEachEnt
 TEST_F(PartnerServiceTest, ABatchOfInteractionsWithABadEntryNamesItAndLogsNothing) {
   const v1::Partner partner = Create("Egész Kft.");
   const v1::Partner other = Create("Más Kft.");
-  v1::CreateContactRequest contact_request;
-  contact_request.set_partner_id(other.id());
-  contact_request.mutable_contact()->set_name("Nagy Béla");
-  v1::Contact contact;
-  ASSERT_TRUE(service_->CreateContact(&AsSeller()->context, &contact_request, &contact).ok());
+  const v1::Contact contact = CreateContactOf(other.id(), "Nagy Béla");
   const auto entry = [](std::int64_t partner_id) {
     v1::LogInteractionRequest request;
     request.mutable_interaction()->set_partner_id(partner_id);

@@ -37,10 +37,6 @@ std::string Utf8Prefix(const std::string& text, std::size_t bytes) {
   return text.substr(0, bytes);
 }
 
-}  // namespace
-
-namespace {
-
 // The timeline entry of a message sent to a partner.
 pv1::Interaction TimelineEntry(const v1::Message& message) {
   pv1::Interaction entry;

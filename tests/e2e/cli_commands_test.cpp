@@ -184,6 +184,24 @@ TEST_F(CliCommandsTest, ChangesContactsCustomFieldsPartnersAndCrmRecords) {
   EXPECT_TRUE(Contains(status, "rows 2 read, 2 valid, 0 invalid")) << status;
   EXPECT_TRUE(Contains(status, "(dry run: nothing written)")) << status;
 
+  // the timeline, many entries from a file at once, all or none
+  const auto entries = files.Path() / "entries.json";
+  std::ofstream(entries) << fmt::format(
+      R"({{"requests": [{{"interaction": {{"partnerId": "{0}", "channel":
+      "INTERACTION_CHANNEL_CALL", "direction": "INTERACTION_DIRECTION_INBOUND", "subject":
+      "Visszahívást kért"}}}}, {{"interaction": {{"partnerId": "{0}", "channel":
+      "INTERACTION_CHANNEL_NOTE", "subject": "Ajánlatot küldünk"}}}}]}})",
+      partner_id);
+  const auto logged = Table(fmt::format("partners log-batch '{}'", entries.string()));
+  EXPECT_TRUE(Contains(logged, "1\tlogged (id ")) << logged;
+  EXPECT_TRUE(Contains(Table("partners timeline " + partner_id), "Ajánlatot küldünk"));
+  std::ofstream(entries) << R"({"requests": [{"interaction": {"partnerId": "999999",
+      "channel": "INTERACTION_CHANNEL_CALL", "direction": "INTERACTION_DIRECTION_INBOUND"}}]})";
+  const auto [refused_exit, refused] =
+      Command(fmt::format("partners log-batch '{}'", entries.string()));
+  EXPECT_EQ(refused_exit, 1) << refused;
+  EXPECT_TRUE(Contains(refused, "requests[0].interaction.partner_id")) << refused;
+
   const auto spare = Json("partners create --kind organization --display-name 'Törlendő Kft.'");
   EXPECT_TRUE(Contains(Table(fmt::format("partners delete {} --etag '{}'", Field(spare, "id"),
                                          Field(spare, "etag"))),

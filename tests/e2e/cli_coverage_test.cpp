@@ -22,14 +22,10 @@
 namespace karton::testing {
 namespace {
 
-// Methods deliberately without a command. Most are offers at extension
+// Methods deliberately without a command. All are offers at extension
 // points: one module calls another's, as the caller; people reach them
-// through the calling module's command. The rest are bulk forms of a
-// method that has a command, for modules and integrations.
+// through the calling module's command.
 const std::map<std::string, std::string_view> kWithoutCommand = {
-    {"karton.partners.v1.PartnerService/BatchLogInteractions",
-     "the bulk form of LogInteraction, for modules (messaging's sent messages) and "
-     "integrations; people log an entry with karton partners log"},
     {"karton.crm.v1.PersonalDataService/ExportPersonalDataSection",
      "the CRM's part of partners' ExportPersonalData (karton partners personal-data export)"},
     {"karton.crm.v1.PersonalDataService/ErasePersonalDataSection",

@@ -572,6 +572,31 @@ void AddPartnerCommands(CLI::App& app, const GlobalOptions& options, int& exit_c
     }
   });
 
+  // Many entries at once, as an integration moving another system's
+  // history in would log them: all or none.
+  auto log_batch_file = std::make_shared<std::string>();
+  auto* log_batch = Rpcs(
+      partners->add_subcommand(
+          "log-batch",
+          "Add up to 1000 timeline entries from a JSON file ({\"requests\": [{\"interaction\": "
+          "{...}}, ...]}), all or none; one line per entry"),
+      {"karton.partners.v1.PartnerService/BatchLogInteractions"});
+  log_batch->add_option("file", *log_batch_file)->required()->check(CLI::ExistingFile);
+  log_batch->callback(Run(options, exit_code, [&options, log_batch_file] {
+    const auto request = ReadJsonFile<partners::v1::BatchLogInteractionsRequest>(
+        *log_batch_file, "BatchLogInteractionsRequest");
+    const auto logged = Fetch(options, &PartnerService::Stub::BatchLogInteractions, request);
+    if (options.output == "json") {
+      std::cout << ToJson(logged);
+    } else {
+      for (int i = 0; i < logged.interactions_size(); ++i) {
+        std::cout << fmt::format("{}\tlogged (id {})\tpartner {}\n", i, logged.interactions(i).id(),
+                                 logged.interactions(i).partner_id());
+      }
+    }
+    return 0;
+  }));
+
   // Marketing consent: a person's opt-in per channel and its history.
   struct ConsentOptions {
     std::int64_t partner_id = 0, contact_id = 0;

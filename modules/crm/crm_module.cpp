@@ -60,9 +60,9 @@ void CrmModule::Register(kernel::ModuleContext& context, kernel::Registrar& regi
   // asked at each use.
   const kernel::ServiceParts services = kernel::PartsOf(context);
   // These call partners and messaging: they hold no connection meanwhile.
-  events.SubscribeCalling(
+  events.SubscribeCallingRuns(
       "activity_timeline", {"crm.activity.completed"},
-      [services](const kernel::Event& event) { LogActivityOnTimeline(services, event); });
+      [services](std::span<const kernel::Event> run) { LogActivitiesOnTimeline(services, run); });
   // Reminders, assignee notices and confirmations are each one email,
   // mostly waiting on messaging's commit: four at once keep up with a
   // burst of leads (one at a time drained about 43 a second). A

@@ -24,7 +24,7 @@
 #include "karton/kernel/v1/identity_service.grpc.pb.h"
 #include "karton/messaging/v1/messaging_service.grpc.pb.h"
 #include "karton/orders/v1/orders.pb.h"
-#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "karton/partner_timeline/partner_timeline.h"
 #include "leads/lead_repository.h"
 #include "personal_data_service.h"
 #include "pipeline/opportunity_repository.h"
@@ -145,6 +145,49 @@ std::optional<kernel::v1::User> NoticeRecipient(const kernel::ServiceParts& serv
   return user;
 }
 
+// The timeline entry of a completed activity about a partner.
+partners::v1::Interaction ActivityTimelineEntry(const v1::Activity& activity) {
+  namespace pv1 = partners::v1;
+  pv1::Interaction entry;
+  entry.set_partner_id(activity.partner_id());
+  entry.set_contact_id(activity.contact_id());
+  switch (activity.type()) {
+    case v1::ACTIVITY_TYPE_CALL:
+      entry.set_channel(pv1::INTERACTION_CHANNEL_CALL);
+      entry.set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    case v1::ACTIVITY_TYPE_MEETING:
+      entry.set_channel(pv1::INTERACTION_CHANNEL_MEETING);
+      entry.set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    case v1::ACTIVITY_TYPE_EMAIL:
+      entry.set_channel(pv1::INTERACTION_CHANNEL_EMAIL);
+      entry.set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
+      break;
+    default:
+      entry.set_channel(pv1::INTERACTION_CHANNEL_NOTE);
+      entry.set_direction(pv1::INTERACTION_DIRECTION_INTERNAL);
+  }
+  *entry.mutable_occur_time() =
+      activity.has_start_time() ? activity.start_time() : activity.complete_time();
+  entry.set_user_id(activity.assigned_user_id());
+  entry.set_subject(activity.subject());
+  std::string body = activity.description();
+  if (!activity.outcome().empty()) body += (body.empty() ? "" : "\n\n") + activity.outcome();
+  entry.set_body(body);
+  entry.set_source_module("crm");
+  entry.set_source_reference(fmt::format("activity/{}", activity.id()));
+  // The deal or lead it was about decides who outside the company sees it.
+  if (activity.opportunity_id() != 0) {
+    entry.set_resource_type("crm.opportunity");
+    entry.set_resource_id(activity.opportunity_id());
+  } else if (activity.lead_id() != 0) {
+    entry.set_resource_type("crm.lead");
+    entry.set_resource_id(activity.lead_id());
+  }
+  return entry;
+}
+
 }  // namespace
 
 void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events) {
@@ -191,61 +234,15 @@ void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kerne
   }
 }
 
-void LogActivityOnTimeline(const kernel::ServiceParts& services, const kernel::Event& event) {
-  v1::Activity activity;
-  if (!event.ParsePayload(activity) || activity.partner_id() == 0) return;
-  namespace pv1 = partners::v1;
-  pv1::LogInteractionRequest request;
-  auto* entry = request.mutable_interaction();
-  entry->set_partner_id(activity.partner_id());
-  entry->set_contact_id(activity.contact_id());
-  switch (activity.type()) {
-    case v1::ACTIVITY_TYPE_CALL:
-      entry->set_channel(pv1::INTERACTION_CHANNEL_CALL);
-      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
-      break;
-    case v1::ACTIVITY_TYPE_MEETING:
-      entry->set_channel(pv1::INTERACTION_CHANNEL_MEETING);
-      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
-      break;
-    case v1::ACTIVITY_TYPE_EMAIL:
-      entry->set_channel(pv1::INTERACTION_CHANNEL_EMAIL);
-      entry->set_direction(pv1::INTERACTION_DIRECTION_OUTBOUND);
-      break;
-    default:
-      entry->set_channel(pv1::INTERACTION_CHANNEL_NOTE);
-      entry->set_direction(pv1::INTERACTION_DIRECTION_INTERNAL);
+void LogActivitiesOnTimeline(const kernel::ServiceParts& services,
+                             std::span<const kernel::Event> events) {
+  std::vector<partner_timeline::Entry> entries;
+  for (const auto& event : events) {
+    v1::Activity activity;
+    if (!event.ParsePayload(activity) || activity.partner_id() == 0) continue;
+    entries.push_back({ActivityTimelineEntry(activity), fmt::format("activity {}", activity.id())});
   }
-  *entry->mutable_occur_time() =
-      activity.has_start_time() ? activity.start_time() : activity.complete_time();
-  entry->set_user_id(activity.assigned_user_id());
-  entry->set_subject(activity.subject());
-  std::string body = activity.description();
-  if (!activity.outcome().empty()) body += (body.empty() ? "" : "\n\n") + activity.outcome();
-  entry->set_body(body);
-  entry->set_source_module("crm");
-  entry->set_source_reference(fmt::format("activity/{}", activity.id()));
-  // The deal or lead it was about decides who outside the company sees it.
-  if (activity.opportunity_id() != 0) {
-    entry->set_resource_type("crm.opportunity");
-    entry->set_resource_id(activity.opportunity_id());
-  } else if (activity.lead_id() != 0) {
-    entry->set_resource_type("crm.lead");
-    entry->set_resource_id(activity.lead_id());
-  }
-  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
-  pv1::Interaction logged;
-  const auto status = pv1::PartnerService::NewStub(services.channel())
-                          ->LogInteraction(call.get(), request, &logged);
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    services.log.warn("activity {} not logged on the timeline: {}", activity.id(),
-                      status.error_message());
-    return;
-  }
-  if (!status.ok()) {
-    throw std::runtime_error(fmt::format("logging activity {} on the timeline: {}", activity.id(),
-                                         status.error_message()));
-  }
+  partner_timeline::Log(services.channel, services.log, entries);
 }
 
 void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event) {

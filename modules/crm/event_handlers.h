@@ -24,9 +24,12 @@ void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event&
 // run; one without an email address, disabled or gone gets none.
 void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events);
 
-// crm.activity.completed: the activity on the partner's timeline (A5),
-// once (the partners module keeps one entry per crm reference).
-void LogActivityOnTimeline(const kernel::ServiceParts& services, const kernel::Event& event);
+// crm.activity.completed: each activity about a partner on the partner's
+// timeline (A5), once (the partners module keeps one entry per crm
+// reference); a run of them in one BatchLogInteractions
+// (libs/partner_timeline).
+void LogActivitiesOnTimeline(const kernel::ServiceParts& services,
+                             std::span<const kernel::Event> events);
 
 // crm.activity.due: the reminder email to the assignee.
 void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event);

@@ -8,17 +8,17 @@
 #include "knowledge/knowledge_base_service.h"
 #include "notices/customer_notices.h"
 #include "outreach.h"
+#include "overview/helpdesk_overview_service.h"
 #include "partner_directory.h"
 #include "partner_events.h"
 #include "process/step_actions.h"
-#include "overview/helpdesk_overview_service.h"
-#include "reports/helpdesk_report_service.h"
-#include "tickets/ticket_timeline.h"
 #include "process/ticket_process.h"
 #include "process/ticket_type_service.h"
+#include "reports/helpdesk_report_service.h"
 #include "sla/sla_service.h"
 #include "sla/ticket_sla.h"
 #include "tickets/ticket_service.h"
+#include "tickets/ticket_timeline.h"
 
 namespace karton::helpdesk {
 
@@ -57,13 +57,15 @@ void HelpdeskModule::Register(kernel::ModuleContext& context, kernel::Registrar&
       "customer_notices", {kTicketCreatedTopic, kTicketStateChangedTopic},
       [this](const kernel::Event& event) { customer_notices_->Handle(event); });
   // Each ticket opened, resolved or closed on its partner's timeline
-  // (tickets/ticket_timeline.h): one entry a call to partners, so four at
-  // once keep up with a burst of tickets.
+  // (tickets/ticket_timeline.h): a run of events in one call to partners.
+  // Four at once, as when it was one call per ticket: after a run fails,
+  // its events go one at a time, and four at once kept up with a burst.
   kernel::SubscriptionOptions four_at_once;
   four_at_once.calling_concurrency = 4;
-  context.Events().SubscribeCalling(
+  context.Events().SubscribeCallingRuns(
       "partner_timeline", {kTicketCreatedTopic, kTicketStateChangedTopic},
-      [parts](const kernel::Event& event) { LogTicketOnTimeline(parts, event); }, four_at_once);
+      [parts](std::span<const kernel::Event> run) { LogTicketsOnTimeline(parts, run); },
+      four_at_once);
   // Tickets from email routed to the helpdesk and from web forms
   // (intake/ticket_intake.h).
   intake_ = std::make_unique<TicketIntake>(parts, *partners_);

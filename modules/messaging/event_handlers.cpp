@@ -1,17 +1,14 @@
 #include "event_handlers.h"
 
 #include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
 #include <span>
-#include <stdexcept>
 #include <vector>
 
 #include "inbound/inbound_repository.h"
-#include "karton/kernel/calls.h"
-#include "karton/partners/v1/partner_service.grpc.pb.h"
+#include "karton/partner_timeline/partner_timeline.h"
 #include "message_repository.h"
 
 namespace karton::messaging {
@@ -58,56 +55,16 @@ pv1::Interaction TimelineEntry(const v1::Message& message) {
 
 }  // namespace
 
-void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
-                   const v1::Message& message) {
-  if (message.recipient().partner_id() == 0) return;  // a raw address: no partner
-  pv1::LogInteractionRequest request;
-  *request.mutable_interaction() = TimelineEntry(message);
-  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
-  pv1::Interaction logged;
-  const auto status =
-      pv1::PartnerService::NewStub(partners())->LogInteraction(call.get(), request, &logged);
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    // The partner is gone (deleted or erased): nothing to log it on.
-    log.warn("message {} not logged on partner {}'s timeline: {}", message.id(),
-             message.recipient().partner_id(), status.error_message());
-    return;
-  }
-  if (!status.ok()) {
-    throw std::runtime_error(fmt::format("logging message {} on the timeline: {}", message.id(),
-                                         status.error_message()));
-  }
-}
-
 void LogRunOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
                       std::span<const kernel::Event> run) {
-  std::vector<v1::Message> messages;
+  std::vector<partner_timeline::Entry> entries;
   for (const auto& event : run) {
     v1::Message message;
-    if (event.ParsePayload(message) && message.recipient().partner_id() != 0) {
-      messages.push_back(std::move(message));
-    }
+    // A message to a raw address has no partner to log it on.
+    if (!event.ParsePayload(message) || message.recipient().partner_id() == 0) continue;
+    entries.push_back({TimelineEntry(message), fmt::format("message {}", message.id())});
   }
-  if (messages.size() == 1) LogOnTimeline(partners, log, messages.front());
-  if (messages.size() <= 1) return;
-  pv1::BatchLogInteractionsRequest request;
-  for (const auto& message : messages) {
-    *request.add_requests()->mutable_interaction() = TimelineEntry(message);
-  }
-  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
-  pv1::BatchLogInteractionsResponse logged;
-  const auto status =
-      pv1::PartnerService::NewStub(partners())->BatchLogInteractions(call.get(), request, &logged);
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    // Some partner is gone, and the batch is all or nothing: each message
-    // on its own, so the others are logged and the gone one is skipped.
-    for (const auto& message : messages) LogOnTimeline(partners, log, message);
-    return;
-  }
-  if (!status.ok()) {
-    throw std::runtime_error(fmt::format("logging {} messages on the timeline: {}", messages.size(),
-                                         status.error_message()));
-  }
+  partner_timeline::Log(partners, log, entries);
 }
 
 void EraseMessagesOfPerson(kernel::DomainEvents& events, spdlog::logger& log,

@@ -15,14 +15,11 @@ class logger;
 
 namespace karton::messaging {
 
-// messaging.message.sent: the message on the partner's timeline (A5), once;
-// the partners module keeps one entry per (messaging, message id).
-// `partners` gives the channel to the partners module.
-void LogOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
-                   const v1::Message& message);
-// The same for a run of messaging.message.sent events, with one
-// BatchLogInteractions. If a partner is gone, which fails the whole batch,
-// the run's messages are logged one at a time, skipping that one.
+// A run of messaging.message.sent events: each message sent to a partner
+// on the partner's timeline (A5), once; the partners module keeps one entry
+// per (messaging, message id). The run goes in one BatchLogInteractions
+// (libs/partner_timeline). `partners` gives the channel to the partners
+// module.
 void LogRunOnTimeline(const kernel::ChannelSource& partners, spdlog::logger& log,
                       std::span<const kernel::Event> run);
 

@@ -14,6 +14,7 @@
 #include "karton/crm/v1/customer_overview_service.grpc.pb.h"
 #include "karton/kernel/v1/kernel_service.grpc.pb.h"
 #include "messaging_fixture.h"
+#include "timeline_entries.h"
 
 namespace karton::testing {
 namespace {
@@ -285,6 +286,37 @@ TEST_F(CrmActivitiesTest, CompletingWritesTheTimelineAndTheStaleJobFlagsExactlyT
   // The next day's run reminds again (the deals are still stale), once.
   Advance(std::chrono::hours(24));
   ASSERT_TRUE(sink_->WaitForMessages(2, std::chrono::seconds(20)));
+}
+
+// Activities completed while the timeline subscription waits reach it as
+// one run: one BatchLogInteractions, so one transaction writes every entry
+// (libs/partner_timeline). An activity without a partner logs nothing.
+TEST_F(CrmActivitiesTest, ARunOfCompletedActivitiesIsLoggedInOneTransaction) {
+  StartWithTestClock();
+  std::vector<std::int64_t> partner_ids;
+  {
+    SubscriptionHold hold(conninfo_, "crm.activity_timeline");
+    for (int i = 0; i < 5; ++i) {
+      const auto partner = i < 4 ? NewPartner(fmt::format("Sorban {} Kft.", i)) : 0;
+      partner_ids.push_back(partner);
+      const auto activity = NewActivity("", cv1::ACTIVITY_TYPE_CALL, fmt::format("Hívás {}", i),
+                                        Plus(Now(), std::chrono::hours(1)), partner);
+      cv1::CompleteActivityRequest complete;
+      complete.set_id(activity.id());
+      complete.set_etag(activity.etag());
+      cv1::Activity done;
+      const auto status = activities_->CompleteActivity(As().get(), complete, &done);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+  }
+  ASSERT_EQ(WaitForTimelineEntries(conninfo_, "crm", 4), "4");
+  EXPECT_EQ(TimelineEntryTransactions(conninfo_, "crm"), "1");
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(QueryScalar(conninfo_, fmt::format("SELECT subject FROM partners.interaction WHERE "
+                                                 "source_module = 'crm' AND partner_id = {}",
+                                                 partner_ids[i])),
+              fmt::format("Hívás {}", i));
+  }
 }
 
 TEST_F(CrmActivitiesTest, TheCustomerOverviewGathersCardContactsLeadsDealsActivitiesAndTimeline) {

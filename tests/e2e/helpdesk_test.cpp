@@ -1,4 +1,5 @@
 // The helpdesk module in a real kartond (docs/helpdesk.md): its demo data.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "karton/helpdesk/v1/helpdesk_overview_service.pb.h"
 #include "karton/helpdesk/v1/ticket_service.grpc.pb.h"
 #include "karton/helpdesk/v1/ticket_type_service.grpc.pb.h"
+#include "timeline_entries.h"
 
 namespace karton::testing {
 namespace {
@@ -129,6 +131,47 @@ TEST_F(HelpdeskTest, ThePartnerCardShowsTheOpenTicketsTheCallerMaySee) {
                           "Hibajegy nyitva " + open.number() + ": Nem indul a kazán",
                           "Hibajegy nyitva " + resolved.number() + ": Számlamásolat kell",
                           "Hibajegy megoldva " + resolved.number() + ": Számlamásolat kell"}));
+}
+
+// Tickets opened and resolved while the timeline subscription waits reach
+// it as one run: one BatchLogInteractions, one transaction for every entry
+// (libs/partner_timeline).
+TEST_F(HelpdeskTest, ARunOfTicketsIsLoggedOnTheTimelineInOneTransaction) {
+  Start();
+  auto tickets = hv1::TicketService::NewStub(channel_);
+  std::vector<hv1::Ticket> opened;
+  {
+    SubscriptionHold hold(conninfo_, "helpdesk.partner_timeline");
+    for (int i = 0; i < 3; ++i) {
+      partners::v1::CreatePartnerRequest customer;
+      customer.mutable_partner()->set_kind(partners::v1::PARTNER_KIND_ORGANIZATION);
+      customer.mutable_partner()->set_display_name(fmt::format("Sorban {} Kft.", i));
+      partners::v1::Partner partner;
+      ASSERT_TRUE(partners_->CreatePartner(As().get(), customer, &partner).ok());
+      hv1::CreateTicketRequest create;
+      create.mutable_ticket()->set_subject(fmt::format("Hiba {}", i));
+      create.mutable_ticket()->set_partner_id(partner.id());
+      hv1::Ticket ticket;
+      const auto status = tickets->CreateTicket(As().get(), create, &ticket);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      opened.push_back(ticket);
+    }
+    hv1::ChangeStateRequest resolve;
+    resolve.set_id(opened[0].id());
+    resolve.set_etag(opened[0].etag());
+    resolve.set_state(hv1::TICKET_STATE_RESOLVED);
+    hv1::Ticket resolved;
+    const auto moved = tickets->ChangeState(As().get(), resolve, &resolved);
+    ASSERT_TRUE(moved.ok()) << moved.error_message();
+  }
+  ASSERT_EQ(WaitForTimelineEntries(conninfo_, "helpdesk", 4), "4");
+  EXPECT_EQ(TimelineEntryTransactions(conninfo_, "helpdesk"), "1");
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        fmt::format("SELECT string_agg(subject, ' | ' ORDER BY occur_time) FROM "
+                                    "partners.interaction WHERE partner_id = {}",
+                                    opened[0].partner_id())),
+            fmt::format("Hibajegy nyitva {0}: Hiba 0 | Hibajegy megoldva {0}: Hiba 0",
+                        opened[0].number()));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // Messaging end to end on the channels beyond email: SMS through a fake
 // provider on loopback (tests/harness/http_recorder.h), letters rendered to
 // PDF and stored on the partner, and the print batch export.
-#include <libpq-fe.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <memory>
 
 #include "messaging_fixture.h"
+#include "timeline_entries.h"
 
 namespace karton::testing {
 namespace {
@@ -60,15 +60,7 @@ class MessagingChannelsTest : public MessagingTest {
   std::vector<std::int64_t> SendWhileTheTimelineWaits(const std::vector<pv1::Partner>& partners,
                                                       const std::string& subject,
                                                       const std::function<void()>& meanwhile = {}) {
-    std::unique_ptr<PGconn, decltype(&PQfinish)> holder(PQconnectdb(conninfo_.c_str()), &PQfinish);
-    EXPECT_EQ(PQstatus(holder.get()), CONNECTION_OK) << PQerrorMessage(holder.get());
-    PQclear(PQexec(holder.get(), "BEGIN"));
-    std::unique_ptr<PGresult, decltype(&PQclear)> locked(
-        PQexec(holder.get(),
-               "SELECT 1 FROM kernel.event_subscription WHERE name = 'messaging.timeline' FOR "
-               "UPDATE"),
-        &PQclear);
-    EXPECT_EQ(PQntuples(locked.get()), 1) << PQerrorMessage(holder.get());
+    SubscriptionHold hold(conninfo_, "messaging.timeline");
     std::vector<std::int64_t> ids;
     for (std::size_t i = 0; i < partners.size(); ++i) {
       mv1::SendMessageRequest request;
@@ -84,28 +76,7 @@ class MessagingChannelsTest : public MessagingTest {
       EXPECT_EQ(sent.status(), mv1::MESSAGE_STATUS_SENT) << sent.last_error();
     }
     if (meanwhile) meanwhile();
-    PQclear(PQexec(holder.get(), "COMMIT"));
     return ids;
-  }
-
-  // The count of messaging's timeline entries once it reaches `count` (or
-  // after 15 s).
-  std::string WaitForMessagingEntries(int count) {
-    const auto logged = [&] {
-      return QueryScalar(
-          conninfo_, "SELECT count(*) FROM partners.interaction WHERE source_module = 'messaging'");
-    };
-    for (int i = 0; i < 150 && logged() != std::to_string(count); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return logged();
-  }
-
-  // How many transactions wrote messaging's timeline entries.
-  std::string MessagingEntryTransactions() {
-    return QueryScalar(conninfo_,
-                       "SELECT count(DISTINCT xmin::text) FROM partners.interaction WHERE "
-                       "source_module = 'messaging'");
   }
 
   std::string EntrySubject(std::int64_t partner_id, std::int64_t message_id) {
@@ -327,8 +298,8 @@ TEST_F(MessagingChannelsTest, ARunOfSentMessagesIsLoggedInOneTransaction) {
   StartWithSms();
   const auto partners = SomePartners("Egyben", 6);
   const auto sent_ids = SendWhileTheTimelineWaits(partners, "Egyben");
-  ASSERT_EQ(WaitForMessagingEntries(6), "6");
-  EXPECT_EQ(MessagingEntryTransactions(), "1");
+  ASSERT_EQ(WaitForTimelineEntries(conninfo_, "messaging", 6), "6");
+  EXPECT_EQ(TimelineEntryTransactions(conninfo_, "messaging"), "1");
   for (std::size_t i = 0; i < partners.size(); ++i) {
     EXPECT_EQ(EntrySubject(partners[i].id(), sent_ids[i]), fmt::format("Egyben {}", i));
   }
@@ -348,8 +319,8 @@ TEST_F(MessagingChannelsTest, ARunWithAGonePartnerIsLoggedOneAtATimeWithoutIt) {
     const auto deleted = partners_->DeletePartner(Call().get(), remove, &removed);
     ASSERT_TRUE(deleted.ok()) << deleted.error_message();
   });
-  ASSERT_EQ(WaitForMessagingEntries(5), "5");
-  EXPECT_EQ(MessagingEntryTransactions(), "5");
+  ASSERT_EQ(WaitForTimelineEntries(conninfo_, "messaging", 5), "5");
+  EXPECT_EQ(TimelineEntryTransactions(conninfo_, "messaging"), "5");
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(EntrySubject(partners[i].id(), sent_ids[i]), fmt::format("Ajánlat {}", i));
   }

@@ -83,6 +83,47 @@ std::string DatabaseNameForCurrentTest() {
   return name.substr(0, 63);
 }
 
+SubscriptionHold::SubscriptionHold(const std::string& conninfo, const std::string& subscription)
+    : connection_(PQconnectdb(conninfo.c_str()),
+                  [](void* c) { PQfinish(static_cast<PGconn*>(c)); }) {
+  auto* connection = static_cast<PGconn*>(connection_.get());
+  if (PQstatus(connection) != CONNECTION_OK) {
+    throw std::runtime_error(fmt::format("connect: {}", PQerrorMessage(connection)));
+  }
+  PQclear(PQexec(connection, "BEGIN"));
+  const char* values[] = {subscription.c_str()};
+  std::unique_ptr<PGresult, decltype(&PQclear)> locked(
+      PQexecParams(connection, "SELECT 1 FROM kernel.event_subscription WHERE name = $1 FOR UPDATE",
+                   1, nullptr, values, nullptr, nullptr, 0),
+      &PQclear);
+  if (PQntuples(locked.get()) != 1) {
+    throw std::runtime_error(
+        fmt::format("no subscription {} to hold: {}", subscription, PQerrorMessage(connection)));
+  }
+}
+
+SubscriptionHold::~SubscriptionHold() { Release(); }
+
+void SubscriptionHold::Release() {
+  if (!connection_) return;
+  auto* connection = static_cast<PGconn*>(connection_.get());
+  // The events published while held are moved from the outbox to the log
+  // a moment after their commits: once the outbox is empty, all of them
+  // are there for the first delivery (a statement of its own sees what
+  // committed since; the lock stays held).
+  for (int i = 0; i < 100; ++i) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> waiting(
+        PQexec(connection, "SELECT count(*) FROM kernel.event_outbox"), &PQclear);
+    if (PQresultStatus(waiting.get()) != PGRES_TUPLES_OK ||
+        std::string(PQgetvalue(waiting.get(), 0, 0)) == "0") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  PQclear(PQexec(connection, "COMMIT"));
+  connection_.reset();
+}
+
 std::string QueryScalar(const std::string& conninfo, const std::string& sql) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> connection(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (PQstatus(connection.get()) != CONNECTION_OK) {

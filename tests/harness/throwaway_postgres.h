@@ -57,6 +57,23 @@ std::string DatabaseNameForCurrentTest();
 // "" when there is none). Throws std::runtime_error on an SQL error.
 std::string QueryScalar(const std::string& conninfo, const std::string& sql);
 
+// Holds a module subscription (its kernel.event_subscription name, as
+// "messaging.timeline") locked from a connection of its own while it
+// lives: no delivery can claim it, so the events published meanwhile reach
+// its handler together, as one run, once the hold ends. Release() (or the
+// destructor) ends it once they are all in the event log (up to 10 s).
+class SubscriptionHold {
+ public:
+  SubscriptionHold(const std::string& conninfo, const std::string& subscription);
+  ~SubscriptionHold();
+  SubscriptionHold(const SubscriptionHold&) = delete;
+  SubscriptionHold& operator=(const SubscriptionHold&) = delete;
+  void Release();
+
+ private:
+  std::shared_ptr<void> connection_;  // a PGconn, kept out of this header
+};
+
 // Waits up to `timeout` until kartond (on database `conninfo`) has nothing
 // left that is due: no job running or due at `now` (the server's clock: a
 // test that moves it passes the time it moved it to), no event waiting in

@@ -68,58 +68,118 @@ long long EarlierFormLeadsTo(soci::session& session, const v1::Lead& lead) {
   return kernel::ParseInt64(earlier.Text(0, 0)).value_or(0);
 }
 
-}  // namespace
-
-void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event& event,
-                      int max_per_recipient_per_day) {
-  v1::Lead lead;
-  if (!event.ParsePayload(lead) || lead.web_form_id() == 0 || lead.email().empty()) return;
-  // What the decision needs is read first; the lease is given back before
-  // messaging is called (a call holding it could starve the pool).
-  std::optional<v1::WebForm> form;
-  long long earlier_confirmations = 0;
-  {
-    auto lease = services.database.Acquire();
-    form = web_form_repository::Find(lease.Session(), lead.web_form_id(), false);
-    if (!form || form->confirmation_template().empty()) return;
-    if (max_per_recipient_per_day > 0) {
-      earlier_confirmations = EarlierFormLeadsTo(lease.Session(), lead);
-    }
-  }
-  if (max_per_recipient_per_day > 0 && earlier_confirmations >= max_per_recipient_per_day) {
-    services.log.info(
-        "the confirmation of lead {} not sent: its address had {} form confirmations in the day "
-        "before",
-        lead.id(), earlier_confirmations);
-    return;
-  }
+// The confirmation of a form's lead to its submitter.
+mv1::SendMessageRequest Confirmation(const v1::Lead& lead, const v1::WebForm& form) {
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);
   request.set_category(mv1::CATEGORY_TRANSACTIONAL);
   request.mutable_recipient()->set_address(lead.email());
-  request.set_template_name(form->confirmation_template());
-  request.set_language(form->language());
+  request.set_template_name(form.confirmation_template());
+  request.set_language(form.language());
   // The template sees {{lead.contactName}}, {{form.title}}, ...
   std::string lead_json;
   google::protobuf::util::MessageToJsonString(lead, &lead_json);
   google::protobuf::util::JsonStringToMessage(
       fmt::format("{{\"lead\":{},\"form\":{{\"title\":{},\"slug\":{}}}}}", lead_json,
-                  kernel::JsonString(form->title()), kernel::JsonString(form->slug())),
+                  kernel::JsonString(form.title()), kernel::JsonString(form.slug())),
       request.mutable_variables());
   request.set_idempotency_key(fmt::format("crm.lead.{}.confirmation", lead.id()));
-  Send(services, request, fmt::format("the confirmation of lead {}", lead.id()));
+  return request;
+}
+
+// Sends a run's messages: a single one with SendMessage, more in one
+// SendMessages (a run is at most a delivery batch, 100 events, under its
+// 1,000), one transaction in messaging. `what` names them in the log
+// ("the confirmation"), each with its idempotency key.
+void SendAll(const kernel::ServiceParts& services, const mv1::SendMessagesRequest& batch,
+             std::string_view what) {
+  if (batch.requests_size() == 0) return;
+  if (batch.requests_size() == 1) {  // a run of one: as SendMessage judges it
+    Send(services, batch.requests(0),
+         fmt::format("{} {}", what, batch.requests(0).idempotency_key()));
+    return;
+  }
+  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
+  mv1::SendMessagesResponse answer;
+  const auto status =
+      mv1::MessagingService::NewStub(services.channel())->SendMessages(call.get(), batch, &answer);
+  // Anything refused as a whole, or a message refused for a reason a retry
+  // could mend, fails the run: its events then go one at a time, and each
+  // is judged as SendMessage judges it.
+  if (!status.ok()) {
+    throw std::runtime_error(
+        fmt::format("{} {} messages: {}", batch.requests_size(), what, status.error_message()));
+  }
+  for (int i = 0; i < answer.results_size(); ++i) {
+    const auto& error = answer.results(i).error();
+    if (error.code() == 0) continue;
+    if (error.code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        error.code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      services.log.warn("{} {} not sent: {}", what, batch.requests(i).idempotency_key(),
+                        error.message());
+      continue;
+    }
+    throw std::runtime_error(
+        fmt::format("{} {}: {}", what, batch.requests(i).idempotency_key(), error.message()));
+  }
+}
+
+}  // namespace
+
+void SendConfirmations(const kernel::ServiceParts& services, std::span<const kernel::Event> events,
+                       int max_per_recipient_per_day) {
+  std::vector<v1::Lead> leads;
+  for (const auto& event : events) {
+    v1::Lead lead;
+    if (!event.ParsePayload(lead) || lead.web_form_id() == 0 || lead.email().empty()) continue;
+    leads.push_back(std::move(lead));
+  }
+  if (leads.empty()) return;
+  // What the decisions need is read first, each form once a run; the lease
+  // is given back before messaging is called (a call holding it could
+  // starve the pool).
+  mv1::SendMessagesRequest batch;
+  {
+    auto lease = services.database.Acquire();
+    std::map<std::int64_t, std::optional<v1::WebForm>> forms;
+    for (const auto& lead : leads) {
+      auto [form, first] = forms.try_emplace(lead.web_form_id());
+      if (first) {
+        form->second = web_form_repository::Find(lease.Session(), lead.web_form_id(), false);
+      }
+      if (!form->second || form->second->confirmation_template().empty()) continue;
+      if (max_per_recipient_per_day > 0) {
+        const long long earlier = EarlierFormLeadsTo(lease.Session(), lead);
+        if (earlier >= max_per_recipient_per_day) {
+          services.log.info(
+              "the confirmation of lead {} not sent: its address had {} form confirmations in "
+              "the day before",
+              lead.id(), earlier);
+          continue;
+        }
+      }
+      *batch.add_requests() = Confirmation(lead, *form->second);
+    }
+  }
+  SendAll(services, batch, "the confirmation");
 }
 
 namespace {
 
-// The assignee's notice of `lead`, assigned by the event `event_id`.
-mv1::SendMessageRequest AssigneeNotice(const v1::Lead& lead, const kernel::v1::User& user,
-                                       std::int64_t event_id) {
+// A transactional email in Hungarian to a colleague.
+mv1::SendMessageRequest EmailToColleague(const kernel::v1::User& user) {
   mv1::SendMessageRequest request;
   request.set_channel(mv1::CHANNEL_EMAIL);
   request.set_category(mv1::CATEGORY_TRANSACTIONAL);
   request.mutable_recipient()->set_address(user.email());
   request.set_language("hu");
+  return request;
+}
+
+// The assignee's notice of `lead`, assigned by the event `event_id`.
+mv1::SendMessageRequest AssigneeNotice(const v1::Lead& lead, const kernel::v1::User& user,
+                                       std::int64_t event_id) {
+  auto request = EmailToColleague(user);
   request.set_subject(fmt::format("Új érdeklődő: {}", lead.title()));
   request.set_text_body(fmt::format(
       "Kedves {}!\n\nÖnhöz került egy új érdeklődő (#{}).\n\nNév: {}\nCég: {}\nE-mail: {}\n"
@@ -132,7 +192,8 @@ mv1::SendMessageRequest AssigneeNotice(const v1::Lead& lead, const kernel::v1::U
 }
 
 // The user a notice goes to, if it can go: a user without an email
-// address, disabled or gone gets none.
+// address, disabled or gone gets none. Any other failure to look the user
+// up throws, so the events come again instead of the notice being lost.
 std::optional<kernel::v1::User> NoticeRecipient(const kernel::ServiceParts& services,
                                                 std::int64_t user_id) {
   auto call = kernel::KernelCallContext();
@@ -141,8 +202,47 @@ std::optional<kernel::v1::User> NoticeRecipient(const kernel::ServiceParts& serv
   kernel::v1::User user;
   const auto status =
       kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
-  if (!status.ok() || user.email().empty() || user.disabled()) return std::nullopt;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
+  if (!status.ok()) {
+    throw std::runtime_error(fmt::format("user {}: {}", user_id, status.error_message()));
+  }
+  if (user.email().empty() || user.disabled()) return std::nullopt;
   return user;
+}
+
+// The reminder of `activity` to its assignee, for the event `event_id`.
+mv1::SendMessageRequest Reminder(const v1::Activity& activity, const kernel::v1::User& user,
+                                 std::int64_t event_id) {
+  const auto& when = activity.has_start_time() ? activity.start_time() : activity.due_time();
+  auto request = EmailToColleague(user);
+  request.set_subject(fmt::format("Emlékeztető: {}", activity.subject()));
+  request.set_text_body(
+      fmt::format("Kedves {}!\n\n{} (UTC): {}\n{}{}\n", user.name(),
+                  google::protobuf::util::TimeUtil::ToString(when), activity.subject(),
+                  activity.location().empty() ? "" : "Helyszín: " + activity.location() + "\n",
+                  activity.description()));
+  request.set_idempotency_key(fmt::format("crm.activity.{}.due.{}", activity.id(), event_id));
+  return request;
+}
+
+// The messages of a run of events to the users they name: `user_of` gives
+// an event payload's user (0: none), `message` its message to that user.
+// Each user is looked up once a run; one who cannot be told gets none.
+template <typename Payload, typename UserOf, typename Message>
+mv1::SendMessagesRequest UserMessages(const kernel::ServiceParts& services,
+                                      std::span<const kernel::Event> events, UserOf user_of,
+                                      Message message) {
+  std::map<std::int64_t, std::optional<kernel::v1::User>> recipients;
+  mv1::SendMessagesRequest batch;
+  for (const auto& event : events) {
+    Payload payload;
+    if (!event.ParsePayload(payload) || user_of(payload) == 0) continue;
+    auto [recipient, first] = recipients.try_emplace(user_of(payload));
+    if (first) recipient->second = NoticeRecipient(services, user_of(payload));
+    if (!recipient->second) continue;
+    *batch.add_requests() = message(payload, *recipient->second, event.id);
+  }
+  return batch;
 }
 
 // The timeline entry of a completed activity about a partner.
@@ -191,47 +291,11 @@ partners::v1::Interaction ActivityTimelineEntry(const v1::Activity& activity) {
 }  // namespace
 
 void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events) {
-  std::map<std::int64_t, std::optional<kernel::v1::User>> recipients;  // one look-up per user
-  mv1::SendMessagesRequest batch;
-  for (const auto& event : events) {
-    v1::Lead lead;
-    if (!event.ParsePayload(lead) || lead.assigned_user_id() == 0) continue;
-    auto [recipient, first] = recipients.try_emplace(lead.assigned_user_id());
-    if (first) recipient->second = NoticeRecipient(services, lead.assigned_user_id());
-    if (!recipient->second) continue;
-    *batch.add_requests() = AssigneeNotice(lead, *recipient->second, event.id);
-  }
-  if (batch.requests_size() == 0) return;
-  if (batch.requests_size() == 1) {  // a run of one: as SendMessage judges it
-    Send(services, batch.requests(0),
-         "the assignment notice " + batch.requests(0).idempotency_key());
-    return;
-  }
-  // A run is at most a delivery batch (100 events), under SendMessages'
-  // 1,000.
-  auto call = kernel::KernelCallContext(std::chrono::seconds(30));
-  mv1::SendMessagesResponse answer;
-  const auto status =
-      mv1::MessagingService::NewStub(services.channel())->SendMessages(call.get(), batch, &answer);
-  // Anything refused as a whole, or a request refused for a reason a retry
-  // could mend, fails the run: its events then go one at a time, and each
-  // is judged as SendMessage judges it.
-  if (!status.ok()) {
-    throw std::runtime_error(
-        fmt::format("{} assignment notices: {}", batch.requests_size(), status.error_message()));
-  }
-  for (int i = 0; i < answer.results_size(); ++i) {
-    const auto& error = answer.results(i).error();
-    if (error.code() == 0) continue;
-    if (error.code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        error.code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      services.log.warn("the assignment notice {} not sent: {}",
-                        batch.requests(i).idempotency_key(), error.message());
-      continue;
-    }
-    throw std::runtime_error(fmt::format("the assignment notice {}: {}",
-                                         batch.requests(i).idempotency_key(), error.message()));
-  }
+  SendAll(services,
+          UserMessages<v1::Lead>(
+              services, events, [](const v1::Lead& lead) { return lead.assigned_user_id(); },
+              AssigneeNotice),
+          "the assignment notice");
 }
 
 void LogActivitiesOnTimeline(const kernel::ServiceParts& services,
@@ -245,30 +309,13 @@ void LogActivitiesOnTimeline(const kernel::ServiceParts& services,
   partner_timeline::Log(services.channel, services.log, entries);
 }
 
-void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event) {
-  v1::Activity activity;
-  if (!event.ParsePayload(activity) || activity.assigned_user_id() == 0) return;
-  auto call = kernel::KernelCallContext();
-  kernel::v1::GetUserRequest get;
-  get.set_id(activity.assigned_user_id());
-  kernel::v1::User user;
-  const auto status =
-      kernel::v1::IdentityService::NewStub(services.channel())->GetUser(call.get(), get, &user);
-  if (!status.ok() || user.email().empty() || user.disabled()) return;
-  const auto& when = activity.has_start_time() ? activity.start_time() : activity.due_time();
-  mv1::SendMessageRequest request;
-  request.set_channel(mv1::CHANNEL_EMAIL);
-  request.set_category(mv1::CATEGORY_TRANSACTIONAL);
-  request.mutable_recipient()->set_address(user.email());
-  request.set_language("hu");
-  request.set_subject(fmt::format("Emlékeztető: {}", activity.subject()));
-  request.set_text_body(
-      fmt::format("Kedves {}!\n\n{} (UTC): {}\n{}{}\n", user.name(),
-                  google::protobuf::util::TimeUtil::ToString(when), activity.subject(),
-                  activity.location().empty() ? "" : "Helyszín: " + activity.location() + "\n",
-                  activity.description()));
-  request.set_idempotency_key(fmt::format("crm.activity.{}.due.{}", activity.id(), event.id));
-  Send(services, request, fmt::format("the reminder of activity {}", activity.id()));
+void SendActivityReminders(const kernel::ServiceParts& services,
+                           std::span<const kernel::Event> events) {
+  SendAll(services,
+          UserMessages<v1::Activity>(
+              services, events,
+              [](const v1::Activity& activity) { return activity.assigned_user_id(); }, Reminder),
+          "the reminder");
 }
 
 void WinDealOfAcceptedQuotation(const kernel::ServiceParts& services, const kernel::Event& event) {

@@ -12,16 +12,19 @@
 namespace karton::crm {
 
 // crm.lead.created: a web form lead's confirmation to the submitter
-// (the form's confirmation template, through messaging). An address that
-// form leads already named `max_per_recipient_per_day` times in the 24
-// hours before this lead gets none: forms must not become a way to mail
-// someone else over and over. 0: no cap.
-void SendConfirmation(const kernel::ServiceParts& services, const kernel::Event& event,
-                      int max_per_recipient_per_day);
+// (the form's confirmation template, through messaging), the
+// confirmations of a run of events in one SendMessages, each form read
+// once a run. An address that form leads already named
+// `max_per_recipient_per_day` times in the 24 hours before this lead gets
+// none: forms must not become a way to mail someone else over and over.
+// 0: no cap.
+void SendConfirmations(const kernel::ServiceParts& services, std::span<const kernel::Event> events,
+                       int max_per_recipient_per_day);
 
 // crm.lead.assigned: tells each assignee by email (messaging), the
 // notices of a run of events in one SendMessages. A user looked up once a
-// run; one without an email address, disabled or gone gets none.
+// run; one without an email address, disabled or gone gets none (a failed
+// look-up throws: the run comes again).
 void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kernel::Event> events);
 
 // crm.activity.completed: each activity about a partner on the partner's
@@ -31,8 +34,10 @@ void NotifyAssignees(const kernel::ServiceParts& services, std::span<const kerne
 void LogActivitiesOnTimeline(const kernel::ServiceParts& services,
                              std::span<const kernel::Event> events);
 
-// crm.activity.due: the reminder email to the assignee.
-void SendActivityReminder(const kernel::ServiceParts& services, const kernel::Event& event);
+// crm.activity.due: the reminder email to the assignee, the reminders of
+// a run of events in one SendMessages, each assignee looked up once.
+void SendActivityReminders(const kernel::ServiceParts& services,
+                           std::span<const kernel::Event> events);
 
 // partners.partner.merged: leads and opportunities follow the kept partner.
 // orders.quotation.accepted: a quotation linked to an open deal wins it

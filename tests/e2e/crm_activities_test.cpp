@@ -119,6 +119,46 @@ TEST_F(CrmActivitiesTest, AReminderFiresWhenTheClockPassesIt) {
   EXPECT_EQ(sink_->Messages().size(), 1u);
 }
 
+// Reminders that fall due together reach their subscription as one run:
+// one SendMessages queues them all (one transaction in messaging), each
+// assignee looked up once.
+TEST_F(CrmActivitiesTest, RemindersDueTogetherAreQueuedInOneTransaction) {
+  StartWithTestClock();
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  const auto peter = NewColleague("peter@karton.example", kv1::ROLE_SALES);
+  const auto start = Plus(Now(), std::chrono::hours(2));
+  NewActivity(anna.token, cv1::ACTIVITY_TYPE_MEETING, "Bemutató", start);
+  NewActivity(anna.token, cv1::ACTIVITY_TYPE_CALL, "Visszahívás", start);
+  NewActivity(peter.token, cv1::ACTIVITY_TYPE_CALL, "Ajánlat", start);
+  {
+    SubscriptionHold hold(conninfo_, "crm.activity_reminders");
+    Advance(std::chrono::minutes(110));  // past the reminders, 15 minutes before the start
+    const auto due = [&] {
+      return QueryScalar(conninfo_,
+                         "SELECT count(*) FROM kernel.event WHERE topic = 'crm.activity.due'");
+    };
+    for (int i = 0; i < 200 && due() != "3"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(due(), "3");
+  }
+  ASSERT_TRUE(sink_->WaitForMessages(3, std::chrono::seconds(20)));
+  std::multiset<std::string> reminders;
+  for (const auto& mail : sink_->Messages()) {
+    reminders.insert(mail.recipients.at(0) + ": " + DecodeEncodedWords(mail.Header("Subject")));
+  }
+  EXPECT_EQ(reminders, (std::multiset<std::string>{"anna@karton.example: Emlékeztető: Bemutató",
+                                                   "anna@karton.example: Emlékeztető: Visszahívás",
+                                                   "peter@karton.example: Emlékeztető: Ajánlat"}));
+  // Sent messages change (their status); their audit entries do not.
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(*)::text || ' in ' || count(DISTINCT a.xmin::text) FROM "
+                        "kernel.audit_entry a JOIN messaging.message m ON m.id = a.resource_id "
+                        "WHERE a.resource_type = 'messaging.message' AND a.action = 'create' "
+                        "AND m.idempotency_key LIKE 'crm.activity.%.due.%'"),
+            "3 in 1");
+}
+
 TEST_F(CrmActivitiesTest, TheIcsFeedCarriesTheActivityAndRotationRetiresTheOldUrl) {
   StartWithTestClock();
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);

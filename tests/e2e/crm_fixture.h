@@ -129,6 +129,21 @@ class CrmTest : public ::testing::Test {
 
   // A "contact" form: name, email (required), phone, message; categories
   // demo (to `demo_team`) and question (to `question_user`).
+  // The Hungarian email template "form_thanks" that forms confirm posts
+  // with (NewContactForm's `confirmation`).
+  void NewThanksTemplate(const std::string& subject, const std::string& text_body) {
+    messaging::v1::CreateTemplateRequest create;
+    auto* thanks = create.mutable_template_();
+    thanks->set_name("form_thanks");
+    thanks->set_language("hu");
+    thanks->set_channel(messaging::v1::CHANNEL_EMAIL);
+    thanks->set_subject(subject);
+    thanks->set_text_body(text_body);
+    messaging::v1::Template stored;
+    const auto status = messaging_->CreateTemplate(As().get(), create, &stored);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
   cv1::WebForm NewContactForm(std::int64_t demo_team, std::int64_t question_user,
                               const std::string& confirmation = "") {
     cv1::CreateWebFormRequest create;

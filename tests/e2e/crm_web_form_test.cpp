@@ -6,10 +6,11 @@
 
 #include <boost/json.hpp>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 
 #include "crm_fixture.h"
+#include "messaging_fixture.h"
 
 namespace karton::testing {
 namespace {
@@ -19,15 +20,8 @@ TEST_F(CrmTest, AFormPostBecomesARoutedLeadAndTheSubmitterGetsAConfirmation) {
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
   const auto eva = NewColleague("eva@karton.example", kv1::ROLE_SUPPORT);
   const auto sales = NewTeam("Sales", {anna.id});
-  messaging::v1::CreateTemplateRequest create_template;
-  auto* tmpl = create_template.mutable_template_();
-  tmpl->set_name("form_thanks");
-  tmpl->set_language("hu");
-  tmpl->set_channel(messaging::v1::CHANNEL_EMAIL);
-  tmpl->set_subject("Köszönjük, {{lead.contactName}}!");
-  tmpl->set_text_body("Megkaptuk ({{form.title}}): {{lead.message}}");
-  messaging::v1::Template stored_template;
-  ASSERT_TRUE(messaging_->CreateTemplate(As().get(), create_template, &stored_template).ok());
+  NewThanksTemplate("Köszönjük, {{lead.contactName}}!",
+                    "Megkaptuk ({{form.title}}): {{lead.message}}");
   NewContactForm(sales, eva.id, "form_thanks");
 
   // The page and the snippet.
@@ -276,20 +270,51 @@ TEST_F(CrmTest, ABurstLargerThanTheConnectionPoolIsServedWithoutStalls) {
   EXPECT_EQ(AllLeads().size(), static_cast<std::size_t>(kSubmissions));
 }
 
+// Leads posted while the confirmations subscription waits reach it as one
+// run: their confirmations go in one SendMessages, so one transaction in
+// messaging writes them all, the form read once.
+TEST_F(CrmTest, TheConfirmationsOfARunOfLeadsAreQueuedInOneTransaction) {
+  Start({"--module-option", "crm.form_posts_per_minute=0"});
+  const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
+  NewThanksTemplate("Köszönjük, {{lead.contactName}}!", "Megkaptuk: {{form.title}}.");
+  NewContactForm(NewTeam("Sales", {anna.id}), anna.id, "form_thanks");
+  {
+    SubscriptionHold hold(conninfo_, "crm.confirmations");
+    for (int i = 0; i < 3; ++i) {
+      std::string answer;
+      ASSERT_EQ(Post(fmt::format("name=L%C3%A1togat%C3%B3+{0}&email=v{0}%40example.hu&"
+                                 "category=question",
+                                 i),
+                     answer),
+                303)
+          << answer;
+    }
+  }
+  // Three confirmations and Anna's three notices.
+  ASSERT_TRUE(sink_->WaitForMessages(6, std::chrono::seconds(30)));
+  std::map<std::string, std::string> subject_of;
+  for (const auto& mail : sink_->Messages()) {
+    subject_of[mail.recipients.at(0)] = DecodeEncodedWords(mail.Header("Subject"));
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(subject_of[fmt::format("v{}@example.hu", i)],
+              fmt::format("Köszönjük, Látogató {}!", i));
+  }
+  // Sent messages change (their status); their audit entries do not.
+  EXPECT_EQ(QueryScalar(conninfo_,
+                        "SELECT count(*)::text || ' in ' || count(DISTINCT a.xmin::text) FROM "
+                        "kernel.audit_entry a JOIN messaging.message m ON m.id = a.resource_id "
+                        "WHERE a.resource_type = 'messaging.message' AND a.action = 'create' "
+                        "AND m.idempotency_key LIKE 'crm.lead.%.confirmation'"),
+            "3 in 1");
+}
+
 TEST_F(CrmTest, BehindATrustedProxyEachVisitorHasItsOwnLimitAndAnAddressGetsFewConfirmations) {
   Start({"--http-trusted-proxies", "127.0.0.1", "--module-option", "crm.form_repost_window_hours=0",
          "--module-option", "crm.form_posts_per_minute=2", "--module-option",
          "crm.form_confirmations_per_recipient=2"});
   const auto anna = NewColleague("anna@karton.example", kv1::ROLE_SALES);
-  messaging::v1::CreateTemplateRequest create_template;
-  auto* tmpl = create_template.mutable_template_();
-  tmpl->set_name("form_thanks");
-  tmpl->set_language("hu");
-  tmpl->set_channel(messaging::v1::CHANNEL_EMAIL);
-  tmpl->set_subject("Köszönjük!");
-  tmpl->set_text_body("Megkaptuk.");
-  messaging::v1::Template stored_template;
-  ASSERT_TRUE(messaging_->CreateTemplate(As().get(), create_template, &stored_template).ok());
+  NewThanksTemplate("Köszönjük!", "Megkaptuk.");
   NewContactForm(NewTeam("Sales", {anna.id}), anna.id, "form_thanks");
 
   // Every post names the same victim's address, as a flood of confirmations would.

@@ -20,14 +20,7 @@ TEST_F(CrmTest, ScenarioAWebFormVisitorBecomesAWonCustomer) {
   const auto anna = NewColleague("anna@futes.example", kv1::ROLE_SALES);
   const auto support = NewColleague("ugyfelszolgalat@futes.example", kv1::ROLE_SUPPORT);
   const auto sales_team = NewTeam("Értékesítés", {anna.id});
-  messaging::v1::CreateTemplateRequest thanks;
-  thanks.mutable_template_()->set_name("form_thanks");
-  thanks.mutable_template_()->set_language("hu");
-  thanks.mutable_template_()->set_channel(messaging::v1::CHANNEL_EMAIL);
-  thanks.mutable_template_()->set_subject("Köszönjük, {{lead.contactName}}!");
-  thanks.mutable_template_()->set_text_body("Hamarosan hívjuk a bemutató miatt.");
-  messaging::v1::Template stored_thanks;
-  ASSERT_TRUE(messaging_->CreateTemplate(As().get(), thanks, &stored_thanks).ok());
+  NewThanksTemplate("Köszönjük, {{lead.contactName}}!", "Hamarosan hívjuk a bemutató miatt.");
   NewContactForm(sales_team, support.id, "form_thanks");
   NewSalesPipeline({"New", "Offer", "Negotiation"});
 

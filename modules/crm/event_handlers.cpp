@@ -108,7 +108,7 @@ void SendAll(const kernel::ServiceParts& services, const mv1::SendMessagesReques
   // is judged as SendMessage judges it.
   if (!status.ok()) {
     throw std::runtime_error(
-        fmt::format("{} {} messages: {}", batch.requests_size(), what, status.error_message()));
+        fmt::format("{} messages ({}): {}", batch.requests_size(), what, status.error_message()));
   }
   for (int i = 0; i < answer.results_size(); ++i) {
     const auto& error = answer.results(i).error();

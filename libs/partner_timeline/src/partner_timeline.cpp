@@ -21,8 +21,9 @@ constexpr std::size_t kMaxBatch = 1000;
 constexpr auto kCallLimit = std::chrono::seconds(30);
 
 // Partners answers INVALID_ARGUMENT for an entry whose partner, contact or
-// user no longer exists, NOT_FOUND for a partner merged away: nothing to
-// log it on, and a retry would not mend it.
+// user no longer exists: nothing to log it on, and a retry would not mend
+// it. NOT_FOUND is taken the same way (the helpdesk did so before this
+// library), though LogInteraction does not answer it today.
 bool Refused(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
          status.error_code() == grpc::StatusCode::NOT_FOUND;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "partner_data.h"
+
 namespace karton::bench {
 
 helpdesk::v1::CreateTicketRequest SyntheticTicket(std::int64_t serial) {
@@ -16,6 +18,13 @@ helpdesk::v1::CreateTicketRequest SyntheticTicket(std::int64_t serial) {
   ticket.set_requester_email(fmt::format("ticket{}@example.com", serial));
   ticket.set_customer_notices_off(true);
   request.set_request_id(fmt::format("bench-ticket-{}", serial));
+  return request;
+}
+
+helpdesk::v1::CreateTicketRequest SyntheticCustomerTicket(std::int64_t serial,
+                                                          std::int64_t partner_serial) {
+  auto request = SyntheticTicket(serial);
+  request.mutable_ticket()->set_requester_email(PartnerEmail(partner_serial));
   return request;
 }
 

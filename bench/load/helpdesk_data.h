@@ -17,6 +17,13 @@ namespace karton::bench {
 // notices off (the scenario measures the write, not the emails).
 helpdesk::v1::CreateTicketRequest SyntheticTicket(std::int64_t serial);
 
+// The same ticket from a customer Karton knows: the caller's address is
+// generated partner `partner_serial`'s (partner_data.h), so the helpdesk
+// finds the partner, links the ticket to it and logs the ticket on the
+// partner's timeline (scenario 13's second line).
+helpdesk::v1::CreateTicketRequest SyntheticCustomerTicket(std::int64_t serial,
+                                                          std::int64_t partner_serial);
+
 // The made-up word `k` (0 <= k < 5,000) bench/run writes into the
 // generated articles, ten to an article: c v c v b, from
 // "bcdfghjklmnprstvz" and "aeiou" ("bacab"). In SQL:

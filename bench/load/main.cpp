@@ -5,8 +5,10 @@
 //       a closed loop of CreatePartner, GetPartner, ListPartners (first page),
 //       SearchPartners (3-letter fragments), SendMessage (send-email: a
 //       transactional email to bench<n>@example.com), CreateTicket
-//       (create-ticket) or SearchArticles (kb-search; helpdesk_data.h) over
-//       async gRPC; with --calls N exactly N calls instead of a duration
+//       (create-ticket; create-customer-ticket from the address of one of
+//       the partners 0..max-id - 1 generated) or SearchArticles (kb-search;
+//       helpdesk_data.h) over async gRPC; with --calls N exactly N calls
+//       instead of a duration
 //   karton_load call --scenario issue-invoice --concurrency 16 --seconds 10 --max-id N ...
 //       IssueInvoice of drafts (CreateInvoice for partners 1..N) made before
 //       the timed window (issue_invoice.h)
@@ -201,13 +203,24 @@ CallFactory FactoryFor(const CallSettings& settings) {
         },
         &helpdesk::v1::TicketService::Stub::PrepareAsyncCreateTicket);
   }
+  if (settings.scenario == "create-customer-ticket") {
+    auto dice = std::make_shared<std::mt19937_64>(13);
+    return UnaryFactory<helpdesk::v1::CreateTicketRequest, helpdesk::v1::Ticket>(
+        [dice, base = settings.serial_base, max_id = settings.max_id](std::int64_t sequence) {
+          // Partner serials 0..max-id - 1: the rows bench/run imported.
+          return SyntheticCustomerTicket(
+              base + sequence,
+              static_cast<std::int64_t>((*dice)() % static_cast<std::uint64_t>(max_id)));
+        },
+        &helpdesk::v1::TicketService::Stub::PrepareAsyncCreateTicket);
+  }
   if (settings.scenario == "kb-search") {
     return UnaryFactory<helpdesk::v1::SearchArticlesRequest, helpdesk::v1::SearchArticlesResponse>(
         SyntheticSearch, &helpdesk::v1::KnowledgeBaseService::Stub::PrepareAsyncSearchArticles);
   }
   throw CLI::ValidationError("--scenario",
                              "one of create, get, list, search, send-email, issue-invoice, "
-                             "create-ticket, kb-search");
+                             "create-ticket, create-customer-ticket, kb-search");
 }
 
 int ReportErrors(const LoadResult& result) {
@@ -398,15 +411,16 @@ int main(int argc, char** argv) {
   auto* call = app.add_subcommand("call", "A closed loop of one kind of call");
   add_connection_options(call);
   call->add_option("--scenario", settings.scenario,
-                   "create, get, list, search, send-email, issue-invoice, create-ticket or "
-                   "kb-search")
+                   "create, get, list, search, send-email, issue-invoice, create-ticket, "
+                   "create-customer-ticket or kb-search")
       ->required();
   call->add_option("--concurrency", options.concurrency)->capture_default_str();
   call->add_option("--connections", options.connections)->capture_default_str();
   call->add_option("--warmup-seconds", warmup_seconds)->capture_default_str();
   call->add_option("--seconds", seconds)->capture_default_str();
   call->add_option("--max-id", settings.max_id,
-                   "GetPartner (and issue-invoice's drafts) pick partner ids in 1..max-id")
+                   "GetPartner (and issue-invoice's drafts) pick partner ids in 1..max-id; "
+                   "create-customer-ticket the generated partners 0..max-id - 1")
       ->capture_default_str();
   call->add_option("--calls", options.calls,
                    "Exactly this many calls, all counted, instead of warm-up and duration")

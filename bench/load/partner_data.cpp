@@ -73,6 +73,8 @@ std::string_view Pick(const List& list, std::mt19937_64& dice) {
 
 }  // namespace
 
+std::string PartnerEmail(std::int64_t serial) { return fmt::format("info@{}.hu", Slug(serial)); }
+
 bool WritePartnerCsv(std::int64_t rows, const std::string& path, std::int64_t first) {
   std::ofstream out(path, std::ios::binary);
   if (!out) return false;
@@ -81,10 +83,10 @@ bool WritePartnerCsv(std::int64_t rows, const std::string& path, std::int64_t fi
          "tag\n";
   for (std::int64_t i = first; i < first + rows; ++i) {
     const City& city = kCities[dice() % kCities.size()];
-    out << fmt::format("B-{:07},{} {} {} {},{},info@{}.hu,+3630{:07},{},{},{}\n", i,
-                       Pick(kPrefixes, dice), Pick(kNouns, dice), Pick(kKinds, dice),
-                       Pick(kForms, dice), TaxNumber(i), Slug(i), i % 10000000, city.postal_code,
-                       city.name, Pick(kTags, dice));
+    out << fmt::format("B-{:07},{} {} {} {},{},{},+3630{:07},{},{},{}\n", i, Pick(kPrefixes, dice),
+                       Pick(kNouns, dice), Pick(kKinds, dice), Pick(kForms, dice), TaxNumber(i),
+                       PartnerEmail(i), i % 10000000, city.postal_code, city.name,
+                       Pick(kTags, dice));
   }
   return out.good();
 }
@@ -96,7 +98,7 @@ partners::v1::Partner SyntheticPartner(std::int64_t serial) {
   partner.set_display_name(fmt::format("{} {} {} {}", Pick(kPrefixes, dice), Pick(kNouns, dice),
                                        Pick(kKinds, dice), Pick(kForms, dice)));
   partner.set_tax_number(TaxNumber(serial));
-  partner.add_emails(fmt::format("info@{}.hu", Slug(serial)));
+  partner.add_emails(PartnerEmail(serial));
   partner.add_phones(fmt::format("+3630{:07}", serial % 10000000));
   const City& city = kCities[dice() % kCities.size()];
   auto* address = partner.add_addresses();

@@ -16,6 +16,10 @@ namespace karton::bench {
 // file cannot be written.
 bool WritePartnerCsv(std::int64_t rows, const std::string& path, std::int64_t first = 0);
 
+// The email address of generated partner `serial` (WritePartnerCsv's row
+// `serial`, SyntheticPartner(serial)): info@<a word made of the serial>.hu.
+std::string PartnerEmail(std::int64_t serial);
+
 // Partner number `serial` as CreatePartner would get it from a client.
 partners::v1::Partner SyntheticPartner(std::int64_t serial);
 
